@@ -1,0 +1,528 @@
+//! The command line: every command, flag and help text, as clap definitions.
+//! `cargo xtask docs` renders the man pages and shell completions from these.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Schedule and publish posts to Mastodon, Bluesky, Telegram, Discord and more, from the terminal";
+
+const LONG_ABOUT: &str = "\
+postctl drafts, schedules and publishes social media posts from the terminal. Posts, \
+accounts and schedules live in a local SQLite database; secrets live in the OS keyring \
+(or a 0600 file where there is none), never in the database.";
+
+const EXAMPLES: &str = "\
+Examples:
+  postctl init --tz Europe/Berlin
+  postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
+  postctl draft new \"Hello world\" --to masto
+  postctl schedule \"Shipped v1.2\" --to masto --at \"tomorrow 09:00\"
+  postctl list --upcoming
+  postctl calendar --month 2026-12
+
+Run `postctl help exit-codes` for exit codes and `postctl help times` for the time formats.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "postctl",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    disable_help_subcommand = true,
+    arg_required_else_help = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// Print data as JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented config file and create the database
+    #[command(
+        after_help = "Examples:\n  postctl init --tz Europe/Berlin\n  postctl init --force   # rewrite an existing config file"
+    )]
+    Init(InitArgs),
+    /// Add, list, remove accounts on networks
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Name a set of accounts, to use with --to
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Write, list, show, edit and remove drafts
+    #[command(subcommand)]
+    Draft(DraftCommand),
+    /// Schedule a draft, or new text, once or on a weekly rule
+    #[command(after_help = "\
+Examples:
+  postctl schedule 0193a1b2 --at \"tomorrow 09:00\"
+  postctl schedule 0193a1b2 --at \"fri 10:00\" --tz America/New_York
+  postctl schedule \"Shipped v1.2\" --to release --at \"2026-12-01 09:00\"
+  postctl schedule 0193a1b2 --every \"mon,wed 09:00\"
+
+A first argument that is the id (or an unambiguous id prefix) of a post schedules that post;
+anything else is the text of a new post.")]
+    Schedule(ScheduleArgs),
+    /// Give a scheduled post a new time
+    #[command(
+        after_help = "Examples:\n  postctl reschedule 0193a1b2 --at \"fri 10:00\"\n  postctl reschedule 0193a1b2 --every \"tue 08:30\""
+    )]
+    Reschedule(RescheduleArgs),
+    /// Cancel posts: targets not yet publishing are cancelled
+    #[command(
+        after_help = "Examples:\n  postctl cancel 0193a1b2\n  postctl cancel 0193a1b2 0193a1c4"
+    )]
+    Cancel(CancelArgs),
+    /// Posting slots per account, and adding posts to the next free slot
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// List posts
+    #[command(
+        after_help = "Examples:\n  postctl list --upcoming\n  postctl list --drafts --json\n  postctl list --failed"
+    )]
+    List(ListArgs),
+    /// Show scheduled posts in a month or week calendar
+    #[command(
+        after_help = "Examples:\n  postctl calendar\n  postctl calendar --month 2026-12\n  postctl calendar --week\n  postctl calendar --week 2026-12-07"
+    )]
+    Calendar(CalendarArgs),
+    /// Write all posts as JSON, CSV or iCalendar to stdout
+    #[command(
+        after_help = "Examples:\n  postctl export --format json > posts.json\n  postctl export --format csv > posts.csv\n  postctl export --format ics > postctl.ics   # opens in calendar apps"
+    )]
+    Export(ExportArgs),
+    /// Create posts from a CSV or JSON file: all rows or none
+    #[command(after_help = "\
+Examples:
+  postctl import posts.csv
+  postctl import posts.json --dry-run
+
+CSV files have a header row; JSON files are an array of objects. Columns (keys):
+  text    the post (required unless media is given)
+  to      accounts or groups, separated by spaces
+  at      when to publish (any form of `postctl help times`); empty for a draft
+  tz      the zone `at` is read in (default: your zone)
+  every   a weekly rule such as \"mon,wed 09:00\"
+  title, labels (space separated), media (paths relative to the file), alt (one per media, separated by |)
+The output of `postctl export --format csv|json` can be imported again.")]
+    Import(ImportArgs),
+    /// Full-text search over posts
+    #[command(
+        after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json"
+    )]
+    Search(SearchArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Help on a command or a topic (exit-codes, times)
+    #[command(
+        after_help = "Examples:\n  postctl help exit-codes\n  postctl help times\n  postctl help schedule"
+    )]
+    Help(HelpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Your time zone (IANA name, e.g. Europe/Berlin) [default: the system's]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Overwrite an existing config file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Add an account; the secret goes to the OS keyring (or a 0600 file), never the database
+    #[command(after_help = ACCOUNTS_ADD_HELP)]
+    Add(Box<AccountAddArgs>),
+    /// List accounts and where each secret lives (never the secret)
+    List,
+    /// Remove an account and its stored secret
+    #[command(
+        after_help = "Examples:\n  postctl accounts rm tg\n  postctl accounts rm tg --cancel-scheduled"
+    )]
+    Rm(AccountRmArgs),
+}
+
+const ACCOUNTS_ADD_HELP: &str = "\
+What each network needs (the secret comes from --token-stdin or --token-env VAR):
+  x          the OAuth 2.0 user access token
+  mastodon   --instance URL; an access token
+  bluesky    --handle me.bsky.social [--pds URL]; an app password
+  telegram   --chat @channel|-100123 [--api-url URL]; the bot token
+  discord    a webhook URL; or --channel ID with a bot token
+  slack      a webhook URL; or --channel C0123 with a bot token (xoxb-)
+  matrix     --homeserver URL --room !id:server|#alias:server; an access token
+  vk         --owner-id ID (negative for a community); an access token
+  instagram  --user-id ID; an access token
+  facebook   --page-id ID; a Page access token
+  linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
+  threads    --user-id ID; an access token
+  reddit     --subreddit NAME; an access token
+  nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
+  devto      an API key
+
+Examples:
+  postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
+  postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
+  postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
+  postctl accounts add discord --name dc --webhook-url-stdin < hook.txt";
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env"])))]
+pub struct AccountAddArgs {
+    /// The network: x, mastodon, bluesky, telegram, discord, slack, matrix, vk, instagram, facebook, linkedin, threads, reddit, nostr, devto
+    pub network: String,
+    /// Your name for the account, used with --to (lowercase letters, digits, - and _)
+    #[arg(long)]
+    pub name: String,
+    /// The server's base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)
+    #[arg(long, visible_aliases = ["instance", "pds", "homeserver", "api-url"], value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Handle (Bluesky: me.bsky.social or a DID)
+    #[arg(long)]
+    pub handle: Option<String>,
+    /// Telegram chat: @channelname or a numeric id
+    #[arg(long)]
+    pub chat: Option<String>,
+    /// Discord or Slack channel, for bot tokens
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Matrix room: !id:server or #alias:server
+    #[arg(long)]
+    pub room: Option<String>,
+    /// VK wall owner id (negative for a community)
+    #[arg(long, allow_hyphen_values = true)]
+    pub owner_id: Option<String>,
+    /// Instagram or Threads user id
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Facebook Page id
+    #[arg(long)]
+    pub page_id: Option<String>,
+    /// LinkedIn author URN
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Subreddit to post to
+    #[arg(long)]
+    pub subreddit: Option<String>,
+    /// Nostr relay URL (repeat for several)
+    #[arg(long = "relay", value_name = "URL")]
+    pub relays: Vec<String>,
+    /// Read the secret (token, app password, webhook URL, key) from stdin
+    #[arg(long, visible_aliases = ["app-password-stdin", "webhook-url-stdin", "key-stdin"])]
+    pub token_stdin: bool,
+    /// Keep only the name of an environment variable that holds the secret
+    #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountRmArgs {
+    /// The account's name
+    pub name: String,
+    /// Also cancel the account's scheduled posts (otherwise such an account is not removed)
+    #[arg(long)]
+    pub cancel_scheduled: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create or replace a group with these accounts
+    #[command(
+        after_help = "Examples:\n  postctl group set release masto bsky tg\n  postctl schedule \"v1.2 is out\" --to release --at \"mon 09:00\""
+    )]
+    Set(GroupSetArgs),
+    /// List groups and their accounts
+    List,
+    /// Remove a group (its accounts stay)
+    Rm(GroupRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GroupSetArgs {
+    /// The group's name
+    pub name: String,
+    /// Its accounts, in order
+    #[arg(required = true)]
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GroupRmArgs {
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DraftCommand {
+    /// Write a new draft: the text as an argument, from stdin (-), or in $EDITOR (-e)
+    #[command(after_help = "\
+Examples:
+  postctl draft new \"Hello world\" --to masto,bsky
+  postctl draft new \"New settings page\" --to masto --media shot.png --alt \"the new settings page\"
+  postctl draft new -e
+  echo \"From a pipe\" | postctl draft new - --to masto
+
+In $EDITOR the draft is Markdown with a small front matter:
+  ---
+  to: masto, bsky
+  at: tomorrow 09:00      (optional: schedules the draft)
+  media: shot.png
+  alt: the new settings page
+  ---
+  Hello world")]
+    New(DraftNewArgs),
+    /// List drafts
+    List,
+    /// Show one post in full
+    Show(IdArg),
+    /// Change a draft's text, accounts or media; with no changes given, opens $EDITOR
+    #[command(
+        after_help = "Examples:\n  postctl draft edit 0193a1b2\n  postctl draft edit 0193a1b2 \"New text\" --to masto"
+    )]
+    Edit(DraftEditArgs),
+    /// Remove a post (pending targets are cancelled; what was published stays)
+    Rm(IdArg),
+}
+
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ContentArgs {
+    /// Accounts or groups, comma separated (repeatable)
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
+    pub to: Vec<String>,
+    /// Attach an image or video (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// Alt text for the media, in the same order (repeatable)
+    #[arg(long, value_name = "TEXT")]
+    pub alt: Vec<String>,
+    /// A title, for your own lists
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A label (repeatable)
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DraftNewArgs {
+    /// The text; - reads it from stdin
+    #[arg(required_unless_present = "edit")]
+    pub text: Option<String>,
+    /// Write the draft in $EDITOR
+    #[arg(short = 'e', long, conflicts_with = "text")]
+    pub edit: bool,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DraftEditArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    /// New text; - reads it from stdin
+    pub text: Option<String>,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+/// When: a time, or a weekly rule, and how to read it.
+#[derive(Debug, Args, Default, Clone)]
+pub struct WhenArgs {
+    /// When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// Publish every week on a rule: "mon,wed 09:00", "mon-fri 09:00,17:30", "daily 08:00"
+    #[arg(long, value_name = "RULE", conflicts_with = "at")]
+    pub every: Option<String>,
+    /// The zone WHEN is read in [default: config `timezone`, else the system's]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// In a daylight-saving overlap, take the first of the two times
+    #[arg(long, conflicts_with = "later")]
+    pub earlier: bool,
+    /// In a daylight-saving overlap, take the second of the two times
+    #[arg(long)]
+    pub later: bool,
+    /// Accept a time in the past
+    #[arg(long)]
+    pub allow_past: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("when").required(true).args(["at", "every"])))]
+pub struct ScheduleArgs {
+    /// A post id (or prefix) to schedule, or the text of a new post
+    pub post: String,
+    #[command(flatten)]
+    pub when: WhenArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("when").required(true).args(["at", "every"])))]
+pub struct RescheduleArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    #[command(flatten)]
+    pub when: WhenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Post ids (or prefixes)
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Posting slots of accounts
+    #[command(subcommand)]
+    Slots(SlotsCommand),
+    /// Add a post at the next free slot of each account
+    #[command(
+        after_help = "Examples:\n  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"\n  postctl queue add \"Tip of the day\" --to masto"
+    )]
+    Add(QueueAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlotsCommand {
+    /// Set an account's weekly slots (rules separated by ;)
+    #[command(
+        after_help = "Examples:\n  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"\n  postctl queue slots set masto \"mon-fri 09:00; sat 11:00\" --tz Europe/Berlin"
+    )]
+    Set(SlotsSetArgs),
+    /// List accounts' slots and their next free times
+    List,
+    /// Remove an account's slots
+    Clear(SlotsClearArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SlotsSetArgs {
+    /// The account's name
+    pub account: String,
+    /// Weekly rules: "mon-fri 09:00,13:00,17:30"; several separated by ;
+    pub rules: String,
+    /// The zone the slot times are in [default: your zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SlotsClearArgs {
+    pub account: String,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueAddArgs {
+    /// The text; - reads it from stdin
+    pub text: String,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("filter").args(["upcoming", "drafts", "failed"])))]
+pub struct ListArgs {
+    /// Only posts still to publish, soonest first
+    #[arg(long)]
+    pub upcoming: bool,
+    /// Only drafts
+    #[arg(long)]
+    pub drafts: bool,
+    /// Only posts with a failed, uncertain or missed target
+    #[arg(long)]
+    pub failed: bool,
+    /// Show times in this zone [default: your zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// A week: the one holding DATE (YYYY-MM-DD) [default: this week]
+    #[arg(long, value_name = "DATE", num_args = 0..=1, default_missing_value = "", conflicts_with = "month")]
+    pub week: Option<String>,
+    /// A month (YYYY-MM) [default: this month]
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+    /// Show times in this zone [default: your zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    Ics,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A .csv or .json file
+    pub file: PathBuf,
+    /// Check every row and report, without importing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The zone for rows without a tz column [default: your zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Accept rows whose time is in the past
+    #[arg(long)]
+    pub allow_past: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find (all must match; each also matches as a prefix)
+    #[arg(required = true)]
+    pub query: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// A topic (exit-codes, times) or a command (e.g. `accounts add`)
+    pub topic: Vec<String>,
+}

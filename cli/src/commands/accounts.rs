@@ -1,0 +1,188 @@
+use std::io::IsTerminal;
+
+use postctl_core::network::{AccountFields, Network, validate_account, validate_account_name};
+use postctl_core::secrets::{Secret, SecretRef, read_secret};
+
+use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
+use crate::context::Context;
+use crate::exit::{CliError, CliResult};
+use crate::output::{note, print, print_json, stdout_color, table};
+
+pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
+    match command {
+        AccountsCommand::Add(args) => add(ctx, &args),
+        AccountsCommand::List => list(ctx),
+        AccountsCommand::Rm(args) => remove(ctx, &args),
+    }
+}
+
+fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
+    let network: Network = args
+        .network
+        .parse()
+        .map_err(|e: postctl_core::network::UnknownNetwork| CliError::usage(e.to_string()))?;
+    validate_account_name(&args.name)?;
+    let fields = AccountFields {
+        base_url: args.base_url.clone(),
+        handle: args.handle.clone(),
+        chat: args.chat.clone(),
+        channel: args.channel.clone(),
+        room: args.room.clone(),
+        owner_id: args.owner_id.clone(),
+        user_id: args.user_id.clone(),
+        page_id: args.page_id.clone(),
+        author: args.author.clone(),
+        subreddit: args.subreddit.clone(),
+        relays: args.relays.clone(),
+    };
+    // The secret: from stdin now, or only the name of a variable read at publish time.
+    let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
+        Some(var) => {
+            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(CliError::usage(format!(
+                    "--token-env takes the name of an environment variable (letters, digits, _), e.g. --token-env TG_BOT_TOKEN; got {var:?}"
+                )));
+            }
+            (std::env::var(var).ok().map(Secret::new), Some(var))
+        }
+        None => {
+            if std::io::stdin().is_terminal() {
+                return Err(CliError::usage(format!(
+                    "--token-stdin reads the {} from a pipe or file, e.g. `--token-stdin < token.txt`; or keep it in an environment variable with --token-env VAR",
+                    network.secret_kind()
+                )));
+            }
+            (Some(read_secret(std::io::stdin().lock())?), None)
+        }
+    };
+    let settings = validate_account(network, &fields, secret.as_ref().map(|s| s.expose()))?;
+    let store = ctx.store()?;
+    // Refuse a taken name before anything is written to the keyring or the secrets file.
+    if store.account(&args.name).is_ok() {
+        return Err(postctl_core::Error::DuplicateAccount(args.name.clone()).into());
+    }
+    let secrets = ctx.secrets()?;
+    let (secret_ref, notice) = match (env_var, &secret) {
+        (Some(var), _) => (
+            SecretRef::Env {
+                var: var.to_string(),
+            },
+            None,
+        ),
+        (None, Some(secret)) => secrets.put(&args.name, secret)?,
+        (None, None) => {
+            return Err(CliError::usage(
+                "no secret given; use --token-stdin or --token-env VAR",
+            ));
+        }
+    };
+    let store = ctx.store()?;
+    let account = match store.add_account(&args.name, network, &settings, &secret_ref.to_string()) {
+        Ok(account) => account,
+        Err(e) => {
+            // Nothing half-done: the secret goes again if the account did not make it.
+            if env_var.is_none() {
+                let _ = secrets.remove(&secret_ref);
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(notice) = notice {
+        note(notice);
+    }
+    if let (Some(var), None) = (env_var, &secret) {
+        note(format!(
+            "${var} is not set in this shell; postctl reads it when it publishes, so export it there"
+        ));
+    }
+    if ctx.json {
+        return print_json(&account_json(ctx, &account));
+    }
+    note(format!(
+        "added {} account {} (secret: {})",
+        network.display_name(),
+        account.name,
+        secret_ref.location(&ctx.paths.data_dir)
+    ));
+    Ok(())
+}
+
+fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
+    let location = account
+        .secret_ref
+        .parse::<SecretRef>()
+        .map(|r| r.location(&ctx.paths.data_dir))
+        .unwrap_or_else(|_| "unknown".into());
+    serde_json::json!({
+        "name": account.name,
+        "network": account.network,
+        "base_url": account.base_url,
+        "handle": account.handle,
+        "settings": account.settings,
+        "secret": location,
+        "created": account.created,
+    })
+}
+
+fn list(ctx: &mut Context) -> CliResult {
+    let accounts = ctx.store()?.accounts()?;
+    if ctx.json {
+        let rows: Vec<_> = accounts.iter().map(|a| account_json(ctx, a)).collect();
+        return print_json(&rows);
+    }
+    if accounts.is_empty() {
+        note(
+            "no accounts yet; add one with `postctl accounts add NETWORK --name NAME ...` (see `postctl accounts add --help`)",
+        );
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            let location = account_json(ctx, a)["secret"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let target = a
+                .handle
+                .clone()
+                .or_else(|| {
+                    a.settings.as_object().and_then(|o| {
+                        o.iter().find(|(k, _)| *k != "mode").map(|(_, v)| {
+                            v.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                    })
+                })
+                .or_else(|| a.base_url.clone())
+                .unwrap_or_default();
+            vec![a.name.clone(), a.network.to_string(), target, location]
+        })
+        .collect();
+    print(&table(
+        &["NAME", "NETWORK", "WHERE", "SECRET"],
+        &rows,
+        stdout_color(),
+    ))
+}
+
+fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
+    let store = ctx.store()?;
+    let account = store.account(&args.name)?;
+    let cancelled = store.remove_account(&args.name, args.cancel_scheduled)?;
+    // The database no longer points at the secret; now it can go.
+    if let Ok(secret_ref) = account.secret_ref.parse::<SecretRef>() {
+        ctx.secrets()?.remove(&secret_ref)?;
+    }
+    if ctx.json {
+        return print_json(
+            &serde_json::json!({"removed": args.name, "cancelled_targets": cancelled}),
+        );
+    }
+    note(format!("removed account {}", args.name));
+    if cancelled > 0 {
+        note(format!("cancelled {cancelled} scheduled target(s)"));
+    }
+    Ok(())
+}

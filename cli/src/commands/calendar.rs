@@ -1,0 +1,236 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+use postctl_core::model::{Post, Schedule, TargetState};
+use postctl_core::store::{ListFilter, short_ids};
+use postctl_core::time::{Disambiguation, WeeklyRule, resolve_local};
+use serde::Serialize;
+
+use crate::args::CalendarArgs;
+use crate::context::Context;
+use crate::exit::{CliError, CliResult};
+use crate::output::{excerpt, paint, print, print_json, state_color, stdout_color};
+
+/// One post at one moment of the calendar (a recurring post appears once per occurrence).
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    at: DateTime<Utc>,
+    local: String,
+    state: Option<TargetState>,
+    to: Vec<&'a str>,
+    text: String,
+    recurring: bool,
+}
+
+pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
+    let tz = ctx.zone(args.tz.as_deref())?;
+    let today = ctx.now.with_timezone(&tz).date_naive();
+    let week_start = match ctx.config.week_starts_on.as_deref() {
+        Some("sun" | "sunday") => Weekday::Sun,
+        _ => Weekday::Mon,
+    };
+    let (first, last, week) = match (&args.week, &args.month) {
+        (Some(date), _) => {
+            let day = if date.is_empty() {
+                today
+            } else {
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+                    CliError::usage(format!("--week takes a date like 2026-12-07; got {date:?}"))
+                })?
+            };
+            let start = day.week(week_start).first_day();
+            (start, start + Duration::days(6), true)
+        }
+        (None, Some(month)) => {
+            let first =
+                NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
+                    CliError::usage(format!("--month takes a month like 2026-12; got {month:?}"))
+                })?;
+            (first, last_of_month(first), false)
+        }
+        (None, None) => {
+            let first = today.with_day(1).unwrap_or(today);
+            (first, last_of_month(first), false)
+        }
+    };
+    let from = start_of_day(first, tz);
+    let to = start_of_day(last + Duration::days(1), tz);
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let mut posts = store.posts(&ListFilter::Due { from, to })?;
+    posts.extend(store.posts(&ListFilter::Recurring)?);
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    let short = short_ids(store, &ids)?;
+    let entries = entries(&posts, from, to, tz);
+    let mut days: BTreeMap<NaiveDate, Vec<&Entry<'_>>> = BTreeMap::new();
+    for entry in &entries {
+        days.entry(entry.at.with_timezone(&tz).date_naive())
+            .or_default()
+            .push(entry);
+    }
+    if json {
+        let days: Vec<_> = days
+            .iter()
+            .map(|(date, entries)| serde_json::json!({"date": date, "posts": entries}))
+            .collect();
+        return print_json(&serde_json::json!({
+            "from": first, "to": last, "tz": tz.name(), "days": days,
+        }));
+    }
+    let color = stdout_color();
+    let mut out = String::new();
+    if !week {
+        out += &month_grid(first, last, week_start, today, &days, color, tz);
+        out += "\n";
+    } else {
+        out += &format!(
+            "{}\n\n",
+            paint(
+                &format!("Week of {} ({})", first.format("%a %Y-%m-%d"), tz.name()),
+                "1",
+                color
+            )
+        );
+    }
+    let mut day = first;
+    while day <= last {
+        let list = days.get(&day);
+        if week || list.is_some() {
+            let heading = day.format("%a %d %b").to_string();
+            out += &format!(
+                "{}\n",
+                paint(&heading, if day == today { "1;4" } else { "1" }, color)
+            );
+            for entry in list.into_iter().flatten() {
+                let state = entry
+                    .state
+                    .map(|s| paint(s.as_str(), state_color(s), color))
+                    .unwrap_or_default();
+                out += &format!(
+                    "  {}  {:<9} {}  {}{}  [{}]\n",
+                    &entry.local,
+                    entry.to.join(","),
+                    state,
+                    entry.text,
+                    if entry.recurring { " ↻" } else { "" },
+                    short.get(entry.id).map(String::as_str).unwrap_or(entry.id)
+                );
+            }
+            if week && list.is_none() {
+                out += "  -\n";
+            }
+        }
+        day += Duration::days(1);
+    }
+    print(&out)
+}
+
+fn last_of_month(first: NaiveDate) -> NaiveDate {
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    };
+    next.map(|n| n - Duration::days(1)).unwrap_or(first)
+}
+
+/// The first instant of a local day (midnight, or the end of a gap at midnight).
+fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..4)
+        .find_map(|h| {
+            resolve_local(midnight + Duration::hours(h), tz, Disambiguation::Earlier).ok()
+        })
+        .unwrap_or_else(|| midnight.and_utc())
+}
+
+fn entries<'a>(
+    posts: &'a [Post],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    tz: Tz,
+) -> Vec<Entry<'a>> {
+    let mut entries = Vec::new();
+    for post in posts {
+        let entry = |at: DateTime<Utc>, recurring| Entry {
+            id: &post.id,
+            at,
+            local: at.with_timezone(&tz).format("%H:%M").to_string(),
+            state: post.summary_state(),
+            to: post.targets.iter().map(|t| t.account.as_str()).collect(),
+            text: excerpt(post, 50),
+            recurring,
+        };
+        match (&post.schedule, post.due) {
+            (Schedule::Every { rule }, Some(next)) => {
+                let post_tz: Tz = post.tz.parse().unwrap_or(tz);
+                if let Ok(rule) = rule.parse::<WeeklyRule>() {
+                    let start = from.max(next);
+                    if start < to {
+                        entries.extend(
+                            rule.occurrences(start, to, post_tz)
+                                .into_iter()
+                                .map(|at| entry(at, true)),
+                        );
+                    }
+                }
+            }
+            (_, Some(due)) => entries.push(entry(due, false)),
+            (_, None) => {}
+        }
+    }
+    entries.sort_by_key(|e| e.at);
+    entries
+}
+
+fn month_grid(
+    first: NaiveDate,
+    last: NaiveDate,
+    week_start: Weekday,
+    today: NaiveDate,
+    days: &BTreeMap<NaiveDate, Vec<&Entry<'_>>>,
+    color: bool,
+    tz: Tz,
+) -> String {
+    let title = format!("{} ({})", first.format("%B %Y"), tz.name());
+    let mut out = format!("{}\n", paint(&title, "1", color));
+    let mut weekday = week_start;
+    for _ in 0..7 {
+        out += &format!("{:<7}", &format!("{weekday:?}")[..3]);
+        weekday = weekday.succ();
+    }
+    out = out.trim_end().to_string() + "\n";
+    let offset = first.weekday().days_since(week_start) as usize;
+    let mut line = "       ".repeat(offset);
+    let mut day = first;
+    while day <= last {
+        let count = days.get(&day).map_or(0, Vec::len);
+        let mut cell = format!("{:>2}", day.day());
+        if count > 0 {
+            cell += &format!(" •{count}");
+        }
+        let width = cell.chars().count();
+        let cell = if day == today {
+            paint(&cell, "1;4", color)
+        } else if count > 0 {
+            paint(&cell, "36", color)
+        } else {
+            cell
+        };
+        line += &cell;
+        line += &" ".repeat(7usize.saturating_sub(width));
+        if day.weekday().succ() == week_start {
+            out += line.trim_end();
+            out += "\n";
+            line.clear();
+        }
+        day += Duration::days(1);
+    }
+    if !line.trim().is_empty() {
+        out += line.trim_end();
+        out += "\n";
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! What the post-writing commands share: reading text, attaching media, resolving `--to`,
+//! turning `--at`/`--every` into a schedule, and telling the user what a change skipped.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use postctl_core::model::{Account, MediaRef, Schedule};
+use postctl_core::store::Outcome;
+use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
+
+use crate::args::{ContentArgs, WhenArgs};
+use crate::context::Context;
+use crate::exit::{CliError, CliResult};
+use crate::output::note;
+
+/// The text argument; `-` reads stdin.
+pub fn read_text(text: &str) -> CliResult<String> {
+    if text != "-" {
+        return Ok(text.to_string());
+    }
+    let mut buffer = String::new();
+    std::io::stdin()
+        .read_to_string(&mut buffer)
+        .map_err(|e| CliError::usage(format!("cannot read the text from stdin: {e}")))?;
+    Ok(buffer.trim_end().to_string())
+}
+
+/// Copies the `--media` files into the data dir, pairing each with its `--alt`.
+pub fn import_media(
+    ctx: &Context,
+    files: &[std::path::PathBuf],
+    alts: &[String],
+) -> CliResult<Vec<MediaRef>> {
+    if alts.len() > files.len() {
+        return Err(CliError::usage(format!(
+            "{} --alt given for {} --media; give one --alt per media file, in the same order",
+            alts.len(),
+            files.len()
+        )));
+    }
+    let media_dir = ctx.paths.media_dir();
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            postctl_core::media::import(file, alts.get(i).cloned(), &media_dir).map_err(Into::into)
+        })
+        .collect()
+}
+
+/// `--to`, or the config's `default_to` when none is given.
+pub fn destinations(ctx: &mut Context, content: &ContentArgs) -> CliResult<Vec<Account>> {
+    let names: Vec<String> = if content.to.is_empty() {
+        ctx.config.default_to.clone()
+    } else {
+        content
+            .to
+            .iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect()
+    };
+    Ok(ctx.store()?.resolve_destinations(&names)?)
+}
+
+/// A resolved `--at` or `--every`.
+pub struct When {
+    pub schedule: Schedule,
+    pub due: DateTime<Utc>,
+    pub tz: Tz,
+}
+
+pub fn resolve_when(ctx: &Context, when: &WhenArgs) -> CliResult<When> {
+    let cx = ctx.parse_context(when)?;
+    if let Some(rule) = &when.every {
+        let rule: WeeklyRule = rule.parse()?;
+        let due = rule.next_after(cx.now, cx.tz).ok_or_else(|| {
+            CliError::usage(format!(
+                "the rule {rule} has no occurrence; give it days and times, e.g. \"mon,wed 09:00\""
+            ))
+        })?;
+        return Ok(When {
+            schedule: Schedule::Every {
+                rule: rule.to_string(),
+            },
+            due,
+            tz: cx.tz,
+        });
+    }
+    let text = when
+        .at
+        .as_deref()
+        .ok_or_else(|| CliError::usage("say when: --at WHEN or --every RULE"))?;
+    let due = parse_when(text, &cx)?;
+    if !when.allow_past {
+        ensure_not_past(due, cx.now, cx.tz)?;
+    }
+    Ok(When {
+        schedule: Schedule::At,
+        due,
+        tz: cx.tz,
+    })
+}
+
+/// Tells the user which targets a change could not touch, and why.
+pub fn report_skipped(outcome: &Outcome) {
+    for (account, state) in &outcome.skipped {
+        note(format!(
+            "left {account} as it is: that target is already {state}"
+        ));
+    }
+}

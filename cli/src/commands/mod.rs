@@ -1,0 +1,47 @@
+//! One module per command, each with one `run` entry point.
+
+mod accounts;
+mod calendar;
+mod cancel;
+mod completions;
+mod content;
+mod draft;
+mod export;
+mod group;
+mod help;
+mod import;
+mod init;
+mod list;
+mod queue;
+mod schedule;
+mod search;
+
+use crate::args::{Cli, Command};
+use crate::context::Context;
+use crate::exit::CliResult;
+
+pub fn run(cli: Cli) -> CliResult {
+    // Commands that need no config or database run before either is touched.
+    match &cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::Help(args) => return help::run(args),
+        _ => {}
+    }
+    let mut ctx = Context::new(&cli)?;
+    match cli.command {
+        Command::Init(args) => init::run(&mut ctx, &args),
+        Command::Accounts(command) => accounts::run(&mut ctx, command),
+        Command::Group(command) => group::run(&mut ctx, command),
+        Command::Draft(command) => draft::run(&mut ctx, command),
+        Command::Schedule(args) => schedule::run(&mut ctx, args),
+        Command::Reschedule(args) => schedule::reschedule(&mut ctx, &args),
+        Command::Cancel(args) => cancel::run(&mut ctx, &args),
+        Command::Queue(command) => queue::run(&mut ctx, command),
+        Command::List(args) => list::run(&mut ctx, &args),
+        Command::Calendar(args) => calendar::run(&mut ctx, &args),
+        Command::Export(args) => export::run(&mut ctx, &args),
+        Command::Import(args) => import::run(&mut ctx, &args),
+        Command::Search(args) => search::run(&mut ctx, &args),
+        Command::Completions(_) | Command::Help(_) => Ok(()),
+    }
+}

@@ -1,0 +1,167 @@
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use postctl_core::model::Schedule;
+use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
+use postctl_core::store::{NewPost, NewTarget, Store};
+use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
+
+use super::content::{destinations, import_media, read_text};
+use super::list;
+use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
+use crate::context::Context;
+use crate::exit::{CliError, CliResult};
+use crate::output::{note, print, print_json, stdout_color, table, when};
+
+pub fn run(ctx: &mut Context, command: QueueCommand) -> CliResult {
+    match command {
+        QueueCommand::Slots(SlotsCommand::Set(args)) => {
+            let rules = parse_weekly_rules(&args.rules)?;
+            let tz = ctx.zone(args.tz.as_deref())?;
+            let canonical = rules
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let slots = ctx
+                .store()?
+                .set_slots(&args.account, &canonical, tz.name())?;
+            if ctx.json {
+                return print_json(&slots);
+            }
+            note(format!(
+                "{}: slots {} ({})",
+                slots.account, slots.rules, slots.tz
+            ));
+            Ok(())
+        }
+        QueueCommand::Slots(SlotsCommand::Clear(args)) => {
+            let had = ctx.store()?.clear_slots(&args.account)?;
+            if ctx.json {
+                return print_json(&serde_json::json!({"account": args.account, "cleared": had}));
+            }
+            note(if had {
+                format!("{}: slots removed", args.account)
+            } else {
+                format!("{} had no slots", args.account)
+            });
+            Ok(())
+        }
+        QueueCommand::Slots(SlotsCommand::List) => list_slots(ctx),
+        QueueCommand::Add(args) => add(ctx, args),
+    }
+}
+
+/// An account's rules and zone, or an error that says how to set them.
+fn account_slots(store: &Store, account: &str) -> CliResult<(Vec<WeeklyRule>, Tz)> {
+    let slots = store.slots(account)?.ok_or_else(|| {
+        CliError::usage(format!(
+            "account {account} has no queue slots; set them with `postctl queue slots set {account} \"mon-fri 09:00,13:00\"`"
+        ))
+    })?;
+    Ok((parse_weekly_rules(&slots.rules)?, parse_zone(&slots.tz)?))
+}
+
+fn list_slots(ctx: &mut Context) -> CliResult {
+    let now = ctx.now;
+    let tz = ctx.zone(None)?;
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    for slots in store.all_slots()? {
+        let (rules, slot_tz) = account_slots(store, &slots.account)?;
+        let account = store.account(&slots.account)?;
+        let taken = store.taken_times(&account.id, now)?;
+        let next: Vec<_> = free_slots(&rules, slot_tz, now, &taken)
+            .into_iter()
+            .take(3)
+            .collect();
+        rules_row(
+            &mut rows,
+            &slots.account,
+            &slots.rules,
+            &slots.tz,
+            &next,
+            tz,
+        );
+        json_rows.push(serde_json::json!({
+            "account": slots.account, "rules": slots.rules, "tz": slots.tz, "next_free": next,
+        }));
+    }
+    if json {
+        return print_json(&json_rows);
+    }
+    if rows.is_empty() {
+        note(
+            "no queue slots; set some with `postctl queue slots set ACCOUNT \"mon-fri 09:00,13:00\"`",
+        );
+        return Ok(());
+    }
+    print(&table(
+        &["ACCOUNT", "SLOTS", "ZONE", "NEXT FREE"],
+        &rows,
+        stdout_color(),
+    ))
+}
+
+fn rules_row(
+    rows: &mut Vec<Vec<String>>,
+    account: &str,
+    rules: &str,
+    zone: &str,
+    next: &[chrono::DateTime<chrono::Utc>],
+    tz: Tz,
+) {
+    let next = next
+        .first()
+        .map(|n| when(Some(*n), tz))
+        .unwrap_or_else(|| format!("none in {HORIZON_WEEKS} weeks"));
+    rows.push(vec![account.into(), rules.into(), zone.into(), next]);
+}
+
+fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
+    let body = read_text(&args.text)?;
+    if body.trim().is_empty() {
+        return Err(CliError::usage("the text is empty; give the post's text"));
+    }
+    let accounts = destinations(ctx, &args.content)?;
+    if accounts.is_empty() {
+        return Err(CliError::usage("say which account's queue: --to ACCOUNT"));
+    }
+    let now = ctx.now;
+    let mut targets = Vec::new();
+    let mut zone = None;
+    let store = ctx.store()?;
+    let mut dues = HashMap::new();
+    for account in &accounts {
+        let (rules, tz) = account_slots(store, &account.name)?;
+        let taken = store.taken_times(&account.id, now)?;
+        let due = next_free_slot(&rules, tz, now, &taken).ok_or_else(|| {
+            CliError::usage(format!(
+                "{} has no free slot in the next {HORIZON_WEEKS} weeks; add slots with `postctl queue slots set {}`",
+                account.name, account.name
+            ))
+        })?;
+        zone.get_or_insert(tz);
+        dues.insert(account.name.clone(), due);
+        targets.push(NewTarget {
+            account_id: account.id.clone(),
+            due: Some(due),
+        });
+    }
+    let media = import_media(ctx, &args.content.media, &args.content.alt)?;
+    let post = NewPost {
+        body,
+        title: args.content.title,
+        labels: args.content.labels,
+        media,
+        tz: zone
+            .map(|z| z.name().to_string())
+            .unwrap_or_else(|| "UTC".into()),
+        schedule: Schedule::Queue,
+        targets,
+    };
+    let id = ctx.store()?.create_post(&post)?;
+    list::report_scheduled(ctx, &id)
+}

@@ -1,0 +1,90 @@
+//! What every command needs: resolved paths, the config, the zone, the clock, and the store
+//! (opened only by the commands that use it, so `--version` and `completions` stay instant).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use postctl_core::config::{Config, Paths, system_timezone};
+use postctl_core::secrets::SecretStore;
+use postctl_core::store::Store;
+use postctl_core::time::{Disambiguation, ParseContext, parse_zone};
+
+use crate::args::{Cli, WhenArgs};
+use crate::exit::{CliError, CliResult};
+
+pub struct Context {
+    pub paths: Paths,
+    pub config: Config,
+    pub json: bool,
+    /// The clock: now, unless POSTCTL_NOW (RFC 3339) pins it for reproducible runs.
+    pub now: DateTime<Utc>,
+    store: Option<Store>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl Context {
+    pub fn new(cli: &Cli) -> CliResult<Context> {
+        let paths = Paths::resolve(cli.config.as_deref(), cli.db.as_deref(), env)?;
+        let config = Config::load(&paths.config_file, env)?;
+        let now = match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
+            Some(text) => DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
+                    ))
+                })?
+                .with_timezone(&Utc),
+            None => Utc::now(),
+        };
+        Ok(Context {
+            paths,
+            config,
+            json: cli.json,
+            now,
+            store: None,
+        })
+    }
+
+    /// The database, opened (and migrated) on first use.
+    pub fn store(&mut self) -> CliResult<&mut Store> {
+        if self.store.is_none() {
+            self.store = Some(Store::open(&self.paths.db_file)?);
+        }
+        match self.store.as_mut() {
+            Some(store) => Ok(store),
+            None => Err(CliError::failure("the database could not be opened")),
+        }
+    }
+
+    /// The zone to read and show times in: the flag, else config `timezone`, else the system's.
+    pub fn zone(&self, flag: Option<&str>) -> CliResult<Tz> {
+        let name = match flag.or(self.config.timezone.as_deref()) {
+            Some(name) => name.to_string(),
+            None => system_timezone(env),
+        };
+        Ok(parse_zone(&name)?)
+    }
+
+    pub fn parse_context(&self, when: &WhenArgs) -> CliResult<ParseContext> {
+        Ok(ParseContext {
+            now: self.now,
+            tz: self.zone(when.tz.as_deref())?,
+            disambiguation: if when.earlier {
+                Disambiguation::Earlier
+            } else if when.later {
+                Disambiguation::Later
+            } else {
+                Disambiguation::Reject
+            },
+        })
+    }
+
+    pub fn secrets(&self) -> CliResult<SecretStore> {
+        Ok(SecretStore::new(
+            &self.paths.data_dir,
+            SecretStore::backend_from_env()?,
+        ))
+    }
+}

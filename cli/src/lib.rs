@@ -1,0 +1,42 @@
+//! The `postctl` command line: clap definitions in [`args`], one module per command in
+//! [`commands`], shared plumbing (context, output, exit codes) beside them.
+
+pub mod args;
+mod commands;
+mod context;
+mod editor;
+mod exit;
+mod output;
+
+use clap::{CommandFactory, Parser};
+
+pub use exit::{EXIT_CODES_HELP, ExitCode};
+
+/// The clap command tree, for docs and completions.
+pub fn command() -> clap::Command {
+    args::Cli::command()
+}
+
+/// Runs postctl with the process's arguments and returns the exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    std::process::ExitCode::SUCCESS
+                }
+                _ => ExitCode::Usage.into(),
+            };
+        }
+    };
+    match commands::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let color = output::stderr_color();
+            eprintln!("{}", output::error_line(&error.to_string(), color));
+            error.exit_code().into()
+        }
+    }
+}

@@ -1,0 +1,265 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_postctl_global_optspecs
+    string join \n config= db= json h/help V/version
+end
+
+function __fish_postctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_postctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_postctl_using_subcommand
+    set -l cmd (__fish_postctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c postctl -n "__fish_postctl_needs_command" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_needs_command" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_needs_command" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_needs_command" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "init" -d 'Write a commented config file and create the database'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "accounts" -d 'Add, list, remove accounts on networks'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "group" -d 'Name a set of accounts, to use with --to'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "draft" -d 'Write, list, show, edit and remove drafts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "schedule" -d 'Schedule a draft, or new text, once or on a weekly rule'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "reschedule" -d 'Give a scheduled post a new time'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "cancel" -d 'Cancel posts: targets not yet publishing are cancelled'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "queue" -d 'Posting slots per account, and adding posts to the next free slot'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "list" -d 'List posts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "calendar" -d 'Show scheduled posts in a month or week calendar'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "export" -d 'Write all posts as JSON, CSV or iCalendar to stdout'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "import" -d 'Create posts from a CSV or JSON file: all rows or none'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
+complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand init" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand init" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand init" -l force -d 'Overwrite an existing config file'
+complete -c postctl -n "__fish_postctl_using_subcommand init" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "rm" -d 'Remove an account and its stored secret'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l name -d 'Your name for the account, used with --to (lowercase letters, digits, - and _)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l base-url -l instance -l pds -l homeserver -l api-url -d 'The server\'s base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Handle (Bluesky: me.bsky.social or a DID)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l chat -d 'Telegram chat: @channelname or a numeric id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l channel -d 'Discord or Slack channel, for bot tokens' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l room -d 'Matrix room: !id:server or #alias:server' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l owner-id -d 'VK wall owner id (negative for a community)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l user-id -d 'Instagram or Threads user id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l author -d 'LinkedIn author URN' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l subreddit -d 'Subreddit to post to' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l relay -d 'Nostr relay URL (repeat for several)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-env -l app-password-env -l webhook-url-env -l key-env -d 'Keep only the name of an environment variable that holds the secret' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -l app-password-stdin -l webhook-url-stdin -l key-stdin -d 'Read the secret (token, app password, webhook URL, key) from stdin'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l cancel-scheduled -d 'Also cancel the account\'s scheduled posts (otherwise such an account is not removed)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "set" -d 'Create or replace a group with these accounts'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "list" -d 'List groups and their accounts'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "rm" -d 'Remove a group (its accounts stay)'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "new" -d 'Write a new draft: the text as an argument, from stdin (-), or in $EDITOR (-e)'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "list" -d 'List drafts'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "show" -d 'Show one post in full'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "edit" -d 'Change a draft\'s text, accounts or media; with no changes given, opens $EDITOR'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "rm" -d 'Remove a post (pending targets are cancelled; what was published stays)'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l media -d 'Attach an image or video (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l title -d 'A title, for your own lists' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l label -d 'A label (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s e -l edit -d 'Write the draft in $EDITOR'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l media -d 'Attach an image or video (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l title -d 'A title, for your own lists' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l label -d 'A label (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l at -d 'When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l every -d 'Publish every week on a rule: "mon,wed 09:00", "mon-fri 09:00,17:30", "daily 08:00"' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l tz -d 'The zone WHEN is read in [default: config `timezone`, else the system\'s]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l media -d 'Attach an image or video (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l title -d 'A title, for your own lists' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l label -d 'A label (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l earlier -d 'In a daylight-saving overlap, take the first of the two times'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l later -d 'In a daylight-saving overlap, take the second of the two times'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l allow-past -d 'Accept a time in the past'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand schedule" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l at -d 'When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339' -r
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l every -d 'Publish every week on a rule: "mon,wed 09:00", "mon-fri 09:00,17:30", "daily 08:00"' -r
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l tz -d 'The zone WHEN is read in [default: config `timezone`, else the system\'s]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l earlier -d 'In a daylight-saving overlap, take the first of the two times'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l later -d 'In a daylight-saving overlap, take the second of the two times'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l allow-past -d 'Accept a time in the past'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand cancel" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -f -a "slots" -d 'Posting slots of accounts'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -f -a "add" -d 'Add a post at the next free slot of each account'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "set" -d 'Set an account\'s weekly slots (rules separated by ;)'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "list" -d 'List accounts\' slots and their next free times'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "clear" -d 'Remove an account\'s slots'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l media -d 'Attach an image or video (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l title -d 'A title, for your own lists' -r
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l label -d 'A label (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l tz -d 'Show times in this zone [default: your zone]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l upcoming -d 'Only posts still to publish, soonest first'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l drafts -d 'Only drafts'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l failed -d 'Only posts with a failed, uncertain or missed target'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l week -d 'A week: the one holding DATE (YYYY-MM-DD) [default: this week]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l month -d 'A month (YYYY-MM) [default: this month]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l tz -d 'Show times in this zone [default: your zone]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand calendar" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand export" -l format -d 'The file format' -r -f -a "json\t''
+csv\t''
+ics\t''"
+complete -c postctl -n "__fish_postctl_using_subcommand export" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand export" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand export" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand export" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand export" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l tz -d 'The zone for rows without a tz column [default: your zone]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l dry-run -d 'Check every row and report, without importing'
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l allow-past -d 'Accept rows whose time is in the past'
+complete -c postctl -n "__fish_postctl_using_subcommand import" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand import" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand import" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand search" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand search" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand search" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand search" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand search" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand help" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand help" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand help" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand help" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand help" -s V -l version -d 'Print version'

@@ -1,0 +1,229 @@
+//! Where postctl keeps things, and the user's settings.
+//!
+//! Layers, later wins: built-in defaults, then `config.toml`, then `POSTCTL_*` environment
+//! variables, then command-line flags (applied by the front end).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The files postctl uses, resolved from flags, `POSTCTL_*` and XDG variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub db_file: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the paths. `lookup` reads an environment variable (injected for tests).
+    ///
+    /// - config: `--config`, else `$POSTCTL_CONFIG`, else `$XDG_CONFIG_HOME/postctl/config.toml`,
+    ///   else `~/.config/postctl/config.toml`;
+    /// - data dir: `$POSTCTL_DATA_DIR`, else `$XDG_DATA_HOME/postctl`, else `~/.local/share/postctl`;
+    /// - database: `--db`, else `$POSTCTL_DB`, else `<data dir>/postctl.db`.
+    pub fn resolve(
+        config_flag: Option<&Path>,
+        db_flag: Option<&Path>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Paths> {
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let home = || {
+            var("HOME").ok_or_else(|| {
+                Error::Invalid(
+                    "HOME is not set, so postctl cannot find its config and data; set HOME, or POSTCTL_CONFIG and POSTCTL_DATA_DIR".into(),
+                )
+            })
+        };
+        let config_file = match config_flag
+            .map(Path::to_path_buf)
+            .or_else(|| var("POSTCTL_CONFIG"))
+        {
+            Some(path) => path,
+            None => match var("XDG_CONFIG_HOME") {
+                Some(dir) => dir.join("postctl/config.toml"),
+                None => home()?.join(".config/postctl/config.toml"),
+            },
+        };
+        let data_dir = match var("POSTCTL_DATA_DIR") {
+            Some(dir) => dir,
+            None => match var("XDG_DATA_HOME") {
+                Some(dir) => dir.join("postctl"),
+                None => home()?.join(".local/share/postctl"),
+            },
+        };
+        let db_file = db_flag
+            .map(Path::to_path_buf)
+            .or_else(|| var("POSTCTL_DB"))
+            .unwrap_or_else(|| data_dir.join("postctl.db"));
+        Ok(Paths {
+            config_file,
+            data_dir,
+            db_file,
+        })
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+}
+
+/// The settings in `config.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The zone times are read and shown in; the system's zone when unset.
+    pub timezone: Option<String>,
+    /// Days shown first in calendars: "mon" or "sun".
+    pub week_starts_on: Option<String>,
+    /// Accounts or groups used when a command is given no `--to`.
+    pub default_to: Vec<String>,
+}
+
+impl Config {
+    /// Reads `path`; a missing file is the defaults. Then applies `POSTCTL_TZ`.
+    pub fn load(path: &Path, lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let mut config = match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str::<Config>(&text).map_err(|e| Error::Config {
+                path: path.to_path_buf(),
+                detail: e.to_string().trim().replace('\n', " "),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        if let Some(tz) = lookup("POSTCTL_TZ").filter(|v| !v.is_empty()) {
+            config.timezone = Some(tz);
+        }
+        Ok(config)
+    }
+}
+
+/// The commented config file `postctl init` writes.
+pub fn default_config_text(timezone: &str) -> String {
+    format!(
+        r#"# postctl configuration. Every setting can also be given as an environment variable
+# (POSTCTL_TZ for timezone) or a flag (--tz), which win over this file.
+
+# The zone "tomorrow 09:00" is read in and times are shown in (IANA name).
+timezone = "{timezone}"
+
+# The first day of the week in `postctl calendar`: "mon" or "sun".
+# week_starts_on = "mon"
+
+# Accounts or groups to publish to when a command is given no --to.
+# default_to = ["release"]
+"#
+    )
+}
+
+/// The system's zone: `$TZ`, else the target of /etc/localtime, else UTC.
+pub fn system_timezone(lookup: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(tz) = lookup("TZ")
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .filter(|tz| crate::time::parse_zone(tz).is_ok())
+    {
+        return tz;
+    }
+    std::fs::read_link("/etc/localtime")
+        .ok()
+        .and_then(|target| {
+            let target = target.to_string_lossy().into_owned();
+            target
+                .split_once("zoneinfo/")
+                .map(|(_, zone)| zone.to_string())
+        })
+        .filter(|zone| crate::time::parse_zone(zone).is_ok())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn paths_follow_flags_then_postctl_then_xdg_then_home() {
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            &'a str,
+            &'a str,
+            &'a str,
+        );
+        let cases: &[Case<'_>] = &[
+            (
+                &[("HOME", "/h")],
+                None,
+                "/h/.config/postctl/config.toml",
+                "/h/.local/share/postctl",
+                "/h/.local/share/postctl/postctl.db",
+            ),
+            (
+                &[
+                    ("HOME", "/h"),
+                    ("XDG_CONFIG_HOME", "/x/c"),
+                    ("XDG_DATA_HOME", "/x/d"),
+                ],
+                None,
+                "/x/c/postctl/config.toml",
+                "/x/d/postctl",
+                "/x/d/postctl/postctl.db",
+            ),
+            (
+                &[
+                    ("HOME", "/h"),
+                    ("POSTCTL_CONFIG", "/p/c.toml"),
+                    ("POSTCTL_DATA_DIR", "/p/d"),
+                    ("POSTCTL_DB", "/p/x.db"),
+                ],
+                None,
+                "/p/c.toml",
+                "/p/d",
+                "/p/x.db",
+            ),
+            (
+                &[
+                    ("POSTCTL_CONFIG", "/p/c.toml"),
+                    ("POSTCTL_DATA_DIR", "/p/d"),
+                ],
+                Some("/flag.db"),
+                "/p/c.toml",
+                "/p/d",
+                "/flag.db",
+            ),
+        ];
+        for (vars, db_flag, config, data, db) in cases {
+            let paths = Paths::resolve(None, db_flag.map(Path::new), env(vars)).expect("paths");
+            assert_eq!(paths.config_file, PathBuf::from(config), "{vars:?}");
+            assert_eq!(paths.data_dir, PathBuf::from(data), "{vars:?}");
+            assert_eq!(paths.db_file, PathBuf::from(db), "{vars:?}");
+        }
+        assert!(Paths::resolve(None, None, env(&[])).is_err());
+    }
+
+    #[test]
+    fn config_file_is_read_and_env_wins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, default_config_text("Europe/Berlin")).expect("write");
+        let config = Config::load(&path, env(&[])).expect("load");
+        assert_eq!(config.timezone.as_deref(), Some("Europe/Berlin"));
+        let config = Config::load(&path, env(&[("POSTCTL_TZ", "Asia/Tokyo")])).expect("load");
+        assert_eq!(config.timezone.as_deref(), Some("Asia/Tokyo"));
+        std::fs::write(&path, "timezon = 3").expect("write");
+        let err = Config::load(&path, env(&[])).expect_err("unknown key");
+        assert!(err.to_string().contains("timezon"), "{err}");
+        let missing = Config::load(&dir.path().join("none.toml"), env(&[])).expect("defaults");
+        assert_eq!(missing, Config::default());
+    }
+}

@@ -1,0 +1,125 @@
+//! The one error type of postctl-core. Every message says what went wrong and what to do next;
+//! [`Error::kind`] tells a front end which exit code it maps to.
+
+use std::path::PathBuf;
+
+use crate::network::AccountError;
+use crate::secrets::SecretError;
+use crate::time::TimeError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an error is, for exit codes (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Something the user typed or supplied is wrong: fix the command or the input file.
+    Usage,
+    /// Credentials are missing or rejected.
+    Auth,
+    /// Anything else: the database, the file system.
+    Failure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Time(#[from] TimeError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+
+    #[error("no {what} named {name:?}; {hint}")]
+    NotFound {
+        what: &'static str,
+        name: String,
+        hint: String,
+    },
+    #[error("no post has an id starting with {prefix:?}; see `postctl list` for ids")]
+    NoSuchPost { prefix: String },
+    #[error("the id prefix {prefix:?} matches {count} posts ({examples}); type more of the id")]
+    AmbiguousId {
+        prefix: String,
+        count: usize,
+        examples: String,
+    },
+    #[error(
+        "an account named {0:?} already exists; pick another --name, or remove it first with `postctl accounts rm {0}`"
+    )]
+    DuplicateAccount(String),
+    #[error(
+        "{0:?} is already an account name; groups and accounts share one namespace so `--to` is never ambiguous, pick another group name"
+    )]
+    GroupNameTaken(String),
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("media file {path}: {reason}")]
+    Media { path: PathBuf, reason: String },
+
+    #[error("import failed at {location}, {field:?}: {reason}; nothing was imported")]
+    Import {
+        location: String,
+        field: String,
+        reason: String,
+    },
+
+    #[error(
+        "{path} is not a postctl database or is damaged ({detail}); move it aside and run `postctl init` to start a new one, or restore it from a backup"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the database {path} is locked by another process and stayed locked for {seconds} s; wait for the other postctl (daemon, import) to finish and try again"
+    )]
+    Locked { path: PathBuf, seconds: u64 },
+    #[error(
+        "the database {path} was written by a newer postctl (schema version {found}, this binary knows up to {known}); upgrade postctl, or point --db at another database"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("database error on {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "config file {path}: {detail}; fix the file or move it aside (`postctl init` writes a fresh commented one)"
+    )]
+    Config { path: PathBuf, detail: String },
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Time(_)
+            | Error::Account(_)
+            | Error::NotFound { .. }
+            | Error::NoSuchPost { .. }
+            | Error::AmbiguousId { .. }
+            | Error::DuplicateAccount(_)
+            | Error::GroupNameTaken(_)
+            | Error::Invalid(_)
+            | Error::Media { .. }
+            | Error::Import { .. } => ErrorKind::Usage,
+            Error::Secret(_) => ErrorKind::Auth,
+            _ => ErrorKind::Failure,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

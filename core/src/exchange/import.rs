@@ -1,0 +1,365 @@
+//! Bulk import from CSV or JSON: every row is checked before anything is written, and the
+//! posts are created in one transaction, so a file with one bad row imports nothing.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::Schedule;
+use crate::store::{NewPost, NewTarget, Store};
+use crate::time::{ParseContext, WeeklyRule, ensure_not_past, parse_when, parse_zone};
+
+/// The columns (CSV) or keys (JSON) an import row may have. `id` and `state` come from
+/// `postctl export` and are ignored, so an export can be imported again.
+const COLUMNS: [&str; 11] = [
+    "text", "to", "at", "tz", "every", "title", "labels", "media", "alt", "id", "state",
+];
+
+/// One row of an import file, as text, with where it came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportRow {
+    /// "posts.csv line 4" or "posts.json item 3", for error messages.
+    pub location: String,
+    pub text: String,
+    pub to: Vec<String>,
+    pub at: Option<String>,
+    pub tz: Option<String>,
+    pub every: Option<String>,
+    pub title: Option<String>,
+    pub labels: Vec<String>,
+    pub media: Vec<String>,
+    pub alt: Vec<String>,
+}
+
+/// Reads `path` as CSV (with a header row) or as a JSON array of objects; JSON when the
+/// name ends in `.json` or the content starts with `[`.
+pub fn read_rows(path: &Path) -> Result<Vec<ImportRow>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let is_json =
+        name.to_ascii_lowercase().ends_with(".json") || text.trim_start().starts_with('[');
+    if is_json {
+        json_rows(&name, &text)
+    } else {
+        csv_rows(&name, &text)
+    }
+}
+
+fn fail(location: &str, field: &str, reason: impl Into<String>) -> Error {
+    Error::Import {
+        location: location.into(),
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| fail(&format!("{name} line 1"), "header", e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(fail(
+            &format!("{name} line 1"),
+            unknown,
+            format!(
+                "unknown column; the columns are {}",
+                COLUMNS[..9].join(", ")
+            ),
+        ));
+    }
+    if !header.iter().any(|h| h == "text") {
+        return Err(fail(
+            &format!("{name} line 1"),
+            "text",
+            "the header has no text column; the first line must name the columns, e.g. text,to,at",
+        ));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            fail(&format!("{name} line {line}"), "row", e.to_string())
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut row = ImportRow {
+            location: format!("{name} line {line}"),
+            ..ImportRow::default()
+        };
+        for (column, value) in header.iter().zip(record.iter()) {
+            match column.as_str() {
+                "text" => row.text = value.to_string(),
+                "to" => row.to = words(value),
+                "at" => row.at = non_empty(value),
+                "tz" => row.tz = non_empty(value),
+                "every" => row.every = non_empty(value),
+                "title" => row.title = non_empty(value),
+                "labels" => row.labels = words(value),
+                "media" => row.media = words(value),
+                "alt" => row.alt = value.split('|').map(|a| a.trim().to_string()).collect(),
+                _ => {}
+            }
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn json_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        fail(
+            &format!("{name} line {} column {}", e.line(), e.column()),
+            "json",
+            format!("not valid JSON ({e})"),
+        )
+    })?;
+    let Value::Array(items) = value else {
+        return Err(fail(
+            name,
+            "json",
+            "expected an array of posts: [{\"text\": \"...\", \"to\": \"masto\", \"at\": \"2026-12-01 09:00\"}]",
+        ));
+    };
+    let mut rows = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let location = format!("{name} item {}", index + 1);
+        let Value::Object(fields) = item else {
+            return Err(fail(
+                &location,
+                "item",
+                "expected an object with text, to, at...",
+            ));
+        };
+        let mut row = ImportRow {
+            location: location.clone(),
+            ..ImportRow::default()
+        };
+        for (key, value) in fields {
+            let string = || -> Result<Option<String>> {
+                match value {
+                    Value::Null => Ok(None),
+                    Value::String(s) => Ok(non_empty(s)),
+                    _ => Err(fail(&location, key, "expected a string")),
+                }
+            };
+            let list = |split: fn(&str) -> Vec<String>| -> Result<Vec<String>> {
+                match value {
+                    Value::Null => Ok(vec![]),
+                    Value::String(s) => Ok(split(s)),
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(String::from)
+                                .ok_or_else(|| fail(&location, key, "expected a list of strings"))
+                        })
+                        .collect(),
+                    _ => Err(fail(
+                        &location,
+                        key,
+                        "expected a string or a list of strings",
+                    )),
+                }
+            };
+            match key.as_str() {
+                "text" | "body" => row.text = string()?.unwrap_or_default(),
+                "to" => row.to = list(words)?,
+                "at" => row.at = string()?,
+                "tz" => row.tz = string()?,
+                "every" => row.every = string()?,
+                "title" => row.title = string()?,
+                "labels" => row.labels = list(words)?,
+                "media" => row.media = list(words)?,
+                "alt" => row.alt = list(|s| vec![s.to_string()])?,
+                // What `postctl export --format json` adds beside the columns.
+                "id" | "state" | "attachments" | "targets" => {}
+                other => {
+                    return Err(fail(
+                        &location,
+                        other,
+                        format!("unknown key; the keys are {}", COLUMNS[..9].join(", ")),
+                    ));
+                }
+            }
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Checks every row and turns it into a post to create. The first bad row stops the plan
+/// with an error naming the row and the column. Media paths are relative to `base_dir` and
+/// are copied into `media_dir`.
+pub fn plan_import(
+    store: &Store,
+    rows: &[ImportRow],
+    cx: &ParseContext,
+    allow_past: bool,
+    base_dir: &Path,
+    media_dir: &Path,
+) -> Result<Vec<NewPost>> {
+    rows.iter()
+        .map(|row| plan_row(store, row, cx, allow_past, base_dir, media_dir))
+        .collect()
+}
+
+fn plan_row(
+    store: &Store,
+    row: &ImportRow,
+    cx: &ParseContext,
+    allow_past: bool,
+    base_dir: &Path,
+    media_dir: &Path,
+) -> Result<NewPost> {
+    let at = |field: &str, e: Error| fail(&row.location, field, e.to_string());
+    if row.text.trim().is_empty() && row.media.is_empty() {
+        return Err(fail(
+            &row.location,
+            "text",
+            "empty; every post needs text or media",
+        ));
+    }
+    let tz: Tz = match &row.tz {
+        Some(name) => parse_zone(name).map_err(|e| at("tz", e.into()))?,
+        None => cx.tz,
+    };
+    let cx = ParseContext { tz, ..*cx };
+    let accounts = store
+        .resolve_destinations(&row.to)
+        .map_err(|e| at("to", e))?;
+    let mut due = match &row.at {
+        Some(text) => {
+            let when = parse_when(text, &cx).map_err(|e| at("at", e.into()))?;
+            if !allow_past {
+                ensure_not_past(when, cx.now, tz).map_err(|e| at("at", e.into()))?;
+            }
+            Some(when)
+        }
+        None => None,
+    };
+    let schedule = match &row.every {
+        Some(text) => {
+            let rule: WeeklyRule = text
+                .parse()
+                .map_err(|e: crate::time::TimeError| at("every", e.into()))?;
+            if due.is_none() {
+                due = rule.next_after(cx.now, tz);
+            }
+            Schedule::Every {
+                rule: rule.to_string(),
+            }
+        }
+        None if due.is_some() => Schedule::At,
+        None => Schedule::None,
+    };
+    if due.is_some() && accounts.is_empty() {
+        return Err(fail(
+            &row.location,
+            "to",
+            "empty; a scheduled post needs accounts or groups to publish to",
+        ));
+    }
+    let mut media = Vec::with_capacity(row.media.len());
+    for (index, file) in row.media.iter().enumerate() {
+        let alt = row.alt.get(index).cloned();
+        let stored = crate::media::import(&base_dir.join(file), alt, media_dir)
+            .map_err(|e| at("media", e))?;
+        media.push(stored);
+    }
+    Ok(NewPost {
+        body: row.text.clone(),
+        title: row.title.clone(),
+        labels: row.labels.clone(),
+        media,
+        tz: tz.name().to_string(),
+        schedule,
+        targets: accounts
+            .into_iter()
+            .map(|account| NewTarget {
+                account_id: account.id,
+                due,
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_name_their_lines_and_split_lists() {
+        let rows = csv_rows(
+            "posts.csv",
+            "text,to,at,labels\n\"Hello, world\",masto bsky,2026-12-01 09:00,launch\nSecond,release,,\n",
+        )
+        .expect("rows");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].location, "posts.csv line 2");
+        assert_eq!(rows[0].text, "Hello, world");
+        assert_eq!(rows[0].to, vec!["masto", "bsky"]);
+        assert_eq!(rows[0].at.as_deref(), Some("2026-12-01 09:00"));
+        assert_eq!(rows[1].at, None);
+        assert_eq!(rows[1].location, "posts.csv line 3");
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_their_place() {
+        let cases = [
+            (
+                "posts.csv",
+                "txt,to\nhello,masto\n",
+                "posts.csv line 1, \"txt\"",
+            ),
+            ("posts.csv", "to,at\nmasto,\n", "\"text\""),
+            (
+                "posts.csv",
+                "text,to\nhello,masto,extra\n",
+                "posts.csv line 2",
+            ),
+            (
+                "posts.json",
+                "[{\"text\": 3}]",
+                "posts.json item 1, \"text\"",
+            ),
+            (
+                "posts.json",
+                "[{\"text\": \"a\", \"colour\": \"red\"}]",
+                "\"colour\"",
+            ),
+            ("posts.json", "{\"text\": \"a\"}", "array"),
+            ("posts.json", "[{\"text\": \"a\",}]", "line 1"),
+        ];
+        for (name, text, expected) in cases {
+            let result = if name.ends_with(".json") {
+                json_rows(name, text)
+            } else {
+                csv_rows(name, text)
+            };
+            let err = result.expect_err(text).to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+            assert!(err.contains("nothing was imported"), "{err}");
+        }
+    }
+}

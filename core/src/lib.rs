@@ -1,0 +1,19 @@
+//! postctl-core: everything in postctl that is not a front end.
+//!
+//! The model and its rules, the local SQLite store, time parsing and recurrence,
+//! the secret store, the network descriptions and configuration. The CLI (and later
+//! the TUI and the sync server) are front ends over these types.
+
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod fs;
+pub mod media;
+pub mod model;
+pub mod network;
+pub mod queue;
+pub mod secrets;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,187 @@
+//! Media files: recognised by their bytes, stored content-addressed under the data dir.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::MediaRef;
+
+/// The largest file postctl takes: X's video limit, the largest of any network.
+const MAX_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A kind of file postctl can attach, recognised from its first bytes rather than its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    pub mime: &'static str,
+    pub extension: &'static str,
+}
+
+/// Recognises the supported image and video formats from their magic numbers.
+pub fn sniff(bytes: &[u8]) -> Option<Kind> {
+    let kind = |mime, extension| Some(Kind { mime, extension });
+    match bytes {
+        [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => kind("image/png", "png"),
+        [0xff, 0xd8, 0xff, ..] => kind("image/jpeg", "jpg"),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => kind("image/gif", "gif"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => kind("image/webp", "webp"),
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => kind("video/webm", "webm"),
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.starts_with(b"qt") => {
+            kind("video/quicktime", "mov")
+        }
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..]
+            if brand.starts_with(b"avif") || brand.starts_with(b"heic") =>
+        {
+            None
+        }
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => kind("video/mp4", "mp4"),
+        _ => None,
+    }
+}
+
+/// Copies `path` into `media_dir` under its SHA-256 (0600) and describes it.
+///
+/// Refuses a missing or unreadable file, an empty one, one over 512 MB, and any format
+/// that is not PNG, JPEG, GIF, WebP, MP4, MOV or WebM.
+pub fn import(path: &Path, alt: Option<String>, media_dir: &Path) -> Result<MediaRef> {
+    let fail = |reason: String| Error::Media {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        fail(match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file; check the path given to --media".into(),
+            _ => format!("cannot read it ({e})"),
+        })
+    })?;
+    if !meta.is_file() {
+        return Err(fail(
+            "not a regular file; --media takes an image or video file".into(),
+        ));
+    }
+    if meta.len() == 0 {
+        return Err(fail("the file is empty".into()));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(fail(format!(
+            "{} MB is over the 512 MB that any network accepts",
+            meta.len() / 1_000_000
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read it ({e})")))?;
+    let kind = sniff(&bytes).ok_or_else(|| {
+        fail("unsupported file type; attach PNG, JPEG, GIF or WebP images, or MP4, MOV or WebM videos".into())
+    })?;
+    let (width, height) = match imagesize::blob_size(&bytes) {
+        Ok(size) if kind.mime.starts_with("image/") => (
+            u32::try_from(size.width).ok(),
+            u32::try_from(size.height).ok(),
+        ),
+        Err(_) if kind.mime.starts_with("image/") => {
+            return Err(fail(format!(
+                "it starts like a {} but cannot be read as one; is it damaged?",
+                kind.mime
+            )));
+        }
+        _ => (None, None),
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    crate::fs::create_private_dir(media_dir)?;
+    let stored = media_dir.join(format!("{sha256}.{}", kind.extension));
+    if !stored.exists() {
+        crate::fs::write_private(&stored, &bytes)?;
+    }
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{sha256}.{}", kind.extension));
+    Ok(MediaRef {
+        sha256,
+        file_name,
+        mime: kind.mime.into(),
+        size: meta.len(),
+        width,
+        height,
+        alt: alt.filter(|a| !a.trim().is_empty()),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1x1 PNG.
+    pub(crate) const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f,
+        0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00,
+        0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49,
+        0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+
+    #[test]
+    fn sniff_recognises_formats_by_bytes() {
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (PNG, Some("image/png")),
+            (&[0xff, 0xd8, 0xff, 0xe0, 0, 0], Some("image/jpeg")),
+            (b"GIF89a....", Some("image/gif")),
+            (b"RIFF\0\0\0\0WEBPVP8 ", Some("image/webp")),
+            (b"\0\0\0\x18ftypmp42....", Some("video/mp4")),
+            (b"\0\0\0\x14ftypqt  ....", Some("video/quicktime")),
+            (&[0x1a, 0x45, 0xdf, 0xa3, 1], Some("video/webm")),
+            (b"%PDF-1.7", None),
+            (b"hello", None),
+            (b"", None),
+        ];
+        for (bytes, mime) in cases {
+            assert_eq!(sniff(bytes).map(|k| k.mime), *mime, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn import_stores_by_content_and_refuses_bad_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let png = dir.path().join("shot.png");
+        std::fs::write(&png, PNG).expect("write");
+        let media = dir.path().join("media");
+        let stored = import(&png, Some("the settings page".into()), &media).expect("import");
+        assert_eq!((stored.width, stored.height), (Some(1), Some(1)));
+        assert_eq!(stored.mime, "image/png");
+        assert_eq!(stored.alt.as_deref(), Some("the settings page"));
+        let copy = media.join(format!("{}.png", stored.sha256));
+        assert_eq!(std::fs::read(&copy).expect("stored copy"), PNG);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+
+        let text = dir.path().join("notes.png");
+        std::fs::write(&text, "not an image").expect("write");
+        let cases = [
+            (dir.path().join("missing.png"), "no such file"),
+            (text, "unsupported file type"),
+            (dir.path().to_path_buf(), "not a regular file"),
+        ];
+        for (path, expected) in cases {
+            let err = import(&path, None, &media).expect_err("refused");
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The domain types: posts, their targets on accounts, and the states a target moves through.
+//! Plain data, no I/O.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::network::Network;
+
+/// Where one post goes to one account, and how far it got (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    Draft,
+    Scheduled,
+    Publishing,
+    WaitingRetry,
+    Published,
+    Failed,
+    Uncertain,
+    Cancelled,
+    Missed,
+}
+
+impl TargetState {
+    pub const ALL: [TargetState; 9] = [
+        TargetState::Draft,
+        TargetState::Scheduled,
+        TargetState::Publishing,
+        TargetState::WaitingRetry,
+        TargetState::Published,
+        TargetState::Failed,
+        TargetState::Uncertain,
+        TargetState::Cancelled,
+        TargetState::Missed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Draft => "draft",
+            TargetState::Scheduled => "scheduled",
+            TargetState::Publishing => "publishing",
+            TargetState::WaitingRetry => "waiting_retry",
+            TargetState::Published => "published",
+            TargetState::Failed => "failed",
+            TargetState::Uncertain => "uncertain",
+            TargetState::Cancelled => "cancelled",
+            TargetState::Missed => "missed",
+        }
+    }
+
+    /// Whether the user may still change when and what this target publishes.
+    /// A claimed (`publishing`) target finishes or fails on its own; finished ones are history.
+    pub fn is_editable(self) -> bool {
+        matches!(
+            self,
+            TargetState::Draft | TargetState::Scheduled | TargetState::WaitingRetry
+        )
+    }
+}
+
+impl fmt::Display for TargetState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TargetState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TargetState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| format!("unknown target state {s:?}"))
+    }
+}
+
+/// How a post's time was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// Not scheduled: a draft.
+    None,
+    /// Once, at an instant.
+    At,
+    /// Recurring on a weekly rule, in the post's zone; `due` is the next occurrence.
+    Every { rule: String },
+    /// The next free slot of the account's queue at the time it was added.
+    Queue,
+}
+
+/// A media file attached to a post, stored content-addressed under the data dir.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaRef {
+    pub sha256: String,
+    pub file_name: String,
+    pub mime: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub alt: Option<String>,
+}
+
+/// A post as written once; it reaches networks through its targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Post {
+    pub id: String,
+    pub body: String,
+    pub title: Option<String>,
+    pub labels: Vec<String>,
+    pub media: Vec<MediaRef>,
+    pub schedule: Schedule,
+    /// The (next) instant the post is due; `None` for a draft.
+    pub due: Option<DateTime<Utc>>,
+    /// The IANA zone the time was written in.
+    pub tz: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub targets: Vec<Target>,
+}
+
+impl Post {
+    /// The state the user sees for the whole post: the least advanced of its targets'
+    /// states, so a post is only `published` when every target is.
+    pub fn summary_state(&self) -> Option<TargetState> {
+        const ORDER: [TargetState; 9] = [
+            TargetState::Failed,
+            TargetState::Uncertain,
+            TargetState::Missed,
+            TargetState::Publishing,
+            TargetState::WaitingRetry,
+            TargetState::Scheduled,
+            TargetState::Draft,
+            TargetState::Published,
+            TargetState::Cancelled,
+        ];
+        ORDER
+            .into_iter()
+            .find(|state| self.targets.iter().any(|t| t.state == *state))
+    }
+}
+
+/// One post on one account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub id: String,
+    pub account: String,
+    pub network: Network,
+    pub state: TargetState,
+    pub due: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// An account as stored: the secret itself lives in the secret store, only its location here.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub network: Network,
+    pub base_url: Option<String>,
+    pub handle: Option<String>,
+    pub settings: serde_json::Value,
+    pub secret_ref: String,
+    pub created: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_state_names_round_trip() {
+        for state in TargetState::ALL {
+            assert_eq!(state.as_str().parse::<TargetState>(), Ok(state));
+        }
+        assert!("done".parse::<TargetState>().is_err());
+    }
+
+    #[test]
+    fn summary_state_is_the_least_advanced() {
+        let target = |state| Target {
+            id: String::new(),
+            account: String::new(),
+            network: Network::Mastodon,
+            state,
+            due: None,
+            last_error: None,
+        };
+        let mut post = Post {
+            id: String::new(),
+            body: String::new(),
+            title: None,
+            labels: vec![],
+            media: vec![],
+            schedule: Schedule::At,
+            due: None,
+            tz: "UTC".into(),
+            created: DateTime::UNIX_EPOCH,
+            updated: DateTime::UNIX_EPOCH,
+            targets: vec![],
+        };
+        assert_eq!(post.summary_state(), None);
+        post.targets = vec![
+            target(TargetState::Published),
+            target(TargetState::Scheduled),
+        ];
+        assert_eq!(post.summary_state(), Some(TargetState::Scheduled));
+        post.targets.push(target(TargetState::Failed));
+        assert_eq!(post.summary_state(), Some(TargetState::Failed));
+    }
+}

@@ -1,0 +1,134 @@
+//! UUIDv7 ids, typed by users as any unambiguous prefix (as with git).
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// Shortest prefix shown in lists, even when a shorter one would be unique.
+const MIN_SHORT: usize = 8;
+
+/// A new time-ordered, globally unique id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+impl Store {
+    /// Resolves what the user typed to one live post id.
+    ///
+    /// Accepts a full id or any prefix of it (case-insensitive). Zero matches and several
+    /// matches are errors that say what to do.
+    pub fn resolve_post_id(&self, typed: &str) -> Result<String> {
+        let prefix = typed.trim().to_ascii_lowercase();
+        let well_formed = !prefix.is_empty()
+            && prefix.len() <= 36
+            && prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !well_formed {
+            return Err(Error::NoSuchPost { prefix });
+        }
+        // Ids are lowercase hex and '-', all sorting below 'g': a range scan on the index.
+        let upper = format!("{prefix}g");
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM posts WHERE id >= ?1 AND id < ?2 AND deleted_ms IS NULL
+                 ORDER BY id LIMIT 4",
+            )
+            .map_err(|e| self.error(e))?;
+        let found = stmt
+            .query_map(params![prefix, upper], |row| row.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.error(e))?;
+        match found.as_slice() {
+            [] => Err(Error::NoSuchPost { prefix }),
+            [one] => Ok(one.clone()),
+            many => {
+                let count: i64 = self
+                    .conn()
+                    .query_row(
+                        "SELECT count(*) FROM posts WHERE id >= ?1 AND id < ?2
+                         AND deleted_ms IS NULL",
+                        params![prefix, upper],
+                        |row| row.get(0),
+                    )
+                    .map_err(|e| self.error(e))?;
+                let examples = many.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+                Err(Error::AmbiguousId {
+                    prefix,
+                    count: count as usize,
+                    examples,
+                })
+            }
+        }
+    }
+}
+
+/// The short form of each id: the shortest prefix (at least 8 characters) that no other
+/// post id in the database shares.
+pub fn short_ids(store: &Store, ids: &[&str]) -> Result<HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT id FROM posts ORDER BY id")
+        .map_err(|e| store.error(e))?;
+    let all = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| store.error(e))?;
+    Ok(ids
+        .iter()
+        .map(|id| (id.to_string(), short_form(&all, id)))
+        .collect())
+}
+
+fn short_form(sorted: &[String], id: &str) -> String {
+    let common = |other: &str| {
+        id.bytes()
+            .zip(other.bytes())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let (prev, next) = match sorted.binary_search_by(|other| other.as_str().cmp(id)) {
+        Ok(at) => (at.checked_sub(1), at + 1),
+        Err(at) => (at.checked_sub(1), at),
+    };
+    let before = prev.map(|i| common(&sorted[i])).unwrap_or(0);
+    let after = sorted.get(next).map(|other| common(other)).unwrap_or(0);
+    let len = (before.max(after) + 1).clamp(MIN_SHORT, id.len());
+    id[..len].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_form_is_the_shortest_unique_prefix() {
+        let ids: Vec<String> = [
+            "0190aaaa-0000-7000-8000-000000000001",
+            "0190aaaa-0000-7000-8000-000000000002",
+            "0190bbbb-1111-7000-8000-000000000003",
+            "0290cccc-2222-7000-8000-000000000004",
+        ]
+        .map(String::from)
+        .to_vec();
+        let cases = [
+            (0, "0190aaaa-0000-7000-8000-000000000001"),
+            (1, "0190aaaa-0000-7000-8000-000000000002"),
+            (2, "0190bbbb"),
+            (3, "0290cccc"),
+        ];
+        for (index, expected) in cases {
+            assert_eq!(short_form(&ids, &ids[index]), expected);
+        }
+        let close: Vec<String> = ["0190bbbb-1111-7000", "0190bbbb-2222-7000"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(short_form(&close, &close[0]), "0190bbbb-1");
+        assert_eq!(short_form(&close, &close[1]), "0190bbbb-2");
+    }
+}

@@ -1,0 +1,207 @@
+//! The local SQLite store: every SQL statement of postctl lives under this module.
+//!
+//! One file, WAL mode and a busy timeout, so the CLI, the TUI and the daemon can share it.
+//! Every write runs in one transaction and appends to the oplog in the same transaction,
+//! so a failed command leaves the database as it was.
+
+mod accounts;
+mod ids;
+mod oplog;
+mod posts;
+mod schema;
+mod slots;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
+
+use crate::error::{Error, Result};
+
+pub use accounts::Group;
+pub use ids::{new_id, short_ids};
+pub use oplog::Operation;
+pub use posts::{ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, ScheduleChange};
+pub use slots::Slots;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open postctl database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// The file and its directory are created private (0600 / 0700). A database written by a
+    /// newer postctl is refused, a file that is not a database is reported as such, and a
+    /// database locked past the busy timeout is reported as locked.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fs::create_private_dir(dir)?;
+        }
+        crate::fs::touch_private(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            device: String::new(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        store.device = store.device_id()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> Result<()> {
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.error(e))?;
+        // journal_mode returns a row; the others do not.
+        self.conn
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(|e| self.error(e))?;
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| self.error(e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        if version > known {
+            return Err(Error::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        if version == known {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(&path, e))?;
+        // Another process may have migrated while we waited for the write lock.
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| sql_error(&path, e))?;
+        for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(|e| sql_error(&path, e))?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .map_err(|e| sql_error(&path, e))?;
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('device', ?1)",
+            [new_id()],
+        )
+        .map_err(|e| sql_error(&path, e))?;
+        tx.commit().map_err(|e| sql_error(&path, e))
+    }
+
+    fn device_id(&self) -> Result<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'device'", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.error(e))
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction (the write lock is taken up front, so two
+    /// writers queue on the busy timeout instead of failing on upgrade) and commits it.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(&path, e))?;
+        let wrapped = Tx {
+            tx,
+            path: &path,
+            device: &self.device,
+            now: Utc::now(),
+        };
+        let value = f(&wrapped)?;
+        wrapped.tx.commit().map_err(|e| sql_error(&path, e))?;
+        Ok(value)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn error(&self, e: rusqlite::Error) -> Error {
+        sql_error(&self.path, e)
+    }
+}
+
+/// A write transaction with what every write needs: the path for errors, the device id and
+/// one `now` for the oplog.
+pub(crate) struct Tx<'a> {
+    tx: Transaction<'a>,
+    path: &'a Path,
+    device: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl Tx<'_> {
+    pub(crate) fn error(&self, e: rusqlite::Error) -> Error {
+        sql_error(self.path, e)
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+/// Maps SQLite's errors onto the ones a user can act on.
+fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            path,
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked {
+            path,
+            seconds: BUSY_TIMEOUT.as_secs(),
+        },
+        _ => Error::Sql { path, source: e },
+    }
+}
+
+pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}

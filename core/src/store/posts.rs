@@ -1,0 +1,688 @@
+//! Posts, their media and their targets.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use super::{Store, Tx, from_ms, new_id, to_ms};
+use crate::error::{Error, Result};
+use crate::model::{MediaRef, Post, Schedule, Target, TargetState};
+
+/// One destination of a new post: an account id and, when scheduled, its due time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTarget {
+    pub account_id: String,
+    pub due: Option<DateTime<Utc>>,
+}
+
+/// A post to create. Targets with a due time start `scheduled`, the others `draft`.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub body: String,
+    pub title: Option<String>,
+    pub labels: Vec<String>,
+    pub media: Vec<MediaRef>,
+    pub tz: String,
+    pub schedule: Schedule,
+    pub targets: Vec<NewTarget>,
+}
+
+/// Media to attach: the same shape as what is stored.
+pub type NewMedia = MediaRef;
+
+/// Changes to a post's content; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PostChange {
+    pub body: Option<String>,
+    pub title: Option<Option<String>>,
+    pub labels: Option<Vec<String>>,
+    pub media: Option<Vec<MediaRef>>,
+    /// The complete new set of destination account ids.
+    pub accounts: Option<Vec<String>>,
+}
+
+/// A new time for a post: every target that can still move gets `due` (or its own time from
+/// `per_account`, as the queue assigns).
+#[derive(Debug, Clone)]
+pub struct ScheduleChange {
+    pub schedule: Schedule,
+    pub due: DateTime<Utc>,
+    pub tz: String,
+    pub per_account: HashMap<String, DateTime<Utc>>,
+}
+
+/// What a change did to each target, so the user can be told about the ones it could not touch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub post_id: String,
+    pub changed: Vec<String>,
+    /// Targets left alone, with the state that protected them (e.g. already `published`).
+    pub skipped: Vec<(String, TargetState)>,
+}
+
+/// Which posts a listing shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListFilter {
+    /// Every live post.
+    All,
+    /// Posts with a target still to publish, by due time.
+    Upcoming,
+    /// Posts not scheduled.
+    Drafts,
+    /// Posts with a target `failed`, `uncertain` or `missed`.
+    Failed,
+    /// Posts due once (not recurring) in `[from, to)`, whatever became of them.
+    Due {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+    /// Recurring posts still to publish (a calendar expands their occurrences).
+    Recurring,
+    /// Full-text search over title, text and labels.
+    Search(String),
+}
+
+impl ListFilter {
+    fn sql(&self) -> (String, Vec<Value>) {
+        let live = "p.deleted_ms IS NULL";
+        match self {
+            ListFilter::All => (live.into(), vec![]),
+            ListFilter::Upcoming => (
+                format!(
+                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN ('scheduled', 'waiting_retry', 'publishing'))"
+                ),
+                vec![],
+            ),
+            ListFilter::Drafts => (format!("{live} AND p.schedule = 'none'"), vec![]),
+            ListFilter::Failed => (
+                format!(
+                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN ('failed', 'uncertain', 'missed'))"
+                ),
+                vec![],
+            ),
+            ListFilter::Due { from, to } => (
+                format!(
+                    "{live} AND p.schedule != 'every' AND p.due_ms >= ?1 AND p.due_ms < ?2 AND p.id IN (SELECT post_id FROM targets WHERE state IN ('scheduled', 'waiting_retry', 'publishing', 'published', 'failed', 'uncertain', 'missed'))"
+                ),
+                vec![Value::Integer(to_ms(*from)), Value::Integer(to_ms(*to))],
+            ),
+            ListFilter::Recurring => (
+                format!(
+                    "{live} AND p.schedule = 'every' AND p.id IN (SELECT post_id FROM targets WHERE state IN ('scheduled', 'waiting_retry', 'publishing'))"
+                ),
+                vec![],
+            ),
+            ListFilter::Search(query) => (
+                format!(
+                    "{live} AND p.seq IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1)"
+                ),
+                vec![Value::Text(fts_query(query))],
+            ),
+        }
+    }
+}
+
+/// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word is
+/// quoted (so `-`, `:` and quotes are literal) and matched as a prefix; all must match.
+fn fts_query(typed: &str) -> String {
+    typed
+        .split_whitespace()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Store {
+    /// Creates one post with its media and targets; returns its id.
+    pub fn create_post(&mut self, post: &NewPost) -> Result<String> {
+        self.write(|tx| tx.insert_post(post))
+            .map(|mut ids| ids.remove(0))
+    }
+
+    /// Creates many posts in one transaction: all or none (import).
+    pub fn create_posts(&mut self, posts: &[NewPost]) -> Result<Vec<String>> {
+        self.write(|tx| {
+            let mut ids = Vec::with_capacity(posts.len());
+            for post in posts {
+                ids.extend(tx.insert_post(post)?);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Applies a content change and, optionally, a new schedule to a post, in one transaction.
+    pub fn update_post(
+        &mut self,
+        id: &str,
+        change: &PostChange,
+        schedule: Option<&ScheduleChange>,
+    ) -> Result<Outcome> {
+        self.write(|tx| {
+            let mut outcome = tx.edit(id, change)?;
+            if let Some(schedule) = schedule {
+                outcome = tx.schedule(id, schedule)?;
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// Cancels every target that has not started publishing.
+    pub fn cancel_post(&mut self, id: &str) -> Result<Outcome> {
+        self.write(|tx| tx.cancel(id))
+    }
+
+    /// Removes a post from postctl: its pending targets are cancelled and it disappears from
+    /// lists. What was already published stays published.
+    pub fn delete_post(&mut self, id: &str) -> Result<Outcome> {
+        self.write(|tx| {
+            let outcome = tx.cancel(id)?;
+            tx.execute(
+                "UPDATE posts SET deleted_ms = ?2, updated_ms = ?2 WHERE id = ?1",
+                params![id, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            tx.record("post", id, "deleted", &true)?;
+            Ok(outcome)
+        })
+    }
+
+    /// One live post with its targets and media.
+    pub fn post(&self, id: &str) -> Result<Post> {
+        let mut posts = self.load(
+            "p.id = ?1 AND p.deleted_ms IS NULL",
+            &[Value::Text(id.into())],
+        )?;
+        posts
+            .pop()
+            .ok_or_else(|| Error::NoSuchPost { prefix: id.into() })
+    }
+
+    /// Posts matching `filter`, scheduled ones by due time, drafts by creation.
+    pub fn posts(&self, filter: &ListFilter) -> Result<Vec<Post>> {
+        let (sql, values) = filter.sql();
+        self.load(&sql, &values)
+    }
+
+    /// Due times already taken on an account from `from` on (the queue skips them).
+    pub fn taken_times(&self, account_id: &str, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT due_ms FROM targets WHERE account_id = ?1 AND due_ms >= ?2
+                 AND state IN ('scheduled', 'waiting_retry', 'publishing', 'published')",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map(params![account_id, to_ms(from)], |row| row.get::<_, i64>(0))
+            .and_then(|rows| rows.map(|r| r.map(from_ms)).collect())
+            .map_err(|e| self.error(e))
+    }
+
+    fn load(&self, filter: &str, values: &[Value]) -> Result<Vec<Post>> {
+        let conn = self.conn();
+        let mut posts: Vec<Post> = conn
+            .prepare(&format!(
+                "SELECT p.id, p.body, p.title, p.labels, p.schedule, p.rule, p.due_ms, p.tz,
+                        p.created_ms, p.updated_ms
+                 FROM posts p WHERE {filter}
+                 ORDER BY p.due_ms IS NULL, p.due_ms, p.created_ms"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(values), |row| {
+                    let labels: String = row.get(3)?;
+                    let kind: String = row.get(4)?;
+                    let rule: Option<String> = row.get(5)?;
+                    Ok(Post {
+                        id: row.get(0)?,
+                        body: row.get(1)?,
+                        title: row.get(2)?,
+                        labels: serde_json::from_str(&labels).unwrap_or_default(),
+                        media: vec![],
+                        schedule: match (kind.as_str(), rule) {
+                            ("at", _) => Schedule::At,
+                            ("queue", _) => Schedule::Queue,
+                            ("every", Some(rule)) => Schedule::Every { rule },
+                            _ => Schedule::None,
+                        },
+                        due: row.get::<_, Option<i64>>(6)?.map(from_ms),
+                        tz: row.get(7)?,
+                        created: from_ms(row.get(8)?),
+                        updated: from_ms(row.get(9)?),
+                        targets: vec![],
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.error(e))?;
+        if posts.is_empty() {
+            return Ok(posts);
+        }
+        let index: HashMap<String, usize> = posts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        let targets_sql = format!(
+            "SELECT t.post_id, t.id, a.name, a.network, t.state, t.due_ms, t.last_error
+             FROM targets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.post_id IN (SELECT p.id FROM posts p WHERE {filter})
+             ORDER BY t.post_id, t.position"
+        );
+        let mut stmt = conn.prepare(&targets_sql).map_err(|e| self.error(e))?;
+        let mut rows = stmt
+            .query(params_from_iter(values))
+            .map_err(|e| self.error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+            let read = || -> rusqlite::Result<(String, Target)> {
+                let network: String = row.get(3)?;
+                let state: String = row.get(4)?;
+                Ok((
+                    row.get(0)?,
+                    Target {
+                        id: row.get(1)?,
+                        account: row.get(2)?,
+                        network: network.parse().map_err(|_| bad_column(3, &network))?,
+                        state: state.parse().map_err(|_| bad_column(4, &state))?,
+                        due: row.get::<_, Option<i64>>(5)?.map(from_ms),
+                        last_error: row.get(6)?,
+                    },
+                ))
+            };
+            let (post_id, target) = read().map_err(|e| self.error(e))?;
+            if let Some(&i) = index.get(&post_id) {
+                posts[i].targets.push(target);
+            }
+        }
+        let media_sql = format!(
+            "SELECT pm.post_id, m.sha256, m.file_name, m.mime, m.size, m.width, m.height, pm.alt
+             FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+             WHERE pm.post_id IN (SELECT p.id FROM posts p WHERE {filter})
+             ORDER BY pm.post_id, pm.position"
+        );
+        let mut stmt = conn.prepare(&media_sql).map_err(|e| self.error(e))?;
+        let mut rows = stmt
+            .query(params_from_iter(values))
+            .map_err(|e| self.error(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error(e))? {
+            let read = || -> rusqlite::Result<(String, MediaRef)> {
+                Ok((
+                    row.get(0)?,
+                    MediaRef {
+                        sha256: row.get(1)?,
+                        file_name: row.get(2)?,
+                        mime: row.get(3)?,
+                        size: row.get::<_, i64>(4)? as u64,
+                        width: row.get(5)?,
+                        height: row.get(6)?,
+                        alt: row.get(7)?,
+                    },
+                ))
+            };
+            let (post_id, media) = read().map_err(|e| self.error(e))?;
+            if let Some(&i) = index.get(&post_id) {
+                posts[i].media.push(media);
+            }
+        }
+        Ok(posts)
+    }
+}
+
+fn bad_column(column: usize, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unexpected value {value:?}").into(),
+    )
+}
+
+fn schedule_columns(schedule: &Schedule) -> (&'static str, Option<&str>) {
+    match schedule {
+        Schedule::None => ("none", None),
+        Schedule::At => ("at", None),
+        Schedule::Every { rule } => ("every", Some(rule.as_str())),
+        Schedule::Queue => ("queue", None),
+    }
+}
+
+impl Tx<'_> {
+    fn insert_post(&self, post: &NewPost) -> Result<Vec<String>> {
+        let id = new_id();
+        let now = to_ms(self.now);
+        let due = post.targets.iter().filter_map(|t| t.due).min();
+        let (kind, rule) = schedule_columns(&post.schedule);
+        let labels = serde_json::to_string(&post.labels).unwrap_or_else(|_| "[]".into());
+        self.prepare_cached(
+            "INSERT INTO posts (id, body, title, labels, schedule, rule, due_ms, tz, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                id, post.body, post.title, labels, kind, rule, due.map(to_ms), post.tz, now
+            ])
+        })
+        .map_err(|e| self.error(e))?;
+        self.set_media(&id, &post.media)?;
+        for (position, target) in post.targets.iter().enumerate() {
+            self.insert_target(&id, &target.account_id, position, target.due)?;
+        }
+        self.record(
+            "post",
+            &id,
+            "created",
+            &serde_json::json!({
+                "body": post.body, "title": post.title, "labels": post.labels, "tz": post.tz,
+                "schedule": kind, "rule": rule, "due_ms": due.map(to_ms),
+                "media": post.media.iter().map(|m| &m.sha256).collect::<Vec<_>>(),
+                "accounts": post.targets.iter().map(|t| &t.account_id).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(vec![id])
+    }
+
+    fn insert_target(
+        &self,
+        post_id: &str,
+        account_id: &str,
+        position: usize,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let id = new_id();
+        let state = if due.is_some() {
+            TargetState::Scheduled
+        } else {
+            TargetState::Draft
+        };
+        self.prepare_cached(
+            "INSERT INTO targets (id, post_id, account_id, position, state, due_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                id,
+                post_id,
+                account_id,
+                position as i64,
+                state.as_str(),
+                due.map(to_ms),
+                to_ms(self.now)
+            ])
+        })
+        .map_err(|e| self.error(e))?;
+        self.record(
+            "target",
+            &id,
+            "created",
+            &serde_json::json!({"post": post_id, "account": account_id, "state": state, "due_ms": due.map(to_ms)}),
+        )
+    }
+
+    fn set_media(&self, post_id: &str, media: &[MediaRef]) -> Result<()> {
+        self.execute("DELETE FROM post_media WHERE post_id = ?1", [post_id])
+            .map_err(|e| self.error(e))?;
+        for (position, m) in media.iter().enumerate() {
+            self.prepare_cached(
+                "INSERT INTO media (sha256, file_name, mime, size, width, height, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sha256) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    m.sha256,
+                    m.file_name,
+                    m.mime,
+                    m.size as i64,
+                    m.width,
+                    m.height,
+                    to_ms(self.now)
+                ])
+            })
+            .map_err(|e| self.error(e))?;
+            self.prepare_cached(
+                "INSERT INTO post_media (post_id, position, sha256, alt) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut stmt| stmt.execute(params![post_id, position as i64, m.sha256, m.alt]))
+            .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    fn targets(&self, post_id: &str) -> Result<Vec<(String, String, String, TargetState)>> {
+        let mut stmt = self
+            .prepare_cached(
+                "SELECT t.id, t.account_id, a.name, t.state FROM targets t
+                 JOIN accounts a ON a.id = t.account_id WHERE t.post_id = ?1 ORDER BY t.position",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([post_id], |row| {
+            let state: String = row.get(3)?;
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                state.parse().map_err(|_| bad_column(3, &state))?,
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    fn require_post(&self, id: &str) -> Result<(Schedule, Option<i64>)> {
+        self.query_row(
+            "SELECT schedule, rule, due_ms FROM posts WHERE id = ?1 AND deleted_ms IS NULL",
+            [id],
+            |row| {
+                let kind: String = row.get(0)?;
+                let rule: Option<String> = row.get(1)?;
+                let schedule = match (kind.as_str(), rule) {
+                    ("at", _) => Schedule::At,
+                    ("queue", _) => Schedule::Queue,
+                    ("every", Some(rule)) => Schedule::Every { rule },
+                    _ => Schedule::None,
+                };
+                Ok((schedule, row.get(2)?))
+            },
+        )
+        .optional()
+        .map_err(|e| self.error(e))?
+        .ok_or_else(|| Error::NoSuchPost { prefix: id.into() })
+    }
+
+    fn edit(&self, id: &str, change: &PostChange) -> Result<Outcome> {
+        let (schedule, due_ms) = self.require_post(id)?;
+        let now = to_ms(self.now);
+        let mut outcome = Outcome {
+            post_id: id.into(),
+            ..Outcome::default()
+        };
+        if let Some(body) = &change.body {
+            self.execute(
+                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
+                params![id, body, now],
+            )
+            .map_err(|e| self.error(e))?;
+            self.record("post", id, "body", body)?;
+        }
+        if let Some(title) = &change.title {
+            self.execute(
+                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1",
+                params![id, title, now],
+            )
+            .map_err(|e| self.error(e))?;
+            self.record("post", id, "title", title)?;
+        }
+        if let Some(labels) = &change.labels {
+            let json = serde_json::to_string(labels).unwrap_or_else(|_| "[]".into());
+            self.execute(
+                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1",
+                params![id, json, now],
+            )
+            .map_err(|e| self.error(e))?;
+            self.record("post", id, "labels", labels)?;
+        }
+        if let Some(media) = &change.media {
+            self.set_media(id, media)?;
+            self.record(
+                "post",
+                id,
+                "media",
+                &media
+                    .iter()
+                    .map(|m| (&m.sha256, &m.alt))
+                    .collect::<Vec<_>>(),
+            )?;
+        }
+        if let Some(accounts) = &change.accounts {
+            let existing = self.targets(id)?;
+            // Removed destinations: drafts vanish, pending ones are cancelled, history stays.
+            for (target_id, account_id, name, state) in &existing {
+                if accounts.contains(account_id) {
+                    continue;
+                }
+                match state {
+                    TargetState::Draft | TargetState::Cancelled => {
+                        self.execute("DELETE FROM targets WHERE id = ?1", [target_id])
+                            .map_err(|e| self.error(e))?;
+                        self.record("target", target_id, "deleted", &true)?;
+                        outcome.changed.push(name.clone());
+                    }
+                    TargetState::Scheduled | TargetState::WaitingRetry => {
+                        self.set_target_state(target_id, TargetState::Cancelled, None)?;
+                        outcome.changed.push(name.clone());
+                    }
+                    other => outcome.skipped.push((name.clone(), *other)),
+                }
+            }
+            let due = match schedule {
+                Schedule::None => None,
+                _ => due_ms.map(from_ms),
+            };
+            let mut position = existing.len();
+            for account_id in accounts {
+                if existing.iter().any(|(_, a, _, _)| a == account_id) {
+                    continue;
+                }
+                self.insert_target(id, account_id, position, due)?;
+                position += 1;
+            }
+            self.execute(
+                "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(|e| self.error(e))?;
+        }
+        Ok(outcome)
+    }
+
+    fn schedule(&self, id: &str, change: &ScheduleChange) -> Result<Outcome> {
+        self.require_post(id)?;
+        let targets = self.targets(id)?;
+        if targets.is_empty() {
+            return Err(Error::Invalid(format!(
+                "post {id} has no accounts to publish to; give them with --to ACCOUNT[,GROUP...]"
+            )));
+        }
+        let mut outcome = Outcome {
+            post_id: id.into(),
+            ..Outcome::default()
+        };
+        let mut earliest: Option<DateTime<Utc>> = None;
+        for (target_id, account_id, name, state) in targets {
+            let reschedulable = !matches!(
+                state,
+                TargetState::Publishing | TargetState::Published | TargetState::Uncertain
+            );
+            if !reschedulable {
+                outcome.skipped.push((name, state));
+                continue;
+            }
+            let due = change
+                .per_account
+                .get(&account_id)
+                .copied()
+                .unwrap_or(change.due);
+            earliest = Some(earliest.map_or(due, |e| e.min(due)));
+            self.set_target_state(&target_id, TargetState::Scheduled, Some(due))?;
+            outcome.changed.push(name);
+        }
+        let Some(due) = earliest else {
+            return Err(Error::Invalid(format!(
+                "nothing to schedule: every target of post {id} has already started or finished publishing (see `postctl list`)"
+            )));
+        };
+        let (kind, rule) = schedule_columns(&change.schedule);
+        self.execute(
+            "UPDATE posts SET schedule = ?2, rule = ?3, due_ms = ?4, tz = ?5, updated_ms = ?6 WHERE id = ?1",
+            params![id, kind, rule, to_ms(due), change.tz, to_ms(self.now)],
+        )
+        .map_err(|e| self.error(e))?;
+        self.record(
+            "post",
+            id,
+            "schedule",
+            &serde_json::json!({"schedule": kind, "rule": rule, "due_ms": to_ms(due), "tz": change.tz}),
+        )?;
+        Ok(outcome)
+    }
+
+    fn cancel(&self, id: &str) -> Result<Outcome> {
+        self.require_post(id)?;
+        let mut outcome = Outcome {
+            post_id: id.into(),
+            ..Outcome::default()
+        };
+        for (target_id, _, name, state) in self.targets(id)? {
+            if state.is_editable() {
+                self.set_target_state(&target_id, TargetState::Cancelled, None)?;
+                outcome.changed.push(name);
+            } else if state != TargetState::Cancelled {
+                outcome.skipped.push((name, state));
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn set_target_state(
+        &self,
+        target_id: &str,
+        state: TargetState,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE targets SET state = ?2, due_ms = coalesce(?3, due_ms), updated_ms = ?4 WHERE id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                target_id,
+                state.as_str(),
+                due.map(to_ms),
+                to_ms(self.now)
+            ])
+        })
+        .map_err(|e| self.error(e))?;
+        self.record(
+            "target",
+            target_id,
+            "state",
+            &serde_json::json!({"state": state, "due_ms": due.map(to_ms)}),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn fts_query_quotes_every_word() {
+        let cases = [
+            ("launch", "\"launch\"*"),
+            ("launch day", "\"launch\"* \"day\"*"),
+            ("say \"hi\"", "\"say\"* \"\"\"hi\"\"\"*"),
+            ("v1.2-beta", "\"v1.2-beta\"*"),
+            ("", ""),
+        ];
+        for (typed, expected) in cases {
+            assert_eq!(fts_query(typed), expected, "{typed}");
+        }
+    }
+}

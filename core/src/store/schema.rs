@@ -1,0 +1,130 @@
+//! The database schema as numbered, append-only migrations.
+//!
+//! A shipped migration is never edited: a change is a new entry at the end. `PRAGMA
+//! user_version` records how many have run; a database whose version is higher than
+//! `MIGRATIONS.len()` was written by a newer postctl and is refused.
+
+/// Migration `i` (1-based) brings the database from version `i - 1` to `i`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: accounts, groups, posts, targets, media, queue slots, the oplog and search.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE accounts (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        network     TEXT NOT NULL,
+        base_url    TEXT,
+        handle      TEXT,
+        settings    TEXT NOT NULL DEFAULT '{}',
+        secret_ref  TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        deleted_ms  INTEGER
+    ) STRICT;
+    -- Removed accounts stay for the history of their targets; their names are free again.
+    CREATE UNIQUE INDEX accounts_live_name ON accounts(name) WHERE deleted_ms IS NULL;
+
+    CREATE TABLE groups (
+        name        TEXT PRIMARY KEY,
+        created_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE group_members (
+        group_name  TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        position    INTEGER NOT NULL,
+        PRIMARY KEY (group_name, account_id)
+    ) STRICT;
+
+    -- `seq` gives full-text search a stable integer rowid; `id` (UUIDv7) is what users see.
+    CREATE TABLE posts (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        body        TEXT NOT NULL,
+        title       TEXT,
+        labels      TEXT NOT NULL DEFAULT '[]',
+        schedule    TEXT NOT NULL CHECK (schedule IN ('none', 'at', 'every', 'queue')),
+        rule        TEXT,
+        due_ms      INTEGER,
+        tz          TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        updated_ms  INTEGER NOT NULL,
+        deleted_ms  INTEGER
+    ) STRICT;
+
+    CREATE TABLE media (
+        sha256      TEXT PRIMARY KEY,
+        file_name   TEXT NOT NULL,
+        mime        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        width       INTEGER,
+        height      INTEGER,
+        created_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    -- Alt text belongs to the use of an image in a post, not to the file.
+    CREATE TABLE post_media (
+        post_id     TEXT NOT NULL REFERENCES posts(id),
+        position    INTEGER NOT NULL,
+        sha256      TEXT NOT NULL REFERENCES media(sha256),
+        alt         TEXT,
+        PRIMARY KEY (post_id, position)
+    ) STRICT;
+
+    CREATE TABLE targets (
+        id          TEXT PRIMARY KEY,
+        post_id     TEXT NOT NULL REFERENCES posts(id),
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        position    INTEGER NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('draft', 'scheduled', 'publishing',
+                        'waiting_retry', 'published', 'failed', 'uncertain', 'cancelled', 'missed')),
+        due_ms      INTEGER,
+        last_error  TEXT,
+        updated_ms  INTEGER NOT NULL,
+        UNIQUE (post_id, account_id)
+    ) STRICT;
+    CREATE INDEX targets_by_state_due ON targets(state, due_ms);
+    CREATE INDEX targets_by_account_due ON targets(account_id, due_ms);
+    CREATE INDEX posts_by_due ON posts(due_ms) WHERE deleted_ms IS NULL;
+
+    CREATE TABLE slots (
+        account_id  TEXT PRIMARY KEY REFERENCES accounts(id),
+        rules       TEXT NOT NULL,
+        tz          TEXT NOT NULL,
+        updated_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    -- Every change, appended: the activity view, undo and later sync read it.
+    CREATE TABLE oplog (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_ms       INTEGER NOT NULL,
+        device      TEXT NOT NULL,
+        entity      TEXT NOT NULL,
+        entity_id   TEXT NOT NULL,
+        field       TEXT NOT NULL,
+        value       TEXT
+    ) STRICT;
+    CREATE INDEX oplog_by_entity ON oplog(entity, entity_id);
+
+    CREATE VIRTUAL TABLE posts_fts USING fts5(
+        title, body, labels, content = 'posts', content_rowid = 'seq'
+    );
+    CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        VALUES (new.seq, new.title, new.body, new.labels);
+    END;
+    CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        VALUES ('delete', old.seq, old.title, old.body, old.labels);
+    END;
+    CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels ON posts BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        VALUES ('delete', old.seq, old.title, old.body, old.labels);
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        VALUES (new.seq, new.title, new.body, new.labels);
+    END;
+    "#,
+];

@@ -1,0 +1,32 @@
+//! Project chores.
+//!
+//! - `cargo xtask docs` regenerates man/ and completions/ from the clap definitions;
+//!   `cargo xtask docs --check` fails when the committed files are stale.
+//! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 posts.
+
+mod bench;
+mod docs;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["docs"] => docs::write(&docs::repo_root()),
+        ["docs", "--check"] => docs::check(&docs::repo_root()),
+        ["bench"] => bench::run(&docs::repo_root(), 10_000),
+        ["bench", "--posts", n] => match n.parse() {
+            Ok(n) => bench::run(&docs::repo_root(), n),
+            Err(_) => Err(format!("--posts takes a number, got {n:?}")),
+        },
+        _ => Err("usage: cargo xtask docs [--check] | cargo xtask bench [--posts N]".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
