@@ -103,7 +103,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
         }
     }
     let mut out = String::new();
-    let line = |cells: Vec<String>, out: &mut String| {
+    let line = |cells: &[String], out: &mut String| {
         for (i, cell) in cells.iter().enumerate() {
             out.push_str(cell);
             if i + 1 < cells.len() {
@@ -113,12 +113,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
         }
         out.push('\n');
     };
-    line(
-        header.iter().map(|h| paint(h, "1", color)).collect(),
-        &mut out,
-    );
+    let header: Vec<String> = header.iter().map(|h| paint(h, "1", color)).collect();
+    line(&header, &mut out);
     for row in rows {
-        line(row.clone(), &mut out);
+        line(row, &mut out);
     }
     out
 }

@@ -111,6 +111,10 @@ impl Error {
             | Error::Invalid(_)
             | Error::Media { .. }
             | Error::Import { .. } => ErrorKind::Usage,
+            Error::Secret(e) if e.is_usage() => ErrorKind::Usage,
+            Error::Secret(
+                SecretError::File { .. } | SecretError::Malformed { .. } | SecretError::Busy { .. },
+            ) => ErrorKind::Failure,
             Error::Secret(_) => ErrorKind::Auth,
             _ => ErrorKind::Failure,
         }

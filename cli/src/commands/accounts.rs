@@ -38,11 +38,8 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     // The secret: from stdin now, or only the name of a variable read at publish time.
     let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
         Some(var) => {
-            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(CliError::usage(format!(
-                    "--token-env takes the name of an environment variable (letters, digits, _), e.g. --token-env TG_BOT_TOKEN; got {var:?}"
-                )));
-            }
+            // Checks the name now, so the reference parses back from the database later.
+            SecretRef::env(var)?;
             (std::env::var(var).ok().map(Secret::new), Some(var))
         }
         None => {

@@ -18,6 +18,12 @@ pub enum SecretRef {
 }
 
 impl SecretRef {
+    /// A reference to the environment variable `var`, checked the way [`FromStr`] checks
+    /// it, so what the database stores always parses back.
+    pub fn env(var: &str) -> Result<Self, SecretError> {
+        format!("env:{var}").parse()
+    }
+
     /// Where the secret is, for `postctl accounts list`: "OS keyring", "env $TG_TOKEN",
     /// "file ~/.local/share/postctl/secrets.toml".
     pub fn location(&self, data_dir: &Path) -> String {
@@ -150,6 +156,30 @@ mod tests {
         for (reference, text) in cases {
             assert_eq!(reference.to_string(), text);
             assert_eq!(text.parse::<SecretRef>().ok(), Some(reference), "{text}");
+        }
+    }
+
+    #[test]
+    fn env_constructor_checks_the_name() {
+        let cases = [
+            ("TG_BOT_TOKEN", true),
+            ("_X", true),
+            ("1ABC", false),
+            ("MY-VAR", false),
+            ("", false),
+            ("A:B", false),
+        ];
+        for (var, ok) in cases {
+            let got = SecretRef::env(var);
+            assert_eq!(got.is_ok(), ok, "{var:?}");
+            if let Ok(reference) = got {
+                assert_eq!(
+                    reference,
+                    SecretRef::Env {
+                        var: var.to_owned()
+                    }
+                );
+            }
         }
     }
 

@@ -66,7 +66,18 @@ pub fn ensure_not_past(when: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> Resul
 
 /// Formats an instant for humans in a zone: "Tue 2026-12-01 09:00 CET".
 pub fn format_local(when: DateTime<Utc>, tz: Tz) -> String {
-    when.with_timezone(&tz)
-        .format("%a %Y-%m-%d %H:%M %Z")
-        .to_string()
+    use chrono::{Datelike, Timelike};
+    use chrono_tz::OffsetName;
+    // Written out rather than through a strftime pattern: lists format thousands of these.
+    let local = when.with_timezone(&tz);
+    let zone = local.offset().abbreviation().unwrap_or(tz.name());
+    format!(
+        "{:?} {:04}-{:02}-{:02} {:02}:{:02} {zone}",
+        local.weekday(),
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
 }

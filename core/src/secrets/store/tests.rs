@@ -397,3 +397,19 @@ fn debug_shows_no_secret_and_store_debug_is_plain() {
         assert!(!text.contains("tok-SECRET"), "{text}");
     }
 }
+
+#[test]
+fn the_public_constructor_with_the_file_backend_round_trips() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = SecretStore::new(dir.path(), Backend::File);
+    let (reference, notice) = store
+        .put("work", &Secret::new("tok-file".into()))
+        .expect("put");
+    assert_eq!(
+        (reference.to_string(), notice),
+        ("file:work".to_owned(), None)
+    );
+    let back = store.get(&reference).map(|s| s.expose().to_owned());
+    assert_eq!(back.ok().as_deref(), Some("tok-file"));
+    assert_eq!(store.file_path(), dir.path().join("secrets.toml"));
+}
