@@ -6,7 +6,7 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use postctl_core::model::{Account, MediaRef, Schedule};
-use postctl_core::store::Outcome;
+use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
 
 use crate::args::{ContentArgs, WhenArgs};
@@ -110,4 +110,25 @@ pub fn report_skipped(outcome: &Outcome) {
             "left {account} as it is: that target is already {state}"
         ));
     }
+}
+
+/// A new post from the content flags: media copied in, text, title and labels as given.
+pub fn new_post(
+    ctx: &Context,
+    body: String,
+    content: ContentArgs,
+    tz: &str,
+    schedule: Schedule,
+    targets: Vec<NewTarget>,
+) -> CliResult<NewPost> {
+    let media = import_media(ctx, &content.media, &content.alt)?;
+    Ok(NewPost {
+        body,
+        title: content.title,
+        labels: content.labels,
+        media,
+        tz: tz.to_string(),
+        schedule,
+        targets,
+    })
 }

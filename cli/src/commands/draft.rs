@@ -1,7 +1,9 @@
 use postctl_core::model::Schedule;
-use postctl_core::store::{ListFilter, NewPost, NewTarget, PostChange, ScheduleChange};
+use postctl_core::store::{ListFilter, NewTarget, PostChange, ScheduleChange};
 
-use super::content::{When, destinations, import_media, read_text, report_skipped, resolve_when};
+use super::content::{
+    When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
+};
 use super::list;
 use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, IdArg, WhenArgs};
 use crate::context::Context;
@@ -70,26 +72,19 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
         }
         None => None,
     };
-    let media = import_media(ctx, &content.media, &content.alt)?;
-    let post = NewPost {
-        body,
-        title: content.title,
-        labels: content.labels,
-        media,
-        tz: tz.name().to_string(),
-        schedule: if due.is_some() {
-            Schedule::At
-        } else {
-            Schedule::None
-        },
-        targets: accounts
-            .iter()
-            .map(|a| NewTarget {
-                account_id: a.id.clone(),
-                due,
-            })
-            .collect(),
+    let targets = accounts
+        .iter()
+        .map(|a| NewTarget {
+            account_id: a.id.clone(),
+            due,
+        })
+        .collect();
+    let schedule = if due.is_some() {
+        Schedule::At
+    } else {
+        Schedule::None
     };
+    let post = new_post(ctx, body, content, tz.name(), schedule, targets)?;
     let id = ctx.store()?.create_post(&post)?;
     list::report_created(ctx, &id, due.is_some())
 }

@@ -1,12 +1,10 @@
-use std::collections::HashMap;
-
 use chrono_tz::Tz;
 use postctl_core::model::Schedule;
 use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
-use postctl_core::store::{NewPost, NewTarget, Store};
+use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
-use super::content::{destinations, import_media, read_text};
+use super::content::{destinations, new_post, read_text};
 use super::list;
 use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
 use crate::context::Context;
@@ -133,7 +131,6 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let mut targets = Vec::new();
     let mut zone = None;
     let store = ctx.store()?;
-    let mut dues = HashMap::new();
     for account in &accounts {
         let (rules, tz) = account_slots(store, &account.name)?;
         let taken = store.taken_times(&account.id, now)?;
@@ -144,24 +141,13 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
             ))
         })?;
         zone.get_or_insert(tz);
-        dues.insert(account.name.clone(), due);
         targets.push(NewTarget {
             account_id: account.id.clone(),
             due: Some(due),
         });
     }
-    let media = import_media(ctx, &args.content.media, &args.content.alt)?;
-    let post = NewPost {
-        body,
-        title: args.content.title,
-        labels: args.content.labels,
-        media,
-        tz: zone
-            .map(|z| z.name().to_string())
-            .unwrap_or_else(|| "UTC".into()),
-        schedule: Schedule::Queue,
-        targets,
-    };
+    let tz = zone.map(|z| z.name()).unwrap_or("UTC");
+    let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
     list::report_scheduled(ctx, &id)
 }

@@ -1,7 +1,9 @@
 use postctl_core::model::Schedule;
-use postctl_core::store::{NewPost, NewTarget, PostChange, ScheduleChange};
+use postctl_core::store::{NewTarget, PostChange, ScheduleChange};
 
-use super::content::{When, destinations, import_media, read_text, report_skipped, resolve_when};
+use super::content::{
+    When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
+};
 use super::list;
 use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
 use crate::context::Context;
@@ -78,22 +80,21 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
             "say where to publish: --to ACCOUNT[,GROUP...] (see `postctl accounts list`)",
         ));
     }
-    let media = import_media(ctx, &args.content.media, &args.content.alt)?;
-    let post = NewPost {
+    let targets = accounts
+        .iter()
+        .map(|a| NewTarget {
+            account_id: a.id.clone(),
+            due: Some(when.due),
+        })
+        .collect();
+    let post = new_post(
+        ctx,
         body,
-        title: args.content.title,
-        labels: args.content.labels,
-        media,
-        tz: when.tz.name().to_string(),
-        schedule: when.schedule.clone(),
-        targets: accounts
-            .iter()
-            .map(|a| NewTarget {
-                account_id: a.id.clone(),
-                due: Some(when.due),
-            })
-            .collect(),
-    };
+        args.content,
+        when.tz.name(),
+        when.schedule.clone(),
+        targets,
+    )?;
     let id = ctx.store()?.create_post(&post)?;
     list::report_scheduled(ctx, &id)
 }

@@ -541,6 +541,23 @@ impl Tx<'_> {
         .ok_or_else(|| Error::NoSuchPost { prefix: id.into() })
     }
 
+    /// Sets one content column of a post (`column` is one of ours, never user input) and
+    /// logs the change.
+    fn set_post_column(
+        &self,
+        id: &str,
+        column: &'static str,
+        value: &dyn rusqlite::ToSql,
+        logged: &impl serde::Serialize,
+    ) -> Result<()> {
+        self.execute(
+            &format!("UPDATE posts SET {column} = ?2, updated_ms = ?3 WHERE id = ?1"),
+            params![id, value, to_ms(self.now)],
+        )
+        .map_err(|e| self.error(e))?;
+        self.record("post", id, column, logged)
+    }
+
     fn edit(&self, id: &str, change: &PostChange) -> Result<Outcome> {
         let (schedule, due_ms) = self.require_post(id)?;
         let now = to_ms(self.now);
@@ -549,29 +566,14 @@ impl Tx<'_> {
             ..Outcome::default()
         };
         if let Some(body) = &change.body {
-            self.execute(
-                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
-                params![id, body, now],
-            )
-            .map_err(|e| self.error(e))?;
-            self.record("post", id, "body", body)?;
+            self.set_post_column(id, "body", body, body)?;
         }
         if let Some(title) = &change.title {
-            self.execute(
-                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1",
-                params![id, title, now],
-            )
-            .map_err(|e| self.error(e))?;
-            self.record("post", id, "title", title)?;
+            self.set_post_column(id, "title", title, title)?;
         }
         if let Some(labels) = &change.labels {
             let json = serde_json::to_string(labels).unwrap_or_else(|_| "[]".into());
-            self.execute(
-                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1",
-                params![id, json, now],
-            )
-            .map_err(|e| self.error(e))?;
-            self.record("post", id, "labels", labels)?;
+            self.set_post_column(id, "labels", &json, labels)?;
         }
         if let Some(media) = &change.media {
             self.set_media(id, media)?;
