@@ -255,7 +255,7 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let mut posts: Vec<Post> = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
-            let read = || -> rusqlite::Result<(Option<Post>, Option<(i64, Target)>)> {
+            let read = || -> rusqlite::Result<(Option<Post>, Option<PositionedTarget>)> {
                 let id: String = row.get(0)?;
                 let post = if posts.last().is_some_and(|p| p.id == id) {
                     None
@@ -365,19 +365,22 @@ impl Store {
     }
 }
 
+/// A target as read, with its position among the post's targets.
+type PositionedTarget = (i64, Target);
+
 /// Puts a post's targets in the order the user named the accounts; `positions` holds each
 /// target's position as read, and is emptied for the next post.
 fn sort_by_position(post: Option<&mut Post>, positions: &mut Vec<i64>) {
-    if let Some(post) = post {
-        if positions.windows(2).any(|w| w[0] > w[1]) {
-            let mut order: Vec<(i64, Target)> = positions
-                .iter()
-                .copied()
-                .zip(post.targets.drain(..))
-                .collect();
-            order.sort_by_key(|(position, _)| *position);
-            post.targets = order.into_iter().map(|(_, t)| t).collect();
-        }
+    if let Some(post) = post
+        && positions.windows(2).any(|w| w[0] > w[1])
+    {
+        let mut order: Vec<PositionedTarget> = positions
+            .iter()
+            .copied()
+            .zip(post.targets.drain(..))
+            .collect();
+        order.sort_by_key(|(position, _)| *position);
+        post.targets = order.into_iter().map(|(_, t)| t).collect();
     }
     positions.clear();
 }
