@@ -10,6 +10,8 @@ mod oplog;
 mod posts;
 mod schema;
 mod slots;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
