@@ -62,7 +62,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l name -d 'Your name for the account, used with --to (lowercase letters, digits, - and _)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l base-url -l instance -l pds -l homeserver -l api-url -d 'The server\'s base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Handle (Bluesky: me.bsky.social or a DID)' -r
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l chat -d 'Telegram chat: @channelname or a numeric id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l chat -d 'Telegram chat: @channelname or a numeric id such as -1001234567890' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l channel -d 'Discord or Slack channel, for bot tokens' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l room -d 'Matrix room: !id:server or #alias:server' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l owner-id -d 'VK wall owner id (negative for a community)' -r

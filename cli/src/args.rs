@@ -200,8 +200,8 @@ pub struct AccountAddArgs {
     /// Handle (Bluesky: me.bsky.social or a DID)
     #[arg(long)]
     pub handle: Option<String>,
-    /// Telegram chat: @channelname or a numeric id
-    #[arg(long)]
+    /// Telegram chat: @channelname or a numeric id such as -1001234567890
+    #[arg(long, allow_hyphen_values = true)]
     pub chat: Option<String>,
     /// Discord or Slack channel, for bot tokens
     #[arg(long)]

@@ -576,7 +576,6 @@ fn token_env_requires_a_variable_name() {
 }
 
 #[test]
-#[ignore = "bug: a bad --token-env name is reported as a bad internal reference \"env:...\" without naming --token-env"]
 fn a_bad_token_env_name_names_the_flag() {
     let env = Env::new();
     let run = env.fails(
@@ -624,7 +623,6 @@ fn token_env_with_the_variable_unset_stores_the_name_and_says_to_export_it() {
 }
 
 #[test]
-#[ignore = "bug: `--chat -1001234567890` (the numeric form the help shows) is rejected by the argument parser"]
 fn a_numeric_telegram_chat_id_is_accepted_as_a_separate_argument() {
     let env = Env::new();
     env.ok(&[
@@ -704,7 +702,6 @@ fn a_readable_secrets_file_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: `accounts rm` deletes the account from the database, then fails on the secret store, exiting non-zero with the database changed"]
 fn a_failed_remove_leaves_the_account_in_place() {
     let env = Env::new();
     env.add_mastodon("masto", MASTO_TOKEN);

@@ -320,7 +320,6 @@ fn dry_run_checks_every_row_and_imports_nothing() {
 }
 
 #[test]
-#[ignore = "bug: importing an exported JSON silently drops the posts' attachments"]
 fn attachments_survive_a_json_round_trip() {
     let env = Env::with_accounts();
     let png = env.file("shot.png", PNG_3X2);
@@ -532,7 +531,6 @@ fn the_ics_export_reads_back_with_the_right_instants_zones_and_rules() {
 }
 
 #[test]
-#[ignore = "bug: the ICS export writes the second of two equal local times (--later, DST overlap) as a plain local time, which calendars read as the first"]
 fn the_ics_export_keeps_the_later_of_two_equal_local_times() {
     let env = Env::with_accounts();
     env.ok(&[

@@ -66,7 +66,6 @@ fn a_database_from_a_newer_postctl_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: refusing a newer database still switches it to WAL mode, rewriting its header"]
 fn a_newer_database_is_not_modified_at_all() {
     let env = Env::bare();
     std::fs::create_dir_all(env.data_dir()).expect("data dir");
@@ -86,7 +85,6 @@ fn a_newer_database_is_not_modified_at_all() {
 }
 
 #[test]
-#[ignore = "bug: a SQLite database of another program (user_version 0, other tables) gets postctl's tables added to it"]
 fn a_database_of_another_program_is_refused_and_left_alone() {
     let env = Env::bare();
     std::fs::create_dir_all(env.data_dir()).expect("data dir");
@@ -192,7 +190,6 @@ fn two_processes_writing_at_once_lose_nothing() {
 }
 
 #[test]
-#[ignore = "bug: two processes opening a new database at once: one fails at once with \"stayed locked for 10 s\""]
 fn two_processes_creating_the_database_at_once_lose_nothing() {
     // No `init`: both writers race to create and migrate the database.
     // The race is narrow: try it on several new databases.

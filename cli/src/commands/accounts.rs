@@ -39,7 +39,11 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
         Some(var) => {
             // Checks the name now, so the reference parses back from the database later.
-            SecretRef::env(var)?;
+            SecretRef::env(var).map_err(|_| {
+                CliError::usage(format!(
+                    "--token-env takes the name of an environment variable (letters, digits and _, not starting with a digit), e.g. --token-env TG_BOT_TOKEN; got {var:?}"
+                ))
+            })?;
             (std::env::var(var).ok().map(Secret::new), Some(var))
         }
         None => {
@@ -165,13 +169,30 @@ fn list(ctx: &mut Context) -> CliResult {
 }
 
 fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
+    let secrets = ctx.secrets()?;
     let store = ctx.store()?;
     let account = store.account(&args.name)?;
-    let cancelled = store.remove_account(&args.name, args.cancel_scheduled)?;
-    // The database no longer points at the secret; now it can go.
-    if let Ok(secret_ref) = account.secret_ref.parse::<SecretRef>() {
-        ctx.secrets()?.remove(&secret_ref)?;
-    }
+    store.check_account_removable(&args.name, args.cancel_scheduled)?;
+    // The secret goes first, so a secret store that refuses leaves everything as it was;
+    // if the database then fails, the secret is put back.
+    let secret_ref = account.secret_ref.parse::<SecretRef>().ok();
+    let kept = match &secret_ref {
+        Some(r @ (SecretRef::Keyring { .. } | SecretRef::File { .. })) => {
+            let secret = secrets.get(r).ok();
+            secrets.remove(r)?;
+            secret
+        }
+        _ => None,
+    };
+    let cancelled = match store.remove_account(&args.name, args.cancel_scheduled) {
+        Ok(cancelled) => cancelled,
+        Err(e) => {
+            if let Some(secret) = &kept {
+                let _ = secrets.put(&args.name, secret);
+            }
+            return Err(e.into());
+        }
+    };
     if ctx.json {
         return print_json(
             &serde_json::json!({"removed": args.name, "cancelled_targets": cancelled}),

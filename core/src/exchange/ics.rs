@@ -100,7 +100,8 @@ fn event(
         "BEGIN:VEVENT".into(),
         format!("UID:{uid}@postctl"),
         format!("DTSTAMP:{}", utc_stamp(now)),
-        if tz == Tz::UTC {
+        // A local time that happens twice (DST overlap) would read as the first: use UTC.
+        if tz == Tz::UTC || (rrule.is_none() && is_ambiguous(start, tz)) {
             format!("DTSTART:{}", utc_stamp(start))
         } else {
             format!(
@@ -131,6 +132,14 @@ fn event(
     }
     lines.push("END:VEVENT".into());
     lines
+}
+
+fn is_ambiguous(when: DateTime<Utc>, tz: Tz) -> bool {
+    let local = when.with_timezone(&tz).naive_local();
+    matches!(
+        tz.from_local_datetime(&local),
+        chrono::LocalResult::Ambiguous(_, _)
+    )
 }
 
 /// A VTIMEZONE with every offset change of `tz` from `from_year` to `to_year`, found from

@@ -31,12 +31,28 @@ pub struct ImportRow {
     pub labels: Vec<String>,
     pub media: Vec<String>,
     pub alt: Vec<String>,
+    /// Media already in postctl's data dir, from `postctl export --format json`.
+    pub attachments: Vec<Attachment>,
+}
+
+/// An exported attachment: found again by its content hash in the data dir's media folder.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Attachment {
+    pub sha256: String,
+    pub file_name: String,
+    pub alt: Option<String>,
 }
 
 /// Reads `path` as CSV (with a header row) or as a JSON array of objects; JSON when the
 /// name ends in `.json` or the content starts with `[`.
 pub fn read_rows(path: &Path) -> Result<Vec<ImportRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Invalid(format!(
+            "no import file at {}; check the path (postctl imports .csv and .json files)",
+            path.display()
+        )),
+        _ => Error::io(path, e),
+    })?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -192,8 +208,9 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
                 "labels" => row.labels = list(words)?,
                 "media" => row.media = list(words)?,
                 "alt" => row.alt = list(|s| vec![s.to_string()])?,
+                "attachments" => row.attachments = attachments(&location, value)?,
                 // What `postctl export --format json` adds beside the columns.
-                "id" | "state" | "attachments" | "targets" => {}
+                "id" | "state" | "targets" => {}
                 other => {
                     return Err(fail(
                         &location,
@@ -206,6 +223,35 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
         rows.push(row);
     }
     Ok(rows)
+}
+
+fn attachments(location: &str, value: &Value) -> Result<Vec<Attachment>> {
+    let bad = || {
+        fail(
+            location,
+            "attachments",
+            "expected a list of {\"sha256\", \"file_name\", \"alt\"} objects as `postctl export --format json` writes",
+        )
+    };
+    let Value::Array(items) = value else {
+        return match value {
+            Value::Null => Ok(vec![]),
+            _ => Err(bad()),
+        };
+    };
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).map(String::from);
+            Ok(Attachment {
+                sha256: text("sha256")
+                    .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+                    .ok_or_else(bad)?,
+                file_name: text("file_name").unwrap_or_default(),
+                alt: text("alt"),
+            })
+        })
+        .collect()
 }
 
 /// Checks every row and turns it into a post to create. The first bad row stops the plan
@@ -233,7 +279,7 @@ fn plan_row(
     media_dir: &Path,
 ) -> Result<NewPost> {
     let at = |field: &str, e: Error| fail(&row.location, field, e.to_string());
-    if row.text.trim().is_empty() && row.media.is_empty() {
+    if row.text.trim().is_empty() && row.media.is_empty() && row.attachments.is_empty() {
         return Err(fail(
             &row.location,
             "text",
@@ -287,6 +333,12 @@ fn plan_row(
             .map_err(|e| at("media", e))?;
         media.push(stored);
     }
+    for attachment in &row.attachments {
+        media.push(
+            stored_attachment(attachment, media_dir)
+                .map_err(|reason| fail(&row.location, "attachments", reason))?,
+        );
+    }
     Ok(NewPost {
         body: row.text.clone(),
         title: row.title.clone(),
@@ -302,6 +354,40 @@ fn plan_row(
             })
             .collect(),
     })
+}
+
+/// The stored file of an exported attachment, checked against its hash.
+fn stored_attachment(
+    attachment: &Attachment,
+    media_dir: &Path,
+) -> Result<crate::model::MediaRef, String> {
+    let missing = || {
+        format!(
+            "the media file {} ({}) is not in {}; give the file in a media column instead",
+            attachment.file_name,
+            attachment.sha256,
+            media_dir.display()
+        )
+    };
+    let entries = std::fs::read_dir(media_dir).map_err(|_| missing())?;
+    let path = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.file_stem().and_then(|s| s.to_str()) == Some(attachment.sha256.as_str()))
+        .ok_or_else(missing)?;
+    let mut media = crate::media::import(&path, attachment.alt.clone(), media_dir)
+        .map_err(|e| e.to_string())?;
+    if media.sha256 != attachment.sha256 {
+        return Err(format!(
+            "{} no longer matches its hash {}",
+            path.display(),
+            attachment.sha256
+        ));
+    }
+    if !attachment.file_name.is_empty() {
+        media.file_name = attachment.file_name.clone();
+    }
+    Ok(media)
 }
 
 #[cfg(test)]

@@ -102,24 +102,20 @@ impl Store {
             .ok_or_else(|| unknown_account(name))
     }
 
+    /// Refuses, without changing anything, what `remove_account` would refuse.
+    pub fn check_account_removable(&self, name: &str, cancel_scheduled: bool) -> Result<()> {
+        let account = self.account(name)?;
+        let pending = pending_targets(self.conn(), &account.id).map_err(|e| self.error(e))?;
+        refuse_pending(name, pending, cancel_scheduled)
+    }
+
     /// Removes an account. Its scheduled targets are cancelled when `cancel_scheduled`;
     /// otherwise an account with scheduled targets is refused. Returns how many were cancelled.
     pub fn remove_account(&mut self, name: &str, cancel_scheduled: bool) -> Result<usize> {
         self.write(|tx| {
             let account = tx.account(name)?;
-            let pending: i64 = tx
-                .query_row(
-                    "SELECT count(*) FROM targets WHERE account_id = ?1
-                     AND state IN ('scheduled', 'waiting_retry', 'publishing')",
-                    [&account.id],
-                    |row| row.get(0),
-                )
-                .map_err(|e| tx.error(e))?;
-            if pending > 0 && !cancel_scheduled {
-                return Err(Error::Invalid(format!(
-                    "account {name:?} has {pending} scheduled post(s); cancel them first, or run `postctl accounts rm {name} --cancel-scheduled`"
-                )));
-            }
+            let pending = pending_targets(tx, &account.id).map_err(|e| tx.error(e))?;
+            refuse_pending(name, pending, cancel_scheduled)?;
             let cancelled = tx
                 .execute(
                     "UPDATE targets SET state = 'cancelled', updated_ms = ?2
@@ -267,6 +263,24 @@ impl Tx<'_> {
         let (name, members) = group_members(self, name).map_err(|e| self.error(e))?;
         Ok(Group { name, members })
     }
+}
+
+fn pending_targets(conn: &rusqlite::Connection, account_id: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM targets WHERE account_id = ?1
+         AND state IN ('scheduled', 'waiting_retry', 'publishing')",
+        [account_id],
+        |row| row.get(0),
+    )
+}
+
+fn refuse_pending(name: &str, pending: i64, cancel_scheduled: bool) -> Result<()> {
+    if pending > 0 && !cancel_scheduled {
+        return Err(Error::Invalid(format!(
+            "account {name:?} has {pending} scheduled post(s); cancel them first, or run `postctl accounts rm {name} --cancel-scheduled`"
+        )));
+    }
+    Ok(())
 }
 
 fn find_account(conn: &rusqlite::Connection, name: &str) -> rusqlite::Result<Option<Account>> {

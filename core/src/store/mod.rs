@@ -54,6 +54,20 @@ impl Store {
             crate::fs::create_private_dir(dir)?;
         }
         crate::fs::touch_private(path)?;
+        // Some lock waits bypass SQLite's busy handler: two processes creating one database
+        // at once, or switching it to WAL. Retry those until the busy timeout is spent.
+        let started = std::time::Instant::now();
+        loop {
+            match Store::open_once(path) {
+                Err(Error::Locked { .. }) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Store> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -63,6 +77,12 @@ impl Store {
             path: path.to_path_buf(),
             device: String::new(),
         };
+        store
+            .conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| store.error(e))?;
+        // Refuse what is not ours before writing anything, even the journal mode.
+        store.check_schema()?;
         store.configure()?;
         store.migrate()?;
         store.device = store.device_id()?;
@@ -73,10 +93,36 @@ impl Store {
         &self.path
     }
 
-    fn configure(&self) -> Result<()> {
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
+    /// A database newer than this binary, or another program's SQLite file, is refused.
+    fn check_schema(&self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
+        // One statement, so both come from one snapshot while another process migrates.
+        let (version, tables): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .map_err(|e| self.error(e))?;
+        if version > known {
+            return Err(Error::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        if version == 0 && tables > 0 {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: "it is an SQLite database of another program".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn configure(&self) -> Result<()> {
         // journal_mode returns a row; the others do not.
         self.conn
             .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
@@ -92,13 +138,6 @@ impl Store {
             .conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(|e| self.error(e))?;
-        if version > known {
-            return Err(Error::TooNew {
-                path: self.path.clone(),
-                found: version,
-                known,
-            });
-        }
         if version == known {
             return Ok(());
         }
@@ -111,6 +150,13 @@ impl Store {
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(|e| sql_error(&path, e))?;
+        if version > known {
+            return Err(Error::TooNew {
+                path,
+                found: version,
+                known,
+            });
+        }
         for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql).map_err(|e| sql_error(&path, e))?;
             tx.pragma_update(None, "user_version", index as i64 + 1)
