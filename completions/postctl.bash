@@ -25,8 +25,14 @@ _postctl() {
             postctl,cancel)
                 cmd="postctl__subcmd__cancel"
                 ;;
+            postctl,check)
+                cmd="postctl__subcmd__check"
+                ;;
             postctl,completions)
                 cmd="postctl__subcmd__completions"
+                ;;
+            postctl,daemon)
+                cmd="postctl__subcmd__daemon"
                 ;;
             postctl,draft)
                 cmd="postctl__subcmd__draft"
@@ -49,11 +55,23 @@ _postctl() {
             postctl,list)
                 cmd="postctl__subcmd__list"
                 ;;
+            postctl,post)
+                cmd="postctl__subcmd__post"
+                ;;
             postctl,queue)
                 cmd="postctl__subcmd__queue"
                 ;;
             postctl,reschedule)
                 cmd="postctl__subcmd__reschedule"
+                ;;
+            postctl,resolve)
+                cmd="postctl__subcmd__resolve"
+                ;;
+            postctl,retry)
+                cmd="postctl__subcmd__retry"
+                ;;
+            postctl,run-due)
+                cmd="postctl__subcmd__run__subcmd__due"
                 ;;
             postctl,schedule)
                 cmd="postctl__subcmd__schedule"
@@ -61,8 +79,14 @@ _postctl() {
             postctl,search)
                 cmd="postctl__subcmd__search"
                 ;;
+            postctl,status)
+                cmd="postctl__subcmd__status"
+                ;;
             postctl__subcmd__accounts,add)
                 cmd="postctl__subcmd__accounts__subcmd__add"
+                ;;
+            postctl__subcmd__accounts,check)
+                cmd="postctl__subcmd__accounts__subcmd__check"
                 ;;
             postctl__subcmd__accounts,list)
                 cmd="postctl__subcmd__accounts__subcmd__list"
@@ -116,7 +140,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar export import search completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar export import post check run-due daemon status retry resolve search completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,7 +162,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts)
-            opts="-h -V --config --db --json --help --version add list rm"
+            opts="-h -V --config --db --json --help --version add list check rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +285,28 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__accounts__subcmd__check)
+            opts="-h -V --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__accounts__subcmd__list)
             opts="-h -V --config --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -361,8 +407,64 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__check)
+            opts="-h -V --file --to --thread --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --thread)
+                    COMPREPLY=($(compgen -W "auto never numbered" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__completions)
             opts="-h -V --config --db --json --help --version bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__daemon)
+            opts="-h -V --print-unit --config --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,6 +871,56 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__post)
+            opts="-h -V --file --to --media --alt --title --label --thread --dry-run --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --media)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --thread)
+                    COMPREPLY=($(compgen -W "auto never numbered" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__queue)
             opts="-h -V --config --db --json --help --version slots add"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -959,6 +1111,84 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__resolve)
+            opts="-h -V --published --not-published --account --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --published)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__retry)
+            opts="-h -V --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__run__subcmd__due)
+            opts="-h -V --wait --quiet --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__schedule)
             opts="-h -V --at --every --tz --earlier --later --allow-past --to --media --alt --title --label --config --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1014,6 +1244,28 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__search)
+            opts="-h -V --config --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__status)
             opts="-h -V --config --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -41,6 +41,13 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "list" -d 'List post
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "calendar" -d 'Show scheduled posts in a month or week calendar'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "export" -d 'Write all posts as JSON, CSV or iCalendar to stdout'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "import" -d 'Create posts from a CSV or JSON file: all rows or none'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "post" -d 'Publish now to accounts or groups, and report each target\'s link or error'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "check" -d 'Show how long a text is on each network, counted its way, and how it would split'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "run-due" -d 'Publish everything that is due, then exit (for cron and CI)'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "daemon" -d 'Keep publishing: sleep until the next post is due or the database changes'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each target of a post: state, links, and the log of attempts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
@@ -51,14 +58,15 @@ complete -c postctl -n "__fish_postctl_using_subcommand init" -l force -d 'Overw
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -s V -l version -d 'Print version'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -l json -d 'Print data as JSON on stdout'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -s V -l version -d 'Print version'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list rm" -f -a "rm" -d 'Remove an account and its stored secret'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "check" -d 'Check accounts\' credentials against their networks'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "rm" -d 'Remove an account and its stored secret'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l name -d 'Your name for the account, used with --to (lowercase letters, digits, - and _)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l base-url -l instance -l pds -l homeserver -l api-url -d 'The server\'s base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Handle (Bluesky: me.bsky.social or a DID)' -r
@@ -83,6 +91,11 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l cancel-scheduled -d 'Also cancel the account\'s scheduled posts (otherwise such an account is not removed)'
@@ -248,6 +261,62 @@ complete -c postctl -n "__fish_postctl_using_subcommand import" -l allow-past -d
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand import" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand import" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l file -d 'Read the text (Markdown) from a file' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l media -d 'Attach an image or video (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l title -d 'A title, for your own lists' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l label -d 'A label (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l thread -d 'Text longer than a network takes: split into a thread (auto, numbered) or refuse (never)' -r -f -a "auto\t'Split into a thread where the network has threads'
+never\t'Refuse text that does not fit'
+numbered\t'Split, numbering the parts "1/3"'"
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l dry-run -d 'Show exactly what each network would receive; send nothing'
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand post" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand post" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l file -d 'Read the text (Markdown) from a file' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l to -d 'Accounts or groups, comma separated' -r
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l thread -d 'How text that does not fit would be handled' -r -f -a "auto\t'Split into a thread where the network has threads'
+never\t'Refuse text that does not fit'
+numbered\t'Split, numbering the parts "1/3"'"
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l quiet -d 'Print nothing when nothing was due'
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l print-unit -d 'Print a systemd --user unit that runs the daemon, and exit'
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand daemon" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand status" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand status" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found' -r
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l account -d 'Only the target on this account [default: every uncertain target of the post]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l json -d 'Print data as JSON on stdout'

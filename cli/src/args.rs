@@ -121,6 +121,36 @@ CSV files have a header row; JSON files are an array of objects. Columns (keys):
   title, labels (space separated), media (paths relative to the file), alt (one per media, separated by |)
 The output of `postctl export --format csv|json` can be imported again.")]
     Import(ImportArgs),
+    /// Publish now to accounts or groups, and report each target's link or error
+    #[command(after_help = POST_HELP)]
+    Post(PostArgs),
+    /// Show how long a text is on each network, counted its way, and how it would split
+    #[command(
+        after_help = "Examples:\n  postctl check --file RELEASE.md --to release\n  postctl check \"Shipped v1.2 🎉\" --to masto,bsky --json"
+    )]
+    Check(CheckArgs),
+    /// Publish everything that is due, then exit (for cron and CI)
+    #[command(
+        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line"
+    )]
+    RunDue(RunDueArgs),
+    /// Keep publishing: sleep until the next post is due or the database changes
+    #[command(
+        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl"
+    )]
+    Daemon(DaemonArgs),
+    /// Each target of a post: state, links, and the log of attempts
+    #[command(
+        after_help = "Examples:\n  postctl status 0193a1b2\n  postctl status 0193a1b2 --json"
+    )]
+    Status(IdArg),
+    /// Try a post's failed, missed or waiting targets again now
+    Retry(IdArg),
+    /// Say what became of an `uncertain` target: published (give its URL) or not
+    #[command(
+        after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
+    )]
+    Resolve(ResolveArgs),
     /// Full-text search over posts
     #[command(
         after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json"
@@ -148,6 +178,22 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+const POST_HELP: &str = "\
+Examples:
+  postctl post \"Shipped v1.2 🎉 https://example.com/v1.2\" --to masto,bsky,tg,dc
+  postctl post --file RELEASE.md --to release --thread auto --media chart.png --alt \"weekly downloads\"
+  postctl post --file RELEASE.md --to release --dry-run --json
+
+In CI, accounts can come from the environment, with no init and no database:
+  POSTCTL_ACCOUNT_MASTO=mastodon:https://fosstodon.org   (network, then the base URL if any)
+  POSTCTL_ACCOUNT_MASTO_TOKEN=...                         (the secret)
+  POSTCTL_ACCOUNT_TG=telegram  POSTCTL_ACCOUNT_TG_CHAT=@mychannel  POSTCTL_ACCOUNT_TG_TOKEN=...
+  (other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL)
+  postctl post --file RELEASE.md --to masto,tg --json
+
+Exit codes: 0 every target published; 3 some did not (see the JSON or the messages);
+4 credentials missing or rejected; 1 error.";
+
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
     /// Add an account; the secret goes to the OS keyring (or a 0600 file), never the database
@@ -155,6 +201,11 @@ pub enum AccountsCommand {
     Add(Box<AccountAddArgs>),
     /// List accounts and where each secret lives (never the secret)
     List,
+    /// Check accounts' credentials against their networks
+    #[command(
+        after_help = "Examples:\n  postctl accounts check\n  postctl accounts check masto --json"
+    )]
+    Check(AccountCheckArgs),
     /// Remove an account and its stored secret
     #[command(
         after_help = "Examples:\n  postctl accounts rm tg\n  postctl accounts rm tg --cancel-scheduled"
@@ -179,6 +230,7 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
   reddit     --subreddit NAME; an access token
   nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
   devto      an API key
+  webhook    --base-url URL (where to POST); a signing key for the HMAC-SHA256 signature
 
 Examples:
   postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
@@ -189,7 +241,7 @@ Examples:
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env"])))]
 pub struct AccountAddArgs {
-    /// The network: x, mastodon, bluesky, telegram, discord, slack, matrix, vk, instagram, facebook, linkedin, threads, reddit, nostr, devto
+    /// The network: x, mastodon, bluesky, telegram, discord, slack, matrix, vk, instagram, facebook, linkedin, threads, reddit, nostr, devto, webhook
     pub network: String,
     /// Your name for the account, used with --to (lowercase letters, digits, - and _)
     #[arg(long)]
@@ -233,6 +285,12 @@ pub struct AccountAddArgs {
     /// Keep only the name of an environment variable that holds the secret
     #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
     pub token_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountCheckArgs {
+    /// Only this account [default: all]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -506,6 +564,88 @@ pub struct ImportArgs {
     /// Accept rows whose time is in the past
     #[arg(long)]
     pub allow_past: bool,
+}
+
+/// What to do with text longer than a network takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ThreadArg {
+    /// Split into a thread where the network has threads
+    Auto,
+    /// Refuse text that does not fit
+    Never,
+    /// Split, numbering the parts "1/3"
+    Numbered,
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The text; - reads stdin
+    #[arg(conflicts_with = "file", required_unless_present = "file")]
+    pub text: Option<String>,
+    /// Read the text (Markdown) from a file
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub content: ContentArgs,
+    /// Text longer than a network takes: split into a thread (auto, numbered) or refuse (never)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub thread: ThreadArg,
+    /// Show exactly what each network would receive; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait up to this many seconds for retries (rate limits, errors); later ones are left
+    /// to the daemon or `postctl run-due`
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The text; - reads stdin
+    #[arg(conflicts_with = "file", required_unless_present = "file")]
+    pub text: Option<String>,
+    /// Read the text (Markdown) from a file
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Accounts or groups, comma separated
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS", required = true)]
+    pub to: Vec<String>,
+    /// How text that does not fit would be handled
+    #[arg(long, value_enum, default_value = "auto")]
+    pub thread: ThreadArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RunDueArgs {
+    /// Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub wait: u64,
+    /// Print nothing when nothing was due
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Print a systemd --user unit that runs the daemon, and exit
+    #[arg(long)]
+    pub print_unit: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["published", "not_published"])))]
+pub struct ResolveArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    /// It was published: the link you found
+    #[arg(long, value_name = "URL")]
+    pub published: Option<String>,
+    /// It was not published: publish it again now
+    #[arg(long)]
+    pub not_published: bool,
+    /// Only the target on this account [default: every uncertain target of the post]
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Args)]

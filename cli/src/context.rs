@@ -58,6 +58,15 @@ impl Context {
         }
     }
 
+    /// The database as an owned handle, for the publish engine (which shares it between
+    /// tasks). Later calls to `store()` open it again.
+    pub fn take_store(&mut self) -> CliResult<Store> {
+        match self.store.take() {
+            Some(store) => Ok(store),
+            None => Ok(Store::open(&self.paths.db_file)?),
+        }
+    }
+
     /// The zone to read and show times in: the flag, else config `timezone`, else the system's.
     pub fn zone(&self, flag: Option<&str>) -> CliResult<Tz> {
         let name = match flag.or(self.config.timezone.as_deref()) {

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod context;
 mod editor;
+mod env_accounts;
 mod exit;
 mod output;
 

@@ -80,6 +80,45 @@ pub struct Config {
     pub week_starts_on: Option<String>,
     /// Accounts or groups used when a command is given no `--to`.
     pub default_to: Vec<String>,
+    /// How the publish engine retries and how late it still publishes.
+    pub publish: PublishConfig,
+}
+
+/// `[publish]` in config.toml.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishConfig {
+    /// Retry a failing target for at most this many minutes after its first attempt.
+    pub retry_window_minutes: u32,
+    /// A post due longer ago than this (postctl was not running) is marked missed.
+    pub late_limit_minutes: u32,
+    /// One request's time limit.
+    pub request_timeout_seconds: u32,
+}
+
+impl Default for PublishConfig {
+    fn default() -> Self {
+        let policy = crate::publish::Policy::default();
+        PublishConfig {
+            retry_window_minutes: policy.retry_window.num_minutes() as u32,
+            late_limit_minutes: policy.late_limit.num_minutes() as u32,
+            request_timeout_seconds: policy.request_timeout.as_secs() as u32,
+        }
+    }
+}
+
+impl Config {
+    /// The engine's policy from `[publish]`.
+    pub fn policy(&self) -> crate::publish::Policy {
+        crate::publish::Policy {
+            retry_window: chrono::Duration::minutes(i64::from(self.publish.retry_window_minutes)),
+            late_limit: chrono::Duration::minutes(i64::from(self.publish.late_limit_minutes)),
+            request_timeout: std::time::Duration::from_secs(u64::from(
+                self.publish.request_timeout_seconds.max(1),
+            )),
+            ..crate::publish::Policy::default()
+        }
+    }
 }
 
 impl Config {
@@ -114,6 +153,15 @@ timezone = "{timezone}"
 
 # Accounts or groups to publish to when a command is given no --to.
 # default_to = ["release"]
+
+[publish]
+# Retry a failing post for at most this long after its first attempt.
+# retry_window_minutes = 30
+# A post that was due longer ago than this (postctl was not running) is marked
+# missed and reported, instead of being published late.
+# late_limit_minutes = 360
+# The time limit of one request to a network.
+# request_timeout_seconds = 30
 "#
     )
 }

@@ -11,9 +11,12 @@ pub mod fs;
 pub mod media;
 pub mod model;
 pub mod network;
+pub mod platforms;
+pub mod publish;
 pub mod queue;
 pub mod secrets;
 pub mod store;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, ErrorKind, Result};

@@ -19,11 +19,11 @@ pub struct Kind {
 
 /// Recognises the supported image and video formats from their magic numbers.
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {
-    let kind = |mime, extension| Some(Kind { mime, extension });
+    let kind = |mime: &str| KINDS.iter().find(|kind| kind.mime == mime).copied();
     match bytes {
-        [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => kind("image/png", "png"),
-        [0xff, 0xd8, 0xff, ..] => kind("image/jpeg", "jpg"),
-        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => kind("image/gif", "gif"),
+        [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => kind("image/png"),
+        [0xff, 0xd8, 0xff, ..] => kind("image/jpeg"),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => kind("image/gif"),
         [
             b'R',
             b'I',
@@ -38,20 +38,62 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
             b'B',
             b'P',
             ..,
-        ] => kind("image/webp", "webp"),
-        [0x1a, 0x45, 0xdf, 0xa3, ..] => kind("video/webm", "webm"),
+        ] => kind("image/webp"),
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => kind("video/webm"),
         [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.starts_with(b"qt") => {
-            kind("video/quicktime", "mov")
+            kind("video/quicktime")
         }
         [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..]
             if brand.starts_with(b"avif") || brand.starts_with(b"heic") =>
         {
             None
         }
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => kind("video/mp4", "mp4"),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => kind("video/mp4"),
         _ => None,
     }
 }
+
+/// Where `import` stored a file: `<media dir>/<sha256>.<extension of its type>`.
+pub fn stored_path(media_dir: &Path, media: &MediaRef) -> std::path::PathBuf {
+    let extension = KINDS
+        .iter()
+        .find(|kind| kind.mime == media.mime)
+        .map(|kind| kind.extension)
+        .unwrap_or("bin");
+    media_dir.join(format!("{}.{extension}", media.sha256))
+}
+
+/// Every kind `sniff` recognises.
+const KINDS: [Kind; 7] = [
+    Kind {
+        mime: "image/png",
+        extension: "png",
+    },
+    Kind {
+        mime: "image/jpeg",
+        extension: "jpg",
+    },
+    Kind {
+        mime: "image/gif",
+        extension: "gif",
+    },
+    Kind {
+        mime: "image/webp",
+        extension: "webp",
+    },
+    Kind {
+        mime: "video/webm",
+        extension: "webm",
+    },
+    Kind {
+        mime: "video/quicktime",
+        extension: "mov",
+    },
+    Kind {
+        mime: "video/mp4",
+        extension: "mp4",
+    },
+];
 
 /// Copies `path` into `media_dir` under its SHA-256 (0600) and describes it.
 ///

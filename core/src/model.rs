@@ -91,6 +91,43 @@ pub enum Schedule {
     Queue,
 }
 
+/// What to do with text longer than a network takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadMode {
+    /// Split into a thread where the network has threads; fail where it has none.
+    #[default]
+    Auto,
+    /// Never split: a text that does not fit fails with a report.
+    Never,
+    /// Split, numbering the parts "1/3".
+    Numbered,
+}
+
+impl ThreadMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadMode::Auto => "auto",
+            ThreadMode::Never => "never",
+            ThreadMode::Numbered => "numbered",
+        }
+    }
+}
+
+impl FromStr for ThreadMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(ThreadMode::Auto),
+            "never" | "no" | "off" => Ok(ThreadMode::Never),
+            "numbered" => Ok(ThreadMode::Numbered),
+            other => Err(format!(
+                "--thread takes auto, never or numbered, not {other:?}"
+            )),
+        }
+    }
+}
+
 /// A media file attached to a post, stored content-addressed under the data dir.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MediaRef {

@@ -26,6 +26,7 @@
 //! | nostr     | --relay (repeat for more relays)                    | --handle                             | secret key (nsec1… or 64 hex)              |
 //! | reddit    | --subreddit                                         | --base-url, --handle                 | access token                               |
 //! | devto     |                                                     | --base-url (another Forem), --handle | API key                                    |
+//! | webhook   | --base-url (where to POST)                          | --handle                             | signing key (HMAC-SHA256)                  |
 //!
 //! `--base-url` has the aliases `--instance`, `--pds`, `--homeserver` and `--api-url`;
 //! every network with an HTTP API accepts it, so an adapter can be pointed at a local
@@ -36,7 +37,8 @@
 //! `{"mode": "bot", "channel": "…"}`, vk `{"owner_id": -123}` (a number),
 //! instagram and threads `{"user_id": "…"}`, facebook `{"page_id": "…"}`,
 //! linkedin `{"author": "urn:li:…"}`, matrix `{"room": "…"}`, nostr `{"relays": [...]}`,
-//! reddit `{"subreddit": "…"}`, and `{}` for the rest.
+//! reddit `{"subreddit": "…"}`, and `{}` for the rest (webhook included: its address is
+//! the base URL, its secret the key that signs each request).
 
 mod account;
 mod shape;
@@ -65,11 +67,13 @@ pub enum Network {
     Nostr,
     Reddit,
     Devto,
+    /// A generic signed JSON webhook, for anything postctl has no adapter for.
+    Webhook,
 }
 
 impl Network {
     /// Every network, in the order help texts list them.
-    pub const ALL: [Network; 15] = [
+    pub const ALL: [Network; 16] = [
         Network::X,
         Network::Mastodon,
         Network::Bluesky,
@@ -85,6 +89,7 @@ impl Network {
         Network::Nostr,
         Network::Reddit,
         Network::Devto,
+        Network::Webhook,
     ];
 
     /// The name users type and the database stores.
@@ -105,6 +110,7 @@ impl Network {
             Network::Nostr => "nostr",
             Network::Reddit => "reddit",
             Network::Devto => "devto",
+            Network::Webhook => "webhook",
         }
     }
 
@@ -126,11 +132,13 @@ impl Network {
             Network::Nostr => "Nostr",
             Network::Reddit => "Reddit",
             Network::Devto => "Dev.to",
+            Network::Webhook => "Webhook",
         }
     }
 
     /// The API address used when the account has no `--base-url`. `None` where there is
-    /// no single one: Mastodon and Matrix need the user's server, Nostr uses relays.
+    /// no single one: Mastodon and Matrix need the user's server, Nostr uses relays, a
+    /// webhook is wherever the user's receiver listens.
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {
             Network::X => Some("https://api.x.com"),
@@ -145,7 +153,7 @@ impl Network {
             Network::Slack => Some("https://slack.com/api"),
             Network::Reddit => Some("https://oauth.reddit.com"),
             Network::Devto => Some("https://dev.to"),
-            Network::Mastodon | Network::Matrix | Network::Nostr => None,
+            Network::Mastodon | Network::Matrix | Network::Nostr | Network::Webhook => None,
         }
     }
 
@@ -158,6 +166,7 @@ impl Network {
             Network::Nostr => "secret key (nsec1… or hex)",
             Network::Devto => "API key",
             Network::Facebook => "Page access token",
+            Network::Webhook => "signing key (HMAC-SHA256)",
             Network::X
             | Network::Mastodon
             | Network::Vk
@@ -213,6 +222,9 @@ impl Network {
                 "postctl accounts add reddit --name reddit --subreddit rust --token-stdin < token.txt"
             }
             Network::Devto => "postctl accounts add devto --name devto --token-stdin < api-key.txt",
+            Network::Webhook => {
+                "postctl accounts add webhook --name hook --base-url https://example.com/hooks/postctl --token-stdin < signing-key.txt"
+            }
         }
     }
 }
@@ -351,7 +363,7 @@ mod tests {
                 Some(url) => assert!(url.starts_with("https://") && !url.ends_with('/')),
                 None => assert!(matches!(
                     network,
-                    Network::Mastodon | Network::Matrix | Network::Nostr
+                    Network::Mastodon | Network::Matrix | Network::Nostr | Network::Webhook
                 )),
             }
             assert!(

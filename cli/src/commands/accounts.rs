@@ -5,6 +5,7 @@ use postctl_core::secrets::{Secret, SecretRef, read_secret};
 
 use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
 use crate::context::Context;
+use crate::exit::ExitCode;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table};
 
@@ -12,6 +13,7 @@ pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
     match command {
         AccountsCommand::Add(args) => add(ctx, &args),
         AccountsCommand::List => list(ctx),
+        AccountsCommand::Check(args) => check(ctx, args.name.as_deref()),
         AccountsCommand::Rm(args) => remove(ctx, &args),
     }
 }
@@ -203,4 +205,74 @@ fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
         note(format!("cancelled {cancelled} scheduled target(s)"));
     }
     Ok(())
+}
+
+fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
+    let store = ctx.store()?;
+    let accounts = match name {
+        Some(name) => vec![store.account(name)?],
+        None => store.accounts()?,
+    };
+    if accounts.is_empty() {
+        note("no accounts to check; add one with `postctl accounts add`");
+        return Ok(());
+    }
+    let store = ctx.take_store()?;
+    let engine = super::engine::engine(ctx, store)?;
+    let results = super::engine::runtime()?.block_on(async {
+        let mut results = Vec::new();
+        for account in &accounts {
+            results.push((account, engine.verify(account).await));
+        }
+        results
+    });
+    let rows: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(account, result)| match result {
+            Ok(verified) => serde_json::json!({"name": account.name, "network": account.network, "ok": true, "identity": verified.identity}),
+            Err(e) => serde_json::json!({"name": account.name, "network": account.network, "ok": false, "error": e.to_string(), "auth": e.is_auth()}),
+        })
+        .collect();
+    if ctx.json {
+        print_json(&rows)?;
+    } else {
+        let table_rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|(account, result)| {
+                let (state, detail) = match result {
+                    Ok(v) => ("ok".to_string(), v.identity.clone()),
+                    Err(e) => ("failed".to_string(), e.to_string()),
+                };
+                vec![
+                    account.name.clone(),
+                    account.network.to_string(),
+                    state,
+                    detail,
+                ]
+            })
+            .collect();
+        print(&table(
+            &["NAME", "NETWORK", "CHECK", "DETAIL"],
+            &table_rows,
+            stdout_color(),
+        ))?;
+    }
+    let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let auth = failed
+        .iter()
+        .any(|(_, r)| r.as_ref().is_err_and(|e| e.is_auth()));
+    Err(CliError {
+        message: format!(
+            "{} account(s) failed the check; add them again with new credentials (`postctl accounts add ...`)",
+            failed.len()
+        ),
+        code: if auth {
+            ExitCode::Auth
+        } else {
+            ExitCode::Error
+        },
+    })
 }

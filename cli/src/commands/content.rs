@@ -129,6 +129,7 @@ pub fn new_post(
         media,
         tz: tz.to_string(),
         schedule,
+        thread: Default::default(),
         targets,
     })
 }

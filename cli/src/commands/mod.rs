@@ -5,16 +5,20 @@ mod calendar;
 mod cancel;
 mod completions;
 mod content;
+mod daemon;
 mod draft;
+mod engine;
 mod export;
 mod group;
 mod help;
 mod import;
 mod init;
 mod list;
+mod post;
 mod queue;
 mod schedule;
 mod search;
+mod status;
 
 use crate::args::{Cli, Command};
 use crate::context::Context;
@@ -42,6 +46,13 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Export(args) => export::run(&mut ctx, &args),
         Command::Import(args) => import::run(&mut ctx, &args),
         Command::Search(args) => search::run(&mut ctx, &args),
+        Command::Post(args) => post::run(&mut ctx, args),
+        Command::Check(args) => post::check(&mut ctx, &args),
+        Command::RunDue(args) => daemon::run_due(&mut ctx, &args),
+        Command::Daemon(args) => daemon::daemon(&mut ctx, &args),
+        Command::Status(args) => status::status(&mut ctx, &args),
+        Command::Retry(args) => status::retry(&mut ctx, &args),
+        Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

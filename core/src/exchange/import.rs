@@ -346,6 +346,7 @@ fn plan_row(
         media,
         tz: tz.name().to_string(),
         schedule,
+        thread: Default::default(),
         targets: accounts
             .into_iter()
             .map(|account| NewTarget {

@@ -131,7 +131,9 @@ pub fn validate_account(
         Network::X | Network::Devto | Network::Bluesky => {
             account(api_base_url(network, fields)?, json!({}))
         }
-        Network::Mastodon => account(Some(required_base_url(network, fields)?), json!({})),
+        Network::Mastodon | Network::Webhook => {
+            account(Some(required_base_url(network, fields)?), json!({}))
+        }
         Network::Telegram => {
             let chat = required(network, fields.chat.as_deref(), TELEGRAM_CHAT)?;
             let chat = telegram_chat(chat).ok_or_else(|| invalid(TELEGRAM_CHAT, network, chat))?;

@@ -243,6 +243,15 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// An account by id, removed or not (targets keep pointing at removed accounts).
+    pub(crate) fn account_by_id(&self, id: &str) -> Result<Account> {
+        self.prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+        ))
+        .and_then(|mut stmt| stmt.query_row([id], account_from_row))
+        .map_err(|e| self.error(e))
+    }
+
     pub(crate) fn account(&self, name: &str) -> Result<Account> {
         find_account(self, name)
             .map_err(|e| self.error(e))?

@@ -8,6 +8,7 @@ mod accounts;
 mod ids;
 mod oplog;
 mod posts;
+mod publish;
 mod schema;
 mod slots;
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use accounts::Group;
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, ScheduleChange};
+pub use publish::{Attempt, AttemptRecord, Claimed, Finish, Missed, TargetStatus};
 pub use slots::Slots;
 
 /// How long a writer waits for another process's transaction before giving up.

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::{Store, Tx, from_ms, new_id, to_ms};
 use crate::error::{Error, Result};
-use crate::model::{MediaRef, Post, Schedule, Target, TargetState};
+use crate::model::{MediaRef, Post, Schedule, Target, TargetState, ThreadMode};
 
 /// One destination of a new post: an account id and, when scheduled, its due time.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,7 @@ pub struct NewPost {
     pub media: Vec<MediaRef>,
     pub tz: String,
     pub schedule: Schedule,
+    pub thread: ThreadMode,
     pub targets: Vec<NewTarget>,
 }
 
@@ -403,19 +404,28 @@ fn schedule_columns(schedule: &Schedule) -> (&'static str, Option<&str>) {
 }
 
 impl Tx<'_> {
-    fn insert_post(&self, post: &NewPost) -> Result<Vec<String>> {
+    pub(super) fn insert_post(&self, post: &NewPost) -> Result<Vec<String>> {
         let id = new_id();
         let now = to_ms(self.now);
         let due = post.targets.iter().filter_map(|t| t.due).min();
         let (kind, rule) = schedule_columns(&post.schedule);
         let labels = serde_json::to_string(&post.labels).unwrap_or_else(|_| "[]".into());
         self.prepare_cached(
-            "INSERT INTO posts (id, body, title, labels, schedule, rule, due_ms, tz, created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            "INSERT INTO posts (id, body, title, labels, schedule, rule, due_ms, tz, thread, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
-                id, post.body, post.title, labels, kind, rule, due.map(to_ms), post.tz, now
+                id,
+                post.body,
+                post.title,
+                labels,
+                kind,
+                rule,
+                due.map(to_ms),
+                post.tz,
+                now,
+                post.thread.as_str()
             ])
         })
         .map_err(|e| self.error(e))?;
@@ -472,6 +482,59 @@ impl Tx<'_> {
             "created",
             &serde_json::json!({"post": post_id, "account": account_id, "state": state, "due_ms": due.map(to_ms)}),
         )
+    }
+
+    /// A post's media, in order.
+    pub(super) fn media_of(&self, post_id: &str) -> Result<Vec<MediaRef>> {
+        let mut stmt = self
+            .prepare_cached(
+                "SELECT m.sha256, m.file_name, m.mime, m.size, m.width, m.height, pm.alt
+                 FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+                 WHERE pm.post_id = ?1 ORDER BY pm.position",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([post_id], |row| {
+            Ok(MediaRef {
+                sha256: row.get(0)?,
+                file_name: row.get(1)?,
+                mime: row.get(2)?,
+                size: row.get::<_, i64>(3)? as u64,
+                width: row.get(4)?,
+                height: row.get(5)?,
+                alt: row.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    /// A post's content as a new post to create (its schedule and targets left empty).
+    pub(super) fn post_for_copy(&self, post_id: &str) -> Result<NewPost> {
+        let (body, title, labels, tz, thread): (String, Option<String>, String, String, String) =
+            self.query_row(
+                "SELECT body, title, labels, tz, thread FROM posts WHERE id = ?1",
+                [post_id],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(NewPost {
+            body,
+            title,
+            labels: serde_json::from_str(&labels).unwrap_or_default(),
+            media: self.media_of(post_id)?,
+            tz,
+            schedule: Schedule::None,
+            thread: thread.parse().unwrap_or_default(),
+            targets: vec![],
+        })
     }
 
     fn set_media(&self, post_id: &str, media: &[MediaRef]) -> Result<()> {

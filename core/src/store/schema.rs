@@ -127,4 +127,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
         VALUES (new.seq, new.title, new.body, new.labels);
     END;
     "#,
+    // 2: publishing. Leases so two publishers never take one target, the parts of a thread
+    // as the network confirmed them, the part in flight (to tell a crash mid-request from
+    // one between requests), retries, and the log of every attempt.
+    r#"
+    ALTER TABLE posts ADD COLUMN thread TEXT NOT NULL DEFAULT 'auto'
+        CHECK (thread IN ('auto', 'never', 'numbered'));
+    ALTER TABLE targets ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE targets ADD COLUMN first_attempt_ms INTEGER;
+    ALTER TABLE targets ADD COLUMN next_attempt_ms INTEGER;
+    ALTER TABLE targets ADD COLUMN lease_owner TEXT;
+    ALTER TABLE targets ADD COLUMN lease_expires_ms INTEGER;
+    ALTER TABLE targets ADD COLUMN in_flight INTEGER;
+    ALTER TABLE targets ADD COLUMN parts TEXT NOT NULL DEFAULT '[]';
+
+    CREATE TABLE attempts (
+        seq         INTEGER PRIMARY KEY,
+        target_id   TEXT NOT NULL REFERENCES targets(id),
+        part        INTEGER NOT NULL,
+        started_ms  INTEGER NOT NULL,
+        ended_ms    INTEGER NOT NULL,
+        outcome     TEXT NOT NULL,
+        http_status INTEGER,
+        error       TEXT
+    ) STRICT;
+    CREATE INDEX attempts_by_target ON attempts(target_id);
+    "#,
 ];

@@ -26,6 +26,7 @@ fn post_to(accounts: &[&crate::model::Account], due: Option<DateTime<Utc>>) -> N
         } else {
             Schedule::None
         },
+        thread: Default::default(),
         targets: accounts
             .iter()
             .map(|a| NewTarget {

@@ -193,6 +193,16 @@ fn cases() -> Vec<Case> {
         case(N::Devto, &[("base-url", "https://community.example.org/")], TOKEN, Ok(Some("https://community.example.org"), None, json!({}))),
         case(N::Devto, &[("chat", "x")], TOKEN, Err("--chat does not apply to devto accounts")),
         case(N::Devto, &[("base-url", "http://forem.example")], TOKEN, Err("uses http; use https")),
+        // Webhook: --base-url is where to POST; the secret is the HMAC signing key.
+        case(N::Webhook, &[("base-url", "https://example.com/hooks/postctl/")], TOKEN,
+            Ok(Some("https://example.com/hooks/postctl"), None, json!({}))),
+        case(N::Webhook, &[("base-url", "http://localhost:9000/hook"), ("handle", "ops")], None,
+            Ok(Some("http://localhost:9000/hook"), Some("ops"), json!({}))),
+        case(N::Webhook, &[], TOKEN, Err("--base-url is required for webhook accounts (the address postctl POSTs each post to), e.g. postctl accounts add webhook")),
+        case(N::Webhook, &[("base-url", "http://hooks.example.com/postctl")], TOKEN, Err("uses http; use https")),
+        case(N::Webhook, &[("base-url", "https://example.com/hook?key=abc")], TOKEN, Err("has a query")),
+        case(N::Webhook, &[("base-url", "https://example.com/hook"), ("channel", "C0123ABCD")], TOKEN, Err("--channel does not apply to webhook accounts")),
+        case(N::Webhook, &[("base-url", "https://example.com/hook")], Some("  "), Err("the signing key (HMAC-SHA256) given for this webhook account is not valid")),
     ]
 }
 

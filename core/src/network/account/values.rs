@@ -22,6 +22,7 @@ pub(super) fn required_base_url(
 ) -> Result<String, AccountError> {
     let what = match network {
         Network::Mastodon => "the server your account is on",
+        Network::Webhook => "the address postctl POSTs each post to",
         _ => "your homeserver's address",
     };
     let given = fields.base_url.as_deref().ok_or(AccountError::Missing {

@@ -1,0 +1,113 @@
+//! `postctl status`, `postctl retry` and `postctl resolve`.
+
+use chrono_tz::Tz;
+use postctl_core::store::TargetStatus;
+
+use crate::args::{IdArg, ResolveArgs};
+use crate::context::Context;
+use crate::exit::CliResult;
+use crate::output::{note, paint, print, print_json, state_color, stdout_color, when};
+
+pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
+    let tz = ctx.zone(None)?;
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let id = store.resolve_post_id(&args.id)?;
+    let targets = store.target_status(&id)?;
+    if json {
+        return print_json(&serde_json::json!({"post_id": id, "targets": targets}));
+    }
+    print(&render(&id, &targets, tz))
+}
+
+fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {
+    let color = stdout_color();
+    let mut out = format!("{} {id}\n", paint("post", "1", color));
+    if targets.is_empty() {
+        out += "no targets (a draft without accounts)\n";
+    }
+    for t in targets {
+        out += &format!(
+            "\n{} ({})  {}\n",
+            paint(&t.account, "1", color),
+            t.network,
+            paint(t.state.as_str(), state_color(t.state), color)
+        );
+        out += &format!("  due:      {}\n", when(t.due, tz));
+        if let Some(next) = t.next_attempt {
+            out += &format!("  next try: {}\n", when(Some(next), tz));
+        }
+        for (i, part) in t.parts.iter().enumerate() {
+            let link = part
+                .get("url")
+                .and_then(|u| u.as_str())
+                .or_else(|| part.get("id").and_then(|u| u.as_str()))
+                .unwrap_or("");
+            out += &format!("  part {}:   {link}\n", i + 1);
+        }
+        if let Some(error) = &t.last_error {
+            out += &format!("  error:    {error}\n");
+        }
+        for a in &t.attempts {
+            out += &format!(
+                "  attempt  {}  part {}  {}{}{}\n",
+                when(Some(a.started), tz),
+                a.part + 1,
+                a.outcome,
+                a.http_status
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default(),
+                a.error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+pub fn retry(ctx: &mut Context, args: &IdArg) -> CliResult {
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let id = store.resolve_post_id(&args.id)?;
+    let accounts = store.retry_post(&id)?;
+    if json {
+        return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
+    }
+    if accounts.is_empty() {
+        note(format!(
+            "post {id} has nothing to retry (see `postctl status {id}`)"
+        ));
+    } else {
+        note(format!(
+            "{} due again now: the daemon or `postctl run-due` publishes it",
+            accounts.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+pub fn resolve(ctx: &mut Context, args: &ResolveArgs) -> CliResult {
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let id = store.resolve_post_id(&args.id)?;
+    let accounts =
+        store.resolve_uncertain(&id, args.account.as_deref(), args.published.as_deref())?;
+    if json {
+        return print_json(
+            &serde_json::json!({"post_id": id, "resolved": accounts, "published": args.published}),
+        );
+    }
+    match &args.published {
+        Some(url) => note(format!(
+            "{}: recorded as published at {url}",
+            accounts.join(", ")
+        )),
+        None => note(format!(
+            "{}: due again now; the daemon or `postctl run-due` publishes it",
+            accounts.join(", ")
+        )),
+    }
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! The one HTTP client every adapter uses: timeouts, user agent, proxies and CAs from the
+//! environment (reqwest's system proxy and platform verifier), rate-limit bookkeeping, and
+//! the classification of transport failures.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+
+use super::PublishError;
+
+/// What the last response said about an account's rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateState {
+    pub remaining: Option<u64>,
+    /// When the window resets, as wall-clock time.
+    pub reset: Option<SystemTime>,
+}
+
+/// A shared client. Cloning is cheap; clones share connections and rate-limit state.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    rates: Arc<Mutex<HashMap<String, RateState>>>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Http(..)")
+    }
+}
+
+impl Http {
+    /// A client whose every request gives up after `timeout`.
+    pub fn new(timeout: Duration) -> Result<Http, PublishError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| PublishError::permanent(format!("cannot set up HTTP: {e}")))?;
+        Ok(Http {
+            client,
+            rates: Arc::default(),
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends `request`, records the rate-limit headers of the answer under `account`, and
+    /// turns transport failures into classified errors. HTTP error statuses are returned
+    /// as responses: each adapter reads its network's error bodies.
+    pub async fn send(
+        &self,
+        account: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PublishError> {
+        let response = request.send().await.map_err(transport_error)?;
+        self.learn(account, response.headers());
+        Ok(response)
+    }
+
+    /// Records what `headers` say about `account`'s rate limit.
+    pub fn learn(&self, account: &str, headers: &HeaderMap) {
+        let state = rate_state(headers, SystemTime::now());
+        if (state.remaining.is_some() || state.reset.is_some())
+            && let Ok(mut rates) = self.rates.lock()
+        {
+            rates.insert(account.to_string(), state);
+        }
+    }
+
+    /// How long to wait before the next request on `account`: until the reset when the
+    /// last answer said nothing remains, else zero.
+    pub fn wait_before(&self, account: &str, now: SystemTime) -> Duration {
+        let Ok(rates) = self.rates.lock() else {
+            return Duration::ZERO;
+        };
+        match rates.get(account) {
+            Some(RateState {
+                remaining: Some(0),
+                reset: Some(reset),
+            }) => reset.duration_since(now).unwrap_or(Duration::ZERO),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// A request that failed before any answer. A connection that was never made cannot have
+/// posted anything; a timeout or a connection dropped after sending may have.
+pub fn transport_error(e: reqwest::Error) -> PublishError {
+    let maybe_sent = !e.is_connect() && !e.is_builder();
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed"
+    };
+    PublishError::Retryable {
+        message: format!("{what}: {}", redact_url(&e)),
+        retry_after: None,
+        maybe_sent,
+        status: None,
+    }
+}
+
+/// The error text with the URL cut to its origin: paths and queries can hold a token
+/// (Telegram's bot token, a Discord or Slack webhook token).
+fn redact_url(e: &reqwest::Error) -> String {
+    let text = e.to_string();
+    match e.url() {
+        Some(url) => {
+            let origin = url.origin().ascii_serialization();
+            text.replace(url.as_str(), &origin)
+        }
+        None => text,
+    }
+}
+
+/// Reads the rate-limit headers of the networks we talk to:
+/// `Retry-After` (seconds or an HTTP date), `X-RateLimit-Remaining`/`-Reset` (Mastodon:
+/// an ISO 8601 time; Discord: epoch seconds with decimals; X: epoch seconds) and
+/// `RateLimit-Remaining`/`-Reset` (Bluesky: epoch seconds).
+pub fn rate_state(headers: &HeaderMap, now: SystemTime) -> RateState {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let remaining = [
+        "x-ratelimit-remaining",
+        "ratelimit-remaining",
+        "x-rate-limit-remaining",
+    ]
+    .iter()
+    .find_map(|name| get(name))
+    .and_then(|v| v.split('.').next().and_then(|n| n.parse().ok()));
+    let reset = ["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"]
+        .iter()
+        .find_map(|name| get(name))
+        .and_then(|v| parse_reset(v, now));
+    RateState { remaining, reset }
+}
+
+/// How long a 429 or 503 asks us to wait, from any of the headers networks use.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(value) = get("retry-after") {
+        if let Ok(seconds) = value.parse::<f64>() {
+            return Some(Duration::from_secs_f64(seconds.max(0.0)));
+        }
+        if let Ok(when) = chrono::DateTime::parse_from_rfc2822(value) {
+            return Some(until(when.timestamp_millis(), now));
+        }
+    }
+    if let Some(seconds) = get("x-ratelimit-reset-after").and_then(|v| v.parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    rate_state(headers, now)
+        .reset
+        .map(|reset| reset.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A reset given as epoch seconds (possibly fractional), seconds from now (small numbers),
+/// or an ISO 8601 time.
+fn parse_reset(value: &str, now: SystemTime) -> Option<SystemTime> {
+    if let Ok(number) = value.parse::<f64>() {
+        // Epoch seconds are ~1.7e9; anything small is a delay in seconds.
+        return if number > 1_000_000_000.0 {
+            Some(UNIX_EPOCH + Duration::from_secs_f64(number))
+        } else {
+            Some(now + Duration::from_secs_f64(number.max(0.0)))
+        };
+    }
+    chrono::DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| now + until(t.timestamp_millis(), now))
+}
+
+fn until(epoch_ms: i64, now: SystemTime) -> Duration {
+    let now_ms = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Duration::from_millis((epoch_ms - now_ms).max(0) as u64)
+}
+
+/// The usual classification of an HTTP error status, for adapters to start from.
+pub fn classify(status: u16, message: String, retry_after: Option<Duration>) -> PublishError {
+    match status {
+        401 => PublishError::Auth {
+            message,
+            status: Some(status),
+        },
+        408 | 425 | 429 => PublishError::Retryable {
+            message,
+            retry_after,
+            maybe_sent: false,
+            status: Some(status),
+        },
+        // The request was read; whether it was acted on is unknown.
+        500..=599 => PublishError::Retryable {
+            message,
+            retry_after,
+            maybe_sent: true,
+            status: Some(status),
+        },
+        _ => PublishError::Permanent {
+            message,
+            status: Some(status),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                HeaderValue::from_str(value).expect("value"),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_reads_every_form_networks_use() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<u64>);
+        let cases: &[Case<'_>] = &[
+            (&[("retry-after", "7")], Some(7_000)),
+            (&[("retry-after", "1.5")], Some(1_500)),
+            (
+                &[("retry-after", "Fri, 15 Jan 2027 08:00:10 GMT")],
+                Some(10_000),
+            ),
+            (&[("x-ratelimit-reset-after", "0.25")], Some(250)),
+            (&[("x-ratelimit-reset", "1800000003")], Some(3_000)),
+            (&[("ratelimit-reset", "1800000002")], Some(2_000)),
+            (
+                &[("x-ratelimit-reset", "2027-01-15T08:00:04Z")],
+                Some(4_000),
+            ),
+            (&[], None),
+            (&[("retry-after", "soon")], None),
+        ];
+        for (pairs, expected) in cases {
+            let got = retry_after(&headers(pairs), now).map(|d| d.as_millis() as u64);
+            assert_eq!(got, *expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn an_exhausted_window_makes_the_next_request_wait() {
+        let http = Http::new(Duration::from_secs(5)).expect("client");
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(http.wait_before("a", now), Duration::ZERO);
+        let reset = (1_800_000_000u64 + 30).to_string();
+        http.rates.lock().expect("lock").insert(
+            "a".into(),
+            rate_state(
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset),
+                ]),
+                now,
+            ),
+        );
+        assert_eq!(http.wait_before("a", now), Duration::from_secs(30));
+        assert_eq!(http.wait_before("b", now), Duration::ZERO);
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        let cases = [
+            (401, "auth"),
+            (403, "permanent"),
+            (404, "permanent"),
+            (422, "permanent"),
+            (429, "retry"),
+            (500, "retry-maybe-sent"),
+            (503, "retry-maybe-sent"),
+        ];
+        for (status, expected) in cases {
+            let got = match classify(status, String::new(), None) {
+                PublishError::Auth { .. } => "auth",
+                PublishError::Permanent { .. } => "permanent",
+                PublishError::Retryable {
+                    maybe_sent: true, ..
+                } => "retry-maybe-sent",
+                PublishError::Retryable { .. } => "retry",
+            };
+            assert_eq!(got, expected, "{status}");
+        }
+    }
+}

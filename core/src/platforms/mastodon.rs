@@ -1,0 +1,468 @@
+//! Mastodon, any instance (../shared/platforms.md §2).
+//!
+//! A part becomes `POST /api/v1/statuses` with an `Idempotency-Key` header: the instance
+//! remembers keys for an hour, so retrying a part whose outcome is unknown cannot post it
+//! twice. Media goes first through `POST /api/v2/media`, polled until the instance has
+//! processed it. The instance's own limits are read once per run from `/api/v2/instance`.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::{RequestBuilder, Response};
+use serde_json::{Value, json};
+
+use super::http::{classify, retry_after};
+use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use crate::model::Account;
+use crate::secrets::Secret;
+use crate::text::{Counting, Format, TextLimit};
+
+#[cfg(test)]
+pub(crate) mod test_server;
+#[cfg(test)]
+mod tests;
+
+/// Mastodon's defaults, used when the instance does not say (platforms.md §2).
+const DEFAULT_LIMITS: Limits = Limits {
+    max_characters: 500,
+    max_media: 4,
+    image_size_limit: 16 * 1024 * 1024,
+};
+
+/// How long an upload may stay "processing" before the part is retried later.
+const MEDIA_WAIT: Duration = Duration::from_secs(60);
+const MEDIA_POLL: Duration = Duration::from_secs(1);
+
+pub struct Mastodon {
+    /// The account's name: the key of its rate-limit state in [`Http`], and in messages.
+    name: String,
+    /// The instance's address, without a trailing slash.
+    base: String,
+    token: Secret,
+    http: Http,
+    limits: Limits,
+    media_wait: Duration,
+    media_poll: Duration,
+}
+
+/// What the instance accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Limits {
+    max_characters: usize,
+    max_media: usize,
+    image_size_limit: u64,
+}
+
+impl Mastodon {
+    pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
+        let base = account
+            .base_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/'))
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| {
+                PublishError::permanent(format!(
+                    "the Mastodon account {name} has no instance address: remove it with `postctl accounts rm {name}` and add it again with `postctl accounts add mastodon --name {name} --instance https://your.instance --token-stdin < token.txt`",
+                    name = account.name
+                ))
+            })?;
+        Ok(Mastodon {
+            name: account.name.clone(),
+            base: base.to_string(),
+            token: secret,
+            http,
+            limits: DEFAULT_LIMITS,
+            media_wait: MEDIA_WAIT,
+            media_poll: MEDIA_POLL,
+        })
+    }
+
+    /// Reads the instance's limits. An instance without `/api/v2/instance` (404: older
+    /// than Mastodon 4.0, or another server software) keeps Mastodon's defaults.
+    pub async fn prepare(&mut self) -> Result<(), PublishError> {
+        let response = self.send(self.get("/api/v2/instance")).await?;
+        if response.status().as_u16() == 404 {
+            self.limits = DEFAULT_LIMITS;
+            return Ok(());
+        }
+        if !response.status().is_success() {
+            return Err(self
+                .failure(response, "reading the instance's limits", false)
+                .await);
+        }
+        let instance: Value = response.json().await.unwrap_or(Value::Null);
+        self.limits = limits_from_instance(&instance);
+        Ok(())
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            limit: TextLimit {
+                max: self.limits.max_characters,
+                counting: Counting::Mastodon,
+            },
+            format: Format::Plain,
+            max_media: self.limits.max_media,
+            max_image_bytes: self.limits.image_size_limit,
+            threads: true,
+            idempotent: true,
+        }
+    }
+
+    pub async fn verify(&self) -> Result<Verified, PublishError> {
+        let response = self
+            .send(self.get("/api/v1/accounts/verify_credentials"))
+            .await?;
+        if !response.status().is_success() {
+            return Err(self
+                .failure(response, "checking the access token", false)
+                .await);
+        }
+        let me: Value = response.json().await.map_err(|_| {
+            PublishError::permanent(format!(
+                "{} answered verify_credentials with something that is not a Mastodon account: check the instance address",
+                self.base
+            ))
+        })?;
+        let acct = me["acct"].as_str().unwrap_or_default();
+        if acct.is_empty() {
+            return Err(PublishError::permanent(format!(
+                "{} answered verify_credentials without an account name: check the instance address",
+                self.base
+            )));
+        }
+        Ok(Verified {
+            identity: identity(acct, &self.base),
+        })
+    }
+
+    /// Uploads the part's media, then posts the status with the part's idempotency key.
+    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+        if part.media.len() > self.limits.max_media {
+            return Err(PublishError::permanent(format!(
+                "{} takes at most {} media per post and this part has {}: remove some or split them over a thread",
+                self.base,
+                self.limits.max_media,
+                part.media.len()
+            )));
+        }
+        let mut media_ids = Vec::with_capacity(part.media.len());
+        for media in &part.media {
+            media_ids.push(self.upload(media).await?);
+        }
+        let mut status = json!({ "status": part.rendered.text });
+        if !media_ids.is_empty() {
+            status["media_ids"] = json!(media_ids);
+        }
+        if let Some(parent) = &part.reply_to {
+            status["in_reply_to_id"] = json!(parent.id);
+        }
+        let request = self
+            .http
+            .client()
+            .post(self.url("/api/v1/statuses"))
+            .header("Idempotency-Key", &part.idempotency_key)
+            .json(&status);
+        let response = self.send(request).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response, "publishing the post", true).await);
+        }
+        let posted: Value = response.json().await.map_err(|_| PublishError::Retryable {
+            message: format!(
+                "{} accepted the post but its answer could not be read; it will be retried with the same idempotency key, which cannot post it twice",
+                self.base
+            ),
+            retry_after: None,
+            maybe_sent: true,
+            status: None,
+        })?;
+        let id = match &posted["id"] {
+            Value::String(id) => id.clone(),
+            // Ids are strings in the API; a server that sends a number still means the same id.
+            Value::Number(id) => id.to_string(),
+            _ => {
+                return Err(PublishError::Retryable {
+                    message: format!(
+                        "{} answered the post without a status id; it will be retried with the same idempotency key",
+                        self.base
+                    ),
+                    retry_after: None,
+                    maybe_sent: true,
+                    status: None,
+                });
+            }
+        };
+        Ok(Published {
+            id,
+            url: posted["url"].as_str().map(str::to_string),
+            extra: Value::Null,
+        })
+    }
+
+    /// Deletes a status. One that is already gone (404) counts as deleted.
+    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+        let path = format!("/api/v1/statuses/{}", path_segment(&published.id)?);
+        let request = self.http.client().delete(self.url(&path));
+        let response = self.send(request).await?;
+        let status = response.status().as_u16();
+        if response.status().is_success() || status == 404 {
+            return Ok(());
+        }
+        Err(self
+            .failure(
+                response,
+                &format!("deleting status {}", published.id),
+                false,
+            )
+            .await)
+    }
+
+    /// Uploads one file and waits until the instance has processed it; returns its id.
+    async fn upload(&self, media: &MediaFile) -> Result<String, PublishError> {
+        let bytes = read_media(media).await?;
+        let mut file = reqwest::multipart::Part::bytes(bytes).file_name(media.file_name.clone());
+        file = file.mime_str(&media.mime).map_err(|_| {
+            PublishError::permanent(format!(
+                "{} has the media type {:?}, which is not valid: import the file again",
+                media.file_name, media.mime
+            ))
+        })?;
+        let mut form = reqwest::multipart::Form::new().part("file", file);
+        if let Some(alt) = media.alt.as_deref().filter(|alt| !alt.is_empty()) {
+            form = form.text("description", alt.to_string());
+        }
+        let request = self
+            .http
+            .client()
+            .post(self.url("/api/v2/media"))
+            .multipart(form);
+        let response = self.send(request).await.map_err(not_posted)?;
+        let what = format!("uploading {}", media.file_name);
+        let code = response.status().as_u16();
+        if code != 200 && code != 202 {
+            return Err(not_posted(self.failure(response, &what, false).await));
+        }
+        let attachment: Value = response.json().await.unwrap_or(Value::Null);
+        let id = match &attachment["id"] {
+            Value::String(id) => id.clone(),
+            Value::Number(id) => id.to_string(),
+            _ => {
+                return Err(PublishError::Retryable {
+                    message: format!(
+                        "{} answered the upload of {} without a media id; it will be uploaded again",
+                        self.base, media.file_name
+                    ),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: Some(code),
+                });
+            }
+        };
+        if code == 202 {
+            self.wait_until_processed(&id, media).await?;
+        }
+        Ok(id)
+    }
+
+    /// Polls an upload the instance answered 202 for, until it answers 200 (206 meaning
+    /// still processing), for at most `media_wait`.
+    async fn wait_until_processed(&self, id: &str, media: &MediaFile) -> Result<(), PublishError> {
+        let started = tokio::time::Instant::now();
+        let path = format!("/api/v1/media/{}", path_segment(id)?);
+        loop {
+            tokio::time::sleep(self.media_poll).await;
+            let response = self.send(self.get(&path)).await.map_err(not_posted)?;
+            match response.status().as_u16() {
+                200 => return Ok(()),
+                206 => {}
+                _ => {
+                    let what = format!("waiting for {} to be processed", media.file_name);
+                    return Err(not_posted(self.failure(response, &what, false).await));
+                }
+            }
+            if started.elapsed() >= self.media_wait {
+                return Err(PublishError::Retryable {
+                    message: format!(
+                        "{} was still processing {} after {} s; the post will be tried again later",
+                        self.base,
+                        media.file_name,
+                        self.media_wait.as_secs()
+                    ),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: Some(206),
+                });
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn get(&self, path: &str) -> RequestBuilder {
+        self.http.client().get(self.url(path))
+    }
+
+    /// Sends with the account's token.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, PublishError> {
+        self.http
+            .send(&self.name, request.bearer_auth(self.token.expose()))
+            .await
+    }
+
+    /// Turns an error answer into a classified error whose message says what to do.
+    /// `posting` is true for the status itself, where a 5xx may mean it was posted.
+    async fn failure(&self, response: Response, doing: &str, posting: bool) -> PublishError {
+        let status = response.status().as_u16();
+        let wait = retry_after(response.headers(), SystemTime::now());
+        let said = error_text(&response.text().await.unwrap_or_default());
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        let name = &self.name;
+        let base = &self.base;
+        let message = match status {
+            401 => {
+                return PublishError::Auth {
+                    message: format!(
+                        "{base} rejected the access token of account {name} (401{said}) while {doing}: create a new token with the write:statuses, write:media and read:accounts scopes, then run `postctl accounts rm {name}` and `postctl accounts add mastodon --name {name} --instance {base} --token-stdin < token.txt`"
+                    ),
+                    status: Some(status),
+                };
+            }
+            // Mastodon answers 403 for a token without the needed scope, and for a
+            // suspended or unconfirmed account: both need the user.
+            403 => {
+                return PublishError::Auth {
+                    message: format!(
+                        "{base} refused {doing} for account {name} (403{said}): check that the account is active and that its token has the write:statuses and write:media scopes; if not, create a new token and add the account again with `postctl accounts add mastodon --name {name} --instance {base} --token-stdin < token.txt`"
+                    ),
+                    status: Some(status),
+                };
+            }
+            404 => format!(
+                "{base} answered 404 Not Found while {doing}{said}: check the instance address of account {name} ({base}), and that the post being replied to still exists"
+            ),
+            413 => format!(
+                "{base} refused the file as too large (413) while {doing}: the instance takes images up to {} bytes; use a smaller file",
+                self.limits.image_size_limit
+            ),
+            422 => format!(
+                "{base} refused the post (422{said}) while {doing}: change what it says and publish it again"
+            ),
+            429 => format!(
+                "{base} rate limit reached for account {name} (429) while {doing}; it will be retried when the limit resets"
+            ),
+            500..=599 if posting => format!(
+                "{base} failed ({status}{said}) while {doing}; it will be retried with the same idempotency key, which cannot post it twice"
+            ),
+            500..=599 => {
+                format!("{base} failed ({status}{said}) while {doing}; it will be retried")
+            }
+            _ => format!("{base} answered {status}{said} while {doing}"),
+        };
+        classify(status, message, wait)
+    }
+}
+
+/// The instance's limits from a `/api/v2/instance` answer, defaults for what it lacks.
+fn limits_from_instance(instance: &Value) -> Limits {
+    let config = &instance["configuration"];
+    let number = |value: &Value| value.as_u64().filter(|&n| n > 0);
+    Limits {
+        max_characters: number(&config["statuses"]["max_characters"])
+            .map_or(DEFAULT_LIMITS.max_characters, |n| n as usize),
+        max_media: number(&config["statuses"]["max_media_attachments"])
+            .map_or(DEFAULT_LIMITS.max_media, |n| n as usize),
+        image_size_limit: number(&config["media_attachments"]["image_size_limit"])
+            .unwrap_or(DEFAULT_LIMITS.image_size_limit),
+    }
+}
+
+/// `@acct@host`: local accounts' `acct` is the bare username, remote ones already have a
+/// domain.
+fn identity(acct: &str, base: &str) -> String {
+    let acct = acct.trim_start_matches('@');
+    if acct.contains('@') {
+        return format!("@{acct}");
+    }
+    match reqwest::Url::parse(base)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+    {
+        Some(host) => format!("@{acct}@{host}"),
+        None => format!("@{acct}"),
+    }
+}
+
+/// The `error` field of a Mastodon error body, or the start of a body that is not one.
+fn error_text(body: &str) -> String {
+    if let Ok(value) = serde_json::from_str::<Value>(body)
+        && let Some(error) = value["error"].as_str()
+    {
+        return error.to_string();
+    }
+    let body = body.trim();
+    if body.starts_with('<') {
+        // An HTML error page from a proxy says nothing useful.
+        return String::new();
+    }
+    body.chars().take(200).collect()
+}
+
+/// An id as a path segment. Mastodon ids are digits (other servers use letters too); an id
+/// that could change the path is refused rather than altered.
+fn path_segment(id: &str) -> Result<&str, PublishError> {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(id)
+    } else {
+        Err(PublishError::permanent(format!(
+            "{id:?} is not a Mastodon id, so postctl does not put it in a URL; if it is a stored post's id, delete that post on the instance itself"
+        )))
+    }
+}
+
+/// A failure before the post itself was sent (an upload, a login) has posted nothing,
+/// whatever the request was: a retry cannot post twice.
+pub(super) fn not_posted(error: PublishError) -> PublishError {
+    match error {
+        PublishError::Retryable {
+            message,
+            retry_after,
+            status,
+            ..
+        } => PublishError::Retryable {
+            message,
+            retry_after,
+            maybe_sent: false,
+            status,
+        },
+        other => other,
+    }
+}
+
+/// Reads a media file for upload (off the async threads).
+pub(super) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishError> {
+    let path = media.path.clone();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+    match read {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(PublishError::permanent(format!(
+            "cannot read {} ({}): {e}; attach the file to the post again",
+            media.file_name,
+            media.path.display()
+        ))),
+        Err(e) => Err(PublishError::Retryable {
+            message: format!("reading {} was interrupted: {e}", media.file_name),
+            retry_after: None,
+            maybe_sent: false,
+            status: None,
+        }),
+    }
+}

@@ -1,0 +1,894 @@
+//! Telegram, through the user's own bot (Bot API): `{base}/bot{token}/{method}`.
+//!
+//! The bot token is in every URL path, so no URL is ever put in a message here
+//! (`http::transport_error` redacts paths in transport errors).
+//!
+//! A part becomes:
+//! - text only: `sendMessage` with `parse_mode: "HTML"`;
+//! - one file: `sendPhoto` / `sendVideo` / `sendAnimation` / `sendDocument` with the text as
+//!   its caption;
+//! - 2–10 photos or videos: `sendMediaGroup`, the caption on the first item.
+//!
+//! Captions take 1,024 characters where messages take 4,096. When the text is longer than
+//! a caption can be, the text is sent first as a message, then the media as a reply to
+//! it: a rejected text (the usual 400s: markup, length) then stops the part before
+//! anything is posted, and readers see the words first. The part is known by the text
+//! message (its id, its link, what the next part replies to); `extra.message_ids` lists
+//! every message so `delete` removes them all. Should the media fail after the text went
+//! out, the error says so, and a retryable failure is marked `maybe_sent` so the engine
+//! never posts the text twice (Telegram has no idempotency).
+
+use reqwest::multipart::{Form, Part as FormPart};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::webhook::{Answer, endpoint, read_answer, read_media};
+use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use crate::model::Account;
+use crate::network::Network;
+use crate::secrets::Secret;
+use crate::text::{Counting, Format, TextLimit, measure};
+
+/// Bot API limits (code points of the text after HTML parsing).
+const MESSAGE_LIMIT: usize = 4096;
+const CAPTION_LIMIT: usize = 1024;
+/// The cloud Bot API takes photos up to 10 MB.
+const MAX_PHOTO_BYTES: u64 = 10_000_000;
+const MAX_ALBUM: usize = 10;
+
+pub struct Telegram {
+    account: String,
+    base: String,
+    token: Secret,
+    /// `@channelname` or a numeric id, as the account was added.
+    chat: String,
+    http: Http,
+}
+
+/// One message as the Bot API returned it: what a link and a delete need.
+struct Sent {
+    message_id: i64,
+    chat_id: Value,
+    username: Option<String>,
+}
+
+impl Telegram {
+    pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
+        let base = account
+            .base_url
+            .clone()
+            .or_else(|| Network::Telegram.default_base_url().map(str::to_owned))
+            .unwrap_or_default();
+        endpoint(&base, &[])?;
+        let chat = account
+            .settings
+            .get("chat")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                PublishError::permanent(format!(
+                    "the Telegram account {:?} has no chat to post to; add it again with --chat, e.g. {}",
+                    account.name,
+                    Network::Telegram.example_add_command()
+                ))
+            })?
+            .to_owned();
+        Ok(Telegram {
+            account: account.name.clone(),
+            base,
+            token: secret,
+            chat,
+            http,
+        })
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            limit: TextLimit {
+                max: MESSAGE_LIMIT,
+                counting: Counting::CodePoints,
+            },
+            format: Format::TelegramHtml,
+            max_media: MAX_ALBUM,
+            max_image_bytes: MAX_PHOTO_BYTES,
+            threads: true,
+            idempotent: false,
+        }
+    }
+
+    /// `getMe`: the bot's @username.
+    pub async fn verify(&self) -> Result<Verified, PublishError> {
+        let me = self.call("getMe", Body::Json(json!({}))).await?;
+        let name = me
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unexpected("getMe"))?;
+        Ok(Verified {
+            identity: format!("@{name}"),
+        })
+    }
+
+    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+        check_media(&part.media)?;
+        let text = part.rendered.text.as_str();
+        let reply_to = match &part.reply_to {
+            Some(previous) => Some(message_id(&previous.id)?),
+            None => None,
+        };
+        if part.media.is_empty() {
+            let sent = self.send_text(text, reply_to).await?;
+            return Ok(self.published(&sent, &[]));
+        }
+        if measure(&part.rendered, Format::TelegramHtml, Counting::CodePoints) <= CAPTION_LIMIT {
+            let sent = self.send_media(&part.media, Some(text), reply_to).await?;
+            let ids: Vec<i64> = sent.iter().map(|s| s.message_id).collect();
+            return Ok(self.published(&sent[0], &ids));
+        }
+        let first = self.send_text(text, reply_to).await?;
+        let media = self
+            .send_media(&part.media, None, Some(first.message_id))
+            .await
+            .map_err(|e| partly_sent(e, first.message_id))?;
+        let mut ids = vec![first.message_id];
+        ids.extend(media.iter().map(|s| s.message_id));
+        Ok(self.published(&first, &ids))
+    }
+
+    /// `deleteMessage` for every message of the part. A message that is already gone
+    /// counts as deleted.
+    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+        let chat = published
+            .extra
+            .get("chat_id")
+            .cloned()
+            .unwrap_or_else(|| json!(self.chat));
+        let mut ids: Vec<i64> = published
+            .extra
+            .get("message_ids")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        if ids.is_empty() {
+            ids.push(message_id(&published.id)?);
+        }
+        for id in ids {
+            let body = json!({ "chat_id": chat, "message_id": id });
+            match self.call("deleteMessage", Body::Json(body)).await {
+                Ok(_) => {}
+                Err(PublishError::Permanent { message, .. })
+                    if message.contains("message to delete not found") => {}
+                Err(PublishError::Permanent { message, status }) => {
+                    return Err(PublishError::Permanent {
+                        message: format!(
+                            "{message} (Telegram lets a bot delete its messages only within 48 hours; older ones must be deleted in the app)"
+                        ),
+                        status,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_text(&self, text: &str, reply_to: Option<i64>) -> Result<Sent, PublishError> {
+        let mut body = json!({
+            "chat_id": self.chat,
+            "text": text,
+            "parse_mode": "HTML",
+        });
+        if let Some(id) = reply_to {
+            body["reply_parameters"] = reply_parameters(id);
+        }
+        let result = self.call("sendMessage", Body::Json(body)).await?;
+        sent(&result).ok_or_else(|| unexpected("sendMessage"))
+    }
+
+    /// One file with `send<Kind>`, or an album with `sendMediaGroup`.
+    async fn send_media(
+        &self,
+        media: &[MediaFile],
+        caption: Option<&str>,
+        reply_to: Option<i64>,
+    ) -> Result<Vec<Sent>, PublishError> {
+        let mut form = Form::new().text("chat_id", self.chat.clone());
+        if let Some(id) = reply_to {
+            form = form.text("reply_parameters", reply_parameters(id).to_string());
+        }
+        let caption = caption.filter(|c| !c.trim().is_empty());
+        if let [file] = media {
+            let (method, field) = single_method(&file.mime);
+            form = form.part(field, file_part(file).await?);
+            if let Some(caption) = caption {
+                form = form
+                    .text("caption", caption.to_owned())
+                    .text("parse_mode", "HTML");
+            }
+            let result = self.call(method, Body::Form(form)).await?;
+            return Ok(vec![sent(&result).ok_or_else(|| unexpected(method))?]);
+        }
+        let mut items = Vec::new();
+        for (i, file) in media.iter().enumerate() {
+            let name = format!("file{i}");
+            let kind = if file.mime.starts_with("video/") {
+                "video"
+            } else {
+                "photo"
+            };
+            let mut item = json!({ "type": kind, "media": format!("attach://{name}") });
+            if let (0, Some(caption)) = (i, caption) {
+                item["caption"] = json!(caption);
+                item["parse_mode"] = json!("HTML");
+            }
+            items.push(item);
+            form = form.part(name, file_part(file).await?);
+        }
+        form = form.text("media", Value::Array(items).to_string());
+        let result = self.call("sendMediaGroup", Body::Form(form)).await?;
+        let sent: Vec<Sent> = result
+            .as_array()
+            .map(|messages| messages.iter().filter_map(sent).collect())
+            .unwrap_or_default();
+        if sent.is_empty() {
+            return Err(unexpected("sendMediaGroup"));
+        }
+        Ok(sent)
+    }
+
+    fn published(&self, main: &Sent, ids: &[i64]) -> Published {
+        let url = match (&main.username, chat_id_text(&main.chat_id)) {
+            (Some(username), _) => Some(format!("https://t.me/{username}/{}", main.message_id)),
+            (None, Some(id)) => id
+                .strip_prefix("-100")
+                .map(|internal| format!("https://t.me/c/{internal}/{}", main.message_id)),
+            (None, None) => None,
+        };
+        let mut extra = json!({ "chat_id": main.chat_id });
+        if ids.len() > 1 {
+            extra["message_ids"] = json!(ids);
+        }
+        Published {
+            id: main.message_id.to_string(),
+            url,
+            extra,
+        }
+    }
+
+    /// Calls `method` and returns its `result`, or the classified error.
+    async fn call(&self, method: &str, body: Body) -> Result<Value, PublishError> {
+        let bot = Zeroizing::new(format!("bot{}", self.token.expose()));
+        let url = endpoint(&self.base, &[bot.as_str(), method])?;
+        let request = self.http.client().post(url);
+        let request = match body {
+            Body::Json(value) => request.json(&value),
+            Body::Form(form) => request.multipart(form),
+        };
+        let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+        let reply = answer.json();
+        match reply {
+            Some(reply) if reply.get("ok") == Some(&Value::Bool(true)) => reply
+                .get("result")
+                .cloned()
+                .ok_or_else(|| unexpected(method)),
+            _ if answer.is_success() => Err(unexpected(method)),
+            reply => Err(self.error(&answer, reply.unwrap_or(Value::Null))),
+        }
+    }
+
+    fn error(&self, answer: &Answer, reply: Value) -> PublishError {
+        let status = reply
+            .get("error_code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(answer.status);
+        let description = reply
+            .get("description")
+            .and_then(Value::as_str)
+            .map(super::webhook::excerpt)
+            .unwrap_or_else(|| format!("HTTP {}", answer.status));
+        let parameters = reply.get("parameters");
+        let name = &self.account;
+        match status {
+            429 => PublishError::Retryable {
+                message: format!("Telegram is rate limiting the bot ({description}); will retry"),
+                retry_after: parameters
+                    .and_then(|p| p.get("retry_after"))
+                    .and_then(Value::as_f64)
+                    .map(|s| std::time::Duration::from_secs_f64(s.max(0.0)))
+                    .or_else(|| answer.retry_after()),
+                maybe_sent: false,
+                status: Some(status),
+            },
+            400 => match parameters.and_then(|p| p.get("migrate_to_chat_id")) {
+                Some(new_chat) => PublishError::Permanent {
+                    message: format!(
+                        "the Telegram group became a supergroup with the new chat id {new_chat}; update the account: `postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat {new_chat} --token-stdin < bot-token.txt`"
+                    ),
+                    status: Some(status),
+                },
+                None => PublishError::Permanent {
+                    message: format!("Telegram refused the message: {description}"),
+                    status: Some(status),
+                },
+            },
+            401 | 404 => PublishError::Auth {
+                message: format!(
+                    "Telegram: the bot token was rejected ({description}); copy the token from @BotFather and add the account again (`postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat ... --token-stdin < bot-token.txt`)"
+                ),
+                status: Some(status),
+            },
+            403 => PublishError::Permanent {
+                message: format!(
+                    "Telegram: the bot is not allowed to post in the chat {} ({description}); make it an admin of the channel with the right to post messages, or add it to the group",
+                    self.chat
+                ),
+                status: Some(status),
+            },
+            500..=599 => PublishError::Retryable {
+                message: format!("Telegram had a server error ({description}); will retry"),
+                retry_after: answer.retry_after(),
+                maybe_sent: true,
+                status: Some(status),
+            },
+            _ => PublishError::Permanent {
+                message: format!("Telegram refused the request: {description}"),
+                status: Some(status),
+            },
+        }
+    }
+}
+
+enum Body {
+    Json(Value),
+    Form(Form),
+}
+
+fn reply_parameters(message_id: i64) -> Value {
+    // A part whose predecessor was deleted still goes out, as a plain message.
+    json!({ "message_id": message_id, "allow_sending_without_reply": true })
+}
+
+fn sent(message: &Value) -> Option<Sent> {
+    let chat = message.get("chat")?;
+    Some(Sent {
+        message_id: message.get("message_id")?.as_i64()?,
+        chat_id: chat.get("id")?.clone(),
+        username: chat
+            .get("username")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+fn chat_id_text(id: &Value) -> Option<String> {
+    match id {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn message_id(id: &str) -> Result<i64, PublishError> {
+    id.parse().map_err(|_| {
+        PublishError::permanent(format!(
+            "{id:?} is not a Telegram message id; the part it refers to was not published to Telegram"
+        ))
+    })
+}
+
+fn unexpected(method: &str) -> PublishError {
+    // A 2xx without the message: it may well have been posted.
+    PublishError::Retryable {
+        message: format!(
+            "Telegram answered {method} without the message it sent; check the chat before retrying"
+        ),
+        retry_after: None,
+        maybe_sent: true,
+        status: None,
+    }
+}
+
+/// An error after the text already went out as `text_id`: said plainly, and never
+/// retried blindly (that would post the text again).
+fn partly_sent(error: PublishError, text_id: i64) -> PublishError {
+    let prefix = format!("the text was posted (message {text_id}) but its media were not");
+    match error {
+        PublishError::Retryable {
+            message,
+            retry_after,
+            status,
+            ..
+        } => PublishError::Retryable {
+            message: format!("{prefix}: {message}"),
+            retry_after,
+            maybe_sent: true,
+            status,
+        },
+        PublishError::Auth { message, status } => PublishError::Auth {
+            message: format!("{prefix}: {message}"),
+            status,
+        },
+        PublishError::Permanent { message, status } => PublishError::Permanent {
+            message: format!("{prefix}: {message}"),
+            status,
+        },
+    }
+}
+
+/// Refuses, before anything is sent, what Telegram would refuse halfway.
+fn check_media(media: &[MediaFile]) -> Result<(), PublishError> {
+    if media.len() > MAX_ALBUM {
+        return Err(PublishError::permanent(format!(
+            "Telegram takes at most {MAX_ALBUM} files per message; this part has {}",
+            media.len()
+        )));
+    }
+    if media.len() > 1 {
+        let odd = media.iter().find(|m| {
+            m.mime == "image/gif" || !(m.mime.starts_with("image/") || m.mime.starts_with("video/"))
+        });
+        if let Some(file) = odd {
+            return Err(PublishError::permanent(format!(
+                "Telegram albums hold photos and videos only; post {} ({}) on its own",
+                file.file_name, file.mime
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The method and its file field for a single file.
+fn single_method(mime: &str) -> (&'static str, &'static str) {
+    match mime {
+        "image/gif" => ("sendAnimation", "animation"),
+        m if m.starts_with("image/") => ("sendPhoto", "photo"),
+        m if m.starts_with("video/") => ("sendVideo", "video"),
+        _ => ("sendDocument", "document"),
+    }
+}
+
+async fn file_part(file: &MediaFile) -> Result<FormPart, PublishError> {
+    let bytes = read_media(file).await?;
+    FormPart::bytes(bytes)
+        .file_name(file.file_name.clone())
+        .mime_str(&file.mime)
+        .map_err(|_| {
+            PublishError::permanent(format!(
+                "the media file {} has an unusable type {:?}",
+                file.file_name, file.mime
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_server::{Reply, Request, TestServer, multipart_parts};
+    use super::*;
+    use crate::text::Rendered;
+
+    const TOKEN: &str = "123456:AAH-secret-bot-token_xyz";
+
+    fn adapter(base: &str, chat: &str) -> Telegram {
+        let account = Account {
+            id: "a1".into(),
+            name: "tg".into(),
+            network: Network::Telegram,
+            base_url: Some(base.into()),
+            handle: None,
+            settings: json!({ "chat": chat }),
+            secret_ref: "env:TG".into(),
+            created: chrono::DateTime::UNIX_EPOCH,
+        };
+        let http = Http::new(std::time::Duration::from_secs(5)).expect("client");
+        Telegram::new(&account, Secret::new(TOKEN.into()), http).expect("adapter")
+    }
+
+    fn part(text: &str, media: Vec<MediaFile>, reply_to: Option<&str>) -> Part {
+        Part {
+            index: usize::from(reply_to.is_some()),
+            rendered: Rendered {
+                text: text.into(),
+                html: None,
+                facets: vec![],
+            },
+            media,
+            idempotency_key: "t1:0".into(),
+            reply_to: reply_to.map(|id| Published {
+                id: id.into(),
+                url: None,
+                extra: json!({ "chat_id": -1001234567890i64 }),
+            }),
+            root: None,
+        }
+    }
+
+    fn message(id: i64, chat: Value) -> Reply {
+        Reply::json(
+            200,
+            json!({ "ok": true, "result": { "message_id": id, "chat": chat, "date": 0 } }),
+        )
+    }
+
+    /// Image files in a temporary directory, kept alive by the returned guard.
+    fn images(names: &[&str]) -> (tempfile::TempDir, Vec<MediaFile>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = names
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, format!("bytes of {name}")).expect("write");
+                MediaFile {
+                    path,
+                    file_name: (*name).into(),
+                    mime: if name.ends_with(".mp4") {
+                        "video/mp4".into()
+                    } else {
+                        "image/png".into()
+                    },
+                    size: 10,
+                    width: Some(1),
+                    height: Some(1),
+                    alt: Some(format!("alt of {name}")),
+                }
+            })
+            .collect();
+        (dir, files)
+    }
+
+    #[tokio::test]
+    async fn text_is_sent_as_html_and_replies_to_the_previous_part() {
+        let server = TestServer::start(|_: &Request| {
+            message(
+                42,
+                json!({"id": -1009876543210i64, "type": "channel", "username": "news"}),
+            )
+        })
+        .await;
+        let tg = adapter(&server.url(), "@news");
+        let published = tg
+            .publish(&part("<b>Shipped</b> v1.2", vec![], Some("41")))
+            .await
+            .expect("published");
+        assert_eq!(published.id, "42");
+        assert_eq!(published.url.as_deref(), Some("https://t.me/news/42"));
+        assert_eq!(published.extra, json!({ "chat_id": -1009876543210i64 }));
+
+        let request = &server.requests()[0];
+        assert_eq!(request.path, format!("/bot{TOKEN}/sendMessage"));
+        assert_eq!(
+            request.json(),
+            json!({
+                "chat_id": "@news",
+                "text": "<b>Shipped</b> v1.2",
+                "parse_mode": "HTML",
+                "reply_parameters": {"message_id": 41, "allow_sending_without_reply": true},
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn links_follow_the_kind_of_chat() {
+        let cases = [
+            (
+                json!({"id": -1001234567890i64, "type": "supergroup"}),
+                Some("https://t.me/c/1234567890/7"),
+            ),
+            (json!({"id": -4567, "type": "group"}), None),
+            (json!({"id": 99, "type": "private"}), None),
+        ];
+        for (chat, want) in cases {
+            let reply = message(7, chat.clone());
+            let server = TestServer::start(move |_: &Request| reply.clone()).await;
+            let published = adapter(&server.url(), "-1001234567890")
+                .publish(&part("hi", vec![], None))
+                .await
+                .expect("published");
+            assert_eq!(published.url.as_deref(), want, "{chat}");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_photo_carries_the_caption() {
+        let (_dir, files) = images(&["chart.png"]);
+        let server =
+            TestServer::start(|_: &Request| message(5, json!({"id": -100777, "type": "channel"})))
+                .await;
+        let published = adapter(&server.url(), "-100777")
+            .publish(&part("weekly <i>downloads</i>", files, None))
+            .await
+            .expect("published");
+        assert_eq!(published.id, "5");
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].path, format!("/bot{TOKEN}/sendPhoto"));
+        let parts = multipart_parts(&requests[0]);
+        let field = |name: &str| parts.iter().find(|p| p.name == name).map(|p| p.text());
+        assert_eq!(field("chat_id").as_deref(), Some("-100777"));
+        assert_eq!(field("caption").as_deref(), Some("weekly <i>downloads</i>"));
+        assert_eq!(field("parse_mode").as_deref(), Some("HTML"));
+        let photo = parts
+            .iter()
+            .find(|p| p.name == "photo")
+            .expect("photo part");
+        assert_eq!(photo.file_name.as_deref(), Some("chart.png"));
+        assert_eq!(photo.content_type.as_deref(), Some("image/png"));
+        assert_eq!(photo.text(), "bytes of chart.png");
+    }
+
+    #[tokio::test]
+    async fn a_text_too_long_for_a_caption_goes_first_and_the_media_reply_to_it() {
+        let (_dir, files) = images(&["a.png", "b.mp4"]);
+        let server = TestServer::start(|request: &Request| {
+            let chat = json!({"id": -100777, "type": "channel"});
+            if request.path.ends_with("/sendMessage") {
+                message(10, chat)
+            } else {
+                Reply::json(
+                    200,
+                    json!({"ok": true, "result": [
+                        {"message_id": 11, "chat": chat, "date": 0},
+                        {"message_id": 12, "chat": chat, "date": 0},
+                    ]}),
+                )
+            }
+        })
+        .await;
+        // 1,100 visible characters, more with the markup.
+        let text = format!("<b>{}</b>", "x".repeat(1100));
+        let published = adapter(&server.url(), "-100777")
+            .publish(&part(&text, files, None))
+            .await
+            .expect("published");
+        assert_eq!(published.id, "10");
+        assert_eq!(published.extra["message_ids"], json!([10, 11, 12]));
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        assert!(requests[0].path.ends_with("/sendMessage"));
+        assert!(requests[1].path.ends_with("/sendMediaGroup"));
+        let parts = multipart_parts(&requests[1]);
+        let field = |name: &str| parts.iter().find(|p| p.name == name).map(|p| p.text());
+        let media: Value =
+            serde_json::from_str(&field("media").expect("media field")).expect("media JSON");
+        assert_eq!(
+            media,
+            json!([
+                {"type": "photo", "media": "attach://file0"},
+                {"type": "video", "media": "attach://file1"},
+            ])
+        );
+        let reply: Value =
+            serde_json::from_str(&field("reply_parameters").expect("reply")).expect("reply JSON");
+        assert_eq!(reply["message_id"], json!(10));
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.name == "file1" && p.text() == "bytes of b.mp4")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_album_has_its_caption_on_the_first_item() {
+        let (_dir, files) = images(&["a.png", "b.png"]);
+        let server = TestServer::start(|_: &Request| {
+            let chat = json!({"id": -100777, "type": "channel"});
+            Reply::json(
+                200,
+                json!({"ok": true, "result": [
+                    {"message_id": 3, "chat": chat, "date": 0},
+                    {"message_id": 4, "chat": chat, "date": 0},
+                ]}),
+            )
+        })
+        .await;
+        let published = adapter(&server.url(), "-100777")
+            .publish(&part("two charts", files, Some("2")))
+            .await
+            .expect("published");
+        assert_eq!(published.id, "3");
+        assert_eq!(published.extra["message_ids"], json!([3, 4]));
+        let parts = multipart_parts(&server.requests()[0]);
+        let media: Value = serde_json::from_str(
+            &parts
+                .iter()
+                .find(|p| p.name == "media")
+                .expect("media")
+                .text(),
+        )
+        .expect("media JSON");
+        assert_eq!(media[0]["caption"], json!("two charts"));
+        assert_eq!(media[0]["parse_mode"], json!("HTML"));
+        assert!(media[1].get("caption").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_gif_in_an_album_is_refused_before_anything_is_sent() {
+        let (_dir, mut files) = images(&["a.png", "b.png"]);
+        files[1].mime = "image/gif".into();
+        let server = TestServer::start(|_: &Request| Reply::text(500, "")).await;
+        let err = adapter(&server.url(), "@news")
+            .publish(&part("x", files, None))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, PublishError::Permanent { .. }), "{err}");
+        assert!(server.requests().is_empty());
+    }
+
+    fn failure(code: u16, description: &str, parameters: Value) -> Reply {
+        Reply::json(
+            code,
+            json!({"ok": false, "error_code": code, "description": description, "parameters": parameters}),
+        )
+    }
+
+    #[tokio::test]
+    async fn errors_are_classified_and_never_show_the_token() {
+        let cases = [
+            (
+                failure(
+                    429,
+                    "Too Many Requests: retry after 7",
+                    json!({"retry_after": 7}),
+                ),
+                "retry 7s",
+                "rate limiting",
+            ),
+            (
+                failure(400, "Bad Request: can't parse entities", Value::Null),
+                "permanent",
+                "can't parse entities",
+            ),
+            (
+                failure(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    json!({"migrate_to_chat_id": -1001111111111i64}),
+                ),
+                "permanent",
+                "--chat -1001111111111",
+            ),
+            (
+                failure(401, "Unauthorized", Value::Null),
+                "auth",
+                "bot token was rejected",
+            ),
+            (failure(404, "Not Found", Value::Null), "auth", "@BotFather"),
+            (
+                failure(
+                    403,
+                    "Forbidden: bot is not a member of the channel chat",
+                    Value::Null,
+                ),
+                "permanent",
+                "make it an admin",
+            ),
+            (
+                failure(502, "Bad Gateway", Value::Null),
+                "retry maybe sent",
+                "server error",
+            ),
+            (Reply::hang_up(), "retry maybe sent", ""),
+            (
+                Reply::json(200, json!({"ok": true})),
+                "retry maybe sent",
+                "check the chat",
+            ),
+        ];
+        for (reply, want, says) in cases {
+            let server = TestServer::sequence(vec![reply]).await;
+            let err = adapter(&server.url(), "@news")
+                .publish(&part("hi", vec![], None))
+                .await
+                .expect_err("an error");
+            let got = match &err {
+                PublishError::Auth { .. } => "auth".to_owned(),
+                PublishError::Permanent { .. } => "permanent".to_owned(),
+                PublishError::Retryable {
+                    maybe_sent: true, ..
+                } => "retry maybe sent".to_owned(),
+                PublishError::Retryable { retry_after, .. } => {
+                    format!("retry {}s", retry_after.map_or(0, |d| d.as_secs()))
+                }
+            };
+            assert_eq!(got, want, "{err}");
+            assert!(err.to_string().contains(says), "{err}");
+            assert!(!err.to_string().contains("secret-bot-token"), "{err}");
+            assert!(!format!("{err:?}").contains("secret-bot-token"), "{err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn media_failing_after_the_text_is_never_retried_blindly() {
+        let (_dir, files) = images(&["a.png"]);
+        let server = TestServer::start(|request: &Request| {
+            if request.path.ends_with("/sendMessage") {
+                message(10, json!({"id": -100777, "type": "channel"}))
+            } else {
+                failure(
+                    429,
+                    "Too Many Requests: retry after 3",
+                    json!({"retry_after": 3}),
+                )
+            }
+        })
+        .await;
+        let err = adapter(&server.url(), "-100777")
+            .publish(&part(&"y".repeat(2000), files, None))
+            .await
+            .expect_err("an error");
+        assert!(
+            matches!(
+                err,
+                PublishError::Retryable {
+                    maybe_sent: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("the text was posted (message 10)"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn verify_names_the_bot() {
+        let server = TestServer::start(|_: &Request| {
+            Reply::json(
+                200,
+                json!({"ok": true, "result": {"id": 1, "is_bot": true, "username": "postctl_bot"}}),
+            )
+        })
+        .await;
+        let verified = adapter(&server.url(), "@news")
+            .verify()
+            .await
+            .expect("verified");
+        assert_eq!(verified.identity, "@postctl_bot");
+        assert_eq!(server.requests()[0].path, format!("/bot{TOKEN}/getMe"));
+    }
+
+    #[tokio::test]
+    async fn delete_removes_every_message_of_the_part() {
+        let server = TestServer::sequence(vec![
+            Reply::json(200, json!({"ok": true, "result": true})),
+            failure(400, "Bad Request: message to delete not found", Value::Null),
+        ])
+        .await;
+        let published = Published {
+            id: "10".into(),
+            url: None,
+            extra: json!({"chat_id": -100777, "message_ids": [10, 11]}),
+        };
+        adapter(&server.url(), "@news")
+            .delete(&published)
+            .await
+            .expect("deleted");
+        let bodies: Vec<Value> = server.requests().iter().map(Request::json).collect();
+        assert_eq!(
+            bodies,
+            [
+                json!({"chat_id": -100777, "message_id": 10}),
+                json!({"chat_id": -100777, "message_id": 11}),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn markup_does_not_count_toward_the_caption_limit() {
+        let (_dir, files) = images(&["a.png"]);
+        let server =
+            TestServer::start(|_: &Request| message(5, json!({"id": -100777, "type": "channel"})))
+                .await;
+        // 1,024 visible characters, 1,031 with the tags: still one captioned photo.
+        let text = format!("<b>{}</b>", "x".repeat(1024));
+        adapter(&server.url(), "-100777")
+            .publish(&part(&text, files, None))
+            .await
+            .expect("published");
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        assert!(requests[0].path.ends_with("/sendPhoto"));
+    }
+}

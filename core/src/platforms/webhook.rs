@@ -1,0 +1,525 @@
+//! A generic outgoing webhook: each part is POSTed as JSON to the account's base URL,
+//! signed with HMAC-SHA256 so the receiver can check it came from us.
+//!
+//! The request:
+//!
+//! ```text
+//! POST <base_url>
+//! Content-Type: application/json
+//! X-Postctl-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with the secret>
+//! X-Postctl-Idempotency-Key: <the part's idempotency key>
+//!
+//! {"post": {"text": "...", "html": "...", "media": [{"file_name", "mime", "alt", "size"}]},
+//!  "part": 0, "reply_to": "<id the receiver gave the previous part>", "idempotency_key": "..."}
+//! ```
+//!
+//! `html` and `reply_to` are left out when there is none. Media are described, not
+//! uploaded: the receiver gets their names, types, sizes and alt texts, never the bytes.
+//! The adapter still declares up to `MAX_DESCRIBED_MEDIA` per part (not 0), because the
+//! engine refuses a post with more media than `max_media`, and a post with an image should
+//! reach a webhook as its text plus the image's description. A 2xx answer
+//! may be JSON with an `id` (string or number) and a `url`; without an `id` the part is
+//! known by its idempotency key. Receivers should deduplicate on that key: postctl may
+//! send a part twice after a timeout, since it cannot know what the receiver did.
+//!
+//! This file also holds the small helpers the Telegram, Discord, Slack and Matrix
+//! adapters share (bounded answer bodies, endpoint URLs, media files).
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::http::{self, transport_error};
+use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use crate::model::Account;
+use crate::secrets::Secret;
+use crate::text::{Counting, Format, TextLimit};
+
+/// Media described per part; the same bound as the chat networks' albums.
+const MAX_DESCRIBED_MEDIA: usize = 10;
+
+pub struct Webhook {
+    account: String,
+    url: reqwest::Url,
+    key: Secret,
+    http: Http,
+}
+
+impl Webhook {
+    pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
+        let base = account.base_url.as_deref().ok_or_else(|| {
+            PublishError::permanent(format!(
+                "the webhook account {:?} has no address; add it again with --base-url, e.g. {}",
+                account.name,
+                crate::network::Network::Webhook.example_add_command()
+            ))
+        })?;
+        Ok(Webhook {
+            account: account.name.clone(),
+            url: endpoint(base, &[])?,
+            key: secret,
+            http,
+        })
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            limit: TextLimit {
+                max: 100_000,
+                counting: Counting::CodePoints,
+            },
+            format: Format::Plain,
+            // Media are described in the JSON, never uploaded (see the module docs).
+            max_media: MAX_DESCRIBED_MEDIA,
+            // Nothing is uploaded, so no file is too large.
+            max_image_bytes: u64::MAX,
+            threads: true,
+            idempotent: false,
+        }
+    }
+
+    /// Nothing to call without posting: the identity is where the posts go.
+    pub async fn verify(&self) -> Result<Verified, PublishError> {
+        Ok(Verified {
+            identity: format!("webhook to {}", host_of(&self.url)),
+        })
+    }
+
+    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+        let body = serde_json::to_vec(&payload(part))
+            .map_err(|e| PublishError::permanent(format!("cannot encode the post as JSON: {e}")))?;
+        let signature = format!(
+            "sha256={}",
+            hex(&hmac_sha256(self.key.expose().as_bytes(), &body))
+        );
+        let request = self
+            .http
+            .client()
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header("X-Postctl-Signature", signature)
+            .header("X-Postctl-Idempotency-Key", &part.idempotency_key)
+            .body(body);
+        let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+        if !answer.is_success() {
+            return Err(self.error(&answer));
+        }
+        let reply = answer.json().unwrap_or(Value::Null);
+        let id = match reply.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
+            Some(Value::Number(id)) => id.to_string(),
+            _ => part.idempotency_key.clone(),
+        };
+        Ok(Published {
+            id,
+            url: reply.get("url").and_then(Value::as_str).map(str::to_owned),
+            extra: Value::Null,
+        })
+    }
+
+    pub async fn delete(&self, _published: &Published) -> Result<(), PublishError> {
+        Err(PublishError::permanent(
+            "a webhook cannot delete: postctl only sends posts to it; remove the post on the receiving side",
+        ))
+    }
+
+    fn error(&self, answer: &Answer) -> PublishError {
+        let host = host_of(&self.url);
+        let status = answer.status;
+        let said = answer.excerpt();
+        match status {
+            401 | 403 => PublishError::Auth {
+                message: format!(
+                    "the webhook at {host} refused the request (HTTP {status}{said}); check that the receiver expects this signing key, and add the account again with the right one (`postctl accounts rm {0}`, then `postctl accounts add webhook --name {0} ...`)",
+                    self.account
+                ),
+                status: Some(status),
+            },
+            408 | 425 | 429 | 500..=599 => http::classify(
+                status,
+                format!("the webhook at {host} answered HTTP {status}{said}; will retry"),
+                answer.retry_after(),
+            ),
+            _ => PublishError::Permanent {
+                message: format!(
+                    "the webhook at {host} rejected the post (HTTP {status}{said}); fix the receiver or the post, then `postctl retry`"
+                ),
+                status: Some(status),
+            },
+        }
+    }
+}
+
+fn payload(part: &Part) -> Value {
+    let media: Vec<Value> = part
+        .media
+        .iter()
+        .map(|m| {
+            json!({
+                "file_name": m.file_name,
+                "mime": m.mime,
+                "alt": m.alt,
+                "size": m.size,
+            })
+        })
+        .collect();
+    let mut post = json!({ "text": part.rendered.text, "media": media });
+    if let Some(html) = &part.rendered.html {
+        post["html"] = json!(html);
+    }
+    let mut body = json!({
+        "post": post,
+        "part": part.index,
+        "idempotency_key": part.idempotency_key,
+    });
+    if let Some(previous) = &part.reply_to {
+        body["reply_to"] = json!(previous.id);
+    }
+    body
+}
+
+/// HMAC-SHA256 (RFC 2104 over SHA-256: 64-byte blocks, a longer key hashed first).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = Zeroizing::new([0u8; BLOCK]);
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner_pad = Zeroizing::new([0x36u8; BLOCK]);
+    let mut outer_pad = Zeroizing::new([0x5cu8; BLOCK]);
+    for i in 0..BLOCK {
+        inner_pad[i] ^= block[i];
+        outer_pad[i] ^= block[i];
+    }
+    let inner = Sha256::new()
+        .chain_update(inner_pad.as_slice())
+        .chain_update(message)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(outer_pad.as_slice())
+        .chain_update(inner)
+        .finalize();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&outer);
+    out
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- Shared by the Telegram, Discord, Slack, Matrix and webhook adapters. ----
+
+/// The most of an answer body an adapter reads. Every answer we parse is small; a
+/// larger one is cut here rather than read into memory whole.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// An HTTP answer with its body read (up to [`MAX_ANSWER_BYTES`]).
+pub(super) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// What a 429 or 503 asks us to wait, from the headers.
+    pub fn retry_after(&self) -> Option<Duration> {
+        http::retry_after(&self.headers, SystemTime::now())
+    }
+
+    /// The start of the body as text, for error messages: `": <text>"`, or nothing when
+    /// the body is empty. Control characters are dropped and the length is bounded.
+    pub fn excerpt(&self) -> String {
+        let text = excerpt(&String::from_utf8_lossy(&self.body));
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!(": {text}")
+        }
+    }
+}
+
+/// `text` on one line, at most 300 characters: a network's error text is shown to the
+/// user, not dumped whole.
+pub(super) fn excerpt(text: &str) -> String {
+    const MAX: usize = 300;
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let one_line = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// Reads the status, headers and (bounded) body of `response`. A connection that fails
+/// while the body arrives may have been acted on, so it is a retryable, maybe-sent error.
+pub(super) async fn read_answer(mut response: reqwest::Response) -> Result<Answer, PublishError> {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `base` with `segments` appended as path segments (each percent-encoded as needed).
+/// The error never repeats `base`, which may hold a token (a webhook URL).
+pub(super) fn endpoint(base: &str, segments: &[&str]) -> Result<reqwest::Url, PublishError> {
+    let invalid = || {
+        PublishError::permanent(
+            "the account's address is not a valid http(s) URL; remove the account and add it again (`postctl accounts rm NAME`, then `postctl accounts add ...`)",
+        )
+    };
+    let mut url = reqwest::Url::parse(base).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid());
+    }
+    if !segments.is_empty() {
+        url.path_segments_mut()
+            .map_err(|()| invalid())?
+            .pop_if_empty()
+            .extend(segments);
+    }
+    Ok(url)
+}
+
+/// The host (and port) of `url`, which is safe to show: tokens live in paths and queries.
+pub(super) fn host_of(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => "the configured address".to_owned(),
+    }
+}
+
+/// Reads a media file to upload. A missing file cannot come back on a retry: permanent.
+pub(super) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishError> {
+    let path = media.path.clone();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+    match read {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(PublishError::permanent(format!(
+            "cannot read the media file {} ({}): {e}; attach it again with --media",
+            media.file_name,
+            media.path.display()
+        ))),
+        Err(e) => Err(PublishError::permanent(format!(
+            "reading the media file {} failed: {e}",
+            media.file_name
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_server::{Reply, Request, TestServer};
+    use super::*;
+    use crate::network::Network;
+    use crate::text::Rendered;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 1, 2, 4 and 6 of RFC 4231 (6 has a 131-byte key, hashed first).
+        let cases: [(Vec<u8>, Vec<u8>, &str); 4] = [
+            (
+                vec![0x0b; 20],
+                b"Hi There".to_vec(),
+                "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+            ),
+            (
+                b"Jefe".to_vec(),
+                b"what do ya want for nothing?".to_vec(),
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+            ),
+            (
+                unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"),
+                vec![0xcd; 50],
+                "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+            ),
+            (
+                vec![0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec(),
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+            ),
+        ];
+        for (key, data, want) in cases {
+            assert_eq!(hex(&hmac_sha256(&key, &data)), want);
+        }
+    }
+
+    const KEY: &str = "whsec-signing-key-0123456789";
+
+    fn adapter(base: &str) -> Webhook {
+        let account = Account {
+            id: "a1".into(),
+            name: "hook".into(),
+            network: Network::Webhook,
+            base_url: Some(format!("{base}/hooks/postctl")),
+            handle: None,
+            settings: json!({}),
+            secret_ref: "env:HOOK".into(),
+            created: chrono::DateTime::UNIX_EPOCH,
+        };
+        let http = Http::new(Duration::from_secs(5)).expect("client");
+        Webhook::new(&account, Secret::new(KEY.into()), http).expect("adapter")
+    }
+
+    fn part(index: usize, reply_to: Option<&str>) -> Part {
+        Part {
+            index,
+            rendered: Rendered {
+                text: "Shipped v1.2".into(),
+                html: None,
+                facets: vec![],
+            },
+            media: vec![MediaFile {
+                path: "/nonexistent/chart.png".into(),
+                file_name: "chart.png".into(),
+                mime: "image/png".into(),
+                size: 1234,
+                width: Some(10),
+                height: Some(20),
+                alt: Some("weekly downloads".into()),
+            }],
+            idempotency_key: format!("target-1:{index}"),
+            reply_to: reply_to.map(|id| Published {
+                id: id.into(),
+                url: None,
+                extra: Value::Null,
+            }),
+            root: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn posts_signed_json_and_reads_the_answer() {
+        let server = TestServer::start(|_: &Request| {
+            Reply::json(201, json!({"id": 77, "url": "https://example.com/p/77"}))
+        })
+        .await;
+        let hook = adapter(&server.url());
+        let published = hook.publish(&part(1, Some("76"))).await.expect("published");
+        assert_eq!(published.id, "77");
+        assert_eq!(published.url.as_deref(), Some("https://example.com/p/77"));
+
+        let requests = server.requests();
+        let request = &requests[0];
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/hooks/postctl");
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(
+            request.header("x-postctl-idempotency-key"),
+            Some("target-1:1")
+        );
+        let want = format!(
+            "sha256={}",
+            hex(&hmac_sha256(KEY.as_bytes(), &request.body))
+        );
+        assert_eq!(request.header("x-postctl-signature"), Some(want.as_str()));
+        assert_eq!(
+            request.json(),
+            json!({
+                "post": {
+                    "text": "Shipped v1.2",
+                    "media": [{"file_name": "chart.png", "mime": "image/png", "alt": "weekly downloads", "size": 1234}],
+                },
+                "part": 1,
+                "reply_to": "76",
+                "idempotency_key": "target-1:1",
+            })
+        );
+        assert!(!request.body_text().contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn without_an_id_the_part_is_known_by_its_key() {
+        let server = TestServer::start(|_: &Request| Reply::text(200, "ok")).await;
+        let published = adapter(&server.url())
+            .publish(&part(0, None))
+            .await
+            .expect("published");
+        assert_eq!(published.id, "target-1:0");
+        assert_eq!(published.url, None);
+        let body = server.requests()[0].json();
+        assert!(body.get("reply_to").is_none() && body["post"].get("html").is_none());
+    }
+
+    #[tokio::test]
+    async fn errors_are_classified() {
+        let cases = [
+            (Reply::text(401, "bad signature"), "auth"),
+            (Reply::text(403, ""), "auth"),
+            (Reply::text(400, "missing field"), "permanent"),
+            (Reply::text(404, ""), "permanent"),
+            (Reply::text(429, "").header("retry-after", "3"), "retry 3s"),
+            (Reply::text(503, "down"), "retry maybe sent"),
+            (Reply::hang_up(), "retry maybe sent"),
+        ];
+        for (reply, want) in cases {
+            let server = TestServer::sequence(vec![reply]).await;
+            let err = adapter(&server.url())
+                .publish(&part(0, None))
+                .await
+                .expect_err("an error");
+            let got = match &err {
+                PublishError::Auth { .. } => "auth".to_owned(),
+                PublishError::Permanent { .. } => "permanent".to_owned(),
+                PublishError::Retryable {
+                    maybe_sent: true, ..
+                } => "retry maybe sent".to_owned(),
+                PublishError::Retryable { retry_after, .. } => {
+                    format!("retry {}s", retry_after.map_or(0, |d| d.as_secs()))
+                }
+            };
+            assert_eq!(got, want, "{err}");
+            assert!(!err.to_string().contains(KEY), "{err}");
+            assert!(!format!("{err:?}").contains(KEY), "{err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn verify_names_the_host_and_delete_is_refused() {
+        let hook = adapter("https://hooks.example.com");
+        let verified = hook.verify().await.expect("verified");
+        assert_eq!(verified.identity, "webhook to hooks.example.com");
+        let published = Published {
+            id: "1".into(),
+            url: None,
+            extra: Value::Null,
+        };
+        let err = hook.delete(&published).await.expect_err("refused");
+        assert!(err.to_string().contains("a webhook cannot delete"));
+    }
+}

@@ -1,0 +1,658 @@
+//! What the publish engine reads and writes: claiming due targets under a lease, recording
+//! each part as the network confirms it, finishing a target, and the attempt log.
+//!
+//! Consistency contract: a target is only ever changed by the owner of its unexpired lease
+//! (every statement below has `lease_owner = ?owner` in its WHERE clause), and claiming is
+//! a conditional UPDATE inside an IMMEDIATE transaction, so two publishers on one database
+//! (the daemon and `postctl run-due`) never take the same target.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Store, Tx, from_ms, to_ms};
+use crate::error::{Error, Result};
+use crate::model::{Account, MediaRef, Schedule, TargetState, ThreadMode};
+
+/// A target this publisher now holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub target_id: String,
+    pub post_id: String,
+    pub account: Account,
+    pub body: String,
+    pub media: Vec<MediaRef>,
+    pub thread: ThreadMode,
+    /// The parts already published, in order, as the adapter returned them (JSON).
+    pub parts: Vec<serde_json::Value>,
+    pub attempt_count: u32,
+    pub first_attempt: Option<DateTime<Utc>>,
+    pub due: DateTime<Utc>,
+    /// The part that was in flight when a previous publisher stopped holding this target
+    /// (it crashed or was killed mid-request): its outcome is unknown.
+    pub interrupted_part: Option<usize>,
+}
+
+/// A scheduled target that was due too long ago to publish late.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Missed {
+    pub target_id: String,
+    pub post_id: String,
+    pub account: String,
+    pub due: DateTime<Utc>,
+}
+
+/// How a publish attempt of a part ended, for the attempt log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub part: usize,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// "published", "retry", "uncertain", "failed", "auth".
+    pub outcome: &'static str,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// How a held target ends this round.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Published,
+    /// Try again at `at`; `count_attempt` is false when only a rate limit made us wait.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+        count_attempt: bool,
+    },
+    Failed {
+        error: String,
+    },
+    Uncertain {
+        error: String,
+    },
+    /// Give it back untouched (shutting down, or the account cannot be prepared now).
+    Release,
+}
+
+/// One attempt, as `postctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attempt {
+    pub part: usize,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// One target in full, for `postctl status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetStatus {
+    pub target_id: String,
+    pub account: String,
+    pub network: String,
+    pub state: TargetState,
+    pub due: Option<DateTime<Utc>>,
+    pub next_attempt: Option<DateTime<Utc>>,
+    pub attempt_count: u32,
+    pub parts: Vec<serde_json::Value>,
+    pub last_error: Option<String>,
+    pub attempts: Vec<Attempt>,
+}
+
+const DUE: &str =
+    "((state IN ('scheduled', 'waiting_retry') AND coalesce(next_attempt_ms, due_ms) <= ?1)
+                    OR (state = 'publishing' AND lease_expires_ms < ?1))";
+
+impl Store {
+    /// Marks scheduled targets due before `now - late_limit` as `missed`, then claims up to
+    /// `limit` due targets (oldest first) for `owner` until `lease_until`. Targets whose
+    /// lease expired (their publisher died) are claimed again. `only_post` restricts both
+    /// to one post (`postctl post`).
+    pub fn claim_due(
+        &mut self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        late_limit: Duration,
+        limit: usize,
+        only_post: Option<&str>,
+    ) -> Result<(Vec<Claimed>, Vec<Missed>)> {
+        self.write(|tx| {
+            let missed = tx.mark_missed(now, late_limit, only_post)?;
+            let ids: Vec<String> = {
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "SELECT id FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
+                         ORDER BY coalesce(next_attempt_ms, due_ms) LIMIT ?3"
+                    ))
+                    .map_err(|e| tx.error(e))?;
+                stmt.query_map(params![to_ms(now), only_post, limit as i64], |row| {
+                    row.get(0)
+                })
+                .and_then(|rows| rows.collect())
+                .map_err(|e| tx.error(e))?
+            };
+            let mut claimed = Vec::with_capacity(ids.len());
+            for id in ids {
+                // Conditional: only if still due, so a concurrent claim cannot double up.
+                let taken = tx
+                    .prepare_cached(&format!(
+                        "UPDATE targets SET state = 'publishing', lease_owner = ?2,
+                            lease_expires_ms = ?3, updated_ms = ?1,
+                            first_attempt_ms = coalesce(first_attempt_ms, ?1)
+                         WHERE id = ?4 AND {DUE}
+                         RETURNING in_flight"
+                    ))
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
+                            row.get::<_, Option<i64>>(0)
+                        })
+                        .optional()
+                    })
+                    .map_err(|e| tx.error(e))?;
+                if let Some(in_flight) = taken {
+                    tx.record(
+                        "target",
+                        &id,
+                        "state",
+                        &serde_json::json!({"state": "publishing", "owner": owner}),
+                    )?;
+                    claimed.push(tx.claimed(&id, in_flight)?);
+                }
+            }
+            Ok((claimed, missed))
+        })
+    }
+
+    /// Renews the lease and notes that `part` is about to be sent. False when the lease
+    /// was lost (another publisher took the target over): the caller must stop.
+    pub fn begin_part(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        part: usize,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE targets SET in_flight = ?3, lease_expires_ms = ?4
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    params![target_id, owner, part as i64, to_ms(lease_until)],
+                )
+                .map_err(|e| tx.error(e))?;
+            Ok(changed == 1)
+        })
+    }
+
+    /// Records a part the network confirmed, with its attempt, as soon as it is known.
+    pub fn record_part(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        published: &serde_json::Value,
+        attempt: &AttemptRecord,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let parts: String = tx
+                .query_row(
+                    "SELECT parts FROM targets WHERE id = ?1 AND lease_owner = ?2",
+                    params![target_id, owner],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(|e| tx.error(e))?
+                .ok_or_else(|| lost_lease(target_id))?;
+            let mut parts: Vec<serde_json::Value> =
+                serde_json::from_str(&parts).unwrap_or_default();
+            parts.truncate(attempt.part);
+            parts.push(published.clone());
+            let json = serde_json::to_string(&parts).unwrap_or_else(|_| "[]".into());
+            tx.execute(
+                "UPDATE targets SET parts = ?3, in_flight = NULL, updated_ms = ?4
+                 WHERE id = ?1 AND lease_owner = ?2",
+                params![target_id, owner, json, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            tx.insert_attempt(target_id, attempt)?;
+            tx.record(
+                "target",
+                target_id,
+                "part",
+                &serde_json::json!({"index": attempt.part, "published": published}),
+            )
+        })
+    }
+
+    /// Ends this round for a held target and gives up the lease. A recurring post whose
+    /// targets are all done gets its next occurrence created in the same transaction.
+    pub fn finish_target(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        finish: &Finish,
+        attempt: Option<&AttemptRecord>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let now = to_ms(tx.now);
+            let (state, error, next, count): (&str, Option<&str>, Option<i64>, i64) = match finish {
+                Finish::Published => ("published", None, None, 1),
+                Finish::Retry { at, error, count_attempt } => {
+                    ("waiting_retry", Some(error), Some(to_ms(*at)), i64::from(*count_attempt))
+                }
+                Finish::Failed { error } => ("failed", Some(error), None, 1),
+                Finish::Uncertain { error } => ("uncertain", Some(error), None, 1),
+                Finish::Release => ("release", None, None, 0),
+            };
+            let changed = if state == "release" {
+                // Back to what it was waiting as; a crash-interrupted part stays noted.
+                tx.execute(
+                    "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
+                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?3
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    params![target_id, owner, now],
+                )
+            } else {
+                tx.execute(
+                    "UPDATE targets SET state = ?3, last_error = ?4, next_attempt_ms = ?5,
+                        attempt_count = attempt_count + ?6, lease_owner = NULL,
+                        lease_expires_ms = NULL, in_flight = NULL, updated_ms = ?7
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    params![target_id, owner, state, error, next, count, now],
+                )
+            }
+            .map_err(|e| tx.error(e))?;
+            if changed == 0 {
+                return Err(lost_lease(target_id));
+            }
+            if let Some(attempt) = attempt {
+                tx.insert_attempt(target_id, attempt)?;
+            }
+            tx.record("target", target_id, "state", &serde_json::json!({"state": state, "error": error, "next_attempt_ms": next}))?;
+            tx.roll_recurring(target_id)
+        })
+    }
+
+    /// Gives back every target `owner` holds that has no part in flight (shutdown).
+    pub fn release_all(&mut self, owner: &str) -> Result<usize> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
+                    lease_owner = NULL, lease_expires_ms = NULL
+                 WHERE lease_owner = ?1 AND state = 'publishing' AND in_flight IS NULL",
+                [owner],
+            )
+            .map_err(|e| tx.error(e))
+        })
+    }
+
+    /// The earliest time a target becomes due (for the daemon's sleep), if any.
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.conn()
+            .query_row(
+                "SELECT min(t) FROM (
+                    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
+                    WHERE state IN ('scheduled', 'waiting_retry')
+                    UNION ALL
+                    SELECT min(lease_expires_ms) FROM targets WHERE state = 'publishing')",
+                [],
+                |row| row.get::<_, Option<i64>>(0),
+            )
+            .map(|ms| ms.map(from_ms))
+            .map_err(|e| self.error(e))
+    }
+
+    /// A counter that changes whenever another connection commits (the daemon's wake-up).
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn()
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Every target of a post with its parts and attempt log.
+    pub fn target_status(&self, post_id: &str) -> Result<Vec<TargetStatus>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.id, a.name, a.network, t.state, t.due_ms, t.next_attempt_ms,
+                        t.attempt_count, t.parts, t.last_error
+                 FROM targets t JOIN accounts a ON a.id = t.account_id
+                 WHERE t.post_id = ?1 ORDER BY t.position",
+            )
+            .map_err(|e| self.error(e))?;
+        let mut targets: Vec<TargetStatus> = stmt
+            .query_map([post_id], |row| {
+                let state: String = row.get(3)?;
+                let parts: String = row.get(7)?;
+                Ok(TargetStatus {
+                    target_id: row.get(0)?,
+                    account: row.get(1)?,
+                    network: row.get(2)?,
+                    state: state.parse().unwrap_or(TargetState::Failed),
+                    due: row.get::<_, Option<i64>>(4)?.map(from_ms),
+                    next_attempt: row.get::<_, Option<i64>>(5)?.map(from_ms),
+                    attempt_count: row.get(6)?,
+                    parts: serde_json::from_str(&parts).unwrap_or_default(),
+                    last_error: row.get(8)?,
+                    attempts: vec![],
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT part, started_ms, ended_ms, outcome, http_status, error
+                 FROM attempts WHERE target_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.error(e))?;
+        for target in &mut targets {
+            target.attempts = stmt
+                .query_map([&target.target_id], |row| {
+                    Ok(Attempt {
+                        part: row.get::<_, i64>(0)? as usize,
+                        started: from_ms(row.get(1)?),
+                        ended: from_ms(row.get(2)?),
+                        outcome: row.get(3)?,
+                        http_status: row.get(4)?,
+                        error: row.get(5)?,
+                    })
+                })
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(targets)
+    }
+
+    /// `postctl retry`: failed, missed and waiting targets of a post are due again now,
+    /// with a fresh retry window. Returns the accounts retried.
+    pub fn retry_post(&mut self, post_id: &str) -> Result<Vec<String>> {
+        self.write(|tx| {
+            let names = tx.names_in_states(post_id, &["failed", "missed", "waiting_retry"])?;
+            tx.execute(
+                "UPDATE targets SET state = 'scheduled', due_ms = ?2, next_attempt_ms = NULL,
+                    attempt_count = 0, first_attempt_ms = NULL, updated_ms = ?2
+                 WHERE post_id = ?1 AND state IN ('failed', 'missed', 'waiting_retry')",
+                params![post_id, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            tx.record("post", post_id, "retry", &names)?;
+            Ok(names)
+        })
+    }
+
+    /// `postctl resolve`: the user says what became of an `uncertain` target. Published
+    /// (with the URL they found): the target is done. Not published: it is due again now.
+    pub fn resolve_uncertain(
+        &mut self,
+        post_id: &str,
+        account: Option<&str>,
+        published_url: Option<&str>,
+    ) -> Result<Vec<String>> {
+        self.write(|tx| {
+            let mut names = tx.names_in_states(post_id, &["uncertain"])?;
+            if let Some(account) = account {
+                names.retain(|n| n == account);
+            }
+            if names.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "post {post_id} has no uncertain target{}; see `postctl status {post_id}`",
+                    account.map(|a| format!(" on {a}")).unwrap_or_default()
+                )));
+            }
+            for name in &names {
+                let account = tx.account(name)?;
+                match published_url {
+                    Some(url) => {
+                        let part = serde_json::json!({"id": url, "url": url, "extra": {"resolved_by_user": true}});
+                        let parts: String = tx
+                            .query_row(
+                                "SELECT parts FROM targets WHERE post_id = ?1 AND account_id = ?2",
+                                params![post_id, account.id],
+                                |row| row.get(0),
+                            )
+                            .map_err(|e| tx.error(e))?;
+                        let mut parts: Vec<serde_json::Value> = serde_json::from_str(&parts).unwrap_or_default();
+                        parts.push(part);
+                        tx.execute(
+                            "UPDATE targets SET state = 'published', parts = ?3, last_error = NULL, updated_ms = ?4
+                             WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
+                            params![post_id, account.id, serde_json::to_string(&parts).unwrap_or_default(), to_ms(tx.now)],
+                        )
+                    }
+                    None => tx.execute(
+                        "UPDATE targets SET state = 'scheduled', due_ms = ?3, next_attempt_ms = NULL,
+                            attempt_count = 0, first_attempt_ms = NULL, in_flight = NULL, updated_ms = ?3
+                         WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
+                        params![post_id, account.id, to_ms(tx.now)],
+                    ),
+                }
+                .map_err(|e| tx.error(e))?;
+            }
+            tx.record("post", post_id, "resolve", &serde_json::json!({"accounts": names, "published": published_url}))?;
+            Ok(names)
+        })
+    }
+}
+
+fn lost_lease(target_id: &str) -> Error {
+    Error::Invalid(format!(
+        "target {target_id} is no longer held by this publisher (its lease expired and another publisher took it)"
+    ))
+}
+
+impl Tx<'_> {
+    fn mark_missed(
+        &self,
+        now: DateTime<Utc>,
+        late_limit: Duration,
+        only_post: Option<&str>,
+    ) -> Result<Vec<Missed>> {
+        let cutoff = to_ms(now - late_limit);
+        let mut stmt = self
+            .prepare_cached(
+                "UPDATE targets SET state = 'missed', updated_ms = ?1,
+                    last_error = 'not published in time: postctl was not running when it was due'
+                 WHERE state = 'scheduled' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
+                 RETURNING id, post_id, account_id, due_ms",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows: Vec<(String, String, String, i64)> = stmt
+            .query_map(params![to_ms(now), cutoff, only_post], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let mut missed = Vec::with_capacity(rows.len());
+        for (target_id, post_id, account_id, due) in rows {
+            let account: String = self
+                .query_row(
+                    "SELECT name FROM accounts WHERE id = ?1",
+                    [&account_id],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.error(e))?;
+            self.record(
+                "target",
+                &target_id,
+                "state",
+                &serde_json::json!({"state": "missed"}),
+            )?;
+            missed.push(Missed {
+                target_id,
+                post_id,
+                account,
+                due: from_ms(due),
+            });
+        }
+        Ok(missed)
+    }
+
+    fn claimed(&self, target_id: &str, in_flight: Option<i64>) -> Result<Claimed> {
+        let (post_id, account_id, parts, attempt_count, first, due, body, thread): (
+            String,
+            String,
+            String,
+            u32,
+            Option<i64>,
+            Option<i64>,
+            String,
+            String,
+        ) = self
+            .query_row(
+                "SELECT t.post_id, t.account_id, t.parts, t.attempt_count, t.first_attempt_ms,
+                        t.due_ms, p.body, p.thread
+                 FROM targets t JOIN posts p ON p.id = t.post_id WHERE t.id = ?1",
+                [target_id],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.error(e))?;
+        let account = self.account_by_id(&account_id)?;
+        Ok(Claimed {
+            target_id: target_id.to_string(),
+            media: self.media_of(&post_id)?,
+            post_id,
+            account,
+            body,
+            thread: thread.parse().unwrap_or_default(),
+            parts: serde_json::from_str(&parts).unwrap_or_default(),
+            attempt_count,
+            first_attempt: first.map(from_ms),
+            due: due.map(from_ms).unwrap_or(self.now),
+            interrupted_part: in_flight.map(|p| p as usize),
+        })
+    }
+
+    fn insert_attempt(&self, target_id: &str, attempt: &AttemptRecord) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO attempts (target_id, part, started_ms, ended_ms, outcome, http_status, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                target_id,
+                attempt.part as i64,
+                to_ms(attempt.started),
+                to_ms(attempt.ended),
+                attempt.outcome,
+                attempt.http_status,
+                attempt.error
+            ])
+        })
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    fn names_in_states(&self, post_id: &str, states: &[&str]) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut stmt = self
+            .prepare_cached(
+                "SELECT a.name, t.state FROM targets t JOIN accounts a ON a.id = t.account_id
+                 WHERE t.post_id = ?1 ORDER BY t.position",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([post_id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        for (name, state) in rows {
+            if states.contains(&state.as_str()) {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// When every target of a recurring post has finished this occurrence, the next
+    /// occurrence becomes a new post (so each occurrence keeps its own history).
+    fn roll_recurring(&self, target_id: &str) -> Result<()> {
+        let (post_id, schedule, rule, due, tz): (
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            String,
+        ) = self
+            .query_row(
+                "SELECT p.id, p.schedule, p.rule, p.due_ms, p.tz FROM posts p
+                 JOIN targets t ON t.post_id = p.id WHERE t.id = ?1",
+                [target_id],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.error(e))?;
+        let (Some(rule), Some(due)) = (rule.filter(|_| schedule == "every"), due) else {
+            return Ok(());
+        };
+        let pending: i64 = self
+            .query_row(
+                "SELECT count(*) FROM targets WHERE post_id = ?1
+                 AND state IN ('scheduled', 'waiting_retry', 'publishing')",
+                [&post_id],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.error(e))?;
+        if pending > 0 {
+            return Ok(());
+        }
+        let (Ok(parsed), Ok(zone)) = (
+            rule.parse::<crate::time::WeeklyRule>(),
+            tz.parse::<chrono_tz::Tz>(),
+        ) else {
+            return Ok(());
+        };
+        let after = from_ms(due).max(self.now);
+        let Some(next) = parsed.next_after(after, zone) else {
+            return Ok(());
+        };
+        let post = self.post_for_copy(&post_id)?;
+        let accounts: Vec<String> = {
+            let mut stmt = self
+                .prepare_cached(
+                    "SELECT account_id FROM targets WHERE post_id = ?1 AND state != 'cancelled' ORDER BY position",
+                )
+                .map_err(|e| self.error(e))?;
+            stmt.query_map([&post_id], |row| row.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.error(e))?
+        };
+        // This occurrence is now history; the series continues in the new post.
+        self.execute(
+            "UPDATE posts SET schedule = 'at', rule = NULL WHERE id = ?1",
+            [&post_id],
+        )
+        .map_err(|e| self.error(e))?;
+        let next_post = super::NewPost {
+            schedule: Schedule::Every { rule },
+            targets: accounts
+                .into_iter()
+                .map(|account_id| super::NewTarget {
+                    account_id,
+                    due: Some(next),
+                })
+                .collect(),
+            ..post
+        };
+        self.insert_post(&next_post)?;
+        Ok(())
+    }
+}
