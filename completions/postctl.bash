@@ -872,7 +872,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__post)
-            opts="-h -V --file --to --media --alt --title --label --thread --dry-run --config --db --json --help --version"
+            opts="-h -V --file --to --media --alt --title --label --thread --dry-run --wait --config --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -904,6 +904,10 @@ _postctl() {
                     ;;
                 --thread)
                     COMPREPLY=($(compgen -W "auto never numbered" -- "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -80,6 +80,8 @@ pub struct Config {
     pub week_starts_on: Option<String>,
     /// Accounts or groups used when a command is given no `--to`.
     pub default_to: Vec<String>,
+    /// Accounts that receive a message when posts fail, become uncertain or are missed.
+    pub notify: Vec<String>,
     /// How the publish engine retries and how late it still publishes.
     pub publish: PublishConfig,
 }
@@ -153,6 +155,10 @@ timezone = "{timezone}"
 
 # Accounts or groups to publish to when a command is given no --to.
 # default_to = ["release"]
+
+# Accounts told when a post fails, becomes uncertain or is missed (a Telegram chat,
+# a Matrix room, a webhook...), besides `postctl status` and `postctl list --failed`.
+# notify = ["alerts"]
 
 [publish]
 # Retry a failing post for at most this long after its first attempt.

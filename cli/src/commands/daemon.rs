@@ -22,7 +22,9 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
-    let report = runtime()?.block_on(engine.drain(None, wait))?;
+    let runtime = runtime()?;
+    let report = runtime.block_on(engine.drain(None, wait))?;
+    runtime.block_on(notify(&engine, &ctx.config.notify, &report));
     report_round(ctx.json, &report, args.quiet)?;
     let trouble = report
         .outcomes
@@ -78,7 +80,7 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
             wait_for_signal().await;
             signals.store(true, Ordering::SeqCst);
         });
-        serve(&engine, &stop, json).await
+        serve(&engine, &stop, json, &ctx.config.notify).await
     })?;
     let released = engine.release()?;
     note(format!(
@@ -89,11 +91,17 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
 
 /// Publishes what is due, then sleeps until the next due time or until another process
 /// changes the database, until `stop`.
-async fn serve(engine: &Arc<Engine>, stop: &AtomicBool, json: bool) -> CliResult {
+async fn serve(
+    engine: &Arc<Engine>,
+    stop: &AtomicBool,
+    json: bool,
+    notify_to: &[String],
+) -> CliResult {
     let mut version = engine.with_store(|s| s.data_version())?;
     while !stop.load(Ordering::SeqCst) {
         let report = engine.drain(None, chrono::Duration::zero()).await?;
         if !report.outcomes.is_empty() || !report.missed.is_empty() {
+            notify(engine, notify_to, &report).await;
             report_round(json, &report, true)?;
         }
         let next = engine.with_store(|s| s.next_due())?;
@@ -117,6 +125,19 @@ async fn serve(engine: &Arc<Engine>, stop: &AtomicBool, json: bool) -> CliResult
         }
     }
     Ok(())
+}
+
+/// Tells the configured `notify` accounts what needs the user; a notification that cannot
+/// be sent is reported on stderr and changes nothing else.
+pub async fn notify(engine: &Engine, accounts: &[String], report: &Report) {
+    let Some(text) = postctl_core::publish::notification(report) else {
+        return;
+    };
+    for account in accounts {
+        if let Err(e) = engine.notify(account, &text).await {
+            note(format!("could not notify {account}: {e}"));
+        }
+    }
 }
 
 async fn wait_for_signal() {

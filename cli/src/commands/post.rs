@@ -270,11 +270,13 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         .policy()
         .retry_window
         .min(chrono::Duration::minutes(2));
-    let report = runtime()?.block_on(engine.drain(Some(&post_id), wait));
+    let runtime = runtime()?;
+    let report = runtime.block_on(engine.drain(Some(&post_id), wait));
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
     let report = report?;
+    runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
     if ctx.json {
         print_json(&PostResult {
             post_id: &post_id,

@@ -17,8 +17,6 @@ use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
 
 #[cfg(test)]
-pub(crate) mod test_server;
-#[cfg(test)]
 mod tests;
 
 /// Mastodon's defaults, used when the instance does not say (platforms.md §2).

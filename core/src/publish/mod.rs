@@ -271,6 +271,29 @@ impl Engine {
         outcomes
     }
 
+    /// Sends `text` to an account as a plain message: how failures reach the user (config
+    /// `notify`), through the same adapters as posts.
+    pub async fn notify(&self, account_name: &str, text: &str) -> Result<(), String> {
+        let account = self
+            .with_store(|s| s.account(account_name))
+            .map_err(|e| e.to_string())?;
+        let adapter = self.adapter(&account).await.map_err(|e| e.to_string())?;
+        let caps = adapter.capabilities();
+        let part = Part {
+            index: 0,
+            rendered: render(text, caps.format),
+            media: Vec::new(),
+            idempotency_key: crate::store::new_id(),
+            reply_to: None,
+            root: None,
+        };
+        adapter
+            .publish(&part)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Checks an account's credentials against its network.
     pub async fn verify(
         &self,
@@ -509,6 +532,37 @@ impl Engine {
     }
 }
 
+/// The message that tells the user what needs them after a round: failed, uncertain and
+/// missed targets, each with the command that shows more. `None` when all is well.
+pub fn notification(report: &Report) -> Option<String> {
+    let mut lines = Vec::new();
+    for o in &report.outcomes {
+        if matches!(o.state, TargetState::Failed | TargetState::Uncertain) {
+            lines.push(format!(
+                "- {} on {}: {} (postctl status {})",
+                o.state,
+                o.account,
+                o.error.as_deref().unwrap_or("no details"),
+                o.post_id
+            ));
+        }
+    }
+    for m in &report.missed {
+        lines.push(format!(
+            "- missed on {}: was due {} (postctl retry {})",
+            m.account, m.due, m.post_id
+        ));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "postctl: {} post(s) need your attention\n{}",
+        lines.len(),
+        lines.join("\n")
+    ))
+}
+
 fn outcome_name(finish: &Finish) -> &'static str {
     match finish {
         Finish::Published => "published",
@@ -535,5 +589,63 @@ fn jitter(seed: &str) -> f64 {
 impl PublishError {
     pub fn is_auth(&self) -> bool {
         matches!(self, PublishError::Auth { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(state: TargetState, error: Option<&str>) -> Outcome {
+        Outcome {
+            post_id: "p1".into(),
+            target_id: "t1".into(),
+            account: "masto".into(),
+            network: "mastodon".into(),
+            state,
+            urls: vec![],
+            error: error.map(String::from),
+            next_attempt: None,
+            auth: false,
+        }
+    }
+
+    #[test]
+    fn only_what_needs_the_user_is_notified() {
+        let quiet = Report {
+            outcomes: vec![
+                outcome(TargetState::Published, None),
+                outcome(TargetState::WaitingRetry, Some("429")),
+            ],
+            missed: vec![],
+        };
+        assert_eq!(notification(&quiet), None);
+        let loud = Report {
+            outcomes: vec![
+                outcome(TargetState::Published, None),
+                outcome(TargetState::Failed, Some("422 too long")),
+                outcome(TargetState::Uncertain, Some("timed out")),
+            ],
+            missed: vec![Missed {
+                target_id: "t2".into(),
+                post_id: "p2".into(),
+                account: "tg".into(),
+                due: DateTime::UNIX_EPOCH,
+            }],
+        };
+        let text = notification(&loud).expect("a message");
+        assert!(
+            text.starts_with("postctl: 3 post(s) need your attention"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- failed on masto: 422 too long (postctl status p1)"),
+            "{text}"
+        );
+        assert!(text.contains("- uncertain on masto: timed out"), "{text}");
+        assert!(
+            text.contains("- missed on tg:") && text.contains("postctl retry p2"),
+            "{text}"
+        );
     }
 }

@@ -58,7 +58,8 @@ mod tests {
     #[test]
     fn text_becomes_parts_or_a_reason() {
         let long = "First sentence here. Second sentence here. Third one.";
-        let cases: &[(&str, usize, bool, ThreadMode, Result<usize, &str>)] = &[
+        type Case<'a> = (&'a str, usize, bool, ThreadMode, Result<usize, &'a str>);
+        let cases: &[Case<'_>] = &[
             ("Short", 100, true, ThreadMode::Auto, Ok(1)),
             (long, 25, true, ThreadMode::Auto, Ok(3)),
             (long, 25, true, ThreadMode::Never, Err("--thread auto")),

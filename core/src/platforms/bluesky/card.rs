@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::super::Http;
+use crate::platforms::Http;
 
 /// How long the page (and then its image) may take.
 pub(super) const FETCH_TIMEOUT: Duration = Duration::from_secs(3);

@@ -325,9 +325,7 @@ async fn the_session_is_created_once_and_reused_across_posts_and_runs() {
     next_run.verify().await.expect("verified");
 
     assert_eq!(
-        server
-            .requests_to("/xrpc/com.atproto.server.createSession")
-            .len(),
+        requests_to(&server, "/xrpc/com.atproto.server.createSession").len(),
         1
     );
     assert_eq!(sessions.saves.load(Ordering::SeqCst), 1);
@@ -366,15 +364,9 @@ async fn an_expired_access_token_is_refreshed_once_and_the_request_repeated() {
         .expect("published");
 
     assert!(published.id.starts_with("at://"));
-    assert!(
-        server
-            .requests_to("/xrpc/com.atproto.server.createSession")
-            .is_empty()
-    );
+    assert!(requests_to(&server, "/xrpc/com.atproto.server.createSession").is_empty());
     assert_eq!(
-        server
-            .requests_to("/xrpc/com.atproto.server.refreshSession")
-            .len(),
+        requests_to(&server, "/xrpc/com.atproto.server.refreshSession").len(),
         1
     );
     let creates = requests_to(&server, "/xrpc/com.atproto.repo.createRecord");
@@ -406,15 +398,11 @@ async fn a_refused_refresh_falls_back_to_one_new_login() {
         .expect("published");
 
     assert_eq!(
-        server
-            .requests_to("/xrpc/com.atproto.server.refreshSession")
-            .len(),
+        requests_to(&server, "/xrpc/com.atproto.server.refreshSession").len(),
         1
     );
     assert_eq!(
-        server
-            .requests_to("/xrpc/com.atproto.server.createSession")
-            .len(),
+        requests_to(&server, "/xrpc/com.atproto.server.createSession").len(),
         1
     );
     assert_eq!(sessions.access_token().as_deref(), Some("access-1"));

@@ -168,14 +168,14 @@ async fn media_is_uploaded_with_alt_text_and_awaited_before_the_status() {
         ]
     );
     let upload = &requests_to(&server, "/api/v2/media")[0];
-    let form = upload.body_text();
-    assert!(
-        form.contains("name=\"file\"; filename=\"chart.png\""),
-        "{form}"
-    );
-    assert!(form.contains("name=\"description\""), "{form}");
-    assert!(form.contains("weekly downloads"), "{form}");
-    assert!(form.contains("not really a png"), "{form}");
+    let parts = multipart_parts(upload);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(parts[0].name, "file");
+    assert_eq!(parts[0].file_name.as_deref(), Some("chart.png"));
+    assert_eq!(parts[0].content_type.as_deref(), Some("image/png"));
+    assert_eq!(parts[0].data, b"\x89PNG\r\n\x1a\nnot really a png");
+    assert_eq!(parts[1].name, "description");
+    assert_eq!(parts[1].text(), "weekly downloads");
     assert_eq!(
         requests_to(&server, "/api/v1/statuses")[0].json()["media_ids"],
         json!(["777"])
@@ -224,8 +224,8 @@ async fn media_still_processing_after_the_wait_is_retried_later_without_posting(
         "{error}"
     );
     assert!(requests_to(&server, "/api/v1/statuses").is_empty());
-    let form = requests_to(&server, "/api/v2/media")[0].body_text();
-    assert!(!form.contains("name=\"description\""), "{form}");
+    let parts = multipart_parts(&requests_to(&server, "/api/v2/media")[0]);
+    assert!(parts.iter().all(|p| p.name != "description"), "{parts:?}");
 }
 
 #[tokio::test]
@@ -309,6 +309,30 @@ async fn error_answers_are_classified_with_what_to_do() {
         assert!(!error.to_string().contains("<html>"), "{error}");
         assert_no_token(&error);
     }
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_sending_may_have_posted() {
+    let server = TestServer::start(|_: &Request| Reply::hang_up()).await;
+    let error = adapter(&server)
+        .publish(&part("hello"))
+        .await
+        .expect_err("no answer");
+    assert!(
+        matches!(
+            error,
+            PublishError::Retryable {
+                maybe_sent: true,
+                status: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        requests_to(&server, "/api/v1/statuses")[0].header("idempotency-key"),
+        Some("target-1:0")
+    );
 }
 
 #[tokio::test]
