@@ -162,6 +162,99 @@ pub fn import(path: &Path, alt: Option<String>, media_dir: &Path) -> Result<Medi
     })
 }
 
+/// Makes an image fit a network's size limit: recompressed as JPEG, then scaled down step
+/// by step, and stored beside the original. Returns the new file and a sentence telling the
+/// user what was done. Animated GIFs and videos are not changed (an error says so).
+pub fn fit_image(
+    media: &MediaRef,
+    max_bytes: u64,
+    media_dir: &Path,
+) -> std::result::Result<(MediaRef, String), String> {
+    if !matches!(
+        media.mime.as_str(),
+        "image/png" | "image/jpeg" | "image/webp"
+    ) {
+        return Err(format!(
+            "{} is {:.1} MB, over the {:.1} MB this network takes, and postctl only shrinks PNG, JPEG and WebP images: attach a smaller file",
+            media.file_name,
+            media.size as f64 / 1e6,
+            max_bytes as f64 / 1e6
+        ));
+    }
+    let path = stored_path(media_dir, media);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let decoded = image::load_from_memory(&bytes)
+        .map_err(|e| format!("cannot read {} as an image: {e}", media.file_name))?;
+    let mut rgb = flatten_on_white(&decoded);
+    let mut encoded = jpeg(&rgb)?;
+    // Each step keeps 80% of the width and height (64% of the pixels).
+    for _ in 0..12 {
+        if encoded.len() as u64 <= max_bytes {
+            break;
+        }
+        let (w, h) = (rgb.width() * 4 / 5, rgb.height() * 4 / 5);
+        if w < 16 || h < 16 {
+            break;
+        }
+        rgb = image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle);
+        encoded = jpeg(&rgb)?;
+    }
+    if encoded.len() as u64 > max_bytes {
+        return Err(format!(
+            "{} cannot be made smaller than {:.1} MB for this network: attach a smaller image",
+            media.file_name,
+            max_bytes as f64 / 1e6
+        ));
+    }
+    let sha256 = hex(&Sha256::digest(&encoded));
+    let stem = Path::new(&media.file_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    let fitted = MediaRef {
+        sha256,
+        file_name: format!("{stem}.jpg"),
+        mime: "image/jpeg".into(),
+        size: encoded.len() as u64,
+        width: Some(rgb.width()),
+        height: Some(rgb.height()),
+        alt: media.alt.clone(),
+    };
+    let stored = stored_path(media_dir, &fitted);
+    if !stored.exists() {
+        crate::fs::write_private(&stored, &encoded).map_err(|e| e.to_string())?;
+    }
+    let note = format!(
+        "{} was {:.1} MB, over the {:.1} MB this network takes: sent as a {}x{} JPEG of {:.1} MB",
+        media.file_name,
+        media.size as f64 / 1e6,
+        max_bytes as f64 / 1e6,
+        fitted.width.unwrap_or(0),
+        fitted.height.unwrap_or(0),
+        fitted.size as f64 / 1e6
+    );
+    Ok((fitted, note))
+}
+
+/// JPEG has no transparency: transparent pixels become white, as they look on most pages.
+fn flatten_on_white(image: &image::DynamicImage) -> image::RgbImage {
+    let rgba = image.to_rgba8();
+    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let blend =
+            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([blend(r), blend(g), blend(b)])
+    })
+}
+
+fn jpeg(image: &image::RgbImage) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(image)
+        .map_err(|e| format!("cannot encode JPEG: {e}"))?;
+    Ok(out)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -178,6 +271,43 @@ mod tests {
         0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49,
         0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ];
+
+    #[test]
+    fn big_images_are_shrunk_to_fit_and_keep_their_alt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Noise compresses badly, so the PNG is large.
+        let mut seed = 0x2545_f491_u32;
+        let noise = image::RgbImage::from_fn(1200, 900, |_, _| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let [a, b, c, _] = seed.to_le_bytes();
+            image::Rgb([a, b, c])
+        });
+        let png = dir.path().join("noise.png");
+        noise.save(&png).expect("save png");
+        let media_dir = dir.path().join("media");
+        let original = import(&png, Some("static".into()), &media_dir).expect("import");
+        assert!(original.size > 2_000_000, "{}", original.size);
+        let (fitted, note) = fit_image(&original, 1_000_000, &media_dir).expect("fits");
+        assert!(fitted.size <= 1_000_000, "{}", fitted.size);
+        assert_eq!(fitted.mime, "image/jpeg");
+        assert_eq!(fitted.alt.as_deref(), Some("static"));
+        assert!(fitted.width < Some(1200) || fitted.size < original.size);
+        let stored = std::fs::read(stored_path(&media_dir, &fitted)).expect("stored");
+        assert_eq!(sniff(&stored).map(|k| k.mime), Some("image/jpeg"));
+        assert!(
+            note.contains("noise.png") && note.contains("JPEG"),
+            "{note}"
+        );
+
+        let gif = MediaRef {
+            mime: "image/gif".into(),
+            ..original.clone()
+        };
+        let err = fit_image(&gif, 1_000, &media_dir).expect_err("gif");
+        assert!(err.contains("only shrinks PNG, JPEG and WebP"), "{err}");
+    }
 
     #[test]
     fn sniff_recognises_formats_by_bytes() {
