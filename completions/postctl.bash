@@ -52,6 +52,9 @@ _postctl() {
             postctl,init)
                 cmd="postctl__subcmd__init"
                 ;;
+            postctl,lint)
+                cmd="postctl__subcmd__lint"
+                ;;
             postctl,list)
                 cmd="postctl__subcmd__list"
                 ;;
@@ -81,6 +84,15 @@ _postctl() {
                 ;;
             postctl,status)
                 cmd="postctl__subcmd__status"
+                ;;
+            postctl,template)
+                cmd="postctl__subcmd__template"
+                ;;
+            postctl,tui)
+                cmd="postctl__subcmd__tui"
+                ;;
+            postctl,voice)
+                cmd="postctl__subcmd__voice"
                 ;;
             postctl__subcmd__accounts,add)
                 cmd="postctl__subcmd__accounts__subcmd__add"
@@ -133,6 +145,33 @@ _postctl() {
             postctl__subcmd__queue__subcmd__slots,set)
                 cmd="postctl__subcmd__queue__subcmd__slots__subcmd__set"
                 ;;
+            postctl__subcmd__template,add)
+                cmd="postctl__subcmd__template__subcmd__add"
+                ;;
+            postctl__subcmd__template,list)
+                cmd="postctl__subcmd__template__subcmd__list"
+                ;;
+            postctl__subcmd__template,render)
+                cmd="postctl__subcmd__template__subcmd__render"
+                ;;
+            postctl__subcmd__template,rm)
+                cmd="postctl__subcmd__template__subcmd__rm"
+                ;;
+            postctl__subcmd__template,show)
+                cmd="postctl__subcmd__template__subcmd__show"
+                ;;
+            postctl__subcmd__voice,list)
+                cmd="postctl__subcmd__voice__subcmd__list"
+                ;;
+            postctl__subcmd__voice,rm)
+                cmd="postctl__subcmd__voice__subcmd__rm"
+                ;;
+            postctl__subcmd__voice,set)
+                cmd="postctl__subcmd__voice__subcmd__set"
+                ;;
+            postctl__subcmd__voice,show)
+                cmd="postctl__subcmd__voice__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -140,7 +179,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar export import post check run-due daemon status retry resolve search completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve search template voice lint completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,7 +201,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts)
-            opts="-h -V --config --db --json --help --version add list check rm"
+            opts="-h --config --db --json --help add list check rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,7 +223,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__add)
-            opts="-h -V --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --config --db --json --help --version"
+            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,7 +325,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__check)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,7 +347,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__list)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,7 +369,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__rm)
-            opts="-h -V --cancel-scheduled --config --db --json --help --version"
+            opts="-h --cancel-scheduled --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,7 +391,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__calendar)
-            opts="-h -V --week --month --tz --config --db --json --help --version"
+            opts="-h --week --month --tz --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,7 +425,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__cancel)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,7 +447,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__check)
-            opts="-h -V --file --to --thread --config --db --json --help --version"
+            opts="-h --file --to --thread --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,7 +481,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__completions)
-            opts="-h -V --config --db --json --help --version bash elvish fish powershell zsh"
+            opts="-h --config --db --json --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,7 +503,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__daemon)
-            opts="-h -V --print-unit --config --db --json --help --version"
+            opts="-h --print-unit --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,7 +525,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft)
-            opts="-h -V --config --db --json --help --version new list show edit rm"
+            opts="-h --config --db --json --help new list show edit rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,7 +547,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__edit)
-            opts="-h -V --to --media --alt --title --label --config --db --json --help --version"
+            opts="-h --to --media --alt --title --label --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,7 +589,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__list)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,7 +611,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__new)
-            opts="-e -h -V --edit --to --media --alt --title --label --config --db --json --help --version"
+            opts="-e -h --edit --to --media --alt --title --label --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -614,7 +653,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__rm)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +675,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__show)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -658,7 +697,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__export)
-            opts="-h -V --format --config --db --json --help --version"
+            opts="-h --format --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,7 +723,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__group)
-            opts="-h -V --config --db --json --help --version set list rm"
+            opts="-h --config --db --json --help set list rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,7 +745,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__group__subcmd__list)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,7 +767,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__group__subcmd__rm)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,7 +789,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__group__subcmd__set)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,7 +811,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__help)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -794,7 +833,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__import)
-            opts="-h -V --dry-run --tz --allow-past --config --db --json --help --version"
+            opts="-h --dry-run --tz --allow-past --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,7 +859,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__init)
-            opts="-h -V --tz --force --config --db --json --help --version"
+            opts="-h --tz --force --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,8 +884,42 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__lint)
+            opts="-h --file --voice --to --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --voice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__list)
-            opts="-h -V --upcoming --drafts --failed --tz --config --db --json --help --version"
+            opts="-h --upcoming --drafts --failed --tz --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -872,13 +945,25 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__post)
-            opts="-h -V --file --to --media --alt --title --label --thread --dry-run --wait --config --db --json --help --version"
+            opts="-h --file --release --version --var --to --media --alt --title --label --thread --dry-run --wait --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --var)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -926,7 +1011,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue)
-            opts="-h -V --config --db --json --help --version slots add"
+            opts="-h --config --db --json --help slots add"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -948,7 +1033,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__add)
-            opts="-h -V --to --media --alt --title --label --config --db --json --help --version"
+            opts="-h --to --media --alt --title --label --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -990,7 +1075,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__slots)
-            opts="-h -V --config --db --json --help --version set list clear"
+            opts="-h --config --db --json --help set list clear"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1012,7 +1097,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__slots__subcmd__clear)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,7 +1119,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__slots__subcmd__list)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1056,7 +1141,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__slots__subcmd__set)
-            opts="-h -V --tz --config --db --json --help --version"
+            opts="-h --tz --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,7 +1167,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__reschedule)
-            opts="-h -V --at --every --tz --earlier --later --allow-past --config --db --json --help --version"
+            opts="-h --at --every --tz --earlier --later --allow-past --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1116,7 +1201,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__resolve)
-            opts="-h -V --published --not-published --account --config --db --json --help --version"
+            opts="-h --published --not-published --account --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1146,7 +1231,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__retry)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1168,7 +1253,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__run__subcmd__due)
-            opts="-h -V --wait --quiet --config --db --json --help --version"
+            opts="-h --wait --quiet --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1194,7 +1279,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__schedule)
-            opts="-h -V --at --every --tz --earlier --later --allow-past --to --media --alt --title --label --config --db --json --help --version"
+            opts="-h --at --every --tz --earlier --later --allow-past --to --media --alt --title --label --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1248,7 +1333,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__search)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1270,8 +1355,332 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__status)
-            opts="-h -V --config --db --json --help --version"
+            opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template)
+            opts="-h --config --db --json --help add list show rm render"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template__subcmd__add)
+            opts="-e -h --edit --file --for --force --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template__subcmd__list)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template__subcmd__render)
+            opts="-h --var --vars-file --for --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --var)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vars-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template__subcmd__rm)
+            opts="-h --for --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__template__subcmd__show)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__tui)
+            opts="-h --tz --no-mouse --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__voice)
+            opts="-h --config --db --json --help set list show rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__voice__subcmd__list)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__voice__subcmd__rm)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__voice__subcmd__set)
+            opts="-h --tone --audience --use --avoid --hashtags --hashtag-policy --emoji --language --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --use)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --avoid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hashtags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hashtag-policy)
+                    COMPREPLY=($(compgen -W "required optional none" -- "${cur}"))
+                    return 0
+                    ;;
+                --emoji)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --language)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__voice__subcmd__show)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -39,6 +39,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "cancel" -d 'Cancel 
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "queue" -d 'Posting slots per account, and adding posts to the next free slot'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "list" -d 'List posts'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "calendar" -d 'Show scheduled posts in a month or week calendar'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "tui" -d 'Open the dashboard: calendar, queue, compose, post detail, accounts, activity'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "export" -d 'Write all posts as JSON, CSV or iCalendar to stdout'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "import" -d 'Create posts from a CSV or JSON file: all rows or none'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "post" -d 'Publish now to accounts or groups, and report each target\'s link or error'
@@ -48,7 +49,10 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "daemon" -d 'Keep pu
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each target of a post: state, links, and the log of attempts'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
-complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand voices (tone, audience, words, hashtags, emoji, language) kept in config.toml'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "lint" -d 'Check a draft against a brand voice and each network\'s length'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -57,12 +61,10 @@ complete -c postctl -n "__fish_postctl_using_subcommand init" -l db -d 'Database
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l force -d 'Overwrite an existing config file'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand init" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check rm" -f -a "check" -d 'Check accounts\' credentials against their networks'
@@ -85,28 +87,23 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -l app-password-stdin -l webhook-url-stdin -l key-stdin -d 'Read the secret (token, app password, webhook URL, key) from stdin'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l cancel-scheduled -d 'Also cancel the account\'s scheduled posts (otherwise such an account is not removed)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "set" -d 'Create or replace a group with these accounts'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "list" -d 'List groups and their accounts'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -f -a "rm" -d 'Remove a group (its accounts stay)'
@@ -114,22 +111,18 @@ complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand group; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "new" -d 'Write a new draft: the text as an argument, from stdin (-), or in $EDITOR (-e)'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "list" -d 'List drafts'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "show" -d 'Show one post in full'
@@ -145,17 +138,14 @@ complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s e -l edit -d 'Write the draft in $EDITOR'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l media -d 'Attach an image or video (repeatable)' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
@@ -165,12 +155,10 @@ complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l at -d 'When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339' -r
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l every -d 'Publish every week on a rule: "mon,wed 09:00", "mon-fri 09:00,17:30", "daily 08:00"' -r
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l tz -d 'The zone WHEN is read in [default: config `timezone`, else the system\'s]' -r
@@ -186,7 +174,6 @@ complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l later -d 'I
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l allow-past -d 'Accept a time in the past'
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand schedule" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l at -d 'When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339' -r
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l every -d 'Publish every week on a rule: "mon,wed 09:00", "mon-fri 09:00,17:30", "daily 08:00"' -r
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l tz -d 'The zone WHEN is read in [default: config `timezone`, else the system\'s]' -r
@@ -197,24 +184,20 @@ complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l later -d 
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l allow-past -d 'Accept a time in the past'
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand reschedule" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand cancel" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand cancel" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand cancel" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -f -a "slots" -d 'Posting slots of accounts'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and not __fish_seen_subcommand_from slots add" -f -a "add" -d 'Add a post at the next free slot of each account'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "set" -d 'Set an account\'s weekly slots (rules separated by ;)'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "list" -d 'List accounts\' slots and their next free times'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "clear" -d 'Remove an account\'s slots'
@@ -227,7 +210,6 @@ complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l tz -d 'Show times in this zone [default: your zone]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
@@ -236,7 +218,6 @@ complete -c postctl -n "__fish_postctl_using_subcommand list" -l drafts -d 'Only
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l failed -d 'Only posts with a failed, uncertain or missed target'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l week -d 'A week: the one holding DATE (YYYY-MM-DD) [default: this week]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l month -d 'A month (YYYY-MM) [default: this month]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l tz -d 'Show times in this zone [default: your zone]' -r
@@ -244,7 +225,12 @@ complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l config -d '
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand calendar" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -l tz -d 'Show and read times in this zone [default: your zone]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -l no-mouse -d 'Leave the mouse to the terminal (selecting text) instead of clicking and dragging posts'
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand tui" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand export" -l format -d 'The file format' -r -f -a "json\t''
 csv\t''
 ics\t''"
@@ -252,7 +238,6 @@ complete -c postctl -n "__fish_postctl_using_subcommand export" -l config -d 'Co
 complete -c postctl -n "__fish_postctl_using_subcommand export" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand export" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand export" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand export" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l tz -d 'The zone for rows without a tz column [default: your zone]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
@@ -260,14 +245,16 @@ complete -c postctl -n "__fish_postctl_using_subcommand import" -l dry-run -d 'C
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l allow-past -d 'Accept rows whose time is in the past'
 complete -c postctl -n "__fish_postctl_using_subcommand import" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand import" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand import" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l file -d 'Read the text (Markdown) from a file' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l release -d 'Announce a release from a changelog (Keep a Changelog, conventional-changelog, cargo-release) or a GitHub release event file ($GITHUB_EVENT_PATH), through the `release` template (stored, or the built-in one), fitted to each network' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l version -d 'The release to announce [default: the latest released section]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l var -d 'A template variable for --release (repeatable): --var name=postctl' -r
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l media -d 'Attach an image or video (repeatable)' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l title -d 'A title, for your own lists' -r
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l label -d 'A label (repeatable)' -r
-complete -c postctl -n "__fish_postctl_using_subcommand post" -l thread -d 'Text longer than a network takes: split into a thread (auto, numbered) or refuse (never)' -r -f -a "auto\t'Split into a thread where the network has threads'
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l thread -d 'Text longer than a network takes: split into a thread (auto, numbered) or refuse (never) [default: auto; with --release: the summary and a link where the notes do not fit]' -r -f -a "auto\t'Split into a thread where the network has threads'
 never\t'Refuse text that does not fit'
 numbered\t'Split, numbering the parts "1/3"'"
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l wait -d 'Wait up to this many seconds for retries (rate limits, errors); later ones are left to the daemon or `postctl run-due`' -r
@@ -276,7 +263,6 @@ complete -c postctl -n "__fish_postctl_using_subcommand post" -l db -d 'Database
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l dry-run -d 'Show exactly what each network would receive; send nothing'
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand post" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c postctl -n "__fish_postctl_using_subcommand post" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l file -d 'Read the text (Markdown) from a file' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l to -d 'Accounts or groups, comma separated' -r
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l thread -d 'How text that does not fit would be handled' -r -f -a "auto\t'Split into a thread where the network has threads'
@@ -286,30 +272,25 @@ complete -c postctl -n "__fish_postctl_using_subcommand check" -l config -d 'Con
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c postctl -n "__fish_postctl_using_subcommand check" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l quiet -d 'Print nothing when nothing was due'
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand run-due" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l print-unit -d 'Print a systemd --user unit that runs the daemon, and exit'
 complete -c postctl -n "__fish_postctl_using_subcommand daemon" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand daemon" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand daemon" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand status" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand status" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand retry" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l account -d 'Only the target on this account [default: every uncertain target of the post]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
@@ -317,19 +298,93 @@ complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Datab
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand search" -s V -l version -d 'Print version'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -f -a "add" -d 'Add a template: its default body, and a variant per network with --for NETWORK --file FILE'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -f -a "list" -d 'List templates (the built-in ones too)'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -f -a "show" -d 'Show a template\'s body and variants'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -f -a "rm" -d 'Remove a template, or with --for only that network\'s variant'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -f -a "render" -d 'Render a template with variables, for one network or the default body'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l file -d 'A file with the default body; right after --for NETWORK, that network\'s variant (repeatable)' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l for -d 'The network whose variant the next --file holds: x, mastodon, bluesky, telegram, discord, slack, matrix, ... (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -s e -l edit -d 'Write the default body in $EDITOR'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l force -d 'Change a template that exists: its body if one is given, and the variants given (the others stay)'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from rm" -l for -d 'Remove only this network\'s variant' -r
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l var -d 'A variable (repeatable); a.b=VALUE sets b inside a' -r
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l vars-file -d 'A JSON object of variables' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l for -d 'Render this network\'s variant (the default body when it has none)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand template; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -f -a "set" -d 'Create or change a voice; options not given keep their value'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -f -a "list" -d 'List voices'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -f -a "show" -d 'Show one voice'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and not __fish_seen_subcommand_from set list show rm" -f -a "rm" -d 'Remove a voice from config.toml'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l tone -d 'How it sounds: "friendly, plain, no hype"' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l audience -d 'Who it speaks to' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l use -d 'A word or phrase the voice prefers (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l avoid -d 'A word or phrase the voice never uses; lint fails on it (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l hashtags -d 'The voice\'s hashtags: "#a #b"' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l hashtag-policy -d 'What a post must do with hashtags' -r -f -a "required\t'Every one of the voice\'s hashtags must be in a post'
+optional\t'Hashtags are up to the writer'
+none\t'No hashtags at all'"
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l emoji -d 'Emoji: allow, none, or max:N' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l language -d 'The language posts are written in (en, en-GB, pt-BR...)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand voice; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l file -d 'Lint the text (Markdown) of a file instead; - reads stdin' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l voice -d 'The voice to check against [default: the only voice, when config.toml has exactly one]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l to -d 'Accounts or groups whose lengths to check, comma separated [default: the post\'s accounts, else default_to]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand lint" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c postctl -n "__fish_postctl_using_subcommand help" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand help" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand help" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand help" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand help" -s V -l version -d 'Print version'

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Schedule and publish posts to Mastodon, Bluesky, Telegram, Discord and more, from the terminal";
 
@@ -31,8 +31,7 @@ Run `postctl help exit-codes` for exit codes and `postctl help times` for the ti
     long_about = LONG_ABOUT,
     after_help = EXAMPLES,
     disable_help_subcommand = true,
-    arg_required_else_help = true,
-    propagate_version = true
+    arg_required_else_help = true
 )]
 pub struct Cli {
     /// Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]
@@ -101,6 +100,9 @@ anything else is the text of a new post.")]
         after_help = "Examples:\n  postctl calendar\n  postctl calendar --month 2026-12\n  postctl calendar --week\n  postctl calendar --week 2026-12-07"
     )]
     Calendar(CalendarArgs),
+    /// Open the dashboard: calendar, queue, compose, post detail, accounts, activity
+    #[command(after_help = TUI_HELP)]
+    Tui(TuiArgs),
     /// Write all posts as JSON, CSV or iCalendar to stdout
     #[command(
         after_help = "Examples:\n  postctl export --format json > posts.json\n  postctl export --format csv > posts.csv\n  postctl export --format ics > postctl.ics   # opens in calendar apps"
@@ -151,11 +153,20 @@ The output of `postctl export --format csv|json` can be imported again.")]
         after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
     )]
     Resolve(ResolveArgs),
-    /// Full-text search over posts
+    /// Full-text search over posts and templates
     #[command(
         after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json"
     )]
     Search(SearchArgs),
+    /// Templates with variables and per-network variants: add, list, show, render, remove
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Brand voices (tone, audience, words, hashtags, emoji, language) kept in config.toml
+    #[command(subcommand)]
+    Voice(VoiceCommand),
+    /// Check a draft against a brand voice and each network's length
+    #[command(after_help = LINT_HELP)]
+    Lint(LintArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"
@@ -183,6 +194,8 @@ Examples:
   postctl post \"Shipped v1.2 🎉 https://example.com/v1.2\" --to masto,bsky,tg,dc
   postctl post --file RELEASE.md --to release --thread auto --media chart.png --alt \"weekly downloads\"
   postctl post --file RELEASE.md --to release --dry-run --json
+  postctl post --release CHANGELOG.md --version 1.2.0 --to release
+  postctl post --release \"$GITHUB_EVENT_PATH\" --to release --json
 
 In CI, accounts can come from the environment, with no init and no database:
   POSTCTL_ACCOUNT_MASTO=mastodon:https://fosstodon.org   (network, then the base URL if any)
@@ -367,7 +380,7 @@ pub struct IdArg {
     pub id: String,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct ContentArgs {
     /// Accounts or groups, comma separated (repeatable)
     #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
@@ -524,6 +537,32 @@ pub struct ListArgs {
     pub tz: Option<String>,
 }
 
+const TUI_HELP: &str = "\
+Examples:
+  postctl tui
+  postctl                       # with no arguments, on a terminal
+  postctl tui --tz America/New_York --no-mouse
+
+Keys (? in the dashboard lists them all): 1-4 calendar, queue, accounts, activity;
+arrows move; Enter opens; n writes a post; m picks up a post and moves it to another day
+(or drag it with the mouse); + and - move a post by a day; u undoes; q quits.
+Change them in config.toml:
+  [tui.keys]
+  move = \"M\"
+
+Changes made by the CLI and the daemon show up within a second. The dashboard logs to
+tui.log in the data dir.";
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Show and read times in this zone [default: your zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Leave the mouse to the terminal (selecting text) instead of clicking and dragging posts
+    #[arg(long)]
+    pub no_mouse: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct CalendarArgs {
     /// A week: the one holding DATE (YYYY-MM-DD) [default: this week]
@@ -580,16 +619,28 @@ pub enum ThreadArg {
 #[derive(Debug, Args)]
 pub struct PostArgs {
     /// The text; - reads stdin
-    #[arg(conflicts_with = "file", required_unless_present = "file")]
+    #[arg(conflicts_with_all = ["file", "release"], required_unless_present_any = ["file", "release"])]
     pub text: Option<String>,
     /// Read the text (Markdown) from a file
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "release")]
     pub file: Option<PathBuf>,
+    /// Announce a release from a changelog (Keep a Changelog, conventional-changelog,
+    /// cargo-release) or a GitHub release event file ($GITHUB_EVENT_PATH), through the
+    /// `release` template (stored, or the built-in one), fitted to each network
+    #[arg(long, value_name = "FILE")]
+    pub release: Option<PathBuf>,
+    /// The release to announce [default: the latest released section]
+    #[arg(long = "version", value_name = "VERSION", requires = "release")]
+    pub release_version: Option<String>,
+    /// A template variable for --release (repeatable): --var name=postctl
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "release")]
+    pub vars: Vec<String>,
     #[command(flatten)]
     pub content: ContentArgs,
-    /// Text longer than a network takes: split into a thread (auto, numbered) or refuse (never)
-    #[arg(long, value_enum, default_value = "auto")]
-    pub thread: ThreadArg,
+    /// Text longer than a network takes: split into a thread (auto, numbered) or refuse
+    /// (never) [default: auto; with --release: the summary and a link where the notes do not fit]
+    #[arg(long, value_enum)]
+    pub thread: Option<ThreadArg>,
     /// Show exactly what each network would receive; send nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -665,4 +716,298 @@ pub struct CompletionsArgs {
 pub struct HelpArgs {
     /// A topic (exit-codes, times) or a command (e.g. `accounts add`)
     pub topic: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Add a template: its default body, and a variant per network with --for NETWORK --file FILE
+    #[command(after_help = TEMPLATE_ADD_HELP)]
+    Add(TemplateAddArgs),
+    /// List templates (the built-in ones too)
+    List,
+    /// Show a template's body and variants
+    Show(TemplateNameArg),
+    /// Remove a template, or with --for only that network's variant
+    #[command(
+        after_help = "Examples:\n  postctl template rm launch\n  postctl template rm launch --for bluesky   # only the Bluesky variant"
+    )]
+    Rm(TemplateRmArgs),
+    /// Render a template with variables, for one network or the default body
+    #[command(after_help = TEMPLATE_RENDER_HELP)]
+    Render(TemplateRenderArgs),
+}
+
+const TEMPLATE_ADD_HELP: &str = "\
+Examples:
+  postctl template add launch \"{{ name }} {{ version }} is out: {{ link }}\"
+  postctl template add release --file release.md --for bluesky --file release-bsky.md --for x --file release-x.md
+  postctl template add release --force --for mastodon --file release-masto.md   # add one variant
+  postctl template add weekly -e
+
+The default body is TEXT, --file FILE or -e ($EDITOR). Each --for NETWORK applies to the
+--file right after it. Templates are minijinja (Jinja2): {{ var }}, {% if %}, {% for %},
+filters such as {{ name | upper }}. Every body is checked when it is added.";
+
+const TEMPLATE_RENDER_HELP: &str = "\
+Examples:
+  postctl template render launch --var name=postctl --var version=1.2.0 --var link=https://example.com
+  postctl template render launch --vars-file vars.json --for bluesky --json
+  postctl template render ci --var version=1.2.0      # {{ env.GITHUB_REF_NAME }} reads the environment
+
+Variables, later wins: environment variables as env.NAME (never names that look like secrets:
+*TOKEN*, *SECRET*, *PASSWORD*, *KEY...), then --vars-file (a JSON object), then --var NAME=VALUE
+(a.b=VALUE sets b inside a). A variable the template uses but nobody gave is an error that
+names it (exit 2).";
+
+/// `template add`. The default body is TEXT, `--file` or `-e`; `--for NETWORK --file FILE`
+/// pairs (in that order on the command line) add variants. clap gives the flags' positions,
+/// so the pairing is done here rather than in the command.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateAddArgs {
+    pub name: String,
+    pub text: Option<String>,
+    pub edit: bool,
+    /// The default body's file: a --file with no --for right before it.
+    pub file: Option<PathBuf>,
+    /// `(network, file)` for each `--for NETWORK --file FILE`.
+    pub variants: Vec<(String, PathBuf)>,
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+struct TemplateAddFlags {
+    /// The template's name (lowercase letters, digits, -, _ and .)
+    name: String,
+    /// The default body; - reads stdin
+    text: Option<String>,
+    /// Write the default body in $EDITOR
+    #[arg(short = 'e', long, conflicts_with = "text")]
+    edit: bool,
+    /// A file with the default body; right after --for NETWORK, that network's variant (repeatable)
+    #[arg(long = "file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The network whose variant the next --file holds: x, mastodon, bluesky, telegram, discord, slack, matrix, ... (repeatable)
+    #[arg(long = "for", value_name = "NETWORK")]
+    networks: Vec<String>,
+    /// Change a template that exists: its body if one is given, and the variants given (the others stay)
+    #[arg(long)]
+    force: bool,
+}
+
+impl FromArgMatches for TemplateAddArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let flags = TemplateAddFlags::from_arg_matches(matches)?;
+        let positions = |id: &str| -> Vec<usize> {
+            matches
+                .indices_of(id)
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let mut events: Vec<(usize, Result<String, PathBuf>)> = positions("networks")
+            .into_iter()
+            .zip(flags.networks.iter().cloned().map(Ok))
+            .chain(
+                positions("files")
+                    .into_iter()
+                    .zip(flags.files.iter().cloned().map(Err)),
+            )
+            .collect();
+        events.sort_by_key(|(index, _)| *index);
+        let invalid =
+            |message: String| clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, message);
+        let mut pending: Option<String> = None;
+        let mut file = None;
+        let mut variants = Vec::new();
+        for (_, event) in events {
+            match (event, pending.take()) {
+                (Ok(network), Some(previous)) => {
+                    return Err(invalid(format!(
+                        "--for {previous} needs a --file right after it (the {previous} variant's body), before --for {network}"
+                    )));
+                }
+                (Ok(network), None) => pending = Some(network),
+                (Err(path), Some(network)) => variants.push((network, path)),
+                (Err(path), None) if file.is_none() => file = Some(path),
+                (Err(path), None) => {
+                    return Err(invalid(format!(
+                        "two --file with no --for before the second ({}): the default body is one file; put --for NETWORK before each variant's --file",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        if let Some(network) = pending {
+            return Err(invalid(format!(
+                "--for {network} needs a --file after it with the {network} variant's body"
+            )));
+        }
+        if file.is_some() && (flags.text.is_some() || flags.edit) {
+            return Err(invalid(
+                "give the default body once: as TEXT, with --file FILE, or with -e".into(),
+            ));
+        }
+        Ok(TemplateAddArgs {
+            name: flags.name,
+            text: flags.text,
+            edit: flags.edit,
+            file,
+            variants,
+            force: flags.force,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = TemplateAddArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for TemplateAddArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        TemplateAddFlags::augment_args(cmd)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        TemplateAddFlags::augment_args_for_update(cmd)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateNameArg {
+    /// The template's name
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateRmArgs {
+    /// The template's name
+    pub name: String,
+    /// Remove only this network's variant
+    #[arg(long = "for", value_name = "NETWORK")]
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateRenderArgs {
+    /// The template's name (stored, or built in: release)
+    pub name: String,
+    /// A variable (repeatable); a.b=VALUE sets b inside a
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A JSON object of variables
+    #[arg(long, value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// Render this network's variant (the default body when it has none)
+    #[arg(long = "for", value_name = "NETWORK")]
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VoiceCommand {
+    /// Create or change a voice; options not given keep their value
+    #[command(after_help = VOICE_SET_HELP)]
+    Set(VoiceSetArgs),
+    /// List voices
+    List,
+    /// Show one voice
+    Show(VoiceNameArg),
+    /// Remove a voice from config.toml
+    Rm(VoiceNameArg),
+}
+
+const VOICE_SET_HELP: &str = "\
+Examples:
+  postctl voice set brand --tone \"friendly, plain, no hype\" --audience \"developers who self-host\"
+  postctl voice set brand --avoid synergy --avoid \"circle back\" --use ship --use release
+  postctl voice set brand --hashtags \"#rust #cli\" --hashtag-policy required --emoji max:2 --language en
+  postctl voice set brand --avoid \"\"     # clear a list
+
+Voices are kept in config.toml as [voices.NAME]; the rest of the file, comments included, is
+left as it is. A list option (--use, --avoid, --hashtags) replaces the whole list.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashtagPolicyArg {
+    /// Every one of the voice's hashtags must be in a post
+    Required,
+    /// Hashtags are up to the writer
+    Optional,
+    /// No hashtags at all
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct VoiceSetArgs {
+    /// The voice's name (lowercase letters, digits, - and _)
+    pub name: String,
+    /// How it sounds: "friendly, plain, no hype"
+    #[arg(long)]
+    pub tone: Option<String>,
+    /// Who it speaks to
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// A word or phrase the voice prefers (repeatable)
+    #[arg(long = "use", value_name = "WORD")]
+    pub use_words: Vec<String>,
+    /// A word or phrase the voice never uses; lint fails on it (repeatable)
+    #[arg(long, value_name = "WORD")]
+    pub avoid: Vec<String>,
+    /// The voice's hashtags: "#a #b"
+    #[arg(long, value_name = "TAGS")]
+    pub hashtags: Option<String>,
+    /// What a post must do with hashtags
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub hashtag_policy: Option<HashtagPolicyArg>,
+    /// Emoji: allow, none, or max:N
+    #[arg(long, value_name = "POLICY")]
+    pub emoji: Option<String>,
+    /// The language posts are written in (en, en-GB, pt-BR...)
+    #[arg(long, value_name = "TAG")]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VoiceNameArg {
+    /// The voice's name
+    pub name: String,
+}
+
+const LINT_HELP: &str = "\
+Examples:
+  postctl lint 0193a1b2 --voice brand
+  postctl lint --file RELEASE.md --voice brand --to masto,bsky
+  postctl lint --file RELEASE.md --to release --json
+
+Checks: words the voice avoids (error, with line and column), none of its preferred words
+(warning), its hashtag policy and emoji policy (errors), and the length on each network of
+--to (a warning when the text would become a thread, an error where the network cannot
+thread). Lengths use each network's default limit (Mastodon 500, Bluesky 300, X 280,
+Telegram 4096, Discord 2000, Slack 4000, Matrix 60000 bytes).
+
+Exit codes: 0 no errors (warnings allowed); 1 an error was found; 2 usage (no such post,
+voice or account, an unreadable file).";
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("draft").required(true).args(["id", "file"])))]
+pub struct LintArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: Option<String>,
+    /// Lint the text (Markdown) of a file instead; - reads stdin
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The voice to check against [default: the only voice, when config.toml has exactly one]
+    #[arg(long, value_name = "NAME")]
+    pub voice: Option<String>,
+    /// Accounts or groups whose lengths to check, comma separated [default: the post's accounts, else default_to]
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
+    pub to: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks its own rules (unique flags, valid groups) only when a command is
+    /// built; this builds every subcommand, so a clash fails here and not at a user.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -21,7 +21,8 @@ impl From<ExitCode> for std::process::ExitCode {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes of postctl:
   0  success
-  1  error: the database, a file or the system failed (the message says which and what to do)
+  1  error: the database, a file or the system failed (the message says which and what to do);
+     for `postctl lint`, the draft has an error-level finding (warnings alone exit 0)
   2  usage: a command, flag or value was wrong: unknown account or group, unparseable time,
      invalid zone, a bad import row, a missing media file...
   3  partial: some targets failed while others were published

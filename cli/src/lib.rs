@@ -9,6 +9,8 @@ mod env_accounts;
 mod exit;
 mod output;
 
+use std::io::IsTerminal;
+
 use clap::{CommandFactory, Parser};
 
 pub use exit::{EXIT_CODES_HELP, ExitCode};
@@ -20,7 +22,17 @@ pub fn command() -> clap::Command {
 
 /// Runs postctl with the process's arguments and returns the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = match args::Cli::try_parse() {
+    // `postctl` alone on a terminal opens the dashboard; anywhere else it prints the help
+    // and exits 2, as before.
+    let bare = std::env::args_os().len() == 1
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let parsed = if bare {
+        args::Cli::try_parse_from(["postctl", "tui"])
+    } else {
+        args::Cli::try_parse()
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

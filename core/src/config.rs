@@ -3,10 +3,12 @@
 //! Layers, later wins: built-in defaults, then `config.toml`, then `POSTCTL_*` environment
 //! variables, then command-line flags (applied by the front end).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::content::voice::Voice;
 use crate::error::{Error, Result};
 
 /// The files postctl uses, resolved from flags, `POSTCTL_*` and XDG variables.
@@ -84,6 +86,19 @@ pub struct Config {
     pub notify: Vec<String>,
     /// How the publish engine retries and how late it still publishes.
     pub publish: PublishConfig,
+    /// Brand voices, `[voices.NAME]`, by name (`postctl voice set` writes them).
+    pub voices: BTreeMap<String, Voice>,
+    /// The dashboard (`postctl tui`).
+    pub tui: TuiConfig,
+}
+
+/// `[tui]` in config.toml.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TuiConfig {
+    /// `[tui.keys]`: action name = "key, key", replacing that action's default keys
+    /// (the dashboard's help, `?`, lists the actions and the keys in force).
+    pub keys: BTreeMap<String, String>,
 }
 
 /// `[publish]` in config.toml.
@@ -92,10 +107,16 @@ pub struct Config {
 pub struct PublishConfig {
     /// Retry a failing target for at most this many minutes after its first attempt.
     pub retry_window_minutes: u32,
+    /// The longest wait between two attempts (they start at one second and double),
+    /// unless the network asks for a longer one.
+    pub max_retry_delay_seconds: u32,
     /// A post due longer ago than this (postctl was not running) is marked missed.
     pub late_limit_minutes: u32,
     /// One request's time limit.
     pub request_timeout_seconds: u32,
+    /// How long a publisher's claim on a target holds without news; after that another
+    /// publisher may take the target over (the holder crashed or was killed).
+    pub lease_seconds: u32,
 }
 
 impl Default for PublishConfig {
@@ -103,8 +124,10 @@ impl Default for PublishConfig {
         let policy = crate::publish::Policy::default();
         PublishConfig {
             retry_window_minutes: policy.retry_window.num_minutes() as u32,
+            max_retry_delay_seconds: policy.max_retry_delay.num_seconds() as u32,
             late_limit_minutes: policy.late_limit.num_minutes() as u32,
             request_timeout_seconds: policy.request_timeout.as_secs() as u32,
+            lease_seconds: policy.lease.num_seconds() as u32,
         }
     }
 }
@@ -112,11 +135,18 @@ impl Default for PublishConfig {
 impl Config {
     /// The engine's policy from `[publish]`.
     pub fn policy(&self) -> crate::publish::Policy {
+        let request_timeout = self.publish.request_timeout_seconds.max(1);
         crate::publish::Policy {
             retry_window: chrono::Duration::minutes(i64::from(self.publish.retry_window_minutes)),
+            max_retry_delay: chrono::Duration::seconds(i64::from(
+                self.publish.max_retry_delay_seconds.max(1),
+            )),
             late_limit: chrono::Duration::minutes(i64::from(self.publish.late_limit_minutes)),
-            request_timeout: std::time::Duration::from_secs(u64::from(
-                self.publish.request_timeout_seconds.max(1),
+            request_timeout: std::time::Duration::from_secs(u64::from(request_timeout)),
+            // A lease shorter than a request would let another publisher take a target
+            // over while its request is still on the way.
+            lease: chrono::Duration::seconds(i64::from(
+                self.publish.lease_seconds.max(request_timeout + 1),
             )),
             ..crate::publish::Policy::default()
         }
@@ -163,11 +193,31 @@ timezone = "{timezone}"
 [publish]
 # Retry a failing post for at most this long after its first attempt.
 # retry_window_minutes = 30
+# Waits between retries start at one second and double, up to this (unless the
+# network asks for longer).
+# max_retry_delay_seconds = 300
 # A post that was due longer ago than this (postctl was not running) is marked
 # missed and reported, instead of being published late.
 # late_limit_minutes = 360
 # The time limit of one request to a network.
 # request_timeout_seconds = 30
+# How long a publisher's claim on a post holds without news. When postctl is killed
+# while publishing, another run takes the post over after this long.
+# lease_seconds = 120
+
+# Brand voices for `postctl lint`: `postctl voice set NAME ...` writes them here,
+# keeping the rest of this file as it is.
+# [voices.brand]
+# tone = "friendly, plain"
+# avoid = ["synergy", "revolutionary"]
+# hashtags = ['#rust']
+# hashtag_policy = "optional"   # required | optional | none
+# emoji = "max:2"               # allow | none | max:N
+
+# The dashboard's keys (`postctl tui`; press ? there for every action's name).
+# [tui.keys]
+# move = "M"
+# quit = "q, ctrl-q"
 "#
     )
 }
@@ -279,5 +329,18 @@ mod tests {
         assert!(err.to_string().contains("timezon"), "{err}");
         let missing = Config::load(&dir.path().join("none.toml"), env(&[])).expect("defaults");
         assert_eq!(missing, Config::default());
+    }
+
+    #[test]
+    fn tui_keys_are_read_and_unknown_tui_settings_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[tui.keys]\nmove = \"M\"\nquit = \"q, ctrl-q\"\n").expect("write");
+        let config = Config::load(&path, env(&[])).expect("load");
+        assert_eq!(config.tui.keys.get("move").map(String::as_str), Some("M"));
+        assert_eq!(config.tui.keys.len(), 2);
+        std::fs::write(&path, "[tui]\ncolours = 3\n").expect("write");
+        let err = Config::load(&path, env(&[])).expect_err("unknown key");
+        assert!(err.to_string().contains("colours"), "{err}");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Builds the release binary, then times whole processes: `--version`, `import` of N rows,
 //! `list --upcoming` and `calendar --month` on the imported database, and reports the
-//! database size. Prints the numbers; it asserts nothing (timings do not belong in tests).
+//! database size; then publishing against the fake networks ([`crate::bench_publish`]).
+//! Prints the numbers; it asserts nothing (timings do not belong in tests).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,24 @@ const ACCOUNTS: usize = 10;
 /// A fixed clock, so every run schedules the same instants.
 const NOW: &str = "2026-12-01T00:00:00Z";
 
-pub fn run(root: &Path, posts: usize) -> Result<(), String> {
+/// Which parts of the benchmark to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    All,
+    /// Only publishing against the fake networks.
+    Publish,
+}
+
+pub fn run(root: &Path, posts: usize, parts: Parts) -> Result<(), String> {
+    let binary = build_postctl(root)?;
+    if parts == Parts::All {
+        run_cli(&binary, posts)?;
+    }
+    crate::bench_publish::run(root, &binary)
+}
+
+/// Builds the release binary; its path.
+fn build_postctl(root: &Path) -> Result<PathBuf, String> {
     eprintln!("building postctl (release)...");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "postctl-cli"])
@@ -23,17 +41,24 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
     if !status.success() {
         return Err("the release build failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    Ok(target_dir(root).join("release/postctl"))
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, else `target/` in the workspace.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release/postctl");
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn run_cli(binary: &Path, posts: usize) -> Result<(), String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let csv = work.path().join("posts.csv");
     std::fs::write(&csv, posts_csv(posts)).map_err(|e| e.to_string())?;
 
     let mut report = format!("postctl benchmark: {posts} posts over {ACCOUNTS} accounts\n");
     let version = time_runs(30, || {
-        run_postctl(&binary, work.path(), "unused", &["--version"])
+        run_postctl(binary, work.path(), "unused", &["--version"])
     })?;
     line(&mut report, "postctl --version", &version, "< 5 ms");
 
@@ -41,11 +66,11 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
     let mut last_db = work.path().join("unused");
     for round in 0..3 {
         let data = work.path().join(format!("data{round}"));
-        setup_accounts(&binary, &data)?;
+        setup_accounts(binary, &data)?;
         let csv_arg = csv.to_string_lossy().into_owned();
         imports.push(timed(|| {
             run_postctl(
-                &binary,
+                binary,
                 work.path(),
                 &data.to_string_lossy(),
                 &["import", &csv_arg],
@@ -62,12 +87,12 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
 
     let data = last_db.to_string_lossy().into_owned();
     let upcoming = time_runs(20, || {
-        run_postctl(&binary, work.path(), &data, &["list", "--upcoming"])
+        run_postctl(binary, work.path(), &data, &["list", "--upcoming"])
     })?;
     line(&mut report, "postctl list --upcoming", &upcoming, "< 50 ms");
     let calendar = time_runs(20, || {
         run_postctl(
-            &binary,
+            binary,
             work.path(),
             &data,
             &["calendar", "--month", "2027-01"],
@@ -200,7 +225,8 @@ fn time_runs(
     (0..runs).map(|_| timed(&mut f)).collect()
 }
 
-fn line(report: &mut String, what: &str, samples: &[Duration], target: &str) {
+/// A report line: the median and the slowest of `samples`.
+pub fn line(report: &mut String, what: &str, samples: &[Duration], target: &str) {
     let mut sorted = samples.to_vec();
     sorted.sort();
     let median = sorted[sorted.len() / 2];

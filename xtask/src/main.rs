@@ -2,9 +2,14 @@
 //!
 //! - `cargo xtask docs` regenerates man/ and completions/ from the clap definitions;
 //!   `cargo xtask docs --check` fails when the committed files are stale.
-//! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 posts.
+//! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 posts,
+//!   then publishing against the fake networks; `cargo xtask bench publish` only the latter.
+//! - `cargo xtask bench-tui` runs the dashboard on 10,000 posts in tmux: first frame, redraws,
+//!   CPU while idle.
 
 mod bench;
+mod bench_publish;
+mod bench_tui;
 mod docs;
 
 use std::process::ExitCode;
@@ -15,12 +20,17 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["docs"] => docs::write(&docs::repo_root()),
         ["docs", "--check"] => docs::check(&docs::repo_root()),
-        ["bench"] => bench::run(&docs::repo_root(), 10_000),
+        ["bench-tui"] => bench_tui::run(&docs::repo_root(), 10_000),
+        ["bench"] => bench::run(&docs::repo_root(), 10_000, bench::Parts::All),
+        ["bench", "publish"] => bench::run(&docs::repo_root(), 0, bench::Parts::Publish),
         ["bench", "--posts", n] => match n.parse() {
-            Ok(n) => bench::run(&docs::repo_root(), n),
+            Ok(n) => bench::run(&docs::repo_root(), n, bench::Parts::All),
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
-        _ => Err("usage: cargo xtask docs [--check] | cargo xtask bench [--posts N]".into()),
+        _ => Err(
+            "usage: cargo xtask docs [--check] | cargo xtask bench [--posts N | publish] | cargo xtask bench-tui"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

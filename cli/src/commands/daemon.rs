@@ -76,9 +76,13 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
     let json = ctx.json;
     runtime.block_on(async {
         let signals = Arc::clone(&stop);
+        let stopping = Arc::clone(&engine);
         tokio::spawn(async move {
             wait_for_signal().await;
             signals.store(true, Ordering::SeqCst);
+            // Publishing in progress ends after the request on the way; the rest is
+            // given back below.
+            stopping.stop();
         });
         serve(&engine, &stop, json, &ctx.config.notify).await
     })?;

@@ -13,12 +13,16 @@ mod group;
 mod help;
 mod import;
 mod init;
+mod lint;
 mod list;
 mod post;
 mod queue;
 mod schedule;
 mod search;
 mod status;
+mod template;
+mod tui;
+mod voice;
 
 use crate::args::{Cli, Command};
 use crate::context::Context;
@@ -43,9 +47,13 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Queue(command) => queue::run(&mut ctx, command),
         Command::List(args) => list::run(&mut ctx, &args),
         Command::Calendar(args) => calendar::run(&mut ctx, &args),
+        Command::Tui(args) => tui::run(&mut ctx, &args),
         Command::Export(args) => export::run(&mut ctx, &args),
         Command::Import(args) => import::run(&mut ctx, &args),
         Command::Search(args) => search::run(&mut ctx, &args),
+        Command::Template(command) => template::run(&mut ctx, command),
+        Command::Voice(command) => voice::run(&mut ctx, command),
+        Command::Lint(args) => lint::run(&mut ctx, &args),
         Command::Post(args) => post::run(&mut ctx, args),
         Command::Check(args) => post::check(&mut ctx, &args),
         Command::RunDue(args) => daemon::run_due(&mut ctx, &args),

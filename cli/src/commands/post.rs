@@ -217,27 +217,93 @@ pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     Ok(())
 }
 
+/// What to publish: one text for a set of accounts. A release announcement fitted per
+/// network gives one batch per distinct text.
+struct Batch {
+    body: String,
+    accounts: Vec<Account>,
+}
+
+/// The release announcement for each account, grouped by identical text.
+fn release_batches(
+    ctx: &Context,
+    store: &Store,
+    args: &PostArgs,
+    path: &std::path::Path,
+    accounts: Vec<Account>,
+) -> CliResult<Vec<Batch>> {
+    use postctl_core::content::{changelog, release};
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read {}: {e}; --release takes a changelog or a GitHub event file",
+            path.display()
+        ))
+    })?;
+    let notes = if text.trim_start().starts_with('{') {
+        changelog::from_github_event(&text)
+    } else {
+        changelog::section(&text, args.release_version.as_deref())
+    }
+    .map_err(|e| CliError::from(postctl_core::Error::from(e)))?;
+    let template = store.template_or_builtin("release")?;
+    let mut vars = super::template::variables(&args.vars, None)?;
+    if let Some(name) = release::project_from_env(|k| std::env::var(k).ok())
+        .filter(|_| !vars.as_json().contains_key("name"))
+    {
+        vars.insert("name", serde_json::Value::String(name));
+    }
+    let mut batches: Vec<Batch> = Vec::new();
+    for account in accounts {
+        let body = if args.thread.is_some() {
+            // A thread was asked for: the whole notes, split by the publisher.
+            template
+                .render(Some(account.network), &notes.variables(vars.clone()))
+                .map(|r| r.text)
+        } else {
+            let caps = offline_capabilities(ctx, &account).map_err(CliError::usage)?;
+            release::announcement(&notes, &template, account.network, &caps, vars.clone())
+        }
+        .map_err(|e| CliError::from(postctl_core::Error::from(e)))?;
+        match batches.iter_mut().find(|b| b.body == body) {
+            Some(batch) => batch.accounts.push(account),
+            None => batches.push(Batch {
+                body,
+                accounts: vec![account],
+            }),
+        }
+    }
+    Ok(batches)
+}
+
 #[derive(Debug, Serialize)]
 struct PostResult<'a> {
+    /// The first post; a release fitted per network can make one post per distinct text.
     post_id: &'a str,
+    post_ids: &'a [String],
     targets: &'a [Outcome],
 }
 
 pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
-    let body = body(args.text.as_deref(), args.file.as_deref())?;
-    let thread = thread_mode(args.thread);
+    let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
     let (mut store, _temporary) = publishing_store(ctx)?;
     let names = if args.content.to.is_empty() {
         ctx.config.default_to.clone()
     } else {
         args.content.to.clone()
     };
+    let accounts = destinations(&mut store, &names)?;
+    let batches = match &args.release {
+        Some(path) => release_batches(ctx, &store, &args, path, accounts.clone())?,
+        None => vec![Batch {
+            body: body(args.text.as_deref(), args.file.as_deref())?,
+            accounts: accounts.clone(),
+        }],
+    };
     if args.dry_run {
-        let accounts = destinations(&mut store, &names)?;
         import_media(ctx, &args.content.media, &args.content.alt)?;
-        let previews: Vec<Preview> = accounts
+        let previews: Vec<Preview> = batches
             .iter()
-            .map(|a| preview(ctx, a, &body, thread))
+            .flat_map(|b| b.accounts.iter().map(|a| preview(ctx, a, &b.body, thread)))
             .collect();
         if ctx.json {
             return print_json(&previews);
@@ -245,19 +311,29 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         note("dry run: nothing was sent");
         return print_previews(&previews, true);
     }
-    let accounts = destinations(&mut store, &names)?;
     let now = chrono::Utc::now();
-    let targets = accounts
-        .iter()
-        .map(|a| NewTarget {
-            account_id: a.id.clone(),
-            due: Some(now),
-        })
-        .collect();
     let tz = ctx.zone(None)?;
-    let mut post = new_post(ctx, body, args.content, tz.name(), Schedule::At, targets)?;
-    post.thread = thread;
-    let post_id = store.create_post(&post)?;
+    let mut post_ids = Vec::with_capacity(batches.len());
+    for batch in &batches {
+        let targets = batch
+            .accounts
+            .iter()
+            .map(|a| NewTarget {
+                account_id: a.id.clone(),
+                due: Some(now),
+            })
+            .collect();
+        let mut post = new_post(
+            ctx,
+            batch.body.clone(),
+            args.content.clone(),
+            tz.name(),
+            Schedule::At,
+            targets,
+        )?;
+        post.thread = thread;
+        post_ids.push(store.create_post(&post)?);
+    }
     let engine = engine(ctx, store)?;
     let spinner = (std::io::stderr().is_terminal() && accounts.len() > 1 && !ctx.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -265,33 +341,53 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
         bar
     });
-    let wait = ctx
-        .config
-        .policy()
-        .retry_window
-        .min(chrono::Duration::minutes(2));
+    // Retries due within --wait are waited for; later ones are left to the daemon or
+    // `run-due` (the retry window still bounds them all).
+    let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
     let runtime = runtime()?;
-    let report = runtime.block_on(engine.drain(Some(&post_id), wait));
+    let mut report = postctl_core::publish::Report::default();
+    for post_id in &post_ids {
+        match runtime.block_on(engine.drain(Some(post_id), wait)) {
+            Ok(round) => {
+                report.outcomes.extend(round.outcomes);
+                report.missed.extend(round.missed);
+            }
+            Err(e) => {
+                if let Some(bar) = &spinner {
+                    bar.finish_and_clear();
+                }
+                return Err(e.into());
+            }
+        }
+    }
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
-    let report = report?;
+    // Targets finish in whatever order their networks answer; print them in --to order.
+    report
+        .outcomes
+        .sort_by_key(|o| accounts.iter().position(|a| a.name == o.account));
     runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
+    let first = post_ids.first().cloned().unwrap_or_default();
     if ctx.json {
         print_json(&PostResult {
-            post_id: &post_id,
+            post_id: &first,
+            post_ids: &post_ids,
             targets: &report.outcomes,
         })?;
     } else {
         print_outcomes(&report.outcomes)?;
     }
-    exit_for(&report.outcomes, &post_id)
+    exit_for(&report.outcomes, &first)
 }
 
 pub fn print_outcomes(outcomes: &[Outcome]) -> CliResult {
     let color = stdout_color();
     let mut out = String::new();
     for o in outcomes {
+        for n in &o.notes {
+            note(format!("note: {n}"));
+        }
         let state = paint(o.state.as_str(), state_color(o.state), color);
         let detail = match (&o.error, o.urls.first()) {
             (Some(error), _) => error.clone(),

@@ -166,8 +166,12 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     if let Some(seconds) = get("x-ratelimit-reset-after").and_then(|v| v.parse::<f64>().ok()) {
         return Some(Duration::from_secs_f64(seconds.max(0.0)));
     }
-    rate_state(headers, now)
+    // A window's reset only matters once the window is used up: Bluesky sends its reset
+    // on every answer, and a 500 must not wait for the end of a five-minute window.
+    let state = rate_state(headers, now);
+    state
         .reset
+        .filter(|_| state.remaining == Some(0))
         .map(|reset| reset.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
@@ -250,11 +254,34 @@ mod tests {
                 Some(10_000),
             ),
             (&[("x-ratelimit-reset-after", "0.25")], Some(250)),
-            (&[("x-ratelimit-reset", "1800000003")], Some(3_000)),
-            (&[("ratelimit-reset", "1800000002")], Some(2_000)),
             (
-                &[("x-ratelimit-reset", "2027-01-15T08:00:04Z")],
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1800000003"),
+                ],
+                Some(3_000),
+            ),
+            (
+                &[
+                    ("ratelimit-remaining", "0"),
+                    ("ratelimit-reset", "1800000002"),
+                ],
+                Some(2_000),
+            ),
+            (
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "2027-01-15T08:00:04Z"),
+                ],
                 Some(4_000),
+            ),
+            // A window with requests left says nothing about when to retry an error.
+            (
+                &[
+                    ("ratelimit-remaining", "12"),
+                    ("ratelimit-reset", "1800000300"),
+                ],
+                None,
             ),
             (&[], None),
             (&[("retry-after", "soon")], None),

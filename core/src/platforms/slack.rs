@@ -167,9 +167,10 @@ impl Slack {
                         status: None,
                     });
                 };
+                let url = self.permalink(channel, ts).await;
                 Ok(Published {
                     id: ts.to_owned(),
-                    url: None,
+                    url,
                     extra: json!({ "channel": channel }),
                 })
             }
@@ -197,6 +198,32 @@ impl Slack {
             }
             other => other.map(|_| ()),
         }
+    }
+
+    /// Bot: the message's link from `chat.getPermalink` (a GET with query parameters, as
+    /// Slack's SDKs call it). `None` when Slack gives none: the message is out already, so
+    /// a missing link must not make the part fail or be retried.
+    async fn permalink(&self, channel: &str, ts: &str) -> Option<String> {
+        let Mode::Bot { base, token, .. } = &self.mode else {
+            return None;
+        };
+        let request = self
+            .http
+            .client()
+            .get(endpoint(base, &["chat.getPermalink"]).ok()?)
+            .query(&[("channel", channel), ("message_ts", ts)])
+            .header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        let answer = read_answer(self.http.send(&self.account, request).await.ok()?)
+            .await
+            .ok()?;
+        let reply = answer.json()?;
+        if reply.get("ok") != Some(&Value::Bool(true)) {
+            return None;
+        }
+        reply
+            .get("permalink")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
 
     /// Calls a Web API method with the bot token; `Ok` holds a reply with `ok: true`.
@@ -407,7 +434,13 @@ mod tests {
 
     #[tokio::test]
     async fn bot_posts_into_the_thread_of_the_first_part() {
-        let server = TestServer::start(|_: &Request| {
+        let server = TestServer::start(|request: &Request| {
+            if request.path_only() == "/api/chat.getPermalink" {
+                return Reply::json(
+                    200,
+                    json!({"ok": true, "channel": "C0123ABCD", "permalink": "https://team.slack.com/archives/C0123ABCD/p1712345678000200"}),
+                );
+            }
             Reply::json(
                 200,
                 json!({"ok": true, "channel": "C0123ABCD", "ts": "1712345678.000200"}),
@@ -419,8 +452,21 @@ mod tests {
             .await
             .expect("published");
         assert_eq!(published.id, "1712345678.000200");
-        assert_eq!(published.url, None);
+        assert_eq!(
+            published.url.as_deref(),
+            Some("https://team.slack.com/archives/C0123ABCD/p1712345678000200")
+        );
         assert_eq!(published.extra, json!({"channel": "C0123ABCD"}));
+        let link = &server.requests()[1];
+        assert_eq!(link.method, "GET");
+        assert_eq!(
+            link.path,
+            "/api/chat.getPermalink?channel=C0123ABCD&message_ts=1712345678.000200"
+        );
+        assert_eq!(
+            link.header("authorization"),
+            Some(format!("Bearer {BOT_TOKEN}").as_str())
+        );
         let request = &server.requests()[0];
         assert_eq!(request.path, "/api/chat.postMessage");
         assert_eq!(

@@ -8,13 +8,15 @@
 pub mod decide;
 pub mod plan;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::model::{Account, TargetState};
@@ -22,7 +24,7 @@ use crate::platforms::{
     Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
 };
 use crate::secrets::{Secret, SecretRef, SecretStore};
-use crate::store::{AttemptRecord, Claimed, Finish, Missed, Store};
+use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
 use crate::text::render;
 
 /// The engine's knobs, from config.toml `[publish]`.
@@ -30,24 +32,39 @@ use crate::text::render;
 pub struct Policy {
     /// How long after its first attempt a target may still be retried.
     pub retry_window: Duration,
+    /// The longest wait between two attempts, unless the network asks for longer.
+    pub max_retry_delay: Duration,
     /// A scheduled target due longer ago than this is `missed`, not published late.
     pub late_limit: Duration,
     /// How long a claim holds without news (renewed before every part).
     pub lease: Duration,
     /// One HTTP request's time limit.
     pub request_timeout: std::time::Duration,
-    /// Targets claimed per round.
+    /// Targets claimed at once...
     pub batch: usize,
+    /// ...and at most this many of one account (the rest waits for the next claim).
+    pub per_account: usize,
+}
+
+impl Policy {
+    pub fn retry_limits(&self) -> decide::RetryLimits {
+        decide::RetryLimits {
+            window: self.retry_window,
+            max_delay: self.max_retry_delay,
+        }
+    }
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             retry_window: Duration::minutes(30),
+            max_retry_delay: Duration::minutes(5),
             late_limit: Duration::hours(6),
             lease: Duration::minutes(2),
             request_timeout: std::time::Duration::from_secs(30),
             batch: 1_000,
+            per_account: 20,
         }
     }
 }
@@ -67,6 +84,9 @@ pub struct Outcome {
     /// The credentials were rejected or missing (exit code 4).
     #[serde(skip)]
     pub auth: bool,
+    /// What postctl changed to make the post fit (an image shrunk), for the user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The result of publishing what was due.
@@ -74,6 +94,56 @@ pub struct Outcome {
 pub struct Report {
     pub outcomes: Vec<Outcome>,
     pub missed: Vec<Missed>,
+}
+
+/// How often a drain that is waiting on publishing accounts looks for changes other
+/// processes made to the database (one cheap pragma).
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What a drain has done so far.
+#[derive(Debug, Default)]
+struct Run {
+    report: Report,
+    /// Where each target's outcome is in the report: a target retried in this run keeps
+    /// only its latest outcome.
+    latest: HashMap<String, usize>,
+    /// Accounts (by id) with a publishing task running.
+    busy: HashSet<String>,
+    /// The account (id) of each target claimed in this run.
+    account_of: HashMap<String, String>,
+}
+
+impl Run {
+    fn record(&mut self, outcomes: Vec<Outcome>) {
+        for outcome in outcomes {
+            match self.latest.get(&outcome.target_id) {
+                Some(&i) => self.report.outcomes[i] = outcome,
+                None => {
+                    self.latest
+                        .insert(outcome.target_id.clone(), self.report.outcomes.len());
+                    self.report.outcomes.push(outcome);
+                }
+            }
+        }
+    }
+
+    /// The earliest retry after `after` and no later than `until` of a target whose
+    /// account is idle. (A retry due by `after`, the last claim, that was not claimed is
+    /// held by another publisher: not ours to wait for.)
+    fn next_retry(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.report
+            .outcomes
+            .iter()
+            .filter(|o| o.state == TargetState::WaitingRetry)
+            .filter(|o| {
+                self.account_of
+                    .get(&o.target_id)
+                    .is_none_or(|account| !self.busy.contains(account))
+            })
+            .filter_map(|o| o.next_attempt)
+            .filter(|at| *at > after && *at <= until)
+            .min()
+    }
 }
 
 /// Keeps adapters' sessions (Bluesky's tokens) in the secret store, never the database.
@@ -105,6 +175,33 @@ impl SessionStore for Sessions {
 /// Supplies an account's secret; the CLI reads the secret store or the environment.
 pub type SecretSource = Arc<dyn Fn(&Account) -> Result<Secret> + Send + Sync>;
 
+/// How long a prepared adapter (a Mastodon instance's limits, a Bluesky session) serves
+/// later rounds before it is prepared again, so a long-running daemon still notices new
+/// limits and replaced secrets.
+const ADAPTER_REUSE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// An adapter that was prepared, kept for the rounds after the one that prepared it: each
+/// round would otherwise ask every network for its limits or session again, and a failure
+/// of that request would hold up every target of the account.
+struct Prepared {
+    /// What the adapter was built from; a changed account builds a new one.
+    fingerprint: String,
+    adapter: Arc<Adapter>,
+    at: Instant,
+}
+
+fn fingerprint(account: &Account) -> String {
+    format!(
+        "{}|{}|{:?}|{:?}|{}|{}",
+        account.id,
+        account.network,
+        account.base_url,
+        account.handle,
+        account.settings,
+        account.secret_ref
+    )
+}
+
 pub struct Engine {
     store: Arc<Mutex<Store>>,
     owner: String,
@@ -113,6 +210,12 @@ pub struct Engine {
     secret_of: SecretSource,
     media_dir: PathBuf,
     policy: Policy,
+    /// Prepared adapters by account id.
+    adapters: Mutex<HashMap<String, Prepared>>,
+    /// Failures in a row to prepare each account (by id), for its backoff.
+    prepare_failures: Mutex<HashMap<String, u32>>,
+    /// Set by [`Engine::stop`].
+    stopping: AtomicBool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -140,6 +243,9 @@ impl Engine {
             secret_of,
             media_dir,
             policy,
+            adapters: Mutex::default(),
+            prepare_failures: Mutex::default(),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -152,95 +258,130 @@ impl Engine {
         f(&mut store)
     }
 
-    /// Claims and publishes everything due now (or only `only_post`'s targets), in rounds,
-    /// until nothing more is due. Retries that come due within `wait_for_retries` are
-    /// waited for; later ones stay `waiting_retry` for the next run.
+    /// Claims and publishes everything due now (or only `only_post`'s targets) until
+    /// nothing more is due. Retries that come due within `wait_for_retries` are waited for;
+    /// later ones stay `waiting_retry` for the next run.
+    ///
+    /// Each account publishes its claimed targets one after another while the others go on
+    /// in parallel: an account that is idle again takes what has come due for it at once,
+    /// without waiting for a slow or rate-limited account to finish. Without `only_post`,
+    /// targets that come due while others are publishing (or that another process
+    /// schedules meanwhile) are taken as they come due.
     pub async fn drain(
         self: &Arc<Self>,
         only_post: Option<&str>,
         wait_for_retries: Duration,
     ) -> Result<Report> {
-        let started = Utc::now();
-        let mut report = Report::default();
-        let mut latest: HashMap<String, usize> = HashMap::new();
+        let retry_until = Utc::now() + wait_for_retries;
+        let mut run = Run::default();
+        let mut tasks: JoinSet<(String, Vec<Outcome>)> = JoinSet::new();
         loop {
-            let round = self.round(only_post).await?;
-            let claimed_nothing = round.outcomes.is_empty() && round.missed.is_empty();
-            report.missed.extend(round.missed);
-            for outcome in round.outcomes {
-                // A target retried in this run keeps only its latest outcome.
-                match latest.get(&outcome.target_id) {
-                    Some(&i) => report.outcomes[i] = outcome,
-                    None => {
-                        latest.insert(outcome.target_id.clone(), report.outcomes.len());
-                        report.outcomes.push(outcome);
+            let pass = Utc::now();
+            if !self.stopping() {
+                self.claim_and_start(only_post, &mut run, &mut tasks)?;
+            }
+            let retry_at = run.next_retry(pass, retry_until);
+            if tasks.is_empty() {
+                // Everything due was claimed and is done: wait for a retry, or stop.
+                match retry_at.filter(|_| !self.stopping()) {
+                    Some(at) => {
+                        tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
+                        continue;
                     }
+                    None => return Ok(run.report),
                 }
             }
-            let next = report
-                .outcomes
-                .iter()
-                .filter(|o| o.state == TargetState::WaitingRetry)
-                .filter_map(|o| o.next_attempt)
-                .min();
-            match next {
-                Some(at) if at <= started + wait_for_retries => {
-                    let wait = (at - Utc::now()).to_std().unwrap_or_default();
-                    tokio::time::sleep(wait).await;
+            // What is due now and was not claimed waits for its busy account to finish;
+            // look again when something else comes due.
+            let due_at = match only_post {
+                None => {
+                    let busy: Vec<String> = run.busy.iter().cloned().collect();
+                    self.with_store(|s| s.next_due_after(pass, &busy))?
                 }
-                _ => {
-                    // `post` is done with its own targets; `run-due` goes on while more
-                    // came due during this round.
-                    let more_due = only_post.is_none()
-                        && !claimed_nothing
-                        && self
-                            .with_store(|s| s.next_due())?
-                            .is_some_and(|at| at <= Utc::now());
-                    if !more_due {
-                        return Ok(report);
+                Some(_) => None,
+            };
+            let wake_at = retry_at.into_iter().chain(due_at).min();
+            let version = self.with_store(|s| s.data_version())?;
+            loop {
+                let now = Utc::now();
+                if wake_at.is_some_and(|at| at <= now) {
+                    break;
+                }
+                let nap = wake_at
+                    .and_then(|at| (at - now).to_std().ok())
+                    .unwrap_or(WATCH_INTERVAL)
+                    .min(WATCH_INTERVAL);
+                tokio::select! {
+                    joined = tasks.join_next() => {
+                        if let Some(joined) = joined {
+                            let (account_id, outcomes) = joined.map_err(|e| {
+                                Error::Invalid(format!("a publishing task failed: {e}"))
+                            })?;
+                            run.busy.remove(&account_id);
+                            run.record(outcomes);
+                        }
+                        break;
+                    }
+                    () = tokio::time::sleep(nap) => {
+                        let changed = only_post.is_none()
+                            && self.with_store(|s| s.data_version())? != version;
+                        if changed {
+                            break;
+                        }
                     }
                 }
             }
         }
     }
 
-    /// One round: claim what is due, publish each account's targets in parallel.
-    pub async fn round(self: &Arc<Self>, only_post: Option<&str>) -> Result<Report> {
+    /// Claims what is due on the accounts not publishing now, and starts one task per
+    /// account.
+    fn claim_and_start(
+        self: &Arc<Self>,
+        only_post: Option<&str>,
+        run: &mut Run,
+        tasks: &mut JoinSet<(String, Vec<Outcome>)>,
+    ) -> Result<()> {
         let now = Utc::now();
-        let lease_until = now + self.policy.lease;
+        let busy: Vec<String> = run.busy.iter().cloned().collect();
         let (claimed, missed) = self.with_store(|store| {
-            store.claim_due(
-                &self.owner,
+            store.claim_due(&Claim {
+                owner: &self.owner,
                 now,
-                lease_until,
-                self.policy.late_limit,
-                self.policy.batch,
+                lease_until: now + self.policy.lease,
+                late_limit: self.policy.late_limit,
+                limit: self.policy.batch,
+                per_account: self.policy.per_account,
                 only_post,
-            )
+                skip_accounts: &busy,
+            })
         })?;
+        run.report.missed.extend(missed);
         let mut by_account: HashMap<String, Vec<Claimed>> = HashMap::new();
         for target in claimed {
+            run.account_of
+                .insert(target.target_id.clone(), target.account.id.clone());
             by_account
                 .entry(target.account.id.clone())
                 .or_default()
                 .push(target);
         }
-        let mut tasks = tokio::task::JoinSet::new();
-        for (_, targets) in by_account {
+        for (account_id, targets) in by_account {
+            run.busy.insert(account_id.clone());
             let engine = Arc::clone(self);
-            tasks.spawn(async move { engine.publish_account(targets).await });
+            tasks.spawn(async move { (account_id, engine.publish_account(targets).await) });
         }
-        let mut report = Report {
-            outcomes: Vec::new(),
-            missed,
-        };
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(outcomes) => report.outcomes.extend(outcomes),
-                Err(e) => return Err(Error::Invalid(format!("a publishing task failed: {e}"))),
-            }
-        }
-        Ok(report)
+        Ok(())
+    }
+
+    /// Asks a running [`Engine::drain`] to stop: it claims nothing more, each account
+    /// finishes the target it is sending and gives the rest back, and `drain` returns.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     /// Gives back every held target that has nothing in flight (shutdown).
@@ -252,12 +393,21 @@ impl Engine {
         let Some(account) = targets.first().map(|t| t.account.clone()) else {
             return vec![];
         };
-        let adapter = match self.adapter(&account).await {
+        let adapter = match self.prepared(&account).await {
             Ok(adapter) => adapter,
             Err(error) => {
+                let failures = self.prepare_failed(&account.id);
                 let mut outcomes = Vec::with_capacity(targets.len());
                 for target in targets {
-                    let finish = self.after_error(&error, true, &target);
+                    let now = Utc::now();
+                    let finish = decide::after_account_error(
+                        &error,
+                        failures,
+                        target.first_attempt.unwrap_or(now),
+                        now,
+                        self.policy.retry_limits(),
+                        jitter(&target.target_id),
+                    );
                     outcomes.push(self.finish(&target, finish, Vec::new(), None, error.is_auth()));
                 }
                 return outcomes;
@@ -266,9 +416,60 @@ impl Engine {
         let caps = adapter.capabilities();
         let mut outcomes = Vec::with_capacity(targets.len());
         for target in targets {
-            outcomes.push(self.publish_target(&adapter, &caps, target).await);
+            let outcome = if self.stopping() {
+                self.finish(&target, Finish::Release, Vec::new(), None, false)
+            } else {
+                self.publish_target(&adapter, &caps, target).await
+            };
+            outcomes.push(outcome);
         }
         outcomes
+    }
+
+    /// The account's adapter, prepared: the one an earlier round prepared while it is
+    /// recent and the account unchanged, else a new one.
+    async fn prepared(&self, account: &Account) -> Result<Arc<Adapter>, PublishError> {
+        let print = fingerprint(account);
+        if let Ok(adapters) = self.adapters.lock()
+            && let Some(kept) = adapters.get(&account.id)
+            && kept.fingerprint == print
+            && kept.at.elapsed() < ADAPTER_REUSE
+        {
+            return Ok(Arc::clone(&kept.adapter));
+        }
+        let adapter = Arc::new(self.adapter(account).await?);
+        if let Ok(mut failures) = self.prepare_failures.lock() {
+            failures.remove(&account.id);
+        }
+        if let Ok(mut adapters) = self.adapters.lock() {
+            adapters.insert(
+                account.id.clone(),
+                Prepared {
+                    fingerprint: print,
+                    adapter: Arc::clone(&adapter),
+                    at: Instant::now(),
+                },
+            );
+        }
+        Ok(adapter)
+    }
+
+    /// Counts a failure to prepare the account; returns how many in a row.
+    fn prepare_failed(&self, account_id: &str) -> u32 {
+        let Ok(mut failures) = self.prepare_failures.lock() else {
+            return 1;
+        };
+        let count = failures.entry(account_id.to_string()).or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    }
+
+    /// Drops the account's kept adapter (its credentials were refused): the next round
+    /// reads the secret and prepares again.
+    fn forget_adapter(&self, account_id: &str) {
+        if let Ok(mut adapters) = self.adapters.lock() {
+            adapters.remove(account_id);
+        }
     }
 
     /// Sends `text` to an account as a plain message: how failures reach the user (config
@@ -323,7 +524,7 @@ impl Engine {
         caps: &Capabilities,
         target: Claimed,
     ) -> Outcome {
-        let mut done: Vec<Published> = target
+        let done: Vec<Published> = target
             .parts
             .iter()
             .filter_map(|p| serde_json::from_value(p.clone()).ok())
@@ -342,10 +543,27 @@ impl Engine {
             Ok(sources) => sources,
             Err(error) => return self.finish(&target, Finish::Failed { error }, done, None, false),
         };
-        let media = match self.media_files(&target, caps) {
-            Ok(media) => media,
+        let (media, notes) = match self.media_files(&target, caps) {
+            Ok(fitted) => fitted,
             Err(error) => return self.finish(&target, Finish::Failed { error }, done, None, false),
         };
+        let mut outcome = self
+            .send_parts(adapter, caps, &target, &sources, media, done)
+            .await;
+        outcome.notes = notes;
+        outcome
+    }
+
+    /// Publishes the parts not yet done, recording each as the network confirms it.
+    async fn send_parts(
+        &self,
+        adapter: &Adapter,
+        caps: &Capabilities,
+        target: &Claimed,
+        sources: &[String],
+        media: Vec<MediaFile>,
+        mut done: Vec<Published>,
+    ) -> Outcome {
         for (index, source) in sources.iter().enumerate().skip(done.len()) {
             let wait = self
                 .http
@@ -357,7 +575,7 @@ impl Engine {
                     error: format!("{}'s rate limit is used up until {at}", target.account.name),
                     count_attempt: false,
                 };
-                return self.finish(&target, finish, done, None, false);
+                return self.finish(target, finish, done, None, false);
             }
             tokio::time::sleep(wait).await;
             let lease_until = Utc::now() + self.policy.lease;
@@ -365,7 +583,7 @@ impl Engine {
                 .with_store(|s| s.begin_part(&target.target_id, &self.owner, index, lease_until))
             {
                 Ok(true) => {}
-                _ => return self.lost(&target, done),
+                _ => return self.lost(target, done),
             }
             let part = Part {
                 index,
@@ -397,12 +615,15 @@ impl Engine {
                         })
                         .is_err()
                     {
-                        return self.lost(&target, done);
+                        return self.lost(target, done);
                     }
                     done.push(published);
                 }
                 Err(error) => {
-                    let finish = self.after_error(&error, caps.idempotent, &target);
+                    if error.is_auth() {
+                        self.forget_adapter(&target.account.id);
+                    }
+                    let finish = self.after_error(&error, caps.idempotent, target);
                     let record = AttemptRecord {
                         part: index,
                         started,
@@ -411,71 +632,89 @@ impl Engine {
                         http_status: error.status(),
                         error: Some(error.to_string()),
                     };
-                    return self.finish(&target, finish, done, Some(record), error.is_auth());
+                    return self.finish(target, finish, done, Some(record), error.is_auth());
                 }
             }
         }
-        self.finish(&target, Finish::Published, done, None, false)
+        self.finish(target, Finish::Published, done, None, false)
     }
 
     fn after_error(&self, error: &PublishError, idempotent: bool, target: &Claimed) -> Finish {
         let now = Utc::now();
-        decide::after_error(
+        let finish = decide::after_error(
             error,
             idempotent,
             target.attempt_count + 1,
             target.first_attempt.unwrap_or(now),
             now,
-            self.policy.retry_window,
+            self.policy.retry_limits(),
             jitter(&target.target_id),
-        )
+        );
+        match finish {
+            Finish::Uncertain { error } => Finish::Uncertain {
+                error: format!(
+                    "{error}: check {}, then run `postctl resolve {} --published URL` or `--not-published`",
+                    target.account.name, target.post_id
+                ),
+            },
+            other => other,
+        }
     }
 
-    fn media_files(&self, target: &Claimed, caps: &Capabilities) -> Result<Vec<MediaFile>, String> {
+    /// The post's media as files to upload, with a note for each image that had to be
+    /// shrunk to fit the network; or why the media cannot go to this network.
+    fn media_files(
+        &self,
+        target: &Claimed,
+        caps: &Capabilities,
+    ) -> Result<(Vec<MediaFile>, Vec<String>), String> {
         if target.media.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let network = target.account.network.display_name();
+        if caps.max_media == 0 {
+            return Err(format!(
+                "postctl cannot send media to {network} yet; post without --media to {}, or attach the file there by hand",
+                target.account.name
+            ));
         }
         if target.media.len() > caps.max_media {
             return Err(format!(
-                "{} media attached; {} takes {} per post",
+                "{} media attached; {network} takes at most {} per post: attach fewer with --media",
                 target.media.len(),
-                target.account.network.display_name(),
                 caps.max_media
             ));
         }
-        target
-            .media
-            .iter()
-            .map(|m| {
-                let path = crate::media::stored_path(&self.media_dir, m);
-                if !path.exists() {
-                    return Err(format!(
-                        "the media file {} is gone from {}; attach it again with `postctl draft edit {} --media FILE`",
-                        m.file_name,
-                        self.media_dir.display(),
-                        target.post_id
-                    ));
-                }
-                if m.mime.starts_with("image/") && m.size > caps.max_image_bytes {
-                    return Err(format!(
-                        "{} is {:.1} MB; {} takes images up to {:.1} MB: attach a smaller one",
-                        m.file_name,
-                        m.size as f64 / 1e6,
-                        target.account.network.display_name(),
-                        caps.max_image_bytes as f64 / 1e6
-                    ));
-                }
-                Ok(MediaFile {
-                    path,
-                    file_name: m.file_name.clone(),
-                    mime: m.mime.clone(),
-                    size: m.size,
-                    width: m.width,
-                    height: m.height,
-                    alt: m.alt.clone(),
-                })
-            })
-            .collect()
+        let mut notes = Vec::new();
+        let mut files = Vec::with_capacity(target.media.len());
+        for original in &target.media {
+            let path = crate::media::stored_path(&self.media_dir, original);
+            if !path.exists() {
+                return Err(format!(
+                    "the media file {} is gone from {}; attach it again with `postctl draft edit {} --media FILE`",
+                    original.file_name,
+                    self.media_dir.display(),
+                    target.post_id
+                ));
+            }
+            let mut m = original.clone();
+            if m.mime.starts_with("image/") && m.size > caps.max_image_bytes {
+                let (fitted, note) =
+                    crate::media::fit_image(&m, caps.max_image_bytes, &self.media_dir)?;
+                notes.push(format!("{}: {note}", target.account.name));
+                m = fitted;
+            }
+            files.push(MediaFile {
+                path: crate::media::stored_path(&self.media_dir, &m),
+                file_name: m.file_name,
+                mime: m.mime,
+                size: m.size,
+                width: m.width,
+                height: m.height,
+                alt: m.alt,
+            });
+        }
+        Ok((files, notes))
     }
 
     fn finish(
@@ -508,6 +747,7 @@ impl Engine {
             error,
             next_attempt,
             auth,
+            notes: Vec::new(),
         };
         if let Err(e) = recorded {
             outcome.state = TargetState::Publishing;
@@ -528,6 +768,7 @@ impl Engine {
             error: Some("another publisher took this target over; see `postctl status`".into()),
             next_attempt: None,
             auth: false,
+            notes: Vec::new(),
         }
     }
 }
@@ -607,6 +848,7 @@ mod tests {
             error: error.map(String::from),
             next_attempt: None,
             auth: false,
+            notes: Vec::new(),
         }
     }
 

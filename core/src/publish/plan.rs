@@ -21,11 +21,11 @@ pub fn parts(body: &str, caps: &Capabilities, thread: ThreadMode) -> Result<Vec<
         ),
     };
     match thread {
-        ThreadMode::Never => Err(format!(
-            "{too_long}; shorten it, or allow a thread with --thread auto"
-        )),
         _ if !caps.threads => Err(format!(
             "{too_long}, and it cannot take a thread; shorten it (see `postctl check`)"
+        )),
+        ThreadMode::Never => Err(format!(
+            "{too_long}; shorten it, or allow a thread with --thread auto"
         )),
         mode => Ok(split(
             body,

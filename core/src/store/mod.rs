@@ -11,6 +11,7 @@ mod posts;
 mod publish;
 mod schema;
 mod slots;
+mod templates;
 #[cfg(test)]
 mod tests;
 
@@ -26,8 +27,9 @@ pub use accounts::Group;
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, ScheduleChange};
-pub use publish::{Attempt, AttemptRecord, Claimed, Finish, Missed, TargetStatus};
+pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Finish, Missed, TargetStatus};
 pub use slots::Slots;
+pub use templates::{StoredTemplate, TemplateChange};
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

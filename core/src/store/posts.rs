@@ -131,7 +131,7 @@ impl ListFilter {
 
 /// Turns what a user typed into an FTS5 query that cannot be a syntax error: every word is
 /// quoted (so `-`, `:` and quotes are literal) and matched as a prefix; all must match.
-fn fts_query(typed: &str) -> String {
+pub(super) fn fts_query(typed: &str) -> String {
     typed
         .split_whitespace()
         .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))

@@ -33,6 +33,26 @@ pub struct Claimed {
     pub interrupted_part: Option<usize>,
 }
 
+/// What [`Store::claim_due`] claims, and for whom.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The publisher; it alone may change the claimed targets until the lease ends.
+    pub owner: &'a str,
+    pub now: DateTime<Utc>,
+    pub lease_until: DateTime<Utc>,
+    /// Scheduled targets due longer ago than this are `missed`, not claimed.
+    pub late_limit: Duration,
+    /// At most this many targets...
+    pub limit: usize,
+    /// ...and at most this many of one account, so that the leases of targets waiting
+    /// behind an account's earlier ones do not run out before their turn.
+    pub per_account: usize,
+    /// Only this post's targets (`postctl post`), missed ones included.
+    pub only_post: Option<&'a str>,
+    /// Leave the targets of these accounts (ids) alone: the publisher is busy with them.
+    pub skip_accounts: &'a [String],
+}
+
 /// A scheduled target that was due too long ago to publish late.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Missed {
@@ -106,32 +126,44 @@ const DUE: &str =
 
 impl Store {
     /// Marks scheduled targets due before `now - late_limit` as `missed`, then claims up to
-    /// `limit` due targets (oldest first) for `owner` until `lease_until`. Targets whose
-    /// lease expired (their publisher died) are claimed again. `only_post` restricts both
-    /// to one post (`postctl post`).
-    pub fn claim_due(
-        &mut self,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        late_limit: Duration,
-        limit: usize,
-        only_post: Option<&str>,
-    ) -> Result<(Vec<Claimed>, Vec<Missed>)> {
+    /// `limit` due targets (oldest first) for `owner` until `lease_until` (see [`Claim`]).
+    /// Targets whose lease expired (their publisher died) are claimed again.
+    pub fn claim_due(&mut self, claim: &Claim<'_>) -> Result<(Vec<Claimed>, Vec<Missed>)> {
+        let Claim {
+            owner,
+            now,
+            lease_until,
+            late_limit,
+            limit,
+            per_account,
+            only_post,
+            skip_accounts,
+        } = *claim;
+        let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.write(|tx| {
             let missed = tx.mark_missed(now, late_limit, only_post)?;
             let ids: Vec<String> = {
                 let mut stmt = tx
                     .prepare_cached(&format!(
-                        "SELECT id FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
-                         ORDER BY coalesce(next_attempt_ms, due_ms) LIMIT ?3"
+                        "SELECT id FROM (
+                            SELECT id, coalesce(next_attempt_ms, due_ms) AS at,
+                                   row_number() OVER (PARTITION BY account_id
+                                       ORDER BY coalesce(next_attempt_ms, due_ms)) AS nth
+                            FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
+                            AND account_id NOT IN (SELECT value FROM json_each(?4)))
+                         WHERE nth <= ?5 ORDER BY at LIMIT ?3"
                     ))
                     .map_err(|e| tx.error(e))?;
-                stmt.query_map(params![to_ms(now), only_post, limit as i64], |row| {
-                    row.get(0)
-                })
-                .and_then(|rows| rows.collect())
-                .map_err(|e| tx.error(e))?
+                let params = params![
+                    to_ms(now),
+                    only_post,
+                    limit as i64,
+                    skip,
+                    per_account as i64
+                ];
+                stmt.query_map(params, |row| row.get(0))
+                    .and_then(|rows| rows.collect())
+                    .map_err(|e| tx.error(e))?
             };
             let mut claimed = Vec::with_capacity(ids.len());
             for id in ids {
@@ -299,6 +331,36 @@ impl Store {
                 [],
                 |row| row.get::<_, Option<i64>>(0),
             )
+            .map(|ms| ms.map(from_ms))
+            .map_err(|e| self.error(e))
+    }
+
+    /// The earliest time after `after` that a target not of `skip_accounts` (ids) becomes
+    /// due or its lease runs out: when a publisher busy with those accounts should look
+    /// again.
+    pub fn next_due_after(
+        &self,
+        after: DateTime<Utc>,
+        skip_accounts: &[String],
+    ) -> Result<Option<DateTime<Utc>>> {
+        let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
+        self.conn()
+            .prepare_cached(
+                "SELECT min(t) FROM (
+                    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
+                    WHERE state IN ('scheduled', 'waiting_retry')
+                      AND coalesce(next_attempt_ms, due_ms) > ?1
+                      AND account_id NOT IN (SELECT value FROM json_each(?2))
+                    UNION ALL
+                    SELECT min(lease_expires_ms) FROM targets
+                    WHERE state = 'publishing' AND lease_expires_ms > ?1
+                      AND account_id NOT IN (SELECT value FROM json_each(?2)))",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![to_ms(after), skip], |row| {
+                    row.get::<_, Option<i64>>(0)
+                })
+            })
             .map(|ms| ms.map(from_ms))
             .map_err(|e| self.error(e))
     }
@@ -654,5 +716,210 @@ impl Tx<'_> {
         };
         self.insert_post(&next_post)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::Schedule;
+    use crate::network::{AccountSettings, Network};
+    use crate::store::{NewPost, NewTarget};
+
+    fn account(store: &mut Store, name: &str) -> Account {
+        let settings = AccountSettings {
+            base_url: Some("https://example.org".into()),
+            handle: None,
+            settings: serde_json::json!({}),
+        };
+        store
+            .add_account(name, Network::Mastodon, &settings, "env:TOKEN")
+            .expect("account")
+    }
+
+    fn due_post(store: &mut Store, account: &Account, due: DateTime<Utc>, i: usize) -> String {
+        store
+            .create_post(&NewPost {
+                body: format!("Post {i}"),
+                title: None,
+                labels: vec![],
+                media: vec![],
+                tz: "UTC".into(),
+                schedule: Schedule::At,
+                thread: Default::default(),
+                targets: vec![NewTarget {
+                    account_id: account.id.clone(),
+                    due: Some(due),
+                }],
+            })
+            .expect("post")
+    }
+
+    fn claim<'a>(owner: &'a str, now: DateTime<Utc>, skip: &'a [String]) -> Claim<'a> {
+        Claim {
+            owner,
+            now,
+            lease_until: now + Duration::seconds(2),
+            late_limit: Duration::days(3650),
+            limit: 7,
+            per_account: 5,
+            only_post: None,
+            skip_accounts: skip,
+        }
+    }
+
+    /// Two publishers, each with its own connection and thread, drain one database file:
+    /// every target is claimed exactly once.
+    #[test]
+    fn two_publishers_never_claim_the_same_target() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.db");
+        let mut store = Store::open(&path).expect("open");
+        let masto = account(&mut store, "masto");
+        let now = Utc::now();
+        for i in 0..120 {
+            due_post(&mut store, &masto, now - Duration::seconds(1), i);
+        }
+        let publishers: Vec<_> = ["daemon", "run-due"]
+            .into_iter()
+            .map(|owner| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut store = Store::open(&path).expect("open");
+                    let mut mine = Vec::new();
+                    for _ in 0..1_000 {
+                        let (claimed, _) = store
+                            .claim_due(&claim(owner, Utc::now(), &[]))
+                            .expect("claim");
+                        if claimed.is_empty() {
+                            break;
+                        }
+                        for target in claimed {
+                            store
+                                .finish_target(&target.target_id, owner, &Finish::Published, None)
+                                .expect("finish what this publisher holds");
+                            mine.push(target.target_id);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let claimed: Vec<String> = publishers
+            .into_iter()
+            .flat_map(|p| p.join().expect("publisher thread"))
+            .collect();
+        let distinct: HashSet<&String> = claimed.iter().collect();
+        assert_eq!(claimed.len(), 120, "every target claimed once");
+        assert_eq!(distinct.len(), 120, "no target claimed twice");
+    }
+
+    /// One claim takes at most `per_account` targets of an account, oldest first, so a
+    /// backlog on one account leaves room for the others.
+    #[test]
+    fn a_claim_takes_a_share_of_each_account() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let backlog = account(&mut store, "backlog");
+        let other = account(&mut store, "other");
+        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        for i in 0..8 {
+            due_post(
+                &mut store,
+                &backlog,
+                t0 - Duration::minutes(10 - i),
+                i as usize,
+            );
+        }
+        due_post(&mut store, &other, t0, 100);
+        due_post(&mut store, &other, t0, 101);
+        let (claimed, _) = store.claim_due(&claim("a", t0, &[])).expect("claim");
+        let bodies: Vec<(&str, &str)> = claimed
+            .iter()
+            .map(|c| (c.account.name.as_str(), c.body.as_str()))
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                ("backlog", "Post 0"),
+                ("backlog", "Post 1"),
+                ("backlog", "Post 2"),
+                ("backlog", "Post 3"),
+                ("backlog", "Post 4"),
+                ("other", "Post 100"),
+                ("other", "Post 101"),
+            ]
+        );
+        assert_eq!(
+            store
+                .next_due_after(t0 - Duration::hours(1), &[])
+                .expect("next"),
+            Some(t0 - Duration::minutes(5)),
+            "the oldest target left is next"
+        );
+        assert_eq!(
+            store
+                .next_due_after(t0 - Duration::hours(1), std::slice::from_ref(&backlog.id))
+                .expect("next"),
+            Some(t0 + Duration::seconds(2)),
+            "without the busy account, the next event is a lease running out"
+        );
+    }
+
+    /// A busy account's targets wait; a lease that ran out is taken over, with the part
+    /// that was on its way when the holder stopped.
+    #[test]
+    fn busy_accounts_wait_and_expired_leases_are_taken_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let busy = account(&mut store, "busy");
+        let idle = account(&mut store, "idle");
+        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        due_post(&mut store, &busy, t0, 1);
+        due_post(&mut store, &idle, t0, 2);
+
+        let skip = [busy.id.clone()];
+        let (claimed, _) = store.claim_due(&claim("a", t0, &skip)).expect("claim");
+        let names: Vec<&str> = claimed.iter().map(|c| c.account.name.as_str()).collect();
+        assert_eq!(names, ["idle"]);
+
+        let (claimed, _) = store.claim_due(&claim("a", t0, &[])).expect("claim");
+        assert_eq!(claimed.len(), 1);
+        let held = &claimed[0];
+        assert!(
+            store
+                .begin_part(&held.target_id, "a", 0, t0 + Duration::seconds(2))
+                .expect("begin")
+        );
+        // Held, then its holder dies with part 0 on its way.
+        let (early, _) = store
+            .claim_due(&claim("b", t0 + Duration::seconds(1), &[]))
+            .expect("claim");
+        assert!(early.is_empty(), "the lease still holds");
+        let (late, _) = store
+            .claim_due(&claim("b", t0 + Duration::seconds(3), &[]))
+            .expect("claim");
+        // Both leases ran out; only the one with a part on its way says so.
+        let mut taken: Vec<(&str, Option<usize>)> = late
+            .iter()
+            .map(|c| (c.account.name.as_str(), c.interrupted_part))
+            .collect();
+        taken.sort();
+        assert_eq!(taken, [("busy", Some(0)), ("idle", None)]);
+        // The first holder can no longer change it.
+        assert!(
+            !store
+                .begin_part(&held.target_id, "a", 0, t0 + Duration::seconds(9))
+                .expect("begin")
+        );
+        assert!(
+            store
+                .finish_target(&held.target_id, "a", &Finish::Published, None)
+                .is_err()
+        );
     }
 }

@@ -153,4 +153,37 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX attempts_by_target ON attempts(target_id);
     "#,
+    // 3: templates: a default body and per-network variants (JSON, network name -> body).
+    // Removed templates stay for the oplog; their names are free again. Their search table
+    // holds its own copy of the text (not external content) so the variants are indexed as
+    // text rather than as JSON with its escapes.
+    r#"
+    CREATE TABLE templates (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        name        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        variants    TEXT NOT NULL DEFAULT '{}',
+        created_ms  INTEGER NOT NULL,
+        updated_ms  INTEGER NOT NULL,
+        deleted_ms  INTEGER
+    ) STRICT;
+    CREATE UNIQUE INDEX templates_live_name ON templates(name) WHERE deleted_ms IS NULL;
+
+    CREATE VIRTUAL TABLE templates_fts USING fts5(name, body, variants);
+    CREATE TRIGGER templates_fts_insert AFTER INSERT ON templates BEGIN
+        INSERT INTO templates_fts(rowid, name, body, variants)
+        VALUES (new.seq, new.name, new.body,
+                (SELECT group_concat(key || ' ' || value, char(10)) FROM json_each(new.variants)));
+    END;
+    CREATE TRIGGER templates_fts_delete AFTER DELETE ON templates BEGIN
+        DELETE FROM templates_fts WHERE rowid = old.seq;
+    END;
+    CREATE TRIGGER templates_fts_update AFTER UPDATE OF name, body, variants ON templates BEGIN
+        DELETE FROM templates_fts WHERE rowid = old.seq;
+        INSERT INTO templates_fts(rowid, name, body, variants)
+        VALUES (new.seq, new.name, new.body,
+                (SELECT group_concat(key || ' ' || value, char(10)) FROM json_each(new.variants)));
+    END;
+    "#,
 ];

@@ -5,14 +5,21 @@
 //! ```text
 //! fake-networks [--latency-ms N] [--fail-rate F] [--kinds 5xx,429,drop,drop-after-create,slow,fail-after-create]
 //!               [--seed N] [--slow-ms N] [--retry-after-ms N] [--writes-only] [--for-secs N]
+//!               [--report-posts]
 //! ```
+//!
+//! With `--report-posts`, every post a fake stores is then reported on its own line, with
+//! when it was stored (within a millisecond), for measuring how late posts arrive:
+//! `{"event":"post","network":"mastodon","text":"...","unix_ms":1795699433123}`.
 
+use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use postctl_tests::fakes::{
     ChaosConfig, Failure, FakeBluesky, FakeDiscord, FakeMastodon, FakeMatrix, FakeServer,
-    FakeSlack, FakeTelegram, FakeWebhook,
+    FakeSlack, FakeTelegram, FakeWebhook, ReceivedPost,
 };
 use serde_json::json;
 
@@ -20,6 +27,7 @@ struct Options {
     latency: Duration,
     chaos: ChaosConfig,
     run_for: Option<Duration>,
+    report_posts: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -27,11 +35,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
         latency: Duration::ZERO,
         chaos: ChaosConfig::default(),
         run_for: None,
+        report_posts: false,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         if flag == "--writes-only" {
             options.chaos.writes_only = true;
+            continue;
+        }
+        if flag == "--report-posts" {
+            options.report_posts = true;
             continue;
         }
         if flag == "--help" || flag == "-h" {
@@ -97,7 +110,7 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: fake-networks [--latency-ms N] [--fail-rate F] [--kinds K,K] [--seed N] \
-                 [--slow-ms N] [--retry-after-ms N] [--writes-only] [--for-secs N]"
+                 [--slow-ms N] [--retry-after-ms N] [--writes-only] [--for-secs N] [--report-posts]"
             );
             return if message.is_empty() {
                 ExitCode::SUCCESS
@@ -135,12 +148,109 @@ fn main() -> ExitCode {
         println!("{line}");
     }
 
-    match options.run_for {
-        Some(duration) => std::thread::sleep(duration),
-        // Serve until the process is killed; park can wake spuriously, hence the loop.
-        None => loop {
-            std::thread::park();
-        },
-    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if options.report_posts {
+            let sources = vec![
+                Source::new("mastodon", &mastodon, || texts(mastodon.posts())),
+                Source::new("bluesky", &bluesky, || texts(bluesky.posts())),
+                Source::new("telegram", &telegram, || texts(telegram.posts())),
+                Source::new("discord", &discord, || texts(discord.posts())),
+                Source::new("slack", &slack, || texts(slack.posts())),
+                Source::new("matrix", &matrix, || texts(matrix.posts())),
+                Source::new("webhook", &webhook, || webhook_texts(&webhook)),
+            ];
+            let stop = &stop;
+            let settle = options.latency + Duration::from_millis(200);
+            scope.spawn(move || report_posts(sources, settle, stop));
+        }
+        match options.run_for {
+            Some(duration) => std::thread::sleep(duration),
+            // Serve until the process is killed; park can wake spuriously, hence the loop.
+            None => loop {
+                std::thread::park();
+            },
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
     ExitCode::SUCCESS
+}
+
+/// One fake as the post reporter reads it: its request count and its posts' texts.
+struct Source<'a> {
+    network: &'static str,
+    requests: Box<dyn Fn() -> u64 + Send + 'a>,
+    texts: Box<dyn Fn() -> Vec<String> + Send + 'a>,
+}
+
+impl<'a> Source<'a> {
+    fn new<F>(
+        network: &'static str,
+        fake: &'a F,
+        texts: impl Fn() -> Vec<String> + Send + 'a,
+    ) -> Source<'a>
+    where
+        F: FakeServer + Sync,
+    {
+        Source {
+            network,
+            requests: Box::new(move || fake.chaos().counts().requests),
+            texts: Box::new(texts),
+        }
+    }
+}
+
+fn texts(posts: Vec<ReceivedPost>) -> Vec<String> {
+    posts.into_iter().map(|p| p.text).collect()
+}
+
+fn webhook_texts(webhook: &FakeWebhook) -> Vec<String> {
+    webhook
+        .deliveries()
+        .into_iter()
+        .map(|d| {
+            d.json
+                .as_ref()
+                .and_then(|j| j["post"]["text"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Prints a line for every post stored since the last look, every millisecond until
+/// `stop`. A fake is read while it has had a request in the last `settle` (its latency
+/// and then some: the request is counted before the post is stored), so idle fakes cost
+/// nothing.
+fn report_posts(sources: Vec<Source<'_>>, settle: Duration, stop: &AtomicBool) {
+    let mut requests = vec![0u64; sources.len()];
+    let mut last_request = vec![None::<Instant>; sources.len()];
+    let mut reported = vec![0usize; sources.len()];
+    let mut out = std::io::stdout();
+    while !stop.load(Ordering::SeqCst) {
+        for (i, source) in sources.iter().enumerate() {
+            let seen = (source.requests)();
+            if seen != requests[i] {
+                requests[i] = seen;
+                last_request[i] = Some(Instant::now());
+            }
+            if last_request[i].is_none_or(|at| at.elapsed() > settle) {
+                continue;
+            }
+            let all = (source.texts)();
+            let unix_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            for text in all.iter().skip(reported[i]) {
+                let line = json!({"event": "post", "network": source.network, "text": text, "unix_ms": unix_ms});
+                // A reader that went away ends the reports, not the fakes.
+                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                    return;
+                }
+            }
+            reported[i] = all.len().max(reported[i]);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }

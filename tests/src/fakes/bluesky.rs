@@ -155,6 +155,14 @@ impl FakeBluesky {
         }
     }
 
+    /// Revokes every session, as deleting the app password they were made with does:
+    /// their access and refresh tokens are refused from now on.
+    pub fn revoke_sessions(&self) {
+        let mut pds = lock(&self.shared);
+        pds.access_tokens.clear();
+        pds.refresh_tokens.clear();
+    }
+
     /// Every app.bsky.feed.post record created, in order, deleted ones included.
     pub fn posts(&self) -> Vec<ReceivedPost> {
         let pds = lock(&self.shared);

@@ -1,7 +1,7 @@
 //! Discord (platforms.md §5): webhooks (`POST /api/webhooks/{id}/{token}`, `?wait=true` for
 //! the Message, 204 without it) and the bot API (`Authorization: Bot <token>`,
 //! `POST /channels/{id}/messages` with `nonce` + `enforce_nonce` replay and
-//! `message_reference` replies); JSON or multipart bodies (`payload_json`, `files[n]`,
+//! `message_reference` replies, `GET /channels/{id}` for the channel's server); JSON or multipart bodies (`payload_json`, `files[n]`,
 //! `attachments[].description` as alt text); `{message, code}` errors; and
 //! `X-RateLimit-*` headers on every answer, with `Retry-After` and a float `retry_after` on
 //! 429.
@@ -231,6 +231,23 @@ async fn api(
     let mut discord = lock(&shared);
     let answer = match (method.as_str(), segments.as_slice()) {
         ("GET", ["users", "@me"]) => discord.bot(&headers).map(|_| discord.me()),
+        // Get Channel: what a bot reads the channel's server from, for message links.
+        ("GET", ["channels", channel]) => discord.bot(&headers).and_then(|_| {
+            if !discord.config.channels.iter().any(|c| c == channel) {
+                return Err(discord_error(
+                    StatusCode::NOT_FOUND,
+                    "Unknown Channel",
+                    10003,
+                ));
+            }
+            Ok(wire::json(
+                StatusCode::OK,
+                json!({
+                    "id": channel, "type": 0, "guild_id": discord.config.guild_id,
+                    "name": "general", "position": 0, "nsfw": false,
+                }),
+            ))
+        }),
         ("POST", ["channels", channel, "messages"]) => discord.bot(&headers).and_then(|auth| {
             discord.create(
                 Author::Bot { auth },

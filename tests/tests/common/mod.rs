@@ -5,6 +5,9 @@
 //! Each integration test file uses a different part of this module.
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod networks;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -149,6 +152,12 @@ impl Env {
             env.set(key, value);
         }
         env
+    }
+
+    /// The variables every run gets.
+    #[allow(dead_code)]
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
     }
 
     /// Sets (or replaces) an environment variable of every later run.

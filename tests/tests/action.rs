@@ -1,0 +1,173 @@
+//! The GitHub Action: action.yml runs action/run.sh; these tests run that same script, as
+//! the workflow would, against fake networks.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{Env, postctl_bin};
+use postctl_tests::fakes::{FakeMastodon, FakeServer, FakeWebhook};
+use serde_json::Value;
+
+const CHANGELOG: &str = "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2026-11-20\n### Added\n- Threads for long posts.\n- Media with alt text.\n\n## [1.1.0] - 2026-10-01\n### Fixed\n- Time zones.\n\n[1.2.0]: https://github.com/o/postctl/compare/v1.1.0...v1.2.0\n";
+
+fn repo_file(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    output_file: String,
+}
+
+/// Runs action/run.sh with the inputs a workflow would give it.
+fn run_action(env: &Env, inputs: &[(&str, &str)]) -> Run {
+    let changelog = env.file("CHANGELOG.md", CHANGELOG);
+    let github_output = env.root().join("github_output");
+    std::fs::write(&github_output, "").expect("GITHUB_OUTPUT");
+    let mut command = Command::new("bash");
+    command
+        .arg(repo_file("action/run.sh"))
+        .current_dir(env.root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("POSTCTL", postctl_bin())
+        .env("GITHUB_OUTPUT", &github_output)
+        .env("GITHUB_REPOSITORY", "o/postctl")
+        .env("INPUT_CHANGELOG", &changelog);
+    for (key, value) in env.vars() {
+        command.env(key, value);
+    }
+    for (key, value) in inputs {
+        command.env(key, value);
+    }
+    let output = command.output().expect("run action/run.sh");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        output_file: std::fs::read_to_string(&github_output).unwrap_or_default(),
+    }
+}
+
+fn ci_env(mastodon: &FakeMastodon, hook: &FakeWebhook) -> Env {
+    Env::bare_with(&[
+        (
+            "POSTCTL_ACCOUNT_MASTO",
+            &format!("mastodon:{}", mastodon.base_url()),
+        ),
+        ("POSTCTL_ACCOUNT_MASTO_TOKEN", FakeMastodon::TOKEN),
+        (
+            "POSTCTL_ACCOUNT_HOOK",
+            &format!("webhook:{}", hook.url("/release")),
+        ),
+        ("POSTCTL_ACCOUNT_HOOK_TOKEN", "signing-key"),
+    ])
+}
+
+#[test]
+fn action_yml_runs_the_script_with_its_inputs() {
+    let action = std::fs::read_to_string(repo_file("action.yml")).expect("action.yml");
+    for needle in [
+        "action/run.sh",
+        "INPUT_TARGETS: ${{ inputs.targets }}",
+        "INPUT_VERSION: ${{ inputs.version }}",
+        "INPUT_DRY_RUN: ${{ inputs.dry-run }}",
+        "INPUT_THREAD: ${{ inputs.thread }}",
+        "value: ${{ steps.announce.outputs.result }}",
+    ] {
+        assert!(action.contains(needle), "action.yml lacks {needle:?}");
+    }
+}
+
+#[test]
+fn a_dry_run_shows_each_networks_announcement_and_sends_nothing() {
+    let mastodon = FakeMastodon::start();
+    let hook = FakeWebhook::start();
+    let env = ci_env(&mastodon, &hook);
+    let run = run_action(
+        &env,
+        &[
+            ("INPUT_TARGETS", "masto,hook"),
+            ("INPUT_DRY_RUN", "true"),
+            ("INPUT_VERSION", "1.2.0"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let previews: Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    let previews = previews.as_array().expect("an array");
+    assert_eq!(previews.len(), 2);
+    for preview in previews {
+        let text = preview["parts"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("postctl 1.2.0"), "{text}");
+        assert!(text.contains("Threads for long posts"), "{text}");
+        assert!(
+            !text.contains("Time zones"),
+            "1.1.0's notes leaked in: {text}"
+        );
+    }
+    assert!(
+        run.output_file.starts_with("result<<POSTCTL_RESULT_EOF\n"),
+        "{}",
+        run.output_file
+    );
+    assert!(
+        run.output_file.contains("\"network\": \"mastodon\""),
+        "{}",
+        run.output_file
+    );
+    assert!(mastodon.posts().is_empty(), "a dry run posted");
+    assert!(hook.deliveries().is_empty(), "a dry run delivered");
+}
+
+#[test]
+fn the_action_publishes_and_reports_each_url() {
+    let mastodon = FakeMastodon::start();
+    let hook = FakeWebhook::start();
+    let env = ci_env(&mastodon, &hook);
+    let run = run_action(&env, &[("INPUT_TARGETS", "masto,hook")]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let result: Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    let targets = result["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 2);
+    assert!(
+        targets.iter().all(|t| t["state"] == "published"),
+        "{result}"
+    );
+    let posts = mastodon.posts();
+    assert_eq!(posts.len(), 1);
+    assert!(
+        posts[0].text.contains("postctl 1.2.0 is out"),
+        "{}",
+        posts[0].text
+    );
+    assert_eq!(hook.deliveries().len(), 1);
+    assert!(
+        run.output_file.contains("\"state\": \"published\""),
+        "{}",
+        run.output_file
+    );
+}
+
+#[test]
+fn a_bad_thread_input_is_refused_before_anything_runs() {
+    let mastodon = FakeMastodon::start();
+    let hook = FakeWebhook::start();
+    let env = ci_env(&mastodon, &hook);
+    let run = run_action(
+        &env,
+        &[("INPUT_TARGETS", "masto"), ("INPUT_THREAD", "sideways")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("summary, auto, numbered or never"),
+        "{}",
+        run.stderr
+    );
+    assert!(mastodon.posts().is_empty());
+}

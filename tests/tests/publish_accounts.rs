@@ -1,0 +1,98 @@
+//! End to end: `postctl accounts check` asks each network's fake whether the credentials
+//! are good, without posting anything.
+
+#[macro_use]
+mod common;
+
+use common::Env;
+use common::networks::{Fake, Net, assert_no_secret};
+
+/// Who each fake says the credentials belong to.
+fn identity(fake: &Fake) -> String {
+    let host = fake.base_url().trim_start_matches("http://").to_string();
+    match fake.net {
+        Net::Mastodon => format!("@me@{}", host.split(':').next().unwrap_or_default()),
+        Net::Bluesky => "@me.bsky.social".into(),
+        Net::Telegram => "@postctl_test_bot".into(),
+        Net::DiscordWebhook => "webhook \"postctl\"".into(),
+        Net::DiscordBot => "bot @postctl-test".into(),
+        Net::SlackWebhook => "incoming webhook (not verifiable without posting)".into(),
+        Net::SlackBot => "bot @postctl in postctl-test".into(),
+        Net::Matrix => "@postctl:fake.matrix".into(),
+        Net::Webhook => format!("webhook to {host}"),
+    }
+}
+
+fn check(net: Net) {
+    let fake = Fake::start(net);
+    let env = Env::new();
+    fake.add_to(&env);
+    let good = env.run(&["--json", "accounts", "check", net.account()]);
+    assert_eq!(good.code, 0, "{net:?}: {}", good.all_output());
+    let rows = good.json();
+    assert_eq!(rows[0]["name"], net.account());
+    assert_eq!(rows[0]["ok"], true, "{rows}");
+    assert_eq!(rows[0]["identity"], identity(&fake), "{net:?}");
+    assert!(
+        fake.posts().is_empty(),
+        "{net:?}: checking posted something"
+    );
+    if !net.verifiable() {
+        return;
+    }
+    assert!(!fake.requests().is_empty(), "{net:?} was not asked");
+
+    fake.revoke();
+    let bad = env.run(&["--json", "accounts", "check"]);
+    assert_eq!(bad.code, 4, "{net:?}: {}", bad.all_output());
+    let rows = bad.json();
+    assert_eq!(rows[0]["ok"], false, "{rows}");
+    assert_eq!(rows[0]["auth"], true, "{rows}");
+    let error = rows[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("postctl accounts add"), "{net:?}: {error}");
+    assert!(bad.stderr.contains("add them again"), "{}", bad.stderr);
+
+    let table = env.run(&["accounts", "check"]);
+    assert_eq!(table.code, 4);
+    let line = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(net.account()))
+        .unwrap_or_else(|| panic!("no row for {}:\n{}", net.account(), table.stdout));
+    assert!(line.contains("failed"), "{line}");
+    assert_no_secret(&env, &[&good, &bad, &table], &[&fake]);
+}
+
+per_network!(check:
+    mastodon => Net::Mastodon,
+    bluesky => Net::Bluesky,
+    telegram => Net::Telegram,
+    discord_webhook => Net::DiscordWebhook,
+    discord_bot => Net::DiscordBot,
+    slack_webhook => Net::SlackWebhook,
+    slack_bot => Net::SlackBot,
+    matrix => Net::Matrix,
+    webhook => Net::Webhook,
+);
+
+#[test]
+fn one_bad_account_among_good_ones_fails_the_check_and_names_it() {
+    let env = Env::new();
+    let masto = Fake::start(Net::Mastodon);
+    let tg = Fake::start(Net::Telegram);
+    masto.add_to(&env);
+    tg.add_to(&env);
+    tg.revoke();
+    let run = env.run(&["--json", "accounts", "check"]);
+    assert_eq!(run.code, 4, "{}", run.all_output());
+    let rows = run.json();
+    let by_name = |name: &str| {
+        rows.as_array()
+            .and_then(|r| r.iter().find(|row| row["name"] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(by_name("masto")["ok"], true);
+    assert_eq!(by_name("tg")["ok"], false);
+    assert!(run.stderr.contains("1 account(s) failed"), "{}", run.stderr);
+}

@@ -1,0 +1,244 @@
+//! The edge: carries effects out against the store, the file system and the worker
+//! thread, and answers with events. Nothing here decides anything.
+
+pub mod worker;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use postctl_core::store::{ListFilter, Store, short_ids};
+
+use crate::app::effect::{Effect, Event, Job, Loaded, Write, Written};
+use crate::log::Log;
+use worker::{EngineParts, Request, Worker};
+
+pub struct Runtime {
+    store: Store,
+    media_dir: PathBuf,
+    worker: Option<Worker>,
+    parts: EngineParts,
+    log: Log,
+    data_version: i64,
+}
+
+impl Runtime {
+    pub fn new(store: Store, parts: EngineParts, log: Log) -> Runtime {
+        let data_version = store.data_version().unwrap_or(0);
+        Runtime {
+            store,
+            media_dir: parts.data_dir.join("media"),
+            worker: None,
+            parts,
+            log,
+            data_version,
+        }
+    }
+
+    /// Whether another process (the CLI, the daemon) committed since the last call.
+    pub fn changed_elsewhere(&mut self) -> bool {
+        match self.store.data_version() {
+            Ok(version) if version != self.data_version => {
+                self.data_version = version;
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                self.log.error(format!("data_version: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Events the worker thread has sent back.
+    pub fn worker_events(&self) -> Vec<Event> {
+        self.worker.as_ref().map(Worker::events).unwrap_or_default()
+    }
+
+    fn worker(&mut self) -> &Worker {
+        let (parts, log) = (&self.parts, &self.log);
+        self.worker
+            .get_or_insert_with(|| Worker::start(parts.clone(), log.clone()))
+    }
+
+    /// Carries out `effect`; its result comes back as events (at once, or later through
+    /// [`Runtime::worker_events`]). `ExternalEditor` belongs to the terminal loop.
+    pub fn execute(&mut self, effect: Effect, now: DateTime<Utc>) -> Vec<Event> {
+        match effect {
+            Effect::Load { activity_after } => vec![self.load(Some(activity_after), now)],
+            Effect::LoadTargets(post_id) => match self.store.target_status(&post_id) {
+                Ok(targets) => vec![Event::TargetsLoaded { post_id, targets }],
+                Err(e) => vec![self.failed(e.to_string())],
+            },
+            Effect::Write(job) => vec![Event::Written(self.write(job))],
+            Effect::ImportMedia(path) => {
+                let result = postctl_core::media::import(&path, None, &self.media_dir)
+                    .map_err(|e| e.to_string());
+                vec![Event::MediaImported(result)]
+            }
+            Effect::LoadCapabilities(accounts) => {
+                match self.worker().send(Request::Capabilities(accounts)) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![self.failed(e)],
+                }
+            }
+            Effect::Verify(accounts) => match self.worker().send(Request::Verify(accounts)) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![self.failed(e)],
+            },
+            Effect::ExternalEditor(_) => Vec::new(),
+        }
+    }
+
+    fn failed(&self, message: String) -> Event {
+        self.log.error(&message);
+        Event::Failed(message)
+    }
+
+    /// Every live post, the accounts, the short ids, and the oplog after `activity_after`
+    /// (not read when `None`).
+    pub fn load(&mut self, activity_after: Option<i64>, now: DateTime<Utc>) -> Event {
+        let started = Instant::now();
+        let read = || -> postctl_core::Result<Loaded> {
+            let posts = self.store.posts(&ListFilter::All)?;
+            let accounts = self.store.accounts()?;
+            let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+            let short = short_ids(&self.store, &ids)?;
+            let operations = match activity_after {
+                Some(after) => Some(self.store.operations_since(after)?),
+                None => None,
+            };
+            Ok(Loaded {
+                posts,
+                accounts,
+                short,
+                operations,
+                at: now,
+            })
+        };
+        let result = read();
+        // Our own writes do not move data_version; note where it is now.
+        if let Ok(version) = self.store.data_version() {
+            self.data_version = version;
+        }
+        match result {
+            Ok(loaded) => {
+                self.log.info(format!(
+                    "loaded {} posts, {} operations in {:.1} ms",
+                    loaded.posts.len(),
+                    loaded.operations.as_ref().map_or(0, Vec::len),
+                    started.elapsed().as_secs_f64() * 1000.0
+                ));
+                Event::Loaded(Box::new(loaded))
+            }
+            Err(e) => self.failed(format!("cannot read the database: {e}")),
+        }
+    }
+
+    /// The oplog after `after` on its own.
+    pub fn activity(&mut self, after: i64, now: DateTime<Utc>) -> Event {
+        let started = Instant::now();
+        match self.store.operations_since(after) {
+            Ok(operations) => {
+                self.log.info(format!(
+                    "read {} operations in {:.1} ms",
+                    operations.len(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                ));
+                Event::Activity {
+                    operations,
+                    at: now,
+                }
+            }
+            Err(e) => self.failed(format!("cannot read the activity log: {e}")),
+        }
+    }
+
+    fn write(&mut self, job: Job) -> Written {
+        let mut written = Written {
+            done: job.done,
+            undo_label: job.undo_label,
+            close_compose: job.close_compose,
+            notes: job.notes,
+            ..Written::default()
+        };
+        let mut undo = Vec::new();
+        for step in job.steps {
+            self.log.info(format!("write {:?}", describe(&step.write)));
+            match self.apply(&step.write, &mut written) {
+                Ok(()) => undo.splice(0..0, step.undo),
+                Err(e) => {
+                    self.log.error(format!("write failed: {e}"));
+                    written.error = Some(e);
+                    break;
+                }
+            };
+        }
+        written.undo = undo;
+        written
+    }
+
+    fn apply(&mut self, write: &Write, written: &mut Written) -> Result<(), String> {
+        let store = &mut self.store;
+        let outcome = match write {
+            Write::Create(post) => {
+                let id = store.create_post(post).map_err(|e| e.to_string())?;
+                written.created.push(id);
+                return Ok(());
+            }
+            Write::Update {
+                post_id,
+                change,
+                schedule,
+            } => store.update_post(post_id, change, schedule.as_ref()),
+            Write::Cancel(post_id) => store.cancel_post(post_id),
+            Write::Delete(post_id) => store.delete_post(post_id),
+            Write::Retry(post_id) => {
+                let names = store.retry_post(post_id).map_err(|e| e.to_string())?;
+                if names.is_empty() {
+                    written.notes.push("nothing to retry".into());
+                }
+                return Ok(());
+            }
+            Write::Resolve {
+                post_id,
+                account,
+                published_url,
+            } => {
+                store
+                    .resolve_uncertain(post_id, account.as_deref(), published_url.as_deref())
+                    .map_err(|e| e.to_string())?;
+                return Ok(());
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        for (account, state) in outcome.skipped {
+            written
+                .notes
+                .push(format!("left {account} as it is ({state})"));
+        }
+        Ok(())
+    }
+}
+
+/// A write for the log, without the post's text.
+fn describe(write: &Write) -> String {
+    match write {
+        Write::Create(post) => format!("create post ({} targets)", post.targets.len()),
+        Write::Update {
+            post_id, schedule, ..
+        } => format!(
+            "update {post_id}{}",
+            schedule
+                .as_ref()
+                .map(|s| format!(" due {}", s.due))
+                .unwrap_or_default()
+        ),
+        Write::Cancel(id) => format!("cancel {id}"),
+        Write::Delete(id) => format!("delete {id}"),
+        Write::Retry(id) => format!("retry {id}"),
+        Write::Resolve {
+            post_id, account, ..
+        } => format!("resolve {post_id} {account:?}"),
+    }
+}

@@ -1,0 +1,195 @@
+//! Work that talks to the networks or the secret store runs on its own thread, so the
+//! dashboard keeps drawing: credential checks and reading each network's limits.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use postctl_core::model::Account;
+use postctl_core::platforms::{Adapter, Capabilities, Http, PublishError, SessionStore};
+use postctl_core::publish::{Engine, Policy, SecretSource};
+use postctl_core::secrets::{Secret, SecretRef, SecretStore};
+use postctl_core::store::Store;
+
+use crate::app::effect::{Event, Verification, VerifyFailure};
+use crate::log::Log;
+
+/// What the worker can be asked.
+#[derive(Debug)]
+pub enum Request {
+    Verify(Vec<Account>),
+    Capabilities(Vec<Account>),
+}
+
+/// What the worker needs to build the publish engine (for verify) and the adapters.
+#[derive(Debug, Clone)]
+pub struct EngineParts {
+    pub db_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub policy: Policy,
+}
+
+/// The thread and its two channels.
+#[derive(Debug)]
+pub struct Worker {
+    requests: Sender<Request>,
+    events: Receiver<Event>,
+}
+
+impl Worker {
+    pub fn start(parts: EngineParts, log: Log) -> Worker {
+        let (requests, inbox) = channel::<Request>();
+        let (outbox, events) = channel::<Event>();
+        let thread_log = log.clone();
+        let spawned = std::thread::Builder::new()
+            .name("postctl-tui-worker".into())
+            .spawn(move || run(&parts, &thread_log, &inbox, &outbox));
+        if let Err(e) = spawned {
+            // Without the thread, requests fail when sent, and say so.
+            log.error(format!("cannot start the worker thread: {e}"));
+        }
+        Worker { requests, events }
+    }
+
+    pub fn send(&self, request: Request) -> Result<(), String> {
+        self.requests
+            .send(request)
+            .map_err(|_| "the background worker stopped; see the log file".to_string())
+    }
+
+    /// What has come back since the last call, without waiting.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
+    }
+}
+
+struct NoSessions;
+
+impl SessionStore for NoSessions {
+    fn load(&self, _: &str) -> Option<Secret> {
+        None
+    }
+    fn save(&self, _: &str, _: &Secret) {}
+}
+
+fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sender<Event>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log.error(format!("cannot start the async runtime: {e}"));
+            let _ = outbox.send(Event::Failed(format!(
+                "cannot start the async runtime: {e}"
+            )));
+            return;
+        }
+    };
+    let backend = SecretStore::backend_from_env();
+    let secrets = match backend {
+        Ok(backend) => Arc::new(SecretStore::new(&parts.data_dir, backend)),
+        Err(e) => {
+            log.error(format!("secret store: {e}"));
+            let _ = outbox.send(Event::Failed(e.to_string()));
+            return;
+        }
+    };
+    let mut engine: Option<Arc<Engine>> = None;
+    for request in inbox {
+        match request {
+            Request::Capabilities(accounts) => {
+                let found = capabilities(&accounts, &secrets);
+                let _ = outbox.send(Event::Capabilities(found));
+            }
+            Request::Verify(accounts) => {
+                if engine.is_none() {
+                    match build_engine(parts, &secrets) {
+                        Ok(built) => engine = Some(built),
+                        Err(e) => {
+                            log.error(format!("engine: {e}"));
+                            let _ = outbox.send(Event::Failed(e));
+                            continue;
+                        }
+                    }
+                }
+                let Some(engine) = &engine else { continue };
+                for account in accounts {
+                    let result = runtime.block_on(engine.verify(&account));
+                    let result = result.map(|v| v.identity).map_err(failure);
+                    log.info(format!("verified {}: {result:?}", account.name));
+                    let _ = outbox.send(Event::Verified(Verification {
+                        account: account.name.clone(),
+                        at: chrono::Utc::now(),
+                        result,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+fn failure(error: PublishError) -> VerifyFailure {
+    VerifyFailure {
+        message: error.to_string(),
+        auth: matches!(error, PublishError::Auth { .. }),
+        retry_after_secs: match &error {
+            PublishError::Retryable {
+                retry_after,
+                status,
+                ..
+            } => retry_after
+                .map(|d| d.as_secs())
+                .or((*status == Some(429)).then_some(0)),
+            _ => None,
+        },
+    }
+}
+
+fn secret_of(secrets: &SecretStore, account: &Account) -> Result<Secret, String> {
+    let reference: SecretRef = account
+        .secret_ref
+        .parse()
+        .map_err(|e: postctl_core::secrets::SecretError| e.to_string())?;
+    secrets.get(&reference).map_err(|e| e.to_string())
+}
+
+/// Each account's limits as its adapter declares them, read offline (Mastodon's
+/// instance limits need a request, so its defaults are shown until a publish).
+fn capabilities(
+    accounts: &[Account],
+    secrets: &SecretStore,
+) -> HashMap<String, Result<Capabilities, String>> {
+    let http = Http::new(std::time::Duration::from_secs(10)).map_err(|e| e.to_string());
+    accounts
+        .iter()
+        .map(|account| {
+            let caps = http.clone().and_then(|http| {
+                let secret = secret_of(secrets, account)?;
+                Adapter::new(account, secret, http, Arc::new(NoSessions))
+                    .map(|adapter| adapter.capabilities())
+                    .map_err(|e| e.to_string())
+            });
+            (account.name.clone(), caps)
+        })
+        .collect()
+}
+
+fn build_engine(parts: &EngineParts, secrets: &Arc<SecretStore>) -> Result<Arc<Engine>, String> {
+    let store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
+    let lookup = Arc::clone(secrets);
+    let secret_of: SecretSource = Arc::new(move |account| {
+        let reference: SecretRef = account.secret_ref.parse()?;
+        Ok(lookup.get(&reference)?)
+    });
+    let engine = Engine::new(
+        store,
+        Arc::clone(secrets),
+        secret_of,
+        parts.data_dir.join("media"),
+        parts.policy,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Arc::new(engine))
+}
