@@ -91,6 +91,9 @@ _postctl() {
             postctl,tui)
                 cmd="postctl__subcmd__tui"
                 ;;
+            postctl,unpublish)
+                cmd="postctl__subcmd__unpublish"
+                ;;
             postctl,voice)
                 cmd="postctl__subcmd__voice"
                 ;;
@@ -179,7 +182,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve search template voice lint completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve unpublish search template voice lint completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1540,6 +1543,32 @@ _postctl() {
             fi
             case "${prev}" in
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__unpublish)
+            opts="-h --account --yes --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -49,6 +49,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "daemon" -d 'Keep pu
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each target of a post: state, links, and the log of attempts'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "unpublish" -d 'Delete a published post from its networks (every part of a thread)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand voices (tone, audience, words, hashtags, emoji, language) kept in config.toml'
@@ -298,6 +299,12 @@ complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Datab
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l yes -d 'Do it without asking (required when stdin is not a terminal)'
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l json -d 'Print data as JSON on stdout'

@@ -153,6 +153,11 @@ The output of `postctl export --format csv|json` can be imported again.")]
         after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
     )]
     Resolve(ResolveArgs),
+    /// Delete a published post from its networks (every part of a thread)
+    #[command(
+        after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"
+    )]
+    Unpublish(UnpublishArgs),
     /// Full-text search over posts and templates
     #[command(
         after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json"
@@ -697,6 +702,18 @@ pub struct ResolveArgs {
     /// Only the target on this account [default: every uncertain target of the post]
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpublishArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    /// Only from this account [default: every account it was published to]
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Do it without asking (required when stdin is not a terminal)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

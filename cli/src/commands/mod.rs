@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Status(args) => status::status(&mut ctx, &args),
         Command::Retry(args) => status::retry(&mut ctx, &args),
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
+        Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

@@ -3,9 +3,12 @@
 use chrono_tz::Tz;
 use postctl_core::store::TargetStatus;
 
-use crate::args::{IdArg, ResolveArgs};
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::args::{IdArg, ResolveArgs, UnpublishArgs};
 use crate::context::Context;
 use crate::exit::CliResult;
+use crate::exit::{CliError, ExitCode};
 use crate::output::{note, paint, print, print_json, state_color, stdout_color, when};
 
 pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
@@ -108,6 +111,70 @@ pub fn resolve(ctx: &mut Context, args: &ResolveArgs) -> CliResult {
             "{}: due again now; the daemon or `postctl run-due` publishes it",
             accounts.join(", ")
         )),
+    }
+    Ok(())
+}
+
+pub fn unpublish(ctx: &mut Context, args: &UnpublishArgs) -> CliResult {
+    let store = ctx.store()?;
+    let id = store.resolve_post_id(&args.id)?;
+    let mut targets = store.published_targets(&id)?;
+    if let Some(name) = &args.account {
+        targets.retain(|(_, account, _)| &account.name == name);
+    }
+    if targets.is_empty() {
+        return Err(CliError::usage(format!(
+            "post {id} has nothing published{}; see `postctl status {id}`",
+            args.account
+                .as_ref()
+                .map(|a| format!(" on {a}"))
+                .unwrap_or_default()
+        )));
+    }
+    let names: Vec<String> = targets.iter().map(|(_, a, _)| a.name.clone()).collect();
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::usage(
+                "unpublish deletes posts from networks: pass --yes to confirm (stdin is not a terminal, so postctl does not ask)",
+            ));
+        }
+        eprint!("Delete post {id} from {}? [y/N] ", names.join(", "));
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            note("nothing deleted");
+            return Ok(());
+        }
+    }
+    let store = ctx.take_store()?;
+    let engine = super::engine::engine(ctx, store)?;
+    let results =
+        super::engine::runtime()?.block_on(engine.unpublish(&id, args.account.as_deref()))?;
+    if ctx.json {
+        let rows: Vec<_> = results
+            .iter()
+            .map(|(account, result)| match result {
+                Ok(parts) => serde_json::json!({"account": account, "deleted_parts": parts}),
+                Err(error) => serde_json::json!({"account": account, "error": error}),
+            })
+            .collect();
+        print_json(&rows)?;
+    } else {
+        for (account, result) in &results {
+            match result {
+                Ok(parts) => note(format!("{account}: deleted {parts} part(s)")),
+                Err(error) => note(format!("{account}: {error}")),
+            }
+        }
+    }
+    if results.iter().any(|(_, r)| r.is_err()) {
+        return Err(CliError {
+            message: format!(
+                "not every part could be deleted; see above, and `postctl status {id}`"
+            ),
+            code: ExitCode::Partial,
+        });
     }
     Ok(())
 }

@@ -495,6 +495,42 @@ impl Engine {
             .map_err(|e| e.to_string())
     }
 
+    /// Deletes a post's published parts from their networks (last part first), target by
+    /// target, and records each target whose parts are all gone as withdrawn. Returns, per
+    /// account, how many parts were deleted or why it stopped.
+    pub async fn unpublish(
+        &self,
+        post_id: &str,
+        only_account: Option<&str>,
+    ) -> Result<Vec<(String, std::result::Result<usize, String>)>> {
+        let mut targets = self.with_store(|s| s.published_targets(post_id))?;
+        if let Some(name) = only_account {
+            targets.retain(|(_, account, _)| account.name == name);
+        }
+        let mut results = Vec::with_capacity(targets.len());
+        for (target_id, account, parts) in targets {
+            let deleted = async {
+                let adapter = self.adapter(&account).await.map_err(|e| e.to_string())?;
+                let mut count = 0;
+                for part in parts.iter().rev() {
+                    let published: Published = serde_json::from_value(part.clone())
+                        .map_err(|e| format!("a stored part cannot be read ({e})"))?;
+                    adapter.delete(&published).await.map_err(|e| {
+                        format!("{e} (after deleting {count} of {} parts)", parts.len())
+                    })?;
+                    count += 1;
+                }
+                Ok(count)
+            }
+            .await;
+            if deleted.is_ok() {
+                self.with_store(|s| s.mark_unpublished(&target_id))?;
+            }
+            results.push((account.name, deleted));
+        }
+        Ok(results)
+    }
+
     /// Checks an account's credentials against its network.
     pub async fn verify(
         &self,

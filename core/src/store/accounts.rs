@@ -242,6 +242,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// An account by id, removed or not (targets keep pointing at removed accounts).
+    pub fn account_by_id(&self, id: &str) -> Result<Account> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([id], account_from_row))
+            .map_err(|e| self.error(e))
+    }
+}
+
 impl Tx<'_> {
     /// An account by id, removed or not (targets keep pointing at removed accounts).
     pub(crate) fn account_by_id(&self, id: &str) -> Result<Account> {

@@ -427,6 +427,57 @@ impl Store {
         Ok(targets)
     }
 
+    /// The targets of a post that have parts on their networks (published, or a thread cut
+    /// short), for `postctl unpublish`.
+    pub fn published_targets(
+        &self,
+        post_id: &str,
+    ) -> Result<Vec<(String, Account, Vec<serde_json::Value>)>> {
+        let rows: Vec<(String, String, String)> = {
+            let mut stmt = self
+                .conn()
+                .prepare_cached(
+                    "SELECT id, account_id, parts FROM targets
+                     WHERE post_id = ?1 AND parts != '[]' AND state NOT IN ('publishing', 'cancelled')
+                     ORDER BY position",
+                )
+                .map_err(|e| self.error(e))?;
+            stmt.query_map([post_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.error(e))?
+        };
+        let mut targets = Vec::with_capacity(rows.len());
+        for (target_id, account_id, parts) in rows {
+            let account = self.account_by_id(&account_id)?;
+            targets.push((
+                target_id,
+                account,
+                serde_json::from_str(&parts).unwrap_or_default(),
+            ));
+        }
+        Ok(targets)
+    }
+
+    /// Records that a target's parts were deleted from its network: it is withdrawn
+    /// (`cancelled`), its parts kept as history, with a note saying so.
+    pub fn mark_unpublished(&mut self, target_id: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE targets SET state = 'cancelled', updated_ms = ?2,
+                    last_error = 'deleted from the network with postctl unpublish'
+                 WHERE id = ?1 AND state != 'publishing'",
+                params![target_id, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            tx.record(
+                "target",
+                target_id,
+                "state",
+                &serde_json::json!({"state": "cancelled", "unpublished": true}),
+            )
+        })
+    }
+
     /// `postctl retry`: failed, missed and waiting targets of a post are due again now,
     /// with a fresh retry window. Returns the accounts retried.
     pub fn retry_post(&mut self, post_id: &str) -> Result<Vec<String>> {
