@@ -255,7 +255,7 @@ fn jpeg(image: &image::RgbImage) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use self::session::Session;
 use super::http::{classify, retry_after, transport_error};
-use super::mastodon::{not_posted, read_media};
+use super::http::{not_posted, read_media};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore, Verified};
 use crate::model::Account;
 use crate::secrets::Secret;

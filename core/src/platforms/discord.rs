@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use super::webhook::{Answer, endpoint, excerpt, hex, read_answer, read_media};
+use super::http::{Answer, endpoint, excerpt, read_answer, read_media};
 use super::{Capabilities, Http, Part, PublishError, Published, Verified};
+use crate::media::hex;
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
@@ -669,16 +670,7 @@ mod tests {
                     .publish(&part("k:0", None, vec![]))
                     .await
                     .expect_err("an error");
-                let got = match &err {
-                    PublishError::Auth { .. } => "auth".to_owned(),
-                    PublishError::Permanent { .. } => "permanent".to_owned(),
-                    PublishError::Retryable {
-                        maybe_sent: true, ..
-                    } => "retry maybe sent".to_owned(),
-                    PublishError::Retryable { retry_after, .. } => {
-                        format!("retry {}ms", retry_after.map_or(0, |d| d.as_millis()))
-                    }
-                };
+                let got = crate::platforms::test_server::class(&err);
                 assert_eq!(got, want, "{err}");
                 let text = format!("{err} {err:?}");
                 assert!(!text.contains("secret-token"), "{text}");

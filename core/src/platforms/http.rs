@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 
-use super::PublishError;
+use serde_json::Value;
+
+use super::{MediaFile, PublishError};
 
 /// What the last response said about an account's rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +225,149 @@ pub fn classify(status: u16, message: String, retry_after: Option<Duration>) -> 
             message,
             status: Some(status),
         },
+    }
+}
+
+// ---- Answers, addresses and media, shared by the adapters. ----
+
+/// The most of an answer body an adapter reads. Every answer we parse is small; a
+/// larger one is cut here rather than read into memory whole.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// An HTTP answer with its body read (up to [`MAX_ANSWER_BYTES`]).
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// What a 429 or 503 asks us to wait, from the headers.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers, SystemTime::now())
+    }
+
+    /// The start of the body as text, for error messages: `": <text>"`, or nothing when
+    /// the body is empty. Control characters are dropped and the length is bounded.
+    pub fn excerpt(&self) -> String {
+        let text = excerpt(&String::from_utf8_lossy(&self.body));
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!(": {text}")
+        }
+    }
+}
+
+/// `text` on one line, at most 300 characters: a network's error text is shown to the
+/// user, not dumped whole.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 300;
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let one_line = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// Reads the status, headers and (bounded) body of `response`. A connection that fails
+/// while the body arrives may have been acted on, so it is a retryable, maybe-sent error.
+pub(crate) async fn read_answer(mut response: reqwest::Response) -> Result<Answer, PublishError> {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `base` with `segments` appended as path segments (each percent-encoded as needed).
+/// The error never repeats `base`, which may hold a token (a webhook URL).
+pub(crate) fn endpoint(base: &str, segments: &[&str]) -> Result<reqwest::Url, PublishError> {
+    let invalid = || {
+        PublishError::permanent(
+            "the account's address is not a valid http(s) URL; remove the account and add it again (`postctl accounts rm NAME`, then `postctl accounts add ...`)",
+        )
+    };
+    let mut url = reqwest::Url::parse(base).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid());
+    }
+    if !segments.is_empty() {
+        url.path_segments_mut()
+            .map_err(|()| invalid())?
+            .pop_if_empty()
+            .extend(segments);
+    }
+    Ok(url)
+}
+
+/// The host (and port) of `url`, which is safe to show: tokens live in paths and queries.
+pub(crate) fn host_of(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => "the configured address".to_owned(),
+    }
+}
+
+/// A failure before the post itself was sent (an upload, a login) has posted nothing,
+/// whatever the request was: a retry cannot post twice.
+pub(crate) fn not_posted(error: PublishError) -> PublishError {
+    match error {
+        PublishError::Retryable {
+            message,
+            retry_after,
+            status,
+            ..
+        } => PublishError::Retryable {
+            message,
+            retry_after,
+            maybe_sent: false,
+            status,
+        },
+        other => other,
+    }
+}
+
+/// Reads a media file for upload (off the async threads).
+pub(crate) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishError> {
+    let path = media.path.clone();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+    match read {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(PublishError::permanent(format!(
+            "cannot read the media file {} ({}): {e}; attach it again with --media",
+            media.file_name,
+            media.path.display()
+        ))),
+        Err(e) => Err(PublishError::Retryable {
+            message: format!("reading {} was interrupted: {e}", media.file_name),
+            retry_after: None,
+            maybe_sent: false,
+            status: None,
+        }),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::{RequestBuilder, Response};
 use serde_json::{Value, json};
 
-use super::http::{classify, retry_after};
+use super::http::{classify, not_posted, read_media, retry_after};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -423,44 +423,5 @@ fn path_segment(id: &str) -> Result<&str, PublishError> {
         Err(PublishError::permanent(format!(
             "{id:?} is not a Mastodon id, so postctl does not put it in a URL; if it is a stored post's id, delete that post on the instance itself"
         )))
-    }
-}
-
-/// A failure before the post itself was sent (an upload, a login) has posted nothing,
-/// whatever the request was: a retry cannot post twice.
-pub(super) fn not_posted(error: PublishError) -> PublishError {
-    match error {
-        PublishError::Retryable {
-            message,
-            retry_after,
-            status,
-            ..
-        } => PublishError::Retryable {
-            message,
-            retry_after,
-            maybe_sent: false,
-            status,
-        },
-        other => other,
-    }
-}
-
-/// Reads a media file for upload (off the async threads).
-pub(super) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishError> {
-    let path = media.path.clone();
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
-    match read {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(PublishError::permanent(format!(
-            "cannot read {} ({}): {e}; attach the file to the post again",
-            media.file_name,
-            media.path.display()
-        ))),
-        Err(e) => Err(PublishError::Retryable {
-            message: format!("reading {} was interrupted: {e}", media.file_name),
-            retry_after: None,
-            maybe_sent: false,
-            status: None,
-        }),
     }
 }

@@ -16,7 +16,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::webhook::{Answer, endpoint, excerpt, read_answer, read_media};
+use super::http::{Answer, endpoint, excerpt, read_answer, read_media};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::network::Network;
@@ -604,16 +604,7 @@ mod tests {
                 .publish(&part("k", None, vec![]))
                 .await
                 .expect_err("an error");
-            let got = match &err {
-                PublishError::Auth { .. } => "auth".to_owned(),
-                PublishError::Permanent { .. } => "permanent".to_owned(),
-                PublishError::Retryable {
-                    maybe_sent: true, ..
-                } => "retry maybe sent".to_owned(),
-                PublishError::Retryable { retry_after, .. } => {
-                    format!("retry {}ms", retry_after.map_or(0, |d| d.as_millis()))
-                }
-            };
+            let got = crate::platforms::test_server::class(&err);
             assert_eq!(got, want, "{err}");
             assert!(err.to_string().contains(says), "{err}");
             assert!(!format!("{err} {err:?}").contains(TOKEN), "{err:?}");

@@ -16,7 +16,7 @@
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-use super::webhook::{Answer, endpoint, excerpt, read_answer};
+use super::http::{Answer, endpoint, excerpt, read_answer};
 use super::{Capabilities, Http, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::network::Network;
@@ -518,19 +518,6 @@ mod tests {
         assert!(server.requests().is_empty());
     }
 
-    fn kind(err: &PublishError) -> String {
-        match err {
-            PublishError::Auth { .. } => "auth".to_owned(),
-            PublishError::Permanent { .. } => "permanent".to_owned(),
-            PublishError::Retryable {
-                maybe_sent: true, ..
-            } => "retry maybe sent".to_owned(),
-            PublishError::Retryable { retry_after, .. } => {
-                format!("retry {}s", retry_after.map_or(0, |d| d.as_secs()))
-            }
-        }
-    }
-
     #[tokio::test]
     async fn bot_errors_on_http_200_are_classified() {
         let failure = |error: &str| Reply::json(200, json!({"ok": false, "error": error}));
@@ -539,7 +526,7 @@ mod tests {
             (failure("token_revoked"), "auth", "token_revoked"),
             (failure("account_inactive"), "auth", "account_inactive"),
             (failure("not_authed"), "auth", "not_authed"),
-            (failure("ratelimited"), "retry 0s", "ratelimited"),
+            (failure("ratelimited"), "retry 0ms", "ratelimited"),
             (failure("not_in_channel"), "permanent", "/invite"),
             (
                 failure("channel_not_found"),
@@ -549,7 +536,7 @@ mod tests {
             (
                 Reply::json(429, json!({"ok": false, "error": "ratelimited"}))
                     .header("retry-after", "30"),
-                "retry 30s",
+                "retry 30000ms",
                 "rate limited",
             ),
             (Reply::text(503, "upstream"), "retry maybe sent", "503"),
@@ -561,7 +548,7 @@ mod tests {
                 .publish(&part(None, None))
                 .await
                 .expect_err("an error");
-            assert_eq!(kind(&err), want, "{err}");
+            assert_eq!(crate::platforms::test_server::class(&err), want, "{err}");
             assert!(err.to_string().contains(says), "{err}");
             assert!(!format!("{err} {err:?}").contains("secret"), "{err:?}");
         }
@@ -583,7 +570,7 @@ mod tests {
             ),
             (
                 Reply::text(429, "").header("retry-after", "2"),
-                "retry 2s",
+                "retry 2000ms",
                 "rate limited",
             ),
             (Reply::text(500, ""), "retry maybe sent", "500"),
@@ -595,7 +582,7 @@ mod tests {
                 .publish(&part(None, None))
                 .await
                 .expect_err("an error");
-            assert_eq!(kind(&err), want, "{err}");
+            assert_eq!(crate::platforms::test_server::class(&err), want, "{err}");
             assert!(err.to_string().contains(says), "{err}");
             assert!(!format!("{err} {err:?}").contains(HOOK_SECRET), "{err:?}");
         }

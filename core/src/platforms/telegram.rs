@@ -22,7 +22,7 @@ use reqwest::multipart::{Form, Part as FormPart};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::webhook::{Answer, endpoint, read_answer, read_media};
+use super::http::{Answer, endpoint, read_answer, read_media};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::network::Network;
@@ -284,7 +284,7 @@ impl Telegram {
         let description = reply
             .get("description")
             .and_then(Value::as_str)
-            .map(super::webhook::excerpt)
+            .map(super::http::excerpt)
             .unwrap_or_else(|| format!("HTTP {}", answer.status));
         let parameters = reply.get("parameters");
         let name = &self.account;
@@ -730,7 +730,7 @@ mod tests {
                     "Too Many Requests: retry after 7",
                     json!({"retry_after": 7}),
                 ),
-                "retry 7s",
+                "retry 7000ms",
                 "rate limiting",
             ),
             (
@@ -780,16 +780,7 @@ mod tests {
                 .publish(&part("hi", vec![], None))
                 .await
                 .expect_err("an error");
-            let got = match &err {
-                PublishError::Auth { .. } => "auth".to_owned(),
-                PublishError::Permanent { .. } => "permanent".to_owned(),
-                PublishError::Retryable {
-                    maybe_sent: true, ..
-                } => "retry maybe sent".to_owned(),
-                PublishError::Retryable { retry_after, .. } => {
-                    format!("retry {}s", retry_after.map_or(0, |d| d.as_secs()))
-                }
-            };
+            let got = crate::platforms::test_server::class(&err);
             assert_eq!(got, want, "{err}");
             assert!(err.to_string().contains(says), "{err}");
             assert!(!err.to_string().contains("secret-bot-token"), "{err}");

@@ -387,3 +387,19 @@ impl MultipartPart {
         String::from_utf8_lossy(&self.data).into_owned()
     }
 }
+
+/// An error's class as the adapters' case tables name it: "auth", "permanent",
+/// "retry maybe sent", or "retry <ms>ms" with the wait the network asked for.
+pub fn class(err: &super::PublishError) -> String {
+    use super::PublishError;
+    match err {
+        PublishError::Auth { .. } => "auth".to_owned(),
+        PublishError::Permanent { .. } => "permanent".to_owned(),
+        PublishError::Retryable {
+            maybe_sent: true, ..
+        } => "retry maybe sent".to_owned(),
+        PublishError::Retryable { retry_after, .. } => {
+            format!("retry {}ms", retry_after.map_or(0, |d| d.as_millis()))
+        }
+    }
+}

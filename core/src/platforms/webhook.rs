@@ -25,15 +25,14 @@
 //! This file also holds the small helpers the Telegram, Discord, Slack and Matrix
 //! adapters share (bounded answer bodies, endpoint URLs, media files).
 
-use std::time::{Duration, SystemTime};
-
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::http::{self, transport_error};
-use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use super::http::{self, Answer, endpoint, host_of, read_answer};
+use super::{Capabilities, Http, Part, PublishError, Published, Verified};
+use crate::media::hex;
 use crate::model::Account;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
@@ -209,138 +208,14 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     out
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-// ---- Shared by the Telegram, Discord, Slack, Matrix and webhook adapters. ----
-
-/// The most of an answer body an adapter reads. Every answer we parse is small; a
-/// larger one is cut here rather than read into memory whole.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
-
-/// An HTTP answer with its body read (up to [`MAX_ANSWER_BYTES`]).
-pub(super) struct Answer {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-
-    /// What a 429 or 503 asks us to wait, from the headers.
-    pub fn retry_after(&self) -> Option<Duration> {
-        http::retry_after(&self.headers, SystemTime::now())
-    }
-
-    /// The start of the body as text, for error messages: `": <text>"`, or nothing when
-    /// the body is empty. Control characters are dropped and the length is bounded.
-    pub fn excerpt(&self) -> String {
-        let text = excerpt(&String::from_utf8_lossy(&self.body));
-        if text.is_empty() {
-            String::new()
-        } else {
-            format!(": {text}")
-        }
-    }
-}
-
-/// `text` on one line, at most 300 characters: a network's error text is shown to the
-/// user, not dumped whole.
-pub(super) fn excerpt(text: &str) -> String {
-    const MAX: usize = 300;
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let one_line = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
-        None => one_line,
-    }
-}
-
-/// Reads the status, headers and (bounded) body of `response`. A connection that fails
-/// while the body arrives may have been acted on, so it is a retryable, maybe-sent error.
-pub(super) async fn read_answer(mut response: reqwest::Response) -> Result<Answer, PublishError> {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
-            break;
-        }
-    }
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// `base` with `segments` appended as path segments (each percent-encoded as needed).
-/// The error never repeats `base`, which may hold a token (a webhook URL).
-pub(super) fn endpoint(base: &str, segments: &[&str]) -> Result<reqwest::Url, PublishError> {
-    let invalid = || {
-        PublishError::permanent(
-            "the account's address is not a valid http(s) URL; remove the account and add it again (`postctl accounts rm NAME`, then `postctl accounts add ...`)",
-        )
-    };
-    let mut url = reqwest::Url::parse(base).map_err(|_| invalid())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid());
-    }
-    if !segments.is_empty() {
-        url.path_segments_mut()
-            .map_err(|()| invalid())?
-            .pop_if_empty()
-            .extend(segments);
-    }
-    Ok(url)
-}
-
-/// The host (and port) of `url`, which is safe to show: tokens live in paths and queries.
-pub(super) fn host_of(url: &reqwest::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        _ => "the configured address".to_owned(),
-    }
-}
-
-/// Reads a media file to upload. A missing file cannot come back on a retry: permanent.
-pub(super) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishError> {
-    let path = media.path.clone();
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
-    match read {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(PublishError::permanent(format!(
-            "cannot read the media file {} ({}): {e}; attach it again with --media",
-            media.file_name,
-            media.path.display()
-        ))),
-        Err(e) => Err(PublishError::permanent(format!(
-            "reading the media file {} failed: {e}",
-            media.file_name
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_server::{Reply, Request, TestServer};
     use super::*;
     use crate::network::Network;
+    use crate::platforms::MediaFile;
     use crate::text::Rendered;
+    use std::time::Duration;
 
     fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -483,7 +358,10 @@ mod tests {
             (Reply::text(403, ""), "auth"),
             (Reply::text(400, "missing field"), "permanent"),
             (Reply::text(404, ""), "permanent"),
-            (Reply::text(429, "").header("retry-after", "3"), "retry 3s"),
+            (
+                Reply::text(429, "").header("retry-after", "3"),
+                "retry 3000ms",
+            ),
             (Reply::text(503, "down"), "retry maybe sent"),
             (Reply::hang_up(), "retry maybe sent"),
         ];
@@ -493,16 +371,7 @@ mod tests {
                 .publish(&part(0, None))
                 .await
                 .expect_err("an error");
-            let got = match &err {
-                PublishError::Auth { .. } => "auth".to_owned(),
-                PublishError::Permanent { .. } => "permanent".to_owned(),
-                PublishError::Retryable {
-                    maybe_sent: true, ..
-                } => "retry maybe sent".to_owned(),
-                PublishError::Retryable { retry_after, .. } => {
-                    format!("retry {}s", retry_after.map_or(0, |d| d.as_secs()))
-                }
-            };
+            let got = crate::platforms::test_server::class(&err);
             assert_eq!(got, want, "{err}");
             assert!(!err.to_string().contains(KEY), "{err}");
             assert!(!format!("{err:?}").contains(KEY), "{err:?}");
