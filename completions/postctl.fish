@@ -54,6 +54,8 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-te
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand voices (tone, audience, words, hashtags, emoji, language) kept in config.toml'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "lint" -d 'Check a draft against a brand voice and each network\'s length'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "generate" -d 'Draft posts with a language model (Claude, or any OpenAI-compatible server), in a brand voice, fitted per network'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "ai" -d 'The language model `generate` asks: provider, model, base URL and key'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -387,6 +389,41 @@ complete -c postctl -n "__fish_postctl_using_subcommand lint" -l config -d 'Conf
 complete -c postctl -n "__fish_postctl_using_subcommand lint" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand lint" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand lint" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l from -d 'Material to draw on: a changelog (the section of --version, else the latest release), a GitHub release event (JSON), or any text file' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l version -d 'The release to take from the --from changelog [default: the latest]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l voice -d 'The brand voice to write in [default: the only voice, when config.toml has exactly one]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l to -d 'Accounts or groups the drafts are for, comma separated [default: default_to]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l variants -d 'How many variants to write, 1 to 10' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l rewrite -d 'Rewrite this post (id or unambiguous prefix) for the network given with --for' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l for -d 'The network to rewrite for (bluesky, bsky, mastodon, x...), or an account or group' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l hashtags -d 'Suggest hashtags for this post (id or unambiguous prefix); changes nothing' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l count -d 'How many hashtags to suggest' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l model -d 'The model to ask instead of the configured one' -r
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -f -a "set" -d 'Choose the provider, model, base URL, token limit and key; options not given keep their value'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and not __fish_seen_subcommand_from set show" -f -a "show" -d 'Show the settings in force and where the key comes from (never the key)'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l provider -r -f -a "anthropic\t'Anthropic\'s Messages API (Claude)'
+openai\t'Any OpenAI-compatible chat-completions server: OpenAI, Ollama, llama.cpp, vLLM'"
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l model -d 'The model\'s name as the provider knows it' -r
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l base-url -d 'The API\'s base URL (OpenAI-compatible servers: up to /v1); \\"\\" for the provider\'s own' -r
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l max-tokens -d 'The longest answer, in tokens' -r
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l key-env -d 'Read the API key from this environment variable each time instead' -r
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l key-stdin -d 'Read the API key from standard input and keep it in the OS keyring'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

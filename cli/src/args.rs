@@ -172,6 +172,12 @@ The output of `postctl export --format csv|json` can be imported again.")]
     /// Check a draft against a brand voice and each network's length
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
+    /// Draft posts with a language model (Claude, or any OpenAI-compatible server), in a brand voice, fitted per network
+    #[command(after_help = GENERATE_HELP)]
+    Generate(GenerateArgs),
+    /// The language model `generate` asks: provider, model, base URL and key
+    #[command(subcommand)]
+    Ai(AiCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"
@@ -1016,6 +1022,115 @@ pub struct LintArgs {
     /// Accounts or groups whose lengths to check, comma separated [default: the post's accounts, else default_to]
     #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS")]
     pub to: Vec<String>,
+}
+
+const GENERATE_HELP: &str = "\
+Examples:
+  postctl generate \"announce the v2 release\" --from CHANGELOG.md --voice brand --to release --variants 3
+  postctl generate \"a teaser for Friday's livestream\" --to masto,bsky
+  postctl generate --rewrite 0193a1b2 --for bsky
+  postctl generate --rewrite 0193a1b2 --for linkedin \"more formal\"
+  postctl generate --hashtags 0193a1b2
+
+The model's text streams to the terminal. Each variant is then saved as a draft (labelled
+\"generated\"), fitted per network: a variant over a network's limit goes back to the model once
+to be shortened; if it is still too long, the draft is saved and the overrun reported. Where
+the networks need different texts, a variant becomes one draft per distinct text. Nothing is
+saved when the model fails: no key, an unknown model, overload (retried with backoff), a
+request too long, the network down, or a stream cut midway.
+
+--rewrite replaces the draft's text when it goes only to that network; otherwise that
+network's accounts move to a new draft with the rewritten text, keeping the schedule.
+--hashtags prints suggestions and changes nothing.
+
+The model is set with `postctl ai set` (or [ai] in config.toml); the key comes from
+ANTHROPIC_API_KEY (OPENAI_API_KEY for openai) or the OS keyring, and ANTHROPIC_BASE_URL
+(OPENAI_BASE_URL) overrides the base URL.";
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("mode").args(["rewrite", "hashtags"])))]
+pub struct GenerateArgs {
+    /// What to write ("announce the v2 release"); with --rewrite, an extra instruction
+    pub brief: Option<String>,
+    /// Material to draw on: a changelog (the section of --version, else the latest release), a GitHub release event (JSON), or any text file
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["rewrite", "hashtags"])]
+    pub from: Option<PathBuf>,
+    /// The release to take from the --from changelog [default: the latest]
+    #[arg(long = "version", value_name = "VERSION", requires = "from")]
+    pub release_version: Option<String>,
+    /// The brand voice to write in [default: the only voice, when config.toml has exactly one]
+    #[arg(long, value_name = "NAME")]
+    pub voice: Option<String>,
+    /// Accounts or groups the drafts are for, comma separated [default: default_to]
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS", conflicts_with_all = ["rewrite", "hashtags"])]
+    pub to: Vec<String>,
+    /// How many variants to write, 1 to 10
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub variants: u8,
+    /// Rewrite this post (id or unambiguous prefix) for the network given with --for
+    #[arg(long, value_name = "ID", requires = "for_network")]
+    pub rewrite: Option<String>,
+    /// The network to rewrite for (bluesky, bsky, mastodon, x...), or an account or group
+    #[arg(long = "for", value_name = "NETWORK", requires = "rewrite")]
+    pub for_network: Option<String>,
+    /// Suggest hashtags for this post (id or unambiguous prefix); changes nothing
+    #[arg(long, value_name = "ID")]
+    pub hashtags: Option<String>,
+    /// How many hashtags to suggest
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=30), requires = "hashtags")]
+    pub count: u8,
+    /// The model to ask instead of the configured one
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AiCommand {
+    /// Choose the provider, model, base URL, token limit and key; options not given keep their value
+    #[command(after_help = AI_SET_HELP)]
+    Set(AiSetArgs),
+    /// Show the settings in force and where the key comes from (never the key)
+    Show,
+}
+
+const AI_SET_HELP: &str = "\
+Examples:
+  postctl ai set --model claude-sonnet-4-5
+  printf %s \"$KEY\" | postctl ai set --key-stdin
+  postctl ai set --provider openai --base-url http://localhost:11434/v1 --model llama3.2
+  postctl ai set --base-url \"\"        # back to the provider's own URL
+
+Settings go to [ai] in config.toml, keeping the rest of the file. The key goes to the OS
+keyring (else secrets.toml, mode 0600); only where it is is written to config.toml.
+ANTHROPIC_API_KEY / OPENAI_API_KEY and ANTHROPIC_BASE_URL / OPENAI_BASE_URL win when set.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    /// Anthropic's Messages API (Claude)
+    Anthropic,
+    /// Any OpenAI-compatible chat-completions server: OpenAI, Ollama, llama.cpp, vLLM
+    Openai,
+}
+
+#[derive(Debug, Args)]
+pub struct AiSetArgs {
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// The model's name as the provider knows it
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The API's base URL (OpenAI-compatible servers: up to /v1); \"\" for the provider's own
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The longest answer, in tokens
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=200_000))]
+    pub max_tokens: Option<u32>,
+    /// Read the API key from standard input and keep it in the OS keyring
+    #[arg(long)]
+    pub key_stdin: bool,
+    /// Read the API key from this environment variable each time instead
+    #[arg(long, value_name = "VAR", conflicts_with = "key_stdin")]
+    pub key_env: Option<String>,
 }
 
 #[cfg(test)]

@@ -89,7 +89,8 @@ macro_rules! from_core_error {
 from_core_error!(
     postctl_core::time::TimeError,
     postctl_core::network::AccountError,
-    postctl_core::secrets::SecretError
+    postctl_core::secrets::SecretError,
+    postctl_core::ai::AiError
 );
 
 pub type CliResult<T = ()> = Result<T, CliError>;

@@ -90,6 +90,8 @@ pub struct Config {
     pub voices: BTreeMap<String, Voice>,
     /// The dashboard (`postctl tui`).
     pub tui: TuiConfig,
+    /// The language model `postctl generate` asks (`postctl ai set` writes it).
+    pub ai: crate::ai::AiConfig,
 }
 
 /// `[tui]` in config.toml.
@@ -171,6 +173,34 @@ impl Config {
     }
 }
 
+/// Changes the config file at `path` (created if missing) with `change`, keeping the rest
+/// of it, comments included. The result must read back as a valid [`Config`] before it
+/// replaces the file, which is written atomically; `check` may look at what was read.
+pub fn edit_file(
+    path: &Path,
+    change: impl FnOnce(&str) -> Result<String>,
+    check: impl FnOnce(&Config) -> Result<()>,
+) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let updated = change(&text)?;
+    let parsed: Config = toml::from_str(&updated).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        detail: e.to_string().trim().replace('\n', " "),
+    })?;
+    check(&parsed)?;
+    if updated == text {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::fs::create_private_dir(dir)?;
+    }
+    crate::fs::write_private(path, updated.as_bytes())
+}
+
 /// The commented config file `postctl init` writes.
 pub fn default_config_text(timezone: &str) -> String {
     format!(
@@ -213,6 +243,14 @@ timezone = "{timezone}"
 # hashtags = ['#rust']
 # hashtag_policy = "optional"   # required | optional | none
 # emoji = "max:2"               # allow | none | max:N
+
+# The language model `postctl generate` asks; `postctl ai set` writes this table.
+# The key is never here: ANTHROPIC_API_KEY / OPENAI_API_KEY, or the OS keyring.
+# [ai]
+# provider = "anthropic"        # anthropic (Claude) | openai (any OpenAI-compatible server)
+# model = "claude-sonnet-4-5"   # the name the provider gives the model
+# base_url = "http://localhost:11434/v1"   # for openai: Ollama, llama.cpp, vLLM...
+# max_tokens = 2048
 
 # The dashboard's keys (`postctl tui`; press ? there for every action's name).
 # [tui.keys]

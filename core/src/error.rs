@@ -28,6 +28,8 @@ pub enum Error {
     Account(#[from] AccountError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Ai(#[from] crate::ai::AiError),
 
     #[error("no {what} named {name:?}; {hint}")]
     NotFound {
@@ -116,6 +118,7 @@ impl Error {
                 SecretError::File { .. } | SecretError::Malformed { .. } | SecretError::Busy { .. },
             ) => ErrorKind::Failure,
             Error::Secret(_) => ErrorKind::Auth,
+            Error::Ai(e) => e.kind(),
             _ => ErrorKind::Failure,
         }
     }

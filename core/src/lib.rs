@@ -4,6 +4,7 @@
 //! the secret store, the network descriptions and configuration. The CLI (and later
 //! the TUI and the sync server) are front ends over these types.
 
+pub mod ai;
 pub mod config;
 pub mod content;
 pub mod error;

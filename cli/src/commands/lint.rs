@@ -2,9 +2,9 @@
 //! and each network's length. Exit 1 when an error-level finding exists, 0 with warnings only.
 
 use postctl_core::content::lint::{Destination, Finding, Level, Report, lint};
-use postctl_core::content::voice::{self, Voice};
 
 use super::template::read_file;
+use super::voice::choose_voice;
 use crate::args::LintArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult, ExitCode};
@@ -34,6 +34,11 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
         }
     };
     let voice = choose_voice(ctx, args.voice.as_deref())?;
+    if voice.is_none() && !ctx.json {
+        note(
+            "no voice to check against (add one with `postctl voice set NAME ...`); checking lengths only",
+        );
+    }
     let destinations = destinations(ctx, &args.to, post_destinations)?;
     let report = lint(
         &text,
@@ -82,33 +87,6 @@ fn plural(n: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
-    }
-}
-
-/// `--voice`, else the only voice in config.toml, else none (lengths only).
-fn choose_voice(ctx: &Context, name: Option<&str>) -> CliResult<Option<(String, Voice)>> {
-    if let Some(name) = name {
-        let voice = voice::find(&ctx.config, name)?;
-        return Ok(Some((name.to_string(), voice.clone())));
-    }
-    let voices = &ctx.config.voices;
-    match voices.len() {
-        0 => {
-            if !ctx.json {
-                note(
-                    "no voice to check against (add one with `postctl voice set NAME ...`); checking lengths only",
-                );
-            }
-            Ok(None)
-        }
-        1 => Ok(voices
-            .iter()
-            .next()
-            .map(|(name, voice)| (name.clone(), voice.clone()))),
-        _ => Err(CliError::usage(format!(
-            "there are several voices ({}); pick one with --voice NAME",
-            voices.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per command, each with one `run` entry point.
 
 mod accounts;
+mod ai;
 mod calendar;
 mod cancel;
 mod completions;
@@ -9,6 +10,7 @@ mod daemon;
 mod draft;
 mod engine;
 mod export;
+mod generate;
 mod group;
 mod help;
 mod import;
@@ -54,6 +56,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Template(command) => template::run(&mut ctx, command),
         Command::Voice(command) => voice::run(&mut ctx, command),
         Command::Lint(args) => lint::run(&mut ctx, &args),
+        Command::Generate(args) => generate::run(&mut ctx, args),
+        Command::Ai(command) => ai::run(&mut ctx, command),
         Command::Post(args) => post::run(&mut ctx, args),
         Command::Check(args) => post::check(&mut ctx, &args),
         Command::RunDue(args) => daemon::run_due(&mut ctx, &args),

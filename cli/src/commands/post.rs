@@ -106,7 +106,10 @@ struct PreviewPart {
     length: usize,
 }
 
-fn offline_capabilities(ctx: &Context, account: &Account) -> Result<Capabilities, String> {
+pub(super) fn offline_capabilities(
+    ctx: &Context,
+    account: &Account,
+) -> Result<Capabilities, String> {
     let secrets = ctx.secrets().map_err(|e| e.to_string())?;
     let reference: SecretRef = account
         .secret_ref

@@ -491,28 +491,35 @@ fn voices_table(doc: &mut DocumentMut) -> Result<&mut Table, VoiceError> {
 /// written atomically.
 pub fn write_voice(path: &Path, name: &str, voice: &Voice) -> Result<()> {
     validate_name(name)?;
-    let text = read_config_text(path)?;
-    let updated = set_in_toml(&text, name, voice).map_err(|e| with_path(e, path))?;
-    let parsed: Config = toml::from_str(&updated).map_err(|e| Error::Config {
-        path: path.to_path_buf(),
-        detail: e.to_string().trim().replace('\n', " "),
-    })?;
-    if parsed.voices.get(name) != Some(voice) {
-        return Err(Error::Config {
-            path: path.to_path_buf(),
-            detail: format!("voices.{name} did not read back as written"),
-        });
-    }
-    write_config_text(path, &updated)
+    crate::config::edit_file(
+        path,
+        |text| set_in_toml(text, name, voice).map_err(|e| with_path(e, path)),
+        |parsed| {
+            if parsed.voices.get(name) == Some(voice) {
+                Ok(())
+            } else {
+                Err(Error::Config {
+                    path: path.to_path_buf(),
+                    detail: format!("voices.{name} did not read back as written"),
+                })
+            }
+        },
+    )
 }
 
 /// Removes voice `name` from the config file; returns whether it was there.
 pub fn remove_voice(path: &Path, name: &str) -> Result<bool> {
-    let text = read_config_text(path)?;
-    let (updated, removed) = remove_from_toml(&text, name).map_err(|e| with_path(e, path))?;
-    if removed {
-        write_config_text(path, &updated)?;
-    }
+    let mut removed = false;
+    crate::config::edit_file(
+        path,
+        |text| {
+            let (updated, was_there) =
+                remove_from_toml(text, name).map_err(|e| with_path(e, path))?;
+            removed = was_there;
+            Ok(updated)
+        },
+        |_| Ok(()),
+    )?;
     Ok(removed)
 }
 
@@ -524,21 +531,6 @@ fn with_path(e: VoiceError, path: &Path) -> Error {
         },
         other => other.into(),
     }
-}
-
-fn read_config_text(path: &Path) -> Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(Error::io(path, e)),
-    }
-}
-
-fn write_config_text(path: &Path, text: &str) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::fs::create_private_dir(dir)?;
-    }
-    crate::fs::write_private(path, text.as_bytes())
 }
 
 #[cfg(test)]

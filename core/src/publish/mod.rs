@@ -851,7 +851,7 @@ fn outcome_name(finish: &Finish) -> &'static str {
 }
 
 /// A jitter in [0, 1) that differs between targets and between runs.
-fn jitter(seed: &str) -> f64 {
+pub(crate) fn jitter(seed: &str) -> f64 {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

@@ -157,6 +157,59 @@ impl Store {
         })
     }
 
+    /// Moves the targets of post `id` on `account_ids` to a new post whose text is `body`
+    /// (the rest copied: title, labels, media, zone, thread mode, schedule and due time),
+    /// in one transaction, and returns the new post's id. Only targets not yet on their way
+    /// (draft or scheduled) can move; the original keeps the others. Accounts the post does
+    /// not go to become new targets of the new post; with none at all it is a draft.
+    pub fn split_post(&mut self, id: &str, account_ids: &[String], body: &str) -> Result<String> {
+        self.write(|tx| {
+            let (schedule, due_ms) = tx.require_post(id)?;
+            let existing = tx.targets(id)?;
+            for account_id in account_ids {
+                match existing.iter().find(|(_, a, _, _)| a == account_id) {
+                    Some((_, _, _, TargetState::Draft | TargetState::Scheduled)) => {}
+                    Some((_, _, name, state)) => {
+                        return Err(Error::Invalid(format!(
+                            "the post's target {name} is {state}, so its text can no longer change; write a new post with `postctl draft new`"
+                        )));
+                    }
+                    // Not on the post: the new post gets it as a fresh target.
+                    None => {}
+                }
+            }
+            let (schedule, due) = match schedule {
+                _ if account_ids.is_empty() => (Schedule::None, None),
+                Schedule::None => (Schedule::None, None),
+                other => (other, due_ms.map(from_ms)),
+            };
+            let mut copy = tx.post_for_copy(id)?;
+            copy.body = body.to_string();
+            copy.schedule = schedule;
+            copy.targets = account_ids
+                .iter()
+                .map(|account_id| NewTarget {
+                    account_id: account_id.clone(),
+                    due,
+                })
+                .collect();
+            let new_id = tx.insert_post(&copy)?.remove(0);
+            let remaining = existing
+                .iter()
+                .map(|(_, account_id, _, _)| account_id.clone())
+                .filter(|a| !account_ids.contains(a))
+                .collect();
+            tx.edit(
+                id,
+                &PostChange {
+                    accounts: Some(remaining),
+                    ..PostChange::default()
+                },
+            )?;
+            Ok(new_id)
+        })
+    }
+
     /// Applies a content change and, optionally, a new schedule to a post, in one transaction.
     pub fn update_post(
         &mut self,

@@ -144,3 +144,57 @@ fn concurrent_writers_on_one_file_lose_nothing() {
         .count();
     assert_eq!(created, 100);
 }
+
+#[test]
+fn split_post_moves_targets_to_a_new_post_with_its_own_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+    let masto = store
+        .add_account("masto", Network::Mastodon, &settings(), "env:A")
+        .expect("account");
+    let bsky = store
+        .add_account("bsky", Network::Bluesky, &settings(), "env:B")
+        .expect("account");
+    let due = Utc
+        .with_ymd_and_hms(2030, 1, 2, 9, 0, 0)
+        .single()
+        .expect("time");
+    let mut post = post_to(&[&masto, &bsky], Some(due));
+    post.labels = vec!["launch".into()];
+    let id = store.create_post(&post).expect("post");
+
+    let new_id = store
+        .split_post(&id, std::slice::from_ref(&bsky.id), "Short for Bluesky")
+        .expect("split");
+
+    let moved = store.post(&new_id).expect("new post");
+    assert_eq!(moved.body, "Short for Bluesky");
+    assert_eq!(moved.labels, ["launch"]);
+    assert_eq!(moved.due, Some(due));
+    assert_eq!(moved.schedule, Schedule::At);
+    let states: Vec<(String, TargetState)> = moved
+        .targets
+        .iter()
+        .map(|t| (t.account.clone(), t.state))
+        .collect();
+    assert_eq!(states, [("bsky".to_string(), TargetState::Scheduled)]);
+
+    let original = store.post(&id).expect("original");
+    assert_eq!(original.body, "Hello world");
+    let pending: Vec<&str> = original
+        .targets
+        .iter()
+        .filter(|t| t.state == TargetState::Scheduled)
+        .map(|t| t.account.as_str())
+        .collect();
+    assert_eq!(
+        pending,
+        ["masto"],
+        "bsky no longer goes out with the original"
+    );
+
+    // A target already gone cannot move, and nothing changes.
+    let err = store.split_post(&id, std::slice::from_ref(&bsky.id), "again");
+    assert!(err.is_err());
+    assert_eq!(store.posts(&ListFilter::All).expect("posts").len(), 2);
+}

@@ -11,6 +11,9 @@
 //! With `--report-posts`, every post a fake stores is then reported on its own line, with
 //! when it was stored (within a millisecond), for measuring how late posts arrive:
 //! `{"event":"post","network":"mastodon","text":"...","unix_ms":1795699433123}`.
+//!
+//! The fake AI servers (`anthropic`, `openai`) come last; the chaos flags do not apply to
+//! them, and they answer every request with their default answer.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -18,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use postctl_tests::fakes::{
-    ChaosConfig, Failure, FakeBluesky, FakeDiscord, FakeMastodon, FakeMatrix, FakeServer,
-    FakeSlack, FakeTelegram, FakeWebhook, ReceivedPost,
+    ChaosConfig, Failure, FakeAnthropic, FakeBluesky, FakeDiscord, FakeMastodon, FakeMatrix,
+    FakeOpenAi, FakeServer, FakeSlack, FakeTelegram, FakeWebhook, ReceivedPost,
 };
 use serde_json::json;
 
@@ -127,6 +130,8 @@ fn main() -> ExitCode {
     let slack = FakeSlack::start();
     let matrix = FakeMatrix::start();
     let webhook = FakeWebhook::start();
+    let anthropic = FakeAnthropic::start();
+    let openai = FakeOpenAi::start();
     let servers: [&dyn FakeServer; 7] = [
         &mastodon, &bluesky, &telegram, &discord, &slack, &matrix, &webhook,
     ];
@@ -143,6 +148,8 @@ fn main() -> ExitCode {
         json!({"network": "slack", "base_url": slack.base_url(), "webhook_url": slack.webhook_url(), "bot_token": FakeSlack::BOT_TOKEN, "channel": FakeSlack::CHANNEL}),
         json!({"network": "matrix", "base_url": matrix.base_url(), "token": FakeMatrix::TOKEN, "room_id": FakeMatrix::ROOM}),
         json!({"network": "webhook", "base_url": webhook.base_url(), "url": webhook.url("/hook")}),
+        json!({"network": "anthropic", "base_url": anthropic.base_url(), "key": FakeAnthropic::KEY, "model": FakeAnthropic::MODEL}),
+        json!({"network": "openai", "base_url": openai.base_url(), "key": null, "model": FakeOpenAi::MODEL}),
     ];
     for line in lines {
         println!("{line}");

@@ -17,16 +17,24 @@
 //!
 //! Every fake shares the failure injection of [`chaos`] (see [`FakeServer::chaos`]) and a
 //! request quota that is generous unless a test sets the network's real one.
+//!
+//! The fake AI servers postctl drafts posts with, [`FakeAnthropic`] and [`FakeOpenAi`], are
+//! scripted instead: the test queues what the model does for each request ([`Reply`]: an
+//! answer, a cut stream, an overload, a rate limit) and reads back what it was asked
+//! ([`AiRequest`]).
 
 // Handlers answer `Result<Response, Response>`: both sides are the answer to send, and
 // boxing the error side would only add noise to a test server.
 #![allow(clippy::result_large_err)]
 
+pub mod anthropic;
 pub mod bluesky;
 pub mod chaos;
 pub mod discord;
+pub mod llm;
 pub mod mastodon;
 pub mod matrix;
+pub mod openai;
 pub mod quota;
 mod server;
 pub mod slack;
@@ -43,11 +51,14 @@ use axum::Router;
 use axum::middleware;
 use serde_json::Value;
 
+pub use anthropic::FakeAnthropic;
 pub use bluesky::FakeBluesky;
 pub use chaos::{Chaos, ChaosConfig, ChaosCounts, Failure, RequestRecord};
 pub use discord::FakeDiscord;
+pub use llm::{AiRequest, Reply};
 pub use mastodon::FakeMastodon;
 pub use matrix::FakeMatrix;
+pub use openai::FakeOpenAi;
 pub use quota::RateLimit;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
