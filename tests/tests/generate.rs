@@ -415,6 +415,11 @@ fn hashtags_are_suggested_and_nothing_changes() {
             .prompt_text()
             .contains("postctl 2.0 syncs faster")
     );
+
+    env.ok(&["voice", "set", "brand", "--hashtag-policy", "none"]);
+    let run = fails(&env, &["generate", "--hashtags", &id], 2);
+    assert!(run.stderr.contains("uses no hashtags"), "{}", run.stderr);
+    assert_eq!(fake.requests().len(), 1, "the model is not asked");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use postctl_core::ai::prompt::{self, Brief, SEPARATOR};
 use postctl_core::ai::{AiError, Model, Progress, Prompt};
 use postctl_core::content::changelog::{self, ChangelogError, Release};
 use postctl_core::content::lint::network_limit;
-use postctl_core::content::voice::Voice;
+use postctl_core::content::voice::{HashtagPolicy, Voice};
 use postctl_core::model::{Account, Post, Schedule, TargetState};
 use postctl_core::network::Network;
 use postctl_core::store::{NewPost, NewTarget, PostChange};
@@ -495,11 +495,12 @@ fn rewrite(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
         && accounts.iter().all(|a| pending.contains(&a.name.as_str()));
     let store = ctx.store()?;
     let post_id = if in_place {
-        if let Some(target) = post
-            .targets
-            .iter()
-            .find(|t| !matches!(t.state, TargetState::Draft | TargetState::Scheduled))
-        {
+        if let Some(target) = post.targets.iter().find(|t| {
+            !matches!(
+                t.state,
+                TargetState::Draft | TargetState::Scheduled | TargetState::Cancelled
+            )
+        }) {
             return Err(CliError::usage(format!(
                 "the post's target {} is {}, so its text can no longer change; write a new post with `postctl draft new`",
                 target.account, target.state
@@ -607,6 +608,13 @@ fn hashtags(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
     let post = store.post(&id)?;
     let networks: Vec<Network> = post.targets.iter().map(|t| t.network).collect();
     let writer = Writer::new(ctx, args)?;
+    if let Some((name, voice)) = writer.voice()
+        && voice.hashtag_policy == HashtagPolicy::None
+    {
+        return Err(CliError::usage(format!(
+            "the {name} voice uses no hashtags (hashtag_policy = none); pick another with --voice, or change it with `postctl voice set {name} --hashtag-policy optional`"
+        )));
+    }
     let count = usize::from(args.count);
     let prompt = prompt::hashtags(&post.body, writer.voice(), &networks, count);
     let answer = writer.ask(&model_heading(&writer.model), &prompt, false)?;
