@@ -96,27 +96,36 @@ pub fn excerpt(post: &Post, width: usize) -> String {
 /// A plain table with left-aligned columns; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
     let columns = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate().take(columns) {
-            widths[i] = widths[i].max(visible_width(cell));
+    let header: Vec<String> = header.iter().map(|h| paint(h, "1", color)).collect();
+    // Each cell's width is measured once: a listing can have tens of thousands of cells.
+    let measured: Vec<Vec<usize>> = std::iter::once(&header)
+        .chain(rows)
+        .map(|row| row.iter().map(|cell| visible_width(cell)).collect())
+        .collect();
+    let mut widths = vec![0; columns];
+    for row in &measured {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(*cell);
         }
     }
-    let mut out = String::new();
-    let line = |cells: &[String], out: &mut String| {
+    let bytes: usize = rows.iter().flatten().map(String::len).sum();
+    let mut out = String::with_capacity(
+        bytes + (rows.len() + 1) * (widths.iter().sum::<usize>() + 2 * columns),
+    );
+    for (cells, cell_widths) in std::iter::once(&header).chain(rows).zip(&measured) {
         for (i, cell) in cells.iter().enumerate() {
             out.push_str(cell);
             if i + 1 < cells.len() {
-                let pad = widths[i].saturating_sub(visible_width(cell)) + 2;
-                out.push_str(&" ".repeat(pad));
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(cell_widths[i])
+                    + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push('\n');
-    };
-    let header: Vec<String> = header.iter().map(|h| paint(h, "1", color)).collect();
-    line(&header, &mut out);
-    for row in rows {
-        line(row, &mut out);
     }
     out
 }

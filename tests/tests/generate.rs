@@ -524,6 +524,21 @@ fn an_openai_compatible_server_drafts_too() {
 }
 
 #[test]
+fn a_model_that_refuses_max_tokens_is_asked_with_max_completion_tokens() {
+    let fake = FakeOpenAi::start();
+    fake.refuse_max_tokens();
+    let env = openai_env(&fake);
+    fake.push(Reply::Text("Drafted by a newer model.".into()));
+    let out = env.json(&["generate", "announce it", "--to", "masto"]);
+    assert_eq!(drafts(&out)[0]["text"], "Drafted by a newer model.");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "refused once, then asked the right way");
+    assert!(requests[0].body.get("max_tokens").is_some());
+    assert_eq!(requests[1].body["max_completion_tokens"], 2048);
+    assert!(requests[1].body.get("max_tokens").is_none());
+}
+
+#[test]
 fn an_openai_compatible_server_with_a_key() {
     let fake = FakeOpenAi::with_key("sk-local-secret");
     let mut env = openai_env(&fake);

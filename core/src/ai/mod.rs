@@ -130,6 +130,8 @@ pub struct Model {
     pub max_tokens: u32,
     max_retries: u32,
     http: reqwest::Client,
+    /// The server asked for `max_completion_tokens` (OpenAI's newer models).
+    completion_tokens: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Model {
@@ -209,6 +211,7 @@ impl Model {
             max_tokens: config.max_tokens.max(1),
             max_retries: config.max_retries,
             http,
+            completion_tokens: Default::default(),
         })
     }
 
@@ -248,21 +251,7 @@ impl Model {
         prompt: &Prompt,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<String, Failure> {
-        let request = match self.provider {
-            Provider::Anthropic => anthropic::request(self, prompt),
-            Provider::Openai => openai::request(self, prompt),
-        };
-        let mut response = request.send().await.map_err(|e| self.unreachable(&e))?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let retry_after = retry_after(response.headers());
-            let body = response.text().await.unwrap_or_default();
-            let error = match self.provider {
-                Provider::Anthropic => anthropic::status_error(status, &body, &self.name),
-                Provider::Openai => openai::status_error(status, &body, &self.name),
-            };
-            return Err(Failure { error, retry_after });
-        }
+        let mut response = self.open(prompt).await?;
         let mut decoder = sse::Decoder::default();
         let mut stream = Stream::new(self.provider);
         let mut text = String::new();
@@ -291,6 +280,39 @@ impl Model {
                     "the connection closed before the end of the stream",
                 )
                 .into()),
+        }
+    }
+
+    /// Sends `prompt` and returns the streaming answer, or what its error status means.
+    /// An OpenAI model that refuses `max_tokens` is asked again at once with
+    /// `max_completion_tokens`, which later requests then use.
+    async fn open(&self, prompt: &Prompt) -> Result<reqwest::Response, Failure> {
+        use std::sync::atomic::Ordering;
+        loop {
+            let completion_tokens = self.completion_tokens.load(Ordering::Relaxed);
+            let request = match self.provider {
+                Provider::Anthropic => anthropic::request(self, prompt),
+                Provider::Openai => openai::request(self, prompt, completion_tokens),
+            };
+            let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Ok(response);
+            }
+            let retry_after = retry_after(response.headers());
+            let body = response.text().await.unwrap_or_default();
+            if self.provider == Provider::Openai
+                && !completion_tokens
+                && openai::wants_completion_tokens(status, &body)
+            {
+                self.completion_tokens.store(true, Ordering::Relaxed);
+                continue;
+            }
+            let error = match self.provider {
+                Provider::Anthropic => anthropic::status_error(status, &body, &self.name),
+                Provider::Openai => openai::status_error(status, &body, &self.name),
+            };
+            return Err(Failure { error, retry_after });
         }
     }
 

@@ -16,10 +16,21 @@ pub(super) const KEY_ENV: &str = "OPENAI_API_KEY";
 pub(super) const BASE_URL_ENV: &str = "OPENAI_BASE_URL";
 pub(super) const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-pub(super) fn request(model: &Model, prompt: &Prompt) -> reqwest::RequestBuilder {
+/// The request; `completion_tokens` names the limit `max_completion_tokens`, which OpenAI's
+/// newer models require (the servers people run locally know only `max_tokens`).
+pub(super) fn request(
+    model: &Model,
+    prompt: &Prompt,
+    completion_tokens: bool,
+) -> reqwest::RequestBuilder {
+    let limit = if completion_tokens {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
     let body = json!({
         "model": model.name,
-        "max_tokens": model.max_tokens,
+        limit: model.max_tokens,
         "messages": [
             {"role": "system", "content": prompt.system},
             {"role": "user", "content": prompt.user},
@@ -35,6 +46,18 @@ pub(super) fn request(model: &Model, prompt: &Prompt) -> reqwest::RequestBuilder
         request = request.bearer_auth(key.expose());
     }
     request
+}
+
+/// Whether an error answer asks for `max_completion_tokens` instead of `max_tokens`
+/// (OpenAI's reasoning and GPT-5 models: 400 `unsupported_parameter` on `max_tokens`).
+pub(super) fn wants_completion_tokens(status: u16, body: &str) -> bool {
+    status == 400
+        && serde_json::from_str::<Value>(body).is_ok_and(|v| {
+            v["error"]["param"] == "max_tokens"
+                || v["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("max_completion_tokens"))
+        })
 }
 
 /// The error an answer with `status` and `body` means.

@@ -248,10 +248,15 @@ impl Bluesky {
         }
         // The PDS has no dedicated error for an rkey that is taken (platforms.md §3,
         // unconfirmed): it may answer 400 or 500. Whether the record is there says it.
-        if matches!(answer.status, 400 | 409 | 500..=599)
-            && let Some((uri, cid)) = self.existing(&session.did, &rkey).await
-        {
-            return Ok(self.published(&uri, &cid, &session, &rkey));
+        if matches!(answer.status, 400 | 409 | 500..=599) {
+            match self.existing(&session.did, &rkey).await {
+                Ok(Some((uri, cid))) => return Ok(self.published(&uri, &cid, &session, &rkey)),
+                // Not there: the create's own answer says why.
+                Ok(None) => {}
+                // Unknown: a retry is safe (the same rkey cannot make a second post), and a
+                // permanent failure here could hide a post that went out.
+                Err(unknown) => return Err(unknown),
+            }
         }
         Err(self.failure(&answer, Doing::Publishing))
     }
@@ -296,8 +301,22 @@ impl Bluesky {
         }
     }
 
-    /// The record at `rkey` in the account's posts, if it is there.
-    async fn existing(&self, did: &str, rkey: &str) -> Option<(String, String)> {
+    /// The record at `rkey` in the account's posts: `Some` when it is there, `None` when the
+    /// PDS says it is not, and a retryable error when the PDS could not say (a failed
+    /// connection, a 5xx, a rate limit).
+    async fn existing(
+        &self,
+        did: &str,
+        rkey: &str,
+    ) -> Result<Option<(String, String)>, PublishError> {
+        let could_not_check = |why: String| PublishError::Retryable {
+            message: format!(
+                "Bluesky refused the post, and postctl could not check whether an earlier attempt had made it ({why}); it will check again"
+            ),
+            retry_after: None,
+            maybe_sent: true,
+            status: None,
+        };
         let (answer, _) = self
             .xrpc(|_| {
                 self.http
@@ -306,15 +325,21 @@ impl Bluesky {
                     .query(&[("repo", did), ("collection", POST), ("rkey", rkey)])
             })
             .await
-            .ok()?;
+            .map_err(|e| could_not_check(e.to_string()))?;
+        if answer.status == 429 || answer.status >= 500 {
+            return Err(could_not_check(format!(
+                "getRecord answered {}",
+                answer.status
+            )));
+        }
         if !answer.ok() {
-            return None;
+            return Ok(None);
         }
         let record = answer.json();
-        Some((
-            record["uri"].as_str()?.to_string(),
-            record["cid"].as_str()?.to_string(),
-        ))
+        Ok(record["uri"]
+            .as_str()
+            .zip(record["cid"].as_str())
+            .map(|(uri, cid)| (uri.to_string(), cid.to_string())))
     }
 
     /// Uploads the images and describes them for `app.bsky.embed.images`.

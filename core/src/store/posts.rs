@@ -333,7 +333,8 @@ impl Store {
                         tz: row.get(7)?,
                         created: from_ms(row.get(8)?),
                         updated: from_ms(row.get(9)?),
-                        targets: vec![],
+                        // Most posts go to one or two accounts; a listing holds thousands of these.
+                        targets: Vec::with_capacity(2),
                     })
                 };
                 let target = match row.get::<_, Option<String>>(10)? {
@@ -376,10 +377,14 @@ impl Store {
         if posts.is_empty() {
             return Ok(posts);
         }
+        // Driven from post_media, which is small next to the posts: `IN (SELECT p.id ...)`
+        // made SQLite evaluate the filter over every post again to build the list.
         let media_sql = format!(
             "SELECT pm.post_id, m.sha256, m.file_name, m.mime, m.size, m.width, m.height, pm.alt
-             FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
-             WHERE pm.post_id IN (SELECT p.id FROM posts p WHERE {filter})
+             FROM post_media pm
+             JOIN posts p ON p.id = pm.post_id
+             JOIN media m ON m.sha256 = pm.sha256
+             WHERE {filter}
              ORDER BY pm.post_id, pm.position"
         );
         let mut index: Option<HashMap<String, usize>> = None;

@@ -20,6 +20,7 @@
 //! in-stream error is followed by no `[DONE]`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -46,6 +47,7 @@ const MODELS_CREATED: u64 = 1_735_689_600;
 pub struct FakeOpenAi {
     server: RunningServer,
     script: SharedScript,
+    completion_tokens_only: Arc<AtomicBool>,
 }
 
 /// What the handler knows besides the script: the key it requires, if any.
@@ -53,6 +55,8 @@ pub struct FakeOpenAi {
 struct Server {
     key: Option<Arc<str>>,
     script: SharedScript,
+    /// Refuse `max_tokens`, as OpenAI's reasoning and GPT-5 models do.
+    completion_tokens_only: Arc<AtomicBool>,
 }
 
 impl FakeOpenAi {
@@ -74,15 +78,24 @@ impl FakeOpenAi {
     fn serve(key: Option<Arc<str>>) -> FakeOpenAi {
         let port = BoundPort::bind();
         let script = Script::shared(Self::MODEL, Self::CONTEXT_TOKENS);
+        let completion_tokens_only = Arc::new(AtomicBool::new(false));
         let server = Server {
             key,
             script: script.clone(),
+            completion_tokens_only: completion_tokens_only.clone(),
         };
         let router = Router::new().fallback(serve).with_state(server);
         FakeOpenAi {
             server: port.serve("openai", router),
             script,
+            completion_tokens_only,
         }
+    }
+
+    /// From now on, answer a request with `max_tokens` as OpenAI answers for its reasoning
+    /// and GPT-5 models: 400 `unsupported_parameter`, use `max_completion_tokens` instead.
+    pub fn refuse_max_tokens(&self) {
+        self.completion_tokens_only.store(true, Ordering::SeqCst);
     }
 
     /// What users give as the base URL: `http://127.0.0.1:PORT/v1` (the client appends
@@ -206,7 +219,12 @@ async fn serve(
     let request_id = format!("req_fake{:024}", script.next_id());
     let key = server.key.as_deref();
     let response = match (request.method.as_str(), request.path.as_str()) {
-        ("POST", "/v1/chat/completions") => match accept(&request, &script, key) {
+        ("POST", "/v1/chat/completions") => match accept(
+            &request,
+            &script,
+            key,
+            server.completion_tokens_only.load(Ordering::SeqCst),
+        ) {
             Ok(accepted) => {
                 let reply = script.next_reply();
                 let completion_id = format!("chatcmpl-fake{:012}", script.next_id());
@@ -276,8 +294,20 @@ fn masked(key: &str) -> String {
 }
 
 /// The checks of `POST /v1/chat/completions`, in order.
-fn accept(request: &AiRequest, script: &Script, key: Option<&str>) -> Result<Accepted, ApiError> {
+fn accept(
+    request: &AiRequest,
+    script: &Script,
+    key: Option<&str>,
+    completion_tokens_only: bool,
+) -> Result<Accepted, ApiError> {
     check_key(request, key)?;
+    if completion_tokens_only && request.body.get("max_tokens").is_some() {
+        return Err(ApiError::invalid_request(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        )
+        .with_param("max_tokens")
+        .with_code("unsupported_parameter"));
+    }
     let body = request.body.as_object().ok_or_else(|| {
         ApiError::invalid_request(
             "We could not parse the JSON body of your request. The API expects a JSON \

@@ -487,6 +487,41 @@ async fn a_retry_of_a_post_that_went_out_returns_the_existing_record() {
 }
 
 #[tokio::test]
+async fn a_refused_create_whose_record_cannot_be_checked_is_retried_not_failed() {
+    for (lookup, retryable) in [
+        (xrpc_error(502, "UpstreamFailure", "upstream failed"), true),
+        (
+            xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded"),
+            true,
+        ),
+        (
+            xrpc_error(400, "RecordNotFound", "Could not locate record"),
+            false,
+        ),
+    ] {
+        let server = TestServer::start(move |r: &Request| match r.path_only() {
+            "/xrpc/com.atproto.repo.createRecord" => {
+                xrpc_error(400, "InvalidRequest", "Record already exists")
+            }
+            "/xrpc/com.atproto.repo.getRecord" => lookup.clone(),
+            _ => pds(r),
+        })
+        .await;
+
+        let error = adapter(&server, Arc::new(MemorySessions::default()))
+            .publish(&part("retried", vec![]))
+            .await
+            .expect_err("not confirmed");
+
+        assert_eq!(
+            matches!(error, PublishError::Retryable { .. }),
+            retryable,
+            "{error:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn error_answers_are_classified_with_what_to_do() {
     struct Case {
         reply: Reply,
