@@ -137,7 +137,7 @@ pub fn run(session: &mut Session<'_>, state: &mut State, started: Instant) -> io
         "first frame after {:.1} ms (open, read, draw)",
         started.elapsed().as_secs_f64() * 1000.0
     ));
-    let backlog = session.runtime.activity(0, session.clock.now());
+    let backlog = session.runtime.activity(0);
     session.process(state, backlog)?;
     session.terminal.draw(|frame| views::draw(frame, state))?;
     let mut frames = FrameTimes::default();

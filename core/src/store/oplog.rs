@@ -39,6 +39,8 @@ impl Tx<'_> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Operation {
     pub seq: i64,
+    /// When the change was made.
+    pub at: chrono::DateTime<chrono::Utc>,
     pub entity: String,
     pub entity_id: String,
     pub field: String,
@@ -51,16 +53,17 @@ impl super::Store {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT seq, entity, entity_id, field, value FROM oplog WHERE seq > ?1 ORDER BY seq",
+                "SELECT seq, at_ms, entity, entity_id, field, value FROM oplog WHERE seq > ?1 ORDER BY seq",
             )
             .map_err(|e| self.error(e))?;
         stmt.query_map([after_seq], |row| {
             Ok(Operation {
                 seq: row.get(0)?,
-                entity: row.get(1)?,
-                entity_id: row.get(2)?,
-                field: row.get(3)?,
-                value: row.get(4)?,
+                at: super::from_ms(row.get(1)?),
+                entity: row.get(2)?,
+                entity_id: row.get(3)?,
+                field: row.get(4)?,
+                value: row.get(5)?,
             })
         })
         .and_then(|rows| rows.collect())

@@ -11,12 +11,7 @@ use super::state::{ActivityKind, ActivityLine};
 
 /// One oplog entry as a line a person reads, classified for its colour; `None` for the
 /// entries that only repeat another (a new post's targets, each target of a schedule).
-pub fn describe(
-    op: &Operation,
-    data: &Data,
-    tz: Tz,
-    seen: Option<DateTime<Utc>>,
-) -> Option<ActivityLine> {
+pub fn describe(op: &Operation, data: &Data, tz: Tz) -> Option<ActivityLine> {
     let value: Value = op
         .value
         .as_deref()
@@ -148,7 +143,7 @@ pub fn describe(
     };
     Some(ActivityLine {
         seq: op.seq,
-        seen,
+        at: op.at,
         kind,
         text,
     })

@@ -27,7 +27,6 @@ pub enum Event {
     /// Oplog entries read on their own (the backlog, after the first frame).
     Activity {
         operations: Vec<Operation>,
-        at: DateTime<Utc>,
     },
     TargetsLoaded {
         post_id: String,

@@ -208,6 +208,8 @@ pub fn short(posts: &[Post]) -> HashMap<String, String> {
 pub fn operations() -> Vec<Operation> {
     let op = |seq, entity: &str, id: &str, field: &str, value: &str| Operation {
         seq,
+        // A minute apart, the last one a minute before NOW.
+        at: at(NOW) - chrono::Duration::minutes(8 - seq),
         entity: entity.into(),
         entity_id: id.into(),
         field: field.into(),

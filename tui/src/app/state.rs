@@ -125,8 +125,8 @@ pub struct AccountsState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityLine {
     pub seq: i64,
-    /// When this dashboard saw it; `None` for what happened before it started.
-    pub seen: Option<DateTime<Utc>>,
+    /// When it happened.
+    pub at: DateTime<Utc>,
     pub kind: ActivityKind,
     pub text: String,
 }
@@ -146,8 +146,6 @@ pub struct ActivityState {
     pub last_seq: i64,
     /// Lines scrolled down from the newest.
     pub scroll: usize,
-    /// The backlog has been read: what comes later was seen live.
-    pub backlog_read: bool,
 }
 
 /// How many activity lines are kept in memory.

@@ -136,7 +136,7 @@ impl Runtime {
     }
 
     /// The oplog after `after` on its own.
-    pub fn activity(&mut self, after: i64, now: DateTime<Utc>) -> Event {
+    pub fn activity(&mut self, after: i64) -> Event {
         let started = Instant::now();
         match self.store.operations_since(after) {
             Ok(operations) => {
@@ -145,10 +145,7 @@ impl Runtime {
                     operations.len(),
                     started.elapsed().as_secs_f64() * 1000.0
                 ));
-                Event::Activity {
-                    operations,
-                    at: now,
-                }
+                Event::Activity { operations }
             }
             Err(e) => self.failed(format!("cannot read the activity log: {e}")),
         }

@@ -32,10 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         .skip(activity.scroll)
         .take(usize::from(inner.height))
         .map(|line| {
-            let when = match line.seen {
-                Some(at) => at.with_timezone(&state.tz).format("%H:%M:%S").to_string(),
-                None => format!("#{:<7}", line.seq),
-            };
+            let when = line.at.with_timezone(&state.tz).format("%m-%d %H:%M");
             Line::from(vec![
                 Span::styled(format!("{when} "), theme.dim()),
                 Span::styled(line.text.clone(), theme.activity(line.kind)),

@@ -42,8 +42,8 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Loaded(loaded) => on_loaded(state, *loaded),
-        Event::Activity { operations, at } => {
-            on_activity(state, &operations, at);
+        Event::Activity { operations } => {
+            on_activity(state, &operations);
             Vec::new()
         }
         Event::TargetsLoaded { post_id, targets } => {
@@ -183,7 +183,7 @@ fn on_loaded(state: &mut State, loaded: Loaded) -> Vec<Effect> {
     state.data = Data::new(loaded.posts, loaded.accounts, loaded.short, state.tz);
     state.loaded = true;
     if let Some(operations) = &loaded.operations {
-        on_activity(state, operations, loaded.at);
+        on_activity(state, operations);
     }
     queue::refresh_rows(state);
     calendar::after_load(state);
@@ -202,15 +202,12 @@ fn on_loaded(state: &mut State, loaded: Loaded) -> Vec<Effect> {
     }
 }
 
-/// Appends what the oplog says, newest first. What happened before the dashboard read
-/// its backlog has no time it was seen.
-fn on_activity(state: &mut State, operations: &[Operation], at: chrono::DateTime<chrono::Utc>) {
-    let seen = state.activity.backlog_read.then_some(at);
-    state.activity.backlog_read = true;
+/// Appends what the oplog says, newest first, each line with the time of its change.
+fn on_activity(state: &mut State, operations: &[Operation]) {
     let fresh = operations.len().min(ACTIVITY_KEPT);
     let mut added = 0;
     for op in &operations[operations.len() - fresh..] {
-        if let Some(line) = describe(op, &state.data, state.tz, seen) {
+        if let Some(line) = describe(op, &state.data, state.tz) {
             state.activity.lines.push_front(line);
             added += 1;
         }

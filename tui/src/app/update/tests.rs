@@ -731,11 +731,11 @@ fn detail_resolves_an_uncertain_target_with_a_url() {
 fn a_load_replaces_the_data_and_appends_the_activity_it_saw() {
     let mut state = fixtures::state(80, 24);
     let before = state.activity.lines.len();
-    assert!(state.activity.lines.iter().all(|l| l.seen.is_none()));
     let mut loaded = fixtures::loaded();
     loaded.posts.retain(|p| p.id != fixtures::LUNCH);
     loaded.operations = Some(vec![postctl_core::store::Operation {
         seq: 8,
+        at: at("2026-11-20T10:00:12Z"),
         entity: "post".into(),
         entity_id: fixtures::LUNCH.into(),
         field: "deleted".into(),
@@ -745,7 +745,7 @@ fn a_load_replaces_the_data_and_appends_the_activity_it_saw() {
     update(&mut state, Event::Loaded(Box::new(loaded)));
     assert_eq!(state.activity.lines.len(), before + 1);
     let newest = &state.activity.lines[0];
-    assert_eq!(newest.seen, Some(at("2026-11-20T10:00:30Z")));
+    assert_eq!(newest.at, at("2026-11-20T10:00:12Z"), "when it happened");
     assert!(newest.text.starts_with("removed"), "{}", newest.text);
     assert_eq!(state.activity.last_seq, 8);
     assert_eq!(state.data.entries_on(day("2026-11-21"), state.tz).len(), 2);
@@ -792,7 +792,7 @@ fn accounts_verify_one_or_all() {
 }
 
 #[test]
-fn the_activity_backlog_read_after_the_first_frame_has_no_seen_time() {
+fn activity_lines_carry_the_time_of_their_change() {
     let mut state = State::new(crate::app::Settings {
         now: at(fixtures::NOW),
         tz: fixtures::TZ,
@@ -815,14 +815,20 @@ fn the_activity_backlog_read_after_the_first_frame_has_no_seen_time() {
         &mut state,
         Event::Activity {
             operations: fixtures::operations(),
-            at: at(fixtures::NOW),
         },
     );
     assert!(!state.activity.lines.is_empty());
-    assert!(state.activity.lines.iter().all(|l| l.seen.is_none()));
+    for line in &state.activity.lines {
+        let op = fixtures::operations()
+            .into_iter()
+            .find(|op| op.seq == line.seq)
+            .expect("the line's operation");
+        assert_eq!(line.at, op.at, "{}", line.text);
+    }
     assert_eq!(state.activity.last_seq, 7);
     let later = postctl_core::store::Operation {
         seq: 8,
+        at: at("2026-11-20T10:05:00Z"),
         entity: "post".into(),
         entity_id: LAUNCH.into(),
         field: "body".into(),
@@ -832,13 +838,9 @@ fn the_activity_backlog_read_after_the_first_frame_has_no_seen_time() {
         &mut state,
         Event::Activity {
             operations: vec![later],
-            at: at("2026-11-20T10:05:00Z"),
         },
     );
-    assert_eq!(
-        state.activity.lines[0].seen,
-        Some(at("2026-11-20T10:05:00Z"))
-    );
+    assert_eq!(state.activity.lines[0].at, at("2026-11-20T10:05:00Z"));
     assert!(
         state.activity.lines[0].text.contains("edited the body"),
         "{}",
