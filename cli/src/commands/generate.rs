@@ -78,6 +78,15 @@ impl Writer {
         answer
     }
 
+    /// Asks for one post: the answer, cleaned as a variant is.
+    fn ask_one(&self, heading: &str, prompt: &Prompt) -> Result<String, AiError> {
+        let answer = self.ask(heading, prompt, false)?;
+        prompt::split_variants(&answer)
+            .into_iter()
+            .next()
+            .ok_or(AiError::Empty)
+    }
+
     /// `text` for `network` within `limit`: as it is when it fits, else shortened once by
     /// the model. Returns the text and whether it fits now.
     fn fitted(
@@ -104,13 +113,8 @@ impl Writer {
             "shortening {what} for {} ({length}/{max})",
             network.display_name()
         );
-        let answer = self.ask(&heading, &prompt, false)?;
-        let shortened = prompt::split_variants(&answer)
-            .into_iter()
-            .next()
-            .ok_or(AiError::Empty)?;
         Ok(Fitted {
-            text: shortened,
+            text: self.ask_one(&heading, &prompt)?,
             shortened: true,
         })
     }
@@ -137,12 +141,15 @@ fn limit_of(ctx: &Context, account: &Account) -> Option<Limit> {
             limit: caps.limit,
             format: caps.format,
         })
-        .or_else(|| {
-            network_limit(account.network).map(|l| Limit {
-                limit: l.limit,
-                format: l.format,
-            })
-        })
+        .or_else(|| default_limit(account.network))
+}
+
+/// The network's published default limit, where postctl knows one.
+fn default_limit(network: Network) -> Option<Limit> {
+    network_limit(network).map(|l| Limit {
+        limit: l.limit,
+        format: l.format,
+    })
 }
 
 /// One saved (or, for JSON, to be reported) draft.
@@ -439,11 +446,7 @@ fn rewrite(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
         model_heading(&writer.model),
         network.display_name()
     );
-    let answer = writer.ask(&heading, &prompt, false)?;
-    let text = prompt::split_variants(&answer)
-        .into_iter()
-        .next()
-        .ok_or(AiError::Empty)?;
+    let text = writer.ask_one(&heading, &prompt)?;
     let limits: Vec<(Account, Option<Limit>)> = if accounts.is_empty() {
         // No account of that network: fit to the network's default limit.
         Vec::new()
@@ -458,15 +461,9 @@ fn rewrite(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
         .filter_map(|(a, l)| l.map(|l| (a.network, l)))
         .collect();
     if network_limits.is_empty()
-        && let Some(l) = network_limit(network)
+        && let Some(limit) = default_limit(network)
     {
-        network_limits.push((
-            network,
-            Limit {
-                limit: l.limit,
-                format: l.format,
-            },
-        ));
+        network_limits.push((network, limit));
     }
     let fitted = writer.fitted(&text, &network_limits, "the rewrite")?;
     let over_limit: Vec<Overrun> = network_limits
