@@ -46,7 +46,7 @@ mod shape;
 use std::fmt;
 use std::str::FromStr;
 
-pub use account::{AccountError, validate_account, validate_account_name};
+pub use account::{AccountError, is_valid_name, validate_account, validate_account_name};
 
 /// A network postctl can publish to. Serialized as its lowercase [`Network::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ACCOUNTS: usize = 10;
+use crate::fixture::{ACCOUNTS, add_accounts, posts_csv};
+
 /// A fixed clock, so every run schedules the same instants.
 const NOW: &str = "2026-12-01T00:00:00Z";
 
@@ -54,7 +55,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
 fn run_cli(binary: &Path, posts: usize) -> Result<(), String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let csv = work.path().join("posts.csv");
-    std::fs::write(&csv, posts_csv(posts)).map_err(|e| e.to_string())?;
+    std::fs::write(&csv, posts_csv(posts, 31 * 24 * 60)).map_err(|e| e.to_string())?;
 
     let mut report = format!("postctl benchmark: {posts} posts over {ACCOUNTS} accounts\n");
     let version = time_runs(30, || {
@@ -66,7 +67,8 @@ fn run_cli(binary: &Path, posts: usize) -> Result<(), String> {
     let mut last_db = work.path().join("unused");
     for round in 0..3 {
         let data = work.path().join(format!("data{round}"));
-        setup_accounts(binary, &data)?;
+        let data_arg = data.to_string_lossy().into_owned();
+        add_accounts(|args| run_postctl(binary, Path::new("."), &data_arg, args))?;
         let csv_arg = csv.to_string_lossy().into_owned();
         imports.push(timed(|| {
             run_postctl(
@@ -117,73 +119,6 @@ fn run_cli(binary: &Path, posts: usize) -> Result<(), String> {
         size as f64 / 1_000_000.0
     );
     print!("{report}");
-    Ok(())
-}
-
-fn posts_csv(posts: usize) -> String {
-    let mut out = String::from("text,to,at,tz,labels\n");
-    for i in 0..posts {
-        // Spread over the coming months, 37 minutes apart, on every account in turn.
-        let minutes = 60 * 24 * 31 + i as i64 * 37;
-        let at = chrono_at(minutes);
-        let _ = writeln!(
-            out,
-            "\"Post {i}: shipping the launch notes, part {i}, with a link https://example.com/{i}\",acc{},{at},Europe/Berlin,bench",
-            i % ACCOUNTS
-        );
-    }
-    out
-}
-
-/// "YYYY-MM-DD HH:MM" `minutes` after NOW, in UTC, computed without a date library.
-fn chrono_at(minutes: i64) -> String {
-    let days_from_civil = |y: i64, m: i64, d: i64| {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-        era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-    };
-    let total = days_from_civil(2026, 12, 1) * 1440 + minutes;
-    let (days, minute) = (total.div_euclid(1440), total.rem_euclid(1440));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    // The zone column says Europe/Berlin; these are read as Berlin wall-clock times.
-    // 02:xx on DST days can be a gap or an overlap, so keep minutes away from 02:00-03:00.
-    let hour = minute / 60;
-    let hour = if hour == 2 { 4 } else { hour };
-    format!("{y:04}-{m:02}-{d:02} {hour:02}:{:02}", minute % 60)
-}
-
-fn setup_accounts(binary: &Path, data: &Path) -> Result<(), String> {
-    let data = data.to_string_lossy().into_owned();
-    for i in 0..ACCOUNTS {
-        let name = format!("acc{i}");
-        let instance = format!("https://m{i}.example.org");
-        run_postctl(
-            binary,
-            Path::new("."),
-            &data,
-            &[
-                "accounts",
-                "add",
-                "mastodon",
-                "--name",
-                &name,
-                "--instance",
-                &instance,
-                "--token-env",
-                "BENCH_TOKEN",
-            ],
-        )?;
-    }
     Ok(())
 }
 

@@ -19,8 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::bench::line;
-
-const ACCOUNTS: usize = 10;
+use crate::fixture::ACCOUNTS;
 
 pub fn run(root: &Path, postctl: &Path) -> Result<(), String> {
     eprintln!("building fake-networks (release)...");
@@ -526,15 +525,7 @@ fn rfc3339(unix_ms: i64) -> String {
         unix_ms.div_euclid(86_400_000),
         unix_ms.rem_euclid(86_400_000),
     );
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::fixture::civil_from_days(days);
     let (h, min, s, ms) = (
         ms_of_day / 3_600_000,
         ms_of_day / 60_000 % 60,

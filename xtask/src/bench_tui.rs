@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ACCOUNTS: usize = 10;
+use crate::fixture::{ACCOUNTS, add_accounts, posts_csv};
+
 const NOW: &str = "2026-12-01T09:00:00Z";
 const IDLE: Duration = Duration::from_secs(5);
 
@@ -147,37 +148,10 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
 }
 
 fn setup(binary: &Path, work: &Path, data: &Path, posts: usize) -> Result<(), String> {
-    for i in 0..ACCOUNTS {
-        let name = format!("acc{i}");
-        let instance = format!("https://m{i}.example.org");
-        postctl(
-            binary,
-            data,
-            &[
-                "accounts",
-                "add",
-                "mastodon",
-                "--name",
-                &name,
-                "--instance",
-                &instance,
-                "--token-env",
-                "BENCH_TOKEN",
-            ],
-        )?;
-    }
-    let mut csv = String::from("text,to,at,tz,labels\n");
-    for i in 0..posts {
-        // 37 minutes apart from two weeks before the pinned clock: about 39 posts a day,
-        // the current month full. Times in 02:00-03:00 are moved out of DST trouble.
-        let minutes = i as i64 * 37 - 14 * 24 * 60;
-        let at = local_time(minutes);
-        let _ = writeln!(
-            csv,
-            "\"Post {i}: the launch notes, part {i}, with a link https://example.com/{i}\",acc{},{at},Europe/Berlin,bench",
-            i % ACCOUNTS
-        );
-    }
+    add_accounts(|args| postctl(binary, data, args))?;
+    // From two weeks before the pinned clock (09:00), 37 minutes apart: about 39 posts a
+    // day, the current month full.
+    let csv = posts_csv(posts, 9 * 60 - 14 * 24 * 60);
     let file = work.join("posts.csv");
     std::fs::write(&file, csv).map_err(|e| e.to_string())?;
     postctl(
@@ -185,38 +159,6 @@ fn setup(binary: &Path, work: &Path, data: &Path, posts: usize) -> Result<(), St
         data,
         &["import", &file.to_string_lossy(), "--allow-past"],
     )
-}
-
-/// "YYYY-MM-DD HH:MM", `minutes` after NOW, as a Berlin wall-clock time (close enough:
-/// the import reads it in Europe/Berlin).
-fn local_time(minutes: i64) -> String {
-    let base = chrono_like_days(2026, 12, 1) * 1440 + 9 * 60;
-    let total = base + minutes;
-    let (days, minute) = (total.div_euclid(1440), total.rem_euclid(1440));
-    let (y, m, d) = civil_from_days(days);
-    let hour = minute / 60;
-    let hour = if hour == 2 { 4 } else { hour };
-    format!("{y:04}-{m:02}-{d:02} {hour:02}:{:02}", minute % 60)
-}
-
-fn chrono_like_days(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn env_vars(data: &Path) -> Vec<(&'static str, String)> {

@@ -11,6 +11,7 @@ mod bench;
 mod bench_publish;
 mod bench_tui;
 mod docs;
+mod fixture;
 
 use std::process::ExitCode;
 

@@ -132,16 +132,24 @@ struct Limit {
     format: Format,
 }
 
-/// The account's own limit when its adapter knows it offline (a Mastodon instance's), else
-/// the network's default; `None` for networks without a known limit.
-fn limit_of(ctx: &Context, account: &Account) -> Option<Limit> {
-    offline_capabilities(ctx, account)
-        .ok()
-        .map(|caps| Limit {
-            limit: caps.limit,
-            format: caps.format,
+/// Each account with its own limit when its adapter knows it offline (a Mastodon
+/// instance's), else its network's default; `None` for networks without a known limit.
+fn limits_of(ctx: &Context, accounts: Vec<Account>) -> Vec<(Account, Option<Limit>)> {
+    let capabilities = offline_capabilities(ctx, &accounts);
+    accounts
+        .into_iter()
+        .zip(capabilities)
+        .map(|(account, caps)| {
+            let limit = caps
+                .ok()
+                .map(|caps| Limit {
+                    limit: caps.limit,
+                    format: caps.format,
+                })
+                .or_else(|| default_limit(account.network));
+            (account, limit)
         })
-        .or_else(|| default_limit(account.network))
+        .collect()
 }
 
 /// The network's published default limit, where postctl knows one.
@@ -200,13 +208,7 @@ fn drafts(ctx: &mut Context, args: &GenerateArgs) -> CliResult {
         args.to.clone()
     };
     let accounts = ctx.store()?.resolve_destinations(&names)?;
-    let limits: Vec<(Account, Option<Limit>)> = accounts
-        .into_iter()
-        .map(|a| {
-            let limit = limit_of(ctx, &a);
-            (a, limit)
-        })
-        .collect();
+    let limits = limits_of(ctx, accounts);
     let networks: Vec<Network> = limits.iter().map(|(a, _)| a.network).collect();
     let writer = Writer::new(ctx, args)?;
     let wanted = usize::from(args.variants);
@@ -447,34 +449,25 @@ fn rewrite(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
         network.display_name()
     );
     let text = writer.ask_one(&heading, &prompt)?;
-    let limits: Vec<(Account, Option<Limit>)> = if accounts.is_empty() {
-        // No account of that network: fit to the network's default limit.
-        Vec::new()
-    } else {
-        accounts
-            .iter()
-            .map(|a| (a.clone(), limit_of(ctx, a)))
-            .collect()
-    };
-    let mut network_limits: Vec<(Network, Limit)> = limits
-        .iter()
-        .filter_map(|(a, l)| l.map(|l| (a.network, l)))
+    // Who the text must fit: each account with a known limit, else (no account of that
+    // network on the post) the network's default limit under the network's name.
+    let mut checks: Vec<(String, Network, Limit)> = limits_of(ctx, accounts.clone())
+        .into_iter()
+        .filter_map(|(a, l)| l.map(|l| (a.name, a.network, l)))
         .collect();
-    if network_limits.is_empty()
+    if checks.is_empty()
         && let Some(limit) = default_limit(network)
     {
-        network_limits.push((network, limit));
+        checks.push((network.to_string(), network, limit));
     }
+    let network_limits: Vec<(Network, Limit)> = checks.iter().map(|(_, n, l)| (*n, *l)).collect();
     let fitted = writer.fitted(&text, &network_limits, "the rewrite")?;
-    let over_limit: Vec<Overrun> = network_limits
+    let over_limit: Vec<Overrun> = checks
         .iter()
-        .filter_map(|(n, l)| {
+        .filter_map(|(who, _, l)| {
             let measured = fit(&fitted.text, l.limit, l.format);
             (!measured.fits).then(|| Overrun {
-                account: limits
-                    .iter()
-                    .find(|(a, _)| a.network == *n)
-                    .map_or_else(|| n.to_string(), |(a, _)| a.name.clone()),
+                account: who.clone(),
                 length: measured.length,
                 max: measured.max,
             })

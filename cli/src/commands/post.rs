@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use postctl_core::model::{Account, Schedule, TargetState, ThreadMode};
-use postctl_core::platforms::{Adapter, Capabilities, Http};
+use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions};
 use postctl_core::publish::{Outcome, plan};
 use postctl_core::secrets::SecretRef;
 use postctl_core::store::{NewTarget, Store};
@@ -106,30 +106,43 @@ struct PreviewPart {
     length: usize,
 }
 
+/// What each of `accounts` can take, known without asking its network (the adapter's
+/// defaults and the account's settings), in order, with one HTTP client for them all.
 pub(super) fn offline_capabilities(
     ctx: &Context,
-    account: &Account,
-) -> Result<Capabilities, String> {
-    let secrets = ctx.secrets().map_err(|e| e.to_string())?;
-    let reference: SecretRef = account
-        .secret_ref
-        .parse()
-        .map_err(|e: postctl_core::secrets::SecretError| e.to_string())?;
-    let secret = secrets.get(&reference).map_err(|e| e.to_string())?;
-    let http = Http::new(std::time::Duration::from_secs(5)).map_err(|e| e.to_string())?;
-    struct NoSessions;
-    impl postctl_core::platforms::SessionStore for NoSessions {
-        fn load(&self, _: &str) -> Option<postctl_core::secrets::Secret> {
-            None
-        }
-        fn save(&self, _: &str, _: &postctl_core::secrets::Secret) {}
-    }
-    Adapter::new(account, secret, http, Arc::new(NoSessions))
-        .map(|a| a.capabilities())
+    accounts: &[Account],
+) -> Vec<Result<Capabilities, String>> {
+    let shared = ctx
+        .secrets()
         .map_err(|e| e.to_string())
+        .and_then(|secrets| {
+            Http::new(std::time::Duration::from_secs(5))
+                .map(|http| (secrets, http))
+                .map_err(|e| e.to_string())
+        });
+    accounts
+        .iter()
+        .map(|account| {
+            let (secrets, http) = shared.as_ref().map_err(Clone::clone)?;
+            let reference: SecretRef = account
+                .secret_ref
+                .parse()
+                .map_err(|e: postctl_core::secrets::SecretError| e.to_string())?;
+            let secret = secrets.get(&reference).map_err(|e| e.to_string())?;
+            Adapter::new(account, secret, http.clone(), Arc::new(NoSessions))
+                .map(|a| a.capabilities())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
-fn preview(ctx: &Context, account: &Account, body: &str, thread: ThreadMode) -> Preview {
+/// How `body` goes out on `account`, whose capabilities are `caps`.
+fn preview(
+    account: &Account,
+    caps: Result<Capabilities, String>,
+    body: &str,
+    thread: ThreadMode,
+) -> Preview {
     let mut preview = Preview {
         account: account.name.clone(),
         network: account.network.to_string(),
@@ -139,7 +152,7 @@ fn preview(ctx: &Context, account: &Account, body: &str, thread: ThreadMode) -> 
         parts: vec![],
         error: None,
     };
-    let caps = match offline_capabilities(ctx, account) {
+    let caps = match caps {
         Ok(caps) => caps,
         Err(e) => {
             preview.error = Some(e);
@@ -205,7 +218,8 @@ pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let accounts = store.resolve_destinations(&args.to)?;
     let previews: Vec<Preview> = accounts
         .iter()
-        .map(|a| preview(ctx, a, &body, thread_mode(args.thread)))
+        .zip(offline_capabilities(ctx, &accounts))
+        .map(|(a, caps)| preview(a, caps, &body, thread_mode(args.thread)))
         .collect();
     if ctx.json {
         return print_json(&previews);
@@ -256,14 +270,15 @@ fn release_batches(
         vars.insert("name", serde_json::Value::String(name));
     }
     let mut batches: Vec<Batch> = Vec::new();
-    for account in accounts {
+    let capabilities = offline_capabilities(ctx, &accounts);
+    for (account, caps) in accounts.into_iter().zip(capabilities) {
         let body = if args.thread.is_some() {
             // A thread was asked for: the whole notes, split by the publisher.
             template
                 .render(Some(account.network), &notes.variables(vars.clone()))
                 .map(|r| r.text)
         } else {
-            let caps = offline_capabilities(ctx, &account).map_err(CliError::usage)?;
+            let caps = caps.map_err(CliError::usage)?;
             release::announcement(&notes, &template, account.network, &caps, vars.clone())
         }
         .map_err(|e| CliError::from(postctl_core::Error::from(e)))?;
@@ -306,7 +321,12 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         import_media(ctx, &args.content.media, &args.content.alt)?;
         let previews: Vec<Preview> = batches
             .iter()
-            .flat_map(|b| b.accounts.iter().map(|a| preview(ctx, a, &b.body, thread)))
+            .flat_map(|b| {
+                b.accounts
+                    .iter()
+                    .zip(offline_capabilities(ctx, &b.accounts))
+                    .map(|(a, caps)| preview(a, caps, &b.body, thread))
+            })
             .collect();
         if ctx.json {
             return print_json(&previews);

@@ -27,6 +27,7 @@ pub use error::AiError;
 use error::Failure;
 pub use settings::{AiChange, AiConfig, write_settings};
 
+use crate::platforms::http::excerpt;
 use crate::secrets::{Secret, SecretRef, SecretStore};
 
 /// Which API the model is served by.
@@ -300,7 +301,12 @@ impl Model {
                 return Ok(response);
             }
             let retry_after = retry_after(response.headers());
-            let body = response.text().await.unwrap_or_default();
+            let mut body = response.text().await.unwrap_or_default();
+            // The body goes into the error message: a proxy that echoes the key must not
+            // put it on the terminal.
+            if let Some(key) = self.key.as_ref().filter(|k| !k.expose().is_empty()) {
+                body = body.replace(key.expose(), "***");
+            }
             if self.provider == Provider::Openai
                 && !completion_tokens
                 && openai::wants_completion_tokens(status, &body)
@@ -438,11 +444,6 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     get("retry-after")
         .and_then(|v| v.parse::<u64>().ok())
         .map(Duration::from_secs)
-}
-
-/// `text` on one line and short, for messages.
-fn excerpt(text: &str) -> String {
-    crate::platforms::http::excerpt(text)
 }
 
 /// What one event of a stream meant.

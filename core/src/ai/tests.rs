@@ -149,3 +149,42 @@ fn providers_parse_by_their_common_names() {
     }
     assert!("gemini".parse::<Provider>().is_err());
 }
+
+#[tokio::test]
+async fn an_error_body_that_echoes_the_key_does_not_reach_the_message() {
+    use crate::platforms::test_server::{Reply, TestServer};
+    let server = TestServer::start(|request| {
+        let key = request.header("x-api-key").unwrap_or_default().to_string();
+        Reply::json(
+            401,
+            serde_json::json!({"type": "error", "error": {"type": "authentication_error", "message": format!("invalid x-api-key {key}")}}),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut cfg = config(Provider::Anthropic, Some("m"));
+    cfg.max_retries = 0;
+    let model = Model::resolve(
+        &cfg,
+        None,
+        &store(dir.path()),
+        &env(&[
+            ("ANTHROPIC_API_KEY", "sk-ant-echoed-9"),
+            ("ANTHROPIC_BASE_URL", &server.url()),
+        ]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let prompt = Prompt {
+        system: "s".into(),
+        user: "u".into(),
+    };
+    let error = model
+        .complete(&prompt, &mut |_| {})
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(error.contains("rejected the API key"), "{error}");
+    assert!(error.contains("invalid x-api-key ***"), "{error}");
+    assert!(!error.contains("sk-ant-echoed-9"), "{error}");
+}

@@ -227,12 +227,7 @@ impl Voice {
 
 /// Checks a voice name (the rules of account names).
 pub fn validate_name(name: &str) -> Result<(), VoiceError> {
-    let valid = (1..=32).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
-    if valid {
+    if crate::network::is_valid_name(name) {
         Ok(())
     } else {
         Err(VoiceError::BadName(name.into()))

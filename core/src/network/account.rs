@@ -65,15 +65,19 @@ pub enum AccountError {
     },
 }
 
-/// Checks an account name (the user's alias for the account): 1–32 characters of
-/// `[a-z0-9_-]`, starting with a letter or digit.
-pub fn validate_account_name(name: &str) -> Result<(), AccountError> {
-    let valid = (1..=32).contains(&name.len())
+/// Whether `name` is a name postctl gives things the user names (accounts, groups, voices):
+/// 1–32 characters of `[a-z0-9_-]`, starting with a letter or digit.
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
-    if valid {
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
+}
+
+/// Checks an account name (the user's alias for the account); see [`is_valid_name`].
+pub fn validate_account_name(name: &str) -> Result<(), AccountError> {
+    if is_valid_name(name) {
         return Ok(());
     }
     // Most mistakes are capitals or spaces; offer the fixed name when that is all it takes.

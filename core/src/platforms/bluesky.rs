@@ -17,23 +17,21 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::RequestBuilder;
-use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use self::session::Session;
-use super::http::{classify, retry_after, transport_error};
-use super::http::{not_posted, read_media};
+use super::http::{Answer, classify, not_posted, read_media};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore, Verified};
 use crate::model::Account;
+use crate::network::Network;
 use crate::secrets::Secret;
 use crate::text::{Counting, FacetFeature, Format, Rendered, TextLimit};
 
 const POST: &str = "app.bsky.feed.post";
-const DEFAULT_PDS: &str = "https://bsky.social";
 const MAX_GRAPHEMES: usize = 300;
 const MAX_IMAGES: usize = 4;
 /// `app.bsky.embed.images` takes images up to 2,000,000 bytes each (platforms.md §3).
@@ -58,33 +56,16 @@ pub struct Bluesky {
     card_timeout: Duration,
 }
 
-/// An XRPC answer, read whole (they are small JSON documents).
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
+/// The XRPC error name (`ExpiredToken`, `InvalidRequest`...) and message of an answer.
+fn error_and_message(answer: &Answer) -> (String, String) {
+    let body = answer.json().unwrap_or_default();
+    let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
+    (text("error"), text("message"))
 }
 
-impl Answer {
-    fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    /// The XRPC error name (`ExpiredToken`, `InvalidRequest`...) and message.
-    fn error(&self) -> (String, String) {
-        let body = self.json();
-        let text = |key: &str| body[key].as_str().unwrap_or_default().to_string();
-        (text("error"), text("message"))
-    }
-
-    /// The access token was not accepted: expired, or revoked, or from another PDS.
-    fn session_rejected(&self) -> bool {
-        self.status == 401 || (self.status == 400 && self.error().0 == "ExpiredToken")
-    }
+/// The access token was not accepted: expired, or revoked, or from another PDS.
+fn session_rejected(answer: &Answer) -> bool {
+    answer.status == 401 || (answer.status == 400 && error_and_message(answer).0 == "ExpiredToken")
 }
 
 /// What a failed request was doing, for messages and for `maybe_sent`.
@@ -136,7 +117,8 @@ impl Bluesky {
             .as_deref()
             .map(|url| url.trim().trim_end_matches('/'))
             .filter(|url| !url.is_empty())
-            .unwrap_or(DEFAULT_PDS);
+            .or(Network::Bluesky.default_base_url())
+            .unwrap_or_default();
         Ok(Bluesky {
             name: account.name.clone(),
             pds: pds.to_string(),
@@ -177,10 +159,10 @@ impl Bluesky {
                     .get(self.xrpc_url("com.atproto.server.getSession"))
             })
             .await?;
-        if !answer.ok() {
+        if !answer.is_success() {
             return Err(self.failure(&answer, Doing::CheckingSession));
         }
-        let handle = answer.json()["handle"]
+        let handle = answer.json().unwrap_or_default()["handle"]
             .as_str()
             .filter(|h| !h.is_empty())
             .map(str::to_string)
@@ -231,18 +213,16 @@ impl Bluesky {
                     }))
             })
             .await?;
-        if answer.ok() {
-            let created = answer.json();
+        if answer.is_success() {
+            let created = answer.json().unwrap_or_default();
             let (Some(uri), Some(cid)) = (created["uri"].as_str(), created["cid"].as_str()) else {
-                return Err(PublishError::Retryable {
-                    message: format!(
+                return Err(PublishError::maybe_sent(
+                    format!(
                         "{} accepted the post but its answer had no uri or cid; it will be retried under the same record key, which cannot post it twice",
                         self.pds
                     ),
-                    retry_after: None,
-                    maybe_sent: true,
-                    status: Some(answer.status),
-                });
+                    Some(answer.status),
+                ));
             };
             return Ok(self.published(uri, cid, &session, &rkey));
         }
@@ -278,7 +258,7 @@ impl Bluesky {
                     .json(&json!({ "repo": repo, "collection": collection, "rkey": rkey }))
             })
             .await?;
-        if answer.ok() {
+        if answer.is_success() {
             Ok(())
         } else {
             Err(self.failure(&answer, Doing::Deleting))
@@ -309,13 +289,13 @@ impl Bluesky {
         did: &str,
         rkey: &str,
     ) -> Result<Option<(String, String)>, PublishError> {
-        let could_not_check = |why: String| PublishError::Retryable {
-            message: format!(
-                "Bluesky refused the post, and postctl could not check whether an earlier attempt had made it ({why}); it will check again"
-            ),
-            retry_after: None,
-            maybe_sent: true,
-            status: None,
+        let could_not_check = |why: String| {
+            PublishError::maybe_sent(
+                format!(
+                    "Bluesky refused the post, and postctl could not check whether an earlier attempt had made it ({why}); it will check again"
+                ),
+                None,
+            )
         };
         let (answer, _) = self
             .xrpc(|_| {
@@ -332,10 +312,10 @@ impl Bluesky {
                 answer.status
             )));
         }
-        if !answer.ok() {
+        if !answer.is_success() {
             return Ok(None);
         }
-        let record = answer.json();
+        let record = answer.json().unwrap_or_default();
         Ok(record["uri"]
             .as_str()
             .zip(record["cid"].as_str())
@@ -397,10 +377,10 @@ impl Bluesky {
             })
             .await
             .map_err(not_posted)?;
-        if !answer.ok() {
+        if !answer.is_success() {
             return Err(not_posted(self.failure(&answer, doing)));
         }
-        let blob = answer.json()["blob"].clone();
+        let blob = answer.json().unwrap_or_default()["blob"].clone();
         if !blob.is_object() {
             return Err(PublishError::Retryable {
                 message: format!(
@@ -470,12 +450,11 @@ impl Bluesky {
             .client()
             .get(self.xrpc_url("com.atproto.identity.resolveHandle"))
             .query(&[("handle", handle)]);
-        let response = self.http.send(&self.name, request).await.ok()?;
-        if !response.status().is_success() {
+        let answer = self.exchange(request).await.ok()?;
+        if !answer.is_success() {
             return None;
         }
-        let body: Value = response.json().await.ok()?;
-        body["did"]
+        answer.json()?["did"]
             .as_str()
             .filter(|did| did.starts_with("did:"))
             .map(str::to_string)
@@ -525,40 +504,38 @@ impl Bluesky {
     ) -> Result<(Answer, Arc<Session>), PublishError> {
         let session = self.session().await?;
         let answer = self.exchange(authorized(build(&session), &session)).await?;
-        if !answer.session_rejected() {
+        if !session_rejected(&answer) {
             return Ok((answer, session));
         }
         let session = self.renew(&session).await?;
         let answer = self.exchange(authorized(build(&session), &session)).await?;
-        if answer.session_rejected() {
+        if session_rejected(&answer) {
             return Err(self.session_refused(&answer));
         }
         Ok((answer, session))
     }
 
     async fn exchange(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        let response = self.http.send(&self.name, request).await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport_error)?.to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        self.http.exchange(&self.name, request).await
     }
 
     fn current(&self) -> Option<Arc<Session>> {
         self.session.lock().ok().and_then(|s| s.clone())
     }
 
-    fn keep(&self, session: Session) -> Arc<Session> {
-        self.sessions.save(&self.name, &session.to_secret());
+    /// Makes `session` the one in use.
+    fn adopt(&self, session: Session) -> Arc<Session> {
         let session = Arc::new(session);
         if let Ok(mut current) = self.session.lock() {
             *current = Some(Arc::clone(&session));
         }
         session
+    }
+
+    /// Makes a new `session` the one in use, and stores it for the next runs.
+    fn keep(&self, session: Session) -> Arc<Session> {
+        self.sessions.save(&self.name, &session.to_secret());
+        self.adopt(session)
     }
 
     /// The session in use: the one in memory, else the stored one, else a new login.
@@ -576,11 +553,7 @@ impl Bluesky {
             .and_then(|secret| Session::from_json(secret.expose().as_bytes()))
             .filter(|session| session.belongs_to(&self.identifier));
         if let Some(session) = stored {
-            let session = Arc::new(session);
-            if let Ok(mut current) = self.session.lock() {
-                *current = Some(Arc::clone(&session));
-            }
-            return Ok(session);
+            return Ok(self.adopt(session));
         }
         let session = self.create_session().await?;
         Ok(self.keep(session))
@@ -614,14 +587,14 @@ impl Bluesky {
             .post(self.xrpc_url("com.atproto.server.createSession"))
             .json(&login);
         let answer = self.exchange(request).await.map_err(not_posted)?;
-        if answer.ok() {
+        if answer.is_success() {
             return Session::from_json(&answer.body).ok_or_else(|| self.unreadable_session());
         }
-        let (error, said) = answer.error();
+        let (error, said) = error_and_message(&answer);
         let said = detail(answer.status, &error, &said);
         let name = &self.name;
         let identifier = &self.identifier;
-        let wait = retry_after(&answer.headers, SystemTime::now());
+        let wait = answer.retry_after();
         Err(match answer.status {
             401 => PublishError::Auth {
                 message: format!(
@@ -664,12 +637,12 @@ impl Bluesky {
             .post(self.xrpc_url("com.atproto.server.refreshSession"))
             .bearer_auth(stale.refresh.expose());
         let answer = self.exchange(request).await.map_err(not_posted)?;
-        if answer.ok() {
+        if answer.is_success() {
             return Session::from_json(&answer.body).ok_or_else(|| self.unreadable_session());
         }
-        let (error, said) = answer.error();
+        let (error, said) = error_and_message(&answer);
         let said = detail(answer.status, &error, &said);
-        let wait = retry_after(&answer.headers, SystemTime::now());
+        let wait = answer.retry_after();
         Err(not_posted(classify(
             answer.status,
             format!("{} did not refresh the session ({said})", self.pds),
@@ -691,7 +664,7 @@ impl Bluesky {
 
     /// A new session whose token was refused too.
     fn session_refused(&self, answer: &Answer) -> PublishError {
-        let (error, said) = answer.error();
+        let (error, said) = error_and_message(answer);
         let said = detail(answer.status, &error, &said);
         PublishError::Auth {
             message: format!(
@@ -706,12 +679,12 @@ impl Bluesky {
 
     /// An XRPC error answer as a classified error whose message says what to do.
     fn failure(&self, answer: &Answer, doing: Doing<'_>) -> PublishError {
-        let (error, said) = answer.error();
+        let (error, said) = error_and_message(answer);
         let status = answer.status;
         let detail = detail(status, &error, &said);
         let what = doing.describe();
         let pds = &self.pds;
-        let wait = retry_after(&answer.headers, SystemTime::now());
+        let wait = answer.retry_after();
         let message = match (status, error.as_str()) {
             (401, _) | (400, "ExpiredToken") => return self.session_refused(answer),
             (400, "AccountTakedown") => {

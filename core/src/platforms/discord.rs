@@ -12,16 +12,17 @@
 //! @everyone must not ping the whole server. Media go as `multipart/form-data`
 //! (`payload_json` plus `files[n]`, with each file's alt text as its `description`).
 
-use reqwest::multipart::{Form, Part as FormPart};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::multipart::Form;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use super::http::{Answer, endpoint, excerpt, read_answer, read_media};
+use super::http::{Answer, endpoint, excerpt, media_part};
+use super::mode::Mode;
 use super::{Capabilities, Http, Part, PublishError, Published, Verified};
 use crate::media::hex;
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
 
@@ -34,16 +35,6 @@ const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// Discord's nonce is an integer or a string of at most 25 characters.
 const NONCE_MAX: usize = 25;
 
-enum Mode {
-    /// The secret is the webhook URL.
-    Webhook { url: Secret },
-    Bot {
-        base: String,
-        token: Secret,
-        channel: String,
-    },
-}
-
 pub struct Discord {
     account: String,
     mode: Mode,
@@ -55,48 +46,16 @@ pub struct Discord {
 
 impl Discord {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
-        let settings = &account.settings;
-        let mode = match settings.get("mode").and_then(Value::as_str) {
-            Some("bot") => {
-                let channel = settings
-                    .get("channel")
-                    .and_then(Value::as_str)
-                    .filter(|c| !c.is_empty())
-                    .ok_or_else(|| broken_account(account))?
-                    .to_owned();
-                let base = account
-                    .base_url
-                    .clone()
-                    .or_else(|| Network::Discord.default_base_url().map(str::to_owned))
-                    .unwrap_or_default();
-                endpoint(&base, &[])?;
-                Mode::Bot {
-                    base,
-                    token: secret,
-                    channel,
-                }
-            }
-            Some("webhook") => {
-                endpoint(secret.expose(), &[]).map_err(|_| {
-                    PublishError::auth(format!(
-                        "the secret of the Discord account {:?} is not a webhook URL; add the account again with the URL from Server Settings > Integrations > Webhooks",
-                        account.name
-                    ))
-                })?;
-                Mode::Webhook { url: secret }
-            }
-            _ => return Err(broken_account(account)),
-        };
         Ok(Discord {
             account: account.name.clone(),
-            mode,
+            mode: Mode::from_account(account, secret, "Server Settings > Integrations > Webhooks")?,
             http,
             guild: OnceCell::new(),
         })
     }
 
     pub fn capabilities(&self) -> Capabilities {
-        let bot = matches!(self.mode, Mode::Bot { .. });
+        let bot = self.mode.is_bot();
         Capabilities {
             limit: TextLimit {
                 max: 2000,
@@ -112,24 +71,22 @@ impl Discord {
 
     /// Webhook: `GET {url}` names the webhook. Bot: `GET /users/@me` names the bot.
     pub async fn verify(&self) -> Result<Verified, PublishError> {
-        let (url, what) = match &self.mode {
-            Mode::Webhook { url } => (endpoint(url.expose(), &[])?, "webhook"),
-            Mode::Bot { base, .. } => (endpoint(base, &["users", "@me"])?, "bot"),
+        let (url, name_field) = match &self.mode {
+            Mode::Webhook { url } => (endpoint(url.expose(), &[])?, "name"),
+            Mode::Bot { base, .. } => (endpoint(base, &["users", "@me"])?, "username"),
         };
         let answer = self.send(self.http.client().get(url)).await?;
         let info = self.ok_json(&answer)?;
-        let name = match what {
-            "webhook" => info.get("name"),
-            _ => info.get("username"),
-        }
-        .and_then(Value::as_str)
-        .unwrap_or("(unnamed)");
-        Ok(Verified {
-            identity: match what {
-                "webhook" => format!("webhook {name:?}"),
-                _ => format!("bot @{name}"),
-            },
-        })
+        let name = info
+            .get(name_field)
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)");
+        let identity = if self.mode.is_bot() {
+            format!("bot @{name}")
+        } else {
+            format!("webhook {name:?}")
+        };
+        Ok(Verified { identity })
     }
 
     pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
@@ -172,17 +129,7 @@ impl Discord {
                     attachment["description"] = json!(alt);
                 }
                 attachments.push(attachment);
-                let bytes = read_media(file).await?;
-                let file_part = FormPart::bytes(bytes)
-                    .file_name(file.file_name.clone())
-                    .mime_str(&file.mime)
-                    .map_err(|_| {
-                        PublishError::permanent(format!(
-                            "the media file {} has an unusable type {:?}",
-                            file.file_name, file.mime
-                        ))
-                    })?;
-                form = form.part(format!("files[{i}]"), file_part);
+                form = form.part(format!("files[{i}]"), media_part(file).await?);
             }
             payload["attachments"] = Value::Array(attachments);
             request.multipart(form.text("payload_json", payload.to_string()))
@@ -193,12 +140,10 @@ impl Discord {
             message.get("id").and_then(Value::as_str),
             message.get("channel_id").and_then(Value::as_str),
         ) else {
-            return Err(PublishError::Retryable {
-                message: "Discord answered without the message it created; check the channel before retrying".into(),
-                retry_after: None,
-                maybe_sent: true,
-                status: Some(answer.status),
-            });
+            return Err(PublishError::maybe_sent(
+                "Discord answered without the message it created; check the channel before retrying",
+                Some(answer.status),
+            ));
         };
         let guild = match message.get("guild_id").and_then(Value::as_str) {
             Some(guild) => Some(guild.to_owned()),
@@ -225,7 +170,7 @@ impl Discord {
             }
         };
         let answer = self.send(self.http.client().delete(url)).await?;
-        if answer.is_success() || code(&answer) == Some(10008) {
+        if answer.is_success() || code(&answer.json().unwrap_or_default()) == Some(10008) {
             return Ok(());
         }
         Err(self.error(&answer))
@@ -234,27 +179,35 @@ impl Discord {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, PublishError> {
         let request = request.header(reqwest::header::USER_AGENT, USER_AGENT);
         let request = match &self.mode {
-            Mode::Bot { token, .. } => request.header(
-                reqwest::header::AUTHORIZATION,
-                format!("Bot {}", token.expose()),
-            ),
+            Mode::Bot { token, .. } => {
+                let name = &self.account;
+                // Sensitive: left out of Debug output and of HTTP/2 header compression.
+                let mut value = HeaderValue::try_from(format!("Bot {}", token.expose()))
+                    .map_err(|_| {
+                        PublishError::auth(format!(
+                            "the bot token of the Discord account {name} has characters no token has; copy it again from the Developer Portal (Bot > Reset Token) and add the account: `postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
+                        ))
+                    })?;
+                value.set_sensitive(true);
+                request.header(AUTHORIZATION, value)
+            }
             Mode::Webhook { .. } => request,
         };
-        read_answer(self.http.send(&self.account, request).await?).await
+        self.http.exchange(&self.account, request).await
     }
 
     fn ok_json(&self, answer: &Answer) -> Result<Value, PublishError> {
         if !answer.is_success() {
             return Err(self.error(answer));
         }
-        answer.json().ok_or_else(|| PublishError::Retryable {
-            message: format!(
-                "Discord answered HTTP {} with a body that is not JSON; check the channel before retrying",
-                answer.status
-            ),
-            retry_after: None,
-            maybe_sent: true,
-            status: Some(answer.status),
+        answer.json().ok_or_else(|| {
+            PublishError::maybe_sent(
+                format!(
+                    "Discord answered HTTP {} with a body that is not JSON; check the channel before retrying",
+                    answer.status
+                ),
+                Some(answer.status),
+            )
         })
     }
 
@@ -283,13 +236,12 @@ impl Discord {
 
     fn error(&self, answer: &Answer) -> PublishError {
         let status = answer.status;
-        let body = answer.json().unwrap_or(Value::Null);
+        let body = answer.json().unwrap_or_default();
+        let code = code(&body);
         let said = match body.get("message").and_then(Value::as_str) {
             Some(message) => {
                 let details = field_errors(&body);
-                let code = code(answer)
-                    .map(|c| format!(", code {c}"))
-                    .unwrap_or_default();
+                let code = code.map(|c| format!(", code {c}")).unwrap_or_default();
                 if details.is_empty() {
                     format!("{}{code}", excerpt(message))
                 } else {
@@ -298,7 +250,7 @@ impl Discord {
             }
             None => format!("HTTP {status}"),
         };
-        let webhook = matches!(self.mode, Mode::Webhook { .. });
+        let webhook = !self.mode.is_bot();
         let name = &self.account;
         let again = format!(
             "`postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
@@ -333,10 +285,10 @@ impl Discord {
             403 => permanent(format!(
                 "Discord does not let this account post there ({said}); give the bot Send Messages (and Read Message History, for threads) in the channel"
             )),
-            404 if webhook || code(answer) == Some(10015) => permanent(format!(
+            404 if webhook || code == Some(10015) => permanent(format!(
                 "the webhook was deleted; add it again: create a new one (Server Settings > Integrations > Webhooks), then {again} ({said})"
             )),
-            404 if code(answer) == Some(10003) => permanent(format!(
+            404 if code == Some(10003) => permanent(format!(
                 "the channel was not found ({said}); check the channel id, then add the account again: {again}"
             )),
             500..=599 => PublishError::Retryable {
@@ -350,17 +302,9 @@ impl Discord {
     }
 }
 
-fn broken_account(account: &Account) -> PublishError {
-    PublishError::permanent(format!(
-        "the Discord account {:?} is missing its mode or channel; add it again, e.g. {}",
-        account.name,
-        Network::Discord.example_add_command()
-    ))
-}
-
-/// Discord's JSON error code, when there is one.
-fn code(answer: &Answer) -> Option<u64> {
-    answer.json()?.get("code")?.as_u64()
+/// Discord's JSON error code, when the error body has one.
+fn code(body: &Value) -> Option<u64> {
+    body.get("code")?.as_u64()
 }
 
 /// `content: Must be 2000 or fewer in length.` from an invalid-form-body error's
@@ -412,6 +356,7 @@ mod tests {
     use super::super::MediaFile;
     use super::super::test_server::{Reply, Request, TestServer, multipart_parts};
     use super::*;
+    use crate::network::Network;
     use crate::text::Rendered;
 
     const BOT_TOKEN: &str = "MTIzNDU2.bot-secret-token";
@@ -674,11 +619,33 @@ mod tests {
                 assert_eq!(got, want, "{err}");
                 let text = format!("{err} {err:?}");
                 assert!(!text.contains("secret-token"), "{text}");
-                if matches!(adapter.mode, Mode::Bot { .. }) {
+                if adapter.mode.is_bot() {
                     assert!(err.to_string().contains(says), "{err}");
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_bot_token_that_cannot_be_a_header_is_refused_before_sending() {
+        let server = TestServer::start(discord_fake).await;
+        let account = account(
+            json!({"mode": "bot", "channel": "555"}),
+            Some(format!("{}/api/v10", server.url())),
+        );
+        let token = Secret::new(format!("{BOT_TOKEN}\n"));
+        let adapter = Discord::new(&account, token, http()).expect("adapter");
+        let err = adapter
+            .publish(&part("k:0", None, vec![]))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, PublishError::Auth { .. }), "{err:?}");
+        assert!(err.to_string().contains("Reset Token"), "{err}");
+        assert!(
+            !format!("{err} {err:?}").contains("secret-token"),
+            "{err:?}"
+        );
+        assert!(server.requests().is_empty());
     }
 
     #[tokio::test]

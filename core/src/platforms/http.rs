@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::{MediaFile, PublishError};
+use crate::model::Account;
 
 /// What the last response said about an account's rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,15 @@ impl Http {
         let response = request.send().await.map_err(transport_error)?;
         self.learn(account, response.headers());
         Ok(response)
+    }
+
+    /// [`Http::send`], then reads the answer's body (bounded, see [`read_answer`]).
+    pub(crate) async fn exchange(
+        &self,
+        account: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, PublishError> {
+        read_answer(self.send(account, request).await?).await
     }
 
     /// Records what `headers` say about `account`'s rate limit.
@@ -323,6 +333,18 @@ pub(crate) fn endpoint(base: &str, segments: &[&str]) -> Result<reqwest::Url, Pu
     Ok(url)
 }
 
+/// The account's API address: its own base URL, else its network's usual one; the error
+/// when it is not an http(s) URL never repeats it.
+pub(crate) fn api_base(account: &Account) -> Result<String, PublishError> {
+    let base = account
+        .base_url
+        .clone()
+        .or_else(|| account.network.default_base_url().map(str::to_owned))
+        .unwrap_or_default();
+    endpoint(&base, &[])?;
+    Ok(base)
+}
+
 /// The host (and port) of `url`, which is safe to show: tokens live in paths and queries.
 pub(crate) fn host_of(url: &reqwest::Url) -> String {
     match (url.host_str(), url.port()) {
@@ -334,21 +356,11 @@ pub(crate) fn host_of(url: &reqwest::Url) -> String {
 
 /// A failure before the post itself was sent (an upload, a login) has posted nothing,
 /// whatever the request was: a retry cannot post twice.
-pub(crate) fn not_posted(error: PublishError) -> PublishError {
-    match error {
-        PublishError::Retryable {
-            message,
-            retry_after,
-            status,
-            ..
-        } => PublishError::Retryable {
-            message,
-            retry_after,
-            maybe_sent: false,
-            status,
-        },
-        other => other,
+pub(crate) fn not_posted(mut error: PublishError) -> PublishError {
+    if let PublishError::Retryable { maybe_sent, .. } = &mut error {
+        *maybe_sent = false;
     }
+    error
 }
 
 /// Reads a media file for upload (off the async threads).
@@ -369,6 +381,22 @@ pub(crate) async fn read_media(media: &MediaFile) -> Result<Vec<u8>, PublishErro
             status: None,
         }),
     }
+}
+
+/// A media file as a multipart file part: its bytes (see [`read_media`]), name and type.
+pub(crate) async fn media_part(
+    media: &MediaFile,
+) -> Result<reqwest::multipart::Part, PublishError> {
+    let bytes = read_media(media).await?;
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(media.file_name.clone())
+        .mime_str(&media.mime)
+        .map_err(|_| {
+            PublishError::permanent(format!(
+                "{} has the media type {:?}, which is not valid: import the file again",
+                media.file_name, media.mime
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 //! twice. Media goes first through `POST /api/v2/media`, polled until the instance has
 //! processed it. The instance's own limits are read once per run from `/api/v2/instance`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::{RequestBuilder, Response};
+use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
-use super::http::{classify, not_posted, read_media, retry_after};
+use super::http::{Answer, classify, media_part, not_posted};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -77,18 +77,15 @@ impl Mastodon {
     /// Reads the instance's limits. An instance without `/api/v2/instance` (404: older
     /// than Mastodon 4.0, or another server software) keeps Mastodon's defaults.
     pub async fn prepare(&mut self) -> Result<(), PublishError> {
-        let response = self.send(self.get("/api/v2/instance")).await?;
-        if response.status().as_u16() == 404 {
+        let answer = self.send(self.get("/api/v2/instance")).await?;
+        if answer.status == 404 {
             self.limits = DEFAULT_LIMITS;
             return Ok(());
         }
-        if !response.status().is_success() {
-            return Err(self
-                .failure(response, "reading the instance's limits", false)
-                .await);
+        if !answer.is_success() {
+            return Err(self.failure(&answer, "reading the instance's limits", false));
         }
-        let instance: Value = response.json().await.unwrap_or(Value::Null);
-        self.limits = limits_from_instance(&instance);
+        self.limits = limits_from_instance(&answer.json().unwrap_or_default());
         Ok(())
     }
 
@@ -107,15 +104,13 @@ impl Mastodon {
     }
 
     pub async fn verify(&self) -> Result<Verified, PublishError> {
-        let response = self
+        let answer = self
             .send(self.get("/api/v1/accounts/verify_credentials"))
             .await?;
-        if !response.status().is_success() {
-            return Err(self
-                .failure(response, "checking the access token", false)
-                .await);
+        if !answer.is_success() {
+            return Err(self.failure(&answer, "checking the access token", false));
         }
-        let me: Value = response.json().await.map_err(|_| {
+        let me = answer.json().ok_or_else(|| {
             PublishError::permanent(format!(
                 "{} answered verify_credentials with something that is not a Mastodon account: check the instance address",
                 self.base
@@ -160,33 +155,31 @@ impl Mastodon {
             .post(self.url("/api/v1/statuses"))
             .header("Idempotency-Key", &part.idempotency_key)
             .json(&status);
-        let response = self.send(request).await?;
-        if !response.status().is_success() {
-            return Err(self.failure(response, "publishing the post", true).await);
+        let answer = self.send(request).await?;
+        if !answer.is_success() {
+            return Err(self.failure(&answer, "publishing the post", true));
         }
-        let posted: Value = response.json().await.map_err(|_| PublishError::Retryable {
-            message: format!(
-                "{} accepted the post but its answer could not be read; it will be retried with the same idempotency key, which cannot post it twice",
-                self.base
-            ),
-            retry_after: None,
-            maybe_sent: true,
-            status: None,
+        let posted = answer.json().ok_or_else(|| {
+            PublishError::maybe_sent(
+                format!(
+                    "{} accepted the post but its answer could not be read; it will be retried with the same idempotency key, which cannot post it twice",
+                    self.base
+                ),
+                None,
+            )
         })?;
         let id = match &posted["id"] {
             Value::String(id) => id.clone(),
             // Ids are strings in the API; a server that sends a number still means the same id.
             Value::Number(id) => id.to_string(),
             _ => {
-                return Err(PublishError::Retryable {
-                    message: format!(
+                return Err(PublishError::maybe_sent(
+                    format!(
                         "{} answered the post without a status id; it will be retried with the same idempotency key",
                         self.base
                     ),
-                    retry_after: None,
-                    maybe_sent: true,
-                    status: None,
-                });
+                    None,
+                ));
             }
         };
         Ok(Published {
@@ -200,31 +193,16 @@ impl Mastodon {
     pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let path = format!("/api/v1/statuses/{}", path_segment(&published.id)?);
         let request = self.http.client().delete(self.url(&path));
-        let response = self.send(request).await?;
-        let status = response.status().as_u16();
-        if response.status().is_success() || status == 404 {
+        let answer = self.send(request).await?;
+        if answer.is_success() || answer.status == 404 {
             return Ok(());
         }
-        Err(self
-            .failure(
-                response,
-                &format!("deleting status {}", published.id),
-                false,
-            )
-            .await)
+        Err(self.failure(&answer, &format!("deleting status {}", published.id), false))
     }
 
     /// Uploads one file and waits until the instance has processed it; returns its id.
     async fn upload(&self, media: &MediaFile) -> Result<String, PublishError> {
-        let bytes = read_media(media).await?;
-        let mut file = reqwest::multipart::Part::bytes(bytes).file_name(media.file_name.clone());
-        file = file.mime_str(&media.mime).map_err(|_| {
-            PublishError::permanent(format!(
-                "{} has the media type {:?}, which is not valid: import the file again",
-                media.file_name, media.mime
-            ))
-        })?;
-        let mut form = reqwest::multipart::Form::new().part("file", file);
+        let mut form = reqwest::multipart::Form::new().part("file", media_part(media).await?);
         if let Some(alt) = media.alt.as_deref().filter(|alt| !alt.is_empty()) {
             form = form.text("description", alt.to_string());
         }
@@ -233,14 +211,13 @@ impl Mastodon {
             .client()
             .post(self.url("/api/v2/media"))
             .multipart(form);
-        let response = self.send(request).await.map_err(not_posted)?;
-        let what = format!("uploading {}", media.file_name);
-        let code = response.status().as_u16();
+        let answer = self.send(request).await.map_err(not_posted)?;
+        let code = answer.status;
         if code != 200 && code != 202 {
-            return Err(not_posted(self.failure(response, &what, false).await));
+            let what = format!("uploading {}", media.file_name);
+            return Err(not_posted(self.failure(&answer, &what, false)));
         }
-        let attachment: Value = response.json().await.unwrap_or(Value::Null);
-        let id = match &attachment["id"] {
+        let id = match &answer.json().unwrap_or_default()["id"] {
             Value::String(id) => id.clone(),
             Value::Number(id) => id.to_string(),
             _ => {
@@ -268,13 +245,13 @@ impl Mastodon {
         let path = format!("/api/v1/media/{}", path_segment(id)?);
         loop {
             tokio::time::sleep(self.media_poll).await;
-            let response = self.send(self.get(&path)).await.map_err(not_posted)?;
-            match response.status().as_u16() {
+            let answer = self.send(self.get(&path)).await.map_err(not_posted)?;
+            match answer.status {
                 200 => return Ok(()),
                 206 => {}
                 _ => {
                     let what = format!("waiting for {} to be processed", media.file_name);
-                    return Err(not_posted(self.failure(response, &what, false).await));
+                    return Err(not_posted(self.failure(&answer, &what, false)));
                 }
             }
             if started.elapsed() >= self.media_wait {
@@ -301,19 +278,19 @@ impl Mastodon {
         self.http.client().get(self.url(path))
     }
 
-    /// Sends with the account's token.
-    async fn send(&self, request: RequestBuilder) -> Result<Response, PublishError> {
+    /// Sends with the account's token, and reads the answer.
+    async fn send(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
         self.http
-            .send(&self.name, request.bearer_auth(self.token.expose()))
+            .exchange(&self.name, request.bearer_auth(self.token.expose()))
             .await
     }
 
     /// Turns an error answer into a classified error whose message says what to do.
     /// `posting` is true for the status itself, where a 5xx may mean it was posted.
-    async fn failure(&self, response: Response, doing: &str, posting: bool) -> PublishError {
-        let status = response.status().as_u16();
-        let wait = retry_after(response.headers(), SystemTime::now());
-        let said = error_text(&response.text().await.unwrap_or_default());
+    fn failure(&self, answer: &Answer, doing: &str, posting: bool) -> PublishError {
+        let status = answer.status;
+        let wait = answer.retry_after();
+        let said = error_text(&String::from_utf8_lossy(&answer.body));
         let said = if said.is_empty() {
             String::new()
         } else {

@@ -12,11 +12,11 @@
 //! previous part, which is the event the part is known by. A room alias (`#a:b`) is
 //! resolved to its room id once per adapter.
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use super::http::{Answer, endpoint, excerpt, read_answer, read_media};
+use super::http::{Answer, endpoint, excerpt, read_media};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::network::Network;
@@ -229,14 +229,14 @@ impl Matrix {
             .get("content_uri")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| PublishError::Retryable {
-                message: format!(
-                    "the homeserver answered the upload of {} without a content URI",
-                    file.file_name
-                ),
-                retry_after: None,
-                maybe_sent: true,
-                status: Some(answer.status),
+            .ok_or_else(|| {
+                PublishError::maybe_sent(
+                    format!(
+                        "the homeserver answered the upload of {} without a content URI",
+                        file.file_name
+                    ),
+                    Some(answer.status),
+                )
             })
     }
 
@@ -252,11 +252,11 @@ impl Matrix {
         sent.get("event_id")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| PublishError::Retryable {
-                message: "the homeserver answered without the event id; will retry (the transaction id makes that safe)".into(),
-                retry_after: None,
-                maybe_sent: true,
-                status: Some(answer.status),
+            .ok_or_else(|| {
+                PublishError::maybe_sent(
+                    "the homeserver answered without the event id; will retry (the transaction id makes that safe)",
+                    Some(answer.status),
+                )
             })
     }
 
@@ -267,22 +267,22 @@ impl Matrix {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, PublishError> {
-        let request = request.header(AUTHORIZATION, format!("Bearer {}", self.token.expose()));
-        read_answer(self.http.send(&self.account, request).await?).await
+        let request = request.bearer_auth(self.token.expose());
+        self.http.exchange(&self.account, request).await
     }
 
     fn ok_json(&self, answer: &Answer) -> Result<Value, PublishError> {
         if !answer.is_success() {
             return Err(self.error(answer));
         }
-        answer.json().ok_or_else(|| PublishError::Retryable {
-            message: format!(
-                "the homeserver answered HTTP {} with a body that is not JSON",
-                answer.status
-            ),
-            retry_after: None,
-            maybe_sent: true,
-            status: Some(answer.status),
+        answer.json().ok_or_else(|| {
+            PublishError::maybe_sent(
+                format!(
+                    "the homeserver answered HTTP {} with a body that is not JSON",
+                    answer.status
+                ),
+                Some(answer.status),
+            )
         })
     }
 

@@ -11,10 +11,11 @@ mod bluesky;
 mod discord;
 mod mastodon;
 mod matrix;
+mod mode;
 mod slack;
 mod telegram;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 mod webhook;
 
 use std::path::PathBuf;
@@ -144,12 +145,36 @@ impl PublishError {
             status: None,
         }
     }
+
+    /// An answer that does not say what became of the request (a success without the
+    /// post's id, a body that is not JSON): worth trying again, but it may have posted.
+    pub fn maybe_sent(message: impl Into<String>, status: Option<u16>) -> Self {
+        PublishError::Retryable {
+            message: message.into(),
+            retry_after: None,
+            maybe_sent: true,
+            status,
+        }
+    }
 }
 
 /// Where an adapter may keep a session between runs (Bluesky's tokens): the secret store.
 pub trait SessionStore: Send + Sync {
     fn load(&self, account: &str) -> Option<Secret>;
     fn save(&self, account: &str, session: &Secret);
+}
+
+/// A [`SessionStore`] that keeps nothing: for adapters built only to read their
+/// capabilities, which never log in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSessions;
+
+impl SessionStore for NoSessions {
+    fn load(&self, _: &str) -> Option<Secret> {
+        None
+    }
+
+    fn save(&self, _: &str, _: &Secret) {}
 }
 
 /// A network adapter for one account.
@@ -221,8 +246,11 @@ impl Adapter {
         match &mut self.kind {
             Kind::Mastodon(a) => a.prepare().await,
             Kind::Bluesky(a) => a.prepare().await,
-            Kind::Telegram(_) | Kind::Discord(_) | Kind::Slack(_) | Kind::Matrix(_) => Ok(()),
-            Kind::Webhook(_) => Ok(()),
+            Kind::Telegram(_)
+            | Kind::Discord(_)
+            | Kind::Slack(_)
+            | Kind::Matrix(_)
+            | Kind::Webhook(_) => Ok(()),
         }
     }
 

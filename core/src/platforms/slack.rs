@@ -13,13 +13,12 @@
 //! (`files.getUploadURLExternal`, upload, `files.completeUploadExternal`), which postctl
 //! does not do yet: a part with media is refused rather than posted without them.
 
-use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-use super::http::{Answer, endpoint, excerpt, read_answer};
+use super::http::{Answer, endpoint, excerpt};
+use super::mode::Mode;
 use super::{Capabilities, Http, Part, PublishError, Published, Verified};
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
 
@@ -27,16 +26,6 @@ use crate::text::{Counting, Format, TextLimit};
 /// messages are hard to read in a channel: 4,000 it is, and longer posts become threads
 /// (bot mode) or are refused with a clear count (webhook mode).
 const TEXT_LIMIT: usize = 4000;
-
-enum Mode {
-    /// The secret is the incoming-webhook URL.
-    Webhook { url: Secret },
-    Bot {
-        base: String,
-        token: Secret,
-        channel: String,
-    },
-}
 
 pub struct Slack {
     account: String,
@@ -46,48 +35,9 @@ pub struct Slack {
 
 impl Slack {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
-        let settings = &account.settings;
-        let broken = || {
-            PublishError::permanent(format!(
-                "the Slack account {:?} is missing its mode or channel; add it again, e.g. {}",
-                account.name,
-                Network::Slack.example_add_command()
-            ))
-        };
-        let mode = match settings.get("mode").and_then(Value::as_str) {
-            Some("bot") => {
-                let channel = settings
-                    .get("channel")
-                    .and_then(Value::as_str)
-                    .filter(|c| !c.is_empty())
-                    .ok_or_else(broken)?
-                    .to_owned();
-                let base = account
-                    .base_url
-                    .clone()
-                    .or_else(|| Network::Slack.default_base_url().map(str::to_owned))
-                    .unwrap_or_default();
-                endpoint(&base, &[])?;
-                Mode::Bot {
-                    base,
-                    token: secret,
-                    channel,
-                }
-            }
-            Some("webhook") => {
-                endpoint(secret.expose(), &[]).map_err(|_| {
-                    PublishError::auth(format!(
-                        "the secret of the Slack account {:?} is not a webhook URL; add the account again with the URL from your Slack app's Incoming Webhooks page",
-                        account.name
-                    ))
-                })?;
-                Mode::Webhook { url: secret }
-            }
-            _ => return Err(broken()),
-        };
         Ok(Slack {
             account: account.name.clone(),
-            mode,
+            mode: Mode::from_account(account, secret, "your Slack app's Incoming Webhooks page")?,
             http,
         })
     }
@@ -101,7 +51,7 @@ impl Slack {
             format: Format::SlackMrkdwn,
             max_media: 0,
             max_image_bytes: 0,
-            threads: matches!(self.mode, Mode::Bot { .. }),
+            threads: self.mode.is_bot(),
             idempotent: false,
         }
     }
@@ -138,7 +88,7 @@ impl Slack {
                     .client()
                     .post(url)
                     .json(&json!({ "text": part.rendered.text }));
-                let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+                let answer = self.http.exchange(&self.account, request).await?;
                 if !answer.is_success() {
                     return Err(self.webhook_error(&answer));
                 }
@@ -160,12 +110,10 @@ impl Slack {
                     reply.get("ts").and_then(Value::as_str),
                     reply.get("channel").and_then(Value::as_str),
                 ) else {
-                    return Err(PublishError::Retryable {
-                        message: "Slack answered chat.postMessage without the message's ts; check the channel before retrying".into(),
-                        retry_after: None,
-                        maybe_sent: true,
-                        status: None,
-                    });
+                    return Err(PublishError::maybe_sent(
+                        "Slack answered chat.postMessage without the message's ts; check the channel before retrying",
+                        None,
+                    ));
                 };
                 let url = self.permalink(channel, ts).await;
                 Ok(Published {
@@ -212,10 +160,8 @@ impl Slack {
             .client()
             .get(endpoint(base, &["chat.getPermalink"]).ok()?)
             .query(&[("channel", channel), ("message_ts", ts)])
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose()));
-        let answer = read_answer(self.http.send(&self.account, request).await.ok()?)
-            .await
-            .ok()?;
+            .bearer_auth(token.expose());
+        let answer = self.http.exchange(&self.account, request).await.ok()?;
         let reply = answer.json()?;
         if reply.get("ok") != Some(&Value::Bool(true)) {
             return None;
@@ -237,21 +183,19 @@ impl Slack {
             .http
             .client()
             .post(endpoint(base, &[method])?)
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+            .bearer_auth(token.expose())
             .json(&body);
-        let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+        let answer = self.http.exchange(&self.account, request).await?;
         let reply = answer.json();
         match reply {
             Some(reply) if reply.get("ok") == Some(&Value::Bool(true)) => Ok(reply),
             Some(reply) if answer.is_success() => Err(self.api_error(&answer, &reply)),
-            _ if answer.is_success() => Err(PublishError::Retryable {
-                message: format!(
+            _ if answer.is_success() => Err(PublishError::maybe_sent(
+                format!(
                     "Slack answered {method} with a body that is not JSON; check the channel before retrying"
                 ),
-                retry_after: None,
-                maybe_sent: true,
-                status: Some(answer.status),
-            }),
+                Some(answer.status),
+            )),
             reply => Err(self.http_error(&answer, reply.as_ref())),
         }
     }
@@ -369,6 +313,7 @@ mod tests {
     use super::super::MediaFile;
     use super::super::test_server::{Reply, Request, TestServer};
     use super::*;
+    use crate::network::Network;
     use crate::text::Rendered;
 
     const BOT_TOKEN: &str = "xoxb-1-2-bot-secret-token";

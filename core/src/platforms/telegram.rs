@@ -18,11 +18,11 @@
 //! out, the error says so, and a retryable failure is marked `maybe_sent` so the engine
 //! never posts the text twice (Telegram has no idempotency).
 
-use reqwest::multipart::{Form, Part as FormPart};
+use reqwest::multipart::Form;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::http::{Answer, endpoint, read_answer, read_media};
+use super::http::{Answer, api_base, endpoint, media_part};
 use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
 use crate::model::Account;
 use crate::network::Network;
@@ -54,12 +54,7 @@ struct Sent {
 
 impl Telegram {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
-        let base = account
-            .base_url
-            .clone()
-            .or_else(|| Network::Telegram.default_base_url().map(str::to_owned))
-            .unwrap_or_default();
-        endpoint(&base, &[])?;
+        let base = api_base(account)?;
         let chat = account
             .settings
             .get("chat")
@@ -198,7 +193,7 @@ impl Telegram {
         let caption = caption.filter(|c| !c.trim().is_empty());
         if let [file] = media {
             let (method, field) = single_method(&file.mime);
-            form = form.part(field, file_part(file).await?);
+            form = form.part(field, media_part(file).await?);
             if let Some(caption) = caption {
                 form = form
                     .text("caption", caption.to_owned())
@@ -221,7 +216,7 @@ impl Telegram {
                 item["parse_mode"] = json!("HTML");
             }
             items.push(item);
-            form = form.part(name, file_part(file).await?);
+            form = form.part(name, media_part(file).await?);
         }
         form = form.text("media", Value::Array(items).to_string());
         let result = self.call("sendMediaGroup", Body::Form(form)).await?;
@@ -263,7 +258,7 @@ impl Telegram {
             Body::Json(value) => request.json(&value),
             Body::Form(form) => request.multipart(form),
         };
-        let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+        let answer = self.http.exchange(&self.account, request).await?;
         let reply = answer.json();
         match reply {
             Some(reply) if reply.get("ok") == Some(&Value::Bool(true)) => reply
@@ -378,41 +373,25 @@ fn message_id(id: &str) -> Result<i64, PublishError> {
 
 fn unexpected(method: &str) -> PublishError {
     // A 2xx without the message: it may well have been posted.
-    PublishError::Retryable {
-        message: format!(
+    PublishError::maybe_sent(
+        format!(
             "Telegram answered {method} without the message it sent; check the chat before retrying"
         ),
-        retry_after: None,
-        maybe_sent: true,
-        status: None,
-    }
+        None,
+    )
 }
 
 /// An error after the text already went out as `text_id`: said plainly, and never
 /// retried blindly (that would post the text again).
-fn partly_sent(error: PublishError, text_id: i64) -> PublishError {
-    let prefix = format!("the text was posted (message {text_id}) but its media were not");
-    match error {
-        PublishError::Retryable {
-            message,
-            retry_after,
-            status,
-            ..
-        } => PublishError::Retryable {
-            message: format!("{prefix}: {message}"),
-            retry_after,
-            maybe_sent: true,
-            status,
-        },
-        PublishError::Auth { message, status } => PublishError::Auth {
-            message: format!("{prefix}: {message}"),
-            status,
-        },
-        PublishError::Permanent { message, status } => PublishError::Permanent {
-            message: format!("{prefix}: {message}"),
-            status,
-        },
+fn partly_sent(mut error: PublishError, text_id: i64) -> PublishError {
+    let (PublishError::Retryable { message, .. }
+    | PublishError::Auth { message, .. }
+    | PublishError::Permanent { message, .. }) = &mut error;
+    *message = format!("the text was posted (message {text_id}) but its media were not: {message}");
+    if let PublishError::Retryable { maybe_sent, .. } = &mut error {
+        *maybe_sent = true;
     }
+    error
 }
 
 /// Refuses, before anything is sent, what Telegram would refuse halfway.
@@ -445,19 +424,6 @@ fn single_method(mime: &str) -> (&'static str, &'static str) {
         m if m.starts_with("video/") => ("sendVideo", "video"),
         _ => ("sendDocument", "document"),
     }
-}
-
-async fn file_part(file: &MediaFile) -> Result<FormPart, PublishError> {
-    let bytes = read_media(file).await?;
-    FormPart::bytes(bytes)
-        .file_name(file.file_name.clone())
-        .mime_str(&file.mime)
-        .map_err(|_| {
-            PublishError::permanent(format!(
-                "the media file {} has an unusable type {:?}",
-                file.file_name, file.mime
-            ))
-        })
 }
 
 #[cfg(test)]

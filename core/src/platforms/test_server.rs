@@ -86,6 +86,16 @@ impl Reply {
         }
     }
 
+    /// A 200 with an HTML page.
+    pub fn html(body: &str) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+            hang_up: false,
+        }
+    }
+
     /// No answer at all: the connection is closed once the request has been read.
     pub fn hang_up() -> Reply {
         Reply {
@@ -156,6 +166,14 @@ impl TestServer {
     /// Every request read so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The requests read so far whose path (without the query) is `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path_only() == path)
+            .collect()
     }
 }
 
@@ -401,5 +419,25 @@ pub fn class(err: &super::PublishError) -> String {
         PublishError::Retryable { retry_after, .. } => {
             format!("retry {}ms", retry_after.map_or(0, |d| d.as_millis()))
         }
+    }
+}
+
+/// An error's class where the wait is only known to be long (a rate-limit window that
+/// resets at a fixed time): "auth", "permanent", "retry-maybe-sent", "retry-later" (told
+/// to wait over an hour), or "retry".
+pub fn class_by_wait(err: &super::PublishError) -> &'static str {
+    use super::PublishError;
+    match err {
+        PublishError::Auth { .. } => "auth",
+        PublishError::Permanent { .. } => "permanent",
+        PublishError::Retryable {
+            retry_after: Some(wait),
+            maybe_sent: false,
+            ..
+        } if *wait > std::time::Duration::from_secs(3600) => "retry-later",
+        PublishError::Retryable {
+            maybe_sent: true, ..
+        } => "retry-maybe-sent",
+        PublishError::Retryable { .. } => "retry",
     }
 }

@@ -21,16 +21,13 @@
 //! may be JSON with an `id` (string or number) and a `url`; without an `id` the part is
 //! known by its idempotency key. Receivers should deduplicate on that key: postctl may
 //! send a part twice after a timeout, since it cannot know what the receiver did.
-//!
-//! This file also holds the small helpers the Telegram, Discord, Slack and Matrix
-//! adapters share (bounded answer bodies, endpoint URLs, media files).
 
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::http::{self, Answer, endpoint, host_of, read_answer};
+use super::http::{self, Answer, endpoint, host_of};
 use super::{Capabilities, Http, Part, PublishError, Published, Verified};
 use crate::media::hex;
 use crate::model::Account;
@@ -102,7 +99,7 @@ impl Webhook {
             .header("X-Postctl-Signature", signature)
             .header("X-Postctl-Idempotency-Key", &part.idempotency_key)
             .body(body);
-        let answer = read_answer(self.http.send(&self.account, request).await?).await?;
+        let answer = self.http.exchange(&self.account, request).await?;
         if !answer.is_success() {
             return Err(self.error(&answer));
         }

@@ -315,20 +315,13 @@ impl Store {
                     None
                 } else {
                     let labels: String = row.get(3)?;
-                    let kind: String = row.get(4)?;
-                    let rule: Option<String> = row.get(5)?;
                     Some(Post {
                         id,
                         body: row.get(1)?,
                         title: row.get(2)?,
                         labels: serde_json::from_str(&labels).unwrap_or_default(),
                         media: vec![],
-                        schedule: match (kind.as_str(), rule) {
-                            ("at", _) => Schedule::At,
-                            ("queue", _) => Schedule::Queue,
-                            ("every", Some(rule)) => Schedule::Every { rule },
-                            _ => Schedule::None,
-                        },
+                        schedule: schedule_of(row.get_ref(4)?.as_str()?, row.get(5)?),
                         due: row.get::<_, Option<i64>>(6)?.map(from_ms),
                         tz: row.get(7)?,
                         created: from_ms(row.get(8)?),
@@ -394,18 +387,7 @@ impl Store {
             .map_err(|e| self.error(e))?;
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
             let read = || -> rusqlite::Result<(String, MediaRef)> {
-                Ok((
-                    row.get(0)?,
-                    MediaRef {
-                        sha256: row.get(1)?,
-                        file_name: row.get(2)?,
-                        mime: row.get(3)?,
-                        size: row.get::<_, i64>(4)? as u64,
-                        width: row.get(5)?,
-                        height: row.get(6)?,
-                        alt: row.get(7)?,
-                    },
-                ))
+                Ok((row.get(0)?, media_ref(row, 1)?))
             };
             let (post_id, media) = read().map_err(|e| self.error(e))?;
             // Built on the first media row only: most listings have none.
@@ -450,6 +432,30 @@ fn bad_column(column: usize, value: &str) -> rusqlite::Error {
         rusqlite::types::Type::Text,
         format!("unexpected value {value:?}").into(),
     )
+}
+
+/// A media reference from the columns `m.sha256, m.file_name, m.mime, m.size, m.width,
+/// m.height, pm.alt`, starting at column `first`.
+fn media_ref(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<MediaRef> {
+    Ok(MediaRef {
+        sha256: row.get(first)?,
+        file_name: row.get(first + 1)?,
+        mime: row.get(first + 2)?,
+        size: row.get::<_, i64>(first + 3)? as u64,
+        width: row.get(first + 4)?,
+        height: row.get(first + 5)?,
+        alt: row.get(first + 6)?,
+    })
+}
+
+/// The schedule the `schedule` and `rule` columns hold; [`schedule_columns`] writes them.
+fn schedule_of(kind: &str, rule: Option<String>) -> Schedule {
+    match (kind, rule) {
+        ("at", _) => Schedule::At,
+        ("queue", _) => Schedule::Queue,
+        ("every", Some(rule)) => Schedule::Every { rule },
+        _ => Schedule::None,
+    }
 }
 
 fn schedule_columns(schedule: &Schedule) -> (&'static str, Option<&str>) {
@@ -551,19 +557,9 @@ impl Tx<'_> {
                  WHERE pm.post_id = ?1 ORDER BY pm.position",
             )
             .map_err(|e| self.error(e))?;
-        stmt.query_map([post_id], |row| {
-            Ok(MediaRef {
-                sha256: row.get(0)?,
-                file_name: row.get(1)?,
-                mime: row.get(2)?,
-                size: row.get::<_, i64>(3)? as u64,
-                width: row.get(4)?,
-                height: row.get(5)?,
-                alt: row.get(6)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map([post_id], |row| media_ref(row, 0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
     }
 
     /// A post's content as a new post to create (its schedule and targets left empty).
@@ -649,14 +645,7 @@ impl Tx<'_> {
             "SELECT schedule, rule, due_ms FROM posts WHERE id = ?1 AND deleted_ms IS NULL",
             [id],
             |row| {
-                let kind: String = row.get(0)?;
-                let rule: Option<String> = row.get(1)?;
-                let schedule = match (kind.as_str(), rule) {
-                    ("at", _) => Schedule::At,
-                    ("queue", _) => Schedule::Queue,
-                    ("every", Some(rule)) => Schedule::Every { rule },
-                    _ => Schedule::None,
-                };
+                let schedule = schedule_of(row.get_ref(0)?.as_str()?, row.get(1)?);
                 Ok((schedule, row.get(2)?))
             },
         )

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use postctl_core::model::Account;
-use postctl_core::platforms::{Adapter, Capabilities, Http, PublishError, SessionStore};
+use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions, PublishError};
 use postctl_core::publish::{Engine, Policy, SecretSource};
 use postctl_core::secrets::{Secret, SecretRef, SecretStore};
 use postctl_core::store::Store;
@@ -62,15 +62,6 @@ impl Worker {
     pub fn events(&self) -> Vec<Event> {
         self.events.try_iter().collect()
     }
-}
-
-struct NoSessions;
-
-impl SessionStore for NoSessions {
-    fn load(&self, _: &str) -> Option<Secret> {
-        None
-    }
-    fn save(&self, _: &str, _: &Secret) {}
 }
 
 fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sender<Event>) {

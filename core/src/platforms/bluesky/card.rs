@@ -40,19 +40,8 @@ pub(super) async fn fetch(
     uri: &str,
     timeout: Duration,
 ) -> Option<OpenGraph> {
-    let url = Url::parse(uri)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))?;
-    let request = http
-        .client()
-        .get(url)
-        .timeout(timeout)
-        .header("Accept", "text/html,application/xhtml+xml");
-    let response = http.send(key, request).await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let content_type = content_type(&response);
+    let accept = Some("text/html,application/xhtml+xml");
+    let (response, content_type) = get(http, key, uri, timeout, accept).await?;
     if !content_type.contains("html") {
         return None;
     }
@@ -70,15 +59,7 @@ pub(super) async fn fetch_thumb(
     max_bytes: usize,
     timeout: Duration,
 ) -> Option<Thumb> {
-    let url = Url::parse(uri)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))?;
-    let request = http.client().get(url).timeout(timeout);
-    let response = http.send(key, request).await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let mime = content_type(&response);
+    let (response, mime) = get(http, key, uri, timeout, None).await?;
     if !mime.starts_with("image/") {
         return None;
     }
@@ -90,6 +71,30 @@ pub(super) async fn fetch_thumb(
     }
     let bytes = read_capped(response, max_bytes, true).await?;
     Some(Thumb { bytes, mime })
+}
+
+/// A successful answer to a GET of `uri`, which must be an http(s) address, with the
+/// answer's media type.
+async fn get(
+    http: &Http,
+    key: &str,
+    uri: &str,
+    timeout: Duration,
+    accept: Option<&str>,
+) -> Option<(reqwest::Response, String)> {
+    let url = Url::parse(uri)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))?;
+    let mut request = http.client().get(url).timeout(timeout);
+    if let Some(accept) = accept {
+        request = request.header("Accept", accept);
+    }
+    let response = http.send(key, request).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let mime = content_type(&response);
+    Some((response, mime))
 }
 
 /// The media type without parameters, lowercase.

@@ -5,28 +5,11 @@ use chrono::DateTime;
 
 use super::*;
 use crate::network::Network;
-use crate::platforms::test_server::{Reply, Request, TestServer};
+use crate::platforms::test_server::{Reply, Request, TestServer, class_by_wait};
 use crate::text::Facet;
 
 const APP_PASSWORD: &str = "abcd-efgh-ijkl-mnop";
 const DID: &str = "did:plc:me123";
-
-fn requests_to(server: &TestServer, path: &str) -> Vec<Request> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_only() == path)
-        .collect()
-}
-
-fn html(body: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-        body: body.as_bytes().to_vec(),
-        hang_up: false,
-    }
-}
 
 /// A session store in memory, counting saves.
 #[derive(Default)]
@@ -260,7 +243,7 @@ async fn a_post_is_a_record_under_our_rkey_with_facets_and_reply_refs() {
     );
     assert_eq!(published.extra, json!({ "cid": format!("bafycid-{rkey}") }));
 
-    let create = &requests_to(&server, "/xrpc/com.atproto.repo.createRecord")[0];
+    let create = &server.requests_to("/xrpc/com.atproto.repo.createRecord")[0];
     assert_eq!(create.header("authorization"), Some("Bearer access-1"));
     let body = create.json();
     assert_eq!(body["repo"], DID);
@@ -325,12 +308,14 @@ async fn the_session_is_created_once_and_reused_across_posts_and_runs() {
     next_run.verify().await.expect("verified");
 
     assert_eq!(
-        requests_to(&server, "/xrpc/com.atproto.server.createSession").len(),
+        server
+            .requests_to("/xrpc/com.atproto.server.createSession")
+            .len(),
         1
     );
     assert_eq!(sessions.saves.load(Ordering::SeqCst), 1);
     assert_eq!(sessions.access_token().as_deref(), Some("access-1"));
-    let login = &requests_to(&server, "/xrpc/com.atproto.server.createSession")[0];
+    let login = &server.requests_to("/xrpc/com.atproto.server.createSession")[0];
     assert_eq!(
         login.json(),
         json!({ "identifier": "me.test", "password": APP_PASSWORD })
@@ -364,12 +349,18 @@ async fn an_expired_access_token_is_refreshed_once_and_the_request_repeated() {
         .expect("published");
 
     assert!(published.id.starts_with("at://"));
-    assert!(requests_to(&server, "/xrpc/com.atproto.server.createSession").is_empty());
+    assert!(
+        server
+            .requests_to("/xrpc/com.atproto.server.createSession")
+            .is_empty()
+    );
     assert_eq!(
-        requests_to(&server, "/xrpc/com.atproto.server.refreshSession").len(),
+        server
+            .requests_to("/xrpc/com.atproto.server.refreshSession")
+            .len(),
         1
     );
-    let creates = requests_to(&server, "/xrpc/com.atproto.repo.createRecord");
+    let creates = server.requests_to("/xrpc/com.atproto.repo.createRecord");
     assert_eq!(creates.len(), 2);
     assert_eq!(creates[1].header("authorization"), Some("Bearer access-2"));
     assert_eq!(creates[0].json()["rkey"], creates[1].json()["rkey"]);
@@ -398,11 +389,15 @@ async fn a_refused_refresh_falls_back_to_one_new_login() {
         .expect("published");
 
     assert_eq!(
-        requests_to(&server, "/xrpc/com.atproto.server.refreshSession").len(),
+        server
+            .requests_to("/xrpc/com.atproto.server.refreshSession")
+            .len(),
         1
     );
     assert_eq!(
-        requests_to(&server, "/xrpc/com.atproto.server.createSession").len(),
+        server
+            .requests_to("/xrpc/com.atproto.server.createSession")
+            .len(),
         1
     );
     assert_eq!(sessions.access_token().as_deref(), Some("access-1"));
@@ -471,7 +466,7 @@ async fn a_retry_of_a_post_that_went_out_returns_the_existing_record() {
             .expect("the existing record");
 
         assert_eq!(published.extra, json!({ "cid": "bafyexisting" }));
-        let lookup = &requests_to(&server, "/xrpc/com.atproto.repo.getRecord")[0];
+        let lookup = &server.requests_to("/xrpc/com.atproto.repo.getRecord")[0];
         let rkey = tid::from_key("target-9:0");
         assert!(
             lookup.path.contains(&format!("rkey={rkey}")),
@@ -568,19 +563,7 @@ async fn error_answers_are_classified_with_what_to_do() {
             .publish(&part("hello", vec![]))
             .await
             .expect_err("an error answer");
-        let got = match &error {
-            PublishError::Auth { .. } => "auth",
-            PublishError::Permanent { .. } => "permanent",
-            PublishError::Retryable {
-                retry_after: Some(wait),
-                maybe_sent: false,
-                ..
-            } if *wait > Duration::from_secs(3600) => "retry-later",
-            PublishError::Retryable {
-                maybe_sent: true, ..
-            } => "retry-maybe-sent",
-            PublishError::Retryable { .. } => "retry",
-        };
+        let got = class_by_wait(&error);
         assert_eq!(got, case.want, "{} -> {error:?}", case.reply.status);
         assert_eq!(error.status(), Some(case.reply.status));
         assert!(error.to_string().contains(case.says), "{error}");
@@ -592,7 +575,7 @@ async fn error_answers_are_classified_with_what_to_do() {
 async fn images_are_uploaded_as_blobs_with_alt_text_and_aspect_ratio() {
     let server = TestServer::start(|r: &Request| match r.path_only() {
         // With images there is no link card, so the page is never asked for.
-        "/page" => html("<meta property=\"og:title\" content=\"no\">"),
+        "/page" => Reply::html("<meta property=\"og:title\" content=\"no\">"),
         _ => pds(r),
     })
     .await;
@@ -635,12 +618,12 @@ async fn images_are_uploaded_as_blobs_with_alt_text_and_aspect_ratio() {
         .await
         .expect("published");
 
-    let uploads = requests_to(&server, "/xrpc/com.atproto.repo.uploadBlob");
+    let uploads = server.requests_to("/xrpc/com.atproto.repo.uploadBlob");
     assert_eq!(uploads.len(), 2);
     assert_eq!(uploads[0].body, b"\x89PNG first");
     assert_eq!(uploads[0].header("content-type"), Some("image/png"));
     assert_eq!(uploads[0].header("authorization"), Some("Bearer access-1"));
-    let record = &requests_to(&server, "/xrpc/com.atproto.repo.createRecord")[0].json()["record"];
+    let record = &server.requests_to("/xrpc/com.atproto.repo.createRecord")[0].json()["record"];
     let embed = &record["embed"];
     assert_eq!(embed["$type"], "app.bsky.embed.images");
     assert_eq!(embed["images"][0]["alt"], "weekly downloads");
@@ -651,13 +634,13 @@ async fn images_are_uploaded_as_blobs_with_alt_text_and_aspect_ratio() {
     assert_eq!(embed["images"][0]["image"]["ref"]["$link"], "bafkblob10");
     assert_eq!(embed["images"][1]["alt"], "");
     assert!(embed["images"][1].get("aspectRatio").is_none());
-    assert!(requests_to(&server, "/page").is_empty());
+    assert!(server.requests_to("/page").is_empty());
 }
 
 #[tokio::test]
 async fn a_link_gets_a_card_from_the_pages_open_graph_tags() {
     let server = TestServer::start(|r: &Request| match r.path_only() {
-        "/release" => html(
+        "/release" => Reply::html(
             r#"<html><head><title>x</title>
             <meta property="og:title" content="postctl v1.2">
             <meta property="og:description" content="Threads &amp; link cards">
@@ -687,14 +670,14 @@ async fn a_link_gets_a_card_from_the_pages_open_graph_tags() {
         .await
         .expect("published");
 
-    let record = &requests_to(&server, "/xrpc/com.atproto.repo.createRecord")[0].json()["record"];
+    let record = &server.requests_to("/xrpc/com.atproto.repo.createRecord")[0].json()["record"];
     let external = &record["embed"]["external"];
     assert_eq!(record["embed"]["$type"], "app.bsky.embed.external");
     assert_eq!(external["uri"], link.as_str());
     assert_eq!(external["title"], "postctl v1.2");
     assert_eq!(external["description"], "Threads & link cards");
     assert_eq!(external["thumb"]["mimeType"], "image/png");
-    let uploads = requests_to(&server, "/xrpc/com.atproto.repo.uploadBlob");
+    let uploads = server.requests_to("/xrpc/com.atproto.repo.uploadBlob");
     assert_eq!(uploads.len(), 1);
     assert_eq!(uploads[0].body, b"\x89PNG card");
 }
@@ -722,7 +705,7 @@ async fn delete_names_the_record_from_its_uri_and_verify_names_the_handle() {
     assert!(matches!(error, PublishError::Permanent { .. }), "{error:?}");
     let verified = bsky.verify().await.expect("verified");
 
-    let delete = &requests_to(&server, "/xrpc/com.atproto.repo.deleteRecord")[0];
+    let delete = &server.requests_to("/xrpc/com.atproto.repo.deleteRecord")[0];
     assert_eq!(
         delete.json(),
         json!({ "repo": DID, "collection": "app.bsky.feed.post", "rkey": "3kabc" })

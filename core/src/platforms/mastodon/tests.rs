@@ -7,27 +7,10 @@ use serde_json::json;
 
 use super::*;
 use crate::network::Network;
-use crate::platforms::test_server::{Reply, Request, TestServer, multipart_parts};
+use crate::platforms::test_server::{Reply, Request, TestServer, class_by_wait, multipart_parts};
 use crate::text::Rendered;
 
 const TOKEN: &str = "masto-token-s3cr3t";
-
-fn requests_to(server: &TestServer, path: &str) -> Vec<Request> {
-    server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path_only() == path)
-        .collect()
-}
-
-fn html(body: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-        body: body.as_bytes().to_vec(),
-        hang_up: false,
-    }
-}
 
 fn account(base_url: &str) -> Account {
     Account {
@@ -102,7 +85,7 @@ async fn a_post_carries_the_idempotency_key_the_token_and_the_reply() {
         Some("https://masto.test/@me/110000000000000002")
     );
     assert_eq!(published.extra, Value::Null);
-    let sent = requests_to(&server, "/api/v1/statuses");
+    let sent = server.requests_to("/api/v1/statuses");
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "POST");
     assert_eq!(sent[0].header("idempotency-key"), Some("target-1:1"));
@@ -167,7 +150,7 @@ async fn media_is_uploaded_with_alt_text_and_awaited_before_the_status() {
             "/api/v1/statuses"
         ]
     );
-    let upload = &requests_to(&server, "/api/v2/media")[0];
+    let upload = &server.requests_to("/api/v2/media")[0];
     let parts = multipart_parts(upload);
     assert_eq!(parts.len(), 2, "{parts:?}");
     assert_eq!(parts[0].name, "file");
@@ -177,7 +160,7 @@ async fn media_is_uploaded_with_alt_text_and_awaited_before_the_status() {
     assert_eq!(parts[1].name, "description");
     assert_eq!(parts[1].text(), "weekly downloads");
     assert_eq!(
-        requests_to(&server, "/api/v1/statuses")[0].json()["media_ids"],
+        server.requests_to("/api/v1/statuses")[0].json()["media_ids"],
         json!(["777"])
     );
 }
@@ -223,8 +206,8 @@ async fn media_still_processing_after_the_wait_is_retried_later_without_posting(
         error.to_string().contains("still processing v.mp4"),
         "{error}"
     );
-    assert!(requests_to(&server, "/api/v1/statuses").is_empty());
-    let parts = multipart_parts(&requests_to(&server, "/api/v2/media")[0]);
+    assert!(server.requests_to("/api/v1/statuses").is_empty());
+    let parts = multipart_parts(&server.requests_to("/api/v2/media")[0]);
     assert!(parts.iter().all(|p| p.name != "description"), "{parts:?}");
 }
 
@@ -277,7 +260,7 @@ async fn error_answers_are_classified_with_what_to_do() {
         Case {
             reply: Reply {
                 status: 502,
-                ..html("<html>bad gateway</html>")
+                ..Reply::html("<html>bad gateway</html>")
             },
             want: "retry-maybe-sent",
             says: "502",
@@ -290,19 +273,7 @@ async fn error_answers_are_classified_with_what_to_do() {
             .publish(&part("hello"))
             .await
             .expect_err("an error answer");
-        let got = match &error {
-            PublishError::Auth { .. } => "auth",
-            PublishError::Permanent { .. } => "permanent",
-            PublishError::Retryable {
-                retry_after: Some(wait),
-                maybe_sent: false,
-                ..
-            } if *wait > Duration::from_secs(3600) => "retry-later",
-            PublishError::Retryable {
-                maybe_sent: true, ..
-            } => "retry-maybe-sent",
-            PublishError::Retryable { .. } => "retry",
-        };
+        let got = class_by_wait(&error);
         assert_eq!(got, case.want, "{} -> {error:?}", case.reply.status);
         assert_eq!(error.status(), Some(case.reply.status));
         assert!(error.to_string().contains(case.says), "{error}");
@@ -330,7 +301,7 @@ async fn a_connection_dropped_after_sending_may_have_posted() {
         "{error:?}"
     );
     assert_eq!(
-        requests_to(&server, "/api/v1/statuses")[0].header("idempotency-key"),
+        server.requests_to("/api/v1/statuses")[0].header("idempotency-key"),
         Some("target-1:0")
     );
 }
