@@ -365,16 +365,7 @@ fn removing_an_account_removes_its_secret_and_frees_its_name() {
 fn an_account_with_scheduled_posts_is_removed_only_when_asked_to_cancel_them() {
     let env = Env::new();
     env.add_mastodon("masto", MASTO_TOKEN);
-    let id = env
-        .ok(&[
-            "schedule",
-            "Soon",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-01 09:00",
-        ])
-        .id();
+    let id = env.schedule("Soon", "masto", "2026-12-01 09:00");
 
     let run = env.fails(&["accounts", "rm", "masto"], 2);
     assert!(run.stderr.contains("--cancel-scheduled"), "{}", run.stderr);
@@ -555,10 +546,10 @@ fn bad_account_input_is_refused_with_the_flag_to_fix() {
     );
 }
 
-#[test]
-fn token_env_requires_a_variable_name() {
-    let env = Env::new();
-    let run = env.fails(
+/// `accounts add telegram --token-env "not a var"`, refused with exit 2 (checked by
+/// [`Env::fails`]).
+fn add_with_a_bad_token_env_name() -> Run {
+    Env::new().fails(
         &[
             "accounts",
             "add",
@@ -571,27 +562,18 @@ fn token_env_requires_a_variable_name() {
             "not a var",
         ],
         2,
-    );
+    )
+}
+
+#[test]
+fn token_env_requires_a_variable_name() {
+    let run = add_with_a_bad_token_env_name();
     assert!(run.stderr.contains("not a var"), "{}", run.stderr);
 }
 
 #[test]
 fn a_bad_token_env_name_names_the_flag() {
-    let env = Env::new();
-    let run = env.fails(
-        &[
-            "accounts",
-            "add",
-            "telegram",
-            "--name",
-            "tg",
-            "--chat",
-            "@mychannel",
-            "--token-env",
-            "not a var",
-        ],
-        2,
-    );
+    let run = add_with_a_bad_token_env_name();
     assert!(run.stderr.contains("--token-env"), "{}", run.stderr);
     assert!(
         !run.stderr.contains("env:not a var"),

@@ -26,14 +26,7 @@ fn sample_posts(env: &Env) {
         "--label",
         "beta",
     ]);
-    env.ok(&[
-        "schedule",
-        "Berlin morning",
-        "--to",
-        "masto,bsky",
-        "--at",
-        "2026-12-01 09:00",
-    ]);
+    env.schedule("Berlin morning", "masto,bsky", "2026-12-01 09:00");
     env.ok(&[
         "schedule",
         "New York morning",
@@ -44,14 +37,7 @@ fn sample_posts(env: &Env) {
         "--tz",
         "America/New_York",
     ]);
-    env.ok(&[
-        "schedule",
-        "Summer post",
-        "--to",
-        "bsky",
-        "--at",
-        "2027-07-01 09:00",
-    ]);
+    env.schedule("Summer post", "bsky", "2027-07-01 09:00");
     env.ok(&[
         "schedule",
         "Twice a week",
@@ -60,16 +46,7 @@ fn sample_posts(env: &Env) {
         "--every",
         "mon,wed 09:00",
     ]);
-    let cancelled = env
-        .ok(&[
-            "schedule",
-            "Called off",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-24 09:00",
-        ])
-        .id();
+    let cancelled = env.schedule("Called off", "masto", "2026-12-24 09:00");
     env.ok(&["cancel", &cancelled]);
 }
 
@@ -103,6 +80,21 @@ fn comparable(export: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// `postctl export --format json` of `env`, as [`comparable`] posts.
+fn exported(env: &Env) -> BTreeMap<String, Value> {
+    let export = env.ok(&["export", "--format", "json"]).stdout;
+    comparable(&serde_json::from_str(&export).expect("export is JSON"))
+}
+
+/// Imports `contents`, as a file called `name`, into a new database with the same accounts
+/// and exports it again, as [`comparable`] posts.
+fn imported_into_a_new_database(name: &str, contents: &str) -> BTreeMap<String, Value> {
+    let copy = Env::with_accounts();
+    let file = copy.file(name, contents);
+    copy.ok(&["import", file.to_str().expect("utf-8 path")]);
+    exported(&copy)
+}
+
 #[test]
 fn json_export_imports_back_into_a_new_database() {
     let source = Env::with_accounts();
@@ -111,12 +103,7 @@ fn json_export_imports_back_into_a_new_database() {
     let original = comparable(&serde_json::from_str(&exported).expect("export is JSON"));
     assert_eq!(original.len(), 6, "{original:#?}");
 
-    let copy = Env::with_accounts();
-    let file = copy.file("posts.json", &exported);
-    copy.ok(&["import", file.to_str().expect("utf-8 path")]);
-    let again = comparable(
-        &serde_json::from_str(&copy.ok(&["export", "--format", "json"]).stdout).expect("JSON"),
-    );
+    let again = imported_into_a_new_database("posts.json", &exported);
     // A cancelled post comes back as scheduled at most; every other post is identical.
     let without_cancelled = |m: &BTreeMap<String, Value>| {
         let mut m = m.clone();
@@ -137,18 +124,8 @@ fn csv_export_imports_back_into_a_new_database() {
             .is_some_and(|h| h.contains("text") && h.contains("at")),
         "{csv}"
     );
-    let original = comparable(
-        &serde_json::from_str(&source.ok(&["export", "--format", "json"]).stdout).expect("JSON"),
-    );
-
-    let copy = Env::with_accounts();
-    let file = copy.file("posts.csv", &csv);
-    copy.ok(&["import", file.to_str().expect("utf-8 path")]);
-    let again = comparable(
-        &serde_json::from_str(&copy.ok(&["export", "--format", "json"]).stdout).expect("JSON"),
-    );
-    let mut original = original;
-    let mut again = again;
+    let mut original = exported(&source);
+    let mut again = imported_into_a_new_database("posts.csv", &csv);
     original.remove("Called off");
     again.remove("Called off");
     assert_eq!(again, original);

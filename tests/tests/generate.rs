@@ -234,7 +234,8 @@ fn fails(env: &Env, args: &[&str], code: i32) -> common::Run {
     run
 }
 
-/// [`fails`], with `needle` in the message and no key anywhere in the output.
+/// [`fails`], with `needle` in the message and no key anywhere in the output: neither the
+/// fake's nor the one the environment gives (a wrong key is a secret too).
 fn fails_with(env: &Env, args: &[&str], code: i32, needle: &str) {
     let run = fails(env, args, code);
     assert!(
@@ -242,7 +243,18 @@ fn fails_with(env: &Env, args: &[&str], code: i32, needle: &str) {
         "{args:?}: {needle:?} not in:\n{}",
         run.stderr
     );
-    assert!(!run.all_output().contains(FakeAnthropic::KEY));
+    let given = env
+        .vars()
+        .iter()
+        .filter(|(name, _)| name == "ANTHROPIC_API_KEY")
+        .map(|(_, key)| key.as_str());
+    for key in given.chain([FakeAnthropic::KEY]) {
+        assert!(
+            !run.all_output().contains(key),
+            "{args:?} printed an API key:\n{}",
+            run.all_output()
+        );
+    }
 }
 
 #[test]

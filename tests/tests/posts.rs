@@ -90,79 +90,36 @@ fn missing_or_unsupported_media_is_refused() {
     let text = env.file("notes.txt", "just text");
     let fake = env.file("fake.png", "not really a png");
     let png = env.file("shot.png", PNG_3X2);
-    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    // `draft new x --to masto --media FILE [more]`, refused as a usage error.
+    let refused = |media: &std::path::Path, more: &[&str]| {
+        let media = media.to_str().expect("utf-8 path");
+        let mut args = vec!["draft", "new", "x", "--to", "masto", "--media", media];
+        args.extend_from_slice(more);
+        env.fails(&args, 2)
+    };
 
-    let run = env.fails(
-        &[
-            "draft",
-            "new",
-            "x",
-            "--to",
-            "masto",
-            "--media",
-            &path(&text),
-        ],
-        2,
-    );
+    let run = refused(&text, &[]);
     assert!(
         run.stderr.contains("notes.txt") && run.stderr.contains("PNG"),
         "{}",
         run.stderr
     );
 
-    let run = env.fails(
-        &[
-            "draft",
-            "new",
-            "x",
-            "--to",
-            "masto",
-            "--media",
-            &path(&fake),
-        ],
-        2,
-    );
+    let run = refused(&fake, &[]);
     assert!(
         run.stderr.contains("fake.png") && run.stderr.contains("unsupported"),
         "{}",
         run.stderr
     );
 
-    let missing = env.root().join("missing.png");
-    let run = env.fails(
-        &[
-            "draft",
-            "new",
-            "x",
-            "--to",
-            "masto",
-            "--media",
-            &path(&missing),
-        ],
-        2,
-    );
+    let run = refused(&env.root().join("missing.png"), &[]);
     assert!(
         run.stderr.contains("missing.png") && run.stderr.contains("no such file"),
         "{}",
         run.stderr
     );
 
-    let run = env.fails(
-        &[
-            "draft",
-            "new",
-            "x",
-            "--to",
-            "masto",
-            "--media",
-            &path(&png),
-            "--alt",
-            "a",
-            "--alt",
-            "b",
-        ],
-        2,
-    );
+    let run = refused(&png, &["--alt", "a", "--alt", "b"]);
     assert!(run.stderr.contains("--alt"), "{}", run.stderr);
 }
 
@@ -338,16 +295,7 @@ fn schedule_a_draft_tomorrow_morning() {
 fn schedule_new_text_to_a_group() {
     let env = Env::with_accounts();
     env.ok(&["group", "set", "release", "masto", "bsky"]);
-    let id = env
-        .ok(&[
-            "schedule",
-            "Shipped v1.2",
-            "--to",
-            "release",
-            "--at",
-            "2026-12-01 09:00",
-        ])
-        .id();
+    let id = env.schedule("Shipped v1.2", "release", "2026-12-01 09:00");
     let due = utc_ms("2026-12-01T08:00:00Z");
     assert_eq!(env.due_ms(&id), [Some(due), Some(due)]);
     assert_eq!(env.target_states(&id), ["scheduled", "scheduled"]);
@@ -441,16 +389,7 @@ fn a_time_in_the_fall_back_overlap_needs_earlier_or_later() {
     assert_eq!(env.due_ms(&second), [Some(utc_ms("2027-10-31T01:30:00Z"))]);
 
     // An RFC 3339 offset says which one, too.
-    let third = env
-        .ok(&[
-            "schedule",
-            "Offset",
-            "--to",
-            "masto",
-            "--at",
-            "2027-10-31T02:30:00+01:00",
-        ])
-        .id();
+    let third = env.schedule("Offset", "masto", "2027-10-31T02:30:00+01:00");
     assert_eq!(env.due_ms(&third), [Some(utc_ms("2027-10-31T01:30:00Z"))]);
 }
 
@@ -565,16 +504,7 @@ fn a_weekly_rule_is_scheduled_at_its_next_occurrence() {
 #[test]
 fn reschedule_and_cancel() {
     let env = Env::with_accounts();
-    let id = env
-        .ok(&[
-            "schedule",
-            "Move me",
-            "--to",
-            "masto,bsky",
-            "--at",
-            "2026-12-01 09:00",
-        ])
-        .id();
+    let id = env.schedule("Move me", "masto,bsky", "2026-12-01 09:00");
     env.ok(&["reschedule", &id, "--at", "2026-12-02 10:30"]);
     let due = utc_ms("2026-12-02T09:30:00Z");
     assert_eq!(env.due_ms(&id), [Some(due), Some(due)]);
@@ -596,16 +526,7 @@ fn reschedule_and_cancel() {
 #[test]
 fn cancel_is_all_or_nothing() {
     let env = Env::with_accounts();
-    let id = env
-        .ok(&[
-            "schedule",
-            "Keep me",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-01 09:00",
-        ])
-        .id();
+    let id = env.schedule("Keep me", "masto", "2026-12-01 09:00");
     let run = env.fails(&["cancel", &id, "ffffffff"], 2);
     assert!(run.stderr.contains("ffffffff"), "{}", run.stderr);
     assert_eq!(env.target_states(&id), ["scheduled"]);
@@ -674,47 +595,11 @@ fn posts_are_found_by_full_id_short_id_or_unambiguous_prefix() {
 fn list_filters_drafts_upcoming_and_failed() {
     let env = Env::with_accounts();
     let draft = env.ok(&["draft", "new", "A draft", "--to", "masto"]).id();
-    let later = env
-        .ok(&[
-            "schedule",
-            "Later",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-05 09:00",
-        ])
-        .id();
-    let sooner = env
-        .ok(&[
-            "schedule",
-            "Sooner",
-            "--to",
-            "bsky",
-            "--at",
-            "2026-12-01 09:00",
-        ])
-        .id();
-    let cancelled = env
-        .ok(&[
-            "schedule",
-            "Cancelled",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-02 09:00",
-        ])
-        .id();
+    let later = env.schedule("Later", "masto", "2026-12-05 09:00");
+    let sooner = env.schedule("Sooner", "bsky", "2026-12-01 09:00");
+    let cancelled = env.schedule("Cancelled", "masto", "2026-12-02 09:00");
     env.ok(&["cancel", &cancelled]);
-    let failed = env
-        .ok(&[
-            "schedule",
-            "Failed",
-            "--to",
-            "masto",
-            "--at",
-            "2026-12-03 09:00",
-        ])
-        .id();
+    let failed = env.schedule("Failed", "masto", "2026-12-03 09:00");
     // Publishing is not built yet: record a failure as a publisher would.
     env.db()
         .execute(
@@ -813,31 +698,10 @@ fn search_finds_words_prefixes_and_survives_punctuation() {
 #[test]
 fn calendar_shows_posts_on_their_local_day() {
     let env = Env::with_accounts();
-    env.ok(&[
-        "schedule",
-        "Morning post",
-        "--to",
-        "masto",
-        "--at",
-        "2026-12-01 09:00",
-    ]);
+    env.schedule("Morning post", "masto", "2026-12-01 09:00");
     // 00:30 in Berlin on the 2nd is still the 1st in UTC: it belongs on the 2nd.
-    env.ok(&[
-        "schedule",
-        "Just after midnight",
-        "--to",
-        "masto",
-        "--at",
-        "2026-12-02 00:30",
-    ]);
-    env.ok(&[
-        "schedule",
-        "Next week",
-        "--to",
-        "bsky",
-        "--at",
-        "2026-12-09 12:00",
-    ]);
+    env.schedule("Just after midnight", "masto", "2026-12-02 00:30");
+    env.schedule("Next week", "bsky", "2026-12-09 12:00");
 
     let month = env.json(&["calendar", "--month", "2026-12"]);
     let day = |date: &str| -> Vec<String> {

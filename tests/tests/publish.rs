@@ -63,8 +63,7 @@ fn text_post(net: Net) {
     if net == Net::Webhook {
         fake.webhook().respond_with(200, HOOK_ANSWER);
     }
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     let run = env.run(&["--json", "post", TEXT, "--to", net.account()]);
     assert_eq!(run.code, 0, "{net:?}: {}", run.all_output());
 
@@ -103,25 +102,12 @@ fn text_post(net: Net) {
     assert_no_secret(&env, &[&run, &status_run], &[&fake]);
 }
 
-per_network!(text_post:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(text_post);
 
 #[test]
 fn the_credentials_reach_the_network_and_the_webhook_body_is_signed() {
-    let env = Env::new();
     let fakes: Vec<Fake> = Net::ALL.into_iter().map(Fake::start).collect();
-    for fake in &fakes {
-        fake.add_to(&env);
-    }
+    let env = Env::with_fakes(&fakes);
     let to = Net::ALL.map(Net::account).join(",");
     let run = env.run(&["--json", "post", "One post, every network", "--to", &to]);
     assert_eq!(run.code, 0, "{}", run.all_output());
@@ -181,8 +167,7 @@ fn the_credentials_reach_the_network_and_the_webhook_body_is_signed() {
 #[test]
 fn without_json_each_target_is_a_line_with_its_link() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     let run = env.ok(&["post", "Plain output", "--to", "masto"]);
     let url = fake.posts()[0].url.clone().expect("a status URL");
     assert_eq!(run.stdout.trim(), format!("published  masto  {url}"));
@@ -193,10 +178,7 @@ fn dry_run_sends_nothing_and_shows_each_networks_parts() {
     let masto = Fake::start(Net::Mastodon);
     let tg = Fake::start(Net::Telegram);
     let dc = Fake::start(Net::DiscordWebhook);
-    let env = Env::new();
-    for fake in [&masto, &tg, &dc] {
-        fake.add_to(&env);
-    }
+    let env = Env::with_fakes([&masto, &tg, &dc]);
     let long = common::networks::long_text(12); // about 700 characters
     let text = format!("**Release** notes.\n\n{long}");
     let run = env.run(&[
@@ -285,14 +267,11 @@ fn dry_run_sends_nothing_and_shows_each_networks_parts() {
 
 #[test]
 fn check_shows_length_and_max_per_network_and_fails_when_one_cannot_take_it() {
-    let env = Env::new();
     let fakes: Vec<Fake> = [Net::Mastodon, Net::Bluesky, Net::DiscordWebhook]
         .into_iter()
         .map(Fake::start)
         .collect();
-    for fake in &fakes {
-        fake.add_to(&env);
-    }
+    let env = Env::with_fakes(&fakes);
     let short = "Shipped v1.2 🎉";
     let run = env.ok(&["check", short, "--to", "masto,bsky,dchook"]);
     let lines: Vec<&str> = run.stdout.lines().collect();

@@ -25,8 +25,7 @@ fn identity(fake: &Fake) -> String {
 
 fn check(net: Net) {
     let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     let good = env.run(&["--json", "accounts", "check", net.account()]);
     assert_eq!(good.code, 0, "{net:?}: {}", good.all_output());
     let rows = good.json();
@@ -63,25 +62,13 @@ fn check(net: Net) {
     assert_no_secret(&env, &[&good, &bad, &table], &[&fake]);
 }
 
-per_network!(check:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(check);
 
 #[test]
 fn one_bad_account_among_good_ones_fails_the_check_and_names_it() {
-    let env = Env::new();
     let masto = Fake::start(Net::Mastodon);
     let tg = Fake::start(Net::Telegram);
-    masto.add_to(&env);
-    tg.add_to(&env);
+    let env = Env::with_fakes([&masto, &tg]);
     tg.revoke();
     let run = env.run(&["--json", "accounts", "check"]);
     assert_eq!(run.code, 4, "{}", run.all_output());

@@ -91,6 +91,7 @@ fn one_rejected_token_exits_4_and_the_other_still_publishes() {
         run.all_output()
     );
     assert_nothing_stored(&env);
+    assert_no_secret(&env, &[&run], &[&masto]);
 }
 
 #[test]
@@ -106,6 +107,7 @@ fn a_missing_token_is_an_error_that_names_the_variable() {
     let error = out["targets"][1]["error"].as_str().unwrap_or_default();
     assert!(error.contains("POSTCTL_ACCOUNT_TG_TOKEN"), "{error}");
     assert!(tg.requests().is_empty(), "nothing to send without a token");
+    assert_no_secret(&env, &[&run], &[&masto]);
 }
 
 #[test]
@@ -136,4 +138,5 @@ fn one_network_refusing_the_post_exits_3() {
         run.stderr
     );
     assert_nothing_stored(&env);
+    assert_no_secret(&env, &[&run], &[&masto, &tg]);
 }

@@ -20,8 +20,7 @@ use serde_json::Value;
 /// An environment with `fake`'s account. Bluesky logs in once here (`accounts check`
 /// keeps the session), so that the post's first write is the post itself.
 fn env_with(fake: &Fake) -> Env {
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([fake]);
     if fake.net == Net::Bluesky {
         env.ok(&["accounts", "check", "bsky"]);
     }
@@ -67,17 +66,7 @@ fn auth(net: Net) {
     assert_no_secret(&env, &[&run], &[&fake]);
 }
 
-per_network!(auth:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(auth);
 
 /// The validation failure each network answers with.
 fn refusal(net: Net) -> StatusCode {
@@ -117,19 +106,10 @@ fn permanent(net: Net) {
         "{}",
         run.stderr
     );
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
-per_network!(permanent:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(permanent);
 
 /// A 429 asking for 2 s: longer than the first backoff (0.8 to 1.2 s), so a retry that
 /// comes after 2 s read the network's own signal (Retry-After, `retry_after`,
@@ -169,19 +149,10 @@ fn rate_limited(net: Net) {
         ],
         "{net:?}"
     );
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
-per_network!(rate_limited:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(rate_limited);
 
 #[test]
 fn a_retry_later_than_post_wait_is_left_to_run_due() {
@@ -259,6 +230,7 @@ fn uncertain(net: Net) {
     assert_eq!(status["last_error"], Value::Null);
     env.ok(&["run-due", "--wait", "0"]);
     assert_eq!(fake.posts().len(), 1);
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
 per_network!(uncertain:
@@ -292,6 +264,7 @@ fn uncertain_after_timeout(net: Net) {
         "{target}"
     );
     assert_eq!(fake.posts().len(), 1, "{net:?}: posted exactly once");
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
 per_network!(uncertain_after_timeout:
@@ -381,6 +354,7 @@ fn idempotent(net: Net) {
     let status = status_target(&env, &post_id, net.account());
     assert_eq!(status["state"], "published");
     assert_eq!(status["parts"].as_array().map(Vec::len), Some(1));
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
 per_network!(idempotent:
@@ -405,6 +379,7 @@ fn idempotent_after_timeout(net: Net) {
     assert_eq!(posts.len(), 1, "{net:?} holds it twice");
     let keys: Vec<_> = fake.writes().iter().map(|w| w.path.clone()).collect();
     assert!(keys.len() >= 2, "{net:?} was not retried: {keys:?}");
+    assert_no_secret(&env, &[&run], &[&fake]);
 }
 
 per_network!(idempotent_after_timeout:

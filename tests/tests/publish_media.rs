@@ -11,8 +11,7 @@ const CAPTION: &str = "Weekly downloads";
 
 fn image_with_alt(net: Net) {
     let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     env.file("chart.png", PNG_3X2);
     let run = env.run(&[
         "--json",
@@ -77,24 +76,13 @@ fn image_with_alt(net: Net) {
     assert_eq!(status["state"], "published");
 }
 
-per_network!(image_with_alt:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(image_with_alt);
 
 #[test]
 fn mastodon_waits_for_the_instance_to_process_the_image() {
     let fake = Fake::start(Net::Mastodon);
     fake.mastodon().configure(|c| c.media_processing_polls = 1);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     env.file("chart.png", PNG_3X2);
     let run = env.run(&[
         "post",
@@ -121,8 +109,7 @@ fn mastodon_waits_for_the_instance_to_process_the_image() {
 #[test]
 fn a_slack_target_with_media_is_told_what_to_do() {
     let fake = Fake::start(Net::SlackBot);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     env.file("chart.png", PNG_3X2);
     let run = env.run(&["post", CAPTION, "--media", "chart.png", "--to", "slbot"]);
     assert_eq!(run.code, 3, "{}", run.all_output());

@@ -33,10 +33,10 @@ fn notifications(alerts: &Fake) -> Vec<String> {
     alerts.posts().into_iter().map(|p| p.text).collect()
 }
 
-/// An environment with `masto`, and `alerts` (a webhook) as its notification account.
-fn with_alerts(masto: &Fake, alerts: &Fake, publish: &str) -> Env {
-    let env = Env::new();
-    masto.add_to(&env);
+/// An environment with `fake`'s account, and `alerts` (a webhook) as its notification
+/// account; `publish` is the config's `[publish]` section.
+fn with_alerts(fake: &Fake, alerts: &Fake, publish: &str) -> Env {
+    let env = Env::with_fakes([fake]);
     alerts.add_named(&env, "alerts", HOOK_KEY);
     write_config(&env, r#"notify = ["alerts"]"#, publish);
     env
@@ -45,8 +45,7 @@ fn with_alerts(masto: &Fake, alerts: &Fake, publish: &str) -> Env {
 #[test]
 fn run_due_publishes_what_is_due_and_nothing_else() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     let first = schedule(&env, "Due a moment ago", &real_time(-5));
     let second = schedule(&env, "Due just now", &real_time(-1));
     let later = schedule(&env, "Due tomorrow", &real_time(86_400));
@@ -153,10 +152,7 @@ fn a_failed_post_is_notified_once_and_a_good_one_not_at_all() {
 fn an_uncertain_post_is_notified() {
     let tg = Fake::start(Net::Telegram);
     let alerts = Fake::start(Net::Webhook);
-    let env = Env::new();
-    tg.add_to(&env);
-    alerts.add_named(&env, "alerts", HOOK_KEY);
-    write_config(&env, r#"notify = ["alerts"]"#, "");
+    let env = with_alerts(&tg, &alerts, "");
     tg.chaos().set(ChaosConfig {
         writes_only: true,
         ..ChaosConfig::failing(1.0, &[Failure::FailAfterCreate], SEED)
@@ -184,8 +180,7 @@ impl Drop for DaemonGuard {
 #[test]
 fn the_daemon_publishes_a_post_scheduled_by_another_process_and_stops_on_sigterm() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     let mut guard = DaemonGuard(Some(
         env.command(&["daemon"], &[])
             .stdin(Stdio::null())

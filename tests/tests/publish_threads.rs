@@ -5,8 +5,8 @@
 #[macro_use]
 mod common;
 
-use common::Env;
 use common::networks::{Fake, Net, long_text, status_target};
+use common::{Env, Run};
 use postctl_tests::fakes::ReceivedPost;
 
 /// A text of about two and a half times the network's limit, in whole sentences.
@@ -15,6 +15,38 @@ fn too_long_for(net: Net) -> String {
     let text = long_text(net.limit() * 5 / 2 / 58);
     assert!(text.chars().count() > 2 * net.limit(), "{net:?}");
     text
+}
+
+/// A text too long for one network, posted to that network's fake.
+struct LongPost {
+    fake: Fake,
+    env: Env,
+    text: String,
+    run: Run,
+}
+
+/// Starts `net`'s fake, adds its account, and posts [`too_long_for`] `net` from a file:
+/// `postctl [--json] post --file long.md --to ACCOUNT [--thread MODE]`.
+fn post_too_long(net: Net, json: bool, thread: Option<&str>) -> LongPost {
+    let fake = Fake::start(net);
+    let env = Env::with_fakes([&fake]);
+    let text = too_long_for(net);
+    env.file("long.md", &text);
+    let mut args = Vec::new();
+    if json {
+        args.push("--json");
+    }
+    args.extend(["post", "--file", "long.md", "--to", net.account()]);
+    if let Some(mode) = thread {
+        args.extend(["--thread", mode]);
+    }
+    let run = env.run(&args);
+    LongPost {
+        fake,
+        env,
+        text,
+        run,
+    }
 }
 
 /// Whitespace-insensitive form, to compare the parts with the text they came from.
@@ -45,12 +77,12 @@ fn assert_chained(net: Net, posts: &[ReceivedPost]) {
 }
 
 fn thread(net: Net) {
-    let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
-    let text = too_long_for(net);
-    env.file("long.md", &text);
-    let run = env.run(&["--json", "post", "--file", "long.md", "--to", net.account()]);
+    let LongPost {
+        fake,
+        env,
+        text,
+        run,
+    } = post_too_long(net, true, None);
     let posts = fake.posts();
     if !net.threads() {
         assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
@@ -106,34 +138,12 @@ fn thread(net: Net) {
     );
 }
 
-per_network!(thread:
-    mastodon => Net::Mastodon,
-    bluesky => Net::Bluesky,
-    telegram => Net::Telegram,
-    discord_webhook => Net::DiscordWebhook,
-    discord_bot => Net::DiscordBot,
-    slack_webhook => Net::SlackWebhook,
-    slack_bot => Net::SlackBot,
-    matrix => Net::Matrix,
-    webhook => Net::Webhook,
-);
+every_network!(thread);
 
 fn numbered(net: Net) {
-    let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
-    let text = too_long_for(net);
-    env.file("long.md", &text);
-    let run = env.run(&[
-        "--json",
-        "post",
-        "--file",
-        "long.md",
-        "--to",
-        net.account(),
-        "--thread",
-        "numbered",
-    ]);
+    let LongPost {
+        fake, text, run, ..
+    } = post_too_long(net, true, Some("numbered"));
     assert_eq!(run.code, 0, "{net:?}: {}", run.all_output());
     let posts = fake.posts();
     let n = posts.len();
@@ -182,20 +192,9 @@ per_network!(numbered:
 );
 
 fn never(net: Net) {
-    let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
-    let text = too_long_for(net);
-    env.file("long.md", &text);
-    let run = env.run(&[
-        "post",
-        "--file",
-        "long.md",
-        "--to",
-        net.account(),
-        "--thread",
-        "never",
-    ]);
+    let LongPost {
+        fake, text, run, ..
+    } = post_too_long(net, false, Some("never"));
     assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
     assert!(fake.posts().is_empty(), "{net:?} got a post");
     let said = format!(" long where this network takes {}", net.limit());
@@ -233,20 +232,7 @@ per_network!(never:
 /// Advice in an error must work: for a network that cannot take a thread at all, "allow a
 /// thread with --thread auto" only leads to the next refusal.
 fn never_without_threads(net: Net) {
-    let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
-    let text = too_long_for(net);
-    env.file("long.md", &text);
-    let run = env.run(&[
-        "post",
-        "--file",
-        "long.md",
-        "--to",
-        net.account(),
-        "--thread",
-        "never",
-    ]);
+    let LongPost { fake, run, .. } = post_too_long(net, false, Some("never"));
     assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
     assert!(fake.posts().is_empty());
     assert!(
@@ -256,30 +242,18 @@ fn never_without_threads(net: Net) {
     );
 }
 
-mod never_without_threads {
-    use super::*;
-
-    #[test]
-    fn discord_webhook() {
-        super::never_without_threads(Net::DiscordWebhook);
-    }
-
-    #[test]
-    fn slack_webhook() {
-        super::never_without_threads(Net::SlackWebhook);
-    }
-}
+per_network!(never_without_threads:
+    discord_webhook => Net::DiscordWebhook,
+    slack_webhook => Net::SlackWebhook,
+);
 
 #[test]
 fn a_thread_goes_to_several_networks_split_each_its_own_way() {
-    let env = Env::new();
     let fakes: Vec<Fake> = [Net::Mastodon, Net::Bluesky, Net::Telegram]
         .into_iter()
         .map(Fake::start)
         .collect();
-    for fake in &fakes {
-        fake.add_to(&env);
-    }
+    let env = Env::with_fakes(&fakes);
     // Three paragraphs of 219 characters: two fit in Mastodon's 500, one in Bluesky's
     // 300, all three in Telegram's 4096.
     let paragraph = long_text(4);

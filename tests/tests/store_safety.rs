@@ -13,11 +13,28 @@ use rusqlite::Connection;
 const CORRUPT: &[u8] =
     b"This is a text file, not a database. It has been here for years and is long enough.\n";
 
-#[test]
-fn a_corrupt_database_is_reported_not_panicked_on_and_left_alone() {
+/// An environment where postctl has not run yet, whose database file holds [`CORRUPT`].
+fn with_corrupt_database() -> Env {
     let env = Env::bare();
     std::fs::create_dir_all(env.data_dir()).expect("data dir");
     std::fs::write(env.db_path(), CORRUPT).expect("write garbage");
+    env
+}
+
+/// An environment where postctl has not run yet, whose database another program made by
+/// running `sql`.
+fn with_database_made_by(sql: &str) -> Env {
+    let env = Env::bare();
+    std::fs::create_dir_all(env.data_dir()).expect("data dir");
+    let conn = Connection::open(env.db_path()).expect("create");
+    conn.execute_batch(sql)
+        .unwrap_or_else(|e| panic!("make a database with {sql}: {e}"));
+    env
+}
+
+#[test]
+fn a_corrupt_database_is_reported_not_panicked_on_and_left_alone() {
+    let env = with_corrupt_database();
     for args in [
         &["list"][..],
         &["draft", "new", "hello"],
@@ -67,13 +84,9 @@ fn a_database_from_a_newer_postctl_is_refused() {
 
 #[test]
 fn a_newer_database_is_not_modified_at_all() {
-    let env = Env::bare();
-    std::fs::create_dir_all(env.data_dir()).expect("data dir");
-    {
-        let conn = Connection::open(env.db_path()).expect("create");
-        conn.execute_batch("PRAGMA journal_mode = DELETE; CREATE TABLE future_things (x); PRAGMA user_version = 999;")
-            .expect("make a future database");
-    }
+    let env = with_database_made_by(
+        "PRAGMA journal_mode = DELETE; CREATE TABLE future_things (x); PRAGMA user_version = 999;",
+    );
     let bytes = std::fs::read(env.db_path()).expect("read");
     let run = env.run(&["list"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -86,13 +99,9 @@ fn a_newer_database_is_not_modified_at_all() {
 
 #[test]
 fn a_database_of_another_program_is_refused_and_left_alone() {
-    let env = Env::bare();
-    std::fs::create_dir_all(env.data_dir()).expect("data dir");
-    {
-        let conn = Connection::open(env.db_path()).expect("create");
-        conn.execute_batch("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT); INSERT INTO moz_places (url) VALUES ('https://example.org');")
-            .expect("make another program's database");
-    }
+    let env = with_database_made_by(
+        "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT); INSERT INTO moz_places (url) VALUES ('https://example.org');",
+    );
     let before = env.dump();
     let run = env.run(&["list"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -202,9 +211,7 @@ fn two_processes_creating_the_database_at_once_lose_nothing() {
 #[test]
 fn version_completions_and_help_need_no_database() {
     // A damaged database proves these commands do not even open it.
-    let env = Env::bare();
-    std::fs::create_dir_all(env.data_dir()).expect("data dir");
-    std::fs::write(env.db_path(), CORRUPT).expect("write garbage");
+    let env = with_corrupt_database();
 
     let version = env.ok(&["--version"]).stdout;
     assert!(
@@ -281,18 +288,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn no_color_means_no_escape_codes() {
     let mut env = Env::with_accounts();
-    env.ok(&[
-        "schedule",
-        "Coloured?",
-        "--to",
-        "masto",
-        "--at",
-        "2026-12-01 09:00",
-    ]);
-    let id = env.json(&["list"])[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = env.schedule("Coloured?", "masto", "2026-12-01 09:00");
     let commands: [&[&str]; 5] = [
         &["list"],
         &["draft", "show", &id],

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Env, NOW, TZ, postctl_bin, utc_ms};
+use common::{Env, postctl_bin, utc_ms};
 
 /// A tmux server of our own (its own socket), killed when the test ends.
 struct Tmux {
@@ -35,18 +35,18 @@ impl Tmux {
         // Keep the pane after postctl exits, to read its last screen and know it exited.
         let config = env.file("tmux.conf", "set -g remain-on-exit on\n");
         let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-        let vars = [
-            ("POSTCTL_DATA_DIR", env.data_dir().display().to_string()),
-            ("POSTCTL_CONFIG", env.config_path().display().to_string()),
-            ("POSTCTL_SECRET_STORE", "file".to_string()),
-            ("POSTCTL_TZ", TZ.to_string()),
-            ("POSTCTL_NOW", NOW.to_string()),
-            ("NO_COLOR", "1".to_string()),
-            ("TERM", "xterm-256color".to_string()),
-            ("PATH", std::env::var("PATH").unwrap_or_default()),
+        // The environment's own variables, as every `Env::run` gets them, and a terminal.
+        let terminal = [
+            ("TERM".to_string(), "xterm-256color".to_string()),
+            (
+                "PATH".to_string(),
+                std::env::var("PATH").unwrap_or_default(),
+            ),
         ];
-        let assignments: Vec<String> = vars
+        let assignments: Vec<String> = env
+            .vars()
             .iter()
+            .chain(&terminal)
             .map(|(key, value)| format!("{key}={}", quote(value)))
             .collect();
         // With no arguments on a terminal, postctl opens the dashboard.
@@ -221,14 +221,7 @@ fn write_schedule_see_and_move_a_post_in_the_real_terminal() {
     );
 
     // The CLI schedules a post on the same day: the dashboard shows it within a second.
-    env.ok(&[
-        "schedule",
-        "Posted from the shell",
-        "--to",
-        "bsky",
-        "--at",
-        "2026-11-22 12:00",
-    ]);
+    env.schedule("Posted from the shell", "bsky", "2026-11-22 12:00");
     tmux.wait_for(
         &["Sun 22 Nov · 2 posts", "Posted from the shell"],
         Duration::from_secs(2),

@@ -8,8 +8,7 @@ use common::networks::{Fake, Net, long_text};
 
 fn published_thread(net: Net) -> (Fake, Env, String) {
     let fake = Fake::start(net);
-    let env = Env::new();
-    fake.add_to(&env);
+    let env = Env::with_fakes([&fake]);
     // Three paragraphs of about 220 characters: a thread on Mastodon (500).
     let paragraph = long_text(4);
     let text = [paragraph.as_str(); 3].join("\n\n");

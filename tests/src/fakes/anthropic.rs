@@ -19,13 +19,13 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::llm::{
-    AiRequest, Reply, Script, SharedScript, StreamedAnswer, estimate_tokens, named_event,
-    split_into_deltas,
+    AiRequest, Reply, Script, SharedScript, StreamedAnswer, estimate_tokens, first_deltas,
+    named_event, split_into_deltas,
 };
 use super::server::{BoundPort, Connection, RunningServer};
 use super::{lock, wire};
@@ -172,9 +172,10 @@ async fn serve(
 }
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("request-id", value);
-    }
+    wire::set_headers(
+        response.headers_mut(),
+        [("request-id", request_id.to_string())],
+    );
     response
 }
 
@@ -269,9 +270,6 @@ fn answer(
         model: accepted.model.clone(),
         input_tokens: accepted.input_tokens,
     };
-    let deltas = |text: &str, count: usize| -> Vec<String> {
-        split_into_deltas(text).into_iter().take(count).collect()
-    };
     match reply {
         Reply::Text(text) if accepted.stream => {
             message_stream(&head, &split_into_deltas(&text), Ending::Stop("end_turn"))
@@ -284,10 +282,10 @@ fn answer(
         }
         Reply::MaxTokens(text) => wire::json(StatusCode::OK, message(&head, &text, "max_tokens")),
         Reply::StreamError { text, deltas: n } if accepted.stream => {
-            message_stream(&head, &deltas(&text, n), Ending::Error).into_response()
+            message_stream(&head, &first_deltas(&text, n), Ending::Error).into_response()
         }
         Reply::Cut { text, deltas: n } if accepted.stream => {
-            message_stream(&head, &deltas(&text, n), Ending::Cut).into_response()
+            message_stream(&head, &first_deltas(&text, n), Ending::Cut).into_response()
         }
         Reply::Cut { .. } => {
             connection.drop_without_answer();
@@ -330,11 +328,7 @@ fn rate_limited(retry_after_secs: u64, request_id: &str) -> Response {
         ("anthropic-ratelimit-requests-remaining", "0".to_string()),
         ("anthropic-ratelimit-requests-reset", reset),
     ];
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
+    wire::set_headers(response.headers_mut(), headers);
     response
 }
 

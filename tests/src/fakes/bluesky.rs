@@ -16,17 +16,17 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
 use serde_json::{Map, Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{Quota, QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire;
-use super::{FakeServer, ReceivedMedia, ReceivedPost, Running, lock};
+use super::{ReceivedMedia, ReceivedPost, Running, lock};
 
 const POST: &str = "app.bsky.feed.post";
 
@@ -203,15 +203,7 @@ impl FakeBluesky {
     }
 }
 
-impl FakeServer for FakeBluesky {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeBluesky);
 
 struct Pds {
     config: BlueskyConfig,
@@ -478,6 +470,25 @@ fn required<'a>(input: &'a Map<String, Value>, key: &str) -> Result<&'a str, Res
         .ok_or_else(|| invalid(&format!("Input must have the property \"{key}\"")))
 }
 
+/// The input of a write to a repo (createRecord, deleteRecord), once its `repo` is known to
+/// be the authenticated account's.
+fn own_repo_input(
+    pds: &Pds,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, Response> {
+    let input = input(headers, body)?;
+    let repo = required(&input, "repo")?;
+    if !pds.is_me(repo) {
+        return Err(xrpc_error(
+            StatusCode::UNAUTHORIZED,
+            "AuthRequired",
+            "Input/repo must be the authenticated account",
+        ));
+    }
+    Ok(input)
+}
+
 fn create_session(pds: &mut Pds, headers: &HeaderMap, body: &[u8]) -> Answer {
     pds.session_creates += 1;
     let input = input(headers, body)?;
@@ -524,15 +535,7 @@ fn get_session(pds: &Pds, headers: &HeaderMap) -> Answer {
 
 fn create_record(pds: &mut Pds, headers: &HeaderMap, body: &[u8]) -> Answer {
     let auth = pds.authenticate(headers)?;
-    let input = input(headers, body)?;
-    let repo = required(&input, "repo")?;
-    if !pds.is_me(repo) {
-        return Err(xrpc_error(
-            StatusCode::UNAUTHORIZED,
-            "AuthRequired",
-            "Input/repo must be the authenticated account",
-        ));
-    }
+    let input = own_repo_input(pds, headers, body)?;
     let collection = required(&input, "collection")?.to_string();
     let Some(record) = input.get("record").filter(|r| r.is_object()) else {
         return Err(invalid("Input must have the property \"record\""));
@@ -778,15 +781,7 @@ fn get_record(pds: &Pds, query: &HashMap<String, String>) -> Answer {
 
 fn delete_record(pds: &mut Pds, headers: &HeaderMap, body: &[u8]) -> Answer {
     pds.authenticate(headers)?;
-    let input = input(headers, body)?;
-    let repo = required(&input, "repo")?;
-    if !pds.is_me(repo) {
-        return Err(xrpc_error(
-            StatusCode::UNAUTHORIZED,
-            "AuthRequired",
-            "Input/repo must be the authenticated account",
-        ));
-    }
+    let input = own_repo_input(pds, headers, body)?;
     let collection = required(&input, "collection")?.to_string();
     let rkey = required(&input, "rkey")?.to_string();
     let found = pds
@@ -886,12 +881,7 @@ impl ErrorStyle for BlueskyErrors {
                 format!("{};w={}", quota.limit, quota.window.as_secs()),
             ),
         ];
-        for (name, value) in pairs {
-            // A handler's own, tighter limit (e.g. createSession's) keeps its headers.
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.entry(name).or_insert(value);
-            }
-        }
+        wire::add_missing_headers(headers, pairs);
     }
 }
 

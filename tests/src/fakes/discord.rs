@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Map, Value, json};
 
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire::{self, Part};
@@ -147,15 +147,7 @@ impl FakeDiscord {
     }
 }
 
-impl FakeServer for FakeDiscord {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeDiscord);
 
 struct Discord {
     config: DiscordConfig,
@@ -719,11 +711,13 @@ impl ErrorStyle for DiscordErrors {
             json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false}),
         );
         let headers = response.headers_mut();
-        let seconds = quota.reset_after.as_secs_f64().ceil().max(1.0) as u64;
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            headers.insert("retry-after", value);
-        }
-        headers.insert("x-ratelimit-scope", HeaderValue::from_static("user"));
+        wire::set_headers(
+            headers,
+            [
+                ("retry-after", quota.retry_after_secs().to_string()),
+                ("x-ratelimit-scope", "user".to_string()),
+            ],
+        );
         let mut state = *quota;
         state.remaining = 0;
         self.quota_headers(path, &state, headers);
@@ -744,11 +738,7 @@ impl ErrorStyle for DiscordErrors {
             ),
             ("x-ratelimit-bucket", DiscordErrors::bucket(path)),
         ];
-        for (name, value) in pairs {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.entry(name).or_insert(value);
-            }
-        }
+        wire::add_missing_headers(headers, pairs);
     }
 
     /// Discord counts per route and major parameter (channel or webhook).

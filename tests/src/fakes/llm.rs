@@ -169,6 +169,11 @@ pub fn split_into_deltas(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The first `count` of [`split_into_deltas`]: what a stream that breaks off sends.
+pub(crate) fn first_deltas(text: &str, count: usize) -> Vec<String> {
+    split_into_deltas(text).into_iter().take(count).collect()
+}
+
 /// What a fake model server knows: the models it serves, their context window, the replies
 /// the test queued, and every request received.
 pub(crate) struct Script {

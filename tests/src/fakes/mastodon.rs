@@ -16,17 +16,17 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use self::counting::countable_length;
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire::{self, BodyError};
-use super::{FakeServer, ReceivedMedia, ReceivedPost, Running, lock};
+use super::{ReceivedMedia, ReceivedPost, Running, lock};
 
 /// What the instance allows and who may use it.
 #[derive(Clone, Debug)]
@@ -197,15 +197,7 @@ impl FakeMastodon {
     }
 }
 
-impl FakeServer for FakeMastodon {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeMastodon);
 
 struct Instance {
     base_url: String,
@@ -821,12 +813,7 @@ impl ErrorStyle for MastodonErrors {
             ("x-ratelimit-remaining", quota.remaining.to_string()),
             ("x-ratelimit-reset", wire::iso8601(quota.reset_at)),
         ];
-        for (name, value) in pairs {
-            // A handler's own, tighter limit (e.g. createSession's) keeps its headers.
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.entry(name).or_insert(value);
-            }
-        }
+        wire::add_missing_headers(headers, pairs);
     }
 }
 

@@ -14,16 +14,16 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire;
-use super::{FakeServer, ReceivedMedia, ReceivedPost, Running, lock};
+use super::{ReceivedMedia, ReceivedPost, Running, lock};
 
 /// The biggest event a homeserver accepts, in bytes of JSON.
 const MAX_EVENT_BYTES: usize = 65_536;
@@ -179,15 +179,7 @@ impl FakeMatrix {
     }
 }
 
-impl FakeServer for FakeMatrix {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeMatrix);
 
 struct Homeserver {
     config: MatrixConfig,
@@ -525,10 +517,12 @@ impl ErrorStyle for MatrixErrors {
             StatusCode::TOO_MANY_REQUESTS,
             json!({"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": millis}),
         );
+        // Whole seconds of the same wait the body gives in milliseconds.
         let seconds = millis.div_ceil(1000);
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        wire::set_headers(
+            response.headers_mut(),
+            [("retry-after", seconds.to_string())],
+        );
         response
     }
 }

@@ -27,6 +27,22 @@
 // boxing the error side would only add noise to a test server.
 #![allow(clippy::result_large_err)]
 
+/// Implements [`FakeServer`] for a network fake that keeps its [`Running`] parts in a field
+/// named `running`. (Defined before the modules that use it.)
+macro_rules! fake_server {
+    ($fake:ty) => {
+        impl $crate::fakes::FakeServer for $fake {
+            fn base_url(&self) -> String {
+                self.running.base_url()
+            }
+
+            fn chaos(&self) -> &$crate::fakes::Chaos {
+                self.running.chaos()
+            }
+        }
+    };
+}
+
 pub mod anthropic;
 pub mod bluesky;
 pub mod chaos;

@@ -26,13 +26,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::llm::{
     AiRequest, Reply, Script, SharedScript, StreamedAnswer, data_event, estimate_tokens,
-    split_into_deltas,
+    first_deltas, split_into_deltas,
 };
 use super::server::{BoundPort, Connection, RunningServer};
 use super::{lock, wire};
@@ -245,9 +245,10 @@ async fn serve(
 }
 
 fn with_request_id(mut response: Response, request_id: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
+    wire::set_headers(
+        response.headers_mut(),
+        [("x-request-id", request_id.to_string())],
+    );
     response
 }
 
@@ -393,9 +394,6 @@ fn answer(
         prompt_tokens: accepted.prompt_tokens,
         include_usage: accepted.include_usage,
     };
-    let deltas = |text: &str, count: usize| -> Vec<String> {
-        split_into_deltas(text).into_iter().take(count).collect()
-    };
     match reply {
         Reply::Text(text) if accepted.stream => {
             chunk_stream(&head, &split_into_deltas(&text), Ending::Finish("stop")).into_response()
@@ -406,11 +404,11 @@ fn answer(
         }
         Reply::MaxTokens(text) => wire::json(StatusCode::OK, completion(&head, &text, "length")),
         Reply::StreamError { text, deltas: n } if accepted.stream => {
-            chunk_stream(&head, &deltas(&text, n), Ending::Error).into_response()
+            chunk_stream(&head, &first_deltas(&text, n), Ending::Error).into_response()
         }
         Reply::StreamError { .. } => ApiError::server_error().into_response(),
         Reply::Cut { text, deltas: n } if accepted.stream => {
-            chunk_stream(&head, &deltas(&text, n), Ending::Cut).into_response()
+            chunk_stream(&head, &first_deltas(&text, n), Ending::Cut).into_response()
         }
         Reply::Cut { .. } => {
             connection.drop_without_answer();
@@ -454,11 +452,7 @@ fn rate_limited(model: &str, retry_after_secs: u64) -> Response {
         ("x-ratelimit-remaining-requests", "0".to_string()),
         ("x-ratelimit-reset-requests", format!("{retry_after_secs}s")),
     ];
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
+    wire::set_headers(response.headers_mut(), headers);
     response
 }
 

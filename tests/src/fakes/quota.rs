@@ -40,6 +40,14 @@ pub(crate) struct QuotaState {
     pub window: Duration,
 }
 
+impl QuotaState {
+    /// Whole seconds until the window resets, rounded up and at least 1: what a
+    /// `Retry-After` header or a seconds field says.
+    pub(crate) fn retry_after_secs(&self) -> u64 {
+        self.reset_after.as_secs_f64().ceil().max(1.0) as u64
+    }
+}
+
 /// Fixed windows per key.
 pub(crate) struct Quota {
     limit: RateLimit,

@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use serde_json::{Map, Value, json};
 
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire;
@@ -162,15 +162,7 @@ impl FakeSlack {
     }
 }
 
-impl FakeServer for FakeSlack {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeSlack);
 
 struct Workspace {
     config: SlackConfig,
@@ -473,10 +465,10 @@ impl ErrorStyle for SlackErrors {
                 json!({"ok": false, "error": "ratelimited"}),
             )
         };
-        let seconds = quota.reset_after.as_secs_f64().ceil().max(1.0) as u64;
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        wire::set_headers(
+            response.headers_mut(),
+            [("retry-after", quota.retry_after_secs().to_string())],
+        );
         response
     }
 }

@@ -25,11 +25,11 @@ use axum::routing::any;
 use serde_json::{Map, Value, json};
 
 use self::markup::ParseMode;
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire::{self, Part};
-use super::{FakeServer, ReceivedMedia, ReceivedPost, Running, lock};
+use super::{ReceivedMedia, ReceivedPost, Running, lock};
 
 /// A chat the bot can post in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,15 +143,7 @@ impl FakeTelegram {
     }
 }
 
-impl FakeServer for FakeTelegram {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeTelegram);
 
 struct BotApi {
     config: TelegramConfig,
@@ -491,6 +483,26 @@ impl BotApi {
         json
     }
 
+    /// A new message of one media item under `caption` (text, source and parse mode, as
+    /// [`BotApi::parsed`] reads them), replying to `reply_to`.
+    fn captioned_message(
+        &self,
+        request: &Request,
+        chat: &TelegramChat,
+        media: ReceivedMedia,
+        (text, source, parse_mode): (String, String, ParseMode),
+        reply_to: Option<i64>,
+    ) -> Message {
+        let mut message = self.new_message(request, chat);
+        message.text = text;
+        message.source = source;
+        message.parse_mode = parse_mode;
+        message.is_caption = true;
+        message.reply_to = reply_to;
+        message.media = vec![media];
+        message
+    }
+
     fn new_message(&self, request: &Request, chat: &TelegramChat) -> Message {
         let message_id = self.next_message_id(chat.id);
         Message {
@@ -604,7 +616,7 @@ impl BotApi {
         let chat = self.chat(request)?.clone();
         let max = self.config.max_photo_bytes;
         let photo = self.input_file(request, "photo", request.str("photo").as_deref(), max)?;
-        let (text, source, mode) = self.parsed(
+        let caption = self.parsed(
             request,
             "caption",
             "parse_mode",
@@ -612,13 +624,7 @@ impl BotApi {
             "message caption is too long",
         )?;
         let reply_to = self.reply_target(request, chat.id)?;
-        let mut message = self.new_message(request, &chat);
-        message.text = text;
-        message.source = source;
-        message.parse_mode = mode;
-        message.is_caption = true;
-        message.reply_to = reply_to;
-        message.media = vec![photo];
+        let message = self.captioned_message(request, &chat, photo, caption, reply_to);
         Ok(result(self.store(message)))
     }
 
@@ -671,14 +677,8 @@ impl BotApi {
         self.next_group += 1;
         let group = format!("{}", 13_000_000_000_000_000u64 + self.next_group);
         let mut answers = Vec::new();
-        for (file, (text, source, mode)) in prepared {
-            let mut message = self.new_message(request, &chat);
-            message.text = text;
-            message.source = source;
-            message.parse_mode = mode;
-            message.is_caption = true;
-            message.reply_to = reply_to;
-            message.media = vec![file];
+        for (file, caption) in prepared {
+            let mut message = self.captioned_message(request, &chat, file, caption, reply_to);
             message.media_group_id = Some(group.clone());
             answers.push(self.store(message));
         }
@@ -725,7 +725,7 @@ impl ErrorStyle for TelegramErrors {
     }
 
     fn rate_limited(&self, _path: &str, quota: &QuotaState) -> Response {
-        let seconds = quota.reset_after.as_secs_f64().ceil().max(1.0) as u64;
+        let seconds = quota.retry_after_secs();
         wire::json(
             StatusCode::TOO_MANY_REQUESTS,
             json!({

@@ -4,18 +4,17 @@
 //! [`ReceivedWebhook::signature_valid`].
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::chaos::{Chaos, ErrorStyle};
+use super::chaos::ErrorStyle;
 use super::quota::QuotaState;
 use super::server::BoundPort;
 use super::{FakeServer, Running, lock, wire};
@@ -110,15 +109,7 @@ impl FakeWebhook {
     }
 }
 
-impl FakeServer for FakeWebhook {
-    fn base_url(&self) -> String {
-        self.running.base_url()
-    }
-
-    fn chaos(&self) -> &Chaos {
-        self.running.chaos()
-    }
-}
+fake_server!(FakeWebhook);
 
 async fn receive(
     State(shared): State<Arc<Mutex<Receiver>>>,
@@ -164,15 +155,11 @@ impl ErrorStyle for PlainErrors {
     }
 
     fn rate_limited(&self, _path: &str, quota: &QuotaState) -> Response {
-        let seconds = quota
-            .reset_after
-            .max(Duration::from_secs(1))
-            .as_secs_f64()
-            .ceil() as u64;
         let mut response = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        wire::set_headers(
+            response.headers_mut(),
+            [("retry-after", quota.retry_after_secs().to_string())],
+        );
         response
     }
 }

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -16,6 +16,33 @@ use sha2::{Digest, Sha256};
 /// A JSON answer.
 pub(crate) fn json(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
+}
+
+/// Sets each header to its value, replacing what is there; a value that is not valid
+/// header text is left out.
+pub(crate) fn set_headers(
+    headers: &mut HeaderMap,
+    pairs: impl IntoIterator<Item = (&'static str, String)>,
+) {
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// Adds each header that is not there yet, so that a handler's own, tighter limit (e.g.
+/// Bluesky's createSession) keeps its headers; a value that is not valid header text is
+/// left out.
+pub(crate) fn add_missing_headers(
+    headers: &mut HeaderMap,
+    pairs: impl IntoIterator<Item = (&'static str, String)>,
+) {
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.entry(name).or_insert(value);
+        }
+    }
 }
 
 /// The media type of the request body, lowercased, without parameters.

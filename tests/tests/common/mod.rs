@@ -414,6 +414,13 @@ impl Env {
             .expect("rows")
     }
 
+    /// Schedules a new post of `text` to `to` (accounts and groups, comma-separated) at `at`
+    /// as `--at` reads it ("2026-12-01 09:00" is in the environment's zone); asserts it
+    /// succeeded and returns the post's id.
+    pub fn schedule(&self, text: &str, to: &str, at: &str) -> String {
+        self.ok(&["schedule", text, "--to", to, "--at", at]).id()
+    }
+
     /// Adds a Mastodon account `name` whose token is `token` (piped on stdin).
     pub fn add_mastodon(&self, name: &str, token: &str) -> Run {
         self.ok_full(

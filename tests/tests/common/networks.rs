@@ -366,6 +366,18 @@ impl Fake {
     }
 }
 
+impl Env {
+    /// A new environment (as [`Env::new`]) holding each fake's account, added with
+    /// [`Fake::add_to`]: named `net.account()`, with the secret the fake accepts.
+    pub fn with_fakes<'a>(fakes: impl IntoIterator<Item = &'a Fake>) -> Env {
+        let env = Env::new();
+        for fake in fakes {
+            fake.add_to(&env);
+        }
+        env
+    }
+}
+
 /// Runs `run` while every write to `fake` fails with `kind` until `times` failures were
 /// injected, after which failures are off: "this request fails, its retry goes through".
 /// Reads never fail. The draws are seeded; with a rate of 1.0 they decide nothing anyway.
@@ -493,5 +505,24 @@ macro_rules! per_network {
                 }
             )+
         }
+    };
+}
+
+/// [`per_network!`] for all of [`Net::ALL`]: `every_network!(check)` makes `check::mastodon`,
+/// `check::bluesky`, ... `check::webhook`, each calling `check` with its network.
+#[allow(unused_macros)]
+macro_rules! every_network {
+    ($check:ident) => {
+        per_network!($check:
+            mastodon => Net::Mastodon,
+            bluesky => Net::Bluesky,
+            telegram => Net::Telegram,
+            discord_webhook => Net::DiscordWebhook,
+            discord_bot => Net::DiscordBot,
+            slack_webhook => Net::SlackWebhook,
+            slack_bot => Net::SlackBot,
+            matrix => Net::Matrix,
+            webhook => Net::Webhook,
+        );
     };
 }

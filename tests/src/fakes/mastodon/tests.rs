@@ -1,5 +1,6 @@
 //! Tests of the fake over real HTTP.
 
+use super::super::FakeServer;
 use super::super::raw_http::{PNG, call, multipart, post_json};
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Tests of the fake over real HTTP.
 
 use super::super::raw_http::{PNG, call};
-use super::super::{ChaosConfig, Failure};
+use super::super::{ChaosConfig, Failure, FakeServer};
 use super::*;
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer syt_fake_matrix_token");

@@ -1,7 +1,7 @@
 //! Tests of the fake over real HTTP.
 
 use super::super::raw_http::{PNG, call, multipart, post_json};
-use super::super::{ChaosConfig, Failure};
+use super::super::{ChaosConfig, Failure, FakeServer};
 use super::*;
 
 fn path(method: &str) -> String {
