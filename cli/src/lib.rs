@@ -3,8 +3,10 @@
 
 pub mod args;
 mod commands;
+mod content;
 mod context;
 mod editor;
+mod engine;
 mod env_accounts;
 mod exit;
 mod output;

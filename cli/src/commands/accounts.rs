@@ -218,8 +218,8 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
         return Ok(());
     }
     let store = ctx.take_store()?;
-    let engine = super::engine::engine(ctx, store)?;
-    let results = super::engine::runtime()?.block_on(async {
+    let engine = crate::engine::engine(ctx, store)?;
+    let results = crate::engine::runtime()?.block_on(async {
         let mut results = Vec::new();
         for account in &accounts {
             results.push((account, engine.verify(account).await));

@@ -1,4 +1,4 @@
-use super::content::report_skipped;
+use crate::content::report_skipped;
 use crate::args::CancelArgs;
 use crate::context::Context;
 use crate::exit::CliResult;

@@ -7,7 +7,7 @@ use chrono::Utc;
 use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
 
-use super::engine::{engine, runtime};
+use crate::engine::{engine, runtime};
 use super::post::print_outcomes;
 use crate::args::{DaemonArgs, RunDueArgs};
 use crate::context::Context;

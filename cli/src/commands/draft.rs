@@ -1,7 +1,7 @@
 use postctl_core::model::Schedule;
 use postctl_core::store::{ListFilter, NewTarget, PostChange, ScheduleChange};
 
-use super::content::{
+use crate::content::{
     When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
 };
 use super::list;

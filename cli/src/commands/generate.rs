@@ -57,7 +57,7 @@ impl Writer {
         Ok(Writer {
             model,
             voice,
-            runtime: super::engine::runtime()?,
+            runtime: crate::engine::runtime()?,
         })
     }
 

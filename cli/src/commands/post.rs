@@ -11,8 +11,8 @@ use postctl_core::store::{NewTarget, Store};
 use postctl_core::text::{fit, render};
 use serde::Serialize;
 
-use super::content::{import_media, new_post, read_text};
-use super::engine::{engine, runtime};
+use crate::content::{import_media, new_post, read_text};
+use crate::engine::{engine, runtime};
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
 use crate::context::Context;
 use crate::env_accounts::env_accounts;

@@ -4,7 +4,7 @@ use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
 use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
-use super::content::{destinations, new_post, read_text};
+use crate::content::{destinations, new_post, read_text};
 use super::list;
 use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
 use crate::context::Context;

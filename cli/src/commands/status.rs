@@ -148,9 +148,9 @@ pub fn unpublish(ctx: &mut Context, args: &UnpublishArgs) -> CliResult {
         }
     }
     let store = ctx.take_store()?;
-    let engine = super::engine::engine(ctx, store)?;
+    let engine = crate::engine::engine(ctx, store)?;
     let results =
-        super::engine::runtime()?.block_on(engine.unpublish(&id, args.account.as_deref()))?;
+        crate::engine::runtime()?.block_on(engine.unpublish(&id, args.account.as_deref()))?;
     if ctx.json {
         let rows: Vec<_> = results
             .iter()

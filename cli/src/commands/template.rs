@@ -8,7 +8,7 @@ use postctl_core::network::Network;
 use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
-use super::content::read_text;
+use crate::content::read_text;
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
 use crate::context::Context;
 use crate::editor::edit;
