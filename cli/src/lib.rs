@@ -10,6 +10,7 @@ mod engine;
 mod env_accounts;
 mod exit;
 mod output;
+mod posts;
 
 use std::io::IsTerminal;
 

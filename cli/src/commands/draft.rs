@@ -4,7 +4,7 @@ use postctl_core::store::{ListFilter, NewTarget, PostChange, ScheduleChange};
 use crate::content::{
     When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
 };
-use super::list;
+use crate::posts;
 use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, IdArg, WhenArgs};
 use crate::context::Context;
 use crate::editor::{DraftDoc, edit};
@@ -14,8 +14,8 @@ use crate::output::{note, print_json};
 pub fn run(ctx: &mut Context, command: DraftCommand) -> CliResult {
     match command {
         DraftCommand::New(args) => new(ctx, args),
-        DraftCommand::List => list::print_posts(ctx, &ListFilter::Drafts, None),
-        DraftCommand::Show(args) => list::show(ctx, &args.id),
+        DraftCommand::List => posts::print_posts(ctx, &ListFilter::Drafts, None),
+        DraftCommand::Show(args) => posts::show(ctx, &args.id),
         DraftCommand::Edit(args) => edit_draft(ctx, args),
         DraftCommand::Rm(args) => remove(ctx, &args),
     }
@@ -86,7 +86,7 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
     };
     let post = new_post(ctx, body, content, tz.name(), schedule, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_created(ctx, &id, due.is_some())
+    posts::report_created(ctx, &id, due.is_some())
 }
 
 fn edit_draft(ctx: &mut Context, args: DraftEditArgs) -> CliResult {

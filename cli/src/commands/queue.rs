@@ -5,7 +5,7 @@ use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
 use crate::content::{destinations, new_post, read_text};
-use super::list;
+use crate::posts;
 use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
@@ -149,5 +149,5 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let tz = zone.map(|z| z.name()).unwrap_or("UTC");
     let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_scheduled(ctx, &id)
+    posts::report_scheduled(ctx, &id)
 }

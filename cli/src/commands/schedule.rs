@@ -4,7 +4,7 @@ use postctl_core::store::{NewTarget, PostChange, ScheduleChange};
 use crate::content::{
     When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
 };
-use super::list;
+use crate::posts;
 use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
@@ -66,7 +66,7 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
             .store()?
             .update_post(&id, &change, Some(&schedule_change(&when)))?;
         report_skipped(&outcome);
-        return list::report_scheduled(ctx, &id);
+        return posts::report_scheduled(ctx, &id);
     }
     let body = read_text(&args.post)?;
     if body.trim().is_empty() {
@@ -96,7 +96,7 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
         targets,
     )?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_scheduled(ctx, &id)
+    posts::report_scheduled(ctx, &id)
 }
 
 pub fn reschedule(ctx: &mut Context, args: &RescheduleArgs) -> CliResult {
@@ -111,5 +111,5 @@ pub fn reschedule(ctx: &mut Context, args: &RescheduleArgs) -> CliResult {
     }
     let outcome = store.update_post(&id, &PostChange::default(), Some(&schedule_change(&when)))?;
     report_skipped(&outcome);
-    list::report_scheduled(ctx, &id)
+    posts::report_scheduled(ctx, &id)
 }

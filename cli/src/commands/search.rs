@@ -4,7 +4,7 @@ use postctl_core::content::template::Template;
 use postctl_core::store::{ListFilter, short_ids};
 use serde_json::Value;
 
-use super::list::posts_table;
+use crate::posts::posts_table;
 use super::template::template_rows;
 use crate::args::SearchArgs;
 use crate::context::Context;
