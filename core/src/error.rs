@@ -53,8 +53,13 @@ pub enum Error {
         "{0:?} is already an account name; groups and accounts share one namespace so `--to` is never ambiguous, pick another group name"
     )]
     GroupNameTaken(String),
+    /// The user asked for something that cannot be done as asked (exit 2).
     #[error("{0}")]
     Invalid(String),
+    /// postctl itself failed (a task that crashed, a client that could not be built, a
+    /// race lost to another publisher): not the user's input, so exit 1.
+    #[error("{0}")]
+    Internal(String),
 
     #[error("media file {path}: {reason}")]
     Media { path: PathBuf, reason: String },
@@ -128,5 +133,62 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{AccountSettings, Network};
+    use crate::store::{Finish, NewPost, NewTarget, Store};
+
+    #[test]
+    fn postctl_failing_is_not_a_usage_error() {
+        let cases = [
+            (Error::Invalid("cancel it first".into()), ErrorKind::Usage),
+            (
+                Error::Internal("a publishing task failed".into()),
+                ErrorKind::Failure,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error}");
+        }
+    }
+
+    /// Losing a target to another publisher is a race inside postctl, not something the
+    /// user typed: exit 1, not 2.
+    #[test]
+    fn a_target_taken_over_by_another_publisher_is_a_failure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let settings = AccountSettings {
+            base_url: Some("https://masto.example".into()),
+            handle: None,
+            settings: serde_json::json!({}),
+        };
+        let account = store
+            .add_account("masto", Network::Mastodon, &settings, "env:TOKEN")
+            .expect("account");
+        let id = store
+            .create_post(&NewPost {
+                body: "Hello".into(),
+                title: None,
+                labels: vec![],
+                media: vec![],
+                tz: "UTC".into(),
+                schedule: crate::model::Schedule::At,
+                thread: Default::default(),
+                targets: vec![NewTarget {
+                    account_id: account.id,
+                    due: Some(chrono::Utc::now()),
+                }],
+            })
+            .expect("post");
+        let target = store.post(&id).expect("post").targets[0].id.clone();
+        let error = store
+            .finish_target(&target, "another-publisher", &Finish::Published, None)
+            .expect_err("the target is not held by this owner");
+        assert_eq!(error.kind(), ErrorKind::Failure, "{error}");
     }
 }

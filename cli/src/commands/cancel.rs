@@ -1,5 +1,5 @@
-use crate::content::report_skipped;
 use crate::args::CancelArgs;
+use crate::content::report_skipped;
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::output::{note, print_json};

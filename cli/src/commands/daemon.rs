@@ -7,10 +7,9 @@ use chrono::Utc;
 use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
 
-use crate::engine::{engine, runtime};
-use super::post::print_outcomes;
 use crate::args::{DaemonArgs, RunDueArgs};
 use crate::context::Context;
+use crate::engine::{engine, notify, print_outcomes, runtime};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, print, print_json};
 
@@ -129,19 +128,6 @@ async fn serve(
         }
     }
     Ok(())
-}
-
-/// Tells the configured `notify` accounts what needs the user; a notification that cannot
-/// be sent is reported on stderr and changes nothing else.
-pub async fn notify(engine: &Engine, accounts: &[String], report: &Report) {
-    let Some(text) = postctl_core::publish::notification(report) else {
-        return;
-    };
-    for account in accounts {
-        if let Err(e) = engine.notify(account, &text).await {
-            note(format!("could not notify {account}: {e}"));
-        }
-    }
 }
 
 async fn wait_for_signal() {

@@ -1,15 +1,15 @@
 use postctl_core::model::Schedule;
 use postctl_core::store::{ListFilter, NewTarget, PostChange, ScheduleChange};
 
+use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, IdArg, WhenArgs};
 use crate::content::{
     When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
 };
-use crate::posts;
-use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, IdArg, WhenArgs};
 use crate::context::Context;
 use crate::editor::{DraftDoc, edit};
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print_json};
+use crate::posts;
 
 pub fn run(ctx: &mut Context, command: DraftCommand) -> CliResult {
     match command {

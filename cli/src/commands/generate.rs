@@ -9,15 +9,15 @@ use std::io::Write;
 use postctl_core::ai::prompt::{self, Brief, SEPARATOR};
 use postctl_core::ai::{AiError, Model, Progress, Prompt};
 use postctl_core::content::changelog::{self, ChangelogError, Release};
-use postctl_core::content::lint::network_limit;
 use postctl_core::content::voice::{HashtagPolicy, Voice};
 use postctl_core::model::{Account, Post, Schedule, TargetState};
 use postctl_core::network::Network;
-use postctl_core::store::{NewPost, NewTarget, PostChange};
+use postctl_core::platforms;
+use postctl_core::publish::preview;
+use postctl_core::store::{NewPost, NewTarget, PostChange, Store};
 use postctl_core::text::{Format, TextLimit, fit};
 use serde::Serialize;
 
-use super::post::offline_capabilities;
 use super::template::read_file;
 use super::voice::choose_voice;
 use crate::args::GenerateArgs;
@@ -132,10 +132,10 @@ struct Limit {
     format: Format,
 }
 
-/// Each account with its own limit when its adapter knows it offline (a Mastodon
-/// instance's), else its network's default; `None` for networks without a known limit.
-fn limits_of(ctx: &Context, accounts: Vec<Account>) -> Vec<(Account, Option<Limit>)> {
-    let capabilities = offline_capabilities(ctx, &accounts);
+/// Each account with its own limit when postctl knows it offline (a Mastodon instance's,
+/// once read), else its network's default; `None` for networks without a known limit.
+fn limits_of(store: &Store, accounts: Vec<Account>) -> Vec<(Account, Option<Limit>)> {
+    let capabilities = preview::capabilities(store, &accounts);
     accounts
         .into_iter()
         .zip(capabilities)
@@ -154,9 +154,9 @@ fn limits_of(ctx: &Context, accounts: Vec<Account>) -> Vec<(Account, Option<Limi
 
 /// The network's published default limit, where postctl knows one.
 fn default_limit(network: Network) -> Option<Limit> {
-    network_limit(network).map(|l| Limit {
-        limit: l.limit,
-        format: l.format,
+    platforms::defaults(network).map(|caps| Limit {
+        limit: caps.limit,
+        format: caps.format,
     })
 }
 
@@ -208,7 +208,7 @@ fn drafts(ctx: &mut Context, args: &GenerateArgs) -> CliResult {
         args.to.clone()
     };
     let accounts = ctx.store()?.resolve_destinations(&names)?;
-    let limits = limits_of(ctx, accounts);
+    let limits = limits_of(ctx.store()?, accounts);
     let networks: Vec<Network> = limits.iter().map(|(a, _)| a.network).collect();
     let writer = Writer::new(ctx, args)?;
     let wanted = usize::from(args.variants);
@@ -451,7 +451,7 @@ fn rewrite(ctx: &mut Context, id: &str, args: &GenerateArgs) -> CliResult {
     let text = writer.ask_one(&heading, &prompt)?;
     // Who the text must fit: each account with a known limit, else (no account of that
     // network on the post) the network's default limit under the network's name.
-    let mut checks: Vec<(String, Network, Limit)> = limits_of(ctx, accounts.clone())
+    let mut checks: Vec<(String, Network, Limit)> = limits_of(ctx.store()?, accounts.clone())
         .into_iter()
         .filter_map(|(a, l)| l.map(|l| (a.name, a.network, l)))
         .collect();

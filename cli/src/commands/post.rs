@@ -1,23 +1,22 @@
 //! `postctl post` (publish now) and `postctl check` (how a text fits each network).
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 
+use postctl_core::content::release::{self, Batch};
 use postctl_core::model::{Account, Schedule, TargetState, ThreadMode};
-use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions};
-use postctl_core::publish::{Outcome, plan};
+use postctl_core::publish::Outcome;
+use postctl_core::publish::preview::{self, Preview, preview};
 use postctl_core::secrets::SecretRef;
 use postctl_core::store::{NewTarget, Store};
-use postctl_core::text::{fit, render};
 use serde::Serialize;
 
-use crate::content::{import_media, new_post, read_text};
-use crate::engine::{engine, runtime};
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
+use crate::content::{import_media, new_post, read_text};
 use crate::context::Context;
+use crate::engine::{engine, notify, print_outcomes, runtime};
 use crate::env_accounts::env_accounts;
 use crate::exit::{CliError, CliResult, ExitCode};
-use crate::output::{note, paint, print, print_json, state_color, stdout_color};
+use crate::output::{note, paint, print, print_json, stdout_color};
 
 fn thread_mode(arg: ThreadArg) -> ThreadMode {
     match arg {
@@ -87,101 +86,6 @@ fn publishing_store(ctx: &mut Context) -> CliResult<(Store, Option<tempfile::Tem
     Ok((store, Some(dir)))
 }
 
-/// What one network would receive, for `--dry-run` and `check`.
-#[derive(Debug, Serialize)]
-struct Preview {
-    account: String,
-    network: String,
-    length: usize,
-    max: usize,
-    fits: bool,
-    parts: Vec<PreviewPart>,
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct PreviewPart {
-    text: String,
-    html: Option<String>,
-    length: usize,
-}
-
-/// What each of `accounts` can take, known without asking its network (the adapter's
-/// defaults and the account's settings), in order, with one HTTP client for them all.
-pub(super) fn offline_capabilities(
-    ctx: &Context,
-    accounts: &[Account],
-) -> Vec<Result<Capabilities, String>> {
-    let shared = ctx
-        .secrets()
-        .map_err(|e| e.to_string())
-        .and_then(|secrets| {
-            Http::new(std::time::Duration::from_secs(5))
-                .map(|http| (secrets, http))
-                .map_err(|e| e.to_string())
-        });
-    accounts
-        .iter()
-        .map(|account| {
-            let (secrets, http) = shared.as_ref().map_err(Clone::clone)?;
-            let reference: SecretRef = account
-                .secret_ref
-                .parse()
-                .map_err(|e: postctl_core::secrets::SecretError| e.to_string())?;
-            let secret = secrets.get(&reference).map_err(|e| e.to_string())?;
-            Adapter::new(account, secret, http.clone(), Arc::new(NoSessions))
-                .map(|a| a.capabilities())
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// How `body` goes out on `account`, whose capabilities are `caps`.
-fn preview(
-    account: &Account,
-    caps: Result<Capabilities, String>,
-    body: &str,
-    thread: ThreadMode,
-) -> Preview {
-    let mut preview = Preview {
-        account: account.name.clone(),
-        network: account.network.to_string(),
-        length: 0,
-        max: 0,
-        fits: false,
-        parts: vec![],
-        error: None,
-    };
-    let caps = match caps {
-        Ok(caps) => caps,
-        Err(e) => {
-            preview.error = Some(e);
-            return preview;
-        }
-    };
-    let whole = fit(body, caps.limit, caps.format);
-    preview.length = whole.length;
-    preview.max = whole.max;
-    preview.fits = whole.fits;
-    match plan::parts(body, &caps, thread) {
-        Ok(parts) => {
-            preview.parts = parts
-                .iter()
-                .map(|part| {
-                    let rendered = render(part, caps.format);
-                    PreviewPart {
-                        length: fit(part, caps.limit, caps.format).length,
-                        text: rendered.text,
-                        html: rendered.html,
-                    }
-                })
-                .collect()
-        }
-        Err(e) => preview.error = Some(e),
-    }
-    preview
-}
-
 fn print_previews(previews: &[Preview], show_text: bool) -> CliResult {
     let color = stdout_color();
     let mut out = String::new();
@@ -218,7 +122,7 @@ pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let accounts = store.resolve_destinations(&args.to)?;
     let previews: Vec<Preview> = accounts
         .iter()
-        .zip(offline_capabilities(ctx, &accounts))
+        .zip(preview::capabilities(store, &accounts))
         .map(|(a, caps)| preview(a, caps, &body, thread_mode(args.thread)))
         .collect();
     if ctx.json {
@@ -234,22 +138,15 @@ pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     Ok(())
 }
 
-/// What to publish: one text for a set of accounts. A release announcement fitted per
-/// network gives one batch per distinct text.
-struct Batch {
-    body: String,
-    accounts: Vec<Account>,
-}
-
-/// The release announcement for each account, grouped by identical text.
+/// The release announcement for each account, grouped by identical text, from the
+/// changelog or GitHub event at `path`.
 fn release_batches(
-    ctx: &Context,
     store: &Store,
     args: &PostArgs,
     path: &std::path::Path,
     accounts: Vec<Account>,
 ) -> CliResult<Vec<Batch>> {
-    use postctl_core::content::{changelog, release};
+    use postctl_core::content::changelog;
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::usage(format!(
             "cannot read {}: {e}; --release takes a changelog or a GitHub event file",
@@ -269,28 +166,15 @@ fn release_batches(
     {
         vars.insert("name", serde_json::Value::String(name));
     }
-    let mut batches: Vec<Batch> = Vec::new();
-    let capabilities = offline_capabilities(ctx, &accounts);
-    for (account, caps) in accounts.into_iter().zip(capabilities) {
-        let body = if args.thread.is_some() {
-            // A thread was asked for: the whole notes, split by the publisher.
-            template
-                .render(Some(account.network), &notes.variables(vars.clone()))
-                .map(|r| r.text)
-        } else {
-            let caps = caps.map_err(CliError::usage)?;
-            release::announcement(&notes, &template, account.network, &caps, vars.clone())
-        }
-        .map_err(|e| CliError::from(postctl_core::Error::from(e)))?;
-        match batches.iter_mut().find(|b| b.body == body) {
-            Some(batch) => batch.accounts.push(account),
-            None => batches.push(Batch {
-                body,
-                accounts: vec![account],
-            }),
-        }
-    }
-    Ok(batches)
+    let capabilities = preview::capabilities(store, &accounts);
+    Ok(release::batches(
+        &notes,
+        &template,
+        &vars,
+        accounts,
+        capabilities,
+        args.thread.is_some(),
+    )?)
 }
 
 #[derive(Debug, Serialize)]
@@ -311,7 +195,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     };
     let accounts = destinations(&mut store, &names)?;
     let batches = match &args.release {
-        Some(path) => release_batches(ctx, &store, &args, path, accounts.clone())?,
+        Some(path) => release_batches(&store, &args, path, accounts.clone())?,
         None => vec![Batch {
             body: body(args.text.as_deref(), args.file.as_deref())?,
             accounts: accounts.clone(),
@@ -324,7 +208,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
             .flat_map(|b| {
                 b.accounts
                     .iter()
-                    .zip(offline_capabilities(ctx, &b.accounts))
+                    .zip(preview::capabilities(&store, &b.accounts))
                     .map(|(a, caps)| preview(a, caps, &b.body, thread))
             })
             .collect();
@@ -390,7 +274,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     report
         .outcomes
         .sort_by_key(|o| accounts.iter().position(|a| a.name == o.account));
-    runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
+    runtime.block_on(notify(&engine, &ctx.config.notify, &report));
     let first = post_ids.first().cloned().unwrap_or_default();
     if ctx.json {
         print_json(&PostResult {
@@ -402,24 +286,6 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         print_outcomes(&report.outcomes)?;
     }
     exit_for(&report.outcomes, &first)
-}
-
-pub fn print_outcomes(outcomes: &[Outcome]) -> CliResult {
-    let color = stdout_color();
-    let mut out = String::new();
-    for o in outcomes {
-        for n in &o.notes {
-            note(format!("note: {n}"));
-        }
-        let state = paint(o.state.as_str(), state_color(o.state), color);
-        let detail = match (&o.error, o.urls.first()) {
-            (Some(error), _) => error.clone(),
-            (None, Some(url)) => url.clone(),
-            (None, None) => String::new(),
-        };
-        out += &format!("{state}  {}  {detail}\n", o.account);
-    }
-    print(&out)
 }
 
 /// 0 when every target was published, 4 when credentials failed, 3 otherwise.

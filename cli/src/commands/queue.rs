@@ -4,12 +4,12 @@ use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
 use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
-use crate::content::{destinations, new_post, read_text};
-use crate::posts;
 use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
+use crate::content::{destinations, new_post, read_text};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table, when};
+use crate::posts;
 
 pub fn run(ctx: &mut Context, command: QueueCommand) -> CliResult {
     match command {

@@ -1,13 +1,13 @@
 use postctl_core::model::Schedule;
 use postctl_core::store::{NewTarget, PostChange, ScheduleChange};
 
+use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
 use crate::content::{
     When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
 };
-use crate::posts;
-use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
+use crate::posts;
 
 /// Whether the user typed an existing post's id (or prefix) rather than new text.
 fn existing_post(ctx: &mut Context, typed: &str) -> CliResult<Option<String>> {

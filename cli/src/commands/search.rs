@@ -4,12 +4,12 @@ use postctl_core::content::template::Template;
 use postctl_core::store::{ListFilter, short_ids};
 use serde_json::Value;
 
-use crate::posts::posts_table;
 use super::template::template_rows;
 use crate::args::SearchArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table};
+use crate::posts::posts_table;
 
 /// Posts first, then templates. With `--json`, one array: every item has `kind` ("post" or
 /// "template") beside its own fields.

@@ -8,8 +8,8 @@ use postctl_core::network::Network;
 use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
-use crate::content::read_text;
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
+use crate::content::read_text;
 use crate::context::Context;
 use crate::editor::edit;
 use crate::exit::{CliError, CliResult};

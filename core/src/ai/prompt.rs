@@ -8,9 +8,9 @@
 use std::fmt::Write as _;
 
 use super::Prompt;
-use crate::content::lint::network_limit;
 use crate::content::voice::{EmojiPolicy, HashtagPolicy, Voice};
 use crate::network::Network;
+use crate::platforms;
 use crate::text::Counting;
 
 /// The line between two variants in an answer.
@@ -166,13 +166,13 @@ fn network_names(networks: &[Network]) -> String {
 pub fn strictest(networks: &[Network]) -> Option<(Network, usize)> {
     networks
         .iter()
-        .filter_map(|&n| network_limit(n).map(|l| (n, l.limit.max)))
+        .filter_map(|&n| platforms::defaults(n).map(|l| (n, l.limit.max)))
         .min_by_key(|&(_, max)| max)
 }
 
 /// How the strictest network counts, in words a model can follow.
 fn counting_note(network: Network, max: usize) -> String {
-    let counting = network_limit(network).map(|l| l.limit.counting);
+    let counting = platforms::defaults(network).map(|l| l.limit.counting);
     let how = match counting {
         Some(Counting::Mastodon) => "every link counts as 23 characters",
         Some(Counting::XWeighted) => {
@@ -207,7 +207,12 @@ fn habits(network: Network) -> &'static str {
             "Chat announcements lead with what changed and why it matters, in a few short lines."
         }
         Network::Reddit => "Reddit posts are plain and informative, never salesy.",
-        _ => "Keep it clear and direct.",
+        Network::Vk
+        | Network::Instagram
+        | Network::Facebook
+        | Network::Nostr
+        | Network::Devto
+        | Network::Webhook => "Keep it clear and direct.",
     }
 }
 

@@ -12,16 +12,17 @@
 //! | `length`           | error   | over the limit of a network without threads (Discord, Slack webhooks) |
 //!
 //! Lengths are counted with [`crate::text::fit()`], the way the publisher counts, against
-//! each network's default limit from [`network_limit`]. That table is the networks' published
-//! defaults, not the account's own: a Mastodon instance may allow more than 500 (`postctl
-//! check` asks the instance).
+//! each network's default limits from [`platforms::defaults`], the ones the adapters
+//! publish with; a Mastodon instance may allow more than 500 (`postctl check` knows the
+//! instance's own once postctl has read it).
 
 use serde::Serialize;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::voice::{EmojiPolicy, HashtagPolicy, Voice};
 use crate::network::Network;
-use crate::text::{Counting, Format, TextLimit, fit, split};
+use crate::platforms::{self, Capabilities};
+use crate::text::{Counting, fit, split};
 
 /// How serious a finding is: an error fails the lint (exit 1), a warning does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -88,37 +89,6 @@ impl Report {
     }
 }
 
-/// A network's default text limit, how it is rendered, and whether a longer text becomes a
-/// thread (`false` where the usual setup, a webhook, cannot thread).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NetworkLimit {
-    pub limit: TextLimit,
-    pub format: Format,
-    pub threads: bool,
-}
-
-/// The default limits of the networks postctl publishes to, as the adapters count them:
-/// Mastodon 500 (graphemes, a URL counts 23), Bluesky 300 graphemes, X 280 weighted,
-/// Telegram 4096 code points, Discord 2000, Slack 4000, Matrix 60,000 bytes (the adapter's
-/// margin under the 65,536-byte event). `None` for networks without a published limit here.
-pub fn network_limit(network: Network) -> Option<NetworkLimit> {
-    let (max, counting, format, threads) = match network {
-        Network::Mastodon => (500, Counting::Mastodon, Format::Plain, true),
-        Network::Bluesky => (300, Counting::Graphemes, Format::Bluesky, true),
-        Network::X => (280, Counting::XWeighted, Format::Plain, true),
-        Network::Telegram => (4096, Counting::CodePoints, Format::TelegramHtml, true),
-        Network::Discord => (2000, Counting::CodePoints, Format::DiscordMarkdown, false),
-        Network::Slack => (4000, Counting::CodePoints, Format::SlackMrkdwn, false),
-        Network::Matrix => (60_000, Counting::Utf8Bytes, Format::MatrixHtml, true),
-        _ => return None,
-    };
-    Some(NetworkLimit {
-        limit: TextLimit { max, counting },
-        format,
-        threads,
-    })
-}
-
 /// Lints `text` (Markdown) against `voice` (its name and settings) and the limits of
 /// `destinations`.
 pub fn lint(text: &str, voice: Option<(&str, &Voice)>, destinations: &[Destination]) -> Report {
@@ -130,7 +100,7 @@ pub fn lint(text: &str, voice: Option<(&str, &Voice)>, destinations: &[Destinati
     let mut lengths = Vec::new();
     let mut unchecked = Vec::new();
     for destination in destinations {
-        let Some(limit) = network_limit(destination.network) else {
+        let Some(limit) = platforms::defaults(destination.network) else {
             unchecked.push(destination.account.clone());
             continue;
         };
@@ -277,7 +247,7 @@ fn voice_findings(text: &str, name: &str, voice: &Voice) -> Vec<Finding> {
 fn length_of(
     text: &str,
     destination: &Destination,
-    limit: NetworkLimit,
+    limit: Capabilities,
 ) -> (Length, Option<Finding>) {
     let measured = fit(text, limit.limit, limit.format);
     let unit = match limit.limit.counting {

@@ -3,6 +3,8 @@
 
 use super::changelog::Release;
 use super::template::{Template, TemplateError, Variables};
+use crate::error::Error;
+use crate::model::Account;
 use crate::network::Network;
 use crate::platforms::Capabilities;
 use crate::text::{fit, split};
@@ -82,6 +84,47 @@ pub fn announcement(
 ) -> Result<String, TemplateError> {
     let rendered = template.render(Some(network), &release.variables(user))?;
     Ok(fit_for(release, &rendered.text, caps))
+}
+
+/// One text for a set of accounts: a release announcement fitted per network gives one
+/// batch per distinct text.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub body: String,
+    pub accounts: Vec<Account>,
+}
+
+/// The release announcement for each of `accounts`, grouped by identical text, in the order
+/// the accounts were given. `caps` are the accounts' capabilities, in the same order. With
+/// `thread`, each account gets the whole notes for the publisher to split; otherwise the
+/// [`announcement`] fitted to each account.
+pub fn batches(
+    release: &Release,
+    template: &Template,
+    user: &Variables,
+    accounts: Vec<Account>,
+    caps: Vec<Result<Capabilities, String>>,
+    thread: bool,
+) -> Result<Vec<Batch>, Error> {
+    let mut batches: Vec<Batch> = Vec::new();
+    for (account, caps) in accounts.into_iter().zip(caps) {
+        let body = if thread {
+            template
+                .render(Some(account.network), &release.variables(user.clone()))
+                .map(|r| r.text)?
+        } else {
+            let caps = caps.map_err(Error::Invalid)?;
+            announcement(release, template, account.network, &caps, user.clone())?
+        };
+        match batches.iter_mut().find(|b| b.body == body) {
+            Some(batch) => batch.accounts.push(account),
+            None => batches.push(Batch {
+                body,
+                accounts: vec![account],
+            }),
+        }
+    }
+    Ok(batches)
 }
 
 /// The project's name from `$GITHUB_REPOSITORY` ("owner/name"), for `{{ name }}` in CI.

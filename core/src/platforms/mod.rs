@@ -1,9 +1,12 @@
-//! One adapter per network behind one interface (DESIGN §5).
+//! One folder per network behind one interface (DESIGN §5).
 //!
-//! An adapter declares what its network can take ([`Capabilities`]), checks credentials,
-//! publishes one part of a post (a reply to the previous part when threading) and deletes.
-//! Errors come back classified ([`PublishError`]) so the engine decides retries in one place.
-//! All HTTP goes through [`http::Http`]: timeouts, user agent, rate-limit bookkeeping.
+//! A network is its folder (`platforms/<network>/mod.rs`) plus one line in [`platform`].
+//! The folder defines the network's [`Platform`]: its limits ([`Capabilities`], known
+//! without any secret) and how to build the [`Adapter`] of one account, which checks
+//! credentials, publishes one part of a post (a reply to the previous part when threading)
+//! and deletes. Errors come back classified ([`PublishError`]) so the engine decides
+//! retries in one place. All HTTP goes through [`http::Http`]: timeouts, user agent,
+//! rate-limit bookkeeping.
 
 pub mod http;
 
@@ -17,8 +20,12 @@ mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
 mod webhook;
+mod x;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -177,131 +184,224 @@ impl SessionStore for NoSessions {
     fn save(&self, _: &str, _: &Secret) {}
 }
 
-/// A network adapter for one account.
-pub struct Adapter {
-    kind: Kind,
+/// What a network is to postctl: its limits, and how to reach one account on it.
+///
+/// Each network's folder defines one `PLATFORM` and [`platform`] lists them all. The
+/// limits here are the only place they are defined: `check`, `lint`, `generate`, the
+/// dashboard and the publisher all read them from it.
+pub struct Platform {
+    /// The network's limits in its usual setup (a Discord webhook rather than a bot),
+    /// known without any account or secret.
+    pub defaults: Capabilities,
+    /// One account's limits, known without its secret: [`Platform::defaults`] shaped by
+    /// the account's settings (a Discord bot can thread, a webhook cannot).
+    pub capabilities: fn(&Account) -> Capabilities,
+    /// The adapter for one account; `None` where postctl cannot publish to the network
+    /// yet (its limits are still known, for `lint` and `check`).
+    open: Option<Open>,
 }
 
-enum Kind {
-    Mastodon(mastodon::Mastodon),
-    Bluesky(bluesky::Bluesky),
-    Telegram(telegram::Telegram),
-    Discord(discord::Discord),
-    Slack(slack::Slack),
-    Matrix(matrix::Matrix),
-    Webhook(webhook::Webhook),
+/// Builds one account's adapter; every network's is `|account, secret, tools| ...`.
+type Open = fn(&Account, Secret, Tools) -> Result<Box<dyn DynAdapter>, PublishError>;
+
+/// What an adapter is built with besides the account and its secret.
+#[derive(Clone)]
+pub struct Tools {
+    pub http: Http,
+    /// Where sessions are kept between runs.
+    pub sessions: Arc<dyn SessionStore>,
+    /// What the server said about its limits within the last day (see [`ServerLimits`]);
+    /// an adapter given them does not ask again.
+    pub limits: Option<ServerLimits>,
 }
 
-impl std::fmt::Debug for Adapter {
+impl std::fmt::Debug for Tools {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Adapter(..)")
+        f.debug_struct("Tools")
+            .field("limits", &self.limits)
+            .finish()
     }
+}
+
+/// The registry: each network and its [`Platform`], one line each. There is no wildcard
+/// arm, so a new [`Network`] does not compile until it is decided here. `None`: postctl
+/// knows neither the network's limits nor how to publish to it yet.
+pub fn platform(network: Network) -> Option<&'static Platform> {
+    match network {
+        Network::Mastodon => Some(&mastodon::PLATFORM),
+        Network::Bluesky => Some(&bluesky::PLATFORM),
+        Network::Telegram => Some(&telegram::PLATFORM),
+        Network::Discord => Some(&discord::PLATFORM),
+        Network::Slack => Some(&slack::PLATFORM),
+        Network::Matrix => Some(&matrix::PLATFORM),
+        Network::Webhook => Some(&webhook::PLATFORM),
+        Network::X => Some(&x::PLATFORM),
+        Network::Vk
+        | Network::Instagram
+        | Network::Facebook
+        | Network::Linkedin
+        | Network::Threads
+        | Network::Nostr
+        | Network::Reddit
+        | Network::Devto => None,
+    }
+}
+
+/// A network's limits in its usual setup, where postctl knows them.
+pub fn defaults(network: Network) -> Option<Capabilities> {
+    platform(network).map(|p| p.defaults)
 }
 
 /// Networks postctl can publish to so far; the others can be added as accounts and are
-/// refused with this message by `post` and the engine.
+/// refused by `post` and the engine.
 pub fn can_publish(network: Network) -> bool {
-    matches!(
-        network,
-        Network::Mastodon
-            | Network::Bluesky
-            | Network::Telegram
-            | Network::Discord
-            | Network::Slack
-            | Network::Matrix
-            | Network::Webhook
-    )
+    platform(network).is_some_and(|p| p.open.is_some())
 }
 
-impl Adapter {
-    /// The adapter for `account`, holding its secret.
-    pub fn new(
-        account: &Account,
-        secret: Secret,
-        http: Http,
-        sessions: std::sync::Arc<dyn SessionStore>,
-    ) -> Result<Adapter, PublishError> {
-        let kind = match account.network {
-            Network::Mastodon => Kind::Mastodon(mastodon::Mastodon::new(account, secret, http)?),
-            Network::Bluesky => {
-                Kind::Bluesky(bluesky::Bluesky::new(account, secret, http, sessions)?)
-            }
-            Network::Telegram => Kind::Telegram(telegram::Telegram::new(account, secret, http)?),
-            Network::Discord => Kind::Discord(discord::Discord::new(account, secret, http)?),
-            Network::Slack => Kind::Slack(slack::Slack::new(account, secret, http)?),
-            Network::Matrix => Kind::Matrix(matrix::Matrix::new(account, secret, http)?),
-            Network::Webhook => Kind::Webhook(webhook::Webhook::new(account, secret, http)?),
-            other => {
-                return Err(PublishError::permanent(format!(
-                    "publishing to {} is not available yet; postctl publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and webhooks",
-                    other.display_name()
-                )));
-            }
+/// What `account` can take, known without its secret or a request: its network's limits
+/// for its settings, refined by what its server last said (`cached`). An error says why
+/// postctl cannot publish there.
+pub fn capabilities(
+    account: &Account,
+    cached: Option<&ServerLimits>,
+) -> Result<Capabilities, String> {
+    match platform(account.network).filter(|p| p.open.is_some()) {
+        Some(platform) => Ok((platform.capabilities)(account).refined(cached)),
+        None => Err(not_available(account.network).to_string()),
+    }
+}
+
+/// The adapter for `account`, holding its secret.
+pub(crate) fn open(
+    account: &Account,
+    secret: Secret,
+    tools: Tools,
+) -> Result<Box<dyn DynAdapter>, PublishError> {
+    match platform(account.network).and_then(|p| p.open) {
+        Some(open) => open(account, secret, tools),
+        None => Err(not_available(account.network)),
+    }
+}
+
+fn not_available(network: Network) -> PublishError {
+    let publishable: Vec<&str> = Network::ALL
+        .into_iter()
+        .filter(|&n| can_publish(n))
+        .map(Network::display_name)
+        .collect();
+    PublishError::permanent(format!(
+        "publishing to {} is not available yet; postctl publishes to {}",
+        network.display_name(),
+        publishable.join(", ")
+    ))
+}
+
+/// What a server says about its own limits, where they vary per server (a Mastodon
+/// instance's). Kept for a day in the database ([`crate::store::Store::server_limits`]), so
+/// `check` and `lint` know them without a secret and `post` without a request. A field the
+/// server did not give keeps the network's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_characters: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_media: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_image_bytes: Option<u64>,
+}
+
+/// How long what a server said about its limits is trusted before it is read again.
+pub const SERVER_LIMITS_FOR: chrono::Duration = chrono::Duration::days(1);
+
+impl Capabilities {
+    /// These limits with what the server said in place of the defaults.
+    pub fn refined(self, server: Option<&ServerLimits>) -> Capabilities {
+        let Some(server) = server else {
+            return self;
         };
-        Ok(Adapter { kind })
-    }
-
-    /// Reads what the adapter needs once per run (server limits, a session).
-    pub async fn prepare(&mut self) -> Result<(), PublishError> {
-        match &mut self.kind {
-            Kind::Mastodon(a) => a.prepare().await,
-            Kind::Bluesky(a) => a.prepare().await,
-            Kind::Telegram(_)
-            | Kind::Discord(_)
-            | Kind::Slack(_)
-            | Kind::Matrix(_)
-            | Kind::Webhook(_) => Ok(()),
+        Capabilities {
+            limit: TextLimit {
+                max: server.max_characters.unwrap_or(self.limit.max),
+                counting: self.limit.counting,
+            },
+            max_media: server.max_media.unwrap_or(self.max_media),
+            max_image_bytes: server.max_image_bytes.unwrap_or(self.max_image_bytes),
+            ..self
         }
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        match &self.kind {
-            Kind::Mastodon(a) => a.capabilities(),
-            Kind::Bluesky(a) => a.capabilities(),
-            Kind::Telegram(a) => a.capabilities(),
-            Kind::Discord(a) => a.capabilities(),
-            Kind::Slack(a) => a.capabilities(),
-            Kind::Matrix(a) => a.capabilities(),
-            Kind::Webhook(a) => a.capabilities(),
-        }
+/// What a network implements for one account: publishing one part, deleting one, and
+/// checking the credentials. Implementations write plain `async fn`s; the engine holds
+/// them as [`DynAdapter`] trait objects.
+///
+/// Later issues add methods here, each required so a network cannot forget it: reading a
+/// post's and an account's metrics (issue 11) beside `publish`, and refreshing an OAuth
+/// token (issue 10) beside `prepare`.
+pub trait Adapter: Send + Sync + 'static {
+    /// Gets ready to publish, once per run: a session where the network has one, and the
+    /// server's own limits where they vary per server and [`Tools::limits`] did not give
+    /// them. Returns the limits it read from the server, for the cache.
+    fn prepare(
+        &mut self,
+    ) -> impl Future<Output = Result<Option<ServerLimits>, PublishError>> + Send {
+        async { Ok(None) }
     }
+
+    /// What this account can take now (after `prepare`).
+    fn capabilities(&self) -> Capabilities;
 
     /// Checks the credentials against the network.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
-        match &self.kind {
-            Kind::Mastodon(a) => a.verify().await,
-            Kind::Bluesky(a) => a.verify().await,
-            Kind::Telegram(a) => a.verify().await,
-            Kind::Discord(a) => a.verify().await,
-            Kind::Slack(a) => a.verify().await,
-            Kind::Matrix(a) => a.verify().await,
-            Kind::Webhook(a) => a.verify().await,
-        }
-    }
+    fn verify(&self) -> impl Future<Output = Result<Verified, PublishError>> + Send;
 
     /// Publishes one part (uploading its media first).
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
-        match &self.kind {
-            Kind::Mastodon(a) => a.publish(part).await,
-            Kind::Bluesky(a) => a.publish(part).await,
-            Kind::Telegram(a) => a.publish(part).await,
-            Kind::Discord(a) => a.publish(part).await,
-            Kind::Slack(a) => a.publish(part).await,
-            Kind::Matrix(a) => a.publish(part).await,
-            Kind::Webhook(a) => a.publish(part).await,
-        }
+    fn publish(&self, part: &Part) -> impl Future<Output = Result<Published, PublishError>> + Send;
+
+    /// Deletes a published part; one already gone counts as deleted.
+    fn delete(
+        &self,
+        published: &Published,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Adapter`] as a trait object: `async fn` in traits cannot be called through `dyn`, so
+/// this boxes each future. One blanket implementation covers every adapter; the box costs
+/// an allocation per request, nothing next to the request.
+pub(crate) trait DynAdapter: Send + Sync {
+    fn prepare(&mut self) -> BoxFuture<'_, Result<Option<ServerLimits>, PublishError>>;
+    fn capabilities(&self) -> Capabilities;
+    fn verify(&self) -> BoxFuture<'_, Result<Verified, PublishError>>;
+    fn publish<'a>(&'a self, part: &'a Part) -> BoxFuture<'a, Result<Published, PublishError>>;
+    fn delete<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<(), PublishError>>;
+}
+
+impl<A: Adapter> DynAdapter for A {
+    fn prepare(&mut self) -> BoxFuture<'_, Result<Option<ServerLimits>, PublishError>> {
+        Box::pin(Adapter::prepare(self))
     }
 
-    /// Deletes a published part.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
-        match &self.kind {
-            Kind::Mastodon(a) => a.delete(published).await,
-            Kind::Bluesky(a) => a.delete(published).await,
-            Kind::Telegram(a) => a.delete(published).await,
-            Kind::Discord(a) => a.delete(published).await,
-            Kind::Slack(a) => a.delete(published).await,
-            Kind::Matrix(a) => a.delete(published).await,
-            Kind::Webhook(a) => a.delete(published).await,
-        }
+    fn capabilities(&self) -> Capabilities {
+        Adapter::capabilities(self)
     }
+
+    fn verify(&self) -> BoxFuture<'_, Result<Verified, PublishError>> {
+        Box::pin(Adapter::verify(self))
+    }
+
+    fn publish<'a>(&'a self, part: &'a Part) -> BoxFuture<'a, Result<Published, PublishError>> {
+        Box::pin(Adapter::publish(self, part))
+    }
+
+    fn delete<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<(), PublishError>> {
+        Box::pin(Adapter::delete(self, published))
+    }
+}
+
+/// An adapter's constructor result as the registry holds it.
+fn boxed<A: Adapter>(
+    adapter: Result<A, PublishError>,
+) -> Result<Box<dyn DynAdapter>, PublishError> {
+    Ok(Box::new(adapter?))
 }

@@ -69,4 +69,9 @@ impl Mode {
     pub(super) fn is_bot(&self) -> bool {
         matches!(self, Mode::Bot { .. })
     }
+
+    /// Whether the account was added as a bot (`settings.mode`), known without its secret.
+    pub(super) fn names_bot(account: &Account) -> bool {
+        account.settings.get("mode").and_then(Value::as_str) == Some("bot")
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod decide;
 pub mod plan;
+pub mod preview;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -21,7 +22,8 @@ use tokio::task::JoinSet;
 use crate::error::{Error, Result};
 use crate::model::{Account, TargetState};
 use crate::platforms::{
-    Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
+    Capabilities, DynAdapter, Http, MediaFile, Part, PublishError, Published, SERVER_LIMITS_FOR,
+    ServerLimits, SessionStore, Tools,
 };
 use crate::secrets::{Secret, SecretRef, SecretStore};
 use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
@@ -186,7 +188,7 @@ const ADAPTER_REUSE: std::time::Duration = std::time::Duration::from_secs(10 * 6
 struct Prepared {
     /// What the adapter was built from; a changed account builds a new one.
     fingerprint: String,
-    adapter: Arc<Adapter>,
+    adapter: Arc<dyn DynAdapter>,
     at: Instant,
 }
 
@@ -234,7 +236,7 @@ impl Engine {
         media_dir: PathBuf,
         policy: Policy,
     ) -> Result<Engine> {
-        let http = Http::new(policy.request_timeout).map_err(|e| Error::Invalid(e.to_string()))?;
+        let http = Http::new(policy.request_timeout).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
@@ -249,12 +251,28 @@ impl Engine {
         })
     }
 
+    /// The engine the front ends use: each account's secret read from `secrets` by the
+    /// reference the account stores (the secret store, or an environment variable).
+    pub fn with_secret_store(
+        store: Store,
+        secrets: Arc<SecretStore>,
+        media_dir: PathBuf,
+        policy: Policy,
+    ) -> Result<Engine> {
+        let lookup = Arc::clone(&secrets);
+        let secret_of: SecretSource = Arc::new(move |account| {
+            let reference: SecretRef = account.secret_ref.parse()?;
+            Ok(lookup.get(&reference)?)
+        });
+        Engine::new(store, secrets, secret_of, media_dir, policy)
+    }
+
     /// Runs `f` on the store. The lock is never held across an await.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let mut store = self
             .store
             .lock()
-            .map_err(|_| Error::Invalid("the database handle was poisoned by a crash".into()))?;
+            .map_err(|_| Error::Internal("the database handle was poisoned by a crash".into()))?;
         f(&mut store)
     }
 
@@ -315,7 +333,7 @@ impl Engine {
                     joined = tasks.join_next() => {
                         if let Some(joined) = joined {
                             let (account_id, outcomes) = joined.map_err(|e| {
-                                Error::Invalid(format!("a publishing task failed: {e}"))
+                                Error::Internal(format!("a publishing task failed: {e}"))
                             })?;
                             run.busy.remove(&account_id);
                             run.record(outcomes);
@@ -419,7 +437,7 @@ impl Engine {
             let outcome = if self.stopping() {
                 self.finish(&target, Finish::Release, Vec::new(), None, false)
             } else {
-                self.publish_target(&adapter, &caps, target).await
+                self.publish_target(&*adapter, &caps, target).await
             };
             outcomes.push(outcome);
         }
@@ -428,7 +446,7 @@ impl Engine {
 
     /// The account's adapter, prepared: the one an earlier round prepared while it is
     /// recent and the account unchanged, else a new one.
-    async fn prepared(&self, account: &Account) -> Result<Arc<Adapter>, PublishError> {
+    async fn prepared(&self, account: &Account) -> Result<Arc<dyn DynAdapter>, PublishError> {
         let print = fingerprint(account);
         if let Ok(adapters) = self.adapters.lock()
             && let Some(kept) = adapters.get(&account.id)
@@ -437,7 +455,7 @@ impl Engine {
         {
             return Ok(Arc::clone(&kept.adapter));
         }
-        let adapter = Arc::new(self.adapter(account).await?);
+        let adapter: Arc<dyn DynAdapter> = Arc::from(self.adapter(account).await?);
         if let Ok(mut failures) = self.prepare_failures.lock() {
             failures.remove(&account.id);
         }
@@ -539,24 +557,38 @@ impl Engine {
         self.adapter(account).await?.verify().await
     }
 
-    async fn adapter(&self, account: &Account) -> Result<Adapter, PublishError> {
+    /// The account's adapter, ready to publish. The server's limits come from the cache
+    /// while they are less than [`SERVER_LIMITS_FOR`] old; read again, they are saved.
+    async fn adapter(&self, account: &Account) -> Result<Box<dyn DynAdapter>, PublishError> {
         let secret = (self.secret_of)(account).map_err(|e| PublishError::Auth {
             message: e.to_string(),
             status: None,
         })?;
-        let mut adapter = Adapter::new(
-            account,
-            secret,
-            self.http.clone(),
-            Arc::clone(&self.sessions),
-        )?;
-        adapter.prepare().await?;
+        let tools = Tools {
+            http: self.http.clone(),
+            sessions: Arc::clone(&self.sessions),
+            limits: self.fresh_server_limits(account),
+        };
+        let mut adapter = crate::platforms::open(account, secret, tools)?;
+        if let Some(read) = adapter.prepare().await? {
+            // A cache that cannot be written is read again next time; nothing to report.
+            let _ = self.with_store(|s| s.save_server_limits(account, &read, Utc::now()));
+        }
         Ok(adapter)
+    }
+
+    fn fresh_server_limits(&self, account: &Account) -> Option<ServerLimits> {
+        let (limits, read_at) = self
+            .with_store(|s| s.server_limits(account))
+            .ok()
+            .flatten()?;
+        let age = Utc::now() - read_at;
+        (age >= Duration::zero() && age < SERVER_LIMITS_FOR).then_some(limits)
     }
 
     async fn publish_target(
         &self,
-        adapter: &Adapter,
+        adapter: &dyn DynAdapter,
         caps: &Capabilities,
         target: Claimed,
     ) -> Outcome {
@@ -593,7 +625,7 @@ impl Engine {
     /// Publishes the parts not yet done, recording each as the network confirms it.
     async fn send_parts(
         &self,
-        adapter: &Adapter,
+        adapter: &dyn DynAdapter,
         caps: &Capabilities,
         target: &Claimed,
         sources: &[String],

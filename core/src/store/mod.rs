@@ -6,6 +6,7 @@
 
 mod accounts;
 mod ids;
+mod limits;
 mod oplog;
 mod posts;
 mod publish;

@@ -554,7 +554,7 @@ impl Store {
 }
 
 fn lost_lease(target_id: &str) -> Error {
-    Error::Invalid(format!(
+    Error::Internal(format!(
         "target {target_id} is no longer held by this publisher (its lease expired and another publisher took it)"
     ))
 }

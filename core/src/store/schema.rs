@@ -193,4 +193,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX targets_by_state_next ON targets(state, coalesce(next_attempt_ms, due_ms));
     CREATE INDEX targets_by_state_lease ON targets(state, lease_expires_ms);
     "#,
+    // 5: what servers said about their own limits (a Mastodon instance's), by network and
+    // address, so `check` and `lint` know them without a secret and `post` reads them at
+    // most once a day. A cache: local, never in the oplog.
+    r#"
+    CREATE TABLE server_limits (
+        network     TEXT NOT NULL,
+        base_url    TEXT NOT NULL,
+        limits      TEXT NOT NULL,
+        read_ms     INTEGER NOT NULL,
+        PRIMARY KEY (network, base_url)
+    ) STRICT;
+    "#,
 ];

@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use postctl_core::model::{Account, MediaRef, Post, Schedule, ThreadMode};
 use postctl_core::network::Network;
 use postctl_core::platforms::Capabilities;
-use postctl_core::publish::plan;
-use postctl_core::text::{fit, render};
+use postctl_core::publish::preview;
+use postctl_core::text::fit;
 use postctl_core::time::{Disambiguation, ParseContext, parse_when};
 
 use super::input::{LineInput, TextArea};
@@ -236,12 +236,8 @@ fn preview_parts(body: &str, caps: &Capabilities) -> Result<Vec<(String, usize)>
     if body.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let parts = plan::parts(body, caps, ThreadMode::Auto)?;
-    Ok(parts
-        .iter()
-        .map(|part| {
-            let rendered = render(part, caps.format);
-            (rendered.text, fit(part, caps.limit, caps.format).length)
-        })
+    Ok(preview::parts(body, caps, ThreadMode::Auto)?
+        .into_iter()
+        .map(|part| (part.text, part.length))
         .collect())
 }

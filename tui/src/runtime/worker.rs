@@ -1,15 +1,15 @@
 //! Work that talks to the networks or the secret store runs on its own thread, so the
-//! dashboard keeps drawing: credential checks and reading each network's limits.
+//! dashboard keeps drawing: credential checks, and each account's limits.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use postctl_core::model::Account;
-use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions, PublishError};
-use postctl_core::publish::{Engine, Policy, SecretSource};
-use postctl_core::secrets::{Secret, SecretRef, SecretStore};
+use postctl_core::platforms::{Capabilities, PublishError};
+use postctl_core::publish::{Engine, Policy, preview};
+use postctl_core::secrets::SecretStore;
 use postctl_core::store::Store;
 
 use crate::app::effect::{Event, Verification, VerifyFailure};
@@ -91,7 +91,7 @@ fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sende
     for request in inbox {
         match request {
             Request::Capabilities(accounts) => {
-                let found = capabilities(&accounts, &secrets);
+                let found = capabilities(&accounts, &parts.db_file);
                 let _ = outbox.send(Event::Capabilities(found));
             }
             Request::Verify(accounts) => {
@@ -138,46 +138,28 @@ fn failure(error: PublishError) -> VerifyFailure {
     }
 }
 
-fn secret_of(secrets: &SecretStore, account: &Account) -> Result<Secret, String> {
-    let reference: SecretRef = account
-        .secret_ref
-        .parse()
-        .map_err(|e: postctl_core::secrets::SecretError| e.to_string())?;
-    secrets.get(&reference).map_err(|e| e.to_string())
-}
-
-/// Each account's limits as its adapter declares them, read offline (Mastodon's
-/// instance limits need a request, so its defaults are shown until a publish).
+/// Each account's limits, known without a secret or a request: its network's, refined by
+/// what its server said when postctl last asked.
 fn capabilities(
     accounts: &[Account],
-    secrets: &SecretStore,
+    db_file: &Path,
 ) -> HashMap<String, Result<Capabilities, String>> {
-    let http = Http::new(std::time::Duration::from_secs(10)).map_err(|e| e.to_string());
+    let found = match Store::open(db_file) {
+        Ok(store) => preview::capabilities(&store, accounts),
+        Err(e) => accounts.iter().map(|_| Err(e.to_string())).collect(),
+    };
     accounts
         .iter()
-        .map(|account| {
-            let caps = http.clone().and_then(|http| {
-                let secret = secret_of(secrets, account)?;
-                Adapter::new(account, secret, http, Arc::new(NoSessions))
-                    .map(|adapter| adapter.capabilities())
-                    .map_err(|e| e.to_string())
-            });
-            (account.name.clone(), caps)
-        })
+        .map(|account| account.name.clone())
+        .zip(found)
         .collect()
 }
 
 fn build_engine(parts: &EngineParts, secrets: &Arc<SecretStore>) -> Result<Arc<Engine>, String> {
     let store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
-    let lookup = Arc::clone(secrets);
-    let secret_of: SecretSource = Arc::new(move |account| {
-        let reference: SecretRef = account.secret_ref.parse()?;
-        Ok(lookup.get(&reference)?)
-    });
-    let engine = Engine::new(
+    let engine = Engine::with_secret_store(
         store,
         Arc::clone(secrets),
-        secret_of,
         parts.data_dir.join("media"),
         parts.policy,
     )

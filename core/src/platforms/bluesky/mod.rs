@@ -25,7 +25,10 @@ use serde_json::{Value, json};
 
 use self::session::Session;
 use super::http::{Answer, classify, not_posted, read_media};
-use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore, Verified};
+use super::{
+    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, ServerLimits,
+    SessionStore, Verified, boxed,
+};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
@@ -36,6 +39,27 @@ const MAX_GRAPHEMES: usize = 300;
 const MAX_IMAGES: usize = 4;
 /// `app.bsky.embed.images` takes images up to 2,000,000 bytes each (platforms.md §3).
 const MAX_IMAGE_BYTES: u64 = 2_000_000;
+
+/// What Bluesky takes (../shared/platforms.md §3).
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: MAX_GRAPHEMES,
+        counting: Counting::Graphemes,
+    },
+    format: Format::Bluesky,
+    max_media: MAX_IMAGES,
+    max_image_bytes: MAX_IMAGE_BYTES,
+    threads: true,
+    idempotent: true,
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |_| DEFAULTS,
+    open: Some(|account, secret, tools| {
+        boxed(Bluesky::new(account, secret, tools.http, tools.sessions))
+    }),
+};
 
 pub struct Bluesky {
     /// The account's name: the key of its rate-limit state in [`Http`], of its session in
@@ -131,27 +155,19 @@ impl Bluesky {
             card_timeout: card::FETCH_TIMEOUT,
         })
     }
+}
 
+impl Adapter for Bluesky {
     /// Takes the stored session, or logs in when there is none.
-    pub async fn prepare(&mut self) -> Result<(), PublishError> {
-        self.session().await.map(|_| ())
+    async fn prepare(&mut self) -> Result<Option<ServerLimits>, PublishError> {
+        self.session().await.map(|_| None)
     }
 
-    pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            limit: TextLimit {
-                max: MAX_GRAPHEMES,
-                counting: Counting::Graphemes,
-            },
-            format: Format::Bluesky,
-            max_media: MAX_IMAGES,
-            max_image_bytes: MAX_IMAGE_BYTES,
-            threads: true,
-            idempotent: true,
-        }
+    fn capabilities(&self) -> Capabilities {
+        DEFAULTS
     }
 
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         let (answer, session) = self
             .xrpc(|_| {
                 self.http
@@ -175,7 +191,7 @@ impl Bluesky {
     /// Creates the part's record under the rkey derived from its idempotency key. When the
     /// PDS refuses because that record exists (a retry of a part that went out), the
     /// existing record is the answer.
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         let rkey = tid::from_key(&part.idempotency_key);
         let reply = reply_refs(part)?;
         // Log in before fetching anything, so bad credentials fail fast.
@@ -243,7 +259,7 @@ impl Bluesky {
 
     /// Deletes the record named by the at:// URI. An absent record is no error (the PDS
     /// answers success), so deleting twice is fine.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let (repo, collection, rkey) = parse_at_uri(&published.id).ok_or_else(|| {
             PublishError::permanent(format!(
                 "{:?} is not an at:// post address, so postctl cannot delete it; delete the post in the Bluesky app",
@@ -264,7 +280,9 @@ impl Bluesky {
             Err(self.failure(&answer, Doing::Deleting))
         }
     }
+}
 
+impl Bluesky {
     fn published(&self, uri: &str, cid: &str, session: &Session, rkey: &str) -> Published {
         let rkey = uri
             .rsplit('/')

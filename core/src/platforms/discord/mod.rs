@@ -20,7 +20,9 @@ use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, media_part};
 use super::mode::Mode;
-use super::{Capabilities, Http, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+};
 use crate::media::hex;
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -34,6 +36,37 @@ const MAX_FILES: usize = 10;
 const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// Discord's nonce is an integer or a string of at most 25 characters.
 const NONCE_MAX: usize = 25;
+
+/// What a Discord webhook takes (../shared/platforms.md §5): 2,000 code points, 10 files
+/// of 10 MiB. A bot can also thread (replies) and retry safely (its nonce).
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: 2000,
+        counting: Counting::CodePoints,
+    },
+    format: Format::DiscordMarkdown,
+    max_media: MAX_FILES,
+    max_image_bytes: MAX_FILE_BYTES,
+    threads: false,
+    idempotent: false,
+};
+const BOT: Capabilities = Capabilities {
+    threads: true,
+    idempotent: true,
+    ..DEFAULTS
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |account| {
+        if Mode::names_bot(account) {
+            BOT
+        } else {
+            DEFAULTS
+        }
+    },
+    open: Some(|account, secret, tools| boxed(Discord::new(account, secret, tools.http))),
+};
 
 pub struct Discord {
     account: String,
@@ -53,24 +86,15 @@ impl Discord {
             guild: OnceCell::new(),
         })
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        let bot = self.mode.is_bot();
-        Capabilities {
-            limit: TextLimit {
-                max: 2000,
-                counting: Counting::CodePoints,
-            },
-            format: Format::DiscordMarkdown,
-            max_media: MAX_FILES,
-            max_image_bytes: MAX_FILE_BYTES,
-            threads: bot,
-            idempotent: bot,
-        }
+impl Adapter for Discord {
+    fn capabilities(&self) -> Capabilities {
+        if self.mode.is_bot() { BOT } else { DEFAULTS }
     }
 
     /// Webhook: `GET {url}` names the webhook. Bot: `GET /users/@me` names the bot.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         let (url, name_field) = match &self.mode {
             Mode::Webhook { url } => (endpoint(url.expose(), &[])?, "name"),
             Mode::Bot { base, .. } => (endpoint(base, &["users", "@me"])?, "username"),
@@ -89,7 +113,7 @@ impl Discord {
         Ok(Verified { identity })
     }
 
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         if part.media.len() > MAX_FILES {
             return Err(PublishError::permanent(format!(
                 "Discord takes at most {MAX_FILES} files per message; this part has {}",
@@ -157,7 +181,7 @@ impl Discord {
     }
 
     /// Deletes the message; one that is already gone counts as deleted.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let url = match &self.mode {
             Mode::Webhook { url } => endpoint(url.expose(), &["messages", &published.id])?,
             Mode::Bot { base, channel, .. } => {
@@ -175,7 +199,9 @@ impl Discord {
         }
         Err(self.error(&answer))
     }
+}
 
+impl Discord {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, PublishError> {
         let request = request.header(reqwest::header::USER_AGENT, USER_AGENT);
         let request = match &self.mode {

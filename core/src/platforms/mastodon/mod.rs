@@ -3,7 +3,8 @@
 //! A part becomes `POST /api/v1/statuses` with an `Idempotency-Key` header: the instance
 //! remembers keys for an hour, so retrying a part whose outcome is unknown cannot post it
 //! twice. Media goes first through `POST /api/v2/media`, polled until the instance has
-//! processed it. The instance's own limits are read once per run from `/api/v2/instance`.
+//! processed it. The instance's own limits are read from `/api/v2/instance` when the
+//! engine has none from the last day ([`ServerLimits`]).
 
 use std::time::Duration;
 
@@ -11,7 +12,10 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use super::http::{Answer, classify, media_part, not_posted};
-use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, ServerLimits,
+    Verified, boxed,
+};
 use crate::model::Account;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
@@ -19,11 +23,32 @@ use crate::text::{Counting, Format, TextLimit};
 #[cfg(test)]
 mod tests;
 
-/// Mastodon's defaults, used when the instance does not say (platforms.md §2).
-const DEFAULT_LIMITS: Limits = Limits {
-    max_characters: 500,
+/// Mastodon's defaults, used when the instance does not say (platforms.md §2): 500
+/// characters counted Mastodon's way, 4 images of up to 16 MB.
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: 500,
+        counting: Counting::Mastodon,
+    },
+    format: Format::Plain,
     max_media: 4,
-    image_size_limit: 16 * 1024 * 1024,
+    max_image_bytes: 16 * 1024 * 1024,
+    threads: true,
+    idempotent: true,
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |_| DEFAULTS,
+    open: Some(|account, secret, tools| {
+        boxed(Mastodon::new(account, secret, tools.http).map(|m| m.knowing(tools.limits)))
+    }),
+};
+
+const DEFAULT_LIMITS: Limits = Limits {
+    max_characters: DEFAULTS.limit.max,
+    max_media: DEFAULTS.max_media,
+    image_size_limit: DEFAULTS.max_image_bytes,
 };
 
 /// How long an upload may stay "processing" before the part is retried later.
@@ -38,6 +63,8 @@ pub struct Mastodon {
     token: Secret,
     http: Http,
     limits: Limits,
+    /// Whether `limits` came from the instance (now or within the last day).
+    limits_known: bool,
     media_wait: Duration,
     media_poll: Duration,
 }
@@ -69,41 +96,55 @@ impl Mastodon {
             token: secret,
             http,
             limits: DEFAULT_LIMITS,
+            limits_known: false,
             media_wait: MEDIA_WAIT,
             media_poll: MEDIA_POLL,
         })
     }
+    /// Takes limits the instance gave within the last day, so `prepare` need not ask.
+    fn knowing(mut self, known: Option<ServerLimits>) -> Self {
+        if let Some(known) = known {
+            self.limits = Limits::from(known);
+            self.limits_known = true;
+        }
+        self
+    }
+}
 
-    /// Reads the instance's limits. An instance without `/api/v2/instance` (404: older
-    /// than Mastodon 4.0, or another server software) keeps Mastodon's defaults.
-    pub async fn prepare(&mut self) -> Result<(), PublishError> {
+impl Adapter for Mastodon {
+    /// Reads the instance's limits, unless they were given. An instance without
+    /// `/api/v2/instance` (404: older than Mastodon 4.0, or another server software) keeps
+    /// Mastodon's defaults, and that is remembered too.
+    async fn prepare(&mut self) -> Result<Option<ServerLimits>, PublishError> {
+        if self.limits_known {
+            return Ok(None);
+        }
         let answer = self.send(self.get("/api/v2/instance")).await?;
-        if answer.status == 404 {
-            self.limits = DEFAULT_LIMITS;
-            return Ok(());
-        }
-        if !answer.is_success() {
+        let read = if answer.status == 404 {
+            ServerLimits::default()
+        } else if answer.is_success() {
+            limits_from_instance(&answer.json().unwrap_or_default())
+        } else {
             return Err(self.failure(&answer, "reading the instance's limits", false));
-        }
-        self.limits = limits_from_instance(&answer.json().unwrap_or_default());
-        Ok(())
+        };
+        self.limits = Limits::from(read);
+        self.limits_known = true;
+        Ok(Some(read))
     }
 
-    pub fn capabilities(&self) -> Capabilities {
+    fn capabilities(&self) -> Capabilities {
         Capabilities {
             limit: TextLimit {
                 max: self.limits.max_characters,
-                counting: Counting::Mastodon,
+                ..DEFAULTS.limit
             },
-            format: Format::Plain,
             max_media: self.limits.max_media,
             max_image_bytes: self.limits.image_size_limit,
-            threads: true,
-            idempotent: true,
+            ..DEFAULTS
         }
     }
 
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         let answer = self
             .send(self.get("/api/v1/accounts/verify_credentials"))
             .await?;
@@ -129,7 +170,7 @@ impl Mastodon {
     }
 
     /// Uploads the part's media, then posts the status with the part's idempotency key.
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         if part.media.len() > self.limits.max_media {
             return Err(PublishError::permanent(format!(
                 "{} takes at most {} media per post and this part has {}: remove some or split them over a thread",
@@ -190,7 +231,7 @@ impl Mastodon {
     }
 
     /// Deletes a status. One that is already gone (404) counts as deleted.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let path = format!("/api/v1/statuses/{}", path_segment(&published.id)?);
         let request = self.http.client().delete(self.url(&path));
         let answer = self.send(request).await?;
@@ -199,7 +240,9 @@ impl Mastodon {
         }
         Err(self.failure(&answer, &format!("deleting status {}", published.id), false))
     }
+}
 
+impl Mastodon {
     /// Uploads one file and waits until the instance has processed it; returns its id.
     async fn upload(&self, media: &MediaFile) -> Result<String, PublishError> {
         let mut form = reqwest::multipart::Form::new().part("file", media_part(media).await?);
@@ -342,17 +385,30 @@ impl Mastodon {
     }
 }
 
-/// The instance's limits from a `/api/v2/instance` answer, defaults for what it lacks.
-fn limits_from_instance(instance: &Value) -> Limits {
+/// The instance's limits from a `/api/v2/instance` answer; what it lacks stays `None`.
+fn limits_from_instance(instance: &Value) -> ServerLimits {
     let config = &instance["configuration"];
     let number = |value: &Value| value.as_u64().filter(|&n| n > 0);
-    Limits {
-        max_characters: number(&config["statuses"]["max_characters"])
-            .map_or(DEFAULT_LIMITS.max_characters, |n| n as usize),
-        max_media: number(&config["statuses"]["max_media_attachments"])
-            .map_or(DEFAULT_LIMITS.max_media, |n| n as usize),
-        image_size_limit: number(&config["media_attachments"]["image_size_limit"])
-            .unwrap_or(DEFAULT_LIMITS.image_size_limit),
+    let count = |value: &Value| number(value).and_then(|n| usize::try_from(n).ok());
+    ServerLimits {
+        max_characters: count(&config["statuses"]["max_characters"]),
+        max_media: count(&config["statuses"]["max_media_attachments"]),
+        max_image_bytes: number(&config["media_attachments"]["image_size_limit"]),
+    }
+}
+
+impl From<ServerLimits> for Limits {
+    /// Mastodon's defaults, with what the instance said in their place.
+    fn from(server: ServerLimits) -> Limits {
+        Limits {
+            max_characters: server
+                .max_characters
+                .unwrap_or(DEFAULT_LIMITS.max_characters),
+            max_media: server.max_media.unwrap_or(DEFAULT_LIMITS.max_media),
+            image_size_limit: server
+                .max_image_bytes
+                .unwrap_or(DEFAULT_LIMITS.image_size_limit),
+        }
     }
 }
 

@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, read_media};
-use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, Verified,
+    boxed,
+};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
@@ -31,6 +34,25 @@ const TEXT_LIMIT_BYTES: usize = 60_000;
 const MAX_MEDIA: usize = 10;
 /// Synapse's default `max_upload_size`; each server says its own in `/media/config`.
 const MAX_UPLOAD_BYTES: u64 = 50_000_000;
+
+/// What Matrix takes (../shared/platforms.md §12).
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: TEXT_LIMIT_BYTES,
+        counting: Counting::Utf8Bytes,
+    },
+    format: Format::MatrixHtml,
+    max_media: MAX_MEDIA,
+    max_image_bytes: MAX_UPLOAD_BYTES,
+    threads: true,
+    idempotent: true,
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |_| DEFAULTS,
+    open: Some(|account, secret, tools| boxed(Matrix::new(account, secret, tools.http))),
+};
 
 pub struct Matrix {
     account: String,
@@ -69,24 +91,16 @@ impl Matrix {
             http,
         })
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            limit: TextLimit {
-                max: TEXT_LIMIT_BYTES,
-                counting: Counting::Utf8Bytes,
-            },
-            format: Format::MatrixHtml,
-            max_media: MAX_MEDIA,
-            max_image_bytes: MAX_UPLOAD_BYTES,
-            threads: true,
-            idempotent: true,
-        }
+impl Adapter for Matrix {
+    fn capabilities(&self) -> Capabilities {
+        DEFAULTS
     }
 
     /// `whoami` names the account; the room is resolved too, so a mistyped alias shows
     /// up here rather than at the first post.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         let url = self.client_api(&["account", "whoami"])?;
         let answer = self.send(self.http.client().get(url)).await?;
         let me = self.ok_json(&answer)?;
@@ -99,7 +113,7 @@ impl Matrix {
         Ok(Verified { identity: user })
     }
 
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         if part.media.len() > MAX_MEDIA {
             return Err(PublishError::permanent(format!(
                 "postctl sends at most {MAX_MEDIA} files per Matrix post; this part has {}",
@@ -155,7 +169,7 @@ impl Matrix {
 
     /// Redacts every event of the part (idempotent too: the txnId is derived from the
     /// event). An event that is already gone counts as deleted.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let room_id = match published.extra.get("room_id").and_then(Value::as_str) {
             Some(room_id) => room_id.to_owned(),
             None => self.room_id().await?,
@@ -186,7 +200,9 @@ impl Matrix {
         }
         Ok(())
     }
+}
 
+impl Matrix {
     /// The room id, resolving an alias with the room directory the first time.
     async fn room_id(&self) -> Result<String, PublishError> {
         self.room_id

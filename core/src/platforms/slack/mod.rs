@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use super::http::{Answer, endpoint, excerpt};
 use super::mode::Mode;
-use super::{Capabilities, Http, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+};
 use crate::model::Account;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
@@ -26,6 +28,36 @@ use crate::text::{Counting, Format, TextLimit};
 /// messages are hard to read in a channel: 4,000 it is, and longer posts become threads
 /// (bot mode) or are refused with a clear count (webhook mode).
 const TEXT_LIMIT: usize = 4000;
+
+/// What a Slack incoming webhook takes (../shared/platforms.md §11): 4,000 characters and no
+/// uploads. A bot can also thread (replies in the message's thread).
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: TEXT_LIMIT,
+        counting: Counting::CodePoints,
+    },
+    format: Format::SlackMrkdwn,
+    max_media: 0,
+    max_image_bytes: 0,
+    threads: false,
+    idempotent: false,
+};
+const BOT: Capabilities = Capabilities {
+    threads: true,
+    ..DEFAULTS
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |account| {
+        if Mode::names_bot(account) {
+            BOT
+        } else {
+            DEFAULTS
+        }
+    },
+    open: Some(|account, secret, tools| boxed(Slack::new(account, secret, tools.http))),
+};
 
 pub struct Slack {
     account: String,
@@ -41,23 +73,15 @@ impl Slack {
             http,
         })
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            limit: TextLimit {
-                max: TEXT_LIMIT,
-                counting: Counting::CodePoints,
-            },
-            format: Format::SlackMrkdwn,
-            max_media: 0,
-            max_image_bytes: 0,
-            threads: self.mode.is_bot(),
-            idempotent: false,
-        }
+impl Adapter for Slack {
+    fn capabilities(&self) -> Capabilities {
+        if self.mode.is_bot() { BOT } else { DEFAULTS }
     }
 
     /// Bot: `auth.test`. A webhook cannot be checked without posting to it.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         match &self.mode {
             Mode::Webhook { .. } => Ok(Verified {
                 identity: "incoming webhook (not verifiable without posting)".into(),
@@ -74,7 +98,7 @@ impl Slack {
         }
     }
 
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         if !part.media.is_empty() {
             return Err(PublishError::permanent(
                 "Slack media are not supported yet: postctl cannot upload files to Slack, and will not post this without them; remove --media for Slack targets, or post the image yourself",
@@ -126,7 +150,7 @@ impl Slack {
     }
 
     /// Bot: `chat.delete`; a message that is already gone counts as deleted.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let Mode::Bot { channel, .. } = &self.mode else {
             return Err(PublishError::permanent(
                 "incoming webhooks cannot delete messages; delete it in Slack (hover the message, More actions, Delete message)",
@@ -147,7 +171,9 @@ impl Slack {
             other => other.map(|_| ()),
         }
     }
+}
 
+impl Slack {
     /// Bot: the message's link from `chat.getPermalink` (a GET with query parameters, as
     /// Slack's SDKs call it). `None` when Slack gives none: the message is out already, so
     /// a missing link must not make the part fail or be retried.

@@ -23,7 +23,10 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, endpoint, media_part};
-use super::{Capabilities, Http, MediaFile, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, Verified,
+    boxed,
+};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
@@ -35,6 +38,25 @@ const CAPTION_LIMIT: usize = 1024;
 /// The cloud Bot API takes photos up to 10 MB.
 const MAX_PHOTO_BYTES: u64 = 10_000_000;
 const MAX_ALBUM: usize = 10;
+
+/// What Telegram takes (../shared/platforms.md §4).
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: MESSAGE_LIMIT,
+        counting: Counting::CodePoints,
+    },
+    format: Format::TelegramHtml,
+    max_media: MAX_ALBUM,
+    max_image_bytes: MAX_PHOTO_BYTES,
+    threads: true,
+    idempotent: false,
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |_| DEFAULTS,
+    open: Some(|account, secret, tools| boxed(Telegram::new(account, secret, tools.http))),
+};
 
 pub struct Telegram {
     account: String,
@@ -76,23 +98,15 @@ impl Telegram {
             http,
         })
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            limit: TextLimit {
-                max: MESSAGE_LIMIT,
-                counting: Counting::CodePoints,
-            },
-            format: Format::TelegramHtml,
-            max_media: MAX_ALBUM,
-            max_image_bytes: MAX_PHOTO_BYTES,
-            threads: true,
-            idempotent: false,
-        }
+impl Adapter for Telegram {
+    fn capabilities(&self) -> Capabilities {
+        DEFAULTS
     }
 
     /// `getMe`: the bot's @username.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         let me = self.call("getMe", Body::Json(json!({}))).await?;
         let name = me
             .get("username")
@@ -103,7 +117,7 @@ impl Telegram {
         })
     }
 
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         check_media(&part.media)?;
         let text = part.rendered.text.as_str();
         let reply_to = match &part.reply_to {
@@ -131,7 +145,7 @@ impl Telegram {
 
     /// `deleteMessage` for every message of the part. A message that is already gone
     /// counts as deleted.
-    pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let chat = published
             .extra
             .get("chat_id")
@@ -165,7 +179,9 @@ impl Telegram {
         }
         Ok(())
     }
+}
 
+impl Telegram {
     async fn send_text(&self, text: &str, reply_to: Option<i64>) -> Result<Sent, PublishError> {
         let mut body = json!({
             "chat_id": self.chat,

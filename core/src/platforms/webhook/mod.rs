@@ -28,7 +28,9 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::http::{self, Answer, endpoint, host_of};
-use super::{Capabilities, Http, Part, PublishError, Published, Verified};
+use super::{
+    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+};
 use crate::media::hex;
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -36,6 +38,27 @@ use crate::text::{Counting, Format, TextLimit};
 
 /// Media described per part; the same bound as the chat networks' albums.
 const MAX_DESCRIBED_MEDIA: usize = 10;
+
+/// What a webhook receiver takes: postctl's own JSON, so its own generous limits.
+const DEFAULTS: Capabilities = Capabilities {
+    limit: TextLimit {
+        max: 100_000,
+        counting: Counting::CodePoints,
+    },
+    format: Format::Plain,
+    // Media are described in the JSON, never uploaded (see the module docs).
+    max_media: MAX_DESCRIBED_MEDIA,
+    // Nothing is uploaded, so no file is too large.
+    max_image_bytes: u64::MAX,
+    threads: true,
+    idempotent: false,
+};
+
+pub(super) const PLATFORM: Platform = Platform {
+    defaults: DEFAULTS,
+    capabilities: |_| DEFAULTS,
+    open: Some(|account, secret, tools| boxed(Webhook::new(account, secret, tools.http))),
+};
 
 pub struct Webhook {
     account: String,
@@ -60,31 +83,21 @@ impl Webhook {
             http,
         })
     }
+}
 
-    pub fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            limit: TextLimit {
-                max: 100_000,
-                counting: Counting::CodePoints,
-            },
-            format: Format::Plain,
-            // Media are described in the JSON, never uploaded (see the module docs).
-            max_media: MAX_DESCRIBED_MEDIA,
-            // Nothing is uploaded, so no file is too large.
-            max_image_bytes: u64::MAX,
-            threads: true,
-            idempotent: false,
-        }
+impl Adapter for Webhook {
+    fn capabilities(&self) -> Capabilities {
+        DEFAULTS
     }
 
     /// Nothing to call without posting: the identity is where the posts go.
-    pub async fn verify(&self) -> Result<Verified, PublishError> {
+    async fn verify(&self) -> Result<Verified, PublishError> {
         Ok(Verified {
             identity: format!("webhook to {}", host_of(&self.url)),
         })
     }
 
-    pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+    async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         let body = serde_json::to_vec(&payload(part))
             .map_err(|e| PublishError::permanent(format!("cannot encode the post as JSON: {e}")))?;
         let signature = format!(
@@ -116,12 +129,14 @@ impl Webhook {
         })
     }
 
-    pub async fn delete(&self, _published: &Published) -> Result<(), PublishError> {
+    async fn delete(&self, _published: &Published) -> Result<(), PublishError> {
         Err(PublishError::permanent(
             "a webhook cannot delete: postctl only sends posts to it; remove the post on the receiving side",
         ))
     }
+}
 
+impl Webhook {
     fn error(&self, answer: &Answer) -> PublishError {
         let host = host_of(&self.url);
         let status = answer.status;
