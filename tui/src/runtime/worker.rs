@@ -78,15 +78,6 @@ fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sende
             return;
         }
     };
-    let backend = SecretStore::backend_from_env();
-    let secrets = match backend {
-        Ok(backend) => Arc::new(SecretStore::new(&parts.data_dir, backend)),
-        Err(e) => {
-            log.error(format!("secret store: {e}"));
-            let _ = outbox.send(Event::Failed(e.to_string()));
-            return;
-        }
-    };
     let mut engine: Option<Arc<Engine>> = None;
     for request in inbox {
         match request {
@@ -96,7 +87,7 @@ fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sende
             }
             Request::Verify(accounts) => {
                 if engine.is_none() {
-                    match build_engine(parts, &secrets) {
+                    match build_engine(parts) {
                         Ok(built) => engine = Some(built),
                         Err(e) => {
                             log.error(format!("engine: {e}"));
@@ -155,14 +146,14 @@ fn capabilities(
         .collect()
 }
 
-fn build_engine(parts: &EngineParts, secrets: &Arc<SecretStore>) -> Result<Arc<Engine>, String> {
+/// The engine, for credential checks: built at the first one, so that a secret store that
+/// cannot be opened does not keep the dashboard from counting lengths.
+fn build_engine(parts: &EngineParts) -> Result<Arc<Engine>, String> {
+    let backend = SecretStore::backend_from_env().map_err(|e| format!("secret store: {e}"))?;
+    let secrets = Arc::new(SecretStore::new(&parts.data_dir, backend));
     let store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
-    let engine = Engine::with_secret_store(
-        store,
-        Arc::clone(secrets),
-        parts.data_dir.join("media"),
-        parts.policy,
-    )
-    .map_err(|e| e.to_string())?;
+    let engine =
+        Engine::with_secret_store(store, secrets, parts.data_dir.join("media"), parts.policy)
+            .map_err(|e| e.to_string())?;
     Ok(Arc::new(engine))
 }
