@@ -1,6 +1,6 @@
 //! End to end: what each account can take is known without its secret (`check` counts with
 //! the network's limits when the secret is not at hand), and a Mastodon instance's own
-//! limits are read at most once a day and then known to `check` too.
+//! limits are read at most once a day and then known to `check` and `lint` too.
 
 #[macro_use]
 mod common;
@@ -70,6 +70,13 @@ fn check_counts_with_the_networks_limits_when_the_secret_is_not_set() {
     assert_eq!(previews[0]["max"], 2000, "{previews}");
     assert!(previews[0]["error"].is_null(), "{previews}");
     assert_eq!(previews[0]["parts"].as_array().map(Vec::len), Some(2));
+
+    // `lint` agrees: a thread is a warning for a bot, not an error.
+    let draft = env.file("long.md", &long);
+    let draft = draft.to_str().expect("a UTF-8 path");
+    let report = env.json(&["lint", "--file", draft, "--to", "dcbot"]);
+    assert_eq!(report["lengths"][0]["parts"], 2, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
 }
 
 #[test]
@@ -107,6 +114,11 @@ fn post_reads_the_instance_limits_once_a_day_and_check_knows_them() {
     // What the instance said is known offline now.
     let run = env.ok(&["check", &text, "--to", "masto"]);
     assert_eq!(run.stdout.trim(), "masto (mastodon): 600/1000 fits");
+    let draft = env.file("draft.md", &text);
+    let draft = draft.to_str().expect("a UTF-8 path");
+    let report = env.json(&["lint", "--file", draft, "--to", "masto"]);
+    assert_eq!(report["lengths"][0]["max"], 1000, "{report}");
+    assert_eq!(report["lengths"][0]["fits"], true, "{report}");
     assert_eq!(instance_reads(), 1);
 
     // A day later the limits are read again.

@@ -2,6 +2,9 @@
 //! and each network's length. Exit 1 when an error-level finding exists, 0 with warnings only.
 
 use postctl_core::content::lint::{Destination, Finding, Level, Report, lint};
+use postctl_core::model::Account;
+use postctl_core::publish::preview;
+use postctl_core::store::Store;
 
 use super::template::read_file;
 use super::voice::choose_voice;
@@ -20,9 +23,14 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
             let destinations = post
                 .targets
                 .iter()
-                .map(|t| Destination {
-                    account: t.account.clone(),
-                    network: t.network,
+                .map(|t| match store.account(&t.account) {
+                    Ok(account) => destination(store, &account),
+                    // A removed account: its network's defaults.
+                    Err(_) => Destination {
+                        account: t.account.clone(),
+                        network: t.network,
+                        capabilities: None,
+                    },
                 })
                 .collect::<Vec<_>>();
             (post.body, Some(destinations))
@@ -109,14 +117,21 @@ fn destinations(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let accounts = ctx.store()?.resolve_destinations(&names)?;
-    Ok(accounts
-        .into_iter()
-        .map(|a| Destination {
-            account: a.name,
-            network: a.network,
-        })
-        .collect())
+    let store = ctx.store()?;
+    let accounts = store.resolve_destinations(&names)?;
+    Ok(accounts.iter().map(|a| destination(store, a)).collect())
+}
+
+/// Where the draft would go, with the account's own limits as far as they are known offline.
+fn destination(store: &Store, account: &Account) -> Destination {
+    let capabilities = preview::capabilities(store, std::slice::from_ref(account))
+        .pop()
+        .and_then(Result::ok);
+    Destination {
+        account: account.name.clone(),
+        network: account.network,
+        capabilities,
+    }
 }
 
 fn print_report(report: &Report) -> CliResult {

@@ -12,9 +12,9 @@
 //! | `length`           | error   | over the limit of a network without threads (Discord, Slack webhooks) |
 //!
 //! Lengths are counted with [`crate::text::fit()`], the way the publisher counts, against
-//! each network's default limits from [`platforms::defaults`], the ones the adapters
-//! publish with; a Mastodon instance may allow more than 500 (`postctl check` knows the
-//! instance's own once postctl has read it).
+//! each destination's limits: the account's own when the caller knows them (a Mastodon
+//! instance's, once postctl has read them; a Discord bot's threads), else the network's
+//! defaults from [`platforms::defaults`], the ones the adapters publish with.
 
 use serde::Serialize;
 use unicode_segmentation::UnicodeSegmentation;
@@ -48,10 +48,13 @@ pub struct Finding {
 }
 
 /// Where the draft would go: an account and its network.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Destination {
     pub account: String,
     pub network: Network,
+    /// The account's own limits where they are known ([`crate::publish::preview::capabilities`]:
+    /// its settings, its server's limits); `None` counts with the network's defaults.
+    pub capabilities: Option<Capabilities>,
 }
 
 /// The length of the draft on one destination.
@@ -100,7 +103,10 @@ pub fn lint(text: &str, voice: Option<(&str, &Voice)>, destinations: &[Destinati
     let mut lengths = Vec::new();
     let mut unchecked = Vec::new();
     for destination in destinations {
-        let Some(limit) = platforms::defaults(destination.network) else {
+        let Some(limit) = destination
+            .capabilities
+            .or_else(|| platforms::defaults(destination.network))
+        else {
             unchecked.push(destination.account.clone());
             continue;
         };

@@ -200,6 +200,7 @@ fn lengths_per_network_counted_their_way() {
     let to = |account: &str, network| Destination {
         account: account.into(),
         network,
+        capabilities: None,
     };
     let destinations = [
         to("masto", Network::Mastodon),
@@ -269,4 +270,35 @@ fn errors_come_before_warnings() {
     );
     assert_eq!((report.errors, report.warnings), (1, 1));
     assert_eq!(report.voice.as_deref(), Some("brand"));
+}
+
+#[test]
+fn an_accounts_own_limits_count_before_its_networks_defaults() {
+    let instance = crate::platforms::defaults(Network::Mastodon).map(|caps| Capabilities {
+        limit: crate::text::TextLimit {
+            max: 1000,
+            ..caps.limit
+        },
+        ..caps
+    });
+    let text = "a".repeat(600);
+    let destinations = [
+        Destination {
+            account: "big".into(),
+            network: Network::Mastodon,
+            capabilities: instance,
+        },
+        Destination {
+            account: "usual".into(),
+            network: Network::Mastodon,
+            capabilities: None,
+        },
+    ];
+    let report = lint(&text, None, &destinations);
+    let lengths: Vec<(&str, usize, bool)> = report
+        .lengths
+        .iter()
+        .map(|l| (l.account.as_str(), l.max, l.fits))
+        .collect();
+    assert_eq!(lengths, [("big", 1000, true), ("usual", 500, false)]);
 }
