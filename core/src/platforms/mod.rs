@@ -171,19 +171,6 @@ pub trait SessionStore: Send + Sync {
     fn save(&self, account: &str, session: &Secret);
 }
 
-/// A [`SessionStore`] that keeps nothing: for adapters built only to read their
-/// capabilities, which never log in.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSessions;
-
-impl SessionStore for NoSessions {
-    fn load(&self, _: &str) -> Option<Secret> {
-        None
-    }
-
-    fn save(&self, _: &str, _: &Secret) {}
-}
-
 /// What a network is to postctl: its limits, and how to reach one account on it.
 ///
 /// Each network's folder defines one `PLATFORM` and [`platform`] lists them all. The
