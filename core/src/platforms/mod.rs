@@ -392,3 +392,112 @@ fn boxed<A: Adapter>(
 ) -> Result<Box<dyn DynAdapter>, PublishError> {
     Ok(Box::new(adapter?))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn account(network: Network, settings: serde_json::Value) -> Account {
+        Account {
+            id: "a1".into(),
+            name: "acc".into(),
+            network,
+            base_url: Some("https://example.org".into()),
+            handle: Some("me.example.org".into()),
+            settings,
+            secret_ref: "env:TOKEN".into(),
+            created: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_registry_says_who_publishes_and_who_only_counts() {
+        let publishing: Vec<Network> = Network::ALL
+            .into_iter()
+            .filter(|&n| can_publish(n))
+            .collect();
+        assert_eq!(
+            publishing,
+            [
+                Network::Mastodon,
+                Network::Bluesky,
+                Network::Telegram,
+                Network::Discord,
+                Network::Slack,
+                Network::Matrix,
+                Network::Webhook,
+            ]
+        );
+        assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
+        assert!(!can_publish(Network::X));
+        assert_eq!(defaults(Network::Vk), None);
+        for network in Network::ALL {
+            let Some(caps) = defaults(network) else {
+                continue;
+            };
+            assert!(caps.limit.max > 0, "{network}");
+            assert!(caps.max_media == 0 || caps.max_image_bytes > 0, "{network}");
+        }
+    }
+
+    #[test]
+    fn an_accounts_capabilities_follow_its_settings_without_its_secret() {
+        let cases = [
+            (Network::Discord, json!({"mode": "webhook"}), false, false),
+            (
+                Network::Discord,
+                json!({"mode": "bot", "channel": "1"}),
+                true,
+                true,
+            ),
+            (Network::Slack, json!({"mode": "webhook"}), false, false),
+            (
+                Network::Slack,
+                json!({"mode": "bot", "channel": "C1"}),
+                true,
+                false,
+            ),
+            (Network::Mastodon, json!({}), true, true),
+            (Network::Telegram, json!({"chat": "@news"}), true, false),
+        ];
+        for (network, settings, threads, idempotent) in cases {
+            let caps = capabilities(&account(network, settings.clone()), None)
+                .unwrap_or_else(|e| panic!("{network} {settings}: {e}"));
+            assert_eq!(
+                (caps.threads, caps.idempotent),
+                (threads, idempotent),
+                "{network} {settings}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_server_said_replaces_only_what_it_said() {
+        let masto = account(Network::Mastodon, json!({}));
+        let said = ServerLimits {
+            max_characters: Some(5000),
+            max_media: None,
+            max_image_bytes: Some(1_000_000),
+        };
+        let caps = capabilities(&masto, Some(&said)).expect("mastodon publishes");
+        assert_eq!(
+            (caps.limit.max, caps.max_media, caps.max_image_bytes),
+            (5000, 4, 1_000_000)
+        );
+        assert_eq!(caps.limit.counting, crate::text::Counting::Mastodon);
+    }
+
+    #[test]
+    fn a_network_that_cannot_publish_yet_says_which_can() {
+        let error = capabilities(&account(Network::Vk, json!({})), None)
+            .expect_err("VK does not publish yet");
+        assert!(
+            error.starts_with("publishing to VK is not available yet"),
+            "{error}"
+        );
+        assert!(error.contains("Mastodon, Bluesky, Telegram"), "{error}");
+        assert!(!error.contains("X,"), "{error}");
+    }
+}
