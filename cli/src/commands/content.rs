@@ -44,7 +44,8 @@ pub fn import_media(
         .iter()
         .enumerate()
         .map(|(i, file)| {
-            postctl_core::media::import(file, alts.get(i).cloned(), &media_dir).map_err(Into::into)
+            let alt = alts.get(i).filter(|a| !a.trim().is_empty()).cloned();
+            postctl_core::media::import(file, alt, &media_dir).map_err(Into::into)
         })
         .collect()
 }

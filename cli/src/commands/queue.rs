@@ -149,5 +149,5 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let tz = zone.map(|z| z.name()).unwrap_or("UTC");
     let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_scheduled(ctx, &id)
+    list::report_scheduled(ctx, &id, None)
 }

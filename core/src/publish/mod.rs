@@ -44,6 +44,8 @@ pub struct Policy {
     pub batch: usize,
     /// ...and at most this many of one account (the rest waits for the next claim).
     pub per_account: usize,
+    /// The zone times in messages are written in (the user's).
+    pub zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -65,6 +67,7 @@ impl Default for Policy {
             request_timeout: std::time::Duration::from_secs(30),
             batch: 1_000,
             per_account: 20,
+            zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -608,7 +611,11 @@ impl Engine {
                 let at = Utc::now() + Duration::from_std(wait).unwrap_or_default();
                 let finish = Finish::Retry {
                     at,
-                    error: format!("{}'s rate limit is used up until {at}", target.account.name),
+                    error: format!(
+                        "{}'s rate limit is used up until {}",
+                        target.account.name,
+                        crate::time::format_moment(at, self.policy.zone)
+                    ),
                     count_attempt: false,
                 };
                 return self.finish(target, finish, done, None, false);
