@@ -1,5 +1,6 @@
-//! The calendar: a month or week grid with each day's posts (time, networks, a colour
-//! per state), and the cursor day's posts listed beside or below it.
+//! The calendar: a month or week grid with each day's posts (the start of each one's text
+//! after its time where the cell is wide enough, or time and networks above the text where
+//! it is tall enough; a colour per state), and the cursor day's posts beside or below it.
 
 use chrono::{Datelike, NaiveDate};
 use ratatui::Frame;
