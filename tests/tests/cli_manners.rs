@@ -573,3 +573,100 @@ fn the_keyring_notice_is_given_once() {
         );
     }
 }
+
+/// Runs `script` in a POSIX shell in `env`'s directory, with `postctl` on PATH.
+fn shell(env: &Env, script: &str) -> std::process::Output {
+    let bin = common::postctl_bin();
+    let dir = bin.parent().expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir(env.root())
+        .env_clear();
+    for (key, value) in env.vars() {
+        cmd.env(key, value);
+    }
+    cmd.env("PATH", path).output().expect("run sh")
+}
+
+/// The add-again hint of a credential error works pasted: it keeps the server and the
+/// settings (`kept`: the flags and values it must carry, as a shell reads them), and a shell
+/// does not mangle them.
+fn hint_works_pasted(net: Net, kept: impl Fn(&Fake) -> Vec<(&'static str, String)>) {
+    let fake = Fake::start(net);
+    let env = Env::with_fakes([&fake]);
+    fake.revoke();
+    let run = env.run(&["--json", "accounts", "check", net.account()]);
+    assert_eq!(run.code, 4, "{net:?}: {}", run.all_output());
+    let error = run.json()[0]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let hint = error
+        .split('`')
+        .find(|part| part.starts_with("postctl accounts rm"))
+        .unwrap_or_else(|| panic!("{net:?}: no add-again command in {error}"));
+    assert!(!hint.contains("..."), "{net:?}: {hint}");
+    let file = hint.rsplit("< ").next().unwrap_or_default().trim();
+    env.file(file, "a-new-secret\n");
+    let out = shell(&env, hint);
+    assert!(
+        out.status.success(),
+        "{net:?}: {hint}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accounts = env.json(&["accounts", "list"]);
+    let stored = accounts[0].to_string();
+    for (flag, value) in kept(&fake) {
+        assert!(hint.contains(flag), "{net:?}: {hint} lacks {flag}");
+        assert!(stored.contains(&value), "{net:?}: {value} lost: {stored}");
+    }
+}
+
+#[test]
+fn a_bluesky_hint_keeps_its_pds() {
+    hint_works_pasted(Net::Bluesky, |fake| vec![("--pds", fake.base_url())]);
+}
+
+#[test]
+fn a_matrix_hint_keeps_its_homeserver_and_quotes_its_room() {
+    hint_works_pasted(Net::Matrix, |fake| {
+        vec![
+            ("--homeserver", fake.base_url()),
+            ("--room '!", "!postctlroom:fake.matrix".to_string()),
+        ]
+    });
+}
+
+#[test]
+fn run_due_against_an_unreachable_server_says_so_and_exits_3() {
+    let env = Env::new();
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "gone",
+            "--instance",
+            "http://127.0.0.1:9",
+            "--token-stdin",
+        ],
+        Some(b"a-token\n"),
+        &[],
+    );
+    env.schedule("Nobody will see this", "gone", &real_time(-5));
+    let run = env.run(&["run-due", "--wait", "2"]);
+    assert_eq!(run.code, 3, "{}", run.all_output());
+    assert!(run.stderr.contains("gone: waiting until"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("left waiting to retry"),
+        "{}",
+        run.stderr
+    );
+}
