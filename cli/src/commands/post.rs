@@ -255,6 +255,20 @@ fn part_start(text: &str) -> String {
     out
 }
 
+/// Whether a text could be refused before publishing: a network postctl cannot publish to
+/// yet, `--thread never`, or an account that cannot take a thread (a Discord or Slack
+/// incoming webhook, a generic webhook). Elsewhere too long a text becomes a thread.
+fn may_refuse(accounts: &[Account], thread: ThreadMode) -> bool {
+    use postctl_core::network::Network;
+    thread == ThreadMode::Never
+        || accounts.iter().any(|a| {
+            let webhook_mode = a.settings.get("mode").and_then(|m| m.as_str()) == Some("webhook");
+            !can_publish(a.network)
+                || a.network == Network::Webhook
+                || (matches!(a.network, Network::Discord | Network::Slack) && webhook_mode)
+        })
+}
+
 /// The one rule for a text that cannot go out as asked (too long where no thread is
 /// allowed, a network postctl cannot publish to yet): `check`, `check --json`,
 /// `post --dry-run` and `post` all exit 2, and `post` stores nothing.
@@ -381,8 +395,12 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
             accounts: accounts.clone(),
         }],
     };
+    // Reading capabilities builds an HTTP client: a real post does it only when a refusal
+    // is possible at all (the engine would find the same problem, but after storing).
+    let check_first = args.dry_run || may_refuse(&accounts, thread);
     let previews: Vec<Preview> = batches
         .iter()
+        .filter(|_| check_first)
         .flat_map(|b| {
             b.accounts
                 .iter()
