@@ -92,6 +92,13 @@ fn networks_that_cannot_publish_yet_are_named_at_add_schedule_check_and_dry_run(
         "schedule: {}",
         scheduled.stderr
     );
+    env.ok(&["queue", "slots", "set", "me-x", "mon-fri 09:00"]);
+    let queued = env.ok(&["queue", "add", "Queued", "--to", "me-x"]);
+    assert!(
+        queued.stderr.contains("X is not publishable yet"),
+        "queue add: {}",
+        queued.stderr
+    );
     let check = env.run(&["check", "Hello", "--to", "me-x"]);
     assert_eq!(check.code, 2, "{}", check.all_output());
     assert!(

@@ -109,7 +109,7 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
 
 /// Scheduling for a network postctl cannot publish to yet is allowed (the post waits for
 /// its adapter), but never silently.
-fn warn_not_publishable(accounts: &[Account]) {
+pub(super) fn warn_not_publishable(accounts: &[Account]) {
     for account in accounts {
         if !can_publish(account.network) {
             note(format!(
