@@ -133,7 +133,7 @@ The output of `postctl export --format csv|json` can be imported again.")]
     Check(CheckArgs),
     /// Publish everything that is due, then exit (for cron and CI)
     #[command(
-        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line"
+        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWhile it waits for a retry it says which account waits until when. It exits 3 when a\ntarget failed, was missed, is uncertain or is left waiting to retry (see\n`postctl help exit-codes`). What is due goes by the real clock, even with POSTCTL_NOW set."
     )]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes

@@ -677,3 +677,16 @@ fn run_due_against_an_unreachable_server_says_so_and_exits_3() {
         run.stderr
     );
 }
+
+#[test]
+fn run_due_says_that_it_publishes_by_the_real_clock_when_postctl_now_is_set() {
+    let env = Env::new();
+    let run = env.ok(&["run-due"]);
+    assert!(
+        run.stderr
+            .contains("POSTCTL_NOW is set, but publishing goes by the real clock"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.ok(&["run-due", "--quiet"]).all_output().trim(), "");
+}

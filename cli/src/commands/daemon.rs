@@ -23,6 +23,15 @@ const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 
 pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
     let tz = ctx.zone(None)?;
+    // Publishing happens now or not at all: a pinned clock cannot make a post due early or
+    // late, and every process would start it again. Say so rather than ignore it silently.
+    let pinned = std::env::var("POSTCTL_NOW").is_ok_and(|v| !v.is_empty());
+    if pinned && !args.quiet {
+        note(format!(
+            "POSTCTL_NOW is set, but publishing goes by the real clock: run-due publishes what is due at {}",
+            format_moment(Utc::now(), tz)
+        ));
+    }
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
