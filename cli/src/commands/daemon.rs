@@ -37,7 +37,7 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
     let runtime = runtime()?;
     let report = publish_and_wait(&engine, &runtime, None, Utc::now() + wait, tz)?;
-    runtime.block_on(notify(&engine, &ctx.config.notify, &report));
+    runtime.block_on(notify(&engine, &ctx.config.notify, &report, tz));
     report_round(ctx.json, &report, args.quiet, tz)?;
     exit_for_round(&report, tz)
 }
@@ -148,7 +148,7 @@ async fn serve(
     while !stop.load(Ordering::SeqCst) {
         let report = engine.drain(None, chrono::Duration::zero()).await?;
         if !report.outcomes.is_empty() || !report.missed.is_empty() {
-            notify(engine, notify_to, &report).await;
+            notify(engine, notify_to, &report, tz).await;
             report_round(json, &report, true, tz)?;
         }
         let next = engine.with_store(|s| s.next_due())?;
@@ -176,8 +176,8 @@ async fn serve(
 
 /// Tells the configured `notify` accounts what needs the user; a notification that cannot
 /// be sent is reported on stderr and changes nothing else.
-pub async fn notify(engine: &Engine, accounts: &[String], report: &Report) {
-    let Some(text) = postctl_core::publish::notification(report) else {
+pub async fn notify(engine: &Engine, accounts: &[String], report: &Report, tz: Tz) {
+    let Some(text) = postctl_core::publish::notification_in(report, tz) else {
         return;
     };
     for account in accounts {

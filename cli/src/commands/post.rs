@@ -479,7 +479,12 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
             outcome.error = outcome.error.take().map(|e| without_local_advice(&e));
         }
     } else {
-        runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
+        runtime.block_on(super::daemon::notify(
+            &engine,
+            &ctx.config.notify,
+            &report,
+            tz,
+        ));
     }
     let first = post_ids.first().cloned().unwrap_or_default();
     if ctx.json {

@@ -102,7 +102,12 @@ pub fn retry(ctx: &mut Context, args: &RetryArgs) -> CliResult {
     let until = chrono::Utc::now() + chrono::Duration::seconds(wait.min(86_400) as i64);
     let posts = [id.clone()];
     let report = super::engine::publish_and_wait(&engine, &runtime, Some(&posts), until, tz)?;
-    runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
+    runtime.block_on(super::daemon::notify(
+        &engine,
+        &ctx.config.notify,
+        &report,
+        tz,
+    ));
     if json {
         print_json(
             &serde_json::json!({"post_id": id, "retried": accounts, "targets": report.outcomes}),

@@ -819,6 +819,11 @@ impl Engine {
 /// The message that tells the user what needs them after a round: failed, uncertain and
 /// missed targets, each with the command that shows more. `None` when all is well.
 pub fn notification(report: &Report) -> Option<String> {
+    notification_in(report, chrono_tz::Tz::UTC)
+}
+
+/// [`notification`] with its times in `zone`, to the second.
+pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
     let mut lines = Vec::new();
     for o in &report.outcomes {
         if matches!(o.state, TargetState::Failed | TargetState::Uncertain) {
@@ -834,7 +839,9 @@ pub fn notification(report: &Report) -> Option<String> {
     for m in &report.missed {
         lines.push(format!(
             "- missed on {}: was due {} (postctl retry {})",
-            m.account, m.due, m.post_id
+            m.account,
+            crate::time::format_moment(m.due, zone),
+            m.post_id
         ));
     }
     if lines.is_empty() {
@@ -893,6 +900,21 @@ mod tests {
             auth: false,
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn notifications_give_times_in_the_users_zone_to_the_second() {
+        let report = Report {
+            outcomes: vec![],
+            missed: vec![Missed {
+                target_id: "t2".into(),
+                post_id: "p2".into(),
+                account: "tg".into(),
+                due: DateTime::UNIX_EPOCH + Duration::milliseconds(1_765_000_000_123),
+            }],
+        };
+        let text = notification_in(&report, chrono_tz::Europe::Berlin).expect("a message");
+        assert!(text.contains("was due 2025-12-06 06:46:40 CET"), "{text}");
     }
 
     #[test]
