@@ -93,7 +93,7 @@ fn lines(state: &State, theme: Theme) -> Vec<Line<'static>> {
         lines.push(Line::styled(context.title().to_string(), theme.title()));
         for row in rows {
             // Long help goes on under itself rather than off the edge.
-            let mut help = wrap(&row.help, room).into_iter();
+            let mut help = wrap(row.help, room).into_iter();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<14}", row.keys), theme.key()),
                 Span::styled(format!("{:<17}", row.name), theme.dim()),
