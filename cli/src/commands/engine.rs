@@ -48,6 +48,18 @@ pub fn publish_and_wait(
     until: DateTime<Utc>,
     tz: Tz,
 ) -> CliResult<Report> {
+    publish_and_wait_saying(engine, runtime, posts, until, tz, &|line| note(line))
+}
+
+/// [`publish_and_wait`], telling the user through `say` (above a progress spinner, say).
+pub fn publish_and_wait_saying(
+    engine: &Arc<Engine>,
+    runtime: &tokio::runtime::Runtime,
+    posts: Option<&[String]>,
+    until: DateTime<Utc>,
+    tz: Tz,
+    say: &dyn Fn(String),
+) -> CliResult<Report> {
     let mut report = Report::default();
     let mut told: HashSet<(String, DateTime<Utc>)> = HashSet::new();
     let mut last_wake: Option<DateTime<Utc>> = None;
@@ -79,7 +91,7 @@ pub fn publish_and_wait(
         for o in &waiting {
             let Some(at) = o.next_attempt else { continue };
             if told.insert((o.target_id.clone(), at)) {
-                note(waiting_line(o, at, tz));
+                say(waiting_line(o, at, tz));
             }
         }
         let nap = (wake - Utc::now()).to_std().unwrap_or_default();

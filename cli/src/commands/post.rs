@@ -12,7 +12,7 @@ use postctl_core::text::{fit, render};
 use serde::Serialize;
 
 use super::content::{import_media, new_post, read_text};
-use super::engine::{engine, publish_and_wait, runtime};
+use super::engine::{engine, publish_and_wait_saying, runtime};
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
 use crate::context::Context;
 use crate::env_accounts;
@@ -459,12 +459,18 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         wait = wait.max(ctx.config.policy().retry_window);
     }
     let runtime = runtime()?;
-    let published = publish_and_wait(
+    // Lines go above the spinner, where it would otherwise draw over them.
+    let say = |line: String| match &spinner {
+        Some(bar) => bar.println(line),
+        None => note(line),
+    };
+    let published = publish_and_wait_saying(
         &engine,
         &runtime,
         Some(&post_ids),
         chrono::Utc::now() + wait,
         tz,
+        &say,
     );
     if let Some(bar) = spinner {
         bar.finish_and_clear();
