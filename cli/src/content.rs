@@ -1,11 +1,14 @@
 //! What the post-writing commands share: reading text, attaching media, resolving `--to`,
-//! turning `--at`/`--every` into a schedule, and telling the user what a change skipped.
+//! turning `--at`/`--every` into a schedule, each account's limits, and telling the user what
+//! a change skipped.
 
 use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use postctl_core::model::{Account, MediaRef, Schedule};
+use postctl_core::platforms::Capabilities;
+use postctl_core::publish::preview;
 use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
 
@@ -44,7 +47,8 @@ pub fn import_media(
         .iter()
         .enumerate()
         .map(|(i, file)| {
-            postctl_core::media::import(file, alts.get(i).cloned(), &media_dir).map_err(Into::into)
+            let alt = alts.get(i).filter(|a| !a.trim().is_empty()).cloned();
+            postctl_core::media::import(file, alt, &media_dir).map_err(Into::into)
         })
         .collect()
 }
@@ -132,4 +136,18 @@ pub fn new_post(
         thread: Default::default(),
         targets,
     })
+}
+
+/// What each of `accounts` can take, known offline: with what their servers said about
+/// their limits where a database exists (CI accounts alone create none).
+pub fn capabilities(
+    ctx: &mut Context,
+    accounts: &[Account],
+) -> CliResult<Vec<Result<Capabilities, String>>> {
+    let store = if ctx.paths.db_file.exists() {
+        Some(&*ctx.store()?)
+    } else {
+        None
+    };
+    Ok(preview::capabilities(store, accounts))
 }

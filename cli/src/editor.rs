@@ -21,6 +21,10 @@ pub struct DraftDoc {
 impl DraftDoc {
     pub fn render(&self) -> String {
         let list = |items: &[String]| items.join(", ");
+        let mut alt = self.alt.clone();
+        while alt.last().is_some_and(String::is_empty) {
+            alt.pop();
+        }
         let media: Vec<String> = self.media.iter().map(|m| m.display().to_string()).collect();
         format!(
             "---\n\
@@ -37,7 +41,7 @@ impl DraftDoc {
             list(&self.to),
             self.at.as_deref().unwrap_or(""),
             list(&media),
-            self.alt.join(" | "),
+            alt.join(" | "),
             self.title.as_deref().unwrap_or(""),
             list(&self.labels),
             self.body
@@ -82,11 +86,11 @@ impl DraftDoc {
                 "at" => doc.at = optional(),
                 "media" => doc.media = split(value).into_iter().map(PathBuf::from).collect(),
                 "alt" => {
-                    doc.alt = value
-                        .split('|')
-                        .map(|a| a.trim().to_string())
-                        .filter(|a| !a.is_empty())
-                        .collect()
+                    // Positional: an empty entry is a media file without alt text.
+                    doc.alt = value.split('|').map(|a| a.trim().to_string()).collect();
+                    while doc.alt.last().is_some_and(String::is_empty) {
+                        doc.alt.pop();
+                    }
                 }
                 "title" => doc.title = optional(),
                 "labels" => doc.labels = split(value),

@@ -204,8 +204,8 @@ pub fn edit_file(
 /// The commented config file `postctl init` writes.
 pub fn default_config_text(timezone: &str) -> String {
     format!(
-        r#"# postctl configuration. Every setting can also be given as an environment variable
-# (POSTCTL_TZ for timezone) or a flag (--tz), which win over this file.
+        r#"# postctl configuration. Only `timezone` has an environment variable (POSTCTL_TZ) and
+# a flag (--tz), which win over this file; the other settings live here alone.
 
 # The zone "tomorrow 09:00" is read in and times are shown in (IANA name).
 timezone = "{timezone}"
@@ -380,5 +380,22 @@ mod tests {
         std::fs::write(&path, "[tui]\ncolours = 3\n").expect("write");
         let err = Config::load(&path, env(&[])).expect_err("unknown key");
         assert!(err.to_string().contains("colours"), "{err}");
+    }
+
+    #[test]
+    fn the_default_file_names_only_the_variables_that_exist() {
+        let text = default_config_text("UTC");
+        let named: Vec<&str> = text
+            .match_indices("POSTCTL_")
+            .map(|(at, _)| {
+                let rest = &text[at..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+        assert_eq!(named, ["POSTCTL_TZ"], "{text}");
+        assert!(!text.contains("Every setting"), "{text}");
     }
 }

@@ -291,7 +291,7 @@ fn check_shows_length_and_max_per_network_and_fails_when_one_cannot_take_it() {
     let length = long.chars().count();
     assert!(length > 2000, "{length}");
     let run = env.run(&["check", &long, "--to", "masto,bsky,dchook"]);
-    assert_eq!(run.code, 1, "{}", run.all_output());
+    assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(
         run.stdout
             .contains(&format!("masto (mastodon): {length}/500 ")),
@@ -310,7 +310,7 @@ fn check_shows_length_and_max_per_network_and_fails_when_one_cannot_take_it() {
         run.stdout
     );
     assert!(
-        run.stderr.contains("some networks cannot take this text"),
+        run.stderr.contains("dchook cannot take this text"),
         "{}",
         run.stderr
     );

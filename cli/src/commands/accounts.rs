@@ -65,6 +65,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         return Err(postctl_core::Error::DuplicateAccount(args.name.clone()).into());
     }
     let secrets = ctx.secrets()?;
+    let had_secrets_file = secrets.file_path().exists();
     let (secret_ref, notice) = match (env_var, &secret) {
         (Some(var), _) => (
             SecretRef::Env {
@@ -90,8 +91,17 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             return Err(e.into());
         }
     };
-    if let Some(notice) = notice {
+    // "No OS keyring here, the secret is in the file" was said when the file was made;
+    // saying it on every later `accounts add` teaches nothing.
+    let told_before = had_secrets_file && matches!(secret_ref, SecretRef::File { .. });
+    if let Some(notice) = notice.filter(|_| !told_before) {
         note(notice);
+    }
+    if !postctl_core::platforms::can_publish(network) {
+        note(format!(
+            "warning: {}",
+            postctl_core::platforms::not_publishable(network)
+        ));
     }
     if let (Some(var), None) = (env_var, &secret) {
         note(format!(
@@ -146,21 +156,7 @@ fn list(ctx: &mut Context) -> CliResult {
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            let target = a
-                .handle
-                .clone()
-                .or_else(|| {
-                    a.settings.as_object().and_then(|o| {
-                        o.iter().find(|(k, _)| *k != "mode").map(|(_, v)| {
-                            v.as_str()
-                                .map(String::from)
-                                .unwrap_or_else(|| v.to_string())
-                        })
-                    })
-                })
-                .or_else(|| a.base_url.clone())
-                .unwrap_or_default();
-            vec![a.name.clone(), a.network.to_string(), target, location]
+            vec![a.name.clone(), a.network.to_string(), where_to(a), location]
         })
         .collect();
     print(&table(
@@ -168,6 +164,31 @@ fn list(ctx: &mut Context) -> CliResult {
         &rows,
         stdout_color(),
     ))
+}
+
+/// Where an account publishes, for the WHERE column: its handle, chat, channel or room;
+/// for a Discord or Slack webhook (whose address is its secret) the word "webhook"; else
+/// its server.
+fn where_to(account: &postctl_core::model::Account) -> String {
+    let setting = account.settings.as_object().and_then(|o| {
+        o.iter().find(|(k, _)| *k != "mode").map(|(_, v)| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        })
+    });
+    let webhook = account.settings.get("mode").and_then(|m| m.as_str()) == Some("webhook");
+    account
+        .handle
+        .clone()
+        .or(setting)
+        .or_else(|| webhook.then(|| "webhook (its address is the secret)".to_string()))
+        .or_else(|| account.base_url.clone())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
@@ -261,18 +282,40 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
     if failed.is_empty() {
         return Ok(());
     }
-    let auth = failed
+    let (rejected, unreachable): (Vec<_>, Vec<_>) = failed
         .iter()
-        .any(|(_, r)| r.as_ref().is_err_and(|e| e.is_auth()));
+        .partition(|(_, r)| r.as_ref().is_err_and(|e| e.is_auth()));
+    let names = |failed: &[&&(&postctl_core::model::Account, _)]| {
+        failed
+            .iter()
+            .map(|(a, _)| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut reasons = Vec::new();
+    if !rejected.is_empty() {
+        reasons.push(format!(
+            "the credentials of {} were missing or rejected: add them again with new credentials (the error says how)",
+            names(&rejected)
+        ));
+    }
+    if !unreachable.is_empty() {
+        // A connection error or a server error says nothing about the credentials.
+        reasons.push(format!(
+            "{} could not be checked: the server could not be reached or answered with an error, which says nothing about the credentials; check the address and the connection, then run `postctl accounts check` again",
+            names(&unreachable)
+        ));
+    }
     Err(CliError {
         message: format!(
-            "{} account(s) failed the check; add them again with new credentials (`postctl accounts add ...`)",
-            failed.len()
+            "{} account(s) failed the check; {}",
+            failed.len(),
+            reasons.join("; ")
         ),
-        code: if auth {
-            ExitCode::Auth
-        } else {
+        code: if rejected.is_empty() {
             ExitCode::Error
+        } else {
+            ExitCode::Auth
         },
     })
 }

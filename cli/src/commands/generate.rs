@@ -135,7 +135,7 @@ struct Limit {
 /// Each account with its own limit when postctl knows it offline (a Mastodon instance's,
 /// once read), else its network's default; `None` for networks without a known limit.
 fn limits_of(store: &Store, accounts: Vec<Account>) -> Vec<(Account, Option<Limit>)> {
-    let capabilities = preview::capabilities(store, &accounts);
+    let capabilities = preview::capabilities(Some(store), &accounts);
     accounts
         .into_iter()
         .zip(capabilities)
@@ -678,7 +678,9 @@ impl Live {
                     self.color,
                 );
                 let _ = writeln!(self.err, "{line}");
-                self.begin();
+                // The answer starts over under the same heading: it is not repeated.
+                self.variant = 0;
+                self.next_variant();
             }
         }
         let _ = self.err.flush();

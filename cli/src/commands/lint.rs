@@ -2,9 +2,7 @@
 //! and each network's length. Exit 1 when an error-level finding exists, 0 with warnings only.
 
 use postctl_core::content::lint::{Destination, Finding, Level, Report, lint};
-use postctl_core::model::Account;
 use postctl_core::publish::preview;
-use postctl_core::store::Store;
 
 use super::template::read_file;
 use super::voice::choose_voice;
@@ -23,14 +21,18 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
             let destinations = post
                 .targets
                 .iter()
-                .map(|t| match store.account(&t.account) {
-                    Ok(account) => destination(store, &account),
-                    // A removed account: its network's defaults.
-                    Err(_) => Destination {
+                .map(|t| {
+                    // A removed account counts with its network's defaults.
+                    let capabilities = store.account(&t.account).ok().and_then(|account| {
+                        preview::capabilities(Some(store), std::slice::from_ref(&account))
+                            .pop()
+                            .and_then(Result::ok)
+                    });
+                    Destination {
                         account: t.account.clone(),
                         network: t.network,
-                        capabilities: None,
-                    },
+                        capabilities,
+                    }
                 })
                 .collect::<Vec<_>>();
             (post.body, Some(destinations))
@@ -59,6 +61,15 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
         print_report(&report)?;
         if destinations.is_empty() {
             note("lengths not checked: give --to ACCOUNTS (or set default_to in config.toml)");
+        }
+    }
+    for destination in &destinations {
+        if !postctl_core::platforms::can_publish(destination.network) {
+            note(format!(
+                "warning: {}: {}",
+                destination.account,
+                postctl_core::platforms::not_publishable(destination.network)
+            ));
         }
     }
     for account in &report.unchecked {
@@ -117,21 +128,17 @@ fn destinations(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let store = ctx.store()?;
-    let accounts = store.resolve_destinations(&names)?;
-    Ok(accounts.iter().map(|a| destination(store, a)).collect())
-}
-
-/// Where the draft would go, with the account's own limits as far as they are known offline.
-fn destination(store: &Store, account: &Account) -> Destination {
-    let capabilities = preview::capabilities(store, std::slice::from_ref(account))
-        .pop()
-        .and_then(Result::ok);
-    Destination {
-        account: account.name.clone(),
-        network: account.network,
-        capabilities,
-    }
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &names)?;
+    let capabilities = crate::content::capabilities(ctx, &accounts)?;
+    Ok(accounts
+        .into_iter()
+        .zip(capabilities)
+        .map(|(a, caps)| Destination {
+            account: a.name,
+            network: a.network,
+            capabilities: caps.ok(),
+        })
+        .collect())
 }
 
 fn print_report(report: &Report) -> CliResult {

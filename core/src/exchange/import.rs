@@ -85,6 +85,20 @@ fn non_empty(text: &str) -> Option<String> {
     Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
+/// What is wrong with a CSV row, in the user's words rather than the csv crate's.
+fn csv_problem(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "the row has {len} field{} where the header has {expected_len}; put a field that contains a comma in double quotes (\"Hello, world\"), and give every row the header's columns",
+            if *len == 1 { "" } else { "s" }
+        ),
+        csv::ErrorKind::Utf8 { .. } => "the row is not UTF-8 text; save the file as UTF-8".into(),
+        _ => error.to_string(),
+    }
+}
+
 fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
@@ -116,7 +130,7 @@ fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            fail(&format!("{name} line {line}"), "row", e.to_string())
+            fail(&format!("{name} line {line}"), "row", csv_problem(&e))
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let mut row = ImportRow {
@@ -409,6 +423,20 @@ mod tests {
         assert_eq!(rows[0].at.as_deref(), Some("2026-12-01 09:00"));
         assert_eq!(rows[1].at, None);
         assert_eq!(rows[1].location, "posts.csv line 3");
+    }
+
+    #[test]
+    fn a_ragged_row_is_explained_in_plain_words() {
+        let message = csv_rows("posts.csv", "text,to\nHello, world,masto\n")
+            .expect_err("three fields under two columns")
+            .to_string();
+        assert!(message.contains("posts.csv line 2"), "{message}");
+        assert!(
+            message.contains("the row has 3 fields where the header has 2"),
+            "{message}"
+        );
+        assert!(message.contains("double quotes"), "{message}");
+        assert!(!message.contains("found record with"), "{message}");
     }
 
     #[test]

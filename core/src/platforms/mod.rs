@@ -270,17 +270,26 @@ pub(crate) fn open(
     }
 }
 
-fn not_available(network: Network) -> PublishError {
+/// Why nothing can be published to `network` yet, naming the networks postctl publishes to.
+pub fn not_publishable(network: Network) -> String {
     let publishable: Vec<&str> = Network::ALL
         .into_iter()
         .filter(|&n| can_publish(n))
         .map(Network::display_name)
         .collect();
-    PublishError::permanent(format!(
-        "publishing to {} is not available yet; postctl publishes to {}",
-        network.display_name(),
-        publishable.join(", ")
-    ))
+    let list = match publishable.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{} is not publishable yet: postctl keeps the account and its posts, but cannot send them there; postctl publishes to {list}",
+        network.display_name()
+    )
+}
+
+fn not_available(network: Network) -> PublishError {
+    PublishError::permanent(not_publishable(network))
 }
 
 /// What a server says about its own limits, where they vary per server (a Mastodon
@@ -493,11 +502,12 @@ mod tests {
     fn a_network_that_cannot_publish_yet_says_which_can() {
         let error = capabilities(&account(Network::Vk, json!({})), None)
             .expect_err("VK does not publish yet");
+        assert!(error.starts_with("VK is not publishable yet"), "{error}");
         assert!(
-            error.starts_with("publishing to VK is not available yet"),
+            error.ends_with(
+                "publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and Webhook"
+            ),
             "{error}"
         );
-        assert!(error.contains("Mastodon, Bluesky, Telegram"), "{error}");
-        assert!(!error.contains("X,"), "{error}");
     }
 }

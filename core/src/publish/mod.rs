@@ -46,6 +46,8 @@ pub struct Policy {
     pub batch: usize,
     /// ...and at most this many of one account (the rest waits for the next claim).
     pub per_account: usize,
+    /// The zone times in messages are written in (the user's).
+    pub zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -67,6 +69,7 @@ impl Default for Policy {
             request_timeout: std::time::Duration::from_secs(30),
             batch: 1_000,
             per_account: 20,
+            zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -640,7 +643,11 @@ impl Engine {
                 let at = Utc::now() + Duration::from_std(wait).unwrap_or_default();
                 let finish = Finish::Retry {
                     at,
-                    error: format!("{}'s rate limit is used up until {at}", target.account.name),
+                    error: format!(
+                        "{}'s rate limit is used up until {}",
+                        target.account.name,
+                        crate::time::format_moment(at, self.policy.zone)
+                    ),
                     count_attempt: false,
                 };
                 return self.finish(target, finish, done, None, false);
@@ -844,6 +851,11 @@ impl Engine {
 /// The message that tells the user what needs them after a round: failed, uncertain and
 /// missed targets, each with the command that shows more. `None` when all is well.
 pub fn notification(report: &Report) -> Option<String> {
+    notification_in(report, chrono_tz::Tz::UTC)
+}
+
+/// [`notification`] with its times in `zone`, to the second.
+pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
     let mut lines = Vec::new();
     for o in &report.outcomes {
         if matches!(o.state, TargetState::Failed | TargetState::Uncertain) {
@@ -859,7 +871,9 @@ pub fn notification(report: &Report) -> Option<String> {
     for m in &report.missed {
         lines.push(format!(
             "- missed on {}: was due {} (postctl retry {})",
-            m.account, m.due, m.post_id
+            m.account,
+            crate::time::format_moment(m.due, zone),
+            m.post_id
         ));
     }
     if lines.is_empty() {
@@ -918,6 +932,21 @@ mod tests {
             auth: false,
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn notifications_give_times_in_the_users_zone_to_the_second() {
+        let report = Report {
+            outcomes: vec![],
+            missed: vec![Missed {
+                target_id: "t2".into(),
+                post_id: "p2".into(),
+                account: "tg".into(),
+                due: DateTime::UNIX_EPOCH + Duration::milliseconds(1_765_000_000_123),
+            }],
+        };
+        let text = notification_in(&report, chrono_tz::Europe::Berlin).expect("a message");
+        assert!(text.contains("was due 2025-12-06 06:46:40 CET"), "{text}");
     }
 
     #[test]

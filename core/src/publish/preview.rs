@@ -12,13 +12,17 @@ use crate::text::{fit, render};
 
 /// What each of `accounts` can take, in order, known without a secret or a request: its
 /// network's limits for its settings, refined by what its server said when postctl last
-/// asked (however long ago). An error says why postctl cannot publish there.
-pub fn capabilities(store: &Store, accounts: &[Account]) -> Vec<Result<Capabilities, String>> {
+/// asked (however long ago; `store` holds that, and without one the defaults are used).
+/// An error says why postctl cannot publish there.
+pub fn capabilities(
+    store: Option<&Store>,
+    accounts: &[Account],
+) -> Vec<Result<Capabilities, String>> {
     accounts
         .iter()
         .map(|account| {
             // A cache that cannot be read leaves the network's defaults.
-            let cached = store.server_limits(account).ok().flatten();
+            let cached = store.and_then(|s| s.server_limits(account).ok().flatten());
             platforms::capabilities(account, cached.as_ref().map(|(limits, _)| limits))
         })
         .collect()
@@ -29,12 +33,14 @@ pub fn capabilities(store: &Store, accounts: &[Account]) -> Vec<Result<Capabilit
 pub struct Preview {
     pub account: String,
     pub network: String,
+    /// False for a network postctl cannot publish to yet.
+    pub publishable: bool,
     /// The whole text's length, counted the network's way.
     pub length: usize,
     pub max: usize,
     pub fits: bool,
     pub parts: Vec<PreviewPart>,
-    /// Why the text cannot go to this account as it is.
+    /// Why the text cannot go to this account as asked.
     pub error: Option<String>,
 }
 
@@ -57,6 +63,7 @@ pub fn preview(
     let mut preview = Preview {
         account: account.name.clone(),
         network: account.network.to_string(),
+        publishable: platforms::can_publish(account.network),
         length: 0,
         max: 0,
         fits: false,

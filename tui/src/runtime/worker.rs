@@ -136,7 +136,7 @@ fn capabilities(
     db_file: &Path,
 ) -> HashMap<String, Result<Capabilities, String>> {
     let found = match Store::open(db_file) {
-        Ok(store) => preview::capabilities(&store, accounts),
+        Ok(store) => preview::capabilities(Some(&store), accounts),
         Err(e) => accounts.iter().map(|_| Err(e.to_string())).collect(),
     };
     accounts

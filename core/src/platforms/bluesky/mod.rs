@@ -62,6 +62,8 @@ pub(super) const PLATFORM: Platform = Platform {
 };
 
 pub struct Bluesky {
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     /// The account's name: the key of its rate-limit state in [`Http`], of its session in
     /// the session store, and the name in messages.
     name: String,
@@ -144,6 +146,7 @@ impl Bluesky {
             .or(Network::Bluesky.default_base_url())
             .unwrap_or_default();
         Ok(Bluesky {
+            again: crate::network::add_again_command(account),
             name: account.name.clone(),
             pds: pds.to_string(),
             identifier: identifier.to_string(),
@@ -616,8 +619,9 @@ impl Bluesky {
         Err(match answer.status {
             401 => PublishError::Auth {
                 message: format!(
-                    "{pds} rejected the handle or app password of account {name} ({said}): create an app password in Bluesky (Settings → Privacy and security → App passwords), then run `postctl accounts rm {name}` and `postctl accounts add bluesky --name {name} --handle {identifier} --token-stdin < app-password.txt`",
-                    pds = self.pds
+                    "{pds} rejected the handle or app password of account {name} ({said}): create an app password in Bluesky (Settings → Privacy and security → App passwords), then run `{again}`",
+                    pds = self.pds,
+                    again = self.again
                 ),
                 status: Some(401),
             },
@@ -686,9 +690,9 @@ impl Bluesky {
         let said = detail(answer.status, &error, &said);
         PublishError::Auth {
             message: format!(
-                "{} did not accept a new session of account {name} ({said}): create a new app password, then run `postctl accounts rm {name}` and `postctl accounts add bluesky --name {name} --handle {} --token-stdin < app-password.txt`",
+                "{} did not accept a new session of account {name} ({said}): create a new app password, then run `{}`",
                 self.pds,
-                self.identifier,
+                self.again,
                 name = self.name
             ),
             status: Some(answer.status),

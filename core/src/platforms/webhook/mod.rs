@@ -62,6 +62,8 @@ pub(super) const PLATFORM: Platform = Platform {
 
 pub struct Webhook {
     account: String,
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     url: reqwest::Url,
     key: Secret,
     http: Http,
@@ -78,6 +80,7 @@ impl Webhook {
         })?;
         Ok(Webhook {
             account: account.name.clone(),
+            again: crate::network::add_again_command(account),
             url: endpoint(base, &[])?,
             key: secret,
             http,
@@ -144,8 +147,8 @@ impl Webhook {
         match status {
             401 | 403 => PublishError::Auth {
                 message: format!(
-                    "the webhook at {host} refused the request (HTTP {status}{said}); check that the receiver expects this signing key, and add the account again with the right one (`postctl accounts rm {0}`, then `postctl accounts add webhook --name {0} ...`)",
-                    self.account
+                    "the webhook at {host} refused the request (HTTP {status}{said}); check that the receiver expects this signing key, and add the account again with the right one: `{}`",
+                    self.again
                 ),
                 status: Some(status),
             },
