@@ -78,7 +78,7 @@ pub use openai::FakeOpenAi;
 pub use quota::RateLimit;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
-pub use webhook::{FakeWebhook, ReceivedWebhook};
+pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;
