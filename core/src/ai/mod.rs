@@ -196,7 +196,7 @@ impl Model {
                 env: provider.key_env(),
             });
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
             // The key is in `x-api-key` (Anthropic), which reqwest does not know to drop
             // on a redirect to another host: follow none there.
