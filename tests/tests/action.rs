@@ -274,7 +274,7 @@ fn run_install(env: &Env, releases: &FakeReleases, inputs: &[(&str, &str)]) -> I
     let calls = env.root().join("cargo-calls");
     env.file(
         "shims/cargo",
-        &format!("#!/bin/sh\necho \"$@\" >> '{}'\n", calls.display()),
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", calls.display()),
     );
     let status = Command::new("chmod")
         .arg("+x")

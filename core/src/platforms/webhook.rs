@@ -368,7 +368,7 @@ mod tests {
             ("   ", Err("empty")),
         ];
         for (secret, want) in cases {
-            let got = SigningKey::parse(&secret).map(|key| match key {
+            let got = SigningKey::parse(secret).map(|key| match key {
                 SigningKey::Standard(_) => "standard",
                 SigningKey::Legacy(_) => "legacy",
             });
