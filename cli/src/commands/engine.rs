@@ -17,6 +17,16 @@ use crate::output::note;
 
 /// The engine over `store`, reading secrets from the secret store or the environment.
 pub fn engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?))
+}
+
+/// [`engine`] for CI mode (accounts from `POSTCTL_ACCOUNT_*`): sessions stay in memory,
+/// so nothing is written to the data directory.
+pub fn ci_engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?.with_sessions_in_memory()))
+}
+
+fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
     let secrets = Arc::new(ctx.secrets()?);
     let mut policy = ctx.config.policy();
     policy.zone = ctx.zone(None)?;
@@ -26,7 +36,7 @@ pub fn engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
         Ok(lookup.get(&reference)?)
     });
     let engine = Engine::new(store, secrets, secret_of, ctx.paths.media_dir(), policy)?;
-    Ok(Arc::new(engine))
+    Ok(engine)
 }
 
 /// A runtime for one command: two worker threads are plenty for network waits.

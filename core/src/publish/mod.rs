@@ -23,7 +23,7 @@ use crate::model::{Account, TargetState};
 use crate::platforms::{
     Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
 };
-use crate::secrets::{Secret, SecretRef, SecretStore};
+use crate::secrets::{MemorySessions, Secret, SecretStore, StoredSessions};
 use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
 use crate::text::render;
 
@@ -149,32 +149,6 @@ impl Run {
     }
 }
 
-/// Keeps adapters' sessions (Bluesky's tokens) in the secret store, never the database.
-struct Sessions(Arc<SecretStore>);
-
-fn session_key(account: &str) -> String {
-    format!("{account}--session")
-}
-
-impl SessionStore for Sessions {
-    fn load(&self, account: &str) -> Option<Secret> {
-        let account = session_key(account);
-        [
-            SecretRef::File {
-                account: account.clone(),
-            },
-            SecretRef::Keyring { account },
-        ]
-        .iter()
-        .find_map(|r| self.0.get(r).ok())
-    }
-
-    fn save(&self, account: &str, session: &Secret) {
-        // A session that cannot be kept is created again next time; nothing to report.
-        let _ = self.0.put(&session_key(account), session);
-    }
-}
-
 /// Supplies an account's secret; the CLI reads the secret store or the environment.
 pub type SecretSource = Arc<dyn Fn(&Account) -> Result<Secret> + Send + Sync>;
 
@@ -242,7 +216,7 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
             http,
-            sessions: Arc::new(Sessions(secrets)),
+            sessions: Arc::new(StoredSessions::new(secrets)),
             secret_of,
             media_dir,
             policy,
@@ -250,6 +224,13 @@ impl Engine {
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
         })
+    }
+
+    /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
+    /// instead of the secret store: CI mode leaves nothing on disk.
+    pub fn with_sessions_in_memory(mut self) -> Engine {
+        self.sessions = Arc::new(MemorySessions::default());
+        self
     }
 
     /// Runs `f` on the store. The lock is never held across an await.
