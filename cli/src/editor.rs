@@ -146,8 +146,16 @@ pub fn edit(initial: &str) -> CliResult<String> {
             "the editor {editor:?} exited with {status}; nothing was saved"
         )));
     }
-    std::fs::read_to_string(file.path())
-        .map_err(|e| CliError::failure(format!("cannot read the edited draft: {e}")))
+    let limit = postctl_core::fs::MAX_TEXT_BYTES;
+    std::fs::File::open(file.path())
+        .and_then(|f| postctl_core::fs::read_text_up_to(f, limit))
+        .map_err(|e| CliError::failure(format!("cannot read the edited draft: {e}")))?
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "the edited draft is larger than {}, the most postctl reads as a text; nothing was saved",
+                postctl_core::fs::describe_limit(limit)
+            ))
+        })
 }
 
 #[cfg(test)]

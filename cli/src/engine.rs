@@ -17,16 +17,26 @@ use crate::output::{note, paint, print, state_color, stdout_color};
 
 /// The engine over `store`, reading secrets from the secret store or the environment.
 pub fn engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?))
+}
+
+/// [`engine`] for CI mode (accounts from `POSTCTL_ACCOUNT_*`): sessions stay in memory,
+/// so nothing is written to the data directory.
+pub fn ci_engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?.with_sessions_in_memory()))
+}
+
+fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
     let mut policy = ctx.config.policy();
     policy.zone = ctx.zone(None)?;
-    let engine = Engine::with_secret_store(
+    Ok(Engine::with_secret_store(
         store,
         Arc::new(ctx.secrets()?),
         ctx.paths.media_dir(),
         policy,
-    )?;
-    Ok(Arc::new(engine))
+    )?)
 }
+
 /// A runtime for one command: two worker threads are plenty for network waits.
 pub fn runtime() -> CliResult<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -83,6 +83,15 @@ pub fn resolve_for_reading(ctx: &mut Context, names: &[String]) -> CliResult<Vec
     Ok(resolved)
 }
 
+/// Whether `account` was defined by the environment (its secret is in a
+/// `POSTCTL_ACCOUNT_<NAME>_TOKEN` variable): CI mode, which keeps nothing on disk.
+pub fn is_env_account(account: &postctl_core::model::Account) -> bool {
+    account
+        .secret_ref
+        .strip_prefix("env:")
+        .is_some_and(|var| var.starts_with(PREFIX) && var.ends_with("_TOKEN"))
+}
+
 /// Every account defined in `vars`; an invalid definition is an error naming the variable.
 pub fn env_accounts(vars: &[(String, String)]) -> CliResult<Vec<EnvAccount>> {
     let lookup = |key: &str| {

@@ -155,10 +155,25 @@ impl Config {
     }
 }
 
+/// The config file's text, up to [`crate::fs::MAX_TEXT_BYTES`]: a longer one (a wrong
+/// `POSTCTL_CONFIG`, `/dev/zero`) is an `InvalidData` error naming the limit.
+fn read_config_text(path: &Path) -> std::io::Result<String> {
+    let limit = crate::fs::MAX_TEXT_BYTES;
+    crate::fs::read_text_up_to(std::fs::File::open(path)?, limit)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {}, the most postctl reads as a config file; check POSTCTL_CONFIG or --config",
+                crate::fs::describe_limit(limit)
+            ),
+        )
+    })
+}
+
 impl Config {
     /// Reads `path`; a missing file is the defaults. Then applies `POSTCTL_TZ`.
     pub fn load(path: &Path, lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let mut config = match std::fs::read_to_string(path) {
+        let mut config = match read_config_text(path) {
             Ok(text) => toml::from_str::<Config>(&text).map_err(|e| Error::Config {
                 path: path.to_path_buf(),
                 detail: e.to_string().trim().replace('\n', " "),
@@ -181,7 +196,7 @@ pub fn edit_file(
     change: impl FnOnce(&str) -> Result<String>,
     check: impl FnOnce(&Config) -> Result<()>,
 ) -> Result<()> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_config_text(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io(path, e)),

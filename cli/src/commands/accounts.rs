@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 
 use postctl_core::network::{AccountFields, Network, validate_account, validate_account_name};
-use postctl_core::secrets::{Secret, SecretRef, read_secret};
+use postctl_core::secrets::{Secret, SecretRef, env_var_name, read_secret};
 
 use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
 use crate::context::Context;
@@ -41,11 +41,8 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
         Some(var) => {
             // Checks the name now, so the reference parses back from the database later.
-            SecretRef::env(var).map_err(|_| {
-                CliError::usage(format!(
-                    "--token-env takes the name of an environment variable (letters, digits and _, not starting with a digit), e.g. --token-env TG_BOT_TOKEN; got {var:?}"
-                ))
-            })?;
+            env_var_name("--token-env", "TG_BOT_TOKEN", var)?;
+            let var = var.trim();
             (std::env::var(var).ok().map(Secret::new), Some(var))
         }
         None => {
@@ -91,6 +88,13 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             return Err(e.into());
         }
     };
+    // A session left by an earlier account of this name belongs to other credentials.
+    if let Err(e) = secrets.remove_session(&args.name) {
+        note(format!(
+            "a session saved for an earlier account {} could not be removed ({e}); postctl uses it only for the same handle",
+            args.name
+        ));
+    }
     // "No OS keyring here, the secret is in the file" was said when the file was made;
     // saying it on every later `accounts add` teaches nothing.
     let told_before = had_secrets_file && matches!(secret_ref, SecretRef::File { .. });
@@ -102,6 +106,15 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             "warning: {}",
             postctl_core::platforms::not_publishable(network)
         ));
+    }
+    if network == Network::Webhook
+        && secret
+            .as_ref()
+            .is_some_and(|s| !s.expose().trim().starts_with("whsec_"))
+    {
+        note(
+            "this signing key is not a Standard Webhooks secret (whsec_<base64>): postctl signs with its text as the key and also sends the older X-Postctl-Signature header; for receivers using the Standard Webhooks libraries, make one with `echo \"whsec_$(head -c 32 /dev/urandom | base64)\"` and add the account again with it",
+        );
     }
     if let (Some(var), None) = (env_var, &secret) {
         note(format!(
@@ -196,8 +209,10 @@ fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
     let store = ctx.store()?;
     let account = store.account(&args.name)?;
     store.check_account_removable(&args.name, args.cancel_scheduled)?;
-    // The secret goes first, so a secret store that refuses leaves everything as it was;
-    // if the database then fails, the secret is put back.
+    // The session goes first (logging in again is all it costs), then the secret, so a
+    // secret store that refuses leaves the account as it was; if the database then
+    // fails, the secret is put back.
+    secrets.remove_session(&args.name)?;
     let secret_ref = account.secret_ref.parse::<SecretRef>().ok();
     let kept = match &secret_ref {
         Some(r @ (SecretRef::Keyring { .. } | SecretRef::File { .. })) => {

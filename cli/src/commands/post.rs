@@ -11,10 +11,12 @@ use postctl_core::store::{NewTarget, Store};
 use serde::Serialize;
 
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
-use crate::content::{capabilities, import_media, new_post, read_text};
+use crate::content::{capabilities, import_media, new_post, read_text, read_text_file};
 use crate::context::Context;
-use crate::engine::{engine, exit_for, notify, print_outcomes, publish_and_wait_saying, runtime};
-use crate::env_accounts;
+use crate::engine::{
+    ci_engine, engine, exit_for, notify, print_outcomes, publish_and_wait_saying, runtime,
+};
+use crate::env_accounts::{self, is_env_account};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, stdout_color};
 
@@ -28,12 +30,7 @@ fn thread_mode(arg: ThreadArg) -> ThreadMode {
 
 fn body(text: Option<&str>, file: Option<&std::path::Path>) -> CliResult<String> {
     let body = match (text, file) {
-        (_, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
-            CliError::usage(format!(
-                "cannot read {}: {e}; check the path given to --file",
-                path.display()
-            ))
-        })?,
+        (_, Some(path)) => read_text_file(path, "--file")?,
         (Some(text), None) => read_text(text)?,
         (None, None) => return Err(CliError::usage("give the text, or --file FILE")),
     };
@@ -186,12 +183,7 @@ fn release_batches(
     accounts: Vec<Account>,
 ) -> CliResult<Vec<Batch>> {
     use postctl_core::content::changelog;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(format!(
-            "cannot read {}: {e}; --release takes a changelog or a GitHub event file",
-            path.display()
-        ))
-    })?;
+    let text = read_text_file(path, "--release")?;
     let notes = if text.trim_start().starts_with('{') {
         changelog::from_github_event(&text)
     } else {
@@ -284,7 +276,11 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         post.thread = thread;
         post_ids.push(store.create_post(&post)?);
     }
-    let engine = engine(ctx, store)?;
+    let engine = if temporary.is_some() || accounts.iter().any(is_env_account) {
+        ci_engine(ctx, store)?
+    } else {
+        engine(ctx, store)?
+    };
     let spinner = (std::io::stderr().is_terminal() && accounts.len() > 1 && !ctx.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!("publishing to {} accounts", accounts.len()));

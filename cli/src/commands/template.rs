@@ -9,7 +9,7 @@ use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
-use crate::content::read_text;
+use crate::content::{read_text, read_text_file};
 use crate::context::Context;
 use crate::editor::edit;
 use crate::exit::{CliError, CliResult};
@@ -36,8 +36,7 @@ pub fn read_file(path: &Path) -> CliResult<String> {
     if path.as_os_str() == "-" {
         return read_text("-");
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))
+    read_text_file(path, "--file/--from")
 }
 
 fn add(ctx: &mut Context, args: TemplateAddArgs) -> CliResult {

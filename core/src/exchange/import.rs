@@ -43,16 +43,29 @@ pub struct Attachment {
     pub alt: Option<String>,
 }
 
+/// The largest import file read: an export of 100,000 posts with long texts is well
+/// under it; anything larger is more likely a wrong path (a disk image, `/dev/zero`).
+const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Reads `path` as CSV (with a header row) or as a JSON array of objects; JSON when the
 /// name ends in `.json` or the content starts with `[`.
 pub fn read_rows(path: &Path) -> Result<Vec<ImportRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Invalid(format!(
-            "no import file at {}; check the path (postctl imports .csv and .json files)",
-            path.display()
-        )),
-        _ => Error::io(path, e),
-    })?;
+    let text = std::fs::File::open(path)
+        .and_then(|file| crate::fs::read_text_up_to(file, MAX_IMPORT_BYTES))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Invalid(format!(
+                "no import file at {}; check the path (postctl imports .csv and .json files)",
+                path.display()
+            )),
+            _ => Error::io(path, e),
+        })?
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{} is larger than {}, the most postctl imports at once; split it into smaller files",
+                path.display(),
+                crate::fs::describe_limit(MAX_IMPORT_BYTES)
+            ))
+        })?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

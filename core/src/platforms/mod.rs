@@ -11,6 +11,8 @@
 pub mod http;
 
 mod bluesky;
+#[cfg(test)]
+mod credential_tests;
 mod discord;
 mod mastodon;
 mod matrix;
@@ -19,7 +21,7 @@ mod slack;
 mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
-mod webhook;
+pub(crate) mod webhook;
 mod x;
 
 use std::future::Future;
@@ -32,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::Secret;
+use crate::secrets::{Redactor, Secret};
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -153,6 +155,32 @@ impl PublishError {
         }
     }
 
+    /// The same error with `redactor`'s secret scrubbed from its message: a network's
+    /// error text can echo the request (a URL with a token, an Authorization header).
+    pub fn scrubbed(self, redactor: &Redactor) -> Self {
+        match self {
+            PublishError::Retryable {
+                message,
+                retry_after,
+                maybe_sent,
+                status,
+            } => PublishError::Retryable {
+                message: redactor.scrub(&message),
+                retry_after,
+                maybe_sent,
+                status,
+            },
+            PublishError::Auth { message, status } => PublishError::Auth {
+                message: redactor.scrub(&message),
+                status,
+            },
+            PublishError::Permanent { message, status } => PublishError::Permanent {
+                message: redactor.scrub(&message),
+                status,
+            },
+        }
+    }
+
     /// An answer that does not say what became of the request (a success without the
     /// post's id, a body that is not JSON): worth trying again, but it may have posted.
     pub fn maybe_sent(message: impl Into<String>, status: Option<u16>) -> Self {
@@ -263,10 +291,46 @@ pub(crate) fn open(
     account: &Account,
     secret: Secret,
     tools: Tools,
-) -> Result<Box<dyn DynAdapter>, PublishError> {
-    match platform(account.network).and_then(|p| p.open) {
-        Some(open) => open(account, secret, tools),
-        None => Err(not_available(account.network)),
+) -> Result<AccountAdapter, PublishError> {
+    let Some(open) = platform(account.network).and_then(|p| p.open) else {
+        return Err(not_available(account.network));
+    };
+    let redactor = Redactor::new(&secret);
+    let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
+    Ok(AccountAdapter { adapter, redactor })
+}
+
+/// One account's adapter as the engine holds it, whichever its network: every error it
+/// returns has the account's secret scrubbed, the one place all of them pass.
+pub(crate) struct AccountAdapter {
+    adapter: Box<dyn DynAdapter>,
+    redactor: Redactor,
+}
+
+impl AccountAdapter {
+    /// [`Adapter::prepare`]: the limits read from the server, for the cache.
+    pub(crate) async fn prepare(&mut self) -> Result<Option<ServerLimits>, PublishError> {
+        let prepared = self.adapter.prepare().await;
+        prepared.map_err(|e| e.scrubbed(&self.redactor))
+    }
+
+    pub(crate) fn capabilities(&self) -> Capabilities {
+        self.adapter.capabilities()
+    }
+
+    pub(crate) async fn verify(&self) -> Result<Verified, PublishError> {
+        let verified = self.adapter.verify().await;
+        verified.map_err(|e| e.scrubbed(&self.redactor))
+    }
+
+    pub(crate) async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
+        let published = self.adapter.publish(part).await;
+        published.map_err(|e| e.scrubbed(&self.redactor))
+    }
+
+    pub(crate) async fn delete(&self, published: &Published) -> Result<(), PublishError> {
+        let deleted = self.adapter.delete(published).await;
+        deleted.map_err(|e| e.scrubbed(&self.redactor))
     }
 }
 
@@ -365,7 +429,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`Adapter`] as a trait object: `async fn` in traits cannot be called through `dyn`, so
 /// this boxes each future. One blanket implementation covers every adapter; the box costs
 /// an allocation per request, nothing next to the request.
-pub(crate) trait DynAdapter: Send + Sync {
+trait DynAdapter: Send + Sync {
     fn prepare(&mut self) -> BoxFuture<'_, Result<Option<ServerLimits>, PublishError>>;
     fn capabilities(&self) -> Capabilities;
     fn verify(&self) -> BoxFuture<'_, Result<Verified, PublishError>>;

@@ -22,10 +22,10 @@ use tokio::task::JoinSet;
 use crate::error::{Error, Result};
 use crate::model::{Account, TargetState};
 use crate::platforms::{
-    Capabilities, DynAdapter, Http, MediaFile, Part, PublishError, Published, SERVER_LIMITS_FOR,
-    ServerLimits, SessionStore, Tools,
+    AccountAdapter, Capabilities, Http, MediaFile, Part, PublishError, Published,
+    SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools,
 };
-use crate::secrets::{Secret, SecretRef, SecretStore};
+use crate::secrets::{MemorySessions, Secret, SecretRef, SecretStore, StoredSessions};
 use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
 use crate::text::render;
 
@@ -151,32 +151,6 @@ impl Run {
     }
 }
 
-/// Keeps adapters' sessions (Bluesky's tokens) in the secret store, never the database.
-struct Sessions(Arc<SecretStore>);
-
-fn session_key(account: &str) -> String {
-    format!("{account}--session")
-}
-
-impl SessionStore for Sessions {
-    fn load(&self, account: &str) -> Option<Secret> {
-        let account = session_key(account);
-        [
-            SecretRef::File {
-                account: account.clone(),
-            },
-            SecretRef::Keyring { account },
-        ]
-        .iter()
-        .find_map(|r| self.0.get(r).ok())
-    }
-
-    fn save(&self, account: &str, session: &Secret) {
-        // A session that cannot be kept is created again next time; nothing to report.
-        let _ = self.0.put(&session_key(account), session);
-    }
-}
-
 /// Supplies an account's secret; the CLI reads the secret store or the environment.
 pub type SecretSource = Arc<dyn Fn(&Account) -> Result<Secret> + Send + Sync>;
 
@@ -191,7 +165,7 @@ const ADAPTER_REUSE: std::time::Duration = std::time::Duration::from_secs(10 * 6
 struct Prepared {
     /// What the adapter was built from; a changed account builds a new one.
     fingerprint: String,
-    adapter: Arc<dyn DynAdapter>,
+    adapter: Arc<AccountAdapter>,
     at: Instant,
 }
 
@@ -244,7 +218,7 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
             http,
-            sessions: Arc::new(Sessions(secrets)),
+            sessions: Arc::new(StoredSessions::new(secrets)),
             secret_of,
             media_dir,
             policy,
@@ -268,6 +242,13 @@ impl Engine {
             Ok(lookup.get(&reference)?)
         });
         Engine::new(store, secrets, secret_of, media_dir, policy)
+    }
+
+    /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
+    /// instead of the secret store: CI mode leaves nothing on disk.
+    pub fn with_sessions_in_memory(mut self) -> Engine {
+        self.sessions = Arc::new(MemorySessions::default());
+        self
     }
 
     /// Runs `f` on the store. The lock is never held across an await.
@@ -440,7 +421,7 @@ impl Engine {
             let outcome = if self.stopping() {
                 self.finish(&target, Finish::Release, Vec::new(), None, false)
             } else {
-                self.publish_target(&*adapter, &caps, target).await
+                self.publish_target(&adapter, &caps, target).await
             };
             outcomes.push(outcome);
         }
@@ -449,7 +430,7 @@ impl Engine {
 
     /// The account's adapter, prepared: the one an earlier round prepared while it is
     /// recent and the account unchanged, else a new one.
-    async fn prepared(&self, account: &Account) -> Result<Arc<dyn DynAdapter>, PublishError> {
+    async fn prepared(&self, account: &Account) -> Result<Arc<AccountAdapter>, PublishError> {
         let print = fingerprint(account);
         if let Ok(adapters) = self.adapters.lock()
             && let Some(kept) = adapters.get(&account.id)
@@ -458,7 +439,7 @@ impl Engine {
         {
             return Ok(Arc::clone(&kept.adapter));
         }
-        let adapter: Arc<dyn DynAdapter> = Arc::from(self.adapter(account).await?);
+        let adapter = Arc::new(self.adapter(account).await?);
         if let Ok(mut failures) = self.prepare_failures.lock() {
             failures.remove(&account.id);
         }
@@ -562,7 +543,7 @@ impl Engine {
 
     /// The account's adapter, ready to publish. The server's limits come from the cache
     /// while they are less than [`SERVER_LIMITS_FOR`] old; read again, they are saved.
-    async fn adapter(&self, account: &Account) -> Result<Box<dyn DynAdapter>, PublishError> {
+    async fn adapter(&self, account: &Account) -> Result<AccountAdapter, PublishError> {
         let secret = (self.secret_of)(account).map_err(|e| PublishError::Auth {
             message: e.to_string(),
             status: None,
@@ -591,7 +572,7 @@ impl Engine {
 
     async fn publish_target(
         &self,
-        adapter: &dyn DynAdapter,
+        adapter: &AccountAdapter,
         caps: &Capabilities,
         target: Claimed,
     ) -> Outcome {
@@ -628,7 +609,7 @@ impl Engine {
     /// Publishes the parts not yet done, recording each as the network confirms it.
     async fn send_parts(
         &self,
-        adapter: &dyn DynAdapter,
+        adapter: &AccountAdapter,
         caps: &Capabilities,
         target: &Claimed,
         sources: &[String],

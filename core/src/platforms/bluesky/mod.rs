@@ -17,7 +17,6 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use reqwest::RequestBuilder;
 use serde::Serialize;
@@ -79,7 +78,7 @@ pub struct Bluesky {
     session: Mutex<Option<Arc<Session>>>,
     /// Held while logging in or refreshing, so concurrent parts renew the session once.
     renewing: tokio::sync::Mutex<()>,
-    card_timeout: Duration,
+    cards: card::Fetcher,
 }
 
 /// The XRPC error name (`ExpiredToken`, `InvalidRequest`...) and message of an answer.
@@ -155,7 +154,7 @@ impl Bluesky {
             sessions,
             session: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
-            card_timeout: card::FETCH_TIMEOUT,
+            cards: card::Fetcher::from_env(),
         })
     }
 }
@@ -491,8 +490,7 @@ impl Bluesky {
                 FacetFeature::Link { uri } => Some(uri.as_str()),
                 _ => None,
             })?;
-        let key = format!("{}:link-cards", self.name);
-        let og = card::fetch(&self.http, &key, uri, self.card_timeout).await?;
+        let og = self.cards.page(uri).await?;
         let mut external = json!({
             "uri": uri,
             "title": og.title.unwrap_or_default(),
@@ -500,9 +498,7 @@ impl Bluesky {
         });
         if let Some(image) = og.image {
             let max = MAX_IMAGE_BYTES as usize;
-            if let Some(thumb) =
-                card::fetch_thumb(&self.http, &key, &image, max, self.card_timeout).await
-            {
+            if let Some(thumb) = self.cards.thumb(&image, max).await {
                 let doing = Doing::Uploading("the link card's image");
                 if let Ok(blob) = self.upload_blob(thumb.bytes, &thumb.mime, doing).await {
                     external["thumb"] = blob;
