@@ -393,7 +393,7 @@ impl Capabilities {
 
 /// What a network implements for one account: publishing one part, deleting one, and
 /// checking the credentials. Implementations write plain `async fn`s; the engine holds
-/// them as [`DynAdapter`] trait objects.
+/// them as boxed trait objects (see `DynAdapter`).
 ///
 /// Later issues add methods here, each required so a network cannot forget it: reading a
 /// post's and an account's metrics (issue 11) beside `publish`, and refreshing an OAuth
