@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::model::Finish;
 use crate::platforms::PublishError;
-use crate::store::Finish;
 
 /// Retry delays start at one second and double, up to [`RetryLimits::max_delay`].
 const FIRST_DELAY_MS: i64 = 1_000;

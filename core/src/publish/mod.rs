@@ -19,12 +19,12 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
-use crate::model::{Account, TargetState};
+use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
     Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
 };
 use crate::secrets::{Secret, SecretRef, SecretStore};
-use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
+use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
 
 /// The engine's knobs, from config.toml `[publish]`.
@@ -664,7 +664,7 @@ impl Engine {
                         part: index,
                         started,
                         ended: Utc::now(),
-                        outcome: outcome_name(&finish),
+                        outcome: finish.outcome(),
                         http_status: error.status(),
                         error: Some(error.to_string()),
                     };
@@ -761,14 +761,11 @@ impl Engine {
         attempt: Option<AttemptRecord>,
         auth: bool,
     ) -> Outcome {
-        let (state, error, next_attempt) = match &finish {
-            Finish::Published => (TargetState::Published, None, None),
-            Finish::Retry { at, error, .. } => {
-                (TargetState::WaitingRetry, Some(error.clone()), Some(*at))
-            }
-            Finish::Failed { error } => (TargetState::Failed, Some(error.clone()), None),
-            Finish::Uncertain { error } => (TargetState::Uncertain, Some(error.clone()), None),
-            Finish::Release => (TargetState::Scheduled, None, None),
+        let state = finish.state(target.attempt_count > 0);
+        let error = finish.error().map(str::to_owned);
+        let next_attempt = match &finish {
+            Finish::Retry { at, .. } => Some(*at),
+            _ => None,
         };
         let recorded = self.with_store(|s| {
             s.finish_target(&target.target_id, &self.owner, &finish, attempt.as_ref())
@@ -838,16 +835,6 @@ pub fn notification(report: &Report) -> Option<String> {
         lines.len(),
         lines.join("\n")
     ))
-}
-
-fn outcome_name(finish: &Finish) -> &'static str {
-    match finish {
-        Finish::Published => "published",
-        Finish::Retry { .. } => "retry",
-        Finish::Failed { .. } => "failed",
-        Finish::Uncertain { .. } => "uncertain",
-        Finish::Release => "released",
-    }
 }
 
 /// A jitter in [0, 1) that differs between targets and between runs.

@@ -11,6 +11,7 @@ mod posts;
 mod publish;
 mod schema;
 mod slots;
+mod states;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -27,7 +28,7 @@ pub use accounts::Group;
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, ScheduleChange};
-pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Finish, Missed, TargetStatus};
+pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Missed, TargetStatus};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
 

@@ -6,13 +6,19 @@
 //! a conditional UPDATE inside an IMMEDIATE transaction, so two publishers on one database
 //! (the daemon and `postctl run-due`) never take the same target.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::states::{
+    CANCELLED, MISSED, PENDING, PUBLISHED, PUBLISHING, RELEASED, RETRYABLE, SCHEDULED, UNCERTAIN,
+    WAITING,
+};
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
-use crate::model::{Account, MediaRef, Schedule, TargetState, ThreadMode};
+use crate::model::{Account, Finish, MediaRef, Schedule, TargetState, ThreadMode};
 
 /// A target this publisher now holds.
 #[derive(Debug, Clone)]
@@ -74,26 +80,6 @@ pub struct AttemptRecord {
     pub error: Option<String>,
 }
 
-/// How a held target ends this round.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finish {
-    Published,
-    /// Try again at `at`; `count_attempt` is false when only a rate limit made us wait.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-        count_attempt: bool,
-    },
-    Failed {
-        error: String,
-    },
-    Uncertain {
-        error: String,
-    },
-    /// Give it back untouched (shutting down, or the account cannot be prepared now).
-    Release,
-}
-
 /// One attempt, as `postctl status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attempt {
@@ -120,9 +106,15 @@ pub struct TargetStatus {
     pub attempts: Vec<Attempt>,
 }
 
-const DUE: &str =
-    "((state IN ('scheduled', 'waiting_retry') AND coalesce(next_attempt_ms, due_ms) <= ?1)
-                    OR (state = 'publishing' AND lease_expires_ms < ?1))";
+/// Due now (`?1`): waiting and its time has come, or held by a publisher whose lease ran
+/// out.
+static DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "((state IN {waiting} AND coalesce(next_attempt_ms, due_ms) <= ?1)
+          OR (state = '{PUBLISHING}' AND lease_expires_ms < ?1))",
+        waiting = *WAITING,
+    )
+});
 
 /// Up to `?3` due targets (`?1` is now), at most `?5` per account, oldest first, of post
 /// `?2` if given, not of the accounts in the JSON array `?4`.
@@ -132,19 +124,25 @@ fn claim_sql() -> String {
             SELECT id, coalesce(next_attempt_ms, due_ms) AS at,
                    row_number() OVER (PARTITION BY account_id
                        ORDER BY coalesce(next_attempt_ms, due_ms)) AS nth
-            FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
+            FROM targets WHERE {due} AND (?2 IS NULL OR post_id = ?2)
             AND account_id NOT IN (SELECT value FROM json_each(?4)))
-         WHERE nth <= ?5 ORDER BY at LIMIT ?3"
+         WHERE nth <= ?5 ORDER BY at LIMIT ?3",
+        due = *DUE
     )
 }
 
 /// The earliest time a target becomes due or its lease runs out. Both terms are read from
 /// indexes (migration 4): `coalesce(next_attempt_ms, due_ms)` must stay written this way.
-const NEXT_DUE: &str = "SELECT min(t) FROM (
-    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-    WHERE state IN ('scheduled', 'waiting_retry')
-    UNION ALL
-    SELECT min(lease_expires_ms) FROM targets WHERE state = 'publishing')";
+static NEXT_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT min(t) FROM (
+            SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
+            WHERE state IN {waiting}
+            UNION ALL
+            SELECT min(lease_expires_ms) FROM targets WHERE state = '{PUBLISHING}')",
+        waiting = *WAITING,
+    )
+});
 
 impl Store {
     /// Marks scheduled targets due before `now - late_limit` as `missed`, then claims up to
@@ -182,11 +180,12 @@ impl Store {
                 // Conditional: only if still due, so a concurrent claim cannot double up.
                 let taken = tx
                     .prepare_cached(&format!(
-                        "UPDATE targets SET state = 'publishing', lease_owner = ?2,
+                        "UPDATE targets SET state = '{PUBLISHING}', lease_owner = ?2,
                             lease_expires_ms = ?3, updated_ms = ?1,
                             first_attempt_ms = coalesce(first_attempt_ms, ?1)
-                         WHERE id = ?4 AND {DUE}
-                         RETURNING in_flight"
+                         WHERE id = ?4 AND {due}
+                         RETURNING in_flight",
+                        due = *DUE
                     ))
                     .and_then(|mut stmt| {
                         stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
@@ -200,7 +199,7 @@ impl Store {
                         "target",
                         &id,
                         "state",
-                        &serde_json::json!({"state": "publishing", "owner": owner}),
+                        &serde_json::json!({"state": PUBLISHING, "owner": owner}),
                     )?;
                     claimed.push(tx.claimed(&id, in_flight)?);
                 }
@@ -221,8 +220,10 @@ impl Store {
         self.write(|tx| {
             let changed = tx
                 .execute(
-                    "UPDATE targets SET in_flight = ?3, lease_expires_ms = ?4
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    &format!(
+                        "UPDATE targets SET in_flight = ?3, lease_expires_ms = ?4
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
+                    ),
                     params![target_id, owner, part as i64, to_ms(lease_until)],
                 )
                 .map_err(|e| tx.error(e))?;
@@ -280,30 +281,42 @@ impl Store {
     ) -> Result<()> {
         self.write(|tx| {
             let now = to_ms(tx.now);
-            let (state, error, next, count): (&str, Option<&str>, Option<i64>, i64) = match finish {
-                Finish::Published => ("published", None, None, 1),
-                Finish::Retry { at, error, count_attempt } => {
-                    ("waiting_retry", Some(error), Some(to_ms(*at)), i64::from(*count_attempt))
-                }
-                Finish::Failed { error } => ("failed", Some(error), None, 1),
-                Finish::Uncertain { error } => ("uncertain", Some(error), None, 1),
-                Finish::Release => ("release", None, None, 0),
+            let (next, count) = match finish {
+                Finish::Retry {
+                    at, count_attempt, ..
+                } => (Some(to_ms(*at)), i64::from(*count_attempt)),
+                Finish::Release => (None, 0),
+                _ => (None, 1),
             };
-            let changed = if state == "release" {
+            let error = finish.error();
+            let changed = if *finish == Finish::Release {
                 // Back to what it was waiting as; a crash-interrupted part stays noted.
                 tx.execute(
-                    "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
-                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?3
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    &format!(
+                        "UPDATE targets SET state = {released},
+                            lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?3
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'",
+                        released = *RELEASED
+                    ),
                     params![target_id, owner, now],
                 )
             } else {
                 tx.execute(
-                    "UPDATE targets SET state = ?3, last_error = ?4, next_attempt_ms = ?5,
-                        attempt_count = attempt_count + ?6, lease_owner = NULL,
-                        lease_expires_ms = NULL, in_flight = NULL, updated_ms = ?7
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
-                    params![target_id, owner, state, error, next, count, now],
+                    &format!(
+                        "UPDATE targets SET state = ?3, last_error = ?4, next_attempt_ms = ?5,
+                            attempt_count = attempt_count + ?6, lease_owner = NULL,
+                            lease_expires_ms = NULL, in_flight = NULL, updated_ms = ?7
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
+                    ),
+                    params![
+                        target_id,
+                        owner,
+                        finish.state(false).as_str(),
+                        error,
+                        next,
+                        count,
+                        now
+                    ],
                 )
             }
             .map_err(|e| tx.error(e))?;
@@ -313,7 +326,16 @@ impl Store {
             if let Some(attempt) = attempt {
                 tx.insert_attempt(target_id, attempt)?;
             }
-            tx.record("target", target_id, "state", &serde_json::json!({"state": state, "error": error, "next_attempt_ms": next}))?;
+            let state = match finish {
+                Finish::Release => "release",
+                other => other.state(false).as_str(),
+            };
+            tx.record(
+                "target",
+                target_id,
+                "state",
+                &serde_json::json!({"state": state, "error": error, "next_attempt_ms": next}),
+            )?;
             tx.roll_recurring(target_id)
         })
     }
@@ -322,9 +344,12 @@ impl Store {
     pub fn release_all(&mut self, owner: &str) -> Result<usize> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
-                    lease_owner = NULL, lease_expires_ms = NULL
-                 WHERE lease_owner = ?1 AND state = 'publishing' AND in_flight IS NULL",
+                &format!(
+                    "UPDATE targets SET state = {released},
+                        lease_owner = NULL, lease_expires_ms = NULL
+                     WHERE lease_owner = ?1 AND state = '{PUBLISHING}' AND in_flight IS NULL",
+                    released = *RELEASED
+                ),
                 [owner],
             )
             .map_err(|e| tx.error(e))
@@ -334,7 +359,7 @@ impl Store {
     /// The earliest time a target becomes due (for the daemon's sleep), if any.
     pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         self.conn()
-            .query_row(NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
+            .query_row(&NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
             .map(|ms| ms.map(from_ms))
             .map_err(|e| self.error(e))
     }
@@ -349,17 +374,18 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>> {
         let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT min(t) FROM (
                     SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-                    WHERE state IN ('scheduled', 'waiting_retry')
+                    WHERE state IN {waiting}
                       AND coalesce(next_attempt_ms, due_ms) > ?1
                       AND account_id NOT IN (SELECT value FROM json_each(?2))
                     UNION ALL
                     SELECT min(lease_expires_ms) FROM targets
-                    WHERE state = 'publishing' AND lease_expires_ms > ?1
+                    WHERE state = '{PUBLISHING}' AND lease_expires_ms > ?1
                       AND account_id NOT IN (SELECT value FROM json_each(?2)))",
-            )
+                waiting = *WAITING
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![to_ms(after), skip], |row| {
                     row.get::<_, Option<i64>>(0)
@@ -440,11 +466,12 @@ impl Store {
         let rows: Vec<(String, String, String)> = {
             let mut stmt = self
                 .conn()
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT id, account_id, parts FROM targets
-                     WHERE post_id = ?1 AND parts != '[]' AND state NOT IN ('publishing', 'cancelled')
-                     ORDER BY position",
-                )
+                     WHERE post_id = ?1 AND parts != '[]'
+                       AND state NOT IN ('{PUBLISHING}', '{CANCELLED}')
+                     ORDER BY position"
+                ))
                 .map_err(|e| self.error(e))?;
             stmt.query_map([post_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .and_then(|rows| rows.collect())
@@ -467,9 +494,11 @@ impl Store {
     pub fn mark_unpublished(&mut self, target_id: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE targets SET state = 'cancelled', updated_ms = ?2,
-                    last_error = 'deleted from the network with postctl unpublish'
-                 WHERE id = ?1 AND state != 'publishing'",
+                &format!(
+                    "UPDATE targets SET state = '{CANCELLED}', updated_ms = ?2,
+                        last_error = 'deleted from the network with postctl unpublish'
+                     WHERE id = ?1 AND state != '{PUBLISHING}'"
+                ),
                 params![target_id, to_ms(tx.now)],
             )
             .map_err(|e| tx.error(e))?;
@@ -477,7 +506,7 @@ impl Store {
                 "target",
                 target_id,
                 "state",
-                &serde_json::json!({"state": "cancelled", "unpublished": true}),
+                &serde_json::json!({"state": CANCELLED, "unpublished": true}),
             )
         })
     }
@@ -486,11 +515,14 @@ impl Store {
     /// with a fresh retry window. Returns the accounts retried.
     pub fn retry_post(&mut self, post_id: &str) -> Result<Vec<String>> {
         self.write(|tx| {
-            let names = tx.names_in_states(post_id, &["failed", "missed", "waiting_retry"])?;
+            let names = tx.names_in_states(post_id, TargetState::RETRYABLE)?;
             tx.execute(
-                "UPDATE targets SET state = 'scheduled', due_ms = ?2, next_attempt_ms = NULL,
-                    attempt_count = 0, first_attempt_ms = NULL, updated_ms = ?2
-                 WHERE post_id = ?1 AND state IN ('failed', 'missed', 'waiting_retry')",
+                &format!(
+                    "UPDATE targets SET state = '{SCHEDULED}', due_ms = ?2, next_attempt_ms = NULL,
+                        attempt_count = 0, first_attempt_ms = NULL, updated_ms = ?2
+                     WHERE post_id = ?1 AND state IN {retryable}",
+                    retryable = *RETRYABLE
+                ),
                 params![post_id, to_ms(tx.now)],
             )
             .map_err(|e| tx.error(e))?;
@@ -508,7 +540,7 @@ impl Store {
         published_url: Option<&str>,
     ) -> Result<Vec<String>> {
         self.write(|tx| {
-            let mut names = tx.names_in_states(post_id, &["uncertain"])?;
+            let mut names = tx.names_in_states(post_id, &[TargetState::Uncertain])?;
             if let Some(account) = account {
                 names.retain(|n| n == account);
             }
@@ -533,15 +565,19 @@ impl Store {
                         let mut parts: Vec<serde_json::Value> = serde_json::from_str(&parts).unwrap_or_default();
                         parts.push(part);
                         tx.execute(
-                            "UPDATE targets SET state = 'published', parts = ?3, last_error = NULL, updated_ms = ?4
-                             WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
+                            &format!(
+                                "UPDATE targets SET state = '{PUBLISHED}', parts = ?3, last_error = NULL, updated_ms = ?4
+                                 WHERE post_id = ?1 AND account_id = ?2 AND state = '{UNCERTAIN}'"
+                            ),
                             params![post_id, account.id, serde_json::to_string(&parts).unwrap_or_default(), to_ms(tx.now)],
                         )
                     }
                     None => tx.execute(
-                        "UPDATE targets SET state = 'scheduled', due_ms = ?3, next_attempt_ms = NULL,
-                            attempt_count = 0, first_attempt_ms = NULL, in_flight = NULL, updated_ms = ?3
-                         WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
+                        &format!(
+                            "UPDATE targets SET state = '{SCHEDULED}', due_ms = ?3, next_attempt_ms = NULL,
+                                attempt_count = 0, first_attempt_ms = NULL, in_flight = NULL, updated_ms = ?3
+                             WHERE post_id = ?1 AND account_id = ?2 AND state = '{UNCERTAIN}'"
+                        ),
                         params![post_id, account.id, to_ms(tx.now)],
                     ),
                 }
@@ -568,12 +604,12 @@ impl Tx<'_> {
     ) -> Result<Vec<Missed>> {
         let cutoff = to_ms(now - late_limit);
         let mut stmt = self
-            .prepare_cached(
-                "UPDATE targets SET state = 'missed', updated_ms = ?1,
+            .prepare_cached(&format!(
+                "UPDATE targets SET state = '{MISSED}', updated_ms = ?1,
                     last_error = 'not published in time: postctl was not running when it was due'
-                 WHERE state = 'scheduled' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
-                 RETURNING id, post_id, account_id, due_ms",
-            )
+                 WHERE state = '{SCHEDULED}' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
+                 RETURNING id, post_id, account_id, due_ms"
+            ))
             .map_err(|e| self.error(e))?;
         let rows: Vec<(String, String, String, i64)> = stmt
             .query_map(params![to_ms(now), cutoff, only_post], |row| {
@@ -594,7 +630,7 @@ impl Tx<'_> {
                 "target",
                 &target_id,
                 "state",
-                &serde_json::json!({"state": "missed"}),
+                &serde_json::json!({"state": MISSED}),
             )?;
             missed.push(Missed {
                 target_id,
@@ -672,7 +708,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn names_in_states(&self, post_id: &str, states: &[&str]) -> Result<Vec<String>> {
+    fn names_in_states(&self, post_id: &str, states: &[TargetState]) -> Result<Vec<String>> {
         let mut names = Vec::new();
         let mut stmt = self
             .prepare_cached(
@@ -685,7 +721,7 @@ impl Tx<'_> {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
         for (name, state) in rows {
-            if states.contains(&state.as_str()) {
+            if state.parse().is_ok_and(|state| states.contains(&state)) {
                 names.push(name);
             }
         }
@@ -722,8 +758,10 @@ impl Tx<'_> {
         };
         let pending: i64 = self
             .query_row(
-                "SELECT count(*) FROM targets WHERE post_id = ?1
-                 AND state IN ('scheduled', 'waiting_retry', 'publishing')",
+                &format!(
+                    "SELECT count(*) FROM targets WHERE post_id = ?1 AND state IN {pending}",
+                    pending = *PENDING
+                ),
                 [&post_id],
                 |row| row.get(0),
             )
@@ -744,9 +782,10 @@ impl Tx<'_> {
         let post = self.post_for_copy(&post_id)?;
         let accounts: Vec<String> = {
             let mut stmt = self
-                .prepare_cached(
-                    "SELECT account_id FROM targets WHERE post_id = ?1 AND state != 'cancelled' ORDER BY position",
-                )
+                .prepare_cached(&format!(
+                    "SELECT account_id FROM targets WHERE post_id = ?1 AND state != '{CANCELLED}'
+                     ORDER BY position"
+                ))
                 .map_err(|e| self.error(e))?;
             stmt.query_map([&post_id], |row| row.get(0))
                 .and_then(|rows| rows.collect())
@@ -791,7 +830,7 @@ mod tests {
     fn the_publisher_queries_use_indexes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("p.db")).expect("open");
-        for sql in [claim_sql(), NEXT_DUE.to_string()] {
+        for sql in [claim_sql(), NEXT_DUE.clone()] {
             let plan: Vec<String> = store
                 .conn()
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
