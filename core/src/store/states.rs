@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 
 use crate::model::TargetState;
 
-pub(crate) const DRAFT: &str = TargetState::Draft.as_str();
 pub(crate) const SCHEDULED: &str = TargetState::Scheduled.as_str();
 pub(crate) const PUBLISHING: &str = TargetState::Publishing.as_str();
 pub(crate) const WAITING_RETRY: &str = TargetState::WaitingRetry.as_str();
