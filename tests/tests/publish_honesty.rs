@@ -310,35 +310,51 @@ fn resolving_one_part_of_a_thread_continues_the_thread() {
     assert_eq!(status["parts"][0]["url"], url.as_str());
 }
 
-/// A part that takes longer than the lease (a slow network, an upload of four media)
-/// keeps its claim while it is on its way: another publisher that looks meanwhile finds
-/// nothing to take over, and the part is recorded by the publisher that sent it.
+/// A part that takes longer than the lease (here two uploads and the status, 2.5 s each,
+/// against a 4 s lease) keeps its claim while it is on its way: another publisher that
+/// looks meanwhile finds nothing to take over, and the part is recorded by the publisher
+/// that sent it.
 #[test]
 fn a_slow_part_keeps_its_claim_while_on_its_way() {
-    let fake = Fake::start(Net::Telegram);
+    let fake = Fake::start(Net::Mastodon);
     let env = Env::with_fakes([&fake]);
-    common::networks::write_config(&env, "", "lease_seconds = 1\nrequest_timeout_seconds = 20");
-    fake.chaos().set_latency(Duration::from_secs(4));
+    common::networks::write_config(&env, "", "lease_seconds = 4\nrequest_timeout_seconds = 3");
+    env.file("a.png", common::PNG_3X2);
+    // Another file: bytes after the end of a PNG are not part of the image.
+    env.file("b.png", [common::PNG_3X2, b"second"].concat());
+    fake.chaos().set_latency(Duration::from_millis(2_500));
+    let args = [
+        "--json",
+        "post",
+        "Slow going",
+        "--to",
+        "masto",
+        "--media",
+        "a.png",
+        "--alt",
+        "A",
+        "--media",
+        "b.png",
+        "--alt",
+        "B",
+        "--wait",
+        "0",
+    ];
     let post = env
-        .command(
-            &["--json", "post", "Slow going", "--to", "tg", "--wait", "0"],
-            &[],
-        )
+        .command(&args, &[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start postctl post");
-    // Once the message is on its way, wait out more than one lease, then look.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while fake
-        .requests()
-        .iter()
-        .all(|r| !r.path.ends_with("/sendMessage"))
-    {
-        assert!(std::time::Instant::now() < deadline, "the post never left");
+    // Once the status itself is on its way, the part has outlived one lease.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fake.requests().iter().all(|r| r.path != "/api/v1/statuses") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the status never left"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
-    std::thread::sleep(Duration::from_millis(2_000));
     let other = env.run(&["--json", "run-due", "--wait", "0"]);
     let taken = other.json()["outcomes"].as_array().map_or(0, Vec::len);
     assert_eq!(taken, 0, "another publisher took it over: {}", other.stdout);
