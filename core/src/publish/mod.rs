@@ -392,12 +392,11 @@ impl Engine {
         let work = {
             let engine = Arc::clone(&self);
             let sink = Arc::clone(&sink);
-            tokio::spawn(async move { engine.publish_account(targets, &sink).await })
+            async move { engine.publish_account(targets, &sink).await }
         };
-        let failure = work.await.err();
+        let failure = contained(work).await.err();
         let mut outcomes = std::mem::take(&mut *sink.lock().unwrap_or_else(|p| p.into_inner()));
-        if let Some(failure) = failure {
-            let what = panic_text(failure);
+        if let Some(what) = failure {
             for target in &held {
                 if outcomes.iter().any(|o| o.target_id == target.target_id) {
                     continue;
@@ -1063,17 +1062,22 @@ pub fn notification(report: &Report) -> Option<String> {
     ))
 }
 
-/// What a panicked task said, for the error that replaces its outcome.
-fn panic_text(failure: tokio::task::JoinError) -> String {
-    if !failure.is_panic() {
-        return "it was cancelled".into();
-    }
-    let payload = failure.into_panic();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .map_or_else(|| "a panic".into(), |text| format!("panic: {text}"))
+/// Runs `work` on its own task: a panic in it ends only that task, and comes back as
+/// what the panic said.
+async fn contained<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::result::Result<T, String> {
+    tokio::spawn(work).await.map_err(|failure| {
+        if !failure.is_panic() {
+            return "it was cancelled".into();
+        }
+        let payload = failure.into_panic();
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .map_or_else(|| "a panic".into(), |text| format!("panic: {text}"))
+    })
 }
 
 /// A jitter in [0, 1) that differs between targets and between runs.
@@ -1112,6 +1116,27 @@ mod tests {
             auth: false,
             notes: Vec::new(),
         }
+    }
+
+    /// A panic in one account's work comes back as its text; the rest of the round (here:
+    /// the other task) goes on.
+    #[test]
+    fn a_panic_is_contained_to_its_own_work() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (failed, fine) = runtime.block_on(async {
+            let failed = contained(async {
+                let wait: Option<u64> = None;
+                panic!("no wait: {wait:?}")
+            });
+            let fine = contained(async { 7 });
+            tokio::join!(failed, fine)
+        });
+        assert_eq!(failed, Err("panic: no wait: None".to_string()));
+        assert_eq!(fine, Ok(7));
     }
 
     #[test]
