@@ -196,7 +196,7 @@ impl Model {
                 env: provider.key_env(),
             });
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(u64::from(

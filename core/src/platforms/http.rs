@@ -53,7 +53,7 @@ impl std::fmt::Debug for Http {
 impl Http {
     /// A client whose every request gives up after `timeout`.
     pub fn new(timeout: Duration) -> Result<Http, PublishError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::client_builder()
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
