@@ -175,6 +175,57 @@ fn a_bad_thread_input_is_refused_before_anything_runs() {
     assert!(mastodon.posts().is_empty());
 }
 
+/// A `${{ }}` expression inside a `run:` script is pasted into the shell before it runs, so
+/// a quote in the release notes ends the string: the README's workflows pass every
+/// expression through `env:` instead.
+#[test]
+fn readme_workflows_never_paste_expressions_into_scripts() {
+    let readme = std::fs::read_to_string(repo_file("README.md")).expect("README.md");
+    let mut in_yaml = false;
+    // The column of the `run` key while inside its block scalar (`run: |`).
+    let mut block_of: Option<usize> = None;
+    let mut runs = 0;
+    for (number, line) in readme.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            in_yaml = trimmed == "```yaml" || trimmed == "```yml";
+            block_of = None;
+            continue;
+        }
+        if !in_yaml || trimmed.is_empty() {
+            continue;
+        }
+        let mut column = line.len() - trimmed.len();
+        let key = match trimmed.strip_prefix("- ") {
+            Some(rest) => {
+                column += 2;
+                rest
+            }
+            None => trimmed,
+        };
+        let script = match block_of {
+            Some(run_column) if column > run_column => Some(trimmed),
+            _ => {
+                block_of = None;
+                key.strip_prefix("run:").inspect(|script| {
+                    runs += 1;
+                    if script.trim_start().starts_with(['|', '>']) {
+                        block_of = Some(column);
+                    }
+                })
+            }
+        };
+        if let Some(script) = script {
+            assert!(
+                !script.contains("${{"),
+                "README.md line {}: {line}",
+                number + 1
+            );
+        }
+    }
+    assert!(runs > 0, "the README shows no workflow step with run:");
+}
+
 // ------------------------------------------------------------------ installing postctl
 
 const LINUX_X64: &str = "x86_64-unknown-linux-gnu";
@@ -223,7 +274,7 @@ fn run_install(env: &Env, releases: &FakeReleases, inputs: &[(&str, &str)]) -> I
     let calls = env.root().join("cargo-calls");
     env.file(
         "shims/cargo",
-        &format!("#!/bin/sh\necho \"$@\" >> '{}'\n", calls.display()),
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", calls.display()),
     );
     let status = Command::new("chmod")
         .arg("+x")

@@ -1,8 +1,9 @@
 //! `postctl search`: full-text search over posts and templates.
 
 use postctl_core::content::template::Template;
-use postctl_core::store::{ListFilter, short_ids};
-use serde_json::Value;
+use postctl_core::model::Post;
+use postctl_core::store::{ListFilter, StoredTemplate, short_ids};
+use serde::Serialize;
 
 use super::list::posts_table;
 use super::template::template_rows;
@@ -10,6 +11,23 @@ use crate::args::SearchArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table};
+
+/// One search hit in JSON: `kind`, then the item's fields in the order `list --json` and
+/// `template list --json` give them (a `serde_json::Value` would sort them).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Found<'a> {
+    Post {
+        kind: &'static str,
+        #[serde(flatten)]
+        post: &'a Post,
+    },
+    Template {
+        kind: &'static str,
+        #[serde(flatten)]
+        template: &'a StoredTemplate,
+    },
+}
 
 /// Posts first, then templates. With `--json`, one array: every item has `kind` ("post" or
 /// "template") beside its own fields.
@@ -26,23 +44,14 @@ pub fn run(ctx: &mut Context, args: &SearchArgs) -> CliResult {
     let posts = store.posts(&ListFilter::Search(query.clone()))?;
     let templates = store.search_templates(&query)?;
     if json {
-        let mut items = Vec::with_capacity(posts.len() + templates.len());
-        for (kind, value) in posts
+        let items: Vec<Found<'_>> = posts
             .iter()
-            .map(|p| ("post", serde_json::to_value(p)))
-            .chain(
-                templates
-                    .iter()
-                    .map(|t| ("template", serde_json::to_value(t))),
-            )
-        {
-            let mut value =
-                value.map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;
-            if let Value::Object(object) = &mut value {
-                object.insert("kind".into(), Value::String(kind.into()));
-            }
-            items.push(value);
-        }
+            .map(|post| Found::Post { kind: "post", post })
+            .chain(templates.iter().map(|template| Found::Template {
+                kind: "template",
+                template,
+            }))
+            .collect();
         return print_json(&items);
     }
     if posts.is_empty() && templates.is_empty() {

@@ -6,7 +6,7 @@ use postctl_core::store::TargetStatus;
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::args::{IdArg, ResolveArgs, UnpublishArgs};
+use crate::args::{IdArg, ResolveArgs, RetryArgs, UnpublishArgs};
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::exit::{CliError, ExitCode};
@@ -93,25 +93,52 @@ fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {
     out
 }
 
-pub fn retry(ctx: &mut Context, args: &IdArg) -> CliResult {
+pub fn retry(ctx: &mut Context, args: &RetryArgs) -> CliResult {
     let json = ctx.json;
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
     let accounts = store.retry_post(&id)?;
-    if json {
-        return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
-    }
     if accounts.is_empty() {
+        if json {
+            return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
+        }
         note(format!(
             "post {id} has nothing to retry (see `postctl status {id}`)"
         ));
-    } else {
-        note(format!(
-            "{} due again now: the daemon or `postctl run-due` publishes it",
-            accounts.join(", ")
-        ));
+        return Ok(());
     }
-    Ok(())
+    let Some(wait) = args.wait else {
+        if json {
+            return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
+        }
+        note(format!(
+            "{} due again now: the daemon or `postctl run-due` publishes it (or `postctl retry {} --wait SECONDS` now)",
+            accounts.join(", "),
+            args.id
+        ));
+        return Ok(());
+    };
+    let tz = ctx.zone(None)?;
+    let store = ctx.take_store()?;
+    let engine = super::engine::engine(ctx, store)?;
+    let runtime = super::engine::runtime()?;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(wait.min(86_400) as i64);
+    let posts = [id.clone()];
+    let report = super::engine::publish_and_wait(&engine, &runtime, Some(&posts), until, tz)?;
+    runtime.block_on(super::daemon::notify(
+        &engine,
+        &ctx.config.notify,
+        &report,
+        tz,
+    ));
+    if json {
+        print_json(
+            &serde_json::json!({"post_id": id, "retried": accounts, "targets": report.outcomes}),
+        )?;
+    } else {
+        super::post::print_outcomes(&report.outcomes)?;
+    }
+    super::post::exit_for(&report.outcomes, &id)
 }
 
 pub fn resolve(ctx: &mut Context, args: &ResolveArgs) -> CliResult {

@@ -37,6 +37,8 @@ const NONCE_MAX: usize = 25;
 
 pub struct Discord {
     account: String,
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     mode: Mode,
     http: Http,
     /// The server the channel belongs to (`@me` for a DM), for message links; looked up
@@ -48,6 +50,7 @@ impl Discord {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
         Ok(Discord {
             account: account.name.clone(),
+            again: crate::network::add_again_command(account),
             mode: Mode::from_account(account, secret, "Server Settings > Integrations > Webhooks")?,
             http,
             guild: OnceCell::new(),
@@ -181,11 +184,12 @@ impl Discord {
         let request = match &self.mode {
             Mode::Bot { token, .. } => {
                 let name = &self.account;
+                let again = &self.again;
                 // Sensitive: left out of Debug output and of HTTP/2 header compression.
                 let mut value = HeaderValue::try_from(format!("Bot {}", token.expose()))
                     .map_err(|_| {
                         PublishError::auth(format!(
-                            "the bot token of the Discord account {name} has characters no token has; copy it again from the Developer Portal (Bot > Reset Token) and add the account: `postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
+                            "the bot token of the Discord account {name} has characters no token has; copy it again from the Developer Portal (Bot > Reset Token) and add the account: `{again}`"
                         ))
                     })?;
                 value.set_sensitive(true);
@@ -251,10 +255,7 @@ impl Discord {
             None => format!("HTTP {status}{}", answer.excerpt()),
         };
         let webhook = !self.mode.is_bot();
-        let name = &self.account;
-        let again = format!(
-            "`postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
-        );
+        let again = format!("`{}`", self.again);
         let permanent = |message: String| PublishError::Permanent {
             message,
             status: Some(status),

@@ -57,6 +57,10 @@ impl Http {
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
+            .redirect(same_origin_redirects())
+            // A Referer would carry the last URL, and its token (Telegram's bot token is
+            // in the path), to wherever a redirect points.
+            .referer(false)
             .build()
             .map_err(|e| PublishError::permanent(format!("cannot set up HTTP: {e}")))?;
         Ok(Http {
@@ -118,6 +122,28 @@ impl Http {
             _ => Duration::ZERO,
         }
     }
+}
+
+/// Redirects the shared client follows: only to the origin (scheme, host and port) the
+/// request was made to, at most five. Requests carry credentials in headers reqwest does
+/// not know are secret (`x-api-key`), in paths (Telegram) and in bodies that a 307 or 308
+/// would send again (Bluesky's login), so a redirect to another origin is not followed:
+/// its 3xx answer goes back to the adapter, which reports it as an error.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    const MAX_REDIRECTS: usize = 5;
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// A request that failed before any answer. A connection that was never made cannot have

@@ -43,6 +43,8 @@ pub struct Telegram {
     /// `@channelname` or a numeric id, as the account was added.
     chat: String,
     http: Http,
+    /// The account as stored, for hints that set it up again.
+    stored: Account,
 }
 
 /// One message as the Bot API returned it: what a link and a delete need.
@@ -74,6 +76,7 @@ impl Telegram {
             token: secret,
             chat,
             http,
+            stored: account.clone(),
         })
     }
 
@@ -231,7 +234,13 @@ impl Telegram {
     }
 
     fn published(&self, main: &Sent, ids: &[i64]) -> Published {
-        let url = match (&main.username, chat_id_text(&main.chat_id)) {
+        // A public channel added as @name has that link even when the answer leaves out
+        // the chat's username (Bot API servers other than Telegram's own do).
+        let username = main
+            .username
+            .clone()
+            .or_else(|| self.chat.strip_prefix('@').map(str::to_owned));
+        let url = match (&username, chat_id_text(&main.chat_id)) {
             (Some(username), _) => Some(format!("https://t.me/{username}/{}", main.message_id)),
             (None, Some(id)) => id
                 .strip_prefix("-100")
@@ -284,7 +293,6 @@ impl Telegram {
             // itself in plain text: show what it said.
             .unwrap_or_else(|| format!("HTTP {}{}", answer.status, answer.excerpt()));
         let parameters = reply.get("parameters");
-        let name = &self.account;
         match status {
             429 => PublishError::Retryable {
                 message: format!("Telegram is rate limiting the bot ({description})"),
@@ -295,7 +303,11 @@ impl Telegram {
             400 => match parameters.and_then(|p| p.get("migrate_to_chat_id")) {
                 Some(new_chat) => PublishError::Permanent {
                     message: format!(
-                        "the Telegram group became a supergroup with the new chat id {new_chat}; update the account: `postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat {new_chat} --token-stdin < bot-token.txt`"
+                        "the Telegram group became a supergroup with the new chat id {new_chat}; update the account: `{}`",
+                        crate::network::add_again_with(
+                            &self.stored,
+                            &[("chat", &new_chat.to_string())]
+                        )
                     ),
                     status: Some(status),
                 },
@@ -306,7 +318,8 @@ impl Telegram {
             },
             401 | 404 => PublishError::Auth {
                 message: format!(
-                    "Telegram: the bot token was rejected ({description}); copy the token from @BotFather and add the account again (`postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat ... --token-stdin < bot-token.txt`)"
+                    "Telegram: the bot token was rejected ({description}); copy the token from @BotFather and add the account again: `{}`",
+                    crate::network::add_again_command(&self.stored)
                 ),
                 status: Some(status),
             },
@@ -455,6 +468,40 @@ mod tests {
         };
         let http = Http::new(std::time::Duration::from_secs(5)).expect("client");
         Telegram::new(&account, Secret::new(TOKEN.into()), http).expect("adapter")
+    }
+
+    #[test]
+    fn a_public_channel_gets_its_link_even_when_the_answer_has_no_username() {
+        let cases = [
+            (
+                "@news",
+                None,
+                json!(-1001234567890_i64),
+                Some("https://t.me/news/42"),
+            ),
+            (
+                "@news",
+                Some("renamed"),
+                json!(-1001234567890_i64),
+                Some("https://t.me/renamed/42"),
+            ),
+            (
+                "-1001234567890",
+                None,
+                json!(-1001234567890_i64),
+                Some("https://t.me/c/1234567890/42"),
+            ),
+            ("-4567", None, json!(-4567), None),
+        ];
+        for (chat, username, chat_id, url) in cases {
+            let sent = Sent {
+                message_id: 42,
+                chat_id,
+                username: username.map(String::from),
+            };
+            let published = adapter("http://127.0.0.1:1", chat).published(&sent, &[42]);
+            assert_eq!(published.url.as_deref(), url, "{chat}");
+        }
     }
 
     fn part(text: &str, media: Vec<MediaFile>, reply_to: Option<&str>) -> Part {

@@ -166,19 +166,20 @@ pub fn after_account_error(
 /// How a target ends when its account must wait until `until` before sending anything
 /// (the network's rate limit, `reason` in its words): tried again then, behind the
 /// account's older targets; or failed, when `until` is past the retry window that began
-/// at `first_attempt`.
+/// at `first_attempt`. Times are written in `zone`.
 pub fn after_wait(
     until: DateTime<Utc>,
     reason: &str,
     first_attempt: DateTime<Utc>,
     limits: RetryLimits,
+    zone: chrono_tz::Tz,
 ) -> Finish {
     let reason = without_retry_promise(reason);
     if until > first_attempt + limits.window {
         Finish::Failed {
             error: format!(
                 "the network asks this account to wait until {}, past the {} min retry window, so postctl gave up: {reason}",
-                until.format("%Y-%m-%d %H:%M:%S UTC"),
+                crate::time::format_moment(until, zone),
                 limits.window.num_minutes()
             ),
         }
@@ -187,7 +188,7 @@ pub fn after_wait(
             at: until,
             error: format!(
                 "waiting until {} as the network asked: {reason}",
-                until.format("%Y-%m-%d %H:%M:%S UTC")
+                crate::time::format_moment(until, zone)
             ),
             count_attempt: false,
         }
@@ -367,7 +368,13 @@ mod tests {
             (Duration::days(365 * 300), "failed"),
         ];
         for (wait, expected) in cases {
-            let finish = after_wait(t0() + wait, "HTTP 429; will retry", t0(), LIMITS);
+            let finish = after_wait(
+                t0() + wait,
+                "HTTP 429; will retry",
+                t0(),
+                LIMITS,
+                chrono_tz::Tz::UTC,
+            );
             assert_eq!(kind(&finish), expected, "{wait}");
             assert!(
                 !finish.error().unwrap_or_default().contains("will retry"),

@@ -24,7 +24,7 @@ use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
     Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
 };
-use crate::secrets::{Secret, SecretRef, SecretStore};
+use crate::secrets::{MemorySessions, Secret, SecretStore, StoredSessions};
 use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
 use idempotency::Idempotency;
@@ -46,6 +46,8 @@ pub struct Policy {
     pub batch: usize,
     /// ...and at most this many of one account (the rest waits for the next claim).
     pub per_account: usize,
+    /// The zone times in messages are written in (the user's).
+    pub zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -67,6 +69,7 @@ impl Default for Policy {
             request_timeout: std::time::Duration::from_secs(30),
             batch: 1_000,
             per_account: 20,
+            zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -148,32 +151,6 @@ impl Run {
     }
 }
 
-/// Keeps adapters' sessions (Bluesky's tokens) in the secret store, never the database.
-struct Sessions(Arc<SecretStore>);
-
-fn session_key(account: &str) -> String {
-    format!("{account}--session")
-}
-
-impl SessionStore for Sessions {
-    fn load(&self, account: &str) -> Option<Secret> {
-        let account = session_key(account);
-        [
-            SecretRef::File {
-                account: account.clone(),
-            },
-            SecretRef::Keyring { account },
-        ]
-        .iter()
-        .find_map(|r| self.0.get(r).ok())
-    }
-
-    fn save(&self, account: &str, session: &Secret) {
-        // A session that cannot be kept is created again next time; nothing to report.
-        let _ = self.0.put(&session_key(account), session);
-    }
-}
-
 /// Supplies an account's secret; the CLI reads the secret store or the environment.
 pub type SecretSource = Arc<dyn Fn(&Account) -> Result<Secret> + Send + Sync>;
 
@@ -241,7 +218,7 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
             http,
-            sessions: Arc::new(Sessions(secrets)),
+            sessions: Arc::new(StoredSessions::new(secrets)),
             secret_of,
             media_dir,
             policy,
@@ -249,6 +226,13 @@ impl Engine {
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
         })
+    }
+
+    /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
+    /// instead of the secret store: CI mode leaves nothing on disk.
+    pub fn with_sessions_in_memory(mut self) -> Engine {
+        self.sessions = Arc::new(MemorySessions::default());
+        self
     }
 
     /// Runs `f` on the store. The lock is never held across an await.
@@ -740,17 +724,21 @@ impl Engine {
                 let wait = (until - Utc::now()).to_std().unwrap_or_default();
                 if wait > std::time::Duration::from_secs(2) {
                     let first = target.first_attempt.unwrap_or_else(Utc::now);
-                    let finish =
-                        match decide::after_wait(until, &reason, first, self.policy.retry_limits())
-                        {
-                            Finish::Failed { error } => Finish::Failed {
-                                error: format!(
-                                    "{error}; publish it later with `postctl retry {}`",
-                                    target.post_id
-                                ),
-                            },
-                            other => other,
-                        };
+                    let finish = match decide::after_wait(
+                        until,
+                        &reason,
+                        first,
+                        self.policy.retry_limits(),
+                        self.policy.zone,
+                    ) {
+                        Finish::Failed { error } => Finish::Failed {
+                            error: format!(
+                                "{error}; publish it later with `postctl retry {}`",
+                                target.post_id
+                            ),
+                        },
+                        other => other,
+                    };
                     return self.finish(target, finish, done, None, false);
                 }
                 tokio::time::sleep(wait).await;
@@ -1034,6 +1022,11 @@ impl Engine {
 /// The message that tells the user what needs them after a round: failed, uncertain and
 /// missed targets, each with the command that shows more. `None` when all is well.
 pub fn notification(report: &Report) -> Option<String> {
+    notification_in(report, chrono_tz::Tz::UTC)
+}
+
+/// [`notification`] with its times in `zone`, to the second.
+pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
     let mut lines = Vec::new();
     for o in &report.outcomes {
         if matches!(o.state, TargetState::Failed | TargetState::Uncertain) {
@@ -1049,7 +1042,9 @@ pub fn notification(report: &Report) -> Option<String> {
     for m in &report.missed {
         lines.push(format!(
             "- missed on {}: was due {} (postctl retry {})",
-            m.account, m.due, m.post_id
+            m.account,
+            crate::time::format_moment(m.due, zone),
+            m.post_id
         ));
     }
     if lines.is_empty() {
@@ -1137,6 +1132,21 @@ mod tests {
         });
         assert_eq!(failed, Err("panic: no wait: None".to_string()));
         assert_eq!(fine, Ok(7));
+    }
+
+    #[test]
+    fn notifications_give_times_in_the_users_zone_to_the_second() {
+        let report = Report {
+            outcomes: vec![],
+            missed: vec![Missed {
+                target_id: "t2".into(),
+                post_id: "p2".into(),
+                account: "tg".into(),
+                due: DateTime::UNIX_EPOCH + Duration::milliseconds(1_765_000_000_123),
+            }],
+        };
+        let text = notification_in(&report, chrono_tz::Europe::Berlin).expect("a message");
+        assert!(text.contains("was due 2025-12-06 06:46:40 CET"), "{text}");
     }
 
     #[test]

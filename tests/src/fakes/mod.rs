@@ -80,7 +80,7 @@ pub use quota::RateLimit;
 pub use releases::FakeReleases;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
-pub use webhook::{FakeWebhook, ReceivedWebhook};
+pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;
