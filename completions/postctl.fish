@@ -296,11 +296,11 @@ complete -c postctl -n "__fish_postctl_using_subcommand retry" -l config -d 'Con
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found' -r
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found (in a thread, of the part postctl was unsure of; the parts after it are then sent)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l account -d 'Only the target on this account [default: every uncertain target of the post]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now (from that part on)'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r

@@ -724,10 +724,11 @@ pub struct DaemonArgs {
 pub struct ResolveArgs {
     /// The post's id, or an unambiguous prefix of it
     pub id: String,
-    /// It was published: the link you found
+    /// It was published: the link you found (in a thread, of the part postctl was unsure
+    /// of; the parts after it are then sent)
     #[arg(long, value_name = "URL")]
     pub published: Option<String>,
-    /// It was not published: publish it again now
+    /// It was not published: publish it again now (from that part on)
     #[arg(long)]
     pub not_published: bool,
     /// Only the target on this account [default: every uncertain target of the post]

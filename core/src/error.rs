@@ -139,8 +139,9 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Finish;
     use crate::network::{AccountSettings, Network};
-    use crate::store::{Finish, NewPost, NewTarget, Store};
+    use crate::store::{NewPost, NewTarget, Store};
 
     #[test]
     fn postctl_failing_is_not_a_usage_error() {

@@ -1,6 +1,7 @@
 //! `postctl status`, `postctl retry` and `postctl resolve`.
 
 use chrono_tz::Tz;
+use postctl_core::model::TargetState;
 use postctl_core::store::TargetStatus;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -39,6 +40,28 @@ fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {
         out += &format!("  due:      {}\n", when(t.due, tz));
         if let Some(next) = t.next_attempt {
             out += &format!("  next try: {}\n", when(Some(next), tz));
+        }
+        if let (TargetState::Publishing, Some(expires)) = (t.state, t.claim_expires) {
+            let part = t
+                .part_in_flight
+                .map(|p| format!(" (part {} was on its way)", p + 1))
+                .unwrap_or_default();
+            out += &format!(
+                "  claimed:  by a publisher until {}{part}; if that publisher stopped (crash, kill), postctl takes the target over then\n",
+                when(Some(expires), tz)
+            );
+        } else if let Some(part) = t.part_in_flight {
+            out += &format!(
+                "  in doubt: part {} may have reached the network; postctl sends it again only where the network recognises a repeat\n",
+                part + 1
+            );
+        }
+        if let Some(until) = t.account_waits_until {
+            out += &format!(
+                "  waiting:  the network asked {} to wait until {}\n",
+                t.account,
+                when(Some(until), tz)
+            );
         }
         for (i, part) in t.parts.iter().enumerate() {
             let link = part
@@ -122,22 +145,35 @@ pub fn resolve(ctx: &mut Context, args: &ResolveArgs) -> CliResult {
     let json = ctx.json;
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
-    let accounts =
+    let resolved =
         store.resolve_uncertain(&id, args.account.as_deref(), args.published.as_deref())?;
     if json {
-        return print_json(
-            &serde_json::json!({"post_id": id, "resolved": accounts, "published": args.published}),
-        );
+        let accounts: Vec<&str> = resolved.iter().map(|r| r.account.as_str()).collect();
+        return print_json(&serde_json::json!({
+            "post_id": id,
+            "resolved": accounts,
+            "published": args.published,
+            "targets": resolved,
+        }));
     }
-    match &args.published {
-        Some(url) => note(format!(
-            "{}: recorded as published at {url}",
-            accounts.join(", ")
-        )),
-        None => note(format!(
-            "{}: due again now; the daemon or `postctl run-due` publishes it",
-            accounts.join(", ")
-        )),
+    for r in &resolved {
+        match (&args.published, r.to_send) {
+            (Some(url), 0) => note(format!(
+                "{}: part {} recorded as published at {url}",
+                r.account,
+                r.part + 1
+            )),
+            (Some(url), rest) => note(format!(
+                "{}: part {} recorded as published at {url}; the thread continues with the {rest} part(s) after it, due now: the daemon or `postctl run-due` sends them",
+                r.account,
+                r.part + 1
+            )),
+            (None, _) => note(format!(
+                "{}: due again now from part {}; the daemon or `postctl run-due` publishes it",
+                r.account,
+                r.part + 1
+            )),
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::{Store, Tx, from_ms, new_id, to_ms};
+use super::{Store, Tx, from_ms, new_id, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::{MediaRef, Post, Schedule, Target, TargetState, ThreadMode};
 
@@ -96,26 +96,30 @@ impl ListFilter {
             ListFilter::All => (live.into(), vec![]),
             ListFilter::Upcoming => (
                 format!(
-                    "{live} AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing'))"
+                    "{live} AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN {pending})",
+                    pending = *states::PENDING
                 ),
                 vec![],
             ),
             ListFilter::Drafts => (format!("{live} AND p.schedule = 'none'"), vec![]),
             ListFilter::Failed => (
                 format!(
-                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN ('failed', 'uncertain', 'missed'))"
+                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN {needs_user})",
+                    needs_user = *states::NEEDS_USER
                 ),
                 vec![],
             ),
             ListFilter::Due { from, to } => (
                 format!(
-                    "{live} AND p.schedule != 'every' AND p.due_ms >= ?1 AND p.due_ms < ?2 AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing', 'published', 'failed', 'uncertain', 'missed'))"
+                    "{live} AND p.schedule != 'every' AND p.due_ms >= ?1 AND p.due_ms < ?2 AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN {scheduled_once})",
+                    scheduled_once = *states::SCHEDULED_ONCE
                 ),
                 vec![Value::Integer(to_ms(*from)), Value::Integer(to_ms(*to))],
             ),
             ListFilter::Recurring => (
                 format!(
-                    "{live} AND p.schedule = 'every' AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing'))"
+                    "{live} AND p.schedule = 'every' AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN {pending})",
+                    pending = *states::PENDING
                 ),
                 vec![],
             ),
@@ -267,10 +271,11 @@ impl Store {
     pub fn taken_times(&self, account_id: &str, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT due_ms FROM targets WHERE account_id = ?1 AND due_ms >= ?2
-                 AND state IN ('scheduled', 'waiting_retry', 'publishing', 'published')",
-            )
+                 AND state IN {hold_slot}",
+                hold_slot = *states::HOLD_SLOT
+            ))
             .map_err(|e| self.error(e))?;
         stmt.query_map(params![account_id, to_ms(from)], |row| row.get::<_, i64>(0))
             .and_then(|rows| rows.map(|r| r.map(from_ms)).collect())

@@ -193,7 +193,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX targets_by_state_next ON targets(state, coalesce(next_attempt_ms, due_ms));
     CREATE INDEX targets_by_state_lease ON targets(state, lease_expires_ms);
     "#,
-    // 5: what servers said about their own limits (a Mastodon instance's), by network and
+    // 5: what the publisher must not forget across a restart: when the part in flight was
+    // first sent (a network honours a repeated request only for so long), how many parts
+    // the target was planned as (resolving one part of a thread continues the rest), and
+    // each account's rate-limit wait as the network asked for it.
+    r#"
+    ALTER TABLE targets ADD COLUMN in_flight_ms INTEGER;
+    ALTER TABLE targets ADD COLUMN planned_parts INTEGER;
+    CREATE TABLE account_waits (
+        account_id  TEXT PRIMARY KEY REFERENCES accounts(id),
+        until_ms    INTEGER NOT NULL,
+        reason      TEXT NOT NULL
+    );
+    "#,
+    // 6: what servers said about their own limits (a Mastodon instance's), by network and
     // address, so `check` and `lint` know them without a secret and `post` reads them at
     // most once a day. A cache: local, never in the oplog.
     r#"

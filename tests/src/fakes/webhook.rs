@@ -168,6 +168,8 @@ pub struct FakeWebhook {
 struct Receiver {
     status: StatusCode,
     answer: String,
+    /// Headers added to every answer (a receiver behind a proxy may send any).
+    headers: Vec<(String, String)>,
     deliveries: Vec<ReceivedWebhook>,
     /// The secret deliveries must be signed with, when the receiver verifies.
     secret: Option<String>,
@@ -191,6 +193,7 @@ impl FakeWebhook {
         let shared = Arc::new(Mutex::new(Receiver {
             status: StatusCode::OK,
             answer: String::new(),
+            headers: Vec::new(),
             deliveries: Vec::new(),
             secret,
         }));
@@ -212,6 +215,16 @@ impl FakeWebhook {
             receiver.status = status;
         }
         receiver.answer = body.to_string();
+    }
+
+    /// Like [`FakeWebhook::respond_with`], with these headers on every answer: whatever
+    /// a receiver or the proxy in front of it may send (`Retry-After: inf`).
+    pub fn respond_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.respond_with(status, body);
+        lock(&self.shared).headers = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
     }
 
     /// Every delivery so far, in order.
@@ -265,7 +278,16 @@ async fn receive(
     if json.is_none() {
         return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
     }
-    (receiver.status, receiver.answer.clone()).into_response()
+    let mut response = (receiver.status, receiver.answer.clone()).into_response();
+    for (name, value) in &receiver.headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            axum::http::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 /// A generic server's words: the status with a short text, `Retry-After` on 429.
