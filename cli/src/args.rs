@@ -121,7 +121,11 @@ CSV files have a header row; JSON files are an array of objects. Columns (keys):
   tz      the zone `at` is read in (default: your zone)
   every   a weekly rule such as \"mon,wed 09:00\"
   title, labels (space separated), media (paths relative to the file), alt (one per media, separated by |)
-The output of `postctl export --format csv|json` can be imported again.")]
+  id      a post's id, as `postctl export` writes it: the post keeps it
+The output of `postctl export --format csv|json` can be imported again: a post whose id is
+already here is updated when the row differs and skipped when it does not (each is named on
+stderr), never duplicated. Media named <sha256>.<ext>, as the CSV export writes them, are
+found in the data dir's media folder.")]
     Import(ImportArgs),
     /// Publish now to accounts or groups, and report each target's link or error
     #[command(after_help = POST_HELP)]

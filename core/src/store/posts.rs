@@ -720,30 +720,34 @@ impl Tx<'_> {
         .map_err(|e| self.error(e))?;
         self.set_media(&id, &post.media)?;
         for (position, target) in post.targets.iter().enumerate() {
-            self.insert_target(&id, &target.account_id, position, target.due)?;
+            // The post's own "created" entry lists its accounts: no entry per target.
+            self.insert_target(&id, &target.account_id, position, target.due, false)?;
         }
-        // The text is in the posts row: the log does not hold it again (it was half the
-        // database at 100,000 posts).
+        // What the posts row holds (text, title, labels, media) is not copied: the log was
+        // half of the database at 100,000 posts. It says how the post is scheduled and where
+        // it goes.
         self.record(
             "post",
             &id,
             "created",
             &serde_json::json!({
-                "chars": post.body.chars().count(), "title": post.title, "labels": post.labels, "tz": post.tz,
+                "chars": post.body.chars().count(), "tz": post.tz,
                 "schedule": kind, "rule": rule, "due_ms": due.map(to_ms),
-                "media": post.media.iter().map(|m| &m.sha256).collect::<Vec<_>>(),
                 "accounts": post.targets.iter().map(|t| &t.account_id).collect::<Vec<_>>(),
             }),
         )?;
         Ok(id)
     }
 
+    /// Inserts a target; `logged` records it in the oplog (a target added to an existing
+    /// post; a new post's targets are in its own entry).
     fn insert_target(
         &self,
         post_id: &str,
         account_id: &str,
         position: usize,
         due: Option<DateTime<Utc>>,
+        logged: bool,
     ) -> Result<()> {
         let id = new_id();
         let state = if due.is_some() {
@@ -767,6 +771,9 @@ impl Tx<'_> {
             ])
         })
         .map_err(|e| self.error(e))?;
+        if !logged {
+            return Ok(());
+        }
         self.record(
             "target",
             &id,
@@ -911,7 +918,10 @@ impl Tx<'_> {
             self.set_post_column(id, "body", body, &logged)?;
         }
         if let Some(title) = &change.title {
-            self.set_post_column(id, "title", title, title)?;
+            let logged = title
+                .as_ref()
+                .map(|title| serde_json::json!({"chars": title.chars().count()}));
+            self.set_post_column(id, "title", title, &logged)?;
         }
         if let Some(labels) = &change.labels {
             let json = serde_json::to_string(labels).unwrap_or_else(|_| "[]".into());
@@ -959,7 +969,7 @@ impl Tx<'_> {
                 if existing.iter().any(|(_, a, _, _)| a == account_id) {
                     continue;
                 }
-                self.insert_target(id, account_id, position, due)?;
+                self.insert_target(id, account_id, position, due, true)?;
                 position += 1;
             }
             self.execute(

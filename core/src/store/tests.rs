@@ -288,12 +288,16 @@ fn the_oplog_does_not_hold_post_texts() {
     let mut post = post_to(&[&account], None);
     post.body = "The first text, written once".into();
     let id = store.create_post(&post).expect("post");
+    let first_entries = store.operations_since(0).expect("oplog").len();
     let change = PostChange {
         body: Some("The second text, written once".into()),
+        title: Some(Some("A title written once".into())),
         ..PostChange::default()
     };
     store.update_post(&id, &change, None).expect("edit");
     let operations = store.operations_since(0).expect("oplog");
+    // The account's entry and the post's: its target is in the post's entry.
+    assert_eq!(first_entries, 2, "{operations:?}");
     let fields: Vec<&str> = operations.iter().map(|op| op.field.as_str()).collect();
     assert!(
         fields.contains(&"created") && fields.contains(&"body"),
@@ -325,14 +329,27 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
         post.body = text.clone();
         let posts = vec![post; 500];
         let ids = store.create_posts(&posts).expect("posts");
-        // What the previous version wrote, and its schema version.
+        // What the previous version wrote: the text, title and labels again in each new
+        // post's entry, an entry per new target, an index by entity; and its version.
         let conn = store.conn();
         conn.execute(
-            "UPDATE oplog SET value = json_set(value, '$.body', ?1)
+            "UPDATE oplog SET value = json_set(value, '$.body', ?1, '$.title', 'A title',
+                                               '$.labels', json('[\"launch\"]'))
              WHERE entity = 'post' AND field = 'created'",
             [&text],
         )
         .expect("old created");
+        conn.execute(
+            "INSERT INTO oplog (at_ms, device, entity, entity_id, field, value)
+             SELECT o.at_ms, o.device, 'target', t.id, 'created',
+                    json_object('post', t.post_id, 'account', t.account_id, 'state', t.state)
+             FROM oplog o JOIN targets t ON t.post_id = o.entity_id
+             WHERE o.entity = 'post' AND o.field = 'created'",
+            [],
+        )
+        .expect("old target entries");
+        conn.execute_batch("CREATE INDEX oplog_by_entity ON oplog(entity, entity_id)")
+            .expect("old index");
         conn.execute(
             "INSERT INTO oplog (at_ms, device, entity, entity_id, field, value)
              VALUES (0, 'd', 'post', ?1, 'body', json_quote(?2))",
@@ -361,6 +378,27 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
             .iter()
             .all(|op| !op.value.as_deref().unwrap_or("").contains("oplog used to")),
         "texts left in the oplog"
+    );
+    assert_eq!(
+        operations.len(),
+        1 + 500 + 1,
+        "the account, one entry per post, the edit"
+    );
+    let created = operations
+        .iter()
+        .find(|op| op.entity == "post" && op.field == "created")
+        .and_then(|op| op.value.as_deref())
+        .expect("a new post's entry");
+    let created: serde_json::Value = serde_json::from_str(created).expect("JSON");
+    assert_eq!(created["chars"], text.chars().count());
+    assert!(
+        created.get("title").is_none() && created.get("labels").is_none(),
+        "{created}"
+    );
+    assert_eq!(
+        created["accounts"].as_array().map(Vec::len),
+        Some(1),
+        "{created}"
     );
     let body_edit = operations
         .iter()
