@@ -123,12 +123,9 @@ impl ListFilter {
         let live = "p.deleted_ms IS NULL";
         match self {
             ListFilter::All => (live.into(), vec![]),
-            ListFilter::Upcoming => (
-                format!(
-                    "{live} AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing'))"
-                ),
-                vec![],
-            ),
+            // `pending` counts the targets scheduled, waiting to retry or publishing (kept by
+            // triggers): the upcoming posts are the `posts_upcoming` index.
+            ListFilter::Upcoming => (format!("{live} AND p.pending > 0"), vec![]),
             ListFilter::Drafts => (format!("{live} AND p.schedule = 'none'"), vec![]),
             ListFilter::Failed => (
                 format!(
@@ -143,9 +140,7 @@ impl ListFilter {
                 vec![Value::Integer(to_ms(*from)), Value::Integer(to_ms(*to))],
             ),
             ListFilter::Recurring => (
-                format!(
-                    "{live} AND p.schedule = 'every' AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing'))"
-                ),
+                format!("{live} AND p.schedule = 'every' AND p.pending > 0"),
                 vec![],
             ),
             ListFilter::WithTargetIn(states) => {
@@ -393,18 +388,22 @@ impl Store {
 
     /// Per account name: how many targets are still to publish (scheduled, waiting to
     /// retry, publishing) and how many went wrong (failed, missed, uncertain). Accounts
-    /// with neither are absent.
+    /// with neither are absent. Counted on the `targets_by_state_account` index alone.
     pub fn target_counts(&self) -> Result<HashMap<String, (usize, usize)>> {
         let mut stmt = self
             .conn()
             .prepare_cached(
                 "SELECT a.name,
-                        sum(t.state IN ('scheduled', 'waiting_retry', 'publishing')),
-                        sum(t.state IN ('failed', 'missed', 'uncertain'))
-                 FROM targets t JOIN accounts a ON a.id = t.account_id
-                 WHERE t.state IN ('scheduled', 'waiting_retry', 'publishing',
-                                   'failed', 'missed', 'uncertain')
-                 GROUP BY t.account_id",
+                        sum(CASE WHEN c.state IN ('scheduled', 'waiting_retry', 'publishing')
+                            THEN c.n ELSE 0 END),
+                        sum(CASE WHEN c.state IN ('failed', 'missed', 'uncertain')
+                            THEN c.n ELSE 0 END)
+                 FROM (SELECT state, account_id, count(*) AS n FROM targets
+                       WHERE state IN ('scheduled', 'waiting_retry', 'publishing',
+                                       'failed', 'missed', 'uncertain')
+                       GROUP BY state, account_id) c
+                 JOIN accounts a ON a.id = c.account_id
+                 GROUP BY c.account_id",
             )
             .map_err(|e| self.error(e))?;
         stmt.query_map([], |row| {
@@ -1124,8 +1123,22 @@ mod tests {
                 if filter == ListFilter::Recurring {
                     assert!(shown.contains("posts_by_schedule_due"), "{pass}\n{shown}");
                 }
+                if filter == ListFilter::Upcoming && pass.starts_with("p.due_ms IS NOT NULL") {
+                    assert!(shown.contains("posts_upcoming"), "{pass}\n{shown}");
+                }
             }
         }
+        // "How many more" under a page of upcoming posts counts an index, not the posts.
+        let (sql, _) = ListFilter::Upcoming.sql();
+        let plan: String = store
+            .conn()
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN SELECT count(*) FROM posts p WHERE {sql}"),
+                [],
+                |row| row.get(3),
+            )
+            .expect("plan");
+        assert!(plan.contains("USING INDEX posts_upcoming"), "{plan}");
     }
 
     #[test]

@@ -203,9 +203,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // labels, media: it records that they changed, and the text's length), a new post's
     // targets are in the post's own entry instead of one entry each, and the index by
     // entity, which no query used, goes. What it held is dropped here.
+    //
+    // Each post counts its targets still to publish (`pending`, kept by triggers), so the
+    // upcoming posts are an index of their own: "how many more" under a page of
+    // `list --upcoming` counted 100,000 correlated lookups before. Targets by state and
+    // account answer the dashboard's per-account counts without reading the targets.
     r#"
     -- vacuum after: the oplog shrinks to a fraction; give the space back.
     CREATE INDEX posts_by_schedule_due ON posts(schedule, due_ms) WHERE deleted_ms IS NULL;
+    CREATE INDEX targets_by_state_account ON targets(state, account_id);
+
+    ALTER TABLE posts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+    UPDATE posts SET pending = (
+        SELECT count(*) FROM targets t
+        WHERE t.post_id = posts.id AND t.state IN ('scheduled', 'waiting_retry', 'publishing'));
+    CREATE TRIGGER targets_pending_insert AFTER INSERT ON targets
+        WHEN new.state IN ('scheduled', 'waiting_retry', 'publishing') BEGIN
+        UPDATE posts SET pending = pending + 1 WHERE id = new.post_id;
+    END;
+    CREATE TRIGGER targets_pending_delete AFTER DELETE ON targets
+        WHEN old.state IN ('scheduled', 'waiting_retry', 'publishing') BEGIN
+        UPDATE posts SET pending = pending - 1 WHERE id = old.post_id;
+    END;
+    CREATE TRIGGER targets_pending_update AFTER UPDATE OF state, post_id ON targets
+        WHEN old.post_id != new.post_id
+          OR (old.state IN ('scheduled', 'waiting_retry', 'publishing'))
+             != (new.state IN ('scheduled', 'waiting_retry', 'publishing')) BEGIN
+        UPDATE posts SET pending = pending - 1
+            WHERE id = old.post_id AND old.state IN ('scheduled', 'waiting_retry', 'publishing');
+        UPDATE posts SET pending = pending + 1
+            WHERE id = new.post_id AND new.state IN ('scheduled', 'waiting_retry', 'publishing');
+    END;
+    CREATE INDEX posts_upcoming ON posts(due_ms) WHERE deleted_ms IS NULL AND pending > 0;
     DELETE FROM oplog
         WHERE entity = 'target' AND field = 'created' AND json_valid(value)
           AND EXISTS (SELECT 1 FROM oplog created

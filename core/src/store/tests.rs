@@ -325,7 +325,8 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
         let account = store
             .add_account("masto", Network::Mastodon, &settings(), "env:A")
             .expect("account");
-        let mut post = post_to(&[&account], None);
+        let due = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        let mut post = post_to(&[&account], Some(due));
         post.body = text.clone();
         let posts = vec![post; 500];
         let ids = store.create_posts(&posts).expect("posts");
@@ -356,8 +357,13 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
             rusqlite::params![ids[0], text],
         )
         .expect("old body edit");
-        conn.execute_batch("DROP INDEX posts_by_schedule_due")
-            .expect("old schema");
+        conn.execute_batch(
+            "DROP INDEX posts_by_schedule_due; DROP INDEX targets_by_state_account;
+             DROP INDEX posts_upcoming; DROP TRIGGER targets_pending_insert;
+             DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
+             ALTER TABLE posts DROP COLUMN pending;",
+        )
+        .expect("old schema");
         conn.pragma_update(None, "user_version", schema::MIGRATIONS.len() as i64 - 1)
             .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -409,5 +415,103 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
         Some(format!("{{\"chars\":{}}}", text.chars().count()).as_str())
     );
     assert_eq!(store.posts(&ListFilter::All).expect("posts").len(), 500);
+    // Each post's targets still to publish were counted.
+    assert_eq!(
+        store.count_posts(&ListFilter::Upcoming).expect("count"),
+        500
+    );
     assert_eq!(store.posts(&ListFilter::All).expect("posts")[0].body, text);
+}
+
+/// `pending`, which the upcoming listing reads, follows every change of a target's state.
+#[test]
+fn the_upcoming_listing_follows_every_target_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+    let a = store
+        .add_account("a", Network::Mastodon, &settings(), "env:A")
+        .expect("account");
+    let b = store
+        .add_account("b", Network::Mastodon, &settings(), "env:B")
+        .expect("account");
+    let t0 = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+    let upcoming = |store: &Store| -> Vec<String> {
+        let listed: Vec<String> = store
+            .posts(&ListFilter::Upcoming)
+            .expect("upcoming")
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        // What the targets say, asked directly.
+        let mut stmt = store
+            .conn()
+            .prepare(
+                "SELECT p.id FROM posts p WHERE p.deleted_ms IS NULL AND EXISTS (
+                     SELECT 1 FROM targets t WHERE t.post_id = p.id
+                     AND t.state IN ('scheduled', 'waiting_retry', 'publishing'))
+                 ORDER BY p.due_ms, p.seq",
+            )
+            .expect("prepare");
+        let truth: Vec<String> = stmt
+            .query_map([], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .expect("truth");
+        assert_eq!(listed, truth);
+        assert_eq!(
+            store.count_posts(&ListFilter::Upcoming).expect("count"),
+            truth.len()
+        );
+        listed
+    };
+    let both = store
+        .create_post(&post_to(&[&a, &b], Some(t0)))
+        .expect("post");
+    let draft = store.create_post(&post_to(&[&a], None)).expect("draft");
+    assert_eq!(upcoming(&store), [both.clone()]);
+
+    // One account removed, then the other cancelled: nothing pending.
+    let only_b = PostChange {
+        accounts: Some(vec![b.id.clone()]),
+        ..PostChange::default()
+    };
+    store.update_post(&both, &only_b, None).expect("edit");
+    assert_eq!(upcoming(&store), [both.clone()]);
+    store.cancel_post(&both).expect("cancel");
+    assert!(upcoming(&store).is_empty());
+
+    // Scheduled again, and the draft scheduled too; a new account added.
+    let at = |due| ScheduleChange {
+        schedule: Schedule::At,
+        due,
+        tz: "UTC".into(),
+        per_account: Default::default(),
+    };
+    store
+        .update_post(&both, &PostChange::default(), Some(&at(t0)))
+        .expect("reschedule");
+    store
+        .update_post(
+            &draft,
+            &PostChange::default(),
+            Some(&at(t0 + Duration::hours(1))),
+        )
+        .expect("schedule the draft");
+    let with_a = PostChange {
+        accounts: Some(vec![b.id.clone(), a.id.clone()]),
+        ..PostChange::default()
+    };
+    store.update_post(&both, &with_a, None).expect("add a");
+    assert_eq!(upcoming(&store), [both.clone(), draft.clone()]);
+
+    // Published by the publisher (its own statements), and removed.
+    store
+        .conn()
+        .execute(
+            "UPDATE targets SET state = 'published' WHERE post_id = ?1",
+            [&draft],
+        )
+        .expect("published");
+    assert_eq!(upcoming(&store), [both.clone()]);
+    store.delete_post(&both).expect("delete");
+    assert!(upcoming(&store).is_empty());
 }
