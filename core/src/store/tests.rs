@@ -467,7 +467,7 @@ fn the_upcoming_listing_follows_every_target_change() {
         .create_post(&post_to(&[&a, &b], Some(t0)))
         .expect("post");
     let draft = store.create_post(&post_to(&[&a], None)).expect("draft");
-    assert_eq!(upcoming(&store), [both.clone()]);
+    assert_eq!(upcoming(&store), [both.as_str()]);
 
     // One account removed, then the other cancelled: nothing pending.
     let only_b = PostChange {
@@ -475,7 +475,7 @@ fn the_upcoming_listing_follows_every_target_change() {
         ..PostChange::default()
     };
     store.update_post(&both, &only_b, None).expect("edit");
-    assert_eq!(upcoming(&store), [both.clone()]);
+    assert_eq!(upcoming(&store), [both.as_str()]);
     store.cancel_post(&both).expect("cancel");
     assert!(upcoming(&store).is_empty());
 
@@ -501,7 +501,7 @@ fn the_upcoming_listing_follows_every_target_change() {
         ..PostChange::default()
     };
     store.update_post(&both, &with_a, None).expect("add a");
-    assert_eq!(upcoming(&store), [both.clone(), draft.clone()]);
+    assert_eq!(upcoming(&store), [both.as_str(), draft.as_str()]);
 
     // Published by the publisher (its own statements), and removed.
     store
@@ -511,7 +511,7 @@ fn the_upcoming_listing_follows_every_target_change() {
             [&draft],
         )
         .expect("published");
-    assert_eq!(upcoming(&store), [both.clone()]);
+    assert_eq!(upcoming(&store), [both.as_str()]);
     store.delete_post(&both).expect("delete");
     assert!(upcoming(&store).is_empty());
 }
