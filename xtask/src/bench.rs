@@ -23,6 +23,8 @@ const NOW: &str = "2026-12-01T00:00:00Z";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parts {
     All,
+    /// Only the CLI on N posts.
+    Cli,
     /// Only publishing against the fake networks.
     Publish,
 }
@@ -34,7 +36,7 @@ pub fn run(root: &Path, sizes: &[usize], parts: Parts) -> Result<(), String> {
         Some(binary) => PathBuf::from(binary),
         None => build_postctl(root)?,
     };
-    if parts == Parts::All {
+    if parts != Parts::Publish {
         let mut report = String::new();
         for &posts in sizes {
             report += &run_cli(&binary, posts)?;
@@ -42,7 +44,10 @@ pub fn run(root: &Path, sizes: &[usize], parts: Parts) -> Result<(), String> {
         }
         print!("{report}");
     }
-    crate::bench_publish::run(root, &binary)
+    match parts {
+        Parts::Cli => Ok(()),
+        _ => crate::bench_publish::run(root, &binary),
+    }
 }
 
 /// Builds the release binary; its path.

@@ -4,7 +4,7 @@
 //!   `cargo xtask docs --check` fails when the committed files are stale.
 //! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 and on
 //!   100,000 posts (time and peak memory), then publishing against the fake networks;
-//!   `cargo xtask bench publish` only the latter.
+//!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter.
 //! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in tmux:
 //!   first frame (time and memory), redraws, CPU while idle.
 
@@ -33,12 +33,17 @@ fn main() -> ExitCode {
         },
         ["bench"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::All),
         ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),
+        ["bench", "cli"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::Cli),
+        ["bench", "cli", "--posts", n] => match n.parse() {
+            Ok(n) => bench::run(&docs::repo_root(), &[n], bench::Parts::Cli),
+            Err(_) => Err(format!("--posts takes a number, got {n:?}")),
+        },
         ["bench", "--posts", n] => match n.parse() {
             Ok(n) => bench::run(&docs::repo_root(), &[n], bench::Parts::All),
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         _ => Err(
-            "usage: cargo xtask docs [--check] | cargo xtask bench [--posts N | publish] | cargo xtask bench-tui [--posts N]"
+            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish | cargo xtask bench-tui [--posts N]"
                 .into(),
         ),
     };
