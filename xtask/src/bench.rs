@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::bench_rss::{self, Sample};
-use crate::fixture::{ACCOUNTS, add_accounts, posts_csv};
+use crate::fixture::{ACCOUNTS, add_accounts, write_posts_csv};
 
 /// A fixed clock, so every run schedules the same instants.
 const NOW: &str = "2026-12-01T00:00:00Z";
@@ -77,11 +77,17 @@ pub fn target_dir(root: &Path) -> PathBuf {
 fn run_cli(binary: &Path, posts: usize) -> Result<String, String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let csv = work.path().join("posts.csv");
-    std::fs::write(&csv, posts_csv(posts, 31 * 24 * 60)).map_err(|e| e.to_string())?;
+    write_posts_csv(&csv, posts, 31 * 24 * 60)?;
     eprintln!("benchmarking {posts} posts...");
 
     let mut report = format!("postctl benchmark: {posts} posts over {ACCOUNTS} accounts\n");
     let unused = work.path().join("unused");
+    // Linux carries the spawning process's peak memory into the child's max RSS: what a
+    // process that does nothing shows is the floor of every figure below.
+    let floor = samples(5, || {
+        bench_rss::measure(Command::new("true").stdout(Stdio::null()))
+    })?;
+    measured(&mut report, "(floor: `true`, the measuring's own)", &floor, "-");
     let version = samples(30, || measure(binary, work.path(), &unused, &["--version"]))?;
     measured(&mut report, "postctl --version", &version, "< 5 ms");
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::fixture::{ACCOUNTS, add_accounts, posts_csv};
+use crate::fixture::{ACCOUNTS, add_accounts, write_posts_csv};
 
 const NOW: &str = "2026-12-01T09:00:00Z";
 const IDLE: Duration = Duration::from_secs(5);
@@ -194,9 +194,8 @@ fn setup(binary: &Path, work: &Path, data: &Path, posts: usize) -> Result<(), St
     add_accounts(|args| postctl(binary, data, args))?;
     // From two weeks before the pinned clock (09:00), 37 minutes apart: about 39 posts a
     // day, the current month full.
-    let csv = posts_csv(posts, 9 * 60 - 14 * 24 * 60);
     let file = work.join("posts.csv");
-    std::fs::write(&file, csv).map_err(|e| e.to_string())?;
+    write_posts_csv(&file, posts, 9 * 60 - 14 * 24 * 60)?;
     postctl(
         binary,
         data,
