@@ -87,7 +87,12 @@ fn run_cli(binary: &Path, posts: usize) -> Result<String, String> {
     let floor = samples(5, || {
         bench_rss::measure(Command::new("true").stdout(Stdio::null()))
     })?;
-    measured(&mut report, "(floor: `true`, the measuring's own)", &floor, "-");
+    measured(
+        &mut report,
+        "(floor: `true`, the measuring's own)",
+        &floor,
+        "-",
+    );
     let version = samples(30, || measure(binary, work.path(), &unused, &["--version"]))?;
     measured(&mut report, "postctl --version", &version, "< 5 ms");
 

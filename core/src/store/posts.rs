@@ -163,9 +163,13 @@ impl ListFilter {
                     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
                 )],
             ),
+            // `+p.seq`: walk the posts in listing order and check each against the matches,
+            // rather than fetch every match and sort them. A page of a search that matches
+            // 100,000 posts took 230 ms the other way; one that matches one post walks the
+            // index in a few milliseconds either way.
             ListFilter::Search(query) => (
                 format!(
-                    "{live} AND p.seq IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1)"
+                    "{live} AND +p.seq IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1)"
                 ),
                 vec![Value::Text(fts_query(query))],
             ),
