@@ -754,7 +754,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__draft__subcmd__rm)
-            opts="-h --config --db --json --help"
+            opts="-y -h --yes --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1398,12 +1398,16 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__retry)
-            opts="-h --config --db --json --help"
+            opts="-h --wait --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -129,7 +129,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_se
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "new" -d 'Write a new draft: the text as an argument, from stdin (-), or in $EDITOR (-e)'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "list" -d 'List drafts'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "show" -d 'Show one post in full'
-complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "edit" -d 'Change a draft\'s text, accounts or media; with no changes given, opens $EDITOR'
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "edit" -d 'Change a post\'s text, accounts, media, alt text or time; with no changes given, opens $EDITOR with all of them'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and not __fish_seen_subcommand_from new list show edit rm" -f -a "rm" -d 'Remove a post (pending targets are cancelled; what was published stays)'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from new" -l media -d 'Attach an image or video (repeatable)' -r -F
@@ -160,6 +160,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Remove a post that is still scheduled without asking'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand draft; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand schedule" -l at -d 'When to publish: "tomorrow 09:00", "fri 10:00", "2026-12-01 09:00", "in 2h", RFC 3339' -r
@@ -292,15 +293,16 @@ complete -c postctl -n "__fish_postctl_using_subcommand status" -l config -d 'Co
 complete -c postctl -n "__fish_postctl_using_subcommand status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand status" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand retry" -l wait -d 'Publish it now instead of leaving it to the daemon or `postctl run-due`, waiting up to this many seconds for retries (rate limits, errors), as `post --wait` does' -r
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand retry" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found' -r
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l published -d 'It was published: the link you found (in a thread, of the part postctl was unsure of; the parts after it are then sent)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l account -d 'Only the target on this account [default: every uncertain target of the post]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now'
+complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now (from that part on)'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r

@@ -137,7 +137,7 @@ found in the data dir's media folder.")]
     Check(CheckArgs),
     /// Publish everything that is due, then exit (for cron and CI)
     #[command(
-        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line"
+        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWhile it waits for a retry it says which account waits until when. It exits 3 when a\ntarget failed, was missed, is uncertain or is left waiting to retry (see\n`postctl help exit-codes`). What is due goes by the real clock, even with POSTCTL_NOW set."
     )]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes
@@ -151,7 +151,10 @@ found in the data dir's media folder.")]
     )]
     Status(IdArg),
     /// Try a post's failed, missed or waiting targets again now
-    Retry(IdArg),
+    #[command(
+        after_help = "Examples:\n  postctl retry 0193a1b2            # due again now; the daemon or run-due sends it\n  postctl retry 0193a1b2 --wait 60  # send it now, waiting up to a minute for retries"
+    )]
+    Retry(RetryArgs),
     /// Say what became of an `uncertain` target: published (give its URL) or not
     #[command(
         after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
@@ -380,19 +383,42 @@ In $EDITOR the draft is Markdown with a small front matter:
     List,
     /// Show one post in full
     Show(IdArg),
-    /// Change a draft's text, accounts or media; with no changes given, opens $EDITOR
+    /// Change a post's text, accounts, media, alt text or time; with no changes given,
+    /// opens $EDITOR with all of them
     #[command(
-        after_help = "Examples:\n  postctl draft edit 0193a1b2\n  postctl draft edit 0193a1b2 \"New text\" --to masto"
+        after_help = "Examples:\n  postctl draft edit 0193a1b2\n  postctl draft edit 0193a1b2 \"New text\" --to masto\n  postctl draft edit 0193a1b2 --media shot.png --alt \"the new settings page\""
     )]
     Edit(DraftEditArgs),
     /// Remove a post (pending targets are cancelled; what was published stays)
-    Rm(IdArg),
+    #[command(
+        after_help = "Examples:\n  postctl draft rm 0193a1b2\n  postctl draft rm 0193a1b2 --yes   # a scheduled post, without asking"
+    )]
+    Rm(DraftRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DraftRmArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    /// Remove a post that is still scheduled without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct IdArg {
     /// The post's id, or an unambiguous prefix of it
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// The post's id, or an unambiguous prefix of it
+    pub id: String,
+    /// Publish it now instead of leaving it to the daemon or `postctl run-due`, waiting up
+    /// to this many seconds for retries (rate limits, errors), as `post --wait` does
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -416,8 +442,7 @@ pub struct ContentArgs {
 
 #[derive(Debug, Args)]
 pub struct DraftNewArgs {
-    /// The text; - reads it from stdin
-    #[arg(required_unless_present = "edit")]
+    /// The text; - reads it from stdin (or write it in $EDITOR with -e)
     pub text: Option<String>,
     /// Write the draft in $EDITOR
     #[arg(short = 'e', long, conflicts_with = "text")]
@@ -730,10 +755,11 @@ pub struct DaemonArgs {
 pub struct ResolveArgs {
     /// The post's id, or an unambiguous prefix of it
     pub id: String,
-    /// It was published: the link you found
+    /// It was published: the link you found (in a thread, of the part postctl was unsure
+    /// of; the parts after it are then sent)
     #[arg(long, value_name = "URL")]
     pub published: Option<String>,
-    /// It was not published: publish it again now
+    /// It was not published: publish it again now (from that part on)
     #[arg(long)]
     pub not_published: bool,
     /// Only the target on this account [default: every uncertain target of the post]

@@ -21,6 +21,10 @@ pub struct DraftDoc {
 impl DraftDoc {
     pub fn render(&self) -> String {
         let list = |items: &[String]| items.join(", ");
+        let mut alt = self.alt.clone();
+        while alt.last().is_some_and(String::is_empty) {
+            alt.pop();
+        }
         let media: Vec<String> = self.media.iter().map(|m| m.display().to_string()).collect();
         format!(
             "---\n\
@@ -37,7 +41,7 @@ impl DraftDoc {
             list(&self.to),
             self.at.as_deref().unwrap_or(""),
             list(&media),
-            self.alt.join(" | "),
+            alt.join(" | "),
             self.title.as_deref().unwrap_or(""),
             list(&self.labels),
             self.body
@@ -82,11 +86,11 @@ impl DraftDoc {
                 "at" => doc.at = optional(),
                 "media" => doc.media = split(value).into_iter().map(PathBuf::from).collect(),
                 "alt" => {
-                    doc.alt = value
-                        .split('|')
-                        .map(|a| a.trim().to_string())
-                        .filter(|a| !a.is_empty())
-                        .collect()
+                    // Positional: an empty entry is a media file without alt text.
+                    doc.alt = value.split('|').map(|a| a.trim().to_string()).collect();
+                    while doc.alt.last().is_some_and(String::is_empty) {
+                        doc.alt.pop();
+                    }
                 }
                 "title" => doc.title = optional(),
                 "labels" => doc.labels = split(value),
@@ -142,8 +146,16 @@ pub fn edit(initial: &str) -> CliResult<String> {
             "the editor {editor:?} exited with {status}; nothing was saved"
         )));
     }
-    std::fs::read_to_string(file.path())
-        .map_err(|e| CliError::failure(format!("cannot read the edited draft: {e}")))
+    let limit = postctl_core::fs::MAX_TEXT_BYTES;
+    std::fs::File::open(file.path())
+        .and_then(|f| postctl_core::fs::read_text_up_to(f, limit))
+        .map_err(|e| CliError::failure(format!("cannot read the edited draft: {e}")))?
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "the edited draft is larger than {}, the most postctl reads as a text; nothing was saved",
+                postctl_core::fs::describe_limit(limit)
+            ))
+        })
 }
 
 #[cfg(test)]

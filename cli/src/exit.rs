@@ -25,7 +25,14 @@ Exit codes of postctl:
      for `postctl lint`, the draft has an error-level finding (warnings alone exit 0)
   2  usage: a command, flag or value was wrong: unknown account or group, unparseable time,
      invalid zone, a bad import row, a missing media file...
-  3  partial: some targets failed while others were published
+     Also a text that cannot go out as asked: too long for a network where no thread is
+     allowed (--thread never, or a network without threads), or an account on a network
+     postctl cannot publish to yet. `check`, `check --json`, `post --dry-run` and
+     `post --release --dry-run` exit 2 for it; `post` refuses it before sending or storing
+     anything.
+  3  not published: one or more targets were not published (failed, uncertain, missed, or
+     still waiting to retry), whether or not the others were; `post`, `retry` and
+     `run-due` say which, and `postctl status ID` shows why
   4  authentication needed: a secret is missing (e.g. an unset --token-env variable) or was rejected
 
 A command that fails leaves the database as it was.";

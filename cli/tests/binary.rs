@@ -22,7 +22,12 @@ fn version_and_exit_codes_need_no_config_or_database() {
     let help = postctl(&["help", "exit-codes"]);
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    for code in ["0  success", "2  usage", "3  partial", "4  authentication"] {
+    for code in [
+        "0  success",
+        "2  usage",
+        "3  not published",
+        "4  authentication",
+    ] {
         assert!(text.contains(code), "{text}");
     }
 }

@@ -155,10 +155,25 @@ impl Config {
     }
 }
 
+/// The config file's text, up to [`crate::fs::MAX_TEXT_BYTES`]: a longer one (a wrong
+/// `POSTCTL_CONFIG`, `/dev/zero`) is an `InvalidData` error naming the limit.
+fn read_config_text(path: &Path) -> std::io::Result<String> {
+    let limit = crate::fs::MAX_TEXT_BYTES;
+    crate::fs::read_text_up_to(std::fs::File::open(path)?, limit)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {}, the most postctl reads as a config file; check POSTCTL_CONFIG or --config",
+                crate::fs::describe_limit(limit)
+            ),
+        )
+    })
+}
+
 impl Config {
     /// Reads `path`; a missing file is the defaults. Then applies `POSTCTL_TZ`.
     pub fn load(path: &Path, lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let mut config = match std::fs::read_to_string(path) {
+        let mut config = match read_config_text(path) {
             Ok(text) => toml::from_str::<Config>(&text).map_err(|e| Error::Config {
                 path: path.to_path_buf(),
                 detail: e.to_string().trim().replace('\n', " "),
@@ -181,7 +196,7 @@ pub fn edit_file(
     change: impl FnOnce(&str) -> Result<String>,
     check: impl FnOnce(&Config) -> Result<()>,
 ) -> Result<()> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_config_text(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io(path, e)),
@@ -204,8 +219,8 @@ pub fn edit_file(
 /// The commented config file `postctl init` writes.
 pub fn default_config_text(timezone: &str) -> String {
     format!(
-        r#"# postctl configuration. Every setting can also be given as an environment variable
-# (POSTCTL_TZ for timezone) or a flag (--tz), which win over this file.
+        r#"# postctl configuration. Only `timezone` has an environment variable (POSTCTL_TZ) and
+# a flag (--tz), which win over this file; the other settings live here alone.
 
 # The zone "tomorrow 09:00" is read in and times are shown in (IANA name).
 timezone = "{timezone}"
@@ -380,5 +395,22 @@ mod tests {
         std::fs::write(&path, "[tui]\ncolours = 3\n").expect("write");
         let err = Config::load(&path, env(&[])).expect_err("unknown key");
         assert!(err.to_string().contains("colours"), "{err}");
+    }
+
+    #[test]
+    fn the_default_file_names_only_the_variables_that_exist() {
+        let text = default_config_text("UTC");
+        let named: Vec<&str> = text
+            .match_indices("POSTCTL_")
+            .map(|(at, _)| {
+                let rest = &text[at..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+        assert_eq!(named, ["POSTCTL_TZ"], "{text}");
+        assert!(!text.contains("Every setting"), "{text}");
     }
 }

@@ -1,11 +1,40 @@
 //! Private files: postctl's data dir, database and secrets are readable by their owner only.
 
 use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+
+/// The most postctl reads of a text the user hands it (a post, a changelog, a template, a
+/// brief), from a file or standard input: far more than any post, and a bound on what
+/// `--file /dev/zero` or a mistyped path to a disk image can take.
+pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
+
+/// The limit in words, for messages: "1 MiB".
+pub fn describe_limit(bytes: u64) -> String {
+    format!("{} MiB", bytes / (1024 * 1024))
+}
+
+/// Reads `reader` as UTF-8 text, or `Ok(None)` when it holds more than `limit` bytes (only
+/// `limit + 1` bytes are read to find out). Text that is not UTF-8 is an `InvalidData`
+/// error, as with `read_to_string`.
+pub fn read_text_up_to(reader: impl Read, limit: u64) -> std::io::Result<Option<String>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(None);
+    }
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
 
 /// Creates `dir` and its missing parents with mode 0700.
 pub fn create_private_dir(dir: &Path) -> Result<()> {

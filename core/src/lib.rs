@@ -20,5 +20,6 @@ pub mod secrets;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod tls;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,5 +1,7 @@
 //! Media files: recognised by their bytes, stored content-addressed under the data dir.
 
+mod raster;
+
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -183,21 +185,20 @@ pub fn fit_image(
     }
     let path = stored_path(media_dir, media);
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let decoded = image::load_from_memory(&bytes)
+    let mut rgb = raster::decode(&bytes, &media.mime)
         .map_err(|e| format!("cannot read {} as an image: {e}", media.file_name))?;
-    let mut rgb = flatten_on_white(&decoded);
-    let mut encoded = jpeg(&rgb)?;
+    let mut encoded = raster::encode_jpeg(&rgb)?;
     // Each step keeps 80% of the width and height (64% of the pixels).
     for _ in 0..12 {
         if encoded.len() as u64 <= max_bytes {
             break;
         }
-        let (w, h) = (rgb.width() * 4 / 5, rgb.height() * 4 / 5);
+        let (w, h) = (rgb.width * 4 / 5, rgb.height * 4 / 5);
         if w < 16 || h < 16 {
             break;
         }
-        rgb = image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle);
-        encoded = jpeg(&rgb)?;
+        rgb = raster::shrink(&rgb, w, h);
+        encoded = raster::encode_jpeg(&rgb)?;
     }
     if encoded.len() as u64 > max_bytes {
         return Err(format!(
@@ -216,8 +217,8 @@ pub fn fit_image(
         file_name: format!("{stem}.jpg"),
         mime: "image/jpeg".into(),
         size: encoded.len() as u64,
-        width: Some(rgb.width()),
-        height: Some(rgb.height()),
+        width: Some(rgb.width),
+        height: Some(rgb.height),
         alt: media.alt.clone(),
     };
     let stored = stored_path(media_dir, &fitted);
@@ -234,25 +235,6 @@ pub fn fit_image(
         fitted.size as f64 / 1e6
     );
     Ok((fitted, note))
-}
-
-/// JPEG has no transparency: transparent pixels become white, as they look on most pages.
-fn flatten_on_white(image: &image::DynamicImage) -> image::RgbImage {
-    let rgba = image.to_rgba8();
-    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let blend =
-            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
-        image::Rgb([blend(r), blend(g), blend(b)])
-    })
-}
-
-fn jpeg(image: &image::RgbImage) -> std::result::Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(image)
-        .map_err(|e| format!("cannot encode JPEG: {e}"))?;
-    Ok(out)
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -277,15 +259,23 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         // Noise compresses badly, so the PNG is large.
         let mut seed = 0x2545_f491_u32;
-        let noise = image::RgbImage::from_fn(1200, 900, |_, _| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            let [a, b, c, _] = seed.to_le_bytes();
-            image::Rgb([a, b, c])
-        });
+        let noise: Vec<u8> = (0..1200 * 900)
+            .flat_map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                let [a, b, c, _] = seed.to_le_bytes();
+                [a, b, c]
+            })
+            .collect();
         let png = dir.path().join("noise.png");
-        noise.save(&png).expect("save png");
+        let mut encoded = Vec::new();
+        let mut encoder = png::Encoder::new(&mut encoded, 1200, 900);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().expect("png header");
+        writer.write_image_data(&noise).expect("png data");
+        writer.finish().expect("png");
+        std::fs::write(&png, encoded).expect("save png");
         let media_dir = dir.path().join("media");
         let original = import(&png, Some("static".into()), &media_dir).expect("import");
         assert!(original.size > 2_000_000, "{}", original.size);

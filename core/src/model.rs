@@ -37,7 +37,7 @@ impl TargetState {
         TargetState::Missed,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TargetState::Draft => "draft",
             TargetState::Scheduled => "scheduled",
@@ -54,10 +54,117 @@ impl TargetState {
     /// Whether the user may still change when and what this target publishes.
     /// A claimed (`publishing`) target finishes or fails on its own; finished ones are history.
     pub fn is_editable(self) -> bool {
-        matches!(
-            self,
-            TargetState::Draft | TargetState::Scheduled | TargetState::WaitingRetry
-        )
+        TargetState::EDITABLE.contains(&self)
+    }
+
+    // ---- The named sets of the state machine (DESIGN §4). SQL reads them through
+    // [`TargetState::sql`], so no state name is written twice.
+
+    /// Waiting for their time (or their next try): a publisher claims them when due.
+    pub const WAITING: &'static [TargetState] =
+        &[TargetState::Scheduled, TargetState::WaitingRetry];
+    /// Not finished: waiting, or held by a publisher now.
+    pub const PENDING: &'static [TargetState] = &[
+        TargetState::Scheduled,
+        TargetState::WaitingRetry,
+        TargetState::Publishing,
+    ];
+    /// The user may still change or cancel them.
+    pub const EDITABLE: &'static [TargetState] = &[
+        TargetState::Draft,
+        TargetState::Scheduled,
+        TargetState::WaitingRetry,
+    ];
+    /// Ended in a way that needs the user.
+    pub const NEEDS_USER: &'static [TargetState] = &[
+        TargetState::Failed,
+        TargetState::Uncertain,
+        TargetState::Missed,
+    ];
+    /// `postctl retry` makes them due again: nothing of them may be on the network
+    /// unrecorded (an `uncertain` one needs `postctl resolve` instead).
+    pub const RETRYABLE: &'static [TargetState] = &[
+        TargetState::Failed,
+        TargetState::Missed,
+        TargetState::WaitingRetry,
+    ];
+    /// Hold their due time on the account's queue: going out, or gone out.
+    pub const HOLD_SLOT: &'static [TargetState] = &[
+        TargetState::Scheduled,
+        TargetState::WaitingRetry,
+        TargetState::Publishing,
+        TargetState::Published,
+    ];
+    /// Were or are meant to go out at their time (the calendar shows them).
+    pub const SCHEDULED_ONCE: &'static [TargetState] = &[
+        TargetState::Scheduled,
+        TargetState::WaitingRetry,
+        TargetState::Publishing,
+        TargetState::Published,
+        TargetState::Failed,
+        TargetState::Uncertain,
+        TargetState::Missed,
+    ];
+
+    /// `states` as an SQL list, `('scheduled', 'waiting_retry')`, for `state IN ...`.
+    pub fn sql(states: &[TargetState]) -> String {
+        let names: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        format!("({})", names.join(", "))
+    }
+}
+
+/// How a target held by a publisher ends this round: the transitions out of `publishing`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Published,
+    /// Try again at `at`; `count_attempt` is false when no attempt was made (a rate limit
+    /// made us wait, or the account could not be made ready).
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+        count_attempt: bool,
+    },
+    Failed {
+        error: String,
+    },
+    Uncertain {
+        error: String,
+    },
+    /// Give it back untouched (shutting down): `scheduled`, or `waiting_retry` when it was
+    /// tried before.
+    Release,
+}
+
+impl Finish {
+    /// The state the target is left in; `tried` says whether it had attempts before.
+    pub fn state(&self, tried: bool) -> TargetState {
+        match self {
+            Finish::Published => TargetState::Published,
+            Finish::Retry { .. } => TargetState::WaitingRetry,
+            Finish::Failed { .. } => TargetState::Failed,
+            Finish::Uncertain { .. } => TargetState::Uncertain,
+            Finish::Release if tried => TargetState::WaitingRetry,
+            Finish::Release => TargetState::Scheduled,
+        }
+    }
+
+    /// What went wrong, for the target's last error.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Finish::Retry { error, .. }
+            | Finish::Failed { error }
+            | Finish::Uncertain { error } => Some(error),
+            Finish::Published | Finish::Release => None,
+        }
+    }
+
+    /// The name of the outcome in the attempt log.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Finish::Retry { .. } => "retry",
+            Finish::Release => "released",
+            other => other.state(false).as_str(),
+        }
     }
 }
 
@@ -105,7 +212,7 @@ pub enum ThreadMode {
 }
 
 impl ThreadMode {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ThreadMode::Auto => "auto",
             ThreadMode::Never => "never",

@@ -41,12 +41,14 @@
 //! the base URL, its secret the key that signs each request).
 
 mod account;
+mod again;
 mod shape;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use account::{AccountError, is_valid_name, validate_account, validate_account_name};
+pub use again::{add_again_command, add_again_with, shell_word};
 
 /// A network postctl can publish to. Serialized as its lowercase [`Network::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

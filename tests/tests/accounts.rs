@@ -568,7 +568,55 @@ fn add_with_a_bad_token_env_name() -> Run {
 #[test]
 fn token_env_requires_a_variable_name() {
     let run = add_with_a_bad_token_env_name();
-    assert!(run.stderr.contains("not a var"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--token-env takes the NAME of an environment variable, like TG_BOT_TOKEN"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The usual mistake, `--token-env "$TOKEN"`, hands over the secret itself: the error
+/// must not print it (terminals are shared, CI logs are public).
+#[test]
+fn a_secret_given_as_a_variable_name_is_never_echoed() {
+    let env = Env::new();
+    let secrets = [
+        "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "AbCdEfGh0123456789ijklMNOP",
+    ];
+    for secret in secrets {
+        let run = env.fails(
+            &[
+                "accounts",
+                "add",
+                "telegram",
+                "--name",
+                "tg",
+                "--chat",
+                "@mychannel",
+                "--token-env",
+                secret,
+            ],
+            2,
+        );
+        assert!(!run.stderr.contains(secret), "{}", run.stderr);
+        assert!(!run.stderr.contains("AAHdqTcv"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("NAME of an environment variable"),
+            "{}",
+            run.stderr
+        );
+        let ai = env.fails(&["ai", "set", "--key-env", secret], 2);
+        assert!(!ai.stderr.contains(secret), "{}", ai.stderr);
+        assert!(
+            ai.stderr.contains("--key-env takes the NAME"),
+            "{}",
+            ai.stderr
+        );
+    }
+    let listed = env.ok(&["accounts", "list", "--json"]);
+    assert!(!listed.stdout.contains("AbCdEfGh"), "{}", listed.stdout);
 }
 
 #[test]

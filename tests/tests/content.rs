@@ -541,3 +541,39 @@ fn lint_exit_codes_and_findings() {
     assert!(run.stderr.contains("--voice NAME"), "{}", run.stderr);
     env.ok(&["lint", "--file", "bad.md", "--voice", "blog"]);
 }
+
+/// Texts from files and stdin are read up to 1 MiB: a wrong path (`/dev/zero`, a disk
+/// image) is refused with the limit named instead of filling memory.
+#[test]
+fn texts_larger_than_the_limit_are_refused_with_the_limit_named() {
+    let env = Env::with_accounts();
+    let big = "word ".repeat(300_000);
+    let file = env.file("big.md", &big);
+    let file = file.to_string_lossy().into_owned();
+    let runs = [
+        env.fails(&["post", "--file", &file, "--to", "masto", "--dry-run"], 2),
+        env.fails_full(
+            &["post", "-", "--to", "masto", "--dry-run"],
+            Some(big.as_bytes()),
+            &[],
+            2,
+        ),
+        env.fails(&["post", "--file", "/dev/zero", "--to", "masto"], 2),
+        env.fails(&["lint", "--file", "/dev/zero", "--to", "masto"], 2),
+        env.fails(&["template", "add", "huge", "--file", &file], 2),
+    ];
+    for run in runs {
+        assert!(
+            run.stderr.contains("1 MiB"),
+            "{:?}: {}",
+            run.args,
+            run.stderr
+        );
+    }
+    assert_eq!(env.count("SELECT count(*) FROM posts"), 0);
+    let config = env.file("huge.toml", "# a comment\n".repeat(100_000));
+    let config = config.to_string_lossy().into_owned();
+    let run = env.run_full(&["list"], None, &[("POSTCTL_CONFIG", config.as_str())]);
+    assert_ne!(run.code, 0, "{}", run.all_output());
+    assert!(run.stderr.contains("1 MiB"), "{}", run.stderr);
+}

@@ -1,11 +1,10 @@
 //! Moving posts in and out: JSON and CSV export that import reads back, all-or-nothing
 //! import with the bad row and column named, and an iCalendar export read back by a
-//! parser postctl did not write (Python's `icalendar`).
+//! parser postctl did not write (the `icalendar` and `rrule` crates).
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use common::{Env, PNG_3X2, utc_ms};
 use serde_json::{Value, json};
@@ -561,76 +560,174 @@ fn the_json_export_is_every_post_in_listing_order() {
 
 // ---------------------------------------------------------------- iCalendar
 
-/// Reads an .ics file with Python's `icalendar` and prints, per VEVENT: the UID, the TZID,
-/// DTSTART in UTC as the parser resolves it, DTSTART in UTC through the file's own
-/// VTIMEZONE, the RRULE's BYDAY, and for each instant given after the file name the first
-/// occurrence of the event at or after it (through the file's VTIMEZONE).
-const READ_ICS: &str = r#"
-import datetime, json, sys
-try:
-    import icalendar
-except ImportError:
-    print("MISSING_ICALENDAR")
-    sys.exit(3)
-from dateutil import rrule as du_rrule
+/// Reads an .ics file with the `icalendar` crate (a parser postctl did not write) and
+/// returns, per VEVENT: the UID, the summary, the TZID, DTSTART in UTC as the parser resolves
+/// it (the TZID as an IANA zone), DTSTART in UTC through the file's own VTIMEZONE, the
+/// RRULE's BYDAY, and for each instant in `after` the first occurrence at or after it, as
+/// the `rrule` crate expands the rule in local time and the file's own VTIMEZONE places it.
+fn read_ics(ics: &str, after: &[&str]) -> Vec<Value> {
+    use icalendar::{Component, EventLike};
 
-UTC = datetime.timezone.utc
-cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
-own_zones = {str(v["TZID"]): v.to_tz(lookup_tzid=False) for v in cal.walk("VTIMEZONE")}
-after = [datetime.datetime.fromisoformat(a.replace("Z", "+00:00")) for a in sys.argv[2:]]
-events = []
-for ev in cal.walk("VEVENT"):
-    prop = ev["DTSTART"]
-    start = prop.dt
-    tzid = prop.params.get("TZID")
-    if tzid is not None:
-        zone = own_zones[str(tzid)]
-        local = start.replace(tzinfo=None)
-        own = local.replace(tzinfo=zone)
-    else:
-        own = start
-    rule = ev.get("RRULE")
-    byday = [str(d) for d in rule.get("BYDAY", [])] if rule else []
-    occurrences = []
-    if rule:
-        r = du_rrule.rrulestr(rule.to_ical().decode(), dtstart=own)
-        for a in after:
-            nxt = r.after(a, inc=True)
-            occurrences.append(nxt.astimezone(UTC).isoformat() if nxt else None)
-    events.append({
-        "uid": str(ev["UID"]),
-        "summary": str(ev["SUMMARY"]),
-        "tzid": None if tzid is None else str(tzid),
-        "utc": start.astimezone(UTC).isoformat(),
-        "utc_own_zone": own.astimezone(UTC).isoformat(),
-        "byday": byday,
-        "occurrences": occurrences,
-    })
-print(json.dumps(events))
-"#;
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded)
+        .unwrap_or_else(|e| panic!("icalendar could not read postctl's export: {e}\n{ics}"));
+    let components: Vec<icalendar::CalendarComponent> =
+        calendar.components.into_iter().map(Into::into).collect();
+    let own_zones: BTreeMap<String, OwnZone> = components
+        .iter()
+        .filter_map(|c| match c {
+            icalendar::CalendarComponent::Other(zone) if zone.component_kind() == "VTIMEZONE" => {
+                let tzid = zone.property_value("TZID").expect("VTIMEZONE has a TZID");
+                Some((tzid.to_string(), OwnZone::read(zone)))
+            }
+            _ => None,
+        })
+        .collect();
+    let after: Vec<chrono::DateTime<chrono::Utc>> = after
+        .iter()
+        .map(|a| a.parse().expect("an RFC 3339 instant"))
+        .collect();
 
-fn read_ics(env: &Env, ics: &str, after: &[&str]) -> Vec<Value> {
-    let file = env.file("postctl.ics", ics);
-    let script = env.file("read_ics.py", READ_ICS);
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(&file)
-        .args(after)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run python3 ({e}); install Python 3 and `pip install icalendar`")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        !stdout.contains("MISSING_ICALENDAR"),
-        "Python's icalendar package is missing: run `pip install icalendar` (.ci/run does)"
-    );
-    assert!(
-        output.status.success(),
-        "icalendar could not read postctl's export:\n{}\n{ics}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str::<Vec<Value>>(&stdout).expect("the reader prints JSON")
+    let mut events = Vec::new();
+    for event in components.iter().filter_map(|c| c.as_event()) {
+        let start = event
+            .properties()
+            .get("DTSTART")
+            .expect("VEVENT has a DTSTART");
+        let tzid = start.params().get("TZID").map(|p| p.value().to_string());
+        let (utc, utc_own_zone, local) = match event.get_start().expect("DTSTART parses") {
+            icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(utc)) => {
+                (utc, utc, None)
+            }
+            icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::WithTimezone {
+                date_time,
+                tzid,
+            }) => {
+                let zone: chrono_tz::Tz = tzid.parse().expect("an IANA zone");
+                let by_name = date_time
+                    .and_local_timezone(zone)
+                    .earliest()
+                    .expect("a local time that exists")
+                    .to_utc();
+                let own = own_zones
+                    .get(&tzid)
+                    .unwrap_or_else(|| panic!("no VTIMEZONE for {tzid}\n{ics}"));
+                (by_name, own.to_utc(date_time), Some((date_time, own)))
+            }
+            other => panic!("postctl writes DTSTART in UTC or with a TZID, not {other:?}"),
+        };
+        let rule = event
+            .properties()
+            .get("RRULE")
+            .map(|p| p.value().to_string());
+        let byday: Vec<String> = rule
+            .iter()
+            .flat_map(|r| r.split(';'))
+            .filter_map(|part| part.strip_prefix("BYDAY="))
+            .flat_map(|days| days.split(','))
+            .map(str::to_string)
+            .collect();
+        let mut occurrences = Vec::new();
+        if let Some(rule) = &rule {
+            // The parser's own recurrence set must accept the rule as written...
+            event.get_recurrence().expect("the RRULE parses");
+            // ...and the rule, expanded in local wall-clock time, is placed by the file's own
+            // VTIMEZONE (UTC stands in for a floating clock here).
+            let (wall, own) = local.expect("a recurring event has a zoned DTSTART");
+            let floating = format!("DTSTART:{}Z\nRRULE:{rule}", wall.format("%Y%m%dT%H%M%S"));
+            let set: rrule::RRuleSet = floating.parse().expect("rrule reads the rule");
+            for instant in &after {
+                let next = set
+                    .clone()
+                    .all(2_000)
+                    .dates
+                    .into_iter()
+                    .map(|d| own.to_utc(d.naive_utc()))
+                    .find(|d| d >= instant);
+                occurrences.push(next.map(|d| d.to_rfc3339()));
+            }
+        }
+        events.push(json!({
+            "uid": event.get_uid(),
+            "summary": event.get_summary(),
+            "tzid": tzid,
+            "utc": utc.to_rfc3339(),
+            "utc_own_zone": utc_own_zone.to_rfc3339(),
+            "byday": byday,
+            "occurrences": occurrences,
+        }));
+    }
+    events
+}
+
+/// A VTIMEZONE as the file describes it: each observance's onset (in UTC) and the offset
+/// from then on. Independent of the zone database, so a wrong VTIMEZONE shows.
+struct OwnZone {
+    /// (onset in UTC, offset from UTC after it), by onset.
+    onsets: Vec<(chrono::DateTime<chrono::Utc>, chrono::TimeDelta)>,
+}
+
+impl OwnZone {
+    fn read(zone: &impl icalendar::Component) -> OwnZone {
+        use icalendar::Component;
+        let offset = |text: &str| {
+            let sign = if text.starts_with('-') { -1 } else { 1 };
+            let digits = text.trim_start_matches(['+', '-']);
+            let hours: i64 = digits[..2].parse().expect("offset hours");
+            let minutes: i64 = digits[2..4].parse().expect("offset minutes");
+            chrono::TimeDelta::minutes(sign * (hours * 60 + minutes))
+        };
+        let mut onsets = Vec::new();
+        for observance in zone.components() {
+            let kind = observance.component_kind();
+            assert!(kind == "STANDARD" || kind == "DAYLIGHT", "{kind}");
+            let from = offset(
+                observance
+                    .property_value("TZOFFSETFROM")
+                    .expect("TZOFFSETFROM"),
+            );
+            let to = offset(observance.property_value("TZOFFSETTO").expect("TZOFFSETTO"));
+            let start = observance.property_value("DTSTART").expect("DTSTART");
+            let mut locals = vec![
+                chrono::NaiveDateTime::parse_from_str(start, "%Y%m%dT%H%M%S")
+                    .expect("a local DTSTART"),
+            ];
+            if let Some(rule) = observance.property_value("RRULE") {
+                let set: rrule::RRuleSet = format!("DTSTART:{start}Z\nRRULE:{rule}")
+                    .parse()
+                    .expect("rrule reads the observance's rule");
+                locals = set.all(500).dates.iter().map(|d| d.naive_utc()).collect();
+            }
+            // An onset is written in the local time in force before it.
+            onsets.extend(locals.into_iter().map(|l| (l.and_utc() - from, to)));
+        }
+        onsets.sort();
+        assert!(!onsets.is_empty(), "a VTIMEZONE with no observance");
+        OwnZone { onsets }
+    }
+
+    fn offset_at(&self, instant: chrono::DateTime<chrono::Utc>) -> chrono::TimeDelta {
+        self.onsets
+            .iter()
+            .rev()
+            .find(|(onset, _)| *onset <= instant)
+            .unwrap_or(&self.onsets[0])
+            .1
+    }
+
+    /// The instant of a local time: of the offsets this zone uses, the one in force at the
+    /// instant it gives; the earlier instant where a local time happens twice (RFC 5545).
+    fn to_utc(&self, local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+        let mut offsets: Vec<chrono::TimeDelta> = self.onsets.iter().map(|o| o.1).collect();
+        offsets.sort();
+        offsets.dedup();
+        offsets
+            .into_iter()
+            .map(|offset| local.and_utc() - offset)
+            .filter(|instant| self.offset_at(*instant) == local.and_utc() - *instant)
+            .min()
+            .unwrap_or_else(|| panic!("{local} does not exist in this VTIMEZONE"))
+    }
 }
 
 #[test]
@@ -639,11 +736,7 @@ fn the_ics_export_reads_back_with_the_right_instants_zones_and_rules() {
     sample_posts(&env);
     let ics = env.ok(&["export", "--format", "ics"]).stdout;
     // First occurrences on or after a winter and a summer day, across the spring change.
-    let events = read_ics(
-        &env,
-        &ics,
-        &["2027-01-01T00:00:00Z", "2027-03-29T00:00:00Z"],
-    );
+    let events = read_ics(&ics, &["2027-01-01T00:00:00Z", "2027-03-29T00:00:00Z"]);
 
     // What the database holds for every post that should be in a calendar.
     let conn = env.db();
@@ -727,7 +820,7 @@ fn the_ics_export_keeps_the_later_of_two_equal_local_times() {
         "--later",
     ]);
     let ics = env.ok(&["export", "--format", "ics"]).stdout;
-    let events = read_ics(&env, &ics, &[]);
+    let events = read_ics(&ics, &[]);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["utc"], "2027-10-31T01:30:00+00:00", "{ics}");
     assert_eq!(

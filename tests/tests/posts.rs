@@ -174,7 +174,7 @@ fn draft_show_edit_and_rm() {
 fn an_empty_draft_is_refused() {
     let env = Env::with_accounts();
     let run = env.fails(&["draft", "new", "--to", "masto"], 2);
-    assert!(run.stderr.contains("TEXT"), "{}", run.stderr);
+    assert!(run.stderr.contains("-e"), "{}", run.stderr);
     let run = env.fails(&["draft", "new", "   ", "--to", "masto"], 2);
     assert!(run.stderr.contains("empty"), "{}", run.stderr);
     let run = env.fails_full(&["draft", "new", "-"], Some(b"  \n\n"), &[], 2);

@@ -83,3 +83,32 @@ fn one_bad_account_among_good_ones_fails_the_check_and_names_it() {
     assert_eq!(by_name("tg")["ok"], false);
     assert!(run.stderr.contains("1 account(s) failed"), "{}", run.stderr);
 }
+
+/// `accounts rm` of a Bluesky account deletes the session postctl kept for it (its access
+/// and refresh tokens), not just the app password.
+#[test]
+fn removing_a_bluesky_account_removes_its_session() {
+    let bsky = Fake::start(Net::Bluesky);
+    let env = Env::with_fakes([&bsky]);
+    env.ok(&["post", "hello", "--to", "bsky"]);
+    let secrets = std::fs::read_to_string(env.secrets_path()).expect("secrets.toml");
+    assert!(secrets.contains("refreshJwt"), "no session was kept");
+    env.ok(&["accounts", "rm", "bsky"]);
+    let left = std::fs::read_to_string(env.secrets_path()).unwrap_or_default();
+    assert!(!left.contains("refreshJwt"), "the session stayed: {left}");
+    assert!(!left.contains("accessJwt"), "the session stayed: {left}");
+}
+
+/// A session's key in the secret store is not one an account can have: an account named
+/// `bsky--session` keeps its own token while `bsky` logs in.
+#[test]
+fn a_session_never_overwrites_another_accounts_secret() {
+    let bsky = Fake::start(Net::Bluesky);
+    let masto = Fake::start(Net::Mastodon);
+    let env = Env::with_fakes([&bsky]);
+    masto.add_named(&env, "bsky--session", &masto.secret());
+    env.ok(&["post", "one", "--to", "bsky"]);
+    let run = env.run(&["post", "two", "--to", "bsky--session"]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert_eq!(masto.posts().len(), 1);
+}

@@ -140,3 +140,55 @@ fn one_network_refusing_the_post_exits_3() {
     assert_nothing_stored(&env);
     assert_no_secret(&env, &[&run], &[&masto, &tg]);
 }
+
+/// Every file under `dir`, for "nothing was written" checks.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// A Bluesky login in CI makes a session (access and refresh tokens): it lives in memory for
+/// the run, and no secrets file appears, with or without a database of the user's.
+#[test]
+fn a_bluesky_session_in_ci_mode_is_never_written_to_disk() {
+    let bsky = Fake::start(Net::Bluesky);
+    let vars = [
+        (
+            "POSTCTL_ACCOUNT_BSKY",
+            format!("bluesky:{}", bsky.base_url()),
+        ),
+        (
+            "POSTCTL_ACCOUNT_BSKY_HANDLE",
+            postctl_tests::fakes::FakeBluesky::HANDLE.to_string(),
+        ),
+        ("POSTCTL_ACCOUNT_BSKY_TOKEN", bsky.secret()),
+    ];
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for env in [Env::bare_with(&vars), Env::new_with(&vars)] {
+        let before = files_under(&env.data_dir());
+        let run = env.run(&["post", "shipped", "--to", "bsky", "--json"]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+        assert!(!env.secrets_path().exists(), "a secrets file was written");
+        let written: Vec<_> = files_under(&env.data_dir())
+            .into_iter()
+            .filter(|f| !before.contains(f) && !f.to_string_lossy().contains("postctl.db"))
+            .collect();
+        assert!(written.is_empty(), "CI mode wrote {written:?}");
+    }
+    assert_eq!(bsky.bluesky().session_creates(), 2, "one login per run");
+    assert_eq!(bsky.posts().len(), 2);
+}

@@ -85,11 +85,11 @@ fn thread(net: Net) {
     } = post_too_long(net, true, None);
     let posts = fake.posts();
     if !net.threads() {
-        assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
+        // Refused before anything is sent or stored (`help exit-codes`: 2).
+        assert_eq!(run.code, 2, "{net:?}: {}", run.all_output());
         assert!(posts.is_empty(), "{net:?} got {} posts", posts.len());
-        let target = &run.json()["targets"][0];
-        assert_eq!(target["state"], "failed");
-        let error = target["error"].as_str().unwrap_or_default();
+        assert_eq!(env.count("SELECT count(*) FROM posts"), 0, "{net:?}");
+        let error = run.stderr.as_str();
         assert!(
             error.contains(&format!(
                 "the text is {} long where this network takes {}",
@@ -193,17 +193,22 @@ per_network!(numbered:
 
 fn never(net: Net) {
     let LongPost {
-        fake, text, run, ..
+        fake,
+        env,
+        text,
+        run,
     } = post_too_long(net, false, Some("never"));
-    assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
+    // Refused up front: nothing sent, nothing stored (`help exit-codes`: 2).
+    assert_eq!(run.code, 2, "{net:?}: {}", run.all_output());
     assert!(fake.posts().is_empty(), "{net:?} got a post");
+    assert_eq!(env.count("SELECT count(*) FROM posts"), 0, "{net:?}");
     let said = format!(" long where this network takes {}", net.limit());
     let length: usize = run
-        .stdout
+        .stderr
         .split_once("the text is ")
         .and_then(|(_, rest)| rest.split_once(&said))
         .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or_else(|| panic!("{net:?} should say how long the text is:\n{}", run.stdout));
+        .unwrap_or_else(|| panic!("{net:?} should say how long the text is:\n{}", run.stderr));
     if net == Net::Matrix {
         // The event carries the text twice, as the body and as HTML.
         assert!(length > 2 * text.len(), "{length}");
@@ -211,12 +216,12 @@ fn never(net: Net) {
         assert_eq!(length, text.chars().count(), "{net:?}");
     }
     assert!(
-        run.stdout
-            .starts_with(&format!("failed  {}", net.account())),
+        run.stderr
+            .contains(&format!("  {}: the text is", net.account())),
         "{}",
-        run.stdout
+        run.stderr
     );
-    assert!(run.stderr.contains("postctl status"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
 
 per_network!(never:
@@ -233,12 +238,12 @@ per_network!(never:
 /// thread with --thread auto" only leads to the next refusal.
 fn never_without_threads(net: Net) {
     let LongPost { fake, run, .. } = post_too_long(net, false, Some("never"));
-    assert_eq!(run.code, 3, "{net:?}: {}", run.all_output());
+    assert_eq!(run.code, 2, "{net:?}: {}", run.all_output());
     assert!(fake.posts().is_empty());
     assert!(
-        !run.stdout.contains("--thread auto"),
+        run.stderr.contains("cannot take a thread") && !run.stderr.contains("--thread auto"),
         "{net:?} cannot take a thread, yet the error suggests one:\n{}",
-        run.stdout
+        run.stderr
     );
 }
 

@@ -767,3 +767,67 @@ fn a_slow_account_does_not_hold_up_the_others_and_sigterm_hands_work_back() {
         "the rest of the backlog was handed back"
     );
 }
+
+/// Headers past all reason on two accounts' answers (`Retry-After: inf`, and a window
+/// that resets at `1e19`) fail those two accounts' posts with the reason; the third
+/// account publishes in the same round. Through `run-due`, then through a daemon, which
+/// stays up.
+#[test]
+fn headers_past_all_reason_fail_only_their_own_account() {
+    let forever = FakeWebhook::start();
+    forever.respond_with_headers(429, &[("retry-after", "inf")], "slow down");
+    let far = FakeWebhook::start();
+    far.respond_with_headers(
+        429,
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1e19"),
+        ],
+        "slow down",
+    );
+    let networks = Networks::new(vec![
+        ("forever", Fake::Webhook(forever)),
+        ("far", Fake::Webhook(far)),
+        ("masto", Fake::Mastodon(FakeMastodon::start())),
+    ]);
+    let env = env_for(&networks);
+    import_due_posts(&env, &["forever", "far", "masto"], 2);
+
+    let run = env.run(&["--json", "run-due", "--wait", "0"]);
+    assert_eq!(run.code, 3, "{}", run.all_output());
+    for target in targets(&env) {
+        match target.account.as_str() {
+            "masto" => assert_eq!(target.state, "published", "{target:?}"),
+            _ => {
+                assert_eq!(target.state, "failed", "{target:?}");
+                let error = target.last_error.unwrap_or_default();
+                assert!(error.contains("retry window"), "{error}");
+            }
+        }
+    }
+
+    // The same through the daemon: it publishes the third account's new posts and stays up.
+    let at = (Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let mut csv = String::from("text,to,at\n");
+    for account in ["forever", "far", "masto"] {
+        let _ = writeln!(csv, "\"Daemon post for {account}\",{account},{at}");
+    }
+    let file = env.file("more.csv", csv);
+    env.ok(&["import", "--allow-past", &file.to_string_lossy()]);
+    let mut daemon = spawn_daemon(&env, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pending(&env) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pending(&env), 0, "{}", pending_summary(&env));
+    assert!(
+        daemon.0.try_wait().expect("check the daemon").is_none(),
+        "the daemon exited"
+    );
+    let Fake::Mastodon(masto) = &networks.fakes[2].1 else {
+        unreachable!("the third fake is Mastodon")
+    };
+    assert_eq!(masto.posts().len(), 3);
+    let status = terminate(&mut daemon.0, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+}

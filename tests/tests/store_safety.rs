@@ -240,7 +240,7 @@ fn version_completions_and_help_need_no_database() {
         ("0", "success"),
         ("1", "error"),
         ("2", "usage"),
-        ("3", "partial"),
+        ("3", "not published"),
         ("4", "authentication"),
     ] {
         assert!(

@@ -1,109 +1,126 @@
-//! The dashboard in a real terminal: the `postctl` binary run under tmux, driven with
-//! send-keys and read with capture-pane. It writes a draft, schedules it, finds it in the
-//! calendar, moves it to the next day, and the new time is in the database. A post
-//! scheduled from the CLI meanwhile shows up without a restart.
+//! The dashboard in a real terminal: the `postctl` binary run in a pseudo-terminal, driven
+//! by writing keys to it and read through a VT100 screen parser, as a terminal shows it. It
+//! writes a draft, schedules it, finds it in the calendar, moves it to the next day, and the
+//! new time is in the database. A post scheduled from the CLI meanwhile shows up without a
+//! restart.
 
 mod common;
 
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Env, postctl_bin, utc_ms};
+use portable_pty::{CommandBuilder, PtySize};
 
-/// A tmux server of our own (its own socket), killed when the test ends.
-struct Tmux {
-    socket: String,
-    config: String,
+/// `postctl` in a pseudo-terminal of its own, and the screen it draws.
+struct Terminal {
+    screen: Arc<Mutex<vt100::Parser>>,
+    keyboard: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Tmux {
-    fn start(env: &Env, width: u16, height: u16) -> Tmux {
-        let available = Command::new("tmux").arg("-V").output();
-        assert!(
-            available.is_ok_and(|o| o.status.success()),
-            "tmux is not installed; install it (apt-get install tmux; .ci/run does) to run this test"
-        );
-        // One server per test: tests run in parallel in one process.
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let socket = format!(
-            "postctl-tui-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        // Keep the pane after postctl exits, to read its last screen and know it exited.
-        let config = env.file("tmux.conf", "set -g remain-on-exit on\n");
-        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-        // The environment's own variables, as every `Env::run` gets them, and a terminal.
-        let terminal = [
-            ("TERM".to_string(), "xterm-256color".to_string()),
-            (
-                "PATH".to_string(),
-                std::env::var("PATH").unwrap_or_default(),
-            ),
-        ];
-        let assignments: Vec<String> = env
-            .vars()
-            .iter()
-            .chain(&terminal)
-            .map(|(key, value)| format!("{key}={}", quote(value)))
-            .collect();
-        // With no arguments on a terminal, postctl opens the dashboard.
-        let shell = format!(
-            "cd {} && exec env -i {} {}",
-            quote(&env.root().display().to_string()),
-            assignments.join(" "),
-            quote(&postctl_bin().display().to_string())
-        );
-        let tmux = Tmux {
-            socket,
-            config: config.display().to_string(),
-        };
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            &shell,
-        ]);
-        tmux
-    }
+impl Terminal {
+    /// Starts `postctl` with no arguments (on a terminal it opens the dashboard), with the
+    /// environment's own variables, as every `Env::run` gets them.
+    fn start(env: &Env, width: u16, height: u16) -> Terminal {
+        let pair = portable_pty::native_pty_system()
+            .openpty(PtySize {
+                rows: height,
+                cols: width,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(postctl_bin());
+        command.cwd(env.root());
+        command.env_clear();
+        command.env("TERM", "xterm-256color");
+        command.env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (key, value) in env.vars() {
+            command.env(key, value);
+        }
+        let child = pair.slave.spawn_command(command).expect("postctl starts");
+        drop(pair.slave);
 
-    fn run(&self, args: &[&str]) -> Output {
-        let output = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", &self.config])
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("tmux {args:?}: {e}"));
-        assert!(
-            output.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal has rows and columns");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(size(height), size(width), 0)));
+        let keyboard = Arc::new(Mutex::new(pair.master.take_writer().expect("a writer")));
+        let mut output = pair.master.try_clone_reader().expect("a reader");
+        let reader = {
+            let screen = Arc::clone(&screen);
+            let keyboard = Arc::clone(&keyboard);
+            // The master end must outlive the child, or the child sees a hang-up.
+            let master = pair.master;
+            std::thread::spawn(move || {
+                let _master = master;
+                let mut buffer = [0u8; 8192];
+                loop {
+                    let read = match output.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(read) => read,
+                    };
+                    let bytes = &buffer[..read];
+                    let mut parser = screen.lock().expect("screen lock");
+                    parser.process(bytes);
+                    // Answer a cursor position query, as a terminal does.
+                    if bytes.windows(4).any(|w| w == b"\x1b[6n") {
+                        let (row, col) = parser.screen().cursor_position();
+                        let answer = format!("\x1b[{};{}R", row + 1, col + 1);
+                        let _ = keyboard
+                            .lock()
+                            .expect("keyboard lock")
+                            .write_all(answer.as_bytes());
+                    }
+                }
+            })
+        };
+        Terminal {
+            screen,
+            keyboard,
+            child,
+            reader: Some(reader),
+        }
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "tui"]).stdout).into_owned()
+        self.screen.lock().expect("screen lock").screen().contents()
     }
 
-    /// Named keys ("Enter", "Tab", "Right", "C-s"), one send each, with a pause so the
-    /// terminal never reads Esc and the next key as one Alt chord.
+    fn send(&self, bytes: &[u8]) {
+        let mut keyboard = self.keyboard.lock().expect("keyboard lock");
+        keyboard.write_all(bytes).expect("the terminal takes keys");
+        keyboard.flush().expect("the terminal takes keys");
+    }
+
+    /// Named keys ("Enter", "Tab", "Right", "C-s") or single characters, one write each,
+    /// with a pause so the program never reads Esc and the next key as one Alt chord.
     fn keys(&self, keys: &[&str]) {
         for key in keys {
-            self.run(&["send-keys", "-t", "tui", key]);
+            let bytes: &[u8] = match *key {
+                "Enter" => b"\r",
+                "Tab" => b"\t",
+                "Space" => b" ",
+                "Right" => b"\x1b[C",
+                "Left" => b"\x1b[D",
+                "Up" => b"\x1b[A",
+                "Down" => b"\x1b[B",
+                "Escape" => b"\x1b",
+                "C-s" => b"\x13",
+                "C-c" => b"\x03",
+                single if single.chars().count() == 1 => single.as_bytes(),
+                other => panic!("the test does not know the key {other:?}"),
+            };
+            self.send(bytes);
             std::thread::sleep(Duration::from_millis(60));
         }
     }
 
     /// Text, typed literally.
     fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "tui", "-l", text]);
+        self.send(text.as_bytes());
         std::thread::sleep(Duration::from_millis(60));
     }
 
@@ -122,15 +139,16 @@ impl Tmux {
         }
     }
 
-    /// Whether postctl has exited (the pane stays, dead, for its last screen).
-    fn exited(&self) -> bool {
-        let out = self.run(&["display-message", "-p", "-t", "tui", "#{pane_dead}"]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    fn wait_for_exit(&self, within: Duration) {
+    /// Waits for postctl to exit and for its last output to reach the screen; its exit code.
+    fn wait_for_exit(&mut self, within: Duration) -> u32 {
         let started = Instant::now();
-        while !self.exited() {
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child's status") {
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
+                return status.exit_code();
+            }
             assert!(
                 started.elapsed() < within,
                 "postctl did not quit:\n{}",
@@ -139,13 +157,20 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    /// Whether the program has the alternate screen (a full-screen program's own).
+    fn alternate_screen(&self) -> bool {
+        self.screen
+            .lock()
+            .expect("screen lock")
+            .screen()
+            .alternate_screen()
+    }
 }
 
-impl Drop for Tmux {
+impl Drop for Terminal {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        let _ = self.child.kill();
     }
 }
 
@@ -169,32 +194,32 @@ fn due_of(env: &Env, body: &str) -> (i64, Vec<i64>) {
 #[test]
 fn write_schedule_see_and_move_a_post_in_the_real_terminal() {
     let env = Env::with_accounts();
-    let tmux = Tmux::start(&env, 100, 30);
+    let mut term = Terminal::start(&env, 100, 30);
     let long = Duration::from_secs(15);
     let quick = Duration::from_secs(5);
-    tmux.wait_for(&["November 2026", "1 Calendar"], long);
+    term.wait_for(&["November 2026", "1 Calendar"], long);
 
     // A draft to masto (accounts are listed by name: bsky, masto).
-    tmux.keys(&["n"]);
-    tmux.wait_for(&["New post", "[ ] masto"], quick);
-    tmux.text("Launch notes from tmux");
-    tmux.keys(&["Tab", "Right", "Space"]);
-    tmux.wait_for(&["[x] masto", "Mastodon"], quick);
-    tmux.keys(&["C-s"]);
-    tmux.wait_for(&["saved a new draft"], quick);
+    term.keys(&["n"]);
+    term.wait_for(&["New post", "[ ] masto"], quick);
+    term.text("Launch notes from a terminal");
+    term.keys(&["Tab", "Right", "Space"]);
+    term.wait_for(&["[x] masto", "Mastodon"], quick);
+    term.keys(&["C-s"]);
+    term.wait_for(&["saved a new draft"], quick);
     let drafts = env.json(&["list", "--drafts"]);
     assert_eq!(drafts.as_array().map(Vec::len), Some(1), "{drafts}");
 
     // Scheduled from the queue's drafts, at a time typed as the CLI takes it.
-    tmux.keys(&["2", "Tab"]);
-    tmux.wait_for(&["Drafts", "Launch notes from tmux"], quick);
-    tmux.keys(&["s"]);
-    tmux.wait_for(&["Schedule 1 post at"], quick);
-    tmux.text("tomorrow 09:00");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for(&["scheduled 1 post for Sat 2026-11-21 09:00 CET"], quick);
+    term.keys(&["2", "Tab"]);
+    term.wait_for(&["Drafts", "Launch notes from a terminal"], quick);
+    term.keys(&["s"]);
+    term.wait_for(&["Schedule 1 post at"], quick);
+    term.text("tomorrow 09:00");
+    term.keys(&["Enter"]);
+    term.wait_for(&["scheduled 1 post for Sat 2026-11-21 09:00 CET"], quick);
     assert_eq!(
-        due_of(&env, "Launch notes from tmux"),
+        due_of(&env, "Launch notes from a terminal"),
         (
             utc_ms("2026-11-21T08:00:00Z"),
             vec![utc_ms("2026-11-21T08:00:00Z")]
@@ -202,17 +227,20 @@ fn write_schedule_see_and_move_a_post_in_the_real_terminal() {
     );
 
     // In the calendar on Saturday the 21st.
-    tmux.keys(&["1", "t", "Right"]);
-    let screen = tmux.wait_for(&["Sat 21 Nov · 1 post", "Launch notes from tmux"], quick);
+    term.keys(&["1", "t", "Right"]);
+    let screen = term.wait_for(
+        &["Sat 21 Nov · 1 post", "Launch notes from a terminal"],
+        quick,
+    );
     assert!(screen.contains("09:00"), "{screen}");
 
     // Picked up, moved a day on, dropped.
-    tmux.keys(&["m", "Right"]);
-    tmux.wait_for(&["moving", "→ Sun 22 Nov"], quick);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for(&["moved", "Sun 22 Nov · 1 post"], quick);
+    term.keys(&["m", "Right"]);
+    term.wait_for(&["moving", "→ Sun 22 Nov"], quick);
+    term.keys(&["Enter"]);
+    term.wait_for(&["moved", "Sun 22 Nov · 1 post"], quick);
     assert_eq!(
-        due_of(&env, "Launch notes from tmux"),
+        due_of(&env, "Launch notes from a terminal"),
         (
             utc_ms("2026-11-22T08:00:00Z"),
             vec![utc_ms("2026-11-22T08:00:00Z")]
@@ -222,21 +250,22 @@ fn write_schedule_see_and_move_a_post_in_the_real_terminal() {
 
     // The CLI schedules a post on the same day: the dashboard shows it within a second.
     env.schedule("Posted from the shell", "bsky", "2026-11-22 12:00");
-    tmux.wait_for(
+    term.wait_for(
         &["Sun 22 Nov · 2 posts", "Posted from the shell"],
         Duration::from_secs(2),
     );
 
     // Undo puts the moved post back on the 21st.
-    tmux.keys(&["u"]);
-    tmux.wait_for(&["undid the move"], quick);
+    term.keys(&["u"]);
+    term.wait_for(&["undid the move"], quick);
     assert_eq!(
-        due_of(&env, "Launch notes from tmux").0,
+        due_of(&env, "Launch notes from a terminal").0,
         utc_ms("2026-11-21T08:00:00Z")
     );
 
-    tmux.keys(&["q"]);
-    tmux.wait_for_exit(quick);
+    term.keys(&["q"]);
+    assert_eq!(term.wait_for_exit(quick), 0);
+    assert!(!term.alternate_screen(), "the terminal is given back");
     let log = std::fs::read_to_string(env.data_dir().join("tui.log")).unwrap_or_default();
     assert!(
         log.contains("first frame"),
@@ -248,15 +277,16 @@ fn write_schedule_see_and_move_a_post_in_the_real_terminal() {
 #[test]
 fn ctrl_c_quits_from_compose_and_bare_postctl_without_a_terminal_prints_help() {
     let env = Env::with_accounts();
-    let tmux = Tmux::start(&env, 80, 24);
-    tmux.wait_for(&["November 2026"], Duration::from_secs(15));
-    tmux.keys(&["n"]);
-    tmux.wait_for(&["New post"], Duration::from_secs(5));
-    tmux.text("q is text here");
-    tmux.keys(&["C-c"]);
-    tmux.wait_for_exit(Duration::from_secs(5));
+    let mut term = Terminal::start(&env, 80, 24);
+    term.wait_for(&["November 2026"], Duration::from_secs(15));
+    term.keys(&["n"]);
+    term.wait_for(&["New post"], Duration::from_secs(5));
+    term.text("q is text here");
+    term.keys(&["C-c"]);
+    term.wait_for_exit(Duration::from_secs(5));
     // The terminal is given back: the alternate screen is gone.
-    let screen = tmux.screen();
+    assert!(!term.alternate_screen(), "the terminal is given back");
+    let screen = term.screen();
     assert!(!screen.contains("New post"), "{screen}");
     // Nothing was saved.
     assert_eq!(env.count("SELECT count(*) FROM posts"), 0);

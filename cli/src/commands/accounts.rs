@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 
 use postctl_core::network::{AccountFields, Network, validate_account, validate_account_name};
-use postctl_core::secrets::{Secret, SecretRef, read_secret};
+use postctl_core::secrets::{Secret, SecretRef, env_var_name, read_secret};
 
 use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
 use crate::context::Context;
@@ -41,11 +41,8 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
         Some(var) => {
             // Checks the name now, so the reference parses back from the database later.
-            SecretRef::env(var).map_err(|_| {
-                CliError::usage(format!(
-                    "--token-env takes the name of an environment variable (letters, digits and _, not starting with a digit), e.g. --token-env TG_BOT_TOKEN; got {var:?}"
-                ))
-            })?;
+            env_var_name("--token-env", "TG_BOT_TOKEN", var)?;
+            let var = var.trim();
             (std::env::var(var).ok().map(Secret::new), Some(var))
         }
         None => {
@@ -65,6 +62,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         return Err(postctl_core::Error::DuplicateAccount(args.name.clone()).into());
     }
     let secrets = ctx.secrets()?;
+    let had_secrets_file = secrets.file_path().exists();
     let (secret_ref, notice) = match (env_var, &secret) {
         (Some(var), _) => (
             SecretRef::Env {
@@ -90,8 +88,33 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             return Err(e.into());
         }
     };
-    if let Some(notice) = notice {
+    // A session left by an earlier account of this name belongs to other credentials.
+    if let Err(e) = secrets.remove_session(&args.name) {
+        note(format!(
+            "a session saved for an earlier account {} could not be removed ({e}); postctl uses it only for the same handle",
+            args.name
+        ));
+    }
+    // "No OS keyring here, the secret is in the file" was said when the file was made;
+    // saying it on every later `accounts add` teaches nothing.
+    let told_before = had_secrets_file && matches!(secret_ref, SecretRef::File { .. });
+    if let Some(notice) = notice.filter(|_| !told_before) {
         note(notice);
+    }
+    if !postctl_core::platforms::can_publish(network) {
+        note(format!(
+            "warning: {}",
+            super::post::not_publishable(network)
+        ));
+    }
+    if network == Network::Webhook
+        && secret
+            .as_ref()
+            .is_some_and(|s| !s.expose().trim().starts_with("whsec_"))
+    {
+        note(
+            "this signing key is not a Standard Webhooks secret (whsec_<base64>): postctl signs with its text as the key and also sends the older X-Postctl-Signature header; for receivers using the Standard Webhooks libraries, make one with `echo \"whsec_$(head -c 32 /dev/urandom | base64)\"` and add the account again with it",
+        );
     }
     if let (Some(var), None) = (env_var, &secret) {
         note(format!(
@@ -146,21 +169,7 @@ fn list(ctx: &mut Context) -> CliResult {
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            let target = a
-                .handle
-                .clone()
-                .or_else(|| {
-                    a.settings.as_object().and_then(|o| {
-                        o.iter().find(|(k, _)| *k != "mode").map(|(_, v)| {
-                            v.as_str()
-                                .map(String::from)
-                                .unwrap_or_else(|| v.to_string())
-                        })
-                    })
-                })
-                .or_else(|| a.base_url.clone())
-                .unwrap_or_default();
-            vec![a.name.clone(), a.network.to_string(), target, location]
+            vec![a.name.clone(), a.network.to_string(), where_to(a), location]
         })
         .collect();
     print(&table(
@@ -170,13 +179,40 @@ fn list(ctx: &mut Context) -> CliResult {
     ))
 }
 
+/// Where an account publishes, for the WHERE column: its handle, chat, channel or room;
+/// for a Discord or Slack webhook (whose address is its secret) the word "webhook"; else
+/// its server.
+fn where_to(account: &postctl_core::model::Account) -> String {
+    let setting = account.settings.as_object().and_then(|o| {
+        o.iter().find(|(k, _)| *k != "mode").map(|(_, v)| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        })
+    });
+    let webhook = account.settings.get("mode").and_then(|m| m.as_str()) == Some("webhook");
+    account
+        .handle
+        .clone()
+        .or(setting)
+        .or_else(|| webhook.then(|| "webhook (its address is the secret)".to_string()))
+        .or_else(|| account.base_url.clone())
+        .unwrap_or_else(|| "-".into())
+}
+
 fn remove(ctx: &mut Context, args: &AccountRmArgs) -> CliResult {
     let secrets = ctx.secrets()?;
     let store = ctx.store()?;
     let account = store.account(&args.name)?;
     store.check_account_removable(&args.name, args.cancel_scheduled)?;
-    // The secret goes first, so a secret store that refuses leaves everything as it was;
-    // if the database then fails, the secret is put back.
+    // The session goes first (logging in again is all it costs), then the secret, so a
+    // secret store that refuses leaves the account as it was; if the database then
+    // fails, the secret is put back.
+    secrets.remove_session(&args.name)?;
     let secret_ref = account.secret_ref.parse::<SecretRef>().ok();
     let kept = match &secret_ref {
         Some(r @ (SecretRef::Keyring { .. } | SecretRef::File { .. })) => {
@@ -261,18 +297,40 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
     if failed.is_empty() {
         return Ok(());
     }
-    let auth = failed
+    let (rejected, unreachable): (Vec<_>, Vec<_>) = failed
         .iter()
-        .any(|(_, r)| r.as_ref().is_err_and(|e| e.is_auth()));
+        .partition(|(_, r)| r.as_ref().is_err_and(|e| e.is_auth()));
+    let names = |failed: &[&&(&postctl_core::model::Account, _)]| {
+        failed
+            .iter()
+            .map(|(a, _)| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut reasons = Vec::new();
+    if !rejected.is_empty() {
+        reasons.push(format!(
+            "the credentials of {} were missing or rejected: add them again with new credentials (the error says how)",
+            names(&rejected)
+        ));
+    }
+    if !unreachable.is_empty() {
+        // A connection error or a server error says nothing about the credentials.
+        reasons.push(format!(
+            "{} could not be checked: the server could not be reached or answered with an error, which says nothing about the credentials; check the address and the connection, then run `postctl accounts check` again",
+            names(&unreachable)
+        ));
+    }
     Err(CliError {
         message: format!(
-            "{} account(s) failed the check; add them again with new credentials (`postctl accounts add ...`)",
-            failed.len()
+            "{} account(s) failed the check; {}",
+            failed.len(),
+            reasons.join("; ")
         ),
-        code: if auth {
-            ExitCode::Auth
-        } else {
+        code: if rejected.is_empty() {
             ExitCode::Error
+        } else {
+            ExitCode::Auth
         },
     })
 }

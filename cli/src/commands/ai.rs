@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use postctl_core::ai::{self, AiChange, Provider};
-use postctl_core::secrets::{SecretRef, read_secret};
+use postctl_core::secrets::{env_var_name, read_secret};
 
 use crate::args::{AiCommand, AiSetArgs, ProviderArg};
 use crate::context::Context;
@@ -24,15 +24,7 @@ fn set(ctx: &mut Context, args: AiSetArgs) -> CliResult {
         ProviderArg::Openai => Provider::Openai,
     });
     let key = match (&args.key_env, args.key_stdin) {
-        (Some(var), _) => Some(
-            SecretRef::env(var)
-                .map_err(|_| {
-                    CliError::usage(format!(
-                        "--key-env takes the name of an environment variable (letters, digits and _), e.g. --key-env CLAUDE_KEY; got {var:?}"
-                    ))
-                })?
-                .to_string(),
-        ),
+        (Some(var), _) => Some(env_var_name("--key-env", "CLAUDE_KEY", var)?.to_string()),
         (None, true) => Some(store_key(ctx, provider.unwrap_or(ctx.config.ai.provider))?),
         (None, false) => None,
     };

@@ -94,6 +94,17 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
             )
         );
     }
+    // Columns as wide as their widest cell, so rows with several accounts line up.
+    let to_width = entries
+        .iter()
+        .map(|e| e.to.join(",").chars().count())
+        .max()
+        .unwrap_or(0);
+    let state_width = entries
+        .iter()
+        .map(|e| e.state.map_or(0, |s| s.as_str().len()))
+        .max()
+        .unwrap_or(0);
     let mut day = first;
     while day <= last {
         let list = days.get(&day);
@@ -106,10 +117,13 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
             for entry in list.into_iter().flatten() {
                 let state = entry
                     .state
-                    .map(|s| paint(s.as_str(), state_color(s), color))
-                    .unwrap_or_default();
+                    .map(|s| {
+                        let padded = format!("{:<state_width$}", s.as_str());
+                        paint(&padded, state_color(s), color)
+                    })
+                    .unwrap_or_else(|| " ".repeat(state_width));
                 out += &format!(
-                    "  {}  {:<9} {}  {}{}  [{}]\n",
+                    "  {}  {:<to_width$}  {}  {}{}  [{}]\n",
                     &entry.local,
                     entry.to.join(","),
                     state,

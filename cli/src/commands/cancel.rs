@@ -1,8 +1,9 @@
 use super::content::report_skipped;
 use crate::args::CancelArgs;
 use crate::context::Context;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::output::{note, print_json};
+use postctl_core::model::TargetState;
 
 pub fn run(ctx: &mut Context, args: &CancelArgs) -> CliResult {
     let json = ctx.json;
@@ -13,6 +14,40 @@ pub fn run(ctx: &mut Context, args: &CancelArgs) -> CliResult {
         .iter()
         .map(|typed| store.resolve_post_id(typed))
         .collect::<Result<Vec<_>, _>>()?;
+    // A post with nothing left to cancel is an error, checked for all before any changes.
+    for id in &ids {
+        let post = store.post(id)?;
+        if post.targets.iter().any(|t| t.state.is_editable()) {
+            continue;
+        }
+        let states: Vec<String> = post
+            .targets
+            .iter()
+            .map(|t| format!("{} {}", t.account, t.state))
+            .collect();
+        let why = if states.is_empty() {
+            "it has no accounts (a draft); remove it with `postctl draft rm ID`".to_string()
+        } else if post
+            .targets
+            .iter()
+            .all(|t| t.state == TargetState::Cancelled)
+        {
+            "it is already cancelled".to_string()
+        } else {
+            format!(
+                "none of its targets is still to publish ({}); to delete what was published, use `postctl unpublish ID`",
+                states.join(", ")
+            )
+        };
+        return Err(CliError::usage(format!(
+            "post {id} has nothing to cancel: {why}{}",
+            if ids.len() > 1 {
+                "; nothing was cancelled"
+            } else {
+                ""
+            }
+        )));
+    }
     let mut results = Vec::new();
     for id in &ids {
         let outcome = store.cancel_post(id)?;

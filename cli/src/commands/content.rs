@@ -1,10 +1,11 @@
 //! What the post-writing commands share: reading text, attaching media, resolving `--to`,
 //! turning `--at`/`--every` into a schedule, and telling the user what a change skipped.
 
-use std::io::Read;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::fs::{MAX_TEXT_BYTES, describe_limit, read_text_up_to};
 use postctl_core::model::{Account, MediaRef, Schedule};
 use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
@@ -14,16 +15,45 @@ use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::note;
 
-/// The text argument; `-` reads stdin.
+/// The text argument; `-` reads stdin (up to [`MAX_TEXT_BYTES`]).
 pub fn read_text(text: &str) -> CliResult<String> {
     if text != "-" {
         return Ok(text.to_string());
     }
-    let mut buffer = String::new();
-    std::io::stdin()
-        .read_to_string(&mut buffer)
-        .map_err(|e| CliError::usage(format!("cannot read the text from stdin: {e}")))?;
+    let buffer = read_text_up_to(std::io::stdin().lock(), MAX_TEXT_BYTES)
+        .map_err(|e| CliError::usage(format!("cannot read the text from stdin: {e}")))?
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "standard input holds more than {}, the most postctl reads as a text; pipe in only the post (or the changelog, template or brief)",
+                describe_limit(MAX_TEXT_BYTES)
+            ))
+        })?;
     Ok(buffer.trim_end().to_string())
+}
+
+/// The text of the file at `path` (up to [`MAX_TEXT_BYTES`]); `flag` names where the path
+/// came from, for the message when it cannot be read.
+pub fn read_text_file(path: &Path, flag: &str) -> CliResult<String> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read {}: {e}; check the path given to {flag}",
+            path.display()
+        ))
+    })?;
+    read_text_up_to(file, MAX_TEXT_BYTES)
+        .map_err(|e| {
+            CliError::usage(format!(
+                "cannot read {}: {e}; check the path given to {flag}",
+                path.display()
+            ))
+        })?
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "{} is larger than {}, the most postctl reads as a text: give {flag} a smaller file (a post, a changelog, a template or a brief)",
+                path.display(),
+                describe_limit(MAX_TEXT_BYTES)
+            ))
+        })
 }
 
 /// Copies the `--media` files into the data dir, pairing each with its `--alt`.
@@ -44,7 +74,8 @@ pub fn import_media(
         .iter()
         .enumerate()
         .map(|(i, file)| {
-            postctl_core::media::import(file, alts.get(i).cloned(), &media_dir).map_err(Into::into)
+            let alt = alts.get(i).filter(|a| !a.trim().is_empty()).cloned();
+            postctl_core::media::import(file, alt, &media_dir).map_err(Into::into)
         })
         .collect()
 }

@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
+use chrono_tz::Tz;
 use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
+use postctl_core::secrets::SecretRef;
+use postctl_core::time::format_moment;
 
-use super::engine::{engine, runtime};
+use super::engine::{engine, publish_and_wait, runtime};
 use super::post::print_outcomes;
 use crate::args::{DaemonArgs, RunDueArgs};
 use crate::context::Context;
@@ -19,28 +22,64 @@ use crate::output::{note, print, print_json};
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
+    let tz = ctx.zone(None)?;
+    // Publishing happens now or not at all: a pinned clock cannot make a post due early or
+    // late, and every process would start it again. Say so rather than ignore it silently.
+    let pinned = std::env::var("POSTCTL_NOW").is_ok_and(|v| !v.is_empty());
+    if pinned && !args.quiet {
+        note(format!(
+            "POSTCTL_NOW is set, but publishing goes by the real clock: run-due publishes what is due at {}",
+            format_moment(Utc::now(), tz)
+        ));
+    }
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
     let runtime = runtime()?;
-    let report = runtime.block_on(engine.drain(None, wait))?;
-    runtime.block_on(notify(&engine, &ctx.config.notify, &report));
-    report_round(ctx.json, &report, args.quiet)?;
+    let report = publish_and_wait(&engine, &runtime, None, Utc::now() + wait, tz)?;
+    runtime.block_on(notify(&engine, &ctx.config.notify, &report, tz));
+    report_round(ctx.json, &report, args.quiet, tz)?;
+    exit_for_round(&report, tz)
+}
+
+/// 3 when any target was not published: failed, uncertain, missed, or still waiting to
+/// retry (later than --wait), as `help exit-codes` says.
+fn exit_for_round(report: &Report, tz: Tz) -> CliResult {
+    let waiting: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.state == TargetState::WaitingRetry)
+        .map(|o| match o.next_attempt {
+            Some(at) => format!("{} at {}", o.account, format_moment(at, tz)),
+            None => o.account.clone(),
+        })
+        .collect();
     let trouble = report
         .outcomes
         .iter()
         .any(|o| matches!(o.state, TargetState::Failed | TargetState::Uncertain))
         || !report.missed.is_empty();
-    if trouble {
-        return Err(CliError {
-            message: "not everything due was published; see `postctl list --failed`".into(),
-            code: ExitCode::Partial,
-        });
-    }
-    Ok(())
+    let message = match (trouble, waiting.is_empty()) {
+        (false, true) => return Ok(()),
+        (true, true) => "not everything due was published; see `postctl list --failed`".to_string(),
+        (trouble, false) => format!(
+            "{}left waiting to retry: {}; the daemon or a later `postctl run-due` publishes {}",
+            if trouble {
+                "not everything due was published (see `postctl list --failed`), and some are "
+            } else {
+                "not everything due was published yet: "
+            },
+            waiting.join(", "),
+            if waiting.len() == 1 { "it" } else { "them" }
+        ),
+    };
+    Err(CliError {
+        message,
+        code: ExitCode::Partial,
+    })
 }
 
-fn report_round(json: bool, report: &Report, quiet: bool) -> CliResult {
+fn report_round(json: bool, report: &Report, quiet: bool, tz: Tz) -> CliResult {
     if json {
         return print_json(report);
     }
@@ -55,7 +94,9 @@ fn report_round(json: bool, report: &Report, quiet: bool) -> CliResult {
     for missed in &report.missed {
         out += &format!(
             "missed  {}  was due {}; publish it now with `postctl retry {}`\n",
-            missed.account, missed.due, missed.post_id
+            missed.account,
+            format_moment(missed.due, tz),
+            missed.post_id
         );
     }
     print(&out)
@@ -63,8 +104,9 @@ fn report_round(json: bool, report: &Report, quiet: bool) -> CliResult {
 
 pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
     if args.print_unit {
-        return print(&unit(ctx));
+        return print(&unit(ctx)?);
     }
+    let tz = ctx.zone(None)?;
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -84,7 +126,7 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
             // given back below.
             stopping.stop();
         });
-        serve(&engine, &stop, json, &ctx.config.notify).await
+        serve(&engine, &stop, json, &ctx.config.notify, tz).await
     })?;
     let released = engine.release()?;
     note(format!(
@@ -100,13 +142,14 @@ async fn serve(
     stop: &AtomicBool,
     json: bool,
     notify_to: &[String],
+    tz: Tz,
 ) -> CliResult {
     let mut version = engine.with_store(|s| s.data_version())?;
     while !stop.load(Ordering::SeqCst) {
         let report = engine.drain(None, chrono::Duration::zero()).await?;
         if !report.outcomes.is_empty() || !report.missed.is_empty() {
-            notify(engine, notify_to, &report).await;
-            report_round(json, &report, true)?;
+            notify(engine, notify_to, &report, tz).await;
+            report_round(json, &report, true, tz)?;
         }
         let next = engine.with_store(|s| s.next_due())?;
         loop {
@@ -133,8 +176,8 @@ async fn serve(
 
 /// Tells the configured `notify` accounts what needs the user; a notification that cannot
 /// be sent is reported on stderr and changes nothing else.
-pub async fn notify(engine: &Engine, accounts: &[String], report: &Report) {
-    let Some(text) = postctl_core::publish::notification(report) else {
+pub async fn notify(engine: &Engine, accounts: &[String], report: &Report, tz: Tz) {
+    let Some(text) = postctl_core::publish::notification_in(report, tz) else {
         return;
     };
     for account in accounts {
@@ -159,11 +202,41 @@ async fn wait_for_signal() {
     }
 }
 
-fn unit(ctx: &Context) -> String {
+fn unit(ctx: &mut Context) -> CliResult<String> {
     let binary = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "postctl".into());
-    format!(
+    // Accounts added with --token-env read their secret from a variable at publish time;
+    // systemd does not pass the login shell's variables on, so the unit must carry them.
+    let mut from_env: Vec<(String, String)> = Vec::new();
+    if ctx.paths.db_file.exists() {
+        for account in ctx.store()?.accounts()? {
+            if let Ok(SecretRef::Env { var }) = account.secret_ref.parse::<SecretRef>() {
+                from_env.push((var, account.name));
+            }
+        }
+    }
+    let environment = if from_env.is_empty() {
+        String::new()
+    } else {
+        let file = ctx
+            .paths
+            .config_file
+            .parent()
+            .map(|dir| dir.join("postctl.env"))
+            .unwrap_or_else(|| "postctl.env".into());
+        let mut lines = String::from(
+            "# These accounts read their secret from an environment variable (--token-env),\n\
+             # which systemd does not take from your shell. Put each in the file below, one\n\
+             # VAR=value a line (chmod 600); the unit will not start without it:\n",
+        );
+        for (var, account) in &from_env {
+            lines += &format!("#   {var}  (account {account})\n");
+        }
+        lines += &format!("EnvironmentFile={}\n", file.display());
+        lines
+    };
+    Ok(format!(
         "# A systemd --user unit for the postctl daemon.
 # Install: postctl daemon --print-unit > ~/.config/systemd/user/postctl.service
 #          systemctl --user daemon-reload && systemctl --user enable --now postctl
@@ -176,11 +249,11 @@ ExecStart={binary} --db {db} daemon
 Restart=on-failure
 RestartSec=10
 Environment=POSTCTL_DATA_DIR={data}
-
+{environment}
 [Install]
 WantedBy=default.target
 ",
         db = ctx.paths.db_file.display(),
         data = ctx.paths.data_dir.display()
-    )
+    ))
 }

@@ -1,30 +1,42 @@
 //! Building the publish engine for `post`, `run-due` and `daemon`, and running it.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use postctl_core::publish::{Engine, SecretSource};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use postctl_core::model::TargetState;
+use postctl_core::publish::{Engine, Outcome, Report, SecretSource};
 use postctl_core::secrets::SecretRef;
 use postctl_core::store::Store;
+use postctl_core::time::format_moment;
 
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
+use crate::output::note;
 
 /// The engine over `store`, reading secrets from the secret store or the environment.
 pub fn engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?))
+}
+
+/// [`engine`] for CI mode (accounts from `POSTCTL_ACCOUNT_*`): sessions stay in memory,
+/// so nothing is written to the data directory.
+pub fn ci_engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
+    Ok(Arc::new(build(ctx, store)?.with_sessions_in_memory()))
+}
+
+fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
     let secrets = Arc::new(ctx.secrets()?);
+    let mut policy = ctx.config.policy();
+    policy.zone = ctx.zone(None)?;
     let lookup = Arc::clone(&secrets);
     let secret_of: SecretSource = Arc::new(move |account| {
         let reference: SecretRef = account.secret_ref.parse()?;
         Ok(lookup.get(&reference)?)
     });
-    let engine = Engine::new(
-        store,
-        secrets,
-        secret_of,
-        ctx.paths.media_dir(),
-        ctx.config.policy(),
-    )?;
-    Ok(Arc::new(engine))
+    let engine = Engine::new(store, secrets, secret_of, ctx.paths.media_dir(), policy)?;
+    Ok(engine)
 }
 
 /// A runtime for one command: two worker threads are plenty for network waits.
@@ -34,4 +46,108 @@ pub fn runtime() -> CliResult<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+/// Publishes what is due (or only `posts`), then waits for the retries that come due by
+/// `until` and publishes them too, saying on stderr what it waits for and until when.
+/// Returns each target's latest outcome.
+pub fn publish_and_wait(
+    engine: &Arc<Engine>,
+    runtime: &tokio::runtime::Runtime,
+    posts: Option<&[String]>,
+    until: DateTime<Utc>,
+    tz: Tz,
+) -> CliResult<Report> {
+    publish_and_wait_saying(engine, runtime, posts, until, tz, &|line| note(line))
+}
+
+/// [`publish_and_wait`], telling the user through `say` (above a progress spinner, say).
+pub fn publish_and_wait_saying(
+    engine: &Arc<Engine>,
+    runtime: &tokio::runtime::Runtime,
+    posts: Option<&[String]>,
+    until: DateTime<Utc>,
+    tz: Tz,
+    say: &dyn Fn(String),
+) -> CliResult<Report> {
+    let mut report = Report::default();
+    let mut told: HashSet<(String, DateTime<Utc>)> = HashSet::new();
+    let mut last_wake: Option<DateTime<Utc>> = None;
+    loop {
+        let rounds = match posts {
+            None => vec![runtime.block_on(engine.drain(None, chrono::Duration::zero()))?],
+            Some(ids) => ids
+                .iter()
+                .map(|id| runtime.block_on(engine.drain(Some(id), chrono::Duration::zero())))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        for round in rounds {
+            merge(&mut report, round);
+        }
+        let waiting: Vec<&Outcome> = report
+            .outcomes
+            .iter()
+            .filter(|o| o.state == TargetState::WaitingRetry)
+            .filter(|o| o.next_attempt.is_some_and(|at| at <= until))
+            .collect();
+        let Some(wake) = waiting.iter().filter_map(|o| o.next_attempt).min() else {
+            break;
+        };
+        // A retry that came due and was not taken belongs to another publisher now.
+        if last_wake == Some(wake) {
+            break;
+        }
+        last_wake = Some(wake);
+        for o in &waiting {
+            let Some(at) = o.next_attempt else { continue };
+            if told.insert((o.target_id.clone(), at)) {
+                say(waiting_line(o, at, tz));
+            }
+        }
+        let nap = (wake - Utc::now()).to_std().unwrap_or_default();
+        std::thread::sleep(nap);
+    }
+    Ok(report)
+}
+
+/// "masto: waiting until 2026-11-20 11:00:42 CET to retry (Mastodon answered 503)".
+fn waiting_line(outcome: &Outcome, at: DateTime<Utc>, tz: Tz) -> String {
+    let why = outcome
+        .error
+        .as_deref()
+        .map(|e| format!(" ({})", without_retry_ending(e)))
+        .unwrap_or_default();
+    format!(
+        "{}: waiting until {} to retry{why}",
+        outcome.account,
+        format_moment(at, tz)
+    )
+}
+
+/// An adapter's message without its "will retry" ending: the line says it already.
+fn without_retry_ending(error: &str) -> &str {
+    ["; will retry", "; it will be retried", ", will retry"]
+        .iter()
+        .find_map(|ending| error.strip_suffix(ending))
+        .unwrap_or(error)
+}
+
+/// Adds `round` to `report`, keeping each target's latest outcome in its first place.
+fn merge(report: &mut Report, round: Report) {
+    let mut index: HashMap<String, usize> = report
+        .outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.target_id.clone(), i))
+        .collect();
+    for outcome in round.outcomes {
+        match index.get(&outcome.target_id) {
+            Some(&i) => report.outcomes[i] = outcome,
+            None => {
+                index.insert(outcome.target_id.clone(), report.outcomes.len());
+                report.outcomes.push(outcome);
+            }
+        }
+    }
+    report.missed.extend(round.missed);
 }

@@ -678,7 +678,9 @@ impl Live {
                     self.color,
                 );
                 let _ = writeln!(self.err, "{line}");
-                self.begin();
+                // The answer starts over under the same heading: it is not repeated.
+                self.variant = 0;
+                self.next_variant();
             }
         }
         let _ = self.err.flush();

@@ -28,6 +28,8 @@ pub fn run(args: &HelpArgs) -> CliResult {
         ["times" | "time"] => print(&format!("{TIMES_HELP}\n")),
         path => {
             let mut command = crate::command();
+            // Built, subcommands know their parents: "Usage: postctl schedule ...".
+            command.build();
             let mut current = &mut command;
             for name in path {
                 current = current.find_subcommand_mut(name).ok_or_else(|| {

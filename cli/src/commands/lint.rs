@@ -53,6 +53,15 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
             note("lengths not checked: give --to ACCOUNTS (or set default_to in config.toml)");
         }
     }
+    for destination in &destinations {
+        if !postctl_core::platforms::can_publish(destination.network) {
+            note(format!(
+                "warning: {}: {}",
+                destination.account,
+                super::post::not_publishable(destination.network)
+            ));
+        }
+    }
     for account in &report.unchecked {
         note(format!(
             "length not checked for {account}: postctl knows no default limit for its network"
@@ -109,7 +118,7 @@ fn destinations(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let accounts = ctx.store()?.resolve_destinations(&names)?;
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &names)?;
     Ok(accounts
         .into_iter()
         .map(|a| Destination {

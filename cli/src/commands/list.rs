@@ -2,7 +2,7 @@ use std::io::{BufWriter, Write};
 
 use chrono_tz::Tz;
 use postctl_core::exchange::JsonArray;
-use postctl_core::model::{Post, Schedule};
+use postctl_core::model::{Post, Schedule, TargetState};
 use postctl_core::store::{ListFilter, Store};
 
 use crate::args::ListArgs;
@@ -246,11 +246,22 @@ pub fn show(ctx: &mut Context, typed: &str) -> CliResult {
     match &post.schedule {
         Schedule::None => out += "when:    not scheduled (a draft)\n",
         Schedule::Every { rule } => {
-            out += &format!(
-                "when:    every {rule} ({}), next {}\n",
-                post.tz,
-                when(post.due, tz)
-            )
+            // A recurring post with no target left to publish has no next time.
+            let pending = post.targets.iter().any(|t| {
+                matches!(
+                    t.state,
+                    TargetState::Scheduled | TargetState::WaitingRetry | TargetState::Publishing
+                )
+            });
+            let next = if pending {
+                format!("next {}", when(post.due, tz))
+            } else {
+                match post.summary_state() {
+                    Some(state) => format!("no next time: {state}"),
+                    None => "no next time".to_string(),
+                }
+            };
+            out += &format!("when:    every {rule} ({}), {next}\n", post.tz)
         }
         Schedule::At | Schedule::Queue => {
             out += &format!("when:    {} (written in {})\n", when(post.due, tz), post.tz)
@@ -316,9 +327,11 @@ pub fn report_created(ctx: &mut Context, id: &str, scheduled: bool) -> CliResult
     print(&format!("{id}\n"))
 }
 
-/// After a post got a time: where and when, for the user; the id on stdout.
-pub fn report_scheduled(ctx: &mut Context, id: &str) -> CliResult {
+/// After a post got a time: where and when, for the user; the id on stdout. With `--tz`
+/// (`written_in`), the time is shown in that zone too.
+pub fn report_scheduled(ctx: &mut Context, id: &str, written_in: Option<&str>) -> CliResult {
     let tz = ctx.zone(None)?;
+    let written = written_in.map(|name| ctx.zone(Some(name))).transpose()?;
     let post = ctx.store()?.post(id)?;
     if ctx.json {
         return print_json(&post);
@@ -333,8 +346,12 @@ pub fn report_scheduled(ctx: &mut Context, id: &str) -> CliResult {
         Schedule::Every { rule } => format!(" (every {rule})"),
         _ => String::new(),
     };
+    let also = match written {
+        Some(zone) if zone != tz => format!(" ({} in {})", when(post.due, zone), zone.name()),
+        _ => String::new(),
+    };
     note(format!(
-        "scheduled for {}{rule} on {}",
+        "scheduled for {}{also}{rule} on {}",
         when(post.due, tz),
         to.join(", ")
     ));

@@ -4,18 +4,18 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use postctl_core::model::{Account, Schedule, TargetState, ThreadMode};
-use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions};
+use postctl_core::platforms::{Adapter, Capabilities, Http, NoSessions, can_publish};
 use postctl_core::publish::{Outcome, plan};
 use postctl_core::secrets::SecretRef;
 use postctl_core::store::{NewTarget, Store};
 use postctl_core::text::{fit, render};
 use serde::Serialize;
 
-use super::content::{import_media, new_post, read_text};
-use super::engine::{engine, runtime};
+use super::content::{import_media, new_post, read_text, read_text_file};
+use super::engine::{ci_engine, engine, publish_and_wait_saying, runtime};
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
 use crate::context::Context;
-use crate::env_accounts::env_accounts;
+use crate::env_accounts::{self, is_env_account};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, state_color, stdout_color};
 
@@ -29,12 +29,7 @@ fn thread_mode(arg: ThreadArg) -> ThreadMode {
 
 fn body(text: Option<&str>, file: Option<&std::path::Path>) -> CliResult<String> {
     let body = match (text, file) {
-        (_, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
-            CliError::usage(format!(
-                "cannot read {}: {e}; check the path given to --file",
-                path.display()
-            ))
-        })?,
+        (_, Some(path)) => read_text_file(path, "--file")?,
         (Some(text), None) => read_text(text)?,
         (None, None) => return Err(CliError::usage("give the text, or --file FILE")),
     };
@@ -47,8 +42,7 @@ fn body(text: Option<&str>, file: Option<&std::path::Path>) -> CliResult<String>
 /// The accounts for `--to`: the database's accounts and groups, then accounts defined in
 /// the environment (added to the store being used so the engine can hold their targets).
 fn destinations(store: &mut Store, names: &[String]) -> CliResult<Vec<Account>> {
-    let vars: Vec<(String, String)> = std::env::vars().collect();
-    let from_env = env_accounts(&vars)?;
+    let from_env = env_accounts::from_process()?;
     let mut resolved = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         let known = store.resolve_destinations(&[name.to_string()]);
@@ -77,8 +71,7 @@ fn destinations(store: &mut Store, names: &[String]) -> CliResult<Vec<Account>> 
 /// The database to publish from: the user's, or (in CI, with only environment accounts and
 /// no database yet) a temporary one that goes away with the command.
 fn publishing_store(ctx: &mut Context) -> CliResult<(Store, Option<tempfile::TempDir>)> {
-    let vars: Vec<(String, String)> = std::env::vars().collect();
-    if ctx.paths.db_file.exists() || env_accounts(&vars)?.is_empty() {
+    if ctx.paths.db_file.exists() || env_accounts::from_process()?.is_empty() {
         return Ok((ctx.take_store()?, None));
     }
     let dir = tempfile::tempdir()
@@ -92,11 +85,18 @@ fn publishing_store(ctx: &mut Context) -> CliResult<(Store, Option<tempfile::Tem
 struct Preview {
     account: String,
     network: String,
+    /// False for a network postctl cannot publish to yet.
+    publishable: bool,
     length: usize,
     max: usize,
     fits: bool,
     parts: Vec<PreviewPart>,
+    /// Why the text cannot go to this account as asked.
     error: Option<String>,
+    /// The error is about reading the account's capabilities (its secret, its settings),
+    /// not about the text: publishing reports it as the engine finds it.
+    #[serde(skip)]
+    account_problem: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +136,14 @@ pub(super) fn offline_capabilities(
         .collect()
 }
 
+/// Why nothing can be published to `network` yet, for `check`, `--dry-run` and warnings.
+pub(super) fn not_publishable(network: postctl_core::network::Network) -> String {
+    format!(
+        "{} is not publishable yet: postctl keeps the account and its posts, but cannot send them there; postctl publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and webhooks",
+        network.display_name()
+    )
+}
+
 /// How `body` goes out on `account`, whose capabilities are `caps`.
 fn preview(
     account: &Account,
@@ -146,16 +154,23 @@ fn preview(
     let mut preview = Preview {
         account: account.name.clone(),
         network: account.network.to_string(),
+        publishable: can_publish(account.network),
         length: 0,
         max: 0,
         fits: false,
         parts: vec![],
         error: None,
+        account_problem: false,
     };
+    if !preview.publishable {
+        preview.error = Some(not_publishable(account.network));
+        return preview;
+    }
     let caps = match caps {
         Ok(caps) => caps,
         Err(e) => {
             preview.error = Some(e);
+            preview.account_problem = true;
             return preview;
         }
     };
@@ -187,51 +202,109 @@ fn print_previews(previews: &[Preview], show_text: bool) -> CliResult {
     let mut out = String::new();
     for p in previews {
         let verdict = match (&p.error, p.fits) {
+            (Some(_), _) if !p.publishable => paint("not publishable yet", "31", color),
             (Some(_), _) => paint("cannot", "31", color),
             (None, true) => paint("fits", "32", color),
             (None, false) => paint(&format!("{} parts", p.parts.len()), "33", color),
         };
-        out += &format!(
-            "{} ({}): {}/{} {verdict}\n",
-            p.account, p.network, p.length, p.max
-        );
+        if p.publishable {
+            out += &format!(
+                "{} ({}): {}/{} {verdict}\n",
+                p.account, p.network, p.length, p.max
+            );
+        } else {
+            out += &format!("{} ({}): {verdict}\n", p.account, p.network);
+        }
         if let Some(error) = &p.error {
             out += &format!("  {error}\n");
         }
         for (i, part) in p.parts.iter().enumerate() {
-            if p.parts.len() > 1 || show_text {
-                out += &format!("  part {} ({} of {}):\n", i + 1, part.length, p.max);
-            }
             if show_text {
+                out += &format!("  part {} ({} of {}):\n", i + 1, part.length, p.max);
                 for line in part.text.lines() {
                     out += &format!("    {line}\n");
                 }
+            } else if p.parts.len() > 1 {
+                out += &format!(
+                    "  part {} ({} of {}): {}\n",
+                    i + 1,
+                    part.length,
+                    p.max,
+                    part_start(&part.text)
+                );
             }
         }
     }
     print(&out)
 }
 
+/// The first words of a part, so a listing of parts shows where each one starts.
+fn part_start(text: &str) -> String {
+    const WIDTH: usize = 50;
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= WIDTH {
+        return line;
+    }
+    let mut out: String = line.chars().take(WIDTH - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Whether a text could be refused before publishing: a network postctl cannot publish to
+/// yet, `--thread never`, or an account that cannot take a thread (a Discord or Slack
+/// incoming webhook, a generic webhook). Elsewhere too long a text becomes a thread.
+fn may_refuse(accounts: &[Account], thread: ThreadMode) -> bool {
+    use postctl_core::network::Network;
+    thread == ThreadMode::Never
+        || accounts.iter().any(|a| {
+            let webhook_mode = a.settings.get("mode").and_then(|m| m.as_str()) == Some("webhook");
+            !can_publish(a.network)
+                || a.network == Network::Webhook
+                || (matches!(a.network, Network::Discord | Network::Slack) && webhook_mode)
+        })
+}
+
+/// The one rule for a text that cannot go out as asked (too long where no thread is
+/// allowed, a network postctl cannot publish to yet): `check`, `check --json`,
+/// `post --dry-run` and `post` all exit 2, and `post` stores nothing.
+fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult {
+    let refused: Vec<&Preview> = previews
+        .iter()
+        .filter(|p| p.error.is_some() && !(publishing && p.account_problem))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = refused.iter().map(|p| p.account.as_str()).collect();
+    let mut message = format!("{} cannot take this text as it is", names.join(", "));
+    if publishing {
+        // `post` has printed nothing yet: say why here.
+        for p in &refused {
+            if let Some(error) = &p.error {
+                message += &format!("\n  {}: {error}", p.account);
+            }
+        }
+        message += "\nnothing was sent or stored; fix the text or --to, and run it again";
+    } else {
+        message += " (see above)";
+    }
+    Err(CliError::usage(message))
+}
+
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
-    let store = ctx.store()?;
-    let accounts = store.resolve_destinations(&args.to)?;
+    let accounts = env_accounts::resolve_for_reading(ctx, &args.to)?;
     let previews: Vec<Preview> = accounts
         .iter()
         .zip(offline_capabilities(ctx, &accounts))
         .map(|(a, caps)| preview(a, caps, &body, thread_mode(args.thread)))
         .collect();
     if ctx.json {
-        return print_json(&previews);
+        print_json(&previews)?;
+    } else {
+        print_previews(&previews, false)?;
     }
-    print_previews(&previews, false)?;
-    if previews.iter().any(|p| p.error.is_some()) {
-        return Err(CliError {
-            message: "some networks cannot take this text as it is (see above)".into(),
-            code: ExitCode::Error,
-        });
-    }
-    Ok(())
+    refuse_if_any_cannot(&previews, false)
 }
 
 /// What to publish: one text for a set of accounts. A release announcement fitted per
@@ -250,12 +323,7 @@ fn release_batches(
     accounts: Vec<Account>,
 ) -> CliResult<Vec<Batch>> {
     use postctl_core::content::{changelog, release};
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(format!(
-            "cannot read {}: {e}; --release takes a changelog or a GitHub event file",
-            path.display()
-        ))
-    })?;
+    let text = read_text_file(path, "--release")?;
     let notes = if text.trim_start().starts_with('{') {
         changelog::from_github_event(&text)
     } else {
@@ -303,7 +371,7 @@ struct PostResult<'a> {
 
 pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
-    let (mut store, _temporary) = publishing_store(ctx)?;
+    let (mut store, temporary) = publishing_store(ctx)?;
     let names = if args.content.to.is_empty() {
         ctx.config.default_to.clone()
     } else {
@@ -317,23 +385,30 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
             accounts: accounts.clone(),
         }],
     };
+    // Reading capabilities builds an HTTP client: a real post does it only when a refusal
+    // is possible at all (the engine would find the same problem, but after storing).
+    let check_first = args.dry_run || may_refuse(&accounts, thread);
+    let previews: Vec<Preview> = batches
+        .iter()
+        .filter(|_| check_first)
+        .flat_map(|b| {
+            b.accounts
+                .iter()
+                .zip(offline_capabilities(ctx, &b.accounts))
+                .map(|(a, caps)| preview(a, caps, &b.body, thread))
+        })
+        .collect();
     if args.dry_run {
         import_media(ctx, &args.content.media, &args.content.alt)?;
-        let previews: Vec<Preview> = batches
-            .iter()
-            .flat_map(|b| {
-                b.accounts
-                    .iter()
-                    .zip(offline_capabilities(ctx, &b.accounts))
-                    .map(|(a, caps)| preview(a, caps, &b.body, thread))
-            })
-            .collect();
         if ctx.json {
-            return print_json(&previews);
+            print_json(&previews)?;
+        } else {
+            note("dry run: nothing was sent");
+            print_previews(&previews, true)?;
         }
-        note("dry run: nothing was sent");
-        return print_previews(&previews, true);
+        return refuse_if_any_cannot(&previews, false);
     }
+    refuse_if_any_cannot(&previews, true)?;
     let now = chrono::Utc::now();
     let tz = ctx.zone(None)?;
     let mut post_ids = Vec::with_capacity(batches.len());
@@ -357,7 +432,11 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         post.thread = thread;
         post_ids.push(store.create_post(&post)?);
     }
-    let engine = engine(ctx, store)?;
+    let engine = if temporary.is_some() || accounts.iter().any(is_env_account) {
+        ci_engine(ctx, store)?
+    } else {
+        engine(ctx, store)?
+    };
     let spinner = (std::io::stderr().is_terminal() && accounts.len() > 1 && !ctx.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_message(format!("publishing to {} accounts", accounts.len()));
@@ -365,32 +444,48 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         bar
     });
     // Retries due within --wait are waited for; later ones are left to the daemon or
-    // `run-due` (the retry window still bounds them all).
-    let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
-    let runtime = runtime()?;
-    let mut report = postctl_core::publish::Report::default();
-    for post_id in &post_ids {
-        match runtime.block_on(engine.drain(Some(post_id), wait)) {
-            Ok(round) => {
-                report.outcomes.extend(round.outcomes);
-                report.missed.extend(round.missed);
-            }
-            Err(e) => {
-                if let Some(bar) = &spinner {
-                    bar.finish_and_clear();
-                }
-                return Err(e.into());
-            }
-        }
+    // `run-due` (the retry window still bounds them all). In CI the temporary database
+    // goes away with the command: nothing could publish them later, so every retry within
+    // the retry window is waited for.
+    let ci = temporary.is_some();
+    let mut wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
+    if ci {
+        wait = wait.max(ctx.config.policy().retry_window);
     }
+    let runtime = runtime()?;
+    // Lines go above the spinner, where it would otherwise draw over them.
+    let say = |line: String| match &spinner {
+        Some(bar) => bar.println(line),
+        None => note(line),
+    };
+    let published = publish_and_wait_saying(
+        &engine,
+        &runtime,
+        Some(&post_ids),
+        chrono::Utc::now() + wait,
+        tz,
+        &say,
+    );
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
+    let mut report = published?;
     // Targets finish in whatever order their networks answer; print them in --to order.
     report
         .outcomes
         .sort_by_key(|o| accounts.iter().position(|a| a.name == o.account));
-    runtime.block_on(super::daemon::notify(&engine, &ctx.config.notify, &report));
+    if ci {
+        for outcome in &mut report.outcomes {
+            outcome.error = outcome.error.take().map(|e| without_local_advice(&e));
+        }
+    } else {
+        runtime.block_on(super::daemon::notify(
+            &engine,
+            &ctx.config.notify,
+            &report,
+            tz,
+        ));
+    }
     let first = post_ids.first().cloned().unwrap_or_default();
     if ctx.json {
         print_json(&PostResult {
@@ -401,7 +496,61 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     } else {
         print_outcomes(&report.outcomes)?;
     }
+    if ci {
+        return exit_for_ci(&report.outcomes);
+    }
     exit_for(&report.outcomes, &first)
+}
+
+/// An outcome's message without advice that needs the database a CI run throws away
+/// ("then run `postctl resolve …`", "see `postctl status …`").
+fn without_local_advice(error: &str) -> String {
+    match error.find("`postctl ") {
+        Some(at) => {
+            let before = &error[..at];
+            let cut = [before.rfind("; "), before.rfind(": ")]
+                .into_iter()
+                .flatten()
+                .max();
+            match cut {
+                Some(cut) => error[..cut].to_string(),
+                None => error.to_string(),
+            }
+        }
+        None => error.to_string(),
+    }
+}
+
+/// The exit for a CI run: the same codes, with advice that works there.
+fn exit_for_ci(outcomes: &[Outcome]) -> CliResult {
+    if outcomes.iter().all(|o| o.state == TargetState::Published) {
+        return Ok(());
+    }
+    if outcomes.iter().any(|o| o.auth) {
+        return Err(CliError {
+            message: "credentials were missing or rejected (see above); fix the POSTCTL_ACCOUNT_<NAME>_TOKEN variables, then run the job again for the accounts that failed".into(),
+            code: ExitCode::Auth,
+        });
+    }
+    let uncertain: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.state == TargetState::Uncertain)
+        .map(|o| o.account.as_str())
+        .collect();
+    let mut message =
+        "not every target was published (see above); nothing is kept between CI runs".to_string();
+    if !uncertain.is_empty() {
+        message += &format!(
+            ": look at {} by hand before running the job again, the post may have gone out",
+            uncertain.join(", ")
+        );
+    } else {
+        message += ": run the job again for the accounts that failed";
+    }
+    Err(CliError {
+        message,
+        code: ExitCode::Partial,
+    })
 }
 
 pub fn print_outcomes(outcomes: &[Outcome]) -> CliResult {

@@ -149,5 +149,6 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let tz = zone.map(|z| z.name()).unwrap_or("UTC");
     let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_scheduled(ctx, &id)
+    super::schedule::warn_not_publishable(&accounts);
+    list::report_scheduled(ctx, &id, None)
 }

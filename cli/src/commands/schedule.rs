@@ -1,4 +1,5 @@
-use postctl_core::model::Schedule;
+use postctl_core::model::{Account, Schedule, TargetState};
+use postctl_core::platforms::can_publish;
 use postctl_core::store::{NewTarget, PostChange, ScheduleChange};
 
 use super::content::{
@@ -8,6 +9,7 @@ use super::list;
 use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
+use crate::output::note;
 
 /// Whether the user typed an existing post's id (or prefix) rather than new text.
 fn existing_post(ctx: &mut Context, typed: &str) -> CliResult<Option<String>> {
@@ -62,11 +64,16 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
     let when = resolve_when(ctx, &args.when)?;
     if let Some(id) = existing_post(ctx, &args.post)? {
         let change = content_change(ctx, &args.content)?;
+        let cancelled = cancelled_targets(ctx, &id)?;
         let outcome = ctx
             .store()?
             .update_post(&id, &change, Some(&schedule_change(&when)))?;
         report_skipped(&outcome);
-        return list::report_scheduled(ctx, &id);
+        report_revived(&cancelled, &outcome);
+        let names = target_names(ctx, &id)?;
+        let accounts = ctx.store()?.resolve_destinations(&names)?;
+        warn_not_publishable(&accounts);
+        return list::report_scheduled(ctx, &id, args.when.tz.as_deref());
     }
     let body = read_text(&args.post)?;
     if body.trim().is_empty() {
@@ -96,20 +103,94 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
         targets,
     )?;
     let id = ctx.store()?.create_post(&post)?;
-    list::report_scheduled(ctx, &id)
+    warn_not_publishable(&accounts);
+    list::report_scheduled(ctx, &id, args.when.tz.as_deref())
+}
+
+/// Scheduling for a network postctl cannot publish to yet is allowed (the post waits for
+/// its adapter), but never silently.
+pub(super) fn warn_not_publishable(accounts: &[Account]) {
+    for account in accounts {
+        if !can_publish(account.network) {
+            note(format!(
+                "warning: {}: {}",
+                account.name,
+                super::post::not_publishable(account.network)
+            ));
+        }
+    }
 }
 
 pub fn reschedule(ctx: &mut Context, args: &RescheduleArgs) -> CliResult {
     let when = resolve_when(ctx, &args.when)?;
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
-    if store.post(&id)?.schedule == Schedule::None {
+    let post = store.post(&id)?;
+    if post.schedule == Schedule::None {
         return Err(CliError::usage(format!(
             "post {id} is a draft, not scheduled; schedule it with `postctl schedule {} --at WHEN`",
             args.id
         )));
     }
+    let cancelled = cancelled_targets(ctx, &id)?;
+    let movable = post.targets.iter().any(|t| {
+        !matches!(
+            t.state,
+            TargetState::Cancelled
+                | TargetState::Publishing
+                | TargetState::Published
+                | TargetState::Uncertain
+        )
+    });
+    if !cancelled.is_empty() && !movable {
+        // Moving a post must not quietly bring back what the user cancelled.
+        return Err(CliError::usage(format!(
+            "post {id} is cancelled on {}; reschedule moves a post and does not bring cancelled targets back: to publish it again, schedule it with `postctl schedule {} --at WHEN`",
+            cancelled.join(", "),
+            args.id
+        )));
+    }
+    let store = ctx.store()?;
     let outcome = store.update_post(&id, &PostChange::default(), Some(&schedule_change(&when)))?;
     report_skipped(&outcome);
-    list::report_scheduled(ctx, &id)
+    report_revived(&cancelled, &outcome);
+    list::report_scheduled(ctx, &id, args.when.tz.as_deref())
+}
+
+/// Says which cancelled targets a new time brought back.
+fn report_revived(cancelled: &[String], outcome: &postctl_core::store::Outcome) {
+    let revived: Vec<&str> = cancelled
+        .iter()
+        .filter(|name| outcome.changed.contains(name))
+        .map(String::as_str)
+        .collect();
+    if !revived.is_empty() {
+        note(format!(
+            "{} had been cancelled and will publish again",
+            revived.join(", ")
+        ));
+    }
+}
+
+/// The accounts on which post `id` is cancelled.
+fn cancelled_targets(ctx: &mut Context, id: &str) -> CliResult<Vec<String>> {
+    Ok(ctx
+        .store()?
+        .post(id)?
+        .targets
+        .into_iter()
+        .filter(|t| t.state == TargetState::Cancelled)
+        .map(|t| t.account)
+        .collect())
+}
+
+/// The accounts post `id` goes to.
+fn target_names(ctx: &mut Context, id: &str) -> CliResult<Vec<String>> {
+    Ok(ctx
+        .store()?
+        .post(id)?
+        .targets
+        .into_iter()
+        .map(|t| t.account)
+        .collect())
 }

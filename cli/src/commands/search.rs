@@ -4,8 +4,9 @@ use std::io::{BufWriter, Write};
 
 use postctl_core::content::template::Template;
 use postctl_core::exchange::JsonArray;
-use postctl_core::store::ListFilter;
-use serde_json::Value;
+use postctl_core::model::Post;
+use postctl_core::store::{ListFilter, StoredTemplate};
+use serde::Serialize;
 
 use super::list::{TableStream, note_more, post_row, stdout_error};
 use super::template::template_rows;
@@ -13,6 +14,23 @@ use crate::args::SearchArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, stdout_color, table};
+
+/// One search hit in JSON: `kind`, then the item's fields in the order `list --json` and
+/// `template list --json` give them (a `serde_json::Value` would sort them).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Found<'a> {
+    Post {
+        kind: &'static str,
+        #[serde(flatten)]
+        post: &'a Post,
+    },
+    Template {
+        kind: &'static str,
+        #[serde(flatten)]
+        template: &'a StoredTemplate,
+    },
+}
 
 /// Posts first (a page of them, as `list` shows), then templates. With `--json`, one
 /// array: every item has `kind` ("post" or "template") beside its own fields.
@@ -33,25 +51,25 @@ pub fn run(ctx: &mut Context, args: &SearchArgs) -> CliResult {
     let mut shown = 0;
     let out = BufWriter::new(std::io::stdout().lock());
     let streamed = if json {
-        let tagged =
-            |kind: &str, value: Result<Value, serde_json::Error>| -> postctl_core::Result<Value> {
-                let mut value = value.map_err(|e| stdout_error(std::io::Error::other(e)))?;
-                if let Value::Object(object) = &mut value {
-                    object.insert("kind".into(), Value::String(kind.into()));
-                }
-                Ok(value)
-            };
         let mut array = JsonArray::new(out);
         store
             .each_post(&filter, limit, |post| {
                 shown += 1;
-                let value = tagged("post", serde_json::to_value(&post))?;
-                array.push(&value).map_err(stdout_error)
+                array
+                    .push(&Found::Post {
+                        kind: "post",
+                        post: &post,
+                    })
+                    .map_err(stdout_error)
             })
             .and_then(|()| {
                 for template in &templates {
-                    let value = tagged("template", serde_json::to_value(template))?;
-                    array.push(&value).map_err(stdout_error)?;
+                    array
+                        .push(&Found::Template {
+                            kind: "template",
+                            template,
+                        })
+                        .map_err(stdout_error)?;
                 }
                 array.finish().map(drop).map_err(stdout_error)
             })

@@ -1,11 +1,12 @@
 //! `postctl status`, `postctl retry` and `postctl resolve`.
 
 use chrono_tz::Tz;
+use postctl_core::model::TargetState;
 use postctl_core::store::TargetStatus;
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::args::{IdArg, ResolveArgs, UnpublishArgs};
+use crate::args::{IdArg, ResolveArgs, RetryArgs, UnpublishArgs};
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::exit::{CliError, ExitCode};
@@ -40,6 +41,28 @@ fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {
         if let Some(next) = t.next_attempt {
             out += &format!("  next try: {}\n", when(Some(next), tz));
         }
+        if let (TargetState::Publishing, Some(expires)) = (t.state, t.claim_expires) {
+            let part = t
+                .part_in_flight
+                .map(|p| format!(" (part {} was on its way)", p + 1))
+                .unwrap_or_default();
+            out += &format!(
+                "  claimed:  by a publisher until {}{part}; if that publisher stopped (crash, kill), postctl takes the target over then\n",
+                when(Some(expires), tz)
+            );
+        } else if let Some(part) = t.part_in_flight {
+            out += &format!(
+                "  in doubt: part {} may have reached the network; postctl sends it again only where the network recognises a repeat\n",
+                part + 1
+            );
+        }
+        if let Some(until) = t.account_waits_until {
+            out += &format!(
+                "  waiting:  the network asked {} to wait until {}\n",
+                t.account,
+                when(Some(until), tz)
+            );
+        }
         for (i, part) in t.parts.iter().enumerate() {
             let link = part
                 .get("url")
@@ -70,47 +93,87 @@ fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {
     out
 }
 
-pub fn retry(ctx: &mut Context, args: &IdArg) -> CliResult {
+pub fn retry(ctx: &mut Context, args: &RetryArgs) -> CliResult {
     let json = ctx.json;
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
     let accounts = store.retry_post(&id)?;
-    if json {
-        return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
-    }
     if accounts.is_empty() {
+        if json {
+            return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
+        }
         note(format!(
             "post {id} has nothing to retry (see `postctl status {id}`)"
         ));
-    } else {
-        note(format!(
-            "{} due again now: the daemon or `postctl run-due` publishes it",
-            accounts.join(", ")
-        ));
+        return Ok(());
     }
-    Ok(())
+    let Some(wait) = args.wait else {
+        if json {
+            return print_json(&serde_json::json!({"post_id": id, "retried": accounts}));
+        }
+        note(format!(
+            "{} due again now: the daemon or `postctl run-due` publishes it (or `postctl retry {} --wait SECONDS` now)",
+            accounts.join(", "),
+            args.id
+        ));
+        return Ok(());
+    };
+    let tz = ctx.zone(None)?;
+    let store = ctx.take_store()?;
+    let engine = super::engine::engine(ctx, store)?;
+    let runtime = super::engine::runtime()?;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(wait.min(86_400) as i64);
+    let posts = [id.clone()];
+    let report = super::engine::publish_and_wait(&engine, &runtime, Some(&posts), until, tz)?;
+    runtime.block_on(super::daemon::notify(
+        &engine,
+        &ctx.config.notify,
+        &report,
+        tz,
+    ));
+    if json {
+        print_json(
+            &serde_json::json!({"post_id": id, "retried": accounts, "targets": report.outcomes}),
+        )?;
+    } else {
+        super::post::print_outcomes(&report.outcomes)?;
+    }
+    super::post::exit_for(&report.outcomes, &id)
 }
 
 pub fn resolve(ctx: &mut Context, args: &ResolveArgs) -> CliResult {
     let json = ctx.json;
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
-    let accounts =
+    let resolved =
         store.resolve_uncertain(&id, args.account.as_deref(), args.published.as_deref())?;
     if json {
-        return print_json(
-            &serde_json::json!({"post_id": id, "resolved": accounts, "published": args.published}),
-        );
+        let accounts: Vec<&str> = resolved.iter().map(|r| r.account.as_str()).collect();
+        return print_json(&serde_json::json!({
+            "post_id": id,
+            "resolved": accounts,
+            "published": args.published,
+            "targets": resolved,
+        }));
     }
-    match &args.published {
-        Some(url) => note(format!(
-            "{}: recorded as published at {url}",
-            accounts.join(", ")
-        )),
-        None => note(format!(
-            "{}: due again now; the daemon or `postctl run-due` publishes it",
-            accounts.join(", ")
-        )),
+    for r in &resolved {
+        match (&args.published, r.to_send) {
+            (Some(url), 0) => note(format!(
+                "{}: part {} recorded as published at {url}",
+                r.account,
+                r.part + 1
+            )),
+            (Some(url), rest) => note(format!(
+                "{}: part {} recorded as published at {url}; the thread continues with the {rest} part(s) after it, due now: the daemon or `postctl run-due` sends them",
+                r.account,
+                r.part + 1
+            )),
+            (None, _) => note(format!(
+                "{}: due again now from part {}; the daemon or `postctl run-due` publishes it",
+                r.account,
+                r.part + 1
+            )),
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use postctl_core::network::Network;
 use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
-use super::content::read_text;
+use super::content::{read_text, read_text_file};
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
 use crate::context::Context;
 use crate::editor::edit;
@@ -36,8 +36,7 @@ pub fn read_file(path: &Path) -> CliResult<String> {
     if path.as_os_str() == "-" {
         return read_text("-");
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))
+    read_text_file(path, "--file/--from")
 }
 
 fn add(ctx: &mut Context, args: TemplateAddArgs) -> CliResult {

@@ -28,7 +28,7 @@ use error::Failure;
 pub use settings::{AiChange, AiConfig, write_settings};
 
 use crate::platforms::http::excerpt;
-use crate::secrets::{Secret, SecretRef, SecretStore};
+use crate::secrets::{Redactor, Secret, SecretRef, SecretStore};
 
 /// Which API the model is served by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -196,8 +196,12 @@ impl Model {
                 env: provider.key_env(),
             });
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
+            // The key is in `x-api-key` (Anthropic), which reqwest does not know to drop
+            // on a redirect to another host: follow none there.
+            .redirect(crate::platforms::http::same_origin_redirects())
+            .referer(false)
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(u64::from(
                 config.timeout_seconds.max(1),
@@ -256,12 +260,23 @@ impl Model {
         let mut decoder = sse::Decoder::default();
         let mut stream = Stream::new(self.provider);
         let mut text = String::new();
+        let mut received = 0usize;
         loop {
             let chunk = match response.chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break,
                 Err(e) => return Err(self.cut(text.chars().count(), &e.to_string()).into()),
             };
+            received += chunk.len();
+            if received > MAX_STREAM_BYTES {
+                return Err(Failure::from(AiError::Protocol {
+                    provider: self.provider.display_name(),
+                    detail: format!(
+                        "the answer went on past {} MiB, far more than any post; stopped reading",
+                        MAX_STREAM_BYTES / (1024 * 1024)
+                    ),
+                }));
+            }
             for frame in decoder.feed(&chunk) {
                 match stream.frame(&frame, &self.name)? {
                     Step::Text(piece) => {
@@ -301,12 +316,13 @@ impl Model {
                 return Ok(response);
             }
             let retry_after = retry_after(response.headers());
-            let mut body = response.text().await.unwrap_or_default();
+            let body = error_body(response).await;
             // The body goes into the error message: a proxy that echoes the key must not
             // put it on the terminal.
-            if let Some(key) = self.key.as_ref().filter(|k| !k.expose().is_empty()) {
-                body = body.replace(key.expose(), "***");
-            }
+            let body = match &self.key {
+                Some(key) => Redactor::new(key).scrub(&body),
+                None => body,
+            };
             if self.provider == Provider::Openai
                 && !completion_tokens
                 && openai::wants_completion_tokens(status, &body)
@@ -360,6 +376,27 @@ impl Model {
             detail,
         })
     }
+}
+
+/// The most of a streamed answer read: the SSE decoder and the text grow with what
+/// arrives, and a server (or a proxy) that never ends its stream must not fill memory. A
+/// post-sized answer is a few KiB even with every event's JSON around it.
+const MAX_STREAM_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most of an error answer read: it only goes into a message.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
+/// The start of an error answer's body (up to [`MAX_ERROR_BYTES`]), as text.
+async fn error_body(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ERROR_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// The key: the provider's own variable, else `[ai] key`, else none.

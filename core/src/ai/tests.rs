@@ -188,3 +188,173 @@ async fn an_error_body_that_echoes_the_key_does_not_reach_the_message() {
     assert!(error.contains("invalid x-api-key ***"), "{error}");
     assert!(!error.contains("sk-ant-echoed-9"), "{error}");
 }
+
+#[test]
+fn a_raw_key_in_the_config_is_refused_without_being_shown() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let secrets = store(dir.path());
+    let raw_keys = [
+        "sk-ant-api03-AbCdEfGhIjKlMnOp",
+        "keyring:sk ant api03 AbCdEfGhIjKlMnOp",
+        "env:sk-proj-AbCdEfGhIjKlMnOp",
+    ];
+    for raw in raw_keys {
+        let mut cfg = config(Provider::Anthropic, Some("m"));
+        cfg.key = Some(raw.into());
+        let resolved = Model::resolve(&cfg, None, &secrets, &env(&[]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let described = describe(&cfg, &env(&[]), dir.path())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        for message in [resolved, described] {
+            assert!(message.contains("[ai] key"), "{message}");
+            assert!(message.contains("env:<VAR>"), "{message}");
+            assert!(!message.contains("AbCdEfGhIjKlMnOp"), "{message}");
+        }
+    }
+}
+
+/// A server that answers one request with `status`, `content_type` and a body of `total`
+/// bytes of `fill` (no line ends), and reports how many body bytes it got to write
+/// before the client stopped reading and went away.
+async fn flooding_server(
+    status: u16,
+    content_type: &'static str,
+    total: usize,
+) -> (String, tokio::task::JoinHandle<usize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    );
+    let written = tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return 0;
+        };
+        // The request: headers, then a small JSON body; enough to have it all.
+        let mut request = Vec::new();
+        let mut buf = [0u8; 8192];
+        while !String::from_utf8_lossy(&request).contains("\r\n\r\n") {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return 0,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {total}\r\nconnection: close\r\n\r\n"
+        );
+        if socket.write_all(head.as_bytes()).await.is_err() {
+            return 0;
+        }
+        let block = vec![b'x'; 64 * 1024];
+        let mut sent = 0;
+        while sent < total {
+            let n = block.len().min(total - sent);
+            if socket.write_all(&block[..n]).await.is_err() {
+                break;
+            }
+            sent += n;
+        }
+        sent
+    });
+    (url, written)
+}
+
+fn flooded_model(url: &str, dir: &std::path::Path) -> Model {
+    let mut cfg = config(Provider::Anthropic, Some("m"));
+    cfg.max_retries = 0;
+    Model::resolve(
+        &cfg,
+        None,
+        &store(dir),
+        &env(&[("ANTHROPIC_API_KEY", "sk-1"), ("ANTHROPIC_BASE_URL", url)]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+const FLOOD: usize = 48 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_huge_error_body_is_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (url, written) = flooding_server(500, "text/plain", FLOOD).await;
+    let model = flooded_model(&url, dir.path());
+    let prompt = Prompt {
+        system: "s".into(),
+        user: "u".into(),
+    };
+    let error = model.complete(&prompt, &mut |_| {}).await.err();
+    assert!(
+        matches!(error, Some(AiError::Api { status: 500, .. })),
+        "{error:?}"
+    );
+    drop(model);
+    let sent = written.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(sent < FLOOD, "the whole {FLOOD}-byte error body was read");
+}
+
+#[tokio::test]
+async fn a_stream_that_never_ends_an_event_is_cut_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (url, written) = flooding_server(200, "text/event-stream", FLOOD).await;
+    let model = flooded_model(&url, dir.path());
+    let prompt = Prompt {
+        system: "s".into(),
+        user: "u".into(),
+    };
+    let error = model.complete(&prompt, &mut |_| {}).await.err();
+    let message = error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        matches!(error, Some(AiError::Protocol { .. })) && message.contains("8 MiB"),
+        "{error:?}"
+    );
+    drop(model);
+    let sent = written.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(sent < FLOOD, "the whole {FLOOD}-byte stream was read");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_server_never_gets_the_key() {
+    use crate::platforms::test_server::{Reply, TestServer};
+    let elsewhere = TestServer::start(|_| Reply::text(200, "ok")).await;
+    let target = elsewhere.url();
+    let server = TestServer::start(move |request| {
+        Reply::text(307, "moved").header("location", &format!("{target}{}", request.path))
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for provider in [Provider::Anthropic, Provider::Openai] {
+        let mut cfg = config(provider, Some("m"));
+        cfg.max_retries = 0;
+        let (key_var, url_var) = (provider.key_env(), provider.base_url_env());
+        let model = Model::resolve(
+            &cfg,
+            None,
+            &store(dir.path()),
+            &env(&[(key_var, "sk-redirected-key"), (url_var, &server.url())]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let prompt = Prompt {
+            system: "s".into(),
+            user: "u".into(),
+        };
+        let error = model.complete(&prompt, &mut |_| {}).await;
+        assert!(error.is_err(), "{provider:?}: {error:?}");
+    }
+    assert_eq!(server.requests().len(), 2);
+    let received: Vec<String> = elsewhere
+        .requests()
+        .iter()
+        .map(|r| format!("{} {:?}", r.path, r.headers))
+        .collect();
+    assert!(
+        received.is_empty(),
+        "the other server received {received:?}"
+    );
+}

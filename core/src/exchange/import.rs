@@ -47,16 +47,29 @@ pub struct Attachment {
     pub alt: Option<String>,
 }
 
+/// The largest import file read: an export of 100,000 posts with long texts is well
+/// under it; anything larger is more likely a wrong path (a disk image, `/dev/zero`).
+const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Reads `path` as CSV (with a header row) or as a JSON array of objects; JSON when the
 /// name ends in `.json` or the content starts with `[`.
 pub fn read_rows(path: &Path) -> Result<Vec<ImportRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Invalid(format!(
-            "no import file at {}; check the path (postctl imports .csv and .json files)",
-            path.display()
-        )),
-        _ => Error::io(path, e),
-    })?;
+    let text = std::fs::File::open(path)
+        .and_then(|file| crate::fs::read_text_up_to(file, MAX_IMPORT_BYTES))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Invalid(format!(
+                "no import file at {}; check the path (postctl imports .csv and .json files)",
+                path.display()
+            )),
+            _ => Error::io(path, e),
+        })?
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{} is larger than {}, the most postctl imports at once; split it into smaller files",
+                path.display(),
+                crate::fs::describe_limit(MAX_IMPORT_BYTES)
+            ))
+        })?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -87,6 +100,20 @@ fn words(text: &str) -> Vec<String> {
 
 fn non_empty(text: &str) -> Option<String> {
     Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// What is wrong with a CSV row, in the user's words rather than the csv crate's.
+fn csv_problem(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "the row has {len} field{} where the header has {expected_len}; put a field that contains a comma in double quotes (\"Hello, world\"), and give every row the header's columns",
+            if *len == 1 { "" } else { "s" }
+        ),
+        csv::ErrorKind::Utf8 { .. } => "the row is not UTF-8 text; save the file as UTF-8".into(),
+        _ => error.to_string(),
+    }
 }
 
 fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
@@ -120,7 +147,7 @@ fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            fail(&format!("{name} line {line}"), "row", e.to_string())
+            fail(&format!("{name} line {line}"), "row", csv_problem(&e))
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let mut row = ImportRow {
@@ -622,6 +649,20 @@ mod tests {
         assert_eq!(rows[0].at.as_deref(), Some("2026-12-01 09:00"));
         assert_eq!(rows[1].at, None);
         assert_eq!(rows[1].location, "posts.csv line 3");
+    }
+
+    #[test]
+    fn a_ragged_row_is_explained_in_plain_words() {
+        let message = csv_rows("posts.csv", "text,to\nHello, world,masto\n")
+            .expect_err("three fields under two columns")
+            .to_string();
+        assert!(message.contains("posts.csv line 2"), "{message}");
+        assert!(
+            message.contains("the row has 3 fields where the header has 2"),
+            "{message}"
+        );
+        assert!(message.contains("double quotes"), "{message}");
+        assert!(!message.contains("found record with"), "{message}");
     }
 
     #[test]

@@ -17,7 +17,6 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use reqwest::RequestBuilder;
 use serde::Serialize;
@@ -38,6 +37,8 @@ const MAX_IMAGES: usize = 4;
 const MAX_IMAGE_BYTES: u64 = 2_000_000;
 
 pub struct Bluesky {
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     /// The account's name: the key of its rate-limit state in [`Http`], of its session in
     /// the session store, and the name in messages.
     name: String,
@@ -53,7 +54,7 @@ pub struct Bluesky {
     session: Mutex<Option<Arc<Session>>>,
     /// Held while logging in or refreshing, so concurrent parts renew the session once.
     renewing: tokio::sync::Mutex<()>,
-    card_timeout: Duration,
+    cards: card::Fetcher,
 }
 
 /// The XRPC error name (`ExpiredToken`, `InvalidRequest`...) and message of an answer.
@@ -120,6 +121,7 @@ impl Bluesky {
             .or(Network::Bluesky.default_base_url())
             .unwrap_or_default();
         Ok(Bluesky {
+            again: crate::network::add_again_command(account),
             name: account.name.clone(),
             pds: pds.to_string(),
             identifier: identifier.to_string(),
@@ -128,7 +130,7 @@ impl Bluesky {
             sessions,
             session: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
-            card_timeout: card::FETCH_TIMEOUT,
+            cards: card::Fetcher::from_env(),
         })
     }
 
@@ -470,8 +472,7 @@ impl Bluesky {
                 FacetFeature::Link { uri } => Some(uri.as_str()),
                 _ => None,
             })?;
-        let key = format!("{}:link-cards", self.name);
-        let og = card::fetch(&self.http, &key, uri, self.card_timeout).await?;
+        let og = self.cards.page(uri).await?;
         let mut external = json!({
             "uri": uri,
             "title": og.title.unwrap_or_default(),
@@ -479,9 +480,7 @@ impl Bluesky {
         });
         if let Some(image) = og.image {
             let max = MAX_IMAGE_BYTES as usize;
-            if let Some(thumb) =
-                card::fetch_thumb(&self.http, &key, &image, max, self.card_timeout).await
-            {
+            if let Some(thumb) = self.cards.thumb(&image, max).await {
                 let doing = Doing::Uploading("the link card's image");
                 if let Ok(blob) = self.upload_blob(thumb.bytes, &thumb.mime, doing).await {
                     external["thumb"] = blob;
@@ -598,8 +597,9 @@ impl Bluesky {
         Err(match answer.status {
             401 => PublishError::Auth {
                 message: format!(
-                    "{pds} rejected the handle or app password of account {name} ({said}): create an app password in Bluesky (Settings → Privacy and security → App passwords), then run `postctl accounts rm {name}` and `postctl accounts add bluesky --name {name} --handle {identifier} --token-stdin < app-password.txt`",
-                    pds = self.pds
+                    "{pds} rejected the handle or app password of account {name} ({said}): create an app password in Bluesky (Settings → Privacy and security → App passwords), then run `{again}`",
+                    pds = self.pds,
+                    again = self.again
                 ),
                 status: Some(401),
             },
@@ -668,9 +668,9 @@ impl Bluesky {
         let said = detail(answer.status, &error, &said);
         PublishError::Auth {
             message: format!(
-                "{} did not accept a new session of account {name} ({said}): create a new app password, then run `postctl accounts rm {name}` and `postctl accounts add bluesky --name {name} --handle {} --token-stdin < app-password.txt`",
+                "{} did not accept a new session of account {name} ({said}): create a new app password, then run `{}`",
                 self.pds,
-                self.identifier,
+                self.again,
                 name = self.name
             ),
             status: Some(answer.status),

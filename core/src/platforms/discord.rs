@@ -37,6 +37,8 @@ const NONCE_MAX: usize = 25;
 
 pub struct Discord {
     account: String,
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     mode: Mode,
     http: Http,
     /// The server the channel belongs to (`@me` for a DM), for message links; looked up
@@ -48,6 +50,7 @@ impl Discord {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
         Ok(Discord {
             account: account.name.clone(),
+            again: crate::network::add_again_command(account),
             mode: Mode::from_account(account, secret, "Server Settings > Integrations > Webhooks")?,
             http,
             guild: OnceCell::new(),
@@ -181,11 +184,12 @@ impl Discord {
         let request = match &self.mode {
             Mode::Bot { token, .. } => {
                 let name = &self.account;
+                let again = &self.again;
                 // Sensitive: left out of Debug output and of HTTP/2 header compression.
                 let mut value = HeaderValue::try_from(format!("Bot {}", token.expose()))
                     .map_err(|_| {
                         PublishError::auth(format!(
-                            "the bot token of the Discord account {name} has characters no token has; copy it again from the Developer Portal (Bot > Reset Token) and add the account: `postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
+                            "the bot token of the Discord account {name} has characters no token has; copy it again from the Developer Portal (Bot > Reset Token) and add the account: `{again}`"
                         ))
                     })?;
                 value.set_sensitive(true);
@@ -248,25 +252,18 @@ impl Discord {
                     format!("{}{code}: {}", excerpt(message), excerpt(&details))
                 }
             }
-            None => format!("HTTP {status}"),
+            None => format!("HTTP {status}{}", answer.excerpt()),
         };
         let webhook = !self.mode.is_bot();
-        let name = &self.account;
-        let again = format!(
-            "`postctl accounts rm {name}`, then `postctl accounts add discord --name {name} ...`"
-        );
+        let again = format!("`{}`", self.again);
         let permanent = |message: String| PublishError::Permanent {
             message,
             status: Some(status),
         };
         match status {
             429 => PublishError::Retryable {
-                message: format!("Discord is rate limiting this account ({said}); will retry"),
-                retry_after: body
-                    .get("retry_after")
-                    .and_then(Value::as_f64)
-                    .map(|s| std::time::Duration::from_secs_f64(s.max(0.0)))
-                    .or_else(|| answer.retry_after()),
+                message: format!("Discord is rate limiting this account ({said})"),
+                retry_after: asked_wait(&body).or_else(|| answer.retry_after()),
                 maybe_sent: false,
                 status: Some(status),
             },
@@ -292,7 +289,7 @@ impl Discord {
                 "the channel was not found ({said}); check the channel id, then add the account again: {again}"
             )),
             500..=599 => PublishError::Retryable {
-                message: format!("Discord had a server error ({said}); will retry"),
+                message: format!("Discord had a server error ({said})"),
                 retry_after: answer.retry_after(),
                 maybe_sent: true,
                 status: Some(status),
@@ -300,6 +297,14 @@ impl Discord {
             _ => permanent(format!("Discord refused the message ({said})")),
         }
     }
+}
+
+/// The wait a Discord 429 body asks for (`retry_after`, seconds with decimals), at most
+/// [`super::http::MAX_WAIT`].
+fn asked_wait(body: &Value) -> Option<std::time::Duration> {
+    body.get("retry_after")
+        .and_then(Value::as_f64)
+        .and_then(super::http::wait_from_seconds)
 }
 
 /// Discord's JSON error code, when the error body has one.
@@ -700,5 +705,85 @@ mod tests {
                 format!("/api/webhooks/123/{HOOK_TOKEN}/messages/900"),
             ]
         );
+    }
+
+    /// Any answer, however odd: the error is classified without a panic, asks for a
+    /// bounded wait, and never shows the token.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bodies a server might answer with: the network's JSON with any numbers and
+        /// texts in it, or any bytes.
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            let number = prop_oneof![
+                any::<f64>().prop_map(
+                    |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                ),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                Just(json!(1e300)),
+                Just(json!(-1e300)),
+                "[ -~]{0,20}".prop_map(Value::from),
+            ];
+            prop_oneof![
+                (number, "[ -~]{0,60}", any::<u16>()).prop_map(|(n, text, code)| {
+                    serde_json::to_vec(&json!({
+                        "ok": false,
+                        "error_code": code,
+                        "description": text,
+                        "message": text,
+                        "code": code,
+                        "retry_after": n,
+                        "parameters": {"retry_after": n},
+                    }))
+                    .unwrap_or_default()
+                }),
+                prop::collection::vec(any::<u8>(), 0..200),
+            ]
+        }
+
+        fn headers() -> impl Strategy<Value = reqwest::header::HeaderMap> {
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "retry-after",
+                        "x-ratelimit-remaining",
+                        "x-ratelimit-reset",
+                        "x-ratelimit-reset-after",
+                    ]),
+                    prop_oneof![
+                        Just("inf".to_string()),
+                        Just("1e19".to_string()),
+                        Just("0".to_string()),
+                        any::<f64>().prop_map(|f| f.to_string()),
+                        "[ -~]{0,20}",
+                    ],
+                ),
+                0..4,
+            )
+            .prop_map(|pairs| {
+                let mut map = reqwest::header::HeaderMap::new();
+                for (name, value) in pairs {
+                    if let Ok(value) = reqwest::header::HeaderValue::from_str(&value) {
+                        map.insert(name, value);
+                    }
+                }
+                map
+            })
+        }
+
+        #[test]
+        fn any_error_answer_is_read_safely() {
+            let discord = bot("http://127.0.0.1:9");
+            proptest!(|(status in 100u16..600, body in body(), headers in headers())| {
+                let answer = Answer { status, headers, body };
+                let error = discord.error(&answer);
+                if let PublishError::Retryable { retry_after: Some(wait), .. } = &error {
+                    prop_assert!(*wait <= crate::platforms::http::MAX_WAIT);
+                }
+                prop_assert!(!error.to_string().contains(BOT_TOKEN));
+            });
+        }
     }
 }

@@ -13,6 +13,22 @@ use serde_json::Value;
 use super::{MediaFile, PublishError};
 use crate::model::Account;
 
+/// The longest wait postctl takes from what a network sent. Headers and bodies can say
+/// anything (`Retry-After: inf`, a reset in the year 300,000,000,000); a longer wait is
+/// taken as this one, and the retry window then decides whether the target fails.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A wait of `seconds` as a network wrote it (a header, a JSON field): at most
+/// [`MAX_WAIT`], never negative; `None` when it is not a number.
+pub fn wait_from_seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() {
+        return None;
+    }
+    Some(Duration::from_secs_f64(
+        seconds.clamp(0.0, MAX_WAIT.as_secs_f64()),
+    ))
+}
+
 /// What the last response said about an account's rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateState {
@@ -37,10 +53,14 @@ impl std::fmt::Debug for Http {
 impl Http {
     /// A client whose every request gives up after `timeout`.
     pub fn new(timeout: Duration) -> Result<Http, PublishError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::client_builder()
             .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
+            .redirect(same_origin_redirects())
+            // A Referer would carry the last URL, and its token (Telegram's bot token is
+            // in the path), to wherever a redirect points.
+            .referer(false)
             .build()
             .map_err(|e| PublishError::permanent(format!("cannot set up HTTP: {e}")))?;
         Ok(Http {
@@ -95,10 +115,35 @@ impl Http {
             Some(RateState {
                 remaining: Some(0),
                 reset: Some(reset),
-            }) => reset.duration_since(now).unwrap_or(Duration::ZERO),
+            }) => reset
+                .duration_since(now)
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_WAIT),
             _ => Duration::ZERO,
         }
     }
+}
+
+/// Redirects the shared client follows: only to the origin (scheme, host and port) the
+/// request was made to, at most five. Requests carry credentials in headers reqwest does
+/// not know are secret (`x-api-key`), in paths (Telegram) and in bodies that a 307 or 308
+/// would send again (Bluesky's login), so a redirect to another origin is not followed:
+/// its 3xx answer goes back to the adapter, which reports it as an error.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    const MAX_REDIRECTS: usize = 5;
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// A request that failed before any answer. A connection that was never made cannot have
@@ -159,7 +204,8 @@ pub fn rate_state(headers: &HeaderMap, now: SystemTime) -> RateState {
     RateState { remaining, reset }
 }
 
-/// How long a 429 or 503 asks us to wait, from any of the headers networks use.
+/// How long a 429 or 503 asks us to wait, from any of the headers networks use; at most
+/// [`MAX_WAIT`].
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let get = |name: &str| {
         headers
@@ -168,15 +214,18 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(value) = get("retry-after") {
-        if let Ok(seconds) = value.parse::<f64>() {
-            return Some(Duration::from_secs_f64(seconds.max(0.0)));
+        if let Some(wait) = value.parse::<f64>().ok().and_then(wait_from_seconds) {
+            return Some(wait);
         }
         if let Ok(when) = chrono::DateTime::parse_from_rfc2822(value) {
             return Some(until(when.timestamp_millis(), now));
         }
     }
-    if let Some(seconds) = get("x-ratelimit-reset-after").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    if let Some(wait) = get("x-ratelimit-reset-after")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(wait_from_seconds)
+    {
+        return Some(wait);
     }
     // A window's reset only matters once the window is used up: Bluesky sends its reset
     // on every answer, and a 500 must not wait for the end of a five-minute window.
@@ -184,31 +233,48 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     state
         .reset
         .filter(|_| state.remaining == Some(0))
-        .map(|reset| reset.duration_since(now).unwrap_or(Duration::ZERO))
+        .map(|reset| {
+            reset
+                .duration_since(now)
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_WAIT)
+        })
 }
 
 /// A reset given as epoch seconds (possibly fractional), seconds from now (small numbers),
-/// or an ISO 8601 time.
+/// or an ISO 8601 time; at most [`MAX_WAIT`] from `now`.
 fn parse_reset(value: &str, now: SystemTime) -> Option<SystemTime> {
-    if let Ok(number) = value.parse::<f64>() {
-        // Epoch seconds are ~1.7e9; anything small is a delay in seconds.
-        return if number > 1_000_000_000.0 {
-            Some(UNIX_EPOCH + Duration::from_secs_f64(number))
-        } else {
-            Some(now + Duration::from_secs_f64(number.max(0.0)))
-        };
-    }
-    chrono::DateTime::parse_from_rfc3339(value)
-        .ok()
-        .map(|t| now + until(t.timestamp_millis(), now))
+    let wait = match value.parse::<f64>() {
+        Ok(number) => {
+            // Epoch seconds are ~1.7e9; anything small is a delay in seconds.
+            let delay = if number > 1_000_000_000.0 {
+                let now_s = now
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                number - now_s
+            } else {
+                number
+            };
+            wait_from_seconds(delay)?
+        }
+        Err(_) => until(
+            chrono::DateTime::parse_from_rfc3339(value)
+                .ok()?
+                .timestamp_millis(),
+            now,
+        ),
+    };
+    now.checked_add(wait)
 }
 
+/// From `now` until `epoch_ms`: zero when it has passed, at most [`MAX_WAIT`].
 fn until(epoch_ms: i64, now: SystemTime) -> Duration {
     let now_ms = now
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    Duration::from_millis((epoch_ms - now_ms).max(0) as u64)
+    let ms = u64::try_from(epoch_ms.saturating_sub(now_ms)).unwrap_or(0);
+    Duration::from_millis(ms).min(MAX_WAIT)
 }
 
 /// The usual classification of an HTTP error status, for adapters to start from.
@@ -458,6 +524,29 @@ mod tests {
             ),
             (&[], None),
             (&[("retry-after", "soon")], None),
+            // What a header says past all reason is a day at most.
+            (&[("retry-after", "inf")], Some(86_400_000)),
+            (&[("retry-after", "100000000000000")], Some(86_400_000)),
+            (&[("retry-after", "-5")], Some(0)),
+            (&[("retry-after", "NaN")], None),
+            (
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1e19"),
+                ],
+                Some(86_400_000),
+            ),
+            (
+                &[("ratelimit-remaining", "0"), ("ratelimit-reset", "inf")],
+                Some(86_400_000),
+            ),
+            (
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "9999-12-31T23:59:59Z"),
+                ],
+                Some(86_400_000),
+            ),
         ];
         for (pairs, expected) in cases {
             let got = retry_after(&headers(pairs), now).map(|d| d.as_millis() as u64);
@@ -506,6 +595,104 @@ mod tests {
                 PublishError::Retryable { .. } => "retry",
             };
             assert_eq!(got, expected, "{status}");
+        }
+    }
+
+    /// Headers as a network, a proxy or an attacker might send them: no value makes a
+    /// parser panic, and no wait is longer than [`MAX_WAIT`].
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: [&str; 9] = [
+            "retry-after",
+            "x-ratelimit-reset-after",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "x-rate-limit-remaining",
+            "x-rate-limit-reset",
+            "ratelimit-policy",
+        ];
+
+        thread_local! {
+            /// One client for every case: building one is slow.
+            static HTTP: Http = Http::new(Duration::from_secs(1)).expect("client");
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<f64>().prop_map(|f| f.to_string()),
+                any::<f64>().prop_map(|f| format!("{f:e}")),
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<u64>().prop_map(|n| n.to_string()),
+                prop::sample::select(vec![
+                    "inf",
+                    "-inf",
+                    "infinity",
+                    "NaN",
+                    "1e19",
+                    "1e308",
+                    "-1e308",
+                    "0",
+                    "-0",
+                    "100000000000000",
+                    "18446744073709551616",
+                    "1.5",
+                    "0.000001",
+                    "",
+                ])
+                .prop_map(String::from),
+                // The years RFC 2822 can write: 0 to 9999.
+                (-62_135_596_800i64..253_402_300_799).prop_map(|s| {
+                    chrono::DateTime::from_timestamp(s, 0)
+                        .map(|t| t.to_rfc2822())
+                        .unwrap_or_default()
+                }),
+                (-8_000_000_000_000i64..8_000_000_000_000).prop_map(|s| {
+                    chrono::DateTime::from_timestamp(s, 0)
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default()
+                }),
+                "[ -~]{0,40}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn no_header_panics_or_asks_for_more_than_the_cap(
+                pairs in prop::collection::vec((0..NAMES.len(), value()), 0..6),
+                now_s in 0u64..20_000_000_000,
+            ) {
+                let mut map = HeaderMap::new();
+                for (name, value) in pairs {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        map.insert(NAMES[name], value);
+                    }
+                }
+                let now = UNIX_EPOCH + Duration::from_secs(now_s);
+                if let Some(wait) = retry_after(&map, now) {
+                    prop_assert!(wait <= MAX_WAIT, "{wait:?} from {map:?}");
+                }
+                let state = rate_state(&map, now);
+                if let Some(reset) = state.reset {
+                    let wait = reset.duration_since(now).unwrap_or_default();
+                    prop_assert!(wait <= MAX_WAIT, "{wait:?} from {map:?}");
+                }
+                HTTP.with(|http| {
+                    http.rates.lock().expect("lock").insert("a".into(), state);
+                    assert!(http.wait_before("a", now) <= MAX_WAIT);
+                });
+            }
+
+            #[test]
+            fn any_number_of_seconds_is_a_bounded_wait(seconds in any::<f64>()) {
+                match wait_from_seconds(seconds) {
+                    Some(wait) => prop_assert!(wait <= MAX_WAIT),
+                    None => prop_assert!(seconds.is_nan()),
+                }
+            }
         }
     }
 }

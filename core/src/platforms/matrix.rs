@@ -33,6 +33,8 @@ const MAX_MEDIA: usize = 10;
 const MAX_UPLOAD_BYTES: u64 = 50_000_000;
 
 pub struct Matrix {
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     account: String,
     base: String,
     token: Secret,
@@ -61,6 +63,7 @@ impl Matrix {
             .ok_or_else(broken)?
             .to_owned();
         Ok(Matrix {
+            again: crate::network::add_again_command(account),
             account: account.name.clone(),
             base,
             token: secret,
@@ -296,7 +299,6 @@ impl Matrix {
             None if !code.is_empty() => code.to_owned(),
             None => format!("HTTP {status}"),
         };
-        let name = &self.account;
         let room = &self.room;
         let permanent = |message: String| PublishError::Permanent {
             message,
@@ -317,7 +319,8 @@ impl Matrix {
             },
             (401, _) | (_, "M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN") => PublishError::Auth {
                 message: format!(
-                    "the homeserver rejected the access token ({said}); log in again, then add the account with the new token: `postctl accounts rm {name}`, then `postctl accounts add matrix --name {name} --homeserver ... --room {room} --token-stdin < token.txt`"
+                    "the homeserver rejected the access token ({said}); log in again, then add the account with the new token: `{again}`",
+                    again = self.again
                 ),
                 status: Some(status),
             },

@@ -8,6 +8,8 @@
 pub mod http;
 
 mod bluesky;
+#[cfg(test)]
+mod credential_tests;
 mod discord;
 mod mastodon;
 mod matrix;
@@ -16,7 +18,7 @@ mod slack;
 mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
-mod webhook;
+pub(crate) mod webhook;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::Secret;
+use crate::secrets::{Redactor, Secret};
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -146,6 +148,32 @@ impl PublishError {
         }
     }
 
+    /// The same error with `redactor`'s secret scrubbed from its message: a network's
+    /// error text can echo the request (a URL with a token, an Authorization header).
+    pub fn scrubbed(self, redactor: &Redactor) -> Self {
+        match self {
+            PublishError::Retryable {
+                message,
+                retry_after,
+                maybe_sent,
+                status,
+            } => PublishError::Retryable {
+                message: redactor.scrub(&message),
+                retry_after,
+                maybe_sent,
+                status,
+            },
+            PublishError::Auth { message, status } => PublishError::Auth {
+                message: redactor.scrub(&message),
+                status,
+            },
+            PublishError::Permanent { message, status } => PublishError::Permanent {
+                message: redactor.scrub(&message),
+                status,
+            },
+        }
+    }
+
     /// An answer that does not say what became of the request (a success without the
     /// post's id, a body that is not JSON): worth trying again, but it may have posted.
     pub fn maybe_sent(message: impl Into<String>, status: Option<u16>) -> Self {
@@ -180,6 +208,9 @@ impl SessionStore for NoSessions {
 /// A network adapter for one account.
 pub struct Adapter {
     kind: Kind,
+    /// Scrubs the account's secret from every error the adapter returns: the one place
+    /// all of them pass, whichever network and request made them.
+    redactor: Redactor,
 }
 
 enum Kind {
@@ -221,6 +252,18 @@ impl Adapter {
         http: Http,
         sessions: std::sync::Arc<dyn SessionStore>,
     ) -> Result<Adapter, PublishError> {
+        let redactor = Redactor::new(&secret);
+        let kind =
+            Self::kind(account, secret, http, sessions).map_err(|e| e.scrubbed(&redactor))?;
+        Ok(Adapter { kind, redactor })
+    }
+
+    fn kind(
+        account: &Account,
+        secret: Secret,
+        http: Http,
+        sessions: std::sync::Arc<dyn SessionStore>,
+    ) -> Result<Kind, PublishError> {
         let kind = match account.network {
             Network::Mastodon => Kind::Mastodon(mastodon::Mastodon::new(account, secret, http)?),
             Network::Bluesky => {
@@ -238,12 +281,12 @@ impl Adapter {
                 )));
             }
         };
-        Ok(Adapter { kind })
+        Ok(kind)
     }
 
     /// Reads what the adapter needs once per run (server limits, a session).
     pub async fn prepare(&mut self) -> Result<(), PublishError> {
-        match &mut self.kind {
+        let prepared = match &mut self.kind {
             Kind::Mastodon(a) => a.prepare().await,
             Kind::Bluesky(a) => a.prepare().await,
             Kind::Telegram(_)
@@ -251,7 +294,8 @@ impl Adapter {
             | Kind::Slack(_)
             | Kind::Matrix(_)
             | Kind::Webhook(_) => Ok(()),
-        }
+        };
+        prepared.map_err(|e| e.scrubbed(&self.redactor))
     }
 
     pub fn capabilities(&self) -> Capabilities {
@@ -268,7 +312,7 @@ impl Adapter {
 
     /// Checks the credentials against the network.
     pub async fn verify(&self) -> Result<Verified, PublishError> {
-        match &self.kind {
+        let verified = match &self.kind {
             Kind::Mastodon(a) => a.verify().await,
             Kind::Bluesky(a) => a.verify().await,
             Kind::Telegram(a) => a.verify().await,
@@ -276,12 +320,13 @@ impl Adapter {
             Kind::Slack(a) => a.verify().await,
             Kind::Matrix(a) => a.verify().await,
             Kind::Webhook(a) => a.verify().await,
-        }
+        };
+        verified.map_err(|e| e.scrubbed(&self.redactor))
     }
 
     /// Publishes one part (uploading its media first).
     pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
-        match &self.kind {
+        let published = match &self.kind {
             Kind::Mastodon(a) => a.publish(part).await,
             Kind::Bluesky(a) => a.publish(part).await,
             Kind::Telegram(a) => a.publish(part).await,
@@ -289,12 +334,13 @@ impl Adapter {
             Kind::Slack(a) => a.publish(part).await,
             Kind::Matrix(a) => a.publish(part).await,
             Kind::Webhook(a) => a.publish(part).await,
-        }
+        };
+        published.map_err(|e| e.scrubbed(&self.redactor))
     }
 
     /// Deletes a published part.
     pub async fn delete(&self, published: &Published) -> Result<(), PublishError> {
-        match &self.kind {
+        let deleted = match &self.kind {
             Kind::Mastodon(a) => a.delete(published).await,
             Kind::Bluesky(a) => a.delete(published).await,
             Kind::Telegram(a) => a.delete(published).await,
@@ -302,6 +348,7 @@ impl Adapter {
             Kind::Slack(a) => a.delete(published).await,
             Kind::Matrix(a) => a.delete(published).await,
             Kind::Webhook(a) => a.delete(published).await,
-        }
+        };
+        deleted.map_err(|e| e.scrubbed(&self.redactor))
     }
 }

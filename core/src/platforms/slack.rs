@@ -29,6 +29,8 @@ const TEXT_LIMIT: usize = 4000;
 
 pub struct Slack {
     account: String,
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     mode: Mode,
     http: Http,
 }
@@ -37,6 +39,7 @@ impl Slack {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
         Ok(Slack {
             account: account.name.clone(),
+            again: crate::network::add_again_command(account),
             mode: Mode::from_account(account, secret, "your Slack app's Incoming Webhooks page")?,
             http,
         })
@@ -207,7 +210,6 @@ impl Slack {
             .and_then(Value::as_str)
             .map(excerpt)
             .unwrap_or_else(|| "unknown_error".into());
-        let name = &self.account;
         let channel = match &self.mode {
             Mode::Bot { channel, .. } => channel.as_str(),
             Mode::Webhook { .. } => "",
@@ -217,7 +219,8 @@ impl Slack {
             "invalid_auth" | "not_authed" | "token_revoked" | "token_expired"
             | "account_inactive" => PublishError::Auth {
                 message: format!(
-                    "Slack rejected the bot token ({error}); copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page and add the account again: `postctl accounts rm {name}`, then `postctl accounts add slack --name {name} --channel {channel} --token-stdin < token.txt`"
+                    "Slack rejected the bot token ({error}); copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page and add the account again: `{again}`",
+                    again = self.again
                 ),
                 status,
             },
@@ -253,12 +256,12 @@ impl Slack {
     fn webhook_error(&self, answer: &Answer) -> PublishError {
         let status = answer.status;
         let said = answer.excerpt();
-        let name = &self.account;
         match status {
             // The webhook was removed or revoked, or the channel is gone.
             403 | 404 | 410 => PublishError::Auth {
                 message: format!(
-                    "Slack no longer accepts this incoming webhook (HTTP {status}{said}); create a new one and add it again: `postctl accounts rm {name}`, then `postctl accounts add slack --name {name} --token-stdin < webhook-url.txt`"
+                    "Slack no longer accepts this incoming webhook (HTTP {status}{said}); create a new one and add it again: `{again}`",
+                    again = self.again
                 ),
                 status: Some(status),
             },

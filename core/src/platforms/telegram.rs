@@ -43,6 +43,8 @@ pub struct Telegram {
     /// `@channelname` or a numeric id, as the account was added.
     chat: String,
     http: Http,
+    /// The account as stored, for hints that set it up again.
+    stored: Account,
 }
 
 /// One message as the Bot API returned it: what a link and a delete need.
@@ -74,6 +76,7 @@ impl Telegram {
             token: secret,
             chat,
             http,
+            stored: account.clone(),
         })
     }
 
@@ -231,7 +234,13 @@ impl Telegram {
     }
 
     fn published(&self, main: &Sent, ids: &[i64]) -> Published {
-        let url = match (&main.username, chat_id_text(&main.chat_id)) {
+        // A public channel added as @name has that link even when the answer leaves out
+        // the chat's username (Bot API servers other than Telegram's own do).
+        let username = main
+            .username
+            .clone()
+            .or_else(|| self.chat.strip_prefix('@').map(str::to_owned));
+        let url = match (&username, chat_id_text(&main.chat_id)) {
             (Some(username), _) => Some(format!("https://t.me/{username}/{}", main.message_id)),
             (None, Some(id)) => id
                 .strip_prefix("-100")
@@ -280,24 +289,25 @@ impl Telegram {
             .get("description")
             .and_then(Value::as_str)
             .map(super::http::excerpt)
-            .unwrap_or_else(|| format!("HTTP {}", answer.status));
+            // A server that is not quite Telegram (a proxy, an emulator) may explain
+            // itself in plain text: show what it said.
+            .unwrap_or_else(|| format!("HTTP {}{}", answer.status, answer.excerpt()));
         let parameters = reply.get("parameters");
-        let name = &self.account;
         match status {
             429 => PublishError::Retryable {
-                message: format!("Telegram is rate limiting the bot ({description}); will retry"),
-                retry_after: parameters
-                    .and_then(|p| p.get("retry_after"))
-                    .and_then(Value::as_f64)
-                    .map(|s| std::time::Duration::from_secs_f64(s.max(0.0)))
-                    .or_else(|| answer.retry_after()),
+                message: format!("Telegram is rate limiting the bot ({description})"),
+                retry_after: asked_wait(&reply).or_else(|| answer.retry_after()),
                 maybe_sent: false,
                 status: Some(status),
             },
             400 => match parameters.and_then(|p| p.get("migrate_to_chat_id")) {
                 Some(new_chat) => PublishError::Permanent {
                     message: format!(
-                        "the Telegram group became a supergroup with the new chat id {new_chat}; update the account: `postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat {new_chat} --token-stdin < bot-token.txt`"
+                        "the Telegram group became a supergroup with the new chat id {new_chat}; update the account: `{}`",
+                        crate::network::add_again_with(
+                            &self.stored,
+                            &[("chat", &new_chat.to_string())]
+                        )
                     ),
                     status: Some(status),
                 },
@@ -308,7 +318,8 @@ impl Telegram {
             },
             401 | 404 => PublishError::Auth {
                 message: format!(
-                    "Telegram: the bot token was rejected ({description}); copy the token from @BotFather and add the account again (`postctl accounts rm {name}`, then `postctl accounts add telegram --name {name} --chat ... --token-stdin < bot-token.txt`)"
+                    "Telegram: the bot token was rejected ({description}); copy the token from @BotFather and add the account again: `{}`",
+                    crate::network::add_again_command(&self.stored)
                 ),
                 status: Some(status),
             },
@@ -320,7 +331,7 @@ impl Telegram {
                 status: Some(status),
             },
             500..=599 => PublishError::Retryable {
-                message: format!("Telegram had a server error ({description}); will retry"),
+                message: format!("Telegram had a server error ({description})"),
                 retry_after: answer.retry_after(),
                 maybe_sent: true,
                 status: Some(status),
@@ -331,6 +342,16 @@ impl Telegram {
             },
         }
     }
+}
+
+/// The wait a Telegram error asks for (`parameters.retry_after`, seconds), at most
+/// [`super::http::MAX_WAIT`].
+fn asked_wait(reply: &Value) -> Option<std::time::Duration> {
+    reply
+        .get("parameters")
+        .and_then(|p| p.get("retry_after"))
+        .and_then(Value::as_f64)
+        .and_then(super::http::wait_from_seconds)
 }
 
 enum Body {
@@ -447,6 +468,40 @@ mod tests {
         };
         let http = Http::new(std::time::Duration::from_secs(5)).expect("client");
         Telegram::new(&account, Secret::new(TOKEN.into()), http).expect("adapter")
+    }
+
+    #[test]
+    fn a_public_channel_gets_its_link_even_when_the_answer_has_no_username() {
+        let cases = [
+            (
+                "@news",
+                None,
+                json!(-1001234567890_i64),
+                Some("https://t.me/news/42"),
+            ),
+            (
+                "@news",
+                Some("renamed"),
+                json!(-1001234567890_i64),
+                Some("https://t.me/renamed/42"),
+            ),
+            (
+                "-1001234567890",
+                None,
+                json!(-1001234567890_i64),
+                Some("https://t.me/c/1234567890/42"),
+            ),
+            ("-4567", None, json!(-4567), None),
+        ];
+        for (chat, username, chat_id, url) in cases {
+            let sent = Sent {
+                message_id: 42,
+                chat_id,
+                username: username.map(String::from),
+            };
+            let published = adapter("http://127.0.0.1:1", chat).published(&sent, &[42]);
+            assert_eq!(published.url.as_deref(), url, "{chat}");
+        }
     }
 
     fn part(text: &str, media: Vec<MediaFile>, reply_to: Option<&str>) -> Part {
@@ -847,5 +902,86 @@ mod tests {
         let requests = server.requests();
         assert_eq!(requests.len(), 1);
         assert!(requests[0].path.ends_with("/sendPhoto"));
+    }
+
+    /// Any answer, however odd: the error is classified without a panic, asks for a
+    /// bounded wait, and never shows the token.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bodies a server might answer with: the network's JSON with any numbers and
+        /// texts in it, or any bytes.
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            let number = prop_oneof![
+                any::<f64>().prop_map(
+                    |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                ),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                Just(json!(1e300)),
+                Just(json!(-1e300)),
+                "[ -~]{0,20}".prop_map(Value::from),
+            ];
+            prop_oneof![
+                (number, "[ -~]{0,60}", any::<u16>()).prop_map(|(n, text, code)| {
+                    serde_json::to_vec(&json!({
+                        "ok": false,
+                        "error_code": code,
+                        "description": text,
+                        "message": text,
+                        "code": code,
+                        "retry_after": n,
+                        "parameters": {"retry_after": n},
+                    }))
+                    .unwrap_or_default()
+                }),
+                prop::collection::vec(any::<u8>(), 0..200),
+            ]
+        }
+
+        fn headers() -> impl Strategy<Value = reqwest::header::HeaderMap> {
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "retry-after",
+                        "x-ratelimit-remaining",
+                        "x-ratelimit-reset",
+                        "x-ratelimit-reset-after",
+                    ]),
+                    prop_oneof![
+                        Just("inf".to_string()),
+                        Just("1e19".to_string()),
+                        Just("0".to_string()),
+                        any::<f64>().prop_map(|f| f.to_string()),
+                        "[ -~]{0,20}",
+                    ],
+                ),
+                0..4,
+            )
+            .prop_map(|pairs| {
+                let mut map = reqwest::header::HeaderMap::new();
+                for (name, value) in pairs {
+                    if let Ok(value) = reqwest::header::HeaderValue::from_str(&value) {
+                        map.insert(name, value);
+                    }
+                }
+                map
+            })
+        }
+
+        #[test]
+        fn any_error_answer_is_read_safely() {
+            let telegram = adapter("http://127.0.0.1:9", "@chan");
+            proptest!(|(status in 100u16..600, body in body(), headers in headers())| {
+                let answer = Answer { status, headers, body };
+                let reply = answer.json().unwrap_or(Value::Null);
+                let error = telegram.error(&answer, reply);
+                if let PublishError::Retryable { retry_after: Some(wait), .. } = &error {
+                    prop_assert!(*wait <= crate::platforms::http::MAX_WAIT);
+                }
+                prop_assert!(!error.to_string().contains(TOKEN));
+            });
+        }
     }
 }

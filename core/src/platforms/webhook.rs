@@ -1,17 +1,26 @@
 //! A generic outgoing webhook: each part is POSTed as JSON to the account's base URL,
-//! signed with HMAC-SHA256 so the receiver can check it came from us.
+//! signed the Standard Webhooks way (<https://www.standardwebhooks.com>), so receivers can
+//! check it with that standard's libraries and refuse replays.
 //!
 //! The request:
 //!
 //! ```text
 //! POST <base_url>
 //! Content-Type: application/json
-//! X-Postctl-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with the secret>
+//! webhook-id: msg_<the part's idempotency key>     the same on every retry of the part
+//! webhook-timestamp: <unix seconds when sent>
+//! webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">
 //! X-Postctl-Idempotency-Key: <the part's idempotency key>
 //!
 //! {"post": {"text": "...", "html": "...", "media": [{"file_name", "mime", "alt", "size"}]},
 //!  "part": 0, "reply_to": "<id the receiver gave the previous part>", "idempotency_key": "..."}
 //! ```
+//!
+//! The account's secret is a Standard Webhooks secret, `whsec_<base64>`, whose decoded
+//! bytes are the HMAC key. A secret in another form (accounts added before postctl followed
+//! the standard) still works: its text is the HMAC key of `webhook-signature`, and the
+//! request also carries the older `X-Postctl-Signature: sha256=<hex HMAC-SHA256 of the
+//! body>`, so receivers written for it keep working unchanged.
 //!
 //! `html` and `reply_to` are left out when there is none. Media are described, not
 //! uploaded: the receiver gets their names, types, sizes and alt texts, never the bytes.
@@ -19,9 +28,13 @@
 //! engine refuses a post with more media than `max_media`, and a post with an image should
 //! reach a webhook as its text plus the image's description. A 2xx answer
 //! may be JSON with an `id` (string or number) and a `url`; without an `id` the part is
-//! known by its idempotency key. Receivers should deduplicate on that key: postctl may
+//! known by its idempotency key. Receivers should deduplicate on `webhook-id`: postctl may
 //! send a part twice after a timeout, since it cannot know what the receiver did.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -37,10 +50,63 @@ use crate::text::{Counting, Format, TextLimit};
 /// Media described per part; the same bound as the chat networks' albums.
 const MAX_DESCRIBED_MEDIA: usize = 10;
 
+/// The prefix of a Standard Webhooks secret; the rest is the key in base64.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// The HMAC key a webhook account's secret stands for.
+pub(crate) enum SigningKey {
+    /// `whsec_<base64>`: the decoded bytes.
+    Standard(Zeroizing<Vec<u8>>),
+    /// Any other text, from before postctl followed the standard: the text's bytes, and
+    /// the older `X-Postctl-Signature` header is sent too.
+    Legacy(Zeroizing<Vec<u8>>),
+}
+
+impl SigningKey {
+    /// The key `secret` stands for; the error says what is wrong without repeating it.
+    pub(crate) fn parse(secret: &str) -> Result<SigningKey, &'static str> {
+        let secret = secret.trim();
+        match secret.strip_prefix(SECRET_PREFIX) {
+            Some(encoded) => match BASE64.decode(encoded) {
+                Ok(key) if !key.is_empty() => Ok(SigningKey::Standard(Zeroizing::new(key))),
+                _ => Err(
+                    "a secret starting with whsec_ must go on in base64 (A-Z, a-z, 0-9, +, / and = padding), as receivers' Standard Webhooks libraries show it; copy it again from the receiver",
+                ),
+            },
+            None if secret.is_empty() => Err("the signing key is empty"),
+            None => Ok(SigningKey::Legacy(Zeroizing::new(
+                secret.as_bytes().to_vec(),
+            ))),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            SigningKey::Standard(key) | SigningKey::Legacy(key) => key,
+        }
+    }
+}
+
+/// The `webhook-signature` value for a message: `v1,` and the base64 HMAC-SHA256 of
+/// `"{id}.{timestamp}.{body}"` under `key`.
+pub fn standard_signature(key: &[u8], id: &str, timestamp: u64, body: &[u8]) -> String {
+    let mut signed = Vec::with_capacity(id.len() + body.len() + 24);
+    signed.extend_from_slice(format!("{id}.{timestamp}.").as_bytes());
+    signed.extend_from_slice(body);
+    format!("v1,{}", BASE64.encode(hmac_sha256(key, &signed)))
+}
+
+/// The `webhook-id` of a part: the same on every retry, so the receiver can deduplicate.
+fn message_id(part: &Part) -> String {
+    format!("msg_{}", part.idempotency_key)
+}
+
 pub struct Webhook {
     account: String,
+    /// The commands that set the account up again, for credential errors.
+    again: String,
     url: reqwest::Url,
-    key: Secret,
+    key: SigningKey,
     http: Http,
 }
 
@@ -53,10 +119,18 @@ impl Webhook {
                 crate::network::Network::Webhook.example_add_command()
             ))
         })?;
+        let key = SigningKey::parse(secret.expose()).map_err(|rule| {
+            PublishError::auth(format!(
+                "the signing key of the webhook account {:?} is not usable ({rule}); add the account again with `postctl accounts rm {0}`, then {}",
+                account.name,
+                crate::network::Network::Webhook.example_add_command()
+            ))
+        })?;
         Ok(Webhook {
             account: account.name.clone(),
+            again: crate::network::add_again_command(account),
             url: endpoint(base, &[])?,
-            key: secret,
+            key,
             http,
         })
     }
@@ -87,18 +161,30 @@ impl Webhook {
     pub async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
         let body = serde_json::to_vec(&payload(part))
             .map_err(|e| PublishError::permanent(format!("cannot encode the post as JSON: {e}")))?;
-        let signature = format!(
-            "sha256={}",
-            hex(&hmac_sha256(self.key.expose().as_bytes(), &body))
-        );
-        let request = self
+        let id = message_id(part);
+        // Signed when sent, so a retry carries a fresh timestamp (receivers refuse old
+        // ones) under the same id.
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let mut request = self
             .http
             .client()
             .post(self.url.clone())
             .header(CONTENT_TYPE, "application/json")
-            .header("X-Postctl-Signature", signature)
-            .header("X-Postctl-Idempotency-Key", &part.idempotency_key)
-            .body(body);
+            .header(
+                "webhook-signature",
+                standard_signature(self.key.bytes(), &id, timestamp, &body),
+            )
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("X-Postctl-Idempotency-Key", &part.idempotency_key);
+        if let SigningKey::Legacy(key) = &self.key {
+            let legacy = format!("sha256={}", hex(&hmac_sha256(key, &body)));
+            request = request.header("X-Postctl-Signature", legacy);
+        }
+        let request = request.body(body);
         let answer = self.http.exchange(&self.account, request).await?;
         if !answer.is_success() {
             return Err(self.error(&answer));
@@ -129,8 +215,8 @@ impl Webhook {
         match status {
             401 | 403 => PublishError::Auth {
                 message: format!(
-                    "the webhook at {host} refused the request (HTTP {status}{said}); check that the receiver expects this signing key, and add the account again with the right one (`postctl accounts rm {0}`, then `postctl accounts add webhook --name {0} ...`)",
-                    self.account
+                    "the webhook at {host} refused the request (HTTP {status}{said}); check that the receiver expects this signing key, and add the account again with the right one: `{}`",
+                    self.again
                 ),
                 status: Some(status),
             },
@@ -251,9 +337,57 @@ mod tests {
         }
     }
 
+    /// A key from before the standard (not `whsec_`), as older accounts hold.
     const KEY: &str = "whsec-signing-key-0123456789";
+    /// The Standard Webhooks libraries' test secret.
+    const STANDARD_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn signatures_match_the_standard_libraries_test_vector() {
+        // libraries/go/webhook_test.go, TestWebhookSign, in standard-webhooks/standard-webhooks.
+        let Ok(SigningKey::Standard(key)) = SigningKey::parse(STANDARD_KEY) else {
+            panic!("a whsec_ secret is a standard key");
+        };
+        assert_eq!(
+            standard_signature(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1_614_265_330,
+                br#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn secrets_parse_as_standard_or_legacy_keys() {
+        let cases = [
+            (STANDARD_KEY, Ok("standard")),
+            ("  whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", Ok("standard")),
+            ("hook-signing-key-7f3a", Ok("legacy")),
+            ("whsec-not-the-prefix", Ok("legacy")),
+            ("whsec_not base64!", Err("must go on in base64")),
+            ("whsec_", Err("must go on in base64")),
+            ("   ", Err("empty")),
+        ];
+        for (secret, want) in cases {
+            let got = SigningKey::parse(secret).map(|key| match key {
+                SigningKey::Standard(_) => "standard",
+                SigningKey::Legacy(_) => "legacy",
+            });
+            match (got, want) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{secret:?}"),
+                (Err(got), Err(want)) => assert!(got.contains(want), "{secret:?}: {got}"),
+                (got, want) => panic!("{secret:?}: {:?} != {want:?}", got.err()),
+            }
+        }
+    }
 
     fn adapter(base: &str) -> Webhook {
+        adapter_with(base, KEY)
+    }
+
+    fn adapter_with(base: &str, key: &str) -> Webhook {
         let account = Account {
             id: "a1".into(),
             name: "hook".into(),
@@ -265,7 +399,7 @@ mod tests {
             created: chrono::DateTime::UNIX_EPOCH,
         };
         let http = Http::new(Duration::from_secs(5)).expect("client");
-        Webhook::new(&account, Secret::new(KEY.into()), http).expect("adapter")
+        Webhook::new(&account, Secret::new(key.into()), http).expect("adapter")
     }
 
     fn part(index: usize, reply_to: Option<&str>) -> Part {
@@ -315,11 +449,20 @@ mod tests {
             request.header("x-postctl-idempotency-key"),
             Some("target-1:1")
         );
+        // A key from before the standard keeps the older header, and signs the standard
+        // one with its text.
         let want = format!(
             "sha256={}",
             hex(&hmac_sha256(KEY.as_bytes(), &request.body))
         );
         assert_eq!(request.header("x-postctl-signature"), Some(want.as_str()));
+        assert_eq!(request.header("webhook-id"), Some("msg_target-1:1"));
+        let timestamp: u64 = request
+            .header("webhook-timestamp")
+            .and_then(|t| t.parse().ok())
+            .expect("a numeric webhook-timestamp");
+        let want = standard_signature(KEY.as_bytes(), "msg_target-1:1", timestamp, &request.body);
+        assert_eq!(request.header("webhook-signature"), Some(want.as_str()));
         assert_eq!(
             request.json(),
             json!({
@@ -333,6 +476,55 @@ mod tests {
             })
         );
         assert!(!request.body_text().contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn a_standard_secret_signs_the_standard_way_with_one_id_across_retries() {
+        let server =
+            TestServer::sequence(vec![Reply::text(503, "busy"), Reply::text(200, "ok")]).await;
+        let hook = adapter_with(&server.url(), STANDARD_KEY);
+        let part = part(0, None);
+        hook.publish(&part).await.expect_err("503 first");
+        hook.publish(&part).await.expect("then 200");
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        let Ok(SigningKey::Standard(key)) = SigningKey::parse(STANDARD_KEY) else {
+            panic!("a standard key");
+        };
+        for request in &requests {
+            assert_eq!(request.header("webhook-id"), Some("msg_target-1:0"));
+            let timestamp: u64 = request
+                .header("webhook-timestamp")
+                .and_then(|t| t.parse().ok())
+                .expect("a numeric webhook-timestamp");
+            let want = standard_signature(&key, "msg_target-1:0", timestamp, &request.body);
+            assert_eq!(request.header("webhook-signature"), Some(want.as_str()));
+            assert_eq!(request.header("x-postctl-signature"), None);
+            assert!(!request.body_text().contains("MfKQ9r8G"));
+        }
+    }
+
+    #[test]
+    fn an_unusable_secret_is_refused_without_being_shown() {
+        let account = Account {
+            id: "a1".into(),
+            name: "hook".into(),
+            network: Network::Webhook,
+            base_url: Some("https://example.com/hook".into()),
+            handle: None,
+            settings: json!({}),
+            secret_ref: "env:HOOK".into(),
+            created: chrono::DateTime::UNIX_EPOCH,
+        };
+        let http = Http::new(Duration::from_secs(5)).expect("client");
+        let err = Webhook::new(&account, Secret::new("whsec_%%secret%%".into()), http)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("base64") && !err.contains("%%secret%%"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -1,9 +1,16 @@
 //! What happens after a failed attempt: pure decisions, tested with tables (DESIGN §4).
+//!
+//! Adapters say what the network answered; the words about what postctl does next ("will
+//! retry", "will not retry it") are written here only, from the decision itself, so a
+//! message never promises what the decision does not do.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::idempotency::Idempotency;
+use crate::model::Finish;
+use crate::network::Network;
 use crate::platforms::PublishError;
-use crate::store::Finish;
+use crate::platforms::http::MAX_WAIT;
 
 /// Retry delays start at one second and double, up to [`RetryLimits::max_delay`].
 const FIRST_DELAY_MS: i64 = 1_000;
@@ -27,17 +34,30 @@ pub fn backoff(attempt: u32, jitter: f64, max_delay: Duration) -> Duration {
     Duration::milliseconds((base * factor) as i64)
 }
 
-/// How a target ends after `error` on its `attempt`-th attempt.
+/// A wait a network asked for, as a time span: never more than [`MAX_WAIT`], whatever the
+/// header said.
+fn asked_wait(asked: Option<std::time::Duration>) -> Duration {
+    asked
+        .map(|d| d.min(MAX_WAIT))
+        .and_then(|d| Duration::from_std(d).ok())
+        .unwrap_or_else(Duration::zero)
+}
+
+/// How a target ends after `error` on its `attempt`-th attempt. `resend_safe_until` is
+/// until when the network would recognise this part sent again as the same request
+/// (its idempotency, see [`Idempotency::safe_until`]); `None` when it never would.
 ///
 /// - Auth and permanent errors fail the target (the user must act).
-/// - A retryable error that may have been acted on, on a network without idempotency,
-///   makes the target `uncertain`: retrying could post twice, so the user decides.
+/// - A retryable error that may have been acted on makes the target `uncertain` unless
+///   the retry falls inside the network's idempotency: retrying could post twice, so the
+///   user decides.
 /// - Otherwise it is retried after the longer of the backoff and what the network asked
-///   for (Retry-After, reset headers), unless that falls outside the retry window that
-///   began at `first_attempt`: then it fails, saying how often it was tried.
+///   for (Retry-After, reset headers; at most [`MAX_WAIT`]), unless that falls outside
+///   the retry window that began at `first_attempt`: then it fails, saying how often it
+///   was tried.
 pub fn after_error(
     error: &PublishError,
-    idempotent: bool,
+    resend_safe_until: Option<DateTime<Utc>>,
     attempt: u32,
     first_attempt: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -46,42 +66,65 @@ pub fn after_error(
 ) -> Finish {
     match error {
         PublishError::Auth { message, .. } => Finish::Failed {
-            error: format!("credentials rejected: {message}"),
+            error: format!("credentials rejected: {}", without_retry_promise(message)),
         },
         PublishError::Permanent { message, .. } => Finish::Failed {
-            error: message.clone(),
-        },
-        PublishError::Retryable {
-            message,
-            maybe_sent: true,
-            ..
-        } if !idempotent => Finish::Uncertain {
-            error: format!(
-                "{}; the network may have published it and offers no way to retry safely, so postctl will not retry it",
-                without_retry_promise(message)
-            ),
+            error: without_retry_promise(message).to_string(),
         },
         PublishError::Retryable {
             message,
             retry_after,
+            maybe_sent,
             ..
         } => {
-            let asked = retry_after
-                .and_then(|d| Duration::from_std(d).ok())
-                .unwrap_or_else(Duration::zero);
-            let at = now + backoff(attempt, jitter, limits.max_delay).max(asked);
-            if at > first_attempt + limits.window {
-                Finish::Failed {
-                    error: format!(
-                        "gave up after {attempt} attempt(s) over {} min: {message}",
-                        (now - first_attempt).num_minutes()
-                    ),
+            let said = without_retry_promise(message);
+            let asked = asked_wait(*retry_after);
+            let at = now.checked_add_signed(backoff(attempt, jitter, limits.max_delay).max(asked));
+            let in_window = at.filter(|at| *at <= first_attempt + limits.window);
+            match (in_window, *maybe_sent) {
+                (Some(at), true) if resend_safe_until.is_none_or(|safe| at > safe) => {
+                    Finish::Uncertain {
+                        error: match resend_safe_until {
+                            None => format!(
+                                "{said}; the network may have published it and offers no way to retry safely, so postctl will not retry it"
+                            ),
+                            Some(_) => format!(
+                                "{said}; the network may have published it, and a retry would come after the network stops recognising a repeat, so postctl will not retry it"
+                            ),
+                        },
+                    }
                 }
-            } else {
-                Finish::Retry {
+                (None, true) if resend_safe_until.is_none() => Finish::Uncertain {
+                    error: format!(
+                        "{said}; the network may have published it and offers no way to retry safely, so postctl will not retry it"
+                    ),
+                },
+                (Some(at), _) => Finish::Retry {
                     at,
-                    error: message.clone(),
+                    error: format!("{said}; will retry"),
                     count_attempt: true,
+                },
+                (None, _) => {
+                    let waited = (now - first_attempt).num_minutes();
+                    let asked_more = if asked > Duration::zero() {
+                        format!(
+                            ", and the network asks to wait {} s more, past the {} min retry window",
+                            asked.num_seconds(),
+                            limits.window.num_minutes()
+                        )
+                    } else {
+                        String::new()
+                    };
+                    let unknown = if *maybe_sent {
+                        " (the last attempt may have been published: check before retrying)"
+                    } else {
+                        ""
+                    };
+                    Finish::Failed {
+                        error: format!(
+                            "gave up after {attempt} attempt(s) over {waited} min{asked_more}: {said}{unknown}"
+                        ),
+                    }
                 }
             }
         }
@@ -101,7 +144,16 @@ pub fn after_account_error(
     limits: RetryLimits,
     jitter: f64,
 ) -> Finish {
-    match after_error(error, true, failures, first_attempt, now, limits, jitter) {
+    let nothing_sent = Some(DateTime::<Utc>::MAX_UTC);
+    match after_error(
+        error,
+        nothing_sent,
+        failures,
+        first_attempt,
+        now,
+        limits,
+        jitter,
+    ) {
         Finish::Retry { at, error, .. } => Finish::Retry {
             at,
             error,
@@ -111,20 +163,81 @@ pub fn after_account_error(
     }
 }
 
-/// An adapter's message without its "will retry" ending, for outcomes that will not be
-/// retried.
+/// How a target ends when its account must wait until `until` before sending anything
+/// (the network's rate limit, `reason` in its words): tried again then, behind the
+/// account's older targets; or failed, when `until` is past the retry window that began
+/// at `first_attempt`. Times are written in `zone`.
+pub fn after_wait(
+    until: DateTime<Utc>,
+    reason: &str,
+    first_attempt: DateTime<Utc>,
+    limits: RetryLimits,
+    zone: chrono_tz::Tz,
+) -> Finish {
+    let reason = without_retry_promise(reason);
+    if until > first_attempt + limits.window {
+        Finish::Failed {
+            error: format!(
+                "the network asks this account to wait until {}, past the {} min retry window, so postctl gave up: {reason}",
+                crate::time::format_moment(until, zone),
+                limits.window.num_minutes()
+            ),
+        }
+    } else {
+        Finish::Retry {
+            at: until,
+            error: format!(
+                "waiting until {} as the network asked: {reason}",
+                crate::time::format_moment(until, zone)
+            ),
+            count_attempt: false,
+        }
+    }
+}
+
+/// Whether a part whose fate is unknown (interrupted at `since`, or answered in a way
+/// that left it open) may be sent again at `now`: only while the network recognises the
+/// repeat. Else why not, for the user.
+pub fn resend(
+    network: Network,
+    idempotency: Idempotency,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    // Without a record of when it was sent, the part counts as sent long ago.
+    let safe = since.and_then(|since| idempotency.safe_until(since));
+    match (idempotency, safe) {
+        (_, Some(safe)) if now <= safe => Ok(()),
+        (Idempotency::None, _) => Err(idempotency.describe(network)),
+        _ => Err(format!(
+            "{}, and it was sent {} min ago",
+            idempotency.describe(network),
+            since.map_or(0, |since| (now - since).num_minutes())
+        )),
+    }
+}
+
+/// An adapter's message without a "will retry" ending, which only the decision may say.
 fn without_retry_promise(message: &str) -> &str {
-    ["; will retry", "; it will be retried", ", will retry"]
-        .iter()
-        .filter_map(|ending| message.find(ending))
-        .min()
-        .map_or(message, |at| &message[..at])
+    [
+        "; will retry",
+        "; it will be retried",
+        ", will retry",
+        "; rate limited, will retry",
+    ]
+    .iter()
+    .filter_map(|ending| message.find(ending))
+    .min()
+    .map_or(message, |at| &message[..at])
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
     #[test]
-    fn retry_promises_are_cut_from_uncertain_messages() {
+    fn retry_promises_are_cut_from_adapter_messages() {
         let cases = [
             (
                 "Discord had a server error (500); will retry",
@@ -134,6 +247,7 @@ mod tests {
                 "x failed (503) while posting; it will be retried",
                 "x failed (503) while posting",
             ),
+            ("slack said no; rate limited, will retry", "slack said no"),
             ("timed out", "timed out"),
         ];
         for (message, expected) in cases {
@@ -141,12 +255,9 @@ mod tests {
         }
     }
 
-    use super::*;
-    use chrono::TimeZone;
-
     fn retryable(maybe_sent: bool, retry_after_s: Option<u64>) -> PublishError {
         PublishError::Retryable {
-            message: "503".into(),
+            message: "503; will retry".into(),
             retry_after: retry_after_s.map(std::time::Duration::from_secs),
             maybe_sent,
             status: Some(503),
@@ -157,6 +268,20 @@ mod tests {
         window: Duration::minutes(30),
         max_delay: Duration::minutes(5),
     };
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap()
+    }
+
+    fn kind(finish: &Finish) -> String {
+        match finish {
+            Finish::Published => "published".to_string(),
+            Finish::Retry { at, .. } => format!("retry+{}s", (*at - t0()).num_seconds()),
+            Finish::Failed { .. } => "failed".into(),
+            Finish::Uncertain { .. } => "uncertain".into(),
+            Finish::Release => "release".into(),
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_a_cap() {
@@ -183,28 +308,32 @@ mod tests {
 
     #[test]
     fn errors_end_targets_by_class() {
-        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
-        let kind = |finish: Finish| match finish {
-            Finish::Published => "published".to_string(),
-            Finish::Retry { at, .. } => format!("retry+{}s", (at - t0).num_seconds()),
-            Finish::Failed { .. } => "failed".into(),
-            Finish::Uncertain { .. } => "uncertain".into(),
-            Finish::Release => "release".into(),
-        };
+        let always = Some(DateTime::<Utc>::MAX_UTC);
+        let soon = Some(t0() + Duration::seconds(5));
         let cases = [
-            (PublishError::auth("401"), true, 1, "failed"),
-            (PublishError::permanent("422"), true, 1, "failed"),
-            (retryable(false, None), false, 1, "retry+1s"),
-            (retryable(false, Some(7)), false, 1, "retry+7s"),
-            (retryable(true, None), true, 2, "retry+2s"),
-            (retryable(true, None), false, 1, "uncertain"),
-            (retryable(false, Some(3600)), true, 1, "failed"),
+            (PublishError::auth("401"), always, 1, "failed"),
+            (PublishError::permanent("422"), always, 1, "failed"),
+            (retryable(false, None), None, 1, "retry+1s"),
+            (retryable(false, Some(7)), None, 1, "retry+7s"),
+            (retryable(true, None), always, 2, "retry+2s"),
+            (retryable(true, None), None, 1, "uncertain"),
+            // Idempotent, but the retry would come after the network forgets the key.
+            (retryable(true, Some(60)), soon, 1, "uncertain"),
+            (retryable(true, Some(3)), soon, 1, "retry+3s"),
+            (retryable(false, Some(3600)), always, 1, "failed"),
+            // Headers that say "forever" are a day at most, then past the window.
+            (retryable(false, Some(u64::MAX)), always, 1, "failed"),
         ];
-        for (error, idempotent, attempt, expected) in cases {
-            let got = kind(after_error(
-                &error, idempotent, attempt, t0, t0, LIMITS, 0.5,
-            ));
-            assert_eq!(got, expected, "{error:?} idempotent={idempotent}");
+        for (error, safe, attempt, expected) in cases {
+            let finish = after_error(&error, safe, attempt, t0(), t0(), LIMITS, 0.5);
+            assert_eq!(kind(&finish), expected, "{error:?} safe={safe:?}");
+            // One truthful message: only a retry says it will retry.
+            let says_retry = finish.error().is_some_and(|e| e.contains("will retry"));
+            assert_eq!(
+                says_retry,
+                matches!(finish, Finish::Retry { .. }),
+                "{finish:?}"
+            );
         }
         // An account that cannot be prepared: never uncertain (nothing was sent), the wait
         // follows the account's failures, and the target's attempts are not counted.
@@ -215,18 +344,64 @@ mod tests {
             (PublishError::auth("401"), 1, "failed"),
         ];
         for (error, failures, expected) in account_cases {
-            let finish = after_account_error(&error, failures, t0, t0, LIMITS, 0.5);
+            let finish = after_account_error(&error, failures, t0(), t0(), LIMITS, 0.5);
             if let Finish::Retry { count_attempt, .. } = &finish {
                 assert!(!count_attempt, "{error:?}");
             }
-            assert_eq!(kind(finish), expected, "{error:?} failures={failures}");
+            assert_eq!(kind(&finish), expected, "{error:?} failures={failures}");
         }
         // Late in the window, even a short backoff crosses it.
-        let late = t0 + Duration::minutes(29) + Duration::seconds(59);
-        let finish = after_error(&retryable(false, None), true, 9, t0, late, LIMITS, 0.5);
+        let late = t0() + Duration::minutes(29) + Duration::seconds(59);
+        let finish = after_error(&retryable(false, None), None, 9, t0(), late, LIMITS, 0.5);
         assert!(
             matches!(finish, Finish::Failed { ref error } if error.contains("gave up after 9")),
             "{finish:?}"
         );
+    }
+
+    #[test]
+    fn an_account_wait_is_kept_or_fails_past_the_window() {
+        let cases = [
+            (Duration::seconds(300), "retry+300s"),
+            (Duration::minutes(30), "retry+1800s"),
+            (Duration::minutes(31), "failed"),
+            (Duration::days(365 * 300), "failed"),
+        ];
+        for (wait, expected) in cases {
+            let finish = after_wait(
+                t0() + wait,
+                "HTTP 429; will retry",
+                t0(),
+                LIMITS,
+                chrono_tz::Tz::UTC,
+            );
+            assert_eq!(kind(&finish), expected, "{wait}");
+            assert!(
+                !finish.error().unwrap_or_default().contains("will retry"),
+                "{finish:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_interrupted_part_is_sent_again_only_inside_the_window() {
+        let masto = Idempotency::of(Network::Mastodon, true);
+        let discord = Idempotency::of(Network::Discord, true);
+        let bluesky = Idempotency::of(Network::Bluesky, true);
+        let telegram = Idempotency::of(Network::Telegram, false);
+        let ago = |minutes| Some(t0() - Duration::minutes(minutes));
+        let cases = [
+            (Network::Mastodon, masto, ago(10), true),
+            (Network::Mastodon, masto, ago(61), false),
+            (Network::Mastodon, masto, None, false),
+            (Network::Discord, discord, ago(1), true),
+            (Network::Discord, discord, ago(10), false),
+            (Network::Bluesky, bluesky, ago(60 * 24 * 30), true),
+            (Network::Telegram, telegram, ago(0), false),
+        ];
+        for (network, idempotency, since, expected) in cases {
+            let got = resend(network, idempotency, since, t0());
+            assert_eq!(got.is_ok(), expected, "{network:?} {since:?}: {got:?}");
+        }
     }
 }

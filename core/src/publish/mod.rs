@@ -6,6 +6,7 @@
 //! another, waiting when the network's rate-limit headers say the window is used up.
 
 pub mod decide;
+pub mod idempotency;
 pub mod plan;
 
 use std::collections::{HashMap, HashSet};
@@ -19,13 +20,14 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
-use crate::model::{Account, TargetState};
+use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
     Adapter, Capabilities, Http, MediaFile, Part, PublishError, Published, SessionStore,
 };
-use crate::secrets::{Secret, SecretRef, SecretStore};
-use crate::store::{AttemptRecord, Claim, Claimed, Finish, Missed, Store};
+use crate::secrets::{MemorySessions, Secret, SecretStore, StoredSessions};
+use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
+use idempotency::Idempotency;
 
 /// The engine's knobs, from config.toml `[publish]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +46,8 @@ pub struct Policy {
     pub batch: usize,
     /// ...and at most this many of one account (the rest waits for the next claim).
     pub per_account: usize,
+    /// The zone times in messages are written in (the user's).
+    pub zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -65,6 +69,7 @@ impl Default for Policy {
             request_timeout: std::time::Duration::from_secs(30),
             batch: 1_000,
             per_account: 20,
+            zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -146,32 +151,6 @@ impl Run {
     }
 }
 
-/// Keeps adapters' sessions (Bluesky's tokens) in the secret store, never the database.
-struct Sessions(Arc<SecretStore>);
-
-fn session_key(account: &str) -> String {
-    format!("{account}--session")
-}
-
-impl SessionStore for Sessions {
-    fn load(&self, account: &str) -> Option<Secret> {
-        let account = session_key(account);
-        [
-            SecretRef::File {
-                account: account.clone(),
-            },
-            SecretRef::Keyring { account },
-        ]
-        .iter()
-        .find_map(|r| self.0.get(r).ok())
-    }
-
-    fn save(&self, account: &str, session: &Secret) {
-        // A session that cannot be kept is created again next time; nothing to report.
-        let _ = self.0.put(&session_key(account), session);
-    }
-}
-
 /// Supplies an account's secret; the CLI reads the secret store or the environment.
 pub type SecretSource = Arc<dyn Fn(&Account) -> Result<Secret> + Send + Sync>;
 
@@ -239,7 +218,7 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
             http,
-            sessions: Arc::new(Sessions(secrets)),
+            sessions: Arc::new(StoredSessions::new(secrets)),
             secret_of,
             media_dir,
             policy,
@@ -249,12 +228,18 @@ impl Engine {
         })
     }
 
+    /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
+    /// instead of the secret store: CI mode leaves nothing on disk.
+    pub fn with_sessions_in_memory(mut self) -> Engine {
+        self.sessions = Arc::new(MemorySessions::default());
+        self
+    }
+
     /// Runs `f` on the store. The lock is never held across an await.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| Error::Invalid("the database handle was poisoned by a crash".into()))?;
+        // A panic elsewhere while the lock was held leaves the connection usable: SQLite
+        // rolled back the transaction it was in.
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut store)
     }
 
@@ -336,6 +321,10 @@ impl Engine {
 
     /// Claims what is due on the accounts not publishing now, and starts one task per
     /// account.
+    ///
+    /// A failure in one account's work, even a panic, ends only that account's part of the
+    /// round: its targets are failed with the reason (a part in flight stays noted), and
+    /// the other accounts go on.
     fn claim_and_start(
         self: &Arc<Self>,
         only_post: Option<&str>,
@@ -366,12 +355,50 @@ impl Engine {
                 .or_default()
                 .push(target);
         }
-        for (account_id, targets) in by_account {
+        for (account_id, mut targets) in by_account {
+            // In the order they were due: a post that waited goes before newer ones.
+            targets.sort_by(|a, b| (a.due, &a.target_id).cmp(&(b.due, &b.target_id)));
             run.busy.insert(account_id.clone());
             let engine = Arc::clone(self);
-            tasks.spawn(async move { (account_id, engine.publish_account(targets).await) });
+            tasks.spawn(async move {
+                let outcomes = engine.publish_account_contained(targets).await;
+                (account_id, outcomes)
+            });
         }
         Ok(())
+    }
+
+    /// [`Engine::publish_account`] on its own task, so that a panic in it is caught here:
+    /// the account's targets without an outcome are failed with the reason.
+    async fn publish_account_contained(self: Arc<Self>, targets: Vec<Claimed>) -> Vec<Outcome> {
+        let sink: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+        let held = targets.clone();
+        let work = {
+            let engine = Arc::clone(&self);
+            let sink = Arc::clone(&sink);
+            async move { engine.publish_account(targets, &sink).await }
+        };
+        let failure = contained(work).await.err();
+        let mut outcomes = std::mem::take(&mut *sink.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(what) = failure {
+            for target in &held {
+                if outcomes.iter().any(|o| o.target_id == target.target_id) {
+                    continue;
+                }
+                let error = format!(
+                    "postctl stopped publishing to {} on an internal error ({what}); the other accounts went on. This is a bug: please report it, then run `postctl retry {}`",
+                    target.account.name, target.post_id
+                );
+                outcomes.push(self.finish(
+                    target,
+                    Finish::Failed { error },
+                    Vec::new(),
+                    None,
+                    false,
+                ));
+            }
+        }
+        outcomes
     }
 
     /// Asks a running [`Engine::drain`] to stop: it claims nothing more, each account
@@ -389,41 +416,76 @@ impl Engine {
         self.with_store(|store| store.release_all(&self.owner))
     }
 
-    async fn publish_account(&self, targets: Vec<Claimed>) -> Vec<Outcome> {
+    async fn publish_account(&self, targets: Vec<Claimed>, sink: &Mutex<Vec<Outcome>>) {
+        let push = |outcome: Outcome| sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
         let Some(account) = targets.first().map(|t| t.account.clone()) else {
-            return vec![];
+            return;
         };
         let adapter = match self.prepared(&account).await {
             Ok(adapter) => adapter,
             Err(error) => {
                 let failures = self.prepare_failed(&account.id);
-                let mut outcomes = Vec::with_capacity(targets.len());
                 for target in targets {
-                    let now = Utc::now();
-                    let finish = decide::after_account_error(
-                        &error,
-                        failures,
-                        target.first_attempt.unwrap_or(now),
-                        now,
-                        self.policy.retry_limits(),
-                        jitter(&target.target_id),
-                    );
-                    outcomes.push(self.finish(&target, finish, Vec::new(), None, error.is_auth()));
+                    push(self.account_not_ready(&target, &error, failures));
                 }
-                return outcomes;
+                return;
             }
         };
         let caps = adapter.capabilities();
-        let mut outcomes = Vec::with_capacity(targets.len());
         for target in targets {
             let outcome = if self.stopping() {
                 self.finish(&target, Finish::Release, Vec::new(), None, false)
             } else {
                 self.publish_target(&adapter, &caps, target).await
             };
-            outcomes.push(outcome);
+            push(outcome);
         }
-        outcomes
+    }
+
+    /// The outcome of a target whose account could not be made ready (`error`, for the
+    /// `failures`-th time in a row). Nothing was sent, and that is logged as an attempt.
+    /// A part whose fate was unknown stays noted; on a network that can never take a
+    /// repeat, the target is `uncertain` at once (a later `postctl retry` must not send it
+    /// again).
+    fn account_not_ready(&self, target: &Claimed, error: &PublishError, failures: u32) -> Outcome {
+        let now = Utc::now();
+        let network = target.account.network;
+        let finish = match target.interrupted_part {
+            Some(part) if Idempotency::of(network, true) == Idempotency::None => {
+                Finish::Uncertain {
+                    error: format!(
+                        "postctl stopped while sending part {} to {}, and {}; then {} could not be made ready ({error}). Check the account, then run `postctl resolve {} --published URL` or `--not-published`",
+                        part + 1,
+                        target.account.name,
+                        Idempotency::None.describe(network),
+                        target.account.name,
+                        target.post_id
+                    ),
+                }
+            }
+            _ => decide::after_account_error(
+                error,
+                failures,
+                target.first_attempt.unwrap_or(now),
+                now,
+                self.policy.retry_limits(),
+                jitter(&target.target_id),
+            ),
+        };
+        let record = AttemptRecord {
+            part: target
+                .interrupted_part
+                .unwrap_or_else(|| target.parts.as_ref().map_or(0, Vec::len)),
+            started: now,
+            ended: Utc::now(),
+            outcome: finish.outcome(),
+            http_status: error.status(),
+            error: finish
+                .error()
+                .map(|e| format!("{} could not be made ready: {e}", target.account.name)),
+            in_doubt: target.interrupted_part.is_some(),
+        };
+        self.finish(target, finish, Vec::new(), Some(record), error.is_auth())
     }
 
     /// The account's adapter, prepared: the one an earlier round prepared while it is
@@ -560,18 +622,46 @@ impl Engine {
         caps: &Capabilities,
         target: Claimed,
     ) -> Outcome {
-        let done: Vec<Published> = target
-            .parts
-            .iter()
-            .filter_map(|p| serde_json::from_value(p.clone()).ok())
-            .collect();
-        if let Some(part) = target.interrupted_part.filter(|_| !caps.idempotent) {
+        let resolve_hint = format!(
+            "check {}, then run `postctl resolve {} --published URL` or `--not-published`",
+            target.account.name, target.post_id
+        );
+        let done: Result<Vec<Published>, String> = target.parts.clone().and_then(|parts| {
+            parts
+                .into_iter()
+                .map(|p| {
+                    serde_json::from_value(p).map_err(|e| {
+                        format!("a recorded part cannot be read ({e}), so postctl sends nothing that could repeat it")
+                    })
+                })
+                .collect()
+        });
+        let done = match done {
+            Ok(done) => done,
+            Err(error) => {
+                let error = format!("{error}; {resolve_hint}");
+                return self.finish(
+                    &target,
+                    Finish::Uncertain { error },
+                    Vec::new(),
+                    None,
+                    false,
+                );
+            }
+        };
+        let idempotency = Idempotency::of(target.account.network, caps.idempotent);
+        if let Some(part) = target.interrupted_part
+            && let Err(why) = decide::resend(
+                target.account.network,
+                idempotency,
+                target.interrupted_since,
+                Utc::now(),
+            )
+        {
             let error = format!(
-                "postctl stopped while sending part {} to {}, and {} has no way to retry safely; check the account, then run `postctl resolve {} --published URL` or `--not-published`",
+                "postctl stopped while sending part {} to {} (or the network left its fate open), and {why}, so postctl will not send it again; {resolve_hint}",
                 part + 1,
                 target.account.name,
-                target.account.network.display_name(),
-                target.post_id
             );
             return self.finish(&target, Finish::Uncertain { error }, done, None, false);
         }
@@ -584,40 +674,85 @@ impl Engine {
             Err(error) => return self.finish(&target, Finish::Failed { error }, done, None, false),
         };
         let mut outcome = self
-            .send_parts(adapter, caps, &target, &sources, media, done)
+            .send_parts(adapter, caps, idempotency, &target, &sources, media, done)
             .await;
         outcome.notes = notes;
         outcome
     }
 
+    /// Until when the account must wait before its next request, and why: the longer of
+    /// the wait recorded in the database (any publisher's 429) and what this process's
+    /// last answers said about the rate-limit window.
+    fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
+        let now = Utc::now();
+        let stored = self
+            .with_store(|s| s.account_wait(&account.id, now))
+            .ok()
+            .flatten();
+        let window = self.http.wait_before(&account.name, SystemTime::now());
+        let from_headers = Duration::from_std(window)
+            .ok()
+            .filter(|w| *w > Duration::zero())
+            .and_then(|w| now.checked_add_signed(w))
+            .map(|at| {
+                (
+                    at,
+                    format!("{}'s rate-limit window is used up", account.name),
+                )
+            });
+        match (stored, from_headers) {
+            (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Publishes the parts not yet done, recording each as the network confirms it.
+    #[allow(clippy::too_many_arguments)]
     async fn send_parts(
         &self,
         adapter: &Adapter,
         caps: &Capabilities,
+        idempotency: Idempotency,
         target: &Claimed,
         sources: &[String],
         media: Vec<MediaFile>,
         mut done: Vec<Published>,
     ) -> Outcome {
+        let account = &target.account;
         for (index, source) in sources.iter().enumerate().skip(done.len()) {
-            let wait = self
-                .http
-                .wait_before(&target.account.name, SystemTime::now());
-            if wait > std::time::Duration::from_secs(2) {
-                let at = Utc::now() + Duration::from_std(wait).unwrap_or_default();
-                let finish = Finish::Retry {
-                    at,
-                    error: format!("{}'s rate limit is used up until {at}", target.account.name),
-                    count_attempt: false,
-                };
-                return self.finish(target, finish, done, None, false);
+            if let Some((until, reason)) = self.account_wait(account) {
+                let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                if wait > std::time::Duration::from_secs(2) {
+                    let first = target.first_attempt.unwrap_or_else(Utc::now);
+                    let finish = match decide::after_wait(
+                        until,
+                        &reason,
+                        first,
+                        self.policy.retry_limits(),
+                        self.policy.zone,
+                    ) {
+                        Finish::Failed { error } => Finish::Failed {
+                            error: format!(
+                                "{error}; publish it later with `postctl retry {}`",
+                                target.post_id
+                            ),
+                        },
+                        other => other,
+                    };
+                    return self.finish(target, finish, done, None, false);
+                }
+                tokio::time::sleep(wait).await;
             }
-            tokio::time::sleep(wait).await;
             let lease_until = Utc::now() + self.policy.lease;
-            match self
-                .with_store(|s| s.begin_part(&target.target_id, &self.owner, index, lease_until))
-            {
+            match self.with_store(|s| {
+                s.begin_part(
+                    &target.target_id,
+                    &self.owner,
+                    index,
+                    sources.len(),
+                    lease_until,
+                )
+            }) {
                 Ok(true) => {}
                 _ => return self.lost(target, done),
             }
@@ -634,7 +769,15 @@ impl Engine {
                 root: done.first().cloned(),
             };
             let started = Utc::now();
-            match adapter.publish(&part).await {
+            // A part sent again keeps the time it was first sent: the network's memory of
+            // its idempotency key started then.
+            let first_sent = match (target.interrupted_part, target.interrupted_since) {
+                (Some(part), Some(since)) if part == index => since,
+                _ => started,
+            };
+            let result = self.publish_holding_lease(adapter, &part, target).await;
+            self.remember_window(account);
+            match result {
                 Ok(published) => {
                     let record = AttemptRecord {
                         part: index,
@@ -643,6 +786,7 @@ impl Engine {
                         outcome: "published",
                         http_status: None,
                         error: None,
+                        in_doubt: false,
                     };
                     let json = serde_json::to_value(&published).unwrap_or_default();
                     if self
@@ -657,16 +801,38 @@ impl Engine {
                 }
                 Err(error) => {
                     if error.is_auth() {
-                        self.forget_adapter(&target.account.id);
+                        self.forget_adapter(&account.id);
                     }
-                    let finish = self.after_error(&error, caps.idempotent, target);
+                    let safe_until = idempotency.safe_until(first_sent);
+                    let finish = self.after_error(&error, safe_until, target);
+                    if let (
+                        PublishError::Retryable {
+                            retry_after: Some(_),
+                            maybe_sent: false,
+                            message,
+                            ..
+                        },
+                        Finish::Retry { at, .. },
+                    ) = (&error, &finish)
+                    {
+                        // The network asked the whole account to wait: every publisher
+                        // holds back its other targets until then, in their order.
+                        let _ = self.with_store(|s| s.hold_account(&account.id, *at, message));
+                    }
                     let record = AttemptRecord {
                         part: index,
                         started,
                         ended: Utc::now(),
-                        outcome: outcome_name(&finish),
+                        outcome: finish.outcome(),
                         http_status: error.status(),
-                        error: Some(error.to_string()),
+                        error: finish.error().map(str::to_owned),
+                        in_doubt: matches!(
+                            error,
+                            PublishError::Retryable {
+                                maybe_sent: true,
+                                ..
+                            }
+                        ),
                     };
                     return self.finish(target, finish, done, Some(record), error.is_auth());
                 }
@@ -675,11 +841,58 @@ impl Engine {
         self.finish(target, Finish::Published, done, None, false)
     }
 
-    fn after_error(&self, error: &PublishError, idempotent: bool, target: &Claimed) -> Finish {
+    /// Sends one part, renewing the target's lease while the request is on its way (an
+    /// upload of several media can outlast one lease).
+    async fn publish_holding_lease(
+        &self,
+        adapter: &Adapter,
+        part: &Part,
+        target: &Claimed,
+    ) -> Result<Published, PublishError> {
+        let every = (self.policy.lease / 3)
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(100));
+        let publish = adapter.publish(part);
+        tokio::pin!(publish);
+        loop {
+            tokio::select! {
+                result = &mut publish => return result,
+                () = tokio::time::sleep(every) => {
+                    let until = Utc::now() + self.policy.lease;
+                    // A lease lost meanwhile shows when the part is recorded.
+                    let _ = self.with_store(|s| s.renew_lease(&target.target_id, &self.owner, until));
+                }
+            }
+        }
+    }
+
+    /// Keeps what the last answer's rate-limit headers said (the window is used up until
+    /// its reset) in the database, for every publisher and the next run.
+    fn remember_window(&self, account: &Account) {
+        let wait = self.http.wait_before(&account.name, SystemTime::now());
+        if wait.is_zero() {
+            return;
+        }
+        if let Some(until) = Duration::from_std(wait)
+            .ok()
+            .and_then(|w| Utc::now().checked_add_signed(w))
+        {
+            let reason = format!("{}'s rate-limit window is used up", account.name);
+            let _ = self.with_store(|s| s.hold_account(&account.id, until, &reason));
+        }
+    }
+
+    fn after_error(
+        &self,
+        error: &PublishError,
+        resend_safe_until: Option<DateTime<Utc>>,
+        target: &Claimed,
+    ) -> Finish {
         let now = Utc::now();
         let finish = decide::after_error(
             error,
-            idempotent,
+            resend_safe_until,
             target.attempt_count + 1,
             target.first_attempt.unwrap_or(now),
             now,
@@ -761,14 +974,11 @@ impl Engine {
         attempt: Option<AttemptRecord>,
         auth: bool,
     ) -> Outcome {
-        let (state, error, next_attempt) = match &finish {
-            Finish::Published => (TargetState::Published, None, None),
-            Finish::Retry { at, error, .. } => {
-                (TargetState::WaitingRetry, Some(error.clone()), Some(*at))
-            }
-            Finish::Failed { error } => (TargetState::Failed, Some(error.clone()), None),
-            Finish::Uncertain { error } => (TargetState::Uncertain, Some(error.clone()), None),
-            Finish::Release => (TargetState::Scheduled, None, None),
+        let state = finish.state(target.attempt_count > 0);
+        let error = finish.error().map(str::to_owned);
+        let next_attempt = match &finish {
+            Finish::Retry { at, .. } => Some(*at),
+            _ => None,
         };
         let recorded = self.with_store(|s| {
             s.finish_target(&target.target_id, &self.owner, &finish, attempt.as_ref())
@@ -812,6 +1022,11 @@ impl Engine {
 /// The message that tells the user what needs them after a round: failed, uncertain and
 /// missed targets, each with the command that shows more. `None` when all is well.
 pub fn notification(report: &Report) -> Option<String> {
+    notification_in(report, chrono_tz::Tz::UTC)
+}
+
+/// [`notification`] with its times in `zone`, to the second.
+pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
     let mut lines = Vec::new();
     for o in &report.outcomes {
         if matches!(o.state, TargetState::Failed | TargetState::Uncertain) {
@@ -827,7 +1042,9 @@ pub fn notification(report: &Report) -> Option<String> {
     for m in &report.missed {
         lines.push(format!(
             "- missed on {}: was due {} (postctl retry {})",
-            m.account, m.due, m.post_id
+            m.account,
+            crate::time::format_moment(m.due, zone),
+            m.post_id
         ));
     }
     if lines.is_empty() {
@@ -840,14 +1057,22 @@ pub fn notification(report: &Report) -> Option<String> {
     ))
 }
 
-fn outcome_name(finish: &Finish) -> &'static str {
-    match finish {
-        Finish::Published => "published",
-        Finish::Retry { .. } => "retry",
-        Finish::Failed { .. } => "failed",
-        Finish::Uncertain { .. } => "uncertain",
-        Finish::Release => "released",
-    }
+/// Runs `work` on its own task: a panic in it ends only that task, and comes back as
+/// what the panic said.
+async fn contained<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::result::Result<T, String> {
+    tokio::spawn(work).await.map_err(|failure| {
+        if !failure.is_panic() {
+            return "it was cancelled".into();
+        }
+        let payload = failure.into_panic();
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .map_or_else(|| "a panic".into(), |text| format!("panic: {text}"))
+    })
 }
 
 /// A jitter in [0, 1) that differs between targets and between runs.
@@ -886,6 +1111,42 @@ mod tests {
             auth: false,
             notes: Vec::new(),
         }
+    }
+
+    /// A panic in one account's work comes back as its text; the rest of the round (here:
+    /// the other task) goes on.
+    #[test]
+    fn a_panic_is_contained_to_its_own_work() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (failed, fine) = runtime.block_on(async {
+            let failed = contained(async {
+                let wait: Option<u64> = None;
+                panic!("no wait: {wait:?}")
+            });
+            let fine = contained(async { 7 });
+            tokio::join!(failed, fine)
+        });
+        assert_eq!(failed, Err("panic: no wait: None".to_string()));
+        assert_eq!(fine, Ok(7));
+    }
+
+    #[test]
+    fn notifications_give_times_in_the_users_zone_to_the_second() {
+        let report = Report {
+            outcomes: vec![],
+            missed: vec![Missed {
+                target_id: "t2".into(),
+                post_id: "p2".into(),
+                account: "tg".into(),
+                due: DateTime::UNIX_EPOCH + Duration::milliseconds(1_765_000_000_123),
+            }],
+        };
+        let text = notification_in(&report, chrono_tz::Europe::Berlin).expect("a message");
+        assert!(text.contains("was due 2025-12-06 06:46:40 CET"), "{text}");
     }
 
     #[test]

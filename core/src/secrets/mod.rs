@@ -14,16 +14,20 @@
 mod file;
 mod input;
 mod os_keyring;
+mod redact;
 mod reference;
 mod secret;
+mod sessions;
 mod store;
 
 use std::io;
 use std::path::PathBuf;
 
 pub use input::read_secret;
-pub use reference::{SecretRef, default_env_var};
+pub use redact::{REDACTED, Redactor};
+pub use reference::{SecretRef, default_env_var, env_var_name};
 pub use secret::Secret;
+pub use sessions::{MemorySessions, StoredSessions, session_key};
 pub use store::{Backend, SecretStore};
 
 /// The env var that picks the [`Backend`] for new secrets.
@@ -55,12 +59,19 @@ pub enum SecretError {
         "{BACKEND_ENV}={given:?} is not a secret store: use auto, keyring or file (or unset it for auto)"
     )]
     InvalidBackend { given: String },
+    /// The text is not repeated: a raw secret pasted where a reference belongs (`[ai] key`)
+    /// must not end up on screen or in a log.
     #[error(
-        "{given:?} is not a secret reference ({problem}): expected keyring:<account>, env:<VAR> or file:<account>"
+        "not a secret reference ({problem}; the value is not shown, in case it is the secret itself): expected keyring:<account>, env:<VAR> or file:<account>"
     )]
-    InvalidRef {
-        given: String,
-        problem: &'static str,
+    InvalidRef { problem: &'static str },
+    /// What was given is not repeated: it is often the secret itself (`--token-env "$TOKEN"`).
+    #[error(
+        "{flag} takes the NAME of an environment variable, like {example} (capital letters, digits and '_', not starting with a digit), not the secret itself; the value given is not shown, in case it is the secret: export {example}=<secret>, then pass {flag} {example}"
+    )]
+    NotAVarName {
+        flag: &'static str,
+        example: &'static str,
     },
     #[error(
         "{account:?} cannot name a stored secret: use the account's name (letters, digits, '-', '_')"
@@ -130,6 +141,7 @@ impl SecretError {
                 | SecretError::InputNotText
                 | SecretError::InvalidBackend { .. }
                 | SecretError::InvalidRef { .. }
+                | SecretError::NotAVarName { .. }
                 | SecretError::InvalidAccount { .. }
         )
     }

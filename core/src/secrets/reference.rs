@@ -79,10 +79,7 @@ impl FromStr for SecretRef {
     type Err = SecretError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = |problem| SecretError::InvalidRef {
-            given: s.to_owned(),
-            problem,
-        };
+        let invalid = |problem| SecretError::InvalidRef { problem };
         let (kind, value) = s
             .split_once(':')
             .ok_or_else(|| invalid("no kind before ':'"))?;
@@ -107,6 +104,26 @@ impl FromStr for SecretRef {
             _ => Err(invalid("unknown kind")),
         }
     }
+}
+
+/// `given` when it is an environment variable's name, for a flag that takes one
+/// (`--token-env`, `--key-env`); the error never repeats `given`, which is often the
+/// secret itself pasted by mistake. Names are held to the usual capitals, digits and '_':
+/// a mixed-case token that happens to be letters and digits would otherwise be taken for
+/// a name and stored in the database as `env:<token>`.
+pub fn env_var_name(
+    flag: &'static str,
+    example: &'static str,
+    given: &str,
+) -> Result<SecretRef, SecretError> {
+    let given = given.trim();
+    let conventional = given
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if !conventional || !is_env_var_name(given) {
+        return Err(SecretError::NotAVarName { flag, example });
+    }
+    SecretRef::env(given)
 }
 
 /// What may name a stored secret: an account name, or any printable word without
@@ -208,6 +225,45 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn errors_never_repeat_what_was_given() {
+        let secrets = [
+            "xoxb-1234-5678-abcdefghijklmnop",
+            "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+            "sk-ant-api03-very-secret",
+            "keyring:has a space-secret",
+            "env:1secretvalue",
+            "AbCdEf0123456789xYz",
+        ];
+        for secret in secrets {
+            let as_ref = secret.parse::<SecretRef>().err().map(|e| e.to_string());
+            let as_var = env_var_name("--token-env", "TG_BOT_TOKEN", secret)
+                .err()
+                .map(|e| e.to_string());
+            for message in [as_ref, as_var] {
+                let message = message.unwrap_or_else(|| panic!("{secret:?} was accepted"));
+                assert!(!message.contains(secret), "{message}");
+                let tail = secret.split_once(':').map_or(secret, |(_, t)| t);
+                assert!(!message.contains(tail), "{message}");
+            }
+        }
+        let message = env_var_name("--key-env", "CLAUDE_KEY", "sk-ant-api03-x")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            message
+                .contains("--key-env takes the NAME of an environment variable, like CLAUDE_KEY"),
+            "{message}"
+        );
+        assert_eq!(
+            env_var_name("--token-env", "TG_BOT_TOKEN", " MY_TOKEN ").ok(),
+            Some(SecretRef::Env {
+                var: "MY_TOKEN".into()
+            })
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, Tx, from_ms, new_id, to_ms};
+use super::{Store, Tx, from_ms, new_id, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::Account;
 use crate::network::{AccountSettings, Network};
@@ -118,8 +118,12 @@ impl Store {
             refuse_pending(name, pending, cancel_scheduled)?;
             let cancelled = tx
                 .execute(
-                    "UPDATE targets SET state = 'cancelled', updated_ms = ?2
-                     WHERE account_id = ?1 AND state IN ('draft', 'scheduled', 'waiting_retry')",
+                    &format!(
+                        "UPDATE targets SET state = '{cancelled}', updated_ms = ?2
+                         WHERE account_id = ?1 AND state IN {editable}",
+                        cancelled = states::CANCELLED,
+                        editable = *states::EDITABLE
+                    ),
                     params![account.id, to_ms(tx.now)],
                 )
                 .map_err(|e| tx.error(e))?;
@@ -288,8 +292,10 @@ impl Tx<'_> {
 
 fn pending_targets(conn: &rusqlite::Connection, account_id: &str) -> rusqlite::Result<i64> {
     conn.query_row(
-        "SELECT count(*) FROM targets WHERE account_id = ?1
-         AND state IN ('scheduled', 'waiting_retry', 'publishing')",
+        &format!(
+            "SELECT count(*) FROM targets WHERE account_id = ?1 AND state IN {pending}",
+            pending = *states::PENDING
+        ),
         [account_id],
         |row| row.get(0),
     )

@@ -54,7 +54,12 @@ impl Store {
                         |row| row.get(0),
                     )
                     .map_err(|e| self.error(e))?;
-                let examples = many.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+                let shown = many.iter().take(3).cloned().collect::<Vec<_>>();
+                let mut examples = shown.join(", ");
+                // The count says how many match: the list must not look like all of them.
+                if count as usize > shown.len() {
+                    examples += &format!(" and {} more", count as usize - shown.len());
+                }
                 Err(Error::AmbiguousId {
                     prefix,
                     count: count as usize,

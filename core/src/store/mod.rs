@@ -11,6 +11,7 @@ mod posts;
 mod publish;
 mod schema;
 mod slots;
+mod states;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ pub use posts::{
     ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
     ScheduleChange,
 };
-pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Finish, Missed, TargetStatus};
+pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Missed, Resolved, TargetStatus};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
 
@@ -221,6 +222,24 @@ impl Store {
         };
         let value = f(&wrapped)?;
         wrapped.tx.commit().map_err(|e| sql_error(&path, e))?;
+        Ok(value)
+    }
+
+    /// [`Store::write`], synced to disk before it returns: for records whose loss would
+    /// make postctl repeat something on a network. (WAL with `synchronous = NORMAL`, the
+    /// rest of the time, keeps the database consistent but may lose the last commits on
+    /// power loss.)
+    pub(crate) fn write_durable<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL")
+            .map_err(|e| self.error(e))?;
+        let written = self.write(f);
+        let restored = self
+            .conn
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(|e| self.error(e));
+        let value = written?;
+        restored?;
         Ok(value)
     }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::{Store, Tx, from_ms, new_id, to_ms};
+use super::{Store, Tx, from_ms, new_id, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::{MediaRef, Post, Schedule, Target, TargetState, ThreadMode};
 
@@ -123,19 +123,21 @@ impl ListFilter {
         let live = "p.deleted_ms IS NULL";
         match self {
             ListFilter::All => (live.into(), vec![]),
-            // `pending` counts the targets scheduled, waiting to retry or publishing (kept by
+            // `pending` counts the post's targets in [`TargetState::PENDING`] (kept by
             // triggers): the upcoming posts are the `posts_upcoming` index.
             ListFilter::Upcoming => (format!("{live} AND p.pending > 0"), vec![]),
             ListFilter::Drafts => (format!("{live} AND p.schedule = 'none'"), vec![]),
             ListFilter::Failed => (
                 format!(
-                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN ('failed', 'uncertain', 'missed'))"
+                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN {needs_user})",
+                    needs_user = *states::NEEDS_USER
                 ),
                 vec![],
             ),
             ListFilter::Due { from, to } => (
                 format!(
-                    "{live} AND p.schedule != 'every' AND p.due_ms >= ?1 AND p.due_ms < ?2 AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN ('scheduled', 'waiting_retry', 'publishing', 'published', 'failed', 'uncertain', 'missed'))"
+                    "{live} AND p.schedule != 'every' AND p.due_ms >= ?1 AND p.due_ms < ?2 AND EXISTS (SELECT 1 FROM targets x WHERE x.post_id = p.id AND x.state IN {scheduled_once})",
+                    scheduled_once = *states::SCHEDULED_ONCE
                 ),
                 vec![Value::Integer(to_ms(*from)), Value::Integer(to_ms(*to))],
             ),
@@ -396,19 +398,18 @@ impl Store {
     pub fn target_counts(&self) -> Result<HashMap<String, (usize, usize)>> {
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT a.name,
-                        sum(CASE WHEN c.state IN ('scheduled', 'waiting_retry', 'publishing')
-                            THEN c.n ELSE 0 END),
-                        sum(CASE WHEN c.state IN ('failed', 'missed', 'uncertain')
-                            THEN c.n ELSE 0 END)
-                 FROM (SELECT state, account_id, count(*) AS n FROM targets
-                       WHERE state IN ('scheduled', 'waiting_retry', 'publishing',
-                                       'failed', 'missed', 'uncertain')
-                       GROUP BY state, account_id) c
-                 JOIN accounts a ON a.id = c.account_id
-                 GROUP BY c.account_id",
-            )
+                            sum(CASE WHEN c.state IN {pending} THEN c.n ELSE 0 END),
+                            sum(CASE WHEN c.state IN {needs_user} THEN c.n ELSE 0 END)
+                     FROM (SELECT state, account_id, count(*) AS n FROM targets
+                           WHERE state IN {pending} OR state IN {needs_user}
+                           GROUP BY state, account_id) c
+                     JOIN accounts a ON a.id = c.account_id
+                     GROUP BY c.account_id",
+                pending = *states::PENDING,
+                needs_user = *states::NEEDS_USER
+            ))
             .map_err(|e| self.error(e))?;
         stmt.query_map([], |row| {
             Ok((
@@ -441,10 +442,11 @@ impl Store {
     pub fn taken_times(&self, account_id: &str, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
         let mut stmt = self
             .conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT due_ms FROM targets WHERE account_id = ?1 AND due_ms >= ?2
-                 AND state IN ('scheduled', 'waiting_retry', 'publishing', 'published')",
-            )
+                 AND state IN {hold_slot}",
+                hold_slot = *states::HOLD_SLOT
+            ))
             .map_err(|e| self.error(e))?;
         stmt.query_map(params![account_id, to_ms(from)], |row| row.get::<_, i64>(0))
             .and_then(|rows| rows.map(|r| r.map(from_ms)).collect())

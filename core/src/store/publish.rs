@@ -6,13 +6,19 @@
 //! a conditional UPDATE inside an IMMEDIATE transaction, so two publishers on one database
 //! (the daemon and `postctl run-due`) never take the same target.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::states::{
+    CANCELLED, MISSED, PENDING, PUBLISHED, PUBLISHING, RELEASED, RETRYABLE, SCHEDULED, UNCERTAIN,
+    WAITING,
+};
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
-use crate::model::{Account, MediaRef, Schedule, TargetState, ThreadMode};
+use crate::model::{Account, Finish, MediaRef, Schedule, TargetState, ThreadMode};
 
 /// A target this publisher now holds.
 #[derive(Debug, Clone)]
@@ -23,14 +29,20 @@ pub struct Claimed {
     pub body: String,
     pub media: Vec<MediaRef>,
     pub thread: ThreadMode,
-    /// The parts already published, in order, as the adapter returned them (JSON).
-    pub parts: Vec<serde_json::Value>,
+    /// The parts already published, in order, as the adapter returned them (JSON); or why
+    /// the stored record of them cannot be read (then nothing may be sent: part 1 would go
+    /// out again).
+    pub parts: std::result::Result<Vec<serde_json::Value>, String>,
     pub attempt_count: u32,
     pub first_attempt: Option<DateTime<Utc>>,
     pub due: DateTime<Utc>,
-    /// The part that was in flight when a previous publisher stopped holding this target
-    /// (it crashed or was killed mid-request): its outcome is unknown.
+    /// The part whose fate is unknown: it was on its way when a publisher stopped (crash,
+    /// kill, power loss), or the network's answer left it open and it waits to be sent
+    /// again under the same idempotency key.
     pub interrupted_part: Option<usize>,
+    /// When that part was first sent: a network honours a repeated request only for so
+    /// long.
+    pub interrupted_since: Option<DateTime<Utc>>,
 }
 
 /// What [`Store::claim_due`] claims, and for whom.
@@ -68,30 +80,23 @@ pub struct AttemptRecord {
     pub part: usize,
     pub started: DateTime<Utc>,
     pub ended: DateTime<Utc>,
-    /// "published", "retry", "uncertain", "failed", "auth".
+    /// "published", "retry", "uncertain", "failed", "interrupted".
     pub outcome: &'static str,
     pub http_status: Option<u16>,
     pub error: Option<String>,
+    /// The part may have reached the network and was not confirmed: it stays noted as in
+    /// flight, so that it is never sent again without the network's idempotency.
+    pub in_doubt: bool,
 }
 
-/// How a held target ends this round.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Finish {
-    Published,
-    /// Try again at `at`; `count_attempt` is false when only a rate limit made us wait.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-        count_attempt: bool,
-    },
-    Failed {
-        error: String,
-    },
-    Uncertain {
-        error: String,
-    },
-    /// Give it back untouched (shutting down, or the account cannot be prepared now).
-    Release,
+/// What `postctl resolve` did to one target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolved {
+    pub account: String,
+    /// The part (from 0) the user resolved.
+    pub part: usize,
+    /// How many parts are still to be sent (0: the target is published).
+    pub to_send: usize,
 }
 
 /// One attempt, as `postctl status` shows it.
@@ -118,33 +123,56 @@ pub struct TargetStatus {
     pub parts: Vec<serde_json::Value>,
     pub last_error: Option<String>,
     pub attempts: Vec<Attempt>,
+    /// While `publishing`: when the publisher's claim runs out. A publisher that stopped
+    /// (crash, kill) is taken over then.
+    pub claim_expires: Option<DateTime<Utc>>,
+    /// The part (from 0) on its way, or whose fate is unknown.
+    pub part_in_flight: Option<usize>,
+    /// Until when the network asked the account to wait (its rate limit), if later than
+    /// now.
+    pub account_waits_until: Option<DateTime<Utc>>,
 }
 
-const DUE: &str =
-    "((state IN ('scheduled', 'waiting_retry') AND coalesce(next_attempt_ms, due_ms) <= ?1)
-                    OR (state = 'publishing' AND lease_expires_ms < ?1))";
+/// Due now (`?1`): waiting and its time has come, or held by a publisher whose lease ran
+/// out.
+static DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "((state IN {waiting} AND coalesce(next_attempt_ms, due_ms) <= ?1)
+          OR (state = '{PUBLISHING}' AND lease_expires_ms < ?1))",
+        waiting = *WAITING,
+    )
+});
 
-/// Up to `?3` due targets (`?1` is now), at most `?5` per account, oldest first, of post
-/// `?2` if given, not of the accounts in the JSON array `?4`.
+/// Up to `?3` due targets (`?1` is now), at most `?5` per account, of post `?2` if given,
+/// not of the accounts in the JSON array `?4`; with whether each is taken over from a
+/// publisher whose lease ran out. An account's targets are taken in the order they were
+/// due, so a post that waited (for a retry, a rate limit) never goes out after a newer one.
 fn claim_sql() -> String {
     format!(
-        "SELECT id FROM (
+        "SELECT id, taken_over FROM (
             SELECT id, coalesce(next_attempt_ms, due_ms) AS at,
+                   state = '{PUBLISHING}' AS taken_over,
                    row_number() OVER (PARTITION BY account_id
-                       ORDER BY coalesce(next_attempt_ms, due_ms)) AS nth
-            FROM targets WHERE {DUE} AND (?2 IS NULL OR post_id = ?2)
+                       ORDER BY due_ms, position, id) AS nth
+            FROM targets WHERE {due} AND (?2 IS NULL OR post_id = ?2)
             AND account_id NOT IN (SELECT value FROM json_each(?4)))
-         WHERE nth <= ?5 ORDER BY at LIMIT ?3"
+         WHERE nth <= ?5 ORDER BY at LIMIT ?3",
+        due = *DUE
     )
 }
 
 /// The earliest time a target becomes due or its lease runs out. Both terms are read from
 /// indexes (migration 4): `coalesce(next_attempt_ms, due_ms)` must stay written this way.
-const NEXT_DUE: &str = "SELECT min(t) FROM (
-    SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-    WHERE state IN ('scheduled', 'waiting_retry')
-    UNION ALL
-    SELECT min(lease_expires_ms) FROM targets WHERE state = 'publishing')";
+static NEXT_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT min(t) FROM (
+            SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
+            WHERE state IN {waiting}
+            UNION ALL
+            SELECT min(lease_expires_ms) FROM targets WHERE state = '{PUBLISHING}')",
+        waiting = *WAITING,
+    )
+});
 
 impl Store {
     /// Marks scheduled targets due before `now - late_limit` as `missed`, then claims up to
@@ -164,7 +192,7 @@ impl Store {
         let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.write(|tx| {
             let missed = tx.mark_missed(now, late_limit, only_post)?;
-            let ids: Vec<String> = {
+            let ids: Vec<(String, bool)> = {
                 let mut stmt = tx.prepare_cached(&claim_sql()).map_err(|e| tx.error(e))?;
                 let params = params![
                     to_ms(now),
@@ -173,57 +201,112 @@ impl Store {
                     skip,
                     per_account as i64
                 ];
-                stmt.query_map(params, |row| row.get(0))
+                stmt.query_map(params, |row| Ok((row.get(0)?, row.get(1)?)))
                     .and_then(|rows| rows.collect())
                     .map_err(|e| tx.error(e))?
             };
             let mut claimed = Vec::with_capacity(ids.len());
-            for id in ids {
+            for (id, taken_over) in ids {
                 // Conditional: only if still due, so a concurrent claim cannot double up.
                 let taken = tx
                     .prepare_cached(&format!(
-                        "UPDATE targets SET state = 'publishing', lease_owner = ?2,
+                        "UPDATE targets SET state = '{PUBLISHING}', lease_owner = ?2,
                             lease_expires_ms = ?3, updated_ms = ?1,
                             first_attempt_ms = coalesce(first_attempt_ms, ?1)
-                         WHERE id = ?4 AND {DUE}
-                         RETURNING in_flight"
+                         WHERE id = ?4 AND {due}
+                         RETURNING in_flight, in_flight_ms",
+                        due = *DUE
                     ))
                     .and_then(|mut stmt| {
                         stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
-                            row.get::<_, Option<i64>>(0)
+                            Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
                         })
                         .optional()
                     })
                     .map_err(|e| tx.error(e))?;
-                if let Some(in_flight) = taken {
+                if let Some((in_flight, since)) = taken {
                     tx.record(
                         "target",
                         &id,
                         "state",
-                        &serde_json::json!({"state": "publishing", "owner": owner}),
+                        &serde_json::json!({"state": PUBLISHING, "owner": owner}),
                     )?;
-                    claimed.push(tx.claimed(&id, in_flight)?);
+                    if let (true, Some(part)) = (taken_over, in_flight) {
+                        // The publisher that held it stopped mid-send: the attempt it
+                        // could not log is logged here.
+                        tx.insert_attempt(
+                            &id,
+                            &AttemptRecord {
+                                part: usize::try_from(part).unwrap_or_default(),
+                                started: since.map_or(now, from_ms),
+                                ended: now,
+                                outcome: "interrupted",
+                                http_status: None,
+                                error: Some(
+                                    "postctl stopped (crash, kill or power loss) while this part was on its way; the network's answer is unknown".into(),
+                                ),
+                                in_doubt: true,
+                            },
+                        )?;
+                    }
+                    claimed.push(tx.claimed(&id, in_flight, since)?);
                 }
             }
             Ok((claimed, missed))
         })
     }
 
-    /// Renews the lease and notes that `part` is about to be sent. False when the lease
-    /// was lost (another publisher took the target over): the caller must stop.
+    /// Renews the lease and notes that `part` of `planned` parts is about to be sent, and
+    /// since when (the first send of this part, when it is sent again). False when the
+    /// lease was lost (another publisher took the target over): the caller must stop.
     pub fn begin_part(
         &mut self,
         target_id: &str,
         owner: &str,
         part: usize,
+        planned: usize,
         lease_until: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
             let changed = tx
                 .execute(
-                    "UPDATE targets SET in_flight = ?3, lease_expires_ms = ?4
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
-                    params![target_id, owner, part as i64, to_ms(lease_until)],
+                    &format!(
+                        "UPDATE targets SET
+                            in_flight_ms = CASE WHEN in_flight = ?3 AND in_flight_ms IS NOT NULL
+                                THEN in_flight_ms ELSE ?6 END,
+                            in_flight = ?3, lease_expires_ms = ?4, planned_parts = ?5
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
+                    ),
+                    params![
+                        target_id,
+                        owner,
+                        part as i64,
+                        to_ms(lease_until),
+                        planned as i64,
+                        to_ms(tx.now)
+                    ],
+                )
+                .map_err(|e| tx.error(e))?;
+            Ok(changed == 1)
+        })
+    }
+
+    /// Extends the lease of a target whose part is still on its way (a slow upload must
+    /// not let another publisher take it over). False when the lease was lost.
+    pub fn renew_lease(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx
+                .execute(
+                    &format!(
+                        "UPDATE targets SET lease_expires_ms = ?3
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
+                    ),
+                    params![target_id, owner, to_ms(lease_until)],
                 )
                 .map_err(|e| tx.error(e))?;
             Ok(changed == 1)
@@ -231,6 +314,10 @@ impl Store {
     }
 
     /// Records a part the network confirmed, with its attempt, as soon as it is known.
+    ///
+    /// Durable: the transaction is synced to disk before this returns (`synchronous =
+    /// FULL`), so a power cut right after cannot lose a part the network holds, which
+    /// would be sent again.
     pub fn record_part(
         &mut self,
         target_id: &str,
@@ -238,7 +325,7 @@ impl Store {
         published: &serde_json::Value,
         attempt: &AttemptRecord,
     ) -> Result<()> {
-        self.write(|tx| {
+        self.write_durable(|tx| {
             let parts: String = tx
                 .query_row(
                     "SELECT parts FROM targets WHERE id = ?1 AND lease_owner = ?2",
@@ -248,13 +335,12 @@ impl Store {
                 .optional()
                 .map_err(|e| tx.error(e))?
                 .ok_or_else(|| lost_lease(target_id))?;
-            let mut parts: Vec<serde_json::Value> =
-                serde_json::from_str(&parts).unwrap_or_default();
+            let mut parts = read_parts(&parts).map_err(Error::Invalid)?;
             parts.truncate(attempt.part);
             parts.push(published.clone());
             let json = serde_json::to_string(&parts).unwrap_or_else(|_| "[]".into());
             tx.execute(
-                "UPDATE targets SET parts = ?3, in_flight = NULL, updated_ms = ?4
+                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL, updated_ms = ?4
                  WHERE id = ?1 AND lease_owner = ?2",
                 params![target_id, owner, json, to_ms(tx.now)],
             )
@@ -271,6 +357,10 @@ impl Store {
 
     /// Ends this round for a held target and gives up the lease. A recurring post whose
     /// targets are all done gets its next occurrence created in the same transaction.
+    ///
+    /// The part in flight stays noted unless the target is published or `attempt` settled
+    /// it (the network answered, and not in doubt): a part whose fate is unknown is never
+    /// forgotten, whatever the target does next.
     pub fn finish_target(
         &mut self,
         target_id: &str,
@@ -280,30 +370,46 @@ impl Store {
     ) -> Result<()> {
         self.write(|tx| {
             let now = to_ms(tx.now);
-            let (state, error, next, count): (&str, Option<&str>, Option<i64>, i64) = match finish {
-                Finish::Published => ("published", None, None, 1),
-                Finish::Retry { at, error, count_attempt } => {
-                    ("waiting_retry", Some(error), Some(to_ms(*at)), i64::from(*count_attempt))
-                }
-                Finish::Failed { error } => ("failed", Some(error), None, 1),
-                Finish::Uncertain { error } => ("uncertain", Some(error), None, 1),
-                Finish::Release => ("release", None, None, 0),
+            let (next, count) = match finish {
+                Finish::Retry {
+                    at, count_attempt, ..
+                } => (Some(to_ms(*at)), i64::from(*count_attempt)),
+                Finish::Release => (None, 0),
+                _ => (None, 1),
             };
-            let changed = if state == "release" {
+            let error = finish.error();
+            let settled = *finish == Finish::Published || attempt.is_some_and(|a| !a.in_doubt);
+            let changed = if *finish == Finish::Release {
                 // Back to what it was waiting as; a crash-interrupted part stays noted.
                 tx.execute(
-                    "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
-                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?3
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
+                    &format!(
+                        "UPDATE targets SET state = {released},
+                            lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?3
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'",
+                        released = *RELEASED
+                    ),
                     params![target_id, owner, now],
                 )
             } else {
                 tx.execute(
-                    "UPDATE targets SET state = ?3, last_error = ?4, next_attempt_ms = ?5,
-                        attempt_count = attempt_count + ?6, lease_owner = NULL,
-                        lease_expires_ms = NULL, in_flight = NULL, updated_ms = ?7
-                     WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'",
-                    params![target_id, owner, state, error, next, count, now],
+                    &format!(
+                        "UPDATE targets SET state = ?3, last_error = ?4, next_attempt_ms = ?5,
+                            attempt_count = attempt_count + ?6, lease_owner = NULL,
+                            lease_expires_ms = NULL, updated_ms = ?7,
+                            in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
+                            in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
+                    ),
+                    params![
+                        target_id,
+                        owner,
+                        finish.state(false).as_str(),
+                        error,
+                        next,
+                        count,
+                        now,
+                        settled
+                    ],
                 )
             }
             .map_err(|e| tx.error(e))?;
@@ -313,7 +419,16 @@ impl Store {
             if let Some(attempt) = attempt {
                 tx.insert_attempt(target_id, attempt)?;
             }
-            tx.record("target", target_id, "state", &serde_json::json!({"state": state, "error": error, "next_attempt_ms": next}))?;
+            let state = match finish {
+                Finish::Release => "release",
+                other => other.state(false).as_str(),
+            };
+            tx.record(
+                "target",
+                target_id,
+                "state",
+                &serde_json::json!({"state": state, "error": error, "next_attempt_ms": next}),
+            )?;
             tx.roll_recurring(target_id)
         })
     }
@@ -322,9 +437,12 @@ impl Store {
     pub fn release_all(&mut self, owner: &str) -> Result<usize> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE targets SET state = CASE WHEN attempt_count > 0 THEN 'waiting_retry' ELSE 'scheduled' END,
-                    lease_owner = NULL, lease_expires_ms = NULL
-                 WHERE lease_owner = ?1 AND state = 'publishing' AND in_flight IS NULL",
+                &format!(
+                    "UPDATE targets SET state = {released},
+                        lease_owner = NULL, lease_expires_ms = NULL
+                     WHERE lease_owner = ?1 AND state = '{PUBLISHING}' AND in_flight IS NULL",
+                    released = *RELEASED
+                ),
                 [owner],
             )
             .map_err(|e| tx.error(e))
@@ -334,7 +452,7 @@ impl Store {
     /// The earliest time a target becomes due (for the daemon's sleep), if any.
     pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         self.conn()
-            .query_row(NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
+            .query_row(&NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
             .map(|ms| ms.map(from_ms))
             .map_err(|e| self.error(e))
     }
@@ -349,23 +467,65 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>> {
         let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT min(t) FROM (
                     SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-                    WHERE state IN ('scheduled', 'waiting_retry')
+                    WHERE state IN {waiting}
                       AND coalesce(next_attempt_ms, due_ms) > ?1
                       AND account_id NOT IN (SELECT value FROM json_each(?2))
                     UNION ALL
                     SELECT min(lease_expires_ms) FROM targets
-                    WHERE state = 'publishing' AND lease_expires_ms > ?1
+                    WHERE state = '{PUBLISHING}' AND lease_expires_ms > ?1
                       AND account_id NOT IN (SELECT value FROM json_each(?2)))",
-            )
+                waiting = *WAITING
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![to_ms(after), skip], |row| {
                     row.get::<_, Option<i64>>(0)
                 })
             })
             .map(|ms| ms.map(from_ms))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records that the network asked an account to wait until `until` (its rate limit),
+    /// for every publisher: the daemon, `run-due` and `post` all read it before sending.
+    /// A wait already recorded that ends later is kept.
+    pub fn hold_account(
+        &mut self,
+        account_id: &str,
+        until: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO account_waits (account_id, until_ms, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id) DO UPDATE SET until_ms = excluded.until_ms,
+                    reason = excluded.reason
+                 WHERE excluded.until_ms > account_waits.until_ms",
+                params![account_id, to_ms(until), reason],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// Until when an account must wait (if later than `now`), and the network's reason.
+    pub fn account_wait(
+        &self,
+        account_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, String)>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT until_ms, reason FROM account_waits WHERE account_id = ?1 AND until_ms > ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![account_id, to_ms(now)], |row| {
+                    Ok((from_ms(row.get(0)?), row.get(1)?))
+                })
+                .optional()
+            })
             .map_err(|e| self.error(e))
     }
 
@@ -382,13 +542,15 @@ impl Store {
             .conn()
             .prepare_cached(
                 "SELECT t.id, a.name, a.network, t.state, t.due_ms, t.next_attempt_ms,
-                        t.attempt_count, t.parts, t.last_error
+                        t.attempt_count, t.parts, t.last_error, t.lease_expires_ms, t.in_flight,
+                        (SELECT w.until_ms FROM account_waits w
+                         WHERE w.account_id = t.account_id AND w.until_ms > ?2)
                  FROM targets t JOIN accounts a ON a.id = t.account_id
                  WHERE t.post_id = ?1 ORDER BY t.position",
             )
             .map_err(|e| self.error(e))?;
         let mut targets: Vec<TargetStatus> = stmt
-            .query_map([post_id], |row| {
+            .query_map(params![post_id, to_ms(Utc::now())], |row| {
                 let state: String = row.get(3)?;
                 let parts: String = row.get(7)?;
                 Ok(TargetStatus {
@@ -402,6 +564,11 @@ impl Store {
                     parts: serde_json::from_str(&parts).unwrap_or_default(),
                     last_error: row.get(8)?,
                     attempts: vec![],
+                    claim_expires: row.get::<_, Option<i64>>(9)?.map(from_ms),
+                    part_in_flight: row
+                        .get::<_, Option<i64>>(10)?
+                        .and_then(|p| usize::try_from(p).ok()),
+                    account_waits_until: row.get::<_, Option<i64>>(11)?.map(from_ms),
                 })
             })
             .and_then(|rows| rows.collect())
@@ -440,11 +607,12 @@ impl Store {
         let rows: Vec<(String, String, String)> = {
             let mut stmt = self
                 .conn()
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT id, account_id, parts FROM targets
-                     WHERE post_id = ?1 AND parts != '[]' AND state NOT IN ('publishing', 'cancelled')
-                     ORDER BY position",
-                )
+                     WHERE post_id = ?1 AND parts != '[]'
+                       AND state NOT IN ('{PUBLISHING}', '{CANCELLED}')
+                     ORDER BY position"
+                ))
                 .map_err(|e| self.error(e))?;
             stmt.query_map([post_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .and_then(|rows| rows.collect())
@@ -456,7 +624,7 @@ impl Store {
             targets.push((
                 target_id,
                 account,
-                serde_json::from_str(&parts).unwrap_or_default(),
+                read_parts(&parts).map_err(Error::Invalid)?,
             ));
         }
         Ok(targets)
@@ -467,9 +635,11 @@ impl Store {
     pub fn mark_unpublished(&mut self, target_id: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE targets SET state = 'cancelled', updated_ms = ?2,
-                    last_error = 'deleted from the network with postctl unpublish'
-                 WHERE id = ?1 AND state != 'publishing'",
+                &format!(
+                    "UPDATE targets SET state = '{CANCELLED}', updated_ms = ?2,
+                        last_error = 'deleted from the network with postctl unpublish'
+                     WHERE id = ?1 AND state != '{PUBLISHING}'"
+                ),
                 params![target_id, to_ms(tx.now)],
             )
             .map_err(|e| tx.error(e))?;
@@ -477,7 +647,7 @@ impl Store {
                 "target",
                 target_id,
                 "state",
-                &serde_json::json!({"state": "cancelled", "unpublished": true}),
+                &serde_json::json!({"state": CANCELLED, "unpublished": true}),
             )
         })
     }
@@ -486,11 +656,14 @@ impl Store {
     /// with a fresh retry window. Returns the accounts retried.
     pub fn retry_post(&mut self, post_id: &str) -> Result<Vec<String>> {
         self.write(|tx| {
-            let names = tx.names_in_states(post_id, &["failed", "missed", "waiting_retry"])?;
+            let names = tx.names_in_states(post_id, TargetState::RETRYABLE)?;
             tx.execute(
-                "UPDATE targets SET state = 'scheduled', due_ms = ?2, next_attempt_ms = NULL,
-                    attempt_count = 0, first_attempt_ms = NULL, updated_ms = ?2
-                 WHERE post_id = ?1 AND state IN ('failed', 'missed', 'waiting_retry')",
+                &format!(
+                    "UPDATE targets SET state = '{SCHEDULED}', due_ms = ?2, next_attempt_ms = NULL,
+                        attempt_count = 0, first_attempt_ms = NULL, updated_ms = ?2
+                     WHERE post_id = ?1 AND state IN {retryable}",
+                    retryable = *RETRYABLE
+                ),
                 params![post_id, to_ms(tx.now)],
             )
             .map_err(|e| tx.error(e))?;
@@ -499,16 +672,18 @@ impl Store {
         })
     }
 
-    /// `postctl resolve`: the user says what became of an `uncertain` target. Published
-    /// (with the URL they found): the target is done. Not published: it is due again now.
+    /// `postctl resolve`: the user says what became of the part of an `uncertain` target
+    /// whose fate was unknown. Published (with the URL they found): that part is recorded,
+    /// and a thread with parts still to send is due again now to continue after it; else
+    /// the target is done. Not published: the target is due again now from that part on.
     pub fn resolve_uncertain(
         &mut self,
         post_id: &str,
         account: Option<&str>,
         published_url: Option<&str>,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Resolved>> {
         self.write(|tx| {
-            let mut names = tx.names_in_states(post_id, &["uncertain"])?;
+            let mut names = tx.names_in_states(post_id, &[TargetState::Uncertain])?;
             if let Some(account) = account {
                 names.retain(|n| n == account);
             }
@@ -518,39 +693,89 @@ impl Store {
                     account.map(|a| format!(" on {a}")).unwrap_or_default()
                 )));
             }
-            for name in &names {
-                let account = tx.account(name)?;
-                match published_url {
+            let mut resolved = Vec::with_capacity(names.len());
+            for name in names {
+                let account = tx.account(&name)?;
+                let (parts, in_flight, planned): (String, Option<i64>, Option<i64>) = tx
+                    .query_row(
+                        "SELECT parts, in_flight, planned_parts FROM targets
+                         WHERE post_id = ?1 AND account_id = ?2",
+                        params![post_id, account.id],
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    )
+                    .map_err(|e| tx.error(e))?;
+                // An unreadable record is replaced by what the user says.
+                let mut parts = read_parts(&parts).unwrap_or_default();
+                let part = in_flight
+                    .and_then(|p| usize::try_from(p).ok())
+                    .unwrap_or(parts.len())
+                    .min(parts.len());
+                parts.truncate(part);
+                let planned = planned.and_then(|n| usize::try_from(n).ok());
+                let to_send = match published_url {
                     Some(url) => {
-                        let part = serde_json::json!({"id": url, "url": url, "extra": {"resolved_by_user": true}});
-                        let parts: String = tx
-                            .query_row(
-                                "SELECT parts FROM targets WHERE post_id = ?1 AND account_id = ?2",
-                                params![post_id, account.id],
-                                |row| row.get(0),
-                            )
-                            .map_err(|e| tx.error(e))?;
-                        let mut parts: Vec<serde_json::Value> = serde_json::from_str(&parts).unwrap_or_default();
-                        parts.push(part);
-                        tx.execute(
-                            "UPDATE targets SET state = 'published', parts = ?3, last_error = NULL, updated_ms = ?4
-                             WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
-                            params![post_id, account.id, serde_json::to_string(&parts).unwrap_or_default(), to_ms(tx.now)],
-                        )
+                        parts.push(serde_json::json!({
+                            "id": id_from_url(url),
+                            "url": url,
+                            "extra": {"resolved_by_user": true}
+                        }));
+                        planned.map_or(0, |n| n.saturating_sub(parts.len()))
                     }
-                    None => tx.execute(
-                        "UPDATE targets SET state = 'scheduled', due_ms = ?3, next_attempt_ms = NULL,
-                            attempt_count = 0, first_attempt_ms = NULL, in_flight = NULL, updated_ms = ?3
-                         WHERE post_id = ?1 AND account_id = ?2 AND state = 'uncertain'",
-                        params![post_id, account.id, to_ms(tx.now)],
+                    None => planned.map_or(1, |n| n.saturating_sub(parts.len()).max(1)),
+                };
+                let json = serde_json::to_string(&parts).map_err(|e| Error::Invalid(e.to_string()))?;
+                let state = if to_send == 0 { PUBLISHED } else { SCHEDULED };
+                tx.execute(
+                    &format!(
+                        "UPDATE targets SET state = ?3, parts = ?4, due_ms = CASE WHEN ?3 = '{SCHEDULED}' THEN ?5 ELSE due_ms END,
+                            next_attempt_ms = NULL, attempt_count = 0, first_attempt_ms = NULL,
+                            in_flight = NULL, in_flight_ms = NULL, last_error = NULL, updated_ms = ?5
+                         WHERE post_id = ?1 AND account_id = ?2 AND state = '{UNCERTAIN}'"
                     ),
-                }
+                    params![post_id, account.id, state, json, to_ms(tx.now)],
+                )
                 .map_err(|e| tx.error(e))?;
+                resolved.push(Resolved {
+                    account: name,
+                    part,
+                    to_send,
+                });
             }
-            tx.record("post", post_id, "resolve", &serde_json::json!({"accounts": names, "published": published_url}))?;
-            Ok(names)
+            tx.record(
+                "post",
+                post_id,
+                "resolve",
+                &serde_json::json!({
+                    "accounts": resolved.iter().map(|r| &r.account).collect::<Vec<_>>(),
+                    "published": published_url
+                }),
+            )?;
+            Ok(resolved)
         })
     }
+}
+
+/// A post's id on its network read from its URL, as far as it can be: the last segment of
+/// the path, or of the fragment (matrix.to links). The next part of a resolved thread
+/// replies to it.
+fn id_from_url(url: &str) -> String {
+    let without_query = url.split(['?']).next().unwrap_or(url);
+    without_query
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|id| !id.is_empty() && !id.contains(':'))
+        .unwrap_or(url)
+        .to_string()
+}
+
+/// The stored record of a target's published parts, or why it cannot be read.
+fn read_parts(json: &str) -> std::result::Result<Vec<serde_json::Value>, String> {
+    serde_json::from_str(json).map_err(|e| {
+        format!(
+            "the record of the parts already published cannot be read ({e}), so postctl sends nothing that could repeat them; check the post on the network, then record what you find with `postctl resolve POST --published URL` or `--not-published`"
+        )
+    })
 }
 
 fn lost_lease(target_id: &str) -> Error {
@@ -568,12 +793,12 @@ impl Tx<'_> {
     ) -> Result<Vec<Missed>> {
         let cutoff = to_ms(now - late_limit);
         let mut stmt = self
-            .prepare_cached(
-                "UPDATE targets SET state = 'missed', updated_ms = ?1,
+            .prepare_cached(&format!(
+                "UPDATE targets SET state = '{MISSED}', updated_ms = ?1,
                     last_error = 'not published in time: postctl was not running when it was due'
-                 WHERE state = 'scheduled' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
-                 RETURNING id, post_id, account_id, due_ms",
-            )
+                 WHERE state = '{SCHEDULED}' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
+                 RETURNING id, post_id, account_id, due_ms"
+            ))
             .map_err(|e| self.error(e))?;
         let rows: Vec<(String, String, String, i64)> = stmt
             .query_map(params![to_ms(now), cutoff, only_post], |row| {
@@ -594,7 +819,7 @@ impl Tx<'_> {
                 "target",
                 &target_id,
                 "state",
-                &serde_json::json!({"state": "missed"}),
+                &serde_json::json!({"state": MISSED}),
             )?;
             missed.push(Missed {
                 target_id,
@@ -606,7 +831,12 @@ impl Tx<'_> {
         Ok(missed)
     }
 
-    fn claimed(&self, target_id: &str, in_flight: Option<i64>) -> Result<Claimed> {
+    fn claimed(
+        &self,
+        target_id: &str,
+        in_flight: Option<i64>,
+        since: Option<i64>,
+    ) -> Result<Claimed> {
         let (post_id, account_id, parts, attempt_count, first, due, body, thread): (
             String,
             String,
@@ -644,11 +874,12 @@ impl Tx<'_> {
             account,
             body,
             thread: thread.parse().unwrap_or_default(),
-            parts: serde_json::from_str(&parts).unwrap_or_default(),
+            parts: read_parts(&parts),
             attempt_count,
             first_attempt: first.map(from_ms),
             due: due.map(from_ms).unwrap_or(self.now),
-            interrupted_part: in_flight.map(|p| p as usize),
+            interrupted_part: in_flight.and_then(|p| usize::try_from(p).ok()),
+            interrupted_since: since.map(from_ms),
         })
     }
 
@@ -672,7 +903,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn names_in_states(&self, post_id: &str, states: &[&str]) -> Result<Vec<String>> {
+    fn names_in_states(&self, post_id: &str, states: &[TargetState]) -> Result<Vec<String>> {
         let mut names = Vec::new();
         let mut stmt = self
             .prepare_cached(
@@ -685,7 +916,7 @@ impl Tx<'_> {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
         for (name, state) in rows {
-            if states.contains(&state.as_str()) {
+            if state.parse().is_ok_and(|state| states.contains(&state)) {
                 names.push(name);
             }
         }
@@ -722,8 +953,10 @@ impl Tx<'_> {
         };
         let pending: i64 = self
             .query_row(
-                "SELECT count(*) FROM targets WHERE post_id = ?1
-                 AND state IN ('scheduled', 'waiting_retry', 'publishing')",
+                &format!(
+                    "SELECT count(*) FROM targets WHERE post_id = ?1 AND state IN {pending}",
+                    pending = *PENDING
+                ),
                 [&post_id],
                 |row| row.get(0),
             )
@@ -744,9 +977,10 @@ impl Tx<'_> {
         let post = self.post_for_copy(&post_id)?;
         let accounts: Vec<String> = {
             let mut stmt = self
-                .prepare_cached(
-                    "SELECT account_id FROM targets WHERE post_id = ?1 AND state != 'cancelled' ORDER BY position",
-                )
+                .prepare_cached(&format!(
+                    "SELECT account_id FROM targets WHERE post_id = ?1 AND state != '{CANCELLED}'
+                     ORDER BY position"
+                ))
                 .map_err(|e| self.error(e))?;
             stmt.query_map([&post_id], |row| row.get(0))
                 .and_then(|rows| rows.collect())
@@ -791,7 +1025,7 @@ mod tests {
     fn the_publisher_queries_use_indexes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("p.db")).expect("open");
-        for sql in [claim_sql(), NEXT_DUE.to_string()] {
+        for sql in [claim_sql(), NEXT_DUE.clone()] {
             let plan: Vec<String> = store
                 .conn()
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -971,7 +1205,7 @@ mod tests {
         let held = &claimed[0];
         assert!(
             store
-                .begin_part(&held.target_id, "a", 0, t0 + Duration::seconds(2))
+                .begin_part(&held.target_id, "a", 0, 1, t0 + Duration::seconds(2))
                 .expect("begin")
         );
         // Held, then its holder dies with part 0 on its way.
@@ -992,7 +1226,7 @@ mod tests {
         // The first holder can no longer change it.
         assert!(
             !store
-                .begin_part(&held.target_id, "a", 0, t0 + Duration::seconds(9))
+                .begin_part(&held.target_id, "a", 0, 1, t0 + Duration::seconds(9))
                 .expect("begin")
         );
         assert!(
@@ -1000,5 +1234,150 @@ mod tests {
                 .finish_target(&held.target_id, "a", &Finish::Published, None)
                 .is_err()
         );
+    }
+
+    /// An account's targets are claimed in the order they were due: a post that waited
+    /// for a retry goes before a newer one whose time has come too.
+    #[test]
+    fn an_account_takes_its_targets_in_the_order_they_were_due() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let masto = account(&mut store, "masto");
+        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        let older = due_post(&mut store, &masto, t0 - Duration::minutes(10), 1);
+        due_post(&mut store, &masto, t0 - Duration::minutes(5), 2);
+        let (claimed, _) = store
+            .claim_due(&Claim {
+                per_account: 1,
+                ..claim("a", t0 - Duration::minutes(9), &[])
+            })
+            .expect("claim");
+        let retry_at = t0 - Duration::seconds(1);
+        store
+            .finish_target(
+                &claimed[0].target_id,
+                "a",
+                &Finish::Retry {
+                    at: retry_at,
+                    error: "429".into(),
+                    count_attempt: true,
+                },
+                None,
+            )
+            .expect("retry later");
+        let (claimed, _) = store
+            .claim_due(&Claim {
+                per_account: 1,
+                ..claim("a", t0, &[])
+            })
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].post_id, older, "the older post goes first");
+    }
+
+    /// A part whose fate is unknown stays noted whatever the target does next, until an
+    /// answer settles it.
+    #[test]
+    fn a_part_in_doubt_is_never_forgotten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let masto = account(&mut store, "masto");
+        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        due_post(&mut store, &masto, t0, 1);
+        let take = |store: &mut Store, at: DateTime<Utc>| {
+            let (claimed, _) = store.claim_due(&claim("a", at, &[])).expect("claim");
+            claimed.into_iter().next().expect("claimed")
+        };
+        let held = take(&mut store, t0);
+        assert!(
+            store
+                .begin_part(&held.target_id, "a", 0, 1, t0 + Duration::seconds(2))
+                .expect("begin")
+        );
+        // The account could not be made ready after that: no answer about the part.
+        store
+            .finish_target(
+                &held.target_id,
+                "a",
+                &Finish::Failed {
+                    error: "locked keyring".into(),
+                },
+                None,
+            )
+            .expect("fail");
+        store.retry_post(&held.post_id).expect("retry");
+        let again = take(&mut store, Utc::now());
+        assert_eq!(again.interrupted_part, Some(0));
+        assert!(again.interrupted_since.is_some());
+        // An answer that settles it (the network refused the part) clears it.
+        let refused = AttemptRecord {
+            part: 0,
+            started: t0,
+            ended: t0,
+            outcome: "failed",
+            http_status: Some(422),
+            error: Some("refused".into()),
+            in_doubt: false,
+        };
+        store
+            .finish_target(
+                &again.target_id,
+                "a",
+                &Finish::Failed {
+                    error: "refused".into(),
+                },
+                Some(&refused),
+            )
+            .expect("fail");
+        store.retry_post(&held.post_id).expect("retry");
+        let settled = take(&mut store, Utc::now());
+        assert_eq!(settled.interrupted_part, None);
+    }
+
+    /// The record of a confirmed part is written with `synchronous = FULL`; the rest of
+    /// the time the connection stays on NORMAL.
+    #[test]
+    fn a_confirmed_part_is_synced_to_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let level = |conn: &rusqlite::Connection| -> i64 {
+            conn.query_row("PRAGMA synchronous", [], |row| row.get(0))
+                .expect("pragma")
+        };
+        let inside = store.write_durable(|tx| Ok(level(tx))).expect("write");
+        assert_eq!(inside, 2, "FULL while the part is recorded");
+        assert_eq!(level(store.conn()), 1, "NORMAL otherwise");
+    }
+
+    #[test]
+    fn an_account_wait_is_kept_until_it_ends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let masto = account(&mut store, "masto");
+        let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        let later = t0 + Duration::minutes(5);
+        store.hold_account(&masto.id, later, "429").expect("hold");
+        // A shorter wait heard later does not shorten it.
+        store
+            .hold_account(&masto.id, t0 + Duration::minutes(1), "remaining 0")
+            .expect("hold");
+        assert_eq!(
+            store.account_wait(&masto.id, t0).expect("wait"),
+            Some((later, "429".to_string()))
+        );
+        assert_eq!(store.account_wait(&masto.id, later).expect("wait"), None);
+    }
+
+    #[test]
+    fn a_url_gives_the_post_id_it_ends_with() {
+        let cases = [
+            ("https://t.me/c/123/45", "45"),
+            ("https://fosstodon.org/@me/110/", "110"),
+            ("https://matrix.to/#/!room:x.org/$event?via=x.org", "$event"),
+            ("https://x.example", "x.example"),
+        ];
+        for (url, id) in cases {
+            assert_eq!(super::id_from_url(url), id, "{url}");
+        }
     }
 }

@@ -197,7 +197,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX targets_by_state_next ON targets(state, coalesce(next_attempt_ms, due_ms));
     CREATE INDEX targets_by_state_lease ON targets(state, lease_expires_ms);
     "#,
-    // 5: 100,000 posts. A calendar's recurring posts, and the drafts, found from an index
+    // 5: what the publisher must not forget across a restart: when the part in flight was
+    // first sent (a network honours a repeated request only for so long), how many parts
+    // the target was planned as (resolving one part of a thread continues the rest), and
+    // each account's rate-limit wait as the network asked for it.
+    r#"
+    ALTER TABLE targets ADD COLUMN in_flight_ms INTEGER;
+    ALTER TABLE targets ADD COLUMN planned_parts INTEGER;
+    CREATE TABLE account_waits (
+        account_id  TEXT PRIMARY KEY REFERENCES accounts(id),
+        until_ms    INTEGER NOT NULL,
+        reason      TEXT NOT NULL
+    );
+    "#,
+    // 6: 100,000 posts. A calendar's recurring posts, and the drafts, found from an index
     // instead of a scan of every post (a month's calendar read all 100,000). The oplog was
     // half of a large database: it stops copying what the posts row holds (text, title,
     // labels, media: it records that they changed, and the text's length), a new post's
@@ -208,6 +221,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // upcoming posts are an index of their own: "how many more" under a page of
     // `list --upcoming` counted 100,000 correlated lookups before. Targets by state and
     // account answer the dashboard's per-account counts without reading the targets.
+    // The triggers spell out TargetState::PENDING as it is now: a migration never changes
+    // (a store test holds the listing to the set).
     r#"
     -- vacuum after: the oplog shrinks to a fraction; give the space back.
     CREATE INDEX posts_by_schedule_due ON posts(schedule, due_ms) WHERE deleted_ms IS NULL;

@@ -29,13 +29,14 @@ pub enum TimeError {
     MissingTime { input: String, example: String },
 
     /// Something shaped like a date that is not on the calendar ("2026-02-30").
-    #[error("{input:?} is not a calendar date; write YYYY-MM-DD, e.g. \"2026-12-01 09:00\"")]
+    #[error("{}", bad_date(.input))]
     BadDate { input: String },
 
     /// A time of day that does not exist on a clock ("25:00", "13pm", "9:75").
     #[error(
-        "{piece:?} in {input:?} is not a time of day; write 24-hour HH:MM (09:00, 17:30), \
-         12-hour with am/pm (9am, 5:30pm), noon or midnight"
+        "{} is not a time of day; write 24-hour HH:MM (09:00, 17:30), \
+         12-hour with am/pm (9am, 5:30pm), noon or midnight",
+        bad_piece(.piece, .input)
     )]
     BadTime { piece: String, input: String },
 
@@ -110,6 +111,41 @@ const ACCEPTED_FORMS: &str = "Accepted forms (times are in --tz):
   today 17:30, tomorrow 9am
   mon 10:00, friday 9am, next fri 10:00
   in 2h, in 90m, in 1d, in 1h30m, now";
+
+/// `"25:00"`, or `"25:00" in "2026-12-01 25:00"` when the input has more than the piece.
+fn bad_piece(piece: &str, input: &str) -> String {
+    if piece == input {
+        format!("{piece:?}")
+    } else {
+        format!("{piece:?} in {input:?}")
+    }
+}
+
+/// Why a date is not on the calendar: a day the month does not have, a month that does not
+/// exist, or a shape that is not YYYY-MM-DD.
+fn bad_date(input: &str) -> String {
+    let date = input.split_whitespace().next().unwrap_or(input);
+    let numbers: Vec<u32> = date.split('-').filter_map(|n| n.parse().ok()).collect();
+    let shaped = date.len() == 10 && numbers.len() == 3 && date.split('-').count() == 3;
+    match numbers.as_slice() {
+        [year, month, day] if shaped => {
+            let Some(first) = chrono::NaiveDate::from_ymd_opt(*year as i32, *month, 1) else {
+                return format!(
+                    "{date} is not a date: there is no month {month}; months go from 01 to 12"
+                );
+            };
+            let days = first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .map_or(31, |last| chrono::Datelike::day(&last));
+            format!(
+                "{date} is not a date: {} has {days} days; check the day",
+                first.format("%B %Y")
+            )
+        }
+        _ => format!("{date:?} is not a date; write YYYY-MM-DD, e.g. \"2026-12-01 09:00\""),
+    }
+}
 
 fn did_you_mean(suggestions: &[String]) -> String {
     if suggestions.is_empty() {

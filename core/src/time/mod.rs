@@ -81,3 +81,12 @@ pub fn format_local(when: DateTime<Utc>, tz: Tz) -> String {
         local.minute()
     )
 }
+
+/// Formats an instant for messages, to the second and never finer: "2026-12-01 09:00:42 CET".
+/// Messages say when a retry comes or a limit ends; sub-second digits and UTC only confuse.
+pub fn format_moment(when: DateTime<Utc>, tz: Tz) -> String {
+    use chrono_tz::OffsetName;
+    let local = when.with_timezone(&tz);
+    let zone = local.offset().abbreviation().unwrap_or(tz.name());
+    format!("{} {zone}", local.format("%Y-%m-%d %H:%M:%S"))
+}

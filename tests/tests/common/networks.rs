@@ -16,8 +16,9 @@ use super::{Env, Run};
 /// The seed of every chaos setting in these tests.
 pub const SEED: u64 = 0x00c0_ffee;
 
-/// The generic webhook's signing key.
-pub const HOOK_KEY: &str = "hook-signing-key-7f3a";
+/// The generic webhook's signing secret, a Standard Webhooks `whsec_<base64>` secret; the
+/// fake receiver refuses deliveries not signed with it.
+pub const HOOK_KEY: &str = "whsec_cG9zdGN0bC10ZXN0LXdlYmhvb2stc2lnbmluZy1rZXk=";
 
 /// One kind of account postctl publishes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +138,7 @@ impl Fake {
             Net::DiscordWebhook | Net::DiscordBot => Server::Discord(FakeDiscord::start()),
             Net::SlackWebhook | Net::SlackBot => Server::Slack(FakeSlack::start()),
             Net::Matrix => Server::Matrix(FakeMatrix::start()),
-            Net::Webhook => Server::Webhook(FakeWebhook::start()),
+            Net::Webhook => Server::Webhook(FakeWebhook::verifying(HOOK_KEY)),
         };
         Fake { net, server }
     }
@@ -314,6 +315,8 @@ impl Fake {
             Server::Webhook(f) => f
                 .deliveries()
                 .into_iter()
+                // A delivery whose signature the receiver refused was not taken.
+                .filter(|d| !matches!(d.verified, Some(Err(_))))
                 .filter_map(|d| {
                     let json = d.json.clone()?;
                     let post = &json["post"];
@@ -338,7 +341,7 @@ impl Fake {
                         reply_to: json["reply_to"].as_str().map(str::to_string),
                         media,
                         idempotency_key: d.header("x-postctl-idempotency-key").map(str::to_string),
-                        auth: d.header("x-postctl-signature").map(str::to_string),
+                        auth: d.header("webhook-signature").map(str::to_string),
                         deleted: false,
                         url: None,
                         raw: json,

@@ -310,6 +310,9 @@ pub fn target_statuses() -> Vec<TargetStatus> {
                 http_status: Some(200),
                 error: None,
             }],
+            claim_expires: None,
+            part_in_flight: None,
+            account_waits_until: None,
         },
         TargetStatus {
             target_id: format!("{BROKEN}-t1"),
@@ -339,6 +342,9 @@ pub fn target_statuses() -> Vec<TargetStatus> {
                     error: Some("HTTP 401: the app password was refused".into()),
                 },
             ],
+            claim_expires: None,
+            part_in_flight: None,
+            account_waits_until: None,
         },
     ]
 }

@@ -1,5 +1,6 @@
-//! The calendar: a month or week grid with each day's posts (time, networks, a colour
-//! per state), and the cursor day's posts listed beside or below it.
+//! The calendar: a month or week grid with each day's posts (the start of each one's text
+//! after its time where the cell is wide enough, or time and networks above the text where
+//! it is tall enough; a colour per state), and the cursor day's posts beside or below it.
 
 use chrono::{Datelike, NaiveDate};
 use ratatui::Frame;
@@ -94,6 +95,25 @@ fn entry_line(entry: &Entry, state: &State, width: usize) -> String {
     fit(&format!(" {time}{mark}{short}"), width)
 }
 
+/// The narrowest cell that still shows the time before the text.
+const TIME_AND_TEXT: usize = 16;
+
+/// " 09:00 Shipped v1.2…", as calendars show a title: the start of what the post says,
+/// after its time when the cell has room for both.
+fn titled_line(entry: &Entry, state: &State, width: usize) -> String {
+    let post = &state.data.posts[entry.post];
+    let text = post.title.as_deref().unwrap_or(&post.body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mark = if entry.recurring { "↻" } else { " " };
+    let line = if width >= TIME_AND_TEXT {
+        let time = entry.at.with_timezone(&state.tz).format("%H:%M");
+        format!(" {time}{mark}{text}")
+    } else {
+        format!("{mark}{text}")
+    };
+    fit(&line, width)
+}
+
 fn day_cell(
     frame: &mut Frame,
     cell: Rect,
@@ -163,7 +183,12 @@ fn day_cell(
         if !in_month {
             style = style.patch(theme.dim());
         }
-        lines.push(Line::styled(entry_line(entry, state, width), style));
+        let line = if layout.lines_per_entry > 1 {
+            entry_line(entry, state, width)
+        } else {
+            titled_line(entry, state, width)
+        };
+        lines.push(Line::styled(line, style));
         if layout.lines_per_entry > 1 {
             let text = excerpt(
                 post.title.as_deref().unwrap_or(&post.body),

@@ -42,7 +42,42 @@ fn order(state: &State) -> Vec<Context> {
     all
 }
 
+/// Where a key's help starts: after "  KEYS          NAME             ".
+const HELP_COLUMN: usize = 2 + 14 + 17;
+
+/// `text` in lines of at most `width` characters, broken between words (a word longer
+/// than a line gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The width inside the help's border.
+fn inner_width(state: &State) -> usize {
+    usize::from(
+        crate::app::geometry::screen(state.width, state.height)
+            .main
+            .width
+            .saturating_sub(2),
+    )
+}
+
 fn lines(state: &State, theme: Theme) -> Vec<Line<'static>> {
+    let room = inner_width(state).saturating_sub(HELP_COLUMN).max(20);
     let mut lines = vec![
         Line::styled(
             "Keys can be changed in config.toml under [tui.keys], e.g. move = \"M\".",
@@ -57,11 +92,16 @@ fn lines(state: &State, theme: Theme) -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(context.title().to_string(), theme.title()));
         for row in rows {
+            // Long help goes on under itself rather than off the edge.
+            let mut help = wrap(row.help, room).into_iter();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<14}", row.keys), theme.key()),
                 Span::styled(format!("{:<17}", row.name), theme.dim()),
-                Span::raw(row.help),
+                Span::raw(help.next().unwrap_or_default()),
             ]));
+            for more in help {
+                lines.push(Line::raw(format!("{}{more}", " ".repeat(HELP_COLUMN))));
+            }
         }
         lines.push(Line::raw(""));
     }

@@ -132,6 +132,9 @@ pub(super) fn check_secret(network: Network, secret: &str) -> Result<(), Account
             network,
             "expected nsec1… (63 characters, bech32 with a valid checksum) or 64 hex characters",
         )),
+        Network::Webhook => crate::platforms::webhook::SigningKey::parse(secret)
+            .map(|_| ())
+            .map_err(|rule| bad_secret(network, rule)),
         _ => Ok(()),
     }
 }

@@ -203,6 +203,8 @@ fn cases() -> Vec<Case> {
         case(N::Webhook, &[("base-url", "https://example.com/hook?key=abc")], TOKEN, Err("has a query")),
         case(N::Webhook, &[("base-url", "https://example.com/hook"), ("channel", "C0123ABCD")], TOKEN, Err("--channel does not apply to webhook accounts")),
         case(N::Webhook, &[("base-url", "https://example.com/hook")], Some("  "), Err("the signing key (HMAC-SHA256) given for this webhook account is not valid")),
+        case(N::Webhook, &[("base-url", "https://example.com/hook")], Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), Ok(Some("https://example.com/hook"), None, json!({}))),
+        case(N::Webhook, &[("base-url", "https://example.com/hook")], Some("whsec_not*base64"), Err("must go on in base64")),
     ]
 }
 

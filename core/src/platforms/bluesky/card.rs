@@ -2,12 +2,19 @@
 //!
 //! Everything here is best effort: a page that is slow, not HTML, too big or without tags
 //! gives no card, and the post goes out without one.
+//!
+//! The link comes from the post's text, which may come from anyone (a changelog, a
+//! template, a pull request), so the fetch must not be a way into the machine's own
+//! network: addresses that are not public (loopback, private ranges, link-local, cloud
+//! metadata at 169.254.169.254, ...) are refused after DNS resolution, for the first
+//! request and for every redirect. The check also rules out proxies, which would resolve
+//! the name themselves, so cards are fetched directly. Tests that serve pages on loopback
+//! set `POSTCTL_ALLOW_PRIVATE_FETCH=1`.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use reqwest::Url;
-
-use crate::platforms::Http;
 
 /// How long the page (and then its image) may take.
 pub(super) const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -15,6 +22,13 @@ pub(super) const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_PAGE_BYTES: usize = 512 * 1024;
 const MAX_TITLE_CHARS: usize = 300;
 const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// Pages move (http to https, a bare domain to www); a chain longer than this is not a
+/// page worth a card.
+const MAX_REDIRECTS: usize = 5;
+
+/// The environment variable that lets link cards be fetched from loopback and private
+/// addresses: for tests, whose pages are served on 127.0.0.1.
+pub const ALLOW_PRIVATE_FETCH_ENV: &str = "POSTCTL_ALLOW_PRIVATE_FETCH";
 
 /// What a page says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,69 +46,205 @@ pub(super) struct Thumb {
     pub mime: String,
 }
 
-/// Fetches `uri` and reads its Open Graph tags; `None` when there is no usable card.
-/// `key` is the rate-limit key in [`Http`] (the page is not on the account's server).
-pub(super) async fn fetch(
-    http: &Http,
-    key: &str,
-    uri: &str,
+/// Fetches linked pages and their images with a client of its own: no credentials, no
+/// proxy, redirects followed across hosts, and only public addresses.
+pub(super) struct Fetcher {
+    client: Option<reqwest::Client>,
     timeout: Duration,
-) -> Option<OpenGraph> {
-    let accept = Some("text/html,application/xhtml+xml");
-    let (response, content_type) = get(http, key, uri, timeout, accept).await?;
-    if !content_type.contains("html") {
-        return None;
-    }
-    let page_url = response.url().clone();
-    let body = read_capped(response, MAX_PAGE_BYTES, false).await?;
-    let og = parse(&String::from_utf8_lossy(&body), &page_url);
-    (og.title.is_some() || og.description.is_some()).then_some(og)
+    allow_private: bool,
 }
 
-/// Downloads the card's image when it is an image no larger than `max_bytes`.
-pub(super) async fn fetch_thumb(
-    http: &Http,
-    key: &str,
-    uri: &str,
-    max_bytes: usize,
-    timeout: Duration,
-) -> Option<Thumb> {
-    let (response, mime) = get(http, key, uri, timeout, None).await?;
-    if !mime.starts_with("image/") {
-        return None;
+impl Fetcher {
+    /// The fetcher for posts: private addresses refused unless
+    /// `POSTCTL_ALLOW_PRIVATE_FETCH=1`.
+    pub fn from_env() -> Fetcher {
+        let allow = std::env::var(ALLOW_PRIVATE_FETCH_ENV).is_ok_and(|v| v.trim() == "1");
+        Fetcher::new(FETCH_TIMEOUT, allow)
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > max_bytes as u64)
-    {
-        return None;
+
+    /// A fetcher whose requests give up after `timeout`. Without a client (it could not be
+    /// built), there are no cards.
+    pub fn new(timeout: Duration, allow_private: bool) -> Fetcher {
+        Fetcher::build(timeout, allow_private, |builder| builder)
     }
-    let bytes = read_capped(response, max_bytes, true).await?;
-    Some(Thumb { bytes, mime })
+
+    /// A fetcher that refuses private addresses, except that `host` is taken to be at
+    /// `address` (on loopback): for tests of what happens after the first page.
+    #[cfg(test)]
+    pub fn pinned(timeout: Duration, host: &str, address: SocketAddr) -> Fetcher {
+        Fetcher::build(timeout, false, |builder| builder.resolve(host, address))
+    }
+
+    fn build(
+        timeout: Duration,
+        allow_private: bool,
+        adjust: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Fetcher {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("postctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .no_proxy()
+            .referer(false)
+            .redirect(redirects(allow_private));
+        if !allow_private {
+            builder = builder.dns_resolver(PublicOnly);
+        }
+        Fetcher {
+            client: adjust(builder).build().ok(),
+            timeout,
+            allow_private,
+        }
+    }
+
+    /// Fetches `uri` and reads its Open Graph tags; `None` when there is no usable card.
+    pub async fn page(&self, uri: &str) -> Option<OpenGraph> {
+        let accept = Some("text/html,application/xhtml+xml");
+        let (response, content_type) = self.get(uri, accept).await?;
+        if !content_type.contains("html") {
+            return None;
+        }
+        let page_url = response.url().clone();
+        let body = read_capped(response, MAX_PAGE_BYTES, false).await?;
+        let og = parse(&String::from_utf8_lossy(&body), &page_url);
+        (og.title.is_some() || og.description.is_some()).then_some(og)
+    }
+
+    /// Downloads the card's image when it is an image no larger than `max_bytes`.
+    pub async fn thumb(&self, uri: &str, max_bytes: usize) -> Option<Thumb> {
+        let (response, mime) = self.get(uri, None).await?;
+        if !mime.starts_with("image/") {
+            return None;
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > max_bytes as u64)
+        {
+            return None;
+        }
+        let bytes = read_capped(response, max_bytes, true).await?;
+        Some(Thumb { bytes, mime })
+    }
+
+    /// A successful answer to a GET of `uri`, which must be an http(s) address that is
+    /// not a private one written as an IP (names are checked when they resolve), with the
+    /// answer's media type.
+    async fn get(&self, uri: &str, accept: Option<&str>) -> Option<(reqwest::Response, String)> {
+        let url = Url::parse(uri)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| self.allow_private || !names_private_ip(u))?;
+        let mut request = self.client.as_ref()?.get(url).timeout(self.timeout);
+        if let Some(accept) = accept {
+            request = request.header("Accept", accept);
+        }
+        let response = request.send().await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let mime = content_type(&response);
+        Some((response, mime))
+    }
 }
 
-/// A successful answer to a GET of `uri`, which must be an http(s) address, with the
-/// answer's media type.
-async fn get(
-    http: &Http,
-    key: &str,
-    uri: &str,
-    timeout: Duration,
-    accept: Option<&str>,
-) -> Option<(reqwest::Response, String)> {
-    let url = Url::parse(uri)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))?;
-    let mut request = http.client().get(url).timeout(timeout);
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
+/// Redirects: followed to any http(s) host, at most [`MAX_REDIRECTS`], never to a private
+/// address written as an IP (a resolved name is checked by [`PublicOnly`]).
+fn redirects(allow_private: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let url = attempt.url();
+        if attempt.previous().len() > MAX_REDIRECTS
+            || !matches!(url.scheme(), "http" | "https")
+            || (!allow_private && names_private_ip(url))
+        {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Whether `url`'s host is an IP address that is not public. IP hosts are connected to
+/// without resolving, so [`PublicOnly`] never sees them.
+fn names_private_ip(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return true;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok_and(|ip| !is_public(ip))
+}
+
+/// A resolver that keeps only public addresses: a name that resolves to none is an error,
+/// so no connection is made to loopback or the local network whatever the DNS says.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            type Failure = Box<dyn std::error::Error + Send + Sync>;
+            let found: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(addrs) => addrs.filter(|addr| is_public(addr.ip())).collect(),
+                Err(e) => return Err(Box::new(e) as Failure),
+            };
+            if found.is_empty() {
+                return Err(Failure::from(format!("{host} has no public address")));
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
     }
-    let response = http.send(key, request).await.ok()?;
-    if !response.status().is_success() {
-        return None;
+}
+
+/// Whether `ip` is an address on the public internet: not loopback, private (RFC 1918,
+/// unique local), link-local (cloud metadata services), shared (carrier NAT),
+/// unspecified, broadcast, multicast, documentation, benchmarking or reserved.
+pub(super) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => is_public_v4(ip),
+        IpAddr::V6(ip) => {
+            if let Some(v4) = ip.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let segments = ip.segments();
+            let unique_local = segments[0] & 0xfe00 == 0xfc00;
+            let link_local = segments[0] & 0xffc0 == 0xfe80;
+            let documentation = segments[0] == 0x2001 && segments[1] == 0x0db8;
+            // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
+            let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+            if nat64 {
+                let [a, b] = segments[6].to_be_bytes();
+                let [c, d] = segments[7].to_be_bytes();
+                return is_public_v4(Ipv4Addr::new(a, b, c, d));
+            }
+            !(ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_multicast()
+                || unique_local
+                || link_local
+                || documentation)
+        }
     }
-    let mime = content_type(&response);
-    Some((response, mime))
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    let shared = a == 100 && (64..128).contains(&b);
+    let this_network = a == 0;
+    let protocol_assignments = a == 192 && b == 0 && c == 0;
+    let benchmarking = a == 198 && (b == 18 || b == 19);
+    let reserved = a >= 240;
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || shared
+        || this_network
+        || protocol_assignments
+        || benchmarking
+        || reserved)
 }
 
 /// The media type without parameters, lowercase.
@@ -315,6 +465,54 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(decode_entities(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        let cases = [
+            ("93.184.216.34", true),
+            ("1.1.1.1", true),
+            ("2606:4700:4700::1111", true),
+            ("127.0.0.1", false),
+            ("127.8.9.10", false),
+            ("10.0.0.1", false),
+            ("172.16.5.4", false),
+            ("192.168.1.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("0.0.0.0", false),
+            ("255.255.255.255", false),
+            ("224.0.0.1", false),
+            ("198.18.0.1", false),
+            ("::1", false),
+            ("::", false),
+            ("fc00::1", false),
+            ("fd12:3456::1", false),
+            ("fe80::1", false),
+            ("::ffff:127.0.0.1", false),
+            ("::ffff:8.8.8.8", true),
+            ("64:ff9b::a00:1", false),
+            ("2001:db8::1", false),
+        ];
+        for (ip, want) in cases {
+            let ip: IpAddr = ip.parse().expect("an address");
+            assert_eq!(is_public(ip), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn urls_naming_private_ips_are_caught_before_any_lookup() {
+        let cases = [
+            ("http://127.0.0.1:8080/page", true),
+            ("http://[::1]/page", true),
+            ("http://169.254.169.254/latest/meta-data/", true),
+            ("https://example.com/page", false),
+            ("https://93.184.216.34/page", false),
+        ];
+        for (url, want) in cases {
+            let url = Url::parse(url).expect("url");
+            assert_eq!(names_private_ip(&url), want, "{url}");
         }
     }
 

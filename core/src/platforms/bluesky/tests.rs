@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::DateTime;
 
@@ -71,7 +72,8 @@ fn adapter(server: &TestServer, sessions: Arc<MemorySessions>) -> Bluesky {
         sessions,
     )
     .expect("adapter");
-    adapter.card_timeout = Duration::from_secs(1);
+    // The test pages are on loopback, which posts' cards may not reach.
+    adapter.cards = card::Fetcher::new(Duration::from_secs(1), true);
     adapter
 }
 
@@ -680,6 +682,68 @@ async fn a_link_gets_a_card_from_the_pages_open_graph_tags() {
     let uploads = server.requests_to("/xrpc/com.atproto.repo.uploadBlob");
     assert_eq!(uploads.len(), 1);
     assert_eq!(uploads[0].body, b"\x89PNG card");
+}
+
+/// A post's link can point anywhere; without the tests' opt-in, a card is never fetched
+/// from loopback or the local network, whether the link names it by IP, by a name that
+/// resolves there, or through a redirect from a public-looking page.
+#[tokio::test]
+async fn a_card_is_never_fetched_from_a_private_address() {
+    let inside = TestServer::start(|_: &Request| {
+        Reply::html(r#"<meta property="og:title" content="internal admin page">"#)
+    })
+    .await;
+    let port = inside
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let server = TestServer::start(pds).await;
+    let links = [
+        inside.url(),
+        format!("http://localhost:{port}/admin"),
+        format!("http://[::ffff:127.0.0.1]:{port}/admin"),
+    ];
+    for link in links {
+        let mut bsky = adapter(&server, Arc::new(MemorySessions::default()));
+        bsky.cards = card::Fetcher::new(Duration::from_secs(1), false);
+        let text = format!("See {link}");
+        bsky.publish(&part(
+            &text,
+            vec![facet(
+                &text,
+                &link,
+                FacetFeature::Link { uri: link.clone() },
+            )],
+        ))
+        .await
+        .expect("published without a card");
+    }
+    assert!(inside.requests().is_empty(), "{:?}", inside.requests());
+    for request in server.requests_to("/xrpc/com.atproto.repo.createRecord") {
+        assert!(request.json()["record"].get("embed").is_none());
+    }
+    // A redirect from a public page (here a name pinned to the test server, as if it
+    // resolved publicly) to a private one is not followed either.
+    for target in [
+        format!("http://127.0.0.1:{port}/admin"),
+        format!("http://localhost:{port}/admin"),
+    ] {
+        let redirect =
+            TestServer::start(move |_: &Request| Reply::text(302, "").header("location", &target))
+                .await;
+        let address = redirect
+            .url()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an address");
+        let fetcher = card::Fetcher::pinned(Duration::from_secs(1), "public.example", address);
+        let page = format!("http://public.example:{}/", address.port());
+        assert!(fetcher.page(&page).await.is_none());
+        assert_eq!(redirect.requests().len(), 1, "the public page was asked");
+    }
+    assert!(inside.requests().is_empty(), "{:?}", inside.requests());
 }
 
 #[tokio::test]

@@ -384,3 +384,31 @@ fn error_messages_name_the_fix() {
         }
     }
 }
+
+#[test]
+fn messages_name_what_is_wrong_once() {
+    let cx = cx(NOW, BERLIN, Disambiguation::Reject);
+    let cases = [
+        ("25:00", "\"25:00\" is not a time of day"),
+        (
+            "2026-12-01 25:00",
+            "\"25:00\" in \"2026-12-01 25:00\" is not a time of day",
+        ),
+        (
+            "2027-02-30 09:00",
+            "2027-02-30 is not a date: February 2027 has 28 days",
+        ),
+        (
+            "2028-02-30 09:00",
+            "2028-02-30 is not a date: February 2028 has 29 days",
+        ),
+        (
+            "2026-13-01 09:00",
+            "2026-13-01 is not a date: there is no month 13",
+        ),
+    ];
+    for (input, expected) in cases {
+        let message = parse_when(input, &cx).expect_err(input).to_string();
+        assert!(message.starts_with(expected), "{input}: {message}");
+    }
+}

@@ -2,7 +2,8 @@ use chrono_tz::Tz;
 
 use super::{BERLIN, NEW_YORK, NOW, local, utc};
 use crate::time::{
-    Disambiguation, TimeError, ensure_not_past, format_local, parse_zone, resolve_local,
+    Disambiguation, TimeError, ensure_not_past, format_local, format_moment, parse_zone,
+    resolve_local,
 };
 
 #[test]
@@ -214,5 +215,22 @@ fn instants_are_shown_in_the_zone() {
     ];
     for (when, tz, expected) in cases {
         assert_eq!(format_local(utc(when), tz), expected, "{when} in {tz}");
+    }
+}
+
+#[test]
+fn moments_in_messages_are_in_the_zone_to_the_second() {
+    let odd = utc("2026-12-01T02:38:22Z") + chrono::Duration::nanoseconds(838);
+    let cases = [
+        (odd, BERLIN, "2026-12-01 03:38:22 CET"),
+        (
+            utc("2026-07-01T13:00:05Z"),
+            NEW_YORK,
+            "2026-07-01 09:00:05 EDT",
+        ),
+        (odd, Tz::UTC, "2026-12-01 02:38:22 UTC"),
+    ];
+    for (when, tz, expected) in cases {
+        assert_eq!(format_moment(when, tz), expected, "{when} in {tz}");
     }
 }
