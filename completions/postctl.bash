@@ -1082,13 +1082,17 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__list)
-            opts="-h --upcoming --drafts --failed --tz --config --db --json --help"
+            opts="-h --upcoming --drafts --failed --tz --limit --all --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1500,12 +1504,16 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__search)
-            opts="-h --config --db --json --help"
+            opts="-h --limit --all --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -37,7 +37,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "schedule" -d 'Sched
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "reschedule" -d 'Give a scheduled post a new time'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "cancel" -d 'Cancel posts: targets not yet publishing are cancelled'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "queue" -d 'Posting slots per account, and adding posts to the next free slot'
-complete -c postctl -n "__fish_postctl_needs_command" -f -a "list" -d 'List posts'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "list" -d 'List posts, 50 at a time (--limit N, --all)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "calendar" -d 'Show scheduled posts in a month or week calendar'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "tui" -d 'Open the dashboard: calendar, queue, compose, post detail, accounts, activity'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "export" -d 'Write all posts as JSON, CSV or iCalendar to stdout'
@@ -50,7 +50,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each ta
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "unpublish" -d 'Delete a published post from its networks (every part of a thread)'
-complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates (50 posts at a time: --limit N, --all)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand voices (tone, audience, words, hashtags, emoji, language) kept in config.toml'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "lint" -d 'Check a draft against a brand voice and each network\'s length'
@@ -215,11 +215,13 @@ complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l tz -d 'Show times in this zone [default: your zone]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l limit -d 'Show at most N posts [default: 50]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l upcoming -d 'Only posts still to publish, soonest first'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l drafts -d 'Only drafts'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l failed -d 'Only posts with a failed, uncertain or missed target'
+complete -c postctl -n "__fish_postctl_using_subcommand list" -l all -d 'Show every post'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand list" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand calendar" -l week -d 'A week: the one holding DATE (YYYY-MM-DD) [default: this week]' -r
@@ -309,8 +311,10 @@ complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l db -d 'Dat
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l yes -d 'Do it without asking (required when stdin is not a terminal)'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand search" -l limit -d 'Show at most N posts [default: 50]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand search" -l all -d 'Show every post'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand search" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand template; and not __fish_seen_subcommand_from add list show rm render" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F

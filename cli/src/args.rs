@@ -90,9 +90,9 @@ anything else is the text of a new post.")]
     /// Posting slots per account, and adding posts to the next free slot
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// List posts
+    /// List posts, 50 at a time (--limit N, --all)
     #[command(
-        after_help = "Examples:\n  postctl list --upcoming\n  postctl list --drafts --json\n  postctl list --failed"
+        after_help = "Examples:\n  postctl list --upcoming\n  postctl list --upcoming --limit 200\n  postctl list --all --json > posts.json\n  postctl list --drafts --json\n  postctl list --failed\n\nScheduled posts come first, soonest first, then drafts. A line on stderr says how many\nmore posts there are than the 50 shown."
     )]
     List(ListArgs),
     /// Show scheduled posts in a month or week calendar
@@ -121,7 +121,11 @@ CSV files have a header row; JSON files are an array of objects. Columns (keys):
   tz      the zone `at` is read in (default: your zone)
   every   a weekly rule such as \"mon,wed 09:00\"
   title, labels (space separated), media (paths relative to the file), alt (one per media, separated by |)
-The output of `postctl export --format csv|json` can be imported again.")]
+  id      a post's id, as `postctl export` writes it: the post keeps it
+The output of `postctl export --format csv|json` can be imported again: a post whose id is
+already here is updated when the row differs and skipped when it does not (each is named on
+stderr), never duplicated. Media named <sha256>.<ext>, as the CSV export writes them, are
+found in the data dir's media folder.")]
     Import(ImportArgs),
     /// Publish now to accounts or groups, and report each target's link or error
     #[command(after_help = POST_HELP)]
@@ -161,9 +165,9 @@ The output of `postctl export --format csv|json` can be imported again.")]
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"
     )]
     Unpublish(UnpublishArgs),
-    /// Full-text search over posts and templates
+    /// Full-text search over posts and templates (50 posts at a time: --limit N, --all)
     #[command(
-        after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json"
+        after_help = "Examples:\n  postctl search launch\n  postctl search \"release notes\" --json\n  postctl search launch --all"
     )]
     Search(SearchArgs),
     /// Templates with variables and per-network variants: add, list, show, render, remove
@@ -571,6 +575,33 @@ pub struct ListArgs {
     /// Show times in this zone [default: your zone]
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+/// How many posts a listing shows unless told `--limit N` or `--all`.
+pub const PAGE: usize = 50;
+
+/// How much of a long listing to show.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Show at most N posts [default: 50]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "all")]
+    pub limit: Option<u32>,
+    /// Show every post
+    #[arg(long)]
+    pub all: bool,
+}
+
+impl PageArgs {
+    /// The most posts to show; `None` for all.
+    pub fn limit(&self) -> Option<usize> {
+        match (self.all, self.limit) {
+            (true, _) => None,
+            (false, Some(n)) => Some(n as usize),
+            (false, None) => Some(PAGE),
+        }
+    }
 }
 
 const TUI_HELP: &str = "\
@@ -753,6 +784,8 @@ pub struct SearchArgs {
     /// Words to find (all must match; each also matches as a prefix)
     #[arg(required = true)]
     pub query: Vec<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Args)]

@@ -131,7 +131,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
 }
 
 /// Width of a cell without its ANSI colour codes.
-fn visible_width(text: &str) -> usize {
+pub fn visible_width(text: &str) -> usize {
     let mut width = 0;
     let mut in_escape = false;
     for c in text.chars() {

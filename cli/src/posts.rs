@@ -1,26 +1,69 @@
-//! Showing posts: the table that `list`, `draft list` and `search` print, one post in full,
-//! and what a command that created or scheduled a post tells the user.
+//! Showing posts: the listing that `list`, `draft list` and `search` print (streamed, a page
+//! at a time), one post in full, and what a command that created or scheduled a post tells
+//! the user.
+
+use std::io::{BufWriter, Write};
 
 use chrono_tz::Tz;
+use postctl_core::exchange::JsonArray;
 use postctl_core::model::{Post, Schedule, TargetState};
-use postctl_core::store::{ListFilter, short_ids};
+use postctl_core::store::{ListFilter, Store};
 
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::output::{
-    excerpt, note, paint, print, print_json, state_color, stdout_color, table, when,
+    excerpt, note, paint, print, print_json, state_color, stdout_color, table, visible_width, when,
 };
 
-/// Prints the posts matching `filter`: a table, or a JSON array with `--json`.
-pub fn print_posts(ctx: &mut Context, filter: &ListFilter, tz: Option<&str>) -> CliResult {
+/// Rows of a table measured together: the first this many set the column widths of a long
+/// listing, which is printed as it is read.
+const MEASURED_ROWS: usize = 1000;
+
+/// Prints the posts matching `filter`, at most `limit` of them: a table, or a JSON array
+/// with `--json`. Rows are printed as they are read. When the limit cut the listing, a
+/// line on stderr says how many more there are.
+pub fn print_posts(
+    ctx: &mut Context,
+    filter: &ListFilter,
+    tz: Option<&str>,
+    limit: Option<usize>,
+) -> CliResult {
     let tz = ctx.zone(tz)?;
     let json = ctx.json;
     let store = ctx.store()?;
-    let posts = store.posts(filter)?;
-    if json {
-        return print_json(&posts);
+    let color = stdout_color();
+    let mut shown = 0;
+    let streamed = if json {
+        let mut array = JsonArray::new(BufWriter::new(std::io::stdout().lock()));
+        let listed = store.each_post(filter, limit, |post| {
+            shown += 1;
+            array.push(&post).map_err(stdout_error)
+        });
+        listed.and_then(|()| array.finish().map(drop).map_err(stdout_error))
+    } else {
+        let mut table = TableStream::new(
+            &["ID", "STATE", "WHEN", "TO", "TEXT"],
+            BufWriter::new(std::io::stdout().lock()),
+            color,
+        );
+        let listed = store.each_post(filter, limit, |post| {
+            shown += 1;
+            let short = store.short_id(&post.id)?;
+            table
+                .push(post_row(&post, &short, tz, color))
+                .map_err(stdout_error)
+        });
+        listed.and_then(|()| table.finish().map(drop).map_err(stdout_error))
+    };
+    match streamed {
+        Err(postctl_core::Error::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            return Ok(());
+        }
+        other => other?,
     }
-    if posts.is_empty() {
+    if shown == 0 && !json {
         note(match filter {
             ListFilter::Drafts => "no drafts; write one with `postctl draft new \"...\"`",
             ListFilter::Upcoming => {
@@ -30,48 +73,147 @@ pub fn print_posts(ctx: &mut Context, filter: &ListFilter, tz: Option<&str>) -> 
             ListFilter::Search(_) => "no post matches",
             _ => "no posts yet; write one with `postctl draft new \"...\"`",
         });
-        return Ok(());
     }
-    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
-    let short = short_ids(store, &ids)?;
-    print(&posts_table(&posts, &short, tz, stdout_color()))
+    note_more(store, filter, limit, shown)
 }
 
-pub fn posts_table(
-    posts: &[Post],
-    short: &std::collections::HashMap<String, String>,
-    tz: Tz,
+/// Under a listing cut at `limit`: how many more posts match, and how to see them.
+pub fn note_more(
+    store: &Store,
+    filter: &ListFilter,
+    limit: Option<usize>,
+    shown: usize,
+) -> CliResult {
+    if limit != Some(shown) {
+        return Ok(());
+    }
+    let more = store.count_posts(filter)?.saturating_sub(shown);
+    if more > 0 {
+        note(format!(
+            "{more} more {}; show them with --all, or more with --limit N",
+            if more == 1 { "post" } else { "posts" }
+        ));
+    }
+    Ok(())
+}
+
+/// A failed write to stdout, as an error the listing stops on.
+pub fn stdout_error(source: std::io::Error) -> postctl_core::Error {
+    postctl_core::Error::Io {
+        path: "stdout".into(),
+        source,
+    }
+}
+
+/// A table printed as its rows come: the first [`MEASURED_ROWS`] set the column widths
+/// (all of a page), later rows keep them (a wider cell pushes only its own row).
+pub struct TableStream<'a, W: Write> {
+    header: &'a [&'a str],
+    out: W,
     color: bool,
-) -> String {
-    let rows: Vec<Vec<String>> = posts
-        .iter()
-        .map(|post| {
-            let state = post
-                .summary_state()
-                .map(|s| paint(s.as_str(), state_color(s), color))
-                .unwrap_or_else(|| paint("draft", "2", color));
-            let mut due = when(post.due, tz);
-            if let Schedule::Every { rule } = &post.schedule {
-                due = format!("{due} (every {rule})");
+    pending: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+}
+
+impl<'a, W: Write> TableStream<'a, W> {
+    pub fn new(header: &'a [&'a str], out: W, color: bool) -> Self {
+        TableStream {
+            header,
+            out,
+            color,
+            pending: Vec::new(),
+            widths: None,
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<String>) -> std::io::Result<()> {
+        match &self.widths {
+            Some(widths) => {
+                let line = aligned(&row, widths);
+                self.out.write_all(line.as_bytes())
             }
-            let to: Vec<&str> = post.targets.iter().map(|t| t.account.as_str()).collect();
-            vec![
-                short
-                    .get(&post.id)
-                    .cloned()
-                    .unwrap_or_else(|| post.id.clone()),
-                state,
-                due,
-                if to.is_empty() {
-                    "-".into()
-                } else {
-                    to.join(",")
-                },
-                excerpt(post, 50),
-            ]
-        })
-        .collect();
-    table(&["ID", "STATE", "WHEN", "TO", "TEXT"], &rows, color)
+            None => {
+                self.pending.push(row);
+                if self.pending.len() >= MEASURED_ROWS {
+                    self.measure()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Prints what is left and flushes; the writer back. A table without rows prints
+    /// nothing.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        if self.widths.is_none() && !self.pending.is_empty() {
+            self.measure()?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Prints the header and the rows read so far, as [`table`] would, and keeps their
+    /// column widths for the rest.
+    fn measure(&mut self) -> std::io::Result<()> {
+        let rows = std::mem::take(&mut self.pending);
+        let printed = table(self.header, &rows, self.color);
+        let header: Vec<String> = self
+            .header
+            .iter()
+            .map(|h| paint(h, "1", self.color))
+            .collect();
+        let mut widths = vec![0; self.header.len()];
+        for row in std::iter::once(&header).chain(&rows) {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(visible_width(cell));
+            }
+        }
+        self.widths = Some(widths);
+        self.out.write_all(printed.as_bytes())
+    }
+}
+
+/// One row with each cell but the last padded to its column's width and two spaces.
+fn aligned(row: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (i, cell) in row.iter().enumerate() {
+        line.push_str(cell);
+        if i + 1 < row.len() {
+            let pad = widths
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(visible_width(cell))
+                + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// A post's row in a listing: short id, state, when, accounts, the start of its text.
+pub fn post_row(post: &Post, short_id: &str, tz: Tz, color: bool) -> Vec<String> {
+    let state = post
+        .summary_state()
+        .map(|s| paint(s.as_str(), state_color(s), color))
+        .unwrap_or_else(|| paint("draft", "2", color));
+    let mut due = when(post.due, tz);
+    if let Schedule::Every { rule } = &post.schedule {
+        due = format!("{due} (every {rule})");
+    }
+    let to: Vec<&str> = post.targets.iter().map(|t| t.account.as_str()).collect();
+    vec![
+        short_id.to_string(),
+        state,
+        due,
+        if to.is_empty() {
+            "-".into()
+        } else {
+            to.join(",")
+        },
+        excerpt(post, 50),
+    ]
 }
 
 /// Prints one post in full.

@@ -351,6 +351,213 @@ fn attachments_survive_a_json_round_trip() {
     }
 }
 
+/// Every post id of `env`, with its text, from a JSON export.
+fn ids_and_texts(env: &Env) -> BTreeMap<String, String> {
+    let export: Value =
+        serde_json::from_str(&env.ok(&["export", "--format", "json"]).stdout).expect("JSON");
+    export
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().expect("id").to_string(),
+                p["text"].as_str().expect("text").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn importing_an_export_again_duplicates_nothing_and_says_so() {
+    for format in ["json", "csv"] {
+        let env = Env::with_accounts();
+        sample_posts(&env);
+        let before = ids_and_texts(&env);
+        let dump = env.dump();
+        let export = env.ok(&["export", "--format", format]).stdout;
+        let file = env.file(&format!("posts.{format}"), &export);
+        let run = env.ok(&["import", file.to_str().expect("utf-8 path")]);
+        assert_eq!(ids_and_texts(&env), before, "{format}: {}", run.stderr);
+        assert_eq!(env.dump(), dump, "{format}: nothing changed");
+        for id in before.keys() {
+            assert!(
+                run.stderr.contains(&format!("skipped post {id} (same id)")),
+                "{format}: {id} not named in\n{}",
+                run.stderr
+            );
+        }
+        assert!(
+            run.stderr.contains("imported 0 posts") && run.stderr.contains("skipped 6"),
+            "{format}: {}",
+            run.stderr
+        );
+        let json = env.json(&["import", file.to_str().expect("utf-8 path")]);
+        assert_eq!(json["imported"], 0, "{json}");
+        assert_eq!(
+            json["skipped"].as_array().expect("skipped").len(),
+            6,
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn an_edited_export_updates_its_post_under_the_same_id() {
+    let env = Env::with_accounts();
+    sample_posts(&env);
+    let before = ids_and_texts(&env);
+    let export = env.ok(&["export", "--format", "json"]).stdout;
+    let edited = export.replace("\"Berlin morning\"", "\"Berlin morning, edited\"");
+    assert_ne!(edited, export);
+    let (id, _) = before
+        .iter()
+        .find(|(_, text)| *text == "Berlin morning")
+        .expect("the Berlin post");
+    let file = env.file("posts.json", &edited);
+    let run = env.ok(&["import", file.to_str().expect("utf-8 path")]);
+    assert!(
+        run.stderr.contains(&format!("updated post {id}")),
+        "{}",
+        run.stderr
+    );
+    let after = ids_and_texts(&env);
+    assert_eq!(after.len(), before.len(), "no post added");
+    assert_eq!(after[id], "Berlin morning, edited");
+    assert_eq!(env.target_states(id), ["scheduled", "scheduled"]);
+}
+
+#[test]
+fn ids_survive_an_export_and_an_import_into_a_new_database() {
+    for format in ["json", "csv"] {
+        let source = Env::with_accounts();
+        sample_posts(&source);
+        let export = source.ok(&["export", "--format", format]).stdout;
+        let copy = Env::with_accounts();
+        let file = copy.file(&format!("posts.{format}"), &export);
+        copy.ok(&["import", file.to_str().expect("utf-8 path")]);
+        assert_eq!(ids_and_texts(&copy), ids_and_texts(&source), "{format}");
+    }
+}
+
+#[test]
+fn an_import_refuses_a_malformed_or_repeated_id() {
+    let env = Env::with_accounts();
+    let bad = env.file("bad.csv", "id,text\nnot-an-id,Hello\n");
+    let run = env.fails(&["import", bad.to_str().expect("utf-8 path")], 2);
+    assert!(
+        run.stderr.contains("line 2") && run.stderr.contains("\"id\""),
+        "{}",
+        run.stderr
+    );
+    let id = "0190aaaa-0000-7000-8000-000000000001";
+    let twice = env.file("twice.csv", format!("id,text\n{id},One\n{id},Two\n"));
+    let run = env.fails(&["import", twice.to_str().expect("utf-8 path")], 2);
+    assert!(
+        run.stderr.contains("line 3") && run.stderr.contains("line 2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_csv_export_has_media_alt_text_and_a_state_for_drafts() {
+    let env = Env::with_accounts();
+    let png = env.file("shot.png", PNG_3X2);
+    env.ok(&[
+        "draft",
+        "new",
+        "With a picture",
+        "--to",
+        "masto",
+        "--media",
+        png.to_str().expect("utf-8 path"),
+        "--alt",
+        "a red square",
+    ]);
+    env.ok(&["draft", "new", "No accounts yet"]);
+    let csv = env.ok(&["export", "--format", "csv"]).stdout;
+    // No field of these two posts holds a comma or a quote: plain splitting reads them.
+    let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<&str>>());
+    let header = lines.next().expect("header");
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no {name} column in {header:?}"))
+    };
+    let rows: Vec<Vec<&str>> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let picture = rows
+        .iter()
+        .find(|r| r[column("text")] == "With a picture")
+        .expect("the post with media");
+    assert!(picture[column("media")].ends_with(".png"), "{picture:?}");
+    assert_eq!(picture[column("alt")], "a red square");
+    for row in &rows {
+        assert_eq!(row[column("state")], "draft", "{row:?}");
+    }
+
+    // The same data dir (the media is there), a second database: media and alt come back.
+    let other_db = env.data_dir().join("other.db");
+    let other = other_db.to_str().expect("utf-8 path");
+    env.ok(&["--db", other, "init"]);
+    env.ok_full(
+        &[
+            "--db",
+            other,
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "masto",
+            "--instance",
+            "https://social.example.org",
+            "--token-stdin",
+        ],
+        Some(b"other-token\n"),
+        &[],
+    );
+    let file = env.file("posts.csv", &csv);
+    env.ok(&["--db", other, "import", file.to_str().expect("utf-8 path")]);
+    let posts = env.json(&["--db", other, "list"]);
+    let picture = posts
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|p| p["body"] == "With a picture")
+        .expect("imported");
+    assert_eq!(picture["media"][0]["alt"], "a red square", "{posts:#}");
+    assert_eq!(picture["media"][0]["mime"], "image/png", "{posts:#}");
+}
+
+#[test]
+fn the_json_export_is_every_post_in_listing_order() {
+    let env = Env::with_accounts();
+    sample_posts(&env);
+    let export: Value =
+        serde_json::from_str(&env.ok(&["export", "--format", "json"]).stdout).expect("JSON");
+    let listed = env.json(&["list", "--all"]);
+    let export_ids: Vec<&str> = export
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(export_ids, common::ids(&listed));
+    let empty = Env::with_accounts();
+    assert_eq!(empty.ok(&["export", "--format", "json"]).stdout, "[]\n");
+    assert_eq!(
+        empty
+            .ok(&["export", "--format", "csv"])
+            .stdout
+            .lines()
+            .count(),
+        1,
+        "a header only"
+    );
+}
+
 // ---------------------------------------------------------------- iCalendar
 
 /// Reads an .ics file with the `icalendar` crate (a parser postctl did not write) and
@@ -620,4 +827,41 @@ fn the_ics_export_keeps_the_later_of_two_equal_local_times() {
         events[0]["utc_own_zone"], "2027-10-31T01:30:00+00:00",
         "{ics}"
     );
+}
+
+/// The SUMMARY of each event, read from the file's own lines (unfolded as RFC 5545 says).
+fn summaries(ics: &str) -> Vec<String> {
+    ics.replace("\r\n ", "")
+        .lines()
+        .filter_map(|l| l.strip_prefix("SUMMARY:"))
+        .map(|s| s.replace("\\,", ",").replace("\\;", ";"))
+        .collect()
+}
+
+#[test]
+fn ics_titles_are_plain_text_cut_at_a_word_with_an_ellipsis() {
+    let env = Env::with_accounts();
+    env.schedule(
+        "**Big news**: we shipped [version 2](https://example.com/v2) of the launch notes tool today, with much more",
+        "masto",
+        "2026-12-01 09:00",
+    );
+    env.schedule("Short *one*", "masto", "2026-12-02 09:00");
+    let ics = env.ok(&["export", "--format", "ics"]).stdout;
+    let titles = summaries(&ics);
+    assert_eq!(titles.len(), 2, "{ics}");
+    let long = &titles[0];
+    assert!(!long.contains('*') && !long.contains("]("), "{long}");
+    assert!(long.starts_with("Big news: we shipped version 2"), "{long}");
+    assert!(long.ends_with('…'), "{long}");
+    assert!(long.chars().count() <= 70, "{long}");
+    let words = long.trim_end_matches('…');
+    let plain = "Big news: we shipped version 2 (https://example.com/v2) of the launch notes tool today, with much more";
+    assert!(plain.starts_with(words), "{long}");
+    assert_eq!(
+        plain[words.len()..].chars().next(),
+        Some(' '),
+        "cut at a word boundary: {long}"
+    );
+    assert_eq!(titles[1], "Short one");
 }

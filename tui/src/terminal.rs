@@ -17,6 +17,7 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 
+use crate::app::data::Window;
 use crate::app::{self, Effect, Event, State};
 use crate::log::Log;
 use crate::runtime::Runtime;
@@ -130,7 +131,8 @@ pub struct Session<'a> {
 /// frame's time).
 pub fn run(session: &mut Session<'_>, state: &mut State, started: Instant) -> io::Result<()> {
     // The first frame: read the posts, draw; then the activity backlog.
-    let first = session.runtime.load(None, session.clock.now());
+    let window = Window::around(state.calendar.cursor, state.tz);
+    let first = session.runtime.load(None, window, session.clock.now());
     session.process(state, first)?;
     session.terminal.draw(|frame| views::draw(frame, state))?;
     session.log.info(format!(
@@ -169,7 +171,12 @@ pub fn run(session: &mut Session<'_>, state: &mut State, started: Instant) -> io
             last_poll = Instant::now();
             let now = session.clock.now();
             if session.runtime.changed_elsewhere() {
-                events.push(session.runtime.load(Some(state.activity.last_seq), now));
+                let window = Window::around(state.calendar.cursor, state.tz);
+                events.push(
+                    session
+                        .runtime
+                        .load(Some(state.activity.last_seq), window, now),
+                );
             }
             if now.minute() != state.now.minute() || (now - state.now).num_minutes().abs() >= 1 {
                 events.push(Event::Tick(now));

@@ -1,4 +1,5 @@
-//! `cargo xtask bench-tui`: the dashboard on N posts (default 10,000), in a real terminal.
+//! `cargo xtask bench-tui`: the dashboard on 10,000 and on 100,000 posts (or N with
+//! `--posts N`), in a real terminal.
 //!
 //! Builds the release binary, imports N posts around a pinned clock (so the calendar's
 //! month is full), then runs `postctl tui` in a tmux server of its own at 120x40 and
@@ -7,6 +8,7 @@
 //!   outside (spawn until the calendar is on tmux's screen);
 //! - each redraw after a key (the dashboard logs event-to-frame times at exit), over
 //!   calendar, week, queue and activity navigation;
+//! - peak memory (VmHWM) once the first frame is on screen, and after the key tour;
 //! - CPU while idle: utime + stime from /proc over 5 seconds with no input.
 //!
 //! Prints the numbers; asserts nothing (timings do not belong in tests). Needs tmux.
@@ -16,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::fixture::{ACCOUNTS, add_accounts, posts_csv};
+use crate::fixture::{ACCOUNTS, add_accounts, write_posts_csv};
 
 const NOW: &str = "2026-12-01T09:00:00Z";
 const IDLE: Duration = Duration::from_secs(5);
 
-pub fn run(root: &Path, posts: usize) -> Result<(), String> {
+pub fn run(root: &Path, sizes: &[usize]) -> Result<(), String> {
     if !Command::new("tmux")
         .arg("-V")
         .output()
@@ -32,6 +34,21 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
                 .into(),
         );
     }
+    let binary = match std::env::var_os("POSTCTL_BENCH_BINARY") {
+        Some(binary) => PathBuf::from(binary),
+        None => build(root)?,
+    };
+    let mut report = String::new();
+    for &posts in sizes {
+        report += &run_one(&binary, posts)?;
+        report += "\n";
+    }
+    print!("{report}");
+    Ok(())
+}
+
+/// Builds the release binary; its path.
+fn build(root: &Path) -> Result<PathBuf, String> {
     eprintln!("building postctl (release)...");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "postctl-cli"])
@@ -41,21 +58,24 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
     if !status.success() {
         return Err("the release build failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release/postctl");
+    Ok(crate::bench::target_dir(root).join("release/postctl"))
+}
+
+/// The dashboard on `posts` posts; the report.
+fn run_one(binary: &Path, posts: usize) -> Result<String, String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let data = work.path().join("data");
     eprintln!("importing {posts} posts...");
-    setup(&binary, work.path(), &data, posts)?;
+    setup(binary, work.path(), &data, posts)?;
 
     let tmux = Tmux::new(work.path())?;
     let started = Instant::now();
-    tmux.start(&binary, &data, 120, 40)?;
+    tmux.start(binary, &data, 120, 40)?;
     tmux.wait_for("1 Calendar", Duration::from_secs(30))?;
     let seen = started.elapsed();
     let pid = tmux.pane_pid()?;
+    // The peak so far: the first frame (and perhaps the activity backlog after it).
+    let first_peak = peak_rss_kb(pid)?;
 
     // Idle: no input for a while; the dashboard only polls the database.
     std::thread::sleep(Duration::from_secs(1));
@@ -81,6 +101,7 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
         // Slower than a repeat key: each key is its own frame.
         std::thread::sleep(Duration::from_millis(40));
     }
+    let tour_peak = peak_rss_kb(pid)?;
     tmux.keys("q")?;
     tmux.wait_for_exit(Duration::from_secs(10))?;
 
@@ -136,6 +157,18 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
     let _ = writeln!(report, "  {redraws}");
     let _ = writeln!(
         report,
+        "{:<34} {:<40} target < 50 MB",
+        "peak memory at the first frame",
+        format!("{:.1} MB", first_peak as f64 / 1024.0)
+    );
+    let _ = writeln!(
+        report,
+        "{:<34} {:<40}",
+        "peak memory after the key tour",
+        format!("{:.1} MB", tour_peak as f64 / 1024.0)
+    );
+    let _ = writeln!(
+        report,
         "{:<34} {:<40} target near 0",
         format!("CPU while idle for {} s", IDLE.as_secs()),
         format!(
@@ -143,17 +176,26 @@ pub fn run(root: &Path, posts: usize) -> Result<(), String> {
             idle_ms / IDLE.as_secs_f64() / 10.0
         )
     );
-    print!("{report}");
-    Ok(())
+    Ok(report)
+}
+
+/// A live process's peak resident memory so far (VmHWM), in kilobytes.
+fn peak_rss_kb(pid: u32) -> Result<u64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("cannot read /proc/{pid}/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status"))
 }
 
 fn setup(binary: &Path, work: &Path, data: &Path, posts: usize) -> Result<(), String> {
     add_accounts(|args| postctl(binary, data, args))?;
     // From two weeks before the pinned clock (09:00), 37 minutes apart: about 39 posts a
     // day, the current month full.
-    let csv = posts_csv(posts, 9 * 60 - 14 * 24 * 60);
     let file = work.join("posts.csv");
-    std::fs::write(&file, csv).map_err(|e| e.to_string())?;
+    write_posts_csv(&file, posts, 9 * 60 - 14 * 24 * 60)?;
     postctl(
         binary,
         data,

@@ -1,7 +1,8 @@
 //! What the benchmarks share: the accounts and the posts they import, and civil dates
 //! computed without a date library (Howard Hinnant's days-from-civil algorithms).
 
-use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
 
 /// How many Mastodon accounts the benchmarks spread posts over (`acc0` ... `acc9`).
 pub const ACCOUNTS: usize = 10;
@@ -27,19 +28,26 @@ pub fn add_accounts(postctl: impl Fn(&[&str]) -> Result<(), String>) -> Result<(
     Ok(())
 }
 
-/// An import CSV of `posts` posts, 37 minutes apart from `first_minute` minutes after
-/// 2026-12-01 00:00 (Europe/Berlin wall clock), on every account in turn.
-pub fn posts_csv(posts: usize, first_minute: i64) -> String {
-    let mut out = String::from("text,to,at,tz,labels\n");
-    for i in 0..posts {
-        let at = wall_clock(first_minute + i as i64 * 37);
-        let _ = writeln!(
-            out,
-            "\"Post {i}: shipping the launch notes, part {i}, with a link https://example.com/{i}\",acc{},{at},Europe/Berlin,bench",
-            i % ACCOUNTS
-        );
-    }
-    out
+/// Writes an import CSV of `posts` posts to `path`, 37 minutes apart from `first_minute`
+/// minutes after 2026-12-01 00:00 (Europe/Berlin wall clock), on every account in turn.
+/// Row by row: the benchmark's own peak memory is carried into each process it measures
+/// (see `bench_rss`), so it never holds the whole file.
+pub fn write_posts_csv(path: &Path, posts: usize, first_minute: i64) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let write = |out: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
+        writeln!(out, "text,to,at,tz,labels")?;
+        for i in 0..posts {
+            let at = wall_clock(first_minute + i as i64 * 37);
+            writeln!(
+                out,
+                "\"Post {i}: shipping the launch notes, part {i}, with a link https://example.com/{i}\",acc{},{at},Europe/Berlin,bench",
+                i % ACCOUNTS
+            )?;
+        }
+        out.flush()
+    };
+    write(&mut out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// "YYYY-MM-DD HH:MM", `minutes` after 2026-12-01 00:00. 02:xx becomes 04:xx: on DST days

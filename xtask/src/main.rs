@@ -2,18 +2,23 @@
 //!
 //! - `cargo xtask docs` regenerates man/ and completions/ from the clap definitions;
 //!   `cargo xtask docs --check` fails when the committed files are stale.
-//! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 posts,
-//!   then publishing against the fake networks; `cargo xtask bench publish` only the latter.
-//! - `cargo xtask bench-tui` runs the dashboard on 10,000 posts in tmux: first frame, redraws,
-//!   CPU while idle.
+//! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 and on
+//!   100,000 posts (time and peak memory), then publishing against the fake networks;
+//!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter.
+//! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in tmux:
+//!   first frame (time and memory), redraws, CPU while idle.
 
 mod bench;
 mod bench_publish;
+mod bench_rss;
 mod bench_tui;
 mod docs;
 mod fixture;
 
 use std::process::ExitCode;
+
+/// The sizes the benchmarks measure unless told `--posts N`.
+const SIZES: [usize; 2] = [10_000, 100_000];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,15 +26,24 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["docs"] => docs::write(&docs::repo_root()),
         ["docs", "--check"] => docs::check(&docs::repo_root()),
-        ["bench-tui"] => bench_tui::run(&docs::repo_root(), 10_000),
-        ["bench"] => bench::run(&docs::repo_root(), 10_000, bench::Parts::All),
-        ["bench", "publish"] => bench::run(&docs::repo_root(), 0, bench::Parts::Publish),
+        ["bench-tui"] => bench_tui::run(&docs::repo_root(), &SIZES),
+        ["bench-tui", "--posts", n] => match n.parse() {
+            Ok(n) => bench_tui::run(&docs::repo_root(), &[n]),
+            Err(_) => Err(format!("--posts takes a number, got {n:?}")),
+        },
+        ["bench"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::All),
+        ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),
+        ["bench", "cli"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::Cli),
+        ["bench", "cli", "--posts", n] => match n.parse() {
+            Ok(n) => bench::run(&docs::repo_root(), &[n], bench::Parts::Cli),
+            Err(_) => Err(format!("--posts takes a number, got {n:?}")),
+        },
         ["bench", "--posts", n] => match n.parse() {
-            Ok(n) => bench::run(&docs::repo_root(), n, bench::Parts::All),
+            Ok(n) => bench::run(&docs::repo_root(), &[n], bench::Parts::All),
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         _ => Err(
-            "usage: cargo xtask docs [--check] | cargo xtask bench [--posts N | publish] | cargo xtask bench-tui"
+            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish | cargo xtask bench-tui [--posts N]"
                 .into(),
         ),
     };

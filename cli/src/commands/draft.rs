@@ -14,7 +14,7 @@ use crate::posts;
 pub fn run(ctx: &mut Context, command: DraftCommand) -> CliResult {
     match command {
         DraftCommand::New(args) => new(ctx, args),
-        DraftCommand::List => posts::print_posts(ctx, &ListFilter::Drafts, None),
+        DraftCommand::List => posts::print_posts(ctx, &ListFilter::Drafts, None, None),
         DraftCommand::Show(args) => posts::show(ctx, &args.id),
         DraftCommand::Edit(args) => edit_draft(ctx, args),
         DraftCommand::Rm(args) => remove(ctx, &args),

@@ -1,4 +1,4 @@
-use postctl_core::exchange::{plan_import, read_rows};
+use postctl_core::exchange::{Planned, plan_import, read_rows};
 use postctl_core::time::{Disambiguation, ParseContext};
 
 use crate::args::ImportArgs;
@@ -20,35 +20,86 @@ pub fn run(ctx: &mut Context, args: &ImportArgs) -> CliResult {
         .unwrap_or_default();
     let media_dir = ctx.paths.media_dir();
     let store = ctx.store()?;
-    let posts = plan_import(store, &rows, &cx, args.allow_past, &base_dir, &media_dir)?;
-    let scheduled = posts
-        .iter()
-        .filter(|p| p.targets.iter().any(|t| t.due.is_some()))
-        .count();
-    if args.dry_run {
-        if ctx.json {
-            return print_json(
-                &serde_json::json!({"checked": posts.len(), "scheduled": scheduled, "imported": 0}),
-            );
+    let plan = plan_import(store, &rows, &cx, args.allow_past, &base_dir, &media_dir)?;
+    let mut created = Vec::new();
+    let mut updated = Vec::new();
+    let mut skipped = Vec::new();
+    let mut scheduled = 0;
+    for planned in &plan {
+        match planned {
+            Planned::Create { post, .. } => {
+                created.push(post);
+                if post.targets.iter().any(|t| t.due.is_some()) {
+                    scheduled += 1;
+                }
+            }
+            Planned::Update { id, .. } => updated.push(id.as_str()),
+            Planned::Skip { id, reason } => skipped.push((id.as_str(), reason.as_str())),
         }
+    }
+    let dry_run = args.dry_run;
+    let written = if dry_run {
+        Vec::new()
+    } else {
+        let writes: Vec<_> = plan.iter().filter_map(Planned::write).collect();
+        store.import_posts(&writes)?
+    };
+    // One id per write, in the plan's order: the new posts' ids among them.
+    let new_ids: Vec<&str> = plan
+        .iter()
+        .filter(|p| p.write().is_some())
+        .zip(&written)
+        .filter(|(p, _)| matches!(p, Planned::Create { .. }))
+        .map(|(_, id)| id.as_str())
+        .collect();
+    if ctx.json {
+        let skipped: Vec<_> = skipped
+            .iter()
+            .map(|(id, reason)| serde_json::json!({"id": id, "reason": reason}))
+            .collect();
+        let mut report = serde_json::json!({
+            "imported": if dry_run { 0 } else { created.len() },
+            "scheduled": scheduled,
+            "updated": if dry_run { Vec::new() } else { updated.clone() },
+            "skipped": skipped,
+        });
+        if dry_run {
+            report["checked"] = plan.len().into();
+        }
+        if !dry_run {
+            report["ids"] = new_ids.into();
+        }
+        return print_json(&report);
+    }
+    for id in &updated {
         note(format!(
-            "{}: {} rows are valid ({scheduled} scheduled); nothing imported (--dry-run)",
+            "{} post {id} (same id, other content or time)",
+            if dry_run { "would update" } else { "updated" }
+        ));
+    }
+    for (id, reason) in &skipped {
+        note(format!("skipped post {id} (same id): {reason}"));
+    }
+    if dry_run {
+        note(format!(
+            "{}: {} rows are valid ({} new, {scheduled} of them scheduled; {} to update, {} to skip); nothing imported (--dry-run)",
             args.file.display(),
-            posts.len()
+            plan.len(),
+            created.len(),
+            updated.len(),
+            skipped.len()
         ));
         return Ok(());
     }
-    let ids = store.create_posts(&posts)?;
-    if ctx.json {
-        return print_json(
-            &serde_json::json!({"imported": ids.len(), "scheduled": scheduled, "ids": ids}),
-        );
-    }
     note(format!(
-        "imported {} posts ({scheduled} scheduled, {} drafts) from {}",
-        ids.len(),
-        ids.len() - scheduled,
-        args.file.display()
+        "imported {} posts ({scheduled} scheduled, {} drafts) from {}{}",
+        created.len(),
+        created.len() - scheduled,
+        args.file.display(),
+        match (updated.len(), skipped.len()) {
+            (0, 0) => String::new(),
+            (u, s) => format!("; updated {u}, skipped {s} already here (same id)"),
+        }
     ));
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `postctl list [--upcoming | --drafts | --failed]`: the posts as a table.
+//! `postctl list [--upcoming | --drafts | --failed] [--limit N | --all]`: the posts, a page
+//! at a time.
 
 use postctl_core::store::ListFilter;
 
@@ -17,5 +18,5 @@ pub fn run(ctx: &mut Context, args: &ListArgs) -> CliResult {
     } else {
         ListFilter::All
     };
-    print_posts(ctx, &filter, args.tz.as_deref())
+    print_posts(ctx, &filter, args.tz.as_deref(), args.page.limit())
 }

@@ -2,12 +2,14 @@
 //! every zone described by a VTIMEZONE so calendar apps place the events at the right instants.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Utc, Weekday};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use crate::model::{Post, Schedule, TargetState};
+use crate::text::{Format, render};
 use crate::time::WeeklyRule;
 
 /// How far past the last event the zone descriptions go, for recurring events.
@@ -15,29 +17,87 @@ const ZONE_YEARS_AHEAD: i32 = 10;
 
 /// Renders the scheduled posts among `posts` as a calendar. `now` stamps the events.
 pub fn to_ics(posts: &[Post], now: DateTime<Utc>) -> String {
-    let mut lines: Vec<String> = vec![
-        "BEGIN:VCALENDAR".into(),
-        "VERSION:2.0".into(),
-        "PRODID:-//postctl//postctl//EN".into(),
-        "CALSCALE:GREGORIAN".into(),
-    ];
-    let mut events = Vec::new();
-    let mut zones: BTreeSet<String> = BTreeSet::new();
-    let mut years = (i32::MAX, i32::MIN);
+    let mut span = IcsSpan::default();
     for post in posts {
-        let Some(due) = post.due else { continue };
-        let live = post
-            .targets
-            .iter()
-            .any(|t| !matches!(t.state, TargetState::Draft | TargetState::Cancelled));
-        if !live {
-            continue;
+        span.add(post);
+    }
+    let mut export = IcsExport::new(Vec::new(), &span, now);
+    // Writing to memory cannot fail.
+    let _ = export.as_mut().map(|export| {
+        for post in posts {
+            let _ = export.post(post);
         }
+    });
+    let bytes = export.and_then(IcsExport::finish).unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// What the calendar's zone descriptions must cover, gathered in a first pass over the
+/// posts: the zones of the events and the years they fall in.
+#[derive(Debug, Clone)]
+pub struct IcsSpan {
+    zones: BTreeSet<String>,
+    years: (i32, i32),
+}
+
+impl Default for IcsSpan {
+    fn default() -> Self {
+        IcsSpan {
+            zones: BTreeSet::new(),
+            years: (i32::MAX, i32::MIN),
+        }
+    }
+}
+
+impl IcsSpan {
+    /// Takes `post` into account if it is an event of the calendar.
+    pub fn add(&mut self, post: &Post) {
+        let Some(due) = event_start(post) else { return };
         let tz: Tz = post.tz.parse().unwrap_or(Tz::UTC);
-        if tz != Tz::UTC {
-            zones.insert(post.tz.clone());
+        if tz != Tz::UTC && !self.zones.contains(&post.tz) {
+            self.zones.insert(post.tz.clone());
         }
-        years = (years.0.min(due.year()), years.1.max(due.year()));
+        self.years = (self.years.0.min(due.year()), self.years.1.max(due.year()));
+    }
+}
+
+/// Writes `postctl export --format ics` one post at a time: the calendar's header and zone
+/// descriptions (from an [`IcsSpan`] of the same posts) first, then each post's events.
+pub struct IcsExport<W: Write> {
+    out: W,
+    now: DateTime<Utc>,
+}
+
+impl<W: Write> IcsExport<W> {
+    pub fn new(mut out: W, span: &IcsSpan, now: DateTime<Utc>) -> io::Result<Self> {
+        let mut lines: Vec<String> = vec![
+            "BEGIN:VCALENDAR".into(),
+            "VERSION:2.0".into(),
+            "PRODID:-//postctl//postctl//EN".into(),
+            "CALSCALE:GREGORIAN".into(),
+        ];
+        for zone in &span.zones {
+            if let Ok(tz) = zone.parse::<Tz>() {
+                lines.extend(vtimezone(
+                    tz,
+                    span.years.0 - 1,
+                    span.years.1 + ZONE_YEARS_AHEAD,
+                ));
+            }
+        }
+        write_lines(&mut out, &lines)?;
+        Ok(IcsExport { out, now })
+    }
+
+    /// The events of `post`: none for a draft or a cancelled post, one per weekly time
+    /// for a recurring one.
+    pub fn post(&mut self, post: &Post) -> io::Result<()> {
+        let Some(due) = event_start(post) else {
+            return Ok(());
+        };
+        let now = self.now;
+        let tz: Tz = post.tz.parse().unwrap_or(Tz::UTC);
+        let mut events = Vec::new();
         match &post.schedule {
             Schedule::Every { rule } => match rule.parse::<WeeklyRule>() {
                 Ok(rule) => {
@@ -56,26 +116,78 @@ pub fn to_ics(posts: &[Post], now: DateTime<Utc>) -> String {
                                 .collect::<Vec<_>>()
                                 .join(",")
                         );
-                        events.push(event(post, &uid, first, tz, Some(&rrule), now));
+                        events.extend(event(post, &uid, first, tz, Some(&rrule), now));
                     }
                 }
-                Err(_) => events.push(event(post, &post.id, due, tz, None, now)),
+                Err(_) => events.extend(event(post, &post.id, due, tz, None, now)),
             },
-            _ => events.push(event(post, &post.id, due, tz, None, now)),
+            _ => events.extend(event(post, &post.id, due, tz, None, now)),
         }
+        write_lines(&mut self.out, &events)
     }
-    for zone in &zones {
-        if let Ok(tz) = zone.parse::<Tz>() {
-            lines.extend(vtimezone(tz, years.0 - 1, years.1 + ZONE_YEARS_AHEAD));
-        }
+
+    /// Closes the calendar; the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        write_lines(&mut self.out, &["END:VCALENDAR".to_string()])?;
+        self.out.flush()?;
+        Ok(self.out)
     }
-    lines.extend(events.into_iter().flatten());
-    lines.push("END:VCALENDAR".into());
-    let mut out = String::new();
+}
+
+/// When a post's event starts, if it is one: a due time and a target that is going out
+/// or went out (not only drafts or cancelled ones).
+fn event_start(post: &Post) -> Option<DateTime<Utc>> {
+    let live = post
+        .targets
+        .iter()
+        .any(|t| !matches!(t.state, TargetState::Draft | TargetState::Cancelled));
+    post.due.filter(|_| live)
+}
+
+fn write_lines(out: &mut impl Write, lines: &[String]) -> io::Result<()> {
     for line in lines {
-        out.push_str(&fold(&line));
+        out.write_all(fold(line).as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+/// How many characters of a post's text an event's title shows.
+const SUMMARY_CHARS: usize = 70;
+
+/// An event's title: the post's title, or the first line of its text, as plain text (the
+/// Markdown rendered, as on a network without formatting), cut at a word boundary with an
+/// ellipsis when long.
+fn summary(post: &Post) -> String {
+    let source = post.title.as_deref().unwrap_or(&post.body);
+    let plain = render(source, Format::Plain).text;
+    let line = plain
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    cut_at_word(line, SUMMARY_CHARS)
+}
+
+/// `text` whole if it has at most `max` characters; else its longest start of whole words
+/// that fits with "…" after it (a single long word is cut inside).
+fn cut_at_word(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let room = max.saturating_sub(1);
+    let end = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
+    let head = &text[..end];
+    let next_is_space = text[end..].starts_with(char::is_whitespace);
+    let words = if next_is_space {
+        head
+    } else {
+        match head.rfind(char::is_whitespace) {
+            Some(space) if space > 0 => &head[..space],
+            _ => head,
+        }
+    };
+    let words = words.trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—".contains(c));
+    format!("{words}…")
 }
 
 fn event(
@@ -86,15 +198,7 @@ fn event(
     rrule: Option<&str>,
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    let summary: String = post.title.clone().unwrap_or_else(|| {
-        post.body
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(70)
-            .collect()
-    });
+    let summary = summary(post);
     let to: Vec<&str> = post.targets.iter().map(|t| t.account.as_str()).collect();
     let mut lines = vec![
         "BEGIN:VEVENT".into(),
@@ -286,6 +390,49 @@ mod tests {
         }
         let unfolded = folded.replace("\r\n ", "");
         assert_eq!(unfolded.trim_end(), line);
+    }
+
+    #[test]
+    fn summaries_are_plain_text_cut_at_a_word_with_an_ellipsis() {
+        let cases = [
+            ("Short", "Short"),
+            (
+                "**Bold** and [a link](https://example.com)",
+                "Bold and a link (https://example.com)",
+            ),
+            ("# Heading\n\nBody", "Heading"),
+            (
+                "Shipping the launch notes today with every detail of the release and more words after",
+                "Shipping the launch notes today with every detail of the release and…",
+            ),
+            (&"x".repeat(80), &format!("{}…", "x".repeat(69))),
+            (
+                "Seventy characters exactly, no cut needed here at all, none, none, ok.",
+                "Seventy characters exactly, no cut needed here at all, none, none, ok.",
+            ),
+            (
+                "One two three four five six seven eight nine ten eleven twelve, thirteen",
+                "One two three four five six seven eight nine ten eleven twelve…",
+            ),
+        ];
+        for (body, expected) in cases {
+            let post = Post {
+                id: "0190".into(),
+                body: body.to_string(),
+                title: None,
+                labels: vec![],
+                media: vec![],
+                schedule: Schedule::At,
+                due: None,
+                tz: "UTC".into(),
+                created: DateTime::UNIX_EPOCH,
+                updated: DateTime::UNIX_EPOCH,
+                targets: vec![],
+            };
+            let got = summary(&post);
+            assert_eq!(got, expected, "{body}");
+            assert!(got.chars().count() <= SUMMARY_CHARS, "{got}");
+        }
     }
 
     #[test]

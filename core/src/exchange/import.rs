@@ -1,18 +1,20 @@
 //! Bulk import from CSV or JSON: every row is checked before anything is written, and the
 //! posts are created in one transaction, so a file with one bad row imports nothing.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::model::Schedule;
-use crate::store::{NewPost, NewTarget, Store};
+use crate::model::{MediaRef, Post, Schedule, TargetState};
+use crate::store::{ImportWrite, NewPost, NewTarget, PostChange, Presence, ScheduleChange, Store};
 use crate::time::{ParseContext, WeeklyRule, ensure_not_past, parse_when, parse_zone};
 
 /// The columns (CSV) or keys (JSON) an import row may have. `id` and `state` come from
-/// `postctl export` and are ignored, so an export can be imported again.
+/// `postctl export`: a post keeps its id, so importing an export again finds its posts
+/// (updated or skipped, never duplicated); `state` is ignored.
 const COLUMNS: [&str; 11] = [
     "text", "to", "at", "tz", "every", "title", "labels", "media", "alt", "id", "state",
 ];
@@ -22,6 +24,8 @@ const COLUMNS: [&str; 11] = [
 pub struct ImportRow {
     /// "posts.csv line 4" or "posts.json item 3", for error messages.
     pub location: String,
+    /// The post's id where it was exported.
+    pub id: Option<String>,
     pub text: String,
     pub to: Vec<String>,
     pub at: Option<String>,
@@ -161,6 +165,7 @@ fn csv_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
                 "labels" => row.labels = words(value),
                 "media" => row.media = words(value),
                 "alt" => row.alt = value.split('|').map(|a| a.trim().to_string()).collect(),
+                "id" => row.id = non_empty(value),
                 _ => {}
             }
         }
@@ -236,8 +241,9 @@ fn json_rows(name: &str, text: &str) -> Result<Vec<ImportRow>> {
                 "media" => row.media = list(words)?,
                 "alt" => row.alt = list(|s| vec![s.to_string()])?,
                 "attachments" => row.attachments = attachments(&location, value)?,
+                "id" => row.id = string()?,
                 // What `postctl export --format json` adds beside the columns.
-                "id" | "state" | "targets" => {}
+                "state" | "targets" => {}
                 other => {
                     return Err(fail(
                         &location,
@@ -281,9 +287,49 @@ fn attachments(location: &str, value: &Value) -> Result<Vec<Attachment>> {
         .collect()
 }
 
-/// Checks every row and turns it into a post to create. The first bad row stops the plan
-/// with an error naming the row and the column. Media paths are relative to `base_dir` and
-/// are copied into `media_dir`.
+/// What an import does with one row.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    /// A new post, under the row's id when it has one.
+    Create { id: Option<String>, post: NewPost },
+    /// The post with the row's id is here, with other content or another time: it is
+    /// changed to match the row.
+    Update {
+        id: String,
+        change: PostChange,
+        schedule: Option<ScheduleChange>,
+    },
+    /// The post with the row's id is here and stays as it is, for `reason`.
+    Skip { id: String, reason: String },
+}
+
+impl Planned {
+    /// The write this row needs, if any.
+    pub fn write(&self) -> Option<ImportWrite<'_>> {
+        match self {
+            Planned::Create { id, post } => Some(ImportWrite::Create {
+                id: id.as_deref(),
+                post,
+            }),
+            Planned::Update {
+                id,
+                change,
+                schedule,
+            } => Some(ImportWrite::Update {
+                id,
+                change,
+                schedule: schedule.as_ref(),
+            }),
+            Planned::Skip { .. } => None,
+        }
+    }
+}
+
+/// Checks every row and decides what to do with it: rows without an id, or with one this
+/// database has never seen, become new posts; a row whose post is here updates it, or
+/// skips it when nothing differs or it can no longer change. The first bad row stops the
+/// plan with an error naming the row and the column. Media paths are relative to
+/// `base_dir` and are copied into `media_dir`.
 pub fn plan_import(
     store: &Store,
     rows: &[ImportRow],
@@ -291,12 +337,161 @@ pub fn plan_import(
     allow_past: bool,
     base_dir: &Path,
     media_dir: &Path,
-) -> Result<Vec<NewPost>> {
-    rows.iter()
-        .map(|row| plan_row(store, row, cx, allow_past, base_dir, media_dir))
-        .collect()
+) -> Result<Vec<Planned>> {
+    let names: HashMap<String, String> = store
+        .accounts()?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let mut plan = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(id) = row.id.as_deref() else {
+            let post = plan_row(store, row, cx, allow_past, base_dir, media_dir, None)?;
+            plan.push(Planned::Create { id: None, post });
+            continue;
+        };
+        if !is_post_id(id) {
+            return Err(fail(
+                &row.location,
+                "id",
+                format!("{id:?} is not a postctl post id; leave the column empty for a new post"),
+            ));
+        }
+        if let Some(first) = seen.insert(id, &row.location) {
+            return Err(fail(
+                &row.location,
+                "id",
+                format!("post {id} is already in {first}; each post may appear once"),
+            ));
+        }
+        match store.post_presence(id)? {
+            Presence::Absent => {
+                let post = plan_row(store, row, cx, allow_past, base_dir, media_dir, None)?;
+                plan.push(Planned::Create {
+                    id: Some(id.to_string()),
+                    post,
+                });
+            }
+            Presence::Removed => plan.push(Planned::Skip {
+                id: id.to_string(),
+                reason: "it was removed here".into(),
+            }),
+            Presence::Live => {
+                let existing = store.post(id)?;
+                let post = plan_row(
+                    store,
+                    row,
+                    cx,
+                    allow_past,
+                    base_dir,
+                    media_dir,
+                    existing.due,
+                )?;
+                plan.push(decide(&existing, post, &names));
+            }
+        }
+    }
+    Ok(plan)
 }
 
+/// A full post id as postctl writes them: a lowercase hyphenated UUID.
+fn is_post_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok_and(|uuid| uuid.hyphenated().to_string() == id)
+}
+
+/// What to do with a row whose post is already here: nothing when it says what the post
+/// says; else update it, unless it can no longer change. `names` maps account ids to names.
+fn decide(existing: &Post, planned: NewPost, names: &HashMap<String, String>) -> Planned {
+    let id = existing.id.clone();
+    let mut change = PostChange::default();
+    if existing.body != planned.body {
+        change.body = Some(planned.body.clone());
+    }
+    if existing.title != planned.title {
+        change.title = Some(planned.title.clone());
+    }
+    if existing.labels != planned.labels {
+        change.labels = Some(planned.labels.clone());
+    }
+    let media = |list: &[MediaRef]| {
+        list.iter()
+            .map(|m| (m.sha256.clone(), m.alt.clone()))
+            .collect::<Vec<_>>()
+    };
+    if media(&existing.media) != media(&planned.media) {
+        change.media = Some(planned.media.clone());
+    }
+    let mut now_to: Vec<&str> = existing
+        .targets
+        .iter()
+        .map(|t| t.account.as_str())
+        .collect();
+    let mut then_to: Vec<&str> = planned
+        .targets
+        .iter()
+        .map(|t| names.get(&t.account_id).map_or("", String::as_str))
+        .collect();
+    now_to.sort_unstable();
+    then_to.sort_unstable();
+    if now_to != then_to {
+        change.accounts = Some(
+            planned
+                .targets
+                .iter()
+                .map(|t| t.account_id.clone())
+                .collect(),
+        );
+    }
+    let due = planned.targets.iter().find_map(|t| t.due);
+    let schedule = due
+        .filter(|due| existing.due != Some(*due) || existing.schedule != planned.schedule)
+        .map(|due| ScheduleChange {
+            schedule: planned.schedule.clone(),
+            due,
+            tz: planned.tz.clone(),
+            per_account: HashMap::new(),
+        });
+    let changed = change.body.is_some()
+        || change.title.is_some()
+        || change.labels.is_some()
+        || change.media.is_some()
+        || change.accounts.is_some()
+        || schedule.is_some();
+    if !changed {
+        return Planned::Skip {
+            id,
+            reason: "unchanged".into(),
+        };
+    }
+    if existing.summary_state() == Some(TargetState::Cancelled) {
+        return Planned::Skip {
+            id,
+            reason: "it was cancelled here; schedule it again with `postctl schedule`".into(),
+        };
+    }
+    if let Some(target) = existing
+        .targets
+        .iter()
+        .find(|t| !t.state.is_editable() && t.state != TargetState::Cancelled)
+    {
+        return Planned::Skip {
+            id,
+            reason: format!(
+                "its target {} is {}, so it can no longer change",
+                target.account, target.state
+            ),
+        };
+    }
+    Planned::Update {
+        id,
+        change,
+        schedule,
+    }
+}
+
+/// `stored_due` is the time of the post the row's id names, if it is here: a row keeping
+/// that time may be in the past (the post went out), others may not.
 fn plan_row(
     store: &Store,
     row: &ImportRow,
@@ -304,6 +499,7 @@ fn plan_row(
     allow_past: bool,
     base_dir: &Path,
     media_dir: &Path,
+    stored_due: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<NewPost> {
     let at = |field: &str, e: Error| fail(&row.location, field, e.to_string());
     if row.text.trim().is_empty() && row.media.is_empty() && row.attachments.is_empty() {
@@ -324,7 +520,7 @@ fn plan_row(
     let mut due = match &row.at {
         Some(text) => {
             let when = parse_when(text, &cx).map_err(|e| at("at", e.into()))?;
-            if !allow_past {
+            if !allow_past && stored_due != Some(when) {
                 ensure_not_past(when, cx.now, tz).map_err(|e| at("at", e.into()))?;
             }
             Some(when)
@@ -355,8 +551,8 @@ fn plan_row(
     }
     let mut media = Vec::with_capacity(row.media.len());
     for (index, file) in row.media.iter().enumerate() {
-        let alt = row.alt.get(index).cloned();
-        let stored = crate::media::import(&base_dir.join(file), alt, media_dir)
+        let alt = row.alt.get(index).cloned().filter(|a| !a.is_empty());
+        let stored = crate::media::import(&media_path(file, base_dir, media_dir), alt, media_dir)
             .map_err(|e| at("media", e))?;
         media.push(stored);
     }
@@ -382,6 +578,23 @@ fn plan_row(
             })
             .collect(),
     })
+}
+
+/// Where a media file of a row is: relative to the import file, or, for a name as
+/// `postctl export --format csv` writes them (`<sha256>.<ext>`) that is not there, in the
+/// data dir's media folder.
+fn media_path(file: &str, base_dir: &Path, media_dir: &Path) -> PathBuf {
+    let beside = base_dir.join(file);
+    let stored_name = file.split_once('.').is_some_and(|(hash, ext)| {
+        hash.len() == 64
+            && hash.chars().all(|c| c.is_ascii_hexdigit())
+            && !ext.contains(['/', '\\'])
+    });
+    if stored_name && !beside.exists() && media_dir.join(file).exists() {
+        media_dir.join(file)
+    } else {
+        beside
+    }
 }
 
 /// The stored file of an exported attachment, checked against its hash.

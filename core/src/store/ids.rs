@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use crate::error::{Error, Result};
@@ -72,39 +72,46 @@ impl Store {
 
 /// The short form of each id: the shortest prefix (at least 8 characters) that no other
 /// post id in the database shares.
+///
+/// Only the ids next to each one in sorted order can share a longer prefix with it, so each
+/// costs two lookups on the id index, however many posts there are.
 pub fn short_ids(store: &Store, ids: &[&str]) -> Result<HashMap<String, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut stmt = store
-        .conn()
-        .prepare_cached("SELECT id FROM posts ORDER BY id")
-        .map_err(|e| store.error(e))?;
-    let all = stmt
-        .query_map([], |row| row.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| store.error(e))?;
-    Ok(ids
-        .iter()
-        .map(|id| (id.to_string(), short_form(&all, id)))
-        .collect())
+    ids.iter()
+        .map(|id| Ok((id.to_string(), store.short_id(id)?)))
+        .collect()
 }
 
-fn short_form(sorted: &[String], id: &str) -> String {
-    let common = |other: &str| {
-        id.bytes()
-            .zip(other.bytes())
-            .take_while(|(a, b)| a == b)
-            .count()
+impl Store {
+    /// The short form of one post id: see [`short_ids`].
+    pub fn short_id(&self, id: &str) -> Result<String> {
+        let neighbour = |sql: &str| -> Result<Option<String>> {
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
+                .map_err(|e| self.error(e))
+        };
+        // Deleted posts count too: a short id stays the same when a neighbour is removed.
+        let before = neighbour("SELECT id FROM posts WHERE id < ?1 ORDER BY id DESC LIMIT 1")?;
+        let after = neighbour("SELECT id FROM posts WHERE id > ?1 ORDER BY id LIMIT 1")?;
+        Ok(short_form(id, before.as_deref(), after.as_deref()))
+    }
+}
+
+/// The shortest prefix of `id` (at least [`MIN_SHORT`]) that its neighbours in sorted
+/// order do not share.
+fn short_form(id: &str, before: Option<&str>, after: Option<&str>) -> String {
+    let common = |other: Option<&str>| {
+        other.map_or(0, |other| {
+            id.bytes()
+                .zip(other.bytes())
+                .take_while(|(a, b)| a == b)
+                .count()
+        })
     };
-    let (prev, next) = match sorted.binary_search_by(|other| other.as_str().cmp(id)) {
-        Ok(at) => (at.checked_sub(1), at + 1),
-        Err(at) => (at.checked_sub(1), at),
-    };
-    let before = prev.map(|i| common(&sorted[i])).unwrap_or(0);
-    let after = sorted.get(next).map(|other| common(other)).unwrap_or(0);
-    let len = (before.max(after) + 1).clamp(MIN_SHORT, id.len());
-    id[..len].to_string()
+    let len = (common(before).max(common(after)) + 1)
+        .max(MIN_SHORT)
+        .min(id.len());
+    id.get(..len).unwrap_or(id).to_string()
 }
 
 #[cfg(test)]
@@ -122,18 +129,19 @@ mod tests {
         .map(String::from)
         .to_vec();
         let cases = [
-            (0, "0190aaaa-0000-7000-8000-000000000001"),
+            (0_usize, "0190aaaa-0000-7000-8000-000000000001"),
             (1, "0190aaaa-0000-7000-8000-000000000002"),
             (2, "0190bbbb"),
             (3, "0290cccc"),
         ];
         for (index, expected) in cases {
-            assert_eq!(short_form(&ids, &ids[index]), expected);
+            let before = index.checked_sub(1).map(|i| ids[i].as_str());
+            let after = ids.get(index + 1).map(String::as_str);
+            assert_eq!(short_form(&ids[index], before, after), expected);
         }
-        let close: Vec<String> = ["0190bbbb-1111-7000", "0190bbbb-2222-7000"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(short_form(&close, &close[0]), "0190bbbb-1");
-        assert_eq!(short_form(&close, &close[1]), "0190bbbb-2");
+        let close = ["0190bbbb-1111-7000", "0190bbbb-2222-7000"];
+        assert_eq!(short_form(close[0], None, Some(close[1])), "0190bbbb-1");
+        assert_eq!(short_form(close[1], Some(close[0]), None), "0190bbbb-2");
+        assert_eq!(short_form("0190", None, None), "0190");
     }
 }

@@ -28,7 +28,10 @@ use crate::error::{Error, Result};
 pub use accounts::Group;
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
-pub use posts::{ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, ScheduleChange};
+pub use posts::{
+    ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
+    ScheduleChange,
+};
 pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Missed, Resolved, TargetStatus};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
@@ -173,7 +176,27 @@ impl Store {
             [new_id()],
         )
         .map_err(|e| sql_error(&path, e))?;
-        tx.commit().map_err(|e| sql_error(&path, e))
+        tx.commit().map_err(|e| sql_error(&path, e))?;
+        // SQLite reuses freed space but never shrinks the file by itself.
+        let freed = schema::MIGRATIONS[version as usize..]
+            .iter()
+            .any(|sql| sql.contains(schema::VACUUM_AFTER));
+        if version > 0 && freed {
+            self.vacuum();
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file without its free space, after a migration that dropped much of
+    /// it. Best effort: a database busy with another process stays as large as it was, and
+    /// works the same.
+    fn vacuum(&self) {
+        // In WAL mode the rewritten file goes through the log: the checkpoint truncates it.
+        if self.conn.execute_batch("VACUUM").is_ok() {
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 
     fn device_id(&self) -> Result<String> {

@@ -48,6 +48,23 @@ pub struct Operation {
 }
 
 impl super::Store {
+    /// The newest `limit` oplog entries after `after_seq`, oldest first: what a view of
+    /// recent activity shows, without reading the whole log.
+    pub fn latest_operations(&self, after_seq: i64, limit: usize) -> Result<Vec<Operation>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT * FROM (
+                     SELECT seq, at_ms, entity, entity_id, field, value FROM oplog
+                     WHERE seq > ?1 ORDER BY seq DESC LIMIT ?2
+                 ) ORDER BY seq",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map(params![after_seq, limit as i64], read_operation)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+
     /// The oplog entries after `after_seq`, oldest first.
     pub fn operations_since(&self, after_seq: i64) -> Result<Vec<Operation>> {
         let mut stmt = self
@@ -56,17 +73,20 @@ impl super::Store {
                 "SELECT seq, at_ms, entity, entity_id, field, value FROM oplog WHERE seq > ?1 ORDER BY seq",
             )
             .map_err(|e| self.error(e))?;
-        stmt.query_map([after_seq], |row| {
-            Ok(Operation {
-                seq: row.get(0)?,
-                at: super::from_ms(row.get(1)?),
-                entity: row.get(2)?,
-                entity_id: row.get(3)?,
-                field: row.get(4)?,
-                value: row.get(5)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map([after_seq], read_operation)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
     }
+}
+
+/// An operation from the columns `seq, at_ms, entity, entity_id, field, value`.
+fn read_operation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Operation> {
+    Ok(Operation {
+        seq: row.get(0)?,
+        at: super::from_ms(row.get(1)?),
+        entity: row.get(2)?,
+        entity_id: row.get(3)?,
+        field: row.get(4)?,
+        value: row.get(5)?,
+    })
 }

@@ -4,6 +4,10 @@
 //! user_version` records how many have run; a database whose version is higher than
 //! `MIGRATIONS.len()` was written by a newer postctl and is refused.
 
+/// A migration holding this comment frees much of the file: opening a database that runs it
+/// vacuums afterwards, so the file shrinks.
+pub(super) const VACUUM_AFTER: &str = "-- vacuum after";
+
 /// Migration `i` (1-based) brings the database from version `i - 1` to `i`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: accounts, groups, posts, targets, media, queue slots, the oplog and search.
@@ -217,5 +221,61 @@ pub(super) const MIGRATIONS: &[&str] = &[
         read_ms     INTEGER NOT NULL,
         PRIMARY KEY (network, base_url)
     ) STRICT;
+    "#,
+    // 7: 100,000 posts. A calendar's recurring posts, and the drafts, found from an index
+    // instead of a scan of every post (a month's calendar read all 100,000). The oplog was
+    // half of a large database: it stops copying what the posts row holds (text, title,
+    // labels, media: it records that they changed, and the text's length), a new post's
+    // targets are in the post's own entry instead of one entry each, and the index by
+    // entity, which no query used, goes. What it held is dropped here.
+    //
+    // Each post counts its targets still to publish (`pending`, kept by triggers), so the
+    // upcoming posts are an index of their own: "how many more" under a page of
+    // `list --upcoming` counted 100,000 correlated lookups before. Targets by state and
+    // account answer the dashboard's per-account counts without reading the targets.
+    // The triggers spell out TargetState::PENDING as it is now: a migration never changes
+    // (a store test holds the listing to the set).
+    r#"
+    -- vacuum after: the oplog shrinks to a fraction; give the space back.
+    CREATE INDEX posts_by_schedule_due ON posts(schedule, due_ms) WHERE deleted_ms IS NULL;
+    CREATE INDEX targets_by_state_account ON targets(state, account_id);
+
+    ALTER TABLE posts ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+    UPDATE posts SET pending = (
+        SELECT count(*) FROM targets t
+        WHERE t.post_id = posts.id AND t.state IN ('scheduled', 'waiting_retry', 'publishing'));
+    CREATE TRIGGER targets_pending_insert AFTER INSERT ON targets
+        WHEN new.state IN ('scheduled', 'waiting_retry', 'publishing') BEGIN
+        UPDATE posts SET pending = pending + 1 WHERE id = new.post_id;
+    END;
+    CREATE TRIGGER targets_pending_delete AFTER DELETE ON targets
+        WHEN old.state IN ('scheduled', 'waiting_retry', 'publishing') BEGIN
+        UPDATE posts SET pending = pending - 1 WHERE id = old.post_id;
+    END;
+    CREATE TRIGGER targets_pending_update AFTER UPDATE OF state, post_id ON targets
+        WHEN old.post_id != new.post_id
+          OR (old.state IN ('scheduled', 'waiting_retry', 'publishing'))
+             != (new.state IN ('scheduled', 'waiting_retry', 'publishing')) BEGIN
+        UPDATE posts SET pending = pending - 1
+            WHERE id = old.post_id AND old.state IN ('scheduled', 'waiting_retry', 'publishing');
+        UPDATE posts SET pending = pending + 1
+            WHERE id = new.post_id AND new.state IN ('scheduled', 'waiting_retry', 'publishing');
+    END;
+    CREATE INDEX posts_upcoming ON posts(due_ms) WHERE deleted_ms IS NULL AND pending > 0;
+    DELETE FROM oplog
+        WHERE entity = 'target' AND field = 'created' AND json_valid(value)
+          AND EXISTS (SELECT 1 FROM oplog created
+                      WHERE created.entity = 'post' AND created.field = 'created'
+                        AND created.entity_id = json_extract(oplog.value, '$.post')
+                        AND created.at_ms = oplog.at_ms);
+    DROP INDEX oplog_by_entity;
+    UPDATE oplog
+        SET value = json_set(json_remove(value, '$.body', '$.title', '$.labels', '$.media'),
+                             '$.chars', length(json_extract(value, '$.body')))
+        WHERE entity = 'post' AND field = 'created' AND json_valid(value)
+          AND json_type(value, '$.body') = 'text';
+    UPDATE oplog SET value = json_object('chars', length(json_extract(value, '$')))
+        WHERE entity = 'post' AND field IN ('body', 'title') AND json_valid(value)
+          AND json_type(value) = 'text';
     "#,
 ];

@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use postctl_core::model::{Account, MediaRef, Post};
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::{NewPost, Operation, PostChange, ScheduleChange, TargetStatus};
+
+use super::data::{Slice, Window};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 /// Something that happened.
@@ -24,9 +26,12 @@ pub enum Event {
     Tick(DateTime<Utc>),
     /// A fresh read of the database, with the oplog entries since the last one.
     Loaded(Box<Loaded>),
-    /// Oplog entries read on their own (the backlog, after the first frame).
+    /// Oplog entries read on their own (the backlog, after the first frame), with the posts
+    /// they name and those posts' short ids.
     Activity {
         operations: Vec<Operation>,
+        posts: Vec<Post>,
+        short: HashMap<String, String>,
     },
     TargetsLoaded {
         post_id: String,
@@ -53,6 +58,8 @@ pub struct Loaded {
     pub short: HashMap<String, String>,
     /// `None` when the oplog was not read (the first frame does without it).
     pub operations: Option<Vec<Operation>>,
+    /// What was read, when not every post was; `posts` then holds the slice's posts.
+    pub slice: Option<Slice>,
     /// When the read happened (the live clock, for the activity log).
     pub at: DateTime<Utc>,
 }
@@ -94,9 +101,11 @@ pub struct Written {
 /// Something for the runtime to do.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Read posts, accounts and the oplog after `activity_after`.
+    /// Read the posts the dashboard shows (the calendar's `window`, the queue's lists),
+    /// the accounts, and the oplog after `activity_after`.
     Load {
         activity_after: i64,
+        window: Window,
     },
     LoadTargets(String),
     LoadCapabilities(Vec<Account>),

@@ -356,8 +356,45 @@ pub fn loaded() -> Loaded {
         posts,
         accounts: accounts(),
         operations: Some(operations()),
+        slice: None,
         at: at(NOW),
     }
+}
+
+/// A load as the runtime makes it: the fixture posts, the queue's lists as the first
+/// `read` posts of each, `total` upcoming posts in all, read for `window`.
+pub fn sliced(window: crate::app::data::Window, read: usize, total: usize) -> Loaded {
+    use crate::app::data::{ListIds, Slice, Totals};
+    let mut loaded = loaded();
+    let all = crate::app::data::Data::new(
+        loaded.posts.clone(),
+        loaded.accounts.clone(),
+        loaded.short.clone(),
+        TZ,
+    );
+    let ids = |list: &[usize]| -> Vec<String> {
+        list.iter()
+            .take(read)
+            .map(|&i| all.posts[i].id.clone())
+            .collect()
+    };
+    loaded.slice = Some(Slice {
+        window,
+        lists: ListIds {
+            upcoming: ids(&all.lists.upcoming),
+            drafts: ids(&all.lists.drafts),
+            failed: ids(&all.lists.failed),
+            uncertain: ids(&all.lists.uncertain),
+        },
+        totals: Totals {
+            upcoming: total,
+            drafts: all.lists.drafts.len(),
+            failed: all.lists.failed.len(),
+            uncertain: all.lists.uncertain.len(),
+        },
+        per_account: all.per_account.clone(),
+    });
+    loaded
 }
 
 /// The dashboard at `width` x `height` with the fixture data loaded.

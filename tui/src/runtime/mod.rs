@@ -6,10 +6,15 @@ pub mod worker;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use postctl_core::store::{ListFilter, Store, short_ids};
+use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+use postctl_core::model::{Post, Schedule, TargetState};
+use postctl_core::store::{ListFilter, Operation, Store, short_ids};
+
+use crate::app::data::{LIST_LOADED, ListIds, Slice, Totals, Window};
 use crate::app::effect::{Effect, Event, Job, Loaded, Write, Written};
+use crate::app::state::ACTIVITY_KEPT;
 use crate::log::Log;
 use worker::{EngineParts, Request, Worker};
 
@@ -65,7 +70,10 @@ impl Runtime {
     /// [`Runtime::worker_events`]). `ExternalEditor` belongs to the terminal loop.
     pub fn execute(&mut self, effect: Effect, now: DateTime<Utc>) -> Vec<Event> {
         match effect {
-            Effect::Load { activity_after } => vec![self.load(Some(activity_after), now)],
+            Effect::Load {
+                activity_after,
+                window,
+            } => vec![self.load(Some(activity_after), window, now)],
             Effect::LoadTargets(post_id) => match self.store.target_status(&post_id) {
                 Ok(targets) => vec![Event::TargetsLoaded { post_id, targets }],
                 Err(e) => vec![self.failed(e.to_string())],
@@ -95,24 +103,71 @@ impl Runtime {
         Event::Failed(message)
     }
 
-    /// Every live post, the accounts, the short ids, and the oplog after `activity_after`
-    /// (not read when `None`).
-    pub fn load(&mut self, activity_after: Option<i64>, now: DateTime<Utc>) -> Event {
+    /// What the dashboard shows (see [`Slice`]): the posts of the calendar's `window` and
+    /// the recurring ones, the first posts of each queue list and the lists' lengths, the
+    /// accounts and their counts, the short ids of those posts, and the newest oplog
+    /// entries after `activity_after` (not read when `None`) with the posts they name.
+    pub fn load(
+        &mut self,
+        activity_after: Option<i64>,
+        window: Window,
+        now: DateTime<Utc>,
+    ) -> Event {
         let started = Instant::now();
         let read = || -> postctl_core::Result<Loaded> {
-            let posts = self.store.posts(&ListFilter::All)?;
-            let accounts = self.store.accounts()?;
-            let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
-            let short = short_ids(&self.store, &ids)?;
+            let store = &self.store;
+            let mut posts = Posts::default();
+            let calendar = ListFilter::Due {
+                from: window.start,
+                to: window.end,
+            };
+            posts.read(store, &calendar, None)?;
+            posts.read(store, &ListFilter::Recurring, None)?;
+            let upcoming = ListFilter::Upcoming;
+            let failed = ListFilter::WithTargetIn(vec![TargetState::Failed, TargetState::Missed]);
+            let uncertain = ListFilter::WithTargetIn(vec![TargetState::Uncertain]);
+            let lists = ListIds {
+                upcoming: posts.read(store, &upcoming, Some(LIST_LOADED))?,
+                drafts: posts.read_drafts(store)?,
+                failed: posts.read(store, &failed, Some(LIST_LOADED))?,
+                uncertain: posts.read(store, &uncertain, Some(LIST_LOADED))?,
+            };
+            let total = |filter: &ListFilter, read: &[String]| -> postctl_core::Result<usize> {
+                match read.len() {
+                    n if n < LIST_LOADED => Ok(n),
+                    _ => store.count_posts(filter),
+                }
+            };
+            let totals = Totals {
+                upcoming: total(&upcoming, &lists.upcoming)?,
+                drafts: total(&ListFilter::Drafts, &lists.drafts)?,
+                failed: total(&failed, &lists.failed)?,
+                uncertain: total(&uncertain, &lists.uncertain)?,
+            };
             let operations = match activity_after {
-                Some(after) => Some(self.store.operations_since(after)?),
+                Some(after) => {
+                    let operations = store.latest_operations(after, ACTIVITY_KEPT)?;
+                    posts.read_named(store, &operations)?;
+                    Some(operations)
+                }
                 None => None,
             };
+            let accounts = store.accounts()?;
+            let per_account = store.target_counts()?;
+            let posts = posts.list;
+            let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+            let short = short_ids(store, &ids)?;
             Ok(Loaded {
                 posts,
                 accounts,
                 short,
                 operations,
+                slice: Some(Slice {
+                    window,
+                    lists,
+                    totals,
+                    per_account,
+                }),
                 at: now,
             })
         };
@@ -135,17 +190,31 @@ impl Runtime {
         }
     }
 
-    /// The oplog after `after` on its own.
+    /// The newest oplog entries after `after` on their own, with the posts they name.
     pub fn activity(&mut self, after: i64) -> Event {
         let started = Instant::now();
-        match self.store.operations_since(after) {
-            Ok(operations) => {
-                self.log.info(format!(
-                    "read {} operations in {:.1} ms",
-                    operations.len(),
-                    started.elapsed().as_secs_f64() * 1000.0
-                ));
-                Event::Activity { operations }
+        let read = || -> postctl_core::Result<Event> {
+            let operations = self.store.latest_operations(after, ACTIVITY_KEPT)?;
+            let mut posts = Posts::default();
+            posts.read_named(&self.store, &operations)?;
+            let ids: Vec<&str> = posts.list.iter().map(|p| p.id.as_str()).collect();
+            let short = short_ids(&self.store, &ids)?;
+            Ok(Event::Activity {
+                operations,
+                posts: posts.list,
+                short,
+            })
+        };
+        match read() {
+            Ok(event) => {
+                if let Event::Activity { operations, .. } = &event {
+                    self.log.info(format!(
+                        "read {} operations in {:.1} ms",
+                        operations.len(),
+                        started.elapsed().as_secs_f64() * 1000.0
+                    ));
+                }
+                event
             }
             Err(e) => self.failed(format!("cannot read the activity log: {e}")),
         }
@@ -237,5 +306,78 @@ fn describe(write: &Write) -> String {
         Write::Resolve {
             post_id, account, ..
         } => format!("resolve {post_id} {account:?}"),
+    }
+}
+
+/// The posts of one load, each once, whichever reads found them.
+#[derive(Default)]
+struct Posts {
+    list: Vec<Post>,
+    seen: HashSet<String>,
+}
+
+impl Posts {
+    /// Reads the posts of `filter` (at most `limit`); their ids, in order.
+    fn read(
+        &mut self,
+        store: &Store,
+        filter: &ListFilter,
+        limit: Option<usize>,
+    ) -> postctl_core::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        store.each_post(filter, limit, |post| {
+            ids.push(post.id.clone());
+            self.keep(post);
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// The drafts tab: posts not scheduled, but not those whose every target was cancelled.
+    fn read_drafts(&mut self, store: &Store) -> postctl_core::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        store.each_post(&ListFilter::Drafts, Some(LIST_LOADED), |post| {
+            if post.schedule == Schedule::None
+                && post.summary_state() != Some(TargetState::Cancelled)
+            {
+                ids.push(post.id.clone());
+            }
+            self.keep(post);
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// Reads the posts `operations` name (a post's, or a target's post) that are not here.
+    fn read_named(&mut self, store: &Store, operations: &[Operation]) -> postctl_core::Result<()> {
+        let mut post_ids: Vec<String> = Vec::new();
+        let mut target_ids: Vec<String> = Vec::new();
+        for op in operations {
+            match op.entity.as_str() {
+                "post" if !self.seen.contains(&op.entity_id) => post_ids.push(op.entity_id.clone()),
+                "target" => target_ids.push(op.entity_id.clone()),
+                _ => {}
+            }
+        }
+        target_ids.sort_unstable();
+        target_ids.dedup();
+        post_ids.extend(
+            store
+                .post_ids_of_targets(&target_ids)?
+                .into_iter()
+                .filter(|id| !self.seen.contains(id)),
+        );
+        post_ids.sort_unstable();
+        post_ids.dedup();
+        if !post_ids.is_empty() {
+            self.read(store, &ListFilter::Ids(post_ids), None)?;
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, post: Post) {
+        if self.seen.insert(post.id.clone()) {
+            self.list.push(post);
+        }
     }
 }

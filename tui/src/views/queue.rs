@@ -31,6 +31,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             queue.filter
         ),
     };
+    let (read, total) = match queue.tab {
+        QueueTab::Upcoming => (state.data.lists.upcoming.len(), state.data.totals.upcoming),
+        QueueTab::Drafts => (state.data.lists.drafts.len(), state.data.totals.drafts),
+        QueueTab::Failed => (state.data.lists.failed.len(), state.data.totals.failed),
+        QueueTab::Uncertain => (
+            state.data.lists.uncertain.len(),
+            state.data.totals.uncertain,
+        ),
+    };
+    // Only a page of a long list is read: say so, and where the rest is.
+    let title = if read < total {
+        format!("{title} · first {read} of {total} (all: postctl list)")
+    } else {
+        title
+    };
     let outer = block(title, theme);
     let inner = outer.inner(list_area);
     frame.render_widget(outer, list_area);
@@ -110,14 +125,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 }
 
 fn tabs(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let lists = &state.data.lists;
+    // Every post of the list, also those past the page that was read.
+    let totals = &state.data.totals;
     let mut spans = vec![Span::raw(" ")];
     for tab in QueueTab::ALL {
         let count = match tab {
-            QueueTab::Upcoming => lists.upcoming.len(),
-            QueueTab::Drafts => lists.drafts.len(),
-            QueueTab::Failed => lists.failed.len(),
-            QueueTab::Uncertain => lists.uncertain.len(),
+            QueueTab::Upcoming => totals.upcoming,
+            QueueTab::Drafts => totals.drafts,
+            QueueTab::Failed => totals.failed,
+            QueueTab::Uncertain => totals.uncertain,
         };
         let style = if tab == state.queue.tab {
             theme.selected()

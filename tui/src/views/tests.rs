@@ -302,3 +302,17 @@ fn a_resize_redraws_at_the_new_size() {
         terminal(&fresh).backend().buffer()
     );
 }
+
+#[test]
+fn a_long_queue_list_says_it_shows_the_first_posts_of_how_many() {
+    let mut state = fixtures::state(120, 40);
+    let around = crate::app::data::Window::around(state.calendar.cursor, state.tz);
+    update(
+        &mut state,
+        Event::Loaded(Box::new(fixtures::sliced(around, 2, 100_000))),
+    );
+    press(&mut state, &["2"]);
+    let screen = format!("{}", terminal(&state).backend());
+    assert!(screen.contains("Upcoming 100000"), "{screen}");
+    assert!(screen.contains("first 2 of 100000"), "{screen}");
+}

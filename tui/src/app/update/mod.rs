@@ -15,13 +15,24 @@ use postctl_core::store::Operation;
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
 
 use super::activity::describe;
-use super::data::Data;
+use super::data::{Data, Window};
 use super::effect::{Effect, Event, Job, Loaded, Step, Verification, Write, Written};
 use super::state::{ACTIVITY_KEPT, State, UNDO_KEPT, Undo, View};
 use crate::keys::{Action, Key};
 
 /// Applies `event` to `state` and returns what the runtime must do.
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
+    let mut effects = handle(state, event);
+    // The calendar's cursor left the days that were read: read the ones around it.
+    let wanted = Window::around(state.calendar.cursor, state.tz);
+    let loading = effects.iter().any(|e| matches!(e, Effect::Load { .. }));
+    if state.data.lacks(&wanted) && !loading {
+        effects.push(load(state));
+    }
+    effects
+}
+
+fn handle(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
         Event::Key(key) => on_key(state, key),
         Event::Mouse(mouse) => match mouse.kind {
@@ -42,7 +53,12 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Loaded(loaded) => on_loaded(state, *loaded),
-        Event::Activity { operations } => {
+        Event::Activity {
+            operations,
+            posts,
+            short,
+        } => {
+            state.data.remember(posts, short);
             on_activity(state, &operations);
             Vec::new()
         }
@@ -172,15 +188,20 @@ fn undo(state: &mut State) -> Vec<Effect> {
     })]
 }
 
-/// A read of everything, with the oplog since the last read.
+/// A read of what the dashboard shows around the calendar's cursor, with the oplog since
+/// the last read.
 pub fn load(state: &State) -> Effect {
     Effect::Load {
         activity_after: state.activity.last_seq,
+        window: Window::around(state.calendar.cursor, state.tz),
     }
 }
 
 fn on_loaded(state: &mut State, loaded: Loaded) -> Vec<Effect> {
-    state.data = Data::new(loaded.posts, loaded.accounts, loaded.short, state.tz);
+    state.data = match loaded.slice {
+        Some(slice) => Data::sliced(loaded.posts, loaded.accounts, loaded.short, state.tz, slice),
+        None => Data::new(loaded.posts, loaded.accounts, loaded.short, state.tz),
+    };
     state.loaded = true;
     if let Some(operations) = &loaded.operations {
         on_activity(state, operations);

@@ -815,6 +815,8 @@ fn activity_lines_carry_the_time_of_their_change() {
         &mut state,
         Event::Activity {
             operations: fixtures::operations(),
+            posts: Vec::new(),
+            short: Default::default(),
         },
     );
     assert!(!state.activity.lines.is_empty());
@@ -832,12 +834,14 @@ fn activity_lines_carry_the_time_of_their_change() {
         entity: "post".into(),
         entity_id: LAUNCH.into(),
         field: "body".into(),
-        value: Some("\"new text\"".into()),
+        value: Some("{\"chars\":8}".into()),
     };
     update(
         &mut state,
         Event::Activity {
             operations: vec![later],
+            posts: Vec::new(),
+            short: Default::default(),
         },
     );
     assert_eq!(state.activity.lines[0].at, at("2026-11-20T10:05:00Z"));
@@ -846,4 +850,75 @@ fn activity_lines_carry_the_time_of_their_change() {
         "{}",
         state.activity.lines[0].text
     );
+}
+
+// Loading only what is shown
+
+#[test]
+fn the_calendar_reads_again_when_its_cursor_leaves_the_month_read() {
+    use crate::app::data::Window;
+    let mut state = fixtures::state(120, 40);
+    let around = Window::around(state.calendar.cursor, state.tz);
+    assert_eq!(
+        (around.from, around.to),
+        (day("2026-10-25"), day("2026-12-08"))
+    );
+    let effects = update(
+        &mut state,
+        Event::Loaded(Box::new(fixtures::sliced(around, 9, 9))),
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    // Within the month: nothing to read.
+    assert!(presses(&mut state, &["right", "down"]).is_empty());
+    // The next month: a read of the days around it.
+    let effects = press(&mut state, "]");
+    let next = Window::around(state.calendar.cursor, state.tz);
+    assert_eq!(next.from, day("2026-11-24"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Load { window, .. }] if *window == next),
+        "{effects:?}"
+    );
+
+    // With every post read (no window), moving never asks for a read.
+    let mut everything = fixtures::state(120, 40);
+    assert!(presses(&mut everything, &["]", "]", "["]).is_empty());
+}
+
+#[test]
+fn a_calendar_day_outside_the_read_window_is_not_shown_half() {
+    use crate::app::data::Window;
+    let mut state = fixtures::state(120, 40);
+    let narrow = Window {
+        from: day("2026-11-18"),
+        to: day("2026-11-22"),
+        ..Window::around(day("2026-11-20"), fixtures::TZ)
+    };
+    update(
+        &mut state,
+        Event::Loaded(Box::new(fixtures::sliced(narrow, 9, 9))),
+    );
+    // NOTES (25 November) was read for the queue, but its day is outside the window.
+    assert!(state.data.post(fixtures::NOTES).is_some());
+    assert!(
+        state
+            .data
+            .entries_on(day("2026-11-25"), state.tz)
+            .is_empty()
+    );
+    assert_eq!(state.data.entries_on(day("2026-11-21"), state.tz).len(), 3);
+}
+
+#[test]
+fn the_queue_says_how_many_posts_a_long_list_has() {
+    use crate::app::data::Window;
+    let mut state = fixtures::state(120, 40);
+    let around = Window::around(state.calendar.cursor, state.tz);
+    update(
+        &mut state,
+        Event::Loaded(Box::new(fixtures::sliced(around, 2, 100_000))),
+    );
+    press(&mut state, "2");
+    assert_eq!(state.queue.tab, QueueTab::Upcoming);
+    assert_eq!(state.queue.rows.len(), 2);
+    assert_eq!(state.data.totals.upcoming, 100_000);
 }
