@@ -2,21 +2,27 @@
 //! `--posts N`), in a real terminal.
 //!
 //! Builds the release binary, imports N posts around a pinned clock (so the calendar's
-//! month is full), then runs `postctl tui` in a tmux server of its own at 120x40 and
+//! month is full), then runs `postctl tui` in a pseudo-terminal of its own at 120x40, read through a VT100
+//! screen parser, and
 //! measures:
 //! - the first frame: in the process (open, read, draw; from its log) and as seen from
-//!   outside (spawn until the calendar is on tmux's screen);
+//!   outside (spawn until the calendar is on the screen);
 //! - each redraw after a key (the dashboard logs event-to-frame times at exit), over
 //!   calendar, week, queue and activity navigation;
 //! - peak memory (VmHWM) once the first frame is on screen, and after the key tour;
 //! - CPU while idle: utime + stime from /proc over 5 seconds with no input.
 //!
-//! Prints the numbers; asserts nothing (timings do not belong in tests). Needs tmux.
+//! Prints the numbers; asserts nothing (timings do not belong in tests).
 
 use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize};
 
 use crate::fixture::{ACCOUNTS, add_accounts, write_posts_csv};
 
@@ -24,16 +30,6 @@ const NOW: &str = "2026-12-01T09:00:00Z";
 const IDLE: Duration = Duration::from_secs(5);
 
 pub fn run(root: &Path, sizes: &[usize]) -> Result<(), String> {
-    if !Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Err(
-            "tmux is needed to run the dashboard in a terminal; install it (apt-get install tmux)"
-                .into(),
-        );
-    }
     let binary = match std::env::var_os("POSTCTL_BENCH_BINARY") {
         Some(binary) => PathBuf::from(binary),
         None => build(root)?,
@@ -68,12 +64,11 @@ fn run_one(binary: &Path, posts: usize) -> Result<String, String> {
     eprintln!("importing {posts} posts...");
     setup(binary, work.path(), &data, posts)?;
 
-    let tmux = Tmux::new(work.path())?;
     let started = Instant::now();
-    tmux.start(binary, &data, 120, 40)?;
-    tmux.wait_for("1 Calendar", Duration::from_secs(30))?;
+    let mut term = Terminal::start(binary, &data, 120, 40)?;
+    term.wait_for("1 Calendar", Duration::from_secs(30))?;
     let seen = started.elapsed();
-    let pid = tmux.pane_pid()?;
+    let pid = term.pane_pid()?;
     // The peak so far: the first frame (and perhaps the activity backlog after it).
     let first_peak = peak_rss_kb(pid)?;
 
@@ -97,13 +92,13 @@ fn run_one(binary: &Path, posts: usize) -> Result<String, String> {
         "Tab", "Tab", "Tab", "Tab", "4", "Down", "Down", "3", "1", "?", "?",
     ]);
     for key in &keys {
-        tmux.keys(key)?;
+        term.keys(key)?;
         // Slower than a repeat key: each key is its own frame.
         std::thread::sleep(Duration::from_millis(40));
     }
     let tour_peak = peak_rss_kb(pid)?;
-    tmux.keys("q")?;
-    tmux.wait_for_exit(Duration::from_secs(10))?;
+    term.keys("q")?;
+    term.wait_for_exit(Duration::from_secs(10))?;
 
     let log = std::fs::read_to_string(data.join("tui.log"))
         .map_err(|e| format!("cannot read the dashboard's log: {e}"))?;
@@ -144,8 +139,8 @@ fn run_one(binary: &Path, posts: usize) -> Result<String, String> {
     );
     let _ = writeln!(
         report,
-        "{:<34} {:<40} (includes tmux's own polling)",
-        "first frame (seen on tmux's screen)",
+        "{:<34} {:<40} (includes the reader's polling)",
+        "first frame (seen on the screen)",
         format!("{:.1} ms", seen.as_secs_f64() * 1000.0)
     );
     let _ = writeln!(
@@ -267,79 +262,96 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// A tmux server of the benchmark's own.
-struct Tmux {
-    socket: String,
-    config: String,
+/// `postctl tui` in a pseudo-terminal of the benchmark's own, and the screen it draws.
+struct Terminal {
+    screen: Arc<Mutex<vt100::Parser>>,
+    keyboard: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
-impl Tmux {
-    fn new(work: &Path) -> Result<Tmux, String> {
-        let config = work.join("tmux.conf");
-        std::fs::write(&config, "set -g remain-on-exit on\n").map_err(|e| e.to_string())?;
-        Ok(Tmux {
-            socket: format!("postctl-bench-{}", std::process::id()),
-            config: config.display().to_string(),
+impl Terminal {
+    fn start(binary: &Path, data: &Path, width: u16, height: u16) -> Result<Terminal, String> {
+        let pair = portable_pty::native_pty_system()
+            .openpty(PtySize {
+                rows: height,
+                cols: width,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
+        let mut command = CommandBuilder::new(binary);
+        command.arg("tui");
+        command.env("TERM", "xterm-256color");
+        for (key, value) in env_vars(data) {
+            command.env(key, value);
+        }
+        let child = pair
+            .slave
+            .spawn_command(command)
+            .map_err(|e| format!("cannot start postctl: {e}"))?;
+        drop(pair.slave);
+        let size = |n: u16| NonZeroU16::new(n).ok_or("a terminal needs rows and columns");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            size(height)?,
+            size(width)?,
+            0,
+        )));
+        let keyboard = pair.master.take_writer().map_err(|e| e.to_string())?;
+        let mut output = pair.master.try_clone_reader().map_err(|e| e.to_string())?;
+        let parser = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            // The master end lives as long as the child can write.
+            let _master = pair.master;
+            let mut buffer = [0u8; 16384];
+            while let Ok(read) = output.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                if let Ok(mut parser) = parser.lock() {
+                    parser.process(&buffer[..read]);
+                }
+            }
+        });
+        Ok(Terminal {
+            screen,
+            keyboard,
+            child,
         })
     }
 
-    fn tmux(&self, args: &[&str]) -> Result<String, String> {
-        let output = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", &self.config])
-            .args(args)
-            .output()
-            .map_err(|e| format!("tmux: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "tmux {args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    }
-
-    fn start(&self, binary: &Path, data: &Path, width: u16, height: u16) -> Result<(), String> {
-        let vars: Vec<String> = env_vars(data)
-            .into_iter()
-            .map(|(k, v)| format!("{k}='{v}'"))
-            .collect();
-        let shell = format!(
-            "exec env {} TERM=xterm-256color '{}' tui",
-            vars.join(" "),
-            binary.display()
-        );
-        self.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            "bench",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            &shell,
-        ])
-        .map(|_| ())
-    }
-
-    fn keys(&self, key: &str) -> Result<(), String> {
-        self.tmux(&["send-keys", "-t", "bench", key]).map(|_| ())
+    fn keys(&mut self, key: &str) -> Result<(), String> {
+        let bytes: &[u8] = match key {
+            "Enter" => b"\r",
+            "Tab" => b"\t",
+            "Escape" => b"\x1b",
+            "Right" => b"\x1b[C",
+            "Left" => b"\x1b[D",
+            "Up" => b"\x1b[A",
+            "Down" => b"\x1b[B",
+            other if other.chars().count() == 1 => other.as_bytes(),
+            other => return Err(format!("the benchmark does not know the key {other:?}")),
+        };
+        self.keyboard
+            .write_all(bytes)
+            .and_then(|()| self.keyboard.flush())
+            .map_err(|e| format!("cannot type into the terminal: {e}"))
     }
 
     fn pane_pid(&self) -> Result<u32, String> {
-        self.tmux(&["display-message", "-p", "-t", "bench", "#{pane_pid}"])?
-            .trim()
-            .parse()
-            .map_err(|e| format!("pane pid: {e}"))
+        self.child
+            .process_id()
+            .ok_or_else(|| "postctl has no process id".to_string())
     }
 
     fn wait_for(&self, text: &str, within: Duration) -> Result<(), String> {
         let started = Instant::now();
         loop {
-            if self
-                .tmux(&["capture-pane", "-p", "-t", "bench"])?
-                .contains(text)
-            {
+            let shown = self
+                .screen
+                .lock()
+                .map(|parser| parser.screen().contents().contains(text))
+                .unwrap_or(false);
+            if shown {
                 return Ok(());
             }
             if started.elapsed() > within {
@@ -351,13 +363,9 @@ impl Tmux {
         }
     }
 
-    fn wait_for_exit(&self, within: Duration) -> Result<(), String> {
+    fn wait_for_exit(&mut self, within: Duration) -> Result<(), String> {
         let started = Instant::now();
-        while self
-            .tmux(&["display-message", "-p", "-t", "bench", "#{pane_dead}"])?
-            .trim()
-            != "1"
-        {
+        while self.child.try_wait().map_err(|e| e.to_string())?.is_none() {
             if started.elapsed() > within {
                 return Err("the dashboard did not quit".into());
             }
@@ -367,10 +375,8 @@ impl Tmux {
     }
 }
 
-impl Drop for Tmux {
+impl Drop for Terminal {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        let _ = self.child.kill();
     }
 }

@@ -5,7 +5,7 @@
 //! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 and on
 //!   100,000 posts (time and peak memory), then publishing against the fake networks;
 //!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter.
-//! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in tmux:
+//! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in a pseudo-terminal:
 //!   first frame (time and memory), redraws, CPU while idle.
 
 mod bench;
