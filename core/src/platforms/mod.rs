@@ -9,6 +9,7 @@
 //! rate-limit bookkeeping.
 
 pub mod http;
+mod idempotency;
 
 mod bluesky;
 #[cfg(test)]
@@ -38,10 +39,11 @@ use crate::secrets::{Redactor, Secret};
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
+pub use idempotency::Idempotency;
 
 /// What a network can take, as the adapter knows it (after [`Adapter::prepare`] for
 /// networks whose limits are per server, such as Mastodon instances).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Capabilities {
     pub limit: TextLimit,
     pub format: Format,
@@ -51,9 +53,16 @@ pub struct Capabilities {
     pub max_image_bytes: u64,
     /// Whether parts can reply to each other (a thread).
     pub threads: bool,
-    /// Whether a repeated request with the same key cannot create a second post, so an
-    /// unknown outcome can be retried safely.
-    pub idempotent: bool,
+    /// What the network promises about a request sent again with the same key, and for
+    /// how long: within it an unknown outcome is retried safely.
+    pub idempotency: Idempotency,
+}
+
+impl Capabilities {
+    /// Whether an unknown outcome can ever be retried safely.
+    pub fn idempotent(&self) -> bool {
+        self.idempotency != Idempotency::None
+    }
 }
 
 /// A media file to upload with a part.
@@ -539,7 +548,7 @@ mod tests {
             let caps = capabilities(&account(network, settings.clone()), None)
                 .unwrap_or_else(|e| panic!("{network} {settings}: {e}"));
             assert_eq!(
-                (caps.threads, caps.idempotent),
+                (caps.threads, caps.idempotent()),
                 (threads, idempotent),
                 "{network} {settings}"
             );

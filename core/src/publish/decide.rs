@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::idempotency::Idempotency;
 use crate::model::Finish;
 use crate::network::Network;
+use crate::platforms::Idempotency;
 use crate::platforms::PublishError;
 use crate::platforms::http::MAX_WAIT;
 
@@ -385,10 +385,10 @@ mod tests {
 
     #[test]
     fn an_interrupted_part_is_sent_again_only_inside_the_window() {
-        let masto = Idempotency::of(Network::Mastodon, true);
-        let discord = Idempotency::of(Network::Discord, true);
-        let bluesky = Idempotency::of(Network::Bluesky, true);
-        let telegram = Idempotency::of(Network::Telegram, false);
+        let masto = Idempotency::Within(Duration::minutes(55));
+        let discord = Idempotency::Within(Duration::minutes(2));
+        let bluesky = Idempotency::Always;
+        let telegram = Idempotency::None;
         let ago = |minutes| Some(t0() - Duration::minutes(minutes));
         let cases = [
             (Network::Mastodon, masto, ago(10), true),

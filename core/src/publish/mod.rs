@@ -6,7 +6,6 @@
 //! another, waiting when the network's rate-limit headers say the window is used up.
 
 pub mod decide;
-pub mod idempotency;
 pub mod plan;
 pub mod preview;
 
@@ -23,13 +22,12 @@ use tokio::task::JoinSet;
 use crate::error::{Error, Result};
 use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
-    AccountAdapter, Capabilities, Http, MediaFile, Part, PublishError, Published,
+    AccountAdapter, Capabilities, Http, Idempotency, MediaFile, Part, PublishError, Published,
     SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools,
 };
 use crate::secrets::{MemorySessions, Secret, SecretRef, SecretStore, StoredSessions};
 use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
-use idempotency::Idempotency;
 
 /// The engine's knobs, from config.toml `[publish]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -469,7 +467,13 @@ impl Engine {
         let now = Utc::now();
         let network = target.account.network;
         let finish = match target.interrupted_part {
-            Some(part) if Idempotency::of(network, true) == Idempotency::None => {
+            // What the account's network and setup promise, known without the account
+            // being ready.
+            Some(part)
+                if crate::platforms::capabilities(&target.account, None)
+                    .map_or(Idempotency::None, |caps| caps.idempotency)
+                    == Idempotency::None =>
+            {
                 Finish::Uncertain {
                     error: format!(
                         "postctl stopped while sending part {} to {}, and {}; then {} could not be made ready ({error}). Check the account, then run `postctl resolve {} --published URL` or `--not-published`",
@@ -681,7 +685,7 @@ impl Engine {
                 );
             }
         };
-        let idempotency = Idempotency::of(target.account.network, caps.idempotent);
+        let idempotency = caps.idempotency;
         if let Some(part) = target.interrupted_part
             && let Err(why) = decide::resend(
                 target.account.network,

@@ -51,7 +51,7 @@ mod tests {
             max_media: 4,
             max_image_bytes: 1_000_000,
             threads,
-            idempotent: true,
+            idempotency: crate::platforms::Idempotency::Always,
         }
     }
 

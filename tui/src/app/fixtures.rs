@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use postctl_core::model::{Account, Post, Schedule, Target, TargetState};
 use postctl_core::network::Network;
-use postctl_core::platforms::Capabilities;
+use postctl_core::platforms::{Capabilities, Idempotency};
 use postctl_core::store::{Attempt, Operation, TargetStatus};
 use postctl_core::text::{Counting, Format, TextLimit};
 
@@ -263,22 +263,34 @@ pub fn operations() -> Vec<Operation> {
 }
 
 pub fn capabilities() -> HashMap<String, Result<Capabilities, String>> {
-    let caps = |max, counting, format, threads, idempotent| Capabilities {
+    let caps = |max, counting, format, threads, idempotency| Capabilities {
         limit: TextLimit { max, counting },
         format,
         max_media: 4,
         max_image_bytes: 1_000_000,
         threads,
-        idempotent,
+        idempotency,
     };
     [
         (
             "masto",
-            Ok(caps(500, Counting::Mastodon, Format::Plain, true, true)),
+            Ok(caps(
+                500,
+                Counting::Mastodon,
+                Format::Plain,
+                true,
+                Idempotency::Always,
+            )),
         ),
         (
             "bsky",
-            Ok(caps(300, Counting::Graphemes, Format::Bluesky, true, true)),
+            Ok(caps(
+                300,
+                Counting::Graphemes,
+                Format::Bluesky,
+                true,
+                Idempotency::Always,
+            )),
         ),
         (
             "tg",

@@ -11,7 +11,7 @@ fn caps(max: usize, counting: Counting, format: Format) -> Capabilities {
         max_media: 4,
         max_image_bytes: 1_000_000,
         threads: true,
-        idempotent: false,
+        idempotency: crate::platforms::Idempotency::None,
     }
 }
 

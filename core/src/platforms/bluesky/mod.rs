@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 use self::session::Session;
 use super::http::{Answer, classify, not_posted, read_media};
 use super::{
-    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, ServerLimits,
-    SessionStore, Verified, boxed,
+    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
+    ServerLimits, SessionStore, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -49,7 +49,8 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: MAX_IMAGES,
     max_image_bytes: MAX_IMAGE_BYTES,
     threads: true,
-    idempotent: true,
+    // Record keys we choose: a second request can never make a second post.
+    idempotency: Idempotency::Always,
 };
 
 pub(super) const PLATFORM: Platform = Platform {

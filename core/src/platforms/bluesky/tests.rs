@@ -821,6 +821,6 @@ fn capabilities_follow_platforms_md() {
     );
     assert_eq!(caps.format, Format::Bluesky);
     assert_eq!((caps.max_media, caps.max_image_bytes), (4, 2_000_000));
-    assert!(caps.threads && caps.idempotent);
+    assert!(caps.threads && caps.idempotent());
     assert_eq!(bsky.pds, "https://bsky.social");
 }

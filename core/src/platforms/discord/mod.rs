@@ -21,7 +21,8 @@ use tokio::sync::OnceCell;
 use super::http::{Answer, endpoint, excerpt, media_part};
 use super::mode::Mode;
 use super::{
-    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
+    boxed,
 };
 use crate::media::hex;
 use crate::model::Account;
@@ -48,11 +49,12 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: MAX_FILES,
     max_image_bytes: MAX_FILE_BYTES,
     threads: false,
-    idempotent: false,
+    idempotency: Idempotency::None,
 };
 const BOT: Capabilities = Capabilities {
     threads: true,
-    idempotent: true,
+    // `nonce` + `enforce_nonce` covers "the last few minutes": take the least.
+    idempotency: Idempotency::Within(chrono::TimeDelta::minutes(2)),
     ..DEFAULTS
 };
 

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use super::http::{Answer, classify, media_part, not_posted};
 use super::{
-    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, ServerLimits,
-    Verified, boxed,
+    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
+    ServerLimits, Verified, boxed,
 };
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -34,7 +34,8 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: 4,
     max_image_bytes: 16 * 1024 * 1024,
     threads: true,
-    idempotent: true,
+    // `Idempotency-Key` is kept for about an hour; leave room for the request's own time.
+    idempotency: Idempotency::Within(chrono::TimeDelta::minutes(55)),
 };
 
 pub(super) const PLATFORM: Platform = Platform {

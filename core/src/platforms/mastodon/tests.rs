@@ -326,7 +326,7 @@ async fn prepare_reads_the_instance_limits_and_keeps_defaults_on_404() {
     assert_eq!(caps.format, Format::Plain);
     assert_eq!(caps.max_media, 6);
     assert_eq!(caps.max_image_bytes, 10_485_760);
-    assert!(caps.threads && caps.idempotent);
+    assert!(caps.threads && caps.idempotent());
 
     let old = TestServer::start(|_: &Request| Reply::json(404, json!({"error": "nope"}))).await;
     let mut masto = adapter(&old);

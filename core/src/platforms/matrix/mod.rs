@@ -18,8 +18,8 @@ use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, read_media};
 use super::{
-    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
+    Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -45,7 +45,8 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: MAX_MEDIA,
     max_image_bytes: MAX_UPLOAD_BYTES,
     threads: true,
-    idempotent: true,
+    // Transaction ids: a repeat within the access token's life is the same event.
+    idempotency: Idempotency::Always,
 };
 
 pub(super) const PLATFORM: Platform = Platform {

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use super::http::{Answer, endpoint, excerpt};
 use super::mode::Mode;
 use super::{
-    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
+    boxed,
 };
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -40,7 +41,7 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: 0,
     max_image_bytes: 0,
     threads: false,
-    idempotent: false,
+    idempotency: Idempotency::None,
 };
 const BOT: Capabilities = Capabilities {
     threads: true,

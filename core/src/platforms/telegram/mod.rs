@@ -24,8 +24,8 @@ use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, endpoint, media_part};
 use super::{
-    Adapter, Capabilities, Http, MediaFile, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
+    Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -49,7 +49,7 @@ const DEFAULTS: Capabilities = Capabilities {
     max_media: MAX_ALBUM,
     max_image_bytes: MAX_PHOTO_BYTES,
     threads: true,
-    idempotent: false,
+    idempotency: Idempotency::None,
 };
 
 pub(super) const PLATFORM: Platform = Platform {

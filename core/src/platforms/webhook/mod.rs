@@ -42,7 +42,8 @@ use zeroize::Zeroizing;
 
 use super::http::{self, Answer, endpoint, host_of};
 use super::{
-    Adapter, Capabilities, Http, Part, Platform, PublishError, Published, Verified, boxed,
+    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
+    boxed,
 };
 use crate::media::hex;
 use crate::model::Account;
@@ -64,7 +65,7 @@ const DEFAULTS: Capabilities = Capabilities {
     // Nothing is uploaded, so no file is too large.
     max_image_bytes: u64::MAX,
     threads: true,
-    idempotent: false,
+    idempotency: Idempotency::None,
 };
 
 pub(super) const PLATFORM: Platform = Platform {
