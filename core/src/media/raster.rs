@@ -3,7 +3,7 @@
 //!
 //! The codecs are the small crates the `image` crate itself uses (png, zune-jpeg,
 //! image-webp) plus jpeg-encoder, without `image`'s colour management and format zoo, which
-//! cost a fresh build more than a minute on two cores.
+//! cost a fresh build about half a minute on two cores.
 
 use std::io::Cursor;
 
