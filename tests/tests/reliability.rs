@@ -288,14 +288,17 @@ fn pending_summary(env: &Env) -> String {
     rows.join("\n")
 }
 
-/// How long until the next pending target is due (or its lease runs out), if any.
+/// How long until the next pending target is due (or its lease runs out), if any. A target
+/// whose account the network asked to wait is due when that wait ends, as a cron job sees it.
 fn next_due_in(env: &Env) -> Option<Duration> {
     let ms: Option<i64> = env
         .db()
         .query_row(
-            "SELECT min(CASE state WHEN 'publishing' THEN lease_expires_ms
-                               ELSE coalesce(next_attempt_ms, due_ms) END)
-             FROM targets WHERE state IN ('scheduled', 'waiting_retry', 'publishing')",
+            "SELECT min(max(CASE t.state WHEN 'publishing' THEN t.lease_expires_ms
+                                         ELSE coalesce(t.next_attempt_ms, t.due_ms) END,
+                            coalesce(w.until_ms, 0)))
+             FROM targets t LEFT JOIN account_waits w ON w.account_id = t.account_id
+             WHERE t.state IN ('scheduled', 'waiting_retry', 'publishing')",
             [],
             |row| row.get(0),
         )

@@ -15,6 +15,8 @@ mod bluesky;
 #[cfg(test)]
 mod credential_tests;
 mod discord;
+#[cfg(test)]
+mod fuzz_answers;
 mod mastodon;
 mod matrix;
 mod mode;
