@@ -60,6 +60,8 @@ download() {
     url="${releases}/download/${version}/${archive}"
   fi
   work="$(mktemp -d)"
+  # Nothing of a failed or finished download stays behind (this runs in a subshell).
+  trap 'rm -rf "$work"' EXIT
   curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive" "$url" || { echo "could not download $url"; return 1; }
   curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive.sha256" "$url.sha256" || { echo "could not download $url.sha256"; return 1; }
   expected="$(cut -d' ' -f1 < "$work/$archive.sha256")"
@@ -78,7 +80,6 @@ download() {
   else
     install -m 0755 "$work/postctl-${target}/postctl" "$root/bin/postctl"
   fi
-  rm -rf "$work"
   echo "postctl: installed the ${version:-latest} release for $target" >&2
 }
 
