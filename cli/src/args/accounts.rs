@@ -1,0 +1,111 @@
+//! The arguments of `postctl accounts`.
+
+use clap::{ArgGroup, Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Add an account; the secret goes to the OS keyring (or a 0600 file), never the database
+    #[command(after_help = ACCOUNTS_ADD_HELP)]
+    Add(Box<AccountAddArgs>),
+    /// List accounts and where each secret lives (never the secret)
+    List,
+    /// Check accounts' credentials against their networks
+    #[command(
+        after_help = "Examples:\n  postctl accounts check\n  postctl accounts check masto --json"
+    )]
+    Check(AccountCheckArgs),
+    /// Remove an account and its stored secret
+    #[command(
+        after_help = "Examples:\n  postctl accounts rm tg\n  postctl accounts rm tg --cancel-scheduled"
+    )]
+    Rm(AccountRmArgs),
+}
+
+const ACCOUNTS_ADD_HELP: &str = "\
+What each network needs (the secret comes from --token-stdin or --token-env VAR):
+  x          the OAuth 2.0 user access token
+  mastodon   --instance URL; an access token
+  bluesky    --handle me.bsky.social [--pds URL]; an app password
+  telegram   --chat @channel|-100123 [--api-url URL]; the bot token
+  discord    a webhook URL; or --channel ID with a bot token
+  slack      a webhook URL; or --channel C0123 with a bot token (xoxb-)
+  matrix     --homeserver URL --room !id:server|#alias:server; an access token
+  vk         --owner-id ID (negative for a community); an access token
+  instagram  --user-id ID; an access token
+  facebook   --page-id ID; a Page access token
+  linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
+  threads    --user-id ID; an access token
+  reddit     --subreddit NAME; an access token
+  nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
+  devto      an API key
+  webhook    --base-url URL (where to POST); a signing key for the HMAC-SHA256 signature
+
+Examples:
+  postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
+  postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
+  postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
+  postctl accounts add discord --name dc --webhook-url-stdin < hook.txt";
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env"])))]
+pub struct AccountAddArgs {
+    /// The network: x, mastodon, bluesky, telegram, discord, slack, matrix, vk, instagram, facebook, linkedin, threads, reddit, nostr, devto, webhook
+    pub network: String,
+    /// Your name for the account, used with --to (lowercase letters, digits, - and _)
+    #[arg(long)]
+    pub name: String,
+    /// The server's base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)
+    #[arg(long, visible_aliases = ["instance", "pds", "homeserver", "api-url"], value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Handle (Bluesky: me.bsky.social or a DID)
+    #[arg(long)]
+    pub handle: Option<String>,
+    /// Telegram chat: @channelname or a numeric id such as -1001234567890
+    #[arg(long, allow_hyphen_values = true)]
+    pub chat: Option<String>,
+    /// Discord or Slack channel, for bot tokens
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Matrix room: !id:server or #alias:server
+    #[arg(long)]
+    pub room: Option<String>,
+    /// VK wall owner id (negative for a community)
+    #[arg(long, allow_hyphen_values = true)]
+    pub owner_id: Option<String>,
+    /// Instagram or Threads user id
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Facebook Page id
+    #[arg(long)]
+    pub page_id: Option<String>,
+    /// LinkedIn author URN
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Subreddit to post to
+    #[arg(long)]
+    pub subreddit: Option<String>,
+    /// Nostr relay URL (repeat for several)
+    #[arg(long = "relay", value_name = "URL")]
+    pub relays: Vec<String>,
+    /// Read the secret (token, app password, webhook URL, key) from stdin
+    #[arg(long, visible_aliases = ["app-password-stdin", "webhook-url-stdin", "key-stdin"])]
+    pub token_stdin: bool,
+    /// Keep only the name of an environment variable that holds the secret
+    #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountCheckArgs {
+    /// Only this account [default: all]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountRmArgs {
+    /// The account's name
+    pub name: String,
+    /// Also cancel the account's scheduled posts (otherwise such an account is not removed)
+    #[arg(long)]
+    pub cancel_scheduled: bool,
+}
