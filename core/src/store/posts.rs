@@ -381,13 +381,20 @@ impl Store {
 
     /// How many posts match `filter` (for "N more" under a page of a listing).
     pub fn count_posts(&self, filter: &ListFilter) -> Result<usize> {
-        let (sql, values) = filter.sql();
+        let (sql, values) = match filter {
+            // The index holds live posts only (migration 8): counted there alone, without
+            // reading a row of posts.
+            ListFilter::Search(query) => (
+                "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?1".to_string(),
+                vec![Value::Text(fts_query(query))],
+            ),
+            _ => {
+                let (sql, values) = filter.sql();
+                (format!("SELECT count(*) FROM posts p WHERE {sql}"), values)
+            }
+        };
         self.conn()
-            .query_row(
-                &format!("SELECT count(*) FROM posts p WHERE {sql}"),
-                params_from_iter(&values),
-                |row| row.get::<_, i64>(0),
-            )
+            .query_row(&sql, params_from_iter(&values), |row| row.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.error(e))
     }

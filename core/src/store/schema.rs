@@ -278,4 +278,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE entity = 'post' AND field IN ('body', 'title') AND json_valid(value)
           AND json_type(value) = 'text';
     "#,
+    // 8: search indexes live posts only, so how many posts a search matches is counted in
+    // the index alone (a search matching all of 100,000 posts counted them against the
+    // posts table, for "N more" under its page). A removed post leaves the index when it is
+    // removed; one edit trigger covers text and removal together, so an update that changes
+    // both deletes and inserts each entry once.
+    r#"
+    DROP TRIGGER posts_fts_insert;
+    DROP TRIGGER posts_fts_delete;
+    DROP TRIGGER posts_fts_update;
+    CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts WHEN new.deleted_ms IS NULL BEGIN
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        VALUES (new.seq, new.title, new.body, new.labels);
+    END;
+    CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts WHEN old.deleted_ms IS NULL BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        VALUES ('delete', old.seq, old.title, old.body, old.labels);
+    END;
+    CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels, deleted_ms ON posts
+    BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        SELECT 'delete', old.seq, old.title, old.body, old.labels WHERE old.deleted_ms IS NULL;
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        SELECT new.seq, new.title, new.body, new.labels WHERE new.deleted_ms IS NULL;
+    END;
+    INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        SELECT 'delete', seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
+    "#,
 ];

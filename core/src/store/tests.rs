@@ -364,7 +364,9 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              ALTER TABLE posts DROP COLUMN pending;",
         )
         .expect("old schema");
-        conn.pragma_update(None, "user_version", schema::MIGRATIONS.len() as i64 - 1)
+        // Version 6: migrations 7 and later run again on open (8 only rewrites triggers
+        // and removes removed posts from search, of which there are none here).
+        conn.pragma_update(None, "user_version", 6)
             .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
             .expect("checkpoint");
@@ -515,4 +517,70 @@ fn the_upcoming_listing_follows_every_target_change() {
     assert_eq!(upcoming(&store), [both.as_str()]);
     store.delete_post(&both).expect("delete");
     assert!(upcoming(&store).is_empty());
+}
+
+/// Search indexes live posts only, so it counts its matches in the index: a removed
+/// post leaves it, an edit moves it, and a database from before migration 8 loses the
+/// removed posts it still indexed.
+#[test]
+fn search_counts_live_posts_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.db");
+    let search = ListFilter::Search("launch".into());
+    let found = |store: &Store| -> (usize, Vec<String>) {
+        let listed = store
+            .posts(&search)
+            .expect("search")
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        (store.count_posts(&search).expect("count"), listed)
+    };
+    let ids = {
+        let mut store = Store::open(&path).expect("open");
+        let account = store
+            .add_account("masto", Network::Mastodon, &settings(), "env:A")
+            .expect("account");
+        let due = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        let mut post = post_to(&[&account], Some(due));
+        post.body = "The launch notes".into();
+        let ids = store.create_posts(&vec![post; 6]).expect("posts");
+        store.delete_post(&ids[0]).expect("removed");
+        let edit = |body: &str| PostChange {
+            body: Some(body.into()),
+            ..PostChange::default()
+        };
+        store
+            .update_post(&ids[1], &edit("The weather"), None)
+            .expect("edited away");
+        store
+            .update_post(&ids[2], &edit("The launch, rewritten"), None)
+            .expect("edited");
+        let (count, listed) = found(&store);
+        assert_eq!(count, 4);
+        assert_eq!(listed, ids[2..]);
+        // What the previous version left: the removed post still indexed.
+        store
+            .conn()
+            .execute_batch(
+                "DROP TRIGGER posts_fts_update;
+                 INSERT INTO posts_fts(rowid, title, body, labels)
+                     SELECT seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
+                 CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels ON posts
+                 BEGIN SELECT 1; END;
+                 PRAGMA user_version = 7;",
+            )
+            .expect("old version");
+        assert_eq!(found(&store).0, 5, "the old index counts the removed post");
+        ids
+    };
+    let store = Store::open(&path).expect("migrate");
+    let (count, listed) = found(&store);
+    assert_eq!(count, 4);
+    assert_eq!(listed, ids[2..]);
+    let integrity: String = store
+        .conn()
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity");
+    assert_eq!(integrity, "ok");
 }
