@@ -133,7 +133,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     Ok(())
 }
 
-fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
+pub(crate) fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
     let location = account
         .secret_ref
         .parse::<SecretRef>()

@@ -14,14 +14,35 @@ use crate::output::{excerpt, paint, print, print_json, state_color, stdout_color
 
 /// One post at one moment of the calendar (a recurring post appears once per occurrence).
 #[derive(Debug, Serialize)]
-struct Entry<'a> {
-    id: &'a str,
-    at: DateTime<Utc>,
-    local: String,
-    state: Option<TargetState>,
-    to: Vec<&'a str>,
-    text: String,
-    recurring: bool,
+pub(crate) struct Entry {
+    pub id: String,
+    /// The shortest unique prefix of the id, as lists show it.
+    #[serde(skip)]
+    pub short_id: String,
+    pub at: DateTime<Utc>,
+    /// The time of day in the calendar's zone, "09:00".
+    pub local: String,
+    pub state: Option<TargetState>,
+    pub to: Vec<String>,
+    pub text: String,
+    pub recurring: bool,
+}
+
+/// The scheduled posts from `from` to `to` (both included), day by day, in `tz`: the
+/// shape of `calendar --json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Calendar {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub tz: String,
+    pub days: Vec<Day>,
+}
+
+/// A day with posts on it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Day {
+    pub date: NaiveDate,
+    pub posts: Vec<Entry>,
 }
 
 pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
@@ -55,30 +76,13 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
             (first, last_of_month(first), false)
         }
     };
-    let from = start_of_day(first, tz);
-    let to = start_of_day(last + Duration::days(1), tz);
-    let json = ctx.json;
-    let store = ctx.store()?;
-    let mut posts = store.posts(&ListFilter::Due { from, to })?;
-    posts.extend(store.posts(&ListFilter::Recurring)?);
-    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
-    let short = short_ids(store, &ids)?;
-    let entries = entries(&posts, from, to, tz);
-    let mut days: BTreeMap<NaiveDate, Vec<&Entry<'_>>> = BTreeMap::new();
-    for entry in &entries {
-        days.entry(entry.at.with_timezone(&tz).date_naive())
-            .or_default()
-            .push(entry);
+    let calendar = calendar(ctx, first, last, tz)?;
+    if ctx.json {
+        return print_json(&calendar);
     }
-    if json {
-        let days: Vec<_> = days
-            .iter()
-            .map(|(date, entries)| serde_json::json!({"date": date, "posts": entries}))
-            .collect();
-        return print_json(&serde_json::json!({
-            "from": first, "to": last, "tz": tz.name(), "days": days,
-        }));
-    }
+    let days: BTreeMap<NaiveDate, &Vec<Entry>> =
+        calendar.days.iter().map(|d| (d.date, &d.posts)).collect();
+    let entries: Vec<&Entry> = calendar.days.iter().flat_map(|d| &d.posts).collect();
     let color = stdout_color();
     let mut out = String::new();
     if !week {
@@ -114,7 +118,7 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
                 "{}\n",
                 paint(&heading, if day == today { "1;4" } else { "1" }, color)
             );
-            for entry in list.into_iter().flatten() {
+            for entry in list.into_iter().copied().flatten() {
                 let state = entry
                     .state
                     .map(|s| {
@@ -129,7 +133,7 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
                     state,
                     entry.text,
                     if entry.recurring { " ↻" } else { "" },
-                    short.get(entry.id).map(String::as_str).unwrap_or(entry.id)
+                    entry.short_id
                 );
             }
             if week && list.is_none() {
@@ -160,20 +164,55 @@ fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
         .unwrap_or_else(|| midnight.and_utc())
 }
 
-fn entries<'a>(
-    posts: &'a [Post],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+/// The calendar from `first` to `last` (both included) in `tz`.
+pub(crate) fn calendar(
+    ctx: &mut Context,
+    first: NaiveDate,
+    last: NaiveDate,
     tz: Tz,
-) -> Vec<Entry<'a>> {
+) -> CliResult<Calendar> {
+    if last < first {
+        return Err(CliError::usage(format!(
+            "the calendar's end ({last}) is before its start ({first}); give the earlier date first"
+        )));
+    }
+    let from = start_of_day(first, tz);
+    let to = start_of_day(last + Duration::days(1), tz);
+    let store = ctx.store()?;
+    let mut posts = store.posts(&ListFilter::Due { from, to })?;
+    posts.extend(store.posts(&ListFilter::Recurring)?);
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    let short = short_ids(store, &ids)?;
+    let mut days: BTreeMap<NaiveDate, Vec<Entry>> = BTreeMap::new();
+    for mut entry in entries(&posts, from, to, tz) {
+        if let Some(short) = short.get(&entry.id) {
+            entry.short_id = short.clone();
+        }
+        days.entry(entry.at.with_timezone(&tz).date_naive())
+            .or_default()
+            .push(entry);
+    }
+    Ok(Calendar {
+        from: first,
+        to: last,
+        tz: tz.name().to_string(),
+        days: days
+            .into_iter()
+            .map(|(date, posts)| Day { date, posts })
+            .collect(),
+    })
+}
+
+fn entries(posts: &[Post], from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Vec<Entry> {
     let mut entries = Vec::new();
     for post in posts {
         let entry = |at: DateTime<Utc>, recurring| Entry {
-            id: &post.id,
+            id: post.id.clone(),
+            short_id: post.id.clone(),
             at,
             local: at.with_timezone(&tz).format("%H:%M").to_string(),
             state: post.summary_state(),
-            to: post.targets.iter().map(|t| t.account.as_str()).collect(),
+            to: post.targets.iter().map(|t| t.account.clone()).collect(),
             text: excerpt(post, 50),
             recurring,
         };
@@ -204,7 +243,7 @@ fn month_grid(
     last: NaiveDate,
     week_start: Weekday,
     today: NaiveDate,
-    days: &BTreeMap<NaiveDate, Vec<&Entry<'_>>>,
+    days: &BTreeMap<NaiveDate, &Vec<Entry>>,
     color: bool,
     tz: Tz,
 ) -> String {
@@ -220,7 +259,7 @@ fn month_grid(
     let mut line = "       ".repeat(offset);
     let mut day = first;
     while day <= last {
-        let count = days.get(&day).map_or(0, Vec::len);
+        let count = days.get(&day).map_or(0, |posts| posts.len());
         let mut cell = format!("{:>2}", day.day());
         if count > 0 {
             cell += &format!(" •{count}");

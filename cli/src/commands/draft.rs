@@ -58,6 +58,18 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
         };
         (read_text(text)?, args.content, None)
     };
+    let (id, scheduled) = save_draft(ctx, body, content, at.as_deref())?;
+    posts::report_created(ctx, &id, scheduled)
+}
+
+/// Saves a new post from its text and content flags: a draft, or, with `at` (a draft's
+/// `at:` front matter), scheduled then. Returns its id and whether it was scheduled.
+pub(crate) fn save_draft(
+    ctx: &mut Context,
+    body: String,
+    content: ContentArgs,
+    at: Option<&str>,
+) -> CliResult<(String, bool)> {
     if body.trim().is_empty() && content.media.is_empty() {
         return Err(CliError::usage(
             "the text is empty; give the post's text, or attach --media",
@@ -65,7 +77,7 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
     }
     let accounts = destinations(ctx, &content)?;
     let tz = ctx.zone(None)?;
-    let due = match &at {
+    let due = match at {
         Some(text) => {
             if accounts.is_empty() {
                 return Err(CliError::usage(
@@ -90,7 +102,7 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
     };
     let post = new_post(ctx, body, content, tz.name(), schedule, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    posts::report_created(ctx, &id, due.is_some())
+    Ok((id, due.is_some()))
 }
 
 fn edit_draft(ctx: &mut Context, args: DraftEditArgs) -> CliResult {

@@ -12,49 +12,21 @@ use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, stdout_color, table};
 
 pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
-    let (text, post_destinations) = match (&args.id, &args.file) {
-        (_, Some(path)) => (read_file(path)?, None),
-        (Some(id), None) => {
-            let store = ctx.store()?;
-            let id = store.resolve_post_id(id)?;
-            let post = store.post(&id)?;
-            let destinations = post
-                .targets
-                .iter()
-                .map(|t| {
-                    // A removed account counts with its network's defaults.
-                    let capabilities = store.account(&t.account).ok().and_then(|account| {
-                        preview::capabilities(Some(store), std::slice::from_ref(&account))
-                            .pop()
-                            .and_then(Result::ok)
-                    });
-                    Destination {
-                        account: t.account.clone(),
-                        network: t.network,
-                        capabilities,
-                    }
-                })
-                .collect::<Vec<_>>();
-            (post.body, Some(destinations))
-        }
+    let draft = match (&args.id, &args.file) {
+        (_, Some(path)) => Draft::Text(read_file(path)?),
+        (Some(id), None) => Draft::Post(id.clone()),
         (None, None) => {
             return Err(CliError::usage(
                 "say what to lint: a post id, or --file FILE",
             ));
         }
     };
-    let voice = choose_voice(ctx, args.voice.as_deref())?;
-    if voice.is_none() && !ctx.json {
+    let (report, destinations) = lint_draft(ctx, draft, args.voice.as_deref(), &args.to)?;
+    if report.voice.is_none() && !ctx.json {
         note(
             "no voice to check against (add one with `postctl voice set NAME ...`); checking lengths only",
         );
     }
-    let destinations = destinations(ctx, &args.to, post_destinations)?;
-    let report = lint(
-        &text,
-        voice.as_ref().map(|(name, v)| (name.as_str(), v)),
-        &destinations,
-    );
     if ctx.json {
         print_json(&report)?;
     } else {
@@ -77,28 +49,88 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
             "length not checked for {account}: postctl knows no default limit for its network"
         ));
     }
-    if report.passed() {
-        if !ctx.json {
-            note(match report.warnings {
-                0 => "no problems found".to_string(),
-                1 => "1 warning, no errors".to_string(),
-                n => format!("{n} warnings, no errors"),
-            });
+    match failure(&report) {
+        None => {
+            if !ctx.json {
+                note(match report.warnings {
+                    0 => "no problems found".to_string(),
+                    1 => "1 warning, no errors".to_string(),
+                    n => format!("{n} warnings, no errors"),
+                });
+            }
+            Ok(())
         }
-        return Ok(());
+        Some(message) => Err(CliError {
+            message,
+            code: ExitCode::Error,
+        }),
     }
-    Err(CliError {
-        message: format!(
-            "{} found; fix the draft{}",
-            plural(report.errors, "error"),
-            report
-                .voice
-                .as_ref()
-                .map(|v| format!(", or change the voice with `postctl voice set {v} ...`"))
-                .unwrap_or_default()
-        ),
-        code: ExitCode::Error,
-    })
+}
+
+/// What to lint: a stored post, or a text.
+pub(crate) enum Draft {
+    Post(String),
+    Text(String),
+}
+
+/// The message for a report with error-level findings; `None` when it passed.
+pub(crate) fn failure(report: &Report) -> Option<String> {
+    if report.passed() {
+        return None;
+    }
+    Some(format!(
+        "{} found; fix the draft{}",
+        plural(report.errors, "error"),
+        report
+            .voice
+            .as_ref()
+            .map(|v| format!(", or change the voice with `postctl voice set {v} ...`"))
+            .unwrap_or_default()
+    ))
+}
+
+/// Lints `draft` against the voice (`voice`, else the only one configured) and the length
+/// of each destination (`to`, else the post's accounts, else `default_to`).
+pub(crate) fn lint_draft(
+    ctx: &mut Context,
+    draft: Draft,
+    voice: Option<&str>,
+    to: &[String],
+) -> CliResult<(Report, Vec<Destination>)> {
+    let (text, post_destinations) = match draft {
+        Draft::Text(text) => (text, None),
+        Draft::Post(id) => {
+            let store = ctx.store()?;
+            let id = store.resolve_post_id(&id)?;
+            let post = store.post(&id)?;
+            let destinations = post
+                .targets
+                .iter()
+                .map(|t| {
+                    // A removed account counts with its network's defaults.
+                    let capabilities = store.account(&t.account).ok().and_then(|account| {
+                        preview::capabilities(Some(store), std::slice::from_ref(&account))
+                            .pop()
+                            .and_then(Result::ok)
+                    });
+                    Destination {
+                        account: t.account.clone(),
+                        network: t.network,
+                        capabilities,
+                    }
+                })
+                .collect::<Vec<_>>();
+            (post.body, Some(destinations))
+        }
+    };
+    let voice = choose_voice(ctx, voice)?;
+    let destinations = destinations(ctx, to, post_destinations)?;
+    let report = lint(
+        &text,
+        voice.as_ref().map(|(name, v)| (name.as_str(), v)),
+        &destinations,
+    );
+    Ok((report, destinations))
 }
 
 fn plural(n: usize, word: &str) -> String {

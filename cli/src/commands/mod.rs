@@ -1,26 +1,27 @@
 //! One module per command, each with one `run` entry point.
 
-mod accounts;
+pub(crate) mod accounts;
 mod ai;
-mod calendar;
-mod cancel;
+pub(crate) mod calendar;
+pub(crate) mod cancel;
 mod completions;
 mod daemon;
-mod draft;
+pub(crate) mod draft;
 mod export;
 mod generate;
 mod group;
 mod help;
 mod import;
 mod init;
-mod lint;
+pub(crate) mod lint;
 mod list;
-mod post;
+pub(crate) mod post;
 mod queue;
-mod schedule;
-mod search;
-mod status;
-mod template;
+pub(crate) mod schedule;
+pub(crate) mod search;
+pub(crate) mod status;
+pub(crate) mod template;
+
 mod tui;
 mod voice;
 

@@ -137,7 +137,7 @@ fn part_start(text: &str) -> String {
 /// The one rule for a text that cannot go out as asked (too long where no thread is
 /// allowed, a network postctl cannot publish to yet): `check`, `check --json`,
 /// `post --dry-run` and `post` all exit 2, and `post` stores nothing.
-fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult {
+pub(crate) fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult {
     let refused: Vec<&Preview> = previews.iter().filter(|p| p.error.is_some()).collect();
     if refused.is_empty() {
         return Ok(());
@@ -160,18 +160,29 @@ fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult {
 
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
-    let accounts = env_accounts::resolve_for_reading(ctx, &args.to)?;
-    let previews: Vec<Preview> = accounts
-        .iter()
-        .zip(capabilities(ctx, &accounts)?)
-        .map(|(a, caps)| preview(a, caps, &body, thread_mode(args.thread)))
-        .collect();
+    let previews = previews(ctx, &body, &args.to, thread_mode(args.thread))?;
     if ctx.json {
         print_json(&previews)?;
     } else {
         print_previews(&previews, false)?;
     }
     refuse_if_any_cannot(&previews, false)
+}
+
+/// What each of the accounts and groups `to` would receive of `body`, counted and split
+/// the network's way; known offline.
+pub(crate) fn previews(
+    ctx: &mut Context,
+    body: &str,
+    to: &[String],
+    thread: ThreadMode,
+) -> CliResult<Vec<Preview>> {
+    let accounts = env_accounts::resolve_for_reading(ctx, to)?;
+    Ok(accounts
+        .iter()
+        .zip(capabilities(ctx, &accounts)?)
+        .map(|(a, caps)| preview(a, caps, body, thread))
+        .collect())
 }
 
 /// The release announcement for each account, grouped by identical text, from the

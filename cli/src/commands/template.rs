@@ -176,7 +176,7 @@ fn to_json(value: &impl serde::Serialize) -> CliResult<Value> {
 }
 
 /// The stored template `name`, else the built-in one.
-fn find(ctx: &mut Context, name: &str) -> CliResult<(Template, Option<StoredTemplate>)> {
+pub(crate) fn find(ctx: &mut Context, name: &str) -> CliResult<(Template, Option<StoredTemplate>)> {
     let stored = ctx.store()?.find_template(name)?;
     match stored {
         Some(stored) => Ok((stored.template.clone(), Some(stored))),
