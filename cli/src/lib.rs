@@ -9,6 +9,7 @@ mod editor;
 mod engine;
 mod env_accounts;
 mod exit;
+mod mcp;
 mod output;
 mod posts;
 

@@ -133,7 +133,10 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     Ok(())
 }
 
-pub(crate) fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
+pub(crate) fn account_json(
+    ctx: &Context,
+    account: &postctl_core::model::Account,
+) -> serde_json::Value {
     let location = account
         .secret_ref
         .parse::<SecretRef>()

@@ -15,6 +15,7 @@ mod import;
 mod init;
 pub(crate) mod lint;
 mod list;
+mod mcp;
 pub(crate) mod post;
 mod queue;
 pub(crate) mod schedule;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Retry(args) => status::retry(&mut ctx, &args),
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
+        Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }
