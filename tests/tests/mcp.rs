@@ -322,6 +322,41 @@ fn initialize_negotiates_the_protocol_version() {
     }
 }
 
+/// The 2026-07-28 revision has no `initialize`: a client discovers the revisions, then each
+/// request names its own in `_meta`.
+#[test]
+fn the_current_revision_is_served_without_initialize() {
+    let env = Env::with_accounts();
+    let mut client = Client::start(&env, &[]);
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "postctl-tests", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let discovered = client.request("server/discover", json!({"_meta": meta}));
+    let versions = discovered["result"]["supportedVersions"].clone();
+    for version in ["2025-11-25", "2026-07-28"] {
+        assert!(
+            versions
+                .as_array()
+                .is_some_and(|v| v.contains(&json!(version))),
+            "{version} not offered: {discovered}"
+        );
+    }
+    let accounts = client.request(
+        "tools/call",
+        json!({"name": "list_accounts", "arguments": {}, "_meta": meta}),
+    );
+    let names: Vec<String> = accounts["result"]["structuredContent"]["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| text_of(&a["name"]))
+        .collect();
+    assert_eq!(names, ["bsky", "masto"], "{accounts}");
+    client.finish();
+}
+
 #[test]
 fn a_client_that_starts_wrongly_can_still_initialize() {
     let env = Env::with_accounts();
