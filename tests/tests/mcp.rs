@@ -588,7 +588,7 @@ fn each_tool_does_what_its_verb_does_and_says_what_it_changed() {
         .flatten()
         .map(|p| text_of(&p["id"]))
         .collect();
-    assert_eq!(ids, [fresh_id.clone()], "{found}");
+    assert_eq!(ids, std::slice::from_ref(&fresh_id), "{found}");
 
     // render_template: the built-in release announcement.
     let rendered = client.ok(
