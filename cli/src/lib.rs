@@ -2,6 +2,7 @@
 //! [`commands`], shared plumbing (context, output, exit codes) beside them.
 
 pub mod args;
+mod checks;
 mod commands;
 mod content;
 mod context;
@@ -12,6 +13,7 @@ mod exit;
 mod mcp;
 mod output;
 mod posts;
+mod scheduling;
 
 use std::io::IsTerminal;
 

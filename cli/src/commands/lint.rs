@@ -1,11 +1,10 @@
 //! `postctl lint ID | --file F [--voice NAME] [--to ACCOUNTS]`: a draft against a brand voice
 //! and each network's length. Exit 1 when an error-level finding exists, 0 with warnings only.
 
-use postctl_core::content::lint::{Destination, Finding, Level, Report, lint};
-use postctl_core::publish::preview;
+use postctl_core::content::lint::{Finding, Level, Report};
 
 use crate::args::LintArgs;
-use crate::content::choose_voice;
+use crate::checks::{Draft, failure, lint_draft};
 use crate::content::read_file;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult, ExitCode};
@@ -65,112 +64,6 @@ pub fn run(ctx: &mut Context, args: &LintArgs) -> CliResult {
             code: ExitCode::Error,
         }),
     }
-}
-
-/// What to lint: a stored post, or a text.
-pub(crate) enum Draft {
-    Post(String),
-    Text(String),
-}
-
-/// The message for a report with error-level findings; `None` when it passed.
-pub(crate) fn failure(report: &Report) -> Option<String> {
-    if report.passed() {
-        return None;
-    }
-    Some(format!(
-        "{} found; fix the draft{}",
-        plural(report.errors, "error"),
-        report
-            .voice
-            .as_ref()
-            .map(|v| format!(", or change the voice with `postctl voice set {v} ...`"))
-            .unwrap_or_default()
-    ))
-}
-
-/// Lints `draft` against the voice (`voice`, else the only one configured) and the length
-/// of each destination (`to`, else the post's accounts, else `default_to`).
-pub(crate) fn lint_draft(
-    ctx: &mut Context,
-    draft: Draft,
-    voice: Option<&str>,
-    to: &[String],
-) -> CliResult<(Report, Vec<Destination>)> {
-    let (text, post_destinations) = match draft {
-        Draft::Text(text) => (text, None),
-        Draft::Post(id) => {
-            let store = ctx.store()?;
-            let id = store.resolve_post_id(&id)?;
-            let post = store.post(&id)?;
-            let destinations = post
-                .targets
-                .iter()
-                .map(|t| {
-                    // A removed account counts with its network's defaults.
-                    let capabilities = store.account(&t.account).ok().and_then(|account| {
-                        preview::capabilities(Some(store), std::slice::from_ref(&account))
-                            .pop()
-                            .and_then(Result::ok)
-                    });
-                    Destination {
-                        account: t.account.clone(),
-                        network: t.network,
-                        capabilities,
-                    }
-                })
-                .collect::<Vec<_>>();
-            (post.body, Some(destinations))
-        }
-    };
-    let voice = choose_voice(ctx, voice)?;
-    let destinations = destinations(ctx, to, post_destinations)?;
-    let report = lint(
-        &text,
-        voice.as_ref().map(|(name, v)| (name.as_str(), v)),
-        &destinations,
-    );
-    Ok((report, destinations))
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
-/// `--to`, else the post's accounts, else the config's `default_to`.
-fn destinations(
-    ctx: &mut Context,
-    to: &[String],
-    post: Option<Vec<Destination>>,
-) -> CliResult<Vec<Destination>> {
-    let names: Vec<String> = to
-        .iter()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .collect();
-    let names = match (names.is_empty(), post) {
-        (false, _) => names,
-        (true, Some(post)) if !post.is_empty() => return Ok(post),
-        (true, _) => ctx.config.default_to.clone(),
-    };
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let accounts = crate::env_accounts::resolve_for_reading(ctx, &names)?;
-    let capabilities = crate::content::capabilities(ctx, &accounts)?;
-    Ok(accounts
-        .into_iter()
-        .zip(capabilities)
-        .map(|(a, caps)| Destination {
-            account: a.name,
-            network: a.network,
-            capabilities: caps.ok(),
-        })
-        .collect())
 }
 
 fn print_report(report: &Report) -> CliResult {

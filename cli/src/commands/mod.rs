@@ -1,27 +1,27 @@
 //! One module per command, each with one `run` entry point.
 
-pub(crate) mod accounts;
+mod accounts;
 mod ai;
-pub(crate) mod calendar;
-pub(crate) mod cancel;
+mod calendar;
+mod cancel;
 mod completions;
 mod daemon;
-pub(crate) mod draft;
+mod draft;
 mod export;
 mod generate;
 mod group;
 mod help;
 mod import;
 mod init;
-pub(crate) mod lint;
+mod lint;
 mod list;
 mod mcp;
-pub(crate) mod post;
+mod post;
 mod queue;
-pub(crate) mod schedule;
-pub(crate) mod search;
-pub(crate) mod status;
-pub(crate) mod template;
+mod schedule;
+mod search;
+mod status;
+mod template;
 
 mod tui;
 mod voice;

@@ -17,9 +17,10 @@ use serde_json::Value;
 
 use super::{Failure, Server, json_value};
 use crate::args::{ContentArgs, WhenArgs};
-use crate::commands::{calendar, cancel, draft, lint, post, schedule, template};
+use crate::checks::{self, Draft};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
+use crate::scheduling::{self, Scheduled, Subject};
 
 /// How many posts `list_posts` and `search` return unless told `limit`.
 const PAGE: usize = crate::args::PAGE;
@@ -486,7 +487,7 @@ fn due_text(ctx: &mut Context, id: &str) -> CliResult<String> {
 
 fn scheduled_output(
     ctx: &mut Context,
-    scheduled: schedule::Scheduled,
+    scheduled: Scheduled,
     verb: &str,
 ) -> CliResult<ScheduledPost> {
     let when = due_text(ctx, &scheduled.post_id)?;
@@ -553,7 +554,7 @@ pub(super) fn calendar_between(
             "the range is longer than a year; ask for a shorter one",
         ));
     }
-    let calendar = calendar::calendar(ctx, first, last, tz)?;
+    let calendar = crate::posts::calendar(ctx, first, last, tz)?;
     Ok(CalendarOutput {
         from: calendar.from.to_string(),
         to: calendar.to.to_string(),
@@ -612,7 +613,7 @@ impl Server {
         limit_text("text", &input.text)?;
         self.with_context(move |ctx| {
             let content = input.content.args();
-            let (id, _) = draft::save_draft(ctx, input.text, content, None)?;
+            let (id, _) = scheduling::save_draft(ctx, input.text, content, None)?;
             let post = ctx.store()?.post(&id)?;
             let to: Vec<String> = post.targets.iter().map(|t| t.account.clone()).collect();
             Ok(Json(Created {
@@ -653,8 +654,8 @@ impl Server {
                     "say which accounts to check for: `to` (see list_accounts)",
                 ));
             }
-            let previews = post::previews(ctx, input.text.trim(), &to, input.thread.into())?;
-            let problem = post::refuse_if_any_cannot(&previews, true)
+            let previews = checks::previews(ctx, input.text.trim(), &to, input.thread.into())?;
+            let problem = checks::refuse_if_any_cannot(&previews, true)
                 .err()
                 .map(|e| e.message.replace("nothing was sent or stored; ", ""));
             Ok(Json(Checked {
@@ -679,8 +680,8 @@ impl Server {
         }
         self.with_context(move |ctx| {
             let subject = match (input.id, input.text) {
-                (Some(id), None) => schedule::Subject::Post(ctx.store()?.resolve_post_id(&id)?),
-                (None, Some(text)) => schedule::Subject::Text(text),
+                (Some(id), None) => Subject::Post(ctx.store()?.resolve_post_id(&id)?),
+                (None, Some(text)) => Subject::Text(text),
                 _ => {
                     return Err(CliError::usage(
                         "give either `id` (a post to schedule) or `text` (a new post), not both",
@@ -688,7 +689,7 @@ impl Server {
                 }
             };
             let when = input.when.args()?;
-            let scheduled = schedule::schedule(ctx, subject, input.content.args(), &when)?;
+            let scheduled = scheduling::schedule(ctx, subject, input.content.args(), &when)?;
             scheduled_output(ctx, scheduled, "scheduled").map(Json)
         })
         .await
@@ -702,7 +703,7 @@ impl Server {
     ) -> Result<Json<ScheduledPost>, Failure> {
         self.with_context(move |ctx| {
             let when = input.when.args()?;
-            let scheduled = schedule::reschedule_post(ctx, &input.id, &when)?;
+            let scheduled = scheduling::reschedule_post(ctx, &input.id, &when)?;
             scheduled_output(ctx, scheduled, "rescheduled").map(Json)
         })
         .await
@@ -718,7 +719,7 @@ impl Server {
             if input.ids.is_empty() {
                 return Err(CliError::usage("give the ids of the posts to cancel"));
             }
-            let cancelled = cancel::cancel_posts(ctx, &input.ids)?;
+            let cancelled = scheduling::cancel_posts(ctx, &input.ids)?;
             let changed: Vec<String> = cancelled
                 .iter()
                 .map(|(id, outcome)| {
@@ -733,7 +734,7 @@ impl Server {
                 changed: changed.join("\n"),
                 posts: cancelled
                     .iter()
-                    .map(|(id, outcome)| cancel::cancelled_json(id, outcome))
+                    .map(|(id, outcome)| scheduling::cancelled_json(id, outcome))
                     .collect(),
             }))
         })
@@ -789,7 +790,7 @@ impl Server {
             Ok(Json(Accounts {
                 accounts: accounts
                     .iter()
-                    .map(|a| crate::commands::accounts::account_json(ctx, a))
+                    .map(|a| crate::content::account_json(ctx, a))
                     .collect(),
             }))
         })
@@ -832,9 +833,9 @@ impl Server {
             let network = input
                 .network
                 .as_deref()
-                .map(template::parse_network)
+                .map(crate::content::parse_network)
                 .transpose()?;
-            let (found, _) = template::find(ctx, &input.name)?;
+            let (found, _) = crate::content::find(ctx, &input.name)?;
             // Only the variables given: the server's environment may hold secrets.
             let vars = postctl_core::content::template::Variables::layered(
                 &[],
@@ -864,18 +865,18 @@ impl Server {
         }
         self.with_context(move |ctx| {
             let draft = match (input.id, input.text) {
-                (Some(id), None) => lint::Draft::Post(id),
-                (None, Some(text)) => lint::Draft::Text(text),
+                (Some(id), None) => Draft::Post(id),
+                (None, Some(text)) => Draft::Text(text),
                 _ => {
                     return Err(CliError::usage(
                         "give either `id` (a stored post) or `text`, not both",
                     ));
                 }
             };
-            let (report, _) = lint::lint_draft(ctx, draft, input.voice.as_deref(), &input.to)?;
+            let (report, _) = checks::lint_draft(ctx, draft, input.voice.as_deref(), &input.to)?;
             Ok(Json(Linted {
                 passed: report.passed(),
-                problem: lint::failure(&report),
+                problem: checks::failure(&report),
                 report: json_value(&report),
             }))
         })
@@ -928,8 +929,8 @@ fn publish_now(ctx: &mut Context, input: PublishNowInput) -> CliResult<Published
         ));
     }
     let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
-    let previews = post::previews(ctx, &text, &names, thread)?;
-    post::refuse_if_any_cannot(&previews, true)?;
+    let previews = checks::previews(ctx, &text, &names, thread)?;
+    checks::refuse_if_any_cannot(&previews, true)?;
     let tz = ctx.zone(None)?;
     let now = chrono::Utc::now();
     let targets = accounts
