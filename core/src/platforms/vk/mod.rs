@@ -60,8 +60,9 @@ const MAX_PHOTO_BYTES: u64 = 50 * 1024 * 1024;
 
 /// How long VK's "too many requests per second" (error 6) asks to wait.
 const PER_SECOND_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-/// Flood control (error 9): back off for a long time.
-const FLOOD_WAIT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+/// Flood control (error 9): back off for a long time; a second refusal after this wait
+/// falls past the default 30-minute retry window, and the post fails.
+const FLOOD_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// The method's daily quota (error 29): "retry tomorrow".
 const QUOTA_WAIT: std::time::Duration = super::http::MAX_WAIT;
 
@@ -405,7 +406,7 @@ impl Vk {
             ),
             9 => retry(
                 format!(
-                    "VK flood control for account {name} ({said}): too many similar posts in a short time, so postctl waits an hour"
+                    "VK flood control for account {name} ({said}): too many similar posts in a short time, so postctl waits 15 minutes"
                 ),
                 Some(FLOOD_WAIT),
                 false,

@@ -181,7 +181,7 @@ async fn a_photo_goes_through_the_upload_server() {
 async fn errors_come_with_http_200_and_are_classified() {
     let cases = [
         (vk_error(6, "Too many requests per second"), "retry 1000ms"),
-        (vk_error(9, "Flood control"), "retry 3600000ms"),
+        (vk_error(9, "Flood control"), "retry 900000ms"),
         (vk_error(29, "Rate limit reached"), "retry 86400000ms"),
         (vk_error(10, "Internal server error"), "retry maybe sent"),
         (vk_error(1, "Unknown error occurred"), "retry maybe sent"),
