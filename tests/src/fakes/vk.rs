@@ -477,7 +477,7 @@ impl Api {
         })
     }
 
-    fn from_group(
+    fn posts_as_community(
         &self,
         params: &Map<String, Value>,
         owner: i64,
@@ -494,7 +494,7 @@ impl Api {
 
     fn wall_post(&mut self, params: &Map<String, Value>, token: &str) -> Answer {
         let owner = self.wall(params)?;
-        let from_group = self.from_group(params, owner)?;
+        let from_group = self.posts_as_community(params, owner)?;
         let guid = wire::param_str(params, "guid").filter(|g| !g.is_empty());
         if let Some(existing) = self.by_guid(owner, &guid, false) {
             return Ok(json!({ "post_id": existing.id }));
@@ -517,7 +517,7 @@ impl Api {
 
     fn create_comment(&mut self, params: &Map<String, Value>, token: &str) -> Answer {
         let owner = self.wall(params)?;
-        let from_group = self.from_group(params, owner)?;
+        let from_group = self.posts_as_community(params, owner)?;
         let post_id = int(params, "post_id").ok_or(INVALID)?;
         let on_post = self
             .entries
