@@ -582,3 +582,35 @@ fn accounts_check_names_the_wall_and_catches_a_bad_token() {
     );
     assert_no_token(&env, &[&good, &bad]);
 }
+
+/// The first part's fate was unknown; the user found it on the wall and gave its link. The
+/// rest of the text then goes out as comments on that post.
+#[test]
+fn a_thread_resolved_by_the_posts_link_continues_as_comments_on_it() {
+    let (fake, env) = community();
+    let (run, post_id, target) = failing_first(&fake, Failure::FailAfterCreate, 1, || {
+        post(&env, &[&long_text(400), "--to", "vk"])
+    });
+    assert_eq!(run.code, 3, "{}", run.all_output());
+    assert_eq!(target["state"], "uncertain", "{target}");
+    let first = fake.posts()[0].clone();
+    let link = first.url.clone().expect("the post's link");
+    env.ok(&["resolve", &post_id, "--published", &link]);
+    let more = env.ok(&["--json", "run-due"]);
+    assert_eq!(
+        more.json()["outcomes"][0]["state"],
+        "published",
+        "{}",
+        more.stdout
+    );
+    let posts = fake.posts();
+    assert!(posts.len() >= 2);
+    assert_eq!(
+        fake.calls_of("wall.post").len(),
+        1,
+        "the post is not made again"
+    );
+    for comment in &posts[1..] {
+        assert_eq!(comment.reply_to.as_deref(), Some(first.id.as_str()));
+    }
+}

@@ -189,7 +189,8 @@ impl Adapter for Vk {
             attachments.push(self.upload_photo(file).await.map_err(not_posted)?);
         }
         let text = part.rendered.text.as_str();
-        if let Some(link) = first_link(text) {
+        // The post shows the link as a snippet; in a comment VK links it in the text.
+        if let (None, Some(link)) = (&part.root, first_link(text)) {
             attachments.push(link.to_owned());
         }
         let attachments = attachments.join(",");
@@ -245,6 +246,7 @@ impl Adapter for Vk {
             .extra
             .get("owner_id")
             .and_then(Value::as_i64)
+            .or_else(|| wall_of(&published.id))
             .unwrap_or(self.owner_id)
             .to_string();
         let id = numeric_id(&published.id)?.to_string();
@@ -524,12 +526,24 @@ fn id_in(value: &Value, key: &str) -> Option<i64> {
     }
 }
 
+/// A stored post or comment id: a number, or `wall{owner}_{id}` (the last segment of a
+/// post's link, as `postctl resolve --published URL` records it).
 fn numeric_id(id: &str) -> Result<i64, PublishError> {
-    id.parse().map_err(|_| {
+    let number = id
+        .strip_prefix("wall")
+        .and_then(|wall| wall.rsplit_once('_'))
+        .map_or(id, |(_, number)| number);
+    number.parse().map_err(|_| {
         PublishError::permanent(format!(
             "{id:?} is not a VK post or comment id; the part it refers to was not published to VK"
         ))
     })
+}
+
+/// The wall named in a `wall{owner}_{id}` id, if it names one.
+fn wall_of(id: &str) -> Option<i64> {
+    let (owner, _) = id.strip_prefix("wall")?.rsplit_once('_')?;
+    owner.parse().ok()
 }
 
 /// An answer without the id it should carry: the post may exist.

@@ -103,7 +103,11 @@ async fn a_user_wall_posts_without_from_group_and_follow_ups_are_comments() {
     let server = TestServer::start(|_: &Request| response(json!({"comment_id": 3}))).await;
     let vk = adapter(&server.url(), json!({"owner_id": 42}));
     let published = vk
-        .publish(&part("the rest", vec![], Some("15")))
+        .publish(&part(
+            "the rest, see https://example.org",
+            vec![],
+            Some("15"),
+        ))
         .await
         .expect("published");
     assert_eq!(published.id, "3");
@@ -303,4 +307,13 @@ async fn videos_are_refused_before_anything_is_sent() {
         .expect_err("refused");
     assert_eq!(class(&err), "permanent");
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_id_recorded_from_a_link_names_the_post_and_its_wall() {
+    assert_eq!(numeric_id("15").ok(), Some(15));
+    assert_eq!(numeric_id("wall-77_15").ok(), Some(15));
+    assert_eq!(wall_of("wall-77_15"), Some(-77));
+    assert_eq!(wall_of("15"), None);
+    assert!(numeric_id("club77").is_err());
 }
