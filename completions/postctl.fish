@@ -88,6 +88,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-env -l app-password-env -l webhook-url-env -l key-env -d 'Keep only the name of an environment variable that holds the secret' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l from-group -d 'VK: post as the community rather than as the token\'s user (community walls only)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -l app-password-stdin -l webhook-url-stdin -l key-stdin -d 'Read the secret (token, app password, webhook URL, key) from stdin'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'

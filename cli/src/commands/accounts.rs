@@ -32,6 +32,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         channel: args.channel.clone(),
         room: args.room.clone(),
         owner_id: args.owner_id.clone(),
+        from_group: args.from_group,
         user_id: args.user_id.clone(),
         page_id: args.page_id.clone(),
         author: args.author.clone(),
