@@ -11,6 +11,7 @@ mod env_accounts;
 mod exit;
 mod output;
 mod posts;
+mod signin;
 
 use std::io::IsTerminal;
 

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::{Redactor, Secret};
+use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -219,6 +220,10 @@ pub struct Platform {
     /// The network's limits in its usual setup (a Discord webhook rather than a bot),
     /// known without any account or secret.
     pub defaults: Capabilities,
+    /// How users sign in with OAuth 2.0, where the network has it (`postctl accounts add
+    /// NETWORK --client-id ID`); `None` where accounts are added with a token or key.
+    /// Network-level: the same for every account, and known without one.
+    pub sign_in: Option<&'static SignIn>,
     /// One account's limits, known without its secret: [`Platform::defaults`] shaped by
     /// the account's settings (a Discord bot can thread, a webhook cannot).
     pub capabilities: fn(&Account) -> Capabilities,
@@ -271,6 +276,11 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         | Network::Reddit
         | Network::Devto => None,
     }
+}
+
+/// How users of `network` sign in with OAuth 2.0, where postctl does it for them.
+pub fn sign_in(network: Network) -> Option<&'static SignIn> {
+    platform(network).and_then(|p| p.sign_in)
 }
 
 /// A network's limits in its usual setup, where postctl knows them.

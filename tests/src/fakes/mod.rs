@@ -58,6 +58,7 @@ pub mod slack;
 pub mod telegram;
 pub mod webhook;
 mod wire;
+pub mod x;
 
 #[cfg(test)]
 mod raw_http;
@@ -81,6 +82,7 @@ pub use releases::FakeReleases;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
+pub use x::{FakeX, XConfig};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;
