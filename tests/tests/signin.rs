@@ -320,3 +320,113 @@ fn reauth_replaces_the_tokens_of_a_signed_in_account() {
     assert_ne!(first, second);
     assert!(fake.access_token_works(second.as_str().expect("a token")));
 }
+
+/// Adds `me-x` through a whole sign-in with an access token that is about to expire (a
+/// minute: postctl refreshes within 15 minutes of expiry), then makes the fake hand out
+/// two-hour tokens again; returns the fake and its redirect port.
+fn signed_in_account(env: &Env) -> (FakeX, u16) {
+    let port = free_port();
+    let fake = fake_x(port, None);
+    fake.configure(|c| c.access_lifetime = Duration::from_secs(60));
+    let args = add_args(&fake, &port.to_string());
+    let mut signing = Signing::start(env, &strs(&args), Stdio::null());
+    let url = signing.authorize_url();
+    browse(&browse(&url).1.expect("a redirect"));
+    let (code, said) = signing.finish();
+    assert_eq!(code, 0, "{said}");
+    fake.configure(|c| c.access_lifetime = Duration::from_secs(2 * 60 * 60));
+    (fake, port)
+}
+
+fn refreshes(fake: &FakeX) -> Vec<bool> {
+    fake.token_requests()
+        .into_iter()
+        .filter(|(grant, _)| grant == "refresh_token")
+        .map(|(_, granted)| granted)
+        .collect()
+}
+
+#[test]
+fn two_processes_needing_a_refresh_at_once_spend_the_rotating_refresh_token_once() {
+    let env = Env::new();
+    let (fake, _) = signed_in_account(&env);
+    let first = stored_tokens(&env, "me-x");
+    fake.expire_access_tokens();
+    // A slow token endpoint widens the window in which both would refresh.
+    fake.chaos().set_latency(Duration::from_millis(300));
+    let checks: Vec<_> = (0..2)
+        .map(|_| {
+            env.command(&["accounts", "check", "me-x"], &[])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start postctl")
+        })
+        .collect();
+    let said: Vec<String> = checks
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("wait");
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })
+        .collect();
+    // One refresh, granted; the other process used its result.
+    assert_eq!(refreshes(&fake), [true], "{said:?}");
+    let now = stored_tokens(&env, "me-x");
+    assert_ne!(now["refresh_token"], first["refresh_token"]);
+    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
+    let accounts = env.json(&["accounts", "list"]);
+    assert!(accounts[0].get("needs_sign_in").is_none(), "{accounts}");
+    for said in &said {
+        assert!(!said.contains("needs signing in"), "{said}");
+        assert!(
+            !said.contains("x-refresh-") && !said.contains("x-access-"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_refresh_token_marks_the_account_until_reauth() {
+    let env = Env::new();
+    let (fake, port) = signed_in_account(&env);
+    fake.expire_access_tokens();
+    fake.revoke();
+    let run = env.run(&["accounts", "check", "me-x"]);
+    assert_eq!(run.code, 4, "{}", run.all_output());
+    assert!(
+        run.all_output().contains("postctl accounts reauth me-x"),
+        "{}",
+        run.all_output()
+    );
+    assert_eq!(refreshes(&fake), [false]);
+    let accounts = env.json(&["accounts", "list"]);
+    let why = accounts[0]["needs_sign_in"].as_str().expect("marked");
+    assert!(why.contains("X refused the refresh token"), "{why}");
+    let listed = env.ok(&["accounts", "list"]);
+    assert!(
+        listed.stderr.contains("me-x needs signing in again"),
+        "{}",
+        listed.stderr
+    );
+    // Marked: no more refresh attempts until the user signs in again.
+    env.run(&["accounts", "check", "me-x"]);
+    assert_eq!(refreshes(&fake), [false]);
+    let reauth = [
+        "accounts",
+        "reauth",
+        "me-x",
+        "--no-browser",
+        "--redirect-port",
+        &port.to_string(),
+    ]
+    .map(str::to_string);
+    let mut signing = Signing::start(&env, &strs(&reauth), Stdio::null());
+    let url = signing.authorize_url();
+    browse(&browse(&url).1.expect("a redirect"));
+    let (code, said) = signing.finish();
+    assert_eq!(code, 0, "{said}");
+    let accounts = env.json(&["accounts", "list"]);
+    assert!(accounts[0].get("needs_sign_in").is_none(), "{accounts}");
+}

@@ -244,10 +244,18 @@ fn reauth(ctx: &mut Context, args: &AccountReauthArgs) -> CliResult {
         &args.sign_in,
     )?;
     secrets.replace(&secret_ref, &tokens.to_secret())?;
+    let released = ctx.store()?.signed_in_again(&account.id)?;
     if ctx.json {
-        return print_json(&serde_json::json!({"name": account.name, "signed_in": true}));
+        return print_json(
+            &serde_json::json!({"name": account.name, "signed_in": true, "released_targets": released}),
+        );
     }
     note(format!("signed in again to {}", account.name));
+    if released > 0 {
+        note(format!(
+            "{released} held target(s) go out with the next `postctl run-due` or the running daemon"
+        ));
+    }
     Ok(())
 }
 
@@ -270,8 +278,18 @@ fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_
 
 fn list(ctx: &mut Context) -> CliResult {
     let accounts = ctx.store()?.accounts()?;
+    let signed_out = ctx.store()?.accounts_needing_sign_in()?;
     if ctx.json {
-        let rows: Vec<_> = accounts.iter().map(|a| account_json(ctx, a)).collect();
+        let rows: Vec<_> = accounts
+            .iter()
+            .map(|a| {
+                let mut row = account_json(ctx, a);
+                if let Some(why) = signed_out.get(&a.id) {
+                    row["needs_sign_in"] = serde_json::Value::String(why.clone());
+                }
+                row
+            })
+            .collect();
         return print_json(&rows);
     }
     if accounts.is_empty() {
@@ -294,7 +312,16 @@ fn list(ctx: &mut Context) -> CliResult {
         &["NAME", "NETWORK", "WHERE", "SECRET"],
         &rows,
         stdout_color(),
-    ))
+    ))?;
+    for account in &accounts {
+        if let Some(why) = signed_out.get(&account.id) {
+            note(format!(
+                "{} needs signing in again, and its posts are held: {why}",
+                account.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where an account publishes, for the WHERE column: its handle, chat, channel or room;

@@ -18,10 +18,25 @@ pub enum Failure {
     Refused(u16),
 }
 
-pub(super) async fn send(
-    http: &Http,
-    request: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, Failure> {
+/// The `oauth2` crate's HTTP client: our [`Http`]. A named type rather than a closure, so
+/// the futures that use it are `Send` for every lifetime (the engine runs refreshes on
+/// spawned tasks).
+pub(super) struct Sender(pub Http);
+
+type SendFuture<'c> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Failure>> + Send + 'c>,
+>;
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
+    type Error = Failure;
+    type Future = SendFuture<'c>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(send(&self.0, request))
+    }
+}
+
+async fn send(http: &Http, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, Failure> {
     let request = reqwest::Request::try_from(request)
         .map_err(|e| Failure::Unreachable(format!("the request could not be built: {e}")))?;
     let response = http.client().execute(request).await.map_err(|e| {

@@ -239,7 +239,7 @@ impl Client {
             .exchange_code(AuthorizationCode::new(code.0))
             .set_redirect_uri(std::borrow::Cow::Borrowed(&authorization.redirect_uri))
             .set_pkce_verifier(authorization.verifier)
-            .request_async(&|request| exchange::send(http, request))
+            .request_async(&exchange::Sender(http.clone()))
             .await
             .map_err(|e| self.failure(e, what))?;
         self.tokens(&answer, None, client_secret, what)
@@ -248,7 +248,19 @@ impl Client {
     /// New tokens for `tokens`' refresh token. Networks that rotate refresh tokens (X
     /// may) make the old one useless the moment this succeeds: store the answer before
     /// anything else.
-    pub async fn refresh(&self, http: &Http, tokens: &Tokens) -> Result<Tokens, SignInError> {
+    ///
+    /// The future is boxed as `Send` here, where the compiler can see that it is: the
+    /// engine awaits it on spawned tasks, where it cannot.
+    pub fn refresh<'a>(
+        &'a self,
+        http: &'a Http,
+        tokens: &'a Tokens,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Tokens, SignInError>> + Send + 'a>>
+    {
+        Box::pin(self.refresh_now(http, tokens))
+    }
+
+    async fn refresh_now(&self, http: &Http, tokens: &Tokens) -> Result<Tokens, SignInError> {
         let what = "the refresh token";
         let Some(refresh) = &tokens.refresh else {
             return Err(SignInError::Refused {
@@ -266,7 +278,7 @@ impl Client {
         let answer = self
             .oauth(client_secret.as_ref())
             .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
-            .request_async(&|request| exchange::send(http, request))
+            .request_async(&exchange::Sender(http.clone()))
             .await
             .map_err(|e| self.failure(e, what))?;
         let kept = Secret::new(refresh.expose().to_string());
