@@ -515,6 +515,7 @@ mod tests {
         assert_eq!(
             publishing,
             [
+                Network::X,
                 Network::Mastodon,
                 Network::Bluesky,
                 Network::Telegram,
@@ -525,7 +526,8 @@ mod tests {
             ]
         );
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
-        assert!(!can_publish(Network::X));
+        assert!(sign_in(Network::X).is_some());
+        assert!(sign_in(Network::Mastodon).is_none());
         assert_eq!(defaults(Network::Vk), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
@@ -590,7 +592,7 @@ mod tests {
         assert!(error.starts_with("VK is not publishable yet"), "{error}");
         assert!(
             error.ends_with(
-                "publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and Webhook"
             ),
             "{error}"
         );
