@@ -225,3 +225,55 @@ fn a_revoked_refresh_token_holds_the_posts_until_reauth_then_they_go_out() {
     assert_eq!(fake.posts().len(), 1);
     assert_eq!(fake.posts()[0].text, "Held");
 }
+
+/// The daemon's process, killed when the test ends.
+struct DaemonGuard(Option<std::process::Child>);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.0.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+    }
+}
+
+#[test]
+fn the_daemon_refreshes_an_expiring_token_before_it_publishes() {
+    let env = Env::new();
+    let (fake, _) = signed_in_account(&env);
+    let _daemon = DaemonGuard(Some(
+        env.command(&["daemon"], &[])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the daemon"),
+    ));
+    let due = common::networks::real_time(1);
+    env.ok(&[
+        "schedule",
+        "From the daemon",
+        "--to",
+        "me-x",
+        "--at",
+        &due,
+        "--allow-past",
+    ]);
+    let started = std::time::Instant::now();
+    while fake.posts().is_empty() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1, "the daemon did not publish within 20 s");
+    assert_eq!(refreshes(&fake), [true]);
+    let access = stored_tokens(&env, "me-x")["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        posts[0].auth.as_deref(),
+        Some(format!("Bearer {access}").as_str())
+    );
+    assert!(fake.access_token_works(&access));
+}

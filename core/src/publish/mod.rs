@@ -1122,9 +1122,6 @@ pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
             ));
         }
     }
-    for (account, why) in &report.signed_out {
-        lines.push(format!("- {account} needs signing in again: {why}"));
-    }
     for m in &report.missed {
         lines.push(format!(
             "- missed on {}: was due {} (postctl retry {})",
@@ -1133,14 +1130,18 @@ pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
             m.post_id
         ));
     }
-    if lines.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "postctl: {} post(s) need your attention\n{}",
-        lines.len(),
-        lines.join("\n")
-    ))
+    let accounts: Vec<String> = report
+        .signed_out
+        .iter()
+        .map(|(account, why)| format!("- {account} needs signing in again: {why}"))
+        .collect();
+    let header = match (lines.len(), accounts.len()) {
+        (0, 0) => return None,
+        (0, n) => format!("postctl: {n} account(s) need signing in again"),
+        (n, _) => format!("postctl: {n} post(s) need your attention"),
+    };
+    lines.extend(accounts);
+    Some(format!("{header}\n{}", lines.join("\n")))
 }
 
 /// Runs `work` on its own task: a panic in it ends only that task, and comes back as
@@ -1234,6 +1235,23 @@ mod tests {
         };
         let text = notification_in(&report, chrono_tz::Europe::Berlin).expect("a message");
         assert!(text.contains("was due 2025-12-06 06:46:40 CET"), "{text}");
+    }
+
+    #[test]
+    fn an_account_signed_out_is_notified() {
+        let report = Report {
+            signed_out: vec![(
+                "me-x".into(),
+                "X refused the refresh token; run `postctl accounts reauth me-x`".into(),
+            )],
+            outcomes: vec![],
+            missed: vec![],
+        };
+        let text = notification(&report).expect("a message");
+        assert!(
+            text.starts_with("postctl: 1 account(s) need signing in again\n- me-x needs signing in again: X refused"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -366,7 +366,8 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above).
-        conn.pragma_update(None, "user_version", 6).expect("old version");
+        conn.pragma_update(None, "user_version", 6)
+            .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
             .expect("checkpoint");
     }
