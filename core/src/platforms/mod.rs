@@ -316,7 +316,17 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let redactor = Redactor::new(&secret);
+    let mut redactor = Redactor::new(&secret);
+    // A signed-in account's secret is its token set: each token is a secret of its own.
+    if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
+        redactor.add(tokens.access.expose());
+        for other in [&tokens.refresh, &tokens.client_secret]
+            .into_iter()
+            .flatten()
+        {
+            redactor.add(other.expose());
+        }
+    }
     let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
     Ok(AccountAdapter { adapter, redactor })
 }
