@@ -266,3 +266,23 @@ fn a_revoked_refresh_token_marks_the_account_until_reauth() {
     let accounts = env.json(&["accounts", "list"]);
     assert!(accounts[0].get("needs_sign_in").is_none(), "{accounts}");
 }
+
+#[test]
+fn a_redirect_port_that_cannot_be_opened_falls_back_to_pasting() {
+    let env = Env::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("its address").port();
+    let fake = fake_x(port, None);
+    let args = add_args(&fake, &port.to_string());
+    let mut signing = Signing::start(&env, &strs(&args), Stdio::piped());
+    signing.line_with("paste the address instead");
+    let url = signing.authorize_url();
+    let (_, location) = browse(&url);
+    let mut stdin = signing.child.stdin.take().expect("stdin");
+    writeln!(stdin, "{}", location.expect("a redirect")).expect("paste");
+    drop(stdin);
+    let (code, said) = signing.finish();
+    assert_eq!(code, 0, "{said}");
+    assert!(stored_tokens(&env, "me-x")["access_token"].is_string());
+    drop(taken);
+}
