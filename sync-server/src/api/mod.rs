@@ -63,7 +63,30 @@ pub fn router(state: AppState) -> Router {
         })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(idempotency::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .with_state(state)
+}
+
+/// Refuses a body whose declared length is over the limit at once, instead of reading it
+/// first (bodies without a length are cut at the limit as they are read).
+async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > idempotency::BODY_LIMIT as u64 => Problem::too_large(format!(
+            "the body is {length} bytes; the limit is {} bytes",
+            idempotency::BODY_LIMIT
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Alive: the process answers.

@@ -17,7 +17,7 @@ use super::{
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
-const MIGRATION_LOCK: i64 = 0x706f_7374_6374_6c;
+const MIGRATION_LOCK: i64 = 0x0070_6f73_7463_746c;
 const POOL_SIZE: usize = 16;
 
 #[derive(Clone)]
