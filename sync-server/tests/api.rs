@@ -170,6 +170,8 @@ async fn run_all(server: Server) {
     posts_are_scheduled_patched_and_deleted(&api).await;
     eprintln!("scenario: pagination");
     pagination(&api).await;
+    eprintln!("scenario: keys");
+    keys_of_ones_own(&api).await;
     eprintln!("scenario: secrets");
     secrets_stay_out_of_logs_and_the_database(&api).await;
 }
@@ -374,12 +376,50 @@ async fn every_role_against_every_route(api: &Api) {
             "admin",
             StatusCode::OK,
         ),
+        (Method::GET, "/api/v1/keys", None, "viewer", StatusCode::OK),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            Some(json!({ "scopes": ["posts:read"] })),
+            "viewer",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/keys/{own key}",
+            None,
+            "viewer",
+            StatusCode::NO_CONTENT,
+        ),
     ];
     let mut checked = 0;
     for (method, path, body, least, allowed_status) in &routes {
         for (role, key) in &keys {
             let post = api.new_post(&owner, "for the table").await;
-            let path = path.replace("{post}", &post);
+            let mut path = path.replace("{post}", &post);
+            if path.contains("{own key}") {
+                let user = if *role == "owner" {
+                    "rowner".to_string()
+                } else {
+                    format!("r{role}")
+                };
+                let made = api.server.ok(
+                    &[
+                        "key",
+                        "create",
+                        "--user",
+                        &user,
+                        "--workspace",
+                        "rowner",
+                        "--scope",
+                        "posts:read",
+                        "--json",
+                    ],
+                    "",
+                );
+                let made: Value = serde_json::from_str(&made).expect("json");
+                path = path.replace("{own key}", made["id"].as_str().expect("id"));
+            }
             let a = api
                 .call(method.clone(), &path, Some(key), body.clone())
                 .await;
@@ -395,7 +435,7 @@ async fn every_role_against_every_route(api: &Api) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 32, "the role × route table");
+    assert_eq!(checked, 44, "the role × route table");
     let members = api
         .call(Method::GET, "/api/v1/members", Some(&owner), None)
         .await;
@@ -923,6 +963,102 @@ async fn pagination(api: &Api) {
             .await;
         assert_problem(&a, StatusCode::BAD_REQUEST, "invalid-request");
     }
+}
+
+async fn keys_of_ones_own(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("keyed", None, "posts:read,posts:write");
+    let stranger = api.server.user_with_key("stranger", None, "posts:read");
+    let made = api
+        .call(Method::POST, "/api/v1/keys", Some(&key), Some(json!({ "scopes": ["posts:read"], "name": "ci", "expires": "in 30d", "test": true })))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    let secret = made.json["key"]
+        .as_str()
+        .expect("the key, once")
+        .to_string();
+    assert!(secret.starts_with("sk_test_"), "{secret}");
+    assert_eq!(made.json["scopes"], json!(["posts:read"]));
+    assert!(made.json["expires_at"].is_string());
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let listed = api
+        .call(Method::GET, "/api/v1/keys", Some(&key), None)
+        .await;
+    let items = listed.json["items"].as_array().expect("items").clone();
+    assert_eq!(
+        items.len(),
+        2,
+        "the user's two keys, not the stranger's: {items:?}"
+    );
+    assert!(
+        !listed.json.to_string().contains(&secret[8..]),
+        "a listing shows a key"
+    );
+    assert!(items.iter().any(|k| k["prefix"] == secret[..12]));
+    // No more than the calling key may do, and only real scopes and future expiries.
+    let wider = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&secret),
+            Some(json!({ "scopes": ["posts:write"] })),
+        )
+        .await;
+    assert_problem(&wider, StatusCode::FORBIDDEN, "insufficient-scope");
+    let unknown = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&key),
+            Some(json!({ "scopes": ["everything"] })),
+        )
+        .await;
+    assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let past = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&key),
+            Some(json!({ "scopes": ["posts:read"], "expires": "2001-01-01 00:00" })),
+        )
+        .await;
+    assert_problem(&past, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    // Another user's key is not found; one's own is revoked at once.
+    let id = made.json["id"].as_str().expect("id");
+    let theirs = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{id}"),
+            Some(&stranger),
+            None,
+        )
+        .await;
+    assert_problem(&theirs, StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let revoked = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = api
+        .call(Method::GET, "/api/v1/posts", Some(&secret), None)
+        .await;
+    assert_problem(&after, StatusCode::UNAUTHORIZED, "unauthorized");
 }
 
 async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod extract;
 pub mod idempotency;
+pub mod keys;
 pub mod members;
 pub mod posts;
 pub mod problem;
@@ -18,7 +19,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 
 use crate::storage::Storage;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/members", get(members::list))
         .route("/api/v1/members/{name}", put(members::set))
+        .route("/api/v1/keys", get(keys::list).post(keys::create))
+        .route("/api/v1/keys/{id}", delete(keys::revoke))
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));
     Router::new()

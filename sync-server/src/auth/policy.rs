@@ -17,13 +17,18 @@ pub enum Action {
     WritePosts,
     ReadMembers,
     ManageMembers,
+    /// List, create and revoke the caller's own keys (never with more scopes than the
+    /// calling key has: `api/keys.rs`).
+    OwnKeys,
 }
 
 impl Action {
     /// The least role that may perform the action.
     pub fn least_role(self) -> Role {
         match self {
-            Action::Whoami | Action::ReadPosts | Action::ReadMembers => Role::Viewer,
+            Action::Whoami | Action::ReadPosts | Action::ReadMembers | Action::OwnKeys => {
+                Role::Viewer
+            }
             Action::WritePosts => Role::Editor,
             Action::ManageMembers => Role::Admin,
         }
@@ -32,7 +37,7 @@ impl Action {
     /// The scope a key needs for the action, if any.
     pub fn scope(self) -> Option<Scope> {
         match self {
-            Action::Whoami | Action::ReadMembers => None,
+            Action::Whoami | Action::ReadMembers | Action::OwnKeys => None,
             Action::ReadPosts => Some(Scope::PostsRead),
             Action::WritePosts => Some(Scope::PostsWrite),
             Action::ManageMembers => Some(Scope::Admin),
@@ -50,6 +55,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("DELETE", "/api/v1/posts/{id}", Action::WritePosts),
     ("GET", "/api/v1/members", Action::ReadMembers),
     ("PUT", "/api/v1/members/{name}", Action::ManageMembers),
+    ("GET", "/api/v1/keys", Action::OwnKeys),
+    ("POST", "/api/v1/keys", Action::OwnKeys),
+    ("DELETE", "/api/v1/keys/{id}", Action::OwnKeys),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].
