@@ -1,17 +1,24 @@
-//! What the post-writing commands share: reading text, attaching media, resolving `--to`,
-//! turning `--at`/`--every` into a schedule, each account's limits, and telling the user what
-//! a change skipped.
+//! What the post-writing commands share: reading text and files, attaching media, resolving
+//! `--to`, turning `--at`/`--every` into a schedule, each account's limits and how an
+//! account is shown, templates and their variables, the brand voice to use, and telling the
+//! user what a change skipped.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::content::template::{Template, Variables, builtin};
+use postctl_core::content::voice::{self, Voice};
 use postctl_core::fs::{MAX_TEXT_BYTES, describe_limit, read_text_up_to};
 use postctl_core::model::{Account, MediaRef, Schedule};
+use postctl_core::network::Network;
 use postctl_core::platforms::Capabilities;
 use postctl_core::publish::preview;
+use postctl_core::secrets::SecretRef;
+use postctl_core::store::StoredTemplate;
 use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
+use serde_json::Value;
 
 use crate::args::{ContentArgs, WhenArgs};
 use crate::context::Context;
@@ -180,4 +187,104 @@ pub fn capabilities(
         None
     };
     Ok(preview::capabilities(store, accounts))
+}
+
+/// A file's text, or a usage error naming the file.
+pub fn read_file(path: &Path) -> CliResult<String> {
+    if path.as_os_str() == "-" {
+        return read_text("-");
+    }
+    read_text_file(path, "--file/--from")
+}
+
+/// The variables of `--var`, `--vars-file` and the environment (see `help template render`).
+pub fn variables(assignments: &[String], vars_file: Option<&Path>) -> CliResult<Variables> {
+    let file = match vars_file {
+        Some(path) => {
+            let text = read_file(path)?;
+            let json: Value = serde_json::from_str(&text).map_err(|e| {
+                CliError::usage(format!(
+                    "{} is not valid JSON ({e}); --vars-file takes a JSON object such as {{\"version\": \"1.2.0\"}}",
+                    path.display()
+                ))
+            })?;
+            Some((path.display().to_string(), json))
+        }
+        None => None,
+    };
+    // Variables that are not valid Unicode cannot be template text; they are left out.
+    let environment = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let file = file
+        .as_ref()
+        .map(|(name, json)| (name.as_str(), json.clone()));
+    Ok(Variables::layered(assignments, file, environment)?)
+}
+
+/// `--voice NAME`, else the only voice in config.toml, else none.
+pub fn choose_voice(ctx: &Context, name: Option<&str>) -> CliResult<Option<(String, Voice)>> {
+    if let Some(name) = name {
+        let voice = voice::find(&ctx.config, name)?;
+        return Ok(Some((name.to_string(), voice.clone())));
+    }
+    let voices = &ctx.config.voices;
+    match voices.len() {
+        0 => Ok(None),
+        1 => Ok(voices
+            .iter()
+            .next()
+            .map(|(name, voice)| (name.clone(), voice.clone()))),
+        _ => Err(CliError::usage(format!(
+            "there are several voices ({}); pick one with --voice NAME",
+            voices.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// The stored template `name`, else the built-in one.
+pub fn find(ctx: &mut Context, name: &str) -> CliResult<(Template, Option<StoredTemplate>)> {
+    let stored = ctx.store()?.find_template(name)?;
+    match stored {
+        Some(stored) => Ok((stored.template.clone(), Some(stored))),
+        None => match builtin(name) {
+            Some(template) => Ok((template, None)),
+            None => Err(postctl_core::Error::NotFound {
+                what: "template",
+                name: name.into(),
+                hint: "see `postctl template list`, or add it with `postctl template add NAME --file FILE`".into(),
+            }
+            .into()),
+        },
+    }
+}
+
+/// `--for NETWORK` as a network, or a usage error listing them.
+pub fn parse_network(given: &str) -> CliResult<Network> {
+    given.parse::<Network>().map_err(|_| {
+        CliError::usage(format!(
+            "--for {given:?} is not a network; use one of {}",
+            Network::ALL
+                .iter()
+                .map(|n| n.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+pub fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
+    let location = account
+        .secret_ref
+        .parse::<SecretRef>()
+        .map(|r| r.location(&ctx.paths.data_dir))
+        .unwrap_or_else(|_| "unknown".into());
+    serde_json::json!({
+        "name": account.name,
+        "network": account.network,
+        "base_url": account.base_url,
+        "handle": account.handle,
+        "settings": account.settings,
+        "secret": location,
+        "created": account.created,
+    })
 }

@@ -24,27 +24,38 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// Now, unless POSTCTL_NOW (RFC 3339) pins it.
+fn clock() -> CliResult<DateTime<Utc>> {
+    match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
+        Some(text) => Ok(DateTime::parse_from_rfc3339(&text)
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
+                ))
+            })?
+            .with_timezone(&Utc)),
+        None => Ok(Utc::now()),
+    }
+}
+
 impl Context {
     pub fn new(cli: &Cli) -> CliResult<Context> {
         let paths = Paths::resolve(cli.config.as_deref(), cli.db.as_deref(), env)?;
         let config = Config::load(&paths.config_file, env)?;
-        let now = match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
-            Some(text) => DateTime::parse_from_rfc3339(&text)
-                .map_err(|e| {
-                    CliError::usage(format!(
-                        "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
-                    ))
-                })?
-                .with_timezone(&Utc),
-            None => Utc::now(),
-        };
         Ok(Context {
             paths,
             config,
             json: cli.json,
-            now,
+            now: clock()?,
             store: None,
         })
+    }
+
+    /// Reads the clock again: a long-running command (`postctl mcp`) does this before each
+    /// request, so "tomorrow 9am" means tomorrow from when it was asked.
+    pub fn refresh_clock(&mut self) -> CliResult {
+        self.now = clock()?;
+        Ok(())
     }
 
     /// The database, opened (and migrated) on first use.

@@ -24,6 +24,7 @@ mod slack;
 mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
+mod vk;
 pub(crate) mod webhook;
 mod x;
 
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::{Redactor, Secret};
+use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -219,6 +221,10 @@ pub struct Platform {
     /// The network's limits in its usual setup (a Discord webhook rather than a bot),
     /// known without any account or secret.
     pub defaults: Capabilities,
+    /// How users sign in with OAuth 2.0, where the network has it (`postctl accounts add
+    /// NETWORK --client-id ID`); `None` where accounts are added with a token or key.
+    /// Network-level: the same for every account, and known without one.
+    pub sign_in: Option<&'static SignIn>,
     /// One account's limits, known without its secret: [`Platform::defaults`] shaped by
     /// the account's settings (a Discord bot can thread, a webhook cannot).
     pub capabilities: fn(&Account) -> Capabilities,
@@ -262,8 +268,8 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         Network::Matrix => Some(&matrix::PLATFORM),
         Network::Webhook => Some(&webhook::PLATFORM),
         Network::X => Some(&x::PLATFORM),
-        Network::Vk
-        | Network::Instagram
+        Network::Vk => Some(&vk::PLATFORM),
+        Network::Instagram
         | Network::Facebook
         | Network::Linkedin
         | Network::Threads
@@ -271,6 +277,11 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         | Network::Reddit
         | Network::Devto => None,
     }
+}
+
+/// How users of `network` sign in with OAuth 2.0, where postctl does it for them.
+pub fn sign_in(network: Network) -> Option<&'static SignIn> {
+    platform(network).and_then(|p| p.sign_in)
 }
 
 /// A network's limits in its usual setup, where postctl knows them.
@@ -306,7 +317,17 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let redactor = Redactor::new(&secret);
+    let mut redactor = Redactor::new(&secret);
+    // A signed-in account's secret is its token set: each token is a secret of its own.
+    if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
+        redactor.add(tokens.access.expose());
+        for other in [&tokens.refresh, &tokens.client_secret]
+            .into_iter()
+            .flatten()
+        {
+            redactor.add(other.expose());
+        }
+    }
     let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
     Ok(AccountAdapter { adapter, redactor })
 }
@@ -505,18 +526,21 @@ mod tests {
         assert_eq!(
             publishing,
             [
+                Network::X,
                 Network::Mastodon,
                 Network::Bluesky,
                 Network::Telegram,
                 Network::Discord,
+                Network::Vk,
                 Network::Slack,
                 Network::Matrix,
                 Network::Webhook,
             ]
         );
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
-        assert!(!can_publish(Network::X));
-        assert_eq!(defaults(Network::Vk), None);
+        assert!(sign_in(Network::X).is_some());
+        assert!(sign_in(Network::Mastodon).is_none());
+        assert_eq!(defaults(Network::Instagram), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
                 continue;
@@ -545,6 +569,7 @@ mod tests {
             ),
             (Network::Mastodon, json!({}), true, true),
             (Network::Telegram, json!({"chat": "@news"}), true, false),
+            (Network::Vk, json!({"owner_id": -1}), true, false),
         ];
         for (network, settings, threads, idempotent) in cases {
             let caps = capabilities(&account(network, settings.clone()), None)
@@ -575,12 +600,15 @@ mod tests {
 
     #[test]
     fn a_network_that_cannot_publish_yet_says_which_can() {
-        let error = capabilities(&account(Network::Vk, json!({})), None)
-            .expect_err("VK does not publish yet");
-        assert!(error.starts_with("VK is not publishable yet"), "{error}");
+        let error = capabilities(&account(Network::Instagram, json!({})), None)
+            .expect_err("Instagram does not publish yet");
+        assert!(
+            error.starts_with("Instagram is not publishable yet"),
+            "{error}"
+        );
         assert!(
             error.ends_with(
-                "publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Slack, Matrix and Webhook"
             ),
             "{error}"
         );

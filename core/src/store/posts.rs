@@ -382,7 +382,7 @@ impl Store {
     /// How many posts match `filter` (for "N more" under a page of a listing).
     pub fn count_posts(&self, filter: &ListFilter) -> Result<usize> {
         let (sql, values) = match filter {
-            // The index holds live posts only (migration 8): counted there alone, without
+            // The index holds live posts only (migration 9): counted there alone, without
             // reading a row of posts.
             ListFilter::Search(query) => (
                 "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?1".to_string(),

@@ -361,11 +361,12 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
             "DROP INDEX posts_by_schedule_due; DROP INDEX targets_by_state_account;
              DROP INDEX posts_upcoming; DROP TRIGGER targets_pending_insert;
              DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
-             ALTER TABLE posts DROP COLUMN pending;",
+             ALTER TABLE posts DROP COLUMN pending;
+             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;",
         )
         .expect("old schema");
-        // Version 6: migrations 7 and later run again on open (8 only rewrites triggers
-        // and removes removed posts from search, of which there are none here).
+        // The version before migration 7 (later migrations are undone above; 9 only
+        // rewrites triggers and removes removed posts from search, of which there are none).
         conn.pragma_update(None, "user_version", 6)
             .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -520,7 +521,7 @@ fn the_upcoming_listing_follows_every_target_change() {
 }
 
 /// Search indexes live posts only, so it counts its matches in the index: a removed
-/// post leaves it, an edit moves it, and a database from before migration 8 loses the
+/// post leaves it, an edit moves it, and a database from before migration 9 loses the
 /// removed posts it still indexed.
 #[test]
 fn search_counts_live_posts_only() {
@@ -568,7 +569,7 @@ fn search_counts_live_posts_only() {
                      SELECT seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
                  CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels ON posts
                  BEGIN SELECT 1; END;
-                 PRAGMA user_version = 7;",
+                 PRAGMA user_version = 8;",
             )
             .expect("old version");
         assert_eq!(found(&store).0, 5, "the old index counts the removed post");

@@ -56,8 +56,10 @@ pub mod releases;
 mod server;
 pub mod slack;
 pub mod telegram;
+pub mod vk;
 pub mod webhook;
 mod wire;
+pub mod x;
 
 #[cfg(test)]
 mod raw_http;
@@ -80,7 +82,9 @@ pub use quota::RateLimit;
 pub use releases::FakeReleases;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
+pub use vk::FakeVk;
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
+pub use x::{FakeX, XConfig};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;
