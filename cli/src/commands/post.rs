@@ -143,7 +143,9 @@ pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     } else {
         print_previews(&previews, false)?;
     }
-    refuse_if_any_cannot(&previews, false)
+    refuse_if_any_cannot(&previews, false)?;
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &args.to)?;
+    crate::checks::refuse_media(ctx, &accounts, args.media.len())
 }
 
 /// The release announcement for each account, grouped by identical text, from the
@@ -214,6 +216,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
                 .map(|(a, caps)| preview(a, caps, &b.body, thread))
         })
         .collect();
+    crate::checks::refuse_media(ctx, &accounts, args.content.media.len())?;
     if args.dry_run {
         import_media(ctx, &args.content.media, &args.content.alt)?;
         if ctx.json {

@@ -278,4 +278,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE entity = 'post' AND field IN ('body', 'title') AND json_valid(value)
           AND json_type(value) = 'text';
     "#,
+    // 9: what an adapter sent on the way to the part in flight, before the request that
+    // posts it (Instagram's container id), so a retry after a crash or a lost answer checks
+    // that instead of starting over. Cleared with `in_flight`.
+    r#"
+    ALTER TABLE targets ADD COLUMN in_flight_stage TEXT;
+    "#,
 ];
