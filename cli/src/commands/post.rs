@@ -138,14 +138,14 @@ fn part_start(text: &str) -> String {
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
     let previews = previews(ctx, &body, &args.to, thread_mode(args.thread))?;
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &args.to)?;
+    crate::checks::refuse_media(ctx, &accounts, args.media.len())?;
     if ctx.json {
         print_json(&previews)?;
     } else {
         print_previews(&previews, false)?;
     }
-    refuse_if_any_cannot(&previews, false)?;
-    let accounts = crate::env_accounts::resolve_for_reading(ctx, &args.to)?;
-    crate::checks::refuse_media(ctx, &accounts, args.media.len())
+    refuse_if_any_cannot(&previews, false)
 }
 
 /// The release announcement for each account, grouped by identical text, from the

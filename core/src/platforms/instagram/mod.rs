@@ -264,6 +264,10 @@ impl Instagram {
             }
             children.push(self.container(user, &form).await?);
         }
+        // The parent takes only children Instagram has finished processing.
+        for child in &children {
+            self.wait_until_finished(child).await?;
+        }
         let children = children.join(",");
         self.container(
             user,
