@@ -122,8 +122,11 @@ pub struct Part {
 pub struct Stage {
     /// What the last attempt noted (a container id), if it got that far.
     pub earlier: Option<serde_json::Value>,
-    keep: Option<Arc<dyn Fn(&serde_json::Value) -> bool + Send + Sync>>,
+    keep: Option<Arc<KeepStage>>,
 }
+
+/// Keeps a stage durably; false when it could not.
+type KeepStage = dyn Fn(&serde_json::Value) -> bool + Send + Sync;
 
 impl std::fmt::Debug for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
