@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::{Redactor, Secret};
+use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -276,6 +277,10 @@ pub struct Platform {
     /// The network's limits in its usual setup (a Discord webhook rather than a bot),
     /// known without any account or secret.
     pub defaults: Capabilities,
+    /// How users sign in with OAuth 2.0, where the network has it (`postctl accounts add
+    /// NETWORK --client-id ID`); `None` where accounts are added with a token or key.
+    /// Network-level: the same for every account, and known without one.
+    pub sign_in: Option<&'static SignIn>,
     /// One account's limits, known without its secret: [`Platform::defaults`] shaped by
     /// the account's settings (a Discord bot can thread, a webhook cannot).
     pub capabilities: fn(&Account) -> Capabilities,
@@ -343,6 +348,11 @@ pub fn media_refusal(network: Network, media: usize, host: bool) -> Option<Strin
     }
 }
 
+/// How users of `network` sign in with OAuth 2.0, where postctl does it for them.
+pub fn sign_in(network: Network) -> Option<&'static SignIn> {
+    platform(network).and_then(|p| p.sign_in)
+}
+
 /// A network's limits in its usual setup, where postctl knows them.
 pub fn defaults(network: Network) -> Option<Capabilities> {
     platform(network).map(|p| p.defaults)
@@ -376,7 +386,17 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let redactor = Redactor::new(&secret);
+    let mut redactor = Redactor::new(&secret);
+    // A signed-in account's secret is its token set: each token is a secret of its own.
+    if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
+        redactor.add(tokens.access.expose());
+        for other in [&tokens.refresh, &tokens.client_secret]
+            .into_iter()
+            .flatten()
+        {
+            redactor.add(other.expose());
+        }
+    }
     let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
     Ok(AccountAdapter { adapter, redactor })
 }
@@ -575,6 +595,7 @@ mod tests {
         assert_eq!(
             publishing,
             [
+                Network::X,
                 Network::Mastodon,
                 Network::Bluesky,
                 Network::Telegram,
@@ -587,7 +608,8 @@ mod tests {
             ]
         );
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
-        assert!(!can_publish(Network::X));
+        assert!(sign_in(Network::X).is_some());
+        assert!(sign_in(Network::Mastodon).is_none());
         assert_eq!(defaults(Network::Facebook), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
@@ -656,7 +678,7 @@ mod tests {
         );
         assert!(
             error.ends_with(
-                "publishes to Mastodon, Bluesky, Telegram, Discord, VK, Instagram, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Instagram, Slack, Matrix and Webhook"
             ),
             "{error}"
         );
