@@ -29,12 +29,20 @@ pub fn ci_engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
 fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
     let mut policy = ctx.config.policy();
     policy.zone = ctx.zone(None)?;
-    Ok(Engine::with_secret_store(
-        store,
-        Arc::new(ctx.secrets()?),
-        ctx.paths.media_dir(),
-        policy,
-    )?)
+    let secrets = Arc::new(ctx.secrets()?);
+    let host = match &ctx.config.media.host {
+        None => Err(postctl_core::media::host::not_configured()),
+        Some(host) => host
+            .secret
+            .parse::<postctl_core::secrets::SecretRef>()
+            .and_then(|r| secrets.get(&r))
+            .map(|secret| (host, secret))
+            .map_err(|e| format!("the media host's secret key cannot be read ({e}); set it again with `postctl media host set ... --secret-stdin`")),
+    };
+    Ok(
+        Engine::with_secret_store(store, secrets, ctx.paths.media_dir(), policy)?
+            .with_media_host(host),
+    )
 }
 
 /// A runtime for one command: two worker threads are plenty for network waits.

@@ -92,6 +92,8 @@ pub struct Config {
     pub tui: TuiConfig,
     /// The language model `postctl generate` asks (`postctl ai set` writes it).
     pub ai: crate::ai::AiConfig,
+    /// `[media.host]`: where networks that fetch media from a URL (Instagram) get it.
+    pub media: crate::media::host::MediaConfig,
 }
 
 /// `[tui]` in config.toml.

@@ -21,6 +21,7 @@ mod init;
 mod lint;
 mod list;
 mod mcp;
+mod media;
 mod post;
 mod queue;
 mod schedule;
@@ -46,6 +47,7 @@ pub use init::*;
 pub use lint::*;
 pub use list::*;
 pub use mcp::*;
+pub use media::*;
 pub use post::*;
 pub use queue::*;
 pub use schedule::*;
@@ -239,6 +241,9 @@ found in the data dir's media folder.")]
     /// The language model `generate` asks: provider, model, base URL and key
     #[command(subcommand)]
     Ai(AiCommand),
+    /// Where networks that fetch images from a URL (Instagram) get them
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)
     #[command(after_help = mcp::MCP_HELP)]
     Mcp(McpArgs),

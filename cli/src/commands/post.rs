@@ -138,6 +138,8 @@ fn part_start(text: &str) -> String {
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
     let previews = previews(ctx, &body, &args.to, thread_mode(args.thread))?;
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &args.to)?;
+    crate::checks::refuse_media(ctx, &accounts, args.media.len())?;
     if ctx.json {
         print_json(&previews)?;
     } else {
@@ -214,6 +216,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
                 .map(|(a, caps)| preview(a, caps, &b.body, thread))
         })
         .collect();
+    crate::checks::refuse_media(ctx, &accounts, args.content.media.len())?;
     if args.dry_run {
         import_media(ctx, &args.content.media, &args.content.alt)?;
         if ctx.json {

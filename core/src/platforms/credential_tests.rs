@@ -64,6 +64,7 @@ fn part() -> Part {
         },
         media: vec![],
         idempotency_key: "target-1:0".into(),
+        stage: Default::default(),
         reply_to: None,
         root: None,
     }
@@ -159,6 +160,7 @@ fn adapter(account: &Account, secret: String, http: Http) -> Result<AccountAdapt
         http,
         sessions: Arc::new(NoSessions),
         limits: None,
+        media_host: Err(String::new()),
     };
     open(account, Secret::new(secret), tools)
 }

@@ -202,6 +202,8 @@ pub struct Engine {
     prepare_failures: Mutex<HashMap<String, u32>>,
     /// Set by [`Engine::stop`].
     stopping: AtomicBool,
+    /// `[media.host]`, or why there is none.
+    media_host: Result<Arc<dyn crate::media::host::MediaHost>, String>,
     /// Accounts this engine found signed out (name, why), for the next report.
     signed_out: Mutex<Vec<(String, String)>>,
 }
@@ -235,6 +237,7 @@ impl Engine {
             adapters: Mutex::default(),
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
+            media_host: Err(crate::media::host::not_configured()),
             signed_out: Mutex::default(),
         })
     }
@@ -253,6 +256,20 @@ impl Engine {
             Ok(lookup.get(&reference)?)
         });
         Engine::new(store, secrets, secret_of, media_dir, policy)
+    }
+
+    /// Publishes media that networks fetch from a URL through the S3-compatible bucket of
+    /// `[media.host]`, whose secret key is `secret`; `Err` says why there is none (its
+    /// secret could not be read), for the posts that need it.
+    pub fn with_media_host(
+        mut self,
+        host: std::result::Result<(&crate::media::host::HostConfig, Secret), String>,
+    ) -> Engine {
+        self.media_host = host.and_then(|(config, secret)| {
+            crate::media::host::S3Host::new(config, &secret, self.http.clone())
+                .map(|h| Arc::new(h) as Arc<dyn crate::media::host::MediaHost>)
+        });
+        self
     }
 
     /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
@@ -615,6 +632,7 @@ impl Engine {
             rendered: render(text, caps.format),
             media: Vec::new(),
             idempotency_key: crate::store::new_id(),
+            stage: Default::default(),
             reply_to: None,
             root: None,
         };
@@ -681,6 +699,7 @@ impl Engine {
             http: self.http.clone(),
             sessions: Arc::clone(&self.sessions),
             limits: self.fresh_server_limits(account),
+            media_host: self.media_host.clone(),
         };
         let mut adapter = crate::platforms::open(account, secret, tools)?;
         if let Some(read) = adapter.prepare().await? {
@@ -848,6 +867,7 @@ impl Engine {
                     Vec::new()
                 },
                 idempotency_key: format!("{}-{index}", target.target_id),
+                stage: self.stage(target, index),
                 reply_to: done.last().cloned(),
                 root: done.first().cloned(),
             };
@@ -922,6 +942,21 @@ impl Engine {
             }
         }
         self.finish(target, Finish::Published, done, None, false)
+    }
+
+    /// Where the adapter notes the step it reached on `index` before the request that
+    /// posts it, with what an interrupted attempt at that part noted.
+    fn stage(&self, target: &Claimed, index: usize) -> crate::platforms::Stage {
+        let earlier = target
+            .interrupted_stage
+            .clone()
+            .filter(|_| target.interrupted_part == Some(index));
+        let store = Arc::clone(&self.store);
+        let (target_id, owner) = (target.target_id.clone(), self.owner.clone());
+        crate::platforms::Stage::new(earlier, move |stage| {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            store.note_stage(&target_id, &owner, stage).unwrap_or(false)
+        })
     }
 
     /// Sends one part, renewing the target's lease while the request is on its way (an

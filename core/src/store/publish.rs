@@ -43,6 +43,9 @@ pub struct Claimed {
     /// When that part was first sent: a network honours a repeated request only for so
     /// long.
     pub interrupted_since: Option<DateTime<Utc>>,
+    /// What the adapter noted on the way to that part before the request that posts it
+    /// ([`Store::note_stage`]), for it to check instead of starting over.
+    pub interrupted_stage: Option<serde_json::Value>,
 }
 
 /// What [`Store::claim_due`] claims, and for whom.
@@ -220,17 +223,21 @@ impl Store {
                             lease_expires_ms = ?3, updated_ms = ?1,
                             first_attempt_ms = coalesce(first_attempt_ms, ?1)
                          WHERE id = ?4 AND {due}
-                         RETURNING in_flight, in_flight_ms",
+                         RETURNING in_flight, in_flight_ms, in_flight_stage",
                         due = *DUE
                     ))
                     .and_then(|mut stmt| {
                         stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
-                            Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+                            Ok((
+                                row.get::<_, Option<i64>>(0)?,
+                                row.get::<_, Option<i64>>(1)?,
+                                row.get::<_, Option<String>>(2)?,
+                            ))
                         })
                         .optional()
                     })
                     .map_err(|e| tx.error(e))?;
-                if let Some((in_flight, since)) = taken {
+                if let Some((in_flight, since, stage)) = taken {
                     tx.record(
                         "target",
                         &id,
@@ -255,7 +262,9 @@ impl Store {
                             },
                         )?;
                     }
-                    claimed.push(tx.claimed(&id, in_flight, since)?);
+                    let mut target = tx.claimed(&id, in_flight, since)?;
+                    target.interrupted_stage = stage.and_then(|s| serde_json::from_str(&s).ok());
+                    claimed.push(target);
                 }
             }
             Ok((claimed, missed))
@@ -278,6 +287,7 @@ impl Store {
                 .execute(
                     &format!(
                         "UPDATE targets SET
+                            in_flight_stage = CASE WHEN in_flight = ?3 THEN in_flight_stage END,
                             in_flight_ms = CASE WHEN in_flight = ?3 AND in_flight_ms IS NOT NULL
                                 THEN in_flight_ms ELSE ?6 END,
                             in_flight = ?3, lease_expires_ms = ?4, planned_parts = ?5
@@ -291,6 +301,31 @@ impl Store {
                         planned as i64,
                         to_ms(tx.now)
                     ],
+                )
+                .map_err(|e| tx.error(e))?;
+            Ok(changed == 1)
+        })
+    }
+
+    /// Notes, durably, what the adapter sent on the way to the part in flight (Instagram's
+    /// container id) before it sends the request that posts it. False when the lease was
+    /// lost: the adapter must not post.
+    pub fn note_stage(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        stage: &serde_json::Value,
+    ) -> Result<bool> {
+        let json = serde_json::to_string(stage).map_err(|e| Error::Internal(e.to_string()))?;
+        self.write_durable(|tx| {
+            let changed = tx
+                .execute(
+                    &format!(
+                        "UPDATE targets SET in_flight_stage = ?3
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'
+                           AND in_flight IS NOT NULL"
+                    ),
+                    params![target_id, owner, json],
                 )
                 .map_err(|e| tx.error(e))?;
             Ok(changed == 1)
@@ -346,7 +381,7 @@ impl Store {
             parts.push(published.clone());
             let json = serde_json::to_string(&parts).unwrap_or_else(|_| "[]".into());
             tx.execute(
-                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL, updated_ms = ?4
+                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL, in_flight_stage = NULL, updated_ms = ?4
                  WHERE id = ?1 AND lease_owner = ?2",
                 params![target_id, owner, json, to_ms(tx.now)],
             )
@@ -403,7 +438,8 @@ impl Store {
                             attempt_count = attempt_count + ?6, lease_owner = NULL,
                             lease_expires_ms = NULL, updated_ms = ?7,
                             in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
-                            in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                            in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END,
+                            in_flight_stage = CASE WHEN ?8 THEN NULL ELSE in_flight_stage END
                          WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
                     ),
                     params![
@@ -735,7 +771,7 @@ impl Store {
                     &format!(
                         "UPDATE targets SET state = ?3, parts = ?4, due_ms = CASE WHEN ?3 = '{SCHEDULED}' THEN ?5 ELSE due_ms END,
                             next_attempt_ms = NULL, attempt_count = 0, first_attempt_ms = NULL,
-                            in_flight = NULL, in_flight_ms = NULL, last_error = NULL, updated_ms = ?5
+                            in_flight = NULL, in_flight_ms = NULL, in_flight_stage = NULL, last_error = NULL, updated_ms = ?5
                          WHERE post_id = ?1 AND account_id = ?2 AND state = '{UNCERTAIN}'"
                     ),
                     params![post_id, account.id, state, json, to_ms(tx.now)],
@@ -887,6 +923,7 @@ impl Tx<'_> {
             due: due.map(from_ms).unwrap_or(self.now),
             interrupted_part: in_flight.and_then(|p| usize::try_from(p).ok()),
             interrupted_since: since.map(from_ms),
+            interrupted_stage: None,
         })
     }
 

@@ -318,4 +318,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
         SELECT 'delete', seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
     "#,
+    // 10: what an adapter sent on the way to the part in flight, before the request that
+    // posts it (Instagram's container id), so a retry after a crash or a lost answer checks
+    // that instead of starting over. Cleared with `in_flight`.
+    r#"
+    ALTER TABLE targets ADD COLUMN in_flight_stage TEXT;
+    "#,
 ];

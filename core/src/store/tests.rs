@@ -362,7 +362,8 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              DROP INDEX posts_upcoming; DROP TRIGGER targets_pending_insert;
              DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
              ALTER TABLE posts DROP COLUMN pending;
-             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;",
+             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;
+             ALTER TABLE targets DROP COLUMN in_flight_stage;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -560,7 +561,8 @@ fn search_counts_live_posts_only() {
         let (count, listed) = found(&store);
         assert_eq!(count, 4);
         assert_eq!(listed, ids[2..]);
-        // What the previous version left: the removed post still indexed.
+        // What the previous version left: the removed post still indexed (and no later
+        // migration).
         store
             .conn()
             .execute_batch(
@@ -569,6 +571,7 @@ fn search_counts_live_posts_only() {
                      SELECT seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
                  CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels ON posts
                  BEGIN SELECT 1; END;
+                 ALTER TABLE targets DROP COLUMN in_flight_stage;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");

@@ -44,6 +44,7 @@ fn part(text: &str) -> Part {
         },
         media: vec![],
         idempotency_key: "target-1:0".into(),
+        stage: Default::default(),
         reply_to: None,
         root: None,
     }
