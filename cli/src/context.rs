@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::Clock;
 use postctl_core::config::{Config, Paths, system_timezone};
 use postctl_core::secrets::SecretStore;
 use postctl_core::store::Store;
@@ -15,7 +16,11 @@ pub struct Context {
     pub paths: Paths,
     pub config: Config,
     pub json: bool,
-    /// The clock: now, unless POSTCTL_NOW (RFC 3339) pins it for reproducible runs.
+    /// The clock every part of the command reads: the system's, or one that starts at
+    /// POSTCTL_NOW (RFC 3339) and runs on from there, for reproducible runs. The store and
+    /// the publish engine read it too, so they agree with `now` on what is due.
+    pub clock: Clock,
+    /// The clock's time when the command started: what typed times are read against.
     pub now: DateTime<Utc>,
     store: Option<Store>,
 }
@@ -28,21 +33,24 @@ impl Context {
     pub fn new(cli: &Cli) -> CliResult<Context> {
         let paths = Paths::resolve(cli.config.as_deref(), cli.db.as_deref(), env)?;
         let config = Config::load(&paths.config_file, env)?;
-        let now = match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
-            Some(text) => DateTime::parse_from_rfc3339(&text)
-                .map_err(|e| {
-                    CliError::usage(format!(
-                        "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
-                    ))
-                })?
-                .with_timezone(&Utc),
-            None => Utc::now(),
+        let clock = match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
+            Some(text) => Clock::starting_at(
+                DateTime::parse_from_rfc3339(&text)
+                    .map_err(|e| {
+                        CliError::usage(format!(
+                            "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
+                        ))
+                    })?
+                    .with_timezone(&Utc),
+            ),
+            None => Clock::system(),
         };
         Ok(Context {
             paths,
             config,
             json: cli.json,
-            now,
+            clock,
+            now: clock.now(),
             store: None,
         })
     }
@@ -50,7 +58,7 @@ impl Context {
     /// The database, opened (and migrated) on first use.
     pub fn store(&mut self) -> CliResult<&mut Store> {
         if self.store.is_none() {
-            self.store = Some(Store::open(&self.paths.db_file)?);
+            self.store = Some(self.open_store()?);
         }
         match self.store.as_mut() {
             Some(store) => Ok(store),
@@ -63,8 +71,14 @@ impl Context {
     pub fn take_store(&mut self) -> CliResult<Store> {
         match self.store.take() {
             Some(store) => Ok(store),
-            None => Ok(Store::open(&self.paths.db_file)?),
+            None => self.open_store(),
         }
+    }
+
+    fn open_store(&self) -> CliResult<Store> {
+        let mut store = Store::open(&self.paths.db_file)?;
+        store.set_clock(self.clock);
+        Ok(store)
     }
 
     /// The zone to read and show times in: the flag, else config `timezone`, else the system's.

@@ -16,14 +16,12 @@ use common::networks::{Fake, Net, failing_first, failing_first_with, long_text, 
 use postctl_tests::fakes::{ChaosConfig, Failure};
 use serde_json::Value;
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use common::now_ms;
 
-/// Schedules `text` to `net`'s account an hour from now (real time) and returns the post
-/// id; nothing is due yet.
+/// Schedules `text` to `net`'s account an hour after the commands' clock starts
+/// (`common::NOW`) and returns the post id; nothing is due yet.
 fn scheduled(env: &Env, net: Net, text: &str) -> String {
-    env.schedule(text, net.account(), &common::networks::real_time(3_600))
+    env.schedule(text, net.account(), &common::networks::pinned_time(3_600))
 }
 
 /// Leaves the post's target as a publisher killed while sending part `part` leaves it:
@@ -264,12 +262,12 @@ fn a_rate_limit_wait_outlives_the_process_and_keeps_the_order() {
         "{shown}"
     );
 
-    // Both wait for the same moment; once it has come, one run publishes both.
+    // Both wait for the same moment; one run waits for it and publishes both. (Each
+    // command's clock starts at POSTCTL_NOW, so the wait is `run-due`'s to sit out.)
     let until: i64 = env.count("SELECT max(next_attempt_ms) FROM targets");
     let wait = u64::try_from(until - now_ms()).unwrap_or(0);
     assert!(wait < 10_000, "the network asked for 4 s, not {wait} ms");
-    std::thread::sleep(Duration::from_millis(wait + 100));
-    env.ok(&["run-due", "--wait", "0"]);
+    env.ok(&["run-due", "--wait", "10"]);
     let texts: Vec<String> = fake.posts().into_iter().map(|p| p.text).collect();
     assert_eq!(texts, ["Older", "Newer"]);
 }

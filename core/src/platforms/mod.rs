@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::{Redactor, Secret};
+use crate::secrets::{Secret, SharedRedactor};
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -168,7 +168,7 @@ impl PublishError {
 
     /// The same error with `redactor`'s secret scrubbed from its message: a network's
     /// error text can echo the request (a URL with a token, an Authorization header).
-    pub fn scrubbed(self, redactor: &Redactor) -> Self {
+    pub fn scrubbed(self, redactor: &SharedRedactor) -> Self {
         match self {
             PublishError::Retryable {
                 message,
@@ -239,6 +239,9 @@ pub struct Tools {
     /// What the server said about its limits within the last day (see [`ServerLimits`]);
     /// an adapter given them does not ask again.
     pub limits: Option<ServerLimits>,
+    /// Scrubs the account's secrets from its errors: the one it was added with, and those
+    /// the adapter obtains and adds itself (a session's tokens).
+    pub redactor: SharedRedactor,
 }
 
 impl std::fmt::Debug for Tools {
@@ -306,7 +309,8 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let redactor = Redactor::new(&secret);
+    let redactor = tools.redactor.clone();
+    redactor.add(secret.expose());
     let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
     Ok(AccountAdapter { adapter, redactor })
 }
@@ -315,7 +319,7 @@ pub(crate) fn open(
 /// returns has the account's secret scrubbed, the one place all of them pass.
 pub(crate) struct AccountAdapter {
     adapter: Box<dyn DynAdapter>,
-    redactor: Redactor,
+    redactor: SharedRedactor,
 }
 
 impl AccountAdapter {
