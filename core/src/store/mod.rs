@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
-pub use ids::{new_id, short_ids};
+pub use ids::{new_id, new_post_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{
     ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
