@@ -1,17 +1,20 @@
-//! What the post-writing commands share: reading text, attaching media, resolving `--to`,
-//! turning `--at`/`--every` into a schedule, each account's limits, and telling the user what
-//! a change skipped.
+//! What the post-writing commands share: reading text and files, attaching media, resolving
+//! `--to`, turning `--at`/`--every` into a schedule, each account's limits, template
+//! variables, the brand voice to use, and telling the user what a change skipped.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::content::template::Variables;
+use postctl_core::content::voice::{self, Voice};
 use postctl_core::fs::{MAX_TEXT_BYTES, describe_limit, read_text_up_to};
 use postctl_core::model::{Account, MediaRef, Schedule};
 use postctl_core::platforms::Capabilities;
 use postctl_core::publish::preview;
 use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
+use serde_json::Value;
 
 use crate::args::{ContentArgs, WhenArgs};
 use crate::context::Context;
@@ -180,4 +183,56 @@ pub fn capabilities(
         None
     };
     Ok(preview::capabilities(store, accounts))
+}
+
+/// A file's text, or a usage error naming the file.
+pub fn read_file(path: &Path) -> CliResult<String> {
+    if path.as_os_str() == "-" {
+        return read_text("-");
+    }
+    read_text_file(path, "--file/--from")
+}
+
+/// The variables of `--var`, `--vars-file` and the environment (see `help template render`).
+pub fn variables(assignments: &[String], vars_file: Option<&Path>) -> CliResult<Variables> {
+    let file = match vars_file {
+        Some(path) => {
+            let text = read_file(path)?;
+            let json: Value = serde_json::from_str(&text).map_err(|e| {
+                CliError::usage(format!(
+                    "{} is not valid JSON ({e}); --vars-file takes a JSON object such as {{\"version\": \"1.2.0\"}}",
+                    path.display()
+                ))
+            })?;
+            Some((path.display().to_string(), json))
+        }
+        None => None,
+    };
+    // Variables that are not valid Unicode cannot be template text; they are left out.
+    let environment = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let file = file
+        .as_ref()
+        .map(|(name, json)| (name.as_str(), json.clone()));
+    Ok(Variables::layered(assignments, file, environment)?)
+}
+
+/// `--voice NAME`, else the only voice in config.toml, else none.
+pub fn choose_voice(ctx: &Context, name: Option<&str>) -> CliResult<Option<(String, Voice)>> {
+    if let Some(name) = name {
+        let voice = voice::find(&ctx.config, name)?;
+        return Ok(Some((name.to_string(), voice.clone())));
+    }
+    let voices = &ctx.config.voices;
+    match voices.len() {
+        0 => Ok(None),
+        1 => Ok(voices
+            .iter()
+            .next()
+            .map(|(name, voice)| (name.clone(), voice.clone()))),
+        _ => Err(CliError::usage(format!(
+            "there are several voices ({}); pick one with --voice NAME",
+            voices.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
+    }
 }

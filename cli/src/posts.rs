@@ -1,12 +1,15 @@
 //! Showing posts: the listing that `list`, `draft list` and `search` print (streamed, a page
-//! at a time), one post in full, and what a command that created or scheduled a post tells
-//! the user.
+//! at a time), one post in full, what a command that created or scheduled a post tells the
+//! user (and its warning for networks that cannot publish yet), and the table of templates
+//! that `template list` and `search` print.
 
 use std::io::{BufWriter, Write};
 
 use chrono_tz::Tz;
+use postctl_core::content::template::Template;
 use postctl_core::exchange::JsonArray;
-use postctl_core::model::{Post, Schedule, TargetState};
+use postctl_core::model::{Account, Post, Schedule, TargetState};
+use postctl_core::platforms::can_publish;
 use postctl_core::store::{ListFilter, Store};
 
 use crate::context::Context;
@@ -346,4 +349,62 @@ pub fn report_scheduled(ctx: &mut Context, id: &str, written_in: Option<&str>) -
         to.join(", ")
     ));
     print(&format!("{id}\n"))
+}
+
+/// Scheduling for a network postctl cannot publish to yet is allowed (the post waits for
+/// its adapter), but never silently.
+pub fn warn_not_publishable(accounts: &[Account]) {
+    for account in accounts {
+        if !can_publish(account.network) {
+            note(format!(
+                "warning: {}: {}",
+                account.name,
+                postctl_core::platforms::not_publishable(account.network)
+            ));
+        }
+    }
+}
+
+/// Rows for a table of templates: name, variants, first line.
+pub fn template_rows(templates: &[&Template], color: bool) -> Vec<Vec<String>> {
+    templates
+        .iter()
+        .map(|t| {
+            let name = if t.builtin {
+                format!("{} {}", t.name, paint("(built in)", "2", color))
+            } else {
+                t.name.clone()
+            };
+            let variants = variant_list(t);
+            vec![
+                name,
+                if variants.is_empty() {
+                    "-".into()
+                } else {
+                    variants
+                },
+                first_line(&t.body, 50),
+            ]
+        })
+        .collect()
+}
+
+pub fn variant_list(template: &Template) -> String {
+    template
+        .variants
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first non-blank line, cut to `width` characters.
+pub fn first_line(text: &str, width: usize) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(width).collect();
+    if line.chars().count() > width {
+        out.pop();
+        out.push('…');
+    }
+    out
 }

@@ -18,9 +18,9 @@ use postctl_core::store::{NewPost, NewTarget, PostChange, Store};
 use postctl_core::text::{Format, TextLimit, fit};
 use serde::Serialize;
 
-use super::template::read_file;
-use super::voice::choose_voice;
 use crate::args::GenerateArgs;
+use crate::content::choose_voice;
+use crate::content::read_file;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, paint, print, print_json, stderr_color, stdout_color, table};

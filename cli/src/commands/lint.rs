@@ -4,9 +4,9 @@
 use postctl_core::content::lint::{Destination, Finding, Level, Report, lint};
 use postctl_core::publish::preview;
 
-use super::template::read_file;
-use super::voice::choose_voice;
 use crate::args::LintArgs;
+use crate::content::choose_voice;
+use crate::content::read_file;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, stdout_color, table};

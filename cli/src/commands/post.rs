@@ -192,7 +192,7 @@ fn release_batches(
     }
     .map_err(|e| CliError::from(postctl_core::Error::from(e)))?;
     let template = store.template_or_builtin("release")?;
-    let mut vars = super::template::variables(&args.vars, None)?;
+    let mut vars = crate::content::variables(&args.vars, None)?;
     if let Some(name) = release::project_from_env(|k| std::env::var(k).ok())
         .filter(|_| !vars.as_json().contains_key("name"))
     {

@@ -149,6 +149,6 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let tz = zone.map(|z| z.name()).unwrap_or("UTC");
     let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
-    super::schedule::warn_not_publishable(&accounts);
+    crate::posts::warn_not_publishable(&accounts);
     posts::report_scheduled(ctx, &id, None)
 }

@@ -1,5 +1,4 @@
-use postctl_core::model::{Account, Schedule, TargetState};
-use postctl_core::platforms::can_publish;
+use postctl_core::model::{Schedule, TargetState};
 use postctl_core::store::{NewTarget, PostChange, ScheduleChange};
 
 use crate::args::{ContentArgs, RescheduleArgs, ScheduleArgs};
@@ -10,6 +9,7 @@ use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::note;
 use crate::posts;
+use crate::posts::warn_not_publishable;
 
 /// Whether the user typed an existing post's id (or prefix) rather than new text.
 fn existing_post(ctx: &mut Context, typed: &str) -> CliResult<Option<String>> {
@@ -105,20 +105,6 @@ pub fn run(ctx: &mut Context, args: ScheduleArgs) -> CliResult {
     let id = ctx.store()?.create_post(&post)?;
     warn_not_publishable(&accounts);
     posts::report_scheduled(ctx, &id, args.when.tz.as_deref())
-}
-
-/// Scheduling for a network postctl cannot publish to yet is allowed (the post waits for
-/// its adapter), but never silently.
-pub(super) fn warn_not_publishable(accounts: &[Account]) {
-    for account in accounts {
-        if !can_publish(account.network) {
-            note(format!(
-                "warning: {}: {}",
-                account.name,
-                postctl_core::platforms::not_publishable(account.network)
-            ));
-        }
-    }
 }
 
 pub fn reschedule(ctx: &mut Context, args: &RescheduleArgs) -> CliResult {

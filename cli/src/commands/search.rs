@@ -8,11 +8,11 @@ use postctl_core::model::Post;
 use postctl_core::store::{ListFilter, StoredTemplate};
 use serde::Serialize;
 
-use super::template::template_rows;
 use crate::args::SearchArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, stdout_color, table};
+use crate::posts::template_rows;
 use crate::posts::{TableStream, note_more, post_row, stdout_error};
 
 /// One search hit in JSON: `kind`, then the item's fields in the order `list --json` and

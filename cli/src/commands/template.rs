@@ -1,19 +1,19 @@
 //! `postctl template add|list|show|rm|render`.
 
-use std::path::Path;
 use std::str::FromStr;
 
-use postctl_core::content::template::{Template, TemplateError, Variables, builtin, builtins};
+use postctl_core::content::template::{Template, TemplateError, builtin, builtins};
 use postctl_core::network::Network;
 use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
-use crate::content::{read_text, read_text_file};
+use crate::content::{read_file, read_text, variables};
 use crate::context::Context;
 use crate::editor::edit;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, paint, print, print_json, stdout_color, table};
+use crate::posts::{template_rows, variant_list};
 
 impl From<TemplateError> for CliError {
     fn from(e: TemplateError) -> Self {
@@ -29,14 +29,6 @@ pub fn run(ctx: &mut Context, command: TemplateCommand) -> CliResult {
         TemplateCommand::Rm(args) => remove(ctx, &args),
         TemplateCommand::Render(args) => render(ctx, &args),
     }
-}
-
-/// A file's text, or a usage error naming the file.
-pub fn read_file(path: &Path) -> CliResult<String> {
-    if path.as_os_str() == "-" {
-        return read_text("-");
-    }
-    read_text_file(path, "--file/--from")
 }
 
 fn add(ctx: &mut Context, args: TemplateAddArgs) -> CliResult {
@@ -92,15 +84,6 @@ fn add(ctx: &mut Context, args: TemplateAddArgs) -> CliResult {
     Ok(())
 }
 
-fn variant_list(template: &Template) -> String {
-    template
-        .variants
-        .keys()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The stored templates, then the built-in ones that no stored one replaces.
 fn all_templates(ctx: &mut Context) -> CliResult<(Vec<StoredTemplate>, Vec<Template>)> {
     let stored = ctx.store()?.templates()?;
@@ -109,41 +92,6 @@ fn all_templates(ctx: &mut Context) -> CliResult<(Vec<StoredTemplate>, Vec<Templ
         .filter(|b| !stored.iter().any(|s| s.template.name == b.name))
         .collect();
     Ok((stored, builtins))
-}
-
-/// The first non-blank line, cut to `width` characters.
-fn first_line(text: &str, width: usize) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let mut out: String = line.chars().take(width).collect();
-    if line.chars().count() > width {
-        out.pop();
-        out.push('…');
-    }
-    out
-}
-
-/// Rows for a table of templates: name, variants, first line.
-pub fn template_rows(templates: &[&Template], color: bool) -> Vec<Vec<String>> {
-    templates
-        .iter()
-        .map(|t| {
-            let name = if t.builtin {
-                format!("{} {}", t.name, paint("(built in)", "2", color))
-            } else {
-                t.name.clone()
-            };
-            let variants = variant_list(t);
-            vec![
-                name,
-                if variants.is_empty() {
-                    "-".into()
-                } else {
-                    variants
-                },
-                first_line(&t.body, 50),
-            ]
-        })
-        .collect()
 }
 
 fn list(ctx: &mut Context) -> CliResult {
@@ -253,30 +201,6 @@ fn remove(ctx: &mut Context, args: &TemplateRmArgs) -> CliResult {
         None => note(format!("removed template {}", args.name)),
     }
     Ok(())
-}
-
-/// The variables of `--var`, `--vars-file` and the environment (see `help template render`).
-pub fn variables(assignments: &[String], vars_file: Option<&Path>) -> CliResult<Variables> {
-    let file = match vars_file {
-        Some(path) => {
-            let text = read_file(path)?;
-            let json: Value = serde_json::from_str(&text).map_err(|e| {
-                CliError::usage(format!(
-                    "{} is not valid JSON ({e}); --vars-file takes a JSON object such as {{\"version\": \"1.2.0\"}}",
-                    path.display()
-                ))
-            })?;
-            Some((path.display().to_string(), json))
-        }
-        None => None,
-    };
-    // Variables that are not valid Unicode cannot be template text; they are left out.
-    let environment = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    let file = file
-        .as_ref()
-        .map(|(name, json)| (name.as_str(), json.clone()));
-    Ok(Variables::layered(assignments, file, environment)?)
 }
 
 /// `--for NETWORK` as a network, or a usage error listing them.

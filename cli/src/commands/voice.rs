@@ -165,23 +165,3 @@ fn remove(ctx: &mut Context, name: &str) -> CliResult {
     note(format!("removed voice {name} from {}", path.display()));
     Ok(())
 }
-
-/// `--voice NAME`, else the only voice in config.toml, else none.
-pub fn choose_voice(ctx: &Context, name: Option<&str>) -> CliResult<Option<(String, Voice)>> {
-    if let Some(name) = name {
-        let voice = voice::find(&ctx.config, name)?;
-        return Ok(Some((name.to_string(), voice.clone())));
-    }
-    let voices = &ctx.config.voices;
-    match voices.len() {
-        0 => Ok(None),
-        1 => Ok(voices
-            .iter()
-            .next()
-            .map(|(name, voice)| (name.clone(), voice.clone()))),
-        _ => Err(CliError::usage(format!(
-            "there are several voices ({}); pick one with --voice NAME",
-            voices.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))),
-    }
-}
