@@ -229,7 +229,11 @@ fn a_server_error_says_one_true_thing_with_the_networks_reason() {
 #[test]
 fn a_rate_limit_wait_outlives_the_process_and_keeps_the_order() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::with_fakes([&fake]);
+    let mut env = Env::with_fakes([&fake]);
+    // On the real clock: time passes between the processes, as it does for a user. (With
+    // POSTCTL_NOW each command starts its clock there again, so two `post`s in a row are
+    // not ordered by when they ran.)
+    env.unset("POSTCTL_NOW");
     let config = ChaosConfig {
         retry_after: Duration::from_secs(4),
         ..ChaosConfig::failing(1.0, &[Failure::RateLimited], common::networks::SEED)
@@ -262,10 +266,9 @@ fn a_rate_limit_wait_outlives_the_process_and_keeps_the_order() {
         "{shown}"
     );
 
-    // Both wait for the same moment; one run waits for it and publishes both. (Each
-    // command's clock starts at POSTCTL_NOW, so the wait is `run-due`'s to sit out.)
+    // Both wait for the same moment; one run waits for it and publishes both.
     let until: i64 = env.count("SELECT max(next_attempt_ms) FROM targets");
-    let wait = u64::try_from(until - now_ms()).unwrap_or(0);
+    let wait = u64::try_from(until - chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     assert!(wait < 10_000, "the network asked for 4 s, not {wait} ms");
     env.ok(&["run-due", "--wait", "10"]);
     let texts: Vec<String> = fake.posts().into_iter().map(|p| p.text).collect();
