@@ -64,6 +64,9 @@ _postctl() {
             postctl,list)
                 cmd="postctl__subcmd__list"
                 ;;
+            postctl,mcp)
+                cmd="postctl__subcmd__mcp"
+                ;;
             postctl,post)
                 cmd="postctl__subcmd__post"
                 ;;
@@ -194,7 +197,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve unpublish search template voice lint generate ai completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve unpublish search template voice lint generate ai mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,7 +241,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__add)
-            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --config --db --json --help"
+            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1096,6 +1099,28 @@ _postctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__mcp)
+            opts="-h --allow-publish --print-config --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -56,6 +56,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand vo
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "lint" -d 'Check a draft against a brand voice and each network\'s length'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "generate" -d 'Draft posts with a language model (Claude, or any OpenAI-compatible server), in a brand voice, fitted per network'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "ai" -d 'The language model `generate` asks: provider, model, base URL and key'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "mcp" -d 'Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -87,6 +88,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-env -l app-password-env -l webhook-url-env -l key-env -d 'Keep only the name of an environment variable that holds the secret' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l from-group -d 'VK: post as the community rather than as the token\'s user (community walls only)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -l app-password-stdin -l webhook-url-stdin -l key-stdin -d 'Read the secret (token, app password, webhook URL, key) from stdin'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
@@ -430,6 +432,12 @@ complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subc
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l allow-publish -d 'Also offer the tools that publish now (publish_now) and delete published posts (unpublish)'
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l print-config -d 'Print the JSON that adds postctl to Claude Desktop\'s or Claude Code\'s MCP servers, and exit'
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand mcp" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

@@ -1,17 +1,21 @@
 //! What the post-writing commands share: reading text and files, attaching media, resolving
-//! `--to`, turning `--at`/`--every` into a schedule, each account's limits, template
-//! variables, the brand voice to use, and telling the user what a change skipped.
+//! `--to`, turning `--at`/`--every` into a schedule, each account's limits and how an
+//! account is shown, templates and their variables, the brand voice to use, and telling the
+//! user what a change skipped.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use postctl_core::content::template::Variables;
+use postctl_core::content::template::{Template, Variables, builtin};
 use postctl_core::content::voice::{self, Voice};
 use postctl_core::fs::{MAX_TEXT_BYTES, describe_limit, read_text_up_to};
 use postctl_core::model::{Account, MediaRef, Schedule};
+use postctl_core::network::Network;
 use postctl_core::platforms::Capabilities;
 use postctl_core::publish::preview;
+use postctl_core::secrets::SecretRef;
+use postctl_core::store::StoredTemplate;
 use postctl_core::store::{NewPost, NewTarget, Outcome};
 use postctl_core::time::{WeeklyRule, ensure_not_past, parse_when};
 use serde_json::Value;
@@ -235,4 +239,52 @@ pub fn choose_voice(ctx: &Context, name: Option<&str>) -> CliResult<Option<(Stri
             voices.keys().cloned().collect::<Vec<_>>().join(", ")
         ))),
     }
+}
+
+/// The stored template `name`, else the built-in one.
+pub fn find(ctx: &mut Context, name: &str) -> CliResult<(Template, Option<StoredTemplate>)> {
+    let stored = ctx.store()?.find_template(name)?;
+    match stored {
+        Some(stored) => Ok((stored.template.clone(), Some(stored))),
+        None => match builtin(name) {
+            Some(template) => Ok((template, None)),
+            None => Err(postctl_core::Error::NotFound {
+                what: "template",
+                name: name.into(),
+                hint: "see `postctl template list`, or add it with `postctl template add NAME --file FILE`".into(),
+            }
+            .into()),
+        },
+    }
+}
+
+/// `--for NETWORK` as a network, or a usage error listing them.
+pub fn parse_network(given: &str) -> CliResult<Network> {
+    given.parse::<Network>().map_err(|_| {
+        CliError::usage(format!(
+            "--for {given:?} is not a network; use one of {}",
+            Network::ALL
+                .iter()
+                .map(|n| n.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+pub fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
+    let location = account
+        .secret_ref
+        .parse::<SecretRef>()
+        .map(|r| r.location(&ctx.paths.data_dir))
+        .unwrap_or_else(|_| "unknown".into());
+    serde_json::json!({
+        "name": account.name,
+        "network": account.network,
+        "base_url": account.base_url,
+        "handle": account.handle,
+        "settings": account.settings,
+        "secret": location,
+        "created": account.created,
+    })
 }

@@ -20,7 +20,8 @@ pub struct Context {
     /// POSTCTL_NOW (RFC 3339) and runs on from there, for reproducible runs. The store and
     /// the publish engine read it too, so they agree with `now` on what is due.
     pub clock: Clock,
-    /// The clock's time when the command started: what typed times are read against.
+    /// The clock's time when the command started (or last refreshed its clock): what typed
+    /// times are read against.
     pub now: DateTime<Utc>,
     store: Option<Store>,
 }
@@ -29,22 +30,27 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// The system's clock, or one starting at POSTCTL_NOW (RFC 3339).
+fn clock() -> CliResult<Clock> {
+    match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
+        Some(text) => Ok(Clock::starting_at(
+            DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
+                    ))
+                })?
+                .with_timezone(&Utc),
+        )),
+        None => Ok(Clock::system()),
+    }
+}
+
 impl Context {
     pub fn new(cli: &Cli) -> CliResult<Context> {
         let paths = Paths::resolve(cli.config.as_deref(), cli.db.as_deref(), env)?;
         let config = Config::load(&paths.config_file, env)?;
-        let clock = match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
-            Some(text) => Clock::starting_at(
-                DateTime::parse_from_rfc3339(&text)
-                    .map_err(|e| {
-                        CliError::usage(format!(
-                            "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
-                        ))
-                    })?
-                    .with_timezone(&Utc),
-            ),
-            None => Clock::system(),
-        };
+        let clock = clock()?;
         Ok(Context {
             paths,
             config,
@@ -53,6 +59,13 @@ impl Context {
             now: clock.now(),
             store: None,
         })
+    }
+
+    /// Reads the clock again: a long-running command (`postctl mcp`) does this before each
+    /// request, so "tomorrow 9am" means tomorrow from when it was asked.
+    pub fn refresh_clock(&mut self) -> CliResult {
+        self.now = self.clock.now();
+        Ok(())
     }
 
     /// The database, opened (and migrated) on first use.
@@ -75,7 +88,9 @@ impl Context {
         }
     }
 
-    fn open_store(&self) -> CliResult<Store> {
+    /// A new handle on the database, reading the command's clock (for an engine that runs
+    /// beside the context's own handle).
+    pub fn open_store(&self) -> CliResult<Store> {
         let mut store = Store::open(&self.paths.db_file)?;
         store.set_clock(self.clock);
         Ok(store)

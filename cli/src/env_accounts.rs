@@ -5,6 +5,8 @@
 //! POSTCTL_ACCOUNT_MASTO_TOKEN=...                         the secret
 //! POSTCTL_ACCOUNT_TG=telegram
 //! POSTCTL_ACCOUNT_TG_CHAT=@mychannel                      other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL
+//! POSTCTL_ACCOUNT_VK=vk
+//! POSTCTL_ACCOUNT_VK_OWNER_ID=-123456                     VK's wall; _FROM_GROUP=1 posts as the community
 //! ```
 
 use postctl_core::model::Account;
@@ -17,7 +19,16 @@ use crate::exit::{CliError, CliResult};
 const PREFIX: &str = "POSTCTL_ACCOUNT_";
 
 /// The suffixes of the variables that hold an account's fields rather than define one.
-const FIELDS: [&str; 6] = ["TOKEN", "BASE_URL", "HANDLE", "CHAT", "CHANNEL", "ROOM"];
+const FIELDS: [&str; 8] = [
+    "TOKEN",
+    "BASE_URL",
+    "HANDLE",
+    "CHAT",
+    "CHANNEL",
+    "ROOM",
+    "OWNER_ID",
+    "FROM_GROUP",
+];
 
 /// An account described by environment variables.
 #[derive(Debug, Clone)]
@@ -146,6 +157,9 @@ pub fn env_accounts(vars: &[(String, String)]) -> CliResult<Vec<EnvAccount>> {
             chat: field("CHAT"),
             channel: field("CHANNEL"),
             room: field("ROOM"),
+            owner_id: field("OWNER_ID"),
+            from_group: field("FROM_GROUP")
+                .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
             ..AccountFields::default()
         };
         let token_var = format!("{key}_TOKEN");
@@ -208,6 +222,22 @@ mod tests {
         );
         assert_eq!(accounts[0].token_var, "POSTCTL_ACCOUNT_MASTO_TOKEN");
         assert_eq!(accounts[1].settings.settings["chat"], "@mychannel");
+    }
+
+    #[test]
+    fn a_vk_wall_and_posting_as_the_community_come_from_their_own_variables() {
+        let accounts = env_accounts(&vars(&[
+            ("POSTCTL_ACCOUNT_VK", "vk"),
+            ("POSTCTL_ACCOUNT_VK_OWNER_ID", "-123456"),
+            ("POSTCTL_ACCOUNT_VK_FROM_GROUP", "1"),
+            ("POSTCTL_ACCOUNT_VK_TOKEN", "vk1.a.token"),
+        ]))
+        .expect("accounts");
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(
+            accounts[0].settings.settings,
+            serde_json::json!({"owner_id": -123456, "from_group": true})
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! [`commands`], shared plumbing (context, output, exit codes) beside them.
 
 pub mod args;
+mod checks;
 mod commands;
 mod content;
 mod context;
@@ -9,8 +10,10 @@ mod editor;
 mod engine;
 mod env_accounts;
 mod exit;
+mod mcp;
 mod output;
 mod posts;
+mod scheduling;
 
 use std::io::IsTerminal;
 

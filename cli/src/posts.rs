@@ -1,19 +1,25 @@
 //! Showing posts: the listing that `list`, `draft list` and `search` print (streamed, a page
 //! at a time), one post in full, what a command that created or scheduled a post tells the
-//! user (and its warning for networks that cannot publish yet), and the table of templates
-//! that `template list` and `search` print.
+//! user (and its warning for networks that cannot publish yet), the table of templates
+//! that `template list` and `search` print, and the calendar's posts day by day (`calendar`
+//! and the MCP server).
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use postctl_core::content::template::Template;
 use postctl_core::exchange::JsonArray;
 use postctl_core::model::{Account, Post, Schedule, TargetState};
 use postctl_core::platforms::can_publish;
+use postctl_core::store::short_ids;
 use postctl_core::store::{ListFilter, Store};
+use postctl_core::time::{Disambiguation, WeeklyRule, resolve_local};
+use serde::Serialize;
 
 use crate::context::Context;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::output::{
     excerpt, note, paint, print, print_json, state_color, stdout_color, table, visible_width, when,
 };
@@ -407,4 +413,121 @@ pub fn first_line(text: &str, width: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// One post at one moment of the calendar (a recurring post appears once per occurrence).
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub id: String,
+    /// The shortest unique prefix of the id, as lists show it.
+    #[serde(skip)]
+    pub short_id: String,
+    pub at: DateTime<Utc>,
+    /// The time of day in the calendar's zone, "09:00".
+    pub local: String,
+    pub state: Option<TargetState>,
+    pub to: Vec<String>,
+    pub text: String,
+    pub recurring: bool,
+}
+
+/// The scheduled posts from `from` to `to` (both included), day by day, in `tz`: the
+/// shape of `calendar --json`.
+#[derive(Debug, Serialize)]
+pub struct Calendar {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub tz: String,
+    pub days: Vec<Day>,
+}
+
+/// A day with posts on it.
+#[derive(Debug, Serialize)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub posts: Vec<Entry>,
+}
+
+/// The first instant of a local day (midnight, or the end of a gap at midnight).
+fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..4)
+        .find_map(|h| {
+            resolve_local(midnight + Duration::hours(h), tz, Disambiguation::Earlier).ok()
+        })
+        .unwrap_or_else(|| midnight.and_utc())
+}
+
+/// The calendar from `first` to `last` (both included) in `tz`.
+pub fn calendar(
+    ctx: &mut Context,
+    first: NaiveDate,
+    last: NaiveDate,
+    tz: Tz,
+) -> CliResult<Calendar> {
+    if last < first {
+        return Err(CliError::usage(format!(
+            "the calendar's end ({last}) is before its start ({first}); give the earlier date first"
+        )));
+    }
+    let from = start_of_day(first, tz);
+    let to = start_of_day(last + Duration::days(1), tz);
+    let store = ctx.store()?;
+    let mut posts = store.posts(&ListFilter::Due { from, to })?;
+    posts.extend(store.posts(&ListFilter::Recurring)?);
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    let short = short_ids(store, &ids)?;
+    let mut days: BTreeMap<NaiveDate, Vec<Entry>> = BTreeMap::new();
+    for mut entry in entries(&posts, from, to, tz) {
+        if let Some(short) = short.get(&entry.id) {
+            entry.short_id = short.clone();
+        }
+        days.entry(entry.at.with_timezone(&tz).date_naive())
+            .or_default()
+            .push(entry);
+    }
+    Ok(Calendar {
+        from: first,
+        to: last,
+        tz: tz.name().to_string(),
+        days: days
+            .into_iter()
+            .map(|(date, posts)| Day { date, posts })
+            .collect(),
+    })
+}
+
+fn entries(posts: &[Post], from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for post in posts {
+        let entry = |at: DateTime<Utc>, recurring| Entry {
+            id: post.id.clone(),
+            short_id: post.id.clone(),
+            at,
+            local: at.with_timezone(&tz).format("%H:%M").to_string(),
+            state: post.summary_state(),
+            to: post.targets.iter().map(|t| t.account.clone()).collect(),
+            text: excerpt(post, 50),
+            recurring,
+        };
+        match (&post.schedule, post.due) {
+            (Schedule::Every { rule }, Some(next)) => {
+                let post_tz: Tz = post.tz.parse().unwrap_or(tz);
+                if let Ok(rule) = rule.parse::<WeeklyRule>() {
+                    let start = from.max(next);
+                    if start < to {
+                        entries.extend(
+                            rule.occurrences(start, to, post_tz)
+                                .into_iter()
+                                .map(|at| entry(at, true)),
+                        );
+                    }
+                }
+            }
+            (_, Some(due)) => entries.push(entry(due, false)),
+            (_, None) => {}
+        }
+    }
+    entries.sort_by_key(|e| e.at);
+    entries
 }

@@ -16,7 +16,7 @@
 //! | bluesky   | --handle (me.bsky.social or did:plc:…)              | --pds                                | app password                               |
 //! | telegram  | --chat (@channel or -1001234567890)                 | --base-url, --handle                 | bot token                                  |
 //! | discord   | none (webhook) or --channel ID (bot)                | --base-url (bot), --handle           | webhook URL, or bot token with --channel   |
-//! | vk        | --owner-id (negative for a community)               | --base-url, --handle                 | access token                               |
+//! | vk        | --owner-id (negative for a community)               | --from-group, --base-url, --handle   | access token                               |
 //! | instagram | --user-id                                           | --base-url, --handle                 | access token                               |
 //! | facebook  | --page-id                                           | --base-url, --handle                 | Page access token                          |
 //! | linkedin  | --author (urn:li:person:… or urn:li:organization:…) | --base-url, --handle                 | access token                               |
@@ -34,7 +34,7 @@
 //!
 //! `settings` in [`AccountSettings`] holds the network-specific fields:
 //! telegram `{"chat": "@name" | "-100…"}`, discord and slack `{"mode": "webhook"}` or
-//! `{"mode": "bot", "channel": "…"}`, vk `{"owner_id": -123}` (a number),
+//! `{"mode": "bot", "channel": "…"}`, vk `{"owner_id": -123}` (a number, with `"from_group": true` when posts appear as the community's),
 //! instagram and threads `{"user_id": "…"}`, facebook `{"page_id": "…"}`,
 //! linkedin `{"author": "urn:li:…"}`, matrix `{"room": "…"}`, nostr `{"relays": [...]}`,
 //! reddit `{"subreddit": "…"}`, and `{}` for the rest (webhook included: its address is
@@ -285,6 +285,8 @@ pub struct AccountFields {
     pub room: Option<String>,
     /// `--owner-id`: VK wall owner, negative for a community.
     pub owner_id: Option<String>,
+    /// `--from-group`: VK posts appear as the community's own (community walls only).
+    pub from_group: bool,
     /// `--user-id`: Instagram or Threads user id.
     pub user_id: Option<String>,
     /// `--page-id`: Facebook Page id.

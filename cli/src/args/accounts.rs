@@ -30,7 +30,8 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
   discord    a webhook URL; or --channel ID with a bot token
   slack      a webhook URL; or --channel C0123 with a bot token (xoxb-)
   matrix     --homeserver URL --room !id:server|#alias:server; an access token
-  vk         --owner-id ID (negative for a community); an access token
+  vk         --owner-id ID (negative for a community) [--from-group]; a user access token
+             with the wall, photos and offline rights (see the README's VK section)
   instagram  --user-id ID; an access token
   facebook   --page-id ID; a Page access token
   linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
@@ -44,7 +45,8 @@ Examples:
   postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
   postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
   postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
-  postctl accounts add discord --name dc --webhook-url-stdin < hook.txt";
+  postctl accounts add discord --name dc --webhook-url-stdin < hook.txt
+  postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN";
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env"])))]
@@ -72,6 +74,9 @@ pub struct AccountAddArgs {
     /// VK wall owner id (negative for a community)
     #[arg(long, allow_hyphen_values = true)]
     pub owner_id: Option<String>,
+    /// VK: post as the community rather than as the token's user (community walls only)
+    #[arg(long)]
+    pub from_group: bool,
     /// Instagram or Threads user id
     #[arg(long)]
     pub user_id: Option<String>,

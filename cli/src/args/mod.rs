@@ -20,6 +20,7 @@ mod import;
 mod init;
 mod lint;
 mod list;
+mod mcp;
 mod post;
 mod queue;
 mod schedule;
@@ -44,6 +45,7 @@ pub use import::*;
 pub use init::*;
 pub use lint::*;
 pub use list::*;
+pub use mcp::*;
 pub use post::*;
 pub use queue::*;
 pub use schedule::*;
@@ -237,6 +239,9 @@ found in the data dir's media folder.")]
     /// The language model `generate` asks: provider, model, base URL and key
     #[command(subcommand)]
     Ai(AiCommand),
+    /// Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)
+    #[command(after_help = mcp::MCP_HELP)]
+    Mcp(McpArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

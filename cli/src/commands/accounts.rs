@@ -4,6 +4,7 @@ use postctl_core::network::{AccountFields, Network, validate_account, validate_a
 use postctl_core::secrets::{Secret, SecretRef, env_var_name, read_secret};
 
 use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
+use crate::content::account_json;
 use crate::context::Context;
 use crate::exit::ExitCode;
 use crate::exit::{CliError, CliResult};
@@ -31,6 +32,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         channel: args.channel.clone(),
         room: args.room.clone(),
         owner_id: args.owner_id.clone(),
+        from_group: args.from_group,
         user_id: args.user_id.clone(),
         page_id: args.page_id.clone(),
         author: args.author.clone(),
@@ -131,23 +133,6 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         secret_ref.location(&ctx.paths.data_dir)
     ));
     Ok(())
-}
-
-fn account_json(ctx: &Context, account: &postctl_core::model::Account) -> serde_json::Value {
-    let location = account
-        .secret_ref
-        .parse::<SecretRef>()
-        .map(|r| r.location(&ctx.paths.data_dir))
-        .unwrap_or_else(|_| "unknown".into());
-    serde_json::json!({
-        "name": account.name,
-        "network": account.network,
-        "base_url": account.base_url,
-        "handle": account.handle,
-        "settings": account.settings,
-        "secret": location,
-        "created": account.created,
-    })
 }
 
 fn list(ctx: &mut Context) -> CliResult {

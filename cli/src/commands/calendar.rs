@@ -1,28 +1,13 @@
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use chrono_tz::Tz;
-use postctl_core::model::{Post, Schedule, TargetState};
-use postctl_core::store::{ListFilter, short_ids};
-use postctl_core::time::{Disambiguation, WeeklyRule, resolve_local};
-use serde::Serialize;
 
 use crate::args::CalendarArgs;
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
-use crate::output::{excerpt, paint, print, print_json, state_color, stdout_color};
-
-/// One post at one moment of the calendar (a recurring post appears once per occurrence).
-#[derive(Debug, Serialize)]
-struct Entry<'a> {
-    id: &'a str,
-    at: DateTime<Utc>,
-    local: String,
-    state: Option<TargetState>,
-    to: Vec<&'a str>,
-    text: String,
-    recurring: bool,
-}
+use crate::output::{paint, print, print_json, state_color, stdout_color};
+use crate::posts::{Entry, calendar};
 
 pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
     let tz = ctx.zone(args.tz.as_deref())?;
@@ -55,30 +40,13 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
             (first, last_of_month(first), false)
         }
     };
-    let from = start_of_day(first, tz);
-    let to = start_of_day(last + Duration::days(1), tz);
-    let json = ctx.json;
-    let store = ctx.store()?;
-    let mut posts = store.posts(&ListFilter::Due { from, to })?;
-    posts.extend(store.posts(&ListFilter::Recurring)?);
-    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
-    let short = short_ids(store, &ids)?;
-    let entries = entries(&posts, from, to, tz);
-    let mut days: BTreeMap<NaiveDate, Vec<&Entry<'_>>> = BTreeMap::new();
-    for entry in &entries {
-        days.entry(entry.at.with_timezone(&tz).date_naive())
-            .or_default()
-            .push(entry);
+    let calendar = calendar(ctx, first, last, tz)?;
+    if ctx.json {
+        return print_json(&calendar);
     }
-    if json {
-        let days: Vec<_> = days
-            .iter()
-            .map(|(date, entries)| serde_json::json!({"date": date, "posts": entries}))
-            .collect();
-        return print_json(&serde_json::json!({
-            "from": first, "to": last, "tz": tz.name(), "days": days,
-        }));
-    }
+    let days: BTreeMap<NaiveDate, &Vec<Entry>> =
+        calendar.days.iter().map(|d| (d.date, &d.posts)).collect();
+    let entries: Vec<&Entry> = calendar.days.iter().flat_map(|d| &d.posts).collect();
     let color = stdout_color();
     let mut out = String::new();
     if !week {
@@ -114,7 +82,7 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
                 "{}\n",
                 paint(&heading, if day == today { "1;4" } else { "1" }, color)
             );
-            for entry in list.into_iter().flatten() {
+            for entry in list.into_iter().copied().flatten() {
                 let state = entry
                     .state
                     .map(|s| {
@@ -129,7 +97,7 @@ pub fn run(ctx: &mut Context, args: &CalendarArgs) -> CliResult {
                     state,
                     entry.text,
                     if entry.recurring { " ↻" } else { "" },
-                    short.get(entry.id).map(String::as_str).unwrap_or(entry.id)
+                    entry.short_id
                 );
             }
             if week && list.is_none() {
@@ -150,61 +118,12 @@ fn last_of_month(first: NaiveDate) -> NaiveDate {
     next.map(|n| n - Duration::days(1)).unwrap_or(first)
 }
 
-/// The first instant of a local day (midnight, or the end of a gap at midnight).
-fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    (0..4)
-        .find_map(|h| {
-            resolve_local(midnight + Duration::hours(h), tz, Disambiguation::Earlier).ok()
-        })
-        .unwrap_or_else(|| midnight.and_utc())
-}
-
-fn entries<'a>(
-    posts: &'a [Post],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    tz: Tz,
-) -> Vec<Entry<'a>> {
-    let mut entries = Vec::new();
-    for post in posts {
-        let entry = |at: DateTime<Utc>, recurring| Entry {
-            id: &post.id,
-            at,
-            local: at.with_timezone(&tz).format("%H:%M").to_string(),
-            state: post.summary_state(),
-            to: post.targets.iter().map(|t| t.account.as_str()).collect(),
-            text: excerpt(post, 50),
-            recurring,
-        };
-        match (&post.schedule, post.due) {
-            (Schedule::Every { rule }, Some(next)) => {
-                let post_tz: Tz = post.tz.parse().unwrap_or(tz);
-                if let Ok(rule) = rule.parse::<WeeklyRule>() {
-                    let start = from.max(next);
-                    if start < to {
-                        entries.extend(
-                            rule.occurrences(start, to, post_tz)
-                                .into_iter()
-                                .map(|at| entry(at, true)),
-                        );
-                    }
-                }
-            }
-            (_, Some(due)) => entries.push(entry(due, false)),
-            (_, None) => {}
-        }
-    }
-    entries.sort_by_key(|e| e.at);
-    entries
-}
-
 fn month_grid(
     first: NaiveDate,
     last: NaiveDate,
     week_start: Weekday,
     today: NaiveDate,
-    days: &BTreeMap<NaiveDate, Vec<&Entry<'_>>>,
+    days: &BTreeMap<NaiveDate, &Vec<Entry>>,
     color: bool,
     tz: Tz,
 ) -> String {
@@ -220,7 +139,7 @@ fn month_grid(
     let mut line = "       ".repeat(offset);
     let mut day = first;
     while day <= last {
-        let count = days.get(&day).map_or(0, Vec::len);
+        let count = days.get(&day).map_or(0, |posts| posts.len());
         let mut cell = format!("{:>2}", day.day());
         if count > 0 {
             cell += &format!(" •{count}");

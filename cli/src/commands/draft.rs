@@ -1,15 +1,14 @@
 use postctl_core::model::{MediaRef, Schedule, TargetState};
-use postctl_core::store::{ListFilter, NewTarget, PostChange, ScheduleChange};
+use postctl_core::store::{ListFilter, PostChange, ScheduleChange};
 
-use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, DraftRmArgs, WhenArgs};
-use crate::content::{
-    When, destinations, import_media, new_post, read_text, report_skipped, resolve_when,
-};
+use crate::args::{ContentArgs, DraftCommand, DraftEditArgs, DraftNewArgs, DraftRmArgs};
+use crate::content::{import_media, read_text, report_skipped};
 use crate::context::Context;
 use crate::editor::{DraftDoc, edit};
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print_json};
 use crate::posts;
+use crate::scheduling::{front_matter_time, save_draft};
 
 pub fn run(ctx: &mut Context, command: DraftCommand) -> CliResult {
     match command {
@@ -58,39 +57,8 @@ fn new(ctx: &mut Context, args: DraftNewArgs) -> CliResult {
         };
         (read_text(text)?, args.content, None)
     };
-    if body.trim().is_empty() && content.media.is_empty() {
-        return Err(CliError::usage(
-            "the text is empty; give the post's text, or attach --media",
-        ));
-    }
-    let accounts = destinations(ctx, &content)?;
-    let tz = ctx.zone(None)?;
-    let due = match &at {
-        Some(text) => {
-            if accounts.is_empty() {
-                return Err(CliError::usage(
-                    "the draft has `at:` but no `to:`; say which accounts to publish to",
-                ));
-            }
-            Some(front_matter_time(ctx, text)?.due)
-        }
-        None => None,
-    };
-    let targets = accounts
-        .iter()
-        .map(|a| NewTarget {
-            account_id: a.id.clone(),
-            due,
-        })
-        .collect();
-    let schedule = if due.is_some() {
-        Schedule::At
-    } else {
-        Schedule::None
-    };
-    let post = new_post(ctx, body, content, tz.name(), schedule, targets)?;
-    let id = ctx.store()?.create_post(&post)?;
-    posts::report_created(ctx, &id, due.is_some())
+    let (id, scheduled) = save_draft(ctx, body, content, at.as_deref())?;
+    posts::report_created(ctx, &id, scheduled)
 }
 
 fn edit_draft(ctx: &mut Context, args: DraftEditArgs) -> CliResult {
@@ -270,15 +238,4 @@ fn confirm(question: &str) -> CliResult<bool> {
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-/// The `at:` of a draft's front matter, read like `--at`.
-fn front_matter_time(ctx: &Context, text: &str) -> CliResult<When> {
-    resolve_when(
-        ctx,
-        &WhenArgs {
-            at: Some(text.to_string()),
-            ..WhenArgs::default()
-        },
-    )
 }

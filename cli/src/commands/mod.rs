@@ -15,12 +15,14 @@ mod import;
 mod init;
 mod lint;
 mod list;
+mod mcp;
 mod post;
 mod queue;
 mod schedule;
 mod search;
 mod status;
 mod template;
+
 mod tui;
 mod voice;
 
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Retry(args) => status::retry(&mut ctx, &args),
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
+        Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

@@ -11,7 +11,8 @@ use postctl_core::store::{NewTarget, Store};
 use serde::Serialize;
 
 use crate::args::{CheckArgs, PostArgs, ThreadArg};
-use crate::content::{capabilities, import_media, new_post, read_text, read_text_file};
+use crate::checks::{previews, refuse_if_any_cannot};
+use crate::content::{import_media, new_post, read_text, read_text_file};
 use crate::context::Context;
 use crate::engine::{
     ci_engine, engine, exit_for, notify, print_outcomes, publish_and_wait_saying, runtime,
@@ -135,38 +136,9 @@ fn part_start(text: &str) -> String {
     out
 }
 
-/// The one rule for a text that cannot go out as asked (too long where no thread is
-/// allowed, a network postctl cannot publish to yet): `check`, `check --json`,
-/// `post --dry-run` and `post` all exit 2, and `post` stores nothing.
-fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult {
-    let refused: Vec<&Preview> = previews.iter().filter(|p| p.error.is_some()).collect();
-    if refused.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = refused.iter().map(|p| p.account.as_str()).collect();
-    let mut message = format!("{} cannot take this text as it is", names.join(", "));
-    if publishing {
-        // `post` has printed nothing yet: say why here.
-        for p in &refused {
-            if let Some(error) = &p.error {
-                message += &format!("\n  {}: {error}", p.account);
-            }
-        }
-        message += "\nnothing was sent or stored; fix the text or --to, and run it again";
-    } else {
-        message += " (see above)";
-    }
-    Err(CliError::usage(message))
-}
-
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
-    let accounts = env_accounts::resolve_for_reading(ctx, &args.to)?;
-    let previews: Vec<Preview> = accounts
-        .iter()
-        .zip(capabilities(ctx, &accounts)?)
-        .map(|(a, caps)| preview(a, caps, &body, thread_mode(args.thread)))
-        .collect();
+    let previews = previews(ctx, &body, &args.to, thread_mode(args.thread))?;
     if ctx.json {
         print_json(&previews)?;
     } else {

@@ -1,14 +1,11 @@
 //! `postctl template add|list|show|rm|render`.
 
-use std::str::FromStr;
-
 use postctl_core::content::template::{Template, TemplateError, builtin, builtins};
-use postctl_core::network::Network;
 use postctl_core::store::{StoredTemplate, TemplateChange};
 use serde_json::Value;
 
 use crate::args::{TemplateAddArgs, TemplateCommand, TemplateRenderArgs, TemplateRmArgs};
-use crate::content::{read_file, read_text, variables};
+use crate::content::{find, parse_network, read_file, read_text, variables};
 use crate::context::Context;
 use crate::editor::edit;
 use crate::exit::{CliError, CliResult};
@@ -123,23 +120,6 @@ fn to_json(value: &impl serde::Serialize) -> CliResult<Value> {
     serde_json::to_value(value).map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))
 }
 
-/// The stored template `name`, else the built-in one.
-fn find(ctx: &mut Context, name: &str) -> CliResult<(Template, Option<StoredTemplate>)> {
-    let stored = ctx.store()?.find_template(name)?;
-    match stored {
-        Some(stored) => Ok((stored.template.clone(), Some(stored))),
-        None => match builtin(name) {
-            Some(template) => Ok((template, None)),
-            None => Err(postctl_core::Error::NotFound {
-                what: "template",
-                name: name.into(),
-                hint: "see `postctl template list`, or add it with `postctl template add NAME --file FILE`".into(),
-            }
-            .into()),
-        },
-    }
-}
-
 fn show(ctx: &mut Context, name: &str) -> CliResult {
     let (template, stored) = find(ctx, name)?;
     if ctx.json {
@@ -201,20 +181,6 @@ fn remove(ctx: &mut Context, args: &TemplateRmArgs) -> CliResult {
         None => note(format!("removed template {}", args.name)),
     }
     Ok(())
-}
-
-/// `--for NETWORK` as a network, or a usage error listing them.
-pub fn parse_network(given: &str) -> CliResult<Network> {
-    Network::from_str(given).map_err(|_| {
-        CliError::usage(format!(
-            "--for {given:?} is not a network; use one of {}",
-            Network::ALL
-                .iter()
-                .map(|n| n.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
 }
 
 fn render(ctx: &mut Context, args: &TemplateRenderArgs) -> CliResult {

@@ -155,7 +155,18 @@ pub fn validate_account(
                     id != 0 && owner.starts_with(|c: char| c == '-' || c.is_ascii_digit())
                 })
                 .ok_or_else(|| invalid(VK_OWNER, network, owner))?;
-            account(api_base_url(network, fields)?, json!({ "owner_id": owner }))
+            let settings = match (fields.from_group, owner < 0) {
+                (false, _) => json!({ "owner_id": owner }),
+                (true, true) => json!({ "owner_id": owner, "from_group": true }),
+                (true, false) => {
+                    return Err(AccountError::NotApplicable {
+                        flag: "--from-group",
+                        network,
+                        hint: " posting on a person's wall: it posts as the community, so it needs a community's --owner-id (negative, e.g. -123456)",
+                    });
+                }
+            };
+            account(api_base_url(network, fields)?, settings)
         }
         Network::Instagram | Network::Threads => {
             let spec = if network == Network::Instagram {

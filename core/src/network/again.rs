@@ -81,8 +81,14 @@ fn add_command(account: &Account, replaced: &[(&str, &str)]) -> String {
             flag("--relay", relay);
         }
     }
+    if account.settings.get("from_group") == Some(&serde_json::Value::Bool(true)) {
+        words.push("--from-group".into());
+    }
     match account.secret_ref.parse::<SecretRef>() {
-        Ok(SecretRef::Env { var }) => flag("--token-env", &var),
+        Ok(SecretRef::Env { var }) => {
+            words.push("--token-env".into());
+            words.push(shell_word(&var));
+        }
         _ => {
             words.push("--token-stdin".into());
             words.push("<".into());
@@ -181,6 +187,14 @@ mod tests {
                     json!({"mode": "bot", "channel": "#general"}),
                 ),
                 "postctl accounts rm acct && postctl accounts add slack --name acct --channel '#general' --token-stdin < bot-token.txt",
+            ),
+            (
+                account(
+                    Network::Vk,
+                    Some("https://api.vk.com"),
+                    json!({"owner_id": -123456, "from_group": true}),
+                ),
+                "postctl accounts rm acct && postctl accounts add vk --name acct --owner-id -123456 --from-group --token-stdin < token.txt",
             ),
             (
                 account(Network::Mastodon, Some("http://127.0.0.1:8080"), json!({})),

@@ -64,6 +64,8 @@ mod tests {
             (Network::Bluesky, Some(DateTime::<Utc>::MAX_UTC)),
             (Network::Matrix, Some(DateTime::<Utc>::MAX_UTC)),
             (Network::Telegram, None),
+            // VK's `guid` has no documented window (platforms.md §6).
+            (Network::Vk, None),
             (Network::Slack, None),
             (Network::Webhook, None),
             (Network::X, None),

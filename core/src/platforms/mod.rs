@@ -24,6 +24,7 @@ mod slack;
 mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
+mod vk;
 pub(crate) mod webhook;
 mod x;
 
@@ -265,8 +266,8 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         Network::Matrix => Some(&matrix::PLATFORM),
         Network::Webhook => Some(&webhook::PLATFORM),
         Network::X => Some(&x::PLATFORM),
-        Network::Vk
-        | Network::Instagram
+        Network::Vk => Some(&vk::PLATFORM),
+        Network::Instagram
         | Network::Facebook
         | Network::Linkedin
         | Network::Threads
@@ -513,6 +514,7 @@ mod tests {
                 Network::Bluesky,
                 Network::Telegram,
                 Network::Discord,
+                Network::Vk,
                 Network::Slack,
                 Network::Matrix,
                 Network::Webhook,
@@ -520,7 +522,7 @@ mod tests {
         );
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
         assert!(!can_publish(Network::X));
-        assert_eq!(defaults(Network::Vk), None);
+        assert_eq!(defaults(Network::Instagram), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
                 continue;
@@ -549,6 +551,7 @@ mod tests {
             ),
             (Network::Mastodon, json!({}), true, true),
             (Network::Telegram, json!({"chat": "@news"}), true, false),
+            (Network::Vk, json!({"owner_id": -1}), true, false),
         ];
         for (network, settings, threads, idempotent) in cases {
             let caps = capabilities(&account(network, settings.clone()), None)
@@ -579,12 +582,15 @@ mod tests {
 
     #[test]
     fn a_network_that_cannot_publish_yet_says_which_can() {
-        let error = capabilities(&account(Network::Vk, json!({})), None)
-            .expect_err("VK does not publish yet");
-        assert!(error.starts_with("VK is not publishable yet"), "{error}");
+        let error = capabilities(&account(Network::Instagram, json!({})), None)
+            .expect_err("Instagram does not publish yet");
+        assert!(
+            error.starts_with("Instagram is not publishable yet"),
+            "{error}"
+        );
         assert!(
             error.ends_with(
-                "publishes to Mastodon, Bluesky, Telegram, Discord, Slack, Matrix and Webhook"
+                "publishes to Mastodon, Bluesky, Telegram, Discord, VK, Slack, Matrix and Webhook"
             ),
             "{error}"
         );

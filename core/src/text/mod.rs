@@ -30,3 +30,4 @@ pub use facets::{Facet, FacetFeature};
 pub use fit::{Fit, fit, measure};
 pub use render::{Format, Rendered, render};
 pub use split::split;
+pub(crate) use urls::{UrlScope, find_urls};

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use postctl_tests::fakes::{
     ChaosConfig, Failure, FakeAnthropic, FakeBluesky, FakeDiscord, FakeMastodon, FakeMatrix,
-    FakeOpenAi, FakeServer, FakeSlack, FakeTelegram, FakeWebhook, ReceivedPost,
+    FakeOpenAi, FakeServer, FakeSlack, FakeTelegram, FakeVk, FakeWebhook, ReceivedPost,
 };
 use serde_json::json;
 
@@ -130,10 +130,11 @@ fn main() -> ExitCode {
     let slack = FakeSlack::start();
     let matrix = FakeMatrix::start();
     let webhook = FakeWebhook::start();
+    let vk = FakeVk::start();
     let anthropic = FakeAnthropic::start();
     let openai = FakeOpenAi::start();
-    let servers: [&dyn FakeServer; 7] = [
-        &mastodon, &bluesky, &telegram, &discord, &slack, &matrix, &webhook,
+    let servers: [&dyn FakeServer; 8] = [
+        &mastodon, &bluesky, &telegram, &discord, &slack, &matrix, &webhook, &vk,
     ];
     for server in servers {
         server.chaos().set(options.chaos.clone());
@@ -148,6 +149,7 @@ fn main() -> ExitCode {
         json!({"network": "slack", "base_url": slack.base_url(), "webhook_url": slack.webhook_url(), "bot_token": FakeSlack::BOT_TOKEN, "channel": FakeSlack::CHANNEL}),
         json!({"network": "matrix", "base_url": matrix.base_url(), "token": FakeMatrix::TOKEN, "room_id": FakeMatrix::ROOM}),
         json!({"network": "webhook", "base_url": webhook.base_url(), "url": webhook.url("/hook")}),
+        json!({"network": "vk", "base_url": vk.base_url(), "token": FakeVk::TOKEN, "owner_id": -FakeVk::GROUP_ID}),
         json!({"network": "anthropic", "base_url": anthropic.base_url(), "key": FakeAnthropic::KEY, "model": FakeAnthropic::MODEL}),
         json!({"network": "openai", "base_url": openai.base_url(), "key": null, "model": FakeOpenAi::MODEL}),
     ];
@@ -166,6 +168,7 @@ fn main() -> ExitCode {
                 Source::new("slack", &slack, || texts(slack.posts())),
                 Source::new("matrix", &matrix, || texts(matrix.posts())),
                 Source::new("webhook", &webhook, || webhook_texts(&webhook)),
+                Source::new("vk", &vk, || texts(vk.posts())),
             ];
             let stop = &stop;
             let settle = options.latency + Duration::from_millis(200);

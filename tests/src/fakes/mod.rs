@@ -56,6 +56,7 @@ pub mod releases;
 mod server;
 pub mod slack;
 pub mod telegram;
+pub mod vk;
 pub mod webhook;
 mod wire;
 
@@ -80,6 +81,7 @@ pub use quota::RateLimit;
 pub use releases::FakeReleases;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
+pub use vk::FakeVk;
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
 
 use chaos::{ErrorStyle, FrontDoor};

@@ -209,6 +209,7 @@ fn lengths_per_network_counted_their_way() {
         to("dc", Network::Discord),
         to("tg", Network::Telegram),
         to("vk", Network::Vk),
+        to("insta", Network::Instagram),
     ];
     // 280 graphemes plus a 60-character URL: 280 + 23 on Mastodon and X, 341 on Bluesky.
     let url = format!("https://example.com/{}", "a".repeat(40));
@@ -227,9 +228,10 @@ fn lengths_per_network_counted_their_way() {
             ("x", 303, 280, false, 2),
             ("dc", 340, 2000, true, 1),
             ("tg", 340, 4096, true, 1),
+            ("vk", 340, 16_384, true, 1),
         ]
     );
-    assert_eq!(report.unchecked, ["vk"]);
+    assert_eq!(report.unchecked, ["insta"]);
     assert_eq!(
         summary(&report),
         [

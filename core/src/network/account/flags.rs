@@ -87,10 +87,11 @@ enum Field {
     Author,
     Subreddit,
     Relay,
+    FromGroup,
 }
 
 impl Field {
-    const ALL: [Field; 10] = [
+    const ALL: [Field; 11] = [
         Field::BaseUrl,
         Field::Chat,
         Field::Channel,
@@ -101,6 +102,7 @@ impl Field {
         Field::Author,
         Field::Subreddit,
         Field::Relay,
+        Field::FromGroup,
     ];
 
     fn flag(self, network: Network) -> &'static str {
@@ -115,6 +117,7 @@ impl Field {
             Field::Author => "--author",
             Field::Subreddit => "--subreddit",
             Field::Relay => "--relay",
+            Field::FromGroup => "--from-group",
         }
     }
 
@@ -130,6 +133,7 @@ impl Field {
             Field::Author => fields.author.is_some(),
             Field::Subreddit => fields.subreddit.is_some(),
             Field::Relay => !fields.relays.is_empty(),
+            Field::FromGroup => fields.from_group,
         }
     }
 
@@ -148,6 +152,7 @@ impl Field {
             Field::Author => network == N::Linkedin,
             Field::Subreddit => network == N::Reddit,
             Field::Relay => network == N::Nostr,
+            Field::FromGroup => network == N::Vk,
         }
     }
 

@@ -19,6 +19,7 @@ fn fields(pairs: &[(&str, &str)]) -> AccountFields {
             "author" => f.author = Some(value),
             "subreddit" => f.subreddit = Some(value),
             "relay" => f.relays.push(value),
+            "from-group" => f.from_group = value == "yes",
             other => panic!("no such field in the test table: {other}"),
         }
     }
@@ -130,6 +131,9 @@ fn cases() -> Vec<Case> {
         case(N::Vk, &[("owner-id", "0")], TOKEN, Err("--owner-id \"0\" is not valid")),
         case(N::Vk, &[("owner-id", "+5")], TOKEN, Err("--owner-id \"+5\" is not valid")),
         case(N::Vk, &[("owner-id", "1"), ("user-id", "1")], TOKEN, Err("--user-id does not apply to vk accounts")),
+        case(N::Vk, &[("owner-id", "-123456"), ("from-group", "yes")], TOKEN, Ok(Some("https://api.vk.com"), None, json!({"owner_id": -123456, "from_group": true}))),
+        case(N::Vk, &[("owner-id", "42"), ("from-group", "yes")], TOKEN, Err("--from-group does not apply to vk accounts posting on a person's wall")),
+        case(N::Telegram, &[("chat", "@news"), ("from-group", "yes")], TOKEN, Err("--from-group does not apply to telegram accounts")),
         // Instagram and Threads: --user-id.
         case(N::Instagram, &[("user-id", "17841400000000000")], TOKEN,
             Ok(Some("https://graph.instagram.com"), None, json!({"user_id": "17841400000000000"}))),
