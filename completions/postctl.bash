@@ -115,6 +115,9 @@ _postctl() {
             postctl__subcmd__accounts,list)
                 cmd="postctl__subcmd__accounts__subcmd__list"
                 ;;
+            postctl__subcmd__accounts,reauth)
+                cmd="postctl__subcmd__accounts__subcmd__reauth"
+                ;;
             postctl__subcmd__accounts,rm)
                 cmd="postctl__subcmd__accounts__subcmd__rm"
                 ;;
@@ -219,7 +222,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts)
-            opts="-h --config --db --json --help add list check rm"
+            opts="-h --config --db --json --help add list check reauth rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +244,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__add)
-            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --config --db --json --help"
+            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --client-id --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +330,14 @@ _postctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,6 +382,32 @@ _postctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__accounts__subcmd__reauth)
+            opts="-h --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redirect-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

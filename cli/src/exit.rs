@@ -84,6 +84,25 @@ impl From<postctl_core::Error> for CliError {
     }
 }
 
+impl From<postctl_core::signin::SignInError> for CliError {
+    fn from(e: postctl_core::signin::SignInError) -> Self {
+        use postctl_core::signin::SignInError as E;
+        let code = match &e {
+            E::BadEndpoint { .. } | E::Denied { .. } | E::NotARedirect(_) | E::StateMismatch => {
+                ExitCode::Usage
+            }
+            E::Refused { .. } => ExitCode::Auth,
+            E::Listen { .. } | E::Timeout(_) | E::Unreachable { .. } | E::Unreadable { .. } => {
+                ExitCode::Error
+            }
+        };
+        CliError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
 macro_rules! from_core_error {
     ($($t:ty),*) => {$(
         impl From<$t> for CliError {

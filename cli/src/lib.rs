@@ -14,6 +14,7 @@ mod mcp;
 mod output;
 mod posts;
 mod scheduling;
+mod signin;
 
 use std::io::IsTerminal;
 

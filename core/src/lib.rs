@@ -18,6 +18,7 @@ pub mod platforms;
 pub mod publish;
 pub mod queue;
 pub mod secrets;
+pub mod signin;
 pub mod store;
 pub mod text;
 pub mod time;

@@ -183,7 +183,7 @@ impl Network {
     /// A complete `postctl accounts add` command for this network, for help and errors.
     pub fn example_add_command(self) -> &'static str {
         match self {
-            Network::X => "postctl accounts add x --name me-x --token-stdin < token.txt",
+            Network::X => "postctl accounts add x --name me-x --client-id YOUR_CLIENT_ID",
             Network::Mastodon => {
                 "postctl accounts add mastodon --name fosstodon --instance https://fosstodon.org --token-stdin < token.txt"
             }

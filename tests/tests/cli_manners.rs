@@ -8,11 +8,20 @@ use common::Env;
 use common::networks::{Fake, Net, fail_writes, failing_first, pinned_time};
 use postctl_tests::fakes::{Failure, FakeMastodon};
 
-/// Adds an X account: a network postctl keeps accounts for but cannot publish to yet.
-fn add_x(env: &Env) -> common::Run {
+/// Adds a LinkedIn account: a network postctl keeps accounts for but cannot publish to yet.
+fn add_linkedin(env: &Env) -> common::Run {
     env.ok_full(
-        &["accounts", "add", "x", "--name", "me-x", "--token-stdin"],
-        Some(b"x-token\n"),
+        &[
+            "accounts",
+            "add",
+            "linkedin",
+            "--name",
+            "me-li",
+            "--author",
+            "urn:li:person:AbC123xyz",
+            "--token-stdin",
+        ],
+        Some(b"li-token\n"),
         &[],
     )
 }
@@ -73,9 +82,9 @@ fn a_text_that_cannot_go_out_exits_2_from_check_dry_run_and_post() {
 #[test]
 fn networks_that_cannot_publish_yet_are_named_at_add_schedule_check_and_dry_run() {
     let env = Env::new();
-    let add = add_x(&env);
+    let add = add_linkedin(&env);
     assert!(
-        add.stderr.contains("X is not publishable yet"),
+        add.stderr.contains("LinkedIn is not publishable yet"),
         "accounts add: {}",
         add.stderr
     );
@@ -83,31 +92,33 @@ fn networks_that_cannot_publish_yet_are_named_at_add_schedule_check_and_dry_run(
         "schedule",
         "Hello",
         "--to",
-        "me-x",
+        "me-li",
         "--at",
         "2026-12-01 09:00",
     ]);
     assert!(
-        scheduled.stderr.contains("X is not publishable yet"),
+        scheduled.stderr.contains("LinkedIn is not publishable yet"),
         "schedule: {}",
         scheduled.stderr
     );
-    env.ok(&["queue", "slots", "set", "me-x", "mon-fri 09:00"]);
-    let queued = env.ok(&["queue", "add", "Queued", "--to", "me-x"]);
+    env.ok(&["queue", "slots", "set", "me-li", "mon-fri 09:00"]);
+    let queued = env.ok(&["queue", "add", "Queued", "--to", "me-li"]);
     assert!(
-        queued.stderr.contains("X is not publishable yet"),
+        queued.stderr.contains("LinkedIn is not publishable yet"),
         "queue add: {}",
         queued.stderr
     );
-    let check = env.run(&["check", "Hello", "--to", "me-x"]);
+    let check = env.run(&["check", "Hello", "--to", "me-li"]);
     assert_eq!(check.code, 2, "{}", check.all_output());
     assert!(
-        check.stdout.contains("me-x (x): not publishable yet"),
+        check
+            .stdout
+            .contains("me-li (linkedin): not publishable yet"),
         "{}",
         check.stdout
     );
     assert!(!check.stdout.contains("0/0"), "{}", check.stdout);
-    let dry = env.run(&["post", "Hello", "--to", "me-x", "--dry-run"]);
+    let dry = env.run(&["post", "Hello", "--to", "me-li", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}", dry.all_output());
     env.file(
         "CHANGELOG.md",
@@ -118,7 +129,7 @@ fn networks_that_cannot_publish_yet_are_named_at_add_schedule_check_and_dry_run(
         "--release",
         "CHANGELOG.md",
         "--to",
-        "me-x",
+        "me-li",
         "--dry-run",
     ]);
     assert_eq!(release.code, 2, "{}", release.all_output());

@@ -14,6 +14,9 @@ pub enum AccountsCommand {
         after_help = "Examples:\n  postctl accounts check\n  postctl accounts check masto --json"
     )]
     Check(AccountCheckArgs),
+    /// Sign in again to an OAuth account (X) whose tokens were refused; its held posts then go out
+    #[command(after_help = ACCOUNTS_REAUTH_HELP)]
+    Reauth(AccountReauthArgs),
     /// Remove an account and its stored secret
     #[command(
         after_help = "Examples:\n  postctl accounts rm tg\n  postctl accounts rm tg --cancel-scheduled"
@@ -23,7 +26,8 @@ pub enum AccountsCommand {
 
 const ACCOUNTS_ADD_HELP: &str = "\
 What each network needs (the secret comes from --token-stdin or --token-env VAR):
-  x          the OAuth 2.0 user access token
+  x          --client-id ID: signs in in the browser (OAuth 2.0 with PKCE); register
+             http://127.0.0.1:8750/callback (or --redirect-port's) as the app's callback URI
   mastodon   --instance URL; an access token
   bluesky    --handle me.bsky.social [--pds URL]; an app password
   telegram   --chat @channel|-100123 [--api-url URL]; the bot token
@@ -42,6 +46,8 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
   webhook    --base-url URL (where to POST); a signing key for the HMAC-SHA256 signature
 
 Examples:
+  postctl accounts add x --name me-x --client-id Q2xpZW50SWQ
+  postctl accounts add x --name me-x --client-id Q2xpZW50SWQ --client-secret-stdin < secret.txt --no-browser
   postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
   postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
   postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
@@ -49,7 +55,7 @@ Examples:
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN";
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env"])))]
+#[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env", "client_id"])))]
 pub struct AccountAddArgs {
     /// The network: x, mastodon, bluesky, telegram, discord, slack, matrix, vk, instagram, facebook, linkedin, threads, reddit, nostr, devto, webhook
     pub network: String,
@@ -98,6 +104,45 @@ pub struct AccountAddArgs {
     /// Keep only the name of an environment variable that holds the secret
     #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
     pub token_env: Option<String>,
+    /// Sign in with OAuth 2.0 (X): your app's client ID from the network's developer site
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+/// How the OAuth sign-in reaches the browser and comes back (`accounts add --client-id`,
+/// `accounts reauth`).
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// Read the app's client secret from stdin (confidential clients only)
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// Print the sign-in address instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The port of the redirect URI http://127.0.0.1:PORT/callback, as registered for your app
+    #[arg(long, value_name = "PORT", default_value_t = postctl_core::signin::DEFAULT_REDIRECT_PORT)]
+    pub redirect_port: u16,
+    /// Paste the address the browser ends on instead of listening for it (on another machine, or where the port cannot be opened)
+    #[arg(long)]
+    pub paste: bool,
+}
+
+const ACCOUNTS_REAUTH_HELP: &str = "\
+Runs the same browser sign-in as `accounts add --client-id` with the account's client ID,
+replaces its stored tokens, and releases the posts held while it needed signing in.
+
+Examples:
+  postctl accounts reauth me-x
+  postctl accounts reauth me-x --no-browser --redirect-port 9000";
+
+#[derive(Debug, Args)]
+pub struct AccountReauthArgs {
+    /// The account's name
+    pub name: String,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
 }
 
 #[derive(Debug, Args)]

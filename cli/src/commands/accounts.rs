@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 use postctl_core::network::{AccountFields, Network, validate_account, validate_account_name};
 use postctl_core::secrets::{Secret, SecretRef, env_var_name, read_secret};
 
-use crate::args::{AccountAddArgs, AccountRmArgs, AccountsCommand};
+use crate::args::{AccountAddArgs, AccountReauthArgs, AccountRmArgs, AccountsCommand};
 use crate::content::account_json;
 use crate::context::Context;
 use crate::exit::ExitCode;
@@ -15,6 +15,7 @@ pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
         AccountsCommand::Add(args) => add(ctx, &args),
         AccountsCommand::List => list(ctx),
         AccountsCommand::Check(args) => check(ctx, args.name.as_deref()),
+        AccountsCommand::Reauth(args) => reauth(ctx, &args),
         AccountsCommand::Rm(args) => remove(ctx, &args),
     }
 }
@@ -39,6 +40,15 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         subreddit: args.subreddit.clone(),
         relays: args.relays.clone(),
     };
+    if let Some(client_id) = &args.client_id {
+        return add_signed_in(ctx, args, network, &fields, client_id);
+    }
+    let sign_in = &args.sign_in;
+    if sign_in.client_secret_stdin || sign_in.no_browser || sign_in.paste {
+        return Err(CliError::usage(
+            "--client-secret-stdin, --no-browser and --paste go with --client-id (signing in in the browser); with --token-stdin or --token-env there is no sign-in",
+        ));
+    }
     // The secret: from stdin now, or only the name of a variable read at publish time.
     let (secret, env_var): (Option<Secret>, Option<&str>) = match &args.token_env {
         Some(var) => {
@@ -135,10 +145,136 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
     Ok(())
 }
 
+/// `accounts add NETWORK --client-id ID`: signs in in the browser and keeps the tokens in
+/// the secret store (never a variable: refreshing must write them back).
+fn add_signed_in(
+    ctx: &mut Context,
+    args: &AccountAddArgs,
+    network: Network,
+    fields: &AccountFields,
+    client_id: &str,
+) -> CliResult {
+    let mut settings = validate_account(network, fields, None)?;
+    if postctl_core::platforms::sign_in(network).is_none() {
+        return Err(CliError::usage(format!(
+            "--client-id signs in in the browser, which postctl does not do for {} yet: add the account with a token instead, e.g. `{}`",
+            network.display_name(),
+            network.example_add_command()
+        )));
+    }
+    if ctx.store()?.account(&args.name).is_ok() {
+        return Err(postctl_core::Error::DuplicateAccount(args.name.clone()).into());
+    }
+    let client_secret = crate::signin::client_secret(&args.sign_in)?;
+    let tokens = crate::signin::sign_in(
+        network,
+        settings.base_url.as_deref(),
+        client_id,
+        client_secret,
+        &args.sign_in,
+    )?;
+    settings.settings["client_id"] = serde_json::Value::String(client_id.trim().to_string());
+    let secrets = ctx.secrets()?;
+    let had_secrets_file = secrets.file_path().exists();
+    let (secret_ref, notice) = secrets.put(&args.name, &tokens.to_secret())?;
+    let store = ctx.store()?;
+    let account = match store.add_account(&args.name, network, &settings, &secret_ref.to_string()) {
+        Ok(account) => account,
+        Err(e) => {
+            let _ = secrets.remove(&secret_ref);
+            return Err(e.into());
+        }
+    };
+    let _ = secrets.remove_session(&args.name);
+    let told_before = had_secrets_file && matches!(secret_ref, SecretRef::File { .. });
+    if let Some(notice) = notice.filter(|_| !told_before) {
+        note(notice);
+    }
+    if tokens.refresh.is_none() {
+        note(format!(
+            "{} gave no refresh token, so this sign-in lasts until the access token expires; then run `postctl accounts reauth {}`",
+            network.display_name(),
+            account.name
+        ));
+    }
+    if !postctl_core::platforms::can_publish(network) {
+        note(format!(
+            "warning: {}",
+            postctl_core::platforms::not_publishable(network)
+        ));
+    }
+    if ctx.json {
+        return print_json(&account_json(ctx, &account));
+    }
+    note(format!(
+        "signed in and added {} account {} (tokens: {})",
+        network.display_name(),
+        account.name,
+        secret_ref.location(&ctx.paths.data_dir)
+    ));
+    Ok(())
+}
+
+/// `accounts reauth NAME`: the browser sign-in again, with the account's client ID; the
+/// new tokens replace the old ones where they are kept.
+fn reauth(ctx: &mut Context, args: &AccountReauthArgs) -> CliResult {
+    let account = ctx.store()?.account(&args.name)?;
+    let Some(client_id) = account.settings["client_id"].as_str().map(str::to_string) else {
+        return Err(CliError::usage(format!(
+            "{} was not added with a browser sign-in (--client-id), so there is nothing to sign in again: give it a new token with `postctl accounts rm {}` and `{}`",
+            args.name,
+            args.name,
+            account.network.example_add_command()
+        )));
+    };
+    let secrets = ctx.secrets()?;
+    let secret_ref: SecretRef = account.secret_ref.parse()?;
+    // A confidential client's secret: the one given now, else the one kept with the tokens.
+    let client_secret = match crate::signin::client_secret(&args.sign_in)? {
+        Some(secret) => Some(secret),
+        None => secrets
+            .get(&secret_ref)
+            .ok()
+            .and_then(|stored| postctl_core::signin::Tokens::from_secret(&stored))
+            .and_then(|tokens| tokens.client_secret),
+    };
+    let tokens = crate::signin::sign_in(
+        account.network,
+        account.base_url.as_deref(),
+        &client_id,
+        client_secret,
+        &args.sign_in,
+    )?;
+    secrets.replace(&secret_ref, &tokens.to_secret())?;
+    let released = ctx.store()?.signed_in_again(&account.id)?;
+    if ctx.json {
+        return print_json(
+            &serde_json::json!({"name": account.name, "signed_in": true, "released_targets": released}),
+        );
+    }
+    note(format!("signed in again to {}", account.name));
+    if released > 0 {
+        note(format!(
+            "{released} held target(s) go out with the next `postctl run-due` or the running daemon"
+        ));
+    }
+    Ok(())
+}
+
 fn list(ctx: &mut Context) -> CliResult {
     let accounts = ctx.store()?.accounts()?;
+    let signed_out = ctx.store()?.accounts_needing_sign_in()?;
     if ctx.json {
-        let rows: Vec<_> = accounts.iter().map(|a| account_json(ctx, a)).collect();
+        let rows: Vec<_> = accounts
+            .iter()
+            .map(|a| {
+                let mut row = account_json(ctx, a);
+                if let Some(why) = signed_out.get(&a.id) {
+                    row["needs_sign_in"] = serde_json::Value::String(why.clone());
+                }
+                row
+            })
+            .collect();
         return print_json(&rows);
     }
     if accounts.is_empty() {
@@ -161,7 +297,16 @@ fn list(ctx: &mut Context) -> CliResult {
         &["NAME", "NETWORK", "WHERE", "SECRET"],
         &rows,
         stdout_color(),
-    ))
+    ))?;
+    for account in &accounts {
+        if let Some(why) = signed_out.get(&account.id) {
+            note(format!(
+                "{} needs signing in again, and its posts are held: {why}",
+                account.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where an account publishes, for the WHERE column: its handle, chat, channel or room;

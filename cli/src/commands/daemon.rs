@@ -215,7 +215,8 @@ async fn serve(
     let mut version = engine.with_store(|s| s.data_version())?;
     while !stop.load(Ordering::SeqCst) {
         let report = engine.drain(None, chrono::Duration::zero()).await?;
-        if !report.outcomes.is_empty() || !report.missed.is_empty() {
+        if !report.outcomes.is_empty() || !report.missed.is_empty() || !report.signed_out.is_empty()
+        {
             notify(engine, notify_to, &report, tz).await;
             report_round(json, &report, &[], true, tz)?;
         }

@@ -35,6 +35,7 @@ fn echo(status: u16) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
                 "message": said,
                 "description": said,
                 "error_description": said,
+                "detail": said,
             }),
         )
     }
@@ -115,6 +116,11 @@ fn cases(base: &str) -> Vec<(&'static str, Account, String)> {
             n(Network::Matrix, json!({"room": "!room1:example.org"})),
             "syt_matrix_SeCrEt_4242".into(),
         ),
+        (
+            "x signed in",
+            n(Network::X, json!({"client_id": "cid"})),
+            r#"{"format":"oauth2","access_token":"x-acc-SeCrEt-token-1","refresh_token":"x-ref-SeCrEt-token-1"}"#.into(),
+        ),
     ]
 }
 
@@ -126,6 +132,8 @@ fn secret_parts(secret: &str) -> Vec<String> {
             "hookSecretPart-XyZ",
             "fakesecretfakesecret",
             "AAE-telegram-SeCrEt-value",
+            "x-acc-SeCrEt-token-1",
+            "x-ref-SeCrEt-token-1",
         ]
         .iter()
         .filter(|p| secret.contains(*p))

@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::{Secret, SharedRedactor};
+use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
@@ -220,6 +221,10 @@ pub struct Platform {
     /// The network's limits in its usual setup (a Discord webhook rather than a bot),
     /// known without any account or secret.
     pub defaults: Capabilities,
+    /// How users sign in with OAuth 2.0, where the network has it (`postctl accounts add
+    /// NETWORK --client-id ID`); `None` where accounts are added with a token or key.
+    /// Network-level: the same for every account, and known without one.
+    pub sign_in: Option<&'static SignIn>,
     /// One account's limits, known without its secret: [`Platform::defaults`] shaped by
     /// the account's settings (a Discord bot can thread, a webhook cannot).
     pub capabilities: fn(&Account) -> Capabilities,
@@ -277,6 +282,11 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
     }
 }
 
+/// How users of `network` sign in with OAuth 2.0, where postctl does it for them.
+pub fn sign_in(network: Network) -> Option<&'static SignIn> {
+    platform(network).and_then(|p| p.sign_in)
+}
+
 /// A network's limits in its usual setup, where postctl knows them.
 pub fn defaults(network: Network) -> Option<Capabilities> {
     platform(network).map(|p| p.defaults)
@@ -312,6 +322,16 @@ pub(crate) fn open(
     };
     let redactor = tools.redactor.clone();
     redactor.add(secret.expose());
+    // A signed-in account's secret is its token set: each token is a secret of its own.
+    if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
+        redactor.add(tokens.access.expose());
+        for other in [&tokens.refresh, &tokens.client_secret]
+            .into_iter()
+            .flatten()
+        {
+            redactor.add(other.expose());
+        }
+    }
     let adapter = open(account, secret, tools).map_err(|e| e.scrubbed(&redactor))?;
     Ok(AccountAdapter { adapter, redactor })
 }
@@ -510,6 +530,7 @@ mod tests {
         assert_eq!(
             publishing,
             [
+                Network::X,
                 Network::Mastodon,
                 Network::Bluesky,
                 Network::Telegram,
@@ -521,7 +542,8 @@ mod tests {
             ]
         );
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
-        assert!(!can_publish(Network::X));
+        assert!(sign_in(Network::X).is_some());
+        assert!(sign_in(Network::Mastodon).is_none());
         assert_eq!(defaults(Network::Instagram), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
@@ -590,7 +612,7 @@ mod tests {
         );
         assert!(
             error.ends_with(
-                "publishes to Mastodon, Bluesky, Telegram, Discord, VK, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Slack, Matrix and Webhook"
             ),
             "{error}"
         );

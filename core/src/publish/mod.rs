@@ -8,6 +8,7 @@
 pub mod decide;
 pub mod plan;
 pub mod preview;
+mod tokens;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -102,6 +103,10 @@ pub struct Outcome {
 pub struct Report {
     pub outcomes: Vec<Outcome>,
     pub missed: Vec<Missed>,
+    /// Accounts whose sign-in the network refused in this run (name, why): their posts
+    /// are held until `postctl accounts reauth`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signed_out: Vec<(String, String)>,
 }
 
 /// How often a drain that is waiting on publishing accounts looks for changes other
@@ -189,6 +194,8 @@ pub struct Engine {
     owner: String,
     http: Http,
     sessions: Arc<dyn SessionStore>,
+    /// Where refreshed OAuth tokens are written back.
+    secrets: Arc<SecretStore>,
     secret_of: SecretSource,
     media_dir: PathBuf,
     policy: Policy,
@@ -201,6 +208,8 @@ pub struct Engine {
     /// Where every "now" of the engine comes from: the store's clock, so claims, leases,
     /// waits and the times recorded agree with what the front end calls due.
     clock: Clock,
+    /// Accounts this engine found signed out (name, why), for the next report.
+    signed_out: Mutex<Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -225,7 +234,8 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
             http,
-            sessions: Arc::new(StoredSessions::new(secrets)),
+            sessions: Arc::new(StoredSessions::new(Arc::clone(&secrets))),
+            secrets,
             secret_of,
             media_dir,
             policy,
@@ -233,6 +243,7 @@ impl Engine {
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
             clock,
+            signed_out: Mutex::default(),
         })
     }
 
@@ -303,7 +314,11 @@ impl Engine {
                             .await;
                         continue;
                     }
-                    None => return Ok(run.report),
+                    None => {
+                        let mut report = run.report;
+                        report.signed_out = self.take_signed_out();
+                        return Ok(report);
+                    }
                 }
             }
             // What is due now and was not claimed waits for its busy account to finish;
@@ -454,6 +469,12 @@ impl Engine {
         let adapter = match self.prepared(&account).await {
             Ok(adapter) => adapter,
             Err(error) => {
+                if let Some(why) = self.needs_sign_in(&account) {
+                    for target in targets {
+                        push(self.held(&target, &why, &error));
+                    }
+                    return;
+                }
                 let failures = self.prepare_failed(&account.id);
                 for target in targets {
                     push(self.account_not_ready(&target, &error, failures));
@@ -522,6 +543,31 @@ impl Engine {
             in_doubt: target.interrupted_part.is_some(),
         };
         self.finish(target, finish, Vec::new(), Some(record), error.is_auth())
+    }
+
+    /// The outcome of a target whose account needs signing in again (`why`): held, not
+    /// failed: it waits, unclaimed, until `postctl accounts reauth`. A part whose fate is
+    /// unknown is decided as for any account that cannot be made ready.
+    fn held(&self, target: &Claimed, why: &str, error: &PublishError) -> Outcome {
+        if target.interrupted_part.is_some() {
+            return self.account_not_ready(target, error, 1);
+        }
+        let now = self.clock.now();
+        let finish = Finish::Retry {
+            at: now,
+            error: format!("held until {} signs in again: {why}", target.account.name),
+            count_attempt: false,
+        };
+        let record = AttemptRecord {
+            part: target.parts.as_ref().map_or(0, Vec::len),
+            started: now,
+            ended: now,
+            outcome: finish.outcome(),
+            http_status: error.status(),
+            error: finish.error().map(str::to_owned),
+            in_doubt: false,
+        };
+        self.finish(target, finish, Vec::new(), Some(record), true)
     }
 
     /// The account's adapter, prepared: the one an earlier round prepared while it is
@@ -644,6 +690,7 @@ impl Engine {
             message: e.to_string(),
             status: None,
         })?;
+        let secret = self.signed_in(account, secret).await?;
         let tools = Tools {
             http: self.http.clone(),
             sessions: Arc::clone(&self.sessions),
@@ -1101,14 +1148,18 @@ pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
             m.post_id
         ));
     }
-    if lines.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "postctl: {} post(s) need your attention\n{}",
-        lines.len(),
-        lines.join("\n")
-    ))
+    let accounts: Vec<String> = report
+        .signed_out
+        .iter()
+        .map(|(account, why)| format!("- {account} needs signing in again: {why}"))
+        .collect();
+    let header = match (lines.len(), accounts.len()) {
+        (0, 0) => return None,
+        (0, n) => format!("postctl: {n} account(s) need signing in again"),
+        (n, _) => format!("postctl: {n} post(s) need your attention"),
+    };
+    lines.extend(accounts);
+    Some(format!("{header}\n{}", lines.join("\n")))
 }
 
 /// Runs `work` on its own task: a panic in it ends only that task, and comes back as
@@ -1191,6 +1242,7 @@ mod tests {
     #[test]
     fn notifications_give_times_in_the_users_zone_to_the_second() {
         let report = Report {
+            signed_out: Vec::new(),
             outcomes: vec![],
             missed: vec![Missed {
                 target_id: "t2".into(),
@@ -1204,8 +1256,26 @@ mod tests {
     }
 
     #[test]
+    fn an_account_signed_out_is_notified() {
+        let report = Report {
+            signed_out: vec![(
+                "me-x".into(),
+                "X refused the refresh token; run `postctl accounts reauth me-x`".into(),
+            )],
+            outcomes: vec![],
+            missed: vec![],
+        };
+        let text = notification(&report).expect("a message");
+        assert!(
+            text.starts_with("postctl: 1 account(s) need signing in again\n- me-x needs signing in again: X refused"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn only_what_needs_the_user_is_notified() {
         let quiet = Report {
+            signed_out: Vec::new(),
             outcomes: vec![
                 outcome(TargetState::Published, None),
                 outcome(TargetState::WaitingRetry, Some("429")),
@@ -1214,6 +1284,7 @@ mod tests {
         };
         assert_eq!(notification(&quiet), None);
         let loud = Report {
+            signed_out: Vec::new(),
             outcomes: vec![
                 outcome(TargetState::Published, None),
                 outcome(TargetState::Failed, Some("422 too long")),

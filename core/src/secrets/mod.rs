@@ -92,6 +92,11 @@ pub enum SecretError {
     EnvNotText { var: String },
 
     #[error(
+        "the account's secret is the environment variable {var}, which postctl cannot update with new tokens: add the account with `postctl accounts add ... --client-id ID` so its tokens are kept in the secret store"
+    )]
+    EnvReadOnly { var: String },
+
+    #[error(
         "no OS keyring is available ({reason}): unset {BACKEND_ENV} to fall back to a 0600 file, set {BACKEND_ENV}=file, or keep the secret in an env var (--token-env)"
     )]
     NoKeyring { reason: String },

@@ -168,6 +168,21 @@ impl SecretStore {
         (reference, notice)
     }
 
+    /// Replaces the secret `r` points at, where it is (refreshed tokens, a new sign-in),
+    /// so the account's reference stays right. A variable is the user's: refused.
+    pub fn replace(&self, r: &SecretRef, secret: &Secret) -> Result<(), SecretError> {
+        match r {
+            SecretRef::Env { var } => Err(SecretError::EnvReadOnly { var: var.clone() }),
+            SecretRef::File { account } => self.file.put(account, secret),
+            SecretRef::Keyring { account } => {
+                self.keyring_allowed(account)?;
+                self.keyring
+                    .set(account, secret)
+                    .map_err(|failure| keyring_error(account, failure))
+            }
+        }
+    }
+
     /// Reads the secret `r` points at.
     pub fn get(&self, r: &SecretRef) -> Result<Secret, SecretError> {
         match r {

@@ -11,6 +11,7 @@ mod oplog;
 mod posts;
 mod publish;
 mod schema;
+mod sign_in;
 mod slots;
 mod states;
 mod templates;

@@ -162,6 +162,10 @@ static DUE: LazyLock<String> = LazyLock::new(|| {
 /// not of the accounts in the JSON array `?4`; with whether each is taken over from a
 /// publisher whose lease ran out. An account's targets are taken in the order they were
 /// due, so a post that waited (for a retry, a rate limit) never goes out after a newer one.
+/// Accounts whose posts are held until the user signs in again (migration 8): neither
+/// claimed nor marked missed.
+const HELD_ACCOUNTS: &str = "SELECT id FROM accounts WHERE needs_sign_in IS NOT NULL";
+
 fn claim_sql() -> String {
     format!(
         "SELECT id, taken_over FROM (
@@ -170,9 +174,11 @@ fn claim_sql() -> String {
                    row_number() OVER (PARTITION BY account_id
                        ORDER BY due_ms, position, id) AS nth
             FROM targets WHERE {due} AND (?2 IS NULL OR post_id = ?2)
-            AND account_id NOT IN (SELECT value FROM json_each(?4)))
+            AND account_id NOT IN (SELECT value FROM json_each(?4))
+            AND account_id NOT IN ({held}))
          WHERE nth <= ?5 ORDER BY at LIMIT ?3",
-        due = *DUE
+        due = *DUE,
+        held = HELD_ACCOUNTS
     )
 }
 
@@ -182,7 +188,7 @@ static NEXT_DUE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT min(t) FROM (
             SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
-            WHERE state IN {waiting}
+            WHERE state IN {waiting} AND account_id NOT IN ({HELD_ACCOUNTS})
             UNION ALL
             SELECT min(lease_expires_ms) FROM targets WHERE state = '{PUBLISHING}')",
         waiting = *WAITING,
@@ -843,6 +849,7 @@ impl Tx<'_> {
                 "UPDATE targets SET state = '{MISSED}', updated_ms = ?1,
                     last_error = 'not published in time: postctl was not running when it was due'
                  WHERE state = '{SCHEDULED}' AND due_ms < ?2 AND (?3 IS NULL OR post_id = ?3)
+                   AND account_id NOT IN ({HELD_ACCOUNTS})
                  RETURNING id, post_id, account_id, due_ms"
             ))
             .map_err(|e| self.error(e))?;

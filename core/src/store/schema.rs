@@ -278,4 +278,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         WHERE entity = 'post' AND field IN ('body', 'title') AND json_valid(value)
           AND json_type(value) = 'text';
     "#,
+    // 8: OAuth accounts (X): an account whose refresh was refused needs signing in again
+    // (`needs_sign_in`: why, shown by `accounts list` and `check`; its posts are held, not
+    // failed, until `accounts reauth`), and the lease one process holds while it refreshes
+    // an account's tokens, so a rotated refresh token is spent by one process only. Locks
+    // are keyed by account id without a reference: an expired one means nothing.
+    r#"
+    ALTER TABLE accounts ADD COLUMN needs_sign_in TEXT;
+    CREATE TABLE sign_in_locks (
+        account_id  TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        until_ms    INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];

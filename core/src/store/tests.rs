@@ -361,10 +361,12 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
             "DROP INDEX posts_by_schedule_due; DROP INDEX targets_by_state_account;
              DROP INDEX posts_upcoming; DROP TRIGGER targets_pending_insert;
              DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
-             ALTER TABLE posts DROP COLUMN pending;",
+             ALTER TABLE posts DROP COLUMN pending;
+             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;",
         )
         .expect("old schema");
-        conn.pragma_update(None, "user_version", schema::MIGRATIONS.len() as i64 - 1)
+        // The version before migration 7 (later migrations are undone above).
+        conn.pragma_update(None, "user_version", 6)
             .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
             .expect("checkpoint");

@@ -59,6 +59,7 @@ pub mod telegram;
 pub mod vk;
 pub mod webhook;
 mod wire;
+pub mod x;
 
 #[cfg(test)]
 mod raw_http;
@@ -83,6 +84,7 @@ pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
 pub use vk::FakeVk;
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
+pub use x::{FakeX, XConfig};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;

@@ -7,6 +7,7 @@
 
 #[macro_use]
 pub mod networks;
+pub mod x;
 
 use std::collections::BTreeMap;
 use std::io::Write;

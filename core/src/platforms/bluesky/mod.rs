@@ -55,6 +55,7 @@ const DEFAULTS: Capabilities = Capabilities {
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
+    sign_in: None,
     capabilities: |_| DEFAULTS,
     open: Some(|account, secret, tools| {
         let redactor = tools.redactor;

@@ -40,6 +40,7 @@ const DEFAULTS: Capabilities = Capabilities {
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
+    sign_in: None,
     capabilities: |_| DEFAULTS,
     open: Some(|account, secret, tools| {
         boxed(Mastodon::new(account, secret, tools.http).map(|m| m.knowing(tools.limits)))

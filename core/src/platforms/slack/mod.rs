@@ -50,6 +50,7 @@ const BOT: Capabilities = Capabilities {
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
+    sign_in: None,
     capabilities: |account| {
         if Mode::names_bot(account) {
             BOT

@@ -83,6 +83,7 @@ const DEFAULTS: Capabilities = Capabilities {
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
+    sign_in: None,
     capabilities: |_| DEFAULTS,
     open: Some(|account, secret, tools| boxed(Vk::new(account, secret, tools.http))),
 };

@@ -1,0 +1,166 @@
+//! Keeping OAuth accounts signed in: before an adapter is built, an account whose access
+//! token expires within [`REFRESH_MARGIN`] is refreshed, by whichever process needs it
+//! (the daemon, `post`, the dashboard), under the store's per-account lock. The lock
+//! holder reads the tokens again once it has the lock (another process may have just
+//! refreshed them), spends the refresh token, and writes the answer back at once: a
+//! network that rotates refresh tokens has made the old one useless by then.
+//!
+//! A refresh the network refuses marks the account as needing sign-in: its posts are held
+//! until `postctl accounts reauth`. A refresh that could not reach the network is retried
+//! later like any unreachable network.
+
+use chrono::Utc;
+
+use super::Engine;
+use crate::model::Account;
+use crate::platforms::PublishError;
+use crate::secrets::{Secret, SecretRef};
+use crate::signin::{Client, SignIn, Tokens};
+
+/// How long before expiry a token is refreshed: longer than an adapter is kept
+/// (`ADAPTER_REUSE`, 10 minutes), so a kept adapter's token is still good.
+const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(15);
+
+/// How long a refresh lock is held at most: more than a token request may take.
+const LOCK_LEASE: chrono::Duration = chrono::Duration::seconds(90);
+
+/// How long a process waits for another one's refresh before it gives up for this round.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(100);
+
+impl Engine {
+    /// `secret` as the adapter should get it: for an OAuth account whose access token is
+    /// about to expire, the refreshed token set.
+    pub(super) async fn signed_in(
+        &self,
+        account: &Account,
+        secret: Secret,
+    ) -> Result<Secret, PublishError> {
+        let Some(sign_in) = crate::platforms::sign_in(account.network) else {
+            return Ok(secret);
+        };
+        let Some(tokens) = Tokens::from_secret(&secret) else {
+            // A token given by hand (`--token-stdin`): used as it is.
+            return Ok(secret);
+        };
+        if let Some(why) = self.needs_sign_in(account) {
+            return Err(PublishError::auth(why));
+        }
+        if tokens.fresh(Utc::now(), REFRESH_MARGIN) {
+            return Ok(secret);
+        }
+        let holder = crate::store::new_id();
+        let started = std::time::Instant::now();
+        loop {
+            let now = Utc::now();
+            let taken = self
+                .with_store(|s| s.take_sign_in_lock(&account.id, &holder, now, now + LOCK_LEASE))
+                .map_err(|e| PublishError::permanent(e.to_string()))?;
+            if taken {
+                break;
+            }
+            if started.elapsed() > LOCK_WAIT {
+                return Err(PublishError::Retryable {
+                    message: format!(
+                        "another postctl has been refreshing the tokens of {} for over {} s; trying again later",
+                        account.name,
+                        LOCK_WAIT.as_secs()
+                    ),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: None,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let refreshed = self.refresh_holding_lock(account, sign_in).await;
+        // An unreleased lock expires by itself; nothing more to do if this fails.
+        let _ = self.with_store(|s| s.release_sign_in_lock(&account.id, &holder));
+        refreshed
+    }
+
+    async fn refresh_holding_lock(
+        &self,
+        account: &Account,
+        sign_in: &'static SignIn,
+    ) -> Result<Secret, PublishError> {
+        let auth = |message: String| PublishError::auth(message);
+        let reference: SecretRef = account
+            .secret_ref
+            .parse()
+            .map_err(|e: crate::secrets::SecretError| auth(e.to_string()))?;
+        // Read again under the lock: another process may have refreshed meanwhile.
+        let stored = self
+            .secrets
+            .get(&reference)
+            .map_err(|e| auth(e.to_string()))?;
+        let Some(tokens) = Tokens::from_secret(&stored) else {
+            return Ok(stored);
+        };
+        if tokens.fresh(Utc::now(), REFRESH_MARGIN) {
+            return Ok(stored);
+        }
+        let client_id = account.settings["client_id"].as_str().unwrap_or_default();
+        let client = Client::new(
+            account.network,
+            sign_in,
+            client_id,
+            account.base_url.as_deref(),
+        )
+        .map_err(|e| PublishError::permanent(e.to_string()))?;
+        match client.refresh(&self.http, &tokens).await {
+            Ok(new) => {
+                let secret = new.to_secret();
+                if let Err(e) = self.secrets.replace(&reference, &secret) {
+                    let why = format!(
+                        "{} gave new tokens for {} but they could not be stored ({e}); sign in again with `postctl accounts reauth {}`",
+                        account.network.display_name(),
+                        account.name,
+                        account.name
+                    );
+                    return Err(self.sign_in_refused(account, why));
+                }
+                Ok(secret)
+            }
+            Err(e) if e.needs_sign_in() => {
+                let why = format!(
+                    "{e}; the account's posts are held until then (`postctl accounts reauth {}`)",
+                    account.name
+                );
+                Err(self.sign_in_refused(account, why))
+            }
+            Err(e) => Err(PublishError::Retryable {
+                message: e.to_string(),
+                retry_after: None,
+                maybe_sent: false,
+                status: None,
+            }),
+        }
+    }
+
+    /// Marks the account as needing sign-in and returns the error that says so.
+    fn sign_in_refused(&self, account: &Account, why: String) -> PublishError {
+        // If the mark cannot be written, the next round tries the refresh again and fails
+        // the same way: nothing is lost.
+        if let Ok(true) = self.with_store(|s| s.mark_needs_sign_in(&account.id, &why))
+            && let Ok(mut signed_out) = self.signed_out.lock()
+        {
+            signed_out.push((account.name.clone(), why.clone()));
+        }
+        PublishError::auth(why)
+    }
+
+    /// The accounts found signed out since the last call.
+    pub(super) fn take_signed_out(&self) -> Vec<(String, String)> {
+        self.signed_out
+            .lock()
+            .map(|mut found| std::mem::take(&mut *found))
+            .unwrap_or_default()
+    }
+
+    /// Why the account needs signing in again, if it does.
+    pub(super) fn needs_sign_in(&self, account: &Account) -> Option<String> {
+        self.with_store(|s| s.accounts_needing_sign_in())
+            .ok()
+            .and_then(|mut held| held.remove(&account.id))
+    }
+}
