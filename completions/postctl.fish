@@ -296,7 +296,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand check" -l config -d 'Con
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries, and for rate limits (429s) that end [default: 120]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l quiet -d 'Print nothing when nothing was due'

@@ -110,7 +110,7 @@ pub fn publish_and_wait_saying(
                 say(waiting_line(o, at, tz));
             }
         }
-        let nap = (wake - Utc::now()).to_std().unwrap_or_default();
+        let nap = (wake - engine.clock().now()).to_std().unwrap_or_default();
         std::thread::sleep(nap);
     }
     Ok(report)
@@ -139,7 +139,7 @@ fn without_retry_ending(error: &str) -> &str {
 }
 
 /// Adds `round` to `report`, keeping each target's latest outcome in its first place.
-fn merge(report: &mut Report, round: Report) {
+pub fn merge(report: &mut Report, round: Report) {
     let mut index: HashMap<String, usize> = report
         .outcomes
         .iter()

@@ -5,6 +5,7 @@
 //! the TUI and the sync server) are front ends over these types.
 
 pub mod ai;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -23,4 +24,5 @@ pub mod text;
 pub mod time;
 pub mod tls;
 
+pub use clock::Clock;
 pub use error::{Error, ErrorKind, Result};

@@ -193,7 +193,7 @@ found in the data dir's media folder.")]
     Check(CheckArgs),
     /// Publish everything that is due, then exit (for cron and CI)
     #[command(
-        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWhile it waits for a retry it says which account waits until when. It exits 3 when a\ntarget failed, was missed, is uncertain or is left waiting to retry (see\n`postctl help exit-codes`). What is due goes by the real clock, even with POSTCTL_NOW set."
+        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWithin --wait it waits for retries, and for the end of a rate limit a network asked an\naccount to keep (a 429 in an earlier run), saying which account waits until when. It\nexits 3 when a target failed, was missed, is uncertain or is left waiting (see\n`postctl help exit-codes`). What is due goes by POSTCTL_NOW when it is set, as in every\ncommand: the clock starts there and runs on."
     )]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes

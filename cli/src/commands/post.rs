@@ -78,7 +78,8 @@ fn publishing_store(ctx: &mut Context) -> CliResult<(Store, Option<tempfile::Tem
     }
     let dir = tempfile::tempdir()
         .map_err(|e| CliError::failure(format!("cannot create a temporary database: {e}")))?;
-    let store = Store::open(&dir.path().join("postctl.db"))?;
+    let mut store = Store::open(&dir.path().join("postctl.db"))?;
+    store.set_clock(ctx.clock);
     Ok((store, Some(dir)))
 }
 
@@ -228,7 +229,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         return refuse_if_any_cannot(&previews, false);
     }
     refuse_if_any_cannot(&previews, true)?;
-    let now = chrono::Utc::now();
+    let now = ctx.clock.now();
     let tz = ctx.zone(None)?;
     let mut post_ids = Vec::with_capacity(batches.len());
     for batch in &batches {
@@ -281,7 +282,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         &engine,
         &runtime,
         Some(&post_ids),
-        chrono::Utc::now() + wait,
+        ctx.clock.now() + wait,
         tz,
         &say,
     );

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::{Redactor, Secret};
+use crate::secrets::{Secret, SharedRedactor};
 use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
@@ -226,7 +226,7 @@ impl PublishError {
 
     /// The same error with `redactor`'s secret scrubbed from its message: a network's
     /// error text can echo the request (a URL with a token, an Authorization header).
-    pub fn scrubbed(self, redactor: &Redactor) -> Self {
+    pub fn scrubbed(self, redactor: &SharedRedactor) -> Self {
         match self {
             PublishError::Retryable {
                 message,
@@ -304,6 +304,9 @@ pub struct Tools {
     /// Where networks that fetch media from a URL get it (`[media.host]`), or why there
     /// is none.
     pub media_host: Result<Arc<dyn crate::media::host::MediaHost>, String>,
+    /// Scrubs the account's secrets from its errors: the one it was added with, and those
+    /// the adapter obtains and adds itself (a session's tokens).
+    pub redactor: SharedRedactor,
 }
 
 impl std::fmt::Debug for Tools {
@@ -386,7 +389,8 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let mut redactor = Redactor::new(&secret);
+    let redactor = tools.redactor.clone();
+    redactor.add(secret.expose());
     // A signed-in account's secret is its token set: each token is a secret of its own.
     if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
         redactor.add(tokens.access.expose());
@@ -405,7 +409,7 @@ pub(crate) fn open(
 /// returns has the account's secret scrubbed, the one place all of them pass.
 pub(crate) struct AccountAdapter {
     adapter: Box<dyn DynAdapter>,
-    redactor: Redactor,
+    redactor: SharedRedactor,
 }
 
 impl AccountAdapter {

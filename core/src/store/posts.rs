@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::{Store, Tx, from_ms, new_id, states, to_ms};
+use super::{Store, Tx, from_ms, new_id, new_post_id, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::{MediaRef, Post, Schedule, Target, TargetState, ThreadMode};
 
@@ -706,7 +706,7 @@ impl Tx<'_> {
 
     /// Inserts `post` under `id`, or a new id.
     fn insert_post_as(&self, post: &NewPost, id: Option<&str>) -> Result<String> {
-        let id = id.map_or_else(new_id, str::to_string);
+        let id = id.map_or_else(new_post_id, str::to_string);
         let now = to_ms(self.now);
         let due = post.targets.iter().filter_map(|t| t.due).min();
         let (kind, rule) = schedule_columns(&post.schedule);

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::states::{
     CANCELLED, MISSED, PENDING, PUBLISHED, PUBLISHING, RELEASED, RETRYABLE, SCHEDULED, UNCERTAIN,
-    WAITING,
+    WAITING, WAITING_RETRY,
 };
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
@@ -66,6 +66,21 @@ pub struct Claim<'a> {
     pub only_post: Option<&'a str>,
     /// Leave the targets of these accounts (ids) alone: the publisher is busy with them.
     pub skip_accounts: &'a [String],
+}
+
+/// An account that waits out a rate limit the network asked for, with targets waiting for
+/// it (see [`Store::held_accounts`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldAccount {
+    pub account: String,
+    /// Until when the network asked it to wait.
+    pub until: DateTime<Utc>,
+    /// The network's reason, as recorded.
+    pub reason: String,
+    /// When its first waiting target can go: not before `until`.
+    pub next: DateTime<Utc>,
+    /// How many of its targets wait.
+    pub targets: u32,
 }
 
 /// A scheduled target that was due too long ago to publish late.
@@ -571,6 +586,37 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The accounts the network asked to wait past `now` (their stored rate-limit wait)
+    /// that have targets waiting to retry: nothing of theirs is due, and nothing will be
+    /// until the wait is over. Soonest first.
+    pub fn held_accounts(&self, now: DateTime<Utc>) -> Result<Vec<HeldAccount>> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT a.name, w.until_ms, w.reason, min(max(t.next_attempt_ms, w.until_ms)),
+                        count(*)
+                 FROM account_waits w
+                 JOIN accounts a ON a.id = w.account_id
+                 JOIN targets t ON t.account_id = w.account_id
+                 WHERE w.until_ms > ?1 AND t.state = '{WAITING_RETRY}'
+                   AND t.next_attempt_ms IS NOT NULL
+                 GROUP BY w.account_id
+                 ORDER BY 4, a.name"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([to_ms(now)], |row| {
+                    Ok(HeldAccount {
+                        account: row.get(0)?,
+                        until: from_ms(row.get(1)?),
+                        reason: row.get(2)?,
+                        next: from_ms(row.get(3)?),
+                        targets: row.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// A counter that changes whenever another connection commits (the daemon's wake-up).
     pub fn data_version(&self) -> Result<i64> {
         self.conn()
@@ -592,7 +638,7 @@ impl Store {
             )
             .map_err(|e| self.error(e))?;
         let mut targets: Vec<TargetStatus> = stmt
-            .query_map(params![post_id, to_ms(Utc::now())], |row| {
+            .query_map(params![post_id, to_ms(self.clock().now())], |row| {
                 let state: String = row.get(3)?;
                 let parts: String = row.get(7)?;
                 Ok(TargetStatus {
