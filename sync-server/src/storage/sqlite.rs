@@ -264,13 +264,7 @@ impl Storage for SqliteStorage {
             c.query_row(
                 "SELECT id, name, created_ms FROM workspaces WHERE name = ?1",
                 [name],
-                |r| {
-                    Ok(Workspace {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        created_ms: r.get(2)?,
-                    })
-                },
+                workspace_row,
             )
             .optional()
         })
@@ -283,13 +277,7 @@ impl Storage for SqliteStorage {
             c.query_row(
                 "SELECT id, name, created_ms FROM workspaces WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(Workspace {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        created_ms: r.get(2)?,
-                    })
-                },
+                workspace_row,
             )
             .optional()
         })
@@ -607,4 +595,13 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+}
+
+/// A `workspaces` row read as `SELECT id, name, created_ms`.
+fn workspace_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        created_ms: r.get(2)?,
+    })
 }
