@@ -20,9 +20,10 @@ use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, media_part};
 use super::mode::Mode;
+use super::metrics::reaction;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::media::hex;
 use crate::model::Account;
@@ -204,6 +205,83 @@ impl Adapter for Discord {
         }
         Err(self.error(&answer))
     }
+    /// Bot: `GET /channels/{channel}/messages/{id}` per message, its `reactions` counted
+    /// by emoji; Unknown Message (10008) means it was deleted. A webhook cannot read
+    /// messages back here. No views: Discord has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let Mode::Bot { base, channel, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let channel = post
+                .extra
+                .get("channel_id")
+                .and_then(Value::as_str)
+                .unwrap_or(channel);
+            let url = endpoint(base, &["channels", channel, "messages", &post.id])?;
+            let answer = self.send(self.http.client().get(url)).await?;
+            if answer.status == 404 && code(&answer.json().unwrap_or_default()) == Some(10008) {
+                readings.push(PostReading::Deleted);
+                continue;
+            }
+            let message = self.ok_json(&answer)?;
+            readings.push(PostReading::Counted(reactions(&message)));
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// Bot: the channel's server, then `GET /guilds/{id}?with_counts=true` for its
+    /// `approximate_member_count`. A DM channel has no server to count.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let Mode::Bot { base, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let guild = match self.guild().await {
+            Some(guild) if guild != "@me" => guild,
+            Some(_) => {
+                return Ok(Metrics::NotProvided(
+                    "the bot posts to a direct message, which has no server to count members of",
+                ));
+            }
+            None => {
+                return Err(PublishError::Retryable {
+                    message: "Discord did not say which server the channel belongs to; it will be asked again".into(),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: None,
+                });
+            }
+        };
+        let mut url = endpoint(base, &["guilds", &guild])?;
+        url.query_pairs_mut().append_pair("with_counts", "true");
+        let answer = self.send(self.http.client().get(url)).await?;
+        let server = self.ok_json(&answer)?;
+        let mut counters = Counters::new();
+        if let Some(members) = server
+            .get("approximate_member_count")
+            .and_then(Value::as_u64)
+        {
+            counters.insert("members".into(), members);
+        }
+        Ok(Metrics::Read(counters))
+    }
+}
+
+const WEBHOOK_READS_NOTHING: &str = "a Discord webhook cannot read messages or the server back; add the account as a bot (`--mode bot`) to collect reactions and members";
+
+/// A message's reactions by emoji: a custom emoji by its name, a Unicode one as itself.
+fn reactions(message: &Value) -> Counters {
+    message
+        .get("reactions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let name = r.get("emoji")?.get("name")?.as_str()?;
+            Some((reaction(name), r.get("count")?.as_u64()?))
+        })
+        .collect()
 }
 
 impl Discord {

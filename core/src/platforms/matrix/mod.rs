@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, read_media};
+use super::metrics::reaction;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
+    Platform, PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -204,7 +205,76 @@ impl Adapter for Matrix {
         }
         Ok(())
     }
+    /// The `m.annotation` relations of each part's text event (`/_matrix/client/v1/.../
+    /// relations`), counted by key (the emoji), following `next_batch`; M_NOT_FOUND means
+    /// the event is gone. No views: Matrix has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let room_id = match post.extra.get("room_id").and_then(Value::as_str) {
+                Some(room_id) => room_id.to_owned(),
+                None => self.room_id().await?,
+            };
+            let base = [
+                "_matrix",
+                "client",
+                "v1",
+                "rooms",
+                &room_id,
+                "relations",
+                &post.id,
+                "m.annotation",
+            ];
+            let mut counters = Counters::new();
+            let mut from: Option<String> = None;
+            let mut deleted = false;
+            for _ in 0..RELATION_PAGES {
+                let mut url = endpoint(&self.base, &base)?;
+                url.query_pairs_mut().append_pair("limit", "100");
+                if let Some(from) = &from {
+                    url.query_pairs_mut().append_pair("from", from);
+                }
+                let answer = self.send(self.http.client().get(url)).await?;
+                if answer.status == 404 && errcode(&answer).as_deref() == Some("M_NOT_FOUND") {
+                    deleted = true;
+                    break;
+                }
+                let page = self.ok_json(&answer)?;
+                for event in page["chunk"].as_array().into_iter().flatten() {
+                    if let Some(key) = event["content"]["m.relates_to"]["key"].as_str() {
+                        *counters.entry(reaction(key)).or_default() += 1;
+                    }
+                }
+                from = page["next_batch"].as_str().map(str::to_owned);
+                if from.is_none() {
+                    break;
+                }
+            }
+            readings.push(if deleted {
+                PostReading::Deleted
+            } else {
+                PostReading::Counted(counters)
+            });
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `joined_members` of the room: how many are in it.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let room_id = self.room_id().await?;
+        let url = self.client_api(&["rooms", &room_id, "joined_members"])?;
+        let answer = self.send(self.http.client().get(url)).await?;
+        let members = self.ok_json(&answer)?;
+        let mut counters = Counters::new();
+        if let Some(joined) = members["joined"].as_object() {
+            counters.insert("members".into(), joined.len() as u64);
+        }
+        Ok(Metrics::Read(counters))
+    }
 }
+
+/// Pages of reactions read per event at most (100 each): beyond that the count stops.
+const RELATION_PAGES: usize = 20;
 
 impl Matrix {
     /// The room id, resolving an alias with the room directory the first time.
