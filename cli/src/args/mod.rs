@@ -24,6 +24,7 @@ mod post;
 mod queue;
 mod schedule;
 mod search;
+mod stats;
 mod status;
 mod template;
 mod tui;
@@ -48,6 +49,7 @@ pub use post::*;
 pub use queue::*;
 pub use schedule::*;
 pub use search::*;
+pub use stats::*;
 pub use status::*;
 pub use template::*;
 pub use tui::*;
@@ -212,6 +214,9 @@ found in the data dir's media folder.")]
         after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
     )]
     Resolve(ResolveArgs),
+    /// Counters from the networks (likes, reposts, replies, reactions, followers): collect and show
+    #[command(after_help = stats::STATS_HELP)]
+    Stats(StatsArgs),
     /// Delete a published post from its networks (every part of a thread)
     #[command(
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"
