@@ -833,4 +833,75 @@ mod tests {
             });
         }
     }
+
+    fn metrics_fake(request: &Request) -> Reply {
+        match request.path.as_str() {
+            "/api/v10/channels/555/messages/900" => Reply::json(
+                200,
+                json!({"id": "900", "reactions": [
+                    {"count": 3, "me": false, "emoji": {"id": null, "name": "🎉"}},
+                    {"count": 1, "me": false, "emoji": {"id": "42", "name": "party_parrot"}}
+                ]}),
+            ),
+            "/api/v10/channels/555/messages/901" => Reply::json(200, json!({"id": "901"})),
+            "/api/v10/channels/555" => Reply::json(200, json!({"id": "555", "guild_id": "777"})),
+            "/api/v10/guilds/777?with_counts=true" => Reply::json(
+                200,
+                json!({"id": "777", "approximate_member_count": 1234}),
+            ),
+            _ => Reply::json(404, json!({"message": "Unknown Message", "code": 10008})),
+        }
+    }
+
+    fn message(id: &str) -> Published {
+        Published {
+            id: id.into(),
+            url: None,
+            extra: json!({"channel_id": "555"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bot_reads_reactions_by_emoji_and_the_servers_members() {
+        let server = TestServer::start(metrics_fake).await;
+        let dc = bot(&server.url());
+        let read = dc
+            .post_metrics(&[message("900"), message("901"), message("902")])
+            .await
+            .expect("read");
+        let counted = |pairs: &[(&str, u64)]| {
+            PostReading::Counted(pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect())
+        };
+        assert_eq!(
+            read,
+            Metrics::Read(vec![
+                counted(&[("reaction:🎉", 3), ("reaction:party_parrot", 1)]),
+                counted(&[]),
+                PostReading::Deleted,
+            ])
+        );
+        let members = dc.account_metrics().await.expect("members");
+        assert_eq!(
+            members,
+            Metrics::Read([("members".to_string(), 1234)].into_iter().collect())
+        );
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| r.header("authorization") == Some(&format!("Bot {BOT_TOKEN}")[..])),
+            "every request carries the bot token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_says_it_reads_nothing_without_asking() {
+        let server = TestServer::start(metrics_fake).await;
+        let dc = webhook(&server.url());
+        let read = dc.post_metrics(&[message("900")]).await.expect("answer");
+        assert!(matches!(read, Metrics::NotProvided(why) if why.contains("bot")));
+        let members = dc.account_metrics().await.expect("answer");
+        assert!(matches!(members, Metrics::NotProvided(_)));
+        assert!(server.requests().is_empty());
+    }
 }

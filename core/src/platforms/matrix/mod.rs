@@ -744,4 +744,53 @@ mod tests {
             ]
         );
     }
+
+    fn relations(request: &Request) -> Reply {
+        let path = request.path.as_str();
+        let reaction = |key: &str| {
+            json!({"type": "m.reaction", "content": {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": "$ev1", "key": key}}})
+        };
+        if path.starts_with("/_matrix/client/v1/rooms/!room1:example.org/relations/$ev1/m.annotation") {
+            if path.contains("from=page2") {
+                Reply::json(200, json!({"chunk": [reaction("👍")]}))
+            } else {
+                Reply::json(
+                    200,
+                    json!({"chunk": [reaction("👍"), reaction("🚀")], "next_batch": "page2"}),
+                )
+            }
+        } else if path.starts_with("/_matrix/client/v3/rooms/!room1:example.org/joined_members") {
+            Reply::json(200, json!({"joined": {"@a:example.org": {}, "@b:example.org": {}, "@bot:example.org": {}}}))
+        } else {
+            Reply::json(404, json!({"errcode": "M_NOT_FOUND", "error": "Event not found"}))
+        }
+    }
+
+    #[tokio::test]
+    async fn reactions_are_counted_by_key_across_pages_and_members_by_who_joined() {
+        let server = TestServer::start(relations).await;
+        let mx = adapter(&server.url(), "!room1:example.org");
+        let event = |id: &str| Published {
+            id: id.into(),
+            url: None,
+            extra: json!({"room_id": "!room1:example.org"}),
+        };
+        let read = mx
+            .post_metrics(&[event("$ev1"), event("$gone")])
+            .await
+            .expect("read");
+        let counters: Counters = [("reaction:👍", 2), ("reaction:🚀", 1)]
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(
+            read,
+            Metrics::Read(vec![PostReading::Counted(counters), PostReading::Deleted])
+        );
+        assert_eq!(
+            mx.account_metrics().await.expect("members"),
+            Metrics::Read([("members".to_string(), 3)].into_iter().collect())
+        );
+    }
 }

@@ -688,4 +688,69 @@ mod tests {
         );
         assert_eq!(server.requests().len(), 2, "the webhook made no request");
     }
+
+    fn metrics_fake(request: &Request) -> Reply {
+        let path = request.path.as_str();
+        if path.starts_with("/api/reactions.get?channel=C0123ABCD&timestamp=1700000000.000100") {
+            Reply::json(
+                200,
+                json!({"ok": true, "type": "message", "message": {
+                    "ts": "1700000000.000100", "reply_count": 2,
+                    "reactions": [{"name": "tada", "count": 4, "users": []},
+                                  {"name": "eyes", "count": 1, "users": []}]}}),
+            )
+        } else if path.starts_with("/api/reactions.get") {
+            Reply::json(200, json!({"ok": false, "error": "message_not_found"}))
+        } else if path.starts_with("/api/conversations.info?channel=C0123ABCD&include_num_members=true") {
+            Reply::json(200, json!({"ok": true, "channel": {"id": "C0123ABCD", "num_members": 57}}))
+        } else {
+            Reply::json(200, json!({"ok": false, "error": "unknown_method"}))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bot_reads_reactions_replies_and_members() {
+        let server = TestServer::start(metrics_fake).await;
+        let slack = bot(&server.url());
+        let posts = [
+            Published {
+                id: "1700000000.000100".into(),
+                url: None,
+                extra: json!({"channel": "C0123ABCD"}),
+            },
+            Published {
+                id: "1700000000.000200".into(),
+                url: None,
+                extra: json!({"channel": "C0123ABCD"}),
+            },
+        ];
+        let read = slack.post_metrics(&posts).await.expect("read");
+        let counters: Counters = [("reaction:tada", 4), ("reaction:eyes", 1), ("replies", 2)]
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(
+            read,
+            Metrics::Read(vec![PostReading::Counted(counters), PostReading::Deleted])
+        );
+        let members = slack.account_metrics().await.expect("members");
+        assert_eq!(
+            members,
+            Metrics::Read([("members".to_string(), 57)].into_iter().collect())
+        );
+        assert!(server.requests().iter().all(|r| r.method == "GET"));
+    }
+
+    #[tokio::test]
+    async fn an_incoming_webhook_says_it_reads_nothing() {
+        let server = TestServer::start(metrics_fake).await;
+        let slack = webhook(&server.url());
+        let read = slack.post_metrics(&[]).await.expect("answer");
+        assert!(matches!(read, Metrics::NotProvided(why) if why.contains("bot token")));
+        assert!(matches!(
+            slack.account_metrics().await.expect("answer"),
+            Metrics::NotProvided(_)
+        ));
+        assert!(server.requests().is_empty());
+    }
 }
