@@ -367,3 +367,52 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert!(run.stderr.contains("nobody"), "{}", run.stderr);
     assert_eq!(env.dump(), before);
 }
+
+/// Stops the daemon however the test ends.
+struct DaemonGuard(Option<std::process::Child>);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.0.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+    }
+}
+
+#[test]
+fn the_daemon_collects_in_the_background() {
+    let masto = Fake::start(Net::Mastodon);
+    let mut env = Env::with_fakes([&masto]);
+    publish(&env, "Counted by the daemon", "masto");
+    // The daemon goes by the real clock.
+    env.unset("POSTCTL_NOW");
+    let mut guard = DaemonGuard(Some(
+        env.command(&["daemon"], &[])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the daemon"),
+    ));
+    let started = std::time::Instant::now();
+    let read = loop {
+        let db = env.db();
+        let snapshots = count(&db, "SELECT count(*) FROM metric_snapshots");
+        let accounts = count(&db, "SELECT count(*) FROM account_daily");
+        if snapshots == 1 && accounts == 1 {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let daemon = guard.0.take().expect("the daemon");
+    let pid = daemon.id().to_string();
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    let output = daemon.wait_with_output().expect("daemon output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(read, "the daemon read no counters within 10 s: {stderr}");
+    assert!(stderr.contains("postctl daemon: stopped"), "{stderr}");
+}

@@ -196,7 +196,7 @@ found in the data dir's media folder.")]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes
     #[command(
-        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl"
+        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl\n\nBeside publishing, it reads the counters that are due every 5 minutes, as\n`postctl stats collect` does, on a task of its own that publishing never waits for."
     )]
     Daemon(DaemonArgs),
     /// Each target of a post: state, links, and the log of attempts
