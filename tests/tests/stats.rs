@@ -22,17 +22,14 @@ use serde_json::Value;
 fn publish(env: &Env, text: &str, to: &str) -> String {
     let run = env.run(&["--json", "post", text, "--to", to]);
     assert_eq!(run.code, 0, "{}", run.all_output());
-    run.json()["post_id"]
-        .as_str()
-        .expect("post_id")
-        .to_string()
+    run.json()["post_id"].as_str().expect("post_id").to_string()
 }
 
 /// When the last of the posts went out, from `stats --json`, plus a minute: hour 0 of the
 /// simulated week.
 fn start_of_week(env: &Env) -> DateTime<Utc> {
     let rows = env.json(&["stats", "--since", "1d"]);
-    let latest = rows
+    let latest = rows["posts"]
         .as_array()
         .expect("rows")
         .iter()
@@ -91,12 +88,20 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
     );
     // Three posts, made an hour apart on the networks' clocks, so their engagement differs.
     let mut posts = Vec::new();
-    for (hour, text) in ["First post", "Second post", "Third post"].iter().enumerate() {
+    for (hour, text) in ["First post", "Second post", "Third post"]
+        .iter()
+        .enumerate()
+    {
         masto.mastodon().set_hour(hour as u64);
         bsky.bluesky().set_hour(hour as u64);
         posts.push(publish(&env, text, "masto,bsky"));
     }
-    let statuses: Vec<String> = masto.mastodon().posts().iter().map(|p| p.id.clone()).collect();
+    let statuses: Vec<String> = masto
+        .mastodon()
+        .posts()
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
     assert_eq!(statuses.len(), 3);
     let start = start_of_week(&env);
 
@@ -162,7 +167,11 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
             .count()
     };
     assert_eq!(status_reads(&statuses[0]), expected_hours.len());
-    assert_eq!(status_reads(&statuses[2]), 31, "asked up to and including hour 30");
+    assert_eq!(
+        status_reads(&statuses[2]),
+        31,
+        "asked up to and including hour 30"
+    );
     // Bluesky is asked for the three posts at once.
     let get_posts = bsky
         .requests()
@@ -225,13 +234,19 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
         grown(QUOTES_PER_HOUR, age)
     );
     assert!(
-        shown.stdout.contains(&format!("counters:   {masto_line}\n")),
+        shown
+            .stdout
+            .contains(&format!("counters:   {masto_line}\n")),
         "{}",
         shown.stdout
     );
     assert!(shown.stdout.contains(&bsky_line), "{}", shown.stdout);
     assert!(shown.stdout.contains("curve:      ▁"), "{}", shown.stdout);
-    assert!(shown.stdout.contains("never given: views"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("never given: views"),
+        "{}",
+        shown.stdout
+    );
 
     let one = env.json(&["stats", &posts[0]]);
     let masto_target = one["targets"]
@@ -254,7 +269,10 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
         .iter()
         .map(|p| p["engagement"].as_u64().expect("engagement"))
         .collect();
-    assert!(engagement.windows(2).all(|w| w[0] <= w[1]), "{engagement:?}");
+    assert!(
+        engagement.windows(2).all(|w| w[0] <= w[1]),
+        "{engagement:?}"
+    );
 
     // The table: most engagement first; the deleted status says so.
     let table = env.run_full(
@@ -263,7 +281,14 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
         &[("POSTCTL_NOW", &at(start, 168))],
     );
     let rows = table.json();
-    let rows = rows.as_array().expect("rows");
+    let masto_figures = &rows["accounts"][0];
+    assert_eq!(masto_figures["account"], "masto");
+    assert_eq!(masto_figures["figures"]["followers"], followers(168 + 2));
+    assert_eq!(
+        masto_figures["daily"].as_array().map(Vec::len),
+        Some(days(&[0, 24, 48, 72, 96, 120, 144, 168]))
+    );
+    let rows = rows["posts"].as_array().expect("rows");
     let order: Vec<&str> = rows
         .iter()
         .map(|r| r["post_id"].as_str().unwrap_or_default())
@@ -281,6 +306,16 @@ fn a_simulated_week_reads_each_post_on_schedule_and_keeps_its_history() {
         "{}",
         text.stderr
     );
+    let figures_line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("masto "))
+        .unwrap_or_default();
+    assert!(
+        figures_line.contains(&format!("{}  ", followers(170))) && figures_line.contains("n/a"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -296,11 +331,7 @@ fn a_rate_limit_ends_the_accounts_run_and_the_next_run_reads_it() {
         .set_rate_limit(RateLimit::new(2, Duration::from_secs(3)));
     let limited = collect(&env, &at(start, 1), &[]);
     assert_eq!(limited.code, 1, "{}", limited.all_output());
-    assert!(
-        limited.stderr.contains("rate limit"),
-        "{}",
-        limited.stderr
-    );
+    assert!(limited.stderr.contains("rate limit"), "{}", limited.stderr);
     assert!(
         masto.requests().iter().any(|r| r.status == Some(429)),
         "the fake never limited"
@@ -344,13 +375,15 @@ fn networks_that_report_nothing_say_so_and_telegram_counts_subscribers() {
     let shown = env.run_full(&["stats", &post], None, &[("POSTCTL_NOW", &at(start, 0))]);
     assert_eq!(shown.code, 0, "{}", shown.all_output());
     assert!(
-        shown.stdout.contains("counters:   not provided: the Telegram Bot API has no view counter"),
+        shown
+            .stdout
+            .contains("counters:   not provided: the Telegram Bot API has no view counter"),
         "{}",
         shown.stdout
     );
     assert!(!shown.stdout.contains("likes 0"), "{}", shown.stdout);
     let rows = env.json(&["stats"]);
-    for row in rows.as_array().expect("rows") {
+    for row in rows["posts"].as_array().expect("rows") {
         assert_eq!(row["engagement"], Value::Null, "never a fake zero: {row}");
         assert_eq!(row["standing"], "not provided", "{row}");
     }
@@ -410,7 +443,9 @@ fn the_daemon_collects_in_the_background() {
     };
     let daemon = guard.0.take().expect("the daemon");
     let pid = daemon.id().to_string();
-    let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
     let output = daemon.wait_with_output().expect("daemon output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(read, "the daemon read no counters within 10 s: {stderr}");

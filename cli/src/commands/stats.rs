@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use postctl_core::analytics::{
-    Collect, Collected, engagement, never_given, parse_span, schedule, since, sparkline,
+    Collect, Collected, counts_reactions, engagement, never_given, parse_span, schedule, since,
+    sparkline,
 };
 use postctl_core::platforms::Counters;
 use postctl_core::store::{TargetMetrics, short_ids};
@@ -91,10 +92,10 @@ fn collect(ctx: &mut Context, args: &CollectArgs) -> CliResult {
 
 /// One line per account for `stats collect`.
 fn describe(c: &Collected) -> String {
-    let mut said = vec![format!(
-        "{} ({}): {} posts read",
-        c.account, c.network, c.posts_counted
-    )];
+    let mut said = vec![format!("{} ({})", c.account, c.network)];
+    if c.posts_not_provided.is_none() {
+        said.push(format!("{} posts read", c.posts_counted));
+    }
     if c.posts_deleted > 0 {
         said.push(format!("{} deleted on the network", c.posts_deleted));
     }
@@ -110,7 +111,11 @@ fn describe(c: &Collected) -> String {
     if let Some(why) = &c.account_not_provided {
         said.push(format!("no account figures: {why}"));
     }
-    said.join("; ")
+    let (head, rest) = said.split_at(1);
+    if rest.is_empty() {
+        return format!("{}: nothing was due", head[0]);
+    }
+    format!("{}: {}", head[0], rest.join("; "))
 }
 
 /// "likes 12  reposts 3  reaction:🎉 2", in a stable order: the common counters first.
@@ -129,10 +134,7 @@ fn counters_text(counters: &Counters) -> String {
     let mut names: Vec<&String> = counters.keys().collect();
     names.sort_by_key(|name| {
         (
-            FIRST
-                .iter()
-                .position(|f| f == name)
-                .unwrap_or(FIRST.len()),
+            FIRST.iter().position(|f| f == name).unwrap_or(FIRST.len()),
             name.as_str(),
         )
     });
@@ -220,11 +222,7 @@ fn one_post(ctx: &mut Context, typed: &str) -> CliResult {
         return print_json(&json!({"post_id": id, "targets": targets}));
     }
     let color = stdout_color();
-    let mut out = format!(
-        "{} {id}  {}\n",
-        paint("post", "1", color),
-        targets[0].title
-    );
+    let mut out = format!("{} {id}  {}\n", paint("post", "1", color), targets[0].title);
     for (t, curve) in targets.iter().zip(&curves) {
         out += &format!(
             "\n{} ({})  published {}\n",
@@ -304,20 +302,22 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
     // Stable: among equals, the newer post (the store's order) stays first.
     rows.sort_by(|a, b| sort_key(b, args.sort).cmp(&sort_key(a, args.sort)));
     rows.truncate(args.limit as usize);
+    let accounts = account_rows(store, args.account.as_deref())?;
     if json {
         let rows: Vec<Value> = rows.iter().map(|t| target_json(t, None)).collect();
-        return print_json(&rows);
+        return print_json(&json!({"posts": rows, "accounts": accounts}));
     }
+    let color = stdout_color();
+    let accounts_table = accounts_table(&accounts, tz, color);
     if rows.is_empty() {
         note(format!(
             "no post was published in the last {}; try a longer --since",
             describe_span(span)
         ));
-        return Ok(());
+        return print(&accounts_table);
     }
     let ids: Vec<&str> = rows.iter().map(|t| t.post_id.as_str()).collect();
     let short = short_ids(store, &ids)?;
-    let color = stdout_color();
     let cell = |t: &TargetMetrics, name: &str| match (&t.counters, standing(t)) {
         (Some(c), _) => c
             .get(name)
@@ -348,10 +348,13 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
                 cell(t, "likes"),
                 cell(t, "reposts"),
                 cell(t, "replies"),
-                if t.counters.is_some() {
-                    reactions.to_string()
-                } else {
-                    "-".into()
+                match &t.counters {
+                    Some(_) if reactions > 0 || counts_reactions(t.network) => {
+                        reactions.to_string()
+                    }
+                    Some(_) => "n/a".into(),
+                    None if standing(t) == "not provided" => "n/a".into(),
+                    None => "-".into(),
                 },
                 match (standing(t), t.last_read) {
                     ("read", Some(last)) => when(Some(last), tz),
@@ -377,6 +380,9 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
         &table_rows,
         color,
     ))?;
+    if !accounts_table.is_empty() {
+        print(&format!("\n{accounts_table}"))?;
+    }
     let mut networks: Vec<_> = rows.iter().map(|t| t.network).collect();
     networks.sort_by_key(|n| n.name());
     networks.dedup();
@@ -397,6 +403,80 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
     Ok(())
 }
 
+/// Each account's last figures, when read, why not, and their daily curve.
+fn account_rows(store: &postctl_core::store::Store, only: Option<&str>) -> CliResult<Vec<Value>> {
+    let mut rows = Vec::new();
+    for account in store.accounts()? {
+        if only.is_some_and(|name| name != account.name) {
+            continue;
+        }
+        let Some((figures, last_read, not_provided)) = store.account_figures(&account.id)? else {
+            continue;
+        };
+        let curve: Vec<Value> = store
+            .account_curve(&account.id)?
+            .into_iter()
+            .map(|(at, counters)| json!({"at": at, "counters": counters}))
+            .collect();
+        rows.push(json!({
+            "account": account.name,
+            "network": account.network.name(),
+            "figures": figures,
+            "last_read": last_read,
+            "not_provided": not_provided,
+            "daily": curve,
+        }));
+    }
+    Ok(rows)
+}
+
+/// The accounts' figures under the posts: followers or members, and their daily curve.
+fn accounts_table(accounts: &[Value], tz: chrono_tz::Tz, color: bool) -> String {
+    if accounts.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            let figure = |name: &str| {
+                a["figures"][name]
+                    .as_u64()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "n/a".into())
+            };
+            let audience = if a["figures"]["followers"].is_u64() {
+                "followers"
+            } else {
+                "members"
+            };
+            let daily: Vec<u64> = a["daily"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["counters"][audience].as_u64())
+                .collect();
+            let read = a["last_read"]
+                .as_str()
+                .and_then(|t| t.parse::<DateTime<Utc>>().ok());
+            vec![
+                a["account"].as_str().unwrap_or_default().to_string(),
+                figure("followers"),
+                figure("members"),
+                sparkline(&daily, 30),
+                match (a["not_provided"].as_str(), read) {
+                    (Some(why), _) => format!("not provided: {why}"),
+                    (None, read) => when(read, tz),
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["ACCOUNT", "FOLLOWERS", "MEMBERS", "DAILY", "READ"],
+        &rows,
+        color,
+    )
+}
+
 fn describe_span(span: Duration) -> String {
     if span.num_days() > 0 && span.num_hours() % 24 == 0 {
         format!("{} days", span.num_days())
@@ -406,4 +486,3 @@ fn describe_span(span: Duration) -> String {
         format!("{} minutes", span.num_minutes())
     }
 }
-

@@ -170,9 +170,9 @@ pub fn never_given(network: Network) -> Option<&'static str> {
     match network {
         Network::Mastodon => Some("views (Mastodon counts none)"),
         Network::Bluesky => Some("views (Bluesky counts none)"),
-        Network::Telegram => Some(
-            "views and reactions (the Bot API cannot ask for them; subscribers are counted)",
-        ),
+        Network::Telegram => {
+            Some("views and reactions (the Bot API cannot ask for them; subscribers are counted)")
+        }
         Network::Discord => Some("views (Discord counts none); reactions need a bot account"),
         Network::Slack => Some("views (Slack counts none); reactions need a bot token"),
         Network::Matrix => Some("views (Matrix counts none)"),
@@ -186,6 +186,27 @@ pub fn never_given(network: Network) -> Option<&'static str> {
         | Network::Nostr
         | Network::Reddit
         | Network::Devto => None,
+    }
+}
+
+/// Whether postctl reads reactions by emoji from the network (a post without any shows 0
+/// there, and "not given" elsewhere). Exhaustive: a new network is decided here.
+pub fn counts_reactions(network: Network) -> bool {
+    match network {
+        Network::Discord | Network::Slack | Network::Matrix => true,
+        Network::Mastodon
+        | Network::Bluesky
+        | Network::Telegram
+        | Network::Webhook
+        | Network::X
+        | Network::Vk
+        | Network::Instagram
+        | Network::Facebook
+        | Network::Linkedin
+        | Network::Threads
+        | Network::Nostr
+        | Network::Reddit
+        | Network::Devto => false,
     }
 }
 
@@ -235,7 +256,14 @@ mod tests {
             &'a [&'a str],
         );
         let cases: Vec<Case> = vec![
-            (&[], &[], vec![counted(&[("likes", 1)])], &["likes"], &[], &[]),
+            (
+                &[],
+                &[],
+                vec![counted(&[("likes", 1)])],
+                &["likes"],
+                &[],
+                &[],
+            ),
             (
                 &["likes", "quotes"],
                 &[],
@@ -329,7 +357,11 @@ mod tests {
             (&[3, 3, 3], 10, "▁▁▁"),
             (&[0, 7], 10, "▁█"),
             (&[0, 1, 2, 3, 4, 5, 6, 7], 10, "▁▂▃▄▅▆▇█"),
-            (&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], 3, "▁▄█"),
+            (
+                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+                3,
+                "▁▄█",
+            ),
         ];
         for &(values, width, expected) in cases {
             assert_eq!(sparkline(values, width), expected, "{values:?} {width}");

@@ -72,7 +72,10 @@ mod tests {
     use super::*;
 
     fn at(hours: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().expect("valid") + Duration::hours(hours)
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .expect("valid")
+            + Duration::hours(hours)
     }
 
     #[test]
@@ -113,7 +116,11 @@ mod tests {
         let last = at(5);
         let early = at(6) - Duration::minutes(4);
         assert!(post_due(published, Some(last), early));
-        assert!(!post_due(published, Some(last), at(5) + Duration::minutes(40)));
+        assert!(!post_due(
+            published,
+            Some(last),
+            at(5) + Duration::minutes(40)
+        ));
     }
 
     #[test]

@@ -391,7 +391,10 @@ impl Store {
             )
             .map_err(|e| self.error(e))?;
         stmt.query_map([target_id], |row| {
-            Ok((from_ms(row.get(0)?), read_counters(&row.get::<_, String>(1)?)))
+            Ok((
+                from_ms(row.get(0)?),
+                read_counters(&row.get::<_, String>(1)?),
+            ))
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.error(e))
@@ -416,6 +419,24 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.error(e))
+    }
+
+    /// An account's daily figures, oldest first.
+    pub fn account_curve(&self, account_id: &str) -> Result<Vec<Reading>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT at_ms, counters FROM account_daily WHERE account_id = ?1 ORDER BY day",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([account_id], |row| {
+            Ok((
+                from_ms(row.get(0)?),
+                read_counters(&row.get::<_, String>(1)?),
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
     }
 
     /// How many raw readings and daily roll-ups are kept (posts, accounts).

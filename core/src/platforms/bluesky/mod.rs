@@ -27,8 +27,7 @@ use super::http::{Answer, classify, not_posted, read_media};
 use super::metrics::counters;
 use super::{
     AccountMetrics, Adapter, Capabilities, Http, Idempotency, MediaFile, Metrics, Part, Platform,
-    PostMetrics, PostReading, PublishError, Published, ServerLimits, SessionStore, Verified,
-    boxed,
+    PostMetrics, PostReading, PublishError, Published, ServerLimits, SessionStore, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;

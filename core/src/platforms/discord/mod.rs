@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, media_part};
-use super::mode::Mode;
 use super::metrics::reaction;
+use super::mode::Mode;
 use super::{
     AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, Metrics, Part, Platform,
     PostMetrics, PostReading, PublishError, Published, Verified, boxed,
@@ -845,10 +845,9 @@ mod tests {
             ),
             "/api/v10/channels/555/messages/901" => Reply::json(200, json!({"id": "901"})),
             "/api/v10/channels/555" => Reply::json(200, json!({"id": "555", "guild_id": "777"})),
-            "/api/v10/guilds/777?with_counts=true" => Reply::json(
-                200,
-                json!({"id": "777", "approximate_member_count": 1234}),
-            ),
+            "/api/v10/guilds/777?with_counts=true" => {
+                Reply::json(200, json!({"id": "777", "approximate_member_count": 1234}))
+            }
             _ => Reply::json(404, json!({"message": "Unknown Message", "code": 10008})),
         }
     }

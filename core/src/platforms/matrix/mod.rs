@@ -751,7 +751,9 @@ mod tests {
             json!({"type": "m.reaction", "content": {"m.relates_to": {
                 "rel_type": "m.annotation", "event_id": "$ev1", "key": key}}})
         };
-        if path.starts_with("/_matrix/client/v1/rooms/!room1:example.org/relations/$ev1/m.annotation") {
+        if path
+            .starts_with("/_matrix/client/v1/rooms/!room1:example.org/relations/$ev1/m.annotation")
+        {
             if path.contains("from=page2") {
                 Reply::json(200, json!({"chunk": [reaction("👍")]}))
             } else {
@@ -761,9 +763,15 @@ mod tests {
                 )
             }
         } else if path.starts_with("/_matrix/client/v3/rooms/!room1:example.org/joined_members") {
-            Reply::json(200, json!({"joined": {"@a:example.org": {}, "@b:example.org": {}, "@bot:example.org": {}}}))
+            Reply::json(
+                200,
+                json!({"joined": {"@a:example.org": {}, "@b:example.org": {}, "@bot:example.org": {}}}),
+            )
         } else {
-            Reply::json(404, json!({"errcode": "M_NOT_FOUND", "error": "Event not found"}))
+            Reply::json(
+                404,
+                json!({"errcode": "M_NOT_FOUND", "error": "Event not found"}),
+            )
         }
     }
 

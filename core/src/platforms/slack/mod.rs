@@ -16,8 +16,8 @@
 use serde_json::{Value, json};
 
 use super::http::{Answer, endpoint, excerpt};
-use super::mode::Mode;
 use super::metrics::reaction;
+use super::mode::Mode;
 use super::{
     AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, Metrics, Part, Platform,
     PostMetrics, PostReading, PublishError, Published, Verified, boxed,
@@ -701,8 +701,13 @@ mod tests {
             )
         } else if path.starts_with("/api/reactions.get") {
             Reply::json(200, json!({"ok": false, "error": "message_not_found"}))
-        } else if path.starts_with("/api/conversations.info?channel=C0123ABCD&include_num_members=true") {
-            Reply::json(200, json!({"ok": true, "channel": {"id": "C0123ABCD", "num_members": 57}}))
+        } else if path
+            .starts_with("/api/conversations.info?channel=C0123ABCD&include_num_members=true")
+        {
+            Reply::json(
+                200,
+                json!({"ok": true, "channel": {"id": "C0123ABCD", "num_members": 57}}),
+            )
         } else {
             Reply::json(200, json!({"ok": false, "error": "unknown_method"}))
         }

@@ -42,8 +42,8 @@ use zeroize::Zeroizing;
 
 use super::http::{self, Answer, endpoint, host_of};
 use super::{
-    AccountMetrics, Adapter, Capabilities, Http, Idempotency, Metrics, Part, Platform,
-    PostMetrics, PublishError, Published, Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Http, Idempotency, Metrics, Part, Platform, PostMetrics,
+    PublishError, Published, Verified, boxed,
 };
 use crate::media::hex;
 
