@@ -300,7 +300,7 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
     };
     let mut rows = store.target_metrics(None, account_id.as_deref(), Some(since(now, span)))?;
     // Stable: among equals, the newer post (the store's order) stays first.
-    rows.sort_by(|a, b| sort_key(b, args.sort).cmp(&sort_key(a, args.sort)));
+    rows.sort_by_key(|t| std::cmp::Reverse(sort_key(t, args.sort)));
     rows.truncate(args.limit as usize);
     let accounts = account_rows(store, args.account.as_deref())?;
     if json {
@@ -410,7 +410,7 @@ fn account_rows(store: &postctl_core::store::Store, only: Option<&str>) -> CliRe
         if only.is_some_and(|name| name != account.name) {
             continue;
         }
-        let Some((figures, last_read, not_provided)) = store.account_figures(&account.id)? else {
+        let Some(figures) = store.account_figures(&account.id)? else {
             continue;
         };
         let curve: Vec<Value> = store
@@ -421,9 +421,9 @@ fn account_rows(store: &postctl_core::store::Store, only: Option<&str>) -> CliRe
         rows.push(json!({
             "account": account.name,
             "network": account.network.name(),
-            "figures": figures,
-            "last_read": last_read,
-            "not_provided": not_provided,
+            "figures": figures.counters,
+            "last_read": figures.last_read,
+            "not_provided": figures.not_provided,
             "daily": curve,
         }));
     }

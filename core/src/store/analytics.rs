@@ -54,6 +54,15 @@ pub struct TargetMetrics {
     pub not_provided: Option<String>,
 }
 
+/// An account's figures as last read: the counters, when, and why the network gives
+/// none (when it does not).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountFigures {
+    pub counters: Option<Counters>,
+    pub last_read: Option<DateTime<Utc>>,
+    pub not_provided: Option<String>,
+}
+
 /// One point of a post's curve: when, and the counters then.
 pub type Reading = (DateTime<Utc>, Counters);
 
@@ -401,20 +410,17 @@ impl Store {
     }
 
     /// An account's figures: the last read, when, or why the network gives none.
-    pub fn account_figures(
-        &self,
-        account_id: &str,
-    ) -> Result<Option<(Option<Counters>, Option<DateTime<Utc>>, Option<String>)>> {
+    pub fn account_figures(&self, account_id: &str) -> Result<Option<AccountFigures>> {
         self.conn()
             .query_row(
                 "SELECT counters, account_last_ms, account_missing FROM metric_accounts WHERE account_id = ?1",
                 [account_id],
                 |row| {
-                    Ok((
-                        row.get::<_, Option<String>>(0)?.as_deref().map(read_counters),
-                        row.get::<_, Option<i64>>(1)?.map(from_ms),
-                        row.get::<_, Option<String>>(2)?,
-                    ))
+                    Ok(AccountFigures {
+                        counters: row.get::<_, Option<String>>(0)?.as_deref().map(read_counters),
+                        last_read: row.get::<_, Option<i64>>(1)?.map(from_ms),
+                        not_provided: row.get::<_, Option<String>>(2)?,
+                    })
                 },
             )
             .optional()

@@ -27,7 +27,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
-pub use analytics::{MetricAccountState, MetricCandidate, Reading, TargetMetrics};
+pub use analytics::{AccountFigures, MetricAccountState, MetricCandidate, Reading, TargetMetrics};
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{
