@@ -451,3 +451,46 @@ fn the_daemon_collects_in_the_background() {
     assert!(read, "the daemon read no counters within 10 s: {stderr}");
     assert!(stderr.contains("postctl daemon: stopped"), "{stderr}");
 }
+
+#[test]
+fn a_post_bluesky_has_not_indexed_yet_is_asked_again_and_a_deleted_one_is_not() {
+    let bsky = Fake::start(Net::Bluesky);
+    let env = Env::with_fakes([&bsky]);
+    bsky.bluesky().configure(|c| c.index_delay_hours = 1);
+    publish(&env, "Fresh", "bsky");
+    publish(&env, "Gone soon", "bsky");
+    let records = bsky.bluesky().posts();
+    bsky.bluesky().delete_on_network(&records[1].id);
+    let start = start_of_week(&env);
+    let first = collect(&env, &at(start, 0), &[]);
+    assert_eq!(first.code, 0, "{}", first.all_output());
+    let entry = of(&first.json(), "bsky").clone();
+    assert_eq!(
+        (
+            &entry["posts_counted"],
+            &entry["posts_pending"],
+            &entry["posts_deleted"]
+        ),
+        (&Value::from(0), &Value::from(1), &Value::from(1)),
+        "{entry}"
+    );
+    bsky.bluesky().set_hour(1);
+    let second = collect(&env, &at(start, 0), &["--account", "bsky"]);
+    let entry = of(&second.json(), "bsky").clone();
+    // Not due by the schedule, yet read: it was never read before.
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    assert_eq!(entry["posts_deleted"], 0, "{entry}");
+    let asked: Vec<String> = bsky
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/xrpc/app.bsky.feed.getPosts"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(asked.len(), 2);
+    let deleted_uri = records[1].id.replace(':', "%3A").replace('/', "%2F");
+    assert!(asked[0].contains(&deleted_uri), "{asked:?}");
+    assert!(
+        !asked[1].contains(&deleted_uri),
+        "the deleted post was asked again: {asked:?}"
+    );
+}

@@ -99,6 +99,12 @@ fn describe(c: &Collected) -> String {
     if c.posts_deleted > 0 {
         said.push(format!("{} deleted on the network", c.posts_deleted));
     }
+    if c.posts_pending > 0 {
+        said.push(format!(
+            "{} not counted by the network yet (asked again next run)",
+            c.posts_pending
+        ));
+    }
     if c.posts_not_due > 0 {
         said.push(format!("{} not due yet", c.posts_not_due));
     }

@@ -140,6 +140,7 @@ impl Engine {
                 match reading {
                     PostReading::Counted(_) => collected.posts_counted += 1,
                     PostReading::Deleted => collected.posts_deleted += 1,
+                    PostReading::Pending => collected.posts_pending += 1,
                 }
             }
             self.with_store(|s| {

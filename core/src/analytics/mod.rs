@@ -33,6 +33,8 @@ pub struct Collected {
     pub posts_deleted: usize,
     /// Posts not yet due (read again later by the schedule).
     pub posts_not_due: usize,
+    /// Posts the network has no counters for yet (asked again on the next run).
+    pub posts_pending: usize,
     /// Why the network gives no post counters for this account, when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posts_not_provided: Option<String>,
@@ -80,7 +82,7 @@ pub fn follow_names(seen: &[String], dropped: &[String], readings: &[PostReading
         .iter()
         .filter_map(|r| match r {
             PostReading::Counted(counters) => Some(counters.keys()),
-            PostReading::Deleted => None,
+            PostReading::Deleted | PostReading::Pending => None,
         })
         .flatten()
         .map(String::as_str)

@@ -22,6 +22,9 @@ pub enum PostReading {
     Counted(Counters),
     /// The network says the post is gone (deleted there): it is not asked again.
     Deleted,
+    /// The post exists but the network has no counters for it yet (Bluesky's AppView has
+    /// not indexed a post made seconds ago): nothing is recorded, it is asked again.
+    Pending,
 }
 
 /// What a network can report, or why it reports nothing.

@@ -155,7 +155,7 @@ impl Store {
     /// Records one collection of an account's posts at `at` (`day` is that moment's date
     /// in the user's zone), in one transaction: a raw reading per counted post, the day's
     /// roll-up replaced by it, the post's last reading; a post the network says is gone is
-    /// marked deleted (and not asked again). `seen` and `dropped` are the account's post
+    /// marked deleted (and not asked again); a pending one is left as it was. `seen` and `dropped` are the account's post
     /// counters after this collection.
     pub fn record_post_readings(
         &mut self,
@@ -196,6 +196,8 @@ impl Store {
                         )
                         .map_err(|e| tx.error(e))?;
                     }
+                    // Nothing to keep: asked again on the next run.
+                    PostReading::Pending => {}
                     PostReading::Deleted => {
                         tx.execute(
                             "INSERT INTO metric_targets (target_id, account_id, last_ms, deleted_ms)

@@ -66,6 +66,9 @@ pub struct BlueskyConfig {
     pub duplicate_rkey: DuplicateRkey,
     /// Other handles resolveHandle knows, handle → DID.
     pub handles: HashMap<String, String>,
+    /// Hours (of [`FakeBluesky::set_hour`]) before `getPosts` knows a new post: the AppView
+    /// indexes posts after the PDS stores them.
+    pub index_delay_hours: u64,
 }
 
 impl Default for BlueskyConfig {
@@ -86,6 +89,7 @@ impl Default for BlueskyConfig {
                 "alice.example.org".to_string(),
                 "did:plc:alicealicealicealice2345".to_string(),
             )]),
+            index_delay_hours: 0,
         }
     }
 }
@@ -132,6 +136,14 @@ impl FakeBluesky {
     /// their age in hours, the account followers (see [`super::growth`]).
     pub fn set_hour(&self, hour: u64) {
         lock(&self.shared).hour = hour;
+    }
+
+    /// Deletes a record as its author would in the app: gone from the PDS and the AppView.
+    pub fn delete_on_network(&self, uri: &str) {
+        let mut pds = lock(&self.shared);
+        if let Some(record) = pds.records.iter_mut().find(|r| r.uri == uri) {
+            record.deleted = true;
+        }
     }
 
     pub fn configure(&self, change: impl FnOnce(&mut BlueskyConfig)) {
@@ -568,6 +580,7 @@ fn get_posts(pds: &Pds, headers: &HeaderMap, query: Option<&str>) -> Answer {
             pds.records
                 .iter()
                 .find(|r| &r.uri == uri && !r.deleted && r.collection == POST)
+                .filter(|r| pds.hour >= r.born_hour + pds.config.index_delay_hours)
         })
         .map(|r| {
             let age = pds.hour.saturating_sub(r.born_hour);

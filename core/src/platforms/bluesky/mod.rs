@@ -288,7 +288,8 @@ impl Adapter for Bluesky {
     }
     /// One `app.bsky.feed.getPosts` for the whole batch (through the PDS, which passes it
     /// to the AppView): likes, reposts, replies, quotes, bookmarks. A URI missing from the
-    /// answer is a post that no longer exists. No views: Bluesky has none.
+    /// answer is deleted when the PDS no longer has its record, and not indexed yet when it
+    /// does (one `getRecord` each). No views: Bluesky has none.
     async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
         if posts.is_empty() {
             return Ok(Metrics::Read(Vec::new()));
@@ -307,18 +308,16 @@ impl Adapter for Bluesky {
         }
         let found = answer.json().unwrap_or_default();
         let views = found["posts"].as_array().cloned().unwrap_or_default();
-        let readings = posts
-            .iter()
-            .map(|post| {
-                match views
-                    .iter()
-                    .find(|view| view["uri"].as_str() == Some(post.id.as_str()))
-                {
-                    Some(view) => PostReading::Counted(counters(view, POST_COUNTERS)),
-                    None => PostReading::Deleted,
-                }
-            })
-            .collect();
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let view = views
+                .iter()
+                .find(|view| view["uri"].as_str() == Some(post.id.as_str()));
+            readings.push(match view {
+                Some(view) => PostReading::Counted(counters(view, POST_COUNTERS)),
+                None => self.missing_from_appview(&post.id).await?,
+            });
+        }
         Ok(Metrics::Read(readings))
     }
 
@@ -412,6 +411,30 @@ impl Bluesky {
             .as_str()
             .zip(record["cid"].as_str())
             .map(|(uri, cid)| (uri.to_string(), cid.to_string())))
+    }
+
+    /// A post `getPosts` left out: deleted when the PDS (which holds the record) no
+    /// longer has it, else not indexed by the AppView yet.
+    async fn missing_from_appview(&self, uri: &str) -> Result<PostReading, PublishError> {
+        let Some((repo, _, rkey)) = parse_at_uri(uri) else {
+            return Ok(PostReading::Deleted);
+        };
+        let (answer, _) = self
+            .xrpc(|_| {
+                self.http
+                    .client()
+                    .get(self.xrpc_url("com.atproto.repo.getRecord"))
+                    .query(&[("repo", repo), ("collection", POST), ("rkey", rkey)])
+            })
+            .await?;
+        if answer.is_success() {
+            Ok(PostReading::Pending)
+        } else if answer.status == 400 || answer.status == 404 {
+            // RecordNotFound (400 from the PDS), or a repo that is gone.
+            Ok(PostReading::Deleted)
+        } else {
+            Err(self.failure(&answer, Doing::ReadingMetrics))
+        }
     }
 
     /// Uploads the images and describes them for `app.bsky.embed.images`.
