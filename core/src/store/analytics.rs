@@ -459,3 +459,117 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::Schedule;
+    use crate::network::{AccountSettings, Network};
+    use crate::store::{NewPost, NewTarget};
+
+    fn counters(likes: u64) -> Counters {
+        [("likes".to_string(), likes)].into_iter().collect()
+    }
+
+    /// A store with one post published to one Mastodon account at `published`.
+    fn published(published: DateTime<Utc>) -> (tempfile::TempDir, Store, String, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let settings = AccountSettings {
+            base_url: Some("https://example.org".into()),
+            handle: None,
+            settings: serde_json::json!({}),
+        };
+        let account = store
+            .add_account("masto", Network::Mastodon, &settings, "env:A")
+            .expect("account");
+        let post = store
+            .create_post(&NewPost {
+                body: "Hello".into(),
+                title: None,
+                labels: vec![],
+                media: vec![],
+                tz: "Europe/Berlin".into(),
+                schedule: Schedule::None,
+                thread: Default::default(),
+                targets: vec![NewTarget {
+                    account_id: account.id.clone(),
+                    due: None,
+                }],
+            })
+            .expect("post");
+        store
+            .conn()
+            .execute(
+                &format!(
+                    "UPDATE targets SET state = '{PUBLISHED}', updated_ms = ?1,
+                        parts = '[{{\"id\":\"109\",\"url\":\"https://example.org/@me/109\"}}]'"
+                ),
+                [to_ms(published)],
+            )
+            .expect("published");
+        (dir, store, account.id, post)
+    }
+
+    #[test]
+    fn the_days_rollup_keeps_the_latest_reading_and_outlives_the_raw_ones() {
+        let at = |h: u32, m: u32| {
+            Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0)
+                .single()
+                .expect("time")
+        };
+        let (_dir, mut store, account, post) = published(at(8, 0));
+        let candidates = store.metric_candidates(Some(&account), None).expect("read");
+        assert_eq!(candidates.len(), 1);
+        assert_eq!(candidates[0].first_part.id, "109");
+        assert_eq!(candidates[0].published, at(8, 0));
+        let target = candidates[0].target_id.clone();
+        let record = |store: &mut Store, when, likes| {
+            let readings = [(target.clone(), PostReading::Counted(counters(likes)))];
+            store
+                .record_post_readings(&account, when, "2026-12-01", &readings, &[], &[])
+                .expect("record");
+        };
+        record(&mut store, at(10, 0), 5);
+        record(&mut store, at(11, 0), 9);
+        // A reading that arrives late (an older time) does not replace the day's latest.
+        record(&mut store, at(9, 0), 2);
+        let daily: String = store
+            .conn()
+            .query_row("SELECT counters FROM metric_daily", [], |r| r.get(0))
+            .expect("daily");
+        assert_eq!(read_counters(&daily), counters(9));
+        let shown = store
+            .target_metrics(Some(&post), None, None)
+            .expect("shown");
+        assert_eq!(
+            shown[0].counters,
+            Some(counters(2)),
+            "the last one recorded"
+        );
+        assert_eq!(shown[0].url.as_deref(), Some("https://example.org/@me/109"));
+        // Raw readings before 10:30 go; the roll-up stays and starts the curve.
+        assert_eq!(store.prune_snapshots(at(10, 30)).expect("prune"), 2);
+        let curve: Vec<DateTime<Utc>> = store
+            .target_curve(&target)
+            .expect("curve")
+            .into_iter()
+            .map(|(when, _)| when)
+            .collect();
+        assert_eq!(curve, [at(11, 0)]);
+        assert_eq!(store.metric_rows().expect("rows"), (1, 1, 0));
+        // Deleted on the network: no longer a candidate.
+        let gone = [(target.clone(), PostReading::Deleted)];
+        store
+            .record_post_readings(&account, at(12, 0), "2026-12-01", &gone, &[], &[])
+            .expect("record");
+        assert!(
+            store
+                .metric_candidates(None, None)
+                .expect("read")
+                .is_empty()
+        );
+    }
+}

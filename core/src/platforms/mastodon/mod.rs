@@ -251,7 +251,9 @@ impl Adapter for Mastodon {
         for post in posts {
             let path = format!("/api/v1/statuses/{}", path_segment(&post.id)?);
             let answer = self.send(self.get(&path)).await?;
-            if answer.status == 404 {
+            // Mastodon's own 404 ("Record not found") means deleted; a 404 page from
+            // something in front of the instance is an error like any other.
+            if answer.status == 404 && answer.json().is_some_and(|b| b["error"].is_string()) {
                 readings.push(PostReading::Deleted);
                 continue;
             }
