@@ -91,6 +91,9 @@ _postctl() {
             postctl,search)
                 cmd="postctl__subcmd__search"
                 ;;
+            postctl,stats)
+                cmd="postctl__subcmd__stats"
+                ;;
             postctl,status)
                 cmd="postctl__subcmd__status"
                 ;;
@@ -166,6 +169,9 @@ _postctl() {
             postctl__subcmd__queue__subcmd__slots,set)
                 cmd="postctl__subcmd__queue__subcmd__slots__subcmd__set"
                 ;;
+            postctl__subcmd__stats,collect)
+                cmd="postctl__subcmd__stats__subcmd__collect"
+                ;;
             postctl__subcmd__template,add)
                 cmd="postctl__subcmd__template__subcmd__add"
                 ;;
@@ -200,7 +206,11 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
+<<<<<<< HEAD
             opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve unpublish search template voice lint generate ai mcp completions help"
+=======
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats unpublish search template voice lint generate ai completions help"
+>>>>>>> s9/stats
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1573,6 +1583,74 @@ _postctl() {
             fi
             case "${prev}" in
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__stats)
+            opts="-h --account --since --sort --limit --config --db --json --help collect"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "engagement recent likes reposts replies" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__stats__subcmd__collect)
+            opts="-q -h --account --since --quiet --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

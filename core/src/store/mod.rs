@@ -5,6 +5,7 @@
 //! so a failed command leaves the database as it was.
 
 mod accounts;
+mod analytics;
 mod ids;
 mod limits;
 mod oplog;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
+pub use analytics::{AccountFigures, MetricAccountState, MetricCandidate, Reading, TargetMetrics};
 pub use ids::{new_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{

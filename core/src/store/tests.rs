@@ -362,10 +362,13 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              DROP INDEX posts_upcoming; DROP TRIGGER targets_pending_insert;
              DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
              ALTER TABLE posts DROP COLUMN pending;
-             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;",
+             ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;
+             DROP TABLE metric_snapshots; DROP TABLE metric_daily; DROP TABLE metric_targets;
+             DROP TABLE account_daily; DROP TABLE metric_accounts;",
         )
         .expect("old schema");
-        // The version before migration 7 (later migrations are undone above).
+        // Version 6: before migration 7, which this test is about (later migrations are
+        // undone above).
         conn.pragma_update(None, "user_version", 6)
             .expect("old version");
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")

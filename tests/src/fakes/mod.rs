@@ -47,6 +47,7 @@ pub mod anthropic;
 pub mod bluesky;
 pub mod chaos;
 pub mod discord;
+pub mod growth;
 pub mod llm;
 pub mod mastodon;
 pub mod matrix;
