@@ -12,10 +12,10 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 use common::networks::{Fake, Net};
 use common::{Env, Run};
-use postctl_tests::fakes::RateLimit;
 use postctl_tests::fakes::growth::{
     LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers, grown,
 };
+use postctl_tests::fakes::{FakeServer, FakeVk, RateLimit, VkCounts, XCounts};
 use serde_json::Value;
 
 /// Publishes `text` to `to` now and returns the post's id.
@@ -493,4 +493,199 @@ fn a_post_bluesky_has_not_indexed_yet_is_asked_again_and_a_deleted_one_is_not() 
         !asked[1].contains(&deleted_uri),
         "the deleted post was asked again: {asked:?}"
     );
+}
+
+/// The row of `stats --json` for `post` on `account`.
+fn row(rows: &Value, post: &str, account: &str) -> Value {
+    rows["posts"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["post_id"] == post && r["account"] == account)
+        .unwrap_or_else(|| panic!("no row for {post} on {account} in {rows}"))
+        .clone()
+}
+
+fn counters(pairs: &[(&str, u64)]) -> Value {
+    pairs
+        .iter()
+        .map(|(name, n)| (name.to_string(), Value::from(*n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[test]
+fn x_gives_public_metrics_with_impressions_as_views_and_reports_deleted_posts() {
+    let env = Env::new();
+    let (fake, _) = common::x::signed_in_account(&env);
+    fake.configure(|c| c.followers = 321);
+    let kept = publish(&env, "Counted on X", "me-x");
+    let gone = publish(&env, "Deleted on X", "me-x");
+    let posts = fake.posts();
+    fake.set_counts(
+        &posts[0].id,
+        XCounts {
+            likes: 5,
+            retweets: 3,
+            replies: 2,
+            quotes: 1,
+            bookmarks: 4,
+            impressions: 900,
+        },
+    );
+    fake.delete_on_network(&posts[1].id);
+    let start = start_of_week(&env);
+    let run = collect(&env, &at(start, 0), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "me-x").clone();
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    assert_eq!(entry["posts_deleted"], 1, "{entry}");
+    assert_eq!(entry["account_figures"]["followers"], 321, "{entry}");
+    // Both posts in one request.
+    let reads: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/2/tweets?"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert!(
+        reads[0].contains(&format!("{}%2C{}", posts[0].id, posts[1].id)),
+        "{reads:?}"
+    );
+    let rows = env.json(&["stats"]);
+    let counted = row(&rows, &kept, "me-x");
+    assert_eq!(
+        counted["counters"],
+        counters(&[
+            ("likes", 5),
+            ("reposts", 3),
+            ("replies", 2),
+            ("quotes", 1),
+            ("bookmarks", 4),
+            ("views", 900),
+        ]),
+        "{counted}"
+    );
+    assert_eq!(
+        counted["engagement"], 11,
+        "views are not engagement: {counted}"
+    );
+    assert_eq!(counted["deleted"], Value::Null, "{counted}");
+    let deleted = row(&rows, &gone, "me-x");
+    assert!(deleted["deleted"].is_string(), "{deleted}");
+    let shown = env.run_full(&["stats", &kept], None, &[("POSTCTL_NOW", &at(start, 0))]);
+    assert!(
+        shown.stdout.contains("bookmarks 4  views 900"),
+        "{}",
+        shown.stdout
+    );
+}
+
+/// `postctl accounts add vk` for the fake's wall `owner`, the token on stdin.
+fn add_vk(env: &Env, fake: &FakeVk, name: &str, owner: &str, extra: &[&str]) {
+    let base = fake.base_url();
+    let mut args = vec![
+        "accounts",
+        "add",
+        "vk",
+        "--name",
+        name,
+        "--base-url",
+        &base,
+        "--owner-id",
+        owner,
+    ];
+    args.extend_from_slice(extra);
+    args.push("--token-stdin");
+    let run = env.run_full(&args, Some(format!("{}\n", FakeVk::TOKEN).as_bytes()), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+}
+
+#[test]
+fn vk_gives_likes_reposts_comments_and_views_members_and_followers() {
+    let fake = FakeVk::start();
+    fake.configure(|c| {
+        c.followers = 55;
+        c.groups[0].members = 777;
+    });
+    let env = Env::new();
+    let community = format!("-{}", FakeVk::GROUP_ID);
+    add_vk(&env, &fake, "vk", &community, &["--from-group"]);
+    add_vk(&env, &fake, "vkme", &FakeVk::USER_ID.to_string(), &[]);
+    let kept = publish(&env, "Counted on VK", "vk,vkme");
+    let gone = publish(&env, "Deleted on VK", "vk");
+    let posts = fake.posts();
+    let on = |wall: &str, text: &str| {
+        posts
+            .iter()
+            .find(|p| p.channel == wall && p.text == text)
+            .unwrap_or_else(|| panic!("no {text:?} on {wall}: {posts:?}"))
+            .id
+            .clone()
+    };
+    let (community_post, user_post) = (
+        on(&community, "Counted on VK"),
+        on(&FakeVk::USER_ID.to_string(), "Counted on VK"),
+    );
+    let deleted_post = on(&community, "Deleted on VK");
+    let counts = |likes, reposts, comments, views| VkCounts {
+        likes,
+        reposts,
+        comments,
+        views,
+    };
+    fake.set_counts(&community_post, counts(7, 2, 3, 1500));
+    fake.set_counts(&user_post, counts(1, 0, 0, 40));
+    fake.delete_on_network(&deleted_post);
+    let start = start_of_week(&env);
+    let run = collect(&env, &at(start, 0), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let collected = run.json();
+    let entry = of(&collected, "vk").clone();
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    assert_eq!(entry["posts_deleted"], 1, "{entry}");
+    assert_eq!(
+        entry["account_figures"],
+        counters(&[("members", 777)]),
+        "{entry}"
+    );
+    let mine = of(&collected, "vkme").clone();
+    assert_eq!(mine["posts_counted"], 1, "{mine}");
+    assert_eq!(
+        mine["account_figures"],
+        counters(&[("followers", 55)]),
+        "{mine}"
+    );
+    // The community's two posts in one request.
+    let asked: Vec<String> = fake
+        .calls_of("wall.getById")
+        .iter()
+        .map(|p| p["posts"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        asked.contains(&format!(
+            "{community}_{community_post},{community}_{deleted_post}"
+        )),
+        "{asked:?}"
+    );
+    let rows = env.json(&["stats"]);
+    let counted = row(&rows, &kept, "vk");
+    assert_eq!(
+        counted["counters"],
+        counters(&[
+            ("likes", 7),
+            ("reposts", 2),
+            ("replies", 3),
+            ("views", 1500)
+        ]),
+        "{counted}"
+    );
+    assert_eq!(counted["engagement"], 12, "{counted}");
+    assert_eq!(
+        row(&rows, &kept, "vkme")["counters"],
+        counters(&[("likes", 1), ("reposts", 0), ("replies", 0), ("views", 40)])
+    );
+    let deleted = row(&rows, &gone, "vk");
+    assert!(deleted["deleted"].is_string(), "{deleted}");
 }

@@ -126,12 +126,13 @@ fn describe(c: &Collected) -> String {
 
 /// "likes 12  reposts 3  reaction:🎉 2", in a stable order: the common counters first.
 fn counters_text(counters: &Counters) -> String {
-    const FIRST: [&str; 9] = [
+    const FIRST: [&str; 10] = [
         "likes",
         "reposts",
         "replies",
         "quotes",
         "bookmarks",
+        "views",
         "followers",
         "following",
         "members",

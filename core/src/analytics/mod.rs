@@ -179,9 +179,9 @@ pub fn never_given(network: Network) -> Option<&'static str> {
         Network::Slack => Some("views (Slack counts none); reactions need a bot token"),
         Network::Matrix => Some("views (Matrix counts none)"),
         Network::Webhook => Some("anything (a webhook only receives)"),
-        Network::X
-        | Network::Vk
-        | Network::Instagram
+        Network::X => Some("reactions (X has likes only)"),
+        Network::Vk => Some("quotes and bookmarks (VK counts neither)"),
+        Network::Instagram
         | Network::Facebook
         | Network::Linkedin
         | Network::Threads

@@ -83,9 +83,9 @@ pub use quota::RateLimit;
 pub use releases::FakeReleases;
 pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
-pub use vk::FakeVk;
+pub use vk::{FakeVk, VkCounts};
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
-pub use x::{FakeX, XConfig};
+pub use x::{FakeX, XConfig, XCounts};
 
 use chaos::{ErrorStyle, FrontDoor};
 use quota::Quota;
