@@ -16,11 +16,14 @@ daily to 30 days, then weekly to 90 days, and each account's followers or member
 a run reads only what is due, so running it every hour is enough. Each reading is kept
 `[analytics] keep_snapshots_days` (90), the last of each day forever.
 
-What each network gives: Mastodon likes, reposts, replies, quotes and followers; Bluesky
-likes, reposts, replies, quotes, bookmarks and followers; Discord (bot) and Slack (bot)
+What each network gives: X likes, reposts, replies, quotes, bookmarks, views (impressions)
+and followers; Mastodon likes, reposts, replies, quotes and followers; Bluesky likes,
+reposts, replies, quotes, bookmarks and followers; VK likes, reposts, replies (comments),
+views and the community's members or the person's followers; Discord (bot) and Slack (bot)
 reactions by emoji and members; Matrix reactions by emoji and room members; Telegram only
-the subscriber count (the Bot API has no views and no reactions on request). No network
-here gives views. Webhooks, Discord webhooks and Slack incoming webhooks report nothing.";
+the subscriber count (the Bot API has no views and no reactions on request). Views count
+toward no engagement. Webhooks, Discord webhooks and Slack incoming webhooks report
+nothing.";
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
