@@ -67,6 +67,9 @@ _postctl() {
             postctl,mcp)
                 cmd="postctl__subcmd__mcp"
                 ;;
+            postctl,media)
+                cmd="postctl__subcmd__media"
+                ;;
             postctl,post)
                 cmd="postctl__subcmd__post"
                 ;;
@@ -154,6 +157,15 @@ _postctl() {
             postctl__subcmd__group,set)
                 cmd="postctl__subcmd__group__subcmd__set"
                 ;;
+            postctl__subcmd__media,host)
+                cmd="postctl__subcmd__media__subcmd__host"
+                ;;
+            postctl__subcmd__media__subcmd__host,set)
+                cmd="postctl__subcmd__media__subcmd__host__subcmd__set"
+                ;;
+            postctl__subcmd__media__subcmd__host,show)
+                cmd="postctl__subcmd__media__subcmd__host__subcmd__show"
+                ;;
             postctl__subcmd__queue,add)
                 cmd="postctl__subcmd__queue__subcmd__add"
                 ;;
@@ -206,7 +218,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats unpublish search template voice lint generate ai mcp completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats unpublish search template voice lint generate ai media mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,7 +262,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__add)
-            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --client-id --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
+            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --ig-user-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --client-id --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +313,10 @@ _postctl() {
                     return 0
                     ;;
                 --user-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ig-user-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -594,7 +610,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__check)
-            opts="-h --file --to --thread --config --db --json --help"
+            opts="-h --file --to --thread --media --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,6 +626,10 @@ _postctl() {
                     ;;
                 --thread)
                     COMPREPLY=($(compgen -W "auto never numbered" -- "${cur}"))
+                    return 0
+                    ;;
+                --media)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1160,6 +1180,114 @@ _postctl() {
         postctl__subcmd__mcp)
             opts="-h --allow-publish --print-config --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__media)
+            opts="-h --config --db --json --help host"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__media__subcmd__host)
+            opts="-h --config --db --json --help set show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__media__subcmd__host__subcmd__set)
+            opts="-h --endpoint --bucket --region --access-key-id --secret-stdin --secret-env --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-key-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__media__subcmd__host__subcmd__show)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

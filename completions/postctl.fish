@@ -57,6 +57,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "voice" -d 'Brand vo
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "lint" -d 'Check a draft against a brand voice and each network\'s length'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "generate" -d 'Draft posts with a language model (Claude, or any OpenAI-compatible server), in a brand voice, fitted per network'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "ai" -d 'The language model `generate` asks: provider, model, base URL and key'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "media" -d 'Where networks that fetch images from a URL (Instagram) get them'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "mcp" -d 'Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
@@ -82,7 +83,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l channel -d 'Discord or Slack channel, for bot tokens' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l room -d 'Matrix room: !id:server or #alias:server' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l owner-id -d 'VK wall owner id (negative for a community)' -r
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l user-id -d 'Instagram or Threads user id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l user-id -l ig-user-id -d 'Instagram or Threads user id' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l author -d 'LinkedIn author URN' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l subreddit -d 'Subreddit to post to' -r
@@ -291,11 +292,12 @@ complete -c postctl -n "__fish_postctl_using_subcommand check" -l to -d 'Account
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l thread -d 'How text that does not fit would be handled' -r -f -a "auto\t'Split into a thread where the network has threads'
 never\t'Refuse text that does not fit'
 numbered\t'Split, numbering the parts "1/3"'"
+complete -c postctl -n "__fish_postctl_using_subcommand check" -l media -d 'An image the post will carry (repeatable): networks that need one (Instagram) are checked for it; the file is not read' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand check" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l wait -d 'Wait up to this many seconds for retries, and for rate limits (429s) that end [default: 120]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand run-due" -l quiet -d 'Print nothing when nothing was due'
@@ -467,6 +469,17 @@ complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subc
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand ai; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and not __fish_seen_subcommand_from host" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand media; and not __fish_seen_subcommand_from host" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand media; and not __fish_seen_subcommand_from host" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and not __fish_seen_subcommand_from host" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and not __fish_seen_subcommand_from host" -f -a "host" -d 'Where networks that fetch images from a URL (Instagram) get them: an S3-compatible bucket'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -f -a "set" -d 'Set the bucket ([media.host] in config.toml; the secret key in the OS keyring)'
+complete -c postctl -n "__fish_postctl_using_subcommand media; and __fish_seen_subcommand_from host" -f -a "show" -d 'Show the bucket in use and where its secret key is (never the key)'
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l allow-publish -d 'Also offer the tools that publish now (publish_now) and delete published posts (unpublish)'

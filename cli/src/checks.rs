@@ -51,6 +51,31 @@ pub fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult
     Err(CliError::usage(message))
 }
 
+/// Refuses, before anything is stored, a post that cannot go to one of `accounts` because
+/// of its media, known offline: Instagram needs an image, and a media host to give it
+/// from (`[media.host]`). Exit 2, naming the setting to add.
+pub fn refuse_media(
+    ctx: &Context,
+    accounts: &[postctl_core::model::Account],
+    media: usize,
+) -> CliResult {
+    let host = ctx.config.media.host.is_some();
+    let refused: Vec<String> = accounts
+        .iter()
+        .filter_map(|a| {
+            postctl_core::platforms::media_refusal(a.network, media, host)
+                .map(|why| format!("  {}: {why}", a.name))
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "this post cannot go out as it is; nothing was sent or stored\n{}",
+        refused.join("\n")
+    )))
+}
+
 /// What to lint: a stored post, or a text.
 pub enum Draft {
     Post(String),

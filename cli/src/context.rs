@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::Clock;
 use postctl_core::config::{Config, Paths, system_timezone};
 use postctl_core::secrets::SecretStore;
 use postctl_core::store::Store;
@@ -15,7 +16,12 @@ pub struct Context {
     pub paths: Paths,
     pub config: Config,
     pub json: bool,
-    /// The clock: now, unless POSTCTL_NOW (RFC 3339) pins it for reproducible runs.
+    /// The clock every part of the command reads: the system's, or one that starts at
+    /// POSTCTL_NOW (RFC 3339) and runs on from there, for reproducible runs. The store and
+    /// the publish engine read it too, so they agree with `now` on what is due.
+    pub clock: Clock,
+    /// The clock's time when the command started (or last refreshed its clock): what typed
+    /// times are read against.
     pub now: DateTime<Utc>,
     store: Option<Store>,
 }
@@ -24,17 +30,19 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Now, unless POSTCTL_NOW (RFC 3339) pins it.
-fn clock() -> CliResult<DateTime<Utc>> {
+/// The system's clock, or one starting at POSTCTL_NOW (RFC 3339).
+fn clock() -> CliResult<Clock> {
     match env("POSTCTL_NOW").filter(|v| !v.is_empty()) {
-        Some(text) => Ok(DateTime::parse_from_rfc3339(&text)
-            .map_err(|e| {
-                CliError::usage(format!(
-                    "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
-                ))
-            })?
-            .with_timezone(&Utc)),
-        None => Ok(Utc::now()),
+        Some(text) => Ok(Clock::starting_at(
+            DateTime::parse_from_rfc3339(&text)
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "POSTCTL_NOW={text:?} is not an RFC 3339 time ({e}); unset it or write e.g. 2026-12-01T09:00:00Z"
+                    ))
+                })?
+                .with_timezone(&Utc),
+        )),
+        None => Ok(Clock::system()),
     }
 }
 
@@ -42,11 +50,13 @@ impl Context {
     pub fn new(cli: &Cli) -> CliResult<Context> {
         let paths = Paths::resolve(cli.config.as_deref(), cli.db.as_deref(), env)?;
         let config = Config::load(&paths.config_file, env)?;
+        let clock = clock()?;
         Ok(Context {
             paths,
             config,
             json: cli.json,
-            now: clock()?,
+            clock,
+            now: clock.now(),
             store: None,
         })
     }
@@ -54,14 +64,14 @@ impl Context {
     /// Reads the clock again: a long-running command (`postctl mcp`) does this before each
     /// request, so "tomorrow 9am" means tomorrow from when it was asked.
     pub fn refresh_clock(&mut self) -> CliResult {
-        self.now = clock()?;
+        self.now = self.clock.now();
         Ok(())
     }
 
     /// The database, opened (and migrated) on first use.
     pub fn store(&mut self) -> CliResult<&mut Store> {
         if self.store.is_none() {
-            self.store = Some(Store::open(&self.paths.db_file)?);
+            self.store = Some(self.open_store()?);
         }
         match self.store.as_mut() {
             Some(store) => Ok(store),
@@ -74,8 +84,16 @@ impl Context {
     pub fn take_store(&mut self) -> CliResult<Store> {
         match self.store.take() {
             Some(store) => Ok(store),
-            None => Ok(Store::open(&self.paths.db_file)?),
+            None => self.open_store(),
         }
+    }
+
+    /// A new handle on the database, reading the command's clock (for an engine that runs
+    /// beside the context's own handle).
+    pub fn open_store(&self) -> CliResult<Store> {
+        let mut store = Store::open(&self.paths.db_file)?;
+        store.set_clock(self.clock);
+        Ok(store)
     }
 
     /// The zone to read and show times in: the flag, else config `timezone`, else the system's.

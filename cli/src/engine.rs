@@ -29,12 +29,20 @@ pub fn ci_engine(ctx: &Context, store: Store) -> CliResult<Arc<Engine>> {
 fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
     let mut policy = ctx.config.policy();
     policy.zone = ctx.zone(None)?;
-    Ok(Engine::with_secret_store(
-        store,
-        Arc::new(ctx.secrets()?),
-        ctx.paths.media_dir(),
-        policy,
-    )?)
+    let secrets = Arc::new(ctx.secrets()?);
+    let host = match &ctx.config.media.host {
+        None => Err(postctl_core::media::host::not_configured()),
+        Some(host) => host
+            .secret
+            .parse::<postctl_core::secrets::SecretRef>()
+            .and_then(|r| secrets.get(&r))
+            .map(|secret| (host, secret))
+            .map_err(|e| format!("the media host's secret key cannot be read ({e}); set it again with `postctl media host set ... --secret-stdin`")),
+    };
+    Ok(
+        Engine::with_secret_store(store, secrets, ctx.paths.media_dir(), policy)?
+            .with_media_host(host),
+    )
 }
 
 /// A runtime for one command: two worker threads are plenty for network waits.
@@ -102,7 +110,7 @@ pub fn publish_and_wait_saying(
                 say(waiting_line(o, at, tz));
             }
         }
-        let nap = (wake - Utc::now()).to_std().unwrap_or_default();
+        let nap = (wake - engine.clock().now()).to_std().unwrap_or_default();
         std::thread::sleep(nap);
     }
     Ok(report)
@@ -131,7 +139,7 @@ fn without_retry_ending(error: &str) -> &str {
 }
 
 /// Adds `round` to `report`, keeping each target's latest outcome in its first place.
-fn merge(report: &mut Report, round: Report) {
+pub fn merge(report: &mut Report, round: Report) {
     let mut index: HashMap<String, usize> = report
         .outcomes
         .iter()

@@ -126,6 +126,7 @@ pub fn schedule(
             "say where to publish: --to ACCOUNT[,GROUP...] (see `postctl accounts list`)",
         ));
     }
+    crate::checks::refuse_media(ctx, &accounts, content.media.len())?;
     let targets = accounts
         .iter()
         .map(|a| NewTarget {

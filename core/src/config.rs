@@ -94,6 +94,8 @@ pub struct Config {
     pub ai: crate::ai::AiConfig,
     /// What `postctl stats collect` keeps.
     pub analytics: AnalyticsConfig,
+    /// `[media.host]`: where networks that fetch media from a URL (Instagram) get it.
+    pub media: crate::media::host::MediaConfig,
 }
 
 /// `[analytics]` in config.toml.

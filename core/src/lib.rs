@@ -6,6 +6,7 @@
 
 pub mod ai;
 pub mod analytics;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -24,4 +25,5 @@ pub mod text;
 pub mod time;
 pub mod tls;
 
+pub use clock::Clock;
 pub use error::{Error, ErrorKind, Result};

@@ -1,5 +1,6 @@
 //! Media files: recognised by their bytes, stored content-addressed under the data dir.
 
+pub mod host;
 mod raster;
 
 use std::path::Path;

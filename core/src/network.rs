@@ -17,7 +17,7 @@
 //! | telegram  | --chat (@channel or -1001234567890)                 | --base-url, --handle                 | bot token                                  |
 //! | discord   | none (webhook) or --channel ID (bot)                | --base-url (bot), --handle           | webhook URL, or bot token with --channel   |
 //! | vk        | --owner-id (negative for a community)               | --from-group, --base-url, --handle   | access token                               |
-//! | instagram | --user-id                                           | --base-url, --handle                 | access token                               |
+//! | instagram | --ig-user-id (alias of --user-id)                   | --base-url, --handle                 | access token                               |
 //! | facebook  | --page-id                                           | --base-url, --handle                 | Page access token                          |
 //! | linkedin  | --author (urn:li:person:… or urn:li:organization:…) | --base-url, --handle                 | access token                               |
 //! | threads   | --user-id                                           | --base-url, --handle                 | access token                               |
@@ -200,7 +200,7 @@ impl Network {
                 "postctl accounts add vk --name vk-group --owner-id -123456 --token-stdin < token.txt"
             }
             Network::Instagram => {
-                "postctl accounts add instagram --name insta --user-id 17841400000000000 --token-stdin < token.txt"
+                "postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt"
             }
             Network::Facebook => {
                 "postctl accounts add facebook --name fb-page --page-id 100000000000000 --token-stdin < page-token.txt"

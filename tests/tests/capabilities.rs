@@ -122,7 +122,7 @@ fn post_reads_the_instance_limits_once_a_day_and_check_knows_them() {
     assert_eq!(instance_reads(), 1);
 
     // A day later the limits are read again.
-    let two_days_ago = chrono::Utc::now().timestamp_millis() - 2 * 86_400_000;
+    let two_days_ago = common::now_ms() - 2 * 86_400_000;
     let changed = env
         .db()
         .execute("UPDATE server_limits SET read_ms = ?1", [two_days_ago])

@@ -5,7 +5,7 @@
 mod common;
 
 use common::Env;
-use common::networks::{Fake, Net, fail_writes, failing_first, real_time};
+use common::networks::{Fake, Net, fail_writes, failing_first, pinned_time};
 use postctl_tests::fakes::{Failure, FakeMastodon};
 
 /// Adds a LinkedIn account: a network postctl keeps accounts for but cannot publish to yet.
@@ -275,7 +275,7 @@ fn assert_moment_in_zone(text: &str) {
 fn run_due_says_what_it_waits_for_and_exits_3_while_targets_wait_to_retry() {
     let masto = Fake::start(Net::Mastodon);
     let env = Env::with_fakes([&masto]);
-    let id = env.schedule("Due a moment ago", "masto", &real_time(-5));
+    let id = env.schedule("Due a moment ago", "masto", &pinned_time(-5));
     fail_writes(&masto, Failure::ServerError);
     let run = env.run(&["run-due", "--wait", "2"]);
     assert_eq!(run.code, 3, "{}", run.all_output());
@@ -678,7 +678,7 @@ fn run_due_against_an_unreachable_server_says_so_and_exits_3() {
         Some(b"a-token\n"),
         &[],
     );
-    env.schedule("Nobody will see this", "gone", &real_time(-5));
+    env.schedule("Nobody will see this", "gone", &pinned_time(-5));
     let run = env.run(&["run-due", "--wait", "2"]);
     assert_eq!(run.code, 3, "{}", run.all_output());
     assert!(run.stderr.contains("gone: waiting until"), "{}", run.stderr);
@@ -687,17 +687,4 @@ fn run_due_against_an_unreachable_server_says_so_and_exits_3() {
         "{}",
         run.stderr
     );
-}
-
-#[test]
-fn run_due_says_that_it_publishes_by_the_real_clock_when_postctl_now_is_set() {
-    let env = Env::new();
-    let run = env.ok(&["run-due"]);
-    assert!(
-        run.stderr
-            .contains("POSTCTL_NOW is set, but publishing goes by the real clock"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(env.ok(&["run-due", "--quiet"]).all_output().trim(), "");
 }

@@ -115,6 +115,35 @@ fn the_whole_listing_is_in_order_aligned_and_the_same_in_pages() {
 }
 
 #[test]
+fn search_counts_what_is_left_after_removals_and_edits() {
+    let env = Env::with_accounts();
+    many_posts(&env, 60, 0);
+    let listed = env.json(&["search", "launch", "--all"]);
+    let found = ids(&listed);
+    assert_eq!(found.len(), 60);
+    // Three removed, one edited away from the word, one edited back to it.
+    for id in &found[..3] {
+        env.ok(&["draft", "rm", id, "--yes"]);
+    }
+    env.ok(&["draft", "edit", &found[3], "A note about the weather"]);
+    env.ok(&["draft", "edit", &found[4], "Another launch, rewritten"]);
+
+    let page = env.ok(&["search", "launch"]);
+    assert_eq!(rows(&page.stdout).len(), 50, "{}", page.stdout);
+    assert!(page.stderr.contains("6 more posts"), "{}", page.stderr);
+    let every = ids(&env.json(&["search", "launch", "--all"]));
+    assert_eq!(every.len(), 56);
+    assert!(every.iter().all(|id| !found[..4].contains(id)), "{every:?}");
+    assert!(every.contains(&found[4]));
+    // A page that leaves exactly one.
+    let page = env.ok(&["search", "launch", "--limit", "55"]);
+    assert!(page.stderr.contains("1 more post;"), "{}", page.stderr);
+    assert!(env.ok(&["search", "weather"]).stdout.contains("weather"));
+    let gone = env.ok(&["search", "launch", "note", "0"]);
+    assert!(gone.stdout.trim().is_empty(), "{}", gone.stdout);
+}
+
+#[test]
 fn search_pages_its_posts_and_shows_unique_short_ids() {
     let env = Env::with_accounts();
     many_posts(&env, 60, 0);

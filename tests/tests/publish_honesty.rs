@@ -16,14 +16,12 @@ use common::networks::{Fake, Net, failing_first, failing_first_with, long_text, 
 use postctl_tests::fakes::{ChaosConfig, Failure};
 use serde_json::Value;
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use common::now_ms;
 
-/// Schedules `text` to `net`'s account an hour from now (real time) and returns the post
-/// id; nothing is due yet.
+/// Schedules `text` to `net`'s account an hour after the commands' clock starts
+/// (`common::NOW`) and returns the post id; nothing is due yet.
 fn scheduled(env: &Env, net: Net, text: &str) -> String {
-    env.schedule(text, net.account(), &common::networks::real_time(3_600))
+    env.schedule(text, net.account(), &common::networks::pinned_time(3_600))
 }
 
 /// Leaves the post's target as a publisher killed while sending part `part` leaves it:
@@ -231,7 +229,11 @@ fn a_server_error_says_one_true_thing_with_the_networks_reason() {
 #[test]
 fn a_rate_limit_wait_outlives_the_process_and_keeps_the_order() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::with_fakes([&fake]);
+    let mut env = Env::with_fakes([&fake]);
+    // On the real clock: time passes between the processes, as it does for a user. (With
+    // POSTCTL_NOW each command starts its clock there again, so two `post`s in a row are
+    // not ordered by when they ran.)
+    env.unset("POSTCTL_NOW");
     let config = ChaosConfig {
         retry_after: Duration::from_secs(4),
         ..ChaosConfig::failing(1.0, &[Failure::RateLimited], common::networks::SEED)
@@ -264,12 +266,11 @@ fn a_rate_limit_wait_outlives_the_process_and_keeps_the_order() {
         "{shown}"
     );
 
-    // Both wait for the same moment; once it has come, one run publishes both.
+    // Both wait for the same moment; one run waits for it and publishes both.
     let until: i64 = env.count("SELECT max(next_attempt_ms) FROM targets");
-    let wait = u64::try_from(until - now_ms()).unwrap_or(0);
+    let wait = u64::try_from(until - chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     assert!(wait < 10_000, "the network asked for 4 s, not {wait} ms");
-    std::thread::sleep(Duration::from_millis(wait + 100));
-    env.ok(&["run-due", "--wait", "0"]);
+    env.ok(&["run-due", "--wait", "10"]);
     let texts: Vec<String> = fake.posts().into_iter().map(|p| p.text).collect();
     assert_eq!(texts, ["Older", "Newer"]);
 }

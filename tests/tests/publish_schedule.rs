@@ -1,8 +1,9 @@
 //! End to end: scheduled posts published by `run-due` and by the daemon, missed ones
 //! reported, and failures told to the user through a configured notification account.
 //!
-//! `--at` is read against the pinned POSTCTL_NOW, but the engine runs on the real clock,
-//! so these tests schedule at real times (RFC 3339) computed here.
+//! Every command's clock, the engine's included, starts at POSTCTL_NOW (`common::NOW`) and
+//! runs on from there, so these tests schedule at times relative to it; the daemon's test
+//! runs on the real clock instead, to measure how late it publishes.
 
 mod common;
 
@@ -11,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::Env;
-use common::networks::{Fake, HOOK_KEY, Net, SEED, real_time, status_target, write_config};
+use common::networks::{
+    Fake, HOOK_KEY, Net, SEED, pinned_time, real_time, status_target, write_config,
+};
 use postctl_tests::fakes::{ChaosConfig, Failure};
 use serde_json::Value;
 
@@ -46,9 +49,9 @@ fn with_alerts(fake: &Fake, alerts: &Fake, publish: &str) -> Env {
 fn run_due_publishes_what_is_due_and_nothing_else() {
     let fake = Fake::start(Net::Mastodon);
     let env = Env::with_fakes([&fake]);
-    let first = schedule(&env, "Due a moment ago", &real_time(-5));
-    let second = schedule(&env, "Due just now", &real_time(-1));
-    let later = schedule(&env, "Due tomorrow", &real_time(86_400));
+    let first = schedule(&env, "Due a moment ago", &pinned_time(-5));
+    let second = schedule(&env, "Due just now", &pinned_time(-1));
+    let later = schedule(&env, "Due tomorrow", &pinned_time(86_400));
     let run = env.ok(&["--json", "run-due"]);
     let report = run.json();
     let outcomes = report["outcomes"].as_array().expect("outcomes");
@@ -81,8 +84,8 @@ fn a_post_due_beyond_the_late_limit_is_missed_and_reported() {
     let masto = Fake::start(Net::Mastodon);
     let alerts = Fake::start(Net::Webhook);
     let env = with_alerts(&masto, &alerts, "late_limit_minutes = 1");
-    let old = schedule(&env, "Ten minutes late", &real_time(-600));
-    let fresh = schedule(&env, "Only a little late", &real_time(-20));
+    let old = schedule(&env, "Ten minutes late", &pinned_time(-600));
+    let fresh = schedule(&env, "Only a little late", &pinned_time(-20));
 
     let run = env.run(&["run-due"]);
     assert_eq!(run.code, 3, "{}", run.all_output());
@@ -180,7 +183,9 @@ impl Drop for DaemonGuard {
 #[test]
 fn the_daemon_publishes_a_post_scheduled_by_another_process_and_stops_on_sigterm() {
     let fake = Fake::start(Net::Mastodon);
-    let env = Env::with_fakes([&fake]);
+    let mut env = Env::with_fakes([&fake]);
+    // On the real clock: how late it publishes is measured against it.
+    env.unset("POSTCTL_NOW");
     let mut guard = DaemonGuard(Some(
         env.command(&["daemon"], &[])
             .stdin(Stdio::null())
@@ -230,4 +235,78 @@ fn the_daemon_publishes_a_post_scheduled_by_another_process_and_stops_on_sigterm
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(status_target(&env, &id, "masto")["state"], "published");
     assert_eq!(fake.posts().len(), 1);
+}
+
+/// POSTCTL_NOW is the clock of every command, `run-due` included: a post is due when the
+/// pinned clock says so, not when the real one does (which here is weeks after it).
+#[test]
+fn run_due_goes_by_postctl_now() {
+    let fake = Fake::start(Net::Mastodon);
+    let mut env = Env::with_fakes([&fake]);
+    env.set("POSTCTL_NOW", "2026-11-20T09:00:00Z");
+    let id = schedule(&env, "Due at noon", "2026-11-20T12:00:00Z");
+
+    env.set("POSTCTL_NOW", "2026-11-20T11:59:00Z");
+    let early = env.ok(&["run-due", "--wait", "0"]);
+    assert!(early.stderr.contains("nothing was due"), "{}", early.stderr);
+    assert!(fake.posts().is_empty(), "published before its time");
+    assert_eq!(status_target(&env, &id, "masto")["state"], "scheduled");
+
+    env.set("POSTCTL_NOW", "2026-11-20T12:00:30Z");
+    let due = env.ok(&["--json", "run-due", "--wait", "0"]);
+    let report = due.json();
+    assert_eq!(report["outcomes"][0]["state"], "published", "{report}");
+    assert_eq!(report["missed"], Value::Array(vec![]), "{report}");
+    let texts: Vec<String> = fake.posts().into_iter().map(|p| p.text).collect();
+    assert_eq!(texts, ["Due at noon"]);
+    assert_eq!(status_target(&env, &id, "masto")["state"], "published");
+}
+
+/// A 429 with `Retry-After` in one run leaves the account's wait in the database; a later `run-due` finds
+/// nothing due because of it. Without room in --wait it says which account waits until
+/// when and exits 3; with room, it waits the limit out and publishes.
+#[test]
+fn run_due_waits_out_an_accounts_rate_limit_within_wait() {
+    let fake = Fake::start(Net::SlackBot);
+    let env = Env::with_fakes([&fake]);
+    let config = ChaosConfig {
+        retry_after: Duration::from_secs(3),
+        ..ChaosConfig::failing(1.0, &[Failure::RateLimited], SEED)
+    };
+    let first = common::networks::failing_first_with(&fake, config, 1, || {
+        env.run(&["post", "After the limit", "--to", "slbot", "--wait", "0"])
+    });
+    assert_eq!(first.code, 3, "{}", first.all_output());
+    assert!(fake.posts().is_empty());
+
+    let now = env.run(&["run-due", "--wait", "0"]);
+    assert_eq!(now.code, 3, "{}", now.all_output());
+    assert!(
+        now.stderr.contains("slbot: waits until 2026-11-20 11:00:0")
+            && now.stderr.contains("as the network asked"),
+        "{}",
+        now.stderr
+    );
+    assert!(!now.stderr.contains("nothing was due"), "{}", now.stderr);
+    assert!(fake.posts().is_empty(), "sent into the rate limit");
+
+    let started = Instant::now();
+    let waited = env.run(&["run-due", "--wait", "30"]);
+    assert_eq!(waited.code, 0, "{}", waited.all_output());
+    assert!(
+        waited.stderr.contains("slbot: waits until"),
+        "{}",
+        waited.stderr
+    );
+    assert!(
+        waited.stdout.contains("published  slbot"),
+        "{}",
+        waited.stdout
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "did not wait for the limit"
+    );
+    let texts: Vec<String> = fake.posts().into_iter().map(|p| p.text).collect();
+    assert_eq!(texts, ["After the limit"]);
 }

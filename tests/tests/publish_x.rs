@@ -190,7 +190,10 @@ fn a_rejected_access_token_asks_for_reauth() {
 
 #[test]
 fn a_revoked_refresh_token_holds_the_posts_until_reauth_then_they_go_out() {
-    let env = Env::new();
+    let mut env = Env::new();
+    // On the real clock: the held post's time, set by one process, has passed for the
+    // next (with POSTCTL_NOW each process starts its clock there again).
+    env.unset("POSTCTL_NOW");
     let (fake, port) = signed_in_account(&env);
     fake.revoke();
     let run = env.run(&["--json", "post", "Held", "--to", "me-x"]);
@@ -250,7 +253,8 @@ fn the_daemon_refreshes_an_expiring_token_before_it_publishes() {
             .spawn()
             .expect("start the daemon"),
     ));
-    let due = common::networks::real_time(1);
+    // A second after the daemon's clock starts (at common::NOW).
+    let due = common::networks::pinned_time(1);
     env.ok(&[
         "schedule",
         "From the daemon",

@@ -15,7 +15,10 @@ use common::{Env, Run};
 use postctl_tests::fakes::growth::{
     LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers, grown,
 };
-use postctl_tests::fakes::{FakeServer, FakeVk, RateLimit, VkCounts, XCounts};
+use postctl_tests::fakes::instagram::IgCounts;
+use postctl_tests::fakes::{
+    FakeInstagram, FakeS3, FakeServer, FakeVk, RateLimit, VkCounts, XCounts,
+};
 use serde_json::Value;
 
 /// Publishes `text` to `to` now and returns the post's id.
@@ -549,8 +552,10 @@ fn x_gives_public_metrics_with_impressions_as_views_and_reports_deleted_posts() 
         .map(|r| r.path)
         .collect();
     assert_eq!(reads.len(), 1, "{reads:?}");
+    // In either order: every command's clock starts at the same pinned moment.
     assert!(
-        reads[0].contains(&format!("{}%2C{}", posts[0].id, posts[1].id)),
+        reads[0].contains(&format!("{}%2C{}", posts[0].id, posts[1].id))
+            || reads[0].contains(&format!("{}%2C{}", posts[1].id, posts[0].id)),
         "{reads:?}"
     );
     let rows = env.json(&["stats"]);
@@ -663,10 +668,13 @@ fn vk_gives_likes_reposts_comments_and_views_members_and_followers() {
         .iter()
         .map(|p| p["posts"].as_str().unwrap_or_default().to_string())
         .collect();
+    // In either order: every command's clock starts at the same pinned moment.
+    let (a, b) = (
+        format!("{community}_{community_post}"),
+        format!("{community}_{deleted_post}"),
+    );
     assert!(
-        asked.contains(&format!(
-            "{community}_{community_post},{community}_{deleted_post}"
-        )),
+        asked.contains(&format!("{a},{b}")) || asked.contains(&format!("{b},{a}")),
         "{asked:?}"
     );
     let rows = env.json(&["stats"]);
@@ -688,4 +696,135 @@ fn vk_gives_likes_reposts_comments_and_views_members_and_followers() {
     );
     let deleted = row(&rows, &gone, "vk");
     assert!(deleted["deleted"].is_string(), "{deleted}");
+}
+
+/// An Instagram account `insta` on `fake`, its images given through the fake S3 bucket.
+fn add_instagram(env: &Env, fake: &FakeInstagram, s3: &FakeS3) {
+    let base = fake.base_url();
+    let added = env.run_full(
+        &[
+            "accounts",
+            "add",
+            "instagram",
+            "--name",
+            "insta",
+            "--base-url",
+            &base,
+            "--ig-user-id",
+            FakeInstagram::USER_ID,
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeInstagram::TOKEN).as_bytes()),
+        &[],
+    );
+    assert_eq!(added.code, 0, "{}", added.all_output());
+    let endpoint = s3.base_url();
+    let set = env.run_full(
+        &[
+            "media",
+            "host",
+            "set",
+            "--endpoint",
+            &endpoint,
+            "--bucket",
+            FakeS3::BUCKET,
+            "--region",
+            FakeS3::REGION,
+            "--access-key-id",
+            FakeS3::ACCESS_KEY,
+            "--secret-stdin",
+        ],
+        Some(FakeS3::SECRET_KEY.as_bytes()),
+        &[],
+    );
+    assert_eq!(set.code, 0, "{}", set.all_output());
+}
+
+#[test]
+fn instagram_gives_its_insights_waits_for_missing_ones_and_drops_a_retired_metric() {
+    let fake = FakeInstagram::start();
+    let s3 = FakeS3::start();
+    let env = Env::new();
+    add_instagram(&env, &fake, &s3);
+    fake.set_followers(1200, 80);
+    let image = env.file("chart.png", common::PNG_3X2);
+    let image = image.to_str().expect("path").to_owned();
+    let publish_image = |caption: &str| {
+        let run = env.run(&[
+            "--json", "post", caption, "--to", "insta", "--media", &image, "--alt", "a chart",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+        run.json()["post_id"].as_str().expect("post_id").to_string()
+    };
+    let kept = publish_image("Counted on Instagram");
+    let waiting = publish_image("No insights yet");
+    let gone = publish_image("Deleted on Instagram");
+    let media = fake.media();
+    assert_eq!(media.len(), 3);
+    fake.set_counts(
+        &media[0].id,
+        IgCounts {
+            views: 900,
+            reach: 700,
+            likes: 40,
+            comments: 6,
+            shares: 3,
+            saved: 5,
+        },
+    );
+    fake.delete_on_network(&media[2].id);
+    let start = start_of_week(&env);
+    let run = collect(&env, &at(start, 0), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "insta").clone();
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    assert_eq!(entry["posts_pending"], 1, "{entry}");
+    assert_eq!(entry["posts_deleted"], 1, "{entry}");
+    assert_eq!(
+        entry["account_figures"],
+        counters(&[("followers", 1200), ("following", 80), ("posts", 2)]),
+        "{entry}"
+    );
+    let asked = fake
+        .log()
+        .into_iter()
+        .filter(|r| r.ends_with("/insights"))
+        .count();
+    assert_eq!(asked, 3, "one insights request per media");
+    let rows = env.json(&["stats"]);
+    let counted = row(&rows, &kept, "insta");
+    assert_eq!(
+        counted["counters"],
+        counters(&[
+            ("likes", 40),
+            ("replies", 6),
+            ("shares", 3),
+            ("bookmarks", 5),
+            ("views", 900),
+            ("reach", 700),
+            ("interactions", 54),
+        ]),
+        "{counted}"
+    );
+    assert_eq!(
+        counted["engagement"], 49,
+        "likes, comments and shares; saves, views, reach and Instagram's total are not: {counted}"
+    );
+    let pending = row(&rows, &waiting, "insta");
+    assert_eq!(pending["counters"], Value::Null, "not zeros: {pending}");
+    assert_eq!(pending["deleted"], Value::Null, "{pending}");
+    let deleted = row(&rows, &gone, "insta");
+    assert!(deleted["deleted"].is_string(), "{deleted}");
+
+    // Meta retires `views`: the next reading leaves it out and says so once.
+    fake.retire_metric("views");
+    let run = collect(&env, &at(start, 1), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "insta").clone();
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    let warnings = entry["warnings"].to_string();
+    assert!(warnings.contains("no longer gives `views`"), "{entry}");
+    let counted = row(&env.json(&["stats"]), &kept, "insta");
+    assert_eq!(counted["counters"]["views"], Value::Null, "{counted}");
+    assert_eq!(counted["counters"]["likes"], 40, "{counted}");
 }

@@ -36,8 +36,11 @@ pub struct Options {
     /// The zone times are read and shown in.
     pub tz: Tz,
     pub week_start: Weekday,
-    /// POSTCTL_NOW: a fixed clock for reproducible runs and tests.
+    /// POSTCTL_NOW: a fixed clock for reproducible runs and tests (what the views show).
     pub pinned_now: Option<DateTime<Utc>>,
+    /// The clock the store's writes and the engine read: the command's (it starts at
+    /// POSTCTL_NOW when set).
+    pub store_clock: postctl_core::Clock,
     /// `[tui.keys]` from config.toml.
     pub keys: BTreeMap<String, String>,
     /// Account names a new post is addressed to (config `default_to`, resolved).
@@ -84,13 +87,15 @@ pub fn run(options: Options) -> Result<(), Error> {
     let started = std::time::Instant::now();
     let log = log::Log::open(&options.log_file());
     log.info(format!("starting on {}", options.db_file.display()));
-    let store = Store::open(&options.db_file).map_err(Error::Store)?;
+    let mut store = Store::open(&options.db_file).map_err(Error::Store)?;
+    store.set_clock(options.store_clock);
     let (keys, warnings) = KeyMap::new(&options.keys);
     let clock = options.pinned_now.map_or(Clock::System, Clock::Pinned);
     let parts = EngineParts {
         db_file: options.db_file.clone(),
         data_dir: options.data_dir.clone(),
         policy: options.policy,
+        clock: options.store_clock,
     };
     let mut runtime = Runtime::new(store, parts, log.clone());
     terminal::install_panic_hook(log.clone());

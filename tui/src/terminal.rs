@@ -17,6 +17,8 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 
+use postctl_core::fs::{MAX_TEXT_BYTES, describe_limit, read_text_up_to};
+
 use crate::app::data::Window;
 use crate::app::{self, Effect, Event, State};
 use crate::log::Log;
@@ -42,6 +44,22 @@ impl Clock {
             Clock::Pinned(at) => at,
         }
     }
+}
+
+/// What the editor saved at `path`, read as `post --file` reads a text: up to
+/// [`MAX_TEXT_BYTES`], so a file the editor (or a mistake) made huge cannot take the
+/// dashboard's memory.
+fn read_edited(path: &std::path::Path) -> Result<String, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read what the editor saved: {e}"))?;
+    read_text_up_to(file, MAX_TEXT_BYTES)
+        .map_err(|e| format!("cannot read what the editor saved: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "the editor saved more than {}, the most postctl reads as a text; the text is unchanged",
+                describe_limit(MAX_TEXT_BYTES)
+            )
+        })
 }
 
 /// Puts the terminal in raw mode on the alternate screen; `restore` undoes it.
@@ -270,8 +288,7 @@ fn edit_externally(
     }
     terminal.clear()?;
     Ok(match status {
-        Ok(status) if status.success() => std::fs::read_to_string(file.path())
-            .map_err(|e| format!("cannot read what the editor saved: {e}")),
+        Ok(status) if status.success() => read_edited(file.path()),
         Ok(status) => Err(format!(
             "the editor {editor:?} exited with {status}; the text is unchanged"
         )),
@@ -280,4 +297,30 @@ fn edit_externally(
             Err(format!("cannot run the editor {editor:?}: {e}"))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The editor's file is read as `post --file` reads one: a text past the limit is
+    /// refused, not read whole.
+    #[test]
+    fn what_the_editor_saved_is_read_up_to_the_text_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fits = dir.path().join("fits.md");
+        std::fs::write(&fits, "Shipped v1.2").expect("write");
+        assert_eq!(read_edited(&fits), Ok("Shipped v1.2".to_string()));
+        let huge = dir.path().join("huge.md");
+        let size = usize::try_from(MAX_TEXT_BYTES).expect("a size") + 1;
+        std::fs::write(&huge, "a".repeat(size)).expect("write");
+        // (Only the length is shown on failure: the text is a megabyte.)
+        let refused = read_edited(&huge).map(|text| text.len());
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("more than 1 MiB")),
+            "{refused:?}"
+        );
+    }
 }

@@ -277,16 +277,18 @@ fn run_postctl(binary: &Path, cwd: &Path, data: &str, args: &[&str]) -> Result<(
     Ok(())
 }
 
-/// A report line: the median and the slowest of `samples`.
+/// A report line: the median, the 90th percentile and the slowest of `samples`.
 pub fn line(report: &mut String, what: &str, samples: &[Duration], target: &str) {
     let mut sorted = samples.to_vec();
     sorted.sort();
     let median = sorted[sorted.len() / 2];
+    let p90 = sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)];
     let max = sorted[sorted.len() - 1];
     let _ = writeln!(
         report,
-        "{what:<40} median {:>8.1} ms   max {:>8.1} ms   ({} runs)   target {target}",
+        "{what:<40} median {:>8.1} ms   p90 {:>8.1} ms   max {:>8.1} ms   ({} runs)   target {target}",
         median.as_secs_f64() * 1000.0,
+        p90.as_secs_f64() * 1000.0,
         max.as_secs_f64() * 1000.0,
         samples.len()
     );

@@ -36,7 +36,9 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
   matrix     --homeserver URL --room !id:server|#alias:server; an access token
   vk         --owner-id ID (negative for a community) [--from-group]; a user access token
              with the wall, photos and offline rights (see the README's VK section)
-  instagram  --user-id ID; an access token
+  instagram  --ig-user-id ID (a professional account); a long-lived Instagram access token
+             (see the README's Instagram section; Instagram Login sign-in is not built yet).
+             Posts need images and a media host: `postctl media host set --help`
   facebook   --page-id ID; a Page access token
   linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
   threads    --user-id ID; an access token
@@ -52,7 +54,8 @@ Examples:
   postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
   postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
   postctl accounts add discord --name dc --webhook-url-stdin < hook.txt
-  postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN";
+  postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN
+  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt";
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env", "client_id"])))]
@@ -84,7 +87,7 @@ pub struct AccountAddArgs {
     #[arg(long)]
     pub from_group: bool,
     /// Instagram or Threads user id
-    #[arg(long)]
+    #[arg(long, visible_alias = "ig-user-id")]
     pub user_id: Option<String>,
     /// Facebook Page id
     #[arg(long)]

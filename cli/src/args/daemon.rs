@@ -4,7 +4,7 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct RunDueArgs {
-    /// Wait up to this many seconds for retries that come due (rate limits, errors) [default: 120]
+    /// Wait up to this many seconds for retries, and for rate limits (429s) that end [default: 120]
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub wait: u64,
     /// Print nothing when nothing was due

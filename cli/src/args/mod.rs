@@ -21,6 +21,7 @@ mod init;
 mod lint;
 mod list;
 mod mcp;
+mod media;
 mod post;
 mod queue;
 mod schedule;
@@ -47,6 +48,7 @@ pub use init::*;
 pub use lint::*;
 pub use list::*;
 pub use mcp::*;
+pub use media::*;
 pub use post::*;
 pub use queue::*;
 pub use schedule::*;
@@ -193,7 +195,7 @@ found in the data dir's media folder.")]
     Check(CheckArgs),
     /// Publish everything that is due, then exit (for cron and CI)
     #[command(
-        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWhile it waits for a retry it says which account waits until when. It exits 3 when a\ntarget failed, was missed, is uncertain or is left waiting to retry (see\n`postctl help exit-codes`). What is due goes by the real clock, even with POSTCTL_NOW set."
+        after_help = "Examples:\n  postctl run-due\n  */5 * * * * postctl run-due --quiet   # a crontab line\n\nWithin --wait it waits for retries, and for the end of a rate limit a network asked an\naccount to keep (a 429 in an earlier run), saying which account waits until when. It\nexits 3 when a target failed, was missed, is uncertain or is left waiting (see\n`postctl help exit-codes`). What is due goes by POSTCTL_NOW when it is set, as in every\ncommand: the clock starts there and runs on."
     )]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes
@@ -244,6 +246,9 @@ found in the data dir's media folder.")]
     /// The language model `generate` asks: provider, model, base URL and key
     #[command(subcommand)]
     Ai(AiCommand),
+    /// Where networks that fetch images from a URL (Instagram) get them
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)
     #[command(after_help = mcp::MCP_HELP)]
     Mcp(McpArgs),

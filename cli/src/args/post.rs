@@ -82,4 +82,8 @@ pub struct CheckArgs {
     /// How text that does not fit would be handled
     #[arg(long, value_enum, default_value = "auto")]
     pub thread: ThreadArg,
+    /// An image the post will carry (repeatable): networks that need one (Instagram) are
+    /// checked for it; the file is not read
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
 }

@@ -1,19 +1,21 @@
 //! `postctl run-due` (publish what is due, then exit) and `postctl daemon` (keep doing so).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use postctl_core::analytics::Collect;
 use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
 use postctl_core::secrets::SecretRef;
+use postctl_core::store::HeldAccount;
 use postctl_core::time::format_moment;
 
 use crate::args::{DaemonArgs, RunDueArgs};
 use crate::context::Context;
-use crate::engine::{engine, notify, print_outcomes, publish_and_wait, runtime};
+use crate::engine::{engine, merge, notify, print_outcomes, publish_and_wait, runtime};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, print, print_json};
 
@@ -23,29 +25,69 @@ const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 
 pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
     let tz = ctx.zone(None)?;
-    // Publishing happens now or not at all: a pinned clock cannot make a post due early or
-    // late, and every process would start it again. Say so rather than ignore it silently.
-    let pinned = std::env::var("POSTCTL_NOW").is_ok_and(|v| !v.is_empty());
-    if pinned && !args.quiet {
-        note(format!(
-            "POSTCTL_NOW is set, but publishing goes by the real clock: run-due publishes what is due at {}",
-            format_moment(Utc::now(), tz)
-        ));
-    }
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
+    let until = engine.clock().now() + wait;
     let runtime = runtime()?;
-    let report = publish_and_wait(&engine, &runtime, None, Utc::now() + wait, tz)?;
+    let mut report = Report::default();
+    let mut told: HashSet<(String, DateTime<Utc>)> = HashSet::new();
+    let mut last_wake = None;
+    // Targets waiting out an account's rate limit are not due, so a round claims nothing
+    // of theirs: wait for the limit when it ends within --wait, then publish them.
+    let held = loop {
+        let round = publish_and_wait(&engine, &runtime, None, until, tz)?;
+        merge(&mut report, round);
+        let now = engine.clock().now();
+        let held = engine.with_store(|s| s.held_accounts(now))?;
+        let wake = held.iter().map(|h| h.next).filter(|at| *at <= until).min();
+        let Some(wake) = wake.filter(|at| last_wake != Some(*at)) else {
+            break held;
+        };
+        last_wake = Some(wake);
+        for h in held.iter().filter(|h| h.next <= until) {
+            if told.insert((h.account.clone(), h.until)) {
+                note(held_line(h, tz));
+            }
+        }
+        std::thread::sleep((wake - now).to_std().unwrap_or_default());
+    };
+    for h in &held {
+        if !told.contains(&(h.account.clone(), h.until)) {
+            note(format!(
+                "{} (later than --wait {}s allows)",
+                held_line(h, tz),
+                args.wait
+            ));
+        }
+    }
     runtime.block_on(notify(&engine, &ctx.config.notify, &report, tz));
-    report_round(ctx.json, &report, args.quiet, tz)?;
-    exit_for_round(&report, tz)
+    report_round(ctx.json, &report, &held, args.quiet, tz)?;
+    exit_for_round(&report, &held, tz)
+}
+
+/// "masto: waits until 2026-11-20 11:00:42 CET as the network asked (...); 2 posts wait
+/// for it".
+fn held_line(held: &HeldAccount, tz: Tz) -> String {
+    format!(
+        "{}: waits until {} as the network asked ({}); {} wait{} for it",
+        held.account,
+        format_moment(held.until, tz),
+        held.reason,
+        if held.targets == 1 {
+            "1 post".to_string()
+        } else {
+            format!("{} posts", held.targets)
+        },
+        if held.targets == 1 { "s" } else { "" }
+    )
 }
 
 /// 3 when any target was not published: failed, uncertain, missed, or still waiting to
-/// retry (later than --wait), as `help exit-codes` says.
-fn exit_for_round(report: &Report, tz: Tz) -> CliResult {
-    let waiting: Vec<String> = report
+/// retry (later than --wait, or behind an account's rate limit), as `help exit-codes`
+/// says.
+fn exit_for_round(report: &Report, held: &[HeldAccount], tz: Tz) -> CliResult {
+    let mut waiting: Vec<String> = report
         .outcomes
         .iter()
         .filter(|o| o.state == TargetState::WaitingRetry)
@@ -54,6 +96,18 @@ fn exit_for_round(report: &Report, tz: Tz) -> CliResult {
             None => o.account.clone(),
         })
         .collect();
+    let retrying: HashSet<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.state == TargetState::WaitingRetry)
+        .map(|o| o.account.as_str())
+        .collect();
+    for h in held
+        .iter()
+        .filter(|h| !retrying.contains(h.account.as_str()))
+    {
+        waiting.push(format!("{} at {}", h.account, format_moment(h.next, tz)));
+    }
     let trouble = report
         .outcomes
         .iter()
@@ -79,11 +133,26 @@ fn exit_for_round(report: &Report, tz: Tz) -> CliResult {
     })
 }
 
-fn report_round(json: bool, report: &Report, quiet: bool, tz: Tz) -> CliResult {
+fn report_round(
+    json: bool,
+    report: &Report,
+    held: &[HeldAccount],
+    quiet: bool,
+    tz: Tz,
+) -> CliResult {
     if json {
-        return print_json(report);
+        let mut value = serde_json::to_value(report)
+            .map_err(|e| CliError::failure(format!("cannot write the report as JSON: {e}")))?;
+        if !held.is_empty() {
+            value["held"] = serde_json::to_value(held)
+                .map_err(|e| CliError::failure(format!("cannot write the report as JSON: {e}")))?;
+        }
+        return print_json(&value);
     }
     if report.outcomes.is_empty() && report.missed.is_empty() {
+        if !held.is_empty() {
+            return Ok(());
+        }
         if !quiet {
             note("nothing was due");
         }
@@ -158,14 +227,14 @@ async fn serve(
         if !report.outcomes.is_empty() || !report.missed.is_empty() || !report.signed_out.is_empty()
         {
             notify(engine, notify_to, &report, tz).await;
-            report_round(json, &report, true, tz)?;
+            report_round(json, &report, &[], true, tz)?;
         }
         let next = engine.with_store(|s| s.next_due())?;
         loop {
             if stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let now = Utc::now();
+            let now = engine.clock().now();
             if next.is_some_and(|at| at <= now) {
                 break;
             }

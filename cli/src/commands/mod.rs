@@ -16,6 +16,7 @@ mod init;
 mod lint;
 mod list;
 mod mcp;
+mod media;
 mod post;
 mod queue;
 mod schedule;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Lint(args) => lint::run(&mut ctx, &args),
         Command::Generate(args) => generate::run(&mut ctx, args),
         Command::Ai(command) => ai::run(&mut ctx, command),
+        Command::Media(command) => media::run(&mut ctx, command),
         Command::Post(args) => post::run(&mut ctx, args),
         Command::Check(args) => post::check(&mut ctx, &args),
         Command::RunDue(args) => daemon::run_due(&mut ctx, &args),

@@ -78,7 +78,8 @@ fn publishing_store(ctx: &mut Context) -> CliResult<(Store, Option<tempfile::Tem
     }
     let dir = tempfile::tempdir()
         .map_err(|e| CliError::failure(format!("cannot create a temporary database: {e}")))?;
-    let store = Store::open(&dir.path().join("postctl.db"))?;
+    let mut store = Store::open(&dir.path().join("postctl.db"))?;
+    store.set_clock(ctx.clock);
     Ok((store, Some(dir)))
 }
 
@@ -138,6 +139,8 @@ fn part_start(text: &str) -> String {
 pub fn check(ctx: &mut Context, args: &CheckArgs) -> CliResult {
     let body = body(args.text.as_deref(), args.file.as_deref())?;
     let previews = previews(ctx, &body, &args.to, thread_mode(args.thread))?;
+    let accounts = crate::env_accounts::resolve_for_reading(ctx, &args.to)?;
+    crate::checks::refuse_media(ctx, &accounts, args.media.len())?;
     if ctx.json {
         print_json(&previews)?;
     } else {
@@ -214,6 +217,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
                 .map(|(a, caps)| preview(a, caps, &b.body, thread))
         })
         .collect();
+    crate::checks::refuse_media(ctx, &accounts, args.content.media.len())?;
     if args.dry_run {
         import_media(ctx, &args.content.media, &args.content.alt)?;
         if ctx.json {
@@ -225,7 +229,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         return refuse_if_any_cannot(&previews, false);
     }
     refuse_if_any_cannot(&previews, true)?;
-    let now = chrono::Utc::now();
+    let now = ctx.clock.now();
     let tz = ctx.zone(None)?;
     let mut post_ids = Vec::with_capacity(batches.len());
     for batch in &batches {
@@ -278,7 +282,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         &engine,
         &runtime,
         Some(&post_ids),
-        chrono::Utc::now() + wait,
+        ctx.clock.now() + wait,
         tz,
         &say,
     );

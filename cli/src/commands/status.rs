@@ -122,7 +122,7 @@ pub fn retry(ctx: &mut Context, args: &RetryArgs) -> CliResult {
     let store = ctx.take_store()?;
     let engine = crate::engine::engine(ctx, store)?;
     let runtime = crate::engine::runtime()?;
-    let until = chrono::Utc::now() + chrono::Duration::seconds(wait.min(86_400) as i64);
+    let until = ctx.clock.now() + chrono::Duration::seconds(wait.min(86_400) as i64);
     let posts = [id.clone()];
     let report = crate::engine::publish_and_wait(&engine, &runtime, Some(&posts), until, tz)?;
     runtime.block_on(crate::engine::notify(

@@ -39,6 +39,7 @@ pub fn run(ctx: &mut Context, args: &TuiArgs) -> CliResult {
         tz,
         week_start,
         pinned_now,
+        store_clock: ctx.clock,
         keys: ctx.config.tui.keys.clone(),
         default_to,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),

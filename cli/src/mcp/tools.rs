@@ -932,7 +932,7 @@ fn publish_now(ctx: &mut Context, input: PublishNowInput) -> CliResult<Published
     let previews = checks::previews(ctx, &text, &names, thread)?;
     checks::refuse_if_any_cannot(&previews, true)?;
     let tz = ctx.zone(None)?;
-    let now = chrono::Utc::now();
+    let now = ctx.clock.now();
     let targets = accounts
         .iter()
         .map(|a| NewTarget {
@@ -950,7 +950,7 @@ fn publish_now(ctx: &mut Context, input: PublishNowInput) -> CliResult<Published
     )?;
     post.thread = thread;
     let id = ctx.store()?.create_post(&post)?;
-    let store = Store::open(&ctx.paths.db_file)?;
+    let store = ctx.open_store()?;
     let engine = crate::engine::engine(ctx, store)?;
     let report = std::thread::scope(|scope| {
         // The engine runs on a runtime of its own, away from the server's.
@@ -1001,7 +1001,7 @@ fn unpublish(ctx: &mut Context, input: UnpublishInput) -> CliResult<Unpublished>
                 .unwrap_or_default()
         )));
     }
-    let store = Store::open(&ctx.paths.db_file)?;
+    let store = ctx.open_store()?;
     let engine = crate::engine::engine(ctx, store)?;
     let results = std::thread::scope(|scope| {
         scope

@@ -124,13 +124,16 @@ pub fn follow_names(seen: &[String], dropped: &[String], readings: &[PostReading
 }
 
 /// A post's engagement: every interaction counted (likes, reposts, replies, quotes,
-/// reactions), bookmarks and views left out.
+/// shares, reactions); bookmarks, views, reach and a network's own total of interactions
+/// left out.
 pub fn engagement(counters: &Counters) -> u64 {
     counters
         .iter()
         .filter(|(name, _)| {
-            matches!(name.as_str(), "likes" | "reposts" | "replies" | "quotes")
-                || name.starts_with("reaction:")
+            matches!(
+                name.as_str(),
+                "likes" | "reposts" | "replies" | "quotes" | "shares"
+            ) || name.starts_with("reaction:")
         })
         .map(|(_, n)| *n)
         .sum()
@@ -181,8 +184,8 @@ pub fn never_given(network: Network) -> Option<&'static str> {
         Network::Webhook => Some("anything (a webhook only receives)"),
         Network::X => Some("reactions (X has likes only)"),
         Network::Vk => Some("quotes and bookmarks (VK counts neither)"),
-        Network::Instagram
-        | Network::Facebook
+        Network::Instagram => Some("reposts, quotes and reactions (Instagram counts none)"),
+        Network::Facebook
         | Network::Linkedin
         | Network::Threads
         | Network::Nostr
@@ -343,11 +346,15 @@ mod tests {
             ("quotes", 1),
             ("bookmarks", 9),
             ("reaction:🎉", 4),
+            ("shares", 2),
+            ("views", 100),
+            ("reach", 80),
+            ("interactions", 13),
         ]
         .into_iter()
         .map(|(n, c)| (n.to_string(), c))
         .collect();
-        assert_eq!(engagement(&counters), 11);
+        assert_eq!(engagement(&counters), 13);
         assert_eq!(engagement(&Counters::new()), 0);
     }
 

@@ -13,7 +13,8 @@ pub fn add_again_command(account: &Account) -> String {
 }
 
 /// Like [`add_again_command`], with `replaced` settings (e.g. a Telegram chat that moved)
-/// given instead of the stored ones.
+/// given instead of the stored ones; `base_url` and `handle` replace the account's
+/// server address and handle (a placeholder where the account has none).
 pub fn add_again_with(account: &Account, replaced: &[(&str, &str)]) -> String {
     format!(
         "postctl accounts rm {name} && {add}",
@@ -36,14 +37,19 @@ fn add_command(account: &Account, replaced: &[(&str, &str)]) -> String {
         words.push(flag.to_string());
         words.push(shell_word(value));
     };
-    if let Some(base) = account
-        .base_url
-        .as_deref()
+    let replacement = |key: &str| {
+        replaced
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, value)| *value)
+    };
+    if let Some(base) = replacement("base_url")
+        .or(account.base_url.as_deref())
         .filter(|b| Some(*b) != network.default_base_url())
     {
         flag(base_url_flag(network), base);
     }
-    if let Some(handle) = &account.handle {
+    if let Some(handle) = replacement("handle").or(account.handle.as_deref()) {
         flag("--handle", handle);
     }
     let setting = |key: &str| -> Option<String> {
@@ -198,6 +204,23 @@ mod tests {
         for (account, expected) in cases {
             assert_eq!(add_again_command(&account), expected);
         }
+    }
+
+    /// A hint for an account that lacks its server or handle fills a placeholder in, and
+    /// keeps the secret where it was.
+    #[test]
+    fn a_missing_server_or_handle_is_a_placeholder_in_the_command() {
+        let mut masto = account(Network::Mastodon, None, serde_json::json!({}));
+        masto.secret_ref = "env:MASTO_TOKEN".into();
+        assert_eq!(
+            add_again_with(&masto, &[("base_url", "https://your.instance")]),
+            "postctl accounts rm acct && postctl accounts add mastodon --name acct --instance https://your.instance --token-env MASTO_TOKEN"
+        );
+        let bsky = account(Network::Bluesky, None, serde_json::json!({}));
+        assert_eq!(
+            add_again_with(&bsky, &[("handle", "me.bsky.social")]),
+            "postctl accounts rm acct && postctl accounts add bluesky --name acct --handle me.bsky.social --token-stdin < app-password.txt"
+        );
     }
 
     #[test]

@@ -64,6 +64,7 @@ fn part() -> Part {
         },
         media: vec![],
         idempotency_key: "target-1:0".into(),
+        stage: Default::default(),
         reply_to: None,
         root: None,
     }
@@ -159,6 +160,8 @@ fn adapter(account: &Account, secret: String, http: Http) -> Result<AccountAdapt
         http,
         sessions: Arc::new(NoSessions),
         limits: None,
+        media_host: Err(String::new()),
+        redactor: crate::secrets::SharedRedactor::default(),
     };
     open(account, Secret::new(secret), tools)
 }
@@ -245,4 +248,46 @@ async fn a_redirect_on_the_same_server_is_followed() {
     assert_eq!((answer.status, answer.body.as_slice()), (200, &b"here"[..]));
     let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/old", "/new"]);
+}
+
+/// Bluesky's session tokens are secrets too: a PDS (or a proxy before it) that echoes the
+/// request's `Authorization: Bearer <accessJwt>` and a refresh token in its error shows
+/// neither, in every error the account returns.
+#[tokio::test]
+async fn errors_that_echo_a_bluesky_session_never_carry_its_tokens() {
+    const ACCESS: &str = "eyJhbGciOiJIUzI1NiJ9.access-SeCrEt-payload.c2lnbmF0dXJl";
+    const REFRESH: &str = "eyJhbGciOiJIUzI1NiJ9.refresh-SeCrEt-payload.c2lnbmF0dXJl";
+    let server = TestServer::start(|request: &Request| {
+        if request.path.ends_with("com.atproto.server.createSession") {
+            return Reply::json(
+                200,
+                json!({"accessJwt": ACCESS, "refreshJwt": REFRESH, "did": "did:plc:me", "handle": "me.test"}),
+            );
+        }
+        let auth = request.header("authorization").unwrap_or_default();
+        Reply::json(
+            400,
+            json!({"error": "InvalidRequest", "message": format!("cannot serve {} (auth {auth}, refresh {REFRESH})", request.path)}),
+        )
+    })
+    .await;
+    let account = account(Network::Bluesky, Some(server.url()), json!({}));
+    let http = Http::new(Duration::from_secs(5)).expect("client");
+    let mut adapter = adapter(&account, "abcd-efgh-ijkl-mnop".into(), http).expect("adapter");
+    adapter.prepare().await.expect("a session");
+    let errors = [
+        adapter.verify().await.err(),
+        adapter.publish(&part()).await.err(),
+    ];
+    let messages: Vec<String> = errors.iter().flatten().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for message in &messages {
+        for token in [ACCESS, REFRESH, "access-SeCrEt-payload"] {
+            assert!(!message.contains(token), "a token is in {message:?}");
+        }
+        assert!(
+            message.contains(REDACTED),
+            "no echo was scrubbed: {message:?}"
+        );
+    }
 }

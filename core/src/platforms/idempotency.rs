@@ -17,6 +17,11 @@ pub enum Idempotency {
     /// The token names the post itself (a record key, a transaction id): a second
     /// request can never create a second post.
     Always,
+    /// No token, but the part is posted in steps and the adapter notes the step before
+    /// the request that posts it ([`super::Stage`]); sent again, it checks on the network
+    /// whether that request took effect before making it (Instagram's container status),
+    /// so a second request never makes a second post.
+    Checked,
 }
 
 impl Idempotency {
@@ -26,7 +31,7 @@ impl Idempotency {
         match self {
             Idempotency::None => None,
             Idempotency::Within(window) => since.checked_add_signed(window),
-            Idempotency::Always => Some(DateTime::<Utc>::MAX_UTC),
+            Idempotency::Always | Idempotency::Checked => Some(DateTime::<Utc>::MAX_UTC),
         }
     }
 
@@ -40,6 +45,9 @@ impl Idempotency {
                 window.num_minutes()
             ),
             Idempotency::Always => format!("{name} recognises a repeated request"),
+            Idempotency::Checked => {
+                format!("postctl checks on {name} whether a repeated request took effect")
+            }
         }
     }
 }

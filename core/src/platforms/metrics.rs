@@ -4,8 +4,9 @@
 //!
 //! Counter names are postctl's, the same across networks, so a table can compare them:
 //! `likes` (favourites, likes, upvotes), `reposts` (boosts, reblogs, reposts), `replies`,
-//! `quotes`, `bookmarks`, `views` (impressions, views), `reaction:<emoji>` (one per emoji
-//! or reaction name) for posts;
+//! `quotes`, `bookmarks` (bookmarks, saves), `views` (impressions, views), `shares` (sent
+//! on, Instagram), `reach` (accounts that saw it), `interactions` (a network's own total,
+//! not engagement), `reaction:<emoji>` (one per emoji or reaction name) for posts;
 //! `followers`, `following`, `posts` and `members` for accounts. A counter a network does
 //! not give is absent, never zero.
 

@@ -17,6 +17,7 @@ mod credential_tests;
 mod discord;
 #[cfg(test)]
 mod fuzz_answers;
+mod instagram;
 mod mastodon;
 mod matrix;
 pub mod metrics;
@@ -39,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::{Redactor, Secret};
+use crate::secrets::{Secret, SharedRedactor};
 use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
@@ -110,6 +111,61 @@ pub struct Part {
     pub reply_to: Option<Published>,
     /// The first part of the thread, when this one continues it (Bluesky needs both).
     pub root: Option<Published>,
+    /// What an earlier attempt at this part noted before the request that posts it, and
+    /// where to note it now (see [`Stage`]).
+    pub stage: Stage,
+}
+
+/// For adapters that post in steps (Instagram: a container, then `media_publish`): what
+/// an earlier attempt at the part noted before the request that posts it, and where this
+/// attempt notes it. The engine keeps the note durably with the part in flight, so after
+/// a crash or a lost answer the adapter checks what the note names on the network instead
+/// of starting over (its [`Idempotency::Checked`]).
+#[derive(Clone, Default)]
+pub struct Stage {
+    /// What the last attempt noted (a container id), if it got that far.
+    pub earlier: Option<serde_json::Value>,
+    keep: Option<Arc<KeepStage>>,
+}
+
+/// Keeps a stage durably; false when it could not.
+type KeepStage = dyn Fn(&serde_json::Value) -> bool + Send + Sync;
+
+impl std::fmt::Debug for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stage")
+            .field("earlier", &self.earlier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stage {
+    /// A stage noted by `keep`, which returns false when it could not be kept (the
+    /// publisher lost its claim on the target).
+    pub fn new(
+        earlier: Option<serde_json::Value>,
+        keep: impl Fn(&serde_json::Value) -> bool + Send + Sync + 'static,
+    ) -> Stage {
+        Stage {
+            earlier,
+            keep: Some(Arc::new(keep)),
+        }
+    }
+
+    /// Notes `stage` durably before the request that posts. An error when it cannot be
+    /// kept: the adapter must not post, since a retry would not know to check.
+    pub fn note(&self, stage: &serde_json::Value) -> Result<(), PublishError> {
+        match &self.keep {
+            None => Ok(()),
+            Some(keep) if keep(stage) => Ok(()),
+            Some(_) => Err(PublishError::Retryable {
+                message: "postctl could not note the step reached before posting (the database is busy, or another publisher took the post over); nothing was posted".into(),
+                retry_after: None,
+                maybe_sent: false,
+                status: None,
+            }),
+        }
+    }
 }
 
 /// Who the credentials belong to, from [`Adapter::verify`].
@@ -172,7 +228,7 @@ impl PublishError {
 
     /// The same error with `redactor`'s secret scrubbed from its message: a network's
     /// error text can echo the request (a URL with a token, an Authorization header).
-    pub fn scrubbed(self, redactor: &Redactor) -> Self {
+    pub fn scrubbed(self, redactor: &SharedRedactor) -> Self {
         match self {
             PublishError::Retryable {
                 message,
@@ -247,6 +303,12 @@ pub struct Tools {
     /// What the server said about its limits within the last day (see [`ServerLimits`]);
     /// an adapter given them does not ask again.
     pub limits: Option<ServerLimits>,
+    /// Where networks that fetch media from a URL get it (`[media.host]`), or why there
+    /// is none.
+    pub media_host: Result<Arc<dyn crate::media::host::MediaHost>, String>,
+    /// Scrubs the account's secrets from its errors: the one it was added with, and those
+    /// the adapter obtains and adds itself (a session's tokens).
+    pub redactor: SharedRedactor,
 }
 
 impl std::fmt::Debug for Tools {
@@ -271,13 +333,23 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         Network::Webhook => Some(&webhook::PLATFORM),
         Network::X => Some(&x::PLATFORM),
         Network::Vk => Some(&vk::PLATFORM),
-        Network::Instagram
-        | Network::Facebook
+        Network::Instagram => Some(&instagram::PLATFORM),
+        Network::Facebook
         | Network::Linkedin
         | Network::Threads
         | Network::Nostr
         | Network::Reddit
         | Network::Devto => None,
+    }
+}
+
+/// Why a post with `media` files cannot go to `network`, known offline: a network that
+/// needs media (Instagram) given none, or one that fetches media from a URL with no media
+/// host set up (`host` says whether `[media.host]` is).
+pub fn media_refusal(network: Network, media: usize, host: bool) -> Option<String> {
+    match network {
+        Network::Instagram => instagram::refusal(media, host),
+        _ => None,
     }
 }
 
@@ -319,7 +391,8 @@ pub(crate) fn open(
     let Some(open) = platform(account.network).and_then(|p| p.open) else {
         return Err(not_available(account.network));
     };
-    let mut redactor = Redactor::new(&secret);
+    let redactor = tools.redactor.clone();
+    redactor.add(secret.expose());
     // A signed-in account's secret is its token set: each token is a secret of its own.
     if let Some(tokens) = crate::signin::Tokens::from_secret(&secret) {
         redactor.add(tokens.access.expose());
@@ -338,7 +411,7 @@ pub(crate) fn open(
 /// returns has the account's secret scrubbed, the one place all of them pass.
 pub(crate) struct AccountAdapter {
     adapter: Box<dyn DynAdapter>,
-    redactor: Redactor,
+    redactor: SharedRedactor,
 }
 
 impl AccountAdapter {
@@ -575,6 +648,7 @@ mod tests {
                 Network::Telegram,
                 Network::Discord,
                 Network::Vk,
+                Network::Instagram,
                 Network::Slack,
                 Network::Matrix,
                 Network::Webhook,
@@ -583,7 +657,7 @@ mod tests {
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
         assert!(sign_in(Network::X).is_some());
         assert!(sign_in(Network::Mastodon).is_none());
-        assert_eq!(defaults(Network::Instagram), None);
+        assert_eq!(defaults(Network::Facebook), None);
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
                 continue;
@@ -643,15 +717,15 @@ mod tests {
 
     #[test]
     fn a_network_that_cannot_publish_yet_says_which_can() {
-        let error = capabilities(&account(Network::Instagram, json!({})), None)
-            .expect_err("Instagram does not publish yet");
+        let error = capabilities(&account(Network::Facebook, json!({})), None)
+            .expect_err("Facebook does not publish yet");
         assert!(
-            error.starts_with("Instagram is not publishable yet"),
+            error.starts_with("Facebook is not publishable yet"),
             "{error}"
         );
         assert!(
             error.ends_with(
-                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Instagram, Slack, Matrix and Webhook"
             ),
             "{error}"
         );

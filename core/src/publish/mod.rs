@@ -20,13 +20,16 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
     AccountAdapter, Capabilities, Http, Idempotency, MediaFile, Part, PublishError, Published,
     SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools,
 };
-use crate::secrets::{MemorySessions, Secret, SecretRef, SecretStore, StoredSessions};
+use crate::secrets::{
+    MemorySessions, Secret, SecretRef, SecretStore, SharedRedactor, StoredSessions,
+};
 use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
 
@@ -202,6 +205,11 @@ pub struct Engine {
     prepare_failures: Mutex<HashMap<String, u32>>,
     /// Set by [`Engine::stop`].
     stopping: AtomicBool,
+    /// `[media.host]`, or why there is none.
+    media_host: Result<Arc<dyn crate::media::host::MediaHost>, String>,
+    /// Where every "now" of the engine comes from: the store's clock, so claims, leases,
+    /// waits and the times recorded agree with what the front end calls due.
+    clock: Clock,
     /// Accounts this engine found signed out (name, why), for the next report.
     signed_out: Mutex<Vec<(String, String)>>,
 }
@@ -223,6 +231,7 @@ impl Engine {
         policy: Policy,
     ) -> Result<Engine> {
         let http = Http::new(policy.request_timeout).map_err(|e| Error::Internal(e.to_string()))?;
+        let clock = store.clock();
         Ok(Engine {
             store: Arc::new(Mutex::new(store)),
             owner: crate::store::new_id(),
@@ -235,6 +244,8 @@ impl Engine {
             adapters: Mutex::default(),
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
+            media_host: Err(crate::media::host::not_configured()),
+            clock,
             signed_out: Mutex::default(),
         })
     }
@@ -255,11 +266,30 @@ impl Engine {
         Engine::new(store, secrets, secret_of, media_dir, policy)
     }
 
+    /// Publishes media that networks fetch from a URL through the S3-compatible bucket of
+    /// `[media.host]`, whose secret key is `secret`; `Err` says why there is none (its
+    /// secret could not be read), for the posts that need it.
+    pub fn with_media_host(
+        mut self,
+        host: std::result::Result<(&crate::media::host::HostConfig, Secret), String>,
+    ) -> Engine {
+        self.media_host = host.and_then(|(config, secret)| {
+            crate::media::host::S3Host::new(config, &secret, self.http.clone())
+                .map(|h| Arc::new(h) as Arc<dyn crate::media::host::MediaHost>)
+        });
+        self
+    }
+
     /// Keeps adapters' sessions (Bluesky's tokens) in memory for this engine's life
     /// instead of the secret store: CI mode leaves nothing on disk.
     pub fn with_sessions_in_memory(mut self) -> Engine {
         self.sessions = Arc::new(MemorySessions::default());
         self
+    }
+
+    /// The engine's clock (the store's): what it calls now.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// Runs `f` on the store. The lock is never held across an await.
@@ -284,11 +314,11 @@ impl Engine {
         only_post: Option<&str>,
         wait_for_retries: Duration,
     ) -> Result<Report> {
-        let retry_until = Utc::now() + wait_for_retries;
+        let retry_until = self.clock.now() + wait_for_retries;
         let mut run = Run::default();
         let mut tasks: JoinSet<(String, Vec<Outcome>)> = JoinSet::new();
         loop {
-            let pass = Utc::now();
+            let pass = self.clock.now();
             if !self.stopping() {
                 self.claim_and_start(only_post, &mut run, &mut tasks)?;
             }
@@ -297,7 +327,8 @@ impl Engine {
                 // Everything due was claimed and is done: wait for a retry, or stop.
                 match retry_at.filter(|_| !self.stopping()) {
                     Some(at) => {
-                        tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
+                        tokio::time::sleep((at - self.clock.now()).to_std().unwrap_or_default())
+                            .await;
                         continue;
                     }
                     None => {
@@ -319,7 +350,7 @@ impl Engine {
             let wake_at = retry_at.into_iter().chain(due_at).min();
             let version = self.with_store(|s| s.data_version())?;
             loop {
-                let now = Utc::now();
+                let now = self.clock.now();
                 if wake_at.is_some_and(|at| at <= now) {
                     break;
                 }
@@ -362,7 +393,7 @@ impl Engine {
         run: &mut Run,
         tasks: &mut JoinSet<(String, Vec<Outcome>)>,
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let busy: Vec<String> = run.busy.iter().cloned().collect();
         let (claimed, missed) = self.with_store(|store| {
             store.claim_due(&Claim {
@@ -485,7 +516,7 @@ impl Engine {
     /// repeat, the target is `uncertain` at once (a later `postctl retry` must not send it
     /// again).
     fn account_not_ready(&self, target: &Claimed, error: &PublishError, failures: u32) -> Outcome {
-        let now = Utc::now();
+        let now = self.clock.now();
         let network = target.account.network;
         let finish = match target.interrupted_part {
             // What the account's network and setup promise, known without the account
@@ -520,7 +551,7 @@ impl Engine {
                 .interrupted_part
                 .unwrap_or_else(|| target.parts.as_ref().map_or(0, Vec::len)),
             started: now,
-            ended: Utc::now(),
+            ended: self.clock.now(),
             outcome: finish.outcome(),
             http_status: error.status(),
             error: finish
@@ -538,7 +569,7 @@ impl Engine {
         if target.interrupted_part.is_some() {
             return self.account_not_ready(target, error, 1);
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let finish = Finish::Retry {
             at: now,
             error: format!("held until {} signs in again: {why}", target.account.name),
@@ -615,6 +646,7 @@ impl Engine {
             rendered: render(text, caps.format),
             media: Vec::new(),
             idempotency_key: crate::store::new_id(),
+            stage: Default::default(),
             reply_to: None,
             root: None,
         };
@@ -681,11 +713,13 @@ impl Engine {
             http: self.http.clone(),
             sessions: Arc::clone(&self.sessions),
             limits: self.fresh_server_limits(account),
+            media_host: self.media_host.clone(),
+            redactor: SharedRedactor::default(),
         };
         let mut adapter = crate::platforms::open(account, secret, tools)?;
         if let Some(read) = adapter.prepare().await? {
             // A cache that cannot be written is read again next time; nothing to report.
-            let _ = self.with_store(|s| s.save_server_limits(account, &read, Utc::now()));
+            let _ = self.with_store(|s| s.save_server_limits(account, &read, self.clock.now()));
         }
         Ok(adapter)
     }
@@ -695,8 +729,11 @@ impl Engine {
             .with_store(|s| s.server_limits(account))
             .ok()
             .flatten()?;
-        let age = Utc::now() - read_at;
-        (age >= Duration::zero() && age < SERVER_LIMITS_FOR).then_some(limits)
+        // A read a little "in the future" is fresh too: each process started with
+        // POSTCTL_NOW starts its clock there again, so an earlier run's read can lie
+        // ahead of this one's clock (as it can after the system clock is set back).
+        let age = self.clock.now() - read_at;
+        (age.abs() < SERVER_LIMITS_FOR).then_some(limits)
     }
 
     async fn publish_target(
@@ -738,7 +775,7 @@ impl Engine {
                 target.account.network,
                 idempotency,
                 target.interrupted_since,
-                Utc::now(),
+                self.clock.now(),
             )
         {
             let error = format!(
@@ -767,7 +804,7 @@ impl Engine {
     /// the wait recorded in the database (any publisher's 429) and what this process's
     /// last answers said about the rate-limit window.
     pub(crate) fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let stored = self
             .with_store(|s| s.account_wait(&account.id, now))
             .ok()
@@ -804,9 +841,9 @@ impl Engine {
         let account = &target.account;
         for (index, source) in sources.iter().enumerate().skip(done.len()) {
             if let Some((until, reason)) = self.account_wait(account) {
-                let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                let wait = (until - self.clock.now()).to_std().unwrap_or_default();
                 if wait > std::time::Duration::from_secs(2) {
-                    let first = target.first_attempt.unwrap_or_else(Utc::now);
+                    let first = target.first_attempt.unwrap_or_else(|| self.clock.now());
                     let finish = match decide::after_wait(
                         until,
                         &reason,
@@ -826,7 +863,7 @@ impl Engine {
                 }
                 tokio::time::sleep(wait).await;
             }
-            let lease_until = Utc::now() + self.policy.lease;
+            let lease_until = self.clock.now() + self.policy.lease;
             match self.with_store(|s| {
                 s.begin_part(
                     &target.target_id,
@@ -848,10 +885,11 @@ impl Engine {
                     Vec::new()
                 },
                 idempotency_key: format!("{}-{index}", target.target_id),
+                stage: self.stage(target, index),
                 reply_to: done.last().cloned(),
                 root: done.first().cloned(),
             };
-            let started = Utc::now();
+            let started = self.clock.now();
             // A part sent again keeps the time it was first sent: the network's memory of
             // its idempotency key started then.
             let first_sent = match (target.interrupted_part, target.interrupted_since) {
@@ -865,7 +903,7 @@ impl Engine {
                     let record = AttemptRecord {
                         part: index,
                         started,
-                        ended: Utc::now(),
+                        ended: self.clock.now(),
                         outcome: "published",
                         http_status: None,
                         error: None,
@@ -905,7 +943,7 @@ impl Engine {
                     let record = AttemptRecord {
                         part: index,
                         started,
-                        ended: Utc::now(),
+                        ended: self.clock.now(),
                         outcome: finish.outcome(),
                         http_status: error.status(),
                         error: finish.error().map(str::to_owned),
@@ -922,6 +960,21 @@ impl Engine {
             }
         }
         self.finish(target, Finish::Published, done, None, false)
+    }
+
+    /// Where the adapter notes the step it reached on `index` before the request that
+    /// posts it, with what an interrupted attempt at that part noted.
+    fn stage(&self, target: &Claimed, index: usize) -> crate::platforms::Stage {
+        let earlier = target
+            .interrupted_stage
+            .clone()
+            .filter(|_| target.interrupted_part == Some(index));
+        let store = Arc::clone(&self.store);
+        let (target_id, owner) = (target.target_id.clone(), self.owner.clone());
+        crate::platforms::Stage::new(earlier, move |stage| {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            store.note_stage(&target_id, &owner, stage).unwrap_or(false)
+        })
     }
 
     /// Sends one part, renewing the target's lease while the request is on its way (an
@@ -942,7 +995,7 @@ impl Engine {
             tokio::select! {
                 result = &mut publish => return result,
                 () = tokio::time::sleep(every) => {
-                    let until = Utc::now() + self.policy.lease;
+                    let until = self.clock.now() + self.policy.lease;
                     // A lease lost meanwhile shows when the part is recorded.
                     let _ = self.with_store(|s| s.renew_lease(&target.target_id, &self.owner, until));
                 }
@@ -959,7 +1012,7 @@ impl Engine {
         }
         if let Some(until) = Duration::from_std(wait)
             .ok()
-            .and_then(|w| Utc::now().checked_add_signed(w))
+            .and_then(|w| self.clock.now().checked_add_signed(w))
         {
             let reason = format!("{}'s rate-limit window is used up", account.name);
             let _ = self.with_store(|s| s.hold_account(&account.id, until, &reason));
@@ -972,7 +1025,7 @@ impl Engine {
         resend_safe_until: Option<DateTime<Utc>>,
         target: &Claimed,
     ) -> Finish {
-        let now = Utc::now();
+        let now = self.clock.now();
         let finish = decide::after_error(
             error,
             resend_safe_until,

@@ -24,7 +24,7 @@ use std::io;
 use std::path::PathBuf;
 
 pub use input::read_secret;
-pub use redact::{REDACTED, Redactor};
+pub use redact::{REDACTED, Redactor, SharedRedactor};
 pub use reference::{SecretRef, default_env_var, env_var_name};
 pub use secret::Secret;
 pub use sessions::{MemorySessions, StoredSessions, session_key};

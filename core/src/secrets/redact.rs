@@ -72,6 +72,24 @@ impl Redactor {
     }
 }
 
+/// A [`Redactor`] that an adapter and its [`crate::platforms`] wrapper share: the adapter
+/// adds the secrets it obtains as it goes (a Bluesky session's access and refresh
+/// tokens), and every error the account returns is scrubbed of all of them.
+#[derive(Debug, Clone, Default)]
+pub struct SharedRedactor(std::sync::Arc<std::sync::Mutex<Redactor>>);
+
+impl SharedRedactor {
+    /// Also scrubs `secret` from now on (see [`Redactor::add`]).
+    pub fn add(&self, secret: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).add(secret);
+    }
+
+    /// `text` with every secret added so far replaced by [`REDACTED`].
+    pub fn scrub(&self, text: &str) -> String {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).scrub(text)
+    }
+}
+
 /// The parts of `secret` that are secret on their own. A URL (a webhook) carries its
 /// token in the path or query, never the host, which stays readable in messages; other
 /// secrets are split where tokens join an id to a key (`123456:AAE…`).

@@ -25,17 +25,20 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
 pub use analytics::{AccountFigures, MetricAccountState, MetricCandidate, Reading, TargetMetrics};
-pub use ids::{new_id, short_ids};
+pub use ids::{new_id, new_post_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{
     ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
     ScheduleChange,
 };
-pub use publish::{Attempt, AttemptRecord, Claim, Claimed, Missed, Resolved, TargetStatus};
+pub use publish::{
+    Attempt, AttemptRecord, Claim, Claimed, HeldAccount, Missed, Resolved, TargetStatus,
+};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
 
@@ -47,6 +50,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     device: String,
+    /// What "now" is for every write (the oplog's times, claims, leases).
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Store {
@@ -88,6 +93,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             device: String::new(),
+            clock: Clock::system(),
         };
         store
             .conn
@@ -103,6 +109,18 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The clock this store's writes read "now" from: the system's unless
+    /// [`Store::set_clock`] gave another. The publish engine takes its clock from here.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Makes every later write, claim and lease of this store read `clock`
+    /// (`POSTCTL_NOW`).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
     }
 
     /// A database newer than this binary, or another program's SQLite file, is refused.
@@ -222,7 +240,7 @@ impl Store {
             tx,
             path: &path,
             device: &self.device,
-            now: Utc::now(),
+            now: self.clock.now(),
         };
         let value = f(&wrapped)?;
         wrapped.tx.commit().map_err(|e| sql_error(&path, e))?;

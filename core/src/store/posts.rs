@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
-use super::{Store, Tx, from_ms, new_id, states, to_ms};
+use super::{Store, Tx, from_ms, new_id, new_post_id, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::{MediaRef, Post, Schedule, Target, TargetState, ThreadMode};
 
@@ -381,13 +381,20 @@ impl Store {
 
     /// How many posts match `filter` (for "N more" under a page of a listing).
     pub fn count_posts(&self, filter: &ListFilter) -> Result<usize> {
-        let (sql, values) = filter.sql();
+        let (sql, values) = match filter {
+            // The index holds live posts only (migration 9): counted there alone, without
+            // reading a row of posts.
+            ListFilter::Search(query) => (
+                "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?1".to_string(),
+                vec![Value::Text(fts_query(query))],
+            ),
+            _ => {
+                let (sql, values) = filter.sql();
+                (format!("SELECT count(*) FROM posts p WHERE {sql}"), values)
+            }
+        };
         self.conn()
-            .query_row(
-                &format!("SELECT count(*) FROM posts p WHERE {sql}"),
-                params_from_iter(&values),
-                |row| row.get::<_, i64>(0),
-            )
+            .query_row(&sql, params_from_iter(&values), |row| row.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(|e| self.error(e))
     }
@@ -699,7 +706,7 @@ impl Tx<'_> {
 
     /// Inserts `post` under `id`, or a new id.
     fn insert_post_as(&self, post: &NewPost, id: Option<&str>) -> Result<String> {
-        let id = id.map_or_else(new_id, str::to_string);
+        let id = id.map_or_else(new_post_id, str::to_string);
         let now = to_ms(self.now);
         let due = post.targets.iter().filter_map(|t| t.due).min();
         let (kind, rule) = schedule_columns(&post.schedule);

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::states::{
     CANCELLED, MISSED, PENDING, PUBLISHED, PUBLISHING, RELEASED, RETRYABLE, SCHEDULED, UNCERTAIN,
-    WAITING,
+    WAITING, WAITING_RETRY,
 };
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
@@ -43,6 +43,9 @@ pub struct Claimed {
     /// When that part was first sent: a network honours a repeated request only for so
     /// long.
     pub interrupted_since: Option<DateTime<Utc>>,
+    /// What the adapter noted on the way to that part before the request that posts it
+    /// ([`Store::note_stage`]), for it to check instead of starting over.
+    pub interrupted_stage: Option<serde_json::Value>,
 }
 
 /// What [`Store::claim_due`] claims, and for whom.
@@ -63,6 +66,21 @@ pub struct Claim<'a> {
     pub only_post: Option<&'a str>,
     /// Leave the targets of these accounts (ids) alone: the publisher is busy with them.
     pub skip_accounts: &'a [String],
+}
+
+/// An account that waits out a rate limit the network asked for, with targets waiting for
+/// it (see [`Store::held_accounts`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldAccount {
+    pub account: String,
+    /// Until when the network asked it to wait.
+    pub until: DateTime<Utc>,
+    /// The network's reason, as recorded.
+    pub reason: String,
+    /// When its first waiting target can go: not before `until`.
+    pub next: DateTime<Utc>,
+    /// How many of its targets wait.
+    pub targets: u32,
 }
 
 /// A scheduled target that was due too long ago to publish late.
@@ -220,17 +238,21 @@ impl Store {
                             lease_expires_ms = ?3, updated_ms = ?1,
                             first_attempt_ms = coalesce(first_attempt_ms, ?1)
                          WHERE id = ?4 AND {due}
-                         RETURNING in_flight, in_flight_ms",
+                         RETURNING in_flight, in_flight_ms, in_flight_stage",
                         due = *DUE
                     ))
                     .and_then(|mut stmt| {
                         stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
-                            Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+                            Ok((
+                                row.get::<_, Option<i64>>(0)?,
+                                row.get::<_, Option<i64>>(1)?,
+                                row.get::<_, Option<String>>(2)?,
+                            ))
                         })
                         .optional()
                     })
                     .map_err(|e| tx.error(e))?;
-                if let Some((in_flight, since)) = taken {
+                if let Some((in_flight, since, stage)) = taken {
                     tx.record(
                         "target",
                         &id,
@@ -255,7 +277,9 @@ impl Store {
                             },
                         )?;
                     }
-                    claimed.push(tx.claimed(&id, in_flight, since)?);
+                    let mut target = tx.claimed(&id, in_flight, since)?;
+                    target.interrupted_stage = stage.and_then(|s| serde_json::from_str(&s).ok());
+                    claimed.push(target);
                 }
             }
             Ok((claimed, missed))
@@ -278,6 +302,7 @@ impl Store {
                 .execute(
                     &format!(
                         "UPDATE targets SET
+                            in_flight_stage = CASE WHEN in_flight = ?3 THEN in_flight_stage END,
                             in_flight_ms = CASE WHEN in_flight = ?3 AND in_flight_ms IS NOT NULL
                                 THEN in_flight_ms ELSE ?6 END,
                             in_flight = ?3, lease_expires_ms = ?4, planned_parts = ?5
@@ -291,6 +316,31 @@ impl Store {
                         planned as i64,
                         to_ms(tx.now)
                     ],
+                )
+                .map_err(|e| tx.error(e))?;
+            Ok(changed == 1)
+        })
+    }
+
+    /// Notes, durably, what the adapter sent on the way to the part in flight (Instagram's
+    /// container id) before it sends the request that posts it. False when the lease was
+    /// lost: the adapter must not post.
+    pub fn note_stage(
+        &mut self,
+        target_id: &str,
+        owner: &str,
+        stage: &serde_json::Value,
+    ) -> Result<bool> {
+        let json = serde_json::to_string(stage).map_err(|e| Error::Internal(e.to_string()))?;
+        self.write_durable(|tx| {
+            let changed = tx
+                .execute(
+                    &format!(
+                        "UPDATE targets SET in_flight_stage = ?3
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'
+                           AND in_flight IS NOT NULL"
+                    ),
+                    params![target_id, owner, json],
                 )
                 .map_err(|e| tx.error(e))?;
             Ok(changed == 1)
@@ -346,7 +396,7 @@ impl Store {
             parts.push(published.clone());
             let json = serde_json::to_string(&parts).unwrap_or_else(|_| "[]".into());
             tx.execute(
-                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL, updated_ms = ?4
+                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL, in_flight_stage = NULL, updated_ms = ?4
                  WHERE id = ?1 AND lease_owner = ?2",
                 params![target_id, owner, json, to_ms(tx.now)],
             )
@@ -403,7 +453,8 @@ impl Store {
                             attempt_count = attempt_count + ?6, lease_owner = NULL,
                             lease_expires_ms = NULL, updated_ms = ?7,
                             in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
-                            in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                            in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END,
+                            in_flight_stage = CASE WHEN ?8 THEN NULL ELSE in_flight_stage END
                          WHERE id = ?1 AND lease_owner = ?2 AND state = '{PUBLISHING}'"
                     ),
                     params![
@@ -535,6 +586,37 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The accounts the network asked to wait past `now` (their stored rate-limit wait)
+    /// that have targets waiting to retry: nothing of theirs is due, and nothing will be
+    /// until the wait is over. Soonest first.
+    pub fn held_accounts(&self, now: DateTime<Utc>) -> Result<Vec<HeldAccount>> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT a.name, w.until_ms, w.reason, min(max(t.next_attempt_ms, w.until_ms)),
+                        count(*)
+                 FROM account_waits w
+                 JOIN accounts a ON a.id = w.account_id
+                 JOIN targets t ON t.account_id = w.account_id
+                 WHERE w.until_ms > ?1 AND t.state = '{WAITING_RETRY}'
+                   AND t.next_attempt_ms IS NOT NULL
+                 GROUP BY w.account_id
+                 ORDER BY 4, a.name"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([to_ms(now)], |row| {
+                    Ok(HeldAccount {
+                        account: row.get(0)?,
+                        until: from_ms(row.get(1)?),
+                        reason: row.get(2)?,
+                        next: from_ms(row.get(3)?),
+                        targets: row.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// A counter that changes whenever another connection commits (the daemon's wake-up).
     pub fn data_version(&self) -> Result<i64> {
         self.conn()
@@ -556,7 +638,7 @@ impl Store {
             )
             .map_err(|e| self.error(e))?;
         let mut targets: Vec<TargetStatus> = stmt
-            .query_map(params![post_id, to_ms(Utc::now())], |row| {
+            .query_map(params![post_id, to_ms(self.clock().now())], |row| {
                 let state: String = row.get(3)?;
                 let parts: String = row.get(7)?;
                 Ok(TargetStatus {
@@ -735,7 +817,7 @@ impl Store {
                     &format!(
                         "UPDATE targets SET state = ?3, parts = ?4, due_ms = CASE WHEN ?3 = '{SCHEDULED}' THEN ?5 ELSE due_ms END,
                             next_attempt_ms = NULL, attempt_count = 0, first_attempt_ms = NULL,
-                            in_flight = NULL, in_flight_ms = NULL, last_error = NULL, updated_ms = ?5
+                            in_flight = NULL, in_flight_ms = NULL, in_flight_stage = NULL, last_error = NULL, updated_ms = ?5
                          WHERE post_id = ?1 AND account_id = ?2 AND state = '{UNCERTAIN}'"
                     ),
                     params![post_id, account.id, state, json, to_ms(tx.now)],
@@ -887,6 +969,7 @@ impl Tx<'_> {
             due: due.map(from_ms).unwrap_or(self.now),
             interrupted_part: in_flight.and_then(|p| usize::try_from(p).ok()),
             interrupted_since: since.map(from_ms),
+            interrupted_stage: None,
         })
     }
 

@@ -291,7 +291,40 @@ pub(super) const MIGRATIONS: &[&str] = &[
         until_ms    INTEGER NOT NULL
     ) STRICT;
     "#,
-    // 9: analytics (issue 11). What networks said about published posts and accounts: a
+    // 9: search indexes live posts only, so how many posts a search matches is counted in
+    // the index alone (a search matching all of 100,000 posts counted them against the
+    // posts table, for "N more" under its page). A removed post leaves the index when it is
+    // removed; one edit trigger covers text and removal together, so an update that changes
+    // both deletes and inserts each entry once.
+    r#"
+    DROP TRIGGER posts_fts_insert;
+    DROP TRIGGER posts_fts_delete;
+    DROP TRIGGER posts_fts_update;
+    CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts WHEN new.deleted_ms IS NULL BEGIN
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        VALUES (new.seq, new.title, new.body, new.labels);
+    END;
+    CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts WHEN old.deleted_ms IS NULL BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        VALUES ('delete', old.seq, old.title, old.body, old.labels);
+    END;
+    CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels, deleted_ms ON posts
+    BEGIN
+        INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        SELECT 'delete', old.seq, old.title, old.body, old.labels WHERE old.deleted_ms IS NULL;
+        INSERT INTO posts_fts(rowid, title, body, labels)
+        SELECT new.seq, new.title, new.body, new.labels WHERE new.deleted_ms IS NULL;
+    END;
+    INSERT INTO posts_fts(posts_fts, rowid, title, body, labels)
+        SELECT 'delete', seq, title, body, labels FROM posts WHERE deleted_ms IS NOT NULL;
+    "#,
+    // 10: what an adapter sent on the way to the part in flight, before the request that
+    // posts it (Instagram's container id), so a retry after a crash or a lost answer checks
+    // that instead of starting over. Cleared with `in_flight`.
+    r#"
+    ALTER TABLE targets ADD COLUMN in_flight_stage TEXT;
+    "#,
+    // 11: analytics (issue 11). What networks said about published posts and accounts: a
     // raw reading of a post's counters per collection (`metric_snapshots`, kept
     // `[analytics] keep_snapshots_days`), the day's last reading per post and per account
     // (`metric_daily`, `account_daily`, kept forever), and where collection stands per

@@ -10,7 +10,9 @@
 //!
 //! With `--report-posts`, every post a fake stores is then reported on its own line, with
 //! when it was stored (within a millisecond), for measuring how late posts arrive:
-//! `{"event":"post","network":"mastodon","text":"...","unix_ms":1795699433123}`.
+//! `{"event":"post","network":"mastodon","text":"...","unix_ms":1795699433123}`; and each
+//! fake's count of requests so far whenever it changes, for counting a command's round
+//! trips: `{"event":"requests","network":"mastodon","requests":3}`.
 //!
 //! The fake AI servers (`anthropic`, `openai`) come last; the chaos flags do not apply to
 //! them, and they answer every request with their default answer.
@@ -243,6 +245,11 @@ fn report_posts(sources: Vec<Source<'_>>, settle: Duration, stop: &AtomicBool) {
             if seen != requests[i] {
                 requests[i] = seen;
                 last_request[i] = Some(Instant::now());
+                let line =
+                    json!({"event": "requests", "network": source.network, "requests": seen});
+                if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                    return;
+                }
             }
             if last_request[i].is_none_or(|at| at.elapsed() > settle) {
                 continue;

@@ -18,8 +18,18 @@ use rusqlite::{Connection, OpenFlags, types::ValueRef};
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The pinned clock: Friday 2026-11-20, 11:00 in Berlin (10:00 UTC).
+/// Where every command's clock starts (POSTCTL_NOW; it runs on from there): Friday
+/// 2026-11-20, 11:00 in Berlin (10:00 UTC).
 pub const NOW: &str = "2026-11-20T10:00:00Z";
+
+/// [`NOW`] in milliseconds since the epoch: what every command's clock reads as it starts
+/// (it runs on from there), for times written into the database by hand.
+#[allow(dead_code)]
+pub fn now_ms() -> i64 {
+    chrono::DateTime::parse_from_rfc3339(NOW)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
 /// The zone of the environment unless a test says otherwise.
 pub const TZ: &str = "Europe/Berlin";
 

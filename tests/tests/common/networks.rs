@@ -487,7 +487,17 @@ pub fn long_text(sentences: usize) -> String {
     text.trim().to_string()
 }
 
-/// A real clock time `offset_s` seconds from now, RFC 3339 (the engine uses the real clock).
+/// The time `offset_s` seconds from [`super::NOW`] (where every command's clock starts in
+/// an [`Env`]), RFC 3339.
+pub fn pinned_time(offset_s: i64) -> String {
+    (chrono::DateTime::parse_from_rfc3339(super::NOW).expect("NOW is RFC 3339")
+        + chrono::Duration::seconds(offset_s))
+    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A real clock time `offset_s` seconds from now, RFC 3339, for tests that run on the real
+/// clock (POSTCTL_NOW unset).
+#[allow(dead_code)]
 pub fn real_time(offset_s: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

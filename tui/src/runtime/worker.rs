@@ -28,6 +28,8 @@ pub struct EngineParts {
     pub db_file: PathBuf,
     pub data_dir: PathBuf,
     pub policy: Policy,
+    /// The clock the engine's store reads.
+    pub clock: postctl_core::Clock,
 }
 
 /// The thread and its two channels.
@@ -151,7 +153,8 @@ fn capabilities(
 fn build_engine(parts: &EngineParts) -> Result<Arc<Engine>, String> {
     let backend = SecretStore::backend_from_env().map_err(|e| format!("secret store: {e}"))?;
     let secrets = Arc::new(SecretStore::new(&parts.data_dir, backend));
-    let store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
+    let mut store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
+    store.set_clock(parts.clock);
     let engine =
         Engine::with_secret_store(store, secrets, parts.data_dir.join("media"), parts.policy)
             .map_err(|e| e.to_string())?;

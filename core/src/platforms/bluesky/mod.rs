@@ -31,7 +31,7 @@ use super::{
 };
 use crate::model::Account;
 use crate::network::Network;
-use crate::secrets::Secret;
+use crate::secrets::{Secret, SharedRedactor};
 use crate::text::{Counting, FacetFeature, Format, Rendered, TextLimit};
 
 const POST: &str = "app.bsky.feed.post";
@@ -59,7 +59,11 @@ pub(super) const PLATFORM: Platform = Platform {
     sign_in: None,
     capabilities: |_| DEFAULTS,
     open: Some(|account, secret, tools| {
-        boxed(Bluesky::new(account, secret, tools.http, tools.sessions))
+        let redactor = tools.redactor;
+        boxed(
+            Bluesky::new(account, secret, tools.http, tools.sessions)
+                .map(|bsky| bsky.scrubbing_with(redactor)),
+        )
     }),
 };
 
@@ -76,6 +80,8 @@ pub struct Bluesky {
     app_password: Secret,
     http: Http,
     sessions: Arc<dyn SessionStore>,
+    /// Scrubs the account's errors; each session's tokens are added as it comes into use.
+    redactor: SharedRedactor,
     /// The session in use; replaced (never edited) when renewed, so a request can tell
     /// whether someone else renewed it meanwhile. Never locked across an await.
     session: Mutex<Option<Arc<Session>>>,
@@ -138,8 +144,9 @@ impl Bluesky {
             .filter(|h| !h.is_empty())
             .ok_or_else(|| {
                 PublishError::permanent(format!(
-                    "the Bluesky account {name} has no handle: remove it with `postctl accounts rm {name}` and add it again with `postctl accounts add bluesky --name {name} --handle me.bsky.social --token-stdin < app-password.txt`",
-                    name = account.name
+                    "the Bluesky account {name} has no handle: add it again with its handle: `{again}`",
+                    name = account.name,
+                    again = crate::network::add_again_with(account, &[("handle", "me.bsky.social")])
                 ))
             })?;
         let pds = account
@@ -157,10 +164,18 @@ impl Bluesky {
             app_password: secret,
             http,
             sessions,
+            redactor: SharedRedactor::default(),
             session: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
             cards: card::Fetcher::from_env(),
         })
+    }
+
+    /// Adds each session's tokens to `redactor` (the account's) as the session comes into
+    /// use, so an error that echoes them is scrubbed like one that echoes the app password.
+    pub fn scrubbing_with(mut self, redactor: SharedRedactor) -> Self {
+        self.redactor = redactor;
+        self
     }
 }
 
@@ -638,6 +653,8 @@ impl Bluesky {
 
     /// Makes `session` the one in use.
     fn adopt(&self, session: Session) -> Arc<Session> {
+        self.redactor.add(session.access.expose());
+        self.redactor.add(session.refresh.expose());
         let session = Arc::new(session);
         if let Ok(mut current) = self.session.lock() {
             *current = Some(Arc::clone(&session));

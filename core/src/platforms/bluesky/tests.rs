@@ -87,6 +87,7 @@ fn part(text: &str, facets: Vec<Facet>) -> Part {
         },
         media: vec![],
         idempotency_key: "target-9:0".into(),
+        stage: Default::default(),
         reply_to: None,
         root: None,
     }

@@ -515,6 +515,7 @@ mod tests {
             },
             media,
             idempotency_key: key.into(),
+            stage: Default::default(),
             reply_to: reply_to.map(|id| Published {
                 id: id.into(),
                 url: None,

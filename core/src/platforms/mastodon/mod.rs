@@ -59,6 +59,8 @@ const MEDIA_WAIT: Duration = Duration::from_secs(60);
 const MEDIA_POLL: Duration = Duration::from_secs(1);
 
 pub struct Mastodon {
+    /// The commands that set the account up again as it was added, for credential errors.
+    again: String,
     /// The account's name: the key of its rate-limit state in [`Http`], and in messages.
     name: String,
     /// The instance's address, without a trailing slash.
@@ -89,11 +91,16 @@ impl Mastodon {
             .filter(|url| !url.is_empty())
             .ok_or_else(|| {
                 PublishError::permanent(format!(
-                    "the Mastodon account {name} has no instance address: remove it with `postctl accounts rm {name}` and add it again with `postctl accounts add mastodon --name {name} --instance https://your.instance --token-stdin < token.txt`",
-                    name = account.name
+                    "the Mastodon account {name} has no instance address: add it again with its address: `{again}`",
+                    name = account.name,
+                    again = crate::network::add_again_with(
+                        account,
+                        &[("base_url", "https://your.instance")]
+                    )
                 ))
             })?;
         Ok(Mastodon {
+            again: crate::network::add_again_command(account),
             name: account.name.clone(),
             base: base.to_string(),
             token: secret,
@@ -395,11 +402,12 @@ impl Mastodon {
         };
         let name = &self.name;
         let base = &self.base;
+        let again = &self.again;
         let message = match status {
             401 => {
                 return PublishError::Auth {
                     message: format!(
-                        "{base} rejected the access token of account {name} (401{said}) while {doing}: create a new token with the write:statuses, write:media and read:accounts scopes, then run `postctl accounts rm {name}` and `postctl accounts add mastodon --name {name} --instance {base} --token-stdin < token.txt`"
+                        "{base} rejected the access token of account {name} (401{said}) while {doing}: create a new token with the write:statuses, write:media and read:accounts scopes, then run `{again}`"
                     ),
                     status: Some(status),
                 };
@@ -409,7 +417,7 @@ impl Mastodon {
             403 => {
                 return PublishError::Auth {
                     message: format!(
-                        "{base} refused {doing} for account {name} (403{said}): check that the account is active and that its token has the write:statuses and write:media scopes; if not, create a new token and add the account again with `postctl accounts add mastodon --name {name} --instance {base} --token-stdin < token.txt`"
+                        "{base} refused {doing} for account {name} (403{said}): check that the account is active and that its token has the write:statuses and write:media scopes; if not, create a new token and add the account again with `{again}`"
                     ),
                     status: Some(status),
                 };

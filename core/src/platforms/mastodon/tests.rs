@@ -44,6 +44,7 @@ fn part(text: &str) -> Part {
         },
         media: vec![],
         idempotency_key: "target-1:0".into(),
+        stage: Default::default(),
         reply_to: None,
         root: None,
     }
@@ -279,6 +280,15 @@ async fn error_answers_are_classified_with_what_to_do() {
         assert!(error.to_string().contains(case.says), "{error}");
         assert!(!error.to_string().contains("<html>"), "{error}");
         assert_no_token(&error);
+        if matches!(case.reply.status, 401 | 403) {
+            // The account was added with --token-env MASTO: the hint adds it that way.
+            let again = format!(
+                "`postctl accounts rm masto && postctl accounts add mastodon --name masto --instance {}/ --token-env MASTO`",
+                server.url()
+            );
+            assert!(error.to_string().contains(&again), "{error}");
+            assert!(!error.to_string().contains("--token-stdin"), "{error}");
+        }
     }
 }
 

@@ -491,6 +491,7 @@ mod tests {
             },
             media: vec![],
             idempotency_key: "t1:0".into(),
+            stage: Default::default(),
             reply_to: reply_to.map(published),
             root: root.map(published),
         }

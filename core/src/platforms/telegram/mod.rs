@@ -554,6 +554,7 @@ mod tests {
             },
             media,
             idempotency_key: "t1:0".into(),
+            stage: Default::default(),
             reply_to: reply_to.map(|id| Published {
                 id: id.into(),
                 url: None,

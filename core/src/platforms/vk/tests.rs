@@ -36,6 +36,7 @@ fn part(text: &str, media: Vec<MediaFile>, root: Option<&str>) -> Part {
         },
         media,
         idempotency_key: "t1-0".into(),
+        stage: Default::default(),
         reply_to: root.clone(),
         root,
     }

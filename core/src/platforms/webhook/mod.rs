@@ -448,6 +448,7 @@ mod tests {
                 alt: Some("weekly downloads".into()),
             }],
             idempotency_key: format!("target-1:{index}"),
+            stage: Default::default(),
             reply_to: reply_to.map(|id| Published {
                 id: id.into(),
                 url: None,

@@ -1,0 +1,111 @@
+//! The HTTP API: `/api/v1` (JSON, problem+json errors), `/healthz` and `/readyz`.
+//!
+//! Cross-cutting rules are layers, not handler code: [`access::authorize`] decides who may
+//! call each route from the one table in `auth::policy`, and [`idempotency::layer`]
+//! answers retried POSTs. One file per resource holds its handlers.
+
+pub mod access;
+pub mod extract;
+pub mod idempotency;
+pub mod keys;
+pub mod members;
+pub mod posts;
+pub mod problem;
+pub mod setup;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post, put};
+use serde_json::{Value, json};
+
+use crate::storage::Storage;
+use problem::Problem;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppState")
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    // Every route here must be in auth::policy::ROUTES, or the access layer refuses it.
+    let authorized = Router::new()
+        .route("/api/v1/me", get(members::me))
+        .route("/api/v1/posts", get(posts::list).post(posts::create))
+        .route(
+            "/api/v1/posts/{id}",
+            get(posts::get).patch(posts::patch).delete(posts::delete),
+        )
+        .route("/api/v1/members", get(members::list))
+        .route("/api/v1/members/{name}", put(members::set))
+        .route("/api/v1/keys", get(keys::list).post(keys::create))
+        .route("/api/v1/keys/{id}", delete(keys::revoke))
+        .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
+        .route_layer(from_fn_with_state(state.clone(), access::authorize));
+    Router::new()
+        .merge(authorized)
+        .route("/api/v1/setup", post(setup::complete))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            Problem::not_found("there is no such route; the API is under /api/v1")
+        })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(idempotency::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_oversized))
+        .with_state(state)
+}
+
+/// Refuses a body whose declared length is over the limit at once, instead of reading it
+/// first (bodies without a length are cut at the limit as they are read).
+async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > idempotency::BODY_LIMIT as u64 => Problem::too_large(format!(
+            "the body is {length} bytes; the limit is {} bytes",
+            idempotency::BODY_LIMIT
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// Alive: the process answers.
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready: the database answers and its schema is this binary's.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    match state.storage.ready().await {
+        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Err(e) => {
+            eprintln!("postctl-server: not ready: {e}");
+            Err(Problem::unavailable(
+                "the database is not reachable or not migrated",
+            ))
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! `/api/v1/posts`: create, get, list (newest first, cursor pagination), patch, delete.
+//!
+//! Schedule times are read with postctl-core's time module, as the CLI reads `--at`:
+//! `"at": "tomorrow 9am"` with `"zone": "Europe/Berlin"`, or an RFC 3339 instant.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use postctl_core::time::{self, Disambiguation, ParseContext, TimeError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::access::Caller;
+use super::extract::{Body, Query};
+use super::problem::Problem;
+use super::{AppState, now_ms};
+use crate::storage::{Post, PostQuery, PostState};
+
+/// Longest post body, in bytes.
+const BODY_MAX: usize = 64 * 1024;
+const TITLE_MAX: usize = 300;
+const PAGE_DEFAULT: u32 = 50;
+const PAGE_MAX: u32 = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPost {
+    body: String,
+    #[serde(default)]
+    title: Option<String>,
+    /// When to publish; absent for a draft.
+    #[serde(default)]
+    at: Option<String>,
+    /// The IANA zone `at` is written in (default UTC).
+    #[serde(default)]
+    zone: Option<String>,
+}
+
+/// A field that may be absent (unchanged), `null` (cleared) or a value.
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostChanges {
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    title: Option<Option<String>>,
+    /// A new time, or `null` to make the post a draft again.
+    #[serde(default, deserialize_with = "some")]
+    at: Option<Option<String>>,
+    #[serde(default)]
+    zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+}
+
+fn rfc3339(ms: i64) -> Value {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true)))
+        .unwrap_or(Value::Null)
+}
+
+/// A post as the API shows it.
+pub fn view(post: &Post) -> Value {
+    json!({
+        "id": post.id,
+        "title": post.title,
+        "body": post.body,
+        "state": post.state,
+        "scheduled_at": post.scheduled_ms.map(rfc3339),
+        "zone": post.zone,
+        "author_id": post.author_id,
+        "created_at": rfc3339(post.created_ms),
+        "updated_at": rfc3339(post.updated_ms),
+    })
+}
+
+fn zone(name: Option<&str>) -> Result<Tz, Problem> {
+    match name {
+        None => Ok(Tz::UTC),
+        Some(name) => {
+            time::parse_zone(name).map_err(|e| Problem::invalid_field(format!("`zone`: {e}")))
+        }
+    }
+}
+
+/// Reads `at` in `tz` as the CLI reads `--at`, refusing times in the past.
+fn schedule(at: &str, tz: Tz, now: DateTime<Utc>) -> Result<i64, Problem> {
+    let cx = ParseContext {
+        now,
+        tz,
+        disambiguation: Disambiguation::Reject,
+    };
+    let when =
+        time::parse_when(at, &cx).map_err(|e| Problem::invalid_field(format!("`at`: {e}")))?;
+    time::ensure_not_past(when, now, tz).map_err(|e| match e {
+        TimeError::Past { .. } => Problem::invalid_field(format!(
+            "`at` is {}, which is in the past (now is {}); send a later time, or leave `at` \
+             out to keep the post as a draft",
+            time::format_moment(when, tz),
+            time::format_moment(now, tz)
+        )),
+        other => Problem::invalid_field(format!("`at`: {other}")),
+    })?;
+    Ok(when.timestamp_millis())
+}
+
+fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
+    if body.trim().is_empty() {
+        return Err(Problem::invalid_field(
+            "`body` is empty; write the post's text",
+        ));
+    }
+    if body.len() > BODY_MAX {
+        return Err(Problem::invalid_field(format!(
+            "`body` is {} bytes; the limit is {BODY_MAX}",
+            body.len()
+        )));
+    }
+    if title.is_some_and(|t| t.chars().count() > TITLE_MAX) {
+        return Err(Problem::invalid_field(format!(
+            "`title` is longer than {TITLE_MAX} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn not_found(id: &str) -> Problem {
+    Problem::not_found(format!("there is no post {id} in this workspace"))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewPost>,
+) -> Result<Response, Problem> {
+    check_text(&new.body, new.title.as_deref())?;
+    let tz = zone(new.zone.as_deref())?;
+    let now = Utc::now();
+    let scheduled_ms = new
+        .at
+        .as_deref()
+        .map(|at| schedule(at, tz, now))
+        .transpose()?;
+    let post = Post {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: caller.workspace_id,
+        author_id: caller.user_id,
+        title: new.title,
+        body: new.body,
+        state: if scheduled_ms.is_some() {
+            PostState::Scheduled
+        } else {
+            PostState::Draft
+        },
+        scheduled_ms,
+        zone: tz.name().to_string(),
+        created_ms: now.timestamp_millis(),
+        updated_ms: now.timestamp_millis(),
+    };
+    state.storage.create_post(&post).await?;
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.id)) {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok((StatusCode::CREATED, headers, Json(view(&post))).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let post = state
+        .storage
+        .post(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(view(&post)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Value>, Problem> {
+    let limit = params.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(Problem::invalid(format!("`limit` must be 1 to {PAGE_MAX}")));
+    }
+    let state_filter = params
+        .state
+        .as_deref()
+        .map(|s| {
+            PostState::parse(s).ok_or_else(|| {
+                Problem::invalid(format!(
+                    "`state` {s:?} is not a state; use draft or scheduled"
+                ))
+            })
+        })
+        .transpose()?;
+    // The cursor is the id of the last post of the previous page; clients pass it back
+    // as they got it.
+    if let Some(cursor) = &params.cursor
+        && uuid::Uuid::parse_str(cursor).is_err()
+    {
+        return Err(Problem::invalid(
+            "`cursor` is not one this server gave; pass `next_cursor` from the previous page",
+        ));
+    }
+    let mut posts = state
+        .storage
+        .posts(&PostQuery {
+            workspace_id: caller.workspace_id,
+            state: state_filter,
+            before_id: params.cursor,
+            limit: limit + 1,
+        })
+        .await?;
+    let more = posts.len() > limit as usize;
+    posts.truncate(limit as usize);
+    let next_cursor = if more {
+        posts.last().map(|p| p.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(json!({
+        "items": posts.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(changes): Body<PostChanges>,
+) -> Result<Json<Value>, Problem> {
+    let mut post = state
+        .storage
+        .post(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    if let Some(body) = changes.body {
+        post.body = body;
+    }
+    if let Some(title) = changes.title {
+        post.title = title;
+    }
+    check_text(&post.body, post.title.as_deref())?;
+    let tz = match changes.zone.as_deref() {
+        Some(name) => zone(Some(name))?,
+        None => zone(Some(&post.zone))?,
+    };
+    post.zone = tz.name().to_string();
+    let now = Utc::now();
+    match changes.at {
+        None => {}
+        Some(None) => {
+            post.state = PostState::Draft;
+            post.scheduled_ms = None;
+        }
+        Some(Some(at)) => {
+            post.scheduled_ms = Some(schedule(&at, tz, now)?);
+            post.state = PostState::Scheduled;
+        }
+    }
+    post.updated_ms = now.timestamp_millis().max(post.updated_ms);
+    if !state.storage.save_post(&post).await? {
+        return Err(not_found(&id));
+    }
+    Ok(Json(view(&post)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    if state
+        .storage
+        .delete_post(&caller.workspace_id, &id, now_ms())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
+    }
+}

@@ -1,0 +1,179 @@
+//! Errors as `application/problem+json` (RFC 9457). Each kind of error has a stable
+//! `type` URI (`urn:postctl:problem:<name>`) that clients can match on; `title` is fixed
+//! per type and `detail` says what happened and what to do.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::storage::StorageError;
+
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The name in the type URI.
+    pub name: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+impl Problem {
+    fn new(
+        status: StatusCode,
+        name: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            status,
+            name,
+            title,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this",
+            detail,
+        )
+    }
+    pub fn insufficient_scope(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+            "The API key lacks a scope",
+            detail,
+        )
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "this resource does not accept that method",
+        )
+    }
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "The request is not valid",
+            detail,
+        )
+    }
+    pub fn invalid_field(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "A field has a value that cannot be used",
+            detail,
+        )
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+    }
+    pub fn idempotency_key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "The Idempotency-Key was used for another request",
+            "this Idempotency-Key was sent before with a different method, path or body; \
+             use a new key for a new request",
+        )
+    }
+    pub fn idempotency_in_progress() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency-in-progress",
+            "A request with this Idempotency-Key is still running",
+            "wait for the first request with this Idempotency-Key to finish, then retry",
+        )
+    }
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The body is too large",
+            detail,
+        )
+    }
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "The body must be JSON",
+            detail,
+        )
+    }
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Not ready",
+            detail,
+        )
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+            "the server could not complete the request; it was logged, and retrying may work",
+        )
+    }
+
+    /// The stable type URI.
+    pub fn type_uri(&self) -> String {
+        format!("urn:postctl:problem:{}", self.name)
+    }
+}
+
+impl From<StorageError> for Problem {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Conflict(what) => Problem::conflict(format!("{what} already exists")),
+            other => {
+                // The database's message goes to the log, not to the caller.
+                eprintln!("postctl-server: storage error: {other}");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": self.type_uri(),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut response = (self.status, body.to_string()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,138 @@
+//! The access policy of `/api/v1`, in one table: for each route, the action it performs;
+//! for each action, the least role a member needs and the scope a key needs. The API's
+//! authorization layer reads this table for every request, so no handler checks access
+//! itself, and a route missing from the table is refused.
+//!
+//! Resources of another workspace are not found (404), never forbidden: a key cannot even
+//! learn that they exist. Handlers read and write only the caller's workspace.
+
+use crate::storage::{Role, Scope};
+
+/// What a request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read who the key belongs to.
+    Whoami,
+    ReadPosts,
+    WritePosts,
+    ReadMembers,
+    ManageMembers,
+    /// List, create and revoke the caller's own keys (never with more scopes than the
+    /// calling key has: `api/keys.rs`).
+    OwnKeys,
+}
+
+impl Action {
+    /// The least role that may perform the action.
+    pub fn least_role(self) -> Role {
+        match self {
+            Action::Whoami | Action::ReadPosts | Action::ReadMembers | Action::OwnKeys => {
+                Role::Viewer
+            }
+            Action::WritePosts => Role::Editor,
+            Action::ManageMembers => Role::Admin,
+        }
+    }
+
+    /// The scope a key needs for the action, if any.
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Action::Whoami | Action::ReadMembers | Action::OwnKeys => None,
+            Action::ReadPosts => Some(Scope::PostsRead),
+            Action::WritePosts => Some(Scope::PostsWrite),
+            Action::ManageMembers => Some(Scope::Admin),
+        }
+    }
+}
+
+/// Every authenticated route: method, path as routed, action.
+pub const ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/api/v1/me", Action::Whoami),
+    ("GET", "/api/v1/posts", Action::ReadPosts),
+    ("POST", "/api/v1/posts", Action::WritePosts),
+    ("GET", "/api/v1/posts/{id}", Action::ReadPosts),
+    ("PATCH", "/api/v1/posts/{id}", Action::WritePosts),
+    ("DELETE", "/api/v1/posts/{id}", Action::WritePosts),
+    ("GET", "/api/v1/members", Action::ReadMembers),
+    ("PUT", "/api/v1/members/{name}", Action::ManageMembers),
+    ("GET", "/api/v1/keys", Action::OwnKeys),
+    ("POST", "/api/v1/keys", Action::OwnKeys),
+    ("DELETE", "/api/v1/keys/{id}", Action::OwnKeys),
+];
+
+/// The action of a route, or `None` if the route is not in [`ROUTES`].
+pub fn action(method: &str, path: &str) -> Option<Action> {
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, a)| *a)
+}
+
+/// Why a caller may not perform an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// The key lacks the scope.
+    Scope(Scope),
+    /// The member's role is below the action's least role.
+    Role(Role),
+}
+
+/// Decides whether a member with `role`, calling with a key of `scopes`, may perform `action`.
+pub fn decide(action: Action, role: Role, scopes: &[Scope]) -> Result<(), Denied> {
+    if let Some(scope) = action.scope()
+        && !scopes.contains(&scope)
+    {
+        return Err(Denied::Scope(scope));
+    }
+    if role < action.least_role() {
+        return Err(Denied::Role(action.least_role()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_scopes_decide_together() {
+        let all = Scope::ALL;
+        let cases = [
+            (Action::ReadPosts, Role::Viewer, &all[..], Ok(())),
+            (
+                Action::WritePosts,
+                Role::Viewer,
+                &all[..],
+                Err(Denied::Role(Role::Editor)),
+            ),
+            (Action::WritePosts, Role::Editor, &all[..], Ok(())),
+            (
+                Action::WritePosts,
+                Role::Owner,
+                &[Scope::PostsRead][..],
+                Err(Denied::Scope(Scope::PostsWrite)),
+            ),
+            (
+                Action::ManageMembers,
+                Role::Editor,
+                &all[..],
+                Err(Denied::Role(Role::Admin)),
+            ),
+            (Action::ManageMembers, Role::Admin, &all[..], Ok(())),
+            (Action::Whoami, Role::Viewer, &[][..], Ok(())),
+        ];
+        for (action, role, scopes, expected) in cases {
+            assert_eq!(
+                decide(action, role, scopes),
+                expected,
+                "{action:?} as {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_routes_have_no_action() {
+        assert_eq!(action("GET", "/api/v1/posts"), Some(Action::ReadPosts));
+        assert_eq!(action("PUT", "/api/v1/posts"), None);
+    }
+}

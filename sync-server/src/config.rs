@@ -1,0 +1,211 @@
+//! Settings, in layers: defaults, then `server.toml`, then `POSTCTL_SERVER_*` environment
+//! variables, then flags (clap reads the last two; this module adds the file and defaults).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// The SQLite database's file name in the data dir.
+pub const DATABASE_FILE: &str = "server.sqlite3";
+
+/// What flags and environment variables gave (clap fills these).
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    pub data: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+}
+
+/// `server.toml`: the settings a file may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<String>,
+    database_url: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// A `postgres://` URL; `None` for the embedded SQLite database.
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database", &self.database())
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// Where the data lives, for messages: never the URL's password.
+    pub fn database(&self) -> String {
+        match &self.database_url {
+            Some(url) => format!("PostgreSQL at {}", redact(url)),
+            None => format!("SQLite at {}", self.sqlite_path().display()),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user@host/db`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(a database URL)".into();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    let db = path.split('?').next().unwrap_or_default();
+    format!("{scheme}://{host}/{db}")
+}
+
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("postctl-server"));
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".local/share/postctl-server")),
+        None => bail!(
+            "neither HOME nor XDG_DATA_HOME is set: pass --data DIR or set POSTCTL_SERVER_DATA"
+        ),
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> anyhow::Result<File> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid server.toml", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(File::default()),
+        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+/// Resolves the settings. `server.toml` is read from `--config`, or from the data dir
+/// when it is there.
+pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
+    let data_dir = match &given.data {
+        Some(dir) => dir.clone(),
+        None => default_data_dir()?,
+    };
+    let file = match &given.config {
+        Some(path) => read_file(path, true)?,
+        None => read_file(&data_dir.join("server.toml"), false)?,
+    };
+    let listen_text = given
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let listen = listen_text.parse().with_context(|| {
+        format!(
+            "the listen address {listen_text:?} is not an IP address and port, e.g. 127.0.0.1:8787"
+        )
+    })?;
+    let database_url = given.database_url.clone().or(file.database_url);
+    if let Some(url) = &database_url
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        bail!(
+            "the database URL {} is not a PostgreSQL URL: write postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
+             or leave it out for the embedded SQLite database",
+            redact(url)
+        );
+    }
+    Ok(Settings {
+        data_dir,
+        listen,
+        database_url: database_url.filter(|u| !u.is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.local:5432/postctl?sslmode=disable"),
+            "postgres://app@db.local:5432/postctl"
+        );
+        assert_eq!(redact("postgres://localhost/x"), "postgres://localhost/x");
+        assert_eq!(redact("postgresql://u:pw@h/d"), "postgresql://u@h/d");
+    }
+
+    #[test]
+    fn flags_and_env_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "listen = \"127.0.0.1:9000\"\ndatabase_url = \"postgres://a@b/c\"\n",
+        )
+        .expect("write");
+        let from_file = resolve(&Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        })
+        .expect("settings");
+        assert_eq!(from_file.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(from_file.database_url.as_deref(), Some("postgres://a@b/c"));
+        let flagged = resolve(&Given {
+            data: Some(dir.path().into()),
+            listen: Some("127.0.0.1:9001".into()),
+            ..Given::default()
+        })
+        .expect("settings");
+        assert_eq!(flagged.listen.to_string(), "127.0.0.1:9001");
+        let empty = tempfile::tempdir().expect("tempdir");
+        let defaults = resolve(&Given {
+            data: Some(empty.path().into()),
+            ..Given::default()
+        })
+        .expect("settings");
+        assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(defaults.database_url, None);
+    }
+
+    #[test]
+    fn unknown_settings_and_non_postgres_urls_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("server.toml"), "lisen = \"x\"\n").expect("write");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        assert!(format!("{:#}", resolve(&given).expect_err("typo")).contains("lisen"));
+        let err = resolve(&Given {
+            data: Some(dir.path().into()),
+            config: Some(dir.path().join("missing.toml")),
+            ..Given::default()
+        })
+        .expect_err("missing file");
+        assert!(err.to_string().contains("missing.toml"));
+        std::fs::write(dir.path().join("server.toml"), "").expect("write");
+        let err = resolve(&Given {
+            data: Some(dir.path().into()),
+            database_url: Some("mysql://u:hunter22@h/d".into()),
+            ..Given::default()
+        })
+        .expect_err("mysql");
+        assert!(!err.to_string().contains("hunter22"), "{err}");
+    }
+}

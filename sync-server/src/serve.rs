@@ -1,0 +1,76 @@
+//! `postctl-server serve`: open the storage (migrating it), print the setup token when
+//! there are no users, and answer HTTP until SIGINT or SIGTERM.
+
+use anyhow::Context;
+
+use crate::api::{self, AppState};
+use crate::auth::{random_base62, sha256_hex};
+use crate::config::Settings;
+use crate::storage;
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let storage = storage::open(settings.database_url.as_deref(), &settings.sqlite_path())
+        .await
+        .with_context(|| format!("could not open the database ({})", settings.database()))?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "could not listen on {}; choose another address with --listen",
+                settings.listen
+            )
+        })?;
+    let address = listener
+        .local_addr()
+        .context("the listening socket has no address")?;
+    eprintln!(
+        "postctl-server {} listening on http://{address} ({})",
+        env!("CARGO_PKG_VERSION"),
+        settings.database()
+    );
+    if storage.count_users().await? == 0 {
+        let token = format!("pst_{}", random_base62(32)?);
+        storage
+            .replace_setup_token(
+                &sha256_hex(token.as_bytes()),
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .await?;
+        eprintln!(
+            "No users yet. Create the first (an administrator, with a workspace and an API key) with this one-time token:\n\
+             \n  curl -sS -X POST http://{address}/api/v1/setup -H 'Content-Type: application/json' \\\n    \
+             -d '{{\"token\": \"{token}\", \"name\": \"admin\", \"password\": \"choose-a-password\"}}'\n\
+             \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
+        );
+    }
+    let app = api::router(AppState { storage });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("the server stopped")?;
+    eprintln!("postctl-server stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

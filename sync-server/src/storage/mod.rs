@@ -1,0 +1,330 @@
+//! Where the server keeps its state: one [`Storage`] trait, two implementations
+//! ([`sqlite::SqliteStorage`] for one machine, [`postgres::PgStorage`] for several
+//! processes on one database), and one contract test suite that both pass
+//! (`sync-server/tests/storage.rs`).
+//!
+//! Every method is one atomic operation: it either happens whole or not at all, and what
+//! it returns is what was stored. Times are UTC unix milliseconds; ids are UUIDv7 text.
+//! Both implementations run the numbered, append-only migrations of [`schema`] on open,
+//! under a lock (SQLite's write lock, a PostgreSQL advisory lock), so processes starting
+//! together migrate once, and both refuse a database newer than the binary.
+
+pub mod postgres;
+mod schema;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// What went wrong in the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A unique name or key is already taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The database was migrated by a newer postctl-server.
+    #[error(
+        "the database is at schema version {found}, newer than this postctl-server knows ({known}): \
+         run the newer postctl-server, or restore a backup made by this version"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    /// The database refused or could not be reached; the text never holds a password.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A member's role in a workspace, from least to most power (the order is used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Editor, Role::Admin, Role::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// What an API key may do, whatever its user's role allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "posts:read")]
+    PostsRead,
+    #[serde(rename = "posts:write")]
+    PostsWrite,
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::PostsRead, Scope::PostsWrite, Scope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::PostsRead => "posts:read",
+            Scope::PostsWrite => "posts:write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Scopes as stored: space-separated names.
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Reads stored scopes, skipping names this binary does not know.
+    pub fn split(stored: &str) -> Vec<Scope> {
+        stored.split_whitespace().filter_map(Scope::parse).collect()
+    }
+}
+
+/// `sk_live_` keys act on the workspace; `sk_test_` keys are for integrators' tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+impl KeyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyMode::Live => "live",
+            KeyMode::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyMode> {
+        match s {
+            "live" => Some(KeyMode::Live),
+            "test" => Some(KeyMode::Test),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    /// The argon2id PHC string; never the password.
+    pub password_hash: String,
+    /// A server administrator (may create users and workspaces through the API later).
+    pub admin: bool,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub user_id: String,
+    pub user_name: String,
+    pub role: Role,
+}
+
+/// An API key as stored: the SHA-256 of the key, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub user_id: String,
+    pub workspace_id: String,
+    pub name: Option<String>,
+    pub mode: KeyMode,
+    /// The first characters of the key (`sk_live_abc1`), to recognise it in lists.
+    pub prefix: String,
+    /// Lowercase hex SHA-256 of the whole key.
+    pub hash: String,
+    pub scopes: Vec<Scope>,
+    pub expires_ms: Option<i64>,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// A key with the names of its user and workspace, for lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyListing {
+    pub key: ApiKey,
+    pub user_name: String,
+    pub workspace_name: String,
+}
+
+/// Whether a post waits for its time or for someone to schedule it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    Draft,
+    Scheduled,
+}
+
+impl PostState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostState::Draft => "draft",
+            PostState::Scheduled => "scheduled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PostState> {
+        match s {
+            "draft" => Some(PostState::Draft),
+            "scheduled" => Some(PostState::Scheduled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: String,
+    pub workspace_id: String,
+    pub author_id: String,
+    pub title: Option<String>,
+    /// Markdown, as written.
+    pub body: String,
+    pub state: PostState,
+    /// When a scheduled post is due (UTC ms); `None` for drafts.
+    pub scheduled_ms: Option<i64>,
+    /// The IANA zone the schedule was written in.
+    pub zone: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// Which posts [`Storage::posts`] returns: newest first, after a cursor.
+#[derive(Debug, Clone)]
+pub struct PostQuery {
+    pub workspace_id: String,
+    pub state: Option<PostState>,
+    /// Only posts older than this id (the last id of the previous page).
+    pub before_id: Option<String>,
+    pub limit: u32,
+}
+
+/// What [`Storage::idempotency_begin`] found for a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key is new and now reserved for this request.
+    Started,
+    /// The same request was answered before: answer it the same way.
+    Replay { status: u16, body: String },
+    /// The key was used with another request.
+    Mismatch,
+    /// The first request with this key is still running.
+    InProgress,
+}
+
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The server's state. Each method is atomic; see each for its contract.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Succeeds when the database answers and its schema is this binary's.
+    async fn ready(&self) -> Result<()>;
+
+    async fn count_users(&self) -> Result<u64>;
+    /// Stores a user; `Conflict` if the name is taken.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
+
+    /// Stores a workspace with `owner_id` as its owner; `Conflict` if the name is taken.
+    async fn create_workspace(&self, workspace: &Workspace, owner_id: &str) -> Result<()>;
+    async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>>;
+    async fn workspace_by_id(&self, id: &str) -> Result<Option<Workspace>>;
+    /// Adds a member or changes their role.
+    async fn set_member(&self, workspace_id: &str, user_id: &str, role: Role) -> Result<()>;
+    /// Members by name.
+    async fn members(&self, workspace_id: &str) -> Result<Vec<Member>>;
+    async fn member_role(&self, workspace_id: &str, user_id: &str) -> Result<Option<Role>>;
+
+    /// Replaces any setup token with one whose SHA-256 is `hash`.
+    async fn replace_setup_token(&self, hash: &str, now_ms: i64) -> Result<()>;
+    /// Deletes the setup token if its hash is `hash`; true when it was there. Only one
+    /// of two concurrent callers with the right token gets true.
+    async fn take_setup_token(&self, hash: &str) -> Result<bool>;
+
+    /// Stores a key; `Conflict` if its hash or id exists.
+    async fn create_key(&self, key: &ApiKey) -> Result<()>;
+    /// The key whose hash is `hash`, revoked and expired ones included.
+    async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>>;
+    /// Every key, or one user's, oldest first.
+    async fn keys(&self, user_id: Option<&str>) -> Result<Vec<KeyListing>>;
+    /// Marks a key revoked (once: the first time is kept); false if there is no such key.
+    async fn revoke_key(&self, id: &str, now_ms: i64) -> Result<bool>;
+
+    async fn create_post(&self, post: &Post) -> Result<()>;
+    /// A post of this workspace that is not deleted.
+    async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>>;
+    async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
+    /// Writes the post's title, body, state, schedule, zone and updated time, if it
+    /// exists in its workspace and is not deleted; false otherwise.
+    async fn save_post(&self, post: &Post) -> Result<bool>;
+    /// Soft-deletes a post; false if there was none to delete.
+    async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Reserves `key` in `scope` for a request whose hash is `request_hash`, or says what
+    /// happened to the key before. Keys older than [`IDEMPOTENCY_TTL_MS`] are forgotten.
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now_ms: i64,
+    ) -> Result<IdempotencyBegin>;
+    /// Records the answer to a reserved key.
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<()>;
+    /// Frees a reserved key whose request failed on the server's side, so it can be retried.
+    async fn idempotency_release(&self, scope: &str, key: &str) -> Result<()>;
+}
+
+/// Opens the storage a database URL names: `postgres://` or `postgresql://` for
+/// PostgreSQL, otherwise the SQLite file `sqlite_path`. Runs the migrations.
+pub async fn open(
+    database_url: Option<&str>,
+    sqlite_path: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Storage>> {
+    match database_url {
+        Some(url) => Ok(std::sync::Arc::new(postgres::PgStorage::open(url).await?)),
+        None => Ok(std::sync::Arc::new(
+            sqlite::SqliteStorage::open(sqlite_path).await?,
+        )),
+    }
+}

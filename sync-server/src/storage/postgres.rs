@@ -1,0 +1,611 @@
+//! [`Storage`] on PostgreSQL (tokio-postgres with a deadpool pool), for several
+//! `postctl-server` processes sharing one database.
+//!
+//! Each method is one statement or one transaction. Migrations run in a transaction
+//! holding a transaction-level advisory lock, so processes starting together migrate
+//! once: the others wait on the lock, then find the schema current.
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+use super::schema::{MIGRATIONS, latest};
+use super::{
+    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, Member, Post, PostQuery,
+    PostState, Result, Role, Scope, Storage, StorageError, User, Workspace,
+};
+
+/// The advisory lock migrations hold ("postctl" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0070_6f73_7463_746c;
+const POOL_SIZE: usize = 16;
+
+#[derive(Clone)]
+pub struct PgStorage {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgStorage")
+    }
+}
+
+fn db_error(e: tokio_postgres::Error) -> StorageError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        let what = e
+            .as_db_error()
+            .and_then(|d| d.constraint())
+            .unwrap_or("the record")
+            .to_string();
+        return StorageError::Conflict(what);
+    }
+    match e.as_db_error() {
+        Some(db) => StorageError::Database(db.message().to_string()),
+        None => StorageError::Database(e.to_string()),
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StorageError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => db_error(e),
+        other => StorageError::Database(other.to_string()),
+    }
+}
+
+impl PgStorage {
+    /// Connects to `url` (`postgres://user:password@host:port/db`) and migrates.
+    pub async fn open(url: &str) -> Result<PgStorage> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StorageError::Database(format!(
+                "the database URL is not a PostgreSQL URL ({e}): write it as \
+                 postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            ))
+        })?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StorageError::Database(e.to_string()))?;
+        let storage = PgStorage { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(db_error)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .await
+            .map_err(db_error)?;
+        let found: i64 = match tx
+            .query_opt("SELECT version FROM schema_version", &[])
+            .await
+            .map_err(db_error)?
+        {
+            Some(row) => row.get(0),
+            None => {
+                tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
+                    .await
+                    .map_err(db_error)?;
+                0
+            }
+        };
+        if found > latest() {
+            return Err(StorageError::NewerSchema {
+                found,
+                known: latest(),
+            });
+        }
+        for sql in &MIGRATIONS[found as usize..] {
+            tx.batch_execute(sql).await.map_err(db_error)?;
+        }
+        tx.execute("UPDATE schema_version SET version = $1", &[&latest()])
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+}
+
+fn user_row(r: &Row) -> User {
+    User {
+        id: r.get(0),
+        name: r.get(1),
+        password_hash: r.get(2),
+        admin: r.get(3),
+        created_ms: r.get(4),
+    }
+}
+
+const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms";
+const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
+     k.scopes, k.expires_ms, k.created_ms, k.revoked_ms";
+const POST_COLUMNS: &str =
+    "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
+
+fn key_row(r: &Row) -> ApiKey {
+    let mode: String = r.get(4);
+    let scopes: String = r.get(7);
+    ApiKey {
+        id: r.get(0),
+        user_id: r.get(1),
+        workspace_id: r.get(2),
+        name: r.get(3),
+        mode: KeyMode::parse(&mode).unwrap_or(KeyMode::Test),
+        prefix: r.get(5),
+        hash: r.get(6),
+        scopes: Scope::split(&scopes),
+        expires_ms: r.get(8),
+        created_ms: r.get(9),
+        revoked_ms: r.get(10),
+    }
+}
+
+fn post_row(r: &Row) -> Post {
+    let state: String = r.get(5);
+    Post {
+        id: r.get(0),
+        workspace_id: r.get(1),
+        author_id: r.get(2),
+        title: r.get(3),
+        body: r.get(4),
+        state: PostState::parse(&state).unwrap_or(PostState::Draft),
+        scheduled_ms: r.get(6),
+        zone: r.get(7),
+        created_ms: r.get(8),
+        updated_ms: r.get(9),
+    }
+}
+
+fn workspace_row(r: &Row) -> Workspace {
+    Workspace {
+        id: r.get(0),
+        name: r.get(1),
+        created_ms: r.get(2),
+    }
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    async fn ready(&self) -> Result<()> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT version FROM schema_version", &[])
+            .await
+            .map_err(db_error)?;
+        let version: i64 = row.get(0);
+        if version == latest() {
+            Ok(())
+        } else {
+            Err(StorageError::Database(format!(
+                "schema version {version}, expected {}",
+                latest()
+            )))
+        }
+    }
+
+    async fn count_users(&self) -> Result<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT count(*) FROM users", &[])
+            .await
+            .map_err(db_error)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    async fn create_user(&self, u: &User) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO users (id, name, password_hash, admin, created_ms) VALUES ($1, $2, $3, $4, $5)",
+                &[&u.id, &u.name, &u.password_hash, &u.admin, &u.created_ms],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
+                &[&name],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+                &[&id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    async fn create_workspace(&self, w: &Workspace, owner_id: &str) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO workspaces (id, name, created_ms) VALUES ($1, $2, $3)",
+            &[&w.id, &w.name, &w.created_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO members (workspace_id, user_id, role) VALUES ($1, $2, $3)",
+            &[&w.id, &owner_id, &Role::Owner.as_str()],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, name, created_ms FROM workspaces WHERE name = $1",
+                &[&name],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(workspace_row))
+    }
+
+    async fn workspace_by_id(&self, id: &str) -> Result<Option<Workspace>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, name, created_ms FROM workspaces WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(workspace_row))
+    }
+
+    async fn set_member(&self, workspace_id: &str, user_id: &str, role: Role) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO members (workspace_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+                &[&workspace_id, &user_id, &role.as_str()],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn members(&self, workspace_id: &str) -> Result<Vec<Member>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT u.id, u.name, m.role FROM members m JOIN users u ON u.id = m.user_id
+                 WHERE m.workspace_id = $1 ORDER BY u.name",
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| Member {
+                user_id: r.get(0),
+                user_name: r.get(1),
+                role: Role::parse(r.get(2)).unwrap_or(Role::Viewer),
+            })
+            .collect())
+    }
+
+    async fn member_role(&self, workspace_id: &str, user_id: &str) -> Result<Option<Role>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2",
+                &[&workspace_id, &user_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.and_then(|r| Role::parse(r.get(0))))
+    }
+
+    async fn replace_setup_token(&self, hash: &str, now_ms: i64) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute("DELETE FROM setup_tokens", &[])
+            .await
+            .map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO setup_tokens (hash, created_ms) VALUES ($1, $2)",
+            &[&hash, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn take_setup_token(&self, hash: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute("DELETE FROM setup_tokens WHERE hash = $1", &[&hash])
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn create_key(&self, k: &ApiKey) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,
+                 expires_ms, created_ms, revoked_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &k.id,
+                    &k.user_id,
+                    &k.workspace_id,
+                    &k.name,
+                    &k.mode.as_str(),
+                    &k.prefix,
+                    &k.hash,
+                    &Scope::join(&k.scopes),
+                    &k.expires_ms,
+                    &k.created_ms,
+                    &k.revoked_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.hash = $1"),
+                &[&hash],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(key_row))
+    }
+
+    async fn keys(&self, user_id: Option<&str>) -> Result<Vec<KeyListing>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {KEY_COLUMNS}, u.name, w.name FROM api_keys k
+                     JOIN users u ON u.id = k.user_id JOIN workspaces w ON w.id = k.workspace_id
+                     WHERE $1::text IS NULL OR k.user_id = $1 ORDER BY k.id"
+                ),
+                &[&user_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| KeyListing {
+                key: key_row(r),
+                user_name: r.get(11),
+                workspace_name: r.get(12),
+            })
+            .collect())
+    }
+
+    async fn revoke_key(&self, id: &str, now_ms: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE api_keys SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
+                &[&id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn create_post(&self, p: &Post) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ),
+                &[
+                    &p.id,
+                    &p.workspace_id,
+                    &p.author_id,
+                    &p.title,
+                    &p.body,
+                    &p.state.as_str(),
+                    &p.scheduled_ms,
+                    &p.zone,
+                    &p.created_ms,
+                    &p.updated_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {POST_COLUMNS} FROM posts
+                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL"
+            ))
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_opt(&stmt, &[&workspace_id, &id])
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(post_row))
+    }
+
+    async fn posts(&self, q: &PostQuery) -> Result<Vec<Post>> {
+        let client = self.client().await?;
+        let limit = i64::from(q.limit);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {POST_COLUMNS} FROM posts
+                     WHERE workspace_id = $1 AND deleted_ms IS NULL
+                       AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR id < $3)
+                     ORDER BY id DESC LIMIT $4"
+                ),
+                &[
+                    &q.workspace_id,
+                    &q.state.map(PostState::as_str),
+                    &q.before_id,
+                    &limit,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(post_row).collect())
+    }
+
+    async fn save_post(&self, p: &Post) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE posts SET title = $3, body = $4, state = $5, scheduled_ms = $6, zone = $7,
+                 updated_ms = $8
+                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
+                &[
+                    &p.workspace_id,
+                    &p.id,
+                    &p.title,
+                    &p.body,
+                    &p.state.as_str(),
+                    &p.scheduled_ms,
+                    &p.zone,
+                    &p.updated_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE posts SET deleted_ms = $3
+                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
+                &[&workspace_id, &id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now_ms: i64,
+    ) -> Result<IdempotencyBegin> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM idempotency_keys WHERE created_ms < $1",
+            &[&(now_ms - IDEMPOTENCY_TTL_MS)],
+        )
+        .await
+        .map_err(db_error)?;
+        // A concurrent insert of the same key waits on the primary key until the first
+        // commits, then inserts nothing and reads the first one's row below.
+        let inserted = tx
+            .execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, created_ms)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING",
+                &[&scope, &key, &request_hash, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let outcome = if inserted == 1 {
+            IdempotencyBegin::Started
+        } else {
+            let row = tx
+                .query_one(
+                    "SELECT request_hash, status, body FROM idempotency_keys
+                     WHERE scope = $1 AND key = $2",
+                    &[&scope, &key],
+                )
+                .await
+                .map_err(db_error)?;
+            let stored: String = row.get(0);
+            let status: Option<i32> = row.get(1);
+            let body: Option<String> = row.get(2);
+            match status {
+                _ if stored != request_hash => IdempotencyBegin::Mismatch,
+                Some(status) => IdempotencyBegin::Replay {
+                    status: status as u16,
+                    body: body.unwrap_or_default(),
+                },
+                None => IdempotencyBegin::InProgress,
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(outcome)
+    }
+
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2",
+                &[&scope, &key, &i32::from(status), &body],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn idempotency_release(&self, scope: &str, key: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
+                &[&scope, &key],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+}

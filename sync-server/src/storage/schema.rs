@@ -1,0 +1,71 @@
+//! The server's schema, as numbered, append-only migrations: migration N is
+//! `MIGRATIONS[N - 1]`. A shipped migration is never edited; a change is a new one at the
+//! end. The statements are plain SQL that SQLite and PostgreSQL read alike (TEXT ids,
+//! BIGINT milliseconds, BOOLEAN), so both databases hold the same tables.
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: users, workspaces, members, API keys, the setup token, posts, idempotency keys.
+    "CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        admin BOOLEAN NOT NULL,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE members (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        user_id TEXT NOT NULL REFERENCES users (id),
+        role TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, user_id)
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT,
+        mode TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        expires_ms BIGINT,
+        created_ms BIGINT NOT NULL,
+        revoked_ms BIGINT
+    );
+    CREATE TABLE setup_tokens (
+        hash TEXT PRIMARY KEY,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE posts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        author_id TEXT NOT NULL REFERENCES users (id),
+        title TEXT,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        scheduled_ms BIGINT,
+        zone TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        deleted_ms BIGINT
+    );
+    CREATE INDEX posts_by_workspace ON posts (workspace_id, id);
+    CREATE TABLE idempotency_keys (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER,
+        body TEXT,
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (scope, key)
+    );",
+];
+
+/// The schema version this binary writes.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}

@@ -1,0 +1,1097 @@
+//! The API end to end: a real `postctl-server` process, on SQLite and on PostgreSQL, called
+//! over HTTP. Users and keys are made with the same binary's commands, as an admin would.
+//! One server per database; each scenario makes its own users and workspaces.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::Server;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a long password";
+
+struct Api {
+    server: Server,
+    http: reqwest::Client,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    json: Value,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        self.send(method, path, key, body, &[]).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.server.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.server.base))
+            .bearer_auth(key)
+            .body(body.to_string());
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let json =
+            serde_json::from_str(&response.text().await.expect("body")).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    async fn new_post(&self, key: &str, body: &str) -> String {
+        let a = self
+            .call(
+                Method::POST,
+                "/api/v1/posts",
+                Some(key),
+                Some(json!({ "body": body })),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+        a.json["id"].as_str().expect("id").to_string()
+    }
+}
+
+/// Asserts an RFC 9457 problem with a stable type.
+fn assert_problem(a: &Answer, status: StatusCode, kind: &str) {
+    assert_eq!(a.status, status, "{}", a.json);
+    assert_eq!(
+        a.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{}",
+        a.json
+    );
+    assert_eq!(
+        a.json["type"],
+        format!("urn:postctl:problem:{kind}"),
+        "{}",
+        a.json
+    );
+    assert_eq!(a.json["status"], status.as_u16());
+    assert!(
+        a.json["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{}",
+        a.json
+    );
+    assert!(
+        a.json["detail"].as_str().is_some_and(|t| !t.is_empty()),
+        "{}",
+        a.json
+    );
+}
+
+async fn run_all(server: Server) {
+    let api = Api {
+        server,
+        http: postctl_core::tls::client_builder()
+            .build()
+            .expect("an HTTP client"),
+    };
+    // First: the setup token only works while there are no users.
+    eprintln!("scenario: setup");
+    setup_token_makes_the_first_admin(&api).await;
+    eprintln!("scenario: health");
+    health_and_readiness(&api).await;
+    eprintln!("scenario: auth");
+    authentication_failures(&api).await;
+    eprintln!("scenario: roles");
+    every_role_against_every_route(&api).await;
+    eprintln!("scenario: workspaces");
+    another_workspace_is_not_found(&api).await;
+    eprintln!("scenario: scopes");
+    scopes_limit_keys(&api).await;
+    eprintln!("scenario: expiry");
+    expired_keys_stop_working(&api).await;
+    eprintln!("scenario: idempotency");
+    idempotency_keys(&api).await;
+    eprintln!("scenario: problems");
+    bad_requests_are_problems(&api).await;
+    eprintln!("scenario: posts");
+    posts_are_scheduled_patched_and_deleted(&api).await;
+    eprintln!("scenario: pagination");
+    pagination(&api).await;
+    eprintln!("scenario: keys");
+    keys_of_ones_own(&api).await;
+    eprintln!("scenario: secrets");
+    secrets_stay_out_of_logs_and_the_database(&api).await;
+}
+
+#[tokio::test]
+async fn api_over_http_on_sqlite() {
+    run_all(Server::start(None)).await;
+}
+
+#[tokio::test]
+async fn api_over_http_on_postgres() {
+    let Some(pg) = common::pg::Postgres::start("api_over_http_on_postgres") else {
+        return;
+    };
+    let server = Server::start(Some(pg.database()));
+    run_all(server).await;
+    drop(pg);
+}
+
+async fn setup_token_makes_the_first_admin(api: &Api) {
+    let token = api
+        .server
+        .setup_token()
+        .expect("a setup token on first start");
+    let body = |token: &str| json!({ "token": token, "name": "root", "password": PASSWORD });
+    let wrong = api
+        .call(Method::POST, "/api/v1/setup", None, Some(body("pst_wrong")))
+        .await;
+    assert_problem(&wrong, StatusCode::UNAUTHORIZED, "unauthorized");
+    let short = api
+        .call(
+            Method::POST,
+            "/api/v1/setup",
+            None,
+            Some(json!({ "token": token, "name": "root", "password": "short" })),
+        )
+        .await;
+    assert_problem(&short, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let done = api
+        .call(Method::POST, "/api/v1/setup", None, Some(body(&token)))
+        .await;
+    assert_eq!(done.status, StatusCode::CREATED, "{}", done.json);
+    let key = done.json["api_key"]["key"]
+        .as_str()
+        .expect("a key")
+        .to_string();
+    assert!(key.starts_with("sk_live_") && key.len() >= 8 + 32, "{key}");
+    let again = api
+        .call(Method::POST, "/api/v1/setup", None, Some(body(&token)))
+        .await;
+    assert_problem(&again, StatusCode::UNAUTHORIZED, "unauthorized");
+    let me = api.call(Method::GET, "/api/v1/me", Some(&key), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+    assert_eq!(me.json["user"]["name"], "root");
+    assert_eq!(me.json["workspace"]["name"], "root");
+    assert_eq!(me.json["role"], "owner");
+}
+
+async fn health_and_readiness(api: &Api) {
+    let alive = api.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(
+        (alive.status, alive.json["status"].clone()),
+        (StatusCode::OK, json!("ok"))
+    );
+    let ready = api.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        (ready.status, ready.json["status"].clone()),
+        (StatusCode::OK, json!("ready"))
+    );
+    let unknown = api
+        .call(Method::GET, "/api/v1/nothing-here", None, None)
+        .await;
+    assert_problem(&unknown, StatusCode::NOT_FOUND, "not-found");
+}
+
+async fn authentication_failures(api: &Api) {
+    let key = api.server.user_with_key("authy", None, "posts:read");
+    let none = api.call(Method::GET, "/api/v1/posts", None, None).await;
+    assert_problem(&none, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        none.headers
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    let malformed = api
+        .call(Method::GET, "/api/v1/posts", Some("sk_live_short"), None)
+        .await;
+    assert_problem(&malformed, StatusCode::UNAUTHORIZED, "unauthorized");
+    let unknown = format!("sk_live_{}", "A".repeat(40));
+    let unknown = api
+        .call(Method::GET, "/api/v1/posts", Some(&unknown), None)
+        .await;
+    assert_problem(&unknown, StatusCode::UNAUTHORIZED, "unauthorized");
+    let basic = api
+        .send(
+            Method::GET,
+            "/api/v1/posts",
+            None,
+            None,
+            &[("authorization", &format!("Basic {key}"))],
+        )
+        .await;
+    assert_problem(&basic, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let listed = api
+        .server
+        .ok(&["key", "list", "--user", "authy", "--json"], "");
+    let listed: Value = serde_json::from_str(&listed).expect("json");
+    let id = listed[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(listed[0]["prefix"], key[..12]);
+    assert!(
+        !listed.to_string().contains(&key),
+        "a listing shows the key itself"
+    );
+    api.server.ok(&["key", "revoke", &id[..id.len() - 4]], "");
+    let revoked = api
+        .call(Method::GET, "/api/v1/posts", Some(&key), None)
+        .await;
+    assert_problem(&revoked, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(
+        revoked.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("revoked")),
+        "{}",
+        revoked.json
+    );
+    let listed = api
+        .server
+        .ok(&["key", "list", "--user", "authy", "--json"], "");
+    assert!(listed.contains("\"status\":\"revoked\""), "{listed}");
+}
+
+/// The role × route table: every role, on every route, allowed or 403.
+async fn every_role_against_every_route(api: &Api) {
+    let all = "posts:read,posts:write,admin";
+    let owner = api.server.user_with_key("rowner", None, all);
+    let mut keys = vec![("owner", owner.clone())];
+    for role in ["admin", "editor", "viewer"] {
+        let key = api
+            .server
+            .user_with_key(&format!("r{role}"), Some(("rowner", role)), all);
+        keys.push((role, key));
+    }
+    api.server.ok(
+        &["user", "add", "rspare", "--password-stdin"],
+        "a long password\n",
+    );
+    let rank = |role: &str| {
+        ["viewer", "editor", "admin", "owner"]
+            .iter()
+            .position(|r| *r == role)
+    };
+    // (method, path with {post}, body, least role, status when allowed)
+    let routes: Vec<(Method, &str, Option<Value>, &str, StatusCode)> = vec![
+        (Method::GET, "/api/v1/me", None, "viewer", StatusCode::OK),
+        (Method::GET, "/api/v1/posts", None, "viewer", StatusCode::OK),
+        (
+            Method::GET,
+            "/api/v1/posts/{post}",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/posts",
+            Some(json!({ "body": "hi" })),
+            "editor",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/posts/{post}",
+            Some(json!({ "title": "t" })),
+            "editor",
+            StatusCode::OK,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/posts/{post}",
+            None,
+            "editor",
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            Method::GET,
+            "/api/v1/members",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/members/rspare",
+            Some(json!({ "role": "viewer" })),
+            "admin",
+            StatusCode::OK,
+        ),
+        (Method::GET, "/api/v1/keys", None, "viewer", StatusCode::OK),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            Some(json!({ "scopes": ["posts:read"] })),
+            "viewer",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/keys/{own key}",
+            None,
+            "viewer",
+            StatusCode::NO_CONTENT,
+        ),
+    ];
+    let mut checked = 0;
+    for (method, path, body, least, allowed_status) in &routes {
+        for (role, key) in &keys {
+            let post = api.new_post(&owner, "for the table").await;
+            let mut path = path.replace("{post}", &post);
+            if path.contains("{own key}") {
+                let user = if *role == "owner" {
+                    "rowner".to_string()
+                } else {
+                    format!("r{role}")
+                };
+                let made = api.server.ok(
+                    &[
+                        "key",
+                        "create",
+                        "--user",
+                        &user,
+                        "--workspace",
+                        "rowner",
+                        "--scope",
+                        "posts:read",
+                        "--json",
+                    ],
+                    "",
+                );
+                let made: Value = serde_json::from_str(&made).expect("json");
+                path = path.replace("{own key}", made["id"].as_str().expect("id"));
+            }
+            let a = api
+                .call(method.clone(), &path, Some(key), body.clone())
+                .await;
+            if rank(role) >= rank(least) {
+                assert_eq!(
+                    a.status, *allowed_status,
+                    "{role} {method} {path}: {}",
+                    a.json
+                );
+            } else {
+                assert_problem(&a, StatusCode::FORBIDDEN, "forbidden");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 44, "the role × route table");
+    let members = api
+        .call(Method::GET, "/api/v1/members", Some(&owner), None)
+        .await;
+    let names: Vec<_> = members.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("rspare")), "{names:?}");
+    // An admin cannot make an owner; the last owner cannot step down.
+    let admin_key = &keys[1].1;
+    let promote = api
+        .call(
+            Method::PUT,
+            "/api/v1/members/rspare",
+            Some(admin_key),
+            Some(json!({ "role": "owner" })),
+        )
+        .await;
+    assert_problem(&promote, StatusCode::FORBIDDEN, "forbidden");
+    let last = api
+        .call(
+            Method::PUT,
+            "/api/v1/members/rowner",
+            Some(&owner),
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
+    assert_problem(&last, StatusCode::CONFLICT, "conflict");
+    // A demotion takes effect on the next request.
+    let demote = api
+        .call(
+            Method::PUT,
+            "/api/v1/members/reditor",
+            Some(&owner),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(demote.status, StatusCode::OK, "{}", demote.json);
+    let editor_key = &keys[2].1;
+    let now_viewer = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(editor_key),
+            Some(json!({ "body": "x" })),
+        )
+        .await;
+    assert_problem(&now_viewer, StatusCode::FORBIDDEN, "forbidden");
+}
+
+async fn another_workspace_is_not_found(api: &Api) {
+    let alice = api
+        .server
+        .user_with_key("walice", None, "posts:read,posts:write");
+    let mallory = api
+        .server
+        .user_with_key("wmallory", None, "posts:read,posts:write");
+    let post = api.new_post(&alice, "alice's").await;
+    let path = format!("/api/v1/posts/{post}");
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({ "body": "mallory was here" }))),
+        (Method::DELETE, None),
+    ] {
+        let a = api.call(method.clone(), &path, Some(&mallory), body).await;
+        assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+    }
+    let listed = api
+        .call(Method::GET, "/api/v1/posts", Some(&mallory), None)
+        .await;
+    assert_eq!(listed.json["items"], json!([]));
+    let still = api.call(Method::GET, &path, Some(&alice), None).await;
+    assert_eq!(
+        (still.status, still.json["body"].clone()),
+        (StatusCode::OK, json!("alice's"))
+    );
+}
+
+async fn scopes_limit_keys(api: &Api) {
+    let reader = api.server.user_with_key("sreader", None, "posts:read");
+    let writer = api.server.key("sreader", "sreader", "posts:write", &[]);
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&reader), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let denied = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&reader),
+            Some(json!({ "body": "x" })),
+        )
+        .await;
+    assert_problem(&denied, StatusCode::FORBIDDEN, "insufficient-scope");
+    assert!(
+        denied.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("posts:write"))
+    );
+    let post = api.new_post(&writer, "by the writer").await;
+    let read = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/posts/{post}"),
+            Some(&writer),
+            None,
+        )
+        .await;
+    assert_problem(&read, StatusCode::FORBIDDEN, "insufficient-scope");
+    let members = api
+        .call(
+            Method::PUT,
+            "/api/v1/members/sreader",
+            Some(&writer),
+            Some(json!({ "role": "owner" })),
+        )
+        .await;
+    assert_problem(&members, StatusCode::FORBIDDEN, "insufficient-scope");
+    let bad = api.server.cli(
+        &[
+            "key",
+            "create",
+            "--user",
+            "sreader",
+            "--scope",
+            "posts:everything",
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a scope"));
+}
+
+async fn expired_keys_stop_working(api: &Api) {
+    let key = api.server.user_with_key("expiring", None, "posts:read");
+    let short = api.server.key(
+        "expiring",
+        "expiring",
+        "posts:read",
+        &["--expires", "in 2s", "--test"],
+    );
+    assert!(short.starts_with("sk_test_"), "{short}");
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&short), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let expired = api
+        .call(Method::GET, "/api/v1/posts", Some(&short), None)
+        .await;
+    assert_problem(&expired, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(
+        expired.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("expired")),
+        "{}",
+        expired.json
+    );
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let past = api.server.cli(
+        &[
+            "key",
+            "create",
+            "--user",
+            "expiring",
+            "--scope",
+            "posts:read",
+            "--expires",
+            "2001-01-01 00:00",
+        ],
+        "",
+    );
+    assert!(!past.status.success(), "a key that expired already");
+}
+
+async fn idempotency_keys(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("idem", None, "posts:read,posts:write");
+    let other = api
+        .server
+        .user_with_key("idem2", None, "posts:read,posts:write");
+    let body = json!({ "body": "only once" });
+    let send = |key: &str, body: Value, idem: &str| {
+        let key = key.to_string();
+        let idem = idem.to_string();
+        async move {
+            api.send(
+                Method::POST,
+                "/api/v1/posts",
+                Some(&key),
+                Some(body),
+                &[("idempotency-key", &idem)],
+            )
+            .await
+        }
+    };
+    let first = send(&key, body.clone(), "retry-1").await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let second = send(&key, body.clone(), "retry-1").await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_eq!(second.json, first.json, "the same answer");
+    assert_eq!(
+        second
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let listed = api
+        .call(Method::GET, "/api/v1/posts", Some(&key), None)
+        .await;
+    assert_eq!(
+        listed.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "one post, not two"
+    );
+    let changed = send(&key, json!({ "body": "something else" }), "retry-1").await;
+    assert_problem(
+        &changed,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+    );
+    // Another user's key with the same Idempotency-Key is another request.
+    let theirs = send(&other, body.clone(), "retry-1").await;
+    assert_eq!(theirs.status, StatusCode::CREATED);
+    assert_ne!(theirs.json["id"], first.json["id"]);
+    // A refused request is answered the same way again.
+    let refused = send(&key, json!({ "body": "" }), "retry-2").await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let refused_again = send(&key, json!({ "body": "" }), "retry-2").await;
+    assert_problem(
+        &refused_again,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    );
+    // Without the header, each POST is a new post.
+    api.new_post(&key, "a").await;
+    api.new_post(&key, "a").await;
+    let listed = api
+        .call(Method::GET, "/api/v1/posts", Some(&key), None)
+        .await;
+    assert_eq!(listed.json["items"].as_array().map(Vec::len), Some(3));
+}
+
+async fn bad_requests_are_problems(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("probs", None, "posts:read,posts:write");
+    let posts = "/api/v1/posts";
+    let syntax = api
+        .raw(
+            Method::POST,
+            posts,
+            &key,
+            Some("application/json"),
+            "{\"body\": ",
+        )
+        .await;
+    assert_problem(&syntax, StatusCode::BAD_REQUEST, "invalid-request");
+    let no_type = api
+        .raw(Method::POST, posts, &key, None, "{\"body\": \"x\"}")
+        .await;
+    assert_problem(
+        &no_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    );
+    let cases = [
+        (json!({}), "body"),
+        (json!({ "body": "x", "colour": "red" }), "colour"),
+        (json!({ "body": "   " }), "empty"),
+        (json!({ "body": "x", "at": "someday" }), "someday"),
+        (
+            json!({ "body": "x", "at": "tomorrow 9am", "zone": "Mars/Olympus" }),
+            "Mars/Olympus",
+        ),
+        (json!({ "body": "x", "at": "2001-01-01T00:00:00Z" }), "past"),
+        (
+            json!({ "body": "x", "at": "2030-03-31 02:30", "zone": "Europe/Berlin" }),
+            "02:30",
+        ),
+    ];
+    for (body, mentions) in cases {
+        let a = api
+            .call(Method::POST, posts, Some(&key), Some(body.clone()))
+            .await;
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+        assert!(
+            a.json["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(mentions)),
+            "{body}: {}",
+            a.json
+        );
+    }
+    let listed = api.call(Method::GET, posts, Some(&key), None).await;
+    assert_eq!(listed.json["items"], json!([]), "nothing was stored");
+    // A body over the limit is refused from its Content-Length, before it is read. (Sent
+    // by hand: a client still writing a large body may see the connection close first.)
+    let head = too_large_answer(api, &key).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(
+        head.contains("application/problem+json")
+            && head.contains("urn:postctl:problem:payload-too-large"),
+        "{head}"
+    );
+    let method = api.call(Method::PUT, posts, Some(&key), None).await;
+    assert_problem(
+        &method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    );
+    let missing = api
+        .call(
+            Method::GET,
+            "/api/v1/posts/01900000-0000-7000-8000-000000000000",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_problem(&missing, StatusCode::NOT_FOUND, "not-found");
+}
+
+async fn too_large_answer(api: &Api, key: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = api.server.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /api/v1/posts HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn posts_are_scheduled_patched_and_deleted(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("poster", None, "posts:read,posts:write");
+    let created = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(json!({ "body": "Release **2.0**", "title": "2.0", "at": "2030-07-01 09:00", "zone": "Europe/Berlin" })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let id = created.json["id"].as_str().expect("id").to_string();
+    let location = created
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    assert_eq!(location, Some(format!("/api/v1/posts/{id}")));
+    assert_eq!(created.json["state"], "scheduled");
+    assert_eq!(
+        created.json["scheduled_at"], "2030-07-01T07:00:00.000Z",
+        "09:00 in Berlin in summer"
+    );
+    assert_eq!(created.json["zone"], "Europe/Berlin");
+    let path = format!("/api/v1/posts/{id}");
+    let got = api.call(Method::GET, &path, Some(&key), None).await;
+    assert_eq!(got.json, created.json);
+    let moved = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({ "at": "2030-12-01 09:00" })),
+        )
+        .await;
+    assert_eq!(
+        moved.json["scheduled_at"], "2030-12-01T08:00:00.000Z",
+        "the post's zone, in winter"
+    );
+    let relative = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({ "at": "in 2h" })),
+        )
+        .await;
+    let at =
+        chrono::DateTime::parse_from_rfc3339(relative.json["scheduled_at"].as_str().expect("at"))
+            .expect("time");
+    let from_now = at.signed_duration_since(chrono::Utc::now()).num_minutes();
+    assert!(
+        (115..=120).contains(&from_now),
+        "in 2h is {from_now} minutes away"
+    );
+    let draft = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({ "at": null, "title": null, "body": "later" })),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.json);
+    assert_eq!(
+        (
+            draft.json["state"].clone(),
+            draft.json["scheduled_at"].clone(),
+            draft.json["title"].clone(),
+            draft.json["body"].clone()
+        ),
+        (json!("draft"), Value::Null, Value::Null, json!("later"))
+    );
+    let refused = api
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&key),
+            Some(json!({ "body": "" })),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    assert_eq!(
+        api.call(Method::GET, &path, Some(&key), None).await.json["body"],
+        "later",
+        "unchanged"
+    );
+    assert_eq!(
+        api.call(Method::DELETE, &path, Some(&key), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        &api.call(Method::GET, &path, Some(&key), None).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
+    assert_problem(
+        &api.call(Method::DELETE, &path, Some(&key), None).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
+}
+
+async fn pagination(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("pager", None, "posts:read,posts:write");
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let body = if i % 3 == 0 {
+            json!({ "body": format!("post {i}"), "at": "in 1d" })
+        } else {
+            json!({ "body": format!("post {i}") })
+        };
+        let a = api
+            .call(Method::POST, "/api/v1/posts", Some(&key), Some(body))
+            .await;
+        made.push(a.json["id"].as_str().expect("id").to_string());
+    }
+    made.reverse();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/posts?limit=3&cursor={c}"),
+            None => "/api/v1/posts?limit=3".to_string(),
+        };
+        let page = api.call(Method::GET, &path, Some(&key), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.json);
+        pages += 1;
+        seen.extend(
+            page.json["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|p| p["id"].as_str().expect("id").to_string()),
+        );
+        match page.json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, made, "every post once, newest first");
+    let scheduled = api
+        .call(
+            Method::GET,
+            "/api/v1/posts?state=scheduled",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(scheduled.json["items"].as_array().map(Vec::len), Some(3));
+    for bad in [
+        "limit=0",
+        "limit=1000",
+        "cursor=abc",
+        "state=published",
+        "colour=red",
+    ] {
+        let a = api
+            .call(
+                Method::GET,
+                &format!("/api/v1/posts?{bad}"),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, "invalid-request");
+    }
+}
+
+async fn keys_of_ones_own(api: &Api) {
+    let key = api
+        .server
+        .user_with_key("keyed", None, "posts:read,posts:write");
+    let stranger = api.server.user_with_key("stranger", None, "posts:read");
+    let made = api
+        .call(Method::POST, "/api/v1/keys", Some(&key), Some(json!({ "scopes": ["posts:read"], "name": "ci", "expires": "in 30d", "test": true })))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    let secret = made.json["key"]
+        .as_str()
+        .expect("the key, once")
+        .to_string();
+    assert!(secret.starts_with("sk_test_"), "{secret}");
+    assert_eq!(made.json["scopes"], json!(["posts:read"]));
+    assert!(made.json["expires_at"].is_string());
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let listed = api
+        .call(Method::GET, "/api/v1/keys", Some(&key), None)
+        .await;
+    let items = listed.json["items"].as_array().expect("items").clone();
+    assert_eq!(
+        items.len(),
+        2,
+        "the user's two keys, not the stranger's: {items:?}"
+    );
+    assert!(
+        !listed.json.to_string().contains(&secret[8..]),
+        "a listing shows a key"
+    );
+    assert!(items.iter().any(|k| k["prefix"] == secret[..12]));
+    // No more than the calling key may do, and only real scopes and future expiries.
+    let wider = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&secret),
+            Some(json!({ "scopes": ["posts:write"] })),
+        )
+        .await;
+    assert_problem(&wider, StatusCode::FORBIDDEN, "insufficient-scope");
+    let unknown = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&key),
+            Some(json!({ "scopes": ["everything"] })),
+        )
+        .await;
+    assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let past = api
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            Some(&key),
+            Some(json!({ "scopes": ["posts:read"], "expires": "2001-01-01 00:00" })),
+        )
+        .await;
+    assert_problem(&past, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    // Another user's key is not found; one's own is revoked at once.
+    let id = made.json["id"].as_str().expect("id");
+    let theirs = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{id}"),
+            Some(&stranger),
+            None,
+        )
+        .await;
+    assert_problem(&theirs, StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let revoked = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = api
+        .call(Method::GET, "/api/v1/posts", Some(&secret), None)
+        .await;
+    assert_problem(&after, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
+    let password = "correct horse battery staple";
+    api.server.ok(
+        &["user", "add", "secretive", "--password-stdin"],
+        &format!("{password}\n"),
+    );
+    let key = api.server.key("secretive", "secretive", "posts:read", &[]);
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/posts", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let log = api.server.log();
+    assert!(
+        !log.contains(&key) && !log.contains(password),
+        "a secret in the server's log"
+    );
+    if api.server.database_url.is_none() {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(api.server.data.path()).expect("data dir") {
+            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("secretive"),
+            "the search reads the database files"
+        );
+        assert!(
+            !text.contains(&key[8..]) && !text.contains(password),
+            "a secret in the database files"
+        );
+    }
+}

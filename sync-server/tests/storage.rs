@@ -1,0 +1,432 @@
+//! The storage contract: one suite of cases, run against SQLite and against PostgreSQL.
+//! Each case gets a fresh, migrated database.
+
+mod common;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use postctl_server::storage::{
+    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, Post, PostQuery, PostState, Role,
+    Scope, Storage, StorageError, User, Workspace,
+};
+
+/// Where a fresh database is: a SQLite file or a PostgreSQL URL.
+#[derive(Clone, Debug)]
+enum Target {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+async fn open(target: &Target) -> Result<Arc<dyn Storage>, StorageError> {
+    match target {
+        Target::Sqlite(path) => storage::open(None, path).await,
+        Target::Postgres(url) => storage::open(Some(url), std::path::Path::new("unused")).await,
+    }
+}
+
+type Case = fn(Target) -> Pin<Box<dyn Future<Output = ()>>>;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        const CASES: &[(&str, Case)] = &[$((stringify!($name), |t| Box::pin($name(t)))),*];
+    };
+}
+
+cases!(
+    users_are_unique_by_name,
+    workspaces_have_an_owner_and_roles,
+    keys_are_found_by_hash_and_revoked_once,
+    the_setup_token_is_taken_once,
+    posts_stay_in_their_workspace,
+    posts_page_newest_first,
+    idempotency_keys_replay_refuse_and_expire,
+    migrations_run_once_under_a_lock,
+    a_newer_schema_is_refused,
+);
+
+async fn run_all(mut fresh: impl FnMut() -> Target) {
+    for (name, case) in CASES {
+        eprintln!("case {name}");
+        case(fresh()).await;
+    }
+}
+
+#[tokio::test]
+async fn storage_contract_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut n = 0;
+    run_all(|| {
+        n += 1;
+        Target::Sqlite(dir.path().join(format!("db{n}.sqlite3")))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn storage_contract_on_postgres() {
+    let Some(pg) = common::pg::Postgres::start("storage_contract_on_postgres") else {
+        return;
+    };
+    run_all(|| Target::Postgres(pg.database())).await;
+}
+
+fn user(name: &str) -> User {
+    User {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.into(),
+        password_hash: "$argon2id$not-checked-here".into(),
+        admin: false,
+        created_ms: 1_000,
+    }
+}
+
+fn workspace(name: &str) -> Workspace {
+    Workspace {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.into(),
+        created_ms: 2_000,
+    }
+}
+
+fn key(user: &User, ws: &Workspace, hash: &str) -> ApiKey {
+    ApiKey {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        workspace_id: ws.id.clone(),
+        name: Some("ci".into()),
+        mode: KeyMode::Test,
+        prefix: "sk_test_abcd".into(),
+        hash: hash.into(),
+        scopes: vec![Scope::PostsRead, Scope::Admin],
+        expires_ms: Some(9_000),
+        created_ms: 3_000,
+        revoked_ms: None,
+    }
+}
+
+fn post(ws: &Workspace, author: &User, body: &str) -> Post {
+    Post {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        author_id: author.id.clone(),
+        title: None,
+        body: body.into(),
+        state: PostState::Draft,
+        scheduled_ms: None,
+        zone: "UTC".into(),
+        created_ms: 5_000,
+        updated_ms: 5_000,
+    }
+}
+
+/// A store with one user and their workspace.
+async fn with_owner(target: &Target) -> (Arc<dyn Storage>, User, Workspace) {
+    let s = open(target).await.expect("open");
+    let u = user("alice");
+    let w = workspace("alice");
+    s.create_user(&u).await.expect("user");
+    s.create_workspace(&w, &u.id).await.expect("workspace");
+    (s, u, w)
+}
+
+async fn users_are_unique_by_name(target: Target) {
+    let s = open(&target).await.expect("open");
+    assert_eq!(s.count_users().await.expect("count"), 0);
+    let alice = User {
+        admin: true,
+        ..user("alice")
+    };
+    s.create_user(&alice).await.expect("create");
+    assert_eq!(
+        s.user_by_name("alice").await.expect("read"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        s.user_by_id(&alice.id).await.expect("read"),
+        Some(alice.clone())
+    );
+    assert_eq!(s.user_by_name("bob").await.expect("read"), None);
+    let again = s.create_user(&user("alice")).await;
+    assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    assert_eq!(s.count_users().await.expect("count"), 1);
+}
+
+async fn workspaces_have_an_owner_and_roles(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    assert_eq!(
+        s.member_role(&ws.id, &alice.id).await.expect("role"),
+        Some(Role::Owner)
+    );
+    assert_eq!(
+        s.workspace_by_name("alice").await.expect("ws"),
+        Some(ws.clone())
+    );
+    assert_eq!(
+        s.workspace_by_id(&ws.id).await.expect("ws"),
+        Some(ws.clone())
+    );
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("bob");
+    assert_eq!(s.member_role(&ws.id, &bob.id).await.expect("role"), None);
+    s.set_member(&ws.id, &bob.id, Role::Viewer)
+        .await
+        .expect("add");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("change");
+    let members = s.members(&ws.id).await.expect("members");
+    let roles: Vec<_> = members
+        .iter()
+        .map(|m| (m.user_name.as_str(), m.role))
+        .collect();
+    assert_eq!(roles, [("alice", Role::Owner), ("bob", Role::Editor)]);
+    let taken = s.create_workspace(&workspace("alice"), &bob.id).await;
+    assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
+    // The failed workspace left no membership behind.
+    assert_eq!(s.members(&ws.id).await.expect("members").len(), 2);
+}
+
+async fn keys_are_found_by_hash_and_revoked_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let k = key(&alice, &ws, "aa11");
+    s.create_key(&k).await.expect("key");
+    assert_eq!(s.key_by_hash("aa11").await.expect("find"), Some(k.clone()));
+    assert_eq!(s.key_by_hash("aa12").await.expect("find"), None);
+    let dup = s
+        .create_key(&ApiKey {
+            id: "other".into(),
+            ..k.clone()
+        })
+        .await;
+    assert!(
+        matches!(dup, Err(StorageError::Conflict(_))),
+        "same hash: {dup:?}"
+    );
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("bob");
+    s.set_member(&ws.id, &bob.id, Role::Viewer)
+        .await
+        .expect("member");
+    let kb = ApiKey {
+        mode: KeyMode::Live,
+        scopes: vec![Scope::PostsWrite],
+        expires_ms: None,
+        name: None,
+        ..key(&bob, &ws, "bb22")
+    };
+    s.create_key(&kb).await.expect("key");
+    let all = s.keys(None).await.expect("list");
+    assert_eq!(
+        all.iter().map(|l| l.key.id.clone()).collect::<Vec<_>>(),
+        [k.id.clone(), kb.id.clone()]
+    );
+    assert_eq!(all[1].user_name, "bob");
+    assert_eq!(all[1].workspace_name, "alice");
+    assert_eq!(all[1].key, kb);
+    assert_eq!(s.keys(Some(&bob.id)).await.expect("list").len(), 1);
+    assert!(s.revoke_key(&k.id, 7_000).await.expect("revoke"));
+    assert!(s.revoke_key(&k.id, 8_000).await.expect("revoke again"));
+    assert_eq!(
+        s.key_by_hash("aa11")
+            .await
+            .expect("find")
+            .and_then(|k| k.revoked_ms),
+        Some(7_000)
+    );
+    assert!(!s.revoke_key("no-such-key", 7_000).await.expect("revoke"));
+}
+
+async fn the_setup_token_is_taken_once(target: Target) {
+    let s = open(&target).await.expect("open");
+    assert!(!s.take_setup_token("t1").await.expect("take"));
+    s.replace_setup_token("t1", 1).await.expect("set");
+    s.replace_setup_token("t2", 2).await.expect("replace");
+    assert!(!s.take_setup_token("t1").await.expect("take"), "replaced");
+    assert!(!s.take_setup_token("t3").await.expect("take"), "wrong");
+    assert!(s.take_setup_token("t2").await.expect("take"));
+    assert!(!s.take_setup_token("t2").await.expect("take"), "used");
+}
+
+async fn posts_stay_in_their_workspace(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let mallory = user("mallory");
+    let other = workspace("mallory");
+    s.create_user(&mallory).await.expect("user");
+    s.create_workspace(&other, &mallory.id).await.expect("ws");
+    let p = Post {
+        title: Some("Launch".into()),
+        state: PostState::Scheduled,
+        scheduled_ms: Some(10_000),
+        zone: "Europe/Berlin".into(),
+        ..post(&ws, &alice, "hello **world**")
+    };
+    s.create_post(&p).await.expect("create");
+    assert_eq!(s.post(&ws.id, &p.id).await.expect("get"), Some(p.clone()));
+    assert_eq!(s.post(&other.id, &p.id).await.expect("get"), None);
+    let foreign = Post {
+        workspace_id: other.id.clone(),
+        body: "taken over".into(),
+        ..p.clone()
+    };
+    assert!(
+        !s.save_post(&foreign).await.expect("save"),
+        "saved through another workspace"
+    );
+    assert!(
+        !s.delete_post(&other.id, &p.id, 6_000)
+            .await
+            .expect("delete")
+    );
+    let changed = Post {
+        title: None,
+        body: "changed".into(),
+        state: PostState::Draft,
+        scheduled_ms: None,
+        updated_ms: 6_000,
+        ..p.clone()
+    };
+    assert!(s.save_post(&changed).await.expect("save"));
+    assert_eq!(
+        s.post(&ws.id, &p.id).await.expect("get"),
+        Some(changed.clone())
+    );
+    assert!(s.delete_post(&ws.id, &p.id, 7_000).await.expect("delete"));
+    assert_eq!(s.post(&ws.id, &p.id).await.expect("get"), None);
+    assert!(
+        !s.delete_post(&ws.id, &p.id, 8_000)
+            .await
+            .expect("delete again")
+    );
+    assert!(!s.save_post(&changed).await.expect("save deleted"));
+}
+
+async fn posts_page_newest_first(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut p = post(&ws, &alice, &format!("post {i}"));
+        if i % 2 == 0 {
+            p.state = PostState::Scheduled;
+            p.scheduled_ms = Some(20_000 + i);
+        }
+        s.create_post(&p).await.expect("create");
+        ids.push(p.id);
+    }
+    let deleted = ids.remove(1);
+    s.delete_post(&ws.id, &deleted, 9).await.expect("delete");
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s
+            .posts(&PostQuery {
+                workspace_id: ws.id.clone(),
+                state: None,
+                before_id: before.clone(),
+                limit: 2,
+            })
+            .await
+            .expect("page");
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|p| p.id.clone());
+        seen.extend(page.into_iter().map(|p| p.id));
+    }
+    assert_eq!(seen, ids);
+    let scheduled = s
+        .posts(&PostQuery {
+            workspace_id: ws.id.clone(),
+            state: Some(PostState::Scheduled),
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("filter");
+    assert_eq!(scheduled.len(), 3);
+    assert!(scheduled.iter().all(|p| p.state == PostState::Scheduled));
+}
+
+async fn idempotency_keys_replay_refuse_and_expire(target: Target) {
+    let s = open(&target).await.expect("open");
+    let begin = |scope: &'static str, hash: &'static str, now: i64| {
+        let s = s.clone();
+        async move {
+            s.idempotency_begin(scope, "k1", hash, now)
+                .await
+                .expect("begin")
+        }
+    };
+    assert_eq!(begin("a", "h1", 1_000).await, IdempotencyBegin::Started);
+    assert_eq!(begin("a", "h1", 1_001).await, IdempotencyBegin::InProgress);
+    assert_eq!(begin("a", "h2", 1_001).await, IdempotencyBegin::Mismatch);
+    assert_eq!(
+        begin("b", "h1", 1_001).await,
+        IdempotencyBegin::Started,
+        "scopes are apart"
+    );
+    s.idempotency_finish("a", "k1", 201, "{\"id\":1}")
+        .await
+        .expect("finish");
+    s.idempotency_release("a", "k1")
+        .await
+        .expect("release of an answered key does nothing");
+    assert_eq!(
+        begin("a", "h1", 1_002).await,
+        IdempotencyBegin::Replay {
+            status: 201,
+            body: "{\"id\":1}".into()
+        }
+    );
+    s.idempotency_release("b", "k1").await.expect("release");
+    assert_eq!(
+        begin("b", "h9", 1_003).await,
+        IdempotencyBegin::Started,
+        "released"
+    );
+    assert_eq!(
+        begin("a", "h2", 1_000 + IDEMPOTENCY_TTL_MS + 1).await,
+        IdempotencyBegin::Started,
+        "forgotten after a day"
+    );
+}
+
+async fn migrations_run_once_under_a_lock(target: Target) {
+    let opens = (0..4).map(|_| {
+        let target = target.clone();
+        tokio::spawn(async move { open(&target).await.map(|_| ()) })
+    });
+    for handle in opens.collect::<Vec<_>>() {
+        handle.await.expect("task").expect("open while others open");
+    }
+    let s = open(&target).await.expect("reopen");
+    s.ready().await.expect("ready");
+    s.create_user(&user("after")).await.expect("usable");
+}
+
+async fn a_newer_schema_is_refused(target: Target) {
+    open(&target).await.expect("create");
+    match &target {
+        Target::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("open");
+            conn.pragma_update(None, "user_version", 999).expect("bump");
+        }
+        Target::Postgres(url) => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(connection);
+            client
+                .execute("UPDATE schema_version SET version = 999", &[])
+                .await
+                .expect("bump");
+        }
+    }
+    match open(&target).await {
+        Err(StorageError::NewerSchema { found: 999, .. }) => {}
+        other => panic!("expected NewerSchema, got {:?}", other.map(|_| ())),
+    }
+}
