@@ -94,6 +94,9 @@ _postctl() {
             postctl,search)
                 cmd="postctl__subcmd__search"
                 ;;
+            postctl,stats)
+                cmd="postctl__subcmd__stats"
+                ;;
             postctl,status)
                 cmd="postctl__subcmd__status"
                 ;;
@@ -178,6 +181,9 @@ _postctl() {
             postctl__subcmd__queue__subcmd__slots,set)
                 cmd="postctl__subcmd__queue__subcmd__slots__subcmd__set"
                 ;;
+            postctl__subcmd__stats,collect)
+                cmd="postctl__subcmd__stats__subcmd__collect"
+                ;;
             postctl__subcmd__template,add)
                 cmd="postctl__subcmd__template__subcmd__add"
                 ;;
@@ -212,7 +218,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve unpublish search template voice lint generate ai media mcp completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats unpublish search template voice lint generate ai media mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1701,6 +1707,74 @@ _postctl() {
             fi
             case "${prev}" in
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__stats)
+            opts="-h --account --since --sort --limit --config --db --json --help collect"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "engagement recent likes reposts replies" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__stats__subcmd__collect)
+            opts="-q -h --account --since --quiet --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

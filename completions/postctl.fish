@@ -49,6 +49,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "daemon" -d 'Keep pu
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each target of a post: state, links, and the log of attempts'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "stats" -d 'Counters from the networks (likes, reposts, replies, reactions, followers): collect and show'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "unpublish" -d 'Delete a published post from its networks (every part of a thread)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates (50 posts at a time: --limit N, --all)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
@@ -323,6 +324,26 @@ complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Datab
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now (from that part on)'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l account -d 'Only posts published to this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l since -d 'Only posts published within this span: 90m, 48h, 7d, 2w [default: 30d]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l sort -d 'The order of the table' -r -f -a "engagement\t'Likes, reposts, replies, quotes and reactions together, most first'
+recent\t'Newest first'
+likes\t'Most likes first'
+reposts\t'Most reposts first'
+replies\t'Most replies first'"
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l limit -d 'Show at most N posts' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -a "collect" -d 'Read the counters that are due now from each network, once (for cron and CI)'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l account -d 'Only this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l since -d 'Only posts published within this span: 90m, 48h, 7d, 2w [default: up to 90 days]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Print nothing but errors'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F

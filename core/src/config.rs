@@ -92,8 +92,26 @@ pub struct Config {
     pub tui: TuiConfig,
     /// The language model `postctl generate` asks (`postctl ai set` writes it).
     pub ai: crate::ai::AiConfig,
+    /// What `postctl stats collect` keeps.
+    pub analytics: AnalyticsConfig,
     /// `[media.host]`: where networks that fetch media from a URL (Instagram) get it.
     pub media: crate::media::host::MediaConfig,
+}
+
+/// `[analytics]` in config.toml.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsConfig {
+    /// Each collection's raw counters are kept this many days; the daily roll-ups forever.
+    pub keep_snapshots_days: u32,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            keep_snapshots_days: 90,
+        }
+    }
 }
 
 /// `[tui]` in config.toml.
@@ -251,6 +269,11 @@ timezone = "{timezone}"
 # How long a publisher's claim on a post holds without news. When postctl is killed
 # while publishing, another run takes the post over after this long.
 # lease_seconds = 120
+
+[analytics]
+# `postctl stats collect` keeps each reading of a post's counters this many days (the
+# hourly curve of its first days); the daily roll-ups are kept forever.
+# keep_snapshots_days = 90
 
 # Brand voices for `postctl lint`: `postctl voice set NAME ...` writes them here,
 # keeping the rest of this file as it is.

@@ -5,6 +5,7 @@
 //! the TUI and the sync server) are front ends over these types.
 
 pub mod ai;
+pub mod analytics;
 pub mod clock;
 pub mod config;
 pub mod content;

@@ -301,13 +301,17 @@ fn throttling_waits_as_the_usage_header_says() {
         assert!(error.contains("rate limiting"), "{code}: {error}");
         let status = status_target(&env, &post_id, "insta");
         assert_eq!(status["state"], "waiting_retry", "{code}: {status}");
-        let next = status["next_attempt"].as_str().unwrap_or_default();
-        let next = chrono::DateTime::parse_from_rfc3339(next)
-            .map(|t| t.timestamp())
-            .unwrap_or(0);
-        // The commands' clock starts at NOW (POSTCTL_NOW) and runs on from there.
-        let wait = next - common::now_ms() / 1000;
-        assert!((360..=430).contains(&wait), "{code}: waits {wait} s");
+        // Measured from the attempt's end on the commands' own (pinned) clock.
+        let time = |value: &Value| {
+            chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap_or_default())
+                .map(|t| t.timestamp())
+                .unwrap_or(0)
+        };
+        let wait = time(&status["next_attempt"]) - time(&status["attempts"][0]["ended"]);
+        assert!(
+            (360..=430).contains(&wait),
+            "{code}: waits {wait} s: {status}"
+        );
         assert!(fake.media().is_empty());
     }
 }

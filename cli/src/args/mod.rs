@@ -26,6 +26,7 @@ mod post;
 mod queue;
 mod schedule;
 mod search;
+mod stats;
 mod status;
 mod template;
 mod tui;
@@ -52,6 +53,7 @@ pub use post::*;
 pub use queue::*;
 pub use schedule::*;
 pub use search::*;
+pub use stats::*;
 pub use status::*;
 pub use template::*;
 pub use tui::*;
@@ -198,7 +200,7 @@ found in the data dir's media folder.")]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes
     #[command(
-        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl"
+        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl\n\nBeside publishing, it reads the counters that are due every 5 minutes, as\n`postctl stats collect` does, on a task of its own that publishing never waits for."
     )]
     Daemon(DaemonArgs),
     /// Each target of a post: state, links, and the log of attempts
@@ -216,6 +218,9 @@ found in the data dir's media folder.")]
         after_help = "Examples:\n  postctl resolve 0193a1b2 --published https://fosstodon.org/@me/1130\n  postctl resolve 0193a1b2 --not-published   # it will be published again"
     )]
     Resolve(ResolveArgs),
+    /// Counters from the networks (likes, reposts, replies, reactions, followers): collect and show
+    #[command(after_help = stats::STATS_HELP)]
+    Stats(StatsArgs),
     /// Delete a published post from its networks (every part of a thread)
     #[command(
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"

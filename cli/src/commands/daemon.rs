@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use postctl_core::analytics::Collect;
 use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
 use postctl_core::secrets::SecretRef;
@@ -184,7 +185,15 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
         ctx.paths.db_file.display()
     ));
     let json = ctx.json;
+    let keep_snapshots_days = ctx.config.analytics.keep_snapshots_days;
     runtime.block_on(async {
+        // Counters are read on a task of their own: publishing never waits for them.
+        tokio::spawn(collect_in_background(
+            Arc::clone(&engine),
+            Arc::clone(&stop),
+            tz,
+            keep_snapshots_days,
+        ));
         let signals = Arc::clone(&stop);
         let stopping = Arc::clone(&engine);
         tokio::spawn(async move {
@@ -241,6 +250,46 @@ async fn serve(
         }
     }
     Ok(())
+}
+
+/// How often the daemon looks for counters that are due (`postctl stats collect`): the
+/// schedule reads a post hourly at most, so a few minutes late is nothing.
+const COLLECT_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// `postctl stats collect` every [`COLLECT_EVERY`] until `stop`, by the real clock, saying
+/// on stderr what could not be read.
+async fn collect_in_background(
+    engine: Arc<Engine>,
+    stop: Arc<AtomicBool>,
+    tz: Tz,
+    keep_snapshots_days: u32,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        let plan = Collect {
+            account: None,
+            since: None,
+            now: Utc::now(),
+            zone: tz,
+            keep_snapshots_days,
+        };
+        match engine.collect_metrics(&plan).await {
+            Ok(collected) => {
+                for c in &collected {
+                    for warning in &c.warnings {
+                        note(format!("postctl daemon: stats: warning: {warning}"));
+                    }
+                    if let Some(error) = &c.error {
+                        note(format!("postctl daemon: stats: {}: {error}", c.account));
+                    }
+                }
+            }
+            Err(e) => note(format!("postctl daemon: stats: {e}")),
+        }
+        let slept = std::time::Instant::now();
+        while slept.elapsed() < COLLECT_EVERY && !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(WATCH_INTERVAL).await;
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -21,6 +21,7 @@ mod post;
 mod queue;
 mod schedule;
 mod search;
+mod stats;
 mod status;
 mod template;
 
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Retry(args) => status::retry(&mut ctx, &args),
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
+        Command::Stats(args) => stats::run(&mut ctx, &args),
         Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }

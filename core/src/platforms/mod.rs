@@ -20,6 +20,7 @@ mod fuzz_answers;
 mod instagram;
 mod mastodon;
 mod matrix;
+pub mod metrics;
 mod mode;
 mod slack;
 mod telegram;
@@ -45,6 +46,7 @@ use crate::text::{Format, Rendered, TextLimit};
 
 pub use http::Http;
 pub use idempotency::Idempotency;
+pub use metrics::{AccountMetrics, Counters, Metrics, PostMetrics, PostReading};
 
 /// What a network can take, as the adapter knows it (after [`Adapter::prepare`] for
 /// networks whose limits are per server, such as Mastodon instances).
@@ -437,6 +439,19 @@ impl AccountAdapter {
         let deleted = self.adapter.delete(published).await;
         deleted.map_err(|e| e.scrubbed(&self.redactor))
     }
+
+    pub(crate) async fn post_metrics(
+        &self,
+        posts: &[Published],
+    ) -> Result<PostMetrics, PublishError> {
+        let read = self.adapter.post_metrics(posts).await;
+        read.map_err(|e| e.scrubbed(&self.redactor))
+    }
+
+    pub(crate) async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let read = self.adapter.account_metrics().await;
+        read.map_err(|e| e.scrubbed(&self.redactor))
+    }
 }
 
 /// Why nothing can be published to `network` yet, naming the networks postctl publishes to.
@@ -500,9 +515,9 @@ impl Capabilities {
 /// checking the credentials. Implementations write plain `async fn`s; the engine holds
 /// them as boxed trait objects (see `DynAdapter`).
 ///
-/// Later issues add methods here, each required so a network cannot forget it: reading a
-/// post's and an account's metrics (issue 11) beside `publish`, and refreshing an OAuth
-/// token (issue 10) beside `prepare`.
+/// Reading metrics is required too, so a network cannot forget it: one that reports
+/// nothing says so with [`Metrics::NotProvided`]. Issue 10 adds refreshing an OAuth token
+/// beside `prepare`.
 pub trait Adapter: Send + Sync + 'static {
     /// Gets ready to publish, once per run: a session where the network has one, and the
     /// server's own limits where they vary per server and [`Tools::limits`] did not give
@@ -527,6 +542,18 @@ pub trait Adapter: Send + Sync + 'static {
         &self,
         published: &Published,
     ) -> impl Future<Output = Result<(), PublishError>> + Send;
+
+    /// The counters of published posts (each the first part of a post), at most
+    /// [`metrics::BATCH`] of them: one [`PostReading`] per post, in order, in as few
+    /// requests as the network allows. A post the network says is gone is
+    /// [`PostReading::Deleted`]; a failure of the request itself is an error.
+    fn post_metrics(
+        &self,
+        posts: &[Published],
+    ) -> impl Future<Output = Result<PostMetrics, PublishError>> + Send;
+
+    /// The account's counters: followers, members of the channel or room.
+    fn account_metrics(&self) -> impl Future<Output = Result<AccountMetrics, PublishError>> + Send;
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -540,6 +567,11 @@ trait DynAdapter: Send + Sync {
     fn verify(&self) -> BoxFuture<'_, Result<Verified, PublishError>>;
     fn publish<'a>(&'a self, part: &'a Part) -> BoxFuture<'a, Result<Published, PublishError>>;
     fn delete<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<(), PublishError>>;
+    fn post_metrics<'a>(
+        &'a self,
+        posts: &'a [Published],
+    ) -> BoxFuture<'a, Result<PostMetrics, PublishError>>;
+    fn account_metrics(&self) -> BoxFuture<'_, Result<AccountMetrics, PublishError>>;
 }
 
 impl<A: Adapter> DynAdapter for A {
@@ -561,6 +593,17 @@ impl<A: Adapter> DynAdapter for A {
 
     fn delete<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<(), PublishError>> {
         Box::pin(Adapter::delete(self, published))
+    }
+
+    fn post_metrics<'a>(
+        &'a self,
+        posts: &'a [Published],
+    ) -> BoxFuture<'a, Result<PostMetrics, PublishError>> {
+        Box::pin(Adapter::post_metrics(self, posts))
+    }
+
+    fn account_metrics(&self) -> BoxFuture<'_, Result<AccountMetrics, PublishError>> {
+        Box::pin(Adapter::account_metrics(self))
     }
 }
 

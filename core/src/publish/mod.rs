@@ -703,7 +703,7 @@ impl Engine {
 
     /// The account's adapter, ready to publish. The server's limits come from the cache
     /// while they are less than [`SERVER_LIMITS_FOR`] old; read again, they are saved.
-    async fn adapter(&self, account: &Account) -> Result<AccountAdapter, PublishError> {
+    pub(crate) async fn adapter(&self, account: &Account) -> Result<AccountAdapter, PublishError> {
         let secret = (self.secret_of)(account).map_err(|e| PublishError::Auth {
             message: e.to_string(),
             status: None,
@@ -803,7 +803,7 @@ impl Engine {
     /// Until when the account must wait before its next request, and why: the longer of
     /// the wait recorded in the database (any publisher's 429) and what this process's
     /// last answers said about the rate-limit window.
-    fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
+    pub(crate) fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
         let now = self.clock.now();
         let stored = self
             .with_store(|s| s.account_wait(&account.id, now))

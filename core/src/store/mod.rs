@@ -5,6 +5,7 @@
 //! so a failed command leaves the database as it was.
 
 mod accounts;
+mod analytics;
 mod ids;
 mod limits;
 mod oplog;
@@ -28,6 +29,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
+pub use analytics::{AccountFigures, MetricAccountState, MetricCandidate, Reading, TargetMetrics};
 pub use ids::{new_id, new_post_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{

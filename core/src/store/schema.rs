@@ -324,4 +324,56 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE targets ADD COLUMN in_flight_stage TEXT;
     "#,
+    // 11: analytics (issue 11). What networks said about published posts and accounts: a
+    // raw reading of a post's counters per collection (`metric_snapshots`, kept
+    // `[analytics] keep_snapshots_days`), the day's last reading per post and per account
+    // (`metric_daily`, `account_daily`, kept forever), and where collection stands per
+    // target and per account (last read, deleted on the network, what the network does not
+    // provide, counters it stopped giving). Counters are JSON objects, name -> count. Like
+    // `server_limits`, readings are local facts about the networks, never in the oplog.
+    r#"
+    CREATE TABLE metric_snapshots (
+        target_id   TEXT NOT NULL REFERENCES targets(id),
+        at_ms       INTEGER NOT NULL,
+        counters    TEXT NOT NULL,
+        PRIMARY KEY (target_id, at_ms)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX metric_snapshots_by_time ON metric_snapshots(at_ms);
+
+    CREATE TABLE metric_daily (
+        target_id   TEXT NOT NULL REFERENCES targets(id),
+        day         TEXT NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        counters    TEXT NOT NULL,
+        PRIMARY KEY (target_id, day)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE metric_targets (
+        target_id   TEXT PRIMARY KEY REFERENCES targets(id),
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        last_ms     INTEGER,
+        counters    TEXT,
+        deleted_ms  INTEGER
+    ) STRICT;
+    CREATE INDEX metric_targets_by_account ON metric_targets(account_id);
+
+    CREATE TABLE account_daily (
+        account_id  TEXT NOT NULL REFERENCES accounts(id),
+        day         TEXT NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        counters    TEXT NOT NULL,
+        PRIMARY KEY (account_id, day)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE metric_accounts (
+        account_id      TEXT PRIMARY KEY REFERENCES accounts(id),
+        posts_last_ms   INTEGER,
+        posts_missing   TEXT,
+        account_last_ms INTEGER,
+        counters        TEXT,
+        account_missing TEXT,
+        dropped         TEXT NOT NULL DEFAULT '[]',
+        seen            TEXT NOT NULL DEFAULT '[]'
+    ) STRICT;
+    "#,
 ];

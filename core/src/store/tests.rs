@@ -363,7 +363,9 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              DROP TRIGGER targets_pending_delete; DROP TRIGGER targets_pending_update;
              ALTER TABLE posts DROP COLUMN pending;
              ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;
-             ALTER TABLE targets DROP COLUMN in_flight_stage;",
+             ALTER TABLE targets DROP COLUMN in_flight_stage;
+             DROP TABLE metric_snapshots; DROP TABLE metric_daily; DROP TABLE metric_targets;
+             DROP TABLE account_daily; DROP TABLE metric_accounts;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -572,6 +574,11 @@ fn search_counts_live_posts_only() {
                  CREATE TRIGGER posts_fts_update AFTER UPDATE OF title, body, labels ON posts
                  BEGIN SELECT 1; END;
                  ALTER TABLE targets DROP COLUMN in_flight_stage;
+                 DROP TABLE metric_snapshots;
+                 DROP TABLE metric_daily;
+                 DROP TABLE metric_targets;
+                 DROP TABLE account_daily;
+                 DROP TABLE metric_accounts;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");

@@ -23,6 +23,9 @@ use serde_json::{Map, Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::chaos::ErrorStyle;
+use super::growth::{
+    LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers, grown,
+};
 use super::quota::{Quota, QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire;
@@ -63,6 +66,9 @@ pub struct BlueskyConfig {
     pub duplicate_rkey: DuplicateRkey,
     /// Other handles resolveHandle knows, handle → DID.
     pub handles: HashMap<String, String>,
+    /// Hours (of [`FakeBluesky::set_hour`]) before `getPosts` knows a new post: the AppView
+    /// indexes posts after the PDS stores them.
+    pub index_delay_hours: u64,
 }
 
 impl Default for BlueskyConfig {
@@ -83,6 +89,7 @@ impl Default for BlueskyConfig {
                 "alice.example.org".to_string(),
                 "did:plc:alicealicealicealice2345".to_string(),
             )]),
+            index_delay_hours: 0,
         }
     }
 }
@@ -115,6 +122,7 @@ impl FakeBluesky {
             blobs: HashMap::new(),
             last_tid: 0,
             token_serial: 0,
+            hour: 0,
         }));
         let router = Router::new()
             .route("/xrpc/{method}", any(xrpc))
@@ -122,6 +130,20 @@ impl FakeBluesky {
             .with_state(shared.clone());
         let running = Running::start("bluesky", port, router, Arc::new(BlueskyErrors));
         FakeBluesky { running, shared }
+    }
+
+    /// Moves the PDS's clock to `hour`: posts gain likes, reposts, replies and quotes by
+    /// their age in hours, the account followers (see [`super::growth`]).
+    pub fn set_hour(&self, hour: u64) {
+        lock(&self.shared).hour = hour;
+    }
+
+    /// Deletes a record as its author would in the app: gone from the PDS and the AppView.
+    pub fn delete_on_network(&self, uri: &str) {
+        let mut pds = lock(&self.shared);
+        if let Some(record) = pds.records.iter_mut().find(|r| r.uri == uri) {
+            record.deleted = true;
+        }
     }
 
     pub fn configure(&self, change: impl FnOnce(&mut BlueskyConfig)) {
@@ -216,6 +238,8 @@ struct Pds {
     blobs: HashMap<String, Blob>,
     last_tid: u64,
     token_serial: u64,
+    /// The clock engagement grows by ([`FakeBluesky::set_hour`]).
+    hour: u64,
 }
 
 struct AccessToken {
@@ -233,6 +257,8 @@ struct Record {
     auth: String,
     deleted: bool,
     raw: Value,
+    /// The PDS's hour when it was made.
+    born_hour: u64,
 }
 
 struct Blob {
@@ -415,7 +441,8 @@ async fn xrpc(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let query = wire::query_map(query.as_deref());
+    let raw_query = query;
+    let query = wire::query_map(raw_query.as_deref());
     let expects_post = match nsid.as_str() {
         "com.atproto.server.createSession"
         | "com.atproto.server.refreshSession"
@@ -424,7 +451,9 @@ async fn xrpc(
         | "com.atproto.repo.uploadBlob" => true,
         "com.atproto.server.getSession"
         | "com.atproto.repo.getRecord"
-        | "com.atproto.identity.resolveHandle" => false,
+        | "com.atproto.identity.resolveHandle"
+        | "app.bsky.feed.getPosts"
+        | "app.bsky.actor.getProfile" => false,
         _ => {
             return xrpc_error(
                 StatusCode::NOT_IMPLEMENTED,
@@ -445,6 +474,8 @@ async fn xrpc(
         "com.atproto.repo.getRecord" => get_record(&pds, &query),
         "com.atproto.repo.deleteRecord" => delete_record(&mut pds, &headers, &body),
         "com.atproto.repo.uploadBlob" => upload_blob(&mut pds, &headers, &body),
+        "app.bsky.feed.getPosts" => get_posts(&pds, &headers, raw_query.as_deref()),
+        "app.bsky.actor.getProfile" => get_profile(&pds, &headers, &query),
         _ => resolve_handle(&pds, &query),
     };
     answer.unwrap_or_else(|error| error)
@@ -522,6 +553,79 @@ fn refresh_session(pds: &mut Pds, headers: &HeaderMap) -> Answer {
     ok(pds.issue_session())
 }
 
+/// Most URIs `app.bsky.feed.getPosts` takes (platforms.md §3).
+const MAX_URIS: usize = 25;
+
+/// `app.bsky.feed.getPosts?uris=…&uris=…` (the AppView, reached through the PDS): a
+/// postView per post that exists, in the order asked; missing and deleted posts are left
+/// out. Counters grow with the post's age ([`super::growth`]); no views.
+fn get_posts(pds: &Pds, headers: &HeaderMap, query: Option<&str>) -> Answer {
+    pds.authenticate(headers)?;
+    let uris: Vec<String> = wire::form_pairs(query.unwrap_or_default().as_bytes())
+        .into_iter()
+        .filter(|(key, _)| key == "uris")
+        .map(|(_, uri)| uri)
+        .collect();
+    if uris.is_empty() {
+        return Err(invalid("Error: Params must have the property \"uris\""));
+    }
+    if uris.len() > MAX_URIS {
+        return Err(invalid(&format!(
+            "Error: uris must not have more than {MAX_URIS} elements"
+        )));
+    }
+    let posts: Vec<Value> = uris
+        .iter()
+        .filter_map(|uri| {
+            pds.records
+                .iter()
+                .find(|r| &r.uri == uri && !r.deleted && r.collection == POST)
+                .filter(|r| pds.hour >= r.born_hour + pds.config.index_delay_hours)
+        })
+        .map(|r| {
+            let age = pds.hour.saturating_sub(r.born_hour);
+            json!({
+                "uri": r.uri,
+                "cid": r.cid,
+                "author": { "did": pds.config.did, "handle": pds.config.handle },
+                "record": r.value,
+                "likeCount": grown(LIKES_PER_HOUR, age),
+                "repostCount": grown(REPOSTS_PER_HOUR, age),
+                "replyCount": grown(REPLIES_PER_HOUR, age),
+                "quoteCount": grown(QUOTES_PER_HOUR, age),
+                "bookmarkCount": 0,
+                "indexedAt": r.value["createdAt"],
+            })
+        })
+        .collect();
+    ok(json!({ "posts": posts }))
+}
+
+/// `app.bsky.actor.getProfile?actor=`: the account's followers grow by the hour.
+fn get_profile(pds: &Pds, headers: &HeaderMap, query: &HashMap<String, String>) -> Answer {
+    pds.authenticate(headers)?;
+    let actor = query.get("actor").map(String::as_str).unwrap_or_default();
+    if actor != pds.config.did && actor != pds.config.handle {
+        return Err(xrpc_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "Profile not found",
+        ));
+    }
+    let posts = pds
+        .records
+        .iter()
+        .filter(|r| r.collection == POST && !r.deleted)
+        .count();
+    ok(json!({
+        "did": pds.config.did,
+        "handle": pds.config.handle,
+        "followersCount": followers(pds.hour),
+        "followsCount": 7,
+        "postsCount": posts,
+    }))
+}
+
 fn get_session(pds: &Pds, headers: &HeaderMap) -> Answer {
     pds.authenticate(headers)?;
     ok(json!({
@@ -594,6 +698,7 @@ fn create_record(pds: &mut Pds, headers: &HeaderMap, body: &[u8]) -> Answer {
         auth,
         deleted: false,
         raw: Value::Object(input.clone()),
+        born_hour: pds.hour,
     });
     ok(json!({
         "uri": uri,

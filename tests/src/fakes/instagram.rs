@@ -11,7 +11,13 @@
 //!   asks), then FINISHED; PUBLISHED once published; EXPIRED when the test expires it;
 //! - `POST /{ig-user-id}/media_publish {creation_id}` → `{id}` of the new media;
 //! - `GET /{ig-user-id}/media?fields=…` (newest first), `GET /{media-id}?fields=permalink`;
-//! - `GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`.
+//! - `GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`;
+//! - `GET /{ig-media-id}/insights?metric=…` → `{data: [{name, period: "lifetime",
+//!   values: [{value}], title, description, id}]}` with the counts a test set
+//!   ([`FakeInstagram::set_counts`]); none set is the empty set Instagram gives before it
+//!   has data; a metric the test retired ([`FakeInstagram::retire_metric`]) answers error
+//!   100 naming it; a media deleted on the network answers error 100 subcode 33;
+//! - `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
 //!
 //! Where platforms.md says "unconfirmed", the fake assumes: the status values above;
 //! `alt_text` accepted on image containers and carousel children; a caption over 2,200
@@ -88,6 +94,29 @@ pub struct Container {
     pending_polls: u32,
 }
 
+/// A media's insights as the fake gives them (`total_interactions` is their sum of
+/// likes, comments, shares and saves).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IgCounts {
+    pub views: u64,
+    pub reach: u64,
+    pub likes: u64,
+    pub comments: u64,
+    pub shares: u64,
+    pub saved: u64,
+}
+
+/// The insight metrics the fake knows (platforms.md §7).
+const METRICS: [&str; 7] = [
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+];
+
 /// A published post.
 #[derive(Clone, Debug)]
 pub struct Media {
@@ -97,6 +126,10 @@ pub struct Media {
     pub permalink: String,
     /// Carousel: one per child; else one.
     pub images: Vec<(Vec<u8>, Option<String>)>,
+    /// Its insights; `None` until the test sets them (Instagram has no data yet).
+    pub counts: Option<IgCounts>,
+    /// Deleted in the Instagram app.
+    pub deleted: bool,
 }
 
 struct Api {
@@ -111,6 +144,9 @@ struct Api {
     polls_before_finished: u32,
     faults: VecDeque<(Step, Fault)>,
     log: Vec<String>,
+    followers: u64,
+    follows: u64,
+    retired: Vec<String>,
 }
 
 pub struct FakeInstagram {
@@ -136,6 +172,9 @@ impl FakeInstagram {
             polls_before_finished: 0,
             faults: VecDeque::new(),
             log: Vec::new(),
+            followers: 0,
+            follows: 0,
+            retired: Vec::new(),
         }));
         let router = Router::new()
             .route("/{id}", get(read_node))
@@ -175,6 +214,34 @@ impl FakeInstagram {
         let mut api = lock(&self.shared);
         api.quota_usage = used;
         api.quota_total = total;
+    }
+
+    /// The insights of the media `id` from now on.
+    pub fn set_counts(&self, id: &str, counts: IgCounts) {
+        let mut api = lock(&self.shared);
+        for media in api.media.iter_mut().filter(|m| m.id == id) {
+            media.counts = Some(counts);
+        }
+    }
+
+    /// The owner deleted the media `id` in the Instagram app.
+    pub fn delete_on_network(&self, id: &str) {
+        let mut api = lock(&self.shared);
+        for media in api.media.iter_mut().filter(|m| m.id == id) {
+            media.deleted = true;
+        }
+    }
+
+    /// The account's `followers_count` and `follows_count`.
+    pub fn set_followers(&self, followers: u64, follows: u64) {
+        let mut api = lock(&self.shared);
+        api.followers = followers;
+        api.follows = follows;
+    }
+
+    /// Meta retires the insight `metric`: asking for it answers error 100 from now on.
+    pub fn retire_metric(&self, metric: &str) {
+        lock(&self.shared).retired.push(metric.to_owned());
     }
 
     pub fn containers(&self) -> Vec<Container> {
@@ -338,12 +405,19 @@ async fn read_node(
             return refused;
         }
         if id == api.user_id {
+            let media_count = api.media.iter().filter(|m| !m.deleted).count();
             return wire::json(
                 StatusCode::OK,
-                json!({"id": api.user_id, "username": api.username}),
+                json!({
+                    "id": api.user_id,
+                    "username": api.username,
+                    "followers_count": api.followers,
+                    "follows_count": api.follows,
+                    "media_count": media_count,
+                }),
             );
         }
-        if let Some(media) = api.media.iter().find(|m| m.id == id) {
+        if let Some(media) = api.media.iter().find(|m| m.id == id && !m.deleted) {
             return wire::json(
                 StatusCode::OK,
                 json!({"id": media.id, "permalink": media.permalink}),
@@ -396,6 +470,9 @@ async fn read_edge(
         api.log.push(format!("GET /{id}/{edge}"));
         if let Err(refused) = api.authorised(&headers, &params) {
             return refused;
+        }
+        if edge == "insights" && id != api.user_id {
+            return insights(&api, &id, &params);
         }
         if id != api.user_id {
             return graph_error(
@@ -494,6 +571,86 @@ async fn post_edge(
             false,
         ),
     }
+}
+
+/// `GET /{media-id}/insights?metric=…`.
+fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
+    let Some(media) = api.media.iter().find(|m| m.id == id && !m.deleted) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            Some(33),
+            &format!(
+                "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."
+            ),
+            false,
+        );
+    };
+    let asked: Vec<String> = wire::param_str(params, "metric")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if asked.is_empty() {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "(#100) The parameter metric is required",
+            false,
+        );
+    }
+    if let Some(retired) = asked.iter().find(|m| api.retired.contains(m)) {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            &format!(
+                "(#100) Starting from version v22.0 and above, the {retired} metric is no longer supported for this media."
+            ),
+            false,
+        );
+    }
+    if let Some(unknown) = asked.iter().find(|m| !METRICS.contains(&m.as_str())) {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            &format!(
+                "(#100) metric[{}] must be one of the following values: {}",
+                asked.iter().position(|m| m == unknown).unwrap_or(0),
+                METRICS.join(", ")
+            ),
+            false,
+        );
+    }
+    let Some(c) = media.counts else {
+        return wire::json(StatusCode::OK, json!({ "data": [] }));
+    };
+    let data: Vec<Value> = asked
+        .iter()
+        .map(|name| {
+            let value = match name.as_str() {
+                "views" => c.views,
+                "reach" => c.reach,
+                "likes" => c.likes,
+                "comments" => c.comments,
+                "shares" => c.shares,
+                "saved" => c.saved,
+                _ => c.likes + c.comments + c.shares + c.saved,
+            };
+            json!({
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": value}],
+                "title": name,
+                "description": format!("The media's {name}"),
+                "id": format!("{id}/insights/{name}/lifetime"),
+            })
+        })
+        .collect();
+    wire::json(StatusCode::OK, json!({ "data": data }))
 }
 
 fn create_container(
@@ -651,6 +808,8 @@ fn publish(api: &mut Api, params: &Map<String, Value>) -> Response {
         caption: container.caption.unwrap_or_default(),
         permalink: format!("https://www.instagram.com/p/Fake{id}/"),
         images,
+        counts: None,
+        deleted: false,
     });
     wire::json(StatusCode::OK, json!({ "id": id }))
 }

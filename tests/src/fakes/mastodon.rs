@@ -23,6 +23,9 @@ use serde_json::{Map, Value, json};
 
 use self::counting::countable_length;
 use super::chaos::ErrorStyle;
+use super::growth::{
+    LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers, grown,
+};
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire::{self, BodyError};
@@ -51,6 +54,8 @@ pub struct MastodonConfig {
     pub media_processing_polls: u32,
     /// How long an `Idempotency-Key` is remembered (Mastodon: 1 hour).
     pub idempotency_window: Duration,
+    /// Whether statuses carry `quotes_count` (newer servers only, platforms.md §2).
+    pub quotes_count: bool,
 }
 
 impl Default for MastodonConfig {
@@ -88,6 +93,7 @@ impl Default for MastodonConfig {
             .collect(),
             media_processing_polls: 0,
             idempotency_window: Duration::from_secs(3600),
+            quotes_count: true,
         }
     }
 }
@@ -116,6 +122,7 @@ impl FakeMastodon {
             media: Vec::new(),
             idempotency: HashMap::new(),
             last_id: 0,
+            hour: 0,
         }));
         let router = Router::new()
             .route("/api/v2/instance", get(instance))
@@ -153,6 +160,20 @@ impl FakeMastodon {
         self.configure(|c| {
             c.tokens.remove(token);
         });
+    }
+
+    /// Moves the instance's clock to `hour`: statuses gain favourites, boosts, replies and
+    /// quotes by their age in hours, the account followers (see [`super::growth`]).
+    pub fn set_hour(&self, hour: u64) {
+        lock(&self.shared).hour = hour;
+    }
+
+    /// Deletes a status as its author would on the instance: it answers 404 from then on.
+    pub fn delete_on_network(&self, id: &str) {
+        let mut instance = lock(&self.shared);
+        if let Some(status) = instance.statuses.iter_mut().find(|s| s.id == id) {
+            status.deleted = true;
+        }
     }
 
     /// Enforces `limit` per account (Mastodon's default is 300 per 5 minutes).
@@ -207,6 +228,8 @@ struct Instance {
     /// (username, key) → (status id, first seen).
     idempotency: HashMap<(String, String), (String, Instant)>,
     last_id: u64,
+    /// The clock engagement grows by ([`FakeMastodon::set_hour`]).
+    hour: u64,
 }
 
 struct Status {
@@ -220,6 +243,8 @@ struct Status {
     in_reply_to_id: Option<String>,
     media_ids: Vec<String>,
     created_at: SystemTime,
+    /// The instance's hour (see [`FakeMastodon::set_hour`]) when it was posted.
+    born_hour: u64,
     deleted: bool,
     idempotency_key: Option<String>,
     auth: String,
@@ -293,7 +318,7 @@ impl Instance {
             "note": "",
             "url": format!("{}/@{username}", self.base_url),
             "avatar": format!("{}/avatars/original/missing.png", self.base_url),
-            "followers_count": 42,
+            "followers_count": followers(self.hour),
             "following_count": 7,
             "statuses_count": statuses_count,
         })
@@ -328,6 +353,7 @@ impl Instance {
     }
 
     fn status_json(&self, status: &Status, with_source: bool) -> Value {
+        let age = self.hour.saturating_sub(status.born_hour);
         let in_reply_to_account_id = status.in_reply_to_id.as_ref().and_then(|id| {
             self.statuses
                 .iter()
@@ -351,9 +377,9 @@ impl Instance {
             "language": status.language,
             "uri": format!("{}/users/{}/statuses/{}", self.base_url, status.username, status.id),
             "url": self.status_url(status),
-            "replies_count": 0,
-            "reblogs_count": 0,
-            "favourites_count": 0,
+            "replies_count": grown(REPLIES_PER_HOUR, age),
+            "reblogs_count": grown(REPOSTS_PER_HOUR, age),
+            "favourites_count": grown(LIKES_PER_HOUR, age),
             "content": html_paragraph(&status.text),
             "reblog": null,
             "account": self.account_json(&status.username),
@@ -366,6 +392,11 @@ impl Instance {
         });
         if with_source && let Value::Object(object) = &mut value {
             object.insert("text".into(), Value::String(status.text.clone()));
+        }
+        if self.config.quotes_count
+            && let Value::Object(object) = &mut value
+        {
+            object.insert("quotes_count".into(), json!(grown(QUOTES_PER_HOUR, age)));
         }
         value
     }
@@ -619,6 +650,7 @@ async fn create_status(State(shared): Shared, headers: HeaderMap, body: Bytes) -
         in_reply_to_id,
         media_ids,
         created_at: SystemTime::now(),
+        born_hour: instance.hour,
         deleted: false,
         idempotency_key: idempotency_key.clone(),
         auth,

@@ -103,6 +103,7 @@ impl FakeTelegram {
             messages: Vec::new(),
             files: HashMap::new(),
             next_group: 0,
+            hour: 0,
         }));
         let router = Router::new()
             .route("/{bot}/{method}", any(call_method))
@@ -110,6 +111,12 @@ impl FakeTelegram {
             .with_state(shared.clone());
         let running = Running::start("telegram", port, router, Arc::new(TelegramErrors));
         FakeTelegram { running, shared }
+    }
+
+    /// Moves the Bot API's clock to `hour`: every chat gains a subscriber an hour
+    /// ([`super::growth::followers`]).
+    pub fn set_hour(&self, hour: u64) {
+        lock(&self.shared).hour = hour;
     }
 
     pub fn configure(&self, change: impl FnOnce(&mut TelegramConfig)) {
@@ -151,6 +158,8 @@ struct BotApi {
     /// Uploaded files by file_id, so a later request can send them again by id.
     files: HashMap<String, ReceivedMedia>,
     next_group: u64,
+    /// The clock subscribers grow by ([`FakeTelegram::set_hour`]).
+    hour: u64,
 }
 
 struct Message {
@@ -262,6 +271,10 @@ async fn call_method(
     let answer = match method.to_ascii_lowercase().as_str() {
         "getme" => Ok(result(api.me())),
         "getchat" => api.chat(&request).map(|chat| result(chat_json(chat))),
+        "getchatmembercount" => {
+            let members = super::growth::followers(api.hour);
+            api.chat(&request).map(|_| result(json!(members)))
+        }
         "sendmessage" => api.send_message(&request),
         "sendphoto" => api.send_photo(&request),
         "sendmediagroup" => api.send_media_group(&request),

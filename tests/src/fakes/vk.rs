@@ -3,7 +3,14 @@
 //! `{"error": {"error_code", "error_msg", "request_params"}}`. Methods: users.get,
 //! groups.getById, wall.post, wall.createComment, wall.delete, wall.deleteComment,
 //! photos.getWallUploadServer, the upload server itself (multipart field `photo` →
-//! `{server, photo, hash}`) and photos.saveWallPhoto.
+//! `{server, photo, hash}`), photos.saveWallPhoto and wall.getById.
+//!
+//! Metrics: `wall.getById {posts: "<owner>_<id>,…"}` (at most 100, else error 100) answers
+//! `{"items": […]}` (the 5.199 shape is unconfirmed; this fake assumes `items`) with each
+//! live post asked for, its `likes`, `reposts`, `comments` and `views` objects holding the
+//! counts a test sets with [`FakeVk::set_counts`]; a deleted or unknown post is left out.
+//! `users.get` and `groups.getById` give `followers_count` and `members_count` when
+//! `fields` asks for them.
 //!
 //! `wall.post` and `wall.createComment` take a `guid`: a second request with a `guid` this
 //! wall already holds (on a post or comment that is not deleted) creates nothing and
@@ -50,6 +57,17 @@ pub struct VkGroup {
     pub screen_name: String,
     /// The token's user manages it (may post as the community).
     pub admin: bool,
+    /// Its `members_count`.
+    pub members: u64,
+}
+
+/// A post's counters as the fake gives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VkCounts {
+    pub likes: u64,
+    pub reposts: u64,
+    pub comments: u64,
+    pub views: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +78,8 @@ pub struct VkConfig {
     pub first_name: String,
     pub last_name: String,
     pub groups: Vec<VkGroup>,
+    /// The user's `followers_count`.
+    pub followers: u64,
 }
 
 impl Default for VkConfig {
@@ -74,7 +94,9 @@ impl Default for VkConfig {
                 name: "postctl test community".into(),
                 screen_name: "postctl_test".into(),
                 admin: true,
+                members: 0,
             }],
+            followers: 0,
         }
     }
 }
@@ -98,6 +120,7 @@ struct Entry {
     deleted: bool,
     token: String,
     raw: Value,
+    counts: VkCounts,
 }
 
 /// A file the upload server received, before saveWallPhoto.
@@ -214,6 +237,27 @@ impl FakeVk {
                 raw: e.raw.clone(),
             })
             .collect()
+    }
+
+    /// The counters of the post `id` (on whichever wall) from now on.
+    pub fn set_counts(&self, id: &str, counts: VkCounts) {
+        let mut api = lock(&self.shared);
+        for entry in api.entries.iter_mut().filter(|e| e.id.to_string() == id) {
+            entry.counts = counts;
+        }
+    }
+
+    /// The owner deleted the post `id` on vk.com, not through postctl; its comments go
+    /// with it.
+    pub fn delete_on_network(&self, id: &str) {
+        let mut api = lock(&self.shared);
+        for entry in api
+            .entries
+            .iter_mut()
+            .filter(|e| e.id.to_string() == id || e.post_id.is_some_and(|p| p.to_string() == id))
+        {
+            entry.deleted = true;
+        }
     }
 
     /// The methods called so far, in order (upload-server requests are not methods).
@@ -338,6 +382,7 @@ async fn call_method(
         "wall.deleteComment" => api.delete(&params, true),
         "photos.getWallUploadServer" => api.upload_server(&params),
         "photos.saveWallPhoto" => api.save_photo(&params),
+        "wall.getById" => api.get_by_id(&params),
         _ => Err((3, "Unknown method passed")),
     };
     match result {
@@ -352,6 +397,12 @@ const INVALID: (i64, &str) = (
     100,
     "One of the parameters specified was missing or invalid",
 );
+
+/// Whether the comma-separated `fields` parameter names `field`.
+fn asks_for(params: &Map<String, Value>, field: &str) -> bool {
+    wire::param_str(params, "fields")
+        .is_some_and(|fields| fields.split(',').any(|f| f.trim() == field))
+}
 
 fn int(params: &Map<String, Value>, key: &str) -> Option<i64> {
     wire::param_str(params, key).and_then(|v| v.trim().parse().ok())
@@ -375,10 +426,13 @@ impl Api {
         let c = &self.config;
         let ids = wire::param_str(params, "user_ids").unwrap_or_default();
         let asked: Vec<&str> = ids.split(',').filter(|s| !s.trim().is_empty()).collect();
-        let me = json!({
+        let mut me = json!({
             "id": c.user_id, "first_name": c.first_name, "last_name": c.last_name,
             "can_access_closed": true, "is_closed": false,
         });
+        if asks_for(params, "followers_count") {
+            me["followers_count"] = json!(c.followers);
+        }
         if asked.is_empty() || asked.iter().any(|id| id.trim() == c.user_id.to_string()) {
             json!([me])
         } else {
@@ -391,13 +445,50 @@ impl Api {
             .or_else(|| int(params, "group_ids"))
             .ok_or(INVALID)?;
         let group = self.group(id).ok_or(INVALID)?;
-        Ok(json!({
-            "groups": [{
-                "id": group.id, "name": group.name, "screen_name": group.screen_name,
-                "is_closed": 0, "type": "page",
-            }],
-            "profiles": [],
-        }))
+        let mut found = json!({
+            "id": group.id, "name": group.name, "screen_name": group.screen_name,
+            "is_closed": 0, "type": "page",
+        });
+        if asks_for(params, "members_count") {
+            found["members_count"] = json!(group.members);
+        }
+        Ok(json!({ "groups": [found], "profiles": [] }))
+    }
+
+    /// `wall.getById`: the live posts named `<owner>_<id>`, the others left out.
+    fn get_by_id(&self, params: &Map<String, Value>) -> Answer {
+        let named = wire::param_str(params, "posts").unwrap_or_default();
+        let keys: Vec<(i64, i64)> = named
+            .split(',')
+            .map(|key| {
+                let (owner, id) = key.trim().split_once('_')?;
+                Some((owner.parse().ok()?, id.parse().ok()?))
+            })
+            .collect::<Option<_>>()
+            .ok_or(INVALID)?;
+        if keys.is_empty() || keys.len() > 100 {
+            return Err(INVALID);
+        }
+        let items: Vec<Value> = keys
+            .iter()
+            .filter_map(|&(owner, id)| {
+                self.entries.iter().find(|e| {
+                    e.owner_id == owner && e.id == id && e.post_id.is_none() && !e.deleted
+                })
+            })
+            .map(|e| {
+                let c = e.counts;
+                json!({
+                    "id": e.id, "owner_id": e.owner_id, "from_id": e.owner_id,
+                    "date": wire::unix_millis() / 1000, "post_type": "post", "text": e.text,
+                    "comments": {"count": c.comments, "can_post": 1},
+                    "likes": {"count": c.likes, "user_likes": 0, "can_like": 1},
+                    "reposts": {"count": c.reposts, "user_reposted": 0},
+                    "views": {"count": c.views},
+                })
+            })
+            .collect();
+        Ok(json!({ "items": items }))
     }
 
     /// Whose wall `owner_id` is: the token's user, or a community the fake knows.
@@ -510,6 +601,7 @@ impl Api {
             guid,
             deleted: false,
             token: token.into(),
+            counts: VkCounts::default(),
             raw: json!({"kind": "post", "params": without_token(params), "from_group": from_group}),
         });
         Ok(json!({ "post_id": id }))
@@ -544,6 +636,7 @@ impl Api {
             guid,
             deleted: false,
             token: token.into(),
+            counts: VkCounts::default(),
             raw: json!({"kind": "comment", "params": without_token(params), "from_group": from_group}),
         });
         Ok(json!({ "comment_id": id, "parents_stack": [] }))

@@ -20,6 +20,12 @@
 //! `POST /2/media/metadata` for alt text, whose body the fake assumes to be
 //! `{"id", "metadata": {"alt_text": {"text"}}}` (unconfirmed). A used-up monthly cap is
 //! `429` with the `usage-capped` problem type. Every answer carries `x-rate-limit-*`.
+//!
+//! Metrics: `GET /2/tweets?ids=…` (1 to 100 ids, else `400`) answers each live post in
+//! `data`, with `public_metrics` when `tweet.fields` asks for them (counters a test sets
+//! with [`FakeX::set_counts`], zero until then), and each unknown or deleted one as a
+//! `resource-not-found` entry in `errors` (HTTP 200 either way, `data` left out when
+//! empty). `GET /2/users/me?user.fields=public_metrics` gives [`XConfig::followers`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,6 +70,19 @@ pub struct XConfig {
     /// How many STATUS polls answer `in_progress` before `succeeded` (0: finalize
     /// answers without `processing_info`).
     pub media_processing_polls: u32,
+    /// The user's `followers_count`.
+    pub followers: u64,
+}
+
+/// A post's `public_metrics` as the fake gives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XCounts {
+    pub likes: u64,
+    pub retweets: u64,
+    pub replies: u64,
+    pub quotes: u64,
+    pub bookmarks: u64,
+    pub impressions: u64,
 }
 
 impl Default for XConfig {
@@ -80,6 +99,7 @@ impl Default for XConfig {
             fail_after_create: 0,
             fail_without_create: 0,
             media_processing_polls: 0,
+            followers: 0,
         }
     }
 }
@@ -106,6 +126,8 @@ struct Server {
     posts: Vec<ReceivedPost>,
     media: Vec<Upload>,
     last_id: u64,
+    /// Counters set by the test, by post id.
+    counts: HashMap<String, XCounts>,
 }
 
 /// A media upload and how far it got.
@@ -146,7 +168,7 @@ impl FakeX {
             .route("/2/oauth2/token", post(token))
             .route("/2/users/me", get(users_me))
             .route("/2/users/{id}/tweets", get(user_posts))
-            .route("/2/tweets", post(create_post))
+            .route("/2/tweets", post(create_post).get(read_posts))
             .route("/2/tweets/{id}", axum::routing::delete(delete_post))
             .route("/2/media/upload", get(media_status))
             .route("/2/media/upload/initialize", post(media_initialize))
@@ -187,6 +209,19 @@ impl FakeX {
     /// The posts created so far, deleted ones included.
     pub fn posts(&self) -> Vec<ReceivedPost> {
         lock(&self.shared).posts.clone()
+    }
+
+    /// The post `id`'s counters from now on.
+    pub fn set_counts(&self, id: &str, counts: XCounts) {
+        lock(&self.shared).counts.insert(id.to_string(), counts);
+    }
+
+    /// The user deleted the post `id` on X, not through postctl.
+    pub fn delete_on_network(&self, id: &str) {
+        let mut server = lock(&self.shared);
+        if let Some(post) = server.posts.iter_mut().find(|p| p.id == id) {
+            post.deleted = true;
+        }
     }
 
     /// Whether `token` is an access token that works now.
@@ -370,15 +405,93 @@ fn issue(server: &mut Server, scope: &str) -> Response {
 }
 
 /// `GET /2/users/me`.
-async fn users_me(State(shared): State<Arc<Mutex<Server>>>, headers: HeaderMap) -> Response {
+async fn users_me(
+    State(shared): State<Arc<Mutex<Server>>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let server = lock(&shared);
     if let Err(refusal) = signed_in(&server, &headers) {
         return refusal;
     }
-    wire::json(
-        StatusCode::OK,
-        json!({"data": {"id": server.config.user_id, "name": "postctl", "username": server.config.username}}),
-    )
+    let mut data =
+        json!({"id": server.config.user_id, "name": "postctl", "username": server.config.username});
+    if asks_for(query.as_deref(), "user.fields", "public_metrics") {
+        data["public_metrics"] = json!({
+            "followers_count": server.config.followers,
+            "following_count": 12,
+            "tweet_count": server.posts.iter().filter(|p| !p.deleted).count(),
+            "listed_count": 0,
+        });
+    }
+    wire::json(StatusCode::OK, json!({ "data": data }))
+}
+
+/// Whether the query's comma-separated `field` names `value`.
+fn asks_for(query: Option<&str>, field: &str, value: &str) -> bool {
+    wire::query_map(query)
+        .get(field)
+        .is_some_and(|list| list.split(',').any(|v| v.trim() == value))
+}
+
+/// `GET /2/tweets?ids=`: the live posts asked for in `data`, the others in `errors`.
+async fn read_posts(
+    State(shared): State<Arc<Mutex<Server>>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let server = lock(&shared);
+    if let Err(refusal) = signed_in(&server, &headers) {
+        return refusal;
+    }
+    let params = wire::query_map(query.as_deref());
+    let ids: Vec<&str> = params
+        .get("ids")
+        .map(|ids| ids.split(',').collect())
+        .unwrap_or_default();
+    if ids.is_empty() || ids.len() > 100 || ids.iter().any(|id| id.is_empty()) {
+        return invalid_request("The `ids` query parameter value is not between 1 and 100.");
+    }
+    let metrics = asks_for(query.as_deref(), "tweet.fields", "public_metrics");
+    let mut data = Vec::new();
+    let mut errors = Vec::new();
+    for id in ids {
+        match server.posts.iter().find(|p| p.id == id && !p.deleted) {
+            Some(post) => {
+                let mut found =
+                    json!({"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]});
+                if metrics {
+                    let c = server.counts.get(id).copied().unwrap_or_default();
+                    found["public_metrics"] = json!({
+                        "retweet_count": c.retweets,
+                        "reply_count": c.replies,
+                        "like_count": c.likes,
+                        "quote_count": c.quotes,
+                        "bookmark_count": c.bookmarks,
+                        "impression_count": c.impressions,
+                    });
+                }
+                data.push(found);
+            }
+            None => errors.push(json!({
+                "value": id,
+                "detail": format!("Could not find tweet with ids: [{id}]."),
+                "title": "Not Found Error",
+                "resource_type": "tweet",
+                "parameter": "ids",
+                "resource_id": id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            })),
+        }
+    }
+    let mut body = json!({});
+    if !data.is_empty() {
+        body["data"] = json!(data);
+    }
+    if !errors.is_empty() {
+        body["errors"] = json!(errors);
+    }
+    wire::json(StatusCode::OK, body)
 }
 
 /// `POST /2/tweets`.

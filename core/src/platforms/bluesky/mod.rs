@@ -24,9 +24,10 @@ use serde_json::{Value, json};
 
 use self::session::Session;
 use super::http::{Answer, classify, not_posted, read_media};
+use super::metrics::counters;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    ServerLimits, SessionStore, Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Http, Idempotency, MediaFile, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, ServerLimits, SessionStore, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -108,6 +109,7 @@ enum Doing<'a> {
     Uploading(&'a str),
     Deleting,
     CheckingSession,
+    ReadingMetrics,
 }
 
 impl Doing<'_> {
@@ -117,6 +119,7 @@ impl Doing<'_> {
             Doing::Uploading(file) => format!("uploading {file}"),
             Doing::Deleting => "deleting the post".into(),
             Doing::CheckingSession => "checking the session".into(),
+            Doing::ReadingMetrics => "reading counters".into(),
         }
     }
 }
@@ -299,7 +302,74 @@ impl Adapter for Bluesky {
             Err(self.failure(&answer, Doing::Deleting))
         }
     }
+    /// One `app.bsky.feed.getPosts` for the whole batch (through the PDS, which passes it
+    /// to the AppView): likes, reposts, replies, quotes, bookmarks. A URI missing from the
+    /// answer is deleted when the PDS no longer has its record, and not indexed yet when it
+    /// does (one `getRecord` each). No views: Bluesky has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        if posts.is_empty() {
+            return Ok(Metrics::Read(Vec::new()));
+        }
+        let query: Vec<(&str, &str)> = posts.iter().map(|p| ("uris", p.id.as_str())).collect();
+        let (answer, _) = self
+            .xrpc(|_| {
+                self.http
+                    .client()
+                    .get(self.xrpc_url("app.bsky.feed.getPosts"))
+                    .query(&query)
+            })
+            .await?;
+        if !answer.is_success() {
+            return Err(self.failure(&answer, Doing::ReadingMetrics));
+        }
+        let found = answer.json().unwrap_or_default();
+        let views = found["posts"].as_array().cloned().unwrap_or_default();
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let view = views
+                .iter()
+                .find(|view| view["uri"].as_str() == Some(post.id.as_str()));
+            readings.push(match view {
+                Some(view) => PostReading::Counted(counters(view, POST_COUNTERS)),
+                None => self.missing_from_appview(&post.id).await?,
+            });
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `app.bsky.actor.getProfile` of the account's DID: followers, follows, posts.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let (answer, _) = self
+            .xrpc(|session| {
+                self.http
+                    .client()
+                    .get(self.xrpc_url("app.bsky.actor.getProfile"))
+                    .query(&[("actor", session.did.as_str())])
+            })
+            .await?;
+        if !answer.is_success() {
+            return Err(self.failure(&answer, Doing::ReadingMetrics));
+        }
+        let profile = answer.json().unwrap_or_default();
+        Ok(Metrics::Read(counters(&profile, PROFILE_COUNTERS)))
+    }
 }
+
+/// A postView's counters and postctl's names for them.
+const POST_COUNTERS: &[(&str, &str)] = &[
+    ("likeCount", "likes"),
+    ("repostCount", "reposts"),
+    ("replyCount", "replies"),
+    ("quoteCount", "quotes"),
+    ("bookmarkCount", "bookmarks"),
+];
+
+/// A profile's counters and postctl's names for them.
+const PROFILE_COUNTERS: &[(&str, &str)] = &[
+    ("followersCount", "followers"),
+    ("followsCount", "following"),
+    ("postsCount", "posts"),
+];
 
 impl Bluesky {
     fn published(&self, uri: &str, cid: &str, session: &Session, rkey: &str) -> Published {
@@ -357,6 +427,30 @@ impl Bluesky {
             .as_str()
             .zip(record["cid"].as_str())
             .map(|(uri, cid)| (uri.to_string(), cid.to_string())))
+    }
+
+    /// A post `getPosts` left out: deleted when the PDS (which holds the record) no
+    /// longer has it, else not indexed by the AppView yet.
+    async fn missing_from_appview(&self, uri: &str) -> Result<PostReading, PublishError> {
+        let Some((repo, _, rkey)) = parse_at_uri(uri) else {
+            return Ok(PostReading::Deleted);
+        };
+        let (answer, _) = self
+            .xrpc(|_| {
+                self.http
+                    .client()
+                    .get(self.xrpc_url("com.atproto.repo.getRecord"))
+                    .query(&[("repo", repo), ("collection", POST), ("rkey", rkey)])
+            })
+            .await?;
+        if answer.is_success() {
+            Ok(PostReading::Pending)
+        } else if answer.status == 400 || answer.status == 404 {
+            // RecordNotFound (400 from the PDS), or a repo that is gone.
+            Ok(PostReading::Deleted)
+        } else {
+            Err(self.failure(&answer, Doing::ReadingMetrics))
+        }
     }
 
     /// Uploads the images and describes them for `app.bsky.embed.images`.

@@ -19,10 +19,11 @@ use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, media_part};
+use super::metrics::reaction;
 use super::mode::Mode;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::media::hex;
 use crate::model::Account;
@@ -205,6 +206,83 @@ impl Adapter for Discord {
         }
         Err(self.error(&answer))
     }
+    /// Bot: `GET /channels/{channel}/messages/{id}` per message, its `reactions` counted
+    /// by emoji; Unknown Message (10008) means it was deleted. A webhook cannot read
+    /// messages back here. No views: Discord has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let Mode::Bot { base, channel, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let channel = post
+                .extra
+                .get("channel_id")
+                .and_then(Value::as_str)
+                .unwrap_or(channel);
+            let url = endpoint(base, &["channels", channel, "messages", &post.id])?;
+            let answer = self.send(self.http.client().get(url)).await?;
+            if answer.status == 404 && code(&answer.json().unwrap_or_default()) == Some(10008) {
+                readings.push(PostReading::Deleted);
+                continue;
+            }
+            let message = self.ok_json(&answer)?;
+            readings.push(PostReading::Counted(reactions(&message)));
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// Bot: the channel's server, then `GET /guilds/{id}?with_counts=true` for its
+    /// `approximate_member_count`. A DM channel has no server to count.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let Mode::Bot { base, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let guild = match self.guild().await {
+            Some(guild) if guild != "@me" => guild,
+            Some(_) => {
+                return Ok(Metrics::NotProvided(
+                    "the bot posts to a direct message, which has no server to count members of",
+                ));
+            }
+            None => {
+                return Err(PublishError::Retryable {
+                    message: "Discord did not say which server the channel belongs to; it will be asked again".into(),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: None,
+                });
+            }
+        };
+        let mut url = endpoint(base, &["guilds", &guild])?;
+        url.query_pairs_mut().append_pair("with_counts", "true");
+        let answer = self.send(self.http.client().get(url)).await?;
+        let server = self.ok_json(&answer)?;
+        let mut counters = Counters::new();
+        if let Some(members) = server
+            .get("approximate_member_count")
+            .and_then(Value::as_u64)
+        {
+            counters.insert("members".into(), members);
+        }
+        Ok(Metrics::Read(counters))
+    }
+}
+
+const WEBHOOK_READS_NOTHING: &str = "a Discord webhook cannot read messages or the server back; add the account as a bot (`--mode bot`) to collect reactions and members";
+
+/// A message's reactions by emoji: a custom emoji by its name, a Unicode one as itself.
+fn reactions(message: &Value) -> Counters {
+    message
+        .get("reactions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let name = r.get("emoji")?.get("name")?.as_str()?;
+            Some((reaction(name), r.get("count")?.as_u64()?))
+        })
+        .collect()
 }
 
 impl Discord {
@@ -756,5 +834,75 @@ mod tests {
                 prop_assert!(!error.to_string().contains(BOT_TOKEN));
             });
         }
+    }
+
+    fn metrics_fake(request: &Request) -> Reply {
+        match request.path.as_str() {
+            "/api/v10/channels/555/messages/900" => Reply::json(
+                200,
+                json!({"id": "900", "reactions": [
+                    {"count": 3, "me": false, "emoji": {"id": null, "name": "🎉"}},
+                    {"count": 1, "me": false, "emoji": {"id": "42", "name": "party_parrot"}}
+                ]}),
+            ),
+            "/api/v10/channels/555/messages/901" => Reply::json(200, json!({"id": "901"})),
+            "/api/v10/channels/555" => Reply::json(200, json!({"id": "555", "guild_id": "777"})),
+            "/api/v10/guilds/777?with_counts=true" => {
+                Reply::json(200, json!({"id": "777", "approximate_member_count": 1234}))
+            }
+            _ => Reply::json(404, json!({"message": "Unknown Message", "code": 10008})),
+        }
+    }
+
+    fn message(id: &str) -> Published {
+        Published {
+            id: id.into(),
+            url: None,
+            extra: json!({"channel_id": "555"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bot_reads_reactions_by_emoji_and_the_servers_members() {
+        let server = TestServer::start(metrics_fake).await;
+        let dc = bot(&server.url());
+        let read = dc
+            .post_metrics(&[message("900"), message("901"), message("902")])
+            .await
+            .expect("read");
+        let counted = |pairs: &[(&str, u64)]| {
+            PostReading::Counted(pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect())
+        };
+        assert_eq!(
+            read,
+            Metrics::Read(vec![
+                counted(&[("reaction:🎉", 3), ("reaction:party_parrot", 1)]),
+                counted(&[]),
+                PostReading::Deleted,
+            ])
+        );
+        let members = dc.account_metrics().await.expect("members");
+        assert_eq!(
+            members,
+            Metrics::Read([("members".to_string(), 1234)].into_iter().collect())
+        );
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| r.header("authorization") == Some(&format!("Bot {BOT_TOKEN}")[..])),
+            "every request carries the bot token"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_says_it_reads_nothing_without_asking() {
+        let server = TestServer::start(metrics_fake).await;
+        let dc = webhook(&server.url());
+        let read = dc.post_metrics(&[message("900")]).await.expect("answer");
+        assert!(matches!(read, Metrics::NotProvided(why) if why.contains("bot")));
+        let members = dc.account_metrics().await.expect("answer");
+        assert!(matches!(members, Metrics::NotProvided(_)));
+        assert!(server.requests().is_empty());
     }
 }

@@ -30,6 +30,15 @@
 //! here in code points), ten images per carousel, the `permalink` field, error code 190
 //! meaning a token to renew, and throttling codes 4, 17, 32, 613 and 80002. Instagram
 //! offers no way to delete a post through the API: `unpublish` says so.
+//!
+//! Metrics: `GET /{ig-media-id}/insights?metric=…` per post ([`INSIGHTS`] says which and
+//! postctl's names for them). Instagram's counters lag up to 48 hours, which the hourly
+//! reading of young posts follows. An empty `data` (no insights yet) and error 10 ("not
+//! enough viewers") are [`PostReading::Pending`], never zeros; error 100 with subcode 33
+//! (the media is gone) is [`PostReading::Deleted`]; a metric Instagram rejects (error 100
+//! naming it: Meta retires metrics every few months) is not asked again by this adapter,
+//! and the collection says once that the counter is no longer given. The account:
+//! `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
 
 use std::time::Duration;
 
@@ -37,9 +46,10 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, endpoint, excerpt, not_posted};
+use super::metrics::counters;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
+    Platform, PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::media::host::MediaHost;
 use crate::model::Account;
@@ -60,6 +70,29 @@ const PROCESSING_LIMIT: Duration = Duration::from_secs(60);
 const THROTTLE_WAIT: Duration = Duration::from_secs(60);
 /// The wait when the publishing quota is used up: the window moves, so look again then.
 const QUOTA_WAIT: Duration = Duration::from_secs(60 * 60);
+
+/// The media insights asked for (platforms.md §7) and postctl's names for them.
+/// Engagement ([`crate::analytics::engagement`]) counts `likes`, `replies` and `shares`;
+/// `bookmarks` (saves), `views`, `reach` (accounts that saw the post) and `interactions`
+/// (Instagram's own total of likes, comments, saves and shares, which would count them
+/// twice) are not engagement. `impressions`, `plays` and `video_views` are retired by Meta
+/// and not asked.
+pub(crate) const INSIGHTS: &[(&str, &str)] = &[
+    ("views", "views"),
+    ("reach", "reach"),
+    ("likes", "likes"),
+    ("comments", "replies"),
+    ("shares", "shares"),
+    ("saved", "bookmarks"),
+    ("total_interactions", "interactions"),
+];
+
+/// The account's fields and postctl's names for them.
+const ACCOUNT_FIELDS: &[(&str, &str)] = &[
+    ("followers_count", "followers"),
+    ("follows_count", "following"),
+    ("media_count", "posts"),
+];
 
 /// What Instagram takes (platforms.md §7): plain-text captions with media, one post per
 /// part (no threads), no idempotency key but a container to check.
@@ -108,6 +141,8 @@ pub struct Instagram {
     http: Http,
     host: Result<std::sync::Arc<dyn MediaHost>, String>,
     stored: Account,
+    /// Insights Instagram rejected for this account: not asked again by this adapter.
+    rejected: std::sync::Mutex<Vec<&'static str>>,
 }
 
 /// A Graph API error object, before it is classified.
@@ -128,6 +163,8 @@ enum Call {
     Prepare,
     /// `media_publish`: a failure without an answer may have posted.
     Publish,
+    /// Reading counters: nothing is posted.
+    Read,
 }
 
 impl Instagram {
@@ -158,6 +195,7 @@ impl Instagram {
             http: tools.http,
             host: tools.media_host,
             stored: account.clone(),
+            rejected: std::sync::Mutex::new(Vec::new()),
         })
     }
 }
@@ -236,6 +274,130 @@ impl Adapter for Instagram {
             "Instagram's API offers no way to delete a post: delete {where_} in the Instagram app (… → Delete), then `postctl unpublish` stops trying"
         )))
     }
+
+    /// One `GET /{media-id}/insights` per post (Instagram reads one media at a time).
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            readings.push(self.insights(&post.id).await?);
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let fields = ACCOUNT_FIELDS
+            .iter()
+            .map(|(field, _)| *field)
+            .collect::<Vec<_>>()
+            .join(",");
+        let me = self
+            .get(
+                &[self.user_id.as_str()],
+                &[("fields", fields.as_str())],
+                Call::Read,
+            )
+            .await?;
+        Ok(Metrics::Read(counters(&me, ACCOUNT_FIELDS)))
+    }
+}
+
+impl Instagram {
+    /// The insights of one media, asking again without any metric Instagram rejects.
+    async fn insights(&self, media_id: &str) -> Result<PostReading, PublishError> {
+        // Each round drops at least one metric, so this ends.
+        for _ in 0..=INSIGHTS.len() {
+            let asked: Vec<&'static str> = {
+                let rejected = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
+                INSIGHTS
+                    .iter()
+                    .map(|(metric, _)| *metric)
+                    .filter(|metric| !rejected.contains(metric))
+                    .collect()
+            };
+            if asked.is_empty() {
+                return Ok(PostReading::Pending);
+            }
+            let metric = asked.join(",");
+            let url = endpoint(&self.base, &[media_id, "insights"])?;
+            let request = self
+                .http
+                .client()
+                .get(url)
+                .query(&[("metric", metric.as_str())]);
+            let error = match self.answer(request, Call::Read).await? {
+                Ok(body) => return Ok(insights_reading(&body)),
+                Err(error) => error,
+            };
+            match (error.code, error.subcode) {
+                // "Not enough viewers" for the media to show insights: not yet.
+                (10, _) => return Ok(PostReading::Pending),
+                (100, Some(33)) => return Ok(PostReading::Deleted),
+                (100, _) if error.status == 404 => return Ok(PostReading::Deleted),
+                (100, _) => {
+                    let gone = rejected_metrics(&error.message, &asked);
+                    if gone.is_empty() {
+                        return Err(self.classify(error, Call::Read));
+                    }
+                    self.rejected
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(gone);
+                }
+                _ => return Err(self.classify(error, Call::Read)),
+            }
+        }
+        Ok(PostReading::Pending)
+    }
+}
+
+/// The counters of an insights answer: each metric's lifetime value (`values[0].value`, or
+/// `total_value.value`). No metric at all (Instagram's empty set) is pending, not zeros.
+fn insights_reading(body: &Value) -> PostReading {
+    let data = body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let found: Counters = data
+        .iter()
+        .filter_map(|item| {
+            let (_, name) = INSIGHTS
+                .iter()
+                .find(|(metric, _)| item["name"].as_str() == Some(metric))?;
+            let value = item["values"][0]["value"]
+                .as_u64()
+                .or_else(|| item["total_value"]["value"].as_u64())?;
+            Some(((*name).to_string(), value))
+        })
+        .collect();
+    if found.is_empty() {
+        PostReading::Pending
+    } else {
+        PostReading::Counted(found)
+    }
+}
+
+/// The metrics of `asked` an error 100 rejects: those missing from a "must be one of the
+/// following values: …" list, else those its message names ("the impressions metric is no
+/// longer supported").
+fn rejected_metrics(message: &str, asked: &[&'static str]) -> Vec<&'static str> {
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    if let Some((_, allowed)) = message.split_once("must be one of the following values") {
+        let allowed = words(allowed);
+        return asked
+            .iter()
+            .filter(|m| !allowed.iter().any(|a| a == *m))
+            .copied()
+            .collect();
+    }
+    let named = words(message);
+    asked
+        .iter()
+        .filter(|m| named.iter().any(|w| w == *m))
+        .copied()
+        .collect()
 }
 
 impl Instagram {
@@ -492,6 +654,18 @@ impl Instagram {
         request: reqwest::RequestBuilder,
         call: Call,
     ) -> Result<Value, PublishError> {
+        match self.answer(request, call).await? {
+            Ok(body) => Ok(body),
+            Err(error) => Err(self.classify(error, call)),
+        }
+    }
+
+    /// The answer's body, or the Graph API error object it carried (left to the caller).
+    async fn answer(
+        &self,
+        request: reqwest::RequestBuilder,
+        call: Call,
+    ) -> Result<Result<Value, GraphError>, PublishError> {
         let token = Zeroizing::new(format!("Bearer {}", self.token.expose()));
         let request = request.header(reqwest::header::AUTHORIZATION, token.as_str());
         let answer = match self.http.exchange(&self.name, request).await {
@@ -500,7 +674,7 @@ impl Instagram {
             Err(e) => return Err(not_posted(e)),
         };
         if let Some(error) = graph_error(&answer) {
-            return Err(self.classify(error, call));
+            return Ok(Err(error));
         }
         if !answer.is_success() {
             let error = super::http::classify(
@@ -518,7 +692,10 @@ impl Instagram {
                 not_posted(error)
             });
         }
-        answer.json().ok_or_else(|| unexpected("a request", call))
+        answer
+            .json()
+            .map(Ok)
+            .ok_or_else(|| unexpected("a request", call))
     }
 
     fn classify(&self, error: GraphError, call: Call) -> PublishError {
@@ -586,6 +763,10 @@ impl Instagram {
                 }
                 error
             }
+            _ if call == Call::Read => PublishError::Permanent {
+                message: format!("Instagram refused to give the counters ({said})"),
+                status,
+            },
             _ => PublishError::Permanent {
                 message: format!("Instagram refused the post ({said})"),
                 status,
@@ -681,7 +862,7 @@ fn unexpected(what: &str, call: Call) -> PublishError {
     let message = format!("Instagram answered {what} without the id it should return");
     match call {
         Call::Publish => PublishError::maybe_sent(message, None),
-        Call::Prepare => not_posted(PublishError::maybe_sent(message, None)),
+        Call::Prepare | Call::Read => not_posted(PublishError::maybe_sent(message, None)),
     }
 }
 
@@ -700,4 +881,44 @@ fn check_media(media: &[MediaFile]) -> Result<(), PublishError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_100_names_the_metrics_it_rejects() {
+        let asked = ["views", "reach", "likes", "saved"];
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "(#100) Starting from version v22.0 and above, the views metric is no longer supported",
+                &["views"],
+            ),
+            (
+                "(#100) metric[0] must be one of the following values: reach, likes, saved",
+                &["views"],
+            ),
+            ("(#100) The parameter metric is required", &[]),
+            ("Not enough viewers for the media to show insights", &[]),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(rejected_metrics(message, &asked), *expected, "{message}");
+        }
+    }
+
+    #[test]
+    fn insights_become_counters_and_an_empty_set_is_pending() {
+        let body = json!({"data": [
+            {"name": "likes", "period": "lifetime", "values": [{"value": 4}]},
+            {"name": "comments", "total_value": {"value": 2}},
+            {"name": "impressions", "values": [{"value": 99}]},
+        ]});
+        let expected: Counters = [("likes".to_string(), 4), ("replies".to_string(), 2)]
+            .into_iter()
+            .collect();
+        assert_eq!(insights_reading(&body), PostReading::Counted(expected));
+        assert_eq!(insights_reading(&json!({"data": []})), PostReading::Pending);
+        assert_eq!(insights_reading(&json!({})), PostReading::Pending);
+    }
 }

@@ -12,9 +12,10 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use super::http::{Answer, classify, media_part, not_posted};
+use super::metrics::counters;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    ServerLimits, Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Http, Idempotency, MediaFile, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, ServerLimits, Verified, boxed,
 };
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -249,7 +250,58 @@ impl Adapter for Mastodon {
         }
         Err(self.failure(&answer, &format!("deleting status {}", published.id), false))
     }
+
+    /// `GET /api/v1/statuses/:id` per post (Mastodon has no batch lookup in
+    /// platforms.md §2): favourites, reblogs, replies, and quotes on servers that count
+    /// them. A 404 means the status was deleted. No views: Mastodon has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let path = format!("/api/v1/statuses/{}", path_segment(&post.id)?);
+            let answer = self.send(self.get(&path)).await?;
+            // Mastodon's own 404 ("Record not found") means deleted; a 404 page from
+            // something in front of the instance is an error like any other.
+            if answer.status == 404 && answer.json().is_some_and(|b| b["error"].is_string()) {
+                readings.push(PostReading::Deleted);
+                continue;
+            }
+            if !answer.is_success() {
+                let doing = format!("reading the counters of status {}", post.id);
+                return Err(self.failure(&answer, &doing, false));
+            }
+            let status = answer.json().unwrap_or_default();
+            readings.push(PostReading::Counted(counters(&status, STATUS_COUNTERS)));
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `verify_credentials`: followers, following and statuses.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let answer = self
+            .send(self.get("/api/v1/accounts/verify_credentials"))
+            .await?;
+        if !answer.is_success() {
+            return Err(self.failure(&answer, "reading the account's counters", false));
+        }
+        let me = answer.json().unwrap_or_default();
+        Ok(Metrics::Read(counters(&me, ACCOUNT_COUNTERS)))
+    }
 }
+
+/// A status's counters and postctl's names for them.
+const STATUS_COUNTERS: &[(&str, &str)] = &[
+    ("favourites_count", "likes"),
+    ("reblogs_count", "reposts"),
+    ("replies_count", "replies"),
+    ("quotes_count", "quotes"),
+];
+
+/// An account's counters and postctl's names for them.
+const ACCOUNT_COUNTERS: &[(&str, &str)] = &[
+    ("followers_count", "followers"),
+    ("following_count", "following"),
+    ("statuses_count", "posts"),
+];
 
 impl Mastodon {
     /// Uploads one file and waits until the instance has processed it; returns its id.

@@ -426,3 +426,37 @@ fn identities_name_the_instance_once() {
         assert_eq!(identity(acct, base), want, "{acct} on {base}");
     }
 }
+
+#[tokio::test]
+async fn only_the_instances_own_404_marks_a_status_deleted() {
+    let server = TestServer::start(|r: &Request| match r.path_only() {
+        "/api/v1/statuses/1" => Reply::json(
+            200,
+            json!({"id": "1", "favourites_count": 4, "reblogs_count": 2, "replies_count": 1}),
+        ),
+        "/api/v1/statuses/2" => Reply::json(404, json!({"error": "Record not found"})),
+        _ => Reply::text(404, "<h1>404 Not Found</h1>"),
+    })
+    .await;
+    let masto = adapter(&server);
+    let status = |id: &str| Published {
+        id: id.into(),
+        url: None,
+        extra: serde_json::Value::Null,
+    };
+    let read = masto
+        .post_metrics(&[status("1"), status("2")])
+        .await
+        .expect("read");
+    let counted: crate::platforms::Counters = [("likes", 4), ("reposts", 2), ("replies", 1)]
+        .into_iter()
+        .map(|(n, c)| (n.to_string(), c))
+        .collect();
+    // No quotes_count from this server: no quotes, rather than 0.
+    assert_eq!(
+        read,
+        Metrics::Read(vec![PostReading::Counted(counted), PostReading::Deleted])
+    );
+    let proxied = masto.post_metrics(&[status("3")]).await;
+    assert!(proxied.is_err(), "{proxied:?}");
+}

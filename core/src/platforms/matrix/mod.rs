@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::http::{Answer, endpoint, excerpt, read_media};
+use super::metrics::reaction;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
+    Platform, PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -205,7 +206,76 @@ impl Adapter for Matrix {
         }
         Ok(())
     }
+    /// The `m.annotation` relations of each part's text event (`/_matrix/client/v1/.../
+    /// relations`), counted by key (the emoji), following `next_batch`; M_NOT_FOUND means
+    /// the event is gone. No views: Matrix has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let room_id = match post.extra.get("room_id").and_then(Value::as_str) {
+                Some(room_id) => room_id.to_owned(),
+                None => self.room_id().await?,
+            };
+            let base = [
+                "_matrix",
+                "client",
+                "v1",
+                "rooms",
+                &room_id,
+                "relations",
+                &post.id,
+                "m.annotation",
+            ];
+            let mut counters = Counters::new();
+            let mut from: Option<String> = None;
+            let mut deleted = false;
+            for _ in 0..RELATION_PAGES {
+                let mut url = endpoint(&self.base, &base)?;
+                url.query_pairs_mut().append_pair("limit", "100");
+                if let Some(from) = &from {
+                    url.query_pairs_mut().append_pair("from", from);
+                }
+                let answer = self.send(self.http.client().get(url)).await?;
+                if answer.status == 404 && errcode(&answer).as_deref() == Some("M_NOT_FOUND") {
+                    deleted = true;
+                    break;
+                }
+                let page = self.ok_json(&answer)?;
+                for event in page["chunk"].as_array().into_iter().flatten() {
+                    if let Some(key) = event["content"]["m.relates_to"]["key"].as_str() {
+                        *counters.entry(reaction(key)).or_default() += 1;
+                    }
+                }
+                from = page["next_batch"].as_str().map(str::to_owned);
+                if from.is_none() {
+                    break;
+                }
+            }
+            readings.push(if deleted {
+                PostReading::Deleted
+            } else {
+                PostReading::Counted(counters)
+            });
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `joined_members` of the room: how many are in it.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let room_id = self.room_id().await?;
+        let url = self.client_api(&["rooms", &room_id, "joined_members"])?;
+        let answer = self.send(self.http.client().get(url)).await?;
+        let members = self.ok_json(&answer)?;
+        let mut counters = Counters::new();
+        if let Some(joined) = members["joined"].as_object() {
+            counters.insert("members".into(), joined.len() as u64);
+        }
+        Ok(Metrics::Read(counters))
+    }
 }
+
+/// Pages of reactions read per event at most (100 each): beyond that the count stops.
+const RELATION_PAGES: usize = 20;
 
 impl Matrix {
     /// The room id, resolving an alias with the room directory the first time.
@@ -674,6 +744,63 @@ mod tests {
                 "/_matrix/client/v3/rooms/!room1:example.org/redact/$ev0/postctl-redact-$ev0",
                 "/_matrix/client/v3/rooms/!room1:example.org/redact/$ev1/postctl-redact-$ev1",
             ]
+        );
+    }
+
+    fn relations(request: &Request) -> Reply {
+        let path = request.path.as_str();
+        let reaction = |key: &str| {
+            json!({"type": "m.reaction", "content": {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": "$ev1", "key": key}}})
+        };
+        if path
+            .starts_with("/_matrix/client/v1/rooms/!room1:example.org/relations/$ev1/m.annotation")
+        {
+            if path.contains("from=page2") {
+                Reply::json(200, json!({"chunk": [reaction("👍")]}))
+            } else {
+                Reply::json(
+                    200,
+                    json!({"chunk": [reaction("👍"), reaction("🚀")], "next_batch": "page2"}),
+                )
+            }
+        } else if path.starts_with("/_matrix/client/v3/rooms/!room1:example.org/joined_members") {
+            Reply::json(
+                200,
+                json!({"joined": {"@a:example.org": {}, "@b:example.org": {}, "@bot:example.org": {}}}),
+            )
+        } else {
+            Reply::json(
+                404,
+                json!({"errcode": "M_NOT_FOUND", "error": "Event not found"}),
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn reactions_are_counted_by_key_across_pages_and_members_by_who_joined() {
+        let server = TestServer::start(relations).await;
+        let mx = adapter(&server.url(), "!room1:example.org");
+        let event = |id: &str| Published {
+            id: id.into(),
+            url: None,
+            extra: json!({"room_id": "!room1:example.org"}),
+        };
+        let read = mx
+            .post_metrics(&[event("$ev1"), event("$gone")])
+            .await
+            .expect("read");
+        let counters: Counters = [("reaction:👍", 2), ("reaction:🚀", 1)]
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(
+            read,
+            Metrics::Read(vec![PostReading::Counted(counters), PostReading::Deleted])
+        );
+        assert_eq!(
+            mx.account_metrics().await.expect("members"),
+            Metrics::Read([("members".to_string(), 3)].into_iter().collect())
         );
     }
 }

@@ -16,10 +16,11 @@
 use serde_json::{Value, json};
 
 use super::http::{Answer, endpoint, excerpt};
+use super::metrics::reaction;
 use super::mode::Mode;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -176,7 +177,68 @@ impl Adapter for Slack {
             other => other.map(|_| ()),
         }
     }
+    /// Bot: `reactions.get` per message: reactions by name, and the thread's `reply_count`
+    /// where Slack gives it. `message_not_found` means it was deleted. An incoming webhook
+    /// cannot read anything back. No views: Slack has none.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let Mode::Bot { channel, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let mut readings = Vec::with_capacity(posts.len());
+        for post in posts {
+            let channel = post
+                .extra
+                .get("channel")
+                .and_then(Value::as_str)
+                .unwrap_or(channel);
+            let query = [("channel", channel), ("timestamp", post.id.as_str())];
+            let reply = match self.read("reactions.get", &query).await {
+                Err(PublishError::Permanent { message, .. })
+                    if message.contains("message_not_found") =>
+                {
+                    readings.push(PostReading::Deleted);
+                    continue;
+                }
+                other => other?,
+            };
+            let message = reply.get("message").cloned().unwrap_or_default();
+            let mut counters: Counters = message
+                .get("reactions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let name = r.get("name")?.as_str()?;
+                    Some((reaction(name), r.get("count")?.as_u64()?))
+                })
+                .collect();
+            if let Some(replies) = message.get("reply_count").and_then(Value::as_u64) {
+                counters.insert("replies".into(), replies);
+            }
+            readings.push(PostReading::Counted(counters));
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// Bot: `conversations.info` with `include_num_members`: the channel's members.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let Mode::Bot { channel, .. } = &self.mode else {
+            return Ok(Metrics::NotProvided(WEBHOOK_READS_NOTHING));
+        };
+        let query = [
+            ("channel", channel.as_str()),
+            ("include_num_members", "true"),
+        ];
+        let reply = self.read("conversations.info", &query).await?;
+        let mut counters = Counters::new();
+        if let Some(members) = reply["channel"]["num_members"].as_u64() {
+            counters.insert("members".into(), members);
+        }
+        Ok(Metrics::Read(counters))
+    }
 }
+
+const WEBHOOK_READS_NOTHING: &str = "a Slack incoming webhook cannot read messages or the channel back; add the account with a bot token to collect reactions and members";
 
 impl Slack {
     /// Bot: the message's link from `chat.getPermalink` (a GET with query parameters, as
@@ -216,6 +278,32 @@ impl Slack {
             .post(endpoint(base, &[method])?)
             .bearer_auth(token.expose())
             .json(&body);
+        self.answered(method, request).await
+    }
+
+    /// Calls a reading Web API method with its arguments in the query, as Slack's SDKs
+    /// call them (reading methods do not all take JSON bodies).
+    async fn read(&self, method: &str, query: &[(&str, &str)]) -> Result<Value, PublishError> {
+        let Mode::Bot { base, token, .. } = &self.mode else {
+            return Err(PublishError::permanent(
+                "this Slack account posts through a webhook, which has no Web API",
+            ));
+        };
+        let request = self
+            .http
+            .client()
+            .get(endpoint(base, &[method])?)
+            .query(query)
+            .bearer_auth(token.expose());
+        self.answered(method, request).await
+    }
+
+    /// Sends a Web API request; `Ok` holds a reply with `ok: true`.
+    async fn answered(
+        &self,
+        method: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, PublishError> {
         let answer = self.http.exchange(&self.account, request).await?;
         let reply = answer.json();
         match reply {
@@ -601,5 +689,75 @@ mod tests {
                 .contains("incoming webhooks cannot delete messages")
         );
         assert_eq!(server.requests().len(), 2, "the webhook made no request");
+    }
+
+    fn metrics_fake(request: &Request) -> Reply {
+        let path = request.path.as_str();
+        if path.starts_with("/api/reactions.get?channel=C0123ABCD&timestamp=1700000000.000100") {
+            Reply::json(
+                200,
+                json!({"ok": true, "type": "message", "message": {
+                    "ts": "1700000000.000100", "reply_count": 2,
+                    "reactions": [{"name": "tada", "count": 4, "users": []},
+                                  {"name": "eyes", "count": 1, "users": []}]}}),
+            )
+        } else if path.starts_with("/api/reactions.get") {
+            Reply::json(200, json!({"ok": false, "error": "message_not_found"}))
+        } else if path
+            .starts_with("/api/conversations.info?channel=C0123ABCD&include_num_members=true")
+        {
+            Reply::json(
+                200,
+                json!({"ok": true, "channel": {"id": "C0123ABCD", "num_members": 57}}),
+            )
+        } else {
+            Reply::json(200, json!({"ok": false, "error": "unknown_method"}))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bot_reads_reactions_replies_and_members() {
+        let server = TestServer::start(metrics_fake).await;
+        let slack = bot(&server.url());
+        let posts = [
+            Published {
+                id: "1700000000.000100".into(),
+                url: None,
+                extra: json!({"channel": "C0123ABCD"}),
+            },
+            Published {
+                id: "1700000000.000200".into(),
+                url: None,
+                extra: json!({"channel": "C0123ABCD"}),
+            },
+        ];
+        let read = slack.post_metrics(&posts).await.expect("read");
+        let counters: Counters = [("reaction:tada", 4), ("reaction:eyes", 1), ("replies", 2)]
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(
+            read,
+            Metrics::Read(vec![PostReading::Counted(counters), PostReading::Deleted])
+        );
+        let members = slack.account_metrics().await.expect("members");
+        assert_eq!(
+            members,
+            Metrics::Read([("members".to_string(), 57)].into_iter().collect())
+        );
+        assert!(server.requests().iter().all(|r| r.method == "GET"));
+    }
+
+    #[tokio::test]
+    async fn an_incoming_webhook_says_it_reads_nothing() {
+        let server = TestServer::start(metrics_fake).await;
+        let slack = webhook(&server.url());
+        let read = slack.post_metrics(&[]).await.expect("answer");
+        assert!(matches!(read, Metrics::NotProvided(why) if why.contains("bot token")));
+        assert!(matches!(
+            slack.account_metrics().await.expect("answer"),
+            Metrics::NotProvided(_)
+        ));
+        assert!(server.requests().is_empty());
     }
 }

@@ -24,8 +24,8 @@ use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, endpoint, media_part};
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
+    Platform, PostMetrics, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -182,6 +182,29 @@ impl Adapter for Telegram {
             }
         }
         Ok(())
+    }
+    /// The Bot API has no way to ask for a message's views or reactions (platforms.md §4):
+    /// reaction counts arrive only as `message_reaction_count` updates to a bot that reads
+    /// its updates, which postctl does not do.
+    async fn post_metrics(&self, _posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        Ok(Metrics::NotProvided(
+            "the Telegram Bot API has no view counter, and gives reaction counts only as updates to a bot that listens for them, which postctl does not do",
+        ))
+    }
+
+    /// `getChatMemberCount`: the channel's or group's subscribers.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let count = self
+            .call(
+                "getChatMemberCount",
+                Body::Json(json!({ "chat_id": self.chat })),
+            )
+            .await?;
+        let mut counters = Counters::new();
+        if let Some(members) = count.as_u64() {
+            counters.insert("members".into(), members);
+        }
+        Ok(Metrics::Read(counters))
     }
 }
 

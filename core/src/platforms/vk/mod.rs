@@ -26,6 +26,13 @@
 //! rather than being sent again automatically, and when the user answers `postctl resolve
 //! ID --not-published`, the resend carries the same `guid` for VK to recognise.
 //!
+//! Metrics: `wall.getById {posts: "<owner>_<id>,…"}` for up to [`POSTS_PER_READ`] posts at
+//! once gives each post's `likes`, `reposts`, `comments` (as `replies`) and `views`
+//! objects' `count`; a post missing from the answer was deleted. The account: a community's
+//! `groups.getById {fields: members_count}` (members, the field unconfirmed), a person's
+//! `users.get {fields: followers_count}` (followers). The answer of `wall.getById` is read
+//! as `{"items": […]}` or a bare list (the shape in 5.199 is unconfirmed).
+//!
 //! Unconfirmed facts (platforms.md "Facts not confirmed") and what this adapter assumes:
 //! the text limit (16,384 characters, the figure commonly cited, counted in code points),
 //! the photo size limit (50 MB, likewise), the post URL `https://vk.com/wall{owner}_{id}`,
@@ -36,9 +43,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, classify, endpoint, host_of, media_part, not_posted};
+use super::metrics::count;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
+    Platform, PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -57,6 +65,17 @@ const TEXT_LIMIT: usize = 16_384;
 const MAX_MEDIA: usize = 10;
 /// Unconfirmed; the commonly cited photo limit.
 const MAX_PHOTO_BYTES: u64 = 50 * 1024 * 1024;
+
+/// How many posts one `wall.getById` names (VK's documented maximum is 100).
+const POSTS_PER_READ: usize = 100;
+
+/// A wall post's counter objects (each `{"count": n}`) and postctl's names for them.
+const POST_COUNTERS: &[(&str, &str)] = &[
+    ("likes", "likes"),
+    ("reposts", "reposts"),
+    ("comments", "replies"),
+    ("views", "views"),
+];
 
 /// How long VK's "too many requests per second" (error 6) asks to wait.
 const PER_SECOND_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -266,9 +285,107 @@ impl Adapter for Vk {
             Err(error) => Err(self.classify(method, error, false)),
         }
     }
+
+    /// One `wall.getById` per [`POSTS_PER_READ`] posts; a post VK leaves out is deleted.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for batch in posts.chunks(POSTS_PER_READ) {
+            let keys = batch
+                .iter()
+                .map(|p| self.wall_post(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let named: Vec<String> = keys.iter().map(|(o, id)| format!("{o}_{id}")).collect();
+            let answer = self
+                .call(
+                    "wall.getById",
+                    &[("posts", named.join(",").as_str())],
+                    false,
+                )
+                .await?;
+            let items = answer
+                .get("items")
+                .unwrap_or(&answer)
+                .as_array()
+                .ok_or_else(|| unreadable("wall.getById"))?;
+            for (owner, id) in keys {
+                let item = items.iter().find(|item| {
+                    id_in(item, "owner_id") == Some(owner) && id_in(item, "id") == Some(id)
+                });
+                readings.push(match item {
+                    Some(item) => PostReading::Counted(post_counters(item)),
+                    None => PostReading::Deleted,
+                });
+            }
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// A community's members (`groups.getById`), a person's followers (`users.get`).
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let (found, field, name) = if self.owner_id < 0 {
+            let group_id = (-self.owner_id).to_string();
+            let answer = self
+                .call(
+                    "groups.getById",
+                    &[("group_id", group_id.as_str()), ("fields", "members_count")],
+                    false,
+                )
+                .await?;
+            let group = answer
+                .get("groups")
+                .and_then(|g| g.get(0))
+                .or_else(|| answer.get(0))
+                .cloned();
+            (group, "members_count", "members")
+        } else {
+            let user_id = self.owner_id.to_string();
+            let answer = self
+                .call(
+                    "users.get",
+                    &[
+                        ("user_ids", user_id.as_str()),
+                        ("fields", "followers_count"),
+                    ],
+                    false,
+                )
+                .await?;
+            (answer.get(0).cloned(), "followers_count", "followers")
+        };
+        let method = if self.owner_id < 0 {
+            "groups.getById"
+        } else {
+            "users.get"
+        };
+        let found = found.ok_or_else(|| unreadable(method))?;
+        let counters: Counters = count(&found[field])
+            .map(|n| (name.to_string(), n))
+            .into_iter()
+            .collect();
+        Ok(Metrics::Read(counters))
+    }
+}
+
+/// A wall post's counters: each counter object's `count`, absent ones left out.
+fn post_counters(item: &Value) -> Counters {
+    POST_COUNTERS
+        .iter()
+        .filter_map(|(field, name)| count(&item[*field]["count"]).map(|n| (name.to_string(), n)))
+        .collect()
 }
 
 impl Vk {
+    /// The wall and id of a published post: the wall it was posted on (kept beside it, or
+    /// named in a `wall{owner}_{id}` id), else the account's.
+    fn wall_post(&self, published: &Published) -> Result<(i64, i64), PublishError> {
+        let owner = published
+            .extra
+            .get("owner_id")
+            .and_then(Value::as_i64)
+            .or_else(|| wall_of(&published.id))
+            .unwrap_or(self.owner_id);
+        Ok((owner, numeric_id(&published.id)?))
+    }
+
     /// One photo through the upload server; returns its attachment, `photo{owner}_{id}`.
     async fn upload_photo(&self, file: &MediaFile) -> Result<String, PublishError> {
         // For a community wall the photo goes to the community's album, else to the user's.
@@ -555,6 +672,13 @@ fn unexpected(method: &str) -> PublishError {
         ),
         None,
     )
+}
+
+/// An answer to a read without what it should hold.
+fn unreadable(method: &str) -> PublishError {
+    PublishError::permanent(format!(
+        "VK answered {method} without what it should return; check the account's --base-url"
+    ))
 }
 
 /// Refuses, before anything is uploaded, what this adapter cannot send: VK takes up to

@@ -42,10 +42,12 @@ use zeroize::Zeroizing;
 
 use super::http::{self, Answer, endpoint, host_of};
 use super::{
-    Adapter, Capabilities, Http, Idempotency, Part, Platform, PublishError, Published, Verified,
-    boxed,
+    AccountMetrics, Adapter, Capabilities, Http, Idempotency, Metrics, Part, Platform, PostMetrics,
+    PublishError, Published, Verified, boxed,
 };
 use crate::media::hex;
+
+const NOTHING_TO_ASK: &str = "a webhook only receives posts; it reports no counters";
 use crate::model::Account;
 use crate::secrets::Secret;
 use crate::text::{Counting, Format, TextLimit};
@@ -221,6 +223,15 @@ impl Adapter for Webhook {
         Err(PublishError::permanent(
             "a webhook cannot delete: postctl only sends posts to it; remove the post on the receiving side",
         ))
+    }
+
+    /// A webhook only receives: there is nothing to ask.
+    async fn post_metrics(&self, _posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        Ok(Metrics::NotProvided(NOTHING_TO_ASK))
+    }
+
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        Ok(Metrics::NotProvided(NOTHING_TO_ASK))
     }
 }
 

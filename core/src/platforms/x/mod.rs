@@ -15,6 +15,12 @@
 //! monthly cap (`usage-capped`) waits for the cap's reset and says so; a window's 429
 //! waits for `x-rate-limit-reset`, which, like every answer's `x-rate-limit-*`, feeds the
 //! account's pacing through [`Http`].
+//!
+//! Metrics: `GET /2/tweets?ids=…&tweet.fields=public_metrics` for up to [`IDS_PER_READ`]
+//! posts at once (likes, reposts, replies, quotes, bookmarks, and impressions as `views`);
+//! a post missing from `data` with a `resource-not-found` entry in `errors` was deleted.
+//! The account: `GET /2/users/me?user.fields=public_metrics` (followers; following and
+//! posts where X gives them, their names unconfirmed).
 
 use std::time::Duration;
 
@@ -22,9 +28,10 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use super::http::{Answer, api_base, classify, not_posted, read_media};
+use super::metrics::counters;
 use super::{
-    Adapter, Capabilities, Http, Idempotency, MediaFile, Part, Platform, PublishError, Published,
-    Verified, boxed,
+    AccountMetrics, Adapter, Capabilities, Http, Idempotency, MediaFile, Metrics, Part, Platform,
+    PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
 use crate::secrets::Secret;
@@ -82,6 +89,27 @@ const MEDIA_WAIT: Duration = Duration::from_secs(60);
 
 /// How many of the user's latest posts are searched for a part whose fate is unknown.
 const RECENT: u32 = 20;
+
+/// How many ids one `GET /2/tweets` takes (its `ids` parameter holds 1 to 100).
+const IDS_PER_READ: usize = 100;
+
+/// A post's `public_metrics` and postctl's names for them.
+const POST_COUNTERS: &[(&str, &str)] = &[
+    ("like_count", "likes"),
+    ("retweet_count", "reposts"),
+    ("reply_count", "replies"),
+    ("quote_count", "quotes"),
+    ("bookmark_count", "bookmarks"),
+    ("impression_count", "views"),
+];
+
+/// A user's `public_metrics` and postctl's names for them (only `followers_count` is
+/// confirmed; the others are read when present).
+const USER_COUNTERS: &[(&str, &str)] = &[
+    ("followers_count", "followers"),
+    ("following_count", "following"),
+    ("tweet_count", "posts"),
+];
 
 pub struct X {
     /// The account's name: the key of its rate-limit state in [`Http`], and in messages.
@@ -190,6 +218,71 @@ impl Adapter for X {
             return Ok(());
         }
         Err(self.failure(&answer, &format!("deleting post {id}")))
+    }
+
+    /// One `GET /2/tweets` per [`IDS_PER_READ`] posts. A post X answers with is counted; one
+    /// it reports as not found was deleted; one it says nothing about is asked again on
+    /// the next run.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        let mut readings = Vec::with_capacity(posts.len());
+        for batch in posts.chunks(IDS_PER_READ) {
+            let ids = batch
+                .iter()
+                .map(|p| post_id(&p.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = self.http.client().get(self.url("/2/tweets")).query(&[
+                ("ids", ids.join(",").as_str()),
+                ("tweet.fields", "public_metrics"),
+            ]);
+            let answer = self.send(request).await?;
+            if !answer.is_success() {
+                return Err(self.failure(&answer, "reading the posts' counters"));
+            }
+            let found = answer.json().unwrap_or_default();
+            for id in ids {
+                readings.push(reading(&found, id));
+            }
+        }
+        Ok(Metrics::Read(readings))
+    }
+
+    /// `GET /2/users/me` with the user's `public_metrics`.
+    async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
+        let request = self
+            .http
+            .client()
+            .get(self.url("/2/users/me"))
+            .query(&[("user.fields", "public_metrics")]);
+        let answer = self.send(request).await?;
+        if !answer.is_success() {
+            return Err(self.failure(&answer, "reading the account's counters"));
+        }
+        let me = answer.json().unwrap_or_default();
+        Ok(Metrics::Read(counters(
+            &me["data"]["public_metrics"],
+            USER_COUNTERS,
+        )))
+    }
+}
+
+/// What a `GET /2/tweets` answer says about the post `id`: its counters from `data`, deleted
+/// when `errors` reports it not found, else pending (X said nothing about it).
+fn reading(found: &Value, id: &str) -> PostReading {
+    let data = found["data"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if let Some(post) = data.iter().find(|p| p["id"].as_str() == Some(id)) {
+        return PostReading::Counted(counters(&post["public_metrics"], POST_COUNTERS));
+    }
+    let errors = found["errors"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let not_found = errors.iter().any(|e| {
+        (e["resource_id"].as_str() == Some(id) || e["value"].as_str() == Some(id))
+            && e["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("/resource-not-found"))
+    });
+    if not_found {
+        PostReading::Deleted
+    } else {
+        PostReading::Pending
     }
 }
 

@@ -55,3 +55,36 @@ fn the_cap_that_is_used_up_says_when_it_resets() {
     assert!((3590..=3600).contains(&wait.as_secs()), "{wait:?}");
     assert_eq!(cap_reset(&headers(&[])), None);
 }
+
+#[test]
+fn a_post_is_counted_deleted_or_asked_again_as_x_answers() {
+    let answer = json!({
+        "data": [{"id": "1", "text": "a", "public_metrics": {
+            "like_count": 2, "retweet_count": 1, "reply_count": 0, "quote_count": 0,
+            "bookmark_count": 3, "impression_count": 40
+        }}],
+        "errors": [
+            {"value": "2", "resource_id": "2", "title": "Not Found Error",
+             "type": "https://api.twitter.com/2/problems/resource-not-found"},
+            {"value": "3", "resource_id": "3", "title": "Authorization Error",
+             "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}
+        ]
+    });
+    let counted: crate::platforms::Counters = [
+        ("likes", 2),
+        ("reposts", 1),
+        ("replies", 0),
+        ("quotes", 0),
+        ("bookmarks", 3),
+        ("views", 40),
+    ]
+    .into_iter()
+    .map(|(n, c)| (n.to_string(), c))
+    .collect();
+    assert_eq!(reading(&answer, "1"), PostReading::Counted(counted));
+    assert_eq!(reading(&answer, "2"), PostReading::Deleted);
+    // Neither counted nor reported gone (a protected or suspended account): asked again.
+    assert_eq!(reading(&answer, "3"), PostReading::Pending);
+    assert_eq!(reading(&answer, "4"), PostReading::Pending);
+    assert_eq!(reading(&json!({}), "1"), PostReading::Pending);
+}

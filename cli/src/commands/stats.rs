@@ -1,0 +1,495 @@
+//! `postctl stats collect` reads counters from the networks; `postctl stats [ID]` shows
+//! them: one post per network with its curve, or a table of recent posts.
+
+use chrono::{DateTime, Duration, Utc};
+use postctl_core::analytics::{
+    Collect, Collected, counts_reactions, engagement, never_given, parse_span, schedule, since,
+    sparkline,
+};
+use postctl_core::platforms::Counters;
+use postctl_core::store::{TargetMetrics, short_ids};
+use serde_json::{Value, json};
+
+use crate::args::{CollectArgs, StatsArgs, StatsCommand, StatsSort};
+use crate::context::Context;
+use crate::engine::{engine, runtime};
+use crate::exit::{CliError, CliResult};
+use crate::output::{note, paint, print, print_json, stdout_color, table, when};
+
+/// How far back `stats` looks without `--since`.
+const DEFAULT_SINCE: Duration = Duration::days(30);
+/// The widest curve drawn.
+const CURVE_WIDTH: usize = 48;
+
+pub fn run(ctx: &mut Context, args: &StatsArgs) -> CliResult {
+    match (&args.command, &args.id) {
+        (Some(StatsCommand::Collect(collect_args)), _) => collect(ctx, collect_args),
+        (None, Some(id)) => one_post(ctx, id),
+        (None, None) => recent(ctx, args),
+    }
+}
+
+fn span(text: Option<&str>) -> CliResult<Option<Duration>> {
+    text.map(|text| {
+        parse_span(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "--since {text:?} is not a span; write a number and a unit: 90m, 48h, 7d or 2w"
+            ))
+        })
+    })
+    .transpose()
+}
+
+fn collect(ctx: &mut Context, args: &CollectArgs) -> CliResult {
+    let since = span(args.since.as_deref())?;
+    let zone = ctx.zone(None)?;
+    if let Some(name) = &args.account {
+        ctx.store()?.account(name)?;
+    }
+    let plan = Collect {
+        account: args.account.clone(),
+        since,
+        now: ctx.now,
+        zone,
+        keep_snapshots_days: ctx.config.analytics.keep_snapshots_days,
+    };
+    let store = ctx.take_store()?;
+    let engine = engine(ctx, store)?;
+    let runtime = runtime()?;
+    let collected = runtime.block_on(engine.collect_metrics(&plan))?;
+    for c in &collected {
+        for warning in &c.warnings {
+            note(format!("warning: {warning}"));
+        }
+    }
+    if ctx.json {
+        print_json(&collected)?;
+    } else if !args.quiet {
+        for c in &collected {
+            note(describe(c));
+        }
+        if collected.is_empty() {
+            note("no account postctl publishes to: nothing to collect");
+        }
+    }
+    let failed: Vec<&Collected> = collected.iter().filter(|c| c.error.is_some()).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for c in &failed {
+        note(format!(
+            "{}: {}",
+            c.account,
+            c.error.as_deref().unwrap_or_default()
+        ));
+    }
+    Err(CliError::failure(format!(
+        "{} of {} accounts could not be read in full; what was read is kept, and the rest is read on the next run",
+        failed.len(),
+        collected.len()
+    )))
+}
+
+/// One line per account for `stats collect`.
+fn describe(c: &Collected) -> String {
+    let mut said = vec![format!("{} ({})", c.account, c.network)];
+    if c.posts_not_provided.is_none() {
+        said.push(format!("{} posts read", c.posts_counted));
+    }
+    if c.posts_deleted > 0 {
+        said.push(format!("{} deleted on the network", c.posts_deleted));
+    }
+    if c.posts_pending > 0 {
+        said.push(format!(
+            "{} not counted by the network yet (asked again next run)",
+            c.posts_pending
+        ));
+    }
+    if c.posts_not_due > 0 {
+        said.push(format!("{} not due yet", c.posts_not_due));
+    }
+    if let Some(why) = &c.posts_not_provided {
+        said.push(format!("no post counters: {why}"));
+    }
+    if let Some(figures) = &c.account_figures {
+        said.push(counters_text(figures));
+    }
+    if let Some(why) = &c.account_not_provided {
+        said.push(format!("no account figures: {why}"));
+    }
+    let (head, rest) = said.split_at(1);
+    if rest.is_empty() {
+        return format!("{}: nothing was due", head[0]);
+    }
+    format!("{}: {}", head[0], rest.join("; "))
+}
+
+/// "likes 12  reposts 3  reaction:🎉 2", in a stable order: the common counters first.
+fn counters_text(counters: &Counters) -> String {
+    const FIRST: [&str; 10] = [
+        "likes",
+        "reposts",
+        "replies",
+        "quotes",
+        "bookmarks",
+        "views",
+        "followers",
+        "following",
+        "members",
+        "posts",
+    ];
+    let mut names: Vec<&String> = counters.keys().collect();
+    names.sort_by_key(|name| {
+        (
+            FIRST.iter().position(|f| f == name).unwrap_or(FIRST.len()),
+            name.as_str(),
+        )
+    });
+    names
+        .into_iter()
+        .map(|name| format!("{name} {}", counters[name]))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// What the row's counters are, or why there are none.
+fn standing(t: &TargetMetrics) -> &'static str {
+    if t.deleted.is_some() {
+        "deleted"
+    } else if t.not_provided.is_some() {
+        "not provided"
+    } else if t.counters.is_some() {
+        "read"
+    } else {
+        "not read yet"
+    }
+}
+
+fn next_read(t: &TargetMetrics) -> Option<DateTime<Utc>> {
+    if t.deleted.is_some() || t.not_provided.is_some() {
+        return None;
+    }
+    match t.last_read {
+        Some(last) => schedule::post_next(t.published, last),
+        None => Some(t.published),
+    }
+}
+
+fn target_json(t: &TargetMetrics, curve: Option<Vec<Value>>) -> Value {
+    let mut value = json!({
+        "post_id": t.post_id,
+        "account": t.account,
+        "network": t.network.name(),
+        "url": t.url,
+        "published": t.published,
+        "standing": standing(t),
+        "counters": t.counters,
+        "engagement": t.counters.as_ref().map(engagement),
+        "last_read": t.last_read,
+        "next_read": next_read(t),
+        "deleted": t.deleted,
+        "not_provided": t.not_provided,
+        "never_given": never_given(t.network),
+    });
+    if let Some(curve) = curve {
+        value["curve"] = Value::Array(curve);
+    }
+    value
+}
+
+fn one_post(ctx: &mut Context, typed: &str) -> CliResult {
+    let tz = ctx.zone(None)?;
+    let json = ctx.json;
+    let store = ctx.store()?;
+    let id = store.resolve_post_id(typed)?;
+    let targets = store.target_metrics(Some(&id), None, None)?;
+    if targets.is_empty() {
+        return Err(CliError::usage(format!(
+            "post {id} was not published anywhere, so no network has counters for it; publish it first (`postctl post`, `postctl schedule`)"
+        )));
+    }
+    let mut curves = Vec::with_capacity(targets.len());
+    for t in &targets {
+        curves.push(store.target_curve(&t.target_id)?);
+    }
+    if json {
+        let targets: Vec<Value> = targets
+            .iter()
+            .zip(&curves)
+            .map(|(t, curve)| {
+                let points = curve
+                    .iter()
+                    .map(|(at, counters)| {
+                        json!({"at": at, "engagement": engagement(counters), "counters": counters})
+                    })
+                    .collect();
+                target_json(t, Some(points))
+            })
+            .collect();
+        return print_json(&json!({"post_id": id, "targets": targets}));
+    }
+    let color = stdout_color();
+    let mut out = format!("{} {id}  {}\n", paint("post", "1", color), targets[0].title);
+    for (t, curve) in targets.iter().zip(&curves) {
+        out += &format!(
+            "\n{} ({})  published {}\n",
+            paint(&t.account, "1", color),
+            t.network.name(),
+            when(Some(t.published), tz)
+        );
+        if let Some(url) = &t.url {
+            out += &format!("  link:       {url}\n");
+        }
+        match (&t.counters, t.deleted, &t.not_provided) {
+            (_, _, Some(why)) => out += &format!("  counters:   not provided: {why}\n"),
+            (Some(counters), _, _) => {
+                out += &format!("  counters:   {}\n", counters_text(counters));
+                out += &format!("  engagement: {}\n", engagement(counters));
+            }
+            (None, _, _) => out += "  counters:   not read yet (run `postctl stats collect`)\n",
+        }
+        if let Some(deleted) = t.deleted {
+            out += &format!(
+                "  deleted:    the network said it is gone at {}; it is not asked again\n",
+                when(Some(deleted), tz)
+            );
+        }
+        let values: Vec<u64> = curve.iter().map(|(_, c)| engagement(c)).collect();
+        if values.len() > 1 {
+            out += &format!(
+                "  curve:      {}  ({} readings, {} to {})\n",
+                sparkline(&values, CURVE_WIDTH),
+                values.len(),
+                when(curve.first().map(|(at, _)| *at), tz),
+                when(curve.last().map(|(at, _)| *at), tz)
+            );
+        }
+        if let Some(last) = t.last_read {
+            out += &format!("  read:       {}", when(Some(last), tz));
+            match next_read(t) {
+                Some(next) => out += &format!(", next {}\n", when(Some(next), tz)),
+                None if t.deleted.is_none() => out += ", not again (older than 90 days)\n",
+                None => out += "\n",
+            }
+        }
+        if let Some(never) = never_given(t.network) {
+            out += &format!("  never given: {never}\n");
+        }
+    }
+    print(&out)
+}
+
+fn sort_key(t: &TargetMetrics, sort: StatsSort) -> u64 {
+    let counter = |name: &str| {
+        t.counters
+            .as_ref()
+            .and_then(|c| c.get(name).copied())
+            .unwrap_or(0)
+    };
+    match sort {
+        StatsSort::Engagement => t.counters.as_ref().map(engagement).unwrap_or(0),
+        StatsSort::Recent => 0,
+        StatsSort::Likes => counter("likes"),
+        StatsSort::Reposts => counter("reposts"),
+        StatsSort::Replies => counter("replies"),
+    }
+}
+
+fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
+    let span = span(args.since.as_deref())?.unwrap_or(DEFAULT_SINCE);
+    let tz = ctx.zone(None)?;
+    let json = ctx.json;
+    let now = ctx.now;
+    let store = ctx.store()?;
+    let account_id = match &args.account {
+        Some(name) => Some(store.account(name)?.id),
+        None => None,
+    };
+    let mut rows = store.target_metrics(None, account_id.as_deref(), Some(since(now, span)))?;
+    // Stable: among equals, the newer post (the store's order) stays first.
+    rows.sort_by_key(|t| std::cmp::Reverse(sort_key(t, args.sort)));
+    rows.truncate(args.limit as usize);
+    let accounts = account_rows(store, args.account.as_deref())?;
+    if json {
+        let rows: Vec<Value> = rows.iter().map(|t| target_json(t, None)).collect();
+        return print_json(&json!({"posts": rows, "accounts": accounts}));
+    }
+    let color = stdout_color();
+    let accounts_table = accounts_table(&accounts, tz, color);
+    if rows.is_empty() {
+        note(format!(
+            "no post was published in the last {}; try a longer --since",
+            describe_span(span)
+        ));
+        return print(&accounts_table);
+    }
+    let ids: Vec<&str> = rows.iter().map(|t| t.post_id.as_str()).collect();
+    let short = short_ids(store, &ids)?;
+    let cell = |t: &TargetMetrics, name: &str| match (&t.counters, standing(t)) {
+        (Some(c), _) => c
+            .get(name)
+            .map(u64::to_string)
+            .unwrap_or_else(|| "n/a".into()),
+        (None, "not provided") => "n/a".into(),
+        (None, _) => "-".into(),
+    };
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|t| {
+            let reactions: u64 = t
+                .counters
+                .iter()
+                .flatten()
+                .filter(|(name, _)| name.starts_with("reaction:"))
+                .map(|(_, n)| *n)
+                .sum();
+            vec![
+                short.get(&t.post_id).cloned().unwrap_or_default(),
+                t.account.clone(),
+                when(Some(t.published), tz),
+                match (&t.counters, standing(t)) {
+                    (Some(c), _) => engagement(c).to_string(),
+                    (None, "not provided") => "n/a".into(),
+                    (None, _) => "-".into(),
+                },
+                cell(t, "likes"),
+                cell(t, "reposts"),
+                cell(t, "replies"),
+                match &t.counters {
+                    Some(_) if reactions > 0 || counts_reactions(t.network) => {
+                        reactions.to_string()
+                    }
+                    Some(_) => "n/a".into(),
+                    None if standing(t) == "not provided" => "n/a".into(),
+                    None => "-".into(),
+                },
+                match (standing(t), t.last_read) {
+                    ("read", Some(last)) => when(Some(last), tz),
+                    (standing, _) => standing.to_string(),
+                },
+                t.title.chars().take(40).collect(),
+            ]
+        })
+        .collect();
+    print(&table(
+        &[
+            "POST",
+            "ACCOUNT",
+            "PUBLISHED",
+            "ENGAGEMENT",
+            "LIKES",
+            "REPOSTS",
+            "REPLIES",
+            "REACTIONS",
+            "READ",
+            "TEXT",
+        ],
+        &table_rows,
+        color,
+    ))?;
+    if !accounts_table.is_empty() {
+        print(&format!("\n{accounts_table}"))?;
+    }
+    let mut networks: Vec<_> = rows.iter().map(|t| t.network).collect();
+    networks.sort_by_key(|n| n.name());
+    networks.dedup();
+    for network in networks {
+        if let Some(never) = never_given(network) {
+            note(format!("{}: never gives {never}", network.display_name()));
+        }
+    }
+    let mut told: Vec<&str> = Vec::new();
+    for t in &rows {
+        if let Some(why) = &t.not_provided
+            && !told.contains(&t.account.as_str())
+        {
+            told.push(&t.account);
+            note(format!("{}: {why}", t.account));
+        }
+    }
+    Ok(())
+}
+
+/// Each account's last figures, when read, why not, and their daily curve.
+fn account_rows(store: &postctl_core::store::Store, only: Option<&str>) -> CliResult<Vec<Value>> {
+    let mut rows = Vec::new();
+    for account in store.accounts()? {
+        if only.is_some_and(|name| name != account.name) {
+            continue;
+        }
+        let Some(figures) = store.account_figures(&account.id)? else {
+            continue;
+        };
+        let curve: Vec<Value> = store
+            .account_curve(&account.id)?
+            .into_iter()
+            .map(|(at, counters)| json!({"at": at, "counters": counters}))
+            .collect();
+        rows.push(json!({
+            "account": account.name,
+            "network": account.network.name(),
+            "figures": figures.counters,
+            "last_read": figures.last_read,
+            "not_provided": figures.not_provided,
+            "daily": curve,
+        }));
+    }
+    Ok(rows)
+}
+
+/// The accounts' figures under the posts: followers or members, and their daily curve.
+fn accounts_table(accounts: &[Value], tz: chrono_tz::Tz, color: bool) -> String {
+    if accounts.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            let figure = |name: &str| {
+                a["figures"][name]
+                    .as_u64()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "n/a".into())
+            };
+            let audience = if a["figures"]["followers"].is_u64() {
+                "followers"
+            } else {
+                "members"
+            };
+            let daily: Vec<u64> = a["daily"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["counters"][audience].as_u64())
+                .collect();
+            let read = a["last_read"]
+                .as_str()
+                .and_then(|t| t.parse::<DateTime<Utc>>().ok());
+            vec![
+                a["account"].as_str().unwrap_or_default().to_string(),
+                figure("followers"),
+                figure("members"),
+                sparkline(&daily, 30),
+                match (a["not_provided"].as_str(), read) {
+                    (Some(why), _) => format!("not provided: {why}"),
+                    (None, read) => when(read, tz),
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["ACCOUNT", "FOLLOWERS", "MEMBERS", "DAILY", "READ"],
+        &rows,
+        color,
+    )
+}
+
+fn describe_span(span: Duration) -> String {
+    if span.num_days() > 0 && span.num_hours() % 24 == 0 {
+        format!("{} days", span.num_days())
+    } else if span.num_hours() > 0 {
+        format!("{} hours", span.num_hours())
+    } else {
+        format!("{} minutes", span.num_minutes())
+    }
+}

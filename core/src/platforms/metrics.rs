@@ -1,0 +1,68 @@
+//! What networks say about published posts and about accounts (issue 11): counters by
+//! name, read by each network's [`super::Adapter::post_metrics`] and
+//! [`super::Adapter::account_metrics`].
+//!
+//! Counter names are postctl's, the same across networks, so a table can compare them:
+//! `likes` (favourites, likes, upvotes), `reposts` (boosts, reblogs, reposts), `replies`,
+//! `quotes`, `bookmarks` (bookmarks, saves), `views` (impressions, views), `shares` (sent
+//! on, Instagram), `reach` (accounts that saw it), `interactions` (a network's own total,
+//! not engagement), `reaction:<emoji>` (one per emoji or reaction name) for posts;
+//! `followers`, `following`, `posts` and `members` for accounts. A counter a network does
+//! not give is absent, never zero.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Counters by name (see the module documentation for the names).
+pub type Counters = BTreeMap<String, u64>;
+
+/// What the network said about one post.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PostReading {
+    /// The post's counters now.
+    Counted(Counters),
+    /// The network says the post is gone (deleted there): it is not asked again.
+    Deleted,
+    /// The post exists but the network has no counters for it yet (Bluesky's AppView has
+    /// not indexed a post made seconds ago): nothing is recorded, it is asked again.
+    Pending,
+}
+
+/// What a network can report, or why it reports nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metrics<T> {
+    Read(T),
+    /// The network (or this kind of account on it) gives nothing here; the text says why,
+    /// and is shown to the user as it is.
+    NotProvided(&'static str),
+}
+
+/// One reading per post asked about, in the order asked.
+pub type PostMetrics = Metrics<Vec<PostReading>>;
+/// The account's counters (followers, members...).
+pub type AccountMetrics = Metrics<Counters>;
+
+/// How many posts one [`super::Adapter::post_metrics`] call is given at most: Bluesky's
+/// `getPosts` takes 25 URIs (platforms.md §3); networks that ask one post at a time loop
+/// over the batch.
+pub const BATCH: usize = 25;
+
+/// A non-negative integer counter from a JSON field, if the field holds one.
+pub(crate) fn count(value: &Value) -> Option<u64> {
+    value.as_u64()
+}
+
+/// Counters read from `object`'s fields: `(field, name)` pairs, a field absent (or not a
+/// number) left out.
+pub(crate) fn counters(object: &Value, fields: &[(&str, &str)]) -> Counters {
+    fields
+        .iter()
+        .filter_map(|(field, name)| count(&object[*field]).map(|n| ((*name).to_string(), n)))
+        .collect()
+}
+
+/// The name of a reaction's counter: `reaction:<emoji or name>`.
+pub(crate) fn reaction(key: &str) -> String {
+    format!("reaction:{key}")
+}
