@@ -5,7 +5,9 @@
 //! reads "tomorrow 9am" against, and the engine claims and publishes all agree. Because it
 //! keeps running, waits (a retry, a network's rate limit) and leases work as they do on
 //! the system clock. Each process starts its own: two processes given the same
-//! `POSTCTL_NOW` both begin at it, whenever they start.
+//! `POSTCTL_NOW` both begin at it, whenever they start, and the store then moves it on to
+//! the last change the database recorded (`Store::set_clock`), so time does not run
+//! backwards from one command to the next.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -35,6 +37,18 @@ impl Clock {
         real.checked_add_signed(self.offset).unwrap_or(real)
     }
 
+    /// This clock, moved on so that it reads `at` now if it reads less (and left as it is
+    /// otherwise); it keeps running at real speed from there.
+    pub fn not_before(self, at: DateTime<Utc>) -> Clock {
+        let now = self.now();
+        match at > now {
+            true => Clock {
+                offset: self.offset + (at - now),
+            },
+            false => self,
+        }
+    }
+
     /// Whether this is the system's clock.
     pub fn is_system(&self) -> bool {
         self.offset.is_zero()
@@ -60,6 +74,15 @@ mod tests {
             "{first} {later}"
         );
         assert!(later - first < Duration::seconds(5), "{first} {later}");
+        // Moved on to a later moment, it reads that moment and runs on; never moved back.
+        let ahead = start + Duration::minutes(5);
+        let moved = clock.not_before(ahead);
+        assert!(
+            (moved.now() - ahead).abs() < Duration::seconds(1),
+            "{}",
+            moved.now()
+        );
+        assert_eq!(clock.not_before(start - Duration::minutes(5)), clock);
         let system = Clock::system();
         assert!(system.is_system());
         assert!((system.now() - Utc::now()).abs() < Duration::seconds(1));

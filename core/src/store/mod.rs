@@ -119,8 +119,33 @@ impl Store {
 
     /// Makes every later write, claim and lease of this store read `clock`
     /// (`POSTCTL_NOW`).
+    ///
+    /// A clock started at a given moment starts again in every process, so a command that
+    /// ran longer than the next one has taken would have written a time that the next one
+    /// has not reached yet (a target `resolve` made due "now" would not be due for the
+    /// `run-due` after it). Such a clock is therefore moved on to the last change this
+    /// database recorded, so time never runs backwards from one command to the next.
     pub fn set_clock(&mut self, clock: Clock) {
-        self.clock = clock;
+        self.clock = match clock.is_system() {
+            true => clock,
+            false => match self.last_change() {
+                Some(at) => clock.not_before(at),
+                None => clock,
+            },
+        };
+    }
+
+    /// When the last change to this database was recorded (the change log's last entry).
+    fn last_change(&self) -> Option<DateTime<Utc>> {
+        let at_ms: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT at_ms FROM oplog ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .ok();
+        at_ms.and_then(DateTime::from_timestamp_millis)
     }
 
     /// A database newer than this binary, or another program's SQLite file, is refused.

@@ -595,3 +595,33 @@ fn search_counts_live_posts_only() {
         .expect("integrity");
     assert_eq!(integrity, "ok");
 }
+
+/// A clock started at a given moment (`POSTCTL_NOW`) starts again in every process: the
+/// store moves it on to the last change it recorded, so a command that starts after a
+/// slower one never reads a time before what that one wrote.
+#[test]
+fn a_started_clock_is_moved_on_to_the_last_recorded_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.db");
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap();
+    let later = start + Duration::minutes(10);
+    {
+        let mut store = Store::open(&path).expect("open");
+        store.set_clock(Clock::starting_at(later));
+        store
+            .add_account("masto", Network::Mastodon, &settings(), "env:A")
+            .expect("account");
+    }
+    let mut store = Store::open(&path).expect("reopen");
+    store.set_clock(Clock::starting_at(start));
+    let now = store.clock().now();
+    assert!(
+        now >= later,
+        "{now} is before the change written at {later}"
+    );
+    assert!(now - later < Duration::seconds(5), "{now}");
+    // A database with nothing recorded leaves the clock where it was started.
+    let mut empty = Store::open(&dir.path().join("e.db")).expect("empty");
+    empty.set_clock(Clock::starting_at(start));
+    assert!((empty.clock().now() - start).abs() < Duration::seconds(5));
+}
