@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use common::Env;
 use common::networks::long_text;
-use common::x::{Signing, browse, signed_in_account, stored_tokens, strs};
+use common::x::{reauth, signed_in_account, stored_tokens};
 use postctl_tests::fakes::{FakeServer, FakeX};
 
 fn refreshes(fake: &FakeX) -> Vec<bool> {
@@ -208,19 +208,7 @@ fn a_revoked_refresh_token_holds_the_posts_until_reauth_then_they_go_out() {
     let listed = env.json(&["accounts", "list"]);
     assert!(listed[0]["needs_sign_in"].is_string(), "{listed}");
     // Signed in again: the held post goes out.
-    let reauth = [
-        "accounts",
-        "reauth",
-        "me-x",
-        "--no-browser",
-        "--redirect-port",
-        &port.to_string(),
-    ]
-    .map(str::to_string);
-    let mut signing = Signing::start(&env, &strs(&reauth), Stdio::null());
-    let url = signing.authorize_url();
-    browse(&browse(&url).1.expect("a redirect"));
-    let (code, said) = signing.finish();
+    let (code, said) = reauth(&env, "me-x", port);
     assert_eq!(code, 0, "{said}");
     let due = env.run(&["run-due"]);
     assert_eq!(due.code, 0, "{}", due.all_output());

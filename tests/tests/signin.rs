@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use common::Env;
 use common::x::{
-    Signing, add_args, browse, callback, fake_x, free_port, signed_in_account, stored_tokens, strs,
+    Signing, add_args, browse, callback, fake_x, free_port, reauth, signed_in_account,
+    stored_tokens, strs,
 };
 use postctl_tests::fakes::{FakeServer, FakeX};
 
@@ -155,19 +156,7 @@ fn reauth_replaces_the_tokens_of_a_signed_in_account() {
     assert_eq!(signing.finish().0, 0);
     let first = stored_tokens(&env, "me-x")["access_token"].clone();
     fake.revoke();
-    let reauth = [
-        "accounts",
-        "reauth",
-        "me-x",
-        "--no-browser",
-        "--redirect-port",
-        &port.to_string(),
-    ]
-    .map(str::to_string);
-    let mut signing = Signing::start(&env, &strs(&reauth), Stdio::null());
-    let url = signing.authorize_url();
-    browse(&browse(&url).1.expect("a redirect"));
-    let (code, said) = signing.finish();
+    let (code, said) = reauth(&env, "me-x", port);
     assert_eq!(code, 0, "{said}");
     let second = stored_tokens(&env, "me-x")["access_token"].clone();
     assert_ne!(first, second);
@@ -249,19 +238,7 @@ fn a_revoked_refresh_token_marks_the_account_until_reauth() {
     // Marked: no more refresh attempts until the user signs in again.
     env.run(&["accounts", "check", "me-x"]);
     assert_eq!(refreshes(&fake), [false]);
-    let reauth = [
-        "accounts",
-        "reauth",
-        "me-x",
-        "--no-browser",
-        "--redirect-port",
-        &port.to_string(),
-    ]
-    .map(str::to_string);
-    let mut signing = Signing::start(&env, &strs(&reauth), Stdio::null());
-    let url = signing.authorize_url();
-    browse(&browse(&url).1.expect("a redirect"));
-    let (code, said) = signing.finish();
+    let (code, said) = reauth(&env, "me-x", port);
     assert_eq!(code, 0, "{said}");
     let accounts = env.json(&["accounts", "list"]);
     assert!(accounts[0].get("needs_sign_in").is_none(), "{accounts}");

@@ -142,6 +142,25 @@ pub fn add_args(fake: &FakeX, port: &str) -> Vec<String> {
     .collect()
 }
 
+/// `postctl accounts reauth ACCOUNT` with the browser played: the authorize address is
+/// followed to the loopback listener. Returns the exit code and what postctl said.
+#[allow(dead_code)]
+pub fn reauth(env: &Env, account: &str, port: u16) -> (i32, String) {
+    let port = port.to_string();
+    let args = [
+        "accounts",
+        "reauth",
+        account,
+        "--no-browser",
+        "--redirect-port",
+        &port,
+    ];
+    let mut signing = Signing::start(env, &args, Stdio::null());
+    let url = signing.authorize_url();
+    browse(&browse(&url).1.expect("a redirect"));
+    signing.finish()
+}
+
 pub fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
