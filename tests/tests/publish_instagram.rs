@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::networks::{status_target, write_config};
+use common::networks::{add_instagram, set_host, status_target, write_config};
 use common::{Env, PNG_3X2, Run};
 use postctl_tests::fakes::instagram::{Fault, Step};
 use postctl_tests::fakes::{FakeInstagram, FakeS3};
@@ -27,51 +27,11 @@ fn setup(host: bool) -> (FakeInstagram, FakeS3, Env) {
         "",
         "request_timeout_seconds = 1\nlease_seconds = 5\nmax_retry_delay_seconds = 1",
     );
-    let base = fake.base_url();
-    let added = env.run_full(
-        &[
-            "accounts",
-            "add",
-            "instagram",
-            "--name",
-            "insta",
-            "--base-url",
-            &base,
-            "--ig-user-id",
-            FakeInstagram::USER_ID,
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeInstagram::TOKEN).as_bytes()),
-        &[],
-    );
-    assert_eq!(added.code, 0, "{}", added.all_output());
+    add_instagram(&env, &fake);
     if host {
         set_host(&env, &s3, FakeS3::SECRET_KEY);
     }
     (fake, s3, env)
-}
-
-fn set_host(env: &Env, s3: &FakeS3, secret: &str) {
-    let endpoint = s3.base_url();
-    let set = env.run_full(
-        &[
-            "media",
-            "host",
-            "set",
-            "--endpoint",
-            &endpoint,
-            "--bucket",
-            FakeS3::BUCKET,
-            "--region",
-            FakeS3::REGION,
-            "--access-key-id",
-            FakeS3::ACCESS_KEY,
-            "--secret-stdin",
-        ],
-        Some(secret.as_bytes()),
-        &[],
-    );
-    assert_eq!(set.code, 0, "{}", set.all_output());
 }
 
 fn post(env: &Env, args: &[&str]) -> (Run, String, Value) {

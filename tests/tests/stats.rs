@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use common::networks::{Fake, Net};
+use common::networks::{Fake, Net, add_instagram, set_host};
 use common::{Env, Run};
 use postctl_tests::fakes::growth::{
     LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers, grown,
@@ -698,54 +698,13 @@ fn vk_gives_likes_reposts_comments_and_views_members_and_followers() {
     assert!(deleted["deleted"].is_string(), "{deleted}");
 }
 
-/// An Instagram account `insta` on `fake`, its images given through the fake S3 bucket.
-fn add_instagram(env: &Env, fake: &FakeInstagram, s3: &FakeS3) {
-    let base = fake.base_url();
-    let added = env.run_full(
-        &[
-            "accounts",
-            "add",
-            "instagram",
-            "--name",
-            "insta",
-            "--base-url",
-            &base,
-            "--ig-user-id",
-            FakeInstagram::USER_ID,
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeInstagram::TOKEN).as_bytes()),
-        &[],
-    );
-    assert_eq!(added.code, 0, "{}", added.all_output());
-    let endpoint = s3.base_url();
-    let set = env.run_full(
-        &[
-            "media",
-            "host",
-            "set",
-            "--endpoint",
-            &endpoint,
-            "--bucket",
-            FakeS3::BUCKET,
-            "--region",
-            FakeS3::REGION,
-            "--access-key-id",
-            FakeS3::ACCESS_KEY,
-            "--secret-stdin",
-        ],
-        Some(FakeS3::SECRET_KEY.as_bytes()),
-        &[],
-    );
-    assert_eq!(set.code, 0, "{}", set.all_output());
-}
-
 #[test]
 fn instagram_gives_its_insights_waits_for_missing_ones_and_drops_a_retired_metric() {
     let fake = FakeInstagram::start();
     let s3 = FakeS3::start();
     let env = Env::new();
-    add_instagram(&env, &fake, &s3);
+    add_instagram(&env, &fake);
+    set_host(&env, &s3, FakeS3::SECRET_KEY);
     fake.set_followers(1200, 80);
     let image = env.file("chart.png", common::PNG_3X2);
     let image = image.to_str().expect("path").to_owned();

@@ -539,3 +539,53 @@ macro_rules! every_network {
         );
     };
 }
+
+/// Adds the Instagram account `insta` on `fake`, with its long-lived token.
+#[allow(dead_code)]
+pub fn add_instagram(env: &Env, fake: &postctl_tests::fakes::FakeInstagram) {
+    use postctl_tests::fakes::FakeInstagram;
+    let base = fake.base_url();
+    let added = env.run_full(
+        &[
+            "accounts",
+            "add",
+            "instagram",
+            "--name",
+            "insta",
+            "--base-url",
+            &base,
+            "--ig-user-id",
+            FakeInstagram::USER_ID,
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeInstagram::TOKEN).as_bytes()),
+        &[],
+    );
+    assert_eq!(added.code, 0, "{}", added.all_output());
+}
+
+/// Points `[media.host]` at the fake S3 bucket, with `secret` as its secret key.
+#[allow(dead_code)]
+pub fn set_host(env: &Env, s3: &postctl_tests::fakes::FakeS3, secret: &str) {
+    use postctl_tests::fakes::FakeS3;
+    let endpoint = s3.base_url();
+    let set = env.run_full(
+        &[
+            "media",
+            "host",
+            "set",
+            "--endpoint",
+            &endpoint,
+            "--bucket",
+            FakeS3::BUCKET,
+            "--region",
+            FakeS3::REGION,
+            "--access-key-id",
+            FakeS3::ACCESS_KEY,
+            "--secret-stdin",
+        ],
+        Some(secret.as_bytes()),
+        &[],
+    );
+    assert_eq!(set.code, 0, "{}", set.all_output());
+}
