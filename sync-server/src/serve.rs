@@ -43,7 +43,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
-    let app = api::router(AppState { storage });
+    let guard = crate::auth::Guard::from_settings(&settings)?;
+    let app = api::router(AppState {
+        storage,
+        guard: std::sync::Arc::new(guard),
+    });
+    // The peer address feeds sign-in lockouts and keys' IP allowlists.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
