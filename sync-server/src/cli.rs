@@ -431,7 +431,9 @@ async fn totp(settings: &Settings, command: TotpCommand) -> anyhow::Result<()> {
 /// Reads a duration: a whole number and s, m, h or d (`30s`, `24h`).
 fn parse_duration_ms(text: &str) -> anyhow::Result<i64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let unit_ms = match unit.trim() {
         "s" => 1_000,
@@ -451,9 +453,7 @@ fn find_key<'a>(listings: &'a [KeyListing], wanted: &str) -> anyhow::Result<&'a 
     let key = wanted.trim_end_matches('…');
     let matches: Vec<_> = listings
         .iter()
-        .filter(|l| {
-            l.key.id.starts_with(key) || (key.len() >= 10 && l.key.prefix.starts_with(key))
-        })
+        .filter(|l| l.key.id.starts_with(key) || (key.len() >= 10 && l.key.prefix.starts_with(key)))
         .collect();
     match matches.as_slice() {
         [one] => Ok(one),
@@ -651,7 +651,10 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
             let found = find_key(&listings, &key)?;
             let (new, secret) = users::rotate_key(storage.as_ref(), &found.key, grace_ms).await?;
             let old_until = now.timestamp_millis().saturating_add(grace_ms);
-            let old_until = found.key.expires_ms.map_or(old_until, |at| at.min(old_until));
+            let old_until = found
+                .key
+                .expires_ms
+                .map_or(old_until, |at| at.min(old_until));
             if json {
                 println!(
                     "{}",

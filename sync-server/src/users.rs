@@ -177,7 +177,10 @@ pub async fn rotate_key(
     grace_ms: i64,
 ) -> anyhow::Result<(ApiKey, String)> {
     if old.revoked_ms.is_some() {
-        bail!("the key {} is revoked; create a new one instead", keys::display(&old.prefix));
+        bail!(
+            "the key {} is revoked; create a new one instead",
+            keys::display(&old.prefix)
+        );
     }
     if old.replaced_by.is_some() {
         bail!(
@@ -187,7 +190,10 @@ pub async fn rotate_key(
     }
     let now = now_ms();
     if old.expires_ms.is_some_and(|at| at <= now) {
-        bail!("the key {} has expired; create a new one instead", keys::display(&old.prefix));
+        bail!(
+            "the key {} has expired; create a new one instead",
+            keys::display(&old.prefix)
+        );
     }
     let new = keys::generate(old.mode)?;
     let key = ApiKey {
@@ -212,7 +218,11 @@ pub async fn rotate_key(
 }
 
 /// Replaces a user's password (ending their sessions) and forgets their failed sign-ins.
-pub async fn set_password(storage: &dyn Storage, user: &User, password: &str) -> anyhow::Result<()> {
+pub async fn set_password(
+    storage: &dyn Storage,
+    user: &User,
+    password: &str,
+) -> anyhow::Result<()> {
     check_password(password)?;
     let hash = auth::hash_password(password)?;
     if !storage.set_password(&user.id, &hash, now_ms()).await? {
@@ -254,7 +264,9 @@ pub async fn begin_totp(
 pub enum ConfirmError {
     #[error("there is no TOTP enrolment to confirm; start one first")]
     NothingPending,
-    #[error("the code does not match; check the authenticator app's clock and enter the current code")]
+    #[error(
+        "the code does not match; check the authenticator app's clock and enter the current code"
+    )]
     WrongCode,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -268,7 +280,10 @@ pub async fn confirm_totp(
     user: &User,
     code: &str,
 ) -> Result<Vec<String>, ConfirmError> {
-    let pending = user.totp_pending.as_deref().ok_or(ConfirmError::NothingPending)?;
+    let pending = user
+        .totp_pending
+        .as_deref()
+        .ok_or(ConfirmError::NothingPending)?;
     let secret = server_key.open(&user.id, pending)?;
     let now_s = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     let step = totp::check(&secret, code, now_s).ok_or(ConfirmError::WrongCode)?;

@@ -191,15 +191,17 @@ async fn key_credential(
     if !key.allowed_ips.is_empty() {
         let allowed = peer.is_some_and(|ip| {
             key.allowed_ips.iter().any(|net| {
-                net.parse::<ipnet::IpNet>()
-                    .is_ok_and(|net| net.contains(&ip) || mapped_v4(ip).is_some_and(|v4| net.contains(&v4)))
+                net.parse::<ipnet::IpNet>().is_ok_and(|net| {
+                    net.contains(&ip) || mapped_v4(ip).is_some_and(|v4| net.contains(&v4))
+                })
             })
         });
         if !allowed {
             return Err(Problem::address_not_allowed(format!(
                 "the API key {shown} may be used from {} only; this request came from {}",
                 key.allowed_ips.join(", "),
-                peer.map(|ip| ip.to_string()).unwrap_or_else(|| "an unknown address".into())
+                peer.map(|ip| ip.to_string())
+                    .unwrap_or_else(|| "an unknown address".into())
             )));
         }
     }

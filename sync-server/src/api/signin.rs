@@ -72,11 +72,14 @@ impl std::fmt::Debug for SignIn {
 /// as a wrong password and does not tell which names exist.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| auth::hash_password("decoy password for unknown names").unwrap_or_default())
+    DECOY
+        .get_or_init(|| auth::hash_password("decoy password for unknown names").unwrap_or_default())
 }
 
 fn seconds_until(until_ms: i64, now_ms: i64) -> u64 {
-    u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1).max(1)
+    u64::try_from((until_ms - now_ms + 999) / 1000)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// The later lock of the user name and the address, if either is locked.
@@ -123,7 +126,11 @@ async fn failed(
     let window = state.guard.user_lockout.window_ms;
     let mut counted: Vec<LoginFailures> = Vec::new();
     for subject in std::iter::once(user_subject).chain(address_subject) {
-        match state.storage.record_login_failure(subject, now, window).await {
+        match state
+            .storage
+            .record_login_failure(subject, now, window)
+            .await
+        {
             Ok(f) => counted.push(f),
             Err(e) => return e.into(),
         }
@@ -165,7 +172,14 @@ async fn sign_in(
     let user = match user {
         Some(user) if matches => user,
         _ => {
-            return Err(failed(&state, &user_subject, address_subject.as_deref(), now, wrong()).await);
+            return Err(failed(
+                &state,
+                &user_subject,
+                address_subject.as_deref(),
+                now,
+                wrong(),
+            )
+            .await);
         }
     };
     if user.totp_secret.is_some() {
@@ -187,9 +201,12 @@ async fn sign_in(
     state.storage.clear_login_failures(&user_subject).await?;
     let workspaces = state.storage.workspaces_of(&user.id).await?;
     let workspace = match &request.workspace {
-        Some(name) => workspaces.iter().find(|(w, _)| &w.name == name).ok_or_else(|| {
-            Problem::invalid_field(format!("`workspace`: you are not a member of {name:?}"))
-        })?,
+        Some(name) => workspaces
+            .iter()
+            .find(|(w, _)| &w.name == name)
+            .ok_or_else(|| {
+                Problem::invalid_field(format!("`workspace`: you are not a member of {name:?}"))
+            })?,
         None => match workspaces.as_slice() {
             [one] => one,
             [] => {
@@ -197,12 +214,18 @@ async fn sign_in(
                     "you are not a member of any workspace; ask a workspace admin to add you",
                 ));
             }
-            many => many.iter().find(|(w, _)| w.name == user.name).ok_or_else(|| {
-                Problem::invalid_field(format!(
-                    "you are a member of several workspaces; name one as `workspace`: {}",
-                    many.iter().map(|(w, _)| w.name.as_str()).collect::<Vec<_>>().join(", ")
-                ))
-            })?,
+            many => many
+                .iter()
+                .find(|(w, _)| w.name == user.name)
+                .ok_or_else(|| {
+                    Problem::invalid_field(format!(
+                        "you are a member of several workspaces; name one as `workspace`: {}",
+                        many.iter()
+                            .map(|(w, _)| w.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
         },
     };
     let (token, hash) = auth::new_session_token().map_err(|e| {
@@ -265,7 +288,11 @@ async fn second_factor(
             )
         });
     }
-    if let Some(code) = request.recovery_code.as_deref().filter(|c| !c.trim().is_empty()) {
+    if let Some(code) = request
+        .recovery_code
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
         let used = state
             .storage
             .use_recovery_code(&user.id, &totp::recovery_hash(code), now)
@@ -286,7 +313,10 @@ async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Statu
              DELETE /api/v1/keys/{id}",
         ));
     }
-    state.storage.revoke_session(&caller.key_id, now_ms()).await?;
+    state
+        .storage
+        .revoke_session(&caller.key_id, now_ms())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -50,9 +50,7 @@ impl Action {
             Action::Whoami | Action::ReadMembers | Action::OwnKeys | Action::SignOut => None,
             Action::ReadPosts => Some(Scope::PostsRead),
             Action::WritePosts => Some(Scope::PostsWrite),
-            Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => {
-                Some(Scope::Admin)
-            }
+            Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
         }
     }
 

@@ -84,7 +84,9 @@ impl ServerKey {
                     .with_context(|| format!("could not write {}", path.display()))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("could not create {}", path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("could not create {}", path.display()));
+            }
         }
         for _ in 0..50 {
             let text = std::fs::read_to_string(&path)
@@ -95,7 +97,10 @@ impl ServerKey {
             // Another process created the file and is writing it.
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        bail!("{} is empty; delete it to make a new key, or set {KEY_VAR}", path.display())
+        bail!(
+            "{} is empty; delete it to make a new key, or set {KEY_VAR}",
+            path.display()
+        )
     }
 
     /// Seals `plain` for `owner` (the associated data).
@@ -150,7 +155,10 @@ mod tests {
         let sealed = key.seal("user-1", b"JBSWY3DPEHPK3PXP").expect("seal");
         assert!(sealed.starts_with("v1."));
         assert!(!sealed.contains("JBSWY3DP"));
-        assert_eq!(key.open("user-1", &sealed).expect("open"), b"JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            key.open("user-1", &sealed).expect("open"),
+            b"JBSWY3DPEHPK3PXP"
+        );
         assert!(key.open("user-2", &sealed).is_err(), "another owner");
         let other = ServerKey::from_bytes(&[8; 32]).expect("key");
         assert!(other.open("user-1", &sealed).is_err(), "another key");
@@ -158,7 +166,10 @@ mod tests {
         altered.pop();
         altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert!(key.open("user-1", &altered).is_err(), "altered");
-        assert_ne!(sealed, key.seal("user-1", b"JBSWY3DPEHPK3PXP").expect("seal"));
+        assert_ne!(
+            sealed,
+            key.seal("user-1", b"JBSWY3DPEHPK3PXP").expect("seal")
+        );
     }
 
     #[test]

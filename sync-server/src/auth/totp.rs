@@ -88,7 +88,13 @@ pub fn new_recovery_codes() -> anyhow::Result<Vec<(String, String)>> {
         if raw.len() < 16 {
             continue;
         }
-        let code = format!("{}-{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..12], &raw[12..]);
+        let code = format!(
+            "{}-{}-{}-{}",
+            &raw[..4],
+            &raw[4..8],
+            &raw[8..12],
+            &raw[12..]
+        );
         let hash = recovery_hash(&code);
         codes.push((code, hash));
     }
@@ -130,7 +136,10 @@ mod tests {
     fn the_uri_names_the_issuer_and_account_and_holds_the_secret() {
         let secret = new_secret().expect("secret");
         let uri = uri(&secret, "alice").expect("uri");
-        assert!(uri.starts_with("otpauth://totp/postctl-server:alice?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/postctl-server:alice?"),
+            "{uri}"
+        );
         assert!(uri.contains(&format!("secret={}", secret_base32(&secret).expect("b32"))));
     }
 

@@ -150,7 +150,13 @@ pub struct User {
 
 impl User {
     /// A user as `user add` makes one: no TOTP, not deleted.
-    pub fn new(id: String, name: String, password_hash: String, admin: bool, created_ms: i64) -> User {
+    pub fn new(
+        id: String,
+        name: String,
+        password_hash: String,
+        admin: bool,
+        created_ms: i64,
+    ) -> User {
         User {
             id,
             name,

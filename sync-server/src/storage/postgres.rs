@@ -12,8 +12,8 @@ use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, Member, Post, PostQuery,
-    LoginFailures, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -140,8 +140,7 @@ const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
      k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
      k.replaced_by";
-const SESSION_COLUMNS: &str =
-    "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
+const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -190,10 +189,7 @@ fn failures_row(r: &Row) -> LoginFailures {
     }
 }
 
-async fn insert_key(
-    c: &impl deadpool_postgres::GenericClient,
-    k: &ApiKey,
-) -> Result<()> {
+async fn insert_key(c: &impl deadpool_postgres::GenericClient, k: &ApiKey) -> Result<()> {
     let ips = (!k.allowed_ips.is_empty()).then(|| k.allowed_ips.join(" "));
     c.execute(
         "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,

@@ -14,8 +14,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, Member, Post, PostQuery,
-    LoginFailures, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -149,8 +149,7 @@ const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
      k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
      k.replaced_by";
-const SESSION_COLUMNS: &str =
-    "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
+const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -255,13 +254,15 @@ impl Storage for SqliteStorage {
     }
 
     async fn count_users(&self) -> Result<u64> {
-        self.call(|c| c.query_row(
+        self.call(|c| {
+            c.query_row(
                 "SELECT count(*) FROM users WHERE deleted_ms IS NULL",
                 [],
                 |r| r.get::<_, i64>(0),
-            ))
-            .await
-            .map(|n| n as u64)
+            )
+        })
+        .await
+        .map(|n| n as u64)
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
@@ -413,7 +414,10 @@ impl Storage for SqliteStorage {
             )?;
             let rows = stmt.query_map([u], |r| {
                 let role: String = r.get(3)?;
-                Ok((workspace_row(r)?, Role::parse(&role).unwrap_or(Role::Viewer)))
+                Ok((
+                    workspace_row(r)?,
+                    Role::parse(&role).unwrap_or(Role::Viewer),
+                ))
             })?;
             rows.collect()
         })
@@ -859,7 +863,9 @@ impl Storage for SqliteStorage {
         let s = session.clone();
         self.call(move |c| {
             c.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
                 params![
                     s.id,
                     s.user_id,
