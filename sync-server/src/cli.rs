@@ -365,8 +365,7 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             } else {
                 eprintln!(
                     "Deleted user {name} ({}): their keys and sessions no longer work; their posts stay, attributed to deleted-{}.",
-                    user.id,
-                    user.id.chars().take(8).collect::<String>()
+                    user.id, user.id
                 );
             }
             Ok(())

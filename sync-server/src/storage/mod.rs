@@ -376,7 +376,7 @@ pub trait Storage: Send + Sync + 'static {
     async fn idempotency_release(&self, scope: &str, key: &str) -> Result<()>;
 
     /// Deletes a user's personal data at once, in one transaction: their name becomes
-    /// `deleted-<first 8 characters of the id>`, the password hash and TOTP are emptied,
+    /// `deleted-<id>`, the password hash and TOTP are emptied,
     /// their recovery codes, keys, sessions and memberships are deleted. The row stays,
     /// marked deleted, so what they wrote stays attributed to it. False if there is no
     /// such user, or they were deleted already.

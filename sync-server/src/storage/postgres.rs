@@ -684,13 +684,12 @@ impl Storage for PgStorage {
     async fn delete_user(&self, id: &str, now_ms: i64) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        let short: String = id.chars().take(8).collect();
         let n = tx
             .execute(
                 "UPDATE users SET name = $2, password_hash = '', admin = false, deleted_ms = $3,
                  totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
                  WHERE id = $1 AND deleted_ms IS NULL",
-                &[&id, &format!("deleted-{short}"), &now_ms],
+                &[&id, &format!("deleted-{id}"), &now_ms],
             )
             .await
             .map_err(db_error)?;

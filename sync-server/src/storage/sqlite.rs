@@ -671,12 +671,11 @@ impl Storage for SqliteStorage {
         let id = id.to_string();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let short: String = id.chars().take(8).collect();
             let n = tx.execute(
                 "UPDATE users SET name = ?2, password_hash = '', admin = 0, deleted_ms = ?3,
                  totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
                  WHERE id = ?1 AND deleted_ms IS NULL",
-                params![id, format!("deleted-{short}"), now_ms],
+                params![id, format!("deleted-{id}"), now_ms],
             )?;
             if n == 1 {
                 for table in ["recovery_codes", "api_keys", "sessions", "members"] {
