@@ -126,7 +126,10 @@ enum UserCommand {
         password_stdin: bool,
     },
     /// Turn a user's TOTP second factor on (enrol, then confirm) or off.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  postctl-server user totp enrol alice\n  postctl-server user totp confirm alice 492039\n  postctl-server user totp disable alice"
+    )]
     Totp(TotpCommand),
     /// Delete a user: their name, password, TOTP, keys, sessions and memberships go at
     /// once; their posts stay in the workspace, attributed to a deleted user.

@@ -24,7 +24,7 @@ use super::extract::{Body, Peer};
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::auth::{self, totp};
-use crate::storage::{LoginFailures, Session, User};
+use crate::storage::{Session, User};
 use crate::users::{self, ConfirmError};
 
 /// How long a session lasts.
@@ -124,15 +124,13 @@ async fn failed(
     problem: Problem,
 ) -> Problem {
     let window = state.guard.user_lockout.window_ms;
-    let mut counted: Vec<LoginFailures> = Vec::new();
     for subject in std::iter::once(user_subject).chain(address_subject) {
-        match state
+        if let Err(e) = state
             .storage
             .record_login_failure(subject, now, window)
             .await
         {
-            Ok(f) => counted.push(f),
-            Err(e) => return e.into(),
+            return e.into();
         }
     }
     // The failure that starts a lock says so at once.
