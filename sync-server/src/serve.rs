@@ -44,6 +44,20 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         );
     }
     let guard = crate::auth::Guard::from_settings(&settings)?;
+    if settings.database_url.is_some()
+        && std::env::var_os(crate::auth::sealed::KEY_VAR).is_none_or(|v| v.is_empty())
+    {
+        eprintln!(
+            "postctl-server: note: {} is not set, so TOTP secrets are sealed with {}; every \
+             process sharing this database needs the same key: set {} for all of them",
+            crate::auth::sealed::KEY_VAR,
+            settings
+                .data_dir
+                .join(crate::auth::sealed::KEY_FILE)
+                .display(),
+            crate::auth::sealed::KEY_VAR
+        );
+    }
     let app = api::router(AppState {
         storage,
         guard: std::sync::Arc::new(guard),

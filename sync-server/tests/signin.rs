@@ -342,6 +342,7 @@ async fn totp_and_recovery_codes(api: &Api) {
         .sign_in(json!({ "name": "tia", "password": PASSWORD, "recovery_code": loose }))
         .await;
     assert_eq!(recovered.status, StatusCode::CREATED, "{}", recovered.json);
+    assert_eq!(recovered.json["recovery_codes_left"], 9);
     let reused = api
         .sign_in(json!({ "name": "tia", "password": PASSWORD, "recovery_code": codes[0] }))
         .await;
@@ -752,6 +753,36 @@ async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
         .iter()
         .map(|c| c.as_str().expect("code").to_string())
         .collect();
+    // A key made with an Idempotency-Key: a replay says it was made, without the key.
+    let make_key = || {
+        api.http
+            .post(format!("{}/api/v1/keys", api.server.base))
+            .bearer_auth(&token)
+            .header("idempotency-key", "hush-key-1")
+            .json(&json!({ "scopes": ["posts:read"] }))
+            .send()
+    };
+    let first: Value = make_key()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    let made_key = first["key"].as_str().expect("the key").to_string();
+    let replayed = make_key().await.expect("answer");
+    assert_eq!(replayed.status(), StatusCode::CREATED);
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let replayed: Value = replayed.json().await.expect("json");
+    assert_eq!(
+        (replayed["id"].clone(), replayed["key"].clone()),
+        (first["id"].clone(), json!("(shown once)"))
+    );
     let wrong = api
         .sign_in(json!({ "name": "hush", "password": "wrong password!" }))
         .await;
@@ -772,6 +803,7 @@ async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
         assert!(text.contains("hush"), "the search reads the database files");
         for s in [
             password,
+            &made_key[8..],
             &token[4..],
             b32.as_str(),
             &codes[0],

@@ -180,9 +180,13 @@ async fn sign_in(
             .await);
         }
     };
+    let mut recovery_codes_left = None;
     if user.totp_secret.is_some() {
         match second_factor(&state, &user, &request, now).await? {
             SecondFactor::Passed => {}
+            SecondFactor::Recovered => {
+                recovery_codes_left = Some(state.storage.recovery_codes_left(&user.id).await?);
+            }
             SecondFactor::Missing => return Err(Problem::totp_required()),
             SecondFactor::Wrong(detail) => {
                 return Err(failed(
@@ -240,21 +244,25 @@ async fn sign_in(
         revoked_ms: None,
     };
     state.storage.create_session(&session).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
+    let mut answer = json!({
             "token": token,
             "session_id": session.id,
             "expires_at": super::keys::time_text(session.expires_ms),
             "user": { "id": user.id, "name": user.name },
             "workspace": { "id": workspace.0.id, "name": workspace.0.name },
             "role": workspace.1,
-        })),
-    ))
+    });
+    if let Some(left) = recovery_codes_left {
+        // Running low on recovery codes is worth knowing before they run out.
+        answer["recovery_codes_left"] = json!(left);
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 enum SecondFactor {
     Passed,
+    /// Passed with a recovery code.
+    Recovered,
     Missing,
     Wrong(String),
 }
@@ -296,7 +304,7 @@ async fn second_factor(
             .use_recovery_code(&user.id, &totp::recovery_hash(code), now)
             .await?;
         return Ok(if used {
-            SecondFactor::Passed
+            SecondFactor::Recovered
         } else {
             SecondFactor::Wrong("the recovery code is wrong, or was used already".into())
         });
