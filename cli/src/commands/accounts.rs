@@ -190,7 +190,9 @@ fn add_signed_in(
     if let Some(notice) = notice.filter(|_| !told_before) {
         note(notice);
     }
-    if tokens.refresh.is_none() {
+    let renewed_by_itself = postctl_core::platforms::sign_in(network)
+        .is_some_and(|how| matches!(how.dialect, postctl_core::signin::Dialect::LongLived(_)));
+    if tokens.refresh.is_none() && !renewed_by_itself {
         note(format!(
             "{} gave no refresh token, so this sign-in lasts until the access token expires; then run `postctl accounts reauth {}`",
             network.display_name(),

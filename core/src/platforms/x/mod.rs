@@ -35,7 +35,7 @@ use super::{
 };
 use crate::model::Account;
 use crate::secrets::Secret;
-use crate::signin::{ClientAuth, SignIn, Tokens};
+use crate::signin::{ClientAuth, Dialect, SignIn, Tokens};
 use crate::text::{Counting, Format, TextLimit};
 
 #[cfg(test)]
@@ -69,9 +69,14 @@ const SIGN_IN: SignIn = SignIn {
         "media.write",
         "offline.access",
     ],
+    scope_separator: " ",
+    pkce: true,
     client_auth: ClientAuth::Basic,
     lifetime_unsaid: Some(Duration::from_secs(2 * 60 * 60)),
+    refresh_ahead: Duration::from_secs(15 * 60),
+    dialect: Dialect::Standard,
     portal: "https://developer.x.com/en/portal/dashboard",
+    redirect_setting: "User authentication settings, Callback URI",
 };
 
 pub(super) const PLATFORM: Platform = Platform {
