@@ -27,7 +27,9 @@ pub enum AccountsCommand {
 const ACCOUNTS_ADD_HELP: &str = "\
 What each network needs (the secret comes from --token-stdin or --token-env VAR):
   x          --client-id ID: signs in in the browser (OAuth 2.0 with PKCE); register
-             http://127.0.0.1:8750/callback (or --redirect-port's) as the app's callback URI
+             http://127.0.0.1:8750/callback (or --redirect-port's) as the app's callback URI.
+             Or --oauth1: the four OAuth 1.0a keys on one line (consumer key, consumer
+             secret, access token, access token secret) from --token-stdin or --token-env
   mastodon   --instance URL; an access token
   bluesky    --handle me.bsky.social [--pds URL]; an app password
   telegram   --chat @channel|-100123 [--api-url URL]; the bot token
@@ -52,6 +54,8 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
 Examples:
   postctl accounts add x --name me-x --client-id Q2xpZW50SWQ
   postctl accounts add x --name me-x --client-id Q2xpZW50SWQ --client-secret-stdin < secret.txt --no-browser
+  postctl accounts add x --name me-x --oauth1 --token-stdin < x-keys.txt
+  postctl accounts add x --name me-x --oauth1 --token-env X_OAUTH1_KEYS
   postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
   postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
   postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
@@ -114,6 +118,9 @@ pub struct AccountAddArgs {
     /// Sign in in the browser (X, VK ID, Instagram Login): your app's client ID from the network's developer site
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// X: the secret is the four OAuth 1.0a keys on one line (consumer key, consumer secret, access token, access token secret), from --token-stdin or --token-env
+    #[arg(long, conflicts_with = "client_id")]
+    pub oauth1: bool,
     #[command(flatten)]
     pub sign_in: SignInArgs,
 }

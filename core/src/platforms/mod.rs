@@ -28,7 +28,7 @@ mod telegram;
 pub(crate) mod test_server;
 mod vk;
 pub(crate) mod webhook;
-mod x;
+pub mod x;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -53,6 +53,7 @@ pub mod llm;
 pub mod mastodon;
 pub mod matrix;
 pub mod oauth;
+pub mod oauth1;
 pub mod openai;
 pub mod quota;
 pub mod releases;
@@ -91,6 +92,7 @@ pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
 pub use vk::{FakeVk, VkCounts};
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
+pub use oauth1::OAuth1Keys;
 pub use x::{FakeX, XConfig, XCounts};
 
 use chaos::{ErrorStyle, FrontDoor};
