@@ -577,15 +577,15 @@ impl Vk {
                 ),
                 status: None,
             },
-            14 => PublishError::Auth {
+            14 => PublishError::NeedsPerson {
                 message: format!(
-                    "VK asks for a captcha before it takes more posts from account {name} ({said}): open vk.com in a browser as that account, publish something by hand and solve the captcha, then run `postctl retry` for this post"
+                    "VK wants a captcha solved before it takes more posts from account {name} ({said}): open vk.com in a browser as that account, publish something by hand and solve the captcha, then run `postctl retry` for this post"
                 ),
                 status: None,
             },
-            17 => PublishError::Auth {
+            17 => PublishError::NeedsPerson {
                 message: format!(
-                    "VK wants the owner of account {name} to confirm it is them ({said}): sign in at vk.com in a browser and complete the check VK shows (usually a phone confirmation), then run `postctl retry` for this post"
+                    "VK wants the owner of account {name} to confirm it is them (validation required, {said}): sign in at vk.com in a browser and complete the check VK shows (usually a phone confirmation), then run `postctl retry` for this post"
                 ),
                 status: None,
             },
