@@ -341,9 +341,17 @@ fn a_captcha_holds_the_post_and_says_what_to_do() {
     assert_eq!(target["state"], "failed");
     let error = target["error"].as_str().unwrap_or_default();
     assert!(error.starts_with("VK wants a captcha solved"), "{error}");
-    assert!(!run.all_output().contains("credentials rejected"), "{}", run.all_output());
+    assert!(
+        !run.all_output().contains("credentials rejected"),
+        "{}",
+        run.all_output()
+    );
     assert!(error.contains("vk.com in a browser"), "{error}");
-    assert!(run.all_output().contains("then run `postctl retry`"), "{}", run.all_output());
+    assert!(
+        run.all_output().contains("then run `postctl retry`"),
+        "{}",
+        run.all_output()
+    );
     assert!(
         run.stderr.contains(&format!("postctl status {post_id}")),
         "{}",
@@ -372,9 +380,16 @@ fn validation_required_says_to_confirm_the_account() {
     // Not published (3), not a credentials problem (4): the token is fine.
     assert_eq!(run.code, 3, "{}", run.all_output());
     let error = target["error"].as_str().unwrap_or_default();
-    assert!(error.contains("confirm it is them (validation required"), "{error}");
+    assert!(
+        error.contains("confirm it is them (validation required"),
+        "{error}"
+    );
     assert!(error.contains("complete the check VK shows"), "{error}");
-    assert!(!run.all_output().contains("credentials rejected"), "{}", run.all_output());
+    assert!(
+        !run.all_output().contains("credentials rejected"),
+        "{}",
+        run.all_output()
+    );
     assert!(
         !error.contains("security_check"),
         "the validation link VK sent is not shown: {error}"
@@ -624,4 +639,3 @@ fn a_thread_resolved_by_the_posts_link_continues_as_comments_on_it() {
         assert_eq!(comment.reply_to.as_deref(), Some(first.id.as_str()));
     }
 }
-

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::Env;
 use postctl_tests::fakes::{
-    ChaosConfig, Failure, FakeBluesky, FakeInstagram, FakeMastodon, FakeMatrix, FakeS3,
-    FakeServer, FakeTelegram, FakeVk, FakeWebhook, FakeX, OAuth1Keys,
+    ChaosConfig, Failure, FakeBluesky, FakeInstagram, FakeMastodon, FakeMatrix, FakeS3, FakeServer,
+    FakeTelegram, FakeVk, FakeWebhook, FakeX, OAuth1Keys,
 };
 
 /// A 429 asks for this little, so retries stay fast.

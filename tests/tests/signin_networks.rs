@@ -92,8 +92,13 @@ fn vk_id_signs_in_with_pkce_and_the_device_id_and_stores_tokens_only_in_the_secr
     // The signed-in token reaches the API.
     env.ok(&["accounts", "check", "vk"]);
     let dump = format!("{:?}", env.dump());
-    assert!(!dump.contains("vk-access-") && !dump.contains("vk-refresh-") && !dump.contains("vk-code-"));
-    assert!(!said.contains("vk-access-") && !said.contains("vk-code-"), "{said}");
+    assert!(
+        !dump.contains("vk-access-") && !dump.contains("vk-refresh-") && !dump.contains("vk-code-")
+    );
+    assert!(
+        !said.contains("vk-access-") && !said.contains("vk-code-"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -162,7 +167,15 @@ fn the_daemon_refreshes_vk_during_its_run_and_publishes_with_the_new_token() {
             .expect("start the daemon"),
     );
     let due = common::networks::pinned_time(1);
-    env.ok(&["schedule", "From the daemon", "--to", "vk", "--at", &due, "--allow-past"]);
+    env.ok(&[
+        "schedule",
+        "From the daemon",
+        "--to",
+        "vk",
+        "--at",
+        &due,
+        "--allow-past",
+    ]);
     let started = std::time::Instant::now();
     while fake.posts().is_empty() && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
@@ -185,8 +198,15 @@ fn a_revoked_vk_sign_in_holds_the_posts_until_reauth_then_they_go_out() {
     fake.revoke_sign_in();
     let run = env.run(&["--json", "post", "Held for VK", "--to", "vk"]);
     assert_ne!(run.code, 0, "{}", run.all_output());
-    let post = run.json()["post_id"].as_str().expect("a post id").to_string();
-    assert_eq!(env.target_states(&post), ["waiting_retry"], "held, not failed");
+    let post = run.json()["post_id"]
+        .as_str()
+        .expect("a post id")
+        .to_string();
+    assert_eq!(
+        env.target_states(&post),
+        ["waiting_retry"],
+        "held, not failed"
+    );
     assert_eq!(grants(&fake.token_requests(), "refresh_token"), [false]);
     let listed = env.json(&["accounts", "list"]);
     let why = listed[0]["needs_sign_in"].as_str().expect("marked");
@@ -195,7 +215,14 @@ fn a_revoked_vk_sign_in_holds_the_posts_until_reauth_then_they_go_out() {
     assert_eq!(grants(&fake.token_requests(), "refresh_token"), [false]);
     // Signed in again: the held post goes out.
     let port = port.to_string();
-    let args = ["accounts", "reauth", "vk", "--no-browser", "--redirect-port", &port];
+    let args = [
+        "accounts",
+        "reauth",
+        "vk",
+        "--no-browser",
+        "--redirect-port",
+        &port,
+    ];
     let (code, said) = sign_in_as_browser(&env, &args, None, VK_AUTHORIZE);
     assert_eq!(code, 0, "{said}");
     let due = env.run(&["run-due"]);
@@ -211,8 +238,17 @@ fn a_vk_community_token_given_directly_still_works() {
     let owner = format!("-{}", FakeVk::GROUP_ID);
     let added = env.run_full(
         &[
-            "accounts", "add", "vk", "--name", "vk", "--owner-id", &owner, "--from-group",
-            "--base-url", &fake.base_url(), "--token-stdin",
+            "accounts",
+            "add",
+            "vk",
+            "--name",
+            "vk",
+            "--owner-id",
+            &owner,
+            "--from-group",
+            "--base-url",
+            &fake.base_url(),
+            "--token-stdin",
         ],
         Some(format!("{}\n", FakeVk::TOKEN).as_bytes()),
         &[],
@@ -307,7 +343,11 @@ fn instagram_login_without_the_app_secret_says_to_give_it_before_the_browser() {
     let mut args = ig_args(&fake, port);
     args.retain(|a| a != "--client-secret-stdin");
     let run = env.fails(&strs(&args), 2);
-    assert!(run.stderr.contains("--client-secret-stdin"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--client-secret-stdin"),
+        "{}",
+        run.stderr
+    );
     assert!(fake.token_requests().is_empty());
     assert_eq!(format!("{:?}", env.dump()), format!("{before:?}"));
 }
@@ -340,7 +380,11 @@ fn a_refused_renewal_marks_instagram_as_needing_sign_in() {
     fake.revoke_sign_in();
     let run = env.run(&["accounts", "check", "insta"]);
     assert_eq!(run.code, 4, "{}", run.all_output());
-    assert!(run.all_output().contains("postctl accounts reauth insta"), "{}", run.all_output());
+    assert!(
+        run.all_output().contains("postctl accounts reauth insta"),
+        "{}",
+        run.all_output()
+    );
     assert_eq!(grants(&fake.token_requests(), "ig_refresh_token"), [false]);
     let listed = env.json(&["accounts", "list"]);
     assert!(listed[0]["needs_sign_in"].is_string(), "{listed}");

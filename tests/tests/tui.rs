@@ -308,17 +308,17 @@ fn an_account_needing_sign_in_is_marked_and_its_held_posts_say_why() {
     fake.revoke();
     let run = env.run(&["--json", "post", "Held while signed out", "--to", "me-x"]);
     assert_ne!(run.code, 0, "{}", run.all_output());
-    let post = run.json()["post_id"].as_str().expect("a post id").to_string();
+    let post = run.json()["post_id"]
+        .as_str()
+        .expect("a post id")
+        .to_string();
     assert_eq!(env.target_states(&post), ["waiting_retry"]);
     let quick = Duration::from_secs(10);
     let term = Terminal::start(&env, 120, 40);
     term.wait_for(&["November 2026"], Duration::from_secs(15));
     // Where accounts are shown.
     term.keys(&["3"]);
-    let screen = term.wait_for(
-        &["needs sign-in", "postctl accounts reauth me-x"],
-        quick,
-    );
+    let screen = term.wait_for(&["needs sign-in", "postctl accounts reauth me-x"], quick);
     assert!(screen.contains("posts are held"), "{screen}");
     // The held post says why.
     term.keys(&["2"]);

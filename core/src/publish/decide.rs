@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn only_rejected_credentials_are_called_so() {
         let cases = [
-            (PublishError::auth("token revoked"), "credentials rejected: token revoked"),
+            (
+                PublishError::auth("token revoked"),
+                "credentials rejected: token revoked",
+            ),
             (
                 PublishError::NeedsPerson {
                     message: "VK wants a captcha solved: solve it on vk.com".into(),

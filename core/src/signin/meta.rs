@@ -40,7 +40,10 @@ pub(super) async fn sign_in(
         ("redirect_uri", authorization.redirect_uri.as_str()),
         ("code", code.code.as_str()),
     ];
-    let request = http.client().post(client.token_url.url().clone()).form(&form);
+    let request = http
+        .client()
+        .post(client.token_url.url().clone())
+        .form(&form);
     let answer = send(client, request, what).await?;
     let short = access_token(&answer)
         .map(|(token, _)| Secret::new(token))

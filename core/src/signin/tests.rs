@@ -80,7 +80,14 @@ fn the_authorize_url_carries_pkce_s256_the_state_and_the_scopes() {
     // The challenge is SHA-256 of the verifier, base64url without padding.
     use base64::Engine as _;
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(authorization.verifier.as_ref().expect("a verifier").secret().as_bytes());
+    let digest = sha2::Sha256::digest(
+        authorization
+            .verifier
+            .as_ref()
+            .expect("a verifier")
+            .secret()
+            .as_bytes(),
+    );
     let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     assert_eq!(get("code_challenge"), Some(expected.as_str()));
     let again = client(None)

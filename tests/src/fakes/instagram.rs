@@ -44,6 +44,7 @@
 //! - `GET /refresh_access_token?grant_type=ig_refresh_token&access_token` (a long-lived
 //!   token at least 24 hours old and unexpired) → a new long-lived token for 60 days; the
 //!   old one works until it expires. Refusals are Graph errors, code 190.
+//!
 //! The tokens it issues work on the API like [`FakeInstagram::TOKEN`] until they expire;
 //! [`FakeInstagram::age_tokens`] moves the clock of what it issued.
 
@@ -364,7 +365,9 @@ async fn login_code(State(shared): State<Shared>, body: Bytes) -> Response {
                     json!({"data": [{"access_token": token, "user_id": user, "permissions": grant.scope}]}),
                 ))
             }
-            None => Err(refused("Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request")),
+            None => Err(refused(
+                "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+            )),
         }
     };
     api.auth

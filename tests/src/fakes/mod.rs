@@ -82,8 +82,9 @@ pub use discord::FakeDiscord;
 pub use instagram::FakeInstagram;
 pub use llm::{AiRequest, Reply};
 pub use mastodon::FakeMastodon;
-pub use oauth::OAuthConfig;
 pub use matrix::FakeMatrix;
+pub use oauth::OAuthConfig;
+pub use oauth1::OAuth1Keys;
 pub use openai::FakeOpenAi;
 pub use quota::RateLimit;
 pub use releases::FakeReleases;
@@ -92,7 +93,6 @@ pub use slack::FakeSlack;
 pub use telegram::FakeTelegram;
 pub use vk::{FakeVk, VkCounts};
 pub use webhook::{FakeWebhook, ReceivedWebhook, SignatureError, standard_secret};
-pub use oauth1::OAuth1Keys;
 pub use x::{FakeX, XConfig, XCounts};
 
 use chaos::{ErrorStyle, FrontDoor};

@@ -139,7 +139,8 @@ impl AuthServer {
             return None;
         }
         if let Some(challenge) = &grant.challenge
-            && (verifier.len() < 43 || wire::base64url(&wire::sha256(verifier.as_bytes())) != *challenge)
+            && (verifier.len() < 43
+                || wire::base64url(&wire::sha256(verifier.as_bytes())) != *challenge)
         {
             return None;
         }

@@ -65,7 +65,9 @@ pub fn verify(
     {
         return Err(Refusal::WrongMethod);
     }
-    let stamp: u64 = get("oauth_timestamp").parse().map_err(|_| Refusal::Malformed)?;
+    let stamp: u64 = get("oauth_timestamp")
+        .parse()
+        .map_err(|_| Refusal::Malformed)?;
     if stamp.abs_diff(now) > 300 {
         return Err(Refusal::StaleTimestamp);
     }
@@ -78,7 +80,11 @@ pub fn verify(
         .filter(|(k, _)| k.as_str() != "oauth_signature" && k.as_str() != "realm")
         .map(|(k, v)| (encode(k), encode(v)))
         .collect();
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         params.push((encode(&decode_form(k)), encode(&decode_form(v))));
     }
@@ -99,8 +105,8 @@ pub fn verify(
         encode(&keys.consumer_secret),
         encode(&keys.access_token_secret)
     );
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key.as_bytes())
-        .map_err(|_| Refusal::Malformed)?;
+    let mut mac =
+        <Hmac<Sha1> as KeyInit>::new_from_slice(key.as_bytes()).map_err(|_| Refusal::Malformed)?;
     mac.update(base.as_bytes());
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     if expected != get("oauth_signature") {

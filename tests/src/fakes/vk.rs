@@ -393,7 +393,10 @@ fn answer(response: Value) -> Response {
 }
 
 /// `GET /authorize`: VK ID's sign-in page, the user approving.
-async fn vk_id_authorize(State(shared): State<Arc<Mutex<Api>>>, RawQuery(query): RawQuery) -> Response {
+async fn vk_id_authorize(
+    State(shared): State<Arc<Mutex<Api>>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = wire::query_map(query.as_deref());
     lock(&shared).auth.authorize(&params, true, true)
 }
@@ -427,8 +430,15 @@ async fn vk_id_token(State(shared): State<Arc<Mutex<Api>>>, body: Bytes) -> Resp
                     .auth
                     .take_code(&get("code"), &get("redirect_uri"), &get("code_verifier"))
                 {
-                    Some(grant) if grant.device_id.as_deref() == Some(get("device_id").as_str()) => {
-                        Ok(vk_id_tokens(&mut api, &grant.scope, grant.device_id, &get("state")))
+                    Some(grant)
+                        if grant.device_id.as_deref() == Some(get("device_id").as_str()) =>
+                    {
+                        Ok(vk_id_tokens(
+                            &mut api,
+                            &grant.scope,
+                            grant.device_id,
+                            &get("state"),
+                        ))
                     }
                     _ => Err(refused("Code is invalid or expired")),
                 }

@@ -306,9 +306,10 @@ async fn oauth1_signed(
             Ok((_, token)) => {
                 server.signed_requests += 1;
                 let as_user = format!("{VERIFIED}{token}");
-                server
-                    .access
-                    .insert(as_user.clone(), SystemTime::now() + Duration::from_secs(3600));
+                server.access.insert(
+                    as_user.clone(),
+                    SystemTime::now() + Duration::from_secs(3600),
+                );
                 Ok(as_user)
             }
             Err(refusal) => Err(refusal),

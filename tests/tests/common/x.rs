@@ -171,7 +171,12 @@ pub fn reauth(env: &Env, account: &str, port: u16) -> (i32, String) {
 /// address containing `path` (following the redirect to postctl's listener); returns the
 /// exit code and what postctl said.
 #[allow(dead_code)]
-pub fn sign_in_as_browser(env: &Env, args: &[&str], stdin: Option<&[u8]>, path: &str) -> (i32, String) {
+pub fn sign_in_as_browser(
+    env: &Env,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    path: &str,
+) -> (i32, String) {
     let mut signing = Signing::start(
         env,
         args,

@@ -528,7 +528,9 @@ impl X {
         let message = match status {
             401 => {
                 let what_to_do = match self.auth {
-                    Auth::Bearer(_) => format!("sign in again with `postctl accounts reauth {name}`"),
+                    Auth::Bearer(_) => {
+                        format!("sign in again with `postctl accounts reauth {name}`")
+                    }
                     Auth::OAuth1(_) => format!(
                         "check the four keys on your app's Keys and tokens page (regenerate them if they were revoked), then `postctl accounts rm {name}` and add it again with --oauth1"
                     ),

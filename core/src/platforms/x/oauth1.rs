@@ -14,7 +14,8 @@ use crate::platforms::PublishError;
 use crate::secrets::Secret;
 
 /// The keys, in the order `accounts add x --oauth1` reads them.
-pub const ORDER: &str = "consumer key (API key), consumer secret (API key secret), access token, access token secret";
+pub const ORDER: &str =
+    "consumer key (API key), consumer secret (API key secret), access token, access token secret";
 
 /// An app's and its user's OAuth 1.0a keys. Not printable.
 pub struct Keys {
@@ -123,7 +124,10 @@ mod tests {
         ] {
             assert!(header.contains(part), "{part} in {header}");
         }
-        assert!(!header.contains("cs") && !header.contains("ats"), "{header}");
+        assert!(
+            !header.contains("cs") && !header.contains("ats"),
+            "{header}"
+        );
         // The query stays on the request.
         assert_eq!(request.url().query(), Some("command=STATUS&media_id=7"));
     }
