@@ -588,7 +588,7 @@ mod tests {
         for (status, expected) in cases {
             let got = match classify(status, String::new(), None) {
                 PublishError::Auth { .. } => "auth",
-                PublishError::Permanent { .. } => "permanent",
+                PublishError::Permanent { .. } | PublishError::NeedsPerson { .. } => "permanent",
                 PublishError::Retryable {
                     maybe_sent: true, ..
                 } => "retry-maybe-sent",

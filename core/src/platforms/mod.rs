@@ -28,7 +28,7 @@ mod telegram;
 pub(crate) mod test_server;
 mod vk;
 pub(crate) mod webhook;
-mod x;
+pub mod x;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -201,6 +201,14 @@ pub enum PublishError {
         message: String,
         status: Option<u16>,
     },
+    /// The network wants a person to act on its site before it takes more (VK's captcha,
+    /// its account validation); the credentials are fine. The message says what to do;
+    /// the post fails until `postctl retry`.
+    #[error("{message}")]
+    NeedsPerson {
+        message: String,
+        status: Option<u16>,
+    },
 }
 
 impl PublishError {
@@ -208,7 +216,8 @@ impl PublishError {
         match self {
             PublishError::Retryable { status, .. }
             | PublishError::Auth { status, .. }
-            | PublishError::Permanent { status, .. } => *status,
+            | PublishError::Permanent { status, .. }
+            | PublishError::NeedsPerson { status, .. } => *status,
         }
     }
 
@@ -246,6 +255,10 @@ impl PublishError {
                 status,
             },
             PublishError::Permanent { message, status } => PublishError::Permanent {
+                message: redactor.scrub(&message),
+                status,
+            },
+            PublishError::NeedsPerson { message, status } => PublishError::NeedsPerson {
                 message: redactor.scrub(&message),
                 status,
             },

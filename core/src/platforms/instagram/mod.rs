@@ -55,6 +55,7 @@ use crate::media::host::MediaHost;
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
+use crate::signin::{ClientAuth, Dialect, LongLived, SignIn, Tokens};
 use crate::text::{Counting, Format, TextLimit};
 
 /// Caption limit (third-party figure, platforms.md §7).
@@ -108,11 +109,43 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::Checked,
 };
 
+/// Instagram Login (platforms.md §7): the authorization code (no PKCE documented, the
+/// client secret in the form) traded for a short-lived token (1 hour), exchanged at once
+/// for a long-lived one (60 days) with `ig_exchange_token`, renewed with
+/// `ig_refresh_token` when less than [`RENEW_AHEAD`] is left (Meta renews only tokens at
+/// least a day old, which a token with a week left always is). Scopes are joined with
+/// commas, as Meta's examples do.
+const SIGN_IN: SignIn = SignIn {
+    authorize_url: "https://www.instagram.com/oauth/authorize",
+    token_url: "https://api.instagram.com/oauth/access_token",
+    scopes: &[
+        "instagram_business_basic",
+        "instagram_business_content_publish",
+        "instagram_business_manage_insights",
+    ],
+    scope_separator: ",",
+    pkce: false,
+    client_auth: ClientAuth::Form,
+    lifetime_unsaid: Some(Duration::from_secs(60 * 24 * 60 * 60)),
+    refresh_ahead: RENEW_AHEAD,
+    dialect: Dialect::LongLived(LongLived {
+        exchange_url: "https://graph.instagram.com/access_token",
+        exchange_grant: "ig_exchange_token",
+        token_param: "access_token",
+        refresh_url: Some("https://graph.instagram.com/refresh_access_token"),
+        refresh_grant: "ig_refresh_token",
+    }),
+    portal: "https://developers.facebook.com/apps",
+    redirect_setting: "Instagram, API setup with Instagram login, Business login settings, OAuth redirect URIs",
+};
+
+/// A long-lived token with less than this left is renewed.
+const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
     capabilities: |_| DEFAULTS,
-    // Instagram Login (OAuth 2.0) comes with issue 10's sign-in; a token is given for now.
-    sign_in: None,
+    sign_in: Some(&SIGN_IN),
     open: Some(|account, secret, tools| boxed(Instagram::new(account, secret, tools))),
 };
 
@@ -187,10 +220,15 @@ impl Instagram {
                 ))
             })?
             .to_owned();
+        // A signed-in account keeps its token set; one added with --token-stdin, a token.
+        let token = match Tokens::from_secret(&secret) {
+            Some(tokens) => tokens.access,
+            None => secret,
+        };
         Ok(Instagram {
             name: account.name.clone(),
             base,
-            token: secret,
+            token,
             user_id,
             http: tools.http,
             host: tools.media_host,
