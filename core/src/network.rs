@@ -151,7 +151,7 @@ impl Network {
             Network::Instagram => Some("https://graph.instagram.com"),
             Network::Facebook => Some("https://graph.facebook.com"),
             Network::Linkedin => Some("https://api.linkedin.com"),
-            Network::Threads => Some("https://graph.threads.net"),
+            Network::Threads => Some("https://graph.threads.net/v1.0"),
             Network::Slack => Some("https://slack.com/api"),
             Network::Reddit => Some("https://oauth.reddit.com"),
             Network::Devto => Some("https://dev.to"),
