@@ -104,10 +104,12 @@ fn several_pages_need_page_id_and_nothing_is_stored_until_one_is_chosen() {
     );
     assert!(!refused.all_output().contains("EAAfake"));
     assert_eq!(env.count("SELECT count(*) FROM accounts"), 0);
-    assert!(!env.secrets_path().exists() || {
-        let s = std::fs::read_to_string(env.secrets_path()).unwrap_or_default();
-        !s.contains("EAAfake")
-    });
+    assert!(
+        !env.secrets_path().exists() || {
+            let s = std::fs::read_to_string(env.secrets_path()).unwrap_or_default();
+            !s.contains("EAAfake")
+        }
+    );
     let unknown = add(&env, &fake, FakeFacebook::USER_TOKEN, &["--page-id", "999"]);
     assert_eq!(unknown.code, 2, "{}", unknown.all_output());
     let chosen = add(
@@ -315,7 +317,10 @@ fn a_server_error_on_the_post_that_is_not_on_the_page_is_uncertain_never_resent(
     assert_eq!(run.code, 3, "{}", run.all_output());
     assert_eq!(target["state"], "uncertain", "{target}");
     let error = target["error"].as_str().unwrap_or_default();
-    assert!(error.contains("not among the Page's latest posts"), "{error}");
+    assert!(
+        error.contains("not among the Page's latest posts"),
+        "{error}"
+    );
     let feeds = fake.log().iter().filter(|l| l.ends_with("/feed")).count();
     assert_eq!(feeds, 2, "one post, one lookup: {:?}", fake.log());
     assert!(live(&fake).is_empty());

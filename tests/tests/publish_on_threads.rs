@@ -121,15 +121,32 @@ fn an_image_goes_through_the_bucket_with_its_alt_text_and_a_carousel_is_one_post
     );
     let (run, _, target) = post(
         &env,
-        &["One chart", "--to", "threads", "--media", a, "--alt", "a chart"],
+        &[
+            "One chart",
+            "--to",
+            "threads",
+            "--media",
+            a,
+            "--alt",
+            "a chart",
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert_eq!(target["state"], "published", "{target}");
     let (run, _, target) = post(
         &env,
         &[
-            "Two charts", "--to", "threads", "--media", a, "--alt", "first", "--media", b,
-            "--alt", "second",
+            "Two charts",
+            "--to",
+            "threads",
+            "--media",
+            a,
+            "--alt",
+            "first",
+            "--media",
+            b,
+            "--alt",
+            "second",
         ],
     );
     assert_eq!(run.code, 0, "{}", run.all_output());
@@ -278,7 +295,11 @@ fn a_transient_error_on_publish_publishes_the_same_container_after_checking_it()
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert_eq!(target["state"], "published", "{target}");
     assert_eq!(published(&fake).len(), 1);
-    assert_eq!(fake.containers().len(), 1, "the noted container is published");
+    assert_eq!(
+        fake.containers().len(),
+        1,
+        "the noted container is published"
+    );
 }
 
 #[test]

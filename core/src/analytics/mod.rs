@@ -189,10 +189,7 @@ pub fn never_given(network: Network) -> Option<&'static str> {
         Network::Facebook => {
             Some("views and quotes (a Page's post fields give reactions, comments and shares)")
         }
-        Network::Linkedin
-        | Network::Nostr
-        | Network::Reddit
-        | Network::Devto => None,
+        Network::Linkedin | Network::Nostr | Network::Reddit | Network::Devto => None,
     }
 }
 

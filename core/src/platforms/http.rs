@@ -599,7 +599,8 @@ mod tests {
     #[test]
     fn metas_usage_headers_pace_an_account_that_used_its_allowance() {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let cases: &[(&[(&str, &str)], Option<u64>, Option<u64>)] = &[
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Headers, Option<u64>, Option<u64>)] = &[
             (&[("x-app-usage", r#"{"call_count":40}"#)], Some(60), None),
             (
                 &[("x-app-usage", r#"{"call_count":100,"total_time":3}"#)],

@@ -340,10 +340,7 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         Network::Instagram => Some(&instagram::PLATFORM),
         Network::Threads => Some(&threads::PLATFORM),
         Network::Facebook => Some(&facebook::PLATFORM),
-        Network::Linkedin
-        | Network::Nostr
-        | Network::Reddit
-        | Network::Devto => None,
+        Network::Linkedin | Network::Nostr | Network::Reddit | Network::Devto => None,
     }
 }
 

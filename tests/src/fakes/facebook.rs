@@ -134,12 +134,7 @@ impl FakeFacebook {
             .route("/v23.0/{id}", get(read_node).delete(delete_node))
             .route("/v23.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
-                error(
-                    StatusCode::NOT_FOUND,
-                    100,
-                    None,
-                    "Unknown path components",
-                )
+                error(StatusCode::NOT_FOUND, 100, None, "Unknown path components")
             })
             .with_state(shared.clone());
         FakeFacebook {
@@ -437,7 +432,12 @@ async fn read_edge(
         };
     }
     if edge != "feed" {
-        return error(StatusCode::BAD_REQUEST, 100, None, "Unknown path components");
+        return error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "Unknown path components",
+        );
     }
     if let Err(refused) = lock(&shared).page_of(&caller, &id) {
         return refused;
@@ -495,21 +495,36 @@ async fn post_edge(
         }
     }
     match edge.as_str() {
-        "feed" => with_fault(&shared, Step::Feed, &id.clone(), |api| feed(api, &id, &params)).await,
+        "feed" => {
+            with_fault(&shared, Step::Feed, &id.clone(), |api| {
+                feed(api, &id, &params)
+            })
+            .await
+        }
         "photos" => {
             with_fault(&shared, Step::Photo, &id.clone(), |api| {
                 photo(api, &id, &params, source)
             })
             .await
         }
-        _ => error(StatusCode::BAD_REQUEST, 100, None, "Unknown path components"),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "Unknown path components",
+        ),
     }
 }
 
 fn feed(api: &mut Api, page: &str, params: &Map<String, Value>) -> Response {
     let message = wire::param_str(params, "message").unwrap_or_default();
     if message.chars().count() > MAX_MESSAGE {
-        return error(StatusCode::BAD_REQUEST, 100, None, "(#100) The message is too long");
+        return error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "(#100) The message is too long",
+        );
     }
     let mut attached = Vec::new();
     for i in 0.. {

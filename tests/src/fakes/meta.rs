@@ -129,10 +129,7 @@ pub(crate) fn fault_answer(fault: &Fault, owner: &str, kind: &str) -> Option<Res
     );
     if let Some(minutes) = regain_minutes {
         let usage = business_usage(owner, 100, *minutes);
-        wire::set_headers(
-            answer.headers_mut(),
-            [("x-business-use-case-usage", usage)],
-        );
+        wire::set_headers(answer.headers_mut(), [("x-business-use-case-usage", usage)]);
     }
     Some(answer)
 }

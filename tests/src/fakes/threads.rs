@@ -151,12 +151,7 @@ impl FakeThreads {
             .route("/v1.0/{id}", get(read_node).delete(delete_node))
             .route("/v1.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
-                error(
-                    StatusCode::NOT_FOUND,
-                    100,
-                    None,
-                    "Unknown path components",
-                )
+                error(StatusCode::NOT_FOUND, 100, None, "Unknown path components")
             })
             .with_state(shared.clone());
         FakeThreads {
@@ -422,7 +417,14 @@ async fn read_edge(
                 );
             }
             "threads_publishing_limit" => {}
-            _ => return error(StatusCode::BAD_REQUEST, 100, None, "Unknown path components"),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    100,
+                    None,
+                    "Unknown path components",
+                );
+            }
         }
     }
     with_fault(&shared, Step::Quota, |api| {
@@ -481,7 +483,12 @@ async fn post_edge(
             .await
         }
         "threads_publish" => with_fault(&shared, Step::Publish, |api| publish(api, &params)).await,
-        _ => error(StatusCode::BAD_REQUEST, 100, None, "Unknown path components"),
+        _ => error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "Unknown path components",
+        ),
     }
 }
 
@@ -532,10 +539,17 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
     wire::json(StatusCode::OK, json!({ "data": data }))
 }
 
-fn create_container(api: &mut Api, params: &Map<String, Value>, image: Option<Vec<u8>>) -> Response {
+fn create_container(
+    api: &mut Api,
+    params: &Map<String, Value>,
+    image: Option<Vec<u8>>,
+) -> Response {
     let invalid = |message: &str| error(StatusCode::BAD_REQUEST, 100, None, message);
     let text = wire::param_str(params, "text");
-    if text.as_deref().is_some_and(|t| threads_length(t) > MAX_TEXT) {
+    if text
+        .as_deref()
+        .is_some_and(|t| threads_length(t) > MAX_TEXT)
+    {
         return invalid("(#100) The text is too long: 500 characters at most");
     }
     let media_type = wire::param_str(params, "media_type").unwrap_or_default();

@@ -135,7 +135,11 @@ impl Adapter for Facebook {
         };
         let id = match posted {
             Ok(id) => id,
-            Err(error @ PublishError::Retryable { maybe_sent: true, .. }) => {
+            Err(
+                error @ PublishError::Retryable {
+                    maybe_sent: true, ..
+                },
+            ) => {
                 return self.find_or(message, error).await;
             }
             Err(error) => return Err(error),
@@ -152,7 +156,9 @@ impl Adapter for Facebook {
     async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         match self.graph.delete(&[published.id.as_str()]).await? {
             Ok(_) => Ok(()),
-            Err(error) if error.code == 100 && (error.subcode == Some(33) || error.status == 404) => {
+            Err(error)
+                if error.code == 100 && (error.subcode == Some(33) || error.status == 404) =>
+            {
                 Ok(())
             }
             Err(error) => Err(self.graph.classify(error, Call::Prepare)),
@@ -170,7 +176,9 @@ impl Adapter for Facebook {
             )]);
             readings.push(match self.graph.answer(request, Call::Read).await? {
                 Ok(body) => post_reading(&body),
-                Err(error) if error.code == 100 && (error.subcode == Some(33) || error.status == 404) => {
+                Err(error)
+                    if error.code == 100 && (error.subcode == Some(33) || error.status == 404) =>
+                {
                     PostReading::Deleted
                 }
                 Err(error) => return Err(self.graph.classify(error, Call::Read)),
@@ -313,7 +321,11 @@ impl Facebook {
             .and_then(Value::as_array)
             .and_then(|posts| {
                 posts.iter().find(|p| {
-                    p.get("message").and_then(Value::as_str).unwrap_or("").trim() == message.trim()
+                    p.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .trim()
+                        == message.trim()
                 })
             });
         Ok(found.and_then(|post| {

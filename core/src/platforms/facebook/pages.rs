@@ -68,7 +68,10 @@ pub async fn list(http: &Http, base: &str, user_token: &Secret) -> Result<Listed
     if !answer.is_success() {
         return Err(super::super::http::classify(
             answer.status,
-            format!("Facebook answered HTTP {} listing your Pages", answer.status),
+            format!(
+                "Facebook answered HTTP {} listing your Pages",
+                answer.status
+            ),
             answer.retry_after(),
         ));
     }
@@ -94,7 +97,9 @@ pub async fn list(http: &Http, base: &str, user_token: &Secret) -> Result<Listed
                 token: Secret::new(page.get("access_token").and_then(Value::as_str)?.to_owned()),
                 // No tasks listed: let Facebook decide when posting.
                 can_post: tasks.is_empty()
-                    || tasks.iter().any(|t| matches!(*t, "CREATE_CONTENT" | "MANAGE")),
+                    || tasks
+                        .iter()
+                        .any(|t| matches!(*t, "CREATE_CONTENT" | "MANAGE")),
             })
         })
         .collect();

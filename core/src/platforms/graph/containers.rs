@@ -280,9 +280,11 @@ pub(in crate::platforms) fn newest_with_text(
     field: &str,
     text: &str,
 ) -> Option<Published> {
-    let found = posts.get("data").and_then(Value::as_array)?.iter().find(|p| {
-        p.get(field).and_then(Value::as_str).unwrap_or("").trim() == text.trim()
-    })?;
+    let found = posts
+        .get("data")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|p| p.get(field).and_then(Value::as_str).unwrap_or("").trim() == text.trim())?;
     Some(Published {
         id: id_of(found)?,
         url: found

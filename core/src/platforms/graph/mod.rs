@@ -195,14 +195,13 @@ impl Graph {
         };
         let name = &self.name;
         let status = Some(status);
-        let retry = |message: String, wait: Option<Duration>, maybe_sent: bool| {
-            PublishError::Retryable {
+        let retry =
+            |message: String, wait: Option<Duration>, maybe_sent: bool| PublishError::Retryable {
                 message,
                 retry_after: wait,
                 maybe_sent,
                 status,
-            }
-        };
+            };
         match (code, subcode) {
             (190, _) => PublishError::Auth {
                 message: format!(
@@ -366,7 +365,8 @@ mod tests {
 
     #[test]
     fn the_usage_headers_give_the_highest_percentage_used() {
-        let cases: &[(&[(&str, &str)], Option<u64>)] = &[
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Headers, Option<u64>)] = &[
             (&[], None),
             (
                 &[(

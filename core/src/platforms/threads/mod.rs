@@ -239,7 +239,10 @@ impl Containers for Threads {
             .graph
             .get(
                 &[self.user_id.as_str(), "threads_publishing_limit"],
-                &[("fields", "quota_usage,config,reply_quota_usage,reply_config")],
+                &[(
+                    "fields",
+                    "quota_usage,config,reply_quota_usage,reply_config",
+                )],
                 Call::Prepare,
             )
             .await?;
