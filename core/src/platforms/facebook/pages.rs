@@ -54,7 +54,9 @@ pub async fn list(http: &Http, base: &str, user_token: &Secret) -> Result<Listed
             .get("message")
             .and_then(Value::as_str)
             .map(super::super::http::excerpt)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            // Meta's messages do not echo the token, but nothing from outside is trusted to.
+            .replace(user_token.expose(), "[token]");
         return match code {
             100 => Ok(Listed::NotAUserToken),
             190 => Err(PublishError::auth(format!(
