@@ -84,7 +84,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l room -d 'Matrix room: !id:server or #alias:server' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l owner-id -d 'VK wall owner id (negative for a community)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l user-id -l ig-user-id -d 'Instagram or Threads user id' -r
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id: which of your Pages, when the user token given manages several' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l author -d 'LinkedIn author URN' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l subreddit -d 'Subreddit to post to' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l relay -d 'Nostr relay URL (repeat for several)' -r

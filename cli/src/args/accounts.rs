@@ -43,9 +43,12 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
              --client-secret-stdin signs in with Instagram Login (a 60-day token, renewed
              ahead of expiry); or a long-lived Instagram access token.
              Posts need images and a media host: `postctl media host set --help`
-  facebook   --page-id ID; a Page access token
+  facebook   a user token on stdin: postctl lists your Pages (GET /me/accounts) and keeps
+             the chosen Page's own token (--page-id ID when you have several); or a Page
+             token with --page-id ID (--token-env always names the Page token)
   linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
-  threads    --user-id ID; an access token
+  threads    --user-id ID; a long-lived Threads access token (see the README's Threads
+             section); images need a media host: `postctl media host set --help`
   reddit     --subreddit NAME; an access token
   nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
   devto      an API key
@@ -63,7 +66,10 @@ Examples:
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --client-id 51234567
   postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --client-id 990011223344556 --client-secret-stdin < app-secret.txt
-  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt";
+  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt
+  postctl accounts add threads --name threads --user-id 26012345678901234 --token-stdin < token.txt
+  postctl accounts add facebook --name fb --token-stdin < user-token.txt
+  postctl accounts add facebook --name fb --page-id 104000000000001 --token-stdin < user-token.txt";
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env", "client_id"])))]
@@ -97,7 +103,7 @@ pub struct AccountAddArgs {
     /// Instagram or Threads user id
     #[arg(long, visible_alias = "ig-user-id")]
     pub user_id: Option<String>,
-    /// Facebook Page id
+    /// Facebook Page id: which of your Pages, when the user token given manages several
     #[arg(long)]
     pub page_id: Option<String>,
     /// LinkedIn author URN

@@ -26,7 +26,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         .parse()
         .map_err(|e: postctl_core::network::UnknownNetwork| CliError::usage(e.to_string()))?;
     validate_account_name(&args.name)?;
-    let fields = AccountFields {
+    let mut fields = AccountFields {
         base_url: args.base_url.clone(),
         handle: args.handle.clone(),
         chat: args.chat.clone(),
@@ -73,6 +73,21 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             network.display_name()
         )));
     }
+    // Facebook: a user token given now chooses the Page, whose own token is kept.
+    let secret = match secret {
+        Some(given) if network == Network::Facebook && env_var.is_none() => {
+            // The flags are checked (the address above all) before the token goes anywhere.
+            let mut chosen = fields.clone();
+            chosen.page_id.get_or_insert_with(|| "1".into());
+            let checked = validate_account(network, &chosen, None)?;
+            Some(crate::facebook::page_token(
+                &mut fields,
+                checked.base_url.as_deref(),
+                given,
+            )?)
+        }
+        other => other,
+    };
     if args.oauth1
         && let Some(secret) = &secret
         && postctl_core::platforms::x::oauth1::Keys::parse(secret).is_none()
