@@ -21,7 +21,9 @@
 //!   answer is "not enough data yet", never a guess. How sure a slot is comes from how far
 //!   its mean is above the account's mean, in standard errors (the account's spread over
 //!   the slot's number of posts): [`SURE_SCORE`] or more is "fairly sure", [`HINT_SCORE`]
-//!   or more "a hint", less "no clear difference".
+//!   or more "a hint", less "no clear difference". Values beyond the outlier threshold
+//!   below are first held at it ([`capped`]), so one viral post neither makes its hour
+//!   the best nor hides every other difference.
 //! - **Outliers** use the modified z-score of Iglewicz and Hoaglin: 0.6745 × (x − median)
 //!   / MAD (the median absolute deviation), beyond [`OUTLIER_SCORE`] (3.5). It is robust:
 //!   one viral post does not move the median or the MAD as it would move a mean and a
@@ -434,9 +436,47 @@ fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The median of `values` and the robust standard deviation around it: the median
+/// absolute deviation over 0.6745, or, when that is zero, the mean absolute deviation ×
+/// 1.2533. `None` for no values, or when all are equal.
+fn robust_spread(values: &[f64]) -> Option<(f64, f64)> {
+    let middle = median(values)?;
+    let distances: Vec<f64> = values.iter().map(|v| (v - middle).abs()).collect();
+    let mad = median(&distances).unwrap_or(0.0);
+    let scale = if mad > 0.0 {
+        mad / 0.6745
+    } else {
+        1.253314 * mean(&distances).unwrap_or(0.0)
+    };
+    (scale > 0.0).then_some((middle, scale))
+}
+
+/// `samples` with each value held within [`OUTLIER_SCORE`] robust standard deviations of
+/// the median: a viral post counts as much as the most a usual post could, so one post
+/// neither makes its hour the best nor hides every other difference.
+pub fn capped(samples: &[Sample]) -> Vec<Sample> {
+    let values: Vec<f64> = samples.iter().map(|s| s.value).collect();
+    let Some((middle, scale)) = robust_spread(&values) else {
+        return samples.to_vec();
+    };
+    let (low, high) = (
+        middle - OUTLIER_SCORE * scale,
+        middle + OUTLIER_SCORE * scale,
+    );
+    samples
+        .iter()
+        .map(|s| Sample {
+            published: s.published,
+            value: s.value.clamp(low, high),
+        })
+        .collect()
+}
+
 /// The best weekday-and-hour slots of `samples` in `tz` (see the module's documentation
-/// for the rules), or "not enough data yet".
+/// for the rules), or "not enough data yet". Values far from the median are capped first
+/// ([`capped`]); the grid holds the capped values.
 pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
+    let samples = &capped(samples)[..];
     let grid = SlotGrid::from_samples(samples, tz, measure);
     let values: Vec<f64> = samples.iter().map(|s| s.value).collect();
     let baseline = mean(&values);
@@ -642,17 +682,9 @@ pub fn outliers(posts: &[&PostEngagement]) -> Outliers {
         ));
         return found;
     }
-    let Some(middle) = middle else { return found };
-    let distances: Vec<f64> = values.iter().map(|v| (v - middle).abs()).collect();
-    let mad = median(&distances).unwrap_or(0.0);
-    let scale = if mad > 0.0 {
-        mad / 0.6745
-    } else {
-        1.253314 * mean(&distances).unwrap_or(0.0)
-    };
-    if scale <= 0.0 {
+    let Some((middle, scale)) = robust_spread(&values) else {
         return found;
-    }
+    };
     for (post, value) in posts.iter().zip(&values) {
         let score = (value - middle) / scale;
         if score.abs() > OUTLIER_SCORE {
@@ -1024,6 +1056,24 @@ mod tests {
                     ("Tue 09:00", Certainty::NoClearDifference),
                 ],
                 suggested: vec![],
+            },
+            Case {
+                name: "a viral post counts up to the outlier threshold only",
+                samples: [
+                    noisy(6, 1, 8, &[9.0, 11.0]),
+                    noisy(6, 3, 16, &[1.0, 3.0]),
+                    vec![sample(at(5, 10), 10_000.0)],
+                    noisy(2, 12, 10, &[2.0]),
+                ]
+                .concat(),
+                not_enough: false,
+                // Saturday 11:00 holds the viral post and two usual ones.
+                slots: vec![
+                    ("Tue 09:00", Certainty::FairlySure),
+                    ("Sat 11:00", Certainty::NoClearDifference),
+                    ("Thu 17:00", Certainty::NoClearDifference),
+                ],
+                suggested: vec!["Tue 09:00"],
             },
             Case {
                 name: "ties in value: more posts first",
