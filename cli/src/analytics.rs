@@ -216,11 +216,13 @@ pub fn insights(
     let span = span.unwrap_or(DEFAULT_SINCE);
     if span > LONGEST_SPAN {
         return Err(CliError::usage(format!(
-            "--since is longer than {} days; insights compare a period with the one before it, so ask for a year at most (e.g. --since 52w)",
+            "the period is longer than {} days; insights compare it with the one before it, so ask for a year at most (e.g. 52w)",
             LONGEST_SPAN.num_days()
         )));
     }
-    let now = ctx.now;
+    // The store's clock: a pinned one is moved on to the database's last change, so a
+    // post published by an earlier command is never "in the future".
+    let now = ctx.store()?.clock().now().max(ctx.now);
     let period = Period::ending(now, span);
     let previous = period.previous();
     let account_id = match account {
