@@ -227,7 +227,7 @@ fn insights_over_twelve_weeks_say_when_to_post_and_what_stood_out() {
         .collect();
     let mut sorted = compared.clone();
     sorted.sort_unstable();
-    let median = if sorted.len() % 2 == 0 {
+    let median = if sorted.len().is_multiple_of(2) {
         (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) as f64 / 2.0
     } else {
         sorted[sorted.len() / 2] as f64

@@ -251,11 +251,17 @@ fn top_text(top: &[PostEngagement], tz: Tz, short: &dyn Fn(&str) -> String) -> S
     if top.is_empty() {
         return "  top posts:   none in the period\n".into();
     }
-    let mut out = "  top posts:\n".to_string();
-    for post in top {
+    let ids: Vec<String> = top.iter().map(|p| short(&p.post_id)).collect();
+    let id_width = ids.iter().map(|id| id.chars().count()).max().unwrap_or(0);
+    let count_width = top
+        .iter()
+        .map(|p| p.engagement.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = "  top posts:   (engagement, published, text)\n".to_string();
+    for (post, id) in top.iter().zip(&ids) {
         out += &format!(
-            "    {}  {:>6}  {}  {}\n",
-            short(&post.post_id),
+            "    {id:<id_width$}  {:>count_width$}  {}  {}\n",
             post.engagement,
             when(Some(post.published), tz),
             post.title.chars().take(40).collect::<String>()
