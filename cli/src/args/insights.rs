@@ -21,8 +21,10 @@ How it decides:
     any needs 10 compared posts of the account; until then it says \"not enough data yet\".
     A post far above the median counts only as far as the outlier threshold below, so
     one viral post does not make its hour the best.
-  - How sure: a slot whose mean is 2 standard errors (Welch's) above the mean of the
-    account's other posts is \"fairly sure\", 1 is \"a hint\", less \"no clear difference\".
+  - How sure: a slot's lead over the account's other posts, in standard errors, as the
+    chance that luck alone would put one of the slots judged that far ahead (corrected
+    for how many slots there are: among 100 slots of noise, some always look good). At
+    most 5% is \"fairly sure\", at most 50% \"a hint\", more \"no clear difference\".
   - Far above or below the median: a modified z-score (median and median absolute
     deviation, Iglewicz and Hoaglin) beyond 3.5, from 5 compared posts.
   - The trend compares the mean engagement per compared post with the previous period.

@@ -18,13 +18,16 @@
 //! - **Best times**: posts are grouped by weekday and hour in the account's zone
 //!   ([`SlotGrid`]). A slot is judged only with [`MIN_POSTS_PER_SLOT`] posts, and any slot
 //!   only once the account has [`MIN_POSTS_FOR_TIMES`] compared posts; before that the
-//!   answer is "not enough data yet", never a guess. How sure a slot is comes from how far
-//!   its mean is above the mean of the account's other posts, in standard errors of that
-//!   difference (Welch's: each group's variance over its number of posts):
-//!   [`SURE_SCORE`] or more is "fairly sure", [`HINT_SCORE`] or more "a hint", less "no
-//!   clear difference". Values beyond the outlier threshold
-//!   below are first held at it ([`capped`]), so one viral post neither makes its hour
-//!   the best nor hides every other difference.
+//!   answer is "not enough data yet", never a guess. How sure a slot is: its mean against
+//!   the mean of the account's other posts, in standard errors of that difference (the
+//!   spread being the robust one of all the account's posts, as for outliers, so one
+//!   viral post does not blur every difference), turned into the chance that luck alone
+//!   would put one of the slots judged that far ahead: the one-sided normal tail times
+//!   the number of slots judged (Bonferroni's correction: among 100 slots of pure noise,
+//!   a few always look good). At most [`SURE_CHANCE`] (5%) is "fairly sure", at most
+//!   [`HINT_CHANCE`] (50%) "a hint", more "no clear difference". Values beyond the outlier
+//!   threshold are first held at it ([`capped`]), so one viral post does not make its hour
+//!   the best.
 //! - **Outliers** use the modified z-score of Iglewicz and Hoaglin: 0.6745 × (x − median)
 //!   / MAD (the median absolute deviation), beyond [`OUTLIER_SCORE`] (3.5). It is robust:
 //!   one viral post does not move the median or the MAD as it would move a mean and a
@@ -48,11 +51,11 @@ pub const SLOT_HISTORY: Duration = Duration::days(365);
 pub const MIN_POSTS_FOR_TIMES: usize = 10;
 /// A weekday-and-hour slot needs this many compared posts to be judged.
 pub const MIN_POSTS_PER_SLOT: usize = 3;
-/// A slot this many standard errors above the account's other posts is "fairly sure"
-/// (about 97.5% one-sided, were engagement normal).
-pub const SURE_SCORE: f64 = 2.0;
-/// A slot this many standard errors above the other posts is "a hint".
-pub const HINT_SCORE: f64 = 1.0;
+/// A slot whose lead luck alone would give one of the slots judged at most this often is
+/// "fairly sure".
+pub const SURE_CHANCE: f64 = 0.05;
+/// At most this often: "a hint".
+pub const HINT_CHANCE: f64 = 0.5;
 /// Outliers are judged from this many compared posts.
 pub const MIN_POSTS_FOR_OUTLIERS: usize = 5;
 /// A post whose modified z-score is beyond this is far above or below the median
@@ -285,19 +288,22 @@ impl SlotGrid {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certainty {
-    /// Within one standard error of the account's other posts, or below them.
+    /// Not ahead of the account's other posts, or by a lead luck gives easily.
     NoClearDifference,
-    /// [`HINT_SCORE`] to [`SURE_SCORE`] standard errors above them.
+    /// Ahead by a lead luck would give one of the slots judged at most [`HINT_CHANCE`]
+    /// of the time.
     Hint,
-    /// [`SURE_SCORE`] standard errors or more above them.
+    /// At most [`SURE_CHANCE`] of the time.
     FairlySure,
 }
 
 impl Certainty {
-    fn of(score: f64) -> Certainty {
-        if score >= SURE_SCORE {
+    fn of(score: f64, chance: f64) -> Certainty {
+        if score <= 0.0 {
+            Certainty::NoClearDifference
+        } else if chance <= SURE_CHANCE {
             Certainty::FairlySure
-        } else if score >= HINT_SCORE {
+        } else if chance <= HINT_CHANCE {
             Certainty::Hint
         } else {
             Certainty::NoClearDifference
@@ -327,9 +333,11 @@ pub struct BestSlot {
     /// The slot's mean over the mean of the account's other posts (1.5: half as much
     /// again); `None` when that is zero or there are no other posts.
     pub lift: Option<f64>,
-    /// Standard errors (Welch's) above the mean of the other posts (below: negative),
-    /// within ±[`MOST_SCORE`].
+    /// Standard errors above the mean of the other posts (below: negative).
     pub score: f64,
+    /// How likely luck alone would put one of the slots judged this far ahead: the
+    /// one-sided normal tail of `score` times the number of slots judged, at most 1.
+    pub chance: f64,
     pub certainty: Certainty,
 }
 
@@ -414,16 +422,6 @@ fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
-/// The sample standard deviation (n − 1); zero for fewer than two values.
-fn deviation(values: &[f64]) -> f64 {
-    let Some(m) = mean(values) else { return 0.0 };
-    if values.len() < 2 {
-        return 0.0;
-    }
-    let squares: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
-    (squares / (values.len() - 1) as f64).sqrt()
-}
-
 fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
@@ -474,21 +472,35 @@ pub fn capped(samples: &[Sample]) -> Vec<Sample> {
         .collect()
 }
 
-/// The highest score said: beyond it, the difference is as sure as can be.
-pub const MOST_SCORE: f64 = 99.0;
+/// The chance that a standard normal value is `score` or more (the one-sided tail).
+pub fn upper_tail(score: f64) -> f64 {
+    0.5 * erfc(score / std::f64::consts::SQRT_2)
+}
 
-/// How many standard errors a difference is, within ±[`MOST_SCORE`]; a difference
-/// without any spread (every post alike in the slot, and every other post alike) is as
-/// sure as can be, unless there is none.
-fn welch_score(difference: f64, error: f64) -> f64 {
-    let score = if error > 1e-9 {
+/// The complementary error function, within 1.2e-7 (Numerical Recipes' `erfcc`, a
+/// Chebyshev fit).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+/// How many standard errors `difference` is; none without a spread (every post alike).
+fn score_of(difference: f64, error: f64) -> f64 {
+    if error > 1e-9 {
         difference / error
-    } else if difference.abs() > 1e-9 {
-        MOST_SCORE.copysign(difference)
     } else {
         0.0
-    };
-    score.clamp(-MOST_SCORE, MOST_SCORE)
+    }
 }
 
 /// The best weekday-and-hour slots of `samples` in `tz` (see the module's documentation
@@ -521,7 +533,11 @@ pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
             .push(sample.value);
     }
     let total: f64 = values.iter().sum();
-    let squares: f64 = values.iter().map(|v| v * v).sum();
+    let spread = robust_spread(&values).map_or(0.0, |(_, scale)| scale);
+    let judged = by_slot
+        .iter()
+        .filter(|these| these.len() >= MIN_POSTS_PER_SLOT)
+        .count();
     let mut slots: Vec<BestSlot> = Vec::new();
     for (index, these) in by_slot.iter().enumerate() {
         if these.len() < MIN_POSTS_PER_SLOT {
@@ -532,22 +548,14 @@ pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
         // The account's other posts, from the totals: one pass over the samples.
         let others = values.len() - these.len();
         let others_mean = (others > 0).then(|| (total - value * n) / others as f64);
-        let score = match others_mean {
-            Some(others_mean) => {
-                let others_squares = squares - these.iter().map(|v| v * v).sum::<f64>();
-                let others_variance = if others > 1 {
-                    ((others_squares - others as f64 * others_mean * others_mean)
-                        / (others - 1) as f64)
-                        .max(0.0)
-                } else {
-                    0.0
-                };
-                let spread = deviation(these);
-                let error = (spread * spread / n + others_variance / others as f64).sqrt();
-                welch_score(value - others_mean, error)
-            }
-            None => 0.0,
-        };
+        // Were the slot no different, its posts and the others would spread alike.
+        let score = others_mean.map_or(0.0, |others_mean| {
+            score_of(
+                value - others_mean,
+                spread * (1.0 / n + 1.0 / others as f64).sqrt(),
+            )
+        });
+        let chance = (judged as f64 * upper_tail(score)).min(1.0);
         slots.push(BestSlot {
             weekday: Weekday::try_from((index / 24) as u8).unwrap_or(Weekday::Mon),
             hour: (index % 24) as u32,
@@ -555,7 +563,8 @@ pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
             posts: these.len(),
             lift: others_mean.filter(|m| *m > 0.0).map(|m| value / m),
             score,
-            certainty: Certainty::of(score),
+            chance,
+            certainty: Certainty::of(score, chance),
         });
     }
     if slots.is_empty() {
@@ -1124,8 +1133,8 @@ mod tests {
                 .concat(),
                 not_enough: false,
                 slots: vec![
-                    ("Fri 09:00", Certainty::FairlySure),
-                    ("Mon 09:00", Certainty::FairlySure),
+                    ("Fri 09:00", Certainty::Hint),
+                    ("Mon 09:00", Certainty::Hint),
                     ("Wed 09:00", Certainty::NoClearDifference),
                 ],
                 suggested: vec!["Fri 09:00", "Mon 09:00"],
@@ -1176,15 +1185,17 @@ mod tests {
                 .find(|s| s.weekday == Weekday::Mon)
                 .map(|s| s.certainty)
         };
-        // No spread at all, in the slot or out of it: as sure as can be.
+        // No spread in the slot or out of it: the spread of all posts judges the lead.
         let flat = best_times(
             &[weekly(3, 0, 8, 5.0), weekly(7, 1, 8, 1.0)].concat(),
             chrono_tz::UTC,
             Measure::Engagement,
         );
-        assert_eq!(flat.slots[0].score, MOST_SCORE);
+        assert_eq!(flat.slots[0].certainty, Certainty::FairlySure);
         assert_eq!(flat.slots[0].lift, Some(5.0));
-        assert_eq!(flat.slots[1].score, -MOST_SCORE);
+        assert!(flat.slots[0].chance < SURE_CHANCE, "{:?}", flat.slots[0]);
+        assert_eq!(flat.slots[1].certainty, Certainty::NoClearDifference);
+        assert!(flat.slots[1].score < 0.0);
         assert_eq!(flat.suggestions(3).len(), 1);
         assert_eq!(with(2), None, "below the minimum");
         assert_eq!(with(3), Some(Certainty::Hint));
@@ -1205,6 +1216,62 @@ mod tests {
     }
 
     #[test]
+    fn noise_in_many_slots_is_not_taken_for_a_best_time() {
+        // 168 slots of 5 posts each, engagement from a fixed pseudo-random sequence: some
+        // slot always leads, and by luck alone.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 50) as f64
+        };
+        let samples: Vec<Sample> = (0..7 * 24 * 5)
+            .map(|i| sample(at((i / 24) % 7 + 7 * (i / 168), i % 24), next()))
+            .collect();
+        let times = best_times(&samples, chrono_tz::UTC, Measure::Engagement);
+        assert_eq!(times.slots.len(), 168);
+        assert!(
+            times
+                .slots
+                .iter()
+                .all(|s| s.certainty != Certainty::FairlySure),
+            "{:?}",
+            times.slots.first()
+        );
+        // Without the correction for the number of slots, the best would pass.
+        assert!(
+            upper_tail(times.slots[0].score) < 0.05,
+            "{:?}",
+            times.slots[0]
+        );
+        assert!(
+            times
+                .slots
+                .iter()
+                .all(|s| s.chance <= 1.0 && s.chance >= 0.0)
+        );
+    }
+
+    #[test]
+    fn the_normal_tail_is_read_right() {
+        for (score, tail) in [
+            (0.0, 0.5),
+            (1.0, 0.158_655),
+            (1.644_854, 0.05),
+            (1.959_964, 0.025),
+            (-1.0, 0.841_345),
+            (3.0, 0.001_350),
+        ] {
+            assert!(
+                (upper_tail(score) - tail).abs() < 1e-5,
+                "{score}: {}",
+                upper_tail(score)
+            );
+        }
+    }
+
+    #[test]
     fn slot_rules_group_days_by_hour() {
         let slot = |weekday, hour| BestSlot {
             weekday,
@@ -1213,6 +1280,7 @@ mod tests {
             posts: 3,
             lift: Some(2.0),
             score: 3.0,
+            chance: 0.01,
             certainty: Certainty::FairlySure,
         };
         let cases: Vec<(Vec<BestSlot>, &str)> = vec![
