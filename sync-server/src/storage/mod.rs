@@ -253,6 +253,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Succeeds when the database answers and its schema is this binary's.
     async fn ready(&self) -> Result<()>;
 
+    /// The connections' state now (for `/metrics`); it never waits.
+    fn pool_status(&self) -> PoolStatus;
+
     async fn count_users(&self) -> Result<u64>;
     /// Stores a user; `Conflict` if the name is taken.
     async fn create_user(&self, user: &User) -> Result<()>;
@@ -313,6 +316,24 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<()>;
     /// Frees a reserved key whose request failed on the server's side, so it can be retried.
     async fn idempotency_release(&self, scope: &str, key: &str) -> Result<()>;
+}
+
+/// The schema version this binary writes (the number of migrations).
+pub fn schema_version() -> i64 {
+    schema::latest()
+}
+
+/// How busy the database connections are, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open now.
+    pub size: usize,
+    /// Of those, the ones not in use.
+    pub idle: usize,
+    /// The most the pool opens.
+    pub max_size: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 /// Opens the storage a database URL names: `postgres://` or `postgresql://` for
