@@ -952,7 +952,7 @@ fn the_settings_list_is_what_the_help_the_dockerfile_and_the_compose_file_use() 
     let user = dockerfile
         .lines()
         .filter_map(|l| l.strip_prefix("USER "))
-        .last()
+        .next_back()
         .expect("a USER");
     assert!(
         !user.starts_with("root") && !user.starts_with("0"),
