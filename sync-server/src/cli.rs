@@ -1,5 +1,5 @@
 //! The `postctl-server` command line: `serve`, `user add|passwd|totp|delete`, `key
-//! create|list|rotate|revoke`.
+//! create|list|rotate|revoke`, `backup`, `restore` and `print-unit`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -28,10 +28,15 @@ Examples:
   postctl-server key rotate 0193a1b2
   postctl-server key revoke 0193a1b2
   postctl-server user delete bob
+  postctl-server backup --to /var/backups/postctl-server-$(date +%F).sqlite3
+  postctl-server print-unit > /etc/systemd/system/postctl-server.service
 
 Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen,
-database_url, lockout_seconds and rate_limit in server.toml (in the data dir, or --config
-FILE). TOTP secrets are sealed with POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
+database_url, lockout_seconds, rate_limit, log_format, log_level and metrics_token in
+server.toml (in the data dir, or --config FILE). Sign-in lockouts start at
+POSTCTL_SERVER_LOCKOUT_SECONDS (30) and keys allow POSTCTL_SERVER_RATE_LIMIT requests a
+minute (600) unless created with --rate-limit. TOTP secrets are sealed with
+POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,14 +56,14 @@ pub struct Cli {
 struct Global {
     /// The data directory: the embedded SQLite database and server.toml
     /// [default: $XDG_DATA_HOME/postctl-server]
-    #[arg(long, value_name = "DIR", env = "POSTCTL_SERVER_DATA", global = true)]
+    #[arg(long, value_name = "DIR", env = config::ENV_DATA, global = true)]
     data: Option<PathBuf>,
     /// Store everything in PostgreSQL instead of SQLite:
     /// postgres://USER:PASSWORD@HOST:PORT/DATABASE
     #[arg(
         long,
         value_name = "URL",
-        env = "POSTCTL_SERVER_DATABASE_URL",
+        env = config::ENV_DATABASE_URL,
         hide_env_values = true,
         global = true
     )]
@@ -67,7 +72,7 @@ struct Global {
     #[arg(
         long,
         value_name = "FILE",
-        env = "POSTCTL_SERVER_CONFIG",
+        env = config::ENV_CONFIG,
         global = true
     )]
     config: Option<PathBuf>,
@@ -77,13 +82,47 @@ struct Global {
 enum Command {
     /// Run the server. With no users yet, it prints a one-time setup token.
     #[command(
-        after_help = "Examples:\n  postctl-server serve\n  postctl-server serve --listen 127.0.0.1:9000 --data /var/lib/postctl-server"
+        after_help = "Examples:\n  postctl-server serve\n  postctl-server serve --listen 127.0.0.1:9000 --data /var/lib/postctl-server\n  postctl-server serve --log-format json --log-level warn\n\nGET /metrics answers in the Prometheus text format; set POSTCTL_SERVER_METRICS_TOKEN\n(or metrics_token in server.toml) to ask for `Authorization: Bearer TOKEN` there."
     )]
     Serve {
         /// The address and port to listen on [default: 127.0.0.1:8787]
-        #[arg(long, value_name = "ADDR:PORT", env = "POSTCTL_SERVER_LISTEN")]
+        #[arg(long, value_name = "ADDR:PORT", env = config::ENV_LISTEN)]
         listen: Option<String>,
+        /// How to write the log on stderr: text lines, or one JSON object per line
+        /// [default: text]
+        #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"], env = config::ENV_LOG_FORMAT)]
+        log_format: Option<String>,
+        /// The least important events to log; each request is logged at info
+        /// [default: info]
+        #[arg(long, value_name = "LEVEL", value_parser = config::LOG_LEVELS, env = config::ENV_LOG_LEVEL)]
+        log_level: Option<String>,
     },
+    /// Copy the embedded SQLite database to FILE, consistently, while the server runs.
+    #[command(
+        after_help = "Examples:\n  postctl-server backup --to /var/backups/postctl-server-$(date +%F).sqlite3\n  postctl-server backup --data /var/lib/postctl-server --to backup.sqlite3\n\nThe copy is made with SQLite's online backup: the server keeps answering and writing.\nWith PostgreSQL (--database-url), use pg_dump instead (see the README, \"Run a server\")."
+    )]
+    Backup {
+        /// Where to write the copy (a new file; it is made readable by its owner only)
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the embedded SQLite database with a copy made by `backup`. Stop the server first.
+    #[command(
+        after_help = "Examples:\n  systemctl stop postctl-server\n  postctl-server restore --from /var/backups/postctl-server-2026-12-01.sqlite3\n  systemctl start postctl-server\n\nThe database being replaced is kept beside it as server.sqlite3.before-restore-TIME.\nWith PostgreSQL, use pg_restore or point-in-time recovery instead (see the README)."
+    )]
+    Restore {
+        /// The copy to bring back
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
+    /// Print a systemd unit that runs `postctl-server serve`, with hardening options.
+    #[command(
+        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
+    )]
+    PrintUnit(crate::unit::UnitOptions),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -270,18 +309,32 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
-        _ => None,
+    let (listen, log_format, log_level) = match &cli.command {
+        Command::Serve {
+            listen,
+            log_format,
+            log_level,
+        } => (listen.clone(), log_format.clone(), log_level.clone()),
+        _ => (None, None, None),
     };
+    if let Command::PrintUnit(options) = &cli.command {
+        print!("{}", crate::unit::render(options, &cli.global.data)?);
+        return Ok(());
+    }
     let settings = config::resolve(&Given {
         data: cli.global.data,
         config: cli.global.config,
         database_url: cli.global.database_url,
         listen,
+        log_format,
+        log_level,
+        metrics_token: std::env::var(config::ENV_METRICS_TOKEN).ok(),
     })?;
     match cli.command {
         Command::Serve { .. } => crate::serve::run(settings).await,
+        Command::Backup { to, force } => crate::backup::backup(&settings, &to, force).await,
+        Command::Restore { from } => crate::backup::restore(&settings, &from).await,
+        Command::PrintUnit(_) => Ok(()),
         Command::User(command) => user(&settings, command).await,
         Command::Key(command) => key(&settings, command).await,
     }

@@ -8,6 +8,57 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// The environment variables the server reads: this list is the one place their names are
+/// kept (the flags name them, `print-unit`, the Dockerfile and docker-compose.yml use them,
+/// and a test checks all of these against `--help` and the compose file).
+pub const ENV_DATA: &str = "POSTCTL_SERVER_DATA";
+pub const ENV_DATABASE_URL: &str = "POSTCTL_SERVER_DATABASE_URL";
+pub const ENV_CONFIG: &str = "POSTCTL_SERVER_CONFIG";
+pub const ENV_LISTEN: &str = "POSTCTL_SERVER_LISTEN";
+pub const ENV_LOG_FORMAT: &str = "POSTCTL_SERVER_LOG_FORMAT";
+pub const ENV_LOG_LEVEL: &str = "POSTCTL_SERVER_LOG_LEVEL";
+/// When set, `/metrics` answers only `Authorization: Bearer <this token>`. Read from the
+/// environment or server.toml only, never a flag (flags show in `ps`).
+pub const ENV_METRICS_TOKEN: &str = "POSTCTL_SERVER_METRICS_TOKEN";
+/// How long a sign-in lockout lasts at first, in seconds.
+pub const ENV_LOCKOUT_SECONDS: &str = "POSTCTL_SERVER_LOCKOUT_SECONDS";
+/// Requests a minute per API key, unless the key says otherwise.
+pub const ENV_RATE_LIMIT: &str = "POSTCTL_SERVER_RATE_LIMIT";
+pub const ENV: &[&str] = &[
+    ENV_DATA,
+    ENV_DATABASE_URL,
+    ENV_CONFIG,
+    ENV_LISTEN,
+    ENV_LOG_FORMAT,
+    ENV_LOG_LEVEL,
+    ENV_METRICS_TOKEN,
+    ENV_LOCKOUT_SECONDS,
+    ENV_RATE_LIMIT,
+    crate::auth::sealed::KEY_VAR,
+];
+
+/// How the server writes its log on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (for journald, Loki, Elasticsearch...).
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(text: &str) -> anyhow::Result<LogFormat> {
+        match text {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => bail!("the log format {other:?} is not one of text, json"),
+        }
+    }
+}
+
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 /// The SQLite database's file name in the data dir.
 pub const DATABASE_FILE: &str = "server.sqlite3";
 
@@ -18,6 +69,9 @@ pub struct Given {
     pub config: Option<PathBuf>,
     pub database_url: Option<String>,
     pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 /// `server.toml`: the settings a file may hold.
@@ -28,6 +82,9 @@ struct File {
     database_url: Option<String>,
     lockout_seconds: Option<u64>,
     rate_limit: Option<u32>,
+    log_format: Option<String>,
+    log_level: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -46,6 +103,11 @@ pub struct Settings {
     pub lockout_seconds: u64,
     /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
     pub rate_limit: u32,
+    pub log_format: LogFormat,
+    /// One of [`LOG_LEVELS`].
+    pub log_level: String,
+    /// The bearer token `/metrics` asks for; `None` leaves it open.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -56,6 +118,12 @@ impl std::fmt::Debug for Settings {
             .field("database", &self.database())
             .field("lockout_seconds", &self.lockout_seconds)
             .field("rate_limit", &self.rate_limit)
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "(set)"),
+            )
             .finish()
     }
 }
@@ -143,14 +211,42 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             redact(url)
         );
     }
-    let lockout_seconds = number_from_env("POSTCTL_SERVER_LOCKOUT_SECONDS")?
+    let lockout_seconds = number_from_env(ENV_LOCKOUT_SECONDS)?
         .or(file.lockout_seconds)
         .unwrap_or(DEFAULT_LOCKOUT_SECONDS);
-    let rate_limit = number_from_env("POSTCTL_SERVER_RATE_LIMIT")?
+    let rate_limit = number_from_env(ENV_RATE_LIMIT)?
         .or(file.rate_limit)
         .unwrap_or(DEFAULT_RATE_LIMIT);
     if lockout_seconds == 0 || rate_limit == 0 {
         bail!("lockout_seconds and rate_limit must be at least 1");
+    }
+    let log_format = match given.log_format.clone().or(file.log_format) {
+        Some(text) => LogFormat::parse(&text)?,
+        None => LogFormat::Text,
+    };
+    let log_level = given
+        .log_level
+        .clone()
+        .or(file.log_level)
+        .unwrap_or_else(|| "info".into());
+    if !LOG_LEVELS.contains(&log_level.as_str()) {
+        bail!(
+            "the log level {log_level:?} is not one of {}",
+            LOG_LEVELS.join(", ")
+        );
+    }
+    let metrics_token = given
+        .metrics_token
+        .clone()
+        .or(file.metrics_token)
+        .filter(|t| !t.is_empty());
+    if let Some(token) = &metrics_token
+        && token.len() < 16
+    {
+        bail!(
+            "the metrics token ({ENV_METRICS_TOKEN} or metrics_token in server.toml) is shorter \
+             than 16 characters; make a long random one, e.g. with `openssl rand -hex 24`"
+        );
     }
     Ok(Settings {
         data_dir,
@@ -158,6 +254,9 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         database_url: database_url.filter(|u| !u.is_empty()),
         lockout_seconds,
         rate_limit,
+        log_format,
+        log_level,
+        metrics_token,
     })
 }
 

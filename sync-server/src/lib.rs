@@ -2,8 +2,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
+mod logging;
 mod serve;
 pub mod storage;
+pub mod unit;
 pub mod users;

@@ -1,14 +1,28 @@
-//! `postctl-server serve`: open the storage (migrating it), print the setup token when
-//! there are no users, and answer HTTP until SIGINT or SIGTERM.
+//! `postctl-server serve`: start the log, lock the data dir (SQLite: so `restore` waits),
+//! open the storage (migrating it), print the setup token when there are no users, and
+//! answer HTTP until SIGINT or SIGTERM.
 
 use anyhow::Context;
 
+use crate::api::observe::Metrics;
 use crate::api::{self, AppState};
 use crate::auth::{random_base62, sha256_hex};
 use crate::config::Settings;
 use crate::storage;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    crate::logging::init(settings.log_format, &settings.log_level)?;
+    let _lock = match settings.database_url {
+        Some(_) => None,
+        None => {
+            let dir = settings.data_dir.clone();
+            Some(
+                tokio::task::spawn_blocking(move || crate::backup::hold_serve_lock(&dir))
+                    .await
+                    .context("could not lock the data dir")??,
+            )
+        }
+    };
     let storage = storage::open(settings.database_url.as_deref(), &settings.sqlite_path())
         .await
         .with_context(|| format!("could not open the database ({})", settings.database()))?;
@@ -23,7 +37,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("the listening socket has no address")?;
-    eprintln!(
+    tracing::info!(
         "postctl-server {} listening on http://{address} ({})",
         env!("CARGO_PKG_VERSION"),
         settings.database()
@@ -36,7 +50,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 chrono::Utc::now().timestamp_millis(),
             )
             .await?;
-        eprintln!(
+        // For the operator at the console: a one-time token, replaced at each start while
+        // there are no users, and useless once the first user exists.
+        tracing::warn!(
             "No users yet. Create the first (an administrator, with a workspace and an API key) with this one-time token:\n\
              \n  curl -sS -X POST http://{address}/api/v1/setup -H 'Content-Type: application/json' \\\n    \
              -d '{{\"token\": \"{token}\", \"name\": \"admin\", \"password\": \"choose-a-password\"}}'\n\
@@ -58,9 +74,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             crate::auth::sealed::KEY_VAR
         );
     }
+    let metrics = Metrics::new(settings.metrics_token.as_deref());
     let app = api::router(AppState {
         storage,
         guard: std::sync::Arc::new(guard),
+        metrics,
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -68,7 +86,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await
         .context("the server stopped")?;
-    eprintln!("postctl-server stopped");
+    tracing::info!("postctl-server stopped");
     Ok(())
 }
 

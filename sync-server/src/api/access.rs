@@ -39,7 +39,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
-            eprintln!("postctl-server: a handler asked for the caller on an unauthenticated route");
+            tracing::error!("a handler asked for the caller on an unauthenticated route");
             Problem::internal()
         })
     }
@@ -253,7 +253,7 @@ async fn caller(
         })?;
     // A route without a rule is refused: access is never granted by omission.
     let action = policy::action(method, route).ok_or_else(|| {
-        eprintln!("postctl-server: no access rule for {method} {route}");
+        tracing::error!("no access rule for {method} {route}");
         Problem::forbidden("this route has no access rule")
     })?;
     if action.server_admin_only() {

@@ -75,7 +75,7 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
             let status = response.status();
             if status.is_server_error() {
                 if let Err(e) = state.storage.idempotency_release(&scope, &key).await {
-                    eprintln!("postctl-server: could not release an idempotency key: {e}");
+                    tracing::error!("could not release an idempotency key: {e}");
                 }
                 return Ok(response);
             }

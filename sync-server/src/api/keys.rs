@@ -166,7 +166,7 @@ pub async fn create(
     )
     .await
     .map_err(|e| {
-        eprintln!("postctl-server: could not create a key: {e}");
+        tracing::error!("could not create a key: {e}");
         Problem::internal()
     })?;
     let mut body = view(&key);

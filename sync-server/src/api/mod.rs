@@ -1,14 +1,18 @@
-//! The HTTP API: `/api/v1` (JSON, problem+json errors), `/healthz` and `/readyz`.
+//! The HTTP API: `/api/v1` (JSON, problem+json errors, described at
+//! `/api/v1/openapi.json`), `/healthz`, `/readyz` and `/metrics`.
 //!
 //! Cross-cutting rules are layers, not handler code: [`access::authorize`] decides who may
 //! call each route from the one table in `auth::policy`, and [`idempotency::layer`]
-//! answers retried POSTs. One file per resource holds its handlers.
+//! answers retried POSTs; [`observe::layer`] (outermost) gives each request an id, a log
+//! line and its place in the metrics. One file per resource holds its handlers.
 
 pub mod access;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod members;
+pub mod observe;
+pub mod openapi;
 pub mod posts;
 pub mod problem;
 pub mod setup;
@@ -33,6 +37,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Sign-in, lockout and rate-limit state (`auth::Guard`).
     pub guard: Arc<Guard>,
+    pub metrics: Arc<observe::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -70,13 +75,22 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::public_routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(ops_routes())
         .fallback(|| async {
             Problem::not_found("there is no such route; the API is under /api/v1")
         })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(idempotency::BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(from_fn_with_state(state.clone(), observe::layer))
         .with_state(state)
+}
+
+/// The routes for operators and tools: the scrape and the API's description.
+fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(observe::metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
 }
 
 /// Refuses a body whose declared length is over the limit at once, instead of reading it
@@ -111,7 +125,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     match state.storage.ready().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
         Err(e) => {
-            eprintln!("postctl-server: not ready: {e}");
+            tracing::warn!("not ready: {e}");
             Err(Problem::unavailable(
                 "the database is not reachable or not migrated",
             ))

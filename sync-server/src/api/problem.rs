@@ -204,7 +204,7 @@ impl From<StorageError> for Problem {
             StorageError::Conflict(what) => Problem::conflict(format!("{what} already exists")),
             other => {
                 // The database's message goes to the log, not to the caller.
-                eprintln!("postctl-server: storage error: {other}");
+                tracing::error!("storage error: {other}");
                 Problem::internal()
             }
         }

@@ -72,7 +72,7 @@ pub async fn complete(
     )
     .await
     .map_err(|e| {
-        eprintln!("postctl-server: setup could not create a key: {e}");
+        tracing::error!("setup could not create a key: {e}");
         Problem::internal()
     })?;
     Ok((

@@ -312,6 +312,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Succeeds when the database answers and its schema is this binary's.
     async fn ready(&self) -> Result<()>;
 
+    /// The connections' state now (for `/metrics`); it never waits.
+    fn pool_status(&self) -> PoolStatus;
+
     async fn count_users(&self) -> Result<u64>;
     /// Stores a user; `Conflict` if the name is taken.
     async fn create_user(&self, user: &User) -> Result<()>;
@@ -426,6 +429,24 @@ pub trait Storage: Send + Sync + 'static {
     /// `old_until_ms` (or its own expiry, if sooner), pointing at `new`. False, storing
     /// nothing, if the old key does not exist, is revoked, or was rotated already.
     async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool>;
+}
+
+/// The schema version this binary writes (the number of migrations).
+pub fn schema_version() -> i64 {
+    schema::latest()
+}
+
+/// How busy the database connections are, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open now.
+    pub size: usize,
+    /// Of those, the ones not in use.
+    pub idle: usize,
+    /// The most the pool opens.
+    pub max_size: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 /// Opens the storage a database URL names: `postgres://` or `postgresql://` for

@@ -243,6 +243,16 @@ fn workspace_row(r: &Row) -> Workspace {
 
 #[async_trait]
 impl Storage for PgStorage {
+    fn pool_status(&self) -> super::PoolStatus {
+        let status = self.pool.status();
+        super::PoolStatus {
+            size: status.size,
+            idle: status.available,
+            max_size: status.max_size,
+            waiting: status.waiting,
+        }
+    }
+
     async fn ready(&self) -> Result<()> {
         let client = self.client().await?;
         let row = client

@@ -239,6 +239,17 @@ fn post_row(r: &Row) -> rusqlite::Result<Post> {
 
 #[async_trait]
 impl Storage for SqliteStorage {
+    fn pool_status(&self) -> super::PoolStatus {
+        // One connection; it is idle when its mutex is free.
+        let idle = usize::from(self.conn.try_lock().is_ok());
+        super::PoolStatus {
+            size: 1,
+            idle,
+            max_size: 1,
+            waiting: 0,
+        }
+    }
+
     async fn ready(&self) -> Result<()> {
         let version: i64 = self
             .call(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))

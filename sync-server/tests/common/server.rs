@@ -25,23 +25,44 @@ pub struct Server {
 impl Server {
     /// Starts a server on the embedded SQLite database (no URL) or on PostgreSQL.
     pub fn start(database_url: Option<String>) -> Server {
-        Server::start_with(database_url, &[])
+        Server::start_in(
+            tempfile::tempdir().expect("a data dir"),
+            database_url,
+            &[],
+            &[],
+        )
     }
 
     /// [`start`](Self::start) with environment variables (`POSTCTL_SERVER_*` settings).
     pub fn start_with(database_url: Option<String>, env: &[(&str, &str)]) -> Server {
-        let data = tempfile::tempdir().expect("a data dir");
+        Server::start_in(
+            tempfile::tempdir().expect("a data dir"),
+            database_url,
+            &[],
+            env,
+        )
+    }
+
+    /// Starts a server on the data dir `data`, with more `serve` arguments and
+    /// environment variables.
+    pub fn start_in(
+        data: TempDir,
+        database_url: Option<String>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut command = Command::new(bin());
-        command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .env_remove("POSTCTL_SERVER_LISTEN")
-            .env_remove("POSTCTL_SERVER_CONFIG")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        for name in postctl_server::config::ENV {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
         if let Some(url) = &database_url {
             command.args(["--database-url", url]);
         }
@@ -174,6 +195,14 @@ impl Server {
         ];
         args.extend(extra);
         self.ok(&args, "").trim().to_string()
+    }
+}
+
+impl Server {
+    /// Kills the server process, keeping its data dir.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

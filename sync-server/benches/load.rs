@@ -1,0 +1,333 @@
+//! The server under load: `cargo bench -p postctl-server --bench load [-- --clients N
+//! --seconds S]`. Starts the optimised `postctl-server` on SQLite, then on a private
+//! PostgreSQL cluster when one can be started, and measures requests per second and the
+//! p50/p99 latency of creating posts, listing them and getting one, with N concurrent
+//! clients (closed loop: each sends its next request when the last is answered), each over
+//! its own keep-alive connection, for S seconds per scenario. The load generator runs on
+//! the same machine as the server and shares its cores: the numbers are a floor.
+
+#[path = "../tests/common/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postctl-server");
+
+struct Options {
+    clients: usize,
+    seconds: u64,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        clients: 16,
+        seconds: 5,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = || args.get(i + 1).ok_or(format!("{} needs a value", args[i]));
+        match args[i].as_str() {
+            "--clients" => {
+                options.clients = value()?.parse().map_err(|_| "--clients N")?;
+                i += 2;
+            }
+            "--seconds" => {
+                options.seconds = value()?.parse().map_err(|_| "--seconds S")?;
+                i += 2;
+            }
+            // cargo bench passes --bench to every bench target.
+            "--bench" => i += 1,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if options.clients == 0 || options.clients > 1000 || !(1..=300).contains(&options.seconds) {
+        return Err("--clients 1..1000 and --seconds 1..300".into());
+    }
+    Ok(options)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    data: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Server {
+    fn start(database_url: Option<String>) -> Server {
+        let data = tempfile::tempdir().expect("a data dir");
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "serve",
+                "--log-level",
+                "warn",
+                "--listen",
+                &listen,
+                "--data",
+            ])
+            .arg(data.path())
+            .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(url) = &database_url {
+            command.args(["--database-url", url]);
+        }
+        let child = command.spawn().expect("postctl-server starts");
+        let server = Server {
+            child,
+            base: format!("http://{listen}"),
+            data,
+            database_url,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&listen).is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn cli(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .arg("--data")
+            .arg(self.data.path())
+            .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = &self.database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command.spawn().expect("postctl-server runs");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.as_bytes()).expect("stdin");
+        }
+        let out = child.wait_with_output().expect("finishes");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Scenario {
+    Create,
+    List,
+    Get,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Create => "POST /api/v1/posts",
+            Scenario::List => "GET /api/v1/posts?limit=50",
+            Scenario::Get => "GET /api/v1/posts/{id}",
+        }
+    }
+}
+
+struct Outcome {
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+async fn client(
+    http: reqwest::Client,
+    base: String,
+    key: String,
+    scenario: Scenario,
+    post_id: String,
+    until: Instant,
+) -> (Vec<Duration>, usize) {
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut n = 0u64;
+    while Instant::now() < until && latencies.len() < 1_000_000 {
+        n += 1;
+        let request = match scenario {
+            Scenario::Create => http
+                .post(format!("{base}/api/v1/posts"))
+                .json(&json!({ "body": format!("load test post {n}"), "title": "bench" })),
+            Scenario::List => http.get(format!("{base}/api/v1/posts?limit=50")),
+            Scenario::Get => http.get(format!("{base}/api/v1/posts/{post_id}")),
+        };
+        let started = Instant::now();
+        let ok = match request.bearer_auth(&key).send().await {
+            Ok(response) => {
+                let good = response.status().is_success();
+                good && response.bytes().await.is_ok()
+            }
+            Err(_) => false,
+        };
+        latencies.push(started.elapsed());
+        if !ok {
+            errors += 1;
+        }
+    }
+    (latencies, errors)
+}
+
+async fn measure(
+    server: &Server,
+    key: &str,
+    post_id: &str,
+    scenario: Scenario,
+    options: &Options,
+) -> Outcome {
+    let started = Instant::now();
+    let until = started + Duration::from_secs(options.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..options.clients {
+        let http = postctl_core::tls::client_builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("a client");
+        tasks.push(tokio::spawn(client(
+            http,
+            server.base.clone(),
+            key.to_string(),
+            scenario,
+            post_id.to_string(),
+            until,
+        )));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await.expect("a client");
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Outcome {
+        requests: latencies.len(),
+        errors,
+        elapsed,
+        latencies,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn run_on(label: &str, server: Server, options: &Options) {
+    server.cli(
+        &["user", "add", "bench", "--password-stdin"],
+        "a long bench password\n",
+    );
+    let key = server.cli(
+        &[
+            "key",
+            "create",
+            "--user",
+            "bench",
+            "--scope",
+            "posts:read,posts:write",
+        ],
+        "",
+    );
+    let http = postctl_core::tls::client_builder()
+        .build()
+        .expect("a client");
+    // Some posts to list and one to get, before the clock starts.
+    let mut post_id = String::new();
+    for i in 0..100 {
+        let post: Value = http
+            .post(format!("{}/api/v1/posts", server.base))
+            .bearer_auth(&key)
+            .json(&json!({ "body": format!("seed post {i}") }))
+            .send()
+            .await
+            .expect("seed")
+            .json()
+            .await
+            .expect("json");
+        post_id = post["id"].as_str().expect("an id").to_string();
+    }
+    for scenario in [Scenario::Create, Scenario::List, Scenario::Get] {
+        let outcome = measure(&server, &key, &post_id, scenario, options).await;
+        println!(
+            "{label:<10} {:<28} {:>4} clients  {:>8.0} req/s  p50 {:>9}  p99 {:>9}  ({} requests, {} errors)",
+            scenario.name(),
+            options.clients,
+            outcome.requests as f64 / outcome.elapsed.as_secs_f64(),
+            ms(percentile(&outcome.latencies, 50.0)),
+            ms(percentile(&outcome.latencies, 99.0)),
+            outcome.requests,
+            outcome.errors,
+        );
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("load: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "postctl-server under load: {} clients, {} s per scenario, {cores} cores shared with the load generator",
+        options.clients, options.seconds
+    );
+    runtime.block_on(run_on("sqlite", Server::start(None), &options));
+    match pg::Postgres::start("bench_load") {
+        Some(cluster) => {
+            runtime.block_on(run_on(
+                "postgres",
+                Server::start(Some(cluster.database())),
+                &options,
+            ));
+            drop(cluster);
+        }
+        None => println!("postgres   (skipped: no PostgreSQL here)"),
+    }
+    std::process::ExitCode::SUCCESS
+}

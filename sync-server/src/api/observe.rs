@@ -1,0 +1,288 @@
+//! Watching the server run: the layer that gives each request an id, a log span and a
+//! line in the log, and times it into the metrics; and `GET /metrics`, the Prometheus
+//! scrape (OpenMetrics text, through the `prometheus-client` crate).
+//!
+//! Metric labels are bounded: the route is the router's template (`/api/v1/posts/{id}`,
+//! or `unmatched`), never the raw path, so ids and typos cannot grow the series.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use super::AppState;
+use super::problem::Problem;
+use crate::storage::PoolStatus;
+
+/// The response header (and accepted request header) that carries the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// OpenMetrics text, which Prometheus reads.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Latency buckets, in seconds: from half a millisecond to ten seconds.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
+}
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// The server's metrics and the registry they are encoded from.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    in_flight: Gauge,
+    db_connections: Gauge,
+    db_idle: Gauge,
+    db_max: Gauge,
+    db_waiting: Gauge,
+    /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
+    token_hash: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("token", &self.token_hash.map(|_| "(set)"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+impl Metrics {
+    /// New metrics; `token` protects `/metrics` when given.
+    pub fn new(token: Option<&str>) -> Arc<Metrics> {
+        let mut registry = Registry::with_prefix("postctl_server");
+        let requests = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its answer's headers, by method, route and status",
+            requests.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being answered now",
+            in_flight.clone(),
+        );
+        let db_connections = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections open",
+            db_connections.clone(),
+        );
+        let db_idle = Gauge::default();
+        registry.register(
+            "db_pool_idle_connections",
+            "Database connections open and not in use",
+            db_idle.clone(),
+        );
+        let db_max = Gauge::default();
+        registry.register(
+            "db_pool_max_connections",
+            "The most database connections the pool opens",
+            db_max.clone(),
+        );
+        let db_waiting = Gauge::default();
+        registry.register(
+            "db_pool_waiting",
+            "Requests waiting for a database connection",
+            db_waiting.clone(),
+        );
+        Arc::new(Metrics {
+            registry,
+            requests,
+            in_flight,
+            db_connections,
+            db_idle,
+            db_max,
+            db_waiting,
+            token_hash: token.map(digest),
+        })
+    }
+
+    fn observe(&self, method: &'static str, route: String, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn set_pool(&self, pool: PoolStatus) {
+        let gauge = |g: &Gauge, v: usize| {
+            g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        };
+        gauge(&self.db_connections, pool.size);
+        gauge(&self.db_idle, pool.idle);
+        gauge(&self.db_max, pool.max_size);
+        gauge(&self.db_waiting, pool.waiting);
+    }
+
+    /// Whether `headers` carry the token (always, when none is set). Compares digests,
+    /// so the time taken says nothing about the token.
+    fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = self.token_hash else {
+            return true;
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| digest(t.trim()))
+            .unwrap_or([0; 32]);
+        given
+            .iter()
+            .zip(expected.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The caller's request id when it is a sane one (1 to 64 of `A-Z a-z 0-9 . _ -`), so a
+/// proxy's id follows the request through; otherwise a new UUIDv7.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())
+}
+
+/// Counts a request in flight until dropped (also when the client goes away mid-answer).
+struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The outermost layer: request id, span, access log line, metrics.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(request.headers());
+    let method = method_label(request.method());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("request", id = %id, method, route = %route);
+    state.metrics.in_flight.inc();
+    let guard = InFlight(state.metrics.in_flight.clone());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    drop(guard);
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.observe(method, route, status, elapsed);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "answered"
+        );
+    });
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.metrics.allows(&headers) {
+        return Problem::unauthorized(
+            "/metrics needs `Authorization: Bearer TOKEN` with the server's metrics token \
+             (POSTCTL_SERVER_METRICS_TOKEN)",
+        )
+        .into_response();
+    }
+    state.metrics.set_pool(state.storage.pool_status());
+    let mut text = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry) {
+        tracing::error!("could not encode the metrics: {e}");
+        return Problem::internal().into_response();
+    }
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_kept_when_sane_and_made_otherwise() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("lb-1234.abc_D"));
+        assert_eq!(request_id(&headers), "lb-1234.abc_D");
+        headers.insert(REQUEST_ID, HeaderValue::from_static("has space"));
+        let made = request_id(&headers);
+        assert_eq!(made.len(), 32, "{made}");
+        assert!(made.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(request_id(&HeaderMap::new()).len(), 32);
+    }
+
+    #[test]
+    fn the_metrics_token_is_required_when_set() {
+        let open = Metrics::new(None);
+        assert!(open.allows(&HeaderMap::new()));
+        let closed = Metrics::new(Some("0123456789abcdef0123"));
+        assert!(!closed.allows(&HeaderMap::new()));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer 0123456789abcdef012"),
+        );
+        assert!(!closed.allows(&headers));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer 0123456789abcdef0123"),
+        );
+        assert!(closed.allows(&headers));
+    }
+}
