@@ -24,6 +24,7 @@ mod mcp;
 mod media;
 mod post;
 mod queue;
+mod report;
 mod schedule;
 mod search;
 mod stats;
@@ -51,6 +52,7 @@ pub use mcp::*;
 pub use media::*;
 pub use post::*;
 pub use queue::*;
+pub use report::*;
 pub use schedule::*;
 pub use search::*;
 pub use stats::*;
@@ -221,6 +223,9 @@ found in the data dir's media folder.")]
     /// Counters from the networks (likes, reposts, replies, reactions, followers): collect and show
     #[command(after_help = stats::STATS_HELP)]
     Stats(StatsArgs),
+    /// A report to send: followers, posts and engagement over a period, against the one before (md, html, csv, json)
+    #[command(after_help = report::REPORT_HELP)]
+    Report(ReportArgs),
     /// Delete a published post from its networks (every part of a thread)
     #[command(
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"

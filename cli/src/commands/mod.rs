@@ -19,6 +19,7 @@ mod mcp;
 mod media;
 mod post;
 mod queue;
+mod report;
 mod schedule;
 mod search;
 mod stats;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
         Command::Stats(args) => stats::run(&mut ctx, &args),
+        Command::Report(args) => report::run(&mut ctx, &args),
         Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }

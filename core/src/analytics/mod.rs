@@ -8,6 +8,7 @@
 //! reads through the accounts' adapters, paced like publishing.
 
 mod collect;
+pub mod report;
 pub mod schedule;
 
 use std::collections::BTreeSet;

@@ -11,6 +11,7 @@ mod limits;
 mod oplog;
 mod posts;
 mod publish;
+mod report;
 mod schema;
 mod sign_in;
 mod slots;
@@ -36,6 +37,7 @@ pub use posts::{
     ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
     ScheduleChange,
 };
+pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use publish::{
     Attempt, AttemptRecord, Claim, Claimed, HeldAccount, Missed, Resolved, TargetStatus,
 };
