@@ -78,7 +78,7 @@ pub fn audience(
             .map_err(failed(what))?;
         chart
             .configure_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(TEXT)
             .label_style((FONT, 13).into_font().color(&TEXT))
@@ -119,21 +119,28 @@ pub fn engagement(posts: &[PostReport]) -> Result<String> {
         let count = posts.len().max(1) as f64;
         let high = posts.iter().filter_map(|p| p.engagement).max().unwrap_or(0);
         let top = (high as f64 * 1.1).max(1.0);
+        // Post `i` (0-based) is a bar centred on `i`, labelled `i + 1` as in the table.
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(56)
-            .build_cartesian_2d(0.0..count, 0.0..top)
+            .build_cartesian_2d(-0.5..count - 0.5, 0.0..top)
             .map_err(failed(what))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(TEXT)
             .label_style((FONT, 13).into_font().color(&TEXT))
             .x_labels(posts.len().clamp(1, 12))
-            .x_label_formatter(&|x| format!("{}", x.floor() as usize + 1))
+            .x_label_formatter(&|x| {
+                if x.fract() == 0.0 && *x >= 0.0 {
+                    format!("{}", *x as usize + 1)
+                } else {
+                    String::new()
+                }
+            })
             .y_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("post, in the order published")
             .y_desc("engagement")
@@ -143,7 +150,7 @@ pub fn engagement(posts: &[PostReport]) -> Result<String> {
             .draw_series(posts.iter().enumerate().filter_map(|(i, p)| {
                 let value = p.engagement? as f64;
                 Some(Rectangle::new(
-                    [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, value)],
+                    [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, value)],
                     ENGAGEMENT_COLOR.filled(),
                 ))
             }))
@@ -166,13 +173,24 @@ pub fn heat_color(share: Option<f64>) -> RGBColor {
     )
 }
 
+/// Where a mean sits on the heat map's ramp: the lowest mean at a pale 0.15 (still apart
+/// from an hour without posts), the highest at 1, one mean alone at 1.
+pub fn heat_share(value: f64, lowest: Option<f64>, highest: Option<f64>) -> f64 {
+    match (lowest, highest) {
+        (Some(low), Some(high)) if high > low => 0.15 + 0.85 * (value - low) / (high - low),
+        _ => 1.0,
+    }
+}
+
 /// The week of hours: a row per weekday (Monday at the top), a column per hour, darker
 /// where posts published then did better on average.
 pub fn heat_map(map: &HeatMap) -> Result<String> {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let what = "best-time";
     svg(WIDTH, HEAT_HEIGHT, what, |root| {
-        let highest = map.highest();
+        let means = || map.cells.iter().flatten().filter_map(|c| c.value);
+        let lowest = means().min_by(f64::total_cmp);
+        let highest = means().max_by(f64::total_cmp);
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(28)
@@ -202,9 +220,7 @@ pub fn heat_map(map: &HeatMap) -> Result<String> {
         chart
             .draw_series(map.cells.iter().enumerate().flat_map(|(day, hours)| {
                 hours.iter().enumerate().map(move |(hour, cell)| {
-                    let share = cell
-                        .value
-                        .map(|v| highest.filter(|h| *h > 0.0).map_or(1.0, |h| v / h));
+                    let share = cell.value.map(|v| heat_share(v, lowest, highest));
                     let bottom = 6.0 - day as f64;
                     Rectangle::new(
                         [

@@ -17,7 +17,7 @@ const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #222;
   max-width: 820px; margin: 24px auto; padding: 0 16px; line-height: 1.45; background: #fff; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { border-bottom: 2px solid #1565c0; padding-bottom: 4px; margin-top: 2em; }
+h2 { border-bottom: 2px solid #d0d7de; padding-bottom: 4px; margin-top: 2em; }
 h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
 .muted { color: #666; }
 table { border-collapse: collapse; width: 100%; margin: 0.6em 0; font-size: 0.92em; }
@@ -27,7 +27,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 0.8em 0; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.9em; color: #555; }
-.up { color: #1b5e20; } .down { color: #b71c1c; }
+.up { color: #2e7d32; } .down { color: #c62828; }
 ";
 
 /// Text for HTML: `<`, `>`, `&` and quotes escaped.
