@@ -176,15 +176,18 @@ fn the_report_counts_the_periods_posts_as_read_before_each_period_ended() {
         .map(|p| p[1].as_u64().expect("a count"))
         .collect();
     assert_eq!(points, [50, 74, 98, 122, 146, 171, 195].map(followers));
-    // The heat map: Friday 11:00, 12:00 (two posts each) and 13:00 in Berlin.
-    let cells = &masto["best_times"]["cells"];
-    assert_eq!(cells[4][11]["posts"], 2, "{cells}");
-    assert_eq!(cells[4][12]["posts"], 2);
-    assert_eq!(cells[4][13]["posts"], 1);
-    assert_eq!(
-        cells[4][13]["value"].as_f64(),
-        Some(engagement_of(&[30]) as f64)
-    );
+    // The heat map, as `insights` reads the history: posts at least two days old at the
+    // end of the period (A and B, Friday 11:00 and 12:00 in Berlin), by their latest
+    // engagement per 100 followers when they went out (44: the first reading, at hour 2).
+    let grid = &masto["best_times"];
+    let cells = &grid["cells"];
+    assert_eq!(grid["measure"], "rate", "{grid}");
+    assert_eq!(cells[4][11]["posts"], 1, "{cells}");
+    assert_eq!(cells[4][12]["posts"], 1);
+    assert_eq!(cells[4][13]["posts"], 0, "post E is too young to compare");
+    let rate = cells[4][11]["value"].as_f64().expect("a value");
+    let expected = engagement_of(&[195]) as f64 * 100.0 / followers(2) as f64;
+    assert!((rate - expected).abs() < 1e-9, "{rate} {expected}");
     assert_eq!(cells[0][11]["value"], Value::Null);
 
     // Telegram: no post counters, never a zero; members counted (a real zero change).
@@ -489,7 +492,10 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
     };
     let seeded = seed();
     let path = seeded.env.root().join("report.html");
+    // One account: one chart of each kind on the page.
     seeded.report(&[
+        "--account",
+        "masto",
         "--period",
         "7d",
         "--format",
@@ -502,15 +508,16 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
     let png = browser::Png::decode(&shot);
     assert_eq!((png.width, png.height), (width, height), "the size asked for");
     assert!(png.distinct_colors() > 50, "blank: {} colours", png.distinct_colors());
-    // Each chart drew in its own colours: the followers line, the engagement bars, and
-    // the heat map's darkest cell (the best hour), each over a real area of the page.
-    let followers = png.region_of(postctl_core_colors::FOLLOWERS, 12);
-    let bars = png.region_of(postctl_core_colors::ENGAGEMENT, 12);
-    let heat = png.region_of(postctl_core_colors::HEAT_HIGH, 12);
-    for (name, region) in [("followers", &followers), ("engagement", &bars), ("heat map", &heat)] {
+    // Each chart drew in its own colours over a real area of the page, and that area is
+    // not of one colour: the followers line (with its axes and labels), the engagement
+    // bars, and the heat map's grid of empty hours with the best hour, darkest, inside it.
+    let followers = png.region_of(colors::FOLLOWERS, 12);
+    let bars = png.region_of(colors::ENGAGEMENT, 12);
+    let grid = png.region_of(colors::HEAT_EMPTY, 0);
+    for (name, region) in [("followers", &followers), ("engagement", &bars), ("heat map", &grid)] {
         let region = region.unwrap_or_else(|| panic!("no {name} chart on the screenshot"));
         assert!(
-            region.pixels > 100 && region.width() > 8 && region.height() > 8,
+            region.pixels > 100 && region.width() > 100 && region.height() > 50,
             "{name}: {region:?}"
         );
         assert!(
@@ -518,9 +525,14 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
             "{name}: its region is uniform: {region:?}"
         );
     }
+    let (f, b, g) = (followers.expect("f"), bars.expect("b"), grid.expect("g"));
+    let best = png.region_of(colors::HEAT_HIGH, 12).expect("the best hour");
+    assert!(
+        g.left <= best.left && best.right <= g.right && g.top <= best.top && best.bottom <= g.bottom,
+        "the best hour {best:?} is not in the grid {g:?}"
+    );
     // The charts come in the page's order: followers, engagement, heat map.
-    let (f, b, h) = (followers.expect("f"), bars.expect("b"), heat.expect("h"));
-    assert!(f.top < b.top && b.top < h.top, "{f:?} {b:?} {h:?}");
+    assert!(f.top < b.top && b.top < g.top, "{f:?} {b:?} {g:?}");
     // `POSTCTL_REPORT_SCREENSHOT=docs/report.png` keeps it (the README's picture).
     if let Ok(keep) = std::env::var("POSTCTL_REPORT_SCREENSHOT") {
         std::fs::copy(&shot, keep).expect("keep the screenshot");
@@ -529,8 +541,9 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
 
 /// The charts' colours, as `core/src/analytics/report/charts.rs` sets them (the tests do not
 /// import postctl's types; these are the page's design, written down twice on purpose).
-mod postctl_core_colors {
+mod colors {
     pub const FOLLOWERS: [u8; 3] = [0x15, 0x65, 0xc0];
     pub const ENGAGEMENT: [u8; 3] = [0xef, 0x6c, 0x00];
     pub const HEAT_HIGH: [u8; 3] = [0x1b, 0x5e, 0x20];
+    pub const HEAT_EMPTY: [u8; 3] = [0xec, 0xef, 0xf4];
 }

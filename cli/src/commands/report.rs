@@ -24,7 +24,7 @@ fn date(flag: &str, text: &str) -> CliResult<NaiveDate> {
 pub fn run(ctx: &mut Context, args: &ReportArgs) -> CliResult {
     let tz = ctx.zone(None)?;
     let period = match (&args.period, &args.from, &args.to) {
-        (_, Some(from), Some(to)) => Period::days(date("--from", from)?, date("--to", to)?, tz)?,
+        (_, Some(from), Some(to)) => report::days(date("--from", from)?, date("--to", to)?, tz)?,
         (Some(span), _, _) => Period::ending(
             ctx.now,
             parse_span(span).ok_or_else(|| {

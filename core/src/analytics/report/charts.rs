@@ -9,7 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{HeatMap, PostReport};
+use super::PostReport;
+use crate::analytics::insights::SlotGrid;
 use crate::error::{Error, Result};
 
 /// Chart sizes in pixels (the page scales them to its width).
@@ -24,7 +25,7 @@ pub const ENGAGEMENT_COLOR: RGBColor = RGBColor(0xef, 0x6c, 0x00);
 /// The heat map's lowest and highest means; an hour without posts is [`HEAT_EMPTY`].
 pub const HEAT_LOW: RGBColor = RGBColor(0xe0, 0xf2, 0xe9);
 pub const HEAT_HIGH: RGBColor = RGBColor(0x1b, 0x5e, 0x20);
-pub const HEAT_EMPTY: RGBColor = RGBColor(0xf4, 0xf4, 0xf4);
+pub const HEAT_EMPTY: RGBColor = RGBColor(0xec, 0xef, 0xf4);
 
 const FONT: &str = "sans-serif";
 const GRID: RGBColor = RGBColor(0xe6, 0xe6, 0xe6);
@@ -184,7 +185,7 @@ pub fn heat_share(value: f64, lowest: Option<f64>, highest: Option<f64>) -> f64 
 
 /// The week of hours: a row per weekday (Monday at the top), a column per hour, darker
 /// where posts published then did better on average.
-pub fn heat_map(map: &HeatMap) -> Result<String> {
+pub fn heat_map(map: &SlotGrid) -> Result<String> {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let what = "best-time";
     svg(WIDTH, HEAT_HEIGHT, what, |root| {

@@ -255,7 +255,8 @@ fn account(out: &mut String, report: &Report, a: &AccountReport, tz: Tz) -> Resu
         let svg = charts::heat_map(&a.best_times)?;
         let _ = writeln!(
             out,
-            "<h3>Best times to post</h3>\n<figure data-chart=\"best-times\">{svg}<figcaption>Mean engagement of the posts published in each hour of the week ({}), this period and the previous one; darker is better, grey is no post.</figcaption></figure>",
+            "<h3>Best times to post</h3>\n<figure data-chart=\"best-times\">{svg}<figcaption>Mean {} of the posts published in each hour of the week ({}), over the year before the period ended (posts at least two days old); darker is better, grey is no post.</figcaption></figure>",
+            esc(&a.best_times.measure.describe(a.audience.counter.unwrap_or("followers"))),
             esc(&a.best_times.zone)
         );
     }

@@ -22,10 +22,12 @@ mod markdown;
 
 use std::io::Write;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+pub use super::insights::Period;
+use super::insights::{SLOT_HISTORY, SlotGrid, samples};
 use super::{engagement, never_given};
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -35,46 +37,21 @@ use crate::store::{AccountCollection, PeriodPost, Reading, Store};
 /// How many posts "top posts" lists per account.
 pub const TOP_POSTS: usize = 5;
 
-/// A span of time, `from` included, `to` excluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Period {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
-
-impl Period {
-    /// The `span` that ends at `now`.
-    pub fn ending(now: DateTime<Utc>, span: chrono::Duration) -> Period {
-        Period {
-            from: super::since(now, span),
-            to: now,
-        }
+/// The days `first` to `last`, both included, in `tz`: from the start of `first` to the
+/// start of the day after `last`. `last` before `first` is refused.
+pub fn days(first: NaiveDate, last: NaiveDate, tz: Tz) -> Result<Period> {
+    if last < first {
+        return Err(Error::Invalid(format!(
+            "--from {first} is after --to {last}; give the earlier day first"
+        )));
     }
-
-    /// The days `first` to `last`, both included, in `tz`: from the start of `first` to
-    /// the start of the day after `last`. `last` before `first` is refused.
-    pub fn days(first: NaiveDate, last: NaiveDate, tz: Tz) -> Result<Period> {
-        if last < first {
-            return Err(Error::Invalid(format!(
-                "--from {first} is after --to {last}; give the earlier day first"
-            )));
-        }
-        let after = last.succ_opt().ok_or_else(|| {
-            Error::Invalid(format!("--to {last} is too far in the future"))
-        })?;
-        Ok(Period {
-            from: start_of_day(first, tz),
-            to: start_of_day(after, tz),
-        })
-    }
-
-    /// The period of equal length just before this one.
-    pub fn previous(&self) -> Period {
-        Period {
-            from: super::since(self.from, self.to - self.from),
-            to: self.from,
-        }
-    }
+    let after = last
+        .succ_opt()
+        .ok_or_else(|| Error::Invalid(format!("--to {last} is too far in the future")))?;
+    Ok(Period {
+        from: start_of_day(first, tz),
+        to: start_of_day(after, tz),
+    })
 }
 
 /// What to report on.
@@ -115,9 +92,9 @@ pub struct AccountReport {
     pub top_posts: Vec<PostReport>,
     pub totals: Totals,
     pub previous_totals: Totals,
-    /// Mean engagement of the account's posts by weekday and hour of publishing, over the
-    /// period and the previous one (the heat map).
-    pub best_times: HeatMap,
+    /// The account's posts by weekday and hour of publishing, as `postctl insights` reads
+    /// them, over the [`SLOT_HISTORY`] before the period ended (the heat map).
+    pub best_times: SlotGrid,
     /// Where collection stands, and what the network does not provide.
     pub collection: CollectionReport,
 }
@@ -171,56 +148,6 @@ pub struct Totals {
     pub counters: Counters,
 }
 
-/// A week of hours (7 × 24 cells, `cells[0][9]` being Monday 09:00–09:59 in `zone`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HeatMap {
-    pub zone: String,
-    pub cells: [[HeatCell; 24]; 7],
-}
-
-/// One hour of a weekday: the mean engagement of the posts published then, and how many.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct HeatCell {
-    /// `None` when no counted post went out in this hour.
-    pub value: Option<f64>,
-    pub posts: usize,
-}
-
-impl HeatMap {
-    /// The mean engagement per weekday and hour in `tz` of `posts` (those with counters).
-    pub fn of_posts<'a>(posts: impl IntoIterator<Item = &'a PostReport>, tz: Tz) -> HeatMap {
-        let mut sums = [[(0_u64, 0_usize); 24]; 7];
-        for post in posts {
-            let Some(engagement) = post.engagement else {
-                continue;
-            };
-            let local = post.published.with_timezone(&tz);
-            let cell = &mut sums[local.weekday().num_days_from_monday() as usize]
-                [local.hour() as usize];
-            cell.0 += engagement;
-            cell.1 += 1;
-        }
-        HeatMap {
-            zone: tz.name().to_string(),
-            cells: sums.map(|day| {
-                day.map(|(sum, posts)| HeatCell {
-                    value: (posts > 0).then(|| sum as f64 / posts as f64),
-                    posts,
-                })
-            }),
-        }
-    }
-
-    /// The highest mean of any cell (the top of the scale).
-    pub fn highest(&self) -> Option<f64> {
-        self.cells
-            .iter()
-            .flatten()
-            .filter_map(|c| c.value)
-            .max_by(f64::total_cmp)
-    }
-}
-
 /// Where collection stands for an account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CollectionReport {
@@ -262,8 +189,27 @@ pub fn gather(store: &Store, request: &ReportRequest) -> Result<Report> {
     };
     let period = request.period;
     let previous = period.previous();
+    // The heat map's history: one read of every account's posts of the year before.
+    let slot_history = Period {
+        from: super::since(period.to, SLOT_HISTORY),
+        to: period.to,
+    };
+    let only = request.account.as_ref().and_then(|_| accounts.first());
+    let histories = store.account_histories(only.map(|a| a.id.as_str()), slot_history.from)?;
     let mut reports = Vec::with_capacity(accounts.len());
     for account in &accounts {
+        let best_times = match histories.iter().find(|h| h.account == account.name) {
+            Some(history) => {
+                let posts: Vec<_> = history
+                    .posts
+                    .iter()
+                    .filter(|p| slot_history.contains(p.published))
+                    .collect();
+                let (measure, samples) = samples(&posts, &history.audience, period.to);
+                SlotGrid::from_samples(&samples, request.zone, measure)
+            }
+            None => SlotGrid::from_samples(&[], request.zone, super::insights::Measure::Engagement),
+        };
         let posts: Vec<PostReport> = store
             .period_posts(&account.id, period.from, period.to)?
             .into_iter()
@@ -292,7 +238,7 @@ pub fn gather(store: &Store, request: &ReportRequest) -> Result<Report> {
             top_posts: top_posts(&posts, TOP_POSTS),
             totals: totals(&posts),
             previous_totals: totals(&earlier),
-            best_times: HeatMap::of_posts(posts.iter().chain(&earlier), request.zone),
+            best_times,
             posts,
             collection,
         });
