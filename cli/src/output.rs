@@ -64,8 +64,10 @@ pub fn write_out(
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             write(&mut out).and_then(|()| {
-                out.flush()
-                    .map_err(|e| postctl_core::Error::Io { path: "stdout".into(), source: e })
+                out.flush().map_err(|e| postctl_core::Error::Io {
+                    path: "stdout".into(),
+                    source: e,
+                })
             })
         }
     };

@@ -69,10 +69,7 @@ fn seed() -> Seeded {
     };
     let publish = |seeded: &Seeded, h: u64, text: &str| -> String {
         hour(h);
-        let run = seeded.run(
-            h as i64,
-            &["--json", "post", text, "--to", "masto,bsky,tg"],
-        );
+        let run = seeded.run(h as i64, &["--json", "post", text, "--to", "masto,bsky,tg"]);
         assert_eq!(run.code, 0, "{}", run.all_output());
         run.json()["post_id"].as_str().expect("post_id").to_string()
     };
@@ -130,7 +127,9 @@ fn engagement_of(ages: &[u64]) -> u64 {
 #[test]
 fn the_report_counts_the_periods_posts_as_read_before_each_period_ended() {
     let seeded = seed();
-    let report = seeded.report(&["--period", "7d", "--format", "json"]).json();
+    let report = seeded
+        .report(&["--period", "7d", "--format", "json"])
+        .json();
     let masto = account(&report, "masto");
     let ids: Vec<&str> = masto["posts"]
         .as_array()
@@ -138,8 +137,19 @@ fn the_report_counts_the_periods_posts_as_read_before_each_period_ended() {
         .iter()
         .map(|p| p["post_id"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(ids, seeded.posts[2..].iter().map(String::as_str).collect::<Vec<_>>());
-    for (post, age) in masto["posts"].as_array().expect("posts").iter().zip([32, 31, 30]) {
+    assert_eq!(
+        ids,
+        seeded.posts[2..]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    for (post, age) in masto["posts"]
+        .as_array()
+        .expect("posts")
+        .iter()
+        .zip([32, 31, 30])
+    {
         assert_eq!(post["counters"], masto_counters(age), "{post}");
         assert_eq!(post["engagement"], engagement_of(&[age]), "{post}");
     }
@@ -168,7 +178,10 @@ fn the_report_counts_the_periods_posts_as_read_before_each_period_ended() {
     assert_eq!(audience["counter"], "followers");
     assert_eq!(audience["end"], followers(195));
     assert_eq!(audience["change"], (followers(195) - followers(26)) as i64);
-    assert_eq!(audience["previous_change"], (followers(26) - followers(2)) as i64);
+    assert_eq!(
+        audience["previous_change"],
+        (followers(26) - followers(2)) as i64
+    );
     let points: Vec<u64> = audience["points"]
         .as_array()
         .expect("points")
@@ -289,15 +302,34 @@ fn markdown_and_csv_show_the_seeded_numbers_and_say_what_is_not_provided() {
         grown(LIKES_PER_HOUR, 93),
         grown(LIKES_PER_HOUR, 51)
     )));
-    assert!(md.contains("### Top posts\n\n1. Post C: week two — engagement "), "{md}");
-    assert!(md.contains("- **Telegram** (tg): never gives views and reactions"), "{md}");
-    assert!(md.contains("not provided: the Telegram Bot API has no view counter"), "{md}");
+    assert!(
+        md.contains("### Top posts\n\n1. Post C: week two — engagement "),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **Telegram** (tg): never gives views and reactions"),
+        "{md}"
+    );
+    assert!(
+        md.contains("not provided: the Telegram Bot API has no view counter"),
+        "{md}"
+    );
     assert!(!md.contains("likes 0"), "{md}");
     // A title's pipe does not break a table (post B is in the previous week's report).
     let previous = seeded
-        .report(&["--from", "2026-11-20", "--to", "2026-11-26", "--account", "masto"])
+        .report(&[
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-26",
+            "--account",
+            "masto",
+        ])
         .stdout;
-    assert!(previous.contains("Post B: \\| a pipe & <markup>"), "{previous}");
+    assert!(
+        previous.contains("Post B: \\| a pipe & <markup>"),
+        "{previous}"
+    );
 
     let csv = seeded.report(&["--period", "7d", "--format", "csv"]).stdout;
     let lines: Vec<&str> = csv.lines().collect();
@@ -329,7 +361,9 @@ fn markdown_and_csv_show_the_seeded_numbers_and_say_what_is_not_provided() {
 fn stats_export_streams_snapshots_and_rollups_as_csv_and_json() {
     let seeded = seed();
     let env = &seeded.env;
-    let snapshots = env.ok(&["stats", "export", "snapshots", "--format", "csv"]).stdout;
+    let snapshots = env
+        .ok(&["stats", "export", "snapshots", "--format", "csv"])
+        .stdout;
     let lines: Vec<&str> = snapshots.lines().collect();
     assert_eq!(lines[0], "at,day,account,network,post_id,counter,value");
     // A and B read nine times (2 to 195), C, D and E three times; four counters each on
@@ -338,13 +372,17 @@ fn stats_export_streams_snapshots_and_rollups_as_csv_and_json() {
     assert_eq!(lines.len(), 1 + readings * 4 + readings * 5, "{snapshots}");
     let a_at_26 = format!(
         "{},,masto,mastodon,{},likes,{}",
-        at(26).parse::<DateTime<Utc>>().expect("time").format("%Y-%m-%dT%H:%M"),
+        at(26)
+            .parse::<DateTime<Utc>>()
+            .expect("time")
+            .format("%Y-%m-%dT%H:%M"),
         seeded.posts[0],
         grown(LIKES_PER_HOUR, 26)
     );
     assert!(
-        lines.iter().any(|l| l.starts_with(&a_at_26[..16])
-            && l.ends_with(&a_at_26[16..])),
+        lines
+            .iter()
+            .any(|l| l.starts_with(&a_at_26[..16]) && l.ends_with(&a_at_26[16..])),
         "{a_at_26} in {snapshots}"
     );
     assert!(!snapshots.contains("telegram"), "{snapshots}");
@@ -362,14 +400,20 @@ fn stats_export_streams_snapshots_and_rollups_as_csv_and_json() {
     assert_eq!(last_of_a["counters"], masto_counters(195));
     assert_eq!(last_of_a["day"], "2026-11-28");
 
-    let accounts = env.ok(&["stats", "export", "accounts", "--format", "csv"]).stdout;
+    let accounts = env
+        .ok(&["stats", "export", "accounts", "--format", "csv"])
+        .stdout;
     assert!(
-        accounts.lines().any(|l| l.contains(",2026-11-28,masto,mastodon,,followers,")
-            && l.ends_with(&format!(",{}", followers(195)))),
+        accounts
+            .lines()
+            .any(|l| l.contains(",2026-11-28,masto,mastodon,,followers,")
+                && l.ends_with(&format!(",{}", followers(195)))),
         "{accounts}"
     );
     assert!(
-        accounts.lines().any(|l| l.contains(",tg,telegram,,members,42")),
+        accounts
+            .lines()
+            .any(|l| l.contains(",tg,telegram,,members,42")),
         "{accounts}"
     );
 
@@ -399,7 +443,15 @@ fn bad_input_is_refused_and_writes_nothing() {
     let before = env.dump();
     let cases: &[(&[&str], &str)] = &[
         (
-            &["report", "--from", "2026-11-26", "--to", "2026-11-20", "-o", out_arg],
+            &[
+                "report",
+                "--from",
+                "2026-11-26",
+                "--to",
+                "2026-11-20",
+                "-o",
+                out_arg,
+            ],
             "is after --to",
         ),
         (
@@ -415,26 +467,56 @@ fn bad_input_is_refused_and_writes_nothing() {
             "7d, 2w, 30d or 48h",
         ),
         (
-            &["report", "--from", "26.11.2026", "--to", "2026-11-30", "-o", out_arg],
+            &[
+                "report",
+                "--from",
+                "26.11.2026",
+                "--to",
+                "2026-11-30",
+                "-o",
+                out_arg,
+            ],
             "YYYY-MM-DD",
         ),
         (&["report", "--from", "2026-11-20", "-o", out_arg], "--to"),
         (
-            &["report", "--period", "7d", "--from", "2026-11-20", "--to", "2026-11-21"],
+            &[
+                "report",
+                "--period",
+                "7d",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-21",
+            ],
             "cannot be used with",
         ),
         (
-            &["stats", "export", "snapshots", "--account", "nobody", "-o", out_arg],
+            &[
+                "stats",
+                "export",
+                "snapshots",
+                "--account",
+                "nobody",
+                "-o",
+                out_arg,
+            ],
             "no account named \"nobody\"",
         ),
-        (&["stats", "export", "everything"], "invalid value 'everything'"),
+        (
+            &["stats", "export", "everything"],
+            "invalid value 'everything'",
+        ),
     ];
     for (args, says) in cases {
         let run = env.fails(args, 2);
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
     }
-    assert_eq!(std::fs::read_to_string(&out).expect("kept"), "the old report");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("kept"),
+        "the old report"
+    );
     assert_eq!(env.dump(), before);
     // A directory that does not exist: a clear error, no temp file left behind.
     let missing = env.root().join("no-such-dir").join("report.md");
@@ -455,7 +537,9 @@ fn bad_input_is_refused_and_writes_nothing() {
 #[test]
 fn the_html_report_is_one_file_that_names_no_address() {
     let seeded = seed();
-    let html = seeded.report(&["--period", "7d", "--format", "html"]).stdout;
+    let html = seeded
+        .report(&["--period", "7d", "--format", "html"])
+        .stdout;
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     for chart in ["followers", "engagement", "best-times"] {
         assert!(
@@ -465,8 +549,8 @@ fn the_html_report_is_one_file_that_names_no_address() {
     }
     let lower = html.to_lowercase();
     for reference in [
-        "http:", "https:", "//", "src=", "href=", "url(", "@import", "<script", "<link",
-        "<iframe", "<object", "<embed",
+        "http:", "https:", "//", "src=", "href=", "url(", "@import", "<script", "<link", "<iframe",
+        "<object", "<embed",
     ] {
         assert!(
             !lower.contains(reference),
@@ -478,9 +562,19 @@ fn the_html_report_is_one_file_that_names_no_address() {
     }
     // Titles are escaped, not markup.
     let previous = seeded
-        .report(&["--from", "2026-11-20", "--to", "2026-11-26", "--format", "html"])
+        .report(&[
+            "--from",
+            "2026-11-20",
+            "--to",
+            "2026-11-26",
+            "--format",
+            "html",
+        ])
         .stdout;
-    assert!(previous.contains("Post B: | a pipe &amp; &lt;markup&gt;"), "{previous}");
+    assert!(
+        previous.contains("Post B: | a pipe &amp; &lt;markup&gt;"),
+        "{previous}"
+    );
 }
 
 #[test]
@@ -506,15 +600,27 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
     let (width, height) = (1000, 3200);
     let shot = chromium.screenshot(&path, width, height);
     let png = browser::Png::decode(&shot);
-    assert_eq!((png.width, png.height), (width, height), "the size asked for");
-    assert!(png.distinct_colors() > 50, "blank: {} colours", png.distinct_colors());
+    assert_eq!(
+        (png.width, png.height),
+        (width, height),
+        "the size asked for"
+    );
+    assert!(
+        png.distinct_colors() > 50,
+        "blank: {} colours",
+        png.distinct_colors()
+    );
     // Each chart drew in its own colours over a real area of the page, and that area is
     // not of one colour: the followers line (with its axes and labels), the engagement
     // bars, and the heat map's grid of empty hours with the best hour, darkest, inside it.
     let followers = png.region_of(colors::FOLLOWERS, 12);
     let bars = png.region_of(colors::ENGAGEMENT, 12);
     let grid = png.region_of(colors::HEAT_EMPTY, 0);
-    for (name, region) in [("followers", &followers), ("engagement", &bars), ("heat map", &grid)] {
+    for (name, region) in [
+        ("followers", &followers),
+        ("engagement", &bars),
+        ("heat map", &grid),
+    ] {
         let region = region.unwrap_or_else(|| panic!("no {name} chart on the screenshot"));
         assert!(
             region.pixels > 100 && region.width() > 100 && region.height() > 50,
@@ -528,7 +634,10 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
     let (f, b, g) = (followers.expect("f"), bars.expect("b"), grid.expect("g"));
     let best = png.region_of(colors::HEAT_HIGH, 12).expect("the best hour");
     assert!(
-        g.left <= best.left && best.right <= g.right && g.top <= best.top && best.bottom <= g.bottom,
+        g.left <= best.left
+            && best.right <= g.right
+            && g.top <= best.top
+            && best.bottom <= g.bottom,
         "the best hour {best:?} is not in the grid {g:?}"
     );
     // The charts come in the page's order: followers, engagement, heat map.

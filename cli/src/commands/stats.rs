@@ -2,11 +2,11 @@
 //! them: one post per network with its curve, or a table of recent posts.
 
 use chrono::{DateTime, Duration, Utc};
+use postctl_core::analytics::report::export::{self, ExportFormat};
 use postctl_core::analytics::{
     Collect, Collected, counts_reactions, engagement, never_given, parse_span, schedule, since,
     sparkline,
 };
-use postctl_core::analytics::report::export::{self, ExportFormat};
 use postctl_core::platforms::Counters;
 use postctl_core::store::{ExportKind, TargetMetrics, short_ids};
 use serde_json::{Value, json};

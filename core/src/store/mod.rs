@@ -37,10 +37,10 @@ pub use posts::{
     ImportWrite, ListFilter, NewMedia, NewPost, NewTarget, Outcome, PostChange, Presence,
     ScheduleChange,
 };
-pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use publish::{
     Attempt, AttemptRecord, Claim, Claimed, HeldAccount, Missed, Resolved, TargetStatus,
 };
+pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
 

@@ -104,7 +104,10 @@ impl Store {
                     .and_then(|p| p.url),
                 published: from_ms(row.get(4)?),
                 read: row.get::<_, Option<i64>>(5)?.map(from_ms),
-                counters: row.get::<_, Option<String>>(6)?.as_deref().map(read_counters),
+                counters: row
+                    .get::<_, Option<String>>(6)?
+                    .as_deref()
+                    .map(read_counters),
                 deleted: row
                     .get::<_, Option<i64>>(7)?
                     .map(from_ms)

@@ -45,9 +45,14 @@ impl Chromium {
             .map(PathBuf::from)
             .filter(|p| p.is_file())
             .or_else(|| {
-                ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-                    .into_iter()
-                    .find_map(on_path)
+                [
+                    "chromium",
+                    "chromium-browser",
+                    "google-chrome",
+                    "google-chrome-stable",
+                ]
+                .into_iter()
+                .find_map(on_path)
             });
         let Some(bin) = bin else {
             let message = format!(

@@ -95,7 +95,10 @@ pub fn audience(
             .y_desc(counter)
             .draw()
             .map_err(failed(what))?;
-        let line: Vec<(f64, f64)> = points.iter().map(|(at, n)| (days(*at), *n as f64)).collect();
+        let line: Vec<(f64, f64)> = points
+            .iter()
+            .map(|(at, n)| (days(*at), *n as f64))
+            .collect();
         chart
             .draw_series(LineSeries::new(
                 line.iter().copied(),

@@ -65,7 +65,5 @@ pub(super) fn render(report: &Report, tz: Tz, out: &mut dyn Write) -> Result<()>
             writer.write_record(&record).map_err(fail)?;
         }
     }
-    writer
-        .flush()
-        .map_err(|e| Error::io("the report", e))
+    writer.flush().map_err(|e| Error::io("the report", e))
 }

@@ -37,7 +37,9 @@ pub fn write(
             let fail =
                 |e: ::csv::Error| Error::Internal(format!("the export could not be written: {e}"));
             writer
-                .write_record(["at", "day", "account", "network", "post_id", "counter", "value"])
+                .write_record([
+                    "at", "day", "account", "network", "post_id", "counter", "value",
+                ])
                 .map_err(fail)?;
             store.each_export_row(kind, account_id, |row| {
                 written += 1;

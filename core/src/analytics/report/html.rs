@@ -8,8 +8,8 @@ use std::fmt::Write;
 use chrono_tz::Tz;
 
 use super::{
-    AccountReport, PostReport, Report, Totals, charts, capitalised, counter_order, describe_period, minute,
-    percent, signed,
+    AccountReport, PostReport, Report, Totals, capitalised, charts, counter_order, describe_period,
+    minute, percent, signed,
 };
 use crate::error::Result;
 
@@ -47,7 +47,9 @@ fn esc(text: &str) -> String {
 }
 
 fn number(value: Option<u64>, missing: &str) -> String {
-    value.map(|n| n.to_string()).unwrap_or_else(|| missing.into())
+    value
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| missing.into())
 }
 
 /// A change coloured by its direction.
@@ -168,9 +170,8 @@ fn account(out: &mut String, report: &Report, a: &AccountReport, tz: Tz) -> Resu
                 );
             }
         }
-        (None, None) => out.push_str(
-            "<p>Audience: not read yet (run <code>postctl stats collect</code>).</p>\n",
-        ),
+        (None, None) => out
+            .push_str("<p>Audience: not read yet (run <code>postctl stats collect</code>).</p>\n"),
     }
     if let Some(why) = &a.collection.posts_not_provided {
         let _ = writeln!(
@@ -256,7 +257,10 @@ fn account(out: &mut String, report: &Report, a: &AccountReport, tz: Tz) -> Resu
         let _ = writeln!(
             out,
             "<h3>Best times to post</h3>\n<figure data-chart=\"best-times\">{svg}<figcaption>Mean {} of the posts published in each hour of the week ({}), over the year before the period ended (posts at least two days old); darker is better, grey is no post.</figcaption></figure>",
-            esc(&a.best_times.measure.describe(a.audience.counter.unwrap_or("followers"))),
+            esc(&a
+                .best_times
+                .measure
+                .describe(a.audience.counter.unwrap_or("followers"))),
             esc(&a.best_times.zone)
         );
     }

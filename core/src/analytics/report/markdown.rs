@@ -7,8 +7,8 @@ use std::fmt::Write;
 use chrono_tz::Tz;
 
 use super::{
-    AccountReport, PostReport, Report, Totals, capitalised, counter_order, day, describe_period, minute,
-    percent, signed,
+    AccountReport, PostReport, Report, Totals, capitalised, counter_order, day, describe_period,
+    minute, percent, signed,
 };
 use crate::analytics::sparkline;
 
@@ -205,7 +205,10 @@ fn account(out: &mut String, a: &AccountReport, tz: Tz) {
                         .join(", "))
                     .unwrap_or_default(),
                 minute(p.published, tz),
-                p.url.as_deref().map(|u| format!(" — <{u}>")).unwrap_or_default()
+                p.url
+                    .as_deref()
+                    .map(|u| format!(" — <{u}>"))
+                    .unwrap_or_default()
             );
         }
     }
@@ -217,7 +220,12 @@ fn posts_list(out: &mut String, posts: &[PostReport], tz: Tz) {
         out.push_str("\nNo post was published in this period.\n");
         return;
     }
-    let names = counter_order(posts.iter().filter_map(|p| p.counters.as_ref()).flat_map(|c| c.keys()));
+    let names = counter_order(
+        posts
+            .iter()
+            .filter_map(|p| p.counters.as_ref())
+            .flat_map(|c| c.keys()),
+    );
     out.push_str("\n### Posts published in the period\n\n| Published | Post | Engagement |");
     for name in &names {
         let _ = write!(out, " {} |", capitalised(name));
@@ -247,11 +255,24 @@ fn posts_list(out: &mut String, posts: &[PostReport], tz: Tz) {
             let value = p
                 .counters
                 .as_ref()
-                .map(|c| c.get(*name).map(u64::to_string).unwrap_or_else(|| "n/a".into()))
+                .map(|c| {
+                    c.get(*name)
+                        .map(u64::to_string)
+                        .unwrap_or_else(|| "n/a".into())
+                })
                 .unwrap_or_else(|| "-".into());
             let _ = write!(out, " {value} |");
         }
-        let _ = writeln!(out, " {} |", p.url.as_deref().map(|u| format!("<{u}>")).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            " {} |",
+            p.url
+                .as_deref()
+                .map(|u| format!("<{u}>"))
+                .unwrap_or_default()
+        );
     }
-    out.push_str("\n`-`: not read yet; `n/a`: the network does not give this counter for the post.\n");
+    out.push_str(
+        "\n`-`: not read yet; `n/a`: the network does not give this counter for the post.\n",
+    );
 }

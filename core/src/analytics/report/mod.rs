@@ -225,11 +225,8 @@ pub fn gather(store: &Store, request: &ReportRequest) -> Result<Report> {
         let (previous_before, previous_within) =
             store.account_days(&account.id, previous.from, previous.to)?;
         let mut audience = audience(before.as_ref(), &within);
-        audience.previous_change = audience_change(
-            audience.counter,
-            previous_before.as_ref(),
-            &previous_within,
-        );
+        audience.previous_change =
+            audience_change(audience.counter, previous_before.as_ref(), &previous_within);
         audience.not_provided = collection.account_not_provided.clone();
         reports.push(AccountReport {
             account: account.name.clone(),
@@ -428,7 +425,9 @@ pub fn render(report: &Report, format: ReportFormat, out: &mut dyn Write) -> Res
         ReportFormat::Markdown => out
             .write_all(markdown::render(report, tz).as_bytes())
             .map_err(io),
-        ReportFormat::Html => out.write_all(html::render(report, tz)?.as_bytes()).map_err(io),
+        ReportFormat::Html => out
+            .write_all(html::render(report, tz)?.as_bytes())
+            .map_err(io),
         ReportFormat::Csv => csv::render(report, tz, out),
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report).map_err(|e| io(e.into()))?;
@@ -478,7 +477,10 @@ fn percent(now: Option<u64>, before: Option<u64>) -> Option<String> {
         return None;
     }
     let change = (now as f64 - before as f64) * 100.0 / before as f64;
-    Some(format!("{}{change:.0}%", if change > 0.0 { "+" } else { "" }))
+    Some(format!(
+        "{}{change:.0}%",
+        if change > 0.0 { "+" } else { "" }
+    ))
 }
 
 fn day(at: DateTime<Utc>, tz: Tz) -> String {
