@@ -597,7 +597,7 @@ fn the_html_report_renders_its_charts_in_headless_chromium() {
         "-o",
         path.to_str().expect("path"),
     ]);
-    let (width, height) = (1000, 3200);
+    let (width, height) = (1000, 2400);
     let shot = chromium.screenshot(&path, width, height);
     let png = browser::Png::decode(&shot);
     assert_eq!(

@@ -126,7 +126,7 @@ pub fn engagement(posts: &[PostReport]) -> Result<String> {
         // Post `i` (0-based) is a bar centred on `i`, labelled `i + 1` as in the table.
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .x_label_area_size(28)
+            .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(-0.5..count - 0.5, 0.0..top)
             .map_err(failed(what))?;
