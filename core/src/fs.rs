@@ -113,3 +113,46 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn an_atomic_write_that_fails_halfway_leaves_the_old_file_and_no_temp_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.md");
+        fs::write(&path, "the old report").expect("write");
+        let failed = write_atomic(&path, |out| {
+            out.write_all(b"half of a new rep")
+                .map_err(|e| Error::io("x", e))?;
+            Err(Error::Internal("the rendering failed".into()))
+        });
+        assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+        assert_eq!(fs::read_to_string(&path).expect("kept"), "the old report");
+        assert!(leftovers(dir.path()).is_empty());
+
+        write_atomic(&path, |out| {
+            out.write_all(b"the new report").map_err(|e| Error::io("x", e))
+        })
+        .expect("written");
+        assert_eq!(fs::read_to_string(&path).expect("new"), "the new report");
+        assert!(leftovers(dir.path()).is_empty());
+
+        let missing = dir.path().join("no-such-dir").join("report.md");
+        let refused = write_atomic(&missing, |_| Ok(()));
+        assert!(
+            matches!(&refused, Err(Error::Io { path, .. }) if path == &missing),
+            "{refused:?}"
+        );
+    }
+}
