@@ -142,7 +142,8 @@ mod tests {
         assert!(leftovers(dir.path()).is_empty());
 
         write_atomic(&path, |out| {
-            out.write_all(b"the new report").map_err(|e| Error::io("x", e))
+            out.write_all(b"the new report")
+                .map_err(|e| Error::io("x", e))
         })
         .expect("written");
         assert_eq!(fs::read_to_string(&path).expect("new"), "the new report");

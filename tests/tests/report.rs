@@ -394,8 +394,7 @@ fn stats_export_streams_snapshots_and_rollups_as_csv_and_json() {
     assert!(rows.iter().all(|r| r["account"] == "masto"));
     let last_of_a = rows
         .iter()
-        .filter(|r| r["post_id"] == seeded.posts[0].as_str())
-        .next_back()
+        .rfind(|r| r["post_id"] == seeded.posts[0].as_str())
         .expect("A");
     assert_eq!(last_of_a["counters"], masto_counters(195));
     assert_eq!(last_of_a["day"], "2026-11-28");

@@ -52,6 +52,9 @@ pub struct ExportRow {
     pub counters: Counters,
 }
 
+/// An export row as SQLite gives it: time, day, account, network, post, counters.
+type RawExportRow = (i64, Option<String>, String, String, Option<String>, String);
+
 /// Which readings `postctl stats export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
@@ -218,7 +221,7 @@ impl Store {
         let mut stmt = self.conn().prepare(sql).map_err(|e| self.error(e))?;
         let mut rows = stmt.query([account_id]).map_err(|e| self.error(e))?;
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
-            let read = || -> rusqlite::Result<(i64, Option<String>, String, String, Option<String>, String)> {
+            let read = || -> rusqlite::Result<RawExportRow> {
                 Ok((
                     row.get(0)?,
                     row.get(1)?,

@@ -330,7 +330,7 @@ pub fn audience_change(
         .chain(within)
         .filter_map(|(_, c)| c.get(counter).copied());
     let first = values.next()?;
-    let last = values.last()?;
+    let last = values.next_back()?;
     Some(last as i64 - first as i64)
 }
 

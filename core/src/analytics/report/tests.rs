@@ -96,7 +96,8 @@ fn totals_count_only_what_was_read_and_never_make_a_zero_up() {
     let other = post("b", at(3, 9), Some(&[("likes", 2), ("reaction:🎉", 4)]));
     let unread = post("c", at(4, 9), None);
     // (posts, counted, engagement, likes)
-    let cases: Vec<(Vec<PostReport>, usize, Option<u64>, Option<u64>)> = vec![
+    type Case = (Vec<PostReport>, usize, Option<u64>, Option<u64>);
+    let cases: Vec<Case> = vec![
         (vec![], 0, None, None),
         (vec![unread.clone()], 0, None, None),
         (vec![read.clone(), unread.clone()], 1, Some(4), Some(3)),
