@@ -268,7 +268,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__add)
-            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --ig-user-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --client-id --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
+            opts="-h --name --instance --pds --homeserver --api-url --base-url --handle --chat --channel --room --owner-id --from-group --ig-user-id --user-id --page-id --author --subreddit --relay --app-password-stdin --webhook-url-stdin --key-stdin --token-stdin --app-password-env --webhook-url-env --key-env --token-env --client-id --oauth1 --client-secret-stdin --no-browser --redirect-port --paste --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

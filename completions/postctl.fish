@@ -75,7 +75,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "check" -d 'Check accounts\' credentials against their networks'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "reauth" -d 'Sign in again to an OAuth account (X) whose tokens were refused; its held posts then go out'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "reauth" -d 'Sign in again to an OAuth account (X, VK, Instagram) whose tokens were refused; its held posts then go out'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "rm" -d 'Remove an account and its stored secret'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l name -d 'Your name for the account, used with --to (lowercase letters, digits, - and _)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l base-url -l instance -l pds -l homeserver -l api-url -d 'The server\'s base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)' -r
@@ -85,18 +85,19 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l room -d 'Matrix room: !id:server or #alias:server' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l owner-id -d 'VK wall owner id (negative for a community)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l user-id -l ig-user-id -d 'Instagram or Threads user id' -r
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l page-id -d 'Facebook Page id: which of your Pages, when the user token given manages several' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l author -d 'LinkedIn author URN' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l subreddit -d 'Subreddit to post to' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l relay -d 'Nostr relay URL (repeat for several)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-env -l app-password-env -l webhook-url-env -l key-env -d 'Keep only the name of an environment variable that holds the secret' -r
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-id -d 'Sign in with OAuth 2.0 (X): your app\'s client ID from the network\'s developer site' -r
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-id -d 'Sign in in the browser (X, VK ID, Instagram Login): your app\'s client ID from the network\'s developer site' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l redirect-port -d 'The port of the redirect URI http://127.0.0.1:PORT/callback, as registered for your app' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l from-group -d 'VK: post as the community rather than as the token\'s user (community walls only)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l token-stdin -l app-password-stdin -l webhook-url-stdin -l key-stdin -d 'Read the secret (token, app password, webhook URL, key) from stdin'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-secret-stdin -d 'Read the app\'s client secret from stdin (confidential clients only)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l oauth1 -d 'X: the secret is the four OAuth 1.0a keys on one line (consumer key, consumer secret, access token, access token secret), from --token-stdin or --token-env'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l client-secret-stdin -d 'Read the app\'s client secret from stdin (confidential clients; Instagram Login needs it)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l no-browser -d 'Print the sign-in address instead of opening a browser'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l paste -d 'Paste the address the browser ends on instead of listening for it (on another machine, or where the port cannot be opened)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
@@ -112,7 +113,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l redirect-port -d 'The port of the redirect URI http://127.0.0.1:PORT/callback, as registered for your app' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l client-secret-stdin -d 'Read the app\'s client secret from stdin (confidential clients only)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l client-secret-stdin -d 'Read the app\'s client secret from stdin (confidential clients; Instagram Login needs it)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l no-browser -d 'Print the sign-in address instead of opening a browser'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l paste -d 'Paste the address the browser ends on instead of listening for it (on another machine, or where the port cannot be opened)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from reauth" -l json -d 'Print data as JSON on stdout'

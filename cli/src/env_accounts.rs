@@ -7,6 +7,10 @@
 //! POSTCTL_ACCOUNT_TG_CHAT=@mychannel                      other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL
 //! POSTCTL_ACCOUNT_VK=vk
 //! POSTCTL_ACCOUNT_VK_OWNER_ID=-123456                     VK's wall; _FROM_GROUP=1 posts as the community
+//! POSTCTL_ACCOUNT_THREADS=threads
+//! POSTCTL_ACCOUNT_THREADS_USER_ID=26012345678901234       Instagram's and Threads' user id
+//! POSTCTL_ACCOUNT_FB=facebook
+//! POSTCTL_ACCOUNT_FB_PAGE_ID=104000000000001              the Page (its _TOKEN is the Page token)
 //! ```
 
 use postctl_core::model::Account;
@@ -19,7 +23,7 @@ use crate::exit::{CliError, CliResult};
 const PREFIX: &str = "POSTCTL_ACCOUNT_";
 
 /// The suffixes of the variables that hold an account's fields rather than define one.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 10] = [
     "TOKEN",
     "BASE_URL",
     "HANDLE",
@@ -28,6 +32,8 @@ const FIELDS: [&str; 8] = [
     "ROOM",
     "OWNER_ID",
     "FROM_GROUP",
+    "USER_ID",
+    "PAGE_ID",
 ];
 
 /// An account described by environment variables.
@@ -160,6 +166,8 @@ pub fn env_accounts(vars: &[(String, String)]) -> CliResult<Vec<EnvAccount>> {
             owner_id: field("OWNER_ID"),
             from_group: field("FROM_GROUP")
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            user_id: field("USER_ID"),
+            page_id: field("PAGE_ID"),
             ..AccountFields::default()
         };
         let token_var = format!("{key}_TOKEN");
@@ -222,6 +230,29 @@ mod tests {
         );
         assert_eq!(accounts[0].token_var, "POSTCTL_ACCOUNT_MASTO_TOKEN");
         assert_eq!(accounts[1].settings.settings["chat"], "@mychannel");
+    }
+
+    #[test]
+    fn a_threads_user_and_a_facebook_page_come_from_their_own_variables() {
+        let accounts = env_accounts(&vars(&[
+            ("POSTCTL_ACCOUNT_THREADS", "threads"),
+            ("POSTCTL_ACCOUNT_THREADS_USER_ID", "26012345678901234"),
+            ("POSTCTL_ACCOUNT_FB", "facebook"),
+            ("POSTCTL_ACCOUNT_FB_PAGE_ID", "104000000000001"),
+        ]))
+        .expect("accounts");
+        let settings: Vec<_> = accounts
+            .iter()
+            .map(|a| a.settings.settings.clone())
+            .collect();
+        assert!(
+            settings.contains(&serde_json::json!({"user_id": "26012345678901234"})),
+            "{settings:?}"
+        );
+        assert!(
+            settings.contains(&serde_json::json!({"page_id": "104000000000001"})),
+            "{settings:?}"
+        );
     }
 
     #[test]

@@ -88,9 +88,11 @@ impl From<postctl_core::signin::SignInError> for CliError {
     fn from(e: postctl_core::signin::SignInError) -> Self {
         use postctl_core::signin::SignInError as E;
         let code = match &e {
-            E::BadEndpoint { .. } | E::Denied { .. } | E::NotARedirect(_) | E::StateMismatch => {
-                ExitCode::Usage
-            }
+            E::BadEndpoint { .. }
+            | E::Denied { .. }
+            | E::NotARedirect(_)
+            | E::StateMismatch
+            | E::SecretNeeded { .. } => ExitCode::Usage,
             E::Refused { .. } => ExitCode::Auth,
             E::Listen { .. } | E::Timeout(_) | E::Unreachable { .. } | E::Unreadable { .. } => {
                 ExitCode::Error

@@ -10,6 +10,7 @@ mod editor;
 mod engine;
 mod env_accounts;
 mod exit;
+mod facebook;
 mod mcp;
 mod output;
 mod posts;

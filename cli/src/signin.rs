@@ -9,7 +9,7 @@ use std::time::Duration;
 use postctl_core::network::Network;
 use postctl_core::platforms::Http;
 use postctl_core::secrets::{Secret, read_secret};
-use postctl_core::signin::{Client, Loopback, SignInError, Tokens, redirect_uri};
+use postctl_core::signin::{Client, Dialect, Loopback, SignInError, Tokens, redirect_uri};
 
 use crate::args::SignInArgs;
 use crate::exit::{CliError, CliResult};
@@ -39,9 +39,16 @@ pub fn sign_in(
     };
     if client_id.trim().is_empty() {
         return Err(CliError::usage(format!(
-            "--client-id is empty: copy the OAuth 2.0 client ID of your app from {}",
+            "--client-id is empty: copy the client ID (app ID) of your app from {}",
             how.portal
         )));
+    }
+    if matches!(how.dialect, Dialect::LongLived(_)) && client_secret.is_none() {
+        return Err(SignInError::SecretNeeded {
+            network: network.display_name(),
+            portal: how.portal,
+        }
+        .into());
     }
     let client = Client::new(network, how, client_id, api_base)?;
     let loopback = if args.paste {
@@ -62,8 +69,8 @@ pub fn sign_in(
         .map_or_else(|| redirect_uri(args.redirect_port), Loopback::redirect_uri);
     let authorization = client.authorize(&redirect)?;
     note(format!(
-        "The app's callback URI must be registered as {redirect} on {} (User authentication settings).",
-        how.portal
+        "The app's redirect URI must be registered as {redirect} on {} ({}).",
+        how.portal, how.redirect_setting
     ));
     let opened = !args.no_browser && open_browser(&authorization.url);
     if opened {

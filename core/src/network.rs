@@ -18,7 +18,7 @@
 //! | discord   | none (webhook) or --channel ID (bot)                | --base-url (bot), --handle           | webhook URL, or bot token with --channel   |
 //! | vk        | --owner-id (negative for a community)               | --from-group, --base-url, --handle   | access token                               |
 //! | instagram | --ig-user-id (alias of --user-id)                   | --base-url, --handle                 | access token                               |
-//! | facebook  | --page-id                                           | --base-url, --handle                 | Page access token                          |
+//! | facebook  | --page-id (chosen from the user token's Pages)      | --base-url, --handle                 | user token → Page token, or a Page token   |
 //! | linkedin  | --author (urn:li:person:… or urn:li:organization:…) | --base-url, --handle                 | access token                               |
 //! | threads   | --user-id                                           | --base-url, --handle                 | access token                               |
 //! | slack     | none (webhook) or --channel (bot)                   | --base-url (bot), --handle           | webhook URL, or xoxb- token with --channel |
@@ -151,7 +151,7 @@ impl Network {
             Network::Instagram => Some("https://graph.instagram.com"),
             Network::Facebook => Some("https://graph.facebook.com"),
             Network::Linkedin => Some("https://api.linkedin.com"),
-            Network::Threads => Some("https://graph.threads.net"),
+            Network::Threads => Some("https://graph.threads.net/v1.0"),
             Network::Slack => Some("https://slack.com/api"),
             Network::Reddit => Some("https://oauth.reddit.com"),
             Network::Devto => Some("https://dev.to"),
@@ -203,7 +203,7 @@ impl Network {
                 "postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt"
             }
             Network::Facebook => {
-                "postctl accounts add facebook --name fb-page --page-id 100000000000000 --token-stdin < page-token.txt"
+                "postctl accounts add facebook --name fb-page --token-stdin < user-token.txt (add --page-id 100000000000000 when you manage several Pages)"
             }
             Network::Linkedin => {
                 "postctl accounts add linkedin --name li --author urn:li:person:AbC123xyz --token-stdin < token.txt"

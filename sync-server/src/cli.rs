@@ -1,4 +1,5 @@
-//! The `postctl-server` command line: `serve`, `user add`, `key create|list|revoke`.
+//! The `postctl-server` command line: `serve`, `user add|passwd|totp|delete`, `key
+//! create|list|rotate|revoke`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -20,12 +21,17 @@ Examples:
   postctl-server serve
   postctl-server serve --listen 0.0.0.0:8787 --database-url postgres://postctl@db/postctl
   printf '%s' \"$PASSWORD\" | postctl-server user add alice --password-stdin --admin
+  postctl-server user totp enrol alice
   postctl-server key create --user alice --scope posts:read,posts:write --expires 'in 90d'
+  postctl-server key create --user alice --scope posts:read --rate-limit 60 --allow-ip 10.0.0.0/8
   postctl-server key list
+  postctl-server key rotate 0193a1b2
   postctl-server key revoke 0193a1b2
+  postctl-server user delete bob
 
-Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen and
-database_url in server.toml (in the data dir, or --config FILE).";
+Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen,
+database_url, lockout_seconds and rate_limit in server.toml (in the data dir, or --config
+FILE). TOTP secrets are sealed with POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,6 +114,66 @@ enum UserCommand {
         #[arg(long, value_parser = ["viewer", "editor", "admin", "owner"], default_value = "editor", requires = "workspace")]
         role: String,
     },
+    /// Set a user's password. Their sessions end, and their sign-in lockout is lifted.
+    #[command(
+        after_help = "Examples:\n  printf '%s' \"$NEW_PASSWORD\" | postctl-server user passwd alice --password-stdin"
+    )]
+    Passwd {
+        /// The user's name
+        name: String,
+        /// Read the new password from standard input (at least 8 characters)
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Turn a user's TOTP second factor on (enrol, then confirm) or off.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  postctl-server user totp enrol alice\n  postctl-server user totp confirm alice 492039\n  postctl-server user totp disable alice"
+    )]
+    Totp(TotpCommand),
+    /// Delete a user: their name, password, TOTP, keys, sessions and memberships go at
+    /// once; their posts stay in the workspace, attributed to a deleted user.
+    #[command(
+        after_help = "Examples:\n  postctl-server user delete bob\n  postctl-server user delete bob --json"
+    )]
+    Delete {
+        /// The user's name
+        name: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TotpCommand {
+    /// Start enrolment: prints the otpauth:// URI (and its secret) for an authenticator
+    /// app. TOTP is required at sign-in once `confirm` sees a code from the app.
+    #[command(
+        after_help = "Examples:\n  postctl-server user totp enrol alice\n  postctl-server user totp enrol alice --json"
+    )]
+    Enrol {
+        /// The user's name
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm enrolment with the app's current code; prints the recovery codes, once.
+    #[command(after_help = "Examples:\n  postctl-server user totp confirm alice 492039")]
+    Confirm {
+        /// The user's name
+        name: String,
+        /// The six-digit code the authenticator app shows now
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn TOTP off (for a user who lost their app and their recovery codes).
+    #[command(after_help = "Examples:\n  postctl-server user totp disable alice")]
+    Disable {
+        /// The user's name
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,7 +201,28 @@ enum KeyCommand {
         /// A label to recognise the key by
         #[arg(long, value_name = "TEXT")]
         name: Option<String>,
+        /// Requests a minute this key may make [default: the server's rate_limit, 600]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        rate_limit: Option<u32>,
+        /// Only accept the key from these addresses or CIDR networks (comma-separated or repeated)
+        #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+        allow_ip: Vec<String>,
         /// Print the key and its details as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate an API key: a new key with the same user, scopes and limits is printed once;
+    /// the old key keeps working for the grace period, then stops.
+    #[command(
+        after_help = "Examples:\n  postctl-server key rotate 0193a1b2\n  postctl-server key rotate sk_live_Ab3x --grace 1h --json"
+    )]
+    Rotate {
+        /// The key's id (or a unique start of it), or its prefix as `key list` shows it
+        key: String,
+        /// How long the old key keeps working: 30s, 15m, 24h, 7d
+        #[arg(long, value_name = "DURATION", default_value = "24h")]
+        grace: String,
+        /// Print the new key and its details as JSON
         #[arg(long)]
         json: bool,
     },
@@ -262,6 +349,121 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        UserCommand::Passwd { name, .. } => {
+            let password = read_password()?;
+            users::check_password(&password)?;
+            let storage = open(settings).await?;
+            let user = find_user(storage.as_ref(), &name).await?;
+            users::set_password(storage.as_ref(), &user, &password).await?;
+            eprintln!("Changed the password of {name}; their sessions have ended.");
+            Ok(())
+        }
+        UserCommand::Totp(command) => totp(settings, command).await,
+        UserCommand::Delete { name, json } => {
+            let storage = open(settings).await?;
+            let user = find_user(storage.as_ref(), &name).await?;
+            users::delete_user(storage.as_ref(), &user).await?;
+            if json {
+                println!("{}", json!({ "deleted": name, "id": user.id }));
+            } else {
+                eprintln!(
+                    "Deleted user {name} ({}): their keys and sessions no longer work; their posts stay, attributed to deleted-{}.",
+                    user.id, user.id
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn find_user(storage: &dyn Storage, name: &str) -> anyhow::Result<storage::User> {
+    storage
+        .user_by_name(name)
+        .await?
+        .with_context(|| format!("there is no user {name:?}"))
+}
+
+async fn totp(settings: &Settings, command: TotpCommand) -> anyhow::Result<()> {
+    let server_key = crate::auth::sealed::ServerKey::load(&settings.data_dir)?;
+    let storage = open(settings).await?;
+    match command {
+        TotpCommand::Enrol { name, json } => {
+            let user = find_user(storage.as_ref(), &name).await?;
+            let enrolment = users::begin_totp(storage.as_ref(), &server_key, &user).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "otpauth_uri": enrolment.uri, "secret": enrolment.secret_base32 })
+                );
+            } else {
+                println!("{}", enrolment.uri);
+                eprintln!(
+                    "Add this to an authenticator app (or type the secret {}), then confirm with
+  postctl-server user totp confirm {name} CODE",
+                    enrolment.secret_base32
+                );
+            }
+            Ok(())
+        }
+        TotpCommand::Confirm { name, code, json } => {
+            let user = find_user(storage.as_ref(), &name).await?;
+            let codes = users::confirm_totp(storage.as_ref(), &server_key, &user, &code).await?;
+            if json {
+                println!("{}", json!({ "totp": "enabled", "recovery_codes": codes }));
+            } else {
+                for code in &codes {
+                    println!("{code}");
+                }
+                eprintln!(
+                    "TOTP is on for {name}: sign-in now needs a code. Above are {} recovery codes, each good for one sign-in without the app; they are shown only now.",
+                    codes.len()
+                );
+            }
+            Ok(())
+        }
+        TotpCommand::Disable { name } => {
+            let user = find_user(storage.as_ref(), &name).await?;
+            storage.disable_totp(&user.id).await?;
+            eprintln!("TOTP is off for {name}; their recovery codes were deleted.");
+            Ok(())
+        }
+    }
+}
+
+/// Reads a duration: a whole number and s, m, h or d (`30s`, `24h`).
+fn parse_duration_ms(text: &str) -> anyhow::Result<i64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_ms = match unit.trim() {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if unit_ms > 0 && n <= 366 * 86_400 => Ok(n * unit_ms),
+        _ => bail!("{text:?} is not a duration: write a number and s, m, h or d, such as 24h"),
+    }
+}
+
+/// The one key whose id starts with `wanted`, or whose prefix does.
+fn find_key<'a>(listings: &'a [KeyListing], wanted: &str) -> anyhow::Result<&'a KeyListing> {
+    let key = wanted.trim_end_matches('…');
+    let matches: Vec<_> = listings
+        .iter()
+        .filter(|l| l.key.id.starts_with(key) || (key.len() >= 10 && l.key.prefix.starts_with(key)))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => bail!("no key matches {wanted:?}; `postctl-server key list` shows them"),
+        _ => bail!(
+            "{} keys match {wanted:?}; give more of the id (`postctl-server key list`)",
+            matches.len()
+        ),
     }
 }
 
@@ -276,6 +478,8 @@ fn status(key: &storage::ApiKey, now_ms: i64) -> &'static str {
         "revoked"
     } else if key.expires_ms.is_some_and(|at| at <= now_ms) {
         "expired"
+    } else if key.replaced_by.is_some() {
+        "rotated"
     } else {
         "active"
     }
@@ -295,6 +499,9 @@ fn listing_json(listing: &KeyListing, now_ms: i64) -> serde_json::Value {
         "expires_at": key.expires_ms.map(time_text),
         "revoked_at": key.revoked_ms.map(time_text),
         "status": status(key, now_ms),
+        "replaced_by": key.replaced_by,
+        "rate_per_minute": key.rate_per_minute,
+        "allowed_ips": key.allowed_ips,
     })
 }
 
@@ -308,8 +515,11 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
             expires,
             test,
             name,
+            rate_limit,
+            allow_ip,
             json,
         } => {
+            let allowed_ips = users::parse_networks(&allow_ip)?;
             let scopes = scope
                 .iter()
                 .map(|s| {
@@ -355,6 +565,8 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
                     mode: if test { KeyMode::Test } else { KeyMode::Live },
                     scopes,
                     expires_ms,
+                    rate_per_minute: rate_limit,
+                    allowed_ips,
                 },
             )
             .await?;
@@ -434,25 +646,45 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        KeyCommand::Rotate { key, grace, json } => {
+            let grace_ms = parse_duration_ms(&grace).context("--grace")?;
+            let storage = open(settings).await?;
+            let listings = storage.keys(None).await?;
+            let found = find_key(&listings, &key)?;
+            let (new, secret) = users::rotate_key(storage.as_ref(), &found.key, grace_ms).await?;
+            let old_until = now.timestamp_millis().saturating_add(grace_ms);
+            let old_until = found
+                .key
+                .expires_ms
+                .map_or(old_until, |at| at.min(old_until));
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "id": new.id,
+                        "key": secret,
+                        "prefix": new.prefix,
+                        "replaces": found.key.id,
+                        "old_key_expires_at": time_text(old_until),
+                    })
+                );
+            } else {
+                println!("{secret}");
+                eprintln!(
+                    "Rotated key {} ({}): the new key {} ({}) is shown only now; the old one works until {}.",
+                    keys::display(&found.key.prefix),
+                    found.key.id,
+                    keys::display(&new.prefix),
+                    new.id,
+                    time_text(old_until)
+                );
+            }
+            Ok(())
+        }
         KeyCommand::Revoke { key } => {
             let storage = open(settings).await?;
             let listings = storage.keys(None).await?;
-            let wanted = key.trim_end_matches('…');
-            let matches: Vec<_> = listings
-                .iter()
-                .filter(|l| {
-                    l.key.id.starts_with(wanted)
-                        || (wanted.len() >= 10 && l.key.prefix.starts_with(wanted))
-                })
-                .collect();
-            let found = match matches.as_slice() {
-                [one] => *one,
-                [] => bail!("no key matches {key:?}; `postctl-server key list` shows them"),
-                _ => bail!(
-                    "{} keys match {key:?}; give more of the id (`postctl-server key list`)",
-                    matches.len()
-                ),
-            };
+            let found = find_key(&listings, &key)?;
             storage
                 .revoke_key(&found.key.id, now.timestamp_millis())
                 .await?;

@@ -26,7 +26,14 @@ pub struct Given {
 struct File {
     listen: Option<String>,
     database_url: Option<String>,
+    lockout_seconds: Option<u64>,
+    rate_limit: Option<u32>,
 }
+
+/// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
+pub const DEFAULT_LOCKOUT_SECONDS: u64 = 30;
+/// Requests a minute for keys without a limit of their own, and for sessions.
+pub const DEFAULT_RATE_LIMIT: u32 = 600;
 
 /// The settings in force.
 #[derive(Clone)]
@@ -35,6 +42,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// A `postgres://` URL; `None` for the embedded SQLite database.
     pub database_url: Option<String>,
+    /// `lockout_seconds` (`POSTCTL_SERVER_LOCKOUT_SECONDS`).
+    pub lockout_seconds: u64,
+    /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
+    pub rate_limit: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -43,6 +54,8 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
             .field("database", &self.database())
+            .field("lockout_seconds", &self.lockout_seconds)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -130,11 +143,34 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             redact(url)
         );
     }
+    let lockout_seconds = number_from_env("POSTCTL_SERVER_LOCKOUT_SECONDS")?
+        .or(file.lockout_seconds)
+        .unwrap_or(DEFAULT_LOCKOUT_SECONDS);
+    let rate_limit = number_from_env("POSTCTL_SERVER_RATE_LIMIT")?
+        .or(file.rate_limit)
+        .unwrap_or(DEFAULT_RATE_LIMIT);
+    if lockout_seconds == 0 || rate_limit == 0 {
+        bail!("lockout_seconds and rate_limit must be at least 1");
+    }
     Ok(Settings {
         data_dir,
         listen,
         database_url: database_url.filter(|u| !u.is_empty()),
+        lockout_seconds,
+        rate_limit,
     })
+}
+
+/// A whole number from an environment variable, if it is set.
+fn number_from_env<T: std::str::FromStr>(var: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(var) {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{var}={text:?} is not a whole number")),
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]

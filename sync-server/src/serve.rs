@@ -43,7 +43,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
-    let app = api::router(AppState { storage });
+    let guard = crate::auth::Guard::from_settings(&settings)?;
+    if settings.database_url.is_some()
+        && std::env::var_os(crate::auth::sealed::KEY_VAR).is_none_or(|v| v.is_empty())
+    {
+        eprintln!(
+            "postctl-server: note: {} is not set, so TOTP secrets are sealed with {}; every \
+             process sharing this database needs the same key: set {} for all of them",
+            crate::auth::sealed::KEY_VAR,
+            settings
+                .data_dir
+                .join(crate::auth::sealed::KEY_FILE)
+                .display(),
+            crate::auth::sealed::KEY_VAR
+        );
+    }
+    let app = api::router(AppState {
+        storage,
+        guard: std::sync::Arc::new(guard),
+    });
+    // The peer address feeds sign-in lockouts and keys' IP allowlists.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await

@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, Post, PostQuery, PostState, Role,
-    Scope, Storage, StorageError, User, Workspace,
+    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery,
+    PostState, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -45,6 +45,12 @@ cases!(
     idempotency_keys_replay_refuse_and_expire,
     migrations_run_once_under_a_lock,
     a_newer_schema_is_refused,
+    a_deleted_user_loses_personal_data_and_keeps_posts,
+    passwords_change_and_end_sessions,
+    totp_is_confirmed_once_and_steps_are_used_once,
+    recovery_codes_work_once,
+    login_failures_count_reset_and_clear,
+    keys_rotate_once_with_a_grace_period,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -74,13 +80,13 @@ async fn storage_contract_on_postgres() {
 }
 
 fn user(name: &str) -> User {
-    User {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: name.into(),
-        password_hash: "$argon2id$not-checked-here".into(),
-        admin: false,
-        created_ms: 1_000,
-    }
+    User::new(
+        uuid::Uuid::now_v7().to_string(),
+        name.into(),
+        "$argon2id$not-checked-here".into(),
+        false,
+        1_000,
+    )
 }
 
 fn workspace(name: &str) -> Workspace {
@@ -104,6 +110,9 @@ fn key(user: &User, ws: &Workspace, hash: &str) -> ApiKey {
         expires_ms: Some(9_000),
         created_ms: 3_000,
         revoked_ms: None,
+        rate_per_minute: Some(30),
+        allowed_ips: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()],
+        replaced_by: None,
     }
 }
 
@@ -429,4 +438,347 @@ async fn a_newer_schema_is_refused(target: Target) {
         Err(StorageError::NewerSchema { found: 999, .. }) => {}
         other => panic!("expected NewerSchema, got {:?}", other.map(|_| ())),
     }
+}
+
+fn session(user: &User, ws: &Workspace, hash: &str) -> Session {
+    Session {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        workspace_id: ws.id.clone(),
+        hash: hash.into(),
+        created_ms: 1_000,
+        expires_ms: 100_000,
+        revoked_ms: None,
+    }
+}
+
+async fn a_deleted_user_loses_personal_data_and_keeps_posts(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let k = key(&alice, &ws, "aa11");
+    s.create_key(&k).await.expect("key");
+    let se = session(&alice, &ws, "ss11");
+    s.create_session(&se).await.expect("session");
+    assert!(s.begin_totp(&alice.id, "v1.sealed").await.expect("totp"));
+    assert!(
+        s.confirm_totp(&alice.id, "v1.sealed", 5, &["h1".into()])
+            .await
+            .expect("confirm")
+    );
+    let p = post(&ws, &alice, "mine");
+    s.create_post(&p).await.expect("post");
+    assert!(s.delete_user(&alice.id, 9_000).await.expect("delete"));
+    assert!(
+        !s.delete_user(&alice.id, 9_500).await.expect("again"),
+        "deleted once"
+    );
+    assert_eq!(s.user_by_name("alice").await.expect("find"), None);
+    let gone = s
+        .user_by_id(&alice.id)
+        .await
+        .expect("find")
+        .expect("the row stays");
+    assert_eq!(gone.name, format!("deleted-{}", alice.id));
+    assert_eq!(
+        (
+            gone.password_hash.as_str(),
+            gone.totp_secret.clone(),
+            gone.deleted_ms
+        ),
+        ("", None, Some(9_000))
+    );
+    assert_eq!(s.key_by_hash("aa11").await.expect("key"), None);
+    assert_eq!(s.session_by_hash("ss11").await.expect("session"), None);
+    assert_eq!(s.recovery_codes_left(&alice.id).await.expect("codes"), 0);
+    assert_eq!(s.member_role(&ws.id, &alice.id).await.expect("role"), None);
+    assert!(s.workspaces_of(&alice.id).await.expect("ws").is_empty());
+    assert_eq!(s.count_users().await.expect("count"), 0);
+    let kept = s
+        .post(&ws.id, &p.id)
+        .await
+        .expect("post")
+        .expect("the post stays");
+    assert_eq!(kept.author_id, alice.id);
+    // The name is free again.
+    s.create_user(&user("alice")).await.expect("a new alice");
+}
+
+async fn passwords_change_and_end_sessions(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    s.create_session(&session(&alice, &ws, "ss1"))
+        .await
+        .expect("session");
+    assert!(
+        s.set_password(&alice.id, "$argon2id$new", 4_000)
+            .await
+            .expect("set")
+    );
+    let found = s.user_by_id(&alice.id).await.expect("find").expect("alice");
+    assert_eq!(found.password_hash, "$argon2id$new");
+    let ended = s
+        .session_by_hash("ss1")
+        .await
+        .expect("find")
+        .expect("session");
+    assert_eq!(ended.revoked_ms, Some(4_000));
+    assert!(!s.set_password("nobody", "$x", 4_000).await.expect("set"));
+    let later = session(&alice, &ws, "ss2");
+    s.create_session(&later).await.expect("session");
+    assert_eq!(
+        s.session_by_hash("ss2").await.expect("find"),
+        Some(later.clone())
+    );
+    assert!(s.revoke_session(&later.id, 6_000).await.expect("revoke"));
+    assert!(
+        s.revoke_session(&later.id, 7_000)
+            .await
+            .expect("revoke again")
+    );
+    assert_eq!(
+        s.session_by_hash("ss2")
+            .await
+            .expect("find")
+            .and_then(|s| s.revoked_ms),
+        Some(6_000),
+        "the first revocation is kept"
+    );
+    let dup = s
+        .create_session(&Session {
+            id: "x".into(),
+            ..later
+        })
+        .await;
+    assert!(matches!(dup, Err(StorageError::Conflict(_))), "{dup:?}");
+    assert_eq!(
+        s.workspaces_of(&alice.id).await.expect("ws"),
+        vec![(ws, Role::Owner)]
+    );
+}
+
+async fn totp_is_confirmed_once_and_steps_are_used_once(target: Target) {
+    let (s, alice, _) = with_owner(&target).await;
+    assert!(
+        !s.accept_totp_step(&alice.id, 1).await.expect("step"),
+        "no TOTP yet"
+    );
+    assert!(s.begin_totp(&alice.id, "v1.first").await.expect("begin"));
+    assert!(
+        s.begin_totp(&alice.id, "v1.second")
+            .await
+            .expect("begin again")
+    );
+    assert!(
+        !s.confirm_totp(&alice.id, "v1.first", 10, &[])
+            .await
+            .expect("confirm"),
+        "a replaced enrolment does not confirm"
+    );
+    assert!(
+        s.confirm_totp(&alice.id, "v1.second", 10, &["a".into(), "b".into()])
+            .await
+            .expect("confirm")
+    );
+    assert!(
+        !s.confirm_totp(&alice.id, "v1.second", 11, &[])
+            .await
+            .expect("twice")
+    );
+    let u = s.user_by_id(&alice.id).await.expect("find").expect("alice");
+    assert_eq!(
+        (
+            u.totp_secret.as_deref(),
+            u.totp_pending.as_deref(),
+            u.totp_last_step
+        ),
+        (Some("v1.second"), None, Some(10))
+    );
+    assert_eq!(s.recovery_codes_left(&alice.id).await.expect("codes"), 2);
+    assert!(
+        !s.accept_totp_step(&alice.id, 10).await.expect("step"),
+        "used at confirmation"
+    );
+    assert!(s.accept_totp_step(&alice.id, 11).await.expect("step"));
+    assert!(
+        !s.accept_totp_step(&alice.id, 11).await.expect("step"),
+        "a step once"
+    );
+    assert!(
+        !s.accept_totp_step(&alice.id, 9).await.expect("step"),
+        "never back"
+    );
+    assert!(s.disable_totp(&alice.id).await.expect("disable"));
+    let u = s.user_by_id(&alice.id).await.expect("find").expect("alice");
+    assert_eq!(u.totp_secret, None);
+    assert_eq!(s.recovery_codes_left(&alice.id).await.expect("codes"), 0);
+}
+
+async fn recovery_codes_work_once(target: Target) {
+    let (s, alice, _) = with_owner(&target).await;
+    s.begin_totp(&alice.id, "v1.x").await.expect("begin");
+    s.confirm_totp(&alice.id, "v1.x", 1, &["h1".into(), "h2".into()])
+        .await
+        .expect("confirm");
+    assert!(
+        s.use_recovery_code(&alice.id, "h1", 5_000)
+            .await
+            .expect("use")
+    );
+    assert!(
+        !s.use_recovery_code(&alice.id, "h1", 6_000)
+            .await
+            .expect("use"),
+        "once"
+    );
+    assert!(
+        !s.use_recovery_code(&alice.id, "nope", 6_000)
+            .await
+            .expect("use")
+    );
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("bob");
+    assert!(
+        !s.use_recovery_code(&bob.id, "h2", 6_000)
+            .await
+            .expect("use"),
+        "alice's code"
+    );
+    assert_eq!(s.recovery_codes_left(&alice.id).await.expect("left"), 1);
+    // A new enrolment replaces the codes.
+    s.begin_totp(&alice.id, "v1.y").await.expect("begin");
+    s.confirm_totp(&alice.id, "v1.y", 2, &["h3".into()])
+        .await
+        .expect("confirm");
+    assert!(
+        !s.use_recovery_code(&alice.id, "h2", 7_000)
+            .await
+            .expect("use")
+    );
+    assert!(
+        s.use_recovery_code(&alice.id, "h3", 7_000)
+            .await
+            .expect("use")
+    );
+}
+
+async fn login_failures_count_reset_and_clear(target: Target) {
+    let s = open(&target).await.expect("open");
+    assert_eq!(s.login_failures("user:a").await.expect("read"), None);
+    for (n, at) in [(1, 1_000), (2, 2_000), (3, 3_000)] {
+        assert_eq!(
+            s.record_login_failure("user:a", at, 10_000)
+                .await
+                .expect("record"),
+            LoginFailures {
+                failures: n,
+                last_ms: at
+            }
+        );
+    }
+    assert_eq!(
+        s.record_login_failure("user:a", 20_000, 10_000)
+            .await
+            .expect("record"),
+        LoginFailures {
+            failures: 1,
+            last_ms: 20_000
+        },
+        "an old run of failures is forgotten"
+    );
+    s.record_login_failure("ip:127.0.0.1", 20_000, 10_000)
+        .await
+        .expect("record");
+    s.clear_login_failures("user:a").await.expect("clear");
+    assert_eq!(s.login_failures("user:a").await.expect("read"), None);
+    assert!(
+        s.login_failures("ip:127.0.0.1")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    // Concurrent failures are all counted.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.record_login_failure("user:b", 30_000, 10_000)
+                .await
+                .expect("record")
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    assert_eq!(
+        s.login_failures("user:b")
+            .await
+            .expect("read")
+            .map(|f| f.failures),
+        Some(8)
+    );
+}
+
+async fn keys_rotate_once_with_a_grace_period(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let old = ApiKey {
+        expires_ms: None,
+        ..key(&alice, &ws, "old1")
+    };
+    s.create_key(&old).await.expect("key");
+    let new = ApiKey {
+        id: uuid::Uuid::now_v7().to_string(),
+        hash: "new1".into(),
+        ..old.clone()
+    };
+    assert!(s.rotate_key(&old.id, &new, 50_000).await.expect("rotate"));
+    let old_now = s.key_by_hash("old1").await.expect("find").expect("old");
+    assert_eq!(
+        (old_now.expires_ms, old_now.replaced_by.as_deref()),
+        (Some(50_000), Some(new.id.as_str()))
+    );
+    assert_eq!(
+        s.key_by_hash("new1").await.expect("find"),
+        Some(new.clone())
+    );
+    assert_eq!(new.allowed_ips, ["10.0.0.0/8", "2001:db8::/32"]);
+    assert_eq!(new.rate_per_minute, Some(30));
+    let again = ApiKey {
+        id: uuid::Uuid::now_v7().to_string(),
+        hash: "new2".into(),
+        ..old.clone()
+    };
+    assert!(
+        !s.rotate_key(&old.id, &again, 60_000).await.expect("rotate"),
+        "rotated once"
+    );
+    assert_eq!(
+        s.key_by_hash("new2").await.expect("find"),
+        None,
+        "nothing stored"
+    );
+    // An expiry sooner than the grace period is kept.
+    let soon = ApiKey {
+        expires_ms: Some(10_000),
+        ..key(&alice, &ws, "soon")
+    };
+    s.create_key(&soon).await.expect("key");
+    let succ = ApiKey {
+        id: uuid::Uuid::now_v7().to_string(),
+        hash: "succ".into(),
+        ..soon.clone()
+    };
+    assert!(s.rotate_key(&soon.id, &succ, 50_000).await.expect("rotate"));
+    assert_eq!(
+        s.key_by_hash("soon")
+            .await
+            .expect("find")
+            .and_then(|k| k.expires_ms),
+        Some(10_000)
+    );
+    // A revoked key does not rotate.
+    assert!(s.revoke_key(&new.id, 1).await.expect("revoke"));
+    let third = ApiKey {
+        id: uuid::Uuid::now_v7().to_string(),
+        hash: "third".into(),
+        ..new.clone()
+    };
+    assert!(!s.rotate_key(&new.id, &third, 60_000).await.expect("rotate"));
 }

@@ -336,13 +336,24 @@ fn a_captcha_holds_the_post_and_says_what_to_do() {
     let (fake, env) = community();
     fake.fail_next("wall.post", 14);
     let (run, post_id, target) = post(&env, &["Am I a robot?", "--to", "vk"]);
-    assert_eq!(run.code, 4, "{}", run.all_output());
+    // Not published (3), not a credentials problem (4): the token is fine.
+    assert_eq!(run.code, 3, "{}", run.all_output());
     assert_eq!(target["state"], "failed");
     let error = target["error"].as_str().unwrap_or_default();
-    assert!(error.contains("captcha"), "{error}");
+    assert!(error.starts_with("VK wants a captcha solved"), "{error}");
+    assert!(
+        !run.all_output().contains("credentials rejected"),
+        "{}",
+        run.all_output()
+    );
     assert!(error.contains("vk.com in a browser"), "{error}");
     assert!(
-        run.stderr.contains(&format!("postctl retry {post_id}")),
+        run.all_output().contains("then run `postctl retry`"),
+        "{}",
+        run.all_output()
+    );
+    assert!(
+        run.stderr.contains(&format!("postctl status {post_id}")),
         "{}",
         run.stderr
     );
@@ -366,9 +377,19 @@ fn validation_required_says_to_confirm_the_account() {
     let (fake, env) = community();
     fake.fail_next("wall.post", 17);
     let (run, _, target) = post(&env, &["Who is it?", "--to", "vk"]);
-    assert_eq!(run.code, 4, "{}", run.all_output());
+    // Not published (3), not a credentials problem (4): the token is fine.
+    assert_eq!(run.code, 3, "{}", run.all_output());
     let error = target["error"].as_str().unwrap_or_default();
-    assert!(error.contains("confirm it is them"), "{error}");
+    assert!(
+        error.contains("confirm it is them (validation required"),
+        "{error}"
+    );
+    assert!(error.contains("complete the check VK shows"), "{error}");
+    assert!(
+        !run.all_output().contains("credentials rejected"),
+        "{}",
+        run.all_output()
+    );
     assert!(
         !error.contains("security_check"),
         "the validation link VK sent is not shown: {error}"

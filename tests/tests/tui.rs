@@ -300,3 +300,30 @@ fn ctrl_c_quits_from_compose_and_bare_postctl_without_a_terminal_prints_help() {
     assert_eq!(tui.code, 2, "{}", tui.all_output());
     assert!(tui.stderr.contains("needs a terminal"), "{}", tui.stderr);
 }
+
+#[test]
+fn an_account_needing_sign_in_is_marked_and_its_held_posts_say_why() {
+    let env = Env::new();
+    let (fake, _) = common::x::signed_in_account(&env);
+    fake.revoke();
+    let run = env.run(&["--json", "post", "Held while signed out", "--to", "me-x"]);
+    assert_ne!(run.code, 0, "{}", run.all_output());
+    let post = run.json()["post_id"]
+        .as_str()
+        .expect("a post id")
+        .to_string();
+    assert_eq!(env.target_states(&post), ["waiting_retry"]);
+    let quick = Duration::from_secs(10);
+    let term = Terminal::start(&env, 120, 40);
+    term.wait_for(&["November 2026"], Duration::from_secs(15));
+    // Where accounts are shown.
+    term.keys(&["3"]);
+    let screen = term.wait_for(&["needs sign-in", "postctl accounts reauth me-x"], quick);
+    assert!(screen.contains("posts are held"), "{screen}");
+    // The held post says why.
+    term.keys(&["2"]);
+    term.wait_for(&["Held while signed out"], quick);
+    term.keys(&["Enter"]);
+    term.wait_for(&["held: me-x needs signing in again"], quick);
+    term.keys(&["q"]);
+}

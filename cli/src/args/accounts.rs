@@ -14,7 +14,7 @@ pub enum AccountsCommand {
         after_help = "Examples:\n  postctl accounts check\n  postctl accounts check masto --json"
     )]
     Check(AccountCheckArgs),
-    /// Sign in again to an OAuth account (X) whose tokens were refused; its held posts then go out
+    /// Sign in again to an OAuth account (X, VK, Instagram) whose tokens were refused; its held posts then go out
     #[command(after_help = ACCOUNTS_REAUTH_HELP)]
     Reauth(AccountReauthArgs),
     /// Remove an account and its stored secret
@@ -27,21 +27,28 @@ pub enum AccountsCommand {
 const ACCOUNTS_ADD_HELP: &str = "\
 What each network needs (the secret comes from --token-stdin or --token-env VAR):
   x          --client-id ID: signs in in the browser (OAuth 2.0 with PKCE); register
-             http://127.0.0.1:8750/callback (or --redirect-port's) as the app's callback URI
+             http://127.0.0.1:8750/callback (or --redirect-port's) as the app's callback URI.
+             Or --oauth1: the four OAuth 1.0a keys on one line (consumer key, consumer
+             secret, access token, access token secret) from --token-stdin or --token-env
   mastodon   --instance URL; an access token
   bluesky    --handle me.bsky.social [--pds URL]; an app password
   telegram   --chat @channel|-100123 [--api-url URL]; the bot token
   discord    a webhook URL; or --channel ID with a bot token
   slack      a webhook URL; or --channel C0123 with a bot token (xoxb-)
   matrix     --homeserver URL --room !id:server|#alias:server; an access token
-  vk         --owner-id ID (negative for a community) [--from-group]; a user access token
-             with the wall, photos and offline rights (see the README's VK section)
-  instagram  --ig-user-id ID (a professional account); a long-lived Instagram access token
-             (see the README's Instagram section; Instagram Login sign-in is not built yet).
+  vk         --owner-id ID (negative for a community) [--from-group]; --client-id APP_ID
+             signs in with VK ID (OAuth 2.1 with PKCE; register the redirect URI as the
+             app's Trusted Redirect URL); or a community or standalone token
+  instagram  --ig-user-id ID (a professional account); --client-id APP_ID
+             --client-secret-stdin signs in with Instagram Login (a 60-day token, renewed
+             ahead of expiry); or a long-lived Instagram access token.
              Posts need images and a media host: `postctl media host set --help`
-  facebook   --page-id ID; a Page access token
+  facebook   a user token on stdin: postctl lists your Pages (GET /me/accounts) and keeps
+             the chosen Page's own token (--page-id ID when you have several); or a Page
+             token with --page-id ID (--token-env always names the Page token)
   linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
-  threads    --user-id ID; an access token
+  threads    --user-id ID; a long-lived Threads access token (see the README's Threads
+             section); images need a media host: `postctl media host set --help`
   reddit     --subreddit NAME; an access token
   nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
   devto      an API key
@@ -50,12 +57,19 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
 Examples:
   postctl accounts add x --name me-x --client-id Q2xpZW50SWQ
   postctl accounts add x --name me-x --client-id Q2xpZW50SWQ --client-secret-stdin < secret.txt --no-browser
+  postctl accounts add x --name me-x --oauth1 --token-stdin < x-keys.txt
+  postctl accounts add x --name me-x --oauth1 --token-env X_OAUTH1_KEYS
   postctl accounts add mastodon --name masto --instance https://fosstodon.org --token-stdin < token.txt
   postctl accounts add bluesky --name bsky --handle me.bsky.social --app-password-stdin < pw.txt
   postctl accounts add telegram --name tg --chat @mychannel --token-env TG_BOT_TOKEN
   postctl accounts add discord --name dc --webhook-url-stdin < hook.txt
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN
-  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt";
+  postctl accounts add vk --name vk-club --owner-id -123456 --from-group --client-id 51234567
+  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --client-id 990011223344556 --client-secret-stdin < app-secret.txt
+  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt
+  postctl accounts add threads --name threads --user-id 26012345678901234 --token-stdin < token.txt
+  postctl accounts add facebook --name fb --token-stdin < user-token.txt
+  postctl accounts add facebook --name fb --page-id 104000000000001 --token-stdin < user-token.txt";
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("secret").required(true).args(["token_stdin", "token_env", "client_id"])))]
@@ -89,7 +103,7 @@ pub struct AccountAddArgs {
     /// Instagram or Threads user id
     #[arg(long, visible_alias = "ig-user-id")]
     pub user_id: Option<String>,
-    /// Facebook Page id
+    /// Facebook Page id: which of your Pages, when the user token given manages several
     #[arg(long)]
     pub page_id: Option<String>,
     /// LinkedIn author URN
@@ -107,9 +121,12 @@ pub struct AccountAddArgs {
     /// Keep only the name of an environment variable that holds the secret
     #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
     pub token_env: Option<String>,
-    /// Sign in with OAuth 2.0 (X): your app's client ID from the network's developer site
+    /// Sign in in the browser (X, VK ID, Instagram Login): your app's client ID from the network's developer site
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// X: the secret is the four OAuth 1.0a keys on one line (consumer key, consumer secret, access token, access token secret), from --token-stdin or --token-env
+    #[arg(long, conflicts_with = "client_id")]
+    pub oauth1: bool,
     #[command(flatten)]
     pub sign_in: SignInArgs,
 }
@@ -118,7 +135,7 @@ pub struct AccountAddArgs {
 /// `accounts reauth`).
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// Read the app's client secret from stdin (confidential clients only)
+    /// Read the app's client secret from stdin (confidential clients; Instagram Login needs it)
     #[arg(long)]
     pub client_secret_stdin: bool,
     /// Print the sign-in address instead of opening a browser

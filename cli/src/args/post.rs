@@ -17,7 +17,7 @@ In CI, accounts can come from the environment, with no init and no database:
   POSTCTL_ACCOUNT_MASTO=mastodon:https://fosstodon.org   (network, then the base URL if any)
   POSTCTL_ACCOUNT_MASTO_TOKEN=...                         (the secret)
   POSTCTL_ACCOUNT_TG=telegram  POSTCTL_ACCOUNT_TG_CHAT=@mychannel  POSTCTL_ACCOUNT_TG_TOKEN=...
-  (other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL)
+  (other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL, _OWNER_ID, _USER_ID, _PAGE_ID)
   postctl post --file RELEASE.md --to masto,tg --json
 
 Exit codes: 0 every target published; 3 some did not (see the JSON or the messages);

@@ -26,7 +26,7 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
         .parse()
         .map_err(|e: postctl_core::network::UnknownNetwork| CliError::usage(e.to_string()))?;
     validate_account_name(&args.name)?;
-    let fields = AccountFields {
+    let mut fields = AccountFields {
         base_url: args.base_url.clone(),
         handle: args.handle.clone(),
         chat: args.chat.clone(),
@@ -67,7 +67,40 @@ fn add(ctx: &mut Context, args: &AccountAddArgs) -> CliResult {
             (Some(read_secret(std::io::stdin().lock())?), None)
         }
     };
-    let settings = validate_account(network, &fields, secret.as_ref().map(|s| s.expose()))?;
+    if args.oauth1 && network != Network::X {
+        return Err(CliError::usage(format!(
+            "--oauth1 is for X only; add the {} account without it",
+            network.display_name()
+        )));
+    }
+    // Facebook: a user token given now chooses the Page, whose own token is kept.
+    let secret = match secret {
+        Some(given) if network == Network::Facebook && env_var.is_none() => {
+            // The flags are checked (the address above all) before the token goes anywhere.
+            let mut chosen = fields.clone();
+            chosen.page_id.get_or_insert_with(|| "1".into());
+            let checked = validate_account(network, &chosen, None)?;
+            Some(crate::facebook::page_token(
+                &mut fields,
+                checked.base_url.as_deref(),
+                given,
+            )?)
+        }
+        other => other,
+    };
+    if args.oauth1
+        && let Some(secret) = &secret
+        && postctl_core::platforms::x::oauth1::Keys::parse(secret).is_none()
+    {
+        return Err(CliError::usage(format!(
+            "--oauth1 takes four keys on one line, separated by spaces: {}; copy them from your app's Keys and tokens page on https://developer.x.com",
+            postctl_core::platforms::x::oauth1::ORDER
+        )));
+    }
+    let mut settings = validate_account(network, &fields, secret.as_ref().map(|s| s.expose()))?;
+    if args.oauth1 {
+        settings.settings["auth"] = serde_json::Value::String("oauth1".into());
+    }
     let store = ctx.store()?;
     // Refuse a taken name before anything is written to the keyring or the secrets file.
     if store.account(&args.name).is_ok() {
@@ -190,7 +223,9 @@ fn add_signed_in(
     if let Some(notice) = notice.filter(|_| !told_before) {
         note(notice);
     }
-    if tokens.refresh.is_none() {
+    let renewed_by_itself = postctl_core::platforms::sign_in(network)
+        .is_some_and(|how| matches!(how.dialect, postctl_core::signin::Dialect::LongLived(_)));
+    if tokens.refresh.is_none() && !renewed_by_itself {
         note(format!(
             "{} gave no refresh token, so this sign-in lasts until the access token expires; then run `postctl accounts reauth {}`",
             network.display_name(),

@@ -179,6 +179,7 @@ fn counting_note(network: Network, max: usize) -> String {
             "every link counts as 23 characters, and emoji and CJK characters count as 2"
         }
         Some(Counting::Utf8Bytes) => "counted in bytes",
+        Some(Counting::EmojiBytes) => "an emoji counts as 4 characters or more (its UTF-8 bytes)",
         _ => "an emoji counts as one character",
     };
     format!("{}'s limit of {max}; {how}", network.display_name())

@@ -188,12 +188,11 @@ pub fn never_given(network: Network) -> Option<&'static str> {
         Network::X => Some("reactions (X has likes only)"),
         Network::Vk => Some("quotes and bookmarks (VK counts neither)"),
         Network::Instagram => Some("reposts, quotes and reactions (Instagram counts none)"),
-        Network::Facebook
-        | Network::Linkedin
-        | Network::Threads
-        | Network::Nostr
-        | Network::Reddit
-        | Network::Devto => None,
+        Network::Threads => Some("bookmarks and reactions (Threads counts neither)"),
+        Network::Facebook => {
+            Some("views and quotes (a Page's post fields give reactions, comments and shares)")
+        }
+        Network::Linkedin | Network::Nostr | Network::Reddit | Network::Devto => None,
     }
 }
 

@@ -149,7 +149,9 @@ impl S3Host {
                 maybe_sent: false,
                 status,
             },
-            PublishError::Auth { status, .. } | PublishError::Permanent { status, .. } => {
+            PublishError::Auth { status, .. }
+            | PublishError::Permanent { status, .. }
+            | PublishError::NeedsPerson { status, .. } => {
                 PublishError::Permanent { message, status }
             }
         }

@@ -181,7 +181,9 @@ fn redact_url(e: &reqwest::Error) -> String {
 /// Reads the rate-limit headers of the networks we talk to:
 /// `Retry-After` (seconds or an HTTP date), `X-RateLimit-Remaining`/`-Reset` (Mastodon:
 /// an ISO 8601 time; Discord: epoch seconds with decimals; X: epoch seconds) and
-/// `RateLimit-Remaining`/`-Reset` (Bluesky: epoch seconds).
+/// `RateLimit-Remaining`/`-Reset` (Bluesky: epoch seconds), and Meta's usage headers
+/// (`X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage`: percentages of the
+/// allowance used, the remaining one read as what is left of 100).
 pub fn rate_state(headers: &HeaderMap, now: SystemTime) -> RateState {
     let get = |name: &str| {
         headers
@@ -201,8 +203,28 @@ pub fn rate_state(headers: &HeaderMap, now: SystemTime) -> RateState {
         .iter()
         .find_map(|name| get(name))
         .and_then(|v| parse_reset(v, now));
+    if remaining.is_none()
+        && reset.is_none()
+        && let Some(used) = super::graph::usage_percent(headers)
+    {
+        return meta_usage(used, super::graph::regain_access(headers), now);
+    }
     RateState { remaining, reset }
 }
+
+/// Meta's usage headers as a window: the percentage of the allowance left, and once it is
+/// used up, a reset when `X-Business-Use-Case-Usage` says access returns (else
+/// [`META_RECOVERY`]: Meta's windows roll over an hour and recover gradually).
+fn meta_usage(used: u64, regain: Option<Duration>, now: SystemTime) -> RateState {
+    let left = 100u64.saturating_sub(used);
+    RateState {
+        remaining: Some(left),
+        reset: (left == 0).then(|| now + regain.unwrap_or(META_RECOVERY)),
+    }
+}
+
+/// How long an account whose Meta usage reached 100% waits when Meta gives no time.
+const META_RECOVERY: Duration = Duration::from_secs(5 * 60);
 
 /// How long a 429 or 503 asks us to wait, from any of the headers networks use; at most
 /// [`MAX_WAIT`].
@@ -575,6 +597,36 @@ mod tests {
     }
 
     #[test]
+    fn metas_usage_headers_pace_an_account_that_used_its_allowance() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        type Headers<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Headers, Option<u64>, Option<u64>)] = &[
+            (&[("x-app-usage", r#"{"call_count":40}"#)], Some(60), None),
+            (
+                &[("x-app-usage", r#"{"call_count":100,"total_time":3}"#)],
+                Some(0),
+                Some(300),
+            ),
+            (
+                &[(
+                    "x-business-use-case-usage",
+                    r#"{"99":[{"type":"pages","call_count":100,"estimated_time_to_regain_access":7}]}"#,
+                )],
+                Some(0),
+                Some(420),
+            ),
+        ];
+        for (pairs, remaining, wait) in cases {
+            let state = rate_state(&headers(pairs), now);
+            assert_eq!(state.remaining, *remaining, "{pairs:?}");
+            let waited = state
+                .reset
+                .map(|r| r.duration_since(now).unwrap_or_default().as_secs());
+            assert_eq!(waited, *wait, "{pairs:?}");
+        }
+    }
+
+    #[test]
     fn statuses_are_classified() {
         let cases = [
             (401, "auth"),
@@ -588,7 +640,7 @@ mod tests {
         for (status, expected) in cases {
             let got = match classify(status, String::new(), None) {
                 PublishError::Auth { .. } => "auth",
-                PublishError::Permanent { .. } => "permanent",
+                PublishError::Permanent { .. } | PublishError::NeedsPerson { .. } => "permanent",
                 PublishError::Retryable {
                     maybe_sent: true, ..
                 } => "retry-maybe-sent",

@@ -77,6 +77,10 @@ mod tests {
             (Network::Slack, None),
             (Network::Webhook, None),
             (Network::X, None),
+            // Facebook has no key and no container: a lost answer is looked up once.
+            (Network::Facebook, None),
+            // Threads' noted container is checked, as Instagram's is.
+            (Network::Threads, Some(DateTime::<Utc>::MAX_UTC)),
         ];
         for (network, expected) in cases {
             assert_eq!(defaults(network).safe_until(t0), expected, "{network:?}");

@@ -15,8 +15,10 @@ mod bluesky;
 #[cfg(test)]
 mod credential_tests;
 mod discord;
+mod facebook;
 #[cfg(test)]
 mod fuzz_answers;
+mod graph;
 mod instagram;
 mod mastodon;
 mod matrix;
@@ -26,9 +28,10 @@ mod slack;
 mod telegram;
 #[cfg(test)]
 pub(crate) mod test_server;
+mod threads;
 mod vk;
 pub(crate) mod webhook;
-mod x;
+pub mod x;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -44,6 +47,7 @@ use crate::secrets::{Secret, SharedRedactor};
 use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
+pub use facebook::pages as facebook_pages;
 pub use http::Http;
 pub use idempotency::Idempotency;
 pub use metrics::{AccountMetrics, Counters, Metrics, PostMetrics, PostReading};
@@ -201,6 +205,14 @@ pub enum PublishError {
         message: String,
         status: Option<u16>,
     },
+    /// The network wants a person to act on its site before it takes more (VK's captcha,
+    /// its account validation); the credentials are fine. The message says what to do;
+    /// the post fails until `postctl retry`.
+    #[error("{message}")]
+    NeedsPerson {
+        message: String,
+        status: Option<u16>,
+    },
 }
 
 impl PublishError {
@@ -208,7 +220,8 @@ impl PublishError {
         match self {
             PublishError::Retryable { status, .. }
             | PublishError::Auth { status, .. }
-            | PublishError::Permanent { status, .. } => *status,
+            | PublishError::Permanent { status, .. }
+            | PublishError::NeedsPerson { status, .. } => *status,
         }
     }
 
@@ -246,6 +259,10 @@ impl PublishError {
                 status,
             },
             PublishError::Permanent { message, status } => PublishError::Permanent {
+                message: redactor.scrub(&message),
+                status,
+            },
+            PublishError::NeedsPerson { message, status } => PublishError::NeedsPerson {
                 message: redactor.scrub(&message),
                 status,
             },
@@ -334,21 +351,19 @@ pub fn platform(network: Network) -> Option<&'static Platform> {
         Network::X => Some(&x::PLATFORM),
         Network::Vk => Some(&vk::PLATFORM),
         Network::Instagram => Some(&instagram::PLATFORM),
-        Network::Facebook
-        | Network::Linkedin
-        | Network::Threads
-        | Network::Nostr
-        | Network::Reddit
-        | Network::Devto => None,
+        Network::Threads => Some(&threads::PLATFORM),
+        Network::Facebook => Some(&facebook::PLATFORM),
+        Network::Linkedin | Network::Nostr | Network::Reddit | Network::Devto => None,
     }
 }
 
 /// Why a post with `media` files cannot go to `network`, known offline: a network that
-/// needs media (Instagram) given none, or one that fetches media from a URL with no media
-/// host set up (`host` says whether `[media.host]` is).
+/// needs media (Instagram) given none, or one that fetches media from a URL (Instagram,
+/// Threads) with no media host set up (`host` says whether `[media.host]` is).
 pub fn media_refusal(network: Network, media: usize, host: bool) -> Option<String> {
     match network {
         Network::Instagram => instagram::refusal(media, host),
+        Network::Threads => threads::refusal(media, host),
         _ => None,
     }
 }
@@ -649,6 +664,8 @@ mod tests {
                 Network::Discord,
                 Network::Vk,
                 Network::Instagram,
+                Network::Facebook,
+                Network::Threads,
                 Network::Slack,
                 Network::Matrix,
                 Network::Webhook,
@@ -657,7 +674,8 @@ mod tests {
         assert_eq!(defaults(Network::X).map(|c| c.limit.max), Some(280));
         assert!(sign_in(Network::X).is_some());
         assert!(sign_in(Network::Mastodon).is_none());
-        assert_eq!(defaults(Network::Facebook), None);
+        assert_eq!(defaults(Network::Linkedin), None);
+        assert_eq!(defaults(Network::Threads).map(|c| c.limit.max), Some(500));
         for network in Network::ALL {
             let Some(caps) = defaults(network) else {
                 continue;
@@ -687,6 +705,8 @@ mod tests {
             (Network::Mastodon, json!({}), true, true),
             (Network::Telegram, json!({"chat": "@news"}), true, false),
             (Network::Vk, json!({"owner_id": -1}), true, false),
+            (Network::Threads, json!({"user_id": "1"}), true, true),
+            (Network::Facebook, json!({"page_id": "1"}), false, false),
         ];
         for (network, settings, threads, idempotent) in cases {
             let caps = capabilities(&account(network, settings.clone()), None)
@@ -717,15 +737,15 @@ mod tests {
 
     #[test]
     fn a_network_that_cannot_publish_yet_says_which_can() {
-        let error = capabilities(&account(Network::Facebook, json!({})), None)
-            .expect_err("Facebook does not publish yet");
+        let error = capabilities(&account(Network::Linkedin, json!({})), None)
+            .expect_err("LinkedIn does not publish yet");
         assert!(
-            error.starts_with("Facebook is not publishable yet"),
+            error.starts_with("LinkedIn is not publishable yet"),
             "{error}"
         );
         assert!(
             error.ends_with(
-                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Instagram, Slack, Matrix and Webhook"
+                "publishes to X, Mastodon, Bluesky, Telegram, Discord, VK, Instagram, Facebook, Threads, Slack, Matrix and Webhook"
             ),
             "{error}"
         );

@@ -413,6 +413,7 @@ pub fn class(err: &super::PublishError) -> String {
     match err {
         PublishError::Auth { .. } => "auth".to_owned(),
         PublishError::Permanent { .. } => "permanent".to_owned(),
+        PublishError::NeedsPerson { .. } => "needs person".to_owned(),
         PublishError::Retryable {
             maybe_sent: true, ..
         } => "retry maybe sent".to_owned(),
@@ -430,6 +431,7 @@ pub fn class_by_wait(err: &super::PublishError) -> &'static str {
     match err {
         PublishError::Auth { .. } => "auth",
         PublishError::Permanent { .. } => "permanent",
+        PublishError::NeedsPerson { .. } => "needs-person",
         PublishError::Retryable {
             retry_after: Some(wait),
             maybe_sent: false,

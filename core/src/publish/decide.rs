@@ -71,6 +71,10 @@ pub fn after_error(
         PublishError::Permanent { message, .. } => Finish::Failed {
             error: without_retry_promise(message).to_string(),
         },
+        // The network says what a person must do on its site; the message says it.
+        PublishError::NeedsPerson { message, .. } => Finish::Failed {
+            error: without_retry_promise(message).to_string(),
+        },
         PublishError::Retryable {
             message,
             retry_after,
@@ -252,6 +256,29 @@ mod tests {
         ];
         for (message, expected) in cases {
             assert_eq!(super::without_retry_promise(message), expected);
+        }
+    }
+
+    #[test]
+    fn only_rejected_credentials_are_called_so() {
+        let cases = [
+            (
+                PublishError::auth("token revoked"),
+                "credentials rejected: token revoked",
+            ),
+            (
+                PublishError::NeedsPerson {
+                    message: "VK wants a captcha solved: solve it on vk.com".into(),
+                    status: None,
+                },
+                "VK wants a captcha solved: solve it on vk.com",
+            ),
+            (PublishError::permanent("too long"), "too long"),
+        ];
+        for (error, said) in cases {
+            let finish = after_error(&error, None, 1, t0(), t0(), LIMITS, 0.5);
+            assert_eq!(finish.error(), Some(said), "{error:?}");
+            assert_eq!(kind(&finish), "failed");
         }
     }
 

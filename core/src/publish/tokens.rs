@@ -1,5 +1,6 @@
 //! Keeping OAuth accounts signed in: before an adapter is built, an account whose access
-//! token expires within [`REFRESH_MARGIN`] is refreshed, by whichever process needs it
+//! token expires within its network's [`SignIn::refresh_ahead`] is refreshed (or, for
+//! Meta's long-lived tokens, renewed), by whichever process needs it
 //! (the daemon, `post`, the dashboard), under the store's per-account lock. The lock
 //! holder reads the tokens again once it has the lock (another process may have just
 //! refreshed them), spends the refresh token, and writes the answer back at once: a
@@ -17,15 +18,18 @@ use crate::platforms::PublishError;
 use crate::secrets::{Secret, SecretRef};
 use crate::signin::{Client, SignIn, Tokens};
 
-/// How long before expiry a token is refreshed: longer than an adapter is kept
-/// (`ADAPTER_REUSE`, 10 minutes), so a kept adapter's token is still good.
-const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(15);
-
 /// How long a refresh lock is held at most: more than a token request may take.
 const LOCK_LEASE: chrono::Duration = chrono::Duration::seconds(90);
 
 /// How long a process waits for another one's refresh before it gives up for this round.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(100);
+
+/// How long before expiry the network's tokens are renewed ([`SignIn::refresh_ahead`]:
+/// 15 minutes for tokens that live hours, longer than an adapter is kept; a week for
+/// Meta's 60-day tokens).
+fn margin(sign_in: &SignIn) -> chrono::Duration {
+    chrono::Duration::from_std(sign_in.refresh_ahead).unwrap_or(chrono::Duration::minutes(15))
+}
 
 impl Engine {
     /// `secret` as the adapter should get it: for an OAuth account whose access token is
@@ -45,7 +49,7 @@ impl Engine {
         if let Some(why) = self.needs_sign_in(account) {
             return Err(PublishError::auth(why));
         }
-        if tokens.fresh(Utc::now(), REFRESH_MARGIN) {
+        if tokens.fresh(Utc::now(), margin(sign_in)) {
             return Ok(secret);
         }
         let holder = crate::store::new_id();
@@ -96,7 +100,7 @@ impl Engine {
         let Some(tokens) = Tokens::from_secret(&stored) else {
             return Ok(stored);
         };
-        if tokens.fresh(Utc::now(), REFRESH_MARGIN) {
+        if tokens.fresh(Utc::now(), margin(sign_in)) {
             return Ok(stored);
         }
         let client_id = account.settings["client_id"].as_str().unwrap_or_default();

@@ -19,6 +19,7 @@
 
 mod exchange;
 mod loopback;
+mod meta;
 mod tokens;
 
 use std::time::Duration;
@@ -42,19 +43,67 @@ pub use tokens::Tokens;
 pub struct SignIn {
     /// Where the browser goes to approve postctl, e.g. `https://x.com/i/oauth2/authorize`.
     pub authorize_url: &'static str,
-    /// Where codes and refresh tokens are traded for tokens.
+    /// Where codes (and, for [`Dialect::Standard`] and [`Dialect::VkId`], refresh
+    /// tokens) are traded for tokens.
     pub token_url: &'static str,
     /// The scopes postctl asks for: what publishing needs, and the one that brings a
     /// refresh token where the network has one (X: `offline.access`).
     pub scopes: &'static [&'static str],
+    /// How the scopes are joined in the authorize URL: `" "` (RFC 6749), `","` (Meta).
+    pub scope_separator: &'static str,
+    /// Whether the authorize URL carries a PKCE S256 challenge and the code exchange its
+    /// verifier (X, VK ID: yes; Meta's logins do not document it).
+    pub pkce: bool,
     /// How a confidential client (one with a client secret) proves itself at the token
     /// endpoint. A public client sends only its `client_id`, in the form.
     pub client_auth: ClientAuth,
     /// How long an access token lives when a token answer has no `expires_in`; `None`:
     /// until the network refuses it.
     pub lifetime_unsaid: Option<Duration>,
+    /// A token with less than this left is renewed before an adapter gets it: longer than
+    /// an adapter is kept (10 minutes) for short-lived tokens, days for Meta's 60-day ones.
+    pub refresh_ahead: Duration,
+    /// What differs from plain RFC 6749 in the exchange and the refresh.
+    pub dialect: Dialect,
     /// Where the user registers the app and its redirect URI, for messages and help.
     pub portal: &'static str,
+    /// Where on [`SignIn::portal`] the redirect URI is registered, for the message that
+    /// names it.
+    pub redirect_setting: &'static str,
+}
+
+/// How a network's sign-in departs from the plain authorization code grant.
+#[derive(Debug)]
+pub enum Dialect {
+    /// RFC 6749 (with PKCE where [`SignIn::pkce`]): the code grant, then `refresh_token`
+    /// grants, the refresh token rotated where the network rotates it (X).
+    Standard,
+    /// VK ID (OAuth 2.1): the redirect brings a `device_id` besides the code; it goes
+    /// with the code exchange and with every refresh, and those requests carry a `state`.
+    /// Refresh tokens rotate.
+    VkId,
+    /// Meta (Instagram Login, Threads, Facebook Login): the code is traded for a
+    /// short-lived token (client secret in the form), which is exchanged at once for a
+    /// long-lived one; that one is renewed with itself, not with a refresh token.
+    LongLived(LongLived),
+}
+
+/// Meta's long-lived tokens: where the short-lived one is exchanged and where the
+/// long-lived one is renewed (both `GET`, the token in the query as Meta documents).
+#[derive(Debug)]
+pub struct LongLived {
+    /// `GET …?grant_type={exchange_grant}&client_secret&{token_param}=short-lived`.
+    pub exchange_url: &'static str,
+    /// `ig_exchange_token` (Instagram), `th_exchange_token` (Threads), `fb_exchange_token`.
+    pub exchange_grant: &'static str,
+    /// The parameter carrying the short-lived token: `access_token`, or
+    /// `fb_exchange_token` for Facebook (which also wants the `client_id`).
+    pub token_param: &'static str,
+    /// `GET …?grant_type={refresh_grant}&access_token=long-lived`; `None` where the
+    /// network has no renewal (Facebook: sign in again).
+    pub refresh_url: Option<&'static str>,
+    /// `ig_refresh_token`, `th_refresh_token`.
+    pub refresh_grant: &'static str,
 }
 
 /// Where a client secret goes in token requests (RFC 6749 §2.3.1).
@@ -103,6 +152,13 @@ pub enum SignInError {
         description: String,
         advice: String,
     },
+    #[error(
+        "{network} signs in only with the app's secret: add --client-secret-stdin and give it the app secret from {portal}"
+    )]
+    SecretNeeded {
+        network: &'static str,
+        portal: &'static str,
+    },
     #[error("{network} could not be reached while {what} ({reason}); try again later")]
     Unreachable {
         network: &'static str,
@@ -136,6 +192,15 @@ pub struct Client {
     client_id: String,
     authorize_url: AuthUrl,
     token_url: TokenUrl,
+    /// Meta's exchange and renewal endpoints, at the same place as the others.
+    long_lived: Option<LongLivedUrls>,
+}
+
+#[derive(Debug)]
+struct LongLivedUrls {
+    how: &'static LongLived,
+    exchange: oauth2::url::Url,
+    refresh: Option<oauth2::url::Url>,
 }
 
 /// A started sign-in: the URL to open, and what checks and completes the answer.
@@ -145,7 +210,8 @@ pub struct Authorization {
     pub url: String,
     redirect_uri: RedirectUrl,
     state: CsrfToken,
-    verifier: PkceCodeVerifier,
+    /// `None` where the network takes no PKCE.
+    verifier: Option<PkceCodeVerifier>,
 }
 
 type OAuthClient =
@@ -164,12 +230,24 @@ impl Client {
         let api_base = api_base.filter(|base| Some(*base) != network.default_base_url());
         let authorize = endpoint(sign_in.authorize_url, api_base, "the authorize endpoint")?;
         let token = endpoint(sign_in.token_url, api_base, "the token endpoint")?;
+        let long_lived = match &sign_in.dialect {
+            Dialect::LongLived(how) => Some(LongLivedUrls {
+                how,
+                exchange: endpoint(how.exchange_url, api_base, "the token exchange endpoint")?,
+                refresh: how
+                    .refresh_url
+                    .map(|url| endpoint(url, api_base, "the token refresh endpoint"))
+                    .transpose()?,
+            }),
+            Dialect::Standard | Dialect::VkId => None,
+        };
         Ok(Client {
             network,
             sign_in,
             client_id: client_id.trim().to_string(),
             authorize_url: AuthUrl::from_url(authorize),
             token_url: TokenUrl::from_url(token),
+            long_lived,
         })
     }
 
@@ -193,9 +271,9 @@ impl Client {
         }
     }
 
-    /// Starts a sign-in whose answer comes back to `redirect_uri`: a fresh `state` and
-    /// PKCE verifier, and the authorize URL carrying the state, the S256 challenge and
-    /// the scopes.
+    /// Starts a sign-in whose answer comes back to `redirect_uri`: a fresh `state` (and
+    /// PKCE verifier, where the network takes PKCE), and the authorize URL carrying the
+    /// state, the S256 challenge and the scopes.
     pub fn authorize(&self, redirect_uri: &str) -> Result<Authorization, SignInError> {
         let redirect =
             RedirectUrl::new(redirect_uri.to_string()).map_err(|e| SignInError::BadEndpoint {
@@ -203,19 +281,30 @@ impl Client {
                 url: redirect_uri.to_string(),
                 reason: e.to_string(),
             })?;
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state) = self
-            .oauth(None)
+        let client = self.oauth(None);
+        let mut request = client
             .authorize_url(CsrfToken::new_random)
-            .set_redirect_uri(std::borrow::Cow::Borrowed(&redirect))
-            .add_scopes(
+            .set_redirect_uri(std::borrow::Cow::Borrowed(&redirect));
+        request = if self.sign_in.scope_separator == " " {
+            request.add_scopes(
                 self.sign_in
                     .scopes
                     .iter()
                     .map(|s| Scope::new((*s).to_string())),
             )
-            .set_pkce_challenge(challenge)
-            .url();
+        } else {
+            request.add_scope(Scope::new(
+                self.sign_in.scopes.join(self.sign_in.scope_separator),
+            ))
+        };
+        let verifier = if self.sign_in.pkce {
+            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+            request = request.set_pkce_challenge(challenge);
+            Some(verifier)
+        } else {
+            None
+        };
+        let (url, state) = request.url();
         Ok(Authorization {
             url: url.to_string(),
             redirect_uri: redirect,
@@ -225,7 +314,8 @@ impl Client {
     }
 
     /// Trades the code of an approved sign-in for tokens, proving with the PKCE verifier
-    /// that this is the client that started it.
+    /// that this is the client that started it. Meta's short-lived token is exchanged
+    /// for a long-lived one before this returns.
     pub async fn exchange(
         &self,
         http: &Http,
@@ -234,20 +324,37 @@ impl Client {
         client_secret: Option<Secret>,
     ) -> Result<Tokens, SignInError> {
         let what = "the sign-in code";
-        let answer = self
-            .oauth(client_secret.as_ref())
-            .exchange_code(AuthorizationCode::new(code.0))
-            .set_redirect_uri(std::borrow::Cow::Borrowed(&authorization.redirect_uri))
-            .set_pkce_verifier(authorization.verifier)
+        if let Some(long_lived) = &self.long_lived {
+            let secret = client_secret.ok_or_else(|| self.secret_needed())?;
+            return meta::sign_in(self, long_lived, http, &authorization, code, secret).await;
+        }
+        let client = self.oauth(client_secret.as_ref());
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code.code))
+            .set_redirect_uri(std::borrow::Cow::Borrowed(&authorization.redirect_uri));
+        if let Some(verifier) = authorization.verifier {
+            request = request.set_pkce_verifier(verifier);
+        }
+        if matches!(self.sign_in.dialect, Dialect::VkId) {
+            let device_id = code.device_id.clone().ok_or_else(|| {
+                SignInError::NotARedirect("the address has no device_id parameter".into())
+            })?;
+            request = request
+                .add_extra_param("device_id", device_id)
+                .add_extra_param("state", authorization.state.secret().clone());
+        }
+        let answer = request
             .request_async(&exchange::Sender(http.clone()))
             .await
             .map_err(|e| self.failure(e, what))?;
-        self.tokens(&answer, None, client_secret, what)
+        let mut tokens = self.tokens(&answer, None, client_secret, what)?;
+        tokens.device_id = code.device_id;
+        Ok(tokens)
     }
 
-    /// New tokens for `tokens`' refresh token. Networks that rotate refresh tokens (X
-    /// may) make the old one useless the moment this succeeds: store the answer before
-    /// anything else.
+    /// New tokens for `tokens`: a refresh token spent, or Meta's long-lived token
+    /// renewed. Networks that rotate refresh tokens (X may, VK ID does) make the old one
+    /// useless the moment this succeeds: store the answer before anything else.
     ///
     /// The future is boxed as `Send` here, where the compiler can see that it is: the
     /// engine awaits it on spawned tasks, where it cannot.
@@ -261,28 +368,36 @@ impl Client {
     }
 
     async fn refresh_now(&self, http: &Http, tokens: &Tokens) -> Result<Tokens, SignInError> {
+        if let Some(long_lived) = &self.long_lived {
+            return meta::renew(self, long_lived, http, tokens).await;
+        }
         let what = "the refresh token";
         let Some(refresh) = &tokens.refresh else {
-            return Err(SignInError::Refused {
-                network: self.network.display_name(),
-                what,
-                error: "no refresh token was given at sign-in".into(),
-                description: String::new(),
-                advice: self.sign_in_again_advice(),
-            });
+            return Err(self.refused(what, "no refresh token was given at sign-in"));
         };
         let client_secret = tokens
             .client_secret
             .as_ref()
             .map(|s| Secret::new(s.expose().to_string()));
-        let answer = self
-            .oauth(client_secret.as_ref())
-            .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
+        let client = self.oauth(client_secret.as_ref());
+        let refresh_token = RefreshToken::new(refresh.expose().to_string());
+        let mut request = client.exchange_refresh_token(&refresh_token);
+        if matches!(self.sign_in.dialect, Dialect::VkId) {
+            let Some(device_id) = &tokens.device_id else {
+                return Err(self.refused(what, "the sign-in kept no device_id"));
+            };
+            request = request
+                .add_extra_param("device_id", device_id.clone())
+                .add_extra_param("state", CsrfToken::new_random().secret().clone());
+        }
+        let answer = request
             .request_async(&exchange::Sender(http.clone()))
             .await
             .map_err(|e| self.failure(e, what))?;
         let kept = Secret::new(refresh.expose().to_string());
-        self.tokens(&answer, Some(kept), client_secret, what)
+        let mut new = self.tokens(&answer, Some(kept), client_secret, what)?;
+        new.device_id = tokens.device_id.clone();
+        Ok(new)
     }
 
     fn tokens(
@@ -308,9 +423,7 @@ impl Client {
                 .refresh_token()
                 .map(|t| Secret::new(t.secret().clone()))
                 .or(old_refresh),
-            expires_at: lifetime
-                .and_then(|l| chrono::Duration::from_std(l).ok())
-                .map(|l| chrono::Utc::now() + l),
+            expires_at: expiry(lifetime),
             scope: answer.scopes().map(|scopes| {
                 scopes
                     .iter()
@@ -319,6 +432,7 @@ impl Client {
                     .join(" ")
             }),
             client_secret,
+            device_id: None,
         })
     }
 
@@ -328,6 +442,24 @@ impl Client {
             self.network.display_name(),
             self.client_id
         )
+    }
+
+    /// The network refused `what` for a reason postctl states itself.
+    fn refused(&self, what: &'static str, error: &str) -> SignInError {
+        SignInError::Refused {
+            network: self.network.display_name(),
+            what,
+            error: error.to_string(),
+            description: String::new(),
+            advice: self.sign_in_again_advice(),
+        }
+    }
+
+    fn secret_needed(&self) -> SignInError {
+        SignInError::SecretNeeded {
+            network: self.network.display_name(),
+            portal: self.sign_in.portal,
+        }
     }
 
     fn failure(
@@ -341,10 +473,9 @@ impl Client {
                 let code = answer.error().as_ref().to_string();
                 let advice = match answer.error() {
                     oauth2::basic::BasicErrorResponseType::InvalidClient
-                    | oauth2::basic::BasicErrorResponseType::UnauthorizedClient => format!(
-                        "check the client id {} (and its secret, for a confidential client) on {}",
-                        self.client_id, self.sign_in.portal
-                    ),
+                    | oauth2::basic::BasicErrorResponseType::UnauthorizedClient => {
+                        self.client_advice()
+                    }
                     _ => self.sign_in_again_advice(),
                 };
                 SignInError::Refused {
@@ -376,10 +507,28 @@ impl Client {
             }
         }
     }
+
+    fn client_advice(&self) -> String {
+        format!(
+            "check the client id {} (and its secret, for a confidential client) on {}",
+            self.client_id, self.sign_in.portal
+        )
+    }
 }
 
-/// The code an approved sign-in brought back. Not printable.
-pub struct Code(String);
+/// When a token living `lifetime` from now expires.
+fn expiry(lifetime: Option<Duration>) -> Option<chrono::DateTime<chrono::Utc>> {
+    lifetime
+        .and_then(|l| chrono::Duration::from_std(l).ok())
+        .map(|l| chrono::Utc::now() + l)
+}
+
+/// The code an approved sign-in brought back (and VK ID's `device_id` beside it). Not
+/// printable.
+pub struct Code {
+    code: String,
+    device_id: Option<String>,
+}
 
 impl std::fmt::Debug for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -416,7 +565,10 @@ impl Authorization {
             }
         }
         match param("code").filter(|code| !code.is_empty()) {
-            Some(code) => Ok(Code(code)),
+            Some(code) => Ok(Code {
+                code,
+                device_id: param("device_id").filter(|d| !d.is_empty()),
+            }),
             None => Err(SignInError::NotARedirect(
                 "the address has no code parameter".into(),
             )),

@@ -4,9 +4,14 @@ const SIGN_IN: SignIn = SignIn {
     authorize_url: "https://x.com/i/oauth2/authorize",
     token_url: "https://api.x.com/2/oauth2/token",
     scopes: &["tweet.write", "offline.access"],
+    scope_separator: " ",
+    pkce: true,
     client_auth: ClientAuth::Basic,
     lifetime_unsaid: None,
+    refresh_ahead: Duration::from_secs(15 * 60),
+    dialect: Dialect::Standard,
     portal: "https://developer.x.com",
+    redirect_setting: "User authentication settings",
 };
 
 fn client(base: Option<&str>) -> Client {
@@ -75,7 +80,14 @@ fn the_authorize_url_carries_pkce_s256_the_state_and_the_scopes() {
     // The challenge is SHA-256 of the verifier, base64url without padding.
     use base64::Engine as _;
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(authorization.verifier.secret().as_bytes());
+    let digest = sha2::Sha256::digest(
+        authorization
+            .verifier
+            .as_ref()
+            .expect("a verifier")
+            .secret()
+            .as_bytes(),
+    );
     let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     assert_eq!(get("code_challenge"), Some(expected.as_str()));
     let again = client(None)
@@ -94,7 +106,7 @@ fn only_this_sign_ins_answer_gives_a_code() {
     let code = authorization
         .code_from(&at(&format!("state={state}&code=abc")))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(code.0, "abc");
+    assert_eq!(code.code, "abc");
     assert_eq!(format!("{code:?}"), "Code(***)");
     let refusals = [
         (at("state=other&code=abc"), "state differs"),

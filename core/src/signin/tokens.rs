@@ -24,6 +24,8 @@ pub struct Tokens {
     pub scope: Option<String>,
     /// A confidential client's secret, kept with the tokens for refreshing.
     pub client_secret: Option<Secret>,
+    /// VK ID: the device the sign-in was made for, sent with every refresh.
+    pub device_id: Option<String>,
 }
 
 /// The stored shape. Token strings pass through here on their way into [`Secret`]s.
@@ -39,6 +41,8 @@ struct Stored {
     scope: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device_id: Option<String>,
 }
 
 impl Tokens {
@@ -63,6 +67,7 @@ impl Tokens {
                 .client_secret
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
+            device_id: stored.device_id,
         })
     }
 
@@ -75,6 +80,7 @@ impl Tokens {
             expires_at_ms: self.expires_at.map(|at| at.timestamp_millis()),
             scope: self.scope.clone(),
             client_secret: self.client_secret.as_ref().map(|s| s.expose().to_string()),
+            device_id: self.device_id.clone(),
         };
         let text = zeroize::Zeroizing::new(serde_json::to_string(&stored).unwrap_or_default());
         let Stored {
@@ -109,6 +115,7 @@ mod tests {
             expires_at: DateTime::<Utc>::from_timestamp_millis(1_800_000_000_000),
             scope: Some("tweet.write offline.access".into()),
             client_secret: Some(Secret::new("cs".into())),
+            device_id: Some("dev-1".into()),
         };
         let stored = tokens.to_secret();
         let back = Tokens::from_secret(&stored).expect("a token set");
@@ -116,6 +123,7 @@ mod tests {
         assert_eq!(back.refresh.as_ref().map(Secret::expose), Some("ref-1"));
         assert_eq!(back.expires_at, tokens.expires_at);
         assert_eq!(back.client_secret.as_ref().map(Secret::expose), Some("cs"));
+        assert_eq!(back.device_id.as_deref(), Some("dev-1"));
         let shown = format!("{back:?} {stored:?}");
         assert!(
             !shown.contains("acc-1") && !shown.contains("ref-1"),
@@ -147,6 +155,7 @@ mod tests {
             expires_at: Some(now + chrono::Duration::minutes(minutes)),
             scope: None,
             client_secret: None,
+            device_id: None,
         };
         let margin = chrono::Duration::minutes(15);
         assert!(at(16).fresh(now, margin));

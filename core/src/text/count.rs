@@ -20,6 +20,10 @@ pub enum Counting {
     CodePoints,
     /// Matrix: UTF-8 bytes (the event size).
     Utf8Bytes,
+    /// Threads: characters (code points), except that "emojis are counted as the number of
+    /// UTF-8 bytes" (Meta's documentation): a 4-byte emoji costs 4, a ZWJ family all its
+    /// bytes.
+    EmojiBytes,
 }
 
 impl Counting {
@@ -32,7 +36,8 @@ impl Counting {
             Counting::Mastodon
             | Counting::XWeighted
             | Counting::CodePoints
-            | Counting::Utf8Bytes => None,
+            | Counting::Utf8Bytes
+            | Counting::EmojiBytes => None,
         }
     }
 }
@@ -57,6 +62,16 @@ pub fn count(text: &str, counting: Counting) -> usize {
         Counting::XWeighted => weighted::x_length(text),
         Counting::CodePoints => text.chars().count(),
         Counting::Utf8Bytes => text.len(),
+        Counting::EmojiBytes => text
+            .graphemes(true)
+            .map(|g| {
+                if weighted::is_emoji(g) {
+                    g.len()
+                } else {
+                    g.chars().count()
+                }
+            })
+            .sum(),
     }
 }
 

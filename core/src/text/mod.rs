@@ -16,6 +16,8 @@
 //! | Discord  | `DiscordMarkdown` | `CodePoints` | 2000                                          |
 //! | Slack    | `SlackMrkdwn`     | `CodePoints` | 40000 (truncated above)                       |
 //! | Matrix   | `MatrixHtml`      | `Utf8Bytes`  | body + formatted_body, well under 65536       |
+//! | Threads  | `Plain`           | `EmojiBytes` | 500; an emoji counts its UTF-8 bytes          |
+//! | Facebook | `Plain`           | `CodePoints` | 63,206 (a commonly cited, unconfirmed figure) |
 
 mod count;
 mod facets;

@@ -57,6 +57,18 @@ fn char_weight(c: char) -> usize {
     }
 }
 
+/// Whether a grapheme cluster is an emoji: a sequence of several code points that is one
+/// (see [`is_emoji_sequence`]), or a single pictographic code point. An approximation of
+/// Unicode's emoji properties that errs towards counting a symbol as an emoji.
+pub(super) fn is_emoji(grapheme: &str) -> bool {
+    let mut chars = grapheme.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => is_pictographic(c),
+        (Some(_), Some(_)) => is_emoji_sequence(grapheme),
+        _ => false,
+    }
+}
+
 /// Whether a grapheme cluster of several code points is one emoji to twitter-text.
 /// Grapheme segmentation already keeps a whole ZWJ family, a skin-toned hand, a flag's
 /// two regional indicators and a keycap together; this says whether the cluster is an

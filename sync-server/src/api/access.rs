@@ -1,9 +1,14 @@
-//! The authorization layer: every `/api/v1` request but setup passes here. It reads the
-//! API key, finds its user's role in the key's workspace, looks the route up in
-//! [`policy::ROUTES`] and lets the request through with a [`Caller`] only if the policy
-//! allows it. Handlers take the `Caller` and never check access themselves.
+//! The authorization layer: every `/api/v1` request but setup and sign-in passes here.
+//! It reads the bearer token (an API key, or a session from `POST /api/v1/session`),
+//! checks the key's IP allowlist and counts the request against its rate limit, finds the
+//! user's role in the workspace, looks the route up in [`policy::ROUTES`] and lets the
+//! request through with a [`Caller`] only if the policy allows it. Handlers take the
+//! `Caller` and never check access themselves.
 
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -11,8 +16,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::problem::Problem;
-use crate::auth::keys;
 use crate::auth::policy::{self, Denied};
+use crate::auth::ratelimit::Verdict;
+use crate::auth::{keys, sha256_hex};
 use crate::storage::{KeyMode, Role, Scope};
 
 /// Who is calling: the key's user, in the key's workspace, with their role there.
@@ -24,6 +30,8 @@ pub struct Caller {
     pub key_id: String,
     pub key_mode: KeyMode,
     pub scopes: Vec<Scope>,
+    /// Signed in with a password (`key_id` is then the session's id, and `scopes` all).
+    pub session: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -37,7 +45,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-const HOW_TO_SEND: &str = "send an API key as `Authorization: Bearer sk_live_…`; create one with `postctl-server key create`";
+const HOW_TO_SEND: &str = "send an API key as `Authorization: Bearer sk_live_…` (create one with \
+     `postctl-server key create`), or a session token from `POST /api/v1/session`";
 
 pub async fn authorize(
     State(state): State<AppState>,
@@ -58,23 +67,102 @@ pub async fn authorize(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    match caller(&state, secret.as_deref(), &method, &route).await {
-        Ok(caller) => {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    match caller(&state, secret.as_deref(), &method, &route, peer).await {
+        Ok((caller, verdict)) => {
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            for (name, value) in rate_headers(&verdict) {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
         }
         Err(problem) => problem.into_response(),
     }
 }
 
-async fn caller(
+/// The `RateLimit` headers (IETF httpapi draft) of a counted request.
+fn rate_headers(v: &Verdict) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("ratelimit-limit", v.limit.to_string()),
+        ("ratelimit-remaining", v.remaining.to_string()),
+        ("ratelimit-reset", v.reset_s.to_string()),
+        ("ratelimit-policy", format!("{};w=60", v.limit)),
+    ];
+    if !v.allowed {
+        headers.push(("retry-after", v.retry_after_s.to_string()));
+    }
+    headers
+}
+
+/// Counts a request of `id` against its limit; a 429 problem when it is spent.
+fn count(state: &AppState, id: &str, per_minute: Option<u32>) -> Result<Verdict, Problem> {
+    let per_minute = per_minute.unwrap_or(state.guard.default_rate_per_minute);
+    let verdict = state.guard.limiter.check(id, per_minute, super::now_ms());
+    if verdict.allowed {
+        return Ok(verdict);
+    }
+    let mut problem = Problem::rate_limited(format!(
+        "this key may make {per_minute} requests a minute; retry in {} s",
+        verdict.retry_after_s
+    ));
+    problem.headers = rate_headers(&verdict);
+    Err(problem)
+}
+
+/// Who a bearer token is: user, workspace, key or session id, mode, scopes, session.
+struct Credential {
+    user_id: String,
+    workspace_id: String,
+    id: String,
+    mode: KeyMode,
+    scopes: Vec<Scope>,
+    session: bool,
+}
+
+async fn session_credential(
     state: &AppState,
-    secret: Option<&str>,
-    method: &str,
-    route: &str,
-) -> Result<Caller, Problem> {
-    let secret =
-        secret.ok_or_else(|| Problem::unauthorized(format!("no API key: {HOW_TO_SEND}")))?;
+    token: &str,
+) -> Result<(Credential, Verdict), Problem> {
+    let session = state
+        .storage
+        .session_by_hash(&sha256_hex(token.as_bytes()))
+        .await?
+        .ok_or_else(|| Problem::unauthorized(format!("the session is not valid: {HOW_TO_SEND}")))?;
+    if session.revoked_ms.is_some() {
+        return Err(Problem::unauthorized(
+            "the session was signed out (or the password changed): sign in again with POST /api/v1/session",
+        ));
+    }
+    if session.expires_ms <= super::now_ms() {
+        return Err(Problem::unauthorized(
+            "the session has expired: sign in again with POST /api/v1/session",
+        ));
+    }
+    let verdict = count(state, &session.id, None)?;
+    Ok((
+        Credential {
+            user_id: session.user_id,
+            workspace_id: session.workspace_id,
+            id: session.id,
+            mode: KeyMode::Live,
+            scopes: Scope::ALL.to_vec(),
+            session: true,
+        },
+        verdict,
+    ))
+}
+
+async fn key_credential(
+    state: &AppState,
+    secret: &str,
+    peer: Option<IpAddr>,
+) -> Result<(Credential, Verdict), Problem> {
     let invalid = || Problem::unauthorized(format!("the API key is not valid: {HOW_TO_SEND}"));
     if !keys::well_formed(secret) {
         return Err(invalid());
@@ -84,18 +172,75 @@ async fn caller(
         .key_by_hash(&keys::hash(secret))
         .await?
         .ok_or_else(invalid)?;
+    let shown = keys::display(&key.prefix);
     if key.revoked_ms.is_some() {
         return Err(Problem::unauthorized(format!(
-            "the API key {} was revoked: {HOW_TO_SEND}",
-            keys::display(&key.prefix)
+            "the API key {shown} was revoked: {HOW_TO_SEND}"
         )));
     }
     if key.expires_ms.is_some_and(|at| at <= super::now_ms()) {
-        return Err(Problem::unauthorized(format!(
-            "the API key {} has expired: {HOW_TO_SEND}",
-            keys::display(&key.prefix)
-        )));
+        return Err(Problem::unauthorized(if key.replaced_by.is_some() {
+            format!(
+                "the API key {shown} was rotated and its grace period is over: use the key \
+                 that replaced it"
+            )
+        } else {
+            format!("the API key {shown} has expired: {HOW_TO_SEND}")
+        }));
     }
+    if !key.allowed_ips.is_empty() {
+        let allowed = peer.is_some_and(|ip| {
+            key.allowed_ips.iter().any(|net| {
+                net.parse::<ipnet::IpNet>().is_ok_and(|net| {
+                    net.contains(&ip) || mapped_v4(ip).is_some_and(|v4| net.contains(&v4))
+                })
+            })
+        });
+        if !allowed {
+            return Err(Problem::address_not_allowed(format!(
+                "the API key {shown} may be used from {} only; this request came from {}",
+                key.allowed_ips.join(", "),
+                peer.map(|ip| ip.to_string())
+                    .unwrap_or_else(|| "an unknown address".into())
+            )));
+        }
+    }
+    let verdict = count(state, &key.id, key.rate_per_minute)?;
+    Ok((
+        Credential {
+            user_id: key.user_id,
+            workspace_id: key.workspace_id,
+            id: key.id,
+            mode: key.mode,
+            scopes: key.scopes,
+            session: false,
+        },
+        verdict,
+    ))
+}
+
+/// An IPv4 address a dual-stack socket reports as `::ffff:a.b.c.d`.
+fn mapped_v4(ip: IpAddr) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4),
+        IpAddr::V4(_) => None,
+    }
+}
+
+async fn caller(
+    state: &AppState,
+    secret: Option<&str>,
+    method: &str,
+    route: &str,
+    peer: Option<IpAddr>,
+) -> Result<(Caller, Verdict), Problem> {
+    let secret =
+        secret.ok_or_else(|| Problem::unauthorized(format!("no API key: {HOW_TO_SEND}")))?;
+    let (key, verdict) = if crate::auth::session_well_formed(secret) {
+        session_credential(state, secret).await?
+    } else {
+        key_credential(state, secret, peer).await?
+    };
     let role = state
         .storage
         .member_role(&key.workspace_id, &key.user_id)
@@ -111,6 +256,18 @@ async fn caller(
         eprintln!("postctl-server: no access rule for {method} {route}");
         Problem::forbidden("this route has no access rule")
     })?;
+    if action.server_admin_only() {
+        let admin = state
+            .storage
+            .user_by_id(&key.user_id)
+            .await?
+            .is_some_and(|u| u.admin && u.deleted_ms.is_none());
+        if !admin {
+            return Err(Problem::forbidden(
+                "only a server administrator may do this (`postctl-server user add --admin`)",
+            ));
+        }
+    }
     policy::decide(action, role, &key.scopes).map_err(|denied| match denied {
         Denied::Scope(scope) => Problem::insufficient_scope(format!(
             "this needs an API key with the scope `{}`; create one with \
@@ -124,12 +281,16 @@ async fn caller(
             role.as_str()
         )),
     })?;
-    Ok(Caller {
-        user_id: key.user_id,
-        workspace_id: key.workspace_id,
-        role,
-        key_id: key.id,
-        key_mode: key.mode,
-        scopes: key.scopes,
-    })
+    Ok((
+        Caller {
+            user_id: key.user_id,
+            workspace_id: key.workspace_id,
+            role,
+            key_id: key.id,
+            key_mode: key.mode,
+            scopes: key.scopes,
+            session: key.session,
+        },
+        verdict,
+    ))
 }

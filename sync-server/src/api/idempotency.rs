@@ -3,6 +3,10 @@
 //! user and workspace, with a hash of the method, path and body: the same key with
 //! another request is refused (422), and a retry that arrives while the first request
 //! still runs is told to wait (409). Answers of 5xx are not remembered, so the retry runs.
+//!
+//! Secrets shown once (a new key, a session token, TOTP secrets, recovery codes) are never
+//! stored: the remembered answer has `"(shown once)"` in their place, so a replay tells the
+//! client the request succeeded without keeping the secret in the database.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -79,7 +83,7 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
                 .map_err(|_| Problem::internal().into_response())?;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = redact(&String::from_utf8_lossy(&bytes));
             state
                 .storage
                 .idempotency_finish(&scope, &key, status.as_u16(), &text)
@@ -87,6 +91,37 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
                 .map_err(|e| Problem::from(e).into_response())?;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
+    }
+}
+
+/// Fields of an answer that hold a secret shown once.
+const SECRET_FIELDS: &[&str] = &["key", "token", "secret", "otpauth_uri", "recovery_codes"];
+/// What a replay answers in their place.
+pub const SHOWN_ONCE: &str = "(shown once)";
+
+/// An answer as it may be stored: secret fields replaced, at any depth.
+fn redact(text: &str) -> String {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (name, field) in map.iter_mut() {
+                    if SECRET_FIELDS.contains(&name.as_str()) && !field.is_null() {
+                        *field = serde_json::Value::String(SHOWN_ONCE.into());
+                    } else {
+                        walk(field);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut value) => {
+            walk(&mut value);
+            value.to_string()
+        }
+        Err(_) => text.to_string(),
     }
 }
 
@@ -104,4 +139,21 @@ fn replay(status: u16, body: String) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(REPLAYED, HeaderValue::from_static("true"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_shown_once_are_not_remembered() {
+        let answer = r#"{"id":"k1","key":"sk_live_abc","scopes":["posts:read"],"nested":{"recovery_codes":["a","b"]},"expires_at":null}"#;
+        let stored: serde_json::Value = serde_json::from_str(&redact(answer)).expect("json");
+        assert_eq!(stored["id"], "k1");
+        assert_eq!(stored["key"], SHOWN_ONCE);
+        assert_eq!(stored["nested"]["recovery_codes"], SHOWN_ONCE);
+        assert_eq!(stored["scopes"][0], "posts:read");
+        assert!(stored["expires_at"].is_null());
+        assert_eq!(redact("not json"), "not json");
+    }
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/keys`: the calling user's own API keys in the caller's workspace: list (by
-//! prefix), create (shown once; never with a scope the calling key lacks), and revoke.
+//! prefix), create (shown once; never with a scope the calling key lacks), rotate (the
+//! old key keeps working for a grace period), and revoke.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -28,9 +29,23 @@ pub struct NewKey {
     /// An `sk_test_` key.
     #[serde(default)]
     test: bool,
+    /// Requests a minute [default: the server's `rate_limit`].
+    #[serde(default)]
+    rate_per_minute: Option<u32>,
+    /// Addresses or CIDR networks the key may be used from [default: anywhere].
+    #[serde(default)]
+    allowed_ips: Vec<String>,
 }
 
-fn time_text(ms: i64) -> Value {
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Seconds the old key keeps working [default: 86400, a day].
+    #[serde(default)]
+    grace_seconds: Option<u32>,
+}
+
+pub(crate) fn time_text(ms: i64) -> Value {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| Value::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)))
         .unwrap_or(Value::Null)
@@ -46,7 +61,21 @@ fn view(key: &ApiKey) -> Value {
         "created_at": time_text(key.created_ms),
         "expires_at": key.expires_ms.map(time_text),
         "revoked_at": key.revoked_ms.map(time_text),
+        "rate_per_minute": key.rate_per_minute,
+        "allowed_ips": key.allowed_ips,
+        "replaced_by": key.replaced_by,
     })
+}
+
+/// Refuses a scope the calling key lacks: a key never makes a key that may do more.
+fn within_caller(caller: &Caller, scopes: &[Scope]) -> Result<(), Problem> {
+    match scopes.iter().find(|s| !caller.scopes.contains(s)) {
+        Some(missing) => Err(Problem::insufficient_scope(format!(
+            "a key can only make keys with scopes it has itself, and this one lacks `{}`",
+            missing.as_str()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The caller's keys in the caller's workspace.
@@ -81,11 +110,7 @@ pub async fn create(
                 Scope::ALL.map(Scope::as_str).join(", ")
             ))
         })?;
-        if !caller.scopes.contains(&scope) {
-            return Err(Problem::insufficient_scope(format!(
-                "a key can only make keys with scopes it has itself, and this one lacks `{name}`"
-            )));
-        }
+        within_caller(&caller, &[scope])?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
@@ -127,6 +152,16 @@ pub async fn create(
             },
             scopes,
             expires_ms,
+            rate_per_minute: match new.rate_per_minute {
+                Some(0) => {
+                    return Err(Problem::invalid_field(
+                        "`rate_per_minute` must be at least 1",
+                    ));
+                }
+                other => other,
+            },
+            allowed_ips: users::parse_networks(&new.allowed_ips)
+                .map_err(|e| Problem::invalid_field(format!("`allowed_ips`: {e}")))?,
         },
     )
     .await
@@ -152,4 +187,39 @@ pub async fn revoke(
     }
     state.storage.revoke_key(&id, now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rotates one of the caller's keys: the answer holds the new key (shown once); the old
+/// one keeps working until `old_key_expires_at`.
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    // The body is optional: none rotates with the default grace period.
+    let rotation: Rotation = if body.iter().all(u8::is_ascii_whitespace) {
+        Rotation::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::invalid_field(e.to_string()))?
+    };
+    let owned = own_keys(&state, &caller).await?;
+    let old = owned
+        .into_iter()
+        .find(|key| key.id == id)
+        .ok_or_else(|| Problem::not_found(format!("you have no key {id} in this workspace")))?;
+    within_caller(&caller, &old.scopes)?;
+    let grace_ms = rotation
+        .grace_seconds
+        .map(|s| i64::from(s) * 1000)
+        .unwrap_or(users::ROTATION_GRACE_MS);
+    let (key, secret) = users::rotate_key(state.storage.as_ref(), &old, grace_ms)
+        .await
+        .map_err(|e| Problem::conflict(e.to_string()))?;
+    let old_until = now_ms().saturating_add(grace_ms);
+    let old_until = old.expires_ms.map_or(old_until, |at| at.min(old_until));
+    let mut body = view(&key);
+    body["key"] = Value::String(secret);
+    body["old_key_expires_at"] = time_text(old_until);
+    Ok((StatusCode::CREATED, Json(body)))
 }

@@ -12,6 +12,8 @@ pub mod members;
 pub mod posts;
 pub mod problem;
 pub mod setup;
+pub mod signin;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -22,12 +24,15 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
 use serde_json::{Value, json};
 
+use crate::auth::Guard;
 use crate::storage::Storage;
 use problem::Problem;
 
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    /// Sign-in, lockout and rate-limit state (`auth::Guard`).
+    pub guard: Arc<Guard>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -54,11 +59,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/members/{name}", put(members::set))
         .route("/api/v1/keys", get(keys::list).post(keys::create))
         .route("/api/v1/keys/{id}", delete(keys::revoke))
+        .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/api/v1/users/{name}", delete(users::delete))
+        .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));
     Router::new()
         .merge(authorized)
         .route("/api/v1/setup", post(setup::complete))
+        .merge(signin::public_routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(|| async {

@@ -15,6 +15,8 @@ pub struct Problem {
     pub name: &'static str,
     pub title: &'static str,
     pub detail: String,
+    /// Headers the answer carries besides the content type (`Retry-After`, `RateLimit-*`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -31,7 +33,59 @@ impl Problem {
             name,
             title,
             detail: detail.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header to the answer.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn invalid_credentials(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "The name, password or code is wrong",
+            detail,
+        )
+    }
+    pub fn totp_required() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "totp-required",
+            "A TOTP code is required",
+            "this user signs in with a second factor: send the current code from the \
+             authenticator app as `code`, or an unused recovery code as `recovery_code`",
+        )
+    }
+    /// Sign-in refused until `retry_after_s` from now, after repeated failures.
+    pub fn login_locked(detail: impl Into<String>, retry_after_s: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login-locked",
+            "Sign-in is locked after repeated failures",
+            detail,
+        )
+        .with_header("retry-after", retry_after_s.to_string())
+    }
+    /// The key's rate limit is spent; the caller adds the `RateLimit` headers.
+    pub fn rate_limited(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests for this API key",
+            detail,
+        )
+    }
+    pub fn address_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "address-not-allowed",
+            "The API key may not be used from this address",
+            detail,
+        )
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -169,6 +223,11 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                response.headers_mut().insert(*name, value);
+            }
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -66,6 +66,8 @@ pub async fn complete(
             mode: KeyMode::Live,
             scopes: Scope::ALL.to_vec(),
             expires_ms: None,
+            rate_per_minute: None,
+            allowed_ips: Vec::new(),
         },
     )
     .await

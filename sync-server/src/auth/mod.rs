@@ -1,7 +1,11 @@
 //! Who is calling and what they may do: password hashes, API keys, and the access policy.
 
 pub mod keys;
+pub mod lockout;
 pub mod policy;
+pub mod ratelimit;
+pub mod sealed;
+pub mod totp;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -26,6 +30,48 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// What the sign-in and the access layer of a running server share.
+#[derive(Debug)]
+pub struct Guard {
+    /// Seals and opens TOTP secrets.
+    pub server_key: sealed::ServerKey,
+    pub limiter: ratelimit::Limiter,
+    pub user_lockout: lockout::Policy,
+    pub address_lockout: lockout::Policy,
+    /// The rate limit of keys without their own, and of sessions.
+    pub default_rate_per_minute: u32,
+}
+
+impl Guard {
+    /// The guard a server runs with: the server key (loaded or created) and the settings.
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Guard> {
+        Ok(Guard {
+            server_key: sealed::ServerKey::load(&settings.data_dir)?,
+            limiter: ratelimit::Limiter::default(),
+            user_lockout: lockout::Policy::user(settings.lockout_seconds),
+            address_lockout: lockout::Policy::address(settings.lockout_seconds),
+            default_rate_per_minute: settings.rate_limit,
+        })
+    }
+}
+
+/// A session token's prefix: `pss_` and 40 base62 characters.
+pub const SESSION_PREFIX: &str = "pss_";
+
+/// A new session token and its SHA-256 (what is stored).
+pub fn new_session_token() -> anyhow::Result<(String, String)> {
+    let token = format!("{SESSION_PREFIX}{}", random_base62(keys::RANDOM_LEN)?);
+    let hash = sha256_hex(token.as_bytes());
+    Ok((token, hash))
+}
+
+/// Whether a string has the shape of a session token.
+pub fn session_well_formed(token: &str) -> bool {
+    token.strip_prefix(SESSION_PREFIX).is_some_and(|r| {
+        r.len() == keys::RANDOM_LEN && r.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// Lowercase hex SHA-256.

@@ -17,18 +17,28 @@ pub enum Action {
     WritePosts,
     ReadMembers,
     ManageMembers,
-    /// List, create and revoke the caller's own keys (never with more scopes than the
-    /// calling key has: `api/keys.rs`).
+    /// List, create, rotate and revoke the caller's own keys (never with more scopes than
+    /// the calling key has: `api/keys.rs`).
     OwnKeys,
+    /// End the calling session.
+    SignOut,
+    /// Change the caller's own sign-in (TOTP): a session, or a key with `admin`.
+    OwnAccount,
+    /// Delete users: server administrators only.
+    ManageUsers,
 }
 
 impl Action {
     /// The least role that may perform the action.
     pub fn least_role(self) -> Role {
         match self {
-            Action::Whoami | Action::ReadPosts | Action::ReadMembers | Action::OwnKeys => {
-                Role::Viewer
-            }
+            Action::Whoami
+            | Action::ReadPosts
+            | Action::ReadMembers
+            | Action::OwnKeys
+            | Action::SignOut
+            | Action::OwnAccount
+            | Action::ManageUsers => Role::Viewer,
             Action::WritePosts => Role::Editor,
             Action::ManageMembers => Role::Admin,
         }
@@ -37,11 +47,17 @@ impl Action {
     /// The scope a key needs for the action, if any.
     pub fn scope(self) -> Option<Scope> {
         match self {
-            Action::Whoami | Action::ReadMembers | Action::OwnKeys => None,
+            Action::Whoami | Action::ReadMembers | Action::OwnKeys | Action::SignOut => None,
             Action::ReadPosts => Some(Scope::PostsRead),
             Action::WritePosts => Some(Scope::PostsWrite),
-            Action::ManageMembers => Some(Scope::Admin),
+            Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
         }
+    }
+
+    /// Whether only a server administrator (`user add --admin`) may perform the action,
+    /// whatever their role in the workspace.
+    pub fn server_admin_only(self) -> bool {
+        matches!(self, Action::ManageUsers)
     }
 }
 
@@ -58,6 +74,12 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/keys", Action::OwnKeys),
     ("POST", "/api/v1/keys", Action::OwnKeys),
     ("DELETE", "/api/v1/keys/{id}", Action::OwnKeys),
+    ("POST", "/api/v1/keys/{id}/rotate", Action::OwnKeys),
+    ("DELETE", "/api/v1/session", Action::SignOut),
+    ("POST", "/api/v1/me/totp", Action::OwnAccount),
+    ("POST", "/api/v1/me/totp/confirm", Action::OwnAccount),
+    ("DELETE", "/api/v1/me/totp", Action::OwnAccount),
+    ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].

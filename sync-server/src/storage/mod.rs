@@ -134,9 +134,41 @@ pub struct User {
     pub name: String,
     /// The argon2id PHC string; never the password.
     pub password_hash: String,
-    /// A server administrator (may create users and workspaces through the API later).
+    /// A server administrator (may delete users through the API).
     pub admin: bool,
     pub created_ms: i64,
+    /// When the user was deleted: their name is then `deleted-…`, their password hash
+    /// empty, and they have no keys, sessions, TOTP or memberships left.
+    pub deleted_ms: Option<i64>,
+    /// The TOTP secret, sealed (`auth::sealed`), once enrolment was confirmed.
+    pub totp_secret: Option<String>,
+    /// A sealed TOTP secret waiting for its first code.
+    pub totp_pending: Option<String>,
+    /// The last TOTP time step accepted, so a code is accepted once.
+    pub totp_last_step: Option<i64>,
+}
+
+impl User {
+    /// A user as `user add` makes one: no TOTP, not deleted.
+    pub fn new(
+        id: String,
+        name: String,
+        password_hash: String,
+        admin: bool,
+        created_ms: i64,
+    ) -> User {
+        User {
+            id,
+            name,
+            password_hash,
+            admin,
+            created_ms,
+            deleted_ms: None,
+            totp_secret: None,
+            totp_pending: None,
+            totp_last_step: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,6 +201,33 @@ pub struct ApiKey {
     pub expires_ms: Option<i64>,
     pub created_ms: i64,
     pub revoked_ms: Option<i64>,
+    /// Requests a minute the key may make; `None` for the server's default.
+    pub rate_per_minute: Option<u32>,
+    /// Networks (CIDR) the key may be used from; empty for anywhere.
+    pub allowed_ips: Vec<String>,
+    /// The key that replaced this one in a rotation; this one then stops at `expires_ms`.
+    pub replaced_by: Option<String>,
+}
+
+/// A signed-in device: what `POST /api/v1/session` gives for a password (and TOTP code).
+/// The database keeps the token's SHA-256, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub workspace_id: String,
+    pub hash: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// Failed sign-ins of one subject (`user:NAME` or `ip:ADDR`) in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub failures: u32,
+    /// When the last one happened.
+    pub last_ms: i64,
 }
 
 /// A key with the names of its user and workspace, for lists.
@@ -268,6 +327,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Members by name.
     async fn members(&self, workspace_id: &str) -> Result<Vec<Member>>;
     async fn member_role(&self, workspace_id: &str, user_id: &str) -> Result<Option<Role>>;
+    /// The workspaces a user is a member of, with their role, by name.
+    async fn workspaces_of(&self, user_id: &str) -> Result<Vec<(Workspace, Role)>>;
 
     /// Replaces any setup token with one whose SHA-256 is `hash`.
     async fn replace_setup_token(&self, hash: &str, now_ms: i64) -> Result<()>;
@@ -313,6 +374,58 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<()>;
     /// Frees a reserved key whose request failed on the server's side, so it can be retried.
     async fn idempotency_release(&self, scope: &str, key: &str) -> Result<()>;
+
+    /// Deletes a user's personal data at once, in one transaction: their name becomes
+    /// `deleted-<id>`, the password hash and TOTP are emptied,
+    /// their recovery codes, keys, sessions and memberships are deleted. The row stays,
+    /// marked deleted, so what they wrote stays attributed to it. False if there is no
+    /// such user, or they were deleted already.
+    async fn delete_user(&self, id: &str, now_ms: i64) -> Result<bool>;
+    /// Replaces a user's password hash and revokes their sessions; false if no such user.
+    async fn set_password(&self, id: &str, hash: &str, now_ms: i64) -> Result<bool>;
+    /// Stores a sealed TOTP secret awaiting its first code (replacing any other pending
+    /// one; an enabled TOTP stays in force until the new one is confirmed).
+    async fn begin_totp(&self, user_id: &str, sealed: &str) -> Result<bool>;
+    /// Makes the pending secret the user's TOTP, if it is still `pending`, with `step` as
+    /// the last step used, and replaces their recovery codes with `recovery_hashes`.
+    async fn confirm_totp(
+        &self,
+        user_id: &str,
+        pending: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool>;
+    /// Turns TOTP off: the secret, the pending secret and the recovery codes go.
+    async fn disable_totp(&self, user_id: &str) -> Result<bool>;
+    /// Records `step` as used if it is later than the last one used: true once per step,
+    /// so a code cannot be replayed, even by two processes at once.
+    async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool>;
+    /// Marks the unused recovery code whose hash is `hash` used; true once.
+    async fn use_recovery_code(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<bool>;
+    /// How many unused recovery codes the user has.
+    async fn recovery_codes_left(&self, user_id: &str) -> Result<u32>;
+    /// The failures in a row of a subject, if any.
+    async fn login_failures(&self, subject: &str) -> Result<Option<LoginFailures>>;
+    /// Counts one more failure (starting again at 1 when the last one is older than
+    /// `window_ms`) and returns the new count; atomic under concurrent failures.
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<LoginFailures>;
+    /// Forgets a subject's failures (after a successful sign-in).
+    async fn clear_login_failures(&self, subject: &str) -> Result<()>;
+    /// Stores a session; `Conflict` if its hash exists.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session whose token hash is `hash`, revoked and expired ones included.
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<Session>>;
+    /// Revokes a session (once); false if there is no such session.
+    async fn revoke_session(&self, id: &str, now_ms: i64) -> Result<bool>;
+    /// Rotates a key in one transaction: stores `new`, and makes the old key stop at
+    /// `old_until_ms` (or its own expiry, if sooner), pointing at `new`. False, storing
+    /// nothing, if the old key does not exist, is revoked, or was rotated already.
+    async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool>;
 }
 
 /// Opens the storage a database URL names: `postgres://` or `postgresql://` for

@@ -12,8 +12,8 @@ use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, Member, Post, PostQuery,
-    PostState, Result, Role, Scope, Storage, StorageError, User, Workspace,
+    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -128,12 +128,19 @@ fn user_row(r: &Row) -> User {
         password_hash: r.get(2),
         admin: r.get(3),
         created_ms: r.get(4),
+        deleted_ms: r.get(5),
+        totp_secret: r.get(6),
+        totp_pending: r.get(7),
+        totp_last_step: r.get(8),
     }
 }
 
-const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms";
+const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_ms, totp_secret, \
+     totp_pending, totp_last_step";
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
-     k.scopes, k.expires_ms, k.created_ms, k.revoked_ms";
+     k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
+     k.replaced_by";
+const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -152,7 +159,62 @@ fn key_row(r: &Row) -> ApiKey {
         expires_ms: r.get(8),
         created_ms: r.get(9),
         revoked_ms: r.get(10),
+        rate_per_minute: r
+            .get::<_, Option<i64>>(11)
+            .and_then(|n| u32::try_from(n).ok()),
+        allowed_ips: r
+            .get::<_, Option<String>>(12)
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        replaced_by: r.get(13),
     }
+}
+
+fn session_row(r: &Row) -> Session {
+    Session {
+        id: r.get(0),
+        user_id: r.get(1),
+        workspace_id: r.get(2),
+        hash: r.get(3),
+        created_ms: r.get(4),
+        expires_ms: r.get(5),
+        revoked_ms: r.get(6),
+    }
+}
+
+fn failures_row(r: &Row) -> LoginFailures {
+    LoginFailures {
+        failures: r.get::<_, i64>(0) as u32,
+        last_ms: r.get(1),
+    }
+}
+
+async fn insert_key(c: &impl deadpool_postgres::GenericClient, k: &ApiKey) -> Result<()> {
+    let ips = (!k.allowed_ips.is_empty()).then(|| k.allowed_ips.join(" "));
+    c.execute(
+        "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,
+         expires_ms, created_ms, revoked_ms, rate_per_minute, allowed_ips, replaced_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            &k.id,
+            &k.user_id,
+            &k.workspace_id,
+            &k.name,
+            &k.mode.as_str(),
+            &k.prefix,
+            &k.hash,
+            &Scope::join(&k.scopes),
+            &k.expires_ms,
+            &k.created_ms,
+            &k.revoked_ms,
+            &k.rate_per_minute.map(i64::from),
+            &ips,
+            &k.replaced_by,
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
 }
 
 fn post_row(r: &Row) -> Post {
@@ -201,7 +263,7 @@ impl Storage for PgStorage {
     async fn count_users(&self) -> Result<u64> {
         let client = self.client().await?;
         let row = client
-            .query_one("SELECT count(*) FROM users", &[])
+            .query_one("SELECT count(*) FROM users WHERE deleted_ms IS NULL", &[])
             .await
             .map_err(db_error)?;
         Ok(row.get::<_, i64>(0) as u64)
@@ -211,8 +273,18 @@ impl Storage for PgStorage {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO users (id, name, password_hash, admin, created_ms) VALUES ($1, $2, $3, $4, $5)",
-                &[&u.id, &u.name, &u.password_hash, &u.admin, &u.created_ms],
+                "INSERT INTO users (id, name, password_hash, admin, created_ms, totp_secret, totp_pending,
+                 totp_last_step) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &u.id,
+                    &u.name,
+                    &u.password_hash,
+                    &u.admin,
+                    &u.created_ms,
+                    &u.totp_secret,
+                    &u.totp_pending,
+                    &u.totp_last_step,
+                ],
             )
             .await
             .map_err(db_error)
@@ -223,7 +295,7 @@ impl Storage for PgStorage {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1 AND deleted_ms IS NULL"),
                 &[&name],
             )
             .await
@@ -330,6 +402,27 @@ impl Storage for PgStorage {
         Ok(row.and_then(|r| Role::parse(r.get(0))))
     }
 
+    async fn workspaces_of(&self, user_id: &str) -> Result<Vec<(Workspace, Role)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT w.id, w.name, w.created_ms, m.role FROM members m
+                 JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.name",
+                &[&user_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    workspace_row(r),
+                    Role::parse(r.get(3)).unwrap_or(Role::Viewer),
+                )
+            })
+            .collect())
+    }
+
     async fn replace_setup_token(&self, hash: &str, now_ms: i64) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -356,28 +449,7 @@ impl Storage for PgStorage {
 
     async fn create_key(&self, k: &ApiKey) -> Result<()> {
         let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,
-                 expires_ms, created_ms, revoked_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    &k.id,
-                    &k.user_id,
-                    &k.workspace_id,
-                    &k.name,
-                    &k.mode.as_str(),
-                    &k.prefix,
-                    &k.hash,
-                    &Scope::join(&k.scopes),
-                    &k.expires_ms,
-                    &k.created_ms,
-                    &k.revoked_ms,
-                ],
-            )
-            .await
-            .map_err(db_error)
-            .map(drop)
+        insert_key(&client, k).await
     }
 
     async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
@@ -409,8 +481,8 @@ impl Storage for PgStorage {
             .iter()
             .map(|r| KeyListing {
                 key: key_row(r),
-                user_name: r.get(11),
-                workspace_name: r.get(12),
+                user_name: r.get(14),
+                workspace_name: r.get(15),
             })
             .collect())
     }
@@ -607,5 +679,259 @@ impl Storage for PgStorage {
             .await
             .map_err(db_error)
             .map(drop)
+    }
+
+    async fn delete_user(&self, id: &str, now_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET name = $2, password_hash = '', admin = false, deleted_ms = $3,
+                 totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
+                 WHERE id = $1 AND deleted_ms IS NULL",
+                &[&id, &format!("deleted-{id}"), &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 1 {
+            for table in ["recovery_codes", "api_keys", "sessions", "members"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE user_id = $1"), &[&id])
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn set_password(&self, id: &str, hash: &str, now_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1 AND deleted_ms IS NULL",
+                &[&id, &hash],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.execute(
+            "UPDATE sessions SET revoked_ms = $2 WHERE user_id = $1 AND revoked_ms IS NULL",
+            &[&id, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn begin_totp(&self, user_id: &str, sealed: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE users SET totp_pending = $2 WHERE id = $1 AND deleted_ms IS NULL",
+                &[&user_id, &sealed],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn confirm_totp(
+        &self,
+        user_id: &str,
+        pending: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL,
+                 totp_last_step = $3 WHERE id = $1 AND totp_pending = $2 AND deleted_ms IS NULL",
+                &[&user_id, &pending, &step],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 1 {
+            tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id])
+                .await
+                .map_err(db_error)?;
+            for hash in recovery_hashes {
+                tx.execute(
+                    "INSERT INTO recovery_codes (user_id, hash) VALUES ($1, $2)",
+                    &[&user_id, hash],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn disable_totp(&self, user_id: &str) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
+                 WHERE id = $1 AND deleted_ms IS NULL",
+                &[&user_id],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id])
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_secret IS NOT NULL
+                 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                &[&user_id, &step],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn use_recovery_code(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE recovery_codes SET used_ms = $3
+                 WHERE user_id = $1 AND hash = $2 AND used_ms IS NULL",
+                &[&user_id, &hash, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn recovery_codes_left(&self, user_id: &str) -> Result<u32> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_ms IS NULL",
+                &[&user_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.get::<_, i64>(0) as u32)
+    }
+
+    async fn login_failures(&self, subject: &str) -> Result<Option<LoginFailures>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT failures, last_ms FROM login_failures WHERE subject = $1",
+                &[&subject],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(failures_row))
+    }
+
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<LoginFailures> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "INSERT INTO login_failures (subject, failures, last_ms) VALUES ($1, 1, $2)
+                 ON CONFLICT (subject) DO UPDATE SET
+                   failures = CASE WHEN login_failures.last_ms < $2 - $3 THEN 1
+                                   ELSE login_failures.failures + 1 END,
+                   last_ms = $2
+                 RETURNING failures, last_ms",
+                &[&subject, &now_ms, &window_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(failures_row(&row))
+    }
+
+    async fn clear_login_failures(&self, subject: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM login_failures WHERE subject = $1", &[&subject])
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ),
+                &[
+                    &s.id,
+                    &s.user_id,
+                    &s.workspace_id,
+                    &s.hash,
+                    &s.created_ms,
+                    &s.expires_ms,
+                    &s.revoked_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<Session>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = $1"),
+                &[&hash],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(session_row))
+    }
+
+    async fn revoke_session(&self, id: &str, now_ms: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE sessions SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
+                &[&id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE api_keys SET replaced_by = $2,
+                 expires_ms = CASE WHEN expires_ms IS NOT NULL AND expires_ms < $3
+                                   THEN expires_ms ELSE $3 END
+                 WHERE id = $1 AND revoked_ms IS NULL AND replaced_by IS NULL",
+                &[&old_id, &new.id, &old_until_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 1 {
+            insert_key(&tx, new).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
     }
 }

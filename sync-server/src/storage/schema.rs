@@ -63,6 +63,35 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL,
         PRIMARY KEY (scope, key)
     );",
+    // 2: sign-in (sessions, TOTP, recovery codes, lockout), deleted users, and keys'
+    // rotation, rate limits and IP allowlists.
+    "ALTER TABLE users ADD COLUMN deleted_ms BIGINT;
+    ALTER TABLE users ADD COLUMN totp_secret TEXT;
+    ALTER TABLE users ADD COLUMN totp_pending TEXT;
+    ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+    ALTER TABLE api_keys ADD COLUMN rate_per_minute BIGINT;
+    ALTER TABLE api_keys ADD COLUMN allowed_ips TEXT;
+    ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;
+    CREATE TABLE recovery_codes (
+        user_id TEXT NOT NULL REFERENCES users (id),
+        hash TEXT NOT NULL,
+        used_ms BIGINT,
+        PRIMARY KEY (user_id, hash)
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        hash TEXT NOT NULL UNIQUE,
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL,
+        revoked_ms BIGINT
+    );
+    CREATE TABLE login_failures (
+        subject TEXT PRIMARY KEY,
+        failures BIGINT NOT NULL,
+        last_ms BIGINT NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.

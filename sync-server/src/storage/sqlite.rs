@@ -14,8 +14,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, Member, Post, PostQuery,
-    PostState, Result, Role, Scope, Storage, StorageError, User, Workspace,
+    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -137,12 +137,19 @@ fn user_row(r: &Row) -> rusqlite::Result<User> {
         password_hash: r.get(2)?,
         admin: r.get(3)?,
         created_ms: r.get(4)?,
+        deleted_ms: r.get(5)?,
+        totp_secret: r.get(6)?,
+        totp_pending: r.get(7)?,
+        totp_last_step: r.get(8)?,
     })
 }
 
-const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms";
+const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_ms, totp_secret, \
+     totp_pending, totp_last_step";
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
-     k.scopes, k.expires_ms, k.created_ms, k.revoked_ms";
+     k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
+     k.replaced_by";
+const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -161,7 +168,57 @@ fn key_row(r: &Row) -> rusqlite::Result<ApiKey> {
         expires_ms: r.get(8)?,
         created_ms: r.get(9)?,
         revoked_ms: r.get(10)?,
+        rate_per_minute: r
+            .get::<_, Option<i64>>(11)?
+            .and_then(|n| u32::try_from(n).ok()),
+        allowed_ips: r
+            .get::<_, Option<String>>(12)?
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        replaced_by: r.get(13)?,
     })
+}
+
+fn session_row(r: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        hash: r.get(3)?,
+        created_ms: r.get(4)?,
+        expires_ms: r.get(5)?,
+        revoked_ms: r.get(6)?,
+    })
+}
+
+/// Allowed networks as stored: space-separated, or NULL for anywhere.
+fn ips_text(ips: &[String]) -> Option<String> {
+    (!ips.is_empty()).then(|| ips.join(" "))
+}
+
+fn insert_key(c: &rusqlite::Connection, k: &ApiKey) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,
+         expires_ms, created_ms, revoked_ms, rate_per_minute, allowed_ips, replaced_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            k.id,
+            k.user_id,
+            k.workspace_id,
+            k.name,
+            k.mode.as_str(),
+            k.prefix,
+            k.hash,
+            Scope::join(&k.scopes),
+            k.expires_ms,
+            k.created_ms,
+            k.revoked_ms,
+            k.rate_per_minute.map(i64::from),
+            ips_text(&k.allowed_ips),
+            k.replaced_by
+        ],
+    )
+    .map(drop)
 }
 
 fn post_row(r: &Row) -> rusqlite::Result<Post> {
@@ -197,17 +254,33 @@ impl Storage for SqliteStorage {
     }
 
     async fn count_users(&self) -> Result<u64> {
-        self.call(|c| c.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0)))
-            .await
-            .map(|n| n as u64)
+        self.call(|c| {
+            c.query_row(
+                "SELECT count(*) FROM users WHERE deleted_ms IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .await
+        .map(|n| n as u64)
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
         let u = user.clone();
         self.call(move |c| {
             c.execute(
-                "INSERT INTO users (id, name, password_hash, admin, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![u.id, u.name, u.password_hash, u.admin, u.created_ms],
+                "INSERT INTO users (id, name, password_hash, admin, created_ms, totp_secret, totp_pending,
+                 totp_last_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    u.id,
+                    u.name,
+                    u.password_hash,
+                    u.admin,
+                    u.created_ms,
+                    u.totp_secret,
+                    u.totp_pending,
+                    u.totp_last_step
+                ],
             )
             .map(drop)
         })
@@ -218,7 +291,7 @@ impl Storage for SqliteStorage {
         let name = name.to_string();
         self.call(move |c| {
             c.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"),
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1 AND deleted_ms IS NULL"),
                 [name],
                 user_row,
             )
@@ -332,6 +405,25 @@ impl Storage for SqliteStorage {
         Ok(role.as_deref().and_then(Role::parse))
     }
 
+    async fn workspaces_of(&self, user_id: &str) -> Result<Vec<(Workspace, Role)>> {
+        let u = user_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT w.id, w.name, w.created_ms, m.role FROM members m
+                 JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ?1 ORDER BY w.name",
+            )?;
+            let rows = stmt.query_map([u], |r| {
+                let role: String = r.get(3)?;
+                Ok((
+                    workspace_row(r)?,
+                    Role::parse(&role).unwrap_or(Role::Viewer),
+                ))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
     async fn replace_setup_token(&self, hash: &str, now_ms: i64) -> Result<()> {
         let hash = hash.to_string();
         self.call(move |c| {
@@ -355,28 +447,7 @@ impl Storage for SqliteStorage {
 
     async fn create_key(&self, key: &ApiKey) -> Result<()> {
         let k = key.clone();
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO api_keys (id, user_id, workspace_id, name, mode, prefix, hash, scopes,
-                 expires_ms, created_ms, revoked_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    k.id,
-                    k.user_id,
-                    k.workspace_id,
-                    k.name,
-                    k.mode.as_str(),
-                    k.prefix,
-                    k.hash,
-                    Scope::join(&k.scopes),
-                    k.expires_ms,
-                    k.created_ms,
-                    k.revoked_ms
-                ],
-            )
-            .map(drop)
-        })
-        .await
+        self.call(move |c| insert_key(c, &k)).await
     }
 
     async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
@@ -403,8 +474,8 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map([user], |r| {
                 Ok(KeyListing {
                     key: key_row(r)?,
-                    user_name: r.get(11)?,
-                    workspace_name: r.get(12)?,
+                    user_name: r.get(14)?,
+                    workspace_name: r.get(15)?,
                 })
             })?;
             rows.collect()
@@ -592,6 +663,264 @@ impl Storage for SqliteStorage {
                 [scope, key],
             )
             .map(drop)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: &str, now_ms: i64) -> Result<bool> {
+        let id = id.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET name = ?2, password_hash = '', admin = 0, deleted_ms = ?3,
+                 totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
+                 WHERE id = ?1 AND deleted_ms IS NULL",
+                params![id, format!("deleted-{id}"), now_ms],
+            )?;
+            if n == 1 {
+                for table in ["recovery_codes", "api_keys", "sessions", "members"] {
+                    tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id])?;
+                }
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn set_password(&self, id: &str, hash: &str, now_ms: i64) -> Result<bool> {
+        let (id, hash) = (id.to_string(), hash.to_string());
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
+                params![id, hash],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked_ms = ?2 WHERE user_id = ?1 AND revoked_ms IS NULL",
+                params![id, now_ms],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn begin_totp(&self, user_id: &str, sealed: &str) -> Result<bool> {
+        let (id, sealed) = (user_id.to_string(), sealed.to_string());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE users SET totp_pending = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
+                params![id, sealed],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn confirm_totp(
+        &self,
+        user_id: &str,
+        pending: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool> {
+        let (id, pending) = (user_id.to_string(), pending.to_string());
+        let hashes = recovery_hashes.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL,
+                 totp_last_step = ?3 WHERE id = ?1 AND totp_pending = ?2 AND deleted_ms IS NULL",
+                params![id, pending, step],
+            )?;
+            if n == 1 {
+                tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&id])?;
+                for hash in &hashes {
+                    tx.execute(
+                        "INSERT INTO recovery_codes (user_id, hash) VALUES (?1, ?2)",
+                        params![id, hash],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn disable_totp(&self, user_id: &str) -> Result<bool> {
+        let id = user_id.to_string();
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL
+                 WHERE id = ?1 AND deleted_ms IS NULL",
+                [&id],
+            )?;
+            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool> {
+        let id = user_id.to_string();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_secret IS NOT NULL
+                 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                params![id, step],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn use_recovery_code(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<bool> {
+        let (id, hash) = (user_id.to_string(), hash.to_string());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE recovery_codes SET used_ms = ?3
+                 WHERE user_id = ?1 AND hash = ?2 AND used_ms IS NULL",
+                params![id, hash, now_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn recovery_codes_left(&self, user_id: &str) -> Result<u32> {
+        let id = user_id.to_string();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_ms IS NULL",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .await
+        .map(|n| n as u32)
+    }
+
+    async fn login_failures(&self, subject: &str) -> Result<Option<LoginFailures>> {
+        let subject = subject.to_string();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT failures, last_ms FROM login_failures WHERE subject = ?1",
+                [subject],
+                |r| {
+                    Ok(LoginFailures {
+                        failures: r.get::<_, i64>(0)? as u32,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        subject: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> Result<LoginFailures> {
+        let subject = subject.to_string();
+        self.call(move |c| {
+            c.query_row(
+                "INSERT INTO login_failures (subject, failures, last_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT (subject) DO UPDATE SET
+                   failures = CASE WHEN login_failures.last_ms < ?2 - ?3 THEN 1
+                                   ELSE login_failures.failures + 1 END,
+                   last_ms = ?2
+                 RETURNING failures, last_ms",
+                params![subject, now_ms, window_ms],
+                |r| {
+                    Ok(LoginFailures {
+                        failures: r.get::<_, i64>(0)? as u32,
+                        last_ms: r.get(1)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, subject: &str) -> Result<()> {
+        let subject = subject.to_string();
+        self.call(move |c| {
+            c.execute("DELETE FROM login_failures WHERE subject = ?1", [subject])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        let s = session.clone();
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
+                params![
+                    s.id,
+                    s.user_id,
+                    s.workspace_id,
+                    s.hash,
+                    s.created_ms,
+                    s.expires_ms,
+                    s.revoked_ms
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<Session>> {
+        let hash = hash.to_string();
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = ?1"),
+                [hash],
+                session_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, id: &str, now_ms: i64) -> Result<bool> {
+        let id = id.to_string();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE sessions SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1",
+                params![id, now_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool> {
+        let (old, new) = (old_id.to_string(), new.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE api_keys SET replaced_by = ?2,
+                 expires_ms = CASE WHEN expires_ms IS NOT NULL AND expires_ms < ?3
+                                   THEN expires_ms ELSE ?3 END
+                 WHERE id = ?1 AND revoked_ms IS NULL AND replaced_by IS NULL",
+                params![old, new.id, old_until_ms],
+            )?;
+            if n == 1 {
+                insert_key(&tx, &new)?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await
     }

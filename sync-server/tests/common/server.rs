@@ -25,8 +25,14 @@ pub struct Server {
 impl Server {
     /// Starts a server on the embedded SQLite database (no URL) or on PostgreSQL.
     pub fn start(database_url: Option<String>) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// [`start`](Self::start) with environment variables (`POSTCTL_SERVER_*` settings).
+    pub fn start_with(database_url: Option<String>, env: &[(&str, &str)]) -> Server {
         let data = tempfile::tempdir().expect("a data dir");
         let mut command = Command::new(bin());
+        command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data.path())

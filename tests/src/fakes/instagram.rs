@@ -27,8 +27,28 @@
 //! has failed"; not in platforms.md); an invalid token answers HTTP 400 code 190
 //! `OAuthException`; a throttled call answers HTTP 400 with the test's code (4, 17, 32,
 //! 613) and an `X-Business-Use-Case-Usage` header; no delete endpoint exists.
+//!
+//! Instagram Login (platforms.md §7), as `instagram.com`, `api.instagram.com` and
+//! `graph.instagram.com` serve it, on this one address:
+//! - `GET /oauth/authorize?client_id&redirect_uri&response_type=code&scope&state`: the user
+//!   approves and the browser goes back with `code` and `state` (no PKCE: Meta does not
+//!   document it for Instagram Login, so the fake neither needs nor checks it);
+//! - `POST /oauth/access_token` (form: `client_id`, `client_secret`, `grant_type=
+//!   authorization_code`, `redirect_uri`, `code`) → `{"data": [{access_token, user_id,
+//!   permissions}]}`, a short-lived token (1 hour); a refusal is HTTP 400
+//!   `{"error_type": "OAuthException", "code": 400, "error_message"}` (the shapes of both
+//!   answers are unconfirmed in platforms.md: the fake assumes Meta's current examples);
+//! - `GET /access_token?grant_type=ig_exchange_token&client_secret&access_token` (a
+//!   short-lived token) → `{access_token, token_type: "bearer", expires_in}`, a
+//!   long-lived token (60 days);
+//! - `GET /refresh_access_token?grant_type=ig_refresh_token&access_token` (a long-lived
+//!   token at least 24 hours old and unexpired) → a new long-lived token for 60 days; the
+//!   old one works until it expires. Refusals are Graph errors, code 190.
+//!
+//! The tokens it issues work on the API like [`FakeInstagram::TOKEN`] until they expire;
+//! [`FakeInstagram::age_tokens`] moves the clock of what it issued.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +60,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use super::oauth::{AuthServer, OAuthConfig};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -147,6 +168,8 @@ struct Api {
     followers: u64,
     follows: u64,
     retired: Vec<String>,
+    /// Instagram Login, the authorization server.
+    auth: AuthServer,
 }
 
 pub struct FakeInstagram {
@@ -157,6 +180,36 @@ pub struct FakeInstagram {
 impl FakeInstagram {
     pub const TOKEN: &'static str = "IGAAfake-long-lived-token-0123456789";
     pub const USER_ID: &'static str = "17841400000000001";
+    /// The Instagram app's id and secret.
+    pub const CLIENT_ID: &'static str = "990011223344556";
+    pub const CLIENT_SECRET: &'static str = "ig-app-secret-0123456789abcdef";
+
+    /// Changes the Instagram app and the user's answer from now on.
+    pub fn configure_sign_in(&self, change: impl FnOnce(&mut OAuthConfig)) {
+        change(&mut lock(&self.shared).auth.config);
+    }
+
+    /// The token requests (`authorization_code`, `ig_exchange_token`,
+    /// `ig_refresh_token`), and whether each was granted, in order.
+    pub fn token_requests(&self) -> Vec<(String, bool)> {
+        lock(&self.shared).auth.requests.clone()
+    }
+
+    /// Every token Instagram Login issued was issued `by` earlier and expires `by`
+    /// earlier: the test's way to let days pass.
+    pub fn age_tokens(&self, by: Duration) {
+        lock(&self.shared).auth.age(by);
+    }
+
+    /// The user removed the app: every token Instagram Login issued stops working.
+    pub fn revoke_sign_in(&self) {
+        lock(&self.shared).auth.revoke();
+    }
+
+    /// Whether `token` is a token Instagram Login issued that works now.
+    pub fn access_token_works(&self, token: &str) -> bool {
+        lock(&self.shared).auth.works(token)
+    }
 
     pub fn start() -> FakeInstagram {
         let port = BoundPort::bind();
@@ -175,8 +228,22 @@ impl FakeInstagram {
             followers: 0,
             follows: 0,
             retired: Vec::new(),
+            auth: AuthServer::new(
+                "ig",
+                OAuthConfig {
+                    client_id: Self::CLIENT_ID.into(),
+                    client_secret: Some(Self::CLIENT_SECRET.into()),
+                    redirect_uris: Vec::new(),
+                    access_lifetime: SHORT_LIVED,
+                    approve: true,
+                },
+            ),
         }));
         let router = Router::new()
+            .route("/oauth/authorize", get(login_authorize))
+            .route("/oauth/access_token", axum::routing::post(login_code))
+            .route("/access_token", get(login_exchange))
+            .route("/refresh_access_token", get(login_refresh))
             .route("/{id}", get(read_node))
             .route("/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -258,6 +325,136 @@ impl FakeInstagram {
     }
 }
 
+/// How long a short-lived token works (platforms.md §7: 1 hour).
+const SHORT_LIVED: Duration = Duration::from_secs(60 * 60);
+/// How long a long-lived token works (platforms.md §7: 60 days).
+const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
+/// How old a long-lived token must be to be renewed (platforms.md §7: 24 hours).
+const RENEWABLE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `GET /oauth/authorize`: the user approves Instagram Login.
+async fn login_authorize(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let params = wire::query_map(query.as_deref());
+    lock(&shared).auth.authorize(&params, false, false)
+}
+
+/// `POST /oauth/access_token`: the code traded for a short-lived token.
+async fn login_code(State(shared): State<Shared>, body: Bytes) -> Response {
+    let params: HashMap<String, String> = wire::form_pairs(&body).into_iter().collect();
+    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let mut api = lock(&shared);
+    let refused = |message: &str| {
+        wire::json(
+            StatusCode::BAD_REQUEST,
+            json!({"error_type": "OAuthException", "code": 400, "error_message": message}),
+        )
+    };
+    let answer = if get("client_id") != api.auth.config.client_id
+        || Some(get("client_secret")) != api.auth.config.client_secret
+    {
+        Err(refused("Invalid platform app"))
+    } else if get("grant_type") != "authorization_code" {
+        Err(refused("Unsupported grant_type"))
+    } else {
+        match api.auth.take_code(&get("code"), &get("redirect_uri"), "") {
+            Some(grant) => {
+                let token = api.auth.issue_access("short", SHORT_LIVED);
+                let user = api.user_id.clone();
+                Ok(wire::json(
+                    StatusCode::OK,
+                    json!({"data": [{"access_token": token, "user_id": user, "permissions": grant.scope}]}),
+                ))
+            }
+            None => Err(refused(
+                "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
+            )),
+        }
+    };
+    api.auth
+        .requests
+        .push(("authorization_code".into(), answer.is_ok()));
+    answer.unwrap_or_else(|refusal| refusal)
+}
+
+/// `GET /access_token?grant_type=ig_exchange_token`: a short-lived token for a long one.
+async fn login_exchange(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let params = wire::query_map(query.as_deref());
+    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let mut api = lock(&shared);
+    let short = get("access_token");
+    let answer = if get("grant_type") != "ig_exchange_token"
+        || Some(get("client_secret")) != api.auth.config.client_secret
+    {
+        Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "Invalid grant_type or client_secret",
+            false,
+        ))
+    } else if !short.starts_with("ig-short-") || !api.auth.works(&short) {
+        Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            190,
+            None,
+            "Invalid OAuth access token - Cannot parse access token",
+            false,
+        ))
+    } else {
+        Ok(long_lived(&mut api))
+    };
+    api.auth
+        .requests
+        .push(("ig_exchange_token".into(), answer.is_ok()));
+    answer.unwrap_or_else(|refusal| refusal)
+}
+
+/// `GET /refresh_access_token?grant_type=ig_refresh_token`: a long-lived token renewed.
+async fn login_refresh(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let params = wire::query_map(query.as_deref());
+    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let mut api = lock(&shared);
+    let token = get("access_token");
+    let issued = api.auth.access.get(&token).copied();
+    let now = std::time::SystemTime::now();
+    let answer = match issued {
+        _ if get("grant_type") != "ig_refresh_token" => Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "Invalid grant_type",
+            false,
+        )),
+        Some(issued)
+            if token.starts_with("ig-long-")
+                && issued.until > now
+                && issued.at + RENEWABLE_AFTER <= now =>
+        {
+            Ok(long_lived(&mut api))
+        }
+        _ => Err(graph_error(
+            StatusCode::BAD_REQUEST,
+            190,
+            None,
+            "Error validating access token: Session has expired or the token cannot be refreshed yet.",
+            false,
+        )),
+    };
+    api.auth
+        .requests
+        .push(("ig_refresh_token".into(), answer.is_ok()));
+    answer.unwrap_or_else(|refusal| refusal)
+}
+
+/// A new long-lived token: `{access_token, token_type, expires_in}`.
+fn long_lived(api: &mut Api) -> Response {
+    let token = api.auth.issue_access("long", LONG_LIVED);
+    wire::json(
+        StatusCode::OK,
+        json!({"access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
+    )
+}
+
 fn graph_error(
     status: StatusCode,
     code: i64,
@@ -330,7 +527,7 @@ impl Api {
         let token =
             wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
         match token {
-            Some(t) if t == self.token => Ok(()),
+            Some(t) if t == self.token || self.auth.works(&t) => Ok(()),
             Some(_) => Err(graph_error(
                 StatusCode::BAD_REQUEST,
                 190,

@@ -25,19 +25,33 @@
 //! error 121 ("Invalid hash"); more than one link, or more than 10 photos, in `attachments`
 //! gets error 100. A chaos server error is error 10 and a chaos rate limit error 6, both
 //! with HTTP 200, as VK sends them.
+//!
+//! VK ID sign-in (platforms.md §6: OAuth 2.1, PKCE S256 mandatory, a `device_id`, access
+//! tokens living an hour): `GET /authorize` plays the user approving and redirects with
+//! `code`, `state`, `device_id` and `type=code_v2`; `POST /oauth2/auth` (the address is
+//! unconfirmed; this fake assumes it) trades a code (`grant_type=authorization_code`,
+//! `code`, `code_verifier` checked against the challenge, `redirect_uri`, `client_id`,
+//! `device_id`, `state`) or a refresh token (`grant_type=refresh_token`, `refresh_token`,
+//! `client_id`, `device_id`, `state`) for `{refresh_token, access_token, id_token,
+//! token_type: "Bearer", expires_in, user_id, state, scope}`. Refresh tokens work once
+//! (rotation; unconfirmed lifetime, the fake assumes no expiry); a refusal is HTTP 400
+//! `{"error": "invalid_grant", "error_description"}` (the status is unconfirmed). The
+//! access tokens it issues work on the API like [`VkConfig::token`] until they expire.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use serde_json::{Map, Value, json};
 
 use super::chaos::ErrorStyle;
+use super::oauth::{AuthServer, OAuthConfig};
 use super::quota::{QuotaState, RateLimit};
 use super::server::BoundPort;
 use super::wire;
@@ -156,10 +170,14 @@ struct Api {
     next_id: i64,
     /// Every method called, in order, with its parameters (the token removed).
     calls: Vec<(String, Map<String, Value>)>,
+    /// VK ID, the authorization server.
+    auth: AuthServer,
 }
 
 impl FakeVk {
     pub const TOKEN: &'static str = "vk1.a.fake-user-token_0123456789";
+    /// The VK ID app's id.
+    pub const CLIENT_ID: &'static str = "51234567";
     pub const USER_ID: i64 = 4242;
     pub const GROUP_ID: i64 = 123_456;
 
@@ -178,8 +196,20 @@ impl FakeVk {
             injected: VecDeque::new(),
             next_id: 100,
             calls: Vec::new(),
+            auth: AuthServer::new(
+                "vk",
+                OAuthConfig {
+                    client_id: FakeVk::CLIENT_ID.into(),
+                    client_secret: None,
+                    redirect_uris: Vec::new(),
+                    access_lifetime: Duration::from_secs(60 * 60),
+                    approve: true,
+                },
+            ),
         }));
         let router = Router::new()
+            .route("/authorize", get(vk_id_authorize))
+            .route("/oauth2/auth", post(vk_id_token))
             .route("/method/{method}", any(call_method))
             .route("/upload/wall", post(upload))
             .fallback(|| async { wire::json(StatusCode::NOT_FOUND, json!({"error": "not found"})) })
@@ -190,6 +220,31 @@ impl FakeVk {
 
     pub fn configure(&self, change: impl FnOnce(&mut VkConfig)) {
         change(&mut lock(&self.shared).config);
+    }
+
+    /// Changes the VK ID app and the user's answer from now on.
+    pub fn configure_sign_in(&self, change: impl FnOnce(&mut OAuthConfig)) {
+        change(&mut lock(&self.shared).auth.config);
+    }
+
+    /// The grant types of the VK ID token requests, and whether each was granted.
+    pub fn token_requests(&self) -> Vec<(String, bool)> {
+        lock(&self.shared).auth.requests.clone()
+    }
+
+    /// Every access token VK ID handed out stops working now.
+    pub fn expire_access_tokens(&self) {
+        lock(&self.shared).auth.expire();
+    }
+
+    /// The user revoked the app: every token VK ID handed out stops working.
+    pub fn revoke_sign_in(&self) {
+        lock(&self.shared).auth.revoke();
+    }
+
+    /// Whether `token` is an access token VK ID handed out that works now.
+    pub fn access_token_works(&self, token: &str) -> bool {
+        lock(&self.shared).auth.works(token)
     }
 
     /// Enforces `limit` on all calls; going over it answers error 6.
@@ -337,6 +392,93 @@ fn answer(response: Value) -> Response {
     wire::json(StatusCode::OK, json!({ "response": response }))
 }
 
+/// `GET /authorize`: VK ID's sign-in page, the user approving.
+async fn vk_id_authorize(
+    State(shared): State<Arc<Mutex<Api>>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = wire::query_map(query.as_deref());
+    lock(&shared).auth.authorize(&params, true, true)
+}
+
+/// `POST /oauth2/auth`: the code and refresh grants of VK ID.
+async fn vk_id_token(State(shared): State<Arc<Mutex<Api>>>, body: Bytes) -> Response {
+    let params: HashMap<String, String> = wire::form_pairs(&body).into_iter().collect();
+    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let mut api = lock(&shared);
+    let grant_type = get("grant_type");
+    let refused = |description: &str| {
+        wire::json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid_grant", "error_description": description}),
+        )
+    };
+    let answer = if get("client_id") != api.auth.config.client_id {
+        Err(wire::json(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "invalid_client", "error_description": "Unknown client_id"}),
+        ))
+    } else if get("state").is_empty() || get("device_id").is_empty() {
+        Err(wire::json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid_request", "error_description": "state and device_id are required"}),
+        ))
+    } else {
+        match grant_type.as_str() {
+            "authorization_code" => {
+                match api
+                    .auth
+                    .take_code(&get("code"), &get("redirect_uri"), &get("code_verifier"))
+                {
+                    Some(grant)
+                        if grant.device_id.as_deref() == Some(get("device_id").as_str()) =>
+                    {
+                        Ok(vk_id_tokens(
+                            &mut api,
+                            &grant.scope,
+                            grant.device_id,
+                            &get("state"),
+                        ))
+                    }
+                    _ => Err(refused("Code is invalid or expired")),
+                }
+            }
+            "refresh_token" => match api.auth.refresh.remove(&get("refresh_token")) {
+                // Rotation: the refresh token is spent by this request.
+                Some((scope, device)) if device.as_deref() == Some(get("device_id").as_str()) => {
+                    Ok(vk_id_tokens(&mut api, &scope, device, &get("state")))
+                }
+                _ => Err(refused("Refresh token is invalid or expired")),
+            },
+            _ => Err(wire::json(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
+            )),
+        }
+    };
+    api.auth.requests.push((grant_type, answer.is_ok()));
+    answer.unwrap_or_else(|refusal| refusal)
+}
+
+fn vk_id_tokens(api: &mut Api, scope: &str, device_id: Option<String>, state: &str) -> Response {
+    let lifetime = api.auth.config.access_lifetime;
+    let access = api.auth.issue_access("access", lifetime);
+    let refresh = api.auth.issue_refresh(scope, device_id);
+    wire::json(
+        StatusCode::OK,
+        json!({
+            "refresh_token": refresh,
+            "access_token": access,
+            "id_token": "vk-id-token",
+            "token_type": "Bearer",
+            "expires_in": lifetime.as_secs(),
+            "user_id": api.config.user_id,
+            "state": state,
+            "scope": scope,
+        }),
+    )
+}
+
 /// Parameters from the query and a form or JSON body.
 async fn call_method(
     State(shared): State<Arc<Mutex<Api>>>,
@@ -362,7 +504,7 @@ async fn call_method(
             &params,
         );
     }
-    if token != api.config.token {
+    if token != api.config.token && !api.auth.works(&token) {
         return vk_error(5, error_message(5), &params);
     }
     if wire::param_str(&params, "v").is_none_or(|v| v.is_empty()) {

@@ -40,6 +40,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::chaos::ErrorStyle;
+use super::oauth1::{self, OAuth1Keys, Refusal};
 use super::quota::QuotaState;
 use super::server::BoundPort;
 use super::wire;
@@ -72,6 +73,8 @@ pub struct XConfig {
     pub media_processing_polls: u32,
     /// The user's `followers_count`.
     pub followers: u64,
+    /// The OAuth 1.0a keys X knows for the app and the user, if any.
+    pub oauth1: Option<OAuth1Keys>,
 }
 
 /// A post's `public_metrics` as the fake gives them.
@@ -100,6 +103,7 @@ impl Default for XConfig {
             fail_without_create: 0,
             media_processing_polls: 0,
             followers: 0,
+            oauth1: None,
         }
     }
 }
@@ -128,6 +132,10 @@ struct Server {
     last_id: u64,
     /// Counters set by the test, by post id.
     counts: HashMap<String, XCounts>,
+    /// OAuth 1.0a nonces seen: a nonce works once.
+    nonces: std::collections::HashSet<String>,
+    /// Requests whose OAuth 1.0a signature verified.
+    signed_requests: u64,
 }
 
 /// A media upload and how far it got.
@@ -176,6 +184,10 @@ impl FakeX {
             .route("/2/media/upload/{id}/finalize", post(media_finalize))
             .route("/2/media/metadata", post(media_metadata))
             .fallback(not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                oauth1_signed,
+            ))
             .with_state(shared.clone());
         let running = Running::start("x", port, router, Arc::new(XErrors));
         FakeX { running, shared }
@@ -224,12 +236,97 @@ impl FakeX {
         }
     }
 
+    /// How many requests came signed with OAuth 1.0a and verified.
+    pub fn signed_requests(&self) -> u64 {
+        lock(&self.shared).signed_requests
+    }
+
     /// Whether `token` is an access token that works now.
     pub fn access_token_works(&self, token: &str) -> bool {
         lock(&self.shared)
             .access
             .get(token)
             .is_some_and(|expires| *expires > SystemTime::now())
+    }
+}
+
+/// What a request signed with OAuth 1.0a carries on to the endpoints once its signature
+/// verified: the user's access token behind this prefix, which no client can send.
+const VERIFIED: &str = "oauth1-verified:";
+
+/// Every request with `Authorization: OAuth …` has its HMAC-SHA1 signature recomputed
+/// (over the method, `http://{Host}{path}` and the query) and its nonce checked against
+/// those seen; a good one reaches the endpoint as the user, a bad one is `401`.
+async fn oauth1_signed(
+    State(shared): State<Arc<Mutex<Server>>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(authorization) = authorization else {
+        return next.run(request).await;
+    };
+    if authorization.contains(VERIFIED) {
+        return problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    if !authorization.starts_with("OAuth ") {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let base_uri = format!("http://{host}{}", request.uri().path());
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let verdict = {
+        let mut server = lock(&shared);
+        let checked = match &server.config.oauth1 {
+            None => Err(Refusal::UnknownKeys),
+            Some(keys) => oauth1::verify(
+                keys,
+                &authorization,
+                request.method().as_str(),
+                &base_uri,
+                request.uri().query(),
+                now,
+            )
+            .map(|nonce| (nonce, keys.access_token.clone())),
+        };
+        match checked {
+            Ok((nonce, _)) if !server.nonces.insert(nonce.clone()) => Err(Refusal::ReusedNonce),
+            Ok((_, token)) => {
+                server.signed_requests += 1;
+                let as_user = format!("{VERIFIED}{token}");
+                server.access.insert(
+                    as_user.clone(),
+                    SystemTime::now() + Duration::from_secs(3600),
+                );
+                Ok(as_user)
+            }
+            Err(refusal) => Err(refusal),
+        }
+    };
+    match verdict {
+        Ok(as_user) => {
+            if let Ok(value) = format!("Bearer {as_user}").parse() {
+                request.headers_mut().insert(header::AUTHORIZATION, value);
+            }
+            next.run(request).await
+        }
+        Err(refusal) => problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            &format!("Could not authenticate you ({refusal:?})."),
+        ),
     }
 }
 

@@ -589,3 +589,93 @@ pub fn set_host(env: &Env, s3: &postctl_tests::fakes::FakeS3, secret: &str) {
     );
     assert_eq!(set.code, 0, "{}", set.all_output());
 }
+
+/// Adds the Threads account `threads` on `fake`, with its long-lived token.
+#[allow(dead_code)]
+pub fn add_threads(env: &Env, fake: &postctl_tests::fakes::FakeThreads) {
+    use postctl_tests::fakes::FakeThreads;
+    let base = fake.base_url();
+    let added = env.run_full(
+        &[
+            "accounts",
+            "add",
+            "threads",
+            "--name",
+            "threads",
+            "--base-url",
+            &base,
+            "--user-id",
+            FakeThreads::USER_ID,
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeThreads::TOKEN).as_bytes()),
+        &[],
+    );
+    assert_eq!(added.code, 0, "{}", added.all_output());
+}
+
+/// Adds the Facebook Page account `fb` on `fake`: the user token lists the Pages, and the
+/// one Page's token is kept.
+#[allow(dead_code)]
+pub fn add_facebook(env: &Env, fake: &postctl_tests::fakes::FakeFacebook) -> super::Run {
+    use postctl_tests::fakes::FakeFacebook;
+    let base = fake.base_url();
+    let added = env.run_full(
+        &[
+            "accounts",
+            "add",
+            "facebook",
+            "--name",
+            "fb",
+            "--base-url",
+            &base,
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeFacebook::USER_TOKEN).as_bytes()),
+        &[],
+    );
+    assert_eq!(added.code, 0, "{}", added.all_output());
+    added
+}
+
+/// `stats collect --json` an hour after the latest post was published (when the schedule
+/// reads young posts), and its entry for `account`.
+#[allow(dead_code)]
+pub fn collect_an_hour_later(env: &Env, account: &str) -> Value {
+    let rows = env.json(&["stats", "--since", "1d"]);
+    let latest = rows["posts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["published"].as_str())
+        .filter_map(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .max()
+        .expect("a published post");
+    let now = (latest + chrono::Duration::hours(1)).to_rfc3339();
+    let run = env.run_full(
+        &["--json", "stats", "collect"],
+        None,
+        &[("POSTCTL_NOW", &now)],
+    );
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    run.json()
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["account"] == account)
+        .cloned()
+        .unwrap_or_else(|| panic!("no entry for {account}: {}", run.stdout))
+}
+
+/// The counters `stats --json` shows for `post` on `account`.
+#[allow(dead_code)]
+pub fn stats_counters(env: &Env, post: &str, account: &str) -> Value {
+    let rows = env.json(&["stats"]);
+    rows["posts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["post_id"] == post && r["account"] == account)
+        .map(|r| r["counters"].clone())
+        .unwrap_or_else(|| panic!("no row for {post} on {account}: {rows}"))
+}

@@ -98,7 +98,13 @@ impl Signing {
 
     /// The authorize address postctl printed.
     pub fn authorize_url(&mut self) -> String {
-        self.line_with("/i/oauth2/authorize").trim().to_string()
+        self.address_with("/i/oauth2/authorize")
+    }
+
+    /// The address postctl printed that contains `path` (another network's authorize
+    /// endpoint).
+    pub fn address_with(&mut self, path: &str) -> String {
+        self.line_with(path).trim().to_string()
     }
 
     /// Waits for the exit; returns the code and everything said on stderr.
@@ -158,6 +164,35 @@ pub fn reauth(env: &Env, account: &str, port: u16) -> (i32, String) {
     let mut signing = Signing::start(env, &args, Stdio::null());
     let url = signing.authorize_url();
     browse(&browse(&url).1.expect("a redirect"));
+    signing.finish()
+}
+
+/// Runs `args` (a sign-in), writes `stdin` to it, plays the browser at the authorize
+/// address containing `path` (following the redirect to postctl's listener); returns the
+/// exit code and what postctl said.
+#[allow(dead_code)]
+pub fn sign_in_as_browser(
+    env: &Env,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    path: &str,
+) -> (i32, String) {
+    let mut signing = Signing::start(
+        env,
+        args,
+        if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        },
+    );
+    if let (Some(bytes), Some(mut pipe)) = (stdin, signing.child.stdin.take()) {
+        pipe.write_all(bytes).expect("write to postctl");
+    }
+    let url = signing.address_with(path);
+    let (status, location) = browse(&url);
+    assert_eq!(status, 302, "{url}");
+    browse(&location.expect("a redirect"));
     signing.finish()
 }
 

@@ -97,6 +97,8 @@ pub struct Data {
     pub lists: Lists,
     /// Per account name: targets still to publish, and targets failed, missed or uncertain.
     pub per_account: HashMap<String, (usize, usize)>,
+    /// Accounts that need signing in again, by name, and why (their posts are held).
+    pub signed_out: HashMap<String, String>,
     /// The length of each queue list (more than `lists` holds when only a page was read).
     pub totals: Totals,
     /// The days the calendar holds posts for; `None` when every post was read.

@@ -62,6 +62,8 @@ pub struct Loaded {
     pub slice: Option<Slice>,
     /// When the read happened (the live clock, for the activity log).
     pub at: DateTime<Utc>,
+    /// Accounts that need signing in again, by name, and why (their posts are held).
+    pub signed_out: HashMap<String, String>,
 }
 
 /// A credential check's result.

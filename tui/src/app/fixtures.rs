@@ -370,6 +370,7 @@ pub fn loaded() -> Loaded {
         operations: Some(operations()),
         slice: None,
         at: at(NOW),
+        signed_out: Default::default(),
     }
 }
 

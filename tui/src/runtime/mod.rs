@@ -153,6 +153,11 @@ impl Runtime {
                 None => None,
             };
             let accounts = store.accounts()?;
+            let needing = store.accounts_needing_sign_in()?;
+            let signed_out = accounts
+                .iter()
+                .filter_map(|a| needing.get(&a.id).map(|why| (a.name.clone(), why.clone())))
+                .collect();
             let per_account = store.target_counts()?;
             let posts = posts.list;
             let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
@@ -160,6 +165,7 @@ impl Runtime {
             Ok(Loaded {
                 posts,
                 accounts,
+                signed_out,
                 short,
                 operations,
                 slice: Some(Slice {

@@ -123,6 +123,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             theme.dim(),
         ));
     }
+    if let Some(why) = state.data.signed_out.get(&account.name) {
+        lines.push(Line::styled(
+            format!(
+                "Needs signing in again; its posts are held until then. Run `postctl accounts reauth {}` in a shell.",
+                account.name
+            ),
+            theme.error(),
+        ));
+        lines.push(Line::styled(format!("Why: {why}"), theme.dim()));
+    }
     match state.accounts.health.get(&account.name) {
         _ if state.accounts.checking.contains(&account.name) => {
             lines.push(Line::styled("Checking the credentials…", theme.dim()));
@@ -174,6 +184,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 }
 
 fn check_cell(state: &State, name: &str, theme: Theme) -> (String, ratatui::style::Style) {
+    if state.data.signed_out.contains_key(name) {
+        return ("needs sign-in".into(), theme.error());
+    }
     if state.accounts.checking.contains(name) {
         return ("checking…".into(), theme.dim());
     }

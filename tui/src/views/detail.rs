@@ -1,7 +1,7 @@
 //! Post detail: the text, each target's state, links and errors, and the attempt log of
 //! the selected target.
 
-use postctl_core::model::Schedule;
+use postctl_core::model::{Schedule, TargetState};
 use postctl_core::store::TargetStatus;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -179,6 +179,17 @@ fn outcome(target: &TargetStatus, state: &State, theme: Theme) -> Line<'static> 
         .collect();
     if !urls.is_empty() {
         return Line::styled(urls.join(" "), theme.ok());
+    }
+    if TargetState::WAITING.contains(&target.state)
+        && state.data.signed_out.contains_key(&target.account)
+    {
+        return Line::styled(
+            format!(
+                "held: {0} needs signing in again (`postctl accounts reauth {0}`)",
+                target.account
+            ),
+            theme.error(),
+        );
     }
     if let Some(error) = &target.last_error {
         let next = target

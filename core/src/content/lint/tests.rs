@@ -209,7 +209,7 @@ fn lengths_per_network_counted_their_way() {
         to("dc", Network::Discord),
         to("tg", Network::Telegram),
         to("vk", Network::Vk),
-        to("fb", Network::Facebook),
+        to("li", Network::Linkedin),
     ];
     // 280 graphemes plus a 60-character URL: 280 + 23 on Mastodon and X, 341 on Bluesky.
     let url = format!("https://example.com/{}", "a".repeat(40));
@@ -231,7 +231,7 @@ fn lengths_per_network_counted_their_way() {
             ("vk", 340, 16_384, true, 1),
         ]
     );
-    assert_eq!(report.unchecked, ["fb"]);
+    assert_eq!(report.unchecked, ["li"]);
     assert_eq!(
         summary(&report),
         [

@@ -140,7 +140,7 @@ fn cases() -> Vec<Case> {
         case(N::Instagram, &[], TOKEN, Err("--user-id is required for instagram accounts")),
         case(N::Instagram, &[("user-id", "me")], TOKEN, Err("--user-id \"me\" is not valid for instagram")),
         case(N::Instagram, &[("page-id", "1")], TOKEN, Err("--page-id does not apply to instagram accounts; use --user-id")),
-        case(N::Threads, &[("user-id", "1234567890")], TOKEN, Ok(Some("https://graph.threads.net"), None, json!({"user_id": "1234567890"}))),
+        case(N::Threads, &[("user-id", "1234567890")], TOKEN, Ok(Some("https://graph.threads.net/v1.0"), None, json!({"user_id": "1234567890"}))),
         case(N::Threads, &[], TOKEN, Err("--user-id is required for threads accounts")),
         case(N::Threads, &[("user-id", "-5")], TOKEN, Err("--user-id \"-5\" is not valid")),
         case(N::Threads, &[("user-id", "000")], TOKEN, Err("--user-id \"000\" is not valid")),

@@ -447,7 +447,8 @@ fn unexpected(method: &str) -> PublishError {
 fn partly_sent(mut error: PublishError, text_id: i64) -> PublishError {
     let (PublishError::Retryable { message, .. }
     | PublishError::Auth { message, .. }
-    | PublishError::Permanent { message, .. }) = &mut error;
+    | PublishError::Permanent { message, .. }
+    | PublishError::NeedsPerson { message, .. }) = &mut error;
     *message = format!("the text was posted (message {text_id}) but its media were not: {message}");
     if let PublishError::Retryable { maybe_sent, .. } = &mut error {
         *maybe_sent = true;

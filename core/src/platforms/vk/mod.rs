@@ -1,6 +1,8 @@
 //! VK, a user's or a community's wall (../shared/platforms.md §6, API version 5.199).
 //!
-//! Every call is `POST {base}/method/<name>` with a form holding `access_token` and
+//! Signing in is VK ID ([`SIGN_IN`]: OAuth 2.1 with PKCE, tokens refreshed by the engine);
+//! a community or standalone token can be given instead. Every call is
+//! `POST {base}/method/<name>` with a form holding `access_token` and
 //! `v=5.199` (the token travels in the body, never in a URL). Answers are HTTP 200 either
 //! way: `{"response": …}` on success, `{"error": {"error_code", "error_msg", …}}` on
 //! failure, classified by [`classify`].
@@ -51,6 +53,7 @@ use super::{
 use crate::model::Account;
 use crate::network::Network;
 use crate::secrets::Secret;
+use crate::signin::{ClientAuth, Dialect, SignIn, Tokens};
 use crate::text::{Counting, Format, TextLimit, UrlScope, find_urls};
 
 #[cfg(test)]
@@ -100,9 +103,28 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::None,
 };
 
+/// VK ID (platforms.md §6): OAuth 2.1, the authorization code with PKCE (S256, mandatory)
+/// for a public client; the redirect brings a `device_id` that goes with the code
+/// exchange and with every refresh. Access tokens live an hour; refresh tokens rotate.
+/// The token endpoint's address (`/oauth2/auth`) is unconfirmed: it is the one VK ID's
+/// documentation and SDKs use. Scopes are VK's access rights, space-separated.
+const SIGN_IN: SignIn = SignIn {
+    authorize_url: "https://id.vk.com/authorize",
+    token_url: "https://id.vk.com/oauth2/auth",
+    scopes: &["wall", "photos", "groups"],
+    scope_separator: " ",
+    pkce: true,
+    client_auth: ClientAuth::Form,
+    lifetime_unsaid: Some(std::time::Duration::from_secs(60 * 60)),
+    refresh_ahead: std::time::Duration::from_secs(15 * 60),
+    dialect: Dialect::VkId,
+    portal: "https://id.vk.com/about/business/go",
+    redirect_setting: "the app's settings, Trusted Redirect URL",
+};
+
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
-    sign_in: None,
+    sign_in: Some(&SIGN_IN),
     capabilities: |_| DEFAULTS,
     open: Some(|account, secret, tools| boxed(Vk::new(account, secret, tools.http))),
 };
@@ -147,10 +169,16 @@ impl Vk {
             .get("from_group")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        // A signed-in account keeps its token set; a community or standalone token given
+        // with --token-stdin is used as it is.
+        let token = match Tokens::from_secret(&secret) {
+            Some(tokens) => tokens.access,
+            None => secret,
+        };
         Ok(Vk {
             name: account.name.clone(),
             base,
-            token: secret,
+            token,
             owner_id,
             from_group: from_group && owner_id < 0,
             http,
@@ -549,15 +577,15 @@ impl Vk {
                 ),
                 status: None,
             },
-            14 => PublishError::Auth {
+            14 => PublishError::NeedsPerson {
                 message: format!(
-                    "VK asks for a captcha before it takes more posts from account {name} ({said}): open vk.com in a browser as that account, publish something by hand and solve the captcha, then run `postctl retry` for this post"
+                    "VK wants a captcha solved before it takes more posts from account {name} ({said}): open vk.com in a browser as that account, publish something by hand and solve the captcha, then run `postctl retry` for this post"
                 ),
                 status: None,
             },
-            17 => PublishError::Auth {
+            17 => PublishError::NeedsPerson {
                 message: format!(
-                    "VK wants the owner of account {name} to confirm it is them ({said}): sign in at vk.com in a browser and complete the check VK shows (usually a phone confirmation), then run `postctl retry` for this post"
+                    "VK wants the owner of account {name} to confirm it is them (validation required, {said}): sign in at vk.com in a browser and complete the check VK shows (usually a phone confirmation), then run `postctl retry` for this post"
                 ),
                 status: None,
             },

@@ -191,8 +191,8 @@ async fn errors_come_with_http_200_and_are_classified() {
         (vk_error(10, "Internal server error"), "retry maybe sent"),
         (vk_error(1, "Unknown error occurred"), "retry maybe sent"),
         (vk_error(5, "User authorization failed"), "auth"),
-        (vk_error(14, "Captcha needed"), "auth"),
-        (vk_error(17, "Validation required"), "auth"),
+        (vk_error(14, "Captcha needed"), "needs person"),
+        (vk_error(17, "Validation required"), "needs person"),
         (vk_error(15, "Access denied"), "permanent"),
         (
             vk_error(
@@ -232,6 +232,8 @@ async fn captcha_and_validation_say_what_to_do() {
             .expect_err("an error");
         assert!(err.to_string().contains(says), "{err}");
         assert!(err.to_string().contains("postctl retry"), "{err}");
+        // A person must act on vk.com; the token is fine.
+        assert!(matches!(err, PublishError::NeedsPerson { .. }), "{err:?}");
     }
 }
 

@@ -35,9 +35,10 @@ use super::{
 };
 use crate::model::Account;
 use crate::secrets::Secret;
-use crate::signin::{ClientAuth, SignIn, Tokens};
+use crate::signin::{ClientAuth, Dialect, SignIn, Tokens};
 use crate::text::{Counting, Format, TextLimit};
 
+pub mod oauth1;
 #[cfg(test)]
 mod tests;
 
@@ -69,9 +70,14 @@ const SIGN_IN: SignIn = SignIn {
         "media.write",
         "offline.access",
     ],
+    scope_separator: " ",
+    pkce: true,
     client_auth: ClientAuth::Basic,
     lifetime_unsaid: Some(Duration::from_secs(2 * 60 * 60)),
+    refresh_ahead: Duration::from_secs(15 * 60),
+    dialect: Dialect::Standard,
     portal: "https://developer.x.com/en/portal/dashboard",
+    redirect_setting: "User authentication settings, Callback URI",
 };
 
 pub(super) const PLATFORM: Platform = Platform {
@@ -115,22 +121,40 @@ pub struct X {
     /// The account's name: the key of its rate-limit state in [`Http`], and in messages.
     name: String,
     base: String,
-    token: Secret,
+    auth: Auth,
     http: Http,
+}
+
+/// How the account's requests prove who sends them.
+enum Auth {
+    /// OAuth 2.0: a bearer token (signed in, or given by hand).
+    Bearer(Secret),
+    /// OAuth 1.0a: each request signed with the four keys.
+    OAuth1(oauth1::Keys),
 }
 
 impl X {
     pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
         let base = api_base(account)?.trim_end_matches('/').to_string();
-        // A signed-in account keeps its token set; one added with --token-stdin, a token.
-        let token = match Tokens::from_secret(&secret) {
-            Some(tokens) => tokens.access,
-            None => secret,
+        let auth = if account.settings["auth"] == "oauth1" {
+            Auth::OAuth1(oauth1::Keys::parse(&secret).ok_or_else(|| {
+                PublishError::auth(format!(
+                    "the OAuth 1.0a keys of {} are not four values ({}): add the account again with `postctl accounts add x --oauth1`",
+                    account.name,
+                    oauth1::ORDER
+                ))
+            })?)
+        } else {
+            // A signed-in account keeps its token set; one added with --token-stdin, a token.
+            Auth::Bearer(match Tokens::from_secret(&secret) {
+                Some(tokens) => tokens.access,
+                None => secret,
+            })
         };
         Ok(X {
             name: account.name.clone(),
             base,
-            token,
+            auth,
             http,
         })
     }
@@ -292,9 +316,18 @@ impl X {
     }
 
     async fn send(&self, request: RequestBuilder) -> Result<Answer, PublishError> {
-        self.http
-            .exchange(&self.name, request.bearer_auth(self.token.expose()))
-            .await
+        let request = match &self.auth {
+            Auth::Bearer(token) => request.bearer_auth(token.expose()),
+            Auth::OAuth1(keys) => {
+                let (client, built) = request.build_split();
+                let mut built = built.map_err(|e| {
+                    PublishError::permanent(format!("the request could not be built: {e}"))
+                })?;
+                keys.sign(&mut built)?;
+                RequestBuilder::from_parts(client, built)
+            }
+        };
+        self.http.exchange(&self.name, request).await
     }
 
     /// The signed-in user: id and username.
@@ -494,9 +527,17 @@ impl X {
         let kind = body["type"].as_str().unwrap_or_default();
         let message = match status {
             401 => {
+                let what_to_do = match self.auth {
+                    Auth::Bearer(_) => {
+                        format!("sign in again with `postctl accounts reauth {name}`")
+                    }
+                    Auth::OAuth1(_) => format!(
+                        "check the four keys on your app's Keys and tokens page (regenerate them if they were revoked), then `postctl accounts rm {name}` and add it again with --oauth1"
+                    ),
+                };
                 return PublishError::Auth {
                     message: format!(
-                        "X rejected the access token of {name} (401{said}) while {doing}: sign in again with `postctl accounts reauth {name}`"
+                        "X rejected the credentials of {name} (401{said}) while {doing}: {what_to_do}"
                     ),
                     status: Some(status),
                 };

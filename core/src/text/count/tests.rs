@@ -256,3 +256,28 @@ fn mastodon_mentions() {
         assert_eq!(count(text, Counting::Mastodon), expected, "{text:?}");
     }
 }
+
+#[test]
+fn threads_counts_characters_and_an_emoji_as_its_utf8_bytes() {
+    let cases = [
+        ("hello", 5),
+        // Accented letters and CJK are one character each.
+        ("café 字", 6),
+        // A 4-byte emoji costs 4; a heart with its presentation selector 3 + 3.
+        ("🎉", 4),
+        ("ok 🎉", 7),
+        ("❤️", 6),
+        // A ZWJ family: all 25 of its bytes.
+        (FAMILY, FAMILY.len()),
+        // A flag: two regional indicators, 8 bytes.
+        ("🇫🇷", 8),
+        // A letter with a combining accent is still characters.
+        ("e\u{301}", 2),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(count(text, Counting::EmojiBytes), expected, "{text:?}");
+    }
+    // 500 characters fill a Threads post; 125 party poppers do too.
+    assert_eq!(count(&"a".repeat(500), Counting::EmojiBytes), 500);
+    assert_eq!(count(&"🎉".repeat(125), Counting::EmojiBytes), 500);
+}

@@ -202,6 +202,7 @@ fn on_loaded(state: &mut State, loaded: Loaded) -> Vec<Effect> {
         Some(slice) => Data::sliced(loaded.posts, loaded.accounts, loaded.short, state.tz, slice),
         None => Data::new(loaded.posts, loaded.accounts, loaded.short, state.tz),
     };
+    state.data.signed_out = loaded.signed_out;
     state.loaded = true;
     if let Some(operations) = &loaded.operations {
         on_activity(state, operations);
