@@ -79,6 +79,9 @@ _postctl() {
             postctl,queue)
                 cmd="postctl__subcmd__queue"
                 ;;
+            postctl,report)
+                cmd="postctl__subcmd__report"
+                ;;
             postctl,reschedule)
                 cmd="postctl__subcmd__reschedule"
                 ;;
@@ -190,6 +193,9 @@ _postctl() {
             postctl__subcmd__stats,collect)
                 cmd="postctl__subcmd__stats__subcmd__collect"
                 ;;
+            postctl__subcmd__stats,export)
+                cmd="postctl__subcmd__stats__subcmd__export"
+                ;;
             postctl__subcmd__template,add)
                 cmd="postctl__subcmd__template__subcmd__add"
                 ;;
@@ -224,7 +230,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats insights unpublish search template voice lint generate ai media mcp completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats insights report unpublish search template voice lint generate ai media mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1599,6 +1605,56 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__report)
+            opts="-o -h --period --from --to --account --format --output --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "md html csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__reschedule)
             opts="-h --at --every --tz --earlier --later --allow-past --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1796,7 +1852,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__stats)
-            opts="-h --account --since --sort --limit --config --db --json --help collect"
+            opts="-h --account --since --sort --limit --config --db --json --help collect export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1845,6 +1901,44 @@ _postctl() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__stats__subcmd__export)
+            opts="-o -h --format --account --output --config --db --json --help snapshots daily accounts"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

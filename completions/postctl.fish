@@ -51,6 +51,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a po
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "stats" -d 'Counters from the networks (likes, reposts, replies, reactions, followers): collect and show'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "insights" -d 'What an account\'s history says: best times to post, top posts, growth, outliers, trend'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "report" -d 'A report to send: followers, posts and engagement over a period, against the one before (md, html, csv, json)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "unpublish" -d 'Delete a published post from its networks (every part of a thread)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates (50 posts at a time: --limit N, --all)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
@@ -327,19 +328,20 @@ complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l db -d 'Datab
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l not-published -d 'It was not published: publish it again now (from that part on)'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand resolve" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l account -d 'Only posts published to this account' -r
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l since -d 'Only posts published within this span: 90m, 48h, 7d, 2w [default: 30d]' -r
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l sort -d 'The order of the table' -r -f -a "engagement\t'Likes, reposts, replies, quotes and reactions together, most first'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l account -d 'Only posts published to this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l since -d 'Only posts published within this span: 90m, 48h, 7d, 2w [default: 30d]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l sort -d 'The order of the table' -r -f -a "engagement\t'Likes, reposts, replies, quotes and reactions together, most first'
 recent\t'Newest first'
 likes\t'Most likes first'
 reposts\t'Most reposts first'
 replies\t'Most replies first'"
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l limit -d 'Show at most N posts' -r
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -l json -d 'Print data as JSON on stdout'
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect" -a "collect" -d 'Read the counters that are due now from each network, once (for cron and CI)'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l limit -d 'Show at most N posts' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -a "collect" -d 'Read the counters that are due now from each network, once (for cron and CI)'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and not __fish_seen_subcommand_from collect export" -a "export" -d 'Write the raw readings or the daily roll-ups as CSV or JSON, streamed'
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l account -d 'Only this account' -r
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l since -d 'Only posts published within this span: 90m, 48h, 7d, 2w [default: up to 90 days]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
@@ -347,6 +349,14 @@ complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Print nothing but errors'
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -l format -d 'The format [default: csv, or json with --json]' -r -f -a "csv\t''
+json\t''"
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -l account -d 'Only this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to FILE (whole or not at all) instead of stdout' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -l account -d 'Only this account' -r
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -l since -l period -d 'The period: this span before now, compared with the span before it: 90m, 48h, 7d, 2w, at most a year [default: 30d]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -l top -d 'How many top posts to show per account' -r
@@ -354,6 +364,19 @@ complete -c postctl -n "__fish_postctl_using_subcommand insights" -l config -d '
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand insights" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l period -d 'The span before now to report on: 7d, 2w, 30d, 48h [default: 30d]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l from -d 'The first day to report on (YYYY-MM-DD, in your zone), with --to' -r
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l to -d 'The last day to report on, included (YYYY-MM-DD), with --from' -r
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l account -d 'Only this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l format -d 'The format [default: md, or json with --json]' -r -f -a "md\t'Markdown'
+html\t'One self-contained HTML page with charts'
+csv\t'One row per post, one column per counter'
+json\t'Everything, for scripts'"
+complete -c postctl -n "__fish_postctl_using_subcommand report" -s o -l output -d 'Write to FILE (whole or not at all) instead of stdout' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand report" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F

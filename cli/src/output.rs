@@ -53,6 +53,34 @@ pub fn print(text: &str) -> CliResult {
     }
 }
 
+/// Hands `write` the file at `path` (written whole or not at all: a failure leaves the file
+/// as it was), or stdout when there is none; a closed pipe is not an error.
+pub fn write_out(
+    path: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> postctl_core::Result<()>,
+) -> CliResult {
+    let written = match path {
+        Some(path) => postctl_core::fs::write_atomic(path, write),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out).and_then(|()| {
+                out.flush().map_err(|e| postctl_core::Error::Io {
+                    path: "stdout".into(),
+                    source: e,
+                })
+            })
+        }
+    };
+    match written {
+        Err(postctl_core::Error::Io { source, .. })
+            if path.is_none() && source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            Ok(())
+        }
+        other => Ok(other?),
+    }
+}
+
 pub fn print_json(value: &impl Serialize) -> CliResult {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;

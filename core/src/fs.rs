@@ -81,3 +81,79 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         Error::io(path, e)
     })
 }
+
+/// Writes a file a user asked for (a report, an export) by streaming `write` into a temp
+/// file beside `path` and renaming it over `path` once all went well: a reader sees the
+/// old file or the whole new one, and a failure leaves `path` as it was and no temp file.
+/// The file is made 0644 less the umask, like any file the user makes.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .map_err(|e| Error::io(path, e))
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            let file = out
+                .into_inner()
+                .map_err(|e| Error::io(path, e.into_error()))?;
+            file.sync_all().map_err(|e| Error::io(path, e))?;
+            fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn an_atomic_write_that_fails_halfway_leaves_the_old_file_and_no_temp_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("report.md");
+        fs::write(&path, "the old report").expect("write");
+        let failed = write_atomic(&path, |out| {
+            out.write_all(b"half of a new rep")
+                .map_err(|e| Error::io("x", e))?;
+            Err(Error::Internal("the rendering failed".into()))
+        });
+        assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+        assert_eq!(fs::read_to_string(&path).expect("kept"), "the old report");
+        assert!(leftovers(dir.path()).is_empty());
+
+        write_atomic(&path, |out| {
+            out.write_all(b"the new report")
+                .map_err(|e| Error::io("x", e))
+        })
+        .expect("written");
+        assert_eq!(fs::read_to_string(&path).expect("new"), "the new report");
+        assert!(leftovers(dir.path()).is_empty());
+
+        let missing = dir.path().join("no-such-dir").join("report.md");
+        let refused = write_atomic(&missing, |_| Ok(()));
+        assert!(
+            matches!(&refused, Err(Error::Io { path, .. }) if path == &missing),
+            "{refused:?}"
+        );
+    }
+}

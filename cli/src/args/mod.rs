@@ -25,6 +25,7 @@ mod mcp;
 mod media;
 mod post;
 mod queue;
+mod report;
 mod schedule;
 mod search;
 mod stats;
@@ -53,6 +54,7 @@ pub use mcp::*;
 pub use media::*;
 pub use post::*;
 pub use queue::*;
+pub use report::*;
 pub use schedule::*;
 pub use search::*;
 pub use stats::*;
@@ -226,6 +228,9 @@ found in the data dir's media folder.")]
     /// What an account's history says: best times to post, top posts, growth, outliers, trend
     #[command(after_help = insights::INSIGHTS_HELP)]
     Insights(InsightsArgs),
+    /// A report to send: followers, posts and engagement over a period, against the one before (md, html, csv, json)
+    #[command(after_help = report::REPORT_HELP)]
+    Report(ReportArgs),
     /// Delete a published post from its networks (every part of a thread)
     #[command(
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"

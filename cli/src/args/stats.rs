@@ -10,6 +10,7 @@ Examples:
   postctl stats --account masto --since 7d --sort likes
   postctl stats 0193a1b2                # one post: counters per network and their curve
   postctl stats --json
+  postctl stats export snapshots --format csv -o readings.csv
 
 `stats collect` reads each published post's counters hourly for its first 48 hours, then
 daily to 30 days, then weekly to 90 days, and each account's followers or members daily;
@@ -68,6 +69,59 @@ pub enum StatsCommand {
         after_help = "Examples:\n  postctl stats collect\n  postctl stats collect --account masto --since 7d\n  0 * * * * postctl stats collect --quiet   # a crontab line\n\nIt exits 1 when an account could not be read (credentials, network errors); what\nwas read is kept. A rate limit ends that account's run; the rest is read next time."
     )]
     Collect(CollectArgs),
+    /// Write the raw readings or the daily roll-ups as CSV or JSON, streamed
+    #[command(after_help = STATS_EXPORT_HELP)]
+    Export(StatsExportArgs),
+}
+
+pub const STATS_EXPORT_HELP: &str = "\
+Examples:
+  postctl stats export snapshots --format csv -o readings.csv
+  postctl stats export daily --account masto --format json > daily.json
+  postctl stats export accounts --format csv           # followers and members per day
+
+snapshots: every raw reading of a post's counters still kept (`[analytics]
+keep_snapshots_days`, 90 by default); daily: each post's last reading of each day (kept
+forever); accounts: each account's last reading of its followers or members each day.
+
+CSV has one line per reading and counter (at, day, account, network, post_id, counter,
+value): a counter the network does not give has no line, never a zero, and a pivot table
+makes any wide view. JSON is one array of readings, each with its counters as an object.
+Rows are written as they are read, oldest first, so memory stays flat however long the
+history; -o writes the file whole or not at all.";
+
+/// What `postctl stats export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsExportWhat {
+    /// Every raw reading of a post's counters still kept
+    Snapshots,
+    /// Each post's last reading of each day
+    Daily,
+    /// Each account's followers or members, one reading a day
+    Accounts,
+}
+
+/// The formats of `postctl stats export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsExportArgs {
+    /// Which readings
+    #[arg(value_enum)]
+    pub what: StatsExportWhat,
+    /// The format [default: csv, or json with --json]
+    #[arg(long, value_enum)]
+    pub format: Option<StatsExportFormat>,
+    /// Only this account
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Write to FILE (whole or not at all) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

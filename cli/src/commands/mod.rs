@@ -20,6 +20,7 @@ mod mcp;
 mod media;
 mod post;
 mod queue;
+mod report;
 mod schedule;
 mod search;
 mod stats;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
         Command::Stats(args) => stats::run(&mut ctx, &args),
         Command::Insights(args) => insights::run(&mut ctx, &args),
+        Command::Report(args) => report::run(&mut ctx, &args),
         Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }

@@ -2,19 +2,22 @@
 //! them: one post per network with its curve, or a table of recent posts.
 
 use chrono::{DateTime, Duration, Utc};
+use postctl_core::analytics::report::export::{self, ExportFormat};
 use postctl_core::analytics::{
     Collect, Collected, counts_reactions, engagement, never_given, sparkline,
 };
 use postctl_core::platforms::Counters;
-use postctl_core::store::{TargetMetrics, short_ids};
+use postctl_core::store::{ExportKind, TargetMetrics, short_ids};
 use serde_json::Value;
 
 use crate::analytics::{PostStats, RecentStats, next_read, post_stats, span, standing};
-use crate::args::{CollectArgs, StatsArgs, StatsCommand};
+use crate::args::{
+    CollectArgs, StatsArgs, StatsCommand, StatsExportArgs, StatsExportFormat, StatsExportWhat,
+};
 use crate::context::Context;
 use crate::engine::{engine, runtime};
 use crate::exit::{CliError, CliResult};
-use crate::output::{note, paint, print, print_json, stdout_color, table, when};
+use crate::output::{note, paint, print, print_json, stdout_color, table, when, write_out};
 
 /// The widest curve drawn.
 const CURVE_WIDTH: usize = 48;
@@ -22,9 +25,37 @@ const CURVE_WIDTH: usize = 48;
 pub fn run(ctx: &mut Context, args: &StatsArgs) -> CliResult {
     match (&args.command, &args.id) {
         (Some(StatsCommand::Collect(collect_args)), _) => collect(ctx, collect_args),
+        (Some(StatsCommand::Export(export_args)), _) => export(ctx, export_args),
         (None, Some(id)) => one_post(ctx, id),
         (None, None) => recent(ctx, args),
     }
+}
+
+/// `stats export`: the readings streamed from the store to stdout or a file.
+fn export(ctx: &mut Context, args: &StatsExportArgs) -> CliResult {
+    let kind = match args.what {
+        StatsExportWhat::Snapshots => ExportKind::Snapshots,
+        StatsExportWhat::Daily => ExportKind::PostDays,
+        StatsExportWhat::Accounts => ExportKind::AccountDays,
+    };
+    let format = match (args.format, ctx.json) {
+        (Some(StatsExportFormat::Csv), _) | (None, false) => ExportFormat::Csv,
+        (Some(StatsExportFormat::Json), _) | (None, true) => ExportFormat::Json,
+    };
+    let store = ctx.store()?;
+    let account_id = match &args.account {
+        Some(name) => Some(store.account(name)?.id),
+        None => None,
+    };
+    let mut written = 0;
+    write_out(args.output.as_deref(), |out| {
+        written = export::write(store, kind, account_id.as_deref(), format, out)?;
+        Ok(())
+    })?;
+    if let Some(path) = &args.output {
+        note(format!("{written} readings written to {}", path.display()));
+    }
+    Ok(())
 }
 
 fn collect(ctx: &mut Context, args: &CollectArgs) -> CliResult {

@@ -10,6 +10,7 @@
 
 mod collect;
 pub mod insights;
+pub mod report;
 pub mod schedule;
 
 use std::collections::BTreeSet;

@@ -86,7 +86,7 @@ fn counters_json(counters: &Counters) -> String {
     serde_json::to_string(counters).unwrap_or_else(|_| "{}".into())
 }
 
-fn read_counters(text: &str) -> Counters {
+pub(super) fn read_counters(text: &str) -> Counters {
     serde_json::from_str(text).unwrap_or_default()
 }
 

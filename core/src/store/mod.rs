@@ -11,6 +11,7 @@ mod limits;
 mod oplog;
 mod posts;
 mod publish;
+mod report;
 mod schema;
 mod sign_in;
 mod slots;
@@ -41,6 +42,7 @@ pub use posts::{
 pub use publish::{
     Attempt, AttemptRecord, Claim, Claimed, HeldAccount, Missed, Resolved, TargetStatus,
 };
+pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use slots::Slots;
 pub use templates::{StoredTemplate, TemplateChange};
 

@@ -5,6 +5,7 @@
 //! Each integration test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod browser;
 #[macro_use]
 pub mod networks;
 pub mod x;
