@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use postctl_core::model::{Post, Schedule, TargetState};
 use postctl_core::store::{ListFilter, Operation, Store, short_ids};
 
+use crate::app::analytics::{self, PostCurve, Summary};
 use crate::app::data::{LIST_LOADED, ListIds, Slice, Totals, Window};
 use crate::app::effect::{Effect, Event, Job, Loaded, Write, Written};
 use crate::app::state::ACTIVITY_KEPT;
@@ -78,6 +79,13 @@ impl Runtime {
                 Ok(targets) => vec![Event::TargetsLoaded { post_id, targets }],
                 Err(e) => vec![self.failed(e.to_string())],
             },
+            Effect::LoadAnalytics { account, tz } => {
+                vec![Event::AnalyticsLoaded(Box::new(self.analytics(&account, tz, now)))]
+            }
+            Effect::LoadCurve(post_id) => match self.curve(&post_id) {
+                Ok(curve) => vec![Event::CurveLoaded(Box::new(curve))],
+                Err(e) => vec![self.failed(e.to_string())],
+            },
             Effect::Write(job) => vec![Event::Written(self.write(job))],
             Effect::ImportMedia(path) => {
                 let result = postctl_core::media::import(&path, None, &self.media_dir)
@@ -96,6 +104,54 @@ impl Runtime {
             },
             Effect::ExternalEditor(_) => Vec::new(),
         }
+    }
+
+    /// One account's analytics: its figures and daily curve, and its posts published in
+    /// the last [`analytics::SPAN_DAYS`] days with their last counters, reduced to what
+    /// the view draws. The display zone is the dashboard's.
+    fn analytics(&self, name: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<Summary, String> {
+        let started = Instant::now();
+        let store = &self.store;
+        let read = || -> postctl_core::Result<Summary> {
+            let account = store.account(name)?;
+            let figures = store.account_figures(&account.id)?;
+            let daily = store.account_curve(&account.id)?;
+            let targets =
+                store.target_metrics(None, Some(&account.id), Some(analytics::span_start(now)))?;
+            let ids: Vec<&str> = targets.iter().map(|t| t.post_id.as_str()).collect();
+            let short = short_ids(store, &ids)?;
+            let short_of = |id: &str| short.get(id).cloned().unwrap_or_else(|| id.to_string());
+            Ok(analytics::summarize(
+                &account.name,
+                account.network,
+                figures,
+                &daily,
+                &targets,
+                &short_of,
+                tz,
+            ))
+        };
+        let summary = read().map_err(|e| e.to_string());
+        self.log.info(format!(
+            "analytics of {name} read in {} ms",
+            started.elapsed().as_millis()
+        ));
+        summary
+    }
+
+    /// A post's counters on each account it was published to, and their curve.
+    fn curve(&self, post_id: &str) -> postctl_core::Result<PostCurve> {
+        let store = &self.store;
+        let rows = store.target_metrics(Some(post_id), None, None)?;
+        let mut curves = Vec::with_capacity(rows.len());
+        for row in rows {
+            let readings = store.target_curve(&row.target_id)?;
+            curves.push((row, readings));
+        }
+        let short = short_ids(store, &[post_id])?
+            .remove(post_id)
+            .unwrap_or_else(|| post_id.to_string());
+        Ok(analytics::post_curve(post_id, short, curves))
     }
 
     fn failed(&self, message: String) -> Event {

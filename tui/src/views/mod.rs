@@ -1,6 +1,7 @@
 //! Drawing: every view is a function of the state and nothing else.
 
 mod accounts;
+mod analytics;
 mod activity;
 mod calendar;
 mod compose;
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             View::Queue => queue::draw(frame, areas.main, state, theme),
             View::Accounts => accounts::draw(frame, areas.main, state, theme),
             View::Activity => activity::draw(frame, areas.main, state, theme),
+            View::Analytics => analytics::draw(frame, areas.main, state, theme),
         }
     }
     if let Some(scroll) = state.help {
