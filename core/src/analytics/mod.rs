@@ -4,10 +4,12 @@
 //!
 //! The decisions are pure functions tested with tables of cases: [`schedule`] (which posts
 //! are read when), [`follow_names`] (a counter a network stopped giving), [`engagement`]
-//! and [`sparkline`]. The collection itself ([`crate::publish::Engine::collect_metrics`])
+//! and [`sparkline`]; [`insights`] turns the history into answers (best times, top posts,
+//! growth, outliers, the trend). The collection itself ([`crate::publish::Engine::collect_metrics`])
 //! reads through the accounts' adapters, paced like publishing.
 
 mod collect;
+pub mod insights;
 pub mod schedule;
 
 use std::collections::BTreeSet;

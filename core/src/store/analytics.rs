@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::states::PUBLISHED;
 use super::{Store, from_ms, to_ms};
+use crate::analytics::insights::{AccountHistory, Audience, PostEngagement};
 use crate::error::{Error, Result};
 use crate::platforms::{Counters, PostReading, Published, PushedReactions};
 
@@ -517,6 +518,126 @@ impl Store {
             .collect()
     }
 
+    /// What insights read about live accounts (`account_id` only, when given; every live
+    /// account otherwise, by name, with or without readings): each read post published at
+    /// or after `from` with its latest counters, oldest first, and the account's daily
+    /// followers or members, all of them (growth reads the day before a period). Two
+    /// queries whatever the number of posts: the posts through `metric_targets` (by its
+    /// account index when one account is asked for) and the daily figures through
+    /// `account_daily`'s key. A read view: no transaction, no oplog.
+    pub fn account_histories(
+        &self,
+        account_id: Option<&str>,
+        from: DateTime<Utc>,
+    ) -> Result<Vec<AccountHistory>> {
+        let only = if account_id.is_some() {
+            "m.account_id = ?1"
+        } else {
+            "?1 IS NULL"
+        };
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT m.account_id, t.id, t.post_id,
+                        substr(coalesce(nullif(p.title, ''), p.body), 1, 200),
+                        t.parts, t.updated_ms, m.counters, m.last_ms
+                 FROM metric_targets m
+                 JOIN targets t ON t.id = m.target_id
+                 JOIN posts p ON p.id = t.post_id
+                 WHERE {only} AND m.counters IS NOT NULL AND m.last_ms IS NOT NULL
+                   AND t.parts != '[]' AND t.updated_ms >= ?2
+                 ORDER BY t.updated_ms, t.id"
+            ))
+            .map_err(|e| self.error(e))?;
+        type PostRow = (String, String, String, String, String, i64, String, i64);
+        let posts: Vec<PostRow> = stmt
+            .query_map(params![account_id, to_ms(from)], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let only = if account_id.is_some() {
+            "account_id = ?1"
+        } else {
+            "?1 IS NULL"
+        };
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT account_id, at_ms, counters FROM account_daily WHERE {only}
+                 ORDER BY account_id, day"
+            ))
+            .map_err(|e| self.error(e))?;
+        let daily: Vec<(String, i64, String)> = stmt
+            .query_map(params![account_id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let accounts: Vec<crate::model::Account> = self
+            .accounts()?
+            .into_iter()
+            .filter(|a| account_id.is_none_or(|id| id == a.id))
+            .collect();
+        let index: std::collections::HashMap<&str, usize> = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let mut histories: Vec<AccountHistory> = accounts
+            .iter()
+            .map(|a| AccountHistory {
+                account: a.name.clone(),
+                network: a.network,
+                posts: Vec::new(),
+                audience: Audience::from_readings(&[]),
+            })
+            .collect();
+        for (account, target_id, post_id, title, parts, published, counters, last) in posts {
+            // A removed account's posts are left out (its name can no longer be asked for).
+            let Some(&i) = index.get(account.as_str()) else {
+                continue;
+            };
+            let counters = read_counters(&counters);
+            let url = serde_json::from_str::<Vec<Published>>(&parts)
+                .ok()
+                .and_then(|parts| parts.into_iter().next())
+                .and_then(|p| p.url);
+            let history = &mut histories[i];
+            history.posts.push(PostEngagement {
+                target_id,
+                post_id,
+                account: history.account.clone(),
+                network: history.network,
+                title: title.lines().next().unwrap_or_default().to_string(),
+                url,
+                published: from_ms(published),
+                engagement: crate::analytics::engagement(&counters),
+                counters,
+                last_read: from_ms(last),
+            });
+        }
+        let mut readings: Vec<Vec<Reading>> = vec![Vec::new(); histories.len()];
+        for (account, at, counters) in daily {
+            if let Some(&i) = index.get(account.as_str()) {
+                readings[i].push((from_ms(at), read_counters(&counters)));
+            }
+        }
+        for (history, readings) in histories.iter_mut().zip(readings) {
+            history.audience = Audience::from_readings(&readings);
+        }
+        Ok(histories)
+    }
+
     /// How many raw readings and daily roll-ups are kept (posts, accounts).
     pub fn metric_rows(&self) -> Result<(i64, i64, i64)> {
         self.conn()
@@ -641,5 +762,58 @@ mod tests {
                 .expect("read")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn account_histories_bring_each_accounts_read_posts_and_audience() {
+        let at = |d: u32, h: u32| {
+            Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0)
+                .single()
+                .expect("time")
+        };
+        let (_dir, mut store, account, post) = published(at(1, 8));
+        let target = store.metric_candidates(None, None).expect("read")[0]
+            .target_id
+            .clone();
+        // Never read: no history of it yet.
+        let histories = store.account_histories(None, at(1, 0)).expect("histories");
+        assert_eq!(histories.len(), 1);
+        assert!(histories[0].posts.is_empty());
+        let readings = [(target, PostReading::Counted(counters(4)))];
+        store
+            .record_post_readings(&account, at(2, 8), "2026-12-02", &readings, &[], &[])
+            .expect("record");
+        let followers = |n| -> Counters { [("followers".to_string(), n)].into_iter().collect() };
+        for (day, n) in [(1, 10), (2, 12)] {
+            store
+                .record_account_reading(
+                    &account,
+                    at(day, 9),
+                    &format!("2026-12-{day:02}"),
+                    Ok(&followers(n)),
+                )
+                .expect("figures");
+        }
+        let histories = store
+            .account_histories(Some(&account), at(1, 0))
+            .expect("histories");
+        assert_eq!(histories.len(), 1);
+        let history = &histories[0];
+        assert_eq!(history.account, "masto");
+        assert_eq!(history.posts.len(), 1);
+        assert_eq!(history.posts[0].post_id, post);
+        assert_eq!(history.posts[0].engagement, 4);
+        assert_eq!(history.posts[0].published, at(1, 8));
+        assert_eq!(history.posts[0].last_read, at(2, 8));
+        assert_eq!(
+            history.posts[0].url.as_deref(),
+            Some("https://example.org/@me/109")
+        );
+        assert_eq!(history.audience.counter, "followers");
+        assert_eq!(history.audience.points, [(at(1, 9), 10), (at(2, 9), 12)]);
+        // Published before `from`: left out; the audience stays whole.
+        let later = store.account_histories(None, at(1, 9)).expect("histories");
+        assert!(later[0].posts.is_empty());
+        assert_eq!(later[0].audience.points.len(), 2);
     }
 }

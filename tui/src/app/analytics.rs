@@ -1,12 +1,15 @@
 //! The analytics view's data: one account's figures, followers over time, engagement per
-//! post, the best-time grid and top posts, reduced from the store's readings by
-//! [`summarize`] (pure), and one post's counters curve ([`PostCurve`]).
+//! post, the best times (the weekday × hour grid and its judged slots, from
+//! `postctl_core::analytics::insights`, as `postctl insights` reads them) and top posts,
+//! reduced from the store's readings by [`summarize`] (pure), and one post's counters
+//! curve ([`PostCurve`]).
 //!
 //! Only what the view shows is read: one account at a time, its posts of the last
 //! [`SPAN_DAYS`] days, and the curves of the one post opened.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use postctl_core::analytics::insights::{BestTimes, Measure, SETTLED_AFTER, Sample, best_times};
 use postctl_core::analytics::{engagement, never_given};
 use postctl_core::network::Network;
 use postctl_core::platforms::Counters;
@@ -18,59 +21,6 @@ pub const SPAN_DAYS: i64 = 90;
 pub const CHART_POSTS: usize = 24;
 /// Top posts listed.
 pub const TOP_POSTS: usize = 10;
-
-/// Mean engagement per weekday (Monday first) and hour, in the display zone.
-pub type Grid = [[Option<Slot>; 24]; 7];
-
-/// The posts published in one weekday-and-hour slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub posts: u64,
-    pub engagement: u64,
-}
-
-impl Slot {
-    pub fn mean(self) -> u64 {
-        self.engagement / self.posts.max(1)
-    }
-}
-
-/// Adds each counted post's engagement to the slot it was published in (`tz`'s weekday
-/// and hour). Posts never counted are left out: an empty slot is "no data", never zero.
-pub fn best_time_grid(posts: &[(DateTime<Utc>, u64)], tz: Tz) -> Grid {
-    let mut grid: Grid = [[None; 24]; 7];
-    for (at, value) in posts {
-        let local = at.with_timezone(&tz);
-        let day = local.weekday().num_days_from_monday() as usize;
-        let hour = local.hour() as usize;
-        let slot = grid[day][hour].get_or_insert(Slot {
-            posts: 0,
-            engagement: 0,
-        });
-        slot.posts += 1;
-        slot.engagement += value;
-    }
-    grid
-}
-
-/// The slot with the highest mean engagement (ties: the one with more posts, then the
-/// earliest in the week).
-pub fn best_slot(grid: &Grid) -> Option<(usize, usize, Slot)> {
-    let mut best: Option<(usize, usize, Slot)> = None;
-    for (day, hours) in grid.iter().enumerate() {
-        for (hour, slot) in hours.iter().enumerate() {
-            let Some(slot) = slot else { continue };
-            let better = match best {
-                None => true,
-                Some((_, _, b)) => (slot.mean(), slot.posts) > (b.mean(), b.posts),
-            };
-            if better {
-                best = Some((day, hour, *slot));
-            }
-        }
-    }
-    best
-}
 
 /// One post in the engagement chart or the top list.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +47,9 @@ pub struct Summary {
     pub chart: Vec<PostValue>,
     /// The most engaging counted posts, best first.
     pub top: Vec<PostValue>,
-    pub grid: Grid,
+    /// Engagement per post by weekday and hour of publishing (posts at least
+    /// [`SETTLED_AFTER`] old), and the slots judged best, or why none is yet.
+    pub best: BestTimes,
     /// Posts published in the span, and how many of them have counters.
     pub published: usize,
     pub counted: usize,
@@ -112,7 +64,8 @@ pub struct Summary {
 }
 
 /// Reduces one account's readings to what the view draws. `targets` are its published
-/// posts of the span (the store's order: newest first); `short` gives each post's short id.
+/// posts of the span (the store's order: newest first); `short` gives each post's short id;
+/// best times are read in `tz` from posts settled by `now`.
 #[allow(clippy::too_many_arguments)]
 pub fn summarize(
     account: &str,
@@ -122,6 +75,7 @@ pub fn summarize(
     targets: &[TargetMetrics],
     short: &dyn Fn(&str) -> String,
     tz: Tz,
+    now: DateTime<Utc>,
 ) -> Summary {
     let audience = if daily.iter().any(|(_, c)| c.contains_key("followers"))
         || figures
@@ -155,9 +109,13 @@ pub fn summarize(
     // Stable: among equals the newer post stays first.
     top.sort_by_key(|p| std::cmp::Reverse(p.engagement));
     top.truncate(TOP_POSTS);
-    let points: Vec<(DateTime<Utc>, u64)> = counted
+    let samples: Vec<Sample> = counted
         .iter()
-        .map(|(t, c)| (t.published, engagement(c)))
+        .filter(|(t, _)| t.published <= now - SETTLED_AFTER)
+        .map(|(t, c)| Sample {
+            published: t.published,
+            value: engagement(c) as f64,
+        })
         .collect();
     let mut reported: Vec<String> = counted
         .iter()
@@ -173,7 +131,7 @@ pub fn summarize(
         audience_curve,
         chart,
         top,
-        grid: best_time_grid(&points, tz),
+        best: best_times(&samples, tz, Measure::Engagement),
         published: targets.len(),
         counted: counted.len(),
         reported,
@@ -247,57 +205,4 @@ pub struct AnalyticsState {
     /// `None` until loaded; an error is shown as it is.
     pub summary: Option<Result<Summary, String>>,
     pub opened: Option<PostCurve>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        text.parse().expect("time")
-    }
-
-    #[test]
-    fn the_grid_averages_engagement_by_local_weekday_and_hour() {
-        let tz: Tz = "Europe/Paris".parse().expect("zone");
-        // Monday 2026-11-30 08:30 UTC is 09:30 in Paris.
-        let posts = [
-            (at("2026-11-30T08:30:00Z"), 10),
-            (at("2026-11-30T08:59:00Z"), 20),
-            (at("2026-12-06T22:10:00Z"), 4), // Sunday 23:10 in Paris
-        ];
-        let grid = best_time_grid(&posts, tz);
-        assert_eq!(
-            grid[0][9],
-            Some(Slot {
-                posts: 2,
-                engagement: 30
-            })
-        );
-        assert_eq!(grid[0][9].map(Slot::mean), Some(15));
-        assert_eq!(grid[6][23].map(Slot::mean), Some(4));
-        let filled = grid.iter().flatten().filter(|s| s.is_some()).count();
-        assert_eq!(filled, 2, "an hour without posts stays empty, not zero");
-        assert_eq!(best_slot(&grid).map(|(d, h, _)| (d, h)), Some((0, 9)));
-        assert_eq!(best_slot(&best_time_grid(&[], tz)), None);
-    }
-
-    #[test]
-    fn ties_go_to_the_slot_with_more_posts_then_the_earlier_one() {
-        let tz: Tz = "UTC".parse().expect("zone");
-        let posts = [
-            (at("2026-12-01T10:00:00Z"), 6), // Tue 10
-            (at("2026-11-30T12:00:00Z"), 6), // Mon 12
-            (at("2026-12-02T09:00:00Z"), 6), // Wed 9, twice
-            (at("2026-12-02T09:30:00Z"), 6),
-        ];
-        assert_eq!(
-            best_slot(&best_time_grid(&posts, tz)).map(|(d, h, _)| (d, h)),
-            Some((2, 9))
-        );
-        assert_eq!(
-            best_slot(&best_time_grid(&posts[..2], tz)).map(|(d, h, _)| (d, h)),
-            Some((0, 12))
-        );
-    }
 }

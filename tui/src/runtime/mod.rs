@@ -129,6 +129,7 @@ impl Runtime {
                 &targets,
                 &short_of,
                 tz,
+                now,
             ))
         };
         let summary = read().map_err(|e| e.to_string());

@@ -15,7 +15,7 @@ use ratatui::widgets::{
 use super::theme::Theme;
 use super::{block, fit, short_time};
 use crate::app::State;
-use crate::app::analytics::{Grid, PostCurve, Summary, TargetCurve, best_slot};
+use crate::app::analytics::{PostCurve, Summary, TargetCurve};
 use crate::keys::Action;
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -241,46 +241,59 @@ fn engagement_chart(frame: &mut Frame, area: Rect, summary: &Summary, theme: The
     frame.render_widget(chart, area);
 }
 
-/// Weekday rows, hour columns: each hour a shade of its mean engagement against the best
-/// hour's, `·` where nothing was posted.
+/// Weekday rows, hour columns (the insights' grid): each hour a shade of its mean
+/// engagement against the best hour's, `·` where nothing was posted; then the best slots
+/// as `postctl insights` judges them, or why there are none yet.
 fn heat_map(frame: &mut Frame, area: Rect, summary: &Summary, theme: Theme) {
-    let grid: &Grid = &summary.grid;
-    let best = best_slot(grid);
-    let top = best.map_or(0, |(_, _, slot)| slot.mean());
+    let grid = &summary.best.grid;
+    let top = grid.highest().unwrap_or(0.0);
     let mut lines = vec![Line::styled(
         "     0     6     12    18    ".to_string(),
         theme.dim(),
     )];
-    for (d, hours) in grid.iter().enumerate() {
+    for (d, hours) in grid.cells.iter().enumerate() {
         let mut row = format!(" {} ", WEEKDAYS[d]);
-        for slot in hours {
-            row.push(match slot {
+        for cell in hours {
+            row.push(match cell.value {
                 None => '·',
-                Some(slot) if top == 0 => SHADES[0],
-                Some(slot) => {
-                    let step = slot.mean() * (SHADES.len() as u64 - 1) / top;
-                    SHADES[step as usize]
+                Some(_) if top <= 0.0 => SHADES[0],
+                Some(value) => {
+                    let step = (value / top * (SHADES.len() - 1) as f64).round() as usize;
+                    SHADES[step.min(SHADES.len() - 1)]
                 }
             });
         }
         lines.push(Line::raw(row));
     }
-    lines.push(Line::raw(match best {
-        Some((d, h, slot)) => format!(
-            " best: {} {h:02}:00, mean {} over {} post{}",
-            WEEKDAYS[d],
-            slot.mean(),
-            slot.posts,
-            if slot.posts == 1 { "" } else { "s" }
+    let suggested = summary.best.suggestions(2);
+    lines.push(Line::raw(match (&summary.best.not_enough, suggested.as_slice()) {
+        (Some(why), _) => format!(" best: not enough data yet ({why})"),
+        (None, []) => " best: no hour stands out yet".to_string(),
+        (None, slots) => format!(
+            " best: {}",
+            slots
+                .iter()
+                .map(|s| format!(
+                    "{} (mean {:.0} over {} posts)",
+                    s.label(),
+                    s.value,
+                    s.posts
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        None => " best: no data yet".to_string(),
     }));
     lines.push(Line::styled(
-        " · no posts  ░ low  █ high (mean engagement)".to_string(),
+        format!(
+            " · no posts  ░ low  █ high; {} posts older than 48 h",
+            summary.best.posts
+        ),
         theme.dim(),
     ));
     frame.render_widget(
-        Paragraph::new(lines).block(block("Best times (weekday × hour)", theme)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block("Best times (weekday × hour)", theme)),
         area,
     );
 }
