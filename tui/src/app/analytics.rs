@@ -170,8 +170,15 @@ pub struct PostCurve {
 }
 
 /// Builds a post's curve from the store's rows for it and each row's readings.
-pub fn post_curve(post_id: &str, short: String, rows: Vec<(TargetMetrics, Vec<Reading>)>) -> PostCurve {
-    let title = rows.first().map(|(t, _)| t.title.clone()).unwrap_or_default();
+pub fn post_curve(
+    post_id: &str,
+    short: String,
+    rows: Vec<(TargetMetrics, Vec<Reading>)>,
+) -> PostCurve {
+    let title = rows
+        .first()
+        .map(|(t, _)| t.title.clone())
+        .unwrap_or_default();
     PostCurve {
         post_id: post_id.to_string(),
         short,

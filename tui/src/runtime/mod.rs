@@ -80,7 +80,9 @@ impl Runtime {
                 Err(e) => vec![self.failed(e.to_string())],
             },
             Effect::LoadAnalytics { account, tz } => {
-                vec![Event::AnalyticsLoaded(Box::new(self.analytics(&account, tz, now)))]
+                vec![Event::AnalyticsLoaded(Box::new(
+                    self.analytics(&account, tz, now),
+                ))]
             }
             Effect::LoadCurve(post_id) => match self.curve(&post_id) {
                 Ok(curve) => vec![Event::CurveLoaded(Box::new(curve))],
@@ -109,7 +111,12 @@ impl Runtime {
     /// One account's analytics: its figures and daily curve, and its posts published in
     /// the last [`analytics::SPAN_DAYS`] days with their last counters, reduced to what
     /// the view draws. The display zone is the dashboard's.
-    fn analytics(&self, name: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<Summary, String> {
+    fn analytics(
+        &self,
+        name: &str,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Summary, String> {
         let started = Instant::now();
         let store = &self.store;
         let read = || -> postctl_core::Result<Summary> {

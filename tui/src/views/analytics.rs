@@ -95,9 +95,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         frame.render_widget(Clear, popup);
         let title = format!("Post {}: {}", curve.short, fit(&curve.title, 40));
         frame.render_widget(
-            Paragraph::new(curve_lines(curve, state, theme, popup.width.saturating_sub(4)))
-                .block(block(title, theme))
-                .wrap(Wrap { trim: false }),
+            Paragraph::new(curve_lines(
+                curve,
+                state,
+                theme,
+                popup.width.saturating_sub(4),
+            ))
+            .block(block(title, theme))
+            .wrap(Wrap { trim: false }),
             popup,
         );
     }
@@ -266,23 +271,20 @@ fn heat_map(frame: &mut Frame, area: Rect, summary: &Summary, theme: Theme) {
         lines.push(Line::raw(row));
     }
     let suggested = summary.best.suggestions(2);
-    lines.push(Line::raw(match (&summary.best.not_enough, suggested.as_slice()) {
-        (Some(why), _) => format!(" best: not enough data yet ({why})"),
-        (None, []) => " best: no hour stands out yet".to_string(),
-        (None, slots) => format!(
-            " best: {}",
-            slots
-                .iter()
-                .map(|s| format!(
-                    "{} (mean {:.0} over {} posts)",
-                    s.label(),
-                    s.value,
-                    s.posts
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }));
+    lines.push(Line::raw(
+        match (&summary.best.not_enough, suggested.as_slice()) {
+            (Some(why), _) => format!(" best: not enough data yet ({why})"),
+            (None, []) => " best: no hour stands out yet".to_string(),
+            (None, slots) => format!(
+                " best: {}",
+                slots
+                    .iter()
+                    .map(|s| format!("{} (mean {:.0} over {} posts)", s.label(), s.value, s.posts))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    ));
     lines.push(Line::styled(
         format!(
             " · no posts  ░ low  █ high; {} posts older than 48 h",

@@ -1,8 +1,8 @@
 //! Drawing: every view is a function of the state and nothing else.
 
 mod accounts;
-mod analytics;
 mod activity;
+mod analytics;
 mod calendar;
 mod compose;
 mod detail;
