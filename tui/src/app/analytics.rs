@@ -213,3 +213,101 @@ pub struct AnalyticsState {
     pub summary: Option<Result<Summary, String>>,
     pub opened: Option<PostCurve>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("time")
+    }
+
+    fn counters(pairs: &[(&str, u64)]) -> Counters {
+        pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    }
+
+    fn target(post: &str, published: &str, read: Option<Counters>) -> TargetMetrics {
+        TargetMetrics {
+            target_id: format!("t-{post}"),
+            post_id: post.into(),
+            title: format!("post {post}"),
+            account: "masto".into(),
+            network: Network::Mastodon,
+            url: None,
+            published: at(published),
+            last_read: read.as_ref().map(|_| at("2026-12-05T12:00:00Z")),
+            counters: read,
+            deleted: None,
+            not_provided: None,
+        }
+    }
+
+    #[test]
+    fn a_summary_keeps_counted_posts_only_and_never_invents_a_zero() {
+        let now = at("2026-12-06T12:00:00Z");
+        let mut gone = target(
+            "d",
+            "2026-12-01T09:00:00Z",
+            Some(counters(&[("likes", 99)])),
+        );
+        gone.deleted = Some(at("2026-12-02T00:00:00Z"));
+        // Newest first, as the store gives them.
+        let targets = vec![
+            target("c", "2026-12-06T08:00:00Z", Some(counters(&[("likes", 1)]))),
+            target("b", "2026-12-03T10:00:00Z", None),
+            gone,
+            target(
+                "a",
+                "2026-11-30T09:00:00Z",
+                Some(counters(&[("likes", 5), ("views", 100)])),
+            ),
+        ];
+        let daily = vec![
+            (at("2026-12-04T23:00:00Z"), counters(&[("followers", 40)])),
+            (at("2026-12-05T23:00:00Z"), counters(&[("followers", 44)])),
+        ];
+        let tz: Tz = "Europe/Berlin".parse().expect("zone");
+        let short = |id: &str| format!("{id}-short");
+        let s = summarize(
+            "masto",
+            Network::Mastodon,
+            None,
+            &daily,
+            &targets,
+            &short,
+            tz,
+            now,
+        );
+        assert_eq!(s.audience, "followers");
+        assert_eq!(
+            s.audience_curve.iter().map(|p| p.1).collect::<Vec<_>>(),
+            [40, 44]
+        );
+        assert_eq!((s.published, s.counted), (4, 2));
+        let ids = |posts: &[PostValue]| posts.iter().map(|p| p.post_id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&s.chart),
+            ["a", "c"],
+            "oldest first, deleted and unread left out"
+        );
+        assert_eq!(ids(&s.top), ["a", "c"]);
+        assert_eq!(s.top[0].engagement, 5, "views are no engagement");
+        assert_eq!(s.top[0].short, "a-short");
+        assert_eq!(s.reported, ["likes", "views"]);
+        assert_eq!(s.last_collected, Some(at("2026-12-05T12:00:00Z")));
+        // Only the post older than 48 hours is in the grid: Monday 10:00 in Berlin.
+        assert_eq!(s.best.posts, 1);
+        let monday_ten = s.best.grid.cells[0][10];
+        assert_eq!((monday_ten.value, monday_ten.posts), (Some(5.0), 1));
+        assert!(
+            s.best.not_enough.is_some(),
+            "one post is not enough to judge"
+        );
+
+        let empty = summarize("tg", Network::Telegram, None, &[], &[], &short, tz, now);
+        assert_eq!(empty.audience, "members");
+        assert!(empty.chart.is_empty() && empty.top.is_empty());
+        assert_eq!(empty.last_collected, None);
+        assert!(empty.never.is_some_and(|n| n.contains("no view counter")));
+    }
+}
