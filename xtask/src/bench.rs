@@ -27,16 +27,15 @@ pub enum Parts {
     Cli,
     /// Only publishing against the fake networks.
     Publish,
+    /// Only `postctl post` to each fake network.
+    Post,
 }
 
 /// Runs the benchmark at each size in `sizes`, then publishing. `POSTCTL_BENCH_BINARY`
 /// measures another build (e.g. an older one, to compare) instead of building this one.
 pub fn run(root: &Path, sizes: &[usize], parts: Parts) -> Result<(), String> {
-    let binary = match std::env::var_os("POSTCTL_BENCH_BINARY") {
-        Some(binary) => PathBuf::from(binary),
-        None => build_postctl(root)?,
-    };
-    if parts != Parts::Publish {
+    let binary = postctl_binary(root)?;
+    if matches!(parts, Parts::All | Parts::Cli) {
         let mut report = String::new();
         for &posts in sizes {
             report += &run_cli(&binary, posts)?;
@@ -46,7 +45,16 @@ pub fn run(root: &Path, sizes: &[usize], parts: Parts) -> Result<(), String> {
     }
     match parts {
         Parts::Cli => Ok(()),
-        _ => crate::bench_publish::run(root, &binary),
+        Parts::Post => crate::bench_publish::run(root, &binary, true),
+        Parts::All | Parts::Publish => crate::bench_publish::run(root, &binary, false),
+    }
+}
+
+/// The postctl to measure: `POSTCTL_BENCH_BINARY`, else this tree's release build.
+pub fn postctl_binary(root: &Path) -> Result<PathBuf, String> {
+    match std::env::var_os("POSTCTL_BENCH_BINARY") {
+        Some(binary) => Ok(PathBuf::from(binary)),
+        None => build_postctl(root),
     }
 }
 

@@ -6,7 +6,7 @@
 //! - due-to-arrival: with `postctl daemon` running, how late each of 100 posts reaches the
 //!   fake after its due time (the fake reports when it stored each post);
 //! - `postctl post` to one Mastodon fake, the whole process (median and p90 of 100 runs) and
-//!   its round trips;
+//!   its round trips; then to each other network's fake (30 runs each);
 //! - the daemon's resident memory with 100,000 scheduled targets (and its CPU while idle).
 //!
 //! Prints the numbers next to the targets of issue 3; asserts nothing.
@@ -22,25 +22,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::bench::line;
 use crate::fixture::ACCOUNTS;
 
-pub fn run(root: &Path, postctl: &Path) -> Result<(), String> {
-    eprintln!("building fake-networks (release)...");
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "postctl-tests",
-            "--bin",
-            "fake-networks",
-        ])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("the release build of fake-networks failed".into());
-    }
-    let fakes_binary = crate::bench::target_dir(root).join("release/fake-networks");
+/// Every part, or (`only_post`) the `postctl post` runs alone.
+pub fn run(root: &Path, postctl: &Path, only_post: bool) -> Result<(), String> {
+    let fakes_binary = build_fakes(root)?;
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let bench = Bench {
         postctl: postctl.to_path_buf(),
@@ -49,14 +33,20 @@ pub fn run(root: &Path, postctl: &Path) -> Result<(), String> {
     };
 
     let mut report = String::from("postctl publishing benchmark (fake networks on 127.0.0.1)\n");
-    eprintln!("drain: 1,000 due targets...");
-    bench.drain(&mut report)?;
-    eprintln!("daemon: due time to arrival...");
-    bench.due_to_arrival(&mut report)?;
+    if !only_post {
+        eprintln!("drain: 1,000 due targets...");
+        bench.drain(&mut report)?;
+        eprintln!("daemon: due time to arrival...");
+        bench.due_to_arrival(&mut report)?;
+    }
     eprintln!("post: one Mastodon fake...");
     bench.post(&mut report)?;
-    eprintln!("daemon: memory with 100,000 scheduled targets...");
-    bench.daemon_memory(&mut report)?;
+    eprintln!("post: each other network's fake...");
+    bench.post_each(&mut report)?;
+    if !only_post {
+        eprintln!("daemon: memory with 100,000 scheduled targets...");
+        bench.daemon_memory(&mut report)?;
+    }
     print!("{report}");
     Ok(())
 }
@@ -198,6 +188,53 @@ impl Bench {
         Ok(())
     }
 
+    /// (c') `postctl post` to each other network's fake, the whole process, with the
+    /// requests each run makes.
+    fn post_each(&self, report: &mut String) -> Result<(), String> {
+        const RUNS: u64 = 30;
+        let fakes = Fakes::start(&self.fakes, 0, true)?;
+        for network in [
+            "bluesky", "telegram", "discord", "slack", "matrix", "webhook", "vk",
+        ] {
+            let home = Home {
+                postctl: self.postctl.clone(),
+                dir: self.work.join(format!("post-{network}")),
+            };
+            std::fs::create_dir_all(&home.dir).map_err(|e| e.to_string())?;
+            std::fs::write(home.dir.join("config.toml"), "timezone = \"UTC\"\n")
+                .map_err(|e| e.to_string())?;
+            let (flags, secret) = account_flags(&fakes, network)?;
+            let mut args = vec!["accounts", "add", network, "--name", "acc"];
+            args.extend(flags.iter().map(String::as_str));
+            args.push("--token-stdin");
+            home.postctl(&args, Some(&format!("{secret}\n")))?;
+            home.postctl(&["post", "Warming up the page cache", "--to", "acc"], None)?;
+            let before = fakes.requests(network)?;
+            let mut samples = Vec::new();
+            for i in 0..RUNS {
+                let text =
+                    format!("Shipped v2.{i} with the new scheduler https://example.com/v2.{i}");
+                let started = Instant::now();
+                home.postctl(&["post", &text, "--to", "acc"], None)?;
+                samples.push(started.elapsed());
+            }
+            let after = fakes.requests(network)?;
+            line(
+                report,
+                &format!("postctl post ({network} fake)"),
+                &samples,
+                "-",
+            );
+            let _ = writeln!(
+                report,
+                "{:<40} {:>8.2} requests per run",
+                "",
+                (after - before) as f64 / RUNS as f64
+            );
+        }
+        Ok(())
+    }
+
     /// (d) The daemon's resident memory with 100,000 targets scheduled in the future, and
     /// its CPU time while it waits for them.
     fn daemon_memory(&self, report: &mut String) -> Result<(), String> {
@@ -282,14 +319,95 @@ impl Bench {
     }
 }
 
+/// The `accounts add` flags for the fake of `network` (by its startup line), and the
+/// secret to give on stdin.
+fn account_flags(fakes: &Fakes, network: &str) -> Result<(Vec<String>, String), String> {
+    let field = |key: &str| fakes.field(network, key);
+    let base = field("base_url")?;
+    Ok(match network {
+        "bluesky" => (
+            vec!["--pds".into(), base, "--handle".into(), field("handle")?],
+            field("app_password")?,
+        ),
+        "telegram" => (
+            vec!["--api-url".into(), base, "--chat".into(), field("chat")?],
+            field("token")?,
+        ),
+        "discord" => (
+            vec![
+                "--base-url".into(),
+                format!("{base}/api/v10"),
+                "--channel".into(),
+                field("channel_id")?,
+            ],
+            field("bot_token")?,
+        ),
+        "slack" => (
+            vec![
+                "--base-url".into(),
+                format!("{base}/api"),
+                "--channel".into(),
+                field("channel")?,
+            ],
+            field("bot_token")?,
+        ),
+        "matrix" => (
+            vec![
+                "--homeserver".into(),
+                base,
+                "--room".into(),
+                field("room_id")?,
+            ],
+            field("token")?,
+        ),
+        "webhook" => (
+            vec!["--base-url".into(), field("url")?],
+            "bench-signing-key".into(),
+        ),
+        "vk" => (
+            vec![
+                "--base-url".into(),
+                base,
+                "--owner-id".into(),
+                field("owner_id")?,
+                "--from-group".into(),
+            ],
+            field("token")?,
+        ),
+        other => return Err(format!("no account flags for the {other} fake")),
+    })
+}
+
+/// Builds the `fake-networks` binary of the tests crate (release); its path.
+pub(crate) fn build_fakes(root: &Path) -> Result<PathBuf, String> {
+    eprintln!("building fake-networks (release)...");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "postctl-tests",
+            "--bin",
+            "fake-networks",
+        ])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build of fake-networks failed".into());
+    }
+    Ok(crate::bench::target_dir(root).join("release/fake-networks"))
+}
+
 /// One postctl data dir and config, with the clock and zone of a user (no POSTCTL_NOW).
-struct Home {
-    postctl: PathBuf,
-    dir: PathBuf,
+pub(crate) struct Home {
+    pub(crate) postctl: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Home {
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.postctl);
         command
             .args(args)
@@ -305,7 +423,7 @@ impl Home {
     }
 
     /// Runs postctl to the end; its stdout, or an error with its stderr.
-    fn postctl(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+    pub(crate) fn postctl(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
         let mut child = self
             .command(args)
             .stdin(if stdin.is_some() {
@@ -335,7 +453,10 @@ impl Home {
     }
 
     /// Imports posts given as (text, account, due in unix ms).
-    fn import(&self, rows: impl Iterator<Item = (String, String, i64)>) -> Result<(), String> {
+    pub(crate) fn import(
+        &self,
+        rows: impl Iterator<Item = (String, String, i64)>,
+    ) -> Result<(), String> {
         let mut csv = String::from("text,to,at\n");
         for (text, account, due) in rows {
             let _ = writeln!(csv, "\"{text}\",{account},{}", rfc3339(due));
@@ -430,14 +551,18 @@ impl Drop for Daemon {
 
 /// The `fake-networks` child: its startup lines by network, and (with `--report-posts`)
 /// the lines it reports as posts and requests arrive.
-struct Fakes {
+pub(crate) struct Fakes {
     child: Child,
     networks: HashMap<String, String>,
     posts: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fakes {
-    fn start(binary: &Path, latency_ms: u64, report_posts: bool) -> Result<Fakes, String> {
+    pub(crate) fn start(
+        binary: &Path,
+        latency_ms: u64,
+        report_posts: bool,
+    ) -> Result<Fakes, String> {
         let mut command = Command::new(binary);
         command.args(["--latency-ms", &latency_ms.to_string()]);
         if report_posts {
@@ -456,7 +581,8 @@ impl Fakes {
             posts: Arc::default(),
         };
         let mut lines = BufReader::new(stdout).lines();
-        while fakes.networks.len() < 7 {
+        // Its startup lines end with the AI providers' (the last is OpenAI's).
+        while !fakes.networks.contains_key("openai") {
             let line = match lines.next() {
                 Some(Ok(line)) => line,
                 other => return Err(format!("fake-networks stopped early: {other:?}")),
@@ -470,7 +596,7 @@ impl Fakes {
     }
 
     /// A field of a network's startup line.
-    fn field(&self, network: &str, key: &str) -> Result<String, String> {
+    pub(crate) fn field(&self, network: &str, key: &str) -> Result<String, String> {
         self.networks
             .get(network)
             .and_then(|line| field(line, key))
@@ -479,7 +605,7 @@ impl Fakes {
 
     /// How many requests the fake for `network` has answered so far, once its count has
     /// stood still for 100 ms (the fakes report it as it changes, every millisecond).
-    fn requests(&self, network: &str) -> Result<u64, String> {
+    pub(crate) fn requests(&self, network: &str) -> Result<u64, String> {
         let latest = || -> Option<u64> {
             let lines = self.posts.lock().ok()?;
             lines
@@ -543,7 +669,7 @@ fn field(line: &str, key: &str) -> Option<String> {
     }
 }
 
-fn unix_ms() -> i64 {
+pub(crate) fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -556,7 +682,7 @@ fn ms(d: Duration) -> f64 {
 
 /// `unix_ms` as an RFC 3339 UTC time with milliseconds (days to civil date after Howard
 /// Hinnant's algorithm; xtask has no date library).
-fn rfc3339(unix_ms: i64) -> String {
+pub(crate) fn rfc3339(unix_ms: i64) -> String {
     let (days, ms_of_day) = (
         unix_ms.div_euclid(86_400_000),
         unix_ms.rem_euclid(86_400_000),

@@ -4,11 +4,15 @@
 //!   `cargo xtask docs --check` fails when the committed files are stale.
 //! - `cargo xtask bench` builds postctl in release mode and measures it on 10,000 and on
 //!   100,000 posts (time and peak memory), then publishing against the fake networks;
-//!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter.
+//!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter
+//!   (`cargo xtask bench post` only its `postctl post` runs, to each network's fake).
+//! - `cargo xtask bench analytics [--posts N]` collects from the fake networks and answers
+//!   from a simulated year of history (10,000 posts unless told).
 //! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in a pseudo-terminal:
 //!   first frame (time and memory), redraws, CPU while idle.
 
 mod bench;
+mod bench_analytics;
 mod bench_publish;
 mod bench_rss;
 mod bench_tui;
@@ -32,6 +36,12 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         ["bench"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::All),
+        ["bench", "analytics"] => analytics(10_000),
+        ["bench", "analytics", "--posts", n] => match n.parse() {
+            Ok(n) => analytics(n),
+            Err(_) => Err(format!("--posts takes a number, got {n:?}")),
+        },
+        ["bench", "post"] => bench::run(&docs::repo_root(), &[], bench::Parts::Post),
         ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),
         ["bench", "cli"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::Cli),
         ["bench", "cli", "--posts", n] => match n.parse() {
@@ -43,7 +53,7 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         _ => Err(
-            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish | cargo xtask bench-tui [--posts N]"
+            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish|post | cargo xtask bench analytics [--posts N] | cargo xtask bench-tui [--posts N]"
                 .into(),
         ),
     };
@@ -54,4 +64,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask bench analytics`: `posts` posts collected, and a year of them answered from.
+fn analytics(posts: usize) -> Result<(), String> {
+    let root = docs::repo_root();
+    let postctl = bench::postctl_binary(&root)?;
+    bench_analytics::run(&root, &postctl, posts)
 }
