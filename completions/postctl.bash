@@ -58,6 +58,9 @@ _postctl() {
             postctl,init)
                 cmd="postctl__subcmd__init"
                 ;;
+            postctl,insights)
+                cmd="postctl__subcmd__insights"
+                ;;
             postctl,lint)
                 cmd="postctl__subcmd__lint"
                 ;;
@@ -181,6 +184,9 @@ _postctl() {
             postctl__subcmd__queue__subcmd__slots,set)
                 cmd="postctl__subcmd__queue__subcmd__slots__subcmd__set"
                 ;;
+            postctl__subcmd__queue__subcmd__slots,suggest)
+                cmd="postctl__subcmd__queue__subcmd__slots__subcmd__suggest"
+                ;;
             postctl__subcmd__stats,collect)
                 cmd="postctl__subcmd__stats__subcmd__collect"
                 ;;
@@ -218,7 +224,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats unpublish search template voice lint generate ai media mcp completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats insights unpublish search template voice lint generate ai media mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1113,6 +1119,44 @@ _postctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        postctl__subcmd__insights)
+            opts="-h --account --period --since --top --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         postctl__subcmd__lint)
             opts="-h --file --voice --to --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1438,7 +1482,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__queue__subcmd__slots)
-            opts="-h --config --db --json --help set list clear"
+            opts="-h --config --db --json --help set list clear suggest"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1511,6 +1555,32 @@ _postctl() {
             fi
             case "${prev}" in
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__queue__subcmd__slots__subcmd__suggest)
+            opts="-h --count --apply --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

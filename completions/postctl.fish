@@ -50,6 +50,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "status" -d 'Each ta
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "retry" -d 'Try a post\'s failed, missed or waiting targets again now'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "resolve" -d 'Say what became of an `uncertain` target: published (give its URL) or not'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "stats" -d 'Counters from the networks (likes, reposts, replies, reactions, followers): collect and show'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "insights" -d 'What an account\'s history says: best times to post, top posts, growth, outliers, trend'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "unpublish" -d 'Delete a published post from its networks (every part of a thread)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "search" -d 'Full-text search over posts and templates (50 posts at a time: --limit N, --all)'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "template" -d 'Templates with variables and per-network variants: add, list, show, render, remove'
@@ -223,6 +224,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "set" -d 'Set an account\'s weekly slots (rules separated by ;)'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "list" -d 'List accounts\' slots and their next free times'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "clear" -d 'Remove an account\'s slots'
+complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from slots" -f -a "suggest" -d 'Propose slots from the account\'s best times (`postctl insights`); --apply sets them'
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l to -d 'Accounts or groups, comma separated (repeatable)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l media -d 'Attach an image or video (repeatable)' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand queue; and __fish_seen_subcommand_from add" -l alt -d 'Alt text for the media, in the same order (repeatable)' -r
@@ -344,6 +346,13 @@ complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Print nothing but errors'
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand stats; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l account -d 'Only this account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l since -l period -d 'The period: this span before now, compared with the span before it: 90m, 48h, 7d, 2w, at most a year [default: 30d]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l top -d 'How many top posts to show per account' -r
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand insights" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l account -d 'Only from this account [default: every account it was published to]' -r
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand unpublish" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F

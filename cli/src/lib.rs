@@ -1,6 +1,7 @@
 //! The `postctl` command line: clap definitions in [`args`], one module per command in
 //! [`commands`], shared plumbing (context, output, exit codes) beside them.
 
+mod analytics;
 pub mod args;
 mod checks;
 mod commands;

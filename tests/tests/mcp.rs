@@ -19,12 +19,13 @@ use serde_json::{Value, json};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The tools offered without `--allow-publish`.
-const TOOLS: [&str; 13] = [
+const TOOLS: [&str; 15] = [
     "calendar",
     "cancel",
     "check",
     "create_draft",
     "get_post",
+    "insights",
     "lint",
     "list_accounts",
     "list_posts",
@@ -33,6 +34,7 @@ const TOOLS: [&str; 13] = [
     "reschedule",
     "schedule",
     "search",
+    "stats",
 ];
 
 /// A running `postctl mcp` and the lines it wrote.
@@ -1103,6 +1105,141 @@ fn with_allow_publish_it_publishes_now_and_unpublishes() {
     assert!(fake.live_posts().is_empty(), "still on the network");
     let again = client.tool_error("unpublish", json!({"id": post_id}));
     assert!(again.contains("has nothing published"), "{again}");
+    client.finish();
+}
+
+/// The counters `metric_targets` holds for a post on an account, as the last collection
+/// stored them.
+fn stored_counters(env: &Env, post_id: &str, account: &str) -> Value {
+    let text: String = env
+        .db()
+        .query_row(
+            "SELECT m.counters FROM metric_targets m JOIN targets t ON t.id = m.target_id
+             JOIN accounts a ON a.id = t.account_id WHERE t.post_id = ?1 AND a.name = ?2",
+            [post_id, account],
+            |row| row.get(0),
+        )
+        .expect("counters stored");
+    serde_json::from_str(&text).expect("counters JSON")
+}
+
+#[test]
+fn stats_and_insights_answer_from_the_database_and_fail_as_tools() {
+    let masto = Fake::start(Net::Mastodon);
+    let env = Env::with_fakes([&masto]);
+    let mut posts = Vec::new();
+    for (hour, text) in ["Older post", "Newer post"].iter().enumerate() {
+        masto.mastodon().set_hour(hour as u64);
+        let run = env.run(&["--json", "post", text, "--to", "masto"]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+        posts.push(text_of(&run.json()["post_id"]));
+    }
+    masto.mastodon().set_hour(5);
+    let collected = env.run(&["stats", "collect"]);
+    assert_eq!(collected.code, 0, "{}", collected.all_output());
+
+    let mut client = Client::connect(&env, &[]);
+    // One post: its counters as stored, and its curve.
+    let one = client.ok("stats", json!({"id": &posts[0][..8]}));
+    assert_eq!(one["post_id"], posts[0], "{one}");
+    let target = &one["targets"][0];
+    assert_eq!(target["account"], "masto");
+    let stored = stored_counters(&env, &posts[0], "masto");
+    assert_eq!(target["counters"], stored, "{one}");
+    assert_eq!(target["counters"]["likes"], 15, "5 hours of 3 likes: {one}");
+    assert_eq!(target["curve"].as_array().map(Vec::len), Some(1), "{one}");
+    assert!(one.get("posts").is_none(), "{one}");
+    // The recent posts: most likes first, with the account's followers.
+    let recent = client.ok(
+        "stats",
+        json!({"account": "masto", "sort": "likes", "limit": 1}),
+    );
+    let rows = recent["posts"].as_array().expect("posts");
+    assert_eq!(rows.len(), 1, "{recent}");
+    assert_eq!(
+        rows[0]["post_id"], posts[0],
+        "the older has more likes: {recent}"
+    );
+    assert_eq!(
+        rows[0]["engagement"],
+        stored
+            .as_object()
+            .map(|c| {
+                ["likes", "reposts", "replies", "quotes"]
+                    .iter()
+                    .filter_map(|n| c.get(*n).and_then(Value::as_u64))
+                    .sum::<u64>()
+            })
+            .unwrap_or_default()
+    );
+    assert_eq!(
+        recent["accounts"][0]["figures"]["followers"], 47,
+        "{recent}"
+    );
+    // The same as the command prints.
+    let cli = env.json(&[
+        "stats",
+        "--account",
+        "masto",
+        "--sort",
+        "likes",
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(cli["posts"], recent["posts"]);
+
+    // Insights: two posts are not enough to say when to post.
+    let insights = client.ok("insights", json!({"account": "masto", "since": "7d"}));
+    let account = &insights["accounts"][0];
+    assert_eq!(account["account"], "masto", "{insights}");
+    assert_eq!(account["posts"], 2, "{insights}");
+    assert!(
+        text_of(&account["best_times"]["statement"]).starts_with("not enough data yet"),
+        "{insights}"
+    );
+    assert_eq!(account["top_posts"][0]["post_id"], posts[0], "{insights}");
+    assert_eq!(account["top_posts"][0]["counters"], stored);
+    assert_eq!(
+        account["best_times"]["grid"]["cells"]
+            .as_array()
+            .map(Vec::len),
+        Some(7)
+    );
+    assert!(
+        account["collection"]["posts_last_read"].is_string(),
+        "{insights}"
+    );
+    let period_days = {
+        let from: chrono::DateTime<chrono::Utc> =
+            text_of(&insights["period"]["from"]).parse().expect("from");
+        let to: chrono::DateTime<chrono::Utc> =
+            text_of(&insights["period"]["to"]).parse().expect("to");
+        (to - from).num_days()
+    };
+    assert_eq!(period_days, 7);
+
+    // Errors are tool errors with the command's words, and the server goes on.
+    for (tool, arguments, expected) in [
+        ("stats", json!({"id": "ffffffff"}), "ffffffff"),
+        (
+            "stats",
+            json!({"id": &posts[0], "account": "masto"}),
+            "give either `id`",
+        ),
+        ("stats", json!({"since": "3x"}), "not a span"),
+        ("stats", json!({"account": "nope"}), "nope"),
+        ("stats", json!({"sort": "loudest"}), "unknown variant"),
+        ("insights", json!({"account": "nope"}), "nope"),
+        ("insights", json!({"since": "400d"}), "a year at most"),
+        ("insights", json!({"top": "five"}), "invalid type"),
+    ] {
+        let message = client.tool_error(tool, arguments.clone());
+        assert!(
+            message.contains(expected),
+            "{tool} {arguments}: expected {expected:?} in {message:?}"
+        );
+    }
+    client.assert_serving();
     client.finish();
 }
 

@@ -12,7 +12,7 @@ assistant's client, not by hand: paste the output of `postctl mcp --print-config
 Claude Desktop's claude_desktop_config.json, or into .mcp.json for Claude Code.
 
 Tools: list_posts, get_post, create_draft, check, schedule, reschedule, cancel,
-post_status, calendar, list_accounts, search, render_template, lint; with
+post_status, calendar, list_accounts, search, render_template, lint, stats, insights; with
 --allow-publish also publish_now and unpublish. Every tool that changes something says
 what it changed. Resources: postctl://calendar (the coming four weeks) and
 postctl://accounts/NAME/limits. Prompts: announce_release (from CHANGELOG.md) and

@@ -18,6 +18,7 @@ mod group;
 mod help;
 mod import;
 mod init;
+mod insights;
 mod lint;
 mod list;
 mod mcp;
@@ -45,6 +46,7 @@ pub use group::*;
 pub use help::*;
 pub use import::*;
 pub use init::*;
+pub use insights::*;
 pub use lint::*;
 pub use list::*;
 pub use mcp::*;
@@ -221,6 +223,9 @@ found in the data dir's media folder.")]
     /// Counters from the networks (likes, reposts, replies, reactions, followers): collect and show
     #[command(after_help = stats::STATS_HELP)]
     Stats(StatsArgs),
+    /// What an account's history says: best times to post, top posts, growth, outliers, trend
+    #[command(after_help = insights::INSIGHTS_HELP)]
+    Insights(InsightsArgs),
     /// Delete a published post from its networks (every part of a thread)
     #[command(
         after_help = "Examples:\n  postctl unpublish 0193a1b2 --yes\n  postctl unpublish 0193a1b2 --account masto --yes"

@@ -27,6 +27,36 @@ pub enum SlotsCommand {
     List,
     /// Remove an account's slots
     Clear(SlotsClearArgs),
+    /// Propose slots from the account's best times (`postctl insights`); --apply sets them
+    #[command(after_help = SUGGEST_HELP)]
+    Suggest(SlotsSuggestArgs),
+}
+
+pub const SUGGEST_HELP: &str = "\
+Examples:
+  postctl queue slots suggest masto              # propose, change nothing
+  postctl queue slots suggest masto --count 5
+  postctl queue slots suggest masto --apply      # replace masto's slots with them
+
+The slots are the weekday-and-hour slots where the account's own posts of the last year
+did best (engagement per 100 followers, or per post where the audience is unknown),
+among those `postctl insights` judges at least \"a hint\" better than its usual: each
+needs 3 posts at that weekday and hour, and the account 10 posts at least 48 hours old.
+Without that it says \"not enough data yet\" and changes nothing. Times are on the hour,
+in the zone of the account's current slots, else yours. --apply replaces the account's
+slots and says which times were added and removed; posts already in the queue keep their
+times.";
+
+#[derive(Debug, Args)]
+pub struct SlotsSuggestArgs {
+    /// The account's name
+    pub account: String,
+    /// Propose at most N slots a week
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub count: u32,
+    /// Set the proposed slots as the account's queue slots (replacing its current ones)
+    #[arg(long)]
+    pub apply: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod group;
 mod help;
 mod import;
 mod init;
+mod insights;
 mod lint;
 mod list;
 mod mcp;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Resolve(args) => status::resolve(&mut ctx, &args),
         Command::Unpublish(args) => status::unpublish(&mut ctx, &args),
         Command::Stats(args) => stats::run(&mut ctx, &args),
+        Command::Insights(args) => insights::run(&mut ctx, &args),
         Command::Mcp(args) => mcp::run(ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }

@@ -1,10 +1,14 @@
+use std::collections::BTreeSet;
+
+use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
+use postctl_core::analytics::insights::slot_rules;
 use postctl_core::model::Schedule;
 use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
 use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
-use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand};
+use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand, SlotsSuggestArgs};
 use crate::content::{destinations, new_post, read_text};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
@@ -46,6 +50,7 @@ pub fn run(ctx: &mut Context, command: QueueCommand) -> CliResult {
             Ok(())
         }
         QueueCommand::Slots(SlotsCommand::List) => list_slots(ctx),
+        QueueCommand::Slots(SlotsCommand::Suggest(args)) => suggest(ctx, &args),
         QueueCommand::Add(args) => add(ctx, args),
     }
 }
@@ -151,4 +156,141 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let id = ctx.store()?.create_post(&post)?;
     crate::posts::warn_not_publishable(&accounts);
     posts::report_scheduled(ctx, &id, None)
+}
+
+/// Each (weekday, time) a week of `rules` posts at, Monday first.
+fn weekly_times(rules: &[WeeklyRule]) -> BTreeSet<(u32, NaiveTime)> {
+    rules
+        .iter()
+        .flat_map(|rule| {
+            rule.days().into_iter().flat_map(move |day| {
+                rule.times()
+                    .iter()
+                    .map(move |time| (day.num_days_from_monday(), *time))
+            })
+        })
+        .collect()
+}
+
+/// "Tue 09:00".
+fn weekly_time_label((day, time): &(u32, NaiveTime)) -> String {
+    let day = Weekday::try_from(*day as u8).unwrap_or(Weekday::Mon);
+    format!("{day} {}", time.format("%H:%M"))
+}
+
+fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
+    let report = crate::analytics::insights(ctx, Some(&args.account), None, 1)?;
+    let Some(account) = report.accounts.first() else {
+        return Err(CliError::failure(format!(
+            "no insights for {}; run `postctl insights --account {}`",
+            args.account, args.account
+        )));
+    };
+    let name = account.insights.account.clone();
+    let times = &account.insights.best_times;
+    let chosen = times.suggestions(args.count as usize);
+    let zone = account.zone.clone();
+    let before = ctx.store()?.slots(&name)?;
+    let suggested: Vec<serde_json::Value> = chosen
+        .iter()
+        .map(|slot| {
+            serde_json::json!({
+                "slot": slot.label(), "weekday": slot.weekday.to_string().to_lowercase(),
+                "hour": slot.hour, "value": slot.value, "posts": slot.posts, "lift": slot.lift,
+                "certainty": slot.certainty, "says": slot.certainty.says(),
+            })
+        })
+        .collect();
+    let measure = account.insights.measure.clone();
+    let statement = times.statement();
+    if chosen.is_empty() {
+        let why =
+            format!("{name}: {statement}; no slot to suggest, so the queue slots are unchanged");
+        if ctx.json {
+            return print_json(&serde_json::json!({
+                "account": name, "zone": zone, "measure": measure, "statement": statement,
+                "suggested": suggested, "rules": null, "applied": false, "changed": null,
+            }));
+        }
+        note(why);
+        return Ok(());
+    }
+    let rules = parse_weekly_rules(&slot_rules(&chosen))?;
+    let canonical = rules
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut changed = None;
+    if args.apply {
+        let old_times = match &before {
+            Some(slots) if slots.tz == zone => weekly_times(&parse_weekly_rules(&slots.rules)?),
+            _ => BTreeSet::new(),
+        };
+        let new_times = weekly_times(&rules);
+        let same = before
+            .as_ref()
+            .is_some_and(|slots| slots.tz == zone && old_times == new_times);
+        changed = Some(if same {
+            format!("{name}: the slots are already {canonical} ({zone}); nothing changed")
+        } else {
+            ctx.store()?.set_slots(&name, &canonical, &zone)?;
+            let added: Vec<String> = new_times
+                .difference(&old_times)
+                .map(weekly_time_label)
+                .collect();
+            let removed: Vec<String> = old_times
+                .difference(&new_times)
+                .map(weekly_time_label)
+                .collect();
+            let was = match &before {
+                Some(slots) => format!("\"{}\" ({})", slots.rules, slots.tz),
+                None => "none".into(),
+            };
+            let mut said = format!("{name}: slots were {was}, now \"{canonical}\" ({zone})");
+            if !added.is_empty() {
+                said += &format!("; added {}", added.join(", "));
+            }
+            if !removed.is_empty() {
+                said += &format!("; removed {}", removed.join(", "));
+            }
+            said + "; posts already in the queue keep their times"
+        });
+    }
+    if ctx.json {
+        return print_json(&serde_json::json!({
+            "account": name, "zone": zone, "measure": measure, "statement": statement,
+            "suggested": suggested, "rules": canonical, "applied": args.apply,
+            "before": before, "changed": changed,
+        }));
+    }
+    let rows: Vec<Vec<String>> = chosen
+        .iter()
+        .map(|slot| {
+            vec![
+                slot.label(),
+                format!("{:.2}", slot.value),
+                slot.posts.to_string(),
+                slot.lift
+                    .map(|l| format!("{l:.1}x"))
+                    .unwrap_or_else(|| "-".into()),
+                slot.certainty.says().to_string(),
+            ]
+        })
+        .collect();
+    print(&table(
+        &["SLOT", "VALUE", "POSTS", "VS OTHERS", "HOW SURE"],
+        &rows,
+        stdout_color(),
+    ))?;
+    note(format!(
+        "{name}: {statement}; values are {measure}, times in {zone}"
+    ));
+    match changed {
+        Some(changed) => note(changed),
+        None => note(format!(
+            "as queue slots: \"{canonical}\" ({zone}); set them with `postctl queue slots suggest {name} --apply`"
+        )),
+    }
+    Ok(())
 }

@@ -3,21 +3,19 @@
 
 use chrono::{DateTime, Duration, Utc};
 use postctl_core::analytics::{
-    Collect, Collected, counts_reactions, engagement, never_given, parse_span, schedule, since,
-    sparkline,
+    Collect, Collected, counts_reactions, engagement, never_given, sparkline,
 };
 use postctl_core::platforms::Counters;
 use postctl_core::store::{TargetMetrics, short_ids};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::args::{CollectArgs, StatsArgs, StatsCommand, StatsSort};
+use crate::analytics::{PostStats, RecentStats, next_read, post_stats, span, standing};
+use crate::args::{CollectArgs, StatsArgs, StatsCommand};
 use crate::context::Context;
 use crate::engine::{engine, runtime};
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, paint, print, print_json, stdout_color, table, when};
 
-/// How far back `stats` looks without `--since`.
-const DEFAULT_SINCE: Duration = Duration::days(30);
 /// The widest curve drawn.
 const CURVE_WIDTH: usize = 48;
 
@@ -29,19 +27,8 @@ pub fn run(ctx: &mut Context, args: &StatsArgs) -> CliResult {
     }
 }
 
-fn span(text: Option<&str>) -> CliResult<Option<Duration>> {
-    text.map(|text| {
-        parse_span(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "--since {text:?} is not a span; write a number and a unit: 90m, 48h, 7d or 2w"
-            ))
-        })
-    })
-    .transpose()
-}
-
 fn collect(ctx: &mut Context, args: &CollectArgs) -> CliResult {
-    let since = span(args.since.as_deref())?;
+    let since = span("--since", args.since.as_deref())?;
     let zone = ctx.zone(None)?;
     if let Some(name) = &args.account {
         ctx.store()?.account(name)?;
@@ -152,82 +139,17 @@ fn counters_text(counters: &Counters) -> String {
         .join("  ")
 }
 
-/// What the row's counters are, or why there are none.
-fn standing(t: &TargetMetrics) -> &'static str {
-    if t.deleted.is_some() {
-        "deleted"
-    } else if t.not_provided.is_some() {
-        "not provided"
-    } else if t.counters.is_some() {
-        "read"
-    } else {
-        "not read yet"
-    }
-}
-
-fn next_read(t: &TargetMetrics) -> Option<DateTime<Utc>> {
-    if t.deleted.is_some() || t.not_provided.is_some() {
-        return None;
-    }
-    match t.last_read {
-        Some(last) => schedule::post_next(t.published, last),
-        None => Some(t.published),
-    }
-}
-
-fn target_json(t: &TargetMetrics, curve: Option<Vec<Value>>) -> Value {
-    let mut value = json!({
-        "post_id": t.post_id,
-        "account": t.account,
-        "network": t.network.name(),
-        "url": t.url,
-        "published": t.published,
-        "standing": standing(t),
-        "counters": t.counters,
-        "engagement": t.counters.as_ref().map(engagement),
-        "last_read": t.last_read,
-        "next_read": next_read(t),
-        "deleted": t.deleted,
-        "not_provided": t.not_provided,
-        "never_given": never_given(t.network),
-    });
-    if let Some(curve) = curve {
-        value["curve"] = Value::Array(curve);
-    }
-    value
-}
-
 fn one_post(ctx: &mut Context, typed: &str) -> CliResult {
     let tz = ctx.zone(None)?;
     let json = ctx.json;
-    let store = ctx.store()?;
-    let id = store.resolve_post_id(typed)?;
-    let targets = store.target_metrics(Some(&id), None, None)?;
-    if targets.is_empty() {
-        return Err(CliError::usage(format!(
-            "post {id} was not published anywhere, so no network has counters for it; publish it first (`postctl post`, `postctl schedule`)"
-        )));
-    }
-    let mut curves = Vec::with_capacity(targets.len());
-    for t in &targets {
-        curves.push(store.target_curve(&t.target_id)?);
-    }
-    if json {
-        let targets: Vec<Value> = targets
-            .iter()
-            .zip(&curves)
-            .map(|(t, curve)| {
-                let points = curve
-                    .iter()
-                    .map(|(at, counters)| {
-                        json!({"at": at, "engagement": engagement(counters), "counters": counters})
-                    })
-                    .collect();
-                target_json(t, Some(points))
-            })
-            .collect();
-        return print_json(&json!({"post_id": id, "targets": targets}));
-    }
+    let PostStats {
+        id,
+        targets,
+        curves,
+    } = match post_stats(ctx.store()?, typed)? {
+        stats if json => return print_json(&stats.json()),
+        stats => stats,
+    };
     let color = stdout_color();
     let mut out = format!("{} {id}  {}\n", paint("post", "1", color), targets[0].title);
     for (t, curve) in targets.iter().zip(&curves) {
@@ -283,41 +205,28 @@ fn one_post(ctx: &mut Context, typed: &str) -> CliResult {
     print(&out)
 }
 
-fn sort_key(t: &TargetMetrics, sort: StatsSort) -> u64 {
-    let counter = |name: &str| {
-        t.counters
-            .as_ref()
-            .and_then(|c| c.get(name).copied())
-            .unwrap_or(0)
-    };
-    match sort {
-        StatsSort::Engagement => t.counters.as_ref().map(engagement).unwrap_or(0),
-        StatsSort::Recent => 0,
-        StatsSort::Likes => counter("likes"),
-        StatsSort::Reposts => counter("reposts"),
-        StatsSort::Replies => counter("replies"),
-    }
-}
-
 fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
-    let span = span(args.since.as_deref())?.unwrap_or(DEFAULT_SINCE);
+    let span = span("--since", args.since.as_deref())?;
     let tz = ctx.zone(None)?;
     let json = ctx.json;
     let now = ctx.now;
     let store = ctx.store()?;
-    let account_id = match &args.account {
-        Some(name) => Some(store.account(name)?.id),
-        None => None,
-    };
-    let mut rows = store.target_metrics(None, account_id.as_deref(), Some(since(now, span)))?;
-    // Stable: among equals, the newer post (the store's order) stays first.
-    rows.sort_by_key(|t| std::cmp::Reverse(sort_key(t, args.sort)));
-    rows.truncate(args.limit as usize);
-    let accounts = account_rows(store, args.account.as_deref())?;
+    let recent = RecentStats::read(
+        store,
+        now,
+        args.account.as_deref(),
+        span,
+        args.sort,
+        args.limit as usize,
+    )?;
     if json {
-        let rows: Vec<Value> = rows.iter().map(|t| target_json(t, None)).collect();
-        return print_json(&json!({"posts": rows, "accounts": accounts}));
+        return print_json(&recent.json());
     }
+    let RecentStats {
+        span,
+        rows,
+        accounts,
+    } = recent;
     let color = stdout_color();
     let accounts_table = accounts_table(&accounts, tz, color);
     if rows.is_empty() {
@@ -412,33 +321,6 @@ fn recent(ctx: &mut Context, args: &StatsArgs) -> CliResult {
         }
     }
     Ok(())
-}
-
-/// Each account's last figures, when read, why not, and their daily curve.
-fn account_rows(store: &postctl_core::store::Store, only: Option<&str>) -> CliResult<Vec<Value>> {
-    let mut rows = Vec::new();
-    for account in store.accounts()? {
-        if only.is_some_and(|name| name != account.name) {
-            continue;
-        }
-        let Some(figures) = store.account_figures(&account.id)? else {
-            continue;
-        };
-        let curve: Vec<Value> = store
-            .account_curve(&account.id)?
-            .into_iter()
-            .map(|(at, counters)| json!({"at": at, "counters": counters}))
-            .collect();
-        rows.push(json!({
-            "account": account.name,
-            "network": account.network.name(),
-            "figures": figures.counters,
-            "last_read": figures.last_read,
-            "not_provided": figures.not_provided,
-            "daily": curve,
-        }));
-    }
-    Ok(rows)
 }
 
 /// The accounts' figures under the posts: followers or members, and their daily curve.

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Failure, Server, json_value};
-use crate::args::{ContentArgs, WhenArgs};
+use crate::analytics;
+use crate::args::{ContentArgs, StatsSort, WhenArgs};
 use crate::checks::{self, Draft};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
@@ -298,6 +299,73 @@ pub struct UnpublishInput {
     pub account: Option<String>,
 }
 
+/// How the recent posts of `stats` are ordered.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatsOrder {
+    /// Likes, reposts, replies, quotes and reactions together, most first.
+    #[default]
+    Engagement,
+    /// Newest first.
+    Recent,
+    /// Most likes first.
+    Likes,
+    /// Most reposts first.
+    Reposts,
+    /// Most replies first.
+    Replies,
+}
+
+impl From<StatsOrder> for StatsSort {
+    fn from(order: StatsOrder) -> StatsSort {
+        match order {
+            StatsOrder::Engagement => StatsSort::Engagement,
+            StatsOrder::Recent => StatsSort::Recent,
+            StatsOrder::Likes => StatsSort::Likes,
+            StatsOrder::Reposts => StatsSort::Reposts,
+            StatsOrder::Replies => StatsSort::Replies,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatsInput {
+    /// A published post's id (or an unambiguous prefix): its counters on each network and
+    /// their curve over time. Without it: the recent posts, filtered by the fields below.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Only posts published to this account (see list_accounts).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Only posts published within this span before now: "90m", "48h", "7d", "2w" (default 30d).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// The order of the posts (default engagement).
+    #[serde(default)]
+    pub sort: Option<StatsOrder>,
+    /// At most this many posts (1 to 500, default 50).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InsightsInput {
+    /// Only this account (default: every account).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The period: this span before now, compared with the span before it: "7d", "2w",
+    /// "90d", at most a year (default 30d). Best times always read the last year.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// How many top posts per account (1 to 100, default 5).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
+    pub top: Option<u32>,
+}
+
 // ---- outputs ------------------------------------------------------------------------------
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -426,6 +494,40 @@ pub struct Unpublished {
     /// What was changed, in words.
     pub changed: String,
     /// Per account: the parts deleted, or why they could not be.
+    pub accounts: Vec<Value>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatsOutput {
+    /// With `id`: the post's full id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+    /// With `id`: per account, as `postctl stats ID --json`: counters, engagement, when
+    /// read and read next, what the network never gives, and the curve (each reading's
+    /// time, engagement and counters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<Value>>,
+    /// Without `id`: the recent posts, as `postctl stats --json`: each post's account,
+    /// counters, engagement, standing ("read", "not read yet", "deleted", "not provided").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posts: Option<Vec<Value>>,
+    /// Without `id`: each account's followers or members, when read, and its daily curve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InsightsOutput {
+    /// The time the answer is for.
+    pub now: String,
+    /// The period (`from` included, `to` excluded) and the one before it, of equal length.
+    pub period: Value,
+    pub previous: Value,
+    /// Per account, as `postctl insights --json`: best_times (slots best first with value,
+    /// posts, lift over the other posts, certainty and what it says; the weekday-by-hour
+    /// grid; or `not_enough` and a `statement`), top_posts, growth of followers or
+    /// members, outliers (far above or below the median), trend against the previous
+    /// period, and collection (when last read, what the network does not provide).
     pub accounts: Vec<Value>,
 }
 
@@ -878,6 +980,79 @@ impl Server {
                 passed: report.passed(),
                 problem: checks::failure(&report),
                 report: json_value(&report),
+            }))
+        })
+        .await
+    }
+
+    /// Counters the networks reported (likes, reposts, replies, quotes, reactions, views
+    /// where given), read by `postctl stats collect`: one post's per network with their
+    /// curve over time, or the recent posts most engaged first with each account's
+    /// followers. Same as `postctl stats --json`. Reads the database only.
+    #[tool(annotations(read_only_hint = true))]
+    async fn stats(
+        &self,
+        Parameters(input): Parameters<StatsInput>,
+    ) -> Result<Json<StatsOutput>, Failure> {
+        self.with_context(move |ctx| {
+            if let Some(id) = &input.id {
+                if input.account.is_some()
+                    || input.since.is_some()
+                    || input.sort.is_some()
+                    || input.limit.is_some()
+                {
+                    return Err(CliError::usage(
+                        "give either `id` (one post) or `account`, `since`, `sort` and `limit` (recent posts), not both",
+                    ));
+                }
+                let stats = analytics::post_stats(ctx.store()?, id)?.json();
+                return Ok(Json(StatsOutput {
+                    post_id: stats["post_id"].as_str().map(str::to_string),
+                    targets: stats["targets"].as_array().cloned(),
+                    posts: None,
+                    accounts: None,
+                }));
+            }
+            let span = analytics::span("`since`", input.since.as_deref())?;
+            let limit = input.limit.unwrap_or(PAGE as u32).clamp(1, MOST_POSTS) as usize;
+            let now = ctx.now;
+            let recent = analytics::RecentStats::read(
+                ctx.store()?,
+                now,
+                input.account.as_deref(),
+                span,
+                input.sort.unwrap_or_default().into(),
+                limit,
+            )?;
+            Ok(Json(StatsOutput {
+                post_id: None,
+                targets: None,
+                posts: Some(recent.rows.iter().map(|t| analytics::target_json(t, None)).collect()),
+                accounts: Some(recent.accounts),
+            }))
+        })
+        .await
+    }
+
+    /// What each account's own history says: the best weekday-and-hour slots to post (with
+    /// how sure, or "not enough data yet"), top posts, growth of followers, posts far above
+    /// or below the median, and the trend against the previous period. Same as
+    /// `postctl insights --json`. Reads the database only.
+    #[tool(annotations(read_only_hint = true))]
+    async fn insights(
+        &self,
+        Parameters(input): Parameters<InsightsInput>,
+    ) -> Result<Json<InsightsOutput>, Failure> {
+        self.with_context(move |ctx| {
+            let span = analytics::span("`since`", input.since.as_deref())?;
+            let top = input.top.unwrap_or(5).clamp(1, 100) as usize;
+            let report = analytics::insights(ctx, input.account.as_deref(), span, top)?;
+            let mut json = report.json();
+            Ok(Json(InsightsOutput {
+                now: json["now"].as_str().unwrap_or_default().to_string(),
+                period: json["period"].take(),
+                previous: json["previous"].take(),
+                accounts: json["accounts"].as_array().cloned().unwrap_or_default(),
             }))
         })
         .await

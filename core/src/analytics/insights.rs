@@ -19,9 +19,12 @@
 //!   ([`SlotGrid`]). A slot is judged only with [`MIN_POSTS_PER_SLOT`] posts, and any slot
 //!   only once the account has [`MIN_POSTS_FOR_TIMES`] compared posts; before that the
 //!   answer is "not enough data yet", never a guess. How sure a slot is comes from how far
-//!   its mean is above the account's mean, in standard errors (the account's spread over
-//!   the slot's number of posts): [`SURE_SCORE`] or more is "fairly sure", [`HINT_SCORE`]
-//!   or more "a hint", less "no clear difference".
+//!   its mean is above the mean of the account's other posts, in standard errors of that
+//!   difference (Welch's: each group's variance over its number of posts):
+//!   [`SURE_SCORE`] or more is "fairly sure", [`HINT_SCORE`] or more "a hint", less "no
+//!   clear difference". Values beyond the outlier threshold
+//!   below are first held at it ([`capped`]), so one viral post neither makes its hour
+//!   the best nor hides every other difference.
 //! - **Outliers** use the modified z-score of Iglewicz and Hoaglin: 0.6745 × (x − median)
 //!   / MAD (the median absolute deviation), beyond [`OUTLIER_SCORE`] (3.5). It is robust:
 //!   one viral post does not move the median or the MAD as it would move a mean and a
@@ -45,10 +48,10 @@ pub const SLOT_HISTORY: Duration = Duration::days(365);
 pub const MIN_POSTS_FOR_TIMES: usize = 10;
 /// A weekday-and-hour slot needs this many compared posts to be judged.
 pub const MIN_POSTS_PER_SLOT: usize = 3;
-/// A slot this many standard errors above the account's mean is "fairly sure" (about 97.5%
-/// one-sided, were engagement normal).
+/// A slot this many standard errors above the account's other posts is "fairly sure"
+/// (about 97.5% one-sided, were engagement normal).
 pub const SURE_SCORE: f64 = 2.0;
-/// A slot this many standard errors above the mean is "a hint".
+/// A slot this many standard errors above the other posts is "a hint".
 pub const HINT_SCORE: f64 = 1.0;
 /// Outliers are judged from this many compared posts.
 pub const MIN_POSTS_FOR_OUTLIERS: usize = 5;
@@ -282,11 +285,11 @@ impl SlotGrid {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Certainty {
-    /// Within one standard error of the account's mean, or below it.
+    /// Within one standard error of the account's other posts, or below them.
     NoClearDifference,
-    /// [`HINT_SCORE`] to [`SURE_SCORE`] standard errors above the mean.
+    /// [`HINT_SCORE`] to [`SURE_SCORE`] standard errors above them.
     Hint,
-    /// [`SURE_SCORE`] standard errors or more above the mean.
+    /// [`SURE_SCORE`] standard errors or more above them.
     FairlySure,
 }
 
@@ -321,10 +324,11 @@ pub struct BestSlot {
     /// The mean measure of the slot's posts.
     pub value: f64,
     pub posts: usize,
-    /// The slot's mean over the account's mean (1.5: half as much again); `None` when the
-    /// account's mean is zero.
+    /// The slot's mean over the mean of the account's other posts (1.5: half as much
+    /// again); `None` when that is zero or there are no other posts.
     pub lift: Option<f64>,
-    /// Standard errors above the account's mean (below: negative).
+    /// Standard errors (Welch's) above the mean of the other posts (below: negative),
+    /// within ±[`MOST_SCORE`].
     pub score: f64,
     pub certainty: Certainty,
 }
@@ -356,7 +360,7 @@ pub struct BestTimes {
 }
 
 impl BestTimes {
-    /// The slots worth posting at: above the account's mean and at least a hint, best
+    /// The slots worth posting at: above the account's other posts and at least a hint, best
     /// first, at most `count`.
     pub fn suggestions(&self, count: usize) -> Vec<&BestSlot> {
         self.slots
@@ -434,9 +438,64 @@ fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The median of `values` and the robust standard deviation around it: the median
+/// absolute deviation over 0.6745, or, when that is zero, the mean absolute deviation ×
+/// 1.2533. `None` for no values, or when all are equal.
+fn robust_spread(values: &[f64]) -> Option<(f64, f64)> {
+    let middle = median(values)?;
+    let distances: Vec<f64> = values.iter().map(|v| (v - middle).abs()).collect();
+    let mad = median(&distances).unwrap_or(0.0);
+    let scale = if mad > 0.0 {
+        mad / 0.6745
+    } else {
+        1.253314 * mean(&distances).unwrap_or(0.0)
+    };
+    (scale > 0.0).then_some((middle, scale))
+}
+
+/// `samples` with each value held within [`OUTLIER_SCORE`] robust standard deviations of
+/// the median: a viral post counts as much as the most a usual post could, so one post
+/// neither makes its hour the best nor hides every other difference.
+pub fn capped(samples: &[Sample]) -> Vec<Sample> {
+    let values: Vec<f64> = samples.iter().map(|s| s.value).collect();
+    let Some((middle, scale)) = robust_spread(&values) else {
+        return samples.to_vec();
+    };
+    let (low, high) = (
+        middle - OUTLIER_SCORE * scale,
+        middle + OUTLIER_SCORE * scale,
+    );
+    samples
+        .iter()
+        .map(|s| Sample {
+            published: s.published,
+            value: s.value.clamp(low, high),
+        })
+        .collect()
+}
+
+/// The highest score said: beyond it, the difference is as sure as can be.
+pub const MOST_SCORE: f64 = 99.0;
+
+/// How many standard errors a difference is, within ±[`MOST_SCORE`]; a difference
+/// without any spread (every post alike in the slot, and every other post alike) is as
+/// sure as can be, unless there is none.
+fn welch_score(difference: f64, error: f64) -> f64 {
+    let score = if error > 1e-9 {
+        difference / error
+    } else if difference.abs() > 1e-9 {
+        MOST_SCORE.copysign(difference)
+    } else {
+        0.0
+    };
+    score.clamp(-MOST_SCORE, MOST_SCORE)
+}
+
 /// The best weekday-and-hour slots of `samples` in `tz` (see the module's documentation
-/// for the rules), or "not enough data yet".
+/// for the rules), or "not enough data yet". Values far from the median are capped first
+/// ([`capped`]); the grid holds the capped values.
 pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
+    let samples = &capped(samples)[..];
     let grid = SlotGrid::from_samples(samples, tz, measure);
     let values: Vec<f64> = samples.iter().map(|s| s.value).collect();
     let baseline = mean(&values);
@@ -455,29 +514,49 @@ pub fn best_times(samples: &[Sample], tz: Tz, measure: Measure) -> BestTimes {
         ));
         return times;
     }
-    let spread = deviation(&values);
-    let baseline = baseline.unwrap_or(0.0);
+    let mut by_slot: Vec<Vec<f64>> = vec![Vec::new(); 7 * 24];
+    for sample in samples {
+        let local = sample.published.with_timezone(&tz);
+        by_slot[local.weekday().num_days_from_monday() as usize * 24 + local.hour() as usize]
+            .push(sample.value);
+    }
+    let total: f64 = values.iter().sum();
+    let squares: f64 = values.iter().map(|v| v * v).sum();
     let mut slots: Vec<BestSlot> = Vec::new();
-    for (day, hours) in times.grid.cells.iter().enumerate() {
-        for (hour, cell) in hours.iter().enumerate() {
-            let Some(value) = cell.value.filter(|_| cell.posts >= MIN_POSTS_PER_SLOT) else {
-                continue;
-            };
-            let score = if spread > 0.0 {
-                (value - baseline) / (spread / (cell.posts as f64).sqrt())
-            } else {
-                0.0
-            };
-            slots.push(BestSlot {
-                weekday: Weekday::try_from(day as u8).unwrap_or(Weekday::Mon),
-                hour: hour as u32,
-                value,
-                posts: cell.posts,
-                lift: (baseline > 0.0).then(|| value / baseline),
-                score,
-                certainty: Certainty::of(score),
-            });
+    for (index, these) in by_slot.iter().enumerate() {
+        if these.len() < MIN_POSTS_PER_SLOT {
+            continue;
         }
+        let n = these.len() as f64;
+        let value = these.iter().sum::<f64>() / n;
+        // The account's other posts, from the totals: one pass over the samples.
+        let others = values.len() - these.len();
+        let others_mean = (others > 0).then(|| (total - value * n) / others as f64);
+        let score = match others_mean {
+            Some(others_mean) => {
+                let others_squares = squares - these.iter().map(|v| v * v).sum::<f64>();
+                let others_variance = if others > 1 {
+                    ((others_squares - others as f64 * others_mean * others_mean)
+                        / (others - 1) as f64)
+                        .max(0.0)
+                } else {
+                    0.0
+                };
+                let spread = deviation(these);
+                let error = (spread * spread / n + others_variance / others as f64).sqrt();
+                welch_score(value - others_mean, error)
+            }
+            None => 0.0,
+        };
+        slots.push(BestSlot {
+            weekday: Weekday::try_from((index / 24) as u8).unwrap_or(Weekday::Mon),
+            hour: (index % 24) as u32,
+            value,
+            posts: these.len(),
+            lift: others_mean.filter(|m| *m > 0.0).map(|m| value / m),
+            score,
+            certainty: Certainty::of(score),
+        });
     }
     if slots.is_empty() {
         let most = times
@@ -642,17 +721,9 @@ pub fn outliers(posts: &[&PostEngagement]) -> Outliers {
         ));
         return found;
     }
-    let Some(middle) = middle else { return found };
-    let distances: Vec<f64> = values.iter().map(|v| (v - middle).abs()).collect();
-    let mad = median(&distances).unwrap_or(0.0);
-    let scale = if mad > 0.0 {
-        mad / 0.6745
-    } else {
-        1.253314 * mean(&distances).unwrap_or(0.0)
-    };
-    if scale <= 0.0 {
+    let Some((middle, scale)) = robust_spread(&values) else {
         return found;
-    }
+    };
     for (post, value) in posts.iter().zip(&values) {
         let score = (value - middle) / scale;
         if score.abs() > OUTLIER_SCORE {
@@ -1026,6 +1097,24 @@ mod tests {
                 suggested: vec![],
             },
             Case {
+                name: "a viral post counts up to the outlier threshold only",
+                samples: [
+                    noisy(6, 1, 8, &[9.0, 11.0]),
+                    noisy(6, 3, 16, &[1.0, 3.0]),
+                    vec![sample(at(5, 10), 10_000.0)],
+                    noisy(2, 12, 10, &[2.0]),
+                ]
+                .concat(),
+                not_enough: false,
+                // Saturday 11:00 holds the viral post and two usual ones.
+                slots: vec![
+                    ("Tue 09:00", Certainty::FairlySure),
+                    ("Sat 11:00", Certainty::NoClearDifference),
+                    ("Thu 17:00", Certainty::NoClearDifference),
+                ],
+                suggested: vec!["Tue 09:00"],
+            },
+            Case {
                 name: "ties in value: more posts first",
                 samples: [
                     noisy(3, 0, 8, &[10.0]),
@@ -1035,8 +1124,8 @@ mod tests {
                 .concat(),
                 not_enough: false,
                 slots: vec![
-                    ("Fri 09:00", Certainty::Hint),
-                    ("Mon 09:00", Certainty::Hint),
+                    ("Fri 09:00", Certainty::FairlySure),
+                    ("Mon 09:00", Certainty::FairlySure),
                     ("Wed 09:00", Certainty::NoClearDifference),
                 ],
                 suggested: vec!["Fri 09:00", "Mon 09:00"],
@@ -1072,10 +1161,10 @@ mod tests {
 
     #[test]
     fn a_slots_certainty_grows_with_its_lead_and_its_posts() {
-        // Same lead (mean 8 against 5 elsewhere), more posts: surer.
+        // About the same lead (6 and 8 against 3 and 7 elsewhere), more posts: surer.
         let with = |n: usize| {
             let mut samples: Vec<Sample> = (0..n)
-                .map(|i| sample(at(7 * i as i64, 8), if i % 2 == 0 { 7.0 } else { 9.0 }))
+                .map(|i| sample(at(7 * i as i64, 8), if i % 2 == 0 { 6.0 } else { 8.0 }))
                 .collect();
             samples.extend(
                 (0..12).map(|i| sample(at(1 + 7 * i, 8), if i % 2 == 0 { 3.0 } else { 7.0 })),
@@ -1087,6 +1176,16 @@ mod tests {
                 .find(|s| s.weekday == Weekday::Mon)
                 .map(|s| s.certainty)
         };
+        // No spread at all, in the slot or out of it: as sure as can be.
+        let flat = best_times(
+            &[weekly(3, 0, 8, 5.0), weekly(7, 1, 8, 1.0)].concat(),
+            chrono_tz::UTC,
+            Measure::Engagement,
+        );
+        assert_eq!(flat.slots[0].score, MOST_SCORE);
+        assert_eq!(flat.slots[0].lift, Some(5.0));
+        assert_eq!(flat.slots[1].score, -MOST_SCORE);
+        assert_eq!(flat.suggestions(3).len(), 1);
         assert_eq!(with(2), None, "below the minimum");
         assert_eq!(with(3), Some(Certainty::Hint));
         assert_eq!(with(12), Some(Certainty::FairlySure));

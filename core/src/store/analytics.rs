@@ -64,6 +64,21 @@ pub struct AccountFigures {
     pub not_provided: Option<String>,
 }
 
+/// Where collection stands for one account, as `stats` and `insights` say it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MetricStanding {
+    /// When its posts' counters were last read (or found not provided).
+    pub posts_last_read: Option<DateTime<Utc>>,
+    /// Why the network gives no post counters for it, when it does not.
+    pub posts_not_provided: Option<String>,
+    /// When its own figures (followers, members) were last read.
+    pub account_last_read: Option<DateTime<Utc>>,
+    /// Why the network gives no account figures for it, when it does not.
+    pub account_not_provided: Option<String>,
+    /// Counters the network stopped giving.
+    pub dropped: Vec<String>,
+}
+
 /// One point of a post's curve: when, and the counters then.
 pub type Reading = (DateTime<Utc>, Counters);
 
@@ -427,6 +442,30 @@ impl Store {
                 },
             )
             .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Where collection stands for an account, as people are told it: when its posts and
+    /// its own figures were last read, why the network gives none of either, and the
+    /// counters it stopped giving. All empty when collection never ran for it.
+    pub fn metric_standing(&self, account_id: &str) -> Result<MetricStanding> {
+        self.conn()
+            .query_row(
+                "SELECT posts_last_ms, posts_missing, account_last_ms, account_missing, dropped
+                 FROM metric_accounts WHERE account_id = ?1",
+                [account_id],
+                |row| {
+                    Ok(MetricStanding {
+                        posts_last_read: row.get::<_, Option<i64>>(0)?.map(from_ms),
+                        posts_not_provided: row.get(1)?,
+                        account_last_read: row.get::<_, Option<i64>>(2)?.map(from_ms),
+                        account_not_provided: row.get(3)?,
+                        dropped: read_names(&row.get::<_, String>(4)?),
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
             .map_err(|e| self.error(e))
     }
 

@@ -29,7 +29,9 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 pub use accounts::Group;
-pub use analytics::{AccountFigures, MetricAccountState, MetricCandidate, Reading, TargetMetrics};
+pub use analytics::{
+    AccountFigures, MetricAccountState, MetricCandidate, MetricStanding, Reading, TargetMetrics,
+};
 pub use ids::{new_id, new_post_id, short_ids};
 pub use oplog::Operation;
 pub use posts::{

@@ -168,6 +168,15 @@ impl FakeMastodon {
         lock(&self.shared).hour = hour;
     }
 
+    /// Makes people take to a status `times` as much as to others: its favourites, boosts,
+    /// replies and quotes grow `times` as fast (1 for every status unless told).
+    pub fn set_appeal(&self, id: &str, times: u64) {
+        let mut instance = lock(&self.shared);
+        if let Some(status) = instance.statuses.iter_mut().find(|s| s.id == id) {
+            status.appeal = times;
+        }
+    }
+
     /// Deletes a status as its author would on the instance: it answers 404 from then on.
     pub fn delete_on_network(&self, id: &str) {
         let mut instance = lock(&self.shared);
@@ -245,6 +254,8 @@ struct Status {
     created_at: SystemTime,
     /// The instance's hour (see [`FakeMastodon::set_hour`]) when it was posted.
     born_hour: u64,
+    /// How many times as fast as others its counters grow ([`FakeMastodon::set_appeal`]).
+    appeal: u64,
     deleted: bool,
     idempotency_key: Option<String>,
     auth: String,
@@ -353,7 +364,8 @@ impl Instance {
     }
 
     fn status_json(&self, status: &Status, with_source: bool) -> Value {
-        let age = self.hour.saturating_sub(status.born_hour);
+        // Engagement grows with the status's age, `appeal` times as fast.
+        let age = self.hour.saturating_sub(status.born_hour) * status.appeal;
         let in_reply_to_account_id = status.in_reply_to_id.as_ref().and_then(|id| {
             self.statuses
                 .iter()
@@ -651,6 +663,7 @@ async fn create_status(State(shared): Shared, headers: HeaderMap, body: Bytes) -
         media_ids,
         created_at: SystemTime::now(),
         born_hour: instance.hour,
+        appeal: 1,
         deleted: false,
         idempotency_key: idempotency_key.clone(),
         auth,
