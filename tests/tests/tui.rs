@@ -359,7 +359,7 @@ fn the_analytics_view_shows_the_accounts_figures_best_times_and_a_posts_curve() 
             "Mastodon reported likes, quotes, replies, reposts for 3 of 3 posts",
             &format!("Followers {}", followers(50)),
             "Mastodon never gives: views",
-            "Best times (weekday × hour)",
+            "Best times (weekday × hour, engagement per post)",
             "Top posts (engagement)",
         ],
         quick,

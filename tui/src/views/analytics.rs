@@ -295,7 +295,10 @@ fn heat_map(frame: &mut Frame, area: Rect, summary: &Summary, theme: Theme) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(block("Best times (weekday × hour)", theme)),
+            .block(block(
+                "Best times (weekday × hour, engagement per post)",
+                theme,
+            )),
         area,
     );
 }
