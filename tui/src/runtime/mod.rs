@@ -125,19 +125,31 @@ impl Runtime {
             let daily = store.account_curve(&account.id)?;
             let targets =
                 store.target_metrics(None, Some(&account.id), Some(analytics::span_start(now)))?;
-            let ids: Vec<&str> = targets.iter().map(|t| t.post_id.as_str()).collect();
-            let short = short_ids(store, &ids)?;
-            let short_of = |id: &str| short.get(id).cloned().unwrap_or_else(|| id.to_string());
-            Ok(analytics::summarize(
+            let mut summary = analytics::summarize(
                 &account.name,
                 account.network,
                 figures,
                 &daily,
                 &targets,
-                &short_of,
+                &|id: &str| id.to_string(),
                 tz,
                 now,
-            ))
+            );
+            // Short ids for the posts drawn only, not every post of the span.
+            let ids: Vec<String> = summary
+                .chart
+                .iter()
+                .chain(&summary.top)
+                .map(|p| p.post_id.clone())
+                .collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let short = short_ids(store, &ids)?;
+            for post in summary.chart.iter_mut().chain(summary.top.iter_mut()) {
+                if let Some(id) = short.get(&post.post_id) {
+                    post.short = id.clone();
+                }
+            }
+            Ok(summary)
         };
         let summary = read().map_err(|e| e.to_string());
         self.log.info(format!(
