@@ -311,7 +311,8 @@ fn insights_over_twelve_weeks_say_when_to_post_and_what_stood_out() {
         "{read}"
     );
 
-    // Bluesky: two posts, not enough; Telegram gives no post counters, and says why.
+    // Bluesky: two posts, not enough. Telegram counts reactions only (from the bot's
+    // updates; nobody reacted here) and says what it never gives.
     let bsky = account(&report, "bsky");
     assert!(
         bsky["best_times"]["statement"]
@@ -324,7 +325,13 @@ fn insights_over_twelve_weeks_say_when_to_post_and_what_stood_out() {
         Some(0)
     );
     let tg = account(&report, "tg");
-    assert!(tg["collection"]["posts_not_provided"].is_string(), "{tg}");
+    assert!(tg["collection"]["posts_not_provided"].is_null(), "{tg}");
+    assert!(
+        tg["never_given"]
+            .as_str()
+            .is_some_and(|n| n.contains("no view counter")),
+        "{tg}"
+    );
 
     // The same numbers, as people read them.
     let text = run_at(env, end(), &["insights", "--account", "masto"]);
@@ -383,8 +390,9 @@ fn insights_over_twelve_weeks_say_when_to_post_and_what_stood_out() {
         all.stdout
     );
     assert!(
-        all.stdout
-            .contains("counters:    not provided: the Telegram Bot API"),
+        all.stdout.contains(
+            "never given: views, likes, reposts and replies (the Bot API has no view counter)"
+        ),
         "{}",
         all.stdout
     );

@@ -17,7 +17,7 @@ use postctl_tests::fakes::growth::{
 };
 use postctl_tests::fakes::instagram::IgCounts;
 use postctl_tests::fakes::{
-    FakeInstagram, FakeS3, FakeServer, FakeVk, RateLimit, VkCounts, XCounts,
+    FakeInstagram, FakeS3, FakeServer, FakeTelegram, FakeVk, RateLimit, VkCounts, XCounts,
 };
 use serde_json::Value;
 
@@ -350,11 +350,10 @@ fn a_rate_limit_ends_the_accounts_run_and_the_next_run_reads_it() {
 }
 
 #[test]
-fn networks_that_report_nothing_say_so_and_telegram_counts_subscribers() {
+fn a_webhook_reports_nothing_and_says_so() {
     let hook = Fake::start(Net::Webhook);
-    let tg = Fake::start(Net::Telegram);
-    let env = Env::with_fakes([&hook, &tg]);
-    let post = publish(&env, "Hello", "hook,tg");
+    let env = Env::with_fakes([&hook]);
+    publish(&env, "Hello", "hook");
     let start = start_of_week(&env);
     let run = collect(&env, &at(start, 0), &[]);
     assert_eq!(run.code, 0, "{}", run.all_output());
@@ -367,29 +366,136 @@ fn networks_that_report_nothing_say_so_and_telegram_counts_subscribers() {
         "{hook_entry}"
     );
     assert_eq!(hook_entry["posts_counted"], 0);
-    let tg_entry = of(&collected, "tg");
-    assert!(
-        tg_entry["posts_not_provided"]
-            .as_str()
-            .is_some_and(|w| w.contains("no view counter")),
-        "{tg_entry}"
-    );
-    assert_eq!(tg_entry["account_figures"]["members"], followers(0));
-    let shown = env.run_full(&["stats", &post], None, &[("POSTCTL_NOW", &at(start, 0))]);
-    assert_eq!(shown.code, 0, "{}", shown.all_output());
-    assert!(
-        shown
-            .stdout
-            .contains("counters:   not provided: the Telegram Bot API has no view counter"),
-        "{}",
-        shown.stdout
-    );
-    assert!(!shown.stdout.contains("likes 0"), "{}", shown.stdout);
     let rows = env.json(&["stats"]);
     for row in rows["posts"].as_array().expect("rows") {
         assert_eq!(row["engagement"], Value::Null, "never a fake zero: {row}");
         assert_eq!(row["standing"], "not provided", "{row}");
     }
+}
+
+/// The Telegram post's message id in the fake channel.
+fn telegram_message(tg: &Fake) -> i64 {
+    tg.posts()
+        .last()
+        .expect("a message in the channel")
+        .id
+        .parse()
+        .expect("message id")
+}
+
+fn reactions_of(env: &Env, post: &str, now: &str) -> Value {
+    let run = env.run_full(&["--json", "stats", post], None, &[("POSTCTL_NOW", now)]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    run.json()["targets"][0].clone()
+}
+
+#[test]
+fn telegram_reaction_counts_arrive_as_updates_read_once_and_views_are_said_missing() {
+    let tg = Fake::start(Net::Telegram);
+    let env = Env::with_fakes([&tg]);
+    let post = publish(&env, "Hello channel", "tg");
+    let message = telegram_message(&tg);
+    let start = start_of_week(&env);
+    // Before postctl first asks for reaction updates, Telegram sends none.
+    tg.telegram().react(message, &[("👍", 1)]);
+    assert_eq!(tg.telegram().pending_updates(), 0);
+
+    let run = collect(&env, &at(start, 0), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "tg").clone();
+    assert_eq!(entry["posts_counted"], 1, "{entry}");
+    assert_eq!(entry["account_figures"]["members"], followers(0), "{entry}");
+    let shown = reactions_of(&env, &post, &at(start, 0));
+    assert_eq!(shown["counters"], counters(&[]), "{shown}");
+
+    // People react; each change pushes the message's whole set.
+    tg.telegram().react(message, &[("👍", 3), ("🔥", 1)]);
+    tg.telegram().react(message, &[("👍", 5), ("🔥", 1)]);
+    assert_eq!(tg.telegram().pending_updates(), 2);
+    let run = collect(&env, &at(start, 1), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let shown = reactions_of(&env, &post, &at(start, 1));
+    assert_eq!(
+        shown["counters"],
+        counters(&[("reaction:👍", 5), ("reaction:🔥", 1)]),
+        "{shown}"
+    );
+    assert_eq!(shown["engagement"], 6, "{shown}");
+    assert_eq!(shown["curve"].as_array().map(Vec::len), Some(2), "{shown}");
+
+    // The next run asks past what was kept: Telegram forgets those updates, and the
+    // counts stay as they were.
+    let run = collect(&env, &at(start, 2), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert_eq!(tg.telegram().pending_updates(), 0);
+    let db = rusqlite::Connection::open(env.db_path()).expect("db");
+    let next: i64 = db
+        .query_row("SELECT next_offset FROM update_sources", [], |r| r.get(0))
+        .expect("offset kept");
+    assert!(next > 700_000_001, "{next}");
+    let shown = reactions_of(&env, &post, &at(start, 2));
+    assert_eq!(shown["engagement"], 6, "{shown}");
+
+    let text = env.run_full(&["stats", &post], None, &[("POSTCTL_NOW", &at(start, 2))]);
+    assert!(text.stdout.contains("reaction:👍 5"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(
+            "never given: views, likes, reposts and replies (the Bot API has no view counter)"
+        ),
+        "{}",
+        text.stdout
+    );
+    let table = env.run_full(&["stats"], None, &[("POSTCTL_NOW", &at(start, 2))]);
+    assert!(
+        table.stderr.contains("Telegram: never gives views"),
+        "{}",
+        table.all_output()
+    );
+}
+
+#[test]
+fn telegram_without_admin_rights_or_with_a_webhook_says_why_and_leaves_the_webhook() {
+    let tg = Fake::start(Net::Telegram);
+    let env = Env::with_fakes([&tg]);
+    publish(&env, "Hello channel", "tg");
+    let start = start_of_week(&env);
+
+    tg.telegram().configure(|c| c.admin_of.clear());
+    let run = collect(&env, &at(start, 0), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "tg").clone();
+    assert!(
+        entry["posts_not_provided"]
+            .as_str()
+            .is_some_and(|w| w.contains("administrator of the channel")),
+        "{entry}"
+    );
+    let rows = env.json(&["stats"]);
+    assert_eq!(rows["posts"][0]["engagement"], Value::Null, "{rows}");
+    assert_eq!(rows["posts"][0]["standing"], "not provided", "{rows}");
+
+    tg.telegram()
+        .configure(|c| c.admin_of.push(FakeTelegram::CHANNEL));
+    // Another program of the user's receives the bot's updates.
+    tg.telegram()
+        .set_webhook("https://example.invalid/bot-updates");
+    let run = collect(&env, &at(start, 1), &[]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let entry = of(&run.json(), "tg").clone();
+    assert!(
+        entry["posts_not_provided"]
+            .as_str()
+            .is_some_and(|w| w.contains("webhook") && w.contains("does not remove")),
+        "{entry}"
+    );
+    assert!(
+        tg.telegram().webhook().is_some()
+            && !tg
+                .requests()
+                .iter()
+                .any(|r| r.path.contains("deleteWebhook")),
+        "postctl left the webhook alone"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! new time is in the database. A post scheduled from the CLI meanwhile shows up without a
 //! restart.
 
+#[macro_use]
 mod common;
 
 use std::io::{Read, Write};
@@ -11,8 +12,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+use common::networks::{Fake, Net};
 use common::{Env, postctl_bin, utc_ms};
 use portable_pty::{CommandBuilder, PtySize};
+use postctl_tests::fakes::growth::{
+    LIKES_PER_HOUR, QUOTES_PER_HOUR, REPLIES_PER_HOUR, REPOSTS_PER_HOUR, followers,
+};
 
 /// `postctl` in a pseudo-terminal of its own, and the screen it draws.
 struct Terminal {
@@ -26,6 +32,11 @@ impl Terminal {
     /// Starts `postctl` with no arguments (on a terminal it opens the dashboard), with the
     /// environment's own variables, as every `Env::run` gets them.
     fn start(env: &Env, width: u16, height: u16) -> Terminal {
+        Terminal::start_with(env, width, height, &[])
+    }
+
+    /// [`Terminal::start`] with more variables (`POSTCTL_NOW` to pin another moment).
+    fn start_with(env: &Env, width: u16, height: u16, more: &[(&str, &str)]) -> Terminal {
         let pair = portable_pty::native_pty_system()
             .openpty(PtySize {
                 rows: height,
@@ -40,6 +51,9 @@ impl Terminal {
         command.env("TERM", "xterm-256color");
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
         for (key, value) in env.vars() {
+            command.env(key, value);
+        }
+        for (key, value) in more {
             command.env(key, value);
         }
         let child = pair.slave.spawn_command(command).expect("postctl starts");
@@ -326,4 +340,139 @@ fn an_account_needing_sign_in_is_marked_and_its_held_posts_say_why() {
     term.keys(&["Enter"]);
     term.wait_for(&["held: me-x needs signing in again"], quick);
     term.keys(&["q"]);
+}
+
+/// Publishes three posts to the fake Mastodon and collects their counters at hours 0, 26
+/// and 50 after they went out (the fake's engagement grows by the hour); the moment they
+/// went out.
+fn seed_history(env: &Env, masto: &Fake) -> DateTime<Utc> {
+    for text in ["First light", "Second wind", "Third time lucky"] {
+        let run = env.run(&["post", text, "--to", "masto"]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+    }
+    let rows = env.json(&["stats", "--since", "1d"]);
+    let start = rows["posts"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["published"].as_str()?.parse::<DateTime<Utc>>().ok())
+        .max()
+        .expect("published posts")
+        + chrono::Duration::minutes(1);
+    for hour in [0, 26, 50] {
+        masto.mastodon().set_hour(hour);
+        let now = (start + chrono::Duration::hours(hour as i64)).to_rfc3339();
+        let run = env.run_full(&["stats", "collect"], None, &[("POSTCTL_NOW", &now)]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+    }
+    start
+}
+
+#[test]
+fn the_analytics_view_shows_the_accounts_figures_best_times_and_a_posts_curve() {
+    let masto = Fake::start(Net::Mastodon);
+    let env = Env::with_fakes([&masto]);
+    let start = seed_history(&env, &masto);
+    let now = (start + chrono::Duration::hours(72)).to_rfc3339();
+    let mut term = Terminal::start_with(&env, 140, 46, &[("POSTCTL_NOW", &now)]);
+    let long = Duration::from_secs(15);
+    let quick = Duration::from_secs(5);
+    term.wait_for(&["1 Calendar", "5 Analytics"], long);
+    term.keys(&["5"]);
+    let per_post = (LIKES_PER_HOUR + REPOSTS_PER_HOUR + REPLIES_PER_HOUR + QUOTES_PER_HOUR) * 50;
+    let screen = term.wait_for(
+        &[
+            "masto (mastodon)",
+            "Mastodon reported likes, quotes, replies, reposts for 3 of 3 posts",
+            &format!("Followers {}", followers(50)),
+            "Mastodon never gives: views",
+            "Best times (weekday × hour, engagement per post)",
+            "Top posts (engagement)",
+        ],
+        quick,
+    );
+    // The top posts carry their engagement as of the last collection.
+    for title in ["First light", "Second wind", "Third time lucky"] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(title) && l.contains(&format!(" {per_post}  "))),
+            "{title} with engagement {per_post}:\n{screen}"
+        );
+    }
+    // The heat map: the weekday and hour the posts went out hold the best shade, and the
+    // rest of the week is empty; three posts are too few to judge best times.
+    let local = start.with_timezone(&chrono_tz::Europe::Berlin);
+    let weekday = local.format("%a").to_string();
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&format!(" {weekday} ")) && l.contains('·'))
+        .unwrap_or_else(|| panic!("no heat map row for {weekday}:\n{screen}"));
+    let cells: String = row
+        .split(&format!(" {weekday} "))
+        .nth(1)
+        .expect("cells")
+        .chars()
+        .take(24)
+        .collect();
+    let hour = local
+        .format("%H")
+        .to_string()
+        .parse::<usize>()
+        .expect("hour");
+    assert_eq!(cells.chars().nth(hour), Some('█'), "{row}");
+    assert_eq!(cells.chars().filter(|c| *c == '█').count(), 1, "{row}");
+    assert!(
+        screen.contains("best: not enough data yet (3 posts old enough to"),
+        "{screen}"
+    );
+
+    // Enter opens the selected top post's counters curve.
+    term.keys(&["Enter"]);
+    term.wait_for(
+        &[
+            "Post ",
+            &format!("engagement {per_post}: likes {}", 3 * 50),
+            "readings",
+            "never given: views",
+        ],
+        quick,
+    );
+    term.keys(&["Escape", "q"]);
+    assert_eq!(term.wait_for_exit(quick), 0);
+}
+
+#[test]
+fn the_analytics_view_says_no_data_yet_on_an_empty_database() {
+    let env = Env::new();
+    let mut term = Terminal::start(&env, 120, 40);
+    term.wait_for(&["5 Analytics"], Duration::from_secs(15));
+    term.keys(&["5"]);
+    term.wait_for(
+        &["No data yet: there is no account"],
+        Duration::from_secs(5),
+    );
+    term.keys(&["q"]);
+    assert_eq!(term.wait_for_exit(Duration::from_secs(5)), 0);
+
+    let masto = Fake::start(Net::Mastodon);
+    let env = Env::with_fakes([&masto]);
+    let run = env.run(&["post", "Not collected yet", "--to", "masto"]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let mut term = Terminal::start(&env, 120, 40);
+    term.wait_for(&["5 Analytics"], Duration::from_secs(15));
+    term.keys(&["5"]);
+    let screen = term.wait_for(
+        &[
+            "masto (mastodon)",
+            "No data yet for masto: nothing has been collected",
+        ],
+        Duration::from_secs(5),
+    );
+    assert!(
+        !screen.contains("Followers 0"),
+        "never a fake zero:\n{screen}"
+    );
+    term.keys(&["q"]);
+    assert_eq!(term.wait_for_exit(Duration::from_secs(5)), 0);
 }

@@ -21,8 +21,10 @@ What each network gives: X likes, reposts, replies, quotes, bookmarks, views (im
 and followers; Mastodon likes, reposts, replies, quotes and followers; Bluesky likes,
 reposts, replies, quotes, bookmarks and followers; VK likes, reposts, replies (comments),
 views and the community's members or the person's followers; Discord (bot) and Slack (bot)
-reactions by emoji and members; Matrix reactions by emoji and room members; Telegram only
-the subscriber count (the Bot API has no views and no reactions on request). Views count
+reactions by emoji and members; Matrix reactions by emoji and room members; Telegram the
+subscriber count and reactions by emoji, read from the bot's updates when it is an admin
+of the channel (the Bot API has no views, likes, reposts or replies; a bot whose updates go
+to a webhook says so, and the webhook is left alone). Views count
 toward no engagement. Webhooks, Discord webhooks and Slack incoming webhooks report
 nothing.";
 

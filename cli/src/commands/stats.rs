@@ -195,6 +195,10 @@ fn one_post(ctx: &mut Context, typed: &str) -> CliResult {
         }
         match (&t.counters, t.deleted, &t.not_provided) {
             (_, _, Some(why)) => out += &format!("  counters:   not provided: {why}\n"),
+            (Some(counters), _, _) if counters.is_empty() => {
+                out += "  counters:   none counted yet\n";
+                out += "  engagement: 0\n";
+            }
             (Some(counters), _, _) => {
                 out += &format!("  counters:   {}\n", counters_text(counters));
                 out += &format!("  engagement: {}\n", engagement(counters));

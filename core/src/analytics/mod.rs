@@ -178,9 +178,9 @@ pub fn never_given(network: Network) -> Option<&'static str> {
     match network {
         Network::Mastodon => Some("views (Mastodon counts none)"),
         Network::Bluesky => Some("views (Bluesky counts none)"),
-        Network::Telegram => {
-            Some("views and reactions (the Bot API cannot ask for them; subscribers are counted)")
-        }
+        Network::Telegram => Some(
+            "views, likes, reposts and replies (the Bot API has no view counter); reactions are counted from updates to a bot that is a channel admin, from the first collection on",
+        ),
         Network::Discord => Some("views (Discord counts none); reactions need a bot account"),
         Network::Slack => Some("views (Slack counts none); reactions need a bot token"),
         Network::Matrix => Some("views (Matrix counts none)"),
@@ -200,10 +200,9 @@ pub fn never_given(network: Network) -> Option<&'static str> {
 /// there, and "not given" elsewhere). Exhaustive: a new network is decided here.
 pub fn counts_reactions(network: Network) -> bool {
     match network {
-        Network::Discord | Network::Slack | Network::Matrix => true,
+        Network::Discord | Network::Slack | Network::Matrix | Network::Telegram => true,
         Network::Mastodon
         | Network::Bluesky
-        | Network::Telegram
         | Network::Webhook
         | Network::X
         | Network::Vk

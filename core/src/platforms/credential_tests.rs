@@ -162,6 +162,7 @@ fn adapter(account: &Account, secret: String, http: Http) -> Result<AccountAdapt
         limits: None,
         media_host: Err(String::new()),
         redactor: crate::secrets::SharedRedactor::default(),
+        inbox: Arc::new(super::test_server::NoUpdates::default()),
     };
     open(account, Secret::new(secret), tools)
 }

@@ -66,3 +66,39 @@ pub(crate) fn counters(object: &Value, fields: &[(&str, &str)]) -> Counters {
 pub(crate) fn reaction(key: &str) -> String {
     format!("reaction:{key}")
 }
+
+/// The reaction counts of one message as an update pushed them (Telegram's
+/// `message_reaction_count`): the message's whole set at `date`, not a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedReactions {
+    /// The chat, as the network numbers it (`-100…` for a Telegram channel).
+    pub chat: String,
+    pub message_id: i64,
+    /// When the network counted them; an older set never replaces a newer one.
+    pub date: chrono::DateTime<chrono::Utc>,
+    /// `reaction:<emoji>` counters.
+    pub counters: Counters,
+}
+
+/// Where an adapter keeps what a network pushes as updates rather than answers when asked
+/// (Telegram's reaction counts): how far each update source (a bot) has been read, and the
+/// latest counts. The engine gives the store's; errors are the store's, said as text.
+pub trait UpdateInbox: Send + Sync {
+    /// The next update to read from `source` (updates before it were kept), and since when
+    /// it has been read; `None` before the first read.
+    fn position(
+        &self,
+        source: &str,
+    ) -> Result<Option<(i64, chrono::DateTime<chrono::Utc>)>, String>;
+    /// Keeps `reactions` and moves `source` on to `next_offset`, in one transaction: an
+    /// update is only confirmed to the network (by asking from `next_offset`) once kept.
+    fn keep(
+        &self,
+        source: &str,
+        next_offset: i64,
+        reactions: &[PushedReactions],
+    ) -> Result<(), String>;
+    /// The latest reaction counts kept for each `(chat, message_id)`, in order; `None` for
+    /// a message no update has named.
+    fn reactions(&self, messages: &[(String, i64)]) -> Result<Vec<Option<Counters>>, String>;
+}

@@ -50,7 +50,9 @@ use crate::text::{Format, Rendered, TextLimit};
 pub use facebook::pages as facebook_pages;
 pub use http::Http;
 pub use idempotency::Idempotency;
-pub use metrics::{AccountMetrics, Counters, Metrics, PostMetrics, PostReading};
+pub use metrics::{
+    AccountMetrics, Counters, Metrics, PostMetrics, PostReading, PushedReactions, UpdateInbox,
+};
 
 /// What a network can take, as the adapter knows it (after [`Adapter::prepare`] for
 /// networks whose limits are per server, such as Mastodon instances).
@@ -326,6 +328,9 @@ pub struct Tools {
     /// Scrubs the account's secrets from its errors: the one it was added with, and those
     /// the adapter obtains and adds itself (a session's tokens).
     pub redactor: SharedRedactor,
+    /// Where counters a network pushes as updates are kept between runs (Telegram's
+    /// reaction counts).
+    pub inbox: Arc<dyn UpdateInbox>,
 }
 
 impl std::fmt::Debug for Tools {

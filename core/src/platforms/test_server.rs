@@ -443,3 +443,52 @@ pub fn class_by_wait(err: &super::PublishError) -> &'static str {
         PublishError::Retryable { .. } => "retry",
     }
 }
+
+/// An [`super::UpdateInbox`] in memory, for adapters' tests.
+#[derive(Default)]
+pub struct MemoryInbox {
+    positions: Mutex<std::collections::HashMap<String, i64>>,
+    reactions: Mutex<std::collections::HashMap<(String, i64), super::Counters>>,
+}
+
+/// The inbox of adapters that never read updates.
+pub type NoUpdates = MemoryInbox;
+
+impl super::UpdateInbox for MemoryInbox {
+    fn position(
+        &self,
+        source: &str,
+    ) -> Result<Option<(i64, chrono::DateTime<chrono::Utc>)>, String> {
+        let positions = self.positions.lock().map_err(|e| e.to_string())?;
+        Ok(positions
+            .get(source)
+            .map(|&offset| (offset, chrono::DateTime::UNIX_EPOCH)))
+    }
+
+    fn keep(
+        &self,
+        source: &str,
+        next_offset: i64,
+        reactions: &[super::PushedReactions],
+    ) -> Result<(), String> {
+        let mut kept = self.reactions.lock().map_err(|e| e.to_string())?;
+        for pushed in reactions {
+            kept.insert(
+                (pushed.chat.clone(), pushed.message_id),
+                pushed.counters.clone(),
+            );
+        }
+        let mut positions = self.positions.lock().map_err(|e| e.to_string())?;
+        let at = positions.entry(source.to_string()).or_default();
+        *at = (*at).max(next_offset);
+        Ok(())
+    }
+
+    fn reactions(
+        &self,
+        messages: &[(String, i64)],
+    ) -> Result<Vec<Option<super::Counters>>, String> {
+        let kept = self.reactions.lock().map_err(|e| e.to_string())?;
+        Ok(messages.iter().map(|m| kept.get(m).cloned()).collect())
+    }
+}

@@ -24,8 +24,8 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
-    AccountAdapter, Capabilities, Http, Idempotency, MediaFile, Part, PublishError, Published,
-    SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools,
+    AccountAdapter, Capabilities, Counters, Http, Idempotency, MediaFile, Part, PublishError,
+    Published, PushedReactions, SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools, UpdateInbox,
 };
 use crate::secrets::{
     MemorySessions, Secret, SecretRef, SecretStore, SharedRedactor, StoredSessions,
@@ -212,6 +212,38 @@ pub struct Engine {
     clock: Clock,
     /// Accounts this engine found signed out (name, why), for the next report.
     signed_out: Mutex<Vec<(String, String)>>,
+}
+
+/// The engine's store as the adapters' [`UpdateInbox`].
+struct StoreInbox(Arc<Mutex<Store>>);
+
+impl StoreInbox {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> std::result::Result<T, String> {
+        let mut store = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut store).map_err(|e| e.to_string())
+    }
+}
+
+impl UpdateInbox for StoreInbox {
+    fn position(&self, source: &str) -> std::result::Result<Option<(i64, DateTime<Utc>)>, String> {
+        self.with(|s| s.update_position(source))
+    }
+
+    fn keep(
+        &self,
+        source: &str,
+        next_offset: i64,
+        reactions: &[PushedReactions],
+    ) -> std::result::Result<(), String> {
+        self.with(|s| s.keep_updates(source, next_offset, reactions))
+    }
+
+    fn reactions(
+        &self,
+        messages: &[(String, i64)],
+    ) -> std::result::Result<Vec<Option<Counters>>, String> {
+        self.with(|s| s.pushed_reactions(messages))
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -715,6 +747,7 @@ impl Engine {
             limits: self.fresh_server_limits(account),
             media_host: self.media_host.clone(),
             redactor: SharedRedactor::default(),
+            inbox: Arc::new(StoreInbox(Arc::clone(&self.store))),
         };
         let mut adapter = crate::platforms::open(account, secret, tools)?;
         if let Some(read) = adapter.prepare().await? {

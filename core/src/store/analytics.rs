@@ -9,7 +9,7 @@ use super::states::PUBLISHED;
 use super::{Store, from_ms, to_ms};
 use crate::analytics::insights::{AccountHistory, Audience, PostEngagement};
 use crate::error::{Error, Result};
-use crate::platforms::{Counters, PostReading, Published};
+use crate::platforms::{Counters, PostReading, Published, PushedReactions};
 
 /// A published post on one account whose counters may be read.
 #[derive(Debug, Clone)]
@@ -485,6 +485,76 @@ impl Store {
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.error(e))
+    }
+
+    /// The next update to read from `source` and since when it is read (see
+    /// [`crate::platforms::UpdateInbox`]); `None` before the first read.
+    pub fn update_position(&self, source: &str) -> Result<Option<(i64, DateTime<Utc>)>> {
+        self.conn()
+            .query_row(
+                "SELECT next_offset, since_ms FROM update_sources WHERE source = ?1",
+                [source],
+                |row| Ok((row.get(0)?, from_ms(row.get(1)?))),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Keeps pushed reaction counts and moves `source` on to `next_offset`, in one
+    /// transaction. A message's counts are replaced only by counts as new or newer; the
+    /// first call for a source dates its reading from the store's "now".
+    pub fn keep_updates(
+        &mut self,
+        source: &str,
+        next_offset: i64,
+        reactions: &[PushedReactions],
+    ) -> Result<()> {
+        let now = to_ms(self.clock().now());
+        self.write(|tx| {
+            for pushed in reactions {
+                tx.execute(
+                    "INSERT INTO pushed_reactions (chat, message_id, date_ms, counters)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (chat, message_id) DO UPDATE
+                        SET date_ms = excluded.date_ms, counters = excluded.counters
+                        WHERE excluded.date_ms >= pushed_reactions.date_ms",
+                    params![
+                        pushed.chat,
+                        pushed.message_id,
+                        to_ms(pushed.date),
+                        counters_json(&pushed.counters)
+                    ],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            tx.execute(
+                "INSERT INTO update_sources (source, next_offset, since_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (source) DO UPDATE
+                    SET next_offset = max(update_sources.next_offset, excluded.next_offset)",
+                params![source, next_offset, now],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// The latest pushed reaction counts of each `(chat, message_id)`, in order.
+    pub fn pushed_reactions(&self, messages: &[(String, i64)]) -> Result<Vec<Option<Counters>>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT counters FROM pushed_reactions WHERE chat = ?1 AND message_id = ?2",
+            )
+            .map_err(|e| self.error(e))?;
+        messages
+            .iter()
+            .map(|(chat, id)| {
+                stmt.query_row(params![chat, id], |row| row.get::<_, String>(0))
+                    .optional()
+                    .map(|found| found.as_deref().map(read_counters))
+                    .map_err(|e| self.error(e))
+            })
+            .collect()
     }
 
     /// What insights read about live accounts (`account_id` only, when given; every live

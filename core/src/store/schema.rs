@@ -376,4 +376,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
         seen            TEXT NOT NULL DEFAULT '[]'
     ) STRICT;
     "#,
+    // 12: counters a network pushes as updates instead of answering for (Telegram's
+    // `message_reaction_count`): where each update source (a bot) stands, so every update
+    // is read once, and the latest reaction counts of each message they carried. Local
+    // facts about the networks, never in the oplog.
+    r#"
+    CREATE TABLE update_sources (
+        source      TEXT PRIMARY KEY,
+        next_offset INTEGER NOT NULL,
+        since_ms    INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE pushed_reactions (
+        chat        TEXT NOT NULL,
+        message_id  INTEGER NOT NULL,
+        date_ms     INTEGER NOT NULL,
+        counters    TEXT NOT NULL,
+        PRIMARY KEY (chat, message_id)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];

@@ -365,7 +365,8 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              ALTER TABLE accounts DROP COLUMN needs_sign_in; DROP TABLE sign_in_locks;
              ALTER TABLE targets DROP COLUMN in_flight_stage;
              DROP TABLE metric_snapshots; DROP TABLE metric_daily; DROP TABLE metric_targets;
-             DROP TABLE account_daily; DROP TABLE metric_accounts;",
+             DROP TABLE account_daily; DROP TABLE metric_accounts;
+             DROP TABLE update_sources; DROP TABLE pushed_reactions;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -579,6 +580,8 @@ fn search_counts_live_posts_only() {
                  DROP TABLE metric_targets;
                  DROP TABLE account_daily;
                  DROP TABLE metric_accounts;
+                 DROP TABLE update_sources;
+                 DROP TABLE pushed_reactions;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");

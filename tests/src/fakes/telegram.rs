@@ -3,6 +3,15 @@
 //! sendMediaGroup and deleteMessage; `{"ok":false,"error_code","description"}` errors,
 //! `parameters.retry_after` on 429 and `parameters.migrate_to_chat_id` for upgraded groups.
 //!
+//! Updates (platforms.md §4, "Metrics"): people react in a channel ([`FakeTelegram::react`])
+//! and, when the bot is an administrator there and has asked for `message_reaction_count`
+//! in `allowed_updates` (off by default, as on Telegram), a `MessageReactionCountUpdated`
+//! with the message's whole set is queued. `getUpdates` gives the queue from `offset`,
+//! forgets what lies before it (asking from an offset confirms earlier updates), keeps the
+//! `allowed_updates` it was given for later calls, and is refused with 409 while a
+//! webhook is set (`setWebhook`, `deleteWebhook`, `getWebhookInfo`). `getChatMember` says
+//! whether the bot is an administrator.
+//!
 //! Lengths are counted in code points of the text after parse_mode parsing (see
 //! `markup`), with surrounding whitespace trimmed as Telegram does.
 //!
@@ -53,6 +62,8 @@ pub struct TelegramConfig {
     pub migrated: HashMap<i64, i64>,
     /// Photo upload limit, bytes (10 MB on the cloud Bot API).
     pub max_photo_bytes: usize,
+    /// Chats the bot is an administrator of.
+    pub admin_of: Vec<i64>,
 }
 
 impl Default for TelegramConfig {
@@ -78,6 +89,7 @@ impl Default for TelegramConfig {
             ],
             migrated: HashMap::new(),
             max_photo_bytes: 10 * 1024 * 1024,
+            admin_of: vec![FakeTelegram::CHANNEL],
         }
     }
 }
@@ -104,6 +116,11 @@ impl FakeTelegram {
             files: HashMap::new(),
             next_group: 0,
             hour: 0,
+            updates: Vec::new(),
+            next_update_id: 700_000_000,
+            allowed_updates: None,
+            webhook: None,
+            reactions: HashMap::new(),
         }));
         let router = Router::new()
             .route("/{bot}/{method}", any(call_method))
@@ -126,6 +143,66 @@ impl FakeTelegram {
     /// Enforces `limit` per bot token (Telegram: about 30 messages per second).
     pub fn set_rate_limit(&self, limit: RateLimit) {
         self.running.set_rate_limit(limit);
+    }
+
+    /// People set the reactions of `message_id` in the channel [`FakeTelegram::CHANNEL`]
+    /// to `counts` (emoji, total): an update is queued when the bot may see it.
+    pub fn react(&self, message_id: i64, counts: &[(&str, u64)]) {
+        let mut api = lock(&self.shared);
+        let counts: Vec<(String, u64)> = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(emoji, n)| (emoji.to_string(), *n))
+            .collect();
+        api.reactions
+            .insert((FakeTelegram::CHANNEL, message_id), counts.clone());
+        let listening = api
+            .allowed_updates
+            .as_ref()
+            .is_some_and(|allowed| allowed.iter().any(|a| a == "message_reaction_count"));
+        if !listening || !api.config.admin_of.contains(&FakeTelegram::CHANNEL) {
+            return;
+        }
+        let chat = api
+            .config
+            .chats
+            .iter()
+            .find(|c| c.id == FakeTelegram::CHANNEL)
+            .map(chat_json)
+            .unwrap_or_else(|| json!({"id": FakeTelegram::CHANNEL, "type": "channel"}));
+        let update_id = api.next_update_id;
+        api.next_update_id += 1;
+        // Telegram orders the set by count, most first.
+        let mut ordered = counts;
+        ordered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let reactions: Vec<Value> = ordered
+            .iter()
+            .map(|(emoji, n)| json!({"type": {"type": "emoji", "emoji": emoji}, "total_count": n}))
+            .collect();
+        api.updates.push(json!({
+            "update_id": update_id,
+            "message_reaction_count": {
+                "chat": chat,
+                "message_id": message_id,
+                "date": wire::unix_millis() / 1000,
+                "reactions": reactions,
+            },
+        }));
+    }
+
+    /// A webhook set by another program (as `setWebhook` would).
+    pub fn set_webhook(&self, url: &str) {
+        lock(&self.shared).webhook = Some(url.to_string());
+    }
+
+    /// The webhook set, if any.
+    pub fn webhook(&self) -> Option<String> {
+        lock(&self.shared).webhook.clone()
+    }
+
+    /// Updates queued and not yet confirmed.
+    pub fn pending_updates(&self) -> usize {
+        lock(&self.shared).updates.len()
     }
 
     /// Every message sent, in order (an album is one message per item).
@@ -160,6 +237,15 @@ struct BotApi {
     next_group: u64,
     /// The clock subscribers grow by ([`FakeTelegram::set_hour`]).
     hour: u64,
+    /// Updates not yet confirmed, oldest first.
+    updates: Vec<Value>,
+    next_update_id: i64,
+    /// What the bot last asked for; `None`: Telegram's default, which leaves out
+    /// `message_reaction_count`.
+    allowed_updates: Option<Vec<String>>,
+    webhook: Option<String>,
+    /// Each message's reactions now: (chat, message) -> (emoji, total).
+    reactions: HashMap<(i64, i64), Vec<(String, u64)>>,
 }
 
 struct Message {
@@ -279,6 +365,21 @@ async fn call_method(
         "sendphoto" => api.send_photo(&request),
         "sendmediagroup" => api.send_media_group(&request),
         "deletemessage" => api.delete_message(&request),
+        "getupdates" => api.get_updates(&request),
+        "getchatmember" => api.chat_member(&request),
+        "setwebhook" => {
+            api.webhook = request.str("url");
+            Ok(result(json!(true)))
+        }
+        "deletewebhook" => {
+            api.webhook = None;
+            Ok(result(json!(true)))
+        }
+        "getwebhookinfo" => Ok(result(json!({
+            "url": api.webhook.clone().unwrap_or_default(),
+            "has_custom_certificate": false,
+            "pending_update_count": api.updates.len(),
+        }))),
         _ => Err(failure(StatusCode::NOT_FOUND, "Not Found")),
     };
     answer.unwrap_or_else(|error| error)
@@ -714,6 +815,69 @@ impl BotApi {
             }
             None => Err(bad_request("message to delete not found")),
         }
+    }
+}
+
+impl BotApi {
+    /// `getUpdates {offset, limit, timeout, allowed_updates}`.
+    fn get_updates(&mut self, request: &Request) -> Result<Response, Response> {
+        if self.webhook.is_some() {
+            return Err(failure(
+                StatusCode::CONFLICT,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            ));
+        }
+        let number = |key: &str| -> Result<Option<i64>, Response> {
+            match request.params.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => as_i64(value)
+                    .map(Some)
+                    .ok_or_else(|| bad_request(&format!("invalid {key} specified"))),
+            }
+        };
+        let offset = number("offset")?.unwrap_or(0);
+        let limit = number("limit")?.unwrap_or(100).clamp(1, 100) as usize;
+        if let Some(allowed) = request.json("allowed_updates")? {
+            let allowed: Vec<String> = allowed
+                .as_array()
+                .ok_or_else(|| bad_request("can't parse allowed updates"))?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect();
+            // An empty list means "everything but the opt-in kinds", as no list does.
+            self.allowed_updates = (!allowed.is_empty()).then_some(allowed);
+        }
+        let id = |u: &Value| u["update_id"].as_i64().unwrap_or(0);
+        if offset > 0 {
+            self.updates.retain(|u| id(u) >= offset);
+        } else if offset < 0 {
+            let keep = offset.unsigned_abs() as usize;
+            let drop = self.updates.len().saturating_sub(keep);
+            self.updates.drain(..drop);
+        }
+        let page: Vec<Value> = self.updates.iter().take(limit).cloned().collect();
+        Ok(result(Value::Array(page)))
+    }
+
+    /// `getChatMember {chat_id, user_id}`, for the bot itself.
+    fn chat_member(&self, request: &Request) -> Result<Response, Response> {
+        let chat = self.chat(request)?;
+        let user = request.params.get("user_id").and_then(as_i64);
+        if user != self.me()["id"].as_i64() {
+            return Err(bad_request("user not found"));
+        }
+        let status = if self.config.admin_of.contains(&chat.id) {
+            "administrator"
+        } else {
+            "member"
+        };
+        let mut member = json!({"user": self.me(), "status": status});
+        if status == "administrator" {
+            member["can_be_edited"] = json!(false);
+            member["can_manage_chat"] = json!(true);
+            member["can_post_messages"] = json!(true);
+        }
+        Ok(result(member))
     }
 }
 

@@ -189,6 +189,13 @@ impl Fake {
         }
     }
 
+    pub fn telegram(&self) -> &FakeTelegram {
+        match &self.server {
+            Server::Telegram(f) => f,
+            _ => panic!("{:?} is not Telegram", self.net),
+        }
+    }
+
     pub fn mastodon(&self) -> &FakeMastodon {
         match &self.server {
             Server::Mastodon(f) => f,

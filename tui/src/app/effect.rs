@@ -10,6 +10,7 @@ use postctl_core::model::{Account, MediaRef, Post};
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::{NewPost, Operation, PostChange, ScheduleChange, TargetStatus};
 
+use super::analytics::{PostCurve, Summary};
 use super::data::{Slice, Window};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
@@ -37,6 +38,10 @@ pub enum Event {
         post_id: String,
         targets: Vec<TargetStatus>,
     },
+    /// The analytics view's account, reduced for drawing (see [`super::analytics`]).
+    AnalyticsLoaded(Box<Result<Summary, String>>),
+    /// A post's counters curve on each account.
+    CurveLoaded(Box<PostCurve>),
     /// What each account's network takes (by account name), for compose's counters.
     Capabilities(HashMap<String, Result<Capabilities, String>>),
     /// The result of checking one account's credentials.
@@ -110,6 +115,13 @@ pub enum Effect {
         window: Window,
     },
     LoadTargets(String),
+    /// Read one account's analytics, its best times in the display zone.
+    LoadAnalytics {
+        account: String,
+        tz: chrono_tz::Tz,
+    },
+    /// Read a post's counters and their curve.
+    LoadCurve(String),
     LoadCapabilities(Vec<Account>),
     Write(Job),
     ImportMedia(PathBuf),

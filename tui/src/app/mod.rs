@@ -2,6 +2,7 @@
 //! [`update`], [`Effect`]s out for the runtime to carry out.
 
 pub mod activity;
+pub mod analytics;
 pub mod compose;
 pub mod data;
 pub mod effect;

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::TargetStatus;
 
+use super::analytics::AnalyticsState;
 use super::compose::Compose;
 use super::data::Data;
 use super::effect::{Verification, Write};
@@ -20,10 +21,17 @@ pub enum View {
     Queue,
     Accounts,
     Activity,
+    Analytics,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Calendar, View::Queue, View::Accounts, View::Activity];
+    pub const ALL: [View; 5] = [
+        View::Calendar,
+        View::Queue,
+        View::Accounts,
+        View::Activity,
+        View::Analytics,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -31,6 +39,7 @@ impl View {
             View::Queue => "Queue",
             View::Accounts => "Accounts",
             View::Activity => "Activity",
+            View::Analytics => "Analytics",
         }
     }
 }
@@ -111,6 +120,8 @@ pub struct DetailState {
     pub targets: Option<Vec<TargetStatus>>,
     /// The selected target, whose attempt log is shown.
     pub cursor: usize,
+    /// The post's counters on each network and their curve, once read.
+    pub curve: Option<super::analytics::PostCurve>,
 }
 
 /// The last credential check of each account, by account name.
@@ -210,6 +221,7 @@ pub struct State {
     pub compose: Option<Compose>,
     pub accounts: AccountsState,
     pub activity: ActivityState,
+    pub analytics: AnalyticsState,
     /// The help overlay, with its scroll offset.
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
@@ -268,6 +280,7 @@ impl State {
             compose: None,
             accounts: AccountsState::default(),
             activity: ActivityState::default(),
+            analytics: AnalyticsState::default(),
             help: None,
             prompt: None,
             status: None,
@@ -298,6 +311,7 @@ impl State {
                 View::Queue => &[Context::Always, Context::Queue, Context::Global],
                 View::Accounts => &[Context::Always, Context::Accounts, Context::Global],
                 View::Activity => &[Context::Always, Context::Activity, Context::Global],
+                View::Analytics => &[Context::Always, Context::Analytics, Context::Global],
             }
         }
     }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use postctl_core::model::{Post, Schedule, TargetState};
 use postctl_core::store::{ListFilter, Operation, Store, short_ids};
 
+use crate::app::analytics::{self, PostCurve, Summary};
 use crate::app::data::{LIST_LOADED, ListIds, Slice, Totals, Window};
 use crate::app::effect::{Effect, Event, Job, Loaded, Write, Written};
 use crate::app::state::ACTIVITY_KEPT;
@@ -78,6 +79,15 @@ impl Runtime {
                 Ok(targets) => vec![Event::TargetsLoaded { post_id, targets }],
                 Err(e) => vec![self.failed(e.to_string())],
             },
+            Effect::LoadAnalytics { account, tz } => {
+                vec![Event::AnalyticsLoaded(Box::new(
+                    self.analytics(&account, tz, now),
+                ))]
+            }
+            Effect::LoadCurve(post_id) => match self.curve(&post_id) {
+                Ok(curve) => vec![Event::CurveLoaded(Box::new(curve))],
+                Err(e) => vec![self.failed(e.to_string())],
+            },
             Effect::Write(job) => vec![Event::Written(self.write(job))],
             Effect::ImportMedia(path) => {
                 let result = postctl_core::media::import(&path, None, &self.media_dir)
@@ -96,6 +106,72 @@ impl Runtime {
             },
             Effect::ExternalEditor(_) => Vec::new(),
         }
+    }
+
+    /// One account's analytics: its figures and daily curve, and its posts published in
+    /// the last [`analytics::SPAN_DAYS`] days with their last counters, reduced to what
+    /// the view draws. The display zone is the dashboard's.
+    fn analytics(
+        &self,
+        name: &str,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Summary, String> {
+        let started = Instant::now();
+        let store = &self.store;
+        let read = || -> postctl_core::Result<Summary> {
+            let account = store.account(name)?;
+            let figures = store.account_figures(&account.id)?;
+            let daily = store.account_curve(&account.id)?;
+            let targets =
+                store.target_metrics(None, Some(&account.id), Some(analytics::span_start(now)))?;
+            let mut summary = analytics::summarize(
+                &account.name,
+                account.network,
+                figures,
+                &daily,
+                &targets,
+                &|id: &str| id.to_string(),
+                tz,
+                now,
+            );
+            // Short ids for the posts drawn only, not every post of the span.
+            let ids: Vec<String> = summary
+                .chart
+                .iter()
+                .chain(&summary.top)
+                .map(|p| p.post_id.clone())
+                .collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let short = short_ids(store, &ids)?;
+            for post in summary.chart.iter_mut().chain(summary.top.iter_mut()) {
+                if let Some(id) = short.get(&post.post_id) {
+                    post.short = id.clone();
+                }
+            }
+            Ok(summary)
+        };
+        let summary = read().map_err(|e| e.to_string());
+        self.log.info(format!(
+            "analytics of {name} read in {} ms",
+            started.elapsed().as_millis()
+        ));
+        summary
+    }
+
+    /// A post's counters on each account it was published to, and their curve.
+    fn curve(&self, post_id: &str) -> postctl_core::Result<PostCurve> {
+        let store = &self.store;
+        let rows = store.target_metrics(Some(post_id), None, None)?;
+        let mut curves = Vec::with_capacity(rows.len());
+        for row in rows {
+            let readings = store.target_curve(&row.target_id)?;
+            curves.push((row, readings));
+        }
+        let short = short_ids(store, &[post_id])?
+            .remove(post_id)
+            .unwrap_or_else(|| post_id.to_string());
+        Ok(analytics::post_curve(post_id, short, curves))
     }
 
     fn failed(&self, message: String) -> Event {

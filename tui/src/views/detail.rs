@@ -162,6 +162,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, detail: &DetailState, 
             })
             .collect(),
     };
+    let counters = detail
+        .curve
+        .as_ref()
+        .map(|curve| super::analytics::curve_lines(curve, state, theme, attempts_area.width));
+    let attempts_area = match counters {
+        Some(counters) if !counters.is_empty() => {
+            let height = u16::try_from(counters.len())
+                .unwrap_or(u16::MAX)
+                .saturating_add(2)
+                .min(attempts_area.height / 2);
+            let [counters_area, rest] =
+                Layout::vertical([Constraint::Length(height), Constraint::Min(3)])
+                    .areas(attempts_area);
+            frame.render_widget(
+                Paragraph::new(counters)
+                    .block(block("Counters", theme))
+                    .wrap(Wrap { trim: false }),
+                counters_area,
+            );
+            rest
+        }
+        _ => attempts_area,
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .block(block(title, theme))

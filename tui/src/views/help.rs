@@ -20,6 +20,7 @@ fn order(state: &State) -> Vec<Context> {
             crate::app::state::View::Queue => Context::Queue,
             crate::app::state::View::Accounts => Context::Accounts,
             crate::app::state::View::Activity => Context::Activity,
+            crate::app::state::View::Analytics => Context::Analytics,
         }],
     };
     let mut all = behind;
@@ -32,6 +33,7 @@ fn order(state: &State) -> Vec<Context> {
         Context::Compose,
         Context::Accounts,
         Context::Activity,
+        Context::Analytics,
         Context::Prompt,
         Context::Help,
     ] {

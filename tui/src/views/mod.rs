@@ -2,6 +2,7 @@
 
 mod accounts;
 mod activity;
+mod analytics;
 mod calendar;
 mod compose;
 mod detail;
@@ -44,6 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             View::Queue => queue::draw(frame, areas.main, state, theme),
             View::Accounts => accounts::draw(frame, areas.main, state, theme),
             View::Activity => activity::draw(frame, areas.main, state, theme),
+            View::Analytics => analytics::draw(frame, areas.main, state, theme),
         }
     }
     if let Some(scroll) = state.help {

@@ -23,9 +23,11 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::http::{Answer, api_base, endpoint, media_part};
+use super::metrics::reaction;
 use super::{
     AccountMetrics, Adapter, Capabilities, Counters, Http, Idempotency, MediaFile, Metrics, Part,
-    Platform, PostMetrics, PublishError, Published, Verified, boxed,
+    Platform, PostMetrics, PostReading, PublishError, Published, PushedReactions, UpdateInbox,
+    Verified, boxed,
 };
 use crate::model::Account;
 use crate::network::Network;
@@ -56,7 +58,9 @@ pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
     sign_in: None,
     capabilities: |_| DEFAULTS,
-    open: Some(|account, secret, tools| boxed(Telegram::new(account, secret, tools.http))),
+    open: Some(|account, secret, tools| {
+        boxed(Telegram::new(account, secret, tools.http, tools.inbox))
+    }),
 };
 
 pub struct Telegram {
@@ -68,6 +72,8 @@ pub struct Telegram {
     http: Http,
     /// The account as stored, for hints that set it up again.
     stored: Account,
+    /// Where the bot's updates (reaction counts) are kept between runs.
+    inbox: std::sync::Arc<dyn UpdateInbox>,
 }
 
 /// One message as the Bot API returned it: what a link and a delete need.
@@ -78,7 +84,12 @@ struct Sent {
 }
 
 impl Telegram {
-    pub fn new(account: &Account, secret: Secret, http: Http) -> Result<Self, PublishError> {
+    pub fn new(
+        account: &Account,
+        secret: Secret,
+        http: Http,
+        inbox: std::sync::Arc<dyn UpdateInbox>,
+    ) -> Result<Self, PublishError> {
         let base = api_base(account)?;
         let chat = account
             .settings
@@ -100,6 +111,7 @@ impl Telegram {
             chat,
             http,
             stored: account.clone(),
+            inbox,
         })
     }
 }
@@ -184,11 +196,38 @@ impl Adapter for Telegram {
         Ok(())
     }
     /// The Bot API has no way to ask for a message's views or reactions (platforms.md §4):
-    /// reaction counts arrive only as `message_reaction_count` updates to a bot that reads
-    /// its updates, which postctl does not do.
-    async fn post_metrics(&self, _posts: &[Published]) -> Result<PostMetrics, PublishError> {
-        Ok(Metrics::NotProvided(
-            "the Telegram Bot API has no view counter, and gives reaction counts only as updates to a bot that listens for them, which postctl does not do",
+    /// reaction counts come as `message_reaction_count` updates, sent to a bot that is an
+    /// administrator of the channel and asks for them in `allowed_updates`. So: check the
+    /// bot is an administrator (`getChatMember`), read the updates waiting since the last
+    /// run (`getUpdates` from the offset kept in the store, each kept before it is
+    /// confirmed by asking past it), then answer each post from the counts kept. A post
+    /// no update has named has no reactions since postctl began listening.
+    ///
+    /// A bot with a webhook gets its updates there, and `getUpdates` is refused (409):
+    /// postctl leaves another program's webhook alone and says so.
+    async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
+        if !self.is_admin().await? {
+            return Ok(Metrics::NotProvided(NOT_ADMIN));
+        }
+        if let Some(why) = self.read_updates().await? {
+            return Ok(Metrics::NotProvided(why));
+        }
+        let messages = posts
+            .iter()
+            .map(|p| {
+                let chat = p
+                    .extra
+                    .get("chat_id")
+                    .and_then(chat_id_text)
+                    .unwrap_or_else(|| self.chat.clone());
+                Ok((chat, message_id(&p.id)?))
+            })
+            .collect::<Result<Vec<_>, PublishError>>()?;
+        let kept = self.inbox.reactions(&messages).map_err(kept_error)?;
+        Ok(Metrics::Read(
+            kept.into_iter()
+                .map(|counters| PostReading::Counted(counters.unwrap_or_default()))
+                .collect(),
         ))
     }
 
@@ -208,7 +247,101 @@ impl Adapter for Telegram {
     }
 }
 
+/// Why a bot that is no administrator of its chat gets no reaction counts.
+const NOT_ADMIN: &str = "the Telegram Bot API has no view counter, and sends reaction counts only to a bot that is an administrator of the channel; make the bot an admin to have them counted";
+/// Why a bot with a webhook gets no reaction counts from postctl.
+const WEBHOOK_SET: &str = "the Telegram Bot API has no view counter, and this bot has a webhook set, so its updates (reaction counts among them) go to that webhook; postctl does not remove another program's webhook (`deleteWebhook` would let postctl read them)";
+/// Updates one `getUpdates` returns at most (the Bot API's own limit), and pages read in
+/// one run at most (the rest waits for the next run).
+const UPDATES_PAGE: usize = 100;
+const UPDATES_PAGES: usize = 20;
+
 impl Telegram {
+    /// Whether the bot is an administrator (or the creator) of its chat.
+    async fn is_admin(&self) -> Result<bool, PublishError> {
+        let body = json!({ "chat_id": self.chat, "user_id": self.bot_id()? });
+        match self.call("getChatMember", Body::Json(body)).await {
+            Ok(member) => Ok(matches!(
+                member.get("status").and_then(Value::as_str),
+                Some("administrator" | "creator")
+            )),
+            // Not in the chat at all.
+            Err(PublishError::Permanent {
+                status: Some(403), ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The bot's own id: the part of its token before the colon (what `getMe` answers as
+    /// `id`; not secret).
+    fn bot_id(&self) -> Result<i64, PublishError> {
+        self.token
+            .expose()
+            .split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| {
+                PublishError::Auth {
+                    message: format!(
+                        "Telegram: the bot token does not start with the bot's number and a colon; copy the token from @BotFather and add the account again: `{}`",
+                        crate::network::add_again_command(&self.stored)
+                    ),
+                    status: None,
+                }
+            })
+    }
+
+    /// Reads the bot's waiting updates into the inbox; `Some(why)` when Telegram will not
+    /// give them to postctl.
+    async fn read_updates(&self) -> Result<Option<&'static str>, PublishError> {
+        let source = format!("telegram:{}", self.bot_id()?);
+        let mut offset = self
+            .inbox
+            .position(&source)
+            .map_err(kept_error)?
+            .map_or(0, |(offset, _)| offset);
+        for _ in 0..UPDATES_PAGES {
+            let body = json!({
+                "offset": offset,
+                "limit": UPDATES_PAGE,
+                "timeout": 0,
+                "allowed_updates": ["message_reaction_count"],
+            });
+            let updates = match self.call("getUpdates", Body::Json(body)).await {
+                Ok(updates) => updates,
+                Err(PublishError::Permanent {
+                    status: Some(409),
+                    message,
+                }) if message.contains("webhook") => return Ok(Some(WEBHOOK_SET)),
+                Err(e) => return Err(e),
+            };
+            let updates = updates.as_array().ok_or_else(|| unexpected("getUpdates"))?;
+            let Some(last) = updates
+                .iter()
+                .filter_map(|u| u.get("update_id").and_then(Value::as_i64))
+                .max()
+            else {
+                // Nothing waiting, but the first read still marks when listening began.
+                self.inbox.keep(&source, offset, &[]).map_err(kept_error)?;
+                return Ok(None);
+            };
+            let reactions: Vec<PushedReactions> = updates
+                .iter()
+                .filter_map(|u| u.get("message_reaction_count"))
+                .filter_map(reaction_counts)
+                .collect();
+            offset = offset.max(last + 1);
+            self.inbox
+                .keep(&source, offset, &reactions)
+                .map_err(kept_error)?;
+            if updates.len() < UPDATES_PAGE {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
     async fn send_text(&self, text: &str, reply_to: Option<i64>) -> Result<Sent, PublishError> {
         let mut body = json!({
             "chat_id": self.chat,
@@ -384,6 +517,49 @@ impl Telegram {
     }
 }
 
+/// A `MessageReactionCountUpdated`: `{chat, message_id, date, reactions: [{type,
+/// total_count}]}`, the message's whole set. Emoji reactions are named by their emoji,
+/// custom emoji by their id, paid (star) reactions `paid`.
+fn reaction_counts(update: &Value) -> Option<PushedReactions> {
+    let chat = chat_id_text(update.get("chat")?.get("id")?)?;
+    let message_id = update.get("message_id")?.as_i64()?;
+    let date = update
+        .get("date")
+        .and_then(Value::as_i64)
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))?;
+    let counters = update
+        .get("reactions")?
+        .as_array()?
+        .iter()
+        .filter_map(|r| {
+            let kind = r.get("type")?;
+            let name = match kind.get("type")?.as_str()? {
+                "emoji" => kind.get("emoji")?.as_str()?.to_string(),
+                "custom_emoji" => format!("custom:{}", kind.get("custom_emoji_id")?.as_str()?),
+                "paid" => "paid".to_string(),
+                _ => return None,
+            };
+            Some((reaction(&name), r.get("total_count")?.as_u64()?))
+        })
+        .collect();
+    Some(PushedReactions {
+        chat,
+        message_id,
+        date,
+        counters,
+    })
+}
+
+/// The store failed to keep or give what updates said.
+fn kept_error(e: String) -> PublishError {
+    PublishError::Retryable {
+        message: format!("could not keep Telegram's updates in the database: {e}"),
+        retry_after: None,
+        maybe_sent: false,
+        status: None,
+    }
+}
+
 /// The wait a Telegram error asks for (`parameters.retry_after`, seconds), at most
 /// [`super::http::MAX_WAIT`].
 fn asked_wait(reply: &Value) -> Option<std::time::Duration> {
@@ -508,7 +684,13 @@ mod tests {
             created: chrono::DateTime::UNIX_EPOCH,
         };
         let http = Http::new(std::time::Duration::from_secs(5)).expect("client");
-        Telegram::new(&account, Secret::new(TOKEN.into()), http).expect("adapter")
+        Telegram::new(
+            &account,
+            Secret::new(TOKEN.into()),
+            http,
+            std::sync::Arc::new(super::super::test_server::MemoryInbox::default()),
+        )
+        .expect("adapter")
     }
 
     #[test]
@@ -596,6 +778,37 @@ mod tests {
             })
             .collect();
         (dir, files)
+    }
+
+    #[test]
+    fn reaction_count_updates_name_emoji_custom_emoji_and_paid_reactions() {
+        let update = json!({
+            "chat": {"id": -1001234, "type": "channel", "title": "c"},
+            "message_id": 7,
+            "date": 1_700_000_000,
+            "reactions": [
+                {"type": {"type": "emoji", "emoji": "👍"}, "total_count": 5},
+                {"type": {"type": "custom_emoji", "custom_emoji_id": "5368"}, "total_count": 2},
+                {"type": {"type": "paid"}, "total_count": 1},
+                {"type": {"type": "something_new"}, "total_count": 9},
+            ],
+        });
+        let pushed = reaction_counts(&update).expect("read");
+        assert_eq!((pushed.chat.as_str(), pushed.message_id), ("-1001234", 7));
+        let names: Vec<(&str, u64)> = pushed
+            .counters
+            .iter()
+            .map(|(n, c)| (n.as_str(), *c))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("reaction:custom:5368", 2),
+                ("reaction:paid", 1),
+                ("reaction:👍", 5)
+            ]
+        );
+        assert!(reaction_counts(&json!({"message_id": 7})).is_none());
     }
 
     #[tokio::test]

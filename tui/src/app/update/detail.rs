@@ -14,8 +14,12 @@ pub fn open(state: &mut State, post_id: &str) -> Vec<Effect> {
         post_id: post_id.to_string(),
         targets: None,
         cursor: 0,
+        curve: None,
     });
-    vec![Effect::LoadTargets(post_id.to_string())]
+    vec![
+        Effect::LoadTargets(post_id.to_string()),
+        Effect::LoadCurve(post_id.to_string()),
+    ]
 }
 
 fn one(write: Write, done: String) -> Vec<Effect> {

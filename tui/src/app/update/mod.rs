@@ -1,6 +1,7 @@
 //! `update(state, event) -> effects`: every decision of the dashboard, as a pure function.
 //! Keys become actions through the key map; each screen's actions live in its own module.
 
+mod analytics;
 mod calendar;
 mod compose;
 mod detail;
@@ -69,6 +70,38 @@ fn handle(state: &mut State, event: Event) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Event::AnalyticsLoaded(summary) => {
+            let summary = *summary;
+            let wanted = state
+                .data
+                .accounts
+                .get(state.analytics.account)
+                .map(|a| a.name.as_str());
+            // An answer for an account the user has moved on from is dropped.
+            let current = match &summary {
+                Ok(s) => wanted == Some(s.account.as_str()),
+                Err(_) => true,
+            };
+            if current {
+                if let Ok(s) = &summary {
+                    state.analytics.cursor =
+                        state.analytics.cursor.min(s.top.len().saturating_sub(1));
+                }
+                state.analytics.summary = Some(summary);
+            }
+            Vec::new()
+        }
+        Event::CurveLoaded(curve) => {
+            let curve = *curve;
+            match state.detail.as_mut() {
+                Some(detail) if detail.post_id == curve.post_id => detail.curve = Some(curve),
+                _ if state.view == View::Analytics && state.compose.is_none() => {
+                    state.analytics.opened = Some(curve);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
         Event::Capabilities(capabilities) => {
             state.capabilities = capabilities;
             state.capabilities_requested = false;
@@ -132,6 +165,7 @@ pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Queue => queue::act(state, action),
         View::Accounts => lists::accounts(state, action),
         View::Activity => lists::activity(state, action),
+        View::Analytics => analytics::act(state, action),
     };
     handled.unwrap_or_else(|| global(state, action))
 }
@@ -160,6 +194,10 @@ fn global(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ShowQueue => show(state, View::Queue),
         Action::ShowAccounts => show(state, View::Accounts),
         Action::ShowActivity => show(state, View::Activity),
+        Action::ShowAnalytics => {
+            show(state, View::Analytics);
+            analytics::show(state)
+        }
         Action::NewPost => compose::open_new(state),
         Action::Undo => undo(state),
         Action::Reload => vec![load(state)],
@@ -213,15 +251,22 @@ fn on_loaded(state: &mut State, loaded: Loaded) -> Vec<Effect> {
         .accounts
         .cursor
         .min(state.data.accounts.len().saturating_sub(1));
-    match &state.detail {
+    let mut effects = match &state.detail {
         Some(detail) if state.data.post(&detail.post_id).is_none() => {
             state.detail = None;
             state.info("the post was removed");
             Vec::new()
         }
-        Some(detail) => vec![Effect::LoadTargets(detail.post_id.clone())],
+        Some(detail) => vec![
+            Effect::LoadTargets(detail.post_id.clone()),
+            Effect::LoadCurve(detail.post_id.clone()),
+        ],
         None => Vec::new(),
+    };
+    if state.view == View::Analytics {
+        effects.extend(analytics::load(state));
     }
+    effects
 }
 
 /// Appends what the oplog says, newest first, each line with the time of its change.

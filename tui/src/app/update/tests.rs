@@ -112,7 +112,9 @@ fn tab_selects_the_posts_of_the_day_and_enter_opens_the_day_then_the_post() {
     assert_eq!(state.calendar.selected, 1, "in an open day ↓ selects posts");
     press(&mut state, "up");
     let effects = press(&mut state, "enter");
-    assert!(matches!(effects.as_slice(), [Effect::LoadTargets(id)] if id == LAUNCH));
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadTargets(id), Effect::LoadCurve(curve)] if id == LAUNCH && curve == LAUNCH)
+    );
     assert_eq!(
         state.detail.as_ref().map(|d| d.post_id.as_str()),
         Some(LAUNCH)
