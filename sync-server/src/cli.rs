@@ -32,10 +32,8 @@ Examples:
   postctl-server print-unit > /etc/systemd/system/postctl-server.service
 
 Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen,
-database_url, lockout_seconds, rate_limit, log_format, log_level and metrics_token in
-server.toml (in the data dir, or --config FILE). Sign-in lockouts start at
-POSTCTL_SERVER_LOCKOUT_SECONDS (30) and keys allow POSTCTL_SERVER_RATE_LIMIT requests a
-minute (600) unless created with --rate-limit. TOTP secrets are sealed with
+database_url, log_format, log_level, metrics_token, lockout_seconds and rate_limit in
+server.toml (in the data dir, or --config FILE). TOTP secrets are sealed with
 POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
 
 #[derive(Debug, Parser)]

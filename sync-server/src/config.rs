@@ -21,10 +21,10 @@ pub const ENV_LOG_LEVEL: &str = "POSTCTL_SERVER_LOG_LEVEL";
 /// When set, `/metrics` answers only `Authorization: Bearer <this token>`. Read from the
 /// environment or server.toml only, never a flag (flags show in `ps`).
 pub const ENV_METRICS_TOKEN: &str = "POSTCTL_SERVER_METRICS_TOKEN";
-/// How long a sign-in lockout lasts at first, in seconds.
 pub const ENV_LOCKOUT_SECONDS: &str = "POSTCTL_SERVER_LOCKOUT_SECONDS";
-/// Requests a minute per API key, unless the key says otherwise.
 pub const ENV_RATE_LIMIT: &str = "POSTCTL_SERVER_RATE_LIMIT";
+/// The key TOTP secrets are sealed with (`auth::sealed`).
+pub const ENV_KEY: &str = crate::auth::sealed::KEY_VAR;
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -35,7 +35,14 @@ pub const ENV: &[&str] = &[
     ENV_METRICS_TOKEN,
     ENV_LOCKOUT_SECONDS,
     ENV_RATE_LIMIT,
-    crate::auth::sealed::KEY_VAR,
+    ENV_KEY,
+];
+/// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
+pub const ENV_ONLY: &[&str] = &[
+    ENV_METRICS_TOKEN,
+    ENV_LOCKOUT_SECONDS,
+    ENV_RATE_LIMIT,
+    ENV_KEY,
 ];
 
 /// How the server writes its log on stderr.
@@ -80,11 +87,11 @@ pub struct Given {
 struct File {
     listen: Option<String>,
     database_url: Option<String>,
-    lockout_seconds: Option<u64>,
-    rate_limit: Option<u32>,
     log_format: Option<String>,
     log_level: Option<String>,
     metrics_token: Option<String>,
+    lockout_seconds: Option<u64>,
+    rate_limit: Option<u32>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -99,15 +106,15 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// A `postgres://` URL; `None` for the embedded SQLite database.
     pub database_url: Option<String>,
-    /// `lockout_seconds` (`POSTCTL_SERVER_LOCKOUT_SECONDS`).
-    pub lockout_seconds: u64,
-    /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
-    pub rate_limit: u32,
     pub log_format: LogFormat,
     /// One of [`LOG_LEVELS`].
     pub log_level: String,
     /// The bearer token `/metrics` asks for; `None` leaves it open.
     pub metrics_token: Option<String>,
+    /// `lockout_seconds` (`POSTCTL_SERVER_LOCKOUT_SECONDS`).
+    pub lockout_seconds: u64,
+    /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
+    pub rate_limit: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -116,14 +123,14 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
             .field("database", &self.database())
-            .field("lockout_seconds", &self.lockout_seconds)
-            .field("rate_limit", &self.rate_limit)
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "(set)"),
             )
+            .field("lockout_seconds", &self.lockout_seconds)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -211,15 +218,6 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             redact(url)
         );
     }
-    let lockout_seconds = number_from_env(ENV_LOCKOUT_SECONDS)?
-        .or(file.lockout_seconds)
-        .unwrap_or(DEFAULT_LOCKOUT_SECONDS);
-    let rate_limit = number_from_env(ENV_RATE_LIMIT)?
-        .or(file.rate_limit)
-        .unwrap_or(DEFAULT_RATE_LIMIT);
-    if lockout_seconds == 0 || rate_limit == 0 {
-        bail!("lockout_seconds and rate_limit must be at least 1");
-    }
     let log_format = match given.log_format.clone().or(file.log_format) {
         Some(text) => LogFormat::parse(&text)?,
         None => LogFormat::Text,
@@ -248,15 +246,24 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
              than 16 characters; make a long random one, e.g. with `openssl rand -hex 24`"
         );
     }
+    let lockout_seconds = number_from_env(ENV_LOCKOUT_SECONDS)?
+        .or(file.lockout_seconds)
+        .unwrap_or(DEFAULT_LOCKOUT_SECONDS);
+    let rate_limit = number_from_env(ENV_RATE_LIMIT)?
+        .or(file.rate_limit)
+        .unwrap_or(DEFAULT_RATE_LIMIT);
+    if lockout_seconds == 0 || rate_limit == 0 {
+        bail!("lockout_seconds and rate_limit must be at least 1");
+    }
     Ok(Settings {
         data_dir,
         listen,
         database_url: database_url.filter(|u| !u.is_empty()),
-        lockout_seconds,
-        rate_limit,
         log_format,
         log_level,
         metrics_token,
+        lockout_seconds,
+        rate_limit,
     })
 }
 

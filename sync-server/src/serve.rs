@@ -59,12 +59,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
+    let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
     if settings.database_url.is_some()
         && std::env::var_os(crate::auth::sealed::KEY_VAR).is_none_or(|v| v.is_empty())
     {
-        eprintln!(
-            "postctl-server: note: {} is not set, so TOTP secrets are sealed with {}; every \
+        tracing::warn!(
+            "{} is not set, so TOTP secrets are sealed with {}; every \
              process sharing this database needs the same key: set {} for all of them",
             crate::auth::sealed::KEY_VAR,
             settings
@@ -74,7 +75,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             crate::auth::sealed::KEY_VAR
         );
     }
-    let metrics = Metrics::new(settings.metrics_token.as_deref());
     let app = api::router(AppState {
         storage,
         guard: std::sync::Arc::new(guard),

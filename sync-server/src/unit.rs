@@ -22,7 +22,7 @@ pub struct UnitOptions {
     #[arg(long, value_name = "ADDR:PORT", default_value = config::DEFAULT_LISTEN)]
     listen: String,
     /// The file with the secret settings (POSTCTL_SERVER_DATABASE_URL,
-    /// POSTCTL_SERVER_METRICS_TOKEN), mode 0600; the unit starts without it
+    /// POSTCTL_SERVER_METRICS_TOKEN, POSTCTL_SERVER_KEY), mode 0600; the unit starts without it
     #[arg(long, value_name = "FILE", default_value = "/etc/postctl-server.env")]
     env_file: PathBuf,
     /// Write the log as JSON lines instead of text
@@ -99,6 +99,10 @@ pub fn render(options: &UnitOptions, data: &Option<PathBuf>) -> anyhow::Result<S
     line(&format!(
         "#   {}=A-LONG-RANDOM-TOKEN  (to protect /metrics)",
         config::ENV_METRICS_TOKEN
+    ));
+    line(&format!(
+        "#   {}=BASE64-32-BYTES  (seals TOTP secrets; the same for every process of one database)",
+        config::ENV_KEY
     ));
     line("");
     line("[Unit]");

@@ -35,9 +35,9 @@ use problem::Problem;
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    pub metrics: Arc<observe::Metrics>,
     /// Sign-in, lockout and rate-limit state (`auth::Guard`).
     pub guard: Arc<Guard>,
-    pub metrics: Arc<observe::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -231,7 +231,7 @@ async fn sign_in(
         },
     };
     let (token, hash) = auth::new_session_token().map_err(|e| {
-        eprintln!("postctl-server: could not make a session token: {e}");
+        tracing::error!("could not make a session token: {e}");
         Problem::internal()
     })?;
     let session = Session {
@@ -276,7 +276,7 @@ async fn second_factor(
     if let Some(code) = request.code.as_deref().filter(|c| !c.trim().is_empty()) {
         let sealed = user.totp_secret.as_deref().unwrap_or_default();
         let secret = state.guard.server_key.open(&user.id, sealed).map_err(|e| {
-            eprintln!("postctl-server: {e}");
+            tracing::error!("{e}");
             Problem::internal()
         })?;
         let step = totp::check(&secret, code, u64::try_from(now / 1000).unwrap_or(0));
@@ -342,7 +342,7 @@ async fn begin_totp(
     let enrolment = users::begin_totp(state.storage.as_ref(), &state.guard.server_key, &user)
         .await
         .map_err(|e| {
-            eprintln!("postctl-server: could not start a TOTP enrolment: {e}");
+            tracing::error!("could not start a TOTP enrolment: {e}");
             Problem::internal()
         })?;
     Ok((
@@ -378,7 +378,7 @@ async fn confirm_totp(
         ConfirmError::NothingPending => Problem::conflict(e.to_string()),
         ConfirmError::WrongCode => Problem::invalid_field(e.to_string()),
         ConfirmError::Other(e) => {
-            eprintln!("postctl-server: could not confirm TOTP: {e}");
+            tracing::error!("could not confirm TOTP: {e}");
             Problem::internal()
         }
     })?;
