@@ -208,17 +208,18 @@ fn the_report_counts_the_periods_posts_as_read_before_each_period_ended() {
     assert!((rate - expected).abs() < 1e-9, "{rate} {expected}");
     assert_eq!(cells[0][11]["value"], Value::Null);
 
-    // Telegram: no post counters, never a zero; members counted (a real zero change).
+    // Telegram: reactions are counted from the bot's updates (none arrived: a counted
+    // zero, read from Telegram, not a missing counter); members counted (a real zero change).
     let tg = account(&report, "tg");
     assert_eq!(tg["totals"]["posts"], 3);
-    assert_eq!(tg["totals"]["engagement"], Value::Null);
-    assert!(tg["posts"][0]["counters"].is_null(), "{tg}");
+    assert_eq!(tg["totals"]["engagement"], 0, "{tg}");
     assert!(
-        tg["collection"]["posts_not_provided"]
-            .as_str()
-            .is_some_and(|w| w.contains("no view counter")),
+        tg["posts"][0]["counters"]
+            .as_object()
+            .is_some_and(|c| c.is_empty()),
         "{tg}"
     );
+    assert!(tg["collection"]["posts_not_provided"].is_null(), "{tg}");
     assert_eq!(tg["audience"]["counter"], "members");
     assert_eq!(tg["audience"]["change"], 0);
     let networks: Vec<&str> = report["networks"]
@@ -299,7 +300,7 @@ fn markdown_and_csv_show_the_seeded_numbers_and_say_what_is_not_provided() {
         .find(|l| l.starts_with("| tg |"))
         .unwrap_or_default();
     assert!(
-        tg.starts_with("| tg | Telegram | 3 | not provided | not provided | - | 42 members | 0 |"),
+        tg.starts_with("| tg | Telegram | 3 | 0 | 0 | - | 42 members | 0 |"),
         "{md}"
     );
     assert!(md.contains(&format!(
@@ -312,11 +313,11 @@ fn markdown_and_csv_show_the_seeded_numbers_and_say_what_is_not_provided() {
         "{md}"
     );
     assert!(
-        md.contains("- **Telegram** (tg): never gives views and reactions"),
+        md.contains("- **Telegram** (tg): never gives views, likes, reposts and replies"),
         "{md}"
     );
     assert!(
-        md.contains("not provided: the Telegram Bot API has no view counter"),
+        md.contains("(the Bot API has no view counter); reactions are counted from updates"),
         "{md}"
     );
     assert!(!md.contains("likes 0"), "{md}");
@@ -359,7 +360,8 @@ fn markdown_and_csv_show_the_seeded_numbers_and_say_what_is_not_provided() {
         .iter()
         .find(|l| l.starts_with("tg,telegram,"))
         .unwrap_or_else(|| panic!("{csv}"));
-    assert!(tg.ends_with(",not provided,,,,,,"), "{tg}");
+    // Read, and no reaction counted: a zero Telegram gave, and no counter it never gives.
+    assert!(tg.ends_with(",read,0,,,,,"), "{tg}");
 }
 
 #[test]

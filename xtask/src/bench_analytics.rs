@@ -14,7 +14,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::bench::line;
@@ -262,35 +261,7 @@ fn run_at_with(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Result<String, String> {
-    let mut child = home
-        .command(args)
-        .env("POSTCTL_NOW", rfc3339(now_ms))
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", home.postctl.display()))?;
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        use std::io::Write as _;
-        pipe.write_all(input.as_bytes())
-            .map_err(|e| format!("cannot write to postctl: {e}"))?;
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("postctl {}: {e}", args.join(" ")))?;
-    if !output.status.success() {
-        return Err(format!(
-            "postctl {} (at {}) failed: {}",
-            args.join(" "),
-            rfc3339(now_ms),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    home.postctl_with(args, stdin, &[("POSTCTL_NOW", rfc3339(now_ms))])
 }
 
 /// Imports (text, account, due) rows with the clock at `now_ms`.

@@ -424,8 +424,21 @@ impl Home {
 
     /// Runs postctl to the end; its stdout, or an error with its stderr.
     pub(crate) fn postctl(&self, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
-        let mut child = self
-            .command(args)
+        self.postctl_with(args, stdin, &[])
+    }
+
+    /// [`Home::postctl`] with more environment variables (e.g. `POSTCTL_NOW`).
+    pub(crate) fn postctl_with(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        env: &[(&str, String)],
+    ) -> Result<String, String> {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {

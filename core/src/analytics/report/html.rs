@@ -8,8 +8,8 @@ use std::fmt::Write;
 use chrono_tz::Tz;
 
 use super::{
-    AccountReport, PostReport, Report, Totals, capitalised, charts, counter_order, describe_period,
-    minute, percent, signed,
+    AccountReport, PostReport, Report, Totals, capitalised, charts, counter_order, counters_text,
+    describe_period, minute, percent, signed,
 };
 use crate::error::Result;
 
@@ -239,7 +239,7 @@ fn account(out: &mut String, report: &Report, a: &AccountReport, tz: Tz) -> Resu
                 "<li>{} — engagement <b>{}</b> <span class=\"muted\">({}; published {})</span></li>",
                 esc(&p.title),
                 number(p.engagement, "-"),
-                esc(&counters_text(p)),
+                esc(&counters_text(p.counters.as_ref())),
                 esc(&minute(p.published, tz)),
             );
         }
@@ -267,19 +267,6 @@ fn account(out: &mut String, report: &Report, a: &AccountReport, tz: Tz) -> Resu
     posts_table(out, &a.posts, tz);
     out.push_str("</section>\n");
     Ok(())
-}
-
-fn counters_text(p: &PostReport) -> String {
-    p.counters
-        .as_ref()
-        .map(|c| {
-            counter_order(c.keys())
-                .into_iter()
-                .map(|name| format!("{name} {}", c[name]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }
 
 fn posts_table(out: &mut String, posts: &[PostReport], tz: Tz) {

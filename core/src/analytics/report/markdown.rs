@@ -7,8 +7,8 @@ use std::fmt::Write;
 use chrono_tz::Tz;
 
 use super::{
-    AccountReport, PostReport, Report, Totals, capitalised, counter_order, day, describe_period,
-    minute, percent, signed,
+    AccountReport, PostReport, Report, Totals, capitalised, counter_order, counters_text, day,
+    describe_period, minute, percent, signed,
 };
 use crate::analytics::sparkline;
 
@@ -196,14 +196,7 @@ fn account(out: &mut String, a: &AccountReport, tz: Tz) {
                 i + 1,
                 cell(&p.title),
                 p.engagement.unwrap_or_default(),
-                p.counters
-                    .as_ref()
-                    .map(|c| counter_order(c.keys())
-                        .into_iter()
-                        .map(|name| format!("{name} {}", c[name]))
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default(),
+                counters_text(p.counters.as_ref()),
                 minute(p.published, tz),
                 p.url
                     .as_deref()

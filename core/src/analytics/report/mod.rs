@@ -436,6 +436,21 @@ pub fn render(report: &Report, format: ReportFormat, out: &mut dyn Write) -> Res
     }
 }
 
+/// A top post's counters in one line (`likes 4, replies 1`), or what stands in for them:
+/// "none counted yet" when the network was read and counted nothing (Telegram's reactions
+/// before the first one), "no counters" when it was not read.
+pub fn counters_text(counters: Option<&Counters>) -> String {
+    match counters {
+        None => "no counters".into(),
+        Some(c) if c.is_empty() => "none counted yet".into(),
+        Some(c) => counter_order(c.keys())
+            .into_iter()
+            .map(|name| format!("{name} {}", c[name]))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// The counters in a stable order: the common ones first, then the rest by name.
 pub fn counter_order<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
     const FIRST: [&str; 10] = [

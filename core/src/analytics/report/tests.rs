@@ -244,7 +244,7 @@ fn a_network_without_post_counters_says_why_in_every_format() {
     );
     assert!(md.contains("their counters are not provided: the Bot API has no view counter"));
     assert!(
-        md.contains("- **Telegram** (tg): never gives views and reactions"),
+        md.contains("- **Telegram** (tg): never gives views, likes, reposts and replies"),
         "{md}"
     );
     assert!(md.contains("last collected 2026-11-16 09:00"), "{md}");
