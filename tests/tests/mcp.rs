@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use common::networks::{Fake, Net};
+use common::terminal::Terminal;
 use common::{Env, utc_ms};
 use serde_json::{Value, json};
 
@@ -1067,6 +1068,15 @@ fn an_assistant_drafts_checks_and_schedules_three_posts_the_user_then_lists() {
         ],
         "{week}"
     );
+    // And the user sees them in the dashboard, in a real terminal.
+    let term = Terminal::start(&env, 140, 40);
+    term.wait_for(&["November 2026"], Duration::from_secs(15));
+    term.keys(&["2"]);
+    term.wait_for(
+        &["is out: threads", "What's new in v2", "v2 tip"],
+        Duration::from_secs(10),
+    );
+    term.keys(&["q"]);
 }
 
 #[test]

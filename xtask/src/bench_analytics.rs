@@ -7,8 +7,8 @@
 //! - a year: N posts published over 365 simulated days (`POSTCTL_NOW` moved on through
 //!   the year, `run-due` at four hours a day), collected once a simulated day as the
 //!   schedule asks (hourly-due posts read at each run, then daily, then weekly to 90 days);
-//!   then the answers over that history, each the whole process, and what the year added
-//!   to the database.
+//!   then the answers over that history (`stats`, `insights`, `report`), each the whole
+//!   process, and what the year added to the database.
 //!
 //! Prints the numbers next to the targets of issue 11; asserts nothing.
 
@@ -168,6 +168,23 @@ impl Bench {
             ("stats (recent posts)", vec!["stats"]),
             ("stats --since 365d", vec!["stats", "--since", "365d"]),
             ("stats ID (one post's curve)", vec!["stats", post.as_str()]),
+            ("insights (every account, 30 days)", vec!["insights"]),
+            (
+                "insights --period 365d",
+                vec!["insights", "--period", "365d"],
+            ),
+            (
+                "report --format md (30 days)",
+                vec!["report", "--format", "md"],
+            ),
+            (
+                "report --format md --period 365d",
+                vec!["report", "--format", "md", "--period", "365d"],
+            ),
+            (
+                "report --format html (30 days)",
+                vec!["report", "--format", "html"],
+            ),
         ] {
             let mut samples = Vec::new();
             for _ in 0..10 {

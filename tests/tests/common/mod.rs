@@ -8,6 +8,7 @@
 pub mod browser;
 #[macro_use]
 pub mod networks;
+pub mod terminal;
 pub mod x;
 
 use std::collections::BTreeMap;
