@@ -1,9 +1,11 @@
 //! `cargo xtask bench analytics`: collecting what the networks say, and answering from a
 //! year of it, against the fake networks (the `fake-networks` binary of the tests crate).
 //!
-//! - collect: N published posts over ten accounts (five Mastodon, five Bluesky), the fakes
-//!   answering in 20 ms, read once by one `postctl stats collect`; how long it takes and how
-//!   many requests it makes per post (Bluesky's `getPosts` takes many posts per request).
+//! - collect: N published posts over ten accounts (five VK communities, five Bluesky), the
+//!   fakes answering in 20 ms, read once by one `postctl stats collect`; how long it takes
+//!   and how many requests it makes per post (VK's `wall.getById` and Bluesky's `getPosts`
+//!   take many posts a request). Mastodon, which reads one status a request within 300
+//!   requests per 5 minutes, could not read 1,000 posts an account in a minute at all.
 //! - a year: N posts published over 365 simulated days (`POSTCTL_NOW` moved on through
 //!   the year, `run-due` at four hours a day), collected once a simulated day as the
 //!   schedule asks (hourly-due posts read at each run, then daily, then weekly to 90 days);
@@ -17,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::bench::line;
-use crate::bench_publish::{Fakes, Home, build_fakes, rfc3339, unix_ms};
+use crate::bench_publish::{Fakes, Home, account_flags, build_fakes, rfc3339, unix_ms};
 
-/// Mastodon accounts `masto0`..., and as many Bluesky accounts `bsky0`...
+/// VK accounts `vk0`..., and as many Bluesky accounts `bsky0`...
 const PER_NETWORK: usize = 5;
 /// The simulated year starts here (UTC): 2025-12-01.
 const YEAR_START_MS: i64 = 1_764_547_200_000;
@@ -89,9 +91,7 @@ impl Bench {
             &[collect],
             "< 60 s",
         );
-        for (network, (before, after)) in
-            ["mastodon", "bluesky"].iter().zip(before.iter().zip(after))
-        {
+        for (network, (before, after)) in ["vk", "bluesky"].iter().zip(before.iter().zip(after)) {
             let _ = writeln!(
                 report,
                 "{:<40} {:>8} requests for {} posts ({:.2} per post)",
@@ -208,7 +208,7 @@ impl Bench {
         Ok(())
     }
 
-    /// A fresh data dir with the five Mastodon and five Bluesky accounts on the fakes.
+    /// A fresh data dir with the five VK and five Bluesky accounts on the fakes.
     fn home(&self, name: &str, fakes: &Fakes) -> Result<Home, String> {
         let home = Home {
             postctl: self.postctl.clone(),
@@ -217,54 +217,34 @@ impl Bench {
         std::fs::create_dir_all(&home.dir).map_err(|e| e.to_string())?;
         std::fs::write(home.dir.join("config.toml"), "timezone = \"UTC\"\n")
             .map_err(|e| e.to_string())?;
-        let instance = fakes.field("mastodon", "base_url")?;
-        let token = fakes.field("mastodon", "token")?;
-        let pds = fakes.field("bluesky", "base_url")?;
-        let handle = fakes.field("bluesky", "handle")?;
-        let password = fakes.field("bluesky", "app_password")?;
-        let before = YEAR_START_MS - DAY_MS;
         for i in 0..PER_NETWORK {
-            let name = format!("masto{i}");
-            let args = [
-                "accounts",
-                "add",
-                "mastodon",
-                "--name",
-                &name,
-                "--instance",
-                &instance,
-                "--token-stdin",
-            ];
-            run_at_with(&home, before, &args, Some(&format!("{token}\n")))?;
-            let name = format!("bsky{i}");
-            let args = [
-                "accounts",
-                "add",
-                "bluesky",
-                "--name",
-                &name,
-                "--pds",
-                &pds,
-                "--handle",
-                &handle,
-                "--app-password-stdin",
-            ];
-            run_at_with(&home, before, &args, Some(&format!("{password}\n")))?;
+            for (network, name) in [("vk", format!("vk{i}")), ("bluesky", format!("bsky{i}"))] {
+                let (flags, secret) = account_flags(fakes, network)?;
+                let mut args = vec!["accounts", "add", network, "--name", &name];
+                args.extend(flags.iter().map(String::as_str));
+                args.push("--token-stdin");
+                run_at_with(
+                    &home,
+                    YEAR_START_MS - DAY_MS,
+                    &args,
+                    Some(&format!("{secret}\n")),
+                )?;
+            }
         }
         Ok(home)
     }
 }
 
-/// `masto0`, `bsky0`, `masto1`, ...: posts taken in turn alternate between the networks.
+/// `vk0`, `bsky0`, `vk1`, ...: posts taken in turn alternate between the networks.
 fn account_names() -> Vec<String> {
     (0..PER_NETWORK)
-        .flat_map(|i| [format!("masto{i}"), format!("bsky{i}")])
+        .flat_map(|i| [format!("vk{i}"), format!("bsky{i}")])
         .collect()
 }
 
-/// The requests the Mastodon and the Bluesky fake have answered so far.
+/// The requests the VK and the Bluesky fake have answered so far.
 fn requests(fakes: &Fakes) -> Result<[u64; 2], String> {
-    Ok([fakes.requests("mastodon")?, fakes.requests("bluesky")?])
+    Ok([fakes.requests("vk")?, fakes.requests("bluesky")?])
 }
 
 /// Runs postctl with its clock at `now_ms`; its stdout.

@@ -321,7 +321,7 @@ impl Bench {
 
 /// The `accounts add` flags for the fake of `network` (by its startup line), and the
 /// secret to give on stdin.
-fn account_flags(fakes: &Fakes, network: &str) -> Result<(Vec<String>, String), String> {
+pub(crate) fn account_flags(fakes: &Fakes, network: &str) -> Result<(Vec<String>, String), String> {
     let field = |key: &str| fakes.field(network, key);
     let base = field("base_url")?;
     Ok(match network {
