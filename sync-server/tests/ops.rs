@@ -66,7 +66,10 @@ async fn all_bodies(http: &reqwest::Client, base: &str, key: &str) -> Vec<String
             .json()
             .await
             .expect("json");
-        for post in page["items"].as_array().expect("items") {
+        let items = page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {page}"));
+        for post in items {
             bodies.push(post["body"].as_str().expect("body").to_string());
         }
         match page["next_cursor"].as_str() {
@@ -78,7 +81,8 @@ async fn all_bodies(http: &reqwest::Client, base: &str, key: &str) -> Vec<String
 
 #[tokio::test]
 async fn a_backup_made_while_the_server_writes_restores_into_a_fresh_data_dir() {
-    let server = Server::start(None);
+    // The writers send as fast as they can; this test is about backups, not rate limits.
+    let server = Server::start_with(None, &[("POSTCTL_SERVER_RATE_LIMIT", "1000000")]);
     let key = server.user_with_key("alice", None, "posts:read,posts:write");
     let http = http();
     for i in 0..20 {
