@@ -30,6 +30,8 @@ pub enum Error {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Ai(#[from] crate::ai::AiError),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::client::SyncError),
 
     #[error("no {what} named {name:?}; {hint}")]
     NotFound {
@@ -124,6 +126,8 @@ impl Error {
             ) => ErrorKind::Failure,
             Error::Secret(_) => ErrorKind::Auth,
             Error::Ai(e) => e.kind(),
+            Error::Sync(e) if e.is_auth() => ErrorKind::Auth,
+            Error::Sync(e) if e.is_usage() => ErrorKind::Usage,
             _ => ErrorKind::Failure,
         }
     }

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod secrets;
 pub mod signin;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod tls;

@@ -9,8 +9,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery,
-    PostState, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    self, AddVersion, ApiKey, FieldWrite, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode,
+    LoginFailures, Post, PostQuery, PostState, PostWrite, Role, Scope, Session, Storage,
+    StorageError, SyncVersion, User, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -51,6 +52,9 @@ cases!(
     recovery_codes_work_once,
     login_failures_count_reset_and_clear,
     keys_rotate_once_with_a_grace_period,
+    versions_chain_by_compare_and_set,
+    versions_apply_last_writer_wins,
+    sessions_move_once,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -781,4 +785,203 @@ async fn keys_rotate_once_with_a_grace_period(target: Target) {
         ..new.clone()
     };
     assert!(!s.rotate_key(&new.id, &third, 60_000).await.expect("rotate"));
+}
+
+fn version(ws: &Workspace, author: &User, parent: Option<&str>, device: &str) -> SyncVersion {
+    SyncVersion {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        parent_id: parent.map(str::to_string),
+        device: device.into(),
+        author_id: author.id.clone(),
+        created_ms: 7_000,
+        payload: format!("[{device:?}]"),
+    }
+}
+
+fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite {
+    FieldWrite {
+        post_id: post.into(),
+        at_ms,
+        device: device.into(),
+        change,
+    }
+}
+
+async fn versions_chain_by_compare_and_set(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    assert_eq!(s.latest_version(&ws.id).await.expect("latest"), None);
+    let first = version(&ws, &alice, None, "d1");
+    assert_eq!(
+        s.add_version(&first, &[]).await.expect("add"),
+        AddVersion::Added { seq: 1 }
+    );
+    // A second device that saw nothing is refused, told the latest, and nothing is stored.
+    let stale = version(&ws, &alice, None, "d2");
+    let created = write("p-stale", 1, "d2", PostWrite::Create { created_ms: 1 });
+    assert_eq!(
+        s.add_version(&stale, &[created]).await.expect("add"),
+        AddVersion::Stale {
+            latest: Some(first.id.clone())
+        }
+    );
+    assert_eq!(s.post(&ws.id, "p-stale").await.expect("post"), None);
+    let second = version(&ws, &alice, Some(&first.id), "d2");
+    assert_eq!(
+        s.add_version(&second, &[]).await.expect("add"),
+        AddVersion::Added { seq: 2 }
+    );
+    assert_eq!(
+        s.add_version(&version(&ws, &alice, Some(&first.id), "d1"), &[])
+            .await
+            .expect("add"),
+        AddVersion::Stale {
+            latest: Some(second.id.clone())
+        },
+        "a parent that is not the latest is refused"
+    );
+    // Concurrent pushes after one parent: exactly one is added.
+    let racers: Vec<_> = (0..6)
+        .map(|i| {
+            let s = s.clone();
+            let v = version(&ws, &alice, Some(&second.id), &format!("r{i}"));
+            tokio::spawn(async move { s.add_version(&v, &[]).await.expect("add") })
+        })
+        .collect();
+    let mut added = 0;
+    for racer in racers {
+        if matches!(racer.await.expect("join"), AddVersion::Added { .. }) {
+            added += 1;
+        }
+    }
+    assert_eq!(added, 1, "one of the concurrent pushes wins");
+    // Pages after a version, oldest first; an unknown or foreign version is None.
+    let all = s
+        .versions_after(&ws.id, None, 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], first);
+    assert_eq!(all[1].id, second.id);
+    assert_eq!(all[1].parent_id.as_deref(), Some(first.id.as_str()));
+    let after = s
+        .versions_after(&ws.id, Some(&first.id), 1)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(after.iter().map(|v| &v.id).collect::<Vec<_>>(), [&second.id]);
+    assert_eq!(
+        s.versions_after(&other.id, Some(&first.id), 10)
+            .await
+            .expect("pull"),
+        None,
+        "another workspace's version is unknown here"
+    );
+    assert_eq!(
+        s.versions_after(&other.id, None, 10).await.expect("pull"),
+        Some(vec![])
+    );
+    assert_eq!(
+        s.latest_version(&ws.id).await.expect("latest"),
+        all.last().map(|v| v.id.clone())
+    );
+}
+
+async fn versions_apply_last_writer_wins(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let v1 = version(&ws, &alice, None, "a");
+    let writes = [
+        write("p1", 100, "a", PostWrite::Create { created_ms: 100 }),
+        write("p1", 100, "a", PostWrite::Body("first".into())),
+        write("p1", 100, "a", PostWrite::Title(Some("t".into()))),
+        write(
+            "p1",
+            100,
+            "a",
+            PostWrite::Schedule {
+                state: PostState::Scheduled,
+                scheduled_ms: Some(9_000),
+                zone: "Europe/Berlin".into(),
+            },
+        ),
+    ];
+    assert!(matches!(
+        s.add_version(&v1, &writes).await.expect("add"),
+        AddVersion::Added { .. }
+    ));
+    let p1 = s.post(&ws.id, "p1").await.expect("post").expect("created");
+    assert_eq!(
+        (p1.body.as_str(), p1.title.as_deref(), p1.state, p1.scheduled_ms),
+        ("first", Some("t"), PostState::Scheduled, Some(9_000))
+    );
+    assert_eq!((p1.author_id.as_str(), p1.zone.as_str()), (alice.id.as_str(), "Europe/Berlin"));
+    // An older write arriving later loses; a newer one wins; at the same time, the
+    // greater device wins; another field is independent.
+    let v2 = version(&ws, &alice, Some(&v1.id), "b");
+    let writes = [
+        write("p1", 50, "b", PostWrite::Body("older".into())),
+        write("p1", 100, "b", PostWrite::Title(Some("b wins the tie".into()))),
+        write("p1", 100, "0", PostWrite::Title(Some("0 loses the tie".into()))),
+    ];
+    s.add_version(&v2, &writes).await.expect("add");
+    let p1 = s.post(&ws.id, "p1").await.expect("post").expect("live");
+    assert_eq!(
+        (p1.body.as_str(), p1.title.as_deref()),
+        ("first", Some("b wins the tie"))
+    );
+    let v3 = version(&ws, &alice, Some(&v2.id), "b");
+    let writes = [
+        write("p1", 200, "b", PostWrite::Body("newer".into())),
+        write("p1", 200, "b", PostWrite::Deleted(true)),
+        // A post id of this workspace written as another workspace's does nothing there.
+        write("p1", 300, "b", PostWrite::Create { created_ms: 1 }),
+    ];
+    s.add_version(&v3, &writes).await.expect("add");
+    assert_eq!(s.post(&ws.id, "p1").await.expect("post"), None, "deleted");
+    let v4 = version(&ws, &alice, Some(&v3.id), "a");
+    s.add_version(&v4, &[write("p1", 150, "a", PostWrite::Deleted(false))])
+        .await
+        .expect("add");
+    assert_eq!(
+        s.post(&ws.id, "p1").await.expect("post"),
+        None,
+        "an older restore loses to the newer delete"
+    );
+    let v5 = version(&ws, &alice, Some(&v4.id), "a");
+    s.add_version(&v5, &[write("p1", 250, "a", PostWrite::Deleted(false))])
+        .await
+        .expect("add");
+    let p1 = s.post(&ws.id, "p1").await.expect("post").expect("restored");
+    assert_eq!(p1.body, "newer");
+    // Another workspace cannot write this workspace's post through its own chain.
+    let o1 = version(&other, &alice, None, "c");
+    s.add_version(&o1, &[write("p1", 900, "c", PostWrite::Body("hijack".into()))])
+        .await
+        .expect("add");
+    assert_eq!(
+        s.post(&ws.id, "p1").await.expect("post").expect("live").body,
+        "newer"
+    );
+}
+
+async fn sessions_move_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let old = session(&alice, &ws, "h-old");
+    s.create_session(&old).await.expect("session");
+    let new = session(&alice, &other, "h-new");
+    assert!(s.move_session(&old.id, &new, 5_000).await.expect("move"));
+    let ended = s.session_by_hash("h-old").await.expect("find").expect("old");
+    assert_eq!(ended.revoked_ms, Some(5_000));
+    let moved = s.session_by_hash("h-new").await.expect("find").expect("new");
+    assert_eq!(moved.workspace_id, other.id);
+    let again = session(&alice, &ws, "h-again");
+    assert!(!s.move_session(&old.id, &again, 6_000).await.expect("move"));
+    assert_eq!(s.session_by_hash("h-again").await.expect("find"), None);
 }

@@ -16,6 +16,7 @@ mod schema;
 mod sign_in;
 mod slots;
 mod states;
+mod sync;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ pub use publish::{
 };
 pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use slots::Slots;
+pub use sync::{Applied, Conflict, Pending, SyncLink};
 pub use templates::{StoredTemplate, TemplateChange};
 
 /// How long a writer waits for another process's transaction before giving up.

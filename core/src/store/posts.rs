@@ -1044,7 +1044,7 @@ impl Tx<'_> {
         Ok(outcome)
     }
 
-    fn cancel(&self, id: &str) -> Result<Outcome> {
+    pub(super) fn cancel(&self, id: &str) -> Result<Outcome> {
         self.require_post(id)?;
         let mut outcome = Outcome {
             post_id: id.into(),

@@ -395,4 +395,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (chat, message_id)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 13: sync with a server (issue 13). `sync_link` (one row) is where this database syncs:
+    // the server, the user, the workspace, where the session token is in the secret store
+    // (never the token), the last server version applied here, the last oplog entry pushed,
+    // and when the last sync ended. `sync_conflicts` keeps each value that lost
+    // last-writer-wins against a change made here not yet pushed, so no edit is lost
+    // silently. The oplog is read by post and field to find who last wrote a field.
+    r#"
+    CREATE TABLE sync_link (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        server        TEXT NOT NULL,
+        user_name     TEXT NOT NULL,
+        workspace_id  TEXT NOT NULL,
+        workspace     TEXT NOT NULL,
+        secret_ref    TEXT,
+        last_version  TEXT,
+        pushed_seq    INTEGER NOT NULL DEFAULT 0,
+        last_sync_ms  INTEGER
+    ) STRICT;
+
+    CREATE TABLE sync_conflicts (
+        seq           INTEGER PRIMARY KEY,
+        post_id       TEXT NOT NULL,
+        field         TEXT NOT NULL,
+        kept          TEXT NOT NULL CHECK (kept IN ('local', 'server')),
+        lost_value    TEXT,
+        lost_device   TEXT NOT NULL,
+        lost_at_ms    INTEGER NOT NULL,
+        won_device    TEXT NOT NULL,
+        won_at_ms     INTEGER NOT NULL,
+        recorded_ms   INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE INDEX oplog_post_fields ON oplog(entity_id, field) WHERE entity = 'post';
+    "#,
 ];

@@ -17,7 +17,9 @@ pub mod posts;
 pub mod problem;
 pub mod setup;
 pub mod signin;
+pub mod sync;
 pub mod users;
+pub mod workspaces;
 
 use std::sync::Arc;
 
@@ -66,6 +68,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/keys/{id}", delete(keys::revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/api/v1/users/{name}", delete(users::delete))
+        .route("/api/v1/workspaces", get(workspaces::list))
+        .route("/api/v1/session/workspace", post(workspaces::move_session))
+        .route(
+            "/api/v1/sync/versions",
+            get(sync::pull).post(sync::push),
+        )
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));

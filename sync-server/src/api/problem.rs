@@ -17,6 +17,8 @@ pub struct Problem {
     pub detail: String,
     /// Headers the answer carries besides the content type (`Retry-After`, `RateLimit-*`).
     pub headers: Vec<(&'static str, String)>,
+    /// Members of the body besides the standard ones (RFC 9457 extension members).
+    pub members: Vec<(&'static str, serde_json::Value)>,
 }
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -34,6 +36,7 @@ impl Problem {
             title,
             detail: detail.into(),
             headers: Vec::new(),
+            members: Vec::new(),
         }
     }
 
@@ -142,6 +145,24 @@ impl Problem {
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
+    /// A sync push whose parent is not the latest version; `latest` names it.
+    pub fn version_conflict(latest: Option<&str>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::CONFLICT,
+            "version-conflict",
+            "The parent version is not the latest",
+            match latest {
+                Some(id) => format!(
+                    "the workspace's latest version is {id}: pull the versions after your \
+                     parent (GET /api/v1/sync/versions?since=PARENT), apply them, and push again \
+                     with `parent` set to {id}"
+                ),
+                None => "the workspace has no versions yet: push with `parent` null".into(),
+            },
+        );
+        problem.members.push(("latest", json!(latest)));
+        problem
+    }
     pub fn idempotency_key_reused() -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -213,12 +234,15 @@ impl From<StorageError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "type": self.type_uri(),
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        for (name, value) in &self.members {
+            body[*name] = value.clone();
+        }
         let mut response = (self.status, body.to_string()).into_response();
         response
             .headers_mut()

@@ -26,6 +26,12 @@ pub enum Action {
     OwnAccount,
     /// Delete users: server administrators only.
     ManageUsers,
+    /// List the caller's workspaces, and move a session to another of them.
+    OwnWorkspaces,
+    /// Pull the workspace's sync versions.
+    PullVersions,
+    /// Push a sync version (it writes posts).
+    PushVersions,
 }
 
 impl Action {
@@ -38,8 +44,10 @@ impl Action {
             | Action::OwnKeys
             | Action::SignOut
             | Action::OwnAccount
-            | Action::ManageUsers => Role::Viewer,
-            Action::WritePosts => Role::Editor,
+            | Action::ManageUsers
+            | Action::OwnWorkspaces
+            | Action::PullVersions => Role::Viewer,
+            Action::WritePosts | Action::PushVersions => Role::Editor,
             Action::ManageMembers => Role::Admin,
         }
     }
@@ -47,9 +55,13 @@ impl Action {
     /// The scope a key needs for the action, if any.
     pub fn scope(self) -> Option<Scope> {
         match self {
-            Action::Whoami | Action::ReadMembers | Action::OwnKeys | Action::SignOut => None,
-            Action::ReadPosts => Some(Scope::PostsRead),
-            Action::WritePosts => Some(Scope::PostsWrite),
+            Action::Whoami
+            | Action::ReadMembers
+            | Action::OwnKeys
+            | Action::SignOut
+            | Action::OwnWorkspaces => None,
+            Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
+            Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
             Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
         }
     }
@@ -80,6 +92,10 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/me/totp/confirm", Action::OwnAccount),
     ("DELETE", "/api/v1/me/totp", Action::OwnAccount),
     ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
+    ("GET", "/api/v1/workspaces", Action::OwnWorkspaces),
+    ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
+    ("GET", "/api/v1/sync/versions", Action::PullVersions),
+    ("POST", "/api/v1/sync/versions", Action::PushVersions),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].

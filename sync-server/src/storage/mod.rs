@@ -10,8 +10,10 @@
 //! together migrate once, and both refuse a database newer than the binary.
 
 pub mod postgres;
+mod postgres_sync;
 mod schema;
 pub mod sqlite;
+mod sqlite_sync;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -303,6 +305,70 @@ pub enum IdempotencyBegin {
     InProgress,
 }
 
+/// A version of a workspace's sync chain: one device's batch of operations (`payload`,
+/// the JSON array of `postctl_core::sync::Operation`), after `parent_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncVersion {
+    pub id: String,
+    pub workspace_id: String,
+    /// The version before it; `None` for the workspace's first.
+    pub parent_id: Option<String>,
+    pub device: String,
+    pub author_id: String,
+    pub created_ms: i64,
+    pub payload: String,
+}
+
+/// A write a version makes to the workspace's `posts`: a field's new value, applied only
+/// when its stamp `(at_ms, device)` is greater than the stamp of the value the field holds
+/// (last writer wins), so versions give one result whatever order they apply in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldWrite {
+    pub post_id: String,
+    pub at_ms: i64,
+    pub device: String,
+    pub change: PostWrite,
+}
+
+/// What a [`FieldWrite`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostWrite {
+    /// Creates the post (an empty draft, by the version's author) unless it exists; not
+    /// stamped: its fields follow as writes of their own.
+    Create { created_ms: i64 },
+    Title(Option<String>),
+    Body(String),
+    Schedule {
+        state: PostState,
+        scheduled_ms: Option<i64>,
+        zone: String,
+    },
+    /// Soft-deletes (`true`) or restores the post.
+    Deleted(bool),
+}
+
+impl PostWrite {
+    /// The field name the write's stamp is kept under.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PostWrite::Create { .. } => "created",
+            PostWrite::Title(_) => "title",
+            PostWrite::Body(_) => "body",
+            PostWrite::Schedule { .. } => "schedule",
+            PostWrite::Deleted(_) => "deleted",
+        }
+    }
+}
+
+/// What [`Storage::add_version`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddVersion {
+    /// Added at this position of the chain (1 for the first), its writes applied.
+    Added { seq: i64 },
+    /// The parent was not the latest version: nothing was stored.
+    Stale { latest: Option<String> },
+}
+
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -429,6 +495,27 @@ pub trait Storage: Send + Sync + 'static {
     /// `old_until_ms` (or its own expiry, if sooner), pointing at `new`. False, storing
     /// nothing, if the old key does not exist, is revoked, or was rotated already.
     async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool>;
+
+    /// Appends `version` to its workspace's chain if `version.parent_id` is the latest
+    /// version there (`None`: the chain is empty), and applies `writes` to the workspace's
+    /// posts, all in one transaction (a compare-and-set: of two concurrent callers with one
+    /// parent, one gets `Added`, the other `Stale`, with nothing stored). Writes apply last
+    /// writer wins per post field; a write to a post of another workspace does nothing.
+    async fn add_version(&self, version: &SyncVersion, writes: &[FieldWrite])
+    -> Result<AddVersion>;
+    /// The versions of a workspace after `since` (from the first when `None`), oldest
+    /// first, at most `limit`; `None` when `since` is not a version of that workspace.
+    async fn versions_after(
+        &self,
+        workspace_id: &str,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<SyncVersion>>>;
+    /// The id of a workspace's latest version, if it has any.
+    async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>>;
+    /// Ends session `old_id` and stores `new` in its place, in one transaction; false,
+    /// storing nothing, if the old session does not exist or was ended already.
+    async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool>;
 }
 
 /// The schema version this binary writes (the number of migrations).

@@ -31,7 +31,7 @@ impl std::fmt::Debug for PgStorage {
     }
 }
 
-fn db_error(e: tokio_postgres::Error) -> StorageError {
+pub(super) fn db_error(e: tokio_postgres::Error) -> StorageError {
     if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
         let what = e
             .as_db_error()
@@ -79,7 +79,7 @@ impl PgStorage {
         Ok(storage)
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Client> {
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Client> {
         self.pool.get().await.map_err(pool_error)
     }
 
@@ -140,7 +140,7 @@ const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
      k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
      k.replaced_by";
-const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -943,5 +943,30 @@ impl Storage for PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    async fn add_version(
+        &self,
+        version: &super::SyncVersion,
+        writes: &[super::FieldWrite],
+    ) -> Result<super::AddVersion> {
+        self.add_version_now(version, writes).await
+    }
+
+    async fn versions_after(
+        &self,
+        workspace_id: &str,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<super::SyncVersion>>> {
+        self.versions_after_now(workspace_id, since, limit).await
+    }
+
+    async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
+        self.latest_version_now(workspace_id).await
+    }
+
+    async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {
+        self.move_session_now(old_id, new, now_ms).await
     }
 }

@@ -92,6 +92,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         failures BIGINT NOT NULL,
         last_ms BIGINT NOT NULL
     );",
+    // 3: sync (issue 13). Each workspace's linear chain of versions (`seq` 1, 2, 3… is the
+    // position in the chain; one version per position, which is the compare-and-set), and
+    // who last wrote each post field applied from them (last writer wins by time, then
+    // device), so versions apply to `posts` in any order with one result.
+    "CREATE TABLE sync_versions (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        seq BIGINT NOT NULL,
+        parent_id TEXT,
+        device TEXT NOT NULL,
+        author_id TEXT NOT NULL REFERENCES users (id),
+        created_ms BIGINT NOT NULL,
+        payload TEXT NOT NULL,
+        UNIQUE (workspace_id, seq)
+    );
+    CREATE TABLE post_field_stamps (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        post_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        device TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, post_id, field)
+    );",
 ];
 
 /// The schema version this binary writes.

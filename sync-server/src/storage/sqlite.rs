@@ -90,7 +90,7 @@ impl SqliteStorage {
         })
     }
 
-    async fn call<T, F>(&self, f: F) -> Result<T>
+    pub(super) async fn call<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -149,7 +149,7 @@ const USER_COLUMNS: &str = "id, name, password_hash, admin, created_ms, deleted_
 const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.prefix, k.hash, \
      k.scopes, k.expires_ms, k.created_ms, k.revoked_ms, k.rate_per_minute, k.allowed_ips, \
      k.replaced_by";
-const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
@@ -934,6 +934,31 @@ impl Storage for SqliteStorage {
             Ok(n == 1)
         })
         .await
+    }
+
+    async fn add_version(
+        &self,
+        version: &super::SyncVersion,
+        writes: &[super::FieldWrite],
+    ) -> Result<super::AddVersion> {
+        self.add_version_now(version, writes).await
+    }
+
+    async fn versions_after(
+        &self,
+        workspace_id: &str,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<super::SyncVersion>>> {
+        self.versions_after_now(workspace_id, since, limit).await
+    }
+
+    async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
+        self.latest_version_now(workspace_id).await
+    }
+
+    async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {
+        self.move_session_now(old_id, new, now_ms).await
     }
 }
 

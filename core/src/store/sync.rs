@@ -1,0 +1,601 @@
+//! The local side of sync (issue 13, `crate::sync`): where this database syncs, the
+//! operations not yet pushed, applying versions pulled from the server field by field
+//! (last writer wins by time and device), and the conflicts that left a value behind.
+//!
+//! Who last wrote a post's field is read from the oplog: every local change is there with
+//! this device's id, and every value applied from the server is recorded there with the
+//! stamp (time, device) it was written with. A local change is pending while its oplog
+//! entry is after `sync_link.pushed_seq`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::{Store, Tx, from_ms, to_ms};
+use crate::error::{Error, Result};
+use crate::secrets::SecretRef;
+use crate::sync::{Edit, Field, Operation, Resolution, ScheduleValue, Stamp, Version, resolve};
+
+/// Where this database syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLink {
+    pub server: String,
+    pub user: String,
+    pub workspace_id: String,
+    pub workspace: String,
+    /// Where the session token is; `None` after `postctl logout`.
+    pub secret: Option<SecretRef>,
+    /// The last server version applied here.
+    pub last_version: Option<String>,
+    /// The last oplog entry pushed.
+    pub pushed_seq: i64,
+    pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A value that lost last-writer-wins against a change made on this device before it was
+/// pushed (or the local change that lost to a newer one from the server).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Conflict {
+    pub post_id: String,
+    pub field: String,
+    /// Whose value the post has now: `local` (this device's) or `server`.
+    pub kept: String,
+    /// The value that was not kept (JSON).
+    pub lost_value: Value,
+    pub lost_device: String,
+    pub lost_at: chrono::DateTime<chrono::Utc>,
+    pub won_device: String,
+    pub won_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The local changes to push, as operations, and the last oplog entry they cover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub operations: Vec<Operation>,
+    pub through_seq: i64,
+    /// How many posts they touch.
+    pub posts: usize,
+}
+
+/// What applying pulled versions did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Operations that changed a field here.
+    pub changed: usize,
+    /// Conflicts recorded.
+    pub conflicts: usize,
+    /// Operations skipped because their value was damaged.
+    pub skipped: usize,
+}
+
+/// The oplog fields of a post that travel, and the sync fields each stands for.
+fn synced_fields(oplog_field: &str) -> &'static [Field] {
+    match oplog_field {
+        "created" => &[
+            Field::Created,
+            Field::Body,
+            Field::Title,
+            Field::Labels,
+            Field::Schedule,
+            Field::Deleted,
+        ],
+        "body" => &[Field::Body],
+        "title" => &[Field::Title],
+        "labels" => &[Field::Labels],
+        "schedule" => &[Field::Schedule],
+        "deleted" => &[Field::Deleted],
+        _ => &[],
+    }
+}
+
+fn link_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SyncLink> {
+    let secret: Option<String> = row.get(4)?;
+    Ok(SyncLink {
+        server: row.get(0)?,
+        user: row.get(1)?,
+        workspace_id: row.get(2)?,
+        workspace: row.get(3)?,
+        secret: secret.and_then(|s| s.parse().ok()),
+        last_version: row.get(5)?,
+        pushed_seq: row.get(6)?,
+        last_sync: row.get::<_, Option<i64>>(7)?.map(from_ms),
+    })
+}
+
+const LINK_COLUMNS: &str = "server, user_name, workspace_id, workspace, secret_ref, last_version, pushed_seq, last_sync_ms";
+
+impl Store {
+    /// This database's device id: the stamp of its operations.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// Where this database syncs, if it was linked with `postctl login`.
+    pub fn sync_link(&self) -> Result<Option<SyncLink>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {LINK_COLUMNS} FROM sync_link WHERE id = 1"),
+                [],
+                link_row,
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Links this database to `workspace` on `server` as `user`, with the session token at
+    /// `secret`. Linking to another server or workspace than before starts over: every post
+    /// here is pushed to it, and all of its versions are pulled.
+    pub fn link_sync(
+        &mut self,
+        server: &str,
+        user: &str,
+        workspace_id: &str,
+        workspace: &str,
+        secret: &SecretRef,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let same: bool = tx
+                .query_row(
+                    "SELECT count(*) FROM sync_link WHERE server = ?1 AND workspace_id = ?2",
+                    params![server, workspace_id],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(|e| tx.error(e))?
+                > 0;
+            if !same {
+                tx.execute("DELETE FROM sync_link", [])
+                    .map_err(|e| tx.error(e))?;
+            }
+            tx.execute(
+                "INSERT INTO sync_link (id, server, user_name, workspace_id, workspace, secret_ref)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET user_name = ?2, workspace = ?4, secret_ref = ?5",
+                params![server, user, workspace_id, workspace, secret.to_string()],
+            )
+            .map_err(|e| tx.error(e))?;
+            tx.record(
+                "sync",
+                "link",
+                "linked",
+                &json!({"server": server, "workspace": workspace, "user": user}),
+            )
+        })
+    }
+
+    /// Forgets the session (`postctl logout`); the link stays, so signing in again to the
+    /// same workspace carries on where it stopped.
+    pub fn unlink_session(&mut self) -> Result<bool> {
+        self.write(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE sync_link SET secret_ref = NULL WHERE secret_ref IS NOT NULL",
+                    [],
+                )
+                .map_err(|e| tx.error(e))?;
+            Ok(changed > 0)
+        })
+    }
+
+    /// Who last wrote each post field this device changed and did not push yet, as
+    /// operations carrying the post's current values.
+    pub fn pending_operations(&self) -> Result<Pending> {
+        let pushed = self.sync_link()?.map_or(0, |l| l.pushed_seq);
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT entity_id, field, max(at_ms), max(seq) FROM oplog
+                 WHERE seq > ?1 AND device = ?2 AND entity = 'post'
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted')
+                 GROUP BY entity_id, field ORDER BY min(seq)",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows: Vec<(String, String, i64, i64)> = stmt
+            .query_map(params![pushed, self.device], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let mut through_seq = pushed;
+        // Per post, in the order first changed: each field's latest local time.
+        let mut order: Vec<String> = Vec::new();
+        let mut fields: BTreeMap<String, BTreeMap<Field, i64>> = BTreeMap::new();
+        for (post, oplog_field, at_ms, seq) in rows {
+            through_seq = through_seq.max(seq);
+            if !fields.contains_key(&post) {
+                order.push(post.clone());
+            }
+            let entry = fields.entry(post).or_default();
+            for field in synced_fields(&oplog_field) {
+                let at = entry.entry(*field).or_insert(at_ms);
+                *at = (*at).max(at_ms);
+            }
+        }
+        let mut operations = Vec::new();
+        let mut posts = 0;
+        for post in order {
+            let Some(values) = self.post_values(&post)? else {
+                continue;
+            };
+            posts += 1;
+            for (field, at_ms) in &fields[&post] {
+                let value = match field {
+                    Field::Created => json!({ "created_ms": values.created_ms }),
+                    other => values.get(*other),
+                };
+                operations.push(Operation {
+                    post: post.clone(),
+                    field: *field,
+                    value,
+                    at_ms: *at_ms,
+                    device: self.device.clone(),
+                });
+            }
+        }
+        Ok(Pending {
+            operations,
+            through_seq,
+            posts,
+        })
+    }
+
+    /// Records that the server took the local changes through `through_seq` as `version`.
+    pub fn mark_pushed(&mut self, version: &str, through_seq: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sync_link SET last_version = ?1, pushed_seq = max(pushed_seq, ?2),
+                     last_sync_ms = ?3 WHERE id = 1",
+                params![version, through_seq, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// Records that a sync ended with nothing to push.
+    pub fn mark_synced(&mut self) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sync_link SET last_sync_ms = ?1 WHERE id = 1",
+                [to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// Applies pulled versions, in order, in one transaction, and remembers the last as
+    /// the last version seen. Each operation from another device is decided by
+    /// [`resolve`]: a newer value is written (recorded in the oplog with its own stamp),
+    /// an older one is ignored, and either way a value that loses against a change made
+    /// here and not yet pushed is kept in `sync_conflicts`.
+    pub fn apply_versions(&mut self, versions: &[Version]) -> Result<Applied> {
+        let Some(last) = versions.last() else {
+            return Ok(Applied::default());
+        };
+        let pushed = self.sync_link()?.map_or(0, |l| l.pushed_seq);
+        self.write(|tx| {
+            let mut applied = Applied::default();
+            for version in versions {
+                for op in &version.operations {
+                    if op.device == tx.device {
+                        // Our own change coming back (a push whose answer was lost).
+                        continue;
+                    }
+                    match op.edit() {
+                        Ok(edit) => tx.apply_operation(op, &edit, pushed, &mut applied)?,
+                        Err(_) => applied.skipped += 1,
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE sync_link SET last_version = ?1 WHERE id = 1",
+                [&last.id],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(applied)
+        })
+    }
+
+    /// How many local changes wait to be pushed (operations), without building them.
+    pub fn pending_count(&self) -> Result<usize> {
+        Ok(self.pending_operations()?.operations.len())
+    }
+
+    /// The conflicts recorded, newest first.
+    pub fn sync_conflicts(&self, limit: usize) -> Result<Vec<Conflict>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT post_id, field, kept, lost_value, lost_device, lost_at_ms, won_device, won_at_ms
+                 FROM sync_conflicts ORDER BY seq DESC LIMIT ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([limit as i64], |row| {
+            let lost: Option<String> = row.get(3)?;
+            Ok(Conflict {
+                post_id: row.get(0)?,
+                field: row.get(1)?,
+                kept: row.get(2)?,
+                lost_value: lost
+                    .and_then(|l| serde_json::from_str(&l).ok())
+                    .unwrap_or(Value::Null),
+                lost_device: row.get(4)?,
+                lost_at: from_ms(row.get(5)?),
+                won_device: row.get(6)?,
+                won_at: from_ms(row.get(7)?),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    /// The number of conflicts recorded.
+    pub fn sync_conflict_count(&self) -> Result<usize> {
+        self.conn()
+            .query_row("SELECT count(*) FROM sync_conflicts", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n as usize)
+            .map_err(|e| self.error(e))
+    }
+
+    fn post_values(&self, id: &str) -> Result<Option<PostValues>> {
+        post_values(self.conn(), id).map_err(|e| self.error(e))
+    }
+}
+
+/// A post's synced fields as they are here.
+struct PostValues {
+    body: String,
+    title: Option<String>,
+    labels: Vec<String>,
+    schedule: ScheduleValue,
+    deleted: bool,
+    created_ms: i64,
+}
+
+impl PostValues {
+    fn get(&self, field: Field) -> Value {
+        match field {
+            Field::Created => json!({ "created_ms": self.created_ms }),
+            Field::Body => json!(self.body),
+            Field::Title => json!(self.title),
+            Field::Labels => json!(self.labels),
+            Field::Schedule => json!(self.schedule),
+            Field::Deleted => json!(self.deleted),
+        }
+    }
+}
+
+fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<PostValues>> {
+    conn.query_row(
+        "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
+         FROM posts WHERE id = ?1",
+        [id],
+        |row| {
+            let labels: String = row.get(2)?;
+            let kind: String = row.get(3)?;
+            Ok(PostValues {
+                body: row.get(0)?,
+                title: row.get(1)?,
+                labels: serde_json::from_str(&labels).unwrap_or_default(),
+                schedule: ScheduleValue {
+                    due_ms: if kind == "none" { None } else { row.get(5)? },
+                    kind,
+                    rule: row.get(4)?,
+                    zone: row.get(6)?,
+                },
+                deleted: row.get::<_, Option<i64>>(7)?.is_some(),
+                created_ms: row.get(8)?,
+            })
+        },
+    )
+    .optional()
+}
+
+impl Tx<'_> {
+    /// Appends an oplog entry with the stamp it was written with on another device.
+    fn record_stamped(&self, id: &str, field: &str, value: &Value, stamp: &Stamp) -> Result<()> {
+        self.prepare_cached(
+            "INSERT INTO oplog (at_ms, device, entity, entity_id, field, value)
+             VALUES (?1, ?2, 'post', ?3, ?4, ?5)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                stamp.at_ms,
+                stamp.device,
+                id,
+                field,
+                value.to_string()
+            ])
+        })
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// The stamp of the value a post's field holds here, and whether it is a local change
+    /// not yet pushed.
+    fn held(&self, post: &str, field: Field, pushed: i64) -> Result<Option<(Stamp, bool)>> {
+        let latest: Option<(i64, String, i64)> = self
+            .prepare_cached(
+                "SELECT at_ms, device, seq FROM oplog
+                 WHERE entity = 'post' AND entity_id = ?1 AND field IN (?2, 'created')
+                 ORDER BY at_ms DESC, device DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![post, field.as_str()], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.error(e))?;
+        Ok(latest.map(|(at_ms, device, seq)| {
+            let pending = device == self.device && seq > pushed;
+            (Stamp { at_ms, device }, pending)
+        }))
+    }
+
+    fn apply_operation(
+        &self,
+        op: &Operation,
+        edit: &Edit,
+        pushed: i64,
+        applied: &mut Applied,
+    ) -> Result<()> {
+        let exists = post_values(self, &op.post).map_err(|e| self.error(e))?;
+        if let Edit::Created { created_ms } = edit {
+            if exists.is_none() {
+                self.execute(
+                    "INSERT INTO posts (id, body, title, labels, schedule, tz, created_ms, updated_ms)
+                     VALUES (?1, '', NULL, '[]', 'none', 'UTC', ?2, ?3)",
+                    params![op.post, created_ms, to_ms(self.now)],
+                )
+                .map_err(|e| self.error(e))?;
+                // Not `created`: that entry would stamp every field of the post.
+                self.record_stamped(&op.post, "received", &json!({}), &op.stamp())?;
+                applied.changed += 1;
+            }
+            return Ok(());
+        }
+        let Some(current) = exists else {
+            // A field of a post this device never received: its creation comes first in
+            // every version that has it, so this is a damaged version. Skip it.
+            applied.skipped += 1;
+            return Ok(());
+        };
+        let stamp = op.stamp();
+        let held = self.held(&op.post, op.field, pushed)?;
+        let resolution = resolve(
+            &stamp,
+            held.as_ref().map(|(s, _)| s),
+            held.as_ref().is_some_and(|(_, p)| *p),
+        );
+        let held_stamp = held.map(|(s, _)| s);
+        match resolution {
+            Resolution::Ignore => return Ok(()),
+            Resolution::KeepLocal => {
+                if let Some(won) = &held_stamp {
+                    self.record_conflict(&op.post, op.field, "local", &op.value, &stamp, won)?;
+                    applied.conflicts += 1;
+                }
+                return Ok(());
+            }
+            Resolution::ApplyOverLocal => {
+                if let Some(lost) = &held_stamp {
+                    self.record_conflict(
+                        &op.post,
+                        op.field,
+                        "server",
+                        &current.get(op.field),
+                        lost,
+                        &stamp,
+                    )?;
+                    applied.conflicts += 1;
+                }
+            }
+            Resolution::Apply => {}
+        }
+        self.write_field(&op.post, edit)?;
+        let logged = match edit {
+            // As local edits are logged: that the text changed, not the text.
+            Edit::Body(body) => json!({"chars": body.chars().count()}),
+            Edit::Title(title) => json!(title.as_ref().map(|t| json!({"chars": t.chars().count()}))),
+            _ => op.value.clone(),
+        };
+        self.record_stamped(&op.post, op.field.as_str(), &logged, &stamp)?;
+        applied.changed += 1;
+        Ok(())
+    }
+
+    fn write_field(&self, post: &str, edit: &Edit) -> Result<()> {
+        let now = to_ms(self.now);
+        let run = |sql: &str, value: &dyn rusqlite::ToSql| {
+            self.execute(sql, params![post, value, now])
+                .map(|_| ())
+                .map_err(|e| self.error(e))
+        };
+        match edit {
+            Edit::Created { .. } => Ok(()),
+            Edit::Body(body) => run(
+                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
+                body,
+            ),
+            Edit::Title(title) => run(
+                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1",
+                title,
+            ),
+            Edit::Labels(labels) => run(
+                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1",
+                &serde_json::to_string(labels).unwrap_or_else(|_| "[]".into()),
+            ),
+            Edit::Deleted(true) => {
+                // Removed elsewhere: what has not started publishing here stops.
+                match self.cancel(post) {
+                    Ok(_) | Err(Error::NoSuchPost { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                run(
+                    "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?2), updated_ms = ?3 WHERE id = ?1",
+                    &now,
+                )
+            }
+            Edit::Deleted(false) => run(
+                "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+                &now,
+            ),
+            Edit::Schedule(schedule) => {
+                let due = if schedule.kind == "none" {
+                    None
+                } else {
+                    schedule.due_ms
+                };
+                self.execute(
+                    "UPDATE posts SET schedule = ?2, rule = ?3, due_ms = ?4, tz = ?5, updated_ms = ?6
+                     WHERE id = ?1",
+                    params![post, schedule.kind, schedule.rule, due, schedule.zone, now],
+                )
+                .map_err(|e| self.error(e))?;
+                // This device's own targets of the post follow the new time; what is
+                // publishing or done stays as it is.
+                self.execute(
+                    "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft' ELSE state END,
+                         due_ms = ?2, updated_ms = ?3
+                     WHERE post_id = ?1 AND state IN ('scheduled', 'waiting_retry')",
+                    params![post, due, now],
+                )
+                .map_err(|e| self.error(e))?;
+                Ok(())
+            }
+        }
+    }
+
+    fn record_conflict(
+        &self,
+        post: &str,
+        field: Field,
+        kept: &str,
+        lost_value: &Value,
+        lost: &Stamp,
+        won: &Stamp,
+    ) -> Result<()> {
+        self.execute(
+            "INSERT INTO sync_conflicts (post_id, field, kept, lost_value, lost_device, lost_at_ms,
+                 won_device, won_at_ms, recorded_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                post,
+                field.as_str(),
+                kept,
+                lost_value.to_string(),
+                lost.device,
+                lost.at_ms,
+                won.device,
+                won.at_ms,
+                to_ms(self.now)
+            ],
+        )
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+}

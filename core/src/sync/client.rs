@@ -1,0 +1,389 @@
+//! The HTTP client of a postctl server's sync API: sign-in (`/api/v1/session`), the
+//! caller's workspaces, moving a session to another workspace, and the version chain
+//! (`/api/v1/sync/versions`). Errors say what to do; none ever holds the session token.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Operation, Version};
+use crate::secrets::Secret;
+
+/// How long one request may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a request to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(
+        "cannot reach the server at {server} ({detail}); check the address and that postctl-server is running there, then try again (nothing was changed)"
+    )]
+    Unreachable { server: String, detail: String },
+    /// The name, password or code was refused, or sign-in is locked.
+    #[error("the server refused the sign-in: {0}")]
+    SignInRefused(String),
+    /// The stored session no longer works.
+    #[error(
+        "the server no longer accepts this device's session ({0}); sign in again with `postctl login URL`"
+    )]
+    SessionRefused(String),
+    /// The request was refused for what it asked (a workspace not yours, a role too low).
+    #[error("the server refused: {0}")]
+    Refused(String),
+    #[error("the server failed ({status}): {detail}; try again later")]
+    Server { status: u16, detail: String },
+    #[error("the server at {server} did not answer as a postctl server does ({detail})")]
+    Protocol { server: String, detail: String },
+}
+
+impl SyncError {
+    /// Whether the error means the user must sign in (exit code 4).
+    pub fn is_auth(&self) -> bool {
+        matches!(self, SyncError::SignInRefused(_) | SyncError::SessionRefused(_))
+    }
+
+    /// Whether the user asked for something the server refuses (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, SyncError::Refused(_))
+    }
+}
+
+/// A new session from a sign-in.
+pub struct Session {
+    pub token: Secret,
+    pub user: String,
+    pub workspace_id: String,
+    pub workspace: String,
+    pub role: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("workspace", &self.workspace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a sign-in with a password gave.
+#[derive(Debug)]
+pub enum SignIn {
+    Session(Session),
+    /// The user has TOTP on: send the password again with a code.
+    CodeNeeded,
+}
+
+/// A workspace the caller is a member of.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct WorkspaceInfo {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    /// The workspace the calling session acts in.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// What a push gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The version was added; its id.
+    Added(String),
+    /// The parent was not the latest version: pull the newer ones first.
+    Stale { latest: Option<String> },
+}
+
+/// A page of versions after a given one.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page {
+    pub versions: Vec<Version>,
+    /// Whether more versions follow this page.
+    pub more: bool,
+}
+
+/// A client of one server.
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct ProblemBody {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    latest: Option<String>,
+}
+
+impl Client {
+    /// A client of the server at `base` (`https://posts.example.org`).
+    pub fn new(base: &str) -> Result<Client, SyncError> {
+        let base = base.trim().trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base).map_err(|e| SyncError::Unreachable {
+            server: base.clone(),
+            detail: format!("not an address: {e}; write it as https://host[:port]"),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(SyncError::Unreachable {
+                server: base,
+                detail: "the address must start with https:// (or http:// on your own machine)"
+                    .into(),
+            });
+        }
+        let http = crate::tls::client_builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SyncError::Unreachable {
+                server: base.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(Client { base, http })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> SyncError {
+        // reqwest's text names the URL, never a header: the token does not leak here.
+        let detail = if e.is_timeout() {
+            "no answer in time".to_string()
+        } else if e.is_connect() {
+            "connection refused or no route".to_string()
+        } else {
+            e.to_string()
+        };
+        SyncError::Unreachable {
+            server: self.base.clone(),
+            detail,
+        }
+    }
+
+    fn protocol(&self, detail: impl Into<String>) -> SyncError {
+        SyncError::Protocol {
+            server: self.base.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, Value, ProblemBody), SyncError> {
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        let value: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).map_err(|_| {
+                self.protocol(format!("answer {status} is not JSON; is this the right address?"))
+            })?
+        };
+        let problem = if status >= 400 {
+            serde_json::from_value(value.clone()).unwrap_or(ProblemBody {
+                kind: String::new(),
+                detail: String::new(),
+                latest: None,
+            })
+        } else {
+            ProblemBody {
+                kind: String::new(),
+                detail: String::new(),
+                latest: None,
+            }
+        };
+        Ok((status, value, problem))
+    }
+
+    /// The error for an answer that is not a success, on a request made with a session.
+    fn failed(&self, status: u16, problem: ProblemBody) -> SyncError {
+        let detail = if problem.detail.is_empty() {
+            format!("status {status}")
+        } else {
+            problem.detail
+        };
+        match status {
+            401 => SyncError::SessionRefused(detail),
+            404 if problem.kind.is_empty() => self.protocol(format!(
+                "404 without a problem body; is {} a postctl server?",
+                self.base
+            )),
+            400..=499 => SyncError::Refused(detail),
+            _ => SyncError::Server { status, detail },
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs in with a password and, when the server asks, a TOTP code.
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        password: &Secret,
+        code: Option<&str>,
+        workspace: Option<&str>,
+    ) -> Result<SignIn, SyncError> {
+        let mut body = json!({ "name": name, "password": password.expose() });
+        if let Some(code) = code {
+            body["code"] = json!(code);
+        }
+        if let Some(workspace) = workspace {
+            body["workspace"] = json!(workspace);
+        }
+        let (status, value, problem) = self
+            .send(self.http.post(self.url("/api/v1/session")).json(&body))
+            .await?;
+        if status == 201 {
+            let text = |pointer: &str| {
+                value
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| self.protocol(format!("the sign-in answer lacks {pointer}")))
+            };
+            return Ok(SignIn::Session(Session {
+                token: Secret::new(text("/token")?),
+                user: text("/user/name")?,
+                workspace_id: text("/workspace/id")?,
+                workspace: text("/workspace/name")?,
+                role: text("/role")?,
+            }));
+        }
+        if problem.kind.ends_with(":totp-required") {
+            return Ok(SignIn::CodeNeeded);
+        }
+        let detail = if problem.detail.is_empty() {
+            format!("status {status}")
+        } else {
+            problem.detail
+        };
+        Err(match status {
+            401 | 429 => SyncError::SignInRefused(detail),
+            404 if problem.kind.is_empty() => self.protocol(format!(
+                "no sign-in at {}/api/v1/session; is this a postctl server?",
+                self.base
+            )),
+            400..=499 => SyncError::Refused(detail),
+            _ => SyncError::Server { status, detail },
+        })
+    }
+
+    /// Ends the session on the server.
+    pub async fn sign_out(&self, token: &Secret) -> Result<(), SyncError> {
+        let (status, _, problem) = self
+            .send(
+                self.http
+                    .delete(self.url("/api/v1/session"))
+                    .bearer_auth(token.expose()),
+            )
+            .await?;
+        match status {
+            204 | 200 => Ok(()),
+            _ => Err(self.failed(status, problem)),
+        }
+    }
+
+    /// The workspaces the session's user is a member of.
+    pub async fn workspaces(&self, token: &Secret) -> Result<Vec<WorkspaceInfo>, SyncError> {
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .get(self.url("/api/v1/workspaces"))
+                    .bearer_auth(token.expose()),
+            )
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value.get("workspaces").cloned().unwrap_or(Value::Null))
+            .map_err(|e| self.protocol(format!("the workspace list: {e}")))
+    }
+
+    /// Moves to another of the user's workspaces: the server ends this session and gives
+    /// one in `workspace`.
+    pub async fn switch_workspace(
+        &self,
+        token: &Secret,
+        workspace: &str,
+    ) -> Result<Session, SyncError> {
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .post(self.url("/api/v1/session/workspace"))
+                    .bearer_auth(token.expose())
+                    .json(&json!({ "workspace": workspace })),
+            )
+            .await?;
+        if status != 201 {
+            return Err(self.failed(status, problem));
+        }
+        let text = |pointer: &str| {
+            value
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| self.protocol(format!("the answer lacks {pointer}")))
+        };
+        Ok(Session {
+            token: Secret::new(text("/token")?),
+            user: text("/user/name")?,
+            workspace_id: text("/workspace/id")?,
+            workspace: text("/workspace/name")?,
+            role: text("/role")?,
+        })
+    }
+
+    /// Pushes `operations` as a version after `parent` (compare-and-set).
+    pub async fn push(
+        &self,
+        token: &Secret,
+        parent: Option<&str>,
+        device: &str,
+        operations: &[Operation],
+    ) -> Result<Pushed, SyncError> {
+        let body = json!({ "parent": parent, "device": device, "operations": operations });
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .post(self.url("/api/v1/sync/versions"))
+                    .bearer_auth(token.expose())
+                    .json(&body),
+            )
+            .await?;
+        match status {
+            201 => value
+                .get("id")
+                .and_then(Value::as_str)
+                .map(|id| Pushed::Added(id.to_string()))
+                .ok_or_else(|| self.protocol("the new version's id is missing")),
+            409 if problem.kind.ends_with(":version-conflict") => Ok(Pushed::Stale {
+                latest: problem.latest,
+            }),
+            _ => Err(self.failed(status, problem)),
+        }
+    }
+
+    /// The versions after `since` (from the first when `None`), one page.
+    pub async fn pull(&self, token: &Secret, since: Option<&str>) -> Result<Page, SyncError> {
+        let mut request = self
+            .http
+            .get(self.url("/api/v1/sync/versions"))
+            .bearer_auth(token.expose());
+        if let Some(since) = since {
+            request = request.query(&[("since", since)]);
+        }
+        let (status, value, problem) = self.send(request).await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value).map_err(|e| self.protocol(format!("a page of versions: {e}")))
+    }
+}

@@ -1,0 +1,183 @@
+//! `/api/v1/sync/versions`: each workspace's linear chain of versions (DESIGN §9, issue 13).
+//!
+//! A device pushes its operations (`postctl_core::sync::Operation`) as one version with the
+//! `parent` it last saw; the version is added only if that parent is still the latest
+//! (else 409 `version-conflict` naming the latest: the device pulls, applies, and pushes
+//! again). An added version is applied to the workspace's posts in the same transaction,
+//! field by field, last writer wins by (time, device), so `GET /api/v1/posts` shows what
+//! devices synced. Pulling pages through the versions after one the device has.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use postctl_core::sync::{Edit, Operation, Version};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::access::Caller;
+use super::extract::{Body, Query};
+use super::problem::Problem;
+use super::{AppState, now_ms};
+use crate::storage::{AddVersion, FieldWrite, PostState, PostWrite, SyncVersion};
+
+const PAGE_DEFAULT: u32 = 100;
+const PAGE_MAX: u32 = 1000;
+/// The most operations one version may carry.
+const OPERATIONS_MAX: usize = 10_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Push {
+    /// The latest version the device had; `null` when it had none.
+    parent: Option<String>,
+    /// The pushing device's id; every operation carries it.
+    device: String,
+    operations: Vec<Operation>,
+}
+
+/// What a version writes to the posts table. Labels travel between devices in the
+/// version but the server's posts have no labels yet, so they write nothing here.
+fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
+    let mut writes = Vec::with_capacity(operations.len());
+    for (index, op) in operations.iter().enumerate() {
+        let edit = op
+            .edit()
+            .map_err(|e| Problem::invalid_field(format!("`operations[{index}]`: {e}")))?;
+        let change = match edit {
+            Edit::Created { created_ms } => PostWrite::Create { created_ms },
+            Edit::Body(body) => PostWrite::Body(body),
+            Edit::Title(title) => PostWrite::Title(title),
+            Edit::Labels(_) => continue,
+            Edit::Schedule(schedule) => PostWrite::Schedule {
+                state: if schedule.kind == "none" {
+                    PostState::Draft
+                } else {
+                    PostState::Scheduled
+                },
+                scheduled_ms: schedule.due_ms.filter(|_| schedule.kind != "none"),
+                zone: schedule.zone,
+            },
+            Edit::Deleted(deleted) => PostWrite::Deleted(deleted),
+        };
+        writes.push(FieldWrite {
+            post_id: op.post.clone(),
+            at_ms: op.at_ms,
+            device: op.device.clone(),
+            change,
+        });
+    }
+    Ok(writes)
+}
+
+pub async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(push): Body<Push>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    if push.device.is_empty() || push.device.len() > 64 {
+        return Err(Problem::invalid_field(
+            "`device` must be the pushing device's id (1 to 64 characters)",
+        ));
+    }
+    if push.operations.is_empty() {
+        return Err(Problem::invalid_field(
+            "`operations` is empty: push only when there is something to push",
+        ));
+    }
+    if push.operations.len() > OPERATIONS_MAX {
+        return Err(Problem::invalid_field(format!(
+            "`operations` holds {} operations; push at most {OPERATIONS_MAX} a version",
+            push.operations.len()
+        )));
+    }
+    if let Some(index) = push.operations.iter().position(|op| op.device != push.device) {
+        return Err(Problem::invalid_field(format!(
+            "`operations[{index}]` names device {:?}, not the pushing device {:?}: a device \
+             pushes its own operations only",
+            push.operations[index].device, push.device
+        )));
+    }
+    let writes = writes(&push.operations)?;
+    let payload = serde_json::to_string(&push.operations).map_err(|e| {
+        tracing::error!("could not write a version's payload: {e}");
+        Problem::internal()
+    })?;
+    let version = SyncVersion {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: caller.workspace_id.clone(),
+        parent_id: push.parent.clone(),
+        device: push.device.clone(),
+        author_id: caller.user_id.clone(),
+        created_ms: now_ms(),
+        payload,
+    };
+    match state.storage.add_version(&version, &writes).await? {
+        AddVersion::Added { seq } => Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "id": version.id,
+                "parent": version.parent_id,
+                "seq": seq,
+                "operations": push.operations.len(),
+            })),
+        )),
+        AddVersion::Stale { latest } => Err(Problem::version_conflict(latest.as_deref())),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pull {
+    /// The last version the device has; absent to start from the first.
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(pull): Query<Pull>,
+) -> Result<Json<Value>, Problem> {
+    let limit = pull.limit.unwrap_or(PAGE_DEFAULT);
+    if limit == 0 || limit > PAGE_MAX {
+        return Err(Problem::invalid_field(format!(
+            "`limit` must be 1 to {PAGE_MAX}"
+        )));
+    }
+    let since = pull.since.as_deref().filter(|s| !s.is_empty());
+    let mut stored = state
+        .storage
+        .versions_after(&caller.workspace_id, since, limit + 1)
+        .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "there is no version {:?} in this workspace; pull from the first version by \
+                 leaving out `since`",
+                since.unwrap_or_default()
+            ))
+        })?;
+    let more = stored.len() > limit as usize;
+    stored.truncate(limit as usize);
+    let mut versions = Vec::with_capacity(stored.len());
+    for v in stored {
+        let operations: Vec<Operation> = serde_json::from_str(&v.payload).map_err(|e| {
+            tracing::error!("version {} has a damaged payload: {e}", v.id);
+            Problem::internal()
+        })?;
+        versions.push(Version {
+            id: v.id,
+            parent: v.parent_id,
+            device: v.device,
+            created_ms: v.created_ms,
+            operations,
+        });
+    }
+    let latest = state.storage.latest_version(&caller.workspace_id).await?;
+    Ok(Json(json!({
+        "versions": versions,
+        "more": more,
+        "latest": latest,
+    })))
+}

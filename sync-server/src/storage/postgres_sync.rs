@@ -1,0 +1,266 @@
+//! The sync chain on PostgreSQL ([`Storage::add_version`](super::Storage::add_version)
+//! and its neighbours). The compare-and-set is the unique position of each version in its
+//! workspace's chain: of two transactions adding after one parent, the second waits on
+//! the first's row and then fails on the unique index, and is answered `Stale`.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
+
+use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
+use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
+
+const VERSION_COLUMNS: &str =
+    "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+
+fn version_row(r: &tokio_postgres::Row) -> SyncVersion {
+    SyncVersion {
+        id: r.get(0),
+        workspace_id: r.get(1),
+        parent_id: r.get(2),
+        device: r.get(3),
+        author_id: r.get(4),
+        created_ms: r.get(5),
+        payload: r.get(6),
+    }
+}
+
+async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(String, i64)>> {
+    let row = c
+        .query_opt(
+            "SELECT id, seq FROM sync_versions WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1",
+            &[&workspace_id],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// Applies one write if its stamp is newer than the field's.
+async fn apply(
+    tx: &impl GenericClient,
+    version: &SyncVersion,
+    write: &FieldWrite,
+) -> Result<(), tokio_postgres::Error> {
+    let ws = &version.workspace_id;
+    if let PostWrite::Create { created_ms } = &write.change {
+        tx.execute(
+            "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
+                 zone, created_ms, updated_ms)
+             VALUES ($1, $2, $3, NULL, '', 'draft', NULL, 'UTC', $4, $5)
+             ON CONFLICT (id) DO NOTHING",
+            &[&write.post_id, ws, &version.author_id, created_ms, &version.created_ms],
+        )
+        .await?;
+        return Ok(());
+    }
+    let newer = tx
+        .execute(
+            "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (workspace_id, post_id, field) DO UPDATE
+                 SET at_ms = excluded.at_ms, device = excluded.device
+                 WHERE (excluded.at_ms, excluded.device)
+                     > (post_field_stamps.at_ms, post_field_stamps.device)",
+            &[ws, &write.post_id, &write.change.field(), &write.at_ms, &write.device],
+        )
+        .await?
+        == 1;
+    if !newer {
+        return Ok(());
+    }
+    let now = version.created_ms;
+    let id = &write.post_id;
+    match &write.change {
+        PostWrite::Create { .. } => 0,
+        PostWrite::Title(title) => {
+            tx.execute(
+                "UPDATE posts SET title = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
+                &[id, ws, title, &now],
+            )
+            .await?
+        }
+        PostWrite::Body(body) => {
+            tx.execute(
+                "UPDATE posts SET body = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
+                &[id, ws, body, &now],
+            )
+            .await?
+        }
+        PostWrite::Schedule {
+            state,
+            scheduled_ms,
+            zone,
+        } => {
+            tx.execute(
+                "UPDATE posts SET state = $3, scheduled_ms = $4, zone = $5, updated_ms = $6
+                 WHERE id = $1 AND workspace_id = $2",
+                &[id, ws, &state.as_str(), scheduled_ms, zone, &now],
+            )
+            .await?
+        }
+        PostWrite::Deleted(true) => {
+            tx.execute(
+                "UPDATE posts SET deleted_ms = coalesce(deleted_ms, $3), updated_ms = $3
+                 WHERE id = $1 AND workspace_id = $2",
+                &[id, ws, &now],
+            )
+            .await?
+        }
+        PostWrite::Deleted(false) => {
+            tx.execute(
+                "UPDATE posts SET deleted_ms = NULL, updated_ms = $3 WHERE id = $1 AND workspace_id = $2",
+                &[id, ws, &now],
+            )
+            .await?
+        }
+    };
+    Ok(())
+}
+
+impl PgStorage {
+    pub(super) async fn add_version_now(
+        &self,
+        version: &SyncVersion,
+        writes: &[FieldWrite],
+    ) -> Result<AddVersion> {
+        let mut client = self.client().await?;
+        let attempt: Result<Option<i64>, tokio_postgres::Error> = async {
+            let tx = client.transaction().await?;
+            let last = tx
+                .query_opt(
+                    "SELECT id, seq FROM sync_versions WHERE workspace_id = $1
+                     ORDER BY seq DESC LIMIT 1",
+                    &[&version.workspace_id],
+                )
+                .await?
+                .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)));
+            if last.as_ref().map(|(id, _)| id) != version.parent_id.as_ref() {
+                return Ok(None);
+            }
+            let seq = last.map_or(1, |(_, seq)| seq + 1);
+            tx.execute(
+                &format!(
+                    "INSERT INTO sync_versions ({VERSION_COLUMNS}, seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                ),
+                &[
+                    &version.id,
+                    &version.workspace_id,
+                    &version.parent_id,
+                    &version.device,
+                    &version.author_id,
+                    &version.created_ms,
+                    &version.payload,
+                    &seq,
+                ],
+            )
+            .await?;
+            for write in writes {
+                apply(&tx, version, write).await?;
+            }
+            tx.commit().await?;
+            Ok(Some(seq))
+        }
+        .await;
+        match attempt {
+            Ok(Some(seq)) => Ok(AddVersion::Added { seq }),
+            Ok(None) => Ok(AddVersion::Stale {
+                latest: latest(&client, &version.workspace_id)
+                    .await?
+                    .map(|(id, _)| id),
+            }),
+            // Another version took this position first.
+            Err(e)
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                    && e.as_db_error()
+                        .and_then(|d| d.constraint())
+                        .is_some_and(|c| c.contains("seq")) =>
+            {
+                Ok(AddVersion::Stale {
+                    latest: latest(&client, &version.workspace_id)
+                        .await?
+                        .map(|(id, _)| id),
+                })
+            }
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    pub(super) async fn versions_after_now(
+        &self,
+        workspace_id: &str,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<SyncVersion>>> {
+        let client = self.client().await?;
+        let after: i64 = match since {
+            None => 0,
+            Some(id) => {
+                let row = client
+                    .query_opt(
+                        "SELECT seq FROM sync_versions WHERE id = $1 AND workspace_id = $2",
+                        &[&id, &workspace_id],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                match row {
+                    Some(row) => row.get(0),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM sync_versions
+                     WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                ),
+                &[&workspace_id, &after, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(Some(rows.iter().map(version_row).collect()))
+    }
+
+    pub(super) async fn latest_version_now(&self, workspace_id: &str) -> Result<Option<String>> {
+        let client = self.client().await?;
+        Ok(latest(&client, workspace_id).await?.map(|(id, _)| id))
+    }
+
+    pub(super) async fn move_session_now(
+        &self,
+        old_id: &str,
+        new: &Session,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE sessions SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
+                &[&old_id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 1 {
+            tx.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                ),
+                &[
+                    &new.id,
+                    &new.user_id,
+                    &new.workspace_id,
+                    &new.hash,
+                    &new.created_ms,
+                    &new.expires_ms,
+                    &new.revoked_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,215 @@
+//! The sync chain on SQLite ([`Storage::add_version`](super::Storage::add_version) and
+//! its neighbours). Each method is one IMMEDIATE transaction on the one connection, so
+//! the compare-and-set of `add_version` holds against other processes too.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::sqlite::{SESSION_COLUMNS, SqliteStorage};
+use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
+
+const VERSION_COLUMNS: &str =
+    "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+
+fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncVersion> {
+    Ok(SyncVersion {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        parent_id: r.get(2)?,
+        device: r.get(3)?,
+        author_id: r.get(4)?,
+        created_ms: r.get(5)?,
+        payload: r.get(6)?,
+    })
+}
+
+fn latest(c: &rusqlite::Connection, workspace_id: &str) -> rusqlite::Result<Option<(String, i64)>> {
+    c.query_row(
+        "SELECT id, seq FROM sync_versions WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT 1",
+        [workspace_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Applies one write if its stamp is newer than the field's.
+fn apply(
+    tx: &Transaction<'_>,
+    version: &SyncVersion,
+    write: &FieldWrite,
+) -> rusqlite::Result<()> {
+    let ws = &version.workspace_id;
+    if let PostWrite::Create { created_ms } = &write.change {
+        tx.execute(
+            "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
+                 zone, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, NULL, '', 'draft', NULL, 'UTC', ?4, ?5)
+             ON CONFLICT (id) DO NOTHING",
+            params![write.post_id, ws, version.author_id, created_ms, version.created_ms],
+        )?;
+        return Ok(());
+    }
+    let newer = tx.execute(
+        "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (workspace_id, post_id, field) DO UPDATE
+             SET at_ms = excluded.at_ms, device = excluded.device
+             WHERE (excluded.at_ms, excluded.device)
+                 > (post_field_stamps.at_ms, post_field_stamps.device)",
+        params![ws, write.post_id, write.change.field(), write.at_ms, write.device],
+    )? == 1;
+    if !newer {
+        return Ok(());
+    }
+    let now = version.created_ms;
+    let id = &write.post_id;
+    match &write.change {
+        PostWrite::Create { .. } => 0,
+        PostWrite::Title(title) => tx.execute(
+            "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
+            params![id, ws, title, now],
+        )?,
+        PostWrite::Body(body) => tx.execute(
+            "UPDATE posts SET body = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
+            params![id, ws, body, now],
+        )?,
+        PostWrite::Schedule {
+            state,
+            scheduled_ms,
+            zone,
+        } => tx.execute(
+            "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
+             WHERE id = ?1 AND workspace_id = ?2",
+            params![id, ws, state.as_str(), scheduled_ms, zone, now],
+        )?,
+        PostWrite::Deleted(true) => tx.execute(
+            "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
+             WHERE id = ?1 AND workspace_id = ?2",
+            params![id, ws, now],
+        )?,
+        PostWrite::Deleted(false) => tx.execute(
+            "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND workspace_id = ?2",
+            params![id, ws, now],
+        )?,
+    };
+    Ok(())
+}
+
+impl SqliteStorage {
+    pub(super) async fn add_version_now(
+        &self,
+        version: &SyncVersion,
+        writes: &[FieldWrite],
+    ) -> Result<AddVersion> {
+        let (version, writes) = (version.clone(), writes.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last = latest(&tx, &version.workspace_id)?;
+            if last.as_ref().map(|(id, _)| id) != version.parent_id.as_ref() {
+                return Ok(AddVersion::Stale {
+                    latest: last.map(|(id, _)| id),
+                });
+            }
+            let seq = last.map_or(1, |(_, seq)| seq + 1);
+            tx.execute(
+                &format!(
+                    "INSERT INTO sync_versions ({VERSION_COLUMNS}, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    version.id,
+                    version.workspace_id,
+                    version.parent_id,
+                    version.device,
+                    version.author_id,
+                    version.created_ms,
+                    version.payload,
+                    seq
+                ],
+            )?;
+            for write in &writes {
+                apply(&tx, &version, write)?;
+            }
+            tx.commit()?;
+            Ok(AddVersion::Added { seq })
+        })
+        .await
+    }
+
+    pub(super) async fn versions_after_now(
+        &self,
+        workspace_id: &str,
+        since: Option<&str>,
+        limit: u32,
+    ) -> Result<Option<Vec<SyncVersion>>> {
+        let (ws, since) = (workspace_id.to_string(), since.map(str::to_string));
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let after = match &since {
+                None => 0,
+                Some(id) => {
+                    let seq: Option<i64> = tx
+                        .query_row(
+                            "SELECT seq FROM sync_versions WHERE id = ?1 AND workspace_id = ?2",
+                            params![id, ws],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match seq {
+                        Some(seq) => seq,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {VERSION_COLUMNS} FROM sync_versions
+                 WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            ))?;
+            let versions = stmt
+                .query_map(params![ws, after, i64::from(limit)], version_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(versions))
+        })
+        .await
+    }
+
+    pub(super) async fn latest_version_now(&self, workspace_id: &str) -> Result<Option<String>> {
+        let ws = workspace_id.to_string();
+        self.call(move |c| Ok(latest(c, &ws)?.map(|(id, _)| id)))
+            .await
+    }
+
+    pub(super) async fn move_session_now(
+        &self,
+        old_id: &str,
+        new: &Session,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (old, s) = (old_id.to_string(), new.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE sessions SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                params![old, now_ms],
+            )?;
+            if n == 1 {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    ),
+                    params![
+                        s.id,
+                        s.user_id,
+                        s.workspace_id,
+                        s.hash,
+                        s.created_ms,
+                        s.expires_ms,
+                        s.revoked_ms
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+}
