@@ -16,6 +16,7 @@ mod mcp;
 mod output;
 mod posts;
 mod scheduling;
+mod server;
 mod signin;
 
 use std::io::IsTerminal;

@@ -21,6 +21,7 @@ mod init;
 mod insights;
 mod lint;
 mod list;
+mod login;
 mod mcp;
 mod media;
 mod post;
@@ -30,9 +31,11 @@ mod schedule;
 mod search;
 mod stats;
 mod status;
+mod sync;
 mod template;
 mod tui;
 mod voice;
+mod workspace;
 
 pub use accounts::*;
 pub use ai::*;
@@ -50,6 +53,7 @@ pub use init::*;
 pub use insights::*;
 pub use lint::*;
 pub use list::*;
+pub use login::*;
 pub use mcp::*;
 pub use media::*;
 pub use post::*;
@@ -59,9 +63,11 @@ pub use schedule::*;
 pub use search::*;
 pub use stats::*;
 pub use status::*;
+pub use sync::*;
 pub use template::*;
 pub use tui::*;
 pub use voice::*;
+pub use workspace::*;
 
 use std::path::PathBuf;
 
@@ -262,6 +268,20 @@ found in the data dir's media folder.")]
     /// Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)
     #[command(after_help = mcp::MCP_HELP)]
     Mcp(McpArgs),
+    /// Sign in to a postctl server and link this database to a workspace there
+    #[command(after_help = login::LOGIN_HELP)]
+    Login(LoginArgs),
+    /// Sign out of the server: the session ends and its token leaves the secret store
+    #[command(
+        after_help = "Examples:\n  postctl logout\n\nThe link to the workspace stays: signing in to it again carries on where the\nlast sync stopped."
+    )]
+    Logout,
+    /// The server workspaces you can sync with: list them, or link this database to one
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Push this database's changes to the linked server workspace and pull the others'
+    #[command(after_help = sync::SYNC_HELP)]
+    Sync(SyncArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

@@ -16,6 +16,7 @@ mod init;
 mod insights;
 mod lint;
 mod list;
+mod login;
 mod mcp;
 mod media;
 mod post;
@@ -25,10 +26,12 @@ mod schedule;
 mod search;
 mod stats;
 mod status;
+mod sync;
 mod template;
 
 mod tui;
 mod voice;
+mod workspace;
 
 use crate::args::{Cli, Command};
 use crate::context::Context;
@@ -75,6 +78,10 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Insights(args) => insights::run(&mut ctx, &args),
         Command::Report(args) => report::run(&mut ctx, &args),
         Command::Mcp(args) => mcp::run(ctx, &args),
+        Command::Login(args) => login::login(&mut ctx, &args),
+        Command::Logout => login::logout(&mut ctx),
+        Command::Workspace(command) => workspace::run(&mut ctx, command),
+        Command::Sync(args) => sync::run(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }
