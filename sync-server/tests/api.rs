@@ -172,6 +172,8 @@ async fn run_all(server: Server) {
     pagination(&api).await;
     eprintln!("scenario: keys");
     keys_of_ones_own(&api).await;
+    eprintln!("scenario: sync");
+    sync_versions_chain_and_apply_to_posts(&api).await;
     eprintln!("scenario: secrets");
     secrets_stay_out_of_logs_and_the_database(&api).await;
 }
@@ -378,6 +380,20 @@ async fn every_role_against_every_route(api: &Api) {
         ),
         (Method::GET, "/api/v1/keys", None, "viewer", StatusCode::OK),
         (
+            Method::GET,
+            "/api/v1/workspaces",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/sync/versions",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
             Method::POST,
             "/api/v1/keys",
             Some(json!({ "scopes": ["posts:read"] })),
@@ -435,7 +451,7 @@ async fn every_role_against_every_route(api: &Api) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 44, "the role × route table");
+    assert_eq!(checked, 52, "the role × route table");
     let members = api
         .call(Method::GET, "/api/v1/members", Some(&owner), None)
         .await;
@@ -1094,4 +1110,140 @@ async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
             "a secret in the database files"
         );
     }
+}
+
+fn op(post: &str, field: &str, value: Value, at_ms: i64, device: &str) -> Value {
+    json!({ "post": post, "field": field, "value": value, "at_ms": at_ms, "device": device })
+}
+
+async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
+    let all = "posts:read,posts:write,admin";
+    let key = api.server.user_with_key("syncer", None, all);
+    let viewer = api
+        .server
+        .user_with_key("syncviewer", Some(("syncer", "viewer")), all);
+    let stranger = api.server.user_with_key("syncstranger", None, all);
+    let push = |parent: Option<&str>, device: &str, ops: Vec<Value>| {
+        json!({ "parent": parent, "device": device, "operations": ops })
+    };
+    let post = "01a24c58-0000-8000-8000-00000000beef";
+    let created = vec![
+        op(post, "created", json!({ "created_ms": 1_000 }), 1_000, "dev-a"),
+        op(post, "body", json!("from a device"), 1_000, "dev-a"),
+        op(post, "title", json!("synced"), 1_000, "dev-a"),
+        op(post, "labels", json!(["news"]), 1_000, "dev-a"),
+        op(
+            post,
+            "schedule",
+            json!({ "kind": "at", "due_ms": 4_102_444_800_000_i64, "zone": "Europe/Berlin" }),
+            1_000,
+            "dev-a",
+        ),
+    ];
+    let path = "/api/v1/sync/versions";
+    let first = api
+        .call(Method::POST, path, Some(&key), Some(push(None, "dev-a", created.clone())))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert_eq!(first.json["seq"], 1);
+    let v1 = first.json["id"].as_str().expect("id").to_string();
+    // The server applied it to its posts.
+    let shown = api
+        .call(Method::GET, &format!("/api/v1/posts/{post}"), Some(&key), None)
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.json);
+    assert_eq!(shown.json["body"], "from a device");
+    assert_eq!(shown.json["title"], "synced");
+    assert_eq!(shown.json["state"], "scheduled");
+    assert_eq!(shown.json["zone"], "Europe/Berlin");
+    // A stale parent: 409 naming the latest, nothing stored.
+    let stale = api
+        .call(
+            Method::POST,
+            path,
+            Some(&key),
+            Some(push(None, "dev-b", vec![op(post, "body", json!("lost?"), 5_000, "dev-b")])),
+        )
+        .await;
+    assert_problem(&stale, StatusCode::CONFLICT, "version-conflict");
+    assert_eq!(stale.json["latest"], v1.as_str());
+    // Bad operations are refused whole.
+    let bad_bodies = [
+        push(Some(&v1), "dev-b", vec![]),
+        push(Some(&v1), "dev-b", vec![op(post, "body", json!(7), 5_000, "dev-b")]),
+        push(Some(&v1), "dev-b", vec![op(post, "body", json!("x"), 5_000, "dev-a")]),
+        push(Some(&v1), "dev-b", vec![op(post, "colour", json!("x"), 5_000, "dev-b")]),
+    ];
+    for body in bad_bodies {
+        let a = api.call(Method::POST, path, Some(&key), Some(body.clone())).await;
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    }
+    // An older write loses to the newer one already applied; a newer one wins.
+    let second = api
+        .call(
+            Method::POST,
+            path,
+            Some(&key),
+            Some(push(
+                Some(&v1),
+                "dev-b",
+                vec![
+                    op(post, "body", json!("older"), 500, "dev-b"),
+                    op(post, "title", json!("newer title"), 2_000, "dev-b"),
+                ],
+            )),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.json);
+    let v2 = second.json["id"].as_str().expect("id").to_string();
+    let shown = api
+        .call(Method::GET, &format!("/api/v1/posts/{post}"), Some(&key), None)
+        .await;
+    assert_eq!(
+        (&shown.json["body"], &shown.json["title"]),
+        (&json!("from a device"), &json!("newer title"))
+    );
+    // Pull: pages, oldest first, from a version or from the start.
+    let page = api
+        .call(Method::GET, &format!("{path}?limit=1"), Some(&viewer), None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.json);
+    assert_eq!(page.json["versions"][0]["id"], v1.as_str());
+    assert_eq!(page.json["versions"][0]["operations"], json!(created));
+    assert_eq!(page.json["more"], true);
+    assert_eq!(page.json["latest"], v2.as_str());
+    let rest = api
+        .call(Method::GET, &format!("{path}?since={v1}"), Some(&viewer), None)
+        .await;
+    assert_eq!(rest.json["versions"][0]["parent"], v1.as_str());
+    assert_eq!(rest.json["versions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest.json["more"], false);
+    let unknown = api
+        .call(Method::GET, &format!("{path}?since=nope"), Some(&key), None)
+        .await;
+    assert_problem(&unknown, StatusCode::NOT_FOUND, "not-found");
+    // Another workspace does not see this chain; a viewer cannot push.
+    let foreign = api
+        .call(Method::GET, &format!("{path}?since={v1}"), Some(&stranger), None)
+        .await;
+    assert_problem(&foreign, StatusCode::NOT_FOUND, "not-found");
+    let mine = api.call(Method::GET, path, Some(&stranger), None).await;
+    assert_eq!(mine.json["versions"], json!([]));
+    let refused = api
+        .call(
+            Method::POST,
+            path,
+            Some(&viewer),
+            Some(push(Some(&v2), "dev-v", vec![op(post, "body", json!("v"), 9_000, "dev-v")])),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
+    // The caller's workspaces.
+    let listed = api
+        .call(Method::GET, "/api/v1/workspaces", Some(&viewer), None)
+        .await;
+    assert_eq!(
+        listed.json["workspaces"],
+        json!([{ "id": listed.json["workspaces"][0]["id"], "name": "syncer", "role": "viewer", "current": true }])
+    );
 }
