@@ -61,6 +61,10 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "generate" -d 'Draft
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "ai" -d 'The language model `generate` asks: provider, model, base URL and key'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "media" -d 'Where networks that fetch images from a URL (Instagram) get them'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "mcp" -d 'Serve the Model Context Protocol on stdin/stdout, for AI assistants (Claude Desktop, Claude Code)'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "login" -d 'Sign in to a postctl server and link this database to a workspace there'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "logout" -d 'Sign out of the server: the session ends and its token leaves the secret store'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "workspace" -d 'The server workspaces you can sync with: list them, or link this database to one'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "sync" -d 'Push this database\'s changes to the linked server workspace and pull the others\''
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -519,6 +523,40 @@ complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l allow-publish -d
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l print-config -d 'Print the JSON that adds postctl to Claude Desktop\'s or Claude Code\'s MCP servers, and exit'
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand mcp" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l user -d 'Your user name on the server [asked for on a terminal]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l workspace -d 'The workspace to link this database to [default: your only one, or the one named after you]' -r
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l password-stdin -d 'Read the password (and then the TOTP code, when asked) from standard input, one a line'
+complete -c postctl -n "__fish_postctl_using_subcommand login" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand login" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand logout" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand logout" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand logout" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -f -a "list" -d 'The server workspaces you are a member of, and the one this database syncs with'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and not __fish_seen_subcommand_from list use" -f -a "use" -d 'Link this database to another of your workspaces on the server'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from use" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from use" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from use" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand workspace; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and not __fish_seen_subcommand_from status" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and not __fish_seen_subcommand_from status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and not __fish_seen_subcommand_from status" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and not __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and not __fish_seen_subcommand_from status" -f -a "status" -d 'What waits to be pushed, when the last sync was, the server and workspace, and conflicts'
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

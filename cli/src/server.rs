@@ -147,7 +147,9 @@ impl Answers {
                     .map_err(|e| CliError::failure(format!("cannot read the user name: {e}")))?;
                 let name = line.trim().to_string();
                 if name.is_empty() {
-                    return Err(CliError::usage("give your user name on the server with --user NAME"));
+                    return Err(CliError::usage(
+                        "give your user name on the server with --user NAME",
+                    ));
                 }
                 Ok(name)
             }

@@ -1123,12 +1123,16 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
         .server
         .user_with_key("syncviewer", Some(("syncer", "viewer")), all);
     let stranger = api.server.user_with_key("syncstranger", None, all);
-    let push = |parent: Option<&str>, device: &str, ops: Vec<Value>| {
-        json!({ "parent": parent, "device": device, "operations": ops })
-    };
+    let push = |parent: Option<&str>, device: &str, ops: Vec<Value>| json!({ "parent": parent, "device": device, "operations": ops });
     let post = "01a24c58-0000-8000-8000-00000000beef";
     let created = vec![
-        op(post, "created", json!({ "created_ms": 1_000 }), 1_000, "dev-a"),
+        op(
+            post,
+            "created",
+            json!({ "created_ms": 1_000 }),
+            1_000,
+            "dev-a",
+        ),
         op(post, "body", json!("from a device"), 1_000, "dev-a"),
         op(post, "title", json!("synced"), 1_000, "dev-a"),
         op(post, "labels", json!(["news"]), 1_000, "dev-a"),
@@ -1142,14 +1146,24 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
     ];
     let path = "/api/v1/sync/versions";
     let first = api
-        .call(Method::POST, path, Some(&key), Some(push(None, "dev-a", created.clone())))
+        .call(
+            Method::POST,
+            path,
+            Some(&key),
+            Some(push(None, "dev-a", created.clone())),
+        )
         .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
     assert_eq!(first.json["seq"], 1);
     let v1 = first.json["id"].as_str().expect("id").to_string();
     // The server applied it to its posts.
     let shown = api
-        .call(Method::GET, &format!("/api/v1/posts/{post}"), Some(&key), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/posts/{post}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.json);
     assert_eq!(shown.json["body"], "from a device");
@@ -1162,7 +1176,11 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
             Method::POST,
             path,
             Some(&key),
-            Some(push(None, "dev-b", vec![op(post, "body", json!("lost?"), 5_000, "dev-b")])),
+            Some(push(
+                None,
+                "dev-b",
+                vec![op(post, "body", json!("lost?"), 5_000, "dev-b")],
+            )),
         )
         .await;
     assert_problem(&stale, StatusCode::CONFLICT, "version-conflict");
@@ -1170,12 +1188,26 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
     // Bad operations are refused whole.
     let bad_bodies = [
         push(Some(&v1), "dev-b", vec![]),
-        push(Some(&v1), "dev-b", vec![op(post, "body", json!(7), 5_000, "dev-b")]),
-        push(Some(&v1), "dev-b", vec![op(post, "body", json!("x"), 5_000, "dev-a")]),
-        push(Some(&v1), "dev-b", vec![op(post, "colour", json!("x"), 5_000, "dev-b")]),
+        push(
+            Some(&v1),
+            "dev-b",
+            vec![op(post, "body", json!(7), 5_000, "dev-b")],
+        ),
+        push(
+            Some(&v1),
+            "dev-b",
+            vec![op(post, "body", json!("x"), 5_000, "dev-a")],
+        ),
+        push(
+            Some(&v1),
+            "dev-b",
+            vec![op(post, "colour", json!("x"), 5_000, "dev-b")],
+        ),
     ];
     for body in bad_bodies {
-        let a = api.call(Method::POST, path, Some(&key), Some(body.clone())).await;
+        let a = api
+            .call(Method::POST, path, Some(&key), Some(body.clone()))
+            .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     }
     // An older write loses to the newer one already applied; a newer one wins.
@@ -1197,7 +1229,12 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.json);
     let v2 = second.json["id"].as_str().expect("id").to_string();
     let shown = api
-        .call(Method::GET, &format!("/api/v1/posts/{post}"), Some(&key), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/posts/{post}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(
         (&shown.json["body"], &shown.json["title"]),
@@ -1213,7 +1250,12 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
     assert_eq!(page.json["more"], true);
     assert_eq!(page.json["latest"], v2.as_str());
     let rest = api
-        .call(Method::GET, &format!("{path}?since={v1}"), Some(&viewer), None)
+        .call(
+            Method::GET,
+            &format!("{path}?since={v1}"),
+            Some(&viewer),
+            None,
+        )
         .await;
     assert_eq!(rest.json["versions"][0]["parent"], v1.as_str());
     assert_eq!(rest.json["versions"].as_array().map(Vec::len), Some(1));
@@ -1224,7 +1266,12 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
     assert_problem(&unknown, StatusCode::NOT_FOUND, "not-found");
     // Another workspace does not see this chain; a viewer cannot push.
     let foreign = api
-        .call(Method::GET, &format!("{path}?since={v1}"), Some(&stranger), None)
+        .call(
+            Method::GET,
+            &format!("{path}?since={v1}"),
+            Some(&stranger),
+            None,
+        )
         .await;
     assert_problem(&foreign, StatusCode::NOT_FOUND, "not-found");
     let mine = api.call(Method::GET, path, Some(&stranger), None).await;
@@ -1234,7 +1281,11 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
             Method::POST,
             path,
             Some(&viewer),
-            Some(push(Some(&v2), "dev-v", vec![op(post, "body", json!("v"), 9_000, "dev-v")])),
+            Some(push(
+                Some(&v2),
+                "dev-v",
+                vec![op(post, "body", json!("v"), 9_000, "dev-v")],
+            )),
         )
         .await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");

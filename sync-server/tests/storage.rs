@@ -872,7 +872,10 @@ async fn versions_chain_by_compare_and_set(target: Target) {
         .await
         .expect("pull")
         .expect("known");
-    assert_eq!(after.iter().map(|v| &v.id).collect::<Vec<_>>(), [&second.id]);
+    assert_eq!(
+        after.iter().map(|v| &v.id).collect::<Vec<_>>(),
+        [&second.id]
+    );
     assert_eq!(
         s.versions_after(&other.id, Some(&first.id), 10)
             .await
@@ -916,17 +919,35 @@ async fn versions_apply_last_writer_wins(target: Target) {
     ));
     let p1 = s.post(&ws.id, "p1").await.expect("post").expect("created");
     assert_eq!(
-        (p1.body.as_str(), p1.title.as_deref(), p1.state, p1.scheduled_ms),
+        (
+            p1.body.as_str(),
+            p1.title.as_deref(),
+            p1.state,
+            p1.scheduled_ms
+        ),
         ("first", Some("t"), PostState::Scheduled, Some(9_000))
     );
-    assert_eq!((p1.author_id.as_str(), p1.zone.as_str()), (alice.id.as_str(), "Europe/Berlin"));
+    assert_eq!(
+        (p1.author_id.as_str(), p1.zone.as_str()),
+        (alice.id.as_str(), "Europe/Berlin")
+    );
     // An older write arriving later loses; a newer one wins; at the same time, the
     // greater device wins; another field is independent.
     let v2 = version(&ws, &alice, Some(&v1.id), "b");
     let writes = [
         write("p1", 50, "b", PostWrite::Body("older".into())),
-        write("p1", 100, "b", PostWrite::Title(Some("b wins the tie".into()))),
-        write("p1", 100, "0", PostWrite::Title(Some("0 loses the tie".into()))),
+        write(
+            "p1",
+            100,
+            "b",
+            PostWrite::Title(Some("b wins the tie".into())),
+        ),
+        write(
+            "p1",
+            100,
+            "0",
+            PostWrite::Title(Some("0 loses the tie".into())),
+        ),
     ];
     s.add_version(&v2, &writes).await.expect("add");
     let p1 = s.post(&ws.id, "p1").await.expect("post").expect("live");
@@ -960,11 +981,18 @@ async fn versions_apply_last_writer_wins(target: Target) {
     assert_eq!(p1.body, "newer");
     // Another workspace cannot write this workspace's post through its own chain.
     let o1 = version(&other, &alice, None, "c");
-    s.add_version(&o1, &[write("p1", 900, "c", PostWrite::Body("hijack".into()))])
-        .await
-        .expect("add");
+    s.add_version(
+        &o1,
+        &[write("p1", 900, "c", PostWrite::Body("hijack".into()))],
+    )
+    .await
+    .expect("add");
     assert_eq!(
-        s.post(&ws.id, "p1").await.expect("post").expect("live").body,
+        s.post(&ws.id, "p1")
+            .await
+            .expect("post")
+            .expect("live")
+            .body,
         "newer"
     );
 }
@@ -977,9 +1005,17 @@ async fn sessions_move_once(target: Target) {
     s.create_session(&old).await.expect("session");
     let new = session(&alice, &other, "h-new");
     assert!(s.move_session(&old.id, &new, 5_000).await.expect("move"));
-    let ended = s.session_by_hash("h-old").await.expect("find").expect("old");
+    let ended = s
+        .session_by_hash("h-old")
+        .await
+        .expect("find")
+        .expect("old");
     assert_eq!(ended.revoked_ms, Some(5_000));
-    let moved = s.session_by_hash("h-new").await.expect("find").expect("new");
+    let moved = s
+        .session_by_hash("h-new")
+        .await
+        .expect("find")
+        .expect("new");
     assert_eq!(moved.workspace_id, other.id);
     let again = session(&alice, &ws, "h-again");
     assert!(!s.move_session(&old.id, &again, 6_000).await.expect("move"));

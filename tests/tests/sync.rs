@@ -76,7 +76,10 @@ impl Server {
 
     /// Adds a user (with a workspace of their own) with `postctl-server user add`.
     fn add_user(&self, name: &str, extra: &[&str]) {
-        let out = self.cli(&[&["user", "add", name, "--password-stdin"], extra].concat(), PASSWORD);
+        let out = self.cli(
+            &[&["user", "add", name, "--password-stdin"], extra].concat(),
+            PASSWORD,
+        );
         assert!(out.0, "user add {name}: {}", out.1);
     }
 
@@ -191,7 +194,10 @@ fn posts(env: &Env) -> std::collections::BTreeMap<String, (String, Value, Value)
 }
 
 /// The server's posts by id: body and title.
-fn server_posts(server: &Server, token: &str) -> std::collections::BTreeMap<String, (String, Value)> {
+fn server_posts(
+    server: &Server,
+    token: &str,
+) -> std::collections::BTreeMap<String, (String, Value)> {
     let (status, page) = server.get("/api/v1/posts?limit=200", token);
     assert_eq!(status, 200, "{page}");
     page["items"]
@@ -201,7 +207,10 @@ fn server_posts(server: &Server, token: &str) -> std::collections::BTreeMap<Stri
         .map(|p| {
             (
                 p["id"].as_str().expect("id").to_string(),
-                (p["body"].as_str().expect("body").to_string(), p["title"].clone()),
+                (
+                    p["body"].as_str().expect("body").to_string(),
+                    p["title"].clone(),
+                ),
             )
         })
         .collect()
@@ -213,7 +222,15 @@ fn posts_written_on_one_device_reach_the_other_and_the_server() {
     server.add_user("alice", &[]);
     let a = device(&server, "alice");
     let first = a
-        .ok(&["draft", "new", "Launch notes", "--title", "launch", "--label", "news"])
+        .ok(&[
+            "draft",
+            "new",
+            "Launch notes",
+            "--title",
+            "launch",
+            "--label",
+            "news",
+        ])
         .id();
     let second = a.ok(&["draft", "new", "Second thoughts"]).id();
     let gone = a.ok(&["draft", "new", "Never mind"]).id();
@@ -253,12 +270,23 @@ fn posts_written_on_one_device_reach_the_other_and_the_server() {
     assert_eq!(on_server[&first].0, "Launch notes, edited");
 
     // An edit on B comes back to A; a sync with nothing to do pushes nothing.
-    b.ok(&["draft", "edit", &second, "Second thoughts, from B", "--title", "B"]);
+    b.ok(&[
+        "draft",
+        "edit",
+        &second,
+        "Second thoughts, from B",
+        "--title",
+        "B",
+    ]);
     b.ok(&["sync"]);
     let again = a.json(&["sync"]);
     assert_eq!(again["pushed"], 0, "{again}");
     assert_eq!(posts(&a)[&second].0, "Second thoughts, from B");
-    assert_eq!(a.json(&["sync"])["pulled"], 0, "nothing new the second time");
+    assert_eq!(
+        a.json(&["sync"])["pulled"],
+        0,
+        "nothing new the second time"
+    );
 
     // `workspace list` names the linked workspace.
     let workspaces = a.json(&["workspace", "list"]);
@@ -272,21 +300,42 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
     server.add_user("alice", &[]);
     let a = device(&server, "alice");
     let b = device(&server, "alice");
-    let post = a.ok(&["draft", "new", "Original text", "--title", "original"]).id();
+    let post = a
+        .ok(&["draft", "new", "Original text", "--title", "original"])
+        .id();
     a.ok(&["sync"]);
     b.ok(&["sync"]);
 
     // Offline on both: A changes the text at 10:10; B changes the title at 10:12 and the
     // text at 10:20. Different fields merge; for the text, B's later edit wins, whichever
     // device syncs first.
-    at(&a, "2026-11-20T10:10:00Z", &["draft", "edit", &post, "Text by A"]);
-    at(&b, "2026-11-20T10:12:00Z", &["draft", "edit", &post, "--title", "title by B"]);
-    at(&b, "2026-11-20T10:20:00Z", &["draft", "edit", &post, "Text by B"]);
+    at(
+        &a,
+        "2026-11-20T10:10:00Z",
+        &["draft", "edit", &post, "Text by A"],
+    );
+    at(
+        &b,
+        "2026-11-20T10:12:00Z",
+        &["draft", "edit", &post, "--title", "title by B"],
+    );
+    at(
+        &b,
+        "2026-11-20T10:20:00Z",
+        &["draft", "edit", &post, "Text by B"],
+    );
     // And a field only A changed, later than everything B did: A's labels.
-    at(&a, "2026-11-20T10:30:00Z", &["draft", "edit", &post, "--label", "from-a"]);
+    at(
+        &a,
+        "2026-11-20T10:30:00Z",
+        &["draft", "edit", &post, "--label", "from-a"],
+    );
     a.ok(&["sync"]);
     let b_sync = b.json(&["sync"]);
-    assert_eq!(b_sync["conflicts"], 1, "A's older text lost to B's: {b_sync}");
+    assert_eq!(
+        b_sync["conflicts"], 1,
+        "A's older text lost to B's: {b_sync}"
+    );
     a.ok(&["sync"]);
     let expected = (
         "Text by B".to_string(),
@@ -303,24 +352,41 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
     assert_eq!(conflict["kept"], "local");
     assert_eq!(conflict["lost_value"], "Text by A");
     let text = b.ok(&["sync", "status"]).stdout;
-    assert!(text.contains("Conflicts:  1") && text.contains("Text by A"), "{text}");
+    assert!(
+        text.contains("Conflicts:  1") && text.contains("Text by A"),
+        "{text}"
+    );
 
     // The other way round: the device whose edit is later syncs last, and its change
     // replaces the one already on the server; the device whose older change was not yet
     // pushed keeps the loser as a conflict.
-    at(&b, "2026-11-20T11:00:00Z", &["draft", "edit", &post, "Older text by B"]);
-    at(&a, "2026-11-20T11:05:00Z", &["draft", "edit", &post, "Newer text by A"]);
+    at(
+        &b,
+        "2026-11-20T11:00:00Z",
+        &["draft", "edit", &post, "Older text by B"],
+    );
+    at(
+        &a,
+        "2026-11-20T11:05:00Z",
+        &["draft", "edit", &post, "Newer text by A"],
+    );
     a.ok(&["sync"]);
     let b_sync = b.json(&["sync"]);
     assert_eq!(b_sync["conflicts"], 1, "{b_sync}");
     a.ok(&["sync"]);
     assert_eq!(posts(&a)[&post].0, "Newer text by A");
     assert_eq!(posts(&b)[&post].0, "Newer text by A");
-    assert_eq!(server_posts(&server, &token(&b))[&post].0, "Newer text by A");
+    assert_eq!(
+        server_posts(&server, &token(&b))[&post].0,
+        "Newer text by A"
+    );
     let status = b.json(&["sync", "status"]);
     assert_eq!(status["conflicts"], 2);
     assert_eq!(status["recent_conflicts"][0]["kept"], "server");
-    assert_eq!(status["recent_conflicts"][0]["lost_value"], "Older text by B");
+    assert_eq!(
+        status["recent_conflicts"][0]["lost_value"],
+        "Older text by B"
+    );
 }
 
 #[test]
@@ -339,11 +405,33 @@ fn offline_work_on_both_devices_is_all_there_after_syncing() {
     let mut from_a = Vec::new();
     let mut from_b = Vec::new();
     for i in 0..3 {
-        from_a.push(at(&a, "2026-11-20T10:10:00Z", &["draft", "new", &format!("A {i}")]).id());
-        from_b.push(at(&b, "2026-11-20T10:11:00Z", &["draft", "new", &format!("B {i}")]).id());
+        from_a.push(
+            at(
+                &a,
+                "2026-11-20T10:10:00Z",
+                &["draft", "new", &format!("A {i}")],
+            )
+            .id(),
+        );
+        from_b.push(
+            at(
+                &b,
+                "2026-11-20T10:11:00Z",
+                &["draft", "new", &format!("B {i}")],
+            )
+            .id(),
+        );
     }
-    at(&a, "2026-11-20T10:12:00Z", &["draft", "edit", &shared, "--title", "A's title"]);
-    at(&b, "2026-11-20T10:13:00Z", &["draft", "edit", &shared, "--label", "b-label"]);
+    at(
+        &a,
+        "2026-11-20T10:12:00Z",
+        &["draft", "edit", &shared, "--title", "A's title"],
+    );
+    at(
+        &b,
+        "2026-11-20T10:13:00Z",
+        &["draft", "edit", &shared, "--label", "b-label"],
+    );
     at(&a, "2026-11-20T10:14:00Z", &["draft", "rm", &doomed]);
     assert_eq!(b.json(&["sync", "status"])["pending"]["posts"], 4);
 
@@ -437,7 +525,10 @@ fn sign_in_and_server_failures_say_what_to_do_and_change_nothing() {
     let secret: Value = serde_json::from_str(out.lines().next().unwrap_or_default()).expect("json");
     let secret = secret["secret"].as_str().expect("secret").to_string();
     let step = step_now();
-    let (ok, out) = server.cli(&["user", "totp", "confirm", "bob", &totp(&secret, step)], b"");
+    let (ok, out) = server.cli(
+        &["user", "totp", "confirm", "bob", &totp(&secret, step)],
+        b"",
+    );
     assert!(ok, "{out}");
     let bob = login("bob");
     let run = a.fails_full(&bob, Some(PASSWORD), &[], 4);
@@ -465,13 +556,18 @@ fn sign_in_and_server_failures_say_what_to_do_and_change_nothing() {
         outputs.push(run.stderr);
     }
     for output in &outputs {
-        assert!(!output.contains(&session), "the token was printed: {output}");
+        assert!(
+            !output.contains(&session),
+            "the token was printed: {output}"
+        );
     }
     a.ok(&["list"]);
     for file in [a.db_path(), a.wal_path()] {
         let bytes = std::fs::read(&file).unwrap_or_default();
         assert!(
-            !bytes.windows(session.len()).any(|w| w == session.as_bytes()),
+            !bytes
+                .windows(session.len())
+                .any(|w| w == session.as_bytes()),
             "the token is in {}",
             file.display()
         );
@@ -481,9 +577,17 @@ fn sign_in_and_server_failures_say_what_to_do_and_change_nothing() {
     a.ok(&["draft", "new", "Written while the server is down"]);
     server.stop();
     let run = a.fails(&["sync"], 1);
-    assert!(run.stderr.contains("cannot reach the server"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the server"),
+        "{}",
+        run.stderr
+    );
     let run = a.fails_full(&alice, Some(PASSWORD), &[], 1);
-    assert!(run.stderr.contains("cannot reach the server"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the server"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(a.json(&["sync", "status"])["pending"]["posts"], 1);
 
     // Signed out: sync says to sign in again, exit 4.
@@ -533,23 +637,46 @@ fn a_device_moves_to_another_workspace_and_a_viewer_cannot_push() {
     let old = token(&alice);
     alice.ok(&["workspace", "use", "bob"]);
     assert_ne!(token(&alice), old, "a new session for the other workspace");
-    assert_eq!(server.get("/api/v1/posts", &old).0, 401, "the old session ended");
+    assert_eq!(
+        server.get("/api/v1/posts", &old).0,
+        401,
+        "the old session ended"
+    );
     alice.ok(&["sync"]);
     let here = posts(&alice);
-    assert!(here.contains_key(&bobs) && here.contains_key(&own), "{here:?}");
+    assert!(
+        here.contains_key(&bobs) && here.contains_key(&own),
+        "{here:?}"
+    );
     let there = server_posts(&server, &token(&bob));
     assert!(there.contains_key(&own), "{there:?}");
     assert_eq!(alice.json(&["sync", "status"])["workspace"], "bob");
     // Having synced, the database stays with Bob's workspace.
     let run = alice.fails(&["workspace", "use", "alice"], 2);
-    assert!(run.stderr.contains("a database of its own"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a database of its own"),
+        "{}",
+        run.stderr
+    );
     let run = alice.fails_full(
-        &["login", &server.base, "--user", "alice", "--workspace", "alice", "--password-stdin"],
+        &[
+            "login",
+            &server.base,
+            "--user",
+            "alice",
+            "--workspace",
+            "alice",
+            "--password-stdin",
+        ],
         Some(PASSWORD),
         &[],
         2,
     );
-    assert!(run.stderr.contains("a database of its own"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a database of its own"),
+        "{}",
+        run.stderr
+    );
 
     // A viewer pulls but cannot push, and is told why; the change waits.
     let vera = device(&server, "vera");

@@ -5,9 +5,7 @@ use clap::{Args, Subcommand};
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCommand {
     /// The server workspaces you are a member of, and the one this database syncs with
-    #[command(
-        after_help = "Examples:\n  postctl workspace list\n  postctl workspace list --json"
-    )]
+    #[command(after_help = "Examples:\n  postctl workspace list\n  postctl workspace list --json")]
     List,
     /// Link this database to another of your workspaces on the server
     #[command(after_help = "\

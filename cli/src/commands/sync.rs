@@ -137,7 +137,11 @@ fn sync(ctx: &mut Context) -> CliResult {
         note(format!(
             "{} conflicting edit{} kept aside: see `postctl sync status`.",
             totals.conflicts,
-            if totals.conflicts == 1 { " was" } else { "s were" }
+            if totals.conflicts == 1 {
+                " was"
+            } else {
+                "s were"
+            }
         ));
     }
     Ok(())
@@ -154,7 +158,9 @@ fn status(ctx: &mut Context) -> CliResult {
     let conflict_count = store.sync_conflict_count()?;
     let tz = ctx.zone(None)?;
     let at = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()
+        t.with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
     };
     if ctx.json {
         return print_json(&json!({
@@ -179,7 +185,10 @@ fn status(ctx: &mut Context) -> CliResult {
             " (signed out: `postctl login` again)".into()
         }
     ));
-    out.push_str(&format!("Workspace:  {} (as {})\n", link.workspace, link.user));
+    out.push_str(&format!(
+        "Workspace:  {} (as {})\n",
+        link.workspace, link.user
+    ));
     out.push_str(&format!(
         "Last sync:  {}\n",
         link.last_sync.map_or_else(|| "never".into(), at)
@@ -187,7 +196,11 @@ fn status(ctx: &mut Context) -> CliResult {
     out.push_str(&format!(
         "Pending:    {} change{} to {} post{}\n",
         pending.operations.len(),
-        if pending.operations.len() == 1 { "" } else { "s" },
+        if pending.operations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         pending.posts,
         if pending.posts == 1 { "" } else { "s" }
     ));

@@ -500,7 +500,9 @@ impl Tx<'_> {
         let logged = match edit {
             // As local edits are logged: that the text changed, not the text.
             Edit::Body(body) => json!({"chars": body.chars().count()}),
-            Edit::Title(title) => json!(title.as_ref().map(|t| json!({"chars": t.chars().count()}))),
+            Edit::Title(title) => {
+                json!(title.as_ref().map(|t| json!({"chars": t.chars().count()})))
+            }
             _ => op.value.clone(),
         };
         self.record_stamped(&op.post, op.field.as_str(), &logged, &stamp)?;

@@ -40,7 +40,10 @@ pub enum SyncError {
 impl SyncError {
     /// Whether the error means the user must sign in (exit code 4).
     pub fn is_auth(&self) -> bool {
-        matches!(self, SyncError::SignInRefused(_) | SyncError::SessionRefused(_))
+        matches!(
+            self,
+            SyncError::SignInRefused(_) | SyncError::SessionRefused(_)
+        )
     }
 
     /// Whether the user asked for something the server refuses (exit code 2).
@@ -182,7 +185,9 @@ impl Client {
             Value::Null
         } else {
             serde_json::from_str(&text).map_err(|_| {
-                self.protocol(format!("answer {status} is not JSON; is this the right address?"))
+                self.protocol(format!(
+                    "answer {status} is not JSON; is this the right address?"
+                ))
             })?
         };
         let problem = if status >= 400 {

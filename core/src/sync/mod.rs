@@ -133,7 +133,10 @@ impl Operation {
         };
         if self.post.is_empty()
             || self.post.len() > MAX_ID
-            || !self.post.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || !self
+                .post
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
             return Err(format!(
                 "operation post id {:?} is not a post id (letters, digits and '-', at most {MAX_ID})",
@@ -171,9 +174,8 @@ impl Operation {
                 .map(Edit::Labels),
             (Field::Labels, _) => Err(what("an array of strings")),
             (Field::Schedule, v) => {
-                let schedule: ScheduleValue = serde_json::from_value(v.clone()).map_err(|_| {
-                    what("an object with `kind`, `rule`, `due_ms` and `zone`")
-                })?;
+                let schedule: ScheduleValue = serde_json::from_value(v.clone())
+                    .map_err(|_| what("an object with `kind`, `rule`, `due_ms` and `zone`"))?;
                 let known = matches!(schedule.kind.as_str(), "none" | "at" | "every" | "queue");
                 if !known || (schedule.kind == "every" && schedule.rule.is_none()) {
                     return Err(what(
@@ -257,21 +259,56 @@ mod tests {
         let cases = [
             // (incoming, held, held pending, expected)
             (stamp(10, "a"), None, false, Resolution::Apply),
-            (stamp(10, "a"), Some(stamp(5, "b")), false, Resolution::Apply),
+            (
+                stamp(10, "a"),
+                Some(stamp(5, "b")),
+                false,
+                Resolution::Apply,
+            ),
             (
                 stamp(10, "a"),
                 Some(stamp(5, "b")),
                 true,
                 Resolution::ApplyOverLocal,
             ),
-            (stamp(5, "a"), Some(stamp(10, "b")), true, Resolution::KeepLocal),
-            (stamp(5, "a"), Some(stamp(10, "b")), false, Resolution::Ignore),
+            (
+                stamp(5, "a"),
+                Some(stamp(10, "b")),
+                true,
+                Resolution::KeepLocal,
+            ),
+            (
+                stamp(5, "a"),
+                Some(stamp(10, "b")),
+                false,
+                Resolution::Ignore,
+            ),
             // The same millisecond: the greater device id wins, on every replica.
-            (stamp(10, "b"), Some(stamp(10, "a")), true, Resolution::ApplyOverLocal),
-            (stamp(10, "a"), Some(stamp(10, "b")), true, Resolution::KeepLocal),
+            (
+                stamp(10, "b"),
+                Some(stamp(10, "a")),
+                true,
+                Resolution::ApplyOverLocal,
+            ),
+            (
+                stamp(10, "a"),
+                Some(stamp(10, "b")),
+                true,
+                Resolution::KeepLocal,
+            ),
             // Our own operation coming back from the server changes nothing.
-            (stamp(10, "a"), Some(stamp(10, "a")), false, Resolution::Ignore),
-            (stamp(10, "a"), Some(stamp(10, "a")), true, Resolution::Ignore),
+            (
+                stamp(10, "a"),
+                Some(stamp(10, "a")),
+                false,
+                Resolution::Ignore,
+            ),
+            (
+                stamp(10, "a"),
+                Some(stamp(10, "a")),
+                true,
+                Resolution::Ignore,
+            ),
         ];
         for (incoming, held, pending, expected) in cases {
             assert_eq!(
@@ -294,7 +331,10 @@ mod tests {
         let good = [
             (op(Field::Body, json!("hi")), Edit::Body("hi".into())),
             (op(Field::Title, json!(null)), Edit::Title(None)),
-            (op(Field::Labels, json!(["a"])), Edit::Labels(vec!["a".into()])),
+            (
+                op(Field::Labels, json!(["a"])),
+                Edit::Labels(vec!["a".into()]),
+            ),
             (op(Field::Deleted, json!(true)), Edit::Deleted(true)),
             (
                 op(Field::Created, json!({"created_ms": 7})),

@@ -70,10 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users/{name}", delete(users::delete))
         .route("/api/v1/workspaces", get(workspaces::list))
         .route("/api/v1/session/workspace", post(workspaces::move_session))
-        .route(
-            "/api/v1/sync/versions",
-            get(sync::pull).post(sync::push),
-        )
+        .route("/api/v1/sync/versions", get(sync::pull).post(sync::push))
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));

@@ -90,7 +90,11 @@ pub async fn push(
             push.operations.len()
         )));
     }
-    if let Some(index) = push.operations.iter().position(|op| op.device != push.device) {
+    if let Some(index) = push
+        .operations
+        .iter()
+        .position(|op| op.device != push.device)
+    {
         return Err(Problem::invalid_field(format!(
             "`operations[{index}]` names device {:?}, not the pushing device {:?}: a device \
              pushes its own operations only",

@@ -335,7 +335,9 @@ pub struct FieldWrite {
 pub enum PostWrite {
     /// Creates the post (an empty draft, by the version's author) unless it exists; not
     /// stamped: its fields follow as writes of their own.
-    Create { created_ms: i64 },
+    Create {
+        created_ms: i64,
+    },
     Title(Option<String>),
     Body(String),
     Schedule {

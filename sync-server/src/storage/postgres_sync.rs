@@ -9,8 +9,7 @@ use tokio_postgres::error::SqlState;
 use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
 use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
 
-const VERSION_COLUMNS: &str =
-    "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
 
 fn version_row(r: &tokio_postgres::Row) -> SyncVersion {
     SyncVersion {
@@ -48,7 +47,13 @@ async fn apply(
                  zone, created_ms, updated_ms)
              VALUES ($1, $2, $3, NULL, '', 'draft', NULL, 'UTC', $4, $5)
              ON CONFLICT (id) DO NOTHING",
-            &[&write.post_id, ws, &version.author_id, created_ms, &version.created_ms],
+            &[
+                &write.post_id,
+                ws,
+                &version.author_id,
+                created_ms,
+                &version.created_ms,
+            ],
         )
         .await?;
         return Ok(());
@@ -61,7 +66,13 @@ async fn apply(
                  SET at_ms = excluded.at_ms, device = excluded.device
                  WHERE (excluded.at_ms, excluded.device)
                      > (post_field_stamps.at_ms, post_field_stamps.device)",
-            &[ws, &write.post_id, &write.change.field(), &write.at_ms, &write.device],
+            &[
+                ws,
+                &write.post_id,
+                &write.change.field(),
+                &write.at_ms,
+                &write.device,
+            ],
         )
         .await?
         == 1;

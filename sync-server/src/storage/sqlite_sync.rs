@@ -7,8 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::sqlite::{SESSION_COLUMNS, SqliteStorage};
 use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
 
-const VERSION_COLUMNS: &str =
-    "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
 
 fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncVersion> {
     Ok(SyncVersion {
@@ -32,11 +31,7 @@ fn latest(c: &rusqlite::Connection, workspace_id: &str) -> rusqlite::Result<Opti
 }
 
 /// Applies one write if its stamp is newer than the field's.
-fn apply(
-    tx: &Transaction<'_>,
-    version: &SyncVersion,
-    write: &FieldWrite,
-) -> rusqlite::Result<()> {
+fn apply(tx: &Transaction<'_>, version: &SyncVersion, write: &FieldWrite) -> rusqlite::Result<()> {
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
         tx.execute(
@@ -44,7 +39,13 @@ fn apply(
                  zone, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, NULL, '', 'draft', NULL, 'UTC', ?4, ?5)
              ON CONFLICT (id) DO NOTHING",
-            params![write.post_id, ws, version.author_id, created_ms, version.created_ms],
+            params![
+                write.post_id,
+                ws,
+                version.author_id,
+                created_ms,
+                version.created_ms
+            ],
         )?;
         return Ok(());
     }
@@ -55,7 +56,13 @@ fn apply(
              SET at_ms = excluded.at_ms, device = excluded.device
              WHERE (excluded.at_ms, excluded.device)
                  > (post_field_stamps.at_ms, post_field_stamps.device)",
-        params![ws, write.post_id, write.change.field(), write.at_ms, write.device],
+        params![
+            ws,
+            write.post_id,
+            write.change.field(),
+            write.at_ms,
+            write.device
+        ],
     )? == 1;
     if !newer {
         return Ok(());
