@@ -373,6 +373,7 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
     a.ok(&["sync"]);
     let b_sync = b.json(&["sync"]);
     assert_eq!(b_sync["conflicts"], 1, "{b_sync}");
+    assert_eq!(b_sync["pushed"], 0, "B's only change lost: nothing to push: {b_sync}");
     a.ok(&["sync"]);
     assert_eq!(posts(&a)[&post].0, "Newer text by A");
     assert_eq!(posts(&b)[&post].0, "Newer text by A");
@@ -381,6 +382,7 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
         "Newer text by A"
     );
     let status = b.json(&["sync", "status"]);
+    assert_eq!(status["pending"]["operations"], 0, "{status}");
     assert_eq!(status["conflicts"], 2);
     assert_eq!(status["recent_conflicts"][0]["kept"], "server");
     assert_eq!(

@@ -78,7 +78,7 @@ fn sync(ctx: &mut Context) -> CliResult {
         }
         let pending = ctx.store()?.pending_operations()?;
         if pending.operations.is_empty() {
-            ctx.store()?.mark_synced()?;
+            ctx.store()?.mark_synced(pending.through_seq)?;
             break;
         }
         let device = ctx.store()?.device().to_string();

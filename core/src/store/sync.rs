@@ -219,6 +219,16 @@ impl Store {
             };
             posts += 1;
             for (field, at_ms) in &fields[&post] {
+                // A field whose local change already lost to a newer one pulled from the
+                // server (kept as a conflict) has nothing of ours left to push.
+                let latest = held(self.conn(), &post, *field).map_err(|e| self.error(e))?;
+                let ours = Stamp {
+                    at_ms: *at_ms,
+                    device: self.device.clone(),
+                };
+                if latest.is_some_and(|(newest, _)| newest > ours) {
+                    continue;
+                }
                 let value = match field {
                     Field::Created => json!({ "created_ms": values.created_ms }),
                     other => values.get(*other),
@@ -252,12 +262,14 @@ impl Store {
         })
     }
 
-    /// Records that a sync ended with nothing to push.
-    pub fn mark_synced(&mut self) -> Result<()> {
+    /// Records that a sync ended with nothing to push: the local changes through
+    /// `through_seq` had all lost to newer ones from the server.
+    pub fn mark_synced(&mut self, through_seq: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE sync_link SET last_sync_ms = ?1 WHERE id = 1",
-                [to_ms(tx.now)],
+                "UPDATE sync_link SET last_sync_ms = ?1, pushed_seq = max(pushed_seq, ?2)
+                 WHERE id = 1",
+                params![to_ms(tx.now), through_seq],
             )
             .map_err(|e| tx.error(e))?;
             Ok(())
@@ -394,6 +406,30 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
     .optional()
 }
 
+/// The stamp of the latest write of a post's field here (its own entry, or the post's
+/// creation), and that entry's place in the oplog.
+fn held(
+    conn: &rusqlite::Connection,
+    post: &str,
+    field: Field,
+) -> rusqlite::Result<Option<(Stamp, i64)>> {
+    conn.prepare_cached(
+        "SELECT at_ms, device, seq FROM oplog
+         WHERE entity = 'post' AND entity_id = ?1 AND field IN (?2, 'created')
+         ORDER BY at_ms DESC, device DESC LIMIT 1",
+    )?
+    .query_row(params![post, field.as_str()], |row| {
+        Ok((
+            Stamp {
+                at_ms: row.get(0)?,
+                device: row.get(1)?,
+            },
+            row.get(2)?,
+        ))
+    })
+    .optional()
+}
+
 impl Tx<'_> {
     /// Appends an oplog entry with the stamp it was written with on another device.
     fn record_stamped(&self, id: &str, field: &str, value: &Value, stamp: &Stamp) -> Result<()> {
@@ -417,22 +453,10 @@ impl Tx<'_> {
     /// The stamp of the value a post's field holds here, and whether it is a local change
     /// not yet pushed.
     fn held(&self, post: &str, field: Field, pushed: i64) -> Result<Option<(Stamp, bool)>> {
-        let latest: Option<(i64, String, i64)> = self
-            .prepare_cached(
-                "SELECT at_ms, device, seq FROM oplog
-                 WHERE entity = 'post' AND entity_id = ?1 AND field IN (?2, 'created')
-                 ORDER BY at_ms DESC, device DESC LIMIT 1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![post, field.as_str()], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                })
-                .optional()
-            })
-            .map_err(|e| self.error(e))?;
-        Ok(latest.map(|(at_ms, device, seq)| {
-            let pending = device == self.device && seq > pushed;
-            (Stamp { at_ms, device }, pending)
+        let latest = held(self, post, field).map_err(|e| self.error(e))?;
+        Ok(latest.map(|(stamp, seq)| {
+            let pending = stamp.device == self.device && seq > pushed;
+            (stamp, pending)
         }))
     }
 
