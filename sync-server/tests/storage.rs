@@ -979,6 +979,20 @@ async fn versions_apply_last_writer_wins(target: Target) {
         .expect("add");
     let p1 = s.post(&ws.id, "p1").await.expect("post").expect("restored");
     assert_eq!(p1.body, "newer");
+    // Another workspace cannot take this workspace's post id: nothing is stored.
+    let taken = version(&other, &alice, None, "c");
+    let writes = [
+        write("p-new", 900, "c", PostWrite::Create { created_ms: 1 }),
+        write("p1", 900, "c", PostWrite::Create { created_ms: 1 }),
+    ];
+    assert_eq!(
+        s.add_version(&taken, &writes).await.expect("add"),
+        AddVersion::ForeignPost {
+            post_id: "p1".into()
+        }
+    );
+    assert_eq!(s.latest_version(&other.id).await.expect("latest"), None);
+    assert_eq!(s.post(&other.id, "p-new").await.expect("post"), None);
     // Another workspace cannot write this workspace's post through its own chain.
     let o1 = version(&other, &alice, None, "c");
     s.add_version(

@@ -269,6 +269,66 @@ fn posts_written_on_one_device_reach_the_other_and_the_server() {
     );
     assert_eq!(on_server[&first].0, "Launch notes, edited");
 
+    // A scheduled post travels with its time; its destinations and their states (the
+    // publisher's) stay on A: versions carry post fields only.
+    a.ok_full(
+        &[
+            "accounts",
+            "add",
+            "webhook",
+            "--name",
+            "hook",
+            "--base-url",
+            "http://127.0.0.1:9/hook",
+            "--token-stdin",
+        ],
+        Some(b"webhook-signing-key\n"),
+        &[],
+    );
+    let due = a
+        .ok(&[
+            "schedule",
+            "Due on Monday",
+            "--to",
+            "hook",
+            "--at",
+            "2026-11-23 09:00",
+        ])
+        .id();
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+    let on_b = b.json(&["list", "--all"]);
+    let due_on_b = on_b
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["id"] == due.as_str()))
+        .expect("the scheduled post on B");
+    assert_eq!(due_on_b["schedule"]["kind"], "at", "{due_on_b}");
+    assert_eq!(due_on_b["due"], "2026-11-23T08:00:00Z");
+    assert_eq!(due_on_b["tz"], "Europe/Berlin");
+    assert_eq!(
+        due_on_b["targets"],
+        serde_json::json!([]),
+        "no targets travel"
+    );
+    let (status, shown) = server.get(&format!("/api/v1/posts/{due}"), &token(&a));
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["state"], "scheduled");
+    assert_eq!(shown["scheduled_at"], "2026-11-23T08:00:00.000Z");
+    let (_, versions) = server.get("/api/v1/sync/versions?limit=1000", &token(&a));
+    for version in versions["versions"].as_array().expect("versions") {
+        for op in version["operations"].as_array().expect("operations") {
+            let field = op["field"].as_str().unwrap_or_default();
+            assert!(
+                ["created", "body", "title", "labels", "schedule", "deleted"].contains(&field),
+                "only post fields travel: {op}"
+            );
+            assert!(
+                !op.to_string().contains("hook"),
+                "nothing of the account: {op}"
+            );
+        }
+    }
+
     // An edit on B comes back to A; a sync with nothing to do pushes nothing.
     b.ok(&[
         "draft",
@@ -373,7 +433,10 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
     a.ok(&["sync"]);
     let b_sync = b.json(&["sync"]);
     assert_eq!(b_sync["conflicts"], 1, "{b_sync}");
-    assert_eq!(b_sync["pushed"], 0, "B's only change lost: nothing to push: {b_sync}");
+    assert_eq!(
+        b_sync["pushed"], 0,
+        "B's only change lost: nothing to push: {b_sync}"
+    );
     a.ok(&["sync"]);
     assert_eq!(posts(&a)[&post].0, "Newer text by A");
     assert_eq!(posts(&b)[&post].0, "Newer text by A");

@@ -126,6 +126,11 @@ pub async fn push(
             })),
         )),
         AddVersion::Stale { latest } => Err(Problem::version_conflict(latest.as_deref())),
+        AddVersion::ForeignPost { post_id } => Err(Problem::conflict(format!(
+            "post {post_id} is in another workspace on this server, and a post lives in one \
+             workspace: this database synced with that workspace before (or holds a copy of \
+             its posts); sync it with that workspace, and give this one a database of its own"
+        ))),
     }
 }
 

@@ -369,6 +369,8 @@ pub enum AddVersion {
     Added { seq: i64 },
     /// The parent was not the latest version: nothing was stored.
     Stale { latest: Option<String> },
+    /// The version creates a post whose id is another workspace's: nothing was stored.
+    ForeignPost { post_id: String },
 }
 
 /// How long an idempotency key is remembered.
@@ -502,7 +504,8 @@ pub trait Storage: Send + Sync + 'static {
     /// version there (`None`: the chain is empty), and applies `writes` to the workspace's
     /// posts, all in one transaction (a compare-and-set: of two concurrent callers with one
     /// parent, one gets `Added`, the other `Stale`, with nothing stored). Writes apply last
-    /// writer wins per post field; a write to a post of another workspace does nothing.
+    /// writer wins per post field; a write to a post of another workspace does nothing, and
+    /// creating one (its id taken there) stores nothing and answers `ForeignPost`.
     async fn add_version(&self, version: &SyncVersion, writes: &[FieldWrite])
     -> Result<AddVersion>;
     /// The versions of a workspace after `since` (from the first when `None`), oldest

@@ -34,29 +34,43 @@ async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(St
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-/// Applies one write if its stamp is newer than the field's.
+/// Applies one write if its stamp is newer than the field's; `Err(id)` when it creates a
+/// post whose id another workspace has.
 async fn apply(
     tx: &impl GenericClient,
     version: &SyncVersion,
     write: &FieldWrite,
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<Result<(), String>, tokio_postgres::Error> {
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
-        tx.execute(
-            "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
+        let inserted = tx
+            .execute(
+                "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
                  zone, created_ms, updated_ms)
              VALUES ($1, $2, $3, NULL, '', 'draft', NULL, 'UTC', $4, $5)
              ON CONFLICT (id) DO NOTHING",
-            &[
-                &write.post_id,
-                ws,
-                &version.author_id,
-                created_ms,
-                &version.created_ms,
-            ],
-        )
-        .await?;
-        return Ok(());
+                &[
+                    &write.post_id,
+                    ws,
+                    &version.author_id,
+                    created_ms,
+                    &version.created_ms,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            let owner: String = tx
+                .query_one(
+                    "SELECT workspace_id FROM posts WHERE id = $1",
+                    &[&write.post_id],
+                )
+                .await?
+                .get(0);
+            if &owner != ws {
+                return Ok(Err(write.post_id.clone()));
+            }
+        }
+        return Ok(Ok(()));
     }
     let newer = tx
         .execute(
@@ -77,7 +91,7 @@ async fn apply(
         .await?
         == 1;
     if !newer {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let now = version.created_ms;
     let id = &write.post_id;
@@ -125,7 +139,7 @@ async fn apply(
             .await?
         }
     };
-    Ok(())
+    Ok(Ok(()))
 }
 
 impl PgStorage {
@@ -135,7 +149,7 @@ impl PgStorage {
         writes: &[FieldWrite],
     ) -> Result<AddVersion> {
         let mut client = self.client().await?;
-        let attempt: Result<Option<i64>, tokio_postgres::Error> = async {
+        let attempt: Result<Result<Option<i64>, String>, tokio_postgres::Error> = async {
             let tx = client.transaction().await?;
             let last = tx
                 .query_opt(
@@ -146,7 +160,7 @@ impl PgStorage {
                 .await?
                 .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)));
             if last.as_ref().map(|(id, _)| id) != version.parent_id.as_ref() {
-                return Ok(None);
+                return Ok(Ok(None));
             }
             let seq = last.map_or(1, |(_, seq)| seq + 1);
             tx.execute(
@@ -167,15 +181,19 @@ impl PgStorage {
             )
             .await?;
             for write in writes {
-                apply(&tx, version, write).await?;
+                if let Err(post_id) = apply(&tx, version, write).await? {
+                    // Dropping the transaction rolls it back: nothing is stored.
+                    return Ok(Err(post_id));
+                }
             }
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Ok(Some(seq)))
         }
         .await;
         match attempt {
-            Ok(Some(seq)) => Ok(AddVersion::Added { seq }),
-            Ok(None) => Ok(AddVersion::Stale {
+            Ok(Err(post_id)) => Ok(AddVersion::ForeignPost { post_id }),
+            Ok(Ok(Some(seq))) => Ok(AddVersion::Added { seq }),
+            Ok(Ok(None)) => Ok(AddVersion::Stale {
                 latest: latest(&client, &version.workspace_id)
                     .await?
                     .map(|(id, _)| id),

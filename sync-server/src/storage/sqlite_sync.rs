@@ -30,11 +30,16 @@ fn latest(c: &rusqlite::Connection, workspace_id: &str) -> rusqlite::Result<Opti
     .optional()
 }
 
-/// Applies one write if its stamp is newer than the field's.
-fn apply(tx: &Transaction<'_>, version: &SyncVersion, write: &FieldWrite) -> rusqlite::Result<()> {
+/// Applies one write if its stamp is newer than the field's; `Err(id)` when it creates a
+/// post whose id another workspace has.
+fn apply(
+    tx: &Transaction<'_>,
+    version: &SyncVersion,
+    write: &FieldWrite,
+) -> rusqlite::Result<Result<(), String>> {
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
-        tx.execute(
+        let inserted = tx.execute(
             "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
                  zone, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, NULL, '', 'draft', NULL, 'UTC', ?4, ?5)
@@ -47,7 +52,17 @@ fn apply(tx: &Transaction<'_>, version: &SyncVersion, write: &FieldWrite) -> rus
                 version.created_ms
             ],
         )?;
-        return Ok(());
+        if inserted == 0 {
+            let owner: String = tx.query_row(
+                "SELECT workspace_id FROM posts WHERE id = ?1",
+                [&write.post_id],
+                |r| r.get(0),
+            )?;
+            if &owner != ws {
+                return Ok(Err(write.post_id.clone()));
+            }
+        }
+        return Ok(Ok(()));
     }
     let newer = tx.execute(
         "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device)
@@ -65,7 +80,7 @@ fn apply(tx: &Transaction<'_>, version: &SyncVersion, write: &FieldWrite) -> rus
         ],
     )? == 1;
     if !newer {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let now = version.created_ms;
     let id = &write.post_id;
@@ -98,7 +113,7 @@ fn apply(tx: &Transaction<'_>, version: &SyncVersion, write: &FieldWrite) -> rus
             params![id, ws, now],
         )?,
     };
-    Ok(())
+    Ok(Ok(()))
 }
 
 impl SqliteStorage {
@@ -134,7 +149,10 @@ impl SqliteStorage {
                 ],
             )?;
             for write in &writes {
-                apply(&tx, &version, write)?;
+                if let Err(post_id) = apply(&tx, &version, write)? {
+                    // Dropping the transaction rolls it back: nothing is stored.
+                    return Ok(AddVersion::ForeignPost { post_id });
+                }
             }
             tx.commit()?;
             Ok(AddVersion::Added { seq })
