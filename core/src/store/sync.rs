@@ -625,3 +625,91 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(post: &str, field: Field, value: Value, at_ms: i64, device: &str) -> Operation {
+        Operation {
+            post: post.into(),
+            field,
+            value,
+            at_ms,
+            device: device.into(),
+        }
+    }
+
+    fn version(id: &str, operations: Vec<Operation>) -> Version {
+        Version {
+            id: id.into(),
+            parent: None,
+            device: "other".into(),
+            created_ms: 0,
+            operations,
+        }
+    }
+
+    fn body(store: &Store, post: &str) -> String {
+        store
+            .conn()
+            .query_row("SELECT body FROM posts WHERE id = ?1", [post], |r| r.get(0))
+            .expect("the post")
+    }
+
+    #[test]
+    fn a_version_applies_once_and_older_values_lose() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let secret = SecretRef::File {
+            account: "postctl-server:session".into(),
+        };
+        store
+            .link_sync("http://s", "alice", "w1", "alice", &secret)
+            .expect("link");
+        let first = version(
+            "v1",
+            vec![
+                op("p1", Field::Created, json!({"created_ms": 5}), 100, "other"),
+                op("p1", Field::Body, json!("from other"), 100, "other"),
+                op("p1", Field::Title, json!("t"), 100, "other"),
+            ],
+        );
+        let applied = store.apply_versions(&[first.clone()]).expect("apply");
+        assert_eq!((applied.changed, applied.conflicts), (3, 0));
+        assert_eq!(body(&store, "p1"), "from other");
+        // The same version again (an answer lost on the way) changes nothing.
+        let again = store.apply_versions(&[first]).expect("apply");
+        assert_eq!(again, Applied::default());
+        assert_eq!(
+            store
+                .sync_link()
+                .expect("link")
+                .and_then(|l| l.last_version),
+            Some("v1".into())
+        );
+        // An older value loses, a newer one wins, a damaged one is skipped, and this
+        // device's own operations coming back are left alone.
+        let own = store.device().to_string();
+        let second = version(
+            "v2",
+            vec![
+                op("p1", Field::Body, json!("older"), 50, "zzz"),
+                op("p1", Field::Title, json!(7), 300, "other"),
+                op("p1", Field::Body, json!("mine, again"), 400, &own),
+                op("p1", Field::Body, json!("newer"), 200, "other"),
+            ],
+        );
+        let applied = store.apply_versions(&[second]).expect("apply");
+        assert_eq!((applied.changed, applied.skipped), (1, 1));
+        assert_eq!(body(&store, "p1"), "newer");
+        // Nothing pulled is pending: only this device's changes are pushed.
+        assert!(
+            store
+                .pending_operations()
+                .expect("pending")
+                .operations
+                .is_empty()
+        );
+    }
+}
