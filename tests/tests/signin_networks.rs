@@ -1,6 +1,8 @@
 //! The browser sign-in for VK ID (OAuth 2.1 with PKCE and a device id, rotating refresh
-//! tokens) and Instagram Login (a code for a short-lived token, exchanged for a 60-day
-//! one, renewed ahead of its expiry), against the fakes' authorization servers, the test
+//! tokens), Instagram Login and Threads (a code for a short-lived token, exchanged for a
+//! 60-day one, renewed ahead of its expiry; the user id from the answer or `/me`) and
+//! Facebook Login (a 60-day user token that chooses the Page, never renewed: needing
+//! sign-in a week before its end), against the fakes' authorization servers, the test
 //! playing the browser: `accounts add --client-id`, refreshes by `accounts check`, `post`
 //! and the daemon, two processes refreshing at once, a revoked sign-in holding the posts
 //! until `accounts reauth`.
@@ -12,7 +14,9 @@ use std::time::Duration;
 
 use common::Env;
 use common::x::{callback, free_port, sign_in_as_browser, stored_tokens};
-use postctl_tests::fakes::{FakeInstagram, FakeServer, FakeVk};
+use postctl_tests::fakes::{
+    FakeFacebook, FakeInstagram, FakeServer, FakeThreads, FakeVk, MetaSignIn,
+};
 
 const VK_AUTHORIZE: &str = "/authorize?";
 const IG_AUTHORIZE: &str = "/oauth/authorize?";
@@ -394,6 +398,10 @@ fn a_refused_renewal_marks_instagram_as_needing_sign_in() {
 /// Moves the stored token set's expiry to `at_ms`, as the days the fake let pass would
 /// have left it.
 fn set_expiry(env: &Env, at_ms: i64) {
+    set_expiry_of(env, "insta", at_ms);
+}
+
+fn set_expiry_of(env: &Env, account: &str, at_ms: i64) {
     let path = env.secrets_path();
     let file = std::fs::read_to_string(&path).expect("the secrets file");
     let mut table: toml::Table = toml::from_str(&file).expect("TOML");
@@ -401,9 +409,246 @@ fn set_expiry(env: &Env, at_ms: i64) {
         .get_mut("accounts")
         .and_then(|a| a.as_table_mut())
         .expect("accounts");
-    let text = accounts["insta"].as_str().expect("a secret").to_string();
+    let text = accounts[account].as_str().expect("a secret").to_string();
     let mut tokens: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     tokens["expires_at_ms"] = serde_json::json!(at_ms);
-    accounts.insert("insta".into(), toml::Value::String(tokens.to_string()));
+    accounts.insert(account.into(), toml::Value::String(tokens.to_string()));
     std::fs::write(&path, toml::to_string(&table).expect("TOML")).expect("write");
+}
+
+/// `accounts add NETWORK --name NAME --client-id ID --client-secret-stdin` against a
+/// Meta fake, with `extra` flags, as the browser completes it.
+fn meta_sign_in(
+    env: &Env,
+    network: &str,
+    name: &str,
+    base: &str,
+    client: (&str, &str),
+    extra: &[&str],
+    authorize: &str,
+    configure: impl FnOnce(u16),
+) -> (i32, String) {
+    let port = free_port();
+    configure(port);
+    let port_text = port.to_string();
+    let mut args = vec![
+        "accounts",
+        "add",
+        network,
+        "--name",
+        name,
+        "--client-id",
+        client.0,
+        "--client-secret-stdin",
+        "--base-url",
+        base,
+        "--no-browser",
+        "--redirect-port",
+        &port_text,
+    ];
+    args.extend_from_slice(extra);
+    let secret = format!("{}\n", client.1);
+    sign_in_as_browser(env, &args, Some(secret.as_bytes()), authorize)
+}
+
+const TH_AUTHORIZE: &str = "/v1.0/oauth/authorize?";
+const FB_AUTHORIZE: &str = "/v23.0/dialog/oauth?";
+
+fn signed_in_threads(env: &Env, fake: &FakeThreads) {
+    let (code, said) = meta_sign_in(
+        env,
+        "threads",
+        "threads",
+        &fake.base_url(),
+        (FakeThreads::CLIENT_ID, FakeThreads::CLIENT_SECRET),
+        &[],
+        TH_AUTHORIZE,
+        |port| fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]),
+    );
+    assert_eq!(code, 0, "{said}");
+}
+
+#[test]
+fn threads_signs_in_without_a_user_id_and_posts_with_the_long_lived_token() {
+    let env = Env::new();
+    let fake = FakeThreads::start();
+    signed_in_threads(&env, &fake);
+    assert_eq!(
+        fake.token_requests(),
+        [
+            ("authorization_code".to_string(), true),
+            ("th_exchange_token".to_string(), true)
+        ]
+    );
+    let tokens = stored_tokens(&env, "threads");
+    let access = tokens["access_token"].as_str().expect("a token");
+    assert!(access.starts_with("th-long-"), "{tokens}");
+    assert!(days_left(&tokens) >= 59, "{tokens}");
+    // The user id came from the code's answer, with no need to ask `/me`.
+    assert!(
+        !fake.log().contains(&"GET /me".to_string()),
+        "{:?}",
+        fake.log()
+    );
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["user_id"],
+        FakeThreads::USER_ID,
+        "{accounts}"
+    );
+    env.ok(&["post", "Signed in to Threads", "--to", "threads"]);
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, "Signed in to Threads");
+    let dump = format!("{:?}", env.dump());
+    assert!(!dump.contains("th-long-") && !dump.contains(FakeThreads::CLIENT_SECRET));
+}
+
+#[test]
+fn a_long_lived_threads_token_is_renewed_when_less_than_a_week_is_left() {
+    let env = Env::new();
+    let fake = FakeThreads::start();
+    signed_in_threads(&env, &fake);
+    let first = stored_tokens(&env, "threads");
+    fake.age_tokens(54 * DAY);
+    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
+    set_expiry_of(&env, "threads", moved);
+    env.ok(&["accounts", "check", "threads"]);
+    assert_eq!(grants(&fake.token_requests(), "th_refresh_token"), [true]);
+    let now = stored_tokens(&env, "threads");
+    assert_ne!(now["access_token"], first["access_token"]);
+    assert!(days_left(&now) >= 59, "{now}");
+    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
+}
+
+#[test]
+fn instagram_login_without_a_user_id_asks_me_when_the_answer_does_not_say() {
+    let env = Env::new();
+    let fake = FakeInstagram::start();
+    fake.answer_user_id(false);
+    let (code, said) = meta_sign_in(
+        &env,
+        "instagram",
+        "insta",
+        &fake.base_url(),
+        (FakeInstagram::CLIENT_ID, FakeInstagram::CLIENT_SECRET),
+        &[],
+        IG_AUTHORIZE,
+        |port| fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]),
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        fake.log().contains(&"GET /me".to_string()),
+        "{:?}",
+        fake.log()
+    );
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["user_id"],
+        FakeInstagram::USER_ID,
+        "{accounts}"
+    );
+    env.ok(&["accounts", "check", "insta"]);
+}
+
+fn signed_in_facebook(env: &Env, fake: &FakeFacebook) -> u16 {
+    let mut redirect = 0;
+    let (code, said) = meta_sign_in(
+        env,
+        "facebook",
+        "fb",
+        &fake.base_url(),
+        (FakeFacebook::CLIENT_ID, FakeFacebook::CLIENT_SECRET),
+        &[],
+        FB_AUTHORIZE,
+        |port| {
+            redirect = port;
+            fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]);
+        },
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("Valid OAuth Redirect URIs"), "{said}");
+    assert!(said.contains("postctl accounts reauth fb"), "{said}");
+    redirect
+}
+
+#[test]
+fn facebook_login_keeps_the_pages_token_until_the_user_tokens_end() {
+    let env = Env::new();
+    let fake = FakeFacebook::start();
+    signed_in_facebook(&env, &fake);
+    assert_eq!(
+        fake.token_requests(),
+        [
+            ("authorization_code".to_string(), true),
+            ("fb_exchange_token".to_string(), true)
+        ]
+    );
+    let tokens = stored_tokens(&env, "fb");
+    // The Page's token is kept, with the long-lived user token's end; the user token
+    // itself is kept nowhere.
+    assert_eq!(tokens["access_token"], FakeFacebook::PAGE_TOKEN, "{tokens}");
+    assert!(days_left(&tokens) >= 59, "{tokens}");
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["page_id"],
+        FakeFacebook::PAGE_ID,
+        "{accounts}"
+    );
+    env.ok(&["post", "Signed in to Facebook", "--to", "fb"]);
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].page, FakeFacebook::PAGE_ID);
+    let dump = format!("{:?}", env.dump());
+    assert!(!dump.contains("fb-long-") && !dump.contains(FakeFacebook::PAGE_TOKEN));
+    let secrets = std::fs::read_to_string(env.secrets_path()).expect("the secrets file");
+    assert!(!secrets.contains("fb-long-") && !secrets.contains("fb-short-"));
+}
+
+#[test]
+fn facebook_needs_sign_in_a_week_before_its_end_and_reauth_lets_the_held_post_go() {
+    let mut env = Env::new();
+    env.unset("POSTCTL_NOW");
+    let fake = FakeFacebook::start();
+    let port = signed_in_facebook(&env, &fake);
+    let first = stored_tokens(&env, "fb");
+    // 54 days later: six days left, and Facebook renews nothing.
+    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
+    set_expiry_of(&env, "fb", moved);
+    let run = env.run(&["--json", "post", "Held for Facebook", "--to", "fb"]);
+    assert_ne!(run.code, 0, "{}", run.all_output());
+    let post = run.json()["post_id"]
+        .as_str()
+        .expect("a post id")
+        .to_string();
+    assert_eq!(
+        env.target_states(&post),
+        ["waiting_retry"],
+        "held, not failed"
+    );
+    assert!(fake.posts().is_empty());
+    let listed = env.json(&["accounts", "list"]);
+    let why = listed[0]["needs_sign_in"].as_str().expect("marked");
+    assert!(why.contains("Facebook does not renew a sign-in"), "{why}");
+    assert!(why.contains("postctl accounts reauth fb"), "{why}");
+    let check = env.run(&["accounts", "check", "fb"]);
+    assert_eq!(check.code, 4, "{}", check.all_output());
+    // Signed in again: a new 60 days, the same Page, and the held post goes out.
+    let port = port.to_string();
+    let args = [
+        "accounts",
+        "reauth",
+        "fb",
+        "--no-browser",
+        "--redirect-port",
+        &port,
+    ];
+    let (code, said) = sign_in_as_browser(&env, &args, None, FB_AUTHORIZE);
+    assert_eq!(code, 0, "{said}");
+    assert!(days_left(&stored_tokens(&env, "fb")) >= 59);
+    let due = env.run(&["run-due"]);
+    assert_eq!(due.code, 0, "{}", due.all_output());
+    assert_eq!(env.target_states(&post), ["published"]);
+    assert_eq!(fake.posts().len(), 1);
 }

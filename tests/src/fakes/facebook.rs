@@ -18,6 +18,14 @@
 //!
 //! Posting needs the Page token: the user token answers error 200 (permissions).
 //!
+//! Facebook Login (platforms.md §8; [`super::meta::MetaLogin`]), under `/v23.0`:
+//! `GET /dialog/oauth` (www.facebook.com's), `POST /oauth/access_token` with the code →
+//! `{access_token, token_type, expires_in}` (a short-lived user token; the code exchange is
+//! not in platforms.md: the fake assumes Meta's Login docs), and `GET /oauth/access_token
+//! ?grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token` → a long-lived
+//! user token (60 days). No renewal. The user tokens it issues list the Pages like
+//! [`FakeFacebook::USER_TOKEN`].
+//!
 //! Where platforms.md says "unconfirmed", the fake assumes: no text limit it enforces
 //! short of 63,206 characters; the multi-photo `attached_media` flow; `alt_text_custom`;
 //! the delete answer `{success: true}`; `permalink_url`; the post fields above; the Page's
@@ -36,7 +44,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
-use super::meta::{business_usage, fault_answer};
+use super::meta::{
+    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, business_usage, fault_answer,
+    login_routes, meta_sign_in,
+};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -99,6 +110,8 @@ struct Api {
     /// The usage the answers report: percent of calls, minutes until access returns.
     usage: (u64, u64),
     followers: u64,
+    /// Facebook Login, the authorization server.
+    login: MetaLogin,
 }
 
 pub struct FakeFacebook {
@@ -111,6 +124,10 @@ impl FakeFacebook {
     pub const USER_TOKEN: &'static str = "EAAfake-user-token-0123456789";
     pub const PAGE_ID: &'static str = "104000000000001";
     pub const PAGE_TOKEN: &'static str = "EAAfake-page-token-abcdefghij";
+    /// The Facebook app's id and secret, and the user's id.
+    pub const CLIENT_ID: &'static str = "5566778899001122";
+    pub const CLIENT_SECRET: &'static str = "fb-app-secret-0123456789abcdef";
+    pub const USER_ID: &'static str = "100000000000042";
 
     pub fn start() -> FakeFacebook {
         let port = BoundPort::bind();
@@ -129,8 +146,26 @@ impl FakeFacebook {
             log: Vec::new(),
             usage: (1, 0),
             followers: 0,
+            login: MetaLogin::new(
+                Grants {
+                    prefix: "fb",
+                    exchange: "fb_exchange_token",
+                    token_param: "fb_exchange_token",
+                    refresh: None,
+                    code_answer: CodeAnswer::Bearer,
+                },
+                Self::CLIENT_ID,
+                Self::CLIENT_SECRET,
+                Self::USER_ID,
+            ),
         }));
         let router = Router::new()
+            .merge(login_routes(LoginPaths {
+                authorize: "/v23.0/dialog/oauth",
+                token: "/v23.0/oauth/access_token",
+                exchange: "/v23.0/oauth/access_token",
+                refresh: None,
+            }))
             .route("/v23.0/{id}", get(read_node).delete(delete_node))
             .route("/v23.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -210,6 +245,14 @@ fn not_found() -> Response {
 
 type Shared = Arc<Mutex<Api>>;
 
+impl HasLogin for Api {
+    fn login(&mut self) -> &mut MetaLogin {
+        &mut self.login
+    }
+}
+
+meta_sign_in!(FakeFacebook);
+
 /// Who a token is.
 enum Caller {
     User,
@@ -221,7 +264,7 @@ impl Api {
         let token =
             wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
         match token {
-            Some(t) if t == self.user_token => Ok(Caller::User),
+            Some(t) if t == self.user_token || self.login.works(&t) => Ok(Caller::User),
             Some(t) => self
                 .pages
                 .iter()

@@ -26,6 +26,14 @@
 //! an invalid token answers HTTP 400 code 190; throttling answers HTTP 400 with the test's
 //! code and an `X-Business-Use-Case-Usage` header; a reply to a post that does not exist
 //! answers code 100.
+//!
+//! Threads sign-in (platforms.md §10; [`super::meta::MetaLogin`]), on the same address
+//! under `/v1.0` as the account's base URL names it: `GET /oauth/authorize` (threads.net's),
+//! `POST /oauth/access_token` → `{access_token, user_id}` (the id a number, as Meta's
+//! examples show), `GET /access_token?grant_type=th_exchange_token` and `GET
+//! /refresh_access_token?grant_type=th_refresh_token` (grant names and lifetimes
+//! unconfirmed: the fake assumes Instagram's). The tokens it issues work on the API like
+//! [`FakeThreads::TOKEN`]; `GET /me` answers as the user's node does.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -39,7 +47,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
-use super::meta::{fault_answer, fetch};
+use super::meta::{
+    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, fault_answer, fetch, login_routes,
+    meta_sign_in,
+};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -118,6 +129,8 @@ struct Api {
     faults: VecDeque<(Step, Fault)>,
     log: Vec<String>,
     followers: u64,
+    /// Threads sign-in, the authorization server.
+    login: MetaLogin,
 }
 
 pub struct FakeThreads {
@@ -128,6 +141,9 @@ pub struct FakeThreads {
 impl FakeThreads {
     pub const TOKEN: &'static str = "THAAfake-long-lived-threads-token-0123456789";
     pub const USER_ID: &'static str = "26012345678901234";
+    /// The Threads app's id and secret.
+    pub const CLIENT_ID: &'static str = "1122334455667788";
+    pub const CLIENT_SECRET: &'static str = "th-app-secret-0123456789abcdef";
 
     pub fn start() -> FakeThreads {
         let port = BoundPort::bind();
@@ -146,8 +162,26 @@ impl FakeThreads {
             faults: VecDeque::new(),
             log: Vec::new(),
             followers: 0,
+            login: MetaLogin::new(
+                Grants {
+                    prefix: "th",
+                    exchange: "th_exchange_token",
+                    token_param: "access_token",
+                    refresh: Some("th_refresh_token"),
+                    code_answer: CodeAnswer::Flat,
+                },
+                Self::CLIENT_ID,
+                Self::CLIENT_SECRET,
+                Self::USER_ID,
+            ),
         }));
         let router = Router::new()
+            .merge(login_routes(LoginPaths {
+                authorize: "/v1.0/oauth/authorize",
+                token: "/v1.0/oauth/access_token",
+                exchange: "/v1.0/access_token",
+                refresh: Some("/v1.0/refresh_access_token"),
+            }))
             .route("/v1.0/{id}", get(read_node).delete(delete_node))
             .route("/v1.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -224,12 +258,20 @@ fn not_found() -> Response {
 
 type Shared = Arc<Mutex<Api>>;
 
+impl HasLogin for Api {
+    fn login(&mut self) -> &mut MetaLogin {
+        &mut self.login
+    }
+}
+
+meta_sign_in!(FakeThreads);
+
 impl Api {
     fn authorised(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<(), Response> {
         let token =
             wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
         match token {
-            Some(t) if t == self.token => Ok(()),
+            Some(t) if t == self.token || self.login.works(&t) => Ok(()),
             _ => Err(error(
                 StatusCode::BAD_REQUEST,
                 190,
@@ -307,7 +349,7 @@ async fn read_node(
         if let Err(refused) = api.authorised(&headers, &params) {
             return refused;
         }
-        if id == api.user_id {
+        if id == api.user_id || id == "me" {
             return wire::json(
                 StatusCode::OK,
                 json!({"id": api.user_id, "username": api.username}),

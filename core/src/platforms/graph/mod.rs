@@ -84,6 +84,21 @@ impl Graph {
         })
     }
 
+    /// The Graph API of `account`, whose secret is the token set a sign-in keeps
+    /// (its access token is used) or a token given by hand (used as it is).
+    pub fn for_account(
+        account: &Account,
+        secret: Secret,
+        http: Http,
+        token_kind: &'static str,
+    ) -> Result<Graph, PublishError> {
+        let token = match crate::signin::Tokens::from_secret(&secret) {
+            Some(tokens) => tokens.access,
+            None => secret,
+        };
+        Graph::new(account, token, http, token_kind)
+    }
+
     /// The network's name for messages.
     pub fn says(&self) -> &'static str {
         self.network.display_name()
@@ -246,6 +261,48 @@ impl Graph {
     }
 }
 
+/// The id of the user whose token `token` is, `GET {base}/me?fields=id` (Instagram's and
+/// Threads' `/me`), for a sign-in whose answer did not name the user.
+pub async fn signed_in_user(
+    http: &Http,
+    network: Network,
+    base: &str,
+    token: &Secret,
+) -> Result<String, PublishError> {
+    let url = endpoint(base, &["me"])?;
+    let bearer = Zeroizing::new(format!("Bearer {}", token.expose()));
+    let request = http
+        .client()
+        .get(url)
+        .query(&[("fields", "id")])
+        .header(reqwest::header::AUTHORIZATION, bearer.as_str());
+    let answer = http.exchange(network.name(), request).await?;
+    let said = network.display_name();
+    if let Some(error) = graph_error(&answer) {
+        // Meta's messages do not echo the token, but nothing from outside is trusted to.
+        let message = error.message.replace(token.expose(), "[token]");
+        return Err(super::http::classify(
+            answer.status,
+            format!(
+                "{said} would not say who signed in (error {}: {message})",
+                error.code
+            ),
+            answer.retry_after(),
+        ));
+    }
+    answer
+        .json()
+        .as_ref()
+        .and_then(id_of)
+        .filter(|_| answer.is_success())
+        .ok_or_else(|| {
+            PublishError::permanent(format!(
+                "{said} answered /me without an id (HTTP {}); give the user id with --user-id",
+                answer.status
+            ))
+        })
+}
+
 /// The Graph API error object of an answer, with the usage header's advice.
 pub(super) fn graph_error(answer: &Answer) -> Option<GraphError> {
     let body = answer.json()?;
@@ -322,6 +379,25 @@ pub(crate) fn usage_percent(headers: &reqwest::header::HeaderMap) -> Option<u64>
 }
 
 /// The id of a Graph object (`{"id": "…"}`; a number in some answers).
+/// The id an account's adapter posts as, from its settings (`user_id`, `page_id`), where
+/// `accounts add` put it; `what` names it in the error for an account without one.
+pub(super) fn account_id(account: &Account, key: &str, what: &str) -> Result<String, PublishError> {
+    account
+        .settings
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            PublishError::permanent(format!(
+                "the {} account {:?} has no {what}; add it again, e.g. {}",
+                account.network.display_name(),
+                account.name,
+                account.network.example_add_command()
+            ))
+        })
+}
+
 pub(super) fn id_of(value: &Value) -> Option<String> {
     match value.get("id")? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),

@@ -34,12 +34,10 @@
 //! and the collection says once that the counter is no longer given. The account:
 //! `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::graph::containers::{self, Containers, alt_of, newest_with_text, quota_used_up};
-use super::graph::{Call, Graph, insights_reading};
+use super::graph::{Call, Graph, account_id, insights_reading};
 use super::metrics::counters;
 use super::{
     AccountMetrics, Adapter, Capabilities, Idempotency, MediaFile, Metrics, Part, Platform,
@@ -47,9 +45,8 @@ use super::{
 };
 use crate::media::host::MediaHost;
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
-use crate::signin::{ClientAuth, Dialect, LongLived, SignIn, Tokens};
+use crate::signin::{ClientAuth, Dialect, LONG_LIVED, LongLived, RENEW_AHEAD, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// Caption limit (third-party figure, platforms.md §7).
@@ -100,7 +97,8 @@ const DEFAULTS: Capabilities = Capabilities {
 /// for a long-lived one (60 days) with `ig_exchange_token`, renewed with
 /// `ig_refresh_token` when less than [`RENEW_AHEAD`] is left (Meta renews only tokens at
 /// least a day old, which a token with a week left always is). Scopes are joined with
-/// commas, as Meta's examples do.
+/// commas, as Meta's examples do. The code's answer names the Instagram user id the
+/// account posts as.
 const SIGN_IN: SignIn = SignIn {
     authorize_url: "https://www.instagram.com/oauth/authorize",
     token_url: "https://api.instagram.com/oauth/access_token",
@@ -112,7 +110,7 @@ const SIGN_IN: SignIn = SignIn {
     scope_separator: ",",
     pkce: false,
     client_auth: ClientAuth::Form,
-    lifetime_unsaid: Some(Duration::from_secs(60 * 24 * 60 * 60)),
+    lifetime_unsaid: Some(LONG_LIVED),
     refresh_ahead: RENEW_AHEAD,
     dialect: Dialect::LongLived(LongLived {
         exchange_url: "https://graph.instagram.com/access_token",
@@ -124,9 +122,6 @@ const SIGN_IN: SignIn = SignIn {
     portal: "https://developers.facebook.com/apps",
     redirect_setting: "Instagram, API setup with Instagram login, Business login settings, OAuth redirect URIs",
 };
-
-/// A long-lived token with less than this left is renewed.
-const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
@@ -166,26 +161,9 @@ impl Instagram {
         secret: Secret,
         tools: super::Tools,
     ) -> Result<Self, PublishError> {
-        let user_id = account
-            .settings
-            .get("user_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                PublishError::permanent(format!(
-                    "the Instagram account {:?} has no user id; add it again with --ig-user-id, e.g. {}",
-                    account.name,
-                    Network::Instagram.example_add_command()
-                ))
-            })?
-            .to_owned();
-        // A signed-in account keeps its token set; one added with --token-stdin, a token.
-        let token = match Tokens::from_secret(&secret) {
-            Some(tokens) => tokens.access,
-            None => secret,
-        };
+        let user_id = account_id(account, "user_id", "user id")?;
         Ok(Instagram {
-            graph: Graph::new(account, token, tools.http, "long-lived token")?,
+            graph: Graph::for_account(account, secret, tools.http, "long-lived token")?,
             user_id,
             host: tools.media_host,
             rejected: std::sync::Mutex::new(Vec::new()),

@@ -1,6 +1,7 @@
 //! Threads (../shared/platforms.md §10), through the Threads API (`graph.threads.net`,
 //! version `v1.0`, which the account's base URL includes) and an access token given at
-//! `accounts add` (`--token-stdin` or `--token-env`; Threads sign-in is Meta OAuth). The
+//! `accounts add`: signed in with `--client-id` (Meta's OAuth: [`SIGN_IN`], a 60-day
+//! token renewed ahead of its end) or given with `--token-stdin` or `--token-env`. The
 //! token travels as `Authorization: Bearer`, never in a URL.
 //!
 //! Posting is the container → publish flow Threads shares with Instagram
@@ -39,15 +40,15 @@ use serde_json::Value;
 use super::graph::containers::{
     self, Containers, alt_of, newest_with_text, permalink, quota_used_up,
 };
-use super::graph::{Call, Graph, insights_counters, insights_reading};
+use super::graph::{Call, Graph, account_id, insights_counters, insights_reading};
 use super::{
     AccountMetrics, Adapter, Capabilities, Idempotency, MediaFile, Metrics, Part, Platform,
     PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::media::host::MediaHost;
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
+use crate::signin::{ClientAuth, Dialect, LONG_LIVED, LongLived, RENEW_AHEAD, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// "500 characters", emojis counted as their UTF-8 bytes (platforms.md §10).
@@ -81,11 +82,42 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::Checked,
 };
 
+/// Threads sign-in (platforms.md §10): the authorization code (the client secret in the
+/// form, no PKCE documented) traded for a short-lived token at `graph.threads.net`,
+/// exchanged at once for a long-lived one (60 days) with `th_exchange_token`, renewed with
+/// `th_refresh_token` when less than a week is left (as Instagram's: these grant names
+/// and lifetimes are unconfirmed and mirror Instagram's). The code's answer names the
+/// Threads user id the account posts as. Scopes are joined with commas.
+const SIGN_IN: SignIn = SignIn {
+    authorize_url: "https://threads.net/oauth/authorize",
+    token_url: "https://graph.threads.net/oauth/access_token",
+    scopes: &[
+        "threads_basic",
+        "threads_content_publish",
+        "threads_read_replies",
+        "threads_manage_insights",
+        "threads_delete",
+    ],
+    scope_separator: ",",
+    pkce: false,
+    client_auth: ClientAuth::Form,
+    lifetime_unsaid: Some(LONG_LIVED),
+    refresh_ahead: RENEW_AHEAD,
+    dialect: Dialect::LongLived(LongLived {
+        exchange_url: "https://graph.threads.net/access_token",
+        exchange_grant: "th_exchange_token",
+        token_param: "access_token",
+        refresh_url: Some("https://graph.threads.net/refresh_access_token"),
+        refresh_grant: "th_refresh_token",
+    }),
+    portal: "https://developers.facebook.com/apps",
+    redirect_setting: "Use cases, Access the Threads API, Settings, Redirect Callback URLs",
+};
+
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
     capabilities: |_| DEFAULTS,
-    // Threads sign-in (Meta OAuth) is its own work; a token is given for now.
-    sign_in: None,
+    sign_in: Some(&SIGN_IN),
     open: Some(|account, secret, tools| boxed(Threads::new(account, secret, tools))),
 };
 
@@ -112,21 +144,9 @@ impl Threads {
         secret: Secret,
         tools: super::Tools,
     ) -> Result<Self, PublishError> {
-        let user_id = account
-            .settings
-            .get("user_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                PublishError::permanent(format!(
-                    "the Threads account {:?} has no user id; add it again with --user-id, e.g. {}",
-                    account.name,
-                    Network::Threads.example_add_command()
-                ))
-            })?
-            .to_owned();
+        let user_id = account_id(account, "user_id", "user id")?;
         Ok(Threads {
-            graph: Graph::new(account, secret, tools.http, "long-lived Threads token")?,
+            graph: Graph::for_account(account, secret, tools.http, "long-lived Threads token")?,
             user_id,
             host: tools.media_host,
         })
