@@ -318,13 +318,7 @@ fn instagram_login_trades_the_code_for_a_long_lived_token() {
     let env = Env::new();
     let (fake, _) = signed_in_instagram(&env);
     let requests = fake.token_requests();
-    assert_eq!(
-        requests,
-        [
-            ("authorization_code".to_string(), true),
-            ("ig_exchange_token".to_string(), true)
-        ]
-    );
+    traded_the_code_then(requests, "ig_exchange_token");
     let tokens = stored_tokens(&env, "insta");
     let access = tokens["access_token"].as_str().expect("a token");
     assert!(access.starts_with("ig-long-"), "{tokens}");
@@ -360,17 +354,7 @@ fn instagram_login_without_the_app_secret_says_to_give_it_before_the_browser() {
 fn a_long_lived_instagram_token_is_renewed_when_less_than_a_week_is_left() {
     let env = Env::new();
     let (fake, _) = signed_in_instagram(&env);
-    let first = stored_tokens(&env, "insta");
-    // 54 days later: six days left.
-    fake.age_tokens(54 * DAY);
-    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
-    set_expiry(&env, moved);
-    env.ok(&["accounts", "check", "insta"]);
-    assert_eq!(grants(&fake.token_requests(), "ig_refresh_token"), [true]);
-    let now = stored_tokens(&env, "insta");
-    assert_ne!(now["access_token"], first["access_token"]);
-    assert!(days_left(&now) >= 59, "{now}");
-    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
+    renewed_with_six_days_left(&env, &fake, "insta", "ig_refresh_token");
 }
 
 #[test]
@@ -473,13 +457,7 @@ fn threads_signs_in_without_a_user_id_and_posts_with_the_long_lived_token() {
     let env = Env::new();
     let fake = FakeThreads::start();
     signed_in_threads(&env, &fake);
-    assert_eq!(
-        fake.token_requests(),
-        [
-            ("authorization_code".to_string(), true),
-            ("th_exchange_token".to_string(), true)
-        ]
-    );
+    traded_the_code_then(fake.token_requests(), "th_exchange_token");
     let tokens = stored_tokens(&env, "threads");
     let access = tokens["access_token"].as_str().expect("a token");
     assert!(access.starts_with("th-long-"), "{tokens}");
@@ -509,16 +487,7 @@ fn a_long_lived_threads_token_is_renewed_when_less_than_a_week_is_left() {
     let env = Env::new();
     let fake = FakeThreads::start();
     signed_in_threads(&env, &fake);
-    let first = stored_tokens(&env, "threads");
-    fake.age_tokens(54 * DAY);
-    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
-    set_expiry_of(&env, "threads", moved);
-    env.ok(&["accounts", "check", "threads"]);
-    assert_eq!(grants(&fake.token_requests(), "th_refresh_token"), [true]);
-    let now = stored_tokens(&env, "threads");
-    assert_ne!(now["access_token"], first["access_token"]);
-    assert!(days_left(&now) >= 59, "{now}");
-    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
+    renewed_with_six_days_left(&env, &fake, "threads", "th_refresh_token");
 }
 
 #[test]
@@ -577,13 +546,7 @@ fn facebook_login_keeps_the_pages_token_until_the_user_tokens_end() {
     let env = Env::new();
     let fake = FakeFacebook::start();
     signed_in_facebook(&env, &fake);
-    assert_eq!(
-        fake.token_requests(),
-        [
-            ("authorization_code".to_string(), true),
-            ("fb_exchange_token".to_string(), true)
-        ]
-    );
+    traded_the_code_then(fake.token_requests(), "fb_exchange_token");
     let tokens = stored_tokens(&env, "fb");
     // The Page's token is kept, with the long-lived user token's end; the user token
     // itself is kept nowhere.
@@ -651,4 +614,31 @@ fn facebook_needs_sign_in_a_week_before_its_end_and_reauth_lets_the_held_post_go
     assert_eq!(due.code, 0, "{}", due.all_output());
     assert_eq!(env.target_states(&post), ["published"]);
     assert_eq!(fake.posts().len(), 1);
+}
+
+/// The token requests of a Meta sign-in: the code, then its exchange for a long-lived
+/// token, both granted.
+fn traded_the_code_then(requests: Vec<(String, bool)>, exchange: &str) {
+    assert_eq!(
+        requests,
+        [
+            ("authorization_code".to_string(), true),
+            (exchange.to_string(), true)
+        ]
+    );
+}
+
+/// 54 days after `account` signed in (six days left), `accounts check` renews its token
+/// with `grant` for another 60 days.
+fn renewed_with_six_days_left(env: &Env, fake: &impl MetaSignIn, account: &str, grant: &str) {
+    let first = stored_tokens(env, account);
+    fake.age_tokens(54 * DAY);
+    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
+    set_expiry_of(env, account, moved);
+    env.ok(&["accounts", "check", account]);
+    assert_eq!(grants(&fake.token_requests(), grant), [true]);
+    let now = stored_tokens(env, account);
+    assert_ne!(now["access_token"], first["access_token"]);
+    assert!(days_left(&now) >= 59, "{now}");
+    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
 }

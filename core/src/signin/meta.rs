@@ -32,6 +32,34 @@ pub const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
 /// renewal (Facebook), the account is marked as needing sign-in.
 pub const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
+impl super::SignIn {
+    /// One of Meta's logins: the scopes joined with commas, no PKCE (Meta does not
+    /// document it), the client secret in the form, 60-day tokens renewed (or, without a
+    /// renewal, signed in again) when less than [`RENEW_AHEAD`] is left, and the app
+    /// registered on Meta's developer site.
+    pub const fn meta(
+        authorize_url: &'static str,
+        token_url: &'static str,
+        scopes: &'static [&'static str],
+        long_lived: super::LongLived,
+        redirect_setting: &'static str,
+    ) -> super::SignIn {
+        super::SignIn {
+            authorize_url,
+            token_url,
+            scopes,
+            scope_separator: ",",
+            pkce: false,
+            client_auth: super::ClientAuth::Form,
+            lifetime_unsaid: Some(LONG_LIVED),
+            refresh_ahead: RENEW_AHEAD,
+            dialect: super::Dialect::LongLived(long_lived),
+            portal: "https://developers.facebook.com/apps",
+            redirect_setting,
+        }
+    }
+}
+
 /// The code traded for a short-lived token, exchanged for a long-lived one.
 pub(super) async fn sign_in(
     client: &Client,

@@ -45,8 +45,8 @@ use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
 use super::meta::{
-    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, business_usage, fault_answer,
-    login_routes, meta_sign_in,
+    CodeAnswer, Faults, Grants, HasLogin, LoginPaths, MetaLogin, business_usage, login_routes,
+    meta_sign_in, params, token, with_fault_as,
 };
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
@@ -261,9 +261,7 @@ enum Caller {
 
 impl Api {
     fn caller(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Caller, Response> {
-        let token =
-            wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
-        match token {
+        match token(headers, params) {
             Some(t) if t == self.user_token || self.login.works(&t) => Ok(Caller::User),
             Some(t) => self
                 .pages
@@ -301,65 +299,34 @@ impl Api {
         }
     }
 
-    fn take_fault(&mut self, step: Step) -> Option<Fault> {
-        let at = self.faults.iter().position(|(s, _)| *s == step)?;
-        self.faults.remove(at).map(|(_, f)| f)
-    }
-
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("{}", 122_000_000_000 + self.next_id)
     }
 }
 
-/// The answer with the Page's usage header.
-fn with_usage(api: &Api, page: Option<&str>, mut answer: Response) -> Response {
-    if let Some(page) = page
-        && !answer.headers().contains_key("x-business-use-case-usage")
-    {
-        let (percent, minutes) = api.usage;
-        wire::set_headers(
-            answer.headers_mut(),
-            [(
-                "x-business-use-case-usage",
-                business_usage(page, percent, minutes),
-            )],
-        );
-    }
-    answer
-}
+impl Faults for Api {
+    type Step = Step;
+    const KIND: &'static str = KIND;
 
-/// Runs a step, applying the fault queued for it: an error instead, or the answer lost.
-async fn with_fault(
-    shared: &Shared,
-    step: Step,
-    page: &str,
-    run: impl FnOnce(&mut Api) -> Response,
-) -> Response {
-    let (answer, hold) = {
-        let mut api = lock(shared);
-        let answer = match api.take_fault(step) {
-            Some(fault @ Fault::Error { .. }) => (
-                fault_answer(&fault, page, KIND).unwrap_or_else(|| run(&mut api)),
-                None,
-            ),
-            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
-            None => (run(&mut api), None),
-        };
-        (with_usage(&api, Some(page), answer.0), answer.1)
-    };
-    if let Some(wait) = hold {
-        tokio::time::sleep(wait).await;
+    fn faults(&mut self) -> &mut VecDeque<(Step, Fault)> {
+        &mut self.faults
     }
-    answer
-}
 
-fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
-    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
-    if let Ok(found) = wire::body_params(headers, body) {
-        params.extend(found);
+    /// Every answer to a Page's step carries the Page's usage header.
+    fn finish(&self, page: &str, mut answer: Response) -> Response {
+        if !answer.headers().contains_key("x-business-use-case-usage") {
+            let (percent, minutes) = self.usage;
+            wire::set_headers(
+                answer.headers_mut(),
+                [(
+                    "x-business-use-case-usage",
+                    business_usage(page, percent, minutes),
+                )],
+            );
+        }
+        answer
     }
-    params
 }
 
 async fn read_node(
@@ -404,7 +371,10 @@ async fn read_node(
     } else {
         not_found()
     };
-    with_usage(&api, page.as_deref(), answer)
+    match page {
+        Some(page) => api.finish(&page, answer),
+        None => answer,
+    }
 }
 
 async fn delete_node(
@@ -423,7 +393,7 @@ async fn delete_node(
             Err(refused) => return refused,
         }
     };
-    with_fault(&shared, Step::Delete, &page.clone(), |api| {
+    with_fault_as(&shared, Step::Delete, &page.clone(), |api| {
         let Some(post) = api
             .posts
             .iter_mut()
@@ -485,7 +455,7 @@ async fn read_edge(
     if let Err(refused) = lock(&shared).page_of(&caller, &id) {
         return refused;
     }
-    with_fault(&shared, Step::ReadFeed, &id.clone(), |api| {
+    with_fault_as(&shared, Step::ReadFeed, &id.clone(), |api| {
         let data: Vec<Value> = api
             .posts
             .iter()
@@ -539,13 +509,13 @@ async fn post_edge(
     }
     match edge.as_str() {
         "feed" => {
-            with_fault(&shared, Step::Feed, &id.clone(), |api| {
+            with_fault_as(&shared, Step::Feed, &id.clone(), |api| {
                 feed(api, &id, &params)
             })
             .await
         }
         "photos" => {
-            with_fault(&shared, Step::Photo, &id.clone(), |api| {
+            with_fault_as(&shared, Step::Photo, &id.clone(), |api| {
                 photo(api, &id, &params, source)
             })
             .await

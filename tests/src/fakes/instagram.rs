@@ -37,7 +37,7 @@
 //! /refresh_access_token?grant_type=ig_refresh_token`.
 //!
 //! The tokens it issues work on the API like [`FakeInstagram::TOKEN`] until they expire;
-//! [`FakeInstagram::age_tokens`] moves the clock of what it issued.
+//! [`MetaSignIn::age_tokens`](super::MetaSignIn::age_tokens) moves the clock of what it issued.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -52,8 +52,8 @@ use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
 use super::meta::{
-    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, fault_answer, fetch, login_routes,
-    meta_sign_in,
+    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, children, fetch, insights_answer,
+    login_routes, meta_sign_in, params, poll, token, user_faults, with_fault,
 };
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
@@ -302,9 +302,7 @@ meta_sign_in!(FakeInstagram);
 
 impl Api {
     fn authorised(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<(), Response> {
-        let token =
-            wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
-        match token {
+        match token(headers, params) {
             Some(t) if t == self.token || self.login.works(&t) => Ok(()),
             Some(_) => Err(graph_error(
                 StatusCode::BAD_REQUEST,
@@ -323,48 +321,13 @@ impl Api {
         }
     }
 
-    fn take_fault(&mut self, step: Step) -> Option<Fault> {
-        let at = self.faults.iter().position(|(s, _)| *s == step)?;
-        self.faults.remove(at).map(|(_, f)| f)
-    }
-
     fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:011}", self.next_id)
     }
 }
 
-/// Runs a step, applying the fault queued for it: an error instead, or the answer lost.
-async fn with_fault(
-    shared: &Shared,
-    step: Step,
-    run: impl FnOnce(&mut Api) -> Response,
-) -> Response {
-    let (answer, hold) = {
-        let mut api = lock(shared);
-        let user = api.user_id.clone();
-        match api.take_fault(step) {
-            Some(fault @ Fault::Error { .. }) => (
-                fault_answer(&fault, &user, KIND).unwrap_or_else(|| run(&mut api)),
-                None,
-            ),
-            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
-            None => (run(&mut api), None),
-        }
-    };
-    if let Some(wait) = hold {
-        tokio::time::sleep(wait).await;
-    }
-    answer
-}
-
-fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
-    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
-    if let Ok(found) = wire::body_params(headers, body) {
-        params.extend(found);
-    }
-    params
-}
+user_faults!();
 
 async fn read_node(
     State(shared): State<Shared>,
@@ -418,13 +381,7 @@ async fn read_node(
                 false,
             );
         };
-        if container.status == "IN_PROGRESS" {
-            if container.pending_polls == 0 {
-                container.status = "FINISHED".into();
-            } else {
-                container.pending_polls -= 1;
-            }
-        }
+        poll(&mut container.status, &mut container.pending_polls);
         wire::json(
             StatusCode::OK,
             json!({"id": container.id, "status_code": container.status}),
@@ -603,7 +560,7 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
     let Some(c) = media.counts else {
         return wire::json(StatusCode::OK, json!({ "data": [] }));
     };
-    let data: Vec<Value> = asked
+    let metrics = asked
         .iter()
         .map(|name| {
             let value = match name.as_str() {
@@ -615,17 +572,10 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
                 "saved" => c.saved,
                 _ => c.likes + c.comments + c.shares + c.saved,
             };
-            json!({
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": value}],
-                "title": name,
-                "description": format!("The media's {name}"),
-                "id": format!("{id}/insights/{name}/lifetime"),
-            })
+            (name.clone(), value)
         })
         .collect();
-    wire::json(StatusCode::OK, json!({ "data": data }))
+    insights_answer(&id, "media", metrics)
 }
 
 fn create_container(
@@ -653,14 +603,7 @@ fn create_container(
     }
     let carousel_item = wire::param_bool(params, "is_carousel_item").unwrap_or(false);
     let media_type = wire::param_str(params, "media_type");
-    let children: Vec<String> = wire::param_str(params, "children")
-        .map(|c| {
-            c.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let children = children(params);
     if media_type.as_deref() == Some("CAROUSEL") {
         if children.len() < 2 || children.len() > MAX_CHILDREN {
             return invalid("A carousel takes 2 to 10 children");

@@ -4,17 +4,17 @@
 //! can inject into a step, fetching media from a public URL as Meta's servers do, and
 //! Meta's login ([`MetaLogin`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::oauth::{AuthServer, OAuthConfig};
 use super::{lock, wire};
@@ -81,6 +81,142 @@ impl Fault {
             regain_minutes: None,
         }
     }
+}
+
+/// A fake whose steps a test can make fail: its queue of faults, and what it adds to
+/// every answer of a step.
+pub(crate) trait Faults: Send + 'static {
+    type Step: PartialEq + Copy + Send;
+    /// The error `type` of the fake's Graph errors, e.g. `IGApiException`.
+    const KIND: &'static str;
+    fn faults(&mut self) -> &mut VecDeque<(Self::Step, Fault)>;
+    /// Whose usage an injected error's header reports, for [`with_fault`].
+    fn owner(&self) -> String {
+        String::new()
+    }
+    /// The answer to a step as sent (Facebook adds the Page's usage header).
+    fn finish(&self, _owner: &str, answer: Response) -> Response {
+        answer
+    }
+}
+
+/// The [`Faults`] of a fake whose `Api` keys its usage by its `user_id` (Instagram,
+/// Threads), with its `faults`, `Step` and `KIND`.
+macro_rules! user_faults {
+    () => {
+        impl $crate::fakes::meta::Faults for Api {
+            type Step = Step;
+            const KIND: &'static str = KIND;
+
+            fn faults(&mut self) -> &mut std::collections::VecDeque<(Step, Fault)> {
+                &mut self.faults
+            }
+
+            fn owner(&self) -> String {
+                self.user_id.clone()
+            }
+        }
+    };
+}
+pub(crate) use user_faults;
+
+/// Runs a step with [`with_fault_as`], its errors keyed by the fake's owner.
+pub(crate) async fn with_fault<A: Faults>(
+    shared: &Arc<Mutex<A>>,
+    step: A::Step,
+    run: impl FnOnce(&mut A) -> Response,
+) -> Response {
+    let owner = lock(shared).owner();
+    with_fault_as(shared, step, &owner, run).await
+}
+
+/// Runs a step, applying the fault queued for it: an error instead (its usage header
+/// keyed by `owner`), or the answer lost.
+pub(crate) async fn with_fault_as<A: Faults>(
+    shared: &Arc<Mutex<A>>,
+    step: A::Step,
+    owner: &str,
+    run: impl FnOnce(&mut A) -> Response,
+) -> Response {
+    let (answer, hold) = {
+        let mut api = lock(shared);
+        let faults = api.faults();
+        let fault = faults
+            .iter()
+            .position(|(s, _)| *s == step)
+            .and_then(|at| faults.remove(at))
+            .map(|(_, f)| f);
+        let (answer, hold) = match fault {
+            Some(fault @ Fault::Error { .. }) => (
+                fault_answer(&fault, owner, A::KIND).unwrap_or_else(|| run(&mut api)),
+                None,
+            ),
+            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
+            None => (run(&mut api), None),
+        };
+        (api.finish(owner, answer), hold)
+    };
+    if let Some(wait) = hold {
+        tokio::time::sleep(wait).await;
+    }
+    answer
+}
+
+/// A request's parameters: the query's, then the form's or JSON body's.
+pub(crate) fn params(
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Map<String, Value> {
+    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
+    if let Ok(found) = wire::body_params(headers, body) {
+        params.extend(found);
+    }
+    params
+}
+
+/// The token of a request: `Authorization: Bearer`, or an `access_token` parameter.
+pub(crate) fn token(headers: &HeaderMap, params: &Map<String, Value>) -> Option<String> {
+    wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"))
+}
+
+/// A carousel container's `children` parameter: ids separated by commas.
+pub(crate) fn children(params: &Map<String, Value>) -> Vec<String> {
+    wire::param_str(params, "children")
+        .map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One read of a container's status: IN_PROGRESS for the polls left, then FINISHED.
+pub(crate) fn poll(status: &mut String, pending_polls: &mut u32) {
+    if status == "IN_PROGRESS" {
+        if *pending_polls == 0 {
+            *status = "FINISHED".into();
+        } else {
+            *pending_polls -= 1;
+        }
+    }
+}
+
+/// An insights answer: `{data: [{name, period: "lifetime", values: [{value}], title,
+/// description, id}]}`, a metric of `what` (e.g. "media") each.
+pub(crate) fn insights_answer(id: &str, what: &str, metrics: Vec<(String, u64)>) -> Response {
+    let data: Vec<Value> = metrics
+        .into_iter()
+        .map(|(name, value)| {
+            json!({
+                "name": name, "period": "lifetime", "values": [{"value": value}],
+                "title": name, "description": format!("The {what}'s {name}"),
+                "id": format!("{id}/insights/{name}/lifetime"),
+            })
+        })
+        .collect();
+    wire::json(StatusCode::OK, json!({ "data": data }))
 }
 
 /// A Graph API error answer.

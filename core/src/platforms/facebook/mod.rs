@@ -40,7 +40,7 @@ use super::{
 };
 use crate::model::Account;
 use crate::secrets::Secret;
-use crate::signin::{ClientAuth, Dialect, LONG_LIVED, LongLived, RENEW_AHEAD, SignIn};
+use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// The commonly cited limit of a Page post (unconfirmed, platforms.md §8).
@@ -73,29 +73,23 @@ const DEFAULTS: Capabilities = Capabilities {
 /// its own. Facebook has no renewal (no `refresh_url`): a week before the end the
 /// account shows as needing sign-in (`postctl accounts reauth`), its posts held rather
 /// than sent with a token about to stop. `pages_show_list` is what lists the Pages.
-const SIGN_IN: SignIn = SignIn {
-    authorize_url: "https://www.facebook.com/dialog/oauth",
-    token_url: "https://graph.facebook.com/oauth/access_token",
-    scopes: &[
+const SIGN_IN: SignIn = SignIn::meta(
+    "https://www.facebook.com/dialog/oauth",
+    "https://graph.facebook.com/oauth/access_token",
+    &[
         "pages_show_list",
         "pages_manage_posts",
         "pages_read_engagement",
     ],
-    scope_separator: ",",
-    pkce: false,
-    client_auth: ClientAuth::Form,
-    lifetime_unsaid: Some(LONG_LIVED),
-    refresh_ahead: RENEW_AHEAD,
-    dialect: Dialect::LongLived(LongLived {
+    LongLived {
         exchange_url: "https://graph.facebook.com/oauth/access_token",
         exchange_grant: "fb_exchange_token",
         token_param: "fb_exchange_token",
         refresh_url: None,
         refresh_grant: "",
-    }),
-    portal: "https://developers.facebook.com/apps",
-    redirect_setting: "Facebook Login, Settings, Valid OAuth Redirect URIs",
-};
+    },
+    "Facebook Login, Settings, Valid OAuth Redirect URIs",
+);
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,

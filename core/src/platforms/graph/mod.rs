@@ -379,6 +379,47 @@ pub(crate) fn usage_percent(headers: &reqwest::header::HeaderMap) -> Option<u64>
 }
 
 /// The id of a Graph object (`{"id": "…"}`; a number in some answers).
+/// What Instagram's and Threads' adapters hold alike: the account's Graph API, the user
+/// it posts as (`user_id`, where `accounts add` put it from `--user-id` or the sign-in),
+/// and the media host the network fetches images from.
+pub(super) struct GraphUser {
+    pub graph: Graph,
+    pub user_id: String,
+    pub host: Result<std::sync::Arc<dyn crate::media::host::MediaHost>, String>,
+}
+
+impl GraphUser {
+    /// The account's user, with its token (`token_kind` names it in messages).
+    pub fn open(
+        account: &Account,
+        secret: Secret,
+        tools: super::Tools,
+        token_kind: &'static str,
+    ) -> Result<GraphUser, PublishError> {
+        Ok(GraphUser {
+            user_id: account_id(account, "user_id", "user id")?,
+            graph: Graph::for_account(account, secret, tools.http, token_kind)?,
+            host: tools.media_host,
+        })
+    }
+
+    /// `GET /{user-id}?fields=id,username`: who the token posts as.
+    pub async fn verify(&self) -> Result<super::Verified, PublishError> {
+        let me = self
+            .graph
+            .get(
+                &[self.user_id.as_str()],
+                &[("fields", "id,username")],
+                Call::Prepare,
+            )
+            .await?;
+        let username = me.get("username").and_then(Value::as_str).unwrap_or("?");
+        Ok(super::Verified {
+            identity: format!("@{username} ({} user {})", self.graph.says(), self.user_id),
+        })
+    }
+}
+
 /// The id an account's adapter posts as, from its settings (`user_id`, `page_id`), where
 /// `accounts add` put it; `what` names it in the error for an account without one.
 pub(super) fn account_id(account: &Account, key: &str, what: &str) -> Result<String, PublishError> {
