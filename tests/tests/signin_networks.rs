@@ -401,21 +401,20 @@ fn set_expiry_of(env: &Env, account: &str, at_ms: i64) {
 }
 
 /// `accounts add NETWORK --name NAME --client-id ID --client-secret-stdin` against a
-/// Meta fake, with `extra` flags, as the browser completes it.
+/// Meta fake at `base`, as the browser completes it; the exit code, what postctl said, and
+/// the redirect port registered with the fake.
 fn meta_sign_in(
     env: &Env,
-    network: &str,
-    name: &str,
+    fake: &impl MetaSignIn,
+    (network, name): (&str, &str),
     base: &str,
     client: (&str, &str),
-    extra: &[&str],
     authorize: &str,
-    configure: impl FnOnce(u16),
-) -> (i32, String) {
+) -> (i32, String, u16) {
     let port = free_port();
-    configure(port);
+    fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]);
     let port_text = port.to_string();
-    let mut args = vec![
+    let args = [
         "accounts",
         "add",
         network,
@@ -430,24 +429,22 @@ fn meta_sign_in(
         "--redirect-port",
         &port_text,
     ];
-    args.extend_from_slice(extra);
     let secret = format!("{}\n", client.1);
-    sign_in_as_browser(env, &args, Some(secret.as_bytes()), authorize)
+    let (code, said) = sign_in_as_browser(env, &args, Some(secret.as_bytes()), authorize);
+    (code, said, port)
 }
 
 const TH_AUTHORIZE: &str = "/v1.0/oauth/authorize?";
 const FB_AUTHORIZE: &str = "/v23.0/dialog/oauth?";
 
 fn signed_in_threads(env: &Env, fake: &FakeThreads) {
-    let (code, said) = meta_sign_in(
+    let (code, said, _) = meta_sign_in(
         env,
-        "threads",
-        "threads",
+        fake,
+        ("threads", "threads"),
         &fake.base_url(),
         (FakeThreads::CLIENT_ID, FakeThreads::CLIENT_SECRET),
-        &[],
         TH_AUTHORIZE,
-        |port| fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]),
     );
     assert_eq!(code, 0, "{said}");
 }
@@ -495,15 +492,13 @@ fn instagram_login_without_a_user_id_asks_me_when_the_answer_does_not_say() {
     let env = Env::new();
     let fake = FakeInstagram::start();
     fake.answer_user_id(false);
-    let (code, said) = meta_sign_in(
+    let (code, said, _) = meta_sign_in(
         &env,
-        "instagram",
-        "insta",
+        &fake,
+        ("instagram", "insta"),
         &fake.base_url(),
         (FakeInstagram::CLIENT_ID, FakeInstagram::CLIENT_SECRET),
-        &[],
         IG_AUTHORIZE,
-        |port| fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]),
     );
     assert_eq!(code, 0, "{said}");
     assert!(
@@ -521,19 +516,13 @@ fn instagram_login_without_a_user_id_asks_me_when_the_answer_does_not_say() {
 }
 
 fn signed_in_facebook(env: &Env, fake: &FakeFacebook) -> u16 {
-    let mut redirect = 0;
-    let (code, said) = meta_sign_in(
+    let (code, said, redirect) = meta_sign_in(
         env,
-        "facebook",
-        "fb",
+        fake,
+        ("facebook", "fb"),
         &fake.base_url(),
         (FakeFacebook::CLIENT_ID, FakeFacebook::CLIENT_SECRET),
-        &[],
         FB_AUTHORIZE,
-        |port| {
-            redirect = port;
-            fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]);
-        },
     );
     assert_eq!(code, 0, "{said}");
     assert!(said.contains("Valid OAuth Redirect URIs"), "{said}");

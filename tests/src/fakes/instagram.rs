@@ -575,7 +575,7 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
             (name.clone(), value)
         })
         .collect();
-    insights_answer(&id, "media", metrics)
+    insights_answer(id, "media", metrics)
 }
 
 fn create_container(

@@ -531,7 +531,7 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
             (name.clone(), value)
         })
         .collect();
-    insights_answer(&id, "post", metrics)
+    insights_answer(id, "post", metrics)
 }
 
 fn create_container(
