@@ -1,7 +1,8 @@
 //! Facebook Pages (../shared/platforms.md §8), through the Graph API
-//! (`graph.facebook.com`) and a Page access token: `accounts add facebook` lists the
-//! user's Pages with the user token (`GET /me/accounts`, [`pages`]) and keeps the chosen
-//! Page's token as the account's secret. The token travels as `Authorization: Bearer`,
+//! (`graph.facebook.com`) and a Page access token: `accounts add facebook` signs in with
+//! Facebook Login ([`SIGN_IN`]) or reads a user token, lists the user's Pages with it
+//! (`GET /me/accounts`, [`pages`]) and keeps the chosen Page's token as the account's
+//! secret (after a sign-in, in the token set, with the user token's end). The token travels as `Authorization: Bearer`,
 //! never in a URL.
 //!
 //! - Text: `POST /{page-id}/feed {message, link}` → `{id: "{page-id}_{post-id}"}`; the

@@ -1,6 +1,8 @@
 //! Instagram, a professional account's feed (../shared/platforms.md §7), through the
-//! Instagram API with Instagram Login (`graph.instagram.com`) and a long-lived access token
-//! given at `accounts add`. The token travels as `Authorization: Bearer`, never in a URL.
+//! Instagram API with Instagram Login (`graph.instagram.com`) and a long-lived access token:
+//! signed in with `--client-id` ([`SIGN_IN`], renewed ahead of its end, the user id taken
+//! from the sign-in) or given at `accounts add` with `--ig-user-id`. The token travels as
+//! `Authorization: Bearer`, never in a URL.
 //!
 //! Posting is the container → publish flow Instagram shares with Threads
 //! ([`super::graph::containers`]): each image goes to the media host (`[media.host]`),
