@@ -347,7 +347,12 @@ pub async fn deliveries(
     }
     let mut found = state
         .storage
-        .deliveries(&caller.workspace_id, &id, params.cursor.as_deref(), limit + 1)
+        .deliveries(
+            &caller.workspace_id,
+            &id,
+            params.cursor.as_deref(),
+            limit + 1,
+        )
         .await?;
     let more = found.len() > limit as usize;
     found.truncate(limit as usize);
@@ -396,6 +401,7 @@ pub async fn redeliver(
         created_ms: now,
         finished_ms: None,
         redelivery_of: Some(old.id),
+        attempt_count: 0,
         attempts: Vec::new(),
     };
     state.storage.create_delivery(&delivery).await?;

@@ -395,7 +395,9 @@ pub struct Delivery {
     pub finished_ms: Option<i64>,
     /// The delivery this one sends again (`redeliver`).
     pub redelivery_of: Option<String>,
-    /// The attempts so far, first first.
+    /// How many attempts were made (also when `attempts` was not read).
+    pub attempt_count: u32,
+    /// The attempts so far, first first; empty where a method says it does not read them.
     pub attempts: Vec<Attempt>,
 }
 
@@ -422,9 +424,14 @@ pub enum AttemptEnd {
     RetryAt(i64),
     /// Give up. The endpoint's failures in a row grow by one; at `disable_after` it is
     /// disabled with `reason`.
-    GaveUp { disable_after: u32, reason: String },
+    GaveUp {
+        disable_after: u32,
+        reason: String,
+    },
     /// The receiver said the endpoint is gone (410): give up and disable it at once.
-    Gone { reason: String },
+    Gone {
+        reason: String,
+    },
 }
 
 /// What [`Storage::finish_attempt`] did.
@@ -656,6 +663,7 @@ pub fn delivery_for(webhook: &Webhook, event: &Event) -> Delivery {
         created_ms: event.created_ms,
         finished_ms: None,
         redelivery_of: None,
+        attempt_count: 0,
         attempts: Vec::new(),
     }
 }
@@ -673,7 +681,10 @@ pub fn after_attempt(webhook_failed_in_a_row: u32, end: &AttemptEnd) -> (u32, Op
             let failed = webhook_failed_in_a_row.saturating_add(1);
             (failed, (failed >= *disable_after).then(|| reason.clone()))
         }
-        AttemptEnd::Gone { reason } => (webhook_failed_in_a_row.saturating_add(1), Some(reason.clone())),
+        AttemptEnd::Gone { reason } => (
+            webhook_failed_in_a_row.saturating_add(1),
+            Some(reason.clone()),
+        ),
     }
 }
 

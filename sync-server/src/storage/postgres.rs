@@ -246,7 +246,7 @@ const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secre
      old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
      failed_in_a_row";
 const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
-     next_attempt_ms, created_ms, finished_ms, redelivery_of";
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
 
 fn webhook_row(r: &Row) -> Webhook {
     let events: String = r.get(4);
@@ -281,6 +281,7 @@ fn delivery_row(r: &Row) -> Delivery {
         created_ms: r.get(7),
         finished_ms: r.get(8),
         redelivery_of: r.get(9),
+        attempt_count: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
         attempts: Vec::new(),
     }
 }
@@ -288,8 +289,8 @@ fn delivery_row(r: &Row) -> Delivery {
 async fn insert_delivery(c: &impl deadpool_postgres::GenericClient, d: &Delivery) -> Result<()> {
     c.execute(
         &format!(
-            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)"
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ),
         &[
             &d.id,
@@ -302,6 +303,7 @@ async fn insert_delivery(c: &impl deadpool_postgres::GenericClient, d: &Delivery
             &d.created_ms,
             &d.finished_ms,
             &d.redelivery_of,
+            &i64::from(d.attempt_count),
         ],
     )
     .await
@@ -1304,9 +1306,7 @@ impl Storage for PgStorage {
             claimed.push((delivery, webhook_row(&webhook)));
         }
         tx.commit().await.map_err(db_error)?;
-        claimed.sort_by(|a, b| {
-            (a.0.next_attempt_ms, &a.0.id).cmp(&(b.0.next_attempt_ms, &b.0.id))
-        });
+        claimed.sort_by(|a, b| (a.0.next_attempt_ms, &a.0.id).cmp(&(b.0.next_attempt_ms, &b.0.id)));
         Ok(claimed)
     }
 

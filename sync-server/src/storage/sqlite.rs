@@ -242,7 +242,7 @@ const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secre
      old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
      failed_in_a_row";
 const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
-     next_attempt_ms, created_ms, finished_ms, redelivery_of";
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
 
 fn webhook_row(r: &Row) -> rusqlite::Result<Webhook> {
     let events: String = r.get(4)?;
@@ -277,6 +277,7 @@ fn delivery_row(r: &Row) -> rusqlite::Result<Delivery> {
         created_ms: r.get(7)?,
         finished_ms: r.get(8)?,
         redelivery_of: r.get(9)?,
+        attempt_count: u32::try_from(r.get::<_, i64>(10)?).unwrap_or(u32::MAX),
         attempts: Vec::new(),
     })
 }
@@ -297,8 +298,8 @@ fn attempt_row(r: &Row) -> rusqlite::Result<Attempt> {
 fn insert_delivery(c: &rusqlite::Connection, d: &Delivery) -> rusqlite::Result<()> {
     c.execute(
         &format!(
-            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}, attempts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)"
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ),
         params![
             d.id,
@@ -310,7 +311,8 @@ fn insert_delivery(c: &rusqlite::Connection, d: &Delivery) -> rusqlite::Result<(
             d.next_attempt_ms,
             d.created_ms,
             d.finished_ms,
-            d.redelivery_of
+            d.redelivery_of,
+            i64::from(d.attempt_count)
         ],
     )
     .map(drop)

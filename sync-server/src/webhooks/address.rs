@@ -132,10 +132,12 @@ pub fn check_literal(url: &reqwest::Url, allow_private: bool) -> Result<(), Stri
     if allow_private {
         return Ok(());
     }
-    let Some(ip) = url
-        .host_str()
-        .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok())
-    else {
+    let Some(ip) = url.host_str().and_then(|h| {
+        h.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .ok()
+    }) else {
         return Ok(());
     };
     match forbidden(ip) {

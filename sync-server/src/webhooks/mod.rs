@@ -204,7 +204,10 @@ mod tests {
                 reason,
             } => {
                 assert_eq!(disable_after, 5);
-                assert!(reason.contains("24 h") && reason.contains("HTTP 500"), "{reason}");
+                assert!(
+                    reason.contains("24 h") && reason.contains("HTTP 500"),
+                    "{reason}"
+                );
             }
             other => panic!("{other:?}"),
         }

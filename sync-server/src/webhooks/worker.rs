@@ -15,7 +15,7 @@ use crate::auth::Guard;
 use crate::auth::sealed::ServerKey;
 use crate::storage::{Attempt, AttemptEnd, Delivery, Finished, Storage, Webhook};
 
-/// Deliveries claimed at once by one process.
+/// Attempts one process has in flight at most.
 const BATCH: u32 = 16;
 /// How often the worker looks for due deliveries when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
@@ -73,34 +73,53 @@ pub async fn run(outbox: Arc<Outbox>, guard: Arc<Guard>, client: reqwest::Client
     // A lease outlasts an attempt, so it passes to another process only when this one
     // stopped or hung.
     let lease_ms = outbox.policy.timeout_ms as i64 + 30_000;
+    // Attempts in flight: a slow receiver holds one place, not the others' turns.
+    let mut sending = tokio::task::JoinSet::new();
     loop {
-        let now = crate::api::now_ms();
-        let claimed = match outbox
-            .storage
-            .claim_deliveries(&owner, now, lease_ms, BATCH)
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!("could not claim webhook deliveries: {e}");
-                Vec::new()
+        while sending.try_join_next().is_some() {}
+        let room = BATCH.saturating_sub(sending.len() as u32);
+        let mut claimed_all = false;
+        if room > 0 {
+            let now = crate::api::now_ms();
+            let claimed = match outbox
+                .storage
+                .claim_deliveries(&owner, now, lease_ms, room)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!("could not claim webhook deliveries: {e}");
+                    Vec::new()
+                }
+            };
+            claimed_all = claimed.len() == room as usize;
+            for (delivery, webhook) in claimed {
+                let (outbox, guard, client, owner) =
+                    (outbox.clone(), guard.clone(), client.clone(), owner.clone());
+                sending.spawn(async move {
+                    deliver(
+                        &outbox,
+                        &guard.server_key,
+                        &client,
+                        &owner,
+                        delivery,
+                        webhook,
+                    )
+                    .await;
+                });
             }
-        };
-        let full = claimed.len() == BATCH as usize;
-        let mut sending = tokio::task::JoinSet::new();
-        for (delivery, webhook) in claimed {
-            let (outbox, key, client, owner) =
-                (outbox.clone(), guard.clone(), client.clone(), owner.clone());
-            sending.spawn(async move {
-                deliver(&outbox, &key.server_key, &client, &owner, delivery, webhook).await;
-            });
         }
-        while sending.join_next().await.is_some() {}
-        if !full {
-            tokio::select! {
-                _ = outbox.wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
+        if claimed_all {
+            // More may be due: claim again once there is room.
+            if sending.len() as u32 >= BATCH {
+                sending.join_next().await;
             }
+            continue;
+        }
+        tokio::select! {
+            _ = outbox.wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            Some(_) = sending.join_next(), if !sending.is_empty() => {}
         }
     }
 }
@@ -266,7 +285,7 @@ fn judge(
     duration_ms: i64,
     now_ms: i64,
 ) -> (Attempt, AttemptEnd) {
-    let number = delivery.attempts.len() as u32 + 1;
+    let number = delivery.attempt_count.saturating_add(1);
     let (status, text, error) = match answer {
         Answer::Status(status, text) => (Some(status), Some(text), None),
         Answer::Error(error) => (None, None, Some(error)),
@@ -276,7 +295,13 @@ fn judge(
         (Some(410), _) => AttemptEnd::Gone {
             reason: "the receiver answered 410 Gone: it no longer wants these events".into(),
         },
-        (Some(s), _) => after_failure(policy, number, delivery.created_ms, now_ms, &format!("HTTP {s}")),
+        (Some(s), _) => after_failure(
+            policy,
+            number,
+            delivery.created_ms,
+            now_ms,
+            &format!("HTTP {s}"),
+        ),
         (None, Some(e)) => after_failure(policy, number, delivery.created_ms, now_ms, e),
         (None, None) => after_failure(policy, number, delivery.created_ms, now_ms, "no answer"),
     };
@@ -296,7 +321,7 @@ mod tests {
     use super::*;
     use crate::storage::DeliveryState;
 
-    fn delivery(attempts: usize) -> Delivery {
+    fn delivery(attempts: u32) -> Delivery {
         Delivery {
             id: "d".into(),
             webhook_id: "w".into(),
@@ -308,17 +333,9 @@ mod tests {
             created_ms: 0,
             finished_ms: None,
             redelivery_of: None,
-            attempts: vec![
-                Attempt {
-                    number: 1,
-                    started_ms: 0,
-                    duration_ms: 1,
-                    status: Some(500),
-                    answer: None,
-                    error: None,
-                };
-                attempts
-            ],
+            attempt_count: attempts,
+            // As claimed: without the attempts themselves.
+            attempts: Vec::new(),
         }
     }
 
@@ -328,9 +345,18 @@ mod tests {
         let cases: Vec<(Answer, AttemptEnd)> = vec![
             (Answer::Status(200, "ok".into()), AttemptEnd::Delivered),
             (Answer::Status(204, String::new()), AttemptEnd::Delivered),
-            (Answer::Status(500, "boom".into()), AttemptEnd::RetryAt(1_000 + 10_000)),
-            (Answer::Status(301, String::new()), AttemptEnd::RetryAt(1_000 + 10_000)),
-            (Answer::Error("timed out".into()), AttemptEnd::RetryAt(1_000 + 10_000)),
+            (
+                Answer::Status(500, "boom".into()),
+                AttemptEnd::RetryAt(1_000 + 10_000),
+            ),
+            (
+                Answer::Status(301, String::new()),
+                AttemptEnd::RetryAt(1_000 + 10_000),
+            ),
+            (
+                Answer::Error("timed out".into()),
+                AttemptEnd::RetryAt(1_000 + 10_000),
+            ),
         ];
         for (answer, expected) in cases {
             let label = format!("{answer:?}");
@@ -338,10 +364,29 @@ mod tests {
             assert_eq!(end, expected, "{label}");
             assert_eq!(attempt.number, 1);
         }
-        let (attempt, end) = judge(&policy, &delivery(2), Answer::Status(410, "gone".into()), 0, 5, 1);
+        let (attempt, end) = judge(
+            &policy,
+            &delivery(2),
+            Answer::Status(410, "gone".into()),
+            0,
+            5,
+            1,
+        );
         assert!(matches!(end, AttemptEnd::Gone { .. }), "{end:?}");
-        assert_eq!(attempt.number, 3);
         assert_eq!(attempt.answer.as_deref(), Some("gone"));
+        // The fourth attempt waits eight times the first retry's wait.
+        let (attempt, end) = judge(
+            &policy,
+            &delivery(3),
+            Answer::Status(502, String::new()),
+            0,
+            5,
+            1_000,
+        );
+        assert_eq!(
+            (attempt.number, end),
+            (4, AttemptEnd::RetryAt(1_000 + 80_000))
+        );
     }
 
     #[test]
