@@ -500,7 +500,9 @@ async fn private_addresses_are_refused_at_creation_and_again_at_send_time() {
     let receiver = Receiver::start().await;
     let mut allowing = Api::new(Server::start_with(None, &[ALLOW_PRIVATE]));
     let owner = allowing.server.user_with_key("ana", None, ALL_SCOPES);
-    let (id, _) = allowing.create(&owner, &receiver.url, &["ping"]).await;
+    let (by_address, _) = allowing.create(&owner, &receiver.url, &["ping"]).await;
+    let by_name_url = receiver.url.replace("127.0.0.1", "localhost");
+    let (by_name, _) = allowing.create(&owner, &by_name_url, &["ping"]).await;
     allowing.server.stop();
     let data = std::mem::replace(&mut allowing.server.data, tempfile::tempdir().expect("dir"));
     // The same database, without the setting.
@@ -526,25 +528,28 @@ async fn private_addresses_are_refused_at_creation_and_again_at_send_time() {
             "{url}: {detail}"
         );
     }
-    // The endpoint made while it was allowed is checked again when sending.
-    let delivery = api.ping(&owner, &id).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let attempt = loop {
-        let listed = api.deliveries(&owner, &id).await;
-        let found = listed.iter().find(|d| d["id"] == delivery).expect("listed");
-        if let Some(attempt) = found["attempts"].get(0) {
-            break attempt.clone();
-        }
-        assert!(Instant::now() < deadline, "no attempt: {found}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(attempt["status"].is_null(), "{attempt}");
-    assert!(
-        attempt["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("loopback")),
-        "{attempt}"
-    );
+    // The endpoints made while it was allowed are checked again when sending: an
+    // address as it is, a name after it resolves.
+    for id in [&by_address, &by_name] {
+        let delivery = api.ping(&owner, id).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let attempt = loop {
+            let listed = api.deliveries(&owner, id).await;
+            let found = listed.iter().find(|d| d["id"] == delivery).expect("listed");
+            if let Some(attempt) = found["attempts"].get(0) {
+                break attempt.clone();
+            }
+            assert!(Instant::now() < deadline, "no attempt: {found}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(attempt["status"].is_null(), "{attempt}");
+        assert!(
+            attempt["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("loopback")),
+            "{attempt}"
+        );
+    }
     assert!(receiver.seen().is_empty(), "the receiver was reached");
 }
 
