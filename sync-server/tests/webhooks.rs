@@ -222,10 +222,24 @@ impl Api {
         key: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        self.call_with(method, path, key, body, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.server.base))
             .bearer_auth(key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -357,10 +371,30 @@ async fn endpoints_are_managed_by_admins_with_the_scope_and_secrets_are_shown_on
         "{refused}"
     );
 
+    let idempotent = [("Idempotency-Key", "hook-1")];
     let (status, created) = api
-        .call(Method::POST, "/api/v1/webhooks", &owner, Some(body))
+        .call_with(
+            Method::POST,
+            "/api/v1/webhooks",
+            &owner,
+            Some(body.clone()),
+            &idempotent,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
+    // A replay answers the same endpoint, without the secret.
+    let (status, replayed) = api
+        .call_with(
+            Method::POST,
+            "/api/v1/webhooks",
+            &owner,
+            Some(body),
+            &idempotent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{replayed}");
+    assert_eq!(replayed["id"], created["id"]);
+    assert_eq!(replayed["secret"], "(shown once)");
     let id = created["id"].as_str().expect("id").to_string();
     let secret = created["secret"].as_str().expect("secret").to_string();
     let key_bytes = STANDARD
