@@ -159,7 +159,7 @@ pub fn after_failure(
 }
 
 fn human_duration(ms: u64) -> String {
-    if ms >= 3_600_000 && ms % 3_600_000 == 0 {
+    if ms >= 3_600_000 && ms.is_multiple_of(3_600_000) {
         format!("{} h", ms / 3_600_000)
     } else {
         format!("{} s", ms / 1000)
