@@ -394,6 +394,46 @@ mod tests {
     }
 
     #[test]
+    fn webhook_settings_come_from_the_file_with_defaults_and_limits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        let defaults = resolve(&given).expect("settings").webhooks;
+        assert_eq!(defaults, crate::webhooks::Policy::default());
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.retry_window_ms, 24 * 3_600_000);
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "allow_private_webhooks = true\nwebhook_retry_hours = 0.5\n\
+             webhook_first_retry_seconds = 2\nwebhook_timeout_seconds = 5\n\
+             webhook_disable_after = 3\n",
+        )
+        .expect("write");
+        let set = resolve(&given).expect("settings").webhooks;
+        assert_eq!(
+            set,
+            crate::webhooks::Policy {
+                allow_private: true,
+                timeout_ms: 5_000,
+                first_retry_ms: 2_000,
+                retry_window_ms: 1_800_000,
+                disable_after: 3,
+            }
+        );
+        for bad in [
+            "webhook_retry_hours = 0\n",
+            "webhook_timeout_seconds = 0\n",
+            "webhook_disable_after = 0\n",
+        ] {
+            std::fs::write(dir.path().join("server.toml"), bad).expect("write");
+            let err = resolve(&given).expect_err(bad);
+            assert!(err.to_string().contains("webhook_"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn unknown_settings_and_non_postgres_urls_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("server.toml"), "lisen = \"x\"\n").expect("write");

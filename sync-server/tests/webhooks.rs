@@ -858,6 +858,7 @@ async fn two_processes_on_one_postgres_deliver_each_event_once() {
         .create(&owner, &receiver.url, &["ping", "post.scheduled"])
         .await;
     const EVENTS: usize = 60;
+    let started = Instant::now();
     for n in 0..EVENTS {
         let api = if n % 2 == 0 { &one } else { &two };
         if n % 3 == 0 {
@@ -875,6 +876,12 @@ async fn two_processes_on_one_postgres_deliver_each_event_once() {
         }
     }
     let seen = receiver.wait_for(EVENTS, Duration::from_secs(60)).await;
+    // A measurement for the record, not a limit.
+    eprintln!(
+        "{EVENTS} events recorded through both processes and delivered to a receiver \
+         answering in 40 ms: {:?}",
+        started.elapsed()
+    );
     // Let any second sending of a delivery arrive.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let seen_after = receiver.seen();
