@@ -10,3 +10,4 @@ mod serve;
 pub mod storage;
 pub mod unit;
 pub mod users;
+pub mod webhooks;

@@ -32,6 +32,8 @@ pub enum Action {
     PullVersions,
     /// Push a sync version (it writes posts).
     PushVersions,
+    /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -48,7 +50,7 @@ impl Action {
             | Action::OwnWorkspaces
             | Action::PullVersions => Role::Viewer,
             Action::WritePosts | Action::PushVersions => Role::Editor,
-            Action::ManageMembers => Role::Admin,
+            Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
         }
     }
 
@@ -63,6 +65,7 @@ impl Action {
             Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
             Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
             Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
+            Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
     }
 
@@ -91,11 +94,32 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/me/totp", Action::OwnAccount),
     ("POST", "/api/v1/me/totp/confirm", Action::OwnAccount),
     ("DELETE", "/api/v1/me/totp", Action::OwnAccount),
-    ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
     ("GET", "/api/v1/workspaces", Action::OwnWorkspaces),
     ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
     ("GET", "/api/v1/sync/versions", Action::PullVersions),
     ("POST", "/api/v1/sync/versions", Action::PushVersions),
+    ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
+    ("GET", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("POST", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("GET", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("PATCH", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("DELETE", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        Action::ManageWebhooks,
+    ),
+    ("POST", "/api/v1/webhooks/{id}/ping", Action::ManageWebhooks),
+    (
+        "GET",
+        "/api/v1/webhooks/{id}/deliveries",
+        Action::ManageWebhooks,
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+        Action::ManageWebhooks,
+    ),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].
@@ -157,6 +181,19 @@ mod tests {
                 Err(Denied::Role(Role::Admin)),
             ),
             (Action::ManageMembers, Role::Admin, &all[..], Ok(())),
+            (
+                Action::ManageWebhooks,
+                Role::Editor,
+                &all[..],
+                Err(Denied::Role(Role::Admin)),
+            ),
+            (
+                Action::ManageWebhooks,
+                Role::Owner,
+                &[Scope::Admin, Scope::PostsWrite][..],
+                Err(Denied::Scope(Scope::WebhooksWrite)),
+            ),
+            (Action::ManageWebhooks, Role::Admin, &all[..], Ok(())),
             (Action::Whoami, Role::Viewer, &[][..], Ok(())),
         ];
         for (action, role, scopes, expected) in cases {
