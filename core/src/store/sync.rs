@@ -675,7 +675,9 @@ mod tests {
                 op("p1", Field::Title, json!("t"), 100, "other"),
             ],
         );
-        let applied = store.apply_versions(&[first.clone()]).expect("apply");
+        let applied = store
+            .apply_versions(std::slice::from_ref(&first))
+            .expect("apply");
         assert_eq!((applied.changed, applied.conflicts), (3, 0));
         assert_eq!(body(&store, "p1"), "from other");
         // The same version again (an answer lost on the way) changes nothing.
