@@ -92,6 +92,61 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         failures BIGINT NOT NULL,
         last_ms BIGINT NOT NULL
     );",
+    // 3: accounts (credentials sealed), targets (post × account) with their leases and
+    // published parts, the attempt log, and the waits networks ask accounts to keep.
+    "CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT NOT NULL,
+        network TEXT NOT NULL,
+        base_url TEXT,
+        handle TEXT,
+        settings TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        deleted_ms BIGINT,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE targets (
+        id TEXT PRIMARY KEY,
+        post_id TEXT NOT NULL REFERENCES posts (id),
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        state TEXT NOT NULL,
+        due_ms BIGINT,
+        next_attempt_ms BIGINT,
+        attempt_count BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms BIGINT,
+        parts TEXT NOT NULL,
+        planned_parts BIGINT,
+        in_flight BIGINT,
+        in_flight_ms BIGINT,
+        last_error TEXT,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        UNIQUE (post_id, account_id)
+    );
+    CREATE INDEX targets_due ON targets (state, due_ms);
+    CREATE INDEX targets_retry ON targets (state, next_attempt_ms);
+    CREATE INDEX targets_lease ON targets (lease_owner);
+    CREATE INDEX targets_calendar ON targets (workspace_id, due_ms);
+    CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL REFERENCES targets (id),
+        part BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        ended_ms BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        http_status BIGINT,
+        error TEXT
+    );
+    CREATE INDEX attempts_by_target ON attempts (target_id, started_ms);
+    CREATE TABLE account_waits (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        until_ms BIGINT NOT NULL,
+        reason TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.
