@@ -11,12 +11,12 @@
 
 pub mod postgres;
 mod schema;
-pub mod sqlite;
 mod sql;
+pub mod sqlite;
 mod targets;
 
 pub use postctl_core::model::{Finish, TargetState};
-pub use targets::{TargetChange, Takeover, change_allows, takeover};
+pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -669,8 +669,7 @@ pub trait Storage: Send + Sync + 'static {
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.
-    async fn attempts(&self, workspace_id: &str, post_id: &str)
-    -> Result<Vec<(String, Attempt)>>;
+    async fn attempts(&self, workspace_id: &str, post_id: &str) -> Result<Vec<(String, Attempt)>>;
     /// The workspace's targets due in `[from_ms, to_ms)` that are or were meant to go out
     /// (`TargetState::SCHEDULED_ONCE`), by due time.
     async fn calendar(

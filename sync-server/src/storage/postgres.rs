@@ -12,15 +12,15 @@ use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
 use super::sql::{
-    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS, SEALED_SELECTS,
-    TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part, due_sql,
-    interrupted_attempt, next_due_sql, pg, sealed_update,
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
+    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
+    due_sql, interrupted_attempt, next_due_sql, pg, sealed_update,
 };
 use super::targets::resolve_parts;
 use super::{
-    Account, AccountDeletion, ApiKey, Attempt, CalendarEntry, Claim, ClaimOutcome, Claimed,
-    Finish, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member,
-    Post, PostQuery, PostState, Result, Role, Scope, SealedValue, Session, Storage, StorageError,
+    Account, AccountDeletion, ApiKey, Attempt, CalendarEntry, Claim, ClaimOutcome, Claimed, Finish,
+    IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, SealedValue, Session, Storage, StorageError,
     Takeover, Target, TargetChange, TargetState, TargetView, TargetsChanged, User, Workspace,
     change_allows, takeover,
 };
@@ -1145,11 +1145,7 @@ impl Storage for PgStorage {
         Ok(rows.iter().map(|r| target_view(r, 0)).collect())
     }
 
-    async fn attempts(
-        &self,
-        workspace_id: &str,
-        post_id: &str,
-    ) -> Result<Vec<(String, Attempt)>> {
+    async fn attempts(&self, workspace_id: &str, post_id: &str) -> Result<Vec<(String, Attempt)>> {
         let client = self.client().await?;
         let rows = client
             .query(
@@ -1267,7 +1263,7 @@ impl Storage for PgStorage {
                     let n = tx
                         .execute(
                             &pg(&format!(
-                                "UPDATE targets t SET state = '{uncertain}', lease_owner = NULL,
+                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
                                  lease_expires_ms = NULL, last_error = ?2, updated_ms = ?1
                                  WHERE t.id = ?3 AND {due}",
                                 uncertain = TargetState::Uncertain.as_str(),
@@ -1288,7 +1284,7 @@ impl Storage for PgStorage {
             let n = tx
                 .execute(
                     &pg(&format!(
-                        "UPDATE targets t SET state = '{publishing}', lease_owner = ?2,
+                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
                          lease_expires_ms = ?3, updated_ms = ?1
                          WHERE t.id = ?4 AND {due}",
                         publishing = TargetState::Publishing.as_str(),
@@ -1567,7 +1563,10 @@ async fn insert_target(
     t: &Target,
     keep_existing: bool,
 ) -> Result<()> {
-    let placeholders = (1..=17).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let placeholders = (1..=17)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let tail = if keep_existing {
         " ON CONFLICT (post_id, account_id) DO NOTHING"
     } else {

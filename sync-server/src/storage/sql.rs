@@ -1,7 +1,7 @@
 //! SQL text both storages share (written with SQLite's `?N` parameters; [`pg`] turns them
 //! into PostgreSQL's `$N`), and the values the publisher's statements bind.
 
-use super::{Attempt, Finish, SealedKind, TargetState, Takeover};
+use super::{Attempt, Finish, SealedKind, Takeover, TargetState};
 
 /// `targets` columns in the order `target_row` reads them (prefix `t.`).
 pub(crate) const TARGET_COLUMNS: &str = "t.id, t.post_id, t.account_id, t.workspace_id, t.state, \

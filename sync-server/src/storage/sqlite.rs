@@ -14,15 +14,15 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::sql::{
-    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS, SEALED_SELECTS,
-    TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part, due_sql,
-    interrupted_attempt, next_due_sql, sealed_update,
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
+    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
+    due_sql, interrupted_attempt, next_due_sql, sealed_update,
 };
 use super::targets::resolve_parts;
 use super::{
-    Account, AccountDeletion, ApiKey, Attempt, CalendarEntry, Claim, ClaimOutcome, Claimed,
-    Finish, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member,
-    Post, PostQuery, PostState, Result, Role, Scope, SealedValue, Session, Storage, StorageError,
+    Account, AccountDeletion, ApiKey, Attempt, CalendarEntry, Claim, ClaimOutcome, Claimed, Finish,
+    IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, Result, Role, Scope, SealedValue, Session, Storage, StorageError,
     Takeover, Target, TargetChange, TargetState, TargetView, TargetsChanged, User, Workspace,
     change_allows, takeover,
 };
@@ -1140,11 +1140,7 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn attempts(
-        &self,
-        workspace_id: &str,
-        post_id: &str,
-    ) -> Result<Vec<(String, Attempt)>> {
+    async fn attempts(&self, workspace_id: &str, post_id: &str) -> Result<Vec<(String, Attempt)>> {
         let (w, p) = (workspace_id.to_string(), post_id.to_string());
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
@@ -1219,10 +1215,9 @@ impl Storage for SqliteStorage {
                     due = due_sql("?1"),
                     ready = account_ready_sql("?1"),
                 ))?;
-                let rows = stmt.query_map(
-                    params![now, claim.limit, claim.per_account],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let rows = stmt.query_map(params![now, claim.limit, claim.per_account], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             let mut outcome = ClaimOutcome::default();
@@ -1242,14 +1237,17 @@ impl Storage for SqliteStorage {
                         ))
                     },
                 )?;
-                let interrupted = target.in_flight.zip(target.in_flight_ms).filter(|_| taken_over);
+                let interrupted = target
+                    .in_flight
+                    .zip(target.in_flight_ms)
+                    .filter(|_| taken_over);
                 if let Some((part, since)) = interrupted {
                     let fate = takeover(&account, since, now);
                     let attempt = interrupted_attempt(&id, part, since, now, fate);
                     if fate == Takeover::Uncertain {
                         let n = tx.execute(
                             &format!(
-                                "UPDATE targets SET state = '{uncertain}', lease_owner = NULL,
+                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
                                  lease_expires_ms = NULL, last_error = ?2, updated_ms = ?3
                                  WHERE id = ?4 AND {due}",
                                 uncertain = TargetState::Uncertain.as_str(),
@@ -1267,7 +1265,7 @@ impl Storage for SqliteStorage {
                 }
                 let n = tx.execute(
                     &format!(
-                        "UPDATE targets SET state = '{publishing}', lease_owner = ?2,
+                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
                          lease_expires_ms = ?3, updated_ms = ?1
                          WHERE id = ?4 AND {due}",
                         publishing = TargetState::Publishing.as_str(),
@@ -1493,7 +1491,9 @@ fn workspace_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
 
 fn insert_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<()> {
     c.execute(
-        &format!("INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+        &format!(
+            "INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
         params![
             p.id,
             p.workspace_id,
@@ -1532,8 +1532,15 @@ fn write_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<bool> {
 
 /// Inserts a target; with `keep_existing`, nothing happens if the post has one on that
 /// account already.
-fn insert_target(c: &rusqlite::Connection, t: &Target, keep_existing: bool) -> rusqlite::Result<()> {
-    let placeholders = (1..=17).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+fn insert_target(
+    c: &rusqlite::Connection,
+    t: &Target,
+    keep_existing: bool,
+) -> rusqlite::Result<()> {
+    let placeholders = (1..=17)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let tail = if keep_existing {
         " ON CONFLICT (post_id, account_id) DO NOTHING"
     } else {
@@ -1569,8 +1576,9 @@ fn post_targets(
     c: &rusqlite::Connection,
     post_id: &str,
 ) -> rusqlite::Result<Vec<(String, String, TargetState)>> {
-    let mut stmt =
-        c.prepare_cached("SELECT id, account_id, state FROM targets WHERE post_id = ?1 ORDER BY id")?;
+    let mut stmt = c.prepare_cached(
+        "SELECT id, account_id, state FROM targets WHERE post_id = ?1 ORDER BY id",
+    )?;
     let rows = stmt.query_map([post_id], |r| {
         let state: String = r.get(2)?;
         Ok((r.get(0)?, r.get(1)?, state_of(&state)))

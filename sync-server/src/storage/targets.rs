@@ -212,12 +212,40 @@ mod tests {
         let one = r#"[{"id":"1","url":"https://x.test/1"}]"#;
         let cases = [
             // (parts, in flight, planned, url) -> (parts kept, state)
-            ("[]", Some(0), Some(1), Some("https://x.test/p/9"), 1, TargetState::Published),
+            (
+                "[]",
+                Some(0),
+                Some(1),
+                Some("https://x.test/p/9"),
+                1,
+                TargetState::Published,
+            ),
             ("[]", Some(0), Some(1), None, 0, TargetState::Scheduled),
-            (one, Some(1), Some(3), Some("https://x.test/2"), 2, TargetState::Scheduled),
-            (one, Some(1), Some(2), Some("https://x.test/2"), 2, TargetState::Published),
+            (
+                one,
+                Some(1),
+                Some(3),
+                Some("https://x.test/2"),
+                2,
+                TargetState::Scheduled,
+            ),
+            (
+                one,
+                Some(1),
+                Some(2),
+                Some("https://x.test/2"),
+                2,
+                TargetState::Published,
+            ),
             (one, Some(1), Some(2), None, 1, TargetState::Scheduled),
-            ("[]", None, None, Some("https://x.test/3"), 1, TargetState::Published),
+            (
+                "[]",
+                None,
+                None,
+                Some("https://x.test/3"),
+                1,
+                TargetState::Published,
+            ),
         ];
         for (parts, in_flight, planned, url, kept, state) in cases {
             let (after, got) = resolve_parts(parts, in_flight, planned, url);
@@ -228,10 +256,7 @@ mod tests {
             }
         }
         assert_eq!(id_from_url("https://x.test/@me/1234?x=1"), "1234");
-        assert_eq!(
-            id_from_url("https://matrix.to/#/!room:x/$event"),
-            "$event"
-        );
+        assert_eq!(id_from_url("https://matrix.to/#/!room:x/$event"), "$event");
     }
 
     #[test]
@@ -240,12 +265,24 @@ mod tests {
         let cases = [
             // Mastodon keeps an Idempotency-Key for about an hour.
             (account("mastodon", "{}"), 10 * minute, Takeover::Resend),
-            (account("mastodon", "{}"), 24 * 60 * minute, Takeover::Uncertain),
+            (
+                account("mastodon", "{}"),
+                24 * 60 * minute,
+                Takeover::Uncertain,
+            ),
             // Bluesky's record key is ours: always safe.
             (account("bluesky", "{}"), 24 * 60 * minute, Takeover::Resend),
             // Telegram has no key at all.
-            (account("telegram", r#"{"chat":"@c"}"#), minute, Takeover::Uncertain),
-            (account("no-such-network", "{}"), minute, Takeover::Uncertain),
+            (
+                account("telegram", r#"{"chat":"@c"}"#),
+                minute,
+                Takeover::Uncertain,
+            ),
+            (
+                account("no-such-network", "{}"),
+                minute,
+                Takeover::Uncertain,
+            ),
         ];
         for (account, elapsed, expected) in cases {
             assert_eq!(
