@@ -1007,6 +1007,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
         "a refused change wrote the post"
     );
     // The accounts become b and c: a is cancelled, c gets a target as scheduled as the post.
+    // (a's stays cancelled if it is listed again: cancelled is final.)
     let fresh = storage::Target::new(&scheduled, &c.id, 8_000);
     let again = storage::Target::new(&scheduled, &b.id, 8_000);
     s.update_post(&scheduled, Some(&[again, fresh]), None, false)

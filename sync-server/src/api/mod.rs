@@ -7,6 +7,8 @@
 //! line and its place in the metrics. One file per resource holds its handlers.
 
 pub mod access;
+pub mod accounts;
+pub mod calendar;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
@@ -17,6 +19,7 @@ pub mod posts;
 pub mod problem;
 pub mod setup;
 pub mod signin;
+pub mod targets;
 pub mod users;
 
 use std::sync::Arc;
@@ -59,6 +62,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/posts/{id}",
             get(posts::get).patch(posts::patch).delete(posts::delete),
+        )
+        .route("/api/v1/posts/{id}/schedule", post(targets::schedule))
+        .route("/api/v1/posts/{id}/cancel", post(targets::cancel))
+        .route("/api/v1/posts/{id}/retry", post(targets::retry))
+        .route("/api/v1/posts/{id}/resolve", post(targets::resolve))
+        .route("/api/v1/posts/{id}/attempts", get(targets::attempts))
+        .route("/api/v1/calendar", get(calendar::calendar))
+        .route(
+            "/api/v1/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route(
+            "/api/v1/accounts/{id}",
+            get(accounts::get).delete(accounts::delete),
         )
         .route("/api/v1/members", get(members::list))
         .route("/api/v1/members/{name}", put(members::set))

@@ -654,9 +654,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores a post and its targets in one transaction.
     async fn create_post_with_targets(&self, post: &Post, targets: &[Target]) -> Result<()>;
     /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction:
-    /// with `accounts`, makes its targets those accounts' (new targets for new accounts,
-    /// a cancelled one revived as a draft, those of accounts left out cancelled if they
-    /// may still be); then applies `change` to every target whose state allows it
+    /// with `accounts`, makes its targets those accounts' (new targets for new accounts;
+    /// those of accounts left out are cancelled if they may still be, and a cancelled
+    /// target stays cancelled, as DESIGN §4 has it); then applies `change` to every target whose state allows it
     /// ([`change_allows`]). `None` if there is no such post. With `must_move`, a change
     /// that moves no target writes nothing and returns the targets it skipped.
     async fn update_post(

@@ -1090,8 +1090,6 @@ impl Storage for PgStorage {
                 let listed = wanted.contains(&account_id.as_str());
                 if !listed && state.is_editable() {
                     set_state(&tx, &id, TargetState::Cancelled, now).await?;
-                } else if listed && state == TargetState::Cancelled {
-                    set_state(&tx, &id, TargetState::Draft, now).await?;
                 }
             }
             for t in accounts {

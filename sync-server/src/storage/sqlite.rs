@@ -1083,8 +1083,6 @@ impl Storage for SqliteStorage {
                     let listed = wanted.contains(&account_id.as_str());
                     if !listed && state.is_editable() {
                         set_state(&tx, &id, TargetState::Cancelled, None, now)?;
-                    } else if listed && state == TargetState::Cancelled {
-                        set_state(&tx, &id, TargetState::Draft, None, now)?;
                     }
                 }
                 for t in accounts {
