@@ -1,5 +1,5 @@
 //! The `postctl-server` command line: `serve`, `user add|passwd|totp|delete`, `key
-//! create|list|rotate|revoke`, `backup`, `restore` and `print-unit`.
+//! create|list|rotate|revoke`, `backup`, `restore`, `rotate-key` and `print-unit`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -29,18 +29,19 @@ Examples:
   postctl-server key revoke 0193a1b2
   postctl-server user delete bob
   postctl-server backup --to /var/backups/postctl-server-$(date +%F).sqlite3
+  postctl-server rotate-key --new-key-file /root/new-server.key
   postctl-server print-unit > /etc/systemd/system/postctl-server.service
 
 Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen,
 database_url, log_format, log_level, metrics_token, lockout_seconds and rate_limit in
-server.toml (in the data dir, or --config FILE). TOTP secrets are sealed with
-POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
+server.toml (in the data dir, or --config FILE). Accounts' credentials and TOTP secrets
+are sealed with POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "postctl-server",
     version,
-    about = "The always-on postctl server: an HTTP API for posts, users, workspaces and API keys, on SQLite or PostgreSQL.",
+    about = "The always-on postctl server: an HTTP API for posts, accounts, users, workspaces and API keys, on SQLite or PostgreSQL.",
     after_help = EXAMPLES
 )]
 pub struct Cli {
@@ -115,6 +116,16 @@ enum Command {
         /// The copy to bring back
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
+    },
+    /// Seal every account's credentials and TOTP secret under a new server key, in one
+    /// transaction, and make it the key the server reads. Stop the server(s) first.
+    #[command(
+        after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > new-server.key && chmod 600 new-server.key\n  systemctl stop postctl-server\n  postctl-server rotate-key --new-key-file new-server.key\n  systemctl start postctl-server\n\n  # or give the new key on standard input:\n  head -c 32 /dev/urandom | base64 | tee new-server.key | postctl-server rotate-key\n\nThe new key is base64 of 32 random bytes. Every sealed value is opened with the current\nkey (POSTCTL_SERVER_KEY, or DIR/secret.key) and sealed again with the new one; if any\ndoes not open, nothing changes. DIR/secret.key is then replaced by the new key; when\nPOSTCTL_SERVER_KEY is set instead, set it to the new key for every process. With\nPostgreSQL, stop every process sharing the database first."
+    )]
+    RotateKey {
+        /// Read the new key from FILE instead of standard input
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<PathBuf>,
     },
     /// Print a systemd unit that runs `postctl-server serve`, with hardening options.
     #[command(
@@ -333,6 +344,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { to, force } => crate::backup::backup(&settings, &to, force).await,
         Command::Restore { from } => crate::backup::restore(&settings, &from).await,
         Command::PrintUnit(_) => Ok(()),
+        Command::RotateKey { new_key_file } => {
+            crate::rekey::rotate(&settings, new_key_file.as_deref()).await
+        }
         Command::User(command) => user(&settings, command).await,
         Command::Key(command) => key(&settings, command).await,
     }

@@ -34,7 +34,8 @@ impl std::fmt::Debug for ServerKey {
     }
 }
 
-fn decode_key(text: &str, from: &str) -> anyhow::Result<ServerKey> {
+/// Reads a server key written as base64 of 32 bytes; `from` names where it came from.
+pub fn decode_key(text: &str, from: &str) -> anyhow::Result<ServerKey> {
     let bytes = STANDARD
         .decode(text.trim())
         .ok()
@@ -101,6 +102,29 @@ impl ServerKey {
             "{} is empty; delete it to make a new key, or set {KEY_VAR}",
             path.display()
         )
+    }
+
+    /// Replaces `DATA/secret.key` with `text` (a key in base64): written 0600 beside it,
+    /// synced, then renamed over it, so the file is always one whole key.
+    pub fn replace_file(data_dir: &Path, text: &str) -> anyhow::Result<()> {
+        let path = data_dir.join(KEY_FILE);
+        let next = data_dir.join(format!("{KEY_FILE}.new"));
+        let _ = std::fs::remove_file(&next);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&next)
+            .with_context(|| format!("could not create {}", next.display()))?;
+        file.write_all(text.trim().as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("could not write {}", next.display()))?;
+        std::fs::rename(&next, &path)
+            .with_context(|| format!("could not replace {}", path.display()))?;
+        if let Ok(dir) = std::fs::File::open(data_dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
     }
 
     /// Seals `plain` for `owner` (the associated data).
