@@ -423,7 +423,13 @@ async fn every_role_against_every_route(api: &Api) {
             "viewer",
             StatusCode::OK,
         ),
-        (Method::GET, "/api/v1/accounts", None, "viewer", StatusCode::OK),
+        (
+            Method::GET,
+            "/api/v1/accounts",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
         // Allowed, then refused for its body (no network, no credentials).
         (
             Method::POST,
@@ -1193,8 +1199,7 @@ async fn add_account(api: &Api, key: &str, name: &str, network: &str) -> Value {
 async fn storage_of(api: &Api) -> std::sync::Arc<dyn postctl_server::storage::Storage> {
     postctl_server::storage::open(
         api.server.database_url.as_deref(),
-        &api
-            .server
+        &api.server
             .data
             .path()
             .join(postctl_server::config::DATABASE_FILE),
@@ -1225,36 +1230,76 @@ async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
     assert_problem(&again, StatusCode::CONFLICT, "conflict");
     // Checked as `postctl accounts add` checks: the network's settings and the token.
     for (body, says) in [
-        (json!({ "name": "x", "network": "myspace", "credentials": { "token": "t" } }), "network"),
-        (json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": {} }), "token"),
-        (json!({ "name": "Bad Name", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": "t" } }), "name"),
-        (json!({ "name": "x", "network": "telegram", "credentials": { "token": "123:abc" } }), "chat"),
-        (json!({ "name": "x", "network": "mastodon", "settings": { "colour": "red" }, "credentials": { "token": "t" } }), "colour"),
+        (
+            json!({ "name": "x", "network": "myspace", "credentials": { "token": "t" } }),
+            "network",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": {} }),
+            "token",
+        ),
+        (
+            json!({ "name": "Bad Name", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": "t" } }),
+            "name",
+        ),
+        (
+            json!({ "name": "x", "network": "telegram", "credentials": { "token": "123:abc" } }),
+            "chat",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "settings": { "colour": "red" }, "credentials": { "token": "t" } }),
+            "colour",
+        ),
     ] {
-        let a = api.call(Method::POST, "/api/v1/accounts", Some(&key), Some(body)).await;
+        let a = api
+            .call(Method::POST, "/api/v1/accounts", Some(&key), Some(body))
+            .await;
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
-        assert!(a.json["detail"].as_str().unwrap_or_default().contains(says), "{}", a.json);
+        assert!(
+            a.json["detail"].as_str().unwrap_or_default().contains(says),
+            "{}",
+            a.json
+        );
         answers.push(a.json.to_string());
     }
-    let list = api.call(Method::GET, "/api/v1/accounts", Some(&key), None).await;
+    let list = api
+        .call(Method::GET, "/api/v1/accounts", Some(&key), None)
+        .await;
     assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1), "{}", list.json);
+    assert_eq!(
+        list.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        list.json
+    );
     answers.push(list.json.to_string());
     let one = api
-        .call(Method::GET, &format!("/api/v1/accounts/{id}"), Some(&key), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(one.json["name"], "masto");
     answers.push(one.json.to_string());
     // Another workspace's key does not find it; a viewer reads but cannot add.
     let other = api.server.user_with_key("accother", None, ALL_SCOPES);
     let a = api
-        .call(Method::GET, &format!("/api/v1/accounts/{id}"), Some(&other), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&other),
+            None,
+        )
         .await;
     assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
     let viewer = api
         .server
         .user_with_key("accviewer", Some(("acc", "viewer")), ALL_SCOPES);
-    let a = api.call(Method::GET, "/api/v1/accounts", Some(&viewer), None).await;
+    let a = api
+        .call(Method::GET, "/api/v1/accounts", Some(&viewer), None)
+        .await;
     assert_eq!(a.status, StatusCode::OK);
     let a = api
         .call(
@@ -1266,13 +1311,18 @@ async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
         .await;
     assert_problem(&a, StatusCode::FORBIDDEN, "forbidden");
     let reader = api.server.key("acc", "acc", "posts:read", &[]);
-    let a = api.call(Method::GET, "/api/v1/accounts", Some(&reader), None).await;
+    let a = api
+        .call(Method::GET, "/api/v1/accounts", Some(&reader), None)
+        .await;
     assert_problem(&a, StatusCode::FORBIDDEN, "insufficient-scope");
     // Sealed at rest: the token is in no answer, no log line, no database file, and the
     // stored value opens only with the server key, for this account.
     let storage = storage_of(api).await;
     let sealed = storage.sealed_values().await.expect("sealed");
-    let mine = sealed.iter().find(|v| v.owner == id).expect("the credentials");
+    let mine = sealed
+        .iter()
+        .find(|v| v.owner == id)
+        .expect("the credentials");
     assert!(mine.value.starts_with("v1.") && !mine.value.contains(TOKEN));
     for answer in &answers {
         assert!(!answer.contains(TOKEN), "the token in an answer: {answer}");
@@ -1284,19 +1334,37 @@ async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
             bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
         }
         let text = String::from_utf8_lossy(&bytes);
-        assert!(text.contains("social.example.test"), "the search reads the database");
+        assert!(
+            text.contains("social.example.test"),
+            "the search reads the database"
+        );
         assert!(!text.contains(TOKEN), "the token in the database files");
     }
     let gone = api
-        .call(Method::DELETE, &format!("/api/v1/accounts/{id}"), Some(&key), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     let a = api
-        .call(Method::GET, &format!("/api/v1/accounts/{id}"), Some(&key), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
     assert!(
-        storage.sealed_values().await.expect("sealed").iter().all(|v| v.owner != id),
+        storage
+            .sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .all(|v| v.owner != id),
         "a deleted account's credentials stay"
     );
 }
@@ -1340,14 +1408,29 @@ async fn targets_follow_their_state_machine(api: &Api) {
     let id = made.json["id"].as_str().expect("id").to_string();
     let path = |what: &str| format!("/api/v1/posts/{id}/{what}");
     // Nothing has failed: retry moves nothing, and says why.
-    let a = api.call(Method::POST, &path("retry"), Some(&key), None).await;
+    let a = api
+        .call(Method::POST, &path("retry"), Some(&key), None)
+        .await;
     assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
-    assert!(a.json["detail"].as_str().unwrap_or_default().contains("masto is draft"), "{}", a.json);
+    assert!(
+        a.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("masto is draft"),
+        "{}",
+        a.json
+    );
     // Schedule in the CLI's time language, in a zone; retried with its idempotency key.
     let body = json!({ "at": "tomorrow 9am", "zone": "Europe/Berlin" });
     let headers = [("idempotency-key", "schedule-1")];
     let first = api
-        .send(Method::POST, &path("schedule"), Some(&key), Some(body.clone()), &headers)
+        .send(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(body.clone()),
+            &headers,
+        )
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.json);
     assert_eq!(
@@ -1355,18 +1438,37 @@ async fn targets_follow_their_state_machine(api: &Api) {
         vec![pair("masto", "scheduled"), pair("tg", "scheduled")]
     );
     assert_eq!(first.json["zone"], "Europe/Berlin");
-    assert!(first.json["scheduled_at"].as_str().unwrap_or_default().ends_with(":00:00.000Z"));
+    assert!(
+        first.json["scheduled_at"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(":00:00.000Z")
+    );
     let replay = api
-        .send(Method::POST, &path("schedule"), Some(&key), Some(body), &headers)
+        .send(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(body),
+            &headers,
+        )
         .await;
     assert_eq!(replay.json, first.json);
     assert!(replay.headers.contains_key("idempotent-replayed"));
     let a = api
-        .call(Method::POST, &path("schedule"), Some(&key), Some(json!({ "at": "yesterday" })))
+        .call(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(json!({ "at": "yesterday" })),
+        )
         .await;
     assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     // The calendar shows both targets on their day; a range without them is empty.
-    let due = first.json["scheduled_at"].as_str().expect("time").to_string();
+    let due = first.json["scheduled_at"]
+        .as_str()
+        .expect("time")
+        .to_string();
     let day = chrono::DateTime::parse_from_rfc3339(&due).expect("time");
     let from = (day - chrono::Duration::hours(1)).to_rfc3339();
     let to = (day + chrono::Duration::hours(1)).to_rfc3339();
@@ -1379,25 +1481,44 @@ async fn targets_follow_their_state_machine(api: &Api) {
         )
         .await;
     assert_eq!(cal.status, StatusCode::OK, "{}", cal.json);
-    assert_eq!(cal.json["items"].as_array().map(Vec::len), Some(2), "{}", cal.json);
+    assert_eq!(
+        cal.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        cal.json
+    );
     assert_eq!(cal.json["items"][0]["post_id"], id.as_str());
     let empty = api
         .call(
             Method::GET,
-            &format!("/api/v1/calendar?from={}&to={}", enc(&to), enc(&(day + chrono::Duration::days(1)).to_rfc3339())),
+            &format!(
+                "/api/v1/calendar?from={}&to={}",
+                enc(&to),
+                enc(&(day + chrono::Duration::days(1)).to_rfc3339())
+            ),
             Some(&key),
             None,
         )
         .await;
     assert_eq!(empty.json["items"], json!([]));
     let bad = api
-        .call(Method::GET, "/api/v1/calendar?from=monday&to=tuesday", Some(&key), None)
+        .call(
+            Method::GET,
+            "/api/v1/calendar?from=monday&to=tuesday",
+            Some(&key),
+            None,
+        )
         .await;
     assert_problem(&bad, StatusCode::BAD_REQUEST, "invalid-request");
     // A key without `publish` may not schedule; a viewer may read the attempts.
     let writer = api.server.key("tgt", "tgt", "posts:read,posts:write", &[]);
     let a = api
-        .call(Method::POST, &path("schedule"), Some(&writer), Some(json!({ "at": "in 2h" })))
+        .call(
+            Method::POST,
+            &path("schedule"),
+            Some(&writer),
+            Some(json!({ "at": "in 2h" })),
+        )
         .await;
     assert_problem(&a, StatusCode::FORBIDDEN, "insufficient-scope");
     // The publisher (played here through the storage) fails on masto and is left unsure
@@ -1417,14 +1538,20 @@ async fn targets_follow_their_state_machine(api: &Api) {
     assert_eq!(got.claimed.len(), 2);
     for c in &got.claimed {
         let finish = if c.account.id == masto["id"].as_str().unwrap_or_default() {
-            Finish::Failed { error: "422: the text is too long".into() }
+            Finish::Failed {
+                error: "422: the text is too long".into(),
+            }
         } else {
-            Finish::Uncertain { error: "timed out".into() }
+            Finish::Uncertain {
+                error: "timed out".into(),
+            }
         };
-        assert!(storage
-            .begin_part(&c.target.id, "test-publisher", 0, 1, later + 60_000, later)
-            .await
-            .expect("begin"));
+        assert!(
+            storage
+                .begin_part(&c.target.id, "test-publisher", 0, 1, later + 60_000, later)
+                .await
+                .expect("begin")
+        );
         let attempt = postctl_server::storage::Attempt {
             target_id: c.target.id.clone(),
             part: 0,
@@ -1434,12 +1561,22 @@ async fn targets_follow_their_state_machine(api: &Api) {
             http_status: None,
             error: finish.error().map(str::to_string),
         };
-        assert!(storage
-            .finish_target(&c.target.id, "test-publisher", &finish, Some(&attempt), later + 5)
-            .await
-            .expect("finish"));
+        assert!(
+            storage
+                .finish_target(
+                    &c.target.id,
+                    "test-publisher",
+                    &finish,
+                    Some(&attempt),
+                    later + 5
+                )
+                .await
+                .expect("finish")
+        );
     }
-    let log = api.call(Method::GET, &path("attempts"), Some(&key), None).await;
+    let log = api
+        .call(Method::GET, &path("attempts"), Some(&key), None)
+        .await;
     assert_eq!(log.status, StatusCode::OK);
     let outcomes: Vec<_> = log.json["items"]
         .as_array()
@@ -1448,13 +1585,23 @@ async fn targets_follow_their_state_machine(api: &Api) {
         .map(|a| (a["account"].clone(), a["outcome"].clone()))
         .collect();
     assert_eq!(outcomes.len(), 2, "{}", log.json);
-    assert!(outcomes.contains(&(json!("masto"), json!("failed"))), "{outcomes:?}");
-    assert!(outcomes.contains(&(json!("tg"), json!("uncertain"))), "{outcomes:?}");
+    assert!(
+        outcomes.contains(&(json!("masto"), json!("failed"))),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(json!("tg"), json!("uncertain"))),
+        "{outcomes:?}"
+    );
     // Cancel moves nothing now: failed and uncertain are not cancelled.
-    let a = api.call(Method::POST, &path("cancel"), Some(&key), None).await;
+    let a = api
+        .call(Method::POST, &path("cancel"), Some(&key), None)
+        .await;
     assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
     // Retry: the failed one is due again now; the uncertain one waits for a person.
-    let retried = api.call(Method::POST, &path("retry"), Some(&key), None).await;
+    let retried = api
+        .call(Method::POST, &path("retry"), Some(&key), None)
+        .await;
     assert_eq!(retried.status, StatusCode::OK, "{}", retried.json);
     assert_eq!(retried.json["changed"], json!(["masto"]));
     assert_eq!(
@@ -1462,10 +1609,17 @@ async fn targets_follow_their_state_machine(api: &Api) {
         vec![pair("masto", "scheduled"), pair("tg", "uncertain")]
     );
     // Resolve needs one of its two answers.
-    let a = api.call(Method::POST, &path("resolve"), Some(&key), Some(json!({}))).await;
+    let a = api
+        .call(Method::POST, &path("resolve"), Some(&key), Some(json!({})))
+        .await;
     assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     let a = api
-        .call(Method::POST, &path("resolve"), Some(&key), Some(json!({ "not_published": true, "account": "masto" })))
+        .call(
+            Method::POST,
+            &path("resolve"),
+            Some(&key),
+            Some(json!({ "not_published": true, "account": "masto" })),
+        )
         .await;
     assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
     let resolved = api
@@ -1481,7 +1635,9 @@ async fn targets_follow_their_state_machine(api: &Api) {
     assert_eq!(tg["state"], "published");
     assert_eq!(tg["parts"][0]["url"], "https://t.me/news/42");
     // Cancel the one still scheduled; the account left out of a patch is cancelled too.
-    let cancelled = api.call(Method::POST, &path("cancel"), Some(&key), None).await;
+    let cancelled = api
+        .call(Method::POST, &path("cancel"), Some(&key), None)
+        .await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.json);
     assert_eq!(
         target_states(&cancelled.json),
@@ -1489,14 +1645,23 @@ async fn targets_follow_their_state_machine(api: &Api) {
     );
     assert_eq!(cancelled.json["state"], "draft");
     let a = api
-        .call(Method::PATCH, &format!("/api/v1/posts/{id}"), Some(&key), Some(json!({ "accounts": ["nosuch"] })))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            Some(json!({ "accounts": ["nosuch"] })),
+        )
         .await;
     assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     // Another workspace's post is not found.
     let other = api.server.user_with_key("tgtother", None, ALL_SCOPES);
-    let a = api.call(Method::POST, &path("retry"), Some(&other), None).await;
+    let a = api
+        .call(Method::POST, &path("retry"), Some(&other), None)
+        .await;
     assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
-    let a = api.call(Method::GET, &path("attempts"), Some(&other), None).await;
+    let a = api
+        .call(Method::GET, &path("attempts"), Some(&other), None)
+        .await;
     assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
 }
 

@@ -971,3 +971,94 @@ fn the_settings_list_is_what_the_help_the_dockerfile_and_the_compose_file_use() 
     assert!(in_dockerfile.contains(config::ENV_DATA));
     assert!(dockerfile.contains(&format!("EXPOSE {listen_port}")));
 }
+
+/// `rotate-key`: refused while the server runs and for a malformed key; then every sealed
+/// value (an account's credentials, a pending TOTP secret) opens with the new key only,
+/// and the key file holds the new key.
+#[tokio::test]
+async fn rotate_key_reseals_every_secret_under_the_new_key() {
+    use postctl_server::auth::sealed::{KEY_FILE, ServerKey, decode_key};
+    let mut server = Server::start(None);
+    let key = server.user_with_key(
+        "rk",
+        None,
+        "posts:read,posts:write,accounts:read,accounts:write,admin",
+    );
+    let token = "tok-rotate-0123456789abcdef";
+    let made = http()
+        .post(format!("{}/api/v1/accounts", server.base))
+        .bearer_auth(&key)
+        .json(&json!({ "name": "masto", "network": "mastodon",
+                       "base_url": "https://social.example.test",
+                       "credentials": { "token": token } }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let account: Value = made.json().await.expect("json");
+    let account_id = account["id"].as_str().expect("id").to_string();
+    let enrol = server.cli(&["user", "totp", "enrol", "rk"], "");
+    assert!(enrol.status.success(), "{}", stderr(&enrol));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new_text = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, format!("{new_text}\n")).expect("write");
+    let new_path = new_file.to_str().expect("utf-8");
+    let key_path = server.data.path().join(KEY_FILE);
+    let old_text = std::fs::read_to_string(&key_path).expect("the key file");
+
+    let out = server.cli(&["rotate-key", "--new-key-file", new_path], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is running on"), "{}", stderr(&out));
+    server.stop();
+
+    let bad = dir.path().join("bad.key");
+    std::fs::write(&bad, "too short").expect("write");
+    let out = server.cli(
+        &["rotate-key", "--new-key-file", bad.to_str().expect("utf-8")],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not a server key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&key_path).expect("key"), old_text);
+
+    // From standard input, as the help shows.
+    let out = server.cli(&["rotate-key"], new_text);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 account(s) and 1 TOTP secret(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key_path).expect("key").trim(),
+        new_text
+    );
+    let old = decode_key(&old_text, "old").expect("old key");
+    let new = ServerKey::load(server.data.path()).expect("the key the server reads now");
+    let storage =
+        postctl_server::storage::open(None, &server.data.path().join(config::DATABASE_FILE))
+            .await
+            .expect("database");
+    let sealed = storage.sealed_values().await.expect("sealed");
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    for value in &sealed {
+        assert!(
+            old.open(&value.owner, &value.value).is_err(),
+            "opens with the old key"
+        );
+        let plain = new
+            .open(&value.owner, &value.value)
+            .expect("opens with the new key");
+        if value.owner == account_id {
+            assert!(String::from_utf8_lossy(&plain).contains(token));
+        }
+    }
+    // Again with the same key file: it reseals what is there (under the same key).
+    let out = server.cli(&["rotate-key", "--new-key-file", new_path], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
