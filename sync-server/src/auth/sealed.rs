@@ -1,12 +1,13 @@
-//! Secrets the server has to read back (a user's TOTP secret, an account's credentials), sealed with
-//! ChaCha20-Poly1305 under the server key, so the database alone never gives them away.
+//! Secrets the server has to read back (a user's TOTP secret, an account's credentials),
+//! sealed with ChaCha20-Poly1305 under the server key, so the database alone never gives
+//! them away.
 //!
 //! The server key is 32 bytes: `POSTCTL_SERVER_KEY` (base64), or the file `secret.key` in
 //! the data dir, created 0600 with random bytes on first use. Several processes sharing
 //! one PostgreSQL database must share the key: set `POSTCTL_SERVER_KEY` for all of them.
 //! Sealed text is `v1.` and base64 of a random 12-byte nonce followed by the ciphertext and
-//! its tag; the owner's id (the user's, the account's) is the associated data, so a sealed secret copied to another owner
-//! does not open.
+//! its tag; the owner's id (the user's, the account's) is the associated data, so a sealed
+//! secret copied to another owner does not open.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
