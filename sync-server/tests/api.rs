@@ -1250,6 +1250,15 @@ async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
             json!({ "name": "x", "network": "mastodon", "settings": { "colour": "red" }, "credentials": { "token": "t" } }),
             "colour",
         ),
+        // A secret in the wrong place is not quoted back.
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": TOKEN }),
+            "object",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": [TOKEN] } }),
+            "string",
+        ),
     ] {
         let a = api
             .call(Method::POST, "/api/v1/accounts", Some(&key), Some(body))

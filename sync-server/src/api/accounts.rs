@@ -59,8 +59,9 @@ pub struct NewAccount {
     base_url: Option<String>,
     #[serde(default)]
     settings: Settings,
-    /// `{"token": "..."}`, and any other strings the network needs.
-    credentials: Map<String, Value>,
+    /// `{"token": "..."}`, and any other strings the network needs. Read as any JSON
+    /// value and checked here: serde's own error would quote a misplaced secret.
+    credentials: Value,
 }
 
 // No derived Debug: the credentials must never be printed.
@@ -120,7 +121,12 @@ pub async fn create(
         .network
         .parse()
         .map_err(|e| Problem::invalid_field(format!("`network`: {e}")))?;
-    let token = token(&new.credentials)?;
+    let Value::Object(credentials) = new.credentials else {
+        return Err(Problem::invalid_field(
+            "`credentials` must be an object: {\"token\": \"…\"}",
+        ));
+    };
+    let token = token(&credentials)?;
     let s = new.settings;
     let fields = AccountFields {
         base_url: new.base_url.clone(),
@@ -143,7 +149,7 @@ pub async fn create(
         ))
     })?;
     let id = uuid::Uuid::now_v7().to_string();
-    let plain = Value::Object(new.credentials).to_string();
+    let plain = Value::Object(credentials).to_string();
     let credentials = state
         .guard
         .server_key

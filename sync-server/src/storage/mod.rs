@@ -717,8 +717,10 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Ends this round for a held target, gives up the lease and logs `attempt`:
     /// published, waiting to retry at a time, failed, uncertain, or released. The part in
-    /// flight stays noted unless the target is published or failed for good. False when
-    /// the lease was lost.
+    /// flight is cleared when the target is published or failed, or retried after the
+    /// network answered (`attempt` has an HTTP status); otherwise (uncertain, released, a
+    /// retry after no answer) it stays noted, as it may be on the network. False when the
+    /// lease was lost.
     async fn finish_target(
         &self,
         target_id: &str,
