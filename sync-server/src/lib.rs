@@ -11,3 +11,4 @@ mod serve;
 pub mod storage;
 pub mod unit;
 pub mod users;
+pub mod webhooks;

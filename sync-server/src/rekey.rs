@@ -1,5 +1,5 @@
 //! `postctl-server rotate-key`: seals every sealed value (accounts' credentials, users'
-//! TOTP secrets) under a new server key, in one transaction, then makes the new key the
+//! TOTP secrets, webhook signing secrets) under a new server key, in one transaction, then makes the new key the
 //! one the server reads.
 //!
 //! The new key comes from `--new-key-file FILE` or standard input (base64 of 32 bytes).
@@ -27,6 +27,7 @@ use crate::storage::{SealedKind, Storage};
 pub struct Rotated {
     pub credentials: usize,
     pub totp: usize,
+    pub webhooks: usize,
 }
 
 /// Reads the new key from `file`, or from standard input.
@@ -61,12 +62,16 @@ pub async fn reseal_all(
     let mut rotated = Rotated {
         credentials: 0,
         totp: 0,
+        webhooks: 0,
     };
     for value in values {
         let plain = old.open(&value.owner, &value.value).with_context(|| {
             let what = match value.kind {
                 SealedKind::AccountCredentials => "the credentials of account",
                 SealedKind::TotpSecret | SealedKind::TotpPending => "the TOTP secret of user",
+                SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => {
+                    "the signing secret of webhook"
+                }
             };
             format!(
                 "{what} {} do not open with the current key; nothing was changed (is \
@@ -80,6 +85,7 @@ pub async fn reseal_all(
         match value.kind {
             SealedKind::AccountCredentials => rotated.credentials += 1,
             SealedKind::TotpSecret | SealedKind::TotpPending => rotated.totp += 1,
+            SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => rotated.webhooks += 1,
         }
         changes.push((value, resealed));
     }
@@ -109,8 +115,9 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
         .with_context(|| format!("could not open the database ({})", settings.database()))?;
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
-        "resealed the credentials of {} account(s) and {} TOTP secret(s) under the new key",
-        rotated.credentials, rotated.totp
+        "resealed the credentials of {} account(s), {} TOTP secret(s) and {} webhook \
+         secret(s) under the new key",
+        rotated.credentials, rotated.totp, rotated.webhooks
     );
     if from_env {
         eprintln!(

@@ -1561,7 +1561,7 @@ async fn targets_follow_their_state_machine(api: &Api) {
                 .await
                 .expect("begin")
         );
-        let attempt = postctl_server::storage::Attempt {
+        let attempt = postctl_server::storage::PublishAttempt {
             target_id: c.target.id.clone(),
             part: 0,
             started_ms: later,

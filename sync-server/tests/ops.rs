@@ -1026,11 +1026,45 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
     );
     assert_eq!(std::fs::read_to_string(&key_path).expect("key"), old_text);
 
+    // A webhook endpoint whose signing secret (and the one a rotation keeps) is sealed.
+    let old = decode_key(&old_text, "old").expect("old key");
+    let storage =
+        postctl_server::storage::open(None, &server.data.path().join(config::DATABASE_FILE))
+            .await
+            .expect("database");
+    let user = storage.user_by_name("rk").await.expect("user").expect("rk");
+    let ws = storage
+        .workspace_by_name("rk")
+        .await
+        .expect("ws")
+        .expect("rk");
+    let hook_id = uuid::Uuid::now_v7().to_string();
+    storage
+        .create_webhook(&postctl_server::storage::Webhook {
+            id: hook_id.clone(),
+            workspace_id: ws.id.clone(),
+            url: "https://hooks.example.com/in".into(),
+            description: None,
+            events: vec!["post.scheduled".into()],
+            secret: old.seal(&hook_id, b"whsec-now").expect("seal"),
+            old_secret: Some(old.seal(&hook_id, b"whsec-before").expect("seal")),
+            old_secret_until_ms: Some(i64::MAX),
+            created_by: user.id.clone(),
+            created_ms: 1,
+            updated_ms: 1,
+            disabled_ms: None,
+            disabled_reason: None,
+            failed_in_a_row: 0,
+        })
+        .await
+        .expect("a webhook");
+    drop(storage);
+
     // From standard input, as the help shows.
     let out = server.cli(&["rotate-key"], new_text);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("1 account(s) and 1 TOTP secret(s)"),
+        stderr(&out).contains("1 account(s), 1 TOTP secret(s) and 2 webhook secret(s)"),
         "{}",
         stderr(&out)
     );
@@ -1038,14 +1072,13 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
         std::fs::read_to_string(&key_path).expect("key").trim(),
         new_text
     );
-    let old = decode_key(&old_text, "old").expect("old key");
     let new = ServerKey::load(server.data.path()).expect("the key the server reads now");
     let storage =
         postctl_server::storage::open(None, &server.data.path().join(config::DATABASE_FILE))
             .await
             .expect("database");
     let sealed = storage.sealed_values().await.expect("sealed");
-    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert_eq!(sealed.len(), 4, "{sealed:?}");
     for value in &sealed {
         assert!(
             old.open(&value.owner, &value.value).is_err(),
@@ -1056,6 +1089,12 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
             .expect("opens with the new key");
         if value.owner == account_id {
             assert!(String::from_utf8_lossy(&plain).contains(token));
+        }
+        if value.owner == hook_id {
+            assert!(
+                plain.starts_with(b"whsec-"),
+                "a webhook secret opens to itself"
+            );
         }
     }
     // Again with the same key file: it reseals what is there (under the same key).

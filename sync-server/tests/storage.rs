@@ -9,9 +9,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, Account, AccountDeletion, ApiKey, Attempt, Claim, Finish, IDEMPOTENCY_TTL_MS,
-    IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery, PostState, Role, Scope, SealedKind,
-    Session, Storage, StorageError, TargetChange, TargetState, User, Workspace,
+    self, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, Claim, Delivery, DeliveryState,
+    Event, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post,
+    PostQuery, PostState, PublishAttempt, Role, Scope, SealedKind, Session, Storage, StorageError,
+    TargetChange, TargetState, User, Webhook, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -59,6 +60,10 @@ cases!(
     sealed_values_are_replaced_together_or_not_at_all,
     the_calendar_and_the_next_due_time,
     two_claimers_never_claim_one_target_twice,
+    webhooks_stay_in_their_workspace_and_rotate_their_secret,
+    events_become_one_delivery_per_subscribed_enabled_endpoint,
+    deliveries_are_claimed_once_and_a_passed_lease_frees_them,
+    attempts_are_recorded_and_failing_endpoints_disabled,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -825,14 +830,14 @@ async fn due_post(
         .iter()
         .map(|a| storage::Target::new(&p, &a.id, 5_000))
         .collect();
-    s.create_post_with_targets(&p, &targets)
+    s.create_post_with_targets(&p, &targets, &[])
         .await
         .expect("post with targets");
     p
 }
 
-fn attempt(target_id: &str, part: u32, at: i64, outcome: &str) -> Attempt {
-    Attempt {
+fn publish_attempt(target_id: &str, part: u32, at: i64, outcome: &str) -> PublishAttempt {
+    PublishAttempt {
         target_id: target_id.into(),
         part,
         started_ms: at,
@@ -897,7 +902,7 @@ async fn accounts_stay_in_their_workspace_and_go_when_idle(target: Target) {
     );
     let mut cancelled = p.clone();
     cancelled.updated_ms = 6_500;
-    s.update_post(&cancelled, None, Some(&TargetChange::Cancel), true)
+    s.update_post(&cancelled, None, Some(&TargetChange::Cancel), true, &[])
         .await
         .expect("cancel")
         .expect("post");
@@ -940,7 +945,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
         .iter()
         .map(|x| storage::Target::new(&draft, &x.id, 5_000))
         .collect();
-    s.create_post_with_targets(&draft, &targets)
+    s.create_post_with_targets(&draft, &targets, &[])
         .await
         .expect("create");
     assert_eq!(
@@ -963,6 +968,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
             None,
             Some(&TargetChange::Schedule { due_ms: 50_000 }),
             true,
+            &[],
         )
         .await
         .expect("schedule")
@@ -985,6 +991,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
             None,
             Some(&TargetChange::Retry { now_ms: 7_000 }),
             true,
+            &[],
         )
         .await
         .expect("retry")
@@ -1010,7 +1017,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
     // (a's stays cancelled if it is listed again: cancelled is final.)
     let fresh = storage::Target::new(&scheduled, &c.id, 8_000);
     let again = storage::Target::new(&scheduled, &b.id, 8_000);
-    s.update_post(&scheduled, Some(&[again, fresh]), None, false)
+    s.update_post(&scheduled, Some(&[again, fresh]), None, false, &[])
         .await
         .expect("accounts")
         .expect("post");
@@ -1024,13 +1031,13 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
     );
     // Cancel, then cancel again: the second moves nothing.
     let cancel = s
-        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true)
+        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true, &[])
         .await
         .expect("cancel")
         .expect("post");
     assert_eq!(cancel.changed, vec!["b".to_string(), "c".to_string()]);
     let twice = s
-        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true)
+        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true, &[])
         .await
         .expect("cancel")
         .expect("post");
@@ -1041,7 +1048,7 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
         ..scheduled.clone()
     };
     assert_eq!(
-        s.update_post(&foreign, None, Some(&TargetChange::Cancel), true)
+        s.update_post(&foreign, None, Some(&TargetChange::Cancel), true, &[])
             .await
             .expect("update"),
         None
@@ -1113,7 +1120,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
             "p2",
             "r1",
             Some("https://x.test/1"),
-            &attempt(&id, 0, 16_000, "published")
+            &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
         .expect("record")
@@ -1124,7 +1131,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
             "p1",
             "r1",
             Some("https://x.test/1"),
-            &attempt(&id, 0, 16_000, "published")
+            &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
         .expect("record")
@@ -1135,9 +1142,15 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
             .expect("begin")
     );
     assert!(
-        s.record_part(&id, "p1", "r2", None, &attempt(&id, 1, 17_000, "published"))
-            .await
-            .expect("record")
+        s.record_part(
+            &id,
+            "p1",
+            "r2",
+            None,
+            &publish_attempt(&id, 1, 17_000, "published")
+        )
+        .await
+        .expect("record")
     );
     assert!(
         !s.finish_target(&id, "p2", &Finish::Published, None, 18_000)
@@ -1176,10 +1189,10 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         error: "503 from the network".into(),
         count_attempt: true,
     };
-    let failed = Attempt {
+    let failed = PublishAttempt {
         http_status: Some(503),
         error: Some("503".into()),
-        ..attempt(&id2, 0, 25_000, "retry")
+        ..publish_attempt(&id2, 0, 25_000, "retry")
     };
     assert!(
         s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000)
@@ -1345,6 +1358,7 @@ async fn expired_leases_are_taken_over_or_made_uncertain(target: Target) {
                 now_ms: 80_000,
             }),
             true,
+            &[],
         )
         .await
         .expect("resolve")
@@ -1417,7 +1431,7 @@ async fn the_calendar_and_the_next_due_time(target: Target) {
     let first = due_post(&s, &ws, &alice, 100_000, &[&a]).await;
     let second = due_post(&s, &ws, &alice, 200_000, &[&a]).await;
     let draft = post(&ws, &alice, "draft");
-    s.create_post_with_targets(&draft, &[storage::Target::new(&draft, &a.id, 5_000)])
+    s.create_post_with_targets(&draft, &[storage::Target::new(&draft, &a.id, 5_000)], &[])
         .await
         .expect("draft");
     assert_eq!(s.next_due().await.expect("next"), Some(100_000));
@@ -1503,5 +1517,524 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
         "  claimer one took {}, claimer two took {}",
         one.len(),
         two.len()
+    );
+}
+
+fn webhook(ws: &Workspace, author: &User, events: &[&str]) -> Webhook {
+    Webhook {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://hooks.example.com/in".into(),
+        description: Some("CI".into()),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: "v1.sealed-secret".into(),
+        old_secret: None,
+        old_secret_until_ms: None,
+        created_by: author.id.clone(),
+        created_ms: 10_000,
+        updated_ms: 10_000,
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+    }
+}
+
+fn event(ws: &Workspace, kind: &str, at: i64) -> Event {
+    Event {
+        workspace_id: ws.id.clone(),
+        event_type: kind.into(),
+        payload: format!("{{\"type\":\"{kind}\"}}"),
+        created_ms: at,
+    }
+}
+
+fn attempt(status: Option<u16>) -> Attempt {
+    Attempt {
+        number: 1,
+        started_ms: 20_000,
+        duration_ms: 15,
+        status,
+        answer: status.map(|s| format!("answer {s}")),
+        error: status.is_none().then(|| "timed out".to_string()),
+    }
+}
+
+async fn webhooks_stay_in_their_workspace_and_rotate_their_secret(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let hook = webhook(&ws, &alice, &["post.published", "post.failed"]);
+    s.create_webhook(&hook).await.expect("create");
+    assert!(matches!(
+        s.create_webhook(&hook).await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert_eq!(
+        s.webhooks(&ws.id).await.expect("list"),
+        std::slice::from_ref(&hook)
+    );
+    assert!(s.webhooks(&other.id).await.expect("list").is_empty());
+    assert_eq!(s.webhook(&other.id, &hook.id).await.expect("get"), None);
+    let changed = Webhook {
+        url: "https://hooks.example.com/v2".into(),
+        description: None,
+        events: vec!["ping".into()],
+        updated_ms: 11_000,
+        disabled_ms: Some(11_000),
+        disabled_reason: Some("by hand".into()),
+        failed_in_a_row: 3,
+        ..hook.clone()
+    };
+    assert!(s.save_webhook(&changed).await.expect("save"));
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id).await.expect("get"),
+        Some(changed.clone())
+    );
+    let elsewhere = Webhook {
+        workspace_id: other.id.clone(),
+        ..changed.clone()
+    };
+    assert!(
+        !s.save_webhook(&elsewhere).await.expect("save"),
+        "another workspace"
+    );
+    assert!(
+        !s.rotate_webhook_secret(&other.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    assert!(
+        s.rotate_webhook_secret(&ws.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    let rotated = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(rotated.secret, "v1.new");
+    assert_eq!(rotated.old_secret.as_deref(), Some("v1.sealed-secret"));
+    assert_eq!(rotated.old_secret_until_ms, Some(99_000));
+    assert_eq!(rotated.updated_ms, 12_000);
+    // Deleting takes the deliveries and their attempts along.
+    let enabled = Webhook {
+        disabled_ms: None,
+        ..rotated
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 20_000))
+            .await
+            .expect("emit"),
+        1
+    );
+    let claimed = s
+        .claim_deliveries("me", 20_000, 1_000, 10)
+        .await
+        .expect("claim");
+    s.finish_attempt(
+        &claimed[0].0.id,
+        "me",
+        &attempt(Some(200)),
+        &AttemptEnd::Delivered,
+        20_100,
+    )
+    .await
+    .expect("finish");
+    assert!(!s.delete_webhook(&other.id, &hook.id).await.expect("delete"));
+    assert!(s.delete_webhook(&ws.id, &hook.id).await.expect("delete"));
+    assert_eq!(s.webhook(&ws.id, &hook.id).await.expect("get"), None);
+    assert_eq!(
+        s.delivery(&ws.id, &claimed[0].0.id).await.expect("get"),
+        None
+    );
+    assert!(
+        !s.delete_webhook(&ws.id, &hook.id).await.expect("delete"),
+        "once"
+    );
+}
+
+async fn events_become_one_delivery_per_subscribed_enabled_endpoint(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let subscribed = webhook(&ws, &alice, &["post.scheduled", "post.failed"]);
+    let disabled = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["post.scheduled"])
+    };
+    let elsewhere = webhook(&ws, &alice, &["post.published"]);
+    let other_ws = webhook(&other, &alice, &["post.scheduled"]);
+    for hook in [&subscribed, &disabled, &elsewhere, &other_ws] {
+        s.create_webhook(hook).await.expect("create");
+    }
+    let e = event(&ws, "post.scheduled", 30_000);
+    assert_eq!(s.emit_event(&e).await.expect("emit"), 1);
+    let listed = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    let d = &listed[0];
+    assert_eq!(
+        (d.event_type.as_str(), d.payload.as_str(), d.state),
+        ("post.scheduled", e.payload.as_str(), DeliveryState::Pending)
+    );
+    assert_eq!(
+        (d.next_attempt_ms, d.created_ms, d.attempt_count),
+        (30_000, 30_000, 0)
+    );
+    for hook in [&disabled, &elsewhere] {
+        assert!(
+            s.deliveries(&ws.id, &hook.id, None, 10)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+    assert!(
+        s.deliveries(&other.id, &other_ws.id, None, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 30_000))
+            .await
+            .expect("emit"),
+        0
+    );
+
+    // With a post, in its transaction: recorded when the post is, not otherwise.
+    let p = post(&ws, &alice, "scheduled");
+    s.create_post_and_emit(&p, &[event(&ws, "post.scheduled", 31_000)])
+        .await
+        .expect("create");
+    let after = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].created_ms, 31_000, "newest first");
+    let again = s
+        .create_post_and_emit(&p, &[event(&ws, "post.scheduled", 32_000)])
+        .await;
+    assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        s.deliveries(&ws.id, &subscribed.id, None, 10)
+            .await
+            .expect("list")
+            .len(),
+        2,
+        "a failed change records no event"
+    );
+    let missing = post(&ws, &alice, "never stored");
+    assert!(
+        !s.save_post_and_emit(&missing, &[event(&ws, "post.scheduled", 33_000)])
+            .await
+            .expect("save")
+    );
+    assert!(
+        s.save_post_and_emit(&p, &[event(&ws, "post.failed", 34_000)])
+            .await
+            .expect("save")
+    );
+    let all = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        all.iter()
+            .map(|d| d.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["post.failed", "post.scheduled", "post.scheduled"]
+    );
+    let page = s
+        .deliveries(&ws.id, &subscribed.id, Some(&all[0].id), 1)
+        .await
+        .expect("page");
+    assert_eq!(page, [all[1].clone()]);
+}
+
+async fn deliveries_are_claimed_once_and_a_passed_lease_frees_them(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    let off = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["ping"])
+    };
+    s.create_webhook(&hook).await.expect("create");
+    s.create_webhook(&off).await.expect("create");
+    for n in 0..20 {
+        s.emit_event(&event(&ws, "ping", 40_000 + n))
+            .await
+            .expect("emit");
+    }
+    let later = Delivery {
+        next_attempt_ms: 90_000,
+        ..storage::delivery_for(&hook, &event(&ws, "ping", 40_000))
+    };
+    s.create_delivery(&later)
+        .await
+        .expect("a delivery due later");
+    s.create_delivery(&storage::delivery_for(&off, &event(&ws, "ping", 40_000)))
+        .await
+        .expect("a delivery to a disabled endpoint");
+    // Two processes claim at once: each delivery goes to one.
+    let other = open(&target).await.expect("a second connection");
+    let (a, b) = tokio::join!(
+        s.claim_deliveries("one", 50_000, 10_000, 15),
+        other.claim_deliveries("two", 50_000, 10_000, 15)
+    );
+    let (a, b) = (a.expect("claim"), b.expect("claim"));
+    let mut ids: Vec<&str> = a.iter().chain(&b).map(|(d, _)| d.id.as_str()).collect();
+    assert_eq!(ids.len(), 20, "one: {}, two: {}", a.len(), b.len());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "a delivery was claimed twice");
+    assert!(
+        a.iter()
+            .chain(&b)
+            .all(|(d, w)| d.webhook_id == hook.id && *w == hook)
+    );
+    assert!(!ids.contains(&later.id.as_str()), "not due yet");
+    assert!(
+        s.claim_deliveries("three", 55_000, 10_000, 50)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    // The lease passes: another process takes the delivery, and the first can no longer
+    // record its attempt.
+    let (first, _) = &a[0];
+    let retaken = s
+        .claim_deliveries("three", 60_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(retaken.len(), 20);
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "one",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_500
+        )
+        .await
+        .expect("finish"),
+        Finished::LeaseLost
+    );
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "three",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_600
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let done = s
+        .delivery(&ws.id, &first.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (done.state, done.finished_ms, done.attempt_count),
+        (DeliveryState::Delivered, Some(60_600), 1)
+    );
+    assert_eq!(done.attempts, [attempt(Some(200))]);
+    // A finished delivery is not claimed again, even after every lease.
+    let rest = s
+        .claim_deliveries("four", 200_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(rest.len(), 20, "19 leased ones and the one due at 90 s");
+    assert!(rest.iter().all(|(d, _)| d.id != first.id));
+    assert!(rest.iter().any(|(d, _)| d.id == later.id));
+}
+
+async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    let claim = |now: i64| {
+        let s = s.clone();
+        async move {
+            let mut claimed = s.claim_deliveries("w", now, 1_000, 1).await.expect("claim");
+            claimed.pop().expect("a due delivery").0
+        }
+    };
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = claim(1_000).await;
+    let end = AttemptEnd::RetryAt(5_000);
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(500)), &end, 1_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let pending = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            pending.state,
+            pending.next_attempt_ms,
+            pending.attempt_count
+        ),
+        (DeliveryState::Pending, 5_000, 1)
+    );
+    assert!(
+        s.claim_deliveries("w", 4_999, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due"
+    );
+    let d = claim(5_000).await;
+    assert_eq!(d.attempt_count, 1);
+    let gave_up = AttemptEnd::GaveUp {
+        disable_after: 2,
+        reason: "2 deliveries in a row failed".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(
+            &d.id,
+            "w",
+            &Attempt {
+                number: 2,
+                ..attempt(None)
+            },
+            &gave_up,
+            5_100
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let failed = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (failed.state, failed.finished_ms),
+        (DeliveryState::Failed, Some(5_100))
+    );
+    assert_eq!(
+        failed
+            .attempts
+            .iter()
+            .map(|a| (a.number, a.status, a.error.clone()))
+            .collect::<Vec<_>>(),
+        [(1, Some(500), None), (2, None, Some("timed out".into()))]
+    );
+    let now = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!((now.failed_in_a_row, now.disabled_ms), (1, None));
+    // A success in between starts the count again.
+    s.emit_event(&event(&ws, "ping", 6_000))
+        .await
+        .expect("emit");
+    let d = claim(6_000).await;
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(204)),
+        &AttemptEnd::Delivered,
+        6_100,
+    )
+    .await
+    .expect("finish");
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id)
+            .await
+            .expect("get")
+            .expect("there")
+            .failed_in_a_row,
+        0
+    );
+    for at in [7_000, 8_000] {
+        s.emit_event(&event(&ws, "ping", at)).await.expect("emit");
+        let d = claim(at).await;
+        let finished = s
+            .finish_attempt(&d.id, "w", &attempt(Some(503)), &gave_up, at + 100)
+            .await
+            .expect("finish");
+        assert_eq!(
+            finished,
+            Finished::Recorded {
+                disabled: at == 8_000
+            },
+            "at {at}"
+        );
+    }
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            off.failed_in_a_row,
+            off.disabled_ms,
+            off.disabled_reason.as_deref()
+        ),
+        (2, Some(8_100), Some("2 deliveries in a row failed"))
+    );
+    // A disabled endpoint gets no new deliveries, and its pending ones wait.
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 9_000))
+            .await
+            .expect("emit"),
+        0
+    );
+    let waiting = storage::delivery_for(&hook, &event(&ws, "ping", 9_000));
+    s.create_delivery(&waiting).await.expect("create");
+    assert!(
+        s.claim_deliveries("w", 9_000, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // 410 Gone disables at once.
+    let enabled = Webhook {
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+        ..off
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    let d = claim(10_000).await;
+    assert_eq!(d.id, waiting.id);
+    let gone = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(410)), &gone, 10_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: true }
+    );
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (off.disabled_ms, off.disabled_reason.as_deref()),
+        (Some(10_100), Some("410"))
     );
 }

@@ -18,6 +18,7 @@ use super::extract::{Body, Query};
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::storage::{Account, Post, PostQuery, PostState, Target, TargetChange, TargetView};
+use crate::webhooks::{self, EventType};
 
 /// Longest post body, in bytes.
 const BODY_MAX: usize = 64 * 1024;
@@ -200,6 +201,18 @@ fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The `post.scheduled` webhook event of a post that is scheduled, recorded with the post.
+pub(crate) fn scheduled_event(post: &Post) -> Vec<crate::storage::Event> {
+    match post.state {
+        PostState::Scheduled => vec![webhooks::event(
+            &post.workspace_id,
+            EventType::PostScheduled,
+            json!({ "post": view(post) }),
+        )],
+        PostState::Draft => Vec::new(),
+    }
+}
+
 pub(crate) fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("there is no post {id} in this workspace"))
 }
@@ -234,14 +247,18 @@ pub async fn create(
         created_ms: now.timestamp_millis(),
         updated_ms: now.timestamp_millis(),
     };
+    let events = scheduled_event(&post);
     let targets: Vec<Target> = accounts
         .iter()
         .map(|a| Target::new(&post, &a.id, post.created_ms))
         .collect();
     state
         .storage
-        .create_post_with_targets(&post, &targets)
+        .create_post_with_targets(&post, &targets, &events)
         .await?;
+    if !events.is_empty() {
+        state.outbox.wake();
+    }
     let views = state.storage.targets(&post.workspace_id, &post.id).await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.id)) {
@@ -344,6 +361,7 @@ pub async fn patch(
     };
     post.zone = tz.name().to_string();
     let now = Utc::now();
+    let rescheduled = matches!(changes.at, Some(Some(_)));
     let change = match changes.at {
         None => None,
         Some(None) => {
@@ -369,13 +387,22 @@ pub async fn patch(
         ),
         None => None,
     };
+    // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
+    let events = if rescheduled {
+        scheduled_event(&post)
+    } else {
+        Vec::new()
+    };
     if state
         .storage
-        .update_post(&post, targets.as_deref(), change.as_ref(), false)
+        .update_post(&post, targets.as_deref(), change.as_ref(), false, &events)
         .await?
         .is_none()
     {
         return Err(not_found(&id));
+    }
+    if !events.is_empty() {
+        state.outbox.wake();
     }
     let views = state.storage.targets(&caller.workspace_id, &id).await?;
     Ok(Json(view_with_targets(&post, &views)))

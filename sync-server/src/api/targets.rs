@@ -15,7 +15,8 @@ use super::AppState;
 use super::access::Caller;
 use super::extract::Body;
 use super::posts::{
-    find_accounts, not_found, rfc3339, schedule as read_time, view_with_targets, zone,
+    find_accounts, not_found, rfc3339, schedule as read_time, scheduled_event, view_with_targets,
+    zone,
 };
 use super::problem::Problem;
 use crate::storage::{Post, PostState, TargetChange, TargetsChanged};
@@ -61,13 +62,21 @@ async fn apply(
     what: &str,
 ) -> Result<Json<Value>, Problem> {
     post.updated_ms = Utc::now().timestamp_millis().max(post.updated_ms);
+    // Scheduling is a `post.scheduled` event, recorded with the change.
+    let events = match change {
+        TargetChange::Schedule { .. } => scheduled_event(&post),
+        _ => Vec::new(),
+    };
     let outcome = state
         .storage
-        .update_post(&post, None, Some(&change), true)
+        .update_post(&post, None, Some(&change), true, &events)
         .await?
         .ok_or_else(|| not_found(&post.id))?;
     if outcome.changed.is_empty() {
         return Err(refused(&post.id, what, &change, &outcome));
+    }
+    if !events.is_empty() {
+        state.outbox.wake();
     }
     let targets = state
         .storage

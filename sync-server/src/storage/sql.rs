@@ -1,7 +1,7 @@
 //! SQL text both storages share (written with SQLite's `?N` parameters; [`pg`] turns them
 //! into PostgreSQL's `$N`), and the values the publisher's statements bind.
 
-use super::{Attempt, Finish, SealedKind, Takeover, TargetState};
+use super::{Finish, PublishAttempt, SealedKind, Takeover, TargetState};
 
 /// `targets` columns in the order `target_row` reads them (prefix `t.`).
 pub(crate) const TARGET_COLUMNS: &str = "t.id, t.post_id, t.account_id, t.workspace_id, t.state, \
@@ -82,6 +82,14 @@ pub(crate) const SEALED_SELECTS: &[(SealedKind, &str)] = &[
         SealedKind::TotpPending,
         "SELECT id, totp_pending FROM users WHERE totp_pending IS NOT NULL ORDER BY id",
     ),
+    (
+        SealedKind::WebhookSecret,
+        "SELECT id, secret FROM webhooks ORDER BY id",
+    ),
+    (
+        SealedKind::WebhookOldSecret,
+        "SELECT id, old_secret FROM webhooks WHERE old_secret IS NOT NULL ORDER BY id",
+    ),
 ];
 
 /// Replaces one sealed value (`?1` owner, `?2` old value, `?3` new value) if unchanged.
@@ -96,6 +104,12 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
         SealedKind::TotpPending => {
             "UPDATE users SET totp_pending = ?3 WHERE id = ?1 AND totp_pending = ?2"
         }
+        SealedKind::WebhookSecret => {
+            "UPDATE webhooks SET secret = ?3 WHERE id = ?1 AND secret = ?2"
+        }
+        SealedKind::WebhookOldSecret => {
+            "UPDATE webhooks SET old_secret = ?3 WHERE id = ?1 AND old_secret = ?2"
+        }
     }
 }
 
@@ -106,14 +120,14 @@ pub(crate) fn interrupted_attempt(
     since_ms: i64,
     now_ms: i64,
     fate: Takeover,
-) -> Attempt {
+) -> PublishAttempt {
     let then = match fate {
         Takeover::Resend => "it is sent again under the same idempotency key",
         Takeover::Uncertain => {
             "the network cannot be asked again safely: say what became of it with resolve"
         }
     };
-    Attempt {
+    PublishAttempt {
         target_id: target_id.to_string(),
         part,
         started_ms: since_ms,
@@ -143,7 +157,7 @@ pub(crate) struct FinishColumns {
 }
 
 impl FinishColumns {
-    pub fn of(finish: &Finish, attempt: Option<&Attempt>) -> FinishColumns {
+    pub fn of(finish: &Finish, attempt: Option<&PublishAttempt>) -> FinishColumns {
         let (next_attempt_ms, count) = match finish {
             Finish::Retry {
                 at, count_attempt, ..
