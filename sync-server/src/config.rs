@@ -23,6 +23,16 @@ pub const ENV_LOG_LEVEL: &str = "POSTCTL_SERVER_LOG_LEVEL";
 pub const ENV_METRICS_TOKEN: &str = "POSTCTL_SERVER_METRICS_TOKEN";
 pub const ENV_LOCKOUT_SECONDS: &str = "POSTCTL_SERVER_LOCKOUT_SECONDS";
 pub const ENV_RATE_LIMIT: &str = "POSTCTL_SERVER_RATE_LIMIT";
+/// Networks (CIDR, comma-separated) of the reverse proxies whose `X-Forwarded-For` and
+/// `Forwarded` headers name the client.
+pub const ENV_TRUSTED_PROXIES: &str = "POSTCTL_SERVER_TRUSTED_PROXIES";
+/// Where to send OpenTelemetry traces (OTLP over HTTP), e.g. `http://collector:4318`.
+pub const ENV_OTLP_ENDPOINT: &str = "POSTCTL_SERVER_OTLP_ENDPOINT";
+/// The origins (comma-separated) browsers may call the API from; none by default.
+pub const ENV_CORS_ORIGINS: &str = "POSTCTL_SERVER_CORS_ORIGINS";
+pub const ENV_RETENTION_DAYS: &str = "POSTCTL_SERVER_RETENTION_DAYS";
+pub const ENV_BODY_LIMIT_KB: &str = "POSTCTL_SERVER_BODY_LIMIT_KB";
+pub const ENV_REQUEST_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_REQUEST_TIMEOUT_SECONDS";
 /// The key TOTP secrets are sealed with (`auth::sealed`).
 pub const ENV_KEY: &str = crate::auth::sealed::KEY_VAR;
 pub const ENV: &[&str] = &[
@@ -35,6 +45,12 @@ pub const ENV: &[&str] = &[
     ENV_METRICS_TOKEN,
     ENV_LOCKOUT_SECONDS,
     ENV_RATE_LIMIT,
+    ENV_TRUSTED_PROXIES,
+    ENV_OTLP_ENDPOINT,
+    ENV_CORS_ORIGINS,
+    ENV_RETENTION_DAYS,
+    ENV_BODY_LIMIT_KB,
+    ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
@@ -42,6 +58,9 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_METRICS_TOKEN,
     ENV_LOCKOUT_SECONDS,
     ENV_RATE_LIMIT,
+    ENV_RETENTION_DAYS,
+    ENV_BODY_LIMIT_KB,
+    ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
 ];
 
@@ -79,6 +98,11 @@ pub struct Given {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub metrics_token: Option<String>,
+    /// `--trusted-proxies`: comma-separated CIDRs.
+    pub trusted_proxies: Option<String>,
+    pub otlp_endpoint: Option<String>,
+    /// `--cors-origins`: comma-separated origins.
+    pub cors_origins: Option<String>,
 }
 
 /// `server.toml`: the settings a file may hold.
@@ -92,12 +116,24 @@ struct File {
     metrics_token: Option<String>,
     lockout_seconds: Option<u64>,
     rate_limit: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
+    otlp_endpoint: Option<String>,
+    cors_origins: Option<Vec<String>>,
+    retention_days: Option<u32>,
+    body_limit_kb: Option<u32>,
+    request_timeout_seconds: Option<u64>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
 pub const DEFAULT_LOCKOUT_SECONDS: u64 = 30;
 /// Requests a minute for keys without a limit of their own, and for sessions.
 pub const DEFAULT_RATE_LIMIT: u32 = 600;
+/// Days ended sessions (and, as they come, attempts and webhook deliveries) are kept.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// The largest request body, in KiB.
+pub const DEFAULT_BODY_LIMIT_KB: u32 = 1024;
+/// How long a request may take before it is answered 503.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 30;
 
 /// The settings in force.
 #[derive(Clone)]
@@ -115,6 +151,18 @@ pub struct Settings {
     pub lockout_seconds: u64,
     /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
     pub rate_limit: u32,
+    /// `trusted_proxies`: the peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `otlp_endpoint`: the OTLP/HTTP collector traces go to; `None` exports none.
+    pub otlp_endpoint: Option<String>,
+    /// `cors_origins`: the origins browsers may call from; empty answers no CORS at all.
+    pub cors_origins: Vec<String>,
+    /// `retention_days`: how long ended sessions are kept before the daily cleanup.
+    pub retention_days: u32,
+    /// `body_limit_kb`, in bytes.
+    pub body_limit_bytes: usize,
+    /// `request_timeout_seconds`.
+    pub request_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -131,6 +179,12 @@ impl std::fmt::Debug for Settings {
             )
             .field("lockout_seconds", &self.lockout_seconds)
             .field("rate_limit", &self.rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("cors_origins", &self.cors_origins)
+            .field("retention_days", &self.retention_days)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -255,6 +309,54 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
     if lockout_seconds == 0 || rate_limit == 0 {
         bail!("lockout_seconds and rate_limit must be at least 1");
     }
+    let trusted_proxies = match &given.trusted_proxies {
+        Some(text) => list(text),
+        None => file.trusted_proxies.unwrap_or_default(),
+    }
+    .iter()
+    .map(|text| cidr(text))
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    let otlp_endpoint = given
+        .otlp_endpoint
+        .clone()
+        .or(file.otlp_endpoint)
+        .filter(|u| !u.trim().is_empty());
+    if let Some(url) = &otlp_endpoint
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!(
+            "the OTLP endpoint {url:?} is not an http:// or https:// URL: give the collector's \
+             OTLP/HTTP address, e.g. http://localhost:4318"
+        );
+    }
+    let cors_origins = match &given.cors_origins {
+        Some(text) => list(text),
+        None => file.cors_origins.unwrap_or_default(),
+    };
+    for origin in &cors_origins {
+        if origin != "*"
+            && !((origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+                && axum::http::HeaderValue::from_str(origin).is_ok())
+        {
+            bail!(
+                "the CORS origin {origin:?} is not an origin: write scheme://host[:port] without \
+                 a path, e.g. https://app.example.com, or * for any"
+            );
+        }
+    }
+    let retention_days = number_from_env(ENV_RETENTION_DAYS)?
+        .or(file.retention_days)
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    let body_limit_kb = number_from_env(ENV_BODY_LIMIT_KB)?
+        .or(file.body_limit_kb)
+        .unwrap_or(DEFAULT_BODY_LIMIT_KB);
+    let request_timeout_seconds = number_from_env(ENV_REQUEST_TIMEOUT_SECONDS)?
+        .or(file.request_timeout_seconds)
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECONDS);
+    if retention_days == 0 || body_limit_kb == 0 || request_timeout_seconds == 0 {
+        bail!("retention_days, body_limit_kb and request_timeout_seconds must be at least 1");
+    }
     Ok(Settings {
         data_dir,
         listen,
@@ -264,7 +366,36 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         metrics_token,
         lockout_seconds,
         rate_limit,
+        trusted_proxies,
+        otlp_endpoint,
+        cors_origins,
+        retention_days,
+        body_limit_bytes: usize::try_from(body_limit_kb)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024),
+        request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
     })
+}
+
+/// The items of a comma-separated list, trimmed, without empty ones.
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A network, or one address as a network of one.
+fn cidr(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the trusted proxy {text:?} is not an address or a network: write e.g. \
+                 10.0.0.0/8, 192.168.1.10 or fd00::/8"
+            )
+        })
 }
 
 /// A whole number from an environment variable, if it is set.

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 mod logging;
+mod retention;
 mod serve;
 pub mod storage;
 pub mod unit;

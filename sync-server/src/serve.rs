@@ -59,6 +59,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
+    tokio::spawn(crate::retention::daily(
+        storage.clone(),
+        settings.retention_days,
+    ));
     let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
     if settings.database_url.is_some()
@@ -79,6 +83,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         storage,
         guard: std::sync::Arc::new(guard),
         metrics,
+        edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use postctl_server::storage::{
     self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery,
-    PostState, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    PostState, Purge, Purged, Role, Scope, Session, Storage, StorageError, User, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -51,6 +51,8 @@ cases!(
     recovery_codes_work_once,
     login_failures_count_reset_and_clear,
     keys_rotate_once_with_a_grace_period,
+    rate_tokens_are_shared_by_every_handle,
+    purge_deletes_only_what_ended_before_the_cutoffs,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -781,4 +783,153 @@ async fn keys_rotate_once_with_a_grace_period(target: Target) {
         ..new.clone()
     };
     assert!(!s.rotate_key(&new.id, &third, 60_000).await.expect("rotate"));
+}
+
+async fn rate_tokens_are_shared_by_every_handle(target: Target) {
+    // Two handles on one database stand for two processes.
+    let a = open(&target).await.expect("open");
+    let b = open(&target).await.expect("open again");
+    let t0 = 1_000_000_000;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.take_rate_token("key-1", 6, t0).await.expect("take")
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        let taken = t.await.expect("task");
+        if taken.allowed {
+            allowed += 1;
+        }
+        assert!(taken.full_at_us <= (t0 + 60_000) * 1000, "{taken:?}");
+    }
+    assert_eq!(allowed, 6, "a minute's worth, across both handles");
+    // Refusals took nothing: the bucket is full a minute after the start.
+    let refused = a
+        .take_rate_token("key-1", 6, t0 + 9_999)
+        .await
+        .expect("take");
+    assert!(!refused.allowed);
+    assert_eq!(refused.full_at_us, (t0 + 60_000) * 1000);
+    // One token a ten seconds comes back.
+    assert!(
+        b.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !a.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Another key has its own bucket.
+    assert!(
+        a.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !b.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+}
+
+async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let expired = Session {
+        expires_ms: 5_000,
+        ..session(&alice, &ws, "old-expired")
+    };
+    let signed_out = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(6_000),
+        ..session(&alice, &ws, "old-signed-out")
+    };
+    let recent = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(20_000),
+        ..session(&alice, &ws, "recent-signed-out")
+    };
+    let live = Session {
+        expires_ms: 900_000,
+        ..session(&alice, &ws, "live")
+    };
+    for se in [&expired, &signed_out, &recent, &live] {
+        s.create_session(se).await.expect("session");
+    }
+    for (key, at) in [("old", 1_000), ("new", 15_000)] {
+        assert_eq!(
+            s.idempotency_begin("scope", key, "h", at)
+                .await
+                .expect("begin"),
+            IdempotencyBegin::Started
+        );
+    }
+    s.record_login_failure("user:old", 2_000, 1_000_000)
+        .await
+        .expect("failure");
+    s.record_login_failure("user:new", 12_000, 1_000_000)
+        .await
+        .expect("failure");
+    // Full again at 11 s (one request of a one-a-minute key at -49 s), and at 70 s.
+    s.take_rate_token("full", 1, -49_000).await.expect("take");
+    s.take_rate_token("busy", 1, 10_000).await.expect("take");
+    let purge = Purge {
+        sessions_ended_before_ms: 10_000,
+        idempotency_before_ms: 10_000,
+        login_failures_before_ms: 10_000,
+        rate_limits_full_before_ms: 12_000,
+    };
+    assert_eq!(
+        s.purge(&purge).await.expect("purge"),
+        Purged {
+            sessions: 2,
+            idempotency_keys: 1,
+            login_failures: 1,
+            rate_limits: 1,
+        }
+    );
+    for (hash, kept) in [
+        ("old-expired", false),
+        ("old-signed-out", false),
+        ("recent-signed-out", true),
+        ("live", true),
+    ] {
+        assert_eq!(
+            s.session_by_hash(hash).await.expect("read").is_some(),
+            kept,
+            "{hash}"
+        );
+    }
+    assert_eq!(
+        s.idempotency_begin("scope", "new", "h", 15_000)
+            .await
+            .expect("begin"),
+        IdempotencyBegin::InProgress,
+        "the recent key is kept"
+    );
+    assert!(s.login_failures("user:old").await.expect("read").is_none());
+    assert!(s.login_failures("user:new").await.expect("read").is_some());
+    // The purged bucket starts full; the kept one is still spent.
+    assert!(
+        s.take_rate_token("full", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !s.take_rate_token("busy", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Nothing is left to delete a second time.
+    assert_eq!(s.purge(&purge).await.expect("purge"), Purged::default());
 }
