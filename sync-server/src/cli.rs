@@ -130,7 +130,7 @@ enum Command {
     },
     /// Print a systemd unit that runs `postctl-server serve`, with hardening options.
     #[command(
-        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
+        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n  postctl-server print-unit --listen 127.0.0.1:8787 --trusted-proxies 127.0.0.1\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
     )]
     PrintUnit(crate::unit::UnitOptions),
     /// Manage users.

@@ -316,6 +316,12 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
     .iter()
     .map(|text| cidr(text))
     .collect::<anyhow::Result<Vec<_>>>()?;
+    if trusted_proxies.iter().any(|net| net.prefix_len() == 0) {
+        bail!(
+            "a trusted proxy network covers every address, so any client could name itself \
+             in X-Forwarded-For; list your proxies' own addresses or networks instead"
+        );
+    }
     let otlp_endpoint = given
         .otlp_endpoint
         .clone()
@@ -375,6 +381,11 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             .saturating_mul(1024),
         request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
     })
+}
+
+/// `trusted_proxies` as a flag or variable gives it: comma-separated networks.
+pub fn trusted_proxies(text: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list(text).iter().map(|t| cidr(t)).collect()
 }
 
 /// The items of a comma-separated list, trimmed, without empty ones.
@@ -454,6 +465,75 @@ mod tests {
         .expect("settings");
         assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(defaults.database_url, None);
+    }
+
+    #[test]
+    fn lists_are_read_from_the_file_or_the_flag_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n\
+             cors_origins = [\"https://app.example.com\"]\n\
+             otlp_endpoint = \"http://collector:4318\"\n",
+        )
+        .expect("write");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        let settings = resolve(&given).expect("settings");
+        let nets: Vec<String> = settings
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert_eq!(settings.cors_origins, ["https://app.example.com"]);
+        assert_eq!(
+            settings.otlp_endpoint.as_deref(),
+            Some("http://collector:4318")
+        );
+        let flagged = resolve(&Given {
+            trusted_proxies: Some(" fd00::/8 ,, 127.0.0.1".into()),
+            cors_origins: Some("*".into()),
+            ..given.clone()
+        })
+        .expect("settings");
+        assert_eq!(flagged.trusted_proxies.len(), 2);
+        assert_eq!(flagged.cors_origins, ["*"]);
+        for (bad, says) in [
+            (
+                Given {
+                    trusted_proxies: Some("10.0.0.0/33".into()),
+                    ..given.clone()
+                },
+                "10.0.0.0/33",
+            ),
+            (
+                Given {
+                    trusted_proxies: Some("0.0.0.0/0".into()),
+                    ..given.clone()
+                },
+                "every address",
+            ),
+            (
+                Given {
+                    cors_origins: Some("https://a.example/path/".into()),
+                    ..given.clone()
+                },
+                "scheme://host",
+            ),
+            (
+                Given {
+                    otlp_endpoint: Some("collector:4318".into()),
+                    ..given.clone()
+                },
+                "http://",
+            ),
+        ] {
+            let err = resolve(&bad).expect_err("refused");
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -34,7 +34,11 @@ async fn get(
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
-    (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -47,7 +51,10 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
             (config::ENV_LOG_FORMAT, "json"),
         ],
     );
-    trusted.ok(&["user", "add", "pat", "--password-stdin"], "a long password\n");
+    trusted.ok(
+        &["user", "add", "pat", "--password-stdin"],
+        "a long password\n",
+    );
     let from_office = trusted.key(
         "pat",
         "pat",
@@ -75,7 +82,10 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(
-        body["detail"].as_str().unwrap_or_default().contains("2001:db8::1"),
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2001:db8::1"),
         "{body}"
     );
     // The log line of the request names the forwarded client.
@@ -96,7 +106,10 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 
     // Here 127.0.0.1 is not a trusted proxy: its forwarding headers are spoofable, ignored.
     let untrusted = Server::start_with(None, &[(config::ENV_TRUSTED_PROXIES, "10.0.0.0/8")]);
-    untrusted.ok(&["user", "add", "pat", "--password-stdin"], "a long password\n");
+    untrusted.ok(
+        &["user", "add", "pat", "--password-stdin"],
+        "a long password\n",
+    );
     let from_office = untrusted.key(
         "pat",
         "pat",
@@ -109,8 +122,13 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
         } else {
             "198.51.100.7"
         };
-        let (status, _, body) =
-            get(&untrusted.base, "/api/v1/posts", &from_office, &[(header, value)]).await;
+        let (status, _, body) = get(
+            &untrusted.base,
+            "/api/v1/posts",
+            &from_office,
+            &[(header, value)],
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{header}: {body}");
         assert!(
             body["detail"]
@@ -132,7 +150,10 @@ async fn a_keys_rate_limit_holds_across_processes_on_postgres() {
     let database = pg.database();
     let one = Server::start(Some(database.clone()));
     let two = Server::start(Some(database));
-    one.ok(&["user", "add", "ron", "--password-stdin"], "a long password\n");
+    one.ok(
+        &["user", "add", "ron", "--password-stdin"],
+        "a long password\n",
+    );
     // Ten a minute: one token back every six seconds, longer than the test's requests take.
     let key = one.key("ron", "ron", "posts:read", &["--rate-limit", "10"]);
     let mut requests = Vec::new();
@@ -216,16 +237,28 @@ async fn bodies_over_the_limit_and_slow_requests_are_refused() {
             .body(body)
             .send()
     };
-    let small = format!(r#"{{"token": "pst_{}", "name": "a", "password": "x"}}"#, "x".repeat(32));
+    let small = format!(
+        r#"{{"token": "pst_{}", "name": "a", "password": "x"}}"#,
+        "x".repeat(32)
+    );
     let answer = post(small).await.expect("answer");
     assert_ne!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let big = format!(r#"{{"token": "{}", "name": "a", "password": "x"}}"#, "x".repeat(1100));
+    let big = format!(
+        r#"{{"token": "{}", "name": "a", "password": "x"}}"#,
+        "x".repeat(1100)
+    );
     let answer = post(big).await.expect("answer");
     assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = answer.json().await.expect("problem");
-    assert_eq!(body["type"], "urn:postctl:problem:payload-too-large", "{body}");
+    assert_eq!(
+        body["type"], "urn:postctl:problem:payload-too-large",
+        "{body}"
+    );
     assert!(
-        body["detail"].as_str().unwrap_or_default().contains("1024 bytes"),
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1024 bytes"),
         "{body}"
     );
     // A client that announces 100 bytes and sends 10 is cut off after a second.
