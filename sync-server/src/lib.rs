@@ -9,5 +9,6 @@ mod logging;
 mod retention;
 mod serve;
 pub mod storage;
+pub mod traces;
 pub mod unit;
 pub mod users;

@@ -11,7 +11,14 @@ use crate::config::Settings;
 use crate::storage;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    crate::logging::init(settings.log_format, &settings.log_level)?;
+    let traces = crate::logging::init(
+        settings.log_format,
+        &settings.log_level,
+        settings.otlp_endpoint.as_deref(),
+    )?;
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        tracing::info!("sending traces to {}", crate::traces::traces_url(endpoint));
+    }
     let _lock = match settings.database_url {
         Some(_) => None,
         None => {
@@ -92,6 +99,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .context("the server stopped")?;
     tracing::info!("postctl-server stopped");
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     Ok(())
 }
 

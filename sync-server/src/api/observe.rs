@@ -229,14 +229,26 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         id = %id,
         method,
         route = %route,
-        client = %client_text
+        client = %client_text,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
     );
+    if crate::traces::enabled() {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        span.record("otel.name", format!("{method} {route}"));
+        span.record("otel.kind", "server");
+        let _ = span.set_parent(crate::traces::remote_parent(request.headers()));
+    }
     state.metrics.in_flight.inc();
     let guard = InFlight(state.metrics.in_flight.clone());
     let mut response = next.run(request).instrument(span.clone()).await;
     drop(guard);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    if crate::traces::enabled() {
+        span.record("http.response.status_code", status);
+    }
     state.metrics.observe(method, route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
