@@ -96,7 +96,9 @@ fn node(text: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    type Headers = &'static [(&'static str, &'static str)];
+
+    fn headers(pairs: Headers) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
             map.append(*name, value.parse().expect("header value"));
@@ -110,7 +112,7 @@ mod tests {
         let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
         let proxy = ip("10.0.0.5");
         let outsider = ip("203.0.113.9");
-        let cases: &[(IpAddr, &[(&'static str, &'static str)], &str)] = &[
+        let cases: &[(IpAddr, Headers, &str)] = &[
             // No headers: the peer.
             (proxy, &[], "10.0.0.5"),
             // An untrusted peer's headers are ignored.
