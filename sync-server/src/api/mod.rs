@@ -158,7 +158,8 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 }
 
 /// Answers 503 `timeout` when a request (reading its body included) takes longer than
-/// the setting; the work is dropped, and a storage transaction not committed rolls back.
+/// the setting. The handler stops at its next await; a statement already handed to the
+/// database finishes or rolls back there on its own.
 async fn time_limit(
     State(state): State<AppState>,
     request: axum::extract::Request,
