@@ -238,7 +238,7 @@ enum KeyCommand {
         /// The workspace the key acts in [default: the one named after the user]
         #[arg(long, value_name = "NAME")]
         workspace: Option<String>,
-        /// What the key may do: posts:read, posts:write, admin (comma-separated or repeated)
+        /// What the key may do: posts:read, posts:write, admin, webhooks:write (comma-separated or repeated)
         #[arg(long, value_name = "SCOPE", value_delimiter = ',', required = true)]
         scope: Vec<String>,
         /// When the key stops working: "in 90d", "2027-01-01 00:00" (UTC), RFC 3339

@@ -33,8 +33,14 @@ pub const ENV_CORS_ORIGINS: &str = "POSTCTL_SERVER_CORS_ORIGINS";
 pub const ENV_RETENTION_DAYS: &str = "POSTCTL_SERVER_RETENTION_DAYS";
 pub const ENV_BODY_LIMIT_KB: &str = "POSTCTL_SERVER_BODY_LIMIT_KB";
 pub const ENV_REQUEST_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_REQUEST_TIMEOUT_SECONDS";
-/// The key TOTP secrets are sealed with (`auth::sealed`).
+/// The key TOTP and webhook secrets are sealed with (`auth::sealed`).
 pub const ENV_KEY: &str = crate::auth::sealed::KEY_VAR;
+/// `true` lets webhook URLs reach loopback, private and link-local addresses.
+pub const ENV_ALLOW_PRIVATE_WEBHOOKS: &str = "POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS";
+pub const ENV_WEBHOOK_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_TIMEOUT_SECONDS";
+pub const ENV_WEBHOOK_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_FIRST_RETRY_SECONDS";
+pub const ENV_WEBHOOK_RETRY_HOURS: &str = "POSTCTL_SERVER_WEBHOOK_RETRY_HOURS";
+pub const ENV_WEBHOOK_DISABLE_AFTER: &str = "POSTCTL_SERVER_WEBHOOK_DISABLE_AFTER";
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -52,6 +58,11 @@ pub const ENV: &[&str] = &[
     ENV_BODY_LIMIT_KB,
     ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
+    ENV_ALLOW_PRIVATE_WEBHOOKS,
+    ENV_WEBHOOK_TIMEOUT_SECONDS,
+    ENV_WEBHOOK_FIRST_RETRY_SECONDS,
+    ENV_WEBHOOK_RETRY_HOURS,
+    ENV_WEBHOOK_DISABLE_AFTER,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -62,6 +73,11 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_BODY_LIMIT_KB,
     ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
+    ENV_ALLOW_PRIVATE_WEBHOOKS,
+    ENV_WEBHOOK_TIMEOUT_SECONDS,
+    ENV_WEBHOOK_FIRST_RETRY_SECONDS,
+    ENV_WEBHOOK_RETRY_HOURS,
+    ENV_WEBHOOK_DISABLE_AFTER,
 ];
 
 /// How the server writes its log on stderr.
@@ -122,6 +138,11 @@ struct File {
     retention_days: Option<u32>,
     body_limit_kb: Option<u32>,
     request_timeout_seconds: Option<u64>,
+    allow_private_webhooks: Option<bool>,
+    webhook_timeout_seconds: Option<u64>,
+    webhook_first_retry_seconds: Option<u64>,
+    webhook_retry_hours: Option<f64>,
+    webhook_disable_after: Option<u32>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -163,6 +184,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// `request_timeout_seconds`.
     pub request_timeout: std::time::Duration,
+    /// How webhooks are sent and retried (`allow_private_webhooks`, `webhook_*`).
+    pub webhooks: crate::webhooks::Policy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -185,6 +208,7 @@ impl std::fmt::Debug for Settings {
             .field("retention_days", &self.retention_days)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("request_timeout", &self.request_timeout)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -252,6 +276,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         Some(path) => read_file(path, true)?,
         None => read_file(&data_dir.join("server.toml"), false)?,
     };
+    let webhooks = webhook_policy(&file)?;
     let listen_text = given
         .listen
         .clone()
@@ -380,6 +405,48 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             .unwrap_or(usize::MAX)
             .saturating_mul(1024),
         request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
+        webhooks,
+    })
+}
+
+/// The webhook settings: environment, then server.toml, then defaults.
+fn webhook_policy(file: &File) -> anyhow::Result<crate::webhooks::Policy> {
+    let defaults = crate::webhooks::Policy::default();
+    let allow_private = match std::env::var(ENV_ALLOW_PRIVATE_WEBHOOKS) {
+        Ok(text) if !text.trim().is_empty() => match text.trim() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            other => bail!("{ENV_ALLOW_PRIVATE_WEBHOOKS}={other:?} is not true or false"),
+        },
+        _ => file.allow_private_webhooks.unwrap_or(false),
+    };
+    let timeout_s: u64 = number_from_env(ENV_WEBHOOK_TIMEOUT_SECONDS)?
+        .or(file.webhook_timeout_seconds)
+        .unwrap_or(defaults.timeout_ms / 1000);
+    let first_retry_s: u64 = number_from_env(ENV_WEBHOOK_FIRST_RETRY_SECONDS)?
+        .or(file.webhook_first_retry_seconds)
+        .unwrap_or(defaults.first_retry_ms / 1000);
+    let retry_hours: f64 = number_from_env(ENV_WEBHOOK_RETRY_HOURS)?
+        .or(file.webhook_retry_hours)
+        .unwrap_or(defaults.retry_window_ms as f64 / 3_600_000.0);
+    let disable_after: u32 = number_from_env(ENV_WEBHOOK_DISABLE_AFTER)?
+        .or(file.webhook_disable_after)
+        .unwrap_or(defaults.disable_after);
+    if !(1..=300).contains(&timeout_s) {
+        bail!("webhook_timeout_seconds must be 1 to 300");
+    }
+    if first_retry_s == 0 || disable_after == 0 {
+        bail!("webhook_first_retry_seconds and webhook_disable_after must be at least 1");
+    }
+    if !(retry_hours.is_finite() && retry_hours > 0.0 && retry_hours <= 24.0 * 30.0) {
+        bail!("webhook_retry_hours must be more than 0 and at most 720 (the default is 24)");
+    }
+    Ok(crate::webhooks::Policy {
+        allow_private,
+        timeout_ms: timeout_s * 1000,
+        first_retry_ms: first_retry_s * 1000,
+        retry_window_ms: (retry_hours * 3_600_000.0) as u64,
+        disable_after,
     })
 }
 
@@ -533,6 +600,46 @@ mod tests {
         ] {
             let err = resolve(&bad).expect_err("refused");
             assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn webhook_settings_come_from_the_file_with_defaults_and_limits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        let defaults = resolve(&given).expect("settings").webhooks;
+        assert_eq!(defaults, crate::webhooks::Policy::default());
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.retry_window_ms, 24 * 3_600_000);
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "allow_private_webhooks = true\nwebhook_retry_hours = 0.5\n\
+             webhook_first_retry_seconds = 2\nwebhook_timeout_seconds = 5\n\
+             webhook_disable_after = 3\n",
+        )
+        .expect("write");
+        let set = resolve(&given).expect("settings").webhooks;
+        assert_eq!(
+            set,
+            crate::webhooks::Policy {
+                allow_private: true,
+                timeout_ms: 5_000,
+                first_retry_ms: 2_000,
+                retry_window_ms: 1_800_000,
+                disable_after: 3,
+            }
+        );
+        for bad in [
+            "webhook_retry_hours = 0\n",
+            "webhook_timeout_seconds = 0\n",
+            "webhook_disable_after = 0\n",
+        ] {
+            std::fs::write(dir.path().join("server.toml"), bad).expect("write");
+            let err = resolve(&given).expect_err(bad);
+            assert!(err.to_string().contains("webhook_"), "{bad}: {err}");
         }
     }
 

@@ -12,3 +12,4 @@ pub mod storage;
 pub mod traces;
 pub mod unit;
 pub mod users;
+pub mod webhooks;

@@ -76,7 +76,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         && std::env::var_os(crate::auth::sealed::KEY_VAR).is_none_or(|v| v.is_empty())
     {
         tracing::warn!(
-            "{} is not set, so TOTP secrets are sealed with {}; every \
+            "{} is not set, so TOTP and webhook secrets are sealed with {}; every \
              process sharing this database needs the same key: set {} for all of them",
             crate::auth::sealed::KEY_VAR,
             settings
@@ -86,10 +86,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             crate::auth::sealed::KEY_VAR
         );
     }
+    let guard = std::sync::Arc::new(guard);
+    let outbox = std::sync::Arc::new(crate::webhooks::worker::Outbox::new(
+        storage.clone(),
+        settings.webhooks.clone(),
+    ));
+    if settings.webhooks.allow_private {
+        tracing::warn!(
+            "allow_private_webhooks is on: webhooks may reach loopback, private and link-local addresses"
+        );
+    }
+    let client = crate::webhooks::worker::client(&settings.webhooks)?;
+    let worker = tokio::spawn(crate::webhooks::worker::run(
+        outbox.clone(),
+        guard.clone(),
+        client,
+    ));
     let app = api::router(AppState {
         storage,
-        guard: std::sync::Arc::new(guard),
+        guard,
         metrics,
+        outbox,
         edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
@@ -98,6 +115,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await
         .context("the server stopped")?;
+    // An attempt cut short here is sent again by whichever process claims it after its
+    // lease: receivers deduplicate on `webhook-id`.
+    worker.abort();
     tracing::info!("postctl-server stopped");
     if let Some(traces) = traces {
         traces.shutdown().await;

@@ -9,8 +9,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery,
-    PostState, Purge, Purged, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    self, ApiKey, Attempt, AttemptEnd, Delivery, DeliveryState, Event, Finished,
+    IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery, PostState,
+    Purge, Purged, Role, Scope, Session, Storage, StorageError, User, Webhook, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -53,6 +54,10 @@ cases!(
     keys_rotate_once_with_a_grace_period,
     rate_tokens_are_shared_by_every_handle,
     purge_deletes_only_what_ended_before_the_cutoffs,
+    webhooks_stay_in_their_workspace_and_rotate_their_secret,
+    events_become_one_delivery_per_subscribed_enabled_endpoint,
+    deliveries_are_claimed_once_and_a_passed_lease_frees_them,
+    attempts_are_recorded_and_failing_endpoints_disabled,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -783,6 +788,525 @@ async fn keys_rotate_once_with_a_grace_period(target: Target) {
         ..new.clone()
     };
     assert!(!s.rotate_key(&new.id, &third, 60_000).await.expect("rotate"));
+}
+
+fn webhook(ws: &Workspace, author: &User, events: &[&str]) -> Webhook {
+    Webhook {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://hooks.example.com/in".into(),
+        description: Some("CI".into()),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: "v1.sealed-secret".into(),
+        old_secret: None,
+        old_secret_until_ms: None,
+        created_by: author.id.clone(),
+        created_ms: 10_000,
+        updated_ms: 10_000,
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+    }
+}
+
+fn event(ws: &Workspace, kind: &str, at: i64) -> Event {
+    Event {
+        workspace_id: ws.id.clone(),
+        event_type: kind.into(),
+        payload: format!("{{\"type\":\"{kind}\"}}"),
+        created_ms: at,
+    }
+}
+
+fn attempt(status: Option<u16>) -> Attempt {
+    Attempt {
+        number: 1,
+        started_ms: 20_000,
+        duration_ms: 15,
+        status,
+        answer: status.map(|s| format!("answer {s}")),
+        error: status.is_none().then(|| "timed out".to_string()),
+    }
+}
+
+async fn webhooks_stay_in_their_workspace_and_rotate_their_secret(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let hook = webhook(&ws, &alice, &["post.published", "post.failed"]);
+    s.create_webhook(&hook).await.expect("create");
+    assert!(matches!(
+        s.create_webhook(&hook).await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert_eq!(
+        s.webhooks(&ws.id).await.expect("list"),
+        std::slice::from_ref(&hook)
+    );
+    assert!(s.webhooks(&other.id).await.expect("list").is_empty());
+    assert_eq!(s.webhook(&other.id, &hook.id).await.expect("get"), None);
+    let changed = Webhook {
+        url: "https://hooks.example.com/v2".into(),
+        description: None,
+        events: vec!["ping".into()],
+        updated_ms: 11_000,
+        disabled_ms: Some(11_000),
+        disabled_reason: Some("by hand".into()),
+        failed_in_a_row: 3,
+        ..hook.clone()
+    };
+    assert!(s.save_webhook(&changed).await.expect("save"));
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id).await.expect("get"),
+        Some(changed.clone())
+    );
+    let elsewhere = Webhook {
+        workspace_id: other.id.clone(),
+        ..changed.clone()
+    };
+    assert!(
+        !s.save_webhook(&elsewhere).await.expect("save"),
+        "another workspace"
+    );
+    assert!(
+        !s.rotate_webhook_secret(&other.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    assert!(
+        s.rotate_webhook_secret(&ws.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    let rotated = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(rotated.secret, "v1.new");
+    assert_eq!(rotated.old_secret.as_deref(), Some("v1.sealed-secret"));
+    assert_eq!(rotated.old_secret_until_ms, Some(99_000));
+    assert_eq!(rotated.updated_ms, 12_000);
+    // Deleting takes the deliveries and their attempts along.
+    let enabled = Webhook {
+        disabled_ms: None,
+        ..rotated
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 20_000))
+            .await
+            .expect("emit"),
+        1
+    );
+    let claimed = s
+        .claim_deliveries("me", 20_000, 1_000, 10)
+        .await
+        .expect("claim");
+    s.finish_attempt(
+        &claimed[0].0.id,
+        "me",
+        &attempt(Some(200)),
+        &AttemptEnd::Delivered,
+        20_100,
+    )
+    .await
+    .expect("finish");
+    assert!(!s.delete_webhook(&other.id, &hook.id).await.expect("delete"));
+    assert!(s.delete_webhook(&ws.id, &hook.id).await.expect("delete"));
+    assert_eq!(s.webhook(&ws.id, &hook.id).await.expect("get"), None);
+    assert_eq!(
+        s.delivery(&ws.id, &claimed[0].0.id).await.expect("get"),
+        None
+    );
+    assert!(
+        !s.delete_webhook(&ws.id, &hook.id).await.expect("delete"),
+        "once"
+    );
+}
+
+async fn events_become_one_delivery_per_subscribed_enabled_endpoint(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let subscribed = webhook(&ws, &alice, &["post.scheduled", "post.failed"]);
+    let disabled = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["post.scheduled"])
+    };
+    let elsewhere = webhook(&ws, &alice, &["post.published"]);
+    let other_ws = webhook(&other, &alice, &["post.scheduled"]);
+    for hook in [&subscribed, &disabled, &elsewhere, &other_ws] {
+        s.create_webhook(hook).await.expect("create");
+    }
+    let e = event(&ws, "post.scheduled", 30_000);
+    assert_eq!(s.emit_event(&e).await.expect("emit"), 1);
+    let listed = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    let d = &listed[0];
+    assert_eq!(
+        (d.event_type.as_str(), d.payload.as_str(), d.state),
+        ("post.scheduled", e.payload.as_str(), DeliveryState::Pending)
+    );
+    assert_eq!(
+        (d.next_attempt_ms, d.created_ms, d.attempt_count),
+        (30_000, 30_000, 0)
+    );
+    for hook in [&disabled, &elsewhere] {
+        assert!(
+            s.deliveries(&ws.id, &hook.id, None, 10)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+    assert!(
+        s.deliveries(&other.id, &other_ws.id, None, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 30_000))
+            .await
+            .expect("emit"),
+        0
+    );
+
+    // With a post, in its transaction: recorded when the post is, not otherwise.
+    let p = post(&ws, &alice, "scheduled");
+    s.create_post_and_emit(&p, &[event(&ws, "post.scheduled", 31_000)])
+        .await
+        .expect("create");
+    let after = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].created_ms, 31_000, "newest first");
+    let again = s
+        .create_post_and_emit(&p, &[event(&ws, "post.scheduled", 32_000)])
+        .await;
+    assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        s.deliveries(&ws.id, &subscribed.id, None, 10)
+            .await
+            .expect("list")
+            .len(),
+        2,
+        "a failed change records no event"
+    );
+    let missing = post(&ws, &alice, "never stored");
+    assert!(
+        !s.save_post_and_emit(&missing, &[event(&ws, "post.scheduled", 33_000)])
+            .await
+            .expect("save")
+    );
+    assert!(
+        s.save_post_and_emit(&p, &[event(&ws, "post.failed", 34_000)])
+            .await
+            .expect("save")
+    );
+    let all = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        all.iter()
+            .map(|d| d.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["post.failed", "post.scheduled", "post.scheduled"]
+    );
+    let page = s
+        .deliveries(&ws.id, &subscribed.id, Some(&all[0].id), 1)
+        .await
+        .expect("page");
+    assert_eq!(page, [all[1].clone()]);
+}
+
+async fn deliveries_are_claimed_once_and_a_passed_lease_frees_them(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    let off = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["ping"])
+    };
+    s.create_webhook(&hook).await.expect("create");
+    s.create_webhook(&off).await.expect("create");
+    for n in 0..20 {
+        s.emit_event(&event(&ws, "ping", 40_000 + n))
+            .await
+            .expect("emit");
+    }
+    let later = Delivery {
+        next_attempt_ms: 90_000,
+        ..storage::delivery_for(&hook, &event(&ws, "ping", 40_000))
+    };
+    s.create_delivery(&later)
+        .await
+        .expect("a delivery due later");
+    s.create_delivery(&storage::delivery_for(&off, &event(&ws, "ping", 40_000)))
+        .await
+        .expect("a delivery to a disabled endpoint");
+    // Two processes claim at once: each delivery goes to one.
+    let other = open(&target).await.expect("a second connection");
+    let (a, b) = tokio::join!(
+        s.claim_deliveries("one", 50_000, 10_000, 15),
+        other.claim_deliveries("two", 50_000, 10_000, 15)
+    );
+    let (a, b) = (a.expect("claim"), b.expect("claim"));
+    let mut ids: Vec<&str> = a.iter().chain(&b).map(|(d, _)| d.id.as_str()).collect();
+    assert_eq!(ids.len(), 20, "one: {}, two: {}", a.len(), b.len());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "a delivery was claimed twice");
+    assert!(
+        a.iter()
+            .chain(&b)
+            .all(|(d, w)| d.webhook_id == hook.id && *w == hook)
+    );
+    assert!(!ids.contains(&later.id.as_str()), "not due yet");
+    assert!(
+        s.claim_deliveries("three", 55_000, 10_000, 50)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    // The lease passes: another process takes the delivery, and the first can no longer
+    // record its attempt.
+    let (first, _) = &a[0];
+    let retaken = s
+        .claim_deliveries("three", 60_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(retaken.len(), 20);
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "one",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_500
+        )
+        .await
+        .expect("finish"),
+        Finished::LeaseLost
+    );
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "three",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_600
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let done = s
+        .delivery(&ws.id, &first.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (done.state, done.finished_ms, done.attempt_count),
+        (DeliveryState::Delivered, Some(60_600), 1)
+    );
+    assert_eq!(done.attempts, [attempt(Some(200))]);
+    // A finished delivery is not claimed again, even after every lease.
+    let rest = s
+        .claim_deliveries("four", 200_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(rest.len(), 20, "19 leased ones and the one due at 90 s");
+    assert!(rest.iter().all(|(d, _)| d.id != first.id));
+    assert!(rest.iter().any(|(d, _)| d.id == later.id));
+}
+
+async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    let claim = |now: i64| {
+        let s = s.clone();
+        async move {
+            let mut claimed = s.claim_deliveries("w", now, 1_000, 1).await.expect("claim");
+            claimed.pop().expect("a due delivery").0
+        }
+    };
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = claim(1_000).await;
+    let end = AttemptEnd::RetryAt(5_000);
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(500)), &end, 1_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let pending = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            pending.state,
+            pending.next_attempt_ms,
+            pending.attempt_count
+        ),
+        (DeliveryState::Pending, 5_000, 1)
+    );
+    assert!(
+        s.claim_deliveries("w", 4_999, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due"
+    );
+    let d = claim(5_000).await;
+    assert_eq!(d.attempt_count, 1);
+    let gave_up = AttemptEnd::GaveUp {
+        disable_after: 2,
+        reason: "2 deliveries in a row failed".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(
+            &d.id,
+            "w",
+            &Attempt {
+                number: 2,
+                ..attempt(None)
+            },
+            &gave_up,
+            5_100
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let failed = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (failed.state, failed.finished_ms),
+        (DeliveryState::Failed, Some(5_100))
+    );
+    assert_eq!(
+        failed
+            .attempts
+            .iter()
+            .map(|a| (a.number, a.status, a.error.clone()))
+            .collect::<Vec<_>>(),
+        [(1, Some(500), None), (2, None, Some("timed out".into()))]
+    );
+    let now = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!((now.failed_in_a_row, now.disabled_ms), (1, None));
+    // A success in between starts the count again.
+    s.emit_event(&event(&ws, "ping", 6_000))
+        .await
+        .expect("emit");
+    let d = claim(6_000).await;
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(204)),
+        &AttemptEnd::Delivered,
+        6_100,
+    )
+    .await
+    .expect("finish");
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id)
+            .await
+            .expect("get")
+            .expect("there")
+            .failed_in_a_row,
+        0
+    );
+    for at in [7_000, 8_000] {
+        s.emit_event(&event(&ws, "ping", at)).await.expect("emit");
+        let d = claim(at).await;
+        let finished = s
+            .finish_attempt(&d.id, "w", &attempt(Some(503)), &gave_up, at + 100)
+            .await
+            .expect("finish");
+        assert_eq!(
+            finished,
+            Finished::Recorded {
+                disabled: at == 8_000
+            },
+            "at {at}"
+        );
+    }
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            off.failed_in_a_row,
+            off.disabled_ms,
+            off.disabled_reason.as_deref()
+        ),
+        (2, Some(8_100), Some("2 deliveries in a row failed"))
+    );
+    // A disabled endpoint gets no new deliveries, and its pending ones wait.
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 9_000))
+            .await
+            .expect("emit"),
+        0
+    );
+    let waiting = storage::delivery_for(&hook, &event(&ws, "ping", 9_000));
+    s.create_delivery(&waiting).await.expect("create");
+    assert!(
+        s.claim_deliveries("w", 9_000, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // 410 Gone disables at once.
+    let enabled = Webhook {
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+        ..off
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    let d = claim(10_000).await;
+    assert_eq!(d.id, waiting.id);
+    let gone = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(410)), &gone, 10_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: true }
+    );
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (off.disabled_ms, off.disabled_reason.as_deref()),
+        (Some(10_100), Some("410"))
+    );
 }
 
 async fn rate_tokens_are_shared_by_every_handle(target: Target) {

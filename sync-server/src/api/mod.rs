@@ -18,6 +18,7 @@ pub mod problem;
 pub mod setup;
 pub mod signin;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<observe::Metrics>,
     /// Sign-in, lockout and rate-limit state (`auth::Guard`).
     pub guard: Arc<Guard>,
+    /// Webhook settings, and the delivery worker to wake after recording deliveries.
+    pub outbox: Arc<crate::webhooks::worker::Outbox>,
     /// Body limit, timeout and CORS.
     pub edge: Arc<Edge>,
 }
@@ -89,6 +92,29 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/keys/{id}", delete(keys::revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/api/v1/users/{name}", delete(users::delete))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::patch)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));

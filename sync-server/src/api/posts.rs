@@ -18,6 +18,7 @@ use super::extract::{Body, Query};
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::storage::{Post, PostQuery, PostState};
+use crate::webhooks::{self, EventType};
 
 /// Longest post body, in bytes.
 const BODY_MAX: usize = 64 * 1024;
@@ -142,6 +143,18 @@ fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The `post.scheduled` webhook event of a post that is scheduled, recorded with the post.
+fn scheduled_event(post: &Post) -> Vec<crate::storage::Event> {
+    match post.state {
+        PostState::Scheduled => vec![webhooks::event(
+            &post.workspace_id,
+            EventType::PostScheduled,
+            json!({ "post": view(post) }),
+        )],
+        PostState::Draft => Vec::new(),
+    }
+}
+
 fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("there is no post {id} in this workspace"))
 }
@@ -175,7 +188,11 @@ pub async fn create(
         created_ms: now.timestamp_millis(),
         updated_ms: now.timestamp_millis(),
     };
-    state.storage.create_post(&post).await?;
+    let events = scheduled_event(&post);
+    state.storage.create_post_and_emit(&post, &events).await?;
+    if !events.is_empty() {
+        state.outbox.wake();
+    }
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.id)) {
         headers.insert(header::LOCATION, location);
@@ -271,6 +288,7 @@ pub async fn patch(
     };
     post.zone = tz.name().to_string();
     let now = Utc::now();
+    let rescheduled = matches!(changes.at, Some(Some(_)));
     match changes.at {
         None => {}
         Some(None) => {
@@ -283,8 +301,17 @@ pub async fn patch(
         }
     }
     post.updated_ms = now.timestamp_millis().max(post.updated_ms);
-    if !state.storage.save_post(&post).await? {
+    // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
+    let events = if rescheduled {
+        scheduled_event(&post)
+    } else {
+        Vec::new()
+    };
+    if !state.storage.save_post_and_emit(&post, &events).await? {
         return Err(not_found(&id));
+    }
+    if !events.is_empty() {
+        state.outbox.wake();
     }
     Ok(Json(view(&post)))
 }

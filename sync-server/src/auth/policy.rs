@@ -26,6 +26,8 @@ pub enum Action {
     OwnAccount,
     /// Delete users: server administrators only.
     ManageUsers,
+    /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -40,7 +42,7 @@ impl Action {
             | Action::OwnAccount
             | Action::ManageUsers => Role::Viewer,
             Action::WritePosts => Role::Editor,
-            Action::ManageMembers => Role::Admin,
+            Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
         }
     }
 
@@ -51,6 +53,7 @@ impl Action {
             Action::ReadPosts => Some(Scope::PostsRead),
             Action::WritePosts => Some(Scope::PostsWrite),
             Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
+            Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
     }
 
@@ -80,6 +83,27 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/me/totp/confirm", Action::OwnAccount),
     ("DELETE", "/api/v1/me/totp", Action::OwnAccount),
     ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
+    ("GET", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("POST", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("GET", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("PATCH", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("DELETE", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        Action::ManageWebhooks,
+    ),
+    ("POST", "/api/v1/webhooks/{id}/ping", Action::ManageWebhooks),
+    (
+        "GET",
+        "/api/v1/webhooks/{id}/deliveries",
+        Action::ManageWebhooks,
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+        Action::ManageWebhooks,
+    ),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].
@@ -141,6 +165,19 @@ mod tests {
                 Err(Denied::Role(Role::Admin)),
             ),
             (Action::ManageMembers, Role::Admin, &all[..], Ok(())),
+            (
+                Action::ManageWebhooks,
+                Role::Editor,
+                &all[..],
+                Err(Denied::Role(Role::Admin)),
+            ),
+            (
+                Action::ManageWebhooks,
+                Role::Owner,
+                &[Scope::Admin, Scope::PostsWrite][..],
+                Err(Denied::Scope(Scope::WebhooksWrite)),
+            ),
+            (Action::ManageWebhooks, Role::Admin, &all[..], Ok(())),
             (Action::Whoami, Role::Viewer, &[][..], Ok(())),
         ];
         for (action, role, scopes, expected) in cases {

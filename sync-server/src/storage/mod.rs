@@ -71,16 +71,25 @@ pub enum Scope {
     PostsWrite,
     #[serde(rename = "admin")]
     Admin,
+    /// Manage the workspace's outbound webhooks.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::PostsRead, Scope::PostsWrite, Scope::Admin];
+    pub const ALL: [Scope; 4] = [
+        Scope::PostsRead,
+        Scope::PostsWrite,
+        Scope::Admin,
+        Scope::WebhooksWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::PostsRead => "posts:read",
             Scope::PostsWrite => "posts:write",
             Scope::Admin => "admin",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -303,6 +312,137 @@ pub enum IdempotencyBegin {
     InProgress,
 }
 
+/// An outbound webhook endpoint of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub workspace_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// The event types it receives (`post.scheduled`, …); `ping` always reaches it.
+    pub events: Vec<String>,
+    /// The `whsec_` signing secret, sealed (`auth::sealed`, owner: the endpoint's id).
+    pub secret: String,
+    /// The secret before the last rotation, sealed; deliveries are signed with it too
+    /// until `old_secret_until_ms`.
+    pub old_secret: Option<String>,
+    pub old_secret_until_ms: Option<i64>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// When deliveries to it stopped (by its admins, or after failing too often).
+    pub disabled_ms: Option<i64>,
+    pub disabled_reason: Option<String>,
+    /// Deliveries that ended failed since the last one that succeeded.
+    pub failed_in_a_row: u32,
+}
+
+/// Something that happened in a workspace, for its webhook endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub workspace_id: String,
+    /// `post.scheduled`, …: endpoints subscribed to it get a delivery.
+    pub event_type: String,
+    /// The JSON body each endpoint receives, exactly as signed.
+    pub payload: String,
+    pub created_ms: i64,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its first attempt or for a retry.
+    Pending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// Given up: retries ran out, or the receiver answered 410 Gone.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        match s {
+            "pending" => Some(DeliveryState::Pending),
+            "delivered" => Some(DeliveryState::Delivered),
+            "failed" => Some(DeliveryState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event sent (or to be sent) to one endpoint; its id is the `webhook-id` header,
+/// the same on every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub workspace_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub state: DeliveryState,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// The delivery this one sends again (`redeliver`).
+    pub redelivery_of: Option<String>,
+    /// How many attempts were made (also when `attempts` was not read).
+    pub attempt_count: u32,
+    /// The attempts so far, first first; empty where a method says it does not read them.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One try at sending a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    pub started_ms: i64,
+    pub duration_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// The beginning of the receiver's answer.
+    pub answer: Option<String>,
+    /// Why there was no answer (timeout, refused connection, refused address).
+    pub error: Option<String>,
+}
+
+/// What follows an attempt ([`Storage::finish_attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptEnd {
+    Delivered,
+    /// Try again at this time.
+    RetryAt(i64),
+    /// Give up. The endpoint's failures in a row grow by one; at `disable_after` it is
+    /// disabled with `reason`.
+    GaveUp {
+        disable_after: u32,
+        reason: String,
+    },
+    /// The receiver said the endpoint is gone (410): give up and disable it at once.
+    Gone {
+        reason: String,
+    },
+}
+
+/// What [`Storage::finish_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Recorded; `disabled` when this attempt disabled the endpoint.
+    Recorded { disabled: bool },
+    /// The caller's lease had passed to another process: nothing was recorded.
+    LeaseLost,
+}
+
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -348,13 +488,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Marks a key revoked (once: the first time is kept); false if there is no such key.
     async fn revoke_key(&self, id: &str, now_ms: i64) -> Result<bool>;
 
-    async fn create_post(&self, post: &Post) -> Result<()>;
+    async fn create_post(&self, post: &Post) -> Result<()> {
+        self.create_post_and_emit(post, &[]).await
+    }
+    /// Stores a post and, in the same transaction, a delivery of each event to each
+    /// enabled endpoint of the workspace subscribed to it (as [`emit_event`](Self::emit_event)).
+    async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()>;
     /// A post of this workspace that is not deleted.
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>>;
     async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
     /// Writes the post's title, body, state, schedule, zone and updated time, if it
     /// exists in its workspace and is not deleted; false otherwise.
-    async fn save_post(&self, post: &Post) -> Result<bool>;
+    async fn save_post(&self, post: &Post) -> Result<bool> {
+        self.save_post_and_emit(post, &[]).await
+    }
+    /// [`save_post`](Self::save_post), recording the events' deliveries in the same
+    /// transaction when the post was saved (none when it was not).
+    async fn save_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<bool>;
     /// Soft-deletes a post; false if there was none to delete.
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool>;
 
@@ -429,6 +579,69 @@ pub trait Storage: Send + Sync + 'static {
     /// `old_until_ms` (or its own expiry, if sooner), pointing at `new`. False, storing
     /// nothing, if the old key does not exist, is revoked, or was rotated already.
     async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool>;
+
+    /// Stores a webhook endpoint; `Conflict` if its id exists.
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<()>;
+    /// A workspace's endpoints, oldest first.
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>>;
+    /// Writes an endpoint's URL, description, events, updated time, disabled time and
+    /// reason and failures in a row (not its secrets); false if it is not in the workspace.
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<bool>;
+    /// Makes `sealed_new` the endpoint's secret and its current secret the old one, kept
+    /// until `old_until_ms`; false if the endpoint is not in the workspace.
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Deletes an endpoint with its deliveries and their attempts; false if there was none.
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool>;
+    /// Records, in one transaction, a pending delivery (due now) of the event to each
+    /// enabled endpoint of its workspace subscribed to its type; returns how many.
+    async fn emit_event(&self, event: &Event) -> Result<u32>;
+    /// Stores a pending delivery as given (a ping or a redelivery); its attempts are not
+    /// stored. `Conflict` if its id exists.
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// An endpoint's deliveries, newest first, older than `before_id` when given, with
+    /// their attempts.
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// One delivery of the workspace, with its attempts.
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>>;
+    /// Claims up to `limit` pending deliveries that are due at `now_ms`, whose endpoint is
+    /// enabled and which no other live lease holds, for `owner` until `now_ms + lease_ms`;
+    /// returns them (without attempts) with their endpoints, earliest due first. Of
+    /// processes claiming at once, each delivery goes to one (PostgreSQL: `FOR UPDATE
+    /// SKIP LOCKED`; SQLite: a conditional update under the write lock). A lease that
+    /// passes without [`finish_attempt`](Self::finish_attempt) lets another claim it.
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>>;
+    /// Records an attempt and what follows it, if `owner` still holds the delivery's
+    /// lease, in one transaction: the delivery becomes delivered, pending again (due at
+    /// the retry time) or failed, and its lease is freed; a success sets the endpoint's
+    /// failures in a row to 0, a failure given up adds one and may disable the endpoint.
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        attempt: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished>;
     /// Counts one request of `id` against `per_minute` requests a minute, for every
     /// process of this database together: a token bucket of a minute's worth, kept as the
     /// time it is full again (GCRA). One atomic statement: of concurrent requests from any
@@ -438,6 +651,50 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes what has outlived its use or its retention (see [`Purge`]) and says how many
     /// rows went. Idempotent; several processes may run it at once.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;
+}
+
+/// Whether an endpoint receives events of `event_type`: it subscribed to it and is
+/// enabled. Both storages decide with this.
+pub fn receives(webhook: &Webhook, event_type: &str) -> bool {
+    webhook.disabled_ms.is_none() && webhook.events.iter().any(|e| e == event_type)
+}
+
+/// A pending delivery of `event` to `webhook`, due at once.
+pub fn delivery_for(webhook: &Webhook, event: &Event) -> Delivery {
+    Delivery {
+        id: uuid::Uuid::now_v7().to_string(),
+        webhook_id: webhook.id.clone(),
+        workspace_id: event.workspace_id.clone(),
+        event_type: event.event_type.clone(),
+        payload: event.payload.clone(),
+        state: DeliveryState::Pending,
+        next_attempt_ms: event.created_ms,
+        created_ms: event.created_ms,
+        finished_ms: None,
+        redelivery_of: None,
+        attempt_count: 0,
+        attempts: Vec::new(),
+    }
+}
+
+/// The endpoint's state after a finished attempt: its failures in a row, and whether
+/// it is disabled now (with the reason), given how it stood before.
+pub fn after_attempt(webhook_failed_in_a_row: u32, end: &AttemptEnd) -> (u32, Option<String>) {
+    match end {
+        AttemptEnd::Delivered => (0, None),
+        AttemptEnd::RetryAt(_) => (webhook_failed_in_a_row, None),
+        AttemptEnd::GaveUp {
+            disable_after,
+            reason,
+        } => {
+            let failed = webhook_failed_in_a_row.saturating_add(1);
+            (failed, (failed >= *disable_after).then(|| reason.clone()))
+        }
+        AttemptEnd::Gone { reason } => (
+            webhook_failed_in_a_row.saturating_add(1),
+            Some(reason.clone()),
+        ),
+    }
 }
 
 /// What [`Storage::take_rate_token`] decided, and the bucket's state after it.

@@ -12,9 +12,10 @@ use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
-    PostQuery, PostState, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, Session,
-    Storage, StorageError, User, Workspace,
+    ApiKey, Attempt, AttemptEnd, Delivery, DeliveryState, Event, Finished, IDEMPOTENCY_TTL_MS,
+    IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
+    Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, Session, Storage, StorageError,
+    User, Webhook, Workspace,
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -240,6 +241,124 @@ fn workspace_row(r: &Row) -> Workspace {
         name: r.get(1),
         created_ms: r.get(2),
     }
+}
+
+const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secret, old_secret, \
+     old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
+     failed_in_a_row";
+const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
+
+fn webhook_row(r: &Row) -> Webhook {
+    let events: String = r.get(4);
+    Webhook {
+        id: r.get(0),
+        workspace_id: r.get(1),
+        url: r.get(2),
+        description: r.get(3),
+        events: events.split_whitespace().map(str::to_string).collect(),
+        secret: r.get(5),
+        old_secret: r.get(6),
+        old_secret_until_ms: r.get(7),
+        created_by: r.get(8),
+        created_ms: r.get(9),
+        updated_ms: r.get(10),
+        disabled_ms: r.get(11),
+        disabled_reason: r.get(12),
+        failed_in_a_row: u32::try_from(r.get::<_, i64>(13)).unwrap_or(u32::MAX),
+    }
+}
+
+fn delivery_row(r: &Row) -> Delivery {
+    let state: String = r.get(5);
+    Delivery {
+        id: r.get(0),
+        webhook_id: r.get(1),
+        workspace_id: r.get(2),
+        event_type: r.get(3),
+        payload: r.get(4),
+        state: DeliveryState::parse(&state).unwrap_or(DeliveryState::Failed),
+        next_attempt_ms: r.get(6),
+        created_ms: r.get(7),
+        finished_ms: r.get(8),
+        redelivery_of: r.get(9),
+        attempt_count: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
+        attempts: Vec::new(),
+    }
+}
+
+async fn insert_delivery(c: &impl deadpool_postgres::GenericClient, d: &Delivery) -> Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ),
+        &[
+            &d.id,
+            &d.webhook_id,
+            &d.workspace_id,
+            &d.event_type,
+            &d.payload,
+            &d.state.as_str(),
+            &d.next_attempt_ms,
+            &d.created_ms,
+            &d.finished_ms,
+            &d.redelivery_of,
+            &i64::from(d.attempt_count),
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+/// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
+async fn record_event(c: &impl deadpool_postgres::GenericClient, event: &Event) -> Result<u32> {
+    let rows = c
+        .query(
+            &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"),
+            &[&event.workspace_id],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut n = 0;
+    for webhook in rows
+        .iter()
+        .map(webhook_row)
+        .filter(|w| super::receives(w, &event.event_type))
+    {
+        insert_delivery(c, &super::delivery_for(&webhook, event)).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn with_attempts(
+    c: &impl deadpool_postgres::GenericClient,
+    mut d: Delivery,
+) -> Result<Delivery> {
+    let rows = c
+        .query(
+            "SELECT number, started_ms, duration_ms, status, answer, error FROM webhook_attempts
+             WHERE delivery_id = $1 ORDER BY number",
+            &[&d.id],
+        )
+        .await
+        .map_err(db_error)?;
+    d.attempts = rows
+        .iter()
+        .map(|r| Attempt {
+            number: u32::try_from(r.get::<_, i64>(0)).unwrap_or(u32::MAX),
+            started_ms: r.get(1),
+            duration_ms: r.get(2),
+            status: r
+                .get::<_, Option<i64>>(3)
+                .and_then(|s| u16::try_from(s).ok()),
+            answer: r.get(4),
+            error: r.get(5),
+        })
+        .collect();
+    Ok(d)
 }
 
 #[async_trait]
@@ -510,29 +629,32 @@ impl Storage for PgStorage {
         Ok(n == 1)
     }
 
-    async fn create_post(&self, p: &Post) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                &format!(
-                    "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                ),
-                &[
-                    &p.id,
-                    &p.workspace_id,
-                    &p.author_id,
-                    &p.title,
-                    &p.body,
-                    &p.state.as_str(),
-                    &p.scheduled_ms,
-                    &p.zone,
-                    &p.created_ms,
-                    &p.updated_ms,
-                ],
-            )
-            .await
-            .map_err(db_error)
-            .map(drop)
+    async fn create_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ),
+            &[
+                &p.id,
+                &p.workspace_id,
+                &p.author_id,
+                &p.title,
+                &p.body,
+                &p.state.as_str(),
+                &p.scheduled_ms,
+                &p.zone,
+                &p.created_ms,
+                &p.updated_ms,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        for event in events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)
     }
 
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>> {
@@ -574,9 +696,10 @@ impl Storage for PgStorage {
         Ok(rows.iter().map(post_row).collect())
     }
 
-    async fn save_post(&self, p: &Post) -> Result<bool> {
-        let client = self.client().await?;
-        let n = client
+    async fn save_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
             .execute(
                 "UPDATE posts SET title = $3, body = $4, state = $5, scheduled_ms = $6, zone = $7,
                  updated_ms = $8
@@ -594,6 +717,12 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        if n == 1 {
+            for event in events {
+                record_event(&tx, event).await?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
 
@@ -944,6 +1073,321 @@ impl Storage for PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    async fn create_webhook(&self, w: &Webhook) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO webhooks ({WEBHOOK_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                ),
+                &[
+                    &w.id,
+                    &w.workspace_id,
+                    &w.url,
+                    &w.description,
+                    &w.events.join(" "),
+                    &w.secret,
+                    &w.old_secret,
+                    &w.old_secret_until_ms,
+                    &w.created_by,
+                    &w.created_ms,
+                    &w.updated_ms,
+                    &w.disabled_ms,
+                    &w.disabled_reason,
+                    &i64::from(w.failed_in_a_row),
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"
+                ),
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(webhook_row).collect())
+    }
+
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2"
+                ),
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(webhook_row))
+    }
+
+    async fn save_webhook(&self, w: &Webhook) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE webhooks SET url = $3, description = $4, events = $5, updated_ms = $6,
+                 disabled_ms = $7, disabled_reason = $8, failed_in_a_row = $9
+                 WHERE workspace_id = $1 AND id = $2",
+                &[
+                    &w.workspace_id,
+                    &w.id,
+                    &w.url,
+                    &w.description,
+                    &w.events.join(" "),
+                    &w.updated_ms,
+                    &w.disabled_ms,
+                    &w.disabled_reason,
+                    &i64::from(w.failed_in_a_row),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE webhooks SET old_secret = secret, old_secret_until_ms = $4, secret = $3,
+                 updated_ms = $5
+                 WHERE workspace_id = $1 AND id = $2",
+                &[&workspace_id, &id, &sealed_new, &old_until_ms, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN
+             (SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+              WHERE h.workspace_id = $1 AND h.id = $2)",
+            &[&workspace_id, &id],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM webhook_deliveries WHERE webhook_id IN
+             (SELECT id FROM webhooks WHERE workspace_id = $1 AND id = $2)",
+            &[&workspace_id, &id],
+        )
+        .await
+        .map_err(db_error)?;
+        let n = tx
+            .execute(
+                "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2",
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn emit_event(&self, event: &Event) -> Result<u32> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = record_event(&tx, event).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()> {
+        let client = self.client().await?;
+        insert_delivery(&client, delivery).await
+    }
+
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = $1 AND webhook_id = $2
+                       AND ($3::TEXT IS NULL OR id < $3)
+                     ORDER BY id DESC LIMIT $4"
+                ),
+                &[&workspace_id, &webhook_id, &before_id, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            found.push(with_attempts(&client, delivery_row(row)).await?);
+        }
+        Ok(found)
+    }
+
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = $1 AND id = $2"
+                ),
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        match row {
+            Some(row) => Ok(Some(with_attempts(&client, delivery_row(&row)).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // SKIP LOCKED: a delivery another process is claiming right now is passed over,
+        // not waited for, and its lease then keeps it out of later claims.
+        let rows = tx
+            .query(
+                &format!(
+                    "UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2 + $3
+                     WHERE id IN (
+                       SELECT d.id FROM webhook_deliveries d
+                       JOIN webhooks h ON h.id = d.webhook_id
+                       WHERE d.state = 'pending' AND d.next_attempt_ms <= $2
+                         AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
+                         AND h.disabled_ms IS NULL
+                       ORDER BY d.next_attempt_ms, d.id LIMIT $4
+                       FOR UPDATE OF d SKIP LOCKED)
+                     RETURNING {DELIVERY_COLUMNS}"
+                ),
+                &[&owner, &now_ms, &lease_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let delivery = delivery_row(row);
+            let webhook = tx
+                .query_one(
+                    &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"),
+                    &[&delivery.webhook_id],
+                )
+                .await
+                .map_err(db_error)?;
+            claimed.push((delivery, webhook_row(&webhook)));
+        }
+        tx.commit().await.map_err(db_error)?;
+        claimed.sort_by(|a, b| (a.0.next_attempt_ms, &a.0.id).cmp(&(b.0.next_attempt_ms, &b.0.id)));
+        Ok(claimed)
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        a: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let (state, next, finished) = match end {
+            AttemptEnd::Delivered => (DeliveryState::Delivered, None, Some(now_ms)),
+            AttemptEnd::RetryAt(at) => (DeliveryState::Pending, Some(*at), None),
+            AttemptEnd::GaveUp { .. } | AttemptEnd::Gone { .. } => {
+                (DeliveryState::Failed, None, Some(now_ms))
+            }
+        };
+        let row = tx
+            .query_opt(
+                "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1,
+                 next_attempt_ms = coalesce($4, next_attempt_ms), finished_ms = $5,
+                 lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
+                 RETURNING attempts, webhook_id",
+                &[&delivery_id, &owner, &state.as_str(), &next, &finished],
+            )
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else {
+            return Ok(Finished::LeaseLost);
+        };
+        let number: i64 = row.get(0);
+        let webhook_id: String = row.get(1);
+        tx.execute(
+            "INSERT INTO webhook_attempts (delivery_id, number, started_ms, duration_ms,
+             status, answer, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &delivery_id,
+                &number,
+                &a.started_ms,
+                &a.duration_ms,
+                &a.status.map(i64::from),
+                &a.answer,
+                &a.error,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        // FOR UPDATE: two processes finishing deliveries of one endpoint count its
+        // failures one after the other.
+        let webhook = tx
+            .query_one(
+                &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 FOR UPDATE"),
+                &[&webhook_id],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook = webhook_row(&webhook);
+        let (failed, disable) = super::after_attempt(webhook.failed_in_a_row, end);
+        let disabled = disable.is_some() && webhook.disabled_ms.is_none();
+        tx.execute(
+            "UPDATE webhooks SET failed_in_a_row = $2,
+             disabled_ms = CASE WHEN $3 THEN $4 ELSE disabled_ms END,
+             disabled_reason = CASE WHEN $3 THEN $5 ELSE disabled_reason END
+             WHERE id = $1",
+            &[
+                &webhook.id,
+                &i64::from(failed),
+                &disabled,
+                &now_ms,
+                &disable,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Finished::Recorded { disabled })
     }
 
     async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {

@@ -92,7 +92,53 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         failures BIGINT NOT NULL,
         last_ms BIGINT NOT NULL
     );",
-    // 3: rate limits shared by every process of one database: a key's bucket as the time
+    // 3: outbound webhooks: endpoints (sealed secrets, the old one kept through a
+    // rotation), their deliveries (claimed with a lease) and each delivery's attempts.
+    "CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        url TEXT NOT NULL,
+        description TEXT,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        old_secret TEXT,
+        old_secret_until_ms BIGINT,
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        disabled_ms BIGINT,
+        disabled_reason TEXT,
+        failed_in_a_row BIGINT NOT NULL
+    );
+    CREATE INDEX webhooks_by_workspace ON webhooks (workspace_id, id);
+    CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_attempt_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        created_ms BIGINT NOT NULL,
+        finished_ms BIGINT,
+        redelivery_of TEXT
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
+    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+    CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+        number BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        status BIGINT,
+        answer TEXT,
+        error TEXT,
+        PRIMARY KEY (delivery_id, number)
+    );",
+    // 4: rate limits shared by every process of one database: a key's bucket as the time
     // it will be full again (GCRA's theoretical arrival time), in microseconds.
     "CREATE TABLE rate_limits (
         id TEXT PRIMARY KEY,

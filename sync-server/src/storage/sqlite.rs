@@ -14,9 +14,10 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
-    PostQuery, PostState, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, Session,
-    Storage, StorageError, User, Workspace,
+    ApiKey, Attempt, AttemptEnd, Delivery, DeliveryState, Event, Finished, IDEMPOTENCY_TTL_MS,
+    IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
+    Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, Session, Storage, StorageError,
+    User, Webhook, Workspace,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -236,6 +237,117 @@ fn post_row(r: &Row) -> rusqlite::Result<Post> {
         created_ms: r.get(8)?,
         updated_ms: r.get(9)?,
     })
+}
+
+const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secret, old_secret, \
+     old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
+     failed_in_a_row";
+const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
+
+fn webhook_row(r: &Row) -> rusqlite::Result<Webhook> {
+    let events: String = r.get(4)?;
+    Ok(Webhook {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        url: r.get(2)?,
+        description: r.get(3)?,
+        events: events.split_whitespace().map(str::to_string).collect(),
+        secret: r.get(5)?,
+        old_secret: r.get(6)?,
+        old_secret_until_ms: r.get(7)?,
+        created_by: r.get(8)?,
+        created_ms: r.get(9)?,
+        updated_ms: r.get(10)?,
+        disabled_ms: r.get(11)?,
+        disabled_reason: r.get(12)?,
+        failed_in_a_row: u32::try_from(r.get::<_, i64>(13)?).unwrap_or(u32::MAX),
+    })
+}
+
+fn delivery_row(r: &Row) -> rusqlite::Result<Delivery> {
+    let state: String = r.get(5)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        webhook_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        event_type: r.get(3)?,
+        payload: r.get(4)?,
+        state: DeliveryState::parse(&state).unwrap_or(DeliveryState::Failed),
+        next_attempt_ms: r.get(6)?,
+        created_ms: r.get(7)?,
+        finished_ms: r.get(8)?,
+        redelivery_of: r.get(9)?,
+        attempt_count: u32::try_from(r.get::<_, i64>(10)?).unwrap_or(u32::MAX),
+        attempts: Vec::new(),
+    })
+}
+
+fn attempt_row(r: &Row) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        number: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+        started_ms: r.get(1)?,
+        duration_ms: r.get(2)?,
+        status: r
+            .get::<_, Option<i64>>(3)?
+            .and_then(|s| u16::try_from(s).ok()),
+        answer: r.get(4)?,
+        error: r.get(5)?,
+    })
+}
+
+fn insert_delivery(c: &rusqlite::Connection, d: &Delivery) -> rusqlite::Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        params![
+            d.id,
+            d.webhook_id,
+            d.workspace_id,
+            d.event_type,
+            d.payload,
+            d.state.as_str(),
+            d.next_attempt_ms,
+            d.created_ms,
+            d.finished_ms,
+            d.redelivery_of,
+            i64::from(d.attempt_count)
+        ],
+    )
+    .map(drop)
+}
+
+/// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
+fn record_event(c: &rusqlite::Connection, event: &Event) -> rusqlite::Result<u32> {
+    let webhooks: Vec<Webhook> = {
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 ORDER BY id"
+        ))?;
+        stmt.query_map([&event.workspace_id], webhook_row)?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut n = 0;
+    for webhook in webhooks
+        .iter()
+        .filter(|w| super::receives(w, &event.event_type))
+    {
+        insert_delivery(c, &super::delivery_for(webhook, event))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn with_attempts(c: &rusqlite::Connection, mut d: Delivery) -> rusqlite::Result<Delivery> {
+    let mut stmt = c.prepare_cached(
+        "SELECT number, started_ms, duration_ms, status, answer, error FROM webhook_attempts
+         WHERE delivery_id = ?1 ORDER BY number",
+    )?;
+    d.attempts = stmt
+        .query_map([&d.id], attempt_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(d)
 }
 
 #[async_trait]
@@ -507,10 +619,12 @@ impl Storage for SqliteStorage {
         .map(|n| n == 1)
     }
 
-    async fn create_post(&self, post: &Post) -> Result<()> {
+    async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()> {
         let p = post.clone();
+        let events = events.to_vec();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 &format!("INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
                 params![
                     p.id,
@@ -524,8 +638,11 @@ impl Storage for SqliteStorage {
                     p.created_ms,
                     p.updated_ms
                 ],
-            )
-            .map(drop)
+            )?;
+            for event in &events {
+                record_event(&tx, event)?;
+            }
+            tx.commit()
         })
         .await
     }
@@ -569,10 +686,12 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn save_post(&self, post: &Post) -> Result<bool> {
+    async fn save_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<bool> {
         let p = post.clone();
+        let events = events.to_vec();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE posts SET title = ?3, body = ?4, state = ?5, scheduled_ms = ?6, zone = ?7,
                  updated_ms = ?8
                  WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
@@ -586,10 +705,16 @@ impl Storage for SqliteStorage {
                     p.zone,
                     p.updated_ms
                 ],
-            )
+            )?;
+            if n == 1 {
+                for event in &events {
+                    record_event(&tx, event)?;
+                }
+            }
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await
-        .map(|n| n == 1)
     }
 
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
@@ -933,6 +1058,322 @@ impl Storage for SqliteStorage {
             }
             tx.commit()?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<()> {
+        let w = webhook.clone();
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO webhooks ({WEBHOOK_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ),
+                params![
+                    w.id,
+                    w.workspace_id,
+                    w.url,
+                    w.description,
+                    w.events.join(" "),
+                    w.secret,
+                    w.old_secret,
+                    w.old_secret_until_ms,
+                    w.created_by,
+                    w.created_ms,
+                    w.updated_ms,
+                    w.disabled_ms,
+                    w.disabled_reason,
+                    i64::from(w.failed_in_a_row)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>> {
+        let w = workspace_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 ORDER BY id"
+            ))?;
+            stmt.query_map([w], webhook_row)?.collect()
+        })
+        .await
+    }
+
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 AND id = ?2"
+                ),
+                [w, id],
+                webhook_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<bool> {
+        let w = webhook.clone();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE webhooks SET url = ?3, description = ?4, events = ?5, updated_ms = ?6,
+                 disabled_ms = ?7, disabled_reason = ?8, failed_in_a_row = ?9
+                 WHERE workspace_id = ?1 AND id = ?2",
+                params![
+                    w.workspace_id,
+                    w.id,
+                    w.url,
+                    w.description,
+                    w.events.join(" "),
+                    w.updated_ms,
+                    w.disabled_ms,
+                    w.disabled_reason,
+                    i64::from(w.failed_in_a_row)
+                ],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (w, id, new) = (
+            workspace_id.to_string(),
+            id.to_string(),
+            sealed_new.to_string(),
+        );
+        self.call(move |c| {
+            c.execute(
+                "UPDATE webhooks SET old_secret = secret, old_secret_until_ms = ?4, secret = ?3,
+                 updated_ms = ?5
+                 WHERE workspace_id = ?1 AND id = ?2",
+                params![w, id, new, old_until_ms, now_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN
+                 (SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+                  WHERE h.workspace_id = ?1 AND h.id = ?2)",
+                [&w, &id],
+            )?;
+            tx.execute(
+                "DELETE FROM webhook_deliveries WHERE webhook_id IN
+                 (SELECT id FROM webhooks WHERE workspace_id = ?1 AND id = ?2)",
+                [&w, &id],
+            )?;
+            let n = tx.execute(
+                "DELETE FROM webhooks WHERE workspace_id = ?1 AND id = ?2",
+                [&w, &id],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn emit_event(&self, event: &Event) -> Result<u32> {
+        let event = event.clone();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = record_event(&tx, &event)?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()> {
+        let d = delivery.clone();
+        self.call(move |c| insert_delivery(c, &d)).await
+    }
+
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let (w, h, before) = (
+            workspace_id.to_string(),
+            webhook_id.to_string(),
+            before_id.map(str::to_string),
+        );
+        self.call(move |c| {
+            let found: Vec<Delivery> = {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = ?1 AND webhook_id = ?2 AND (?3 IS NULL OR id < ?3)
+                     ORDER BY id DESC LIMIT ?4"
+                ))?;
+                stmt.query_map(params![w, h, before, limit], delivery_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            found.into_iter().map(|d| with_attempts(c, d)).collect()
+        })
+        .await
+    }
+
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            let found = c
+                .query_row(
+                    &format!(
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                         WHERE workspace_id = ?1 AND id = ?2"
+                    ),
+                    [w, id],
+                    delivery_row,
+                )
+                .optional()?;
+            found.map(|d| with_attempts(c, d)).transpose()
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>> {
+        let owner = owner.to_string();
+        self.call(move |c| {
+            // The IMMEDIATE transaction holds the write lock from the first statement,
+            // so another process's claim waits and then sees these leases.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let due: Vec<String> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+                     WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1
+                       AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?1)
+                       AND h.disabled_ms IS NULL
+                     ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
+                )?;
+                stmt.query_map(params![now_ms, limit], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let mut claimed = Vec::new();
+            for id in due {
+                let n = tx.execute(
+                    "UPDATE webhook_deliveries SET lease_owner = ?2, lease_until_ms = ?3
+                     WHERE id = ?1 AND state = 'pending'
+                       AND (lease_until_ms IS NULL OR lease_until_ms <= ?4)",
+                    params![id, owner, now_ms + lease_ms, now_ms],
+                )?;
+                if n == 1 {
+                    let delivery = tx.query_row(
+                        &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+                        [&id],
+                        delivery_row,
+                    )?;
+                    let webhook = tx.query_row(
+                        &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
+                        [&delivery.webhook_id],
+                        webhook_row,
+                    )?;
+                    claimed.push((delivery, webhook));
+                }
+            }
+            tx.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        attempt: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished> {
+        let (id, owner, a, end) = (
+            delivery_id.to_string(),
+            owner.to_string(),
+            attempt.clone(),
+            end.clone(),
+        );
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (state, next, finished) = match end {
+                AttemptEnd::Delivered => (DeliveryState::Delivered, None, Some(now_ms)),
+                AttemptEnd::RetryAt(at) => (DeliveryState::Pending, Some(at), None),
+                AttemptEnd::GaveUp { .. } | AttemptEnd::Gone { .. } => {
+                    (DeliveryState::Failed, None, Some(now_ms))
+                }
+            };
+            let n = tx.execute(
+                "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1,
+                 next_attempt_ms = coalesce(?4, next_attempt_ms), finished_ms = ?5,
+                 lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'pending'",
+                params![id, owner, state.as_str(), next, finished],
+            )?;
+            if n == 0 {
+                return Ok(Finished::LeaseLost);
+            }
+            let number: i64 = tx.query_row(
+                "SELECT attempts FROM webhook_deliveries WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO webhook_attempts (delivery_id, number, started_ms, duration_ms,
+                 status, answer, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    number,
+                    a.started_ms,
+                    a.duration_ms,
+                    a.status.map(i64::from),
+                    a.answer,
+                    a.error
+                ],
+            )?;
+            let webhook = tx.query_row(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id =
+                     (SELECT webhook_id FROM webhook_deliveries WHERE id = ?1)"
+                ),
+                [&id],
+                webhook_row,
+            )?;
+            let (failed, disable) = super::after_attempt(webhook.failed_in_a_row, &end);
+            let disabled = disable.is_some() && webhook.disabled_ms.is_none();
+            tx.execute(
+                "UPDATE webhooks SET failed_in_a_row = ?2,
+                 disabled_ms = CASE WHEN ?3 THEN ?4 ELSE disabled_ms END,
+                 disabled_reason = CASE WHEN ?3 THEN ?5 ELSE disabled_reason END
+                 WHERE id = ?1",
+                params![webhook.id, i64::from(failed), disabled, now_ms, disable],
+            )?;
+            tx.commit()?;
+            Ok(Finished::Recorded { disabled })
         })
         .await
     }
