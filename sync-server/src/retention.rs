@@ -1,5 +1,6 @@
 //! Keeping the database small: once a day (and shortly after start) `serve` deletes what
-//! has outlived its use or the operator's `retention_days`: sessions that ended more than
+//! has outlived its use or the operator's `retention_days`: sessions that ended and
+//! webhook deliveries (with their attempts) that were delivered or failed more than
 //! `retention_days` ago, idempotency keys past their day, failed sign-ins the lockout has
 //! forgotten, and rate-limit buckets that are full again (a missing bucket is a full one).
 //! With several processes on one PostgreSQL each runs it; the deletes are idempotent.
@@ -17,8 +18,10 @@ const FIRST_AFTER: Duration = Duration::from_secs(60);
 
 /// What to delete at `now_ms`, keeping ended sessions `retention_days`.
 pub fn cutoffs(now_ms: i64, retention_days: u32) -> Purge {
+    let kept_from = now_ms - i64::from(retention_days) * DAY_MS;
     Purge {
-        sessions_ended_before_ms: now_ms - i64::from(retention_days) * DAY_MS,
+        sessions_ended_before_ms: kept_from,
+        deliveries_finished_before_ms: kept_from,
         idempotency_before_ms: now_ms - IDEMPOTENCY_TTL_MS,
         login_failures_before_ms: now_ms - crate::auth::lockout::WINDOW_MS,
         rate_limits_full_before_ms: now_ms,
@@ -34,6 +37,8 @@ pub async fn run_once(storage: &dyn Storage, retention_days: u32) {
             idempotency_keys = purged.idempotency_keys,
             login_failures = purged.login_failures,
             rate_limits = purged.rate_limits,
+            webhook_deliveries = purged.webhook_deliveries,
+            webhook_attempts = purged.webhook_attempts,
             "retention: deleted old rows"
         ),
         Err(e) => tracing::warn!("retention: the cleanup failed, it runs again tomorrow: {e}"),
@@ -59,6 +64,7 @@ mod tests {
         let now = 100 * DAY_MS;
         let purge = cutoffs(now, 30);
         assert_eq!(purge.sessions_ended_before_ms, 70 * DAY_MS);
+        assert_eq!(purge.deliveries_finished_before_ms, 70 * DAY_MS);
         assert_eq!(purge.idempotency_before_ms, 99 * DAY_MS);
         assert_eq!(purge.login_failures_before_ms, 99 * DAY_MS);
         assert_eq!(purge.rate_limits_full_before_ms, now);

@@ -1402,6 +1402,53 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
     s.record_login_failure("user:new", 12_000, 1_000_000)
         .await
         .expect("failure");
+    // Webhook deliveries: one failed at 5.1 s (two attempts), one pending since 1 s.
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = s
+        .claim_deliveries("w", 1_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(500)),
+        &AttemptEnd::RetryAt(5_000),
+        1_100,
+    )
+    .await
+    .expect("finish");
+    let d = s
+        .claim_deliveries("w", 5_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    let gave_up = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &Attempt {
+            number: 2,
+            ..attempt(Some(410))
+        },
+        &gave_up,
+        5_100,
+    )
+    .await
+    .expect("finish");
+    let pending_hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&pending_hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
     // Full again at 11 s (one request of a one-a-minute key at -49 s), and at 70 s.
     s.take_rate_token("full", 1, -49_000).await.expect("take");
     s.take_rate_token("busy", 1, 10_000).await.expect("take");
@@ -1410,6 +1457,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
         idempotency_before_ms: 10_000,
         login_failures_before_ms: 10_000,
         rate_limits_full_before_ms: 12_000,
+        deliveries_finished_before_ms: 10_000,
     };
     assert_eq!(
         s.purge(&purge).await.expect("purge"),
@@ -1418,8 +1466,16 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
             idempotency_keys: 1,
             login_failures: 1,
             rate_limits: 1,
+            webhook_deliveries: 1,
+            webhook_attempts: 2,
         }
     );
+    assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());
+    let left = s
+        .deliveries(&ws.id, &pending_hook.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1, "a pending delivery stays, however old");
     for (hash, kept) in [
         ("old-expired", false),
         ("old-signed-out", false),

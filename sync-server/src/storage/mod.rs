@@ -719,6 +719,9 @@ pub struct Purge {
     pub login_failures_before_ms: i64,
     /// Rate-limit buckets full again before this: a missing bucket is a full one.
     pub rate_limits_full_before_ms: i64,
+    /// Webhook deliveries delivered or failed before this, with their attempts
+    /// (`retention_days`); pending ones stay, however old.
+    pub deliveries_finished_before_ms: i64,
 }
 
 /// How many rows [`Storage::purge`] deleted, by table.
@@ -728,6 +731,8 @@ pub struct Purged {
     pub idempotency_keys: u64,
     pub login_failures: u64,
     pub rate_limits: u64,
+    pub webhook_deliveries: u64,
+    pub webhook_attempts: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

@@ -1448,12 +1448,30 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        let webhook_attempts = tx
+            .execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < $1)",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook_deliveries = tx
+            .execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < $1",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(Purged {
             sessions,
             idempotency_keys,
             login_failures,
             rate_limits,
+            webhook_deliveries,
+            webhook_attempts,
         })
     }
 }

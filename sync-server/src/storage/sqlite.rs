@@ -1423,12 +1423,24 @@ impl Storage for SqliteStorage {
                 "DELETE FROM rate_limits WHERE tat_us < ?1",
                 [p.rate_limits_full_before_ms.saturating_mul(1000)],
             )?;
+            let webhook_attempts = tx.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < ?1)",
+                [p.deliveries_finished_before_ms],
+            )?;
+            let webhook_deliveries = tx.execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < ?1",
+                [p.deliveries_finished_before_ms],
+            )?;
             tx.commit()?;
             Ok(Purged {
                 sessions: sessions as u64,
                 idempotency_keys: idempotency_keys as u64,
                 login_failures: login_failures as u64,
                 rate_limits: rate_limits as u64,
+                webhook_deliveries: webhook_deliveries as u64,
+                webhook_attempts: webhook_attempts as u64,
             })
         })
         .await
