@@ -95,6 +95,18 @@ enum Command {
         /// [default: info]
         #[arg(long, value_name = "LEVEL", value_parser = config::LOG_LEVELS, env = config::ENV_LOG_LEVEL)]
         log_level: Option<String>,
+        /// Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For or
+        /// Forwarded header names the client; from other peers the headers are ignored
+        #[arg(long, value_name = "CIDRS", env = config::ENV_TRUSTED_PROXIES)]
+        trusted_proxies: Option<String>,
+        /// Export OpenTelemetry traces over OTLP/HTTP (protobuf) to this collector, e.g.
+        /// http://localhost:4318 [default: no traces]
+        #[arg(long, value_name = "URL", env = config::ENV_OTLP_ENDPOINT)]
+        otlp_endpoint: Option<String>,
+        /// Origins (comma-separated, or *) browsers may call the API from
+        /// [default: none, no CORS headers]
+        #[arg(long, value_name = "ORIGINS", env = config::ENV_CORS_ORIGINS)]
+        cors_origins: Option<String>,
     },
     /// Copy the embedded SQLite database to FILE, consistently, while the server runs.
     #[command(
@@ -129,7 +141,7 @@ enum Command {
     },
     /// Print a systemd unit that runs `postctl-server serve`, with hardening options.
     #[command(
-        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
+        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n  postctl-server print-unit --listen 127.0.0.1:8787 --trusted-proxies 127.0.0.1\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
     )]
     PrintUnit(crate::unit::UnitOptions),
     /// Manage users.
@@ -319,27 +331,34 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (listen, log_format, log_level) = match &cli.command {
-        Command::Serve {
-            listen,
-            log_format,
-            log_level,
-        } => (listen.clone(), log_format.clone(), log_level.clone()),
-        _ => (None, None, None),
+    let mut given = Given {
+        data: cli.global.data.clone(),
+        config: cli.global.config.clone(),
+        database_url: cli.global.database_url.clone(),
+        metrics_token: std::env::var(config::ENV_METRICS_TOKEN).ok(),
+        ..Given::default()
     };
+    if let Command::Serve {
+        listen,
+        log_format,
+        log_level,
+        trusted_proxies,
+        otlp_endpoint,
+        cors_origins,
+    } = &cli.command
+    {
+        given.listen = listen.clone();
+        given.log_format = log_format.clone();
+        given.log_level = log_level.clone();
+        given.trusted_proxies = trusted_proxies.clone();
+        given.otlp_endpoint = otlp_endpoint.clone();
+        given.cors_origins = cors_origins.clone();
+    }
     if let Command::PrintUnit(options) = &cli.command {
         print!("{}", crate::unit::render(options, &cli.global.data)?);
         return Ok(());
     }
-    let settings = config::resolve(&Given {
-        data: cli.global.data,
-        config: cli.global.config,
-        database_url: cli.global.database_url,
-        listen,
-        log_format,
-        log_level,
-        metrics_token: std::env::var(config::ENV_METRICS_TOKEN).ok(),
-    })?;
+    let settings = config::resolve(&given)?;
     match cli.command {
         Command::Serve { .. } => crate::serve::run(settings).await,
         Command::Backup { to, force } => crate::backup::backup(&settings, &to, force).await,

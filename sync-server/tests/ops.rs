@@ -836,8 +836,30 @@ fn print_unit_prints_a_hardened_unit_with_the_servers_environment() {
     assert!(values(service, "DynamicUser").is_empty());
     let exec = values(service, "ExecStart")[0];
     assert!(exec.starts_with('/') && exec.ends_with(" serve"), "{exec}");
+    assert!(
+        values(service, "Environment")
+            .iter()
+            .all(|e| !e.starts_with(config::ENV_TRUSTED_PROXIES))
+    );
+    // Behind a proxy on the same machine, the unit trusts it.
+    let out = run(
+        &["print-unit", "--trusted-proxies", "127.0.0.1, fd00::/8"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit = parse_unit(&String::from_utf8(out.stdout).expect("utf-8"));
+    assert!(
+        values(&unit["Service"], "Environment")
+            .contains(&format!("{}=127.0.0.1/32,fd00::/8", config::ENV_TRUSTED_PROXIES).as_str()),
+        "{:?}",
+        values(&unit["Service"], "Environment")
+    );
     // Bad input is refused with what to do.
     for (args, expected) in [
+        (
+            vec!["print-unit", "--trusted-proxies", "proxy.local"],
+            "10.0.0.0/8",
+        ),
         (vec!["print-unit", "--env-file", "relative.env"], "absolute"),
         (vec!["print-unit", "--user", "no way"], "system user"),
         (vec!["print-unit", "--listen", "nowhere"], "IP address"),

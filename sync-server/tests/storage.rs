@@ -11,8 +11,8 @@ use std::sync::Arc;
 use postctl_server::storage::{
     self, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, Claim, Delivery, DeliveryState,
     Event, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post,
-    PostQuery, PostState, PublishAttempt, Role, Scope, SealedKind, Session, Storage, StorageError,
-    TargetChange, TargetState, User, Webhook, Workspace,
+    PostQuery, PostState, PublishAttempt, Purge, Purged, Role, Scope, SealedKind, Session, Storage,
+    StorageError, TargetChange, TargetState, User, Webhook, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -60,6 +60,8 @@ cases!(
     sealed_values_are_replaced_together_or_not_at_all,
     the_calendar_and_the_next_due_time,
     two_claimers_never_claim_one_target_twice,
+    rate_tokens_are_shared_by_every_handle,
+    purge_deletes_only_what_ended_before_the_cutoffs,
     webhooks_stay_in_their_workspace_and_rotate_their_secret,
     events_become_one_delivery_per_subscribed_enabled_endpoint,
     deliveries_are_claimed_once_and_a_passed_lease_frees_them,
@@ -2037,4 +2039,209 @@ async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
         (off.disabled_ms, off.disabled_reason.as_deref()),
         (Some(10_100), Some("410"))
     );
+}
+
+async fn rate_tokens_are_shared_by_every_handle(target: Target) {
+    // Two handles on one database stand for two processes.
+    let a = open(&target).await.expect("open");
+    let b = open(&target).await.expect("open again");
+    let t0 = 1_000_000_000;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.take_rate_token("key-1", 6, t0).await.expect("take")
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        let taken = t.await.expect("task");
+        if taken.allowed {
+            allowed += 1;
+        }
+        assert!(taken.full_at_us <= (t0 + 60_000) * 1000, "{taken:?}");
+    }
+    assert_eq!(allowed, 6, "a minute's worth, across both handles");
+    // Refusals took nothing: the bucket is full a minute after the start.
+    let refused = a
+        .take_rate_token("key-1", 6, t0 + 9_999)
+        .await
+        .expect("take");
+    assert!(!refused.allowed);
+    assert_eq!(refused.full_at_us, (t0 + 60_000) * 1000);
+    // One token a ten seconds comes back.
+    assert!(
+        b.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !a.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Another key has its own bucket.
+    assert!(
+        a.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !b.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+}
+
+async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let expired = Session {
+        expires_ms: 5_000,
+        ..session(&alice, &ws, "old-expired")
+    };
+    let signed_out = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(6_000),
+        ..session(&alice, &ws, "old-signed-out")
+    };
+    let recent = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(20_000),
+        ..session(&alice, &ws, "recent-signed-out")
+    };
+    let live = Session {
+        expires_ms: 900_000,
+        ..session(&alice, &ws, "live")
+    };
+    for se in [&expired, &signed_out, &recent, &live] {
+        s.create_session(se).await.expect("session");
+    }
+    for (key, at) in [("old", 1_000), ("new", 15_000)] {
+        assert_eq!(
+            s.idempotency_begin("scope", key, "h", at)
+                .await
+                .expect("begin"),
+            IdempotencyBegin::Started
+        );
+    }
+    s.record_login_failure("user:old", 2_000, 1_000_000)
+        .await
+        .expect("failure");
+    s.record_login_failure("user:new", 12_000, 1_000_000)
+        .await
+        .expect("failure");
+    // Webhook deliveries: one failed at 5.1 s (two attempts), one pending since 1 s.
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = s
+        .claim_deliveries("w", 1_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(500)),
+        &AttemptEnd::RetryAt(5_000),
+        1_100,
+    )
+    .await
+    .expect("finish");
+    let d = s
+        .claim_deliveries("w", 5_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    let gave_up = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &Attempt {
+            number: 2,
+            ..attempt(Some(410))
+        },
+        &gave_up,
+        5_100,
+    )
+    .await
+    .expect("finish");
+    let pending_hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&pending_hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    // Full again at 11 s (one request of a one-a-minute key at -49 s), and at 70 s.
+    s.take_rate_token("full", 1, -49_000).await.expect("take");
+    s.take_rate_token("busy", 1, 10_000).await.expect("take");
+    let purge = Purge {
+        sessions_ended_before_ms: 10_000,
+        idempotency_before_ms: 10_000,
+        login_failures_before_ms: 10_000,
+        rate_limits_full_before_ms: 12_000,
+        deliveries_finished_before_ms: 10_000,
+    };
+    assert_eq!(
+        s.purge(&purge).await.expect("purge"),
+        Purged {
+            sessions: 2,
+            idempotency_keys: 1,
+            login_failures: 1,
+            rate_limits: 1,
+            webhook_deliveries: 1,
+            webhook_attempts: 2,
+        }
+    );
+    assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());
+    let left = s
+        .deliveries(&ws.id, &pending_hook.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1, "a pending delivery stays, however old");
+    for (hash, kept) in [
+        ("old-expired", false),
+        ("old-signed-out", false),
+        ("recent-signed-out", true),
+        ("live", true),
+    ] {
+        assert_eq!(
+            s.session_by_hash(hash).await.expect("read").is_some(),
+            kept,
+            "{hash}"
+        );
+    }
+    assert_eq!(
+        s.idempotency_begin("scope", "new", "h", 15_000)
+            .await
+            .expect("begin"),
+        IdempotencyBegin::InProgress,
+        "the recent key is kept"
+    );
+    assert!(s.login_failures("user:old").await.expect("read").is_none());
+    assert!(s.login_failures("user:new").await.expect("read").is_some());
+    // The purged bucket starts full; the kept one is still spent.
+    assert!(
+        s.take_rate_token("full", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !s.take_rate_token("busy", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Nothing is left to delete a second time.
+    assert_eq!(s.purge(&purge).await.expect("purge"), Purged::default());
 }

@@ -192,6 +192,14 @@ impl Problem {
             detail,
         )
     }
+    pub fn timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
+            detail,
+        )
+    }
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -963,6 +963,15 @@ pub trait Storage: Send + Sync + 'static {
     async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>>;
     /// The earliest time a target becomes due or a lease runs out, if any.
     async fn next_due(&self) -> Result<Option<i64>>;
+    /// Counts one request of `id` against `per_minute` requests a minute, for every
+    /// process of this database together: a token bucket of a minute's worth, kept as the
+    /// time it is full again (GCRA). One atomic statement: of concurrent requests from any
+    /// number of processes, exactly as many are allowed as the bucket holds. A refused
+    /// request takes nothing.
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken>;
+    /// Deletes what has outlived its use or its retention (see [`Purge`]) and says how many
+    /// rows went. Idempotent; several processes may run it at once.
+    async fn purge(&self, purge: &Purge) -> Result<Purged>;
 }
 
 /// Whether an endpoint receives events of `event_type`: it subscribed to it and is
@@ -1007,6 +1016,44 @@ pub fn after_attempt(webhook_failed_in_a_row: u32, end: &AttemptEnd) -> (u32, Op
             Some(reason.clone()),
         ),
     }
+}
+
+/// What [`Storage::take_rate_token`] decided, and the bucket's state after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateTaken {
+    pub allowed: bool,
+    /// When the bucket is full again (UTC microseconds).
+    pub full_at_us: i64,
+}
+
+/// A minute, the window of every rate limit, in microseconds.
+pub const RATE_WINDOW_US: i64 = 60_000_000;
+
+/// What [`Storage::purge`] deletes: rows that ended before these times (UTC ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Sessions that expired or were signed out before this (`retention_days`).
+    pub sessions_ended_before_ms: i64,
+    /// Idempotency keys made before this (they are not replayed after a day anyway).
+    pub idempotency_before_ms: i64,
+    /// Failed sign-ins whose last failure is before this (the lockout forgets them).
+    pub login_failures_before_ms: i64,
+    /// Rate-limit buckets full again before this: a missing bucket is a full one.
+    pub rate_limits_full_before_ms: i64,
+    /// Webhook deliveries delivered or failed before this, with their attempts
+    /// (`retention_days`); pending ones stay, however old.
+    pub deliveries_finished_before_ms: i64,
+}
+
+/// How many rows [`Storage::purge`] deleted, by table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub idempotency_keys: u64,
+    pub login_failures: u64,
+    pub rate_limits: u64,
+    pub webhook_deliveries: u64,
+    pub webhook_attempts: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

@@ -21,9 +21,9 @@ use super::{
     Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
     Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
     IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
-    PublishAttempt, Result, Role, Scope, SealedValue, Session, Storage, StorageError, Takeover,
-    Target, TargetChange, TargetState, TargetView, TargetsChanged, User, Webhook, Workspace,
-    change_allows, takeover,
+    PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
+    Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
+    TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -2003,6 +2003,91 @@ impl Storage for PgStorage {
             .await
             .map_err(db_error)?;
         Ok(row.get(0))
+    }
+
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {
+        let now_us = now_ms.saturating_mul(1000);
+        let interval_us = RATE_WINDOW_US / i64::from(per_minute.max(1));
+        let client = self.client().await?;
+        // Once per connection: this runs on every request of a key.
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO rate_limits AS r (id, tat_us, allowed) VALUES ($1, $2::BIGINT + $3::BIGINT, TRUE)
+                 ON CONFLICT (id) DO UPDATE SET
+                   allowed = GREATEST(r.tat_us, $2) + $3 - $2 <= $4::BIGINT,
+                   tat_us = CASE WHEN GREATEST(r.tat_us, $2) + $3 - $2 <= $4::BIGINT
+                                 THEN GREATEST(r.tat_us, $2) + $3
+                                 ELSE r.tat_us END
+                 RETURNING allowed, tat_us",
+            )
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_one(&statement, &[&id, &now_us, &interval_us, &RATE_WINDOW_US])
+            .await
+            .map_err(db_error)?;
+        Ok(RateTaken {
+            allowed: row.get(0),
+            full_at_us: row.get(1),
+        })
+    }
+
+    async fn purge(&self, purge: &Purge) -> Result<Purged> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let sessions = tx
+            .execute(
+                "DELETE FROM sessions WHERE expires_ms < $1 OR revoked_ms < $1",
+                &[&purge.sessions_ended_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let idempotency_keys = tx
+            .execute(
+                "DELETE FROM idempotency_keys WHERE created_ms < $1",
+                &[&purge.idempotency_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let login_failures = tx
+            .execute(
+                "DELETE FROM login_failures WHERE last_ms < $1",
+                &[&purge.login_failures_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let rate_limits = tx
+            .execute(
+                "DELETE FROM rate_limits WHERE tat_us < $1",
+                &[&purge.rate_limits_full_before_ms.saturating_mul(1000)],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook_attempts = tx
+            .execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < $1)",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook_deliveries = tx
+            .execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < $1",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Purged {
+            sessions,
+            idempotency_keys,
+            login_failures,
+            rate_limits,
+            webhook_deliveries,
+            webhook_attempts,
+        })
     }
 }
 

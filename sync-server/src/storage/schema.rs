@@ -193,6 +193,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         until_ms BIGINT NOT NULL,
         reason TEXT NOT NULL
     );",
+    // 5: rate limits shared by every process of one database: a key's bucket as the time
+    // it will be full again (GCRA's theoretical arrival time), in microseconds.
+    "CREATE TABLE rate_limits (
+        id TEXT PRIMARY KEY,
+        tat_us BIGINT NOT NULL,
+        allowed BOOLEAN NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.

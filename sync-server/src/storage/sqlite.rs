@@ -23,9 +23,9 @@ use super::{
     Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
     Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
     IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
-    PublishAttempt, Result, Role, Scope, SealedValue, Session, Storage, StorageError, Takeover,
-    Target, TargetChange, TargetState, TargetView, TargetsChanged, User, Webhook, Workspace,
-    change_allows, takeover,
+    PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
+    Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
+    TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -1450,6 +1450,31 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {
+        let id = id.to_string();
+        let now_us = now_ms.saturating_mul(1000);
+        let interval_us = RATE_WINDOW_US / i64::from(per_minute.max(1));
+        self.call(move |c| {
+            c.query_row(
+                "INSERT INTO rate_limits (id, tat_us, allowed) VALUES (?1, ?2 + ?3, 1)
+                 ON CONFLICT (id) DO UPDATE SET
+                   allowed = max(rate_limits.tat_us, ?2) + ?3 - ?2 <= ?4,
+                   tat_us = CASE WHEN max(rate_limits.tat_us, ?2) + ?3 - ?2 <= ?4
+                                 THEN max(rate_limits.tat_us, ?2) + ?3
+                                 ELSE rate_limits.tat_us END
+                 RETURNING allowed, tat_us",
+                params![id, now_us, interval_us, RATE_WINDOW_US],
+                |r| {
+                    Ok(RateTaken {
+                        allowed: r.get(0)?,
+                        full_at_us: r.get(1)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
     async fn delete_account(
         &self,
         workspace_id: &str,
@@ -1969,6 +1994,49 @@ impl Storage for SqliteStorage {
     async fn next_due(&self) -> Result<Option<i64>> {
         self.call(|c| c.query_row(&next_due_sql(), [], |r| r.get(0)))
             .await
+    }
+
+    async fn purge(&self, purge: &Purge) -> Result<Purged> {
+        let p = *purge;
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let sessions = tx.execute(
+                "DELETE FROM sessions WHERE expires_ms < ?1 OR revoked_ms < ?1",
+                [p.sessions_ended_before_ms],
+            )?;
+            let idempotency_keys = tx.execute(
+                "DELETE FROM idempotency_keys WHERE created_ms < ?1",
+                [p.idempotency_before_ms],
+            )?;
+            let login_failures = tx.execute(
+                "DELETE FROM login_failures WHERE last_ms < ?1",
+                [p.login_failures_before_ms],
+            )?;
+            let rate_limits = tx.execute(
+                "DELETE FROM rate_limits WHERE tat_us < ?1",
+                [p.rate_limits_full_before_ms.saturating_mul(1000)],
+            )?;
+            let webhook_attempts = tx.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < ?1)",
+                [p.deliveries_finished_before_ms],
+            )?;
+            let webhook_deliveries = tx.execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < ?1",
+                [p.deliveries_finished_before_ms],
+            )?;
+            tx.commit()?;
+            Ok(Purged {
+                sessions: sessions as u64,
+                idempotency_keys: idempotency_keys as u64,
+                login_failures: login_failures as u64,
+                rate_limits: rate_limits as u64,
+                webhook_deliveries: webhook_deliveries as u64,
+                webhook_attempts: webhook_attempts as u64,
+            })
+        })
+        .await
     }
 }
 
