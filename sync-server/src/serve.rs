@@ -11,7 +11,14 @@ use crate::config::Settings;
 use crate::storage;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    crate::logging::init(settings.log_format, &settings.log_level)?;
+    let traces = crate::logging::init(
+        settings.log_format,
+        &settings.log_level,
+        settings.otlp_endpoint.as_deref(),
+    )?;
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        tracing::info!("sending traces to {}", crate::traces::traces_url(endpoint));
+    }
     let _lock = match settings.database_url {
         Some(_) => None,
         None => {
@@ -59,6 +66,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
+    tokio::spawn(crate::retention::daily(
+        storage.clone(),
+        settings.retention_days,
+    ));
     let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
     if settings.database_url.is_some()
@@ -96,6 +107,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         guard,
         metrics,
         outbox,
+        edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -107,6 +119,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // lease: receivers deduplicate on `webhook-id`.
     worker.abort();
     tracing::info!("postctl-server stopped");
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     Ok(())
 }
 

@@ -145,6 +145,15 @@ impl Problem {
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
+    /// A change the targets' states do not allow (DESIGN §4): nothing was changed.
+    pub fn illegal_transition(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "illegal-transition",
+            "No target of the post is in a state this change applies to",
+            detail,
+        )
+    }
     /// A sync push whose parent is not the latest version; `latest` names it.
     pub fn version_conflict(latest: Option<&str>) -> Self {
         let mut problem = Self::new(
@@ -201,6 +210,14 @@ impl Problem {
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Not ready",
+            detail,
+        )
+    }
+    pub fn timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
             detail,
         )
     }

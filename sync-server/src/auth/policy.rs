@@ -15,6 +15,11 @@ pub enum Action {
     Whoami,
     ReadPosts,
     WritePosts,
+    /// Schedule, retry and resolve a post's targets.
+    Publish,
+    ReadAccounts,
+    /// Add and delete network accounts (with their credentials).
+    WriteAccounts,
     ReadMembers,
     ManageMembers,
     /// List, create, rotate and revoke the caller's own keys (never with more scopes than
@@ -42,6 +47,7 @@ impl Action {
         match self {
             Action::Whoami
             | Action::ReadPosts
+            | Action::ReadAccounts
             | Action::ReadMembers
             | Action::OwnKeys
             | Action::SignOut
@@ -49,7 +55,9 @@ impl Action {
             | Action::ManageUsers
             | Action::OwnWorkspaces
             | Action::PullVersions => Role::Viewer,
-            Action::WritePosts | Action::PushVersions => Role::Editor,
+            Action::WritePosts | Action::Publish | Action::WriteAccounts | Action::PushVersions => {
+                Role::Editor
+            }
             Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
         }
     }
@@ -64,6 +72,9 @@ impl Action {
             | Action::OwnWorkspaces => None,
             Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
             Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
+            Action::Publish => Some(Scope::Publish),
+            Action::ReadAccounts => Some(Scope::AccountsRead),
+            Action::WriteAccounts => Some(Scope::AccountsWrite),
             Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
             Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
@@ -84,6 +95,16 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/posts/{id}", Action::ReadPosts),
     ("PATCH", "/api/v1/posts/{id}", Action::WritePosts),
     ("DELETE", "/api/v1/posts/{id}", Action::WritePosts),
+    ("POST", "/api/v1/posts/{id}/schedule", Action::Publish),
+    ("POST", "/api/v1/posts/{id}/cancel", Action::WritePosts),
+    ("POST", "/api/v1/posts/{id}/retry", Action::Publish),
+    ("POST", "/api/v1/posts/{id}/resolve", Action::Publish),
+    ("GET", "/api/v1/posts/{id}/attempts", Action::ReadPosts),
+    ("GET", "/api/v1/calendar", Action::ReadPosts),
+    ("GET", "/api/v1/accounts", Action::ReadAccounts),
+    ("POST", "/api/v1/accounts", Action::WriteAccounts),
+    ("GET", "/api/v1/accounts/{id}", Action::ReadAccounts),
+    ("DELETE", "/api/v1/accounts/{id}", Action::WriteAccounts),
     ("GET", "/api/v1/members", Action::ReadMembers),
     ("PUT", "/api/v1/members/{name}", Action::ManageMembers),
     ("GET", "/api/v1/keys", Action::OwnKeys),
@@ -195,6 +216,30 @@ mod tests {
             ),
             (Action::ManageWebhooks, Role::Admin, &all[..], Ok(())),
             (Action::Whoami, Role::Viewer, &[][..], Ok(())),
+            (
+                Action::Publish,
+                Role::Viewer,
+                &all[..],
+                Err(Denied::Role(Role::Editor)),
+            ),
+            (
+                Action::Publish,
+                Role::Editor,
+                &[Scope::PostsWrite][..],
+                Err(Denied::Scope(Scope::Publish)),
+            ),
+            (
+                Action::ReadAccounts,
+                Role::Viewer,
+                &[Scope::AccountsRead][..],
+                Ok(()),
+            ),
+            (
+                Action::WriteAccounts,
+                Role::Viewer,
+                &all[..],
+                Err(Denied::Role(Role::Editor)),
+            ),
         ];
         for (action, role, scopes, expected) in cases {
             assert_eq!(

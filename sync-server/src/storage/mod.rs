@@ -12,8 +12,13 @@
 pub mod postgres;
 mod postgres_sync;
 mod schema;
+mod sql;
 pub mod sqlite;
 mod sqlite_sync;
+mod targets;
+
+pub use postctl_core::model::{Finish, TargetState};
+pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -71,6 +76,12 @@ pub enum Scope {
     PostsRead,
     #[serde(rename = "posts:write")]
     PostsWrite,
+    #[serde(rename = "publish")]
+    Publish,
+    #[serde(rename = "accounts:read")]
+    AccountsRead,
+    #[serde(rename = "accounts:write")]
+    AccountsWrite,
     #[serde(rename = "admin")]
     Admin,
     /// Manage the workspace's outbound webhooks.
@@ -79,9 +90,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 7] = [
         Scope::PostsRead,
         Scope::PostsWrite,
+        Scope::Publish,
+        Scope::AccountsRead,
+        Scope::AccountsWrite,
         Scope::Admin,
         Scope::WebhooksWrite,
     ];
@@ -90,6 +104,9 @@ impl Scope {
         match self {
             Scope::PostsRead => "posts:read",
             Scope::PostsWrite => "posts:write",
+            Scope::Publish => "publish",
+            Scope::AccountsRead => "accounts:read",
+            Scope::AccountsWrite => "accounts:write",
             Scope::Admin => "admin",
             Scope::WebhooksWrite => "webhooks:write",
         }
@@ -445,6 +462,182 @@ pub enum Finished {
     LeaseLost,
 }
 
+/// A network account of a workspace. Its credentials are sealed (`auth::sealed`, with the
+/// account id as associated data) and never leave the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub workspace_id: String,
+    /// The workspace's name for it, unique in the workspace.
+    pub name: String,
+    /// The network's name (`postctl_core::network::Network::name`).
+    pub network: String,
+    pub base_url: Option<String>,
+    pub handle: Option<String>,
+    /// Network-specific settings, JSON.
+    pub settings: String,
+    /// The sealed credentials (JSON before sealing).
+    pub credentials: String,
+    pub created_ms: i64,
+}
+
+/// One post on one account, with what the publisher keeps of it (DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub post_id: String,
+    pub account_id: String,
+    pub workspace_id: String,
+    pub state: TargetState,
+    /// When it is due (UTC ms); `None` for a draft.
+    pub due_ms: Option<i64>,
+    /// When a `waiting_retry` target is tried again.
+    pub next_attempt_ms: Option<i64>,
+    pub attempt_count: u32,
+    /// The publisher holding it while `publishing`, and until when.
+    pub lease_owner: Option<String>,
+    pub lease_expires_ms: Option<i64>,
+    /// The parts the network confirmed, in order: a JSON array of `{"id", "url"}`.
+    pub parts: String,
+    /// How many parts the publisher planned, once it began.
+    pub planned_parts: Option<u32>,
+    /// The part on its way (from 0), or whose fate is unknown, and since when.
+    pub in_flight: Option<u32>,
+    pub in_flight_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl Target {
+    /// A new target of `post` on `account`: scheduled at the post's time, or a draft.
+    pub fn new(post: &Post, account_id: &str, now_ms: i64) -> Target {
+        Target {
+            id: uuid::Uuid::now_v7().to_string(),
+            post_id: post.id.clone(),
+            account_id: account_id.to_string(),
+            workspace_id: post.workspace_id.clone(),
+            state: match post.state {
+                PostState::Scheduled => TargetState::Scheduled,
+                PostState::Draft => TargetState::Draft,
+            },
+            due_ms: post.scheduled_ms,
+            next_attempt_ms: None,
+            attempt_count: 0,
+            lease_owner: None,
+            lease_expires_ms: None,
+            parts: "[]".into(),
+            planned_parts: None,
+            in_flight: None,
+            in_flight_ms: None,
+            last_error: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+}
+
+/// A target with its account's name and network, for the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetView {
+    pub target: Target,
+    pub account_name: String,
+    pub network: String,
+}
+
+/// One try at one part of a target: the append-only attempt log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishAttempt {
+    pub target_id: String,
+    pub part: u32,
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    /// "published", "retry", "failed", "uncertain", "interrupted", "released".
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// A calendar entry: a target due in the range, with its post's title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEntry {
+    pub target: TargetView,
+    pub post_title: Option<String>,
+}
+
+/// What [`Storage::update_post`] did to a post's targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetsChanged {
+    /// The names of the accounts whose target moved.
+    pub changed: Vec<String>,
+    /// The accounts whose target was left alone, with its state.
+    pub skipped: Vec<(String, TargetState)>,
+}
+
+/// What [`Storage::claim_due`] claims, and for whom.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The publisher; it alone may change the claimed targets until the lease ends.
+    pub owner: String,
+    pub now_ms: i64,
+    pub lease_until_ms: i64,
+    /// At most this many targets...
+    pub limit: u32,
+    /// ...and at most this many of one account.
+    pub per_account: u32,
+}
+
+/// A target a publisher now holds, with what it needs to publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub target: Target,
+    pub account: Account,
+    pub post: Post,
+    /// Taken over from a publisher whose lease ran out.
+    pub taken_over: bool,
+}
+
+/// What [`Storage::claim_due`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimOutcome {
+    pub claimed: Vec<Claimed>,
+    /// Targets whose publisher stopped mid-send on a network that cannot be asked again
+    /// safely: they became `uncertain` (ids).
+    pub uncertain: Vec<String>,
+}
+
+/// How [`Storage::delete_account`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountDeletion {
+    Deleted,
+    NotFound,
+    /// The account has this many targets still to publish; nothing was deleted.
+    Pending(u32),
+}
+
+/// Which column a sealed value lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    /// `accounts.credentials`, sealed for the account id.
+    AccountCredentials,
+    /// `users.totp_secret`, sealed for the user id.
+    TotpSecret,
+    /// `users.totp_pending`, sealed for the user id.
+    TotpPending,
+    /// `webhooks.secret`, sealed for the endpoint's id.
+    WebhookSecret,
+    /// `webhooks.old_secret` (the one a rotation keeps for a while), sealed the same way.
+    WebhookOldSecret,
+}
+
+/// A sealed value as stored; `owner` is both its row's id and its associated data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub kind: SealedKind,
+    pub owner: String,
+    pub value: String,
+}
+
 /// A version of a workspace's sync chain: one device's batch of operations (`payload`,
 /// the JSON array of `postctl_core::sync::Operation`), after `parent_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -734,6 +927,143 @@ pub trait Storage: Send + Sync + 'static {
         end: &AttemptEnd,
         now_ms: i64,
     ) -> Result<Finished>;
+
+    // ---- Accounts.
+
+    /// Stores an account; `Conflict` if its workspace has one of that name.
+    async fn create_account(&self, account: &Account) -> Result<()>;
+    /// A workspace's accounts, by name.
+    async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>>;
+    /// An account of this workspace, not deleted.
+    async fn account(&self, workspace_id: &str, id: &str) -> Result<Option<Account>>;
+    /// Deletes an account that has nothing left to publish: its credentials are erased
+    /// and its name freed (`deleted-<id>`); its targets stay as history. Refused
+    /// (`Pending`) while any of its targets is scheduled, waiting to retry or publishing.
+    async fn delete_account(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<AccountDeletion>;
+
+    // ---- Sealed values (`postctl-server rotate-key`).
+
+    /// Every sealed value: accounts' credentials, users' TOTP secrets, webhook secrets.
+    async fn sealed_values(&self) -> Result<Vec<SealedValue>>;
+    /// Replaces sealed values in one transaction, each only if it still holds the old
+    /// value: `(old, new)`. False, changing nothing, if any of them changed meanwhile.
+    async fn reseal(&self, changes: &[(SealedValue, String)]) -> Result<bool>;
+
+    // ---- Posts' targets.
+
+    /// Stores a post, its targets and the events' deliveries (as
+    /// [`create_post_and_emit`](Self::create_post_and_emit)) in one transaction.
+    async fn create_post_with_targets(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<()>;
+    /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction:
+    /// with `accounts`, makes its targets those accounts' (new targets for new accounts;
+    /// those of accounts left out are cancelled if they may still be, and a cancelled
+    /// target stays cancelled, as DESIGN §4 has it); then applies `change` to every target whose state allows it
+    /// ([`change_allows`]). `None` if there is no such post. With `must_move`, a change
+    /// that moves no target writes nothing and returns the targets it skipped. The
+    /// events' deliveries are recorded in the same transaction, when it commits.
+    async fn update_post(
+        &self,
+        post: &Post,
+        accounts: Option<&[Target]>,
+        change: Option<&TargetChange>,
+        must_move: bool,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>>;
+    /// A post's targets, by account name.
+    async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
+    /// A post's attempt log, oldest first, with each attempt's account name.
+    async fn attempts(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<(String, PublishAttempt)>>;
+    /// The workspace's targets due in `[from_ms, to_ms)` that are or were meant to go out
+    /// (`TargetState::SCHEDULED_ONCE`), by due time.
+    async fn calendar(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CalendarEntry>>;
+
+    // ---- What the publish engine needs. Only the owner of an unexpired lease changes a
+    // claimed target: every method below has the owner in its WHERE clause.
+
+    /// Claims up to `limit` due targets (at most `per_account` of one account, oldest
+    /// first) for `owner` until `lease_until_ms`: waiting ones whose time has come, and
+    /// `publishing` ones whose lease ran out (their publisher stopped). Of the latter, one
+    /// stopped mid-send is claimed again only where its network recognises the part sent
+    /// again ([`takeover`]); elsewhere it becomes `uncertain` with an `interrupted`
+    /// attempt. Accounts waiting out a rate limit are left alone. Two claimers never
+    /// claim one target: on PostgreSQL `FOR UPDATE SKIP LOCKED` and a conditional UPDATE,
+    /// on SQLite a conditional UPDATE in an IMMEDIATE transaction.
+    async fn claim_due(&self, claim: &Claim) -> Result<ClaimOutcome>;
+    /// Extends a held target's lease; false when the lease was lost.
+    async fn renew_lease(&self, target_id: &str, owner: &str, until_ms: i64) -> Result<bool>;
+    /// Notes that `part` of `planned` is about to be sent (since `now_ms`, or since it was
+    /// first sent if it is the part already in flight) and renews the lease; false when
+    /// the lease was lost: the caller must not send.
+    async fn begin_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        part: u32,
+        planned: u32,
+        lease_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Records a part the network confirmed (its remote id and URL) with its attempt, and
+    /// clears the part in flight; false when the lease was lost.
+    async fn record_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        remote_id: &str,
+        url: Option<&str>,
+        attempt: &PublishAttempt,
+    ) -> Result<bool>;
+    /// Ends this round for a held target, gives up the lease and logs `attempt`:
+    /// published, waiting to retry at a time, failed, uncertain, or released. The part in
+    /// flight is cleared when the target is published or failed, or retried after the
+    /// network answered (`attempt` has an HTTP status); otherwise (uncertain, released, a
+    /// retry after no answer) it stays noted, as it may be on the network. False when the
+    /// lease was lost.
+    async fn finish_target(
+        &self,
+        target_id: &str,
+        owner: &str,
+        finish: &Finish,
+        attempt: Option<&PublishAttempt>,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Gives back every target `owner` holds with no part in flight (shutdown); how many.
+    async fn release_claims(&self, owner: &str, now_ms: i64) -> Result<u64>;
+    /// Records that the network asked an account to wait until `until_ms`; a recorded
+    /// wait that ends later is kept.
+    async fn hold_account(&self, account_id: &str, until_ms: i64, reason: &str) -> Result<()>;
+    /// Until when an account must wait, if later than `now_ms`, and the network's reason.
+    async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>>;
+    /// The earliest time a target becomes due or a lease runs out, if any.
+    async fn next_due(&self) -> Result<Option<i64>>;
+    /// Counts one request of `id` against `per_minute` requests a minute, for every
+    /// process of this database together: a token bucket of a minute's worth, kept as the
+    /// time it is full again (GCRA). One atomic statement: of concurrent requests from any
+    /// number of processes, exactly as many are allowed as the bucket holds. A refused
+    /// request takes nothing.
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken>;
+    /// Deletes what has outlived its use or its retention (see [`Purge`]) and says how many
+    /// rows went. Idempotent; several processes may run it at once.
+    async fn purge(&self, purge: &Purge) -> Result<Purged>;
 }
 
 /// Whether an endpoint receives events of `event_type`: it subscribed to it and is
@@ -778,6 +1108,44 @@ pub fn after_attempt(webhook_failed_in_a_row: u32, end: &AttemptEnd) -> (u32, Op
             Some(reason.clone()),
         ),
     }
+}
+
+/// What [`Storage::take_rate_token`] decided, and the bucket's state after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateTaken {
+    pub allowed: bool,
+    /// When the bucket is full again (UTC microseconds).
+    pub full_at_us: i64,
+}
+
+/// A minute, the window of every rate limit, in microseconds.
+pub const RATE_WINDOW_US: i64 = 60_000_000;
+
+/// What [`Storage::purge`] deletes: rows that ended before these times (UTC ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Sessions that expired or were signed out before this (`retention_days`).
+    pub sessions_ended_before_ms: i64,
+    /// Idempotency keys made before this (they are not replayed after a day anyway).
+    pub idempotency_before_ms: i64,
+    /// Failed sign-ins whose last failure is before this (the lockout forgets them).
+    pub login_failures_before_ms: i64,
+    /// Rate-limit buckets full again before this: a missing bucket is a full one.
+    pub rate_limits_full_before_ms: i64,
+    /// Webhook deliveries delivered or failed before this, with their attempts
+    /// (`retention_days`); pending ones stay, however old.
+    pub deliveries_finished_before_ms: i64,
+}
+
+/// How many rows [`Storage::purge`] deleted, by table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub idempotency_keys: u64,
+    pub login_failures: u64,
+    pub rate_limits: u64,
+    pub webhook_deliveries: u64,
+    pub webhook_attempts: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

@@ -138,7 +138,69 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         error TEXT,
         PRIMARY KEY (delivery_id, number)
     );",
-    // 4: sync (issue 13). Each workspace's linear chain of versions (`seq` 1, 2, 3… is the
+    // 4: accounts (credentials sealed), targets (post × account) with their leases and
+    // published parts, the attempt log, and the waits networks ask accounts to keep.
+    "CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT NOT NULL,
+        network TEXT NOT NULL,
+        base_url TEXT,
+        handle TEXT,
+        settings TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        deleted_ms BIGINT,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE targets (
+        id TEXT PRIMARY KEY,
+        post_id TEXT NOT NULL REFERENCES posts (id),
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        state TEXT NOT NULL,
+        due_ms BIGINT,
+        next_attempt_ms BIGINT,
+        attempt_count BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms BIGINT,
+        parts TEXT NOT NULL,
+        planned_parts BIGINT,
+        in_flight BIGINT,
+        in_flight_ms BIGINT,
+        last_error TEXT,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        UNIQUE (post_id, account_id)
+    );
+    CREATE INDEX targets_due ON targets (state, due_ms);
+    CREATE INDEX targets_retry ON targets (state, next_attempt_ms);
+    CREATE INDEX targets_lease ON targets (lease_owner);
+    CREATE INDEX targets_calendar ON targets (workspace_id, due_ms);
+    CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL REFERENCES targets (id),
+        part BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        ended_ms BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        http_status BIGINT,
+        error TEXT
+    );
+    CREATE INDEX attempts_by_target ON attempts (target_id, started_ms);
+    CREATE TABLE account_waits (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        until_ms BIGINT NOT NULL,
+        reason TEXT NOT NULL
+    );",
+    // 5: rate limits shared by every process of one database: a key's bucket as the time
+    // it will be full again (GCRA's theoretical arrival time), in microseconds.
+    "CREATE TABLE rate_limits (
+        id TEXT PRIMARY KEY,
+        tat_us BIGINT NOT NULL,
+        allowed BOOLEAN NOT NULL
+    );",
+    // 6: sync (issue 13). Each workspace's linear chain of versions (`seq` 1, 2, 3… is the
     // position in the chain; one version per position, which is the compare-and-set), and
     // who last wrote each post field applied from them (last writer wins by time, then
     // device), so versions apply to `posts` in any order with one result.
