@@ -149,7 +149,8 @@ struct File {
 pub const DEFAULT_LOCKOUT_SECONDS: u64 = 30;
 /// Requests a minute for keys without a limit of their own, and for sessions.
 pub const DEFAULT_RATE_LIMIT: u32 = 600;
-/// Days ended sessions and finished webhook deliveries (with their attempts) are kept.
+/// Days ended sessions, finished webhook deliveries (with their attempts) and finished
+/// targets' publish attempts are kept.
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 /// The largest request body, in KiB.
 pub const DEFAULT_BODY_LIMIT_KB: u32 = 1024;
@@ -178,8 +179,8 @@ pub struct Settings {
     pub otlp_endpoint: Option<String>,
     /// `cors_origins`: the origins browsers may call from; empty answers no CORS at all.
     pub cors_origins: Vec<String>,
-    /// `retention_days`: how long ended sessions and finished webhook deliveries are kept
-    /// before the daily cleanup.
+    /// `retention_days`: how long ended sessions, finished webhook deliveries and the
+    /// publish attempts of finished targets are kept before the daily cleanup.
     pub retention_days: u32,
     /// `body_limit_kb`, in bytes.
     pub body_limit_bytes: usize,

@@ -22,6 +22,7 @@ pub fn cutoffs(now_ms: i64, retention_days: u32) -> Purge {
     Purge {
         sessions_ended_before_ms: kept_from,
         deliveries_finished_before_ms: kept_from,
+        attempts_ended_before_ms: kept_from,
         idempotency_before_ms: now_ms - IDEMPOTENCY_TTL_MS,
         login_failures_before_ms: now_ms - crate::auth::lockout::WINDOW_MS,
         rate_limits_full_before_ms: now_ms,

@@ -2188,12 +2188,45 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
     // Full again at 11 s (one request of a one-a-minute key at -49 s), and at 70 s.
     s.take_rate_token("full", 1, -49_000).await.expect("take");
     s.take_rate_token("busy", 1, 10_000).await.expect("take");
+    // Publish attempts, all ended at 2 s: one of a published target (it goes), one of an
+    // uncertain target (the user resolves it from its attempts: it stays), and one of a
+    // target waiting to retry (still going on: it stays).
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let mut ids = Vec::new();
+    for due in [1_000, 1_001, 1_002] {
+        due_post(&s, &ws, &alice, due, &[&a]).await;
+    }
+    for _ in 0..3 {
+        let got = s.claim_due(&claim("p", 1_500, 1)).await.expect("claim");
+        ids.push(got.claimed[0].target.id.clone());
+    }
+    let ends = [
+        Finish::Published,
+        Finish::Uncertain {
+            error: "timed out".into(),
+        },
+        Finish::Retry {
+            at: chrono::DateTime::from_timestamp_millis(900_000).expect("time"),
+            error: "503".into(),
+            count_attempt: true,
+        },
+    ];
+    for (id, end) in ids.iter().zip(&ends) {
+        let tried = publish_attempt(id, 0, 1_990, "tried");
+        assert!(
+            s.finish_target(id, "p", end, Some(&tried), 2_000)
+                .await
+                .expect("finish")
+        );
+    }
     let purge = Purge {
         sessions_ended_before_ms: 10_000,
         idempotency_before_ms: 10_000,
         login_failures_before_ms: 10_000,
         rate_limits_full_before_ms: 12_000,
         deliveries_finished_before_ms: 10_000,
+        attempts_ended_before_ms: 10_000,
     };
     assert_eq!(
         s.purge(&purge).await.expect("purge"),
@@ -2204,6 +2237,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
             rate_limits: 1,
             webhook_deliveries: 1,
             webhook_attempts: 2,
+            attempts: 1,
         }
     );
     assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());

@@ -1135,7 +1135,19 @@ pub struct Purge {
     /// Webhook deliveries delivered or failed before this, with their attempts
     /// (`retention_days`); pending ones stay, however old.
     pub deliveries_finished_before_ms: i64,
+    /// Publish attempts that ended before this (`retention_days`), of targets that are
+    /// done with: those still pending or `uncertain` (the user resolves it from them) keep
+    /// all of theirs.
+    pub attempts_ended_before_ms: i64,
 }
+
+/// The target states whose publish attempts [`Storage::purge`] keeps, however old.
+pub const ATTEMPTS_KEPT: &[TargetState] = &[
+    TargetState::Scheduled,
+    TargetState::WaitingRetry,
+    TargetState::Publishing,
+    TargetState::Uncertain,
+];
 
 /// How many rows [`Storage::purge`] deleted, by table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -1146,6 +1158,7 @@ pub struct Purged {
     pub rate_limits: u64,
     pub webhook_deliveries: u64,
     pub webhook_attempts: u64,
+    pub attempts: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

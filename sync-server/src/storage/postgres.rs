@@ -18,8 +18,8 @@ use super::sql::{
 };
 use super::targets::resolve_parts;
 use super::{
-    Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
-    Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
+    ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
+    ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
     IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
     PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
@@ -2080,6 +2080,17 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        let attempts = tx
+            .execute(
+                &format!(
+                    "DELETE FROM attempts WHERE ended_ms < $1 AND target_id IN (
+                       SELECT id FROM targets WHERE state NOT IN {})",
+                    TargetState::sql(ATTEMPTS_KEPT)
+                ),
+                &[&purge.attempts_ended_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(Purged {
             sessions,
@@ -2088,6 +2099,7 @@ impl Storage for PgStorage {
             rate_limits,
             webhook_deliveries,
             webhook_attempts,
+            attempts,
         })
     }
 

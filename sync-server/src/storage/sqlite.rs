@@ -20,8 +20,8 @@ use super::sql::{
 };
 use super::targets::resolve_parts;
 use super::{
-    Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
-    Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
+    ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
+    ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
     IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
     PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
@@ -2027,6 +2027,14 @@ impl Storage for SqliteStorage {
                 "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < ?1",
                 [p.deliveries_finished_before_ms],
             )?;
+            let attempts = tx.execute(
+                &format!(
+                    "DELETE FROM attempts WHERE ended_ms < ?1 AND target_id IN (
+                       SELECT id FROM targets WHERE state NOT IN {})",
+                    TargetState::sql(ATTEMPTS_KEPT)
+                ),
+                [p.attempts_ended_before_ms],
+            )?;
             tx.commit()?;
             Ok(Purged {
                 sessions: sessions as u64,
@@ -2035,6 +2043,7 @@ impl Storage for SqliteStorage {
                 rate_limits: rate_limits as u64,
                 webhook_deliveries: webhook_deliveries as u64,
                 webhook_attempts: webhook_attempts as u64,
+                attempts: attempts as u64,
             })
         })
         .await
