@@ -366,7 +366,8 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              ALTER TABLE targets DROP COLUMN in_flight_stage;
              DROP TABLE metric_snapshots; DROP TABLE metric_daily; DROP TABLE metric_targets;
              DROP TABLE account_daily; DROP TABLE metric_accounts;
-             DROP TABLE update_sources; DROP TABLE pushed_reactions;",
+             DROP TABLE update_sources; DROP TABLE pushed_reactions;
+             DROP TABLE circuits;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -582,6 +583,7 @@ fn search_counts_live_posts_only() {
                  DROP TABLE metric_accounts;
                  DROP TABLE update_sources;
                  DROP TABLE pushed_reactions;
+                 DROP TABLE circuits;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");
