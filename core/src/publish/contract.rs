@@ -128,7 +128,7 @@ pub async fn a_lease_guards_its_target_until_it_runs_out(f: &dyn Fixture) {
     let target = f.add_target(&account, t0() - Duration::seconds(5)).await;
     let ledger = f.ledger();
     let held = claimed(ledger.as_ref(), "owner-a", t0()).await;
-    assert_eq!(ids(&held), [target.clone()]);
+    assert_eq!(ids(&held), [target.as_str()]);
     let until = t0() + Duration::minutes(2);
     assert!(
         !ledger
@@ -178,7 +178,7 @@ pub async fn a_lease_guards_its_target_until_it_runs_out(f: &dyn Fixture) {
     .await;
     assert_eq!(
         ids(&taken),
-        [target.clone()],
+        [target.as_str()],
         "an expired lease is taken over"
     );
     assert_eq!(taken[0].interrupted_part, Some(1));
@@ -222,7 +222,7 @@ pub async fn retries_wait_and_release_gives_back(f: &dyn Fixture) {
     let again = claimed(ledger.as_ref(), "owner", t0() + Duration::seconds(1)).await;
     assert_eq!(
         ids(&again),
-        [second.clone()],
+        [second.as_str()],
         "a waiting retry was claimed early"
     );
     assert_eq!(
@@ -314,7 +314,7 @@ pub async fn an_open_circuit_holds_its_targets_and_hands_out_one_probe(f: &dyn F
     let now = claimed(ledger.as_ref(), "owner-a", t0()).await;
     assert_eq!(
         ids(&now),
-        [other.clone()],
+        [other.as_str()],
         "only the other network's target goes"
     );
     assert_eq!(ledger.next_due().await.expect("next"), Some(probe_at));
@@ -325,7 +325,11 @@ pub async fn an_open_circuit_holds_its_targets_and_hands_out_one_probe(f: &dyn F
     );
     let holder = if p.is_empty() { "owner-b" } else { "owner-a" };
     let probes: Vec<Claimed> = p.into_iter().chain(q).collect();
-    assert_eq!(ids(&probes), [first.clone()], "one probe, the earliest due");
+    assert_eq!(
+        ids(&probes),
+        [first.as_str()],
+        "one probe, the earliest due"
+    );
     assert!(probes[0].probe, "the probe is marked");
     assert!(
         claimed(ledger.as_ref(), "owner-c", probe_at)

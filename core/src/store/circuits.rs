@@ -16,9 +16,8 @@ use crate::publish::circuit::{
 
 const COLUMNS: &str = "network, base_url, failures, opened_ms, probes, next_probe_ms, last_error";
 
-fn read_state(
-    row: &Row<'_>,
-) -> rusqlite::Result<(
+/// A circuits row as read.
+type Raw = (
     String,
     String,
     String,
@@ -26,7 +25,9 @@ fn read_state(
     i64,
     Option<i64>,
     Option<String>,
-)> {
+);
+
+fn read_state(row: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -37,16 +38,6 @@ fn read_state(
         row.get(6)?,
     ))
 }
-
-type Raw = (
-    String,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
 
 fn to_state(raw: Raw) -> Option<CircuitState> {
     let (network, base_url, failures, opened, probes, next_probe, last_error) = raw;

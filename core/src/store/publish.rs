@@ -955,7 +955,7 @@ impl Tx<'_> {
         if let Some((in_flight, since, stage)) = taken {
             tx.record(
                 "target",
-                &id,
+                id,
                 "state",
                 &serde_json::json!({"state": PUBLISHING, "owner": owner}),
             )?;
@@ -963,7 +963,7 @@ impl Tx<'_> {
                 // The publisher that held it stopped mid-send: the attempt it
                 // could not log is logged here.
                 tx.insert_attempt(
-                        &id,
+                        id,
                         &AttemptRecord {
                             part: usize::try_from(part).unwrap_or_default(),
                             started: since.map_or(now, from_ms),
@@ -977,7 +977,7 @@ impl Tx<'_> {
                         },
                     )?;
             }
-            let mut target = tx.claimed(&id, in_flight, since)?;
+            let mut target = tx.claimed(id, in_flight, since)?;
             target.interrupted_stage = stage.and_then(|s| serde_json::from_str(&s).ok());
             return Ok(Some(target));
         }
