@@ -281,6 +281,10 @@ timezone = "{timezone}"
 # How long a publisher's claim on a post holds without news. When postctl is killed
 # while publishing, another run takes the post over after this long.
 # lease_seconds = 120
+# When a network times out or fails (5xx) for several accounts, its posts wait without
+# spending retries, and one post tries it again after this long (then twice as long
+# after each failure, up to ten times this).
+# outage_probe_seconds = 30
 
 [analytics]
 # `postctl stats collect` keeps each reading of a post's counters this many days (the

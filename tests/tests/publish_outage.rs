@@ -145,6 +145,24 @@ fn a_network_down_for_everyone_waits_probes_once_and_resumes_in_order() {
         "another network is not down"
     );
 
+    // `post` to an account on the down network sends nothing, says why, and exits 3; the
+    // post waits with the others.
+    let meanwhile = env.run(&["post", "Meanwhile", "--to", "masto2"]);
+    assert_eq!(meanwhile.code, 3, "{}", meanwhile.all_output());
+    assert!(
+        meanwhile.stderr.contains("masto2: Mastodon at")
+            && meanwhile
+                .stderr
+                .contains("wait(s) for a network that is down for everyone"),
+        "{}",
+        meanwhile.stderr
+    );
+    assert_eq!(
+        fake.writes().len(),
+        3,
+        "`post` sent to a network that is down"
+    );
+
     // At the probe time two publishers run at once: one probe goes, and fails.
     sleep_until(next_probe(&env, &first));
     let racers: Vec<_> = (0..2)
@@ -181,14 +199,21 @@ fn a_network_down_for_everyone_waits_probes_once_and_resumes_in_order() {
     assert_eq!(back.code, 0, "{}", back.all_output());
     assert!(back.stderr.contains("answers again"), "{}", back.stderr);
     let sent = texts(&fake);
-    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent.len(), 4, "{sent:?}");
     assert_eq!(sent[0], "First", "the probe went first: {sent:?}");
-    let on_masto: Vec<&String> = sent.iter().filter(|t| *t != "Second").collect();
+    let on = |account: &str| -> Vec<String> {
+        fake.posts()
+            .into_iter()
+            .filter(|p| p.channel == account)
+            .map(|p| p.text)
+            .collect()
+    };
     assert_eq!(
-        on_masto,
-        ["First", "Third"],
+        on("second"),
+        ["Second", "Meanwhile"],
         "one account's posts in their order"
     );
+    assert_eq!(on(&fake.posts()[0].channel), ["First", "Third"]);
     for (post, account) in posts {
         assert_eq!(attempts(&env, post, account).0, "published", "{account}");
     }
