@@ -41,11 +41,13 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
         let now = engine.clock().now();
         let held = engine.with_store(|s| s.held_accounts(now))?;
         // Networks down for everyone are probed when their time comes: wait for that too.
+        // (A probe time already past was this round's to take; if it took none, another
+        // publisher's probe is on its way, or nothing waits for that network.)
         let down = engine.with_store(|s| s.open_circuits())?;
         let probes = down
             .iter()
             .filter_map(|c| c.next_probe)
-            .map(|at| at.max(now));
+            .filter(|at| *at > now);
         let wake = held
             .iter()
             .map(|h| h.next)
@@ -63,7 +65,7 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
         }
         for c in down
             .iter()
-            .filter(|c| c.next_probe.is_some_and(|at| at <= until))
+            .filter(|c| c.next_probe.is_some_and(|at| at > now && at <= until))
         {
             if let Some(at) = c.next_probe
                 && told.insert((c.circuit.describe(), at))
