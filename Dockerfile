@@ -2,7 +2,9 @@
 #   docker build -t postctl-server .
 #   docker run -p 127.0.0.1:8787:8787 -v postctl-data:/var/lib/postctl-server postctl-server
 # With PostgreSQL: docker compose up (docker-compose.yml). The environment variables are
-# the server's own (postctl-server serve --help lists them).
+# the server's own (postctl-server serve --help lists them). Behind a reverse proxy add
+#   -e POSTCTL_SERVER_TRUSTED_PROXIES=10.0.0.0/8   (the proxy's network: it names the client)
+# and for traces -e POSTCTL_SERVER_OTLP_ENDPOINT=http://otel-collector:4318
 
 FROM rust:1-bookworm AS build
 WORKDIR /src

@@ -44,6 +44,29 @@ sha256_of() {
   if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1
 }
 
+# Downloads $url into $work, checks its SHA-256 and installs the binary; download() calls
+# it and reads its variables (bash's dynamic scope).
+fetch() {
+  curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive" "$url" || { echo "could not download $url"; return 1; }
+  curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive.sha256" "$url.sha256" || { echo "could not download $url.sha256"; return 1; }
+  expected="$(cut -d' ' -f1 < "$work/$archive.sha256")"
+  actual="$(sha256_of "$work/$archive")"
+  if [ "$expected" != "$actual" ]; then
+    echo "the SHA-256 of $archive is $actual, but the release says $expected"
+    return 1
+  fi
+  case "$archive" in
+    *.zip) (cd "$work" && unzip -q "$archive") ;;
+    *) tar xzf "$work/$archive" -C "$work" ;;
+  esac || { echo "cannot unpack $archive"; return 1; }
+  mkdir -p "$root/bin" || { echo "cannot make $root/bin"; return 1; }
+  if [ -f "$work/postctl-${target}/postctl.exe" ]; then
+    cp "$work/postctl-${target}/postctl.exe" "$root/bin/"
+  else
+    install -m 0755 "$work/postctl-${target}/postctl" "$root/bin/postctl"
+  fi || { echo "$archive holds no postctl-${target}/postctl"; return 1; }
+}
+
 # Prints why it could not download, and returns non-zero, rather than stopping the script.
 download() {
   local target version archive url work expected actual
@@ -60,26 +83,12 @@ download() {
     url="${releases}/download/${version}/${archive}"
   fi
   work="$(mktemp -d)"
-  # Nothing of a failed or finished download stays behind (this runs in a subshell).
-  trap 'rm -rf "$work"' EXIT
-  curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive" "$url" || { echo "could not download $url"; return 1; }
-  curl -fsSL --retry 3 --retry-delay 2 -o "$work/$archive.sha256" "$url.sha256" || { echo "could not download $url.sha256"; return 1; }
-  expected="$(cut -d' ' -f1 < "$work/$archive.sha256")"
-  actual="$(sha256_of "$work/$archive")"
-  if [ "$expected" != "$actual" ]; then
-    echo "the SHA-256 of $archive is $actual, but the release says $expected"
-    return 1
-  fi
-  case "$archive" in
-    *.zip) (cd "$work" && unzip -q "$archive") ;;
-    *) tar xzf "$work/$archive" -C "$work" ;;
-  esac
-  mkdir -p "$root/bin"
-  if [ -f "$work/postctl-${target}/postctl.exe" ]; then
-    cp "$work/postctl-${target}/postctl.exe" "$root/bin/"
-  else
-    install -m 0755 "$work/postctl-${target}/postctl" "$root/bin/postctl"
-  fi
+  # Nothing of a failed or finished download stays behind. (Not an EXIT trap: it would run
+  # after this function returned, when `work` is out of scope.)
+  local status=0
+  fetch || status=$?
+  rm -rf "$work"
+  [ "$status" -eq 0 ] || return "$status"
   echo "postctl: installed the ${version:-latest} release for $target" >&2
 }
 

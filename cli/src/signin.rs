@@ -6,8 +6,8 @@
 use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
-use postctl_core::network::Network;
-use postctl_core::platforms::Http;
+use postctl_core::network::{AccountFields, Network};
+use postctl_core::platforms::{Http, signed_in_user};
 use postctl_core::secrets::{Secret, read_secret};
 use postctl_core::signin::{Client, Dialect, Loopback, SignInError, Tokens, redirect_uri};
 
@@ -95,6 +95,47 @@ pub fn sign_in(
     let http = Http::new(REQUEST_TIMEOUT).map_err(|e| CliError::failure(e.to_string()))?;
     let runtime = crate::engine::runtime()?;
     let tokens = runtime.block_on(client.exchange(&http, authorization, code, client_secret))?;
+    Ok(tokens)
+}
+
+/// What a sign-in leaves to find out before the account is complete: the user id
+/// Instagram and Threads post as (the one given, else the sign-in's answer's, else
+/// `GET /me`'s), and Facebook's Page, whose own token replaces the user's (the user token
+/// goes nowhere else). `base` is the account's checked API address.
+pub fn identify(
+    network: Network,
+    base: Option<&str>,
+    fields: &mut AccountFields,
+    mut tokens: Tokens,
+) -> CliResult<Tokens> {
+    let user_id = tokens.user_id.take();
+    match network {
+        Network::Instagram | Network::Threads if fields.user_id.is_none() => {
+            let id = match user_id {
+                Some(id) => id,
+                None => {
+                    let base = base
+                        .or_else(|| network.default_base_url())
+                        .unwrap_or_default();
+                    let http =
+                        Http::new(REQUEST_TIMEOUT).map_err(|e| CliError::failure(e.to_string()))?;
+                    crate::engine::runtime()?
+                        .block_on(signed_in_user(&http, network, base, &tokens.access))
+                        .map_err(|e| {
+                            CliError::failure(format!(
+                                "{e}; the account was not added (nothing was stored)"
+                            ))
+                        })?
+                }
+            };
+            fields.user_id = Some(id);
+        }
+        Network::Facebook => {
+            let user = std::mem::replace(&mut tokens.access, Secret::new(String::new()));
+            tokens.access = crate::facebook::page_token(fields, base, user)?;
+        }
+        _ => {}
+    }
     Ok(tokens)
 }
 

@@ -102,8 +102,9 @@ fn shared_lock(conn: &Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-/// Takes the exclusive lock `restore` needs, refusing at once when a server holds it.
-fn restore_lock(data_dir: &Path) -> anyhow::Result<Connection> {
+/// Takes the exclusive lock `restore` (and `rotate-key`, named `command` in the message)
+/// needs, refusing at once when a server holds it.
+pub(crate) fn restore_lock(data_dir: &Path, command: &str) -> anyhow::Result<Connection> {
     let conn = open_lock(data_dir)?;
     let exclusive = conn
         .query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
@@ -112,7 +113,7 @@ fn restore_lock(data_dir: &Path) -> anyhow::Result<Connection> {
         Ok(()) => Ok(conn),
         Err(e) if is_busy(&e) => bail!(
             "a postctl-server is running on {}: stop it first (e.g. `systemctl stop postctl-server`), \
-             then run restore again",
+             then run {command} again",
             data_dir.display()
         ),
         Err(e) => Err(e).context("could not lock the data dir"),
@@ -333,7 +334,7 @@ fn restore_blocking(
     )
     .with_context(|| format!("could not open {name}"))?;
     let summary = inspect(&src, &name)?;
-    let _lock = restore_lock(data_dir)?;
+    let _lock = restore_lock(data_dir, "restore")?;
     let kept = if target.is_file() && std::fs::metadata(target)?.len() > 0 {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let kept = data_dir.join(format!(

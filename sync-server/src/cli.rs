@@ -1,5 +1,5 @@
 //! The `postctl-server` command line: `serve`, `user add|passwd|totp|delete`, `key
-//! create|list|rotate|revoke`, `backup`, `restore` and `print-unit`.
+//! create|list|rotate|revoke`, `backup`, `restore`, `rotate-key` and `print-unit`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -29,18 +29,19 @@ Examples:
   postctl-server key revoke 0193a1b2
   postctl-server user delete bob
   postctl-server backup --to /var/backups/postctl-server-$(date +%F).sqlite3
+  postctl-server rotate-key --new-key-file /root/new-server.key
   postctl-server print-unit > /etc/systemd/system/postctl-server.service
 
 Every option can also be set with a POSTCTL_SERVER_* environment variable, and listen,
 database_url, log_format, log_level, metrics_token, lockout_seconds and rate_limit in
-server.toml (in the data dir, or --config FILE). TOTP secrets are sealed with
-POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
+server.toml (in the data dir, or --config FILE). Accounts' credentials and TOTP secrets
+are sealed with POSTCTL_SERVER_KEY, or DIR/secret.key made on first use.";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "postctl-server",
     version,
-    about = "The always-on postctl server: an HTTP API for posts, users, workspaces and API keys, on SQLite or PostgreSQL.",
+    about = "The always-on postctl server: an HTTP API for posts, accounts, users, workspaces and API keys, on SQLite or PostgreSQL.",
     after_help = EXAMPLES
 )]
 pub struct Cli {
@@ -94,6 +95,18 @@ enum Command {
         /// [default: info]
         #[arg(long, value_name = "LEVEL", value_parser = config::LOG_LEVELS, env = config::ENV_LOG_LEVEL)]
         log_level: Option<String>,
+        /// Reverse proxies (comma-separated addresses or CIDRs) whose X-Forwarded-For or
+        /// Forwarded header names the client; from other peers the headers are ignored
+        #[arg(long, value_name = "CIDRS", env = config::ENV_TRUSTED_PROXIES)]
+        trusted_proxies: Option<String>,
+        /// Export OpenTelemetry traces over OTLP/HTTP (protobuf) to this collector, e.g.
+        /// http://localhost:4318 [default: no traces]
+        #[arg(long, value_name = "URL", env = config::ENV_OTLP_ENDPOINT)]
+        otlp_endpoint: Option<String>,
+        /// Origins (comma-separated, or *) browsers may call the API from
+        /// [default: none, no CORS headers]
+        #[arg(long, value_name = "ORIGINS", env = config::ENV_CORS_ORIGINS)]
+        cors_origins: Option<String>,
     },
     /// Copy the embedded SQLite database to FILE, consistently, while the server runs.
     #[command(
@@ -116,9 +129,19 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
     },
+    /// Seal every account's credentials and TOTP secret under a new server key, in one
+    /// transaction, and make it the key the server reads. Stop the server(s) first.
+    #[command(
+        after_help = "Examples:\n  head -c 32 /dev/urandom | base64 > new-server.key && chmod 600 new-server.key\n  systemctl stop postctl-server\n  postctl-server rotate-key --new-key-file new-server.key\n  systemctl start postctl-server\n\n  # or give the new key on standard input:\n  head -c 32 /dev/urandom | base64 | tee new-server.key | postctl-server rotate-key\n\nThe new key is base64 of 32 random bytes. Every sealed value is opened with the current\nkey (POSTCTL_SERVER_KEY, or DIR/secret.key) and sealed again with the new one; if any\ndoes not open, nothing changes. DIR/secret.key is then replaced by the new key; when\nPOSTCTL_SERVER_KEY is set instead, set it to the new key for every process. With\nPostgreSQL, stop every process sharing the database first."
+    )]
+    RotateKey {
+        /// Read the new key from FILE instead of standard input
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<PathBuf>,
+    },
     /// Print a systemd unit that runs `postctl-server serve`, with hardening options.
     #[command(
-        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
+        after_help = "Examples:\n  postctl-server print-unit > /etc/systemd/system/postctl-server.service\n  postctl-server print-unit --user postctl --listen 0.0.0.0:8787 --env-file /etc/postctl-server.env\n  postctl-server print-unit --listen 127.0.0.1:8787 --trusted-proxies 127.0.0.1\n\nThen: systemctl daemon-reload && systemctl enable --now postctl-server"
     )]
     PrintUnit(crate::unit::UnitOptions),
     /// Manage users.
@@ -226,7 +249,8 @@ enum KeyCommand {
         /// The workspace the key acts in [default: the one named after the user]
         #[arg(long, value_name = "NAME")]
         workspace: Option<String>,
-        /// What the key may do: posts:read, posts:write, admin (comma-separated or repeated)
+        /// What the key may do: posts:read, posts:write, publish, accounts:read,
+        /// accounts:write, admin, webhooks:write (comma-separated or repeated)
         #[arg(long, value_name = "SCOPE", value_delimiter = ',', required = true)]
         scope: Vec<String>,
         /// When the key stops working: "in 90d", "2027-01-01 00:00" (UTC), RFC 3339
@@ -307,32 +331,42 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (listen, log_format, log_level) = match &cli.command {
-        Command::Serve {
-            listen,
-            log_format,
-            log_level,
-        } => (listen.clone(), log_format.clone(), log_level.clone()),
-        _ => (None, None, None),
+    let mut given = Given {
+        data: cli.global.data.clone(),
+        config: cli.global.config.clone(),
+        database_url: cli.global.database_url.clone(),
+        metrics_token: std::env::var(config::ENV_METRICS_TOKEN).ok(),
+        ..Given::default()
     };
+    if let Command::Serve {
+        listen,
+        log_format,
+        log_level,
+        trusted_proxies,
+        otlp_endpoint,
+        cors_origins,
+    } = &cli.command
+    {
+        given.listen = listen.clone();
+        given.log_format = log_format.clone();
+        given.log_level = log_level.clone();
+        given.trusted_proxies = trusted_proxies.clone();
+        given.otlp_endpoint = otlp_endpoint.clone();
+        given.cors_origins = cors_origins.clone();
+    }
     if let Command::PrintUnit(options) = &cli.command {
         print!("{}", crate::unit::render(options, &cli.global.data)?);
         return Ok(());
     }
-    let settings = config::resolve(&Given {
-        data: cli.global.data,
-        config: cli.global.config,
-        database_url: cli.global.database_url,
-        listen,
-        log_format,
-        log_level,
-        metrics_token: std::env::var(config::ENV_METRICS_TOKEN).ok(),
-    })?;
+    let settings = config::resolve(&given)?;
     match cli.command {
         Command::Serve { .. } => crate::serve::run(settings).await,
         Command::Backup { to, force } => crate::backup::backup(&settings, &to, force).await,
         Command::Restore { from } => crate::backup::restore(&settings, &from).await,
         Command::PrintUnit(_) => Ok(()),
+        Command::RotateKey { new_key_file } => {
+            crate::rekey::rotate(&settings, new_key_file.as_deref()).await
+        }
         Command::User(command) => user(&settings, command).await,
         Command::Key(command) => key(&settings, command).await,
     }

@@ -23,8 +23,24 @@ pub const ENV_LOG_LEVEL: &str = "POSTCTL_SERVER_LOG_LEVEL";
 pub const ENV_METRICS_TOKEN: &str = "POSTCTL_SERVER_METRICS_TOKEN";
 pub const ENV_LOCKOUT_SECONDS: &str = "POSTCTL_SERVER_LOCKOUT_SECONDS";
 pub const ENV_RATE_LIMIT: &str = "POSTCTL_SERVER_RATE_LIMIT";
-/// The key TOTP secrets are sealed with (`auth::sealed`).
+/// Networks (CIDR, comma-separated) of the reverse proxies whose `X-Forwarded-For` and
+/// `Forwarded` headers name the client.
+pub const ENV_TRUSTED_PROXIES: &str = "POSTCTL_SERVER_TRUSTED_PROXIES";
+/// Where to send OpenTelemetry traces (OTLP over HTTP), e.g. `http://collector:4318`.
+pub const ENV_OTLP_ENDPOINT: &str = "POSTCTL_SERVER_OTLP_ENDPOINT";
+/// The origins (comma-separated) browsers may call the API from; none by default.
+pub const ENV_CORS_ORIGINS: &str = "POSTCTL_SERVER_CORS_ORIGINS";
+pub const ENV_RETENTION_DAYS: &str = "POSTCTL_SERVER_RETENTION_DAYS";
+pub const ENV_BODY_LIMIT_KB: &str = "POSTCTL_SERVER_BODY_LIMIT_KB";
+pub const ENV_REQUEST_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_REQUEST_TIMEOUT_SECONDS";
+/// The key TOTP and webhook secrets are sealed with (`auth::sealed`).
 pub const ENV_KEY: &str = crate::auth::sealed::KEY_VAR;
+/// `true` lets webhook URLs reach loopback, private and link-local addresses.
+pub const ENV_ALLOW_PRIVATE_WEBHOOKS: &str = "POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS";
+pub const ENV_WEBHOOK_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_TIMEOUT_SECONDS";
+pub const ENV_WEBHOOK_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_FIRST_RETRY_SECONDS";
+pub const ENV_WEBHOOK_RETRY_HOURS: &str = "POSTCTL_SERVER_WEBHOOK_RETRY_HOURS";
+pub const ENV_WEBHOOK_DISABLE_AFTER: &str = "POSTCTL_SERVER_WEBHOOK_DISABLE_AFTER";
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -35,14 +51,33 @@ pub const ENV: &[&str] = &[
     ENV_METRICS_TOKEN,
     ENV_LOCKOUT_SECONDS,
     ENV_RATE_LIMIT,
+    ENV_TRUSTED_PROXIES,
+    ENV_OTLP_ENDPOINT,
+    ENV_CORS_ORIGINS,
+    ENV_RETENTION_DAYS,
+    ENV_BODY_LIMIT_KB,
+    ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
+    ENV_ALLOW_PRIVATE_WEBHOOKS,
+    ENV_WEBHOOK_TIMEOUT_SECONDS,
+    ENV_WEBHOOK_FIRST_RETRY_SECONDS,
+    ENV_WEBHOOK_RETRY_HOURS,
+    ENV_WEBHOOK_DISABLE_AFTER,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
     ENV_METRICS_TOKEN,
     ENV_LOCKOUT_SECONDS,
     ENV_RATE_LIMIT,
+    ENV_RETENTION_DAYS,
+    ENV_BODY_LIMIT_KB,
+    ENV_REQUEST_TIMEOUT_SECONDS,
     ENV_KEY,
+    ENV_ALLOW_PRIVATE_WEBHOOKS,
+    ENV_WEBHOOK_TIMEOUT_SECONDS,
+    ENV_WEBHOOK_FIRST_RETRY_SECONDS,
+    ENV_WEBHOOK_RETRY_HOURS,
+    ENV_WEBHOOK_DISABLE_AFTER,
 ];
 
 /// How the server writes its log on stderr.
@@ -79,6 +114,11 @@ pub struct Given {
     pub log_format: Option<String>,
     pub log_level: Option<String>,
     pub metrics_token: Option<String>,
+    /// `--trusted-proxies`: comma-separated CIDRs.
+    pub trusted_proxies: Option<String>,
+    pub otlp_endpoint: Option<String>,
+    /// `--cors-origins`: comma-separated origins.
+    pub cors_origins: Option<String>,
 }
 
 /// `server.toml`: the settings a file may hold.
@@ -92,12 +132,29 @@ struct File {
     metrics_token: Option<String>,
     lockout_seconds: Option<u64>,
     rate_limit: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
+    otlp_endpoint: Option<String>,
+    cors_origins: Option<Vec<String>>,
+    retention_days: Option<u32>,
+    body_limit_kb: Option<u32>,
+    request_timeout_seconds: Option<u64>,
+    allow_private_webhooks: Option<bool>,
+    webhook_timeout_seconds: Option<u64>,
+    webhook_first_retry_seconds: Option<u64>,
+    webhook_retry_hours: Option<f64>,
+    webhook_disable_after: Option<u32>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
 pub const DEFAULT_LOCKOUT_SECONDS: u64 = 30;
 /// Requests a minute for keys without a limit of their own, and for sessions.
 pub const DEFAULT_RATE_LIMIT: u32 = 600;
+/// Days ended sessions and finished webhook deliveries (with their attempts) are kept.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// The largest request body, in KiB.
+pub const DEFAULT_BODY_LIMIT_KB: u32 = 1024;
+/// How long a request may take before it is answered 503.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 30;
 
 /// The settings in force.
 #[derive(Clone)]
@@ -115,6 +172,21 @@ pub struct Settings {
     pub lockout_seconds: u64,
     /// `rate_limit` (`POSTCTL_SERVER_RATE_LIMIT`): requests a minute per key by default.
     pub rate_limit: u32,
+    /// `trusted_proxies`: the peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `otlp_endpoint`: the OTLP/HTTP collector traces go to; `None` exports none.
+    pub otlp_endpoint: Option<String>,
+    /// `cors_origins`: the origins browsers may call from; empty answers no CORS at all.
+    pub cors_origins: Vec<String>,
+    /// `retention_days`: how long ended sessions and finished webhook deliveries are kept
+    /// before the daily cleanup.
+    pub retention_days: u32,
+    /// `body_limit_kb`, in bytes.
+    pub body_limit_bytes: usize,
+    /// `request_timeout_seconds`.
+    pub request_timeout: std::time::Duration,
+    /// How webhooks are sent and retried (`allow_private_webhooks`, `webhook_*`).
+    pub webhooks: crate::webhooks::Policy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -131,6 +203,13 @@ impl std::fmt::Debug for Settings {
             )
             .field("lockout_seconds", &self.lockout_seconds)
             .field("rate_limit", &self.rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("cors_origins", &self.cors_origins)
+            .field("retention_days", &self.retention_days)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -198,6 +277,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         Some(path) => read_file(path, true)?,
         None => read_file(&data_dir.join("server.toml"), false)?,
     };
+    let webhooks = webhook_policy(&file)?;
     let listen_text = given
         .listen
         .clone()
@@ -255,6 +335,60 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
     if lockout_seconds == 0 || rate_limit == 0 {
         bail!("lockout_seconds and rate_limit must be at least 1");
     }
+    let trusted_proxies = match &given.trusted_proxies {
+        Some(text) => list(text),
+        None => file.trusted_proxies.unwrap_or_default(),
+    }
+    .iter()
+    .map(|text| cidr(text))
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    if trusted_proxies.iter().any(|net| net.prefix_len() == 0) {
+        bail!(
+            "a trusted proxy network covers every address, so any client could name itself \
+             in X-Forwarded-For; list your proxies' own addresses or networks instead"
+        );
+    }
+    let otlp_endpoint = given
+        .otlp_endpoint
+        .clone()
+        .or(file.otlp_endpoint)
+        .filter(|u| !u.trim().is_empty());
+    if let Some(url) = &otlp_endpoint
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!(
+            "the OTLP endpoint {url:?} is not an http:// or https:// URL: give the collector's \
+             OTLP/HTTP address, e.g. http://localhost:4318"
+        );
+    }
+    let cors_origins = match &given.cors_origins {
+        Some(text) => list(text),
+        None => file.cors_origins.unwrap_or_default(),
+    };
+    for origin in &cors_origins {
+        if origin != "*"
+            && !((origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+                && axum::http::HeaderValue::from_str(origin).is_ok())
+        {
+            bail!(
+                "the CORS origin {origin:?} is not an origin: write scheme://host[:port] without \
+                 a path, e.g. https://app.example.com, or * for any"
+            );
+        }
+    }
+    let retention_days = number_from_env(ENV_RETENTION_DAYS)?
+        .or(file.retention_days)
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    let body_limit_kb = number_from_env(ENV_BODY_LIMIT_KB)?
+        .or(file.body_limit_kb)
+        .unwrap_or(DEFAULT_BODY_LIMIT_KB);
+    let request_timeout_seconds = number_from_env(ENV_REQUEST_TIMEOUT_SECONDS)?
+        .or(file.request_timeout_seconds)
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECONDS);
+    if retention_days == 0 || body_limit_kb == 0 || request_timeout_seconds == 0 {
+        bail!("retention_days, body_limit_kb and request_timeout_seconds must be at least 1");
+    }
     Ok(Settings {
         data_dir,
         listen,
@@ -264,7 +398,83 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         metrics_token,
         lockout_seconds,
         rate_limit,
+        trusted_proxies,
+        otlp_endpoint,
+        cors_origins,
+        retention_days,
+        body_limit_bytes: usize::try_from(body_limit_kb)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024),
+        request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
+        webhooks,
     })
+}
+
+/// The webhook settings: environment, then server.toml, then defaults.
+fn webhook_policy(file: &File) -> anyhow::Result<crate::webhooks::Policy> {
+    let defaults = crate::webhooks::Policy::default();
+    let allow_private = match std::env::var(ENV_ALLOW_PRIVATE_WEBHOOKS) {
+        Ok(text) if !text.trim().is_empty() => match text.trim() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            other => bail!("{ENV_ALLOW_PRIVATE_WEBHOOKS}={other:?} is not true or false"),
+        },
+        _ => file.allow_private_webhooks.unwrap_or(false),
+    };
+    let timeout_s: u64 = number_from_env(ENV_WEBHOOK_TIMEOUT_SECONDS)?
+        .or(file.webhook_timeout_seconds)
+        .unwrap_or(defaults.timeout_ms / 1000);
+    let first_retry_s: u64 = number_from_env(ENV_WEBHOOK_FIRST_RETRY_SECONDS)?
+        .or(file.webhook_first_retry_seconds)
+        .unwrap_or(defaults.first_retry_ms / 1000);
+    let retry_hours: f64 = number_from_env(ENV_WEBHOOK_RETRY_HOURS)?
+        .or(file.webhook_retry_hours)
+        .unwrap_or(defaults.retry_window_ms as f64 / 3_600_000.0);
+    let disable_after: u32 = number_from_env(ENV_WEBHOOK_DISABLE_AFTER)?
+        .or(file.webhook_disable_after)
+        .unwrap_or(defaults.disable_after);
+    if !(1..=300).contains(&timeout_s) {
+        bail!("webhook_timeout_seconds must be 1 to 300");
+    }
+    if first_retry_s == 0 || disable_after == 0 {
+        bail!("webhook_first_retry_seconds and webhook_disable_after must be at least 1");
+    }
+    if !(retry_hours.is_finite() && retry_hours > 0.0 && retry_hours <= 24.0 * 30.0) {
+        bail!("webhook_retry_hours must be more than 0 and at most 720 (the default is 24)");
+    }
+    Ok(crate::webhooks::Policy {
+        allow_private,
+        timeout_ms: timeout_s * 1000,
+        first_retry_ms: first_retry_s * 1000,
+        retry_window_ms: (retry_hours * 3_600_000.0) as u64,
+        disable_after,
+    })
+}
+
+/// `trusted_proxies` as a flag or variable gives it: comma-separated networks.
+pub fn trusted_proxies(text: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list(text).iter().map(|t| cidr(t)).collect()
+}
+
+/// The items of a comma-separated list, trimmed, without empty ones.
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A network, or one address as a network of one.
+fn cidr(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the trusted proxy {text:?} is not an address or a network: write e.g. \
+                 10.0.0.0/8, 192.168.1.10 or fd00::/8"
+            )
+        })
 }
 
 /// A whole number from an environment variable, if it is set.
@@ -323,6 +533,115 @@ mod tests {
         .expect("settings");
         assert_eq!(defaults.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(defaults.database_url, None);
+    }
+
+    #[test]
+    fn lists_are_read_from_the_file_or_the_flag_and_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n\
+             cors_origins = [\"https://app.example.com\"]\n\
+             otlp_endpoint = \"http://collector:4318\"\n",
+        )
+        .expect("write");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        let settings = resolve(&given).expect("settings");
+        let nets: Vec<String> = settings
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert_eq!(settings.cors_origins, ["https://app.example.com"]);
+        assert_eq!(
+            settings.otlp_endpoint.as_deref(),
+            Some("http://collector:4318")
+        );
+        let flagged = resolve(&Given {
+            trusted_proxies: Some(" fd00::/8 ,, 127.0.0.1".into()),
+            cors_origins: Some("*".into()),
+            ..given.clone()
+        })
+        .expect("settings");
+        assert_eq!(flagged.trusted_proxies.len(), 2);
+        assert_eq!(flagged.cors_origins, ["*"]);
+        for (bad, says) in [
+            (
+                Given {
+                    trusted_proxies: Some("10.0.0.0/33".into()),
+                    ..given.clone()
+                },
+                "10.0.0.0/33",
+            ),
+            (
+                Given {
+                    trusted_proxies: Some("0.0.0.0/0".into()),
+                    ..given.clone()
+                },
+                "every address",
+            ),
+            (
+                Given {
+                    cors_origins: Some("https://a.example/path/".into()),
+                    ..given.clone()
+                },
+                "scheme://host",
+            ),
+            (
+                Given {
+                    otlp_endpoint: Some("collector:4318".into()),
+                    ..given.clone()
+                },
+                "http://",
+            ),
+        ] {
+            let err = resolve(&bad).expect_err("refused");
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn webhook_settings_come_from_the_file_with_defaults_and_limits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        let defaults = resolve(&given).expect("settings").webhooks;
+        assert_eq!(defaults, crate::webhooks::Policy::default());
+        assert!(!defaults.allow_private);
+        assert_eq!(defaults.retry_window_ms, 24 * 3_600_000);
+        std::fs::write(
+            dir.path().join("server.toml"),
+            "allow_private_webhooks = true\nwebhook_retry_hours = 0.5\n\
+             webhook_first_retry_seconds = 2\nwebhook_timeout_seconds = 5\n\
+             webhook_disable_after = 3\n",
+        )
+        .expect("write");
+        let set = resolve(&given).expect("settings").webhooks;
+        assert_eq!(
+            set,
+            crate::webhooks::Policy {
+                allow_private: true,
+                timeout_ms: 5_000,
+                first_retry_ms: 2_000,
+                retry_window_ms: 1_800_000,
+                disable_after: 3,
+            }
+        );
+        for bad in [
+            "webhook_retry_hours = 0\n",
+            "webhook_timeout_seconds = 0\n",
+            "webhook_disable_after = 0\n",
+        ] {
+            std::fs::write(dir.path().join("server.toml"), bad).expect("write");
+            let err = resolve(&given).expect_err(bad);
+            assert!(err.to_string().contains("webhook_"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -11,7 +11,14 @@ use crate::config::Settings;
 use crate::storage;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    crate::logging::init(settings.log_format, &settings.log_level)?;
+    let traces = crate::logging::init(
+        settings.log_format,
+        &settings.log_level,
+        settings.otlp_endpoint.as_deref(),
+    )?;
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        tracing::info!("sending traces to {}", crate::traces::traces_url(endpoint));
+    }
     let _lock = match settings.database_url {
         Some(_) => None,
         None => {
@@ -59,13 +66,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
              \nor with `postctl-server user add NAME --password-stdin --admin`. A restart prints a new token."
         );
     }
+    tokio::spawn(crate::retention::daily(
+        storage.clone(),
+        settings.retention_days,
+    ));
     let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
     if settings.database_url.is_some()
         && std::env::var_os(crate::auth::sealed::KEY_VAR).is_none_or(|v| v.is_empty())
     {
         tracing::warn!(
-            "{} is not set, so TOTP secrets are sealed with {}; every \
+            "{} is not set, so TOTP and webhook secrets are sealed with {}; every \
              process sharing this database needs the same key: set {} for all of them",
             crate::auth::sealed::KEY_VAR,
             settings
@@ -75,10 +86,28 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             crate::auth::sealed::KEY_VAR
         );
     }
+    let guard = std::sync::Arc::new(guard);
+    let outbox = std::sync::Arc::new(crate::webhooks::worker::Outbox::new(
+        storage.clone(),
+        settings.webhooks.clone(),
+    ));
+    if settings.webhooks.allow_private {
+        tracing::warn!(
+            "allow_private_webhooks is on: webhooks may reach loopback, private and link-local addresses"
+        );
+    }
+    let client = crate::webhooks::worker::client(&settings.webhooks)?;
+    let worker = tokio::spawn(crate::webhooks::worker::run(
+        outbox.clone(),
+        guard.clone(),
+        client,
+    ));
     let app = api::router(AppState {
         storage,
-        guard: std::sync::Arc::new(guard),
+        guard,
         metrics,
+        outbox,
+        edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -86,7 +115,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await
         .context("the server stopped")?;
+    // An attempt cut short here is sent again by whichever process claims it after its
+    // lease: receivers deduplicate on `webhook-id`.
+    worker.abort();
     tracing::info!("postctl-server stopped");
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
     Ok(())
 }
 

@@ -28,6 +28,10 @@ pub struct UnitOptions {
     /// Write the log as JSON lines instead of text
     #[arg(long)]
     json_logs: bool,
+    /// The reverse proxies (comma-separated addresses or CIDRs) in front of the server,
+    /// whose X-Forwarded-For names the client
+    #[arg(long, value_name = "CIDRS")]
+    trusted_proxies: Option<String>,
 }
 
 /// The data dir systemd makes (StateDirectory) when `--data` is not given.
@@ -104,6 +108,11 @@ pub fn render(options: &UnitOptions, data: &Option<PathBuf>) -> anyhow::Result<S
         "#   {}=BASE64-32-BYTES  (seals TOTP secrets; the same for every process of one database)",
         config::ENV_KEY
     ));
+    line(&format!(
+        "# Optional there too: {}=http://COLLECTOR:4318 (traces), {}=https://APP (CORS)",
+        config::ENV_OTLP_ENDPOINT,
+        config::ENV_CORS_ORIGINS
+    ));
     line("");
     line("[Unit]");
     line("Description=postctl-server, the always-on postctl publisher and API");
@@ -121,6 +130,15 @@ pub fn render(options: &UnitOptions, data: &Option<PathBuf>) -> anyhow::Result<S
         if options.json_logs { "json" } else { "text" }
     ));
     line(&format!("Environment={}=info", config::ENV_LOG_LEVEL));
+    if let Some(text) = &options.trusted_proxies {
+        let nets = config::trusted_proxies(text)?;
+        let nets: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        line(&format!(
+            "Environment={}={}",
+            config::ENV_TRUSTED_PROXIES,
+            nets.join(",")
+        ));
+    }
     line(&format!("EnvironmentFile=-{env_file}"));
     match &options.user {
         Some(user) => {

@@ -174,6 +174,10 @@ async fn run_all(server: Server) {
     keys_of_ones_own(&api).await;
     eprintln!("scenario: secrets");
     secrets_stay_out_of_logs_and_the_database(&api).await;
+    eprintln!("scenario: accounts");
+    accounts_keep_their_credentials_to_themselves(&api).await;
+    eprintln!("scenario: targets");
+    targets_follow_their_state_machine(&api).await;
 }
 
 #[tokio::test]
@@ -312,7 +316,7 @@ async fn authentication_failures(api: &Api) {
 
 /// The role × route table: every role, on every route, allowed or 403.
 async fn every_role_against_every_route(api: &Api) {
-    let all = "posts:read,posts:write,admin";
+    let all = ALL_SCOPES;
     let owner = api.server.user_with_key("rowner", None, all);
     let mut keys = vec![("owner", owner.clone())];
     for role in ["admin", "editor", "viewer"] {
@@ -376,6 +380,78 @@ async fn every_role_against_every_route(api: &Api) {
             "admin",
             StatusCode::OK,
         ),
+        // A post without accounts has no target to move: allowed, then 409.
+        (
+            Method::POST,
+            "/api/v1/posts/{post}/schedule",
+            Some(json!({ "at": "in 2h" })),
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/posts/{post}/cancel",
+            None,
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/posts/{post}/retry",
+            None,
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/posts/{post}/resolve",
+            Some(json!({ "not_published": true })),
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::GET,
+            "/api/v1/posts/{post}/attempts",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/calendar?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/accounts",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        // Allowed, then refused for its body (no network, no credentials).
+        (
+            Method::POST,
+            "/api/v1/accounts",
+            Some(json!({ "name": "x" })),
+            "editor",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Method::GET,
+            "/api/v1/accounts/0193a1b2-0000-7000-8000-000000000000",
+            None,
+            "viewer",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/accounts/0193a1b2-0000-7000-8000-000000000000",
+            None,
+            "editor",
+            StatusCode::NOT_FOUND,
+        ),
         (Method::GET, "/api/v1/keys", None, "viewer", StatusCode::OK),
         (
             Method::POST,
@@ -435,7 +511,7 @@ async fn every_role_against_every_route(api: &Api) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 44, "the role × route table");
+    assert_eq!(checked, 84, "the role × route table");
     let members = api
         .call(Method::GET, "/api/v1/members", Some(&owner), None)
         .await;
@@ -1094,4 +1170,518 @@ async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
             "a secret in the database files"
         );
     }
+}
+
+const ALL_SCOPES: &str = "posts:read,posts:write,publish,accounts:read,accounts:write,admin";
+/// What a test account's credentials hold: the test looks for it everywhere.
+const TOKEN: &str = "tok-7c1e0f9a2b4d4e6f8a0b1c2d3e4f5a6b";
+
+async fn add_account(api: &Api, key: &str, name: &str, network: &str) -> Value {
+    let body = match network {
+        "telegram" => json!({
+            "name": name, "network": "telegram", "settings": { "chat": "@newsroom" },
+            "credentials": { "token": format!("123456:{TOKEN}") },
+        }),
+        _ => json!({
+            "name": name, "network": network, "base_url": "https://social.example.test",
+            "credentials": { "token": TOKEN },
+        }),
+    };
+    let a = api
+        .call(Method::POST, "/api/v1/accounts", Some(key), Some(body))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+    a.json
+}
+
+/// The server's storage, opened by the test beside the running server (WAL on SQLite,
+/// another pool on PostgreSQL), to play the publisher the server does not run yet.
+async fn storage_of(api: &Api) -> std::sync::Arc<dyn postctl_server::storage::Storage> {
+    postctl_server::storage::open(
+        api.server.database_url.as_deref(),
+        &api.server
+            .data
+            .path()
+            .join(postctl_server::config::DATABASE_FILE),
+    )
+    .await
+    .expect("the server's database")
+}
+
+async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
+    let key = api.server.user_with_key("acc", None, ALL_SCOPES);
+    let mut answers = Vec::new();
+    let made = add_account(api, &key, "masto", "mastodon").await;
+    assert_eq!(made["credentials"], "set");
+    assert_eq!(made["network"], "mastodon");
+    assert_eq!(made["base_url"], "https://social.example.test");
+    answers.push(made.to_string());
+    let id = made["id"].as_str().expect("id").to_string();
+    let again = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(&key),
+            Some(json!({ "name": "masto", "network": "bluesky",
+                         "settings": { "handle": "me.bsky.social" },
+                         "credentials": { "token": "abcd-efgh-ijkl-mnop" } })),
+        )
+        .await;
+    assert_problem(&again, StatusCode::CONFLICT, "conflict");
+    // Checked as `postctl accounts add` checks: the network's settings and the token.
+    for (body, says) in [
+        (
+            json!({ "name": "x", "network": "myspace", "credentials": { "token": "t" } }),
+            "network",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": {} }),
+            "token",
+        ),
+        (
+            json!({ "name": "Bad Name", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": "t" } }),
+            "name",
+        ),
+        (
+            json!({ "name": "x", "network": "telegram", "credentials": { "token": "123:abc" } }),
+            "chat",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "settings": { "colour": "red" }, "credentials": { "token": "t" } }),
+            "colour",
+        ),
+        // A secret in the wrong place is not quoted back.
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": TOKEN }),
+            "object",
+        ),
+        (
+            json!({ "name": "x", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": [TOKEN] } }),
+            "string",
+        ),
+    ] {
+        let a = api
+            .call(Method::POST, "/api/v1/accounts", Some(&key), Some(body))
+            .await;
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+        assert!(
+            a.json["detail"].as_str().unwrap_or_default().contains(says),
+            "{}",
+            a.json
+        );
+        answers.push(a.json.to_string());
+    }
+    let list = api
+        .call(Method::GET, "/api/v1/accounts", Some(&key), None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        list.json
+    );
+    answers.push(list.json.to_string());
+    let one = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(one.json["name"], "masto");
+    answers.push(one.json.to_string());
+    // Another workspace's key does not find it; a viewer reads but cannot add.
+    let other = api.server.user_with_key("accother", None, ALL_SCOPES);
+    let a = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+    let viewer = api
+        .server
+        .user_with_key("accviewer", Some(("acc", "viewer")), ALL_SCOPES);
+    let a = api
+        .call(Method::GET, "/api/v1/accounts", Some(&viewer), None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(&viewer),
+            Some(json!({ "name": "v", "network": "mastodon", "base_url": "https://m.test", "credentials": { "token": "t" } })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "forbidden");
+    let reader = api.server.key("acc", "acc", "posts:read", &[]);
+    let a = api
+        .call(Method::GET, "/api/v1/accounts", Some(&reader), None)
+        .await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "insufficient-scope");
+    // Sealed at rest: the token is in no answer, no log line, no database file, and the
+    // stored value opens only with the server key, for this account.
+    let storage = storage_of(api).await;
+    let sealed = storage.sealed_values().await.expect("sealed");
+    let mine = sealed
+        .iter()
+        .find(|v| v.owner == id)
+        .expect("the credentials");
+    assert!(mine.value.starts_with("v1.") && !mine.value.contains(TOKEN));
+    for answer in &answers {
+        assert!(!answer.contains(TOKEN), "the token in an answer: {answer}");
+    }
+    assert!(!api.server.log().contains(TOKEN), "the token in the log");
+    if api.server.database_url.is_none() {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(api.server.data.path()).expect("data dir") {
+            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("social.example.test"),
+            "the search reads the database"
+        );
+        assert!(!text.contains(TOKEN), "the token in the database files");
+    }
+    let gone = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let a = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+    assert!(
+        storage
+            .sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .all(|v| v.owner != id),
+        "a deleted account's credentials stay"
+    );
+}
+
+fn target_states(post: &Value) -> Vec<(String, String)> {
+    post["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            (
+                t["account"].as_str().unwrap_or_default().to_string(),
+                t["state"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(account: &str, state: &str) -> (String, String) {
+    (account.to_string(), state.to_string())
+}
+
+async fn targets_follow_their_state_machine(api: &Api) {
+    use postctl_server::storage::{Claim, Finish};
+    let key = api.server.user_with_key("tgt", None, ALL_SCOPES);
+    let masto = add_account(api, &key, "masto", "mastodon").await;
+    add_account(api, &key, "tg", "telegram").await;
+    let made = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(json!({ "body": "hello", "accounts": ["masto", "tg"] })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    assert_eq!(
+        target_states(&made.json),
+        vec![pair("masto", "draft"), pair("tg", "draft")]
+    );
+    let id = made.json["id"].as_str().expect("id").to_string();
+    let path = |what: &str| format!("/api/v1/posts/{id}/{what}");
+    // Nothing has failed: retry moves nothing, and says why.
+    let a = api
+        .call(Method::POST, &path("retry"), Some(&key), None)
+        .await;
+    assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
+    assert!(
+        a.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("masto is draft"),
+        "{}",
+        a.json
+    );
+    // Schedule in the CLI's time language, in a zone; retried with its idempotency key.
+    let body = json!({ "at": "tomorrow 9am", "zone": "Europe/Berlin" });
+    let headers = [("idempotency-key", "schedule-1")];
+    let first = api
+        .send(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(body.clone()),
+            &headers,
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+    assert_eq!(
+        target_states(&first.json),
+        vec![pair("masto", "scheduled"), pair("tg", "scheduled")]
+    );
+    assert_eq!(first.json["zone"], "Europe/Berlin");
+    assert!(
+        first.json["scheduled_at"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(":00:00.000Z")
+    );
+    let replay = api
+        .send(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(body),
+            &headers,
+        )
+        .await;
+    assert_eq!(replay.json, first.json);
+    assert!(replay.headers.contains_key("idempotent-replayed"));
+    let a = api
+        .call(
+            Method::POST,
+            &path("schedule"),
+            Some(&key),
+            Some(json!({ "at": "yesterday" })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    // The calendar shows both targets on their day; a range without them is empty.
+    let due = first.json["scheduled_at"]
+        .as_str()
+        .expect("time")
+        .to_string();
+    let day = chrono::DateTime::parse_from_rfc3339(&due).expect("time");
+    let from = (day - chrono::Duration::hours(1)).to_rfc3339();
+    let to = (day + chrono::Duration::hours(1)).to_rfc3339();
+    let cal = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/calendar?from={}&to={}", enc(&from), enc(&to)),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(cal.status, StatusCode::OK, "{}", cal.json);
+    assert_eq!(
+        cal.json["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        cal.json
+    );
+    assert_eq!(cal.json["items"][0]["post_id"], id.as_str());
+    let empty = api
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/calendar?from={}&to={}",
+                enc(&to),
+                enc(&(day + chrono::Duration::days(1)).to_rfc3339())
+            ),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(empty.json["items"], json!([]));
+    let bad = api
+        .call(
+            Method::GET,
+            "/api/v1/calendar?from=monday&to=tuesday",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_problem(&bad, StatusCode::BAD_REQUEST, "invalid-request");
+    // A key without `publish` may not schedule; a viewer may read the attempts.
+    let writer = api.server.key("tgt", "tgt", "posts:read,posts:write", &[]);
+    let a = api
+        .call(
+            Method::POST,
+            &path("schedule"),
+            Some(&writer),
+            Some(json!({ "at": "in 2h" })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "insufficient-scope");
+    // The publisher (played here through the storage) fails on masto and is left unsure
+    // on tg.
+    let storage = storage_of(api).await;
+    let later = day.timestamp_millis() + 1_000;
+    let got = storage
+        .claim_due(&Claim {
+            owner: "test-publisher".into(),
+            now_ms: later,
+            lease_until_ms: later + 60_000,
+            limit: 10,
+            per_account: 10,
+        })
+        .await
+        .expect("claim");
+    assert_eq!(got.claimed.len(), 2);
+    for c in &got.claimed {
+        let finish = if c.account.id == masto["id"].as_str().unwrap_or_default() {
+            Finish::Failed {
+                error: "422: the text is too long".into(),
+            }
+        } else {
+            Finish::Uncertain {
+                error: "timed out".into(),
+            }
+        };
+        assert!(
+            storage
+                .begin_part(&c.target.id, "test-publisher", 0, 1, later + 60_000, later)
+                .await
+                .expect("begin")
+        );
+        let attempt = postctl_server::storage::PublishAttempt {
+            target_id: c.target.id.clone(),
+            part: 0,
+            started_ms: later,
+            ended_ms: later + 5,
+            outcome: finish.outcome().to_string(),
+            http_status: None,
+            error: finish.error().map(str::to_string),
+        };
+        assert!(
+            storage
+                .finish_target(
+                    &c.target.id,
+                    "test-publisher",
+                    &finish,
+                    Some(&attempt),
+                    later + 5
+                )
+                .await
+                .expect("finish")
+        );
+    }
+    let log = api
+        .call(Method::GET, &path("attempts"), Some(&key), None)
+        .await;
+    assert_eq!(log.status, StatusCode::OK);
+    let outcomes: Vec<_> = log.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| (a["account"].clone(), a["outcome"].clone()))
+        .collect();
+    assert_eq!(outcomes.len(), 2, "{}", log.json);
+    assert!(
+        outcomes.contains(&(json!("masto"), json!("failed"))),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(json!("tg"), json!("uncertain"))),
+        "{outcomes:?}"
+    );
+    // Cancel moves nothing now: failed and uncertain are not cancelled.
+    let a = api
+        .call(Method::POST, &path("cancel"), Some(&key), None)
+        .await;
+    assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
+    // Retry: the failed one is due again now; the uncertain one waits for a person.
+    let retried = api
+        .call(Method::POST, &path("retry"), Some(&key), None)
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.json);
+    assert_eq!(retried.json["changed"], json!(["masto"]));
+    assert_eq!(
+        target_states(&retried.json),
+        vec![pair("masto", "scheduled"), pair("tg", "uncertain")]
+    );
+    // Resolve needs one of its two answers.
+    let a = api
+        .call(Method::POST, &path("resolve"), Some(&key), Some(json!({})))
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let a = api
+        .call(
+            Method::POST,
+            &path("resolve"),
+            Some(&key),
+            Some(json!({ "not_published": true, "account": "masto" })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::CONFLICT, "illegal-transition");
+    let resolved = api
+        .call(
+            Method::POST,
+            &path("resolve"),
+            Some(&key),
+            Some(json!({ "published": "https://t.me/news/42", "account": "tg" })),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.json);
+    let tg = &resolved.json["targets"][1];
+    assert_eq!(tg["state"], "published");
+    assert_eq!(tg["parts"][0]["url"], "https://t.me/news/42");
+    // Cancel the one still scheduled; the account left out of a patch is cancelled too.
+    let cancelled = api
+        .call(Method::POST, &path("cancel"), Some(&key), None)
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.json);
+    assert_eq!(
+        target_states(&cancelled.json),
+        vec![pair("masto", "cancelled"), pair("tg", "published")]
+    );
+    assert_eq!(cancelled.json["state"], "draft");
+    let a = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            Some(json!({ "accounts": ["nosuch"] })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    // Another workspace's post is not found.
+    let other = api.server.user_with_key("tgtother", None, ALL_SCOPES);
+    let a = api
+        .call(Method::POST, &path("retry"), Some(&other), None)
+        .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+    let a = api
+        .call(Method::GET, &path("attempts"), Some(&other), None)
+        .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+}
+
+/// A query value, percent-encoded.
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

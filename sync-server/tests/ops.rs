@@ -836,8 +836,30 @@ fn print_unit_prints_a_hardened_unit_with_the_servers_environment() {
     assert!(values(service, "DynamicUser").is_empty());
     let exec = values(service, "ExecStart")[0];
     assert!(exec.starts_with('/') && exec.ends_with(" serve"), "{exec}");
+    assert!(
+        values(service, "Environment")
+            .iter()
+            .all(|e| !e.starts_with(config::ENV_TRUSTED_PROXIES))
+    );
+    // Behind a proxy on the same machine, the unit trusts it.
+    let out = run(
+        &["print-unit", "--trusted-proxies", "127.0.0.1, fd00::/8"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit = parse_unit(&String::from_utf8(out.stdout).expect("utf-8"));
+    assert!(
+        values(&unit["Service"], "Environment")
+            .contains(&format!("{}=127.0.0.1/32,fd00::/8", config::ENV_TRUSTED_PROXIES).as_str()),
+        "{:?}",
+        values(&unit["Service"], "Environment")
+    );
     // Bad input is refused with what to do.
     for (args, expected) in [
+        (
+            vec!["print-unit", "--trusted-proxies", "proxy.local"],
+            "10.0.0.0/8",
+        ),
         (vec!["print-unit", "--env-file", "relative.env"], "absolute"),
         (vec!["print-unit", "--user", "no way"], "system user"),
         (vec!["print-unit", "--listen", "nowhere"], "IP address"),
@@ -970,4 +992,134 @@ fn the_settings_list_is_what_the_help_the_dockerfile_and_the_compose_file_use() 
     );
     assert!(in_dockerfile.contains(config::ENV_DATA));
     assert!(dockerfile.contains(&format!("EXPOSE {listen_port}")));
+}
+
+/// `rotate-key`: refused while the server runs and for a malformed key; then every sealed
+/// value (an account's credentials, a pending TOTP secret) opens with the new key only,
+/// and the key file holds the new key.
+#[tokio::test]
+async fn rotate_key_reseals_every_secret_under_the_new_key() {
+    use postctl_server::auth::sealed::{KEY_FILE, ServerKey, decode_key};
+    let mut server = Server::start(None);
+    let key = server.user_with_key(
+        "rk",
+        None,
+        "posts:read,posts:write,accounts:read,accounts:write,admin",
+    );
+    let token = "tok-rotate-0123456789abcdef";
+    let made = http()
+        .post(format!("{}/api/v1/accounts", server.base))
+        .bearer_auth(&key)
+        .json(&json!({ "name": "masto", "network": "mastodon",
+                       "base_url": "https://social.example.test",
+                       "credentials": { "token": token } }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let account: Value = made.json().await.expect("json");
+    let account_id = account["id"].as_str().expect("id").to_string();
+    let enrol = server.cli(&["user", "totp", "enrol", "rk"], "");
+    assert!(enrol.status.success(), "{}", stderr(&enrol));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new_text = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, format!("{new_text}\n")).expect("write");
+    let new_path = new_file.to_str().expect("utf-8");
+    let key_path = server.data.path().join(KEY_FILE);
+    let old_text = std::fs::read_to_string(&key_path).expect("the key file");
+
+    let out = server.cli(&["rotate-key", "--new-key-file", new_path], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is running on"), "{}", stderr(&out));
+    server.stop();
+
+    let bad = dir.path().join("bad.key");
+    std::fs::write(&bad, "too short").expect("write");
+    let out = server.cli(
+        &["rotate-key", "--new-key-file", bad.to_str().expect("utf-8")],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not a server key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&key_path).expect("key"), old_text);
+
+    // A webhook endpoint whose signing secret (and the one a rotation keeps) is sealed.
+    let old = decode_key(&old_text, "old").expect("old key");
+    let storage =
+        postctl_server::storage::open(None, &server.data.path().join(config::DATABASE_FILE))
+            .await
+            .expect("database");
+    let user = storage.user_by_name("rk").await.expect("user").expect("rk");
+    let ws = storage
+        .workspace_by_name("rk")
+        .await
+        .expect("ws")
+        .expect("rk");
+    let hook_id = uuid::Uuid::now_v7().to_string();
+    storage
+        .create_webhook(&postctl_server::storage::Webhook {
+            id: hook_id.clone(),
+            workspace_id: ws.id.clone(),
+            url: "https://hooks.example.com/in".into(),
+            description: None,
+            events: vec!["post.scheduled".into()],
+            secret: old.seal(&hook_id, b"whsec-now").expect("seal"),
+            old_secret: Some(old.seal(&hook_id, b"whsec-before").expect("seal")),
+            old_secret_until_ms: Some(i64::MAX),
+            created_by: user.id.clone(),
+            created_ms: 1,
+            updated_ms: 1,
+            disabled_ms: None,
+            disabled_reason: None,
+            failed_in_a_row: 0,
+        })
+        .await
+        .expect("a webhook");
+    drop(storage);
+
+    // From standard input, as the help shows.
+    let out = server.cli(&["rotate-key"], new_text);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 account(s), 1 TOTP secret(s) and 2 webhook secret(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key_path).expect("key").trim(),
+        new_text
+    );
+    let new = ServerKey::load(server.data.path()).expect("the key the server reads now");
+    let storage =
+        postctl_server::storage::open(None, &server.data.path().join(config::DATABASE_FILE))
+            .await
+            .expect("database");
+    let sealed = storage.sealed_values().await.expect("sealed");
+    assert_eq!(sealed.len(), 4, "{sealed:?}");
+    for value in &sealed {
+        assert!(
+            old.open(&value.owner, &value.value).is_err(),
+            "opens with the old key"
+        );
+        let plain = new
+            .open(&value.owner, &value.value)
+            .expect("opens with the new key");
+        if value.owner == account_id {
+            assert!(String::from_utf8_lossy(&plain).contains(token));
+        }
+        if value.owner == hook_id {
+            assert!(
+                plain.starts_with(b"whsec-"),
+                "a webhook secret opens to itself"
+            );
+        }
+    }
+    // Again with the same key file: it reseals what is there (under the same key).
+    let out = server.cli(&["rotate-key", "--new-key-file", new_path], "");
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -9,8 +9,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery,
-    PostState, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    self, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, Claim, Delivery, DeliveryState,
+    Event, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyMode, LoginFailures, Post,
+    PostQuery, PostState, PublishAttempt, Purge, Purged, Role, Scope, SealedKind, Session, Storage,
+    StorageError, TargetChange, TargetState, User, Webhook, Workspace,
 };
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -51,6 +53,19 @@ cases!(
     recovery_codes_work_once,
     login_failures_count_reset_and_clear,
     keys_rotate_once_with_a_grace_period,
+    accounts_stay_in_their_workspace_and_go_when_idle,
+    targets_move_only_as_their_state_allows,
+    claims_lease_record_parts_and_finish,
+    expired_leases_are_taken_over_or_made_uncertain,
+    sealed_values_are_replaced_together_or_not_at_all,
+    the_calendar_and_the_next_due_time,
+    two_claimers_never_claim_one_target_twice,
+    rate_tokens_are_shared_by_every_handle,
+    purge_deletes_only_what_ended_before_the_cutoffs,
+    webhooks_stay_in_their_workspace_and_rotate_their_secret,
+    events_become_one_delivery_per_subscribed_enabled_endpoint,
+    deliveries_are_claimed_once_and_a_passed_lease_frees_them,
+    attempts_are_recorded_and_failing_endpoints_disabled,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -60,7 +75,7 @@ async fn run_all(mut fresh: impl FnMut() -> Target) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_contract_on_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut n = 0;
@@ -71,7 +86,7 @@ async fn storage_contract_on_sqlite() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_contract_on_postgres() {
     let Some(pg) = common::pg::Postgres::start("storage_contract_on_postgres") else {
         return;
@@ -781,4 +796,1452 @@ async fn keys_rotate_once_with_a_grace_period(target: Target) {
         ..new.clone()
     };
     assert!(!s.rotate_key(&new.id, &third, 60_000).await.expect("rotate"));
+}
+
+fn account(ws: &Workspace, name: &str, network: &str) -> Account {
+    Account {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        name: name.into(),
+        network: network.into(),
+        base_url: Some("https://social.example.test".into()),
+        handle: None,
+        settings: match network {
+            "telegram" => r#"{"chat":"@news"}"#.into(),
+            _ => "{}".into(),
+        },
+        credentials: format!("v1.sealed-for-{name}"),
+        created_ms: 4_000,
+    }
+}
+
+/// A post of `ws` due at `due_ms` with one target on each account.
+async fn due_post(
+    s: &Arc<dyn Storage>,
+    ws: &Workspace,
+    author: &User,
+    due_ms: i64,
+    accounts: &[&Account],
+) -> Post {
+    let p = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(due_ms),
+        ..post(ws, author, "due")
+    };
+    let targets: Vec<_> = accounts
+        .iter()
+        .map(|a| storage::Target::new(&p, &a.id, 5_000))
+        .collect();
+    s.create_post_with_targets(&p, &targets, &[])
+        .await
+        .expect("post with targets");
+    p
+}
+
+fn publish_attempt(target_id: &str, part: u32, at: i64, outcome: &str) -> PublishAttempt {
+    PublishAttempt {
+        target_id: target_id.into(),
+        part,
+        started_ms: at,
+        ended_ms: at + 10,
+        outcome: outcome.into(),
+        http_status: Some(200),
+        error: None,
+    }
+}
+
+fn claim(owner: &str, now_ms: i64, limit: u32) -> Claim {
+    Claim {
+        owner: owner.into(),
+        now_ms,
+        lease_until_ms: now_ms + 60_000,
+        limit,
+        per_account: limit,
+    }
+}
+
+async fn states(s: &Arc<dyn Storage>, ws: &Workspace, post: &Post) -> Vec<(String, TargetState)> {
+    s.targets(&ws.id, &post.id)
+        .await
+        .expect("targets")
+        .into_iter()
+        .map(|t| (t.account_name, t.target.state))
+        .collect()
+}
+
+async fn accounts_stay_in_their_workspace_and_go_when_idle(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let mallory = user("mallory");
+    let other = workspace("mallory");
+    s.create_user(&mallory).await.expect("user");
+    s.create_workspace(&other, &mallory.id).await.expect("ws");
+    let masto = account(&ws, "masto", "mastodon");
+    s.create_account(&masto).await.expect("create");
+    let again = s.create_account(&account(&ws, "masto", "bluesky")).await;
+    assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    // Names are per workspace.
+    s.create_account(&account(&other, "masto", "mastodon"))
+        .await
+        .expect("the same name elsewhere");
+    assert_eq!(
+        s.account(&ws.id, &masto.id).await.expect("get"),
+        Some(masto.clone())
+    );
+    assert_eq!(s.account(&other.id, &masto.id).await.expect("get"), None);
+    assert_eq!(s.accounts(&ws.id).await.expect("list"), vec![masto.clone()]);
+    let p = due_post(&s, &ws, &alice, 10_000, &[&masto]).await;
+    assert_eq!(
+        s.delete_account(&other.id, &masto.id, 6_000)
+            .await
+            .expect("delete"),
+        AccountDeletion::NotFound
+    );
+    assert_eq!(
+        s.delete_account(&ws.id, &masto.id, 6_000)
+            .await
+            .expect("delete"),
+        AccountDeletion::Pending(1)
+    );
+    let mut cancelled = p.clone();
+    cancelled.updated_ms = 6_500;
+    s.update_post(&cancelled, None, Some(&TargetChange::Cancel), true, &[])
+        .await
+        .expect("cancel")
+        .expect("post");
+    assert_eq!(
+        s.delete_account(&ws.id, &masto.id, 7_000)
+            .await
+            .expect("delete"),
+        AccountDeletion::Deleted
+    );
+    assert_eq!(s.account(&ws.id, &masto.id).await.expect("get"), None);
+    assert!(s.accounts(&ws.id).await.expect("list").is_empty());
+    // Its credentials are gone from the database, and its name is free.
+    assert!(
+        s.sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .all(|v| v.owner != masto.id)
+    );
+    s.create_account(&account(&ws, "masto", "mastodon"))
+        .await
+        .expect("the name again");
+    // Its targets stay as history.
+    assert_eq!(
+        states(&s, &ws, &p).await,
+        vec![(format!("deleted-{}", masto.id), TargetState::Cancelled)]
+    );
+}
+
+async fn targets_move_only_as_their_state_allows(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    let b = account(&ws, "b", "bluesky");
+    let c = account(&ws, "c", "bluesky");
+    for x in [&a, &b, &c] {
+        s.create_account(x).await.expect("account");
+    }
+    let draft = post(&ws, &alice, "draft");
+    let targets: Vec<_> = [&a, &b]
+        .iter()
+        .map(|x| storage::Target::new(&draft, &x.id, 5_000))
+        .collect();
+    s.create_post_with_targets(&draft, &targets, &[])
+        .await
+        .expect("create");
+    assert_eq!(
+        states(&s, &ws, &draft).await,
+        vec![
+            ("a".into(), TargetState::Draft),
+            ("b".into(), TargetState::Draft)
+        ]
+    );
+    // Scheduling moves the drafts.
+    let scheduled = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(50_000),
+        updated_ms: 6_000,
+        ..draft.clone()
+    };
+    let changed = s
+        .update_post(
+            &scheduled,
+            None,
+            Some(&TargetChange::Schedule { due_ms: 50_000 }),
+            true,
+            &[],
+        )
+        .await
+        .expect("schedule")
+        .expect("post");
+    assert_eq!(changed.changed, vec!["a".to_string(), "b".to_string()]);
+    let views = s.targets(&ws.id, &draft.id).await.expect("targets");
+    assert!(
+        views.iter().all(|v| v.target.due_ms == Some(50_000)),
+        "{views:?}"
+    );
+    // Retry moves only failed targets: here, none; nothing is written.
+    let touched = Post {
+        body: "not written".into(),
+        updated_ms: 7_000,
+        ..scheduled.clone()
+    };
+    let refused = s
+        .update_post(
+            &touched,
+            None,
+            Some(&TargetChange::Retry { now_ms: 7_000 }),
+            true,
+            &[],
+        )
+        .await
+        .expect("retry")
+        .expect("post");
+    assert!(refused.changed.is_empty());
+    assert_eq!(
+        refused.skipped,
+        vec![
+            ("a".into(), TargetState::Scheduled),
+            ("b".into(), TargetState::Scheduled)
+        ]
+    );
+    assert_eq!(
+        s.post(&ws.id, &draft.id)
+            .await
+            .expect("get")
+            .expect("post")
+            .body,
+        "draft",
+        "a refused change wrote the post"
+    );
+    // The accounts become b and c: a is cancelled, c gets a target as scheduled as the post.
+    // (a's stays cancelled if it is listed again: cancelled is final.)
+    let fresh = storage::Target::new(&scheduled, &c.id, 8_000);
+    let again = storage::Target::new(&scheduled, &b.id, 8_000);
+    s.update_post(&scheduled, Some(&[again, fresh]), None, false, &[])
+        .await
+        .expect("accounts")
+        .expect("post");
+    assert_eq!(
+        states(&s, &ws, &draft).await,
+        vec![
+            ("a".into(), TargetState::Cancelled),
+            ("b".into(), TargetState::Scheduled),
+            ("c".into(), TargetState::Scheduled)
+        ]
+    );
+    // Cancel, then cancel again: the second moves nothing.
+    let cancel = s
+        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true, &[])
+        .await
+        .expect("cancel")
+        .expect("post");
+    assert_eq!(cancel.changed, vec!["b".to_string(), "c".to_string()]);
+    let twice = s
+        .update_post(&scheduled, None, Some(&TargetChange::Cancel), true, &[])
+        .await
+        .expect("cancel")
+        .expect("post");
+    assert!(twice.changed.is_empty(), "{twice:?}");
+    // Another workspace's post is not there.
+    let foreign = Post {
+        workspace_id: "elsewhere".into(),
+        ..scheduled.clone()
+    };
+    assert_eq!(
+        s.update_post(&foreign, None, Some(&TargetChange::Cancel), true, &[])
+            .await
+            .expect("update"),
+        None
+    );
+    // Deleting a post cancels what has not started.
+    let other = due_post(&s, &ws, &alice, 90_000, &[&a]).await;
+    assert!(
+        s.delete_post(&ws.id, &other.id, 9_000)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        states(&s, &ws, &other).await,
+        vec![("a".into(), TargetState::Cancelled)]
+    );
+}
+
+async fn claims_lease_record_parts_and_finish(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let early = due_post(&s, &ws, &alice, 10_000, &[&a]).await;
+    let later = due_post(&s, &ws, &alice, 20_000, &[&a]).await;
+    // Nothing is due before its time.
+    assert!(
+        s.claim_due(&claim("p1", 9_999, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty()
+    );
+    let got = s.claim_due(&claim("p1", 15_000, 10)).await.expect("claim");
+    assert_eq!(got.claimed.len(), 1);
+    let held = &got.claimed[0];
+    assert_eq!(held.post.id, early.id);
+    assert_eq!(held.account.id, a.id);
+    assert_eq!(held.target.state, TargetState::Publishing);
+    assert!(!held.taken_over);
+    let id = held.target.id.clone();
+    // Held: no one else claims it, and only its owner changes it.
+    assert!(
+        s.claim_due(&claim("p2", 16_000, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty()
+    );
+    assert!(!s.renew_lease(&id, "p2", 200_000).await.expect("renew"));
+    assert!(s.renew_lease(&id, "p1", 200_000).await.expect("renew"));
+    // Past the first lease, but within the renewed one: p2 gets only the later target,
+    // and gives it back.
+    let renewed = s.claim_due(&claim("p2", 100_000, 10)).await.expect("claim");
+    assert_eq!(renewed.claimed.len(), 1);
+    assert_eq!(renewed.claimed[0].post.id, later.id);
+    assert_eq!(s.release_claims("p2", 100_000).await.expect("release"), 1);
+    assert!(
+        !s.begin_part(&id, "p2", 0, 2, 200_000, 16_000)
+            .await
+            .expect("begin")
+    );
+    assert!(
+        s.begin_part(&id, "p1", 0, 2, 200_000, 16_000)
+            .await
+            .expect("begin")
+    );
+    assert!(
+        !s.record_part(
+            &id,
+            "p2",
+            "r1",
+            Some("https://x.test/1"),
+            &publish_attempt(&id, 0, 16_000, "published")
+        )
+        .await
+        .expect("record")
+    );
+    assert!(
+        s.record_part(
+            &id,
+            "p1",
+            "r1",
+            Some("https://x.test/1"),
+            &publish_attempt(&id, 0, 16_000, "published")
+        )
+        .await
+        .expect("record")
+    );
+    assert!(
+        s.begin_part(&id, "p1", 1, 2, 200_000, 17_000)
+            .await
+            .expect("begin")
+    );
+    assert!(
+        s.record_part(
+            &id,
+            "p1",
+            "r2",
+            None,
+            &publish_attempt(&id, 1, 17_000, "published")
+        )
+        .await
+        .expect("record")
+    );
+    assert!(
+        !s.finish_target(&id, "p2", &Finish::Published, None, 18_000)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_target(&id, "p1", &Finish::Published, None, 18_000)
+            .await
+            .expect("finish")
+    );
+    let view = s
+        .targets(&ws.id, &early.id)
+        .await
+        .expect("targets")
+        .remove(0)
+        .target;
+    assert_eq!(view.state, TargetState::Published);
+    assert_eq!((view.lease_owner, view.in_flight), (None, None));
+    let parts: serde_json::Value = serde_json::from_str(&view.parts).expect("parts");
+    assert_eq!(
+        parts,
+        serde_json::json!([{"id": "r1", "url": "https://x.test/1"}, {"id": "r2", "url": null}])
+    );
+    assert_eq!(view.attempt_count, 1);
+    let log = s.attempts(&ws.id, &early.id).await.expect("attempts");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].0, "a");
+    assert_eq!((log[0].1.part, log[1].1.part), (0, 1));
+    // A retry waits for its time, then is due again.
+    let second = s.claim_due(&claim("p1", 25_000, 10)).await.expect("claim");
+    let id2 = second.claimed[0].target.id.clone();
+    assert_eq!(second.claimed[0].post.id, later.id);
+    let retry = Finish::Retry {
+        at: chrono::DateTime::from_timestamp_millis(40_000).expect("time"),
+        error: "503 from the network".into(),
+        count_attempt: true,
+    };
+    let failed = PublishAttempt {
+        http_status: Some(503),
+        error: Some("503".into()),
+        ..publish_attempt(&id2, 0, 25_000, "retry")
+    };
+    assert!(
+        s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000)
+            .await
+            .expect("finish")
+    );
+    let waiting = s
+        .targets(&ws.id, &later.id)
+        .await
+        .expect("targets")
+        .remove(0)
+        .target;
+    assert_eq!(waiting.state, TargetState::WaitingRetry);
+    assert_eq!(waiting.next_attempt_ms, Some(40_000));
+    assert_eq!(waiting.last_error.as_deref(), Some("503 from the network"));
+    assert!(
+        s.claim_due(&claim("p1", 39_999, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty()
+    );
+    let third = s.claim_due(&claim("p1", 40_000, 10)).await.expect("claim");
+    assert_eq!(third.claimed.len(), 1);
+    // Released at shutdown: back to waiting (it was tried), due again at once.
+    assert_eq!(s.release_claims("p1", 41_000).await.expect("release"), 1);
+    assert_eq!(
+        s.targets(&ws.id, &later.id).await.expect("targets")[0]
+            .target
+            .state,
+        TargetState::WaitingRetry
+    );
+    // An account told to wait is left alone until then.
+    s.hold_account(&a.id, 60_000, "429").await.expect("hold");
+    s.hold_account(&a.id, 50_000, "shorter")
+        .await
+        .expect("hold");
+    assert_eq!(
+        s.account_wait(&a.id, 41_000).await.expect("wait"),
+        Some((60_000, "429".to_string()))
+    );
+    assert!(
+        s.claim_due(&claim("p1", 59_000, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty()
+    );
+    assert_eq!(s.account_wait(&a.id, 60_000).await.expect("wait"), None);
+    let last = s.claim_due(&claim("p1", 60_001, 10)).await.expect("claim");
+    assert_eq!(last.claimed.len(), 1);
+    let id3 = last.claimed[0].target.id.clone();
+    assert!(
+        s.finish_target(
+            &id3,
+            "p1",
+            &Finish::Failed {
+                error: "refused".into()
+            },
+            None,
+            61_000
+        )
+        .await
+        .expect("finish")
+    );
+    assert_eq!(
+        s.targets(&ws.id, &later.id).await.expect("targets")[0]
+            .target
+            .state,
+        TargetState::Failed
+    );
+}
+
+async fn expired_leases_are_taken_over_or_made_uncertain(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let masto = account(&ws, "masto", "mastodon");
+    let tg = account(&ws, "tg", "telegram");
+    let calm = account(&ws, "calm", "telegram");
+    for x in [&masto, &tg, &calm] {
+        s.create_account(x).await.expect("account");
+    }
+    let p = due_post(&s, &ws, &alice, 10_000, &[&masto, &tg, &calm]).await;
+    let got = s
+        .claim_due(&claim("dead", 10_000, 10))
+        .await
+        .expect("claim");
+    assert_eq!(got.claimed.len(), 3);
+    // The publisher sends to masto and tg, and dies; calm had not started.
+    for c in &got.claimed {
+        if c.account.name != "calm" {
+            assert!(
+                s.begin_part(&c.target.id, "dead", 0, 1, 70_000, 11_000)
+                    .await
+                    .expect("begin")
+            );
+        }
+    }
+    // Before the lease ends, nothing is taken over.
+    let early = s
+        .claim_due(&claim("next", 69_000, 10))
+        .await
+        .expect("claim");
+    assert!(early.claimed.is_empty() && early.uncertain.is_empty());
+    let later = s
+        .claim_due(&claim("next", 71_000, 10))
+        .await
+        .expect("claim");
+    let names: Vec<_> = later
+        .claimed
+        .iter()
+        .map(|c| c.account.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names.contains(&"masto") && names.contains(&"calm"),
+        "{names:?}"
+    );
+    assert!(later.claimed.iter().all(|c| c.taken_over));
+    let resent = later
+        .claimed
+        .iter()
+        .find(|c| c.account.name == "masto")
+        .expect("masto");
+    assert_eq!(
+        resent.target.in_flight,
+        Some(0),
+        "the part goes again under its key"
+    );
+    assert_eq!(resent.target.in_flight_ms, Some(11_000));
+    assert_eq!(later.uncertain.len(), 1);
+    assert_eq!(
+        states(&s, &ws, &p).await,
+        vec![
+            ("calm".into(), TargetState::Publishing),
+            ("masto".into(), TargetState::Publishing),
+            ("tg".into(), TargetState::Uncertain)
+        ]
+    );
+    // The dead publisher cannot finish what it lost.
+    assert!(
+        !s.finish_target(&resent.target.id, "dead", &Finish::Published, None, 72_000)
+            .await
+            .expect("finish")
+    );
+    let log = s.attempts(&ws.id, &p.id).await.expect("attempts");
+    let interrupted: Vec<_> = log
+        .iter()
+        .filter(|(_, a)| a.outcome == "interrupted")
+        .collect();
+    assert_eq!(interrupted.len(), 2, "{log:?}");
+    // A person resolves the uncertain one: it was published.
+    let now = Post {
+        updated_ms: 80_000,
+        ..p.clone()
+    };
+    let resolved = s
+        .update_post(
+            &now,
+            None,
+            Some(&TargetChange::Resolve {
+                published_url: Some("https://t.me/news/42".into()),
+                account_id: Some(tg.id.clone()),
+                now_ms: 80_000,
+            }),
+            true,
+            &[],
+        )
+        .await
+        .expect("resolve")
+        .expect("post");
+    assert_eq!(resolved.changed, vec!["tg".to_string()]);
+    let tg_target = s
+        .targets(&ws.id, &p.id)
+        .await
+        .expect("targets")
+        .into_iter()
+        .find(|v| v.account_name == "tg")
+        .expect("tg")
+        .target;
+    assert_eq!(tg_target.state, TargetState::Published);
+    assert!(
+        tg_target.parts.contains("https://t.me/news/42"),
+        "{}",
+        tg_target.parts
+    );
+}
+
+async fn sealed_values_are_replaced_together_or_not_at_all(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    assert!(s.begin_totp(&alice.id, "v1.pending").await.expect("totp"));
+    let values = s.sealed_values().await.expect("sealed");
+    assert_eq!(values.len(), 2, "{values:?}");
+    assert!(
+        values
+            .iter()
+            .any(|v| v.kind == SealedKind::AccountCredentials
+                && v.owner == a.id
+                && v.value == a.credentials)
+    );
+    assert!(values.iter().any(|v| v.kind == SealedKind::TotpPending
+        && v.owner == alice.id
+        && v.value == "v1.pending"));
+    // One value changed meanwhile: nothing is replaced.
+    let mut stale = values.clone();
+    stale[0].value = "v1.not-what-is-stored".into();
+    let changes: Vec<_> = stale
+        .iter()
+        .map(|v| (v.clone(), format!("{}-new", v.value)))
+        .collect();
+    assert!(!s.reseal(&changes).await.expect("reseal"));
+    assert_eq!(s.sealed_values().await.expect("sealed"), values);
+    let changes: Vec<_> = values
+        .iter()
+        .map(|v| (v.clone(), format!("{}-new", v.value)))
+        .collect();
+    assert!(s.reseal(&changes).await.expect("reseal"));
+    let after = s.sealed_values().await.expect("sealed");
+    assert!(after.iter().all(|v| v.value.ends_with("-new")), "{after:?}");
+    assert_eq!(
+        s.account(&ws.id, &a.id)
+            .await
+            .expect("get")
+            .expect("account")
+            .credentials,
+        format!("{}-new", a.credentials)
+    );
+}
+
+async fn the_calendar_and_the_next_due_time(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    assert_eq!(s.next_due().await.expect("next"), None);
+    let first = due_post(&s, &ws, &alice, 100_000, &[&a]).await;
+    let second = due_post(&s, &ws, &alice, 200_000, &[&a]).await;
+    let draft = post(&ws, &alice, "draft");
+    s.create_post_with_targets(&draft, &[storage::Target::new(&draft, &a.id, 5_000)], &[])
+        .await
+        .expect("draft");
+    assert_eq!(s.next_due().await.expect("next"), Some(100_000));
+    let all = s.calendar(&ws.id, 0, 1_000_000).await.expect("calendar");
+    let posts: Vec<_> = all
+        .iter()
+        .map(|e| e.target.target.post_id.clone())
+        .collect();
+    assert_eq!(
+        posts,
+        vec![first.id.clone(), second.id.clone()],
+        "drafts are not on it"
+    );
+    let some = s
+        .calendar(&ws.id, 150_000, 200_000)
+        .await
+        .expect("calendar");
+    assert!(some.is_empty(), "the end is excluded: {some:?}");
+    let some = s
+        .calendar(&ws.id, 150_000, 200_001)
+        .await
+        .expect("calendar");
+    assert_eq!(some.len(), 1);
+    assert_eq!(some[0].target.account_name, "a");
+    assert!(
+        s.calendar("elsewhere", 0, 1_000_000)
+            .await
+            .expect("calendar")
+            .is_empty()
+    );
+    // A held target's lease is the next time something may happen.
+    let got = s.claim_due(&claim("p", 100_000, 1)).await.expect("claim");
+    assert_eq!(got.claimed.len(), 1);
+    assert_eq!(s.next_due().await.expect("next"), Some(160_000));
+}
+
+/// Two claimers on two connections (pools) over 500 due targets of 5 accounts, claiming
+/// in small batches at once, until nothing is left: each target is claimed exactly once.
+async fn two_claimers_never_claim_one_target_twice(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let mut accounts = Vec::new();
+    for i in 0..5 {
+        let a = account(&ws, &format!("a{i}"), "bluesky");
+        s.create_account(&a).await.expect("account");
+        accounts.push(a);
+    }
+    for i in 0..100 {
+        let refs: Vec<&Account> = accounts.iter().collect();
+        due_post(&s, &ws, &alice, 10_000 + i, &refs).await;
+    }
+    let other = open(&target).await.expect("a second storage");
+    let claimer = |storage: Arc<dyn Storage>, owner: &'static str| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = storage
+                    .claim_due(&Claim {
+                        per_account: 4,
+                        ..claim(owner, 500_000, 7)
+                    })
+                    .await
+                    .expect("claim");
+                if got.claimed.is_empty() {
+                    break mine;
+                }
+                for c in got.claimed {
+                    assert_eq!(c.target.lease_owner.as_deref(), Some(owner));
+                    mine.push(c.target.id);
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let (one, two) = tokio::join!(claimer(s.clone(), "one"), claimer(other, "two"));
+    let (one, two) = (one.expect("claimer one"), two.expect("claimer two"));
+    let mut all: Vec<_> = one.iter().chain(two.iter()).cloned().collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "a target was claimed twice");
+    assert_eq!(total, 500, "every due target was claimed");
+    eprintln!(
+        "  claimer one took {}, claimer two took {}",
+        one.len(),
+        two.len()
+    );
+}
+
+fn webhook(ws: &Workspace, author: &User, events: &[&str]) -> Webhook {
+    Webhook {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://hooks.example.com/in".into(),
+        description: Some("CI".into()),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: "v1.sealed-secret".into(),
+        old_secret: None,
+        old_secret_until_ms: None,
+        created_by: author.id.clone(),
+        created_ms: 10_000,
+        updated_ms: 10_000,
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+    }
+}
+
+fn event(ws: &Workspace, kind: &str, at: i64) -> Event {
+    Event {
+        workspace_id: ws.id.clone(),
+        event_type: kind.into(),
+        payload: format!("{{\"type\":\"{kind}\"}}"),
+        created_ms: at,
+    }
+}
+
+fn attempt(status: Option<u16>) -> Attempt {
+    Attempt {
+        number: 1,
+        started_ms: 20_000,
+        duration_ms: 15,
+        status,
+        answer: status.map(|s| format!("answer {s}")),
+        error: status.is_none().then(|| "timed out".to_string()),
+    }
+}
+
+async fn webhooks_stay_in_their_workspace_and_rotate_their_secret(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let hook = webhook(&ws, &alice, &["post.published", "post.failed"]);
+    s.create_webhook(&hook).await.expect("create");
+    assert!(matches!(
+        s.create_webhook(&hook).await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert_eq!(
+        s.webhooks(&ws.id).await.expect("list"),
+        std::slice::from_ref(&hook)
+    );
+    assert!(s.webhooks(&other.id).await.expect("list").is_empty());
+    assert_eq!(s.webhook(&other.id, &hook.id).await.expect("get"), None);
+    let changed = Webhook {
+        url: "https://hooks.example.com/v2".into(),
+        description: None,
+        events: vec!["ping".into()],
+        updated_ms: 11_000,
+        disabled_ms: Some(11_000),
+        disabled_reason: Some("by hand".into()),
+        failed_in_a_row: 3,
+        ..hook.clone()
+    };
+    assert!(s.save_webhook(&changed).await.expect("save"));
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id).await.expect("get"),
+        Some(changed.clone())
+    );
+    let elsewhere = Webhook {
+        workspace_id: other.id.clone(),
+        ..changed.clone()
+    };
+    assert!(
+        !s.save_webhook(&elsewhere).await.expect("save"),
+        "another workspace"
+    );
+    assert!(
+        !s.rotate_webhook_secret(&other.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    assert!(
+        s.rotate_webhook_secret(&ws.id, &hook.id, "v1.new", 99_000, 12_000)
+            .await
+            .expect("rotate")
+    );
+    let rotated = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(rotated.secret, "v1.new");
+    assert_eq!(rotated.old_secret.as_deref(), Some("v1.sealed-secret"));
+    assert_eq!(rotated.old_secret_until_ms, Some(99_000));
+    assert_eq!(rotated.updated_ms, 12_000);
+    // Deleting takes the deliveries and their attempts along.
+    let enabled = Webhook {
+        disabled_ms: None,
+        ..rotated
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 20_000))
+            .await
+            .expect("emit"),
+        1
+    );
+    let claimed = s
+        .claim_deliveries("me", 20_000, 1_000, 10)
+        .await
+        .expect("claim");
+    s.finish_attempt(
+        &claimed[0].0.id,
+        "me",
+        &attempt(Some(200)),
+        &AttemptEnd::Delivered,
+        20_100,
+    )
+    .await
+    .expect("finish");
+    assert!(!s.delete_webhook(&other.id, &hook.id).await.expect("delete"));
+    assert!(s.delete_webhook(&ws.id, &hook.id).await.expect("delete"));
+    assert_eq!(s.webhook(&ws.id, &hook.id).await.expect("get"), None);
+    assert_eq!(
+        s.delivery(&ws.id, &claimed[0].0.id).await.expect("get"),
+        None
+    );
+    assert!(
+        !s.delete_webhook(&ws.id, &hook.id).await.expect("delete"),
+        "once"
+    );
+}
+
+async fn events_become_one_delivery_per_subscribed_enabled_endpoint(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let subscribed = webhook(&ws, &alice, &["post.scheduled", "post.failed"]);
+    let disabled = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["post.scheduled"])
+    };
+    let elsewhere = webhook(&ws, &alice, &["post.published"]);
+    let other_ws = webhook(&other, &alice, &["post.scheduled"]);
+    for hook in [&subscribed, &disabled, &elsewhere, &other_ws] {
+        s.create_webhook(hook).await.expect("create");
+    }
+    let e = event(&ws, "post.scheduled", 30_000);
+    assert_eq!(s.emit_event(&e).await.expect("emit"), 1);
+    let listed = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    let d = &listed[0];
+    assert_eq!(
+        (d.event_type.as_str(), d.payload.as_str(), d.state),
+        ("post.scheduled", e.payload.as_str(), DeliveryState::Pending)
+    );
+    assert_eq!(
+        (d.next_attempt_ms, d.created_ms, d.attempt_count),
+        (30_000, 30_000, 0)
+    );
+    for hook in [&disabled, &elsewhere] {
+        assert!(
+            s.deliveries(&ws.id, &hook.id, None, 10)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+    assert!(
+        s.deliveries(&other.id, &other_ws.id, None, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 30_000))
+            .await
+            .expect("emit"),
+        0
+    );
+
+    // With a post, in its transaction: recorded when the post is, not otherwise.
+    let p = post(&ws, &alice, "scheduled");
+    s.create_post_and_emit(&p, &[event(&ws, "post.scheduled", 31_000)])
+        .await
+        .expect("create");
+    let after = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].created_ms, 31_000, "newest first");
+    let again = s
+        .create_post_and_emit(&p, &[event(&ws, "post.scheduled", 32_000)])
+        .await;
+    assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        s.deliveries(&ws.id, &subscribed.id, None, 10)
+            .await
+            .expect("list")
+            .len(),
+        2,
+        "a failed change records no event"
+    );
+    let missing = post(&ws, &alice, "never stored");
+    assert!(
+        !s.save_post_and_emit(&missing, &[event(&ws, "post.scheduled", 33_000)])
+            .await
+            .expect("save")
+    );
+    assert!(
+        s.save_post_and_emit(&p, &[event(&ws, "post.failed", 34_000)])
+            .await
+            .expect("save")
+    );
+    let all = s
+        .deliveries(&ws.id, &subscribed.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        all.iter()
+            .map(|d| d.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["post.failed", "post.scheduled", "post.scheduled"]
+    );
+    let page = s
+        .deliveries(&ws.id, &subscribed.id, Some(&all[0].id), 1)
+        .await
+        .expect("page");
+    assert_eq!(page, [all[1].clone()]);
+}
+
+async fn deliveries_are_claimed_once_and_a_passed_lease_frees_them(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    let off = Webhook {
+        disabled_ms: Some(1),
+        ..webhook(&ws, &alice, &["ping"])
+    };
+    s.create_webhook(&hook).await.expect("create");
+    s.create_webhook(&off).await.expect("create");
+    for n in 0..20 {
+        s.emit_event(&event(&ws, "ping", 40_000 + n))
+            .await
+            .expect("emit");
+    }
+    let later = Delivery {
+        next_attempt_ms: 90_000,
+        ..storage::delivery_for(&hook, &event(&ws, "ping", 40_000))
+    };
+    s.create_delivery(&later)
+        .await
+        .expect("a delivery due later");
+    s.create_delivery(&storage::delivery_for(&off, &event(&ws, "ping", 40_000)))
+        .await
+        .expect("a delivery to a disabled endpoint");
+    // Two processes claim at once: each delivery goes to one.
+    let other = open(&target).await.expect("a second connection");
+    let (a, b) = tokio::join!(
+        s.claim_deliveries("one", 50_000, 10_000, 15),
+        other.claim_deliveries("two", 50_000, 10_000, 15)
+    );
+    let (a, b) = (a.expect("claim"), b.expect("claim"));
+    let mut ids: Vec<&str> = a.iter().chain(&b).map(|(d, _)| d.id.as_str()).collect();
+    assert_eq!(ids.len(), 20, "one: {}, two: {}", a.len(), b.len());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "a delivery was claimed twice");
+    assert!(
+        a.iter()
+            .chain(&b)
+            .all(|(d, w)| d.webhook_id == hook.id && *w == hook)
+    );
+    assert!(!ids.contains(&later.id.as_str()), "not due yet");
+    assert!(
+        s.claim_deliveries("three", 55_000, 10_000, 50)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    // The lease passes: another process takes the delivery, and the first can no longer
+    // record its attempt.
+    let (first, _) = &a[0];
+    let retaken = s
+        .claim_deliveries("three", 60_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(retaken.len(), 20);
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "one",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_500
+        )
+        .await
+        .expect("finish"),
+        Finished::LeaseLost
+    );
+    assert_eq!(
+        s.finish_attempt(
+            &first.id,
+            "three",
+            &attempt(Some(200)),
+            &AttemptEnd::Delivered,
+            60_600
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let done = s
+        .delivery(&ws.id, &first.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (done.state, done.finished_ms, done.attempt_count),
+        (DeliveryState::Delivered, Some(60_600), 1)
+    );
+    assert_eq!(done.attempts, [attempt(Some(200))]);
+    // A finished delivery is not claimed again, even after every lease.
+    let rest = s
+        .claim_deliveries("four", 200_000, 10_000, 50)
+        .await
+        .expect("claim");
+    assert_eq!(rest.len(), 20, "19 leased ones and the one due at 90 s");
+    assert!(rest.iter().all(|(d, _)| d.id != first.id));
+    assert!(rest.iter().any(|(d, _)| d.id == later.id));
+}
+
+async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    let claim = |now: i64| {
+        let s = s.clone();
+        async move {
+            let mut claimed = s.claim_deliveries("w", now, 1_000, 1).await.expect("claim");
+            claimed.pop().expect("a due delivery").0
+        }
+    };
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = claim(1_000).await;
+    let end = AttemptEnd::RetryAt(5_000);
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(500)), &end, 1_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let pending = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            pending.state,
+            pending.next_attempt_ms,
+            pending.attempt_count
+        ),
+        (DeliveryState::Pending, 5_000, 1)
+    );
+    assert!(
+        s.claim_deliveries("w", 4_999, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due"
+    );
+    let d = claim(5_000).await;
+    assert_eq!(d.attempt_count, 1);
+    let gave_up = AttemptEnd::GaveUp {
+        disable_after: 2,
+        reason: "2 deliveries in a row failed".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(
+            &d.id,
+            "w",
+            &Attempt {
+                number: 2,
+                ..attempt(None)
+            },
+            &gave_up,
+            5_100
+        )
+        .await
+        .expect("finish"),
+        Finished::Recorded { disabled: false }
+    );
+    let failed = s
+        .delivery(&ws.id, &d.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (failed.state, failed.finished_ms),
+        (DeliveryState::Failed, Some(5_100))
+    );
+    assert_eq!(
+        failed
+            .attempts
+            .iter()
+            .map(|a| (a.number, a.status, a.error.clone()))
+            .collect::<Vec<_>>(),
+        [(1, Some(500), None), (2, None, Some("timed out".into()))]
+    );
+    let now = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!((now.failed_in_a_row, now.disabled_ms), (1, None));
+    // A success in between starts the count again.
+    s.emit_event(&event(&ws, "ping", 6_000))
+        .await
+        .expect("emit");
+    let d = claim(6_000).await;
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(204)),
+        &AttemptEnd::Delivered,
+        6_100,
+    )
+    .await
+    .expect("finish");
+    assert_eq!(
+        s.webhook(&ws.id, &hook.id)
+            .await
+            .expect("get")
+            .expect("there")
+            .failed_in_a_row,
+        0
+    );
+    for at in [7_000, 8_000] {
+        s.emit_event(&event(&ws, "ping", at)).await.expect("emit");
+        let d = claim(at).await;
+        let finished = s
+            .finish_attempt(&d.id, "w", &attempt(Some(503)), &gave_up, at + 100)
+            .await
+            .expect("finish");
+        assert_eq!(
+            finished,
+            Finished::Recorded {
+                disabled: at == 8_000
+            },
+            "at {at}"
+        );
+    }
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (
+            off.failed_in_a_row,
+            off.disabled_ms,
+            off.disabled_reason.as_deref()
+        ),
+        (2, Some(8_100), Some("2 deliveries in a row failed"))
+    );
+    // A disabled endpoint gets no new deliveries, and its pending ones wait.
+    assert_eq!(
+        s.emit_event(&event(&ws, "ping", 9_000))
+            .await
+            .expect("emit"),
+        0
+    );
+    let waiting = storage::delivery_for(&hook, &event(&ws, "ping", 9_000));
+    s.create_delivery(&waiting).await.expect("create");
+    assert!(
+        s.claim_deliveries("w", 9_000, 1_000, 5)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // 410 Gone disables at once.
+    let enabled = Webhook {
+        disabled_ms: None,
+        disabled_reason: None,
+        failed_in_a_row: 0,
+        ..off
+    };
+    assert!(s.save_webhook(&enabled).await.expect("save"));
+    let d = claim(10_000).await;
+    assert_eq!(d.id, waiting.id);
+    let gone = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    assert_eq!(
+        s.finish_attempt(&d.id, "w", &attempt(Some(410)), &gone, 10_100)
+            .await
+            .expect("finish"),
+        Finished::Recorded { disabled: true }
+    );
+    let off = s
+        .webhook(&ws.id, &hook.id)
+        .await
+        .expect("get")
+        .expect("there");
+    assert_eq!(
+        (off.disabled_ms, off.disabled_reason.as_deref()),
+        (Some(10_100), Some("410"))
+    );
+}
+
+async fn rate_tokens_are_shared_by_every_handle(target: Target) {
+    // Two handles on one database stand for two processes.
+    let a = open(&target).await.expect("open");
+    let b = open(&target).await.expect("open again");
+    let t0 = 1_000_000_000;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.take_rate_token("key-1", 6, t0).await.expect("take")
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        let taken = t.await.expect("task");
+        if taken.allowed {
+            allowed += 1;
+        }
+        assert!(taken.full_at_us <= (t0 + 60_000) * 1000, "{taken:?}");
+    }
+    assert_eq!(allowed, 6, "a minute's worth, across both handles");
+    // Refusals took nothing: the bucket is full a minute after the start.
+    let refused = a
+        .take_rate_token("key-1", 6, t0 + 9_999)
+        .await
+        .expect("take");
+    assert!(!refused.allowed);
+    assert_eq!(refused.full_at_us, (t0 + 60_000) * 1000);
+    // One token a ten seconds comes back.
+    assert!(
+        b.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !a.take_rate_token("key-1", 6, t0 + 10_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Another key has its own bucket.
+    assert!(
+        a.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !b.take_rate_token("key-2", 1, t0)
+            .await
+            .expect("take")
+            .allowed
+    );
+}
+
+async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let expired = Session {
+        expires_ms: 5_000,
+        ..session(&alice, &ws, "old-expired")
+    };
+    let signed_out = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(6_000),
+        ..session(&alice, &ws, "old-signed-out")
+    };
+    let recent = Session {
+        expires_ms: 900_000,
+        revoked_ms: Some(20_000),
+        ..session(&alice, &ws, "recent-signed-out")
+    };
+    let live = Session {
+        expires_ms: 900_000,
+        ..session(&alice, &ws, "live")
+    };
+    for se in [&expired, &signed_out, &recent, &live] {
+        s.create_session(se).await.expect("session");
+    }
+    for (key, at) in [("old", 1_000), ("new", 15_000)] {
+        assert_eq!(
+            s.idempotency_begin("scope", key, "h", at)
+                .await
+                .expect("begin"),
+            IdempotencyBegin::Started
+        );
+    }
+    s.record_login_failure("user:old", 2_000, 1_000_000)
+        .await
+        .expect("failure");
+    s.record_login_failure("user:new", 12_000, 1_000_000)
+        .await
+        .expect("failure");
+    // Webhook deliveries: one failed at 5.1 s (two attempts), one pending since 1 s.
+    let hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    let d = s
+        .claim_deliveries("w", 1_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &attempt(Some(500)),
+        &AttemptEnd::RetryAt(5_000),
+        1_100,
+    )
+    .await
+    .expect("finish");
+    let d = s
+        .claim_deliveries("w", 5_000, 1_000, 1)
+        .await
+        .expect("claim")[0]
+        .0
+        .clone();
+    let gave_up = AttemptEnd::Gone {
+        reason: "410".into(),
+    };
+    s.finish_attempt(
+        &d.id,
+        "w",
+        &Attempt {
+            number: 2,
+            ..attempt(Some(410))
+        },
+        &gave_up,
+        5_100,
+    )
+    .await
+    .expect("finish");
+    let pending_hook = webhook(&ws, &alice, &["ping"]);
+    s.create_webhook(&pending_hook).await.expect("create");
+    s.emit_event(&event(&ws, "ping", 1_000))
+        .await
+        .expect("emit");
+    // Full again at 11 s (one request of a one-a-minute key at -49 s), and at 70 s.
+    s.take_rate_token("full", 1, -49_000).await.expect("take");
+    s.take_rate_token("busy", 1, 10_000).await.expect("take");
+    let purge = Purge {
+        sessions_ended_before_ms: 10_000,
+        idempotency_before_ms: 10_000,
+        login_failures_before_ms: 10_000,
+        rate_limits_full_before_ms: 12_000,
+        deliveries_finished_before_ms: 10_000,
+    };
+    assert_eq!(
+        s.purge(&purge).await.expect("purge"),
+        Purged {
+            sessions: 2,
+            idempotency_keys: 1,
+            login_failures: 1,
+            rate_limits: 1,
+            webhook_deliveries: 1,
+            webhook_attempts: 2,
+        }
+    );
+    assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());
+    let left = s
+        .deliveries(&ws.id, &pending_hook.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1, "a pending delivery stays, however old");
+    for (hash, kept) in [
+        ("old-expired", false),
+        ("old-signed-out", false),
+        ("recent-signed-out", true),
+        ("live", true),
+    ] {
+        assert_eq!(
+            s.session_by_hash(hash).await.expect("read").is_some(),
+            kept,
+            "{hash}"
+        );
+    }
+    assert_eq!(
+        s.idempotency_begin("scope", "new", "h", 15_000)
+            .await
+            .expect("begin"),
+        IdempotencyBegin::InProgress,
+        "the recent key is kept"
+    );
+    assert!(s.login_failures("user:old").await.expect("read").is_none());
+    assert!(s.login_failures("user:new").await.expect("read").is_some());
+    // The purged bucket starts full; the kept one is still spent.
+    assert!(
+        s.take_rate_token("full", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    assert!(
+        !s.take_rate_token("busy", 1, 12_000)
+            .await
+            .expect("take")
+            .allowed
+    );
+    // Nothing is left to delete a second time.
+    assert_eq!(s.purge(&purge).await.expect("purge"), Purged::default());
 }

@@ -272,6 +272,9 @@ fn run_install(env: &Env, releases: &FakeReleases, inputs: &[(&str, &str)]) -> I
     let shims = env.root().join("shims");
     std::fs::create_dir_all(&shims).expect("shims");
     let calls = env.root().join("cargo-calls");
+    // The script's scratch space: it must be empty again when the script ends.
+    let scratch = env.root().join("tmp");
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
     env.file(
         "shims/cargo",
         format!("#!/bin/sh\necho \"$@\" >> '{}'\n", calls.display()),
@@ -297,11 +300,17 @@ fn run_install(env: &Env, releases: &FakeReleases, inputs: &[(&str, &str)]) -> I
         .env("POSTCTL_RELEASES", releases.base_url())
         .env("ACTION_PATH", repo_file(""))
         .env("RUNNER_OS", "Linux")
-        .env("RUNNER_ARCH", "X64");
+        .env("RUNNER_ARCH", "X64")
+        .env("TMPDIR", &scratch);
     for (key, value) in inputs {
         command.env(key, value);
     }
     let output = command.output().expect("run action/install.sh");
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .expect("scratch dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(left.is_empty(), "install.sh left {left:?} behind");
     Install {
         code: output.status.code().unwrap_or(-1),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::Env;
 use postctl_tests::fakes::{
-    ChaosConfig, Failure, FakeBluesky, FakeInstagram, FakeMastodon, FakeMatrix, FakeS3, FakeServer,
-    FakeTelegram, FakeVk, FakeWebhook, FakeX, OAuth1Keys,
+    ChaosConfig, Failure, FakeBluesky, FakeFacebook, FakeInstagram, FakeMastodon, FakeMatrix,
+    FakeS3, FakeServer, FakeTelegram, FakeVk, FakeWebhook, FakeX, OAuth1Keys,
 };
 
 /// A 429 asks for this little, so retries stay fast.
@@ -48,6 +48,8 @@ enum Fake {
     Vk(FakeVk),
     /// With the bucket it fetches the images from.
     Instagram(FakeInstagram, FakeS3),
+    /// A Page, posted to with its Page token.
+    Facebook(FakeFacebook),
 }
 
 /// The OAuth 1.0a keys of the X account, as `accounts add x --oauth1` reads them.
@@ -85,6 +87,7 @@ impl Fake {
             Fake::X(f) => f,
             Fake::Vk(f) => f,
             Fake::Instagram(..) => panic!("the Instagram fake has no chaos server"),
+            Fake::Facebook(_) => panic!("the Facebook fake has no chaos server"),
         }
     }
 
@@ -92,14 +95,15 @@ impl Fake {
     fn request_count(&self) -> u64 {
         match self {
             Fake::Instagram(f, _) => f.log().len() as u64,
+            Fake::Facebook(f) => f.log().len() as u64,
             _ => self.server().chaos().counts().requests,
         }
     }
 
-    /// Answers come this much later (Instagram's fake answers at once: its flow takes
-    /// several requests per post, which a kill finds on the way as well).
+    /// Answers come this much later (Instagram's and Facebook's fakes answer at once:
+    /// their flows take several requests per post, which a kill finds on the way too).
     fn slow_down(&self, by: Duration) {
-        if !matches!(self, Fake::Instagram(..)) {
+        if !matches!(self, Fake::Instagram(..) | Fake::Facebook(_)) {
             self.server().chaos().set_latency(by);
         }
     }
@@ -111,6 +115,11 @@ impl Fake {
                 .log()
                 .iter()
                 .filter(|l| l.starts_with("POST") && l.ends_with("/media_publish"))
+                .count(),
+            Fake::Facebook(f) => f
+                .log()
+                .iter()
+                .filter(|l| l.starts_with("POST") && self.creates(l))
                 .count(),
             _ => self
                 .server()
@@ -126,7 +135,7 @@ impl Fake {
     fn idempotent(&self) -> bool {
         !matches!(
             self,
-            Fake::Telegram(_) | Fake::Webhook(_) | Fake::X(_) | Fake::Vk(_)
+            Fake::Telegram(_) | Fake::Webhook(_) | Fake::X(_) | Fake::Vk(_) | Fake::Facebook(_)
         )
     }
 
@@ -141,6 +150,7 @@ impl Fake {
             Fake::X(_) => path == "/2/tweets",
             Fake::Vk(_) => path == "/method/wall.post",
             Fake::Instagram(..) => path.ends_with("/media_publish"),
+            Fake::Facebook(_) => path.ends_with("/feed") || path.ends_with("/photos"),
         }
     }
 
@@ -154,6 +164,7 @@ impl Fake {
             Fake::X(f) => f.posts().into_iter().map(|p| p.text).collect(),
             Fake::Vk(f) => f.posts().into_iter().map(|p| p.text).collect(),
             Fake::Instagram(f, _) => f.media().into_iter().map(|m| m.caption).collect(),
+            Fake::Facebook(f) => f.posts().into_iter().map(|p| p.message).collect(),
             Fake::Webhook(f) => f
                 .deliveries()
                 .into_iter()
@@ -172,6 +183,7 @@ impl Fake {
     fn add_account(&self, env: &Env, name: &str) {
         let base = match self {
             Fake::Instagram(f, _) => f.base_url(),
+            Fake::Facebook(f) => f.base_url(),
             _ => self.server().base_url(),
         };
         let (network, flags, secret): (&str, Vec<String>, String) = match self {
@@ -204,6 +216,16 @@ impl Fake {
                     FakeInstagram::TOKEN.into(),
                 )
             }
+            Fake::Facebook(_) => (
+                "facebook",
+                vec![
+                    "--page-id".into(),
+                    FakeFacebook::PAGE_ID.into(),
+                    "--base-url".into(),
+                    base,
+                ],
+                FakeFacebook::PAGE_TOKEN.into(),
+            ),
             Fake::Mastodon(_) => (
                 "mastodon",
                 vec!["--instance".into(), base],
@@ -714,11 +736,13 @@ fn a_daemon_killed_mid_run_loses_nothing_and_repeats_nothing() {
 }
 
 /// The same on X (signed with OAuth 1.0a; no idempotency, so a cut-off post is
-/// `uncertain`), VK (its `guid` has no documented window: `uncertain` too) and Instagram
+/// `uncertain`), VK (its `guid` has no documented window: `uncertain` too), Instagram
 /// (the container noted before publishing is checked after a kill: never `uncertain`,
-/// never published twice), each post to Instagram with its image from the fake bucket.
+/// never published twice), each post to Instagram with its image from the fake bucket,
+/// and a Facebook Page (no idempotency: a cut-off post is `uncertain`, and on the Page at
+/// most once).
 #[test]
-fn a_daemon_killed_mid_run_on_x_vk_and_instagram_posts_nothing_twice() {
+fn a_daemon_killed_mid_run_on_x_vk_instagram_and_facebook_posts_nothing_twice() {
     const KILLS: usize = 6;
     const PER_ACCOUNT: usize = 20;
     let started = Instant::now();
@@ -726,6 +750,7 @@ fn a_daemon_killed_mid_run_on_x_vk_and_instagram_posts_nothing_twice() {
         ("x", Fake::x()),
         ("vk", Fake::Vk(FakeVk::start())),
         ("insta", Fake::instagram()),
+        ("fb", Fake::Facebook(FakeFacebook::start())),
     ]);
     for (_, fake) in &networks.fakes {
         fake.slow_down(Duration::from_millis(80));
@@ -736,7 +761,7 @@ fn a_daemon_killed_mid_run_on_x_vk_and_instagram_posts_nothing_twice() {
     let (uncertain, _) = crash_and_check(&env, &networks, KILLS, PER_ACCOUNT, started);
     assert!(
         uncertain > 0,
-        "no request to X or VK was cut off: the kills proved too little"
+        "no request to X, VK or Facebook was cut off: the kills proved too little"
     );
 }
 

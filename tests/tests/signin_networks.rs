@@ -1,6 +1,8 @@
 //! The browser sign-in for VK ID (OAuth 2.1 with PKCE and a device id, rotating refresh
-//! tokens) and Instagram Login (a code for a short-lived token, exchanged for a 60-day
-//! one, renewed ahead of its expiry), against the fakes' authorization servers, the test
+//! tokens), Instagram Login and Threads (a code for a short-lived token, exchanged for a
+//! 60-day one, renewed ahead of its expiry; the user id from the answer or `/me`) and
+//! Facebook Login (a 60-day user token that chooses the Page, never renewed: needing
+//! sign-in a week before its end), against the fakes' authorization servers, the test
 //! playing the browser: `accounts add --client-id`, refreshes by `accounts check`, `post`
 //! and the daemon, two processes refreshing at once, a revoked sign-in holding the posts
 //! until `accounts reauth`.
@@ -12,7 +14,9 @@ use std::time::Duration;
 
 use common::Env;
 use common::x::{callback, free_port, sign_in_as_browser, stored_tokens};
-use postctl_tests::fakes::{FakeInstagram, FakeServer, FakeVk};
+use postctl_tests::fakes::{
+    FakeFacebook, FakeInstagram, FakeServer, FakeThreads, FakeVk, MetaSignIn,
+};
 
 const VK_AUTHORIZE: &str = "/authorize?";
 const IG_AUTHORIZE: &str = "/oauth/authorize?";
@@ -314,13 +318,7 @@ fn instagram_login_trades_the_code_for_a_long_lived_token() {
     let env = Env::new();
     let (fake, _) = signed_in_instagram(&env);
     let requests = fake.token_requests();
-    assert_eq!(
-        requests,
-        [
-            ("authorization_code".to_string(), true),
-            ("ig_exchange_token".to_string(), true)
-        ]
-    );
+    traded_the_code_then(requests, "ig_exchange_token");
     let tokens = stored_tokens(&env, "insta");
     let access = tokens["access_token"].as_str().expect("a token");
     assert!(access.starts_with("ig-long-"), "{tokens}");
@@ -356,17 +354,7 @@ fn instagram_login_without_the_app_secret_says_to_give_it_before_the_browser() {
 fn a_long_lived_instagram_token_is_renewed_when_less_than_a_week_is_left() {
     let env = Env::new();
     let (fake, _) = signed_in_instagram(&env);
-    let first = stored_tokens(&env, "insta");
-    // 54 days later: six days left.
-    fake.age_tokens(54 * DAY);
-    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
-    set_expiry(&env, moved);
-    env.ok(&["accounts", "check", "insta"]);
-    assert_eq!(grants(&fake.token_requests(), "ig_refresh_token"), [true]);
-    let now = stored_tokens(&env, "insta");
-    assert_ne!(now["access_token"], first["access_token"]);
-    assert!(days_left(&now) >= 59, "{now}");
-    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
+    renewed_with_six_days_left(&env, &fake, "insta", "ig_refresh_token");
 }
 
 #[test]
@@ -394,6 +382,10 @@ fn a_refused_renewal_marks_instagram_as_needing_sign_in() {
 /// Moves the stored token set's expiry to `at_ms`, as the days the fake let pass would
 /// have left it.
 fn set_expiry(env: &Env, at_ms: i64) {
+    set_expiry_of(env, "insta", at_ms);
+}
+
+fn set_expiry_of(env: &Env, account: &str, at_ms: i64) {
     let path = env.secrets_path();
     let file = std::fs::read_to_string(&path).expect("the secrets file");
     let mut table: toml::Table = toml::from_str(&file).expect("TOML");
@@ -401,9 +393,241 @@ fn set_expiry(env: &Env, at_ms: i64) {
         .get_mut("accounts")
         .and_then(|a| a.as_table_mut())
         .expect("accounts");
-    let text = accounts["insta"].as_str().expect("a secret").to_string();
+    let text = accounts[account].as_str().expect("a secret").to_string();
     let mut tokens: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     tokens["expires_at_ms"] = serde_json::json!(at_ms);
-    accounts.insert("insta".into(), toml::Value::String(tokens.to_string()));
+    accounts.insert(account.into(), toml::Value::String(tokens.to_string()));
     std::fs::write(&path, toml::to_string(&table).expect("TOML")).expect("write");
+}
+
+/// `accounts add NETWORK --name NAME --client-id ID --client-secret-stdin` against a
+/// Meta fake at `base`, as the browser completes it; the exit code, what postctl said, and
+/// the redirect port registered with the fake.
+fn meta_sign_in(
+    env: &Env,
+    fake: &impl MetaSignIn,
+    (network, name): (&str, &str),
+    base: &str,
+    client: (&str, &str),
+    authorize: &str,
+) -> (i32, String, u16) {
+    let port = free_port();
+    fake.configure_sign_in(|c| c.redirect_uris = vec![callback(port)]);
+    let port_text = port.to_string();
+    let args = [
+        "accounts",
+        "add",
+        network,
+        "--name",
+        name,
+        "--client-id",
+        client.0,
+        "--client-secret-stdin",
+        "--base-url",
+        base,
+        "--no-browser",
+        "--redirect-port",
+        &port_text,
+    ];
+    let secret = format!("{}\n", client.1);
+    let (code, said) = sign_in_as_browser(env, &args, Some(secret.as_bytes()), authorize);
+    (code, said, port)
+}
+
+const TH_AUTHORIZE: &str = "/v1.0/oauth/authorize?";
+const FB_AUTHORIZE: &str = "/v23.0/dialog/oauth?";
+
+fn signed_in_threads(env: &Env, fake: &FakeThreads) {
+    let (code, said, _) = meta_sign_in(
+        env,
+        fake,
+        ("threads", "threads"),
+        &fake.base_url(),
+        (FakeThreads::CLIENT_ID, FakeThreads::CLIENT_SECRET),
+        TH_AUTHORIZE,
+    );
+    assert_eq!(code, 0, "{said}");
+}
+
+#[test]
+fn threads_signs_in_without_a_user_id_and_posts_with_the_long_lived_token() {
+    let env = Env::new();
+    let fake = FakeThreads::start();
+    signed_in_threads(&env, &fake);
+    traded_the_code_then(fake.token_requests(), "th_exchange_token");
+    let tokens = stored_tokens(&env, "threads");
+    let access = tokens["access_token"].as_str().expect("a token");
+    assert!(access.starts_with("th-long-"), "{tokens}");
+    assert!(days_left(&tokens) >= 59, "{tokens}");
+    // The user id came from the code's answer, with no need to ask `/me`.
+    assert!(
+        !fake.log().contains(&"GET /me".to_string()),
+        "{:?}",
+        fake.log()
+    );
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["user_id"],
+        FakeThreads::USER_ID,
+        "{accounts}"
+    );
+    env.ok(&["post", "Signed in to Threads", "--to", "threads"]);
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, "Signed in to Threads");
+    let dump = format!("{:?}", env.dump());
+    assert!(!dump.contains("th-long-") && !dump.contains(FakeThreads::CLIENT_SECRET));
+}
+
+#[test]
+fn a_long_lived_threads_token_is_renewed_when_less_than_a_week_is_left() {
+    let env = Env::new();
+    let fake = FakeThreads::start();
+    signed_in_threads(&env, &fake);
+    renewed_with_six_days_left(&env, &fake, "threads", "th_refresh_token");
+}
+
+#[test]
+fn instagram_login_without_a_user_id_asks_me_when_the_answer_does_not_say() {
+    let env = Env::new();
+    let fake = FakeInstagram::start();
+    fake.answer_user_id(false);
+    let (code, said, _) = meta_sign_in(
+        &env,
+        &fake,
+        ("instagram", "insta"),
+        &fake.base_url(),
+        (FakeInstagram::CLIENT_ID, FakeInstagram::CLIENT_SECRET),
+        IG_AUTHORIZE,
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        fake.log().contains(&"GET /me".to_string()),
+        "{:?}",
+        fake.log()
+    );
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["user_id"],
+        FakeInstagram::USER_ID,
+        "{accounts}"
+    );
+    env.ok(&["accounts", "check", "insta"]);
+}
+
+fn signed_in_facebook(env: &Env, fake: &FakeFacebook) -> u16 {
+    let (code, said, redirect) = meta_sign_in(
+        env,
+        fake,
+        ("facebook", "fb"),
+        &fake.base_url(),
+        (FakeFacebook::CLIENT_ID, FakeFacebook::CLIENT_SECRET),
+        FB_AUTHORIZE,
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("Valid OAuth Redirect URIs"), "{said}");
+    assert!(said.contains("postctl accounts reauth fb"), "{said}");
+    redirect
+}
+
+#[test]
+fn facebook_login_keeps_the_pages_token_until_the_user_tokens_end() {
+    let env = Env::new();
+    let fake = FakeFacebook::start();
+    signed_in_facebook(&env, &fake);
+    traded_the_code_then(fake.token_requests(), "fb_exchange_token");
+    let tokens = stored_tokens(&env, "fb");
+    // The Page's token is kept, with the long-lived user token's end; the user token
+    // itself is kept nowhere.
+    assert_eq!(tokens["access_token"], FakeFacebook::PAGE_TOKEN, "{tokens}");
+    assert!(days_left(&tokens) >= 59, "{tokens}");
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    let accounts = env.json(&["accounts", "list"]);
+    assert_eq!(
+        accounts[0]["settings"]["page_id"],
+        FakeFacebook::PAGE_ID,
+        "{accounts}"
+    );
+    env.ok(&["post", "Signed in to Facebook", "--to", "fb"]);
+    let posts = fake.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].page, FakeFacebook::PAGE_ID);
+    let dump = format!("{:?}", env.dump());
+    assert!(!dump.contains("fb-long-") && !dump.contains(FakeFacebook::PAGE_TOKEN));
+    let secrets = std::fs::read_to_string(env.secrets_path()).expect("the secrets file");
+    assert!(!secrets.contains("fb-long-") && !secrets.contains("fb-short-"));
+}
+
+#[test]
+fn facebook_needs_sign_in_a_week_before_its_end_and_reauth_lets_the_held_post_go() {
+    let mut env = Env::new();
+    env.unset("POSTCTL_NOW");
+    let fake = FakeFacebook::start();
+    let port = signed_in_facebook(&env, &fake);
+    let first = stored_tokens(&env, "fb");
+    // 54 days later: six days left, and Facebook renews nothing.
+    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
+    set_expiry_of(&env, "fb", moved);
+    let run = env.run(&["--json", "post", "Held for Facebook", "--to", "fb"]);
+    assert_ne!(run.code, 0, "{}", run.all_output());
+    let post = run.json()["post_id"]
+        .as_str()
+        .expect("a post id")
+        .to_string();
+    assert_eq!(
+        env.target_states(&post),
+        ["waiting_retry"],
+        "held, not failed"
+    );
+    assert!(fake.posts().is_empty());
+    let listed = env.json(&["accounts", "list"]);
+    let why = listed[0]["needs_sign_in"].as_str().expect("marked");
+    assert!(why.contains("Facebook does not renew a sign-in"), "{why}");
+    assert!(why.contains("postctl accounts reauth fb"), "{why}");
+    let check = env.run(&["accounts", "check", "fb"]);
+    assert_eq!(check.code, 4, "{}", check.all_output());
+    // Signed in again: a new 60 days, the same Page, and the held post goes out.
+    let port = port.to_string();
+    let args = [
+        "accounts",
+        "reauth",
+        "fb",
+        "--no-browser",
+        "--redirect-port",
+        &port,
+    ];
+    let (code, said) = sign_in_as_browser(&env, &args, None, FB_AUTHORIZE);
+    assert_eq!(code, 0, "{said}");
+    assert!(days_left(&stored_tokens(&env, "fb")) >= 59);
+    let due = env.run(&["run-due"]);
+    assert_eq!(due.code, 0, "{}", due.all_output());
+    assert_eq!(env.target_states(&post), ["published"]);
+    assert_eq!(fake.posts().len(), 1);
+}
+
+/// The token requests of a Meta sign-in: the code, then its exchange for a long-lived
+/// token, both granted.
+fn traded_the_code_then(requests: Vec<(String, bool)>, exchange: &str) {
+    assert_eq!(
+        requests,
+        [
+            ("authorization_code".to_string(), true),
+            (exchange.to_string(), true)
+        ]
+    );
+}
+
+/// 54 days after `account` signed in (six days left), `accounts check` renews its token
+/// with `grant` for another 60 days.
+fn renewed_with_six_days_left(env: &Env, fake: &impl MetaSignIn, account: &str, grant: &str) {
+    let first = stored_tokens(env, account);
+    fake.age_tokens(54 * DAY);
+    let moved = first["expires_at_ms"].as_i64().expect("an expiry") - (54 * DAY).as_millis() as i64;
+    set_expiry_of(env, account, moved);
+    env.ok(&["accounts", "check", account]);
+    assert_eq!(grants(&fake.token_requests(), grant), [true]);
+    let now = stored_tokens(env, account);
+    assert_ne!(now["access_token"], first["access_token"]);
+    assert!(days_left(&now) >= 59, "{now}");
+    assert!(fake.access_token_works(now["access_token"].as_str().expect("a token")));
 }

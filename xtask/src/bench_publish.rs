@@ -6,7 +6,9 @@
 //! - due-to-arrival: with `postctl daemon` running, how late each of 100 posts reaches the
 //!   fake after its due time (the fake reports when it stored each post);
 //! - `postctl post` to one Mastodon fake, the whole process (median and p90 of 100 runs) and
-//!   its round trips; then to each other network's fake (30 runs each);
+//!   its round trips; then to each other network's fake (30 runs each; X signed with
+//!   OAuth 1.0a keys, Instagram with a 2 x 2 image from the fake bucket, Threads and a
+//!   Facebook Page with text);
 //! - the daemon's resident memory with 100,000 scheduled targets (and its CPU while idle).
 //!
 //! Prints the numbers next to the targets of issue 3; asserts nothing.
@@ -193,8 +195,21 @@ impl Bench {
     fn post_each(&self, report: &mut String) -> Result<(), String> {
         const RUNS: u64 = 30;
         let fakes = Fakes::start(&self.fakes, 0, true)?;
+        let image = self.work.join("bench.png");
+        std::fs::write(&image, tiny_png()?).map_err(|e| e.to_string())?;
+        let image = image.to_string_lossy().into_owned();
         for network in [
-            "bluesky", "telegram", "discord", "slack", "matrix", "webhook", "vk",
+            "bluesky",
+            "telegram",
+            "discord",
+            "slack",
+            "matrix",
+            "webhook",
+            "vk",
+            "x",
+            "instagram",
+            "threads",
+            "facebook",
         ] {
             let home = Home {
                 postctl: self.postctl.clone(),
@@ -208,14 +223,24 @@ impl Bench {
             args.extend(flags.iter().map(String::as_str));
             args.push("--token-stdin");
             home.postctl(&args, Some(&format!("{secret}\n")))?;
-            home.postctl(&["post", "Warming up the page cache", "--to", "acc"], None)?;
+            // Instagram posts need an image, which it fetches from the media host.
+            let mut media: Vec<&str> = Vec::new();
+            if network == "instagram" {
+                set_media_host(&home, &fakes)?;
+                media = vec!["--media", &image];
+            }
+            let mut warm = vec!["post", "Warming up the page cache", "--to", "acc"];
+            warm.extend(&media);
+            home.postctl(&warm, None)?;
             let before = fakes.requests(network)?;
             let mut samples = Vec::new();
             for i in 0..RUNS {
                 let text =
                     format!("Shipped v2.{i} with the new scheduler https://example.com/v2.{i}");
+                let mut args = vec!["post", text.as_str(), "--to", "acc"];
+                args.extend(&media);
                 let started = Instant::now();
-                home.postctl(&["post", &text, "--to", "acc"], None)?;
+                home.postctl(&args, None)?;
                 samples.push(started.elapsed());
             }
             let after = fakes.requests(network)?;
@@ -374,12 +399,80 @@ pub(crate) fn account_flags(fakes: &Fakes, network: &str) -> Result<(Vec<String>
             ],
             field("token")?,
         ),
+        "x" => (
+            vec!["--oauth1".into(), "--base-url".into(), base],
+            field("oauth1_keys")?,
+        ),
+        "instagram" | "threads" => (
+            vec![
+                "--base-url".into(),
+                base,
+                "--user-id".into(),
+                field("user_id")?,
+            ],
+            field("token")?,
+        ),
+        "facebook" => (
+            vec![
+                "--base-url".into(),
+                base,
+                "--page-id".into(),
+                field("page_id")?,
+            ],
+            field("page_token")?,
+        ),
         other => return Err(format!("no account flags for the {other} fake")),
     })
 }
 
+/// `postctl media host set` to the fake bucket of fake-networks.
+fn set_media_host(home: &Home, fakes: &Fakes) -> Result<(), String> {
+    let field = |key: &str| fakes.field("s3", key);
+    let (endpoint, bucket, region, key) = (
+        field("base_url")?,
+        field("bucket")?,
+        field("region")?,
+        field("access_key_id")?,
+    );
+    let args = [
+        "media",
+        "host",
+        "set",
+        "--endpoint",
+        &endpoint,
+        "--bucket",
+        &bucket,
+        "--region",
+        &region,
+        "--access-key-id",
+        &key,
+        "--secret-stdin",
+    ];
+    home.postctl(&args, Some(&field("secret_key")?))?;
+    Ok(())
+}
+
+/// A 2 x 2 PNG, for the posts that need an image.
+fn tiny_png() -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 2, 2);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(&[200; 12])
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
 /// Builds the `fake-networks` binary of the tests crate (release); its path.
+/// `POSTCTL_BENCH_FAKES` (a fake-networks built otherwise, e.g. in debug to check the
+/// benchmark runs) is used as it is.
 pub(crate) fn build_fakes(root: &Path) -> Result<PathBuf, String> {
+    if let Some(fakes) = std::env::var_os("POSTCTL_BENCH_FAKES") {
+        return Ok(PathBuf::from(fakes));
+    }
     eprintln!("building fake-networks (release)...");
     let status = Command::new(env!("CARGO"))
         .args([

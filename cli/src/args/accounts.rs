@@ -14,7 +14,7 @@ pub enum AccountsCommand {
         after_help = "Examples:\n  postctl accounts check\n  postctl accounts check masto --json"
     )]
     Check(AccountCheckArgs),
-    /// Sign in again to an OAuth account (X, VK, Instagram) whose tokens were refused; its held posts then go out
+    /// Sign in again to an OAuth account (X, VK, Instagram, Threads, Facebook) whose tokens were refused or end soon; its held posts then go out
     #[command(after_help = ACCOUNTS_REAUTH_HELP)]
     Reauth(AccountReauthArgs),
     /// Remove an account and its stored secret
@@ -39,16 +39,21 @@ What each network needs (the secret comes from --token-stdin or --token-env VAR)
   vk         --owner-id ID (negative for a community) [--from-group]; --client-id APP_ID
              signs in with VK ID (OAuth 2.1 with PKCE; register the redirect URI as the
              app's Trusted Redirect URL); or a community or standalone token
-  instagram  --ig-user-id ID (a professional account); --client-id APP_ID
-             --client-secret-stdin signs in with Instagram Login (a 60-day token, renewed
-             ahead of expiry); or a long-lived Instagram access token.
+  instagram  --client-id APP_ID --client-secret-stdin signs in with Instagram Login (a
+             60-day token, renewed ahead of expiry; the user id comes from the sign-in);
+             or --ig-user-id ID (a professional account) and a long-lived access token.
              Posts need images and a media host: `postctl media host set --help`
-  facebook   a user token on stdin: postctl lists your Pages (GET /me/accounts) and keeps
-             the chosen Page's own token (--page-id ID when you have several); or a Page
-             token with --page-id ID (--token-env always names the Page token)
+  facebook   --client-id APP_ID --client-secret-stdin signs in with Facebook Login and
+             keeps the chosen Page's token (--page-id ID when you have several); Facebook
+             renews nothing, so run `accounts reauth` within 60 days (postctl holds the
+             posts from a week before). Or a user token on stdin: postctl lists your Pages
+             (GET /me/accounts) and keeps the chosen Page's own token; or a Page token
+             with --page-id ID (--token-env always names the Page token)
   linkedin   --author urn:li:person:ID|urn:li:organization:ID; an access token
-  threads    --user-id ID; a long-lived Threads access token (see the README's Threads
-             section); images need a media host: `postctl media host set --help`
+  threads    --client-id APP_ID --client-secret-stdin signs in with Threads' OAuth (a
+             60-day token, renewed ahead of expiry; the user id comes from the sign-in);
+             or --user-id ID and a long-lived Threads access token. Images need a media
+             host: `postctl media host set --help`
   reddit     --subreddit NAME; an access token
   nostr      --relay wss://... (repeatable); the secret key (nsec1... or hex)
   devto      an API key
@@ -65,9 +70,11 @@ Examples:
   postctl accounts add discord --name dc --webhook-url-stdin < hook.txt
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --token-env VK_TOKEN
   postctl accounts add vk --name vk-club --owner-id -123456 --from-group --client-id 51234567
-  postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --client-id 990011223344556 --client-secret-stdin < app-secret.txt
+  postctl accounts add instagram --name insta --client-id 990011223344556 --client-secret-stdin < app-secret.txt
   postctl accounts add instagram --name insta --ig-user-id 17841400000000000 --token-stdin < token.txt
+  postctl accounts add threads --name threads --client-id 1122334455667788 --client-secret-stdin < app-secret.txt
   postctl accounts add threads --name threads --user-id 26012345678901234 --token-stdin < token.txt
+  postctl accounts add facebook --name fb --client-id 5566778899001122 --client-secret-stdin < app-secret.txt --no-browser
   postctl accounts add facebook --name fb --token-stdin < user-token.txt
   postctl accounts add facebook --name fb --page-id 104000000000001 --token-stdin < user-token.txt";
 
@@ -100,7 +107,7 @@ pub struct AccountAddArgs {
     /// VK: post as the community rather than as the token's user (community walls only)
     #[arg(long)]
     pub from_group: bool,
-    /// Instagram or Threads user id
+    /// Instagram or Threads user id (found by the sign-in with --client-id; needed with a token)
     #[arg(long, visible_alias = "ig-user-id")]
     pub user_id: Option<String>,
     /// Facebook Page id: which of your Pages, when the user token given manages several
@@ -121,7 +128,7 @@ pub struct AccountAddArgs {
     /// Keep only the name of an environment variable that holds the secret
     #[arg(long, visible_aliases = ["app-password-env", "webhook-url-env", "key-env"], value_name = "VAR")]
     pub token_env: Option<String>,
-    /// Sign in in the browser (X, VK ID, Instagram Login): your app's client ID from the network's developer site
+    /// Sign in in the browser (X, VK ID, Instagram Login, Threads, Facebook Login): your app's client ID from the network's developer site
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// X: the secret is the four OAuth 1.0a keys on one line (consumer key, consumer secret, access token, access token secret), from --token-stdin or --token-env
@@ -135,7 +142,7 @@ pub struct AccountAddArgs {
 /// `accounts reauth`).
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// Read the app's client secret from stdin (confidential clients; Instagram Login needs it)
+    /// Read the app's client secret from stdin (confidential clients; Meta's logins need it: Instagram, Threads, Facebook)
     #[arg(long)]
     pub client_secret_stdin: bool,
     /// Print the sign-in address instead of opening a browser
@@ -155,7 +162,8 @@ replaces its stored tokens, and releases the posts held while it needed signing 
 
 Examples:
   postctl accounts reauth me-x
-  postctl accounts reauth me-x --no-browser --redirect-port 9000";
+  postctl accounts reauth me-x --no-browser --redirect-port 9000
+  postctl accounts reauth fb --client-secret-stdin < app-secret.txt";
 
 #[derive(Debug, Args)]
 pub struct AccountReauthArgs {

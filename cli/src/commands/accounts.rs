@@ -187,7 +187,19 @@ fn add_signed_in(
     fields: &AccountFields,
     client_id: &str,
 ) -> CliResult {
-    let mut settings = validate_account(network, fields, None)?;
+    // The flags and the address are checked before the browser opens; the ids the
+    // sign-in finds (Instagram's and Threads' user, Facebook's Page) stand in until then.
+    let mut before = fields.clone();
+    match network {
+        Network::Instagram | Network::Threads => {
+            before.user_id.get_or_insert_with(|| "1".into());
+        }
+        Network::Facebook => {
+            before.page_id.get_or_insert_with(|| "1".into());
+        }
+        _ => {}
+    }
+    let checked = validate_account(network, &before, None)?;
     if postctl_core::platforms::sign_in(network).is_none() {
         return Err(CliError::usage(format!(
             "--client-id signs in in the browser, which postctl does not do for {} yet: add the account with a token instead, e.g. `{}`",
@@ -201,11 +213,15 @@ fn add_signed_in(
     let client_secret = crate::signin::client_secret(&args.sign_in)?;
     let tokens = crate::signin::sign_in(
         network,
-        settings.base_url.as_deref(),
+        checked.base_url.as_deref(),
         client_id,
         client_secret,
         &args.sign_in,
     )?;
+    let mut fields = fields.clone();
+    let tokens =
+        crate::signin::identify(network, checked.base_url.as_deref(), &mut fields, tokens)?;
+    let mut settings = validate_account(network, &fields, None)?;
     settings.settings["client_id"] = serde_json::Value::String(client_id.trim().to_string());
     let secrets = ctx.secrets()?;
     let had_secrets_file = secrets.file_path().exists();
@@ -223,9 +239,20 @@ fn add_signed_in(
     if let Some(notice) = notice.filter(|_| !told_before) {
         note(notice);
     }
-    let renewed_by_itself = postctl_core::platforms::sign_in(network)
-        .is_some_and(|how| matches!(how.dialect, postctl_core::signin::Dialect::LongLived(_)));
-    if tokens.refresh.is_none() && !renewed_by_itself {
+    let long_lived = postctl_core::platforms::sign_in(network).and_then(|how| match &how.dialect {
+        postctl_core::signin::Dialect::LongLived(long) => Some(long),
+        _ => None,
+    });
+    if let (Some(long), Some(ends)) = (long_lived, tokens.expires_at)
+        && long.refresh_url.is_none()
+    {
+        note(format!(
+            "{} does not renew a sign-in: run `postctl accounts reauth {}` before {} (a week before, postctl holds the account's posts until you do)",
+            network.display_name(),
+            account.name,
+            ends.format("%Y-%m-%d")
+        ));
+    } else if tokens.refresh.is_none() && long_lived.is_none() {
         note(format!(
             "{} gave no refresh token, so this sign-in lasts until the access token expires; then run `postctl accounts reauth {}`",
             network.display_name(),
@@ -279,6 +306,19 @@ fn reauth(ctx: &mut Context, args: &AccountReauthArgs) -> CliResult {
         &client_id,
         client_secret,
         &args.sign_in,
+    )?;
+    // The account's own user and Page: Facebook's Page token is taken for the same Page.
+    let setting = |key: &str| account.settings[key].as_str().map(str::to_string);
+    let mut fields = AccountFields {
+        user_id: setting("user_id"),
+        page_id: setting("page_id"),
+        ..AccountFields::default()
+    };
+    let tokens = crate::signin::identify(
+        account.network,
+        account.base_url.as_deref(),
+        &mut fields,
+        tokens,
     )?;
     secrets.replace(&secret_ref, &tokens.to_secret())?;
     let released = ctx.store()?.signed_in_again(&account.id)?;

@@ -15,7 +15,7 @@ use postctl_core::time::format_moment;
 
 use crate::args::{DaemonArgs, RunDueArgs};
 use crate::context::Context;
-use crate::engine::{engine, merge, notify, print_outcomes, publish_and_wait, runtime};
+use crate::engine::{daemon_runtime, engine, merge, notify, print_outcomes, publish_and_wait};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, print, print_json};
 
@@ -29,7 +29,7 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
     let engine = engine(ctx, store)?;
     let wait = chrono::Duration::seconds(args.wait.min(86_400) as i64);
     let until = engine.clock().now() + wait;
-    let runtime = runtime()?;
+    let runtime = daemon_runtime()?;
     let mut report = Report::default();
     let mut told: HashSet<(String, DateTime<Utc>)> = HashSet::new();
     let mut last_wake = None;
@@ -209,7 +209,7 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
     let store = ctx.take_store()?;
     let engine = engine(ctx, store)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let runtime = runtime()?;
+    let runtime = daemon_runtime()?;
     note(format!(
         "postctl daemon: publishing from {} (Ctrl-C or SIGTERM to stop)",
         ctx.paths.db_file.display()

@@ -48,6 +48,7 @@ use crate::signin::SignIn;
 use crate::text::{Format, Rendered, TextLimit};
 
 pub use facebook::pages as facebook_pages;
+pub use graph::signed_in_user;
 pub use http::Http;
 pub use idempotency::Idempotency;
 pub use metrics::{

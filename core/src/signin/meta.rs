@@ -3,7 +3,10 @@
 //! `POST` with the client secret in it), which is exchanged at once for a long-lived one
 //! (`GET …?grant_type=ig_exchange_token&client_secret&access_token`, 60 days); that one is
 //! renewed with itself (`GET …?grant_type=ig_refresh_token&access_token`), for another 60
-//! days from the renewal, once it is a day old. There is no refresh token.
+//! days from the renewal, once it is a day old. There is no refresh token. Facebook Login
+//! has no renewal: its `fb_exchange_token` token is refused renewal here, which marks the
+//! account as needing sign-in a week before it ends. The code's answer names the user
+//! (`user_id`, Instagram's and Threads'), which the account keeps as its user id.
 //!
 //! These steps are not RFC 6749 (no `token_type` in the code's answer, which Instagram
 //! may also wrap in `{"data": [...]}`; Graph error objects rather than OAuth errors), so
@@ -20,8 +23,42 @@ use crate::platforms::Http;
 use crate::platforms::http::{Answer, read_answer, transport_error};
 use crate::secrets::Secret;
 
-/// A long-lived token's lifetime when the answer does not say (platforms.md §7: 60 days).
-const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
+/// A long-lived token's lifetime when the answer does not say (platforms.md §7, §8, §10:
+/// 60 days).
+pub const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
+
+/// A long-lived token with less than this left is renewed (Meta renews only tokens at
+/// least a day old, which one with a week left always is), or, where the network has no
+/// renewal (Facebook), the account is marked as needing sign-in.
+pub const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+impl super::SignIn {
+    /// One of Meta's logins: the scopes joined with commas, no PKCE (Meta does not
+    /// document it), the client secret in the form, 60-day tokens renewed (or, without a
+    /// renewal, signed in again) when less than [`RENEW_AHEAD`] is left, and the app
+    /// registered on Meta's developer site.
+    pub const fn meta(
+        authorize_url: &'static str,
+        token_url: &'static str,
+        scopes: &'static [&'static str],
+        long_lived: super::LongLived,
+        redirect_setting: &'static str,
+    ) -> super::SignIn {
+        super::SignIn {
+            authorize_url,
+            token_url,
+            scopes,
+            scope_separator: ",",
+            pkce: false,
+            client_auth: super::ClientAuth::Form,
+            lifetime_unsaid: Some(LONG_LIVED),
+            refresh_ahead: RENEW_AHEAD,
+            dialect: super::Dialect::LongLived(long_lived),
+            portal: "https://developers.facebook.com/apps",
+            redirect_setting,
+        }
+    }
+}
 
 /// The code traded for a short-lived token, exchanged for a long-lived one.
 pub(super) async fn sign_in(
@@ -48,6 +85,7 @@ pub(super) async fn sign_in(
     let short = access_token(&answer)
         .map(|(token, _)| Secret::new(token))
         .ok_or_else(|| unreadable(client, what))?;
+    let user_id = user_id(&answer);
     let what = "the short-lived token";
     let mut query = vec![
         ("grant_type", urls.how.exchange_grant),
@@ -67,6 +105,7 @@ pub(super) async fn sign_in(
         scope: None,
         client_secret: Some(secret),
         device_id: None,
+        user_id,
     })
 }
 
@@ -79,7 +118,18 @@ pub(super) async fn renew(
 ) -> Result<Tokens, SignInError> {
     let what = "the long-lived token's renewal";
     let Some(url) = &urls.refresh else {
-        return Err(client.refused(what, "the network does not renew its long-lived tokens"));
+        // Facebook Login: no renewal, so the sign-in is made again before it ends.
+        let ends = tokens
+            .expires_at
+            .map(|at| format!(", and it ends on {}", at.format("%Y-%m-%d")))
+            .unwrap_or_default();
+        return Err(client.refused(
+            what,
+            &format!(
+                "{} does not renew a sign-in{ends}",
+                client.network.display_name()
+            ),
+        ));
     };
     let query = [
         ("grant_type", urls.how.refresh_grant),
@@ -98,6 +148,7 @@ pub(super) async fn renew(
             .as_ref()
             .map(|s| Secret::new(s.expose().to_string())),
         device_id: None,
+        user_id: None,
     })
 }
 
@@ -177,6 +228,21 @@ fn access_token(answer: &Value) -> Option<(String, Option<Duration>)> {
     Some((token.to_string(), lifetime))
 }
 
+/// The user id a code's answer names (flat or in `data[0]`; Threads gives a number,
+/// Instagram a string).
+fn user_id(answer: &Value) -> Option<String> {
+    let flat = if answer["access_token"].is_string() {
+        answer
+    } else {
+        &answer["data"][0]
+    };
+    match &flat["user_id"] {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
 fn unreadable(client: &Client, what: &'static str) -> SignInError {
     SignInError::Unreadable {
         network: client.network.display_name(),
@@ -204,6 +270,28 @@ mod tests {
         ];
         for (answer, expected) in cases {
             assert_eq!(access_token(&answer), expected, "{answer}");
+        }
+    }
+
+    #[test]
+    fn the_user_id_is_read_as_a_string_or_a_number() {
+        let cases = [
+            (
+                serde_json::json!({"access_token": "a", "user_id": 26012345678901234_u64}),
+                Some("26012345678901234"),
+            ),
+            (
+                serde_json::json!({"data": [{"access_token": "b", "user_id": "17841400000000001"}]}),
+                Some("17841400000000001"),
+            ),
+            (
+                serde_json::json!({"access_token": "c", "user_id": ""}),
+                None,
+            ),
+            (serde_json::json!({"access_token": "d"}), None),
+        ];
+        for (answer, expected) in cases {
+            assert_eq!(user_id(&answer).as_deref(), expected, "{answer}");
         }
     }
 }

@@ -36,6 +36,7 @@ use crate::platforms::Http;
 use crate::secrets::Secret;
 
 pub use loopback::{DEFAULT_REDIRECT_PORT, Loopback, redirect_uri};
+pub use meta::{LONG_LIVED, RENEW_AHEAD};
 pub use tokens::Tokens;
 
 /// How a network signs users in with OAuth 2.0: plain data, one per network that has it.
@@ -433,6 +434,7 @@ impl Client {
             }),
             client_secret,
             device_id: None,
+            user_id: None,
         })
     }
 

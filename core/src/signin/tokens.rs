@@ -26,6 +26,10 @@ pub struct Tokens {
     pub client_secret: Option<Secret>,
     /// VK ID: the device the sign-in was made for, sent with every refresh.
     pub device_id: Option<String>,
+    /// The network's id of the user who signed in, where the sign-in's answer says it
+    /// (Meta's code answer: the Instagram or Threads user id). Not kept in the secret
+    /// store: the account's settings hold it.
+    pub user_id: Option<String>,
 }
 
 /// The stored shape. Token strings pass through here on their way into [`Secret`]s.
@@ -68,6 +72,7 @@ impl Tokens {
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             device_id: stored.device_id,
+            user_id: None,
         })
     }
 
@@ -116,6 +121,7 @@ mod tests {
             scope: Some("tweet.write offline.access".into()),
             client_secret: Some(Secret::new("cs".into())),
             device_id: Some("dev-1".into()),
+            user_id: None,
         };
         let stored = tokens.to_secret();
         let back = Tokens::from_secret(&stored).expect("a token set");
@@ -156,6 +162,7 @@ mod tests {
             scope: None,
             client_secret: None,
             device_id: None,
+            user_id: None,
         };
         let margin = chrono::Duration::minutes(15);
         assert!(at(16).fresh(now, margin));

@@ -5,9 +5,9 @@
 //! request through with a [`Caller`] only if the policy allows it. Handlers take the
 //! `Caller` and never check access themselves.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::problem::Problem;
 use crate::auth::policy::{self, Denied};
-use crate::auth::ratelimit::Verdict;
+use crate::auth::ratelimit::{self, Verdict};
 use crate::auth::{keys, sha256_hex};
 use crate::storage::{KeyMode, Role, Scope};
 
@@ -67,10 +67,7 @@ pub async fn authorize(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = super::extract::Peer::of(request.extensions()).0;
     match caller(&state, secret.as_deref(), &method, &route, peer).await {
         Ok((caller, verdict)) => {
             request.extensions_mut().insert(caller);
@@ -100,10 +97,17 @@ fn rate_headers(v: &Verdict) -> Vec<(&'static str, String)> {
     headers
 }
 
-/// Counts a request of `id` against its limit; a 429 problem when it is spent.
-fn count(state: &AppState, id: &str, per_minute: Option<u32>) -> Result<Verdict, Problem> {
+/// Counts a request of `id` against its limit (in the process, or in the database when
+/// several processes share it); a 429 problem when it is spent.
+async fn count(state: &AppState, id: &str, per_minute: Option<u32>) -> Result<Verdict, Problem> {
     let per_minute = per_minute.unwrap_or(state.guard.default_rate_per_minute);
-    let verdict = state.guard.limiter.check(id, per_minute, super::now_ms());
+    let now = super::now_ms();
+    let verdict = if state.guard.shared_rate_limits {
+        let taken = state.storage.take_rate_token(id, per_minute, now).await?;
+        ratelimit::verdict(taken.allowed, taken.full_at_us, per_minute, now)
+    } else {
+        state.guard.limiter.check(id, per_minute, now)
+    };
     if verdict.allowed {
         return Ok(verdict);
     }
@@ -144,7 +148,7 @@ async fn session_credential(
             "the session has expired: sign in again with POST /api/v1/session",
         ));
     }
-    let verdict = count(state, &session.id, None)?;
+    let verdict = count(state, &session.id, None).await?;
     Ok((
         Credential {
             user_id: session.user_id,
@@ -205,7 +209,7 @@ async fn key_credential(
             )));
         }
     }
-    let verdict = count(state, &key.id, key.rate_per_minute)?;
+    let verdict = count(state, &key.id, key.rate_per_minute).await?;
     Ok((
         Credential {
             user_id: key.user_id,

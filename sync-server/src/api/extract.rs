@@ -45,19 +45,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// The client's address (from the connection), when the server was started with it.
+/// The client's address: the connection's peer, or behind a trusted proxy the address
+/// it forwarded for (`auth::forwarded`; `observe::layer` works it out once per request).
+/// `None` when the server was started without connection info.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl Peer {
+    /// The client's address of a request that passed `observe::layer`, else the peer's.
+    pub fn of(extensions: &axum::http::Extensions) -> Peer {
+        extensions.get::<Peer>().copied().unwrap_or_else(|| {
+            Peer(
+                extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| crate::auth::forwarded::canonical(c.0.ip())),
+            )
+        })
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        Ok(Peer::of(&parts.extensions))
     }
 }

@@ -23,9 +23,6 @@ use crate::storage::IdempotencyBegin;
 pub const HEADER: &str = "idempotency-key";
 /// What a replayed answer carries, so a client can tell.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// The largest body the API reads.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST || !request.headers().contains_key(HEADER) {
         return next.run(request).await;
@@ -53,8 +50,9 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
         .ok_or_else(|| Problem::internal().into_response())?;
     let scope = format!("{}:{}", caller.workspace_id, caller.user_id);
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        Problem::too_large(format!("the body is larger than {BODY_LIMIT} bytes")).into_response()
+    let limit = state.edge.body_limit;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Problem::too_large(format!("the body is larger than {limit} bytes")).into_response()
     })?;
     let mut fingerprint = format!("{} {}\n", parts.method, parts.uri).into_bytes();
     fingerprint.extend_from_slice(&bytes);

@@ -7,6 +7,8 @@
 //! line and its place in the metrics. One file per resource holds its handlers.
 
 pub mod access;
+pub mod accounts;
+pub mod calendar;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
@@ -17,7 +19,9 @@ pub mod posts;
 pub mod problem;
 pub mod setup;
 pub mod signin;
+pub mod targets;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -38,6 +42,31 @@ pub struct AppState {
     pub metrics: Arc<observe::Metrics>,
     /// Sign-in, lockout and rate-limit state (`auth::Guard`).
     pub guard: Arc<Guard>,
+    /// Webhook settings, and the delivery worker to wake after recording deliveries.
+    pub outbox: Arc<crate::webhooks::worker::Outbox>,
+    /// Body limit, timeout and CORS.
+    pub edge: Arc<Edge>,
+}
+
+/// What every request meets at the edge, from the settings.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// The largest body read, in bytes (`body_limit_kb`).
+    pub body_limit: usize,
+    /// How long a request may take, body included (`request_timeout_seconds`).
+    pub request_timeout: std::time::Duration,
+    /// The origins browsers may call from (`cors_origins`); empty for no CORS headers.
+    pub cors_origins: Vec<String>,
+}
+
+impl Edge {
+    pub fn from_settings(settings: &crate::config::Settings) -> Edge {
+        Edge {
+            body_limit: settings.body_limit_bytes,
+            request_timeout: settings.request_timeout,
+            cors_origins: settings.cors_origins.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -60,12 +89,49 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/posts/{id}",
             get(posts::get).patch(posts::patch).delete(posts::delete),
         )
+        .route("/api/v1/posts/{id}/schedule", post(targets::schedule))
+        .route("/api/v1/posts/{id}/cancel", post(targets::cancel))
+        .route("/api/v1/posts/{id}/retry", post(targets::retry))
+        .route("/api/v1/posts/{id}/resolve", post(targets::resolve))
+        .route("/api/v1/posts/{id}/attempts", get(targets::attempts))
+        .route("/api/v1/calendar", get(calendar::calendar))
+        .route(
+            "/api/v1/accounts",
+            get(accounts::list).post(accounts::create),
+        )
+        .route(
+            "/api/v1/accounts/{id}",
+            get(accounts::get).delete(accounts::delete),
+        )
         .route("/api/v1/members", get(members::list))
         .route("/api/v1/members/{name}", put(members::set))
         .route("/api/v1/keys", get(keys::list).post(keys::create))
         .route("/api/v1/keys/{id}", delete(keys::revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/api/v1/users/{name}", delete(users::delete))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::patch)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));
@@ -80,10 +146,79 @@ pub fn router(state: AppState) -> Router {
             Problem::not_found("there is no such route; the API is under /api/v1")
         })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
-        .layer(DefaultBodyLimit::max(idempotency::BODY_LIMIT))
-        .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(DefaultBodyLimit::max(state.edge.body_limit))
+        .layer(from_fn_with_state(state.clone(), refuse_oversized))
+        .layer(from_fn_with_state(state.clone(), time_limit))
+        .layer(cors(&state.edge.cors_origins))
         .layer(from_fn_with_state(state.clone(), observe::layer))
         .with_state(state)
+}
+
+/// CORS for the configured origins; with none, a layer that adds nothing, so browsers
+/// refuse cross-origin calls. Preflights are answered here, before the access layer.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static(idempotency::HEADER),
+            HeaderName::from_static(observe::REQUEST_ID),
+        ])
+        .expose_headers([
+            axum::http::header::LOCATION,
+            axum::http::header::RETRY_AFTER,
+            HeaderName::from_static(observe::REQUEST_ID),
+            HeaderName::from_static(idempotency::REPLAYED),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("ratelimit-policy"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Answers 503 `timeout` when a request (reading its body included) takes longer than
+/// the setting. The handler stops at its next await; a statement already handed to the
+/// database finishes or rolls back there on its own.
+async fn time_limit(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = state.edge.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::timeout(format!(
+            "the request took longer than {} s, the server's request_timeout_seconds; \
+             send the body at once, or retry later",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 /// The routes for operators and tools: the scrape and the API's description.
@@ -96,6 +231,7 @@ fn ops_routes() -> Router<AppState> {
 /// Refuses a body whose declared length is over the limit at once, instead of reading it
 /// first (bodies without a length are cut at the limit as they are read).
 async fn refuse_oversized(
+    State(state): State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -106,9 +242,9 @@ async fn refuse_oversized(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(length) if length > idempotency::BODY_LIMIT as u64 => Problem::too_large(format!(
-            "the body is {length} bytes; the limit is {} bytes",
-            idempotency::BODY_LIMIT
+        Some(length) if length > state.edge.body_limit as u64 => Problem::too_large(format!(
+            "the body is {length} bytes; the limit is {} bytes (body_limit_kb)",
+            state.edge.body_limit
         ))
         .into_response(),
         _ => next.run(request).await,

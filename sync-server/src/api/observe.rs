@@ -5,10 +5,11 @@
 //! Metric labels are bounded: the route is the router's template (`/api/v1/posts/{id}`,
 //! or `unmatched`), never the raw path, so ids and typos cannot grow the series.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,9 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::AppState;
+use super::extract::Peer;
 use super::problem::Problem;
+use crate::auth::forwarded;
 use crate::storage::PoolStatus;
 
 /// The response header (and accepted request header) that carries the request id.
@@ -203,22 +206,49 @@ impl Drop for InFlight {
 }
 
 /// The outermost layer: request id, span, access log line, metrics.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(request.headers());
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = peer.map(|peer| {
+        forwarded::client_address(peer, &state.guard.trusted_proxies, request.headers())
+    });
+    request.extensions_mut().insert(Peer(client));
     let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let span = tracing::info_span!("request", id = %id, method, route = %route);
+    let client_text = client.map(|ip| ip.to_string()).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method,
+        route = %route,
+        client = %client_text,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    if crate::traces::enabled() {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        span.record("otel.name", format!("{method} {route}"));
+        span.record("otel.kind", "server");
+        let _ = span.set_parent(crate::traces::remote_parent(request.headers()));
+    }
     state.metrics.in_flight.inc();
     let guard = InFlight(state.metrics.in_flight.clone());
     let mut response = next.run(request).instrument(span.clone()).await;
     drop(guard);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    if crate::traces::enabled() {
+        span.record("http.response.status_code", status);
+    }
     state.metrics.observe(method, route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

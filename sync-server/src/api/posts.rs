@@ -17,7 +17,8 @@ use super::access::Caller;
 use super::extract::{Body, Query};
 use super::problem::Problem;
 use super::{AppState, now_ms};
-use crate::storage::{Post, PostQuery, PostState};
+use crate::storage::{Account, Post, PostQuery, PostState, Target, TargetChange, TargetView};
+use crate::webhooks::{self, EventType};
 
 /// Longest post body, in bytes.
 const BODY_MAX: usize = 64 * 1024;
@@ -37,6 +38,9 @@ pub struct NewPost {
     /// The IANA zone `at` is written in (default UTC).
     #[serde(default)]
     zone: Option<String>,
+    /// The accounts (ids or names) to publish to: one target each.
+    #[serde(default)]
+    accounts: Vec<String>,
 }
 
 /// A field that may be absent (unchanged), `null` (cleared) or a value.
@@ -58,6 +62,10 @@ pub struct PostChanges {
     at: Option<Option<String>>,
     #[serde(default)]
     zone: Option<String>,
+    /// The accounts (ids or names) to publish to, replacing the list: new ones get a
+    /// target; targets of accounts left out are cancelled if they have not started.
+    #[serde(default)]
+    accounts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +79,7 @@ pub struct ListParams {
     state: Option<String>,
 }
 
-fn rfc3339(ms: i64) -> Value {
+pub(crate) fn rfc3339(ms: i64) -> Value {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true)))
         .unwrap_or(Value::Null)
@@ -92,7 +100,58 @@ pub fn view(post: &Post) -> Value {
     })
 }
 
-fn zone(name: Option<&str>) -> Result<Tz, Problem> {
+/// A post with its targets, as the API shows it.
+pub fn view_with_targets(post: &Post, targets: &[TargetView]) -> Value {
+    let mut value = view(post);
+    value["targets"] = Value::Array(targets.iter().map(target_view).collect());
+    value
+}
+
+/// A target as the API shows it.
+pub fn target_view(t: &TargetView) -> Value {
+    json!({
+        "id": t.target.id,
+        "account": t.account_name,
+        "account_id": t.target.account_id,
+        "network": t.network,
+        "state": t.target.state.as_str(),
+        "due_at": t.target.due_ms.map(rfc3339),
+        "next_attempt_at": t.target.next_attempt_ms.map(rfc3339),
+        "attempt_count": t.target.attempt_count,
+        "parts": serde_json::from_str::<Value>(&t.target.parts).unwrap_or(Value::Null),
+        "last_error": t.target.last_error,
+    })
+}
+
+/// The workspace's accounts named by `refs` (ids or names), each once, in order.
+pub(crate) async fn find_accounts(
+    state: &AppState,
+    workspace_id: &str,
+    refs: &[String],
+) -> Result<Vec<Account>, Problem> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = state.storage.accounts(workspace_id).await?;
+    let mut found: Vec<Account> = Vec::new();
+    for wanted in refs {
+        let account = all
+            .iter()
+            .find(|a| a.id == *wanted || a.name == *wanted)
+            .ok_or_else(|| {
+                Problem::invalid_field(format!(
+                    "`accounts`: this workspace has no account {wanted:?}; list them with \
+                     GET /api/v1/accounts, or add it with POST /api/v1/accounts"
+                ))
+            })?;
+        if !found.iter().any(|a| a.id == account.id) {
+            found.push(account.clone());
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) fn zone(name: Option<&str>) -> Result<Tz, Problem> {
     match name {
         None => Ok(Tz::UTC),
         Some(name) => {
@@ -102,7 +161,7 @@ fn zone(name: Option<&str>) -> Result<Tz, Problem> {
 }
 
 /// Reads `at` in `tz` as the CLI reads `--at`, refusing times in the past.
-fn schedule(at: &str, tz: Tz, now: DateTime<Utc>) -> Result<i64, Problem> {
+pub(crate) fn schedule(at: &str, tz: Tz, now: DateTime<Utc>) -> Result<i64, Problem> {
     let cx = ParseContext {
         now,
         tz,
@@ -142,7 +201,19 @@ fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
     Ok(())
 }
 
-fn not_found(id: &str) -> Problem {
+/// The `post.scheduled` webhook event of a post that is scheduled, recorded with the post.
+pub(crate) fn scheduled_event(post: &Post) -> Vec<crate::storage::Event> {
+    match post.state {
+        PostState::Scheduled => vec![webhooks::event(
+            &post.workspace_id,
+            EventType::PostScheduled,
+            json!({ "post": view(post) }),
+        )],
+        PostState::Draft => Vec::new(),
+    }
+}
+
+pub(crate) fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("there is no post {id} in this workspace"))
 }
 
@@ -153,6 +224,7 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     check_text(&new.body, new.title.as_deref())?;
     let tz = zone(new.zone.as_deref())?;
+    let accounts = find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
     let now = Utc::now();
     let scheduled_ms = new
         .at
@@ -175,12 +247,29 @@ pub async fn create(
         created_ms: now.timestamp_millis(),
         updated_ms: now.timestamp_millis(),
     };
-    state.storage.create_post(&post).await?;
+    let events = scheduled_event(&post);
+    let targets: Vec<Target> = accounts
+        .iter()
+        .map(|a| Target::new(&post, &a.id, post.created_ms))
+        .collect();
+    state
+        .storage
+        .create_post_with_targets(&post, &targets, &events)
+        .await?;
+    if !events.is_empty() {
+        state.outbox.wake();
+    }
+    let views = state.storage.targets(&post.workspace_id, &post.id).await?;
     let mut headers = HeaderMap::new();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.id)) {
         headers.insert(header::LOCATION, location);
     }
-    Ok((StatusCode::CREATED, headers, Json(view(&post))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        Json(view_with_targets(&post, &views)),
+    )
+        .into_response())
 }
 
 pub async fn get(
@@ -193,7 +282,8 @@ pub async fn get(
         .post(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(view(&post)))
+    let targets = state.storage.targets(&caller.workspace_id, &id).await?;
+    Ok(Json(view_with_targets(&post, &targets)))
 }
 
 pub async fn list(
@@ -271,22 +361,51 @@ pub async fn patch(
     };
     post.zone = tz.name().to_string();
     let now = Utc::now();
-    match changes.at {
-        None => {}
+    let rescheduled = matches!(changes.at, Some(Some(_)));
+    let change = match changes.at {
+        None => None,
         Some(None) => {
             post.state = PostState::Draft;
             post.scheduled_ms = None;
+            Some(TargetChange::Unschedule)
         }
         Some(Some(at)) => {
-            post.scheduled_ms = Some(schedule(&at, tz, now)?);
+            let due_ms = schedule(&at, tz, now)?;
+            post.scheduled_ms = Some(due_ms);
             post.state = PostState::Scheduled;
+            Some(TargetChange::Schedule { due_ms })
         }
-    }
+    };
     post.updated_ms = now.timestamp_millis().max(post.updated_ms);
-    if !state.storage.save_post(&post).await? {
+    let targets = match &changes.accounts {
+        Some(refs) => Some(
+            find_accounts(&state, &caller.workspace_id, refs)
+                .await?
+                .iter()
+                .map(|a| Target::new(&post, &a.id, post.updated_ms))
+                .collect::<Vec<_>>(),
+        ),
+        None => None,
+    };
+    // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
+    let events = if rescheduled {
+        scheduled_event(&post)
+    } else {
+        Vec::new()
+    };
+    if state
+        .storage
+        .update_post(&post, targets.as_deref(), change.as_ref(), false, &events)
+        .await?
+        .is_none()
+    {
         return Err(not_found(&id));
     }
-    Ok(Json(view(&post)))
+    if !events.is_empty() {
+        state.outbox.wake();
+    }
+    let views = state.storage.targets(&caller.workspace_id, &id).await?;
+    Ok(Json(view_with_targets(&post, &views)))
 }
 
 pub async fn delete(

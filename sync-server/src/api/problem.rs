@@ -142,6 +142,15 @@ impl Problem {
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
+    /// A change the targets' states do not allow (DESIGN §4): nothing was changed.
+    pub fn illegal_transition(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "illegal-transition",
+            "No target of the post is in a state this change applies to",
+            detail,
+        )
+    }
     pub fn idempotency_key_reused() -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -180,6 +189,14 @@ impl Problem {
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Not ready",
+            detail,
+        )
+    }
+    pub fn timeout(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
             detail,
         )
     }

@@ -14,6 +14,9 @@ pub struct Policy {
     pub window_ms: i64,
 }
 
+/// A failure older than this is forgotten.
+pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Failures of one user name before it is locked.
 pub const USER_THRESHOLD: u32 = 5;
 /// Failures from one address (across names) before it is locked.
@@ -36,7 +39,7 @@ impl Policy {
             threshold,
             first_lock_ms: first,
             longest_lock_ms: first.saturating_mul(64),
-            window_ms: 24 * 60 * 60 * 1000,
+            window_ms: WINDOW_MS,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Who is calling and what they may do: password hashes, API keys, and the access policy.
 
+pub mod forwarded;
 pub mod keys;
 pub mod lockout;
 pub mod policy;
@@ -37,11 +38,16 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 pub struct Guard {
     /// Seals and opens TOTP secrets.
     pub server_key: sealed::ServerKey,
+    /// The in-process buckets, used when `shared_rate_limits` is false.
     pub limiter: ratelimit::Limiter,
+    /// Count requests in the database (PostgreSQL: several processes share it).
+    pub shared_rate_limits: bool,
     pub user_lockout: lockout::Policy,
     pub address_lockout: lockout::Policy,
     /// The rate limit of keys without their own, and of sessions.
     pub default_rate_per_minute: u32,
+    /// The reverse proxies whose forwarding headers are believed (`forwarded`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Guard {
@@ -50,9 +56,11 @@ impl Guard {
         Ok(Guard {
             server_key: sealed::ServerKey::load(&settings.data_dir)?,
             limiter: ratelimit::Limiter::default(),
+            shared_rate_limits: settings.database_url.is_some(),
             user_lockout: lockout::Policy::user(settings.lockout_seconds),
             address_lockout: lockout::Policy::address(settings.lockout_seconds),
             default_rate_per_minute: settings.rate_limit,
+            trusted_proxies: settings.trusted_proxies.clone(),
         })
     }
 }

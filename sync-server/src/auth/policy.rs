@@ -15,6 +15,11 @@ pub enum Action {
     Whoami,
     ReadPosts,
     WritePosts,
+    /// Schedule, retry and resolve a post's targets.
+    Publish,
+    ReadAccounts,
+    /// Add and delete network accounts (with their credentials).
+    WriteAccounts,
     ReadMembers,
     ManageMembers,
     /// List, create, rotate and revoke the caller's own keys (never with more scopes than
@@ -26,6 +31,8 @@ pub enum Action {
     OwnAccount,
     /// Delete users: server administrators only.
     ManageUsers,
+    /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -34,13 +41,14 @@ impl Action {
         match self {
             Action::Whoami
             | Action::ReadPosts
+            | Action::ReadAccounts
             | Action::ReadMembers
             | Action::OwnKeys
             | Action::SignOut
             | Action::OwnAccount
             | Action::ManageUsers => Role::Viewer,
-            Action::WritePosts => Role::Editor,
-            Action::ManageMembers => Role::Admin,
+            Action::WritePosts | Action::Publish | Action::WriteAccounts => Role::Editor,
+            Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
         }
     }
 
@@ -50,7 +58,11 @@ impl Action {
             Action::Whoami | Action::ReadMembers | Action::OwnKeys | Action::SignOut => None,
             Action::ReadPosts => Some(Scope::PostsRead),
             Action::WritePosts => Some(Scope::PostsWrite),
+            Action::Publish => Some(Scope::Publish),
+            Action::ReadAccounts => Some(Scope::AccountsRead),
+            Action::WriteAccounts => Some(Scope::AccountsWrite),
             Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
+            Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
     }
 
@@ -69,6 +81,16 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/posts/{id}", Action::ReadPosts),
     ("PATCH", "/api/v1/posts/{id}", Action::WritePosts),
     ("DELETE", "/api/v1/posts/{id}", Action::WritePosts),
+    ("POST", "/api/v1/posts/{id}/schedule", Action::Publish),
+    ("POST", "/api/v1/posts/{id}/cancel", Action::WritePosts),
+    ("POST", "/api/v1/posts/{id}/retry", Action::Publish),
+    ("POST", "/api/v1/posts/{id}/resolve", Action::Publish),
+    ("GET", "/api/v1/posts/{id}/attempts", Action::ReadPosts),
+    ("GET", "/api/v1/calendar", Action::ReadPosts),
+    ("GET", "/api/v1/accounts", Action::ReadAccounts),
+    ("POST", "/api/v1/accounts", Action::WriteAccounts),
+    ("GET", "/api/v1/accounts/{id}", Action::ReadAccounts),
+    ("DELETE", "/api/v1/accounts/{id}", Action::WriteAccounts),
     ("GET", "/api/v1/members", Action::ReadMembers),
     ("PUT", "/api/v1/members/{name}", Action::ManageMembers),
     ("GET", "/api/v1/keys", Action::OwnKeys),
@@ -80,6 +102,27 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/me/totp/confirm", Action::OwnAccount),
     ("DELETE", "/api/v1/me/totp", Action::OwnAccount),
     ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
+    ("GET", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("POST", "/api/v1/webhooks", Action::ManageWebhooks),
+    ("GET", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("PATCH", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    ("DELETE", "/api/v1/webhooks/{id}", Action::ManageWebhooks),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        Action::ManageWebhooks,
+    ),
+    ("POST", "/api/v1/webhooks/{id}/ping", Action::ManageWebhooks),
+    (
+        "GET",
+        "/api/v1/webhooks/{id}/deliveries",
+        Action::ManageWebhooks,
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+        Action::ManageWebhooks,
+    ),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].
@@ -141,7 +184,44 @@ mod tests {
                 Err(Denied::Role(Role::Admin)),
             ),
             (Action::ManageMembers, Role::Admin, &all[..], Ok(())),
+            (
+                Action::ManageWebhooks,
+                Role::Editor,
+                &all[..],
+                Err(Denied::Role(Role::Admin)),
+            ),
+            (
+                Action::ManageWebhooks,
+                Role::Owner,
+                &[Scope::Admin, Scope::PostsWrite][..],
+                Err(Denied::Scope(Scope::WebhooksWrite)),
+            ),
+            (Action::ManageWebhooks, Role::Admin, &all[..], Ok(())),
             (Action::Whoami, Role::Viewer, &[][..], Ok(())),
+            (
+                Action::Publish,
+                Role::Viewer,
+                &all[..],
+                Err(Denied::Role(Role::Editor)),
+            ),
+            (
+                Action::Publish,
+                Role::Editor,
+                &[Scope::PostsWrite][..],
+                Err(Denied::Scope(Scope::Publish)),
+            ),
+            (
+                Action::ReadAccounts,
+                Role::Viewer,
+                &[Scope::AccountsRead][..],
+                Ok(()),
+            ),
+            (
+                Action::WriteAccounts,
+                Role::Viewer,
+                &all[..],
+                Err(Denied::Role(Role::Editor)),
+            ),
         ];
         for (action, role, scopes, expected) in cases {
             assert_eq!(

@@ -1,7 +1,10 @@
 //! Per-key rate limits: a token bucket per API key (or session) holding a minute's worth
-//! of requests, refilled continuously. The buckets live in the process: with several
-//! processes behind a load balancer, each allows the limit, so a key's limit is per
-//! process.
+//! of requests, refilled continuously. On SQLite (one process per data dir, which the
+//! data-dir lock guarantees) the buckets live in the process ([`Limiter`]); on PostgreSQL,
+//! where several processes share the database, each bucket is a row the database updates
+//! in one statement (`Storage::take_rate_token`, GCRA: the bucket as the time it is full
+//! again), so a key's limit holds for all processes together. [`verdict`] turns that row
+//! into the same answer the in-process bucket gives.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -57,6 +60,27 @@ pub fn take(bucket: Option<Bucket>, per_minute: u32, now_ms: i64) -> (Bucket, Ve
     (b, verdict)
 }
 
+/// The answer for a request the database counted: allowed or not, and the bucket full
+/// again at `full_at_us`, at `now_ms`, with `per_minute` a minute.
+pub fn verdict(allowed: bool, full_at_us: i64, per_minute: u32, now_ms: i64) -> Verdict {
+    let per_minute = per_minute.max(1);
+    let window = crate::storage::RATE_WINDOW_US;
+    let interval = window / i64::from(per_minute);
+    let ahead = (full_at_us - now_ms.saturating_mul(1000)).max(0);
+    let seconds = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
+    Verdict {
+        allowed,
+        limit: per_minute,
+        remaining: u32::try_from(((window - ahead) / interval).max(0)).unwrap_or(0),
+        reset_s: seconds(ahead),
+        retry_after_s: if allowed {
+            0
+        } else {
+            seconds(ahead + interval - window).max(1)
+        },
+    }
+}
+
 /// The buckets of every key this process has seen.
 #[derive(Debug, Default)]
 pub struct Limiter {
@@ -104,6 +128,46 @@ mod tests {
         let (b, _) = take(Some(b), 2, t0);
         let (_, slow) = take(Some(b), 2, t0);
         assert_eq!((slow.allowed, slow.retry_after_s), (false, 30));
+    }
+
+    #[test]
+    fn the_databases_bucket_answers_like_the_process_one() {
+        // Replays the database's statement in memory: the same verdicts as `take`.
+        let t0 = 1_000_000i64;
+        let per_minute = 60;
+        let interval = crate::storage::RATE_WINDOW_US / per_minute as i64;
+        let mut full_at: Option<i64> = None;
+        let mut bucket = None;
+        for (i, now) in [t0, t0, t0 + 10, t0 + 999, t0 + 1_000, t0 + 30_000]
+            .into_iter()
+            .chain(std::iter::repeat_n(t0 + 30_000, 40))
+            .enumerate()
+        {
+            let now_us = now * 1000;
+            let start = full_at.map_or(now_us, |f| f.max(now_us));
+            let allowed = start + interval - now_us <= crate::storage::RATE_WINDOW_US;
+            if allowed {
+                full_at = Some(start + interval);
+            }
+            let from_db = verdict(allowed, full_at.unwrap_or(now_us), per_minute, now);
+            let (b, in_process) = take(bucket, per_minute, now);
+            bucket = Some(b);
+            assert_eq!(from_db.allowed, in_process.allowed, "request {i}");
+            // The process's float bucket may round a whole token down.
+            assert!(
+                from_db.remaining.abs_diff(in_process.remaining) <= 1,
+                "request {i}: {from_db:?} {in_process:?}"
+            );
+            assert_eq!(
+                from_db.retry_after_s, in_process.retry_after_s,
+                "request {i}"
+            );
+        }
+        let refused = verdict(false, (t0 + 60_500) * 1000, 60, t0);
+        assert_eq!(
+            (refused.remaining, refused.retry_after_s, refused.reset_s),
+            (0, 2, 61)
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! Secrets the server has to read back (a user's TOTP secret), sealed with
-//! ChaCha20-Poly1305 under the server key, so the database alone never gives them away.
+//! Secrets the server has to read back (a user's TOTP secret, an account's credentials),
+//! sealed with ChaCha20-Poly1305 under the server key, so the database alone never gives
+//! them away.
 //!
 //! The server key is 32 bytes: `POSTCTL_SERVER_KEY` (base64), or the file `secret.key` in
 //! the data dir, created 0600 with random bytes on first use. Several processes sharing
 //! one PostgreSQL database must share the key: set `POSTCTL_SERVER_KEY` for all of them.
 //! Sealed text is `v1.` and base64 of a random 12-byte nonce followed by the ciphertext and
-//! its tag; the user id is the associated data, so a sealed secret copied to another user
-//! does not open.
+//! its tag; the owner's id (the user's, the account's) is the associated data, so a sealed
+//! secret copied to another owner does not open.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -34,7 +35,8 @@ impl std::fmt::Debug for ServerKey {
     }
 }
 
-fn decode_key(text: &str, from: &str) -> anyhow::Result<ServerKey> {
+/// Reads a server key written as base64 of 32 bytes; `from` names where it came from.
+pub fn decode_key(text: &str, from: &str) -> anyhow::Result<ServerKey> {
     let bytes = STANDARD
         .decode(text.trim())
         .ok()
@@ -101,6 +103,29 @@ impl ServerKey {
             "{} is empty; delete it to make a new key, or set {KEY_VAR}",
             path.display()
         )
+    }
+
+    /// Replaces `DATA/secret.key` with `text` (a key in base64): written 0600 beside it,
+    /// synced, then renamed over it, so the file is always one whole key.
+    pub fn replace_file(data_dir: &Path, text: &str) -> anyhow::Result<()> {
+        let path = data_dir.join(KEY_FILE);
+        let next = data_dir.join(format!("{KEY_FILE}.new"));
+        let _ = std::fs::remove_file(&next);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&next)
+            .with_context(|| format!("could not create {}", next.display()))?;
+        file.write_all(text.trim().as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("could not write {}", next.display()))?;
+        std::fs::rename(&next, &path)
+            .with_context(|| format!("could not replace {}", path.display()))?;
+        if let Ok(dir) = std::fs::File::open(data_dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
     }
 
     /// Seals `plain` for `owner` (the associated data).

@@ -11,7 +11,12 @@
 
 pub mod postgres;
 mod schema;
+mod sql;
 pub mod sqlite;
+mod targets;
+
+pub use postctl_core::model::{Finish, TargetState};
+pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -69,18 +74,39 @@ pub enum Scope {
     PostsRead,
     #[serde(rename = "posts:write")]
     PostsWrite,
+    #[serde(rename = "publish")]
+    Publish,
+    #[serde(rename = "accounts:read")]
+    AccountsRead,
+    #[serde(rename = "accounts:write")]
+    AccountsWrite,
     #[serde(rename = "admin")]
     Admin,
+    /// Manage the workspace's outbound webhooks.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::PostsRead, Scope::PostsWrite, Scope::Admin];
+    pub const ALL: [Scope; 7] = [
+        Scope::PostsRead,
+        Scope::PostsWrite,
+        Scope::Publish,
+        Scope::AccountsRead,
+        Scope::AccountsWrite,
+        Scope::Admin,
+        Scope::WebhooksWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::PostsRead => "posts:read",
             Scope::PostsWrite => "posts:write",
+            Scope::Publish => "publish",
+            Scope::AccountsRead => "accounts:read",
+            Scope::AccountsWrite => "accounts:write",
             Scope::Admin => "admin",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -303,6 +329,313 @@ pub enum IdempotencyBegin {
     InProgress,
 }
 
+/// An outbound webhook endpoint of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub workspace_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// The event types it receives (`post.scheduled`, …); `ping` always reaches it.
+    pub events: Vec<String>,
+    /// The `whsec_` signing secret, sealed (`auth::sealed`, owner: the endpoint's id).
+    pub secret: String,
+    /// The secret before the last rotation, sealed; deliveries are signed with it too
+    /// until `old_secret_until_ms`.
+    pub old_secret: Option<String>,
+    pub old_secret_until_ms: Option<i64>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// When deliveries to it stopped (by its admins, or after failing too often).
+    pub disabled_ms: Option<i64>,
+    pub disabled_reason: Option<String>,
+    /// Deliveries that ended failed since the last one that succeeded.
+    pub failed_in_a_row: u32,
+}
+
+/// Something that happened in a workspace, for its webhook endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub workspace_id: String,
+    /// `post.scheduled`, …: endpoints subscribed to it get a delivery.
+    pub event_type: String,
+    /// The JSON body each endpoint receives, exactly as signed.
+    pub payload: String,
+    pub created_ms: i64,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its first attempt or for a retry.
+    Pending,
+    /// A receiver answered 2xx.
+    Delivered,
+    /// Given up: retries ran out, or the receiver answered 410 Gone.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        match s {
+            "pending" => Some(DeliveryState::Pending),
+            "delivered" => Some(DeliveryState::Delivered),
+            "failed" => Some(DeliveryState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event sent (or to be sent) to one endpoint; its id is the `webhook-id` header,
+/// the same on every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub workspace_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub state: DeliveryState,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// The delivery this one sends again (`redeliver`).
+    pub redelivery_of: Option<String>,
+    /// How many attempts were made (also when `attempts` was not read).
+    pub attempt_count: u32,
+    /// The attempts so far, first first; empty where a method says it does not read them.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One try at sending a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    pub started_ms: i64,
+    pub duration_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// The beginning of the receiver's answer.
+    pub answer: Option<String>,
+    /// Why there was no answer (timeout, refused connection, refused address).
+    pub error: Option<String>,
+}
+
+/// What follows an attempt ([`Storage::finish_attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptEnd {
+    Delivered,
+    /// Try again at this time.
+    RetryAt(i64),
+    /// Give up. The endpoint's failures in a row grow by one; at `disable_after` it is
+    /// disabled with `reason`.
+    GaveUp {
+        disable_after: u32,
+        reason: String,
+    },
+    /// The receiver said the endpoint is gone (410): give up and disable it at once.
+    Gone {
+        reason: String,
+    },
+}
+
+/// What [`Storage::finish_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Recorded; `disabled` when this attempt disabled the endpoint.
+    Recorded { disabled: bool },
+    /// The caller's lease had passed to another process: nothing was recorded.
+    LeaseLost,
+}
+
+/// A network account of a workspace. Its credentials are sealed (`auth::sealed`, with the
+/// account id as associated data) and never leave the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub workspace_id: String,
+    /// The workspace's name for it, unique in the workspace.
+    pub name: String,
+    /// The network's name (`postctl_core::network::Network::name`).
+    pub network: String,
+    pub base_url: Option<String>,
+    pub handle: Option<String>,
+    /// Network-specific settings, JSON.
+    pub settings: String,
+    /// The sealed credentials (JSON before sealing).
+    pub credentials: String,
+    pub created_ms: i64,
+}
+
+/// One post on one account, with what the publisher keeps of it (DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: String,
+    pub post_id: String,
+    pub account_id: String,
+    pub workspace_id: String,
+    pub state: TargetState,
+    /// When it is due (UTC ms); `None` for a draft.
+    pub due_ms: Option<i64>,
+    /// When a `waiting_retry` target is tried again.
+    pub next_attempt_ms: Option<i64>,
+    pub attempt_count: u32,
+    /// The publisher holding it while `publishing`, and until when.
+    pub lease_owner: Option<String>,
+    pub lease_expires_ms: Option<i64>,
+    /// The parts the network confirmed, in order: a JSON array of `{"id", "url"}`.
+    pub parts: String,
+    /// How many parts the publisher planned, once it began.
+    pub planned_parts: Option<u32>,
+    /// The part on its way (from 0), or whose fate is unknown, and since when.
+    pub in_flight: Option<u32>,
+    pub in_flight_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl Target {
+    /// A new target of `post` on `account`: scheduled at the post's time, or a draft.
+    pub fn new(post: &Post, account_id: &str, now_ms: i64) -> Target {
+        Target {
+            id: uuid::Uuid::now_v7().to_string(),
+            post_id: post.id.clone(),
+            account_id: account_id.to_string(),
+            workspace_id: post.workspace_id.clone(),
+            state: match post.state {
+                PostState::Scheduled => TargetState::Scheduled,
+                PostState::Draft => TargetState::Draft,
+            },
+            due_ms: post.scheduled_ms,
+            next_attempt_ms: None,
+            attempt_count: 0,
+            lease_owner: None,
+            lease_expires_ms: None,
+            parts: "[]".into(),
+            planned_parts: None,
+            in_flight: None,
+            in_flight_ms: None,
+            last_error: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+}
+
+/// A target with its account's name and network, for the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetView {
+    pub target: Target,
+    pub account_name: String,
+    pub network: String,
+}
+
+/// One try at one part of a target: the append-only attempt log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishAttempt {
+    pub target_id: String,
+    pub part: u32,
+    pub started_ms: i64,
+    pub ended_ms: i64,
+    /// "published", "retry", "failed", "uncertain", "interrupted", "released".
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// A calendar entry: a target due in the range, with its post's title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEntry {
+    pub target: TargetView,
+    pub post_title: Option<String>,
+}
+
+/// What [`Storage::update_post`] did to a post's targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetsChanged {
+    /// The names of the accounts whose target moved.
+    pub changed: Vec<String>,
+    /// The accounts whose target was left alone, with its state.
+    pub skipped: Vec<(String, TargetState)>,
+}
+
+/// What [`Storage::claim_due`] claims, and for whom.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The publisher; it alone may change the claimed targets until the lease ends.
+    pub owner: String,
+    pub now_ms: i64,
+    pub lease_until_ms: i64,
+    /// At most this many targets...
+    pub limit: u32,
+    /// ...and at most this many of one account.
+    pub per_account: u32,
+}
+
+/// A target a publisher now holds, with what it needs to publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub target: Target,
+    pub account: Account,
+    pub post: Post,
+    /// Taken over from a publisher whose lease ran out.
+    pub taken_over: bool,
+}
+
+/// What [`Storage::claim_due`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimOutcome {
+    pub claimed: Vec<Claimed>,
+    /// Targets whose publisher stopped mid-send on a network that cannot be asked again
+    /// safely: they became `uncertain` (ids).
+    pub uncertain: Vec<String>,
+}
+
+/// How [`Storage::delete_account`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountDeletion {
+    Deleted,
+    NotFound,
+    /// The account has this many targets still to publish; nothing was deleted.
+    Pending(u32),
+}
+
+/// Which column a sealed value lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    /// `accounts.credentials`, sealed for the account id.
+    AccountCredentials,
+    /// `users.totp_secret`, sealed for the user id.
+    TotpSecret,
+    /// `users.totp_pending`, sealed for the user id.
+    TotpPending,
+    /// `webhooks.secret`, sealed for the endpoint's id.
+    WebhookSecret,
+    /// `webhooks.old_secret` (the one a rotation keeps for a while), sealed the same way.
+    WebhookOldSecret,
+}
+
+/// A sealed value as stored; `owner` is both its row's id and its associated data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub kind: SealedKind,
+    pub owner: String,
+    pub value: String,
+}
+
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -348,13 +681,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Marks a key revoked (once: the first time is kept); false if there is no such key.
     async fn revoke_key(&self, id: &str, now_ms: i64) -> Result<bool>;
 
-    async fn create_post(&self, post: &Post) -> Result<()>;
+    async fn create_post(&self, post: &Post) -> Result<()> {
+        self.create_post_and_emit(post, &[]).await
+    }
+    /// Stores a post and, in the same transaction, a delivery of each event to each
+    /// enabled endpoint of the workspace subscribed to it (as [`emit_event`](Self::emit_event)).
+    async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()>;
     /// A post of this workspace that is not deleted.
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>>;
     async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
     /// Writes the post's title, body, state, schedule, zone and updated time, if it
     /// exists in its workspace and is not deleted; false otherwise.
-    async fn save_post(&self, post: &Post) -> Result<bool>;
+    async fn save_post(&self, post: &Post) -> Result<bool> {
+        self.save_post_and_emit(post, &[]).await
+    }
+    /// [`save_post`](Self::save_post), recording the events' deliveries in the same
+    /// transaction when the post was saved (none when it was not).
+    async fn save_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<bool>;
     /// Soft-deletes a post; false if there was none to delete.
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool>;
 
@@ -429,6 +772,288 @@ pub trait Storage: Send + Sync + 'static {
     /// `old_until_ms` (or its own expiry, if sooner), pointing at `new`. False, storing
     /// nothing, if the old key does not exist, is revoked, or was rotated already.
     async fn rotate_key(&self, old_id: &str, new: &ApiKey, old_until_ms: i64) -> Result<bool>;
+
+    /// Stores a webhook endpoint; `Conflict` if its id exists.
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<()>;
+    /// A workspace's endpoints, oldest first.
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>>;
+    /// Writes an endpoint's URL, description, events, updated time, disabled time and
+    /// reason and failures in a row (not its secrets); false if it is not in the workspace.
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<bool>;
+    /// Makes `sealed_new` the endpoint's secret and its current secret the old one, kept
+    /// until `old_until_ms`; false if the endpoint is not in the workspace.
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Deletes an endpoint with its deliveries and their attempts; false if there was none.
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool>;
+    /// Records, in one transaction, a pending delivery (due now) of the event to each
+    /// enabled endpoint of its workspace subscribed to its type; returns how many.
+    async fn emit_event(&self, event: &Event) -> Result<u32>;
+    /// Stores a pending delivery as given (a ping or a redelivery); its attempts are not
+    /// stored. `Conflict` if its id exists.
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// An endpoint's deliveries, newest first, older than `before_id` when given, with
+    /// their attempts.
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// One delivery of the workspace, with its attempts.
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>>;
+    /// Claims up to `limit` pending deliveries that are due at `now_ms`, whose endpoint is
+    /// enabled and which no other live lease holds, for `owner` until `now_ms + lease_ms`;
+    /// returns them (without attempts) with their endpoints, earliest due first. Of
+    /// processes claiming at once, each delivery goes to one (PostgreSQL: `FOR UPDATE
+    /// SKIP LOCKED`; SQLite: a conditional update under the write lock). A lease that
+    /// passes without [`finish_attempt`](Self::finish_attempt) lets another claim it.
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>>;
+    /// Records an attempt and what follows it, if `owner` still holds the delivery's
+    /// lease, in one transaction: the delivery becomes delivered, pending again (due at
+    /// the retry time) or failed, and its lease is freed; a success sets the endpoint's
+    /// failures in a row to 0, a failure given up adds one and may disable the endpoint.
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        attempt: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished>;
+
+    // ---- Accounts.
+
+    /// Stores an account; `Conflict` if its workspace has one of that name.
+    async fn create_account(&self, account: &Account) -> Result<()>;
+    /// A workspace's accounts, by name.
+    async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>>;
+    /// An account of this workspace, not deleted.
+    async fn account(&self, workspace_id: &str, id: &str) -> Result<Option<Account>>;
+    /// Deletes an account that has nothing left to publish: its credentials are erased
+    /// and its name freed (`deleted-<id>`); its targets stay as history. Refused
+    /// (`Pending`) while any of its targets is scheduled, waiting to retry or publishing.
+    async fn delete_account(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<AccountDeletion>;
+
+    // ---- Sealed values (`postctl-server rotate-key`).
+
+    /// Every sealed value: accounts' credentials, users' TOTP secrets, webhook secrets.
+    async fn sealed_values(&self) -> Result<Vec<SealedValue>>;
+    /// Replaces sealed values in one transaction, each only if it still holds the old
+    /// value: `(old, new)`. False, changing nothing, if any of them changed meanwhile.
+    async fn reseal(&self, changes: &[(SealedValue, String)]) -> Result<bool>;
+
+    // ---- Posts' targets.
+
+    /// Stores a post, its targets and the events' deliveries (as
+    /// [`create_post_and_emit`](Self::create_post_and_emit)) in one transaction.
+    async fn create_post_with_targets(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<()>;
+    /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction:
+    /// with `accounts`, makes its targets those accounts' (new targets for new accounts;
+    /// those of accounts left out are cancelled if they may still be, and a cancelled
+    /// target stays cancelled, as DESIGN §4 has it); then applies `change` to every target whose state allows it
+    /// ([`change_allows`]). `None` if there is no such post. With `must_move`, a change
+    /// that moves no target writes nothing and returns the targets it skipped. The
+    /// events' deliveries are recorded in the same transaction, when it commits.
+    async fn update_post(
+        &self,
+        post: &Post,
+        accounts: Option<&[Target]>,
+        change: Option<&TargetChange>,
+        must_move: bool,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>>;
+    /// A post's targets, by account name.
+    async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
+    /// A post's attempt log, oldest first, with each attempt's account name.
+    async fn attempts(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<(String, PublishAttempt)>>;
+    /// The workspace's targets due in `[from_ms, to_ms)` that are or were meant to go out
+    /// (`TargetState::SCHEDULED_ONCE`), by due time.
+    async fn calendar(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CalendarEntry>>;
+
+    // ---- What the publish engine needs. Only the owner of an unexpired lease changes a
+    // claimed target: every method below has the owner in its WHERE clause.
+
+    /// Claims up to `limit` due targets (at most `per_account` of one account, oldest
+    /// first) for `owner` until `lease_until_ms`: waiting ones whose time has come, and
+    /// `publishing` ones whose lease ran out (their publisher stopped). Of the latter, one
+    /// stopped mid-send is claimed again only where its network recognises the part sent
+    /// again ([`takeover`]); elsewhere it becomes `uncertain` with an `interrupted`
+    /// attempt. Accounts waiting out a rate limit are left alone. Two claimers never
+    /// claim one target: on PostgreSQL `FOR UPDATE SKIP LOCKED` and a conditional UPDATE,
+    /// on SQLite a conditional UPDATE in an IMMEDIATE transaction.
+    async fn claim_due(&self, claim: &Claim) -> Result<ClaimOutcome>;
+    /// Extends a held target's lease; false when the lease was lost.
+    async fn renew_lease(&self, target_id: &str, owner: &str, until_ms: i64) -> Result<bool>;
+    /// Notes that `part` of `planned` is about to be sent (since `now_ms`, or since it was
+    /// first sent if it is the part already in flight) and renews the lease; false when
+    /// the lease was lost: the caller must not send.
+    async fn begin_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        part: u32,
+        planned: u32,
+        lease_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Records a part the network confirmed (its remote id and URL) with its attempt, and
+    /// clears the part in flight; false when the lease was lost.
+    async fn record_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        remote_id: &str,
+        url: Option<&str>,
+        attempt: &PublishAttempt,
+    ) -> Result<bool>;
+    /// Ends this round for a held target, gives up the lease and logs `attempt`:
+    /// published, waiting to retry at a time, failed, uncertain, or released. The part in
+    /// flight is cleared when the target is published or failed, or retried after the
+    /// network answered (`attempt` has an HTTP status); otherwise (uncertain, released, a
+    /// retry after no answer) it stays noted, as it may be on the network. False when the
+    /// lease was lost.
+    async fn finish_target(
+        &self,
+        target_id: &str,
+        owner: &str,
+        finish: &Finish,
+        attempt: Option<&PublishAttempt>,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Gives back every target `owner` holds with no part in flight (shutdown); how many.
+    async fn release_claims(&self, owner: &str, now_ms: i64) -> Result<u64>;
+    /// Records that the network asked an account to wait until `until_ms`; a recorded
+    /// wait that ends later is kept.
+    async fn hold_account(&self, account_id: &str, until_ms: i64, reason: &str) -> Result<()>;
+    /// Until when an account must wait, if later than `now_ms`, and the network's reason.
+    async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>>;
+    /// The earliest time a target becomes due or a lease runs out, if any.
+    async fn next_due(&self) -> Result<Option<i64>>;
+    /// Counts one request of `id` against `per_minute` requests a minute, for every
+    /// process of this database together: a token bucket of a minute's worth, kept as the
+    /// time it is full again (GCRA). One atomic statement: of concurrent requests from any
+    /// number of processes, exactly as many are allowed as the bucket holds. A refused
+    /// request takes nothing.
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken>;
+    /// Deletes what has outlived its use or its retention (see [`Purge`]) and says how many
+    /// rows went. Idempotent; several processes may run it at once.
+    async fn purge(&self, purge: &Purge) -> Result<Purged>;
+}
+
+/// Whether an endpoint receives events of `event_type`: it subscribed to it and is
+/// enabled. Both storages decide with this.
+pub fn receives(webhook: &Webhook, event_type: &str) -> bool {
+    webhook.disabled_ms.is_none() && webhook.events.iter().any(|e| e == event_type)
+}
+
+/// A pending delivery of `event` to `webhook`, due at once.
+pub fn delivery_for(webhook: &Webhook, event: &Event) -> Delivery {
+    Delivery {
+        id: uuid::Uuid::now_v7().to_string(),
+        webhook_id: webhook.id.clone(),
+        workspace_id: event.workspace_id.clone(),
+        event_type: event.event_type.clone(),
+        payload: event.payload.clone(),
+        state: DeliveryState::Pending,
+        next_attempt_ms: event.created_ms,
+        created_ms: event.created_ms,
+        finished_ms: None,
+        redelivery_of: None,
+        attempt_count: 0,
+        attempts: Vec::new(),
+    }
+}
+
+/// The endpoint's state after a finished attempt: its failures in a row, and whether
+/// it is disabled now (with the reason), given how it stood before.
+pub fn after_attempt(webhook_failed_in_a_row: u32, end: &AttemptEnd) -> (u32, Option<String>) {
+    match end {
+        AttemptEnd::Delivered => (0, None),
+        AttemptEnd::RetryAt(_) => (webhook_failed_in_a_row, None),
+        AttemptEnd::GaveUp {
+            disable_after,
+            reason,
+        } => {
+            let failed = webhook_failed_in_a_row.saturating_add(1);
+            (failed, (failed >= *disable_after).then(|| reason.clone()))
+        }
+        AttemptEnd::Gone { reason } => (
+            webhook_failed_in_a_row.saturating_add(1),
+            Some(reason.clone()),
+        ),
+    }
+}
+
+/// What [`Storage::take_rate_token`] decided, and the bucket's state after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateTaken {
+    pub allowed: bool,
+    /// When the bucket is full again (UTC microseconds).
+    pub full_at_us: i64,
+}
+
+/// A minute, the window of every rate limit, in microseconds.
+pub const RATE_WINDOW_US: i64 = 60_000_000;
+
+/// What [`Storage::purge`] deletes: rows that ended before these times (UTC ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Sessions that expired or were signed out before this (`retention_days`).
+    pub sessions_ended_before_ms: i64,
+    /// Idempotency keys made before this (they are not replayed after a day anyway).
+    pub idempotency_before_ms: i64,
+    /// Failed sign-ins whose last failure is before this (the lockout forgets them).
+    pub login_failures_before_ms: i64,
+    /// Rate-limit buckets full again before this: a missing bucket is a full one.
+    pub rate_limits_full_before_ms: i64,
+    /// Webhook deliveries delivered or failed before this, with their attempts
+    /// (`retention_days`); pending ones stay, however old.
+    pub deliveries_finished_before_ms: i64,
+}
+
+/// How many rows [`Storage::purge`] deleted, by table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub idempotency_keys: u64,
+    pub login_failures: u64,
+    pub rate_limits: u64,
+    pub webhook_deliveries: u64,
+    pub webhook_attempts: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

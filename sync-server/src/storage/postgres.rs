@@ -11,9 +11,19 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
+use super::sql::{
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
+    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
+    due_sql, interrupted_attempt, next_due_sql, pg, sealed_update,
+};
+use super::targets::resolve_parts;
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
-    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
+    Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
+    IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
+    PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
+    Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
+    TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -239,6 +249,124 @@ fn workspace_row(r: &Row) -> Workspace {
         name: r.get(1),
         created_ms: r.get(2),
     }
+}
+
+const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secret, old_secret, \
+     old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
+     failed_in_a_row";
+const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
+
+fn webhook_row(r: &Row) -> Webhook {
+    let events: String = r.get(4);
+    Webhook {
+        id: r.get(0),
+        workspace_id: r.get(1),
+        url: r.get(2),
+        description: r.get(3),
+        events: events.split_whitespace().map(str::to_string).collect(),
+        secret: r.get(5),
+        old_secret: r.get(6),
+        old_secret_until_ms: r.get(7),
+        created_by: r.get(8),
+        created_ms: r.get(9),
+        updated_ms: r.get(10),
+        disabled_ms: r.get(11),
+        disabled_reason: r.get(12),
+        failed_in_a_row: u32::try_from(r.get::<_, i64>(13)).unwrap_or(u32::MAX),
+    }
+}
+
+fn delivery_row(r: &Row) -> Delivery {
+    let state: String = r.get(5);
+    Delivery {
+        id: r.get(0),
+        webhook_id: r.get(1),
+        workspace_id: r.get(2),
+        event_type: r.get(3),
+        payload: r.get(4),
+        state: DeliveryState::parse(&state).unwrap_or(DeliveryState::Failed),
+        next_attempt_ms: r.get(6),
+        created_ms: r.get(7),
+        finished_ms: r.get(8),
+        redelivery_of: r.get(9),
+        attempt_count: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
+        attempts: Vec::new(),
+    }
+}
+
+async fn insert_delivery(c: &impl deadpool_postgres::GenericClient, d: &Delivery) -> Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ),
+        &[
+            &d.id,
+            &d.webhook_id,
+            &d.workspace_id,
+            &d.event_type,
+            &d.payload,
+            &d.state.as_str(),
+            &d.next_attempt_ms,
+            &d.created_ms,
+            &d.finished_ms,
+            &d.redelivery_of,
+            &i64::from(d.attempt_count),
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+/// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
+async fn record_event(c: &impl deadpool_postgres::GenericClient, event: &Event) -> Result<u32> {
+    let rows = c
+        .query(
+            &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"),
+            &[&event.workspace_id],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut n = 0;
+    for webhook in rows
+        .iter()
+        .map(webhook_row)
+        .filter(|w| super::receives(w, &event.event_type))
+    {
+        insert_delivery(c, &super::delivery_for(&webhook, event)).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+async fn with_attempts(
+    c: &impl deadpool_postgres::GenericClient,
+    mut d: Delivery,
+) -> Result<Delivery> {
+    let rows = c
+        .query(
+            "SELECT number, started_ms, duration_ms, status, answer, error FROM webhook_attempts
+             WHERE delivery_id = $1 ORDER BY number",
+            &[&d.id],
+        )
+        .await
+        .map_err(db_error)?;
+    d.attempts = rows
+        .iter()
+        .map(|r| Attempt {
+            number: u32::try_from(r.get::<_, i64>(0)).unwrap_or(u32::MAX),
+            started_ms: r.get(1),
+            duration_ms: r.get(2),
+            status: r
+                .get::<_, Option<i64>>(3)
+                .and_then(|s| u16::try_from(s).ok()),
+            answer: r.get(4),
+            error: r.get(5),
+        })
+        .collect();
+    Ok(d)
 }
 
 #[async_trait]
@@ -509,29 +637,32 @@ impl Storage for PgStorage {
         Ok(n == 1)
     }
 
-    async fn create_post(&self, p: &Post) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                &format!(
-                    "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                ),
-                &[
-                    &p.id,
-                    &p.workspace_id,
-                    &p.author_id,
-                    &p.title,
-                    &p.body,
-                    &p.state.as_str(),
-                    &p.scheduled_ms,
-                    &p.zone,
-                    &p.created_ms,
-                    &p.updated_ms,
-                ],
-            )
-            .await
-            .map_err(db_error)
-            .map(drop)
+    async fn create_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ),
+            &[
+                &p.id,
+                &p.workspace_id,
+                &p.author_id,
+                &p.title,
+                &p.body,
+                &p.state.as_str(),
+                &p.scheduled_ms,
+                &p.zone,
+                &p.created_ms,
+                &p.updated_ms,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        for event in events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)
     }
 
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>> {
@@ -573,9 +704,10 @@ impl Storage for PgStorage {
         Ok(rows.iter().map(post_row).collect())
     }
 
-    async fn save_post(&self, p: &Post) -> Result<bool> {
-        let client = self.client().await?;
-        let n = client
+    async fn save_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
             .execute(
                 "UPDATE posts SET title = $3, body = $4, state = $5, scheduled_ms = $6, zone = $7,
                  updated_ms = $8
@@ -593,12 +725,19 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        if n == 1 {
+            for event in events {
+                record_event(&tx, event).await?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
 
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
-        let client = self.client().await?;
-        let n = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
             .execute(
                 "UPDATE posts SET deleted_ms = $3
                  WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
@@ -606,6 +745,19 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        // What has not started publishing is cancelled; a claimed target finishes.
+        tx.execute(
+            &format!(
+                "UPDATE targets SET state = '{}', updated_ms = $2
+                 WHERE post_id = $1 AND state IN {}",
+                TargetState::Cancelled.as_str(),
+                TargetState::sql(TargetState::EDITABLE)
+            ),
+            &[&id, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
 
@@ -943,5 +1095,1259 @@ impl Storage for PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    async fn create_webhook(&self, w: &Webhook) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO webhooks ({WEBHOOK_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                ),
+                &[
+                    &w.id,
+                    &w.workspace_id,
+                    &w.url,
+                    &w.description,
+                    &w.events.join(" "),
+                    &w.secret,
+                    &w.old_secret,
+                    &w.old_secret_until_ms,
+                    &w.created_by,
+                    &w.created_ms,
+                    &w.updated_ms,
+                    &w.disabled_ms,
+                    &w.disabled_reason,
+                    &i64::from(w.failed_in_a_row),
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"
+                ),
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(webhook_row).collect())
+    }
+
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2"
+                ),
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(webhook_row))
+    }
+
+    async fn save_webhook(&self, w: &Webhook) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE webhooks SET url = $3, description = $4, events = $5, updated_ms = $6,
+                 disabled_ms = $7, disabled_reason = $8, failed_in_a_row = $9
+                 WHERE workspace_id = $1 AND id = $2",
+                &[
+                    &w.workspace_id,
+                    &w.id,
+                    &w.url,
+                    &w.description,
+                    &w.events.join(" "),
+                    &w.updated_ms,
+                    &w.disabled_ms,
+                    &w.disabled_reason,
+                    &i64::from(w.failed_in_a_row),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE webhooks SET old_secret = secret, old_secret_until_ms = $4, secret = $3,
+                 updated_ms = $5
+                 WHERE workspace_id = $1 AND id = $2",
+                &[&workspace_id, &id, &sealed_new, &old_until_ms, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN
+             (SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+              WHERE h.workspace_id = $1 AND h.id = $2)",
+            &[&workspace_id, &id],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM webhook_deliveries WHERE webhook_id IN
+             (SELECT id FROM webhooks WHERE workspace_id = $1 AND id = $2)",
+            &[&workspace_id, &id],
+        )
+        .await
+        .map_err(db_error)?;
+        let n = tx
+            .execute(
+                "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2",
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn emit_event(&self, event: &Event) -> Result<u32> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = record_event(&tx, event).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()> {
+        let client = self.client().await?;
+        insert_delivery(&client, delivery).await
+    }
+
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = $1 AND webhook_id = $2
+                       AND ($3::TEXT IS NULL OR id < $3)
+                     ORDER BY id DESC LIMIT $4"
+                ),
+                &[&workspace_id, &webhook_id, &before_id, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            found.push(with_attempts(&client, delivery_row(row)).await?);
+        }
+        Ok(found)
+    }
+
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = $1 AND id = $2"
+                ),
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        match row {
+            Some(row) => Ok(Some(with_attempts(&client, delivery_row(&row)).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // SKIP LOCKED: a delivery another process is claiming right now is passed over,
+        // not waited for, and its lease then keeps it out of later claims.
+        let rows = tx
+            .query(
+                &format!(
+                    "UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2 + $3
+                     WHERE id IN (
+                       SELECT d.id FROM webhook_deliveries d
+                       JOIN webhooks h ON h.id = d.webhook_id
+                       WHERE d.state = 'pending' AND d.next_attempt_ms <= $2
+                         AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= $2)
+                         AND h.disabled_ms IS NULL
+                       ORDER BY d.next_attempt_ms, d.id LIMIT $4
+                       FOR UPDATE OF d SKIP LOCKED)
+                     RETURNING {DELIVERY_COLUMNS}"
+                ),
+                &[&owner, &now_ms, &lease_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let delivery = delivery_row(row);
+            let webhook = tx
+                .query_one(
+                    &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"),
+                    &[&delivery.webhook_id],
+                )
+                .await
+                .map_err(db_error)?;
+            claimed.push((delivery, webhook_row(&webhook)));
+        }
+        tx.commit().await.map_err(db_error)?;
+        claimed.sort_by(|a, b| (a.0.next_attempt_ms, &a.0.id).cmp(&(b.0.next_attempt_ms, &b.0.id)));
+        Ok(claimed)
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        a: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let (state, next, finished) = match end {
+            AttemptEnd::Delivered => (DeliveryState::Delivered, None, Some(now_ms)),
+            AttemptEnd::RetryAt(at) => (DeliveryState::Pending, Some(*at), None),
+            AttemptEnd::GaveUp { .. } | AttemptEnd::Gone { .. } => {
+                (DeliveryState::Failed, None, Some(now_ms))
+            }
+        };
+        let row = tx
+            .query_opt(
+                "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1,
+                 next_attempt_ms = coalesce($4, next_attempt_ms), finished_ms = $5,
+                 lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
+                 RETURNING attempts, webhook_id",
+                &[&delivery_id, &owner, &state.as_str(), &next, &finished],
+            )
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else {
+            return Ok(Finished::LeaseLost);
+        };
+        let number: i64 = row.get(0);
+        let webhook_id: String = row.get(1);
+        tx.execute(
+            "INSERT INTO webhook_attempts (delivery_id, number, started_ms, duration_ms,
+             status, answer, error) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &delivery_id,
+                &number,
+                &a.started_ms,
+                &a.duration_ms,
+                &a.status.map(i64::from),
+                &a.answer,
+                &a.error,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        // FOR UPDATE: two processes finishing deliveries of one endpoint count its
+        // failures one after the other.
+        let webhook = tx
+            .query_one(
+                &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 FOR UPDATE"),
+                &[&webhook_id],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook = webhook_row(&webhook);
+        let (failed, disable) = super::after_attempt(webhook.failed_in_a_row, end);
+        let disabled = disable.is_some() && webhook.disabled_ms.is_none();
+        tx.execute(
+            "UPDATE webhooks SET failed_in_a_row = $2,
+             disabled_ms = CASE WHEN $3 THEN $4 ELSE disabled_ms END,
+             disabled_reason = CASE WHEN $3 THEN $5 ELSE disabled_reason END
+             WHERE id = $1",
+            &[
+                &webhook.id,
+                &i64::from(failed),
+                &disabled,
+                &now_ms,
+                &disable,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Finished::Recorded { disabled })
+    }
+    async fn create_account(&self, a: &Account) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &pg(&format!(
+                    "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                )),
+                &[
+                    &a.id,
+                    &a.workspace_id,
+                    &a.name,
+                    &a.network,
+                    &a.base_url,
+                    &a.handle,
+                    &a.settings,
+                    &a.credentials,
+                    &a.created_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+                     WHERE a.workspace_id = $1 AND a.deleted_ms IS NULL ORDER BY a.name"
+                ),
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| account_row(r, 0)).collect())
+    }
+
+    async fn account(&self, workspace_id: &str, id: &str) -> Result<Option<Account>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+                     WHERE a.workspace_id = $1 AND a.id = $2 AND a.deleted_ms IS NULL"
+                ),
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.as_ref().map(|r| account_row(r, 0)))
+    }
+
+    async fn delete_account(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<AccountDeletion> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // The row lock keeps a concurrent post from targeting it meanwhile.
+        let found = tx
+            .query_opt(
+                "SELECT id FROM accounts WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL
+                 FOR UPDATE",
+                &[&workspace_id, &id],
+            )
+            .await
+            .map_err(db_error)?;
+        if found.is_none() {
+            return Ok(AccountDeletion::NotFound);
+        }
+        let pending: i64 = tx
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM targets WHERE account_id = $1 AND state IN {}",
+                    TargetState::sql(TargetState::PENDING)
+                ),
+                &[&id],
+            )
+            .await
+            .map_err(db_error)?
+            .get(0);
+        if pending > 0 {
+            return Ok(AccountDeletion::Pending(pending as u32));
+        }
+        tx.execute(
+            "UPDATE accounts SET name = $2, credentials = '', deleted_ms = $3 WHERE id = $1",
+            &[&id, &format!("deleted-{id}"), &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.execute("DELETE FROM account_waits WHERE account_id = $1", &[&id])
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(AccountDeletion::Deleted)
+    }
+
+    async fn sealed_values(&self) -> Result<Vec<SealedValue>> {
+        let client = self.client().await?;
+        let mut out = Vec::new();
+        for (kind, sql) in SEALED_SELECTS {
+            for row in client.query(*sql, &[]).await.map_err(db_error)? {
+                out.push(SealedValue {
+                    kind: *kind,
+                    owner: row.get(0),
+                    value: row.get(1),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn reseal(&self, changes: &[(SealedValue, String)]) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        for (old, new) in changes {
+            let n = tx
+                .execute(&pg(sealed_update(old.kind)), &[&old.owner, &old.value, new])
+                .await
+                .map_err(db_error)?;
+            if n != 1 {
+                return Ok(false);
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn create_post_with_targets(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        insert_post(&tx, post).await?;
+        for t in targets {
+            insert_target(&tx, t, false).await?;
+        }
+        for event in events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn update_post(
+        &self,
+        p: &Post,
+        accounts: Option<&[Target]>,
+        change: Option<&TargetChange>,
+        must_move: bool,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        if !write_post(&tx, p).await? {
+            return Ok(None);
+        }
+        let now = p.updated_ms;
+        if let Some(accounts) = accounts {
+            let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
+            for (id, account_id, state) in post_targets(&tx, &p.id).await? {
+                let listed = wanted.contains(&account_id.as_str());
+                if !listed && state.is_editable() {
+                    set_state(&tx, &id, TargetState::Cancelled, now).await?;
+                }
+            }
+            for t in accounts {
+                insert_target(&tx, t, true).await?;
+            }
+        }
+        let mut outcome = TargetsChanged::default();
+        if let Some(change) = change {
+            for (id, account_id, state) in post_targets(&tx, &p.id).await? {
+                let name: String = tx
+                    .query_one("SELECT name FROM accounts WHERE id = $1", &[&account_id])
+                    .await
+                    .map_err(db_error)?
+                    .get(0);
+                if let TargetChange::Resolve {
+                    account_id: Some(only),
+                    ..
+                } = change
+                    && *only != account_id
+                {
+                    continue;
+                }
+                if !change_allows(change, state) {
+                    outcome.skipped.push((name, state));
+                    continue;
+                }
+                apply_change(&tx, &id, change, now).await?;
+                outcome.changed.push(name);
+            }
+            if must_move && outcome.changed.is_empty() {
+                return Ok(Some(outcome));
+            }
+        }
+        for event in events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(outcome))
+    }
+
+    async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                     JOIN accounts a ON a.id = t.account_id
+                     WHERE t.workspace_id = $1 AND t.post_id = $2 ORDER BY a.name"
+                ),
+                &[&workspace_id, &post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| target_view(r, 0)).collect())
+    }
+
+    async fn attempts(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<(String, PublishAttempt)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT a.name, x.target_id, x.part, x.started_ms, x.ended_ms, x.outcome,
+                        x.http_status, x.error
+                 FROM attempts x JOIN targets t ON t.id = x.target_id
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = $1 AND t.post_id = $2
+                 ORDER BY x.started_ms, x.id",
+                &[&workspace_id, &post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    PublishAttempt {
+                        target_id: r.get(1),
+                        part: r.get::<_, i64>(2) as u32,
+                        started_ms: r.get(3),
+                        ended_ms: r.get(4),
+                        outcome: r.get(5),
+                        http_status: r.get::<_, Option<i64>>(6).map(|s| s as u16),
+                        error: r.get(7),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn calendar(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CalendarEntry>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {TARGET_COLUMNS}, a.name, a.network, p.title FROM targets t
+                     JOIN accounts a ON a.id = t.account_id JOIN posts p ON p.id = t.post_id
+                     WHERE t.workspace_id = $1 AND t.due_ms >= $2 AND t.due_ms < $3
+                       AND t.state IN {} AND p.deleted_ms IS NULL
+                     ORDER BY t.due_ms, t.id",
+                    TargetState::sql(TargetState::SCHEDULED_ONCE)
+                ),
+                &[&workspace_id, &from_ms, &to_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| CalendarEntry {
+                target: target_view(r, 0),
+                post_title: r.get(TARGET_WIDTH + 2),
+            })
+            .collect())
+    }
+
+    async fn claim_due(&self, claim: &Claim) -> Result<ClaimOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let now = claim.now_ms;
+        // SKIP LOCKED: what another claimer is locking is left to it, not waited for; the
+        // conditional UPDATE below is what guarantees a target is claimed once.
+        let ids = tx
+            .query(
+                &pg(&format!(
+                    "SELECT t.id, t.state = '{publishing}' FROM targets t
+                     WHERE {due} AND t.id IN (
+                         SELECT id FROM (
+                             SELECT t.id, row_number() OVER (PARTITION BY t.account_id
+                                 ORDER BY t.due_ms, t.id) AS nth
+                             FROM targets t WHERE {due} AND {ready}) x
+                         WHERE nth <= ?3)
+                     ORDER BY coalesce(t.next_attempt_ms, t.due_ms), t.id LIMIT ?2
+                     FOR UPDATE OF t SKIP LOCKED",
+                    publishing = TargetState::Publishing.as_str(),
+                    due = due_sql("?1"),
+                    ready = account_ready_sql("?1"),
+                )),
+                &[&now, &i64::from(claim.limit), &i64::from(claim.per_account)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut outcome = ClaimOutcome::default();
+        for row in ids {
+            let id: String = row.get(0);
+            let taken_over: bool = row.get(1);
+            let r = tx
+                .query_one(
+                    &format!(
+                        "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS}
+                         FROM targets t JOIN accounts a ON a.id = t.account_id
+                         JOIN posts p ON p.id = t.post_id WHERE t.id = $1"
+                    ),
+                    &[&id],
+                )
+                .await
+                .map_err(db_error)?;
+            let mut target = target_row(&r, 0);
+            let account = account_row(&r, TARGET_WIDTH);
+            let post = post_row_at(&r, TARGET_WIDTH + ACCOUNT_WIDTH);
+            let interrupted = target
+                .in_flight
+                .zip(target.in_flight_ms)
+                .filter(|_| taken_over);
+            if let Some((part, since)) = interrupted {
+                let fate = takeover(&account, since, now);
+                let attempt = interrupted_attempt(&id, part, since, now, fate);
+                if fate == Takeover::Uncertain {
+                    let n = tx
+                        .execute(
+                            &pg(&format!(
+                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
+                                 lease_expires_ms = NULL, last_error = ?2, updated_ms = ?1
+                                 WHERE t.id = ?3 AND {due}",
+                                uncertain = TargetState::Uncertain.as_str(),
+                                due = due_sql("?1"),
+                            )),
+                            &[&now, &attempt.error, &id],
+                        )
+                        .await
+                        .map_err(db_error)?;
+                    if n == 1 {
+                        insert_publish_attempt(&tx, &attempt).await?;
+                        outcome.uncertain.push(id);
+                    }
+                    continue;
+                }
+                insert_publish_attempt(&tx, &attempt).await?;
+            }
+            let n = tx
+                .execute(
+                    &pg(&format!(
+                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
+                         lease_expires_ms = ?3, updated_ms = ?1
+                         WHERE t.id = ?4 AND {due}",
+                        publishing = TargetState::Publishing.as_str(),
+                        due = due_sql("?1"),
+                    )),
+                    &[&now, &claim.owner, &claim.lease_until_ms, &id],
+                )
+                .await
+                .map_err(db_error)?;
+            if n == 1 {
+                target.state = TargetState::Publishing;
+                target.lease_owner = Some(claim.owner.clone());
+                target.lease_expires_ms = Some(claim.lease_until_ms);
+                target.updated_ms = now;
+                outcome.claimed.push(Claimed {
+                    target,
+                    account,
+                    post,
+                    taken_over,
+                });
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(outcome)
+    }
+
+    async fn renew_lease(&self, target_id: &str, owner: &str, until_ms: i64) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                &format!(
+                    "UPDATE targets SET lease_expires_ms = $3
+                     WHERE id = $1 AND lease_owner = $2 AND state = '{}'",
+                    TargetState::Publishing.as_str()
+                ),
+                &[&target_id, &owner, &until_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn begin_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        part: u32,
+        planned: u32,
+        lease_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                &format!(
+                    "UPDATE targets SET
+                        in_flight_ms = CASE WHEN in_flight = $3 AND in_flight_ms IS NOT NULL
+                            THEN in_flight_ms ELSE $6 END,
+                        in_flight = $3, planned_parts = $4, lease_expires_ms = $5
+                     WHERE id = $1 AND lease_owner = $2 AND state = '{}'",
+                    TargetState::Publishing.as_str()
+                ),
+                &[
+                    &target_id,
+                    &owner,
+                    &i64::from(part),
+                    &i64::from(planned),
+                    &lease_until_ms,
+                    &now_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn record_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        remote_id: &str,
+        url: Option<&str>,
+        attempt: &PublishAttempt,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let parts = tx
+            .query_opt(
+                &format!(
+                    "SELECT parts FROM targets
+                     WHERE id = $1 AND lease_owner = $2 AND state = '{}' FOR UPDATE",
+                    TargetState::Publishing.as_str()
+                ),
+                &[&target_id, &owner],
+            )
+            .await
+            .map_err(db_error)?;
+        let Some(parts) = parts else {
+            return Ok(false);
+        };
+        let parts = add_part(
+            &parts.get::<_, String>(0),
+            attempt.part,
+            serde_json::json!({ "id": remote_id, "url": url }),
+        );
+        tx.execute(
+            "UPDATE targets SET parts = $3, in_flight = NULL, in_flight_ms = NULL,
+             updated_ms = $4 WHERE id = $1 AND lease_owner = $2",
+            &[&target_id, &owner, &parts, &attempt.ended_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        insert_publish_attempt(&tx, attempt).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn finish_target(
+        &self,
+        target_id: &str,
+        owner: &str,
+        finish: &Finish,
+        attempt: Option<&PublishAttempt>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let f = FinishColumns::of(finish, attempt);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                &pg(&format!(
+                    "UPDATE targets SET
+                        state = CASE WHEN CAST(?3 AS TEXT) IS NOT NULL THEN CAST(?3 AS TEXT)
+                                     WHEN attempt_count > 0 THEN '{waiting_retry}'
+                                     ELSE '{scheduled}' END,
+                        last_error = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN last_error
+                                          ELSE CAST(?4 AS TEXT) END,
+                        next_attempt_ms = ?5, attempt_count = attempt_count + ?6,
+                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?7,
+                        in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
+                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = '{publishing}'",
+                    waiting_retry = TargetState::WaitingRetry.as_str(),
+                    scheduled = TargetState::Scheduled.as_str(),
+                    publishing = TargetState::Publishing.as_str(),
+                )),
+                &[
+                    &target_id,
+                    &owner,
+                    &f.state,
+                    &f.error,
+                    &f.next_attempt_ms,
+                    &f.count,
+                    &now_ms,
+                    &f.settled,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if let Some(attempt) = attempt {
+            insert_publish_attempt(&tx, attempt).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn release_claims(&self, owner: &str, now_ms: i64) -> Result<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "UPDATE targets SET
+                        state = CASE WHEN attempt_count > 0 THEN '{waiting_retry}'
+                                     ELSE '{scheduled}' END,
+                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = $2
+                     WHERE lease_owner = $1 AND state = '{publishing}' AND in_flight IS NULL",
+                    waiting_retry = TargetState::WaitingRetry.as_str(),
+                    scheduled = TargetState::Scheduled.as_str(),
+                    publishing = TargetState::Publishing.as_str(),
+                ),
+                &[&owner, &now_ms],
+            )
+            .await
+            .map_err(db_error)
+    }
+
+    async fn hold_account(&self, account_id: &str, until_ms: i64, reason: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO account_waits (account_id, until_ms, reason) VALUES ($1, $2, $3)
+                 ON CONFLICT (account_id) DO UPDATE SET until_ms = excluded.until_ms,
+                   reason = excluded.reason WHERE account_waits.until_ms < excluded.until_ms",
+                &[&account_id, &until_ms, &reason],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT until_ms, reason FROM account_waits WHERE account_id = $1 AND until_ms > $2",
+                &[&account_id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn next_due(&self) -> Result<Option<i64>> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(&next_due_sql(), &[])
+            .await
+            .map_err(db_error)?;
+        Ok(row.get(0))
+    }
+
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {
+        let now_us = now_ms.saturating_mul(1000);
+        let interval_us = RATE_WINDOW_US / i64::from(per_minute.max(1));
+        let client = self.client().await?;
+        // Once per connection: this runs on every request of a key.
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO rate_limits AS r (id, tat_us, allowed) VALUES ($1, $2::BIGINT + $3::BIGINT, TRUE)
+                 ON CONFLICT (id) DO UPDATE SET
+                   allowed = GREATEST(r.tat_us, $2) + $3 - $2 <= $4::BIGINT,
+                   tat_us = CASE WHEN GREATEST(r.tat_us, $2) + $3 - $2 <= $4::BIGINT
+                                 THEN GREATEST(r.tat_us, $2) + $3
+                                 ELSE r.tat_us END
+                 RETURNING allowed, tat_us",
+            )
+            .await
+            .map_err(db_error)?;
+        let row = client
+            .query_one(&statement, &[&id, &now_us, &interval_us, &RATE_WINDOW_US])
+            .await
+            .map_err(db_error)?;
+        Ok(RateTaken {
+            allowed: row.get(0),
+            full_at_us: row.get(1),
+        })
+    }
+
+    async fn purge(&self, purge: &Purge) -> Result<Purged> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let sessions = tx
+            .execute(
+                "DELETE FROM sessions WHERE expires_ms < $1 OR revoked_ms < $1",
+                &[&purge.sessions_ended_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let idempotency_keys = tx
+            .execute(
+                "DELETE FROM idempotency_keys WHERE created_ms < $1",
+                &[&purge.idempotency_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let login_failures = tx
+            .execute(
+                "DELETE FROM login_failures WHERE last_ms < $1",
+                &[&purge.login_failures_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let rate_limits = tx
+            .execute(
+                "DELETE FROM rate_limits WHERE tat_us < $1",
+                &[&purge.rate_limits_full_before_ms.saturating_mul(1000)],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook_attempts = tx
+            .execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < $1)",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let webhook_deliveries = tx
+            .execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < $1",
+                &[&purge.deliveries_finished_before_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Purged {
+            sessions,
+            idempotency_keys,
+            login_failures,
+            rate_limits,
+            webhook_deliveries,
+            webhook_attempts,
+        })
+    }
+}
+
+async fn insert_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        &[
+            &p.id,
+            &p.workspace_id,
+            &p.author_id,
+            &p.title,
+            &p.body,
+            &p.state.as_str(),
+            &p.scheduled_ms,
+            &p.zone,
+            &p.created_ms,
+            &p.updated_ms,
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+/// Writes a post's editable columns; false if it is not there (or deleted).
+async fn write_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE posts SET title = $3, body = $4, state = $5, scheduled_ms = $6, zone = $7,
+             updated_ms = $8
+             WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
+            &[
+                &p.workspace_id,
+                &p.id,
+                &p.title,
+                &p.body,
+                &p.state.as_str(),
+                &p.scheduled_ms,
+                &p.zone,
+                &p.updated_ms,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(n == 1)
+}
+
+/// Inserts a target; with `keep_existing`, nothing happens if the post has one on that
+/// account already.
+async fn insert_target(
+    c: &impl deadpool_postgres::GenericClient,
+    t: &Target,
+    keep_existing: bool,
+) -> Result<()> {
+    let placeholders = (1..=17)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tail = if keep_existing {
+        " ON CONFLICT (post_id, account_id) DO NOTHING"
+    } else {
+        ""
+    };
+    c.execute(
+        &format!("INSERT INTO targets ({TARGET_INSERT}) VALUES ({placeholders}){tail}"),
+        &[
+            &t.id,
+            &t.post_id,
+            &t.account_id,
+            &t.workspace_id,
+            &t.state.as_str(),
+            &t.due_ms,
+            &t.next_attempt_ms,
+            &i64::from(t.attempt_count),
+            &t.lease_owner,
+            &t.lease_expires_ms,
+            &t.parts,
+            &t.planned_parts.map(i64::from),
+            &t.in_flight.map(i64::from),
+            &t.in_flight_ms,
+            &t.last_error,
+            &t.created_ms,
+            &t.updated_ms,
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+/// A post's targets: (id, account id, state), locked for the transaction.
+async fn post_targets(
+    c: &impl deadpool_postgres::GenericClient,
+    post_id: &str,
+) -> Result<Vec<(String, String, TargetState)>> {
+    let rows = c
+        .query(
+            "SELECT id, account_id, state FROM targets WHERE post_id = $1 ORDER BY id FOR UPDATE",
+            &[&post_id],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), state_of(&r.get::<_, String>(2))))
+        .collect())
+}
+
+fn state_of(stored: &str) -> TargetState {
+    stored.parse().unwrap_or(TargetState::Failed)
+}
+
+async fn set_state(
+    c: &impl deadpool_postgres::GenericClient,
+    id: &str,
+    state: TargetState,
+    now_ms: i64,
+) -> Result<()> {
+    c.execute(
+        "UPDATE targets SET state = $2, updated_ms = $3 WHERE id = $1",
+        &[&id, &state.as_str(), &now_ms],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+/// Applies a change the target's state allows (the caller checked).
+async fn apply_change(
+    c: &impl deadpool_postgres::GenericClient,
+    id: &str,
+    change: &TargetChange,
+    now_ms: i64,
+) -> Result<()> {
+    match change {
+        TargetChange::Resolve { published_url, .. } => {
+            let r = c
+                .query_one(
+                    "SELECT parts, in_flight, planned_parts FROM targets WHERE id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(db_error)?;
+            let (parts, state) = resolve_parts(
+                &r.get::<_, String>(0),
+                r.get::<_, Option<i64>>(1).map(|n| n as u32),
+                r.get::<_, Option<i64>>(2).map(|n| n as u32),
+                published_url.as_deref(),
+            );
+            c.execute(
+                "UPDATE targets SET state = $2, parts = $3,
+                 due_ms = CASE WHEN $2 = 'published' THEN due_ms ELSE $4 END,
+                 next_attempt_ms = NULL, attempt_count = 0, in_flight = NULL,
+                 in_flight_ms = NULL, last_error = NULL, updated_ms = $4 WHERE id = $1",
+                &[&id, &state.as_str(), &parts, &now_ms],
+            )
+            .await
+        }
+        TargetChange::Retry { .. } => {
+            c.execute(
+                "UPDATE targets SET state = $2, due_ms = $3, next_attempt_ms = NULL,
+                 attempt_count = 0, last_error = NULL, updated_ms = $3 WHERE id = $1",
+                &[&id, &change.to_state().as_str(), &change.due_ms()],
+            )
+            .await
+        }
+        _ => {
+            c.execute(
+                "UPDATE targets SET state = $2, due_ms = coalesce($3, due_ms),
+                 next_attempt_ms = NULL, updated_ms = $4 WHERE id = $1",
+                &[&id, &change.to_state().as_str(), &change.due_ms(), &now_ms],
+            )
+            .await
+        }
+    }
+    .map_err(db_error)
+    .map(drop)
+}
+
+async fn insert_publish_attempt(
+    c: &impl deadpool_postgres::GenericClient,
+    a: &PublishAttempt,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO attempts (id, target_id, part, started_ms, ended_ms, outcome, http_status,
+         error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &uuid::Uuid::now_v7().to_string(),
+            &a.target_id,
+            &i64::from(a.part),
+            &a.started_ms,
+            &a.ended_ms,
+            &a.outcome,
+            &a.http_status.map(i64::from),
+            &a.error,
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
+fn target_row(r: &Row, at: usize) -> Target {
+    Target {
+        id: r.get(at),
+        post_id: r.get(at + 1),
+        account_id: r.get(at + 2),
+        workspace_id: r.get(at + 3),
+        state: state_of(&r.get::<_, String>(at + 4)),
+        due_ms: r.get(at + 5),
+        next_attempt_ms: r.get(at + 6),
+        attempt_count: r.get::<_, i64>(at + 7) as u32,
+        lease_owner: r.get(at + 8),
+        lease_expires_ms: r.get(at + 9),
+        parts: r.get(at + 10),
+        planned_parts: r.get::<_, Option<i64>>(at + 11).map(|n| n as u32),
+        in_flight: r.get::<_, Option<i64>>(at + 12).map(|n| n as u32),
+        in_flight_ms: r.get(at + 13),
+        last_error: r.get(at + 14),
+        created_ms: r.get(at + 15),
+        updated_ms: r.get(at + 16),
+    }
+}
+
+fn target_view(r: &Row, at: usize) -> TargetView {
+    TargetView {
+        target: target_row(r, at),
+        account_name: r.get(at + TARGET_WIDTH),
+        network: r.get(at + TARGET_WIDTH + 1),
+    }
+}
+
+fn account_row(r: &Row, at: usize) -> Account {
+    Account {
+        id: r.get(at),
+        workspace_id: r.get(at + 1),
+        name: r.get(at + 2),
+        network: r.get(at + 3),
+        base_url: r.get(at + 4),
+        handle: r.get(at + 5),
+        settings: r.get(at + 6),
+        credentials: r.get(at + 7),
+        created_ms: r.get(at + 8),
+    }
+}
+
+fn post_row_at(r: &Row, at: usize) -> Post {
+    let state: String = r.get(at + 5);
+    Post {
+        id: r.get(at),
+        workspace_id: r.get(at + 1),
+        author_id: r.get(at + 2),
+        title: r.get(at + 3),
+        body: r.get(at + 4),
+        state: PostState::parse(&state).unwrap_or(PostState::Draft),
+        scheduled_ms: r.get(at + 6),
+        zone: r.get(at + 7),
+        created_ms: r.get(at + 8),
+        updated_ms: r.get(at + 9),
     }
 }

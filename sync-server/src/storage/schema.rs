@@ -92,6 +92,114 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         failures BIGINT NOT NULL,
         last_ms BIGINT NOT NULL
     );",
+    // 3: outbound webhooks: endpoints (sealed secrets, the old one kept through a
+    // rotation), their deliveries (claimed with a lease) and each delivery's attempts.
+    "CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        url TEXT NOT NULL,
+        description TEXT,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        old_secret TEXT,
+        old_secret_until_ms BIGINT,
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        disabled_ms BIGINT,
+        disabled_reason TEXT,
+        failed_in_a_row BIGINT NOT NULL
+    );
+    CREATE INDEX webhooks_by_workspace ON webhooks (workspace_id, id);
+    CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_attempt_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        created_ms BIGINT NOT NULL,
+        finished_ms BIGINT,
+        redelivery_of TEXT
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
+    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+    CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+        number BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        status BIGINT,
+        answer TEXT,
+        error TEXT,
+        PRIMARY KEY (delivery_id, number)
+    );",
+    // 4: accounts (credentials sealed), targets (post × account) with their leases and
+    // published parts, the attempt log, and the waits networks ask accounts to keep.
+    "CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT NOT NULL,
+        network TEXT NOT NULL,
+        base_url TEXT,
+        handle TEXT,
+        settings TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        deleted_ms BIGINT,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE targets (
+        id TEXT PRIMARY KEY,
+        post_id TEXT NOT NULL REFERENCES posts (id),
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        state TEXT NOT NULL,
+        due_ms BIGINT,
+        next_attempt_ms BIGINT,
+        attempt_count BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms BIGINT,
+        parts TEXT NOT NULL,
+        planned_parts BIGINT,
+        in_flight BIGINT,
+        in_flight_ms BIGINT,
+        last_error TEXT,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        UNIQUE (post_id, account_id)
+    );
+    CREATE INDEX targets_due ON targets (state, due_ms);
+    CREATE INDEX targets_retry ON targets (state, next_attempt_ms);
+    CREATE INDEX targets_lease ON targets (lease_owner);
+    CREATE INDEX targets_calendar ON targets (workspace_id, due_ms);
+    CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL REFERENCES targets (id),
+        part BIGINT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        ended_ms BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        http_status BIGINT,
+        error TEXT
+    );
+    CREATE INDEX attempts_by_target ON attempts (target_id, started_ms);
+    CREATE TABLE account_waits (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        until_ms BIGINT NOT NULL,
+        reason TEXT NOT NULL
+    );",
+    // 5: rate limits shared by every process of one database: a key's bucket as the time
+    // it will be full again (GCRA's theoretical arrival time), in microseconds.
+    "CREATE TABLE rate_limits (
+        id TEXT PRIMARY KEY,
+        tat_us BIGINT NOT NULL,
+        allowed BOOLEAN NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.

@@ -13,9 +13,19 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::schema::{MIGRATIONS, latest};
+use super::sql::{
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
+    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
+    due_sql, interrupted_attempt, next_due_sql, sealed_update,
+};
+use super::targets::resolve_parts;
 use super::{
-    ApiKey, IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
-    PostQuery, PostState, Result, Role, Scope, Session, Storage, StorageError, User, Workspace,
+    Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim, ClaimOutcome,
+    Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
+    IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
+    PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
+    Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
+    TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -235,6 +245,117 @@ fn post_row(r: &Row) -> rusqlite::Result<Post> {
         created_ms: r.get(8)?,
         updated_ms: r.get(9)?,
     })
+}
+
+const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, description, events, secret, old_secret, \
+     old_secret_until_ms, created_by, created_ms, updated_ms, disabled_ms, disabled_reason, \
+     failed_in_a_row";
+const DELIVERY_COLUMNS: &str = "id, webhook_id, workspace_id, event_type, payload, state, \
+     next_attempt_ms, created_ms, finished_ms, redelivery_of, attempts";
+
+fn webhook_row(r: &Row) -> rusqlite::Result<Webhook> {
+    let events: String = r.get(4)?;
+    Ok(Webhook {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        url: r.get(2)?,
+        description: r.get(3)?,
+        events: events.split_whitespace().map(str::to_string).collect(),
+        secret: r.get(5)?,
+        old_secret: r.get(6)?,
+        old_secret_until_ms: r.get(7)?,
+        created_by: r.get(8)?,
+        created_ms: r.get(9)?,
+        updated_ms: r.get(10)?,
+        disabled_ms: r.get(11)?,
+        disabled_reason: r.get(12)?,
+        failed_in_a_row: u32::try_from(r.get::<_, i64>(13)?).unwrap_or(u32::MAX),
+    })
+}
+
+fn delivery_row(r: &Row) -> rusqlite::Result<Delivery> {
+    let state: String = r.get(5)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        webhook_id: r.get(1)?,
+        workspace_id: r.get(2)?,
+        event_type: r.get(3)?,
+        payload: r.get(4)?,
+        state: DeliveryState::parse(&state).unwrap_or(DeliveryState::Failed),
+        next_attempt_ms: r.get(6)?,
+        created_ms: r.get(7)?,
+        finished_ms: r.get(8)?,
+        redelivery_of: r.get(9)?,
+        attempt_count: u32::try_from(r.get::<_, i64>(10)?).unwrap_or(u32::MAX),
+        attempts: Vec::new(),
+    })
+}
+
+fn attempt_row(r: &Row) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        number: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+        started_ms: r.get(1)?,
+        duration_ms: r.get(2)?,
+        status: r
+            .get::<_, Option<i64>>(3)?
+            .and_then(|s| u16::try_from(s).ok()),
+        answer: r.get(4)?,
+        error: r.get(5)?,
+    })
+}
+
+fn insert_delivery(c: &rusqlite::Connection, d: &Delivery) -> rusqlite::Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        params![
+            d.id,
+            d.webhook_id,
+            d.workspace_id,
+            d.event_type,
+            d.payload,
+            d.state.as_str(),
+            d.next_attempt_ms,
+            d.created_ms,
+            d.finished_ms,
+            d.redelivery_of,
+            i64::from(d.attempt_count)
+        ],
+    )
+    .map(drop)
+}
+
+/// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
+fn record_event(c: &rusqlite::Connection, event: &Event) -> rusqlite::Result<u32> {
+    let webhooks: Vec<Webhook> = {
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 ORDER BY id"
+        ))?;
+        stmt.query_map([&event.workspace_id], webhook_row)?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut n = 0;
+    for webhook in webhooks
+        .iter()
+        .filter(|w| super::receives(w, &event.event_type))
+    {
+        insert_delivery(c, &super::delivery_for(webhook, event))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn with_attempts(c: &rusqlite::Connection, mut d: Delivery) -> rusqlite::Result<Delivery> {
+    let mut stmt = c.prepare_cached(
+        "SELECT number, started_ms, duration_ms, status, answer, error FROM webhook_attempts
+         WHERE delivery_id = ?1 ORDER BY number",
+    )?;
+    d.attempts = stmt
+        .query_map([&d.id], attempt_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(d)
 }
 
 #[async_trait]
@@ -506,10 +627,12 @@ impl Storage for SqliteStorage {
         .map(|n| n == 1)
     }
 
-    async fn create_post(&self, post: &Post) -> Result<()> {
+    async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()> {
         let p = post.clone();
+        let events = events.to_vec();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 &format!("INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
                 params![
                     p.id,
@@ -523,8 +646,11 @@ impl Storage for SqliteStorage {
                     p.created_ms,
                     p.updated_ms
                 ],
-            )
-            .map(drop)
+            )?;
+            for event in &events {
+                record_event(&tx, event)?;
+            }
+            tx.commit()
         })
         .await
     }
@@ -568,10 +694,12 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn save_post(&self, post: &Post) -> Result<bool> {
+    async fn save_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<bool> {
         let p = post.clone();
+        let events = events.to_vec();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE posts SET title = ?3, body = ?4, state = ?5, scheduled_ms = ?6, zone = ?7,
                  updated_ms = ?8
                  WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
@@ -585,23 +713,41 @@ impl Storage for SqliteStorage {
                     p.zone,
                     p.updated_ms
                 ],
-            )
+            )?;
+            if n == 1 {
+                for event in &events {
+                    record_event(&tx, event)?;
+                }
+            }
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await
-        .map(|n| n == 1)
     }
 
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
         let (w, id) = (workspace_id.to_string(), id.to_string());
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE posts SET deleted_ms = ?3
                  WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
                 params![w, id, now_ms],
-            )
+            )?;
+            // What has not started publishing is cancelled; a claimed target finishes.
+            tx.execute(
+                &format!(
+                    "UPDATE targets SET state = '{}', updated_ms = ?2
+                     WHERE post_id = ?1 AND state IN {}",
+                    TargetState::Cancelled.as_str(),
+                    TargetState::sql(TargetState::EDITABLE)
+                ),
+                params![id, now_ms],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await
-        .map(|n| n == 1)
     }
 
     async fn idempotency_begin(
@@ -935,6 +1081,963 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+
+    async fn create_webhook(&self, webhook: &Webhook) -> Result<()> {
+        let w = webhook.clone();
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO webhooks ({WEBHOOK_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ),
+                params![
+                    w.id,
+                    w.workspace_id,
+                    w.url,
+                    w.description,
+                    w.events.join(" "),
+                    w.secret,
+                    w.old_secret,
+                    w.old_secret_until_ms,
+                    w.created_by,
+                    w.created_ms,
+                    w.updated_ms,
+                    w.disabled_ms,
+                    w.disabled_reason,
+                    i64::from(w.failed_in_a_row)
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn webhooks(&self, workspace_id: &str) -> Result<Vec<Webhook>> {
+        let w = workspace_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 ORDER BY id"
+            ))?;
+            stmt.query_map([w], webhook_row)?.collect()
+        })
+        .await
+    }
+
+    async fn webhook(&self, workspace_id: &str, id: &str) -> Result<Option<Webhook>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 AND id = ?2"
+                ),
+                [w, id],
+                webhook_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<bool> {
+        let w = webhook.clone();
+        self.call(move |c| {
+            c.execute(
+                "UPDATE webhooks SET url = ?3, description = ?4, events = ?5, updated_ms = ?6,
+                 disabled_ms = ?7, disabled_reason = ?8, failed_in_a_row = ?9
+                 WHERE workspace_id = ?1 AND id = ?2",
+                params![
+                    w.workspace_id,
+                    w.id,
+                    w.url,
+                    w.description,
+                    w.events.join(" "),
+                    w.updated_ms,
+                    w.disabled_ms,
+                    w.disabled_reason,
+                    i64::from(w.failed_in_a_row)
+                ],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        sealed_new: &str,
+        old_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (w, id, new) = (
+            workspace_id.to_string(),
+            id.to_string(),
+            sealed_new.to_string(),
+        );
+        self.call(move |c| {
+            c.execute(
+                "UPDATE webhooks SET old_secret = secret, old_secret_until_ms = ?4, secret = ?3,
+                 updated_ms = ?5
+                 WHERE workspace_id = ?1 AND id = ?2",
+                params![w, id, new, old_until_ms, now_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn delete_webhook(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN
+                 (SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+                  WHERE h.workspace_id = ?1 AND h.id = ?2)",
+                [&w, &id],
+            )?;
+            tx.execute(
+                "DELETE FROM webhook_deliveries WHERE webhook_id IN
+                 (SELECT id FROM webhooks WHERE workspace_id = ?1 AND id = ?2)",
+                [&w, &id],
+            )?;
+            let n = tx.execute(
+                "DELETE FROM webhooks WHERE workspace_id = ?1 AND id = ?2",
+                [&w, &id],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn emit_event(&self, event: &Event) -> Result<u32> {
+        let event = event.clone();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = record_event(&tx, &event)?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<()> {
+        let d = delivery.clone();
+        self.call(move |c| insert_delivery(c, &d)).await
+    }
+
+    async fn deliveries(
+        &self,
+        workspace_id: &str,
+        webhook_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let (w, h, before) = (
+            workspace_id.to_string(),
+            webhook_id.to_string(),
+            before_id.map(str::to_string),
+        );
+        self.call(move |c| {
+            let found: Vec<Delivery> = {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                     WHERE workspace_id = ?1 AND webhook_id = ?2 AND (?3 IS NULL OR id < ?3)
+                     ORDER BY id DESC LIMIT ?4"
+                ))?;
+                stmt.query_map(params![w, h, before, limit], delivery_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            found.into_iter().map(|d| with_attempts(c, d)).collect()
+        })
+        .await
+    }
+
+    async fn delivery(&self, workspace_id: &str, id: &str) -> Result<Option<Delivery>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            let found = c
+                .query_row(
+                    &format!(
+                        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                         WHERE workspace_id = ?1 AND id = ?2"
+                    ),
+                    [w, id],
+                    delivery_row,
+                )
+                .optional()?;
+            found.map(|d| with_attempts(c, d)).transpose()
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(Delivery, Webhook)>> {
+        let owner = owner.to_string();
+        self.call(move |c| {
+            // The IMMEDIATE transaction holds the write lock from the first statement,
+            // so another process's claim waits and then sees these leases.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let due: Vec<String> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT d.id FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id
+                     WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1
+                       AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?1)
+                       AND h.disabled_ms IS NULL
+                     ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
+                )?;
+                stmt.query_map(params![now_ms, limit], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let mut claimed = Vec::new();
+            for id in due {
+                let n = tx.execute(
+                    "UPDATE webhook_deliveries SET lease_owner = ?2, lease_until_ms = ?3
+                     WHERE id = ?1 AND state = 'pending'
+                       AND (lease_until_ms IS NULL OR lease_until_ms <= ?4)",
+                    params![id, owner, now_ms + lease_ms, now_ms],
+                )?;
+                if n == 1 {
+                    let delivery = tx.query_row(
+                        &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1"),
+                        [&id],
+                        delivery_row,
+                    )?;
+                    let webhook = tx.query_row(
+                        &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
+                        [&delivery.webhook_id],
+                        webhook_row,
+                    )?;
+                    claimed.push((delivery, webhook));
+                }
+            }
+            tx.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        attempt: &Attempt,
+        end: &AttemptEnd,
+        now_ms: i64,
+    ) -> Result<Finished> {
+        let (id, owner, a, end) = (
+            delivery_id.to_string(),
+            owner.to_string(),
+            attempt.clone(),
+            end.clone(),
+        );
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (state, next, finished) = match end {
+                AttemptEnd::Delivered => (DeliveryState::Delivered, None, Some(now_ms)),
+                AttemptEnd::RetryAt(at) => (DeliveryState::Pending, Some(at), None),
+                AttemptEnd::GaveUp { .. } | AttemptEnd::Gone { .. } => {
+                    (DeliveryState::Failed, None, Some(now_ms))
+                }
+            };
+            let n = tx.execute(
+                "UPDATE webhook_deliveries SET state = ?3, attempts = attempts + 1,
+                 next_attempt_ms = coalesce(?4, next_attempt_ms), finished_ms = ?5,
+                 lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'pending'",
+                params![id, owner, state.as_str(), next, finished],
+            )?;
+            if n == 0 {
+                return Ok(Finished::LeaseLost);
+            }
+            let number: i64 = tx.query_row(
+                "SELECT attempts FROM webhook_deliveries WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO webhook_attempts (delivery_id, number, started_ms, duration_ms,
+                 status, answer, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    number,
+                    a.started_ms,
+                    a.duration_ms,
+                    a.status.map(i64::from),
+                    a.answer,
+                    a.error
+                ],
+            )?;
+            let webhook = tx.query_row(
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id =
+                     (SELECT webhook_id FROM webhook_deliveries WHERE id = ?1)"
+                ),
+                [&id],
+                webhook_row,
+            )?;
+            let (failed, disable) = super::after_attempt(webhook.failed_in_a_row, &end);
+            let disabled = disable.is_some() && webhook.disabled_ms.is_none();
+            tx.execute(
+                "UPDATE webhooks SET failed_in_a_row = ?2,
+                 disabled_ms = CASE WHEN ?3 THEN ?4 ELSE disabled_ms END,
+                 disabled_reason = CASE WHEN ?3 THEN ?5 ELSE disabled_reason END
+                 WHERE id = ?1",
+                params![webhook.id, i64::from(failed), disabled, now_ms, disable],
+            )?;
+            tx.commit()?;
+            Ok(Finished::Recorded { disabled })
+        })
+        .await
+    }
+    async fn create_account(&self, account: &Account) -> Result<()> {
+        let a = account.clone();
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
+                params![
+                    a.id,
+                    a.workspace_id,
+                    a.name,
+                    a.network,
+                    a.base_url,
+                    a.handle,
+                    a.settings,
+                    a.credentials,
+                    a.created_ms
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>> {
+        let w = workspace_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+                 WHERE a.workspace_id = ?1 AND a.deleted_ms IS NULL ORDER BY a.name"
+            ))?;
+            let rows = stmt.query_map([w], |r| account_row(r, 0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn account(&self, workspace_id: &str, id: &str) -> Result<Option<Account>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+                     WHERE a.workspace_id = ?1 AND a.id = ?2 AND a.deleted_ms IS NULL"
+                ),
+                [w, id],
+                |r| account_row(r, 0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {
+        let id = id.to_string();
+        let now_us = now_ms.saturating_mul(1000);
+        let interval_us = RATE_WINDOW_US / i64::from(per_minute.max(1));
+        self.call(move |c| {
+            c.query_row(
+                "INSERT INTO rate_limits (id, tat_us, allowed) VALUES (?1, ?2 + ?3, 1)
+                 ON CONFLICT (id) DO UPDATE SET
+                   allowed = max(rate_limits.tat_us, ?2) + ?3 - ?2 <= ?4,
+                   tat_us = CASE WHEN max(rate_limits.tat_us, ?2) + ?3 - ?2 <= ?4
+                                 THEN max(rate_limits.tat_us, ?2) + ?3
+                                 ELSE rate_limits.tat_us END
+                 RETURNING allowed, tat_us",
+                params![id, now_us, interval_us, RATE_WINDOW_US],
+                |r| {
+                    Ok(RateTaken {
+                        allowed: r.get(0)?,
+                        full_at_us: r.get(1)?,
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn delete_account(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<AccountDeletion> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let exists: bool = tx.query_row(
+                "SELECT count(*) FROM accounts
+                 WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
+                [&w, &id],
+                |r| r.get::<_, i64>(0).map(|n| n == 1),
+            )?;
+            if !exists {
+                return Ok(AccountDeletion::NotFound);
+            }
+            let pending: i64 = tx.query_row(
+                &format!(
+                    "SELECT count(*) FROM targets WHERE account_id = ?1 AND state IN {}",
+                    TargetState::sql(TargetState::PENDING)
+                ),
+                [&id],
+                |r| r.get(0),
+            )?;
+            if pending > 0 {
+                return Ok(AccountDeletion::Pending(pending as u32));
+            }
+            tx.execute(
+                "UPDATE accounts SET name = ?2, credentials = '', deleted_ms = ?3 WHERE id = ?1",
+                params![id, format!("deleted-{id}"), now_ms],
+            )?;
+            tx.execute("DELETE FROM account_waits WHERE account_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(AccountDeletion::Deleted)
+        })
+        .await
+    }
+
+    async fn sealed_values(&self) -> Result<Vec<SealedValue>> {
+        self.call(|c| {
+            let mut out = Vec::new();
+            for (kind, sql) in SEALED_SELECTS {
+                let mut stmt = c.prepare(sql)?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(SealedValue {
+                        kind: *kind,
+                        owner: r.get(0)?,
+                        value: r.get(1)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn reseal(&self, changes: &[(SealedValue, String)]) -> Result<bool> {
+        let changes = changes.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (old, new) in &changes {
+                let n = tx.execute(sealed_update(old.kind), params![old.owner, old.value, new])?;
+                if n != 1 {
+                    return Ok(false);
+                }
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn create_post_with_targets(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<()> {
+        let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            insert_post(&tx, &p)?;
+            for t in &targets {
+                insert_target(&tx, t, false)?;
+            }
+            for event in &events {
+                record_event(&tx, event)?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn update_post(
+        &self,
+        post: &Post,
+        accounts: Option<&[Target]>,
+        change: Option<&TargetChange>,
+        must_move: bool,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>> {
+        let (p, accounts, change) = (post.clone(), accounts.map(<[_]>::to_vec), change.cloned());
+        let events = events.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !write_post(&tx, &p)? {
+                return Ok(None);
+            }
+            let now = p.updated_ms;
+            if let Some(accounts) = &accounts {
+                let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
+                for (id, account_id, state) in post_targets(&tx, &p.id)? {
+                    let listed = wanted.contains(&account_id.as_str());
+                    if !listed && state.is_editable() {
+                        set_state(&tx, &id, TargetState::Cancelled, None, now)?;
+                    }
+                }
+                for t in accounts {
+                    insert_target(&tx, t, true)?;
+                }
+            }
+            let mut outcome = TargetsChanged::default();
+            if let Some(change) = &change {
+                for (id, account_id, state) in post_targets(&tx, &p.id)? {
+                    let name: String = tx.query_row(
+                        "SELECT name FROM accounts WHERE id = ?1",
+                        [&account_id],
+                        |r| r.get(0),
+                    )?;
+                    let chosen = match change {
+                        TargetChange::Resolve {
+                            account_id: Some(only),
+                            ..
+                        } => *only == account_id,
+                        _ => true,
+                    };
+                    if !chosen {
+                        continue;
+                    }
+                    if !change_allows(change, state) {
+                        outcome.skipped.push((name, state));
+                        continue;
+                    }
+                    apply_change(&tx, &id, change, now)?;
+                    outcome.changed.push(name);
+                }
+                if must_move && outcome.changed.is_empty() {
+                    return Ok(Some(outcome));
+                }
+            }
+            for event in &events {
+                record_event(&tx, event)?;
+            }
+            tx.commit()?;
+            Ok(Some(outcome))
+        })
+        .await
+    }
+
+    async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>> {
+        let (w, p) = (workspace_id.to_string(), post_id.to_string());
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.post_id = ?2 ORDER BY a.name"
+            ))?;
+            let rows = stmt.query_map([w, p], |r| target_view(r, 0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn attempts(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<(String, PublishAttempt)>> {
+        let (w, p) = (workspace_id.to_string(), post_id.to_string());
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.name, x.target_id, x.part, x.started_ms, x.ended_ms, x.outcome,
+                        x.http_status, x.error
+                 FROM attempts x JOIN targets t ON t.id = x.target_id
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.post_id = ?2
+                 ORDER BY x.started_ms, x.id",
+            )?;
+            let rows = stmt.query_map([w, p], |r| {
+                Ok((
+                    r.get(0)?,
+                    PublishAttempt {
+                        target_id: r.get(1)?,
+                        part: r.get::<_, i64>(2)? as u32,
+                        started_ms: r.get(3)?,
+                        ended_ms: r.get(4)?,
+                        outcome: r.get(5)?,
+                        http_status: r.get::<_, Option<i64>>(6)?.map(|s| s as u16),
+                        error: r.get(7)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn calendar(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CalendarEntry>> {
+        let w = workspace_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network, p.title FROM targets t
+                 JOIN accounts a ON a.id = t.account_id JOIN posts p ON p.id = t.post_id
+                 WHERE t.workspace_id = ?1 AND t.due_ms >= ?2 AND t.due_ms < ?3
+                   AND t.state IN {} AND p.deleted_ms IS NULL
+                 ORDER BY t.due_ms, t.id",
+                TargetState::sql(TargetState::SCHEDULED_ONCE)
+            ))?;
+            let rows = stmt.query_map(params![w, from_ms, to_ms], |r| {
+                Ok(CalendarEntry {
+                    target: target_view(r, 0)?,
+                    post_title: r.get(TARGET_WIDTH + 2)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn claim_due(&self, claim: &Claim) -> Result<ClaimOutcome> {
+        let claim = claim.clone();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now = claim.now_ms;
+            let ids: Vec<(String, bool)> = {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT id, taken_over FROM (
+                        SELECT t.id, coalesce(t.next_attempt_ms, t.due_ms) AS at,
+                               t.state = '{publishing}' AS taken_over,
+                               row_number() OVER (PARTITION BY t.account_id
+                                   ORDER BY t.due_ms, t.id) AS nth
+                        FROM targets t WHERE {due} AND {ready})
+                     WHERE nth <= ?3 ORDER BY at, id LIMIT ?2",
+                    publishing = TargetState::Publishing.as_str(),
+                    due = due_sql("?1"),
+                    ready = account_ready_sql("?1"),
+                ))?;
+                let rows = stmt.query_map(params![now, claim.limit, claim.per_account], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut outcome = ClaimOutcome::default();
+            for (id, taken_over) in ids {
+                let (target, account, post) = tx.query_row(
+                    &format!(
+                        "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS}
+                         FROM targets t JOIN accounts a ON a.id = t.account_id
+                         JOIN posts p ON p.id = t.post_id WHERE t.id = ?1"
+                    ),
+                    [&id],
+                    |r| {
+                        Ok((
+                            target_row(r, 0)?,
+                            account_row(r, TARGET_WIDTH)?,
+                            post_row_at(r, TARGET_WIDTH + ACCOUNT_WIDTH)?,
+                        ))
+                    },
+                )?;
+                let interrupted = target
+                    .in_flight
+                    .zip(target.in_flight_ms)
+                    .filter(|_| taken_over);
+                if let Some((part, since)) = interrupted {
+                    let fate = takeover(&account, since, now);
+                    let attempt = interrupted_attempt(&id, part, since, now, fate);
+                    if fate == Takeover::Uncertain {
+                        let n = tx.execute(
+                            &format!(
+                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
+                                 lease_expires_ms = NULL, last_error = ?2, updated_ms = ?3
+                                 WHERE id = ?4 AND {due}",
+                                uncertain = TargetState::Uncertain.as_str(),
+                                due = due_sql("?1"),
+                            ),
+                            params![now, attempt.error, now, id],
+                        )?;
+                        if n == 1 {
+                            insert_publish_attempt(&tx, &attempt)?;
+                            outcome.uncertain.push(id);
+                        }
+                        continue;
+                    }
+                    insert_publish_attempt(&tx, &attempt)?;
+                }
+                let n = tx.execute(
+                    &format!(
+                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
+                         lease_expires_ms = ?3, updated_ms = ?1
+                         WHERE id = ?4 AND {due}",
+                        publishing = TargetState::Publishing.as_str(),
+                        due = due_sql("?1"),
+                    ),
+                    params![now, claim.owner, claim.lease_until_ms, id],
+                )?;
+                if n == 1 {
+                    let mut target = target;
+                    target.state = TargetState::Publishing;
+                    target.lease_owner = Some(claim.owner.clone());
+                    target.lease_expires_ms = Some(claim.lease_until_ms);
+                    target.updated_ms = now;
+                    outcome.claimed.push(Claimed {
+                        target,
+                        account,
+                        post,
+                        taken_over,
+                    });
+                }
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn renew_lease(&self, target_id: &str, owner: &str, until_ms: i64) -> Result<bool> {
+        let (id, owner) = (target_id.to_string(), owner.to_string());
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "UPDATE targets SET lease_expires_ms = ?3
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = '{}'",
+                    TargetState::Publishing.as_str()
+                ),
+                params![id, owner, until_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn begin_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        part: u32,
+        planned: u32,
+        lease_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (id, owner) = (target_id.to_string(), owner.to_string());
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "UPDATE targets SET
+                        in_flight_ms = CASE WHEN in_flight = ?3 AND in_flight_ms IS NOT NULL
+                            THEN in_flight_ms ELSE ?6 END,
+                        in_flight = ?3, planned_parts = ?4, lease_expires_ms = ?5
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = '{}'",
+                    TargetState::Publishing.as_str()
+                ),
+                params![id, owner, part, planned, lease_until_ms, now_ms],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn record_part(
+        &self,
+        target_id: &str,
+        owner: &str,
+        remote_id: &str,
+        url: Option<&str>,
+        attempt: &PublishAttempt,
+    ) -> Result<bool> {
+        let (id, owner, attempt) = (target_id.to_string(), owner.to_string(), attempt.clone());
+        let part = serde_json::json!({ "id": remote_id, "url": url });
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let parts: Option<String> = tx
+                .query_row(
+                    &format!(
+                        "SELECT parts FROM targets
+                         WHERE id = ?1 AND lease_owner = ?2 AND state = '{}'",
+                        TargetState::Publishing.as_str()
+                    ),
+                    [&id, &owner],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(parts) = parts else {
+                return Ok(false);
+            };
+            let parts = add_part(&parts, attempt.part, part);
+            tx.execute(
+                "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL,
+                 updated_ms = ?4 WHERE id = ?1 AND lease_owner = ?2",
+                params![id, owner, parts, attempt.ended_ms],
+            )?;
+            insert_publish_attempt(&tx, &attempt)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn finish_target(
+        &self,
+        target_id: &str,
+        owner: &str,
+        finish: &Finish,
+        attempt: Option<&PublishAttempt>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (id, owner, attempt) = (target_id.to_string(), owner.to_string(), attempt.cloned());
+        let f = FinishColumns::of(finish, attempt.as_ref());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                &format!(
+                    "UPDATE targets SET
+                        state = CASE WHEN ?3 IS NOT NULL THEN ?3
+                                     WHEN attempt_count > 0 THEN '{waiting_retry}'
+                                     ELSE '{scheduled}' END,
+                        last_error = CASE WHEN ?3 IS NULL THEN last_error ELSE ?4 END,
+                        next_attempt_ms = ?5, attempt_count = attempt_count + ?6,
+                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?7,
+                        in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
+                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = '{publishing}'",
+                    waiting_retry = TargetState::WaitingRetry.as_str(),
+                    scheduled = TargetState::Scheduled.as_str(),
+                    publishing = TargetState::Publishing.as_str(),
+                ),
+                params![
+                    id,
+                    owner,
+                    f.state,
+                    f.error,
+                    f.next_attempt_ms,
+                    f.count,
+                    now_ms,
+                    f.settled
+                ],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some(attempt) = &attempt {
+                insert_publish_attempt(&tx, attempt)?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn release_claims(&self, owner: &str, now_ms: i64) -> Result<u64> {
+        let owner = owner.to_string();
+        self.call(move |c| {
+            c.execute(
+                &format!(
+                    "UPDATE targets SET
+                        state = CASE WHEN attempt_count > 0 THEN '{waiting_retry}'
+                                     ELSE '{scheduled}' END,
+                        lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?2
+                     WHERE lease_owner = ?1 AND state = '{publishing}' AND in_flight IS NULL",
+                    waiting_retry = TargetState::WaitingRetry.as_str(),
+                    scheduled = TargetState::Scheduled.as_str(),
+                    publishing = TargetState::Publishing.as_str(),
+                ),
+                params![owner, now_ms],
+            )
+        })
+        .await
+        .map(|n| n as u64)
+    }
+
+    async fn hold_account(&self, account_id: &str, until_ms: i64, reason: &str) -> Result<()> {
+        let (id, reason) = (account_id.to_string(), reason.to_string());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO account_waits (account_id, until_ms, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id) DO UPDATE SET until_ms = excluded.until_ms,
+                   reason = excluded.reason WHERE account_waits.until_ms < excluded.until_ms",
+                params![id, until_ms, reason],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>> {
+        let id = account_id.to_string();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT until_ms, reason FROM account_waits WHERE account_id = ?1 AND until_ms > ?2",
+                params![id, now_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn next_due(&self) -> Result<Option<i64>> {
+        self.call(|c| c.query_row(&next_due_sql(), [], |r| r.get(0)))
+            .await
+    }
+
+    async fn purge(&self, purge: &Purge) -> Result<Purged> {
+        let p = *purge;
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let sessions = tx.execute(
+                "DELETE FROM sessions WHERE expires_ms < ?1 OR revoked_ms < ?1",
+                [p.sessions_ended_before_ms],
+            )?;
+            let idempotency_keys = tx.execute(
+                "DELETE FROM idempotency_keys WHERE created_ms < ?1",
+                [p.idempotency_before_ms],
+            )?;
+            let login_failures = tx.execute(
+                "DELETE FROM login_failures WHERE last_ms < ?1",
+                [p.login_failures_before_ms],
+            )?;
+            let rate_limits = tx.execute(
+                "DELETE FROM rate_limits WHERE tat_us < ?1",
+                [p.rate_limits_full_before_ms.saturating_mul(1000)],
+            )?;
+            let webhook_attempts = tx.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (
+                   SELECT id FROM webhook_deliveries
+                   WHERE state <> 'pending' AND finished_ms < ?1)",
+                [p.deliveries_finished_before_ms],
+            )?;
+            let webhook_deliveries = tx.execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_ms < ?1",
+                [p.deliveries_finished_before_ms],
+            )?;
+            tx.commit()?;
+            Ok(Purged {
+                sessions: sessions as u64,
+                idempotency_keys: idempotency_keys as u64,
+                login_failures: login_failures as u64,
+                rate_limits: rate_limits as u64,
+                webhook_deliveries: webhook_deliveries as u64,
+                webhook_attempts: webhook_attempts as u64,
+            })
+        })
+        .await
+    }
 }
 
 /// A `workspaces` row read as `SELECT id, name, created_ms`.
@@ -943,5 +2046,246 @@ fn workspace_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
         id: r.get(0)?,
         name: r.get(1)?,
         created_ms: r.get(2)?,
+    })
+}
+
+fn insert_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
+        params![
+            p.id,
+            p.workspace_id,
+            p.author_id,
+            p.title,
+            p.body,
+            p.state.as_str(),
+            p.scheduled_ms,
+            p.zone,
+            p.created_ms,
+            p.updated_ms
+        ],
+    )
+    .map(drop)
+}
+
+/// Writes a post's editable columns; false if it is not there (or deleted).
+fn write_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<bool> {
+    c.execute(
+        "UPDATE posts SET title = ?3, body = ?4, state = ?5, scheduled_ms = ?6, zone = ?7,
+         updated_ms = ?8
+         WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
+        params![
+            p.workspace_id,
+            p.id,
+            p.title,
+            p.body,
+            p.state.as_str(),
+            p.scheduled_ms,
+            p.zone,
+            p.updated_ms
+        ],
+    )
+    .map(|n| n == 1)
+}
+
+/// Inserts a target; with `keep_existing`, nothing happens if the post has one on that
+/// account already.
+fn insert_target(
+    c: &rusqlite::Connection,
+    t: &Target,
+    keep_existing: bool,
+) -> rusqlite::Result<()> {
+    let placeholders = (1..=17)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tail = if keep_existing {
+        " ON CONFLICT (post_id, account_id) DO NOTHING"
+    } else {
+        ""
+    };
+    c.execute(
+        &format!("INSERT INTO targets ({TARGET_INSERT}) VALUES ({placeholders}){tail}"),
+        params![
+            t.id,
+            t.post_id,
+            t.account_id,
+            t.workspace_id,
+            t.state.as_str(),
+            t.due_ms,
+            t.next_attempt_ms,
+            t.attempt_count,
+            t.lease_owner,
+            t.lease_expires_ms,
+            t.parts,
+            t.planned_parts,
+            t.in_flight,
+            t.in_flight_ms,
+            t.last_error,
+            t.created_ms,
+            t.updated_ms
+        ],
+    )
+    .map(drop)
+}
+
+/// A post's targets: (id, account id, state).
+fn post_targets(
+    c: &rusqlite::Connection,
+    post_id: &str,
+) -> rusqlite::Result<Vec<(String, String, TargetState)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, account_id, state FROM targets WHERE post_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([post_id], |r| {
+        let state: String = r.get(2)?;
+        Ok((r.get(0)?, r.get(1)?, state_of(&state)))
+    })?;
+    rows.collect()
+}
+
+fn state_of(stored: &str) -> TargetState {
+    stored.parse().unwrap_or(TargetState::Failed)
+}
+
+fn set_state(
+    c: &rusqlite::Connection,
+    id: &str,
+    state: TargetState,
+    due_ms: Option<i64>,
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE targets SET state = ?2, due_ms = coalesce(?3, due_ms), updated_ms = ?4
+         WHERE id = ?1",
+        params![id, state.as_str(), due_ms, now_ms],
+    )
+    .map(drop)
+}
+
+/// Applies a change the target's state allows (the caller checked).
+fn apply_change(
+    c: &rusqlite::Connection,
+    id: &str,
+    change: &TargetChange,
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    match change {
+        TargetChange::Resolve { published_url, .. } => {
+            let (parts, in_flight, planned): (String, Option<i64>, Option<i64>) = c.query_row(
+                "SELECT parts, in_flight, planned_parts FROM targets WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let (parts, state) = resolve_parts(
+                &parts,
+                in_flight.map(|n| n as u32),
+                planned.map(|n| n as u32),
+                published_url.as_deref(),
+            );
+            c.execute(
+                "UPDATE targets SET state = ?2, parts = ?3,
+                 due_ms = CASE WHEN ?2 = 'published' THEN due_ms ELSE ?4 END,
+                 next_attempt_ms = NULL, attempt_count = 0, in_flight = NULL,
+                 in_flight_ms = NULL, last_error = NULL, updated_ms = ?4 WHERE id = ?1",
+                params![id, state.as_str(), parts, now_ms],
+            )
+            .map(drop)
+        }
+        TargetChange::Retry { .. } => c
+            .execute(
+                "UPDATE targets SET state = ?2, due_ms = ?3, next_attempt_ms = NULL,
+                 attempt_count = 0, last_error = NULL, updated_ms = ?3 WHERE id = ?1",
+                params![id, change.to_state().as_str(), change.due_ms()],
+            )
+            .map(drop),
+        _ => c
+            .execute(
+                "UPDATE targets SET state = ?2, due_ms = coalesce(?3, due_ms),
+                 next_attempt_ms = NULL, updated_ms = ?4 WHERE id = ?1",
+                params![id, change.to_state().as_str(), change.due_ms(), now_ms],
+            )
+            .map(drop),
+    }
+}
+
+fn insert_publish_attempt(c: &rusqlite::Connection, a: &PublishAttempt) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO attempts (id, target_id, part, started_ms, ended_ms, outcome, http_status,
+         error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            a.target_id,
+            a.part,
+            a.started_ms,
+            a.ended_ms,
+            a.outcome,
+            a.http_status,
+            a.error
+        ],
+    )
+    .map(drop)
+}
+
+fn target_row(r: &Row, at: usize) -> rusqlite::Result<Target> {
+    let state: String = r.get(at + 4)?;
+    Ok(Target {
+        id: r.get(at)?,
+        post_id: r.get(at + 1)?,
+        account_id: r.get(at + 2)?,
+        workspace_id: r.get(at + 3)?,
+        state: state_of(&state),
+        due_ms: r.get(at + 5)?,
+        next_attempt_ms: r.get(at + 6)?,
+        attempt_count: r.get::<_, i64>(at + 7)? as u32,
+        lease_owner: r.get(at + 8)?,
+        lease_expires_ms: r.get(at + 9)?,
+        parts: r.get(at + 10)?,
+        planned_parts: r.get::<_, Option<i64>>(at + 11)?.map(|n| n as u32),
+        in_flight: r.get::<_, Option<i64>>(at + 12)?.map(|n| n as u32),
+        in_flight_ms: r.get(at + 13)?,
+        last_error: r.get(at + 14)?,
+        created_ms: r.get(at + 15)?,
+        updated_ms: r.get(at + 16)?,
+    })
+}
+
+fn target_view(r: &Row, at: usize) -> rusqlite::Result<TargetView> {
+    Ok(TargetView {
+        target: target_row(r, at)?,
+        account_name: r.get(at + TARGET_WIDTH)?,
+        network: r.get(at + TARGET_WIDTH + 1)?,
+    })
+}
+
+fn account_row(r: &Row, at: usize) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get(at)?,
+        workspace_id: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        network: r.get(at + 3)?,
+        base_url: r.get(at + 4)?,
+        handle: r.get(at + 5)?,
+        settings: r.get(at + 6)?,
+        credentials: r.get(at + 7)?,
+        created_ms: r.get(at + 8)?,
+    })
+}
+
+fn post_row_at(r: &Row, at: usize) -> rusqlite::Result<Post> {
+    let state: String = r.get(at + 5)?;
+    Ok(Post {
+        id: r.get(at)?,
+        workspace_id: r.get(at + 1)?,
+        author_id: r.get(at + 2)?,
+        title: r.get(at + 3)?,
+        body: r.get(at + 4)?,
+        state: PostState::parse(&state).unwrap_or(PostState::Draft),
+        scheduled_ms: r.get(at + 6)?,
+        zone: r.get(at + 7)?,
+        created_ms: r.get(at + 8)?,
+        updated_ms: r.get(at + 9)?,
     })
 }

@@ -14,6 +14,11 @@
 //! fake's count of requests so far whenever it changes, for counting a command's round
 //! trips: `{"event":"requests","network":"mastodon","requests":3}`.
 //!
+//! X takes OAuth 1.0a keys (`oauth1_keys`, the four on one line as `accounts add x
+//! --oauth1` reads them). Meta's fakes (`instagram`, with the `s3` bucket Instagram
+//! fetches images from; `threads`; `facebook`, with a Page token) keep their own request
+//! logs and have no chaos: the chaos flags and `--latency-ms` do not apply to them.
+//!
 //! The fake AI servers (`anthropic`, `openai`) come last; the chaos flags do not apply to
 //! them, and they answer every request with their default answer.
 
@@ -23,9 +28,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use postctl_tests::fakes::{
-    ChaosConfig, Failure, FakeAnthropic, FakeBluesky, FakeDiscord, FakeMastodon, FakeMatrix,
-    FakeOpenAi, FakeServer, FakeSlack, FakeTelegram, FakeVk, FakeWebhook, ReceivedPost,
+    ChaosConfig, Failure, FakeAnthropic, FakeBluesky, FakeDiscord, FakeFacebook, FakeInstagram,
+    FakeMastodon, FakeMatrix, FakeOpenAi, FakeS3, FakeServer, FakeSlack, FakeTelegram, FakeThreads,
+    FakeVk, FakeWebhook, FakeX, OAuth1Keys, ReceivedPost,
 };
+
+/// The OAuth 1.0a keys the X fake takes: consumer key and secret, access token and secret.
+const X_KEYS: [&str; 4] = ["ck-bench", "cs-bench", "1-at-bench", "ats-bench"];
 use serde_json::json;
 
 struct Options {
@@ -133,10 +142,26 @@ fn main() -> ExitCode {
     let matrix = FakeMatrix::start();
     let webhook = FakeWebhook::start();
     let vk = FakeVk::start();
+    let x = FakeX::start();
+    x.configure(|c| {
+        c.oauth1 = Some(OAuth1Keys {
+            consumer_key: X_KEYS[0].into(),
+            consumer_secret: X_KEYS[1].into(),
+            access_token: X_KEYS[2].into(),
+            access_token_secret: X_KEYS[3].into(),
+        })
+    });
+    let instagram = FakeInstagram::start();
+    // Meta's 50 posts a day would end a benchmark early.
+    instagram.set_quota(0, 1_000_000);
+    let s3 = FakeS3::start();
+    let threads = FakeThreads::start();
+    threads.set_quota(0, 1_000_000);
+    let facebook = FakeFacebook::start();
     let anthropic = FakeAnthropic::start();
     let openai = FakeOpenAi::start();
-    let servers: [&dyn FakeServer; 8] = [
-        &mastodon, &bluesky, &telegram, &discord, &slack, &matrix, &webhook, &vk,
+    let servers: [&dyn FakeServer; 9] = [
+        &mastodon, &bluesky, &telegram, &discord, &slack, &matrix, &webhook, &vk, &x,
     ];
     for server in servers {
         server.chaos().set(options.chaos.clone());
@@ -152,6 +177,11 @@ fn main() -> ExitCode {
         json!({"network": "matrix", "base_url": matrix.base_url(), "token": FakeMatrix::TOKEN, "room_id": FakeMatrix::ROOM}),
         json!({"network": "webhook", "base_url": webhook.base_url(), "url": webhook.url("/hook")}),
         json!({"network": "vk", "base_url": vk.base_url(), "token": FakeVk::TOKEN, "owner_id": -FakeVk::GROUP_ID}),
+        json!({"network": "x", "base_url": x.base_url(), "oauth1_keys": X_KEYS.join(" ")}),
+        json!({"network": "instagram", "base_url": instagram.base_url(), "token": FakeInstagram::TOKEN, "user_id": FakeInstagram::USER_ID}),
+        json!({"network": "s3", "base_url": s3.base_url(), "bucket": FakeS3::BUCKET, "region": FakeS3::REGION, "access_key_id": FakeS3::ACCESS_KEY, "secret_key": FakeS3::SECRET_KEY}),
+        json!({"network": "threads", "base_url": threads.base_url(), "token": FakeThreads::TOKEN, "user_id": FakeThreads::USER_ID}),
+        json!({"network": "facebook", "base_url": facebook.base_url(), "page_token": FakeFacebook::PAGE_TOKEN, "page_id": FakeFacebook::PAGE_ID}),
         json!({"network": "anthropic", "base_url": anthropic.base_url(), "key": FakeAnthropic::KEY, "model": FakeAnthropic::MODEL}),
         json!({"network": "openai", "base_url": openai.base_url(), "key": null, "model": FakeOpenAi::MODEL}),
     ];
@@ -171,6 +201,22 @@ fn main() -> ExitCode {
                 Source::new("matrix", &matrix, || texts(matrix.posts())),
                 Source::new("webhook", &webhook, || webhook_texts(&webhook)),
                 Source::new("vk", &vk, || texts(vk.posts())),
+                Source::new("x", &x, || texts(x.posts())),
+                Source::logged(
+                    "instagram",
+                    || instagram.log().len() as u64,
+                    || instagram.media().into_iter().map(|m| m.caption).collect(),
+                ),
+                Source::logged(
+                    "threads",
+                    || threads.log().len() as u64,
+                    || threads.posts().into_iter().map(|p| p.text).collect(),
+                ),
+                Source::logged(
+                    "facebook",
+                    || facebook.log().len() as u64,
+                    || facebook.posts().into_iter().map(|p| p.message).collect(),
+                ),
             ];
             let stop = &stop;
             let settle = options.latency + Duration::from_millis(200);
@@ -207,6 +253,19 @@ impl<'a> Source<'a> {
         Source {
             network,
             requests: Box::new(move || fake.chaos().counts().requests),
+            texts: Box::new(texts),
+        }
+    }
+
+    /// A fake that counts its requests in a log of its own (Meta's).
+    fn logged(
+        network: &'static str,
+        requests: impl Fn() -> u64 + Send + 'a,
+        texts: impl Fn() -> Vec<String> + Send + 'a,
+    ) -> Source<'a> {
+        Source {
+            network,
+            requests: Box::new(requests),
             texts: Box::new(texts),
         }
     }

@@ -18,6 +18,14 @@
 //!
 //! Posting needs the Page token: the user token answers error 200 (permissions).
 //!
+//! Facebook Login (platforms.md §8; [`super::meta::MetaLogin`]), under `/v23.0`:
+//! `GET /dialog/oauth` (www.facebook.com's), `POST /oauth/access_token` with the code →
+//! `{access_token, token_type, expires_in}` (a short-lived user token; the code exchange is
+//! not in platforms.md: the fake assumes Meta's Login docs), and `GET /oauth/access_token
+//! ?grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token` → a long-lived
+//! user token (60 days). No renewal. The user tokens it issues list the Pages like
+//! [`FakeFacebook::USER_TOKEN`].
+//!
 //! Where platforms.md says "unconfirmed", the fake assumes: no text limit it enforces
 //! short of 63,206 characters; the multi-photo `attached_media` flow; `alt_text_custom`;
 //! the delete answer `{success: true}`; `permalink_url`; the post fields above; the Page's
@@ -36,7 +44,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
-use super::meta::{business_usage, fault_answer};
+use super::meta::{
+    CodeAnswer, Faults, Grants, HasLogin, LoginPaths, MetaLogin, business_usage, login_routes,
+    meta_sign_in, params, token, with_fault_as,
+};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -99,6 +110,8 @@ struct Api {
     /// The usage the answers report: percent of calls, minutes until access returns.
     usage: (u64, u64),
     followers: u64,
+    /// Facebook Login, the authorization server.
+    login: MetaLogin,
 }
 
 pub struct FakeFacebook {
@@ -111,6 +124,10 @@ impl FakeFacebook {
     pub const USER_TOKEN: &'static str = "EAAfake-user-token-0123456789";
     pub const PAGE_ID: &'static str = "104000000000001";
     pub const PAGE_TOKEN: &'static str = "EAAfake-page-token-abcdefghij";
+    /// The Facebook app's id and secret, and the user's id.
+    pub const CLIENT_ID: &'static str = "5566778899001122";
+    pub const CLIENT_SECRET: &'static str = "fb-app-secret-0123456789abcdef";
+    pub const USER_ID: &'static str = "100000000000042";
 
     pub fn start() -> FakeFacebook {
         let port = BoundPort::bind();
@@ -129,8 +146,26 @@ impl FakeFacebook {
             log: Vec::new(),
             usage: (1, 0),
             followers: 0,
+            login: MetaLogin::new(
+                Grants {
+                    prefix: "fb",
+                    exchange: "fb_exchange_token",
+                    token_param: "fb_exchange_token",
+                    refresh: None,
+                    code_answer: CodeAnswer::Bearer,
+                },
+                Self::CLIENT_ID,
+                Self::CLIENT_SECRET,
+                Self::USER_ID,
+            ),
         }));
         let router = Router::new()
+            .merge(login_routes(LoginPaths {
+                authorize: "/v23.0/dialog/oauth",
+                token: "/v23.0/oauth/access_token",
+                exchange: "/v23.0/oauth/access_token",
+                refresh: None,
+            }))
             .route("/v23.0/{id}", get(read_node).delete(delete_node))
             .route("/v23.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -210,6 +245,14 @@ fn not_found() -> Response {
 
 type Shared = Arc<Mutex<Api>>;
 
+impl HasLogin for Api {
+    fn login(&mut self) -> &mut MetaLogin {
+        &mut self.login
+    }
+}
+
+meta_sign_in!(FakeFacebook);
+
 /// Who a token is.
 enum Caller {
     User,
@@ -218,10 +261,8 @@ enum Caller {
 
 impl Api {
     fn caller(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Caller, Response> {
-        let token =
-            wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
-        match token {
-            Some(t) if t == self.user_token => Ok(Caller::User),
+        match token(headers, params) {
+            Some(t) if t == self.user_token || self.login.works(&t) => Ok(Caller::User),
             Some(t) => self
                 .pages
                 .iter()
@@ -258,65 +299,34 @@ impl Api {
         }
     }
 
-    fn take_fault(&mut self, step: Step) -> Option<Fault> {
-        let at = self.faults.iter().position(|(s, _)| *s == step)?;
-        self.faults.remove(at).map(|(_, f)| f)
-    }
-
     fn new_id(&mut self) -> String {
         self.next_id += 1;
         format!("{}", 122_000_000_000 + self.next_id)
     }
 }
 
-/// The answer with the Page's usage header.
-fn with_usage(api: &Api, page: Option<&str>, mut answer: Response) -> Response {
-    if let Some(page) = page
-        && !answer.headers().contains_key("x-business-use-case-usage")
-    {
-        let (percent, minutes) = api.usage;
-        wire::set_headers(
-            answer.headers_mut(),
-            [(
-                "x-business-use-case-usage",
-                business_usage(page, percent, minutes),
-            )],
-        );
-    }
-    answer
-}
+impl Faults for Api {
+    type Step = Step;
+    const KIND: &'static str = KIND;
 
-/// Runs a step, applying the fault queued for it: an error instead, or the answer lost.
-async fn with_fault(
-    shared: &Shared,
-    step: Step,
-    page: &str,
-    run: impl FnOnce(&mut Api) -> Response,
-) -> Response {
-    let (answer, hold) = {
-        let mut api = lock(shared);
-        let answer = match api.take_fault(step) {
-            Some(fault @ Fault::Error { .. }) => (
-                fault_answer(&fault, page, KIND).unwrap_or_else(|| run(&mut api)),
-                None,
-            ),
-            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
-            None => (run(&mut api), None),
-        };
-        (with_usage(&api, Some(page), answer.0), answer.1)
-    };
-    if let Some(wait) = hold {
-        tokio::time::sleep(wait).await;
+    fn faults(&mut self) -> &mut VecDeque<(Step, Fault)> {
+        &mut self.faults
     }
-    answer
-}
 
-fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
-    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
-    if let Ok(found) = wire::body_params(headers, body) {
-        params.extend(found);
+    /// Every answer to a Page's step carries the Page's usage header.
+    fn finish(&self, page: &str, mut answer: Response) -> Response {
+        if !answer.headers().contains_key("x-business-use-case-usage") {
+            let (percent, minutes) = self.usage;
+            wire::set_headers(
+                answer.headers_mut(),
+                [(
+                    "x-business-use-case-usage",
+                    business_usage(page, percent, minutes),
+                )],
+            );
+        }
+        answer
     }
-    params
 }
 
 async fn read_node(
@@ -361,7 +371,10 @@ async fn read_node(
     } else {
         not_found()
     };
-    with_usage(&api, page.as_deref(), answer)
+    match page {
+        Some(page) => api.finish(&page, answer),
+        None => answer,
+    }
 }
 
 async fn delete_node(
@@ -380,7 +393,7 @@ async fn delete_node(
             Err(refused) => return refused,
         }
     };
-    with_fault(&shared, Step::Delete, &page.clone(), |api| {
+    with_fault_as(&shared, Step::Delete, &page.clone(), |api| {
         let Some(post) = api
             .posts
             .iter_mut()
@@ -442,7 +455,7 @@ async fn read_edge(
     if let Err(refused) = lock(&shared).page_of(&caller, &id) {
         return refused;
     }
-    with_fault(&shared, Step::ReadFeed, &id.clone(), |api| {
+    with_fault_as(&shared, Step::ReadFeed, &id.clone(), |api| {
         let data: Vec<Value> = api
             .posts
             .iter()
@@ -496,13 +509,13 @@ async fn post_edge(
     }
     match edge.as_str() {
         "feed" => {
-            with_fault(&shared, Step::Feed, &id.clone(), |api| {
+            with_fault_as(&shared, Step::Feed, &id.clone(), |api| {
                 feed(api, &id, &params)
             })
             .await
         }
         "photos" => {
-            with_fault(&shared, Step::Photo, &id.clone(), |api| {
+            with_fault_as(&shared, Step::Photo, &id.clone(), |api| {
                 photo(api, &id, &params, source)
             })
             .await

@@ -29,28 +29,18 @@
 //! 613) and an `X-Business-Use-Case-Usage` header; no delete endpoint exists.
 //!
 //! Instagram Login (platforms.md §7), as `instagram.com`, `api.instagram.com` and
-//! `graph.instagram.com` serve it, on this one address:
-//! - `GET /oauth/authorize?client_id&redirect_uri&response_type=code&scope&state`: the user
-//!   approves and the browser goes back with `code` and `state` (no PKCE: Meta does not
-//!   document it for Instagram Login, so the fake neither needs nor checks it);
-//! - `POST /oauth/access_token` (form: `client_id`, `client_secret`, `grant_type=
-//!   authorization_code`, `redirect_uri`, `code`) → `{"data": [{access_token, user_id,
-//!   permissions}]}`, a short-lived token (1 hour); a refusal is HTTP 400
-//!   `{"error_type": "OAuthException", "code": 400, "error_message"}` (the shapes of both
-//!   answers are unconfirmed in platforms.md: the fake assumes Meta's current examples);
-//! - `GET /access_token?grant_type=ig_exchange_token&client_secret&access_token` (a
-//!   short-lived token) → `{access_token, token_type: "bearer", expires_in}`, a
-//!   long-lived token (60 days);
-//! - `GET /refresh_access_token?grant_type=ig_refresh_token&access_token` (a long-lived
-//!   token at least 24 hours old and unexpired) → a new long-lived token for 60 days; the
-//!   old one works until it expires. Refusals are Graph errors, code 190.
+//! `graph.instagram.com` serve it, on this one address ([`super::meta::MetaLogin`]):
+//! `GET /oauth/authorize`, `POST /oauth/access_token` → `{"data": [{access_token, user_id,
+//! permissions}]}` (a refusal `{"error_type": "OAuthException", "code": 400,
+//! "error_message"}`; both shapes unconfirmed in platforms.md: the fake assumes Meta's
+//! current examples), `GET /access_token?grant_type=ig_exchange_token` and `GET
+//! /refresh_access_token?grant_type=ig_refresh_token`.
 //!
 //! The tokens it issues work on the API like [`FakeInstagram::TOKEN`] until they expire;
-//! [`FakeInstagram::age_tokens`] moves the clock of what it issued.
+//! [`MetaSignIn::age_tokens`](super::MetaSignIn::age_tokens) moves the clock of what it issued.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -60,7 +50,11 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::oauth::{AuthServer, OAuthConfig};
+pub use super::meta::Fault;
+use super::meta::{
+    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, children, fetch, insights_answer,
+    login_routes, meta_sign_in, params, poll, token, user_faults, with_fault,
+};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -68,6 +62,7 @@ use super::{lock, wire};
 pub const MAX_CAPTION: usize = 2_200;
 const MAX_CHILDREN: usize = 10;
 const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+const KIND: &str = "IGApiException";
 
 /// A step a test can make fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,23 +75,6 @@ pub enum Step {
     Publish,
     /// `GET /{user}/content_publishing_limit`.
     Quota,
-}
-
-/// How a step fails.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Fault {
-    /// A Graph API error: HTTP status, code, subcode, `is_transient`, and the minutes in
-    /// `X-Business-Use-Case-Usage`'s `estimated_time_to_regain_access`, if sent.
-    Error {
-        http: u16,
-        code: i64,
-        subcode: Option<i64>,
-        transient: bool,
-        regain_minutes: Option<u64>,
-    },
-    /// The step is carried out, then the answer is held back this long (past the client's
-    /// timeout: the answer is lost).
-    LoseAnswer(Duration),
 }
 
 /// A container as the fake holds it.
@@ -169,7 +147,7 @@ struct Api {
     follows: u64,
     retired: Vec<String>,
     /// Instagram Login, the authorization server.
-    auth: AuthServer,
+    login: MetaLogin,
 }
 
 pub struct FakeInstagram {
@@ -183,33 +161,6 @@ impl FakeInstagram {
     /// The Instagram app's id and secret.
     pub const CLIENT_ID: &'static str = "990011223344556";
     pub const CLIENT_SECRET: &'static str = "ig-app-secret-0123456789abcdef";
-
-    /// Changes the Instagram app and the user's answer from now on.
-    pub fn configure_sign_in(&self, change: impl FnOnce(&mut OAuthConfig)) {
-        change(&mut lock(&self.shared).auth.config);
-    }
-
-    /// The token requests (`authorization_code`, `ig_exchange_token`,
-    /// `ig_refresh_token`), and whether each was granted, in order.
-    pub fn token_requests(&self) -> Vec<(String, bool)> {
-        lock(&self.shared).auth.requests.clone()
-    }
-
-    /// Every token Instagram Login issued was issued `by` earlier and expires `by`
-    /// earlier: the test's way to let days pass.
-    pub fn age_tokens(&self, by: Duration) {
-        lock(&self.shared).auth.age(by);
-    }
-
-    /// The user removed the app: every token Instagram Login issued stops working.
-    pub fn revoke_sign_in(&self) {
-        lock(&self.shared).auth.revoke();
-    }
-
-    /// Whether `token` is a token Instagram Login issued that works now.
-    pub fn access_token_works(&self, token: &str) -> bool {
-        lock(&self.shared).auth.works(token)
-    }
 
     pub fn start() -> FakeInstagram {
         let port = BoundPort::bind();
@@ -228,22 +179,26 @@ impl FakeInstagram {
             followers: 0,
             follows: 0,
             retired: Vec::new(),
-            auth: AuthServer::new(
-                "ig",
-                OAuthConfig {
-                    client_id: Self::CLIENT_ID.into(),
-                    client_secret: Some(Self::CLIENT_SECRET.into()),
-                    redirect_uris: Vec::new(),
-                    access_lifetime: SHORT_LIVED,
-                    approve: true,
+            login: MetaLogin::new(
+                Grants {
+                    prefix: "ig",
+                    exchange: "ig_exchange_token",
+                    token_param: "access_token",
+                    refresh: Some("ig_refresh_token"),
+                    code_answer: CodeAnswer::Wrapped,
                 },
+                Self::CLIENT_ID,
+                Self::CLIENT_SECRET,
+                Self::USER_ID,
             ),
         }));
         let router = Router::new()
-            .route("/oauth/authorize", get(login_authorize))
-            .route("/oauth/access_token", axum::routing::post(login_code))
-            .route("/access_token", get(login_exchange))
-            .route("/refresh_access_token", get(login_refresh))
+            .merge(login_routes(LoginPaths {
+                authorize: "/oauth/authorize",
+                token: "/oauth/access_token",
+                exchange: "/access_token",
+                refresh: Some("/refresh_access_token"),
+            }))
             .route("/{id}", get(read_node))
             .route("/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -325,136 +280,6 @@ impl FakeInstagram {
     }
 }
 
-/// How long a short-lived token works (platforms.md §7: 1 hour).
-const SHORT_LIVED: Duration = Duration::from_secs(60 * 60);
-/// How long a long-lived token works (platforms.md §7: 60 days).
-const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
-/// How old a long-lived token must be to be renewed (platforms.md §7: 24 hours).
-const RENEWABLE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// `GET /oauth/authorize`: the user approves Instagram Login.
-async fn login_authorize(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
-    let params = wire::query_map(query.as_deref());
-    lock(&shared).auth.authorize(&params, false, false)
-}
-
-/// `POST /oauth/access_token`: the code traded for a short-lived token.
-async fn login_code(State(shared): State<Shared>, body: Bytes) -> Response {
-    let params: HashMap<String, String> = wire::form_pairs(&body).into_iter().collect();
-    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
-    let mut api = lock(&shared);
-    let refused = |message: &str| {
-        wire::json(
-            StatusCode::BAD_REQUEST,
-            json!({"error_type": "OAuthException", "code": 400, "error_message": message}),
-        )
-    };
-    let answer = if get("client_id") != api.auth.config.client_id
-        || Some(get("client_secret")) != api.auth.config.client_secret
-    {
-        Err(refused("Invalid platform app"))
-    } else if get("grant_type") != "authorization_code" {
-        Err(refused("Unsupported grant_type"))
-    } else {
-        match api.auth.take_code(&get("code"), &get("redirect_uri"), "") {
-            Some(grant) => {
-                let token = api.auth.issue_access("short", SHORT_LIVED);
-                let user = api.user_id.clone();
-                Ok(wire::json(
-                    StatusCode::OK,
-                    json!({"data": [{"access_token": token, "user_id": user, "permissions": grant.scope}]}),
-                ))
-            }
-            None => Err(refused(
-                "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
-            )),
-        }
-    };
-    api.auth
-        .requests
-        .push(("authorization_code".into(), answer.is_ok()));
-    answer.unwrap_or_else(|refusal| refusal)
-}
-
-/// `GET /access_token?grant_type=ig_exchange_token`: a short-lived token for a long one.
-async fn login_exchange(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
-    let params = wire::query_map(query.as_deref());
-    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
-    let mut api = lock(&shared);
-    let short = get("access_token");
-    let answer = if get("grant_type") != "ig_exchange_token"
-        || Some(get("client_secret")) != api.auth.config.client_secret
-    {
-        Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            100,
-            None,
-            "Invalid grant_type or client_secret",
-            false,
-        ))
-    } else if !short.starts_with("ig-short-") || !api.auth.works(&short) {
-        Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            190,
-            None,
-            "Invalid OAuth access token - Cannot parse access token",
-            false,
-        ))
-    } else {
-        Ok(long_lived(&mut api))
-    };
-    api.auth
-        .requests
-        .push(("ig_exchange_token".into(), answer.is_ok()));
-    answer.unwrap_or_else(|refusal| refusal)
-}
-
-/// `GET /refresh_access_token?grant_type=ig_refresh_token`: a long-lived token renewed.
-async fn login_refresh(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
-    let params = wire::query_map(query.as_deref());
-    let get = |name: &str| params.get(name).cloned().unwrap_or_default();
-    let mut api = lock(&shared);
-    let token = get("access_token");
-    let issued = api.auth.access.get(&token).copied();
-    let now = std::time::SystemTime::now();
-    let answer = match issued {
-        _ if get("grant_type") != "ig_refresh_token" => Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            100,
-            None,
-            "Invalid grant_type",
-            false,
-        )),
-        Some(issued)
-            if token.starts_with("ig-long-")
-                && issued.until > now
-                && issued.at + RENEWABLE_AFTER <= now =>
-        {
-            Ok(long_lived(&mut api))
-        }
-        _ => Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            190,
-            None,
-            "Error validating access token: Session has expired or the token cannot be refreshed yet.",
-            false,
-        )),
-    };
-    api.auth
-        .requests
-        .push(("ig_refresh_token".into(), answer.is_ok()));
-    answer.unwrap_or_else(|refusal| refusal)
-}
-
-/// A new long-lived token: `{access_token, token_type, expires_in}`.
-fn long_lived(api: &mut Api) -> Response {
-    let token = api.auth.issue_access("long", LONG_LIVED);
-    wire::json(
-        StatusCode::OK,
-        json!({"access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
-    )
-}
-
 fn graph_error(
     status: StatusCode,
     code: i64,
@@ -462,72 +287,23 @@ fn graph_error(
     message: &str,
     transient: bool,
 ) -> Response {
-    let kind = if code == 190 {
-        "OAuthException"
-    } else {
-        "IGApiException"
-    };
-    let mut error = json!({
-        "message": message,
-        "type": kind,
-        "code": code,
-        "is_transient": transient,
-        "fbtrace_id": "AbCdEfGhIjK",
-    });
-    if let Some(sub) = subcode {
-        error["error_subcode"] = json!(sub);
-    }
-    wire::json(status, json!({ "error": error }))
-}
-
-fn fault_answer(fault: &Fault, user: &str) -> Option<Response> {
-    let Fault::Error {
-        http,
-        code,
-        subcode,
-        transient,
-        regain_minutes,
-    } = fault
-    else {
-        return None;
-    };
-    let message = match code {
-        4 => "Application request limit reached",
-        17 => "User request limit reached",
-        32 => "Page request limit reached",
-        613 => "Calls to this api have exceeded the rate limit.",
-        190 => "Error validating access token: Session has expired.",
-        _ => "An unexpected error has occurred. Please retry your request later.",
-    };
-    let mut answer = graph_error(
-        StatusCode::from_u16(*http).unwrap_or(StatusCode::BAD_REQUEST),
-        *code,
-        *subcode,
-        message,
-        *transient,
-    );
-    if let Some(minutes) = regain_minutes {
-        let usage = json!({ user: [{
-            "type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
-            "estimated_time_to_regain_access": minutes,
-        }]});
-        if let Ok(value) = usage.to_string().parse() {
-            answer
-                .headers_mut()
-                .insert("x-business-use-case-usage", value);
-        }
-    }
-    Some(answer)
+    super::meta::graph_error(status, code, subcode, message, transient, KIND)
 }
 
 type Shared = Arc<Mutex<Api>>;
 
+impl HasLogin for Api {
+    fn login(&mut self) -> &mut MetaLogin {
+        &mut self.login
+    }
+}
+
+meta_sign_in!(FakeInstagram);
+
 impl Api {
     fn authorised(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<(), Response> {
-        let token =
-            wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
-        match token {
-            Some(t) if t == self.token || self.auth.works(&t) => Ok(()),
+        match token(headers, params) {
+            Some(t) if t == self.token || self.login.works(&t) => Ok(()),
             Some(_) => Err(graph_error(
                 StatusCode::BAD_REQUEST,
                 190,
@@ -545,48 +321,13 @@ impl Api {
         }
     }
 
-    fn take_fault(&mut self, step: Step) -> Option<Fault> {
-        let at = self.faults.iter().position(|(s, _)| *s == step)?;
-        self.faults.remove(at).map(|(_, f)| f)
-    }
-
     fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:011}", self.next_id)
     }
 }
 
-/// Runs a step, applying the fault queued for it: an error instead, or the answer lost.
-async fn with_fault(
-    shared: &Shared,
-    step: Step,
-    run: impl FnOnce(&mut Api) -> Response,
-) -> Response {
-    let (answer, hold) = {
-        let mut api = lock(shared);
-        let user = api.user_id.clone();
-        match api.take_fault(step) {
-            Some(fault @ Fault::Error { .. }) => (
-                fault_answer(&fault, &user).unwrap_or_else(|| run(&mut api)),
-                None,
-            ),
-            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
-            None => (run(&mut api), None),
-        }
-    };
-    if let Some(wait) = hold {
-        tokio::time::sleep(wait).await;
-    }
-    answer
-}
-
-fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
-    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
-    if let Ok(found) = wire::body_params(headers, body) {
-        params.extend(found);
-    }
-    params
-}
+user_faults!();
 
 async fn read_node(
     State(shared): State<Shared>,
@@ -601,7 +342,7 @@ async fn read_node(
         if let Err(refused) = api.authorised(&headers, &params) {
             return refused;
         }
-        if id == api.user_id {
+        if id == api.user_id || id == "me" {
             let media_count = api.media.iter().filter(|m| !m.deleted).count();
             return wire::json(
                 StatusCode::OK,
@@ -640,13 +381,7 @@ async fn read_node(
                 false,
             );
         };
-        if container.status == "IN_PROGRESS" {
-            if container.pending_polls == 0 {
-                container.status = "FINISHED".into();
-            } else {
-                container.pending_polls -= 1;
-            }
-        }
+        poll(&mut container.status, &mut container.pending_polls);
         wire::json(
             StatusCode::OK,
             json!({"id": container.id, "status_code": container.status}),
@@ -825,7 +560,7 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
     let Some(c) = media.counts else {
         return wire::json(StatusCode::OK, json!({ "data": [] }));
     };
-    let data: Vec<Value> = asked
+    let metrics = asked
         .iter()
         .map(|name| {
             let value = match name.as_str() {
@@ -837,17 +572,10 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
                 "saved" => c.saved,
                 _ => c.likes + c.comments + c.shares + c.saved,
             };
-            json!({
-                "name": name,
-                "period": "lifetime",
-                "values": [{"value": value}],
-                "title": name,
-                "description": format!("The media's {name}"),
-                "id": format!("{id}/insights/{name}/lifetime"),
-            })
+            (name.clone(), value)
         })
         .collect();
-    wire::json(StatusCode::OK, json!({ "data": data }))
+    insights_answer(id, "media", metrics)
 }
 
 fn create_container(
@@ -875,14 +603,7 @@ fn create_container(
     }
     let carousel_item = wire::param_bool(params, "is_carousel_item").unwrap_or(false);
     let media_type = wire::param_str(params, "media_type");
-    let children: Vec<String> = wire::param_str(params, "children")
-        .map(|c| {
-            c.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let children = children(params);
     if media_type.as_deref() == Some("CAROUSEL") {
         if children.len() < 2 || children.len() > MAX_CHILDREN {
             return invalid("A carousel takes 2 to 10 children");
@@ -1009,33 +730,4 @@ fn publish(api: &mut Api, params: &Map<String, Value>) -> Response {
         deleted: false,
     });
     wire::json(StatusCode::OK, json!({ "id": id }))
-}
-
-/// A plain HTTP/1.1 GET of `url` (the fake S3's presigned URL), as Meta's fetcher does.
-fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").ok_or("only http:// in tests")?;
-    let (host, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
-    let mut stream = std::net::TcpStream::connect(host).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(|e| e.to_string())?;
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no header end")?;
-    let head = String::from_utf8_lossy(&answer[..split]).to_string();
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(head);
-    }
-    Ok(answer[split + 4..].to_vec())
 }

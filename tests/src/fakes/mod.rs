@@ -87,6 +87,7 @@ pub use instagram::FakeInstagram;
 pub use llm::{AiRequest, Reply};
 pub use mastodon::FakeMastodon;
 pub use matrix::FakeMatrix;
+pub use meta::MetaSignIn;
 pub use oauth::OAuthConfig;
 pub use oauth1::OAuth1Keys;
 pub use openai::FakeOpenAi;

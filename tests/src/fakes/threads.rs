@@ -26,6 +26,14 @@
 //! an invalid token answers HTTP 400 code 190; throttling answers HTTP 400 with the test's
 //! code and an `X-Business-Use-Case-Usage` header; a reply to a post that does not exist
 //! answers code 100.
+//!
+//! Threads sign-in (platforms.md §10; [`super::meta::MetaLogin`]), on the same address
+//! under `/v1.0` as the account's base URL names it: `GET /oauth/authorize` (threads.net's),
+//! `POST /oauth/access_token` → `{access_token, user_id}` (the id a number, as Meta's
+//! examples show), `GET /access_token?grant_type=th_exchange_token` and `GET
+//! /refresh_access_token?grant_type=th_refresh_token` (grant names and lifetimes
+//! unconfirmed: the fake assumes Instagram's). The tokens it issues work on the API like
+//! [`FakeThreads::TOKEN`]; `GET /me` answers as the user's node does.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -39,7 +47,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 pub use super::meta::Fault;
-use super::meta::{fault_answer, fetch};
+use super::meta::{
+    CodeAnswer, Grants, HasLogin, LoginPaths, MetaLogin, children, fetch, insights_answer,
+    login_routes, meta_sign_in, params, poll, token, user_faults, with_fault,
+};
 use super::server::{BoundPort, RunningServer};
 use super::{lock, wire};
 
@@ -118,6 +129,8 @@ struct Api {
     faults: VecDeque<(Step, Fault)>,
     log: Vec<String>,
     followers: u64,
+    /// Threads sign-in, the authorization server.
+    login: MetaLogin,
 }
 
 pub struct FakeThreads {
@@ -128,6 +141,9 @@ pub struct FakeThreads {
 impl FakeThreads {
     pub const TOKEN: &'static str = "THAAfake-long-lived-threads-token-0123456789";
     pub const USER_ID: &'static str = "26012345678901234";
+    /// The Threads app's id and secret.
+    pub const CLIENT_ID: &'static str = "1122334455667788";
+    pub const CLIENT_SECRET: &'static str = "th-app-secret-0123456789abcdef";
 
     pub fn start() -> FakeThreads {
         let port = BoundPort::bind();
@@ -146,8 +162,26 @@ impl FakeThreads {
             faults: VecDeque::new(),
             log: Vec::new(),
             followers: 0,
+            login: MetaLogin::new(
+                Grants {
+                    prefix: "th",
+                    exchange: "th_exchange_token",
+                    token_param: "access_token",
+                    refresh: Some("th_refresh_token"),
+                    code_answer: CodeAnswer::Flat,
+                },
+                Self::CLIENT_ID,
+                Self::CLIENT_SECRET,
+                Self::USER_ID,
+            ),
         }));
         let router = Router::new()
+            .merge(login_routes(LoginPaths {
+                authorize: "/v1.0/oauth/authorize",
+                token: "/v1.0/oauth/access_token",
+                exchange: "/v1.0/access_token",
+                refresh: Some("/v1.0/refresh_access_token"),
+            }))
             .route("/v1.0/{id}", get(read_node).delete(delete_node))
             .route("/v1.0/{id}/{edge}", get(read_edge).post(post_edge))
             .fallback(|| async {
@@ -224,12 +258,18 @@ fn not_found() -> Response {
 
 type Shared = Arc<Mutex<Api>>;
 
+impl HasLogin for Api {
+    fn login(&mut self) -> &mut MetaLogin {
+        &mut self.login
+    }
+}
+
+meta_sign_in!(FakeThreads);
+
 impl Api {
     fn authorised(&self, headers: &HeaderMap, params: &Map<String, Value>) -> Result<(), Response> {
-        let token =
-            wire::auth_token(headers, "Bearer").or_else(|| wire::param_str(params, "access_token"));
-        match token {
-            Some(t) if t == self.token => Ok(()),
+        match token(headers, params) {
+            Some(t) if t == self.token || self.login.works(&t) => Ok(()),
             _ => Err(error(
                 StatusCode::BAD_REQUEST,
                 190,
@@ -239,48 +279,13 @@ impl Api {
         }
     }
 
-    fn take_fault(&mut self, step: Step) -> Option<Fault> {
-        let at = self.faults.iter().position(|(s, _)| *s == step)?;
-        self.faults.remove(at).map(|(_, f)| f)
-    }
-
     fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:012}", self.next_id)
     }
 }
 
-/// Runs a step, applying the fault queued for it: an error instead, or the answer lost.
-async fn with_fault(
-    shared: &Shared,
-    step: Step,
-    run: impl FnOnce(&mut Api) -> Response,
-) -> Response {
-    let (answer, hold) = {
-        let mut api = lock(shared);
-        let user = api.user_id.clone();
-        match api.take_fault(step) {
-            Some(fault @ Fault::Error { .. }) => (
-                fault_answer(&fault, &user, KIND).unwrap_or_else(|| run(&mut api)),
-                None,
-            ),
-            Some(Fault::LoseAnswer(wait)) => (run(&mut api), Some(wait)),
-            None => (run(&mut api), None),
-        }
-    };
-    if let Some(wait) = hold {
-        tokio::time::sleep(wait).await;
-    }
-    answer
-}
-
-fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
-    let mut params = wire::pairs_to_object(wire::form_pairs(query.unwrap_or_default().as_bytes()));
-    if let Ok(found) = wire::body_params(headers, body) {
-        params.extend(found);
-    }
-    params
-}
+user_faults!();
 
 /// Threads' length: characters, an emoji counting its UTF-8 bytes.
 fn threads_length(text: &str) -> usize {
@@ -307,7 +312,7 @@ async fn read_node(
         if let Err(refused) = api.authorised(&headers, &params) {
             return refused;
         }
-        if id == api.user_id {
+        if id == api.user_id || id == "me" {
             return wire::json(
                 StatusCode::OK,
                 json!({"id": api.user_id, "username": api.username}),
@@ -327,13 +332,7 @@ async fn read_node(
         let Some(container) = api.containers.iter_mut().find(|c| c.id == id) else {
             return not_found();
         };
-        if container.status == "IN_PROGRESS" {
-            if container.pending_polls == 0 {
-                container.status = "FINISHED".into();
-            } else {
-                container.pending_polls -= 1;
-            }
-        }
+        poll(&mut container.status, &mut container.pending_polls);
         wire::json(
             StatusCode::OK,
             json!({"id": container.id, "status": container.status}),
@@ -518,7 +517,7 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
     let Some(c) = post.counts else {
         return wire::json(StatusCode::OK, json!({ "data": [] }));
     };
-    let data: Vec<Value> = asked
+    let metrics = asked
         .iter()
         .map(|name| {
             let value = match name.as_str() {
@@ -529,14 +528,10 @@ fn insights(api: &Api, id: &str, params: &Map<String, Value>) -> Response {
                 "quotes" => c.quotes,
                 _ => 0,
             };
-            json!({
-                "name": name, "period": "lifetime", "values": [{"value": value}],
-                "title": name, "description": format!("The post's {name}"),
-                "id": format!("{id}/insights/{name}/lifetime"),
-            })
+            (name.clone(), value)
         })
         .collect();
-    wire::json(StatusCode::OK, json!({ "data": data }))
+    insights_answer(id, "post", metrics)
 }
 
 fn create_container(
@@ -554,14 +549,7 @@ fn create_container(
     }
     let media_type = wire::param_str(params, "media_type").unwrap_or_default();
     let carousel_item = wire::param_bool(params, "is_carousel_item").unwrap_or(false);
-    let children: Vec<String> = wire::param_str(params, "children")
-        .map(|c| {
-            c.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let children = children(params);
     let reply_to = wire::param_str(params, "reply_to_id");
     if let Some(parent) = &reply_to
         && !api.posts.iter().any(|p| &p.id == parent && !p.deleted)

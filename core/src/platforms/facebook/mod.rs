@@ -1,7 +1,8 @@
 //! Facebook Pages (../shared/platforms.md §8), through the Graph API
-//! (`graph.facebook.com`) and a Page access token: `accounts add facebook` lists the
-//! user's Pages with the user token (`GET /me/accounts`, [`pages`]) and keeps the chosen
-//! Page's token as the account's secret. The token travels as `Authorization: Bearer`,
+//! (`graph.facebook.com`) and a Page access token: `accounts add facebook` signs in with
+//! Facebook Login ([`SIGN_IN`]) or reads a user token, lists the user's Pages with it
+//! (`GET /me/accounts`, [`pages`]) and keeps the chosen Page's token as the account's
+//! secret (after a sign-in, in the token set, with the user token's end). The token travels as `Authorization: Bearer`,
 //! never in a URL.
 //!
 //! - Text: `POST /{page-id}/feed {message, link}` → `{id: "{page-id}_{post-id}"}`; the
@@ -32,15 +33,15 @@ pub mod pages;
 
 use serde_json::{Value, json};
 
-use super::graph::{Call, Graph, id_of};
+use super::graph::{Call, Graph, account_id, id_of};
 use super::http::{endpoint, media_part, not_posted};
 use super::{
     AccountMetrics, Adapter, Capabilities, Counters, Idempotency, MediaFile, Metrics, Part,
     Platform, PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
+use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// The commonly cited limit of a Page post (unconfirmed, platforms.md §8).
@@ -66,11 +67,35 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::None,
 };
 
+/// Facebook Login (platforms.md §8): the authorization code (the client secret in the
+/// form) traded for a short-lived user token, exchanged at once with `fb_exchange_token`
+/// for a long-lived one (about 60 days), with which `accounts add` lists the user's Pages
+/// (`GET /me/accounts`) and keeps the chosen Page's token, with the user token's end as
+/// its own. Facebook has no renewal (no `refresh_url`): a week before the end the
+/// account shows as needing sign-in (`postctl accounts reauth`), its posts held rather
+/// than sent with a token about to stop. `pages_show_list` is what lists the Pages.
+const SIGN_IN: SignIn = SignIn::meta(
+    "https://www.facebook.com/dialog/oauth",
+    "https://graph.facebook.com/oauth/access_token",
+    &[
+        "pages_show_list",
+        "pages_manage_posts",
+        "pages_read_engagement",
+    ],
+    LongLived {
+        exchange_url: "https://graph.facebook.com/oauth/access_token",
+        exchange_grant: "fb_exchange_token",
+        token_param: "fb_exchange_token",
+        refresh_url: None,
+        refresh_grant: "",
+    },
+    "Facebook Login, Settings, Valid OAuth Redirect URIs",
+);
+
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
     capabilities: |_| DEFAULTS,
-    // Facebook Login (Meta OAuth) is its own work; a token is given for now.
-    sign_in: None,
+    sign_in: Some(&SIGN_IN),
     open: Some(|account, secret, tools| boxed(Facebook::new(account, secret, tools))),
 };
 
@@ -85,21 +110,9 @@ impl Facebook {
         secret: Secret,
         tools: super::Tools,
     ) -> Result<Self, PublishError> {
-        let page_id = account
-            .settings
-            .get("page_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                PublishError::permanent(format!(
-                    "the Facebook account {:?} has no Page id; add it again, e.g. {}",
-                    account.name,
-                    Network::Facebook.example_add_command()
-                ))
-            })?
-            .to_owned();
+        let page_id = account_id(account, "page_id", "Page id")?;
         Ok(Facebook {
-            graph: Graph::new(account, secret, tools.http, "Page access token")?,
+            graph: Graph::for_account(account, secret, tools.http, "Page access token")?,
             page_id,
         })
     }

@@ -84,6 +84,21 @@ impl Graph {
         })
     }
 
+    /// The Graph API of `account`, whose secret is the token set a sign-in keeps
+    /// (its access token is used) or a token given by hand (used as it is).
+    pub fn for_account(
+        account: &Account,
+        secret: Secret,
+        http: Http,
+        token_kind: &'static str,
+    ) -> Result<Graph, PublishError> {
+        let token = match crate::signin::Tokens::from_secret(&secret) {
+            Some(tokens) => tokens.access,
+            None => secret,
+        };
+        Graph::new(account, token, http, token_kind)
+    }
+
     /// The network's name for messages.
     pub fn says(&self) -> &'static str {
         self.network.display_name()
@@ -246,6 +261,48 @@ impl Graph {
     }
 }
 
+/// The id of the user whose token `token` is, `GET {base}/me?fields=id` (Instagram's and
+/// Threads' `/me`), for a sign-in whose answer did not name the user.
+pub async fn signed_in_user(
+    http: &Http,
+    network: Network,
+    base: &str,
+    token: &Secret,
+) -> Result<String, PublishError> {
+    let url = endpoint(base, &["me"])?;
+    let bearer = Zeroizing::new(format!("Bearer {}", token.expose()));
+    let request = http
+        .client()
+        .get(url)
+        .query(&[("fields", "id")])
+        .header(reqwest::header::AUTHORIZATION, bearer.as_str());
+    let answer = http.exchange(network.name(), request).await?;
+    let said = network.display_name();
+    if let Some(error) = graph_error(&answer) {
+        // Meta's messages do not echo the token, but nothing from outside is trusted to.
+        let message = error.message.replace(token.expose(), "[token]");
+        return Err(super::http::classify(
+            answer.status,
+            format!(
+                "{said} would not say who signed in (error {}: {message})",
+                error.code
+            ),
+            answer.retry_after(),
+        ));
+    }
+    answer
+        .json()
+        .as_ref()
+        .and_then(id_of)
+        .filter(|_| answer.is_success())
+        .ok_or_else(|| {
+            PublishError::permanent(format!(
+                "{said} answered /me without an id (HTTP {}); give the user id with --user-id",
+                answer.status
+            ))
+        })
+}
+
 /// The Graph API error object of an answer, with the usage header's advice.
 pub(super) fn graph_error(answer: &Answer) -> Option<GraphError> {
     let body = answer.json()?;
@@ -322,6 +379,66 @@ pub(crate) fn usage_percent(headers: &reqwest::header::HeaderMap) -> Option<u64>
 }
 
 /// The id of a Graph object (`{"id": "…"}`; a number in some answers).
+/// What Instagram's and Threads' adapters hold alike: the account's Graph API, the user
+/// it posts as (`user_id`, where `accounts add` put it from `--user-id` or the sign-in),
+/// and the media host the network fetches images from.
+pub(super) struct GraphUser {
+    pub graph: Graph,
+    pub user_id: String,
+    pub host: Result<std::sync::Arc<dyn crate::media::host::MediaHost>, String>,
+}
+
+impl GraphUser {
+    /// The account's user, with its token (`token_kind` names it in messages).
+    pub fn open(
+        account: &Account,
+        secret: Secret,
+        tools: super::Tools,
+        token_kind: &'static str,
+    ) -> Result<GraphUser, PublishError> {
+        Ok(GraphUser {
+            user_id: account_id(account, "user_id", "user id")?,
+            graph: Graph::for_account(account, secret, tools.http, token_kind)?,
+            host: tools.media_host,
+        })
+    }
+
+    /// `GET /{user-id}?fields=id,username`: who the token posts as.
+    pub async fn verify(&self) -> Result<super::Verified, PublishError> {
+        let me = self
+            .graph
+            .get(
+                &[self.user_id.as_str()],
+                &[("fields", "id,username")],
+                Call::Prepare,
+            )
+            .await?;
+        let username = me.get("username").and_then(Value::as_str).unwrap_or("?");
+        Ok(super::Verified {
+            identity: format!("@{username} ({} user {})", self.graph.says(), self.user_id),
+        })
+    }
+}
+
+/// The id an account's adapter posts as, from its settings (`user_id`, `page_id`), where
+/// `accounts add` put it; `what` names it in the error for an account without one.
+pub(super) fn account_id(account: &Account, key: &str, what: &str) -> Result<String, PublishError> {
+    account
+        .settings
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            PublishError::permanent(format!(
+                "the {} account {:?} has no {what}; add it again, e.g. {}",
+                account.network.display_name(),
+                account.name,
+                account.network.example_add_command()
+            ))
+        })
+}
+
 pub(super) fn id_of(value: &Value) -> Option<String> {
     match value.get("id")? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),

@@ -1,6 +1,8 @@
 //! Instagram, a professional account's feed (../shared/platforms.md §7), through the
-//! Instagram API with Instagram Login (`graph.instagram.com`) and a long-lived access token
-//! given at `accounts add`. The token travels as `Authorization: Bearer`, never in a URL.
+//! Instagram API with Instagram Login (`graph.instagram.com`) and a long-lived access token:
+//! signed in with `--client-id` ([`SIGN_IN`], renewed ahead of its end, the user id taken
+//! from the sign-in) or given at `accounts add` with `--ig-user-id`. The token travels as
+//! `Authorization: Bearer`, never in a URL.
 //!
 //! Posting is the container → publish flow Instagram shares with Threads
 //! ([`super::graph::containers`]): each image goes to the media host (`[media.host]`),
@@ -34,22 +36,16 @@
 //! and the collection says once that the counter is no longer given. The account:
 //! `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
 
-use std::time::Duration;
-
-use serde_json::Value;
-
 use super::graph::containers::{self, Containers, alt_of, newest_with_text, quota_used_up};
-use super::graph::{Call, Graph, insights_reading};
+use super::graph::{Call, Graph, GraphUser, insights_reading};
 use super::metrics::counters;
 use super::{
     AccountMetrics, Adapter, Capabilities, Idempotency, MediaFile, Metrics, Part, Platform,
     PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
-use crate::media::host::MediaHost;
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
-use crate::signin::{ClientAuth, Dialect, LongLived, SignIn, Tokens};
+use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// Caption limit (third-party figure, platforms.md §7).
@@ -100,33 +96,25 @@ const DEFAULTS: Capabilities = Capabilities {
 /// for a long-lived one (60 days) with `ig_exchange_token`, renewed with
 /// `ig_refresh_token` when less than [`RENEW_AHEAD`] is left (Meta renews only tokens at
 /// least a day old, which a token with a week left always is). Scopes are joined with
-/// commas, as Meta's examples do.
-const SIGN_IN: SignIn = SignIn {
-    authorize_url: "https://www.instagram.com/oauth/authorize",
-    token_url: "https://api.instagram.com/oauth/access_token",
-    scopes: &[
+/// commas, as Meta's examples do. The code's answer names the Instagram user id the
+/// account posts as.
+const SIGN_IN: SignIn = SignIn::meta(
+    "https://www.instagram.com/oauth/authorize",
+    "https://api.instagram.com/oauth/access_token",
+    &[
         "instagram_business_basic",
         "instagram_business_content_publish",
         "instagram_business_manage_insights",
     ],
-    scope_separator: ",",
-    pkce: false,
-    client_auth: ClientAuth::Form,
-    lifetime_unsaid: Some(Duration::from_secs(60 * 24 * 60 * 60)),
-    refresh_ahead: RENEW_AHEAD,
-    dialect: Dialect::LongLived(LongLived {
+    LongLived {
         exchange_url: "https://graph.instagram.com/access_token",
         exchange_grant: "ig_exchange_token",
         token_param: "access_token",
         refresh_url: Some("https://graph.instagram.com/refresh_access_token"),
         refresh_grant: "ig_refresh_token",
-    }),
-    portal: "https://developers.facebook.com/apps",
-    redirect_setting: "Instagram, API setup with Instagram login, Business login settings, OAuth redirect URIs",
-};
-
-/// A long-lived token with less than this left is renewed.
-const RENEW_AHEAD: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+    },
+    "Instagram, API setup with Instagram login, Business login settings, OAuth redirect URIs",
+);
 
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
@@ -153,9 +141,7 @@ pub(crate) fn refusal(media: usize, host: bool) -> Option<String> {
 }
 
 pub struct Instagram {
-    graph: Graph,
-    user_id: String,
-    host: Result<std::sync::Arc<dyn MediaHost>, String>,
+    user: GraphUser,
     /// Insights Instagram rejected for this account: not asked again by this adapter.
     rejected: std::sync::Mutex<Vec<&'static str>>,
 }
@@ -166,28 +152,8 @@ impl Instagram {
         secret: Secret,
         tools: super::Tools,
     ) -> Result<Self, PublishError> {
-        let user_id = account
-            .settings
-            .get("user_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                PublishError::permanent(format!(
-                    "the Instagram account {:?} has no user id; add it again with --ig-user-id, e.g. {}",
-                    account.name,
-                    Network::Instagram.example_add_command()
-                ))
-            })?
-            .to_owned();
-        // A signed-in account keeps its token set; one added with --token-stdin, a token.
-        let token = match Tokens::from_secret(&secret) {
-            Some(tokens) => tokens.access,
-            None => secret,
-        };
         Ok(Instagram {
-            graph: Graph::new(account, token, tools.http, "long-lived token")?,
-            user_id,
-            host: tools.media_host,
+            user: GraphUser::open(account, secret, tools, "long-lived token")?,
             rejected: std::sync::Mutex::new(Vec::new()),
         })
     }
@@ -199,18 +165,7 @@ impl Adapter for Instagram {
     }
 
     async fn verify(&self) -> Result<Verified, PublishError> {
-        let me = self
-            .graph
-            .get(
-                &[self.user_id.as_str()],
-                &[("fields", "id,username")],
-                Call::Prepare,
-            )
-            .await?;
-        let username = me.get("username").and_then(Value::as_str).unwrap_or("?");
-        Ok(Verified {
-            identity: format!("@{username} (Instagram user {})", self.user_id),
-        })
+        self.user.verify().await
     }
 
     async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
@@ -218,7 +173,7 @@ impl Adapter for Instagram {
             return Err(PublishError::permanent(why));
         }
         check_media(&part.media)?;
-        let host = self.host.as_ref().map_err(|why| {
+        let host = self.user.host.as_ref().map_err(|why| {
             PublishError::permanent(format!(
                 "Instagram fetches images from a public URL, and {why}"
             ))
@@ -254,9 +209,10 @@ impl Adapter for Instagram {
             .collect::<Vec<_>>()
             .join(",");
         let me = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str()],
+                &[self.user.user_id.as_str()],
                 &[("fields", fields.as_str())],
                 Call::Read,
             )
@@ -282,14 +238,15 @@ impl Instagram {
                 return Ok(PostReading::Pending);
             }
             let metric = asked.join(",");
-            let url = super::http::endpoint(&self.graph.base, &[media_id, "insights"])?;
+            let url = super::http::endpoint(&self.user.graph.base, &[media_id, "insights"])?;
             let request = self
+                .user
                 .graph
                 .http
                 .client()
                 .get(url)
                 .query(&[("metric", metric.as_str())]);
-            let error = match self.graph.answer(request, Call::Read).await? {
+            let error = match self.user.graph.answer(request, Call::Read).await? {
                 Ok(body) => return Ok(insights_reading(&body, INSIGHTS)),
                 Err(error) => error,
             };
@@ -301,14 +258,14 @@ impl Instagram {
                 (100, _) => {
                     let gone = rejected_metrics(&error.message, &asked);
                     if gone.is_empty() {
-                        return Err(self.graph.classify(error, Call::Read));
+                        return Err(self.user.graph.classify(error, Call::Read));
                     }
                     self.rejected
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .extend(gone);
                 }
-                _ => return Err(self.graph.classify(error, Call::Read)),
+                _ => return Err(self.user.graph.classify(error, Call::Read)),
             }
         }
         Ok(PostReading::Pending)
@@ -346,24 +303,25 @@ impl Containers for Instagram {
     const STATUS_FIELDS: &'static str = "status_code";
 
     fn graph(&self) -> &Graph {
-        &self.graph
+        &self.user.graph
     }
 
     fn user_id(&self) -> &str {
-        &self.user_id
+        &self.user.user_id
     }
 
     /// `GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`.
     async fn check_quota(&self, _part: &Part) -> Result<(), PublishError> {
         let answer = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str(), "content_publishing_limit"],
+                &[self.user.user_id.as_str(), "content_publishing_limit"],
                 &[("fields", "quota_usage,config")],
                 Call::Prepare,
             )
             .await?;
-        quota_used_up(&self.graph, &answer, "quota_usage", "config", "posts")
+        quota_used_up(&self.user.graph, &answer, "quota_usage", "config", "posts")
     }
 
     /// One image's container, or a carousel's parent over one child per image.
@@ -405,9 +363,10 @@ impl Containers for Instagram {
     /// from a container to its media).
     async fn find_published(&self, part: &Part) -> Result<Published, PublishError> {
         let answer = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str(), "media"],
+                &[self.user.user_id.as_str(), "media"],
                 &[
                     ("fields", "id,caption,permalink,timestamp"),
                     ("limit", "25"),

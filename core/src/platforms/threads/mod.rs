@@ -1,6 +1,7 @@
 //! Threads (../shared/platforms.md §10), through the Threads API (`graph.threads.net`,
 //! version `v1.0`, which the account's base URL includes) and an access token given at
-//! `accounts add` (`--token-stdin` or `--token-env`; Threads sign-in is Meta OAuth). The
+//! `accounts add`: signed in with `--client-id` (Meta's OAuth: [`SIGN_IN`], a 60-day
+//! token renewed ahead of its end) or given with `--token-stdin` or `--token-env`. The
 //! token travels as `Authorization: Bearer`, never in a URL.
 //!
 //! Posting is the container → publish flow Threads shares with Instagram
@@ -34,20 +35,17 @@
 //! per post (an empty `data` is [`PostReading::Pending`]); the account's followers from
 //! `GET /{threads-user-id}/threads_insights?metric=followers_count`.
 
-use serde_json::Value;
-
 use super::graph::containers::{
     self, Containers, alt_of, newest_with_text, permalink, quota_used_up,
 };
-use super::graph::{Call, Graph, insights_counters, insights_reading};
+use super::graph::{Call, Graph, GraphUser, insights_counters, insights_reading};
 use super::{
     AccountMetrics, Adapter, Capabilities, Idempotency, MediaFile, Metrics, Part, Platform,
     PostMetrics, PostReading, PublishError, Published, Verified, boxed,
 };
-use crate::media::host::MediaHost;
 use crate::model::Account;
-use crate::network::Network;
 use crate::secrets::Secret;
+use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
 /// "500 characters", emojis counted as their UTF-8 bytes (platforms.md §10).
@@ -81,11 +79,36 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::Checked,
 };
 
+/// Threads sign-in (platforms.md §10): the authorization code (the client secret in the
+/// form, no PKCE documented) traded for a short-lived token at `graph.threads.net`,
+/// exchanged at once for a long-lived one (60 days) with `th_exchange_token`, renewed with
+/// `th_refresh_token` when less than a week is left (as Instagram's: these grant names
+/// and lifetimes are unconfirmed and mirror Instagram's). The code's answer names the
+/// Threads user id the account posts as. Scopes are joined with commas.
+const SIGN_IN: SignIn = SignIn::meta(
+    "https://threads.net/oauth/authorize",
+    "https://graph.threads.net/oauth/access_token",
+    &[
+        "threads_basic",
+        "threads_content_publish",
+        "threads_read_replies",
+        "threads_manage_insights",
+        "threads_delete",
+    ],
+    LongLived {
+        exchange_url: "https://graph.threads.net/access_token",
+        exchange_grant: "th_exchange_token",
+        token_param: "access_token",
+        refresh_url: Some("https://graph.threads.net/refresh_access_token"),
+        refresh_grant: "th_refresh_token",
+    },
+    "Use cases, Access the Threads API, Settings, Redirect Callback URLs",
+);
+
 pub(super) const PLATFORM: Platform = Platform {
     defaults: DEFAULTS,
     capabilities: |_| DEFAULTS,
-    // Threads sign-in (Meta OAuth) is its own work; a token is given for now.
-    sign_in: None,
+    sign_in: Some(&SIGN_IN),
     open: Some(|account, secret, tools| boxed(Threads::new(account, secret, tools))),
 };
 
@@ -101,9 +124,7 @@ pub(crate) fn refusal(media: usize, host: bool) -> Option<String> {
 }
 
 pub struct Threads {
-    graph: Graph,
-    user_id: String,
-    host: Result<std::sync::Arc<dyn MediaHost>, String>,
+    user: GraphUser,
 }
 
 impl Threads {
@@ -112,23 +133,8 @@ impl Threads {
         secret: Secret,
         tools: super::Tools,
     ) -> Result<Self, PublishError> {
-        let user_id = account
-            .settings
-            .get("user_id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                PublishError::permanent(format!(
-                    "the Threads account {:?} has no user id; add it again with --user-id, e.g. {}",
-                    account.name,
-                    Network::Threads.example_add_command()
-                ))
-            })?
-            .to_owned();
         Ok(Threads {
-            graph: Graph::new(account, secret, tools.http, "long-lived Threads token")?,
-            user_id,
-            host: tools.media_host,
+            user: GraphUser::open(account, secret, tools, "long-lived Threads token")?,
         })
     }
 }
@@ -139,18 +145,7 @@ impl Adapter for Threads {
     }
 
     async fn verify(&self) -> Result<Verified, PublishError> {
-        let me = self
-            .graph
-            .get(
-                &[self.user_id.as_str()],
-                &[("fields", "id,username")],
-                Call::Prepare,
-            )
-            .await?;
-        let username = me.get("username").and_then(Value::as_str).unwrap_or("?");
-        Ok(Verified {
-            identity: format!("@{username} (Threads user {})", self.user_id),
-        })
+        self.user.verify().await
     }
 
     async fn publish(&self, part: &Part) -> Result<Published, PublishError> {
@@ -158,7 +153,7 @@ impl Adapter for Threads {
         let host = if part.media.is_empty() {
             None
         } else {
-            Some(self.host.as_ref().map_err(|why| {
+            Some(self.user.host.as_ref().map_err(|why| {
                 PublishError::permanent(format!(
                     "Threads fetches images from a public URL, and {why}"
                 ))
@@ -169,10 +164,10 @@ impl Adapter for Threads {
 
     /// `DELETE /{threads-media-id}`; a post already gone counts as deleted.
     async fn delete(&self, published: &Published) -> Result<(), PublishError> {
-        match self.graph.delete(&[published.id.as_str()]).await? {
+        match self.user.graph.delete(&[published.id.as_str()]).await? {
             Ok(_) => Ok(()),
             Err(error) if is_gone(error.code, error.subcode, error.status) => Ok(()),
-            Err(error) => Err(self.graph.classify(error, Call::Prepare)),
+            Err(error) => Err(self.user.graph.classify(error, Call::Prepare)),
         }
     }
 
@@ -185,19 +180,21 @@ impl Adapter for Threads {
             .join(",");
         let mut readings = Vec::with_capacity(posts.len());
         for post in posts {
-            let url = super::http::endpoint(&self.graph.base, &[post.id.as_str(), "insights"])?;
+            let url =
+                super::http::endpoint(&self.user.graph.base, &[post.id.as_str(), "insights"])?;
             let request = self
+                .user
                 .graph
                 .http
                 .client()
                 .get(url)
                 .query(&[("metric", metric.as_str())]);
-            readings.push(match self.graph.answer(request, Call::Read).await? {
+            readings.push(match self.user.graph.answer(request, Call::Read).await? {
                 Ok(body) => insights_reading(&body, INSIGHTS),
                 Err(error) if is_gone(error.code, error.subcode, error.status) => {
                     PostReading::Deleted
                 }
-                Err(error) => return Err(self.graph.classify(error, Call::Read)),
+                Err(error) => return Err(self.user.graph.classify(error, Call::Read)),
             });
         }
         Ok(Metrics::Read(readings))
@@ -206,9 +203,10 @@ impl Adapter for Threads {
     /// `GET /{threads-user-id}/threads_insights?metric=followers_count`.
     async fn account_metrics(&self) -> Result<AccountMetrics, PublishError> {
         let answer = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str(), "threads_insights"],
+                &[self.user.user_id.as_str(), "threads_insights"],
                 &[("metric", "followers_count")],
                 Call::Read,
             )
@@ -225,20 +223,21 @@ impl Containers for Threads {
     const STATUS_FIELDS: &'static str = "status,error_message";
 
     fn graph(&self) -> &Graph {
-        &self.graph
+        &self.user.graph
     }
 
     fn user_id(&self) -> &str {
-        &self.user_id
+        &self.user.user_id
     }
 
     /// `GET /{id}/threads_publishing_limit`: the posts quota, or the replies one for a
     /// part that replies.
     async fn check_quota(&self, part: &Part) -> Result<(), PublishError> {
         let answer = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str(), "threads_publishing_limit"],
+                &[self.user.user_id.as_str(), "threads_publishing_limit"],
                 &[(
                     "fields",
                     "quota_usage,config,reply_quota_usage,reply_config",
@@ -248,14 +247,14 @@ impl Containers for Threads {
             .await?;
         if part.reply_to.is_some() {
             quota_used_up(
-                &self.graph,
+                &self.user.graph,
                 &answer,
                 "reply_quota_usage",
                 "reply_config",
                 "replies",
             )
         } else {
-            quota_used_up(&self.graph, &answer, "quota_usage", "config", "posts")
+            quota_used_up(&self.user.graph, &answer, "quota_usage", "config", "posts")
         }
     }
 
@@ -320,9 +319,10 @@ impl Containers for Threads {
             "threads"
         };
         let answer = self
+            .user
             .graph
             .get(
-                &[self.user_id.as_str(), edge],
+                &[self.user.user_id.as_str(), edge],
                 &[("fields", "id,text,permalink,timestamp"), ("limit", "25")],
                 Call::Prepare,
             )
@@ -334,7 +334,7 @@ impl Containers for Threads {
             ));
         };
         if found.url.is_none() {
-            found.url = permalink(&self.graph, &found.id).await;
+            found.url = permalink(&self.user.graph, &found.id).await;
         }
         Ok(found)
     }

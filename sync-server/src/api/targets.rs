@@ -1,0 +1,231 @@
+//! A post's targets (one per account): `schedule`, `cancel`, `retry`, `resolve` and the
+//! attempt log, under `/api/v1/posts/{id}/…`.
+//!
+//! Each change moves only the targets whose state allows it (DESIGN §4, decided by
+//! `storage::change_allows`); one that moves none changes nothing and answers 409
+//! `illegal-transition`, naming each target's state.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::access::Caller;
+use super::extract::Body;
+use super::posts::{
+    find_accounts, not_found, rfc3339, schedule as read_time, scheduled_event, view_with_targets,
+    zone,
+};
+use super::problem::Problem;
+use crate::storage::{Post, PostState, TargetChange, TargetsChanged};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    /// RFC 3339, or the CLI's time language ("tomorrow 9am", "in 2h", "mon 10:00").
+    at: String,
+    /// The IANA zone `at` is read in (default: the post's zone).
+    #[serde(default)]
+    zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// It was published: the link found on the network.
+    #[serde(default)]
+    published: Option<String>,
+    /// It was not published: publish it again now (from the part in doubt on).
+    #[serde(default)]
+    not_published: bool,
+    /// Only the target on this account (id or name).
+    #[serde(default)]
+    account: Option<String>,
+}
+
+async fn the_post(state: &AppState, caller: &Caller, id: &str) -> Result<Post, Problem> {
+    state
+        .storage
+        .post(&caller.workspace_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Applies `change`, answering the post with its targets, or 409 if no target moved.
+async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    mut post: Post,
+    change: TargetChange,
+    what: &str,
+) -> Result<Json<Value>, Problem> {
+    post.updated_ms = Utc::now().timestamp_millis().max(post.updated_ms);
+    // Scheduling is a `post.scheduled` event, recorded with the change.
+    let events = match change {
+        TargetChange::Schedule { .. } => scheduled_event(&post),
+        _ => Vec::new(),
+    };
+    let outcome = state
+        .storage
+        .update_post(&post, None, Some(&change), true, &events)
+        .await?
+        .ok_or_else(|| not_found(&post.id))?;
+    if outcome.changed.is_empty() {
+        return Err(refused(&post.id, what, &change, &outcome));
+    }
+    if !events.is_empty() {
+        state.outbox.wake();
+    }
+    let targets = state
+        .storage
+        .targets(&caller.workspace_id, &post.id)
+        .await?;
+    let mut answer = view_with_targets(&post, &targets);
+    answer["changed"] = json!(outcome.changed);
+    answer["skipped"] = json!(
+        outcome
+            .skipped
+            .iter()
+            .map(|(account, state)| json!({ "account": account, "state": state.as_str() }))
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(answer))
+}
+
+fn refused(post_id: &str, what: &str, change: &TargetChange, outcome: &TargetsChanged) -> Problem {
+    let allowed: Vec<&str> = change.from_states().iter().map(|s| s.as_str()).collect();
+    if outcome.skipped.is_empty() {
+        return Problem::illegal_transition(format!(
+            "post {post_id} has no targets to {what}: give it accounts first (PATCH \
+             /api/v1/posts/{post_id} with `accounts`)"
+        ));
+    }
+    let states: Vec<String> = outcome
+        .skipped
+        .iter()
+        .map(|(account, state)| format!("{account} is {state}"))
+        .collect();
+    Problem::illegal_transition(format!(
+        "nothing to {what} in post {post_id}: {}; {what} applies to targets that are {}",
+        states.join(", "),
+        allowed.join(" or ")
+    ))
+}
+
+pub async fn schedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ScheduleBody>,
+) -> Result<Json<Value>, Problem> {
+    let mut post = the_post(&state, &caller, &id).await?;
+    let tz = zone(Some(body.zone.as_deref().unwrap_or(&post.zone)))?;
+    let due_ms = read_time(&body.at, tz, Utc::now())?;
+    post.state = PostState::Scheduled;
+    post.scheduled_ms = Some(due_ms);
+    post.zone = tz.name().to_string();
+    apply(
+        &state,
+        &caller,
+        post,
+        TargetChange::Schedule { due_ms },
+        "schedule",
+    )
+    .await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let mut post = the_post(&state, &caller, &id).await?;
+    post.state = PostState::Draft;
+    post.scheduled_ms = None;
+    apply(&state, &caller, post, TargetChange::Cancel, "cancel").await
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let post = the_post(&state, &caller, &id).await?;
+    let now_ms = Utc::now().timestamp_millis();
+    apply(
+        &state,
+        &caller,
+        post,
+        TargetChange::Retry { now_ms },
+        "retry",
+    )
+    .await
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ResolveBody>,
+) -> Result<Json<Value>, Problem> {
+    let published_url = match (body.published, body.not_published) {
+        (Some(url), false) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Problem::invalid_field(
+                    "`published` must be the post's link on the network (https://…)",
+                ));
+            }
+            Some(url)
+        }
+        (None, true) => None,
+        _ => {
+            return Err(Problem::invalid_field(
+                "send either `published` (the link you found: it was published) or \
+                 `\"not_published\": true` (publish it again now)",
+            ));
+        }
+    };
+    let post = the_post(&state, &caller, &id).await?;
+    let account_id = match body.account {
+        Some(name) => Some(
+            find_accounts(&state, &caller.workspace_id, &[name])
+                .await?
+                .remove(0)
+                .id,
+        ),
+        None => None,
+    };
+    let now_ms = Utc::now().timestamp_millis();
+    let change = TargetChange::Resolve {
+        published_url,
+        account_id,
+        now_ms,
+    };
+    apply(&state, &caller, post, change, "resolve").await
+}
+
+pub async fn attempts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    the_post(&state, &caller, &id).await?;
+    let attempts = state.storage.attempts(&caller.workspace_id, &id).await?;
+    Ok(Json(json!({
+        "items": attempts
+            .iter()
+            .map(|(account, a)| json!({
+                "account": account,
+                "target_id": a.target_id,
+                "part": a.part,
+                "started_at": rfc3339(a.started_ms),
+                "ended_at": rfc3339(a.ended_ms),
+                "outcome": a.outcome,
+                "http_status": a.http_status,
+                "error": a.error,
+            }))
+            .collect::<Vec<_>>(),
+    })))
+}
