@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use postctl_core::model::TargetState;
+use postctl_core::publish::circuit::{Circuit, CircuitState};
 use postctl_core::publish::{Engine, Outcome, Report};
 use postctl_core::store::Store;
 use postctl_core::time::format_moment;
@@ -43,6 +44,61 @@ fn build(ctx: &Context, store: Store) -> CliResult<Engine> {
         Engine::with_secret_store(store, secrets, ctx.paths.media_dir(), policy)?
             .with_media_host(host),
     )
+}
+
+/// The open circuits (networks down for everyone) that `accounts` publish through, each
+/// with the names of those accounts.
+pub fn networks_down(
+    store: &Store,
+    accounts: &[postctl_core::model::Account],
+) -> CliResult<Vec<(CircuitState, Vec<String>)>> {
+    let mut down: Vec<(CircuitState, Vec<String>)> = store
+        .open_circuits()?
+        .into_iter()
+        .map(|state| (state, Vec::new()))
+        .collect();
+    for account in accounts {
+        let circuit = Circuit::of(account);
+        if let Some((_, names)) = down.iter_mut().find(|(s, _)| s.circuit == circuit) {
+            names.push(account.name.clone());
+        }
+    }
+    down.retain(|(_, names)| !names.is_empty());
+    Ok(down)
+}
+
+/// "Mastodon at https://x is down for everyone since ..., next probe at ...".
+pub fn network_down_line(state: &CircuitState, tz: Tz) -> String {
+    let since = state
+        .opened
+        .map(|at| format_moment(at, tz))
+        .unwrap_or_default();
+    let probe = state
+        .next_probe
+        .map(|at| format!("; next probe at {}", format_moment(at, tz)))
+        .unwrap_or_default();
+    let last = state
+        .last_error
+        .as_deref()
+        .map(|e| format!(" (last: {e})"))
+        .unwrap_or_default();
+    format!(
+        "{} is down for everyone since {since}{last}{probe}; its posts wait without spending retries",
+        state.circuit.describe()
+    )
+}
+
+/// The JSON of a network that is down, for `--json` output.
+pub fn network_down_json(state: &CircuitState, accounts: &[String]) -> serde_json::Value {
+    serde_json::json!({
+        "network": state.circuit.network,
+        "base_url": state.circuit.base_url,
+        "down_since": state.opened,
+        "next_probe": state.next_probe,
+        "failed_probes": state.probes,
+        "last_error": state.last_error,
+        "accounts": accounts,
+    })
 }
 
 /// A runtime for one command: its few requests interleave on the command's own thread,
@@ -170,6 +226,7 @@ pub fn merge(report: &mut Report, round: Report) {
         }
     }
     report.missed.extend(round.missed);
+    report.circuits.extend(round.circuits);
 }
 
 /// One line per target: its state, its account, and its link or what went wrong.

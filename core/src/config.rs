@@ -139,6 +139,9 @@ pub struct PublishConfig {
     /// How long a publisher's claim on a target holds without news; after that another
     /// publisher may take the target over (the holder crashed or was killed).
     pub lease_seconds: u32,
+    /// When a network is down for everyone (its circuit open), how long until the first
+    /// probe; each failed probe doubles it, up to ten times this.
+    pub outage_probe_seconds: u32,
 }
 
 impl Default for PublishConfig {
@@ -150,6 +153,7 @@ impl Default for PublishConfig {
             late_limit_minutes: policy.late_limit.num_minutes() as u32,
             request_timeout_seconds: policy.request_timeout.as_secs() as u32,
             lease_seconds: policy.lease.num_seconds() as u32,
+            outage_probe_seconds: policy.circuit.first_probe.num_seconds() as u32,
         }
     }
 }
@@ -170,6 +174,14 @@ impl Config {
             lease: chrono::Duration::seconds(i64::from(
                 self.publish.lease_seconds.max(request_timeout + 1),
             )),
+            circuit: {
+                let probe = i64::from(self.publish.outage_probe_seconds.max(1));
+                crate::publish::circuit::CircuitRule {
+                    first_probe: chrono::Duration::seconds(probe),
+                    max_probe: chrono::Duration::seconds(probe * 10),
+                    ..crate::publish::circuit::CircuitRule::default()
+                }
+            },
             ..crate::publish::Policy::default()
         }
     }
@@ -269,6 +281,10 @@ timezone = "{timezone}"
 # How long a publisher's claim on a post holds without news. When postctl is killed
 # while publishing, another run takes the post over after this long.
 # lease_seconds = 120
+# When a network times out or fails (5xx) for several accounts, its posts wait without
+# spending retries, and one post tries it again after this long (then twice as long
+# after each failure, up to ten times this).
+# outage_probe_seconds = 30
 
 [analytics]
 # `postctl stats collect` keeps each reading of a post's counters this many days (the

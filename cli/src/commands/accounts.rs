@@ -458,6 +458,14 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
         note("no accounts to check; add one with `postctl accounts add`");
         return Ok(());
     }
+    let down = crate::engine::networks_down(store, &accounts)?;
+    let down_of = |account: &postctl_core::model::Account| {
+        let circuit = postctl_core::publish::circuit::Circuit::of(account);
+        down.iter()
+            .find(|(state, _)| state.circuit == circuit)
+            .map(|(state, _)| state)
+    };
+    let tz = ctx.zone(None)?;
     let store = ctx.take_store()?;
     let engine = crate::engine::engine(ctx, store)?;
     let results = crate::engine::runtime()?.block_on(async {
@@ -469,9 +477,16 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
     });
     let rows: Vec<serde_json::Value> = results
         .iter()
-        .map(|(account, result)| match result {
-            Ok(verified) => serde_json::json!({"name": account.name, "network": account.network, "ok": true, "identity": verified.identity}),
-            Err(e) => serde_json::json!({"name": account.name, "network": account.network, "ok": false, "error": e.to_string(), "auth": e.is_auth()}),
+        .map(|(account, result)| {
+            let mut row = match result {
+                Ok(verified) => serde_json::json!({"name": account.name, "network": account.network, "ok": true, "identity": verified.identity}),
+                Err(e) => serde_json::json!({"name": account.name, "network": account.network, "ok": false, "error": e.to_string(), "auth": e.is_auth()}),
+            };
+            if let Some(state) = down_of(account) {
+                row["network_down"] =
+                    crate::engine::network_down_json(state, std::slice::from_ref(&account.name));
+            }
+            row
         })
         .collect();
     if ctx.json {
@@ -497,6 +512,13 @@ fn check(ctx: &mut Context, name: Option<&str>) -> CliResult {
             &table_rows,
             stdout_color(),
         ))?;
+        for (state, names) in &down {
+            note(format!(
+                "network down ({}): {}",
+                names.join(", "),
+                crate::engine::network_down_line(state, tz)
+            ));
+        }
     }
     let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
     if failed.is_empty() {

@@ -40,7 +40,20 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
         merge(&mut report, round);
         let now = engine.clock().now();
         let held = engine.with_store(|s| s.held_accounts(now))?;
-        let wake = held.iter().map(|h| h.next).filter(|at| *at <= until).min();
+        // Networks down for everyone are probed when their time comes: wait for that too.
+        // (A probe time already past was this round's to take; if it took none, another
+        // publisher's probe is on its way, or nothing waits for that network.)
+        let down = engine.with_store(|s| s.open_circuits())?;
+        let probes = down
+            .iter()
+            .filter_map(|c| c.next_probe)
+            .filter(|at| *at > now);
+        let wake = held
+            .iter()
+            .map(|h| h.next)
+            .chain(probes)
+            .filter(|at| *at <= until)
+            .min();
         let Some(wake) = wake.filter(|at| last_wake != Some(*at)) else {
             break held;
         };
@@ -48,6 +61,20 @@ pub fn run_due(ctx: &mut Context, args: &RunDueArgs) -> CliResult {
         for h in held.iter().filter(|h| h.next <= until) {
             if told.insert((h.account.clone(), h.until)) {
                 note(held_line(h, tz));
+            }
+        }
+        for c in down
+            .iter()
+            .filter(|c| c.next_probe.is_some_and(|at| at > now && at <= until))
+        {
+            if let Some(at) = c.next_probe
+                && told.insert((c.circuit.describe(), at))
+            {
+                note(format!(
+                    "{} is down for everyone: waiting until {} to try it again",
+                    c.circuit.describe(),
+                    format_moment(at, tz)
+                ));
             }
         }
         std::thread::sleep((wake - now).to_std().unwrap_or_default());
@@ -149,6 +176,9 @@ fn report_round(
         }
         return print_json(&value);
     }
+    for event in &report.circuits {
+        note(postctl_core::publish::circuit_news(event, tz));
+    }
     if report.outcomes.is_empty() && report.missed.is_empty() {
         if !held.is_empty() {
             return Ok(());
@@ -205,7 +235,7 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
         });
         serve(&engine, &stop, json, &ctx.config.notify, tz).await
     })?;
-    let released = engine.release()?;
+    let released = runtime.block_on(engine.release())?;
     note(format!(
         "postctl daemon: stopped ({released} target(s) handed back)"
     ));
@@ -224,7 +254,10 @@ async fn serve(
     let mut version = engine.with_store(|s| s.data_version())?;
     while !stop.load(Ordering::SeqCst) {
         let report = engine.drain(None, chrono::Duration::zero()).await?;
-        if !report.outcomes.is_empty() || !report.missed.is_empty() || !report.signed_out.is_empty()
+        if !report.outcomes.is_empty()
+            || !report.missed.is_empty()
+            || !report.signed_out.is_empty()
+            || !report.circuits.is_empty()
         {
             notify(engine, notify_to, &report, tz).await;
             report_round(json, &report, &[], true, tz)?;

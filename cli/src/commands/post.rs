@@ -301,6 +301,20 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     } else {
         runtime.block_on(notify(&engine, &ctx.config.notify, &report, tz));
     }
+    // Targets on a network that is down for everyone were not tried: they wait for it.
+    let down = engine.with_store(|s| s.open_circuits())?;
+    let mut waiting_for_network = Vec::new();
+    for account in &accounts {
+        if report.outcomes.iter().any(|o| o.account == account.name) {
+            continue;
+        }
+        let circuit = postctl_core::publish::circuit::Circuit::of(account);
+        if let Some(state) = down.iter().find(|s| s.circuit == circuit) {
+            let line = crate::engine::network_down_line(state, tz);
+            note(format!("{}: {line}", account.name));
+            waiting_for_network.push(account.name.clone());
+        }
+    }
     let first = post_ids.first().cloned().unwrap_or_default();
     if ctx.json {
         print_json(&PostResult {
@@ -312,9 +326,20 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         print_outcomes(&report.outcomes)?;
     }
     if ci {
-        return exit_for_ci(&report.outcomes);
+        exit_for_ci(&report.outcomes)?;
+    } else {
+        exit_for(&report.outcomes, &first)?;
     }
-    exit_for(&report.outcomes, &first)
+    if waiting_for_network.is_empty() {
+        return Ok(());
+    }
+    Err(CliError {
+        message: format!(
+            "not every target was published: {} wait(s) for a network that is down for everyone; the daemon or `postctl run-due` sends them when it answers (see `postctl status {first}`)",
+            waiting_for_network.join(", ")
+        ),
+        code: ExitCode::Partial,
+    })
 }
 
 /// An outcome's message without advice that needs the database a CI run throws away

@@ -18,10 +18,30 @@ pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
     let store = ctx.store()?;
     let id = store.resolve_post_id(&args.id)?;
     let targets = store.target_status(&id)?;
-    if json {
-        return print_json(&serde_json::json!({"post_id": id, "targets": targets}));
+    let mut accounts = Vec::new();
+    for t in &targets {
+        if let Ok(account) = store.account(&t.account) {
+            accounts.push(account);
+        }
     }
-    print(&render(&id, &targets, tz))
+    let down = crate::engine::networks_down(store, &accounts)?;
+    if json {
+        let networks: Vec<serde_json::Value> = down
+            .iter()
+            .map(|(state, names)| crate::engine::network_down_json(state, names))
+            .collect();
+        return print_json(
+            &serde_json::json!({"post_id": id, "targets": targets, "networks_down": networks}),
+        );
+    }
+    let mut out = render(&id, &targets, tz);
+    for (state, _) in &down {
+        out += &format!(
+            "\nnetwork down: {}\n",
+            crate::engine::network_down_line(state, tz)
+        );
+    }
+    print(&out)
 }
 
 fn render(id: &str, targets: &[TargetStatus], tz: Tz) -> String {

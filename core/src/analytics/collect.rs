@@ -178,7 +178,7 @@ impl Engine {
     /// for this run (the reason is returned), so collecting never sits on a limit that
     /// publishing needs too.
     async fn pace(&self, account: &Account) -> Option<String> {
-        let (until, reason) = self.account_wait(account)?;
+        let (until, reason) = self.account_wait(account).await?;
         let wait = (until - Utc::now()).to_std().unwrap_or_default();
         if wait > LONGEST_PAUSE {
             return Some(format!(

@@ -146,16 +146,22 @@ pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
+/// How [`transport_error`] messages start: the circuit reads them as the network being
+/// unreachable (`publish::circuit::is_outage`).
+pub const TRANSPORT_FAILURES: [&str; 3] =
+    ["timed out", "could not connect", "the connection failed"];
+
 /// A request that failed before any answer. A connection that was never made cannot have
 /// posted anything; a timeout or a connection dropped after sending may have.
 pub fn transport_error(e: reqwest::Error) -> PublishError {
     let maybe_sent = !e.is_connect() && !e.is_builder();
+    let [timed_out, refused, failed] = TRANSPORT_FAILURES;
     let what = if e.is_timeout() {
-        "timed out"
+        timed_out
     } else if e.is_connect() {
-        "could not connect"
+        refused
     } else {
-        "the connection failed"
+        failed
     };
     PublishError::Retryable {
         message: format!("{what}: {}", redact_url(&e)),

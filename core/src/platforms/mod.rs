@@ -136,7 +136,9 @@ pub struct Stage {
 }
 
 /// Keeps a stage durably; false when it could not.
-type KeepStage = dyn Fn(&serde_json::Value) -> bool + Send + Sync;
+type KeepStage = dyn Fn(serde_json::Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
+    + Send
+    + Sync;
 
 impl std::fmt::Debug for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,10 +151,17 @@ impl std::fmt::Debug for Stage {
 impl Stage {
     /// A stage noted by `keep`, which returns false when it could not be kept (the
     /// publisher lost its claim on the target).
-    pub fn new(
+    pub fn new<F>(
         earlier: Option<serde_json::Value>,
-        keep: impl Fn(&serde_json::Value) -> bool + Send + Sync + 'static,
-    ) -> Stage {
+        keep: impl Fn(serde_json::Value) -> F + Send + Sync + 'static,
+    ) -> Stage
+    where
+        F: std::future::Future<Output = bool> + Send + 'static,
+    {
+        let keep = move |stage: serde_json::Value| {
+            Box::pin(keep(stage))
+                as std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
+        };
         Stage {
             earlier,
             keep: Some(Arc::new(keep)),
@@ -161,10 +170,10 @@ impl Stage {
 
     /// Notes `stage` durably before the request that posts. An error when it cannot be
     /// kept: the adapter must not post, since a retry would not know to check.
-    pub fn note(&self, stage: &serde_json::Value) -> Result<(), PublishError> {
+    pub async fn note(&self, stage: &serde_json::Value) -> Result<(), PublishError> {
         match &self.keep {
             None => Ok(()),
-            Some(keep) if keep(stage) => Ok(()),
+            Some(keep) if keep(stage.clone()).await => Ok(()),
             Some(_) => Err(PublishError::Retryable {
                 message: "postctl could not note the step reached before posting (the database is busy, or another publisher took the post over); nothing was posted".into(),
                 retry_after: None,

@@ -5,10 +5,15 @@
 //! Targets on different accounts publish in parallel; one account's targets go one after
 //! another, waiting when the network's rate-limit headers say the window is used up.
 
+pub mod circuit;
+pub mod contract;
 pub mod decide;
+mod ledger;
 pub mod plan;
 pub mod preview;
 mod tokens;
+
+pub use ledger::{Ledger, PublishedTarget, StoreLedger};
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -24,14 +29,15 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::{Account, Finish, TargetState};
 use crate::platforms::{
-    AccountAdapter, Capabilities, Counters, Http, Idempotency, MediaFile, Part, PublishError,
-    Published, PushedReactions, SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools, UpdateInbox,
+    AccountAdapter, Capabilities, Http, Idempotency, MediaFile, Part, PublishError, Published,
+    SERVER_LIMITS_FOR, ServerLimits, SessionStore, Tools,
 };
 use crate::secrets::{
     MemorySessions, Secret, SecretRef, SecretStore, SharedRedactor, StoredSessions,
 };
 use crate::store::{AttemptRecord, Claim, Claimed, Missed, Store};
 use crate::text::render;
+use circuit::{Circuit, CircuitEvent, CircuitRule, Outage};
 
 /// The engine's knobs, from config.toml `[publish]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +58,8 @@ pub struct Policy {
     pub per_account: usize,
     /// The zone times in messages are written in (the user's).
     pub zone: chrono_tz::Tz,
+    /// When a network is taken as down for everyone, and how often it is probed.
+    pub circuit: CircuitRule,
 }
 
 impl Policy {
@@ -74,6 +82,7 @@ impl Default for Policy {
             batch: 1_000,
             per_account: 20,
             zone: chrono_tz::Tz::UTC,
+            circuit: CircuitRule::default(),
         }
     }
 }
@@ -103,6 +112,9 @@ pub struct Outcome {
 pub struct Report {
     pub outcomes: Vec<Outcome>,
     pub missed: Vec<Missed>,
+    /// Networks this round found down for everyone, or answering again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub circuits: Vec<CircuitEvent>,
     /// Accounts whose sign-in the network refused in this run (name, why): their posts
     /// are held until `postctl accounts reauth`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -190,7 +202,10 @@ fn fingerprint(account: &Account) -> String {
 }
 
 pub struct Engine {
-    store: Arc<Mutex<Store>>,
+    /// Where the engine reads and records its work.
+    ledger: Arc<dyn Ledger>,
+    /// Core's store, when the ledger is one ([`Engine::with_store`]).
+    local: Option<Arc<Mutex<Store>>>,
     owner: String,
     http: Http,
     sessions: Arc<dyn SessionStore>,
@@ -212,38 +227,8 @@ pub struct Engine {
     clock: Clock,
     /// Accounts this engine found signed out (name, why), for the next report.
     signed_out: Mutex<Vec<(String, String)>>,
-}
-
-/// The engine's store as the adapters' [`UpdateInbox`].
-struct StoreInbox(Arc<Mutex<Store>>);
-
-impl StoreInbox {
-    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> std::result::Result<T, String> {
-        let mut store = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut store).map_err(|e| e.to_string())
-    }
-}
-
-impl UpdateInbox for StoreInbox {
-    fn position(&self, source: &str) -> std::result::Result<Option<(i64, DateTime<Utc>)>, String> {
-        self.with(|s| s.update_position(source))
-    }
-
-    fn keep(
-        &self,
-        source: &str,
-        next_offset: i64,
-        reactions: &[PushedReactions],
-    ) -> std::result::Result<(), String> {
-        self.with(|s| s.keep_updates(source, next_offset, reactions))
-    }
-
-    fn reactions(
-        &self,
-        messages: &[(String, i64)],
-    ) -> std::result::Result<Vec<Option<Counters>>, String> {
-        self.with(|s| s.pushed_reactions(messages))
-    }
+    /// Circuits this engine opened or closed, for the next report.
+    circuit_events: Mutex<Vec<CircuitEvent>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -262,10 +247,28 @@ impl Engine {
         media_dir: PathBuf,
         policy: Policy,
     ) -> Result<Engine> {
+        let ledger = StoreLedger::new(store);
+        let local = ledger.shared();
+        let mut engine =
+            Engine::on_ledger(Arc::new(ledger), secrets, secret_of, media_dir, policy)?;
+        engine.local = Some(local);
+        Ok(engine)
+    }
+
+    /// The engine on any [`Ledger`] (the server's storage), with its clock.
+    /// [`Engine::with_store`] is not available on it.
+    pub fn on_ledger(
+        ledger: Arc<dyn Ledger>,
+        secrets: Arc<SecretStore>,
+        secret_of: SecretSource,
+        media_dir: PathBuf,
+        policy: Policy,
+    ) -> Result<Engine> {
         let http = Http::new(policy.request_timeout).map_err(|e| Error::Internal(e.to_string()))?;
-        let clock = store.clock();
+        let clock = ledger.clock();
         Ok(Engine {
-            store: Arc::new(Mutex::new(store)),
+            ledger,
+            local: None,
             owner: crate::store::new_id(),
             http,
             sessions: Arc::new(StoredSessions::new(Arc::clone(&secrets))),
@@ -279,6 +282,7 @@ impl Engine {
             media_host: Err(crate::media::host::not_configured()),
             clock,
             signed_out: Mutex::default(),
+            circuit_events: Mutex::default(),
         })
     }
 
@@ -324,11 +328,22 @@ impl Engine {
         self.clock
     }
 
-    /// Runs `f` on the store. The lock is never held across an await.
+    /// The engine's ledger.
+    pub fn ledger(&self) -> &Arc<dyn Ledger> {
+        &self.ledger
+    }
+
+    /// Runs `f` on core's store, for an engine built on one ([`Engine::new`]): the front
+    /// ends' own reads and analytics collection. The lock is never held across an await.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let Some(store) = &self.local else {
+            return Err(Error::Internal(
+                "this publisher runs on a server's storage, not on a local database".into(),
+            ));
+        };
         // A panic elsewhere while the lock was held leaves the connection usable: SQLite
         // rolled back the transaction it was in.
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut store)
     }
 
@@ -352,7 +367,8 @@ impl Engine {
         loop {
             let pass = self.clock.now();
             if !self.stopping() {
-                self.claim_and_start(only_post, &mut run, &mut tasks)?;
+                self.claim_and_start(only_post, &mut run, &mut tasks)
+                    .await?;
             }
             let retry_at = run.next_retry(pass, retry_until);
             if tasks.is_empty() {
@@ -366,6 +382,7 @@ impl Engine {
                     None => {
                         let mut report = run.report;
                         report.signed_out = self.take_signed_out();
+                        report.circuits = self.take_circuit_events();
                         return Ok(report);
                     }
                 }
@@ -375,12 +392,12 @@ impl Engine {
             let due_at = match only_post {
                 None => {
                     let busy: Vec<String> = run.busy.iter().cloned().collect();
-                    self.with_store(|s| s.next_due_after(pass, &busy))?
+                    self.ledger.next_due_after(pass, &busy).await?
                 }
                 Some(_) => None,
             };
             let wake_at = retry_at.into_iter().chain(due_at).min();
-            let version = self.with_store(|s| s.data_version())?;
+            let version = self.ledger.data_version().await?;
             loop {
                 let now = self.clock.now();
                 if wake_at.is_some_and(|at| at <= now) {
@@ -403,7 +420,7 @@ impl Engine {
                     }
                     () = tokio::time::sleep(nap) => {
                         let changed = only_post.is_none()
-                            && self.with_store(|s| s.data_version())? != version;
+                            && self.ledger.data_version().await? != version;
                         if changed {
                             break;
                         }
@@ -419,7 +436,7 @@ impl Engine {
     /// A failure in one account's work, even a panic, ends only that account's part of the
     /// round: its targets are failed with the reason (a part in flight stays noted), and
     /// the other accounts go on.
-    fn claim_and_start(
+    async fn claim_and_start(
         self: &Arc<Self>,
         only_post: Option<&str>,
         run: &mut Run,
@@ -427,8 +444,9 @@ impl Engine {
     ) -> Result<()> {
         let now = self.clock.now();
         let busy: Vec<String> = run.busy.iter().cloned().collect();
-        let (claimed, missed) = self.with_store(|store| {
-            store.claim_due(&Claim {
+        let (claimed, missed) = self
+            .ledger
+            .claim_due(&Claim {
                 owner: &self.owner,
                 now,
                 lease_until: now + self.policy.lease,
@@ -438,7 +456,7 @@ impl Engine {
                 only_post,
                 skip_accounts: &busy,
             })
-        })?;
+            .await?;
         run.report.missed.extend(missed);
         let mut by_account: HashMap<String, Vec<Claimed>> = HashMap::new();
         for target in claimed {
@@ -483,13 +501,10 @@ impl Engine {
                     "postctl stopped publishing to {} on an internal error ({what}); the other accounts went on. This is a bug: please report it, then run `postctl retry {}`",
                     target.account.name, target.post_id
                 );
-                outcomes.push(self.finish(
-                    target,
-                    Finish::Failed { error },
-                    Vec::new(),
-                    None,
-                    false,
-                ));
+                outcomes.push(
+                    self.finish(target, Finish::Failed { error }, Vec::new(), None, false)
+                        .await,
+                );
             }
         }
         outcomes
@@ -506,8 +521,8 @@ impl Engine {
     }
 
     /// Gives back every held target that has nothing in flight (shutdown).
-    pub fn release(&self) -> Result<usize> {
-        self.with_store(|store| store.release_all(&self.owner))
+    pub async fn release(&self) -> Result<usize> {
+        self.ledger.release_all(&self.owner).await
     }
 
     async fn publish_account(&self, targets: Vec<Claimed>, sink: &Mutex<Vec<Outcome>>) {
@@ -518,15 +533,24 @@ impl Engine {
         let adapter = match self.prepared(&account).await {
             Ok(adapter) => adapter,
             Err(error) => {
-                if let Some(why) = self.needs_sign_in(&account) {
+                if let Some(why) = self.needs_sign_in(&account).await {
                     for target in targets {
-                        push(self.held(&target, &why, &error));
+                        push(self.held(&target, &why, &error).await);
                     }
                     return;
                 }
+                let open = self.after_answer_or_outage(&account, &error).await;
                 let failures = self.prepare_failed(&account.id);
                 for target in targets {
-                    push(self.account_not_ready(&target, &error, failures));
+                    let outcome = match &open {
+                        // The network is down for everyone: wait for it, retries unspent
+                        // (a part of unknown fate is decided as always, below).
+                        Some((state, _)) if target.interrupted_part.is_none() => {
+                            self.wait_for_network(&target, state, &error).await
+                        }
+                        _ => self.account_not_ready(&target, &error, failures).await,
+                    };
+                    push(outcome);
                 }
                 return;
             }
@@ -535,6 +559,7 @@ impl Engine {
         for target in targets {
             let outcome = if self.stopping() {
                 self.finish(&target, Finish::Release, Vec::new(), None, false)
+                    .await
             } else {
                 self.publish_target(&adapter, &caps, target).await
             };
@@ -547,7 +572,12 @@ impl Engine {
     /// A part whose fate was unknown stays noted; on a network that can never take a
     /// repeat, the target is `uncertain` at once (a later `postctl retry` must not send it
     /// again).
-    fn account_not_ready(&self, target: &Claimed, error: &PublishError, failures: u32) -> Outcome {
+    async fn account_not_ready(
+        &self,
+        target: &Claimed,
+        error: &PublishError,
+        failures: u32,
+    ) -> Outcome {
         let now = self.clock.now();
         let network = target.account.network;
         let finish = match target.interrupted_part {
@@ -592,14 +622,15 @@ impl Engine {
             in_doubt: target.interrupted_part.is_some(),
         };
         self.finish(target, finish, Vec::new(), Some(record), error.is_auth())
+            .await
     }
 
     /// The outcome of a target whose account needs signing in again (`why`): held, not
     /// failed: it waits, unclaimed, until `postctl accounts reauth`. A part whose fate is
     /// unknown is decided as for any account that cannot be made ready.
-    fn held(&self, target: &Claimed, why: &str, error: &PublishError) -> Outcome {
+    async fn held(&self, target: &Claimed, why: &str, error: &PublishError) -> Outcome {
         if target.interrupted_part.is_some() {
-            return self.account_not_ready(target, error, 1);
+            return self.account_not_ready(target, error, 1).await;
         }
         let now = self.clock.now();
         let finish = Finish::Retry {
@@ -617,6 +648,7 @@ impl Engine {
             in_doubt: false,
         };
         self.finish(target, finish, Vec::new(), Some(record), true)
+            .await
     }
 
     /// The account's adapter, prepared: the one an earlier round prepared while it is
@@ -647,6 +679,136 @@ impl Engine {
         Ok(adapter)
     }
 
+    /// Notes what `error` says about the account's network: a timeout or 5xx counts
+    /// towards its circuit; any other answer from it shows it is up. When the circuit is
+    /// open after this: its state, and whether this failure opened it.
+    async fn after_answer_or_outage(
+        &self,
+        account: &Account,
+        error: &PublishError,
+    ) -> Option<(circuit::CircuitState, bool)> {
+        let circuit = Circuit::of(account);
+        if !circuit::is_outage(error) {
+            // Only an answer shows the network up (a missing secret asked nothing).
+            if error.status().is_some() {
+                self.network_answered(&circuit).await;
+            }
+            return None;
+        }
+        let outage = Outage {
+            at: self.clock.now(),
+            account_id: account.id.clone(),
+        };
+        // A circuit that cannot be written is no worse than no circuit: retries go on.
+        let (state, event) = self
+            .ledger
+            .note_outage(&circuit, outage, &error.to_string(), &self.policy.circuit)
+            .await
+            .ok()?;
+        let opened_now = event.is_some();
+        if let Some(event) = event {
+            self.tell(event);
+        }
+        state.is_open().then_some((state, opened_now))
+    }
+
+    /// The network at `circuit` answered: its failures are forgotten, and an open circuit
+    /// closes.
+    async fn network_answered(&self, circuit: &Circuit) {
+        if let Ok(Some(event)) = self.ledger.note_answer(circuit, self.clock.now()).await {
+            self.tell(event);
+        }
+    }
+
+    fn tell(&self, event: CircuitEvent) {
+        if let Ok(mut events) = self.circuit_events.lock() {
+            events.push(event);
+        }
+    }
+
+    /// The circuits opened or closed since the last call.
+    fn take_circuit_events(&self) -> Vec<CircuitEvent> {
+        self.circuit_events
+            .lock()
+            .map(|mut events| std::mem::take(&mut *events))
+            .unwrap_or_default()
+    }
+
+    /// The wait of a target whose network is down for everyone (`state`, an open
+    /// circuit): until the next probe, spending no retry.
+    fn network_wait(&self, state: &circuit::CircuitState, error: &PublishError) -> Finish {
+        let now = self.clock.now();
+        let since = state.opened.unwrap_or(now);
+        let at = state.next_probe.unwrap_or(now).max(now);
+        Finish::Retry {
+            at,
+            error: format!(
+                "{} is not answering for any account since {} ({error}); the post waits for it, its retries unspent",
+                state.circuit.describe(),
+                crate::time::format_moment(since, self.policy.zone)
+            ),
+            count_attempt: false,
+        }
+    }
+
+    /// What a failed attempt becomes when the network's circuit is open after it: the
+    /// failure that opened it counts as usual but waits for the first probe; a probe or a
+    /// target caught in flight waits without spending a retry. `uncertain` stays: a part
+    /// that may have gone out is never sent again without the network's idempotency.
+    fn waiting_for_network(
+        &self,
+        finish: Finish,
+        target: &Claimed,
+        state: &circuit::CircuitState,
+        opened_now: bool,
+    ) -> Finish {
+        let probe_at = state.next_probe.unwrap_or_else(|| self.clock.now());
+        match finish {
+            Finish::Uncertain { .. } => finish,
+            Finish::Retry {
+                at,
+                error,
+                count_attempt,
+            } if opened_now && !target.probe => Finish::Retry {
+                at: at.max(probe_at),
+                error,
+                count_attempt,
+            },
+            Finish::Failed { .. } if opened_now && !target.probe => finish,
+            Finish::Retry { error, .. } | Finish::Failed { error } => {
+                let mut wait = self.network_wait(state, &PublishError::permanent(error));
+                if let Finish::Retry { at, .. } = &mut wait {
+                    *at = probe_at.max(*at);
+                }
+                wait
+            }
+            other => other,
+        }
+    }
+
+    /// [`Engine::network_wait`] for a target whose account could not be made ready
+    /// because the network is down: nothing was sent, and the attempt is logged.
+    async fn wait_for_network(
+        &self,
+        target: &Claimed,
+        state: &circuit::CircuitState,
+        error: &PublishError,
+    ) -> Outcome {
+        let now = self.clock.now();
+        let finish = self.network_wait(state, error);
+        let record = AttemptRecord {
+            part: target.parts.as_ref().map_or(0, Vec::len),
+            started: now,
+            ended: now,
+            outcome: finish.outcome(),
+            http_status: error.status(),
+            error: finish.error().map(str::to_owned),
+            in_doubt: false,
+        };
+        self.finish(target, finish, Vec::new(), Some(record), false)
+            .await
+    }
+
     /// Counts a failure to prepare the account; returns how many in a row.
     fn prepare_failed(&self, account_id: &str) -> u32 {
         let Ok(mut failures) = self.prepare_failures.lock() else {
@@ -669,7 +831,9 @@ impl Engine {
     /// `notify`), through the same adapters as posts.
     pub async fn notify(&self, account_name: &str, text: &str) -> Result<(), String> {
         let account = self
-            .with_store(|s| s.account(account_name))
+            .ledger
+            .account(account_name)
+            .await
             .map_err(|e| e.to_string())?;
         let adapter = self.adapter(&account).await.map_err(|e| e.to_string())?;
         let caps = adapter.capabilities();
@@ -697,7 +861,7 @@ impl Engine {
         post_id: &str,
         only_account: Option<&str>,
     ) -> Result<Vec<(String, std::result::Result<usize, String>)>> {
-        let mut targets = self.with_store(|s| s.published_targets(post_id))?;
+        let mut targets = self.ledger.published_targets(post_id).await?;
         if let Some(name) = only_account {
             targets.retain(|(_, account, _)| account.name == name);
         }
@@ -718,7 +882,7 @@ impl Engine {
             }
             .await;
             if deleted.is_ok() {
-                self.with_store(|s| s.mark_unpublished(&target_id))?;
+                self.ledger.mark_unpublished(&target_id).await?;
             }
             results.push((account.name, deleted));
         }
@@ -744,24 +908,24 @@ impl Engine {
         let tools = Tools {
             http: self.http.clone(),
             sessions: Arc::clone(&self.sessions),
-            limits: self.fresh_server_limits(account),
+            limits: self.fresh_server_limits(account).await,
             media_host: self.media_host.clone(),
             redactor: SharedRedactor::default(),
-            inbox: Arc::new(StoreInbox(Arc::clone(&self.store))),
+            inbox: self.ledger.update_inbox(),
         };
         let mut adapter = crate::platforms::open(account, secret, tools)?;
         if let Some(read) = adapter.prepare().await? {
             // A cache that cannot be written is read again next time; nothing to report.
-            let _ = self.with_store(|s| s.save_server_limits(account, &read, self.clock.now()));
+            let _ = self
+                .ledger
+                .save_server_limits(account, &read, self.clock.now())
+                .await;
         }
         Ok(adapter)
     }
 
-    fn fresh_server_limits(&self, account: &Account) -> Option<ServerLimits> {
-        let (limits, read_at) = self
-            .with_store(|s| s.server_limits(account))
-            .ok()
-            .flatten()?;
+    async fn fresh_server_limits(&self, account: &Account) -> Option<ServerLimits> {
+        let (limits, read_at) = self.ledger.server_limits(account).await.ok().flatten()?;
         // A read a little "in the future" is fresh too: each process started with
         // POSTCTL_NOW starts its clock there again, so an earlier run's read can lie
         // ahead of this one's clock (as it can after the system clock is set back).
@@ -793,13 +957,15 @@ impl Engine {
             Ok(done) => done,
             Err(error) => {
                 let error = format!("{error}; {resolve_hint}");
-                return self.finish(
-                    &target,
-                    Finish::Uncertain { error },
-                    Vec::new(),
-                    None,
-                    false,
-                );
+                return self
+                    .finish(
+                        &target,
+                        Finish::Uncertain { error },
+                        Vec::new(),
+                        None,
+                        false,
+                    )
+                    .await;
             }
         };
         let idempotency = caps.idempotency;
@@ -816,15 +982,25 @@ impl Engine {
                 part + 1,
                 target.account.name,
             );
-            return self.finish(&target, Finish::Uncertain { error }, done, None, false);
+            return self
+                .finish(&target, Finish::Uncertain { error }, done, None, false)
+                .await;
         }
         let sources = match plan::parts(&target.body, caps, target.thread) {
             Ok(sources) => sources,
-            Err(error) => return self.finish(&target, Finish::Failed { error }, done, None, false),
+            Err(error) => {
+                return self
+                    .finish(&target, Finish::Failed { error }, done, None, false)
+                    .await;
+            }
         };
         let (media, notes) = match self.media_files(&target, caps) {
             Ok(fitted) => fitted,
-            Err(error) => return self.finish(&target, Finish::Failed { error }, done, None, false),
+            Err(error) => {
+                return self
+                    .finish(&target, Finish::Failed { error }, done, None, false)
+                    .await;
+            }
         };
         let mut outcome = self
             .send_parts(adapter, caps, idempotency, &target, &sources, media, done)
@@ -836,10 +1012,12 @@ impl Engine {
     /// Until when the account must wait before its next request, and why: the longer of
     /// the wait recorded in the database (any publisher's 429) and what this process's
     /// last answers said about the rate-limit window.
-    pub(crate) fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
+    pub(crate) async fn account_wait(&self, account: &Account) -> Option<(DateTime<Utc>, String)> {
         let now = self.clock.now();
         let stored = self
-            .with_store(|s| s.account_wait(&account.id, now))
+            .ledger
+            .account_wait(&account.id, now)
+            .await
             .ok()
             .flatten();
         let window = self.http.wait_before(&account.name, SystemTime::now());
@@ -872,8 +1050,19 @@ impl Engine {
         mut done: Vec<Published>,
     ) -> Outcome {
         let account = &target.account;
+        let circuit = Circuit::of(account);
         for (index, source) in sources.iter().enumerate().skip(done.len()) {
-            if let Some((until, reason)) = self.account_wait(account) {
+            // The network went down for everyone meanwhile: only the probe goes on; this
+            // target goes back to wait, its retries unspent.
+            if !target.probe
+                && let Ok(Some(state)) = self.ledger.circuit(&circuit).await
+                && state.is_open()
+            {
+                return self
+                    .finish(target, Finish::Release, done, None, false)
+                    .await;
+            }
+            if let Some((until, reason)) = self.account_wait(account).await {
                 let wait = (until - self.clock.now()).to_std().unwrap_or_default();
                 if wait > std::time::Duration::from_secs(2) {
                     let first = target.first_attempt.unwrap_or_else(|| self.clock.now());
@@ -892,20 +1081,22 @@ impl Engine {
                         },
                         other => other,
                     };
-                    return self.finish(target, finish, done, None, false);
+                    return self.finish(target, finish, done, None, false).await;
                 }
                 tokio::time::sleep(wait).await;
             }
             let lease_until = self.clock.now() + self.policy.lease;
-            match self.with_store(|s| {
-                s.begin_part(
+            match self
+                .ledger
+                .begin_part(
                     &target.target_id,
                     &self.owner,
                     index,
                     sources.len(),
                     lease_until,
                 )
-            }) {
+                .await
+            {
                 Ok(true) => {}
                 _ => return self.lost(target, done),
             }
@@ -930,7 +1121,7 @@ impl Engine {
                 _ => started,
             };
             let result = self.publish_holding_lease(adapter, &part, target).await;
-            self.remember_window(account);
+            self.remember_window(account).await;
             match result {
                 Ok(published) => {
                     let record = AttemptRecord {
@@ -944,13 +1135,14 @@ impl Engine {
                     };
                     let json = serde_json::to_value(&published).unwrap_or_default();
                     if self
-                        .with_store(|s| {
-                            s.record_part(&target.target_id, &self.owner, &json, &record)
-                        })
+                        .ledger
+                        .record_part(&target.target_id, &self.owner, &json, &record)
+                        .await
                         .is_err()
                     {
                         return self.lost(target, done);
                     }
+                    self.network_answered(&circuit).await;
                     done.push(published);
                 }
                 Err(error) => {
@@ -958,7 +1150,12 @@ impl Engine {
                         self.forget_adapter(&account.id);
                     }
                     let safe_until = idempotency.safe_until(first_sent);
-                    let finish = self.after_error(&error, safe_until, target);
+                    let mut finish = self.after_error(&error, safe_until, target);
+                    if let Some((state, opened_now)) =
+                        self.after_answer_or_outage(account, &error).await
+                    {
+                        finish = self.waiting_for_network(finish, target, &state, opened_now);
+                    }
                     if let (
                         PublishError::Retryable {
                             retry_after: Some(_),
@@ -971,7 +1168,7 @@ impl Engine {
                     {
                         // The network asked the whole account to wait: every publisher
                         // holds back its other targets until then, in their order.
-                        let _ = self.with_store(|s| s.hold_account(&account.id, *at, message));
+                        let _ = self.ledger.hold_account(&account.id, *at, message).await;
                     }
                     let record = AttemptRecord {
                         part: index,
@@ -988,11 +1185,14 @@ impl Engine {
                             }
                         ),
                     };
-                    return self.finish(target, finish, done, Some(record), error.is_auth());
+                    return self
+                        .finish(target, finish, done, Some(record), error.is_auth())
+                        .await;
                 }
             }
         }
         self.finish(target, Finish::Published, done, None, false)
+            .await
     }
 
     /// Where the adapter notes the step it reached on `index` before the request that
@@ -1002,11 +1202,17 @@ impl Engine {
             .interrupted_stage
             .clone()
             .filter(|_| target.interrupted_part == Some(index));
-        let store = Arc::clone(&self.store);
+        let ledger = Arc::clone(&self.ledger);
         let (target_id, owner) = (target.target_id.clone(), self.owner.clone());
         crate::platforms::Stage::new(earlier, move |stage| {
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            store.note_stage(&target_id, &owner, stage).unwrap_or(false)
+            let (ledger, target_id, owner) =
+                (Arc::clone(&ledger), target_id.clone(), owner.clone());
+            async move {
+                ledger
+                    .note_stage(&target_id, &owner, &stage)
+                    .await
+                    .unwrap_or(false)
+            }
         })
     }
 
@@ -1030,7 +1236,7 @@ impl Engine {
                 () = tokio::time::sleep(every) => {
                     let until = self.clock.now() + self.policy.lease;
                     // A lease lost meanwhile shows when the part is recorded.
-                    let _ = self.with_store(|s| s.renew_lease(&target.target_id, &self.owner, until));
+                    let _ = self.ledger.renew_lease(&target.target_id, &self.owner, until).await;
                 }
             }
         }
@@ -1038,7 +1244,7 @@ impl Engine {
 
     /// Keeps what the last answer's rate-limit headers said (the window is used up until
     /// its reset) in the database, for every publisher and the next run.
-    fn remember_window(&self, account: &Account) {
+    async fn remember_window(&self, account: &Account) {
         let wait = self.http.wait_before(&account.name, SystemTime::now());
         if wait.is_zero() {
             return;
@@ -1048,7 +1254,7 @@ impl Engine {
             .and_then(|w| self.clock.now().checked_add_signed(w))
         {
             let reason = format!("{}'s rate-limit window is used up", account.name);
-            let _ = self.with_store(|s| s.hold_account(&account.id, until, &reason));
+            let _ = self.ledger.hold_account(&account.id, until, &reason).await;
         }
     }
 
@@ -1135,7 +1341,7 @@ impl Engine {
         Ok((files, notes))
     }
 
-    fn finish(
+    async fn finish(
         &self,
         target: &Claimed,
         finish: Finish,
@@ -1149,9 +1355,10 @@ impl Engine {
             Finish::Retry { at, .. } => Some(*at),
             _ => None,
         };
-        let recorded = self.with_store(|s| {
-            s.finish_target(&target.target_id, &self.owner, &finish, attempt.as_ref())
-        });
+        let recorded = self
+            .ledger
+            .finish_target(&target.target_id, &self.owner, &finish, attempt.as_ref())
+            .await;
         let mut outcome = Outcome {
             post_id: target.post_id.clone(),
             target_id: target.target_id.clone(),
@@ -1221,13 +1428,45 @@ pub fn notification_in(report: &Report, zone: chrono_tz::Tz) -> Option<String> {
         .iter()
         .map(|(account, why)| format!("- {account} needs signing in again: {why}"))
         .collect();
-    let header = match (lines.len(), accounts.len()) {
-        (0, 0) => return None,
-        (0, n) => format!("postctl: {n} account(s) need signing in again"),
-        (n, _) => format!("postctl: {n} post(s) need your attention"),
+    let networks: Vec<String> = report
+        .circuits
+        .iter()
+        .map(|event| format!("- {}", circuit_news(event, zone)))
+        .collect();
+    let header = match (lines.len(), accounts.len(), networks.len()) {
+        (0, 0, 0) => return None,
+        (0, 0, n) => format!("postctl: {n} network(s) went down or came back"),
+        (0, n, _) => format!("postctl: {n} account(s) need signing in again"),
+        (n, _, _) => format!("postctl: {n} post(s) need your attention"),
     };
     lines.extend(accounts);
+    lines.extend(networks);
     Some(format!("{header}\n{}", lines.join("\n")))
+}
+
+/// One line of news about a circuit, with times in `zone`.
+pub fn circuit_news(event: &CircuitEvent, zone: chrono_tz::Tz) -> String {
+    match event {
+        CircuitEvent::Opened {
+            circuit,
+            since,
+            next_probe,
+            failures,
+            accounts,
+            error,
+        } => format!(
+            "{} is down for everyone since {} ({failures} failures from {accounts} accounts; last: {error}); its posts wait without spending retries, one probe at a time from {}",
+            circuit.describe(),
+            crate::time::format_moment(*since, zone),
+            crate::time::format_moment(*next_probe, zone),
+        ),
+        CircuitEvent::Closed { circuit, since, at } => format!(
+            "{} answers again at {} (down since {}); its posts go out in order",
+            circuit.describe(),
+            crate::time::format_moment(*at, zone),
+            crate::time::format_moment(*since, zone),
+        ),
+    }
 }
 
 /// Runs `work` on its own task: a panic in it ends only that task, and comes back as
@@ -1311,6 +1550,7 @@ mod tests {
     fn notifications_give_times_in_the_users_zone_to_the_second() {
         let report = Report {
             signed_out: Vec::new(),
+            circuits: Vec::new(),
             outcomes: vec![],
             missed: vec![Missed {
                 target_id: "t2".into(),
@@ -1324,12 +1564,47 @@ mod tests {
     }
 
     #[test]
+    fn a_network_going_down_and_coming_back_is_notified() {
+        let circuit = Circuit {
+            network: crate::network::Network::Mastodon,
+            base_url: "https://social.example".into(),
+        };
+        let at = |s: i64| DateTime::UNIX_EPOCH + Duration::seconds(1_765_000_000 + s);
+        let report = Report {
+            circuits: vec![
+                CircuitEvent::Opened {
+                    circuit: circuit.clone(),
+                    since: at(0),
+                    next_probe: at(30),
+                    failures: 3,
+                    accounts: 2,
+                    error: "Mastodon answered 503".into(),
+                },
+                CircuitEvent::Closed {
+                    circuit,
+                    since: at(0),
+                    at: at(90),
+                },
+            ],
+            ..Report::default()
+        };
+        let text = notification(&report).expect("a message");
+        assert!(text.starts_with("postctl: 2 network(s) went down or came back\n- Mastodon at https://social.example is down for everyone since 2025-12-06 05:46:40 UTC (3 failures from 2 accounts; last: Mastodon answered 503)"), "{text}");
+        assert!(
+            text.contains("one probe at a time from 2025-12-06 05:47:10 UTC"),
+            "{text}"
+        );
+        assert!(text.contains("- Mastodon at https://social.example answers again at 2025-12-06 05:48:10 UTC (down since 2025-12-06 05:46:40 UTC)"), "{text}");
+    }
+
+    #[test]
     fn an_account_signed_out_is_notified() {
         let report = Report {
             signed_out: vec![(
                 "me-x".into(),
                 "X refused the refresh token; run `postctl accounts reauth me-x`".into(),
             )],
+            circuits: Vec::new(),
             outcomes: vec![],
             missed: vec![],
         };
@@ -1344,6 +1619,7 @@ mod tests {
     fn only_what_needs_the_user_is_notified() {
         let quiet = Report {
             signed_out: Vec::new(),
+            circuits: Vec::new(),
             outcomes: vec![
                 outcome(TargetState::Published, None),
                 outcome(TargetState::WaitingRetry, Some("429")),
@@ -1353,6 +1629,7 @@ mod tests {
         assert_eq!(notification(&quiet), None);
         let loud = Report {
             signed_out: Vec::new(),
+            circuits: Vec::new(),
             outcomes: vec![
                 outcome(TargetState::Published, None),
                 outcome(TargetState::Failed, Some("422 too long")),

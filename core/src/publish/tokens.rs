@@ -46,7 +46,7 @@ impl Engine {
             // A token given by hand (`--token-stdin`): used as it is.
             return Ok(secret);
         };
-        if let Some(why) = self.needs_sign_in(account) {
+        if let Some(why) = self.needs_sign_in(account).await {
             return Err(PublishError::auth(why));
         }
         if tokens.fresh(Utc::now(), margin(sign_in)) {
@@ -57,7 +57,9 @@ impl Engine {
         loop {
             let now = Utc::now();
             let taken = self
-                .with_store(|s| s.take_sign_in_lock(&account.id, &holder, now, now + LOCK_LEASE))
+                .ledger
+                .take_sign_in_lock(&account.id, &holder, now, now + LOCK_LEASE)
+                .await
                 .map_err(|e| PublishError::permanent(e.to_string()))?;
             if taken {
                 break;
@@ -78,7 +80,7 @@ impl Engine {
         }
         let refreshed = self.refresh_holding_lock(account, sign_in).await;
         // An unreleased lock expires by itself; nothing more to do if this fails.
-        let _ = self.with_store(|s| s.release_sign_in_lock(&account.id, &holder));
+        let _ = self.ledger.release_sign_in_lock(&account.id, &holder).await;
         refreshed
     }
 
@@ -121,7 +123,7 @@ impl Engine {
                         account.name,
                         account.name
                     );
-                    return Err(self.sign_in_refused(account, why));
+                    return Err(self.sign_in_refused(account, why).await);
                 }
                 Ok(secret)
             }
@@ -130,7 +132,7 @@ impl Engine {
                     "{e}; the account's posts are held until then (`postctl accounts reauth {}`)",
                     account.name
                 );
-                Err(self.sign_in_refused(account, why))
+                Err(self.sign_in_refused(account, why).await)
             }
             Err(e) => Err(PublishError::Retryable {
                 message: e.to_string(),
@@ -142,10 +144,10 @@ impl Engine {
     }
 
     /// Marks the account as needing sign-in and returns the error that says so.
-    fn sign_in_refused(&self, account: &Account, why: String) -> PublishError {
+    async fn sign_in_refused(&self, account: &Account, why: String) -> PublishError {
         // If the mark cannot be written, the next round tries the refresh again and fails
         // the same way: nothing is lost.
-        if let Ok(true) = self.with_store(|s| s.mark_needs_sign_in(&account.id, &why))
+        if let Ok(true) = self.ledger.mark_needs_sign_in(&account.id, &why).await
             && let Ok(mut signed_out) = self.signed_out.lock()
         {
             signed_out.push((account.name.clone(), why.clone()));
@@ -162,8 +164,10 @@ impl Engine {
     }
 
     /// Why the account needs signing in again, if it does.
-    pub(super) fn needs_sign_in(&self, account: &Account) -> Option<String> {
-        self.with_store(|s| s.accounts_needing_sign_in())
+    pub(super) async fn needs_sign_in(&self, account: &Account) -> Option<String> {
+        self.ledger
+            .accounts_needing_sign_in()
+            .await
             .ok()
             .and_then(|mut held| held.remove(&account.id))
     }

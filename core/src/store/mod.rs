@@ -6,6 +6,7 @@
 
 mod accounts;
 mod analytics;
+mod circuits;
 mod ids;
 mod limits;
 mod oplog;

@@ -46,6 +46,9 @@ pub struct Claimed {
     /// What the adapter noted on the way to that part before the request that posts it
     /// ([`Store::note_stage`]), for it to check instead of starting over.
     pub interrupted_stage: Option<serde_json::Value>,
+    /// Claimed as the probe of an open circuit (its network taken as down): the one
+    /// target that tests whether the network answers again.
+    pub probe: bool,
 }
 
 /// What [`Store::claim_due`] claims, and for whom.
@@ -167,7 +170,50 @@ static DUE: LazyLock<String> = LazyLock::new(|| {
 /// due, so a post that waited (for a retry, a rate limit) never goes out after a newer one.
 /// Accounts whose posts are held until the user signs in again (migration 8): neither
 /// claimed nor marked missed.
-const HELD_ACCOUNTS: &str = "SELECT id FROM accounts WHERE needs_sign_in IS NOT NULL";
+/// Accounts on an open circuit (migration 13: their network is taken as down) too: only
+/// the circuit's probe takes their targets.
+const HELD_ACCOUNTS: &str = "SELECT id FROM accounts WHERE needs_sign_in IS NOT NULL
+    UNION SELECT a.id FROM accounts a JOIN circuits c
+        ON c.network = a.network AND c.base_url = coalesce(a.base_url, '')
+    WHERE c.opened_ms IS NOT NULL";
+
+/// When each open circuit may next be probed (a column `t`): its next probe time, or the
+/// end of the running probe's lease, and not before a target on it is due.
+static PROBE_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT max(CASE WHEN c.probe_target IS NOT NULL
+                    THEN max(c.next_probe_ms, coalesce(c.probe_until_ms, 0))
+                    ELSE c.next_probe_ms END,
+                (SELECT min(coalesce(t.next_attempt_ms, t.due_ms)) FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.state IN {waiting} AND a.needs_sign_in IS NULL
+                   AND a.network = c.network AND coalesce(a.base_url, '') = c.base_url)) AS t
+         FROM circuits c WHERE c.opened_ms IS NOT NULL",
+        waiting = *WAITING,
+    )
+});
+
+/// Open circuits (`network`, `base_url`) whose probe may go at `?1`: its time has come and
+/// no probe holds an unexpired lease.
+const PROBE_READY: &str = "SELECT network, base_url FROM circuits
+    WHERE opened_ms IS NOT NULL AND next_probe_ms <= ?1
+      AND (probe_target IS NULL OR probe_until_ms < ?1)
+    ORDER BY opened_ms";
+
+/// The probe of circuit (`?4` network, `?5` base URL) at `?1`: its earliest due target
+/// (the first of its account), of post `?2` if given, not of the accounts in `?3`.
+static PROBE_TARGET: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT targets.id, targets.state = '{PUBLISHING}' FROM targets
+         JOIN accounts a ON a.id = targets.account_id
+         WHERE {due} AND (?2 IS NULL OR targets.post_id = ?2)
+           AND targets.account_id NOT IN (SELECT value FROM json_each(?3))
+           AND a.needs_sign_in IS NULL
+           AND a.network = ?4 AND coalesce(a.base_url, '') = ?5
+         ORDER BY targets.due_ms, targets.position, targets.id LIMIT 1",
+        due = *DUE,
+    )
+});
 
 fn claim_sql() -> String {
     format!(
@@ -193,8 +239,11 @@ static NEXT_DUE: LazyLock<String> = LazyLock::new(|| {
             SELECT min(coalesce(next_attempt_ms, due_ms)) AS t FROM targets
             WHERE state IN {waiting} AND account_id NOT IN ({HELD_ACCOUNTS})
             UNION ALL
-            SELECT min(lease_expires_ms) FROM targets WHERE state = '{PUBLISHING}')",
+            SELECT min(lease_expires_ms) FROM targets WHERE state = '{PUBLISHING}'
+            UNION ALL
+            SELECT t FROM ({probe}))",
         waiting = *WAITING,
+        probe = *PROBE_DUE,
     )
 });
 
@@ -231,54 +280,40 @@ impl Store {
             };
             let mut claimed = Vec::with_capacity(ids.len());
             for (id, taken_over) in ids {
-                // Conditional: only if still due, so a concurrent claim cannot double up.
-                let taken = tx
-                    .prepare_cached(&format!(
-                        "UPDATE targets SET state = '{PUBLISHING}', lease_owner = ?2,
-                            lease_expires_ms = ?3, updated_ms = ?1,
-                            first_attempt_ms = coalesce(first_attempt_ms, ?1)
-                         WHERE id = ?4 AND {due}
-                         RETURNING in_flight, in_flight_ms, in_flight_stage",
-                        due = *DUE
-                    ))
+                if let Some(target) = tx.take(&id, taken_over, owner, now, lease_until)? {
+                    claimed.push(target);
+                }
+            }
+            // One probe per open circuit whose time has come (its targets were left out).
+            let ready: Vec<(String, String)> = tx
+                .prepare_cached(PROBE_READY)
+                .and_then(|mut stmt| {
+                    stmt.query_map([to_ms(now)], |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect()
+                })
+                .map_err(|e| tx.error(e))?;
+            for (network, base_url) in ready {
+                let probe: Option<(String, bool)> = tx
+                    .prepare_cached(&PROBE_TARGET)
                     .and_then(|mut stmt| {
-                        stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
-                            Ok((
-                                row.get::<_, Option<i64>>(0)?,
-                                row.get::<_, Option<i64>>(1)?,
-                                row.get::<_, Option<String>>(2)?,
-                            ))
-                        })
+                        stmt.query_row(
+                            params![to_ms(now), only_post, skip, network, base_url],
+                            |row| Ok((row.get(0)?, row.get(1)?)),
+                        )
                         .optional()
                     })
                     .map_err(|e| tx.error(e))?;
-                if let Some((in_flight, since, stage)) = taken {
-                    tx.record(
-                        "target",
-                        &id,
-                        "state",
-                        &serde_json::json!({"state": PUBLISHING, "owner": owner}),
-                    )?;
-                    if let (true, Some(part)) = (taken_over, in_flight) {
-                        // The publisher that held it stopped mid-send: the attempt it
-                        // could not log is logged here.
-                        tx.insert_attempt(
-                            &id,
-                            &AttemptRecord {
-                                part: usize::try_from(part).unwrap_or_default(),
-                                started: since.map_or(now, from_ms),
-                                ended: now,
-                                outcome: "interrupted",
-                                http_status: None,
-                                error: Some(
-                                    "postctl stopped (crash, kill or power loss) while this part was on its way; the network's answer is unknown".into(),
-                                ),
-                                in_doubt: true,
-                            },
-                        )?;
-                    }
-                    let mut target = tx.claimed(&id, in_flight, since)?;
-                    target.interrupted_stage = stage.and_then(|s| serde_json::from_str(&s).ok());
+                let Some((id, taken_over)) = probe else {
+                    continue;
+                };
+                if let Some(mut target) = tx.take(&id, taken_over, owner, now, lease_until)? {
+                    tx.execute(
+                        "UPDATE circuits SET probe_target = ?3, probe_until_ms = ?4
+                         WHERE network = ?1 AND base_url = ?2",
+                        params![network, base_url, id, to_ms(lease_until)],
+                    )
+                    .map_err(|e| tx.error(e))?;
+                    target.probe = true;
                     claimed.push(target);
                 }
             }
@@ -476,6 +511,13 @@ impl Store {
             if let Some(attempt) = attempt {
                 tx.insert_attempt(target_id, attempt)?;
             }
+            // A probe that ended frees its circuit's probe slot.
+            tx.execute(
+                "UPDATE circuits SET probe_target = NULL, probe_until_ms = NULL
+                 WHERE probe_target = ?1",
+                [target_id],
+            )
+            .map_err(|e| tx.error(e))?;
             let state = match finish {
                 Finish::Release => "release",
                 other => other.state(false).as_str(),
@@ -530,11 +572,15 @@ impl Store {
                     WHERE state IN {waiting}
                       AND coalesce(next_attempt_ms, due_ms) > ?1
                       AND account_id NOT IN (SELECT value FROM json_each(?2))
+                      AND account_id NOT IN ({HELD_ACCOUNTS})
                     UNION ALL
                     SELECT min(lease_expires_ms) FROM targets
                     WHERE state = '{PUBLISHING}' AND lease_expires_ms > ?1
-                      AND account_id NOT IN (SELECT value FROM json_each(?2)))",
-                waiting = *WAITING
+                      AND account_id NOT IN (SELECT value FROM json_each(?2))
+                    UNION ALL
+                    SELECT t FROM ({probe}) WHERE t > ?1)",
+                waiting = *WAITING,
+                probe = *PROBE_DUE,
             ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![to_ms(after), skip], |row| {
@@ -873,6 +919,71 @@ fn lost_lease(target_id: &str) -> Error {
 }
 
 impl Tx<'_> {
+    /// Claims target `id` for `owner` until `lease_until` if it is still due at `now`
+    /// (conditional, so a concurrent claim cannot double up), logging the attempt that a
+    /// publisher whose lease ran out (`taken_over`) could not log.
+    fn take(
+        &self,
+        id: &str,
+        taken_over: bool,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Claimed>> {
+        let tx = self;
+        // Conditional: only if still due, so a concurrent claim cannot double up.
+        let taken = tx
+            .prepare_cached(&format!(
+                "UPDATE targets SET state = '{PUBLISHING}', lease_owner = ?2,
+                        lease_expires_ms = ?3, updated_ms = ?1,
+                        first_attempt_ms = coalesce(first_attempt_ms, ?1)
+                     WHERE id = ?4 AND {due}
+                     RETURNING in_flight, in_flight_ms, in_flight_stage",
+                due = *DUE
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row(params![to_ms(now), owner, to_ms(lease_until), id], |row| {
+                    Ok((
+                        row.get::<_, Option<i64>>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| tx.error(e))?;
+        if let Some((in_flight, since, stage)) = taken {
+            tx.record(
+                "target",
+                id,
+                "state",
+                &serde_json::json!({"state": PUBLISHING, "owner": owner}),
+            )?;
+            if let (true, Some(part)) = (taken_over, in_flight) {
+                // The publisher that held it stopped mid-send: the attempt it
+                // could not log is logged here.
+                tx.insert_attempt(
+                        id,
+                        &AttemptRecord {
+                            part: usize::try_from(part).unwrap_or_default(),
+                            started: since.map_or(now, from_ms),
+                            ended: now,
+                            outcome: "interrupted",
+                            http_status: None,
+                            error: Some(
+                                "postctl stopped (crash, kill or power loss) while this part was on its way; the network's answer is unknown".into(),
+                            ),
+                            in_doubt: true,
+                        },
+                    )?;
+            }
+            let mut target = tx.claimed(id, in_flight, since)?;
+            target.interrupted_stage = stage.and_then(|s| serde_json::from_str(&s).ok());
+            return Ok(Some(target));
+        }
+        Ok(None)
+    }
+
     fn mark_missed(
         &self,
         now: DateTime<Utc>,
@@ -970,6 +1081,7 @@ impl Tx<'_> {
             interrupted_part: in_flight.and_then(|p| usize::try_from(p).ok()),
             interrupted_since: since.map(from_ms),
             interrupted_stage: None,
+            probe: false,
         })
     }
 

@@ -429,4 +429,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
 
     CREATE INDEX oplog_post_fields ON oplog(entity_id, field) WHERE entity = 'post';
     "#,
+    // 14: circuits (issue 12): a network at one address that failed for several accounts
+    // (timeouts, 5xx) within a short window, and whether it is taken as down (`opened_ms`)
+    // with the probe that tests it. Shared by every process on the database; local facts
+    // about the networks, never in the oplog. `base_url` is '' for a network's usual
+    // address. `failures` is a JSON array of {at, account_id}.
+    r#"
+    CREATE TABLE circuits (
+        network         TEXT NOT NULL,
+        base_url        TEXT NOT NULL,
+        failures        TEXT NOT NULL DEFAULT '[]',
+        opened_ms       INTEGER,
+        probes          INTEGER NOT NULL DEFAULT 0,
+        next_probe_ms   INTEGER,
+        probe_target    TEXT,
+        probe_until_ms  INTEGER,
+        last_error      TEXT,
+        PRIMARY KEY (network, base_url)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];

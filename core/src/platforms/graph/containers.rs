@@ -139,7 +139,8 @@ async fn finish<C: Containers>(
 ) -> Result<Published, PublishError> {
     wait_until_finished(network, container).await?;
     part.stage
-        .note(&json!({"container": container, "objects": objects}))?;
+        .note(&json!({"container": container, "objects": objects}))
+        .await?;
     let graph = network.graph();
     let answer = graph
         .post(
