@@ -638,15 +638,7 @@ impl Engine {
             error: format!("held until {} signs in again: {why}", target.account.name),
             count_attempt: false,
         };
-        let record = AttemptRecord {
-            part: target.parts.as_ref().map_or(0, Vec::len),
-            started: now,
-            ended: now,
-            outcome: finish.outcome(),
-            http_status: error.status(),
-            error: finish.error().map(str::to_owned),
-            in_doubt: false,
-        };
+        let record = unsent_attempt(target, &finish, error, now);
         self.finish(target, finish, Vec::new(), Some(record), true)
             .await
     }
@@ -796,15 +788,7 @@ impl Engine {
     ) -> Outcome {
         let now = self.clock.now();
         let finish = self.network_wait(state, error);
-        let record = AttemptRecord {
-            part: target.parts.as_ref().map_or(0, Vec::len),
-            started: now,
-            ended: now,
-            outcome: finish.outcome(),
-            http_status: error.status(),
-            error: finish.error().map(str::to_owned),
-            in_doubt: false,
-        };
+        let record = unsent_attempt(target, &finish, error, now);
         self.finish(target, finish, Vec::new(), Some(record), false)
             .await
     }
@@ -1392,6 +1376,25 @@ impl Engine {
             auth: false,
             notes: Vec::new(),
         }
+    }
+}
+
+/// The log line of a round that sent nothing (the account or the network must wait):
+/// at `now`, at the target's next part, saying why.
+fn unsent_attempt(
+    target: &Claimed,
+    finish: &Finish,
+    error: &PublishError,
+    now: DateTime<Utc>,
+) -> AttemptRecord {
+    AttemptRecord {
+        part: target.parts.as_ref().map_or(0, Vec::len),
+        started: now,
+        ended: now,
+        outcome: finish.outcome(),
+        http_status: error.status(),
+        error: finish.error().map(str::to_owned),
+        in_doubt: false,
     }
 }
 

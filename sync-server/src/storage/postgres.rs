@@ -708,31 +708,14 @@ impl Storage for PgStorage {
     async fn save_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        let n = tx
-            .execute(
-                "UPDATE posts SET title = $3, body = $4, state = $5, scheduled_ms = $6, zone = $7,
-                 updated_ms = $8
-                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
-                &[
-                    &p.workspace_id,
-                    &p.id,
-                    &p.title,
-                    &p.body,
-                    &p.state.as_str(),
-                    &p.scheduled_ms,
-                    &p.zone,
-                    &p.updated_ms,
-                ],
-            )
-            .await
-            .map_err(db_error)?;
-        if n == 1 {
+        let saved = write_post(&tx, p).await?;
+        if saved {
             for event in events {
                 record_event(&tx, event).await?;
             }
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(n == 1)
+        Ok(saved)
     }
 
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {

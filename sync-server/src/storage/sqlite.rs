@@ -700,28 +700,14 @@ impl Storage for SqliteStorage {
         let events = events.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE posts SET title = ?3, body = ?4, state = ?5, scheduled_ms = ?6, zone = ?7,
-                 updated_ms = ?8
-                 WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
-                params![
-                    p.workspace_id,
-                    p.id,
-                    p.title,
-                    p.body,
-                    p.state.as_str(),
-                    p.scheduled_ms,
-                    p.zone,
-                    p.updated_ms
-                ],
-            )?;
-            if n == 1 {
+            let saved = write_post(&tx, &p)?;
+            if saved {
                 for event in &events {
                     record_event(&tx, event)?;
                 }
             }
             tx.commit()?;
-            Ok(n == 1)
+            Ok(saved)
         })
         .await
     }
