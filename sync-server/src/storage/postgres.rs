@@ -641,25 +641,7 @@ impl Storage for PgStorage {
     async fn create_post_and_emit(&self, p: &Post, events: &[Event]) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        tx.execute(
-            &format!(
-                "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ),
-            &[
-                &p.id,
-                &p.workspace_id,
-                &p.author_id,
-                &p.title,
-                &p.body,
-                &p.state.as_str(),
-                &p.scheduled_ms,
-                &p.zone,
-                &p.created_ms,
-                &p.updated_ms,
-            ],
-        )
-        .await
-        .map_err(db_error)?;
+        insert_post(&tx, p).await?;
         for event in events {
             record_event(&tx, event).await?;
         }

@@ -633,21 +633,7 @@ impl Storage for SqliteStorage {
         let events = events.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                &format!("INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![
-                    p.id,
-                    p.workspace_id,
-                    p.author_id,
-                    p.title,
-                    p.body,
-                    p.state.as_str(),
-                    p.scheduled_ms,
-                    p.zone,
-                    p.created_ms,
-                    p.updated_ms
-                ],
-            )?;
+            insert_post(&tx, &p)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
