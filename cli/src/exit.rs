@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN §7), and the error type every command returns.
+//! Exit codes (`postctl help exit-codes`), and the error type every command returns.
 
 use postctl_core::ErrorKind;
 

@@ -9,7 +9,7 @@ use crate::time::TimeError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What kind of failure an error is, for exit codes (DESIGN §7).
+/// What kind of failure an error is, for exit codes (`postctl help exit-codes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Something the user typed or supplied is wrong: fix the command or the input file.

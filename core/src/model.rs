@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::network::Network;
 
-/// Where one post goes to one account, and how far it got (DESIGN §4).
+/// Where one post goes to one account, and how far it got ("Target states" in
+/// docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetState {
@@ -57,8 +58,8 @@ impl TargetState {
         TargetState::EDITABLE.contains(&self)
     }
 
-    // ---- The named sets of the state machine (DESIGN §4). SQL reads them through
-    // [`TargetState::sql`], so no state name is written twice.
+    // ---- The named sets of the state machine ("Target states" in docs/ARCHITECTURE.md).
+    // SQL reads them through [`TargetState::sql`], so no state name is written twice.
 
     /// Waiting for their time (or their next try): a publisher claims them when due.
     pub const WAITING: &'static [TargetState] =

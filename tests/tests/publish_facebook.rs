@@ -1,8 +1,7 @@
-//! End to end: a Facebook Page through the fake Graph API (`FakeFacebook`, platforms.md
-//! §8): `accounts add` choosing the Page from the user's Pages and keeping only its Page
-//! token, text with a link, photos, a long text, delete, each class of error, a lost
-//! answer found on the Page instead of posted twice, the usage header pacing the account,
-//! and metrics.
+//! End to end: a Facebook Page through the fake Graph API (`FakeFacebook`): `accounts add`
+//! choosing the Page from the user's Pages and keeping only its Page token, text with a
+//! link, photos, a long text, delete, each class of error, a lost answer found on the Page
+//! instead of posted twice, the usage header pacing the account, and metrics.
 
 #[macro_use]
 mod common;

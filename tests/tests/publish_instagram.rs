@@ -1,5 +1,5 @@
 //! End to end: publishing to Instagram through the fake Graph API (`FakeInstagram`,
-//! platforms.md §7), with images given to it through the fake S3 bucket (`FakeS3`), which
+//!), with images given to it through the fake S3 bucket (`FakeS3`), which
 //! checks each presigned URL's SigV4 signature and expiry: an image post with alt text, a
 //! carousel, the container flow interrupted after each step with no duplicate, each class
 //! of error, the publishing quota, and the refusals made before anything is stored.

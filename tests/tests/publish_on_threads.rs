@@ -1,5 +1,5 @@
-//! End to end: publishing to Threads through the fake Threads API (`FakeThreads`,
-//! platforms.md §10): text, a long text as a thread of replies, the 500-character limit
+//! End to end: publishing to Threads through the fake Threads API (`FakeThreads`):
+//! text, a long text as a thread of replies, the 500-character limit
 //! with emoji counted as UTF-8 bytes, images and carousels through the fake S3 bucket, the
 //! container flow interrupted (a lost answer, a killed process) with no duplicate, each
 //! class of error, delete, and metrics.

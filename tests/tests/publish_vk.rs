@@ -1,5 +1,5 @@
 //! End to end: publishing to VK through the fake VK API (`FakeVk`), written from
-//! platforms.md §6: a community wall and a person's wall, a long text as a post and its
+//! VK's API documentation: a community wall and a person's wall, a long text as a post and its
 //! comments, a photo through the upload server, unpublishing, every class of VK error
 //! (all answered with HTTP 200), VK's `guid` after an interrupted send, and `accounts
 //! check`.

@@ -1,9 +1,9 @@
 //! The postctl dashboard (`postctl tui`): a calendar, the queue, compose, post detail,
 //! accounts and activity over the same database as the CLI and the daemon.
 //!
-//! Built as a state machine (DESIGN §8): [`app::update`] turns events into a new state and
-//! a list of effects; the runtime carries the effects out at the edge (the store, $EDITOR,
-//! credential checks); the views draw from the state alone.
+//! Built as a state machine ("tui/" in docs/ARCHITECTURE.md): [`app::update`] turns events
+//! into a new state and a list of effects; the runtime carries the effects out at the edge
+//! (the store, $EDITOR, credential checks); the views draw from the state alone.
 
 pub mod app;
 pub mod keys;

@@ -171,8 +171,8 @@ pub fn sparkline(values: &[u64], width: usize) -> String {
         .collect()
 }
 
-/// What a network never gives about a post, to say beside its counters (platforms.md,
-/// the "Metrics" row of each network); `None` for a network postctl reads nothing from.
+/// What a network never gives about a post, to say beside its counters (as each
+/// network documents its metrics); `None` for a network postctl reads nothing from.
 /// Exhaustive: a new network is decided here.
 pub fn never_given(network: Network) -> Option<&'static str> {
     match network {

@@ -1,7 +1,7 @@
 //! What a network promises about a request sent again with the same idempotency token
-//! (DESIGN §4). Each network's folder says which promise its adapter gets in its
-//! [`super::Capabilities`]; the engine sends a part whose fate is unknown again only inside
-//! that window, and past it the part becomes `uncertain`.
+//! ("Target states" in docs/ARCHITECTURE.md). Each network's folder says which promise its
+//! adapter gets in its [`super::Capabilities`]; the engine sends a part whose fate is
+//! unknown again only inside that window, and past it the part becomes `uncertain`.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -72,7 +72,7 @@ mod tests {
             (Network::Bluesky, Some(DateTime::<Utc>::MAX_UTC)),
             (Network::Matrix, Some(DateTime::<Utc>::MAX_UTC)),
             (Network::Telegram, None),
-            // VK's `guid` has no documented window (platforms.md §6).
+            // VK's `guid` has no documented window.
             (Network::Vk, None),
             (Network::Slack, None),
             (Network::Webhook, None),

@@ -44,7 +44,7 @@ pub type PostMetrics = Metrics<Vec<PostReading>>;
 pub type AccountMetrics = Metrics<Counters>;
 
 /// How many posts one [`super::Adapter::post_metrics`] call is given at most: Bluesky's
-/// `getPosts` takes 25 URIs (platforms.md §3); networks that ask one post at a time loop
+/// `getPosts` takes 25 URIs; networks that ask one post at a time loop
 /// over the batch.
 pub const BATCH: usize = 25;
 

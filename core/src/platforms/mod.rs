@@ -1,4 +1,4 @@
-//! One folder per network behind one interface (DESIGN §5).
+//! One folder per network behind one interface ("Networks" in docs/ARCHITECTURE.md).
 //!
 //! A network is its folder (`platforms/<network>/mod.rs`) plus one line in [`platform`].
 //! The folder defines the network's [`Platform`]: its limits ([`Capabilities`], known

@@ -1,4 +1,5 @@
-//! What happens after a failed attempt: pure decisions, tested with tables (DESIGN §4).
+//! What happens after a failed attempt: pure decisions, tested with tables ("Target states"
+//! in docs/ARCHITECTURE.md).
 //!
 //! Adapters say what the network answered; the words about what postctl does next ("will
 //! retry", "will not retry it") are written here only, from the decision itself, so a

@@ -1,6 +1,6 @@
-//! The publish engine (DESIGN §4): claims due targets under a lease, publishes them part by
-//! part through the adapters, records every confirmed part at once, and decides retries,
-//! failures and `uncertain` outcomes in one place ([`decide`]).
+//! The publish engine ("Target states" in docs/ARCHITECTURE.md): claims due targets under a
+//! lease, publishes them part by part through the adapters, records every confirmed part at
+//! once, and decides retries, failures and `uncertain` outcomes in one place ([`decide`]).
 //!
 //! Targets on different accounts publish in parallel; one account's targets go one after
 //! another, waiting when the network's rate-limit headers say the window is used up.

@@ -1,7 +1,7 @@
-//! Meta's long-lived tokens (Instagram Login, Threads, Facebook Login; platforms.md §7,
-//! §8, §10): the code is traded for a short-lived token at the token endpoint (a form
-//! `POST` with the client secret in it), which is exchanged at once for a long-lived one
-//! (`GET …?grant_type=ig_exchange_token&client_secret&access_token`, 60 days); that one is
+//! Meta's long-lived tokens (Instagram Login, Threads, Facebook Login): the code is traded
+//! for a short-lived token at the token endpoint (a form `POST` with the client secret in
+//! it), which is exchanged at once for a long-lived one (`GET
+//! …?grant_type=ig_exchange_token&client_secret&access_token`, 60 days); that one is
 //! renewed with itself (`GET …?grant_type=ig_refresh_token&access_token`), for another 60
 //! days from the renewal, once it is a day old. There is no refresh token. Facebook Login
 //! has no renewal: its `fb_exchange_token` token is refused renewal here, which marks the
@@ -23,8 +23,8 @@ use crate::platforms::Http;
 use crate::platforms::http::{Answer, read_answer, transport_error};
 use crate::secrets::Secret;
 
-/// A long-lived token's lifetime when the answer does not say (platforms.md §7, §8, §10:
-/// 60 days).
+/// A long-lived token's lifetime when the answer does not say (60
+/// days).
 pub const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
 
 /// A long-lived token with less than this left is renewed (Meta renews only tokens at

@@ -1,4 +1,4 @@
-//! The append-only log of every change (DESIGN §3).
+//! The append-only log of every change (the store in docs/ARCHITECTURE.md).
 
 use rusqlite::params;
 use serde::Serialize;

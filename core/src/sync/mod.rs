@@ -1,8 +1,9 @@
-//! Sync with a postctl server (DESIGN §9, issue 13), on TaskChampion's model: each device
-//! records its changes as operations; `postctl sync` pushes the ones not yet synced as one
-//! version whose parent is the last version the device saw, and the server accepts it only
-//! if that parent is still the latest of the workspace (a compare-and-set). Otherwise the
-//! device pulls the newer versions, applies them, and pushes again.
+//! Sync with a postctl server ("sync-server/" in docs/ARCHITECTURE.md, issue 13), on
+//! TaskChampion's model: each device records its changes as operations; `postctl sync`
+//! pushes the ones not yet synced as one version whose parent is the last version the
+//! device saw, and the server accepts it only if that parent is still the latest of the
+//! workspace (a compare-and-set). Otherwise the device pulls the newer versions, applies
+//! them, and pushes again.
 //!
 //! Operations name one field of one post and carry its whole new value, stamped with when
 //! and on which device it was written. Every replica (the server and each device) keeps, per

@@ -1,4 +1,4 @@
-//! A post's text, the way each network sees it (DESIGN §6).
+//! A post's text, the way each network sees it ("Networks" in docs/ARCHITECTURE.md).
 //!
 //! Posts are written once in Markdown. [`render`] turns that Markdown into what one
 //! network receives ([`Format`]); [`count`] and [`measure`] measure it the network's way

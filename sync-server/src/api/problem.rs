@@ -145,7 +145,8 @@ impl Problem {
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
-    /// A change the targets' states do not allow (DESIGN §4): nothing was changed.
+    /// A change the targets' states do not allow ("Target states" in docs/ARCHITECTURE.md):
+    /// nothing was changed.
     pub fn illegal_transition(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::CONFLICT,

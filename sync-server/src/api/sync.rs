@@ -1,4 +1,5 @@
-//! `/api/v1/sync/versions`: each workspace's linear chain of versions (DESIGN §9, issue 13).
+//! `/api/v1/sync/versions`: each workspace's linear chain of versions ("sync-server/" in
+//! docs/ARCHITECTURE.md, issue 13).
 //!
 //! A device pushes its operations (`postctl_core::sync::Operation`) as one version with the
 //! `parent` it last saw; the version is added only if that parent is still the latest

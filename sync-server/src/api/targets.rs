@@ -1,9 +1,9 @@
 //! A post's targets (one per account): `schedule`, `cancel`, `retry`, `resolve` and the
 //! attempt log, under `/api/v1/posts/{id}/…`.
 //!
-//! Each change moves only the targets whose state allows it (DESIGN §4, decided by
-//! `storage::change_allows`); one that moves none changes nothing and answers 409
-//! `illegal-transition`, naming each target's state.
+//! Each change moves only the targets whose state allows it ("Target states" in
+//! docs/ARCHITECTURE.md, decided by `storage::change_allows`); one that moves none changes
+//! nothing and answers 409 `illegal-transition`, naming each target's state.
 
 use axum::Json;
 use axum::extract::{Path, State};

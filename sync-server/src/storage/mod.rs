@@ -481,7 +481,8 @@ pub struct Account {
     pub created_ms: i64,
 }
 
-/// One post on one account, with what the publisher keeps of it (DESIGN §4).
+/// One post on one account, with what the publisher keeps of it ("Target states" in
+/// docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub id: String,
@@ -964,13 +965,14 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
     ) -> Result<()>;
-    /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction:
-    /// with `accounts`, makes its targets those accounts' (new targets for new accounts;
-    /// those of accounts left out are cancelled if they may still be, and a cancelled
-    /// target stays cancelled, as DESIGN §4 has it); then applies `change` to every target whose state allows it
-    /// ([`change_allows`]). `None` if there is no such post. With `must_move`, a change
-    /// that moves no target writes nothing and returns the targets it skipped. The
-    /// events' deliveries are recorded in the same transaction, when it commits.
+    /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction: with
+    /// `accounts`, makes its targets those accounts' (new targets for new accounts; those
+    /// of accounts left out are cancelled if they may still be, and a cancelled target
+    /// stays cancelled, as "Target states" in docs/ARCHITECTURE.md has it); then applies
+    /// `change` to every target whose state allows it ([`change_allows`]). `None` if there
+    /// is no such post. With `must_move`, a change that moves no target writes nothing and
+    /// returns the targets it skipped. The events' deliveries are recorded in the same
+    /// transaction, when it commits.
     async fn update_post(
         &self,
         post: &Post,

@@ -1,6 +1,7 @@
 //! The decisions about targets that both storages share: which states a change moves a
-//! target from (DESIGN §4, with core's state names), what a resolved target becomes, and
-//! whether a target whose publisher stopped mid-send may be sent again. Pure functions.
+//! target from ("Target states" in docs/ARCHITECTURE.md, with core's state names), what a
+//! resolved target becomes, and whether a target whose publisher stopped mid-send may be
+//! sent again. Pure functions.
 
 use postctl_core::model::TargetState;
 use postctl_core::network::Network;
@@ -130,10 +131,11 @@ pub enum Takeover {
     Uncertain,
 }
 
-/// DESIGN §4's rule for a part in flight since `in_flight_ms` on `account`'s network, at
-/// `now_ms`: sent again only within the window the network honours an idempotency key
-/// (core's `Capabilities::idempotency`, which depends on the account's settings, as for
-/// Discord bots and webhooks). A network postctl cannot publish to gives `Uncertain`.
+/// "Target states" in docs/ARCHITECTURE.md's rule for a part in flight since `in_flight_ms`
+/// on `account`'s network, at `now_ms`: sent again only within the window the network
+/// honours an idempotency key (core's `Capabilities::idempotency`, which depends on the
+/// account's settings, as for Discord bots and webhooks). A network postctl cannot publish
+/// to gives `Uncertain`.
 pub fn takeover(account: &Account, in_flight_ms: i64, now_ms: i64) -> Takeover {
     let Ok(network) = account.network.parse::<Network>() else {
         return Takeover::Uncertain;

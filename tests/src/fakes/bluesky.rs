@@ -1,4 +1,4 @@
-//! A Bluesky PDS (platforms.md §3): app-password sessions (createSession counted and rate
+//! A Bluesky PDS: app-password sessions (createSession counted and rate
 //! limited, refreshSession, expiring access tokens), createRecord with client-chosen TID
 //! rkeys and the app.bsky.feed.post lexicon checks, uploadBlob, getRecord, deleteRecord,
 //! resolveHandle, and `RateLimit-*` headers on every answer.
@@ -553,7 +553,7 @@ fn refresh_session(pds: &mut Pds, headers: &HeaderMap) -> Answer {
     ok(pds.issue_session())
 }
 
-/// Most URIs `app.bsky.feed.getPosts` takes (platforms.md §3).
+/// Most URIs `app.bsky.feed.getPosts` takes.
 const MAX_URIS: usize = 25;
 
 /// `app.bsky.feed.getPosts?uris=…&uris=…` (the AppView, reached through the PDS): a

@@ -271,7 +271,7 @@ impl Chaos {
 }
 
 /// How a network words its failures and its rate limits; each fake implements it from
-/// platforms.md.
+/// the network's API documentation.
 pub(crate) trait ErrorStyle: Send + Sync + 'static {
     /// The network's answer to a server error with `status` (5xx) on `path`.
     fn server_error(&self, path: &str, status: StatusCode) -> Response;

@@ -1,4 +1,4 @@
-//! Discord (platforms.md §5): webhooks (`POST /api/webhooks/{id}/{token}`, `?wait=true` for
+//! Discord: webhooks (`POST /api/webhooks/{id}/{token}`, `?wait=true` for
 //! the Message, 204 without it) and the bot API (`Authorization: Bot <token>`,
 //! `POST /channels/{id}/messages` with `nonce` + `enforce_nonce` replay and
 //! `message_reference` replies, `GET /channels/{id}` for the channel's server); JSON or multipart bodies (`payload_json`, `files[n]`,

@@ -1,4 +1,4 @@
-//! The Facebook Graph API for Pages (platforms.md §8) under `/v23.0`: tokens as
+//! The Facebook Graph API for Pages under `/v23.0`: tokens as
 //! `Authorization: Bearer` (or an `access_token` parameter), the Graph error object, and
 //! an `X-Business-Use-Case-Usage` header on every answer to a Page token (the usage the
 //! test sets, keyed by the Page id).
@@ -18,19 +18,19 @@
 //!
 //! Posting needs the Page token: the user token answers error 200 (permissions).
 //!
-//! Facebook Login (platforms.md §8; [`super::meta::MetaLogin`]), under `/v23.0`:
+//! Facebook Login ([`super::meta::MetaLogin`]), under `/v23.0`:
 //! `GET /dialog/oauth` (www.facebook.com's), `POST /oauth/access_token` with the code →
-//! `{access_token, token_type, expires_in}` (a short-lived user token; the code exchange is
-//! not in platforms.md: the fake assumes Meta's Login docs), and `GET /oauth/access_token
+//! `{access_token, token_type, expires_in}` (a short-lived user token; the fake
+//! assumes Meta's Login docs for the code exchange), and `GET /oauth/access_token
 //! ?grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token` → a long-lived
 //! user token (60 days). No renewal. The user tokens it issues list the Pages like
 //! [`FakeFacebook::USER_TOKEN`].
 //!
-//! Where platforms.md says "unconfirmed", the fake assumes: no text limit it enforces
-//! short of 63,206 characters; the multi-photo `attached_media` flow; `alt_text_custom`;
-//! the delete answer `{success: true}`; `permalink_url`; the post fields above; the Page's
-//! `followers_count`; an invalid token answers HTTP 400 code 190; throttling answers HTTP
-//! 400 with the test's code and the usage header.
+//! Where Meta's documentation leaves a fact unconfirmed, the fake assumes: no text limit it
+//! enforces short of 63,206 characters; the multi-photo `attached_media` flow;
+//! `alt_text_custom`; the delete answer `{success: true}`; `permalink_url`; the post fields
+//! above; the Page's `followers_count`; an invalid token answers HTTP 400 code 190;
+//! throttling answers HTTP 400 with the test's code and the usage header.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! The Instagram Graph API's content publishing (platforms.md §7), as served for the
+//! The Instagram Graph API's content publishing, as served for the
 //! Instagram API with Instagram Login: the access token as `Authorization: Bearer` (or an
 //! `access_token` parameter), ids as strings, errors as `{"error": {message, type, code,
 //! error_subcode, is_transient, fbtrace_id}}`.
@@ -19,20 +19,20 @@
 //!   100 naming it; a media deleted on the network answers error 100 subcode 33;
 //! - `GET /{ig-user-id}?fields=followers_count,follows_count,media_count`.
 //!
-//! Where platforms.md says "unconfirmed", the fake assumes: the status values above;
+//! Where Meta's documentation leaves a fact unconfirmed, the fake assumes: the status values above;
 //! `alt_text` accepted on image containers and carousel children; a caption over 2,200
 //! code points refused (code 100, subcode 2207008 is not documented: the fake answers
 //! code 100 without one); more than 10 children refused; a media fetch that fails answers
 //! code 9004 subcode 2207052 (the code Meta's error reference gives for "media download
-//! has failed"; not in platforms.md); an invalid token answers HTTP 400 code 190
+//! has failed"); an invalid token answers HTTP 400 code 190
 //! `OAuthException`; a throttled call answers HTTP 400 with the test's code (4, 17, 32,
 //! 613) and an `X-Business-Use-Case-Usage` header; no delete endpoint exists.
 //!
-//! Instagram Login (platforms.md §7), as `instagram.com`, `api.instagram.com` and
+//! Instagram Login, as `instagram.com`, `api.instagram.com` and
 //! `graph.instagram.com` serve it, on this one address ([`super::meta::MetaLogin`]):
 //! `GET /oauth/authorize`, `POST /oauth/access_token` → `{"data": [{access_token, user_id,
 //! permissions}]}` (a refusal `{"error_type": "OAuthException", "code": 400,
-//! "error_message"}`; both shapes unconfirmed in platforms.md: the fake assumes Meta's
+//! "error_message"}`; both shapes unconfirmed: the fake assumes Meta's
 //! current examples), `GET /access_token?grant_type=ig_exchange_token` and `GET
 //! /refresh_access_token?grant_type=ig_refresh_token`.
 //!
@@ -105,7 +105,7 @@ pub struct IgCounts {
     pub saved: u64,
 }
 
-/// The insight metrics the fake knows (platforms.md §7).
+/// The insight metrics the fake knows.
 const METRICS: [&str; 7] = [
     "views",
     "reach",

@@ -1,4 +1,4 @@
-//! A Mastodon instance (platforms.md §2): instance limits, credential check, statuses with
+//! A Mastodon instance: instance limits, credential check, statuses with
 //! `Idempotency-Key` replay, the v2 media upload with its 202/206/200 processing dance,
 //! delete, and `X-RateLimit-*` headers on every answer.
 //!
@@ -54,7 +54,7 @@ pub struct MastodonConfig {
     pub media_processing_polls: u32,
     /// How long an `Idempotency-Key` is remembered (Mastodon: 1 hour).
     pub idempotency_window: Duration,
-    /// Whether statuses carry `quotes_count` (newer servers only, platforms.md §2).
+    /// Whether statuses carry `quotes_count` (newer servers only).
     pub quotes_count: bool,
 }
 

@@ -1,4 +1,4 @@
-//! A Matrix homeserver (platforms.md §12): `PUT …/rooms/{roomId}/send/{type}/{txnId}` where
+//! A Matrix homeserver: `PUT …/rooms/{roomId}/send/{type}/{txnId}` where
 //! the same txnId from the same access token on the same path returns the first event_id
 //! and creates nothing; redaction (also by txnId); `POST /_matrix/media/v3/upload` → mxc://;
 //! whoami, versions, media config and alias lookup; `{errcode, error}` errors, 401

@@ -1,8 +1,7 @@
-//! What Meta's Graph APIs (Instagram, Facebook Pages, Threads; platforms.md §7, §8 and
-//! §10) share on the wire, for their fakes: the error object `{"error": {message, type,
-//! code, error_subcode, is_transient, fbtrace_id}}`, the usage headers, the failures a test
-//! can inject into a step, fetching media from a public URL as Meta's servers do, and
-//! Meta's login ([`MetaLogin`]).
+//! What Meta's Graph APIs (Instagram, Facebook Pages, Threads) share on the wire, for their
+//! fakes: the error object `{"error": {message, type, code, error_subcode, is_transient,
+//! fbtrace_id}}`, the usage headers, the failures a test can inject into a step, fetching
+//! media from a public URL as Meta's servers do, and Meta's login ([`MetaLogin`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -317,7 +316,7 @@ pub(crate) fn fetch(url: &str) -> Result<Vec<u8>, String> {
     Ok(answer[split + 4..].to_vec())
 }
 
-/// Meta's login (Instagram Login, Threads, Facebook Login; platforms.md §7, §8, §10), the
+/// Meta's login (Instagram Login, Threads, Facebook Login;), the
 /// authorization server of the three fakes, each on its own paths and with its own grant
 /// names:
 /// - `GET {authorize}?client_id&redirect_uri&response_type=code&scope&state`: the user
@@ -369,11 +368,11 @@ pub(crate) enum CodeAnswer {
     Bearer,
 }
 
-/// How long a short-lived token works (platforms.md §7: 1 hour).
+/// How long a short-lived token works (1 hour).
 const SHORT_LIVED: Duration = Duration::from_secs(60 * 60);
-/// How long a long-lived token works (platforms.md §7, §8, §10: 60 days).
+/// How long a long-lived token works (60 days).
 const LONG_LIVED: Duration = Duration::from_secs(60 * 24 * 60 * 60);
-/// How old a long-lived token must be to be renewed (platforms.md §7: 24 hours).
+/// How old a long-lived token must be to be renewed (24 hours).
 const RENEWABLE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl MetaLogin {

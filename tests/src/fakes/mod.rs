@@ -1,5 +1,5 @@
 //! In-process fake servers for the networks postctl publishes to, written from
-//! ../shared/platforms.md (the networks' public API documentation) and never from
+//! the networks' public API documentation and never from
 //! postctl's own client types, so that they catch the client's mistakes.
 //!
 //! Each fake starts on 127.0.0.1 port 0 on its own thread, answers like the real network

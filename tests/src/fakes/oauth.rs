@@ -1,5 +1,5 @@
 //! The authorization-server half shared by the fakes of VK ID and Instagram Login
-//! (platforms.md §6, §7): an app registered with its client id, secret and redirect URIs;
+//!: an app registered with its client id, secret and redirect URIs;
 //! an authorize endpoint that plays the user approving (or declining) and sends the
 //! browser back with `code` and `state`; codes that work once, bound to their redirect
 //! URI and PKCE challenge; access tokens with an expiry; refresh tokens that work once

@@ -1,5 +1,5 @@
 //! OAuth 1.0a request signatures (RFC 5849 §3.4, HMAC-SHA1), recomputed the way X's
-//! servers check them (platforms.md §1: X accepts OAuth 1.0a user context on posting and
+//! servers check them (X accepts OAuth 1.0a user context on posting and
 //! media endpoints): the signature base string is the method, the base URI (scheme, host
 //! with a non-default port, path) and the normalised parameters (the query's and the
 //! `Authorization: OAuth` header's, `oauth_signature` left out; a form body's too, which

@@ -1,10 +1,10 @@
-//! Slack (platforms.md §11): incoming webhooks (`POST /services/T…/B…/…` → 200 `ok`, or
+//! Slack: incoming webhooks (`POST /services/T…/B…/…` → 200 `ok`, or
 //! an error word with a 4xx) and the Web API (`POST /api/<method>` with a Bearer token or a
 //! `token` parameter, JSON or form): auth.test, chat.postMessage with `thread_ts`,
 //! chat.delete and chat.getPermalink. Web API errors are HTTP 200 `{"ok":false,"error"}`;
 //! rate limits are 429 with `Retry-After`.
 //!
-//! Choices where Slack's documentation is silent (platforms.md lists them unconfirmed):
+//! Choices where Slack's documentation is silent (unconfirmed):
 //! text over 40,000 characters is refused with `msg_too_long` rather than truncated; a
 //! `thread_ts` that names no message in the channel gets `thread_not_found`; the 429 body is
 //! `{"ok":false,"error":"ratelimited"}` on the Web API and `rate_limited` on webhooks; webhook

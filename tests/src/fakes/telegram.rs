@@ -1,9 +1,9 @@
-//! The Telegram Bot API (platforms.md §4): `/bot<token>/<method>` with parameters in the
+//! The Telegram Bot API: `/bot<token>/<method>` with parameters in the
 //! query, a form, JSON or multipart; getMe, getChat, sendMessage, sendPhoto,
 //! sendMediaGroup and deleteMessage; `{"ok":false,"error_code","description"}` errors,
 //! `parameters.retry_after` on 429 and `parameters.migrate_to_chat_id` for upgraded groups.
 //!
-//! Updates (platforms.md §4, "Metrics"): people react in a channel ([`FakeTelegram::react`])
+//! Updates: people react in a channel ([`FakeTelegram::react`])
 //! and, when the bot is an administrator there and has asked for `message_reaction_count`
 //! in `allowed_updates` (off by default, as on Telegram), a `MessageReactionCountUpdated`
 //! with the message's whole set is queued. `getUpdates` gives the queue from `offset`,

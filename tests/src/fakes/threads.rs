@@ -1,4 +1,4 @@
-//! The Threads API (platforms.md §10) under `/v1.0`: the access token as `Authorization:
+//! The Threads API under `/v1.0`: the access token as `Authorization:
 //! Bearer` (or an `access_token` parameter), ids as strings, the Graph error object.
 //!
 //! - `GET /{threads-user-id}?fields=id,username`
@@ -20,14 +20,14 @@
 //! takes any code point of four bytes, or in the Dingbats and Miscellaneous Symbols blocks,
 //! and the joiners and selectors that make emoji sequences, as emoji).
 //!
-//! Where platforms.md says "unconfirmed", the fake assumes: the container's status field
-//! is `status` with Instagram's values; `alt_text` is accepted on image containers; a
-//! carousel takes 2 to 10 children; the permalink is `https://www.threads.net/@user/post/…`;
-//! an invalid token answers HTTP 400 code 190; throttling answers HTTP 400 with the test's
-//! code and an `X-Business-Use-Case-Usage` header; a reply to a post that does not exist
-//! answers code 100.
+//! Where Meta's documentation leaves a fact unconfirmed, the fake assumes: the container's
+//! status field is `status` with Instagram's values; `alt_text` is accepted on image
+//! containers; a carousel takes 2 to 10 children; the permalink is
+//! `https://www.threads.net/@user/post/…`; an invalid token answers HTTP 400 code 190;
+//! throttling answers HTTP 400 with the test's code and an `X-Business-Use-Case-Usage`
+//! header; a reply to a post that does not exist answers code 100.
 //!
-//! Threads sign-in (platforms.md §10; [`super::meta::MetaLogin`]), on the same address
+//! Threads sign-in ([`super::meta::MetaLogin`]), on the same address
 //! under `/v1.0` as the account's base URL names it: `GET /oauth/authorize` (threads.net's),
 //! `POST /oauth/access_token` → `{access_token, user_id}` (the id a number, as Meta's
 //! examples show), `GET /access_token?grant_type=th_exchange_token` and `GET

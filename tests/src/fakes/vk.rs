@@ -1,4 +1,4 @@
-//! VK (platforms.md §6, API 5.199): `POST /method/<name>` with `access_token` and `v` in
+//! VK (API 5.199): `POST /method/<name>` with `access_token` and `v` in
 //! the query or a form; answers are HTTP 200 `{"response": …}` or HTTP 200
 //! `{"error": {"error_code", "error_msg", "request_params"}}`. Methods: users.get,
 //! groups.getById, wall.post, wall.createComment, wall.delete, wall.deleteComment,
@@ -14,11 +14,11 @@
 //!
 //! `wall.post` and `wall.createComment` take a `guid`: a second request with a `guid` this
 //! wall already holds (on a post or comment that is not deleted) creates nothing and
-//! answers the first one's id. platforms.md documents this only for comments ("unique
+//! answers the first one's id. VK documents this only for comments ("unique
 //! identifier to avoid repeated comments"); for `wall.post` the behaviour is unconfirmed
 //! and this fake assumes the same, with no time limit.
 //!
-//! Choices where platforms.md is silent or says "unconfirmed": a message over 16,384
+//! Choices where VK's documentation is silent or unconfirmed: a message over 16,384
 //! characters (code points) is refused with error 100; an unknown or deleted post or
 //! comment given to wall.delete, wall.deleteComment or wall.createComment gets error 100;
 //! a request without `v` gets error 8; a `saveWallPhoto` whose hash names no upload gets
@@ -26,7 +26,7 @@
 //! gets error 100. A chaos server error is error 10 and a chaos rate limit error 6, both
 //! with HTTP 200, as VK sends them.
 //!
-//! VK ID sign-in (platforms.md §6: OAuth 2.1, PKCE S256 mandatory, a `device_id`, access
+//! VK ID sign-in (OAuth 2.1, PKCE S256 mandatory, a `device_id`, access
 //! tokens living an hour): `GET /authorize` plays the user approving and redirects with
 //! `code`, `state`, `device_id` and `type=code_v2`; `POST /oauth2/auth` (the address is
 //! unconfirmed; this fake assumes it) trades a code (`grant_type=authorization_code`,

@@ -1,4 +1,4 @@
-//! X's OAuth 2.0 authorization server and API v2 (platforms.md §1).
+//! X's OAuth 2.0 authorization server and API v2.
 //!
 //! Sign-in: `GET /i/oauth2/authorize` plays the user who approves (or declines) and
 //! redirects the browser to the registered redirect URI with `code` and `state`;

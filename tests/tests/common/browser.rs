@@ -1,6 +1,6 @@
 //! Headless Chromium for the tests that look at a page as people see it, kept off the
-//! network (DESIGN.md §11): every request it would make goes to a proxy on a closed
-//! loopback port, and names resolve to nothing but loopback.
+//! network ("tests/" in docs/ARCHITECTURE.md): every request it would make goes to a proxy
+//! on a closed loopback port, and names resolve to nothing but loopback.
 //!
 //! The browser is found as `$POSTCTL_CHROMIUM`, else `chromium`, `chromium-browser`,
 //! `google-chrome` or `google-chrome-stable` on PATH (`.ci/run` installs Debian's

@@ -1,5 +1,4 @@
-//! Bluesky, or any AT Protocol PDS, with a handle and an app password
-//! (../shared/platforms.md §3).
+//! Bluesky, or any AT Protocol PDS, with a handle and an app password.
 //!
 //! The session is created once and kept in the secret store (logins are limited to 30 per
 //! 5 minutes and 300 per day): an expired access token is refreshed, and only when the
@@ -37,10 +36,10 @@ use crate::text::{Counting, FacetFeature, Format, Rendered, TextLimit};
 const POST: &str = "app.bsky.feed.post";
 const MAX_GRAPHEMES: usize = 300;
 const MAX_IMAGES: usize = 4;
-/// `app.bsky.embed.images` takes images up to 2,000,000 bytes each (platforms.md §3).
+/// `app.bsky.embed.images` takes images up to 2,000,000 bytes each.
 const MAX_IMAGE_BYTES: u64 = 2_000_000;
 
-/// What Bluesky takes (../shared/platforms.md §3).
+/// What Bluesky takes.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
         max: MAX_GRAPHEMES,
@@ -264,8 +263,8 @@ impl Adapter for Bluesky {
             };
             return Ok(self.published(uri, cid, &session, &rkey));
         }
-        // The PDS has no dedicated error for an rkey that is taken (platforms.md §3,
-        // unconfirmed): it may answer 400 or 500. Whether the record is there says it.
+        // The PDS has no dedicated error for an rkey that is taken (unconfirmed): it may
+        // answer 400 or 500. Whether the record is there says it.
         if matches!(answer.status, 400 | 409 | 500..=599) {
             match self.existing(&session.did, &rkey).await {
                 Ok(Some((uri, cid))) => return Ok(self.published(&uri, &cid, &session, &rkey)),

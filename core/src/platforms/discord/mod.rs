@@ -39,7 +39,7 @@ const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// Discord's nonce is an integer or a string of at most 25 characters.
 const NONCE_MAX: usize = 25;
 
-/// What a Discord webhook takes (../shared/platforms.md §5): 2,000 code points, 10 files
+/// What a Discord webhook takes: 2,000 code points, 10 files
 /// of 10 MiB. A bot can also thread (replies) and retry safely (its nonce).
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {

@@ -1,4 +1,4 @@
-//! Facebook Pages (../shared/platforms.md §8), through the Graph API
+//! Facebook Pages, through the Graph API
 //! (`graph.facebook.com`) and a Page access token: `accounts add facebook` signs in with
 //! Facebook Login ([`SIGN_IN`]) or reads a user token, lists the user's Pages with it
 //! (`GET /me/accounts`, [`pages`]) and keeps the chosen Page's token as the account's
@@ -22,7 +22,7 @@
 //! comments as `replies`, `shares`; Facebook leaves `shares` out when nobody shared, so
 //! it is 0 beside a reactions summary); the Page's `followers_count`.
 //!
-//! Unconfirmed facts (platforms.md §8) and what this adapter assumes: the text limit
+//! Unconfirmed facts and what this adapter assumes: the text limit
 //! (63,206 characters, counted in code points), ten photos per post of at most 10 MB, the
 //! multi-photo `attached_media` flow, `alt_text_custom` on photos, `permalink_url`, the
 //! delete answer (`{success: true}`), the post fields for metrics, the Page's
@@ -44,7 +44,7 @@ use crate::secrets::Secret;
 use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
-/// The commonly cited limit of a Page post (unconfirmed, platforms.md §8).
+/// The commonly cited limit of a Page post (unconfirmed).
 pub(crate) const TEXT_LIMIT: usize = 63_206;
 /// Photos per post (unconfirmed).
 const MAX_MEDIA: usize = 10;
@@ -67,7 +67,7 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::None,
 };
 
-/// Facebook Login (platforms.md §8): the authorization code (the client secret in the
+/// Facebook Login: the authorization code (the client secret in the
 /// form) traded for a short-lived user token, exchanged at once with `fb_exchange_token`
 /// for a long-lived one (about 60 days), with which `accounts add` lists the user's Pages
 /// (`GET /me/accounts`) and keeps the chosen Page's token, with the user token's end as

@@ -1,5 +1,5 @@
 //! The Pages a Facebook user can post to, for `accounts add facebook`: `GET /me/accounts
-//! ?fields=id,name,access_token,tasks` with the user's token (platforms.md §8) gives each
+//! ?fields=id,name,access_token,tasks` with the user's token gives each
 //! Page with its Page access token, which is what the account keeps. A Page token made
 //! from a long-lived user token does not expire (third-party figure).
 

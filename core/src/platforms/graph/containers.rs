@@ -1,4 +1,4 @@
-//! The container → publish flow of Instagram (platforms.md §7) and Threads (§10), written
+//! The container → publish flow of Instagram and Threads, written
 //! once. Meta fetches media from a public URL, so each file first goes to the media host
 //! ([`crate::media::host`]), which hands out a URL valid for an hour. Then:
 //! 1. a container (`POST /{user-id}/media` or `/threads`) → `{id}`, made by the network's
@@ -17,7 +17,7 @@
 //! the note can leave only an unpublished container, which Meta drops after a day.
 //!
 //! The status field is `status_code` on Instagram and `status` on Threads (unconfirmed in
-//! platforms.md): both are read, whichever the answer has.
+//! Meta's documentation): both are read, whichever the answer has.
 
 use std::future::Future;
 use std::time::Duration;

@@ -1,9 +1,8 @@
-//! Meta's Graph API, shared by Instagram (§7), Facebook Pages (§8) and Threads (§10) of
-//! ../shared/platforms.md: one account's requests with its token as `Authorization:
-//! Bearer` (never in a URL), the Graph error object (`{error: {message, type, code,
-//! error_subcode, is_transient, fbtrace_id}}`) classified in one place, and insights read
-//! as counters. The container → publish flow that Instagram and Threads share is in
-//! [`containers`].
+//! Meta's Graph API, shared by Instagram, Facebook Pages and Threads: one account's
+//! requests with its token as `Authorization: Bearer` (never in a URL), the Graph error
+//! object (`{error: {message, type, code, error_subcode, is_transient, fbtrace_id}}`)
+//! classified in one place, and insights read as counters. The container → publish flow
+//! that Instagram and Threads share is in [`containers`].
 //!
 //! Classification, for every Meta network: code 190 is a token to renew (`Auth`); codes
 //! 4, 17, 32, 613, 80001 and 80002 are throttling (third-party figures), waited out for

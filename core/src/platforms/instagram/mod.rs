@@ -1,4 +1,4 @@
-//! Instagram, a professional account's feed (../shared/platforms.md §7), through the
+//! Instagram, a professional account's feed, through the
 //! Instagram API with Instagram Login (`graph.instagram.com`) and a long-lived access token:
 //! signed in with `--client-id` ([`SIGN_IN`], renewed ahead of its end, the user id taken
 //! from the sign-in) or given at `accounts add` with `--ig-user-id`. The token travels as
@@ -20,7 +20,7 @@
 //! quota_usage,config` says how many posts the account may still publish in the moving
 //! window (50 in 24 h in Meta's reference, other sources say 25 or 100: read, not assumed).
 //!
-//! Unconfirmed facts (platforms.md §7) and what this adapter assumes: the container status
+//! Unconfirmed facts and what this adapter assumes: the container status
 //! values (EXPIRED, ERROR, FINISHED, IN_PROGRESS, PUBLISHED), `alt_text` on image
 //! containers including carousel children, the caption limit (2,200 characters, counted
 //! here in code points), ten images per carousel, the `permalink` field, error code 190
@@ -48,13 +48,13 @@ use crate::secrets::Secret;
 use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
-/// Caption limit (third-party figure, platforms.md §7).
+/// Caption limit (third-party figure).
 pub(crate) const CAPTION_LIMIT: usize = 2_200;
 /// Images per carousel (third-party figure).
 const MAX_MEDIA: usize = 10;
 /// "Images must be < 8 MiB" (the official text of error 2207004).
 const MAX_IMAGE_BYTES: u64 = 8 * 1024 * 1024 - 1;
-/// The media insights asked for (platforms.md §7) and postctl's names for them.
+/// The media insights asked for and postctl's names for them.
 /// Engagement ([`crate::analytics::engagement`]) counts `likes`, `replies` and `shares`;
 /// `bookmarks` (saves), `views`, `reach` (accounts that saw the post) and `interactions`
 /// (Instagram's own total of likes, comments, saves and shares, which would count them
@@ -77,7 +77,7 @@ const ACCOUNT_FIELDS: &[(&str, &str)] = &[
     ("media_count", "posts"),
 ];
 
-/// What Instagram takes (platforms.md §7): plain-text captions with media, one post per
+/// What Instagram takes: plain-text captions with media, one post per
 /// part (no threads), no idempotency key but a container to check.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
@@ -91,7 +91,7 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::Checked,
 };
 
-/// Instagram Login (platforms.md §7): the authorization code (no PKCE documented, the
+/// Instagram Login: the authorization code (no PKCE documented, the
 /// client secret in the form) traded for a short-lived token (1 hour), exchanged at once
 /// for a long-lived one (60 days) with `ig_exchange_token`, renewed with
 /// `ig_refresh_token` when less than [`RENEW_AHEAD`] is left (Meta renews only tokens at
@@ -181,7 +181,7 @@ impl Adapter for Instagram {
         containers::publish(self, part, Some(host.as_ref())).await
     }
 
-    /// The Instagram API has no delete for media (platforms.md §7).
+    /// The Instagram API has no delete for media.
     async fn delete(&self, published: &Published) -> Result<(), PublishError> {
         let where_ = published
             .url

@@ -1,4 +1,4 @@
-//! Mastodon, any instance (../shared/platforms.md §2).
+//! Mastodon, any instance.
 //!
 //! A part becomes `POST /api/v1/statuses` with an `Idempotency-Key` header: the instance
 //! remembers keys for an hour, so retrying a part whose outcome is unknown cannot post it
@@ -24,7 +24,7 @@ use crate::text::{Counting, Format, TextLimit};
 #[cfg(test)]
 mod tests;
 
-/// Mastodon's defaults, used when the instance does not say (platforms.md §2): 500
+/// Mastodon's defaults, used when the instance does not say: 500
 /// characters counted Mastodon's way, 4 images of up to 16 MB.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
@@ -251,8 +251,8 @@ impl Adapter for Mastodon {
         Err(self.failure(&answer, &format!("deleting status {}", published.id), false))
     }
 
-    /// `GET /api/v1/statuses/:id` per post (Mastodon has no batch lookup in
-    /// platforms.md §2): favourites, reblogs, replies, and quotes on servers that count
+    /// `GET /api/v1/statuses/:id` per post (Mastodon has no batch lookup):
+    /// favourites, reblogs, replies, and quotes on servers that count
     /// them. A 404 means the status was deleted. No views: Mastodon has none.
     async fn post_metrics(&self, posts: &[Published]) -> Result<PostMetrics, PublishError> {
         let mut readings = Vec::with_capacity(posts.len());

@@ -36,7 +36,7 @@ const MAX_MEDIA: usize = 10;
 /// Synapse's default `max_upload_size`; each server says its own in `/media/config`.
 const MAX_UPLOAD_BYTES: u64 = 50_000_000;
 
-/// What Matrix takes (../shared/platforms.md §12).
+/// What Matrix takes.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
         max: TEXT_LIMIT_BYTES,

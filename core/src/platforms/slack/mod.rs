@@ -31,7 +31,7 @@ use crate::text::{Counting, Format, TextLimit};
 /// (bot mode) or are refused with a clear count (webhook mode).
 const TEXT_LIMIT: usize = 4000;
 
-/// What a Slack incoming webhook takes (../shared/platforms.md §11): 4,000 characters and no
+/// What a Slack incoming webhook takes: 4,000 characters and no
 /// uploads. A bot can also thread (replies in the message's thread).
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {

@@ -41,7 +41,7 @@ const CAPTION_LIMIT: usize = 1024;
 const MAX_PHOTO_BYTES: u64 = 10_000_000;
 const MAX_ALBUM: usize = 10;
 
-/// What Telegram takes (../shared/platforms.md §4).
+/// What Telegram takes.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
         max: MESSAGE_LIMIT,
@@ -195,7 +195,7 @@ impl Adapter for Telegram {
         }
         Ok(())
     }
-    /// The Bot API has no way to ask for a message's views or reactions (platforms.md §4):
+    /// The Bot API has no way to ask for a message's views or reactions:
     /// reaction counts come as `message_reaction_count` updates, sent to a bot that is an
     /// administrator of the channel and asks for them in `allowed_updates`. So: check the
     /// bot is an administrator (`getChatMember`), read the updates waiting since the last

@@ -1,4 +1,4 @@
-//! Threads (../shared/platforms.md §10), through the Threads API (`graph.threads.net`,
+//! Threads, through the Threads API (`graph.threads.net`,
 //! version `v1.0`, which the account's base URL includes) and an access token given at
 //! `accounts add`: signed in with `--client-id` (Meta's OAuth: [`SIGN_IN`], a 60-day
 //! token renewed ahead of its end) or given with `--token-stdin` or `--token-env`. The
@@ -23,7 +23,7 @@
 //! ?fields=quota_usage,config,reply_quota_usage,reply_config` says whether the account may
 //! still post (250 posts and 1,000 replies in 24 h, read rather than assumed).
 //!
-//! Unconfirmed facts (platforms.md §10) and what this adapter assumes: the container's
+//! Unconfirmed facts and what this adapter assumes: the container's
 //! status field (`status`, with Instagram's values FINISHED, IN_PROGRESS, EXPIRED, ERROR,
 //! PUBLISHED; `status_code` is read too), `alt_text` on image containers, ten images per
 //! carousel of at most 8 MB each, the `permalink` field, the Graph error object with
@@ -48,7 +48,7 @@ use crate::secrets::Secret;
 use crate::signin::{LongLived, SignIn};
 use crate::text::{Counting, Format, TextLimit};
 
-/// "500 characters", emojis counted as their UTF-8 bytes (platforms.md §10).
+/// "500 characters", emojis counted as their UTF-8 bytes.
 pub(crate) const TEXT_LIMIT: usize = 500;
 /// Images per carousel (third-party figure).
 const MAX_MEDIA: usize = 10;
@@ -65,7 +65,7 @@ const INSIGHTS: &[(&str, &str)] = &[
     ("quotes", "quotes"),
 ];
 
-/// What Threads takes (platforms.md §10): plain text, threads by `reply_to_id`, no
+/// What Threads takes: plain text, threads by `reply_to_id`, no
 /// idempotency key but a container to check.
 const DEFAULTS: Capabilities = Capabilities {
     limit: TextLimit {
@@ -79,7 +79,7 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::Checked,
 };
 
-/// Threads sign-in (platforms.md §10): the authorization code (the client secret in the
+/// Threads sign-in: the authorization code (the client secret in the
 /// form, no PKCE documented) traded for a short-lived token at `graph.threads.net`,
 /// exchanged at once for a long-lived one (60 days) with `th_exchange_token`, renewed with
 /// `th_refresh_token` when less than a week is left (as Instagram's: these grant names

@@ -1,4 +1,4 @@
-//! VK, a user's or a community's wall (../shared/platforms.md §6, API version 5.199).
+//! VK, a user's or a community's wall (API version 5.199).
 //!
 //! Signing in is VK ID ([`SIGN_IN`]: OAuth 2.1 with PKCE, tokens refreshed by the engine);
 //! a community or standalone token can be given instead. Every call is
@@ -35,7 +35,7 @@
 //! `users.get {fields: followers_count}` (followers). The answer of `wall.getById` is read
 //! as `{"items": […]}` or a bare list (the shape in 5.199 is unconfirmed).
 //!
-//! Unconfirmed facts (platforms.md "Facts not confirmed") and what this adapter assumes:
+//! Unconfirmed facts and what this adapter assumes:
 //! the text limit (16,384 characters, the figure commonly cited, counted in code points),
 //! the photo size limit (50 MB, likewise), the post URL `https://vk.com/wall{owner}_{id}`,
 //! and the comment URL `…?reply={comment_id}`.
@@ -59,10 +59,10 @@ use crate::text::{Counting, Format, TextLimit, UrlScope, find_urls};
 #[cfg(test)]
 mod tests;
 
-/// The API version every call names (platforms.md §6).
+/// The API version every call names.
 pub(crate) const API_VERSION: &str = "5.199";
 
-/// The commonly cited message limit; unconfirmed (platforms.md §6).
+/// The commonly cited message limit; unconfirmed.
 const TEXT_LIMIT: usize = 16_384;
 /// Photos and videos per post.
 const MAX_MEDIA: usize = 10;
@@ -88,7 +88,7 @@ const FLOOD_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// The method's daily quota (error 29): "retry tomorrow".
 const QUOTA_WAIT: std::time::Duration = super::http::MAX_WAIT;
 
-/// What VK takes (platforms.md §6): plain text with links made clickable by VK, photos
+/// What VK takes: plain text with links made clickable by VK, photos
 /// through the upload server, follow-ups as comments, and a `guid` whose window no source
 /// gives.
 const DEFAULTS: Capabilities = Capabilities {
@@ -103,7 +103,7 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::None,
 };
 
-/// VK ID (platforms.md §6): OAuth 2.1, the authorization code with PKCE (S256, mandatory)
+/// VK ID: OAuth 2.1, the authorization code with PKCE (S256, mandatory)
 /// for a public client; the redirect brings a `device_id` that goes with the code
 /// exchange and with every refresh. Access tokens live an hour; refresh tokens rotate.
 /// The token endpoint's address (`/oauth2/auth`) is unconfirmed: it is the one VK ID's

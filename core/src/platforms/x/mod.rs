@@ -1,4 +1,4 @@
-//! X, API v2 (../shared/platforms.md §1).
+//! X, API v2.
 //!
 //! Signing in is OAuth 2.0 with PKCE ([`SIGN_IN`]); the account's secret is the token set
 //! the sign-in stored (refreshed by the engine before it expires, see
@@ -56,7 +56,7 @@ const DEFAULTS: Capabilities = Capabilities {
     idempotency: Idempotency::None,
 };
 
-/// OAuth 2.0 with PKCE (platforms.md §1): access tokens live 2 hours; `offline.access`
+/// OAuth 2.0 with PKCE: access tokens live 2 hours; `offline.access`
 /// brings a refresh token, which may be single-use, so the newest is always kept.
 /// Confidential clients authenticate at the token endpoint with HTTP Basic. The
 /// media scope's name is unconfirmed: `media.write` is asked for.

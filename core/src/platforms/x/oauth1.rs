@@ -1,4 +1,4 @@
-//! OAuth 1.0a user context for X (platforms.md §1: `POST /2/tweets`, `DELETE
+//! OAuth 1.0a user context for X (`POST /2/tweets`, `DELETE
 //! /2/tweets/{id}` and the media upload endpoints take `OAuth2UserToken` or
 //! `UserToken`): the four keys of an app and its user, given at `accounts add x --oauth1`
 //! as one line, and every request signed with HMAC-SHA1 by the `oauth1-request` crate
