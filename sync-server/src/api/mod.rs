@@ -15,6 +15,7 @@ pub mod keys;
 pub mod members;
 pub mod observe;
 pub mod openapi;
+pub mod paging;
 pub mod posts;
 pub mod problem;
 pub mod setup;

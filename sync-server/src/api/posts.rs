@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::access::Caller;
 use super::extract::{Body, Query};
+use super::paging;
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::storage::{Account, Post, PostQuery, PostState, Target, TargetChange, TargetView};
@@ -23,8 +24,6 @@ use crate::webhooks::{self, EventType};
 /// Longest post body, in bytes.
 const BODY_MAX: usize = 64 * 1024;
 const TITLE_MAX: usize = 300;
-const PAGE_DEFAULT: u32 = 50;
-const PAGE_MAX: u32 = 200;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,10 +290,7 @@ pub async fn list(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Value>, Problem> {
-    let limit = params.limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(Problem::invalid(format!("`limit` must be 1 to {PAGE_MAX}")));
-    }
+    let limit = paging::limit(params.limit)?;
     let state_filter = params
         .state
         .as_deref()
@@ -306,16 +302,8 @@ pub async fn list(
             })
         })
         .transpose()?;
-    // The cursor is the id of the last post of the previous page; clients pass it back
-    // as they got it.
-    if let Some(cursor) = &params.cursor
-        && uuid::Uuid::parse_str(cursor).is_err()
-    {
-        return Err(Problem::invalid(
-            "`cursor` is not one this server gave; pass `next_cursor` from the previous page",
-        ));
-    }
-    let mut posts = state
+    paging::check_cursor(params.cursor.as_deref())?;
+    let posts = state
         .storage
         .posts(&PostQuery {
             workspace_id: caller.workspace_id,
@@ -324,17 +312,7 @@ pub async fn list(
             limit: limit + 1,
         })
         .await?;
-    let more = posts.len() > limit as usize;
-    posts.truncate(limit as usize);
-    let next_cursor = if more {
-        posts.last().map(|p| p.id.clone())
-    } else {
-        None
-    };
-    Ok(Json(json!({
-        "items": posts.iter().map(view).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    Ok(Json(paging::page(posts, limit, |p| p.id.as_str(), view)))
 }
 
 pub async fn patch(

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::access::Caller;
 use super::extract::{Body, Query};
 use super::keys::time_text;
+use super::paging;
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::storage::{Delivery, DeliveryState, Webhook};
@@ -22,8 +23,6 @@ use crate::webhooks::{self, EventType, address};
 /// How long a rotated-out secret keeps signing deliveries.
 pub const ROTATION_GRACE_MS: i64 = 24 * 3_600_000;
 const DESCRIPTION_MAX: usize = 500;
-const PAGE_DEFAULT: u32 = 50;
-const PAGE_MAX: u32 = 200;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -334,18 +333,9 @@ pub async fn deliveries(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Value>, Problem> {
     find(&state, &caller, &id).await?;
-    let limit = params.limit.unwrap_or(PAGE_DEFAULT);
-    if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(Problem::invalid(format!("`limit` must be 1 to {PAGE_MAX}")));
-    }
-    if let Some(cursor) = &params.cursor
-        && uuid::Uuid::parse_str(cursor).is_err()
-    {
-        return Err(Problem::invalid(
-            "`cursor` is not one this server gave; pass `next_cursor` from the previous page",
-        ));
-    }
-    let mut found = state
+    let limit = paging::limit(params.limit)?;
+    paging::check_cursor(params.cursor.as_deref())?;
+    let found = state
         .storage
         .deliveries(
             &caller.workspace_id,
@@ -354,17 +344,12 @@ pub async fn deliveries(
             limit + 1,
         )
         .await?;
-    let more = found.len() > limit as usize;
-    found.truncate(limit as usize);
-    let next_cursor = if more {
-        found.last().map(|d| d.id.clone())
-    } else {
-        None
-    };
-    Ok(Json(json!({
-        "items": found.iter().map(delivery_view).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    Ok(Json(paging::page(
+        found,
+        limit,
+        |d| d.id.as_str(),
+        delivery_view,
+    )))
 }
 
 /// Sends a delivery's event again, as a new delivery (a new `webhook-id`).
