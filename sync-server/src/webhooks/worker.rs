@@ -161,7 +161,10 @@ async fn deliver(
             tracing::warn!(
                 webhook_id = %webhook.id,
                 workspace_id = %webhook.workspace_id,
-                url = %webhook.url,
+                // The origin only: a receiver's URL may carry a token in its path or query.
+                origin = %reqwest::Url::parse(&webhook.url)
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or_default(),
                 "webhook endpoint disabled: {reason}"
             );
         }
@@ -231,7 +234,7 @@ async fn send(
         .await;
     let mut response = match result {
         Ok(response) => response,
-        Err(e) => return Answer::Error(error_chain(&e)),
+        Err(e) => return Answer::Error(transport_error(e)),
     };
     let status = response.status().as_u16();
     let mut excerpt = Vec::new();
@@ -259,6 +262,12 @@ fn excerpt_text(bytes: &[u8]) -> String {
         end -= 1;
     }
     text[..end].to_string()
+}
+
+/// What went wrong sending, without the endpoint's URL: receivers often carry a token in
+/// it, and this text is kept with the attempt and shown through the API.
+fn transport_error(e: reqwest::Error) -> String {
+    error_chain(&e.without_url())
 }
 
 /// An error with its causes: reqwest's own message rarely says what failed.
@@ -395,5 +404,22 @@ mod tests {
         let cut = excerpt_text(long.as_bytes());
         assert!(cut.len() <= ANSWER_EXCERPT && cut.chars().all(|c| c == 'é'));
         assert_eq!(excerpt_text(b"short"), "short");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_never_quotes_the_endpoints_url() {
+        let token = "hook-token-3f9a";
+        let e = postctl_core::tls::client_builder()
+            .no_proxy()
+            .build()
+            .expect("a client")
+            .post(format!("http://127.0.0.1:1/in/{token}?key={token}"))
+            .send()
+            .await
+            .expect_err("nothing listens on port 1");
+        assert!(e.to_string().contains(token), "reqwest quotes the URL: {e}");
+        let said = transport_error(e);
+        assert!(!said.contains(token), "{said}");
+        assert!(!said.is_empty());
     }
 }
