@@ -2434,6 +2434,17 @@ async fn a_generic_trigger_posts_once_per_key(api: &Api) {
     assert_eq!(again.status, StatusCode::OK, "{}", again.json);
     assert_eq!(again.json["duplicate"], true);
     assert_eq!(again.json["id"], first.json["id"]);
+    // Another key is another event.
+    let next = api
+        .call(
+            Method::POST,
+            &path,
+            Some(&writer),
+            Some(json!({ "service": "api", "version": "8", "dedupe_key": "deploy-8" })),
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.json);
+    assert_ne!(next.json["id"], first.json["id"]);
     // Without a dedupe key, Idempotency-Key makes a retry safe.
     let plain = json!({ "service": "web", "version": "8" });
     let retried = [
@@ -2481,5 +2492,5 @@ async fn a_generic_trigger_posts_once_per_key(api: &Api) {
         )
         .await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "insufficient-scope");
-    assert_eq!(posts_of(api, &owner).await.len(), 2);
+    assert_eq!(posts_of(api, &owner).await.len(), 3);
 }
