@@ -2669,7 +2669,10 @@ async fn triggers_make_one_post_per_event(target: Target) {
         s.trigger(&trigger.id).await.expect("read"),
         Some(trigger.clone())
     );
-    assert_eq!(s.triggers(&ws.id).await.expect("list"), [trigger.clone()]);
+    assert_eq!(
+        s.triggers(&ws.id).await.expect("list"),
+        std::slice::from_ref(&trigger)
+    );
     assert!(
         s.sealed_values()
             .await

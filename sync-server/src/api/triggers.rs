@@ -339,7 +339,7 @@ pub fn github_signature_valid(secret: &[u8], body: &[u8], header: &str) -> bool 
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
