@@ -72,6 +72,7 @@ pub async fn reseal_all(
                 SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => {
                     "the signing secret of webhook"
                 }
+                SealedKind::TriggerSecret => "the GitHub secret of trigger",
             };
             format!(
                 "{what} {} do not open with the current key; nothing was changed (is \
@@ -85,7 +86,9 @@ pub async fn reseal_all(
         match value.kind {
             SealedKind::AccountCredentials => rotated.credentials += 1,
             SealedKind::TotpSecret | SealedKind::TotpPending => rotated.totp += 1,
-            SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => rotated.webhooks += 1,
+            SealedKind::WebhookSecret
+            | SealedKind::WebhookOldSecret
+            | SealedKind::TriggerSecret => rotated.webhooks += 1,
         }
         changes.push((value, resealed));
     }
@@ -116,7 +119,7 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
         "resealed the credentials of {} account(s), {} TOTP secret(s) and {} webhook \
-         secret(s) under the new key",
+         and trigger secret(s) under the new key",
         rotated.credentials, rotated.totp, rotated.webhooks
     );
     if from_env {

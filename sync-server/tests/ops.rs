@@ -1087,7 +1087,7 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
     let out = server.cli(&["rotate-key"], new_text);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("1 account(s), 1 TOTP secret(s) and 2 webhook secret(s)"),
+        stderr(&out).contains("1 account(s), 1 TOTP secret(s) and 2 webhook and trigger secret(s)"),
         "{}",
         stderr(&out)
     );

@@ -33,8 +33,10 @@ mod stats;
 mod status;
 mod sync;
 mod template;
+mod triggers;
 mod tui;
 mod voice;
+mod webhooks;
 mod workspace;
 
 pub use accounts::*;
@@ -65,8 +67,10 @@ pub use stats::*;
 pub use status::*;
 pub use sync::*;
 pub use template::*;
+pub use triggers::*;
 pub use tui::*;
 pub use voice::*;
+pub use webhooks::*;
 pub use workspace::*;
 
 use std::path::PathBuf;
@@ -282,6 +286,12 @@ found in the data dir's media folder.")]
     /// Push this database's changes to the linked server workspace and pull the others'
     #[command(after_help = sync::SYNC_HELP)]
     Sync(SyncArgs),
+    /// The linked server workspace's outbound webhooks: add, list, remove, deliveries, ping
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
+    #[command(subcommand)]
+    Triggers(TriggersCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

@@ -22,7 +22,10 @@ pub mod setup;
 pub mod signin;
 pub mod sync;
 pub mod targets;
+pub mod templates;
+pub mod triggers;
 pub mod users;
+pub mod voices;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -138,12 +141,44 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
             post(webhooks::redeliver),
         )
+        .route(
+            "/api/v1/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver_delivery),
+        )
+        .route("/api/v1/templates", get(templates::list))
+        .route(
+            "/api/v1/templates/{name}",
+            get(templates::get)
+                .put(templates::put)
+                .delete(templates::delete),
+        )
+        .route(
+            "/api/v1/templates/{name}/render",
+            post(templates::render_route),
+        )
+        .route("/api/v1/voices", get(voices::list))
+        .route(
+            "/api/v1/voices/{name}",
+            get(voices::get).put(voices::put).delete(voices::delete),
+        )
+        .route(
+            "/api/v1/triggers",
+            get(triggers::list).post(triggers::create),
+        )
+        .route(
+            "/api/v1/triggers/{id}",
+            get(triggers::get)
+                .post(triggers::fire_generic)
+                .delete(triggers::delete),
+        )
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));
     Router::new()
         .merge(authorized)
         .route("/api/v1/setup", post(setup::complete))
+        // GitHub signs its calls with the trigger's secret instead of sending a key.
+        .route("/api/v1/triggers/github/{id}", post(triggers::fire_github))
         .merge(signin::public_routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
