@@ -9,15 +9,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    ApprovalDecision, Decision, Unapproved,
-};
-use postctl_server::storage::{
     self, Account, AccountDeletion, AddVersion, ApiKey, Attempt, AttemptEnd, Claim, Delivery,
     DeliveryState, Event, FieldWrite, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin,
     KeyMode, LoginFailures, Post, PostQuery, PostState, PostWrite, PublishAttempt, Purge, Purged,
     Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
     TargetState, User, Webhook, Workspace,
 };
+use postctl_server::storage::{ApprovalDecision, Decision, Unapproved};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -2605,8 +2603,12 @@ async fn approval_settings_name_the_members_who_approve(target: Target) {
     for u in [&bob, &carol] {
         s.create_user(u).await.expect("user");
     }
-    s.set_member(&ws.id, &bob.id, Role::Editor).await.expect("bob");
-    s.set_member(&ws.id, &carol.id, Role::Viewer).await.expect("carol");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
+    s.set_member(&ws.id, &carol.id, Role::Viewer)
+        .await
+        .expect("carol");
     let none = s.approval_settings(&ws.id).await.expect("settings");
     assert!(!none.require_approval && none.approvers.is_empty());
     assert!(!none.needs_approval(&bob.id, Role::Editor));
@@ -2657,7 +2659,9 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
     let (s, alice, ws) = with_owner(&target).await;
     let bob = user("bob");
     s.create_user(&bob).await.expect("user");
-    s.set_member(&ws.id, &bob.id, Role::Editor).await.expect("bob");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
     let a = account(&ws, "a", "bluesky");
     let b = account(&ws, "b", "bluesky");
     for x in [&a, &b] {
@@ -2672,7 +2676,10 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
         ]
     );
     // Its time came long ago: still, no publisher claims a post awaiting approval.
-    let claimed = s.claim_due(&claim("pub", 1_000_000, 10)).await.expect("claim");
+    let claimed = s
+        .claim_due(&claim("pub", 1_000_000, 10))
+        .await
+        .expect("claim");
     assert!(claimed.claimed.is_empty(), "{claimed:?}");
     let listed = s
         .posts_awaiting_approval(&ws.id, None, 10)
@@ -2755,8 +2762,9 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
     .expect("post");
     let views = s.targets(&ws.id, &p.id).await.expect("targets");
     assert!(
-        views.iter().all(|v| v.target.state == TargetState::Scheduled
-            && v.target.due_ms == Some(200_000)),
+        views
+            .iter()
+            .all(|v| v.target.state == TargetState::Scheduled && v.target.due_ms == Some(200_000)),
         "{views:?}"
     );
     // Its content changed: it needs approval again.
@@ -2790,8 +2798,9 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
     .expect("post");
     let views = s.targets(&ws.id, &p.id).await.expect("targets");
     assert!(
-        views.iter().all(|v| v.target.state == TargetState::Missed
-            && v.target.last_error.is_some()),
+        views
+            .iter()
+            .all(|v| v.target.state == TargetState::Missed && v.target.last_error.is_some()),
         "{views:?}"
     );
     // The history: who, when, what, the comment, oldest first.
@@ -2807,7 +2816,12 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
             ))
             .collect::<Vec<_>>(),
         vec![
-            (Decision::Rejected, Some("alice"), Some("fix the link"), 7_000),
+            (
+                Decision::Rejected,
+                Some("alice"),
+                Some("fix the link"),
+                7_000
+            ),
             (Decision::Approved, Some("alice"), None, 8_000),
             (Decision::Approved, Some("bob"), None, 9_500),
         ]
@@ -2855,8 +2869,12 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
     for u in [&bob, &carol] {
         s.create_user(u).await.expect("user");
     }
-    s.set_member(&ws.id, &bob.id, Role::Editor).await.expect("bob");
-    s.set_member(&ws.id, &carol.id, Role::Editor).await.expect("carol");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
+    s.set_member(&ws.id, &carol.id, Role::Editor)
+        .await
+        .expect("carol");
     s.set_approval_settings(&ws.id, true, &[carol.id.clone()], 5_000)
         .await
         .expect("settings");
@@ -2875,7 +2893,10 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
             .expect("sweep")
             .is_empty()
     );
-    let missed = s.miss_unapproved(100_000, missed_event).await.expect("sweep");
+    let missed = s
+        .miss_unapproved(100_000, missed_event)
+        .await
+        .expect("sweep");
     assert_eq!(missed.len(), 1, "{missed:?}");
     assert_eq!(missed[0].post.id, soon.id);
     assert_eq!(missed[0].author_name, "bob");

@@ -22,7 +22,8 @@ use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::approvals::{decided, decision_view, late_limit_ms};
 use crate::storage::{
-    ApprovalDecision, ApprovalSettings, Decision, Member, Post, PostState, TargetChange, TargetState,
+    ApprovalDecision, ApprovalSettings, Decision, Member, Post, PostState, TargetChange,
+    TargetState,
 };
 
 /// Longest comment on a decision, in characters.
@@ -77,7 +78,10 @@ pub async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Value>, Problem> {
-    let settings = state.storage.approval_settings(&caller.workspace_id).await?;
+    let settings = state
+        .storage
+        .approval_settings(&caller.workspace_id)
+        .await?;
     Ok(Json(settings_view(&settings)))
 }
 
@@ -89,12 +93,15 @@ pub async fn put_settings(
     let members = state.storage.members(&caller.workspace_id).await?;
     let mut ids: Vec<String> = Vec::new();
     for name in &body.approvers {
-        let member = members.iter().find(|m| m.user_name == *name).ok_or_else(|| {
-            Problem::invalid_field(format!(
-                "`approvers`: {name:?} is not a member of this workspace; add them first \
+        let member = members
+            .iter()
+            .find(|m| m.user_name == *name)
+            .ok_or_else(|| {
+                Problem::invalid_field(format!(
+                    "`approvers`: {name:?} is not a member of this workspace; add them first \
                  (PUT /api/v1/members/{{name}})"
-            ))
-        })?;
+                ))
+            })?;
         if !ids.contains(&member.user_id) {
             ids.push(member.user_id.clone());
         }
@@ -103,7 +110,10 @@ pub async fn put_settings(
         .storage
         .set_approval_settings(&caller.workspace_id, body.require_approval, &ids, now_ms())
         .await?;
-    let settings = state.storage.approval_settings(&caller.workspace_id).await?;
+    let settings = state
+        .storage
+        .approval_settings(&caller.workspace_id)
+        .await?;
     Ok(Json(settings_view(&settings)))
 }
 
@@ -286,7 +296,10 @@ pub(crate) async fn approval_needed(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Option<Vec<String>>, Problem> {
-    let settings = state.storage.approval_settings(&caller.workspace_id).await?;
+    let settings = state
+        .storage
+        .approval_settings(&caller.workspace_id)
+        .await?;
     if !settings.needs_approval(&caller.user_id, caller.role) {
         return Ok(None);
     }

@@ -19,10 +19,10 @@ use super::extract::{Body, Query};
 use super::paging;
 use super::problem::Problem;
 use super::{AppState, now_ms};
+use crate::approvals::requested;
 use crate::storage::{
     Account, Post, PostQuery, PostState, Target, TargetChange, TargetState, TargetView,
 };
-use crate::approvals::requested;
 use crate::webhooks::{self, EventType};
 
 /// Longest post body, in bytes.
@@ -272,7 +272,12 @@ pub async fn create(
     };
     let targets: Vec<Target> = accounts
         .iter()
-        .map(|a| awaiting(Target::new(&post, &a.id, post.created_ms), approvers.is_some()))
+        .map(|a| {
+            awaiting(
+                Target::new(&post, &a.id, post.created_ms),
+                approvers.is_some(),
+            )
+        })
         .collect();
     state
         .storage

@@ -70,7 +70,11 @@ async fn apply(
         TargetChange::Schedule { .. } => scheduled_event(&post),
         TargetChange::AwaitApproval { .. } => {
             let approvers = approval_needed(state, caller).await?.unwrap_or_default();
-            vec![requested(&post, &caller_name(state, caller).await?, &approvers)]
+            vec![requested(
+                &post,
+                &caller_name(state, caller).await?,
+                &approvers,
+            )]
         }
         _ => Vec::new(),
     };

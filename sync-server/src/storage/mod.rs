@@ -1102,11 +1102,7 @@ pub trait Storage: Send + Sync + 'static {
     /// decision and the deliveries of `events_of(post)`, all in one transaction; returns
     /// the posts. Of processes sweeping at once, each post is missed once (PostgreSQL:
     /// `FOR UPDATE SKIP LOCKED`; SQLite: the write lock).
-    async fn miss_unapproved(
-        &self,
-        now_ms: i64,
-        events_of: EventsOf,
-    ) -> Result<Vec<Unapproved>>;
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>>;
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.

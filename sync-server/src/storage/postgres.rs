@@ -18,7 +18,6 @@ use super::sql::{
 };
 use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
-use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 use super::{
     ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
     ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
@@ -27,6 +26,7 @@ use super::{
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
+use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0070_6f73_7463_746c;
@@ -1631,12 +1631,9 @@ impl Storage for PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         // The post's row first: two approvers deciding at once take turns.
-        tx.execute(
-            "SELECT 1 FROM posts WHERE id = $1 FOR UPDATE",
-            &[&post.id],
-        )
-        .await
-        .map_err(db_error)?;
+        tx.execute("SELECT 1 FROM posts WHERE id = $1 FOR UPDATE", &[&post.id])
+            .await
+            .map_err(db_error)?;
         let Some(outcome) = change_post(&tx, post, None, Some(change)).await? else {
             return Ok(None);
         };
@@ -1708,17 +1705,16 @@ impl Storage for PgStorage {
         Ok(rows.iter().map(post_row).collect())
     }
 
-    async fn miss_unapproved(
-        &self,
-        now_ms: i64,
-        events_of: EventsOf,
-    ) -> Result<Vec<Unapproved>> {
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         // Another process sweeping now skips the rows this one locked.
         let due = tx
             .query(
-                &pg(&format!("{} FOR UPDATE OF t SKIP LOCKED", unapproved_due_sql())),
+                &pg(&format!(
+                    "{} FOR UPDATE OF t SKIP LOCKED",
+                    unapproved_due_sql()
+                )),
                 &[&now_ms],
             )
             .await

@@ -21,9 +21,6 @@ use super::sql::{
 use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
 use super::{
-    ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved,
-};
-use super::{
     ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
     ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
     IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
@@ -31,6 +28,7 @@ use super::{
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
+use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -1724,11 +1722,7 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn miss_unapproved(
-        &self,
-        now_ms: i64,
-        events_of: EventsOf,
-    ) -> Result<Vec<Unapproved>> {
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>> {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let due: Vec<(String, String)> = {

@@ -71,9 +71,7 @@ impl TargetChange {
             TargetChange::Retry { .. } => TargetState::RETRYABLE,
             TargetChange::Resolve { .. } => &[TargetState::Uncertain],
             TargetChange::Reapprove => TargetState::WAITING,
-            TargetChange::Approve { .. } | TargetChange::Reject => {
-                &[TargetState::AwaitingApproval]
-            }
+            TargetChange::Approve { .. } | TargetChange::Reject => &[TargetState::AwaitingApproval],
         }
     }
 
