@@ -7,6 +7,7 @@
 
 mod accounts;
 mod ai;
+mod approvals;
 mod calendar;
 mod cancel;
 mod completions;
@@ -39,6 +40,7 @@ mod workspace;
 
 pub use accounts::*;
 pub use ai::*;
+pub use approvals::*;
 pub use calendar::*;
 pub use cancel::*;
 pub use completions::*;
@@ -282,6 +284,15 @@ found in the data dir's media folder.")]
     /// Push this database's changes to the linked server workspace and pull the others'
     #[command(after_help = sync::SYNC_HELP)]
     Sync(SyncArgs),
+    /// The posts of the linked server workspace that wait for approval
+    #[command(after_help = approvals::APPROVALS_HELP)]
+    Approvals,
+    /// Approve a post waiting for approval on the linked server: it goes out at its time
+    #[command(after_help = approvals::APPROVE_HELP)]
+    Approve(ApproveArgs),
+    /// Reject a post waiting for approval on the linked server, saying why: it is a draft again
+    #[command(after_help = approvals::REJECT_HELP)]
+    Reject(RejectArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

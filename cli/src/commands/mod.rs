@@ -2,6 +2,7 @@
 
 mod accounts;
 mod ai;
+mod approvals;
 mod calendar;
 mod cancel;
 mod completions;
@@ -82,6 +83,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Logout => login::logout(&mut ctx),
         Command::Workspace(command) => workspace::run(&mut ctx, command),
         Command::Sync(args) => sync::run(&mut ctx, &args),
+        Command::Approvals => approvals::list(&mut ctx),
+        Command::Approve(args) => approvals::approve(&mut ctx, &args),
+        Command::Reject(args) => approvals::reject(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }
