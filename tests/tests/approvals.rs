@@ -203,3 +203,70 @@ fn approvals_need_a_linked_signed_in_database() {
     assert!(run.stderr.contains("postctl login"), "{}", run.stderr);
     drop(server);
 }
+
+#[test]
+fn the_dashboard_lists_approves_and_rejects_through_the_server() {
+    use common::terminal::Terminal;
+    use std::time::Duration;
+    let (server, owner, editor, ..) = team();
+    let first = scheduled_by(&server, &editor, "First for the dashboard");
+    let second = scheduled_by(&server, &editor, "Second for the dashboard");
+    let long = Duration::from_secs(15);
+    let quick = Duration::from_secs(8);
+
+    // The editor sees what waits, and the server's refusal when trying to approve.
+    let mut term = Terminal::start(&editor, 120, 30);
+    term.wait_for(&["1 Calendar", "6 Approvals"], long);
+    term.keys(&["6"]);
+    term.wait_for(
+        &["Approvals · 2 waiting", "First for the dashboard", "eddie"],
+        quick,
+    );
+    term.keys(&["a"]);
+    term.wait_for(&["`admin`", "approver"], quick);
+    term.keys(&["q"]);
+    term.wait_for_exit(quick);
+    assert_eq!(
+        server_states(&server, &owner, &second),
+        ["awaiting_approval"]
+    );
+
+    // The owner approves the newest, then rejects the other with a comment.
+    let mut term = Terminal::start(&owner, 120, 30);
+    term.wait_for(&["1 Calendar"], long);
+    term.keys(&["6"]);
+    term.wait_for(
+        &["Approvals · 2 waiting", "Second for the dashboard"],
+        quick,
+    );
+    term.keys(&["a"]);
+    term.wait_for(&["approved", "Approvals · 1 waiting"], quick);
+    assert_eq!(server_states(&server, &owner, &second), ["scheduled"]);
+    term.keys(&["x"]);
+    term.wait_for(&["Why (the author sees it):"], quick);
+    term.text("Needs a picture");
+    term.keys(&["Enter"]);
+    term.wait_for(&["rejected", "Nothing waits for approval."], quick);
+    term.keys(&["q"]);
+    term.wait_for_exit(quick);
+    assert_eq!(server_states(&server, &owner, &first), ["draft"]);
+    let (status, history) = server.send(
+        "GET",
+        &format!("/api/v1/posts/{first}/approvals"),
+        &token(&owner),
+        "",
+    );
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["items"][0]["decision"], "rejected");
+    assert_eq!(history["items"][0]["by"], "olive");
+    assert_eq!(history["items"][0]["comment"], "Needs a picture");
+
+    // A database linked to no server says how to link it.
+    let alone = Env::new();
+    let mut term = Terminal::start(&alone, 120, 30);
+    term.wait_for(&["1 Calendar"], long);
+    term.keys(&["6"]);
+    term.wait_for(&["not linked to a server", "postctl login"], quick);
+    term.keys(&["q"]);
+    term.wait_for_exit(quick);
+}
