@@ -2612,7 +2612,7 @@ async fn approval_settings_name_the_members_who_approve(target: Target) {
     let none = s.approval_settings(&ws.id).await.expect("settings");
     assert!(!none.require_approval && none.approvers.is_empty());
     assert!(!none.needs_approval(&bob.id, Role::Editor));
-    s.set_approval_settings(&ws.id, true, &[carol.id.clone()], 10_000)
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&carol.id), 10_000)
         .await
         .expect("set");
     let set = s.approval_settings(&ws.id).await.expect("settings");
@@ -2630,7 +2630,7 @@ async fn approval_settings_name_the_members_who_approve(target: Target) {
     assert!(set.may_approve(&carol.id, Role::Viewer));
     assert!(!set.may_approve(&bob.id, Role::Editor));
     // Replacing the list replaces it; another workspace is untouched.
-    s.set_approval_settings(&ws.id, true, &[bob.id.clone()], 11_000)
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&bob.id), 11_000)
         .await
         .expect("replace");
     let replaced = s.approval_settings(&ws.id).await.expect("settings");
@@ -2875,7 +2875,7 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
     s.set_member(&ws.id, &carol.id, Role::Editor)
         .await
         .expect("carol");
-    s.set_approval_settings(&ws.id, true, &[carol.id.clone()], 5_000)
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&carol.id), 5_000)
         .await
         .expect("settings");
     let hook = webhook(&ws, &alice, &["post.missed"]);
