@@ -1630,7 +1630,7 @@ impl Storage for SqliteStorage {
 
     async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings> {
         let w = workspace_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let require: Option<bool> = c
                 .query_row(
                     "SELECT require_approval FROM approval_settings WHERE workspace_id = ?1",
@@ -1726,7 +1726,7 @@ impl Storage for SqliteStorage {
         post_id: &str,
     ) -> Result<Vec<ApprovalDecision>> {
         let (w, p) = (workspace_id.to_string(), post_id.to_string());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT d.id, d.workspace_id, d.post_id, d.user_id, u.name, d.decision,
                         d.comment, d.created_ms
@@ -1759,7 +1759,7 @@ impl Storage for SqliteStorage {
         limit: u32,
     ) -> Result<Vec<Post>> {
         let (w, before) = (workspace_id.to_string(), before_id.map(str::to_string));
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {POST_COLUMNS} FROM posts p
                  WHERE p.workspace_id = ?1 AND p.deleted_ms IS NULL
