@@ -90,7 +90,7 @@ pub async fn sweep_once(storage: &dyn Storage, now_ms: i64) -> usize {
     }
 }
 
-/// The loop `serve` spawns; `wake` is told when the sweep recorded events.
+/// The loop `serve` spawns; it wakes the webhook worker when the sweep recorded events.
 pub async fn sweep(storage: Arc<dyn Storage>, outbox: Arc<crate::webhooks::worker::Outbox>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
