@@ -67,6 +67,9 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "workspace" -d 'The 
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "sync" -d 'Push this database\'s changes to the linked server workspace and pull the others\''
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "webhooks" -d 'The linked server workspace\'s outbound webhooks: add, list, remove, deliveries, ping'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "triggers" -d 'Events from outside that make posts on the linked server: GitHub releases, JSON calls'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "approvals" -d 'The posts of the linked server workspace that wait for approval'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "approve" -d 'Approve a post waiting for approval on the linked server: it goes out at its time'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "reject" -d 'Reject a post waiting for approval on the linked server, saying why: it is a draft again'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -619,6 +622,20 @@ complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand approvals" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand approve" -l comment -d 'A note kept with the decision in the post\'s history' -r
+complete -c postctl -n "__fish_postctl_using_subcommand approve" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand approve" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand approve" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand reject" -l comment -d 'What the author should change (required)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand reject" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand reject" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand reject" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand reject" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

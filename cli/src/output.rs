@@ -91,6 +91,7 @@ pub fn state_color(state: TargetState) -> &'static str {
     match state {
         TargetState::Draft => "2",
         TargetState::Scheduled => "36",
+        TargetState::AwaitingApproval => "34",
         TargetState::Publishing | TargetState::WaitingRetry => "33",
         TargetState::Published => "32",
         TargetState::Failed | TargetState::Missed => "31",

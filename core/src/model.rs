@@ -23,10 +23,13 @@ pub enum TargetState {
     Uncertain,
     Cancelled,
     Missed,
+    /// Scheduled by someone whose posts need approval (a server workspace's rule): it
+    /// keeps its due time, and no publisher claims it until an approver approves it.
+    AwaitingApproval,
 }
 
 impl TargetState {
-    pub const ALL: [TargetState; 9] = [
+    pub const ALL: [TargetState; 10] = [
         TargetState::Draft,
         TargetState::Scheduled,
         TargetState::Publishing,
@@ -36,6 +39,7 @@ impl TargetState {
         TargetState::Uncertain,
         TargetState::Cancelled,
         TargetState::Missed,
+        TargetState::AwaitingApproval,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl TargetState {
             TargetState::Uncertain => "uncertain",
             TargetState::Cancelled => "cancelled",
             TargetState::Missed => "missed",
+            TargetState::AwaitingApproval => "awaiting_approval",
         }
     }
 
@@ -270,12 +275,13 @@ impl Post {
     /// The state the user sees for the whole post: the least advanced of its targets'
     /// states, so a post is only `published` when every target is.
     pub fn summary_state(&self) -> Option<TargetState> {
-        const ORDER: [TargetState; 9] = [
+        const ORDER: [TargetState; 10] = [
             TargetState::Failed,
             TargetState::Uncertain,
             TargetState::Missed,
             TargetState::Publishing,
             TargetState::WaitingRetry,
+            TargetState::AwaitingApproval,
             TargetState::Scheduled,
             TargetState::Draft,
             TargetState::Published,

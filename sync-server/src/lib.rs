@@ -1,6 +1,7 @@
 //! postctl-server: the always-on publisher with an HTTP API. See `docs/ARCHITECTURE.md`.
 
 pub mod api;
+pub mod approvals;
 pub mod auth;
 pub mod backup;
 pub mod cli;

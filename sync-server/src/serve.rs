@@ -96,6 +96,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             "allow_private_webhooks is on: webhooks may reach loopback, private and link-local addresses"
         );
     }
+    tokio::spawn(crate::approvals::sweep(storage.clone(), outbox.clone()));
     let client = crate::webhooks::worker::client(&settings.webhooks)?;
     let worker = tokio::spawn(crate::webhooks::worker::run(
         outbox.clone(),

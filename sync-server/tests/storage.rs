@@ -15,6 +15,7 @@ use postctl_server::storage::{
     Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
     TargetState, User, Webhook, Workspace,
 };
+use postctl_server::storage::{ApprovalDecision, Decision, Unapproved};
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -73,6 +74,9 @@ cases!(
     attempts_are_recorded_and_failing_endpoints_disabled,
     templates_and_voices_stay_in_their_workspace,
     triggers_make_one_post_per_event,
+    approval_settings_name_the_members_who_approve,
+    approvals_decide_are_recorded_and_never_claimed,
+    unapproved_posts_are_missed_once_when_their_time_comes,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -2768,4 +2772,445 @@ async fn triggers_make_one_post_per_event(target: Target) {
     assert!(s.delete_trigger(&ws.id, &trigger.id).await.expect("delete"));
     assert_eq!(s.trigger(&trigger.id).await.expect("read"), None);
     assert!(s.post(&ws.id, &first.id).await.expect("read").is_some());
+}
+
+fn decision(ws: &Workspace, post: &Post, by: &User, d: Decision, at: i64) -> ApprovalDecision {
+    ApprovalDecision {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        post_id: post.id.clone(),
+        user_id: Some(by.id.clone()),
+        user_name: None,
+        decision: d,
+        comment: (d == Decision::Rejected).then(|| "fix the link".to_string()),
+        created_ms: at,
+    }
+}
+
+/// A post of `ws` by `author`, due at `due_ms`, awaiting approval on `accounts`.
+async fn awaiting_post(
+    s: &Arc<dyn Storage>,
+    ws: &Workspace,
+    author: &User,
+    due_ms: i64,
+    accounts: &[&Account],
+) -> Post {
+    let draft = post(ws, author, "needs approval");
+    let targets: Vec<_> = accounts
+        .iter()
+        .map(|a| storage::Target::new(&draft, &a.id, 5_000))
+        .collect();
+    s.create_post_with_targets(&draft, &targets, &[])
+        .await
+        .expect("draft");
+    let p = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(due_ms),
+        updated_ms: 6_000,
+        ..draft
+    };
+    let moved = s
+        .update_post(
+            &p,
+            None,
+            Some(&TargetChange::AwaitApproval { due_ms }),
+            true,
+            &[],
+        )
+        .await
+        .expect("await approval")
+        .expect("post");
+    assert_eq!(moved.changed.len(), accounts.len());
+    p
+}
+
+fn missed_event(u: &Unapproved, at: i64) -> Vec<Event> {
+    vec![Event {
+        workspace_id: u.post.workspace_id.clone(),
+        event_type: "post.missed".into(),
+        payload: format!("{{\"post\":\"{}\"}}", u.post.id),
+        created_ms: at,
+    }]
+}
+
+async fn approval_settings_name_the_members_who_approve(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    let carol = user("carol");
+    for u in [&bob, &carol] {
+        s.create_user(u).await.expect("user");
+    }
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
+    s.set_member(&ws.id, &carol.id, Role::Viewer)
+        .await
+        .expect("carol");
+    let none = s.approval_settings(&ws.id).await.expect("settings");
+    assert!(!none.require_approval && none.approvers.is_empty());
+    assert!(!none.needs_approval(&bob.id, Role::Editor));
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&carol.id), 10_000)
+        .await
+        .expect("set");
+    let set = s.approval_settings(&ws.id).await.expect("settings");
+    assert!(set.require_approval);
+    assert_eq!(
+        set.approvers
+            .iter()
+            .map(|m| (m.user_name.as_str(), m.role))
+            .collect::<Vec<_>>(),
+        vec![("carol", Role::Viewer)]
+    );
+    assert!(set.needs_approval(&bob.id, Role::Editor));
+    assert!(!set.needs_approval(&carol.id, Role::Viewer), "an approver");
+    assert!(!set.needs_approval(&alice.id, Role::Owner), "an owner");
+    assert!(set.may_approve(&carol.id, Role::Viewer));
+    assert!(!set.may_approve(&bob.id, Role::Editor));
+    // Replacing the list replaces it; another workspace is untouched.
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&bob.id), 11_000)
+        .await
+        .expect("replace");
+    let replaced = s.approval_settings(&ws.id).await.expect("settings");
+    assert_eq!(replaced.approvers.len(), 1);
+    assert_eq!(replaced.approvers[0].user_id, bob.id);
+    let other = workspace("other");
+    s.create_workspace(&other, &bob.id).await.expect("other");
+    assert!(
+        !s.approval_settings(&other.id)
+            .await
+            .expect("other")
+            .require_approval
+    );
+    // A deleted member is no approver any more.
+    s.delete_user(&bob.id, 12_000).await.expect("delete bob");
+    assert!(
+        s.approval_settings(&ws.id)
+            .await
+            .expect("settings")
+            .approvers
+            .is_empty()
+    );
+}
+
+async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("user");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
+    let a = account(&ws, "a", "bluesky");
+    let b = account(&ws, "b", "bluesky");
+    for x in [&a, &b] {
+        s.create_account(x).await.expect("account");
+    }
+    let p = awaiting_post(&s, &ws, &bob, 100_000, &[&a, &b]).await;
+    assert_eq!(
+        states(&s, &ws, &p).await,
+        vec![
+            ("a".into(), TargetState::AwaitingApproval),
+            ("b".into(), TargetState::AwaitingApproval)
+        ]
+    );
+    // Its time came long ago: still, no publisher claims a post awaiting approval.
+    let claimed = s
+        .claim_due(&claim("pub", 1_000_000, 10))
+        .await
+        .expect("claim");
+    assert!(claimed.claimed.is_empty(), "{claimed:?}");
+    let listed = s
+        .posts_awaiting_approval(&ws.id, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec![p.id.as_str()]
+    );
+    // A new time keeps it awaiting.
+    let moved = Post {
+        scheduled_ms: Some(120_000),
+        updated_ms: 6_500,
+        ..p.clone()
+    };
+    s.update_post(
+        &moved,
+        None,
+        Some(&TargetChange::Schedule { due_ms: 120_000 }),
+        true,
+        &[],
+    )
+    .await
+    .expect("move")
+    .expect("post");
+    let views = s.targets(&ws.id, &p.id).await.expect("targets");
+    assert!(
+        views
+            .iter()
+            .all(|v| v.target.state == TargetState::AwaitingApproval
+                && v.target.due_ms == Some(120_000)),
+        "{views:?}"
+    );
+    // Rejected: drafts again, with the comment in the history.
+    let rejected = Post {
+        state: PostState::Draft,
+        scheduled_ms: None,
+        updated_ms: 7_000,
+        ..moved.clone()
+    };
+    let no = decision(&ws, &p, &alice, Decision::Rejected, 7_000);
+    let outcome = s
+        .decide_approval(&rejected, &TargetChange::Reject, &no, &[])
+        .await
+        .expect("reject")
+        .expect("post");
+    assert_eq!(outcome.changed, vec!["a".to_string(), "b".to_string()]);
+    assert!(
+        states(&s, &ws, &p)
+            .await
+            .iter()
+            .all(|(_, st)| *st == TargetState::Draft)
+    );
+    // Deciding again moves nothing and records nothing.
+    let again = s
+        .decide_approval(
+            &rejected,
+            &TargetChange::Reject,
+            &decision(&ws, &p, &alice, Decision::Rejected, 7_500),
+            &[],
+        )
+        .await
+        .expect("again")
+        .expect("post");
+    assert!(again.changed.is_empty());
+    assert_eq!(again.skipped.len(), 2);
+    // Sent again, then approved in time: scheduled at its own time.
+    let resent = awaiting_again(&s, &rejected, 200_000).await;
+    let yes = decision(&ws, &p, &alice, Decision::Approved, 8_000);
+    s.decide_approval(
+        &resent,
+        &TargetChange::Approve {
+            late_before_ms: 150_000,
+        },
+        &yes,
+        &[],
+    )
+    .await
+    .expect("approve")
+    .expect("post");
+    let views = s.targets(&ws.id, &p.id).await.expect("targets");
+    assert!(
+        views
+            .iter()
+            .all(|v| v.target.state == TargetState::Scheduled && v.target.due_ms == Some(200_000)),
+        "{views:?}"
+    );
+    // Its content changed: it needs approval again.
+    let edited = Post {
+        body: "changed".into(),
+        updated_ms: 9_000,
+        ..resent.clone()
+    };
+    s.update_post(&edited, None, Some(&TargetChange::Reapprove), false, &[])
+        .await
+        .expect("edit")
+        .expect("post");
+    assert!(
+        states(&s, &ws, &p)
+            .await
+            .iter()
+            .all(|(_, st)| *st == TargetState::AwaitingApproval)
+    );
+    // Approved after more than the late limit past its time: missed.
+    let late = decision(&ws, &p, &bob, Decision::Approved, 9_500);
+    s.decide_approval(
+        &edited,
+        &TargetChange::Approve {
+            late_before_ms: 300_000,
+        },
+        &late,
+        &[],
+    )
+    .await
+    .expect("late approve")
+    .expect("post");
+    let views = s.targets(&ws.id, &p.id).await.expect("targets");
+    assert!(
+        views
+            .iter()
+            .all(|v| v.target.state == TargetState::Missed && v.target.last_error.is_some()),
+        "{views:?}"
+    );
+    // The history: who, when, what, the comment, oldest first.
+    let history = s.approval_history(&ws.id, &p.id).await.expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|d| (
+                d.decision,
+                d.user_name.as_deref(),
+                d.comment.as_deref(),
+                d.created_ms
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                Decision::Rejected,
+                Some("alice"),
+                Some("fix the link"),
+                7_000
+            ),
+            (Decision::Approved, Some("alice"), None, 8_000),
+            (Decision::Approved, Some("bob"), None, 9_500),
+        ]
+    );
+    let other = workspace("other");
+    s.create_workspace(&other, &bob.id).await.expect("other");
+    assert!(
+        s.approval_history(&other.id, &p.id)
+            .await
+            .expect("other")
+            .is_empty()
+    );
+    assert!(
+        s.posts_awaiting_approval(&ws.id, None, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+async fn awaiting_again(s: &Arc<dyn Storage>, draft: &Post, due_ms: i64) -> Post {
+    let p = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(due_ms),
+        updated_ms: draft.updated_ms + 1,
+        ..draft.clone()
+    };
+    s.update_post(
+        &p,
+        None,
+        Some(&TargetChange::AwaitApproval { due_ms }),
+        true,
+        &[],
+    )
+    .await
+    .expect("await again")
+    .expect("post");
+    p
+}
+
+async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    let carol = user("carol");
+    for u in [&bob, &carol] {
+        s.create_user(u).await.expect("user");
+    }
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("bob");
+    s.set_member(&ws.id, &carol.id, Role::Editor)
+        .await
+        .expect("carol");
+    s.set_approval_settings(&ws.id, true, std::slice::from_ref(&carol.id), 5_000)
+        .await
+        .expect("settings");
+    let hook = webhook(&ws, &alice, &["post.missed"]);
+    s.create_webhook(&hook).await.expect("webhook");
+    let a = account(&ws, "a", "bluesky");
+    let b = account(&ws, "b", "bluesky");
+    for x in [&a, &b] {
+        s.create_account(x).await.expect("account");
+    }
+    let soon = awaiting_post(&s, &ws, &bob, 100_000, &[&a, &b]).await;
+    let later = awaiting_post(&s, &ws, &bob, 900_000, &[&a]).await;
+    assert!(
+        s.miss_unapproved(99_999, missed_event)
+            .await
+            .expect("sweep")
+            .is_empty()
+    );
+    let missed = s
+        .miss_unapproved(100_000, missed_event)
+        .await
+        .expect("sweep");
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert_eq!(missed[0].post.id, soon.id);
+    assert_eq!(missed[0].author_name, "bob");
+    assert_eq!(missed[0].accounts, vec!["a".to_string(), "b".to_string()]);
+    assert_eq!(
+        missed[0].approvers,
+        vec!["alice".to_string(), "carol".to_string()]
+    );
+    let views = s.targets(&ws.id, &soon.id).await.expect("targets");
+    assert!(
+        views.iter().all(|v| v.target.state == TargetState::Missed
+            && v.target.last_error.as_deref() == Some(storage_not_approved())),
+        "{views:?}"
+    );
+    assert_eq!(
+        states(&s, &ws, &later).await,
+        vec![("a".into(), TargetState::AwaitingApproval)]
+    );
+    let history = s.approval_history(&ws.id, &soon.id).await.expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].decision, history[0].user_id.as_deref()),
+        (Decision::Missed, None)
+    );
+    let deliveries = s
+        .deliveries(&ws.id, &hook.id, None, 10)
+        .await
+        .expect("deliveries");
+    assert_eq!(deliveries.len(), 1, "one post.missed");
+    assert!(deliveries[0].payload.contains(&soon.id));
+    // Once: a second sweep finds nothing more.
+    assert!(
+        s.miss_unapproved(200_000, missed_event)
+            .await
+            .expect("sweep")
+            .is_empty()
+    );
+    // Two sweepers on two connections at once: each post missed once.
+    let mut due = Vec::new();
+    for i in 0..30 {
+        due.push(awaiting_post(&s, &ws, &bob, 300_000 + i, &[&a]).await.id);
+    }
+    let other = open(&target).await.expect("a second storage");
+    let sweeper = |storage: Arc<dyn Storage>| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for _ in 0..5 {
+                for u in storage
+                    .miss_unapproved(400_000, missed_event)
+                    .await
+                    .expect("sweep")
+                {
+                    mine.push(u.post.id);
+                }
+                tokio::task::yield_now().await;
+            }
+            mine
+        })
+    };
+    let (one, two) = tokio::join!(sweeper(s.clone()), sweeper(other));
+    let mut all: Vec<String> = one
+        .expect("one")
+        .into_iter()
+        .chain(two.expect("two"))
+        .collect();
+    all.sort();
+    due.sort();
+    assert_eq!(all, due, "every post missed exactly once");
+    assert_eq!(
+        s.deliveries(&ws.id, &hook.id, None, 100)
+            .await
+            .expect("deliveries")
+            .len(),
+        31
+    );
+}
+
+fn storage_not_approved() -> &'static str {
+    "its time passed before it was approved: not published"
 }

@@ -21,6 +21,7 @@ pub enum Context {
     Accounts,
     Activity,
     Analytics,
+    Approvals,
     Help,
     Compose,
     /// A one-line question at the bottom (a time, a URL) or the queue filter.
@@ -38,6 +39,7 @@ impl Context {
             Context::Accounts => "Accounts",
             Context::Activity => "Activity",
             Context::Analytics => "Analytics",
+            Context::Approvals => "Approvals (the linked server's)",
             Context::Help => "Help",
             Context::Compose => "Compose",
             Context::Prompt => "Prompts and the filter",
@@ -56,6 +58,7 @@ pub enum Action {
     ShowAccounts,
     ShowActivity,
     ShowAnalytics,
+    ShowApprovals,
     NewPost,
     Undo,
     Reload,
@@ -98,6 +101,8 @@ pub enum Action {
     AttachMedia,
     Confirm,
     Dismiss,
+    Approve,
+    Reject,
 }
 
 /// One row of the table: an action, its config name, where it applies, its default keys,
@@ -120,6 +125,7 @@ const LISTS: &[Context] = &[
     C::Accounts,
     C::Activity,
     C::Analytics,
+    C::Approvals,
     C::Help,
 ];
 const POSTS: &[Context] = &[C::Calendar, C::Queue, C::Detail];
@@ -134,6 +140,7 @@ const BINDINGS: &[Binding] = &[
     Binding { action: Action::ShowAccounts, name: "accounts", contexts: &[C::Global], keys: &["3"], help: "accounts and their health", hint: None },
     Binding { action: Action::ShowActivity, name: "activity", contexts: &[C::Global], keys: &["4"], help: "activity: the live log of changes", hint: None },
     Binding { action: Action::ShowAnalytics, name: "analytics", contexts: &[C::Global], keys: &["5"], help: "analytics: followers, engagement, best times, top posts", hint: None },
+    Binding { action: Action::ShowApprovals, name: "approvals", contexts: &[C::Global], keys: &["6"], help: "approvals: the posts waiting for approval on the linked server", hint: None },
     Binding { action: Action::NewPost, name: "new", contexts: &[C::Global], keys: &["n"], help: "write a new post", hint: Some("new") },
     Binding { action: Action::Undo, name: "undo", contexts: &[C::Global], keys: &["u"], help: "undo the last move, cancel, edit or new post", hint: None },
     Binding { action: Action::Reload, name: "reload", contexts: &[C::Global], keys: &["ctrl-l"], help: "reload from the database and redraw", hint: None },
@@ -162,6 +169,8 @@ const BINDINGS: &[Binding] = &[
     Binding { action: Action::SelectAll, name: "select_all", contexts: &[C::Queue], keys: &["a"], help: "select every post shown, or none", hint: None },
     Binding { action: Action::Cancel, name: "cancel", contexts: POSTS, keys: &["c"], help: "cancel the selected post(s): targets not yet publishing", hint: Some("cancel") },
     Binding { action: Action::Retry, name: "retry", contexts: &[C::Queue, C::Detail], keys: &["r"], help: "retry failed, missed and waiting targets now", hint: Some("retry") },
+    Binding { action: Action::Approve, name: "approve", contexts: &[C::Approvals], keys: &["a"], help: "approve the selected post: it goes out at its time", hint: Some("approve") },
+    Binding { action: Action::Reject, name: "reject", contexts: &[C::Approvals], keys: &["x"], help: "reject the selected post, with a comment for its author", hint: Some("reject") },
     Binding { action: Action::Schedule, name: "schedule", contexts: &[C::Queue, C::Detail], keys: &["s"], help: "schedule the selected post(s): asks when", hint: Some("schedule") },
     Binding { action: Action::ResolvePublished, name: "resolve_published", contexts: &[C::Detail], keys: &["p"], help: "uncertain target: it was published (asks for the URL)", hint: Some("published") },
     Binding { action: Action::ResolveNotPublished, name: "resolve_not_published", contexts: &[C::Detail], keys: &["N"], help: "uncertain target: it was not published (publish again)", hint: Some("not published") },

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod ai;
+mod approvals;
 mod calendar;
 mod cancel;
 mod completions;
@@ -41,6 +42,7 @@ mod workspace;
 
 pub use accounts::*;
 pub use ai::*;
+pub use approvals::*;
 pub use calendar::*;
 pub use cancel::*;
 pub use completions::*;
@@ -292,6 +294,15 @@ found in the data dir's media folder.")]
     /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
     #[command(subcommand)]
     Triggers(TriggersCommand),
+    /// The posts of the linked server workspace that wait for approval
+    #[command(after_help = approvals::APPROVALS_HELP)]
+    Approvals,
+    /// Approve a post waiting for approval on the linked server: it goes out at its time
+    #[command(after_help = approvals::APPROVE_HELP)]
+    Approve(ApproveArgs),
+    /// Reject a post waiting for approval on the linked server, saying why: it is a draft again
+    #[command(after_help = approvals::REJECT_HELP)]
+    Reject(RejectArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod ai;
+mod approvals;
 mod calendar;
 mod cancel;
 mod completions;
@@ -86,6 +87,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Sync(args) => sync::run(&mut ctx, &args),
         Command::Webhooks(command) => webhooks::run(&mut ctx, command),
         Command::Triggers(command) => triggers::run(&mut ctx, command),
+        Command::Approvals => approvals::list(&mut ctx),
+        Command::Approve(args) => approvals::approve(&mut ctx, &args),
+        Command::Reject(args) => approvals::reject(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

@@ -1,13 +1,14 @@
 //! The HTTP client of a postctl server's sync API: sign-in (`/api/v1/session`), the
-//! caller's workspaces, moving a session to another workspace, and the version chain
-//! (`/api/v1/sync/versions`); and of the workspace's integrations: outbound webhooks
-//! (`/api/v1/webhooks`, their deliveries) and triggers (`/api/v1/triggers`), answered as
-//! the server's JSON (its OpenAPI document describes each). Errors say what to do; none
-//! ever holds the session token.
+//! caller's workspaces, moving a session to another workspace, the version chain
+//! (`/api/v1/sync/versions`), and approvals (`/api/v1/approvals`, a post's `approve` and
+//! `reject`); and of the workspace's integrations: outbound webhooks (`/api/v1/webhooks`,
+//! their deliveries) and triggers (`/api/v1/triggers`), answered as the server's JSON (its
+//! OpenAPI document describes each). Errors say what to do; none ever holds the session
+//! token.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Operation, Version};
@@ -107,6 +108,51 @@ pub struct Page {
     pub versions: Vec<Version>,
     /// Whether more versions follow this page.
     pub more: bool,
+}
+
+/// A post awaiting approval in the linked workspace, as the server lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Awaiting {
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub body: String,
+    /// When it is due (RFC 3339).
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+    pub zone: String,
+    /// Who wrote it, by name.
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub targets: Vec<AwaitingTarget>,
+}
+
+/// One of a waiting post's destinations.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AwaitingTarget {
+    pub account: String,
+    pub network: String,
+    pub state: String,
+}
+
+/// What an approval or a rejection did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decided {
+    pub post_id: String,
+    /// `approved` or `rejected`.
+    pub decision: String,
+    pub by: Option<String>,
+    pub comment: Option<String>,
+    /// Each target's account and state after it (`scheduled`, `missed`, `draft`).
+    pub targets: Vec<(String, String)>,
+}
+
+/// An approver's decision on a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
 }
 
 /// A client of one server.
@@ -377,6 +423,91 @@ impl Client {
             }),
             _ => Err(self.failed(status, problem)),
         }
+    }
+
+    /// Every post awaiting approval in the session's workspace, newest first (all pages).
+    pub async fn approvals(&self, token: &Secret) -> Result<Vec<Awaiting>, SyncError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut request = self
+                .http
+                .get(self.url("/api/v1/approvals"))
+                .bearer_auth(token.expose())
+                .query(&[("limit", "200")]);
+            if let Some(cursor) = &cursor {
+                request = request.query(&[("cursor", cursor.as_str())]);
+            }
+            let (status, value, problem) = self.send(request).await?;
+            if status != 200 {
+                return Err(self.failed(status, problem));
+            }
+            let items: Vec<Awaiting> =
+                serde_json::from_value(value.get("items").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| self.protocol(format!("the approvals list: {e}")))?;
+            all.extend(items);
+            match value.get("next_cursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Approves or rejects (a comment is then required by the server) post `id`.
+    pub async fn decide(
+        &self,
+        token: &Secret,
+        id: &str,
+        verdict: Verdict,
+        comment: Option<&str>,
+    ) -> Result<Decided, SyncError> {
+        let route = match verdict {
+            Verdict::Approve => "approve",
+            Verdict::Reject => "reject",
+        };
+        let mut body = json!({});
+        if let Some(comment) = comment {
+            body["comment"] = json!(comment);
+        }
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .post(self.url(&format!("/api/v1/posts/{id}/{route}")))
+                    .bearer_auth(token.expose())
+                    .json(&body),
+            )
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        let text = |pointer: &str| {
+            value
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Ok(Decided {
+            post_id: text("/id").ok_or_else(|| self.protocol("the answer lacks the post's id"))?,
+            decision: text("/decision/decision")
+                .ok_or_else(|| self.protocol("the answer lacks the decision"))?,
+            by: text("/decision/by"),
+            comment: text("/decision/comment"),
+            targets: value
+                .get("targets")
+                .and_then(Value::as_array)
+                .map(|targets| {
+                    targets
+                        .iter()
+                        .map(|t| {
+                            let field = |k: &str| {
+                                t.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+                            };
+                            (field("account"), field("state"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
     }
 
     /// The versions after `since` (from the first when `None`), one page.

@@ -272,12 +272,27 @@ async fn caller(
             ));
         }
     }
-    policy::decide(action, role, &key.scopes).map_err(|denied| match denied {
+    let approver = action.approvers_may()
+        && role < action.least_role()
+        && state
+            .storage
+            .approval_settings(&key.workspace_id)
+            .await?
+            .may_approve(&key.user_id, role);
+    let acting = policy::acting_role(action, role, approver);
+    policy::decide(action, acting, &key.scopes).map_err(|denied| match denied {
         Denied::Scope(scope) => Problem::insufficient_scope(format!(
             "this needs an API key with the scope `{}`; create one with \
              `postctl-server key create --scope {}`",
             scope.as_str(),
             scope.as_str()
+        )),
+        Denied::Role(least) if action.approvers_may() => Problem::forbidden(format!(
+            "this needs the role `{}` or above in the workspace, or to be one of its named \
+             approvers (an owner or admin names them with PUT /api/v1/approvals/settings); \
+             yours is `{}`",
+            least.as_str(),
+            role.as_str()
         )),
         Denied::Role(least) => Problem::forbidden(format!(
             "this needs the role `{}` or above in the workspace; yours is `{}`",

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod approvals;
 pub mod calendar;
 pub mod extract;
 pub mod idempotency;
@@ -171,6 +172,14 @@ pub fn router(state: AppState) -> Router {
                 .post(triggers::fire_generic)
                 .delete(triggers::delete),
         )
+        .route("/api/v1/approvals", get(approvals::list))
+        .route(
+            "/api/v1/approvals/settings",
+            get(approvals::get_settings).put(approvals::put_settings),
+        )
+        .route("/api/v1/posts/{id}/approve", post(approvals::approve))
+        .route("/api/v1/posts/{id}/reject", post(approvals::reject))
+        .route("/api/v1/posts/{id}/approvals", get(approvals::history))
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));

@@ -14,11 +14,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::access::Caller;
+use super::approvals::{approval_needed, approved_waiting, caller_name};
 use super::extract::{Body, Query};
 use super::paging;
 use super::problem::Problem;
 use super::{AppState, now_ms};
-use crate::storage::{Account, Post, PostQuery, PostState, Target, TargetChange, TargetView};
+use crate::approvals::requested;
+use crate::storage::{
+    Account, Post, PostQuery, PostState, Target, TargetChange, TargetState, TargetView,
+};
 use crate::webhooks::{self, EventType};
 
 /// Longest post body, in bytes.
@@ -212,6 +216,14 @@ pub(crate) fn scheduled_event(post: &Post) -> Vec<crate::storage::Event> {
     }
 }
 
+/// A new target of a scheduled post by someone whose posts need approval waits for it.
+fn awaiting(mut target: Target, needs_approval: bool) -> Target {
+    if needs_approval && target.state == TargetState::Scheduled {
+        target.state = TargetState::AwaitingApproval;
+    }
+    target
+}
+
 pub(crate) fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("there is no post {id} in this workspace"))
 }
@@ -232,8 +244,8 @@ pub async fn create(
         .transpose()?;
     let post = Post {
         id: uuid::Uuid::now_v7().to_string(),
-        workspace_id: caller.workspace_id,
-        author_id: caller.user_id,
+        workspace_id: caller.workspace_id.clone(),
+        author_id: caller.user_id.clone(),
         title: new.title,
         body: new.body,
         state: if scheduled_ms.is_some() {
@@ -246,10 +258,26 @@ pub async fn create(
         created_ms: now.timestamp_millis(),
         updated_ms: now.timestamp_millis(),
     };
-    let events = scheduled_event(&post);
+    let approvers = match post.state {
+        PostState::Scheduled => approval_needed(&state, &caller).await?,
+        PostState::Draft => None,
+    };
+    let events = match &approvers {
+        Some(approvers) => vec![requested(
+            &post,
+            &caller_name(&state, &caller).await?,
+            approvers,
+        )],
+        None => scheduled_event(&post),
+    };
     let targets: Vec<Target> = accounts
         .iter()
-        .map(|a| Target::new(&post, &a.id, post.created_ms))
+        .map(|a| {
+            awaiting(
+                Target::new(&post, &a.id, post.created_ms),
+                approvers.is_some(),
+            )
+        })
         .collect();
     state
         .storage
@@ -326,12 +354,15 @@ pub async fn patch(
         .post(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
+    let before = (post.body.clone(), post.title.clone());
     if let Some(body) = changes.body {
         post.body = body;
     }
     if let Some(title) = changes.title {
         post.title = title;
     }
+    let content_changed = before != (post.body.clone(), post.title.clone());
+    let approvers = approval_needed(&state, &caller).await?;
     check_text(&post.body, post.title.as_deref())?;
     let tz = match changes.zone.as_deref() {
         Some(name) => zone(Some(name))?,
@@ -351,8 +382,22 @@ pub async fn patch(
             let due_ms = schedule(&at, tz, now)?;
             post.scheduled_ms = Some(due_ms);
             post.state = PostState::Scheduled;
-            Some(TargetChange::Schedule { due_ms })
+            Some(match approvers {
+                Some(_) => TargetChange::AwaitApproval { due_ms },
+                None => TargetChange::Schedule { due_ms },
+            })
         }
+    };
+    // New content in a post already approved (waiting for its time) needs approval again.
+    let mut reapprove = false;
+    let change = match change {
+        None if approvers.is_some() && content_changed => {
+            let targets = state.storage.targets(&caller.workspace_id, &id).await?;
+            let states: Vec<_> = targets.iter().map(|t| t.target.state).collect();
+            reapprove = approved_waiting(&states);
+            reapprove.then_some(TargetChange::Reapprove)
+        }
+        other => other,
     };
     post.updated_ms = now.timestamp_millis().max(post.updated_ms);
     let targets = match &changes.accounts {
@@ -360,16 +405,25 @@ pub async fn patch(
             find_accounts(&state, &caller.workspace_id, refs)
                 .await?
                 .iter()
-                .map(|a| Target::new(&post, &a.id, post.updated_ms))
+                .map(|a| {
+                    awaiting(
+                        Target::new(&post, &a.id, post.updated_ms),
+                        approvers.is_some() && post.state == PostState::Scheduled,
+                    )
+                })
                 .collect::<Vec<_>>(),
         ),
         None => None,
     };
     // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
-    let events = if rescheduled {
-        scheduled_event(&post)
-    } else {
-        Vec::new()
+    let events = match &approvers {
+        Some(approvers) if rescheduled || reapprove => vec![requested(
+            &post,
+            &caller_name(&state, &caller).await?,
+            approvers,
+        )],
+        _ if rescheduled => scheduled_event(&post),
+        _ => Vec::new(),
     };
     if state
         .storage

@@ -13,13 +13,15 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::access::Caller;
+use super::approvals::{approval_needed, caller_name};
 use super::extract::Body;
 use super::posts::{
     find_accounts, not_found, rfc3339, schedule as read_time, scheduled_event, view_with_targets,
     zone,
 };
 use super::problem::Problem;
-use crate::storage::{Post, PostState, TargetChange, TargetsChanged};
+use crate::approvals::requested;
+use crate::storage::{NOT_APPROVED_ERROR, Post, PostState, TargetChange, TargetsChanged};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,9 +64,18 @@ async fn apply(
     what: &str,
 ) -> Result<Json<Value>, Problem> {
     post.updated_ms = Utc::now().timestamp_millis().max(post.updated_ms);
-    // Scheduling is a `post.scheduled` event, recorded with the change.
-    let events = match change {
+    // Scheduling is a `post.scheduled` event (or `approval.requested`), recorded with the
+    // change.
+    let events = match &change {
         TargetChange::Schedule { .. } => scheduled_event(&post),
+        TargetChange::AwaitApproval { .. } => {
+            let approvers = approval_needed(state, caller).await?.unwrap_or_default();
+            vec![requested(
+                &post,
+                &caller_name(state, caller).await?,
+                &approvers,
+            )]
+        }
         _ => Vec::new(),
     };
     let outcome = state
@@ -126,14 +137,12 @@ pub async fn schedule(
     post.state = PostState::Scheduled;
     post.scheduled_ms = Some(due_ms);
     post.zone = tz.name().to_string();
-    apply(
-        &state,
-        &caller,
-        post,
-        TargetChange::Schedule { due_ms },
-        "schedule",
-    )
-    .await
+    let change = if approval_needed(&state, &caller).await?.is_some() {
+        TargetChange::AwaitApproval { due_ms }
+    } else {
+        TargetChange::Schedule { due_ms }
+    };
+    apply(&state, &caller, post, change, "schedule").await
 }
 
 pub async fn cancel(
@@ -153,6 +162,18 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let post = the_post(&state, &caller, &id).await?;
+    if approval_needed(&state, &caller).await?.is_some() {
+        let targets = state.storage.targets(&caller.workspace_id, &id).await?;
+        if targets
+            .iter()
+            .any(|t| t.target.last_error.as_deref() == Some(NOT_APPROVED_ERROR))
+        {
+            return Err(Problem::illegal_transition(format!(
+                "post {id} was missed because no one approved it in time; schedule it again \
+                 (POST /api/v1/posts/{id}/schedule) and it waits for approval again"
+            )));
+        }
+    }
     let now_ms = Utc::now().timestamp_millis();
     apply(
         &state,

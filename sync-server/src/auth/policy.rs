@@ -47,6 +47,13 @@ pub enum Action {
     ManageTriggers,
     /// Call a generic trigger: it makes a post.
     FireTrigger,
+    /// List the posts awaiting approval.
+    ReadApprovals,
+    /// Approve or reject a post awaiting approval: owners, admins and the workspace's
+    /// named approvers ([`Action::approvers_may`]).
+    Approve,
+    /// Read and change whether posts need approval, and who the named approvers are.
+    ManageApprovals,
 }
 
 impl Action {
@@ -63,14 +70,19 @@ impl Action {
             | Action::ManageUsers
             | Action::OwnWorkspaces
             | Action::PullVersions
-            | Action::ReadContent => Role::Viewer,
+            | Action::ReadContent
+            | Action::ReadApprovals => Role::Viewer,
             Action::WritePosts
             | Action::Publish
             | Action::WriteAccounts
             | Action::PushVersions
             | Action::WriteContent
             | Action::FireTrigger => Role::Editor,
-            Action::ManageMembers | Action::ManageWebhooks | Action::ManageTriggers => Role::Admin,
+            Action::ManageMembers
+            | Action::ManageWebhooks
+            | Action::ManageTriggers
+            | Action::Approve
+            | Action::ManageApprovals => Role::Admin,
         }
     }
 
@@ -82,20 +94,22 @@ impl Action {
             | Action::OwnKeys
             | Action::SignOut
             | Action::OwnWorkspaces => None,
-            Action::ReadPosts | Action::PullVersions | Action::ReadContent => {
-                Some(Scope::PostsRead)
-            }
+            Action::ReadPosts
+            | Action::PullVersions
+            | Action::ReadContent
+            | Action::ReadApprovals => Some(Scope::PostsRead),
             Action::WritePosts
             | Action::PushVersions
             | Action::WriteContent
             | Action::FireTrigger => Some(Scope::PostsWrite),
-            Action::Publish => Some(Scope::Publish),
+            Action::Publish | Action::Approve => Some(Scope::Publish),
             Action::ReadAccounts => Some(Scope::AccountsRead),
             Action::WriteAccounts => Some(Scope::AccountsWrite),
             Action::ManageMembers
             | Action::OwnAccount
             | Action::ManageUsers
-            | Action::ManageTriggers => Some(Scope::Admin),
+            | Action::ManageTriggers
+            | Action::ManageApprovals => Some(Scope::Admin),
             Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
     }
@@ -104,6 +118,22 @@ impl Action {
     /// whatever their role in the workspace.
     pub fn server_admin_only(self) -> bool {
         matches!(self, Action::ManageUsers)
+    }
+
+    /// Whether the workspace's named approvers may perform the action whatever their
+    /// role (they count as admins for it).
+    pub fn approvers_may(self) -> bool {
+        matches!(self, Action::Approve)
+    }
+}
+
+/// The role a member acts with for `action`: a named approver counts as an admin for the
+/// actions approvers may perform, their own role otherwise.
+pub fn acting_role(action: Action, role: Role, approver: bool) -> Role {
+    if approver && action.approvers_may() {
+        role.max(Role::Admin)
+    } else {
+        role
     }
 }
 
@@ -184,6 +214,12 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/triggers/{id}", Action::ManageTriggers),
     ("DELETE", "/api/v1/triggers/{id}", Action::ManageTriggers),
     ("POST", "/api/v1/triggers/{id}", Action::FireTrigger),
+    ("GET", "/api/v1/approvals", Action::ReadApprovals),
+    ("GET", "/api/v1/approvals/settings", Action::ManageApprovals),
+    ("PUT", "/api/v1/approvals/settings", Action::ManageApprovals),
+    ("POST", "/api/v1/posts/{id}/approve", Action::Approve),
+    ("POST", "/api/v1/posts/{id}/reject", Action::Approve),
+    ("GET", "/api/v1/posts/{id}/approvals", Action::ReadPosts),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].
@@ -291,6 +327,34 @@ mod tests {
                 "{action:?} as {role:?}"
             );
         }
+    }
+
+    #[test]
+    fn named_approvers_approve_whatever_their_role() {
+        let all = Scope::ALL;
+        let cases = [
+            // (role, named approver, action) -> allowed
+            (Role::Editor, false, Action::Approve, false),
+            (Role::Editor, true, Action::Approve, true),
+            (Role::Viewer, true, Action::Approve, true),
+            (Role::Admin, false, Action::Approve, true),
+            (Role::Owner, false, Action::Approve, true),
+            // Being an approver gives nothing else.
+            (Role::Editor, true, Action::ManageApprovals, false),
+            (Role::Viewer, true, Action::WritePosts, false),
+            (Role::Viewer, false, Action::ReadApprovals, true),
+        ];
+        for (role, approver, action, allowed) in cases {
+            assert_eq!(
+                decide(action, acting_role(action, role, approver), &all).is_ok(),
+                allowed,
+                "{action:?} as {role:?}, approver {approver}"
+            );
+        }
+        assert_eq!(
+            decide(Action::Approve, Role::Owner, &[Scope::PostsWrite]),
+            Err(Denied::Scope(Scope::Publish))
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod sqlite_triggers;
 mod targets;
 
 pub use postctl_core::model::{Finish, TargetState};
+pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
 pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;
@@ -792,6 +793,84 @@ pub enum Fired {
     Already { post_id: String },
 }
 
+/// Whether a workspace's posts need approval, and who may approve besides its owners and
+/// admins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApprovalSettings {
+    /// Posts scheduled by members who may not approve wait for approval.
+    pub require_approval: bool,
+    /// The named approvers that are still members, by name.
+    pub approvers: Vec<Member>,
+}
+
+impl ApprovalSettings {
+    /// Whether a member with `role` may approve: owners, admins and named approvers.
+    pub fn may_approve(&self, user_id: &str, role: Role) -> bool {
+        role >= Role::Admin || self.approvers.iter().any(|m| m.user_id == user_id)
+    }
+
+    /// Whether what this member schedules waits for approval.
+    pub fn needs_approval(&self, user_id: &str, role: Role) -> bool {
+        self.require_approval && !self.may_approve(user_id, role)
+    }
+}
+
+/// What was decided about a post awaiting approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approved,
+    Rejected,
+    /// Its time passed before anyone decided: it was not published.
+    Missed,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+            Decision::Missed => "missed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Decision> {
+        [Decision::Approved, Decision::Rejected, Decision::Missed]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// One decision in a post's approval history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalDecision {
+    pub id: String,
+    pub workspace_id: String,
+    pub post_id: String,
+    /// Who decided; `None` for [`Decision::Missed`], which the server records.
+    pub user_id: Option<String>,
+    /// The user's name, when read back (ignored when stored).
+    pub user_name: Option<String>,
+    pub decision: Decision,
+    pub comment: Option<String>,
+    pub created_ms: i64,
+}
+
+/// A post whose time passed while it awaited approval ([`Storage::miss_unapproved`]), with
+/// the people to tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unapproved {
+    pub post: Post,
+    pub author_name: String,
+    /// The accounts whose targets became missed, by name.
+    pub accounts: Vec<String>,
+    /// The named approvers, owners and admins of the workspace, by name.
+    pub approvers: Vec<String>,
+}
+
+/// The events of a post missed for want of approval, at a time ([`Storage::miss_unapproved`]).
+pub type EventsOf = fn(&Unapproved, i64) -> Vec<Event>;
+
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -1066,6 +1145,49 @@ pub trait Storage: Send + Sync + 'static {
         must_move: bool,
         events: &[Event],
     ) -> Result<Option<TargetsChanged>>;
+    /// A workspace's approval settings (no row: approval not required, no approvers).
+    async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings>;
+    /// Replaces a workspace's approval settings: whether approval is required and the
+    /// named approvers (user ids; the caller checked they are members), in one transaction.
+    async fn set_approval_settings(
+        &self,
+        workspace_id: &str,
+        require_approval: bool,
+        approver_ids: &[String],
+        now_ms: i64,
+    ) -> Result<()>;
+    /// [`update_post`](Self::update_post) with `must_move` for an approver's decision:
+    /// applies `change` (approve or reject) to the post's targets whose state allows it;
+    /// when at least one moved, records `decision` in the post's history and the events'
+    /// deliveries in the same transaction; otherwise writes nothing and returns the
+    /// targets it skipped. `None` if there is no such post.
+    async fn decide_approval(
+        &self,
+        post: &Post,
+        change: &TargetChange,
+        decision: &ApprovalDecision,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>>;
+    /// A post's approval decisions, oldest first, with the deciders' names.
+    async fn approval_history(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<ApprovalDecision>>;
+    /// The workspace's posts (not deleted) with a target awaiting approval, newest first,
+    /// older than `before_id` when given.
+    async fn posts_awaiting_approval(
+        &self,
+        workspace_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Post>>;
+    /// Marks every target still awaiting approval whose due time is at or before `now_ms`
+    /// as missed (it is not published), and for each such post records a `missed`
+    /// decision and the deliveries of `events_of(post)`, all in one transaction; returns
+    /// the posts. Of processes sweeping at once, each post is missed once (PostgreSQL:
+    /// `FOR UPDATE SKIP LOCKED`; SQLite: the write lock).
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>>;
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.

@@ -16,6 +16,7 @@ use super::sql::{
     SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
     due_sql, interrupted_attempt, next_due_sql, pg, sealed_update,
 };
+use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
 use super::{
     ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
@@ -25,6 +26,7 @@ use super::{
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
+use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -1541,54 +1543,255 @@ impl Storage for PgStorage {
     ) -> Result<Option<TargetsChanged>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        if !write_post(&tx, p).await? {
+        let Some(outcome) = change_post(&tx, p, accounts, change).await? else {
             return Ok(None);
-        }
-        let now = p.updated_ms;
-        if let Some(accounts) = accounts {
-            let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
-            for (id, account_id, state) in post_targets(&tx, &p.id).await? {
-                let listed = wanted.contains(&account_id.as_str());
-                if !listed && state.is_editable() {
-                    set_state(&tx, &id, TargetState::Cancelled, now).await?;
-                }
-            }
-            for t in accounts {
-                insert_target(&tx, t, true).await?;
-            }
-        }
-        let mut outcome = TargetsChanged::default();
-        if let Some(change) = change {
-            for (id, account_id, state) in post_targets(&tx, &p.id).await? {
-                let name: String = tx
-                    .query_one("SELECT name FROM accounts WHERE id = $1", &[&account_id])
-                    .await
-                    .map_err(db_error)?
-                    .get(0);
-                if let TargetChange::Resolve {
-                    account_id: Some(only),
-                    ..
-                } = change
-                    && *only != account_id
-                {
-                    continue;
-                }
-                if !change_allows(change, state) {
-                    outcome.skipped.push((name, state));
-                    continue;
-                }
-                apply_change(&tx, &id, change, now).await?;
-                outcome.changed.push(name);
-            }
-            if must_move && outcome.changed.is_empty() {
-                return Ok(Some(outcome));
-            }
+        };
+        if must_move && change.is_some() && outcome.changed.is_empty() {
+            return Ok(Some(outcome));
         }
         for event in events {
             record_event(&tx, event).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(Some(outcome))
+    }
+
+    async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings> {
+        let client = self.client().await?;
+        let require: Option<bool> = client
+            .query_opt(
+                "SELECT require_approval FROM approval_settings WHERE workspace_id = $1",
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?
+            .map(|r| r.get(0));
+        let rows = client
+            .query(
+                "SELECT u.id, u.name, m.role FROM approvers x
+                 JOIN members m ON m.workspace_id = x.workspace_id AND m.user_id = x.user_id
+                 JOIN users u ON u.id = x.user_id
+                 WHERE x.workspace_id = $1 ORDER BY u.name",
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(ApprovalSettings {
+            require_approval: require.unwrap_or(false),
+            approvers: rows
+                .iter()
+                .map(|r| Member {
+                    user_id: r.get(0),
+                    user_name: r.get(1),
+                    role: Role::parse(r.get(2)).unwrap_or(Role::Viewer),
+                })
+                .collect(),
+        })
+    }
+
+    async fn set_approval_settings(
+        &self,
+        workspace_id: &str,
+        require_approval: bool,
+        approver_ids: &[String],
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO approval_settings (workspace_id, require_approval, updated_ms)
+             VALUES ($1, $2, $3)
+             ON CONFLICT (workspace_id) DO UPDATE
+             SET require_approval = excluded.require_approval, updated_ms = excluded.updated_ms",
+            &[&workspace_id, &require_approval, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.execute(
+            "DELETE FROM approvers WHERE workspace_id = $1",
+            &[&workspace_id],
+        )
+        .await
+        .map_err(db_error)?;
+        for id in approver_ids {
+            tx.execute(
+                "INSERT INTO approvers (workspace_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[&workspace_id, id],
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn decide_approval(
+        &self,
+        post: &Post,
+        change: &TargetChange,
+        decision: &ApprovalDecision,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // The post's row first: two approvers deciding at once take turns.
+        tx.execute("SELECT 1 FROM posts WHERE id = $1 FOR UPDATE", &[&post.id])
+            .await
+            .map_err(db_error)?;
+        let Some(outcome) = change_post(&tx, post, None, Some(change)).await? else {
+            return Ok(None);
+        };
+        if outcome.changed.is_empty() {
+            return Ok(Some(outcome));
+        }
+        insert_decision(&tx, decision).await?;
+        for event in events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(outcome))
+    }
+
+    async fn approval_history(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<ApprovalDecision>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT d.id, d.workspace_id, d.post_id, d.user_id, u.name, d.decision,
+                        d.comment, d.created_ms
+                 FROM approval_decisions d LEFT JOIN users u ON u.id = d.user_id
+                 WHERE d.workspace_id = $1 AND d.post_id = $2
+                 ORDER BY d.created_ms, d.id",
+                &[&workspace_id, &post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| ApprovalDecision {
+                id: r.get(0),
+                workspace_id: r.get(1),
+                post_id: r.get(2),
+                user_id: r.get(3),
+                user_name: r.get(4),
+                decision: Decision::parse(r.get(5)).unwrap_or(Decision::Missed),
+                comment: r.get(6),
+                created_ms: r.get(7),
+            })
+            .collect())
+    }
+
+    async fn posts_awaiting_approval(
+        &self,
+        workspace_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Post>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {POST_COLUMNS} FROM posts p
+                     WHERE p.workspace_id = $1 AND p.deleted_ms IS NULL
+                       AND ($2::TEXT IS NULL OR p.id < $2)
+                       AND EXISTS (SELECT 1 FROM targets t WHERE t.post_id = p.id
+                                   AND t.state = '{}')
+                     ORDER BY p.id DESC LIMIT $3",
+                    TargetState::AwaitingApproval.as_str()
+                ),
+                &[&workspace_id, &before_id, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(post_row).collect())
+    }
+
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // Another process sweeping now skips the rows this one locked.
+        let due = tx
+            .query(
+                &pg(&format!(
+                    "{} FOR UPDATE OF t SKIP LOCKED",
+                    unapproved_due_sql()
+                )),
+                &[&now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut missed: Vec<Unapproved> = Vec::new();
+        for row in &due {
+            let (target_id, post_id): (String, String) = (row.get(0), row.get(1));
+            let account: String = tx
+                .query_one(
+                    "UPDATE targets t SET state = 'missed', last_error = $2, updated_ms = $3
+                     FROM accounts a WHERE t.id = $1 AND a.id = t.account_id RETURNING a.name",
+                    &[&target_id, &NOT_APPROVED, &now_ms],
+                )
+                .await
+                .map_err(db_error)?
+                .get(0);
+            if let Some(last) = missed.last_mut().filter(|u| u.post.id == post_id) {
+                last.accounts.push(account);
+                continue;
+            }
+            let r = tx
+                .query_one(
+                    &format!(
+                        "SELECT {POST_JOIN_COLUMNS}, u.name FROM posts p
+                         JOIN users u ON u.id = p.author_id WHERE p.id = $1"
+                    ),
+                    &[&post_id],
+                )
+                .await
+                .map_err(db_error)?;
+            let (post, author_name) = (post_row_at(&r, 0), r.get::<_, String>(10));
+            let approvers = tx
+                .query(
+                    "SELECT u.name FROM members m JOIN users u ON u.id = m.user_id
+                     WHERE m.workspace_id = $1 AND (m.role IN ('owner', 'admin')
+                       OR EXISTS (SELECT 1 FROM approvers x WHERE
+                                  x.workspace_id = m.workspace_id AND x.user_id = m.user_id))
+                     ORDER BY u.name",
+                    &[&post.workspace_id],
+                )
+                .await
+                .map_err(db_error)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            missed.push(Unapproved {
+                post,
+                author_name,
+                accounts: vec![account],
+                approvers,
+            });
+        }
+        for unapproved in &missed {
+            insert_decision(
+                &tx,
+                &ApprovalDecision {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    workspace_id: unapproved.post.workspace_id.clone(),
+                    post_id: unapproved.post.id.clone(),
+                    user_id: None,
+                    user_name: None,
+                    decision: Decision::Missed,
+                    comment: None,
+                    created_ms: now_ms,
+                },
+            )
+            .await?;
+            for event in events_of(unapproved, now_ms) {
+                record_event(&tx, &event).await?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(missed)
     }
 
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>> {
@@ -2253,6 +2456,79 @@ async fn post_targets(
         .collect())
 }
 
+/// Writes the post and applies `accounts` and `change` to its targets (see
+/// `Storage::update_post`); `None` if there is no such post. The caller commits.
+async fn change_post(
+    tx: &impl deadpool_postgres::GenericClient,
+    p: &Post,
+    accounts: Option<&[Target]>,
+    change: Option<&TargetChange>,
+) -> Result<Option<TargetsChanged>> {
+    if !write_post(tx, p).await? {
+        return Ok(None);
+    }
+    let now = p.updated_ms;
+    if let Some(accounts) = accounts {
+        let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
+        for (id, account_id, state) in post_targets(tx, &p.id).await? {
+            let listed = wanted.contains(&account_id.as_str());
+            if !listed && state.is_editable() {
+                set_state(tx, &id, TargetState::Cancelled, now).await?;
+            }
+        }
+        for t in accounts {
+            insert_target(tx, t, true).await?;
+        }
+    }
+    let mut outcome = TargetsChanged::default();
+    if let Some(change) = change {
+        for (id, account_id, state) in post_targets(tx, &p.id).await? {
+            let name: String = tx
+                .query_one("SELECT name FROM accounts WHERE id = $1", &[&account_id])
+                .await
+                .map_err(db_error)?
+                .get(0);
+            if let TargetChange::Resolve {
+                account_id: Some(only),
+                ..
+            } = change
+                && *only != account_id
+            {
+                continue;
+            }
+            if !change_allows(change, state) {
+                outcome.skipped.push((name, state));
+                continue;
+            }
+            apply_change(tx, &id, change, now).await?;
+            outcome.changed.push(name);
+        }
+    }
+    Ok(Some(outcome))
+}
+
+async fn insert_decision(
+    c: &impl deadpool_postgres::GenericClient,
+    d: &ApprovalDecision,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO approval_decisions (id, workspace_id, post_id, user_id, decision, comment,
+         created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &d.id,
+            &d.workspace_id,
+            &d.post_id,
+            &d.user_id,
+            &d.decision.as_str(),
+            &d.comment,
+            &d.created_ms,
+        ],
+    )
+    .await
+    .map_err(db_error)
+    .map(drop)
+}
+
 fn state_of(stored: &str) -> TargetState {
     stored.parse().unwrap_or(TargetState::Failed)
 }
@@ -2310,6 +2586,23 @@ async fn apply_change(
                 &[&id, &change.to_state().as_str(), &change.due_ms()],
             )
             .await
+        }
+        TargetChange::Schedule { due_ms } => {
+            c.execute(
+                &pg(SCHEDULE_TARGET),
+                &[
+                    &id,
+                    &change.to_state().as_str(),
+                    due_ms,
+                    &now_ms,
+                    &TargetState::AwaitingApproval.as_str(),
+                ],
+            )
+            .await
+        }
+        TargetChange::Approve { late_before_ms } => {
+            c.execute(&pg(APPROVE_TARGET), &[&id, late_before_ms, &now_ms])
+                .await
         }
         _ => {
             c.execute(

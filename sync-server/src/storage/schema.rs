@@ -263,6 +263,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL,
         PRIMARY KEY (trigger_id, dedupe_key)
     );",
+    // 8: approvals (issue 14). Whether a workspace's posts need approval, its named
+    // approvers (besides owners and admins), and every decision on a post: approved,
+    // rejected (with the comment) or missed (no one decided before its time; no user).
+    "CREATE TABLE approval_settings (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id),
+        require_approval BOOLEAN NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );
+    CREATE TABLE approvers (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        user_id TEXT NOT NULL REFERENCES users (id),
+        PRIMARY KEY (workspace_id, user_id)
+    );
+    CREATE TABLE approval_decisions (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        post_id TEXT NOT NULL REFERENCES posts (id),
+        user_id TEXT REFERENCES users (id),
+        decision TEXT NOT NULL,
+        comment TEXT,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE INDEX approval_decisions_by_post ON approval_decisions (post_id, created_ms);",
 ];
 
 /// The schema version this binary writes.

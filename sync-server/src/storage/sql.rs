@@ -196,3 +196,29 @@ pub(crate) fn add_part(parts: &str, index: u32, part: serde_json::Value) -> Stri
     list.push(part);
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
+
+/// A target gets a new time (`?1` id, `?2` the scheduled state, `?3` due, `?4` now); one
+/// awaiting approval keeps awaiting (`?5`).
+pub(crate) const SCHEDULE_TARGET: &str = "UPDATE targets SET
+     state = CASE WHEN state = ?5 THEN state ELSE ?2 END, due_ms = ?3,
+     next_attempt_ms = NULL, updated_ms = ?4 WHERE id = ?1";
+
+/// An approved target (`?1` id) is scheduled at its time, or missed when that time is
+/// before `?2` (more than the late limit ago); `?3` now.
+pub(crate) const APPROVE_TARGET: &str = "UPDATE targets SET
+     state = CASE WHEN due_ms < ?2 THEN 'missed' ELSE 'scheduled' END,
+     last_error = CASE WHEN due_ms < ?2
+         THEN 'approved more than the late limit after its time: not published' ELSE NULL END,
+     next_attempt_ms = NULL, updated_ms = ?3 WHERE id = ?1";
+
+/// The error a target missed for want of approval keeps.
+pub(crate) const NOT_APPROVED: &str = "its time passed before it was approved: not published";
+
+/// The ids and post ids of targets awaiting approval whose time came by `?1`.
+pub(crate) fn unapproved_due_sql() -> String {
+    format!(
+        "SELECT t.id, t.post_id FROM targets t WHERE t.state = '{}' AND t.due_ms <= ?1
+         ORDER BY t.post_id, t.id",
+        TargetState::AwaitingApproval.as_str()
+    )
+}

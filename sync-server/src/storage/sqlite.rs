@@ -21,6 +21,7 @@ use super::sql::{
     SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
     due_sql, interrupted_attempt, next_due_sql, sealed_update,
 };
+use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
 use super::{
     ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
@@ -30,6 +31,7 @@ use super::{
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
+use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -1612,56 +1614,239 @@ impl Storage for SqliteStorage {
         let events = events.to_vec();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !write_post(&tx, &p)? {
+            let Some(outcome) = change_post(&tx, &p, accounts.as_deref(), change.as_ref())? else {
                 return Ok(None);
-            }
-            let now = p.updated_ms;
-            if let Some(accounts) = &accounts {
-                let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
-                for (id, account_id, state) in post_targets(&tx, &p.id)? {
-                    let listed = wanted.contains(&account_id.as_str());
-                    if !listed && state.is_editable() {
-                        set_state(&tx, &id, TargetState::Cancelled, None, now)?;
-                    }
-                }
-                for t in accounts {
-                    insert_target(&tx, t, true)?;
-                }
-            }
-            let mut outcome = TargetsChanged::default();
-            if let Some(change) = &change {
-                for (id, account_id, state) in post_targets(&tx, &p.id)? {
-                    let name: String = tx.query_row(
-                        "SELECT name FROM accounts WHERE id = ?1",
-                        [&account_id],
-                        |r| r.get(0),
-                    )?;
-                    let chosen = match change {
-                        TargetChange::Resolve {
-                            account_id: Some(only),
-                            ..
-                        } => *only == account_id,
-                        _ => true,
-                    };
-                    if !chosen {
-                        continue;
-                    }
-                    if !change_allows(change, state) {
-                        outcome.skipped.push((name, state));
-                        continue;
-                    }
-                    apply_change(&tx, &id, change, now)?;
-                    outcome.changed.push(name);
-                }
-                if must_move && outcome.changed.is_empty() {
-                    return Ok(Some(outcome));
-                }
+            };
+            if must_move && change.is_some() && outcome.changed.is_empty() {
+                return Ok(Some(outcome));
             }
             for event in &events {
                 record_event(&tx, event)?;
             }
             tx.commit()?;
             Ok(Some(outcome))
+        })
+        .await
+    }
+
+    async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings> {
+        let w = workspace_id.to_string();
+        self.read(move |c| {
+            let require: Option<bool> = c
+                .query_row(
+                    "SELECT require_approval FROM approval_settings WHERE workspace_id = ?1",
+                    [&w],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let mut stmt = c.prepare_cached(
+                "SELECT u.id, u.name, m.role FROM approvers x
+                 JOIN members m ON m.workspace_id = x.workspace_id AND m.user_id = x.user_id
+                 JOIN users u ON u.id = x.user_id
+                 WHERE x.workspace_id = ?1 ORDER BY u.name",
+            )?;
+            let approvers = stmt
+                .query_map([&w], |r| {
+                    let role: String = r.get(2)?;
+                    Ok(Member {
+                        user_id: r.get(0)?,
+                        user_name: r.get(1)?,
+                        role: Role::parse(&role).unwrap_or(Role::Viewer),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ApprovalSettings {
+                require_approval: require.unwrap_or(false),
+                approvers,
+            })
+        })
+        .await
+    }
+
+    async fn set_approval_settings(
+        &self,
+        workspace_id: &str,
+        require_approval: bool,
+        approver_ids: &[String],
+        now_ms: i64,
+    ) -> Result<()> {
+        let (w, ids) = (workspace_id.to_string(), approver_ids.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO approval_settings (workspace_id, require_approval, updated_ms)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT (workspace_id) DO UPDATE
+                 SET require_approval = excluded.require_approval,
+                     updated_ms = excluded.updated_ms",
+                params![w, require_approval, now_ms],
+            )?;
+            tx.execute("DELETE FROM approvers WHERE workspace_id = ?1", [&w])?;
+            for id in &ids {
+                tx.execute(
+                    "INSERT INTO approvers (workspace_id, user_id) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                    params![w, id],
+                )?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn decide_approval(
+        &self,
+        post: &Post,
+        change: &TargetChange,
+        decision: &ApprovalDecision,
+        events: &[Event],
+    ) -> Result<Option<TargetsChanged>> {
+        let (p, change, d) = (post.clone(), change.clone(), decision.clone());
+        let events = events.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(outcome) = change_post(&tx, &p, None, Some(&change))? else {
+                return Ok(None);
+            };
+            if outcome.changed.is_empty() {
+                return Ok(Some(outcome));
+            }
+            insert_decision(&tx, &d)?;
+            for event in &events {
+                record_event(&tx, event)?;
+            }
+            tx.commit()?;
+            Ok(Some(outcome))
+        })
+        .await
+    }
+
+    async fn approval_history(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<ApprovalDecision>> {
+        let (w, p) = (workspace_id.to_string(), post_id.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.id, d.workspace_id, d.post_id, d.user_id, u.name, d.decision,
+                        d.comment, d.created_ms
+                 FROM approval_decisions d LEFT JOIN users u ON u.id = d.user_id
+                 WHERE d.workspace_id = ?1 AND d.post_id = ?2
+                 ORDER BY d.created_ms, d.id",
+            )?;
+            let rows = stmt.query_map([w, p], |r| {
+                let decision: String = r.get(5)?;
+                Ok(ApprovalDecision {
+                    id: r.get(0)?,
+                    workspace_id: r.get(1)?,
+                    post_id: r.get(2)?,
+                    user_id: r.get(3)?,
+                    user_name: r.get(4)?,
+                    decision: Decision::parse(&decision).unwrap_or(Decision::Missed),
+                    comment: r.get(6)?,
+                    created_ms: r.get(7)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn posts_awaiting_approval(
+        &self,
+        workspace_id: &str,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Post>> {
+        let (w, before) = (workspace_id.to_string(), before_id.map(str::to_string));
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {POST_COLUMNS} FROM posts p
+                 WHERE p.workspace_id = ?1 AND p.deleted_ms IS NULL
+                   AND (?2 IS NULL OR p.id < ?2)
+                   AND EXISTS (SELECT 1 FROM targets t WHERE t.post_id = p.id
+                               AND t.state = '{}')
+                 ORDER BY p.id DESC LIMIT ?3",
+                TargetState::AwaitingApproval.as_str()
+            ))?;
+            let rows = stmt.query_map(params![w, before, limit], post_row)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let due: Vec<(String, String)> = {
+                let mut stmt = tx.prepare_cached(&unapproved_due_sql())?;
+                let rows = stmt.query_map([now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut missed: Vec<Unapproved> = Vec::new();
+            for (target_id, post_id) in &due {
+                tx.execute(
+                    "UPDATE targets SET state = 'missed', last_error = ?2, updated_ms = ?3
+                     WHERE id = ?1",
+                    params![target_id, NOT_APPROVED, now_ms],
+                )?;
+                let account: String = tx.query_row(
+                    "SELECT a.name FROM targets t JOIN accounts a ON a.id = t.account_id
+                     WHERE t.id = ?1",
+                    [target_id],
+                    |r| r.get(0),
+                )?;
+                if let Some(last) = missed.last_mut().filter(|u| u.post.id == *post_id) {
+                    last.accounts.push(account);
+                    continue;
+                }
+                let (post, author_name) = tx.query_row(
+                    &format!(
+                        "SELECT {POST_JOIN_COLUMNS}, u.name FROM posts p
+                         JOIN users u ON u.id = p.author_id WHERE p.id = ?1"
+                    ),
+                    [post_id],
+                    |r| Ok((post_row_at(r, 0)?, r.get::<_, String>(10)?)),
+                )?;
+                let approvers = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT u.name FROM members m JOIN users u ON u.id = m.user_id
+                         WHERE m.workspace_id = ?1 AND (m.role IN ('owner', 'admin')
+                           OR EXISTS (SELECT 1 FROM approvers x WHERE
+                                      x.workspace_id = m.workspace_id AND x.user_id = m.user_id))
+                         ORDER BY u.name",
+                    )?;
+                    let rows = stmt.query_map([&post.workspace_id], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<Vec<String>>>()?
+                };
+                missed.push(Unapproved {
+                    post,
+                    author_name,
+                    accounts: vec![account],
+                    approvers,
+                });
+            }
+            for unapproved in &missed {
+                insert_decision(
+                    &tx,
+                    &ApprovalDecision {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        workspace_id: unapproved.post.workspace_id.clone(),
+                        post_id: unapproved.post.id.clone(),
+                        user_id: None,
+                        user_name: None,
+                        decision: Decision::Missed,
+                        comment: None,
+                        created_ms: now_ms,
+                    },
+                )?;
+                for event in events_of(unapproved, now_ms) {
+                    record_event(&tx, &event)?;
+                }
+            }
+            tx.commit()?;
+            Ok(missed)
         })
         .await
     }
@@ -2255,6 +2440,76 @@ fn post_targets(
     rows.collect()
 }
 
+/// Writes the post and applies `accounts` and `change` to its targets (see
+/// `Storage::update_post`); `None` if there is no such post. The caller commits.
+fn change_post(
+    tx: &rusqlite::Connection,
+    p: &Post,
+    accounts: Option<&[Target]>,
+    change: Option<&TargetChange>,
+) -> rusqlite::Result<Option<TargetsChanged>> {
+    if !write_post(tx, p)? {
+        return Ok(None);
+    }
+    let now = p.updated_ms;
+    if let Some(accounts) = accounts {
+        let wanted: Vec<&str> = accounts.iter().map(|t| t.account_id.as_str()).collect();
+        for (id, account_id, state) in post_targets(tx, &p.id)? {
+            let listed = wanted.contains(&account_id.as_str());
+            if !listed && state.is_editable() {
+                set_state(tx, &id, TargetState::Cancelled, None, now)?;
+            }
+        }
+        for t in accounts {
+            insert_target(tx, t, true)?;
+        }
+    }
+    let mut outcome = TargetsChanged::default();
+    if let Some(change) = change {
+        for (id, account_id, state) in post_targets(tx, &p.id)? {
+            let name: String = tx.query_row(
+                "SELECT name FROM accounts WHERE id = ?1",
+                [&account_id],
+                |r| r.get(0),
+            )?;
+            let chosen = match change {
+                TargetChange::Resolve {
+                    account_id: Some(only),
+                    ..
+                } => *only == account_id,
+                _ => true,
+            };
+            if !chosen {
+                continue;
+            }
+            if !change_allows(change, state) {
+                outcome.skipped.push((name, state));
+                continue;
+            }
+            apply_change(tx, &id, change, now)?;
+            outcome.changed.push(name);
+        }
+    }
+    Ok(Some(outcome))
+}
+
+fn insert_decision(c: &rusqlite::Connection, d: &ApprovalDecision) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO approval_decisions (id, workspace_id, post_id, user_id, decision, comment,
+         created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            d.id,
+            d.workspace_id,
+            d.post_id,
+            d.user_id,
+            d.decision.as_str(),
+            d.comment,
+            d.created_ms
+        ],
+    )
+    .map(drop)
+}
+
 fn state_of(stored: &str) -> TargetState {
     stored.parse().unwrap_or(TargetState::Failed)
 }
@@ -2309,6 +2564,21 @@ fn apply_change(
                  attempt_count = 0, last_error = NULL, updated_ms = ?3 WHERE id = ?1",
                 params![id, change.to_state().as_str(), change.due_ms()],
             )
+            .map(drop),
+        TargetChange::Schedule { due_ms } => c
+            .execute(
+                SCHEDULE_TARGET,
+                params![
+                    id,
+                    change.to_state().as_str(),
+                    due_ms,
+                    now_ms,
+                    TargetState::AwaitingApproval.as_str()
+                ],
+            )
+            .map(drop),
+        TargetChange::Approve { late_before_ms } => c
+            .execute(APPROVE_TARGET, params![id, late_before_ms, now_ms])
             .map(drop),
         _ => c
             .execute(

@@ -29,37 +29,82 @@ pub enum TargetChange {
         account_id: Option<String>,
         now_ms: i64,
     },
+    /// Scheduled at `due_ms` by someone whose posts need approval: the targets wait for an
+    /// approver, keeping the time.
+    AwaitApproval { due_ms: i64 },
+    /// The content of an approved post changed: its waiting targets need approval again.
+    Reapprove,
+    /// An approver approved: the targets are scheduled at their own time, or missed when
+    /// that time is before `late_before_ms` (more than the late limit ago).
+    Approve { late_before_ms: i64 },
+    /// An approver rejected: the targets are drafts again.
+    Reject,
 }
+
+/// The states a new time needing approval moves: those before publishing, and missed
+/// ones (scheduling a missed post again sends it for approval again).
+const AWAITABLE: &[TargetState] = &[
+    TargetState::Draft,
+    TargetState::Scheduled,
+    TargetState::WaitingRetry,
+    TargetState::AwaitingApproval,
+    TargetState::Missed,
+];
+
+/// The states a person may still change before publishing: core's `EDITABLE` and targets
+/// awaiting approval.
+const BEFORE_PUBLISHING: &[TargetState] = &[
+    TargetState::Draft,
+    TargetState::Scheduled,
+    TargetState::WaitingRetry,
+    TargetState::AwaitingApproval,
+];
 
 impl TargetChange {
     /// The states this change moves a target out of.
     pub fn from_states(&self) -> &'static [TargetState] {
         match self {
             TargetChange::Schedule { .. } | TargetChange::Unschedule | TargetChange::Cancel => {
-                TargetState::EDITABLE
+                BEFORE_PUBLISHING
             }
+            TargetChange::AwaitApproval { .. } => AWAITABLE,
             TargetChange::Retry { .. } => TargetState::RETRYABLE,
             TargetChange::Resolve { .. } => &[TargetState::Uncertain],
+            TargetChange::Reapprove => TargetState::WAITING,
+            TargetChange::Approve { .. } | TargetChange::Reject => &[TargetState::AwaitingApproval],
         }
     }
 
-    /// The state a target moves to (a resolved one: see [`resolve_parts`]).
+    /// The state a target moves to (a resolved one: see [`resolve_parts`]; an approved
+    /// one may be missed instead; a target awaiting approval that gets a new time keeps
+    /// awaiting).
     pub fn to_state(&self) -> TargetState {
         match self {
-            TargetChange::Schedule { .. } | TargetChange::Retry { .. } => TargetState::Scheduled,
-            TargetChange::Unschedule => TargetState::Draft,
+            TargetChange::Schedule { .. }
+            | TargetChange::Retry { .. }
+            | TargetChange::Approve { .. } => TargetState::Scheduled,
+            TargetChange::Unschedule | TargetChange::Reject => TargetState::Draft,
             TargetChange::Cancel => TargetState::Cancelled,
             TargetChange::Resolve { .. } => TargetState::Published,
+            TargetChange::AwaitApproval { .. } | TargetChange::Reapprove => {
+                TargetState::AwaitingApproval
+            }
         }
     }
 
     /// The due time a moved target gets (`None`: it keeps its own).
     pub fn due_ms(&self) -> Option<i64> {
         match self {
-            TargetChange::Schedule { due_ms } => Some(*due_ms),
+            TargetChange::Schedule { due_ms } | TargetChange::AwaitApproval { due_ms } => {
+                Some(*due_ms)
+            }
             TargetChange::Retry { now_ms } => Some(*now_ms),
             TargetChange::Resolve { now_ms, .. } => Some(*now_ms),
-            TargetChange::Unschedule | TargetChange::Cancel => None,
+            TargetChange::Unschedule
+            | TargetChange::Cancel
+            | TargetChange::Reapprove
+            | TargetChange::Approve { .. }
+            | TargetChange::Reject => None,
         }
     }
 }
@@ -189,12 +234,22 @@ mod tests {
             account_id: None,
             now_ms: 1,
         };
-        let cases: [(&TargetChange, &[TargetState]); 5] = [
-            (&schedule, &[Draft, Scheduled, WaitingRetry]),
-            (&TargetChange::Unschedule, &[Draft, Scheduled, WaitingRetry]),
-            (&TargetChange::Cancel, &[Draft, Scheduled, WaitingRetry]),
+        let await_approval = TargetChange::AwaitApproval { due_ms: 1 };
+        let approve = TargetChange::Approve { late_before_ms: 1 };
+        let before = &[Draft, Scheduled, WaitingRetry, AwaitingApproval];
+        let cases: [(&TargetChange, &[TargetState]); 9] = [
+            (&schedule, before),
+            (&TargetChange::Unschedule, before),
+            (&TargetChange::Cancel, before),
             (&retry, &[Failed, Missed, WaitingRetry]),
             (&resolve, &[Uncertain]),
+            (
+                &await_approval,
+                &[Draft, Scheduled, WaitingRetry, AwaitingApproval, Missed],
+            ),
+            (&TargetChange::Reapprove, &[Scheduled, WaitingRetry]),
+            (&approve, &[AwaitingApproval]),
+            (&TargetChange::Reject, &[AwaitingApproval]),
         ];
         for (change, allowed) in cases {
             for state in TargetState::ALL {

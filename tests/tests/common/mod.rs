@@ -8,6 +8,7 @@
 pub mod browser;
 #[macro_use]
 pub mod networks;
+pub mod server;
 pub mod terminal;
 pub mod x;
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use postctl_core::model::{Account, MediaRef, Post};
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::{NewPost, Operation, PostChange, ScheduleChange, TargetStatus};
+use postctl_core::sync::client::{Awaiting, Decided, Verdict};
 
 use super::analytics::{PostCurve, Summary};
 use super::data::{Slice, Window};
@@ -51,6 +52,10 @@ pub enum Event {
     MediaImported(Result<MediaRef, String>),
     /// The text back from $EDITOR.
     EditorClosed(Result<String, String>),
+    /// The posts awaiting approval on the linked server, or why they could not be read.
+    ApprovalsLoaded(Result<Vec<Awaiting>, String>),
+    /// What an approval or a rejection did, or why the server refused it.
+    Decided(Result<Decided, String>),
     /// An effect failed before doing anything.
     Failed(String),
 }
@@ -128,6 +133,14 @@ pub enum Effect {
     /// Suspend the dashboard and edit `text` in $VISUAL or $EDITOR.
     ExternalEditor(String),
     Verify(Vec<Account>),
+    /// Read the posts awaiting approval on the linked server.
+    LoadApprovals,
+    /// Approve or reject a post awaiting approval on the linked server.
+    Decide {
+        post_id: String,
+        verdict: Verdict,
+        comment: Option<String>,
+    },
 }
 
 /// Writes run one after another, each in its own transaction; the first failure stops

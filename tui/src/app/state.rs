@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::TargetStatus;
+use postctl_core::sync::client::Awaiting;
 
 use super::analytics::AnalyticsState;
 use super::compose::Compose;
@@ -22,15 +23,17 @@ pub enum View {
     Accounts,
     Activity,
     Analytics,
+    Approvals,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Calendar,
         View::Queue,
         View::Accounts,
         View::Activity,
         View::Analytics,
+        View::Approvals,
     ];
 
     pub fn title(self) -> &'static str {
@@ -40,6 +43,7 @@ impl View {
             View::Accounts => "Accounts",
             View::Activity => "Activity",
             View::Analytics => "Analytics",
+            View::Approvals => "Approvals",
         }
     }
 }
@@ -159,6 +163,17 @@ pub struct ActivityState {
     pub scroll: usize,
 }
 
+/// The posts awaiting approval on the linked server, as last read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApprovalsState {
+    /// `None` until the first read; the error says why there is no list (not linked,
+    /// signed out, server unreachable).
+    pub items: Option<Result<Vec<Awaiting>, String>>,
+    pub cursor: usize,
+    /// A read or a decision is on its way.
+    pub busy: bool,
+}
+
 /// How many activity lines are kept in memory.
 pub const ACTIVITY_KEPT: usize = 1_000;
 
@@ -180,6 +195,8 @@ pub enum PromptFor {
     AttachMedia,
     /// The queue filter, applied as it is typed.
     Filter,
+    /// Why this post (awaiting approval on the server) is rejected.
+    RejectComment(String),
 }
 
 /// The message line.
@@ -222,6 +239,7 @@ pub struct State {
     pub accounts: AccountsState,
     pub activity: ActivityState,
     pub analytics: AnalyticsState,
+    pub approvals: ApprovalsState,
     /// The help overlay, with its scroll offset.
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
@@ -281,6 +299,7 @@ impl State {
             accounts: AccountsState::default(),
             activity: ActivityState::default(),
             analytics: AnalyticsState::default(),
+            approvals: ApprovalsState::default(),
             help: None,
             prompt: None,
             status: None,
@@ -312,6 +331,7 @@ impl State {
                 View::Accounts => &[Context::Always, Context::Accounts, Context::Global],
                 View::Activity => &[Context::Always, Context::Activity, Context::Global],
                 View::Analytics => &[Context::Always, Context::Analytics, Context::Global],
+                View::Approvals => &[Context::Always, Context::Approvals, Context::Global],
             }
         }
     }

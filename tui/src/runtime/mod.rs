@@ -104,6 +104,22 @@ impl Runtime {
                 Ok(()) => Vec::new(),
                 Err(e) => vec![self.failed(e)],
             },
+            Effect::LoadApprovals => match self.worker().send(Request::Approvals) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::ApprovalsLoaded(Err(e))],
+            },
+            Effect::Decide {
+                post_id,
+                verdict,
+                comment,
+            } => match self.worker().send(Request::Decide {
+                post_id,
+                verdict,
+                comment,
+            }) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::Decided(Err(e))],
+            },
             Effect::ExternalEditor(_) => Vec::new(),
         }
     }

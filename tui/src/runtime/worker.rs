@@ -1,5 +1,6 @@
-//! Work that talks to the networks or the secret store runs on its own thread, so the
-//! dashboard keeps drawing: credential checks, and each account's limits.
+//! Work that talks to the networks, the linked server or the secret store runs on its own
+//! thread, so the dashboard keeps drawing: credential checks, each account's limits, and
+//! the approvals of the linked server (through the session `postctl login` stored).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use postctl_core::model::Account;
 use postctl_core::platforms::{Capabilities, PublishError};
 use postctl_core::publish::{Engine, Policy, preview};
-use postctl_core::secrets::SecretStore;
+use postctl_core::secrets::{Secret, SecretStore};
 use postctl_core::store::Store;
+use postctl_core::sync::client::{Client, Verdict};
 
 use crate::app::effect::{Event, Verification, VerifyFailure};
 use crate::log::Log;
@@ -20,6 +22,14 @@ use crate::log::Log;
 pub enum Request {
     Verify(Vec<Account>),
     Capabilities(Vec<Account>),
+    /// The posts awaiting approval on the linked server.
+    Approvals,
+    /// Approve or reject one of them.
+    Decide {
+        post_id: String,
+        verdict: Verdict,
+        comment: Option<String>,
+    },
 }
 
 /// What the worker needs to build the publish engine (for verify) and the adapters.
@@ -83,6 +93,33 @@ fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sende
     let mut engine: Option<Arc<Engine>> = None;
     for request in inbox {
         match request {
+            Request::Approvals => {
+                let result = linked(parts).and_then(|(client, token)| {
+                    runtime
+                        .block_on(client.approvals(&token))
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(e) = &result {
+                    log.error(format!("approvals: {e}"));
+                }
+                let _ = outbox.send(Event::ApprovalsLoaded(result));
+            }
+            Request::Decide {
+                post_id,
+                verdict,
+                comment,
+            } => {
+                let result = linked(parts).and_then(|(client, token)| {
+                    runtime
+                        .block_on(client.decide(&token, &post_id, verdict, comment.as_deref()))
+                        .map_err(|e| e.to_string())
+                });
+                log.info(format!(
+                    "{verdict:?} {post_id}: {:?}",
+                    result.as_ref().map(|d| &d.targets)
+                ));
+                let _ = outbox.send(Event::Decided(result));
+            }
             Request::Capabilities(accounts) => {
                 let found = capabilities(&accounts, &parts.db_file);
                 let _ = outbox.send(Event::Capabilities(found));
@@ -146,6 +183,31 @@ fn capabilities(
         .map(|account| account.name.clone())
         .zip(found)
         .collect()
+}
+
+/// The client of the server this database is linked to, with the session token from the
+/// secret store (as the CLI's `postctl approvals` reads them).
+fn linked(parts: &EngineParts) -> Result<(Client, Secret), String> {
+    let store = Store::open(&parts.db_file).map_err(|e| e.to_string())?;
+    let link = store
+        .sync_link()
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            "this database is not linked to a server: sign in with `postctl login URL` first"
+                .to_string()
+        })?;
+    let reference = link.secret.clone().ok_or_else(|| {
+        format!(
+            "signed out of {}: sign in again with `postctl login {} --user {}`",
+            link.server, link.server, link.user
+        )
+    })?;
+    let backend = SecretStore::backend_from_env().map_err(|e| format!("secret store: {e}"))?;
+    let token = SecretStore::new(&parts.data_dir, backend)
+        .get(&reference)
+        .map_err(|e| e.to_string())?;
+    let client = Client::new(&link.server).map_err(|e| e.to_string())?;
+    Ok((client, token))
 }
 
 /// The engine, for credential checks: built at the first one, so that a secret store that

@@ -21,6 +21,7 @@ fn order(state: &State) -> Vec<Context> {
             crate::app::state::View::Accounts => Context::Accounts,
             crate::app::state::View::Activity => Context::Activity,
             crate::app::state::View::Analytics => Context::Analytics,
+            crate::app::state::View::Approvals => Context::Approvals,
         }],
     };
     let mut all = behind;
@@ -34,6 +35,7 @@ fn order(state: &State) -> Vec<Context> {
         Context::Accounts,
         Context::Activity,
         Context::Analytics,
+        Context::Approvals,
         Context::Prompt,
         Context::Help,
     ] {

@@ -3,6 +3,7 @@
 mod accounts;
 mod activity;
 mod analytics;
+mod approvals;
 mod calendar;
 mod compose;
 mod detail;
@@ -46,6 +47,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             View::Accounts => accounts::draw(frame, areas.main, state, theme),
             View::Activity => activity::draw(frame, areas.main, state, theme),
             View::Analytics => analytics::draw(frame, areas.main, state, theme),
+            View::Approvals => approvals::draw(frame, areas.main, state, theme),
         }
     }
     if let Some(scroll) = state.help {

@@ -154,6 +154,58 @@ fn activity() {
     snapshot("activity", |state| press(state, &["4"]));
 }
 
+fn waiting() -> Vec<postctl_core::sync::client::Awaiting> {
+    use postctl_core::sync::client::{Awaiting, AwaitingTarget};
+    let target = |account: &str| AwaitingTarget {
+        account: account.into(),
+        network: "mastodon".into(),
+        state: "awaiting_approval".into(),
+    };
+    vec![
+        Awaiting {
+            id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+            title: None,
+            body: "Launch day: version 2 is out\nwith notes".into(),
+            scheduled_at: Some("2026-11-21T08:00:00.000Z".into()),
+            zone: "Europe/Berlin".into(),
+            author: Some("eddie".into()),
+            targets: vec![target("masto"), target("bsky")],
+        },
+        Awaiting {
+            id: "0193a1b2-d000-7e5f-8a9b-0c1d2e3f4a5c".into(),
+            title: Some("Webinar".into()),
+            body: "Join us".into(),
+            scheduled_at: Some("2026-11-23T15:30:00.000Z".into()),
+            zone: "Europe/Berlin".into(),
+            author: Some("eddie".into()),
+            targets: vec![target("masto")],
+        },
+    ]
+}
+
+#[test]
+fn approvals_waiting() {
+    snapshot("approvals_waiting", |state| {
+        press(state, &["6"]);
+        update(state, Event::ApprovalsLoaded(Ok(waiting())));
+        press(state, &["down"]);
+    });
+}
+
+#[test]
+fn approvals_not_linked() {
+    snapshot("approvals_not_linked", |state| {
+        press(state, &["6"]);
+        update(
+            state,
+            Event::ApprovalsLoaded(Err(
+                "this database is not linked to a server: sign in with `postctl login URL` first"
+                    .into(),
+            )),
+        );
+    });
+}
+
 #[test]
 fn help_overlay() {
     snapshot("help", |state| press(state, &["?"]));

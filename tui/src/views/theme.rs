@@ -29,6 +29,7 @@ impl Theme {
         match state {
             Some(TargetState::Draft) | None => Style::new().add_modifier(Modifier::DIM),
             Some(TargetState::Scheduled) => self.fg(Color::Cyan),
+            Some(TargetState::AwaitingApproval) => self.fg(Color::Blue),
             Some(TargetState::Publishing | TargetState::WaitingRetry) => self.fg(Color::Yellow),
             Some(TargetState::Published) => self.fg(Color::Green),
             Some(TargetState::Failed | TargetState::Missed) => {

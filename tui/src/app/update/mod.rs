@@ -2,6 +2,7 @@
 //! Keys become actions through the key map; each screen's actions live in its own module.
 
 mod analytics;
+mod approvals;
 mod calendar;
 mod compose;
 mod detail;
@@ -112,6 +113,8 @@ fn handle(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Written(written) => on_written(state, written),
         Event::MediaImported(result) => compose::media_imported(state, result),
         Event::EditorClosed(result) => compose::editor_closed(state, result),
+        Event::ApprovalsLoaded(items) => approvals::loaded(state, items),
+        Event::Decided(result) => approvals::decided(state, result),
         Event::Failed(message) => {
             state.error(message);
             Vec::new()
@@ -166,6 +169,7 @@ pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Accounts => lists::accounts(state, action),
         View::Activity => lists::activity(state, action),
         View::Analytics => analytics::act(state, action),
+        View::Approvals => approvals::act(state, action),
     };
     handled.unwrap_or_else(|| global(state, action))
 }
@@ -197,6 +201,10 @@ fn global(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ShowAnalytics => {
             show(state, View::Analytics);
             analytics::show(state)
+        }
+        Action::ShowApprovals => {
+            show(state, View::Approvals);
+            approvals::show(state)
         }
         Action::NewPost => compose::open_new(state),
         Action::Undo => undo(state),

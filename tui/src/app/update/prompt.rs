@@ -59,6 +59,19 @@ fn confirm(state: &mut State) -> Vec<Effect> {
             state.prompt = None;
             Vec::new()
         }
+        PromptFor::RejectComment(post_id) => {
+            if text.is_empty() {
+                state.error("say what the author should change (Esc to keep it waiting)");
+                return Vec::new();
+            }
+            state.prompt = None;
+            super::approvals::decide(
+                state,
+                post_id,
+                postctl_core::sync::client::Verdict::Reject,
+                Some(text),
+            )
+        }
         PromptFor::AttachMedia => {
             state.prompt = None;
             if text.is_empty() {

@@ -924,3 +924,94 @@ fn the_queue_says_how_many_posts_a_long_list_has() {
     assert_eq!(state.queue.rows.len(), 2);
     assert_eq!(state.data.totals.upcoming, 100_000);
 }
+
+// Approvals
+
+fn awaiting(id: &str) -> postctl_core::sync::client::Awaiting {
+    postctl_core::sync::client::Awaiting {
+        id: id.into(),
+        title: None,
+        body: "needs a yes".into(),
+        scheduled_at: Some("2026-11-21T08:00:00Z".into()),
+        zone: "UTC".into(),
+        author: Some("eddie".into()),
+        targets: Vec::new(),
+    }
+}
+
+#[test]
+fn approvals_approve_at_once_and_reject_with_a_comment() {
+    use postctl_core::sync::client::{Decided, Verdict};
+    let mut state = fixtures::state(80, 24);
+    let effects = press(&mut state, "6");
+    assert_eq!(state.view, View::Approvals);
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadApprovals]),
+        "{effects:?}"
+    );
+    // Nothing read yet: nothing to decide on.
+    update(
+        &mut state,
+        Event::ApprovalsLoaded(Ok(vec![awaiting("p1"), awaiting("p2")])),
+    );
+    assert!(!state.approvals.busy);
+    press(&mut state, "down");
+    let effects = press(&mut state, "a");
+    match effects.as_slice() {
+        [
+            Effect::Decide {
+                post_id,
+                verdict: Verdict::Approve,
+                comment: None,
+            },
+        ] => {
+            assert_eq!(post_id, "p2")
+        }
+        other => panic!("expected an approval, got {other:?}"),
+    }
+    // While the server answers, another decision waits.
+    assert!(press(&mut state, "x").is_empty());
+    let effects = update(
+        &mut state,
+        Event::Decided(Ok(Decided {
+            post_id: "p2".into(),
+            decision: "approved".into(),
+            by: Some("olive".into()),
+            comment: None,
+            targets: vec![("masto".into(), "scheduled".into())],
+        })),
+    );
+    assert!(status(&state).contains("approved p2"), "{}", status(&state));
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadApprovals]),
+        "{effects:?}"
+    );
+    update(&mut state, Event::ApprovalsLoaded(Ok(vec![awaiting("p1")])));
+    assert_eq!(state.approvals.cursor, 0, "the cursor stays on the list");
+    // Rejecting asks why; an empty answer is refused; the comment goes to the server.
+    assert!(press(&mut state, "x").is_empty());
+    assert!(matches!(&state.prompt, Some(p) if p.purpose == PromptFor::RejectComment("p1".into())));
+    assert!(press(&mut state, "enter").is_empty());
+    assert!(state.prompt.is_some(), "{}", status(&state));
+    type_text(&mut state, "add the link");
+    let effects = press(&mut state, "enter");
+    match effects.as_slice() {
+        [
+            Effect::Decide {
+                post_id,
+                verdict: Verdict::Reject,
+                comment: Some(c),
+            },
+        ] => {
+            assert_eq!((post_id.as_str(), c.as_str()), ("p1", "add the link"))
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    // The server's refusal is shown as it says it.
+    update(
+        &mut state,
+        Event::Decided(Err("the server refused: this needs the role `admin`".into())),
+    );
+    assert!(state.status.as_ref().is_some_and(|s| s.error));
+    assert!(status(&state).contains("`admin`"));
+}

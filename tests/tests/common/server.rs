@@ -1,0 +1,150 @@
+//! A real `postctl-server serve` for end-to-end tests of the CLI and the dashboard against
+//! a server: on a free port of 127.0.0.1 with its own data dir, killed when dropped; its
+//! users made with its own `user add`, and plain HTTP/1.1 calls for what a test sets up on
+//! the server directly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::Env;
+
+/// The password every test user gets.
+pub const PASSWORD: &[u8] = b"correct horse battery staple\n";
+
+/// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
+pub fn server_bin() -> PathBuf {
+    let path = super::postctl_bin().with_file_name("postctl-server");
+    assert!(
+        path.exists(),
+        "{} does not exist: build it with `cargo build -p postctl-server`, or run `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    data: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let data = tempfile::Builder::new()
+            .prefix("postctl-test-server-")
+            .tempdir()
+            .expect("a data dir");
+        let mut child = Command::new(server_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("postctl-server starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(address.to_string());
+                }
+            }
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("postctl-server says where it listens");
+        Server {
+            child,
+            base: format!("http://{address}"),
+            data,
+        }
+    }
+
+    /// Adds a user with `postctl-server user add NAME --password-stdin EXTRA…`.
+    pub fn add_user(&self, name: &str, extra: &[&str]) {
+        let mut child = Command::new(server_bin())
+            .args([&["user", "add", name, "--password-stdin"], extra].concat())
+            .arg("--data")
+            .arg(self.data.path())
+            .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("postctl-server runs");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(PASSWORD).expect("stdin");
+        }
+        let out = child.wait_with_output().expect("postctl-server finishes");
+        assert!(
+            out.status.success(),
+            "user add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A request with a bearer token and a JSON body: the status and the body as JSON.
+    pub fn send(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to the server");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        let json = if body.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(body).unwrap_or(Value::String(body.to_string()))
+        };
+        (status, json)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A postctl data dir signed in to `server` as `user`.
+pub fn device(server: &Server, user: &str) -> Env {
+    let env = Env::new();
+    env.ok_full(
+        &["login", &server.base, "--user", user, "--password-stdin"],
+        Some(PASSWORD),
+        &[],
+    );
+    env
+}
+
+/// The session token a device keeps in its secret store.
+pub fn token(env: &Env) -> String {
+    let text = std::fs::read_to_string(env.secrets_path()).expect("secrets.toml");
+    let start = text.find("pss_").expect("a session token in secrets.toml");
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
