@@ -41,6 +41,8 @@ pub const ENV_WEBHOOK_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_TIMEOUT_SE
 pub const ENV_WEBHOOK_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_FIRST_RETRY_SECONDS";
 pub const ENV_WEBHOOK_RETRY_HOURS: &str = "POSTCTL_SERVER_WEBHOOK_RETRY_HOURS";
 pub const ENV_WEBHOOK_DISABLE_AFTER: &str = "POSTCTL_SERVER_WEBHOOK_DISABLE_AFTER";
+/// `false` keeps this process from publishing (an API-only node).
+pub const ENV_PUBLISH: &str = "POSTCTL_SERVER_PUBLISH";
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -63,6 +65,7 @@ pub const ENV: &[&str] = &[
     ENV_WEBHOOK_FIRST_RETRY_SECONDS,
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
+    ENV_PUBLISH,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -78,6 +81,7 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_WEBHOOK_FIRST_RETRY_SECONDS,
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
+    ENV_PUBLISH,
 ];
 
 /// How the server writes its log on stderr.
@@ -143,6 +147,7 @@ struct File {
     webhook_first_retry_seconds: Option<u64>,
     webhook_retry_hours: Option<f64>,
     webhook_disable_after: Option<u32>,
+    publish: Option<bool>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -188,6 +193,8 @@ pub struct Settings {
     pub request_timeout: std::time::Duration,
     /// How webhooks are sent and retried (`allow_private_webhooks`, `webhook_*`).
     pub webhooks: crate::webhooks::Policy,
+    /// `publish`: whether this process runs the publisher (false for API-only nodes).
+    pub publish: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -279,6 +286,10 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         None => read_file(&data_dir.join("server.toml"), false)?,
     };
     let webhooks = webhook_policy(&file)?;
+    let publish = match flag_from_env(ENV_PUBLISH)? {
+        Some(on) => on,
+        None => file.publish.unwrap_or(true),
+    };
     let listen_text = given
         .listen
         .clone()
@@ -408,7 +419,20 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             .saturating_mul(1024),
         request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
         webhooks,
+        publish,
     })
+}
+
+/// A true/false environment variable, when set and not empty.
+fn flag_from_env(var: &str) -> anyhow::Result<Option<bool>> {
+    match std::env::var(var) {
+        Ok(text) if !text.trim().is_empty() => match text.trim() {
+            "true" | "1" | "yes" | "on" => Ok(Some(true)),
+            "false" | "0" | "no" | "off" => Ok(Some(false)),
+            other => bail!("{var}={other:?} is not true or false"),
+        },
+        _ => Ok(None),
+    }
 }
 
 /// The webhook settings: environment, then server.toml, then defaults.

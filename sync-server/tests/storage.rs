@@ -851,17 +851,12 @@ fn publish_attempt(target_id: &str, part: u32, at: i64, outcome: &str) -> Publis
         outcome: outcome.into(),
         http_status: Some(200),
         error: None,
+        in_doubt: false,
     }
 }
 
 fn claim(owner: &str, now_ms: i64, limit: u32) -> Claim {
-    Claim {
-        owner: owner.into(),
-        now_ms,
-        lease_until_ms: now_ms + 60_000,
-        limit,
-        per_account: limit,
-    }
+    Claim::new(owner, now_ms, now_ms + 60_000, limit, limit)
 }
 
 async fn states(s: &Arc<dyn Storage>, ws: &Workspace, post: &Post) -> Vec<(String, TargetState)> {
@@ -1124,8 +1119,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         !s.record_part(
             &id,
             "p2",
-            "r1",
-            Some("https://x.test/1"),
+            &serde_json::json!({"id": "r1", "url": "https://x.test/1"}),
             &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
@@ -1135,8 +1129,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         s.record_part(
             &id,
             "p1",
-            "r1",
-            Some("https://x.test/1"),
+            &serde_json::json!({"id": "r1", "url": "https://x.test/1"}),
             &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
@@ -1151,20 +1144,19 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         s.record_part(
             &id,
             "p1",
-            "r2",
-            None,
+            &serde_json::json!({"id": "r2", "url": null}),
             &publish_attempt(&id, 1, 17_000, "published")
         )
         .await
         .expect("record")
     );
     assert!(
-        !s.finish_target(&id, "p2", &Finish::Published, None, 18_000)
+        !s.finish_target(&id, "p2", &Finish::Published, None, 18_000, &[])
             .await
             .expect("finish")
     );
     assert!(
-        s.finish_target(&id, "p1", &Finish::Published, None, 18_000)
+        s.finish_target(&id, "p1", &Finish::Published, None, 18_000, &[])
             .await
             .expect("finish")
     );
@@ -1201,7 +1193,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         ..publish_attempt(&id2, 0, 25_000, "retry")
     };
     assert!(
-        s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000)
+        s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000, &[])
             .await
             .expect("finish")
     );
@@ -1259,7 +1251,8 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
                 error: "refused".into()
             },
             None,
-            61_000
+            61_000,
+            &[]
         )
         .await
         .expect("finish")
@@ -1339,9 +1332,16 @@ async fn expired_leases_are_taken_over_or_made_uncertain(target: Target) {
     );
     // The dead publisher cannot finish what it lost.
     assert!(
-        !s.finish_target(&resent.target.id, "dead", &Finish::Published, None, 72_000)
-            .await
-            .expect("finish")
+        !s.finish_target(
+            &resent.target.id,
+            "dead",
+            &Finish::Published,
+            None,
+            72_000,
+            &[]
+        )
+        .await
+        .expect("finish")
     );
     let log = s.attempts(&ws.id, &p.id).await.expect("attempts");
     let interrupted: Vec<_> = log
@@ -2215,7 +2215,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
     for (id, end) in ids.iter().zip(&ends) {
         let tried = publish_attempt(id, 0, 1_990, "tried");
         assert!(
-            s.finish_target(id, "p", end, Some(&tried), 2_000)
+            s.finish_target(id, "p", end, Some(&tried), 2_000, &[])
                 .await
                 .expect("finish")
         );
