@@ -43,6 +43,11 @@ pub const ENV_WEBHOOK_RETRY_HOURS: &str = "POSTCTL_SERVER_WEBHOOK_RETRY_HOURS";
 pub const ENV_WEBHOOK_DISABLE_AFTER: &str = "POSTCTL_SERVER_WEBHOOK_DISABLE_AFTER";
 /// `false` keeps this process from publishing (an API-only node).
 pub const ENV_PUBLISH: &str = "POSTCTL_SERVER_PUBLISH";
+/// How long the publisher's claim on a target holds without news (renewed before each
+/// part); a killed process's targets are taken over after it.
+pub const ENV_PUBLISH_LEASE_SECONDS: &str = "POSTCTL_SERVER_PUBLISH_LEASE_SECONDS";
+/// The default of [`ENV_PUBLISH_LEASE_SECONDS`].
+pub const DEFAULT_PUBLISH_LEASE_SECONDS: u64 = 120;
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -66,6 +71,7 @@ pub const ENV: &[&str] = &[
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
     ENV_PUBLISH,
+    ENV_PUBLISH_LEASE_SECONDS,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -82,6 +88,7 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
     ENV_PUBLISH,
+    ENV_PUBLISH_LEASE_SECONDS,
 ];
 
 /// How the server writes its log on stderr.
@@ -148,6 +155,7 @@ struct File {
     webhook_retry_hours: Option<f64>,
     webhook_disable_after: Option<u32>,
     publish: Option<bool>,
+    publish_lease_seconds: Option<u64>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -195,6 +203,8 @@ pub struct Settings {
     pub webhooks: crate::webhooks::Policy,
     /// `publish`: whether this process runs the publisher (false for API-only nodes).
     pub publish: bool,
+    /// `publish_lease_seconds`: how long a claim on a target holds without news.
+    pub publish_lease: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -290,6 +300,14 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         Some(on) => on,
         None => file.publish.unwrap_or(true),
     };
+    let publish_lease_seconds: u64 = number_from_env(ENV_PUBLISH_LEASE_SECONDS)?
+        .or(file.publish_lease_seconds)
+        .unwrap_or(DEFAULT_PUBLISH_LEASE_SECONDS);
+    if !(1..=3600).contains(&publish_lease_seconds) {
+        bail!(
+            "publish_lease_seconds must be 1 to 3600 (the default is {DEFAULT_PUBLISH_LEASE_SECONDS})"
+        );
+    }
     let listen_text = given
         .listen
         .clone()
@@ -420,6 +438,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
         webhooks,
         publish,
+        publish_lease: std::time::Duration::from_secs(publish_lease_seconds),
     })
 }
 

@@ -123,7 +123,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 storage.clone(),
                 guard.clone(),
                 &settings.data_dir,
-                postctl_core::publish::Policy::default(),
+                postctl_core::publish::Policy {
+                    lease: chrono::Duration::from_std(settings.publish_lease)
+                        .unwrap_or(chrono::Duration::minutes(2)),
+                    ..postctl_core::publish::Policy::default()
+                },
                 observer,
             )?;
             tracing::info!(
