@@ -189,6 +189,20 @@ impl Server {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    /// GET `path` without a token: the body as text.
+    fn text(&self, path: &str) -> String {
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to the server");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        answer
+    }
+
     fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
         let (status, answer) = self.send(method, path, token, &body);
         assert!(
@@ -307,6 +321,17 @@ fn publishes_a_scheduled_post(setup: &Setup) {
             })
         },
     );
+    let metrics = server.text("/metrics");
+    for line in [
+        "postctl_server_publish_outcomes_total{network=\"mastodon\",outcome=\"published\"} 1",
+        "postctl_server_targets{state=\"published\"} 1",
+        "postctl_server_publish_lag_seconds_count 1",
+    ] {
+        assert!(
+            metrics.contains(line),
+            "{line} is not in /metrics:\n{metrics}"
+        );
+    }
     let log = server.log();
     assert!(
         !log.contains(FakeMastodon::TOKEN),
