@@ -54,7 +54,7 @@ pub struct ServerLedger {
     /// `SecretSource` (which cannot wait for the database).
     sealed: Mutex<HashMap<String, String>>,
     /// Called with each finished target's network, outcome and due time (`/metrics`).
-    observer: Option<Arc<dyn Fn(&str, &str, Option<i64>) + Send + Sync>>,
+    observer: Option<super::Observer>,
 }
 
 impl std::fmt::Debug for ServerLedger {
@@ -77,10 +77,7 @@ impl ServerLedger {
 
     /// Tells `observer` the network, outcome (`published`, `retry`, `failed`,
     /// `uncertain`, `released`) and due time (ms) of every target the engine finishes.
-    pub fn with_observer(
-        mut self,
-        observer: Arc<dyn Fn(&str, &str, Option<i64>) + Send + Sync>,
-    ) -> ServerLedger {
+    pub fn with_observer(mut self, observer: super::Observer) -> ServerLedger {
         self.observer = Some(observer);
         self
     }
