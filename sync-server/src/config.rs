@@ -41,6 +41,13 @@ pub const ENV_WEBHOOK_TIMEOUT_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_TIMEOUT_SE
 pub const ENV_WEBHOOK_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_WEBHOOK_FIRST_RETRY_SECONDS";
 pub const ENV_WEBHOOK_RETRY_HOURS: &str = "POSTCTL_SERVER_WEBHOOK_RETRY_HOURS";
 pub const ENV_WEBHOOK_DISABLE_AFTER: &str = "POSTCTL_SERVER_WEBHOOK_DISABLE_AFTER";
+/// `false` keeps this process from publishing (an API-only node).
+pub const ENV_PUBLISH: &str = "POSTCTL_SERVER_PUBLISH";
+/// How long the publisher's claim on a target holds without news (renewed before each
+/// part); a killed process's targets are taken over after it.
+pub const ENV_PUBLISH_LEASE_SECONDS: &str = "POSTCTL_SERVER_PUBLISH_LEASE_SECONDS";
+/// The default of [`ENV_PUBLISH_LEASE_SECONDS`].
+pub const DEFAULT_PUBLISH_LEASE_SECONDS: u64 = 120;
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -63,6 +70,8 @@ pub const ENV: &[&str] = &[
     ENV_WEBHOOK_FIRST_RETRY_SECONDS,
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
+    ENV_PUBLISH,
+    ENV_PUBLISH_LEASE_SECONDS,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -78,6 +87,8 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_WEBHOOK_FIRST_RETRY_SECONDS,
     ENV_WEBHOOK_RETRY_HOURS,
     ENV_WEBHOOK_DISABLE_AFTER,
+    ENV_PUBLISH,
+    ENV_PUBLISH_LEASE_SECONDS,
 ];
 
 /// How the server writes its log on stderr.
@@ -143,6 +154,8 @@ struct File {
     webhook_first_retry_seconds: Option<u64>,
     webhook_retry_hours: Option<f64>,
     webhook_disable_after: Option<u32>,
+    publish: Option<bool>,
+    publish_lease_seconds: Option<u64>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -188,6 +201,10 @@ pub struct Settings {
     pub request_timeout: std::time::Duration,
     /// How webhooks are sent and retried (`allow_private_webhooks`, `webhook_*`).
     pub webhooks: crate::webhooks::Policy,
+    /// `publish`: whether this process runs the publisher (false for API-only nodes).
+    pub publish: bool,
+    /// `publish_lease_seconds`: how long a claim on a target holds without news.
+    pub publish_lease: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -279,6 +296,18 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         None => read_file(&data_dir.join("server.toml"), false)?,
     };
     let webhooks = webhook_policy(&file)?;
+    let publish = match flag_from_env(ENV_PUBLISH)? {
+        Some(on) => on,
+        None => file.publish.unwrap_or(true),
+    };
+    let publish_lease_seconds: u64 = number_from_env(ENV_PUBLISH_LEASE_SECONDS)?
+        .or(file.publish_lease_seconds)
+        .unwrap_or(DEFAULT_PUBLISH_LEASE_SECONDS);
+    if !(1..=3600).contains(&publish_lease_seconds) {
+        bail!(
+            "publish_lease_seconds must be 1 to 3600 (the default is {DEFAULT_PUBLISH_LEASE_SECONDS})"
+        );
+    }
     let listen_text = given
         .listen
         .clone()
@@ -408,7 +437,21 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             .saturating_mul(1024),
         request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
         webhooks,
+        publish,
+        publish_lease: std::time::Duration::from_secs(publish_lease_seconds),
     })
+}
+
+/// A true/false environment variable, when set and not empty.
+fn flag_from_env(var: &str) -> anyhow::Result<Option<bool>> {
+    match std::env::var(var) {
+        Ok(text) if !text.trim().is_empty() => match text.trim() {
+            "true" | "1" | "yes" | "on" => Ok(Some(true)),
+            "false" | "0" | "no" | "off" => Ok(Some(false)),
+            other => bail!("{var}={other:?} is not true or false"),
+        },
+        _ => Ok(None),
+    }
 }
 
 /// The webhook settings: environment, then server.toml, then defaults.

@@ -103,6 +103,47 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         guard.clone(),
         client,
     ));
+    let publisher = match settings.publish {
+        true => {
+            let observer_metrics = metrics.clone();
+            let observer: crate::publisher::Observer =
+                std::sync::Arc::new(move |network: &str, outcome: &str, due_ms: Option<i64>| {
+                    let outcome = match outcome {
+                        "published" => "published",
+                        "retry" => "retry",
+                        "failed" => "failed",
+                        "uncertain" => "uncertain",
+                        _ => "released",
+                    };
+                    let lag = due_ms
+                        .filter(|_| outcome == "published")
+                        .map(|due| (chrono::Utc::now().timestamp_millis() - due) as f64 / 1000.0);
+                    observer_metrics.record_publish(network, outcome, lag);
+                });
+            let publisher = crate::publisher::Publisher::start(
+                storage.clone(),
+                guard.clone(),
+                &settings.data_dir,
+                postctl_core::publish::Policy {
+                    lease: chrono::Duration::from_std(settings.publish_lease)
+                        .unwrap_or(chrono::Duration::minutes(2)),
+                    ..postctl_core::publish::Policy::default()
+                },
+                observer,
+            )?;
+            tracing::info!(
+                "publishing what comes due (publish = false makes this an API-only node)"
+            );
+            Some(publisher)
+        }
+        false => {
+            tracing::info!(
+                "not publishing: publish = false ({})",
+                crate::config::ENV_PUBLISH
+            );
+            None
+        }
+    };
     let app = api::router(AppState {
         storage,
         guard,
@@ -119,6 +160,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // An attempt cut short here is sent again by whichever process claims it after its
     // lease: receivers deduplicate on `webhook-id`.
     worker.abort();
+    if let Some(publisher) = publisher {
+        publisher.stop();
+        let released = publisher.join().await;
+        tracing::info!("the publisher stopped ({released} target(s) handed back)");
+    }
     tracing::info!("postctl-server stopped");
     if let Some(traces) = traces {
         traces.shutdown().await;

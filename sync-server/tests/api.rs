@@ -1656,13 +1656,7 @@ async fn targets_follow_their_state_machine(api: &Api) {
     let storage = storage_of(api).await;
     let later = day.timestamp_millis() + 1_000;
     let got = storage
-        .claim_due(&Claim {
-            owner: "test-publisher".into(),
-            now_ms: later,
-            lease_until_ms: later + 60_000,
-            limit: 10,
-            per_account: 10,
-        })
+        .claim_due(&Claim::new("test-publisher", later, later + 60_000, 10, 10))
         .await
         .expect("claim");
     assert_eq!(got.claimed.len(), 2);
@@ -1690,6 +1684,7 @@ async fn targets_follow_their_state_machine(api: &Api) {
             outcome: finish.outcome().to_string(),
             http_status: None,
             error: finish.error().map(str::to_string),
+            in_doubt: true,
         };
         assert!(
             storage
@@ -1698,7 +1693,8 @@ async fn targets_follow_their_state_machine(api: &Api) {
                     "test-publisher",
                     &finish,
                     Some(&attempt),
-                    later + 5
+                    later + 5,
+                    &[]
                 )
                 .await
                 .expect("finish")

@@ -77,6 +77,7 @@ cases!(
     approval_settings_name_the_members_who_approve,
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
+    the_publishers_bookkeeping_is_shared,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -858,17 +859,12 @@ fn publish_attempt(target_id: &str, part: u32, at: i64, outcome: &str) -> Publis
         outcome: outcome.into(),
         http_status: Some(200),
         error: None,
+        in_doubt: false,
     }
 }
 
 fn claim(owner: &str, now_ms: i64, limit: u32) -> Claim {
-    Claim {
-        owner: owner.into(),
-        now_ms,
-        lease_until_ms: now_ms + 60_000,
-        limit,
-        per_account: limit,
-    }
+    Claim::new(owner, now_ms, now_ms + 60_000, limit, limit)
 }
 
 async fn states(s: &Arc<dyn Storage>, ws: &Workspace, post: &Post) -> Vec<(String, TargetState)> {
@@ -1131,8 +1127,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         !s.record_part(
             &id,
             "p2",
-            "r1",
-            Some("https://x.test/1"),
+            &serde_json::json!({"id": "r1", "url": "https://x.test/1"}),
             &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
@@ -1142,8 +1137,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         s.record_part(
             &id,
             "p1",
-            "r1",
-            Some("https://x.test/1"),
+            &serde_json::json!({"id": "r1", "url": "https://x.test/1"}),
             &publish_attempt(&id, 0, 16_000, "published")
         )
         .await
@@ -1158,20 +1152,19 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         s.record_part(
             &id,
             "p1",
-            "r2",
-            None,
+            &serde_json::json!({"id": "r2", "url": null}),
             &publish_attempt(&id, 1, 17_000, "published")
         )
         .await
         .expect("record")
     );
     assert!(
-        !s.finish_target(&id, "p2", &Finish::Published, None, 18_000)
+        !s.finish_target(&id, "p2", &Finish::Published, None, 18_000, &[])
             .await
             .expect("finish")
     );
     assert!(
-        s.finish_target(&id, "p1", &Finish::Published, None, 18_000)
+        s.finish_target(&id, "p1", &Finish::Published, None, 18_000, &[])
             .await
             .expect("finish")
     );
@@ -1208,7 +1201,7 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
         ..publish_attempt(&id2, 0, 25_000, "retry")
     };
     assert!(
-        s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000)
+        s.finish_target(&id2, "p1", &retry, Some(&failed), 26_000, &[])
             .await
             .expect("finish")
     );
@@ -1266,7 +1259,8 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
                 error: "refused".into()
             },
             None,
-            61_000
+            61_000,
+            &[]
         )
         .await
         .expect("finish")
@@ -1346,9 +1340,16 @@ async fn expired_leases_are_taken_over_or_made_uncertain(target: Target) {
     );
     // The dead publisher cannot finish what it lost.
     assert!(
-        !s.finish_target(&resent.target.id, "dead", &Finish::Published, None, 72_000)
-            .await
-            .expect("finish")
+        !s.finish_target(
+            &resent.target.id,
+            "dead",
+            &Finish::Published,
+            None,
+            72_000,
+            &[]
+        )
+        .await
+        .expect("finish")
     );
     let log = s.attempts(&ws.id, &p.id).await.expect("attempts");
     let interrupted: Vec<_> = log
@@ -2222,7 +2223,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
     for (id, end) in ids.iter().zip(&ends) {
         let tried = publish_attempt(id, 0, 1_990, "tried");
         assert!(
-            s.finish_target(id, "p", end, Some(&tried), 2_000)
+            s.finish_target(id, "p", end, Some(&tried), 2_000, &[])
                 .await
                 .expect("finish")
         );
@@ -3213,4 +3214,223 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
 
 fn storage_not_approved() -> &'static str {
     "its time passed before it was approved: not published"
+}
+
+/// What the publish engine keeps beside its claims (migration 7): stages, the wake-up
+/// version, missed targets, held and signed-out accounts (with the event recorded once),
+/// the refresh lock, server limits, credentials, published targets, finish events, circuits
+/// and the queue's counts.
+async fn the_publishers_bookkeeping_is_shared(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    let b = account(&ws, "b", "mastodon");
+    s.create_account(&a).await.expect("account");
+    s.create_account(&b).await.expect("account");
+    let hook = webhook(&ws, &alice, &["post.published", "account.needs_reauth"]);
+    s.create_webhook(&hook).await.expect("webhook");
+    let version = s.data_version().await.expect("version");
+    let late = due_post(&s, &ws, &alice, 1_000, &[&a]).await;
+    let now = due_post(&s, &ws, &alice, 50_000, &[&a]).await;
+    let held = due_post(&s, &ws, &alice, 50_000, &[&b]).await;
+    assert_ne!(
+        s.data_version().await.expect("version"),
+        version,
+        "new targets move it"
+    );
+    // b needs signing in again: its target is held, and the event is recorded once.
+    let reauth = event(&ws, "account.needs_reauth", 40_000);
+    assert!(
+        s.mark_needs_sign_in(&b.id, "refused", std::slice::from_ref(&reauth))
+            .await
+            .expect("mark")
+    );
+    assert!(
+        !s.mark_needs_sign_in(&b.id, "again", std::slice::from_ref(&reauth))
+            .await
+            .expect("mark")
+    );
+    assert_eq!(
+        s.accounts_needing_sign_in().await.expect("held"),
+        vec![(b.id.clone(), "refused".to_string())]
+    );
+    let mut request = claim("p", 60_000, 10);
+    request.missed_before_ms = Some(10_000);
+    let got = s.claim_due(&request).await.expect("claim");
+    assert_eq!(got.missed.len(), 1, "{:?}", got.missed);
+    assert_eq!(got.missed[0].post_id, late.id);
+    assert_eq!(got.claimed.len(), 1, "the held account's target stays");
+    assert_eq!(got.claimed[0].post.id, now.id);
+    assert_eq!(got.claimed[0].first_attempt_ms, Some(60_000));
+    assert_eq!(
+        states(&s, &ws, &held).await,
+        vec![("b".into(), TargetState::Scheduled)]
+    );
+    let id = got.claimed[0].target.id.clone();
+    // A stage is noted only for the holder of a part in flight.
+    assert!(
+        !s.note_stage(&id, "p", r#"{"container":"1"}"#)
+            .await
+            .expect("stage")
+    );
+    assert!(
+        s.begin_part(&id, "p", 0, 1, 120_000, 60_000)
+            .await
+            .expect("begin")
+    );
+    assert!(
+        !s.note_stage(&id, "other", r#"{"container":"1"}"#)
+            .await
+            .expect("stage")
+    );
+    assert!(
+        s.note_stage(&id, "p", r#"{"container":"1"}"#)
+            .await
+            .expect("stage")
+    );
+    assert!(
+        s.record_part(
+            &id,
+            "p",
+            &serde_json::json!({"id": "9", "url": "https://social.example.test/@a/9"}),
+            &publish_attempt(&id, 0, 60_000, "published")
+        )
+        .await
+        .expect("record")
+    );
+    let published = event(&ws, "post.published", 61_000);
+    assert!(
+        s.finish_target(
+            &id,
+            "p",
+            &Finish::Published,
+            None,
+            61_000,
+            std::slice::from_ref(&published)
+        )
+        .await
+        .expect("finish")
+    );
+    let mut kinds: Vec<String> = s
+        .deliveries(&ws.id, &hook.id, None, 10)
+        .await
+        .expect("deliveries")
+        .into_iter()
+        .map(|d| d.event_type)
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["account.needs_reauth", "post.published"]);
+    let shown = s.published_targets(&now.id).await.expect("published");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].1.id, a.id);
+    assert!(
+        shown[0].2.contains("https://social.example.test/@a/9"),
+        "{}",
+        shown[0].2
+    );
+    s.mark_unpublished(&id, 70_000).await.expect("unpublish");
+    assert!(
+        s.published_targets(&now.id)
+            .await
+            .expect("published")
+            .is_empty()
+    );
+    let mut counts = s.target_counts().await.expect("counts");
+    counts.sort_by_key(|(state, _)| state.as_str());
+    assert_eq!(
+        counts,
+        vec![
+            (TargetState::Cancelled, 1),
+            (TargetState::Missed, 1),
+            (TargetState::Scheduled, 1)
+        ]
+    );
+    // The refresh lock: one holder until it runs out or is given back.
+    assert!(
+        s.take_sign_in_lock(&a.id, "x", 1_000, 2_000)
+            .await
+            .expect("lock")
+    );
+    assert!(
+        !s.take_sign_in_lock(&a.id, "y", 1_500, 3_000)
+            .await
+            .expect("lock")
+    );
+    s.release_sign_in_lock(&a.id, "y").await.expect("release");
+    assert!(
+        !s.take_sign_in_lock(&a.id, "y", 1_600, 3_000)
+            .await
+            .expect("lock")
+    );
+    assert!(
+        s.take_sign_in_lock(&a.id, "y", 2_000, 3_000)
+            .await
+            .expect("lock")
+    );
+    // Limits and credentials.
+    assert_eq!(s.server_limits(&a.id).await.expect("limits"), None);
+    s.save_server_limits(&a.id, r#"{"max_characters":500}"#, 9_000)
+        .await
+        .expect("save");
+    assert_eq!(
+        s.server_limits(&a.id).await.expect("limits"),
+        Some((r#"{"max_characters":500}"#.to_string(), 9_000))
+    );
+    assert!(
+        s.replace_credentials(&a.id, "v1.new")
+            .await
+            .expect("replace")
+    );
+    assert_eq!(
+        s.account_by_id(&a.id)
+            .await
+            .expect("account")
+            .map(|x| x.credentials),
+        Some("v1.new".to_string())
+    );
+    assert!(
+        !s.replace_credentials("no-such-account", "v1.x")
+            .await
+            .expect("replace")
+    );
+    // Rate-limit waits with targets behind them.
+    s.hold_account(&a.id, 200_000, "429").await.expect("hold");
+    assert!(
+        s.held_accounts(100_000).await.expect("held").is_empty(),
+        "no target waits"
+    );
+    // Circuits: three failures from two accounts open one; it is listed until an answer.
+    let circuit = storage::Circuit {
+        network: postctl_core::network::Network::Mastodon,
+        base_url: "https://social.example.test".into(),
+    };
+    let rule = storage::CircuitRule::default();
+    for (i, acc) in [&a, &b, &a].into_iter().enumerate() {
+        let outage = storage::Outage {
+            at: chrono::DateTime::from_timestamp_millis(100_000 + i as i64).expect("time"),
+            account_id: acc.id.clone(),
+        };
+        s.note_outage(&circuit, outage, "503", &rule)
+            .await
+            .expect("outage");
+    }
+    assert_eq!(s.open_circuits().await.expect("open").len(), 1);
+    assert!(
+        s.circuit(&circuit)
+            .await
+            .expect("circuit")
+            .is_some_and(|c| c.is_open())
+    );
+    assert!(
+        s.note_answer(&circuit, 200_000)
+            .await
+            .expect("answer")
+            .is_some()
+    );
+    assert!(
+        s.note_answer(&circuit, 200_001)
+            .await
+            .expect("answer")
+            .is_none()
+    );
+    assert!(s.open_circuits().await.expect("open").is_empty());
 }

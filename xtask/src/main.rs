@@ -6,6 +6,8 @@
 //!   100,000 posts (time and peak memory), then publishing against the fake networks;
 //!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter
 //!   (`cargo xtask bench post` only its `postctl post` runs, to each network's fake).
+//! - `cargo xtask bench drain` measures 1 and 3 `postctl-server` processes on one
+//!   PostgreSQL draining 1,000 due targets against a 20 ms fake Mastodon.
 //! - `cargo xtask bench analytics [--posts N]` collects from the fake networks and answers
 //!   from a simulated year of history (10,000 posts unless told).
 //! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in a pseudo-terminal:
@@ -13,6 +15,7 @@
 
 mod bench;
 mod bench_analytics;
+mod bench_drain;
 mod bench_publish;
 mod bench_rss;
 mod bench_tui;
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
             Ok(n) => analytics(n),
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
+        ["bench", "drain"] => bench_drain::run(&docs::repo_root()),
         ["bench", "post"] => bench::run(&docs::repo_root(), &[], bench::Parts::Post),
         ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),
         ["bench", "cli"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::Cli),
@@ -53,7 +57,7 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         _ => Err(
-            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish|post | cargo xtask bench analytics [--posts N] | cargo xtask bench-tui [--posts N]"
+            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish|post|drain | cargo xtask bench analytics [--posts N] | cargo xtask bench-tui [--posts N]"
                 .into(),
         ),
     };

@@ -45,6 +45,7 @@ where
     retries_wait_and_release_gives_back(fresh().await.as_ref()).await;
     account_waits_keep_the_longest(fresh().await.as_ref()).await;
     an_open_circuit_holds_its_targets_and_hands_out_one_probe(fresh().await.as_ref()).await;
+    late_targets_are_missed_and_signed_out_accounts_held(fresh().await.as_ref()).await;
 }
 
 fn t0() -> DateTime<Utc> {
@@ -391,6 +392,103 @@ pub async fn an_open_circuit_holds_its_targets_and_hands_out_one_probe(f: &dyn F
     let mut expected = vec![first, second, third];
     expected.sort();
     assert_eq!(rest_ids, expected, "everything held is due again");
+}
+
+/// A target due longer ago than the late limit is marked missed, not claimed; an account
+/// that needs signing in again keeps its targets (neither claimed nor missed) and its
+/// token-refresh lock goes to one holder at a time.
+pub async fn late_targets_are_missed_and_signed_out_accounts_held(f: &dyn Fixture) {
+    let account = f
+        .add_account("a", Network::Mastodon, Some("https://one.example"))
+        .await;
+    let signed_out = f
+        .add_account("b", Network::Mastodon, Some("https://one.example"))
+        .await;
+    let late = f.add_target(&account, t0() - Duration::hours(7)).await;
+    let due = f.add_target(&account, t0() - Duration::seconds(5)).await;
+    let held_late = f.add_target(&signed_out, t0() - Duration::hours(7)).await;
+    let held_due = f.add_target(&signed_out, t0() - Duration::seconds(5)).await;
+    let ledger = f.ledger();
+    assert!(
+        ledger
+            .mark_needs_sign_in(&signed_out, "the token was refused")
+            .await
+            .expect("mark")
+    );
+    assert!(
+        !ledger
+            .mark_needs_sign_in(&signed_out, "again")
+            .await
+            .expect("mark"),
+        "marking twice is not news"
+    );
+    assert_eq!(
+        ledger
+            .accounts_needing_sign_in()
+            .await
+            .expect("held")
+            .get(&signed_out)
+            .map(String::as_str),
+        Some("the token was refused")
+    );
+    let (claimed, missed) = ledger
+        .claim_due(&claim("owner", t0()))
+        .await
+        .expect("claim_due");
+    assert_eq!(ids(&claimed), [due.as_str()], "only the due target goes");
+    let missed: Vec<&str> = missed.iter().map(|m| m.target_id.as_str()).collect();
+    assert_eq!(missed, [late.as_str()], "only the late target is missed");
+    assert_eq!(f.target(&late).await.0, TargetState::Missed);
+    assert_eq!(f.target(&held_late).await.0, TargetState::Scheduled);
+    assert_eq!(f.target(&held_due).await.0, TargetState::Scheduled);
+
+    let other = f.another();
+    let until = t0() + Duration::seconds(90);
+    let (one, two) = tokio::join!(
+        ledger.take_sign_in_lock(&account, "holder-a", t0(), until),
+        other.take_sign_in_lock(&account, "holder-b", t0(), until)
+    );
+    let (one, two) = (one.expect("lock"), two.expect("lock"));
+    assert!(one ^ two, "exactly one holder gets the lock ({one}, {two})");
+    let (holder, loser) = if one {
+        ("holder-a", "holder-b")
+    } else {
+        ("holder-b", "holder-a")
+    };
+    ledger
+        .release_sign_in_lock(&account, loser)
+        .await
+        .expect("release");
+    assert!(
+        !other
+            .take_sign_in_lock(&account, loser, t0() + Duration::seconds(1), until)
+            .await
+            .expect("lock"),
+        "a release by another holder freed the lock"
+    );
+    ledger
+        .release_sign_in_lock(&account, holder)
+        .await
+        .expect("release");
+    assert!(
+        other
+            .take_sign_in_lock(&account, loser, t0() + Duration::seconds(1), until)
+            .await
+            .expect("lock"),
+        "a released lock is free"
+    );
+    assert!(
+        ledger
+            .take_sign_in_lock(
+                &account,
+                holder,
+                until + Duration::seconds(1),
+                until + Duration::minutes(2)
+            )
+            .await
+            .expect("lock"),
+        "a lock that ran out is free"
+    );
 }
 
 #[cfg(test)]

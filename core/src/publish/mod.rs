@@ -14,6 +14,7 @@ pub mod preview;
 mod tokens;
 
 pub use ledger::{Ledger, PublishedTarget, StoreLedger};
+pub use tokens::TokenKeeper;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -229,6 +230,9 @@ pub struct Engine {
     signed_out: Mutex<Vec<(String, String)>>,
     /// Circuits this engine opened or closed, for the next report.
     circuit_events: Mutex<Vec<CircuitEvent>>,
+    /// Where refreshed tokens are read again and written back, when not the secret store
+    /// (the server keeps them sealed in its database).
+    keeper: Option<Arc<dyn TokenKeeper>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -283,6 +287,7 @@ impl Engine {
             clock,
             signed_out: Mutex::default(),
             circuit_events: Mutex::default(),
+            keeper: None,
         })
     }
 
@@ -320,6 +325,13 @@ impl Engine {
     /// instead of the secret store: CI mode leaves nothing on disk.
     pub fn with_sessions_in_memory(mut self) -> Engine {
         self.sessions = Arc::new(MemorySessions::default());
+        self
+    }
+
+    /// Reads and writes back OAuth tokens through `keeper` instead of the secret store
+    /// when they are refreshed (under the ledger's sign-in lock, as always).
+    pub fn with_token_keeper(mut self, keeper: Arc<dyn TokenKeeper>) -> Engine {
+        self.keeper = Some(keeper);
         self
     }
 

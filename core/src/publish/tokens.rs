@@ -10,6 +10,7 @@
 //! until `postctl accounts reauth`. A refresh that could not reach the network is retried
 //! later like any unreachable network.
 
+use async_trait::async_trait;
 use chrono::Utc;
 
 use super::Engine;
@@ -17,6 +18,17 @@ use crate::model::Account;
 use crate::platforms::PublishError;
 use crate::secrets::{Secret, SecretRef};
 use crate::signin::{Client, SignIn, Tokens};
+
+/// Where an account's secret lives when it is not in the secret store (a server keeps it
+/// sealed in its database): read again under the sign-in lock, and written back at once
+/// when the network gives new tokens.
+#[async_trait]
+pub trait TokenKeeper: Send + Sync {
+    /// The account's secret as stored now.
+    async fn read(&self, account: &Account) -> Result<Secret, String>;
+    /// Replaces the account's secret.
+    async fn replace(&self, account: &Account, secret: &Secret) -> Result<(), String>;
+}
 
 /// How long a refresh lock is held at most: more than a token request may take.
 const LOCK_LEASE: chrono::Duration = chrono::Duration::seconds(90);
@@ -90,15 +102,24 @@ impl Engine {
         sign_in: &'static SignIn,
     ) -> Result<Secret, PublishError> {
         let auth = |message: String| PublishError::auth(message);
-        let reference: SecretRef = account
-            .secret_ref
-            .parse()
-            .map_err(|e: crate::secrets::SecretError| auth(e.to_string()))?;
         // Read again under the lock: another process may have refreshed meanwhile.
-        let stored = self
-            .secrets
-            .get(&reference)
-            .map_err(|e| auth(e.to_string()))?;
+        let reference = match &self.keeper {
+            Some(_) => None,
+            None => Some(
+                account
+                    .secret_ref
+                    .parse::<SecretRef>()
+                    .map_err(|e: crate::secrets::SecretError| auth(e.to_string()))?,
+            ),
+        };
+        let stored = match (&self.keeper, &reference) {
+            (Some(keeper), _) => keeper.read(account).await.map_err(auth)?,
+            (None, Some(reference)) => self
+                .secrets
+                .get(reference)
+                .map_err(|e| auth(e.to_string()))?,
+            (None, None) => return Err(auth("the account has no secret".into())),
+        };
         let Some(tokens) = Tokens::from_secret(&stored) else {
             return Ok(stored);
         };
@@ -116,7 +137,15 @@ impl Engine {
         match client.refresh(&self.http, &tokens).await {
             Ok(new) => {
                 let secret = new.to_secret();
-                if let Err(e) = self.secrets.replace(&reference, &secret) {
+                let kept = match (&self.keeper, &reference) {
+                    (Some(keeper), _) => keeper.replace(account, &secret).await,
+                    (None, Some(reference)) => self
+                        .secrets
+                        .replace(reference, &secret)
+                        .map_err(|e| e.to_string()),
+                    (None, None) => Err("the account has no secret".into()),
+                };
+                if let Err(e) = kept {
                     let why = format!(
                         "{} gave new tokens for {} but they could not be stored ({e}); sign in again with `postctl accounts reauth {}`",
                         account.network.display_name(),

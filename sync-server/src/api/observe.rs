@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -49,6 +50,28 @@ fn histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
 
+/// Due-to-sent lag buckets, in seconds: from 50 ms to an hour.
+const LAG_BUCKETS: [f64; 12] = [
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
+];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PublishLabels {
+    network: String,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CircuitLabels {
+    network: String,
+    base_url: String,
+}
+
 /// The server's metrics and the registry they are encoded from.
 pub struct Metrics {
     registry: Registry,
@@ -58,6 +81,10 @@ pub struct Metrics {
     db_idle: Gauge,
     db_max: Gauge,
     db_waiting: Gauge,
+    publish_attempts: Family<PublishLabels, Counter>,
+    publish_lag: Histogram,
+    queue_depth: Family<StateLabels, Gauge>,
+    circuits_open: Family<CircuitLabels, Gauge>,
     /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
     token_hash: Option<[u8; 32]>,
 }
@@ -116,8 +143,36 @@ impl Metrics {
             "Requests waiting for a database connection",
             db_waiting.clone(),
         );
+        let publish_attempts = Family::<PublishLabels, Counter>::default();
+        registry.register(
+            "publish_outcomes",
+            "Targets this process finished publishing, by network and outcome (published, retry, failed, uncertain, released)",
+            publish_attempts.clone(),
+        );
+        let publish_lag = Histogram::new(LAG_BUCKETS);
+        registry.register(
+            "publish_lag_seconds",
+            "Time from a target's due time to its publication, for targets this process published",
+            publish_lag.clone(),
+        );
+        let queue_depth = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "targets",
+            "Targets in the database, by state",
+            queue_depth.clone(),
+        );
+        let circuits_open = Family::<CircuitLabels, Gauge>::default();
+        registry.register(
+            "circuit_open",
+            "Networks taken as down for everyone (1 while the circuit is open), by network and address",
+            circuits_open.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            publish_attempts,
+            publish_lag,
+            queue_depth,
+            circuits_open,
             requests,
             in_flight,
             db_connections,
@@ -136,6 +191,54 @@ impl Metrics {
                 status,
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a target the publisher finished, and for a published one the time since it
+    /// was due.
+    pub fn record_publish(&self, network: &str, outcome: &'static str, lag_seconds: Option<f64>) {
+        self.publish_attempts
+            .get_or_create(&PublishLabels {
+                network: network.to_string(),
+                outcome,
+            })
+            .inc();
+        if let Some(lag) = lag_seconds {
+            self.publish_lag.observe(lag.max(0.0));
+        }
+    }
+
+    /// Reads the queue's depth by state and the open circuits from the database.
+    async fn set_queue(&self, storage: &dyn crate::storage::Storage) {
+        match storage.target_counts().await {
+            Ok(counts) => {
+                for state in crate::storage::TargetState::ALL {
+                    let n = counts
+                        .iter()
+                        .find(|(s, _)| *s == state)
+                        .map_or(0, |(_, n)| *n);
+                    self.queue_depth
+                        .get_or_create(&StateLabels {
+                            state: state.as_str(),
+                        })
+                        .set(i64::try_from(n).unwrap_or(i64::MAX));
+                }
+            }
+            Err(e) => tracing::warn!("could not count targets for /metrics: {e}"),
+        }
+        match storage.open_circuits().await {
+            Ok(open) => {
+                self.circuits_open.clear();
+                for state in open {
+                    self.circuits_open
+                        .get_or_create(&CircuitLabels {
+                            network: state.circuit.network.name().to_string(),
+                            base_url: state.circuit.base_url.clone(),
+                        })
+                        .set(1);
+                }
+            }
+            Err(e) => tracing::warn!("could not read circuits for /metrics: {e}"),
+        }
     }
 
     fn set_pool(&self, pool: PoolStatus) {
@@ -273,6 +376,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         .into_response();
     }
     state.metrics.set_pool(state.storage.pool_status());
+    state.metrics.set_queue(state.storage.as_ref()).await;
     let mut text = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry) {
         tracing::error!("could not encode the metrics: {e}");

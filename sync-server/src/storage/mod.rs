@@ -20,6 +20,9 @@ mod sqlite_triggers;
 mod targets;
 
 pub use postctl_core::model::{Finish, TargetState};
+pub use postctl_core::publish::circuit::{
+    Circuit, CircuitEvent, CircuitRule, CircuitState, Outage,
+};
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
 pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
@@ -560,6 +563,9 @@ pub struct PublishAttempt {
     pub outcome: String,
     pub http_status: Option<u16>,
     pub error: Option<String>,
+    /// The part may have reached the network without being confirmed: a retry keeps it
+    /// noted as in flight. Not stored (read back as `false`).
+    pub in_doubt: bool,
 }
 
 /// A calendar entry: a target due in the range, with its post's title.
@@ -589,6 +595,42 @@ pub struct Claim {
     pub limit: u32,
     /// ...and at most this many of one account.
     pub per_account: u32,
+    /// Scheduled targets due before this are marked `missed` first instead of claimed
+    /// (`None`: nothing is missed).
+    pub missed_before_ms: Option<i64>,
+    /// Only this post's targets.
+    pub only_post: Option<String>,
+    /// Leave the targets of these accounts (ids) alone: the publisher is busy with them.
+    pub skip_accounts: Vec<String>,
+    /// The publish engine decides what becomes of a part in flight when it takes over a
+    /// target (its [`Claimed::target`] keeps `in_flight`): the target is claimed with an
+    /// `interrupted` attempt logged. `false`: the storage turns it `uncertain` where its
+    /// network cannot be asked again safely ([`takeover`]).
+    pub engine_decides: bool,
+}
+
+impl Claim {
+    /// Up to `limit` due targets, `per_account` of one account, for `owner` until
+    /// `lease_until_ms`; nothing marked missed, no post or account left out.
+    pub fn new(
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+        per_account: u32,
+    ) -> Claim {
+        Claim {
+            owner: owner.to_string(),
+            now_ms,
+            lease_until_ms,
+            limit,
+            per_account,
+            missed_before_ms: None,
+            only_post: None,
+            skip_accounts: Vec::new(),
+            engine_decides: false,
+        }
+    }
 }
 
 /// A target a publisher now holds, with what it needs to publish it.
@@ -599,6 +641,33 @@ pub struct Claimed {
     pub post: Post,
     /// Taken over from a publisher whose lease ran out.
     pub taken_over: bool,
+    /// When it was first claimed since it was last (re)scheduled: its retry window's start.
+    pub first_attempt_ms: Option<i64>,
+    /// What the adapter noted on the way to the part in flight ([`Storage::note_stage`]).
+    pub stage: Option<String>,
+    /// Claimed as the one probe of an open circuit.
+    pub probe: bool,
+}
+
+/// A scheduled target [`Storage::claim_due`] found due too long ago, now `missed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedTarget {
+    pub target_id: String,
+    pub post_id: String,
+    pub workspace_id: String,
+    pub account_id: String,
+    pub due_ms: i64,
+}
+
+/// An account waiting out a rate limit with targets waiting behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAccount {
+    pub account_id: String,
+    pub until_ms: i64,
+    pub reason: String,
+    /// When its first waiting target can go (not before `until_ms`).
+    pub next_ms: i64,
+    pub targets: u32,
 }
 
 /// What [`Storage::claim_due`] did.
@@ -608,6 +677,8 @@ pub struct ClaimOutcome {
     /// Targets whose publisher stopped mid-send on a network that cannot be asked again
     /// safely: they became `uncertain` (ids).
     pub uncertain: Vec<String>,
+    /// Scheduled targets due before [`Claim::missed_before_ms`]: they became `missed`.
+    pub missed: Vec<MissedTarget>,
 }
 
 /// How [`Storage::delete_account`] ended.
@@ -1231,22 +1302,23 @@ pub trait Storage: Send + Sync + 'static {
         lease_until_ms: i64,
         now_ms: i64,
     ) -> Result<bool>;
-    /// Records a part the network confirmed (its remote id and URL) with its attempt, and
-    /// clears the part in flight; false when the lease was lost.
+    /// Records a part the network confirmed (as the adapter returned it: `{"id", "url",
+    /// "extra"}`) with its attempt, and clears the part in flight; false when the lease
+    /// was lost. Durable before it returns (SQLite: a full sync).
     async fn record_part(
         &self,
         target_id: &str,
         owner: &str,
-        remote_id: &str,
-        url: Option<&str>,
+        published: &serde_json::Value,
         attempt: &PublishAttempt,
     ) -> Result<bool>;
     /// Ends this round for a held target, gives up the lease and logs `attempt`:
     /// published, waiting to retry at a time, failed, uncertain, or released. The part in
     /// flight is cleared when the target is published or failed, or retried after the
     /// network answered (`attempt` has an HTTP status); otherwise (uncertain, released, a
-    /// retry after no answer) it stays noted, as it may be on the network. False when the
-    /// lease was lost.
+    /// retry after no answer) it stays noted, as it may be on the network. A circuit's
+    /// probe slot the target held is freed. The events' deliveries are recorded in the same
+    /// transaction, when the lease was held. False when the lease was lost.
     async fn finish_target(
         &self,
         target_id: &str,
@@ -1254,6 +1326,7 @@ pub trait Storage: Send + Sync + 'static {
         finish: &Finish,
         attempt: Option<&PublishAttempt>,
         now_ms: i64,
+        events: &[Event],
     ) -> Result<bool>;
     /// Gives back every target `owner` holds with no part in flight (shutdown); how many.
     async fn release_claims(&self, owner: &str, now_ms: i64) -> Result<u64>;
@@ -1262,8 +1335,73 @@ pub trait Storage: Send + Sync + 'static {
     async fn hold_account(&self, account_id: &str, until_ms: i64, reason: &str) -> Result<()>;
     /// Until when an account must wait, if later than `now_ms`, and the network's reason.
     async fn account_wait(&self, account_id: &str, now_ms: i64) -> Result<Option<(i64, String)>>;
-    /// The earliest time a target becomes due or a lease runs out, if any.
+    /// The earliest time a target becomes due, a lease runs out or an open circuit may be
+    /// probed, if any. Accounts held (needing sign-in, on an open circuit) count only
+    /// through their circuit's probe.
     async fn next_due(&self) -> Result<Option<i64>>;
+    /// Like [`next_due`](Self::next_due), after `after_ms` and leaving out the accounts
+    /// (ids) in `skip_accounts`.
+    async fn next_due_after(&self, after_ms: i64, skip_accounts: &[String]) -> Result<Option<i64>>;
+    /// Notes durably what the adapter sent on the way to the part in flight (JSON); false
+    /// when the lease was lost or no part is in flight.
+    async fn note_stage(&self, target_id: &str, owner: &str, stage: &str) -> Result<bool>;
+    /// Accounts waiting out a rate limit past `now_ms` with targets waiting to retry.
+    async fn held_accounts(&self, now_ms: i64) -> Result<Vec<HeldAccount>>;
+    /// A number that changes when targets are added or change (the newest change time).
+    async fn data_version(&self) -> Result<i64>;
+    /// An account by id, in whatever workspace, deleted ones included.
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>>;
+    /// Replaces an account's sealed credentials (refreshed tokens); false if none.
+    async fn replace_credentials(&self, account_id: &str, sealed: &str) -> Result<bool>;
+    /// What the account's server said about its limits (JSON), and when.
+    async fn server_limits(&self, account_id: &str) -> Result<Option<(String, i64)>>;
+    /// Keeps what the account's server said about its limits at `read_ms`.
+    async fn save_server_limits(&self, account_id: &str, limits: &str, read_ms: i64) -> Result<()>;
+    /// The targets of a post with parts on their networks (not publishing, not
+    /// cancelled): `(target id, account, parts JSON)`.
+    async fn published_targets(&self, post_id: &str) -> Result<Vec<(String, Account, String)>>;
+    /// Records that a target's parts were deleted from its network: it is `cancelled`.
+    async fn mark_unpublished(&self, target_id: &str, now_ms: i64) -> Result<()>;
+    /// Takes the account's token-refresh lock for `holder` until `until_ms`, unless
+    /// another holder's lock is good at `now_ms`; of many at once, one gets it.
+    async fn take_sign_in_lock(
+        &self,
+        account_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool>;
+    /// Gives the lock back, if `holder` still has it.
+    async fn release_sign_in_lock(&self, account_id: &str, holder: &str) -> Result<()>;
+    /// Holds the account's posts until it signs in again; true when this is news, and
+    /// then the events' deliveries are recorded in the same transaction.
+    async fn mark_needs_sign_in(
+        &self,
+        account_id: &str,
+        why: &str,
+        events: &[Event],
+    ) -> Result<bool>;
+    /// Why each account that needs signing in again does: `(account id, why)`.
+    async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>>;
+    /// Records an outage failure on `circuit` and decides
+    /// (`postctl_core::publish::circuit::after_outage`) in one transaction, so failures
+    /// noted by several processes at once all count; the event when this one opened it.
+    async fn note_outage(
+        &self,
+        circuit: &Circuit,
+        outage: Outage,
+        error: &str,
+        rule: &CircuitRule,
+    ) -> Result<(CircuitState, Option<CircuitEvent>)>;
+    /// The network answered at `at_ms`: the circuit's row goes; the `Closed` event when it
+    /// was open (of several processes at once, the one that deleted the row gets it).
+    async fn note_answer(&self, circuit: &Circuit, at_ms: i64) -> Result<Option<CircuitEvent>>;
+    /// The circuit's state, when it has recent failures or is open.
+    async fn circuit(&self, circuit: &Circuit) -> Result<Option<CircuitState>>;
+    /// Every open circuit, the longest down first (for `/metrics`).
+    async fn open_circuits(&self) -> Result<Vec<CircuitState>>;
+    /// How many targets are in each state (for `/metrics`).
+    async fn target_counts(&self) -> Result<Vec<(TargetState, u64)>>;
     /// Counts one request of `id` against `per_minute` requests a minute, for every
     /// process of this database together: a token bucket of a minute's worth, kept as the
     /// time it is full again (GCRA). One atomic statement: of concurrent requests from any

@@ -12,9 +12,13 @@ use tokio_postgres::{NoTls, Row};
 
 use super::schema::{MIGRATIONS, latest};
 use super::sql::{
-    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
-    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
-    due_sql, interrupted_attempt, next_due_sql, pg, sealed_update,
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, CIRCUIT_COLUMNS, CIRCUIT_UPSERT, CircuitRaw,
+    DATA_VERSION, FinishColumns, POST_JOIN_COLUMNS, POST_JOIN_WIDTH, PROBE_READY,
+    RELEASE_SIGN_IN_LOCK, SEALED_SELECTS, TAKE_SIGN_IN_LOCK, TARGET_COLUMNS, TARGET_INSERT,
+    TARGET_WIDTH, account_ready_sql, add_part, circuit_state, circuit_values, due_sql,
+    held_accounts_sql, interrupted_attempt, mark_missed_sql, mark_unpublished_sql,
+    next_due_after_sql, next_due_sql, only_post_sql, pg, probe_target_sql, probe_time,
+    probe_times_sql, sealed_update,
 };
 use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
@@ -27,7 +31,9 @@ use super::{
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
+use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
+use postctl_core::publish::circuit::{after_answer, after_outage};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0070_6f73_7463_746c;
@@ -1841,6 +1847,7 @@ impl Storage for PgStorage {
                         outcome: r.get(5),
                         http_status: r.get::<_, Option<i64>>(6).map(|s| s as u16),
                         error: r.get(7),
+                        in_doubt: false,
                     },
                 )
             })
@@ -1881,8 +1888,25 @@ impl Storage for PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let now = claim.now_ms;
+        let mut outcome = ClaimOutcome::default();
+        if let Some(before) = claim.missed_before_ms {
+            let rows = tx
+                .query(&pg(&mark_missed_sql()), &[&now, &before, &claim.only_post])
+                .await
+                .map_err(db_error)?;
+            outcome.missed = rows
+                .iter()
+                .map(|r| MissedTarget {
+                    target_id: r.get(0),
+                    post_id: r.get(1),
+                    workspace_id: r.get(2),
+                    account_id: r.get(3),
+                    due_ms: r.get(4),
+                })
+                .collect();
+        }
         // SKIP LOCKED: what another claimer is locking is left to it, not waited for; the
-        // conditional UPDATE below is what guarantees a target is claimed once.
+        // conditional UPDATE in `take` is what guarantees a target is claimed once.
         let ids = tx
             .query(
                 &pg(&format!(
@@ -1891,89 +1915,79 @@ impl Storage for PgStorage {
                          SELECT id FROM (
                              SELECT t.id, row_number() OVER (PARTITION BY t.account_id
                                  ORDER BY t.due_ms, t.id) AS nth
-                             FROM targets t WHERE {due} AND {ready}) x
+                             FROM targets t WHERE {due} AND {ready} AND {only_post}
+                               AND {skip}) x
                          WHERE nth <= ?3)
                      ORDER BY coalesce(t.next_attempt_ms, t.due_ms), t.id LIMIT ?2
                      FOR UPDATE OF t SKIP LOCKED",
                     publishing = TargetState::Publishing.as_str(),
                     due = due_sql("?1"),
                     ready = account_ready_sql("?1"),
+                    only_post = only_post_sql("?4"),
+                    skip = SKIP_5,
                 )),
-                &[&now, &i64::from(claim.limit), &i64::from(claim.per_account)],
+                &[
+                    &now,
+                    &i64::from(claim.limit),
+                    &i64::from(claim.per_account),
+                    &claim.only_post,
+                    &claim.skip_accounts,
+                ],
             )
             .await
             .map_err(db_error)?;
-        let mut outcome = ClaimOutcome::default();
         for row in ids {
-            let id: String = row.get(0);
-            let taken_over: bool = row.get(1);
-            let r = tx
-                .query_one(
-                    &format!(
-                        "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS}
-                         FROM targets t JOIN accounts a ON a.id = t.account_id
-                         JOIN posts p ON p.id = t.post_id WHERE t.id = $1"
-                    ),
-                    &[&id],
-                )
-                .await
-                .map_err(db_error)?;
-            let mut target = target_row(&r, 0);
-            let account = account_row(&r, TARGET_WIDTH);
-            let post = post_row_at(&r, TARGET_WIDTH + ACCOUNT_WIDTH);
-            let interrupted = target
-                .in_flight
-                .zip(target.in_flight_ms)
-                .filter(|_| taken_over);
-            if let Some((part, since)) = interrupted {
-                let fate = takeover(&account, since, now);
-                let attempt = interrupted_attempt(&id, part, since, now, fate);
-                if fate == Takeover::Uncertain {
-                    let n = tx
-                        .execute(
-                            &pg(&format!(
-                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
-                                 lease_expires_ms = NULL, last_error = ?2, updated_ms = ?1
-                                 WHERE t.id = ?3 AND {due}",
-                                uncertain = TargetState::Uncertain.as_str(),
-                                due = due_sql("?1"),
-                            )),
-                            &[&now, &attempt.error, &id],
-                        )
-                        .await
-                        .map_err(db_error)?;
-                    if n == 1 {
-                        insert_publish_attempt(&tx, &attempt).await?;
-                        outcome.uncertain.push(id);
-                    }
-                    continue;
-                }
-                insert_publish_attempt(&tx, &attempt).await?;
-            }
-            let n = tx
-                .execute(
+            take(
+                &tx,
+                claim,
+                &row.get::<_, String>(0),
+                row.get(1),
+                &mut outcome,
+            )
+            .await?;
+        }
+        // One probe per open circuit whose time has come (its targets were left out); a
+        // circuit another claimer is probing right now is skipped.
+        let ready = tx
+            .query(
+                &pg(&format!("{PROBE_READY} FOR UPDATE SKIP LOCKED")),
+                &[&now],
+            )
+            .await
+            .map_err(db_error)?;
+        for row in ready {
+            let (network, base_url): (String, String) = (row.get(0), row.get(1));
+            let probe = tx
+                .query_opt(
                     &pg(&format!(
-                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
-                         lease_expires_ms = ?3, updated_ms = ?1
-                         WHERE t.id = ?4 AND {due}",
-                        publishing = TargetState::Publishing.as_str(),
-                        due = due_sql("?1"),
+                        "{} FOR UPDATE OF t SKIP LOCKED",
+                        probe_target_sql(SKIP_3)
                     )),
-                    &[&now, &claim.owner, &claim.lease_until_ms, &id],
+                    &[
+                        &now,
+                        &claim.only_post,
+                        &claim.skip_accounts,
+                        &network,
+                        &base_url,
+                    ],
                 )
                 .await
                 .map_err(db_error)?;
-            if n == 1 {
-                target.state = TargetState::Publishing;
-                target.lease_owner = Some(claim.owner.clone());
-                target.lease_expires_ms = Some(claim.lease_until_ms);
-                target.updated_ms = now;
-                outcome.claimed.push(Claimed {
-                    target,
-                    account,
-                    post,
-                    taken_over,
-                });
+            let Some(probe) = probe else {
+                continue;
+            };
+            let id: String = probe.get(0);
+            if take(&tx, claim, &id, probe.get(1), &mut outcome).await? {
+                tx.execute(
+                    "UPDATE circuits SET probe_target = $3, probe_until_ms = $4
+                     WHERE network = $1 AND base_url = $2",
+                    &[&network, &base_url, &id, &claim.lease_until_ms],
+                )
+                .await
+                .map_err(db_error)?;
+                if let Some(last) = outcome.claimed.last_mut() {
+                    last.probe = true;
+                }
             }
         }
         tx.commit().await.map_err(db_error)?;
@@ -2034,8 +2048,7 @@ impl Storage for PgStorage {
         &self,
         target_id: &str,
         owner: &str,
-        remote_id: &str,
-        url: Option<&str>,
+        published: &serde_json::Value,
         attempt: &PublishAttempt,
     ) -> Result<bool> {
         let mut client = self.client().await?;
@@ -2054,14 +2067,10 @@ impl Storage for PgStorage {
         let Some(parts) = parts else {
             return Ok(false);
         };
-        let parts = add_part(
-            &parts.get::<_, String>(0),
-            attempt.part,
-            serde_json::json!({ "id": remote_id, "url": url }),
-        );
+        let parts = add_part(&parts.get::<_, String>(0), attempt.part, published.clone());
         tx.execute(
             "UPDATE targets SET parts = $3, in_flight = NULL, in_flight_ms = NULL,
-             updated_ms = $4 WHERE id = $1 AND lease_owner = $2",
+             in_flight_stage = NULL, updated_ms = $4 WHERE id = $1 AND lease_owner = $2",
             &[&target_id, &owner, &parts, &attempt.ended_ms],
         )
         .await
@@ -2078,6 +2087,7 @@ impl Storage for PgStorage {
         finish: &Finish,
         attempt: Option<&PublishAttempt>,
         now_ms: i64,
+        events: &[Event],
     ) -> Result<bool> {
         let f = FinishColumns::of(finish, attempt);
         let mut client = self.client().await?;
@@ -2094,7 +2104,8 @@ impl Storage for PgStorage {
                         next_attempt_ms = ?5, attempt_count = attempt_count + ?6,
                         lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?7,
                         in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
-                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END,
+                        in_flight_stage = CASE WHEN ?8 THEN NULL ELSE in_flight_stage END
                      WHERE id = ?1 AND lease_owner = ?2 AND state = '{publishing}'",
                     waiting_retry = TargetState::WaitingRetry.as_str(),
                     scheduled = TargetState::Scheduled.as_str(),
@@ -2118,6 +2129,16 @@ impl Storage for PgStorage {
         }
         if let Some(attempt) = attempt {
             insert_publish_attempt(&tx, attempt).await?;
+        }
+        tx.execute(
+            "UPDATE circuits SET probe_target = NULL, probe_until_ms = NULL
+             WHERE probe_target = $1",
+            &[&target_id],
+        )
+        .await
+        .map_err(db_error)?;
+        for event in events {
+            record_event(&tx, event).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(true)
@@ -2175,7 +2196,323 @@ impl Storage for PgStorage {
             .query_one(&next_due_sql(), &[])
             .await
             .map_err(db_error)?;
+        let due: Option<i64> = row.get(0);
+        Ok(due
+            .into_iter()
+            .chain(probe_times(&client, i64::MIN).await?)
+            .min())
+    }
+
+    async fn next_due_after(&self, after_ms: i64, skip_accounts: &[String]) -> Result<Option<i64>> {
+        let client = self.client().await?;
+        let skip = skip_accounts.to_vec();
+        let row = client
+            .query_one(&pg(&next_due_after_sql(SKIP_2)), &[&after_ms, &skip])
+            .await
+            .map_err(db_error)?;
+        let due: Option<i64> = row.get(0);
+        Ok(due
+            .into_iter()
+            .chain(probe_times(&client, after_ms).await?)
+            .min())
+    }
+
+    async fn note_stage(&self, target_id: &str, owner: &str, stage: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                &format!(
+                    "UPDATE targets SET in_flight_stage = $3
+                     WHERE id = $1 AND lease_owner = $2 AND state = '{}'
+                       AND in_flight IS NOT NULL",
+                    TargetState::Publishing.as_str()
+                ),
+                &[&target_id, &owner, &stage],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn held_accounts(&self, now_ms: i64) -> Result<Vec<HeldAccount>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&pg(&held_accounts_sql()), &[&now_ms])
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| HeldAccount {
+                account_id: r.get(0),
+                until_ms: r.get(1),
+                reason: r.get(2),
+                next_ms: r.get(3),
+                targets: r.get::<_, i64>(4) as u32,
+            })
+            .collect())
+    }
+
+    async fn data_version(&self) -> Result<i64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(DATA_VERSION, &[])
+            .await
+            .map_err(db_error)?;
         Ok(row.get(0))
+    }
+
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"),
+                &[&id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| account_row(&r, 0)))
+    }
+
+    async fn replace_credentials(&self, account_id: &str, sealed: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE accounts SET credentials = $2 WHERE id = $1 AND deleted_ms IS NULL",
+                &[&account_id, &sealed],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn server_limits(&self, account_id: &str) -> Result<Option<(String, i64)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT server_limits, server_limits_ms FROM accounts
+                 WHERE id = $1 AND server_limits IS NOT NULL AND server_limits_ms IS NOT NULL",
+                &[&account_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn save_server_limits(&self, account_id: &str, limits: &str, read_ms: i64) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE accounts SET server_limits = $2, server_limits_ms = $3 WHERE id = $1",
+                &[&account_id, &limits, &read_ms],
+            )
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn published_targets(&self, post_id: &str) -> Result<Vec<(String, Account, String)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT t.id, t.parts, {ACCOUNT_COLUMNS} FROM targets t
+                     JOIN accounts a ON a.id = t.account_id
+                     WHERE t.post_id = $1 AND t.parts <> '[]' AND t.state NOT IN ('{}', '{}')
+                     ORDER BY t.id",
+                    TargetState::Publishing.as_str(),
+                    TargetState::Cancelled.as_str()
+                ),
+                &[&post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), account_row(r, 2), r.get(1)))
+            .collect())
+    }
+
+    async fn mark_unpublished(&self, target_id: &str, now_ms: i64) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(&pg(&mark_unpublished_sql()), &[&target_id, &now_ms])
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn take_sign_in_lock(
+        &self,
+        account_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                &pg(TAKE_SIGN_IN_LOCK),
+                &[&account_id, &holder, &now_ms, &until_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn release_sign_in_lock(&self, account_id: &str, holder: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(&pg(RELEASE_SIGN_IN_LOCK), &[&account_id, &holder])
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn mark_needs_sign_in(
+        &self,
+        account_id: &str,
+        why: &str,
+        events: &[Event],
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = tx
+            .execute(
+                "UPDATE accounts SET needs_sign_in = $2 WHERE id = $1 AND needs_sign_in IS NULL",
+                &[&account_id, &why],
+            )
+            .await
+            .map_err(db_error)?;
+        if n == 1 {
+            for event in events {
+                record_event(&tx, event).await?;
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, needs_sign_in FROM accounts WHERE needs_sign_in IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn note_outage(
+        &self,
+        circuit: &Circuit,
+        outage: Outage,
+        error: &str,
+        rule: &CircuitRule,
+    ) -> Result<(CircuitState, Option<CircuitEvent>)> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        // A row to lock: failures noted at once by several processes wait for each other.
+        tx.execute(
+            "INSERT INTO circuits (network, base_url, failures, probes) VALUES ($1, $2, '[]', 0)
+             ON CONFLICT (network, base_url) DO NOTHING",
+            &[&circuit.network.name(), &circuit.base_url],
+        )
+        .await
+        .map_err(db_error)?;
+        let current = tx
+            .query_opt(
+                &format!(
+                    "SELECT {CIRCUIT_COLUMNS} FROM circuits
+                     WHERE network = $1 AND base_url = $2 FOR UPDATE"
+                ),
+                &[&circuit.network.name(), &circuit.base_url],
+            )
+            .await
+            .map_err(db_error)?
+            .and_then(|r| circuit_state(circuit_raw(&r)))
+            .unwrap_or_else(|| CircuitState::closed(circuit.clone()));
+        let (state, event) = after_outage(current, outage, error, rule);
+        let v = circuit_values(&state);
+        tx.execute(
+            &pg(CIRCUIT_UPSERT),
+            &[&v.0, &v.1, &v.2, &v.3, &v.4, &v.5, &v.6],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok((state, event))
+    }
+
+    async fn note_answer(&self, circuit: &Circuit, at_ms: i64) -> Result<Option<CircuitEvent>> {
+        if self.circuit(circuit).await?.is_none() {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        let removed = client
+            .query_opt(
+                &format!(
+                    "DELETE FROM circuits WHERE network = $1 AND base_url = $2
+                     RETURNING {CIRCUIT_COLUMNS}"
+                ),
+                &[&circuit.network.name(), &circuit.base_url],
+            )
+            .await
+            .map_err(db_error)?
+            .and_then(|r| circuit_state(circuit_raw(&r)));
+        let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+        Ok(removed.and_then(|state| after_answer(&state, at)))
+    }
+
+    async fn circuit(&self, circuit: &Circuit) -> Result<Option<CircuitState>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {CIRCUIT_COLUMNS} FROM circuits WHERE network = $1 AND base_url = $2"
+                ),
+                &[&circuit.network.name(), &circuit.base_url],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.and_then(|r| circuit_state(circuit_raw(&r))))
+    }
+
+    async fn open_circuits(&self) -> Result<Vec<CircuitState>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {CIRCUIT_COLUMNS} FROM circuits WHERE opened_ms IS NOT NULL
+                     ORDER BY opened_ms, network, base_url"
+                ),
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| circuit_state(circuit_raw(r)))
+            .collect())
+    }
+
+    async fn target_counts(&self) -> Result<Vec<(TargetState, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT state, count(*) FROM targets GROUP BY state ORDER BY state",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let state: String = r.get(0);
+                (state_of(&state), r.get::<_, i64>(1) as u64)
+            })
+            .collect())
     }
 
     async fn take_rate_token(&self, id: &str, per_minute: u32, now_ms: i64) -> Result<RateTaken> {
@@ -2573,7 +2910,8 @@ async fn apply_change(
             c.execute(
                 "UPDATE targets SET state = $2, parts = $3,
                  due_ms = CASE WHEN $2 = 'published' THEN due_ms ELSE $4 END,
-                 next_attempt_ms = NULL, attempt_count = 0, in_flight = NULL,
+                 next_attempt_ms = NULL, attempt_count = 0, first_attempt_ms = NULL,
+                 in_flight_stage = NULL, in_flight = NULL,
                  in_flight_ms = NULL, last_error = NULL, updated_ms = $4 WHERE id = $1",
                 &[&id, &state.as_str(), &parts, &now_ms],
             )
@@ -2582,7 +2920,8 @@ async fn apply_change(
         TargetChange::Retry { .. } => {
             c.execute(
                 "UPDATE targets SET state = $2, due_ms = $3, next_attempt_ms = NULL,
-                 attempt_count = 0, last_error = NULL, updated_ms = $3 WHERE id = $1",
+                 attempt_count = 0, first_attempt_ms = NULL, last_error = NULL,
+                 updated_ms = $3 WHERE id = $1",
                 &[&id, &change.to_state().as_str(), &change.due_ms()],
             )
             .await
@@ -2607,7 +2946,7 @@ async fn apply_change(
         _ => {
             c.execute(
                 "UPDATE targets SET state = $2, due_ms = coalesce($3, due_ms),
-                 next_attempt_ms = NULL, updated_ms = $4 WHERE id = $1",
+                 next_attempt_ms = NULL, first_attempt_ms = NULL, updated_ms = $4 WHERE id = $1",
                 &[&id, &change.to_state().as_str(), &change.due_ms(), &now_ms],
             )
             .await
@@ -2698,4 +3037,125 @@ fn post_row_at(r: &Row, at: usize) -> Post {
         created_ms: r.get(at + 8),
         updated_ms: r.get(at + 9),
     }
+}
+
+/// The accounts to leave out, a text array in `?5` / `?3` / `?2`.
+const SKIP_5: &str = "NOT (t.account_id = ANY(CAST(?5 AS TEXT[])))";
+const SKIP_3: &str = "NOT (t.account_id = ANY(CAST(?3 AS TEXT[])))";
+const SKIP_2: &str = "NOT (t.account_id = ANY(CAST(?2 AS TEXT[])))";
+
+/// Claims target `id` for the claimer if it is still due (conditional, so a concurrent
+/// claim cannot double up): true when it did. A target whose publisher stopped mid-send
+/// becomes `uncertain` instead where its network cannot be asked again safely
+/// ([`takeover`]).
+async fn take(
+    tx: &deadpool_postgres::Transaction<'_>,
+    claim: &Claim,
+    id: &str,
+    taken_over: bool,
+    outcome: &mut ClaimOutcome,
+) -> Result<bool> {
+    let now = claim.now_ms;
+    let r = tx
+        .query_one(
+            &format!(
+                "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS},
+                        t.first_attempt_ms, t.in_flight_stage
+                 FROM targets t JOIN accounts a ON a.id = t.account_id
+                 JOIN posts p ON p.id = t.post_id WHERE t.id = $1"
+            ),
+            &[&id],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut target = target_row(&r, 0);
+    let account = account_row(&r, TARGET_WIDTH);
+    let post = post_row_at(&r, TARGET_WIDTH + ACCOUNT_WIDTH);
+    let at = TARGET_WIDTH + ACCOUNT_WIDTH + POST_JOIN_WIDTH;
+    let first: Option<i64> = r.get(at);
+    let stage: Option<String> = r.get(at + 1);
+    let interrupted = target
+        .in_flight
+        .zip(target.in_flight_ms)
+        .filter(|_| taken_over);
+    if let Some((part, since)) = interrupted {
+        let fate = match claim.engine_decides {
+            true => None,
+            false => Some(takeover(&account, since, now)),
+        };
+        let attempt = interrupted_attempt(id, part, since, now, fate);
+        if fate == Some(Takeover::Uncertain) {
+            let n = tx
+                .execute(
+                    &pg(&format!(
+                        "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
+                         lease_expires_ms = NULL, last_error = ?2, updated_ms = ?1
+                         WHERE t.id = ?3 AND {due}",
+                        uncertain = TargetState::Uncertain.as_str(),
+                        due = due_sql("?1"),
+                    )),
+                    &[&now, &attempt.error, &id],
+                )
+                .await
+                .map_err(db_error)?;
+            if n == 1 {
+                insert_publish_attempt(tx, &attempt).await?;
+                outcome.uncertain.push(id.to_string());
+            }
+            return Ok(false);
+        }
+        insert_publish_attempt(tx, &attempt).await?;
+    }
+    let n = tx
+        .execute(
+            &pg(&format!(
+                "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
+                 lease_expires_ms = ?3, updated_ms = ?1,
+                 first_attempt_ms = coalesce(t.first_attempt_ms, ?1)
+                 WHERE t.id = ?4 AND {due}",
+                publishing = TargetState::Publishing.as_str(),
+                due = due_sql("?1"),
+            )),
+            &[&now, &claim.owner, &claim.lease_until_ms, &id],
+        )
+        .await
+        .map_err(db_error)?;
+    if n == 1 {
+        target.state = TargetState::Publishing;
+        target.lease_owner = Some(claim.owner.clone());
+        target.lease_expires_ms = Some(claim.lease_until_ms);
+        target.updated_ms = now;
+        outcome.claimed.push(Claimed {
+            target,
+            account,
+            post,
+            taken_over,
+            first_attempt_ms: Some(first.unwrap_or(now)),
+            stage,
+            probe: false,
+        });
+    }
+    Ok(n == 1)
+}
+
+/// When each open circuit may next be probed, after `after_ms`.
+async fn probe_times(c: &impl deadpool_postgres::GenericClient, after_ms: i64) -> Result<Vec<i64>> {
+    let rows = c.query(&probe_times_sql(), &[]).await.map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| probe_time(r.get(0), r.get(1), r.get(2), r.get(3)))
+        .filter(|t| *t > after_ms)
+        .collect())
+}
+
+fn circuit_raw(r: &Row) -> CircuitRaw {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+    )
 }

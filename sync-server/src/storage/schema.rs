@@ -286,6 +286,31 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL
     );
     CREATE INDEX approval_decisions_by_post ON approval_decisions (post_id, created_ms);",
+    // 9: the publish engine on the server (`publisher::ledger`): when a target was first
+    // tried (its retry window) and what its adapter noted on the way to the part in
+    // flight; accounts held until they sign in again, their token-refresh lock and what
+    // their server said about its limits; circuits (a network down for everyone) shared by
+    // every process, with the one probe each hands out.
+    "ALTER TABLE targets ADD COLUMN first_attempt_ms BIGINT;
+    ALTER TABLE targets ADD COLUMN in_flight_stage TEXT;
+    CREATE INDEX targets_updated ON targets (updated_ms);
+    ALTER TABLE accounts ADD COLUMN needs_sign_in TEXT;
+    ALTER TABLE accounts ADD COLUMN sign_in_holder TEXT;
+    ALTER TABLE accounts ADD COLUMN sign_in_until_ms BIGINT;
+    ALTER TABLE accounts ADD COLUMN server_limits TEXT;
+    ALTER TABLE accounts ADD COLUMN server_limits_ms BIGINT;
+    CREATE TABLE circuits (
+        network TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        failures TEXT NOT NULL,
+        opened_ms BIGINT,
+        probes BIGINT NOT NULL,
+        next_probe_ms BIGINT,
+        last_error TEXT,
+        probe_target TEXT,
+        probe_until_ms BIGINT,
+        PRIMARY KEY (network, base_url)
+    );",
 ];
 
 /// The schema version this binary writes.

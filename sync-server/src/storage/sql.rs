@@ -1,7 +1,10 @@
 //! SQL text both storages share (written with SQLite's `?N` parameters; [`pg`] turns them
 //! into PostgreSQL's `$N`), and the values the publisher's statements bind.
 
-use super::{Finish, PublishAttempt, SealedKind, Takeover, TargetState};
+use chrono::{DateTime, Utc};
+use postctl_core::network::Network;
+
+use super::{Circuit, CircuitState, Finish, PublishAttempt, SealedKind, Takeover, TargetState};
 
 /// `targets` columns in the order `target_row` reads them (prefix `t.`).
 pub(crate) const TARGET_COLUMNS: &str = "t.id, t.post_id, t.account_id, t.workspace_id, t.state, \
@@ -19,6 +22,7 @@ pub(crate) const ACCOUNT_INSERT: &str =
     "id, workspace_id, name, network, base_url, handle, settings, credentials, created_ms";
 pub(crate) const ACCOUNT_WIDTH: usize = 9;
 /// `posts` columns for a join (prefix `p.`), in the order the post readers read them.
+pub(crate) const POST_JOIN_WIDTH: usize = 10;
 pub(crate) const POST_JOIN_COLUMNS: &str = "p.id, p.workspace_id, p.author_id, p.title, p.body, \
      p.state, p.scheduled_ms, p.zone, p.created_ms, p.updated_ms";
 
@@ -47,24 +51,182 @@ pub(crate) fn due_sql(now: &str) -> String {
     )
 }
 
-/// The account of target `t` is not waiting out a rate limit at `now`.
+/// The accounts whose targets are held (ids): those that need signing in again, and those
+/// on an open circuit (their network is taken as down; only its probe takes their targets).
+pub(crate) const HELD_ACCOUNTS: &str = "SELECT id FROM accounts WHERE needs_sign_in IS NOT NULL
+    UNION SELECT a.id FROM accounts a JOIN circuits c
+        ON c.network = a.network AND c.base_url = coalesce(a.base_url, '')
+    WHERE c.opened_ms IS NOT NULL";
+
+/// The account of target `t` is not waiting out a rate limit at `now`, and not held.
 pub(crate) fn account_ready_sql(now: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM account_waits w
-                     WHERE w.account_id = t.account_id AND w.until_ms > {now})"
+                     WHERE w.account_id = t.account_id AND w.until_ms > {now})
+         AND t.account_id NOT IN ({HELD_ACCOUNTS})"
     )
 }
 
-/// The earliest time a waiting target is due or a lease runs out.
+/// Target `t` is of post `param` when that is not NULL.
+pub(crate) fn only_post_sql(param: &str) -> String {
+    format!("(CAST({param} AS TEXT) IS NULL OR t.post_id = {param})")
+}
+
+/// The earliest time a waiting target of an account not held is due or a lease runs out
+/// (open circuits' probe times are added by [`probe_times_sql`]).
 pub(crate) fn next_due_sql() -> String {
     format!(
         "SELECT min(x) FROM (
             SELECT min(coalesce(next_attempt_ms, due_ms)) AS x FROM targets
-            WHERE state IN {waiting}
+            WHERE state IN {waiting} AND account_id NOT IN ({HELD_ACCOUNTS})
             UNION ALL
             SELECT min(lease_expires_ms) AS x FROM targets WHERE state = '{publishing}') m",
         waiting = TargetState::sql(TargetState::WAITING),
         publishing = TargetState::Publishing.as_str(),
+    )
+}
+
+/// [`next_due_sql`] after `?1`, leaving out the accounts `skip` (a condition on `t`).
+pub(crate) fn next_due_after_sql(skip: &str) -> String {
+    format!(
+        "SELECT min(x) FROM (
+            SELECT min(coalesce(t.next_attempt_ms, t.due_ms)) AS x FROM targets t
+            WHERE t.state IN {waiting} AND coalesce(t.next_attempt_ms, t.due_ms) > ?1
+              AND {skip} AND t.account_id NOT IN ({HELD_ACCOUNTS})
+            UNION ALL
+            SELECT min(t.lease_expires_ms) AS x FROM targets t
+            WHERE t.state = '{publishing}' AND t.lease_expires_ms > ?1 AND {skip}) m",
+        waiting = TargetState::sql(TargetState::WAITING),
+        publishing = TargetState::Publishing.as_str(),
+    )
+}
+
+/// Each open circuit's probe timing: next probe, running probe's target and lease end, and
+/// the earliest due time of a waiting target on it (accounts not needing sign-in).
+pub(crate) fn probe_times_sql() -> String {
+    format!(
+        "SELECT c.next_probe_ms, c.probe_target, c.probe_until_ms,
+            (SELECT min(coalesce(t.next_attempt_ms, t.due_ms)) FROM targets t
+             JOIN accounts a ON a.id = t.account_id
+             WHERE t.state IN {waiting} AND a.needs_sign_in IS NULL
+               AND a.network = c.network AND coalesce(a.base_url, '') = c.base_url)
+         FROM circuits c WHERE c.opened_ms IS NOT NULL",
+        waiting = TargetState::sql(TargetState::WAITING),
+    )
+}
+
+/// When an open circuit may next be probed, from a [`probe_times_sql`] row: its next probe
+/// time (or the running probe's lease end, if later), not before a target on it is due.
+pub(crate) fn probe_time(
+    next_probe: Option<i64>,
+    probe_target: Option<String>,
+    probe_until: Option<i64>,
+    earliest: Option<i64>,
+) -> Option<i64> {
+    let earliest = earliest?;
+    let next = next_probe?;
+    let free = match probe_target {
+        Some(_) => next.max(probe_until.unwrap_or(0)),
+        None => next,
+    };
+    Some(free.max(earliest))
+}
+
+/// Marks scheduled targets due before `?2` missed (at `?1`), of post `?3` when given, not
+/// of held accounts.
+pub(crate) fn mark_missed_sql() -> String {
+    format!(
+        "UPDATE targets SET state = '{missed}', updated_ms = ?1,
+            last_error = 'not published in time: the server was not publishing when it was due'
+         WHERE state = '{scheduled}' AND due_ms < ?2
+           AND (CAST(?3 AS TEXT) IS NULL OR post_id = ?3)
+           AND account_id NOT IN ({HELD_ACCOUNTS})
+         RETURNING id, post_id, workspace_id, account_id, due_ms",
+        missed = TargetState::Missed.as_str(),
+        scheduled = TargetState::Scheduled.as_str(),
+    )
+}
+
+/// Open circuits whose probe may go at `?1`: its time has come and no probe holds an
+/// unexpired lease.
+pub(crate) const PROBE_READY: &str = "SELECT network, base_url FROM circuits
+    WHERE opened_ms IS NOT NULL AND next_probe_ms <= ?1
+      AND (probe_target IS NULL OR probe_until_ms < ?1)
+    ORDER BY opened_ms";
+
+/// The probe of the circuit (`?4` network, `?5` base URL) at `?1`: its earliest due target,
+/// of post `?2` if given, not of the accounts `skip`.
+pub(crate) fn probe_target_sql(skip: &str) -> String {
+    format!(
+        "SELECT t.id, t.state = '{publishing}' FROM targets t
+         JOIN accounts a ON a.id = t.account_id
+         WHERE {due} AND {only_post} AND {skip}
+           AND a.needs_sign_in IS NULL
+           AND a.network = ?4 AND coalesce(a.base_url, '') = ?5
+         ORDER BY t.due_ms, t.id LIMIT 1",
+        publishing = TargetState::Publishing.as_str(),
+        due = due_sql("?1"),
+        only_post = only_post_sql("?2"),
+    )
+}
+
+/// `circuits` columns in the order [`circuit_state`] reads them.
+pub(crate) const CIRCUIT_COLUMNS: &str =
+    "network, base_url, failures, opened_ms, probes, next_probe_ms, last_error";
+
+/// A circuits row as read.
+pub(crate) type CircuitRaw = (
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+/// A circuit's state from its row; `None` for a network this binary does not know.
+pub(crate) fn circuit_state(raw: CircuitRaw) -> Option<CircuitState> {
+    let (network, base_url, failures, opened, probes, next_probe, last_error) = raw;
+    let network: Network = network.parse().ok()?;
+    let from_ms = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    Some(CircuitState {
+        circuit: Circuit { network, base_url },
+        failures: serde_json::from_str(&failures).unwrap_or_default(),
+        opened: opened.map(from_ms),
+        probes: u32::try_from(probes).unwrap_or(u32::MAX),
+        next_probe: next_probe.map(from_ms),
+        last_error,
+    })
+}
+
+/// Writes a circuit's state (`?1`..`?7` in [`CIRCUIT_COLUMNS`] order).
+pub(crate) const CIRCUIT_UPSERT: &str = "INSERT INTO circuits (network, base_url, failures,
+        opened_ms, probes, next_probe_ms, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+     ON CONFLICT (network, base_url) DO UPDATE SET failures = excluded.failures,
+        opened_ms = excluded.opened_ms, probes = excluded.probes,
+        next_probe_ms = excluded.next_probe_ms, last_error = excluded.last_error";
+
+/// The values [`CIRCUIT_UPSERT`] binds for a state.
+pub(crate) fn circuit_values(
+    state: &CircuitState,
+) -> (
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<String>,
+) {
+    (
+        state.circuit.network.name().to_string(),
+        state.circuit.base_url.clone(),
+        serde_json::to_string(&state.failures).unwrap_or_else(|_| "[]".into()),
+        state.opened.map(|t| t.timestamp_millis()),
+        i64::from(state.probes),
+        state.next_probe.map(|t| t.timestamp_millis()),
+        state.last_error.clone(),
     )
 }
 
@@ -120,19 +282,21 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
     }
 }
 
-/// The attempt a claimer logs for a publisher that stopped while `part` was on its way.
+/// The attempt a claimer logs for a publisher that stopped while `part` was on its way;
+/// `fate` is what the storage decided, `None` when the publish engine decides.
 pub(crate) fn interrupted_attempt(
     target_id: &str,
     part: u32,
     since_ms: i64,
     now_ms: i64,
-    fate: Takeover,
+    fate: Option<Takeover>,
 ) -> PublishAttempt {
     let then = match fate {
-        Takeover::Resend => "it is sent again under the same idempotency key",
-        Takeover::Uncertain => {
+        Some(Takeover::Resend) => "it is sent again under the same idempotency key",
+        Some(Takeover::Uncertain) => {
             "the network cannot be asked again safely: say what became of it with resolve"
         }
+        None => "the publisher that took it over decides by the network's idempotency",
     };
     PublishAttempt {
         target_id: target_id.to_string(),
@@ -146,6 +310,7 @@ pub(crate) fn interrupted_attempt(
              ran out; the network's answer is unknown: {then}",
             part + 1
         )),
+        in_doubt: true,
     }
 }
 
@@ -158,8 +323,8 @@ pub(crate) struct FinishColumns {
     /// Attempts to add to the count.
     pub count: i64,
     /// The part in flight is settled (cleared): published, failed for good, or to be
-    /// retried after the network answered (the attempt has an HTTP status). A retry after
-    /// no answer (a timeout) keeps it noted: the part may be on the network.
+    /// retried after the network answered (the attempt is not in doubt). A retry after no
+    /// answer (a timeout) keeps it noted: the part may be on the network.
     pub settled: bool,
 }
 
@@ -182,7 +347,7 @@ impl FinishColumns {
             count,
             settled: match finish {
                 Finish::Published | Finish::Failed { .. } => true,
-                Finish::Retry { .. } => attempt.is_some_and(|a| a.http_status.is_some()),
+                Finish::Retry { .. } => attempt.is_some_and(|a| !a.in_doubt),
                 Finish::Uncertain { .. } | Finish::Release => false,
             },
         }
@@ -222,3 +387,43 @@ pub(crate) fn unapproved_due_sql() -> String {
         TargetState::AwaitingApproval.as_str()
     )
 }
+/// Accounts waiting out a rate limit past `?1` with targets waiting to retry: account id,
+/// until, reason, when the first can go, how many.
+pub(crate) fn held_accounts_sql() -> String {
+    format!(
+        "SELECT w.account_id, w.until_ms, w.reason,
+                min(CASE WHEN t.next_attempt_ms > w.until_ms THEN t.next_attempt_ms
+                         ELSE w.until_ms END),
+                count(*)
+         FROM account_waits w JOIN targets t ON t.account_id = w.account_id
+         WHERE w.until_ms > ?1 AND t.state = '{}' AND t.next_attempt_ms IS NOT NULL
+         GROUP BY w.account_id, w.until_ms, w.reason
+         ORDER BY 4, w.account_id",
+        TargetState::WaitingRetry.as_str()
+    )
+}
+
+/// The newest change to any target: new targets and every state change move it.
+pub(crate) const DATA_VERSION: &str = "SELECT coalesce(max(updated_ms), 0) FROM targets";
+
+/// Withdraws target `?1` at `?2` after its parts were deleted from the network.
+pub(crate) fn mark_unpublished_sql() -> String {
+    format!(
+        "UPDATE targets SET state = '{}', updated_ms = ?2,
+            last_error = 'deleted from the network (unpublished)'
+         WHERE id = ?1 AND state <> '{}'",
+        TargetState::Cancelled.as_str(),
+        TargetState::Publishing.as_str()
+    )
+}
+
+/// Takes account `?1`'s token-refresh lock for holder `?2` until `?4`, unless another
+/// holder's lock is good at `?3`.
+pub(crate) const TAKE_SIGN_IN_LOCK: &str = "UPDATE accounts SET sign_in_holder = ?2,
+        sign_in_until_ms = ?4
+     WHERE id = ?1 AND (sign_in_holder IS NULL OR sign_in_until_ms <= ?3
+                        OR sign_in_holder = ?2)";
+
+/// Gives account `?1`'s token-refresh lock back if holder `?2` has it.
+pub(crate) const RELEASE_SIGN_IN_LOCK: &str = "UPDATE accounts SET sign_in_holder = NULL,
+        sign_in_until_ms = NULL WHERE id = ?1 AND sign_in_holder = ?2";

@@ -17,9 +17,13 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::sql::{
-    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, FinishColumns, POST_JOIN_COLUMNS,
-    SEALED_SELECTS, TARGET_COLUMNS, TARGET_INSERT, TARGET_WIDTH, account_ready_sql, add_part,
-    due_sql, interrupted_attempt, next_due_sql, sealed_update,
+    ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, CIRCUIT_COLUMNS, CIRCUIT_UPSERT, CircuitRaw,
+    DATA_VERSION, FinishColumns, POST_JOIN_COLUMNS, POST_JOIN_WIDTH, PROBE_READY,
+    RELEASE_SIGN_IN_LOCK, SEALED_SELECTS, TAKE_SIGN_IN_LOCK, TARGET_COLUMNS, TARGET_INSERT,
+    TARGET_WIDTH, account_ready_sql, add_part, circuit_state, circuit_values, due_sql,
+    held_accounts_sql, interrupted_attempt, mark_missed_sql, mark_unpublished_sql,
+    next_due_after_sql, next_due_sql, only_post_sql, probe_target_sql, probe_time, probe_times_sql,
+    sealed_update,
 };
 use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
 use super::targets::resolve_parts;
@@ -32,7 +36,9 @@ use super::{
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
+use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
+use postctl_core::publish::circuit::{after_answer, after_outage};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -172,6 +178,24 @@ impl SqliteStorage {
         })
         .await
         .map_err(|e| StorageError::Database(e.to_string()))?
+    }
+}
+
+impl SqliteStorage {
+    /// [`call`](Self::call) with the commit synced to disk before it returns
+    /// (`synchronous = FULL` for this call): what the network holds is never forgotten.
+    async fn call_durable<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.call(move |c| {
+            c.execute_batch("PRAGMA synchronous = FULL")?;
+            let result = f(c);
+            c.execute_batch("PRAGMA synchronous = NORMAL")?;
+            result
+        })
+        .await
     }
 }
 
@@ -1891,6 +1915,7 @@ impl Storage for SqliteStorage {
                         outcome: r.get(5)?,
                         http_status: r.get::<_, Option<i64>>(6)?.map(|s| s as u16),
                         error: r.get(7)?,
+                        in_doubt: false,
                     },
                 ))
             })?;
@@ -1931,6 +1956,21 @@ impl Storage for SqliteStorage {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = claim.now_ms;
+            let skip = serde_json::to_string(&claim.skip_accounts).unwrap_or_else(|_| "[]".into());
+            let mut outcome = ClaimOutcome::default();
+            if let Some(before) = claim.missed_before_ms {
+                let mut stmt = tx.prepare_cached(&mark_missed_sql())?;
+                let rows = stmt.query_map(params![now, before, claim.only_post], |r| {
+                    Ok(MissedTarget {
+                        target_id: r.get(0)?,
+                        post_id: r.get(1)?,
+                        workspace_id: r.get(2)?,
+                        account_id: r.get(3)?,
+                        due_ms: r.get(4)?,
+                    })
+                })?;
+                outcome.missed = rows.collect::<rusqlite::Result<_>>()?;
+            }
             let ids: Vec<(String, bool)> = {
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT id, taken_over FROM (
@@ -1938,82 +1978,50 @@ impl Storage for SqliteStorage {
                                t.state = '{publishing}' AS taken_over,
                                row_number() OVER (PARTITION BY t.account_id
                                    ORDER BY t.due_ms, t.id) AS nth
-                        FROM targets t WHERE {due} AND {ready})
+                        FROM targets t WHERE {due} AND {ready} AND {only_post}
+                          AND {skip})
                      WHERE nth <= ?3 ORDER BY at, id LIMIT ?2",
                     publishing = TargetState::Publishing.as_str(),
                     due = due_sql("?1"),
                     ready = account_ready_sql("?1"),
+                    only_post = only_post_sql("?4"),
+                    skip = SKIP_5,
                 ))?;
-                let rows = stmt.query_map(params![now, claim.limit, claim.per_account], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+                let rows = stmt.query_map(
+                    params![now, claim.limit, claim.per_account, claim.only_post, skip],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
-            let mut outcome = ClaimOutcome::default();
             for (id, taken_over) in ids {
-                let (target, account, post) = tx.query_row(
-                    &format!(
-                        "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS}
-                         FROM targets t JOIN accounts a ON a.id = t.account_id
-                         JOIN posts p ON p.id = t.post_id WHERE t.id = ?1"
-                    ),
-                    [&id],
-                    |r| {
-                        Ok((
-                            target_row(r, 0)?,
-                            account_row(r, TARGET_WIDTH)?,
-                            post_row_at(r, TARGET_WIDTH + ACCOUNT_WIDTH)?,
-                        ))
-                    },
-                )?;
-                let interrupted = target
-                    .in_flight
-                    .zip(target.in_flight_ms)
-                    .filter(|_| taken_over);
-                if let Some((part, since)) = interrupted {
-                    let fate = takeover(&account, since, now);
-                    let attempt = interrupted_attempt(&id, part, since, now, fate);
-                    if fate == Takeover::Uncertain {
-                        let n = tx.execute(
-                            &format!(
-                                "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
-                                 lease_expires_ms = NULL, last_error = ?2, updated_ms = ?3
-                                 WHERE id = ?4 AND {due}",
-                                uncertain = TargetState::Uncertain.as_str(),
-                                due = due_sql("?1"),
-                            ),
-                            params![now, attempt.error, now, id],
-                        )?;
-                        if n == 1 {
-                            insert_publish_attempt(&tx, &attempt)?;
-                            outcome.uncertain.push(id);
-                        }
-                        continue;
+                take(&tx, &claim, &id, taken_over, &mut outcome)?;
+            }
+            // One probe per open circuit whose time has come (its targets were left out).
+            let ready: Vec<(String, String)> = {
+                let mut stmt = tx.prepare_cached(PROBE_READY)?;
+                let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (network, base_url) in ready {
+                let probe: Option<(String, bool)> = tx
+                    .query_row(
+                        &probe_target_sql(SKIP_3),
+                        params![now, claim.only_post, skip, network, base_url],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let Some((id, taken_over)) = probe else {
+                    continue;
+                };
+                if take(&tx, &claim, &id, taken_over, &mut outcome)? {
+                    tx.execute(
+                        "UPDATE circuits SET probe_target = ?3, probe_until_ms = ?4
+                         WHERE network = ?1 AND base_url = ?2",
+                        params![network, base_url, id, claim.lease_until_ms],
+                    )?;
+                    if let Some(last) = outcome.claimed.last_mut() {
+                        last.probe = true;
                     }
-                    insert_publish_attempt(&tx, &attempt)?;
-                }
-                let n = tx.execute(
-                    &format!(
-                        "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
-                         lease_expires_ms = ?3, updated_ms = ?1
-                         WHERE id = ?4 AND {due}",
-                        publishing = TargetState::Publishing.as_str(),
-                        due = due_sql("?1"),
-                    ),
-                    params![now, claim.owner, claim.lease_until_ms, id],
-                )?;
-                if n == 1 {
-                    let mut target = target;
-                    target.state = TargetState::Publishing;
-                    target.lease_owner = Some(claim.owner.clone());
-                    target.lease_expires_ms = Some(claim.lease_until_ms);
-                    target.updated_ms = now;
-                    outcome.claimed.push(Claimed {
-                        target,
-                        account,
-                        post,
-                        taken_over,
-                    });
                 }
             }
             tx.commit()?;
@@ -2069,13 +2077,12 @@ impl Storage for SqliteStorage {
         &self,
         target_id: &str,
         owner: &str,
-        remote_id: &str,
-        url: Option<&str>,
+        published: &serde_json::Value,
         attempt: &PublishAttempt,
     ) -> Result<bool> {
         let (id, owner, attempt) = (target_id.to_string(), owner.to_string(), attempt.clone());
-        let part = serde_json::json!({ "id": remote_id, "url": url });
-        self.call(move |c| {
+        let part = published.clone();
+        self.call_durable(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let parts: Option<String> = tx
                 .query_row(
@@ -2094,7 +2101,7 @@ impl Storage for SqliteStorage {
             let parts = add_part(&parts, attempt.part, part);
             tx.execute(
                 "UPDATE targets SET parts = ?3, in_flight = NULL, in_flight_ms = NULL,
-                 updated_ms = ?4 WHERE id = ?1 AND lease_owner = ?2",
+                 in_flight_stage = NULL, updated_ms = ?4 WHERE id = ?1 AND lease_owner = ?2",
                 params![id, owner, parts, attempt.ended_ms],
             )?;
             insert_publish_attempt(&tx, &attempt)?;
@@ -2111,8 +2118,10 @@ impl Storage for SqliteStorage {
         finish: &Finish,
         attempt: Option<&PublishAttempt>,
         now_ms: i64,
+        events: &[Event],
     ) -> Result<bool> {
         let (id, owner, attempt) = (target_id.to_string(), owner.to_string(), attempt.cloned());
+        let events = events.to_vec();
         let f = FinishColumns::of(finish, attempt.as_ref());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -2126,7 +2135,8 @@ impl Storage for SqliteStorage {
                         next_attempt_ms = ?5, attempt_count = attempt_count + ?6,
                         lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ?7,
                         in_flight = CASE WHEN ?8 THEN NULL ELSE in_flight END,
-                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END
+                        in_flight_ms = CASE WHEN ?8 THEN NULL ELSE in_flight_ms END,
+                        in_flight_stage = CASE WHEN ?8 THEN NULL ELSE in_flight_stage END
                      WHERE id = ?1 AND lease_owner = ?2 AND state = '{publishing}'",
                     waiting_retry = TargetState::WaitingRetry.as_str(),
                     scheduled = TargetState::Scheduled.as_str(),
@@ -2148,6 +2158,14 @@ impl Storage for SqliteStorage {
             }
             if let Some(attempt) = &attempt {
                 insert_publish_attempt(&tx, attempt)?;
+            }
+            tx.execute(
+                "UPDATE circuits SET probe_target = NULL, probe_until_ms = NULL
+                 WHERE probe_target = ?1",
+                [&id],
+            )?;
+            for event in &events {
+                record_event(&tx, event)?;
             }
             tx.commit()?;
             Ok(true)
@@ -2204,8 +2222,275 @@ impl Storage for SqliteStorage {
     }
 
     async fn next_due(&self) -> Result<Option<i64>> {
-        self.call(|c| c.query_row(&next_due_sql(), [], |r| r.get(0)))
+        self.call(|c| {
+            let due: Option<i64> = c.query_row(&next_due_sql(), [], |r| r.get(0))?;
+            Ok(due.into_iter().chain(probe_times(c, i64::MIN)?).min())
+        })
+        .await
+    }
+
+    async fn next_due_after(&self, after_ms: i64, skip_accounts: &[String]) -> Result<Option<i64>> {
+        let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
+        self.call(move |c| {
+            let due: Option<i64> =
+                c.query_row(&next_due_after_sql(SKIP_2), params![after_ms, skip], |r| {
+                    r.get(0)
+                })?;
+            Ok(due.into_iter().chain(probe_times(c, after_ms)?).min())
+        })
+        .await
+    }
+
+    async fn note_stage(&self, target_id: &str, owner: &str, stage: &str) -> Result<bool> {
+        let (id, owner, stage) = (target_id.to_string(), owner.to_string(), stage.to_string());
+        self.call_durable(move |c| {
+            c.execute(
+                &format!(
+                    "UPDATE targets SET in_flight_stage = ?3
+                     WHERE id = ?1 AND lease_owner = ?2 AND state = '{}'
+                       AND in_flight IS NOT NULL",
+                    TargetState::Publishing.as_str()
+                ),
+                params![id, owner, stage],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn held_accounts(&self, now_ms: i64) -> Result<Vec<HeldAccount>> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&held_accounts_sql())?;
+            let rows = stmt.query_map([now_ms], |r| {
+                Ok(HeldAccount {
+                    account_id: r.get(0)?,
+                    until_ms: r.get(1)?,
+                    reason: r.get(2)?,
+                    next_ms: r.get(3)?,
+                    targets: r.get::<_, i64>(4)? as u32,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn data_version(&self) -> Result<i64> {
+        self.call(|c| c.query_row(DATA_VERSION, [], |r| r.get(0)))
             .await
+    }
+
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>> {
+        let id = id.to_string();
+        self.call(move |c| {
+            c.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1"),
+                [&id],
+                |r| account_row(r, 0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn replace_credentials(&self, account_id: &str, sealed: &str) -> Result<bool> {
+        let (id, sealed) = (account_id.to_string(), sealed.to_string());
+        self.call_durable(move |c| {
+            c.execute(
+                "UPDATE accounts SET credentials = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
+                params![id, sealed],
+            )
+        })
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn server_limits(&self, account_id: &str) -> Result<Option<(String, i64)>> {
+        let id = account_id.to_string();
+        self.call(move |c| {
+            c.query_row(
+                "SELECT server_limits, server_limits_ms FROM accounts
+                 WHERE id = ?1 AND server_limits IS NOT NULL AND server_limits_ms IS NOT NULL",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn save_server_limits(&self, account_id: &str, limits: &str, read_ms: i64) -> Result<()> {
+        let (id, limits) = (account_id.to_string(), limits.to_string());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE accounts SET server_limits = ?2, server_limits_ms = ?3 WHERE id = ?1",
+                params![id, limits, read_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn published_targets(&self, post_id: &str) -> Result<Vec<(String, Account, String)>> {
+        let id = post_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT t.id, t.parts, {ACCOUNT_COLUMNS} FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.post_id = ?1 AND t.parts <> '[]' AND t.state NOT IN ('{}', '{}')
+                 ORDER BY t.id",
+                TargetState::Publishing.as_str(),
+                TargetState::Cancelled.as_str()
+            ))?;
+            let rows = stmt.query_map([&id], |r| Ok((r.get(0)?, account_row(r, 2)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn mark_unpublished(&self, target_id: &str, now_ms: i64) -> Result<()> {
+        let id = target_id.to_string();
+        self.call(move |c| {
+            c.execute(&mark_unpublished_sql(), params![id, now_ms])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn take_sign_in_lock(
+        &self,
+        account_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool> {
+        let (id, holder) = (account_id.to_string(), holder.to_string());
+        self.call(move |c| c.execute(TAKE_SIGN_IN_LOCK, params![id, holder, now_ms, until_ms]))
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn release_sign_in_lock(&self, account_id: &str, holder: &str) -> Result<()> {
+        let (id, holder) = (account_id.to_string(), holder.to_string());
+        self.call(move |c| {
+            c.execute(RELEASE_SIGN_IN_LOCK, params![id, holder])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn mark_needs_sign_in(
+        &self,
+        account_id: &str,
+        why: &str,
+        events: &[Event],
+    ) -> Result<bool> {
+        let (id, why, events) = (account_id.to_string(), why.to_string(), events.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE accounts SET needs_sign_in = ?2 WHERE id = ?1 AND needs_sign_in IS NULL",
+                params![id, why],
+            )?;
+            if n == 1 {
+                for event in &events {
+                    record_event(&tx, event)?;
+                }
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, needs_sign_in FROM accounts WHERE needs_sign_in IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn note_outage(
+        &self,
+        circuit: &Circuit,
+        outage: Outage,
+        error: &str,
+        rule: &CircuitRule,
+    ) -> Result<(CircuitState, Option<CircuitEvent>)> {
+        let (circuit, error, rule) = (circuit.clone(), error.to_string(), *rule);
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current = read_circuit(&tx, &circuit)?
+                .unwrap_or_else(|| CircuitState::closed(circuit.clone()));
+            let (state, event) = after_outage(current, outage, &error, &rule);
+            let v = circuit_values(&state);
+            tx.execute(CIRCUIT_UPSERT, params![v.0, v.1, v.2, v.3, v.4, v.5, v.6])?;
+            tx.commit()?;
+            Ok((state, event))
+        })
+        .await
+    }
+
+    async fn note_answer(&self, circuit: &Circuit, at_ms: i64) -> Result<Option<CircuitEvent>> {
+        let circuit = circuit.clone();
+        self.call(move |c| {
+            if read_circuit(c, &circuit)?.is_none() {
+                return Ok(None);
+            }
+            let removed = c
+                .query_row(
+                    &format!(
+                        "DELETE FROM circuits WHERE network = ?1 AND base_url = ?2
+                         RETURNING {CIRCUIT_COLUMNS}"
+                    ),
+                    params![circuit.network.name(), circuit.base_url],
+                    circuit_raw,
+                )
+                .optional()?
+                .and_then(circuit_state);
+            let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+            Ok(removed.and_then(|state| after_answer(&state, at)))
+        })
+        .await
+    }
+
+    async fn circuit(&self, circuit: &Circuit) -> Result<Option<CircuitState>> {
+        let circuit = circuit.clone();
+        self.call(move |c| read_circuit(c, &circuit)).await
+    }
+
+    async fn open_circuits(&self) -> Result<Vec<CircuitState>> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {CIRCUIT_COLUMNS} FROM circuits WHERE opened_ms IS NOT NULL
+                 ORDER BY opened_ms, network, base_url"
+            ))?;
+            let rows = stmt.query_map([], circuit_raw)?;
+            Ok(rows
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .filter_map(circuit_state)
+                .collect())
+        })
+        .await
+    }
+
+    async fn target_counts(&self) -> Result<Vec<(TargetState, u64)>> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT state, count(*) FROM targets GROUP BY state ORDER BY state",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let state: String = r.get(0)?;
+                Ok((state_of(&state), r.get::<_, i64>(1)? as u64))
+            })?;
+            rows.collect()
+        })
+        .await
     }
 
     async fn purge(&self, purge: &Purge) -> Result<Purged> {
@@ -2552,8 +2837,9 @@ fn apply_change(
             c.execute(
                 "UPDATE targets SET state = ?2, parts = ?3,
                  due_ms = CASE WHEN ?2 = 'published' THEN due_ms ELSE ?4 END,
-                 next_attempt_ms = NULL, attempt_count = 0, in_flight = NULL,
-                 in_flight_ms = NULL, last_error = NULL, updated_ms = ?4 WHERE id = ?1",
+                 next_attempt_ms = NULL, attempt_count = 0, first_attempt_ms = NULL,
+                 in_flight = NULL, in_flight_ms = NULL, in_flight_stage = NULL,
+                 last_error = NULL, updated_ms = ?4 WHERE id = ?1",
                 params![id, state.as_str(), parts, now_ms],
             )
             .map(drop)
@@ -2561,7 +2847,8 @@ fn apply_change(
         TargetChange::Retry { .. } => c
             .execute(
                 "UPDATE targets SET state = ?2, due_ms = ?3, next_attempt_ms = NULL,
-                 attempt_count = 0, last_error = NULL, updated_ms = ?3 WHERE id = ?1",
+                 attempt_count = 0, first_attempt_ms = NULL, last_error = NULL,
+                 updated_ms = ?3 WHERE id = ?1",
                 params![id, change.to_state().as_str(), change.due_ms()],
             )
             .map(drop),
@@ -2583,7 +2870,7 @@ fn apply_change(
         _ => c
             .execute(
                 "UPDATE targets SET state = ?2, due_ms = coalesce(?3, due_ms),
-                 next_attempt_ms = NULL, updated_ms = ?4 WHERE id = ?1",
+                 next_attempt_ms = NULL, first_attempt_ms = NULL, updated_ms = ?4 WHERE id = ?1",
                 params![id, change.to_state().as_str(), change.due_ms(), now_ms],
             )
             .map(drop),
@@ -2667,4 +2954,138 @@ fn post_row_at(r: &Row, at: usize) -> rusqlite::Result<Post> {
         created_ms: r.get(at + 8)?,
         updated_ms: r.get(at + 9)?,
     })
+}
+
+/// The accounts to leave out, a JSON array in `?5` / `?3` / `?2`.
+const SKIP_5: &str = "t.account_id NOT IN (SELECT value FROM json_each(?5))";
+const SKIP_3: &str = "t.account_id NOT IN (SELECT value FROM json_each(?3))";
+const SKIP_2: &str = "t.account_id NOT IN (SELECT value FROM json_each(?2))";
+
+/// Claims target `id` for the claimer if it is still due (conditional, so a concurrent
+/// claim cannot double up): true when it did. A target whose publisher stopped mid-send
+/// becomes `uncertain` instead where its network cannot be asked again safely
+/// ([`takeover`]).
+fn take(
+    tx: &rusqlite::Transaction<'_>,
+    claim: &Claim,
+    id: &str,
+    taken_over: bool,
+    outcome: &mut ClaimOutcome,
+) -> rusqlite::Result<bool> {
+    let now = claim.now_ms;
+    let (target, account, post, first, stage) = tx.query_row(
+        &format!(
+            "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS},
+                    t.first_attempt_ms, t.in_flight_stage
+             FROM targets t JOIN accounts a ON a.id = t.account_id
+             JOIN posts p ON p.id = t.post_id WHERE t.id = ?1"
+        ),
+        [id],
+        |r| {
+            let at = TARGET_WIDTH + ACCOUNT_WIDTH + POST_JOIN_WIDTH;
+            Ok((
+                target_row(r, 0)?,
+                account_row(r, TARGET_WIDTH)?,
+                post_row_at(r, TARGET_WIDTH + ACCOUNT_WIDTH)?,
+                r.get::<_, Option<i64>>(at)?,
+                r.get::<_, Option<String>>(at + 1)?,
+            ))
+        },
+    )?;
+    let interrupted = target
+        .in_flight
+        .zip(target.in_flight_ms)
+        .filter(|_| taken_over);
+    if let Some((part, since)) = interrupted {
+        let fate = match claim.engine_decides {
+            true => None,
+            false => Some(takeover(&account, since, now)),
+        };
+        let attempt = interrupted_attempt(id, part, since, now, fate);
+        if fate == Some(Takeover::Uncertain) {
+            let n = tx.execute(
+                &format!(
+                    "UPDATE targets AS t SET state = '{uncertain}', lease_owner = NULL,
+                     lease_expires_ms = NULL, last_error = ?2, updated_ms = ?3
+                     WHERE id = ?4 AND {due}",
+                    uncertain = TargetState::Uncertain.as_str(),
+                    due = due_sql("?1"),
+                ),
+                params![now, attempt.error, now, id],
+            )?;
+            if n == 1 {
+                insert_publish_attempt(tx, &attempt)?;
+                outcome.uncertain.push(id.to_string());
+            }
+            return Ok(false);
+        }
+        insert_publish_attempt(tx, &attempt)?;
+    }
+    let n = tx.execute(
+        &format!(
+            "UPDATE targets AS t SET state = '{publishing}', lease_owner = ?2,
+             lease_expires_ms = ?3, updated_ms = ?1,
+             first_attempt_ms = coalesce(first_attempt_ms, ?1)
+             WHERE id = ?4 AND {due}",
+            publishing = TargetState::Publishing.as_str(),
+            due = due_sql("?1"),
+        ),
+        params![now, claim.owner, claim.lease_until_ms, id],
+    )?;
+    if n == 1 {
+        let mut target = target;
+        target.state = TargetState::Publishing;
+        target.lease_owner = Some(claim.owner.clone());
+        target.lease_expires_ms = Some(claim.lease_until_ms);
+        target.updated_ms = now;
+        outcome.claimed.push(Claimed {
+            target,
+            account,
+            post,
+            taken_over,
+            first_attempt_ms: Some(first.unwrap_or(now)),
+            stage,
+            probe: false,
+        });
+    }
+    Ok(n == 1)
+}
+
+/// When each open circuit may next be probed, after `after_ms`.
+fn probe_times(c: &rusqlite::Connection, after_ms: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = c.prepare_cached(&probe_times_sql())?;
+    let rows = stmt.query_map([], |r| {
+        Ok(probe_time(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > after_ms)
+        .collect())
+}
+
+fn circuit_raw(r: &Row) -> rusqlite::Result<CircuitRaw> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn read_circuit(
+    c: &rusqlite::Connection,
+    circuit: &Circuit,
+) -> rusqlite::Result<Option<CircuitState>> {
+    Ok(c.query_row(
+        &format!("SELECT {CIRCUIT_COLUMNS} FROM circuits WHERE network = ?1 AND base_url = ?2"),
+        params![circuit.network.name(), circuit.base_url],
+        circuit_raw,
+    )
+    .optional()?
+    .and_then(circuit_state))
 }

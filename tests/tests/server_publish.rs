@@ -1,0 +1,524 @@
+//! The server publishes (issue 12, "Publishing on the server"): a real `postctl-server
+//! serve` process, a fake Mastodon and a webhook receiver. An account is added through the
+//! API with the fake's base URL, a post created and scheduled with the API, and the server's
+//! own publisher sends it: the fake holds it, `GET /api/v1/posts/{id}` shows it published
+//! with its URL and attempts, and the receiver gets `post.published`. On SQLite and on
+//! PostgreSQL; then three processes on one PostgreSQL share 1,000 due targets while one of
+//! them is killed and restarted.
+
+mod common;
+#[path = "../../sync-server/tests/common/pg.rs"]
+mod pg;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use postctl_tests::fakes::FakeServer;
+use postctl_tests::fakes::mastodon::FakeMastodon;
+use postctl_tests::fakes::webhook::FakeWebhook;
+use serde_json::{Value, json};
+
+/// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
+fn server_bin() -> PathBuf {
+    let path = common::postctl_bin().with_file_name("postctl-server");
+    assert!(
+        path.exists(),
+        "{} does not exist: build it with `cargo build -p postctl-server`, or run `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+/// A `postctl-server serve` on a free port of 127.0.0.1; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+/// The environment every server of a test shares: its database and its key.
+struct Setup {
+    data: tempfile::TempDir,
+    database_url: Option<String>,
+    key: String,
+}
+
+impl Setup {
+    fn new(database_url: Option<String>) -> Setup {
+        Setup {
+            data: tempfile::Builder::new()
+                .prefix("postctl-publish-server-")
+                .tempdir()
+                .expect("a data dir"),
+            database_url,
+            // 32 bytes, base64: every process of one database seals with one key.
+            key: "cG9zdGN0bC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE=".into(),
+        }
+    }
+
+    fn command(&self, data: &Path) -> Command {
+        let mut command = Command::new(server_bin());
+        command
+            .arg("--data")
+            .arg(data)
+            .env("POSTCTL_SERVER_KEY", &self.key)
+            .env("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true")
+            .env("POSTCTL_SERVER_RATE_LIMIT", "100000")
+            .env_remove("POSTCTL_SERVER_PUBLISH");
+        match &self.database_url {
+            Some(url) => command.env("POSTCTL_SERVER_DATABASE_URL", url),
+            None => command.env_remove("POSTCTL_SERVER_DATABASE_URL"),
+        };
+        command
+    }
+
+    /// Starts `serve` (each process with a data dir of its own under the test's).
+    fn serve(&self, name: &str, env: &[(&str, &str)]) -> Server {
+        let data = self.data.path().join(name);
+        let mut command = self.command(&data);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("postctl-server starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let keep = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(address.to_string());
+                }
+                if let Ok(mut log) = keep.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("postctl-server says where it listens");
+        Server {
+            child,
+            base: format!("http://{address}"),
+            log,
+        }
+    }
+
+    /// Runs `postctl-server ARGS` on the first process's data dir: stdout, after success.
+    fn cli(&self, args: &[&str], stdin: &[u8]) -> String {
+        let mut child = self
+            .command(&self.data.path().join("one"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("postctl-server runs");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin).expect("stdin");
+        }
+        let out = child.wait_with_output().expect("postctl-server finishes");
+        assert!(
+            out.status.success(),
+            "postctl-server {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A user with a workspace of their own, and a key with every scope the test needs.
+    fn user_key(&self) -> String {
+        self.cli(
+            &["user", "add", "ada", "--password-stdin", "--admin"],
+            b"a long password\n",
+        );
+        self.cli(
+            &[
+                "key",
+                "create",
+                "--user",
+                "ada",
+                "--workspace",
+                "ada",
+                "--scope",
+                "posts:read,posts:write,publish,accounts:read,accounts:write,webhooks:write",
+            ],
+            b"",
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+impl Server {
+    /// A request with a bearer token and a JSON body: the status and the body as JSON.
+    fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let body = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to the server");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// GET `path` without a token: the body as text.
+    fn text(&self, path: &str) -> String {
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to the server");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        answer
+    }
+
+    fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
+        let (status, answer) = self.send(method, path, token, &body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until `done` holds, up to `limit`.
+fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The walkthrough of the README's "Run a server": account, post, schedule, published.
+fn publishes_a_scheduled_post(setup: &Setup) {
+    let mastodon = FakeMastodon::start();
+    let receiver = FakeWebhook::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let hook = server.ok(
+        "POST",
+        "/api/v1/webhooks",
+        &key,
+        json!({"url": receiver.url("/hooks"), "events": ["post.published"]}),
+    );
+    assert!(hook["id"].is_string(), "{hook}");
+    let account = server.ok(
+        "POST",
+        "/api/v1/accounts",
+        &key,
+        json!({
+            "name": "masto",
+            "network": "mastodon",
+            "base_url": mastodon.base_url(),
+            "credentials": {"token": FakeMastodon::TOKEN},
+        }),
+    );
+    let post = server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Hello from the server", "accounts": [account["id"]]}),
+    );
+    let id = post["id"].as_str().expect("a post id").to_string();
+    assert!(mastodon.posts().is_empty(), "a draft was published");
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    server.ok(
+        "POST",
+        &format!("/api/v1/posts/{id}/schedule"),
+        &key,
+        json!({"at": soon}),
+    );
+    wait_for(Duration::from_secs(30), "the fake to hold the post", || {
+        !mastodon.posts().is_empty()
+    });
+    let sent = mastodon.posts();
+    assert_eq!(sent.len(), 1, "published once");
+    assert!(
+        sent[0].text.contains("Hello from the server"),
+        "{:?}",
+        sent[0]
+    );
+    let mut shown = Value::Null;
+    wait_for(
+        Duration::from_secs(10),
+        "the post to show published",
+        || {
+            shown = server.ok("GET", &format!("/api/v1/posts/{id}"), &key, Value::Null);
+            shown["targets"][0]["state"] == "published"
+        },
+    );
+    let target = &shown["targets"][0];
+    assert_eq!(target["attempt_count"], 1, "{shown}");
+    let url = target["parts"][0]["url"].as_str().expect("a URL");
+    assert_eq!(Some(url), sent[0].url.as_deref(), "{shown}");
+    let attempts = server.ok(
+        "GET",
+        &format!("/api/v1/posts/{id}/attempts"),
+        &key,
+        Value::Null,
+    );
+    assert!(
+        attempts.to_string().contains("\"published\""),
+        "the attempt is logged: {attempts}"
+    );
+    wait_for(
+        Duration::from_secs(30),
+        "post.published at the receiver",
+        || {
+            receiver.deliveries().iter().any(|d| {
+                let body: Value = serde_json::from_slice(&d.body).unwrap_or_default();
+                body["type"] == "post.published"
+                    && body["data"]["post_id"] == id.as_str()
+                    && body["data"]["urls"][0] == url
+            })
+        },
+    );
+    let metrics = server.text("/metrics");
+    for line in [
+        "postctl_server_publish_outcomes_total{network=\"mastodon\",outcome=\"published\"} 1",
+        "postctl_server_targets{state=\"published\"} 1",
+        "postctl_server_publish_lag_seconds_count 1",
+    ] {
+        assert!(
+            metrics.contains(line),
+            "{line} is not in /metrics:\n{metrics}"
+        );
+    }
+    let log = server.log();
+    assert!(
+        !log.contains(FakeMastodon::TOKEN),
+        "the token reached the log"
+    );
+}
+
+#[test]
+fn the_server_publishes_a_scheduled_post_on_sqlite() {
+    publishes_a_scheduled_post(&Setup::new(None));
+}
+
+#[test]
+fn the_server_publishes_a_scheduled_post_on_postgres() {
+    let Some(pg) = pg::Postgres::start("the_server_publishes_a_scheduled_post_on_postgres") else {
+        return;
+    };
+    publishes_a_scheduled_post(&Setup::new(Some(pg.database())));
+}
+
+#[test]
+fn an_api_only_node_does_not_publish() {
+    let setup = Setup::new(None);
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[("POSTCTL_SERVER_PUBLISH", "false")]);
+    let key = setup.user_key();
+    let account = server.ok(
+        "POST",
+        "/api/v1/accounts",
+        &key,
+        json!({
+            "name": "masto",
+            "network": "mastodon",
+            "base_url": mastodon.base_url(),
+            "credentials": {"token": FakeMastodon::TOKEN},
+        }),
+    );
+    let now = chrono::Utc::now().to_rfc3339();
+    let post = server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Stays", "accounts": [account["id"]], "at": now}),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(mastodon.posts().is_empty(), "an API-only node published");
+    let shown = server.ok(
+        "GET",
+        &format!("/api/v1/posts/{}", post["id"].as_str().unwrap_or_default()),
+        &key,
+        Value::Null,
+    );
+    assert_eq!(shown["targets"][0]["state"], "scheduled", "{shown}");
+    assert!(server.log().contains("not publishing"), "{}", server.log());
+}
+
+/// Three processes on one PostgreSQL publish 1,000 due targets while one is SIGKILLed and
+/// restarted several times: every target ends published or (where the killed process may
+/// have sent it) uncertain, and Mastodon, which recognises a part sent again under its
+/// Idempotency-Key, never holds one twice.
+#[test]
+fn three_processes_share_one_database_through_kills() {
+    let Some(pg) = pg::Postgres::start("three_processes_share_one_database_through_kills") else {
+        return;
+    };
+    let setup = Setup::new(Some(pg.database()));
+    let mastodon = FakeMastodon::start();
+    // Each answer takes 200 ms, so the kills land while parts are on their way.
+    mastodon.chaos().set_latency(Duration::from_millis(200));
+    let lease = [("POSTCTL_SERVER_PUBLISH_LEASE_SECONDS", "5")];
+    let mut servers = vec![
+        setup.serve("one", &lease),
+        setup.serve("two", &lease),
+        setup.serve("three", &lease),
+    ];
+    let key = setup.user_key();
+    // Twenty accounts (the engine sends one account's posts one after another).
+    let mut accounts = Vec::new();
+    for n in 0..20 {
+        let token = format!("token-{n}");
+        mastodon.add_token(&token, &format!("user{n}"));
+        let account = servers[0].ok(
+            "POST",
+            "/api/v1/accounts",
+            &key,
+            json!({
+                "name": format!("masto{n}"),
+                "network": "mastodon",
+                "base_url": mastodon.base_url(),
+                "credentials": {"token": token},
+            }),
+        );
+        accounts.push(account["id"].clone());
+    }
+    // 1,000 targets due in a few seconds: 50 posts on the 20 accounts each.
+    let due_at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let due = due_at.to_rfc3339();
+    let mut posts = Vec::new();
+    for n in 0..50 {
+        let post = servers[n % 3].ok(
+            "POST",
+            "/api/v1/posts",
+            &key,
+            json!({"body": format!("Post {n}"), "accounts": accounts, "at": due}),
+        );
+        posts.push(post["id"].as_str().expect("id").to_string());
+    }
+    // Kill the first process and start it again, several times, while they publish.
+    let started = Instant::now();
+    let due_in = (due_at - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(due_in);
+    // All 1,000 are claimed at once (20 a process per account); the first kill lands while
+    // the first process sends its share, the later ones while a restarted process sends
+    // what it took over after a lease ran out (5 s).
+    let mut killed_at = Duration::ZERO;
+    for at in [2_500, 8_000, 13_600, 19_200] {
+        let at = Duration::from_millis(at);
+        std::thread::sleep(at.saturating_sub(killed_at));
+        killed_at = at;
+        servers[0].kill();
+        servers[0] = setup.serve("one", &lease);
+    }
+    let states = |server: &Server| -> HashMap<String, usize> {
+        let mut count = HashMap::new();
+        for id in &posts {
+            let shown = server.ok("GET", &format!("/api/v1/posts/{id}"), &key, Value::Null);
+            for t in shown["targets"].as_array().expect("targets") {
+                *count
+                    .entry(t["state"].as_str().unwrap_or_default().to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+        count
+    };
+    // The processes run with a 5-second lease: what a killed process held is taken over
+    // 5 seconds after it was killed.
+    let mut last = HashMap::new();
+    let limit = Duration::from_secs(50);
+    let waited = Instant::now();
+    while waited.elapsed() < limit {
+        last = states(&servers[1]);
+        let settled = last.get("published").copied().unwrap_or(0)
+            + last.get("uncertain").copied().unwrap_or(0);
+        if settled == 1_000 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let published = last.get("published").copied().unwrap_or(0);
+    let uncertain = last.get("uncertain").copied().unwrap_or(0);
+    assert_eq!(
+        published + uncertain,
+        1_000,
+        "every target is published, or uncertain where a killed process may have sent it: {last:?}"
+    );
+    let sent = mastodon.posts();
+    let interrupted: usize = posts
+        .iter()
+        .map(|id| {
+            let attempts = servers[1].ok(
+                "GET",
+                &format!("/api/v1/posts/{id}/attempts"),
+                &key,
+                Value::Null,
+            );
+            attempts.to_string().matches("\"interrupted\"").count()
+        })
+        .sum();
+    eprintln!(
+        "after {:?}: {last:?}, {} on the fake, {interrupted} sends interrupted by a kill",
+        started.elapsed(),
+        sent.len()
+    );
+    let mut per_target: HashMap<(String, String), usize> = HashMap::new();
+    for p in &sent {
+        *per_target
+            .entry((p.channel.clone(), p.text.clone()))
+            .or_insert(0) += 1;
+    }
+    let twice: Vec<_> = per_target.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "posted twice: {twice:?}");
+    assert!(
+        sent.len() >= published && sent.len() <= published + uncertain,
+        "the fake holds every published target and at most the uncertain ones: {last:?}, {} on the fake",
+        sent.len()
+    );
+    for server in &servers {
+        assert!(!server.log().contains("token-1"), "a token reached the log");
+    }
+}

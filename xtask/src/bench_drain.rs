@@ -1,0 +1,341 @@
+//! `cargo xtask bench drain`: how fast `postctl-server` processes sharing one PostgreSQL
+//! drain 1,000 due targets (10 Mastodon accounts on the `fake-networks` fake, answering in
+//! 20 ms), with 1 process and with 3.
+//!
+//! Each round gets a fresh database on a private PostgreSQL cluster: the accounts and the
+//! posts (all due at one time, [`LEAD`] ahead) are made through the API of a process that
+//! does not publish (`POSTCTL_SERVER_PUBLISH=false`), which is then stopped; the publishing
+//! processes are started before the due time; the clock runs from the due time until
+//! `/metrics` counts 1,000 published targets. Prints the times; asserts nothing.
+//!
+//! `POSTCTL_BENCH_SERVER` and `POSTCTL_BENCH_FAKES` name prebuilt binaries (a debug build,
+//! to check the benchmark runs); otherwise both are built in release mode.
+
+#[path = "../../sync-server/tests/common/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::bench_publish::{Fakes, build_fakes};
+
+const TARGETS: usize = 1_000;
+const ACCOUNTS: usize = 10;
+/// Every process of one database seals with one key (32 bytes, base64).
+/// How far ahead the posts are due: time to make them all (the API takes no past time).
+const LEAD: Duration = Duration::from_secs(20);
+const KEY: &str = "cG9zdGN0bC1iZW5jaC1rZXktMzItYnl0ZXMtbG9uZyE=";
+
+pub fn run(root: &Path) -> Result<(), String> {
+    let server = server_binary(root)?;
+    let fakes = Fakes::start(&build_fakes(root)?, 20, false)?;
+    let base_url = fakes.field("mastodon", "base_url")?;
+    let token = fakes.field("mastodon", "token")?;
+    let pg = pg::Postgres::start("bench drain")
+        .ok_or("PostgreSQL is needed (initdb and pg_ctl on PATH or in /usr/lib/postgresql)")?;
+    let mut report = format!(
+        "postctl-server drain: {TARGETS} due targets over {ACCOUNTS} Mastodon accounts, the fake answering in 20 ms, PostgreSQL\n"
+    );
+    let mut times = Vec::new();
+    for processes in [1usize, 3] {
+        let mut samples = Vec::new();
+        for round in 0..3 {
+            let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let database = pg.database();
+            // A whole second: the API reads the time to the second.
+            let due = std::time::UNIX_EPOCH
+                + Duration::from_secs(
+                    (std::time::SystemTime::now() + LEAD)
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default(),
+                );
+            prepare(
+                &server,
+                work.path(),
+                &database,
+                &base_url,
+                &token,
+                round,
+                due,
+            )?;
+            let servers: Vec<Server> = (0..processes)
+                .map(|n| Server::start(&server, &work.path().join(format!("p{n}")), &database, &[]))
+                .collect::<Result<_, _>>()?;
+            let wait = due
+                .duration_since(std::time::SystemTime::now())
+                .map_err(|_| format!("making the posts took longer than {LEAD:?}"))?;
+            std::thread::sleep(wait);
+            let started = Instant::now();
+            wait_published(&servers[0], Duration::from_secs(600))?;
+            samples.push(started.elapsed());
+            drop(servers);
+        }
+        samples.sort();
+        let median = samples[samples.len() / 2];
+        report.push_str(&format!(
+            "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s)\n",
+            median.as_secs_f64(),
+            samples.len(),
+            TARGETS as f64 / median.as_secs_f64()
+        ));
+        times.push(median);
+    }
+    if let [one, three] = times[..] {
+        report.push_str(&format!(
+            "  3 processes take {:.0}% of the time 1 takes ({:.2}x as fast)\n",
+            100.0 * three.as_secs_f64() / one.as_secs_f64(),
+            one.as_secs_f64() / three.as_secs_f64()
+        ));
+    }
+    print!("{report}");
+    Ok(())
+}
+
+fn server_binary(root: &Path) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("POSTCTL_BENCH_SERVER") {
+        return Ok(PathBuf::from(path));
+    }
+    eprintln!("building postctl-server (release)...");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "postctl-server"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build of postctl-server failed".into());
+    }
+    Ok(crate::bench::target_dir(root).join("release/postctl-server"))
+}
+
+/// A user, a key, the accounts and the due posts, made by a process that does not publish.
+fn prepare(
+    binary: &Path,
+    work: &Path,
+    database: &str,
+    base_url: &str,
+    token: &str,
+    round: usize,
+    due: std::time::SystemTime,
+) -> Result<(), String> {
+    let data = work.join("setup");
+    let setup = Server::start(
+        binary,
+        &data,
+        database,
+        &[("POSTCTL_SERVER_PUBLISH", "false")],
+    )?;
+    cli(
+        binary,
+        &data,
+        database,
+        &["user", "add", "bench", "--password-stdin"],
+        b"a long bench password\n",
+    )?;
+    let key = cli(
+        binary,
+        &data,
+        database,
+        &[
+            "key",
+            "create",
+            "--user",
+            "bench",
+            "--workspace",
+            "bench",
+            "--scope",
+            "posts:write,accounts:write",
+        ],
+        b"",
+    )?;
+    let key = key.trim();
+    let mut accounts = Vec::new();
+    for n in 0..ACCOUNTS {
+        let body = format!(
+            r#"{{"name":"acc{n}","network":"mastodon","base_url":"{base_url}","credentials":{{"token":"{token}"}}}}"#
+        );
+        let answer = setup.request("POST", "/api/v1/accounts", key, &body)?;
+        let id = field(&answer, "id").ok_or_else(|| format!("no account id in {answer}"))?;
+        accounts.push(id);
+    }
+    let due = rfc3339(due);
+    for i in 0..TARGETS {
+        let body = format!(
+            r#"{{"body":"Drain post {i} of round {round}: the weekly notes","accounts":["{}"],"at":"{due}"}}"#,
+            accounts[i % ACCOUNTS]
+        );
+        setup.request("POST", "/api/v1/posts", key, &body)?;
+    }
+    Ok(())
+}
+
+/// `at` as RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`), to the second.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// Waits until the server's `/metrics` counts every target published.
+fn wait_published(server: &Server, limit: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    let wanted = format!("postctl_server_targets{{state=\"published\"}} {TARGETS}");
+    loop {
+        let metrics = server.request("GET", "/metrics", "", "")?;
+        if metrics.lines().any(|l| l.trim() == wanted) {
+            return Ok(());
+        }
+        if started.elapsed() > limit {
+            return Err(format!("not all published after {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn cli(
+    binary: &Path,
+    data: &Path,
+    database: &str,
+    args: &[&str],
+    stdin: &[u8],
+) -> Result<String, String> {
+    let mut child = command(binary, data, database)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run postctl-server: {e}"))?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin).map_err(|e| e.to_string())?;
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "postctl-server {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn command(binary: &Path, data: &Path, database: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .arg("--data")
+        .arg(data)
+        .env("POSTCTL_SERVER_DATABASE_URL", database)
+        .env("POSTCTL_SERVER_KEY", KEY)
+        .env("POSTCTL_SERVER_RATE_LIMIT", "1000000")
+        .env_remove("POSTCTL_SERVER_PUBLISH");
+    command
+}
+
+/// A `postctl-server serve` on a free loopback port; killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start(
+        binary: &Path,
+        data: &Path,
+        database: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
+        let mut child = command(binary, data, database)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"])
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start postctl-server: {e}"))?;
+        let stderr = child.stderr.take().ok_or("no stderr pipe")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                }
+            }
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(60))
+            .map_err(|_| "postctl-server did not say where it listens".to_string())?;
+        Ok(Server { child, address })
+    }
+
+    /// One HTTP/1.1 request; the answer's body.
+    fn request(&self, method: &str, path: &str, key: &str, body: &str) -> Result<String, String> {
+        let mut stream = TcpStream::connect(&self.address).map_err(|e| e.to_string())?;
+        let auth = if key.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: Bearer {key}\r\n")
+        };
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )
+        .map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .map_err(|e| e.to_string())?;
+        let (head, body) = answer.split_once("\r\n\r\n").ok_or("not an HTTP answer")?;
+        let status = head.split_whitespace().nth(1).unwrap_or_default();
+        if !status.starts_with('2') {
+            return Err(format!("{method} {path}: {status} {body}"));
+        }
+        Ok(body.to_string())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A string field of a flat JSON object, as the API writes it (`"id":"…"`).
+fn field(json: &str, key: &str) -> Option<String> {
+    let start = json.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let end = json[start..].find('"')? + start;
+    Some(json[start..end].to_string())
+}
