@@ -6,6 +6,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 mod logging;
+pub mod notify;
 pub mod rekey;
 mod retention;
 mod serve;

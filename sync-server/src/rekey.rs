@@ -28,6 +28,8 @@ pub struct Rotated {
     pub credentials: usize,
     pub totp: usize,
     pub webhooks: usize,
+    /// Notification channels' tokens (ntfy, Telegram).
+    pub channels: usize,
 }
 
 /// Reads the new key from `file`, or from standard input.
@@ -63,6 +65,7 @@ pub async fn reseal_all(
         credentials: 0,
         totp: 0,
         webhooks: 0,
+        channels: 0,
     };
     for value in values {
         let plain = old.open(&value.owner, &value.value).with_context(|| {
@@ -72,6 +75,7 @@ pub async fn reseal_all(
                 SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => {
                     "the signing secret of webhook"
                 }
+                SealedKind::ChannelSecret => "the token of notification channel",
             };
             format!(
                 "{what} {} do not open with the current key; nothing was changed (is \
@@ -86,6 +90,7 @@ pub async fn reseal_all(
             SealedKind::AccountCredentials => rotated.credentials += 1,
             SealedKind::TotpSecret | SealedKind::TotpPending => rotated.totp += 1,
             SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => rotated.webhooks += 1,
+            SealedKind::ChannelSecret => rotated.channels += 1,
         }
         changes.push((value, resealed));
     }
@@ -115,9 +120,9 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
         .with_context(|| format!("could not open the database ({})", settings.database()))?;
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
-        "resealed the credentials of {} account(s), {} TOTP secret(s) and {} webhook \
-         secret(s) under the new key",
-        rotated.credentials, rotated.totp, rotated.webhooks
+        "resealed the credentials of {} account(s), {} TOTP secret(s), {} webhook \
+         secret(s) and {} notification channel token(s) under the new key",
+        rotated.credentials, rotated.totp, rotated.webhooks, rotated.channels
     );
     if from_env {
         eprintln!(

@@ -102,8 +102,21 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         guard.clone(),
         client,
     ));
+    let notifier = std::sync::Arc::new(crate::notify::worker::Notifier::new(
+        storage.clone(),
+        settings.notify.clone(),
+        guard.clone(),
+    ));
+    let notifier_task = tokio::spawn(crate::notify::worker::run(
+        notifier.clone(),
+        crate::webhooks::worker::client(&crate::webhooks::Policy {
+            timeout_ms: settings.notify.timeout_ms,
+            ..settings.webhooks.clone()
+        })?,
+    ));
     let app = api::router(AppState {
         storage,
+        notifier,
         guard,
         metrics,
         outbox,
@@ -118,6 +131,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // An attempt cut short here is sent again by whichever process claims it after its
     // lease: receivers deduplicate on `webhook-id`.
     worker.abort();
+    notifier_task.abort();
     tracing::info!("postctl-server stopped");
     if let Some(traces) = traces {
         traces.shutdown().await;

@@ -39,6 +39,9 @@ pub enum Action {
     PushVersions,
     /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
     ManageWebhooks,
+    /// Read the caller's own inbox and mark it read; manage their own notification
+    /// channels and preferences.
+    OwnNotifications,
 }
 
 impl Action {
@@ -54,7 +57,8 @@ impl Action {
             | Action::OwnAccount
             | Action::ManageUsers
             | Action::OwnWorkspaces
-            | Action::PullVersions => Role::Viewer,
+            | Action::PullVersions
+            | Action::OwnNotifications => Role::Viewer,
             Action::WritePosts | Action::Publish | Action::WriteAccounts | Action::PushVersions => {
                 Role::Editor
             }
@@ -69,7 +73,8 @@ impl Action {
             | Action::ReadMembers
             | Action::OwnKeys
             | Action::SignOut
-            | Action::OwnWorkspaces => None,
+            | Action::OwnWorkspaces
+            | Action::OwnNotifications => None,
             Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
             Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
             Action::Publish => Some(Scope::Publish),
@@ -140,6 +145,34 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
         "POST",
         "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
         Action::ManageWebhooks,
+    ),
+    ("GET", "/api/v1/inbox", Action::OwnNotifications),
+    ("POST", "/api/v1/inbox/read-all", Action::OwnNotifications),
+    ("POST", "/api/v1/inbox/{id}/read", Action::OwnNotifications),
+    (
+        "GET",
+        "/api/v1/notifications/channels",
+        Action::OwnNotifications,
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/channels",
+        Action::OwnNotifications,
+    ),
+    (
+        "DELETE",
+        "/api/v1/notifications/channels/{id}",
+        Action::OwnNotifications,
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/preferences",
+        Action::OwnNotifications,
+    ),
+    (
+        "PUT",
+        "/api/v1/notifications/preferences",
+        Action::OwnNotifications,
     ),
 ];
 

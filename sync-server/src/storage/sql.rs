@@ -90,6 +90,10 @@ pub(crate) const SEALED_SELECTS: &[(SealedKind, &str)] = &[
         SealedKind::WebhookOldSecret,
         "SELECT id, old_secret FROM webhooks WHERE old_secret IS NOT NULL ORDER BY id",
     ),
+    (
+        SealedKind::ChannelSecret,
+        "SELECT id, secret FROM notification_channels WHERE secret IS NOT NULL ORDER BY id",
+    ),
 ];
 
 /// Replaces one sealed value (`?1` owner, `?2` old value, `?3` new value) if unchanged.
@@ -109,6 +113,9 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
         }
         SealedKind::WebhookOldSecret => {
             "UPDATE webhooks SET old_secret = ?3 WHERE id = ?1 AND old_secret = ?2"
+        }
+        SealedKind::ChannelSecret => {
+            "UPDATE notification_channels SET secret = ?3 WHERE id = ?1 AND secret = ?2"
         }
     }
 }
