@@ -105,7 +105,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let notifier = std::sync::Arc::new(crate::notify::worker::Notifier::new(
         storage.clone(),
         settings.notify.clone(),
-        guard.clone(),
+        // The same key as the guard's, read again: a key is never copied in memory.
+        std::sync::Arc::new(crate::auth::sealed::ServerKey::load(&settings.data_dir)?),
     ));
     let notifier_task = tokio::spawn(crate::notify::worker::run(
         notifier.clone(),

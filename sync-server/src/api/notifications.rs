@@ -106,7 +106,7 @@ fn bot_token(token: Option<String>) -> Result<String, Problem> {
     let shaped = token.split_once(':').is_some_and(|(id, secret)| {
         !id.is_empty()
             && id.chars().all(|c| c.is_ascii_digit())
-            && secret.len() >= 20
+            && secret.len() >= 8
             && secret
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use super::channels::{self, Outcome};
 use super::digest;
 use super::{INAPP, Settings, Subject, after_failure, audience, channels_for, message};
-use crate::auth::Guard;
+use crate::auth::sealed::ServerKey;
 use crate::storage::{
     Channel, InboxItem, NotificationEvent, NotificationSend, Result, Routed, SendEnd, SendState,
     Storage,
@@ -30,8 +30,8 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct Notifier {
     pub storage: Arc<dyn Storage>,
     pub settings: Settings,
-    /// Holds the server key the channels' tokens are sealed with.
-    pub guard: Arc<Guard>,
+    /// The server key the channels' tokens are sealed with.
+    pub key: Arc<ServerKey>,
     wake: Notify,
 }
 
@@ -44,11 +44,11 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    pub fn new(storage: Arc<dyn Storage>, settings: Settings, guard: Arc<Guard>) -> Notifier {
+    pub fn new(storage: Arc<dyn Storage>, settings: Settings, key: Arc<ServerKey>) -> Notifier {
         Notifier {
             storage,
             settings,
-            guard,
+            key,
             wake: Notify::new(),
         }
     }
@@ -299,7 +299,7 @@ async fn attempt(
     channel: Channel,
 ) {
     let token = match &channel.secret {
-        Some(sealed) => match notifier.guard.server_key.open(&channel.id, sealed) {
+        Some(sealed) => match notifier.key.open(&channel.id, sealed) {
             Ok(bytes) => String::from_utf8(bytes).ok(),
             Err(_) => None,
         },
