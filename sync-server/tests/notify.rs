@@ -15,8 +15,8 @@ use common::server::Server;
 use postctl_server::auth::sealed::ServerKey;
 use postctl_server::notify::worker::{Notifier, digests_due, route_due};
 use postctl_server::storage::{
-    self, DigestSchedule, Event, InboxQuery, NotificationSettings, Role, SendState, Storage,
-    User, Workspace,
+    self, DigestSchedule, Event, InboxQuery, NotificationSettings, Role, SendState, Storage, User,
+    Workspace,
 };
 use postctl_server::webhooks::{self, EventType};
 use postctl_tests::fakes::{FakeNtfy, FakeSmtp, FakeTelegram, SmtpReply};
@@ -80,7 +80,13 @@ impl Setup {
         }
     }
 
-    async fn call(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.server.base))
@@ -108,7 +114,12 @@ impl Setup {
     /// Adds a channel for the key's user; returns its id.
     async fn channel(&self, key: &str, body: Value) -> String {
         let (status, made) = self
-            .call(Method::POST, "/api/v1/notifications/channels", key, Some(body))
+            .call(
+                Method::POST,
+                "/api/v1/notifications/channels",
+                key,
+                Some(body),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{made}");
         made["id"].as_str().expect("an id").to_string()
@@ -116,8 +127,11 @@ impl Setup {
 
     /// bob's three channels: email, ntfy with its token, Telegram with the bot's token.
     async fn bobs_channels(&self) {
-        self.channel(&self.bob, json!({"kind": "email", "address": "bob@example.org"}))
-            .await;
+        self.channel(
+            &self.bob,
+            json!({"kind": "email", "address": "bob@example.org"}),
+        )
+        .await;
         self.channel(
             &self.bob,
             json!({"kind": "ntfy", "address": self.ntfy.topic_url(TOPIC), "token": NTFY_TOKEN}),
@@ -182,11 +196,19 @@ async fn a_failure_reaches_email_ntfy_telegram_and_the_inboxes_once() {
     let items = listed["items"].as_array().expect("items");
     assert_eq!(items.len(), 3, "{listed}");
     assert!(!listed.to_string().contains(NTFY_TOKEN), "{listed}");
-    assert!(!listed.to_string().contains(FakeTelegram::TOKEN), "{listed}");
+    assert!(
+        !listed.to_string().contains(FakeTelegram::TOKEN),
+        "{listed}"
+    );
     assert_eq!(items[1]["token_set"], true);
     // alice sees none of bob's channels.
     let (_, hers) = t
-        .call(Method::GET, "/api/v1/notifications/channels", &t.alice, None)
+        .call(
+            Method::GET,
+            "/api/v1/notifications/channels",
+            &t.alice,
+            None,
+        )
         .await;
     assert_eq!(hers["items"], json!([]));
 
@@ -195,11 +217,18 @@ async fn a_failure_reaches_email_ntfy_telegram_and_the_inboxes_once() {
         me["workspace"]["id"].as_str().expect("ws").to_string(),
         me["user"]["id"].as_str().expect("id").to_string(),
     );
-    t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id)).await;
+    t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id))
+        .await;
 
-    eventually("the mail, the push and the Telegram message", Duration::from_secs(20), || {
-        !t.smtp.mails().is_empty() && !t.ntfy.messages().is_empty() && !t.telegram.posts().is_empty()
-    })
+    eventually(
+        "the mail, the push and the Telegram message",
+        Duration::from_secs(20),
+        || {
+            !t.smtp.mails().is_empty()
+                && !t.ntfy.messages().is_empty()
+                && !t.telegram.posts().is_empty()
+        },
+    )
     .await;
     let mail = &t.smtp.mails()[0];
     assert_eq!(mail.auth_user.as_deref(), Some(SMTP_USER));
@@ -222,11 +251,17 @@ async fn a_failure_reaches_email_ntfy_telegram_and_the_inboxes_once() {
     assert!(text.contains("Workspace: alice"), "{text}");
     let html = mail.html.as_deref().expect("an HTML part");
     assert!(html.contains("Launch &lt;day&gt;"), "{html}");
-    assert!(html.contains("<li>Why: HTTP 500 from the network</li>"), "{html}");
+    assert!(
+        html.contains("<li>Why: HTTP 500 from the network</li>"),
+        "{html}"
+    );
 
     let push = &t.ntfy.messages()[0];
     assert_eq!(push.topic, TOPIC);
-    assert_eq!(push.authorization.as_deref(), Some(&*format!("Bearer {NTFY_TOKEN}")));
+    assert_eq!(
+        push.authorization.as_deref(),
+        Some(&*format!("Bearer {NTFY_TOKEN}"))
+    );
     assert_eq!(
         push.title.as_deref(),
         Some("[alice] Failed on mastodon-main: “Launch <day>”")
@@ -236,7 +271,11 @@ async fn a_failure_reaches_email_ntfy_telegram_and_the_inboxes_once() {
 
     let telegram = &t.telegram.posts()[0];
     assert_eq!(telegram.channel, "4242");
-    assert!(telegram.text.starts_with("[alice] Failed on mastodon-main"), "{}", telegram.text);
+    assert!(
+        telegram.text.starts_with("[alice] Failed on mastodon-main"),
+        "{}",
+        telegram.text
+    );
     assert!(telegram.text.contains("Why: HTTP 500"), "{}", telegram.text);
 
     // The author and the owner are told in the app; the viewer is not.
@@ -282,13 +321,18 @@ async fn failing_channels_are_retried_with_backoff_and_given_up_when_hopeless() 
         me["user"]["id"].as_str().expect("id").to_string(),
     );
     let started = Instant::now();
-    t.emit(&workspace, EventType::PostMissed, failed_post(&bob_id)).await;
+    t.emit(&workspace, EventType::PostMissed, failed_post(&bob_id))
+        .await;
     // 1 s, then 2 s: the third ntfy attempt arrives about 3 s after the first.
     eventually("the retried push and mail", Duration::from_secs(30), || {
         !t.ntfy.messages().is_empty() && !t.smtp.mails().is_empty()
     })
     .await;
-    assert!(started.elapsed() >= Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(t.ntfy.requests(), 3);
     assert_eq!(t.smtp.data_commands(), 2);
     let storage = t.storage().await;
@@ -309,16 +353,31 @@ async fn failing_channels_are_retried_with_backoff_and_given_up_when_hopeless() 
             (SendState::Sent, 3),
         ]
     );
-    let refused = sends.iter().find(|s| s.state == SendState::Failed).expect("refused");
+    let refused = sends
+        .iter()
+        .find(|s| s.state == SendState::Failed)
+        .expect("refused");
     assert!(
-        refused.last_error.as_deref().is_some_and(|e| e.contains("chat not found")),
+        refused
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("chat not found")),
         "{refused:?}"
     );
-    assert!(!refused.last_error.as_deref().unwrap_or_default().contains(FakeTelegram::TOKEN));
+    assert!(
+        !refused
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains(FakeTelegram::TOKEN)
+    );
     let log = t.server.log();
     assert!(log.contains("a notification was given up"), "{log}");
     assert!(log.contains("retrying"), "{log}");
-    assert!(!log.contains(FakeTelegram::TOKEN) && !log.contains(NTFY_TOKEN), "{log}");
+    assert!(
+        !log.contains(FakeTelegram::TOKEN) && !log.contains(NTFY_TOKEN),
+        "{log}"
+    );
 }
 
 /// Blocks on a storage future from inside a synchronous check.
@@ -331,7 +390,12 @@ async fn preferences_choose_the_channels_of_each_event_type() {
     let t = Setup::start();
     t.bobs_channels().await;
     let (status, defaults) = t
-        .call(Method::GET, "/api/v1/notifications/preferences", &t.bob, None)
+        .call(
+            Method::GET,
+            "/api/v1/notifications/preferences",
+            &t.bob,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{defaults}");
     assert_eq!(
@@ -346,20 +410,42 @@ async fn preferences_choose_the_channels_of_each_event_type() {
 
     // Refused whole, changing nothing.
     for (bad, says) in [
-        (json!({"events": {"post.failed": ["pager"]}}), "not a channel name"),
+        (
+            json!({"events": {"post.failed": ["pager"]}}),
+            "not a channel name",
+        ),
         (json!({"events": {"ping": ["inapp"]}}), "not an event type"),
-        (json!({"events": {"post.failed": "email"}}), "must be a list"),
+        (
+            json!({"events": {"post.failed": "email"}}),
+            "must be a list",
+        ),
         (json!({"digest": {"at": "25:00", "zone": "UTC"}}), "HH:MM"),
-        (json!({"digest": {"at": "08:00", "zone": "Mars/Olympus"}}), "IANA"),
+        (
+            json!({"digest": {"at": "08:00", "zone": "Mars/Olympus"}}),
+            "IANA",
+        ),
     ] {
         let (status, problem) = t
-            .call(Method::PUT, "/api/v1/notifications/preferences", &t.bob, Some(bad.clone()))
+            .call(
+                Method::PUT,
+                "/api/v1/notifications/preferences",
+                &t.bob,
+                Some(bad.clone()),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
-        assert!(problem["detail"].as_str().is_some_and(|d| d.contains(says)), "{problem}");
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| d.contains(says)),
+            "{problem}"
+        );
     }
     let (_, unchanged) = t
-        .call(Method::GET, "/api/v1/notifications/preferences", &t.bob, None)
+        .call(
+            Method::GET,
+            "/api/v1/notifications/preferences",
+            &t.bob,
+            None,
+        )
         .await;
     assert_eq!(unchanged, defaults);
 
@@ -375,7 +461,10 @@ async fn preferences_choose_the_channels_of_each_event_type() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{chosen}");
-    assert_eq!(chosen["events"]["post.failed"], json!({"channels": ["ntfy"], "default": false}));
+    assert_eq!(
+        chosen["events"]["post.failed"],
+        json!({"channels": ["ntfy"], "default": false})
+    );
     assert_eq!(chosen["digest"]["at"], "08:30");
     assert_eq!(chosen["digest"]["zone"], "Europe/Berlin");
     assert!(chosen["digest"]["next_at"].is_string(), "{chosen}");
@@ -385,7 +474,8 @@ async fn preferences_choose_the_channels_of_each_event_type() {
         me["workspace"]["id"].as_str().expect("ws").to_string(),
         me["user"]["id"].as_str().expect("id").to_string(),
     );
-    t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id)).await;
+    t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id))
+        .await;
     t.emit(
         &workspace,
         EventType::PostPublished,
@@ -399,14 +489,28 @@ async fn preferences_choose_the_channels_of_each_event_type() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let pushes = t.ntfy.messages();
     assert_eq!(pushes.len(), 1);
-    assert!(pushes[0].title.as_deref().is_some_and(|t| t.contains("Failed")));
+    assert!(
+        pushes[0]
+            .title
+            .as_deref()
+            .is_some_and(|t| t.contains("Failed"))
+    );
     let mails = t.smtp.mails();
     assert_eq!(mails.len(), 1);
-    assert_eq!(mails[0].header("Subject"), Some("[alice] Published: “Hello”"));
-    assert!(t.telegram.posts().is_empty(), "Telegram was chosen for neither");
+    assert_eq!(
+        mails[0].header("Subject"),
+        Some("[alice] Published: “Hello”")
+    );
+    assert!(
+        t.telegram.posts().is_empty(),
+        "Telegram was chosen for neither"
+    );
     let inbox = t.inbox(&t.bob, "").await;
     assert_eq!(
-        inbox.iter().map(|i| i["event_type"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        inbox
+            .iter()
+            .map(|i| i["event_type"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
         ["post.published"]
     );
     // The owner kept the defaults: the failure reached her inbox, the publication did not.
@@ -424,7 +528,8 @@ async fn the_inbox_pages_and_is_marked_read_over_http() {
         me["user"]["id"].as_str().expect("id").to_string(),
     );
     for _ in 0..3 {
-        t.emit(&workspace, EventType::PostUncertain, failed_post(&bob_id)).await;
+        t.emit(&workspace, EventType::PostUncertain, failed_post(&bob_id))
+            .await;
     }
     let mut all = Vec::new();
     for _ in 0..200 {
@@ -435,18 +540,33 @@ async fn the_inbox_pages_and_is_marked_read_over_http() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(all.len(), 3);
-    let (_, first) = t.call(Method::GET, "/api/v1/inbox?limit=2", &t.bob, None).await;
+    let (_, first) = t
+        .call(Method::GET, "/api/v1/inbox?limit=2", &t.bob, None)
+        .await;
     assert_eq!(first["items"].as_array().map(Vec::len), Some(2));
-    let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
     let (_, second) = t
-        .call(Method::GET, &format!("/api/v1/inbox?limit=2&cursor={cursor}"), &t.bob, None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/inbox?limit=2&cursor={cursor}"),
+            &t.bob,
+            None,
+        )
         .await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(second["next_cursor"], Value::Null);
 
     let id = all[1]["id"].as_str().expect("id").to_string();
     let (status, read) = t
-        .call(Method::POST, &format!("/api/v1/inbox/{id}/read"), &t.bob, None)
+        .call(
+            Method::POST,
+            &format!("/api/v1/inbox/{id}/read"),
+            &t.bob,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(read["marked"], 1);
@@ -455,14 +575,23 @@ async fn the_inbox_pages_and_is_marked_read_over_http() {
     assert!(unread.iter().all(|i| i["id"] != id.as_str()));
     // Another user's notification is not found for them.
     let (status, problem) = t
-        .call(Method::POST, &format!("/api/v1/inbox/{id}/read"), &t.carol, None)
+        .call(
+            Method::POST,
+            &format!("/api/v1/inbox/{id}/read"),
+            &t.carol,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
-    let (status, done) = t.call(Method::POST, "/api/v1/inbox/read-all", &t.bob, None).await;
+    let (status, done) = t
+        .call(Method::POST, "/api/v1/inbox/read-all", &t.bob, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["marked"], 2);
     assert!(t.inbox(&t.bob, "?unread=true").await.is_empty());
-    let (status, problem) = t.call(Method::GET, "/api/v1/inbox?cursor=nope", &t.bob, None).await;
+    let (status, problem) = t
+        .call(Method::GET, "/api/v1/inbox?cursor=nope", &t.bob, None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
 }
 
@@ -471,31 +600,67 @@ async fn channels_are_checked_when_they_are_made() {
     let t = Setup::start();
     for (bad, says) in [
         (json!({"kind": "pager", "address": "x"}), "not a channel"),
-        (json!({"kind": "email", "address": "not an address"}), "not an email address"),
-        (json!({"kind": "ntfy", "address": "ftp://ntfy.example/t"}), "scheme"),
-        (json!({"kind": "telegram", "address": "4242"}), "bot's token"),
-        (json!({"kind": "telegram", "address": "chat one", "token": FakeTelegram::TOKEN}), "chat id"),
+        (
+            json!({"kind": "email", "address": "not an address"}),
+            "not an email address",
+        ),
+        (
+            json!({"kind": "ntfy", "address": "ftp://ntfy.example/t"}),
+            "scheme",
+        ),
+        (
+            json!({"kind": "telegram", "address": "4242"}),
+            "bot's token",
+        ),
+        (
+            json!({"kind": "telegram", "address": "chat one", "token": FakeTelegram::TOKEN}),
+            "chat id",
+        ),
     ] {
         let (status, problem) = t
-            .call(Method::POST, "/api/v1/notifications/channels", &t.bob, Some(bad.clone()))
+            .call(
+                Method::POST,
+                "/api/v1/notifications/channels",
+                &t.bob,
+                Some(bad.clone()),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
-        assert!(problem["detail"].as_str().is_some_and(|d| d.contains(says)), "{problem}");
-        assert!(!problem.to_string().contains(FakeTelegram::TOKEN), "{problem}");
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| d.contains(says)),
+            "{problem}"
+        );
+        assert!(
+            !problem.to_string().contains(FakeTelegram::TOKEN),
+            "{problem}"
+        );
     }
     let (_, listed) = t
         .call(Method::GET, "/api/v1/notifications/channels", &t.bob, None)
         .await;
     assert_eq!(listed["items"], json!([]));
     let id = t
-        .channel(&t.bob, json!({"kind": "email", "address": "bob@example.org"}))
+        .channel(
+            &t.bob,
+            json!({"kind": "email", "address": "bob@example.org"}),
+        )
         .await;
     let (status, _) = t
-        .call(Method::DELETE, &format!("/api/v1/notifications/channels/{id}"), &t.carol, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/notifications/channels/{id}"),
+            &t.carol,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not carol's");
     let (status, _) = t
-        .call(Method::DELETE, &format!("/api/v1/notifications/channels/{id}"), &t.bob, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/notifications/channels/{id}"),
+            &t.bob,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
@@ -514,7 +679,12 @@ async fn email_channels_need_the_servers_smtp_relay() {
         .expect("an answer");
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = response.json().await.expect("JSON");
-    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("smtp_host")), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("smtp_host")),
+        "{problem}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -558,19 +728,71 @@ async fn the_digest_tells_the_day_at_the_time_chosen_in_the_users_zone() {
     };
     storage.create_user(&alice).await.expect("user");
     storage.create_user(&bob).await.expect("user");
-    storage.create_workspace(&ws, &alice.id).await.expect("workspace");
-    storage.set_member(&ws.id, &bob.id, Role::Editor).await.expect("member");
-    let post = |id: &str, title: &str| json!({"post": {"id": id, "title": title, "author_id": bob.id}});
+    storage
+        .create_workspace(&ws, &alice.id)
+        .await
+        .expect("workspace");
+    storage
+        .set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("member");
+    let post =
+        |id: &str, title: &str| json!({"post": {"id": id, "title": title, "author_id": bob.id}});
     for e in [
-        event_at(&ws.id, "post.published", DIGEST_AT - 30 * HOUR, post("p0", "Two days ago")),
-        event_at(&ws.id, "post.published", DIGEST_AT - 20 * HOUR, post("p1", "Launch")),
-        event_at(&ws.id, "post.published", DIGEST_AT - 2 * HOUR, post("p2", "Follow-up")),
-        event_at(&ws.id, "post.failed", DIGEST_AT - HOUR, json!({"post": {"id": "p3", "title": "Thread", "author_id": bob.id}, "error": "HTTP 500"})),
-        event_at(&ws.id, "approval.requested", DIGEST_AT - 40 * HOUR, post("p4", "Pricing")),
-        event_at(&ws.id, "approval.requested", DIGEST_AT - 3 * HOUR, post("p5", "Approved later")),
-        event_at(&ws.id, "approval.decided", DIGEST_AT - 2 * HOUR, post("p5", "Approved later")),
-        event_at(&ws.id, "analytics.report_ready", DIGEST_AT - HOUR, json!({"top_post": {"title": "Launch", "engagement": 87}})),
-        event_at(&ws.id, "post.published", DIGEST_AT + HOUR, post("p6", "Tomorrow's")),
+        event_at(
+            &ws.id,
+            "post.published",
+            DIGEST_AT - 30 * HOUR,
+            post("p0", "Two days ago"),
+        ),
+        event_at(
+            &ws.id,
+            "post.published",
+            DIGEST_AT - 20 * HOUR,
+            post("p1", "Launch"),
+        ),
+        event_at(
+            &ws.id,
+            "post.published",
+            DIGEST_AT - 2 * HOUR,
+            post("p2", "Follow-up"),
+        ),
+        event_at(
+            &ws.id,
+            "post.failed",
+            DIGEST_AT - HOUR,
+            json!({"post": {"id": "p3", "title": "Thread", "author_id": bob.id}, "error": "HTTP 500"}),
+        ),
+        event_at(
+            &ws.id,
+            "approval.requested",
+            DIGEST_AT - 40 * HOUR,
+            post("p4", "Pricing"),
+        ),
+        event_at(
+            &ws.id,
+            "approval.requested",
+            DIGEST_AT - 3 * HOUR,
+            post("p5", "Approved later"),
+        ),
+        event_at(
+            &ws.id,
+            "approval.decided",
+            DIGEST_AT - 2 * HOUR,
+            post("p5", "Approved later"),
+        ),
+        event_at(
+            &ws.id,
+            "analytics.report_ready",
+            DIGEST_AT - HOUR,
+            json!({"top_post": {"title": "Launch", "engagement": 87}}),
+        ),
+        event_at(
+            &ws.id,
+            "post.published",
+            DIGEST_AT + HOUR,
+            post("p6", "Tomorrow's"),
+        ),
     ] {
         storage.emit_event(&e).await.expect("emit");
     }
@@ -594,9 +816,20 @@ async fn the_digest_tells_the_day_at_the_time_chosen_in_the_users_zone() {
     let key = Arc::new(ServerKey::from_bytes(&[7; 32]).expect("a key"));
     let notifier = Notifier::new(storage.clone(), Default::default(), key);
 
-    assert_eq!(digests_due(&notifier, "t", DIGEST_AT - 1).await.expect("digests"), 0, "not yet");
+    assert_eq!(
+        digests_due(&notifier, "t", DIGEST_AT - 1)
+            .await
+            .expect("digests"),
+        0,
+        "not yet"
+    );
     // Made late (the server was down for 3 hours): the same day's content.
-    assert_eq!(digests_due(&notifier, "t", DIGEST_AT + 3 * HOUR).await.expect("digests"), 1);
+    assert_eq!(
+        digests_due(&notifier, "t", DIGEST_AT + 3 * HOUR)
+            .await
+            .expect("digests"),
+        1
+    );
     let inbox = storage
         .inbox(&InboxQuery {
             user_id: alice.id.clone(),
@@ -617,9 +850,20 @@ async fn the_digest_tells_the_day_at_the_time_chosen_in_the_users_zone() {
          Top post: Launch (87 interactions)"
     );
     // The next one is tomorrow at 08:00 in Berlin, and not made twice.
-    let settings = storage.notification_settings(&alice.id).await.expect("settings");
-    assert_eq!(settings.digest.map(|d| d.next_ms), Some(DIGEST_AT + 24 * HOUR));
-    assert_eq!(digests_due(&notifier, "t", DIGEST_AT + 4 * HOUR).await.expect("digests"), 0);
+    let settings = storage
+        .notification_settings(&alice.id)
+        .await
+        .expect("settings");
+    assert_eq!(
+        settings.digest.map(|d| d.next_ms),
+        Some(DIGEST_AT + 24 * HOUR)
+    );
+    assert_eq!(
+        digests_due(&notifier, "t", DIGEST_AT + 4 * HOUR)
+            .await
+            .expect("digests"),
+        0
+    );
 
     // The events themselves were routed too: the failure reached alice (owner) and bob.
     assert!(route_due(&notifier, "t", DIGEST_AT).await.expect("route") > 0);

@@ -2588,8 +2588,15 @@ fn message_to(channel: &Channel, at: i64) -> NotificationSend {
 async fn events_wait_for_the_notifier_and_are_routed_once(target: Target) {
     let (s, alice, ws) = with_owner(&target).await;
     // With no webhook endpoint at all, events still reach the notifier; pings do not.
-    assert_eq!(s.emit_event(&event(&ws, "post.failed", 1_000)).await.expect("emit"), 0);
-    s.emit_event(&event(&ws, "ping", 1_100)).await.expect("emit");
+    assert_eq!(
+        s.emit_event(&event(&ws, "post.failed", 1_000))
+            .await
+            .expect("emit"),
+        0
+    );
+    s.emit_event(&event(&ws, "ping", 1_100))
+        .await
+        .expect("emit");
     let p = post(&ws, &alice, "with its event");
     s.create_post_and_emit(&p, &[event(&ws, "post.scheduled", 1_200)])
         .await
@@ -2662,11 +2669,16 @@ async fn events_wait_for_the_notifier_and_are_routed_once(target: Target) {
         .await
         .expect("between");
     assert_eq!(
-        between.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+        between
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>(),
         ["post.failed"]
     );
     let other = workspace("other");
-    s.create_workspace(&other, &alice.id).await.expect("workspace");
+    s.create_workspace(&other, &alice.id)
+        .await
+        .expect("workspace");
     assert!(
         s.notification_events_between(&other.id, 0, i64::MAX)
             .await
@@ -2679,9 +2691,13 @@ async fn inboxes_page_per_user_and_are_marked_read(target: Target) {
     let (s, alice, ws) = with_owner(&target).await;
     let bob = user("bob");
     s.create_user(&bob).await.expect("user");
-    s.set_member(&ws.id, &bob.id, Role::Editor).await.expect("member");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("member");
     let other = workspace("other");
-    s.create_workspace(&other, &alice.id).await.expect("workspace");
+    s.create_workspace(&other, &alice.id)
+        .await
+        .expect("workspace");
     let items: Vec<InboxItem> = (0..5)
         .map(|i| inbox_item(&alice, &ws, &format!("n{i}"), 1_000 + i))
         .collect();
@@ -2696,7 +2712,9 @@ async fn inboxes_page_per_user_and_are_marked_read(target: Target) {
             .collect(),
         sends: Vec::new(),
     };
-    s.emit_event(&event(&ws, "post.failed", 1)).await.expect("emit");
+    s.emit_event(&event(&ws, "post.failed", 1))
+        .await
+        .expect("emit");
     let e = s
         .claim_notification_events("a", 10, 1_000, 1)
         .await
@@ -2768,7 +2786,12 @@ async fn inboxes_page_per_user_and_are_marked_read(target: Target) {
             .expect("read all"),
         4
     );
-    assert!(s.inbox(&query(true, None, 10)).await.expect("unread").is_empty());
+    assert!(
+        s.inbox(&query(true, None, 10))
+            .await
+            .expect("unread")
+            .is_empty()
+    );
     // Bob's and the other workspace's stay unread.
     let bobs = s
         .inbox(&InboxQuery {
@@ -2799,17 +2822,29 @@ async fn channels_settings_and_messages(target: Target) {
     let bob = user("bob");
     s.create_user(&bob).await.expect("user");
     let mail = channel(&alice, ChannelKind::Email, "alice@example.org", None);
-    let push = channel(&alice, ChannelKind::Ntfy, "https://ntfy.example/t", Some("v1.sealed-token"));
+    let push = channel(
+        &alice,
+        ChannelKind::Ntfy,
+        "https://ntfy.example/t",
+        Some("v1.sealed-token"),
+    );
     let bobs = channel(&bob, ChannelKind::Telegram, "4242", Some("v1.sealed-bot"));
     for c in [&mail, &push, &bobs] {
         s.create_channel(c).await.expect("channel");
     }
-    assert_eq!(s.channels(&alice.id).await.expect("channels"), [mail.clone(), push.clone()]);
+    assert_eq!(
+        s.channels(&alice.id).await.expect("channels"),
+        [mail.clone(), push.clone()]
+    );
     let sealed = s.sealed_values().await.expect("sealed");
     assert!(sealed.iter().any(|v| v.kind == SealedKind::ChannelSecret
         && v.owner == push.id
         && v.value == "v1.sealed-token"));
-    assert!(!s.delete_channel(&bob.id, &mail.id).await.expect("not bob's"));
+    assert!(
+        !s.delete_channel(&bob.id, &mail.id)
+            .await
+            .expect("not bob's")
+    );
 
     // Preferences and the digest are replaced whole.
     assert_eq!(
@@ -2828,17 +2863,29 @@ async fn channels_settings_and_messages(target: Target) {
             next_ms: 50_000,
         }),
     };
-    s.save_notification_settings(&alice.id, &chosen).await.expect("save");
-    assert_eq!(s.notification_settings(&alice.id).await.expect("settings"), chosen);
+    s.save_notification_settings(&alice.id, &chosen)
+        .await
+        .expect("save");
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        chosen
+    );
     let fewer = NotificationSettings {
         preferences: vec![("post.missed".into(), vec!["ntfy".into()])],
         digest: None,
     };
-    s.save_notification_settings(&alice.id, &fewer).await.expect("save");
-    assert_eq!(s.notification_settings(&alice.id).await.expect("settings"), fewer);
+    s.save_notification_settings(&alice.id, &fewer)
+        .await
+        .expect("save");
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        fewer
+    );
 
     // Messages: claimed once while leased, finished only by the lease's owner.
-    s.emit_event(&event(&ws, "post.failed", 1)).await.expect("emit");
+    s.emit_event(&event(&ws, "post.failed", 1))
+        .await
+        .expect("emit");
     let e = s
         .claim_notification_events("r", 10, 1_000, 1)
         .await
@@ -2888,12 +2935,30 @@ async fn channels_settings_and_messages(target: Target) {
         .await
         .expect("retry")
     );
-    let sent = s.notification_send(&to_mail.id).await.expect("get").expect("send");
+    let sent = s
+        .notification_send(&to_mail.id)
+        .await
+        .expect("get")
+        .expect("send");
     assert_eq!((sent.state, sent.attempts), (SendState::Sent, 1));
-    let retried = s.notification_send(&to_push.id).await.expect("get").expect("send");
+    let retried = s
+        .notification_send(&to_push.id)
+        .await
+        .expect("get")
+        .expect("send");
     assert_eq!(
-        (retried.state, retried.attempts, retried.next_attempt_ms, retried.last_error.as_deref()),
-        (SendState::Pending, 1, 30_000, Some("ntfy answered HTTP 502"))
+        (
+            retried.state,
+            retried.attempts,
+            retried.next_attempt_ms,
+            retried.last_error.as_deref()
+        ),
+        (
+            SendState::Pending,
+            1,
+            30_000,
+            Some("ntfy answered HTTP 502")
+        )
     );
     assert!(
         s.claim_notification_sends("b", 29_999, 60_000, 10)
@@ -2912,9 +2977,19 @@ async fn channels_settings_and_messages(target: Target) {
             .await
             .expect("gave up")
     );
-    let failed = s.notification_send(&to_push.id).await.expect("get").expect("send");
+    let failed = s
+        .notification_send(&to_push.id)
+        .await
+        .expect("get")
+        .expect("send");
     assert_eq!((failed.state, failed.attempts), (SendState::Failed, 2));
-    assert_eq!(s.notification_sends(&alice.id, 10).await.expect("sends").len(), 3);
+    assert_eq!(
+        s.notification_sends(&alice.id, 10)
+            .await
+            .expect("sends")
+            .len(),
+        3
+    );
     // A deleted channel takes its pending messages with it.
     assert!(s.delete_channel(&alice.id, &push.id).await.expect("delete"));
     assert!(
@@ -2952,7 +3027,9 @@ async fn digests_are_claimed_when_due_and_moved_once(target: Target) {
         "not due yet"
     );
     assert_eq!(
-        s.claim_digests("a", 100_000, 60_000, 10).await.expect("claim"),
+        s.claim_digests("a", 100_000, 60_000, 10)
+            .await
+            .expect("claim"),
         [schedule.clone()]
     );
     assert!(

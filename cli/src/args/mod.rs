@@ -17,6 +17,7 @@ mod generate;
 mod group;
 mod help;
 mod import;
+mod inbox;
 mod init;
 mod insights;
 mod lint;
@@ -49,6 +50,7 @@ pub use generate::*;
 pub use group::*;
 pub use help::*;
 pub use import::*;
+pub use inbox::*;
 pub use init::*;
 pub use insights::*;
 pub use lint::*;
@@ -282,6 +284,9 @@ found in the data dir's media folder.")]
     /// Push this database's changes to the linked server workspace and pull the others'
     #[command(after_help = sync::SYNC_HELP)]
     Sync(SyncArgs),
+    /// Your notifications from the linked server: list them, or mark them read
+    #[command(after_help = inbox::INBOX_HELP, args_conflicts_with_subcommands = true)]
+    Inbox(InboxArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

@@ -12,6 +12,7 @@ mod generate;
 mod group;
 mod help;
 mod import;
+mod inbox;
 mod init;
 mod insights;
 mod lint;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Logout => login::logout(&mut ctx),
         Command::Workspace(command) => workspace::run(&mut ctx, command),
         Command::Sync(args) => sync::run(&mut ctx, &args),
+        Command::Inbox(args) => inbox::run(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

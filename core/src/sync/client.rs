@@ -1,6 +1,7 @@
 //! The HTTP client of a postctl server's sync API: sign-in (`/api/v1/session`), the
-//! caller's workspaces, moving a session to another workspace, and the version chain
-//! (`/api/v1/sync/versions`). Errors say what to do; none ever holds the session token.
+//! caller's workspaces, moving a session to another workspace, the version chain
+//! (`/api/v1/sync/versions`), and the caller's notification inbox (`/api/v1/inbox`). Errors
+//! say what to do; none ever holds the session token.
 
 use std::time::Duration;
 
@@ -104,6 +105,41 @@ pub struct Page {
     pub versions: Vec<Version>,
     /// Whether more versions follow this page.
     pub more: bool,
+}
+
+/// A notification in the caller's inbox (`/api/v1/inbox`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct InboxItem {
+    pub id: String,
+    /// The event type (`post.failed`, …) or `digest`.
+    pub event_type: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+    pub read: bool,
+    #[serde(default)]
+    pub read_at: Option<String>,
+}
+
+/// A page of the inbox, newest first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// The cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn urlencoding_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A client of one server.
@@ -390,5 +426,52 @@ impl Client {
             return Err(self.failed(status, problem));
         }
         serde_json::from_value(value).map_err(|e| self.protocol(format!("a page of versions: {e}")))
+    }
+
+    /// A page of the session's inbox in its workspace: `unread` only, after `cursor`.
+    pub async fn inbox(
+        &self,
+        token: &Secret,
+        unread: bool,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<InboxPage, SyncError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if unread {
+            query.push(("unread", "true".into()));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_string()));
+        }
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .get(self.url("/api/v1/inbox"))
+                    .query(&query)
+                    .bearer_auth(token.expose()),
+            )
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value).map_err(|e| self.protocol(format!("the inbox: {e}")))
+    }
+
+    /// Marks one inbox item read (`Some(id)`) or all of them; returns how many were unread.
+    pub async fn mark_read(&self, token: &Secret, id: Option<&str>) -> Result<u64, SyncError> {
+        let path = match id {
+            Some(id) => format!("/api/v1/inbox/{}/read", urlencoding_segment(id)),
+            None => "/api/v1/inbox/read-all".to_string(),
+        };
+        let (status, value, problem) = self
+            .send(self.http.post(self.url(&path)).bearer_auth(token.expose()))
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        value
+            .get("marked")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| self.protocol("the answer has no `marked` count"))
     }
 }

@@ -81,7 +81,10 @@ pub async fn read(
 }
 
 /// Marks every unread item read; says how many.
-pub async fn read_all(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, Problem> {
+pub async fn read_all(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, Problem> {
     let marked = state
         .storage
         .mark_inbox_read(&caller.user_id, &caller.workspace_id, None, now_ms())

@@ -170,19 +170,16 @@ pub async fn create_channel(
         )));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let secret = match token {
-        Some(token) => Some(
-            state
-                .guard
-                .server_key
-                .seal(&id, token.as_bytes())
-                .map_err(|e| {
+    let secret =
+        match token {
+            Some(token) => Some(state.guard.server_key.seal(&id, token.as_bytes()).map_err(
+                |e| {
                     tracing::error!("could not seal a channel's token: {e}");
                     Problem::internal()
-                })?,
-        ),
-        None => None,
-    };
+                },
+            )?),
+            None => None,
+        };
     let channel = Channel {
         id,
         user_id: caller.user_id,
@@ -210,10 +207,7 @@ pub async fn delete_channel(
 fn settings_view(settings: &NotificationSettings) -> Value {
     let mut events = Map::new();
     for kind in notify::event_types() {
-        let chosen = settings
-            .preferences
-            .iter()
-            .any(|(e, _)| e == kind.as_str());
+        let chosen = settings.preferences.iter().any(|(e, _)| e == kind.as_str());
         events.insert(
             kind.as_str().to_string(),
             json!({
@@ -269,15 +263,12 @@ pub async fn set_preferences(
         })?;
         let mut chosen: Vec<String> = Vec::new();
         for name in list {
-            let name = name
-                .as_str()
-                .filter(|n| names.contains(n))
-                .ok_or_else(|| {
-                    Problem::invalid_field(format!(
-                        "`events.{event}`: {name} is not a channel name; use {}",
-                        names.join(", ")
-                    ))
-                })?;
+            let name = name.as_str().filter(|n| names.contains(n)).ok_or_else(|| {
+                Problem::invalid_field(format!(
+                    "`events.{event}`: {name} is not a channel name; use {}",
+                    names.join(", ")
+                ))
+            })?;
             if !chosen.iter().any(|c| c == name) {
                 chosen.push(name.to_string());
             }

@@ -272,7 +272,10 @@ mod tests {
             .with_ymd_and_hms(2026, 3, 28, 17, 30, 0)
             .unwrap()
             .timestamp_millis();
-        assert_eq!(next_after(18 * 60 + 30, berlin, at_time), at_time + DAY_MS - 3_600_000);
+        assert_eq!(
+            next_after(18 * 60 + 30, berlin, at_time),
+            at_time + DAY_MS - 3_600_000
+        );
         assert_eq!(parse_time("07:05"), Some(425));
         assert_eq!(parse_time("24:00"), None);
         assert_eq!(parse_time("7pm"), None);
@@ -283,30 +286,83 @@ mod tests {
         let until = T0 + DAY_MS;
         let events = vec![
             // Before the day: not published today, but its approval still waits.
-            event("post.published", T0 - 1, json!({"post": {"id": "old", "title": "Old"}})),
-            event("approval.requested", T0 - 5 * 3_600_000, json!({"post": {"id": "p3", "title": "Needs a yes"}})),
-            event("post.published", T0 + 10, json!({"post": {"id": "p1", "title": "Launch"}})),
-            event("post.failed", T0 + 20, json!({"post": {"id": "p2", "body": "Second post body"}, "error": "HTTP 500"})),
-            event("post.missed", T0 + 30, json!({"post": {"id": "p4", "title": "Late"}})),
-            event("approval.requested", T0 + 40, json!({"post": {"id": "p5", "title": "Decided"}})),
-            event("approval.decided", T0 + 50, json!({"post": {"id": "p5"}, "decision": "approved"})),
-            event("analytics.report_ready", T0 + 60, json!({"top_post": {"title": "Launch", "engagement": 42}})),
+            event(
+                "post.published",
+                T0 - 1,
+                json!({"post": {"id": "old", "title": "Old"}}),
+            ),
+            event(
+                "approval.requested",
+                T0 - 5 * 3_600_000,
+                json!({"post": {"id": "p3", "title": "Needs a yes"}}),
+            ),
+            event(
+                "post.published",
+                T0 + 10,
+                json!({"post": {"id": "p1", "title": "Launch"}}),
+            ),
+            event(
+                "post.failed",
+                T0 + 20,
+                json!({"post": {"id": "p2", "body": "Second post body"}, "error": "HTTP 500"}),
+            ),
+            event(
+                "post.missed",
+                T0 + 30,
+                json!({"post": {"id": "p4", "title": "Late"}}),
+            ),
+            event(
+                "approval.requested",
+                T0 + 40,
+                json!({"post": {"id": "p5", "title": "Decided"}}),
+            ),
+            event(
+                "approval.decided",
+                T0 + 50,
+                json!({"post": {"id": "p5"}, "decision": "approved"}),
+            ),
+            event(
+                "analytics.report_ready",
+                T0 + 60,
+                json!({"top_post": {"title": "Launch", "engagement": 42}}),
+            ),
             // After the digest's time: next digest's.
-            event("post.published", until + 1, json!({"post": {"id": "p6", "title": "Tomorrow"}})),
+            event(
+                "post.published",
+                until + 1,
+                json!({"post": {"id": "p6", "title": "Tomorrow"}}),
+            ),
         ];
         let s = section("acme", &events, until);
         assert_eq!(s.published, ["Launch"]);
         assert_eq!(
             s.failed,
-            ["Second post body: failed (HTTP 500)", "Late: missed its time"]
+            [
+                "Second post body: failed (HTTP 500)",
+                "Late: missed its time"
+            ]
         );
         assert_eq!(s.waiting, ["Needs a yes"]);
         assert_eq!(s.top_post.as_deref(), Some("Launch (42 interactions)"));
         let m = message("alice", "2026-05-28", &[s, Section::default()]).expect("a digest");
         assert_eq!(m.title, "postctl digest for alice, 2026-05-28");
-        assert!(m.text.contains("acme:\n  Published: 1\n    - Launch\n  Failed: 2"), "{}", m.text);
-        assert!(m.text.contains("Top post: Launch (42 interactions)"), "{}", m.text);
-        assert!(m.html.contains("<h3>Waiting for approval (1)</h3><ul><li>Needs a yes</li></ul>"), "{}", m.html);
+        assert!(
+            m.text
+                .contains("acme:\n  Published: 1\n    - Launch\n  Failed: 2"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text.contains("Top post: Launch (42 interactions)"),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.html
+                .contains("<h3>Waiting for approval (1)</h3><ul><li>Needs a yes</li></ul>"),
+            "{}",
+            m.html
+        );
         assert_eq!(message("alice", "x", &[Section::default()]), None);
     }
 }

@@ -26,9 +26,7 @@ pub const INAPP: &str = "inapp";
 
 /// The event types people can be told of (not `ping`, which only tests endpoints).
 pub fn event_types() -> impl Iterator<Item = EventType> {
-    EventType::ALL
-        .into_iter()
-        .filter(|e| *e != EventType::Ping)
+    EventType::ALL.into_iter().filter(|e| *e != EventType::Ping)
 }
 
 /// Whether an event type reaches the inbox and every channel when its receiver chose
@@ -235,7 +233,10 @@ pub fn message(workspace: &str, payload: &Value) -> Message {
         ("Why", data["error"].as_str().or(data["reason"].as_str())),
         ("Comment", data["comment"].as_str()),
         ("Post", post["id"].as_str().or(data["post_id"].as_str())),
-        ("Link", data["url"].as_str().or(data["target"]["url"].as_str())),
+        (
+            "Link",
+            data["url"].as_str().or(data["target"]["url"].as_str()),
+        ),
     ] {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             lines.push(format!("{label}: {value}"));
@@ -406,7 +407,11 @@ mod tests {
                 },
                 vec!["owner"],
             ),
-            (EventType::ApprovalDecided, by_editor.clone(), vec!["editor"]),
+            (
+                EventType::ApprovalDecided,
+                by_editor.clone(),
+                vec!["editor"],
+            ),
             (
                 EventType::AccountNeedsReauth,
                 Subject::default(),
@@ -475,7 +480,10 @@ mod tests {
             "target": {"account": "mastodon-main"},
             "error": "HTTP 500 & more"}});
         let m = message("acme", &body);
-        assert_eq!(m.title, "[acme] Failed on mastodon-main: “Launch <b>day</b>”");
+        assert_eq!(
+            m.title,
+            "[acme] Failed on mastodon-main: “Launch <b>day</b>”"
+        );
         assert!(m.text.contains("Why: HTTP 500 & more"), "{}", m.text);
         assert!(m.text.contains("Post: p1"), "{}", m.text);
         assert!(

@@ -357,7 +357,12 @@ async fn attempt(
 }
 
 /// What follows an attempt (a pure decision).
-pub fn judge(settings: &Settings, send: &NotificationSend, outcome: Outcome, now_ms: i64) -> SendEnd {
+pub fn judge(
+    settings: &Settings,
+    send: &NotificationSend,
+    outcome: Outcome,
+    now_ms: i64,
+) -> SendEnd {
     let number = send.attempts.saturating_add(1);
     match outcome {
         Outcome::Sent => SendEnd::Sent,

@@ -9,10 +9,10 @@
 //! under a lock (SQLite's write lock, a PostgreSQL advisory lock), so processes starting
 //! together migrate once, and both refuse a database newer than the binary.
 
-pub mod postgres;
-mod postgres_sync;
 mod notifications;
+pub mod postgres;
 mod postgres_notify;
+mod postgres_sync;
 mod schema;
 mod sql;
 pub mod sqlite;
@@ -20,11 +20,11 @@ mod sqlite_notify;
 mod sqlite_sync;
 mod targets;
 
-pub use postctl_core::model::{Finish, TargetState};
 pub use notifications::{
-    Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
-    NotificationSettings, Routed, SendEnd, SendState,
+    Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationEvent,
+    NotificationSend, NotificationSettings, Routed, SendEnd, SendState,
 };
+pub use postctl_core::model::{Finish, TargetState};
 pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;

@@ -49,7 +49,8 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [ChannelKind::Email, ChannelKind::Ntfy, ChannelKind::Telegram];
+    pub const ALL: [ChannelKind; 3] =
+        [ChannelKind::Email, ChannelKind::Ntfy, ChannelKind::Telegram];
 
     pub fn as_str(self) -> &'static str {
         match self {

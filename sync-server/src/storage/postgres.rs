@@ -2100,24 +2100,58 @@ impl Storage for PgStorage {
 
     // Notifications: `sqlite_notify.rs` / `postgres_notify.rs`.
 
-    async fn claim_notification_events(&self, owner: &str, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<NotificationEvent>> {
-        self.claim_notification_events_now(owner, now_ms, lease_ms, limit).await
+    async fn claim_notification_events(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.claim_notification_events_now(owner, now_ms, lease_ms, limit)
+            .await
     }
 
-    async fn route_notification_event(&self, event_id: &str, owner: &str, routed: &Routed, now_ms: i64) -> Result<bool> {
-        self.route_notification_event_now(event_id, owner, routed, now_ms).await
+    async fn route_notification_event(
+        &self,
+        event_id: &str,
+        owner: &str,
+        routed: &Routed,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.route_notification_event_now(event_id, owner, routed, now_ms)
+            .await
     }
 
-    async fn notification_events_between(&self, workspace_id: &str, from_ms: i64, until_ms: i64) -> Result<Vec<NotificationEvent>> {
-        self.notification_events_between_now(workspace_id, from_ms, until_ms).await
+    async fn notification_events_between(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.notification_events_between_now(workspace_id, from_ms, until_ms)
+            .await
     }
 
-    async fn claim_notification_sends(&self, owner: &str, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<(NotificationSend, Channel)>> {
-        self.claim_notification_sends_now(owner, now_ms, lease_ms, limit).await
+    async fn claim_notification_sends(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(NotificationSend, Channel)>> {
+        self.claim_notification_sends_now(owner, now_ms, lease_ms, limit)
+            .await
     }
 
-    async fn finish_notification_send(&self, id: &str, owner: &str, end: &SendEnd, now_ms: i64) -> Result<bool> {
-        self.finish_notification_send_now(id, owner, end, now_ms).await
+    async fn finish_notification_send(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &SendEnd,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.finish_notification_send_now(id, owner, end, now_ms)
+            .await
     }
 
     async fn notification_send(&self, id: &str) -> Result<Option<NotificationSend>> {
@@ -2132,8 +2166,15 @@ impl Storage for PgStorage {
         self.inbox_now(query).await
     }
 
-    async fn mark_inbox_read(&self, user_id: &str, workspace_id: &str, id: Option<&str>, now_ms: i64) -> Result<u64> {
-        self.mark_inbox_read_now(user_id, workspace_id, id, now_ms).await
+    async fn mark_inbox_read(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.mark_inbox_read_now(user_id, workspace_id, id, now_ms)
+            .await
     }
 
     async fn inbox_item_exists(&self, user_id: &str, workspace_id: &str, id: &str) -> Result<bool> {
@@ -2156,18 +2197,35 @@ impl Storage for PgStorage {
         self.notification_settings_now(user_id).await
     }
 
-    async fn save_notification_settings(&self, user_id: &str, settings: &NotificationSettings) -> Result<()> {
+    async fn save_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+    ) -> Result<()> {
         self.save_notification_settings_now(user_id, settings).await
     }
 
-    async fn claim_digests(&self, owner: &str, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<DigestSchedule>> {
+    async fn claim_digests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DigestSchedule>> {
         self.claim_digests_now(owner, now_ms, lease_ms, limit).await
     }
 
-    async fn finish_digest(&self, user_id: &str, owner: &str, due_ms: i64, next_ms: i64, routed: &Routed) -> Result<bool> {
-        self.finish_digest_now(user_id, owner, due_ms, next_ms, routed).await
+    async fn finish_digest(
+        &self,
+        user_id: &str,
+        owner: &str,
+        due_ms: i64,
+        next_ms: i64,
+        routed: &Routed,
+    ) -> Result<bool> {
+        self.finish_digest_now(user_id, owner, due_ms, next_ms, routed)
+            .await
     }
-
 }
 
 async fn insert_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Result<()> {

@@ -325,7 +325,11 @@ impl SqliteStorage {
         workspace_id: &str,
         id: &str,
     ) -> Result<bool> {
-        let (u, w, id) = (user_id.to_string(), workspace_id.to_string(), id.to_string());
+        let (u, w, id) = (
+            user_id.to_string(),
+            workspace_id.to_string(),
+            id.to_string(),
+        );
         self.call(move |c| {
             c.query_row(
                 "SELECT 1 FROM inbox WHERE user_id = ?1 AND workspace_id = ?2 AND id = ?3",
@@ -410,7 +414,9 @@ impl SqliteStorage {
                 .collect::<rusqlite::Result<_>>()?;
             let digest = c
                 .query_row(
-                    &format!("SELECT {DIGEST_COLUMNS} FROM notification_digests WHERE user_id = ?1"),
+                    &format!(
+                        "SELECT {DIGEST_COLUMNS} FROM notification_digests WHERE user_id = ?1"
+                    ),
                     [&u],
                     digest_row,
                 )

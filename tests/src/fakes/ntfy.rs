@@ -136,7 +136,10 @@ async fn publish(
     s.requests += 1;
     let authorization = header(&headers, &["authorization"]);
     if let Some(token) = &s.token {
-        match authorization.as_deref().and_then(|a| a.strip_prefix("Bearer ")) {
+        match authorization
+            .as_deref()
+            .and_then(|a| a.strip_prefix("Bearer "))
+        {
             None => return error(StatusCode::UNAUTHORIZED, 40101, "unauthorized"),
             Some(given) if given != token => {
                 return error(StatusCode::FORBIDDEN, 40301, "forbidden");

@@ -286,7 +286,11 @@ fn address(text: &str) -> String {
     let text = text.trim();
     match (text.find('<'), text.find('>')) {
         (Some(a), Some(b)) if a < b => text[a + 1..b].to_string(),
-        _ => text.split_whitespace().next().unwrap_or_default().to_string(),
+        _ => text
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -339,9 +343,16 @@ fn parameter(value: &str, name: &str) -> Option<String> {
     })
 }
 
-fn parse(mail_from: String, rcpt_to: Vec<String>, auth_user: Option<String>, raw: String) -> ReceivedMail {
+fn parse(
+    mail_from: String,
+    rcpt_to: Vec<String>,
+    auth_user: Option<String>,
+    raw: String,
+) -> ReceivedMail {
     let (headers, body) = split(&raw);
-    let content_type = find(&headers, "Content-Type").unwrap_or("text/plain").to_string();
+    let content_type = find(&headers, "Content-Type")
+        .unwrap_or("text/plain")
+        .to_string();
     let (mut text, mut html) = (None, None);
     if content_type.to_ascii_lowercase().starts_with("multipart/") {
         if let Some(boundary) = parameter(&content_type, "boundary") {
@@ -352,7 +363,9 @@ fn parse(mail_from: String, rcpt_to: Vec<String>, auth_user: Option<String>, raw
                 }
                 let part = part.trim_start_matches("\r\n");
                 let (part_headers, part_body) = split(part);
-                let kind = find(&part_headers, "Content-Type").unwrap_or("text/plain").to_ascii_lowercase();
+                let kind = find(&part_headers, "Content-Type")
+                    .unwrap_or("text/plain")
+                    .to_ascii_lowercase();
                 let decoded = decode_body(&part_headers, part_body.trim_end_matches("\r\n"));
                 if kind.starts_with("text/plain") {
                     text = Some(decoded);
@@ -474,9 +487,15 @@ mod tests {
     fn encodings_decode() {
         assert_eq!(quoted_printable("caf=C3=A9 =\r\nau lait"), "café au lait");
         assert_eq!(decode_words("=?utf-8?b?4oCcaGnigJ0=?= there"), "“hi” there");
-        assert_eq!(decode_words("=?UTF-8?Q?caf=C3=A9_ok?= =?UTF-8?Q?_yes?="), "café ok yes");
+        assert_eq!(
+            decode_words("=?UTF-8?Q?caf=C3=A9_ok?= =?UTF-8?Q?_yes?="),
+            "café ok yes"
+        );
         assert_eq!(decode_words("plain"), "plain");
-        assert_eq!(plain("AGJvdABzZWNyZXQ="), Some(("bot".into(), "secret".into())));
+        assert_eq!(
+            plain("AGJvdABzZWNyZXQ="),
+            Some(("bot".into(), "secret".into()))
+        );
         assert_eq!(address("<a@b.test> SIZE=10"), "a@b.test");
     }
 }
