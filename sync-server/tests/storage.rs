@@ -3030,7 +3030,7 @@ async fn digests_are_claimed_when_due_and_moved_once(target: Target) {
         s.claim_digests("a", 100_000, 60_000, 10)
             .await
             .expect("claim"),
-        [schedule.clone()]
+        std::slice::from_ref(&schedule)
     );
     assert!(
         s.claim_digests("b", 100_001, 60_000, 10)
