@@ -1,4 +1,5 @@
-//! Notifications on SQLite (the `Storage` methods after `purge`). Claims run in an
+//! Notifications on SQLite (the `Storage` methods after `purge`). Reads go through the
+//! read-only connections, writes through the writer. Claims run in an
 //! IMMEDIATE transaction, which holds the write lock from its first statement, so a claim
 //! by another process waits and then sees these leases.
 
@@ -186,7 +187,7 @@ impl SqliteStorage {
         until_ms: i64,
     ) -> Result<Vec<NotificationEvent>> {
         let w = workspace_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.prepare_cached(EVENTS_BETWEEN)?
                 .query_map(params![w, from_ms, until_ms], event_row)?
                 .collect()
@@ -256,7 +257,7 @@ impl SqliteStorage {
 
     pub(super) async fn notification_send_now(&self, id: &str) -> Result<Option<NotificationSend>> {
         let id = id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {SEND_COLUMNS} FROM notification_sends WHERE id = ?1"),
                 [id],
@@ -273,7 +274,7 @@ impl SqliteStorage {
         limit: u32,
     ) -> Result<Vec<NotificationSend>> {
         let user = user_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {SEND_COLUMNS} FROM notification_sends WHERE user_id = ?1
                  ORDER BY id DESC LIMIT ?2"
@@ -286,7 +287,7 @@ impl SqliteStorage {
 
     pub(super) async fn inbox_now(&self, query: &InboxQuery) -> Result<Vec<InboxItem>> {
         let q = query.clone();
-        self.call(move |c| {
+        self.read(move |c| {
             c.prepare_cached(INBOX_PAGE)?
                 .query_map(
                     params![
@@ -330,7 +331,7 @@ impl SqliteStorage {
             workspace_id.to_string(),
             id.to_string(),
         );
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT 1 FROM inbox WHERE user_id = ?1 AND workspace_id = ?2 AND id = ?3",
                 [u, w, id],
@@ -363,7 +364,7 @@ impl SqliteStorage {
 
     pub(super) async fn channels_now(&self, user_id: &str) -> Result<Vec<Channel>> {
         let u = user_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE user_id = ?1 ORDER BY id"
             ))?
@@ -398,7 +399,7 @@ impl SqliteStorage {
         user_id: &str,
     ) -> Result<NotificationSettings> {
         let u = user_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let preferences = c
                 .prepare_cached(
                     "SELECT event_type, channels FROM notification_preferences
