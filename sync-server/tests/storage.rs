@@ -2235,6 +2235,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
         rate_limits_full_before_ms: 12_000,
         deliveries_finished_before_ms: 10_000,
         attempts_ended_before_ms: 10_000,
+        notifications_before_ms: 10_000,
     };
     assert_eq!(
         s.purge(&purge).await.expect("purge"),
@@ -2246,6 +2247,9 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
             webhook_deliveries: 1,
             webhook_attempts: 2,
             attempts: 1,
+            notification_events: 0,
+            notification_sends: 0,
+            inbox_items: 0,
         }
     );
     assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());
@@ -2791,6 +2795,40 @@ async fn inboxes_page_per_user_and_are_marked_read(target: Target) {
             .await
             .expect("unread")
             .is_empty()
+    );
+    // The cleanup takes read items, routed events and finished messages only.
+    let purge = Purge {
+        sessions_ended_before_ms: 0,
+        idempotency_before_ms: 0,
+        login_failures_before_ms: 0,
+        rate_limits_full_before_ms: 0,
+        deliveries_finished_before_ms: 0,
+        attempts_ended_before_ms: 0,
+        notifications_before_ms: 6_000,
+    };
+    s.emit_event(&event(&ws, "post.missed", 2))
+        .await
+        .expect("emit");
+    let purged = s.purge(&purge).await.expect("purge");
+    assert_eq!(
+        (
+            purged.inbox_items,
+            purged.notification_events,
+            purged.notification_sends
+        ),
+        (1, 1, 0),
+        "the item read at 5 000 and the routed event, not the unrouted one"
+    );
+    assert_eq!(
+        s.inbox(&query(false, None, 10)).await.expect("all").len(),
+        4
+    );
+    assert_eq!(
+        s.claim_notification_events("z", 100, 1_000, 10)
+            .await
+            .expect("claim")
+            .len(),
+        1
     );
     // Bob's and the other workspace's stay unread.
     let bobs = s

@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::TimeZone;
 use chrono_tz::Tz;
 use serde_json::Value;
-use tokio::sync::Notify;
 
 use super::channels::{self, Outcome};
 use super::digest;
@@ -23,16 +22,15 @@ use crate::webhooks::EventType;
 
 /// Events, digests or messages one process takes at a time.
 const BATCH: u32 = 16;
-/// How often the notifier looks for work when nothing wakes it.
+/// How often the notifier looks for work when it found none.
 const POLL: Duration = Duration::from_secs(1);
 
-/// What the notifier needs; the API holds it too, to wake it.
+/// What the notifier needs; the API holds it too, for the settings.
 pub struct Notifier {
     pub storage: Arc<dyn Storage>,
     pub settings: Settings,
     /// The server key the channels' tokens are sealed with.
     pub key: Arc<ServerKey>,
-    wake: Notify,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -49,13 +47,7 @@ impl Notifier {
             storage,
             settings,
             key,
-            wake: Notify::new(),
         }
-    }
-
-    /// Tells this process's notifier that there may be work now.
-    pub fn wake(&self) {
-        self.wake.notify_one();
     }
 
     fn lease_ms(&self) -> i64 {
@@ -84,10 +76,7 @@ pub async fn run(notifier: Arc<Notifier>, client: reqwest::Client) {
         if busy {
             continue;
         }
-        tokio::select! {
-            _ = notifier.wake.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
-        }
+        tokio::time::sleep(POLL).await;
     }
 }
 

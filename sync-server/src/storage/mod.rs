@@ -1253,6 +1253,9 @@ pub struct Purge {
     /// done with: those still pending or `uncertain` (the user resolves it from them) keep
     /// all of theirs.
     pub attempts_ended_before_ms: i64,
+    /// Notification events routed, messages sent or given up, and inbox items read before
+    /// this; unrouted events, pending messages and unread items stay.
+    pub notifications_before_ms: i64,
 }
 
 /// The target states whose publish attempts [`Storage::purge`] keeps, however old.
@@ -1273,6 +1276,9 @@ pub struct Purged {
     pub webhook_deliveries: u64,
     pub webhook_attempts: u64,
     pub attempts: u64,
+    pub notification_events: u64,
+    pub notification_sends: u64,
+    pub inbox_items: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

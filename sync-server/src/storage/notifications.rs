@@ -197,6 +197,12 @@ pub(super) mod sql {
         ORDER BY id DESC LIMIT ?5";
     pub const MARK_READ: &str = "UPDATE inbox SET read_ms = ?4
         WHERE user_id = ?1 AND workspace_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR id = ?3) AND read_ms IS NULL";
+    /// What `purge` deletes of notifications, each with ?1 the cutoff.
+    pub const PURGE: [&str; 3] = [
+        "DELETE FROM notification_events WHERE routed_ms IS NOT NULL AND created_ms < ?1",
+        "DELETE FROM notification_sends WHERE state <> 'pending' AND finished_ms < ?1",
+        "DELETE FROM inbox WHERE read_ms IS NOT NULL AND read_ms < ?1",
+    ];
     /// ?1 user, ?2 owner, ?3 due (the claimed time), ?4 next.
     pub const MOVE_DIGEST: &str = "UPDATE notification_digests
         SET next_ms = ?4, lease_owner = NULL, lease_until_ms = NULL

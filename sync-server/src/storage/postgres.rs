@@ -2061,8 +2061,21 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        let mut notifications = [0u64; 3];
+        for (n, sql) in notifications
+            .iter_mut()
+            .zip(super::notifications::sql::PURGE)
+        {
+            *n = tx
+                .execute(&super::sql::pg(sql), &[&purge.notifications_before_ms])
+                .await
+                .map_err(db_error)?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(Purged {
+            notification_events: notifications[0],
+            notification_sends: notifications[1],
+            inbox_items: notifications[2],
             sessions,
             idempotency_keys,
             login_failures,

@@ -2065,8 +2065,14 @@ impl Storage for SqliteStorage {
                 ),
                 [p.attempts_ended_before_ms],
             )?;
+            let [events, sends, inbox] = super::notifications::sql::PURGE
+                .map(|sql| tx.execute(sql, [p.notifications_before_ms]));
+            let (events, sends, inbox) = (events?, sends?, inbox?);
             tx.commit()?;
             Ok(Purged {
+                notification_events: events as u64,
+                notification_sends: sends as u64,
+                inbox_items: inbox as u64,
                 sessions: sessions as u64,
                 idempotency_keys: idempotency_keys as u64,
                 login_failures: login_failures as u64,
