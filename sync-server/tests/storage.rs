@@ -3038,6 +3038,14 @@ async fn channels_settings_and_messages(target: Target) {
     );
     assert_eq!(s.notification_send(&later.id).await.expect("get"), None);
     assert_eq!(s.channels(&alice.id).await.expect("channels"), [mail]);
+    // A deleted user's channels (personal data) go with them.
+    assert!(s.delete_user(&alice.id, 200_000).await.expect("delete"));
+    assert!(s.channels(&alice.id).await.expect("channels").is_empty());
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        NotificationSettings::default()
+    );
+    assert_eq!(s.channels(&bob.id).await.expect("channels"), [bobs]);
 }
 
 async fn digests_are_claimed_when_due_and_moved_once(target: Target) {

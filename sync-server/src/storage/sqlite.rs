@@ -867,7 +867,17 @@ impl Storage for SqliteStorage {
                 params![id, format!("deleted-{id}"), now_ms],
             )?;
             if n == 1 {
-                for table in ["recovery_codes", "api_keys", "sessions", "members"] {
+                for table in [
+                    "recovery_codes",
+                    "api_keys",
+                    "sessions",
+                    "members",
+                    "notification_sends",
+                    "notification_channels",
+                    "notification_preferences",
+                    "notification_digests",
+                    "inbox",
+                ] {
                     tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id])?;
                 }
             }
