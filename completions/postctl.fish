@@ -65,6 +65,8 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "login" -d 'Sign in 
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "logout" -d 'Sign out of the server: the session ends and its token leaves the secret store'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "workspace" -d 'The server workspaces you can sync with: list them, or link this database to one'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "sync" -d 'Push this database\'s changes to the linked server workspace and pull the others\''
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "webhooks" -d 'The linked server workspace\'s outbound webhooks: add, list, remove, deliveries, ping'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "triggers" -d 'Events from outside that make posts on the linked server: GitHub releases, JSON calls'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "inbox" -d 'Your notifications from the linked server: list them, or mark them read'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
@@ -558,6 +560,66 @@ complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_su
 complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand sync; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "add" -d 'Add an endpoint that receives the workspace\'s events, signed the Standard Webhooks way'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "list" -d 'The workspace\'s endpoints: events, and whether they are enabled'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "remove" -d 'Remove an endpoint and its delivery history'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "deliveries" -d 'An endpoint\'s deliveries, newest first, with each attempt\'s answer'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "redeliver" -d 'Send a delivery\'s event again, as a new delivery (a new webhook-id)'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and not __fish_seen_subcommand_from add list remove deliveries redeliver ping" -f -a "ping" -d 'Send a `ping` event to an endpoint, to test the receiver'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -l events -d 'The event types it receives, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -l description -d 'What the endpoint is for' -r
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from remove" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from remove" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from deliveries" -l limit -d 'How many deliveries to show (1 to 100)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from deliveries" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from deliveries" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from deliveries" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from deliveries" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from redeliver" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from redeliver" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from redeliver" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from redeliver" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from ping" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from ping" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from ping" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand webhooks; and __fish_seen_subcommand_from ping" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -f -a "add" -d 'Make a trigger: a GitHub release webhook, or a generic JSON endpoint'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -f -a "list" -d 'The workspace\'s triggers, with the URL each listens on'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and not __fish_seen_subcommand_from add list remove" -f -a "remove" -d 'Remove a trigger: its URL stops answering; the posts it made stay'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l template -d 'The template the event is rendered through (the workspace\'s, or `release`)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l to -d 'The server accounts the posts go to, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l description -d 'What the trigger is for' -r
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l prereleases -d 'GitHub: announce prereleases too'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l limit -d 'How many to show, newest first (1 to 200)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F

@@ -75,6 +75,7 @@ pub async fn reseal_all(
                 SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => {
                     "the signing secret of webhook"
                 }
+                SealedKind::TriggerSecret => "the GitHub secret of trigger",
                 SealedKind::ChannelSecret => "the token of notification channel",
             };
             format!(
@@ -89,7 +90,9 @@ pub async fn reseal_all(
         match value.kind {
             SealedKind::AccountCredentials => rotated.credentials += 1,
             SealedKind::TotpSecret | SealedKind::TotpPending => rotated.totp += 1,
-            SealedKind::WebhookSecret | SealedKind::WebhookOldSecret => rotated.webhooks += 1,
+            SealedKind::WebhookSecret
+            | SealedKind::WebhookOldSecret
+            | SealedKind::TriggerSecret => rotated.webhooks += 1,
             SealedKind::ChannelSecret => rotated.channels += 1,
         }
         changes.push((value, resealed));
@@ -120,8 +123,8 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
         .with_context(|| format!("could not open the database ({})", settings.database()))?;
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
-        "resealed the credentials of {} account(s), {} TOTP secret(s), {} webhook \
-         secret(s) and {} notification channel token(s) under the new key",
+        "resealed the credentials of {} account(s), {} TOTP secret(s), {} webhook and \
+         trigger secret(s) and {} notification channel token(s) under the new key",
         rotated.credentials, rotated.totp, rotated.webhooks, rotated.channels
     );
     if from_env {

@@ -180,6 +180,12 @@ async fn run_all(server: Server) {
     accounts_keep_their_credentials_to_themselves(&api).await;
     eprintln!("scenario: targets");
     targets_follow_their_state_machine(&api).await;
+    eprintln!("scenario: templates");
+    templates_and_voices_are_checked(&api).await;
+    eprintln!("scenario: github trigger");
+    a_github_release_becomes_one_post(&api).await;
+    eprintln!("scenario: generic trigger");
+    a_generic_trigger_posts_once_per_key(&api).await;
 }
 
 #[tokio::test]
@@ -483,12 +489,111 @@ async fn every_role_against_every_route(api: &Api) {
             "viewer",
             StatusCode::NO_CONTENT,
         ),
+        (
+            Method::GET,
+            "/api/v1/templates",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/templates/release",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/templates/t-{role}",
+            Some(json!({ "body": "{{ version }} is out" })),
+            "editor",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/templates/none",
+            None,
+            "editor",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/api/v1/templates/release/render",
+            Some(json!({ "vars": { "version": "1.0", "summary": "" } })),
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/voices",
+            None,
+            "viewer",
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/voices/none",
+            None,
+            "viewer",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/voices/v-{role}",
+            Some(json!({ "tone": "plain" })),
+            "editor",
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/voices/none",
+            None,
+            "editor",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/api/v1/triggers",
+            None,
+            "admin",
+            StatusCode::OK,
+        ),
+        // Allowed, then refused for its body (no accounts).
+        (
+            Method::POST,
+            "/api/v1/triggers",
+            Some(json!({ "kind": "generic", "template": "release", "accounts": [] })),
+            "admin",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Method::GET,
+            "/api/v1/triggers/0193a1b2-0000-7000-8000-000000000000",
+            None,
+            "admin",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/triggers/0193a1b2-0000-7000-8000-000000000000",
+            None,
+            "admin",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            "/api/v1/triggers/0193a1b2-0000-7000-8000-000000000000",
+            Some(json!({ "version": "1.0" })),
+            "editor",
+            StatusCode::NOT_FOUND,
+        ),
     ];
     let mut checked = 0;
     for (method, path, body, least, allowed_status) in &routes {
         for (role, key) in &keys {
             let post = api.new_post(&owner, "for the table").await;
-            let mut path = path.replace("{post}", &post);
+            let mut path = path.replace("{post}", &post).replace("{role}", role);
             if path.contains("{own key}") {
                 let user = if *role == "owner" {
                     "rowner".to_string()
@@ -527,7 +632,7 @@ async fn every_role_against_every_route(api: &Api) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 92, "the role × route table");
+    assert_eq!(checked, 148, "the role × route table");
     let members = api
         .call(Method::GET, "/api/v1/members", Some(&owner), None)
         .await;
@@ -1887,4 +1992,505 @@ async fn sync_versions_chain_and_apply_to_posts(api: &Api) {
         listed.json["workspaces"],
         json!([{ "id": listed.json["workspaces"][0]["id"], "name": "syncer", "role": "viewer", "current": true }])
     );
+}
+
+async fn templates_and_voices_are_checked(api: &Api) {
+    let editor = api.server.user_with_key("tpl", None, ALL_SCOPES);
+    let made = api
+        .call(
+            Method::PUT,
+            "/api/v1/templates/launch",
+            Some(&editor),
+            Some(json!({
+                "body": "{{ name }} {{ version }} ships",
+                "variants": { "bsky": "{{ version }} 🦋" },
+            })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    assert_eq!(made.json["variants"]["bluesky"], "{{ version }} 🦋");
+    let replaced = api
+        .call(
+            Method::PUT,
+            "/api/v1/templates/launch",
+            Some(&editor),
+            Some(json!({ "body": "{{ name }} {{ version }} is out" })),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.json);
+    // A template that does not compile is refused, with its line.
+    let broken = api
+        .call(
+            Method::PUT,
+            "/api/v1/templates/broken",
+            Some(&editor),
+            Some(json!({ "body": "fine\n{% if version %}no end" })),
+        )
+        .await;
+    assert_problem(&broken, StatusCode::UNPROCESSABLE_ENTITY, "template-error");
+    assert_eq!(broken.json["line"], 2, "{}", broken.json);
+    assert_eq!(broken.json["template"], "broken");
+    let rendered = api
+        .call(
+            Method::POST,
+            "/api/v1/templates/launch/render",
+            Some(&editor),
+            Some(json!({ "vars": { "name": "postctl", "version": "2.0" } })),
+        )
+        .await;
+    assert_eq!(rendered.status, StatusCode::OK, "{}", rendered.json);
+    assert_eq!(rendered.json["text"], "postctl 2.0 is out");
+    let missing = api
+        .call(
+            Method::POST,
+            "/api/v1/templates/launch/render",
+            Some(&editor),
+            Some(json!({ "vars": { "name": "postctl" } })),
+        )
+        .await;
+    assert_problem(&missing, StatusCode::UNPROCESSABLE_ENTITY, "template-error");
+    assert_eq!(
+        missing.json["missing"],
+        json!(["version"]),
+        "{}",
+        missing.json
+    );
+    let list = api
+        .call(Method::GET, "/api/v1/templates", Some(&editor), None)
+        .await;
+    let names: Vec<&str> = list.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["launch", "release"], "{}", list.json);
+    // Another workspace does not see them.
+    let other = api.server.user_with_key("tpl2", None, ALL_SCOPES);
+    let hidden = api
+        .call(Method::GET, "/api/v1/templates/launch", Some(&other), None)
+        .await;
+    assert_problem(&hidden, StatusCode::NOT_FOUND, "not-found");
+
+    let voice = api
+        .call(
+            Method::PUT,
+            "/api/v1/voices/brand",
+            Some(&editor),
+            Some(json!({
+                "tone": "plain", "avoid": ["synergy"], "hashtags": ["rust"],
+                "hashtag_policy": "required", "emoji": "max:1",
+            })),
+        )
+        .await;
+    assert_eq!(voice.status, StatusCode::CREATED, "{}", voice.json);
+    assert_eq!(voice.json["voice"]["hashtags"], json!(["#rust"]));
+    let bad = api
+        .call(
+            Method::PUT,
+            "/api/v1/voices/brand",
+            Some(&editor),
+            Some(json!({ "hashtag_policy": "required" })),
+        )
+        .await;
+    assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let kept = api
+        .call(Method::GET, "/api/v1/voices/brand", Some(&editor), None)
+        .await;
+    assert_eq!(kept.json["voice"]["tone"], "plain", "{}", kept.json);
+    let gone = api
+        .call(Method::DELETE, "/api/v1/voices/brand", Some(&editor), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let list = api
+        .call(Method::GET, "/api/v1/voices", Some(&editor), None)
+        .await;
+    assert_eq!(list.json["items"], json!([]));
+}
+
+/// A `release` webhook as GitHub sends it (trimmed of the users' and repository's long
+/// lists of API URLs, which the server does not read).
+fn github_release(
+    action: &str,
+    release_id: u64,
+    tag: &str,
+    draft: bool,
+    prerelease: bool,
+) -> String {
+    json!({
+        "action": action,
+        "release": {
+            "url": format!("https://api.github.com/repos/octo-org/hello-world/releases/{release_id}"),
+            "assets_url": format!("https://api.github.com/repos/octo-org/hello-world/releases/{release_id}/assets"),
+            "html_url": format!("https://github.com/octo-org/hello-world/releases/tag/{tag}"),
+            "id": release_id,
+            "author": { "login": "octocat", "id": 1, "type": "User", "site_admin": false },
+            "node_id": "RE_kwDOAbCdEf4Ab12C",
+            "tag_name": tag,
+            "target_commitish": "main",
+            "name": format!("Hello World {tag}"),
+            "draft": draft,
+            "prerelease": prerelease,
+            "created_at": "2026-12-06T10:00:00Z",
+            "published_at": "2026-12-06T10:05:00Z",
+            "assets": [],
+            "tarball_url": format!("https://api.github.com/repos/octo-org/hello-world/tarball/{tag}"),
+            "zipball_url": format!("https://api.github.com/repos/octo-org/hello-world/zipball/{tag}"),
+            "body": "## What's Changed\r\n* Faster sync by @octocat"
+        },
+        "repository": {
+            "id": 1296269,
+            "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
+            "name": "hello-world",
+            "full_name": "octo-org/hello-world",
+            "private": false,
+            "owner": { "login": "octo-org", "id": 2, "type": "Organization" },
+            "html_url": "https://github.com/octo-org/hello-world",
+            "default_branch": "main"
+        },
+        "organization": { "login": "octo-org", "id": 2 },
+        "sender": { "login": "octocat", "id": 1, "type": "User" }
+    })
+    .to_string()
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `body`, made with the `hmac` crate as GitHub would.
+fn github_signature(secret: &str, body: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key");
+    mac.update(body.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+impl Api {
+    async fn github(&self, path: &str, event: &str, signature: Option<&str>, body: &str) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.server.base))
+            .header("content-type", "application/json")
+            .header("x-github-event", event)
+            .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+            .header("user-agent", "GitHub-Hookshot/0a1b2c3")
+            .body(body.to_string());
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let json =
+            serde_json::from_str(&response.text().await.expect("body")).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+}
+
+async fn posts_of(api: &Api, key: &str) -> Vec<Value> {
+    let a = api
+        .call(Method::GET, "/api/v1/posts?limit=100", Some(key), None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    a.json["items"].as_array().expect("items").clone()
+}
+
+async fn a_github_release_becomes_one_post(api: &Api) {
+    let owner = api.server.user_with_key("gh", None, ALL_SCOPES);
+    add_account(api, &owner, "masto", "mastodon").await;
+    let template = api
+        .call(
+            Method::PUT,
+            "/api/v1/templates/announce",
+            Some(&owner),
+            Some(json!({
+                "body": "{{ repository.full_name }} {{ release.tag }}: {{ release.name }}\n{{ release.url }}",
+            })),
+        )
+        .await;
+    assert_eq!(template.status, StatusCode::CREATED, "{}", template.json);
+    let made = api
+        .call(
+            Method::POST,
+            "/api/v1/triggers",
+            Some(&owner),
+            Some(json!({ "kind": "github", "template": "announce", "accounts": ["masto"] })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    let secret = made.json["secret"]
+        .as_str()
+        .expect("the secret, once")
+        .to_string();
+    let path = made.json["path"].as_str().expect("path").to_string();
+    let id = made.json["id"].as_str().expect("id").to_string();
+    assert_eq!(path, format!("/api/v1/triggers/github/{id}"));
+    // Never shown again, nor stored in clear.
+    let listed = api
+        .call(Method::GET, "/api/v1/triggers", Some(&owner), None)
+        .await;
+    assert!(
+        !listed.json.to_string().contains(&secret),
+        "{}",
+        listed.json
+    );
+    assert_eq!(listed.json["items"][0]["accounts"], json!(["masto"]));
+    let stored = storage_of(api).await.trigger(&id).await.expect("read");
+    let sealed = stored.expect("stored").secret.expect("sealed");
+    assert!(!sealed.contains(&secret));
+
+    let ping = r#"{"zen":"Design for failure.","hook_id":109948940,"hook":{"type":"Repository","id":109948940,"events":["release"],"active":true}}"#;
+    let a = api
+        .github(&path, "ping", Some(&github_signature(&secret, ping)), ping)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+
+    let release = github_release("published", 131_072_001, "v1.4.0", false, false);
+    // A wrong signature, a signature of another body, and none: 401, no post.
+    let wrong = api
+        .github(
+            &path,
+            "release",
+            Some(&github_signature("not the secret", &release)),
+            &release,
+        )
+        .await;
+    assert_problem(&wrong, StatusCode::UNAUTHORIZED, "bad-signature");
+    let other_body = api
+        .github(
+            &path,
+            "release",
+            Some(&github_signature(
+                &secret,
+                &release.replace("v1.4.0", "v9.9.9"),
+            )),
+            &release,
+        )
+        .await;
+    assert_problem(&other_body, StatusCode::UNAUTHORIZED, "bad-signature");
+    let unsigned = api.github(&path, "release", None, &release).await;
+    assert_problem(&unsigned, StatusCode::UNAUTHORIZED, "bad-signature");
+    assert!(posts_of(api, &owner).await.is_empty());
+
+    let signature = github_signature(&secret, &release);
+    let first = api
+        .github(&path, "release", Some(&signature), &release)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert_eq!(
+        first.json["body"],
+        "octo-org/hello-world v1.4.0: Hello World v1.4.0\nhttps://github.com/octo-org/hello-world/releases/tag/v1.4.0"
+    );
+    assert_eq!(first.json["state"], "scheduled");
+    assert_eq!(
+        target_states(&first.json),
+        [pair("masto", "scheduled")],
+        "{}",
+        first.json
+    );
+    let post_id = first.json["id"].as_str().expect("id").to_string();
+    // GitHub redelivers: the same release makes no second post.
+    let again = api
+        .github(&path, "release", Some(&signature), &release)
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["duplicate"], true);
+    assert_eq!(again.json["id"], post_id);
+    // The same release edited and published again is still the same release id.
+    let edited = release.replace("Faster sync", "Faster sync, and more");
+    let a = api
+        .github(
+            &path,
+            "release",
+            Some(&github_signature(&secret, &edited)),
+            &edited,
+        )
+        .await;
+    assert_eq!(a.json["duplicate"], true, "{}", a.json);
+    // Drafts, prereleases (not asked for) and other actions make nothing.
+    for (action, draft, pre) in [
+        ("published", true, false),
+        ("published", false, true),
+        ("created", false, false),
+        ("deleted", false, false),
+    ] {
+        let body = github_release(action, 131_072_002, "v1.5.0-rc.1", draft, pre);
+        let a = api
+            .github(
+                &path,
+                "release",
+                Some(&github_signature(&secret, &body)),
+                &body,
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "{action} {draft} {pre}: {}",
+            a.json
+        );
+        assert_eq!(a.json["ignored"], true, "{}", a.json);
+    }
+    let push = r#"{"ref":"refs/heads/main"}"#;
+    let a = api
+        .github(&path, "push", Some(&github_signature(&secret, push)), push)
+        .await;
+    assert_eq!(a.json["ignored"], true, "{}", a.json);
+    let posts = posts_of(api, &owner).await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0]["id"], post_id);
+    // A prerelease trigger announces prereleases.
+    let pre = api
+        .call(
+            Method::POST,
+            "/api/v1/triggers",
+            Some(&owner),
+            Some(json!({
+                "kind": "github", "template": "release", "accounts": ["masto"],
+                "prereleases": true,
+            })),
+        )
+        .await;
+    assert_eq!(pre.status, StatusCode::CREATED, "{}", pre.json);
+    let pre_secret = pre.json["secret"].as_str().expect("secret");
+    let body = github_release("published", 131_072_003, "v2.0.0-rc.1", false, true);
+    let a = api
+        .github(
+            pre.json["path"].as_str().expect("path"),
+            "release",
+            Some(&github_signature(pre_secret, &body)),
+            &body,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+    // The built-in release template: "NAME VERSION is out 🎉", the title, the link.
+    assert_eq!(
+        a.json["body"],
+        "hello-world v2.0.0-rc.1 is out 🎉\n\nHello World v2.0.0-rc.1\n\nhttps://github.com/octo-org/hello-world/releases/tag/v2.0.0-rc.1"
+    );
+    // The other trigger's secret does not open this one.
+    let a = api
+        .github(
+            &path,
+            "release",
+            Some(&github_signature(pre_secret, &release)),
+            &release,
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNAUTHORIZED, "bad-signature");
+    // Deleted: the URL is gone, the posts stay.
+    let gone = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/triggers/{id}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let a = api
+        .github(&path, "release", Some(&signature), &release)
+        .await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "not-found");
+    assert_eq!(posts_of(api, &owner).await.len(), 2);
+}
+
+async fn a_generic_trigger_posts_once_per_key(api: &Api) {
+    let owner = api.server.user_with_key("gen", None, ALL_SCOPES);
+    add_account(api, &owner, "masto", "mastodon").await;
+    api.call(
+        Method::PUT,
+        "/api/v1/templates/deploy",
+        Some(&owner),
+        Some(json!({ "body": "Deployed {{ service }} {{ version }}" })),
+    )
+    .await;
+    let made = api
+        .call(
+            Method::POST,
+            "/api/v1/triggers",
+            Some(&owner),
+            Some(json!({ "kind": "generic", "template": "deploy", "accounts": ["masto"] })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    assert!(made.json.get("secret").is_none(), "{}", made.json);
+    let path = made.json["path"].as_str().expect("path").to_string();
+    let writer = api.server.key("gen", "gen", "posts:write", &[]);
+    let reader = api.server.key("gen", "gen", "posts:read", &[]);
+    let body = json!({ "service": "api", "version": "7", "dedupe_key": "deploy-7" });
+    let first = api
+        .call(Method::POST, &path, Some(&writer), Some(body.clone()))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert_eq!(first.json["body"], "Deployed api 7");
+    let again = api
+        .call(Method::POST, &path, Some(&writer), Some(body))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["duplicate"], true);
+    assert_eq!(again.json["id"], first.json["id"]);
+    // Another key is another event.
+    let next = api
+        .call(
+            Method::POST,
+            &path,
+            Some(&writer),
+            Some(json!({ "service": "api", "version": "8", "dedupe_key": "deploy-8" })),
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.json);
+    assert_ne!(next.json["id"], first.json["id"]);
+    // Without a dedupe key, Idempotency-Key makes a retry safe.
+    let plain = json!({ "service": "web", "version": "8" });
+    let retried = [
+        api.send(
+            Method::POST,
+            &path,
+            Some(&writer),
+            Some(plain.clone()),
+            &[("idempotency-key", "d-8")],
+        )
+        .await,
+        api.send(
+            Method::POST,
+            &path,
+            Some(&writer),
+            Some(plain),
+            &[("idempotency-key", "d-8")],
+        )
+        .await,
+    ];
+    assert_eq!(
+        retried[0].status,
+        StatusCode::CREATED,
+        "{}",
+        retried[0].json
+    );
+    assert_eq!(retried[1].json["id"], retried[0].json["id"]);
+    // A render error is the template's, with what is missing; nothing is made.
+    let missing = api
+        .call(
+            Method::POST,
+            &path,
+            Some(&writer),
+            Some(json!({ "service": "x" })),
+        )
+        .await;
+    assert_problem(&missing, StatusCode::UNPROCESSABLE_ENTITY, "template-error");
+    assert_eq!(missing.json["missing"], json!(["version"]));
+    let refused = api
+        .call(
+            Method::POST,
+            &path,
+            Some(&reader),
+            Some(json!({ "service": "x", "version": "1" })),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::FORBIDDEN, "insufficient-scope");
+    assert_eq!(posts_of(api, &owner).await.len(), 3);
 }

@@ -1102,7 +1102,7 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "1 account(s), 1 TOTP secret(s), 2 webhook secret(s) and 1 notification channel token(s)"
+            "1 account(s), 1 TOTP secret(s), 2 webhook and trigger secret(s) and 1 notification channel token(s)"
         ),
         "{}",
         stderr(&out)

@@ -19,6 +19,7 @@ use postctl_server::storage::{
     Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationSend,
     NotificationSettings, Routed, SendEnd, SendState,
 };
+use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -74,6 +75,8 @@ cases!(
     events_become_one_delivery_per_subscribed_enabled_endpoint,
     deliveries_are_claimed_once_and_a_passed_lease_frees_them,
     attempts_are_recorded_and_failing_endpoints_disabled,
+    templates_and_voices_stay_in_their_workspace,
+    triggers_make_one_post_per_event,
     events_wait_for_the_notifier_and_are_routed_once,
     inboxes_page_per_user_and_are_marked_read,
     channels_settings_and_messages,
@@ -2543,6 +2546,240 @@ async fn sessions_move_once(target: Target) {
     let again = session(&alice, &ws, "h-again");
     assert!(!s.move_session(&old.id, &again, 6_000).await.expect("move"));
     assert_eq!(s.session_by_hash("h-again").await.expect("find"), None);
+}
+
+fn stored_template(ws: &Workspace, name: &str, body: &str, at: i64) -> StoredTemplate {
+    StoredTemplate {
+        workspace_id: ws.id.clone(),
+        name: name.into(),
+        body: body.into(),
+        variants: [("bluesky".to_string(), "{{ version }}".to_string())].into(),
+        created_ms: at,
+        updated_ms: at,
+    }
+}
+
+async fn templates_and_voices_stay_in_their_workspace(target: Target) {
+    let (s, bob, other) = {
+        let (s, _, _) = with_owner(&target).await;
+        let bob = user("bob");
+        let other = workspace("bob");
+        s.create_user(&bob).await.expect("user");
+        s.create_workspace(&other, &bob.id)
+            .await
+            .expect("workspace");
+        (s, bob, other)
+    };
+    let _ = bob;
+    let ws = s
+        .workspace_by_name("alice")
+        .await
+        .expect("read")
+        .expect("alice's");
+    assert!(
+        s.put_template(&stored_template(
+            &ws,
+            "launch",
+            "{{ version }} is out",
+            1_000
+        ))
+        .await
+        .expect("put")
+    );
+    assert!(
+        s.put_template(&stored_template(&ws, "a-first", "x", 1_500))
+            .await
+            .expect("put")
+    );
+    // Replacing keeps when it was made.
+    assert!(
+        !s.put_template(&stored_template(
+            &ws,
+            "launch",
+            "{{ version }} ships",
+            2_000
+        ))
+        .await
+        .expect("put")
+    );
+    let launch = s
+        .template(&ws.id, "launch")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(launch.body, "{{ version }} ships");
+    assert_eq!((launch.created_ms, launch.updated_ms), (1_000, 2_000));
+    assert_eq!(launch.variants["bluesky"], "{{ version }}");
+    let names: Vec<String> = s
+        .templates(&ws.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["a-first", "launch"]);
+    assert!(s.templates(&other.id).await.expect("list").is_empty());
+    assert_eq!(s.template(&other.id, "launch").await.expect("read"), None);
+    assert!(
+        !s.delete_template(&other.id, "launch")
+            .await
+            .expect("delete")
+    );
+    assert!(s.delete_template(&ws.id, "launch").await.expect("delete"));
+    assert!(!s.delete_template(&ws.id, "launch").await.expect("delete"));
+
+    let voice = |settings: &str, at: i64| StoredVoice {
+        workspace_id: ws.id.clone(),
+        name: "brand".into(),
+        settings: settings.into(),
+        created_ms: at,
+        updated_ms: at,
+    };
+    assert!(
+        s.put_voice(&voice(r#"{"tone":"plain"}"#, 1_000))
+            .await
+            .expect("put")
+    );
+    assert!(
+        !s.put_voice(&voice(r#"{"tone":"warm"}"#, 3_000))
+            .await
+            .expect("put")
+    );
+    let stored = s
+        .voice(&ws.id, "brand")
+        .await
+        .expect("read")
+        .expect("voice");
+    assert_eq!(stored.settings, r#"{"tone":"warm"}"#);
+    assert_eq!((stored.created_ms, stored.updated_ms), (1_000, 3_000));
+    assert_eq!(s.voices(&ws.id).await.expect("list").len(), 1);
+    assert_eq!(s.voice(&other.id, "brand").await.expect("read"), None);
+    assert!(s.delete_voice(&ws.id, "brand").await.expect("delete"));
+    assert!(s.voices(&ws.id).await.expect("list").is_empty());
+}
+
+async fn triggers_make_one_post_per_event(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "masto", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let hook = webhook(&ws, &alice, &["post.scheduled"]);
+    s.create_webhook(&hook).await.expect("webhook");
+    let trigger = Trigger {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        kind: TriggerKind::Github,
+        template: "release".into(),
+        accounts: vec![a.id.clone()],
+        secret: Some("v1.sealed-trigger-secret".into()),
+        prereleases: false,
+        description: Some("releases".into()),
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_trigger(&trigger).await.expect("trigger");
+    assert_eq!(
+        s.trigger(&trigger.id).await.expect("read"),
+        Some(trigger.clone())
+    );
+    assert_eq!(
+        s.triggers(&ws.id).await.expect("list"),
+        std::slice::from_ref(&trigger)
+    );
+    assert!(
+        s.sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .any(|v| v.kind == SealedKind::TriggerSecret
+                && v.owner == trigger.id
+                && v.value == "v1.sealed-trigger-secret")
+    );
+    let due = |body: &str| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(6_000),
+            ..post(&ws, &alice, body)
+        };
+        let t = storage::Target::new(&p, &a.id, 6_000);
+        let e = event(&ws, "post.scheduled", 6_000);
+        (p, t, e)
+    };
+    let (first, t1, e1) = due("v1.0 is out");
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "github-release:1", &first, &[t1], &[e1])
+            .await
+            .expect("fire"),
+        Fired::Made
+    );
+    // The same event again: nothing is written, and the first post is named.
+    let (second, t2, e2) = due("v1.0 is out (again)");
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "github-release:1", &second, &[t2], &[e2])
+            .await
+            .expect("fire"),
+        Fired::Already {
+            post_id: first.id.clone()
+        }
+    );
+    assert!(s.post(&ws.id, &first.id).await.expect("read").is_some());
+    assert_eq!(s.post(&ws.id, &second.id).await.expect("read"), None);
+    assert_eq!(
+        s.targets(&ws.id, &first.id).await.expect("targets")[0]
+            .target
+            .state,
+        TargetState::Scheduled
+    );
+    let deliveries = s
+        .deliveries(&ws.id, &hook.id, None, 10)
+        .await
+        .expect("deliveries");
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "one post.scheduled, for the first post only"
+    );
+
+    // Two handles racing one new event: one post.
+    let other = open(&target).await.expect("a second handle");
+    let (p3, t3, e3) = due("v2.0");
+    let (p4, t4, e4) = due("v2.0");
+    let (t3, e3, t4, e4) = ([t3], [e3], [t4], [e4]);
+    let (r3, r4) = tokio::join!(
+        s.fire_trigger(&trigger.id, "github-release:2", &p3, &t3, &e3),
+        other.fire_trigger(&trigger.id, "github-release:2", &p4, &t4, &e4),
+    );
+    let results = [r3.expect("fire"), r4.expect("fire")];
+    assert_eq!(
+        results.iter().filter(|r| **r == Fired::Made).count(),
+        1,
+        "{results:?}"
+    );
+    let posts = s
+        .posts(&PostQuery {
+            workspace_id: ws.id.clone(),
+            state: None,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("posts");
+    assert_eq!(posts.len(), 2, "{posts:?}");
+
+    // Deleted: its firings go, its posts stay; another workspace cannot delete it.
+    let bob = user("bob");
+    let theirs = workspace("bob");
+    s.create_user(&bob).await.expect("user");
+    s.create_workspace(&theirs, &bob.id)
+        .await
+        .expect("workspace");
+    assert!(
+        !s.delete_trigger(&theirs.id, &trigger.id)
+            .await
+            .expect("delete")
+    );
+    assert!(s.delete_trigger(&ws.id, &trigger.id).await.expect("delete"));
+    assert_eq!(s.trigger(&trigger.id).await.expect("read"), None);
+    assert!(s.post(&ws.id, &first.id).await.expect("read").is_some());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -771,6 +771,30 @@ async fn failing_receivers_are_retried_with_backoff_then_endpoints_are_disabled(
     assert_eq!(seen[3].id, again["id"].as_str().expect("id"));
     assert_eq!(seen[3].body, seen[0].body, "the same event");
     verify(&secret, &seen[3]).expect("signed");
+    // The same, by the delivery's id alone (what `postctl webhooks redeliver` calls).
+    let (status, by_id) = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/deliveries/{delivery}/redeliver"),
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{by_id}");
+    assert_eq!(by_id["redelivery_of"], delivery.as_str());
+    assert_eq!(by_id["webhook_id"], id.as_str());
+    let seen = flaky.wait_for(5, Duration::from_secs(20)).await;
+    assert_eq!(seen[4].id, by_id["id"].as_str().expect("id"));
+    assert_eq!(seen[4].body, seen[0].body, "the same event");
+    let (status, unknown) = api
+        .call(
+            Method::POST,
+            "/api/v1/deliveries/0193a1b2-0000-7000-8000-000000000000/redeliver",
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
 
     // A receiver that says 410 Gone: no retry, and the endpoint is disabled at once.
     let gone = Receiver::start().await;

@@ -34,8 +34,10 @@ mod stats;
 mod status;
 mod sync;
 mod template;
+mod triggers;
 mod tui;
 mod voice;
+mod webhooks;
 mod workspace;
 
 pub use accounts::*;
@@ -67,8 +69,10 @@ pub use stats::*;
 pub use status::*;
 pub use sync::*;
 pub use template::*;
+pub use triggers::*;
 pub use tui::*;
 pub use voice::*;
+pub use webhooks::*;
 pub use workspace::*;
 
 use std::path::PathBuf;
@@ -284,6 +288,12 @@ found in the data dir's media folder.")]
     /// Push this database's changes to the linked server workspace and pull the others'
     #[command(after_help = sync::SYNC_HELP)]
     Sync(SyncArgs),
+    /// The linked server workspace's outbound webhooks: add, list, remove, deliveries, ping
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
+    #[command(subcommand)]
+    Triggers(TriggersCommand),
     /// Your notifications from the linked server: list them, or mark them read
     #[command(after_help = inbox::INBOX_HELP, args_conflicts_with_subcommands = true)]
     Inbox(InboxArgs),

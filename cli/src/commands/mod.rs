@@ -30,8 +30,10 @@ mod status;
 mod sync;
 mod template;
 
+mod triggers;
 mod tui;
 mod voice;
+mod webhooks;
 mod workspace;
 
 use crate::args::{Cli, Command};
@@ -83,6 +85,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Logout => login::logout(&mut ctx),
         Command::Workspace(command) => workspace::run(&mut ctx, command),
         Command::Sync(args) => sync::run(&mut ctx, &args),
+        Command::Webhooks(command) => webhooks::run(&mut ctx, command),
+        Command::Triggers(command) => triggers::run(&mut ctx, command),
         Command::Inbox(args) => inbox::run(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }

@@ -1,7 +1,10 @@
 //! The HTTP client of a postctl server's sync API: sign-in (`/api/v1/session`), the
-//! caller's workspaces, moving a session to another workspace, the version chain
-//! (`/api/v1/sync/versions`), and the caller's notification inbox (`/api/v1/inbox`). Errors
-//! say what to do; none ever holds the session token.
+//! caller's workspaces, moving a session to another workspace, and the version chain
+//! (`/api/v1/sync/versions`); the caller's notification inbox (`/api/v1/inbox`); and of
+//! the workspace's integrations: outbound webhooks
+//! (`/api/v1/webhooks`, their deliveries) and triggers (`/api/v1/triggers`), answered as
+//! the server's JSON (its OpenAPI document describes each). Errors say what to do; none
+//! ever holds the session token.
 
 use std::time::Duration;
 
@@ -127,19 +130,6 @@ pub struct InboxPage {
     pub items: Vec<InboxItem>,
     /// The cursor of the next page, when there is one.
     pub next_cursor: Option<String>,
-}
-
-/// A path segment with everything but unreserved characters percent-encoded.
-fn urlencoding_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A client of one server.
@@ -428,6 +418,47 @@ impl Client {
         serde_json::from_value(value).map_err(|e| self.protocol(format!("a page of versions: {e}")))
     }
 
+    /// The URL of `segments` under the server, each segment percent-encoded (ids come from
+    /// the command line).
+    fn url_of(&self, segments: &[&str]) -> Result<reqwest::Url, SyncError> {
+        let mut url = reqwest::Url::parse(&self.base).map_err(|e| self.protocol(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| self.protocol("the server address cannot hold a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// One call with the session: `ok` is the status that means success; its JSON body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        segments: &[&str],
+        token: &Secret,
+        body: Option<Value>,
+        ok: u16,
+    ) -> Result<Value, SyncError> {
+        let mut request = self
+            .http
+            .request(method, self.url_of(segments)?)
+            .bearer_auth(token.expose());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let (status, value, problem) = self.send(request).await?;
+        if status != ok {
+            return Err(self.failed(status, problem));
+        }
+        Ok(value)
+    }
+
+    fn items(&self, value: Value) -> Result<Vec<Value>, SyncError> {
+        match value.get("items") {
+            Some(Value::Array(items)) => Ok(items.clone()),
+            _ => Err(self.protocol("the answer lacks its `items`")),
+        }
+    }
+
     /// A page of the session's inbox in its workspace: `unread` only, after `cursor`.
     pub async fn inbox(
         &self,
@@ -459,19 +490,143 @@ impl Client {
 
     /// Marks one inbox item read (`Some(id)`) or all of them; returns how many were unread.
     pub async fn mark_read(&self, token: &Secret, id: Option<&str>) -> Result<u64, SyncError> {
-        let path = match id {
-            Some(id) => format!("/api/v1/inbox/{}/read", urlencoding_segment(id)),
-            None => "/api/v1/inbox/read-all".to_string(),
+        let segments: Vec<&str> = match id {
+            Some(id) => vec!["api", "v1", "inbox", id, "read"],
+            None => vec!["api", "v1", "inbox", "read-all"],
         };
-        let (status, value, problem) = self
-            .send(self.http.post(self.url(&path)).bearer_auth(token.expose()))
+        let value = self
+            .call(reqwest::Method::POST, &segments, token, None, 200)
             .await?;
-        if status != 200 {
-            return Err(self.failed(status, problem));
-        }
         value
             .get("marked")
             .and_then(Value::as_u64)
             .ok_or_else(|| self.protocol("the answer has no `marked` count"))
+    }
+
+    /// The workspace's webhook endpoints (never their secrets).
+    pub async fn webhooks(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "webhooks"],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// Adds an endpoint for `events`; the answer holds its `whsec_` secret, shown once.
+    pub async fn add_webhook(
+        &self,
+        token: &Secret,
+        url: &str,
+        events: &[String],
+        description: Option<&str>,
+    ) -> Result<Value, SyncError> {
+        let body = json!({ "url": url, "events": events, "description": description });
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "webhooks"],
+            token,
+            Some(body),
+            201,
+        )
+        .await
+    }
+
+    pub async fn remove_webhook(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", "webhooks", id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Queues a `ping` event for the endpoint; the pending delivery.
+    pub async fn ping_webhook(&self, token: &Secret, id: &str) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "webhooks", id, "ping"],
+            token,
+            None,
+            202,
+        )
+        .await
+    }
+
+    /// The endpoint's deliveries, newest first, with their attempts (one page of `limit`).
+    pub async fn webhook_deliveries(
+        &self,
+        token: &Secret,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<Value>, SyncError> {
+        let mut url = self.url_of(&["api", "v1", "webhooks", id, "deliveries"])?;
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        let (status, value, problem) = self
+            .send(self.http.get(url).bearer_auth(token.expose()))
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        self.items(value)
+    }
+
+    /// Sends a delivery's event again, as a new delivery; the new delivery.
+    pub async fn redeliver(&self, token: &Secret, delivery: &str) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "deliveries", delivery, "redeliver"],
+            token,
+            None,
+            202,
+        )
+        .await
+    }
+
+    /// The workspace's triggers (never their secrets).
+    pub async fn triggers(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "triggers"],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// Makes a trigger (`{"kind", "template", "accounts", "prereleases"}`); a GitHub
+    /// trigger's answer holds its secret, shown once.
+    pub async fn add_trigger(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "triggers"],
+            token,
+            Some(body),
+            201,
+        )
+        .await
+    }
+
+    pub async fn remove_trigger(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", "triggers", id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
     }
 }

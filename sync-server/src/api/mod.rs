@@ -24,7 +24,10 @@ pub mod setup;
 pub mod signin;
 pub mod sync;
 pub mod targets;
+pub mod templates;
+pub mod triggers;
 pub mod users;
+pub mod voices;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -142,6 +145,36 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
             post(webhooks::redeliver),
         )
+        .route(
+            "/api/v1/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver_delivery),
+        )
+        .route("/api/v1/templates", get(templates::list))
+        .route(
+            "/api/v1/templates/{name}",
+            get(templates::get)
+                .put(templates::put)
+                .delete(templates::delete),
+        )
+        .route(
+            "/api/v1/templates/{name}/render",
+            post(templates::render_route),
+        )
+        .route("/api/v1/voices", get(voices::list))
+        .route(
+            "/api/v1/voices/{name}",
+            get(voices::get).put(voices::put).delete(voices::delete),
+        )
+        .route(
+            "/api/v1/triggers",
+            get(triggers::list).post(triggers::create),
+        )
+        .route(
+            "/api/v1/triggers/{id}",
+            get(triggers::get)
+                .post(triggers::fire_generic)
+                .delete(triggers::delete),
+        )
         .route("/api/v1/inbox", get(inbox::list))
         .route("/api/v1/inbox/read-all", post(inbox::read_all))
         .route("/api/v1/inbox/{id}/read", post(inbox::read))
@@ -163,6 +196,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(authorized)
         .route("/api/v1/setup", post(setup::complete))
+        // GitHub signs its calls with the trigger's secret instead of sending a key.
+        .route("/api/v1/triggers/github/{id}", post(triggers::fire_github))
         .merge(signin::public_routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -180,7 +180,7 @@ pub(crate) fn schedule(at: &str, tz: Tz, now: DateTime<Utc>) -> Result<i64, Prob
     Ok(when.timestamp_millis())
 }
 
-fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
+pub(crate) fn check_text(body: &str, title: Option<&str>) -> Result<(), Problem> {
     if body.trim().is_empty() {
         return Err(Problem::invalid_field(
             "`body` is empty; write the post's text",

@@ -142,6 +142,39 @@ impl Problem {
             detail,
         )
     }
+    /// A template that does not compile or render: `template` names it and `line` is the
+    /// line of the template the error is on (`missing` lists variables not given).
+    pub fn template(e: &postctl_core::content::template::TemplateError) -> Self {
+        use postctl_core::content::template::TemplateError;
+        let mut problem = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "template-error",
+            "The template does not compile or render",
+            e.to_string(),
+        );
+        match e {
+            TemplateError::Syntax { template, line, .. }
+            | TemplateError::Render { template, line, .. } => {
+                problem.members.push(("template", json!(template)));
+                problem.members.push(("line", json!(line)));
+            }
+            TemplateError::Missing { template, names } => {
+                problem.members.push(("template", json!(template)));
+                problem.members.push(("missing", json!(names)));
+            }
+            _ => {}
+        }
+        problem
+    }
+    /// A webhook from outside (GitHub) whose signature is missing or wrong.
+    pub fn bad_signature(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-signature",
+            "The request's signature is missing or wrong",
+            detail,
+        )
+    }
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }

@@ -359,14 +359,44 @@ pub async fn redeliver(
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let webhook = find(&state, &caller, &id).await?;
+    send_again(&state, &caller, &webhook, &delivery_id).await
+}
+
+/// The same as [`redeliver`], found by the delivery's id alone (`postctl webhooks
+/// redeliver DELIVERY`).
+pub async fn redeliver_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(delivery_id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
     let old = state
         .storage
         .delivery(&caller.workspace_id, &delivery_id)
         .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "there is no delivery {delivery_id} in this workspace"
+            ))
+        })?;
+    let webhook = find(&state, &caller, &old.webhook_id).await?;
+    send_again(&state, &caller, &webhook, &delivery_id).await
+}
+
+async fn send_again(
+    state: &AppState,
+    caller: &Caller,
+    webhook: &Webhook,
+    delivery_id: &str,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let old = state
+        .storage
+        .delivery(&caller.workspace_id, delivery_id)
+        .await?
         .filter(|d| d.webhook_id == webhook.id)
         .ok_or_else(|| {
             Problem::not_found(format!(
-                "there is no delivery {delivery_id} of webhook {id} in this workspace"
+                "there is no delivery {delivery_id} of webhook {} in this workspace",
+                webhook.id
             ))
         })?;
     if webhook.disabled_ms.is_some() {
@@ -377,8 +407,8 @@ pub async fn redeliver(
     let now = now_ms();
     let delivery = Delivery {
         id: uuid::Uuid::now_v7().to_string(),
-        webhook_id: webhook.id,
-        workspace_id: caller.workspace_id,
+        webhook_id: webhook.id.clone(),
+        workspace_id: caller.workspace_id.clone(),
         event_type: old.event_type,
         payload: old.payload,
         state: DeliveryState::Pending,

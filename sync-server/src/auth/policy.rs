@@ -39,6 +39,14 @@ pub enum Action {
     PushVersions,
     /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
     ManageWebhooks,
+    /// Read and render the workspace's templates and voices.
+    ReadContent,
+    /// Store and delete the workspace's templates and voices.
+    WriteContent,
+    /// Make, list and delete the workspace's triggers (their secrets are shown once).
+    ManageTriggers,
+    /// Call a generic trigger: it makes a post.
+    FireTrigger,
     /// Read the caller's own inbox and mark it read; manage their own notification
     /// channels and preferences.
     OwnNotifications,
@@ -58,11 +66,15 @@ impl Action {
             | Action::ManageUsers
             | Action::OwnWorkspaces
             | Action::PullVersions
+            | Action::ReadContent
             | Action::OwnNotifications => Role::Viewer,
-            Action::WritePosts | Action::Publish | Action::WriteAccounts | Action::PushVersions => {
-                Role::Editor
-            }
-            Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
+            Action::WritePosts
+            | Action::Publish
+            | Action::WriteAccounts
+            | Action::PushVersions
+            | Action::WriteContent
+            | Action::FireTrigger => Role::Editor,
+            Action::ManageMembers | Action::ManageWebhooks | Action::ManageTriggers => Role::Admin,
         }
     }
 
@@ -75,12 +87,20 @@ impl Action {
             | Action::SignOut
             | Action::OwnWorkspaces
             | Action::OwnNotifications => None,
-            Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
-            Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
+            Action::ReadPosts | Action::PullVersions | Action::ReadContent => {
+                Some(Scope::PostsRead)
+            }
+            Action::WritePosts
+            | Action::PushVersions
+            | Action::WriteContent
+            | Action::FireTrigger => Some(Scope::PostsWrite),
             Action::Publish => Some(Scope::Publish),
             Action::ReadAccounts => Some(Scope::AccountsRead),
             Action::WriteAccounts => Some(Scope::AccountsWrite),
-            Action::ManageMembers | Action::OwnAccount | Action::ManageUsers => Some(Scope::Admin),
+            Action::ManageMembers
+            | Action::OwnAccount
+            | Action::ManageUsers
+            | Action::ManageTriggers => Some(Scope::Admin),
             Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
     }
@@ -146,6 +166,29 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
         Action::ManageWebhooks,
     ),
+    (
+        "POST",
+        "/api/v1/deliveries/{delivery}/redeliver",
+        Action::ManageWebhooks,
+    ),
+    ("GET", "/api/v1/templates", Action::ReadContent),
+    ("GET", "/api/v1/templates/{name}", Action::ReadContent),
+    ("PUT", "/api/v1/templates/{name}", Action::WriteContent),
+    ("DELETE", "/api/v1/templates/{name}", Action::WriteContent),
+    (
+        "POST",
+        "/api/v1/templates/{name}/render",
+        Action::ReadContent,
+    ),
+    ("GET", "/api/v1/voices", Action::ReadContent),
+    ("GET", "/api/v1/voices/{name}", Action::ReadContent),
+    ("PUT", "/api/v1/voices/{name}", Action::WriteContent),
+    ("DELETE", "/api/v1/voices/{name}", Action::WriteContent),
+    ("GET", "/api/v1/triggers", Action::ManageTriggers),
+    ("POST", "/api/v1/triggers", Action::ManageTriggers),
+    ("GET", "/api/v1/triggers/{id}", Action::ManageTriggers),
+    ("DELETE", "/api/v1/triggers/{id}", Action::ManageTriggers),
+    ("POST", "/api/v1/triggers/{id}", Action::FireTrigger),
     ("GET", "/api/v1/inbox", Action::OwnNotifications),
     ("POST", "/api/v1/inbox/read-all", Action::OwnNotifications),
     ("POST", "/api/v1/inbox/{id}/read", Action::OwnNotifications),

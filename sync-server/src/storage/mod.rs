@@ -13,11 +13,13 @@ mod notifications;
 pub mod postgres;
 mod postgres_notify;
 mod postgres_sync;
+mod postgres_triggers;
 mod schema;
 mod sql;
 pub mod sqlite;
 mod sqlite_notify;
 mod sqlite_sync;
+mod sqlite_triggers;
 mod targets;
 
 pub use notifications::{
@@ -636,6 +638,8 @@ pub enum SealedKind {
     WebhookSecret,
     /// `webhooks.old_secret` (the one a rotation keeps for a while), sealed the same way.
     WebhookOldSecret,
+    /// `triggers.secret` (GitHub's webhook secret), sealed for the trigger's id.
+    TriggerSecret,
     /// `notification_channels.secret` (a ntfy or Telegram bot token), sealed for the
     /// channel's id.
     ChannelSecret,
@@ -715,6 +719,87 @@ pub enum AddVersion {
     Stale { latest: Option<String> },
     /// The version creates a post whose id is another workspace's: nothing was stored.
     ForeignPost { post_id: String },
+}
+
+/// A workspace's template: a default body and per-network bodies, in core's template
+/// language (`postctl_core::content::template`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTemplate {
+    pub workspace_id: String,
+    pub name: String,
+    pub body: String,
+    /// Network name → body, as JSON (`{"bluesky": "…"}`).
+    pub variants: std::collections::BTreeMap<String, String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A workspace's brand voice: core's `Voice` as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVoice {
+    pub workspace_id: String,
+    pub name: String,
+    /// `postctl_core::content::voice::Voice`, serialized.
+    pub settings: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// What starts a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerKind {
+    /// GitHub's `release` webhook, signed with `X-Hub-Signature-256`.
+    Github,
+    /// A JSON body posted with an API key.
+    Generic,
+}
+
+impl TriggerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Github => "github",
+            TriggerKind::Generic => "generic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TriggerKind> {
+        match s {
+            "github" => Some(TriggerKind::Github),
+            "generic" => Some(TriggerKind::Generic),
+            _ => None,
+        }
+    }
+}
+
+/// An event from outside that makes a post: rendered through `template` and scheduled
+/// for `accounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    pub id: String,
+    pub workspace_id: String,
+    pub kind: TriggerKind,
+    /// The template's name: the workspace's, or a built-in one (`release`).
+    pub template: String,
+    /// The account ids the posts go to.
+    pub accounts: Vec<String>,
+    /// The GitHub webhook secret, sealed (`auth::sealed`, owner: the trigger's id): HMAC
+    /// needs it in clear, so it cannot be hashed. `None` for generic triggers.
+    pub secret: Option<String>,
+    /// Whether GitHub prereleases make posts too.
+    pub prereleases: bool,
+    pub description: Option<String>,
+    pub created_by: String,
+    pub created_ms: i64,
+}
+
+/// What [`Storage::fire_trigger`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fired {
+    /// The post was made.
+    Made,
+    /// This event made a post before (this one): nothing was written.
+    Already { post_id: String },
 }
 
 /// How long an idempotency key is remembered.
@@ -1077,6 +1162,46 @@ pub trait Storage: Send + Sync + 'static {
     /// rows went. Idempotent; several processes may run it at once.
     async fn purge(&self, purge: &Purge) -> Result<Purged>;
 
+    // ---- Templates and voices.
+
+    /// Stores a template, replacing the workspace's template of that name (keeping its
+    /// `created_ms`); true if it is new.
+    async fn put_template(&self, template: &StoredTemplate) -> Result<bool>;
+    /// The workspace's templates, by name.
+    async fn templates(&self, workspace_id: &str) -> Result<Vec<StoredTemplate>>;
+    async fn template(&self, workspace_id: &str, name: &str) -> Result<Option<StoredTemplate>>;
+    async fn delete_template(&self, workspace_id: &str, name: &str) -> Result<bool>;
+    /// Stores a voice, replacing the workspace's voice of that name (keeping its
+    /// `created_ms`); true if it is new.
+    async fn put_voice(&self, voice: &StoredVoice) -> Result<bool>;
+    /// The workspace's voices, by name.
+    async fn voices(&self, workspace_id: &str) -> Result<Vec<StoredVoice>>;
+    async fn voice(&self, workspace_id: &str, name: &str) -> Result<Option<StoredVoice>>;
+    async fn delete_voice(&self, workspace_id: &str, name: &str) -> Result<bool>;
+
+    // ---- Triggers.
+
+    async fn create_trigger(&self, trigger: &Trigger) -> Result<()>;
+    /// The workspace's triggers, oldest first.
+    async fn triggers(&self, workspace_id: &str) -> Result<Vec<Trigger>>;
+    /// A trigger by id alone, whatever its workspace: GitHub's call carries no key, only
+    /// the trigger's id and a signature its secret makes.
+    async fn trigger(&self, id: &str) -> Result<Option<Trigger>>;
+    /// Deletes a trigger and its record of fired events (their posts stay).
+    async fn delete_trigger(&self, workspace_id: &str, id: &str) -> Result<bool>;
+    /// Makes the post an outside event asks for, once per `(trigger_id, dedupe_key)`: in
+    /// one transaction, records the key, stores the post and its targets and the events'
+    /// deliveries. If the key was recorded before (a redelivery, even one racing this call
+    /// from another process: the unique key decides), writes nothing and answers the
+    /// post the first call made.
+    async fn fire_trigger(
+        &self,
+        trigger_id: &str,
+        dedupe_key: &str,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<Fired>;
     // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
     // `notification_events` by the same transaction (not `ping`).
 

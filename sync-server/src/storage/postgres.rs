@@ -29,6 +29,7 @@ use super::{
     Channel, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
     NotificationSettings, Routed, SendEnd,
 };
+use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0070_6f73_7463_746c;
@@ -326,7 +327,10 @@ async fn insert_delivery(c: &impl deadpool_postgres::GenericClient, d: &Delivery
 }
 
 /// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
-async fn record_event(c: &impl deadpool_postgres::GenericClient, event: &Event) -> Result<u32> {
+pub(super) async fn record_event(
+    c: &impl deadpool_postgres::GenericClient,
+    event: &Event,
+) -> Result<u32> {
     let rows = c
         .query(
             &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id"),
@@ -2096,6 +2100,54 @@ impl Storage for PgStorage {
         })
     }
 
+    async fn put_template(&self, template: &StoredTemplate) -> Result<bool> {
+        self.put_template_now(template).await
+    }
+    async fn templates(&self, workspace_id: &str) -> Result<Vec<StoredTemplate>> {
+        self.templates_now(workspace_id).await
+    }
+    async fn template(&self, workspace_id: &str, name: &str) -> Result<Option<StoredTemplate>> {
+        self.template_now(workspace_id, name).await
+    }
+    async fn delete_template(&self, workspace_id: &str, name: &str) -> Result<bool> {
+        self.delete_template_now(workspace_id, name).await
+    }
+    async fn put_voice(&self, voice: &StoredVoice) -> Result<bool> {
+        self.put_voice_now(voice).await
+    }
+    async fn voices(&self, workspace_id: &str) -> Result<Vec<StoredVoice>> {
+        self.voices_now(workspace_id).await
+    }
+    async fn voice(&self, workspace_id: &str, name: &str) -> Result<Option<StoredVoice>> {
+        self.voice_now(workspace_id, name).await
+    }
+    async fn delete_voice(&self, workspace_id: &str, name: &str) -> Result<bool> {
+        self.delete_voice_now(workspace_id, name).await
+    }
+    async fn create_trigger(&self, trigger: &Trigger) -> Result<()> {
+        self.create_trigger_now(trigger).await
+    }
+    async fn triggers(&self, workspace_id: &str) -> Result<Vec<Trigger>> {
+        self.triggers_now(workspace_id).await
+    }
+    async fn trigger(&self, id: &str) -> Result<Option<Trigger>> {
+        self.trigger_now(id).await
+    }
+    async fn delete_trigger(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        self.delete_trigger_now(workspace_id, id).await
+    }
+    async fn fire_trigger(
+        &self,
+        trigger_id: &str,
+        dedupe_key: &str,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<Fired> {
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events)
+            .await
+    }
+
     async fn add_version(
         &self,
         version: &super::SyncVersion,
@@ -2251,7 +2303,7 @@ impl Storage for PgStorage {
     }
 }
 
-async fn insert_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Result<()> {
+pub(super) async fn insert_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Result<()> {
     c.execute(
         &format!(
             "INSERT INTO posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -2299,7 +2351,7 @@ async fn write_post(c: &impl deadpool_postgres::GenericClient, p: &Post) -> Resu
 
 /// Inserts a target; with `keep_existing`, nothing happens if the post has one on that
 /// account already.
-async fn insert_target(
+pub(super) async fn insert_target(
     c: &impl deadpool_postgres::GenericClient,
     t: &Target,
     keep_existing: bool,

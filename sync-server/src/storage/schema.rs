@@ -223,7 +223,47 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         device TEXT NOT NULL,
         PRIMARY KEY (workspace_id, post_id, field)
     );",
-    // 7: notifications. Every event also enters `notification_events` (in the transaction
+    // 7: templates and voices per workspace, and triggers (events from outside that make
+    // posts: a GitHub release webhook, a generic JSON call) with the one row per event
+    // they turned into a post, so a redelivered event makes no second post.
+    "CREATE TABLE templates (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        variants TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (workspace_id, name)
+    );
+    CREATE TABLE voices (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        name TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (workspace_id, name)
+    );
+    CREATE TABLE triggers (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        kind TEXT NOT NULL,
+        template TEXT NOT NULL,
+        accounts TEXT NOT NULL,
+        secret TEXT,
+        prereleases BOOLEAN NOT NULL,
+        description TEXT,
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_ms BIGINT NOT NULL
+    );
+    CREATE INDEX triggers_by_workspace ON triggers (workspace_id, id);
+    CREATE TABLE trigger_firings (
+        trigger_id TEXT NOT NULL REFERENCES triggers (id),
+        dedupe_key TEXT NOT NULL,
+        post_id TEXT NOT NULL REFERENCES posts (id),
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (trigger_id, dedupe_key)
+    );",
+    // 8: notifications. Every event also enters `notification_events` (in the transaction
     // that records it), where the notifier routes it to members' inboxes and channels;
     // `notification_sends` are the messages to channels, claimed with a lease and retried.
     "CREATE TABLE notification_events (

@@ -91,6 +91,10 @@ pub(crate) const SEALED_SELECTS: &[(SealedKind, &str)] = &[
         "SELECT id, old_secret FROM webhooks WHERE old_secret IS NOT NULL ORDER BY id",
     ),
     (
+        SealedKind::TriggerSecret,
+        "SELECT id, secret FROM triggers WHERE secret IS NOT NULL ORDER BY id",
+    ),
+    (
         SealedKind::ChannelSecret,
         "SELECT id, secret FROM notification_channels WHERE secret IS NOT NULL ORDER BY id",
     ),
@@ -113,6 +117,9 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
         }
         SealedKind::WebhookOldSecret => {
             "UPDATE webhooks SET old_secret = ?3 WHERE id = ?1 AND old_secret = ?2"
+        }
+        SealedKind::TriggerSecret => {
+            "UPDATE triggers SET secret = ?3 WHERE id = ?1 AND secret = ?2"
         }
         SealedKind::ChannelSecret => {
             "UPDATE notification_channels SET secret = ?3 WHERE id = ?1 AND secret = ?2"

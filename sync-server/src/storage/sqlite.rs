@@ -34,6 +34,7 @@ use super::{
     Channel, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
     NotificationSettings, Routed, SendEnd,
 };
+use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -388,7 +389,7 @@ fn insert_delivery(c: &rusqlite::Connection, d: &Delivery) -> rusqlite::Result<(
 }
 
 /// Inserts a delivery of `event` for each endpoint that receives it; returns how many.
-fn record_event(c: &rusqlite::Connection, event: &Event) -> rusqlite::Result<u32> {
+pub(super) fn record_event(c: &rusqlite::Connection, event: &Event) -> rusqlite::Result<u32> {
     let webhooks: Vec<Webhook> = {
         let mut stmt = c.prepare_cached(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = ?1 ORDER BY id"
@@ -2095,6 +2096,54 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn put_template(&self, template: &StoredTemplate) -> Result<bool> {
+        self.put_template_now(template).await
+    }
+    async fn templates(&self, workspace_id: &str) -> Result<Vec<StoredTemplate>> {
+        self.templates_now(workspace_id).await
+    }
+    async fn template(&self, workspace_id: &str, name: &str) -> Result<Option<StoredTemplate>> {
+        self.template_now(workspace_id, name).await
+    }
+    async fn delete_template(&self, workspace_id: &str, name: &str) -> Result<bool> {
+        self.delete_template_now(workspace_id, name).await
+    }
+    async fn put_voice(&self, voice: &StoredVoice) -> Result<bool> {
+        self.put_voice_now(voice).await
+    }
+    async fn voices(&self, workspace_id: &str) -> Result<Vec<StoredVoice>> {
+        self.voices_now(workspace_id).await
+    }
+    async fn voice(&self, workspace_id: &str, name: &str) -> Result<Option<StoredVoice>> {
+        self.voice_now(workspace_id, name).await
+    }
+    async fn delete_voice(&self, workspace_id: &str, name: &str) -> Result<bool> {
+        self.delete_voice_now(workspace_id, name).await
+    }
+    async fn create_trigger(&self, trigger: &Trigger) -> Result<()> {
+        self.create_trigger_now(trigger).await
+    }
+    async fn triggers(&self, workspace_id: &str) -> Result<Vec<Trigger>> {
+        self.triggers_now(workspace_id).await
+    }
+    async fn trigger(&self, id: &str) -> Result<Option<Trigger>> {
+        self.trigger_now(id).await
+    }
+    async fn delete_trigger(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        self.delete_trigger_now(workspace_id, id).await
+    }
+    async fn fire_trigger(
+        &self,
+        trigger_id: &str,
+        dedupe_key: &str,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<Fired> {
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events)
+            .await
+    }
+
     async fn add_version(
         &self,
         version: &super::SyncVersion,
@@ -2259,7 +2308,7 @@ fn workspace_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
     })
 }
 
-fn insert_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<()> {
+pub(super) fn insert_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<()> {
     c.execute(
         &format!(
             "INSERT INTO posts ({POST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -2302,7 +2351,7 @@ fn write_post(c: &rusqlite::Connection, p: &Post) -> rusqlite::Result<bool> {
 
 /// Inserts a target; with `keep_existing`, nothing happens if the post has one on that
 /// account already.
-fn insert_target(
+pub(super) fn insert_target(
     c: &rusqlite::Connection,
     t: &Target,
     keep_existing: bool,
