@@ -61,6 +61,9 @@ _postctl() {
             postctl,import)
                 cmd="postctl__subcmd__import"
                 ;;
+            postctl,inbox)
+                cmd="postctl__subcmd__inbox"
+                ;;
             postctl,init)
                 cmd="postctl__subcmd__init"
                 ;;
@@ -190,6 +193,9 @@ _postctl() {
             postctl__subcmd__group,set)
                 cmd="postctl__subcmd__group__subcmd__set"
                 ;;
+            postctl__subcmd__inbox,read)
+                cmd="postctl__subcmd__inbox__subcmd__read"
+                ;;
             postctl__subcmd__media,host)
                 cmd="postctl__subcmd__media__subcmd__host"
                 ;;
@@ -293,7 +299,7 @@ _postctl() {
 
     case "${cmd}" in
         postctl)
-            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats insights report unpublish search template voice lint generate ai media mcp login logout workspace sync webhooks triggers approvals approve reject completions help"
+            opts="-h -V --config --db --json --help --version init accounts group draft schedule reschedule cancel queue list calendar tui export import post check run-due daemon status retry resolve stats insights report unpublish search template voice lint generate ai media mcp login logout workspace sync webhooks triggers approvals approve reject inbox completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1195,6 +1201,54 @@ _postctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__inbox)
+            opts="-h --unread --limit --config --db --json --help read"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__inbox__subcmd__read)
+            opts="-h --all --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -70,6 +70,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "triggers" -d 'Event
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "approvals" -d 'The posts of the linked server workspace that wait for approval'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "approve" -d 'Approve a post waiting for approval on the linked server: it goes out at its time'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "reject" -d 'Reject a post waiting for approval on the linked server, saying why: it is a draft again'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "inbox" -d 'Your notifications from the linked server: list them, or mark them read'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -636,6 +637,18 @@ complete -c postctl -n "__fish_postctl_using_subcommand reject" -l config -d 'Co
 complete -c postctl -n "__fish_postctl_using_subcommand reject" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand reject" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l limit -d 'How many to show, newest first (1 to 200)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l unread -d 'Only the notifications not read yet'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and not __fish_seen_subcommand_from read" -f -a "read" -d 'Mark a notification read, or all of them'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l all -d 'Every unread notification'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

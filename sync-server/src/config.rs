@@ -48,6 +48,18 @@ pub const ENV_PUBLISH: &str = "POSTCTL_SERVER_PUBLISH";
 pub const ENV_PUBLISH_LEASE_SECONDS: &str = "POSTCTL_SERVER_PUBLISH_LEASE_SECONDS";
 /// The default of [`ENV_PUBLISH_LEASE_SECONDS`].
 pub const DEFAULT_PUBLISH_LEASE_SECONDS: u64 = 120;
+/// The SMTP relay email notifications go through (`notify::Smtp`).
+pub const ENV_SMTP_HOST: &str = "POSTCTL_SERVER_SMTP_HOST";
+pub const ENV_SMTP_PORT: &str = "POSTCTL_SERVER_SMTP_PORT";
+pub const ENV_SMTP_USER: &str = "POSTCTL_SERVER_SMTP_USER";
+/// The relay's password: from the environment or server.toml only.
+pub const ENV_SMTP_PASSWORD: &str = "POSTCTL_SERVER_SMTP_PASSWORD";
+pub const ENV_SMTP_FROM: &str = "POSTCTL_SERVER_SMTP_FROM";
+/// `false` sends without STARTTLS (a relay on the same machine); on by default.
+pub const ENV_SMTP_STARTTLS: &str = "POSTCTL_SERVER_SMTP_STARTTLS";
+/// The Telegram Bot API's base URL for notifications (`https://api.telegram.org`).
+pub const ENV_TELEGRAM_API_URL: &str = "POSTCTL_SERVER_TELEGRAM_API_URL";
+pub const ENV_NOTIFY_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_NOTIFY_FIRST_RETRY_SECONDS";
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -72,6 +84,14 @@ pub const ENV: &[&str] = &[
     ENV_WEBHOOK_DISABLE_AFTER,
     ENV_PUBLISH,
     ENV_PUBLISH_LEASE_SECONDS,
+    ENV_SMTP_HOST,
+    ENV_SMTP_PORT,
+    ENV_SMTP_USER,
+    ENV_SMTP_PASSWORD,
+    ENV_SMTP_FROM,
+    ENV_SMTP_STARTTLS,
+    ENV_TELEGRAM_API_URL,
+    ENV_NOTIFY_FIRST_RETRY_SECONDS,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -89,6 +109,14 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_WEBHOOK_DISABLE_AFTER,
     ENV_PUBLISH,
     ENV_PUBLISH_LEASE_SECONDS,
+    ENV_SMTP_HOST,
+    ENV_SMTP_PORT,
+    ENV_SMTP_USER,
+    ENV_SMTP_PASSWORD,
+    ENV_SMTP_FROM,
+    ENV_SMTP_STARTTLS,
+    ENV_TELEGRAM_API_URL,
+    ENV_NOTIFY_FIRST_RETRY_SECONDS,
 ];
 
 /// How the server writes its log on stderr.
@@ -156,6 +184,14 @@ struct File {
     webhook_disable_after: Option<u32>,
     publish: Option<bool>,
     publish_lease_seconds: Option<u64>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_user: Option<String>,
+    smtp_password: Option<String>,
+    smtp_from: Option<String>,
+    smtp_starttls: Option<bool>,
+    telegram_api_url: Option<String>,
+    notify_first_retry_seconds: Option<u64>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -205,6 +241,8 @@ pub struct Settings {
     pub publish: bool,
     /// `publish_lease_seconds`: how long a claim on a target holds without news.
     pub publish_lease: std::time::Duration,
+    /// How notifications are sent (`smtp_*`, `telegram_api_url`, `notify_*`).
+    pub notify: crate::notify::Settings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -228,6 +266,7 @@ impl std::fmt::Debug for Settings {
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("webhooks", &self.webhooks)
+            .field("notify", &self.notify)
             .finish()
     }
 }
@@ -308,6 +347,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
             "publish_lease_seconds must be 1 to 3600 (the default is {DEFAULT_PUBLISH_LEASE_SECONDS})"
         );
     }
+    let notify = notify_settings(&file)?;
     let listen_text = given
         .listen
         .clone()
@@ -439,6 +479,73 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         webhooks,
         publish,
         publish_lease: std::time::Duration::from_secs(publish_lease_seconds),
+        notify,
+    })
+}
+
+fn text_from_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The notification settings: environment, then server.toml, then defaults.
+fn notify_settings(file: &File) -> anyhow::Result<crate::notify::Settings> {
+    let defaults = crate::notify::Settings::default();
+    let host = text_from_env(ENV_SMTP_HOST).or(file.smtp_host.clone());
+    let starttls = match std::env::var(ENV_SMTP_STARTTLS) {
+        Ok(text) if !text.trim().is_empty() => match text.trim() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            other => bail!("{ENV_SMTP_STARTTLS}={other:?} is not true or false"),
+        },
+        _ => file.smtp_starttls.unwrap_or(true),
+    };
+    let smtp = match host {
+        None => None,
+        Some(host) => {
+            let from = text_from_env(ENV_SMTP_FROM)
+                .or(file.smtp_from.clone())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "smtp_host is set but smtp_from is not: set {ENV_SMTP_FROM} (or smtp_from in \
+                         server.toml) to the address notifications come from"
+                    )
+                })?;
+            let port: u16 = number_from_env(ENV_SMTP_PORT)?
+                .or(file.smtp_port)
+                .unwrap_or(587);
+            Some(crate::notify::Smtp {
+                host,
+                port,
+                user: text_from_env(ENV_SMTP_USER).or(file.smtp_user.clone()),
+                password: std::env::var(ENV_SMTP_PASSWORD)
+                    .ok()
+                    .filter(|p| !p.is_empty())
+                    .or(file.smtp_password.clone()),
+                from,
+                starttls,
+            })
+        }
+    };
+    let telegram_api = text_from_env(ENV_TELEGRAM_API_URL)
+        .or(file.telegram_api_url.clone())
+        .unwrap_or(defaults.telegram_api.clone());
+    if reqwest::Url::parse(&telegram_api).is_err() {
+        bail!("telegram_api_url {telegram_api:?} is not a URL");
+    }
+    let first_retry_s: u64 = number_from_env(ENV_NOTIFY_FIRST_RETRY_SECONDS)?
+        .or(file.notify_first_retry_seconds)
+        .unwrap_or(defaults.first_retry_ms / 1000);
+    if first_retry_s == 0 {
+        bail!("notify_first_retry_seconds must be at least 1");
+    }
+    Ok(crate::notify::Settings {
+        smtp,
+        telegram_api,
+        first_retry_ms: first_retry_s * 1000,
+        ..defaults
     })
 }
 

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 mod logging;
+pub mod notify;
 pub mod publisher;
 pub mod rekey;
 mod retention;

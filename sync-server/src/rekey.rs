@@ -28,6 +28,8 @@ pub struct Rotated {
     pub credentials: usize,
     pub totp: usize,
     pub webhooks: usize,
+    /// Notification channels' tokens (ntfy, Telegram).
+    pub channels: usize,
 }
 
 /// Reads the new key from `file`, or from standard input.
@@ -63,6 +65,7 @@ pub async fn reseal_all(
         credentials: 0,
         totp: 0,
         webhooks: 0,
+        channels: 0,
     };
     for value in values {
         let plain = old.open(&value.owner, &value.value).with_context(|| {
@@ -73,6 +76,7 @@ pub async fn reseal_all(
                     "the signing secret of webhook"
                 }
                 SealedKind::TriggerSecret => "the GitHub secret of trigger",
+                SealedKind::ChannelSecret => "the token of notification channel",
             };
             format!(
                 "{what} {} do not open with the current key; nothing was changed (is \
@@ -89,6 +93,7 @@ pub async fn reseal_all(
             SealedKind::WebhookSecret
             | SealedKind::WebhookOldSecret
             | SealedKind::TriggerSecret => rotated.webhooks += 1,
+            SealedKind::ChannelSecret => rotated.channels += 1,
         }
         changes.push((value, resealed));
     }
@@ -118,9 +123,9 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
         .with_context(|| format!("could not open the database ({})", settings.database()))?;
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
-        "resealed the credentials of {} account(s), {} TOTP secret(s) and {} webhook \
-         and trigger secret(s) under the new key",
-        rotated.credentials, rotated.totp, rotated.webhooks
+        "resealed the credentials of {} account(s), {} TOTP secret(s), {} webhook and \
+         trigger secret(s) and {} notification channel token(s) under the new key",
+        rotated.credentials, rotated.totp, rotated.webhooks, rotated.channels
     );
     if from_env {
         eprintln!(

@@ -2,7 +2,9 @@
 //! has outlived its use or the operator's `retention_days`: sessions that ended and
 //! webhook deliveries (with their attempts) that were delivered or failed more than
 //! `retention_days` ago, idempotency keys past their day, failed sign-ins the lockout has
-//! forgotten, and rate-limit buckets that are full again (a missing bucket is a full one).
+//! forgotten, rate-limit buckets that are full again (a missing bucket is a full one), and
+//! notifications done with (routed events, finished messages, read inbox items) after
+//! `retention_days`, but never within the week a digest reads.
 //! With several processes on one PostgreSQL each runs it; the deletes are idempotent.
 
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub fn cutoffs(now_ms: i64, retention_days: u32) -> Purge {
         idempotency_before_ms: now_ms - IDEMPOTENCY_TTL_MS,
         login_failures_before_ms: now_ms - crate::auth::lockout::WINDOW_MS,
         rate_limits_full_before_ms: now_ms,
+        // The digest reads the week before it.
+        notifications_before_ms: kept_from.min(now_ms - 8 * DAY_MS),
     }
 }
 
@@ -40,6 +44,9 @@ pub async fn run_once(storage: &dyn Storage, retention_days: u32) {
             rate_limits = purged.rate_limits,
             webhook_deliveries = purged.webhook_deliveries,
             webhook_attempts = purged.webhook_attempts,
+            notification_events = purged.notification_events,
+            notification_sends = purged.notification_sends,
+            inbox_items = purged.inbox_items,
             "retention: deleted old rows"
         ),
         Err(e) => tracing::warn!("retention: the cleanup failed, it runs again tomorrow: {e}"),
@@ -70,5 +77,7 @@ mod tests {
         assert_eq!(purge.login_failures_before_ms, 99 * DAY_MS);
         assert_eq!(purge.rate_limits_full_before_ms, now);
         assert_eq!(cutoffs(now, 1).sessions_ended_before_ms, 99 * DAY_MS);
+        assert_eq!(purge.notifications_before_ms, 70 * DAY_MS);
+        assert_eq!(cutoffs(now, 1).notifications_before_ms, 92 * DAY_MS);
     }
 }

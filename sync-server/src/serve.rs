@@ -144,8 +144,22 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             None
         }
     };
+    let notifier = std::sync::Arc::new(crate::notify::worker::Notifier::new(
+        storage.clone(),
+        settings.notify.clone(),
+        // The same key as the guard's, read again: a key is never copied in memory.
+        std::sync::Arc::new(crate::auth::sealed::ServerKey::load(&settings.data_dir)?),
+    ));
+    let notifier_task = tokio::spawn(crate::notify::worker::run(
+        notifier.clone(),
+        crate::webhooks::worker::client(&crate::webhooks::Policy {
+            timeout_ms: settings.notify.timeout_ms,
+            ..settings.webhooks.clone()
+        })?,
+    ));
     let app = api::router(AppState {
         storage,
+        notifier,
         guard,
         metrics,
         outbox,
@@ -165,6 +179,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         let released = publisher.join().await;
         tracing::info!("the publisher stopped ({released} target(s) handed back)");
     }
+    notifier_task.abort();
     tracing::info!("postctl-server stopped");
     if let Some(traces) = traces {
         traces.shutdown().await;

@@ -996,7 +996,8 @@ fn the_settings_list_is_what_the_help_the_dockerfile_and_the_compose_file_use() 
 }
 
 /// `rotate-key`: refused while the server runs and for a malformed key; then every sealed
-/// value (an account's credentials, a pending TOTP secret) opens with the new key only,
+/// value (an account's credentials, a pending TOTP secret, a webhook's and a notification
+/// channel's secrets) opens with the new key only,
 /// and the key file holds the new key.
 #[tokio::test]
 async fn rotate_key_reseals_every_secret_under_the_new_key() {
@@ -1081,13 +1082,28 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
         })
         .await
         .expect("a webhook");
+    // A notification channel whose bot token is sealed.
+    let channel_id = uuid::Uuid::now_v7().to_string();
+    storage
+        .create_channel(&postctl_server::storage::Channel {
+            id: channel_id.clone(),
+            user_id: user.id.clone(),
+            kind: postctl_server::storage::ChannelKind::Telegram,
+            address: "4242".into(),
+            secret: Some(old.seal(&channel_id, b"123:bot-token").expect("seal")),
+            created_ms: 1,
+        })
+        .await
+        .expect("a channel");
     drop(storage);
 
     // From standard input, as the help shows.
     let out = server.cli(&["rotate-key"], new_text);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("1 account(s), 1 TOTP secret(s) and 2 webhook and trigger secret(s)"),
+        stderr(&out).contains(
+            "1 account(s), 1 TOTP secret(s), 2 webhook and trigger secret(s) and 1 notification channel token(s)"
+        ),
         "{}",
         stderr(&out)
     );
@@ -1101,7 +1117,7 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
             .await
             .expect("database");
     let sealed = storage.sealed_values().await.expect("sealed");
-    assert_eq!(sealed.len(), 4, "{sealed:?}");
+    assert_eq!(sealed.len(), 5, "{sealed:?}");
     for value in &sealed {
         assert!(
             old.open(&value.owner, &value.value).is_err(),
@@ -1112,6 +1128,9 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
             .expect("opens with the new key");
         if value.owner == account_id {
             assert!(String::from_utf8_lossy(&plain).contains(token));
+        }
+        if value.owner == channel_id {
+            assert_eq!(plain, b"123:bot-token");
         }
         if value.owner == hook_id {
             assert!(

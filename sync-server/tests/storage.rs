@@ -16,6 +16,10 @@ use postctl_server::storage::{
     TargetState, User, Webhook, Workspace,
 };
 use postctl_server::storage::{ApprovalDecision, Decision, Unapproved};
+use postctl_server::storage::{
+    Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationSend,
+    NotificationSettings, Routed, SendEnd, SendState,
+};
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -78,6 +82,10 @@ cases!(
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
     the_publishers_bookkeeping_is_shared,
+    events_wait_for_the_notifier_and_are_routed_once,
+    inboxes_page_per_user_and_are_marked_read,
+    channels_settings_and_messages,
+    digests_are_claimed_when_due_and_moved_once,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -2235,6 +2243,7 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
         rate_limits_full_before_ms: 12_000,
         deliveries_finished_before_ms: 10_000,
         attempts_ended_before_ms: 10_000,
+        notifications_before_ms: 10_000,
     };
     assert_eq!(
         s.purge(&purge).await.expect("purge"),
@@ -2246,6 +2255,9 @@ async fn purge_deletes_only_what_ended_before_the_cutoffs(target: Target) {
             webhook_deliveries: 1,
             webhook_attempts: 2,
             attempts: 1,
+            notification_events: 0,
+            notification_sends: 0,
+            inbox_items: 0,
         }
     );
     assert!(s.delivery(&ws.id, &d.id).await.expect("get").is_none());
@@ -3433,4 +3445,585 @@ async fn the_publishers_bookkeeping_is_shared(target: Target) {
             .is_none()
     );
     assert!(s.open_circuits().await.expect("open").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications
+
+fn inbox_item(user: &User, ws: &Workspace, title: &str, at: i64) -> InboxItem {
+    InboxItem {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        workspace_id: ws.id.clone(),
+        event_type: "post.failed".into(),
+        title: title.into(),
+        body: format!("{title}\nWhy: HTTP 500"),
+        created_ms: at,
+        read_ms: None,
+    }
+}
+
+fn channel(user: &User, kind: ChannelKind, address: &str, secret: Option<&str>) -> Channel {
+    Channel {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        kind,
+        address: address.into(),
+        secret: secret.map(str::to_string),
+        created_ms: 1_000,
+    }
+}
+
+fn message_to(channel: &Channel, at: i64) -> NotificationSend {
+    NotificationSend {
+        id: uuid::Uuid::now_v7().to_string(),
+        channel_id: channel.id.clone(),
+        user_id: channel.user_id.clone(),
+        event_type: "post.failed".into(),
+        subject: "[alice] Failed".into(),
+        text: "Failed".into(),
+        html: "<p>Failed</p>".into(),
+        state: SendState::Pending,
+        attempts: 0,
+        next_attempt_ms: at,
+        last_error: None,
+        created_ms: at,
+    }
+}
+
+async fn events_wait_for_the_notifier_and_are_routed_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    // With no webhook endpoint at all, events still reach the notifier; pings do not.
+    assert_eq!(
+        s.emit_event(&event(&ws, "post.failed", 1_000))
+            .await
+            .expect("emit"),
+        0
+    );
+    s.emit_event(&event(&ws, "ping", 1_100))
+        .await
+        .expect("emit");
+    let p = post(&ws, &alice, "with its event");
+    s.create_post_and_emit(&p, &[event(&ws, "post.scheduled", 1_200)])
+        .await
+        .expect("post");
+    let a = s
+        .claim_notification_events("a", 10_000, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        a.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(),
+        ["post.failed", "post.scheduled"]
+    );
+    assert_eq!(a[0].payload, "{\"type\":\"post.failed\"}");
+    assert_eq!(a[0].workspace_id, ws.id);
+    // Leased: nobody else gets them until the lease passes.
+    assert!(
+        s.claim_notification_events("b", 10_000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let b = s
+        .claim_notification_events("b", 70_001, 60_000, 1)
+        .await
+        .expect("claim after the lease");
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].id, a[0].id);
+    // The first claimer lost it: routing writes nothing.
+    let routed = Routed {
+        inbox: vec![inbox_item(&alice, &ws, "Failed", 70_002)],
+        sends: Vec::new(),
+    };
+    assert!(
+        !s.route_notification_event(&a[0].id, "a", &routed, 70_002)
+            .await
+            .expect("route")
+    );
+    assert!(
+        s.route_notification_event(&b[0].id, "b", &routed, 70_002)
+            .await
+            .expect("route")
+    );
+    assert!(
+        !s.route_notification_event(&b[0].id, "b", &routed, 70_003)
+            .await
+            .expect("route twice"),
+        "routed once"
+    );
+    let page = s
+        .inbox(&InboxQuery {
+            user_id: alice.id.clone(),
+            workspace_id: ws.id.clone(),
+            unread_only: false,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("inbox");
+    assert_eq!(page, routed.inbox);
+    // Routed events are not claimed again; the other one is, once "a"'s lease passed.
+    let rest = s
+        .claim_notification_events("c", 200_000, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].event_type, "post.scheduled");
+    // The digest's material: a workspace's events in a window, routed or not.
+    let between = s
+        .notification_events_between(&ws.id, 1_000, 1_200)
+        .await
+        .expect("between");
+    assert_eq!(
+        between
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["post.failed"]
+    );
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id)
+        .await
+        .expect("workspace");
+    assert!(
+        s.notification_events_between(&other.id, 0, i64::MAX)
+            .await
+            .expect("between")
+            .is_empty()
+    );
+}
+
+async fn inboxes_page_per_user_and_are_marked_read(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("user");
+    s.set_member(&ws.id, &bob.id, Role::Editor)
+        .await
+        .expect("member");
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id)
+        .await
+        .expect("workspace");
+    let items: Vec<InboxItem> = (0..5)
+        .map(|i| inbox_item(&alice, &ws, &format!("n{i}"), 1_000 + i))
+        .collect();
+    let routed = Routed {
+        inbox: items
+            .iter()
+            .cloned()
+            .chain([
+                inbox_item(&bob, &ws, "bob's", 2_000),
+                inbox_item(&alice, &other, "elsewhere", 2_000),
+            ])
+            .collect(),
+        sends: Vec::new(),
+    };
+    s.emit_event(&event(&ws, "post.failed", 1))
+        .await
+        .expect("emit");
+    let e = s
+        .claim_notification_events("a", 10, 1_000, 1)
+        .await
+        .expect("claim");
+    assert!(
+        s.route_notification_event(&e[0].id, "a", &routed, 20)
+            .await
+            .expect("route")
+    );
+    let query = |unread_only: bool, before_id: Option<String>, limit: u32| InboxQuery {
+        user_id: alice.id.clone(),
+        workspace_id: ws.id.clone(),
+        unread_only,
+        before_id,
+        limit,
+    };
+    let first = s.inbox(&query(false, None, 3)).await.expect("page");
+    assert_eq!(
+        first.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+        ["n4", "n3", "n2"]
+    );
+    let second = s
+        .inbox(&query(false, Some(first[2].id.clone()), 3))
+        .await
+        .expect("page");
+    assert_eq!(
+        second.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+        ["n1", "n0"]
+    );
+    assert_eq!(
+        s.mark_inbox_read(&alice.id, &ws.id, Some(&items[1].id), 5_000)
+            .await
+            .expect("read"),
+        1
+    );
+    // Read before: it keeps its time.
+    assert_eq!(
+        s.mark_inbox_read(&alice.id, &ws.id, Some(&items[1].id), 6_000)
+            .await
+            .expect("read"),
+        0
+    );
+    // Another user's item is not theirs to mark.
+    assert_eq!(
+        s.mark_inbox_read(&bob.id, &ws.id, Some(&items[2].id), 6_000)
+            .await
+            .expect("read"),
+        0
+    );
+    assert!(
+        s.inbox_item_exists(&alice.id, &ws.id, &items[1].id)
+            .await
+            .expect("exists")
+    );
+    assert!(
+        !s.inbox_item_exists(&bob.id, &ws.id, &items[1].id)
+            .await
+            .expect("exists")
+    );
+    let unread = s.inbox(&query(true, None, 10)).await.expect("unread");
+    assert_eq!(unread.len(), 4);
+    assert!(unread.iter().all(|i| i.id != items[1].id));
+    let all = s.inbox(&query(false, None, 10)).await.expect("all");
+    let read = all.iter().find(|i| i.id == items[1].id).expect("item");
+    assert_eq!(read.read_ms, Some(5_000));
+    assert_eq!(
+        s.mark_inbox_read(&alice.id, &ws.id, None, 7_000)
+            .await
+            .expect("read all"),
+        4
+    );
+    assert!(
+        s.inbox(&query(true, None, 10))
+            .await
+            .expect("unread")
+            .is_empty()
+    );
+    // The cleanup takes read items, routed events and finished messages only.
+    let purge = Purge {
+        sessions_ended_before_ms: 0,
+        idempotency_before_ms: 0,
+        login_failures_before_ms: 0,
+        rate_limits_full_before_ms: 0,
+        deliveries_finished_before_ms: 0,
+        attempts_ended_before_ms: 0,
+        notifications_before_ms: 6_000,
+    };
+    s.emit_event(&event(&ws, "post.missed", 2))
+        .await
+        .expect("emit");
+    let purged = s.purge(&purge).await.expect("purge");
+    assert_eq!(
+        (
+            purged.inbox_items,
+            purged.notification_events,
+            purged.notification_sends
+        ),
+        (1, 1, 0),
+        "the item read at 5 000 and the routed event, not the unrouted one"
+    );
+    assert_eq!(
+        s.inbox(&query(false, None, 10)).await.expect("all").len(),
+        4
+    );
+    assert_eq!(
+        s.claim_notification_events("z", 100, 1_000, 10)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    // Bob's and the other workspace's stay unread.
+    let bobs = s
+        .inbox(&InboxQuery {
+            user_id: bob.id.clone(),
+            workspace_id: ws.id.clone(),
+            unread_only: true,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("bob");
+    assert_eq!(bobs.len(), 1);
+    let elsewhere = s
+        .inbox(&InboxQuery {
+            user_id: alice.id.clone(),
+            workspace_id: other.id.clone(),
+            unread_only: true,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("other");
+    assert_eq!(elsewhere.len(), 1);
+}
+
+async fn channels_settings_and_messages(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("user");
+    let mail = channel(&alice, ChannelKind::Email, "alice@example.org", None);
+    let push = channel(
+        &alice,
+        ChannelKind::Ntfy,
+        "https://ntfy.example/t",
+        Some("v1.sealed-token"),
+    );
+    let bobs = channel(&bob, ChannelKind::Telegram, "4242", Some("v1.sealed-bot"));
+    for c in [&mail, &push, &bobs] {
+        s.create_channel(c).await.expect("channel");
+    }
+    assert_eq!(
+        s.channels(&alice.id).await.expect("channels"),
+        [mail.clone(), push.clone()]
+    );
+    let sealed = s.sealed_values().await.expect("sealed");
+    assert!(sealed.iter().any(|v| v.kind == SealedKind::ChannelSecret
+        && v.owner == push.id
+        && v.value == "v1.sealed-token"));
+    assert!(
+        !s.delete_channel(&bob.id, &mail.id)
+            .await
+            .expect("not bob's")
+    );
+
+    // Preferences and the digest are replaced whole.
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        NotificationSettings::default()
+    );
+    let chosen = NotificationSettings {
+        preferences: vec![
+            ("post.failed".into(), vec!["email".into(), "inapp".into()]),
+            ("post.published".into(), Vec::new()),
+        ],
+        digest: Some(DigestSchedule {
+            user_id: alice.id.clone(),
+            at_minute: 8 * 60,
+            zone: "Europe/Berlin".into(),
+            next_ms: 50_000,
+        }),
+    };
+    s.save_notification_settings(&alice.id, &chosen)
+        .await
+        .expect("save");
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        chosen
+    );
+    let fewer = NotificationSettings {
+        preferences: vec![("post.missed".into(), vec!["ntfy".into()])],
+        digest: None,
+    };
+    s.save_notification_settings(&alice.id, &fewer)
+        .await
+        .expect("save");
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        fewer
+    );
+
+    // Messages: claimed once while leased, finished only by the lease's owner.
+    s.emit_event(&event(&ws, "post.failed", 1))
+        .await
+        .expect("emit");
+    let e = s
+        .claim_notification_events("r", 10, 1_000, 1)
+        .await
+        .expect("claim");
+    let to_mail = message_to(&mail, 100);
+    let to_push = message_to(&push, 100);
+    let later = message_to(&push, 90_000);
+    let routed = Routed {
+        inbox: Vec::new(),
+        sends: vec![to_mail.clone(), to_push.clone(), later.clone()],
+    };
+    assert!(
+        s.route_notification_event(&e[0].id, "r", &routed, 100)
+            .await
+            .expect("route")
+    );
+    let a = s
+        .claim_notification_sends("a", 1_000, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(a.len(), 2, "the later one is not due");
+    assert_eq!(a[0].0, to_mail);
+    assert_eq!(a[0].1, mail);
+    assert!(
+        s.claim_notification_sends("b", 1_000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        !s.finish_notification_send(&to_mail.id, "b", &SendEnd::Sent, 2_000)
+            .await
+            .expect("not b's")
+    );
+    assert!(
+        s.finish_notification_send(&to_mail.id, "a", &SendEnd::Sent, 2_000)
+            .await
+            .expect("sent")
+    );
+    assert!(
+        s.finish_notification_send(
+            &to_push.id,
+            "a",
+            &SendEnd::RetryAt(30_000, "ntfy answered HTTP 502".into()),
+            2_000
+        )
+        .await
+        .expect("retry")
+    );
+    let sent = s
+        .notification_send(&to_mail.id)
+        .await
+        .expect("get")
+        .expect("send");
+    assert_eq!((sent.state, sent.attempts), (SendState::Sent, 1));
+    let retried = s
+        .notification_send(&to_push.id)
+        .await
+        .expect("get")
+        .expect("send");
+    assert_eq!(
+        (
+            retried.state,
+            retried.attempts,
+            retried.next_attempt_ms,
+            retried.last_error.as_deref()
+        ),
+        (
+            SendState::Pending,
+            1,
+            30_000,
+            Some("ntfy answered HTTP 502")
+        )
+    );
+    assert!(
+        s.claim_notification_sends("b", 29_999, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not before its retry time"
+    );
+    let again = s
+        .claim_notification_sends("b", 30_000, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert!(
+        s.finish_notification_send(&to_push.id, "b", &SendEnd::GaveUp("410".into()), 31_000)
+            .await
+            .expect("gave up")
+    );
+    let failed = s
+        .notification_send(&to_push.id)
+        .await
+        .expect("get")
+        .expect("send");
+    assert_eq!((failed.state, failed.attempts), (SendState::Failed, 2));
+    assert_eq!(
+        s.notification_sends(&alice.id, 10)
+            .await
+            .expect("sends")
+            .len(),
+        3
+    );
+    // A deleted channel takes its pending messages with it.
+    assert!(s.delete_channel(&alice.id, &push.id).await.expect("delete"));
+    assert!(
+        s.claim_notification_sends("c", 100_000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(s.notification_send(&later.id).await.expect("get"), None);
+    assert_eq!(s.channels(&alice.id).await.expect("channels"), [mail]);
+    // A deleted user's channels (personal data) go with them.
+    assert!(s.delete_user(&alice.id, 200_000).await.expect("delete"));
+    assert!(s.channels(&alice.id).await.expect("channels").is_empty());
+    assert_eq!(
+        s.notification_settings(&alice.id).await.expect("settings"),
+        NotificationSettings::default()
+    );
+    assert_eq!(s.channels(&bob.id).await.expect("channels"), [bobs]);
+}
+
+async fn digests_are_claimed_when_due_and_moved_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let schedule = DigestSchedule {
+        user_id: alice.id.clone(),
+        at_minute: 7 * 60,
+        zone: "UTC".into(),
+        next_ms: 100_000,
+    };
+    s.save_notification_settings(
+        &alice.id,
+        &NotificationSettings {
+            preferences: Vec::new(),
+            digest: Some(schedule.clone()),
+        },
+    )
+    .await
+    .expect("save");
+    assert!(
+        s.claim_digests("a", 99_999, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "not due yet"
+    );
+    assert_eq!(
+        s.claim_digests("a", 100_000, 60_000, 10)
+            .await
+            .expect("claim"),
+        std::slice::from_ref(&schedule)
+    );
+    assert!(
+        s.claim_digests("b", 100_001, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+    let routed = Routed {
+        inbox: vec![inbox_item(&alice, &ws, "digest", 100_000)],
+        sends: Vec::new(),
+    };
+    assert!(
+        !s.finish_digest(&alice.id, "b", 100_000, 200_000, &routed)
+            .await
+            .expect("not b's")
+    );
+    assert!(
+        s.finish_digest(&alice.id, "a", 100_000, 200_000, &routed)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        !s.finish_digest(&alice.id, "a", 100_000, 300_000, &routed)
+            .await
+            .expect("twice"),
+        "moved once"
+    );
+    let now = s.notification_settings(&alice.id).await.expect("settings");
+    assert_eq!(now.digest.map(|d| d.next_ms), Some(200_000));
+    assert!(
+        s.claim_digests("b", 199_999, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let inbox = s
+        .inbox(&InboxQuery {
+            user_id: alice.id.clone(),
+            workspace_id: ws.id.clone(),
+            unread_only: true,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("inbox");
+    assert_eq!(inbox, routed.inbox);
 }

@@ -18,6 +18,7 @@ mod generate;
 mod group;
 mod help;
 mod import;
+mod inbox;
 mod init;
 mod insights;
 mod lint;
@@ -53,6 +54,7 @@ pub use generate::*;
 pub use group::*;
 pub use help::*;
 pub use import::*;
+pub use inbox::*;
 pub use init::*;
 pub use insights::*;
 pub use lint::*;
@@ -303,6 +305,9 @@ found in the data dir's media folder.")]
     /// Reject a post waiting for approval on the linked server, saying why: it is a draft again
     #[command(after_help = approvals::REJECT_HELP)]
     Reject(RejectArgs),
+    /// Your notifications from the linked server: list them, or mark them read
+    #[command(after_help = inbox::INBOX_HELP, args_conflicts_with_subcommands = true)]
+    Inbox(InboxArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

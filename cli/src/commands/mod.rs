@@ -13,6 +13,7 @@ mod generate;
 mod group;
 mod help;
 mod import;
+mod inbox;
 mod init;
 mod insights;
 mod lint;
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Approvals => approvals::list(&mut ctx),
         Command::Approve(args) => approvals::approve(&mut ctx, &args),
         Command::Reject(args) => approvals::reject(&mut ctx, &args),
+        Command::Inbox(args) => inbox::run(&mut ctx, &args),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

@@ -1,10 +1,10 @@
 //! The HTTP client of a postctl server's sync API: sign-in (`/api/v1/session`), the
 //! caller's workspaces, moving a session to another workspace, the version chain
-//! (`/api/v1/sync/versions`), and approvals (`/api/v1/approvals`, a post's `approve` and
-//! `reject`); and of the workspace's integrations: outbound webhooks (`/api/v1/webhooks`,
-//! their deliveries) and triggers (`/api/v1/triggers`), answered as the server's JSON (its
-//! OpenAPI document describes each). Errors say what to do; none ever holds the session
-//! token.
+//! (`/api/v1/sync/versions`), approvals (`/api/v1/approvals`, a post's `approve` and
+//! `reject`) and the caller's notification inbox (`/api/v1/inbox`); and of the workspace's
+//! integrations: outbound webhooks (`/api/v1/webhooks`, their deliveries) and triggers
+//! (`/api/v1/triggers`), answered as the server's JSON (its OpenAPI document describes
+//! each). Errors say what to do; none ever holds the session token.
 
 use std::time::Duration;
 
@@ -153,6 +153,28 @@ pub struct Decided {
 pub enum Verdict {
     Approve,
     Reject,
+}
+
+/// A notification in the caller's inbox (`/api/v1/inbox`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct InboxItem {
+    pub id: String,
+    /// The event type (`post.failed`, …) or `digest`.
+    pub event_type: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+    pub read: bool,
+    #[serde(default)]
+    pub read_at: Option<String>,
+}
+
+/// A page of the inbox, newest first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// The cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
 }
 
 /// A client of one server.
@@ -565,6 +587,50 @@ impl Client {
             Some(Value::Array(items)) => Ok(items.clone()),
             _ => Err(self.protocol("the answer lacks its `items`")),
         }
+    }
+
+    /// A page of the session's inbox in its workspace: `unread` only, after `cursor`.
+    pub async fn inbox(
+        &self,
+        token: &Secret,
+        unread: bool,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<InboxPage, SyncError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if unread {
+            query.push(("unread", "true".into()));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_string()));
+        }
+        let (status, value, problem) = self
+            .send(
+                self.http
+                    .get(self.url("/api/v1/inbox"))
+                    .query(&query)
+                    .bearer_auth(token.expose()),
+            )
+            .await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value).map_err(|e| self.protocol(format!("the inbox: {e}")))
+    }
+
+    /// Marks one inbox item read (`Some(id)`) or all of them; returns how many were unread.
+    pub async fn mark_read(&self, token: &Secret, id: Option<&str>) -> Result<u64, SyncError> {
+        let segments: Vec<&str> = match id {
+            Some(id) => vec!["api", "v1", "inbox", id, "read"],
+            None => vec!["api", "v1", "inbox", "read-all"],
+        };
+        let value = self
+            .call(reqwest::Method::POST, &segments, token, None, 200)
+            .await?;
+        value
+            .get("marked")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| self.protocol("the answer has no `marked` count"))
     }
 
     /// The workspace's webhook endpoints (never their secrets).

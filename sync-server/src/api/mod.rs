@@ -12,8 +12,10 @@ pub mod approvals;
 pub mod calendar;
 pub mod extract;
 pub mod idempotency;
+pub mod inbox;
 pub mod keys;
 pub mod members;
+pub mod notifications;
 pub mod observe;
 pub mod openapi;
 pub mod paging;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub guard: Arc<Guard>,
     /// Webhook settings, and the delivery worker to wake after recording deliveries.
     pub outbox: Arc<crate::webhooks::worker::Outbox>,
+    /// Notification settings, and the notifier to wake.
+    pub notifier: Arc<crate::notify::worker::Notifier>,
     /// Body limit, timeout and CORS.
     pub edge: Arc<Edge>,
 }
@@ -180,6 +184,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/posts/{id}/approve", post(approvals::approve))
         .route("/api/v1/posts/{id}/reject", post(approvals::reject))
         .route("/api/v1/posts/{id}/approvals", get(approvals::history))
+        .route("/api/v1/inbox", get(inbox::list))
+        .route("/api/v1/inbox/read-all", post(inbox::read_all))
+        .route("/api/v1/inbox/{id}/read", post(inbox::read))
+        .route(
+            "/api/v1/notifications/channels",
+            get(notifications::list_channels).post(notifications::create_channel),
+        )
+        .route(
+            "/api/v1/notifications/channels/{id}",
+            delete(notifications::delete_channel),
+        )
+        .route(
+            "/api/v1/notifications/preferences",
+            get(notifications::preferences).put(notifications::set_preferences),
+        )
         .merge(signin::authorized_routes())
         .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         .route_layer(from_fn_with_state(state.clone(), access::authorize));

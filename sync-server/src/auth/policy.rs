@@ -54,6 +54,9 @@ pub enum Action {
     Approve,
     /// Read and change whether posts need approval, and who the named approvers are.
     ManageApprovals,
+    /// Read the caller's own inbox and mark it read; manage their own notification
+    /// channels and preferences.
+    OwnNotifications,
 }
 
 impl Action {
@@ -71,7 +74,8 @@ impl Action {
             | Action::OwnWorkspaces
             | Action::PullVersions
             | Action::ReadContent
-            | Action::ReadApprovals => Role::Viewer,
+            | Action::ReadApprovals
+            | Action::OwnNotifications => Role::Viewer,
             Action::WritePosts
             | Action::Publish
             | Action::WriteAccounts
@@ -93,7 +97,8 @@ impl Action {
             | Action::ReadMembers
             | Action::OwnKeys
             | Action::SignOut
-            | Action::OwnWorkspaces => None,
+            | Action::OwnWorkspaces
+            | Action::OwnNotifications => None,
             Action::ReadPosts
             | Action::PullVersions
             | Action::ReadContent
@@ -220,6 +225,34 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/posts/{id}/approve", Action::Approve),
     ("POST", "/api/v1/posts/{id}/reject", Action::Approve),
     ("GET", "/api/v1/posts/{id}/approvals", Action::ReadPosts),
+    ("GET", "/api/v1/inbox", Action::OwnNotifications),
+    ("POST", "/api/v1/inbox/read-all", Action::OwnNotifications),
+    ("POST", "/api/v1/inbox/{id}/read", Action::OwnNotifications),
+    (
+        "GET",
+        "/api/v1/notifications/channels",
+        Action::OwnNotifications,
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/channels",
+        Action::OwnNotifications,
+    ),
+    (
+        "DELETE",
+        "/api/v1/notifications/channels/{id}",
+        Action::OwnNotifications,
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/preferences",
+        Action::OwnNotifications,
+    ),
+    (
+        "PUT",
+        "/api/v1/notifications/preferences",
+        Action::OwnNotifications,
+    ),
 ];
 
 /// The action of a route, or `None` if the route is not in [`ROUTES`].

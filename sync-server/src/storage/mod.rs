@@ -9,16 +9,23 @@
 //! under a lock (SQLite's write lock, a PostgreSQL advisory lock), so processes starting
 //! together migrate once, and both refuse a database newer than the binary.
 
+mod notifications;
 pub mod postgres;
+mod postgres_notify;
 mod postgres_sync;
 mod postgres_triggers;
 mod schema;
 mod sql;
 pub mod sqlite;
+mod sqlite_notify;
 mod sqlite_sync;
 mod sqlite_triggers;
 mod targets;
 
+pub use notifications::{
+    Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationEvent,
+    NotificationSend, NotificationSettings, Routed, SendEnd, SendState,
+};
 pub use postctl_core::model::{Finish, TargetState};
 pub use postctl_core::publish::circuit::{
     Circuit, CircuitEvent, CircuitRule, CircuitState, Outage,
@@ -705,6 +712,9 @@ pub enum SealedKind {
     WebhookOldSecret,
     /// `triggers.secret` (GitHub's webhook secret), sealed for the trigger's id.
     TriggerSecret,
+    /// `notification_channels.secret` (a ntfy or Telegram bot token), sealed for the
+    /// channel's id.
+    ChannelSecret,
 }
 
 /// A sealed value as stored; `owner` is both its row's id and its associated data.
@@ -1452,6 +1462,107 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
     ) -> Result<Fired>;
+    // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
+    // `notification_events` by the same transaction (not `ping`).
+
+    /// Claims up to `limit` events not yet routed whose lease is free, for `owner` until
+    /// `now_ms + lease_ms`, oldest first. Concurrent claimers (any process) never get
+    /// one event both while the lease lasts (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    async fn claim_notification_events(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<NotificationEvent>>;
+    /// Writes what an event became and marks it routed, in one transaction, only while
+    /// `owner` holds its lease and it is not routed yet; `false` (nothing written) otherwise.
+    async fn route_notification_event(
+        &self,
+        event_id: &str,
+        owner: &str,
+        routed: &Routed,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// A workspace's events recorded in `[from_ms, until_ms)`, oldest first (the digest's
+    /// material).
+    async fn notification_events_between(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<NotificationEvent>>;
+    /// Claims up to `limit` pending messages that are due and whose lease is free (as
+    /// [`Storage::claim_notification_events`]), each with its channel. Messages of a
+    /// deleted channel are not claimed.
+    async fn claim_notification_sends(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(NotificationSend, Channel)>>;
+    /// Records an attempt at a message (attempts + 1, the end's state, time and error),
+    /// only while `owner` holds its lease; `false` (nothing recorded) otherwise.
+    async fn finish_notification_send(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &SendEnd,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// A message by id (what the tests and operators look at).
+    async fn notification_send(&self, id: &str) -> Result<Option<NotificationSend>>;
+    /// The messages to a user's channels, newest first.
+    async fn notification_sends(&self, user_id: &str, limit: u32) -> Result<Vec<NotificationSend>>;
+    /// A user's inbox in one workspace, newest first, after the query's cursor.
+    async fn inbox(&self, query: &InboxQuery) -> Result<Vec<InboxItem>>;
+    /// Marks a user's unread items in a workspace read at `now_ms`: the one with `id`, or
+    /// all of them with `None`. Returns how many were unread and are read now; an item
+    /// already read keeps its time.
+    async fn mark_inbox_read(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64>;
+    /// Whether the user has an inbox item with `id` in the workspace (read or not).
+    async fn inbox_item_exists(&self, user_id: &str, workspace_id: &str, id: &str) -> Result<bool>;
+    async fn create_channel(&self, channel: &Channel) -> Result<()>;
+    /// A user's channels, oldest first.
+    async fn channels(&self, user_id: &str) -> Result<Vec<Channel>>;
+    /// Deletes a user's channel and its pending messages; `false` when the user has none
+    /// with `id`.
+    async fn delete_channel(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// A user's preferences and digest schedule (empty when never set).
+    async fn notification_settings(&self, user_id: &str) -> Result<NotificationSettings>;
+    /// Replaces a user's preferences and digest schedule in one transaction.
+    async fn save_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+    ) -> Result<()>;
+    /// Claims up to `limit` digests due at `now_ms` whose lease is free (as
+    /// [`Storage::claim_notification_events`]).
+    async fn claim_digests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DigestSchedule>>;
+    /// Writes a digest's inbox item and messages and moves the schedule to `next_ms`, in
+    /// one transaction, only while `owner` holds its lease and it is still due at
+    /// `due_ms`; `false` (nothing written) otherwise.
+    async fn finish_digest(
+        &self,
+        user_id: &str,
+        owner: &str,
+        due_ms: i64,
+        next_ms: i64,
+        routed: &Routed,
+    ) -> Result<bool>;
 }
 
 /// Whether an endpoint receives events of `event_type`: it subscribed to it and is
@@ -1527,6 +1638,9 @@ pub struct Purge {
     /// done with: those still pending or `uncertain` (the user resolves it from them) keep
     /// all of theirs.
     pub attempts_ended_before_ms: i64,
+    /// Notification events routed, messages sent or given up, and inbox items read before
+    /// this; unrouted events, pending messages and unread items stay.
+    pub notifications_before_ms: i64,
 }
 
 /// The target states whose publish attempts [`Storage::purge`] keeps, however old.
@@ -1547,6 +1661,9 @@ pub struct Purged {
     pub webhook_deliveries: u64,
     pub webhook_attempts: u64,
     pub attempts: u64,
+    pub notification_events: u64,
+    pub notification_sends: u64,
+    pub inbox_items: u64,
 }
 
 /// The schema version this binary writes (the number of migrations).

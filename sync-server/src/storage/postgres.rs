@@ -31,6 +31,10 @@ use super::{
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
+use super::{
+    Channel, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
+    NotificationSettings, Routed, SendEnd,
+};
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
@@ -351,6 +355,7 @@ pub(super) async fn record_event(
         insert_delivery(c, &super::delivery_for(&webhook, event)).await?;
         n += 1;
     }
+    super::postgres_notify::queue_for_notifier(c, event).await?;
     Ok(n)
 }
 
@@ -834,7 +839,17 @@ impl Storage for PgStorage {
             .await
             .map_err(db_error)?;
         if n == 1 {
-            for table in ["recovery_codes", "api_keys", "sessions", "members"] {
+            for table in [
+                "recovery_codes",
+                "api_keys",
+                "sessions",
+                "members",
+                "notification_sends",
+                "notification_channels",
+                "notification_preferences",
+                "notification_digests",
+                "inbox",
+            ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE user_id = $1"), &[&id])
                     .await
                     .map_err(db_error)?;
@@ -2600,8 +2615,21 @@ impl Storage for PgStorage {
             )
             .await
             .map_err(db_error)?;
+        let mut notifications = [0u64; 3];
+        for (n, sql) in notifications
+            .iter_mut()
+            .zip(super::notifications::sql::PURGE)
+        {
+            *n = tx
+                .execute(&super::sql::pg(sql), &[&purge.notifications_before_ms])
+                .await
+                .map_err(db_error)?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(Purged {
+            notification_events: notifications[0],
+            notification_sends: notifications[1],
+            inbox_items: notifications[2],
             sessions,
             idempotency_keys,
             login_failures,
@@ -2683,6 +2711,135 @@ impl Storage for PgStorage {
 
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {
         self.move_session_now(old_id, new, now_ms).await
+    }
+
+    // Notifications: `sqlite_notify.rs` / `postgres_notify.rs`.
+
+    async fn claim_notification_events(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.claim_notification_events_now(owner, now_ms, lease_ms, limit)
+            .await
+    }
+
+    async fn route_notification_event(
+        &self,
+        event_id: &str,
+        owner: &str,
+        routed: &Routed,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.route_notification_event_now(event_id, owner, routed, now_ms)
+            .await
+    }
+
+    async fn notification_events_between(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.notification_events_between_now(workspace_id, from_ms, until_ms)
+            .await
+    }
+
+    async fn claim_notification_sends(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(NotificationSend, Channel)>> {
+        self.claim_notification_sends_now(owner, now_ms, lease_ms, limit)
+            .await
+    }
+
+    async fn finish_notification_send(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &SendEnd,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.finish_notification_send_now(id, owner, end, now_ms)
+            .await
+    }
+
+    async fn notification_send(&self, id: &str) -> Result<Option<NotificationSend>> {
+        self.notification_send_now(id).await
+    }
+
+    async fn notification_sends(&self, user_id: &str, limit: u32) -> Result<Vec<NotificationSend>> {
+        self.notification_sends_now(user_id, limit).await
+    }
+
+    async fn inbox(&self, query: &InboxQuery) -> Result<Vec<InboxItem>> {
+        self.inbox_now(query).await
+    }
+
+    async fn mark_inbox_read(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.mark_inbox_read_now(user_id, workspace_id, id, now_ms)
+            .await
+    }
+
+    async fn inbox_item_exists(&self, user_id: &str, workspace_id: &str, id: &str) -> Result<bool> {
+        self.inbox_item_exists_now(user_id, workspace_id, id).await
+    }
+
+    async fn create_channel(&self, channel: &Channel) -> Result<()> {
+        self.create_channel_now(channel).await
+    }
+
+    async fn channels(&self, user_id: &str) -> Result<Vec<Channel>> {
+        self.channels_now(user_id).await
+    }
+
+    async fn delete_channel(&self, user_id: &str, id: &str) -> Result<bool> {
+        self.delete_channel_now(user_id, id).await
+    }
+
+    async fn notification_settings(&self, user_id: &str) -> Result<NotificationSettings> {
+        self.notification_settings_now(user_id).await
+    }
+
+    async fn save_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+    ) -> Result<()> {
+        self.save_notification_settings_now(user_id, settings).await
+    }
+
+    async fn claim_digests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DigestSchedule>> {
+        self.claim_digests_now(owner, now_ms, lease_ms, limit).await
+    }
+
+    async fn finish_digest(
+        &self,
+        user_id: &str,
+        owner: &str,
+        due_ms: i64,
+        next_ms: i64,
+        routed: &Routed,
+    ) -> Result<bool> {
+        self.finish_digest_now(user_id, owner, due_ms, next_ms, routed)
+            .await
     }
 }
 

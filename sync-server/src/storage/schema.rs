@@ -311,6 +311,74 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         probe_until_ms BIGINT,
         PRIMARY KEY (network, base_url)
     );",
+    // 10: notifications. Every event also enters `notification_events` (in the transaction
+    // that records it), where the notifier routes it to members' inboxes and channels;
+    // `notification_sends` are the messages to channels, claimed with a lease and retried.
+    "CREATE TABLE notification_events (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        routed_ms BIGINT,
+        lease_owner TEXT,
+        lease_until_ms BIGINT
+    );
+    CREATE INDEX notification_events_unrouted ON notification_events (routed_ms, created_ms);
+    CREATE INDEX notification_events_by_workspace ON notification_events (workspace_id, created_ms);
+    CREATE TABLE inbox (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        event_type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        read_ms BIGINT
+    );
+    CREATE INDEX inbox_by_user ON inbox (user_id, workspace_id, id);
+    CREATE TABLE notification_channels (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        kind TEXT NOT NULL,
+        address TEXT NOT NULL,
+        secret TEXT,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE INDEX notification_channels_by_user ON notification_channels (user_id, id);
+    CREATE TABLE notification_preferences (
+        user_id TEXT NOT NULL REFERENCES users (id),
+        event_type TEXT NOT NULL,
+        channels TEXT NOT NULL,
+        PRIMARY KEY (user_id, event_type)
+    );
+    CREATE TABLE notification_digests (
+        user_id TEXT PRIMARY KEY REFERENCES users (id),
+        at_minute BIGINT NOT NULL,
+        zone TEXT NOT NULL,
+        next_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until_ms BIGINT
+    );
+    CREATE INDEX notification_digests_due ON notification_digests (next_ms);
+    CREATE TABLE notification_sends (
+        id TEXT PRIMARY KEY,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        event_type TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_attempt_ms BIGINT NOT NULL,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        created_ms BIGINT NOT NULL,
+        finished_ms BIGINT
+    );
+    CREATE INDEX notification_sends_due ON notification_sends (state, next_attempt_ms);",
 ];
 
 /// The schema version this binary writes.

@@ -256,6 +256,10 @@ pub(crate) const SEALED_SELECTS: &[(SealedKind, &str)] = &[
         SealedKind::TriggerSecret,
         "SELECT id, secret FROM triggers WHERE secret IS NOT NULL ORDER BY id",
     ),
+    (
+        SealedKind::ChannelSecret,
+        "SELECT id, secret FROM notification_channels WHERE secret IS NOT NULL ORDER BY id",
+    ),
 ];
 
 /// Replaces one sealed value (`?1` owner, `?2` old value, `?3` new value) if unchanged.
@@ -278,6 +282,9 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
         }
         SealedKind::TriggerSecret => {
             "UPDATE triggers SET secret = ?3 WHERE id = ?1 AND secret = ?2"
+        }
+        SealedKind::ChannelSecret => {
+            "UPDATE notification_channels SET secret = ?3 WHERE id = ?1 AND secret = ?2"
         }
     }
 }

@@ -36,6 +36,10 @@ use super::{
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
+use super::{
+    Channel, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
+    NotificationSettings, Routed, SendEnd,
+};
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
@@ -427,6 +431,7 @@ pub(super) fn record_event(c: &rusqlite::Connection, event: &Event) -> rusqlite:
         insert_delivery(c, &super::delivery_for(webhook, event))?;
         n += 1;
     }
+    super::sqlite_notify::queue_for_notifier(c, event)?;
     Ok(n)
 }
 
@@ -889,7 +894,17 @@ impl Storage for SqliteStorage {
                 params![id, format!("deleted-{id}"), now_ms],
             )?;
             if n == 1 {
-                for table in ["recovery_codes", "api_keys", "sessions", "members"] {
+                for table in [
+                    "recovery_codes",
+                    "api_keys",
+                    "sessions",
+                    "members",
+                    "notification_sends",
+                    "notification_channels",
+                    "notification_preferences",
+                    "notification_digests",
+                    "inbox",
+                ] {
                     tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id])?;
                 }
             }
@@ -2531,8 +2546,14 @@ impl Storage for SqliteStorage {
                 ),
                 [p.attempts_ended_before_ms],
             )?;
+            let [events, sends, inbox] = super::notifications::sql::PURGE
+                .map(|sql| tx.execute(sql, [p.notifications_before_ms]));
+            let (events, sends, inbox) = (events?, sends?, inbox?);
             tx.commit()?;
             Ok(Purged {
+                notification_events: events as u64,
+                notification_sends: sends as u64,
+                inbox_items: inbox as u64,
                 sessions: sessions as u64,
                 idempotency_keys: idempotency_keys as u64,
                 login_failures: login_failures as u64,
@@ -2616,6 +2637,135 @@ impl Storage for SqliteStorage {
 
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {
         self.move_session_now(old_id, new, now_ms).await
+    }
+
+    // Notifications: `sqlite_notify.rs` / `postgres_notify.rs`.
+
+    async fn claim_notification_events(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.claim_notification_events_now(owner, now_ms, lease_ms, limit)
+            .await
+    }
+
+    async fn route_notification_event(
+        &self,
+        event_id: &str,
+        owner: &str,
+        routed: &Routed,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.route_notification_event_now(event_id, owner, routed, now_ms)
+            .await
+    }
+
+    async fn notification_events_between(
+        &self,
+        workspace_id: &str,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<NotificationEvent>> {
+        self.notification_events_between_now(workspace_id, from_ms, until_ms)
+            .await
+    }
+
+    async fn claim_notification_sends(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(NotificationSend, Channel)>> {
+        self.claim_notification_sends_now(owner, now_ms, lease_ms, limit)
+            .await
+    }
+
+    async fn finish_notification_send(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &SendEnd,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.finish_notification_send_now(id, owner, end, now_ms)
+            .await
+    }
+
+    async fn notification_send(&self, id: &str) -> Result<Option<NotificationSend>> {
+        self.notification_send_now(id).await
+    }
+
+    async fn notification_sends(&self, user_id: &str, limit: u32) -> Result<Vec<NotificationSend>> {
+        self.notification_sends_now(user_id, limit).await
+    }
+
+    async fn inbox(&self, query: &InboxQuery) -> Result<Vec<InboxItem>> {
+        self.inbox_now(query).await
+    }
+
+    async fn mark_inbox_read(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.mark_inbox_read_now(user_id, workspace_id, id, now_ms)
+            .await
+    }
+
+    async fn inbox_item_exists(&self, user_id: &str, workspace_id: &str, id: &str) -> Result<bool> {
+        self.inbox_item_exists_now(user_id, workspace_id, id).await
+    }
+
+    async fn create_channel(&self, channel: &Channel) -> Result<()> {
+        self.create_channel_now(channel).await
+    }
+
+    async fn channels(&self, user_id: &str) -> Result<Vec<Channel>> {
+        self.channels_now(user_id).await
+    }
+
+    async fn delete_channel(&self, user_id: &str, id: &str) -> Result<bool> {
+        self.delete_channel_now(user_id, id).await
+    }
+
+    async fn notification_settings(&self, user_id: &str) -> Result<NotificationSettings> {
+        self.notification_settings_now(user_id).await
+    }
+
+    async fn save_notification_settings(
+        &self,
+        user_id: &str,
+        settings: &NotificationSettings,
+    ) -> Result<()> {
+        self.save_notification_settings_now(user_id, settings).await
+    }
+
+    async fn claim_digests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DigestSchedule>> {
+        self.claim_digests_now(owner, now_ms, lease_ms, limit).await
+    }
+
+    async fn finish_digest(
+        &self,
+        user_id: &str,
+        owner: &str,
+        due_ms: i64,
+        next_ms: i64,
+        routed: &Routed,
+    ) -> Result<bool> {
+        self.finish_digest_now(user_id, owner, due_ms, next_ms, routed)
+            .await
     }
 }
 

@@ -18,6 +18,10 @@
 //! Every fake shares the failure injection of [`chaos`] (see [`FakeServer::chaos`]) and a
 //! request quota that is generous unless a test sets the network's real one.
 //!
+//! The server's notification channels have receivers of their own: [`FakeSmtp`] (an SMTP
+//! server reading back each mail's headers and its text and HTML parts) and [`FakeNtfy`];
+//! Telegram notifications reach [`FakeTelegram`].
+//!
 //! The fake AI servers postctl drafts posts with, [`FakeAnthropic`] and [`FakeOpenAi`], are
 //! scripted instead: the test queues what the model does for each request ([`Reply`]: an
 //! answer, a cut stream, an overload, a rate limit) and reads back what it was asked
@@ -54,6 +58,7 @@ pub mod llm;
 pub mod mastodon;
 pub mod matrix;
 mod meta;
+pub mod ntfy;
 pub mod oauth;
 pub mod oauth1;
 pub mod openai;
@@ -62,6 +67,7 @@ pub mod releases;
 pub mod s3;
 mod server;
 pub mod slack;
+pub mod smtp;
 pub mod telegram;
 pub mod threads;
 pub mod vk;
@@ -88,6 +94,7 @@ pub use llm::{AiRequest, Reply};
 pub use mastodon::FakeMastodon;
 pub use matrix::FakeMatrix;
 pub use meta::MetaSignIn;
+pub use ntfy::{FakeNtfy, NtfyMessage};
 pub use oauth::OAuthConfig;
 pub use oauth1::OAuth1Keys;
 pub use openai::FakeOpenAi;
@@ -95,6 +102,7 @@ pub use quota::RateLimit;
 pub use releases::FakeReleases;
 pub use s3::FakeS3;
 pub use slack::FakeSlack;
+pub use smtp::{FakeSmtp, ReceivedMail, SmtpReply};
 pub use telegram::FakeTelegram;
 pub use threads::FakeThreads;
 pub use vk::{FakeVk, VkCounts};
