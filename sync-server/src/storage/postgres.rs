@@ -2085,6 +2085,14 @@ impl Storage for PgStorage {
         self.versions_after_now(workspace_id, since, limit).await
     }
 
+    async fn post_fields(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<super::StampedField>> {
+        self.post_fields_now(workspace_id, post_id).await
+    }
+
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
         self.latest_version_now(workspace_id).await
     }

@@ -223,6 +223,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         device TEXT NOT NULL,
         PRIMARY KEY (workspace_id, post_id, field)
     );",
+    // 7: sync's firm rule (issue 13): the value each field's winning write carried (the
+    // operation's JSON), so a device whose edit to a post that started publishing is
+    // refused learns the post's values as the server has them.
+    "ALTER TABLE post_field_stamps ADD COLUMN value TEXT;",
 ];
 
 /// The schema version this binary writes.
