@@ -2350,7 +2350,11 @@ async fn versions_leave_posts_that_started_publishing_alone(target: Target) {
     );
     let p2 = s.post(&ws.id, "p2").await.expect("post").expect("p2");
     assert_eq!(p2.title, None);
-    let kept = s.post(&ws.id, &started.id).await.expect("post").expect("live");
+    let kept = s
+        .post(&ws.id, &started.id)
+        .await
+        .expect("post")
+        .expect("live");
     assert_eq!(kept.body, "before");
     // Creating a post (a device pushing it again) is not an edit; other posts apply.
     let v2 = version(&ws, &alice, Some(&v1.id), "b");

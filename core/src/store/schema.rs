@@ -448,4 +448,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (network, base_url)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 15: sync's firm rule (issue 13). An edit the server refused because it had started
+    // publishing the post is a conflict with a `reason` (what the server said) and the
+    // local draft (`draft_id`) that keeps the edited text.
+    r#"
+    ALTER TABLE sync_conflicts ADD COLUMN reason TEXT;
+    ALTER TABLE sync_conflicts ADD COLUMN draft_id TEXT;
+    "#,
 ];

@@ -35,6 +35,11 @@ pub enum SyncError {
     Server { status: u16, detail: String },
     #[error("the server at {server} did not answer as a postctl server does ({detail})")]
     Protocol { server: String, detail: String },
+    /// Other devices kept adding versions while this one tried to push.
+    #[error(
+        "other devices kept pushing to {server} while this one tried {attempts} times; run `postctl sync` again"
+    )]
+    Busy { server: String, attempts: usize },
 }
 
 impl SyncError {
@@ -90,12 +95,45 @@ pub struct WorkspaceInfo {
 }
 
 /// What a push gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Pushed {
-    /// The version was added; its id.
-    Added(String),
+    /// The server took the push: `version` is the version added (`None` when every
+    /// operation was refused), and `rejected` the posts whose operations it left out.
+    Added {
+        version: Option<String>,
+        rejected: Vec<Rejected>,
+    },
     /// The parent was not the latest version: pull the newer ones first.
     Stale { latest: Option<String> },
+}
+
+/// A post whose operations the server refused because it has started publishing it: the
+/// post's fields and targets as the server has them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Rejected {
+    pub post: String,
+    pub reason: String,
+    #[serde(default)]
+    pub fields: Vec<ServerField>,
+    #[serde(default)]
+    pub targets: Vec<ServerTarget>,
+}
+
+/// A post field as the server holds it, with the stamp of the write that won.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ServerField {
+    pub field: String,
+    pub value: Value,
+    pub at_ms: i64,
+    pub device: String,
+}
+
+/// One of a post's targets on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ServerTarget {
+    pub account: String,
+    pub network: String,
+    pub state: String,
 }
 
 /// A page of versions after a given one.
@@ -364,11 +402,18 @@ impl Client {
             )
             .await?;
         match status {
-            201 => value
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|id| Pushed::Added(id.to_string()))
-                .ok_or_else(|| self.protocol("the new version's id is missing")),
+            200 | 201 => {
+                let version = value.get("id").and_then(Value::as_str).map(str::to_string);
+                if status == 201 && version.is_none() {
+                    return Err(self.protocol("the new version's id is missing"));
+                }
+                let rejected = match value.get("rejected") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(list) => serde_json::from_value(list.clone())
+                        .map_err(|e| self.protocol(format!("the refused posts: {e}")))?,
+                };
+                Ok(Pushed::Added { version, rejected })
+            }
             409 if problem.kind.ends_with(":version-conflict") => Ok(Pushed::Stale {
                 latest: problem.latest,
             }),

@@ -17,6 +17,7 @@
 //! versions in its own storage.
 
 pub mod client;
+pub mod run;
 
 use serde::{Deserialize, Serialize};
 
