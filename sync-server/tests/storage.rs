@@ -56,6 +56,7 @@ cases!(
     versions_chain_by_compare_and_set,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
+    media_is_known_per_workspace,
     sessions_move_once,
     keys_rotate_once_with_a_grace_period,
     accounts_stay_in_their_workspace_and_go_when_idle,
@@ -2311,6 +2312,30 @@ fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite 
         change,
         value,
     }
+}
+
+async fn media_is_known_per_workspace(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    assert!(s.add_media(&ws.id, &a, 10, 1_000).await.expect("add"));
+    assert!(!s.add_media(&ws.id, &a, 10, 2_000).await.expect("again"));
+    assert_eq!(
+        s.known_media(&ws.id, &[b.clone(), a.clone()])
+            .await
+            .expect("known"),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        s.known_media(&other.id, &[a.clone()]).await.expect("known"),
+        Vec::<String>::new()
+    );
+    assert!(s.add_media(&other.id, &a, 10, 3_000).await.expect("add"));
+    assert_eq!(
+        s.known_media(&other.id, &[a.clone()]).await.expect("known"),
+        vec![a]
+    );
 }
 
 async fn versions_leave_posts_that_started_publishing_alone(target: Target) {

@@ -66,6 +66,7 @@ async fn start_server() -> Server {
             settings.webhooks.clone(),
         )),
         edge: Arc::new(Edge::from_settings(&settings)),
+        media_dir: Arc::new(settings.data_dir.join("media")),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

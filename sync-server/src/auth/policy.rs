@@ -37,6 +37,10 @@ pub enum Action {
     PullVersions,
     /// Push a sync version (it writes posts).
     PushVersions,
+    /// Read the workspace's media files, and ask which it lacks.
+    ReadMedia,
+    /// Upload a media file to the workspace.
+    WriteMedia,
     /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
     ManageWebhooks,
 }
@@ -54,10 +58,13 @@ impl Action {
             | Action::OwnAccount
             | Action::ManageUsers
             | Action::OwnWorkspaces
-            | Action::PullVersions => Role::Viewer,
-            Action::WritePosts | Action::Publish | Action::WriteAccounts | Action::PushVersions => {
-                Role::Editor
-            }
+            | Action::PullVersions
+            | Action::ReadMedia => Role::Viewer,
+            Action::WritePosts
+            | Action::Publish
+            | Action::WriteAccounts
+            | Action::PushVersions
+            | Action::WriteMedia => Role::Editor,
             Action::ManageMembers | Action::ManageWebhooks => Role::Admin,
         }
     }
@@ -70,8 +77,10 @@ impl Action {
             | Action::OwnKeys
             | Action::SignOut
             | Action::OwnWorkspaces => None,
-            Action::ReadPosts | Action::PullVersions => Some(Scope::PostsRead),
-            Action::WritePosts | Action::PushVersions => Some(Scope::PostsWrite),
+            Action::ReadPosts | Action::PullVersions | Action::ReadMedia => Some(Scope::PostsRead),
+            Action::WritePosts | Action::PushVersions | Action::WriteMedia => {
+                Some(Scope::PostsWrite)
+            }
             Action::Publish => Some(Scope::Publish),
             Action::ReadAccounts => Some(Scope::AccountsRead),
             Action::WriteAccounts => Some(Scope::AccountsWrite),
@@ -119,6 +128,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
     ("GET", "/api/v1/sync/versions", Action::PullVersions),
     ("POST", "/api/v1/sync/versions", Action::PushVersions),
+    ("GET", "/api/v1/media", Action::ReadMedia),
+    ("GET", "/api/v1/media/{sha256}", Action::ReadMedia),
+    ("PUT", "/api/v1/media/{sha256}", Action::WriteMedia),
     ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
     ("GET", "/api/v1/webhooks", Action::ManageWebhooks),
     ("POST", "/api/v1/webhooks", Action::ManageWebhooks),

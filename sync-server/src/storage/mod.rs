@@ -877,6 +877,17 @@ pub trait Storage: Send + Sync + 'static {
     /// A post's fields as the workspace's sync chain last wrote them, by field name
     /// (fields written before values were kept are left out).
     async fn post_fields(&self, workspace_id: &str, post_id: &str) -> Result<Vec<StampedField>>;
+    /// Records that a workspace holds media file `sha256` (`size` bytes); false, changing
+    /// nothing, when it held it already.
+    async fn add_media(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Which of `sha256s` the workspace holds.
+    async fn known_media(&self, workspace_id: &str, sha256s: &[String]) -> Result<Vec<String>>;
     /// The versions of a workspace after `since` (from the first when `None`), oldest
     /// first, at most `limit`; `None` when `since` is not a version of that workspace.
     async fn versions_after(

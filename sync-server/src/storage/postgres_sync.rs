@@ -324,6 +324,46 @@ impl PgStorage {
             .collect())
     }
 
+    pub(super) async fn add_media_now(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO media (workspace_id, sha256, size, created_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (workspace_id, sha256) DO NOTHING",
+                &[&workspace_id, &sha256, &size, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    pub(super) async fn known_media_now(
+        &self,
+        workspace_id: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT sha256 FROM media WHERE workspace_id = $1 AND sha256 = ANY($2)",
+                &[&workspace_id, &sha256s],
+            )
+            .await
+            .map_err(db_error)?;
+        let known: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        Ok(sha256s
+            .iter()
+            .filter(|s| known.contains(s))
+            .cloned()
+            .collect())
+    }
+
     pub(super) async fn latest_version_now(&self, workspace_id: &str) -> Result<Option<String>> {
         let client = self.client().await?;
         Ok(latest(&client, workspace_id).await?.map(|(id, _)| id))

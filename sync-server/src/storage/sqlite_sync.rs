@@ -257,6 +257,45 @@ impl SqliteStorage {
         .await
     }
 
+    pub(super) async fn add_media_now(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (ws, sha) = (workspace_id.to_string(), sha256.to_string());
+        self.call(move |c| {
+            let n = c.execute(
+                "INSERT INTO media (workspace_id, sha256, size, created_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (workspace_id, sha256) DO NOTHING",
+                params![ws, sha, size, now_ms],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn known_media_now(
+        &self,
+        workspace_id: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        let (ws, asked) = (workspace_id.to_string(), sha256s.to_vec());
+        self.call(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM media WHERE workspace_id = ?1 AND sha256 = ?2")?;
+            let mut known = Vec::new();
+            for sha in asked {
+                if stmt.exists(params![ws, sha])? {
+                    known.push(sha);
+                }
+            }
+            Ok(known)
+        })
+        .await
+    }
+
     pub(super) async fn latest_version_now(&self, workspace_id: &str) -> Result<Option<String>> {
         let ws = workspace_id.to_string();
         self.call(move |c| Ok(latest(c, &ws)?.map(|(id, _)| id)))
