@@ -1,10 +1,17 @@
 //! The server under load: `cargo bench -p postctl-server --bench load [-- --clients N
-//! --seconds S]`. Starts the optimised `postctl-server` on SQLite, then on a private
-//! PostgreSQL cluster when one can be started, and measures requests per second and the
-//! p50/p99 latency of creating posts, listing them and getting one, with N concurrent
-//! clients (closed loop: each sends its next request when the last is answered), each over
-//! its own keep-alive connection, for S seconds per scenario. The load generator runs on
-//! the same machine as the server and shares its cores: the numbers are a floor.
+//! --seconds S --rate R --targets T]`. Starts the optimised `postctl-server` on SQLite, then
+//! on a private PostgreSQL cluster when one can be started, and measures:
+//!
+//! - requests per second and the p50/p99 latency of creating posts, listing them and
+//!   getting one, with N concurrent clients (closed loop: each sends its next request when
+//!   the last is answered), each over its own keep-alive connection, for S seconds each;
+//! - the p50/p99 latency of a mix (7 gets, 1 list, 1 create, 1 schedule in 10) sent at a
+//!   steady R requests per second (open loop: a request's latency counts from when it was
+//!   due to be sent, so a slow answer cannot hide the requests queued behind it);
+//! - the server's resident memory idle, and with T scheduled targets (on 100 accounts).
+//!
+//! The load generator runs on the same machine as the server and shares its cores: the
+//! numbers are a floor.
 
 #[path = "../tests/common/pg.rs"]
 #[allow(dead_code)]
@@ -21,12 +28,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_postctl-server");
 struct Options {
     clients: usize,
     seconds: u64,
+    rate: u32,
+    targets: usize,
 }
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
         clients: 16,
         seconds: 5,
+        rate: 1000,
+        targets: 100_000,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -41,6 +52,14 @@ fn options() -> Result<Options, String> {
                 options.seconds = value()?.parse().map_err(|_| "--seconds S")?;
                 i += 2;
             }
+            "--rate" => {
+                options.rate = value()?.parse().map_err(|_| "--rate R")?;
+                i += 2;
+            }
+            "--targets" => {
+                options.targets = value()?.parse().map_err(|_| "--targets T")?;
+                i += 2;
+            }
             // cargo bench passes --bench to every bench target.
             "--bench" => i += 1,
             other => return Err(format!("unknown argument {other}")),
@@ -48,6 +67,9 @@ fn options() -> Result<Options, String> {
     }
     if options.clients == 0 || options.clients > 1000 || !(1..=300).contains(&options.seconds) {
         return Err("--clients 1..1000 and --seconds 1..300".into());
+    }
+    if !(1..=100_000).contains(&options.rate) || options.targets > 10_000_000 {
+        return Err("--rate 1..100000 and --targets 0..10000000".into());
     }
     Ok(options)
 }
@@ -110,6 +132,13 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         server
+    }
+
+    /// The server process's resident set (Linux: `VmRSS` in /proc), in KiB.
+    fn resident_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
     }
 
     fn cli(&self, args: &[&str], stdin: &str) -> String {
@@ -265,7 +294,7 @@ async fn run_on(label: &str, server: Server, options: &Options) {
             "--user",
             "bench",
             "--scope",
-            "posts:read,posts:write",
+            "posts:read,posts:write,publish,accounts:write",
         ],
         "",
     );
@@ -287,6 +316,7 @@ async fn run_on(label: &str, server: Server, options: &Options) {
             .expect("json");
         post_id = post["id"].as_str().expect("an id").to_string();
     }
+    let idle_rss = server.resident_kib();
     for scenario in [Scenario::Create, Scenario::List, Scenario::Get] {
         let outcome = measure(&server, &key, &post_id, scenario, options).await;
         println!(
@@ -299,6 +329,192 @@ async fn run_on(label: &str, server: Server, options: &Options) {
             outcome.requests,
             outcome.errors,
         );
+    }
+    let accounts = add_accounts(&http, &server, &key, 100).await;
+    let drafts = drafts(&http, &server, &key, &accounts[0], options).await;
+    let outcome = mix(&server, &key, &post_id, &drafts, options).await;
+    println!(
+        "{label:<10} {:<28} {:>4} req/s    {:>8.0} req/s  p50 {:>9}  p99 {:>9}  ({} requests, {} errors)",
+        "mix 7 get:1 list:1 create:1 schedule",
+        options.rate,
+        outcome.requests as f64 / outcome.elapsed.as_secs_f64(),
+        ms(percentile(&outcome.latencies, 50.0)),
+        ms(percentile(&outcome.latencies, 99.0)),
+        outcome.requests,
+        outcome.errors,
+    );
+    let started = Instant::now();
+    let scheduled = schedule_targets(&http, &server, &key, &accounts, options.targets).await;
+    let loaded = started.elapsed();
+    // Let the publisher's first look at the new targets settle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "{label:<10} resident memory: {} idle (after start), {} after the runs above with {scheduled} scheduled targets (made in {:.1} s)",
+        kib(idle_rss),
+        kib(server.resident_kib()),
+        loaded.as_secs_f64(),
+    );
+}
+
+fn kib(k: Option<u64>) -> String {
+    k.map_or("unknown".into(), |k| {
+        format!("{:.1} MiB", k as f64 / 1024.0)
+    })
+}
+
+/// `count` accounts on a network nobody will reach: their targets are scheduled years
+/// ahead.
+async fn add_accounts(
+    http: &reqwest::Client,
+    server: &Server,
+    key: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for i in 0..count {
+        let name = format!("bench{i}");
+        let response = http
+            .post(format!("{}/api/v1/accounts", server.base))
+            .bearer_auth(key)
+            .json(&json!({
+                "name": name,
+                "network": "mastodon",
+                "base_url": "https://mastodon.invalid",
+                "credentials": { "token": "bench-token-not-used" },
+            }))
+            .send()
+            .await
+            .expect("an account");
+        assert!(
+            response.status().is_success(),
+            "adding an account: {}",
+            response.text().await.unwrap_or_default()
+        );
+        names.push(name);
+    }
+    names
+}
+
+/// Draft posts on one account, for the mix's schedules to schedule.
+async fn drafts(
+    http: &reqwest::Client,
+    server: &Server,
+    key: &str,
+    account: &str,
+    options: &Options,
+) -> Vec<String> {
+    let needed = (options.rate as u64 * options.seconds / 10 + 10) as usize;
+    let mut ids = Vec::with_capacity(needed);
+    for i in 0..needed {
+        let post: Value = http
+            .post(format!("{}/api/v1/posts", server.base))
+            .bearer_auth(key)
+            .json(&json!({ "body": format!("draft {i}"), "accounts": [account] }))
+            .send()
+            .await
+            .expect("a draft")
+            .json()
+            .await
+            .expect("json");
+        ids.push(post["id"].as_str().expect("an id").to_string());
+    }
+    ids
+}
+
+/// Posts on every account, scheduled years ahead, until `targets` targets wait.
+async fn schedule_targets(
+    http: &reqwest::Client,
+    server: &Server,
+    key: &str,
+    accounts: &[String],
+    targets: usize,
+) -> usize {
+    let mut made = 0;
+    let mut i = 0;
+    while made < targets {
+        let on: Vec<&String> = accounts.iter().take(targets - made).collect();
+        let response = http
+            .post(format!("{}/api/v1/posts", server.base))
+            .bearer_auth(key)
+            .json(&json!({
+                "body": format!("scheduled {i}"),
+                "accounts": on,
+                "at": format!("2031-01-{:02}T09:{:02}:00Z", 1 + i % 28, i % 60),
+            }))
+            .send()
+            .await
+            .expect("a scheduled post");
+        assert!(
+            response.status().is_success(),
+            "scheduling: {}",
+            response.text().await.unwrap_or_default()
+        );
+        made += on.len();
+        i += 1;
+    }
+    made
+}
+
+/// The mix at a steady rate: request `n` is due at `start + n / rate`, sent then (on its
+/// own task, so a slow answer holds up nothing) and timed from then.
+async fn mix(
+    server: &Server,
+    key: &str,
+    post_id: &str,
+    drafts: &[String],
+    options: &Options,
+) -> Outcome {
+    let http = postctl_core::tls::client_builder()
+        .build()
+        .expect("a client");
+    let total = options.rate as u64 * options.seconds;
+    let interval = Duration::from_secs_f64(1.0 / f64::from(options.rate));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut drafts = drafts.iter();
+    for n in 0..total {
+        let due = started + interval.mul_f64(n as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let base = &server.base;
+        let request = match n % 10 {
+            0 => http
+                .post(format!("{base}/api/v1/posts"))
+                .json(&json!({ "body": format!("mix post {n}") })),
+            1 => match drafts.next() {
+                Some(id) => http
+                    .post(format!("{base}/api/v1/posts/{id}/schedule"))
+                    .json(&json!({ "at": "2031-06-01T09:00:00Z" })),
+                None => http.get(format!("{base}/api/v1/posts/{post_id}")),
+            },
+            2 => http.get(format!("{base}/api/v1/posts?limit=50")),
+            _ => http.get(format!("{base}/api/v1/posts/{post_id}")),
+        }
+        .bearer_auth(key);
+        tasks.spawn(async move {
+            let ok = match request.send().await {
+                Ok(response) => {
+                    let good = response.status().is_success();
+                    good && response.bytes().await.is_ok()
+                }
+                Err(_) => false,
+            };
+            (due.elapsed(), ok)
+        });
+    }
+    let mut latencies = Vec::with_capacity(total as usize);
+    let mut errors = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (latency, ok) = done.expect("a request");
+        latencies.push(latency);
+        errors += usize::from(!ok);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Outcome {
+        requests: latencies.len(),
+        errors,
+        elapsed,
+        latencies,
     }
 }
 

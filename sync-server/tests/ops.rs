@@ -475,7 +475,8 @@ async fn metrics_are_scraped_with_the_token_on_sqlite() {
     let samples = scrape_and_check(&server, &key).await;
     assert_eq!(
         sample(&samples, "postctl_server_db_pool_max_connections", &[]),
-        Some(1.0)
+        // The writer and four readers.
+        Some(5.0)
     );
     assert!(!server.log().contains(METRICS_TOKEN));
 }

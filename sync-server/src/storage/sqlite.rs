@@ -1,9 +1,12 @@
 //! [`Storage`] on one SQLite file (rusqlite, WAL mode), for a server on one machine.
 //!
-//! One connection behind a mutex, used from tokio's blocking pool: SQLite allows one
-//! writer at a time anyway, and each method is one transaction, so each is atomic. WAL
-//! mode and a busy timeout let `postctl-server user add` and `key create` write while
-//! the server runs.
+//! One writing connection behind a mutex, used from tokio's blocking pool: SQLite allows
+//! one writer at a time anyway, and each method is one transaction, so each is atomic.
+//! Beside it a few read-only connections answer the reads every request makes (its key,
+//! its member's role, the post it asks for) in parallel, which WAL mode allows: a read
+//! sees every transaction committed before it began, so a write is visible to the next
+//! read. WAL mode and a busy timeout let `postctl-server user add` and `key create` write
+//! while the server runs.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -30,9 +33,20 @@ use super::{
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many read-only connections answer reads beside the writer: enough for two cores
+/// and the blocking threads that wait on them.
+const READERS: usize = 4;
+
 #[derive(Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    readers: Arc<Readers>,
+}
+
+/// The read-only connections, taken in turn.
+struct Readers {
+    connections: Vec<Mutex<Connection>>,
+    next: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -95,8 +109,21 @@ impl SqliteStorage {
         )
         .map_err(db_error)?;
         migrate(&mut conn)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open(path).map_err(db_error)?;
+            reader.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
+            reader
+                .execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")
+                .map_err(db_error)?;
+            readers.push(Mutex::new(reader));
+        }
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Readers {
+                connections: readers,
+                next: std::sync::atomic::AtomicUsize::new(0),
+            }),
         })
     }
 
@@ -111,6 +138,34 @@ impl SqliteStorage {
                 .lock()
                 .map_err(|_| StorageError::Database("the connection was poisoned".into()))?;
             f(&mut conn).map_err(db_error)
+        })
+        .await
+        .map_err(|e| StorageError::Database(e.to_string()))?
+    }
+
+    /// Like [`SqliteStorage::call`] for a read (a connection that refuses writes): the
+    /// first free reader, or the next in turn when all are busy.
+    pub(super) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let count = readers.connections.len();
+            let start = readers
+                .next
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let free = (0..count)
+                .map(|i| &readers.connections[(start + i) % count])
+                .find_map(|m| m.try_lock().ok());
+            let conn = match free {
+                Some(conn) => conn,
+                None => readers.connections[start % count]
+                    .lock()
+                    .map_err(|_| StorageError::Database("a connection was poisoned".into()))?,
+            };
+            f(&conn).map_err(db_error)
         })
         .await
         .map_err(|e| StorageError::Database(e.to_string()))?
@@ -362,12 +417,16 @@ fn with_attempts(c: &rusqlite::Connection, mut d: Delivery) -> rusqlite::Result<
 #[async_trait]
 impl Storage for SqliteStorage {
     fn pool_status(&self) -> super::PoolStatus {
-        // One connection; it is idle when its mutex is free.
-        let idle = usize::from(self.conn.try_lock().is_ok());
+        // The writer and the readers; each is idle when its mutex is free.
+        let size = 1 + self.readers.connections.len();
+        let idle = std::iter::once(&*self.conn)
+            .chain(&self.readers.connections)
+            .filter(|c| c.try_lock().is_ok())
+            .count();
         super::PoolStatus {
-            size: 1,
+            size,
             idle,
-            max_size: 1,
+            max_size: size,
             waiting: 0,
         }
     }
@@ -435,7 +494,7 @@ impl Storage for SqliteStorage {
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
         let id = id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
                 [id],
@@ -479,7 +538,7 @@ impl Storage for SqliteStorage {
 
     async fn workspace_by_id(&self, id: &str) -> Result<Option<Workspace>> {
         let id = id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT id, name, created_ms FROM workspaces WHERE id = ?1",
                 [id],
@@ -526,12 +585,11 @@ impl Storage for SqliteStorage {
     async fn member_role(&self, workspace_id: &str, user_id: &str) -> Result<Option<Role>> {
         let (w, u) = (workspace_id.to_string(), user_id.to_string());
         let role: Option<String> = self
-            .call(move |c| {
-                c.query_row(
+            .read(move |c| {
+                c.prepare_cached(
                     "SELECT role FROM members WHERE workspace_id = ?1 AND user_id = ?2",
-                    [w, u],
-                    |r| r.get(0),
-                )
+                )?
+                .query_row([w, u], |r| r.get(0))
                 .optional()
             })
             .await?;
@@ -585,12 +643,11 @@ impl Storage for SqliteStorage {
 
     async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
         let hash = hash.to_string();
-        self.call(move |c| {
-            c.query_row(
-                &format!("SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.hash = ?1"),
-                [hash],
-                key_row,
-            )
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.hash = ?1"
+            ))?
+            .query_row([hash], key_row)
             .optional()
         })
         .await
@@ -644,15 +701,12 @@ impl Storage for SqliteStorage {
 
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>> {
         let (w, id) = (workspace_id.to_string(), id.to_string());
-        self.call(move |c| {
-            c.query_row(
-                &format!(
-                    "SELECT {POST_COLUMNS} FROM posts
-                     WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL"
-                ),
-                [w, id],
-                post_row,
-            )
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {POST_COLUMNS} FROM posts
+                 WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL"
+            ))?
+            .query_row([w, id], post_row)
             .optional()
         })
         .await
@@ -660,7 +714,7 @@ impl Storage for SqliteStorage {
 
     async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>> {
         let q = query.clone();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {POST_COLUMNS} FROM posts
                  WHERE workspace_id = ?1 AND deleted_ms IS NULL
@@ -1012,12 +1066,11 @@ impl Storage for SqliteStorage {
 
     async fn session_by_hash(&self, hash: &str) -> Result<Option<Session>> {
         let hash = hash.to_string();
-        self.call(move |c| {
-            c.query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = ?1"),
-                [hash],
-                session_row,
-            )
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = ?1"
+            ))?
+            .query_row([hash], session_row)
             .optional()
         })
         .await
@@ -1614,7 +1667,7 @@ impl Storage for SqliteStorage {
 
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>> {
         let (w, p) = (workspace_id.to_string(), post_id.to_string());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
                  JOIN accounts a ON a.id = t.account_id
@@ -1632,7 +1685,7 @@ impl Storage for SqliteStorage {
         post_id: &str,
     ) -> Result<Vec<(String, PublishAttempt)>> {
         let (w, p) = (workspace_id.to_string(), post_id.to_string());
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT a.name, x.target_id, x.part, x.started_ms, x.ended_ms, x.outcome,
                         x.http_status, x.error
@@ -1667,7 +1720,7 @@ impl Storage for SqliteStorage {
         to_ms: i64,
     ) -> Result<Vec<CalendarEntry>> {
         let w = workspace_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {TARGET_COLUMNS}, a.name, a.network, p.title FROM targets t
                  JOIN accounts a ON a.id = t.account_id JOIN posts p ON p.id = t.post_id
