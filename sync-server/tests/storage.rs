@@ -2328,12 +2328,16 @@ async fn media_is_known_per_workspace(target: Target) {
         vec![a.clone()]
     );
     assert_eq!(
-        s.known_media(&other.id, &[a.clone()]).await.expect("known"),
+        s.known_media(&other.id, std::slice::from_ref(&a))
+            .await
+            .expect("known"),
         Vec::<String>::new()
     );
     assert!(s.add_media(&other.id, &a, 10, 3_000).await.expect("add"));
     assert_eq!(
-        s.known_media(&other.id, &[a.clone()]).await.expect("known"),
+        s.known_media(&other.id, std::slice::from_ref(&a))
+            .await
+            .expect("known"),
         vec![a]
     );
 }

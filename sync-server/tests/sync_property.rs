@@ -143,6 +143,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 struct Device {
     store: Store,
+    media: PathBuf,
     account: String,
     _dir: tempfile::TempDir,
 }
@@ -230,6 +231,7 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
                 )
                 .expect("link");
             Device {
+                media: dir.path().join("media"),
                 store,
                 account,
                 _dir: dir,
@@ -364,7 +366,8 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
                 }
             }
             Action::Sync { device } => {
-                postctl_core::sync::run::sync(&mut devices[device].store, &client, &token)
+                let d = &mut devices[device];
+                postctl_core::sync::run::sync(&mut d.store, &client, &token, &d.media)
                     .await
                     .map_err(|e| TestCaseError::fail(format!("sync of device {device}: {e}")))?;
             }
@@ -416,7 +419,7 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
     for _ in 0..3 {
         for (i, d) in devices.iter_mut().enumerate() {
             d.store.set_clock(Clock::starting_at(end));
-            postctl_core::sync::run::sync(&mut d.store, &client, &token)
+            postctl_core::sync::run::sync(&mut d.store, &client, &token, &d.media)
                 .await
                 .map_err(|e| TestCaseError::fail(format!("final sync of device {i}: {e}")))?;
         }

@@ -319,7 +319,10 @@ fn posts_written_on_one_device_reach_the_other_and_the_server() {
         for op in version["operations"].as_array().expect("operations") {
             let field = op["field"].as_str().unwrap_or_default();
             assert!(
-                ["created", "body", "title", "labels", "schedule", "deleted"].contains(&field),
+                [
+                    "created", "body", "title", "labels", "schedule", "deleted", "media"
+                ]
+                .contains(&field),
                 "only post fields travel: {op}"
             );
             assert!(
@@ -585,6 +588,123 @@ fn an_edit_to_a_post_the_server_started_publishing_becomes_a_draft_and_a_conflic
         status["recent_conflicts"][0]["lost_value"], true,
         "{status}"
     );
+}
+
+#[test]
+fn media_files_travel_once_by_hash_and_a_file_that_cannot_go_holds_its_post() {
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let a = device(&server, "alice");
+    let b = device(&server, "alice");
+    let png = a.file("shot.png", common::PNG_3X2);
+    let png = png.to_str().expect("utf-8 path");
+    let first = a
+        .ok(&[
+            "draft",
+            "new",
+            "With a picture",
+            "--media",
+            png,
+            "--alt",
+            "a red square",
+        ])
+        .id();
+    let second = a
+        .ok(&["draft", "new", "The same picture", "--media", png])
+        .id();
+    let synced = a.json(&["sync"]);
+    assert_eq!(
+        synced["media"]["uploaded"], 1,
+        "one file, uploaded once: {synced}"
+    );
+    assert_eq!(synced["held"], 0, "{synced}");
+    let sha = {
+        let shown = a.json(&["draft", "show", &first]);
+        shown["media"][0]["sha256"]
+            .as_str()
+            .expect("a hash")
+            .to_string()
+    };
+    // The other device gets the posts with their media, and fetches the file once.
+    let pulled = b.json(&["sync"]);
+    assert_eq!(pulled["media"]["fetched"], 1, "{pulled}");
+    let on_b = b.json(&["draft", "show", &first]);
+    assert_eq!(on_b["media"][0]["sha256"], sha.as_str(), "{on_b}");
+    assert_eq!(on_b["media"][0]["alt"], "a red square", "{on_b}");
+    assert_eq!(
+        b.json(&["draft", "show", &second])["media"][0]["sha256"],
+        sha.as_str()
+    );
+    let fetched = std::fs::read(b.data_dir().join("media").join(format!("{sha}.png")))
+        .expect("the file is in B's media dir");
+    assert_eq!(fetched, common::PNG_3X2);
+    let again = b.json(&["sync"]);
+    assert_eq!(again["media"]["fetched"], 0, "fetched once: {again}");
+
+    // A file this device lost before it was uploaded keeps its post from syncing, and
+    // `sync status` says which file and why; the other changes go.
+    let other = b.file("other.png", {
+        let mut bytes = common::PNG_3X2.to_vec();
+        bytes.extend_from_slice(b"trailing bytes make another file");
+        bytes
+    });
+    let held = b
+        .ok(&[
+            "draft",
+            "new",
+            "Lost picture",
+            "--media",
+            other.to_str().expect("utf-8"),
+        ])
+        .id();
+    let shown = b.json(&["draft", "show", &held]);
+    let lost = shown["media"][0]["sha256"]
+        .as_str()
+        .expect("a hash")
+        .to_string();
+    std::fs::remove_file(b.data_dir().join("media").join(format!("{lost}.png")))
+        .expect("the stored file");
+    b.ok(&["draft", "edit", &first, "With a picture, edited on B"]);
+    let synced = b.json(&["sync"]);
+    assert_eq!(synced["held"], 1, "{synced}");
+    let status = b.json(&["sync", "status"]);
+    assert_eq!(status["held"][0]["post_id"], held.as_str(), "{status}");
+    assert_eq!(status["held"][0]["sha256"], lost.as_str(), "{status}");
+    assert!(
+        status["held"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not readable")),
+        "{status}"
+    );
+    assert!(
+        status["pending"]["operations"].as_u64() > Some(0),
+        "{status}"
+    );
+    let text = b.ok(&["sync", "status"]).stdout;
+    assert!(
+        text.contains(&format!("post {held} is not synced")) && text.contains("other.png"),
+        "{text}"
+    );
+    let on_server = server_posts(&server, &token(&b));
+    assert!(!on_server.contains_key(&held), "the held post stayed here");
+    assert_eq!(on_server[&first].0, "With a picture, edited on B");
+    // Attached again, it goes at the next sync.
+    std::fs::write(
+        b.data_dir().join("media").join(format!("{lost}.png")),
+        std::fs::read(&other).expect("read"),
+    )
+    .expect("restore");
+    let synced = b.json(&["sync"]);
+    assert_eq!(
+        (
+            synced["held"].as_u64(),
+            synced["media"]["uploaded"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{synced}"
+    );
+    assert!(server_posts(&server, &token(&b)).contains_key(&held));
+    assert_eq!(b.json(&["sync", "status"])["pending"]["operations"], 0);
 }
 
 #[test]

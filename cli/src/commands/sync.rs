@@ -21,12 +21,14 @@ pub fn run(ctx: &mut Context, args: &SyncArgs) -> CliResult {
 fn sync(ctx: &mut Context) -> CliResult {
     let linked = server::linked(ctx)?;
     let runtime = crate::engine::runtime()?;
+    let media_dir = ctx.paths.media_dir();
     let store = ctx.store()?;
     let totals = runtime
         .block_on(postctl_core::sync::run::sync(
             store,
             &linked.client,
             &linked.token,
+            &media_dir,
         ))
         .map_err(|e| match e {
             postctl_core::Error::Sync(e) => error(e),
@@ -43,6 +45,12 @@ fn sync(ctx: &mut Context) -> CliResult {
             "conflicts": totals.conflicts,
             "refused": totals.refused,
             "drafts": totals.drafts,
+            "held": totals.held,
+            "media": {
+                "uploaded": totals.media_uploaded,
+                "fetched": totals.media_fetched,
+                "unavailable": totals.media_unavailable,
+            },
             "version": version,
         }));
     }
@@ -54,6 +62,14 @@ fn sync(ctx: &mut Context) -> CliResult {
         if totals.pushed == 1 { "" } else { "s" },
         totals.pulled
     ));
+    if totals.held > 0 {
+        note(format!(
+            "{} post{} kept from syncing: a file {} uses could not be uploaded; see `postctl sync status`.",
+            totals.held,
+            if totals.held == 1 { " was" } else { "s were" },
+            if totals.held == 1 { "it" } else { "they" },
+        ));
+    }
     if totals.refused > 0 {
         note(format!(
             "The server has started publishing {} post{} edited here: {} kept as new draft{} ({}); see `postctl sync status`.",
@@ -91,6 +107,7 @@ fn status(ctx: &mut Context) -> CliResult {
     let pending = store.pending_operations()?;
     let conflicts = store.sync_conflicts(CONFLICTS_SHOWN)?;
     let conflict_count = store.sync_conflict_count()?;
+    let held = store.held_posts()?;
     let tz = ctx.zone(None)?;
     let at = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz)
@@ -108,6 +125,7 @@ fn status(ctx: &mut Context) -> CliResult {
             "last_version": link.last_version,
             "conflicts": conflict_count,
             "recent_conflicts": conflicts,
+            "held": held,
         }));
     }
     let mut out = String::new();
@@ -139,6 +157,12 @@ fn status(ctx: &mut Context) -> CliResult {
         pending.posts,
         if pending.posts == 1 { "" } else { "s" }
     ));
+    for h in &held {
+        out.push_str(&format!(
+            "Held:       post {} is not synced: file {} ({}) could not be uploaded: {}\n",
+            h.post_id, h.file_name, h.sha256, h.reason
+        ));
+    }
     out.push_str(&format!("Conflicts:  {conflict_count}\n"));
     for c in &conflicts {
         if let Some(reason) = &c.reason {

@@ -73,6 +73,18 @@ pub struct Pending {
     pub through_seq: i64,
     /// How many posts they touch.
     pub posts: usize,
+    /// Each post's first pending oplog entry: a post held back leaves the oplog pending
+    /// from there.
+    pub first_seq: BTreeMap<String, i64>,
+}
+
+/// A post kept from syncing because a file it uses could not be uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeldPost {
+    pub post_id: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub reason: String,
 }
 
 /// What applying pulled versions did.
@@ -96,12 +108,14 @@ fn synced_fields(oplog_field: &str) -> &'static [Field] {
             Field::Labels,
             Field::Schedule,
             Field::Deleted,
+            Field::Media,
         ],
         "body" => &[Field::Body],
         "title" => &[Field::Title],
         "labels" => &[Field::Labels],
         "schedule" => &[Field::Schedule],
         "deleted" => &[Field::Deleted],
+        "media" => &[Field::Media],
         _ => &[],
     }
 }
@@ -201,15 +215,21 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT entity_id, field, max(at_ms), max(seq) FROM oplog
+                "SELECT entity_id, field, max(at_ms), max(seq), min(seq) FROM oplog
                  WHERE seq > ?1 AND device = ?2 AND entity = 'post'
-                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted')
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
                  GROUP BY entity_id, field ORDER BY min(seq)",
             )
             .map_err(|e| self.error(e))?;
-        let rows: Vec<(String, String, i64, i64)> = stmt
+        let rows: Vec<(String, String, i64, i64, i64)> = stmt
             .query_map(params![pushed, self.device], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
@@ -217,8 +237,11 @@ impl Store {
         // Per post, in the order first changed: each field's latest local time.
         let mut order: Vec<String> = Vec::new();
         let mut fields: BTreeMap<String, BTreeMap<Field, i64>> = BTreeMap::new();
-        for (post, oplog_field, at_ms, seq) in rows {
+        let mut first_seq: BTreeMap<String, i64> = BTreeMap::new();
+        for (post, oplog_field, at_ms, seq, first) in rows {
             through_seq = through_seq.max(seq);
+            let at = first_seq.entry(post.clone()).or_insert(first);
+            *at = (*at).min(first);
             if !fields.contains_key(&post) {
                 order.push(post.clone());
             }
@@ -263,6 +286,7 @@ impl Store {
             operations,
             through_seq,
             posts,
+            first_seq,
         })
     }
 
@@ -389,6 +413,69 @@ impl Store {
         .map_err(|e| self.error(e))
     }
 
+    /// Replaces the posts kept from syncing for a file that could not be uploaded.
+    pub fn set_held_posts(&mut self, held: &[HeldPost]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sync_held", [])
+                .map_err(|e| tx.error(e))?;
+            for h in held {
+                tx.execute(
+                    "INSERT INTO sync_held (post_id, sha256, file_name, reason, at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (post_id) DO NOTHING",
+                    params![h.post_id, h.sha256, h.file_name, h.reason, to_ms(tx.now)],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The posts kept from syncing at the last sync, and why.
+    pub fn held_posts(&self) -> Result<Vec<HeldPost>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT post_id, sha256, file_name, reason FROM sync_held ORDER BY post_id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok(HeldPost {
+                        post_id: row.get(0)?,
+                        sha256: row.get(1)?,
+                        file_name: row.get(2)?,
+                        reason: row.get(3)?,
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
+    /// The media files live posts here use, once each: what a sync fetches when the file
+    /// is not in the media dir.
+    pub fn media_in_use(&self) -> Result<Vec<crate::model::MediaRef>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT DISTINCT m.sha256, m.file_name, m.mime, m.size, m.width, m.height
+                 FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+                 JOIN posts p ON p.id = pm.post_id WHERE p.deleted_ms IS NULL",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok(crate::model::MediaRef {
+                        sha256: row.get(0)?,
+                        file_name: row.get(1)?,
+                        mime: row.get(2)?,
+                        size: row.get::<_, i64>(3)? as u64,
+                        width: row.get(4)?,
+                        height: row.get(5)?,
+                        alt: None,
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// The number of conflicts recorded.
     pub fn sync_conflict_count(&self) -> Result<usize> {
         self.conn()
@@ -431,6 +518,7 @@ impl Store {
 
 /// A post's synced fields as they are here.
 struct PostValues {
+    media: Vec<crate::model::MediaRef>,
     body: String,
     title: Option<String>,
     labels: Vec<String>,
@@ -448,11 +536,30 @@ impl PostValues {
             Field::Labels => json!(self.labels),
             Field::Schedule => json!(self.schedule),
             Field::Deleted => json!(self.deleted),
+            Field::Media => json!(self.media),
         }
     }
 }
 
 fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<PostValues>> {
+    let media: Vec<crate::model::MediaRef> = conn
+        .prepare_cached(
+            "SELECT m.sha256, m.file_name, m.mime, m.size, m.width, m.height, pm.alt
+             FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+             WHERE pm.post_id = ?1 ORDER BY pm.position",
+        )?
+        .query_map([id], |row| {
+            Ok(crate::model::MediaRef {
+                sha256: row.get(0)?,
+                file_name: row.get(1)?,
+                mime: row.get(2)?,
+                size: row.get::<_, i64>(3)? as u64,
+                width: row.get(4)?,
+                height: row.get(5)?,
+                alt: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     conn.query_row(
         "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
          FROM posts WHERE id = ?1",
@@ -461,6 +568,7 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
             let labels: String = row.get(2)?;
             let kind: String = row.get(3)?;
             Ok(PostValues {
+                media: media.clone(),
                 body: row.get(0)?,
                 title: row.get(1)?,
                 labels: serde_json::from_str(&labels).unwrap_or_default(),
@@ -628,7 +736,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "SELECT field, max(at_ms) FROM oplog
                  WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
-                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted')
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
                  GROUP BY field",
             )
             .and_then(|mut stmt| {
@@ -650,13 +758,13 @@ impl Tx<'_> {
         self.execute(
             "UPDATE oplog SET field = 'refused:' || field
              WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
-               AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted')",
+               AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')",
             params![post, self.device, pushed],
         )
         .map_err(|e| self.error(e))?;
         let text_edited = edited
             .keys()
-            .any(|f| matches!(f, Field::Body | Field::Title | Field::Labels));
+            .any(|f| matches!(f, Field::Body | Field::Title | Field::Labels | Field::Media));
         let draft = if text_edited {
             let (tz, thread): (String, String) = self
                 .query_row("SELECT tz, thread FROM posts WHERE id = ?1", [post], |r| {
@@ -733,6 +841,15 @@ impl Tx<'_> {
         };
         match edit {
             Edit::Created { .. } => Ok(()),
+            Edit::Media(media) => {
+                self.set_media(post, media)?;
+                self.execute(
+                    "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
+                    params![post, now],
+                )
+                .map(|_| ())
+                .map_err(|e| self.error(e))
+            }
             Edit::Body(body) => run(
                 "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
                 body,

@@ -421,6 +421,85 @@ impl Client {
         }
     }
 
+    /// Which of `sha256s` the workspace lacks.
+    pub async fn missing_media(
+        &self,
+        token: &Secret,
+        sha256s: &[String],
+    ) -> Result<Vec<String>, SyncError> {
+        let mut missing = Vec::new();
+        for chunk in sha256s.chunks(500) {
+            let (status, value, problem) = self
+                .send(
+                    self.http
+                        .get(self.url("/api/v1/media"))
+                        .bearer_auth(token.expose())
+                        .query(&[("missing", chunk.join(","))]),
+                )
+                .await?;
+            if status != 200 {
+                return Err(self.failed(status, problem));
+            }
+            let list: Vec<String> =
+                serde_json::from_value(value.get("missing").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| self.protocol(format!("the missing media: {e}")))?;
+            missing.extend(list);
+        }
+        Ok(missing)
+    }
+
+    /// Uploads a media file under its SHA-256.
+    pub async fn put_media(
+        &self,
+        token: &Secret,
+        sha256: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), SyncError> {
+        let (status, _, problem) = self
+            .send(
+                self.http
+                    .put(self.url(&format!("/api/v1/media/{sha256}")))
+                    .bearer_auth(token.expose())
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(bytes),
+            )
+            .await?;
+        match status {
+            200 | 201 => Ok(()),
+            _ => Err(self.failed(status, problem)),
+        }
+    }
+
+    /// A media file of the workspace; `None` when the workspace does not have it (yet).
+    pub async fn get_media(
+        &self,
+        token: &Secret,
+        sha256: &str,
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/media/{sha256}")))
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
+            return Ok(Some(bytes.to_vec()));
+        }
+        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        let problem: ProblemBody = serde_json::from_str(&text).unwrap_or(ProblemBody {
+            kind: String::new(),
+            detail: String::new(),
+            latest: None,
+        });
+        match status {
+            404 if !problem.kind.is_empty() => Ok(None),
+            _ => Err(self.failed(status, problem)),
+        }
+    }
+
     /// The versions after `since` (from the first when `None`), one page.
     pub async fn pull(&self, token: &Secret, since: Option<&str>) -> Result<Page, SyncError> {
         let mut request = self

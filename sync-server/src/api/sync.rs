@@ -57,6 +57,7 @@ fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
             Edit::Body(body) => PostWrite::Body(body),
             Edit::Title(title) => PostWrite::Title(title),
             Edit::Labels(_) => PostWrite::Labels,
+            Edit::Media(_) => PostWrite::Media,
             Edit::Schedule(schedule) => PostWrite::Schedule {
                 state: if schedule.kind == "none" {
                     PostState::Draft

@@ -699,6 +699,9 @@ pub enum PostWrite {
     /// The labels travel in versions only (the posts table has none): stamped, nothing
     /// else written.
     Labels,
+    /// The attached files travel in versions only, as the labels do: stamped, nothing else
+    /// written (the files themselves are in the media store).
+    Media,
     Schedule {
         state: PostState,
         scheduled_ms: Option<i64>,
@@ -716,6 +719,7 @@ impl PostWrite {
             PostWrite::Title(_) => "title",
             PostWrite::Body(_) => "body",
             PostWrite::Labels => "labels",
+            PostWrite::Media => "media",
             PostWrite::Schedule { .. } => "schedule",
             PostWrite::Deleted(_) => "deleted",
         }

@@ -139,7 +139,7 @@ async fn apply(
     let now = version.created_ms;
     let id = &write.post_id;
     match &write.change {
-        PostWrite::Create { .. } | PostWrite::Labels => 0,
+        PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
         PostWrite::Title(title) => {
             tx.execute(
                 "UPDATE posts SET title = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
