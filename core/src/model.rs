@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::network::Network;
 
@@ -242,7 +242,7 @@ impl FromStr for ThreadMode {
 }
 
 /// A media file attached to a post, stored content-addressed under the data dir.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaRef {
     pub sha256: String,
     pub file_name: String,

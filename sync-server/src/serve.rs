@@ -164,6 +164,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics,
         outbox,
         edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
+        media_dir: std::sync::Arc::new(settings.data_dir.join("media")),
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

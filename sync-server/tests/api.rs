@@ -174,6 +174,8 @@ async fn run_all(server: Server) {
     keys_of_ones_own(&api).await;
     eprintln!("scenario: sync");
     sync_versions_chain_and_apply_to_posts(&api).await;
+    eprintln!("scenario: media");
+    media_by_sha256_stays_in_its_workspace(&api).await;
     eprintln!("scenario: secrets");
     secrets_stay_out_of_logs_and_the_database(&api).await;
     eprintln!("scenario: accounts");
@@ -1278,8 +1280,12 @@ async fn secrets_stay_out_of_logs_and_the_database(api: &Api) {
     );
     if api.server.database_url.is_none() {
         let mut bytes = Vec::new();
+        // The database's files (the media dir beside them holds uploaded files only).
         for entry in std::fs::read_dir(api.server.data.path()).expect("data dir") {
-            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                bytes.extend(std::fs::read(path).expect("read"));
+            }
         }
         let text = String::from_utf8_lossy(&bytes);
         assert!(
@@ -1460,8 +1466,12 @@ async fn accounts_keep_their_credentials_to_themselves(api: &Api) {
     assert!(!api.server.log().contains(TOKEN), "the token in the log");
     if api.server.database_url.is_none() {
         let mut bytes = Vec::new();
+        // The database's files (the media dir beside them holds uploaded files only).
         for entry in std::fs::read_dir(api.server.data.path()).expect("data dir") {
-            bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                bytes.extend(std::fs::read(path).expect("read"));
+            }
         }
         let text = String::from_utf8_lossy(&bytes);
         assert!(
@@ -1805,6 +1815,103 @@ fn enc(text: &str) -> String {
 
 fn op(post: &str, field: &str, value: Value, at_ms: i64, device: &str) -> Value {
     json!({ "post": post, "field": field, "value": value, "at_ms": at_ms, "device": device })
+}
+
+/// PUT or GET a media file with raw bytes: the status and the body.
+async fn media(
+    api: &Api,
+    method: Method,
+    sha256: &str,
+    key: &str,
+    body: &[u8],
+) -> (StatusCode, Vec<u8>) {
+    let mut request = api
+        .http
+        .request(method, format!("{}/api/v1/media/{sha256}", api.server.base))
+        .bearer_auth(key);
+    if !body.is_empty() {
+        request = request
+            .header("content-type", "application/octet-stream")
+            .body(body.to_vec());
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    (status, response.bytes().await.expect("a body").to_vec())
+}
+
+async fn media_by_sha256_stays_in_its_workspace(api: &Api) {
+    let all = "posts:read,posts:write";
+    let editor = api.server.user_with_key("mediaowner", None, all);
+    let viewer = api
+        .server
+        .user_with_key("mediaviewer", Some(("mediaowner", "viewer")), all);
+    let stranger = api.server.user_with_key("mediastranger", None, all);
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let sha = postctl_server::auth::sha256_hex(&bytes);
+    let other = "0".repeat(64);
+    // Asked first, the workspace lacks it; a viewer may ask, not upload.
+    let asked = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/media?missing={sha},{other}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.json);
+    assert_eq!(asked.json["missing"], json!([sha, other]));
+    // (Small bodies where the server answers before reading: it may close the connection.)
+    let (status, _) = media(api, Method::PUT, &sha, &viewer, b"x").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A body that is not the address's hash is refused, and nothing is stored.
+    let mut damaged = bytes.clone();
+    damaged[7] ^= 1;
+    let (status, body) = media(api, Method::PUT, &sha, &editor, &damaged).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(String::from_utf8_lossy(&body).contains("SHA-256"));
+    let (status, _) = media(api, Method::GET, &sha, &editor, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = media(api, Method::PUT, "not-a-hash", &editor, b"x").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Stored once: the second upload changes nothing.
+    let (status, body) = media(api, Method::PUT, &sha, &editor, &bytes).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, _) = media(api, Method::PUT, &sha, &editor, &bytes).await;
+    assert_eq!(status, StatusCode::OK);
+    let asked = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/media?missing={sha},{other}"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(asked.json["missing"], json!([other]));
+    // Any member reads it back, byte for byte; another workspace does not find it.
+    let (status, body) = media(api, Method::GET, &sha, &viewer, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body == bytes, "the file read back differs");
+    let (status, _) = media(api, Method::GET, &sha, &stranger, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let asked = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/media?missing={sha}"),
+            Some(&stranger),
+            None,
+        )
+        .await;
+    assert_eq!(asked.json["missing"], json!([sha]));
 }
 
 async fn sync_versions_chain_and_apply_to_posts(api: &Api) {

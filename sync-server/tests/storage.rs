@@ -61,6 +61,8 @@ cases!(
     login_failures_count_reset_and_clear,
     versions_chain_by_compare_and_set,
     versions_apply_last_writer_wins,
+    versions_leave_posts_that_started_publishing_alone,
+    media_is_known_per_workspace,
     sessions_move_once,
     keys_rotate_once_with_a_grace_period,
     accounts_stay_in_their_workspace_and_go_when_idle,
@@ -2317,12 +2319,118 @@ fn version(ws: &Workspace, author: &User, parent: Option<&str>, device: &str) ->
 }
 
 fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite {
+    let value = match &change {
+        PostWrite::Body(body) => serde_json::json!(body).to_string(),
+        PostWrite::Title(title) => serde_json::json!(title).to_string(),
+        PostWrite::Deleted(deleted) => serde_json::json!(deleted).to_string(),
+        _ => "null".into(),
+    };
     FieldWrite {
         post_id: post.into(),
         at_ms,
         device: device.into(),
         change,
+        value,
     }
+}
+
+async fn media_is_known_per_workspace(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    assert!(s.add_media(&ws.id, &a, 10, 1_000).await.expect("add"));
+    assert!(!s.add_media(&ws.id, &a, 10, 2_000).await.expect("again"));
+    assert_eq!(
+        s.known_media(&ws.id, &[b.clone(), a.clone()])
+            .await
+            .expect("known"),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        s.known_media(&other.id, std::slice::from_ref(&a))
+            .await
+            .expect("known"),
+        Vec::<String>::new()
+    );
+    assert!(s.add_media(&other.id, &a, 10, 3_000).await.expect("add"));
+    assert_eq!(
+        s.known_media(&other.id, std::slice::from_ref(&a))
+            .await
+            .expect("known"),
+        vec![a]
+    );
+}
+
+async fn versions_leave_posts_that_started_publishing_alone(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "news", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let started = due_post(&s, &ws, &alice, 10_000, &[&a]).await;
+    let v1 = version(&ws, &alice, None, "a");
+    let writes = [
+        write("p2", 100, "a", PostWrite::Create { created_ms: 100 }),
+        write("p2", 100, "a", PostWrite::Body("draft".into())),
+        write(&started.id, 100, "a", PostWrite::Body("before".into())),
+    ];
+    assert!(matches!(
+        s.add_version(&v1, &writes).await.expect("add"),
+        AddVersion::Added { .. }
+    ));
+    // A publisher claims the post: from now on its fields only flow down.
+    let claimed = s.claim_due(&claim("p1", 11_000, 10)).await.expect("claim");
+    assert_eq!(claimed.claimed.len(), 1);
+    let v2 = version(&ws, &alice, Some(&v1.id), "b");
+    let writes = [
+        write("p2", 200, "b", PostWrite::Title(Some("t".into()))),
+        write(&started.id, 200, "b", PostWrite::Body("edited".into())),
+        write(&started.id, 200, "b", PostWrite::Deleted(true)),
+    ];
+    assert_eq!(
+        s.add_version(&v2, &writes).await.expect("add"),
+        AddVersion::Started {
+            posts: vec![started.id.clone()]
+        }
+    );
+    // Nothing of the refused version was stored: not even its writes to other posts.
+    assert_eq!(
+        s.latest_version(&ws.id).await.expect("latest"),
+        Some(v1.id.clone())
+    );
+    let p2 = s.post(&ws.id, "p2").await.expect("post").expect("p2");
+    assert_eq!(p2.title, None);
+    let kept = s
+        .post(&ws.id, &started.id)
+        .await
+        .expect("post")
+        .expect("live");
+    assert_eq!(kept.body, "before");
+    // Creating a post (a device pushing it again) is not an edit; other posts apply.
+    let v2 = version(&ws, &alice, Some(&v1.id), "b");
+    let writes = [
+        write("p2", 200, "b", PostWrite::Title(Some("t".into()))),
+        write(&started.id, 300, "b", PostWrite::Create { created_ms: 1 }),
+    ];
+    assert!(matches!(
+        s.add_version(&v2, &writes).await.expect("add"),
+        AddVersion::Added { .. }
+    ));
+    // The values the chain last wrote, with their stamps, for a refused device.
+    let fields = s.post_fields(&ws.id, &started.id).await.expect("fields");
+    assert_eq!(
+        fields,
+        vec![storage::StampedField {
+            field: "body".into(),
+            value: "\"before\"".into(),
+            at_ms: 100,
+            device: "a".into(),
+        }]
+    );
+    let fields = s.post_fields(&ws.id, "p2").await.expect("fields");
+    let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(names, ["body", "title"]);
+    assert_eq!(fields[1].value, "\"t\"");
+    assert_eq!(s.post_fields(&ws.id, "nope").await.expect("fields"), vec![]);
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {

@@ -319,7 +319,10 @@ fn posts_written_on_one_device_reach_the_other_and_the_server() {
         for op in version["operations"].as_array().expect("operations") {
             let field = op["field"].as_str().unwrap_or_default();
             assert!(
-                ["created", "body", "title", "labels", "schedule", "deleted"].contains(&field),
+                [
+                    "created", "body", "title", "labels", "schedule", "deleted", "media"
+                ]
+                .contains(&field),
                 "only post fields travel: {op}"
             );
             assert!(
@@ -452,6 +455,256 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
         status["recent_conflicts"][0]["lost_value"],
         "Older text by B"
     );
+}
+
+/// The server starts publishing `post` (as its publisher does when a target is claimed):
+/// a target in `state` on an account of the post's workspace, written into the server's
+/// database.
+fn server_starts_publishing(server: &Server, post: &str, state: &str) {
+    let db = rusqlite::Connection::open(server.data.path().join("server.sqlite3"))
+        .expect("the server's database");
+    db.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
+    let workspace: String = db
+        .query_row(
+            "SELECT workspace_id FROM posts WHERE id = ?1",
+            [post],
+            |r| r.get(0),
+        )
+        .expect("the post is on the server");
+    db.execute(
+        "INSERT INTO accounts (id, workspace_id, name, network, settings, credentials, created_ms)
+         VALUES ('acct-news', ?1, 'news', 'mastodon', '{}', 'sealed', 0)
+         ON CONFLICT (id) DO NOTHING",
+        [&workspace],
+    )
+    .expect("an account");
+    db.execute(
+        "INSERT INTO targets (id, post_id, account_id, workspace_id, state, attempt_count, parts,
+             created_ms, updated_ms)
+         VALUES (?1, ?2, 'acct-news', ?3, ?4, 1, '[]', 0, 0)",
+        rusqlite::params![format!("t-{post}"), post, workspace, state],
+    )
+    .expect("a target");
+}
+
+#[test]
+fn an_edit_to_a_post_the_server_started_publishing_becomes_a_draft_and_a_conflict() {
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let a = device(&server, "alice");
+    let b = device(&server, "alice");
+    let post = a
+        .ok(&["draft", "new", "Launch day", "--title", "launch"])
+        .id();
+    let other = a.ok(&["draft", "new", "Another post"]).id();
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+    // While A is offline, the server publishes the post; A edits it, and another post.
+    server_starts_publishing(&server, &post, "published");
+    at(
+        &a,
+        "2026-11-20T10:10:00Z",
+        &["draft", "edit", &post, "Launch day, with a typo fixed"],
+    );
+    at(
+        &a,
+        "2026-11-20T10:11:00Z",
+        &["draft", "edit", &other, "Another post, edited"],
+    );
+    let synced = a.json(&["sync"]);
+    assert_eq!(synced["refused"], 1, "{synced}");
+    assert_eq!(synced["conflicts"], 1, "{synced}");
+    let drafts = synced["drafts"].as_array().expect("drafts").clone();
+    assert_eq!(drafts.len(), 1, "{synced}");
+    let draft = drafts[0].as_str().expect("a draft id").to_string();
+    // The post has the server's text again; the edit lives on as a new draft, which
+    // reached the server and the other device; the edit to the other post went through.
+    let on_a = posts(&a);
+    assert_eq!(on_a[&post].0, "Launch day");
+    assert_eq!(on_a[&draft].0, "Launch day, with a typo fixed");
+    assert_eq!(on_a[&draft].1, Value::from("launch"));
+    let on_server = server_posts(&server, &token(&a));
+    assert_eq!(on_server[&post].0, "Launch day");
+    assert_eq!(on_server[&draft].0, "Launch day, with a typo fixed");
+    assert_eq!(on_server[&other].0, "Another post, edited");
+    b.ok(&["sync"]);
+    assert_eq!(posts(&b), posts(&a));
+    // `sync status` says what happened and where the edit is, in text and JSON.
+    let status = a.json(&["sync", "status"]);
+    assert_eq!(status["pending"]["operations"], 0, "{status}");
+    let conflict = &status["recent_conflicts"][0];
+    assert_eq!(conflict["post_id"], post.as_str(), "{status}");
+    assert_eq!(conflict["field"], "body");
+    assert_eq!(conflict["kept"], "server");
+    assert_eq!(conflict["lost_value"], "Launch day, with a typo fixed");
+    assert_eq!(conflict["draft"], draft.as_str());
+    assert!(
+        conflict["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("started publishing") && r.contains("published")),
+        "{status}"
+    );
+    let text = a.ok(&["sync", "status"]).stdout;
+    assert!(
+        text.contains("not applied: the server has started publishing")
+            && text.contains(&format!("kept as draft {draft}")),
+        "{text}"
+    );
+    // Nothing is left to push, and syncing again changes nothing.
+    let again = a.json(&["sync"]);
+    assert_eq!(
+        (again["pushed"].as_u64(), again["refused"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+
+    // A post that is publishing refuses a removal too: it stays, with no draft.
+    server_starts_publishing(&server, &other, "publishing");
+    at(
+        &b,
+        "2026-11-20T10:20:00Z",
+        &["draft", "rm", &other, "--yes"],
+    );
+    let synced = b.json(&["sync"]);
+    assert_eq!(
+        (
+            synced["refused"].as_u64(),
+            synced["drafts"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(0)),
+        "{synced}"
+    );
+    assert!(
+        posts(&b).contains_key(&other),
+        "the removal was not applied"
+    );
+    let status = b.json(&["sync", "status"]);
+    assert_eq!(
+        status["recent_conflicts"][0]["field"], "deleted",
+        "{status}"
+    );
+    assert_eq!(
+        status["recent_conflicts"][0]["lost_value"], true,
+        "{status}"
+    );
+}
+
+#[test]
+fn media_files_travel_once_by_hash_and_a_file_that_cannot_go_holds_its_post() {
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let a = device(&server, "alice");
+    let b = device(&server, "alice");
+    let png = a.file("shot.png", common::PNG_3X2);
+    let png = png.to_str().expect("utf-8 path");
+    let first = a
+        .ok(&[
+            "draft",
+            "new",
+            "With a picture",
+            "--media",
+            png,
+            "--alt",
+            "a red square",
+        ])
+        .id();
+    let second = a
+        .ok(&["draft", "new", "The same picture", "--media", png])
+        .id();
+    let synced = a.json(&["sync"]);
+    assert_eq!(
+        synced["media"]["uploaded"], 1,
+        "one file, uploaded once: {synced}"
+    );
+    assert_eq!(synced["held"], 0, "{synced}");
+    let sha = {
+        let shown = a.json(&["draft", "show", &first]);
+        shown["media"][0]["sha256"]
+            .as_str()
+            .expect("a hash")
+            .to_string()
+    };
+    // The other device gets the posts with their media, and fetches the file once.
+    let pulled = b.json(&["sync"]);
+    assert_eq!(pulled["media"]["fetched"], 1, "{pulled}");
+    let on_b = b.json(&["draft", "show", &first]);
+    assert_eq!(on_b["media"][0]["sha256"], sha.as_str(), "{on_b}");
+    assert_eq!(on_b["media"][0]["alt"], "a red square", "{on_b}");
+    assert_eq!(
+        b.json(&["draft", "show", &second])["media"][0]["sha256"],
+        sha.as_str()
+    );
+    let fetched = std::fs::read(b.data_dir().join("media").join(format!("{sha}.png")))
+        .expect("the file is in B's media dir");
+    assert_eq!(fetched, common::PNG_3X2);
+    let again = b.json(&["sync"]);
+    assert_eq!(again["media"]["fetched"], 0, "fetched once: {again}");
+
+    // A file this device lost before it was uploaded keeps its post from syncing, and
+    // `sync status` says which file and why; the other changes go.
+    let other = b.file("other.png", {
+        let mut bytes = common::PNG_3X2.to_vec();
+        bytes.extend_from_slice(b"trailing bytes make another file");
+        bytes
+    });
+    let held = b
+        .ok(&[
+            "draft",
+            "new",
+            "Lost picture",
+            "--media",
+            other.to_str().expect("utf-8"),
+        ])
+        .id();
+    let shown = b.json(&["draft", "show", &held]);
+    let lost = shown["media"][0]["sha256"]
+        .as_str()
+        .expect("a hash")
+        .to_string();
+    std::fs::remove_file(b.data_dir().join("media").join(format!("{lost}.png")))
+        .expect("the stored file");
+    b.ok(&["draft", "edit", &first, "With a picture, edited on B"]);
+    let synced = b.json(&["sync"]);
+    assert_eq!(synced["held"], 1, "{synced}");
+    let status = b.json(&["sync", "status"]);
+    assert_eq!(status["held"][0]["post_id"], held.as_str(), "{status}");
+    assert_eq!(status["held"][0]["sha256"], lost.as_str(), "{status}");
+    assert!(
+        status["held"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not readable")),
+        "{status}"
+    );
+    assert!(
+        status["pending"]["operations"].as_u64() > Some(0),
+        "{status}"
+    );
+    let text = b.ok(&["sync", "status"]).stdout;
+    assert!(
+        text.contains(&format!("post {held} is not synced")) && text.contains("other.png"),
+        "{text}"
+    );
+    let on_server = server_posts(&server, &token(&b));
+    assert!(!on_server.contains_key(&held), "the held post stayed here");
+    assert_eq!(on_server[&first].0, "With a picture, edited on B");
+    // Attached again, it goes at the next sync.
+    std::fs::write(
+        b.data_dir().join("media").join(format!("{lost}.png")),
+        std::fs::read(&other).expect("read"),
+    )
+    .expect("restore");
+    let synced = b.json(&["sync"]);
+    assert_eq!(
+        (
+            synced["held"].as_u64(),
+            synced["media"]["uploaded"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{synced}"
+    );
+    assert!(server_posts(&server, &token(&b)).contains_key(&held));
+    assert_eq!(b.json(&["sync", "status"])["pending"]["operations"], 0);
 }
 
 #[test]

@@ -1,25 +1,15 @@
 //! `postctl sync` and `postctl sync status` (issue 13; the protocol is `postctl_core::sync`).
 //!
-//! A sync pulls the versions the server has after the last one applied here (a page at a
-//! time, each page applied in one transaction), then pushes the local changes as one
-//! version after it. When another device pushed meanwhile, the server answers that the
-//! parent is stale: pull again, apply, push again.
+//! The sync itself is `postctl_core::sync::run`: pull, apply, push, and settle the posts
+//! the server refused because it had started publishing them.
 
-use postctl_core::sync::Operation;
-use postctl_core::sync::client::Pushed;
 use serde_json::json;
 
 use crate::args::{SyncArgs, SyncCommand};
 use crate::context::Context;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
 use crate::output::{note, print, print_json};
 use crate::server::{self, error};
-
-/// How many times a push may find another device's version in its way before giving up.
-const ATTEMPTS: usize = 20;
-/// A version's size, kept well under the server's 1 MiB body limit.
-const VERSION_BYTES: usize = 512 * 1024;
-const VERSION_OPERATIONS: usize = 2_000;
 
 pub fn run(ctx: &mut Context, args: &SyncArgs) -> CliResult {
     match args.command {
@@ -28,91 +18,22 @@ pub fn run(ctx: &mut Context, args: &SyncArgs) -> CliResult {
     }
 }
 
-#[derive(Default)]
-struct Totals {
-    pushed: usize,
-    pulled: usize,
-    conflicts: usize,
-    versions_pushed: usize,
-}
-
-/// Splits operations into versions small enough for the server.
-fn batches(operations: &[Operation]) -> Vec<&[Operation]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (i, op) in operations.iter().enumerate() {
-        let size = op.value.to_string().len() + op.post.len() + 100;
-        if i > start && (bytes + size > VERSION_BYTES || i - start >= VERSION_OPERATIONS) {
-            out.push(&operations[start..i]);
-            start = i;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < operations.len() {
-        out.push(&operations[start..]);
-    }
-    out
-}
-
 fn sync(ctx: &mut Context) -> CliResult {
     let linked = server::linked(ctx)?;
     let runtime = crate::engine::runtime()?;
-    let mut totals = Totals::default();
-    let mut attempts = 0;
-    'sync: loop {
-        attempts += 1;
-        // Pull what other devices pushed since the last version applied here.
-        loop {
-            let since = ctx.store()?.sync_link()?.and_then(|l| l.last_version);
-            let page = runtime
-                .block_on(linked.client.pull(&linked.token, since.as_deref()))
-                .map_err(error)?;
-            let applied = ctx.store()?.apply_versions(&page.versions)?;
-            totals.pulled += applied.changed;
-            totals.conflicts += applied.conflicts;
-            if !page.more {
-                break;
-            }
-        }
-        let pending = ctx.store()?.pending_operations()?;
-        if pending.operations.is_empty() {
-            ctx.store()?.mark_synced(pending.through_seq)?;
-            break;
-        }
-        let device = ctx.store()?.device().to_string();
-        let batches = batches(&pending.operations);
-        let last = batches.len() - 1;
-        for (i, batch) in batches.into_iter().enumerate() {
-            let parent = ctx.store()?.sync_link()?.and_then(|l| l.last_version);
-            let pushed = runtime
-                .block_on(
-                    linked
-                        .client
-                        .push(&linked.token, parent.as_deref(), &device, batch),
-                )
-                .map_err(error)?;
-            match pushed {
-                Pushed::Added(version) => {
-                    // The oplog is marked pushed with the last batch only: a sync cut off
-                    // between batches pushes them all again, which changes nothing.
-                    let through = if i == last { pending.through_seq } else { 0 };
-                    ctx.store()?.mark_pushed(&version, through)?;
-                    totals.pushed += batch.len();
-                    totals.versions_pushed += 1;
-                }
-                Pushed::Stale { .. } if attempts < ATTEMPTS => continue 'sync,
-                Pushed::Stale { .. } => {
-                    return Err(CliError::failure(format!(
-                        "other devices kept pushing to {} while this one tried {ATTEMPTS} times; run `postctl sync` again",
-                        linked.link.server
-                    )));
-                }
-            }
-        }
-        break;
-    }
+    let media_dir = ctx.paths.media_dir();
+    let store = ctx.store()?;
+    let totals = runtime
+        .block_on(postctl_core::sync::run::sync(
+            store,
+            &linked.client,
+            &linked.token,
+            &media_dir,
+        ))
+        .map_err(|e| match e {
+            postctl_core::Error::Sync(e) => error(e),
+            other => other.into(),
+        })?;
     let link = ctx.store()?.sync_link()?;
     let version = link.as_ref().and_then(|l| l.last_version.clone());
     if ctx.json {
@@ -122,6 +43,14 @@ fn sync(ctx: &mut Context) -> CliResult {
             "pushed": totals.pushed,
             "pulled": totals.pulled,
             "conflicts": totals.conflicts,
+            "refused": totals.refused,
+            "drafts": totals.drafts,
+            "held": totals.held,
+            "media": {
+                "uploaded": totals.media_uploaded,
+                "fetched": totals.media_fetched,
+                "unavailable": totals.media_unavailable,
+            },
             "version": version,
         }));
     }
@@ -133,6 +62,28 @@ fn sync(ctx: &mut Context) -> CliResult {
         if totals.pushed == 1 { "" } else { "s" },
         totals.pulled
     ));
+    if totals.held > 0 {
+        note(format!(
+            "{} post{} kept from syncing: a file {} uses could not be uploaded; see `postctl sync status`.",
+            totals.held,
+            if totals.held == 1 { " was" } else { "s were" },
+            if totals.held == 1 { "it" } else { "they" },
+        ));
+    }
+    if totals.refused > 0 {
+        note(format!(
+            "The server has started publishing {} post{} edited here: {} kept as new draft{} ({}); see `postctl sync status`.",
+            totals.refused,
+            if totals.refused == 1 { "" } else { "s" },
+            if totals.drafts.len() == 1 {
+                "the edit is"
+            } else {
+                "the edits are"
+            },
+            if totals.drafts.len() == 1 { "" } else { "s" },
+            totals.drafts.join(", ")
+        ));
+    }
     if totals.conflicts > 0 {
         note(format!(
             "{} conflicting edit{} kept aside: see `postctl sync status`.",
@@ -156,6 +107,7 @@ fn status(ctx: &mut Context) -> CliResult {
     let pending = store.pending_operations()?;
     let conflicts = store.sync_conflicts(CONFLICTS_SHOWN)?;
     let conflict_count = store.sync_conflict_count()?;
+    let held = store.held_posts()?;
     let tz = ctx.zone(None)?;
     let at = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz)
@@ -173,6 +125,7 @@ fn status(ctx: &mut Context) -> CliResult {
             "last_version": link.last_version,
             "conflicts": conflict_count,
             "recent_conflicts": conflicts,
+            "held": held,
         }));
     }
     let mut out = String::new();
@@ -204,8 +157,26 @@ fn status(ctx: &mut Context) -> CliResult {
         pending.posts,
         if pending.posts == 1 { "" } else { "s" }
     ));
+    for h in &held {
+        out.push_str(&format!(
+            "Held:       post {} is not synced: file {} ({}) could not be uploaded: {}\n",
+            h.post_id, h.file_name, h.sha256, h.reason
+        ));
+    }
     out.push_str(&format!("Conflicts:  {conflict_count}\n"));
     for c in &conflicts {
+        if let Some(reason) = &c.reason {
+            out.push_str(&format!(
+                "  post {} {}: not applied: {reason}; this device's edit (written {}) is kept{}\n",
+                c.post_id,
+                c.field,
+                at(c.lost_at),
+                c.draft
+                    .as_ref()
+                    .map_or_else(|| " here only".into(), |d| format!(" as draft {d}"))
+            ));
+            continue;
+        }
         let (kept, lost) = match c.kept.as_str() {
             "local" => ("this device's", "the server's"),
             _ => ("the server's", "this device's"),

@@ -837,7 +837,7 @@ impl Tx<'_> {
         })
     }
 
-    fn set_media(&self, post_id: &str, media: &[MediaRef]) -> Result<()> {
+    pub(super) fn set_media(&self, post_id: &str, media: &[MediaRef]) -> Result<()> {
         self.execute("DELETE FROM post_media WHERE post_id = ?1", [post_id])
             .map_err(|e| self.error(e))?;
         for (position, m) in media.iter().enumerate() {

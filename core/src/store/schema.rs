@@ -448,4 +448,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (network, base_url)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 15: sync (issue 13). An edit the server refused because it had started publishing
+    // the post is a conflict with a `reason` (what the server said) and the local draft
+    // (`draft_id`) that keeps the edited text; `sync_held` lists the posts kept from
+    // syncing because a file they use could not be uploaded, with the file and why.
+    r#"
+    ALTER TABLE sync_conflicts ADD COLUMN reason TEXT;
+    ALTER TABLE sync_conflicts ADD COLUMN draft_id TEXT;
+    CREATE TABLE sync_held (
+        post_id    TEXT PRIMARY KEY,
+        sha256     TEXT NOT NULL,
+        file_name  TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        at_ms      INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];

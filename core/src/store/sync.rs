@@ -12,9 +12,12 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
+use super::NewPost;
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
+use crate::model::ThreadMode;
 use crate::secrets::SecretRef;
+use crate::sync::client::Rejected;
 use crate::sync::{Edit, Field, Operation, Resolution, ScheduleValue, Stamp, Version, resolve};
 
 /// Where this database syncs.
@@ -47,6 +50,20 @@ pub struct Conflict {
     pub lost_at: chrono::DateTime<chrono::Utc>,
     pub won_device: String,
     pub won_at: chrono::DateTime<chrono::Utc>,
+    /// Why the server refused this device's edit (it had started publishing the post),
+    /// when it did.
+    pub reason: Option<String>,
+    /// The local draft that keeps the refused edit's text, when one was made.
+    pub draft: Option<String>,
+}
+
+/// What settling a push did with the posts the server refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Conflicts recorded (one per field of ours the server refused).
+    pub conflicts: usize,
+    /// The local drafts made to keep refused edits.
+    pub drafts: Vec<String>,
 }
 
 /// The local changes to push, as operations, and the last oplog entry they cover.
@@ -56,6 +73,18 @@ pub struct Pending {
     pub through_seq: i64,
     /// How many posts they touch.
     pub posts: usize,
+    /// Each post's first pending oplog entry: a post held back leaves the oplog pending
+    /// from there.
+    pub first_seq: BTreeMap<String, i64>,
+}
+
+/// A post kept from syncing because a file it uses could not be uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeldPost {
+    pub post_id: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub reason: String,
 }
 
 /// What applying pulled versions did.
@@ -79,12 +108,14 @@ fn synced_fields(oplog_field: &str) -> &'static [Field] {
             Field::Labels,
             Field::Schedule,
             Field::Deleted,
+            Field::Media,
         ],
         "body" => &[Field::Body],
         "title" => &[Field::Title],
         "labels" => &[Field::Labels],
         "schedule" => &[Field::Schedule],
         "deleted" => &[Field::Deleted],
+        "media" => &[Field::Media],
         _ => &[],
     }
 }
@@ -184,15 +215,21 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT entity_id, field, max(at_ms), max(seq) FROM oplog
+                "SELECT entity_id, field, max(at_ms), max(seq), min(seq) FROM oplog
                  WHERE seq > ?1 AND device = ?2 AND entity = 'post'
-                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted')
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
                  GROUP BY entity_id, field ORDER BY min(seq)",
             )
             .map_err(|e| self.error(e))?;
-        let rows: Vec<(String, String, i64, i64)> = stmt
+        let rows: Vec<(String, String, i64, i64, i64)> = stmt
             .query_map(params![pushed, self.device], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
@@ -200,8 +237,11 @@ impl Store {
         // Per post, in the order first changed: each field's latest local time.
         let mut order: Vec<String> = Vec::new();
         let mut fields: BTreeMap<String, BTreeMap<Field, i64>> = BTreeMap::new();
-        for (post, oplog_field, at_ms, seq) in rows {
+        let mut first_seq: BTreeMap<String, i64> = BTreeMap::new();
+        for (post, oplog_field, at_ms, seq, first) in rows {
             through_seq = through_seq.max(seq);
+            let at = first_seq.entry(post.clone()).or_insert(first);
+            *at = (*at).min(first);
             if !fields.contains_key(&post) {
                 order.push(post.clone());
             }
@@ -246,6 +286,7 @@ impl Store {
             operations,
             through_seq,
             posts,
+            first_seq,
         })
     }
 
@@ -259,6 +300,33 @@ impl Store {
             )
             .map_err(|e| tx.error(e))?;
             Ok(())
+        })
+    }
+
+    /// Settles a push the server answered: takes the server's state for each post it
+    /// refused because it had started publishing it (the firm rule: what the publisher
+    /// owns only flows down), keeps this device's refused edits as a new local draft and
+    /// as conflicts, and records the version added (if any) and the local changes
+    /// through `through_seq` as pushed, all in one transaction.
+    pub fn settle_push(
+        &mut self,
+        version: Option<&str>,
+        through_seq: i64,
+        rejected: &[Rejected],
+    ) -> Result<Settled> {
+        let pushed = self.sync_link()?.map_or(0, |l| l.pushed_seq);
+        self.write(|tx| {
+            let mut settled = Settled::default();
+            for refused in rejected {
+                tx.take_server_state(refused, pushed, &mut settled)?;
+            }
+            tx.execute(
+                "UPDATE sync_link SET last_version = coalesce(?1, last_version),
+                     pushed_seq = max(pushed_seq, ?2), last_sync_ms = ?3 WHERE id = 1",
+                params![version, through_seq, to_ms(tx.now)],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(settled)
         })
     }
 
@@ -319,7 +387,8 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT post_id, field, kept, lost_value, lost_device, lost_at_ms, won_device, won_at_ms
+                "SELECT post_id, field, kept, lost_value, lost_device, lost_at_ms, won_device, won_at_ms,
+                     reason, draft_id
                  FROM sync_conflicts ORDER BY seq DESC LIMIT ?1",
             )
             .map_err(|e| self.error(e))?;
@@ -336,10 +405,75 @@ impl Store {
                 lost_at: from_ms(row.get(5)?),
                 won_device: row.get(6)?,
                 won_at: from_ms(row.get(7)?),
+                reason: row.get(8)?,
+                draft: row.get(9)?,
             })
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.error(e))
+    }
+
+    /// Replaces the posts kept from syncing for a file that could not be uploaded.
+    pub fn set_held_posts(&mut self, held: &[HeldPost]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sync_held", [])
+                .map_err(|e| tx.error(e))?;
+            for h in held {
+                tx.execute(
+                    "INSERT INTO sync_held (post_id, sha256, file_name, reason, at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (post_id) DO NOTHING",
+                    params![h.post_id, h.sha256, h.file_name, h.reason, to_ms(tx.now)],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The posts kept from syncing at the last sync, and why.
+    pub fn held_posts(&self) -> Result<Vec<HeldPost>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT post_id, sha256, file_name, reason FROM sync_held ORDER BY post_id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok(HeldPost {
+                        post_id: row.get(0)?,
+                        sha256: row.get(1)?,
+                        file_name: row.get(2)?,
+                        reason: row.get(3)?,
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
+    /// The media files live posts here use, once each: what a sync fetches when the file
+    /// is not in the media dir.
+    pub fn media_in_use(&self) -> Result<Vec<crate::model::MediaRef>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT DISTINCT m.sha256, m.file_name, m.mime, m.size, m.width, m.height
+                 FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+                 JOIN posts p ON p.id = pm.post_id WHERE p.deleted_ms IS NULL",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok(crate::model::MediaRef {
+                        sha256: row.get(0)?,
+                        file_name: row.get(1)?,
+                        mime: row.get(2)?,
+                        size: row.get::<_, i64>(3)? as u64,
+                        width: row.get(4)?,
+                        height: row.get(5)?,
+                        alt: None,
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
     }
 
     /// The number of conflicts recorded.
@@ -352,6 +486,31 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Every post here (removed ones too), by id, with the fields that travel between
+    /// replicas as they travel (`body`, `title`, `labels`, `schedule`, `deleted`): what
+    /// two replicas that have synced agree on.
+    pub fn synced_posts(&self) -> Result<BTreeMap<String, Value>> {
+        let ids: Vec<String> = self
+            .conn()
+            .prepare_cached("SELECT id FROM posts ORDER BY id")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| row.get(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))?;
+        let mut posts = BTreeMap::new();
+        for id in ids {
+            if let Some(values) = self.post_values(&id)? {
+                let fields: serde_json::Map<String, Value> = Field::VALUES
+                    .iter()
+                    .map(|f| (f.as_str().to_string(), values.get(*f)))
+                    .collect();
+                posts.insert(id, Value::Object(fields));
+            }
+        }
+        Ok(posts)
+    }
+
     fn post_values(&self, id: &str) -> Result<Option<PostValues>> {
         post_values(self.conn(), id).map_err(|e| self.error(e))
     }
@@ -359,6 +518,7 @@ impl Store {
 
 /// A post's synced fields as they are here.
 struct PostValues {
+    media: Vec<crate::model::MediaRef>,
     body: String,
     title: Option<String>,
     labels: Vec<String>,
@@ -376,11 +536,30 @@ impl PostValues {
             Field::Labels => json!(self.labels),
             Field::Schedule => json!(self.schedule),
             Field::Deleted => json!(self.deleted),
+            Field::Media => json!(self.media),
         }
     }
 }
 
 fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option<PostValues>> {
+    let media: Vec<crate::model::MediaRef> = conn
+        .prepare_cached(
+            "SELECT m.sha256, m.file_name, m.mime, m.size, m.width, m.height, pm.alt
+             FROM post_media pm JOIN media m ON m.sha256 = pm.sha256
+             WHERE pm.post_id = ?1 ORDER BY pm.position",
+        )?
+        .query_map([id], |row| {
+            Ok(crate::model::MediaRef {
+                sha256: row.get(0)?,
+                file_name: row.get(1)?,
+                mime: row.get(2)?,
+                size: row.get::<_, i64>(3)? as u64,
+                width: row.get(4)?,
+                height: row.get(5)?,
+                alt: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     conn.query_row(
         "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
          FROM posts WHERE id = ?1",
@@ -389,6 +568,7 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
             let labels: String = row.get(2)?;
             let kind: String = row.get(3)?;
             Ok(PostValues {
+                media: media.clone(),
                 body: row.get(0)?,
                 title: row.get(1)?,
                 labels: serde_json::from_str(&labels).unwrap_or_default(),
@@ -404,6 +584,16 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
         },
     )
     .optional()
+}
+
+/// What the oplog keeps of a value applied from elsewhere: as local edits are logged,
+/// that a text changed, not the text.
+fn logged(op: &Operation, edit: &Edit) -> Value {
+    match edit {
+        Edit::Body(body) => json!({"chars": body.chars().count()}),
+        Edit::Title(title) => json!(title.as_ref().map(|t| json!({"chars": t.chars().count()}))),
+        _ => op.value.clone(),
+    }
 }
 
 /// The stamp of the latest write of a post's field here (its own entry, or the post's
@@ -521,16 +711,124 @@ impl Tx<'_> {
             Resolution::Apply => {}
         }
         self.write_field(&op.post, edit)?;
-        let logged = match edit {
-            // As local edits are logged: that the text changed, not the text.
-            Edit::Body(body) => json!({"chars": body.chars().count()}),
-            Edit::Title(title) => {
-                json!(title.as_ref().map(|t| json!({"chars": t.chars().count()})))
-            }
-            _ => op.value.clone(),
-        };
-        self.record_stamped(&op.post, op.field.as_str(), &logged, &stamp)?;
+        self.record_stamped(&op.post, op.field.as_str(), &logged(op, edit), &stamp)?;
         applied.changed += 1;
+        Ok(())
+    }
+
+    /// Takes the server's state of a post it refused edits to (it had started publishing
+    /// it): this device's changes to the post not yet pushed stop being pending (their
+    /// oplog entries are renamed `refused:FIELD`), the post gets the server's values with
+    /// their stamps, an edit of the text, title or labels becomes a new local draft (no
+    /// schedule, no targets) pushed at the next sync, and each refused field is a
+    /// conflict naming the reason and the draft.
+    fn take_server_state(
+        &self,
+        refused: &Rejected,
+        pushed: i64,
+        settled: &mut Settled,
+    ) -> Result<()> {
+        let post = refused.post.as_str();
+        let Some(current) = post_values(self, post).map_err(|e| self.error(e))? else {
+            return Ok(());
+        };
+        let mine: Vec<(String, i64)> = self
+            .prepare_cached(
+                "SELECT field, max(at_ms) FROM oplog
+                 WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
+                 GROUP BY field",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![post, self.device, pushed], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))?;
+        let mut edited: BTreeMap<Field, i64> = BTreeMap::new();
+        for (oplog_field, at_ms) in &mine {
+            for field in synced_fields(oplog_field) {
+                if *field != Field::Created {
+                    let at = edited.entry(*field).or_insert(*at_ms);
+                    *at = (*at).max(*at_ms);
+                }
+            }
+        }
+        self.execute(
+            "UPDATE oplog SET field = 'refused:' || field
+             WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
+               AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')",
+            params![post, self.device, pushed],
+        )
+        .map_err(|e| self.error(e))?;
+        let text_edited = edited
+            .keys()
+            .any(|f| matches!(f, Field::Body | Field::Title | Field::Labels | Field::Media));
+        let draft = if text_edited {
+            let (tz, thread): (String, String) = self
+                .query_row("SELECT tz, thread FROM posts WHERE id = ?1", [post], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(|e| self.error(e))?;
+            let draft = NewPost {
+                body: current.body.clone(),
+                title: current.title.clone(),
+                labels: current.labels.clone(),
+                media: self.media_of(post)?,
+                tz,
+                schedule: crate::model::Schedule::None,
+                thread: thread.parse().unwrap_or(ThreadMode::Auto),
+                targets: Vec::new(),
+            };
+            let id = self.insert_post(&draft)?.into_iter().next();
+            settled.drafts.extend(id.clone());
+            id
+        } else {
+            None
+        };
+        let mut won: BTreeMap<Field, Stamp> = BTreeMap::new();
+        for server in &refused.fields {
+            let Some(field) = Field::parse(&server.field).filter(|f| *f != Field::Created) else {
+                continue;
+            };
+            let op = Operation {
+                post: post.to_string(),
+                field,
+                value: server.value.clone(),
+                at_ms: server.at_ms,
+                device: server.device.clone(),
+            };
+            let Ok(edit) = op.edit() else { continue };
+            self.write_field(post, &edit)?;
+            // A value this device wrote and pushed before is in the oplog already, under
+            // its own stamp; logging it again would make it look pending.
+            if op.device != self.device {
+                self.record_stamped(post, field.as_str(), &logged(&op, &edit), &op.stamp())?;
+            }
+            won.insert(field, op.stamp());
+        }
+        for (field, at_ms) in edited {
+            let lost = Stamp {
+                at_ms,
+                device: self.device.to_string(),
+            };
+            let winner = won.get(&field).cloned().unwrap_or(Stamp {
+                at_ms: 0,
+                device: "server".into(),
+            });
+            self.record_refusal(
+                post,
+                field,
+                "server",
+                &current.get(field),
+                &lost,
+                &winner,
+                Some(&refused.reason),
+                draft.as_deref(),
+            )?;
+            settled.conflicts += 1;
+        }
         Ok(())
     }
 
@@ -543,6 +841,15 @@ impl Tx<'_> {
         };
         match edit {
             Edit::Created { .. } => Ok(()),
+            Edit::Media(media) => {
+                self.set_media(post, media)?;
+                self.execute(
+                    "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
+                    params![post, now],
+                )
+                .map(|_| ())
+                .map_err(|e| self.error(e))
+            }
             Edit::Body(body) => run(
                 "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
                 body,
@@ -605,10 +912,25 @@ impl Tx<'_> {
         lost: &Stamp,
         won: &Stamp,
     ) -> Result<()> {
+        self.record_refusal(post, field, kept, lost_value, lost, won, None, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_refusal(
+        &self,
+        post: &str,
+        field: Field,
+        kept: &str,
+        lost_value: &Value,
+        lost: &Stamp,
+        won: &Stamp,
+        reason: Option<&str>,
+        draft: Option<&str>,
+    ) -> Result<()> {
         self.execute(
             "INSERT INTO sync_conflicts (post_id, field, kept, lost_value, lost_device, lost_at_ms,
-                 won_device, won_at_ms, recorded_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 won_device, won_at_ms, recorded_ms, reason, draft_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 post,
                 field.as_str(),
@@ -618,7 +940,9 @@ impl Tx<'_> {
                 lost.at_ms,
                 won.device,
                 won.at_ms,
-                to_ms(self.now)
+                to_ms(self.now),
+                reason,
+                draft
             ],
         )
         .map_err(|e| self.error(e))?;

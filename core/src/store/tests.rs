@@ -368,7 +368,7 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              DROP TABLE account_daily; DROP TABLE metric_accounts;
              DROP TABLE update_sources; DROP TABLE pushed_reactions;
              DROP TABLE sync_link; DROP TABLE sync_conflicts; DROP INDEX oplog_post_fields;
-             DROP TABLE circuits;",
+             DROP TABLE circuits; DROP TABLE sync_held;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -588,6 +588,7 @@ fn search_counts_live_posts_only() {
                  DROP TABLE sync_conflicts;
                  DROP INDEX oplog_post_fields;
                  DROP TABLE circuits;
+                 DROP TABLE sync_held;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");

@@ -39,6 +39,11 @@ pub enum SyncError {
     Server { status: u16, detail: String },
     #[error("the server at {server} did not answer as a postctl server does ({detail})")]
     Protocol { server: String, detail: String },
+    /// Other devices kept adding versions while this one tried to push.
+    #[error(
+        "other devices kept pushing to {server} while this one tried {attempts} times; run `postctl sync` again"
+    )]
+    Busy { server: String, attempts: usize },
 }
 
 impl SyncError {
@@ -94,12 +99,45 @@ pub struct WorkspaceInfo {
 }
 
 /// What a push gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Pushed {
-    /// The version was added; its id.
-    Added(String),
+    /// The server took the push: `version` is the version added (`None` when every
+    /// operation was refused), and `rejected` the posts whose operations it left out.
+    Added {
+        version: Option<String>,
+        rejected: Vec<Rejected>,
+    },
     /// The parent was not the latest version: pull the newer ones first.
     Stale { latest: Option<String> },
+}
+
+/// A post whose operations the server refused because it has started publishing it: the
+/// post's fields and targets as the server has them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Rejected {
+    pub post: String,
+    pub reason: String,
+    #[serde(default)]
+    pub fields: Vec<ServerField>,
+    #[serde(default)]
+    pub targets: Vec<ServerTarget>,
+}
+
+/// A post field as the server holds it, with the stamp of the write that won.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ServerField {
+    pub field: String,
+    pub value: Value,
+    pub at_ms: i64,
+    pub device: String,
+}
+
+/// One of a post's targets on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ServerTarget {
+    pub account: String,
+    pub network: String,
+    pub state: String,
 }
 
 /// A page of versions after a given one.
@@ -435,11 +473,18 @@ impl Client {
             )
             .await?;
         match status {
-            201 => value
-                .get("id")
-                .and_then(Value::as_str)
-                .map(|id| Pushed::Added(id.to_string()))
-                .ok_or_else(|| self.protocol("the new version's id is missing")),
+            200 | 201 => {
+                let version = value.get("id").and_then(Value::as_str).map(str::to_string);
+                if status == 201 && version.is_none() {
+                    return Err(self.protocol("the new version's id is missing"));
+                }
+                let rejected = match value.get("rejected") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(list) => serde_json::from_value(list.clone())
+                        .map_err(|e| self.protocol(format!("the refused posts: {e}")))?,
+                };
+                Ok(Pushed::Added { version, rejected })
+            }
             409 if problem.kind.ends_with(":version-conflict") => Ok(Pushed::Stale {
                 latest: problem.latest,
             }),
@@ -530,6 +575,85 @@ impl Client {
                 })
                 .unwrap_or_default(),
         })
+    }
+
+    /// Which of `sha256s` the workspace lacks.
+    pub async fn missing_media(
+        &self,
+        token: &Secret,
+        sha256s: &[String],
+    ) -> Result<Vec<String>, SyncError> {
+        let mut missing = Vec::new();
+        for chunk in sha256s.chunks(500) {
+            let (status, value, problem) = self
+                .send(
+                    self.http
+                        .get(self.url("/api/v1/media"))
+                        .bearer_auth(token.expose())
+                        .query(&[("missing", chunk.join(","))]),
+                )
+                .await?;
+            if status != 200 {
+                return Err(self.failed(status, problem));
+            }
+            let list: Vec<String> =
+                serde_json::from_value(value.get("missing").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| self.protocol(format!("the missing media: {e}")))?;
+            missing.extend(list);
+        }
+        Ok(missing)
+    }
+
+    /// Uploads a media file under its SHA-256.
+    pub async fn put_media(
+        &self,
+        token: &Secret,
+        sha256: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), SyncError> {
+        let (status, _, problem) = self
+            .send(
+                self.http
+                    .put(self.url(&format!("/api/v1/media/{sha256}")))
+                    .bearer_auth(token.expose())
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(bytes),
+            )
+            .await?;
+        match status {
+            200 | 201 => Ok(()),
+            _ => Err(self.failed(status, problem)),
+        }
+    }
+
+    /// A media file of the workspace; `None` when the workspace does not have it (yet).
+    pub async fn get_media(
+        &self,
+        token: &Secret,
+        sha256: &str,
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/media/{sha256}")))
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
+            return Ok(Some(bytes.to_vec()));
+        }
+        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        let problem: ProblemBody = serde_json::from_str(&text).unwrap_or(ProblemBody {
+            kind: String::new(),
+            detail: String::new(),
+            latest: None,
+        });
+        match status {
+            404 if !problem.kind.is_empty() => Ok(None),
+            _ => Err(self.failed(status, problem)),
+        }
     }
 
     /// The versions after `since` (from the first when `None`), one page.

@@ -17,6 +17,7 @@
 //! versions in its own storage.
 
 pub mod client;
+pub mod run;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,16 +37,20 @@ pub enum Field {
     Schedule,
     /// Removed (`true`) or live (`false`).
     Deleted,
+    /// The attached files, in order: an array of media references (hash, name, type,
+    /// size, dimensions, alt text). The files travel by hash (`/api/v1/media`).
+    Media,
 }
 
 impl Field {
     /// The fields whose values a post carries, in the order a new post sends them.
-    pub const VALUES: [Field; 5] = [
+    pub const VALUES: [Field; 6] = [
         Field::Body,
         Field::Title,
         Field::Labels,
         Field::Schedule,
         Field::Deleted,
+        Field::Media,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +61,7 @@ impl Field {
             Field::Labels => "labels",
             Field::Schedule => "schedule",
             Field::Deleted => "deleted",
+            Field::Media => "media",
         }
     }
 
@@ -107,12 +113,22 @@ pub enum Edit {
     Labels(Vec<String>),
     Schedule(ScheduleValue),
     Deleted(bool),
+    Media(Vec<crate::model::MediaRef>),
 }
 
 /// The longest post id, field text or label an operation may carry, so a bad client cannot
 /// fill a database with one operation.
 const MAX_ID: usize = 64;
 const MAX_TEXT: usize = 100_000;
+/// The most files one post may carry in an operation.
+const MAX_MEDIA: usize = 32;
+
+/// Whether `s` is a SHA-256 as media files are addressed: 64 lowercase hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
 
 impl Operation {
     pub fn stamp(&self) -> Stamp {
@@ -193,6 +209,23 @@ impl Operation {
             }
             (Field::Deleted, Value::Bool(b)) => Ok(Edit::Deleted(*b)),
             (Field::Deleted, _) => Err(what("true or false")),
+            (Field::Media, v) => {
+                let media: Vec<crate::model::MediaRef> = serde_json::from_value(v.clone())
+                    .map_err(|_| what("an array of media references"))?;
+                let sane = media.len() <= MAX_MEDIA
+                    && media.iter().all(|m| {
+                        is_sha256(&m.sha256)
+                            && m.file_name.len() <= 255
+                            && m.mime.len() <= 100
+                            && m.alt.as_ref().is_none_or(|a| text_ok(a))
+                    });
+                if !sane {
+                    return Err(what(
+                        "at most 32 media references, each with a SHA-256 of 64 lowercase hex digits",
+                    ));
+                }
+                Ok(Edit::Media(media))
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod inbox;
 pub mod keys;
+pub mod media;
 pub mod members;
 pub mod notifications;
 pub mod observe;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub notifier: Arc<crate::notify::worker::Notifier>,
     /// Body limit, timeout and CORS.
     pub edge: Arc<Edge>,
+    /// Where media files are kept (`DATA/media`; see `media.rs`).
+    pub media_dir: Arc<std::path::PathBuf>,
 }
 
 /// What every request meets at the edge, from the settings.
@@ -120,6 +123,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workspaces", get(workspaces::list))
         .route("/api/v1/session/workspace", post(workspaces::move_session))
         .route("/api/v1/sync/versions", get(sync::pull).post(sync::push))
+        .route("/api/v1/media", get(media::missing))
+        .route(
+            "/api/v1/media/{sha256}",
+            get(media::get)
+                .put(media::put)
+                .layer(DefaultBodyLimit::max(media::MEDIA_MAX_BYTES)),
+        )
         .route("/api/v1/keys/{id}", delete(keys::revoke))
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/api/v1/users/{name}", delete(users::delete))
@@ -310,10 +320,17 @@ async fn refuse_oversized(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // Media files have their own limit, checked as they are read (`media.rs`).
+    let limit = if request.uri().path().starts_with("/api/v1/media/") {
+        media::MEDIA_MAX_BYTES
+    } else {
+        state.edge.body_limit
+    };
     match declared {
-        Some(length) if length > state.edge.body_limit as u64 => Problem::too_large(format!(
-            "the body is {length} bytes; the limit is {} bytes (body_limit_kb)",
-            state.edge.body_limit
+        Some(length) if length > limit as u64 => Problem::too_large(format!(
+            "the body is {length} bytes; the limit is {limit} bytes (body_limit_kb; media \
+             files: {})",
+            media::MEDIA_MAX_BYTES
         ))
         .into_response(),
         _ => next.run(request).await,

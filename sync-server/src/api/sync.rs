@@ -7,6 +7,14 @@
 //! again). An added version is applied to the workspace's posts in the same transaction,
 //! field by field, last writer wins by (time, device), so `GET /api/v1/posts` shows what
 //! devices synced. Pulling pages through the versions after one the device has.
+//!
+//! The firm rule: what the publisher owns only flows down. Operations on a post the
+//! server has started publishing (a target publishing, published or uncertain) are left
+//! out of the version and answered in `rejected`, each with the post's fields and
+//! targets as the server has them; the rest is stored. When nothing is left, no version
+//! is added (200, `id` null).
+
+use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
@@ -37,7 +45,7 @@ pub struct Push {
 }
 
 /// What a version writes to the posts table. Labels travel between devices in the
-/// version but the server's posts have no labels yet, so they write nothing here.
+/// version but the server's posts have no labels yet: they are only stamped.
 fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
     let mut writes = Vec::with_capacity(operations.len());
     for (index, op) in operations.iter().enumerate() {
@@ -48,7 +56,8 @@ fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
             Edit::Created { created_ms } => PostWrite::Create { created_ms },
             Edit::Body(body) => PostWrite::Body(body),
             Edit::Title(title) => PostWrite::Title(title),
-            Edit::Labels(_) => continue,
+            Edit::Labels(_) => PostWrite::Labels,
+            Edit::Media(_) => PostWrite::Media,
             Edit::Schedule(schedule) => PostWrite::Schedule {
                 state: if schedule.kind == "none" {
                     PostState::Draft
@@ -65,9 +74,45 @@ fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
             at_ms: op.at_ms,
             device: op.device.clone(),
             change,
+            value: op.value.to_string(),
         });
     }
     Ok(writes)
+}
+
+/// What the server tells a device about a post whose edits it refused because publishing
+/// started: the post's fields as the chain last wrote them (with their stamps) and its
+/// targets' states, so the device takes the server's state and keeps its edit aside.
+async fn refused_post(state: &AppState, workspace_id: &str, post: &str) -> Result<Value, Problem> {
+    let fields = state.storage.post_fields(workspace_id, post).await?;
+    let targets = state.storage.targets(workspace_id, post).await?;
+    let fields: Vec<Value> = fields
+        .into_iter()
+        .filter_map(|f| {
+            let value: Value = serde_json::from_str(&f.value).ok()?;
+            Some(json!({
+                "field": f.field,
+                "value": value,
+                "at_ms": f.at_ms,
+                "device": f.device,
+            }))
+        })
+        .collect();
+    let states: Vec<&str> = targets.iter().map(|t| t.target.state.as_str()).collect();
+    Ok(json!({
+        "post": post,
+        "reason": format!(
+            "the server has started publishing this post ({}): what is publishing or published \
+             is not edited",
+            states.join(", ")
+        ),
+        "fields": fields,
+        "targets": targets.iter().map(|t| json!({
+            "account": t.account_name,
+            "network": t.network,
+            "state": t.target.state.as_str(),
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 pub async fn push(
@@ -102,37 +147,68 @@ pub async fn push(
             push.operations[index].device, push.device
         )));
     }
-    let writes = writes(&push.operations)?;
-    let payload = serde_json::to_string(&push.operations).map_err(|e| {
-        tracing::error!("could not write a version's payload: {e}");
-        Problem::internal()
-    })?;
-    let version = SyncVersion {
-        id: uuid::Uuid::now_v7().to_string(),
-        workspace_id: caller.workspace_id.clone(),
-        parent_id: push.parent.clone(),
-        device: push.device.clone(),
-        author_id: caller.user_id.clone(),
-        created_ms: now_ms(),
-        payload,
+    // Checked whole before anything is stored: a bad operation refuses the version.
+    writes(&push.operations)?;
+    let mut operations = push.operations;
+    let mut refused: BTreeSet<String> = BTreeSet::new();
+    // Each round either stores the version or leaves out more posts that started
+    // publishing, so it ends.
+    let (id, seq) = loop {
+        if operations.is_empty() {
+            break (None, None);
+        }
+        let writes = writes(&operations)?;
+        let payload = serde_json::to_string(&operations).map_err(|e| {
+            tracing::error!("could not write a version's payload: {e}");
+            Problem::internal()
+        })?;
+        let version = SyncVersion {
+            id: uuid::Uuid::now_v7().to_string(),
+            workspace_id: caller.workspace_id.clone(),
+            parent_id: push.parent.clone(),
+            device: push.device.clone(),
+            author_id: caller.user_id.clone(),
+            created_ms: now_ms(),
+            payload,
+        };
+        match state.storage.add_version(&version, &writes).await? {
+            AddVersion::Added { seq } => break (Some(version.id), Some(seq)),
+            AddVersion::Stale { latest } => {
+                return Err(Problem::version_conflict(latest.as_deref()));
+            }
+            AddVersion::ForeignPost { post_id } => {
+                return Err(Problem::conflict(format!(
+                    "post {post_id} is in another workspace on this server, and a post lives in \
+                     one workspace: this database synced with that workspace before (or holds a \
+                     copy of its posts); sync it with that workspace, and give this one a \
+                     database of its own"
+                )));
+            }
+            AddVersion::Started { posts } => {
+                refused.extend(posts);
+                operations.retain(|op| !refused.contains(&op.post));
+            }
+        }
     };
-    match state.storage.add_version(&version, &writes).await? {
-        AddVersion::Added { seq } => Ok((
-            StatusCode::CREATED,
-            Json(json!({
-                "id": version.id,
-                "parent": version.parent_id,
-                "seq": seq,
-                "operations": push.operations.len(),
-            })),
-        )),
-        AddVersion::Stale { latest } => Err(Problem::version_conflict(latest.as_deref())),
-        AddVersion::ForeignPost { post_id } => Err(Problem::conflict(format!(
-            "post {post_id} is in another workspace on this server, and a post lives in one \
-             workspace: this database synced with that workspace before (or holds a copy of \
-             its posts); sync it with that workspace, and give this one a database of its own"
-        ))),
+    let mut rejected = Vec::with_capacity(refused.len());
+    for post in &refused {
+        rejected.push(refused_post(&state, &caller.workspace_id, post).await?);
     }
+    let status = if id.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "id": id,
+            "parent": push.parent,
+            "seq": seq,
+            "operations": operations.len(),
+            "rejected": rejected,
+        })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

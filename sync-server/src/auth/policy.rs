@@ -37,6 +37,10 @@ pub enum Action {
     PullVersions,
     /// Push a sync version (it writes posts).
     PushVersions,
+    /// Read the workspace's media files, and ask which it lacks.
+    ReadMedia,
+    /// Upload a media file to the workspace.
+    WriteMedia,
     /// Make, read, change and delete the workspace's webhook endpoints and deliveries.
     ManageWebhooks,
     /// Read and render the workspace's templates and voices.
@@ -75,13 +79,15 @@ impl Action {
             | Action::PullVersions
             | Action::ReadContent
             | Action::ReadApprovals
-            | Action::OwnNotifications => Role::Viewer,
+            | Action::OwnNotifications
+            | Action::ReadMedia => Role::Viewer,
             Action::WritePosts
             | Action::Publish
             | Action::WriteAccounts
             | Action::PushVersions
             | Action::WriteContent
-            | Action::FireTrigger => Role::Editor,
+            | Action::FireTrigger
+            | Action::WriteMedia => Role::Editor,
             Action::ManageMembers
             | Action::ManageWebhooks
             | Action::ManageTriggers
@@ -102,11 +108,13 @@ impl Action {
             Action::ReadPosts
             | Action::PullVersions
             | Action::ReadContent
-            | Action::ReadApprovals => Some(Scope::PostsRead),
+            | Action::ReadApprovals
+            | Action::ReadMedia => Some(Scope::PostsRead),
             Action::WritePosts
             | Action::PushVersions
             | Action::WriteContent
-            | Action::FireTrigger => Some(Scope::PostsWrite),
+            | Action::FireTrigger
+            | Action::WriteMedia => Some(Scope::PostsWrite),
             Action::Publish | Action::Approve => Some(Scope::Publish),
             Action::ReadAccounts => Some(Scope::AccountsRead),
             Action::WriteAccounts => Some(Scope::AccountsWrite),
@@ -174,6 +182,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
     ("GET", "/api/v1/sync/versions", Action::PullVersions),
     ("POST", "/api/v1/sync/versions", Action::PushVersions),
+    ("GET", "/api/v1/media", Action::ReadMedia),
+    ("GET", "/api/v1/media/{sha256}", Action::ReadMedia),
+    ("PUT", "/api/v1/media/{sha256}", Action::WriteMedia),
     ("DELETE", "/api/v1/users/{name}", Action::ManageUsers),
     ("GET", "/api/v1/webhooks", Action::ManageWebhooks),
     ("POST", "/api/v1/webhooks", Action::ManageWebhooks),

@@ -748,7 +748,29 @@ pub struct FieldWrite {
     pub at_ms: i64,
     pub device: String,
     pub change: PostWrite,
+    /// The operation's value as JSON, kept with the field's stamp (see
+    /// [`Storage::post_fields`]).
+    pub value: String,
 }
+
+/// A post field's value as the workspace's sync chain last wrote it, with its stamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StampedField {
+    pub field: String,
+    /// The winning operation's value (JSON).
+    pub value: String,
+    pub at_ms: i64,
+    pub device: String,
+}
+
+/// The target states that mean the server has started publishing a post: what a
+/// publisher owns from then on, so a synced edit to the post is refused (issue 13's firm
+/// rule).
+pub const STARTED: &[postctl_core::model::TargetState] = &[
+    postctl_core::model::TargetState::Publishing,
+    postctl_core::model::TargetState::Published,
+    postctl_core::model::TargetState::Uncertain,
+];
 
 /// What a [`FieldWrite`] writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -760,6 +782,12 @@ pub enum PostWrite {
     },
     Title(Option<String>),
     Body(String),
+    /// The labels travel in versions only (the posts table has none): stamped, nothing
+    /// else written.
+    Labels,
+    /// The attached files travel in versions only, as the labels do: stamped, nothing else
+    /// written (the files themselves are in the media store).
+    Media,
     Schedule {
         state: PostState,
         scheduled_ms: Option<i64>,
@@ -776,6 +804,8 @@ impl PostWrite {
             PostWrite::Create { .. } => "created",
             PostWrite::Title(_) => "title",
             PostWrite::Body(_) => "body",
+            PostWrite::Labels => "labels",
+            PostWrite::Media => "media",
             PostWrite::Schedule { .. } => "schedule",
             PostWrite::Deleted(_) => "deleted",
         }
@@ -791,6 +821,9 @@ pub enum AddVersion {
     Stale { latest: Option<String> },
     /// The version creates a post whose id is another workspace's: nothing was stored.
     ForeignPost { post_id: String },
+    /// The version writes to posts the server has started publishing (a target in a
+    /// [`STARTED`] state): nothing was stored.
+    Started { posts: Vec<String> },
 }
 
 /// A workspace's template: a default body and per-network bodies, in core's template
@@ -1084,9 +1117,26 @@ pub trait Storage: Send + Sync + 'static {
     /// posts, all in one transaction (a compare-and-set: of two concurrent callers with one
     /// parent, one gets `Added`, the other `Stale`, with nothing stored). Writes apply last
     /// writer wins per post field; a write to a post of another workspace does nothing, and
-    /// creating one (its id taken there) stores nothing and answers `ForeignPost`.
+    /// creating one (its id taken there) stores nothing and answers `ForeignPost`. A write
+    /// other than `Create` to a post of which a target is in a [`STARTED`] state stores
+    /// nothing and answers `Started` with every such post (checked in the transaction, so
+    /// a publisher that starts meanwhile is seen).
     async fn add_version(&self, version: &SyncVersion, writes: &[FieldWrite])
     -> Result<AddVersion>;
+    /// A post's fields as the workspace's sync chain last wrote them, by field name
+    /// (fields written before values were kept are left out).
+    async fn post_fields(&self, workspace_id: &str, post_id: &str) -> Result<Vec<StampedField>>;
+    /// Records that a workspace holds media file `sha256` (`size` bytes); false, changing
+    /// nothing, when it held it already.
+    async fn add_media(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+    /// Which of `sha256s` the workspace holds.
+    async fn known_media(&self, workspace_id: &str, sha256s: &[String]) -> Result<Vec<String>>;
     /// The versions of a workspace after `since` (from the first when `None`), oldest
     /// first, at most `limit`; `None` when `since` is not a version of that workspace.
     async fn versions_after(

@@ -2705,6 +2705,28 @@ impl Storage for PgStorage {
         self.versions_after_now(workspace_id, since, limit).await
     }
 
+    async fn post_fields(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<super::StampedField>> {
+        self.post_fields_now(workspace_id, post_id).await
+    }
+
+    async fn add_media(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        self.add_media_now(workspace_id, sha256, size, now_ms).await
+    }
+
+    async fn known_media(&self, workspace_id: &str, sha256s: &[String]) -> Result<Vec<String>> {
+        self.known_media_now(workspace_id, sha256s).await
+    }
+
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
         self.latest_version_now(workspace_id).await
     }

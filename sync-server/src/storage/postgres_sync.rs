@@ -7,7 +7,9 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
 use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
-use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
+use super::{
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion,
+};
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
 
@@ -32,6 +34,46 @@ async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(St
         .await
         .map_err(db_error)?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// Why a version was not stored (besides a stale parent).
+enum Refused {
+    /// It creates a post whose id is another workspace's.
+    Foreign(String),
+    /// It writes to posts the server has started publishing.
+    Started(Vec<String>),
+}
+
+/// The posts among those `writes` change (other than by creating them) that the server
+/// has started publishing. In the version's transaction, after the chain's position is
+/// taken, so a publisher that claims meanwhile is seen by the one or the other.
+async fn started_posts(
+    tx: &impl GenericClient,
+    workspace_id: &str,
+    writes: &[FieldWrite],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let mut posts: Vec<&str> = writes
+        .iter()
+        .filter(|w| !matches!(w.change, PostWrite::Create { .. }))
+        .map(|w| w.post_id.as_str())
+        .collect();
+    posts.sort_unstable();
+    posts.dedup();
+    if posts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT DISTINCT post_id FROM targets
+                 WHERE workspace_id = $1 AND post_id = ANY($2) AND state IN {}
+                 ORDER BY post_id",
+                postctl_core::model::TargetState::sql(STARTED)
+            ),
+            &[&workspace_id, &posts],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// Applies one write if its stamp is newer than the field's; `Err(id)` when it creates a
@@ -74,10 +116,10 @@ async fn apply(
     }
     let newer = tx
         .execute(
-            "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (workspace_id, post_id, field) DO UPDATE
-                 SET at_ms = excluded.at_ms, device = excluded.device
+                 SET at_ms = excluded.at_ms, device = excluded.device, value = excluded.value
                  WHERE (excluded.at_ms, excluded.device)
                      > (post_field_stamps.at_ms, post_field_stamps.device)",
             &[
@@ -86,6 +128,7 @@ async fn apply(
                 &write.change.field(),
                 &write.at_ms,
                 &write.device,
+                &write.value,
             ],
         )
         .await?
@@ -96,7 +139,7 @@ async fn apply(
     let now = version.created_ms;
     let id = &write.post_id;
     match &write.change {
-        PostWrite::Create { .. } => 0,
+        PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
         PostWrite::Title(title) => {
             tx.execute(
                 "UPDATE posts SET title = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
@@ -149,7 +192,7 @@ impl PgStorage {
         writes: &[FieldWrite],
     ) -> Result<AddVersion> {
         let mut client = self.client().await?;
-        let attempt: Result<Result<Option<i64>, String>, tokio_postgres::Error> = async {
+        let attempt: Result<Result<Option<i64>, Refused>, tokio_postgres::Error> = async {
             let tx = client.transaction().await?;
             let last = tx
                 .query_opt(
@@ -180,10 +223,14 @@ impl PgStorage {
                 ],
             )
             .await?;
+            let started = started_posts(&tx, &version.workspace_id, writes).await?;
+            if !started.is_empty() {
+                return Ok(Err(Refused::Started(started)));
+            }
             for write in writes {
                 if let Err(post_id) = apply(&tx, version, write).await? {
                     // Dropping the transaction rolls it back: nothing is stored.
-                    return Ok(Err(post_id));
+                    return Ok(Err(Refused::Foreign(post_id)));
                 }
             }
             tx.commit().await?;
@@ -191,7 +238,8 @@ impl PgStorage {
         }
         .await;
         match attempt {
-            Ok(Err(post_id)) => Ok(AddVersion::ForeignPost { post_id }),
+            Ok(Err(Refused::Foreign(post_id))) => Ok(AddVersion::ForeignPost { post_id }),
+            Ok(Err(Refused::Started(posts))) => Ok(AddVersion::Started { posts }),
             Ok(Ok(Some(seq))) => Ok(AddVersion::Added { seq }),
             Ok(Ok(None)) => Ok(AddVersion::Stale {
                 latest: latest(&client, &version.workspace_id)
@@ -249,6 +297,71 @@ impl PgStorage {
             .await
             .map_err(db_error)?;
         Ok(Some(rows.iter().map(version_row).collect()))
+    }
+
+    pub(super) async fn post_fields_now(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<StampedField>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = $1 AND post_id = $2 AND value IS NOT NULL ORDER BY field",
+                &[&workspace_id, &post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| StampedField {
+                field: r.get(0),
+                value: r.get(1),
+                at_ms: r.get(2),
+                device: r.get(3),
+            })
+            .collect())
+    }
+
+    pub(super) async fn add_media_now(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO media (workspace_id, sha256, size, created_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (workspace_id, sha256) DO NOTHING",
+                &[&workspace_id, &sha256, &size, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    pub(super) async fn known_media_now(
+        &self,
+        workspace_id: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT sha256 FROM media WHERE workspace_id = $1 AND sha256 = ANY($2)",
+                &[&workspace_id, &sha256s],
+            )
+            .await
+            .map_err(db_error)?;
+        let known: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        Ok(sha256s
+            .iter()
+            .filter(|s| known.contains(s))
+            .cloned()
+            .collect())
     }
 
     pub(super) async fn latest_version_now(&self, workspace_id: &str) -> Result<Option<String>> {

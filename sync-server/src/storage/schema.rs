@@ -379,6 +379,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         finished_ms BIGINT
     );
     CREATE INDEX notification_sends_due ON notification_sends (state, next_attempt_ms);",
+    // 11: sync's firm rule (issue 13): the value each field's winning write carried (the
+    // operation's JSON), so a device whose edit to a post that started publishing is
+    // refused learns the post's values as the server has them.
+    "ALTER TABLE post_field_stamps ADD COLUMN value TEXT;",
+    // 12: media files by SHA-256 (issue 13): which workspace holds which file (the bytes are
+    // in DATA/media, one copy for every workspace).
+    "CREATE TABLE media (
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        sha256 TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (workspace_id, sha256)
+    );",
 ];
 
 /// The schema version this binary writes.

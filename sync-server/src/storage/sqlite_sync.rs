@@ -5,7 +5,9 @@
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::sqlite::{SESSION_COLUMNS, SqliteStorage};
-use super::{AddVersion, FieldWrite, PostWrite, Result, Session, SyncVersion};
+use super::{
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion,
+};
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
 
@@ -28,6 +30,33 @@ fn latest(c: &rusqlite::Connection, workspace_id: &str) -> rusqlite::Result<Opti
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
+}
+
+/// The posts among those `writes` change (other than by creating them) that the server
+/// has started publishing.
+pub(super) fn started_posts(
+    tx: &Transaction<'_>,
+    workspace_id: &str,
+    writes: &[FieldWrite],
+) -> rusqlite::Result<Vec<String>> {
+    let mut posts: Vec<&str> = writes
+        .iter()
+        .filter(|w| !matches!(w.change, PostWrite::Create { .. }))
+        .map(|w| w.post_id.as_str())
+        .collect();
+    posts.sort_unstable();
+    posts.dedup();
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT 1 FROM targets WHERE workspace_id = ?1 AND post_id = ?2 AND state IN {} LIMIT 1",
+        postctl_core::model::TargetState::sql(STARTED)
+    ))?;
+    let mut started = Vec::new();
+    for post in posts {
+        if stmt.exists(params![workspace_id, post])? {
+            started.push(post.to_string());
+        }
+    }
+    Ok(started)
 }
 
 /// Applies one write if its stamp is newer than the field's; `Err(id)` when it creates a
@@ -65,10 +94,10 @@ fn apply(
         return Ok(Ok(()));
     }
     let newer = tx.execute(
-        "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device)
-         VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (workspace_id, post_id, field) DO UPDATE
-             SET at_ms = excluded.at_ms, device = excluded.device
+             SET at_ms = excluded.at_ms, device = excluded.device, value = excluded.value
              WHERE (excluded.at_ms, excluded.device)
                  > (post_field_stamps.at_ms, post_field_stamps.device)",
         params![
@@ -76,7 +105,8 @@ fn apply(
             write.post_id,
             write.change.field(),
             write.at_ms,
-            write.device
+            write.device,
+            write.value
         ],
     )? == 1;
     if !newer {
@@ -85,7 +115,7 @@ fn apply(
     let now = version.created_ms;
     let id = &write.post_id;
     match &write.change {
-        PostWrite::Create { .. } => 0,
+        PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
         PostWrite::Title(title) => tx.execute(
             "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, title, now],
@@ -130,6 +160,10 @@ impl SqliteStorage {
                 return Ok(AddVersion::Stale {
                     latest: last.map(|(id, _)| id),
                 });
+            }
+            let started = started_posts(&tx, &version.workspace_id, &writes)?;
+            if !started.is_empty() {
+                return Ok(AddVersion::Started { posts: started });
             }
             let seq = last.map_or(1, |(_, seq)| seq + 1);
             tx.execute(
@@ -193,6 +227,71 @@ impl SqliteStorage {
                 .query_map(params![ws, after, i64::from(limit)], version_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(versions))
+        })
+        .await
+    }
+
+    pub(super) async fn post_fields_now(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<StampedField>> {
+        let (ws, post) = (workspace_id.to_string(), post_id.to_string());
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = ?1 AND post_id = ?2 AND value IS NOT NULL ORDER BY field",
+            )?;
+            let fields = stmt
+                .query_map(params![ws, post], |r| {
+                    Ok(StampedField {
+                        field: r.get(0)?,
+                        value: r.get(1)?,
+                        at_ms: r.get(2)?,
+                        device: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(fields)
+        })
+        .await
+    }
+
+    pub(super) async fn add_media_now(
+        &self,
+        workspace_id: &str,
+        sha256: &str,
+        size: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let (ws, sha) = (workspace_id.to_string(), sha256.to_string());
+        self.call(move |c| {
+            let n = c.execute(
+                "INSERT INTO media (workspace_id, sha256, size, created_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (workspace_id, sha256) DO NOTHING",
+                params![ws, sha, size, now_ms],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn known_media_now(
+        &self,
+        workspace_id: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        let (ws, asked) = (workspace_id.to_string(), sha256s.to_vec());
+        self.call(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM media WHERE workspace_id = ?1 AND sha256 = ?2")?;
+            let mut known = Vec::new();
+            for sha in asked {
+                if stmt.exists(params![ws, sha])? {
+                    known.push(sha);
+                }
+            }
+            Ok(known)
         })
         .await
     }

@@ -1,0 +1,187 @@
+//! `/api/v1/media`: the workspace's media files, addressed by their SHA-256 (issue 13). A
+//! device uploads each file a post uses once (`PUT /api/v1/media/{sha256}`), after asking
+//! which ones the workspace lacks (`GET /api/v1/media?missing=SHA,SHA…`); another device
+//! fetches a file when it first needs it (`GET /api/v1/media/{sha256}`).
+//!
+//! Files live in `DATA/media/<first two hex digits>/<sha256>`, one copy whatever the number
+//! of workspaces holding it; the `media` table says which workspaces hold which file, so a
+//! workspace reads only files uploaded to it. The body is checked against the address's
+//! hash before anything is stored.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::access::Caller;
+use super::extract::Query;
+use super::problem::Problem;
+use super::{AppState, now_ms};
+use crate::auth::sha256_hex;
+
+/// The largest media file the server takes (a short video).
+pub const MEDIA_MAX_BYTES: usize = 100 * 1024 * 1024;
+/// The most hashes one `missing` question may name.
+const MISSING_MAX: usize = 1000;
+
+fn checked(sha256: &str) -> Result<&str, Problem> {
+    if sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(sha256)
+    } else {
+        Err(Problem::invalid_field(format!(
+            "{sha256:?} is not a SHA-256: write the file's hash as 64 lowercase hex digits"
+        )))
+    }
+}
+
+fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
+    state.media_dir.join(&sha256[..2]).join(sha256)
+}
+
+/// Stores a file under its hash: 201 when the workspace did not have it, 200 when it did.
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let sha256 = checked(&sha256)?.to_string();
+    let bytes: Bytes = axum::body::to_bytes(body, MEDIA_MAX_BYTES)
+        .await
+        .map_err(|_| {
+            Problem::too_large(format!(
+                "a media file may be at most {MEDIA_MAX_BYTES} bytes; this one is larger (or \
+                 its upload broke off)"
+            ))
+        })?;
+    if bytes.is_empty() {
+        return Err(Problem::invalid_field(
+            "the body is empty: send the file's bytes",
+        ));
+    }
+    let actual = sha256_hex(&bytes);
+    if actual != sha256 {
+        return Err(Problem::invalid_field(format!(
+            "the body's SHA-256 is {actual}, not {sha256}: the file changed or broke off on \
+             the way; upload it again"
+        )));
+    }
+    let path = file_path(&state, &sha256);
+    let size = bytes.len();
+    tokio::task::spawn_blocking(move || store_file(&path, &bytes))
+        .await
+        .map_err(|e| {
+            tracing::error!("storing a media file stopped: {e}");
+            Problem::internal()
+        })?
+        .map_err(|e| {
+            tracing::error!("could not store media file {sha256}: {e}");
+            Problem::internal()
+        })?;
+    let new = state
+        .storage
+        .add_media(&caller.workspace_id, &sha256, size as i64, now_ms())
+        .await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({ "sha256": sha256, "size": size }))))
+}
+
+/// Writes the file beside its place and renames it there, so a reader never sees half a
+/// file; a file already there (same hash, so same bytes) is kept.
+fn store_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(path);
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A file of the workspace.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, Problem> {
+    let sha256 = checked(&sha256)?.to_string();
+    let known = state
+        .storage
+        .known_media(&caller.workspace_id, std::slice::from_ref(&sha256))
+        .await?;
+    let not_found = || {
+        Problem::not_found(format!(
+            "this workspace has no media file {sha256}; the device that has it uploads it when \
+             it syncs"
+        ))
+    };
+    if known.is_empty() {
+        return Err(not_found());
+    }
+    let path = file_path(&state, &sha256);
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(|e| {
+            tracing::error!("reading a media file stopped: {e}");
+            Problem::internal()
+        })?;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!("media file {sha256} is recorded but missing from the media dir");
+            return Err(not_found());
+        }
+        Err(e) => {
+            tracing::error!("could not read media file {sha256}: {e}");
+            return Err(Problem::internal());
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Missing {
+    /// Comma-separated hashes.
+    missing: String,
+}
+
+/// Which of the named files the workspace lacks.
+pub async fn missing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<Missing>,
+) -> Result<Json<Value>, Problem> {
+    let asked: Vec<String> = query
+        .missing
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| checked(s).map(str::to_string))
+        .collect::<Result<_, _>>()?;
+    if asked.len() > MISSING_MAX {
+        return Err(Problem::invalid_field(format!(
+            "`missing` names {} files; ask about at most {MISSING_MAX} at a time",
+            asked.len()
+        )));
+    }
+    let known = state
+        .storage
+        .known_media(&caller.workspace_id, &asked)
+        .await?;
+    let missing: Vec<&String> = asked.iter().filter(|s| !known.contains(s)).collect();
+    Ok(Json(json!({ "missing": missing })))
+}

@@ -1,0 +1,557 @@
+//! The sync protocol as a property, in the style of TaskChampion's: random creates, edits,
+//! schedules, deletes, syncs and server-side publishing across three devices (three real
+//! local databases) and one server (the real router and SQLite storage, in this process,
+//! on a loopback port). After every device has synced, all of them hold the same posts as
+//! each other and as the server, and no edit vanished: each one either is the value every
+//! replica holds, was overwritten by a later edit, or is kept in a conflict record (the
+//! server refusing an edit to a post it had started publishing included).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use postctl_core::clock::Clock;
+use postctl_core::model::{Schedule, ThreadMode};
+use postctl_core::network::{AccountSettings, Network};
+use postctl_core::secrets::{Secret, SecretRef};
+use postctl_core::store::{NewPost, NewTarget, PostChange, ScheduleChange, Store};
+use postctl_core::sync::client::Client;
+use postctl_server::api::{self, AppState, Edge};
+use postctl_server::config::{self, Given};
+use postctl_server::storage::{KeyMode, Scope, Storage, Workspace};
+use postctl_server::users::{self, KeyRequest, Membership};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+
+/// The server, started once for every case; each case works in a workspace of its own.
+struct Server {
+    _data: tempfile::TempDir,
+    base: String,
+    storage: Arc<dyn Storage>,
+    db: PathBuf,
+    owner: String,
+}
+
+async fn start_server() -> Server {
+    let data = tempfile::Builder::new()
+        .prefix("sync2-property-server-")
+        .tempdir()
+        .expect("data dir");
+    let settings = config::resolve(&Given {
+        data: Some(data.path().to_path_buf()),
+        ..Given::default()
+    })
+    .expect("settings");
+    let storage = postctl_server::storage::open(None, &settings.sqlite_path())
+        .await
+        .expect("storage");
+    let (owner, _) = users::add_user(
+        storage.as_ref(),
+        "owner",
+        "correct horse battery staple",
+        true,
+        &Membership::OwnWorkspace,
+    )
+    .await
+    .expect("user");
+    let app = api::router(AppState {
+        storage: storage.clone(),
+        metrics: api::observe::Metrics::new(None),
+        guard: Arc::new(postctl_server::auth::Guard::from_settings(&settings).expect("guard")),
+        outbox: Arc::new(postctl_server::webhooks::worker::Outbox::new(
+            storage.clone(),
+            settings.webhooks.clone(),
+        )),
+        edge: Arc::new(Edge::from_settings(&settings)),
+        media_dir: Arc::new(settings.data_dir.join("media")),
+        notifier: Arc::new(postctl_server::notify::worker::Notifier::new(
+            storage.clone(),
+            settings.notify.clone(),
+            Arc::new(
+                postctl_server::auth::sealed::ServerKey::load(&settings.data_dir).expect("key"),
+            ),
+        )),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    Server {
+        base: format!("http://{address}"),
+        db: settings.sqlite_path(),
+        storage,
+        owner: owner.id,
+        _data: data,
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Action {
+    Create {
+        device: usize,
+        body: String,
+    },
+    Edit {
+        device: usize,
+        post: usize,
+        body: String,
+    },
+    Title {
+        device: usize,
+        post: usize,
+        title: String,
+    },
+    Schedule {
+        device: usize,
+        post: usize,
+        hours: i64,
+    },
+    Delete {
+        device: usize,
+        post: usize,
+    },
+    Sync {
+        device: usize,
+    },
+    /// The server starts publishing a post (a target publishing, published or uncertain).
+    Publish {
+        post: usize,
+        state: usize,
+    },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let device = 0..3usize;
+    let text = "[a-d]{1,3}";
+    prop_oneof![
+        2 => (device.clone(), text).prop_map(|(device, body)| Action::Create { device, body }),
+        3 => (device.clone(), any::<usize>(), text)
+            .prop_map(|(device, post, body)| Action::Edit { device, post, body }),
+        1 => (device.clone(), any::<usize>(), text)
+            .prop_map(|(device, post, title)| Action::Title { device, post, title }),
+        1 => (device.clone(), any::<usize>(), 1..48i64)
+            .prop_map(|(device, post, hours)| Action::Schedule { device, post, hours }),
+        1 => (device.clone(), any::<usize>()).prop_map(|(device, post)| Action::Delete { device, post }),
+        3 => device.prop_map(|device| Action::Sync { device }),
+        1 => (any::<usize>(), 0..3usize).prop_map(|(post, state)| Action::Publish { post, state }),
+    ]
+}
+
+struct Device {
+    store: Store,
+    media: PathBuf,
+    account: String,
+    _dir: tempfile::TempDir,
+}
+
+/// An edit made in the run: which field of which post became what, on which device.
+#[derive(Debug)]
+struct Edit {
+    step: usize,
+    post: String,
+    field: &'static str,
+    value: Value,
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2031, 3, 1, 9, 0, 0).unwrap()
+}
+
+fn live_posts(store: &Store) -> Vec<String> {
+    store
+        .synced_posts()
+        .expect("posts")
+        .into_iter()
+        .filter(|(_, v)| v["deleted"] == json!(false))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<(), TestCaseError> {
+    let workspace = Workspace {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: format!("case-{case}"),
+        created_ms: 0,
+    };
+    server
+        .storage
+        .create_workspace(&workspace, &server.owner)
+        .await
+        .expect("workspace");
+    let (_, secret) = users::create_key(
+        server.storage.as_ref(),
+        KeyRequest {
+            user_id: server.owner.clone(),
+            workspace_id: workspace.id.clone(),
+            name: None,
+            mode: KeyMode::Live,
+            scopes: Scope::ALL.to_vec(),
+            expires_ms: None,
+            rate_per_minute: Some(1_000_000),
+            allowed_ips: Vec::new(),
+        },
+    )
+    .await
+    .expect("key");
+    let token = Secret::new(secret);
+    let client = Client::new(&server.base).expect("client");
+    let mut devices: Vec<Device> = (0..3)
+        .map(|_| {
+            let dir = tempfile::Builder::new()
+                .prefix("sync2-property-device-")
+                .tempdir()
+                .expect("dir");
+            let mut store = Store::open(&dir.path().join("postctl.db")).expect("store");
+            let account = store
+                .add_account(
+                    "news",
+                    Network::Mastodon,
+                    &AccountSettings {
+                        base_url: Some("https://social.example.test".into()),
+                        handle: None,
+                        settings: json!({}),
+                    },
+                    "env:NEWS",
+                )
+                .expect("account")
+                .id;
+            store
+                .link_sync(
+                    &server.base,
+                    "owner",
+                    &workspace.id,
+                    &workspace.name,
+                    &SecretRef::File {
+                        account: "postctl-server:session".into(),
+                    },
+                )
+                .expect("link");
+            Device {
+                media: dir.path().join("media"),
+                store,
+                account,
+                _dir: dir,
+            }
+        })
+        .collect();
+    let server_db = rusqlite::Connection::open(&server.db).expect("server db");
+    server_db
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    let server_account = uuid::Uuid::now_v7().to_string();
+    server_db
+        .execute(
+            "INSERT INTO accounts (id, workspace_id, name, network, settings, credentials, created_ms)
+             VALUES (?1, ?2, 'news', 'mastodon', '{}', 'sealed', 0)",
+            rusqlite::params![server_account, workspace.id],
+        )
+        .expect("server account");
+    let mut edits: Vec<Edit> = Vec::new();
+    // The posts the server started publishing, as they were then.
+    let mut started: BTreeMap<String, Value> = BTreeMap::new();
+    for (step, action) in actions.iter().enumerate() {
+        // Every action happens a minute after the one before, on whichever device.
+        let now = start() + Duration::minutes(step as i64);
+        for d in &mut devices {
+            d.store.set_clock(Clock::starting_at(now));
+        }
+        let pick = |d: &Device, post: usize| {
+            let live = live_posts(&d.store);
+            (!live.is_empty()).then(|| live[post % live.len()].clone())
+        };
+        match action.clone() {
+            Action::Create { device, body } => {
+                let d = &mut devices[device];
+                let id = d
+                    .store
+                    .create_post(&NewPost {
+                        body: body.clone(),
+                        title: None,
+                        labels: Vec::new(),
+                        media: Vec::new(),
+                        tz: "UTC".into(),
+                        schedule: Schedule::None,
+                        thread: ThreadMode::Auto,
+                        targets: vec![NewTarget {
+                            account_id: d.account.clone(),
+                            due: None,
+                        }],
+                    })
+                    .expect("create");
+                edits.push(Edit {
+                    step,
+                    post: id,
+                    field: "body",
+                    value: json!(body),
+                });
+            }
+            Action::Edit { device, post, body } => {
+                let d = &mut devices[device];
+                let Some(id) = pick(d, post) else { continue };
+                let change = PostChange {
+                    body: Some(body.clone()),
+                    ..PostChange::default()
+                };
+                if d.store.update_post(&id, &change, None).is_ok() {
+                    edits.push(Edit {
+                        step,
+                        post: id,
+                        field: "body",
+                        value: json!(body),
+                    });
+                }
+            }
+            Action::Title {
+                device,
+                post,
+                title,
+            } => {
+                let d = &mut devices[device];
+                let Some(id) = pick(d, post) else { continue };
+                let change = PostChange {
+                    title: Some(Some(title.clone())),
+                    ..PostChange::default()
+                };
+                if d.store.update_post(&id, &change, None).is_ok() {
+                    edits.push(Edit {
+                        step,
+                        post: id,
+                        field: "title",
+                        value: json!(title),
+                    });
+                }
+            }
+            Action::Schedule {
+                device,
+                post,
+                hours,
+            } => {
+                let d = &mut devices[device];
+                let Some(id) = pick(d, post) else { continue };
+                let due = now + Duration::hours(hours);
+                let change = PostChange {
+                    accounts: Some(vec![d.account.clone()]),
+                    ..PostChange::default()
+                };
+                let schedule = ScheduleChange {
+                    schedule: Schedule::At,
+                    due,
+                    tz: "UTC".into(),
+                    per_account: Default::default(),
+                };
+                if d.store.update_post(&id, &change, Some(&schedule)).is_ok() {
+                    let value = json!({"kind": "at", "rule": null, "due_ms": due.timestamp_millis(), "zone": "UTC"});
+                    edits.push(Edit {
+                        step,
+                        post: id,
+                        field: "schedule",
+                        value,
+                    });
+                }
+            }
+            Action::Delete { device, post } => {
+                let d = &mut devices[device];
+                let Some(id) = pick(d, post) else { continue };
+                if d.store.delete_post(&id).is_ok() {
+                    edits.push(Edit {
+                        step,
+                        post: id,
+                        field: "deleted",
+                        value: json!(true),
+                    });
+                }
+            }
+            Action::Sync { device } => {
+                let d = &mut devices[device];
+                postctl_core::sync::run::sync(&mut d.store, &client, &token, &d.media)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("sync of device {device}: {e}")))?;
+            }
+            Action::Publish { post, state } => {
+                let posts: Vec<String> = server_db
+                    .prepare("SELECT id FROM posts WHERE workspace_id = ?1 ORDER BY id")
+                    .and_then(|mut s| {
+                        s.query_map([&workspace.id], |r| r.get(0))
+                            .and_then(|rows| rows.collect())
+                    })
+                    .expect("server posts");
+                if posts.is_empty() {
+                    continue;
+                }
+                let state = ["publishing", "published", "uncertain"][state];
+                let id = &posts[post % posts.len()];
+                let held: Value = server_db
+                    .query_row(
+                        "SELECT body, title, deleted_ms IS NOT NULL FROM posts WHERE id = ?1",
+                        [id],
+                        |r| {
+                            Ok(json!({"body": r.get::<_, String>(0)?,
+                                "title": r.get::<_, Option<String>>(1)?,
+                                "deleted": r.get::<_, bool>(2)?}))
+                        },
+                    )
+                    .expect("the post");
+                started.entry(id.clone()).or_insert(held);
+                server_db
+                    .execute(
+                        "INSERT INTO targets (id, post_id, account_id, workspace_id, state,
+                             attempt_count, parts, created_ms, updated_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 0, '[]', 0, 0)
+                         ON CONFLICT (post_id, account_id) DO NOTHING",
+                        rusqlite::params![
+                            uuid::Uuid::now_v7().to_string(),
+                            id,
+                            server_account,
+                            workspace.id,
+                            state
+                        ],
+                    )
+                    .expect("publishing starts");
+            }
+        }
+    }
+    // Everyone syncs until nothing moves: twice round is enough, a third round proves it.
+    let end = start() + Duration::minutes(actions.len() as i64 + 1);
+    for _ in 0..3 {
+        for (i, d) in devices.iter_mut().enumerate() {
+            d.store.set_clock(Clock::starting_at(end));
+            postctl_core::sync::run::sync(&mut d.store, &client, &token, &d.media)
+                .await
+                .map_err(|e| TestCaseError::fail(format!("final sync of device {i}: {e}")))?;
+        }
+    }
+    let states: Vec<BTreeMap<String, Value>> = devices
+        .iter()
+        .map(|d| d.store.synced_posts().expect("posts"))
+        .collect();
+    for (i, state) in states.iter().enumerate().skip(1) {
+        prop_assert_eq!(state, &states[0], "device {} and device 0 differ", i);
+    }
+    for d in &devices {
+        prop_assert_eq!(d.store.pending_count().expect("pending"), 0);
+    }
+    // The server holds what the devices hold.
+    let mut stmt = server_db
+        .prepare(
+            "SELECT id, body, title, deleted_ms IS NOT NULL FROM posts WHERE workspace_id = ?1",
+        )
+        .expect("prepare");
+    let server_posts: BTreeMap<String, Value> = stmt
+        .query_map([&workspace.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                json!({"body": r.get::<_, String>(1)?, "title": r.get::<_, Option<String>>(2)?,
+                       "deleted": r.get::<_, bool>(3)?}),
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .expect("server posts");
+    let device_posts: BTreeMap<String, Value> = states[0]
+        .iter()
+        .map(|(id, v)| {
+            (
+                id.clone(),
+                json!({"body": v["body"], "title": v["title"], "deleted": v["deleted"]}),
+            )
+        })
+        .collect();
+    prop_assert_eq!(
+        &server_posts,
+        &device_posts,
+        "the server and the devices differ"
+    );
+    // What the server started publishing was not edited after.
+    for (id, then) in &started {
+        prop_assert_eq!(
+            &server_posts[id],
+            then,
+            "post {} changed after publishing started",
+            id
+        );
+    }
+    // No edit vanished.
+    let conflicts: Vec<_> = devices
+        .iter()
+        .flat_map(|d| d.store.sync_conflicts(10_000).expect("conflicts"))
+        .collect();
+    for edit in &edits {
+        let holds = states[0]
+            .get(&edit.post)
+            .is_some_and(|p| p[edit.field] == edit.value);
+        let overwritten = edits
+            .iter()
+            .any(|e| e.step > edit.step && e.post == edit.post && e.field == edit.field);
+        let kept = conflicts
+            .iter()
+            .any(|c| c.post_id == edit.post && c.field == edit.field && c.lost_value == edit.value);
+        prop_assert!(
+            holds || overwritten || kept,
+            "the edit {:?} vanished: the post is {:?}; conflicts: {:?}",
+            edit,
+            states[0].get(&edit.post),
+            conflicts
+        );
+    }
+    let refusals = conflicts.iter().filter(|c| c.reason.is_some()).count();
+    REFUSALS.fetch_add(refusals, std::sync::atomic::Ordering::Relaxed);
+    // An edit of the text the server refused is kept as a draft, which every replica has
+    // (and which later edits may change like any post).
+    for c in conflicts
+        .iter()
+        .filter(|c| c.reason.is_some() && c.field == "body")
+    {
+        let draft = c.draft.as_ref().expect("a refused text edit makes a draft");
+        prop_assert!(states[0].contains_key(draft), "draft {} is missing", draft);
+    }
+    Ok(())
+}
+
+/// Conflicts recorded for refused edits over all cases, so a run shows it tried the rule.
+static REFUSALS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[test]
+fn three_devices_and_a_server_converge_and_lose_no_edit() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(start_server());
+    let cases = std::env::var("POSTCTL_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let case = std::cell::Cell::new(0);
+    let result = runner.run(&proptest::collection::vec(action(), 1..40), |actions| {
+        case.set(case.get() + 1);
+        runtime.block_on(run_case(&server, case.get(), actions))
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let refusals = REFUSALS.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "{} cases, {refusals} edits refused by the server and kept",
+        case.get()
+    );
+    assert!(
+        refusals > 0,
+        "no case had the server refuse an edit: the actions do not test the firm rule"
+    );
+}
