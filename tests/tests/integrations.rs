@@ -6,141 +6,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::Env;
+use common::server::{PASSWORD, Server, token};
 use hmac::{KeyInit, Mac};
 use postctl_tests::fakes::{FakeWebhook, ReceivedWebhook};
 use serde_json::{Value, json};
-
-const PASSWORD: &[u8] = b"correct horse battery staple\n";
-
-fn server_bin() -> PathBuf {
-    let path = common::postctl_bin().with_file_name("postctl-server");
-    assert!(
-        path.exists(),
-        "{} does not exist: build it with `cargo build -p postctl-server`, or run `cargo test --workspace`",
-        path.display()
-    );
-    path
-}
-
-/// A `postctl-server serve` that may send webhooks to loopback receivers; killed when
-/// dropped.
-struct Server {
-    child: Child,
-    base: String,
-    data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let data = tempfile::Builder::new()
-            .prefix("postctl-integrations-")
-            .tempdir()
-            .expect("a data dir");
-        let mut child = Command::new(server_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .env("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postctl-server starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = tx.send(address.to_string());
-                }
-            }
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("postctl-server says where it listens");
-        Server {
-            child,
-            base: format!("http://{address}"),
-            data,
-        }
-    }
-
-    fn add_user(&self, name: &str) {
-        let mut child = Command::new(server_bin())
-            .args(["user", "add", name, "--password-stdin", "--data"])
-            .arg(self.data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postctl-server runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(PASSWORD)
-            .expect("stdin");
-        let out = child.wait_with_output().expect("user add finishes");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// One HTTP/1.1 request: the status and the body as JSON.
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-        let address = self.base.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).expect("connect to the server");
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\n");
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        write!(
-            stream,
-            "{head}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read the answer");
-        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status");
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The session token a device keeps in its secret store.
-fn token(env: &Env) -> String {
-    let text = std::fs::read_to_string(env.secrets_path()).expect("secrets.toml");
-    let start = text.find("pss_").expect("a session token in secrets.toml");
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
-}
 
 /// Waits until the receiver has `n` deliveries.
 fn wait_for(receiver: &FakeWebhook, n: usize) -> Vec<ReceivedWebhook> {
@@ -178,8 +50,8 @@ fn github_signature(secret: &str, body: &str) -> String {
 
 #[test]
 fn webhooks_from_the_cli_reach_a_receiver_signed() {
-    let server = Server::start();
-    server.add_user("alice");
+    let server = Server::start_with(&[("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true")]);
+    server.add_user("alice", &[]);
     let env = Env::new();
     env.ok_full(
         &["login", &server.base, "--user", "alice", "--password-stdin"],
@@ -254,7 +126,7 @@ fn webhooks_from_the_cli_reach_a_receiver_signed() {
 
     // A trigger: a GitHub release becomes a post, whose post.scheduled reaches the receiver.
     let session = token(&env);
-    let (status, account) = server.send(
+    let (status, account) = server.request(
         "POST",
         "/api/v1/accounts",
         &[("Authorization", &format!("Bearer {session}"))],
@@ -319,9 +191,9 @@ fn webhooks_from_the_cli_reach_a_receiver_signed() {
         ("X-GitHub-Event", "release"),
         ("X-Hub-Signature-256", signature.as_str()),
     ];
-    let (status, post) = server.send("POST", &path, &headers, &release);
+    let (status, post) = server.request("POST", &path, &headers, &release);
     assert_eq!(status, 201, "{post}");
-    let (status, again) = server.send("POST", &path, &headers, &release);
+    let (status, again) = server.request("POST", &path, &headers, &release);
     assert_eq!((status, &again["duplicate"]), (200, &json!(true)));
     let seen = wait_for(&receiver, 3);
     seen[2].verify(&secret).expect("post.scheduled is signed");

@@ -7,167 +7,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Env;
+use common::server::{PASSWORD, Server, device, token};
 use hmac::{KeyInit, Mac};
 use serde_json::Value;
-
-const PASSWORD: &[u8] = b"correct horse battery staple\n";
-
-/// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
-fn server_bin() -> PathBuf {
-    let path = common::postctl_bin().with_file_name("postctl-server");
-    assert!(
-        path.exists(),
-        "{} does not exist: build it with `cargo build -p postctl-server`, or run `cargo test --workspace`",
-        path.display()
-    );
-    path
-}
-
-/// A `postctl-server serve` on a free port of 127.0.0.1 and its data dir; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let data = tempfile::Builder::new()
-            .prefix("postctl-sync-server-")
-            .tempdir()
-            .expect("a data dir");
-        let mut child = Command::new(server_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postctl-server starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = tx.send(address.to_string());
-                }
-            }
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("postctl-server says where it listens");
-        Server {
-            child,
-            base: format!("http://{address}"),
-            data,
-        }
-    }
-
-    /// Adds a user (with a workspace of their own) with `postctl-server user add`.
-    fn add_user(&self, name: &str, extra: &[&str]) {
-        let out = self.cli(
-            &[&["user", "add", name, "--password-stdin"], extra].concat(),
-            PASSWORD,
-        );
-        assert!(out.0, "user add {name}: {}", out.1);
-    }
-
-    /// Runs `postctl-server ARGS --data DIR` with `stdin`: success and stdout + stderr.
-    fn cli(&self, args: &[&str], stdin: &[u8]) -> (bool, String) {
-        let mut child = Command::new(server_bin())
-            .args(args)
-            .arg("--data")
-            .arg(self.data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postctl-server runs");
-        if let Some(mut input) = child.stdin.take() {
-            input.write_all(stdin).expect("stdin");
-        }
-        let out = child.wait_with_output().expect("postctl-server finishes");
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    }
-
-    /// GET `path` with a bearer token: the status and the body as JSON.
-    fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        self.send("GET", path, token, "")
-    }
-
-    /// A request with a bearer token and a JSON body: the status and the body as JSON.
-    fn send(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, Value) {
-        let address = self.base.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).expect("connect to the server");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read the answer");
-        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status");
-        (status, serde_json::from_str(body).expect("a JSON body"))
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A device: a postctl data dir signed in to `server` as `user`.
-fn device(server: &Server, user: &str) -> Env {
-    let env = Env::new();
-    env.ok_full(
-        &["login", &server.base, "--user", user, "--password-stdin"],
-        Some(PASSWORD),
-        &[],
-    );
-    env
-}
-
-/// The session token a device keeps in its secret store.
-fn token(env: &Env) -> String {
-    let text = std::fs::read_to_string(env.secrets_path()).expect("secrets.toml");
-    let start = text.find("pss_").expect("a session token in secrets.toml");
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
-}
 
 /// A command run with its clock starting at `at` (RFC 3339).
 fn at(env: &Env, when: &str, args: &[&str]) -> common::Run {
@@ -461,7 +306,7 @@ fn concurrent_edits_merge_field_by_field_and_the_last_writer_wins() {
 /// a target in `state` on an account of the post's workspace, written into the server's
 /// database.
 fn server_starts_publishing(server: &Server, post: &str, state: &str) {
-    let db = rusqlite::Connection::open(server.data.path().join("server.sqlite3"))
+    let db = rusqlite::Connection::open(server.data_dir().join("server.sqlite3"))
         .expect("the server's database");
     db.busy_timeout(Duration::from_secs(10))
         .expect("busy timeout");

@@ -36,6 +36,11 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// A server with more settings in its environment (`POSTCTL_SERVER_…`).
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
         let data = tempfile::Builder::new()
             .prefix("postctl-test-server-")
             .tempdir()
@@ -44,6 +49,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data.path())
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -72,8 +78,17 @@ impl Server {
 
     /// Adds a user with `postctl-server user add NAME --password-stdin EXTRA…`.
     pub fn add_user(&self, name: &str, extra: &[&str]) {
+        let (ok, out) = self.cli(
+            &[&["user", "add", name, "--password-stdin"], extra].concat(),
+            PASSWORD,
+        );
+        assert!(ok, "user add {name}: {out}");
+    }
+
+    /// Runs `postctl-server ARGS --data DIR` with `stdin`: success and stdout + stderr.
+    pub fn cli(&self, args: &[&str], stdin: &[u8]) -> (bool, String) {
         let mut child = Command::new(server_bin())
-            .args([&["user", "add", name, "--password-stdin"], extra].concat())
+            .args(args)
             .arg("--data")
             .arg(self.data.path())
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
@@ -83,24 +98,48 @@ impl Server {
             .spawn()
             .expect("postctl-server runs");
         if let Some(mut input) = child.stdin.take() {
-            input.write_all(PASSWORD).expect("stdin");
+            input.write_all(stdin).expect("stdin");
         }
         let out = child.wait_with_output().expect("postctl-server finishes");
-        assert!(
+        (
             out.status.success(),
-            "user add {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
+    /// GET `path` with a bearer token: the status and the body as JSON.
+    pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send("GET", path, token, "")
     }
 
     /// A request with a bearer token and a JSON body: the status and the body as JSON.
     pub fn send(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let authorization = format!("Bearer {token}");
+        self.request(method, path, &[("Authorization", &authorization)], body)
+    }
+
+    /// One HTTP/1.1 request with `headers` and a JSON body: the status and the body as
+    /// JSON (`Null` when empty, the text itself when it is not JSON).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
         let address = self.base.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("connect to the server");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{head}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("send");
@@ -119,12 +158,22 @@ impl Server {
         };
         (status, json)
     }
+
+    /// The server's data dir (its SQLite database is `server.sqlite3` there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    /// Stops the server (also when dropped).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
