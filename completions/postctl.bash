@@ -157,6 +157,9 @@ _postctl() {
             postctl__subcmd__accounts,list)
                 cmd="postctl__subcmd__accounts__subcmd__list"
                 ;;
+            postctl__subcmd__accounts,push)
+                cmd="postctl__subcmd__accounts__subcmd__push"
+                ;;
             postctl__subcmd__accounts,reauth)
                 cmd="postctl__subcmd__accounts__subcmd__reauth"
                 ;;
@@ -321,7 +324,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts)
-            opts="-h --config --db --json --help add list check reauth rm"
+            opts="-h --config --db --json --help add list check reauth rm push"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +482,28 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__accounts__subcmd__list)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__accounts__subcmd__push)
             opts="-h --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

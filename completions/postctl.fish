@@ -79,15 +79,16 @@ complete -c postctl -n "__fish_postctl_using_subcommand init" -l db -d 'Database
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l force -d 'Overwrite an existing config file'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -l json -d 'Print data as JSON on stdout'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -s h -l help -d 'Print help'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "check" -d 'Check accounts\' credentials against their networks'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "reauth" -d 'Sign in again to an OAuth account (X, VK, Instagram, Threads, Facebook) whose tokens were refused or end soon; its held posts then go out'
-complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm" -f -a "rm" -d 'Remove an account and its stored secret'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "add" -d 'Add an account; the secret goes to the OS keyring (or a 0600 file), never the database'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "list" -d 'List accounts and where each secret lives (never the secret)'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "check" -d 'Check accounts\' credentials against their networks'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "reauth" -d 'Sign in again to an OAuth account (X, VK, Instagram, Threads, Facebook) whose tokens were refused or end soon; its held posts then go out'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "rm" -d 'Remove an account and its stored secret'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and not __fish_seen_subcommand_from add list check reauth rm push" -f -a "push" -d 'Send an account and its secret to the linked server workspace, whose publisher then posts for it'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l name -d 'Your name for the account, used with --to (lowercase letters, digits, - and _)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l base-url -l instance -l pds -l homeserver -l api-url -d 'The server\'s base URL (Mastodon instance, Bluesky PDS, Matrix homeserver, Telegram Bot API server...)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from add" -l handle -d 'Handle (Bluesky: me.bsky.social or a DID)' -r
@@ -134,6 +135,10 @@ complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l cancel-scheduled -d 'Also cancel the account\'s scheduled posts (otherwise such an account is not removed)'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from push" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from push" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from push" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand accounts; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand group; and not __fish_seen_subcommand_from set list rm" -l json -d 'Print data as JSON on stdout'

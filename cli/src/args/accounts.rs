@@ -22,7 +22,21 @@ pub enum AccountsCommand {
         after_help = "Examples:\n  postctl accounts rm tg\n  postctl accounts rm tg --cancel-scheduled"
     )]
     Rm(AccountRmArgs),
+    /// Send an account and its secret to the linked server workspace, whose publisher then posts for it
+    #[command(after_help = ACCOUNTS_PUSH_HELP)]
+    Push(AccountPushArgs),
 }
+
+const ACCOUNTS_PUSH_HELP: &str = "\
+The only way credentials reach a server: sync never carries them. The server checks the
+account as `accounts add` does and keeps the secret sealed; nothing prints it. Accounts
+that signed in through a browser (X, VK, Instagram, Threads, Facebook) or with OAuth 1.0a
+keys cannot be pushed: add them on the server with a token.
+
+Examples:
+  postctl login https://postctl.example.com --user alice
+  postctl accounts push masto
+  postctl --json accounts push news";
 
 const ACCOUNTS_ADD_HELP: &str = "\
 What each network needs (the secret comes from --token-stdin or --token-env VAR):
@@ -177,6 +191,12 @@ pub struct AccountReauthArgs {
 pub struct AccountCheckArgs {
     /// Only this account [default: all]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountPushArgs {
+    /// The account's name (as `postctl accounts list` shows it)
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
         AccountsCommand::Check(args) => check(ctx, args.name.as_deref()),
         AccountsCommand::Reauth(args) => reauth(ctx, &args),
         AccountsCommand::Rm(args) => remove(ctx, &args),
+        AccountsCommand::Push(args) => super::account_push::push(ctx, &args.name),
     }
 }
 

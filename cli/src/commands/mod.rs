@@ -1,5 +1,6 @@
 //! One module per command, each with one `run` entry point.
 
+mod account_push;
 mod accounts;
 mod ai;
 mod approvals;

@@ -790,6 +790,19 @@ impl Client {
         .await
     }
 
+    /// Adds an account to the session's workspace (`POST /api/v1/accounts`): `body` as the
+    /// API takes it, credentials included; the answer never holds them.
+    pub async fn add_account(&self, token: &Secret, body: &Value) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "accounts"],
+            token,
+            Some(body.clone()),
+            201,
+        )
+        .await
+    }
+
     pub async fn remove_webhook(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
         self.call(
             reqwest::Method::DELETE,
