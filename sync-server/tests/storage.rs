@@ -15,7 +15,7 @@ use postctl_server::storage::{
     Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
     TargetState, User, Webhook, Workspace,
 };
-use postctl_server::storage::{ApprovalDecision, Decision, Unapproved};
+use postctl_server::storage::{AiSettings, ApprovalDecision, Decision, Unapproved};
 use postctl_server::storage::{
     Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationSend,
     NotificationSettings, Routed, SendEnd, SendState,
@@ -63,6 +63,7 @@ cases!(
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
     media_is_known_per_workspace,
+    model_settings_are_per_workspace_and_resealed,
     sessions_move_once,
     keys_rotate_once_with_a_grace_period,
     accounts_stay_in_their_workspace_and_go_when_idle,
@@ -2359,6 +2360,71 @@ async fn media_is_known_per_workspace(target: Target) {
             .await
             .expect("known"),
         vec![a]
+    );
+}
+
+async fn model_settings_are_per_workspace_and_resealed(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    assert_eq!(s.ai_settings(&ws.id).await.expect("read"), None);
+    let mut settings = AiSettings {
+        workspace_id: ws.id.clone(),
+        provider: "anthropic".into(),
+        model: "claude-x".into(),
+        base_url: None,
+        api_key: Some("v1.sealed-key".into()),
+        max_tokens: 2048,
+        updated_ms: 1_000,
+    };
+    s.set_ai_settings(&settings).await.expect("set");
+    assert_eq!(
+        s.ai_settings(&ws.id).await.expect("read"),
+        Some(settings.clone())
+    );
+    assert_eq!(s.ai_settings(&other.id).await.expect("read"), None);
+    // Replaced whole, not merged.
+    settings.provider = "openai".into();
+    settings.base_url = Some("http://127.0.0.1:11434/v1".into());
+    settings.max_tokens = 100;
+    settings.updated_ms = 2_000;
+    s.set_ai_settings(&settings).await.expect("set again");
+    assert_eq!(
+        s.ai_settings(&ws.id).await.expect("read"),
+        Some(settings.clone())
+    );
+    // The key is a sealed value `rotate-key` reseals, owned by the workspace.
+    let values = s.sealed_values().await.expect("sealed");
+    let key = values
+        .iter()
+        .find(|v| v.kind == SealedKind::AiKey)
+        .expect("the key is a sealed value");
+    assert_eq!(
+        (key.owner.as_str(), key.value.as_str()),
+        (ws.id.as_str(), "v1.sealed-key")
+    );
+    assert!(
+        s.reseal(&[(key.clone(), "v1.resealed".into())])
+            .await
+            .expect("reseal")
+    );
+    assert_eq!(
+        s.ai_settings(&ws.id)
+            .await
+            .expect("read")
+            .and_then(|a| a.api_key)
+            .as_deref(),
+        Some("v1.resealed")
+    );
+    // Without a key (a local server): nothing to reseal.
+    settings.api_key = None;
+    s.set_ai_settings(&settings).await.expect("set");
+    assert!(
+        !s.sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .any(|v| v.kind == SealedKind::AiKey)
     );
 }
 

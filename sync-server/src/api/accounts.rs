@@ -225,3 +225,66 @@ pub async fn delete(
         ))),
     }
 }
+
+/// `POST /api/v1/accounts/{id}/check`: asks the network whether the account's credentials
+/// still work (core's `Engine::verify`, as `postctl accounts check` does; an OAuth token
+/// about to expire is refreshed first, under the account's lock). A network that refuses
+/// them marks the account as needing sign-in (its posts are held, and
+/// `account.needs_reauth` is emitted once); a network that cannot be reached says so
+/// and changes nothing. Answers `ok`, the identity the network knows the account by, or
+/// the error, whether it was the credentials (`auth`), and `needs_reauth`.
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let account = state
+        .storage
+        .account(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let core = state.networks.ledger().account(&account.id).await.map_err(|e| {
+        tracing::error!(account = %account.id, "could not read the account: {e}");
+        Problem::internal()
+    })?;
+    let mut answer = json!({
+        "id": account.id,
+        "name": account.name,
+        "network": account.network,
+    });
+    match state.networks.verify(&core).await {
+        Ok(verified) => {
+            answer["ok"] = json!(true);
+            answer["identity"] = json!(verified.identity);
+        }
+        Err(e) => {
+            let error = e.to_string();
+            answer["ok"] = json!(false);
+            answer["error"] = json!(error);
+            answer["auth"] = json!(e.is_auth());
+            if e.is_auth() {
+                let news = state
+                    .networks
+                    .ledger()
+                    .mark_needs_sign_in(&account.id, &error)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(account = %account.id, "could not hold the account: {e}");
+                        Problem::internal()
+                    })?;
+                if news {
+                    state.outbox.wake();
+                    tracing::warn!(account = %account.id, "needs signing in again: {error}");
+                }
+            }
+        }
+    }
+    let waiting = state.storage.accounts_needing_sign_in().await?;
+    answer["needs_reauth"] = json!(
+        waiting
+            .iter()
+            .find(|(waiting, _)| *waiting == account.id)
+            .map(|(_, why)| why.clone())
+    );
+    Ok(Json(answer))
+}

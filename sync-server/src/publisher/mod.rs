@@ -102,6 +102,55 @@ impl TokenKeeper for SealedTokens {
     }
 }
 
+/// Core's engine on the server's storage, with the server key of `guard` opening the
+/// accounts' sealed credentials and sealing refreshed tokens: media files under
+/// `data_dir/media`, `observer` (if any) told each finished target's outcome. The
+/// publisher drains with one; the API's unpublish and account check use another (on an
+/// API-only node too), which never claims anything.
+pub fn engine(
+    storage: Arc<dyn Storage>,
+    guard: Arc<Guard>,
+    data_dir: &std::path::Path,
+    policy: Policy,
+    observer: Option<Observer>,
+) -> anyhow::Result<Engine> {
+    let mut ledger = ServerLedger::new(storage);
+    if let Some(observer) = observer {
+        ledger = ledger.with_observer(observer);
+    }
+    let ledger = Arc::new(ledger);
+    let opener = Arc::clone(&ledger);
+    let opening = Arc::clone(&guard);
+    let secret_of: SecretSource = Arc::new(move |account: &Account| {
+        let sealed = opener.sealed_credentials(&account.id).ok_or_else(|| {
+            Error::Internal(format!(
+                "no credentials are known for account {}",
+                account.name
+            ))
+        })?;
+        let plain = opening.server_key.open(&account.id, &sealed).map_err(|_| {
+            Error::Internal(format!(
+                "the credentials of account {} cannot be opened with this server's key \
+                 (was POSTCTL_SERVER_KEY changed without `postctl-server rotate-key`?)",
+                account.name
+            ))
+        })?;
+        token_of(&plain).map_err(Error::Internal)
+    });
+    // The engine's secret store is never read: secrets come from the database, tokens
+    // are written back there, and sessions stay in memory.
+    let secrets = Arc::new(SecretStore::new(data_dir, Backend::File));
+    let keeper = Arc::new(SealedTokens {
+        ledger: Arc::clone(&ledger),
+        guard,
+    });
+    Ok(
+        Engine::on_ledger(ledger, secrets, secret_of, data_dir.join("media"), policy)?
+            .with_sessions_in_memory()
+            .with_token_keeper(keeper),
+    )
+}
+
 impl Publisher {
     /// Starts publishing from `storage`, with the server key of `guard`: media files under `data_dir/media`, `observer`
     /// told each outcome.
@@ -112,36 +161,7 @@ impl Publisher {
         policy: Policy,
         observer: Observer,
     ) -> anyhow::Result<Publisher> {
-        let ledger = Arc::new(ServerLedger::new(storage).with_observer(observer));
-        let opener = Arc::clone(&ledger);
-        let opening = Arc::clone(&guard);
-        let secret_of: SecretSource = Arc::new(move |account: &Account| {
-            let sealed = opener.sealed_credentials(&account.id).ok_or_else(|| {
-                Error::Internal(format!(
-                    "no credentials are known for account {}",
-                    account.name
-                ))
-            })?;
-            let plain = opening.server_key.open(&account.id, &sealed).map_err(|_| {
-                Error::Internal(format!(
-                    "the credentials of account {} cannot be opened with this server's key \
-                     (was POSTCTL_SERVER_KEY changed without `postctl-server rotate-key`?)",
-                    account.name
-                ))
-            })?;
-            token_of(&plain).map_err(Error::Internal)
-        });
-        // The engine's secret store is never read: secrets come from the database, tokens
-        // are written back there, and sessions stay in memory.
-        let secrets = Arc::new(SecretStore::new(data_dir, Backend::File));
-        let keeper = Arc::new(SealedTokens {
-            ledger: Arc::clone(&ledger),
-            guard,
-        });
-        let engine = Engine::on_ledger(ledger, secrets, secret_of, data_dir.join("media"), policy)?
-            .with_sessions_in_memory()
-            .with_token_keeper(keeper);
-        let engine = Arc::new(engine);
+        let engine = Arc::new(engine(storage, guard, data_dir, policy, Some(observer))?);
         let stop = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn(run(Arc::clone(&engine), Arc::clone(&stop)));
         Ok(Publisher { engine, stop, task })
