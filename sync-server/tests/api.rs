@@ -442,7 +442,13 @@ async fn every_role_against_every_route(api: &Api) {
             "editor",
             StatusCode::CONFLICT,
         ),
-        (Method::GET, "/api/v1/ai", None, "admin", StatusCode::CONFLICT),
+        (
+            Method::GET,
+            "/api/v1/ai",
+            None,
+            "admin",
+            StatusCode::CONFLICT,
+        ),
         (
             Method::PUT,
             "/api/v1/ai",

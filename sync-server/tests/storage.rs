@@ -85,6 +85,7 @@ cases!(
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
     the_publishers_bookkeeping_is_shared,
+    a_held_account_is_freed_when_it_signs_in_again,
     events_wait_for_the_notifier_and_are_routed_once,
     inboxes_page_per_user_and_are_marked_read,
     channels_settings_and_messages,
@@ -3396,6 +3397,37 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
             .len(),
         31
     );
+}
+
+/// An account whose check passes again is no longer held: its waiting target is claimed,
+/// and the change wakes sleeping publishers (`data_version`).
+async fn a_held_account_is_freed_when_it_signs_in_again(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let post = due_post(&s, &ws, &alice, 50_000, &[&a]).await;
+    assert!(!s.signed_in_again(&a.id, 55_000).await.expect("not held"));
+    assert!(
+        s.mark_needs_sign_in(&a.id, "refused", &[])
+            .await
+            .expect("mark")
+    );
+    assert!(
+        s.claim_due(&claim("p", 60_000, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty(),
+        "a held account's target is not claimed"
+    );
+    let version = s.data_version().await.expect("version");
+    assert!(s.signed_in_again(&a.id, 9_000_000).await.expect("freed"));
+    assert!(!s.signed_in_again(&a.id, 9_000_001).await.expect("once"));
+    assert!(s.accounts_needing_sign_in().await.expect("held").is_empty());
+    assert_ne!(s.data_version().await.expect("version"), version);
+    let got = s.claim_due(&claim("p", 60_000, 10)).await.expect("claim");
+    assert_eq!(got.claimed.len(), 1);
+    assert_eq!(got.claimed[0].post.id, post.id);
 }
 
 fn storage_not_approved() -> &'static str {

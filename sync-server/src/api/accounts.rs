@@ -230,8 +230,8 @@ pub async fn delete(
 /// still work (core's `Engine::verify`, as `postctl accounts check` does; an OAuth token
 /// about to expire is refreshed first, under the account's lock). A network that refuses
 /// them marks the account as needing sign-in (its posts are held, and
-/// `account.needs_reauth` is emitted once); a network that cannot be reached says so
-/// and changes nothing. Answers `ok`, the identity the network knows the account by, or
+/// `account.needs_reauth` is emitted once); credentials that work again free a held
+/// account; a network that cannot be reached says so and changes nothing. Answers `ok`, the identity the network knows the account by, or
 /// the error, whether it was the credentials (`auth`), and `needs_reauth`.
 pub async fn check(
     State(state): State<AppState>,
@@ -243,10 +243,15 @@ pub async fn check(
         .account(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let core = state.networks.ledger().account(&account.id).await.map_err(|e| {
-        tracing::error!(account = %account.id, "could not read the account: {e}");
-        Problem::internal()
-    })?;
+    let core = state
+        .networks
+        .ledger()
+        .account(&account.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(account = %account.id, "could not read the account: {e}");
+            Problem::internal()
+        })?;
     let mut answer = json!({
         "id": account.id,
         "name": account.name,
@@ -256,6 +261,9 @@ pub async fn check(
         Ok(verified) => {
             answer["ok"] = json!(true);
             answer["identity"] = json!(verified.identity);
+            if state.storage.signed_in_again(&account.id, now_ms()).await? {
+                tracing::info!(account = %account.id, "signed in again: its posts go out");
+            }
         }
         Err(e) => {
             let error = e.to_string();

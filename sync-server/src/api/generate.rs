@@ -224,7 +224,10 @@ pub async fn generate(
         .await?
         .ok_or_else(not_configured)?;
     let provider: Provider = settings.provider.parse().map_err(|e| {
-        tracing::error!("workspace {} has an unknown provider: {e}", caller.workspace_id);
+        tracing::error!(
+            "workspace {} has an unknown provider: {e}",
+            caller.workspace_id
+        );
         Problem::internal()
     })?;
     let key = match &settings.api_key {
@@ -240,12 +243,13 @@ pub async fn generate(
                     );
                     Problem::internal()
                 })?;
-            Some(Secret::new(String::from_utf8(plain).map_err(
-                |_| {
-                    tracing::error!("the model key of workspace {} is not text", caller.workspace_id);
-                    Problem::internal()
-                },
-            )?))
+            Some(Secret::new(String::from_utf8(plain).map_err(|_| {
+                tracing::error!(
+                    "the model key of workspace {} is not text",
+                    caller.workspace_id
+                );
+                Problem::internal()
+            })?))
         }
         None => None,
     };

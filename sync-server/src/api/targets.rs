@@ -308,8 +308,12 @@ pub async fn unpublish(
         })?;
     for (name, result) in &results {
         match result {
-            Ok(parts) => tracing::info!(post = %post.id, account = %name, "unpublished {parts} part(s)"),
-            Err(why) => tracing::warn!(post = %post.id, account = %name, "could not unpublish: {why}"),
+            Ok(parts) => {
+                tracing::info!(post = %post.id, account = %name, "unpublished {parts} part(s)")
+            }
+            Err(why) => {
+                tracing::warn!(post = %post.id, account = %name, "could not unpublish: {why}")
+            }
         }
     }
     let targets = state

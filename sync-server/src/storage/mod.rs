@@ -1468,6 +1468,10 @@ pub trait Storage: Send + Sync + 'static {
         why: &str,
         events: &[Event],
     ) -> Result<bool>;
+    /// The account's credentials work again (a check passed): its posts are no longer
+    /// held, and its waiting targets count as changed (`data_version`). True when it was
+    /// held.
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool>;
     /// Why each account that needs signing in again does: `(account id, why)`.
     async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>>;
     /// Records an outage failure on `circuit` and decides

@@ -2445,6 +2445,26 @@ impl Storage for PgStorage {
         Ok(n == 1)
     }
 
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let cleared = tx
+            .execute(&pg(super::sql::SIGNED_IN_AGAIN), &[&account_id])
+            .await
+            .map_err(db_error)?
+            > 0;
+        if cleared {
+            tx.execute(
+                &pg(&super::sql::touch_waiting_sql()),
+                &[&account_id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(cleared)
+    }
+
     async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>> {
         let client = self.client().await?;
         let rows = client

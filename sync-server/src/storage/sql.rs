@@ -456,3 +456,16 @@ pub(crate) const SET_AI_SETTINGS: &str =
 pub(crate) const AI_SETTINGS: &str =
     "SELECT workspace_id, provider, model, base_url, api_key, max_tokens, updated_ms
      FROM workspace_ai WHERE workspace_id = ?1";
+
+/// Account `?1` signed in again at `?2`: it is no longer held, and its waiting targets
+/// count as changed, so sleeping publishers look again.
+pub(crate) const SIGNED_IN_AGAIN: &str =
+    "UPDATE accounts SET needs_sign_in = NULL WHERE id = ?1 AND needs_sign_in IS NOT NULL";
+
+/// [`SIGNED_IN_AGAIN`]'s touch of the account's waiting targets.
+pub(crate) fn touch_waiting_sql() -> String {
+    format!(
+        "UPDATE targets SET updated_ms = ?2 WHERE account_id = ?1 AND state IN {waiting}",
+        waiting = TargetState::sql(TargetState::WAITING),
+    )
+}

@@ -2457,6 +2457,20 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool> {
+        let id = account_id.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let cleared = tx.execute(super::sql::SIGNED_IN_AGAIN, [&id])? > 0;
+            if cleared {
+                tx.execute(&super::sql::touch_waiting_sql(), params![id, now_ms])?;
+            }
+            tx.commit()?;
+            Ok(cleared)
+        })
+        .await
+    }
+
     async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>> {
         self.call(|c| {
             let mut stmt = c.prepare_cached(
