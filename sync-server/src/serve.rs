@@ -108,12 +108,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .unwrap_or(chrono::Duration::minutes(2)),
         ..postctl_core::publish::Policy::default()
     };
+    let failure_metrics = metrics.clone();
+    let failures: crate::publisher::RefreshObserver =
+        std::sync::Arc::new(move |network: &str, reason: &'static str| {
+            failure_metrics.record_refresh_failure(network, reason);
+        });
     let networks = std::sync::Arc::new(crate::publisher::engine(
         storage.clone(),
         guard.clone(),
         &settings.data_dir,
         policy,
         None,
+        Some(failures.clone()),
     )?);
     let publisher = match settings.publish {
         true => {
@@ -138,6 +144,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 &settings.data_dir,
                 policy,
                 observer,
+                failures,
             )?;
             tracing::info!(
                 "publishing what comes due (publish = false makes this an API-only node)"

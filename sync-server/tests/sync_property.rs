@@ -74,6 +74,7 @@ async fn start_server() -> Server {
                 &settings.data_dir,
                 postctl_core::publish::Policy::default(),
                 None,
+                None,
             )
             .expect("engine"),
         ),

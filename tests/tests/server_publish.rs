@@ -23,6 +23,7 @@ use postctl_tests::fakes::anthropic::FakeAnthropic;
 use postctl_tests::fakes::llm::Reply;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::webhook::FakeWebhook;
+use postctl_tests::fakes::x::FakeX;
 use serde_json::{Value, json};
 
 /// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
@@ -785,4 +786,140 @@ fn generate_asks_the_workspace_model_with_its_key() {
     };
     assert!(!clear(FakeAnthropic::KEY) && !clear("sk-ant-wrong-key-0000"));
     assert!(!server.log().contains("sk-ant-wrong-key-0000"));
+}
+
+/// The refresh-token grants X was asked for, and whether each was granted.
+fn refreshes(fake: &FakeX) -> Vec<bool> {
+    fake.token_requests()
+        .into_iter()
+        .filter(|(grant, _)| grant == "refresh_token")
+        .map(|(_, granted)| granted)
+        .collect()
+}
+
+/// An X account signed in locally (tokens about to expire) and added to the server with
+/// its tokens and client id: (the fake, the account's id, the tokens as added).
+fn x_account(server: &Server, key: &str) -> (FakeX, String, Value) {
+    let env = common::Env::new();
+    let (fake, _) = common::x::signed_in_account(&env);
+    let tokens = common::x::stored_tokens(&env, "me-x");
+    let account = server.ok(
+        "POST",
+        "/api/v1/accounts",
+        key,
+        json!({
+            "name": "me-x",
+            "network": "x",
+            "base_url": fake.base_url(),
+            "settings": {"client_id": FakeX::CLIENT_ID},
+            "credentials": {"token": tokens.to_string()},
+        }),
+    );
+    assert_eq!(
+        account["settings"]["client_id"],
+        FakeX::CLIENT_ID,
+        "{account}"
+    );
+    let id = account["id"].as_str().expect("an account id").to_string();
+    (fake, id, tokens)
+}
+
+/// What is on disk of the SQLite database under `dir`.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for file in ["server.sqlite3", "server.sqlite3-wal"] {
+        if let Ok(more) = std::fs::read(dir.join(file)) {
+            bytes.extend(more);
+        }
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// The server refreshes an X account's expiring token once before it publishes, under
+/// the account's lock, and keeps the new tokens sealed; a refresh X refuses holds the
+/// account and is counted in `/metrics`.
+#[test]
+fn the_server_refreshes_an_expiring_token_before_it_publishes() {
+    let setup = Setup::new(None);
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (fake, account, tokens) = x_account(&server, &key);
+    let old_access = tokens["access_token"].as_str().expect("an access token");
+    // The new tokens live a minute too: the next adapter made refreshes again.
+    fake.configure(|c| c.access_lifetime = Duration::from_secs(60));
+    let now = chrono::Utc::now().to_rfc3339();
+    server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Fresh tokens", "accounts": [account], "at": now}),
+    );
+    wait_for(Duration::from_secs(30), "the post on X", || {
+        !fake.posts().is_empty()
+    });
+    assert_eq!(refreshes(&fake), [true], "refreshed once");
+    let sent = fake.posts();
+    let auth = sent[0].auth.clone().unwrap_or_default();
+    let new_access = auth.trim_start_matches("Bearer ").to_string();
+    assert_ne!(new_access, old_access, "published with the old token");
+    assert!(fake.access_token_works(&new_access));
+    let on_disk = database_bytes(&setup.data.path().join("one"));
+    assert!(!on_disk.is_empty());
+    assert!(
+        !holds(&on_disk, &new_access) && !holds(&on_disk, old_access),
+        "a token is in the database in clear"
+    );
+    // X forgets the app: the next refresh is refused, the account held, the failure counted.
+    fake.revoke();
+    let checked = server.ok(
+        "POST",
+        &format!("/api/v1/accounts/{account}/check"),
+        &key,
+        Value::Null,
+    );
+    assert_eq!(checked["ok"], false, "{checked}");
+    assert_eq!(checked["auth"], true, "{checked}");
+    assert!(checked["needs_reauth"].is_string(), "{checked}");
+    assert_eq!(refreshes(&fake), [true, false]);
+    let metrics = server.text("/metrics");
+    let line = "postctl_server_token_refresh_failures_total{network=\"x\",reason=\"refused\"} 1";
+    assert!(
+        metrics.contains(line),
+        "{line} is not in /metrics:\n{metrics}"
+    );
+    assert!(
+        !server.log().contains(&new_access),
+        "a token reached the log"
+    );
+}
+
+/// Two processes on one PostgreSQL that need one account's expiring token at once:
+/// X (which spends a refresh token when it answers) is asked once, and both work.
+#[test]
+fn two_processes_never_refresh_one_token_twice() {
+    let Some(pg) = pg::Postgres::start("two_processes_never_refresh_one_token_twice") else {
+        return;
+    };
+    let setup = Setup::new(Some(pg.database()));
+    let quiet = [("POSTCTL_SERVER_PUBLISH", "false")];
+    let one = setup.serve("one", &quiet);
+    let two = setup.serve("two", &quiet);
+    let key = setup.user_key();
+    let (fake, account, _) = x_account(&one, &key);
+    let path = format!("/api/v1/accounts/{account}/check");
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| one.ok("POST", &path, &key, Value::Null));
+        let b = scope.spawn(|| two.ok("POST", &path, &key, Value::Null));
+        (a.join().expect("one"), b.join().expect("two"))
+    });
+    assert_eq!(
+        (&a["ok"], &b["ok"]),
+        (&json!(true), &json!(true)),
+        "{a} {b}"
+    );
+    assert_eq!(refreshes(&fake), [true], "one refresh for both processes");
 }

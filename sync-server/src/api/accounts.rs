@@ -48,6 +48,11 @@ pub struct Settings {
     subreddit: Option<String>,
     #[serde(default)]
     relays: Vec<String>,
+    /// The OAuth client (app) the account's tokens were given to, for networks that sign
+    /// in (X, Threads, Instagram…): their refresh needs it. The tokens are then the
+    /// credentials' `token`, as `postctl` keeps a signed-in account's.
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +133,16 @@ pub async fn create(
     };
     let token = token(&credentials)?;
     let s = new.settings;
+    let client_id = match s.client_id.map(|c| c.trim().to_string()) {
+        Some(c) if c.is_empty() => None,
+        Some(_) if postctl_core::platforms::sign_in(network).is_none() => {
+            return Err(Problem::invalid_field(format!(
+                "`settings.client_id`: {} accounts do not sign in with OAuth; leave it out",
+                network.display_name()
+            )));
+        }
+        other => other,
+    };
     let fields = AccountFields {
         base_url: new.base_url.clone(),
         handle: s.handle,
@@ -142,12 +157,15 @@ pub async fn create(
         subreddit: s.subreddit,
         relays: s.relays,
     };
-    let valid = validate_account(network, &fields, Some(token)).map_err(|e| {
+    let mut valid = validate_account(network, &fields, Some(token)).map_err(|e| {
         Problem::invalid_field(format!(
             "{e} (the API's `settings` fields are the command's flags without the dashes, \
              `base_url` is --base-url, and `credentials.token` the secret)"
         ))
     })?;
+    if let (Some(client_id), Some(settings)) = (client_id, valid.settings.as_object_mut()) {
+        settings.insert("client_id".into(), Value::String(client_id));
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let plain = Value::Object(credentials).to_string();
     let credentials = state
