@@ -30,6 +30,8 @@ pub struct Rotated {
     pub webhooks: usize,
     /// Notification channels' tokens (ntfy, Telegram).
     pub channels: usize,
+    /// Workspaces' model keys (`generate`).
+    pub ai_keys: usize,
 }
 
 /// Reads the new key from `file`, or from standard input.
@@ -66,6 +68,7 @@ pub async fn reseal_all(
         totp: 0,
         webhooks: 0,
         channels: 0,
+        ai_keys: 0,
     };
     for value in values {
         let plain = old.open(&value.owner, &value.value).with_context(|| {
@@ -77,6 +80,7 @@ pub async fn reseal_all(
                 }
                 SealedKind::TriggerSecret => "the GitHub secret of trigger",
                 SealedKind::ChannelSecret => "the token of notification channel",
+                SealedKind::AiKey => "the model key of workspace",
             };
             format!(
                 "{what} {} do not open with the current key; nothing was changed (is \
@@ -94,6 +98,7 @@ pub async fn reseal_all(
             | SealedKind::WebhookOldSecret
             | SealedKind::TriggerSecret => rotated.webhooks += 1,
             SealedKind::ChannelSecret => rotated.channels += 1,
+            SealedKind::AiKey => rotated.ai_keys += 1,
         }
         changes.push((value, resealed));
     }
@@ -124,8 +129,9 @@ pub async fn rotate(settings: &Settings, new_key_file: Option<&Path>) -> anyhow:
     let rotated = reseal_all(storage.as_ref(), &old, &new).await?;
     eprintln!(
         "resealed the credentials of {} account(s), {} TOTP secret(s), {} webhook and \
-         trigger secret(s) and {} notification channel token(s) under the new key",
-        rotated.credentials, rotated.totp, rotated.webhooks, rotated.channels
+         trigger secret(s), {} notification channel token(s) and {} model key(s) under the \
+         new key",
+        rotated.credentials, rotated.totp, rotated.webhooks, rotated.channels, rotated.ai_keys
     );
     if from_env {
         eprintln!(

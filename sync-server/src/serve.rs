@@ -103,6 +103,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         guard.clone(),
         client,
     ));
+    let policy = postctl_core::publish::Policy {
+        lease: chrono::Duration::from_std(settings.publish_lease)
+            .unwrap_or(chrono::Duration::minutes(2)),
+        ..postctl_core::publish::Policy::default()
+    };
+    let failure_metrics = metrics.clone();
+    let failures: crate::publisher::RefreshObserver =
+        std::sync::Arc::new(move |network: &str, reason: &'static str| {
+            failure_metrics.record_refresh_failure(network, reason);
+        });
+    let networks = std::sync::Arc::new(crate::publisher::engine(
+        storage.clone(),
+        guard.clone(),
+        &settings.data_dir,
+        policy,
+        None,
+        Some(failures.clone()),
+    )?);
     let publisher = match settings.publish {
         true => {
             let observer_metrics = metrics.clone();
@@ -124,12 +142,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 storage.clone(),
                 guard.clone(),
                 &settings.data_dir,
-                postctl_core::publish::Policy {
-                    lease: chrono::Duration::from_std(settings.publish_lease)
-                        .unwrap_or(chrono::Duration::minutes(2)),
-                    ..postctl_core::publish::Policy::default()
-                },
+                policy,
                 observer,
+                failures,
             )?;
             tracing::info!(
                 "publishing what comes due (publish = false makes this an API-only node)"
@@ -165,6 +180,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         outbox,
         edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
         media_dir: std::sync::Arc::new(settings.data_dir.join("media")),
+        networks,
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -419,6 +419,43 @@ async fn every_role_against_every_route(api: &Api) {
             "editor",
             StatusCode::CONFLICT,
         ),
+        // Nothing of a new post is published: allowed, then 409.
+        (
+            Method::POST,
+            "/api/v1/posts/{post}/unpublish",
+            None,
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/accounts/0193a1b2-0000-7000-8000-000000000000/check",
+            None,
+            "editor",
+            StatusCode::NOT_FOUND,
+        ),
+        // No model yet: allowed, then 409 (before PUT /api/v1/ai below sets one).
+        (
+            Method::POST,
+            "/api/v1/generate",
+            Some(json!({ "brief": "hi" })),
+            "editor",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::GET,
+            "/api/v1/ai",
+            None,
+            "admin",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/ai",
+            Some(json!({ "provider": "openai", "model": "m", "base_url": "http://127.0.0.1:9" })),
+            "admin",
+            StatusCode::OK,
+        ),
         (
             Method::GET,
             "/api/v1/posts/{post}/attempts",
@@ -634,7 +671,7 @@ async fn every_role_against_every_route(api: &Api) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 148, "the role × route table");
+    assert_eq!(checked, 168, "the role × route table");
     let members = api
         .call(Method::GET, "/api/v1/members", Some(&owner), None)
         .await;

@@ -1095,6 +1095,19 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
         })
         .await
         .expect("a channel");
+    // The workspace's model key (`generate`), sealed for the workspace.
+    storage
+        .set_ai_settings(&postctl_server::storage::AiSettings {
+            workspace_id: ws.id.clone(),
+            provider: "anthropic".into(),
+            model: "claude-x".into(),
+            base_url: None,
+            api_key: Some(old.seal(&ws.id, b"sk-ant-model-key").expect("seal")),
+            max_tokens: 100,
+            updated_ms: 1,
+        })
+        .await
+        .expect("model settings");
     drop(storage);
 
     // From standard input, as the help shows.
@@ -1102,7 +1115,7 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "1 account(s), 1 TOTP secret(s), 2 webhook and trigger secret(s) and 1 notification channel token(s)"
+            "1 account(s), 1 TOTP secret(s), 2 webhook and trigger secret(s), 1 notification channel token(s) and 1 model key(s)"
         ),
         "{}",
         stderr(&out)
@@ -1117,7 +1130,7 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
             .await
             .expect("database");
     let sealed = storage.sealed_values().await.expect("sealed");
-    assert_eq!(sealed.len(), 5, "{sealed:?}");
+    assert_eq!(sealed.len(), 6, "{sealed:?}");
     for value in &sealed {
         assert!(
             old.open(&value.owner, &value.value).is_err(),
@@ -1131,6 +1144,9 @@ async fn rotate_key_reseals_every_secret_under_the_new_key() {
         }
         if value.owner == channel_id {
             assert_eq!(plain, b"123:bot-token");
+        }
+        if value.owner == ws.id {
+            assert_eq!(plain, b"sk-ant-model-key");
         }
         if value.owner == hook_id {
             assert!(

@@ -15,7 +15,7 @@ use postctl_server::storage::{
     Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
     TargetState, User, Webhook, Workspace,
 };
-use postctl_server::storage::{ApprovalDecision, Decision, Unapproved};
+use postctl_server::storage::{AiSettings, ApprovalDecision, Decision, Unapproved};
 use postctl_server::storage::{
     Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationSend,
     NotificationSettings, Routed, SendEnd, SendState,
@@ -64,6 +64,7 @@ cases!(
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
     media_is_known_per_workspace,
+    model_settings_are_per_workspace_and_resealed,
     sessions_move_once,
     keys_rotate_once_with_a_grace_period,
     accounts_stay_in_their_workspace_and_go_when_idle,
@@ -85,6 +86,7 @@ cases!(
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
     the_publishers_bookkeeping_is_shared,
+    a_held_account_is_freed_when_it_signs_in_again,
     events_wait_for_the_notifier_and_are_routed_once,
     inboxes_page_per_user_and_are_marked_read,
     channels_settings_and_messages,
@@ -2363,6 +2365,71 @@ async fn media_is_known_per_workspace(target: Target) {
     );
 }
 
+async fn model_settings_are_per_workspace_and_resealed(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    assert_eq!(s.ai_settings(&ws.id).await.expect("read"), None);
+    let mut settings = AiSettings {
+        workspace_id: ws.id.clone(),
+        provider: "anthropic".into(),
+        model: "claude-x".into(),
+        base_url: None,
+        api_key: Some("v1.sealed-key".into()),
+        max_tokens: 2048,
+        updated_ms: 1_000,
+    };
+    s.set_ai_settings(&settings).await.expect("set");
+    assert_eq!(
+        s.ai_settings(&ws.id).await.expect("read"),
+        Some(settings.clone())
+    );
+    assert_eq!(s.ai_settings(&other.id).await.expect("read"), None);
+    // Replaced whole, not merged.
+    settings.provider = "openai".into();
+    settings.base_url = Some("http://127.0.0.1:11434/v1".into());
+    settings.max_tokens = 100;
+    settings.updated_ms = 2_000;
+    s.set_ai_settings(&settings).await.expect("set again");
+    assert_eq!(
+        s.ai_settings(&ws.id).await.expect("read"),
+        Some(settings.clone())
+    );
+    // The key is a sealed value `rotate-key` reseals, owned by the workspace.
+    let values = s.sealed_values().await.expect("sealed");
+    let key = values
+        .iter()
+        .find(|v| v.kind == SealedKind::AiKey)
+        .expect("the key is a sealed value");
+    assert_eq!(
+        (key.owner.as_str(), key.value.as_str()),
+        (ws.id.as_str(), "v1.sealed-key")
+    );
+    assert!(
+        s.reseal(&[(key.clone(), "v1.resealed".into())])
+            .await
+            .expect("reseal")
+    );
+    assert_eq!(
+        s.ai_settings(&ws.id)
+            .await
+            .expect("read")
+            .and_then(|a| a.api_key)
+            .as_deref(),
+        Some("v1.resealed")
+    );
+    // Without a key (a local server): nothing to reseal.
+    settings.api_key = None;
+    s.set_ai_settings(&settings).await.expect("set");
+    assert!(
+        !s.sealed_values()
+            .await
+            .expect("sealed")
+            .iter()
+            .any(|v| v.kind == SealedKind::AiKey)
+    );
+}
+
 async fn versions_leave_posts_that_started_publishing_alone(target: Target) {
     let (s, alice, ws) = with_owner(&target).await;
     let a = account(&ws, "news", "mastodon");
@@ -3331,6 +3398,37 @@ async fn unapproved_posts_are_missed_once_when_their_time_comes(target: Target) 
             .len(),
         31
     );
+}
+
+/// An account whose check passes again is no longer held: its waiting target is claimed,
+/// and the change wakes sleeping publishers (`data_version`).
+async fn a_held_account_is_freed_when_it_signs_in_again(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let post = due_post(&s, &ws, &alice, 50_000, &[&a]).await;
+    assert!(!s.signed_in_again(&a.id, 55_000).await.expect("not held"));
+    assert!(
+        s.mark_needs_sign_in(&a.id, "refused", &[])
+            .await
+            .expect("mark")
+    );
+    assert!(
+        s.claim_due(&claim("p", 60_000, 10))
+            .await
+            .expect("claim")
+            .claimed
+            .is_empty(),
+        "a held account's target is not claimed"
+    );
+    let version = s.data_version().await.expect("version");
+    assert!(s.signed_in_again(&a.id, 9_000_000).await.expect("freed"));
+    assert!(!s.signed_in_again(&a.id, 9_000_001).await.expect("once"));
+    assert!(s.accounts_needing_sign_in().await.expect("held").is_empty());
+    assert_ne!(s.data_version().await.expect("version"), version);
+    let got = s.claim_due(&claim("p", 60_000, 10)).await.expect("claim");
+    assert_eq!(got.claimed.len(), 1);
+    assert_eq!(got.claimed[0].post.id, post.id);
 }
 
 fn storage_not_approved() -> &'static str {

@@ -67,6 +67,17 @@ async fn start_server() -> Server {
         )),
         edge: Arc::new(Edge::from_settings(&settings)),
         media_dir: Arc::new(settings.data_dir.join("media")),
+        networks: Arc::new(
+            postctl_server::publisher::engine(
+                storage.clone(),
+                Arc::new(postctl_server::auth::Guard::from_settings(&settings).expect("guard")),
+                &settings.data_dir,
+                postctl_core::publish::Policy::default(),
+                None,
+                None,
+            )
+            .expect("engine"),
+        ),
         notifier: Arc::new(postctl_server::notify::worker::Notifier::new(
             storage.clone(),
             settings.notify.clone(),

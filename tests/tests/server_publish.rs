@@ -19,8 +19,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use postctl_tests::fakes::FakeServer;
+use postctl_tests::fakes::anthropic::FakeAnthropic;
+use postctl_tests::fakes::llm::Reply;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::webhook::FakeWebhook;
+use postctl_tests::fakes::x::FakeX;
 use serde_json::{Value, json};
 
 /// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
@@ -521,4 +524,402 @@ fn three_processes_share_one_database_through_kills() {
     for server in &servers {
         assert!(!server.log().contains("token-1"), "a token reached the log");
     }
+}
+
+impl Setup {
+    /// Another key of `ada` in her workspace, with `scopes` (comma-separated).
+    fn key_with(&self, scopes: &str) -> String {
+        self.cli(
+            &[
+                "key",
+                "create",
+                "--user",
+                "ada",
+                "--workspace",
+                "ada",
+                "--scope",
+                scopes,
+            ],
+            b"",
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+/// An account on `mastodon`, and a post the server published there: (account id, post id).
+fn published_post(server: &Server, key: &str, mastodon: &FakeMastodon) -> (String, String) {
+    let account = server.ok(
+        "POST",
+        "/api/v1/accounts",
+        key,
+        json!({
+            "name": "masto",
+            "network": "mastodon",
+            "base_url": mastodon.base_url(),
+            "credentials": {"token": FakeMastodon::TOKEN},
+        }),
+    );
+    let account = account["id"].as_str().expect("an account id").to_string();
+    let now = chrono::Utc::now().to_rfc3339();
+    let post = server.ok(
+        "POST",
+        "/api/v1/posts",
+        key,
+        json!({"body": "Soon gone", "accounts": [account], "at": now}),
+    );
+    let id = post["id"].as_str().expect("a post id").to_string();
+    wait_for(Duration::from_secs(30), "the post to be published", || {
+        let shown = server.ok("GET", &format!("/api/v1/posts/{id}"), key, Value::Null);
+        shown["targets"][0]["state"] == "published"
+    });
+    (account, id)
+}
+
+/// `POST /api/v1/posts/{id}/unpublish` deletes the published status on the network through
+/// the adapter and cancels the target; a second one has nothing to delete.
+fn unpublishes_a_post(setup: &Setup) {
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (_, id) = published_post(&server, &key, &mastodon);
+    assert!(!mastodon.posts()[0].deleted);
+    let path = format!("/api/v1/posts/{id}/unpublish");
+    let (status, answer) = server.send("POST", &path, &key, &Value::Null);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["complete"], true, "{answer}");
+    assert_eq!(
+        answer["unpublished"],
+        json!([{"account": "masto", "deleted_parts": 1}]),
+        "{answer}"
+    );
+    assert_eq!(answer["targets"][0]["state"], "cancelled", "{answer}");
+    let sent = mastodon.posts();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].deleted, "the status is still on the network");
+    let (status, again) = server.send("POST", &path, &key, &Value::Null);
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["type"], "urn:postctl:problem:illegal-transition");
+    // Only with `publish`: a key without it is refused, and nothing is deleted.
+    let reader = setup.key_with("posts:read");
+    let (status, _) = server.send("POST", &path, &reader, &Value::Null);
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn unpublish_deletes_from_the_network_on_sqlite() {
+    unpublishes_a_post(&Setup::new(None));
+}
+
+#[test]
+fn unpublish_deletes_from_the_network_on_postgres() {
+    let Some(pg) = pg::Postgres::start("unpublish_deletes_from_the_network_on_postgres") else {
+        return;
+    };
+    unpublishes_a_post(&Setup::new(Some(pg.database())));
+}
+
+/// `POST /api/v1/accounts/{id}/check` asks the network; a revoked token holds the account
+/// (`needs_reauth`), the held account's scheduled posts wait instead of failing, and a
+/// check that passes again frees them.
+#[test]
+fn an_account_check_asks_the_network_and_holds_a_refused_account() {
+    let setup = Setup::new(None);
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (account, _) = published_post(&server, &key, &mastodon);
+    let path = format!("/api/v1/accounts/{account}/check");
+    let checked = server.ok("POST", &path, &key, Value::Null);
+    assert_eq!(checked["ok"], true, "{checked}");
+    assert!(
+        checked["identity"]
+            .as_str()
+            .is_some_and(|i| i.contains("me")),
+        "{checked}"
+    );
+    assert_eq!(checked["needs_reauth"], Value::Null, "{checked}");
+    mastodon.revoke_token(FakeMastodon::TOKEN);
+    let refused = server.ok("POST", &path, &key, Value::Null);
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert_eq!(refused["auth"], true, "{refused}");
+    assert!(refused["needs_reauth"].is_string(), "{refused}");
+    // Held: a post due now is not sent (and not failed) while the account needs sign-in.
+    let now = chrono::Utc::now().to_rfc3339();
+    let post = server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Held", "accounts": [account], "at": now}),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let shown = server.ok(
+        "GET",
+        &format!("/api/v1/posts/{}", post["id"].as_str().unwrap_or_default()),
+        &key,
+        Value::Null,
+    );
+    assert_eq!(shown["targets"][0]["state"], "scheduled", "{shown}");
+    // The token works again: a passing check frees the account, and the post goes out.
+    mastodon.add_token(FakeMastodon::TOKEN, "me");
+    let again = server.ok("POST", &path, &key, Value::Null);
+    assert_eq!(again["ok"], true, "{again}");
+    assert_eq!(again["needs_reauth"], Value::Null, "{again}");
+    wait_for(Duration::from_secs(30), "the held post to go out", || {
+        mastodon.posts().iter().any(|p| p.text.contains("Held"))
+    });
+    let (status, _) = server.send(
+        "POST",
+        "/api/v1/accounts/0193a1b2-0000-7000-8000-000000000000/check",
+        &key,
+        &Value::Null,
+    );
+    assert_eq!(status, 404);
+    assert!(!server.log().contains(FakeMastodon::TOKEN));
+}
+
+/// `POST /api/v1/generate` asks the workspace's model with the workspace's key (set by an
+/// admin with `PUT /api/v1/ai`, sealed, never shown), and answers the variants measured
+/// for the accounts' networks.
+#[test]
+fn generate_asks_the_workspace_model_with_its_key() {
+    let setup = Setup::new(None);
+    let model = FakeAnthropic::start();
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let admin = setup.key_with("admin,posts:write");
+    let (status, none) = server.send(
+        "POST",
+        "/api/v1/generate",
+        &key,
+        &json!({"brief": "announce v2"}),
+    );
+    assert_eq!(status, 409, "{none}");
+    assert_eq!(none["type"], "urn:postctl:problem:ai-not-configured");
+    // Setting the model is for admins (`admin` scope).
+    let settings = json!({
+        "provider": "anthropic",
+        "model": FakeAnthropic::MODEL,
+        "base_url": model.base_url(),
+        "key": FakeAnthropic::KEY,
+    });
+    let (status, _) = server.send("PUT", "/api/v1/ai", &key, &settings);
+    assert_eq!(status, 403);
+    let set = server.ok("PUT", "/api/v1/ai", &admin, settings);
+    assert_eq!(set["key"], "set", "{set}");
+    let shown = server.ok("GET", "/api/v1/ai", &admin, Value::Null);
+    assert!(!shown.to_string().contains(FakeAnthropic::KEY), "{shown}");
+    server.ok(
+        "POST",
+        "/api/v1/accounts",
+        &key,
+        json!({
+            "name": "masto",
+            "network": "mastodon",
+            "base_url": mastodon.base_url(),
+            "credentials": {"token": FakeMastodon::TOKEN},
+        }),
+    );
+    let long = "x".repeat(600);
+    model.push(Reply::Text(format!("Version 2 is out!\n%%%\n{long}")));
+    let generated = server.ok(
+        "POST",
+        "/api/v1/generate",
+        &key,
+        json!({"brief": "announce v2", "accounts": ["masto"], "variants": 2}),
+    );
+    assert_eq!(generated["model"], FakeAnthropic::MODEL, "{generated}");
+    let drafts = generated["drafts"].as_array().expect("drafts");
+    assert_eq!(drafts.len(), 2, "{generated}");
+    assert_eq!(drafts[0]["text"], "Version 2 is out!");
+    assert_eq!(drafts[0]["fits"][0]["fits"], true, "{generated}");
+    assert_eq!(drafts[1]["fits"][0]["fits"], false, "{generated}");
+    assert_eq!(drafts[1]["fits"][0]["max"], 500, "{generated}");
+    let asked = model.requests();
+    let request = asked.last().expect("the model was asked");
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(name, value)| name == "x-api-key" && value == FakeAnthropic::KEY),
+        "{:?}",
+        request.headers
+    );
+    assert!(
+        request.body.to_string().contains("announce v2"),
+        "{}",
+        request.body
+    );
+    // A key the provider refuses: 502 model-error, the key in no answer or log.
+    server.ok(
+        "PUT",
+        "/api/v1/ai",
+        &admin,
+        json!({
+            "model": FakeAnthropic::MODEL,
+            "base_url": model.base_url(),
+            "key": "sk-ant-wrong-key-0000",
+        }),
+    );
+    let (status, refused) = server.send(
+        "POST",
+        "/api/v1/generate",
+        &key,
+        &json!({"brief": "announce v2"}),
+    );
+    assert_eq!(status, 502, "{refused}");
+    assert_eq!(refused["type"], "urn:postctl:problem:model-error");
+    assert!(!refused.to_string().contains("sk-ant-wrong-key-0000"));
+    // The database and its write-ahead log, as they are on disk.
+    let mut database = Vec::new();
+    for file in ["server.sqlite3", "server.sqlite3-wal"] {
+        if let Ok(bytes) = std::fs::read(setup.data.path().join("one").join(file)) {
+            database.extend(bytes);
+        }
+    }
+    assert!(!database.is_empty(), "no database file");
+    let clear = |secret: &str| {
+        database
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes())
+    };
+    assert!(!clear(FakeAnthropic::KEY) && !clear("sk-ant-wrong-key-0000"));
+    assert!(!server.log().contains("sk-ant-wrong-key-0000"));
+}
+
+/// The refresh-token grants X was asked for, and whether each was granted.
+fn refreshes(fake: &FakeX) -> Vec<bool> {
+    fake.token_requests()
+        .into_iter()
+        .filter(|(grant, _)| grant == "refresh_token")
+        .map(|(_, granted)| granted)
+        .collect()
+}
+
+/// An X account signed in locally (tokens about to expire) and added to the server with
+/// its tokens and client id: (the fake, the account's id, the tokens as added).
+fn x_account(server: &Server, key: &str) -> (FakeX, String, Value) {
+    let env = common::Env::new();
+    let (fake, _) = common::x::signed_in_account(&env);
+    let tokens = common::x::stored_tokens(&env, "me-x");
+    let account = server.ok(
+        "POST",
+        "/api/v1/accounts",
+        key,
+        json!({
+            "name": "me-x",
+            "network": "x",
+            "base_url": fake.base_url(),
+            "settings": {"client_id": FakeX::CLIENT_ID},
+            "credentials": {"token": tokens.to_string()},
+        }),
+    );
+    assert_eq!(
+        account["settings"]["client_id"],
+        FakeX::CLIENT_ID,
+        "{account}"
+    );
+    let id = account["id"].as_str().expect("an account id").to_string();
+    (fake, id, tokens)
+}
+
+/// What is on disk of the SQLite database under `dir`.
+fn database_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for file in ["server.sqlite3", "server.sqlite3-wal"] {
+        if let Ok(more) = std::fs::read(dir.join(file)) {
+            bytes.extend(more);
+        }
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// The server refreshes an X account's expiring token once before it publishes, under
+/// the account's lock, and keeps the new tokens sealed; a refresh X refuses holds the
+/// account and is counted in `/metrics`.
+#[test]
+fn the_server_refreshes_an_expiring_token_before_it_publishes() {
+    let setup = Setup::new(None);
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (fake, account, tokens) = x_account(&server, &key);
+    let old_access = tokens["access_token"].as_str().expect("an access token");
+    // The new tokens live a minute too: the next adapter made refreshes again.
+    fake.configure(|c| c.access_lifetime = Duration::from_secs(60));
+    let now = chrono::Utc::now().to_rfc3339();
+    server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Fresh tokens", "accounts": [account], "at": now}),
+    );
+    wait_for(Duration::from_secs(30), "the post on X", || {
+        !fake.posts().is_empty()
+    });
+    assert_eq!(refreshes(&fake), [true], "refreshed once");
+    let sent = fake.posts();
+    let auth = sent[0].auth.clone().unwrap_or_default();
+    let new_access = auth.trim_start_matches("Bearer ").to_string();
+    assert_ne!(new_access, old_access, "published with the old token");
+    assert!(fake.access_token_works(&new_access));
+    let on_disk = database_bytes(&setup.data.path().join("one"));
+    assert!(!on_disk.is_empty());
+    assert!(
+        !holds(&on_disk, &new_access) && !holds(&on_disk, old_access),
+        "a token is in the database in clear"
+    );
+    // X forgets the app: the next refresh is refused, the account held, the failure counted.
+    fake.revoke();
+    let checked = server.ok(
+        "POST",
+        &format!("/api/v1/accounts/{account}/check"),
+        &key,
+        Value::Null,
+    );
+    assert_eq!(checked["ok"], false, "{checked}");
+    assert_eq!(checked["auth"], true, "{checked}");
+    assert!(checked["needs_reauth"].is_string(), "{checked}");
+    assert_eq!(refreshes(&fake), [true, false]);
+    let metrics = server.text("/metrics");
+    let line = "postctl_server_token_refresh_failures_total{network=\"x\",reason=\"refused\"} 1";
+    assert!(
+        metrics.contains(line),
+        "{line} is not in /metrics:\n{metrics}"
+    );
+    assert!(
+        !server.log().contains(&new_access),
+        "a token reached the log"
+    );
+}
+
+/// Two processes on one PostgreSQL that need one account's expiring token at once:
+/// X (which spends a refresh token when it answers) is asked once, and both work.
+#[test]
+fn two_processes_never_refresh_one_token_twice() {
+    let Some(pg) = pg::Postgres::start("two_processes_never_refresh_one_token_twice") else {
+        return;
+    };
+    let setup = Setup::new(Some(pg.database()));
+    let quiet = [("POSTCTL_SERVER_PUBLISH", "false")];
+    let one = setup.serve("one", &quiet);
+    let two = setup.serve("two", &quiet);
+    let key = setup.user_key();
+    let (fake, account, _) = x_account(&one, &key);
+    let path = format!("/api/v1/accounts/{account}/check");
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| one.ok("POST", &path, &key, Value::Null));
+        let b = scope.spawn(|| two.ok("POST", &path, &key, Value::Null));
+        (a.join().expect("one"), b.join().expect("two"))
+    });
+    assert_eq!(
+        (&a["ok"], &b["ok"]),
+        (&json!(true), &json!(true)),
+        "{a} {b}"
+    );
+    assert_eq!(refreshes(&fake), [true], "one refresh for both processes");
 }

@@ -189,6 +189,32 @@ impl Model {
             }
             KeySource::None => None,
         };
+        Model::build(config, name, key, base_url(config, env)?)
+    }
+
+    /// The model `config` names, asked with `key` at `config`'s base URL: for a caller that
+    /// keeps the key itself (a server keeps each workspace's sealed in its database) and
+    /// reads neither the environment nor a secret store.
+    pub fn with_key(config: &AiConfig, key: Option<Secret>) -> Result<Model, AiError> {
+        let name = config
+            .model
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .ok_or(AiError::NoModel {
+                provider: config.provider.display_name(),
+            })?
+            .to_string();
+        Model::build(config, name, key, base_url(config, &|_| None)?)
+    }
+
+    fn build(
+        config: &AiConfig,
+        name: String,
+        key: Option<Secret>,
+        base_url: String,
+    ) -> Result<Model, AiError> {
+        let provider = config.provider;
         // A local OpenAI-compatible server needs no key; Anthropic always does.
         if key.is_none() && provider == Provider::Anthropic {
             return Err(AiError::NoKey {
@@ -211,7 +237,7 @@ impl Model {
         Ok(Model {
             provider,
             name,
-            base_url: base_url(config, env)?,
+            base_url,
             key,
             max_tokens: config.max_tokens.max(1),
             max_retries: config.max_retries,

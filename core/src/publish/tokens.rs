@@ -28,6 +28,10 @@ pub trait TokenKeeper: Send + Sync {
     async fn read(&self, account: &Account) -> Result<Secret, String>;
     /// Replaces the account's secret.
     async fn replace(&self, account: &Account, secret: &Secret) -> Result<(), String>;
+    /// A refresh of the account's tokens failed: `refused` (the network refused the
+    /// refresh token), `unreachable` (no answer; tried again later) or `not_stored` (new
+    /// tokens that could not be written back). For the keeper's own counting.
+    async fn refresh_failed(&self, _account: &Account, _reason: &'static str) {}
 }
 
 /// How long a refresh lock is held at most: more than a token request may take.
@@ -134,10 +138,28 @@ impl Engine {
             account.base_url.as_deref(),
         )
         .map_err(|e| PublishError::permanent(e.to_string()))?;
-        match client.refresh(&self.http, &tokens).await {
+        let refreshed = self
+            .refresh_with(account, &client, &tokens, reference.as_ref())
+            .await;
+        if let (Err(reason), Some(keeper)) = (&refreshed, &self.keeper) {
+            keeper.refresh_failed(account, reason.0).await;
+        }
+        refreshed.map_err(|(_, e)| e)
+    }
+
+    /// Spends the refresh token and writes the new tokens back; an error says why, with
+    /// the failure's kind for [`TokenKeeper::refresh_failed`].
+    async fn refresh_with(
+        &self,
+        account: &Account,
+        client: &Client,
+        tokens: &Tokens,
+        reference: Option<&SecretRef>,
+    ) -> Result<Secret, (&'static str, PublishError)> {
+        match client.refresh(&self.http, tokens).await {
             Ok(new) => {
                 let secret = new.to_secret();
-                let kept = match (&self.keeper, &reference) {
+                let kept = match (&self.keeper, reference) {
                     (Some(keeper), _) => keeper.replace(account, &secret).await,
                     (None, Some(reference)) => self
                         .secrets
@@ -152,7 +174,7 @@ impl Engine {
                         account.name,
                         account.name
                     );
-                    return Err(self.sign_in_refused(account, why).await);
+                    return Err(("not_stored", self.sign_in_refused(account, why).await));
                 }
                 Ok(secret)
             }
@@ -161,14 +183,17 @@ impl Engine {
                     "{e}; the account's posts are held until then (`postctl accounts reauth {}`)",
                     account.name
                 );
-                Err(self.sign_in_refused(account, why).await)
+                Err(("refused", self.sign_in_refused(account, why).await))
             }
-            Err(e) => Err(PublishError::Retryable {
-                message: e.to_string(),
-                retry_after: None,
-                maybe_sent: false,
-                status: None,
-            }),
+            Err(e) => Err((
+                "unreachable",
+                PublishError::Retryable {
+                    message: e.to_string(),
+                    retry_after: None,
+                    maybe_sent: false,
+                    status: None,
+                },
+            )),
         }
     }
 

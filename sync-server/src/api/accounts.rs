@@ -48,6 +48,11 @@ pub struct Settings {
     subreddit: Option<String>,
     #[serde(default)]
     relays: Vec<String>,
+    /// The OAuth client (app) the account's tokens were given to, for networks that sign
+    /// in (X, Threads, Instagram…): their refresh needs it. The tokens are then the
+    /// credentials' `token`, as `postctl` keeps a signed-in account's.
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +133,16 @@ pub async fn create(
     };
     let token = token(&credentials)?;
     let s = new.settings;
+    let client_id = match s.client_id.map(|c| c.trim().to_string()) {
+        Some(c) if c.is_empty() => None,
+        Some(_) if postctl_core::platforms::sign_in(network).is_none() => {
+            return Err(Problem::invalid_field(format!(
+                "`settings.client_id`: {} accounts do not sign in with OAuth; leave it out",
+                network.display_name()
+            )));
+        }
+        other => other,
+    };
     let fields = AccountFields {
         base_url: new.base_url.clone(),
         handle: s.handle,
@@ -142,12 +157,15 @@ pub async fn create(
         subreddit: s.subreddit,
         relays: s.relays,
     };
-    let valid = validate_account(network, &fields, Some(token)).map_err(|e| {
+    let mut valid = validate_account(network, &fields, Some(token)).map_err(|e| {
         Problem::invalid_field(format!(
             "{e} (the API's `settings` fields are the command's flags without the dashes, \
              `base_url` is --base-url, and `credentials.token` the secret)"
         ))
     })?;
+    if let (Some(client_id), Some(settings)) = (client_id, valid.settings.as_object_mut()) {
+        settings.insert("client_id".into(), Value::String(client_id));
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let plain = Value::Object(credentials).to_string();
     let credentials = state
@@ -224,4 +242,75 @@ pub async fn delete(
              (POST /api/v1/posts/{{id}}/cancel) or let them finish, then delete it"
         ))),
     }
+}
+
+/// `POST /api/v1/accounts/{id}/check`: asks the network whether the account's credentials
+/// still work (core's `Engine::verify`, as `postctl accounts check` does; an OAuth token
+/// about to expire is refreshed first, under the account's lock). A network that refuses
+/// them marks the account as needing sign-in (its posts are held, and
+/// `account.needs_reauth` is emitted once); credentials that work again free a held
+/// account; a network that cannot be reached says so and changes nothing. Answers `ok`, the identity the network knows the account by, or
+/// the error, whether it was the credentials (`auth`), and `needs_reauth`.
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let account = state
+        .storage
+        .account(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let core = state
+        .networks
+        .ledger()
+        .account(&account.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(account = %account.id, "could not read the account: {e}");
+            Problem::internal()
+        })?;
+    let mut answer = json!({
+        "id": account.id,
+        "name": account.name,
+        "network": account.network,
+    });
+    match state.networks.verify(&core).await {
+        Ok(verified) => {
+            answer["ok"] = json!(true);
+            answer["identity"] = json!(verified.identity);
+            if state.storage.signed_in_again(&account.id, now_ms()).await? {
+                tracing::info!(account = %account.id, "signed in again: its posts go out");
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            answer["ok"] = json!(false);
+            answer["error"] = json!(error);
+            answer["auth"] = json!(e.is_auth());
+            if e.is_auth() {
+                let news = state
+                    .networks
+                    .ledger()
+                    .mark_needs_sign_in(&account.id, &error)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(account = %account.id, "could not hold the account: {e}");
+                        Problem::internal()
+                    })?;
+                if news {
+                    state.outbox.wake();
+                    tracing::warn!(account = %account.id, "needs signing in again: {error}");
+                }
+            }
+        }
+    }
+    let waiting = state.storage.accounts_needing_sign_in().await?;
+    answer["needs_reauth"] = json!(
+        waiting
+            .iter()
+            .find(|(waiting, _)| *waiting == account.id)
+            .map(|(_, why)| why.clone())
+    );
+    Ok(Json(answer))
 }

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod calendar;
 pub mod extract;
+pub mod generate;
 pub mod idempotency;
 pub mod inbox;
 pub mod keys;
@@ -60,6 +61,9 @@ pub struct AppState {
     pub edge: Arc<Edge>,
     /// Where media files are kept (`DATA/media`; see `media.rs`).
     pub media_dir: Arc<std::path::PathBuf>,
+    /// Core's engine on this storage for what the API asks of the networks (unpublish,
+    /// account checks); it never claims targets (`publisher::engine`).
+    pub networks: Arc<postctl_core::publish::Engine>,
 }
 
 /// What every request meets at the edge, from the settings.
@@ -108,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/posts/{id}/retry", post(targets::retry))
         .route("/api/v1/posts/{id}/resolve", post(targets::resolve))
         .route("/api/v1/posts/{id}/attempts", get(targets::attempts))
+        .route("/api/v1/posts/{id}/unpublish", post(targets::unpublish))
         .route("/api/v1/calendar", get(calendar::calendar))
         .route(
             "/api/v1/accounts",
@@ -117,6 +122,9 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/accounts/{id}",
             get(accounts::get).delete(accounts::delete),
         )
+        .route("/api/v1/accounts/{id}/check", post(accounts::check))
+        .route("/api/v1/ai", get(generate::get).put(generate::put))
+        .route("/api/v1/generate", post(generate::generate))
         .route("/api/v1/members", get(members::list))
         .route("/api/v1/members/{name}", put(members::set))
         .route("/api/v1/keys", get(keys::list).post(keys::create))

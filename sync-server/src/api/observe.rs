@@ -62,6 +62,12 @@ struct PublishLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefreshLabels {
+    network: String,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -83,6 +89,7 @@ pub struct Metrics {
     db_waiting: Gauge,
     publish_attempts: Family<PublishLabels, Counter>,
     publish_lag: Histogram,
+    refresh_failures: Family<RefreshLabels, Counter>,
     queue_depth: Family<StateLabels, Gauge>,
     circuits_open: Family<CircuitLabels, Gauge>,
     /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
@@ -155,6 +162,12 @@ impl Metrics {
             "Time from a target's due time to its publication, for targets this process published",
             publish_lag.clone(),
         );
+        let refresh_failures = Family::<RefreshLabels, Counter>::default();
+        registry.register(
+            "token_refresh_failures",
+            "OAuth token refreshes this process tried that failed, by network and reason (refused: the network refused the refresh token and the account needs signing in again; unreachable: tried again later; not_stored: new tokens that could not be stored)",
+            refresh_failures.clone(),
+        );
         let queue_depth = Family::<StateLabels, Gauge>::default();
         registry.register(
             "targets",
@@ -171,6 +184,7 @@ impl Metrics {
             registry,
             publish_attempts,
             publish_lag,
+            refresh_failures,
             queue_depth,
             circuits_open,
             requests,
@@ -205,6 +219,16 @@ impl Metrics {
         if let Some(lag) = lag_seconds {
             self.publish_lag.observe(lag.max(0.0));
         }
+    }
+
+    /// Counts a failed refresh of an account's OAuth tokens.
+    pub fn record_refresh_failure(&self, network: &str, reason: &'static str) {
+        self.refresh_failures
+            .get_or_create(&RefreshLabels {
+                network: network.to_string(),
+                reason,
+            })
+            .inc();
     }
 
     /// Reads the queue's depth by state and the open circuits from the database.

@@ -188,6 +188,25 @@ impl Problem {
             detail,
         )
     }
+    /// The workspace has no model settings for `generate` (`PUT /api/v1/ai`).
+    pub fn ai_not_configured(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "ai-not-configured",
+            "The workspace has no model",
+            detail,
+        )
+    }
+    /// The model provider refused or failed the request (its key, its limits, its
+    /// servers): the message says which and never quotes the key.
+    pub fn model_error(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "model-error",
+            "The model could not answer",
+            detail,
+        )
+    }
     /// A sync push whose parent is not the latest version; `latest` names it.
     pub fn version_conflict(latest: Option<&str>) -> Self {
         let mut problem = Self::new(

@@ -250,3 +250,86 @@ pub async fn attempts(
             .collect::<Vec<_>>(),
     })))
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnpublishBody {
+    /// Only the target on this account (id or name).
+    #[serde(default)]
+    account: Option<String>,
+}
+
+/// `POST /api/v1/posts/{id}/unpublish`: deletes the post's published parts from their
+/// networks through the adapters (core's `Engine::unpublish`, as `postctl unpublish`
+/// does), last part first; each target whose parts are all gone becomes `cancelled`.
+/// The body is optional: `{"account": "ID or name"}` deletes from that account only.
+/// Answers the post with its targets and, per account, the parts deleted or why it
+/// stopped (`"complete": false` when any stopped); 409 when nothing is published.
+pub async fn unpublish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Problem> {
+    let body: UnpublishBody = if body.iter().all(u8::is_ascii_whitespace) {
+        UnpublishBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::invalid_field(e.to_string()))?
+    };
+    let post = the_post(&state, &caller, &id).await?;
+    let account = match body.account {
+        Some(name) => Some(
+            find_accounts(&state, &caller.workspace_id, &[name])
+                .await?
+                .remove(0),
+        ),
+        None => None,
+    };
+    let published = state.storage.published_targets(&post.id).await?;
+    let any = published
+        .iter()
+        .any(|(_, a, _)| account.as_ref().is_none_or(|wanted| wanted.id == a.id));
+    if !any {
+        return Err(Problem::illegal_transition(format!(
+            "post {id} has nothing published{} to delete; see GET /api/v1/posts/{id}",
+            account
+                .as_ref()
+                .map(|a| format!(" on {}", a.name))
+                .unwrap_or_default()
+        )));
+    }
+    let results = state
+        .networks
+        .unpublish(&post.id, account.as_ref().map(|a| a.name.as_str()))
+        .await
+        .map_err(|e| {
+            tracing::error!(post = %post.id, "unpublish failed: {e}");
+            Problem::internal()
+        })?;
+    for (name, result) in &results {
+        match result {
+            Ok(parts) => {
+                tracing::info!(post = %post.id, account = %name, "unpublished {parts} part(s)")
+            }
+            Err(why) => {
+                tracing::warn!(post = %post.id, account = %name, "could not unpublish: {why}")
+            }
+        }
+    }
+    let targets = state
+        .storage
+        .targets(&caller.workspace_id, &post.id)
+        .await?;
+    let mut answer = view_with_targets(&post, &targets);
+    answer["complete"] = json!(results.iter().all(|(_, r)| r.is_ok()));
+    answer["unpublished"] = json!(
+        results
+            .iter()
+            .map(|(account, result)| match result {
+                Ok(parts) => json!({"account": account, "deleted_parts": parts}),
+                Err(error) => json!({"account": account, "error": error}),
+            })
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(answer))
+}

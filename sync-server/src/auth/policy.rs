@@ -18,8 +18,15 @@ pub enum Action {
     /// Schedule, retry and resolve a post's targets.
     Publish,
     ReadAccounts,
-    /// Add and delete network accounts (with their credentials).
+    /// Add and delete network accounts (with their credentials), and check them with
+    /// their networks (a refused one is held until it signs in again).
     WriteAccounts,
+    /// Delete a post's published parts from the networks.
+    Unpublish,
+    /// Ask the workspace's model for drafts (it spends the workspace's model budget).
+    Generate,
+    /// Read and set the workspace's model and its key.
+    ManageAi,
     ReadMembers,
     ManageMembers,
     /// List, create, rotate and revoke the caller's own keys (never with more scopes than
@@ -87,11 +94,14 @@ impl Action {
             | Action::PushVersions
             | Action::WriteContent
             | Action::FireTrigger
+            | Action::Unpublish
+            | Action::Generate
             | Action::WriteMedia => Role::Editor,
             Action::ManageMembers
             | Action::ManageWebhooks
             | Action::ManageTriggers
             | Action::Approve
+            | Action::ManageAi
             | Action::ManageApprovals => Role::Admin,
         }
     }
@@ -114,14 +124,16 @@ impl Action {
             | Action::PushVersions
             | Action::WriteContent
             | Action::FireTrigger
+            | Action::Generate
             | Action::WriteMedia => Some(Scope::PostsWrite),
-            Action::Publish | Action::Approve => Some(Scope::Publish),
+            Action::Publish | Action::Approve | Action::Unpublish => Some(Scope::Publish),
             Action::ReadAccounts => Some(Scope::AccountsRead),
             Action::WriteAccounts => Some(Scope::AccountsWrite),
             Action::ManageMembers
             | Action::OwnAccount
             | Action::ManageUsers
             | Action::ManageTriggers
+            | Action::ManageAi
             | Action::ManageApprovals => Some(Scope::Admin),
             Action::ManageWebhooks => Some(Scope::WebhooksWrite),
         }
@@ -163,11 +175,16 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/posts/{id}/retry", Action::Publish),
     ("POST", "/api/v1/posts/{id}/resolve", Action::Publish),
     ("GET", "/api/v1/posts/{id}/attempts", Action::ReadPosts),
+    ("POST", "/api/v1/posts/{id}/unpublish", Action::Unpublish),
     ("GET", "/api/v1/calendar", Action::ReadPosts),
     ("GET", "/api/v1/accounts", Action::ReadAccounts),
     ("POST", "/api/v1/accounts", Action::WriteAccounts),
     ("GET", "/api/v1/accounts/{id}", Action::ReadAccounts),
     ("DELETE", "/api/v1/accounts/{id}", Action::WriteAccounts),
+    ("POST", "/api/v1/accounts/{id}/check", Action::WriteAccounts),
+    ("GET", "/api/v1/ai", Action::ManageAi),
+    ("PUT", "/api/v1/ai", Action::ManageAi),
+    ("POST", "/api/v1/generate", Action::Generate),
     ("GET", "/api/v1/members", Action::ReadMembers),
     ("PUT", "/api/v1/members/{name}", Action::ManageMembers),
     ("GET", "/api/v1/keys", Action::OwnKeys),

@@ -35,6 +35,10 @@ const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250
 /// What a finished target tells `/metrics`: network, outcome, due time (ms).
 pub type Observer = Arc<dyn Fn(&str, &str, Option<i64>) + Send + Sync>;
 
+/// What a failed token refresh tells `/metrics`: network, reason (`refused`,
+/// `unreachable`, `not_stored`).
+pub type RefreshObserver = Arc<dyn Fn(&str, &'static str) + Send + Sync>;
+
 /// A running publisher: stop it with [`Publisher::stop`], then wait for [`Publisher::join`].
 pub struct Publisher {
     engine: Arc<Engine>,
@@ -57,6 +61,8 @@ struct SealedTokens {
     ledger: Arc<ServerLedger>,
     /// Its server key seals and opens credentials.
     guard: Arc<Guard>,
+    /// Told each failed refresh.
+    failures: Option<RefreshObserver>,
 }
 
 #[async_trait]
@@ -100,48 +106,86 @@ impl TokenKeeper for SealedTokens {
         self.ledger.remember_sealed(&account.id, &sealed);
         Ok(())
     }
+
+    async fn refresh_failed(&self, account: &Account, reason: &'static str) {
+        tracing::warn!(account = %account.id, network = %account.network, "token refresh failed: {reason}");
+        if let Some(failures) = &self.failures {
+            failures(account.network.name(), reason);
+        }
+    }
+}
+
+/// Core's engine on the server's storage, with the server key of `guard` opening the
+/// accounts' sealed credentials and sealing refreshed tokens: media files under
+/// `data_dir/media`, `observer` (if any) told each finished target's outcome and
+/// `failures` (if any) each failed token refresh. The
+/// publisher drains with one; the API's unpublish and account check use another (on an
+/// API-only node too), which never claims anything.
+pub fn engine(
+    storage: Arc<dyn Storage>,
+    guard: Arc<Guard>,
+    data_dir: &std::path::Path,
+    policy: Policy,
+    observer: Option<Observer>,
+    failures: Option<RefreshObserver>,
+) -> anyhow::Result<Engine> {
+    let mut ledger = ServerLedger::new(storage);
+    if let Some(observer) = observer {
+        ledger = ledger.with_observer(observer);
+    }
+    let ledger = Arc::new(ledger);
+    let opener = Arc::clone(&ledger);
+    let opening = Arc::clone(&guard);
+    let secret_of: SecretSource = Arc::new(move |account: &Account| {
+        let sealed = opener.sealed_credentials(&account.id).ok_or_else(|| {
+            Error::Internal(format!(
+                "no credentials are known for account {}",
+                account.name
+            ))
+        })?;
+        let plain = opening.server_key.open(&account.id, &sealed).map_err(|_| {
+            Error::Internal(format!(
+                "the credentials of account {} cannot be opened with this server's key \
+                 (was POSTCTL_SERVER_KEY changed without `postctl-server rotate-key`?)",
+                account.name
+            ))
+        })?;
+        token_of(&plain).map_err(Error::Internal)
+    });
+    // The engine's secret store is never read: secrets come from the database, tokens
+    // are written back there, and sessions stay in memory.
+    let secrets = Arc::new(SecretStore::new(data_dir, Backend::File));
+    let keeper = Arc::new(SealedTokens {
+        ledger: Arc::clone(&ledger),
+        guard,
+        failures,
+    });
+    Ok(
+        Engine::on_ledger(ledger, secrets, secret_of, data_dir.join("media"), policy)?
+            .with_sessions_in_memory()
+            .with_token_keeper(keeper),
+    )
 }
 
 impl Publisher {
-    /// Starts publishing from `storage`, with the server key of `guard`: media files under `data_dir/media`, `observer`
-    /// told each outcome.
+    /// Starts publishing from `storage`, with the server key of `guard`: media files under
+    /// `data_dir/media`, `observer` told each outcome, `failures` each failed refresh.
     pub fn start(
         storage: Arc<dyn Storage>,
         guard: Arc<Guard>,
         data_dir: &std::path::Path,
         policy: Policy,
         observer: Observer,
+        failures: RefreshObserver,
     ) -> anyhow::Result<Publisher> {
-        let ledger = Arc::new(ServerLedger::new(storage).with_observer(observer));
-        let opener = Arc::clone(&ledger);
-        let opening = Arc::clone(&guard);
-        let secret_of: SecretSource = Arc::new(move |account: &Account| {
-            let sealed = opener.sealed_credentials(&account.id).ok_or_else(|| {
-                Error::Internal(format!(
-                    "no credentials are known for account {}",
-                    account.name
-                ))
-            })?;
-            let plain = opening.server_key.open(&account.id, &sealed).map_err(|_| {
-                Error::Internal(format!(
-                    "the credentials of account {} cannot be opened with this server's key \
-                     (was POSTCTL_SERVER_KEY changed without `postctl-server rotate-key`?)",
-                    account.name
-                ))
-            })?;
-            token_of(&plain).map_err(Error::Internal)
-        });
-        // The engine's secret store is never read: secrets come from the database, tokens
-        // are written back there, and sessions stay in memory.
-        let secrets = Arc::new(SecretStore::new(data_dir, Backend::File));
-        let keeper = Arc::new(SealedTokens {
-            ledger: Arc::clone(&ledger),
+        let engine = Arc::new(engine(
+            storage,
             guard,
-        });
-        let engine = Engine::on_ledger(ledger, secrets, secret_of, data_dir.join("media"), policy)?
-            .with_sessions_in_memory()
-            .with_token_keeper(keeper);
-        let engine = Arc::new(engine);
+            data_dir,
+            policy,
+            Some(observer),
+            Some(failures),
+        )?);
         let stop = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn(run(Arc::clone(&engine), Arc::clone(&stop)));
         Ok(Publisher { engine, stop, task })

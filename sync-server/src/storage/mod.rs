@@ -715,6 +715,26 @@ pub enum SealedKind {
     /// `notification_channels.secret` (a ntfy or Telegram bot token), sealed for the
     /// channel's id.
     ChannelSecret,
+    /// `workspace_ai.api_key` (the model provider's key for `generate`), sealed for the
+    /// workspace's id.
+    AiKey,
+}
+
+/// A workspace's model for `POST /api/v1/generate`: core's `[ai]` settings, the key sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiSettings {
+    pub workspace_id: String,
+    /// Core's provider name: `anthropic` or `openai` (any OpenAI-compatible server).
+    pub provider: String,
+    /// The model's name as the provider knows it.
+    pub model: String,
+    /// The API's base URL; the provider's own when `None`.
+    pub base_url: Option<String>,
+    /// The API key sealed for the workspace's id; `None` for a local server that needs none.
+    pub api_key: Option<String>,
+    /// The longest answer, in tokens.
+    pub max_tokens: i64,
+    pub updated_ms: i64,
 }
 
 /// A sealed value as stored; `owner` is both its row's id and its associated data.
@@ -1264,6 +1284,13 @@ pub trait Storage: Send + Sync + 'static {
     /// value: `(old, new)`. False, changing nothing, if any of them changed meanwhile.
     async fn reseal(&self, changes: &[(SealedValue, String)]) -> Result<bool>;
 
+    // ---- The workspace's model (`POST /api/v1/generate`).
+
+    /// The workspace's model settings, if it has any.
+    async fn ai_settings(&self, workspace_id: &str) -> Result<Option<AiSettings>>;
+    /// Replaces the workspace's model settings (the key as sealed by the caller).
+    async fn set_ai_settings(&self, settings: &AiSettings) -> Result<()>;
+
     // ---- Posts' targets.
 
     /// Stores a post, its targets and the events' deliveries (as
@@ -1455,6 +1482,10 @@ pub trait Storage: Send + Sync + 'static {
         why: &str,
         events: &[Event],
     ) -> Result<bool>;
+    /// The account's credentials work again (a check passed): its posts are no longer
+    /// held, and its waiting targets count as changed (`data_version`). True when it was
+    /// held.
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool>;
     /// Why each account that needs signing in again does: `(account id, why)`.
     async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>>;
     /// Records an outage failure on `circuit` and decides

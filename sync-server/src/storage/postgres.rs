@@ -1650,6 +1650,44 @@ impl Storage for PgStorage {
         Ok(Some(outcome))
     }
 
+    async fn ai_settings(&self, workspace_id: &str) -> Result<Option<super::AiSettings>> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(&pg(super::sql::AI_SETTINGS), &[&workspace_id])
+            .await
+            .map_err(db_error)?
+            .map(|r| super::AiSettings {
+                workspace_id: r.get(0),
+                provider: r.get(1),
+                model: r.get(2),
+                base_url: r.get(3),
+                api_key: r.get(4),
+                max_tokens: r.get(5),
+                updated_ms: r.get(6),
+            }))
+    }
+
+    async fn set_ai_settings(&self, settings: &super::AiSettings) -> Result<()> {
+        let a = settings;
+        self.client()
+            .await?
+            .execute(
+                &pg(super::sql::SET_AI_SETTINGS),
+                &[
+                    &a.workspace_id,
+                    &a.provider,
+                    &a.model,
+                    &a.base_url,
+                    &a.api_key,
+                    &a.max_tokens,
+                    &a.updated_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings> {
         let client = self.client().await?;
         let require: Option<bool> = client
@@ -2478,6 +2516,26 @@ impl Storage for PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let cleared = tx
+            .execute(&pg(super::sql::SIGNED_IN_AGAIN), &[&account_id])
+            .await
+            .map_err(db_error)?
+            > 0;
+        if cleared {
+            tx.execute(
+                &pg(&super::sql::touch_waiting_sql()),
+                &[&account_id, &now_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(cleared)
     }
 
     async fn accounts_needing_sign_in(&self) -> Result<Vec<(String, String)>> {

@@ -392,6 +392,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL,
         PRIMARY KEY (workspace_id, sha256)
     );",
+    // 13: the workspace's model for `POST /api/v1/generate` (issue 12): core's `[ai]`
+    // settings, with the provider's API key sealed for the workspace's id.
+    "CREATE TABLE workspace_ai (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id),
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        base_url TEXT,
+        api_key TEXT,
+        max_tokens BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.

@@ -260,6 +260,10 @@ pub(crate) const SEALED_SELECTS: &[(SealedKind, &str)] = &[
         SealedKind::ChannelSecret,
         "SELECT id, secret FROM notification_channels WHERE secret IS NOT NULL ORDER BY id",
     ),
+    (
+        SealedKind::AiKey,
+        "SELECT workspace_id, api_key FROM workspace_ai WHERE api_key IS NOT NULL ORDER BY workspace_id",
+    ),
 ];
 
 /// Replaces one sealed value (`?1` owner, `?2` old value, `?3` new value) if unchanged.
@@ -285,6 +289,9 @@ pub(crate) fn sealed_update(kind: SealedKind) -> &'static str {
         }
         SealedKind::ChannelSecret => {
             "UPDATE notification_channels SET secret = ?3 WHERE id = ?1 AND secret = ?2"
+        }
+        SealedKind::AiKey => {
+            "UPDATE workspace_ai SET api_key = ?3 WHERE workspace_id = ?1 AND api_key = ?2"
         }
     }
 }
@@ -434,3 +441,31 @@ pub(crate) const TAKE_SIGN_IN_LOCK: &str = "UPDATE accounts SET sign_in_holder =
 /// Gives account `?1`'s token-refresh lock back if holder `?2` has it.
 pub(crate) const RELEASE_SIGN_IN_LOCK: &str = "UPDATE accounts SET sign_in_holder = NULL,
         sign_in_until_ms = NULL WHERE id = ?1 AND sign_in_holder = ?2";
+
+/// A workspace's model settings (`?1` workspace … `?6` max tokens, `?7` time), replacing
+/// what it had.
+pub(crate) const SET_AI_SETTINGS: &str =
+    "INSERT INTO workspace_ai (workspace_id, provider, model, base_url, api_key, max_tokens, updated_ms)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+     ON CONFLICT (workspace_id) DO UPDATE
+     SET provider = excluded.provider, model = excluded.model, base_url = excluded.base_url,
+         api_key = excluded.api_key, max_tokens = excluded.max_tokens,
+         updated_ms = excluded.updated_ms";
+
+/// A workspace's model settings (`?1`), in [`AiSettings`](super::AiSettings)'s order.
+pub(crate) const AI_SETTINGS: &str =
+    "SELECT workspace_id, provider, model, base_url, api_key, max_tokens, updated_ms
+     FROM workspace_ai WHERE workspace_id = ?1";
+
+/// Account `?1` signed in again at `?2`: it is no longer held, and its waiting targets
+/// count as changed, so sleeping publishers look again.
+pub(crate) const SIGNED_IN_AGAIN: &str =
+    "UPDATE accounts SET needs_sign_in = NULL WHERE id = ?1 AND needs_sign_in IS NOT NULL";
+
+/// [`SIGNED_IN_AGAIN`]'s touch of the account's waiting targets.
+pub(crate) fn touch_waiting_sql() -> String {
+    format!(
+        "UPDATE targets SET updated_ms = ?2 WHERE account_id = ?1 AND state IN {waiting}",
+        waiting = TargetState::sql(TargetState::WAITING),
+    )
+}

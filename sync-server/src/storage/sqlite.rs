@@ -1737,6 +1737,45 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn ai_settings(&self, workspace_id: &str) -> Result<Option<super::AiSettings>> {
+        let w = workspace_id.to_string();
+        self.read(move |c| {
+            c.query_row(super::sql::AI_SETTINGS, [&w], |r| {
+                Ok(super::AiSettings {
+                    workspace_id: r.get(0)?,
+                    provider: r.get(1)?,
+                    model: r.get(2)?,
+                    base_url: r.get(3)?,
+                    api_key: r.get(4)?,
+                    max_tokens: r.get(5)?,
+                    updated_ms: r.get(6)?,
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn set_ai_settings(&self, settings: &super::AiSettings) -> Result<()> {
+        let a = settings.clone();
+        self.call(move |c| {
+            c.execute(
+                super::sql::SET_AI_SETTINGS,
+                params![
+                    a.workspace_id,
+                    a.provider,
+                    a.model,
+                    a.base_url,
+                    a.api_key,
+                    a.max_tokens,
+                    a.updated_ms
+                ],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
     async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings> {
         let w = workspace_id.to_string();
         self.read(move |c| {
@@ -2483,6 +2522,20 @@ impl Storage for SqliteStorage {
             }
             tx.commit()?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn signed_in_again(&self, account_id: &str, now_ms: i64) -> Result<bool> {
+        let id = account_id.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let cleared = tx.execute(super::sql::SIGNED_IN_AGAIN, [&id])? > 0;
+            if cleared {
+                tx.execute(&super::sql::touch_waiting_sql(), params![id, now_ms])?;
+            }
+            tx.commit()?;
+            Ok(cleared)
         })
         .await
     }
