@@ -35,6 +35,7 @@ mod stats;
 mod status;
 mod sync;
 mod template;
+mod feeds;
 mod triggers;
 mod tui;
 mod voice;
@@ -71,6 +72,7 @@ pub use stats::*;
 pub use status::*;
 pub use sync::*;
 pub use template::*;
+pub use feeds::*;
 pub use triggers::*;
 pub use tui::*;
 pub use voice::*;
@@ -296,6 +298,9 @@ found in the data dir's media folder.")]
     /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
     #[command(subcommand)]
     Triggers(TriggersCommand),
+    /// RSS and Atom feeds the linked server watches, making a post per new item
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
     /// The posts of the linked server workspace that wait for approval
     #[command(after_help = approvals::APPROVALS_HELP)]
     Approvals,
