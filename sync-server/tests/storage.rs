@@ -2922,7 +2922,12 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
 
     // Not due yet; then due: one of two handles claims it, and the lease holds it.
     let other = open(&target).await.expect("a second handle");
-    assert!(s.claim_feeds("p1", 500, 10_000, 8).await.expect("claim").is_empty());
+    assert!(
+        s.claim_feeds("p1", 500, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
     let (c1, c2) = tokio::join!(
         s.claim_feeds("p1", 2_000, 10_000, 8),
         other.claim_feeds("p2", 2_000, 10_000, 8)
@@ -2930,7 +2935,12 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
     let (c1, c2) = (c1.expect("claim"), c2.expect("claim"));
     assert_eq!(c1.len() + c2.len(), 1, "{c1:?} {c2:?}");
     let owner = if c1.is_empty() { "p2" } else { "p1" };
-    assert!(s.claim_feeds("p3", 5_000, 10_000, 8).await.expect("claim").is_empty());
+    assert!(
+        s.claim_feeds("p3", 5_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
     let polled = storage::Polled {
         etag: Some("\"v1\"".into()),
         last_modified: Some("Sun, 06 Dec 2026 10:00:00 GMT".into()),
@@ -2938,32 +2948,72 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
         polled_ms: Some(5_000),
         next_poll_ms: 65_000,
     };
-    assert!(!s.finish_poll(&feed.id, "p3", &polled).await.expect("finish"));
-    assert!(s.finish_poll(&feed.id, owner, &polled).await.expect("finish"));
+    assert!(
+        !s.finish_poll(&feed.id, "p3", &polled)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_poll(&feed.id, owner, &polled)
+            .await
+            .expect("finish")
+    );
     let stored = &s.feeds(&ws.id).await.expect("list")[0];
     assert_eq!(stored.etag.as_deref(), Some("\"v1\""));
-    assert_eq!((stored.polled_ms, stored.next_poll_ms), (Some(5_000), 65_000));
+    assert_eq!(
+        (stored.polled_ms, stored.next_poll_ms),
+        (Some(5_000), 65_000)
+    );
     // A failed poll keeps the last good time and shows its error.
-    assert_eq!(s.claim_feeds("p1", 65_000, 10_000, 8).await.expect("claim").len(), 1);
+    assert_eq!(
+        s.claim_feeds("p1", 65_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
     let failed = storage::Polled {
         last_error: Some("the feed answered HTTP 500".into()),
         polled_ms: None,
         next_poll_ms: 125_000,
         ..polled.clone()
     };
-    assert!(s.finish_poll(&feed.id, "p1", &failed).await.expect("finish"));
+    assert!(
+        s.finish_poll(&feed.id, "p1", &failed)
+            .await
+            .expect("finish")
+    );
     let stored = &s.feeds(&ws.id).await.expect("list")[0];
-    assert_eq!(stored.last_error.as_deref(), Some("the feed answered HTTP 500"));
+    assert_eq!(
+        stored.last_error.as_deref(),
+        Some("the feed answered HTTP 500")
+    );
     assert_eq!(stored.polled_ms, Some(5_000));
     // A lease that passed frees the feed.
-    assert_eq!(s.claim_feeds("p1", 125_000, 1_000, 8).await.expect("claim").len(), 1);
-    assert_eq!(s.claim_feeds("p2", 126_000, 1_000, 8).await.expect("claim").len(), 1);
+    assert_eq!(
+        s.claim_feeds("p1", 125_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.claim_feeds("p2", 126_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
 
     // Items seen at the first read make no post; a new one makes one, once, whichever
     // of its keys comes back.
-    s.see_feed_items(&feed.id, &["id:1".into(), "link:https://b.test/1".into()], 5_000)
-        .await
-        .expect("seen");
+    s.see_feed_items(
+        &feed.id,
+        &["id:1".into(), "link:https://b.test/1".into()],
+        5_000,
+    )
+    .await
+    .expect("seen");
     let due = |body: &str| {
         let p = Post {
             state: PostState::Scheduled,
@@ -2977,11 +3027,21 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
     let (p, t, e) = due("old");
     let keys = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
     assert!(
-        !s.post_feed_item(&feed.id, &keys(&["id:1b", "link:https://b.test/1"]), &p, &[t], &[e])
-            .await
-            .expect("post")
+        !s.post_feed_item(
+            &feed.id,
+            &keys(&["id:1b", "link:https://b.test/1"]),
+            &p,
+            &[t],
+            &[e]
+        )
+        .await
+        .expect("post")
     );
-    assert_eq!(s.post(&ws.id, &p.id).await.expect("read"), None, "rolled back");
+    assert_eq!(
+        s.post(&ws.id, &p.id).await.expect("read"),
+        None,
+        "rolled back"
+    );
     let (p2, t2, e2) = due("new");
     let (p3, t3, e3) = due("new");
     let two = keys(&["id:2", "link:https://b.test/2"]);
@@ -3014,7 +3074,10 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
     assert!(s.delete_feed(&ws.id, &feed.id).await.expect("delete"));
     assert!(s.feeds(&ws.id).await.expect("list").is_empty());
     assert_eq!(
-        s.post(&ws.id, &posts[0].id).await.expect("read").map(|p| p.body),
+        s.post(&ws.id, &posts[0].id)
+            .await
+            .expect("read")
+            .map(|p| p.body),
         Some("new".into())
     );
 }

@@ -65,7 +65,10 @@ fn bodies(server: &Server, session: &str) -> Vec<String> {
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < Duration::from_secs(30), "waited for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -76,14 +79,23 @@ fn feeds(env: &Env) -> Value {
 
 fn add(env: &Env, url: &str) -> String {
     let made = env.json(&[
-        "feeds", "add", url, "--to", "masto", "--template", "blog", "--json",
+        "feeds",
+        "add",
+        url,
+        "--to",
+        "masto",
+        "--template",
+        "blog",
+        "--json",
     ]);
     made["id"].as_str().expect("id").to_string()
 }
 
 /// Waits until the feed has been read once (its items then are history).
 fn wait_first_poll(env: &Env) {
-    wait_until("the first poll", || !feeds(env)[0]["last_polled_at"].is_null());
+    wait_until("the first poll", || {
+        !feeds(env)[0]["last_polled_at"].is_null()
+    });
 }
 
 #[test]
@@ -95,12 +107,28 @@ fn rss_items_become_one_post_each() {
 
     // Bad input: a clear refusal, exit 2, nothing made.
     let run = env.fails(
-        &["feeds", "add", &feed.url(), "--to", "masto", "--template", "nope"],
+        &[
+            "feeds",
+            "add",
+            &feed.url(),
+            "--to",
+            "masto",
+            "--template",
+            "nope",
+        ],
         2,
     );
     assert!(run.stderr.contains("no template"), "{}", run.stderr);
     let run = env.fails(
-        &["feeds", "add", "not a url", "--to", "masto", "--template", "blog"],
+        &[
+            "feeds",
+            "add",
+            "not a url",
+            "--to",
+            "masto",
+            "--template",
+            "blog",
+        ],
         2,
     );
     assert!(run.stderr.contains("not a URL"), "{}", run.stderr);
@@ -118,7 +146,9 @@ fn rss_items_become_one_post_each() {
 
     let new = FeedEntry::new("post-2", "Fast & small", "https://blog.example.test/2");
     feed.set_rss(&[new.clone(), old.clone()]);
-    wait_until("the new item's post", || !bodies(&server, &session).is_empty());
+    wait_until("the new item's post", || {
+        !bodies(&server, &session).is_empty()
+    });
     assert_eq!(
         bodies(&server, &session),
         vec!["New: Fast & small (Octo blog)\n\nhttps://blog.example.test/2".to_string()]
@@ -132,10 +162,16 @@ fn rss_items_become_one_post_each() {
     feed.set_rss(&[renamed(&new), renamed(&old)]);
     let requests = feed.requests();
     wait_until("two more polls", || feed.requests() >= requests + 2);
-    assert_eq!(bodies(&server, &session).len(), 1, "no repost of a renamed item");
+    assert_eq!(
+        bodies(&server, &session).len(),
+        1,
+        "no repost of a renamed item"
+    );
     let third = FeedEntry::new("post-3", "Third", "https://blog.example.test/3");
     feed.set_rss(&[third, renamed(&new), renamed(&old)]);
-    wait_until("the third item's post", || bodies(&server, &session).len() == 2);
+    wait_until("the third item's post", || {
+        bodies(&server, &session).len() == 2
+    });
     let requests = feed.requests();
     wait_until("two more polls", || feed.requests() >= requests + 2);
     assert_eq!(bodies(&server, &session).len(), 2);
@@ -165,12 +201,22 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
     );
 
     // Broken XML: the feed says why, the server goes on.
-    feed.set("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>", "application/atom+xml");
+    feed.set(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>",
+        "application/atom+xml",
+    );
     wait_until("the error", || !feeds(&env)[0]["last_error"].is_null());
-    let error = feeds(&env)[0]["last_error"].as_str().unwrap_or_default().to_string();
+    let error = feeds(&env)[0]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(error.contains("not an RSS or Atom feed"), "{error}");
     let human = env.ok(&["feeds", "list"]);
-    assert!(human.stdout.contains("not an RSS or Atom feed"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("not an RSS or Atom feed"),
+        "{}",
+        human.stdout
+    );
     // An HTML page is no feed either.
     feed.set("<html><body>Moved</body></html>", "text/html");
     wait_until("the error", || {
@@ -181,8 +227,12 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
     // Mended, with one more entry: the error goes, the entry posts, the old ones do not.
     let third = FeedEntry::new("urn:uuid:3", "v1.2", "https://example.test/v1.2");
     feed.set_atom(&[third, second, first]);
-    wait_until("the mended feed's post", || bodies(&server, &session).len() == 2);
-    wait_until("the error to clear", || feeds(&env)[0]["last_error"].is_null());
+    wait_until("the mended feed's post", || {
+        bodies(&server, &session).len() == 2
+    });
+    wait_until("the error to clear", || {
+        feeds(&env)[0]["last_error"].is_null()
+    });
     assert_eq!(bodies(&server, &session).len(), 2);
 }
 
@@ -215,7 +265,11 @@ fn two_processes_post_each_item_once() {
     assert_eq!(made.len(), 10, "{made:#?}");
     for n in 1..=10 {
         let expected = format!("New: Item {n} (Octo blog)\n\nhttps://blog.example.test/{n}");
-        assert_eq!(made.iter().filter(|b| **b == expected).count(), 1, "{made:#?}");
+        assert_eq!(
+            made.iter().filter(|b| **b == expected).count(),
+            1,
+            "{made:#?}"
+        );
     }
     drop(second);
 }

@@ -900,7 +900,13 @@ impl Client {
     /// The workspace's RSS and Atom feeds.
     pub async fn feeds(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
         let value = self
-            .call(reqwest::Method::GET, &["api", "v1", "feeds"], token, None, 200)
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "feeds"],
+                token,
+                None,
+                200,
+            )
             .await?;
         self.items(value)
     }

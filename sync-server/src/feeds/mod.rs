@@ -279,7 +279,11 @@ mod tests {
     #[test]
     fn what_is_not_a_feed_is_an_error() {
         assert!(parse("<rss><channel>").unwrap_err().contains("XML"));
-        assert!(parse("<html><body/></html>").unwrap_err().contains("<html>"));
+        assert!(
+            parse("<html><body/></html>")
+                .unwrap_err()
+                .contains("<html>")
+        );
         assert!(parse("{\"items\": []}").is_err());
         // A DTD's entities are refused, not expanded.
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss>&a;</rss>"#;
@@ -292,7 +296,10 @@ mod tests {
         assert_eq!(
             keys(&doc),
             vec![
-                vec!["id:post-2".to_string(), "link:https://blog.example.test/2".into()],
+                vec![
+                    "id:post-2".to_string(),
+                    "link:https://blog.example.test/2".into()
+                ],
                 vec!["link:https://blog.example.test/1".to_string()],
             ]
         );
@@ -305,7 +312,10 @@ mod tests {
             items: vec![home("a"), home("b")],
             ..Document::default()
         };
-        assert_eq!(keys(&shared), vec![vec!["id:a".to_string()], vec!["id:b".into()]]);
+        assert_eq!(
+            keys(&shared),
+            vec![vec!["id:a".to_string()], vec!["id:b".into()]]
+        );
         let bare = Document {
             items: vec![Item {
                 title: "T".into(),

@@ -11,16 +11,16 @@
 
 mod notifications;
 pub mod postgres;
+mod postgres_feeds;
 mod postgres_notify;
 mod postgres_sync;
-mod postgres_feeds;
 mod postgres_triggers;
 mod schema;
 mod sql;
 pub mod sqlite;
+mod sqlite_feeds;
 mod sqlite_notify;
 mod sqlite_sync;
-mod sqlite_feeds;
 mod sqlite_triggers;
 mod targets;
 

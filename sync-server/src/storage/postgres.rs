@@ -2705,7 +2705,12 @@ impl Storage for PgStorage {
     ) -> Result<Vec<super::Feed>> {
         self.claim_feeds_now(owner, now_ms, lease_ms, limit).await
     }
-    async fn finish_poll(&self, feed_id: &str, owner: &str, polled: &super::Polled) -> Result<bool> {
+    async fn finish_poll(
+        &self,
+        feed_id: &str,
+        owner: &str,
+        polled: &super::Polled,
+    ) -> Result<bool> {
         self.finish_poll_now(feed_id, owner, polled).await
     }
     async fn see_feed_items(&self, feed_id: &str, keys: &[String], now_ms: i64) -> Result<()> {

@@ -49,11 +49,10 @@ pub fn rss(title: &str, entries: &[FeedEntry]) -> String {
     let items: String = entries
         .iter()
         .map(|e| {
-            let guid = e
-                .id
-                .as_ref()
-                .map(|id| format!("<guid isPermaLink=\"false\">{}</guid>", escape(id)))
-                .unwrap_or_default();
+            let guid =
+                e.id.as_ref()
+                    .map(|id| format!("<guid isPermaLink=\"false\">{}</guid>", escape(id)))
+                    .unwrap_or_default();
             format!(
                 "<item><title>{}</title><link>{}</link>{guid}<description>{}</description>\
                  <pubDate>Sun, 06 Dec 2026 10:00:00 GMT</pubDate></item>\n",
@@ -155,7 +154,10 @@ impl FakeFeed {
     }
 
     pub fn set_rss(&self, entries: &[FeedEntry]) {
-        self.set(&rss("Octo blog", entries), "application/rss+xml; charset=utf-8");
+        self.set(
+            &rss("Octo blog", entries),
+            "application/rss+xml; charset=utf-8",
+        );
     }
 
     pub fn set_atom(&self, entries: &[FeedEntry]) {
@@ -194,7 +196,9 @@ async fn serve(State(state): State<Arc<Mutex<Served>>>, headers: HeaderMap) -> R
     }
     // If-None-Match wins over If-Modified-Since when both are sent.
     let unchanged = match (&if_none_match, &if_modified_since) {
-        (Some(tags), _) => tags.split(',').any(|t| t.trim() == s.etag() || t.trim() == "*"),
+        (Some(tags), _) => tags
+            .split(',')
+            .any(|t| t.trim() == s.etag() || t.trim() == "*"),
         (None, Some(since)) => *since == s.last_modified(),
         (None, None) => false,
     };
