@@ -278,10 +278,10 @@ mod tests {
 
     #[test]
     fn what_is_not_a_feed_is_an_error() {
-        assert!(parse("<rss><channel>").unwrap_err().contains("XML"));
+        assert!(parse("<rss><channel>").expect_err("broken").contains("XML"));
         assert!(
             parse("<html><body/></html>")
-                .unwrap_err()
+                .expect_err("not a feed")
                 .contains("<html>")
         );
         assert!(parse("{\"items\": []}").is_err());

@@ -199,8 +199,7 @@ async fn fetch(client: &reqwest::Client, policy: Policy, feed: &Feed) -> Result<
         }
         body.extend_from_slice(&chunk);
     }
-    let body = String::from_utf8(body)
-        .map_err(|_| "the feed is not UTF-8 text".to_string())?;
+    let body = String::from_utf8(body).map_err(|_| "the feed is not UTF-8 text".to_string())?;
     Ok(Fetched::Body {
         etag,
         last_modified,
@@ -248,12 +247,18 @@ async fn post_new_items(
     for (item, keys) in doc.items.iter().zip(item_keys).rev() {
         let mut vars = Variables::default();
         let rendered = vars
-            .merge_json("the item", serde_json::Value::Object(variables(doc, item, &feed.url)))
+            .merge_json(
+                "the item",
+                serde_json::Value::Object(variables(doc, item, &feed.url)),
+            )
             .and_then(|()| template.render(None, &vars));
         let text = match rendered {
             Ok(r) if !r.text.trim().is_empty() => r.text,
             Ok(_) => {
-                error = Some(format!("the template made an empty post for {:?}", item.title));
+                error = Some(format!(
+                    "the template made an empty post for {:?}",
+                    item.title
+                ));
                 continue;
             }
             Err(e) => {
@@ -285,7 +290,12 @@ async fn post_new_items(
         {
             Ok(true) => made += 1,
             Ok(false) => {}
-            Err(e) => error = Some(format!("could not store the post for {:?}: {e}", item.title)),
+            Err(e) => {
+                error = Some(format!(
+                    "could not store the post for {:?}: {e}",
+                    item.title
+                ))
+            }
         }
     }
     if made > 0 {
