@@ -82,6 +82,7 @@ cases!(
     attempts_are_recorded_and_failing_endpoints_disabled,
     templates_and_voices_stay_in_their_workspace,
     triggers_make_one_post_per_event,
+    feeds_are_polled_by_one_claimer_and_post_each_item_once,
     approval_settings_name_the_members_who_approve,
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
@@ -2961,6 +2962,192 @@ async fn triggers_make_one_post_per_event(target: Target) {
     assert!(s.delete_trigger(&ws.id, &trigger.id).await.expect("delete"));
     assert_eq!(s.trigger(&trigger.id).await.expect("read"), None);
     assert!(s.post(&ws.id, &first.id).await.expect("read").is_some());
+}
+
+async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "masto", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let feed = storage::Feed {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://blog.example.test/feed.xml".into(),
+        template: "blog".into(),
+        accounts: vec![a.id.clone()],
+        etag: None,
+        last_modified: None,
+        last_error: None,
+        polled_ms: None,
+        next_poll_ms: 1_000,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_feed(&feed).await.expect("feed");
+    assert_eq!(
+        s.feeds(&ws.id).await.expect("list"),
+        std::slice::from_ref(&feed)
+    );
+
+    // Not due yet; then due: one of two handles claims it, and the lease holds it.
+    let other = open(&target).await.expect("a second handle");
+    assert!(
+        s.claim_feeds("p1", 500, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let (c1, c2) = tokio::join!(
+        s.claim_feeds("p1", 2_000, 10_000, 8),
+        other.claim_feeds("p2", 2_000, 10_000, 8)
+    );
+    let (c1, c2) = (c1.expect("claim"), c2.expect("claim"));
+    assert_eq!(c1.len() + c2.len(), 1, "{c1:?} {c2:?}");
+    let owner = if c1.is_empty() { "p2" } else { "p1" };
+    assert!(
+        s.claim_feeds("p3", 5_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let polled = storage::Polled {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Sun, 06 Dec 2026 10:00:00 GMT".into()),
+        last_error: None,
+        polled_ms: Some(5_000),
+        next_poll_ms: 65_000,
+    };
+    assert!(
+        !s.finish_poll(&feed.id, "p3", &polled)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_poll(&feed.id, owner, &polled)
+            .await
+            .expect("finish")
+    );
+    let stored = &s.feeds(&ws.id).await.expect("list")[0];
+    assert_eq!(stored.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        (stored.polled_ms, stored.next_poll_ms),
+        (Some(5_000), 65_000)
+    );
+    // A failed poll keeps the last good time and shows its error.
+    assert_eq!(
+        s.claim_feeds("p1", 65_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    let failed = storage::Polled {
+        last_error: Some("the feed answered HTTP 500".into()),
+        polled_ms: None,
+        next_poll_ms: 125_000,
+        ..polled.clone()
+    };
+    assert!(
+        s.finish_poll(&feed.id, "p1", &failed)
+            .await
+            .expect("finish")
+    );
+    let stored = &s.feeds(&ws.id).await.expect("list")[0];
+    assert_eq!(
+        stored.last_error.as_deref(),
+        Some("the feed answered HTTP 500")
+    );
+    assert_eq!(stored.polled_ms, Some(5_000));
+    // A lease that passed frees the feed.
+    assert_eq!(
+        s.claim_feeds("p1", 125_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.claim_feeds("p2", 126_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+
+    // Items seen at the first read make no post; a new one makes one, once, whichever
+    // of its keys comes back.
+    s.see_feed_items(
+        &feed.id,
+        &["id:1".into(), "link:https://b.test/1".into()],
+        5_000,
+    )
+    .await
+    .expect("seen");
+    let due = |body: &str| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(6_000),
+            ..post(&ws, &alice, body)
+        };
+        let t = storage::Target::new(&p, &a.id, 6_000);
+        let e = event(&ws, "post.scheduled", 6_000);
+        (p, t, e)
+    };
+    let (p, t, e) = due("old");
+    let keys = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    assert!(
+        !s.post_feed_item(
+            &feed.id,
+            &keys(&["id:1b", "link:https://b.test/1"]),
+            &p,
+            &[t],
+            &[e]
+        )
+        .await
+        .expect("post")
+    );
+    assert_eq!(
+        s.post(&ws.id, &p.id).await.expect("read"),
+        None,
+        "rolled back"
+    );
+    let (p2, t2, e2) = due("new");
+    let (p3, t3, e3) = due("new");
+    let two = keys(&["id:2", "link:https://b.test/2"]);
+    let (t2, e2, t3, e3) = ([t2], [e2], [t3], [e3]);
+    let (r2, r3) = tokio::join!(
+        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2),
+        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3)
+    );
+    let made = [r2.expect("post"), r3.expect("post")];
+    assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
+    let posts = s
+        .posts(&PostQuery {
+            workspace_id: ws.id.clone(),
+            state: None,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("posts");
+    assert_eq!(posts.len(), 1, "{posts:?}");
+
+    // Deleted: its items go, its posts stay; another workspace cannot delete it.
+    let bob = user("bob");
+    let theirs = workspace("bob");
+    s.create_user(&bob).await.expect("user");
+    s.create_workspace(&theirs, &bob.id)
+        .await
+        .expect("workspace");
+    assert!(!s.delete_feed(&theirs.id, &feed.id).await.expect("delete"));
+    assert!(s.delete_feed(&ws.id, &feed.id).await.expect("delete"));
+    assert!(s.feeds(&ws.id).await.expect("list").is_empty());
+    assert_eq!(
+        s.post(&ws.id, &posts[0].id)
+            .await
+            .expect("read")
+            .map(|p| p.body),
+        Some("new".into())
+    );
 }
 
 fn decision(ws: &Workspace, post: &Post, by: &User, d: Decision, at: i64) -> ApprovalDecision {

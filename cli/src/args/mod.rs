@@ -14,6 +14,7 @@ mod completions;
 mod daemon;
 mod draft;
 mod export;
+mod feeds;
 mod generate;
 mod group;
 mod help;
@@ -50,6 +51,7 @@ pub use completions::*;
 pub use daemon::*;
 pub use draft::*;
 pub use export::*;
+pub use feeds::*;
 pub use generate::*;
 pub use group::*;
 pub use help::*;
@@ -296,6 +298,9 @@ found in the data dir's media folder.")]
     /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
     #[command(subcommand)]
     Triggers(TriggersCommand),
+    /// RSS and Atom feeds the linked server watches, making a post per new item
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
     /// The posts of the linked server workspace that wait for approval
     #[command(after_help = approvals::APPROVALS_HELP)]
     Approvals,

@@ -896,4 +896,42 @@ impl Client {
         .await
         .map(drop)
     }
+
+    /// The workspace's RSS and Atom feeds.
+    pub async fn feeds(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "feeds"],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// Watches a feed (`{"url", "template", "accounts"}`).
+    pub async fn add_feed(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "feeds"],
+            token,
+            Some(body),
+            201,
+        )
+        .await
+    }
+
+    pub async fn remove_feed(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", "feeds", id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
+    }
 }

@@ -12,6 +12,7 @@ pub mod approvals;
 pub mod calendar;
 pub mod extract;
 pub mod generate;
+pub mod feeds;
 pub mod idempotency;
 pub mod inbox;
 pub mod keys;
@@ -194,6 +195,8 @@ pub fn router(state: AppState) -> Router {
                 .post(triggers::fire_generic)
                 .delete(triggers::delete),
         )
+        .route("/api/v1/feeds", get(feeds::list).post(feeds::create))
+        .route("/api/v1/feeds/{id}", delete(feeds::delete))
         .route("/api/v1/approvals", get(approvals::list))
         .route(
             "/api/v1/approvals/settings",

@@ -54,7 +54,8 @@ pub enum Action {
     ReadContent,
     /// Store and delete the workspace's templates and voices.
     WriteContent,
-    /// Make, list and delete the workspace's triggers (their secrets are shown once).
+    /// Make, list and delete the workspace's triggers (their secrets are shown once) and
+    /// feeds.
     ManageTriggers,
     /// Call a generic trigger: it makes a post.
     FireTrigger,
@@ -246,6 +247,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/triggers", Action::ManageTriggers),
     ("GET", "/api/v1/triggers/{id}", Action::ManageTriggers),
     ("DELETE", "/api/v1/triggers/{id}", Action::ManageTriggers),
+    ("GET", "/api/v1/feeds", Action::ManageTriggers),
+    ("POST", "/api/v1/feeds", Action::ManageTriggers),
+    ("DELETE", "/api/v1/feeds/{id}", Action::ManageTriggers),
     ("POST", "/api/v1/triggers/{id}", Action::FireTrigger),
     ("GET", "/api/v1/approvals", Action::ReadApprovals),
     ("GET", "/api/v1/approvals/settings", Action::ManageApprovals),

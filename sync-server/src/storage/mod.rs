@@ -11,12 +11,14 @@
 
 mod notifications;
 pub mod postgres;
+mod postgres_feeds;
 mod postgres_notify;
 mod postgres_sync;
 mod postgres_triggers;
 mod schema;
 mod sql;
 pub mod sqlite;
+mod sqlite_feeds;
 mod sqlite_notify;
 mod sqlite_sync;
 mod sqlite_triggers;
@@ -918,6 +920,43 @@ pub struct Trigger {
     pub created_ms: i64,
 }
 
+/// An RSS or Atom feed a workspace watches: each item that appears after the first poll
+/// becomes a post through `template` for `accounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub id: String,
+    pub workspace_id: String,
+    pub url: String,
+    /// The template's name: the workspace's, or a built-in one.
+    pub template: String,
+    /// The account ids the posts go to.
+    pub accounts: Vec<String>,
+    /// The validators of the last answer, sent back as `If-None-Match` and
+    /// `If-Modified-Since`.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Why the last poll failed (unreachable, an HTTP error, not a feed); `None` after a
+    /// good one.
+    pub last_error: Option<String>,
+    /// When a poll last read the feed (200 or 304); `None` until the first, which records
+    /// the items already there without posting them.
+    pub polled_ms: Option<i64>,
+    pub next_poll_ms: i64,
+    pub created_by: String,
+    pub created_ms: i64,
+}
+
+/// What a poll of a feed learned, recorded by [`Storage::finish_poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Polled {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_error: Option<String>,
+    /// The poll's time if it read the feed (200 or 304); `None` keeps the last one.
+    pub polled_ms: Option<i64>,
+    pub next_poll_ms: i64,
+}
+
 /// What [`Storage::fire_trigger`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fired {
@@ -1557,6 +1596,45 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
     ) -> Result<Fired>;
+
+    // ---- Feeds (`crate::feeds`).
+
+    async fn create_feed(&self, feed: &Feed) -> Result<()>;
+    /// The workspace's feeds, oldest first.
+    async fn feeds(&self, workspace_id: &str) -> Result<Vec<Feed>>;
+    /// Deletes a feed and its record of seen items (their posts stay).
+    async fn delete_feed(&self, workspace_id: &str, id: &str) -> Result<bool>;
+    /// Claims up to `limit` feeds due at `now_ms` whose lease is free, for `owner` until
+    /// `now_ms + lease_ms`, earliest due first. Of processes claiming at once each feed
+    /// goes to one (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update under
+    /// SQLite's write lock).
+    async fn claim_feeds(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Feed>>;
+    /// Records a poll and frees the lease, only while `owner` holds it; false (nothing
+    /// written) otherwise.
+    async fn finish_poll(&self, feed_id: &str, owner: &str, polled: &Polled) -> Result<bool>;
+    /// Records item keys as seen without posts (the items already in a feed when it is
+    /// first read); keys seen before stay as they were.
+    async fn see_feed_items(&self, feed_id: &str, keys: &[String], now_ms: i64) -> Result<()>;
+    /// Makes the post for a new feed item, once: in one transaction, records each of the
+    /// item's `keys` (its id, its link) for the feed, stores the post, its targets and
+    /// the events' deliveries. If any key was recorded before (the item was seen, by any
+    /// process, or it came back under a new id with its old link), writes nothing and
+    /// answers false; a concurrent second insert waits for the first and then finds it.
+    async fn post_feed_item(
+        &self,
+        feed_id: &str,
+        keys: &[String],
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<bool>;
+
     // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
     // `notification_events` by the same transaction (not `ping`).
 

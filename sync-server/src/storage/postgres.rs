@@ -2818,6 +2818,46 @@ impl Storage for PgStorage {
         self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events)
             .await
     }
+    async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
+        self.create_feed_now(feed).await
+    }
+    async fn feeds(&self, workspace_id: &str) -> Result<Vec<super::Feed>> {
+        self.feeds_now(workspace_id).await
+    }
+    async fn delete_feed(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        self.delete_feed_now(workspace_id, id).await
+    }
+    async fn claim_feeds(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<super::Feed>> {
+        self.claim_feeds_now(owner, now_ms, lease_ms, limit).await
+    }
+    async fn finish_poll(
+        &self,
+        feed_id: &str,
+        owner: &str,
+        polled: &super::Polled,
+    ) -> Result<bool> {
+        self.finish_poll_now(feed_id, owner, polled).await
+    }
+    async fn see_feed_items(&self, feed_id: &str, keys: &[String], now_ms: i64) -> Result<()> {
+        self.see_feed_items_now(feed_id, keys, now_ms).await
+    }
+    async fn post_feed_item(
+        &self,
+        feed_id: &str,
+        keys: &[String],
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<bool> {
+        self.post_feed_item_now(feed_id, keys, post, targets, events)
+            .await
+    }
 
     async fn add_version(
         &self,

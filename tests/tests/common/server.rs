@@ -31,7 +31,9 @@ pub fn server_bin() -> PathBuf {
 pub struct Server {
     child: Child,
     pub base: String,
-    data: tempfile::TempDir,
+    /// The data dir: deleted when the server that made it is dropped.
+    dir: PathBuf,
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -45,9 +47,21 @@ impl Server {
             .prefix("postctl-test-server-")
             .tempdir()
             .expect("a data dir");
+        let mut server = Server::serve(data.path().to_path_buf(), env);
+        server._data = Some(data);
+        server
+    }
+
+    /// A second `serve` process on this one's data dir (its SQLite database), as several
+    /// processes share a database; it does not delete the dir.
+    pub fn another(&self, env: &[(&str, &str)]) -> Server {
+        Server::serve(self.dir.clone(), env)
+    }
+
+    fn serve(dir: PathBuf, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(server_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
+            .arg(&dir)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -72,7 +86,8 @@ impl Server {
         Server {
             child,
             base: format!("http://{address}"),
-            data,
+            dir,
+            _data: None,
         }
     }
 
@@ -90,7 +105,7 @@ impl Server {
         let mut child = Command::new(server_bin())
             .args(args)
             .arg("--data")
-            .arg(self.data.path())
+            .arg(&self.dir)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -161,7 +176,7 @@ impl Server {
 
     /// The server's data dir (its SQLite database is `server.sqlite3` there).
     pub fn data_dir(&self) -> &std::path::Path {
-        self.data.path()
+        &self.dir
     }
 
     /// Stops the server (also when dropped).
