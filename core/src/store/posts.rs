@@ -319,7 +319,14 @@ impl Store {
 
     /// Cancels every target that has not started publishing.
     pub fn cancel_post(&mut self, id: &str) -> Result<Outcome> {
-        self.write(|tx| tx.cancel(id))
+        self.write(|tx| {
+            let outcome = tx.cancel(id)?;
+            if !outcome.changed.is_empty() {
+                // Where the post goes changed: a synced database tells its server.
+                tx.log_targets(id)?;
+            }
+            Ok(outcome)
+        })
     }
 
     /// Removes a post from postctl: its pending targets are cancelled and it disappears from
@@ -753,7 +760,7 @@ impl Tx<'_> {
 
     /// Inserts a target; `logged` records it in the oplog (a target added to an existing
     /// post; a new post's targets are in its own entry).
-    fn insert_target(
+    pub(super) fn insert_target(
         &self,
         post_id: &str,
         account_id: &str,
@@ -866,7 +873,10 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn targets(&self, post_id: &str) -> Result<Vec<(String, String, String, TargetState)>> {
+    pub(super) fn targets(
+        &self,
+        post_id: &str,
+    ) -> Result<Vec<(String, String, String, TargetState)>> {
         let mut stmt = self
             .prepare_cached(
                 "SELECT t.id, t.account_id, a.name, t.state FROM targets t
@@ -989,6 +999,11 @@ impl Tx<'_> {
                 params![id, now],
             )
             .map_err(|e| self.error(e))?;
+            // The accounts given are the whole list: names another device's sync left
+            // here go too.
+            self.execute("DELETE FROM sync_target_names WHERE post_id = ?1", [id])
+                .map_err(|e| self.error(e))?;
+            self.log_targets(id)?;
         }
         Ok(outcome)
     }
@@ -1006,6 +1021,9 @@ impl Tx<'_> {
             ..Outcome::default()
         };
         let mut earliest: Option<DateTime<Utc>> = None;
+        let revived = targets
+            .iter()
+            .any(|(_, _, _, state)| *state == TargetState::Cancelled);
         for (target_id, account_id, name, state) in targets {
             let reschedulable = !matches!(
                 state,
@@ -1041,6 +1059,10 @@ impl Tx<'_> {
             "schedule",
             &serde_json::json!({"schedule": kind, "rule": rule, "due_ms": to_ms(due), "tz": change.tz}),
         )?;
+        if revived {
+            // Cancelled targets are scheduled again: where the post goes changed.
+            self.log_targets(id)?;
+        }
         Ok(outcome)
     }
 
@@ -1061,7 +1083,7 @@ impl Tx<'_> {
         Ok(outcome)
     }
 
-    fn set_target_state(
+    pub(super) fn set_target_state(
         &self,
         target_id: &str,
         state: TargetState,

@@ -463,4 +463,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at_ms      INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 16: targets travel as a post field (issue 13). `sync_target_names` keeps the names a
+    // synced post goes to that no account here has (another device's accounts), so this
+    // device sends them back unchanged; `sync_server_accounts` is the workspace's account
+    // names as the last sync read them, so `sync status` can name the accounts posts go to
+    // that the server lacks.
+    r#"
+    CREATE TABLE sync_target_names (
+        post_id   TEXT NOT NULL,
+        position  INTEGER NOT NULL,
+        name      TEXT NOT NULL,
+        PRIMARY KEY (post_id, name)
+    ) STRICT;
+    CREATE TABLE sync_server_accounts (
+        name     TEXT PRIMARY KEY,
+        network  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];

@@ -146,6 +146,16 @@ pub struct Page {
     pub versions: Vec<Version>,
     /// Whether more versions follow this page.
     pub more: bool,
+    /// The workspace's accounts as the server has them now (older servers leave it out).
+    #[serde(default)]
+    pub accounts: Option<Vec<ServerAccount>>,
+}
+
+/// An account of the linked workspace, as a page of versions names it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ServerAccount {
+    pub name: String,
+    pub network: String,
 }
 
 /// A post awaiting approval in the linked workspace, as the server lists it.

@@ -88,6 +88,13 @@ pub async fn sync(
             totals.pulled += applied.changed;
             totals.conflicts += applied.conflicts;
             if !page.more {
+                if let Some(accounts) = &page.accounts {
+                    let names: Vec<(String, String)> = accounts
+                        .iter()
+                        .map(|a| (a.name.clone(), a.network.clone()))
+                        .collect();
+                    store.set_server_accounts(&names)?;
+                }
                 break;
             }
         }

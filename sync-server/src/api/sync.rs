@@ -45,7 +45,8 @@ pub struct Push {
 }
 
 /// What a version writes to the posts table. Labels travel between devices in the
-/// version but the server's posts have no labels yet: they are only stamped.
+/// version but the server's posts have no labels yet: they are only stamped. `targets`
+/// makes and cancels the post's targets on the workspace's accounts of those names.
 fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
     let mut writes = Vec::with_capacity(operations.len());
     for (index, op) in operations.iter().enumerate() {
@@ -58,6 +59,7 @@ fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
             Edit::Title(title) => PostWrite::Title(title),
             Edit::Labels(_) => PostWrite::Labels,
             Edit::Media(_) => PostWrite::Media,
+            Edit::Targets(names) => PostWrite::Targets(names),
             Edit::Schedule(schedule) => PostWrite::Schedule {
                 state: if schedule.kind == "none" {
                     PostState::Draft
@@ -261,9 +263,16 @@ pub async fn pull(
         });
     }
     let latest = state.storage.latest_version(&caller.workspace_id).await?;
+    // The accounts posts can go to here, so a device can say which names it sends that
+    // the server cannot publish to yet (credentials never: only names and networks).
+    let accounts = state.storage.accounts(&caller.workspace_id).await?;
     Ok(Json(json!({
         "versions": versions,
         "more": more,
         "latest": latest,
+        "accounts": accounts.iter().map(|a| json!({
+            "name": a.name,
+            "network": a.network,
+        })).collect::<Vec<_>>(),
     })))
 }

@@ -1405,9 +1405,9 @@ impl Storage for PgStorage {
         Ok(Finished::Recorded { disabled })
     }
     async fn create_account(&self, a: &Account) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
                 &pg(&format!(
                     "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 )),
@@ -1424,8 +1424,11 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(db_error)
-            .map(drop)
+            .map_err(db_error)?;
+        super::postgres_sync::adopt_account(&tx, &a.workspace_id, &a.id, &a.name, a.created_ms)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
     }
 
     async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>> {

@@ -1468,7 +1468,8 @@ impl Storage for SqliteStorage {
     async fn create_account(&self, account: &Account) -> Result<()> {
         let a = account.clone();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 &format!(
                     "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
@@ -1483,8 +1484,9 @@ impl Storage for SqliteStorage {
                     a.credentials,
                     a.created_ms
                 ],
-            )
-            .map(drop)
+            )?;
+            super::sqlite_sync::adopt_account(&tx, &a.workspace_id, &a.id, &a.name, a.created_ms)?;
+            tx.commit()
         })
         .await
     }
