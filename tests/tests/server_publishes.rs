@@ -111,6 +111,23 @@ fn a_post_scheduled_on_a_laptop_that_is_then_closed_is_published_by_the_server_o
     live(&laptop, &["run-due"]);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(mastodon.posts().len(), 1, "published twice");
+    let shown = live(&laptop, &["status", &id]).stdout;
+    assert!(shown.contains("published by the server"), "{shown}");
+    let shown = live(&laptop, &["--json", "status", &id]).json();
+    assert_eq!(shown["published_by"], "server", "{shown}");
+
+    // `post` publishes from this device, which a linked database never does: it says how
+    // to have the server publish, and stores nothing.
+    let before = live(&laptop, &["--json", "list", "--all"]).json();
+    let refused = laptop.fails(&["post", "Right now", "--to", "masto"], 2);
+    assert!(
+        refused.stderr.contains("postctl schedule")
+            && refused.stderr.contains("nothing was stored"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(live(&laptop, &["--json", "list", "--all"]).json(), before);
+    assert_eq!(mastodon.posts().len(), 1);
 }
 
 #[test]

@@ -25,16 +25,29 @@ pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
         }
     }
     let down = crate::engine::networks_down(store, &accounts)?;
+    // A linked database's posts are published by its server, never by this device.
+    let publisher = store.sync_link()?.map(|link| {
+        format!(
+            "published by the server {} (workspace {}), not by this device; `postctl sync` sends changes there",
+            link.server, link.workspace
+        )
+    });
     if json {
         let networks: Vec<serde_json::Value> = down
             .iter()
             .map(|(state, names)| crate::engine::network_down_json(state, names))
             .collect();
-        return print_json(
-            &serde_json::json!({"post_id": id, "targets": targets, "networks_down": networks}),
-        );
+        return print_json(&serde_json::json!({
+            "post_id": id,
+            "targets": targets,
+            "networks_down": networks,
+            "published_by": if publisher.is_some() { "server" } else { "this device" },
+        }));
     }
     let mut out = render(&id, &targets, tz);
+    if let Some(line) = publisher {
+        out += &format!("\n{line}\n");
+    }
     for (state, _) in &down {
         out += &format!(
             "\nnetwork down: {}\n",
