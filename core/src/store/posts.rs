@@ -742,6 +742,9 @@ impl Tx<'_> {
             // The post's own "created" entry lists its accounts: no entry per target.
             self.insert_target(&id, &target.account_id, position, target.due, false)?;
         }
+        // Where it goes, as the `targets` field syncs it (the "created" entry stamps it).
+        let names = self.names_here(&id)?;
+        self.set_target_names(&id, &names)?;
         // What the posts row holds (text, title, labels, media) is not copied: the log was
         // half of the database at 100,000 posts. It says how the post is scheduled and where
         // it goes.
@@ -1001,8 +1004,6 @@ impl Tx<'_> {
             .map_err(|e| self.error(e))?;
             // The accounts given are the whole list: names another device's sync left
             // here go too.
-            self.execute("DELETE FROM sync_target_names WHERE post_id = ?1", [id])
-                .map_err(|e| self.error(e))?;
             self.log_targets(id)?;
         }
         Ok(outcome)

@@ -463,18 +463,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at_ms      INTEGER NOT NULL
     ) STRICT;
     "#,
-    // 16: targets travel as a post field (issue 13). `sync_target_names` keeps the names a
-    // synced post goes to that no account here has (another device's accounts), so this
-    // device sends them back unchanged; `sync_server_accounts` is the workspace's account
-    // names as the last sync read them, so `sync status` can name the accounts posts go to
-    // that the server lacks.
+    // 16: targets travel as a post field (issue 13). `posts.target_names` is that field's
+    // value (a JSON array of account names) once a local change of the post's accounts or
+    // a sync set it (NULL: read from the post's targets), so a removal that cancels
+    // targets does not change it and names no account here has are kept;
+    // `sync_server_accounts` is the workspace's account names as the last sync read them,
+    // so `sync status` can name the accounts posts go to that the server lacks.
     r#"
-    CREATE TABLE sync_target_names (
-        post_id   TEXT NOT NULL,
-        position  INTEGER NOT NULL,
-        name      TEXT NOT NULL,
-        PRIMARY KEY (post_id, name)
-    ) STRICT;
+    ALTER TABLE posts ADD COLUMN target_names TEXT;
+    UPDATE posts SET target_names = (
+        SELECT json_group_array(name) FROM (
+            SELECT a.name AS name FROM targets t JOIN accounts a ON a.id = t.account_id
+            WHERE t.post_id = posts.id AND t.state != 'cancelled' ORDER BY t.position, t.id));
     CREATE TABLE sync_server_accounts (
         name     TEXT PRIMARY KEY,
         network  TEXT NOT NULL

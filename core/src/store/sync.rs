@@ -467,8 +467,9 @@ impl Store {
                      JOIN posts p ON p.id = t.post_id
                      WHERE p.deleted_ms IS NULL AND t.state IN ('draft', 'scheduled', 'waiting_retry')
                      UNION ALL
-                     SELECT n.name, n.post_id FROM sync_target_names n
-                     JOIN posts p ON p.id = n.post_id WHERE p.deleted_ms IS NULL
+                     SELECT j.value, p.id FROM posts p, json_each(p.target_names) j
+                     WHERE p.deleted_ms IS NULL AND p.target_names IS NOT NULL
+                       AND j.value NOT IN (SELECT name FROM accounts WHERE deleted_ms IS NULL)
                  )
                  WHERE name NOT IN (SELECT name FROM sync_server_accounts)
                  GROUP BY name ORDER BY name",
@@ -640,29 +641,28 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
     .optional()
 }
 
-/// Where a post goes, as its `targets` field travels: the accounts' names of its targets
-/// here that are not cancelled, in order, then the names synced from elsewhere that no
-/// account here has.
+/// Where a post goes, as its `targets` field travels: the value a local change of its
+/// accounts or a sync last set, else the accounts' names of its targets that are not
+/// cancelled, in order.
 fn target_names(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
-    let mut names: Vec<String> = conn
-        .prepare_cached(
-            "SELECT a.name FROM targets t JOIN accounts a ON a.id = t.account_id
-             WHERE t.post_id = ?1 AND t.state != 'cancelled' ORDER BY t.position, t.id",
-        )?
-        .query_map([id], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let elsewhere: Vec<String> = conn
-        .prepare_cached(
-            "SELECT name FROM sync_target_names WHERE post_id = ?1 ORDER BY position, name",
-        )?
-        .query_map([id], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for name in elsewhere {
-        if !names.contains(&name) {
-            names.push(name);
-        }
+    let set: Option<Option<String>> = conn
+        .prepare_cached("SELECT target_names FROM posts WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    if let Some(names) = set.flatten().and_then(|n| serde_json::from_str(&n).ok()) {
+        return Ok(names);
     }
-    Ok(names)
+    targets_here(conn, id)
+}
+
+/// The accounts' names of a post's targets here that are not cancelled, in order.
+fn targets_here(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached(
+        "SELECT a.name FROM targets t JOIN accounts a ON a.id = t.account_id
+         WHERE t.post_id = ?1 AND t.state != 'cancelled' ORDER BY t.position, t.id",
+    )?
+    .query_map([id], |row| row.get(0))?
+    .collect()
 }
 
 /// What the oplog keeps of a value applied from elsewhere: as local edits are logged,
@@ -712,8 +712,27 @@ impl Tx<'_> {
     /// Logs where a post goes now (its `targets` field), after a local change of its
     /// accounts or of whether its targets are cancelled: the change a sync pushes.
     pub(super) fn log_targets(&self, id: &str) -> Result<()> {
-        let names = target_names(self, id).map_err(|e| self.error(e))?;
+        let names = self.names_here(id)?;
+        self.set_target_names(id, &names)?;
         self.record("post", id, "targets", &names)
+    }
+
+    /// The accounts' names of a post's targets here that are not cancelled, in order.
+    pub(super) fn names_here(&self, id: &str) -> Result<Vec<String>> {
+        targets_here(self, id).map_err(|e| self.error(e))
+    }
+
+    /// Sets a post's `targets` field value (see [`target_names`]).
+    pub(super) fn set_target_names(&self, id: &str, names: &[String]) -> Result<()> {
+        self.execute(
+            "UPDATE posts SET target_names = ?2 WHERE id = ?1",
+            params![
+                id,
+                serde_json::to_string(names).unwrap_or_else(|_| "[]".into())
+            ],
+        )
+        .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Makes this device's targets of a post match the `targets` field synced from
@@ -741,10 +760,9 @@ impl Tx<'_> {
         } else {
             due_ms.map(from_ms)
         };
-        self.execute("DELETE FROM sync_target_names WHERE post_id = ?1", [post])
-            .map_err(|e| self.error(e))?;
+        self.set_target_names(post, names)?;
         let mut position = existing.len();
-        for (index, name) in names.iter().enumerate() {
+        for name in names {
             if let Some((target_id, _, _, state)) = existing.iter().find(|(_, _, n, _)| n == name) {
                 if *state == TargetState::Cancelled {
                     let revived = if due.is_some() {
@@ -764,19 +782,10 @@ impl Tx<'_> {
                 )
                 .optional()
                 .map_err(|e| self.error(e))?;
-            match account {
-                Some(account_id) => {
-                    self.insert_target(post, &account_id, position, due, true)?;
-                    position += 1;
-                }
-                None => {
-                    self.execute(
-                        "INSERT INTO sync_target_names (post_id, position, name) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (post_id, name) DO NOTHING",
-                        params![post, index as i64, name],
-                    )
-                    .map_err(|e| self.error(e))?;
-                }
+            // No account of that name here: the name stays in `target_names` only.
+            if let Some(account_id) = account {
+                self.insert_target(post, &account_id, position, due, true)?;
+                position += 1;
             }
         }
         self.execute(
