@@ -48,6 +48,23 @@ fn schedule(env: &Env, text: &str, to: &str, seconds: i64) -> String {
         .to_string()
 }
 
+/// A device's `status` of a post the server published to masto: the URL it shows (JSON),
+/// and the text.
+fn published_on(env: &Env, id: &str) -> (String, String) {
+    let shown = live(env, &["--json", "status", id]).json();
+    assert_eq!(shown["published_by"], "server", "{shown}");
+    let target = &shown["server_targets"][0];
+    assert_eq!(target["account"], "masto", "{shown}");
+    assert_eq!(target["state"], "published", "{shown}");
+    assert_eq!(target["attempts"], 1, "{shown}");
+    let url = target["url"]
+        .as_str()
+        .filter(|u| u.starts_with("http"))
+        .unwrap_or_else(|| panic!("the network's URL in {shown}"))
+        .to_string();
+    (url, live(env, &["status", id]).stdout)
+}
+
 /// The server's view of a post's targets: (account, state).
 fn server_targets(server: &Server, session: &str, id: &str) -> Vec<(String, String)> {
     let (status, post) = server.get(&format!("/api/v1/posts/{id}"), session);
@@ -106,15 +123,22 @@ fn a_post_scheduled_on_a_laptop_that_is_then_closed_is_published_by_the_server_o
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    // Another device signs in and syncs: the server's result comes down with the post.
+    let desk = device(&server, "alice");
+    live(&desk, &["sync"]);
+    let (url, on_desk) = published_on(&desk, &id);
+    assert!(on_desk.contains("published by the server"), "{on_desk}");
+    assert!(on_desk.contains(&url), "{on_desk}");
+
     // The laptop opens again: its own engine never publishes a post of a linked
-    // database, so the fake still has exactly one status.
+    // database, so the fake still has exactly one status; a sync shows the result.
     live(&laptop, &["run-due"]);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(mastodon.posts().len(), 1, "published twice");
-    let shown = live(&laptop, &["status", &id]).stdout;
+    live(&laptop, &["sync"]);
+    let (on_laptop, shown) = published_on(&laptop, &id);
+    assert_eq!(on_laptop, url);
     assert!(shown.contains("published by the server"), "{shown}");
-    let shown = live(&laptop, &["--json", "status", &id]).json();
-    assert_eq!(shown["published_by"], "server", "{shown}");
 
     // `post` publishes from this device, which a linked database never does: it says how
     // to have the server publish, and stores nothing.

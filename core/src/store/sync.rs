@@ -34,6 +34,8 @@ pub struct SyncLink {
     /// The last oplog entry pushed.
     pub pushed_seq: i64,
     pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
+    /// The newest change of the server's targets pulled (UTC ms).
+    pub targets_seen_ms: i64,
 }
 
 /// A value that lost last-writer-wins against a change made on this device before it was
@@ -55,6 +57,22 @@ pub struct Conflict {
     pub reason: Option<String>,
     /// The local draft that keeps the refused edit's text, when one was made.
     pub draft: Option<String>,
+}
+
+/// A target of a synced post as the server's publisher last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServerTargetState {
+    pub account: String,
+    pub network: String,
+    pub state: String,
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+    /// The network's URL of the published post.
+    pub url: Option<String>,
+    pub attempts: u32,
+    /// The server's last error for it.
+    pub last_error: Option<String>,
+    /// When the server last changed it.
+    pub updated: chrono::DateTime<chrono::Utc>,
 }
 
 /// What settling a push did with the posts the server refused.
@@ -133,10 +151,11 @@ fn link_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SyncLink> {
         last_version: row.get(5)?,
         pushed_seq: row.get(6)?,
         last_sync: row.get::<_, Option<i64>>(7)?.map(from_ms),
+        targets_seen_ms: row.get(8)?,
     })
 }
 
-const LINK_COLUMNS: &str = "server, user_name, workspace_id, workspace, secret_ref, last_version, pushed_seq, last_sync_ms";
+const LINK_COLUMNS: &str = "server, user_name, workspace_id, workspace, secret_ref, last_version, pushed_seq, last_sync_ms, targets_seen_ms";
 
 impl Store {
     /// This database's device id: the stamp of its operations.
@@ -436,6 +455,72 @@ impl Store {
             }
             Ok(())
         })
+    }
+
+    /// Keeps what the server's publisher did with synced posts (its targets' states, URLs,
+    /// attempts: what only flows down) and the newest change pulled, in one transaction.
+    pub fn save_server_targets(
+        &mut self,
+        targets: &[crate::sync::client::PublishedTarget],
+        until_ms: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for t in targets {
+                tx.execute(
+                    "INSERT INTO server_targets (post_id, account, network, state, due_ms, url,
+                         attempts, last_error, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (post_id, account) DO UPDATE SET network = excluded.network,
+                         state = excluded.state, due_ms = excluded.due_ms, url = excluded.url,
+                         attempts = excluded.attempts, last_error = excluded.last_error,
+                         updated_ms = excluded.updated_ms
+                     WHERE excluded.updated_ms >= server_targets.updated_ms",
+                    params![
+                        t.post,
+                        t.account,
+                        t.network,
+                        t.state,
+                        t.due_ms,
+                        t.url,
+                        t.attempt_count,
+                        t.last_error,
+                        t.updated_ms
+                    ],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            tx.execute(
+                "UPDATE sync_link SET targets_seen_ms = max(targets_seen_ms, ?1) WHERE id = 1",
+                [until_ms],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// What the server's publisher did with a post, by account name.
+    pub fn server_targets(&self, post_id: &str) -> Result<Vec<ServerTargetState>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT account, network, state, due_ms, url, attempts, last_error, updated_ms
+                 FROM server_targets WHERE post_id = ?1 ORDER BY account",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([post_id], |row| {
+                    Ok(ServerTargetState {
+                        account: row.get(0)?,
+                        network: row.get(1)?,
+                        state: row.get(2)?,
+                        due: row.get::<_, Option<i64>>(3)?.map(from_ms),
+                        url: row.get(4)?,
+                        attempts: row.get(5)?,
+                        last_error: row.get(6)?,
+                        updated: from_ms(row.get(7)?),
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
     }
 
     /// Remembers the workspace's accounts (name, network) as the server listed them.

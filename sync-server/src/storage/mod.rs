@@ -1365,6 +1365,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>>;
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
+    /// The workspace's targets whose `updated_ms` is after `since_ms`, oldest change first
+    /// (then by id), at most `limit`: what a syncing device learns of the publisher's work.
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.
     async fn attempts(
         &self,

@@ -1834,6 +1834,28 @@ impl Storage for PgStorage {
         Ok(rows.iter().map(|r| target_view(r, 0)).collect())
     }
 
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                     JOIN accounts a ON a.id = t.account_id
+                     WHERE t.workspace_id = $1 AND t.updated_ms > $2
+                     ORDER BY t.updated_ms, t.id LIMIT $3"
+                ),
+                &[&workspace_id, &since_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| target_view(r, 0)).collect())
+    }
+
     async fn attempts(
         &self,
         workspace_id: &str,

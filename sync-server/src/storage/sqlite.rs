@@ -1906,6 +1906,28 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>> {
+        let w = workspace_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.updated_ms > ?2
+                 ORDER BY t.updated_ms, t.id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![w, since_ms, i64::from(limit)], |r| {
+                target_view(r, 0)
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
     async fn attempts(
         &self,
         workspace_id: &str,
