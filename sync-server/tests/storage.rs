@@ -2526,6 +2526,22 @@ async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
             ("news".into(), TargetState::Cancelled)
         ]
     );
+    // What the publisher owns flows down by change time: both targets, oldest first.
+    let changed = s.targets_changed(&ws.id, 0, 10).await.expect("changed");
+    assert_eq!(changed.len(), 2);
+    assert!(changed[0].target.updated_ms <= changed[1].target.updated_ms);
+    let newest = changed[1].target.updated_ms;
+    assert_eq!(
+        s.targets_changed(&ws.id, newest, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.targets_changed(&ws.id, 0, 1).await.expect("changed").len(),
+        1
+    );
     // Another workspace's account of the same name gets nothing.
     let other = workspace("other");
     s.create_workspace(&other, &alice.id).await.expect("ws");
@@ -2533,6 +2549,13 @@ async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
         .await
         .expect("account");
     assert_eq!(s.targets(&other.id, "p1").await.expect("targets").len(), 0);
+    assert_eq!(
+        s.targets_changed(&other.id, 0, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {
