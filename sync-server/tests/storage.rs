@@ -2539,7 +2539,10 @@ async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
         0
     );
     assert_eq!(
-        s.targets_changed(&ws.id, 0, 1).await.expect("changed").len(),
+        s.targets_changed(&ws.id, 0, 1)
+            .await
+            .expect("changed")
+            .len(),
         1
     );
     // Another workspace's account of the same name gets nothing.
