@@ -63,6 +63,7 @@ cases!(
     versions_chain_by_compare_and_set,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
+    versions_make_targets_on_the_accounts_they_name,
     media_is_known_per_workspace,
     model_settings_are_per_workspace_and_resealed,
     sessions_move_once,
@@ -2327,6 +2328,7 @@ fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite 
         PostWrite::Body(body) => serde_json::json!(body).to_string(),
         PostWrite::Title(title) => serde_json::json!(title).to_string(),
         PostWrite::Deleted(deleted) => serde_json::json!(deleted).to_string(),
+        PostWrite::Targets(names) => serde_json::json!(names).to_string(),
         _ => "null".into(),
     };
     FieldWrite {
@@ -2500,6 +2502,132 @@ async fn versions_leave_posts_that_started_publishing_alone(target: Target) {
     assert_eq!(names, ["body", "title"]);
     assert_eq!(fields[1].value, "\"t\"");
     assert_eq!(s.post_fields(&ws.id, "nope").await.expect("fields"), vec![]);
+}
+
+async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let news = account(&ws, "news", "mastodon");
+    s.create_account(&news).await.expect("account");
+    let p1 = Post {
+        id: "p1".into(),
+        ..post(&ws, &alice, "")
+    };
+    let targets =
+        |names: &[&str]| PostWrite::Targets(names.iter().map(|n| n.to_string()).collect());
+    let mut parent: Option<String> = None;
+    let mut push = async |writes: Vec<FieldWrite>| {
+        let v = version(&ws, &alice, parent.as_deref(), "a");
+        assert!(matches!(
+            s.add_version(&v, &writes).await.expect("add"),
+            AddVersion::Added { .. }
+        ));
+        parent = Some(v.id);
+    };
+    push(vec![
+        write("p1", 100, "a", PostWrite::Create { created_ms: 100 }),
+        write(
+            "p1",
+            100,
+            "a",
+            PostWrite::Schedule {
+                state: PostState::Scheduled,
+                scheduled_ms: Some(50_000),
+                zone: "UTC".into(),
+            },
+        ),
+        write("p1", 100, "a", targets(&["news", "later"])),
+    ])
+    .await;
+    // A named account gets its target at the post's time; a name with no account waits.
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![("news".into(), TargetState::Scheduled)]
+    );
+    let shown = s.targets(&ws.id, "p1").await.expect("targets");
+    assert_eq!(shown[0].target.due_ms, Some(50_000));
+    // The account is added (pushed) later: the waiting post gets its target then.
+    let later = account(&ws, "later", "mastodon");
+    s.create_account(&later).await.expect("account");
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Scheduled),
+            ("news".into(), TargetState::Scheduled)
+        ]
+    );
+    // An account left out is cancelled; an older value changes nothing.
+    push(vec![write("p1", 200, "a", targets(&["later"]))]).await;
+    push(vec![write("p1", 150, "a", targets(&[]))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Scheduled),
+            ("news".into(), TargetState::Cancelled)
+        ]
+    );
+    // A new time moves the targets that may still move; named again, a cancelled target
+    // comes back at the post's time.
+    push(vec![write(
+        "p1",
+        300,
+        "a",
+        PostWrite::Schedule {
+            state: PostState::Draft,
+            scheduled_ms: None,
+            zone: "UTC".into(),
+        },
+    )])
+    .await;
+    push(vec![write("p1", 400, "a", targets(&["news", "later"]))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Draft),
+            ("news".into(), TargetState::Draft)
+        ]
+    );
+    // Removed: what may still be cancelled is.
+    push(vec![write("p1", 500, "a", PostWrite::Deleted(true))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Cancelled),
+            ("news".into(), TargetState::Cancelled)
+        ]
+    );
+    // What the publisher owns flows down by change time: both targets, oldest first.
+    let changed = s.targets_changed(&ws.id, 0, 10).await.expect("changed");
+    assert_eq!(changed.len(), 2);
+    assert!(changed[0].target.updated_ms <= changed[1].target.updated_ms);
+    let newest = changed[1].target.updated_ms;
+    assert_eq!(
+        s.targets_changed(&ws.id, newest, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.targets_changed(&ws.id, 0, 1)
+            .await
+            .expect("changed")
+            .len(),
+        1
+    );
+    // Another workspace's account of the same name gets nothing.
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    s.create_account(&account(&other, "later", "mastodon"))
+        .await
+        .expect("account");
+    assert_eq!(s.targets(&other.id, "p1").await.expect("targets").len(), 0);
+    assert_eq!(
+        s.targets_changed(&other.id, 0, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {

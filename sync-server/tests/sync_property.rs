@@ -419,7 +419,8 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
                         "INSERT INTO targets (id, post_id, account_id, workspace_id, state,
                              attempt_count, parts, created_ms, updated_ms)
                          VALUES (?1, ?2, ?3, ?4, ?5, 0, '[]', 0, 0)
-                         ON CONFLICT (post_id, account_id) DO NOTHING",
+                         ON CONFLICT (post_id, account_id) DO UPDATE SET state = excluded.state
+                         WHERE targets.state NOT IN ('publishing', 'published', 'uncertain')",
                         rusqlite::params![
                             uuid::Uuid::now_v7().to_string(),
                             id,

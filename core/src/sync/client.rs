@@ -146,6 +146,40 @@ pub struct Page {
     pub versions: Vec<Version>,
     /// Whether more versions follow this page.
     pub more: bool,
+    /// The workspace's accounts as the server has them now (older servers leave it out).
+    #[serde(default)]
+    pub accounts: Option<Vec<ServerAccount>>,
+    /// What the server's publisher did since `targets_since` (the last page only).
+    #[serde(default)]
+    pub targets: Vec<PublishedTarget>,
+    /// The newest target change this page covers: the next pull's `targets_since`.
+    #[serde(default)]
+    pub targets_until: Option<i64>,
+}
+
+/// A target of a synced post as the server's publisher has it (it only flows down).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PublishedTarget {
+    pub post: String,
+    pub account: String,
+    pub network: String,
+    pub state: String,
+    #[serde(default)]
+    pub due_ms: Option<i64>,
+    /// The network's URL of the published post.
+    #[serde(default)]
+    pub url: Option<String>,
+    pub attempt_count: u32,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub updated_ms: i64,
+}
+
+/// An account of the linked workspace, as a page of versions names it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ServerAccount {
+    pub name: String,
+    pub network: String,
 }
 
 /// A post awaiting approval in the linked workspace, as the server lists it.
@@ -657,11 +691,17 @@ impl Client {
     }
 
     /// The versions after `since` (from the first when `None`), one page.
-    pub async fn pull(&self, token: &Secret, since: Option<&str>) -> Result<Page, SyncError> {
+    pub async fn pull(
+        &self,
+        token: &Secret,
+        since: Option<&str>,
+        targets_since: i64,
+    ) -> Result<Page, SyncError> {
         let mut request = self
             .http
             .get(self.url("/api/v1/sync/versions"))
-            .bearer_auth(token.expose());
+            .bearer_auth(token.expose())
+            .query(&[("targets_since", targets_since.to_string())]);
         if let Some(since) = since {
             request = request.query(&[("since", since)]);
         }

@@ -82,12 +82,24 @@ pub async fn sync(
     'sync: loop {
         attempts += 1;
         loop {
-            let since = store.sync_link()?.and_then(|l| l.last_version);
-            let page = client.pull(token, since.as_deref()).await?;
+            let link = store.sync_link()?;
+            let since = link.as_ref().and_then(|l| l.last_version.clone());
+            let targets_since = link.map_or(0, |l| l.targets_seen_ms);
+            let page = client.pull(token, since.as_deref(), targets_since).await?;
             let applied = store.apply_versions(&page.versions)?;
             totals.pulled += applied.changed;
             totals.conflicts += applied.conflicts;
             if !page.more {
+                if let Some(accounts) = &page.accounts {
+                    let names: Vec<(String, String)> = accounts
+                        .iter()
+                        .map(|a| (a.name.clone(), a.network.clone()))
+                        .collect();
+                    store.set_server_accounts(&names)?;
+                }
+                if let Some(until) = page.targets_until {
+                    store.save_server_targets(&page.targets, until)?;
+                }
                 break;
             }
         }

@@ -553,6 +553,38 @@ impl Target {
     }
 }
 
+impl Target {
+    /// A target a synced post's `targets` field makes (see [`PostWrite::Targets`]).
+    pub fn synced(
+        post_id: &str,
+        account_id: &str,
+        workspace_id: &str,
+        state: TargetState,
+        due_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Target {
+        Target {
+            id: uuid::Uuid::now_v7().to_string(),
+            post_id: post_id.to_string(),
+            account_id: account_id.to_string(),
+            workspace_id: workspace_id.to_string(),
+            state,
+            due_ms,
+            next_attempt_ms: None,
+            attempt_count: 0,
+            lease_owner: None,
+            lease_expires_ms: None,
+            parts: "[]".into(),
+            planned_parts: None,
+            in_flight: None,
+            in_flight_ms: None,
+            last_error: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+}
+
 /// A target with its account's name and network, for the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetView {
@@ -815,8 +847,16 @@ pub enum PostWrite {
         scheduled_ms: Option<i64>,
         zone: String,
     },
-    /// Soft-deletes (`true`) or restores the post.
+    /// Soft-deletes (`true`, cancelling the targets that may still be) or restores the
+    /// post.
     Deleted(bool),
+    /// Where the post goes: the names of the workspace's accounts. Each named account
+    /// gets a target at the post's time (a cancelled one is scheduled again), a target
+    /// whose account is not named is cancelled if it may still be; a name with no account
+    /// yet gets its target when an account of that name is added
+    /// ([`Storage::create_account`]). A `Schedule` write moves the post's draft and
+    /// scheduled targets to its new time.
+    Targets(Vec<String>),
 }
 
 impl PostWrite {
@@ -830,6 +870,7 @@ impl PostWrite {
             PostWrite::Media => "media",
             PostWrite::Schedule { .. } => "schedule",
             PostWrite::Deleted(_) => "deleted",
+            PostWrite::Targets(_) => "targets",
         }
     }
 }
@@ -1299,7 +1340,10 @@ pub trait Storage: Send + Sync + 'static {
 
     // ---- Accounts.
 
-    /// Stores an account; `Conflict` if its workspace has one of that name.
+    /// Stores an account; `Conflict` if its workspace has one of that name. In the same
+    /// transaction, the workspace's live posts whose synced `targets` name it get their
+    /// target on it (at the post's time), so a post synced before its account was pushed
+    /// is published once it is.
     async fn create_account(&self, account: &Account) -> Result<()>;
     /// A workspace's accounts, by name.
     async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>>;
@@ -1401,6 +1445,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>>;
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
+    /// The workspace's targets whose `updated_ms` is after `since_ms`, oldest change first
+    /// (then by id), at most `limit`: what a syncing device learns of the publisher's work.
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.
     async fn attempts(
         &self,

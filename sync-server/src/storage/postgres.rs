@@ -1478,9 +1478,9 @@ impl Storage for PgStorage {
         Ok(Finished::Recorded { disabled })
     }
     async fn create_account(&self, a: &Account) -> Result<()> {
-        let client = self.client().await?;
-        client
-            .execute(
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute(
                 &pg(&format!(
                     "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 )),
@@ -1497,8 +1497,11 @@ impl Storage for PgStorage {
                 ],
             )
             .await
-            .map_err(db_error)
-            .map(drop)
+            .map_err(db_error)?;
+        super::postgres_sync::adopt_account(&tx, &a.workspace_id, &a.id, &a.name, a.created_ms)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
     }
 
     async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>> {
@@ -1936,6 +1939,28 @@ impl Storage for PgStorage {
                      WHERE t.workspace_id = $1 AND t.post_id = $2 ORDER BY a.name"
                 ),
                 &[&workspace_id, &post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| target_view(r, 0)).collect())
+    }
+
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                     JOIN accounts a ON a.id = t.account_id
+                     WHERE t.workspace_id = $1 AND t.updated_ms > $2
+                     ORDER BY t.updated_ms, t.id LIMIT $3"
+                ),
+                &[&workspace_id, &since_ms, &i64::from(limit)],
             )
             .await
             .map_err(db_error)?;

@@ -1537,7 +1537,8 @@ impl Storage for SqliteStorage {
     async fn create_account(&self, account: &Account) -> Result<()> {
         let a = account.clone();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 &format!(
                     "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
@@ -1552,8 +1553,9 @@ impl Storage for SqliteStorage {
                     a.credentials,
                     a.created_ms
                 ],
-            )
-            .map(drop)
+            )?;
+            super::sqlite_sync::adopt_account(&tx, &a.workspace_id, &a.id, &a.name, a.created_ms)?;
+            tx.commit()
         })
         .await
     }
@@ -2007,6 +2009,28 @@ impl Storage for SqliteStorage {
                  WHERE t.workspace_id = ?1 AND t.post_id = ?2 ORDER BY a.name"
             ))?;
             let rows = stmt.query_map([w, p], |r| target_view(r, 0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>> {
+        let w = workspace_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.updated_ms > ?2
+                 ORDER BY t.updated_ms, t.id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![w, since_ms, i64::from(limit)], |r| {
+                target_view(r, 0)
+            })?;
             rows.collect()
         })
         .await

@@ -4,9 +4,11 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::sqlite::{SESSION_COLUMNS, SqliteStorage};
+use postctl_core::model::TargetState;
+
+use super::sqlite::{SESSION_COLUMNS, SqliteStorage, insert_target};
 use super::{
-    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion,
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion, Target,
 };
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
@@ -116,6 +118,10 @@ fn apply(
     let id = &write.post_id;
     match &write.change {
         PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
+        PostWrite::Targets(names) => {
+            write_targets(tx, ws, id, names, now)?;
+            0
+        }
         PostWrite::Title(title) => tx.execute(
             "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, title, now],
@@ -128,22 +134,118 @@ fn apply(
             state,
             scheduled_ms,
             zone,
-        } => tx.execute(
-            "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
-             WHERE id = ?1 AND workspace_id = ?2",
-            params![id, ws, state.as_str(), scheduled_ms, zone, now],
-        )?,
-        PostWrite::Deleted(true) => tx.execute(
-            "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
-             WHERE id = ?1 AND workspace_id = ?2",
-            params![id, ws, now],
-        )?,
+        } => {
+            tx.execute(
+                "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
+                 WHERE id = ?1 AND workspace_id = ?2",
+                params![id, ws, state.as_str(), scheduled_ms, zone, now],
+            )?;
+            let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
+            tx.execute(super::sql::SCHEDULE_SYNCED_TARGETS, params![id, due, now])?
+        }
+        PostWrite::Deleted(true) => {
+            tx.execute(
+                "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
+                 WHERE id = ?1 AND workspace_id = ?2",
+                params![id, ws, now],
+            )?;
+            tx.execute(&super::sql::cancel_synced_targets(), params![id, now])?
+        }
         PostWrite::Deleted(false) => tx.execute(
             "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, now],
         )?,
     };
     Ok(Ok(()))
+}
+
+/// A post's time as a target made for it now takes it: scheduled at the post's time, or
+/// a draft.
+fn post_time(tx: &Transaction<'_>, post: &str) -> rusqlite::Result<(TargetState, Option<i64>)> {
+    let (state, scheduled_ms): (String, Option<i64>) = tx.query_row(
+        "SELECT state, scheduled_ms FROM posts WHERE id = ?1",
+        [post],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(super::sql::synced_target_time(&state, scheduled_ms))
+}
+
+/// Makes a synced post's targets those of the accounts `names` (see
+/// [`PostWrite::Targets`]): never touching one that has started publishing.
+fn write_targets(
+    tx: &Transaction<'_>,
+    ws: &str,
+    post: &str,
+    names: &[String],
+    now: i64,
+) -> rusqlite::Result<()> {
+    let existing: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT t.id, a.name, t.state FROM targets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.post_id = ?1",
+        )?
+        .query_map([post], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let (state, due) = post_time(tx, post)?;
+    for (target, name, stored) in &existing {
+        let stored = stored.parse().unwrap_or(TargetState::Failed);
+        if !names.contains(name) && stored.is_editable() {
+            tx.execute(super::sql::CANCEL_TARGET, params![target, now])?;
+        } else if names.contains(name) && stored == TargetState::Cancelled {
+            tx.execute(
+                super::sql::REVIVE_TARGET,
+                params![target, state.as_str(), due, now],
+            )?;
+        }
+    }
+    for name in names {
+        if existing.iter().any(|(_, n, _)| n == name) {
+            continue;
+        }
+        let account: Option<String> = tx
+            .query_row(
+                "SELECT id FROM accounts WHERE workspace_id = ?1 AND name = ?2
+                 AND deleted_ms IS NULL",
+                params![ws, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(account) = account {
+            let target = Target::synced(post, &account, ws, state, due, now);
+            insert_target(tx, &target, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives the workspace's live posts whose synced `targets` name `account` their target on
+/// it (in the transaction that adds the account).
+pub(super) fn adopt_account(
+    tx: &Transaction<'_>,
+    ws: &str,
+    account_id: &str,
+    name: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let wanted: Vec<(String, String, String, Option<i64>)> = tx
+        .prepare_cached(super::sql::POSTS_NAMING_ACCOUNT)?
+        .query_map(params![ws, super::sql::like_json_string(name)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (post, value, post_state, scheduled_ms) in wanted {
+        let names: Vec<String> = serde_json::from_str(&value).unwrap_or_default();
+        if !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let (state, due) = super::sql::synced_target_time(&post_state, scheduled_ms);
+        insert_target(
+            tx,
+            &Target::synced(&post, account_id, ws, state, due, now),
+            true,
+        )?;
+    }
+    Ok(())
 }
 
 impl SqliteStorage {
