@@ -83,6 +83,16 @@ impl super::Store {
             .map_err(|e| self.error(e))
     }
 
+    /// The oplog's last entry (0 when empty): it grows with every change, so a greater one
+    /// than before says something was written (background sync watches it).
+    pub fn last_oplog_seq(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT coalesce(max(seq), 0) FROM oplog", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// The oplog entries after `after_seq`, oldest first.
     pub fn operations_since(&self, after_seq: i64) -> Result<Vec<Operation>> {
         let mut stmt = self

@@ -16,6 +16,7 @@
 //! local side is in `store::sync`, the HTTP client in [`client`], and the server applies
 //! versions in its own storage.
 
+pub mod background;
 pub mod client;
 pub mod run;
 
