@@ -650,7 +650,7 @@ impl Tx<'_> {
         }))
     }
 
-    fn apply_operation(
+    pub(super) fn apply_operation(
         &self,
         op: &Operation,
         edit: &Edit,

@@ -19,6 +19,7 @@
 pub mod background;
 pub mod client;
 pub mod run;
+pub mod snapshot;
 
 use serde::{Deserialize, Serialize};
 
