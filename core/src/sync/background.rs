@@ -308,7 +308,8 @@ impl Background {
                         .get_or_insert_with(|| self.clock.now());
                     self.status.error = None;
                     // Once when it goes away, then at the cap, not at every try.
-                    let say = first || wait == BACKOFF_CAP && self.schedule.failures() % 10 == 0;
+                    let say =
+                        first || wait == BACKOFF_CAP && self.schedule.failures().is_multiple_of(10);
                     return Ok(Look {
                         status: self.status.clone(),
                         news: say.then(|| {
