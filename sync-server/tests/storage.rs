@@ -48,6 +48,7 @@ cases!(
     users_are_unique_by_name,
     workspaces_have_an_owner_and_roles,
     keys_are_found_by_hash_and_revoked_once,
+    reads_made_together_match_the_reads_apart,
     the_setup_token_is_taken_once,
     posts_stay_in_their_workspace,
     posts_page_newest_first,
@@ -4213,4 +4214,111 @@ async fn digests_are_claimed_when_due_and_moved_once(target: Target) {
         .await
         .expect("inbox");
     assert_eq!(inbox, routed.inbox);
+}
+
+/// `key_and_role`, `session_and_role` and `post_with_targets` (one read each, for the
+/// hottest routes) answer what the reads they replace answer apart.
+async fn reads_made_together_match_the_reads_apart(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let k = key(&alice, &ws, "kk11");
+    s.create_key(&k).await.expect("key");
+    assert_eq!(
+        s.key_and_role("kk11").await.expect("read"),
+        Some((k.clone(), Some(Role::Owner)))
+    );
+    assert_eq!(s.key_and_role("kk12").await.expect("read"), None);
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("bob");
+    s.set_member(&ws.id, &bob.id, Role::Viewer)
+        .await
+        .expect("member");
+    let kb = key(&bob, &ws, "kb22");
+    s.create_key(&kb).await.expect("key");
+    let sb = session(&bob, &ws, "sb22");
+    s.create_session(&sb).await.expect("session");
+    assert_eq!(
+        s.key_and_role("kb22").await.expect("read"),
+        Some((kb.clone(), Some(Role::Viewer)))
+    );
+    assert_eq!(
+        s.session_and_role("sb22").await.expect("read"),
+        Some((sb.clone(), Some(Role::Viewer)))
+    );
+    assert_eq!(s.session_and_role("sb23").await.expect("read"), None);
+    // A member of another workspace only: the key is found, without a role here.
+    let carol = user("carol");
+    s.create_user(&carol).await.expect("carol");
+    let theirs = workspace("carol");
+    s.create_workspace(&theirs, &carol.id).await.expect("ws");
+    let stray = key(&carol, &ws, "cc33");
+    s.create_key(&stray).await.expect("key");
+    assert_eq!(
+        s.key_and_role("cc33").await.expect("read"),
+        Some((stray, None))
+    );
+    assert_eq!(
+        s.session_and_role("sb22")
+            .await
+            .expect("read")
+            .map(|(_, r)| r),
+        Some(s.member_role(&ws.id, &bob.id).await.expect("role"))
+    );
+
+    let a = account(&ws, "a", "mastodon");
+    let b = account(&ws, "b", "bluesky");
+    for x in [&b, &a] {
+        s.create_account(x).await.expect("account");
+    }
+    let with = post(&ws, &alice, "two targets");
+    let targets: Vec<_> = [&b, &a]
+        .iter()
+        .map(|x| storage::Target::new(&with, &x.id, 5_000))
+        .collect();
+    s.create_post_with_targets(&with, &targets, &[])
+        .await
+        .expect("create");
+    let without = post(&ws, &alice, "no targets");
+    s.create_post_with_targets(&without, &[], &[])
+        .await
+        .expect("create");
+    for p in [&with, &without] {
+        let apart = (
+            s.post(&ws.id, &p.id).await.expect("post").expect("there"),
+            s.targets(&ws.id, &p.id).await.expect("targets"),
+        );
+        let together = s
+            .post_with_targets(&ws.id, &p.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(together.0, apart.0);
+        assert_eq!(together.1, apart.1, "the targets, by account name");
+    }
+    let names: Vec<_> = s
+        .post_with_targets(&ws.id, &with.id)
+        .await
+        .expect("read")
+        .expect("there")
+        .1
+        .into_iter()
+        .map(|t| t.account_name)
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(
+        s.post_with_targets(&theirs.id, &with.id)
+            .await
+            .expect("read"),
+        None,
+        "another workspace's post"
+    );
+    assert!(
+        s.delete_post(&ws.id, &with.id, 9_000)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        s.post_with_targets(&ws.id, &with.id).await.expect("read"),
+        None,
+        "a deleted post"
+    );
 }

@@ -127,15 +127,18 @@ struct Credential {
     mode: KeyMode,
     scopes: Vec<Scope>,
     session: bool,
+    /// The user's role in the workspace, read with the credential; `None` when they are
+    /// no longer a member.
+    role: Option<Role>,
 }
 
 async fn session_credential(
     state: &AppState,
     token: &str,
 ) -> Result<(Credential, Verdict), Problem> {
-    let session = state
+    let (session, role) = state
         .storage
-        .session_by_hash(&sha256_hex(token.as_bytes()))
+        .session_and_role(&sha256_hex(token.as_bytes()))
         .await?
         .ok_or_else(|| Problem::unauthorized(format!("the session is not valid: {HOW_TO_SEND}")))?;
     if session.revoked_ms.is_some() {
@@ -157,6 +160,7 @@ async fn session_credential(
             mode: KeyMode::Live,
             scopes: Scope::ALL.to_vec(),
             session: true,
+            role,
         },
         verdict,
     ))
@@ -171,9 +175,9 @@ async fn key_credential(
     if !keys::well_formed(secret) {
         return Err(invalid());
     }
-    let key = state
+    let (key, role) = state
         .storage
-        .key_by_hash(&keys::hash(secret))
+        .key_and_role(&keys::hash(secret))
         .await?
         .ok_or_else(invalid)?;
     let shown = keys::display(&key.prefix);
@@ -218,6 +222,7 @@ async fn key_credential(
             mode: key.mode,
             scopes: key.scopes,
             session: false,
+            role,
         },
         verdict,
     ))
@@ -245,16 +250,12 @@ async fn caller(
     } else {
         key_credential(state, secret, peer).await?
     };
-    let role = state
-        .storage
-        .member_role(&key.workspace_id, &key.user_id)
-        .await?
-        .ok_or_else(|| {
-            Problem::unauthorized(
-                "the API key's user is no longer a member of the key's workspace; \
+    let role = key.role.ok_or_else(|| {
+        Problem::unauthorized(
+            "the API key's user is no longer a member of the key's workspace; \
                  ask an admin of the workspace to add them again",
-            )
-        })?;
+        )
+    })?;
     // A route without a rule is refused: access is never granted by omission.
     let action = policy::action(method, route).ok_or_else(|| {
         tracing::error!("no access rule for {method} {route}");

@@ -304,12 +304,11 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let post = state
+    let (post, targets) = state
         .storage
-        .post(&caller.workspace_id, &id)
+        .post_with_targets(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let targets = state.storage.targets(&caller.workspace_id, &id).await?;
     Ok(Json(view_with_targets(&post, &targets)))
 }
 

@@ -1044,6 +1044,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn create_key(&self, key: &ApiKey) -> Result<()>;
     /// The key whose hash is `hash`, revoked and expired ones included.
     async fn key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>>;
+    /// The key whose hash is `hash` (as [`key_by_hash`](Self::key_by_hash)) with its user's
+    /// role in the key's workspace (`None`: no longer a member): the one read that every
+    /// request with a key makes.
+    async fn key_and_role(&self, hash: &str) -> Result<Option<(ApiKey, Option<Role>)>>;
     /// Every key, or one user's, oldest first.
     async fn keys(&self, user_id: Option<&str>) -> Result<Vec<KeyListing>>;
     /// Marks a key revoked (once: the first time is kept); false if there is no such key.
@@ -1057,6 +1061,13 @@ pub trait Storage: Send + Sync + 'static {
     async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()>;
     /// A post of this workspace that is not deleted.
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>>;
+    /// A post of this workspace that is not deleted, with its targets by account name: one
+    /// read where [`post`](Self::post) and [`targets`](Self::targets) are two.
+    async fn post_with_targets(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<(Post, Vec<TargetView>)>>;
     async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
     /// Writes the post's title, body, state, schedule, zone and updated time, if it
     /// exists in its workspace and is not deleted; false otherwise.
@@ -1185,6 +1196,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// The session whose token hash is `hash`, revoked and expired ones included.
     async fn session_by_hash(&self, hash: &str) -> Result<Option<Session>>;
+    /// The session whose token hash is `hash` with its user's role in the session's
+    /// workspace, as [`key_and_role`](Self::key_and_role).
+    async fn session_and_role(&self, hash: &str) -> Result<Option<(Session, Option<Role>)>>;
     /// Revokes a session (once); false if there is no such session.
     async fn revoke_session(&self, id: &str, now_ms: i64) -> Result<bool>;
     /// Rotates a key in one transaction: stores `new`, and makes the old key stop at

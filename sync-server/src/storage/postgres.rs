@@ -167,6 +167,10 @@ pub(super) const SESSION_COLUMNS: &str =
     "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
 const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
+/// The same columns of `posts p`, for joins, and how many there are.
+const POST_COLUMNS_P: &str = "p.id, p.workspace_id, p.author_id, p.title, p.body, p.state, \
+     p.scheduled_ms, p.zone, p.created_ms, p.updated_ms";
+const POST_COLUMN_COUNT: usize = 10;
 
 fn key_row(r: &Row) -> ApiKey {
     let mode: String = r.get(4);
@@ -620,6 +624,23 @@ impl Storage for PgStorage {
         Ok(row.as_ref().map(key_row))
     }
 
+    async fn key_and_role(&self, hash: &str) -> Result<Option<(ApiKey, Option<Role>)>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS}, m.role FROM api_keys k
+                 LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.user_id
+                 WHERE k.hash = $1"
+            ))
+            .await
+            .map_err(db_error)?;
+        let row = client.query_opt(&stmt, &[&hash]).await.map_err(db_error)?;
+        Ok(row.map(|r| {
+            let role: Option<&str> = r.get(14);
+            (key_row(&r), role.and_then(Role::parse))
+        }))
+    }
+
     async fn keys(&self, user_id: Option<&str>) -> Result<Vec<KeyListing>> {
         let client = self.client().await?;
         let rows = client
@@ -679,6 +700,39 @@ impl Storage for PgStorage {
             .await
             .map_err(db_error)?;
         Ok(row.as_ref().map(post_row))
+    }
+
+    async fn post_with_targets(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<(Post, Vec<TargetView>)>> {
+        let client = self.client().await?;
+        // One statement, so one snapshot and one round trip: the post's row joined with
+        // each target (or with none: the LEFT JOIN keeps a post without targets).
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {POST_COLUMNS_P}, {TARGET_COLUMNS}, a.name, a.network FROM posts p
+                 LEFT JOIN targets t ON t.workspace_id = p.workspace_id AND t.post_id = p.id
+                 LEFT JOIN accounts a ON a.id = t.account_id
+                 WHERE p.workspace_id = $1 AND p.id = $2 AND p.deleted_ms IS NULL
+                 ORDER BY a.name"
+            ))
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(&stmt, &[&workspace_id, &id])
+            .await
+            .map_err(db_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let targets = rows
+            .iter()
+            .filter(|r| r.get::<_, Option<&str>>(POST_COLUMN_COUNT).is_some())
+            .map(|r| target_view(r, POST_COLUMN_COUNT))
+            .collect();
+        Ok(Some((post_row(first), targets)))
     }
 
     async fn posts(&self, q: &PostQuery) -> Result<Vec<Post>> {
@@ -1056,6 +1110,25 @@ impl Storage for PgStorage {
             .await
             .map_err(db_error)?;
         Ok(row.as_ref().map(session_row))
+    }
+
+    async fn session_and_role(&self, hash: &str) -> Result<Option<(Session, Option<Role>)>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT s.id, s.user_id, s.workspace_id, s.hash, s.created_ms, s.expires_ms,
+                        s.revoked_ms, m.role
+                 FROM sessions s
+                 LEFT JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
+                 WHERE s.hash = $1",
+            )
+            .await
+            .map_err(db_error)?;
+        let row = client.query_opt(&stmt, &[&hash]).await.map_err(db_error)?;
+        Ok(row.map(|r| {
+            let role: Option<&str> = r.get(7);
+            (session_row(&r), role.and_then(Role::parse))
+        }))
     }
 
     async fn revoke_session(&self, id: &str, now_ms: i64) -> Result<bool> {

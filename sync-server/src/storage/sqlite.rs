@@ -685,6 +685,23 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn key_and_role(&self, hash: &str) -> Result<Option<(ApiKey, Option<Role>)>> {
+        let hash = hash.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS}, m.role FROM api_keys k
+                 LEFT JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.user_id
+                 WHERE k.hash = ?1"
+            ))?
+            .query_row([hash], |r| {
+                let role: Option<String> = r.get(14)?;
+                Ok((key_row(r)?, role.as_deref().and_then(Role::parse)))
+            })
+            .optional()
+        })
+        .await
+    }
+
     async fn keys(&self, user_id: Option<&str>) -> Result<Vec<KeyListing>> {
         let user = user_id.map(str::to_string);
         self.call(move |c| {
@@ -740,6 +757,39 @@ impl Storage for SqliteStorage {
             ))?
             .query_row([w, id], post_row)
             .optional()
+        })
+        .await
+    }
+
+    async fn post_with_targets(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<(Post, Vec<TargetView>)>> {
+        let (w, id) = (workspace_id.to_string(), id.to_string());
+        self.read(move |c| {
+            // One snapshot for both reads: a target is never shown beside another
+            // version of its post.
+            let tx = c.unchecked_transaction()?;
+            let post = tx
+                .prepare_cached(&format!(
+                    "SELECT {POST_COLUMNS} FROM posts
+                     WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL"
+                ))?
+                .query_row([&w, &id], post_row)
+                .optional()?;
+            let Some(post) = post else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.post_id = ?2 ORDER BY a.name"
+            ))?;
+            let targets = stmt
+                .query_map([&w, &id], |r| target_view(r, 0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some((post, targets)))
         })
         .await
     }
@@ -1113,6 +1163,25 @@ impl Storage for SqliteStorage {
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = ?1"
             ))?
             .query_row([hash], session_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn session_and_role(&self, hash: &str) -> Result<Option<(Session, Option<Role>)>> {
+        let hash = hash.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT s.id, s.user_id, s.workspace_id, s.hash, s.created_ms, s.expires_ms,
+                        s.revoked_ms, m.role
+                 FROM sessions s
+                 LEFT JOIN members m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
+                 WHERE s.hash = ?1",
+            )?
+            .query_row([hash], |r| {
+                let role: Option<String> = r.get(7)?;
+                Ok((session_row(r)?, role.as_deref().and_then(Role::parse)))
+            })
             .optional()
         })
         .await
