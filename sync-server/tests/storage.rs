@@ -12,8 +12,8 @@ use postctl_server::storage::{
     self, Account, AccountDeletion, AddVersion, ApiKey, Attempt, AttemptEnd, Claim, Delivery,
     DeliveryState, Event, FieldWrite, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin,
     KeyMode, LoginFailures, Post, PostQuery, PostState, PostWrite, PublishAttempt, Purge, Purged,
-    Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
-    TargetState, User, Webhook, Workspace,
+    Role, Scope, SealedKind, Session, SnapshotPage, Storage, StorageError, SyncVersion,
+    TargetChange, TargetState, User, Webhook, Workspace,
 };
 use postctl_server::storage::{AiSettings, ApprovalDecision, Decision, Unapproved};
 use postctl_server::storage::{
@@ -64,6 +64,7 @@ cases!(
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
     versions_make_targets_on_the_accounts_they_name,
+    snapshots_page_the_current_state_after_the_latest_version,
     media_is_known_per_workspace,
     model_settings_are_per_workspace_and_resealed,
     sessions_move_once,
@@ -2338,6 +2339,84 @@ fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite 
         change,
         value,
     }
+}
+
+async fn snapshots_page_the_current_state_after_the_latest_version(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let empty = s.snapshot_page(&ws.id, None, 10).await.expect("snapshot");
+    assert_eq!(empty, SnapshotPage::default());
+    // Ids whose order differs between byte order and a language's collation.
+    let ids = ["p-b", "p1", "pa", "pb-1"];
+    let v1 = version(&ws, &alice, None, "a");
+    let mut writes = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let at = 100 + i as i64;
+        writes.push(write(id, at, "a", PostWrite::Create { created_ms: at }));
+        writes.push(write(id, at, "a", PostWrite::Body(format!("body of {id}"))));
+    }
+    assert!(matches!(
+        s.add_version(&v1, &writes).await.expect("add"),
+        AddVersion::Added { .. }
+    ));
+    // A newer body wins and an older one loses, a first title is kept whatever its time,
+    // and a post in another workspace stays out.
+    let v2 = version(&ws, &alice, Some(&v1.id), "b");
+    let writes = [
+        write("p1", 500, "b", PostWrite::Body("newer".into())),
+        write("p1", 50, "b", PostWrite::Title(Some("t".into()))),
+        write("pa", 10, "b", PostWrite::Body("older".into())),
+    ];
+    s.add_version(&v2, &writes).await.expect("add");
+    let elsewhere = version(&other, &alice, None, "c");
+    s.add_version(
+        &elsewhere,
+        &[
+            write("q1", 1, "c", PostWrite::Create { created_ms: 1 }),
+            write("q1", 1, "c", PostWrite::Body("not ours".into())),
+        ],
+    )
+    .await
+    .expect("add");
+
+    let first = s.snapshot_page(&ws.id, None, 3).await.expect("snapshot");
+    assert_eq!(first.latest.as_deref(), Some(v2.id.as_str()));
+    let names: Vec<&str> = first.posts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(names, ["p-b", "p1", "pa"], "byte order, a page of 3");
+    let p1 = &first.posts[1];
+    assert_eq!(p1.created_ms, 101);
+    let fields: Vec<(&str, &str, i64, &str)> = p1
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.field.as_str(),
+                f.value.as_str(),
+                f.at_ms,
+                f.device.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [("body", "\"newer\"", 500, "b"), ("title", "\"t\"", 50, "b")]
+    );
+    assert_eq!(first.posts[2].fields[0].value, "\"body of pa\"");
+    let rest = s
+        .snapshot_page(&ws.id, Some("pa"), 3)
+        .await
+        .expect("snapshot");
+    let names: Vec<&str> = rest.posts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(names, ["pb-1"]);
+    assert_eq!(rest.posts[0].fields.len(), 1);
+    let theirs = s
+        .snapshot_page(&other.id, None, 10)
+        .await
+        .expect("snapshot");
+    assert_eq!(theirs.latest.as_deref(), Some(elsewhere.id.as_str()));
+    assert_eq!(theirs.posts.len(), 1);
+    assert_eq!(theirs.posts[0].id, "q1");
 }
 
 async fn media_is_known_per_workspace(target: Target) {

@@ -16,6 +16,7 @@ mod report;
 mod schema;
 mod sign_in;
 mod slots;
+mod snapshot;
 mod states;
 mod sync;
 mod templates;

@@ -910,7 +910,7 @@ impl Tx<'_> {
         }))
     }
 
-    fn apply_operation(
+    pub(super) fn apply_operation(
         &self,
         op: &Operation,
         edit: &Edit,
@@ -1241,6 +1241,74 @@ mod tests {
             .conn()
             .query_row("SELECT body FROM posts WHERE id = ?1", [post], |r| r.get(0))
             .expect("the post")
+    }
+
+    /// A local edit of a value just pulled from a device whose stamp is not earlier than
+    /// this device's clock (the same millisecond and a greater device id, or a clock ahead)
+    /// is stamped after it: it wins here, is pushed, and wins on every other replica.
+    #[test]
+    fn a_local_edit_is_stamped_after_the_value_it_replaces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let secret = SecretRef::File {
+            account: "postctl-server:session".into(),
+        };
+        store
+            .link_sync("http://s", "alice", "w1", "alice", &secret)
+            .expect("link");
+        // "~" sorts after every device id, so at the same millisecond it would win.
+        let pulled_at = to_ms(chrono::Utc::now()) + 1_000;
+        let pulled = version(
+            "v1",
+            vec![
+                op(
+                    "p1",
+                    Field::Created,
+                    json!({"created_ms": 5}),
+                    pulled_at,
+                    "~",
+                ),
+                op(
+                    "p1",
+                    Field::Body,
+                    json!("from the other device"),
+                    pulled_at,
+                    "~",
+                ),
+                op("p1", Field::Title, json!("theirs"), pulled_at, "~"),
+            ],
+        );
+        store.apply_versions(&[pulled]).expect("apply");
+        let change = super::super::PostChange {
+            body: Some("edited here".into()),
+            ..Default::default()
+        };
+        store.update_post("p1", &change, None).expect("edit");
+        assert_eq!(body(&store, "p1"), "edited here");
+        let pending = store.pending_operations().expect("pending");
+        let pushed: Vec<_> = pending
+            .operations
+            .iter()
+            .filter(|o| o.field == Field::Body)
+            .collect();
+        assert_eq!(pushed.len(), 1, "the local edit is pushed: {pending:?}");
+        assert_eq!(pushed[0].value, json!("edited here"));
+        let theirs = Stamp {
+            at_ms: pulled_at,
+            device: "~".into(),
+        };
+        assert!(
+            pushed[0].stamp() > theirs,
+            "{:?} after {theirs:?}",
+            pushed[0]
+        );
+        // The other device holds its own value, synced: ours replaces it there.
+        assert_eq!(
+            resolve(&pushed[0].stamp(), Some(&theirs), false),
+            Resolution::Apply
+        );
+        // A field the edit did not touch is not pushed.
+        assert!(pending.operations.iter().all(|o| o.field != Field::Title));
     }
 
     #[test]

@@ -140,6 +140,15 @@ pub struct ServerTarget {
     pub state: String,
 }
 
+/// A page of a workspace's snapshot: the version it is at least as new as, posts as the
+/// operations that wrote their current values, and where the next page starts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotPage {
+    pub version: Option<String>,
+    pub operations: Vec<super::Operation>,
+    pub next: Option<String>,
+}
+
 /// A page of versions after a given one.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Page {
@@ -688,6 +697,28 @@ impl Client {
             404 if !problem.kind.is_empty() => Ok(None),
             _ => Err(self.failed(status, problem)),
         }
+    }
+
+    /// A page of the workspace's snapshot (`GET /api/v1/sync/snapshot`): its posts after
+    /// `after`, as operations; see [`super::snapshot`].
+    pub async fn snapshot(
+        &self,
+        token: &Secret,
+        after: Option<&str>,
+    ) -> Result<SnapshotPage, SyncError> {
+        let mut request = self
+            .http
+            .get(self.url("/api/v1/sync/snapshot"))
+            .bearer_auth(token.expose());
+        if let Some(after) = after {
+            request = request.query(&[("after", after)]);
+        }
+        let (status, value, problem) = self.send(request).await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| self.protocol(format!("a page of the snapshot: {e}")))
     }
 
     /// The versions after `since` (from the first when `None`), one page.

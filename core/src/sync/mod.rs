@@ -17,8 +17,10 @@
 //! local side is in `store::sync`, the HTTP client in [`client`], and the server applies
 //! versions in its own storage.
 
+pub mod background;
 pub mod client;
 pub mod run;
+pub mod snapshot;
 
 use serde::{Deserialize, Serialize};
 

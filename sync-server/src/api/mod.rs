@@ -26,6 +26,7 @@ pub mod posts;
 pub mod problem;
 pub mod setup;
 pub mod signin;
+pub mod snapshot;
 pub mod sync;
 pub mod targets;
 pub mod templates;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workspaces", get(workspaces::list))
         .route("/api/v1/session/workspace", post(workspaces::move_session))
         .route("/api/v1/sync/versions", get(sync::pull).post(sync::push))
+        .route("/api/v1/sync/snapshot", get(snapshot::get))
         .route("/api/v1/media", get(media::missing))
         .route(
             "/api/v1/media/{sha256}",

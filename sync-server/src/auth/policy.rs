@@ -40,7 +40,7 @@ pub enum Action {
     ManageUsers,
     /// List the caller's workspaces, and move a session to another of them.
     OwnWorkspaces,
-    /// Pull the workspace's sync versions.
+    /// Pull the workspace's sync versions, or its snapshot.
     PullVersions,
     /// Push a sync version (it writes posts).
     PushVersions,
@@ -199,6 +199,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/workspaces", Action::OwnWorkspaces),
     ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
     ("GET", "/api/v1/sync/versions", Action::PullVersions),
+    ("GET", "/api/v1/sync/snapshot", Action::PullVersions),
     ("POST", "/api/v1/sync/versions", Action::PushVersions),
     ("GET", "/api/v1/media", Action::ReadMedia),
     ("GET", "/api/v1/media/{sha256}", Action::ReadMedia),

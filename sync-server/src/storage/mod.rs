@@ -807,6 +807,25 @@ pub struct FieldWrite {
     pub value: String,
 }
 
+/// A page of a workspace's current state (see [`Storage::snapshot_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SnapshotPage {
+    /// The latest version when the page was read.
+    pub latest: Option<String>,
+    pub posts: Vec<SnapshotPost>,
+    /// A post on the page has a field written before values were kept (migration 11):
+    /// the page does not hold it, and the device must replay the versions instead.
+    pub partial: bool,
+}
+
+/// A post in a snapshot: its id, when it was created, and its stamped fields by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotPost {
+    pub id: String,
+    pub created_ms: i64,
+    pub fields: Vec<StampedField>,
+}
+
 /// A post field's value as the workspace's sync chain last wrote it, with its stamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StampedField {
@@ -1258,6 +1277,18 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<Vec<SyncVersion>>>;
     /// The id of a workspace's latest version, if it has any.
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>>;
+    /// A page of the workspace's current state, for a device that catches up from it
+    /// instead of replaying every version: the latest version (read first), then up to
+    /// `limit` posts with an id after `after`, in id order, each with its creation time
+    /// and the fields the chain wrote, as [`Storage::post_fields`] reads them. The fields
+    /// are at least as new as that version: a device that applies every page and then
+    /// pulls the versions after it holds what replaying all of them gives.
+    async fn snapshot_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage>;
     /// Ends session `old_id` and stores `new` in its place, in one transaction; false,
     /// storing nothing, if the old session does not exist or was ended already.
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool>;

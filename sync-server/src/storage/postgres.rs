@@ -36,7 +36,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -2925,6 +2925,15 @@ impl Storage for PgStorage {
 
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
         self.latest_version_now(workspace_id).await
+    }
+
+    async fn snapshot_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        self.snapshot_page_now(workspace_id, after, limit).await
     }
 
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {

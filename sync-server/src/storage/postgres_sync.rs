@@ -11,7 +11,8 @@ use postctl_core::model::TargetState;
 use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
 use super::sql::{TARGET_INSERT, pg};
 use super::{
-    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion, Target,
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
+    StampedField, SyncVersion, Target,
 };
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
@@ -539,5 +540,79 @@ impl PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    pub(super) async fn snapshot_page_now(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        let client = self.client().await?;
+        let after = after.unwrap_or_default();
+        // Post ids compare byte by byte (`COLLATE "C"`), as the pages' `after` does here.
+        // The latest version first: the fields read after it are at least as new.
+        let latest = latest(&client, workspace_id).await?.map(|(id, _)| id);
+        let rows = client
+            .query(
+                "SELECT p.id, p.created_ms FROM posts p
+                 WHERE p.workspace_id = $1 AND p.id > $2 COLLATE \"C\"
+                   AND EXISTS (SELECT 1 FROM post_field_stamps s
+                               WHERE s.workspace_id = p.workspace_id AND s.post_id = p.id)
+                 ORDER BY p.id COLLATE \"C\" LIMIT $3",
+                &[&workspace_id, &after, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut posts: Vec<SnapshotPost> = rows
+            .iter()
+            .map(|r| SnapshotPost {
+                id: r.get(0),
+                created_ms: r.get(1),
+                fields: Vec::new(),
+            })
+            .collect();
+        let Some(last) = posts.last().map(|p| p.id.clone()) else {
+            return Ok(SnapshotPage {
+                latest,
+                posts,
+                partial: false,
+            });
+        };
+        let rows = client
+            .query(
+                "SELECT post_id, field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = $1 AND post_id > $2 COLLATE \"C\"
+                   AND post_id <= $3 COLLATE \"C\"
+                 ORDER BY post_id COLLATE \"C\", field",
+                &[&workspace_id, &after, &last],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut at = 0;
+        let mut partial = false;
+        for r in &rows {
+            let post: String = r.get(0);
+            let Some(value) = r.get::<_, Option<String>>(2) else {
+                partial = true;
+                continue;
+            };
+            while at < posts.len() && posts[at].id < post {
+                at += 1;
+            }
+            if let Some(p) = posts.get_mut(at).filter(|p| p.id == post) {
+                p.fields.push(StampedField {
+                    field: r.get(1),
+                    value,
+                    at_ms: r.get(3),
+                    device: r.get(4),
+                });
+            }
+        }
+        Ok(SnapshotPage {
+            latest,
+            posts,
+            partial,
+        })
     }
 }

@@ -41,7 +41,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -2841,6 +2841,15 @@ impl Storage for SqliteStorage {
 
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
         self.latest_version_now(workspace_id).await
+    }
+
+    async fn snapshot_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        self.snapshot_page_now(workspace_id, after, limit).await
     }
 
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {

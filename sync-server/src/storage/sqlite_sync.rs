@@ -8,7 +8,8 @@ use postctl_core::model::TargetState;
 
 use super::sqlite::{SESSION_COLUMNS, SqliteStorage, insert_target};
 use super::{
-    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion, Target,
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
+    StampedField, SyncVersion, Target,
 };
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
@@ -435,6 +436,77 @@ impl SqliteStorage {
             }
             tx.commit()?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn snapshot_page_now(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        let (ws, after) = (
+            workspace_id.to_string(),
+            after.unwrap_or_default().to_string(),
+        );
+        self.read(move |c| {
+            // The latest version first: the fields read after it are at least as new.
+            let latest = latest(c, &ws)?.map(|(id, _)| id);
+            let mut stmt = c.prepare_cached(
+                "SELECT p.id, p.created_ms FROM posts p
+                 WHERE p.workspace_id = ?1 AND p.id > ?2
+                   AND EXISTS (SELECT 1 FROM post_field_stamps s
+                               WHERE s.workspace_id = p.workspace_id AND s.post_id = p.id)
+                 ORDER BY p.id LIMIT ?3",
+            )?;
+            let mut posts: Vec<SnapshotPost> = stmt
+                .query_map(params![ws, after, i64::from(limit)], |r| {
+                    Ok(SnapshotPost {
+                        id: r.get(0)?,
+                        created_ms: r.get(1)?,
+                        fields: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let Some(last) = posts.last().map(|p| p.id.clone()) else {
+                return Ok(SnapshotPage {
+                    latest,
+                    posts,
+                    partial: false,
+                });
+            };
+            let mut stmt = c.prepare_cached(
+                "SELECT post_id, field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = ?1 AND post_id > ?2 AND post_id <= ?3
+                 ORDER BY post_id, field",
+            )?;
+            let mut rows = stmt.query(params![ws, after, last])?;
+            let mut at = 0;
+            let mut partial = false;
+            while let Some(r) = rows.next()? {
+                let post: String = r.get(0)?;
+                let Some(value) = r.get::<_, Option<String>>(2)? else {
+                    partial = true;
+                    continue;
+                };
+                while at < posts.len() && posts[at].id < post {
+                    at += 1;
+                }
+                if let Some(p) = posts.get_mut(at).filter(|p| p.id == post) {
+                    p.fields.push(StampedField {
+                        field: r.get(1)?,
+                        value,
+                        at_ms: r.get(3)?,
+                        device: r.get(4)?,
+                    });
+                }
+            }
+            Ok(SnapshotPage {
+                latest,
+                posts,
+                partial,
+            })
         })
         .await
     }
