@@ -26,8 +26,9 @@ use crate::storage::{MetricClaim, MetricDone, Storage};
 const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long a claimed target is the claimer's: enough for a batch of slow answers.
 const LEASE: Duration = Duration::minutes(2);
-/// At most this many targets claimed at once.
-const CLAIM: u32 = 100;
+/// At most this many targets claimed at once (one batch of the readers): a process takes
+/// more only after reading these, so the others share a large backlog.
+const CLAIM: u32 = BATCH as u32;
 /// A target the network has no counters for yet, or whose reading failed, is asked
 /// again after this.
 const AGAIN_AFTER: Duration = Duration::minutes(5);
@@ -201,16 +202,25 @@ pub async fn run(
 ) {
     while !stop.load(Ordering::SeqCst) {
         let now = engine.clock().now();
-        match collect_once(&storage, &engine, &owner, now).await {
-            Ok(tally) if tally.claimed > 0 => tracing::info!(
-                claimed = tally.claimed,
-                counted = tally.counted,
-                "read the counters of {} published post(s)",
-                tally.counted
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("collecting counters stopped for a moment: {e}"),
+        let more = match collect_once(&storage, &engine, &owner, now).await {
+            Ok(tally) if tally.claimed > 0 => {
+                tracing::info!(
+                    claimed = tally.claimed,
+                    counted = tally.counted,
+                    "read the counters of {} published post(s)",
+                    tally.counted
+                );
+                tally.claimed == CLAIM as usize
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!("collecting counters stopped for a moment: {e}");
+                false
+            }
+        };
+        // A full claim may have left more due: take it at once.
+        if !more {
+            tokio::time::sleep(LOOK_EVERY).await;
         }
-        tokio::time::sleep(LOOK_EVERY).await;
     }
 }
