@@ -67,6 +67,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "workspace" -d 'The 
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "sync" -d 'Push this database\'s changes to the linked server workspace and pull the others\''
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "webhooks" -d 'The linked server workspace\'s outbound webhooks: add, list, remove, deliveries, ping'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "triggers" -d 'Events from outside that make posts on the linked server: GitHub releases, JSON calls'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "feeds" -d 'RSS and Atom feeds the linked server watches, making a post per new item'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "approvals" -d 'The posts of the linked server workspace that wait for approval'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "approve" -d 'Approve a post waiting for approval on the linked server: it goes out at its time'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "reject" -d 'Reject a post waiting for approval on the linked server, saying why: it is a draft again'
@@ -628,6 +629,27 @@ complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -f -a "add" -d 'Watch an RSS or Atom feed: each new item becomes a post through a template'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -f -a "list" -d 'The workspace\'s feeds, with each one\'s last poll and last error'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and not __fish_seen_subcommand_from add list remove" -f -a "remove" -d 'Stop watching a feed; the posts it made stay'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l to -d 'The server accounts the posts go to, comma separated (repeatable)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l template -d 'The template each item is rendered through (the workspace\'s, on the server)' -r
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from list" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from list" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from remove" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from remove" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand approvals" -l json -d 'Print data as JSON on stdout'

@@ -60,6 +60,10 @@ pub const ENV_SMTP_STARTTLS: &str = "POSTCTL_SERVER_SMTP_STARTTLS";
 /// The Telegram Bot API's base URL for notifications (`https://api.telegram.org`).
 pub const ENV_TELEGRAM_API_URL: &str = "POSTCTL_SERVER_TELEGRAM_API_URL";
 pub const ENV_NOTIFY_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_NOTIFY_FIRST_RETRY_SECONDS";
+/// Seconds between two polls of one RSS or Atom feed.
+pub const ENV_FEED_POLL_SECONDS: &str = "POSTCTL_SERVER_FEED_POLL_SECONDS";
+/// The default of [`ENV_FEED_POLL_SECONDS`]: a quarter of an hour.
+pub const DEFAULT_FEED_POLL_SECONDS: u64 = 900;
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -92,6 +96,7 @@ pub const ENV: &[&str] = &[
     ENV_SMTP_STARTTLS,
     ENV_TELEGRAM_API_URL,
     ENV_NOTIFY_FIRST_RETRY_SECONDS,
+    ENV_FEED_POLL_SECONDS,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -117,6 +122,7 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_SMTP_STARTTLS,
     ENV_TELEGRAM_API_URL,
     ENV_NOTIFY_FIRST_RETRY_SECONDS,
+    ENV_FEED_POLL_SECONDS,
 ];
 
 /// How the server writes its log on stderr.
@@ -192,6 +198,7 @@ struct File {
     smtp_starttls: Option<bool>,
     telegram_api_url: Option<String>,
     notify_first_retry_seconds: Option<u64>,
+    feed_poll_seconds: Option<u64>,
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -243,6 +250,8 @@ pub struct Settings {
     pub publish_lease: std::time::Duration,
     /// How notifications are sent (`smtp_*`, `telegram_api_url`, `notify_*`).
     pub notify: crate::notify::Settings,
+    /// `feed_poll_seconds`: between two polls of one feed.
+    pub feed_poll: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -267,6 +276,7 @@ impl std::fmt::Debug for Settings {
             .field("request_timeout", &self.request_timeout)
             .field("webhooks", &self.webhooks)
             .field("notify", &self.notify)
+            .field("feed_poll", &self.feed_poll)
             .finish()
     }
 }
@@ -348,6 +358,12 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         );
     }
     let notify = notify_settings(&file)?;
+    let feed_poll_seconds: u64 = number_from_env(ENV_FEED_POLL_SECONDS)?
+        .or(file.feed_poll_seconds)
+        .unwrap_or(DEFAULT_FEED_POLL_SECONDS);
+    if !(1..=86_400).contains(&feed_poll_seconds) {
+        bail!("feed_poll_seconds must be 1 to 86400 (the default is {DEFAULT_FEED_POLL_SECONDS})");
+    }
     let listen_text = given
         .listen
         .clone()
@@ -480,6 +496,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         publish,
         publish_lease: std::time::Duration::from_secs(publish_lease_seconds),
         notify,
+        feed_poll: std::time::Duration::from_secs(feed_poll_seconds),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod feeds;
 mod logging;
 pub mod notify;
 pub mod publisher;

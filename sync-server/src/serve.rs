@@ -121,6 +121,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         None,
         Some(failures.clone()),
     )?);
+    let feeds = tokio::spawn(crate::feeds::worker::run(
+        outbox.clone(),
+        crate::feeds::worker::Policy {
+            interval_ms: settings.feed_poll.as_millis() as i64,
+            timeout_ms: settings.webhooks.timeout_ms,
+            allow_private: settings.webhooks.allow_private,
+        },
+        crate::webhooks::worker::client(&settings.webhooks)?,
+    ));
     let publisher = match settings.publish {
         true => {
             let observer_metrics = metrics.clone();
@@ -199,6 +208,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // An attempt cut short here is sent again by whichever process claims it after its
     // lease: receivers deduplicate on `webhook-id`.
     worker.abort();
+    feeds.abort();
     if let Some((publisher, collector, stop)) = publisher {
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         // A reading cut short is claimed again when its lease runs out.

@@ -12,8 +12,8 @@ use postctl_server::storage::{
     self, Account, AccountDeletion, AddVersion, ApiKey, Attempt, AttemptEnd, Claim, Delivery,
     DeliveryState, Event, FieldWrite, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin,
     KeyMode, LoginFailures, Post, PostQuery, PostState, PostWrite, PublishAttempt, Purge, Purged,
-    Role, Scope, SealedKind, Session, Storage, StorageError, SyncVersion, TargetChange,
-    TargetState, User, Webhook, Workspace,
+    Role, Scope, SealedKind, Session, SnapshotPage, Storage, StorageError, SyncVersion,
+    TargetChange, TargetState, User, Webhook, Workspace,
 };
 use postctl_server::storage::{AiSettings, ApprovalDecision, Decision, Unapproved};
 use postctl_server::storage::{
@@ -64,6 +64,8 @@ cases!(
     versions_chain_by_compare_and_set,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
+    versions_make_targets_on_the_accounts_they_name,
+    snapshots_page_the_current_state_after_the_latest_version,
     media_is_known_per_workspace,
     model_settings_are_per_workspace_and_resealed,
     sessions_move_once,
@@ -83,6 +85,7 @@ cases!(
     attempts_are_recorded_and_failing_endpoints_disabled,
     templates_and_voices_stay_in_their_workspace,
     triggers_make_one_post_per_event,
+    feeds_are_polled_by_one_claimer_and_post_each_item_once,
     approval_settings_name_the_members_who_approve,
     approvals_decide_are_recorded_and_never_claimed,
     unapproved_posts_are_missed_once_when_their_time_comes,
@@ -2329,6 +2332,7 @@ fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite 
         PostWrite::Body(body) => serde_json::json!(body).to_string(),
         PostWrite::Title(title) => serde_json::json!(title).to_string(),
         PostWrite::Deleted(deleted) => serde_json::json!(deleted).to_string(),
+        PostWrite::Targets(names) => serde_json::json!(names).to_string(),
         _ => "null".into(),
     };
     FieldWrite {
@@ -2338,6 +2342,84 @@ fn write(post: &str, at_ms: i64, device: &str, change: PostWrite) -> FieldWrite 
         change,
         value,
     }
+}
+
+async fn snapshots_page_the_current_state_after_the_latest_version(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let empty = s.snapshot_page(&ws.id, None, 10).await.expect("snapshot");
+    assert_eq!(empty, SnapshotPage::default());
+    // Ids whose order differs between byte order and a language's collation.
+    let ids = ["p-b", "p1", "pa", "pb-1"];
+    let v1 = version(&ws, &alice, None, "a");
+    let mut writes = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let at = 100 + i as i64;
+        writes.push(write(id, at, "a", PostWrite::Create { created_ms: at }));
+        writes.push(write(id, at, "a", PostWrite::Body(format!("body of {id}"))));
+    }
+    assert!(matches!(
+        s.add_version(&v1, &writes).await.expect("add"),
+        AddVersion::Added { .. }
+    ));
+    // A newer body wins and an older one loses, a first title is kept whatever its time,
+    // and a post in another workspace stays out.
+    let v2 = version(&ws, &alice, Some(&v1.id), "b");
+    let writes = [
+        write("p1", 500, "b", PostWrite::Body("newer".into())),
+        write("p1", 50, "b", PostWrite::Title(Some("t".into()))),
+        write("pa", 10, "b", PostWrite::Body("older".into())),
+    ];
+    s.add_version(&v2, &writes).await.expect("add");
+    let elsewhere = version(&other, &alice, None, "c");
+    s.add_version(
+        &elsewhere,
+        &[
+            write("q1", 1, "c", PostWrite::Create { created_ms: 1 }),
+            write("q1", 1, "c", PostWrite::Body("not ours".into())),
+        ],
+    )
+    .await
+    .expect("add");
+
+    let first = s.snapshot_page(&ws.id, None, 3).await.expect("snapshot");
+    assert_eq!(first.latest.as_deref(), Some(v2.id.as_str()));
+    let names: Vec<&str> = first.posts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(names, ["p-b", "p1", "pa"], "byte order, a page of 3");
+    let p1 = &first.posts[1];
+    assert_eq!(p1.created_ms, 101);
+    let fields: Vec<(&str, &str, i64, &str)> = p1
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.field.as_str(),
+                f.value.as_str(),
+                f.at_ms,
+                f.device.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [("body", "\"newer\"", 500, "b"), ("title", "\"t\"", 50, "b")]
+    );
+    assert_eq!(first.posts[2].fields[0].value, "\"body of pa\"");
+    let rest = s
+        .snapshot_page(&ws.id, Some("pa"), 3)
+        .await
+        .expect("snapshot");
+    let names: Vec<&str> = rest.posts.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(names, ["pb-1"]);
+    assert_eq!(rest.posts[0].fields.len(), 1);
+    let theirs = s
+        .snapshot_page(&other.id, None, 10)
+        .await
+        .expect("snapshot");
+    assert_eq!(theirs.latest.as_deref(), Some(elsewhere.id.as_str()));
+    assert_eq!(theirs.posts.len(), 1);
+    assert_eq!(theirs.posts[0].id, "q1");
 }
 
 async fn media_is_known_per_workspace(target: Target) {
@@ -2502,6 +2584,132 @@ async fn versions_leave_posts_that_started_publishing_alone(target: Target) {
     assert_eq!(names, ["body", "title"]);
     assert_eq!(fields[1].value, "\"t\"");
     assert_eq!(s.post_fields(&ws.id, "nope").await.expect("fields"), vec![]);
+}
+
+async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let news = account(&ws, "news", "mastodon");
+    s.create_account(&news).await.expect("account");
+    let p1 = Post {
+        id: "p1".into(),
+        ..post(&ws, &alice, "")
+    };
+    let targets =
+        |names: &[&str]| PostWrite::Targets(names.iter().map(|n| n.to_string()).collect());
+    let mut parent: Option<String> = None;
+    let mut push = async |writes: Vec<FieldWrite>| {
+        let v = version(&ws, &alice, parent.as_deref(), "a");
+        assert!(matches!(
+            s.add_version(&v, &writes).await.expect("add"),
+            AddVersion::Added { .. }
+        ));
+        parent = Some(v.id);
+    };
+    push(vec![
+        write("p1", 100, "a", PostWrite::Create { created_ms: 100 }),
+        write(
+            "p1",
+            100,
+            "a",
+            PostWrite::Schedule {
+                state: PostState::Scheduled,
+                scheduled_ms: Some(50_000),
+                zone: "UTC".into(),
+            },
+        ),
+        write("p1", 100, "a", targets(&["news", "later"])),
+    ])
+    .await;
+    // A named account gets its target at the post's time; a name with no account waits.
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![("news".into(), TargetState::Scheduled)]
+    );
+    let shown = s.targets(&ws.id, "p1").await.expect("targets");
+    assert_eq!(shown[0].target.due_ms, Some(50_000));
+    // The account is added (pushed) later: the waiting post gets its target then.
+    let later = account(&ws, "later", "mastodon");
+    s.create_account(&later).await.expect("account");
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Scheduled),
+            ("news".into(), TargetState::Scheduled)
+        ]
+    );
+    // An account left out is cancelled; an older value changes nothing.
+    push(vec![write("p1", 200, "a", targets(&["later"]))]).await;
+    push(vec![write("p1", 150, "a", targets(&[]))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Scheduled),
+            ("news".into(), TargetState::Cancelled)
+        ]
+    );
+    // A new time moves the targets that may still move; named again, a cancelled target
+    // comes back at the post's time.
+    push(vec![write(
+        "p1",
+        300,
+        "a",
+        PostWrite::Schedule {
+            state: PostState::Draft,
+            scheduled_ms: None,
+            zone: "UTC".into(),
+        },
+    )])
+    .await;
+    push(vec![write("p1", 400, "a", targets(&["news", "later"]))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Draft),
+            ("news".into(), TargetState::Draft)
+        ]
+    );
+    // Removed: what may still be cancelled is.
+    push(vec![write("p1", 500, "a", PostWrite::Deleted(true))]).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        vec![
+            ("later".into(), TargetState::Cancelled),
+            ("news".into(), TargetState::Cancelled)
+        ]
+    );
+    // What the publisher owns flows down by change time: both targets, oldest first.
+    let changed = s.targets_changed(&ws.id, 0, 10).await.expect("changed");
+    assert_eq!(changed.len(), 2);
+    assert!(changed[0].target.updated_ms <= changed[1].target.updated_ms);
+    let newest = changed[1].target.updated_ms;
+    assert_eq!(
+        s.targets_changed(&ws.id, newest, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.targets_changed(&ws.id, 0, 1)
+            .await
+            .expect("changed")
+            .len(),
+        1
+    );
+    // Another workspace's account of the same name gets nothing.
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    s.create_account(&account(&other, "later", "mastodon"))
+        .await
+        .expect("account");
+    assert_eq!(s.targets(&other.id, "p1").await.expect("targets").len(), 0);
+    assert_eq!(
+        s.targets_changed(&other.id, 0, 10)
+            .await
+            .expect("changed")
+            .len(),
+        0
+    );
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {
@@ -2964,6 +3172,192 @@ async fn triggers_make_one_post_per_event(target: Target) {
     assert!(s.delete_trigger(&ws.id, &trigger.id).await.expect("delete"));
     assert_eq!(s.trigger(&trigger.id).await.expect("read"), None);
     assert!(s.post(&ws.id, &first.id).await.expect("read").is_some());
+}
+
+async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "masto", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let feed = storage::Feed {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://blog.example.test/feed.xml".into(),
+        template: "blog".into(),
+        accounts: vec![a.id.clone()],
+        etag: None,
+        last_modified: None,
+        last_error: None,
+        polled_ms: None,
+        next_poll_ms: 1_000,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_feed(&feed).await.expect("feed");
+    assert_eq!(
+        s.feeds(&ws.id).await.expect("list"),
+        std::slice::from_ref(&feed)
+    );
+
+    // Not due yet; then due: one of two handles claims it, and the lease holds it.
+    let other = open(&target).await.expect("a second handle");
+    assert!(
+        s.claim_feeds("p1", 500, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let (c1, c2) = tokio::join!(
+        s.claim_feeds("p1", 2_000, 10_000, 8),
+        other.claim_feeds("p2", 2_000, 10_000, 8)
+    );
+    let (c1, c2) = (c1.expect("claim"), c2.expect("claim"));
+    assert_eq!(c1.len() + c2.len(), 1, "{c1:?} {c2:?}");
+    let owner = if c1.is_empty() { "p2" } else { "p1" };
+    assert!(
+        s.claim_feeds("p3", 5_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let polled = storage::Polled {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Sun, 06 Dec 2026 10:00:00 GMT".into()),
+        last_error: None,
+        polled_ms: Some(5_000),
+        next_poll_ms: 65_000,
+    };
+    assert!(
+        !s.finish_poll(&feed.id, "p3", &polled)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_poll(&feed.id, owner, &polled)
+            .await
+            .expect("finish")
+    );
+    let stored = &s.feeds(&ws.id).await.expect("list")[0];
+    assert_eq!(stored.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        (stored.polled_ms, stored.next_poll_ms),
+        (Some(5_000), 65_000)
+    );
+    // A failed poll keeps the last good time and shows its error.
+    assert_eq!(
+        s.claim_feeds("p1", 65_000, 10_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    let failed = storage::Polled {
+        last_error: Some("the feed answered HTTP 500".into()),
+        polled_ms: None,
+        next_poll_ms: 125_000,
+        ..polled.clone()
+    };
+    assert!(
+        s.finish_poll(&feed.id, "p1", &failed)
+            .await
+            .expect("finish")
+    );
+    let stored = &s.feeds(&ws.id).await.expect("list")[0];
+    assert_eq!(
+        stored.last_error.as_deref(),
+        Some("the feed answered HTTP 500")
+    );
+    assert_eq!(stored.polled_ms, Some(5_000));
+    // A lease that passed frees the feed.
+    assert_eq!(
+        s.claim_feeds("p1", 125_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.claim_feeds("p2", 126_000, 1_000, 8)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+
+    // Items seen at the first read make no post; a new one makes one, once, whichever
+    // of its keys comes back.
+    s.see_feed_items(
+        &feed.id,
+        &["id:1".into(), "link:https://b.test/1".into()],
+        5_000,
+    )
+    .await
+    .expect("seen");
+    let due = |body: &str| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(6_000),
+            ..post(&ws, &alice, body)
+        };
+        let t = storage::Target::new(&p, &a.id, 6_000);
+        let e = event(&ws, "post.scheduled", 6_000);
+        (p, t, e)
+    };
+    let (p, t, e) = due("old");
+    let keys = |k: &[&str]| k.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    assert!(
+        !s.post_feed_item(
+            &feed.id,
+            &keys(&["id:1b", "link:https://b.test/1"]),
+            &p,
+            &[t],
+            &[e]
+        )
+        .await
+        .expect("post")
+    );
+    assert_eq!(
+        s.post(&ws.id, &p.id).await.expect("read"),
+        None,
+        "rolled back"
+    );
+    let (p2, t2, e2) = due("new");
+    let (p3, t3, e3) = due("new");
+    let two = keys(&["id:2", "link:https://b.test/2"]);
+    let (t2, e2, t3, e3) = ([t2], [e2], [t3], [e3]);
+    let (r2, r3) = tokio::join!(
+        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2),
+        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3)
+    );
+    let made = [r2.expect("post"), r3.expect("post")];
+    assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
+    let posts = s
+        .posts(&PostQuery {
+            workspace_id: ws.id.clone(),
+            state: None,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("posts");
+    assert_eq!(posts.len(), 1, "{posts:?}");
+
+    // Deleted: its items go, its posts stay; another workspace cannot delete it.
+    let bob = user("bob");
+    let theirs = workspace("bob");
+    s.create_user(&bob).await.expect("user");
+    s.create_workspace(&theirs, &bob.id)
+        .await
+        .expect("workspace");
+    assert!(!s.delete_feed(&theirs.id, &feed.id).await.expect("delete"));
+    assert!(s.delete_feed(&ws.id, &feed.id).await.expect("delete"));
+    assert!(s.feeds(&ws.id).await.expect("list").is_empty());
+    assert_eq!(
+        s.post(&ws.id, &posts[0].id)
+            .await
+            .expect("read")
+            .map(|p| p.body),
+        Some("new".into())
+    );
 }
 
 fn decision(ws: &Workspace, post: &Post, by: &User, d: Decision, at: i64) -> ApprovalDecision {

@@ -419,7 +419,8 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
                         "INSERT INTO targets (id, post_id, account_id, workspace_id, state,
                              attempt_count, parts, created_ms, updated_ms)
                          VALUES (?1, ?2, ?3, ?4, ?5, 0, '[]', 0, 0)
-                         ON CONFLICT (post_id, account_id) DO NOTHING",
+                         ON CONFLICT (post_id, account_id) DO UPDATE SET state = excluded.state
+                         WHERE targets.state NOT IN ('publishing', 'published', 'uncertain')",
                         rusqlite::params![
                             uuid::Uuid::now_v7().to_string(),
                             id,
@@ -452,6 +453,38 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
     for d in &devices {
         prop_assert_eq!(d.store.pending_count().expect("pending"), 0);
     }
+    // A device new to the workspace catches up from its snapshot, to the same state.
+    let dir = tempfile::Builder::new()
+        .prefix("sync2-property-newcomer-")
+        .tempdir()
+        .expect("dir");
+    let mut newcomer = Store::open(&dir.path().join("postctl.db")).expect("store");
+    newcomer
+        .link_sync(
+            &server.base,
+            "owner",
+            &workspace.id,
+            &workspace.name,
+            &SecretRef::File {
+                account: "postctl-server:session".into(),
+            },
+        )
+        .expect("link");
+    newcomer.set_clock(Clock::starting_at(end));
+    let joined =
+        postctl_core::sync::run::sync(&mut newcomer, &client, &token, &dir.path().join("media"))
+            .await
+            .map_err(|e| TestCaseError::fail(format!("the newcomer's first sync: {e}")))?;
+    prop_assert_eq!(
+        &newcomer.synced_posts().expect("posts"),
+        &states[0],
+        "the newcomer and device 0 differ"
+    );
+    prop_assert_eq!(
+        joined.snapshot_pages > 0,
+        !states[0].is_empty(),
+        "a newcomer to a workspace with posts reads its snapshot"
+    );
     // The server holds what the devices hold.
     let mut stmt = server_db
         .prepare(

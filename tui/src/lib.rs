@@ -98,6 +98,7 @@ pub fn run(options: Options) -> Result<(), Error> {
         clock: options.store_clock,
     };
     let mut runtime = Runtime::new(store, parts, log.clone());
+    runtime.start_sync();
     terminal::install_panic_hook(log.clone());
     // Before entering: a terminal left half set up is restored too.
     let _guard = terminal::Guard;

@@ -14,6 +14,7 @@ mod completions;
 mod daemon;
 mod draft;
 mod export;
+mod feeds;
 mod generate;
 mod group;
 mod help;
@@ -50,6 +51,7 @@ pub use completions::*;
 pub use daemon::*;
 pub use draft::*;
 pub use export::*;
+pub use feeds::*;
 pub use generate::*;
 pub use group::*;
 pub use help::*;
@@ -218,7 +220,7 @@ found in the data dir's media folder.")]
     RunDue(RunDueArgs),
     /// Keep publishing: sleep until the next post is due or the database changes
     #[command(
-        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl\n\nBeside publishing, it reads the counters that are due every 5 minutes, as\n`postctl stats collect` does, on a task of its own that publishing never waits for."
+        after_help = "Examples:\n  postctl daemon\n  postctl daemon --print-unit > ~/.config/systemd/user/postctl.service\n  systemctl --user enable --now postctl\n\nBeside publishing, it reads the counters that are due every 5 minutes, as\n`postctl stats collect` does, on a task of its own that publishing never waits for.\n\nA database linked to a server (`postctl login`) is synced in the background: every\n2 seconds, at once after a change made here, and with a backoff (up to 60 s) while the\nserver cannot be reached, said in one line on stderr."
     )]
     Daemon(DaemonArgs),
     /// Each target of a post: state, links, and the log of attempts
@@ -296,6 +298,9 @@ found in the data dir's media folder.")]
     /// Events from outside that make posts on the linked server: GitHub releases, JSON calls
     #[command(subcommand)]
     Triggers(TriggersCommand),
+    /// RSS and Atom feeds the linked server watches, making a post per new item
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
     /// The posts of the linked server workspace that wait for approval
     #[command(after_help = approvals::APPROVALS_HELP)]
     Approvals,

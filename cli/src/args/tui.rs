@@ -15,8 +15,10 @@ Change them in config.toml:
   [tui.keys]
   move = \"M\"
 
-Changes made by the CLI and the daemon show up within a second. The dashboard logs to
-tui.log in the data dir.";
+Changes made by the CLI and the daemon show up within a second. A database linked to a
+server (`postctl login`) syncs in the background, and the top bar says where it stands:
+synced (when), pending N, offline since when, N conflicts; other devices' posts show up
+on their own. The dashboard logs to tui.log in the data dir.";
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {

@@ -1,4 +1,5 @@
-//! `postctl run-due` (publish what is due, then exit) and `postctl daemon` (keep doing so).
+//! `postctl run-due` (publish what is due, then exit) and `postctl daemon` (keep doing so,
+//! and keep a linked database in sync with its server: `postctl_core::sync::background`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use postctl_core::model::TargetState;
 use postctl_core::publish::{Engine, Report};
 use postctl_core::secrets::SecretRef;
 use postctl_core::store::HeldAccount;
+use postctl_core::sync::background::Background;
 use postctl_core::time::format_moment;
 
 use crate::args::{DaemonArgs, RunDueArgs};
@@ -216,6 +218,21 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
     ));
     let json = ctx.json;
     let keep_snapshots_days = ctx.config.analytics.keep_snapshots_days;
+    // A linked database syncs with its server on a connection of its own (an unlinked
+    // one is only looked at).
+    let background = Background::new(
+        &ctx.paths.db_file,
+        &ctx.paths.data_dir,
+        ctx.secrets()?,
+        ctx.clock,
+    );
+    let syncing = background
+        .spawn(Arc::clone(&stop), |look| {
+            if let Some(news) = look.news {
+                note(format!("postctl daemon: {news}"));
+            }
+        })
+        .map_err(|e| CliError::failure(format!("cannot start the sync thread: {e}")))?;
     runtime.block_on(async {
         // Counters are read on a task of their own: publishing never waits for them.
         tokio::spawn(collect_in_background(
@@ -235,6 +252,7 @@ pub fn daemon(ctx: &mut Context, args: &DaemonArgs) -> CliResult {
         });
         serve(&engine, &stop, json, &ctx.config.notify, tz).await
     })?;
+    let _ = syncing.join();
     let released = runtime.block_on(engine.release())?;
     note(format!(
         "postctl daemon: stopped ({released} target(s) handed back)"

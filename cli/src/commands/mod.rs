@@ -32,6 +32,7 @@ mod status;
 mod sync;
 mod template;
 
+mod feeds;
 mod triggers;
 mod tui;
 mod voice;
@@ -89,6 +90,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Sync(args) => sync::run(&mut ctx, &args),
         Command::Webhooks(command) => webhooks::run(&mut ctx, command),
         Command::Triggers(command) => triggers::run(&mut ctx, command),
+        Command::Feeds(command) => feeds::run(&mut ctx, command),
         Command::Approvals => approvals::list(&mut ctx),
         Command::Approve(args) => approvals::approve(&mut ctx, &args),
         Command::Reject(args) => approvals::reject(&mut ctx, &args),

@@ -194,6 +194,16 @@ struct PostResult<'a> {
 pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
     let (mut store, temporary) = publishing_store(ctx)?;
+    if let Some(link) = store.sync_link()? {
+        // The server publishes a linked database's posts; this command publishes from
+        // this device, so it would only store a post nothing here sends.
+        return Err(CliError::usage(format!(
+            "this database is linked to workspace {} on {}, whose server publishes its posts: \
+             schedule the post there instead, e.g. `postctl schedule \"TEXT\" --to ACCOUNT --at \"in 1m\"` \
+             then `postctl sync`; nothing was stored",
+            link.workspace, link.server
+        )));
+    }
     let names = if args.content.to.is_empty() {
         ctx.config.default_to.clone()
     } else {

@@ -25,16 +25,56 @@ pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
         }
     }
     let down = crate::engine::networks_down(store, &accounts)?;
+    // A linked database's posts are published by its server, never by this device.
+    let publisher = store.sync_link()?.map(|link| {
+        format!(
+            "published by the server {} (workspace {}), not by this device; `postctl sync` sends changes there and brings its results here",
+            link.server, link.workspace
+        )
+    });
+    let on_server = if publisher.is_some() {
+        store.server_targets(&id)?
+    } else {
+        Vec::new()
+    };
     if json {
         let networks: Vec<serde_json::Value> = down
             .iter()
             .map(|(state, names)| crate::engine::network_down_json(state, names))
             .collect();
-        return print_json(
-            &serde_json::json!({"post_id": id, "targets": targets, "networks_down": networks}),
-        );
+        return print_json(&serde_json::json!({
+            "post_id": id,
+            "targets": targets,
+            "networks_down": networks,
+            "published_by": if publisher.is_some() { "server" } else { "this device" },
+            "server_targets": on_server,
+        }));
     }
     let mut out = render(&id, &targets, tz);
+    if let Some(line) = publisher {
+        out += &format!("\n{line}\n");
+        if on_server.is_empty() {
+            out += "the server has no targets for it yet (not synced, or its accounts are not on the server: see `postctl sync status`)\n";
+        }
+        for t in &on_server {
+            let color = stdout_color();
+            out += &format!(
+                "\n{} ({})  {} by the server (as of {})\n",
+                paint(&t.account, "1", color),
+                t.network,
+                t.state,
+                when(Some(t.updated), tz)
+            );
+            out += &format!("  due:      {}\n", when(t.due, tz));
+            if let Some(url) = &t.url {
+                out += &format!("  url:      {url}\n");
+            }
+            out += &format!("  attempts: {}\n", t.attempts);
+            if let Some(error) = &t.last_error {
+                out += &format!("  error:    {error}\n");
+            }
+        }
+    }
     for (state, _) in &down {
         out += &format!(
             "\nnetwork down: {}\n",

@@ -84,6 +84,9 @@ fn sync(ctx: &mut Context) -> CliResult {
             totals.drafts.join(", ")
         ));
     }
+    for (name, _) in ctx.store()?.accounts_missing_on_server()? {
+        note(format!("{}.", missing_line(&name)));
+    }
     if totals.conflicts > 0 {
         note(format!(
             "{} conflicting edit{} kept aside: see `postctl sync status`.",
@@ -108,6 +111,12 @@ fn status(ctx: &mut Context) -> CliResult {
     let conflicts = store.sync_conflicts(CONFLICTS_SHOWN)?;
     let conflict_count = store.sync_conflict_count()?;
     let held = store.held_posts()?;
+    // Which accounts the server lacks is known from the last sync's answer.
+    let missing = if link.last_sync.is_some() {
+        store.accounts_missing_on_server()?
+    } else {
+        Vec::new()
+    };
     let tz = ctx.zone(None)?;
     let at = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz)
@@ -126,6 +135,11 @@ fn status(ctx: &mut Context) -> CliResult {
             "conflicts": conflict_count,
             "recent_conflicts": conflicts,
             "held": held,
+            "missing_accounts": missing.iter().map(|(name, posts)| json!({
+                "name": name,
+                "posts": posts,
+                "message": missing_line(name),
+            })).collect::<Vec<_>>(),
         }));
     }
     let mut out = String::new();
@@ -161,6 +175,14 @@ fn status(ctx: &mut Context) -> CliResult {
         out.push_str(&format!(
             "Held:       post {} is not synced: file {} ({}) could not be uploaded: {}\n",
             h.post_id, h.file_name, h.sha256, h.reason
+        ));
+    }
+    for (name, posts) in &missing {
+        out.push_str(&format!(
+            "Accounts:   {} ({posts} post{} go{} to it)\n",
+            missing_line(name),
+            if *posts == 1 { "" } else { "s" },
+            if *posts == 1 { "es" } else { "" },
         ));
     }
     out.push_str(&format!("Conflicts:  {conflict_count}\n"));
@@ -199,6 +221,13 @@ fn status(ctx: &mut Context) -> CliResult {
         ));
     }
     print(&out)
+}
+
+/// What to do about an account posts go to that the server does not have.
+fn missing_line(name: &str) -> String {
+    format!(
+        "account {name} is not on the server, which cannot publish to it: run `postctl accounts push {name}`"
+    )
 }
 
 /// A device id's first characters, enough to tell devices apart.

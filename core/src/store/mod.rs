@@ -16,6 +16,7 @@ mod report;
 mod schema;
 mod sign_in;
 mod slots;
+mod snapshot;
 mod states;
 mod sync;
 mod templates;
@@ -46,7 +47,7 @@ pub use publish::{
 };
 pub use report::{AccountCollection, ExportKind, ExportRow, PeriodPost};
 pub use slots::Slots;
-pub use sync::{Applied, Conflict, HeldPost, Pending, Settled, SyncLink};
+pub use sync::{Applied, Conflict, HeldPost, Pending, ServerTargetState, Settled, SyncLink};
 pub use templates::{StoredTemplate, TemplateChange};
 
 /// How long a writer waits for another process's transaction before giving up.

@@ -16,22 +16,40 @@ impl Tx<'_> {
         value: &impl Serialize,
     ) -> Result<()> {
         let value = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
+        let at_ms = match entity {
+            "post" => self.stamp_after_replaced(id, field)?,
+            _ => to_ms(self.now),
+        };
         self.prepare_cached(
             "INSERT INTO oplog (at_ms, device, entity, entity_id, field, value)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                to_ms(self.now),
-                self.device,
-                entity,
-                id,
-                field,
-                value
-            ])
-        })
+        .and_then(|mut stmt| stmt.execute(params![at_ms, self.device, entity, id, field, value]))
         .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    /// When a local edit of a post's synced `field` is stamped: now, or 1 ms after the
+    /// stamp of the value it replaces when that is not earlier (a value pulled in the same
+    /// millisecond from a device whose id sorts after ours, or from a clock ahead of
+    /// ours). Stamped `now`, the edit would lose last-writer-wins by (time, device) to the
+    /// value it replaced, and never be pushed.
+    fn stamp_after_replaced(&self, post: &str, field: &str) -> Result<i64> {
+        let now = to_ms(self.now);
+        if !matches!(
+            field,
+            "body" | "title" | "labels" | "schedule" | "deleted" | "media"
+        ) {
+            return Ok(now);
+        }
+        let replaced: Option<i64> = self
+            .prepare_cached(
+                "SELECT max(at_ms) FROM oplog
+                 WHERE entity = 'post' AND entity_id = ?1 AND field IN (?2, 'created')",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![post, field], |row| row.get(0)))
+            .map_err(|e| self.error(e))?;
+        Ok(replaced.map_or(now, |at| now.max(at + 1)))
     }
 }
 
@@ -62,6 +80,16 @@ impl super::Store {
             .map_err(|e| self.error(e))?;
         stmt.query_map(params![after_seq, limit as i64], read_operation)
             .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+
+    /// The oplog's last entry (0 when empty): it grows with every change, so a greater one
+    /// than before says something was written (background sync watches it).
+    pub fn last_oplog_seq(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT coalesce(max(seq), 0) FROM oplog", [], |row| {
+                row.get(0)
+            })
             .map_err(|e| self.error(e))
     }
 

@@ -319,7 +319,14 @@ impl Store {
 
     /// Cancels every target that has not started publishing.
     pub fn cancel_post(&mut self, id: &str) -> Result<Outcome> {
-        self.write(|tx| tx.cancel(id))
+        self.write(|tx| {
+            let outcome = tx.cancel(id)?;
+            if !outcome.changed.is_empty() {
+                // Where the post goes changed: a synced database tells its server.
+                tx.log_targets(id)?;
+            }
+            Ok(outcome)
+        })
     }
 
     /// Removes a post from postctl: its pending targets are cancelled and it disappears from
@@ -735,6 +742,9 @@ impl Tx<'_> {
             // The post's own "created" entry lists its accounts: no entry per target.
             self.insert_target(&id, &target.account_id, position, target.due, false)?;
         }
+        // Where it goes, as the `targets` field syncs it (the "created" entry stamps it).
+        let names = self.names_here(&id)?;
+        self.set_target_names(&id, &names)?;
         // What the posts row holds (text, title, labels, media) is not copied: the log was
         // half of the database at 100,000 posts. It says how the post is scheduled and where
         // it goes.
@@ -753,7 +763,7 @@ impl Tx<'_> {
 
     /// Inserts a target; `logged` records it in the oplog (a target added to an existing
     /// post; a new post's targets are in its own entry).
-    fn insert_target(
+    pub(super) fn insert_target(
         &self,
         post_id: &str,
         account_id: &str,
@@ -866,7 +876,10 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn targets(&self, post_id: &str) -> Result<Vec<(String, String, String, TargetState)>> {
+    pub(super) fn targets(
+        &self,
+        post_id: &str,
+    ) -> Result<Vec<(String, String, String, TargetState)>> {
         let mut stmt = self
             .prepare_cached(
                 "SELECT t.id, t.account_id, a.name, t.state FROM targets t
@@ -989,6 +1002,9 @@ impl Tx<'_> {
                 params![id, now],
             )
             .map_err(|e| self.error(e))?;
+            // The accounts given are the whole list: names another device's sync left
+            // here go too.
+            self.log_targets(id)?;
         }
         Ok(outcome)
     }
@@ -1006,6 +1022,9 @@ impl Tx<'_> {
             ..Outcome::default()
         };
         let mut earliest: Option<DateTime<Utc>> = None;
+        let revived = targets
+            .iter()
+            .any(|(_, _, _, state)| *state == TargetState::Cancelled);
         for (target_id, account_id, name, state) in targets {
             let reschedulable = !matches!(
                 state,
@@ -1041,6 +1060,10 @@ impl Tx<'_> {
             "schedule",
             &serde_json::json!({"schedule": kind, "rule": rule, "due_ms": to_ms(due), "tz": change.tz}),
         )?;
+        if revived {
+            // Cancelled targets are scheduled again: where the post goes changed.
+            self.log_targets(id)?;
+        }
         Ok(outcome)
     }
 
@@ -1061,7 +1084,7 @@ impl Tx<'_> {
         Ok(outcome)
     }
 
-    fn set_target_state(
+    pub(super) fn set_target_state(
         &self,
         target_id: &str,
         state: TargetState,

@@ -264,6 +264,11 @@ impl Store {
         } = *claim;
         let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.write(|tx| {
+            if tx.is_linked()? {
+                // A database linked to a server: the server publishes its posts (and
+                // decides what was missed), never this device.
+                return Ok((Vec::new(), Vec::new()));
+            }
             let missed = tx.mark_missed(now, late_limit, only_post)?;
             let ids: Vec<(String, bool)> = {
                 let mut stmt = tx.prepare_cached(&claim_sql()).map_err(|e| tx.error(e))?;
@@ -550,6 +555,9 @@ impl Store {
 
     /// The earliest time a target becomes due (for the daemon's sleep), if any.
     pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        if self.is_linked()? {
+            return Ok(None);
+        }
         self.conn()
             .query_row(&NEXT_DUE, [], |row| row.get::<_, Option<i64>>(0))
             .map(|ms| ms.map(from_ms))
@@ -564,6 +572,9 @@ impl Store {
         after: DateTime<Utc>,
         skip_accounts: &[String],
     ) -> Result<Option<DateTime<Utc>>> {
+        if self.is_linked()? {
+            return Ok(None);
+        }
         let skip = serde_json::to_string(skip_accounts).unwrap_or_else(|_| "[]".into());
         self.conn()
             .prepare_cached(&format!(

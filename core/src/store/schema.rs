@@ -463,4 +463,38 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at_ms      INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 16: targets travel as a post field (issue 13). `posts.target_names` is that field's
+    // value (a JSON array of account names) once a local change of the post's accounts or
+    // a sync set it (NULL: read from the post's targets), so a removal that cancels
+    // targets does not change it and names no account here has are kept;
+    // `sync_server_accounts` is the workspace's account names as the last sync read them,
+    // so `sync status` can name the accounts posts go to that the server lacks;
+    // `server_targets` is what the server's publisher did with each synced post.
+    r#"
+    ALTER TABLE posts ADD COLUMN target_names TEXT;
+    UPDATE posts SET target_names = (
+        SELECT json_group_array(name) FROM (
+            SELECT a.name AS name FROM targets t JOIN accounts a ON a.id = t.account_id
+            WHERE t.post_id = posts.id AND t.state != 'cancelled' ORDER BY t.position, t.id));
+    CREATE TABLE sync_server_accounts (
+        name     TEXT PRIMARY KEY,
+        network  TEXT NOT NULL
+    ) STRICT;
+    -- What the server's publisher did with a synced post, as pulls bring it down (it only
+    -- flows down): each target's state, the network's URL, attempts and last error;
+    -- `sync_link.targets_seen_ms` is the newest change pulled.
+    CREATE TABLE server_targets (
+        post_id     TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        network     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        due_ms      INTEGER,
+        url         TEXT,
+        attempts    INTEGER NOT NULL,
+        last_error  TEXT,
+        updated_ms  INTEGER NOT NULL,
+        PRIMARY KEY (post_id, account)
+    ) STRICT;
+    ALTER TABLE sync_link ADD COLUMN targets_seen_ms INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::NewPost;
 use super::{Store, Tx, from_ms, to_ms};
 use crate::error::{Error, Result};
-use crate::model::ThreadMode;
+use crate::model::{TargetState, ThreadMode};
 use crate::secrets::SecretRef;
 use crate::sync::client::Rejected;
 use crate::sync::{Edit, Field, Operation, Resolution, ScheduleValue, Stamp, Version, resolve};
@@ -34,6 +34,8 @@ pub struct SyncLink {
     /// The last oplog entry pushed.
     pub pushed_seq: i64,
     pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
+    /// The newest change of the server's targets pulled (UTC ms).
+    pub targets_seen_ms: i64,
 }
 
 /// A value that lost last-writer-wins against a change made on this device before it was
@@ -55,6 +57,22 @@ pub struct Conflict {
     pub reason: Option<String>,
     /// The local draft that keeps the refused edit's text, when one was made.
     pub draft: Option<String>,
+}
+
+/// A target of a synced post as the server's publisher last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServerTargetState {
+    pub account: String,
+    pub network: String,
+    pub state: String,
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+    /// The network's URL of the published post.
+    pub url: Option<String>,
+    pub attempts: u32,
+    /// The server's last error for it.
+    pub last_error: Option<String>,
+    /// When the server last changed it.
+    pub updated: chrono::DateTime<chrono::Utc>,
 }
 
 /// What settling a push did with the posts the server refused.
@@ -109,6 +127,7 @@ fn synced_fields(oplog_field: &str) -> &'static [Field] {
             Field::Schedule,
             Field::Deleted,
             Field::Media,
+            Field::Targets,
         ],
         "body" => &[Field::Body],
         "title" => &[Field::Title],
@@ -116,6 +135,7 @@ fn synced_fields(oplog_field: &str) -> &'static [Field] {
         "schedule" => &[Field::Schedule],
         "deleted" => &[Field::Deleted],
         "media" => &[Field::Media],
+        "targets" => &[Field::Targets],
         _ => &[],
     }
 }
@@ -131,15 +151,22 @@ fn link_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SyncLink> {
         last_version: row.get(5)?,
         pushed_seq: row.get(6)?,
         last_sync: row.get::<_, Option<i64>>(7)?.map(from_ms),
+        targets_seen_ms: row.get(8)?,
     })
 }
 
-const LINK_COLUMNS: &str = "server, user_name, workspace_id, workspace, secret_ref, last_version, pushed_seq, last_sync_ms";
+const LINK_COLUMNS: &str = "server, user_name, workspace_id, workspace, secret_ref, last_version, pushed_seq, last_sync_ms, targets_seen_ms";
 
 impl Store {
     /// This database's device id: the stamp of its operations.
     pub fn device(&self) -> &str {
         &self.device
+    }
+
+    /// Whether this database is linked to a server (`postctl login`; it stays linked after
+    /// `postctl logout`): its posts are published by the server, not by this device.
+    pub fn is_linked(&self) -> Result<bool> {
+        is_linked(self.conn()).map_err(|e| self.error(e))
     }
 
     /// Where this database syncs, if it was linked with `postctl login`.
@@ -217,7 +244,7 @@ impl Store {
             .prepare_cached(
                 "SELECT entity_id, field, max(at_ms), max(seq), min(seq) FROM oplog
                  WHERE seq > ?1 AND device = ?2 AND entity = 'post'
-                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media', 'targets')
                  GROUP BY entity_id, field ORDER BY min(seq)",
             )
             .map_err(|e| self.error(e))?;
@@ -430,6 +457,115 @@ impl Store {
         })
     }
 
+    /// Keeps what the server's publisher did with synced posts (its targets' states, URLs,
+    /// attempts: what only flows down) and the newest change pulled, in one transaction.
+    pub fn save_server_targets(
+        &mut self,
+        targets: &[crate::sync::client::PublishedTarget],
+        until_ms: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for t in targets {
+                tx.execute(
+                    "INSERT INTO server_targets (post_id, account, network, state, due_ms, url,
+                         attempts, last_error, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (post_id, account) DO UPDATE SET network = excluded.network,
+                         state = excluded.state, due_ms = excluded.due_ms, url = excluded.url,
+                         attempts = excluded.attempts, last_error = excluded.last_error,
+                         updated_ms = excluded.updated_ms
+                     WHERE excluded.updated_ms >= server_targets.updated_ms",
+                    params![
+                        t.post,
+                        t.account,
+                        t.network,
+                        t.state,
+                        t.due_ms,
+                        t.url,
+                        t.attempt_count,
+                        t.last_error,
+                        t.updated_ms
+                    ],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            tx.execute(
+                "UPDATE sync_link SET targets_seen_ms = max(targets_seen_ms, ?1) WHERE id = 1",
+                [until_ms],
+            )
+            .map_err(|e| tx.error(e))?;
+            Ok(())
+        })
+    }
+
+    /// What the server's publisher did with a post, by account name.
+    pub fn server_targets(&self, post_id: &str) -> Result<Vec<ServerTargetState>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT account, network, state, due_ms, url, attempts, last_error, updated_ms
+                 FROM server_targets WHERE post_id = ?1 ORDER BY account",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([post_id], |row| {
+                    Ok(ServerTargetState {
+                        account: row.get(0)?,
+                        network: row.get(1)?,
+                        state: row.get(2)?,
+                        due: row.get::<_, Option<i64>>(3)?.map(from_ms),
+                        url: row.get(4)?,
+                        attempts: row.get(5)?,
+                        last_error: row.get(6)?,
+                        updated: from_ms(row.get(7)?),
+                    })
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
+    /// Remembers the workspace's accounts (name, network) as the server listed them.
+    pub fn set_server_accounts(&mut self, accounts: &[(String, String)]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sync_server_accounts", [])
+                .map_err(|e| tx.error(e))?;
+            for (name, network) in accounts {
+                tx.execute(
+                    "INSERT INTO sync_server_accounts (name, network) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO NOTHING",
+                    params![name, network],
+                )
+                .map_err(|e| tx.error(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The accounts live posts here go to (and have not been published to yet) that the
+    /// server did not have at the last sync, each with how many posts wait for it: the
+    /// server cannot publish those until `postctl accounts push NAME`.
+    pub fn accounts_missing_on_server(&self) -> Result<Vec<(String, usize)>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT name, count(DISTINCT post_id) FROM (
+                     SELECT a.name AS name, t.post_id AS post_id FROM targets t
+                     JOIN accounts a ON a.id = t.account_id
+                     JOIN posts p ON p.id = t.post_id
+                     WHERE p.deleted_ms IS NULL AND t.state IN ('draft', 'scheduled', 'waiting_retry')
+                     UNION ALL
+                     SELECT j.value, p.id FROM posts p, json_each(p.target_names) j
+                     WHERE p.deleted_ms IS NULL AND p.target_names IS NOT NULL
+                       AND j.value NOT IN (SELECT name FROM accounts WHERE deleted_ms IS NULL)
+                 )
+                 WHERE name NOT IN (SELECT name FROM sync_server_accounts)
+                 GROUP BY name ORDER BY name",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as usize)))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// The posts kept from syncing at the last sync, and why.
     pub fn held_posts(&self) -> Result<Vec<HeldPost>> {
         self.conn()
@@ -519,6 +655,7 @@ impl Store {
 /// A post's synced fields as they are here.
 struct PostValues {
     media: Vec<crate::model::MediaRef>,
+    targets: Vec<String>,
     body: String,
     title: Option<String>,
     labels: Vec<String>,
@@ -537,6 +674,7 @@ impl PostValues {
             Field::Schedule => json!(self.schedule),
             Field::Deleted => json!(self.deleted),
             Field::Media => json!(self.media),
+            Field::Targets => json!(self.targets),
         }
     }
 }
@@ -560,6 +698,7 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let targets = target_names(conn, id)?;
     conn.query_row(
         "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
          FROM posts WHERE id = ?1",
@@ -569,6 +708,7 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
             let kind: String = row.get(3)?;
             Ok(PostValues {
                 media: media.clone(),
+                targets: targets.clone(),
                 body: row.get(0)?,
                 title: row.get(1)?,
                 labels: serde_json::from_str(&labels).unwrap_or_default(),
@@ -584,6 +724,30 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
         },
     )
     .optional()
+}
+
+/// Where a post goes, as its `targets` field travels: the value a local change of its
+/// accounts or a sync last set, else the accounts' names of its targets that are not
+/// cancelled, in order.
+fn target_names(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    let set: Option<Option<String>> = conn
+        .prepare_cached("SELECT target_names FROM posts WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    if let Some(names) = set.flatten().and_then(|n| serde_json::from_str(&n).ok()) {
+        return Ok(names);
+    }
+    targets_here(conn, id)
+}
+
+/// The accounts' names of a post's targets here that are not cancelled, in order.
+fn targets_here(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached(
+        "SELECT a.name FROM targets t JOIN accounts a ON a.id = t.account_id
+         WHERE t.post_id = ?1 AND t.state != 'cancelled' ORDER BY t.position, t.id",
+    )?
+    .query_map([id], |row| row.get(0))?
+    .collect()
 }
 
 /// What the oplog keeps of a value applied from elsewhere: as local edits are logged,
@@ -620,7 +784,103 @@ fn held(
     .optional()
 }
 
+fn is_linked(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM sync_link)", [], |r| r.get(0))
+}
+
 impl Tx<'_> {
+    /// Whether the database is linked to a server (see [`Store::is_linked`]).
+    pub(super) fn is_linked(&self) -> Result<bool> {
+        is_linked(self).map_err(|e| self.error(e))
+    }
+
+    /// Logs where a post goes now (its `targets` field), after a local change of its
+    /// accounts or of whether its targets are cancelled: the change a sync pushes.
+    pub(super) fn log_targets(&self, id: &str) -> Result<()> {
+        let names = self.names_here(id)?;
+        self.set_target_names(id, &names)?;
+        self.record("post", id, "targets", &names)
+    }
+
+    /// The accounts' names of a post's targets here that are not cancelled, in order.
+    pub(super) fn names_here(&self, id: &str) -> Result<Vec<String>> {
+        targets_here(self, id).map_err(|e| self.error(e))
+    }
+
+    /// Sets a post's `targets` field value (see [`target_names`]).
+    pub(super) fn set_target_names(&self, id: &str, names: &[String]) -> Result<()> {
+        self.execute(
+            "UPDATE posts SET target_names = ?2 WHERE id = ?1",
+            params![
+                id,
+                serde_json::to_string(names).unwrap_or_else(|_| "[]".into())
+            ],
+        )
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Makes this device's targets of a post match the `targets` field synced from
+    /// elsewhere: a target whose account is not named is cancelled if it may still be, a
+    /// named account gets a target (a cancelled one is scheduled again) at the post's
+    /// time, and names no account here has are kept as names. What has started
+    /// publishing is not touched.
+    fn write_targets(&self, post: &str, names: &[String]) -> Result<()> {
+        let now = to_ms(self.now);
+        let existing = self.targets(post)?;
+        for (target_id, _, name, state) in &existing {
+            if !names.contains(name) && state.is_editable() {
+                self.set_target_state(target_id, TargetState::Cancelled, None)?;
+            }
+        }
+        let (kind, due_ms): (String, Option<i64>) = self
+            .query_row(
+                "SELECT schedule, due_ms FROM posts WHERE id = ?1",
+                [post],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.error(e))?;
+        let due = if kind == "none" {
+            None
+        } else {
+            due_ms.map(from_ms)
+        };
+        self.set_target_names(post, names)?;
+        let mut position = existing.len();
+        for name in names {
+            if let Some((target_id, _, _, state)) = existing.iter().find(|(_, _, n, _)| n == name) {
+                if *state == TargetState::Cancelled {
+                    let revived = if due.is_some() {
+                        TargetState::Scheduled
+                    } else {
+                        TargetState::Draft
+                    };
+                    self.set_target_state(target_id, revived, due)?;
+                }
+                continue;
+            }
+            let account: Option<String> = self
+                .query_row(
+                    "SELECT id FROM accounts WHERE name = ?1 AND deleted_ms IS NULL",
+                    [name],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.error(e))?;
+            // No account of that name here: the name stays in `target_names` only.
+            if let Some(account_id) = account {
+                self.insert_target(post, &account_id, position, due, true)?;
+                position += 1;
+            }
+        }
+        self.execute(
+            "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
+            params![post, now],
+        )
+        .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
     /// Appends an oplog entry with the stamp it was written with on another device.
     fn record_stamped(&self, id: &str, field: &str, value: &Value, stamp: &Stamp) -> Result<()> {
         self.prepare_cached(
@@ -650,7 +910,7 @@ impl Tx<'_> {
         }))
     }
 
-    fn apply_operation(
+    pub(super) fn apply_operation(
         &self,
         op: &Operation,
         edit: &Edit,
@@ -736,7 +996,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "SELECT field, max(at_ms) FROM oplog
                  WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
-                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')
+                   AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media', 'targets')
                  GROUP BY field",
             )
             .and_then(|mut stmt| {
@@ -758,7 +1018,7 @@ impl Tx<'_> {
         self.execute(
             "UPDATE oplog SET field = 'refused:' || field
              WHERE entity = 'post' AND entity_id = ?1 AND device = ?2 AND seq > ?3
-               AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media')",
+               AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media', 'targets')",
             params![post, self.device, pushed],
         )
         .map_err(|e| self.error(e))?;
@@ -850,6 +1110,7 @@ impl Tx<'_> {
                 .map(|_| ())
                 .map_err(|e| self.error(e))
             }
+            Edit::Targets(names) => self.write_targets(post, names),
             Edit::Body(body) => run(
                 "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
                 body,
@@ -892,9 +1153,10 @@ impl Tx<'_> {
                 // This device's own targets of the post follow the new time; what is
                 // publishing or done stays as it is.
                 self.execute(
-                    "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft' ELSE state END,
+                    "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft'
+                             WHEN state = 'draft' THEN 'scheduled' ELSE state END,
                          due_ms = ?2, updated_ms = ?3
-                     WHERE post_id = ?1 AND state IN ('scheduled', 'waiting_retry')",
+                     WHERE post_id = ?1 AND state IN ('draft', 'scheduled', 'waiting_retry')",
                     params![post, due, now],
                 )
                 .map_err(|e| self.error(e))?;
@@ -979,6 +1241,74 @@ mod tests {
             .conn()
             .query_row("SELECT body FROM posts WHERE id = ?1", [post], |r| r.get(0))
             .expect("the post")
+    }
+
+    /// A local edit of a value just pulled from a device whose stamp is not earlier than
+    /// this device's clock (the same millisecond and a greater device id, or a clock ahead)
+    /// is stamped after it: it wins here, is pushed, and wins on every other replica.
+    #[test]
+    fn a_local_edit_is_stamped_after_the_value_it_replaces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+        let secret = SecretRef::File {
+            account: "postctl-server:session".into(),
+        };
+        store
+            .link_sync("http://s", "alice", "w1", "alice", &secret)
+            .expect("link");
+        // "~" sorts after every device id, so at the same millisecond it would win.
+        let pulled_at = to_ms(chrono::Utc::now()) + 1_000;
+        let pulled = version(
+            "v1",
+            vec![
+                op(
+                    "p1",
+                    Field::Created,
+                    json!({"created_ms": 5}),
+                    pulled_at,
+                    "~",
+                ),
+                op(
+                    "p1",
+                    Field::Body,
+                    json!("from the other device"),
+                    pulled_at,
+                    "~",
+                ),
+                op("p1", Field::Title, json!("theirs"), pulled_at, "~"),
+            ],
+        );
+        store.apply_versions(&[pulled]).expect("apply");
+        let change = super::super::PostChange {
+            body: Some("edited here".into()),
+            ..Default::default()
+        };
+        store.update_post("p1", &change, None).expect("edit");
+        assert_eq!(body(&store, "p1"), "edited here");
+        let pending = store.pending_operations().expect("pending");
+        let pushed: Vec<_> = pending
+            .operations
+            .iter()
+            .filter(|o| o.field == Field::Body)
+            .collect();
+        assert_eq!(pushed.len(), 1, "the local edit is pushed: {pending:?}");
+        assert_eq!(pushed[0].value, json!("edited here"));
+        let theirs = Stamp {
+            at_ms: pulled_at,
+            device: "~".into(),
+        };
+        assert!(
+            pushed[0].stamp() > theirs,
+            "{:?} after {theirs:?}",
+            pushed[0]
+        );
+        // The other device holds its own value, synced: ours replaces it there.
+        assert_eq!(
+            resolve(&pushed[0].stamp(), Some(&theirs), false),
+            Resolution::Apply
+        );
+        // A field the edit did not touch is not pushed.
+        assert!(pending.operations.iter().all(|o| o.field != Field::Title));
     }
 
     #[test]

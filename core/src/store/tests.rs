@@ -368,7 +368,9 @@ fn the_migration_drops_texts_from_the_oplog_and_shrinks_the_file() {
              DROP TABLE account_daily; DROP TABLE metric_accounts;
              DROP TABLE update_sources; DROP TABLE pushed_reactions;
              DROP TABLE sync_link; DROP TABLE sync_conflicts; DROP INDEX oplog_post_fields;
-             DROP TABLE circuits; DROP TABLE sync_held;",
+             DROP TABLE circuits; DROP TABLE sync_held;
+             ALTER TABLE posts DROP COLUMN target_names; DROP TABLE sync_server_accounts;
+             DROP TABLE server_targets;",
         )
         .expect("old schema");
         // The version before migration 7 (later migrations are undone above; 9 only
@@ -589,6 +591,9 @@ fn search_counts_live_posts_only() {
                  DROP INDEX oplog_post_fields;
                  DROP TABLE circuits;
                  DROP TABLE sync_held;
+                 ALTER TABLE posts DROP COLUMN target_names;
+                 DROP TABLE sync_server_accounts;
+                 DROP TABLE server_targets;
                  PRAGMA user_version = 8;",
             )
             .expect("old version");

@@ -140,12 +140,55 @@ pub struct ServerTarget {
     pub state: String,
 }
 
+/// A page of a workspace's snapshot: the version it is at least as new as, posts as the
+/// operations that wrote their current values, and where the next page starts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotPage {
+    pub version: Option<String>,
+    pub operations: Vec<super::Operation>,
+    pub next: Option<String>,
+}
+
 /// A page of versions after a given one.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Page {
     pub versions: Vec<Version>,
     /// Whether more versions follow this page.
     pub more: bool,
+    /// The workspace's accounts as the server has them now (older servers leave it out).
+    #[serde(default)]
+    pub accounts: Option<Vec<ServerAccount>>,
+    /// What the server's publisher did since `targets_since` (the last page only).
+    #[serde(default)]
+    pub targets: Vec<PublishedTarget>,
+    /// The newest target change this page covers: the next pull's `targets_since`.
+    #[serde(default)]
+    pub targets_until: Option<i64>,
+}
+
+/// A target of a synced post as the server's publisher has it (it only flows down).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PublishedTarget {
+    pub post: String,
+    pub account: String,
+    pub network: String,
+    pub state: String,
+    #[serde(default)]
+    pub due_ms: Option<i64>,
+    /// The network's URL of the published post.
+    #[serde(default)]
+    pub url: Option<String>,
+    pub attempt_count: u32,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub updated_ms: i64,
+}
+
+/// An account of the linked workspace, as a page of versions names it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ServerAccount {
+    pub name: String,
+    pub network: String,
 }
 
 /// A post awaiting approval in the linked workspace, as the server lists it.
@@ -656,12 +699,40 @@ impl Client {
         }
     }
 
+    /// A page of the workspace's snapshot (`GET /api/v1/sync/snapshot`): its posts after
+    /// `after`, as operations; see [`super::snapshot`].
+    pub async fn snapshot(
+        &self,
+        token: &Secret,
+        after: Option<&str>,
+    ) -> Result<SnapshotPage, SyncError> {
+        let mut request = self
+            .http
+            .get(self.url("/api/v1/sync/snapshot"))
+            .bearer_auth(token.expose());
+        if let Some(after) = after {
+            request = request.query(&[("after", after)]);
+        }
+        let (status, value, problem) = self.send(request).await?;
+        if status != 200 {
+            return Err(self.failed(status, problem));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| self.protocol(format!("a page of the snapshot: {e}")))
+    }
+
     /// The versions after `since` (from the first when `None`), one page.
-    pub async fn pull(&self, token: &Secret, since: Option<&str>) -> Result<Page, SyncError> {
+    pub async fn pull(
+        &self,
+        token: &Secret,
+        since: Option<&str>,
+        targets_since: i64,
+    ) -> Result<Page, SyncError> {
         let mut request = self
             .http
             .get(self.url("/api/v1/sync/versions"))
-            .bearer_auth(token.expose());
+            .bearer_auth(token.expose())
+            .query(&[("targets_since", targets_since.to_string())]);
         if let Some(since) = since {
             request = request.query(&[("since", since)]);
         }
@@ -889,6 +960,44 @@ impl Client {
         self.call(
             reqwest::Method::DELETE,
             &["api", "v1", "triggers", id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The workspace's RSS and Atom feeds.
+    pub async fn feeds(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "feeds"],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// Watches a feed (`{"url", "template", "accounts"}`).
+    pub async fn add_feed(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "feeds"],
+            token,
+            Some(body),
+            201,
+        )
+        .await
+    }
+
+    pub async fn remove_feed(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", "feeds", id],
             token,
             None,
             204,

@@ -9,15 +9,18 @@
 //! and on which device it was written. Every replica (the server and each device) keeps, per
 //! post and field, the value with the greatest stamp `(time, device)`: last writer wins,
 //! field by field, whatever order the operations arrive in, so all replicas converge.
-//! Publisher-owned fields (targets, their states, published parts, attempts) are not
-//! operations at all: they never travel up.
+//! Where a post goes travels as its `targets` field (the accounts' names, unique in a
+//! workspace); what the publisher owns (the targets' states, published parts, attempts)
+//! is not an operation at all: it never travels up.
 //!
 //! This module is plain data and pure decisions ([`resolve`], [`Operation::edit`]); the
 //! local side is in `store::sync`, the HTTP client in [`client`], and the server applies
 //! versions in its own storage.
 
+pub mod background;
 pub mod client;
 pub mod run;
+pub mod snapshot;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,17 +43,22 @@ pub enum Field {
     /// The attached files, in order: an array of media references (hash, name, type,
     /// size, dimensions, alt text). The files travel by hash (`/api/v1/media`).
     Media,
+    /// Where it goes: the names of the workspace's accounts, in order (an array of
+    /// strings). Each replica makes or cancels its own targets to match, never touching
+    /// one that has started publishing; a name with no account there yet is kept.
+    Targets,
 }
 
 impl Field {
     /// The fields whose values a post carries, in the order a new post sends them.
-    pub const VALUES: [Field; 6] = [
+    pub const VALUES: [Field; 7] = [
         Field::Body,
         Field::Title,
         Field::Labels,
         Field::Schedule,
         Field::Deleted,
         Field::Media,
+        Field::Targets,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +70,7 @@ impl Field {
             Field::Schedule => "schedule",
             Field::Deleted => "deleted",
             Field::Media => "media",
+            Field::Targets => "targets",
         }
     }
 
@@ -114,6 +123,7 @@ pub enum Edit {
     Schedule(ScheduleValue),
     Deleted(bool),
     Media(Vec<crate::model::MediaRef>),
+    Targets(Vec<String>),
 }
 
 /// The longest post id, field text or label an operation may carry, so a bad client cannot
@@ -122,6 +132,9 @@ const MAX_ID: usize = 64;
 const MAX_TEXT: usize = 100_000;
 /// The most files one post may carry in an operation.
 const MAX_MEDIA: usize = 32;
+/// The most accounts one post may go to, and the longest account name.
+const MAX_TARGETS: usize = 100;
+const MAX_ACCOUNT_NAME: usize = 100;
 
 /// Whether `s` is a SHA-256 as media files are addressed: 64 lowercase hex digits.
 pub fn is_sha256(s: &str) -> bool {
@@ -226,6 +239,23 @@ impl Operation {
                 }
                 Ok(Edit::Media(media))
             }
+            (Field::Targets, Value::Array(items)) if items.len() <= MAX_TARGETS => {
+                let mut names: Vec<String> = Vec::with_capacity(items.len());
+                for item in items {
+                    let name = item
+                        .as_str()
+                        .filter(|n| !n.is_empty() && n.len() <= MAX_ACCOUNT_NAME)
+                        .ok_or_else(|| what("an array of account names"))?;
+                    if names.iter().any(|n| n == name) {
+                        return Err(what("an array of distinct account names"));
+                    }
+                    names.push(name.to_string());
+                }
+                Ok(Edit::Targets(names))
+            }
+            (Field::Targets, _) => Err(what(
+                "an array of at most 100 account names of 1 to 100 bytes",
+            )),
         }
     }
 }
@@ -371,6 +401,10 @@ mod tests {
             ),
             (op(Field::Deleted, json!(true)), Edit::Deleted(true)),
             (
+                op(Field::Targets, json!(["masto", "bsky"])),
+                Edit::Targets(vec!["masto".into(), "bsky".into()]),
+            ),
+            (
                 op(Field::Created, json!({"created_ms": 7})),
                 Edit::Created { created_ms: 7 },
             ),
@@ -395,6 +429,9 @@ mod tests {
             op(Field::Title, json!([1])),
             op(Field::Labels, json!([1])),
             op(Field::Deleted, json!("yes")),
+            op(Field::Targets, json!("masto")),
+            op(Field::Targets, json!(["masto", "masto"])),
+            op(Field::Targets, json!([""])),
             op(Field::Created, json!({})),
             op(Field::Schedule, json!({"kind": "at", "zone": "UTC"})),
             op(

@@ -47,6 +47,8 @@ pub struct Synced {
     pub media_unavailable: usize,
     /// Posts kept from syncing because a file they use could not be uploaded.
     pub held: usize,
+    /// Pages of the workspace's snapshot read to catch up (0: versions were replayed).
+    pub snapshot_pages: usize,
 }
 
 /// Splits operations into versions small enough for the server.
@@ -81,13 +83,40 @@ pub async fn sync(
     let mut attempts = 0;
     'sync: loop {
         attempts += 1;
+        // New to the workspace, or more than a page of versions behind: catch up from a
+        // snapshot of its current state instead of replaying them (`super::snapshot`).
+        let mut may_catch_up = attempts == 1;
         loop {
-            let since = store.sync_link()?.and_then(|l| l.last_version);
-            let page = client.pull(token, since.as_deref()).await?;
+            let link = store.sync_link()?;
+            let since = link.as_ref().and_then(|l| l.last_version.clone());
+            let targets_since = link.map_or(0, |l| l.targets_seen_ms);
+            if may_catch_up && since.is_none() {
+                may_catch_up = false;
+                if catch_up(store, client, token, &mut totals).await? {
+                    continue;
+                }
+            }
+            let page = client.pull(token, since.as_deref(), targets_since).await?;
+            if std::mem::take(&mut may_catch_up)
+                && page.more
+                && catch_up(store, client, token, &mut totals).await?
+            {
+                continue;
+            }
             let applied = store.apply_versions(&page.versions)?;
             totals.pulled += applied.changed;
             totals.conflicts += applied.conflicts;
             if !page.more {
+                if let Some(accounts) = &page.accounts {
+                    let names: Vec<(String, String)> = accounts
+                        .iter()
+                        .map(|a| (a.name.clone(), a.network.clone()))
+                        .collect();
+                    store.set_server_accounts(&names)?;
+                }
+                if let Some(until) = page.targets_until {
+                    store.save_server_targets(&page.targets, until)?;
+                }
                 break;
             }
         }
@@ -141,6 +170,23 @@ pub async fn sync(
             return Ok(totals);
         }
     }
+}
+
+/// Catches up from the workspace's snapshot; whether it did (false when the server
+/// refused one: the versions are replayed instead).
+async fn catch_up(
+    store: &mut Store,
+    client: &Client,
+    token: &Secret,
+    totals: &mut Synced,
+) -> Result<bool> {
+    let Some(caught) = super::snapshot::catch_up(store, client, token).await? else {
+        return Ok(false);
+    };
+    totals.pulled += caught.changed;
+    totals.conflicts += caught.conflicts;
+    totals.snapshot_pages += caught.pages;
+    Ok(true)
 }
 
 /// Fetches the files posts here use that are not in the media dir (pulled from another

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod calendar;
 pub mod extract;
+pub mod feeds;
 pub mod generate;
 pub mod idempotency;
 pub mod inbox;
@@ -25,6 +26,7 @@ pub mod posts;
 pub mod problem;
 pub mod setup;
 pub mod signin;
+pub mod snapshot;
 pub mod sync;
 pub mod targets;
 pub mod templates;
@@ -132,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/workspaces", get(workspaces::list))
         .route("/api/v1/session/workspace", post(workspaces::move_session))
         .route("/api/v1/sync/versions", get(sync::pull).post(sync::push))
+        .route("/api/v1/sync/snapshot", get(snapshot::get))
         .route("/api/v1/media", get(media::missing))
         .route(
             "/api/v1/media/{sha256}",
@@ -195,6 +198,8 @@ pub fn router(state: AppState) -> Router {
                 .post(triggers::fire_generic)
                 .delete(triggers::delete),
         )
+        .route("/api/v1/feeds", get(feeds::list).post(feeds::create))
+        .route("/api/v1/feeds/{id}", delete(feeds::delete))
         .route("/api/v1/approvals", get(approvals::list))
         .route(
             "/api/v1/approvals/settings",

@@ -45,7 +45,8 @@ pub struct Push {
 }
 
 /// What a version writes to the posts table. Labels travel between devices in the
-/// version but the server's posts have no labels yet: they are only stamped.
+/// version but the server's posts have no labels yet: they are only stamped. `targets`
+/// makes and cancels the post's targets on the workspace's accounts of those names.
 fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
     let mut writes = Vec::with_capacity(operations.len());
     for (index, op) in operations.iter().enumerate() {
@@ -58,6 +59,7 @@ fn writes(operations: &[Operation]) -> Result<Vec<FieldWrite>, Problem> {
             Edit::Title(title) => PostWrite::Title(title),
             Edit::Labels(_) => PostWrite::Labels,
             Edit::Media(_) => PostWrite::Media,
+            Edit::Targets(names) => PostWrite::Targets(names),
             Edit::Schedule(schedule) => PostWrite::Schedule {
                 state: if schedule.kind == "none" {
                     PostState::Draft
@@ -219,6 +221,30 @@ pub struct Pull {
     since: Option<String>,
     #[serde(default)]
     limit: Option<u32>,
+    /// The newest target change the device has (`targets_until` of its last pull, UTC
+    /// ms); the last page answers the targets changed after it.
+    #[serde(default)]
+    targets_since: Option<i64>,
+}
+
+/// The most target changes one pull answers; the rest come with the next.
+const TARGETS_MAX: u32 = 1000;
+
+/// What the publisher owns, as it flows down: a target's state, the network's URL of its
+/// first part, its attempts and last error.
+fn target_down(t: &crate::storage::TargetView) -> Value {
+    let parts: Value = serde_json::from_str(&t.target.parts).unwrap_or(Value::Null);
+    json!({
+        "post": t.target.post_id,
+        "account": t.account_name,
+        "network": t.network,
+        "state": t.target.state.as_str(),
+        "due_ms": t.target.due_ms,
+        "url": parts.get(0).and_then(|p| p.get("url")).cloned().unwrap_or(Value::Null),
+        "attempt_count": t.target.attempt_count,
+        "last_error": t.target.last_error,
+        "updated_ms": t.target.updated_ms,
+    })
 }
 
 pub async fn pull(
@@ -261,9 +287,36 @@ pub async fn pull(
         });
     }
     let latest = state.storage.latest_version(&caller.workspace_id).await?;
+    // The accounts posts can go to here, so a device can say which names it sends that
+    // the server cannot publish to yet (credentials never: only names and networks).
+    let accounts = state.storage.accounts(&caller.workspace_id).await?;
+    // The last page carries what the publisher did since the device last heard.
+    let since_ms = pull.targets_since.unwrap_or(0);
+    let (targets, targets_until) = if more {
+        (Vec::new(), since_ms)
+    } else {
+        let changed = state
+            .storage
+            .targets_changed(&caller.workspace_id, since_ms, TARGETS_MAX)
+            .await?;
+        let newest = changed.last().map_or(since_ms, |t| t.target.updated_ms);
+        // A full page may stop inside one millisecond: the next pull reads it again.
+        let until = if changed.len() == TARGETS_MAX as usize {
+            (newest - 1).max(since_ms)
+        } else {
+            newest
+        };
+        (changed.iter().map(target_down).collect::<Vec<_>>(), until)
+    };
     Ok(Json(json!({
         "versions": versions,
         "more": more,
         "latest": latest,
+        "targets": targets,
+        "targets_until": targets_until,
+        "accounts": accounts.iter().map(|a| json!({
+            "name": a.name,
+            "network": a.network,
+        })).collect::<Vec<_>>(),
     })))
 }

@@ -42,7 +42,7 @@ pub enum Action {
     ManageUsers,
     /// List the caller's workspaces, and move a session to another of them.
     OwnWorkspaces,
-    /// Pull the workspace's sync versions.
+    /// Pull the workspace's sync versions, or its snapshot.
     PullVersions,
     /// Push a sync version (it writes posts).
     PushVersions,
@@ -56,7 +56,8 @@ pub enum Action {
     ReadContent,
     /// Store and delete the workspace's templates and voices.
     WriteContent,
-    /// Make, list and delete the workspace's triggers (their secrets are shown once).
+    /// Make, list and delete the workspace's triggers (their secrets are shown once) and
+    /// feeds.
     ManageTriggers,
     /// Call a generic trigger: it makes a post.
     FireTrigger,
@@ -203,6 +204,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/workspaces", Action::OwnWorkspaces),
     ("POST", "/api/v1/session/workspace", Action::OwnWorkspaces),
     ("GET", "/api/v1/sync/versions", Action::PullVersions),
+    ("GET", "/api/v1/sync/snapshot", Action::PullVersions),
     ("POST", "/api/v1/sync/versions", Action::PushVersions),
     ("GET", "/api/v1/media", Action::ReadMedia),
     ("GET", "/api/v1/media/{sha256}", Action::ReadMedia),
@@ -251,6 +253,9 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/triggers", Action::ManageTriggers),
     ("GET", "/api/v1/triggers/{id}", Action::ManageTriggers),
     ("DELETE", "/api/v1/triggers/{id}", Action::ManageTriggers),
+    ("GET", "/api/v1/feeds", Action::ManageTriggers),
+    ("POST", "/api/v1/feeds", Action::ManageTriggers),
+    ("DELETE", "/api/v1/feeds/{id}", Action::ManageTriggers),
     ("POST", "/api/v1/triggers/{id}", Action::FireTrigger),
     ("GET", "/api/v1/approvals", Action::ReadApprovals),
     ("GET", "/api/v1/approvals/settings", Action::ManageApprovals),

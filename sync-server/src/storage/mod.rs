@@ -11,6 +11,7 @@
 
 mod notifications;
 pub mod postgres;
+mod postgres_feeds;
 mod postgres_metrics;
 mod postgres_notify;
 mod postgres_sync;
@@ -18,6 +19,7 @@ mod postgres_triggers;
 mod schema;
 mod sql;
 pub mod sqlite;
+mod sqlite_feeds;
 mod sqlite_metrics;
 mod sqlite_notify;
 mod sqlite_sync;
@@ -558,6 +560,38 @@ impl Target {
     }
 }
 
+impl Target {
+    /// A target a synced post's `targets` field makes (see [`PostWrite::Targets`]).
+    pub fn synced(
+        post_id: &str,
+        account_id: &str,
+        workspace_id: &str,
+        state: TargetState,
+        due_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Target {
+        Target {
+            id: uuid::Uuid::now_v7().to_string(),
+            post_id: post_id.to_string(),
+            account_id: account_id.to_string(),
+            workspace_id: workspace_id.to_string(),
+            state,
+            due_ms,
+            next_attempt_ms: None,
+            attempt_count: 0,
+            lease_owner: None,
+            lease_expires_ms: None,
+            parts: "[]".into(),
+            planned_parts: None,
+            in_flight: None,
+            in_flight_ms: None,
+            last_error: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+}
+
 /// A target with its account's name and network, for the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetView {
@@ -780,6 +814,25 @@ pub struct FieldWrite {
     pub value: String,
 }
 
+/// A page of a workspace's current state (see [`Storage::snapshot_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SnapshotPage {
+    /// The latest version when the page was read.
+    pub latest: Option<String>,
+    pub posts: Vec<SnapshotPost>,
+    /// A post on the page has a field written before values were kept (migration 11):
+    /// the page does not hold it, and the device must replay the versions instead.
+    pub partial: bool,
+}
+
+/// A post in a snapshot: its id, when it was created, and its stamped fields by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotPost {
+    pub id: String,
+    pub created_ms: i64,
+    pub fields: Vec<StampedField>,
+}
+
 /// A post field's value as the workspace's sync chain last wrote it, with its stamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StampedField {
@@ -820,8 +873,16 @@ pub enum PostWrite {
         scheduled_ms: Option<i64>,
         zone: String,
     },
-    /// Soft-deletes (`true`) or restores the post.
+    /// Soft-deletes (`true`, cancelling the targets that may still be) or restores the
+    /// post.
     Deleted(bool),
+    /// Where the post goes: the names of the workspace's accounts. Each named account
+    /// gets a target at the post's time (a cancelled one is scheduled again), a target
+    /// whose account is not named is cancelled if it may still be; a name with no account
+    /// yet gets its target when an account of that name is added
+    /// ([`Storage::create_account`]). A `Schedule` write moves the post's draft and
+    /// scheduled targets to its new time.
+    Targets(Vec<String>),
 }
 
 impl PostWrite {
@@ -835,6 +896,7 @@ impl PostWrite {
             PostWrite::Media => "media",
             PostWrite::Schedule { .. } => "schedule",
             PostWrite::Deleted(_) => "deleted",
+            PostWrite::Targets(_) => "targets",
         }
     }
 }
@@ -923,6 +985,43 @@ pub struct Trigger {
     pub description: Option<String>,
     pub created_by: String,
     pub created_ms: i64,
+}
+
+/// An RSS or Atom feed a workspace watches: each item that appears after the first poll
+/// becomes a post through `template` for `accounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub id: String,
+    pub workspace_id: String,
+    pub url: String,
+    /// The template's name: the workspace's, or a built-in one.
+    pub template: String,
+    /// The account ids the posts go to.
+    pub accounts: Vec<String>,
+    /// The validators of the last answer, sent back as `If-None-Match` and
+    /// `If-Modified-Since`.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Why the last poll failed (unreachable, an HTTP error, not a feed); `None` after a
+    /// good one.
+    pub last_error: Option<String>,
+    /// When a poll last read the feed (200 or 304); `None` until the first, which records
+    /// the items already there without posting them.
+    pub polled_ms: Option<i64>,
+    pub next_poll_ms: i64,
+    pub created_by: String,
+    pub created_ms: i64,
+}
+
+/// What a poll of a feed learned, recorded by [`Storage::finish_poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Polled {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_error: Option<String>,
+    /// The poll's time if it read the feed (200 or 304); `None` keeps the last one.
+    pub polled_ms: Option<i64>,
+    pub next_poll_ms: i64,
 }
 
 /// What [`Storage::fire_trigger`] did.
@@ -1185,6 +1284,18 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<Vec<SyncVersion>>>;
     /// The id of a workspace's latest version, if it has any.
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>>;
+    /// A page of the workspace's current state, for a device that catches up from it
+    /// instead of replaying every version: the latest version (read first), then up to
+    /// `limit` posts with an id after `after`, in id order, each with its creation time
+    /// and the fields the chain wrote, as [`Storage::post_fields`] reads them. The fields
+    /// are at least as new as that version: a device that applies every page and then
+    /// pulls the versions after it holds what replaying all of them gives.
+    async fn snapshot_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage>;
     /// Ends session `old_id` and stores `new` in its place, in one transaction; false,
     /// storing nothing, if the old session does not exist or was ended already.
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool>;
@@ -1267,7 +1378,10 @@ pub trait Storage: Send + Sync + 'static {
 
     // ---- Accounts.
 
-    /// Stores an account; `Conflict` if its workspace has one of that name.
+    /// Stores an account; `Conflict` if its workspace has one of that name. In the same
+    /// transaction, the workspace's live posts whose synced `targets` name it get their
+    /// target on it (at the post's time), so a post synced before its account was pushed
+    /// is published once it is.
     async fn create_account(&self, account: &Account) -> Result<()>;
     /// A workspace's accounts, by name.
     async fn accounts(&self, workspace_id: &str) -> Result<Vec<Account>>;
@@ -1369,6 +1483,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn miss_unapproved(&self, now_ms: i64, events_of: EventsOf) -> Result<Vec<Unapproved>>;
     /// A post's targets, by account name.
     async fn targets(&self, workspace_id: &str, post_id: &str) -> Result<Vec<TargetView>>;
+    /// The workspace's targets whose `updated_ms` is after `since_ms`, oldest change first
+    /// (then by id), at most `limit`: what a syncing device learns of the publisher's work.
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>>;
     /// A post's attempt log, oldest first, with each attempt's account name.
     async fn attempts(
         &self,
@@ -1564,6 +1686,45 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
     ) -> Result<Fired>;
+
+    // ---- Feeds (`crate::feeds`).
+
+    async fn create_feed(&self, feed: &Feed) -> Result<()>;
+    /// The workspace's feeds, oldest first.
+    async fn feeds(&self, workspace_id: &str) -> Result<Vec<Feed>>;
+    /// Deletes a feed and its record of seen items (their posts stay).
+    async fn delete_feed(&self, workspace_id: &str, id: &str) -> Result<bool>;
+    /// Claims up to `limit` feeds due at `now_ms` whose lease is free, for `owner` until
+    /// `now_ms + lease_ms`, earliest due first. Of processes claiming at once each feed
+    /// goes to one (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional update under
+    /// SQLite's write lock).
+    async fn claim_feeds(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Feed>>;
+    /// Records a poll and frees the lease, only while `owner` holds it; false (nothing
+    /// written) otherwise.
+    async fn finish_poll(&self, feed_id: &str, owner: &str, polled: &Polled) -> Result<bool>;
+    /// Records item keys as seen without posts (the items already in a feed when it is
+    /// first read); keys seen before stay as they were.
+    async fn see_feed_items(&self, feed_id: &str, keys: &[String], now_ms: i64) -> Result<()>;
+    /// Makes the post for a new feed item, once: in one transaction, records each of the
+    /// item's `keys` (its id, its link) for the feed, stores the post, its targets and
+    /// the events' deliveries. If any key was recorded before (the item was seen, by any
+    /// process, or it came back under a new id with its old link), writes nothing and
+    /// answers false; a concurrent second insert waits for the first and then finds it.
+    async fn post_feed_item(
+        &self,
+        feed_id: &str,
+        keys: &[String],
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<bool>;
+
     // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
     // `notification_events` by the same transaction (not `ping`).
 

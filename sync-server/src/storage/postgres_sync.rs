@@ -6,9 +6,13 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
+use postctl_core::model::TargetState;
+
 use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
+use super::sql::{TARGET_INSERT, pg};
 use super::{
-    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion,
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
+    StampedField, SyncVersion, Target,
 };
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
@@ -140,6 +144,10 @@ async fn apply(
     let id = &write.post_id;
     match &write.change {
         PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
+        PostWrite::Targets(names) => {
+            write_targets(tx, ws, id, names, now).await?;
+            0
+        }
         PostWrite::Title(title) => {
             tx.execute(
                 "UPDATE posts SET title = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
@@ -164,7 +172,10 @@ async fn apply(
                  WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, &state.as_str(), scheduled_ms, zone, &now],
             )
-            .await?
+            .await?;
+            let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
+            tx.execute(&pg(super::sql::SCHEDULE_SYNCED_TARGETS), &[id, &due, &now])
+                .await?
         }
         PostWrite::Deleted(true) => {
             tx.execute(
@@ -172,7 +183,9 @@ async fn apply(
                  WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, &now],
             )
-            .await?
+            .await?;
+            tx.execute(&pg(&super::sql::cancel_synced_targets()), &[id, &now])
+                .await?
         }
         PostWrite::Deleted(false) => {
             tx.execute(
@@ -183,6 +196,129 @@ async fn apply(
         }
     };
     Ok(Ok(()))
+}
+
+/// Inserts a target made by a synced post unless the post has one on that account.
+async fn insert_synced_target(
+    tx: &impl GenericClient,
+    t: &Target,
+) -> Result<(), tokio_postgres::Error> {
+    let placeholders = (1..=17)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.execute(
+        &format!(
+            "INSERT INTO targets ({TARGET_INSERT}) VALUES ({placeholders})
+             ON CONFLICT (post_id, account_id) DO NOTHING"
+        ),
+        &[
+            &t.id,
+            &t.post_id,
+            &t.account_id,
+            &t.workspace_id,
+            &t.state.as_str(),
+            &t.due_ms,
+            &t.next_attempt_ms,
+            &i64::from(t.attempt_count),
+            &t.lease_owner,
+            &t.lease_expires_ms,
+            &t.parts,
+            &t.planned_parts.map(i64::from),
+            &t.in_flight.map(i64::from),
+            &t.in_flight_ms,
+            &t.last_error,
+            &t.created_ms,
+            &t.updated_ms,
+        ],
+    )
+    .await
+    .map(drop)
+}
+
+/// Makes a synced post's targets those of the accounts `names` (see
+/// [`PostWrite::Targets`]): never touching one that has started publishing.
+async fn write_targets(
+    tx: &impl GenericClient,
+    ws: &str,
+    post: &str,
+    names: &[String],
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let existing: Vec<(String, String, String)> = tx
+        .query(
+            "SELECT t.id, a.name, t.state FROM targets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.post_id = $1 FOR UPDATE OF t",
+            &[&post],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let row = tx
+        .query_one(
+            "SELECT state, scheduled_ms FROM posts WHERE id = $1",
+            &[&post],
+        )
+        .await?;
+    let (state, due) = super::sql::synced_target_time(&row.get::<_, String>(0), row.get(1));
+    for (target, name, stored) in &existing {
+        let stored = stored.parse().unwrap_or(TargetState::Failed);
+        if !names.contains(name) && stored.is_editable() {
+            tx.execute(&pg(super::sql::CANCEL_TARGET), &[target, &now])
+                .await?;
+        } else if names.contains(name) && stored == TargetState::Cancelled {
+            tx.execute(
+                &pg(super::sql::REVIVE_TARGET),
+                &[target, &state.as_str(), &due, &now],
+            )
+            .await?;
+        }
+    }
+    for name in names {
+        if existing.iter().any(|(_, n, _)| n == name) {
+            continue;
+        }
+        let account = tx
+            .query_opt(
+                "SELECT id FROM accounts WHERE workspace_id = $1 AND name = $2
+                 AND deleted_ms IS NULL",
+                &[&ws, name],
+            )
+            .await?;
+        if let Some(account) = account {
+            let account: String = account.get(0);
+            insert_synced_target(tx, &Target::synced(post, &account, ws, state, due, now)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives the workspace's live posts whose synced `targets` name `account` their target on
+/// it (in the transaction that adds the account).
+pub(super) async fn adopt_account(
+    tx: &impl GenericClient,
+    ws: &str,
+    account_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            &pg(super::sql::POSTS_NAMING_ACCOUNT),
+            &[&ws, &super::sql::like_json_string(name)],
+        )
+        .await?;
+    for r in rows {
+        let (post, value): (String, String) = (r.get(0), r.get(1));
+        let names: Vec<String> = serde_json::from_str(&value).unwrap_or_default();
+        if !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let (state, due) = super::sql::synced_target_time(&r.get::<_, String>(2), r.get(3));
+        insert_synced_target(tx, &Target::synced(&post, account_id, ws, state, due, now)).await?;
+    }
+    Ok(())
 }
 
 impl PgStorage {
@@ -404,5 +540,79 @@ impl PgStorage {
         }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
+    }
+
+    pub(super) async fn snapshot_page_now(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        let client = self.client().await?;
+        let after = after.unwrap_or_default();
+        // Post ids compare byte by byte (`COLLATE "C"`), as the pages' `after` does here.
+        // The latest version first: the fields read after it are at least as new.
+        let latest = latest(&client, workspace_id).await?.map(|(id, _)| id);
+        let rows = client
+            .query(
+                "SELECT p.id, p.created_ms FROM posts p
+                 WHERE p.workspace_id = $1 AND p.id > $2 COLLATE \"C\"
+                   AND EXISTS (SELECT 1 FROM post_field_stamps s
+                               WHERE s.workspace_id = p.workspace_id AND s.post_id = p.id)
+                 ORDER BY p.id COLLATE \"C\" LIMIT $3",
+                &[&workspace_id, &after, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut posts: Vec<SnapshotPost> = rows
+            .iter()
+            .map(|r| SnapshotPost {
+                id: r.get(0),
+                created_ms: r.get(1),
+                fields: Vec::new(),
+            })
+            .collect();
+        let Some(last) = posts.last().map(|p| p.id.clone()) else {
+            return Ok(SnapshotPage {
+                latest,
+                posts,
+                partial: false,
+            });
+        };
+        let rows = client
+            .query(
+                "SELECT post_id, field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = $1 AND post_id > $2 COLLATE \"C\"
+                   AND post_id <= $3 COLLATE \"C\"
+                 ORDER BY post_id COLLATE \"C\", field",
+                &[&workspace_id, &after, &last],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut at = 0;
+        let mut partial = false;
+        for r in &rows {
+            let post: String = r.get(0);
+            let Some(value) = r.get::<_, Option<String>>(2) else {
+                partial = true;
+                continue;
+            };
+            while at < posts.len() && posts[at].id < post {
+                at += 1;
+            }
+            if let Some(p) = posts.get_mut(at).filter(|p| p.id == post) {
+                p.fields.push(StampedField {
+                    field: r.get(1),
+                    value,
+                    at_ms: r.get(3),
+                    device: r.get(4),
+                });
+            }
+        }
+        Ok(SnapshotPage {
+            latest,
+            posts,
+            partial,
+        })
     }
 }

@@ -403,7 +403,35 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         max_tokens BIGINT NOT NULL,
         updated_ms BIGINT NOT NULL
     );",
-    // 14: analytics on the server (issue 12): when each published target's counters are
+    // 14: RSS and Atom feeds (issue 14): what each poll learned (the validators for a
+    // conditional GET, the last error), the poll's lease, and one row per key of every item
+    // seen (its id, its link), unique per feed, so an item makes one post whatever polls it.
+    "CREATE TABLE feeds (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        url TEXT NOT NULL,
+        template TEXT NOT NULL,
+        accounts TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_error TEXT,
+        polled_ms BIGINT,
+        next_poll_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        created_by TEXT NOT NULL REFERENCES users (id),
+        created_ms BIGINT NOT NULL
+    );
+    CREATE INDEX feeds_by_workspace ON feeds (workspace_id, id);
+    CREATE INDEX feeds_due ON feeds (next_poll_ms);
+    CREATE TABLE feed_items (
+        feed_id TEXT NOT NULL REFERENCES feeds (id),
+        item_key TEXT NOT NULL,
+        post_id TEXT REFERENCES posts (id),
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    );",
+    // 15: analytics on the server (issue 12): when each published target's counters are
     // read next (core's `analytics::schedule`; `next_ms` NULL: never again), the lease of
     // the process reading them, and the readings themselves (counters as JSON).
     "CREATE TABLE metric_schedule (

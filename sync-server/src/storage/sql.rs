@@ -513,3 +513,57 @@ pub(crate) const POST_READINGS: &str = "SELECT t.id, r.read_ms, r.counters
     FROM targets t JOIN metric_readings r ON r.target_id = t.id
     WHERE t.workspace_id = ?1 AND t.post_id = ?2
     ORDER BY t.id, r.read_ms";
+// ---- Targets a synced post's fields make (`PostWrite::Targets`, issue 13).
+
+/// Moves a synced post's draft and scheduled targets to its new time (`?2`, null for a
+/// draft): `?1` post, `?3` now.
+pub(crate) const SCHEDULE_SYNCED_TARGETS: &str =
+    "UPDATE targets SET state = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN 'draft'
+         ELSE 'scheduled' END, due_ms = CAST(?2 AS BIGINT), updated_ms = ?3
+     WHERE post_id = ?1 AND state IN ('draft', 'scheduled')";
+
+/// Cancels a removed synced post's targets that may still be: `?1` post, `?2` now.
+pub(crate) fn cancel_synced_targets() -> String {
+    format!(
+        "UPDATE targets SET state = 'cancelled', updated_ms = ?2
+         WHERE post_id = ?1 AND state IN {}",
+        TargetState::sql(TargetState::EDITABLE)
+    )
+}
+
+/// Cancels one target (`?1`) at `?2`.
+pub(crate) const CANCEL_TARGET: &str =
+    "UPDATE targets SET state = 'cancelled', updated_ms = ?2 WHERE id = ?1";
+
+/// Schedules a cancelled target (`?1`) again: state `?2`, due `?3`, at `?4`.
+pub(crate) const REVIVE_TARGET: &str =
+    "UPDATE targets SET state = ?2, due_ms = ?3, next_attempt_ms = NULL, attempt_count = 0,
+         first_attempt_ms = NULL, last_error = NULL, updated_ms = ?4
+     WHERE id = ?1 AND state = 'cancelled'";
+
+/// The live posts of workspace `?1` whose synced `targets` value may name an account
+/// (`?2`, from [`like_json_string`]): post id, the value, the post's state and time.
+pub(crate) const POSTS_NAMING_ACCOUNT: &str =
+    "SELECT s.post_id, s.value, p.state, p.scheduled_ms FROM post_field_stamps s
+     JOIN posts p ON p.id = s.post_id AND p.workspace_id = s.workspace_id
+     WHERE s.workspace_id = ?1 AND s.field = 'targets' AND p.deleted_ms IS NULL
+       AND s.value LIKE ?2";
+
+/// A LIKE pattern matching a JSON text that holds `name` as a string (a superset: the
+/// caller checks the parsed value).
+pub(crate) fn like_json_string(name: &str) -> String {
+    let quoted = serde_json::to_string(name).unwrap_or_default();
+    format!("%{quoted}%")
+}
+
+/// The state and due time of a target made now for a post in `post_state` at
+/// `scheduled_ms`: scheduled at the post's time, or a draft.
+pub(crate) fn synced_target_time(
+    post_state: &str,
+    scheduled_ms: Option<i64>,
+) -> (TargetState, Option<i64>) {
+    match scheduled_ms {
+        Some(due) if post_state == "scheduled" => (TargetState::Scheduled, Some(due)),
+        _ => (TargetState::Draft, None),
+    }
+}

@@ -41,7 +41,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use super::{MetricClaim, MetricDone, MetricReading};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
@@ -1557,7 +1557,8 @@ impl Storage for SqliteStorage {
     async fn create_account(&self, account: &Account) -> Result<()> {
         let a = account.clone();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 &format!(
                     "INSERT INTO accounts ({ACCOUNT_INSERT}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
@@ -1572,8 +1573,9 @@ impl Storage for SqliteStorage {
                     a.credentials,
                     a.created_ms
                 ],
-            )
-            .map(drop)
+            )?;
+            super::sqlite_sync::adopt_account(&tx, &a.workspace_id, &a.id, &a.name, a.created_ms)?;
+            tx.commit()
         })
         .await
     }
@@ -2027,6 +2029,28 @@ impl Storage for SqliteStorage {
                  WHERE t.workspace_id = ?1 AND t.post_id = ?2 ORDER BY a.name"
             ))?;
             let rows = stmt.query_map([w, p], |r| target_view(r, 0))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    async fn targets_changed(
+        &self,
+        workspace_id: &str,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<TargetView>> {
+        let w = workspace_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE t.workspace_id = ?1 AND t.updated_ms > ?2
+                 ORDER BY t.updated_ms, t.id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![w, since_ms, i64::from(limit)], |r| {
+                target_view(r, 0)
+            })?;
             rows.collect()
         })
         .await
@@ -2755,6 +2779,46 @@ impl Storage for SqliteStorage {
         self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events)
             .await
     }
+    async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
+        self.create_feed_now(feed).await
+    }
+    async fn feeds(&self, workspace_id: &str) -> Result<Vec<super::Feed>> {
+        self.feeds_now(workspace_id).await
+    }
+    async fn delete_feed(&self, workspace_id: &str, id: &str) -> Result<bool> {
+        self.delete_feed_now(workspace_id, id).await
+    }
+    async fn claim_feeds(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<super::Feed>> {
+        self.claim_feeds_now(owner, now_ms, lease_ms, limit).await
+    }
+    async fn finish_poll(
+        &self,
+        feed_id: &str,
+        owner: &str,
+        polled: &super::Polled,
+    ) -> Result<bool> {
+        self.finish_poll_now(feed_id, owner, polled).await
+    }
+    async fn see_feed_items(&self, feed_id: &str, keys: &[String], now_ms: i64) -> Result<()> {
+        self.see_feed_items_now(feed_id, keys, now_ms).await
+    }
+    async fn post_feed_item(
+        &self,
+        feed_id: &str,
+        keys: &[String],
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+    ) -> Result<bool> {
+        self.post_feed_item_now(feed_id, keys, post, targets, events)
+            .await
+    }
 
     async fn add_version(
         &self,
@@ -2797,6 +2861,15 @@ impl Storage for SqliteStorage {
 
     async fn latest_version(&self, workspace_id: &str) -> Result<Option<String>> {
         self.latest_version_now(workspace_id).await
+    }
+
+    async fn snapshot_page(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        self.snapshot_page_now(workspace_id, after, limit).await
     }
 
     async fn move_session(&self, old_id: &str, new: &Session, now_ms: i64) -> Result<bool> {

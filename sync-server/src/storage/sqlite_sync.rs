@@ -4,9 +4,12 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::sqlite::{SESSION_COLUMNS, SqliteStorage};
+use postctl_core::model::TargetState;
+
+use super::sqlite::{SESSION_COLUMNS, SqliteStorage, insert_target};
 use super::{
-    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, StampedField, SyncVersion,
+    AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
+    StampedField, SyncVersion, Target,
 };
 
 const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
@@ -116,6 +119,10 @@ fn apply(
     let id = &write.post_id;
     match &write.change {
         PostWrite::Create { .. } | PostWrite::Labels | PostWrite::Media => 0,
+        PostWrite::Targets(names) => {
+            write_targets(tx, ws, id, names, now)?;
+            0
+        }
         PostWrite::Title(title) => tx.execute(
             "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, title, now],
@@ -128,22 +135,118 @@ fn apply(
             state,
             scheduled_ms,
             zone,
-        } => tx.execute(
-            "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
-             WHERE id = ?1 AND workspace_id = ?2",
-            params![id, ws, state.as_str(), scheduled_ms, zone, now],
-        )?,
-        PostWrite::Deleted(true) => tx.execute(
-            "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
-             WHERE id = ?1 AND workspace_id = ?2",
-            params![id, ws, now],
-        )?,
+        } => {
+            tx.execute(
+                "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
+                 WHERE id = ?1 AND workspace_id = ?2",
+                params![id, ws, state.as_str(), scheduled_ms, zone, now],
+            )?;
+            let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
+            tx.execute(super::sql::SCHEDULE_SYNCED_TARGETS, params![id, due, now])?
+        }
+        PostWrite::Deleted(true) => {
+            tx.execute(
+                "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
+                 WHERE id = ?1 AND workspace_id = ?2",
+                params![id, ws, now],
+            )?;
+            tx.execute(&super::sql::cancel_synced_targets(), params![id, now])?
+        }
         PostWrite::Deleted(false) => tx.execute(
             "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, now],
         )?,
     };
     Ok(Ok(()))
+}
+
+/// A post's time as a target made for it now takes it: scheduled at the post's time, or
+/// a draft.
+fn post_time(tx: &Transaction<'_>, post: &str) -> rusqlite::Result<(TargetState, Option<i64>)> {
+    let (state, scheduled_ms): (String, Option<i64>) = tx.query_row(
+        "SELECT state, scheduled_ms FROM posts WHERE id = ?1",
+        [post],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(super::sql::synced_target_time(&state, scheduled_ms))
+}
+
+/// Makes a synced post's targets those of the accounts `names` (see
+/// [`PostWrite::Targets`]): never touching one that has started publishing.
+fn write_targets(
+    tx: &Transaction<'_>,
+    ws: &str,
+    post: &str,
+    names: &[String],
+    now: i64,
+) -> rusqlite::Result<()> {
+    let existing: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT t.id, a.name, t.state FROM targets t JOIN accounts a ON a.id = t.account_id
+             WHERE t.post_id = ?1",
+        )?
+        .query_map([post], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let (state, due) = post_time(tx, post)?;
+    for (target, name, stored) in &existing {
+        let stored = stored.parse().unwrap_or(TargetState::Failed);
+        if !names.contains(name) && stored.is_editable() {
+            tx.execute(super::sql::CANCEL_TARGET, params![target, now])?;
+        } else if names.contains(name) && stored == TargetState::Cancelled {
+            tx.execute(
+                super::sql::REVIVE_TARGET,
+                params![target, state.as_str(), due, now],
+            )?;
+        }
+    }
+    for name in names {
+        if existing.iter().any(|(_, n, _)| n == name) {
+            continue;
+        }
+        let account: Option<String> = tx
+            .query_row(
+                "SELECT id FROM accounts WHERE workspace_id = ?1 AND name = ?2
+                 AND deleted_ms IS NULL",
+                params![ws, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(account) = account {
+            let target = Target::synced(post, &account, ws, state, due, now);
+            insert_target(tx, &target, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives the workspace's live posts whose synced `targets` name `account` their target on
+/// it (in the transaction that adds the account).
+pub(super) fn adopt_account(
+    tx: &Transaction<'_>,
+    ws: &str,
+    account_id: &str,
+    name: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let wanted: Vec<(String, String, String, Option<i64>)> = tx
+        .prepare_cached(super::sql::POSTS_NAMING_ACCOUNT)?
+        .query_map(params![ws, super::sql::like_json_string(name)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (post, value, post_state, scheduled_ms) in wanted {
+        let names: Vec<String> = serde_json::from_str(&value).unwrap_or_default();
+        if !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let (state, due) = super::sql::synced_target_time(&post_state, scheduled_ms);
+        insert_target(
+            tx,
+            &Target::synced(&post, account_id, ws, state, due, now),
+            true,
+        )?;
+    }
+    Ok(())
 }
 
 impl SqliteStorage {
@@ -333,6 +436,77 @@ impl SqliteStorage {
             }
             tx.commit()?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn snapshot_page_now(
+        &self,
+        workspace_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage> {
+        let (ws, after) = (
+            workspace_id.to_string(),
+            after.unwrap_or_default().to_string(),
+        );
+        self.read(move |c| {
+            // The latest version first: the fields read after it are at least as new.
+            let latest = latest(c, &ws)?.map(|(id, _)| id);
+            let mut stmt = c.prepare_cached(
+                "SELECT p.id, p.created_ms FROM posts p
+                 WHERE p.workspace_id = ?1 AND p.id > ?2
+                   AND EXISTS (SELECT 1 FROM post_field_stamps s
+                               WHERE s.workspace_id = p.workspace_id AND s.post_id = p.id)
+                 ORDER BY p.id LIMIT ?3",
+            )?;
+            let mut posts: Vec<SnapshotPost> = stmt
+                .query_map(params![ws, after, i64::from(limit)], |r| {
+                    Ok(SnapshotPost {
+                        id: r.get(0)?,
+                        created_ms: r.get(1)?,
+                        fields: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let Some(last) = posts.last().map(|p| p.id.clone()) else {
+                return Ok(SnapshotPage {
+                    latest,
+                    posts,
+                    partial: false,
+                });
+            };
+            let mut stmt = c.prepare_cached(
+                "SELECT post_id, field, value, at_ms, device FROM post_field_stamps
+                 WHERE workspace_id = ?1 AND post_id > ?2 AND post_id <= ?3
+                 ORDER BY post_id, field",
+            )?;
+            let mut rows = stmt.query(params![ws, after, last])?;
+            let mut at = 0;
+            let mut partial = false;
+            while let Some(r) = rows.next()? {
+                let post: String = r.get(0)?;
+                let Some(value) = r.get::<_, Option<String>>(2)? else {
+                    partial = true;
+                    continue;
+                };
+                while at < posts.len() && posts[at].id < post {
+                    at += 1;
+                }
+                if let Some(p) = posts.get_mut(at).filter(|p| p.id == post) {
+                    p.fields.push(StampedField {
+                        field: r.get(1)?,
+                        value,
+                        at_ms: r.get(3)?,
+                        device: r.get(4)?,
+                    });
+                }
+            }
+            Ok(SnapshotPage {
+                latest,
+                posts,
+                partial,
+            })
         })
         .await
     }

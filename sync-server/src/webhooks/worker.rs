@@ -266,7 +266,7 @@ fn excerpt_text(bytes: &[u8]) -> String {
 
 /// What went wrong sending, without the endpoint's URL: receivers often carry a token in
 /// it, and this text is kept with the attempt and shown through the API.
-fn transport_error(e: reqwest::Error) -> String {
+pub(crate) fn transport_error(e: reqwest::Error) -> String {
     error_chain(&e.without_url())
 }
 

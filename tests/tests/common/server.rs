@@ -31,7 +31,40 @@ pub fn server_bin() -> PathBuf {
 pub struct Server {
     child: Child,
     pub base: String,
-    data: tempfile::TempDir,
+    /// The data dir: deleted when the server that made it is dropped.
+    dir: PathBuf,
+    _data: Option<tempfile::TempDir>,
+    /// The settings it was started with, for [`Server::restart`].
+    env: Vec<(String, String)>,
+}
+
+/// Starts `postctl-server serve` on `listen` with `data`; its child and address.
+fn serve(data: &std::path::Path, listen: &str, env: &[(String, String)]) -> (Child, String) {
+    let mut child = Command::new(server_bin())
+        .args(["serve", "--listen", listen, "--data"])
+        .arg(data)
+        .env_remove("POSTCTL_SERVER_DATABASE_URL")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("postctl-server starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let address = rest.split_whitespace().next().unwrap_or_default();
+                let _ = tx.send(address.to_string());
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("postctl-server says where it listens");
+    (child, address)
 }
 
 impl Server {
@@ -45,35 +78,44 @@ impl Server {
             .prefix("postctl-test-server-")
             .tempdir()
             .expect("a data dir");
-        let mut child = Command::new(server_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .env_remove("POSTCTL_SERVER_DATABASE_URL")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postctl-server starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = tx.send(address.to_string());
-                }
-            }
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("postctl-server says where it listens");
+        let mut server = Server::on(data.path().to_path_buf(), env);
+        server._data = Some(data);
+        server
+    }
+
+    /// A second `serve` process on this one's data dir (its SQLite database), as several
+    /// processes share a database; it does not delete the dir.
+    pub fn another(&self, env: &[(&str, &str)]) -> Server {
+        Server::on(self.dir.clone(), env)
+    }
+
+    fn on(dir: PathBuf, env: &[(&str, &str)]) -> Server {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (child, address) = serve(&dir, "127.0.0.1:0", &env);
         Server {
             child,
             base: format!("http://{address}"),
-            data,
+            dir,
+            _data: None,
+            env,
         }
+    }
+
+    /// Starts the server again after [`Server::stop`] (or a kill), on the same address
+    /// and data dir.
+    pub fn restart(&mut self) {
+        self.stop();
+        let listen = self.base.trim_start_matches("http://").to_string();
+        let (child, _) = serve(&self.dir, &listen, &self.env);
+        self.child = child;
+    }
+
+    /// The server's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Adds a user with `postctl-server user add NAME --password-stdin EXTRA…`.
@@ -90,7 +132,7 @@ impl Server {
         let mut child = Command::new(server_bin())
             .args(args)
             .arg("--data")
-            .arg(self.data.path())
+            .arg(&self.dir)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -161,7 +203,7 @@ impl Server {
 
     /// The server's data dir (its SQLite database is `server.sqlite3` there).
     pub fn data_dir(&self) -> &std::path::Path {
-        self.data.path()
+        &self.dir
     }
 
     /// Stops the server (also when dropped).

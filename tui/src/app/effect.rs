@@ -56,6 +56,8 @@ pub enum Event {
     ApprovalsLoaded(Result<Vec<Awaiting>, String>),
     /// What an approval or a rejection did, or why the server refused it.
     Decided(Result<Decided, String>),
+    /// Where the database stands with its server, from the background sync.
+    Sync(postctl_core::sync::background::Status),
     /// An effect failed before doing anything.
     Failed(String),
 }

@@ -248,6 +248,8 @@ pub struct State {
     /// By account name; loaded when compose first opens.
     pub capabilities: HashMap<String, Result<Capabilities, String>>,
     pub capabilities_requested: bool,
+    /// The background sync's last word, when the database is linked to a server.
+    pub sync: Option<postctl_core::sync::background::Status>,
     pub quit: bool,
 }
 
@@ -306,6 +308,7 @@ impl State {
             undo: Vec::new(),
             capabilities: HashMap::new(),
             capabilities_requested: false,
+            sync: None,
             quit: false,
         }
     }

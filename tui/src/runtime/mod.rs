@@ -4,13 +4,18 @@
 pub mod worker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use postctl_core::model::{Post, Schedule, TargetState};
+use postctl_core::secrets::SecretStore;
 use postctl_core::store::{ListFilter, Operation, Store, short_ids};
+use postctl_core::sync::background::Background;
 
 use crate::app::analytics::{self, PostCurve, Summary};
 use crate::app::data::{LIST_LOADED, ListIds, Slice, Totals, Window};
@@ -26,6 +31,20 @@ pub struct Runtime {
     parts: EngineParts,
     log: Log,
     data_version: i64,
+    sync: Option<Syncing>,
+}
+
+/// The background sync's thread (`postctl_core::sync::background`): its news comes back
+/// as [`Event::Sync`], and it stops when the runtime is dropped.
+struct Syncing {
+    events: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Syncing {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Runtime {
@@ -38,6 +57,43 @@ impl Runtime {
             parts,
             log,
             data_version,
+            sync: None,
+        }
+    }
+
+    /// Starts syncing the database with its server in the background, when it is linked
+    /// (it looks at the link every quarter second and sends nothing otherwise); changes
+    /// pulled from other devices then show as any other process's do.
+    pub fn start_sync(&mut self) {
+        let backend = match SecretStore::backend_from_env() {
+            Ok(backend) => backend,
+            Err(e) => {
+                self.log.error(format!("sync: secret store: {e}"));
+                return;
+            }
+        };
+        let background = Background::new(
+            &self.parts.db_file,
+            &self.parts.data_dir,
+            SecretStore::new(&self.parts.data_dir, backend),
+            self.parts.clock,
+        );
+        let (outbox, events) = channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let log = self.log.clone();
+        let mut last = None;
+        let spawned = background.spawn(Arc::clone(&stop), move |look| {
+            if let Some(news) = &look.news {
+                log.info(news);
+            }
+            if last.as_ref() != Some(&look.status) {
+                last = Some(look.status.clone());
+                let _ = outbox.send(Event::Sync(look.status));
+            }
+        });
+        match spawned {
+            Ok(_) => self.sync = Some(Syncing { events, stop }),
+            Err(e) => self.log.error(format!("cannot start the sync thread: {e}")),
         }
     }
 
@@ -58,7 +114,11 @@ impl Runtime {
 
     /// Events the worker thread has sent back.
     pub fn worker_events(&self) -> Vec<Event> {
-        self.worker.as_ref().map(Worker::events).unwrap_or_default()
+        let mut events = self.worker.as_ref().map(Worker::events).unwrap_or_default();
+        if let Some(sync) = &self.sync {
+            events.extend(sync.events.try_iter());
+        }
+        events
     }
 
     fn worker(&mut self) -> &Worker {

@@ -77,8 +77,20 @@ fn top_bar(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     if used + clock.chars().count() > usize::from(area.width) {
         clock = format!("{} ", state.now.with_timezone(&state.tz).format("%H:%M"));
     }
+    // The sync state, when linked to a server, before the clock (cut to the room left).
+    let sync = state.sync.as_ref().map(|s| {
+        let room = usize::from(area.width).saturating_sub(used + clock.chars().count() + 2);
+        let style = if s.offline_since.is_some() || s.error.is_some() || s.conflicts > 0 {
+            theme.error()
+        } else {
+            theme.dim()
+        };
+        Span::styled(format!("{}  ", fit(&s.label(state.tz), room)), style)
+    });
+    let used = used + sync.as_ref().map_or(0, Span::width);
     let room = usize::from(area.width).saturating_sub(used + clock.chars().count());
     spans.push(Span::raw(" ".repeat(room)));
+    spans.extend(sync);
     spans.push(Span::styled(clock, theme.dim()));
     frame.render_widget(Line::from(spans), area);
 }

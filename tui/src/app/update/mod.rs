@@ -115,6 +115,10 @@ fn handle(state: &mut State, event: Event) -> Vec<Effect> {
         Event::EditorClosed(result) => compose::editor_closed(state, result),
         Event::ApprovalsLoaded(items) => approvals::loaded(state, items),
         Event::Decided(result) => approvals::decided(state, result),
+        Event::Sync(status) => {
+            state.sync = status.linked.then_some(status);
+            Vec::new()
+        }
         Event::Failed(message) => {
             state.error(message);
             Vec::new()

@@ -1,0 +1,195 @@
+//! The laptop can be closed while the server publishes (issue 13): where a post goes
+//! travels up as its `targets` field, the server makes its own targets on the pushed
+//! accounts of those names and publishes on time to a fake Mastodon, and a linked
+//! database never publishes itself.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Env;
+use common::server::{Server, device, token};
+use postctl_tests::fakes::FakeServer;
+use postctl_tests::fakes::mastodon::FakeMastodon;
+use serde_json::Value;
+
+fn add_mastodon(env: &Env, fake: &FakeMastodon, name: &str) {
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            name,
+            "--instance",
+            &fake.base_url(),
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
+        &[],
+    );
+}
+
+/// A command on the real clock, as the server's (the tests' clock starts at
+/// `POSTCTL_NOW`, and every command starts it again: a later edit needs a later time).
+fn live(env: &Env, args: &[&str]) -> common::Run {
+    let now = chrono::Utc::now().to_rfc3339();
+    env.ok_full(args, None, &[("POSTCTL_NOW", now.as_str())])
+}
+
+/// Schedules a new post `seconds` ahead to `to`; its id.
+fn schedule(env: &Env, text: &str, to: &str, seconds: i64) -> String {
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339();
+    let out = live(env, &["--json", "schedule", text, "--to", to, "--at", &at]).json();
+    out["post_id"]
+        .as_str()
+        .or_else(|| out["id"].as_str())
+        .unwrap_or_else(|| panic!("a post id in {out}"))
+        .to_string()
+}
+
+/// A device's `status` of a post the server published to masto: the URL it shows (JSON),
+/// and the text.
+fn published_on(env: &Env, id: &str) -> (String, String) {
+    let shown = live(env, &["--json", "status", id]).json();
+    assert_eq!(shown["published_by"], "server", "{shown}");
+    let target = &shown["server_targets"][0];
+    assert_eq!(target["account"], "masto", "{shown}");
+    assert_eq!(target["state"], "published", "{shown}");
+    assert_eq!(target["attempts"], 1, "{shown}");
+    let url = target["url"]
+        .as_str()
+        .filter(|u| u.starts_with("http"))
+        .unwrap_or_else(|| panic!("the network's URL in {shown}"))
+        .to_string();
+    (url, live(env, &["status", id]).stdout)
+}
+
+/// The server's view of a post's targets: (account, state).
+fn server_targets(server: &Server, session: &str, id: &str) -> Vec<(String, String)> {
+    let (status, post) = server.get(&format!("/api/v1/posts/{id}"), session);
+    assert_eq!(status, 200, "{post}");
+    post["targets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("targets in {post}"))
+        .iter()
+        .map(|t| {
+            (
+                t["account"].as_str().unwrap_or_default().to_string(),
+                t["state"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_post_scheduled_on_a_laptop_that_is_then_closed_is_published_by_the_server_once() {
+    let mastodon = FakeMastodon::start();
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let laptop = device(&server, "alice");
+    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.ok(&["accounts", "push", "masto"]);
+
+    let id = schedule(&laptop, "Published while the laptop sleeps", "masto", 3);
+    live(&laptop, &["sync"]);
+    // The laptop is closed now: only the server runs.
+    let session = token(&laptop);
+    assert_eq!(
+        server_targets(&server, &session, &id),
+        vec![("masto".to_string(), "scheduled".to_string())]
+    );
+    let started = Instant::now();
+    while mastodon.posts().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not publish the synced post"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let published_after = started.elapsed();
+    assert!(
+        published_after > Duration::from_millis(1500),
+        "published {published_after:?} after the sync: before its time"
+    );
+    assert!(
+        mastodon.posts()[0]
+            .text
+            .contains("Published while the laptop sleeps")
+    );
+    let settled = Instant::now();
+    while server_targets(&server, &session, &id)[0].1 != "published" {
+        assert!(settled.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Another device signs in and syncs: the server's result comes down with the post.
+    let desk = device(&server, "alice");
+    live(&desk, &["sync"]);
+    let (url, on_desk) = published_on(&desk, &id);
+    assert!(on_desk.contains("published by the server"), "{on_desk}");
+    assert!(on_desk.contains(&url), "{on_desk}");
+
+    // The laptop opens again: its own engine never publishes a post of a linked
+    // database, so the fake still has exactly one status; a sync shows the result.
+    live(&laptop, &["run-due"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(mastodon.posts().len(), 1, "published twice");
+    live(&laptop, &["sync"]);
+    let (on_laptop, shown) = published_on(&laptop, &id);
+    assert_eq!(on_laptop, url);
+    assert!(shown.contains("published by the server"), "{shown}");
+
+    // `post` publishes from this device, which a linked database never does: it says how
+    // to have the server publish, and stores nothing.
+    let before = live(&laptop, &["--json", "list", "--all"]).json();
+    let refused = laptop.fails(&["post", "Right now", "--to", "masto"], 2);
+    assert!(
+        refused.stderr.contains("postctl schedule")
+            && refused.stderr.contains("nothing was stored"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(live(&laptop, &["--json", "list", "--all"]).json(), before);
+    assert_eq!(mastodon.posts().len(), 1);
+}
+
+#[test]
+fn a_post_to_an_account_the_server_lacks_waits_for_the_push_and_sync_status_says_so() {
+    let mastodon = FakeMastodon::start();
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let laptop = device(&server, "alice");
+    add_mastodon(&laptop, &mastodon, "masto");
+
+    let id = schedule(&laptop, "Waits for its account", "masto", 3600);
+    let synced = live(&laptop, &["sync"]);
+    let hint = "account masto is not on the server, which cannot publish to it: run `postctl accounts push masto`";
+    assert!(synced.stderr.contains(hint), "{}", synced.stderr);
+    let status = laptop.ok(&["sync", "status"]).stdout;
+    assert!(status.contains(hint), "{status}");
+    let json: Value = laptop.json(&["sync", "status"]);
+    assert_eq!(json["missing_accounts"][0]["name"], "masto", "{json}");
+    assert_eq!(json["missing_accounts"][0]["posts"], 1, "{json}");
+    let session = token(&laptop);
+    assert!(server_targets(&server, &session, &id).is_empty());
+
+    // Pushing the account makes the waiting target on the server, at the post's time.
+    laptop.ok(&["accounts", "push", "masto"]);
+    assert_eq!(
+        server_targets(&server, &session, &id),
+        vec![("masto".to_string(), "scheduled".to_string())]
+    );
+    live(&laptop, &["sync"]);
+    let json: Value = laptop.json(&["sync", "status"]);
+    assert_eq!(json["missing_accounts"], Value::Array(vec![]), "{json}");
+
+    // Cancelling on the device cancels the server's target at the next sync.
+    live(&laptop, &["cancel", &id]);
+    live(&laptop, &["sync"]);
+    assert_eq!(
+        server_targets(&server, &session, &id),
+        vec![("masto".to_string(), "cancelled".to_string())]
+    );
+    assert!(mastodon.posts().is_empty());
+}
