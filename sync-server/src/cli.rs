@@ -250,7 +250,8 @@ enum KeyCommand {
         #[arg(long, value_name = "NAME")]
         workspace: Option<String>,
         /// What the key may do: posts:read, posts:write, publish, accounts:read,
-        /// accounts:write, admin, webhooks:write (comma-separated or repeated)
+        /// accounts:write, admin, webhooks:write, analytics:read (comma-separated or
+        /// repeated)
         #[arg(long, value_name = "SCOPE", value_delimiter = ',', required = true)]
         scope: Vec<String>,
         /// When the key stops working: "in 90d", "2027-01-01 00:00" (UTC), RFC 3339

@@ -1,5 +1,6 @@
 //! postctl-server: the always-on publisher with an HTTP API. See `docs/ARCHITECTURE.md`.
 
+pub mod analytics;
 pub mod api;
 pub mod approvals;
 pub mod auth;

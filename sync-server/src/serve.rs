@@ -158,7 +158,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             tracing::info!(
                 "publishing what comes due (publish = false makes this an API-only node)"
             );
-            Some(publisher)
+            // Counters are read by the processes that publish, each target by one at once.
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let collector = tokio::spawn(crate::analytics::run(
+                storage.clone(),
+                networks.clone(),
+                format!("analytics-{}", uuid::Uuid::now_v7()),
+                stop.clone(),
+            ));
+            Some((publisher, collector, stop))
         }
         false => {
             tracing::info!(
@@ -201,7 +209,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // lease: receivers deduplicate on `webhook-id`.
     worker.abort();
     feeds.abort();
-    if let Some(publisher) = publisher {
+    if let Some((publisher, collector, stop)) = publisher {
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A reading cut short is claimed again when its lease runs out.
+        collector.abort();
         publisher.stop();
         let released = publisher.join().await;
         tracing::info!("the publisher stopped ({released} target(s) handed back)");

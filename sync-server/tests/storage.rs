@@ -21,6 +21,7 @@ use postctl_server::storage::{
     NotificationSettings, Routed, SendEnd, SendState,
 };
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
+use postctl_server::storage::{MetricClaim, MetricDone};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -94,6 +95,8 @@ cases!(
     inboxes_page_per_user_and_are_marked_read,
     channels_settings_and_messages,
     digests_are_claimed_when_due_and_moved_once,
+    metrics_are_claimed_once_recorded_and_read_per_post,
+    two_collectors_never_claim_one_target_twice,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -4734,4 +4737,218 @@ async fn reads_made_together_match_the_reads_apart(target: Target) {
         None,
         "a deleted post"
     );
+}
+
+/// Publishes every due target of `post` at `at_ms` as the one part `id-<n>`.
+async fn publish_all(s: &Arc<dyn Storage>, at_ms: i64) -> Vec<String> {
+    let got = s
+        .claim_due(&claim("pub", at_ms, 1_000))
+        .await
+        .expect("claim");
+    let mut ids = Vec::new();
+    for (n, c) in got.claimed.iter().enumerate() {
+        let id = c.target.id.clone();
+        assert!(
+            s.begin_part(&id, "pub", 0, 1, at_ms + 60_000, at_ms)
+                .await
+                .expect("begin")
+        );
+        assert!(
+            s.record_part(
+                &id,
+                "pub",
+                &serde_json::json!({"id": format!("id-{n}"), "url": null}),
+                &publish_attempt(&id, 0, at_ms, "published")
+            )
+            .await
+            .expect("record")
+        );
+        assert!(
+            s.finish_target(&id, "pub", &Finish::Published, None, at_ms, &[])
+                .await
+                .expect("finish")
+        );
+        ids.push(id);
+    }
+    ids
+}
+
+fn reading(claim: &MetricClaim, at_ms: i64, likes: u64, next_ms: Option<i64>) -> MetricDone {
+    MetricDone {
+        target_id: claim.target_id.clone(),
+        reading: Some((at_ms, format!(r#"{{"likes":{likes}}}"#))),
+        next_ms,
+    }
+}
+
+async fn metrics_are_claimed_once_recorded_and_read_per_post(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let post = due_post(&s, &ws, &alice, 10_000, &[&a]).await;
+    // Not published yet: nothing to read.
+    assert!(
+        s.claim_metrics("m1", 11_000, 71_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let published = publish_all(&s, 20_000).await;
+    assert_eq!(published.len(), 1);
+    let got = s
+        .claim_metrics("m1", 100_000, 160_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(got.len(), 1);
+    let first = &got[0];
+    assert_eq!(
+        (
+            first.target_id.as_str(),
+            first.account_id.as_str(),
+            first.post_id.as_str()
+        ),
+        (published[0].as_str(), a.id.as_str(), post.id.as_str())
+    );
+    assert_eq!(first.last_read_ms, None);
+    assert!(first.parts.contains("id-0"), "{}", first.parts);
+    // Held: nobody else claims it or finishes it.
+    assert!(
+        s.claim_metrics("m2", 100_001, 160_001, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        !s.finish_metrics("m2", &reading(first, 100_000, 9, None))
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_metrics("m1", &reading(first, 100_000, 3, Some(3_700_000)))
+            .await
+            .expect("finish")
+    );
+    // Freed, but not due again before its next time, whoever asks.
+    assert!(
+        s.claim_metrics("m2", 200_000, 260_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let again = s
+        .claim_metrics("m2", 3_700_000, 3_760_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].last_read_ms, Some(100_000));
+    assert_eq!(
+        again[0].published_ms, first.published_ms,
+        "published time is kept"
+    );
+    // A lease that runs out frees the target for another collector; the first one's
+    // late answer is not kept.
+    assert!(
+        s.claim_metrics("m3", 3_760_000, 3_820_000, 10)
+            .await
+            .expect("claim")
+            .len()
+            == 1
+    );
+    assert!(
+        !s.finish_metrics("m2", &reading(&again[0], 3_700_000, 99, None))
+            .await
+            .expect("finish")
+    );
+    assert!(
+        s.finish_metrics("m3", &reading(&again[0], 3_760_000, 5, None))
+            .await
+            .expect("finish")
+    );
+    // Never again after a `None` next time.
+    assert!(
+        s.claim_metrics("m1", i64::MAX / 2, i64::MAX / 2, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let readings = s.post_readings(&ws.id, &post.id).await.expect("readings");
+    let seen: Vec<(i64, &str)> = readings
+        .iter()
+        .map(|r| (r.read_ms, r.counters.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(100_000, r#"{"likes":3}"#), (3_760_000, r#"{"likes":5}"#)]
+    );
+    assert!(readings.iter().all(|r| r.target_id == published[0]));
+    // Another workspace does not see them.
+    let mallory = user("mallory");
+    let other = workspace("mallory");
+    s.create_user(&mallory).await.expect("user");
+    s.create_workspace(&other, &mallory.id).await.expect("ws");
+    assert!(
+        s.post_readings(&other.id, &post.id)
+            .await
+            .expect("readings")
+            .is_empty()
+    );
+    // An account needing sign-in is left alone.
+    let b = account(&ws, "b", "mastodon");
+    s.create_account(&b).await.expect("account");
+    due_post(&s, &ws, &alice, 30_000, &[&b]).await;
+    publish_all(&s, 40_000).await;
+    s.mark_needs_sign_in(&b.id, "token revoked", &[])
+        .await
+        .expect("mark");
+    assert!(
+        s.claim_metrics("m1", 50_000_000, 50_060_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+}
+
+async fn two_collectors_never_claim_one_target_twice(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let mut accounts = Vec::new();
+    for i in 0..4 {
+        let a = account(&ws, &format!("a{i}"), "mastodon");
+        s.create_account(&a).await.expect("account");
+        accounts.push(a);
+    }
+    for i in 0..30 {
+        let refs: Vec<&Account> = accounts.iter().collect();
+        due_post(&s, &ws, &alice, 10_000 + i, &refs).await;
+    }
+    let mut published = publish_all(&s, 20_000).await;
+    assert_eq!(published.len(), 120);
+    let other = open(&target).await.expect("a second storage");
+    let collector = |storage: Arc<dyn Storage>, owner: &'static str| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = storage
+                    .claim_metrics(owner, 500_000, 560_000, 7)
+                    .await
+                    .expect("claim");
+                if got.is_empty() {
+                    break mine;
+                }
+                mine.extend(got.into_iter().map(|c| c.target_id));
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let (one, two) = tokio::join!(collector(s.clone(), "one"), collector(other, "two"));
+    let mut all: Vec<String> = one
+        .expect("one")
+        .into_iter()
+        .chain(two.expect("two"))
+        .collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "a target was claimed twice");
+    published.sort();
+    assert_eq!(all, published, "every published target was claimed");
 }

@@ -923,3 +923,138 @@ fn two_processes_never_refresh_one_token_twice() {
     );
     assert_eq!(refreshes(&fake), [true], "one refresh for both processes");
 }
+
+/// The post's counters as `GET /api/v1/posts/{id}/metrics` shows them, once every target
+/// has a reading.
+fn collected(server: &Server, key: &str, id: &str) -> Value {
+    let path = format!("/api/v1/posts/{id}/metrics");
+    let mut shown = Value::Null;
+    wait_for(Duration::from_secs(30), "the post's counters", || {
+        shown = server.ok("GET", &path, key, Value::Null);
+        shown["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().all(|t| !t["latest"].is_null()))
+    });
+    shown
+}
+
+/// A post the server published has its counters read from the network by the server
+/// (Mastodon's status counts) and shown by `GET /api/v1/posts/{id}/metrics`, to a key
+/// with `analytics:read` only.
+fn collects_a_published_posts_counters(setup: &Setup) {
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (account, id) = published_post(&server, &key, &mastodon);
+    let reader = setup.key_with("analytics:read");
+    let shown = collected(&server, &reader, &id);
+    assert_eq!(shown["post_id"], json!(id), "{shown}");
+    let target = &shown["items"][0];
+    assert_eq!(
+        (
+            &target["account_id"],
+            &target["account"],
+            &target["network"]
+        ),
+        (&json!(account), &json!("masto"), &json!("mastodon")),
+        "{shown}"
+    );
+    let counters = &target["latest"]["counters"];
+    for name in ["likes", "reposts", "replies"] {
+        assert!(counters[name].is_u64(), "no {name} in {shown}");
+    }
+    assert_eq!(
+        target["readings"].as_array().map(Vec::len),
+        Some(1),
+        "{shown}"
+    );
+    assert_eq!(target["readings"][0], target["latest"], "{shown}");
+    // Read once: the next reading is an hour away.
+    std::thread::sleep(Duration::from_secs(2));
+    let status = mastodon.posts()[0].id.clone();
+    assert_eq!(mastodon.status_reads().get(&status), Some(&1));
+    // `analytics:read` is what it takes; another post is not found.
+    let (status, _) = server.send(
+        "GET",
+        &format!("/api/v1/posts/{id}/metrics"),
+        &key,
+        &Value::Null,
+    );
+    assert_eq!(status, 403);
+    let (status, _) = server.send("GET", "/api/v1/posts/nope/metrics", &reader, &Value::Null);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn the_server_collects_a_published_posts_counters_on_sqlite() {
+    collects_a_published_posts_counters(&Setup::new(None));
+}
+
+#[test]
+fn the_server_collects_a_published_posts_counters_on_postgres() {
+    let Some(pg) =
+        pg::Postgres::start("the_server_collects_a_published_posts_counters_on_postgres")
+    else {
+        return;
+    };
+    collects_a_published_posts_counters(&Setup::new(Some(pg.database())));
+}
+
+/// Two processes on one PostgreSQL publish 30 posts and read their counters: each status
+/// is read once, whichever process read it (the fake counts the reads).
+#[test]
+fn two_processes_never_read_one_target_twice() {
+    let Some(pg) = pg::Postgres::start("two_processes_never_read_one_target_twice") else {
+        return;
+    };
+    let setup = Setup::new(Some(pg.database()));
+    let mastodon = FakeMastodon::start();
+    // Slow answers, so both processes are reading at the same time.
+    mastodon.chaos().set_latency(Duration::from_millis(50));
+    let one = setup.serve("one", &[]);
+    let two = setup.serve("two", &[]);
+    let key = setup.user_key();
+    let reader = setup.key_with("analytics:read");
+    let mut accounts = Vec::new();
+    for n in 0..3 {
+        let token = format!("token-{n}");
+        mastodon.add_token(&token, &format!("user{n}"));
+        let account = one.ok(
+            "POST",
+            "/api/v1/accounts",
+            &key,
+            json!({
+                "name": format!("masto{n}"),
+                "network": "mastodon",
+                "base_url": mastodon.base_url(),
+                "credentials": {"token": token},
+            }),
+        );
+        accounts.push(account["id"].clone());
+    }
+    let now = chrono::Utc::now().to_rfc3339();
+    let posts: Vec<String> = (0..10)
+        .map(|n| {
+            let post = [&one, &two][n % 2].ok(
+                "POST",
+                "/api/v1/posts",
+                &key,
+                json!({"body": format!("Counted {n}"), "accounts": accounts, "at": now}),
+            );
+            post["id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    for id in &posts {
+        collected([&one, &two][id.len() % 2], &reader, id);
+    }
+    // A few more rounds of both collectors: nothing is due again within the hour.
+    std::thread::sleep(Duration::from_secs(3));
+    let reads = mastodon.status_reads();
+    assert_eq!(reads.len(), 30, "{reads:?}");
+    let twice: Vec<_> = reads.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "read more than once: {twice:?}");
+    for (name, server) in [("one", &one), ("two", &two)] {
+        let rounds = server.log().matches("read the counters of").count();
+        eprintln!("process {name} collected in {rounds} round(s)");
+    }
+}

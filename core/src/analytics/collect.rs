@@ -117,7 +117,7 @@ impl Engine {
                     break;
                 }
                 Err(e) => {
-                    self.hold_if_asked(account, &e);
+                    self.hold_if_asked(account, &e).await;
                     collected.error = Some(e.to_string());
                     return Ok(collected);
                 }
@@ -166,7 +166,7 @@ impl Engine {
                     collected.account_not_provided = Some(why.to_string());
                 }
                 Err(e) => {
-                    self.hold_if_asked(account, &e);
+                    self.hold_if_asked(account, &e).await;
                     collected.error = Some(e.to_string());
                 }
             }
@@ -190,8 +190,31 @@ impl Engine {
         None
     }
 
+    /// Reads the counters of some of an account's published posts (the first part of
+    /// each, at most [`BATCH`]), paced like [`Engine::collect_metrics`]: a short rate-limit
+    /// wait is waited out, a long one is the error, and a 429's wait is kept for
+    /// publishing too. For a caller that decides itself which posts are due (the server,
+    /// which claims them with [`schedule`] across processes).
+    pub async fn read_post_metrics(
+        &self,
+        account: &Account,
+        parts: &[Published],
+    ) -> std::result::Result<Metrics<Vec<PostReading>>, String> {
+        if let Some(stop) = self.pace(account).await {
+            return Err(stop);
+        }
+        let adapter = self.adapter(account).await.map_err(|e| e.to_string())?;
+        match adapter.post_metrics(parts).await {
+            Ok(metrics) => Ok(metrics),
+            Err(e) => {
+                self.hold_if_asked(account, &e).await;
+                Err(e.to_string())
+            }
+        }
+    }
+
     /// Keeps the wait a network asked for (a 429's), for publishing and later runs alike.
-    fn hold_if_asked(&self, account: &Account, error: &PublishError) {
+    async fn hold_if_asked(&self, account: &Account, error: &PublishError) {
         if let PublishError::Retryable {
             retry_after: Some(wait),
             message,
@@ -200,7 +223,10 @@ impl Engine {
             && let Ok(wait) = Duration::from_std(*wait)
         {
             // A wait that cannot be stored is asked for again by the network next time.
-            let _ = self.with_store(|s| s.hold_account(&account.id, Utc::now() + wait, message));
+            let _ = self
+                .ledger()
+                .hold_account(&account.id, Utc::now() + wait, message)
+                .await;
         }
     }
 }

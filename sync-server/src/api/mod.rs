@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/posts/{id}/retry", post(targets::retry))
         .route("/api/v1/posts/{id}/resolve", post(targets::resolve))
         .route("/api/v1/posts/{id}/attempts", get(targets::attempts))
+        .route("/api/v1/posts/{id}/metrics", get(targets::metrics))
         .route("/api/v1/posts/{id}/unpublish", post(targets::unpublish))
         .route("/api/v1/calendar", get(calendar::calendar))
         .route(

@@ -251,6 +251,52 @@ pub async fn attempts(
     })))
 }
 
+/// The counters collected for each of the post's targets: the latest reading and every
+/// reading over time, oldest first (`crate::analytics` reads them on core's schedule).
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let (_, targets) = state
+        .storage
+        .post_with_targets(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let readings = state
+        .storage
+        .post_readings(&caller.workspace_id, &id)
+        .await?;
+    let items: Vec<Value> = targets
+        .iter()
+        .map(|view| {
+            let over_time: Vec<Value> = readings
+                .iter()
+                .filter(|r| r.target_id == view.target.id)
+                .map(|r| {
+                    json!({
+                        "read_at": rfc3339(r.read_ms),
+                        // Stored by the collector from core's counters; an unreadable
+                        // row shows as no counters rather than failing the answer.
+                        "counters": serde_json::from_str::<Value>(&r.counters)
+                            .unwrap_or_else(|_| json!({})),
+                    })
+                })
+                .collect();
+            json!({
+                "target_id": view.target.id,
+                "account_id": view.target.account_id,
+                "account": view.account_name,
+                "network": view.network,
+                "state": view.target.state.as_str(),
+                "latest": over_time.last().cloned(),
+                "readings": over_time,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "post_id": id, "items": items })))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnpublishBody {

@@ -14,6 +14,8 @@ pub enum Action {
     /// Read who the key belongs to.
     Whoami,
     ReadPosts,
+    /// Read the counters collected for a post's published targets.
+    ReadAnalytics,
     WritePosts,
     /// Schedule, retry and resolve a post's targets.
     Publish,
@@ -77,6 +79,7 @@ impl Action {
         match self {
             Action::Whoami
             | Action::ReadPosts
+            | Action::ReadAnalytics
             | Action::ReadAccounts
             | Action::ReadMembers
             | Action::OwnKeys
@@ -137,6 +140,7 @@ impl Action {
             | Action::ManageAi
             | Action::ManageApprovals => Some(Scope::Admin),
             Action::ManageWebhooks => Some(Scope::WebhooksWrite),
+            Action::ReadAnalytics => Some(Scope::AnalyticsRead),
         }
     }
 
@@ -176,6 +180,7 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/posts/{id}/retry", Action::Publish),
     ("POST", "/api/v1/posts/{id}/resolve", Action::Publish),
     ("GET", "/api/v1/posts/{id}/attempts", Action::ReadPosts),
+    ("GET", "/api/v1/posts/{id}/metrics", Action::ReadAnalytics),
     ("POST", "/api/v1/posts/{id}/unpublish", Action::Unpublish),
     ("GET", "/api/v1/calendar", Action::ReadPosts),
     ("GET", "/api/v1/accounts", Action::ReadAccounts),

@@ -12,6 +12,7 @@
 mod notifications;
 pub mod postgres;
 mod postgres_feeds;
+mod postgres_metrics;
 mod postgres_notify;
 mod postgres_sync;
 mod postgres_triggers;
@@ -19,6 +20,7 @@ mod schema;
 mod sql;
 pub mod sqlite;
 mod sqlite_feeds;
+mod sqlite_metrics;
 mod sqlite_notify;
 mod sqlite_sync;
 mod sqlite_triggers;
@@ -102,10 +104,13 @@ pub enum Scope {
     /// Manage the workspace's outbound webhooks.
     #[serde(rename = "webhooks:write")]
     WebhooksWrite,
+    /// Read the counters collected for the workspace's published posts.
+    #[serde(rename = "analytics:read")]
+    AnalyticsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::PostsRead,
         Scope::PostsWrite,
         Scope::Publish,
@@ -113,6 +118,7 @@ impl Scope {
         Scope::AccountsWrite,
         Scope::Admin,
         Scope::WebhooksWrite,
+        Scope::AnalyticsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +130,7 @@ impl Scope {
             Scope::AccountsWrite => "accounts:write",
             Scope::Admin => "admin",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::AnalyticsRead => "analytics:read",
         }
     }
 
@@ -1819,6 +1826,28 @@ pub trait Storage: Send + Sync + 'static {
         next_ms: i64,
         routed: &Routed,
     ) -> Result<bool>;
+
+    // ---- Analytics: each published target's counters, read on core's schedule by one
+    // process at a time.
+
+    /// Claims up to `limit` published targets whose counters are due at `now_ms` (never
+    /// read, or `next_ms` passed) and that no unexpired lease holds, for `owner` until
+    /// `lease_until_ms`; accounts needing sign-in are left out. Two claimers never claim
+    /// one target: on PostgreSQL `FOR UPDATE SKIP LOCKED` and a conditional upsert, on
+    /// SQLite the same upsert in an IMMEDIATE transaction.
+    async fn claim_metrics(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MetricClaim>>;
+    /// Ends `owner`'s collection of a claimed target: keeps the reading (if any), notes
+    /// when it was read and when it is read next (`None`: never), and frees it. False
+    /// (nothing written) when the lease is no longer `owner`'s.
+    async fn finish_metrics(&self, owner: &str, done: &MetricDone) -> Result<bool>;
+    /// The readings of a post's targets in the workspace, by target then time.
+    async fn post_readings(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MetricReading>>;
 }
 
 /// Whether an endpoint receives events of `event_type`: it subscribed to it and is
@@ -1875,6 +1904,40 @@ pub struct RateTaken {
 
 /// A minute, the window of every rate limit, in microseconds.
 pub const RATE_WINDOW_US: i64 = 60_000_000;
+
+/// A published target whose counters one process reads now ([`Storage::claim_metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricClaim {
+    pub target_id: String,
+    pub account_id: String,
+    pub post_id: String,
+    /// The published parts (JSON array of core's `Published`); the first is read.
+    pub parts: String,
+    /// When it was published (ms).
+    pub published_ms: i64,
+    /// When its counters were last read (ms), if ever.
+    pub last_read_ms: Option<i64>,
+}
+
+/// What one reading of a claimed target came to ([`Storage::finish_metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricDone {
+    pub target_id: String,
+    /// The counters read (core's `Counters` as JSON), at `read_ms`; `None`: nothing was
+    /// read (pending, gone, or the network failed).
+    pub reading: Option<(i64, String)>,
+    /// When to read it next (ms); `None`: never again.
+    pub next_ms: Option<i64>,
+}
+
+/// One reading of one target's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricReading {
+    pub target_id: String,
+    pub read_ms: i64,
+    /// Core's `Counters` as JSON.
+    pub counters: String,
+}
 
 /// What [`Storage::purge`] deletes: rows that ended before these times (UTC ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -431,6 +431,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_ms BIGINT NOT NULL,
         PRIMARY KEY (feed_id, item_key)
     );",
+    // 15: analytics on the server (issue 12): when each published target's counters are
+    // read next (core's `analytics::schedule`; `next_ms` NULL: never again), the lease of
+    // the process reading them, and the readings themselves (counters as JSON).
+    "CREATE TABLE metric_schedule (
+        target_id TEXT PRIMARY KEY REFERENCES targets (id),
+        published_ms BIGINT NOT NULL,
+        last_read_ms BIGINT,
+        next_ms BIGINT,
+        lease_owner TEXT,
+        lease_until_ms BIGINT
+    );
+    CREATE INDEX metric_schedule_next ON metric_schedule (next_ms);
+    CREATE TABLE metric_readings (
+        target_id TEXT NOT NULL REFERENCES targets (id),
+        read_ms BIGINT NOT NULL,
+        counters TEXT NOT NULL,
+        PRIMARY KEY (target_id, read_ms)
+    );",
 ];
 
 /// The schema version this binary writes.

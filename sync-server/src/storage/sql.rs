@@ -469,6 +469,50 @@ pub(crate) fn touch_waiting_sql() -> String {
         waiting = TargetState::sql(TargetState::WAITING),
     )
 }
+
+/// Published targets whose counters are due at `?1` and not being read by anyone (never
+/// read: no `metric_schedule` row yet), accounts needing sign-in left out, oldest due
+/// first, at most `?2`: id, account, post, parts, published (ms), last read (ms).
+pub(crate) fn metrics_due_sql() -> String {
+    format!(
+        "SELECT t.id, t.account_id, t.post_id, t.parts,
+                coalesce(m.published_ms, t.updated_ms), m.last_read_ms
+         FROM targets t LEFT JOIN metric_schedule m ON m.target_id = t.id
+         WHERE t.state = '{published}'
+           AND t.account_id NOT IN (SELECT id FROM accounts WHERE needs_sign_in IS NOT NULL)
+           AND (m.target_id IS NULL
+                OR (m.next_ms IS NOT NULL AND m.next_ms <= ?1
+                    AND (m.lease_until_ms IS NULL OR m.lease_until_ms <= ?1)))
+         ORDER BY coalesce(m.next_ms, 0), t.id LIMIT ?2",
+        published = postctl_core::model::TargetState::Published.as_str()
+    )
+}
+
+/// Takes target `?1`'s collection for `?4` until `?5` (published at `?2`, claimed at
+/// `?3`) when it is still due and free: one row changed, or none when another took it.
+pub(crate) const TAKE_METRICS: &str = "INSERT INTO metric_schedule
+        (target_id, published_ms, last_read_ms, next_ms, lease_owner, lease_until_ms)
+    VALUES (?1, ?2, NULL, ?3, ?4, ?5)
+    ON CONFLICT (target_id) DO UPDATE SET lease_owner = ?4, lease_until_ms = ?5
+    WHERE metric_schedule.next_ms IS NOT NULL AND metric_schedule.next_ms <= ?3
+      AND (metric_schedule.lease_until_ms IS NULL OR metric_schedule.lease_until_ms <= ?3)";
+
+/// Ends `?2`'s collection of target `?1`: read at `?3` (NULL: nothing read), next at
+/// `?4` (NULL: never again).
+pub(crate) const FINISH_METRICS: &str = "UPDATE metric_schedule SET
+        last_read_ms = coalesce(?3, last_read_ms), next_ms = ?4,
+        lease_owner = NULL, lease_until_ms = NULL
+    WHERE target_id = ?1 AND lease_owner = ?2";
+
+/// A reading: target `?1`, at `?2`, counters `?3`.
+pub(crate) const ADD_READING: &str = "INSERT INTO metric_readings (target_id, read_ms, counters)
+    VALUES (?1, ?2, ?3) ON CONFLICT (target_id, read_ms) DO NOTHING";
+
+/// The readings of post `?2`'s targets in workspace `?1`, by target and time.
+pub(crate) const POST_READINGS: &str = "SELECT t.id, r.read_ms, r.counters
+    FROM targets t JOIN metric_readings r ON r.target_id = t.id
+    WHERE t.workspace_id = ?1 AND t.post_id = ?2
+    ORDER BY t.id, r.read_ms";
 // ---- Targets a synced post's fields make (`PostWrite::Targets`, issue 13).
 
 /// Moves a synced post's draft and scheduled targets to its new time (`?2`, null for a

@@ -42,6 +42,7 @@ use super::{
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
+use super::{MetricClaim, MetricDone, MetricReading};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -448,6 +449,25 @@ fn with_attempts(c: &rusqlite::Connection, mut d: Delivery) -> rusqlite::Result<
 
 #[async_trait]
 impl Storage for SqliteStorage {
+    async fn claim_metrics(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MetricClaim>> {
+        self.claim_metrics_now(owner, now_ms, lease_until_ms, limit)
+            .await
+    }
+
+    async fn finish_metrics(&self, owner: &str, done: &MetricDone) -> Result<bool> {
+        self.finish_metrics_now(owner, done).await
+    }
+
+    async fn post_readings(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MetricReading>> {
+        self.post_readings_now(workspace_id, post_id).await
+    }
+
     fn pool_status(&self) -> super::PoolStatus {
         // The writer and the readers; each is idle when its mutex is free.
         let size = 1 + self.readers.connections.len();

@@ -123,6 +123,7 @@ impl FakeMastodon {
             idempotency: HashMap::new(),
             last_id: 0,
             hour: 0,
+            reads: HashMap::new(),
         }));
         let router = Router::new()
             .route("/api/v2/instance", get(instance))
@@ -190,6 +191,12 @@ impl FakeMastodon {
         self.running.set_rate_limit(limit);
     }
 
+    /// How many times each status was read (`GET /api/v1/statuses/{id}`, where a
+    /// client reads its counters), by status id.
+    pub fn status_reads(&self) -> HashMap<String, u64> {
+        lock(&self.shared).reads.clone()
+    }
+
     /// Every status created, in order, deleted ones included (`deleted` set).
     pub fn posts(&self) -> Vec<ReceivedPost> {
         let instance = lock(&self.shared);
@@ -239,6 +246,8 @@ struct Instance {
     last_id: u64,
     /// The clock engagement grows by ([`FakeMastodon::set_hour`]).
     hour: u64,
+    /// How many times each status was read (`GET /api/v1/statuses/{id}`), by id.
+    reads: HashMap<String, u64>,
 }
 
 struct Status {
@@ -680,7 +689,8 @@ async fn create_status(State(shared): Shared, headers: HeaderMap, body: Bytes) -
 }
 
 async fn show_status(State(shared): Shared, Path(id): Path<String>) -> Response {
-    let instance = lock(&shared);
+    let mut instance = lock(&shared);
+    *instance.reads.entry(id.clone()).or_insert(0) += 1;
     match instance.statuses.iter().find(|s| s.id == id && !s.deleted) {
         Some(status) => wire::json(StatusCode::OK, instance.status_json(status, false)),
         None => error(StatusCode::NOT_FOUND, "Record not found"),

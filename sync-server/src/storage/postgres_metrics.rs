@@ -1,0 +1,103 @@
+//! Analytics on PostgreSQL ([`Storage::claim_metrics`](super::Storage::claim_metrics) and
+//! its neighbours): due targets are locked `FOR UPDATE SKIP LOCKED`, so concurrent
+//! claimers pass each other by, and the conditional upsert takes each one once.
+
+use super::postgres::{PgStorage, db_error};
+use super::sql::{ADD_READING, FINISH_METRICS, POST_READINGS, TAKE_METRICS, metrics_due_sql, pg};
+use super::{MetricClaim, MetricDone, MetricReading, Result};
+
+impl PgStorage {
+    pub(super) async fn claim_metrics_now(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MetricClaim>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let rows = tx
+            .query(
+                &pg(&format!(
+                    "{} FOR UPDATE OF t SKIP LOCKED",
+                    metrics_due_sql()
+                )),
+                &[&now_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let take = tx.prepare(&pg(TAKE_METRICS)).await.map_err(db_error)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in rows {
+            let claim = MetricClaim {
+                target_id: r.get(0),
+                account_id: r.get(1),
+                post_id: r.get(2),
+                parts: r.get(3),
+                published_ms: r.get(4),
+                last_read_ms: r.get(5),
+            };
+            let taken = tx
+                .execute(
+                    &take,
+                    &[
+                        &claim.target_id,
+                        &claim.published_ms,
+                        &now_ms,
+                        &owner,
+                        &lease_until_ms,
+                    ],
+                )
+                .await
+                .map_err(db_error)?;
+            if taken == 1 {
+                claimed.push(claim);
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(claimed)
+    }
+
+    pub(super) async fn finish_metrics_now(&self, owner: &str, done: &MetricDone) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let read_ms = done.reading.as_ref().map(|(at, _)| *at);
+        let n = tx
+            .execute(
+                &pg(FINISH_METRICS),
+                &[&done.target_id, &owner, &read_ms, &done.next_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some((at, counters)) = &done.reading {
+            tx.execute(&pg(ADD_READING), &[&done.target_id, at, counters])
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    pub(super) async fn post_readings_now(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<MetricReading>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&pg(POST_READINGS), &[&workspace_id, &post_id])
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| MetricReading {
+                target_id: r.get(0),
+                read_ms: r.get(1),
+                counters: r.get(2),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,95 @@
+//! Analytics on SQLite ([`Storage::claim_metrics`](super::Storage::claim_metrics) and its
+//! neighbours): the claim is one IMMEDIATE transaction on the one writing connection, so
+//! SQLite's write lock makes two processes take turns.
+
+use rusqlite::{TransactionBehavior, params};
+
+use super::sql::{ADD_READING, FINISH_METRICS, POST_READINGS, TAKE_METRICS, metrics_due_sql};
+use super::sqlite::SqliteStorage;
+use super::{MetricClaim, MetricDone, MetricReading, Result};
+
+impl SqliteStorage {
+    pub(super) async fn claim_metrics_now(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MetricClaim>> {
+        let owner = owner.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let due: Vec<MetricClaim> = {
+                let mut stmt = tx.prepare_cached(&metrics_due_sql())?;
+                let rows = stmt.query_map(params![now_ms, i64::from(limit)], |r| {
+                    Ok(MetricClaim {
+                        target_id: r.get(0)?,
+                        account_id: r.get(1)?,
+                        post_id: r.get(2)?,
+                        parts: r.get(3)?,
+                        published_ms: r.get(4)?,
+                        last_read_ms: r.get(5)?,
+                    })
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut claimed = Vec::with_capacity(due.len());
+            for claim in due {
+                let taken = tx.prepare_cached(TAKE_METRICS)?.execute(params![
+                    claim.target_id,
+                    claim.published_ms,
+                    now_ms,
+                    owner,
+                    lease_until_ms
+                ])?;
+                if taken == 1 {
+                    claimed.push(claim);
+                }
+            }
+            tx.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    pub(super) async fn finish_metrics_now(&self, owner: &str, done: &MetricDone) -> Result<bool> {
+        let (owner, done) = (owner.to_string(), done.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let read_ms = done.reading.as_ref().map(|(at, _)| *at);
+            let n = tx.execute(
+                FINISH_METRICS,
+                params![done.target_id, owner, read_ms, done.next_ms],
+            )?;
+            if n != 1 {
+                return Ok(false);
+            }
+            if let Some((at, counters)) = &done.reading {
+                tx.execute(ADD_READING, params![done.target_id, at, counters])?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(super) async fn post_readings_now(
+        &self,
+        workspace_id: &str,
+        post_id: &str,
+    ) -> Result<Vec<MetricReading>> {
+        let (workspace_id, post_id) = (workspace_id.to_string(), post_id.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(POST_READINGS)?;
+            let rows = stmt.query_map(params![workspace_id, post_id], |r| {
+                Ok(MetricReading {
+                    target_id: r.get(0)?,
+                    read_ms: r.get(1)?,
+                    counters: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+}
