@@ -14,6 +14,29 @@ use crate::exit::{CliError, CliResult, ExitCode};
 /// The secret store's entry for this database's server session.
 pub const SESSION_SECRET: &str = "postctl-server:session";
 
+/// A field of a server answer as a table cell: text as is, `-` for null or missing,
+/// anything else as JSON.
+pub fn text(value: &serde_json::Value, key: &str) -> String {
+    match &value[key] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A list-of-strings field of a server answer (`accounts`, `events`), comma-joined.
+pub fn names(value: &serde_json::Value, key: &str) -> String {
+    value[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
 /// A server error as the CLI reports it (exit 4 for credentials, 2 for a refusal, 1 else).
 pub fn error(e: SyncError) -> CliError {
     postctl_core::Error::from(e).into()

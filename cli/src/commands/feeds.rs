@@ -1,33 +1,13 @@
 //! `postctl feeds add|list|remove`: RSS and Atom feeds the linked server watches, over
 //! this database's server session.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::FeedsCommand;
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::output::{note, print, print_json, stdout_color, table};
-use crate::server::{self, error};
-
-fn text(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-fn accounts(value: &Value) -> String {
-    value["accounts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
-}
+use crate::server::{self, error, names, text};
 
 pub fn run(ctx: &mut Context, command: FeedsCommand) -> CliResult {
     let linked = server::linked(ctx)?;
@@ -51,7 +31,7 @@ pub fn run(ctx: &mut Context, command: FeedsCommand) -> CliResult {
                 "Watching {}: the items there now are history; each new one becomes a post to {}. \
                  `postctl feeds list` shows the last poll and any error.",
                 text(&made, "url"),
-                accounts(&made)
+                names(&made, "accounts")
             ));
             Ok(())
         }
@@ -73,7 +53,7 @@ pub fn run(ctx: &mut Context, command: FeedsCommand) -> CliResult {
                         text(f, "id"),
                         text(f, "url"),
                         text(f, "template"),
-                        accounts(f),
+                        names(f, "accounts"),
                         text(f, "last_polled_at"),
                         text(f, "last_error"),
                     ]

@@ -7,27 +7,7 @@ use crate::args::{TriggerKindArg, TriggersCommand};
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::output::{note, print, print_json, stdout_color, table};
-use crate::server::{self, error};
-
-fn text(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-fn accounts(value: &Value) -> String {
-    value["accounts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
-}
+use crate::server::{self, error, names, text};
 
 pub fn run(ctx: &mut Context, command: TriggersCommand) -> CliResult {
     let linked = server::linked(ctx)?;
@@ -102,7 +82,7 @@ pub fn run(ctx: &mut Context, command: TriggersCommand) -> CliResult {
                         text(t, "id"),
                         text(t, "kind"),
                         text(t, "template"),
-                        accounts(t),
+                        names(t, "accounts"),
                         text(t, "url"),
                     ]
                 })

@@ -7,28 +7,7 @@ use crate::args::WebhooksCommand;
 use crate::context::Context;
 use crate::exit::CliResult;
 use crate::output::{note, print, print_json, stdout_color, table};
-use crate::server::{self, error};
-
-fn text(value: &Value, key: &str) -> String {
-    match &value[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-fn events(value: &Value) -> String {
-    value["events"]
-        .as_array()
-        .map(|events| {
-            events
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
-}
+use crate::server::{self, error, names, text};
 
 /// "500 receiver says 500", "timed out", "-".
 fn last_answer(delivery: &Value) -> String {
@@ -67,7 +46,7 @@ pub fn run(ctx: &mut Context, command: WebhooksCommand) -> CliResult {
             note(format!(
                 "Endpoint {} receives {} from workspace {}. The secret is shown once: give it to the receiver, which checks each delivery's webhook-signature with it (README, \"Integrations\"). Test it with `postctl webhooks ping {}`.",
                 text(&made, "url"),
-                events(&made),
+                names(&made, "events"),
                 linked.link.workspace,
                 text(&made, "id")
             ));
@@ -94,7 +73,7 @@ pub fn run(ctx: &mut Context, command: WebhooksCommand) -> CliResult {
                         } else {
                             format!("disabled ({})", text(h, "disabled_reason"))
                         },
-                        events(h),
+                        names(h, "events"),
                         text(h, "url"),
                     ]
                 })

@@ -784,6 +784,50 @@ impl Client {
         }
     }
 
+    /// `GET /api/v1/{collection}`: its `items`.
+    async fn list(&self, token: &Secret, collection: &str) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", collection],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// `POST /api/v1/{collection}` with `body`, answered 201: what was made.
+    async fn create(
+        &self,
+        token: &Secret,
+        collection: &str,
+        body: Value,
+    ) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", collection],
+            token,
+            Some(body),
+            201,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/{collection}/{id}`, answered 204.
+    async fn remove(&self, token: &Secret, collection: &str, id: &str) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", collection, id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
+    }
+
     /// A page of the session's inbox in its workspace: `unread` only, after `cursor`.
     pub async fn inbox(
         &self,
@@ -830,16 +874,7 @@ impl Client {
 
     /// The workspace's webhook endpoints (never their secrets).
     pub async fn webhooks(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
-        let value = self
-            .call(
-                reqwest::Method::GET,
-                &["api", "v1", "webhooks"],
-                token,
-                None,
-                200,
-            )
-            .await?;
-        self.items(value)
+        self.list(token, "webhooks").await
     }
 
     /// Adds an endpoint for `events`; the answer holds its `whsec_` secret, shown once.
@@ -851,39 +886,17 @@ impl Client {
         description: Option<&str>,
     ) -> Result<Value, SyncError> {
         let body = json!({ "url": url, "events": events, "description": description });
-        self.call(
-            reqwest::Method::POST,
-            &["api", "v1", "webhooks"],
-            token,
-            Some(body),
-            201,
-        )
-        .await
+        self.create(token, "webhooks", body).await
     }
 
     /// Adds an account to the session's workspace (`POST /api/v1/accounts`): `body` as the
     /// API takes it, credentials included; the answer never holds them.
     pub async fn add_account(&self, token: &Secret, body: &Value) -> Result<Value, SyncError> {
-        self.call(
-            reqwest::Method::POST,
-            &["api", "v1", "accounts"],
-            token,
-            Some(body.clone()),
-            201,
-        )
-        .await
+        self.create(token, "accounts", body.clone()).await
     }
 
     pub async fn remove_webhook(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
-        self.call(
-            reqwest::Method::DELETE,
-            &["api", "v1", "webhooks", id],
-            token,
-            None,
-            204,
-        )
-        .await
-        .map(drop)
+        self.remove(token, "webhooks", id).await
     }
 
     /// Queues a `ping` event for the endpoint; the pending delivery.
@@ -931,78 +944,30 @@ impl Client {
 
     /// The workspace's triggers (never their secrets).
     pub async fn triggers(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
-        let value = self
-            .call(
-                reqwest::Method::GET,
-                &["api", "v1", "triggers"],
-                token,
-                None,
-                200,
-            )
-            .await?;
-        self.items(value)
+        self.list(token, "triggers").await
     }
 
     /// Makes a trigger (`{"kind", "template", "accounts", "prereleases"}`); a GitHub
     /// trigger's answer holds its secret, shown once.
     pub async fn add_trigger(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
-        self.call(
-            reqwest::Method::POST,
-            &["api", "v1", "triggers"],
-            token,
-            Some(body),
-            201,
-        )
-        .await
+        self.create(token, "triggers", body).await
     }
 
     pub async fn remove_trigger(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
-        self.call(
-            reqwest::Method::DELETE,
-            &["api", "v1", "triggers", id],
-            token,
-            None,
-            204,
-        )
-        .await
-        .map(drop)
+        self.remove(token, "triggers", id).await
     }
 
     /// The workspace's RSS and Atom feeds.
     pub async fn feeds(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
-        let value = self
-            .call(
-                reqwest::Method::GET,
-                &["api", "v1", "feeds"],
-                token,
-                None,
-                200,
-            )
-            .await?;
-        self.items(value)
+        self.list(token, "feeds").await
     }
 
     /// Watches a feed (`{"url", "template", "accounts"}`).
     pub async fn add_feed(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
-        self.call(
-            reqwest::Method::POST,
-            &["api", "v1", "feeds"],
-            token,
-            Some(body),
-            201,
-        )
-        .await
+        self.create(token, "feeds", body).await
     }
 
     pub async fn remove_feed(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
-        self.call(
-            reqwest::Method::DELETE,
-            &["api", "v1", "feeds", id],
-            token,
-            None,
-            204,
-        )
-        .await
-        .map(drop)
+        self.remove(token, "feeds", id).await
     }
 }
