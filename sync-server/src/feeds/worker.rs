@@ -61,7 +61,9 @@ pub async fn run(outbox: Arc<Outbox>, policy: Policy, client: reqwest::Client) {
                     polls.spawn(async move {
                         let polled = poll(&outbox, &client, policy, &feed).await;
                         if let Some(error) = &polled.last_error {
-                            tracing::warn!(feed = %feed.id, url = %feed.url, "feed poll: {error}");
+                            // The feed's id, not its URL: a private feed's URL carries its token
+                            // (GitHub's `?token=`), as a webhook's does.
+                            tracing::warn!(feed = %feed.id, "feed poll: {error}");
                         }
                         if let Err(e) = outbox.storage.finish_poll(&feed.id, &owner, &polled).await
                         {
