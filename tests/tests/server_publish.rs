@@ -167,17 +167,33 @@ impl Setup {
 impl Server {
     /// A request with a bearer token and a JSON body: the status and the body as JSON.
     fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send_with(method, path, token, body, None)
+    }
+
+    /// [`Server::send`] with an `Idempotency-Key` when `idempotency` is given.
+    fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &Value,
+        idempotency: Option<&str>,
+    ) -> (u16, Value) {
         let body = if body.is_null() {
             String::new()
         } else {
             body.to_string()
         };
         let address = self.base.trim_start_matches("http://");
+        let idempotency = idempotency
+            .map(|k| format!("Idempotency-Key: {k}\r\n"))
+            .unwrap_or_default();
         let mut stream = TcpStream::connect(address).expect("connect to the server");
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             {idempotency}Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("send");
@@ -585,8 +601,16 @@ fn unpublishes_a_post(setup: &Setup) {
     let (_, id) = published_post(&server, &key, &mastodon);
     assert!(!mastodon.posts()[0].deleted);
     let path = format!("/api/v1/posts/{id}/unpublish");
-    let (status, answer) = server.send("POST", &path, &key, &Value::Null);
+    let (status, answer) = server.send_with("POST", &path, &key, &Value::Null, Some("gone-1"));
     assert_eq!(status, 200, "{answer}");
+    // A client that retries with the same Idempotency-Key gets the first answer again,
+    // not "already unpublished".
+    let replayed = server.send_with("POST", &path, &key, &Value::Null, Some("gone-1"));
+    assert_eq!(
+        replayed,
+        (200, answer.clone()),
+        "the first answer, replayed"
+    );
     assert_eq!(answer["complete"], true, "{answer}");
     assert_eq!(
         answer["unpublished"],
@@ -723,11 +747,23 @@ fn generate_asks_the_workspace_model_with_its_key() {
     );
     let long = "x".repeat(600);
     model.push(Reply::Text(format!("Version 2 is out!\n%%%\n{long}")));
-    let generated = server.ok(
-        "POST",
-        "/api/v1/generate",
-        &key,
-        json!({"brief": "announce v2", "accounts": ["masto"], "variants": 2}),
+    let ask = json!({"brief": "announce v2", "accounts": ["masto"], "variants": 2});
+    let (status, generated) =
+        server.send_with("POST", "/api/v1/generate", &key, &ask, Some("draft-1"));
+    assert_eq!(status, 200, "{generated}");
+    let asked_once = model.requests().len();
+    // A retry with the same Idempotency-Key is answered from the first: the model is not
+    // asked (or paid) twice.
+    let replayed = server.send_with("POST", "/api/v1/generate", &key, &ask, Some("draft-1"));
+    assert_eq!(
+        replayed,
+        (200, generated.clone()),
+        "the first drafts, replayed"
+    );
+    assert_eq!(
+        model.requests().len(),
+        asked_once,
+        "the model was asked again"
     );
     assert_eq!(generated["model"], FakeAnthropic::MODEL, "{generated}");
     let drafts = generated["drafts"].as_array().expect("drafts");
