@@ -1005,6 +1005,12 @@ fn collects_a_published_posts_counters(setup: &Setup) {
         "{shown}"
     );
     assert_eq!(target["readings"][0], target["latest"], "{shown}");
+    let line = "postctl_server_analytics_readings_total{outcome=\"counted\"} 1";
+    let metrics = server.text("/metrics");
+    assert!(
+        metrics.contains(line),
+        "{line} is not in /metrics:\n{metrics}"
+    );
     // Read once: the next reading is an hour away.
     std::thread::sleep(Duration::from_secs(2));
     let status = mastodon.posts()[0].id.clone();

@@ -68,6 +68,11 @@ struct RefreshLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadingLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -90,6 +95,7 @@ pub struct Metrics {
     publish_attempts: Family<PublishLabels, Counter>,
     publish_lag: Histogram,
     refresh_failures: Family<RefreshLabels, Counter>,
+    readings: Family<ReadingLabels, Counter>,
     queue_depth: Family<StateLabels, Gauge>,
     circuits_open: Family<CircuitLabels, Gauge>,
     /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
@@ -168,6 +174,12 @@ impl Metrics {
             "OAuth token refreshes this process tried that failed, by network and reason (refused: the network refused the refresh token and the account needs signing in again; unreachable: tried again later; not_stored: new tokens that could not be stored)",
             refresh_failures.clone(),
         );
+        let readings = Family::<ReadingLabels, Counter>::default();
+        registry.register(
+            "analytics_readings",
+            "Published targets whose counters this process collected, by outcome (counted: a reading kept; not_read: pending on the network, gone, not provided, or failed and asked again later)",
+            readings.clone(),
+        );
         let queue_depth = Family::<StateLabels, Gauge>::default();
         registry.register(
             "targets",
@@ -185,6 +197,7 @@ impl Metrics {
             publish_attempts,
             publish_lag,
             refresh_failures,
+            readings,
             queue_depth,
             circuits_open,
             requests,
@@ -229,6 +242,18 @@ impl Metrics {
                 reason,
             })
             .inc();
+    }
+
+    /// Counts what one collection of counters did: the targets read and kept, and those
+    /// not read this time.
+    pub fn record_readings(&self, counted: usize, not_read: usize) {
+        for (outcome, n) in [("counted", counted), ("not_read", not_read)] {
+            if n > 0 {
+                self.readings
+                    .get_or_create(&ReadingLabels { outcome })
+                    .inc_by(n as u64);
+            }
+        }
     }
 
     /// Reads the queue's depth by state and the open circuits from the database.
