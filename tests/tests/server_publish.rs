@@ -18,12 +18,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::anthropic::FakeAnthropic;
 use postctl_tests::fakes::llm::Reply;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::webhook::FakeWebhook;
 use postctl_tests::fakes::x::FakeX;
+use postctl_tests::fakes::{FakeServer, RateLimit};
 use serde_json::{Value, json};
 
 /// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
@@ -590,6 +590,38 @@ fn published_post(server: &Server, key: &str, mastodon: &FakeMastodon) -> (Strin
         shown["targets"][0]["state"] == "published"
     });
     (account, id)
+}
+
+/// A network that says "wait" (Mastodon's quota spent: 429 and `X-RateLimit-Reset`) holds
+/// the account, and `/metrics` shows the wait: one account, one target waiting.
+#[test]
+fn a_rate_limit_wait_shows_in_metrics() {
+    let setup = Setup::new(None);
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (account, _) = published_post(&server, &key, &mastodon);
+    let waits = |metrics: &str| {
+        [
+            "postctl_server_rate_limit_waiting_accounts 1",
+            "postctl_server_rate_limit_waiting_targets 1",
+        ]
+        .iter()
+        .all(|line| metrics.contains(line))
+    };
+    assert!(!waits(&server.text("/metrics")), "a wait before any 429");
+    // No request is let through for two minutes: the next post is told to wait.
+    mastodon.set_rate_limit(RateLimit::new(0, Duration::from_secs(120)));
+    server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Told to wait", "accounts": [account], "at": chrono::Utc::now().to_rfc3339()}),
+    );
+    wait_for(Duration::from_secs(30), "the wait in /metrics", || {
+        waits(&server.text("/metrics"))
+    });
+    assert_eq!(mastodon.posts().len(), 1, "sent while told to wait");
 }
 
 /// `POST /api/v1/posts/{id}/unpublish` deletes the published status on the network through

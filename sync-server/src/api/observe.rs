@@ -98,6 +98,8 @@ pub struct Metrics {
     readings: Family<ReadingLabels, Counter>,
     queue_depth: Family<StateLabels, Gauge>,
     circuits_open: Family<CircuitLabels, Gauge>,
+    waiting_accounts: Gauge,
+    waiting_targets: Gauge,
     /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
     token_hash: Option<[u8; 32]>,
 }
@@ -192,8 +194,22 @@ impl Metrics {
             "Networks taken as down for everyone (1 while the circuit is open), by network and address",
             circuits_open.clone(),
         );
+        let waiting_accounts = Gauge::default();
+        registry.register(
+            "rate_limit_waiting_accounts",
+            "Accounts a network asked to wait (a 429's or 503's Retry-After, a quota's reset) that have targets waiting for it now",
+            waiting_accounts.clone(),
+        );
+        let waiting_targets = Gauge::default();
+        registry.register(
+            "rate_limit_waiting_targets",
+            "Targets waiting for their account's network to accept requests again",
+            waiting_targets.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            waiting_accounts,
+            waiting_targets,
             publish_attempts,
             publish_lag,
             refresh_failures,
@@ -256,7 +272,8 @@ impl Metrics {
         }
     }
 
-    /// Reads the queue's depth by state and the open circuits from the database.
+    /// Reads the queue's depth by state, the open circuits and the rate-limit waits from
+    /// the database.
     async fn set_queue(&self, storage: &dyn crate::storage::Storage) {
         match storage.target_counts().await {
             Ok(counts) => {
@@ -287,6 +304,16 @@ impl Metrics {
                 }
             }
             Err(e) => tracing::warn!("could not read circuits for /metrics: {e}"),
+        }
+        match storage.held_accounts(super::now_ms()).await {
+            Ok(held) => {
+                let targets: u64 = held.iter().map(|h| u64::from(h.targets)).sum();
+                self.waiting_accounts
+                    .set(i64::try_from(held.len()).unwrap_or(i64::MAX));
+                self.waiting_targets
+                    .set(i64::try_from(targets).unwrap_or(i64::MAX));
+            }
+            Err(e) => tracing::warn!("could not read rate-limit waits for /metrics: {e}"),
         }
     }
 
