@@ -166,7 +166,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 networks.clone(),
                 format!("analytics-{}", uuid::Uuid::now_v7()),
                 std::sync::Arc::new(move |tally: &crate::analytics::Tally| {
-                    tally_metrics.record_readings(tally.counted, tally.not_read);
+                    tally_metrics.record_readings(tally);
                 }),
                 stop.clone(),
             ));

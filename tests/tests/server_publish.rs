@@ -1037,12 +1037,30 @@ fn collects_a_published_posts_counters(setup: &Setup) {
         "{shown}"
     );
     assert_eq!(target["readings"][0], target["latest"], "{shown}");
-    let line = "postctl_server_analytics_readings_total{outcome=\"counted\"} 1";
-    let metrics = server.text("/metrics");
+    // The account's figures are read too (daily), shown to the same key.
+    let path = format!("/api/v1/accounts/{account}/metrics");
+    let mut figures = Value::Null;
+    wait_for(Duration::from_secs(30), "the account's figures", || {
+        figures = server.ok("GET", &path, &reader, Value::Null);
+        !figures["latest"].is_null()
+    });
+    assert_eq!(figures["account"], "masto", "{figures}");
     assert!(
-        metrics.contains(line),
-        "{line} is not in /metrics:\n{metrics}"
+        figures["latest"]["counters"]["followers"].is_u64(),
+        "{figures}"
     );
+    let (status, _) = server.send("GET", &path, &key, &Value::Null);
+    assert_eq!(status, 403, "analytics:read is what it takes");
+    let metrics = server.text("/metrics");
+    for line in [
+        "postctl_server_analytics_readings_total{subject=\"post\",outcome=\"counted\"} 1",
+        "postctl_server_analytics_readings_total{subject=\"account\",outcome=\"counted\"} 1",
+    ] {
+        assert!(
+            metrics.contains(line),
+            "{line} is not in /metrics:\n{metrics}"
+        );
+    }
     // Read once: the next reading is an hour away.
     std::thread::sleep(Duration::from_secs(2));
     let status = mastodon.posts()[0].id.clone();

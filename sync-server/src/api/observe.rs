@@ -69,6 +69,7 @@ struct RefreshLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReadingLabels {
+    subject: &'static str,
     outcome: &'static str,
 }
 
@@ -179,7 +180,7 @@ impl Metrics {
         let readings = Family::<ReadingLabels, Counter>::default();
         registry.register(
             "analytics_readings",
-            "Published targets whose counters this process collected, by outcome (counted: a reading kept; not_read: pending on the network, gone, not provided, or failed and asked again later)",
+            "Counters this process collected, by subject (post: a published target's counters; account: its figures) and outcome (counted: a reading kept; not_read: pending on the network, gone, not provided, or failed and asked again later)",
             readings.clone(),
         );
         let queue_depth = Family::<StateLabels, Gauge>::default();
@@ -260,13 +261,19 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts what one collection of counters did: the targets read and kept, and those
-    /// not read this time.
-    pub fn record_readings(&self, counted: usize, not_read: usize) {
-        for (outcome, n) in [("counted", counted), ("not_read", not_read)] {
+    /// Counts what one collection of counters did: the targets and accounts read and
+    /// kept, and those not read this time.
+    pub fn record_readings(&self, tally: &crate::analytics::Tally) {
+        let accounts_not_read = tally.accounts_claimed - tally.accounts_counted;
+        for (subject, outcome, n) in [
+            ("post", "counted", tally.counted),
+            ("post", "not_read", tally.not_read),
+            ("account", "counted", tally.accounts_counted),
+            ("account", "not_read", accounts_not_read),
+        ] {
             if n > 0 {
                 self.readings
-                    .get_or_create(&ReadingLabels { outcome })
+                    .get_or_create(&ReadingLabels { subject, outcome })
                     .inc_by(n as u64);
             }
         }
