@@ -205,6 +205,16 @@ fn the_use_a_server_walkthrough_a_post_scheduled_on_one_device_edited_on_another
     live(&desk, &["sync"]);
     let on_desk = live(&desk, &["--json", "list", "--all"]).json();
     assert_eq!(on_desk[0]["id"], id, "{on_desk}");
+    // The desk has no account of its own: the row shows the server's target.
+    let listing = live(&desk, &["list", "--all"]).stdout;
+    let row = listing
+        .lines()
+        .find(|l| l.contains("Launch day, first draft"))
+        .unwrap_or_else(|| panic!("the laptop's post on the desk: {listing}"));
+    assert!(
+        row.contains("scheduled (server)") && row.contains("masto"),
+        "{listing}"
+    );
     live(
         &desk,
         &["draft", "edit", &id, "Launch day! Edited on the desk"],
