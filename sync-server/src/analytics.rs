@@ -192,18 +192,23 @@ async fn again(
     Ok(())
 }
 
+/// Told each collection's [`Tally`] (for `/metrics`).
+pub type TallyObserver = Arc<dyn Fn(&Tally) + Send + Sync>;
+
 /// The loop `serve` runs beside the publisher: a collection every second by the engine's
 /// clock, until `stop`.
 pub async fn run(
     storage: Arc<dyn Storage>,
     engine: Arc<Engine>,
     owner: String,
+    observer: TallyObserver,
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Ordering::SeqCst) {
         let now = engine.clock().now();
         let more = match collect_once(&storage, &engine, &owner, now).await {
             Ok(tally) if tally.claimed > 0 => {
+                observer(&tally);
                 tracing::info!(
                     claimed = tally.claimed,
                     counted = tally.counted,
