@@ -229,6 +229,8 @@ fn the_server_publishes_a_synced_posts_media() {
     );
     assert_eq!(sent.media[0].mime, "image/png", "{sent:?}");
     assert_eq!(sent.media[0].alt.as_deref(), Some("a red square"));
+}
+
 /// The README's "Use a server" walkthrough, step by step: one server, two devices of the
 /// same user, a post scheduled on the laptop, edited on the desk, and published by the
 /// server with the edited text while neither device runs; both show the result once
