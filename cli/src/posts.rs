@@ -55,12 +55,17 @@ pub fn print_posts(
             BufWriter::new(std::io::stdout().lock()),
             color,
         );
+        // A linked database's posts are published by the server: one it holds back for
+        // approval says so, from what the last sync brought down.
+        let linked = store.is_linked()?;
         let listed = store.each_post(filter, limit, |post| {
             shown += 1;
             let short = store.short_id(&post.id)?;
-            table
-                .push(post_row(&post, &short, tz, color))
-                .map_err(stdout_error)
+            let mut row = post_row(&post, &short, tz, color);
+            if linked && awaits_approval_on_server(store, &post.id)? {
+                row[1] = paint("awaiting approval", "33", color);
+            }
+            table.push(row).map_err(stdout_error)
         });
         listed.and_then(|()| table.finish().map(drop).map_err(stdout_error))
     };
@@ -84,6 +89,14 @@ pub fn print_posts(
         });
     }
     note_more(store, filter, limit, shown)
+}
+
+/// Whether the server holds a synced post's targets for an approver (as of the last sync).
+pub fn awaits_approval_on_server(store: &Store, post_id: &str) -> postctl_core::Result<bool> {
+    Ok(store
+        .server_targets(post_id)?
+        .iter()
+        .any(|t| t.state == TargetState::AwaitingApproval.as_str()))
 }
 
 /// Under a listing cut at `limit`: how many more posts match, and how to see them.
