@@ -2897,6 +2897,57 @@ async fn synced_edits_by_an_editor_wait_for_approval(target: Target) {
         states(&s, &ws, &p1).await,
         [("news".into(), TargetState::Cancelled)]
     );
+    // A post by an editor naming an account the server lacks: the account's target,
+    // made when it is added, awaits approval; an owner's post's is scheduled.
+    let eddie = user("eddie");
+    s.create_user(&eddie).await.expect("user");
+    s.set_member(&ws.id, &eddie.id, Role::Editor)
+        .await
+        .expect("member");
+    s.set_approval_settings(&ws.id, true, &[], 9_000)
+        .await
+        .expect("settings");
+    for (id, author) in [("p2", &eddie), ("p3", &alice)] {
+        let v = SyncVersion {
+            author_id: author.id.clone(),
+            ..version(&ws, author, parent.as_deref(), "e")
+        };
+        let writes = vec![
+            write(id, 100, "e", PostWrite::Create { created_ms: 100 }),
+            write(
+                id,
+                100,
+                "e",
+                PostWrite::Schedule {
+                    state: PostState::Scheduled,
+                    scheduled_ms: Some(80_000),
+                    zone: "UTC".into(),
+                },
+            ),
+            write(
+                id,
+                100,
+                "e",
+                PostWrite::Targets(vec!["pushed later".into()]),
+            ),
+        ];
+        assert!(matches!(
+            s.add_version(&v, &writes).await.expect("add"),
+            AddVersion::Added { .. }
+        ));
+        parent = Some(v.id);
+    }
+    s.create_account(&account(&ws, "pushed later", "mastodon"))
+        .await
+        .expect("account");
+    for (id, state) in [
+        ("p2", TargetState::AwaitingApproval),
+        ("p3", TargetState::Scheduled),
+    ] {
+        let shown = s.targets(&ws.id, id).await.expect("targets");
+        assert_eq!(shown.len(), 1, "{id}");
+        assert_eq!(shown[0].target.state, state, "{id}");
+    }
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {

@@ -385,6 +385,11 @@ pub(super) async fn adopt_account(
             continue;
         }
         let (state, due) = super::sql::synced_target_time(&r.get::<_, String>(2), r.get(3));
+        let needs: bool = tx
+            .query_one(&pg(approval::AUTHOR_NEEDS_APPROVAL), &[&post])
+            .await?
+            .get(0);
+        let state = approval::adopted_state(state, needs);
         insert_synced_target(tx, &Target::synced(&post, account_id, ws, state, due, now)).await?;
     }
     Ok(())

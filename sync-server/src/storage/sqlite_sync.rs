@@ -291,6 +291,8 @@ pub(super) fn adopt_account(
             continue;
         }
         let (state, due) = super::sql::synced_target_time(&post_state, scheduled_ms);
+        let needs: bool = tx.query_row(approval::AUTHOR_NEEDS_APPROVAL, [&post], |r| r.get(0))?;
+        let state = approval::adopted_state(state, needs);
         insert_target(
             tx,
             &Target::synced(&post, account_id, ws, state, due, now),

@@ -90,6 +90,26 @@ pub(super) fn await_waiting() -> String {
     )
 }
 
+/// Whether the author of post `?1` needs approval in its workspace (it requires approval,
+/// and the author is not an owner, an admin or a named approver): a target an account
+/// added later makes for the synced post awaits approval then.
+pub(super) const AUTHOR_NEEDS_APPROVAL: &str = "SELECT EXISTS (SELECT 1 FROM posts p
+     JOIN approval_settings s ON s.workspace_id = p.workspace_id
+     WHERE p.id = ?1 AND s.require_approval
+       AND NOT EXISTS (SELECT 1 FROM members m WHERE m.workspace_id = p.workspace_id
+           AND m.user_id = p.author_id AND m.role IN ('owner', 'admin'))
+       AND NOT EXISTS (SELECT 1 FROM approvers a WHERE a.workspace_id = p.workspace_id
+           AND a.user_id = p.author_id))";
+
+/// The state of a target an added account makes for a synced post: what the post's time
+/// gives, awaiting approval instead of scheduled when its author needs approval.
+pub(super) fn adopted_state(state: TargetState, author_needs_approval: bool) -> TargetState {
+    match state {
+        TargetState::Scheduled if author_needs_approval => TargetState::AwaitingApproval,
+        other => other,
+    }
+}
+
 /// How many targets of post `?1` await approval.
 pub(super) const COUNT_AWAITING: &str =
     "SELECT count(*) FROM targets WHERE post_id = ?1 AND state = 'awaiting_approval'";
