@@ -160,10 +160,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             );
             // Counters are read by the processes that publish, each target by one at once.
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let tally_metrics = metrics.clone();
             let collector = tokio::spawn(crate::analytics::run(
                 storage.clone(),
                 networks.clone(),
                 format!("analytics-{}", uuid::Uuid::now_v7()),
+                std::sync::Arc::new(move |tally: &crate::analytics::Tally| {
+                    tally_metrics.record_readings(tally);
+                }),
                 stop.clone(),
             ));
             Some((publisher, collector, stop))
