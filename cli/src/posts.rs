@@ -66,6 +66,9 @@ pub fn print_posts(
             BufWriter::new(std::io::stdout().lock()),
             color,
         );
+        // A linked database's posts are published by the server: one it holds back for
+        // approval says so, from what the last sync brought down.
+        let linked = store.is_linked()?;
         let listed = store.each_post(filter, limit, |post| {
             shown += 1;
             let short = store.short_id(&post.id)?;
@@ -76,7 +79,9 @@ pub fn print_posts(
             }
             let (post, server_targets) = with_server_states(store, post, true)?;
             let mut row = post_row(&post, &short, tz, color);
-            if !server_targets.is_empty() {
+            if awaits_approval_on_server(store, &post.id)? {
+                row[1] = paint("awaiting approval", "33", color);
+            } else if !server_targets.is_empty() {
                 row[1] = format!("{} {}", row[1], paint("(server)", "2", color));
             }
             table.push(row).map_err(stdout_error)
@@ -156,6 +161,14 @@ fn with_server_states(
         }
     }
     Ok((post, on_server))
+}
+
+/// Whether the server holds a synced post's targets for an approver (as of the last sync).
+pub fn awaits_approval_on_server(store: &Store, post_id: &str) -> postctl_core::Result<bool> {
+    Ok(store
+        .server_targets(post_id)?
+        .iter()
+        .any(|t| t.state == TargetState::AwaitingApproval.as_str()))
 }
 
 /// Under a listing cut at `limit`: how many more posts match, and how to see them.

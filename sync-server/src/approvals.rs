@@ -10,7 +10,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::api::posts::{rfc3339, view};
-use crate::storage::{ApprovalDecision, Event, Post, Storage, Unapproved};
+use crate::storage::{
+    ApprovalDecision, ApprovalSettings, Event, Member, Post, Result, Storage, Target, TargetState,
+    Unapproved,
+};
 use crate::webhooks::{self, EventType};
 
 /// How often the sweep looks for posts whose time came before approval.
@@ -31,6 +34,55 @@ pub fn requested(post: &Post, author: &str, approvers: &[String]) -> Event {
         EventType::ApprovalRequested,
         json!({ "post": view(post), "author": author, "approvers": approvers }),
     )
+}
+
+/// Whether a post made without a person at the keyboard (by a trigger or a feed) waits
+/// for approval: when the workspace requires it and any of `makers` (the trigger's or
+/// feed's owner, who is the post's author, and whoever fired a generic trigger) is not a
+/// member who may approve. An owner who left the workspace counts as one who may not.
+pub fn made_post_waits(settings: &ApprovalSettings, members: &[Member], makers: &[&str]) -> bool {
+    settings.require_approval
+        && makers.iter().any(|maker| {
+            members
+                .iter()
+                .find(|m| m.user_id == *maker)
+                .is_none_or(|m| settings.needs_approval(&m.user_id, m.role))
+        })
+}
+
+/// How a trigger or a feed makes `post` (scheduled) on `targets`: as they are, with
+/// `post.scheduled`; or, when it waits for approval ([`made_post_waits`]), with its
+/// targets awaiting approval and `approval.requested` naming the author and the approvers.
+pub async fn made_post(
+    storage: &dyn Storage,
+    post: &Post,
+    targets: Vec<Target>,
+    makers: &[&str],
+) -> Result<(Vec<Target>, Vec<Event>)> {
+    let settings = storage.approval_settings(&post.workspace_id).await?;
+    if !settings.require_approval {
+        return Ok((targets, crate::api::posts::scheduled_event(post)));
+    }
+    let members = storage.members(&post.workspace_id).await?;
+    if !made_post_waits(&settings, &members, makers) {
+        return Ok((targets, crate::api::posts::scheduled_event(post)));
+    }
+    let author = members
+        .iter()
+        .find(|m| m.user_id == post.author_id)
+        .map(|m| m.user_name.clone())
+        .unwrap_or_default();
+    let approvers = crate::api::approvals::approver_names(&members, &settings);
+    let targets = targets
+        .into_iter()
+        .map(|mut t| {
+            if t.state == TargetState::Scheduled {
+                t.state = TargetState::AwaitingApproval;
+            }
+            t
+        })
+        .collect();
+    Ok((targets, vec![requested(post, &author, &approvers)]))
 }
 
 /// A decision as the API and the `approval.decided` event show it.
@@ -99,5 +151,51 @@ pub async fn sweep(storage: Arc<dyn Storage>, outbox: Arc<crate::webhooks::worke
         if sweep_once(storage.as_ref(), now_ms).await > 0 {
             outbox.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Role;
+
+    fn member(id: &str, role: Role) -> Member {
+        Member {
+            user_id: id.into(),
+            user_name: id.into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn made_posts_wait_unless_every_maker_may_approve() {
+        let members = [
+            member("owner", Role::Owner),
+            member("admin", Role::Admin),
+            member("editor", Role::Editor),
+            member("approver", Role::Editor),
+        ];
+        let mut settings = ApprovalSettings {
+            require_approval: true,
+            approvers: vec![members[3].clone()],
+        };
+        let cases: &[(&[&str], bool)] = &[
+            (&["owner"], false),
+            (&["admin"], false),
+            (&["approver"], false),
+            (&["editor"], true),
+            (&["owner", "editor"], true),
+            (&["owner", "admin"], false),
+            (&["gone"], true),
+        ];
+        for (makers, waits) in cases {
+            assert_eq!(
+                made_post_waits(&settings, &members, makers),
+                *waits,
+                "{makers:?}"
+            );
+        }
+        settings.require_approval = false;
+        assert!(!made_post_waits(&settings, &members, &["editor", "gone"]));
     }
 }

@@ -188,6 +188,8 @@ async fn run_all(server: Server) {
     a_github_release_becomes_one_post(&api).await;
     eprintln!("scenario: generic trigger");
     a_generic_trigger_posts_once_per_key(&api).await;
+    eprintln!("scenario: trigger approvals");
+    trigger_posts_wait_for_approval_as_their_makers_would(&api).await;
 }
 
 /// The scenarios play the publisher themselves (through the storage), so the server's
@@ -2637,4 +2639,108 @@ async fn a_generic_trigger_posts_once_per_key(api: &Api) {
         .await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "insufficient-scope");
     assert_eq!(posts_of(api, &owner).await.len(), 3);
+}
+
+/// The states of a post's targets, as `GET /api/v1/posts/{id}` shows them.
+async fn post_states(api: &Api, key: &str, id: &Value) -> Vec<String> {
+    let id = id.as_str().expect("an id");
+    let post = api
+        .call(Method::GET, &format!("/api/v1/posts/{id}"), Some(key), None)
+        .await;
+    assert_eq!(post.status, StatusCode::OK, "{}", post.json);
+    target_states(&post.json)
+        .into_iter()
+        .map(|(_, state)| state)
+        .collect()
+}
+
+async fn trigger_posts_wait_for_approval_as_their_makers_would(api: &Api) {
+    let owner = api.server.user_with_key("tapp", None, ALL_SCOPES);
+    let admin = api
+        .server
+        .user_with_key("tappadmin", Some(("tapp", "admin")), ALL_SCOPES);
+    let editor = api
+        .server
+        .user_with_key("tappeditor", Some(("tapp", "editor")), ALL_SCOPES);
+    add_account(api, &owner, "masto", "mastodon").await;
+    api.call(
+        Method::PUT,
+        "/api/v1/templates/deploy",
+        Some(&owner),
+        Some(json!({ "body": "Deployed {{ version }}" })),
+    )
+    .await;
+    let set = api
+        .call(
+            Method::PUT,
+            "/api/v1/approvals/settings",
+            Some(&owner),
+            Some(json!({ "require_approval": true })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+    let made = api
+        .call(
+            Method::POST,
+            "/api/v1/triggers",
+            Some(&admin),
+            Some(json!({ "kind": "generic", "template": "deploy", "accounts": ["masto"] })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    let path = made.json["path"].as_str().expect("path").to_string();
+    let fire = async |key: &str, version: &str| {
+        let fired = api
+            .call(
+                Method::POST,
+                &path,
+                Some(key),
+                Some(json!({ "version": version })),
+            )
+            .await;
+        assert_eq!(fired.status, StatusCode::CREATED, "{}", fired.json);
+        fired.json["id"].clone()
+    };
+    // The admin's trigger fired by the owner: scheduled now.
+    let by_owner = fire(&owner, "1").await;
+    assert_eq!(post_states(api, &owner, &by_owner).await, ["scheduled"]);
+    // Fired with an editor's key: it waits, authored by the trigger's admin.
+    let by_editor = fire(&editor, "2").await;
+    assert_eq!(
+        post_states(api, &owner, &by_editor).await,
+        ["awaiting_approval"]
+    );
+    let waiting = api
+        .call(Method::GET, "/api/v1/approvals", Some(&owner), None)
+        .await;
+    let items = waiting.json["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{}", waiting.json);
+    assert_eq!(items[0]["id"], by_editor);
+    assert_eq!(items[0]["author"], "tappadmin");
+    // The trigger's maker is an editor now: whoever fires it, its posts wait.
+    let demoted = api
+        .call(
+            Method::PUT,
+            "/api/v1/members/tappadmin",
+            Some(&owner),
+            Some(json!({ "role": "editor" })),
+        )
+        .await;
+    assert!(demoted.status.is_success(), "{}", demoted.json);
+    let after = fire(&owner, "3").await;
+    assert_eq!(
+        post_states(api, &owner, &after).await,
+        ["awaiting_approval"]
+    );
+    // Approved, it is scheduled.
+    let approved = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/posts/{}/approve", after.as_str().expect("id")),
+            Some(&owner),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.json);
+    assert_eq!(post_states(api, &owner, &after).await, ["scheduled"]);
 }

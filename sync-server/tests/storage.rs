@@ -23,7 +23,7 @@ use postctl_server::storage::{
     NotificationSettings, Routed, SendEnd, SendState,
 };
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
-use postctl_server::storage::{MetricClaim, MetricDone};
+use postctl_server::storage::{MetricClaim, MetricDone, SyncApproval};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -67,6 +67,7 @@ cases!(
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
     versions_make_targets_on_the_accounts_they_name,
+    synced_edits_by_an_editor_wait_for_approval,
     snapshots_page_the_current_state_after_the_latest_version,
     media_is_known_per_workspace,
     model_settings_are_per_workspace_and_resealed,
@@ -2713,6 +2714,243 @@ async fn versions_make_targets_on_the_accounts_they_name(target: Target) {
             .len(),
         0
     );
+}
+
+fn requested_event(post: &Post, author: &str, _approvers: &[String]) -> Vec<Event> {
+    vec![Event {
+        workspace_id: post.workspace_id.clone(),
+        event_type: "approval.requested".into(),
+        payload: format!("{{\"post\":\"{}\",\"author\":\"{author}\"}}", post.id),
+        created_ms: post.updated_ms,
+    }]
+}
+
+/// The posts `approval.requested` was recorded for, in order.
+async fn requested_for(s: &Arc<dyn Storage>, ws: &Workspace) -> Vec<String> {
+    s.notification_events_between(&ws.id, 0, i64::MAX)
+        .await
+        .expect("events")
+        .iter()
+        .filter(|e| e.event_type == "approval.requested")
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.payload).expect("json");
+            v["post"].as_str().expect("post").to_string()
+        })
+        .collect()
+}
+
+async fn synced_edits_by_an_editor_wait_for_approval(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let news = account(&ws, "news", "mastodon");
+    s.create_account(&news).await.expect("account");
+    let ask = SyncApproval {
+        author: "eddie".into(),
+        approvers: vec!["alice".into()],
+        events_of: requested_event,
+    };
+    let scheduled = |at: i64, due: Option<i64>| {
+        write(
+            "p1",
+            at,
+            "e",
+            PostWrite::Schedule {
+                state: if due.is_some() {
+                    PostState::Scheduled
+                } else {
+                    PostState::Draft
+                },
+                scheduled_ms: due,
+                zone: "UTC".into(),
+            },
+        )
+    };
+    let p1 = Post {
+        id: "p1".into(),
+        ..post(&ws, &alice, "")
+    };
+    let mut parent: Option<String> = None;
+    let mut push = async |writes: Vec<FieldWrite>, approval: Option<&SyncApproval>| {
+        let v = version(&ws, &alice, parent.as_deref(), "e");
+        let added = match approval {
+            Some(ask) => s.add_version_awaiting(&v, &writes, ask).await,
+            None => s.add_version(&v, &writes).await,
+        };
+        assert!(matches!(added.expect("add"), AddVersion::Added { .. }));
+        parent = Some(v.id);
+    };
+    // A draft synced by an editor waits for nothing.
+    push(
+        vec![
+            write("p1", 100, "e", PostWrite::Create { created_ms: 100 }),
+            write("p1", 100, "e", PostWrite::Body("hello".into())),
+            write("p1", 100, "e", PostWrite::Targets(vec!["news".into()])),
+        ],
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        [("news".into(), TargetState::Draft)]
+    );
+    assert!(requested_for(&s, &ws).await.is_empty());
+    // Scheduled: its target awaits approval at the post's time, and approval is asked.
+    push(vec![scheduled(200, Some(50_000))], Some(&ask)).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        [("news".into(), TargetState::AwaitingApproval)]
+    );
+    assert_eq!(
+        s.targets(&ws.id, "p1").await.expect("targets")[0]
+            .target
+            .due_ms,
+        Some(50_000)
+    );
+    assert_eq!(requested_for(&s, &ws).await, ["p1"]);
+    // A text edit while it waits asks nothing more; a new time moves it and asks again.
+    push(
+        vec![write("p1", 300, "e", PostWrite::Body("hello!".into()))],
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(requested_for(&s, &ws).await, ["p1"]);
+    push(vec![scheduled(400, Some(60_000))], Some(&ask)).await;
+    let shown = s.targets(&ws.id, "p1").await.expect("targets");
+    assert_eq!(shown[0].target.state, TargetState::AwaitingApproval);
+    assert_eq!(shown[0].target.due_ms, Some(60_000));
+    assert_eq!(requested_for(&s, &ws).await, ["p1", "p1"]);
+    // Approved, then edited by the editor (text, media, accounts): back to waiting, once
+    // per version; a stale write (an older stamp) or a label changes nothing.
+    let approve = |at: i64| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(60_000),
+            updated_ms: at,
+            ..p1.clone()
+        };
+        let s = s.clone();
+        let d = decision(&ws, &p, &alice, Decision::Approved, at);
+        async move {
+            s.decide_approval(&p, &TargetChange::Approve { late_before_ms: 0 }, &d, &[])
+                .await
+                .expect("decide")
+                .expect("post");
+        }
+    };
+    let edits: [Vec<FieldWrite>; 3] = [
+        vec![write("p1", 500, "e", PostWrite::Body("edited".into()))],
+        vec![write("p1", 600, "e", PostWrite::Media)],
+        vec![write(
+            "p1",
+            700,
+            "e",
+            PostWrite::Targets(vec!["news".into(), "x".into()]),
+        )],
+    ];
+    let mut asked = 2;
+    for (n, edit) in edits.into_iter().enumerate() {
+        approve(8_000 + n as i64).await;
+        assert_eq!(
+            states(&s, &ws, &p1).await,
+            [("news".into(), TargetState::Scheduled)]
+        );
+        push(
+            vec![write("p1", 250, "e", PostWrite::Body("stale".into()))],
+            Some(&ask),
+        )
+        .await;
+        push(
+            vec![write("p1", 800 + n as i64, "e", PostWrite::Labels)],
+            Some(&ask),
+        )
+        .await;
+        assert_eq!(
+            states(&s, &ws, &p1).await,
+            [("news".into(), TargetState::Scheduled)]
+        );
+        push(edit, Some(&ask)).await;
+        asked += 1;
+        assert_eq!(
+            states(&s, &ws, &p1).await,
+            [("news".into(), TargetState::AwaitingApproval)],
+            "edit {n}"
+        );
+        assert_eq!(requested_for(&s, &ws).await.len(), asked);
+    }
+    let history = s.approval_history(&ws.id, "p1").await.expect("history");
+    assert_eq!(history.len(), 3);
+    assert!(history.iter().all(|d| d.decision == Decision::Approved));
+    // An owner's sync (no approval asked) keeps what waits waiting, at the new time;
+    // unscheduled, it is a draft; removed, cancelled.
+    push(vec![scheduled(900, Some(70_000))], None).await;
+    let shown = s.targets(&ws.id, "p1").await.expect("targets");
+    assert_eq!(shown[0].target.state, TargetState::AwaitingApproval);
+    assert_eq!(shown[0].target.due_ms, Some(70_000));
+    push(vec![scheduled(1_000, None)], None).await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        [("news".into(), TargetState::Draft)]
+    );
+    push(vec![scheduled(1_100, Some(70_000))], Some(&ask)).await;
+    push(
+        vec![write("p1", 1_200, "e", PostWrite::Deleted(true))],
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(
+        states(&s, &ws, &p1).await,
+        [("news".into(), TargetState::Cancelled)]
+    );
+    // A post by an editor naming an account the server lacks: the account's target,
+    // made when it is added, awaits approval; an owner's post's is scheduled.
+    let eddie = user("eddie");
+    s.create_user(&eddie).await.expect("user");
+    s.set_member(&ws.id, &eddie.id, Role::Editor)
+        .await
+        .expect("member");
+    s.set_approval_settings(&ws.id, true, &[], 9_000)
+        .await
+        .expect("settings");
+    for (id, author) in [("p2", &eddie), ("p3", &alice)] {
+        let v = SyncVersion {
+            author_id: author.id.clone(),
+            ..version(&ws, author, parent.as_deref(), "e")
+        };
+        let writes = vec![
+            write(id, 100, "e", PostWrite::Create { created_ms: 100 }),
+            write(
+                id,
+                100,
+                "e",
+                PostWrite::Schedule {
+                    state: PostState::Scheduled,
+                    scheduled_ms: Some(80_000),
+                    zone: "UTC".into(),
+                },
+            ),
+            write(
+                id,
+                100,
+                "e",
+                PostWrite::Targets(vec!["pushed later".into()]),
+            ),
+        ];
+        assert!(matches!(
+            s.add_version(&v, &writes).await.expect("add"),
+            AddVersion::Added { .. }
+        ));
+        parent = Some(v.id);
+    }
+    s.create_account(&account(&ws, "pushed later", "mastodon"))
+        .await
+        .expect("account");
+    for (id, state) in [
+        ("p2", TargetState::AwaitingApproval),
+        ("p3", TargetState::Scheduled),
+    ] {
+        let shown = s.targets(&ws.id, id).await.expect("targets");
+        assert_eq!(shown.len(), 1, "{id}");
+        assert_eq!(shown[0].target.state, state, "{id}");
+    }
 }
 
 async fn versions_chain_by_compare_and_set(target: Target) {

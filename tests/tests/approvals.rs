@@ -6,8 +6,12 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::Env;
 use common::server::{Server, device, token};
+use postctl_tests::fakes::FakeServer;
+use postctl_tests::fakes::mastodon::FakeMastodon;
 use serde_json::{Value, json};
 
 /// A team on one server: the owner's workspace `olive` requires approval, with `april`
@@ -269,4 +273,184 @@ fn the_dashboard_lists_approves_and_rejects_through_the_server() {
     term.wait_for(&["not linked to a server", "postctl login"], quick);
     term.keys(&["q"]);
     term.wait_for_exit(quick);
+}
+
+/// A local Mastodon account `name` on `fake`.
+fn add_mastodon(env: &Env, fake: &FakeMastodon, name: &str) {
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            name,
+            "--instance",
+            &fake.base_url(),
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
+        &[],
+    );
+}
+
+/// A command on the real clock, as the server's.
+fn live(env: &Env, args: &[&str]) -> common::Run {
+    let now = chrono::Utc::now().to_rfc3339();
+    env.ok_full(args, None, &[("POSTCTL_NOW", now.as_str())])
+}
+
+/// Schedules a new local post `seconds` ahead to `to`; its id.
+fn schedule_locally(env: &Env, text: &str, to: &str, seconds: i64) -> String {
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339();
+    let out = live(env, &["--json", "schedule", text, "--to", to, "--at", &at]).json();
+    out["post_id"]
+        .as_str()
+        .or_else(|| out["id"].as_str())
+        .unwrap_or_else(|| panic!("a post id in {out}"))
+        .to_string()
+}
+
+/// Waits up to `seconds` for `done`.
+fn wait_for(seconds: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(seconds),
+            "{what} did not happen in {seconds} s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// An owner with a Mastodon account pushed to the server, in a workspace that requires
+/// approval, and an editor whose device has an account of the same name.
+fn synced_team(mastodon: &FakeMastodon) -> (Server, Env, Env) {
+    let server = Server::start();
+    server.add_user("olive", &[]);
+    server.add_user("eddie", &["--workspace", "olive", "--role", "editor"]);
+    let owner = device(&server, "olive");
+    let editor = device(&server, "eddie");
+    add_mastodon(&owner, mastodon, "masto");
+    owner.ok(&["accounts", "push", "masto"]);
+    let (status, set) = server.send(
+        "PUT",
+        "/api/v1/approvals/settings",
+        &token(&owner),
+        r#"{"require_approval": true}"#,
+    );
+    assert_eq!(status, 200, "{set}");
+    add_mastodon(&editor, mastodon, "masto");
+    (server, owner, editor)
+}
+
+#[test]
+fn an_editors_synced_posts_wait_for_approval_and_only_approved_ones_are_published() {
+    let mastodon = FakeMastodon::start();
+    let (server, owner, editor) = synced_team(&mastodon);
+    let approved = schedule_locally(&editor, "Approved in time", "masto", 10);
+    let unapproved = schedule_locally(&editor, "Nobody approved this", "masto", 3);
+    live(&editor, &["sync"]);
+    for id in [&approved, &unapproved] {
+        assert_eq!(server_states(&server, &owner, id), ["awaiting_approval"]);
+    }
+    // The owner is asked (the notifier routes `approval.requested` to the inbox).
+    wait_for(20, "the approval requests in the owner's inbox", || {
+        let (status, inbox) = server.get("/api/v1/inbox", &token(&owner));
+        assert_eq!(status, 200, "{inbox}");
+        inbox["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|i| i["event_type"] == "approval.requested")
+            .count()
+            == 2
+    });
+    let listed = owner.json(&["approvals", "--json"]);
+    assert_eq!(listed.as_array().expect("a list").len(), 2, "{listed}");
+    assert!(
+        listed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|p| p["author"] == "eddie")
+    );
+
+    // The editor's device learns it from a pull: `status` and `list` say so.
+    live(&editor, &["sync"]);
+    let shown = live(&editor, &["--json", "status", &approved]).json();
+    assert_eq!(
+        shown["server_targets"][0]["state"], "awaiting_approval",
+        "{shown}"
+    );
+    let text = live(&editor, &["status", &approved]).stdout;
+    assert!(text.contains("awaiting approval"), "{text}");
+    let listing = live(&editor, &["list"]).stdout;
+    assert_eq!(listing.matches("awaiting approval").count(), 2, "{listing}");
+
+    // The owner approves one; the server publishes it on time, and never the other,
+    // whose time comes first: it is missed.
+    owner.ok(&["approve", &approved]);
+    assert_eq!(server_states(&server, &owner, &approved), ["scheduled"]);
+    wait_for(30, "the approved post on the fake", || {
+        mastodon
+            .posts()
+            .iter()
+            .any(|p| p.text.contains("Approved in time"))
+    });
+    wait_for(20, "the unapproved post missed", || {
+        server_states(&server, &owner, &unapproved) == ["missed"]
+    });
+    assert_eq!(mastodon.posts().len(), 1, "published without approval");
+    live(&editor, &["sync"]);
+    let listing = live(&editor, &["list"]).stdout;
+    assert!(!listing.contains("awaiting approval"), "{listing}");
+}
+
+#[test]
+fn a_synced_edit_of_an_approved_post_sends_it_back_for_approval() {
+    let mastodon = FakeMastodon::start();
+    let (server, owner, editor) = synced_team(&mastodon);
+    let id = schedule_locally(&editor, "Release notes", "masto", 86_400);
+    live(&editor, &["sync"]);
+    assert_eq!(server_states(&server, &owner, &id), ["awaiting_approval"]);
+    owner.ok(&["approve", &id, "--comment", "Good"]);
+    assert_eq!(server_states(&server, &owner, &id), ["scheduled"]);
+
+    // The text changes: back to waiting.
+    live(
+        &editor,
+        &["draft", "edit", &id, "Release notes, with the link"],
+    );
+    live(&editor, &["sync"]);
+    assert_eq!(server_states(&server, &owner, &id), ["awaiting_approval"]);
+    owner.ok(&["approve", &id, "--comment", "Better"]);
+    assert_eq!(server_states(&server, &owner, &id), ["scheduled"]);
+
+    // The time changes: back again.
+    let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    live(&editor, &["schedule", &id, "--at", &later]);
+    live(&editor, &["sync"]);
+    assert_eq!(server_states(&server, &owner, &id), ["awaiting_approval"]);
+    let (_, post) = server.get(&format!("/api/v1/posts/{id}"), &token(&owner));
+    assert_eq!(post["body"], "Release notes, with the link", "{post}");
+
+    // Each decision is kept, and the owner's own sync of the post asks nothing.
+    owner.ok(&["approve", &id]);
+    let (status, history) = server.get(&format!("/api/v1/posts/{id}/approvals"), &token(&owner));
+    assert_eq!(status, 200, "{history}");
+    let comments: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|d| {
+            assert_eq!(d["decision"], "approved");
+            assert_eq!(d["by"], "olive");
+            d["comment"].as_str().unwrap_or("")
+        })
+        .collect();
+    assert_eq!(comments, ["Good", "Better", ""]);
+    live(&owner, &["sync"]);
+    live(&owner, &["draft", "edit", &id, "Release notes, final"]);
+    live(&owner, &["sync"]);
+    assert_eq!(server_states(&server, &owner, &id), ["scheduled"]);
 }

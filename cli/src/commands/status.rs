@@ -58,11 +58,16 @@ pub fn status(ctx: &mut Context, args: &IdArg) -> CliResult {
         }
         for t in &on_server {
             let color = stdout_color();
+            let state = if t.state == TargetState::AwaitingApproval.as_str() {
+                "awaiting approval (an owner, admin or approver decides: `postctl approvals`)"
+            } else {
+                t.state.as_str()
+            };
             out += &format!(
                 "\n{} ({})  {} by the server (as of {})\n",
                 paint(&t.account, "1", color),
                 t.network,
-                t.state,
+                state,
                 when(Some(t.updated), tz)
             );
             out += &format!("  due:      {}\n", when(t.due, tz));

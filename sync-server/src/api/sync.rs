@@ -24,10 +24,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::access::Caller;
+use super::approvals::{approval_needed, caller_name};
 use super::extract::{Body, Query};
 use super::problem::Problem;
 use super::{AppState, now_ms};
-use crate::storage::{AddVersion, FieldWrite, PostState, PostWrite, SyncVersion};
+use crate::approvals::requested;
+use crate::storage::{AddVersion, FieldWrite, PostState, PostWrite, SyncApproval, SyncVersion};
 
 const PAGE_DEFAULT: u32 = 100;
 const PAGE_MAX: u32 = 1000;
@@ -153,6 +155,16 @@ pub async fn push(
     writes(&push.operations)?;
     let mut operations = push.operations;
     let mut refused: BTreeSet<String> = BTreeSet::new();
+    // What an editor of a workspace that requires approval syncs waits for an approver,
+    // as what they schedule through the API does.
+    let approval = match approval_needed(&state, &caller).await? {
+        Some(approvers) => Some(SyncApproval {
+            author: caller_name(&state, &caller).await?,
+            approvers,
+            events_of: |post, author, approvers| vec![requested(post, author, approvers)],
+        }),
+        None => None,
+    };
     // Each round either stores the version or leaves out more posts that started
     // publishing, so it ends.
     let (id, seq) = loop {
@@ -173,8 +185,22 @@ pub async fn push(
             created_ms: now_ms(),
             payload,
         };
-        match state.storage.add_version(&version, &writes).await? {
-            AddVersion::Added { seq } => break (Some(version.id), Some(seq)),
+        let added = match &approval {
+            Some(ask) => {
+                state
+                    .storage
+                    .add_version_awaiting(&version, &writes, ask)
+                    .await?
+            }
+            None => state.storage.add_version(&version, &writes).await?,
+        };
+        match added {
+            AddVersion::Added { seq } => {
+                if approval.is_some() {
+                    state.outbox.wake();
+                }
+                break (Some(version.id), Some(seq));
+            }
             AddVersion::Stale { latest } => {
                 return Err(Problem::version_conflict(latest.as_deref()));
             }

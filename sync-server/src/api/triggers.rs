@@ -28,9 +28,10 @@ use serde_json::{Map, Value, json};
 use super::access::Caller;
 use super::extract::Body;
 use super::keys::time_text;
-use super::posts::{check_text, scheduled_event, view_with_targets};
+use super::posts::{check_text, view_with_targets};
 use super::problem::Problem;
 use super::{AppState, now_ms, templates};
+use crate::approvals::made_post;
 use crate::storage::{Fired, Post, PostState, Target, Trigger, TriggerKind};
 
 const DESCRIPTION_MAX: usize = 500;
@@ -239,7 +240,7 @@ pub async fn fire_generic(
             )));
         }
     };
-    fire(&state, &trigger, vars, &dedupe_key).await
+    fire(&state, &trigger, vars, &dedupe_key, Some(&caller.user_id)).await
 }
 
 /// What a GitHub webhook call asks for, decided from its event and payload.
@@ -409,6 +410,7 @@ pub async fn fire_github(
                 &trigger,
                 vars,
                 &format!("github-release:{release_id}"),
+                None,
             )
             .await
         }
@@ -422,6 +424,7 @@ async fn fire(
     trigger: &Trigger,
     vars: Map<String, Value>,
     dedupe_key: &str,
+    fired_by: Option<&str>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let ws = &trigger.workspace_id;
     let template = templates::find(state, ws, &trigger.template)
@@ -465,7 +468,12 @@ async fn fire(
         .iter()
         .map(|a| Target::new(&post, a, now))
         .collect();
-    let events = scheduled_event(&post);
+    // The trigger's owner is the author; whoever fires a generic trigger is a maker too,
+    // so an editor's key does not skip approval through an admin's trigger.
+    let makers: Vec<&str> = std::iter::once(trigger.created_by.as_str())
+        .chain(fired_by)
+        .collect();
+    let (targets, events) = made_post(state.storage.as_ref(), &post, targets, &makers).await?;
     match state
         .storage
         .fire_trigger(&trigger.id, dedupe_key, &post, &targets, &events)

@@ -285,7 +285,20 @@ async fn post_new_items(
             .iter()
             .map(|a| Target::new(&post, a, now))
             .collect();
-        let events = crate::api::posts::scheduled_event(&post);
+        let shaped = crate::approvals::made_post(
+            storage.as_ref(),
+            &post,
+            targets,
+            &[feed.created_by.as_str()],
+        )
+        .await;
+        let (targets, events) = match shaped {
+            Ok(shaped) => shaped,
+            Err(e) => {
+                error = Some(format!("could not read the approval settings: {e}"));
+                break;
+            }
+        };
         match storage
             .post_feed_item(&feed.id, keys, &post, &targets, &events)
             .await

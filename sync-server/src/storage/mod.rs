@@ -24,6 +24,7 @@ mod sqlite_metrics;
 mod sqlite_notify;
 mod sqlite_sync;
 mod sqlite_triggers;
+mod sync_approval;
 mod targets;
 
 pub use notifications::{
@@ -35,6 +36,7 @@ pub use postctl_core::publish::circuit::{
     Circuit, CircuitEvent, CircuitRule, CircuitState, Outage,
 };
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
+pub use sync_approval::SyncApproval;
 pub use targets::{Takeover, TargetChange, change_allows, takeover};
 
 use async_trait::async_trait;
@@ -1260,6 +1262,18 @@ pub trait Storage: Send + Sync + 'static {
     /// a publisher that starts meanwhile is seen).
     async fn add_version(&self, version: &SyncVersion, writes: &[FieldWrite])
     -> Result<AddVersion>;
+    /// [`add_version`](Self::add_version) for a version pushed by someone whose posts need
+    /// approval: in the same transaction, each post whose text, media, time or accounts a
+    /// write of the version changed (winning over the field's stamp) and which is
+    /// scheduled afterwards has its waiting targets (scheduled, waiting to retry) await
+    /// approval, keeping their time, and, when any did (or its time moved while targets
+    /// await), records the deliveries of `approval.events_of` for it.
+    async fn add_version_awaiting(
+        &self,
+        version: &SyncVersion,
+        writes: &[FieldWrite],
+        approval: &SyncApproval,
+    ) -> Result<AddVersion>;
     /// A post's fields as the workspace's sync chain last wrote them, by field name
     /// (fields written before values were kept are left out).
     async fn post_fields(&self, workspace_id: &str, post_id: &str) -> Result<Vec<StampedField>>;

@@ -168,7 +168,7 @@ const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.pr
      k.replaced_by";
 pub(super) const SESSION_COLUMNS: &str =
     "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
-const POST_COLUMNS: &str =
+pub(super) const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 /// The same columns of `posts p`, for joins, and how many there are.
 const POST_COLUMNS_P: &str = "p.id, p.workspace_id, p.author_id, p.title, p.body, p.state, \
@@ -248,7 +248,7 @@ async fn insert_key(c: &impl deadpool_postgres::GenericClient, k: &ApiKey) -> Re
     .map(drop)
 }
 
-fn post_row(r: &Row) -> Post {
+pub(super) fn post_row(r: &Row) -> Post {
     let state: String = r.get(5);
     Post {
         id: r.get(0),
@@ -2934,7 +2934,16 @@ impl Storage for PgStorage {
         version: &super::SyncVersion,
         writes: &[super::FieldWrite],
     ) -> Result<super::AddVersion> {
-        self.add_version_now(version, writes).await
+        self.add_version_now(version, writes, None).await
+    }
+
+    async fn add_version_awaiting(
+        &self,
+        version: &super::SyncVersion,
+        writes: &[super::FieldWrite],
+        approval: &super::SyncApproval,
+    ) -> Result<super::AddVersion> {
+        self.add_version_now(version, writes, Some(approval)).await
     }
 
     async fn versions_after(

@@ -8,8 +8,9 @@ use tokio_postgres::error::SqlState;
 
 use postctl_core::model::TargetState;
 
-use super::postgres::{PgStorage, SESSION_COLUMNS, db_error};
+use super::postgres::{POST_COLUMNS, PgStorage, SESSION_COLUMNS, db_error, post_row, record_event};
 use super::sql::{TARGET_INSERT, pg};
+use super::sync_approval::{self as approval, SyncApproval};
 use super::{
     AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
     StampedField, SyncVersion, Target,
@@ -42,6 +43,8 @@ async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(St
 
 /// Why a version was not stored (besides a stale parent).
 enum Refused {
+    /// Recording the approval's events failed.
+    Failed(super::StorageError),
     /// It creates a post whose id is another workspace's.
     Foreign(String),
     /// It writes to posts the server has started publishing.
@@ -264,7 +267,9 @@ async fn write_targets(
     let (state, due) = super::sql::synced_target_time(&row.get::<_, String>(0), row.get(1));
     for (target, name, stored) in &existing {
         let stored = stored.parse().unwrap_or(TargetState::Failed);
-        if !names.contains(name) && stored.is_editable() {
+        if !names.contains(name)
+            && (stored.is_editable() || stored == TargetState::AwaitingApproval)
+        {
             tx.execute(&pg(super::sql::CANCEL_TARGET), &[target, &now])
                 .await?;
         } else if names.contains(name) && stored == TargetState::Cancelled {
@@ -294,6 +299,70 @@ async fn write_targets(
     Ok(())
 }
 
+/// Which of `writes` win over their field's stamp (read before any is applied).
+async fn winning(
+    tx: &impl GenericClient,
+    ws: &str,
+    writes: &[FieldWrite],
+) -> Result<Vec<bool>, tokio_postgres::Error> {
+    let sql = pg(approval::STAMP_WINS);
+    let mut newer = Vec::with_capacity(writes.len());
+    for w in writes {
+        let row = tx
+            .query_one(
+                &sql,
+                &[&ws, &w.post_id, &w.change.field(), &w.at_ms, &w.device],
+            )
+            .await?;
+        newer.push(row.get(0));
+    }
+    Ok(newer)
+}
+
+/// The approval decision on a version's posts (see `Storage::add_version_awaiting`), in
+/// its transaction, after its writes.
+async fn await_approval(
+    tx: &impl GenericClient,
+    touched: &[approval::Touched],
+    ask: &SyncApproval,
+    now: i64,
+) -> Result<()> {
+    for t in touched {
+        let scheduled: Option<bool> = tx
+            .query_opt(&pg(approval::POST_LIVE_SCHEDULED), &[&t.post_id])
+            .await
+            .map_err(db_error)?
+            .map(|r| r.get(0));
+        if scheduled != Some(true) {
+            continue;
+        }
+        let moved = tx
+            .execute(&pg(&approval::await_waiting()), &[&t.post_id, &now])
+            .await
+            .map_err(db_error)?;
+        let awaiting: i64 = tx
+            .query_one(&pg(approval::COUNT_AWAITING), &[&t.post_id])
+            .await
+            .map_err(db_error)?
+            .get(0);
+        if !approval::asks(t, moved, awaiting) {
+            continue;
+        }
+        let row = tx
+            .query_one(
+                &format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1"),
+                &[&t.post_id],
+            )
+            .await
+            .map_err(db_error)?;
+        let post = post_row(&row);
+        for event in (ask.events_of)(&post, &ask.author, &ask.approvers) {
+            record_event(tx, &event).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Gives the workspace's live posts whose synced `targets` name `account` their target on
 /// it (in the transaction that adds the account).
 pub(super) async fn adopt_account(
@@ -316,6 +385,11 @@ pub(super) async fn adopt_account(
             continue;
         }
         let (state, due) = super::sql::synced_target_time(&r.get::<_, String>(2), r.get(3));
+        let needs: bool = tx
+            .query_one(&pg(approval::AUTHOR_NEEDS_APPROVAL), &[&post])
+            .await?
+            .get(0);
+        let state = approval::adopted_state(state, needs);
         insert_synced_target(tx, &Target::synced(&post, account_id, ws, state, due, now)).await?;
     }
     Ok(())
@@ -326,6 +400,7 @@ impl PgStorage {
         &self,
         version: &SyncVersion,
         writes: &[FieldWrite],
+        approval: Option<&SyncApproval>,
     ) -> Result<AddVersion> {
         let mut client = self.client().await?;
         let attempt: Result<Result<Option<i64>, Refused>, tokio_postgres::Error> = async {
@@ -363,17 +438,29 @@ impl PgStorage {
             if !started.is_empty() {
                 return Ok(Err(Refused::Started(started)));
             }
+            let touched = match approval {
+                Some(_) => {
+                    approval::touched(writes, &winning(&tx, &version.workspace_id, writes).await?)
+                }
+                None => Vec::new(),
+            };
             for write in writes {
                 if let Err(post_id) = apply(&tx, version, write).await? {
                     // Dropping the transaction rolls it back: nothing is stored.
                     return Ok(Err(Refused::Foreign(post_id)));
                 }
             }
+            if let Some(ask) = approval
+                && let Err(e) = await_approval(&tx, &touched, ask, version.created_ms).await
+            {
+                return Ok(Err(Refused::Failed(e)));
+            }
             tx.commit().await?;
             Ok(Ok(Some(seq)))
         }
         .await;
         match attempt {
+            Ok(Err(Refused::Failed(e))) => Err(e),
             Ok(Err(Refused::Foreign(post_id))) => Ok(AddVersion::ForeignPost { post_id }),
             Ok(Err(Refused::Started(posts))) => Ok(AddVersion::Started { posts }),
             Ok(Ok(Some(seq))) => Ok(AddVersion::Added { seq }),

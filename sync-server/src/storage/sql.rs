@@ -554,18 +554,21 @@ pub(crate) const ACCOUNT_READINGS: &str = "SELECT r.read_ms, r.counters
     ORDER BY r.read_ms";
 // ---- Targets a synced post's fields make (`PostWrite::Targets`, issue 13).
 
-/// Moves a synced post's draft and scheduled targets to its new time (`?2`, null for a
-/// draft): `?1` post, `?3` now.
+/// Moves a synced post's draft, scheduled and awaiting targets to its new time (`?2`,
+/// null for a draft): `?1` post, `?3` now. A target awaiting approval keeps awaiting (only
+/// an approver's decision schedules it); unscheduled, it is a draft.
 pub(crate) const SCHEDULE_SYNCED_TARGETS: &str =
     "UPDATE targets SET state = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN 'draft'
+         WHEN state = 'awaiting_approval' THEN 'awaiting_approval'
          ELSE 'scheduled' END, due_ms = CAST(?2 AS BIGINT), updated_ms = ?3
-     WHERE post_id = ?1 AND state IN ('draft', 'scheduled')";
+     WHERE post_id = ?1 AND state IN ('draft', 'scheduled', 'awaiting_approval')";
 
-/// Cancels a removed synced post's targets that may still be: `?1` post, `?2` now.
+/// Cancels a removed synced post's targets that may still be (awaiting approval too):
+/// `?1` post, `?2` now.
 pub(crate) fn cancel_synced_targets() -> String {
     format!(
         "UPDATE targets SET state = 'cancelled', updated_ms = ?2
-         WHERE post_id = ?1 AND state IN {}",
+         WHERE post_id = ?1 AND (state IN {} OR state = 'awaiting_approval')",
         TargetState::sql(TargetState::EDITABLE)
     )
 }

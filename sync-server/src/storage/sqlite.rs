@@ -250,7 +250,7 @@ const KEY_COLUMNS: &str = "k.id, k.user_id, k.workspace_id, k.name, k.mode, k.pr
      k.replaced_by";
 pub(super) const SESSION_COLUMNS: &str =
     "id, user_id, workspace_id, hash, created_ms, expires_ms, revoked_ms";
-const POST_COLUMNS: &str =
+pub(super) const POST_COLUMNS: &str =
     "id, workspace_id, author_id, title, body, state, scheduled_ms, zone, created_ms, updated_ms";
 
 fn key_row(r: &Row) -> rusqlite::Result<ApiKey> {
@@ -321,7 +321,7 @@ fn insert_key(c: &rusqlite::Connection, k: &ApiKey) -> rusqlite::Result<()> {
     .map(drop)
 }
 
-fn post_row(r: &Row) -> rusqlite::Result<Post> {
+pub(super) fn post_row(r: &Row) -> rusqlite::Result<Post> {
     let state: String = r.get(5)?;
     Ok(Post {
         id: r.get(0)?,
@@ -2850,7 +2850,16 @@ impl Storage for SqliteStorage {
         version: &super::SyncVersion,
         writes: &[super::FieldWrite],
     ) -> Result<super::AddVersion> {
-        self.add_version_now(version, writes).await
+        self.add_version_now(version, writes, None).await
+    }
+
+    async fn add_version_awaiting(
+        &self,
+        version: &super::SyncVersion,
+        writes: &[super::FieldWrite],
+        approval: &super::SyncApproval,
+    ) -> Result<super::AddVersion> {
+        self.add_version_now(version, writes, Some(approval)).await
     }
 
     async fn versions_after(

@@ -6,7 +6,10 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use postctl_core::model::TargetState;
 
-use super::sqlite::{SESSION_COLUMNS, SqliteStorage, insert_target};
+use super::sqlite::{
+    POST_COLUMNS, SESSION_COLUMNS, SqliteStorage, insert_target, post_row, record_event,
+};
+use super::sync_approval::{self as approval, SyncApproval};
 use super::{
     AddVersion, FieldWrite, PostWrite, Result, STARTED, Session, SnapshotPage, SnapshotPost,
     StampedField, SyncVersion, Target,
@@ -190,7 +193,9 @@ fn write_targets(
     let (state, due) = post_time(tx, post)?;
     for (target, name, stored) in &existing {
         let stored = stored.parse().unwrap_or(TargetState::Failed);
-        if !names.contains(name) && stored.is_editable() {
+        if !names.contains(name)
+            && (stored.is_editable() || stored == TargetState::AwaitingApproval)
+        {
             tx.execute(super::sql::CANCEL_TARGET, params![target, now])?;
         } else if names.contains(name) && stored == TargetState::Cancelled {
             tx.execute(
@@ -219,6 +224,52 @@ fn write_targets(
     Ok(())
 }
 
+/// Which of `writes` win over their field's stamp (read before any is applied).
+fn winning(tx: &Transaction<'_>, ws: &str, writes: &[FieldWrite]) -> rusqlite::Result<Vec<bool>> {
+    let mut stmt = tx.prepare_cached(approval::STAMP_WINS)?;
+    writes
+        .iter()
+        .map(|w| {
+            stmt.query_row(
+                params![ws, w.post_id, w.change.field(), w.at_ms, w.device],
+                |r| r.get(0),
+            )
+        })
+        .collect()
+}
+
+/// The approval decision on a version's posts (see `Storage::add_version_awaiting`), in
+/// its transaction, after its writes.
+fn await_approval(
+    tx: &Transaction<'_>,
+    touched: &[approval::Touched],
+    ask: &SyncApproval,
+    now: i64,
+) -> rusqlite::Result<()> {
+    for t in touched {
+        let scheduled: Option<bool> = tx
+            .query_row(approval::POST_LIVE_SCHEDULED, [&t.post_id], |r| r.get(0))
+            .optional()?;
+        if scheduled != Some(true) {
+            continue;
+        }
+        let moved = tx.execute(&approval::await_waiting(), params![t.post_id, now])?;
+        let awaiting: i64 = tx.query_row(approval::COUNT_AWAITING, [&t.post_id], |r| r.get(0))?;
+        if !approval::asks(t, moved as u64, awaiting) {
+            continue;
+        }
+        let post = tx.query_row(
+            &format!("SELECT {POST_COLUMNS} FROM posts WHERE id = ?1"),
+            [&t.post_id],
+            post_row,
+        )?;
+        for event in (ask.events_of)(&post, &ask.author, &ask.approvers) {
+            record_event(tx, &event)?;
+        }
+    }
+    Ok(())
+}
+
 /// Gives the workspace's live posts whose synced `targets` name `account` their target on
 /// it (in the transaction that adds the account).
 pub(super) fn adopt_account(
@@ -240,6 +291,8 @@ pub(super) fn adopt_account(
             continue;
         }
         let (state, due) = super::sql::synced_target_time(&post_state, scheduled_ms);
+        let needs: bool = tx.query_row(approval::AUTHOR_NEEDS_APPROVAL, [&post], |r| r.get(0))?;
+        let state = approval::adopted_state(state, needs);
         insert_target(
             tx,
             &Target::synced(&post, account_id, ws, state, due, now),
@@ -254,8 +307,10 @@ impl SqliteStorage {
         &self,
         version: &SyncVersion,
         writes: &[FieldWrite],
+        approval: Option<&SyncApproval>,
     ) -> Result<AddVersion> {
         let (version, writes) = (version.clone(), writes.to_vec());
+        let approval = approval.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let last = latest(&tx, &version.workspace_id)?;
@@ -285,11 +340,20 @@ impl SqliteStorage {
                     seq
                 ],
             )?;
+            let touched = match &approval {
+                Some(_) => {
+                    approval::touched(&writes, &winning(&tx, &version.workspace_id, &writes)?)
+                }
+                None => Vec::new(),
+            };
             for write in &writes {
                 if let Err(post_id) = apply(&tx, &version, write)? {
                     // Dropping the transaction rolls it back: nothing is stored.
                     return Ok(AddVersion::ForeignPost { post_id });
                 }
+            }
+            if let Some(ask) = &approval {
+                await_approval(&tx, &touched, ask, version.created_ms)?;
             }
             tx.commit()?;
             Ok(AddVersion::Added { seq })
