@@ -699,11 +699,11 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
         })?
         .collect::<rusqlite::Result<_>>()?;
     let targets = target_names(conn, id)?;
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
          FROM posts WHERE id = ?1",
-        [id],
-        |row| {
+    )?
+    .query_row([id], |row| {
             let labels: String = row.get(2)?;
             let kind: String = row.get(3)?;
             Ok(PostValues {
@@ -721,8 +721,7 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
                 deleted: row.get::<_, Option<i64>>(7)?.is_some(),
                 created_ms: row.get(8)?,
             })
-        },
-    )
+    })
     .optional()
 }
 
@@ -809,14 +808,13 @@ impl Tx<'_> {
 
     /// Sets a post's `targets` field value (see [`target_names`]).
     pub(super) fn set_target_names(&self, id: &str, names: &[String]) -> Result<()> {
-        self.execute(
+        self.run(
             "UPDATE posts SET target_names = ?2 WHERE id = ?1",
             params![
                 id,
                 serde_json::to_string(names).unwrap_or_else(|_| "[]".into())
             ],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
     }
 
@@ -834,11 +832,8 @@ impl Tx<'_> {
             }
         }
         let (kind, due_ms): (String, Option<i64>) = self
-            .query_row(
-                "SELECT schedule, due_ms FROM posts WHERE id = ?1",
-                [post],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT schedule, due_ms FROM posts WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([post], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(|e| self.error(e))?;
         let due = if kind == "none" {
             None
@@ -860,12 +855,8 @@ impl Tx<'_> {
                 continue;
             }
             let account: Option<String> = self
-                .query_row(
-                    "SELECT id FROM accounts WHERE name = ?1 AND deleted_ms IS NULL",
-                    [name],
-                    |r| r.get(0),
-                )
-                .optional()
+                .prepare_cached("SELECT id FROM accounts WHERE name = ?1 AND deleted_ms IS NULL")
+                .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
                 .map_err(|e| self.error(e))?;
             // No account of that name here: the name stays in `target_names` only.
             if let Some(account_id) = account {
@@ -873,12 +864,19 @@ impl Tx<'_> {
                 position += 1;
             }
         }
-        self.execute(
+        self.run(
             "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
             params![post, now],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
+    }
+
+    /// Runs one statement through the connection's cache of prepared statements: the
+    /// number of rows it changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        self.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params))
+            .map_err(|e| self.error(e))
     }
 
     /// Appends an oplog entry with the stamp it was written with on another device.
@@ -917,27 +915,31 @@ impl Tx<'_> {
         pushed: i64,
         applied: &mut Applied,
     ) -> Result<()> {
-        let exists = post_values(self, &op.post).map_err(|e| self.error(e))?;
+        // One cached statement each: a snapshot page or a page of versions applies
+        // thousands of operations in its one transaction.
+        let exists = self
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts WHERE id = ?1)")
+            .and_then(|mut stmt| stmt.query_row([&op.post], |r| r.get::<_, bool>(0)))
+            .map_err(|e| self.error(e))?;
         if let Edit::Created { created_ms } = edit {
-            if exists.is_none() {
-                self.execute(
+            if !exists {
+                self.run(
                     "INSERT INTO posts (id, body, title, labels, schedule, tz, created_ms, updated_ms)
                      VALUES (?1, '', NULL, '[]', 'none', 'UTC', ?2, ?3)",
                     params![op.post, created_ms, to_ms(self.now)],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 // Not `created`: that entry would stamp every field of the post.
                 self.record_stamped(&op.post, "received", &json!({}), &op.stamp())?;
                 applied.changed += 1;
             }
             return Ok(());
         }
-        let Some(current) = exists else {
+        if !exists {
             // A field of a post this device never received: its creation comes first in
             // every version that has it, so this is a damaged version. Skip it.
             applied.skipped += 1;
             return Ok(());
-        };
+        }
         let stamp = op.stamp();
         let held = self.held(&op.post, op.field, pushed)?;
         let resolution = resolve(
@@ -957,11 +959,14 @@ impl Tx<'_> {
             }
             Resolution::ApplyOverLocal => {
                 if let Some(lost) = &held_stamp {
+                    let current = post_values(self, &op.post)
+                        .map_err(|e| self.error(e))?
+                        .map_or(Value::Null, |v| v.get(op.field));
                     self.record_conflict(
                         &op.post,
                         op.field,
                         "server",
-                        &current.get(op.field),
+                        &current,
                         lost,
                         &stamp,
                     )?;
@@ -1095,20 +1100,17 @@ impl Tx<'_> {
     fn write_field(&self, post: &str, edit: &Edit) -> Result<()> {
         let now = to_ms(self.now);
         let run = |sql: &str, value: &dyn rusqlite::ToSql| {
-            self.execute(sql, params![post, value, now])
-                .map(|_| ())
-                .map_err(|e| self.error(e))
+            self.run(sql, params![post, value, now]).map(|_| ())
         };
         match edit {
             Edit::Created { .. } => Ok(()),
             Edit::Media(media) => {
                 self.set_media(post, media)?;
-                self.execute(
+                self.run(
                     "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
                     params![post, now],
                 )
                 .map(|_| ())
-                .map_err(|e| self.error(e))
             }
             Edit::Targets(names) => self.write_targets(post, names),
             Edit::Body(body) => run(
@@ -1144,22 +1146,20 @@ impl Tx<'_> {
                 } else {
                     schedule.due_ms
                 };
-                self.execute(
+                self.run(
                     "UPDATE posts SET schedule = ?2, rule = ?3, due_ms = ?4, tz = ?5, updated_ms = ?6
                      WHERE id = ?1",
                     params![post, schedule.kind, schedule.rule, due, schedule.zone, now],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 // This device's own targets of the post follow the new time; what is
                 // publishing or done stays as it is.
-                self.execute(
+                self.run(
                     "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft'
                              WHEN state = 'draft' THEN 'scheduled' ELSE state END,
                          due_ms = ?2, updated_ms = ?3
                      WHERE post_id = ?1 AND state IN ('draft', 'scheduled', 'waiting_retry')",
                     params![post, due, now],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 Ok(())
             }
         }
@@ -1189,7 +1189,7 @@ impl Tx<'_> {
         reason: Option<&str>,
         draft: Option<&str>,
     ) -> Result<()> {
-        self.execute(
+        self.run(
             "INSERT INTO sync_conflicts (post_id, field, kept, lost_value, lost_device, lost_at_ms,
                  won_device, won_at_ms, recorded_ms, reason, draft_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -1206,8 +1206,7 @@ impl Tx<'_> {
                 reason,
                 draft
             ],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
     }
 }
