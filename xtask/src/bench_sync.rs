@@ -337,7 +337,7 @@ struct Server {
 impl Server {
     fn start(binary: &Path, data: &Path) -> Result<Server, String> {
         let mut child = Command::new(binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn", "--data"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info", "--data"])
             .arg(data)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
             .env("POSTCTL_SERVER_RATE_LIMIT", "1000000")

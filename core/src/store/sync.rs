@@ -278,6 +278,18 @@ impl Store {
                 *at = (*at).max(at_ms);
             }
         }
+        // The posts other devices wrote to: only their fields can hold a newer value than
+        // ours (one scan, instead of a look at every pending field).
+        let touched: std::collections::BTreeSet<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT DISTINCT entity_id FROM oplog WHERE entity = 'post' AND device != ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([&self.device], |row| row.get(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))?;
         let mut operations = Vec::new();
         let mut posts = 0;
         for post in order {
@@ -285,10 +297,15 @@ impl Store {
                 continue;
             };
             posts += 1;
+            let elsewhere = touched.contains(&post);
             for (field, at_ms) in &fields[&post] {
                 // A field whose local change already lost to a newer one pulled from the
                 // server (kept as a conflict) has nothing of ours left to push.
-                let latest = held(self.conn(), &post, *field).map_err(|e| self.error(e))?;
+                let latest = if elsewhere {
+                    held(self.conn(), &post, *field).map_err(|e| self.error(e))?
+                } else {
+                    None
+                };
                 let ours = Stamp {
                     at_ms: *at_ms,
                     device: self.device.clone(),
@@ -1113,16 +1130,19 @@ impl Tx<'_> {
                 .map(|_| ())
             }
             Edit::Targets(names) => self.write_targets(post, names),
+            // Text, title, labels and removal are written only when they change: each
+            // write of them updates the search index (a new post's title and removal
+            // mostly do not change).
             Edit::Body(body) => run(
-                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1 AND body IS NOT ?2",
                 body,
             ),
             Edit::Title(title) => run(
-                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1 AND title IS NOT ?2",
                 title,
             ),
             Edit::Labels(labels) => run(
-                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1 AND labels IS NOT ?2",
                 &serde_json::to_string(labels).unwrap_or_else(|_| "[]".into()),
             ),
             Edit::Deleted(true) => {
@@ -1137,7 +1157,8 @@ impl Tx<'_> {
                 )
             }
             Edit::Deleted(false) => run(
-                "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+                "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3
+                 WHERE id = ?1 AND ?2 IS NOT NULL AND deleted_ms IS NOT NULL",
                 &now,
             ),
             Edit::Schedule(schedule) => {
