@@ -2877,7 +2877,11 @@ async fn a_batch_pushed_again_is_answered_with_its_version(target: Target) {
             added.push(seq);
         }
     }
-    assert_eq!(added, vec![5], "one of the concurrent pushes adds the batch");
+    assert_eq!(
+        added,
+        vec![5],
+        "one of the concurrent pushes adds the batch"
+    );
     let all = s
         .versions_after(&ws.id, None, 10)
         .await
@@ -2890,7 +2894,10 @@ async fn a_batch_pushed_again_is_answered_with_its_version(target: Target) {
             .count(),
         1
     );
-    assert_eq!(s.post(&ws.id, "p1").await.expect("post").expect("p1").body, "once");
+    assert_eq!(
+        s.post(&ws.id, "p1").await.expect("post").expect("p1").body,
+        "once"
+    );
 }
 
 async fn versions_apply_last_writer_wins(target: Target) {

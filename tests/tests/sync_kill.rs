@@ -113,7 +113,11 @@ fn check_nothing_lost_or_doubled(server: &Server, env: &Env, bodies: &BTreeSet<S
     assert_eq!(&on_server, bodies, "the server holds every post once");
     let stored = operations_stored(server);
     // Each post's creation and its seven fields.
-    assert_eq!(stored.len(), POSTS * 8, "every operation reached the server");
+    assert_eq!(
+        stored.len(),
+        POSTS * 8,
+        "every operation reached the server"
+    );
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
     assert!(
         twice.is_empty(),

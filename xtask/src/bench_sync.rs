@@ -52,7 +52,12 @@ pub fn run(root: &Path) -> Result<(), String> {
     a.login(&server.base)?;
     eprintln!("pushing {POSTS} posts...");
     let (wall, pushed) = a.sync()?;
-    line(&mut report, &format!("push of {POSTS} posts"), wall, &pushed);
+    line(
+        &mut report,
+        &format!("push of {POSTS} posts"),
+        wall,
+        &pushed,
+    );
 
     // Device B: the first sync of the workspace.
     let b = Device::new(&postctl, &work.path().join("b"));
@@ -337,7 +342,14 @@ struct Server {
 impl Server {
     fn start(binary: &Path, data: &Path) -> Result<Server, String> {
         let mut child = Command::new(binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "info", "--data"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-level",
+                "info",
+                "--data",
+            ])
             .arg(data)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
             .env("POSTCTL_SERVER_RATE_LIMIT", "1000000")

@@ -280,16 +280,19 @@ impl Store {
         }
         // The posts other devices wrote to: only their fields can hold a newer value than
         // ours (one scan, instead of a look at every pending field).
-        let touched: std::collections::BTreeSet<String> = self
-            .conn()
-            .prepare_cached(
-                "SELECT DISTINCT entity_id FROM oplog WHERE entity = 'post' AND device != ?1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([&self.device], |row| row.get(0))
-                    .and_then(|rows| rows.collect())
-            })
-            .map_err(|e| self.error(e))?;
+        let touched: std::collections::BTreeSet<String> = if order.is_empty() {
+            Default::default()
+        } else {
+            self.conn()
+                .prepare_cached(
+                    "SELECT DISTINCT entity_id FROM oplog WHERE entity = 'post' AND device != ?1",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map([&self.device], |row| row.get(0))
+                        .and_then(|rows| rows.collect())
+                })
+                .map_err(|e| self.error(e))?
+        };
         let mut operations = Vec::new();
         let mut posts = 0;
         for post in order {
@@ -721,23 +724,23 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
          FROM posts WHERE id = ?1",
     )?
     .query_row([id], |row| {
-            let labels: String = row.get(2)?;
-            let kind: String = row.get(3)?;
-            Ok(PostValues {
-                media: media.clone(),
-                targets: targets.clone(),
-                body: row.get(0)?,
-                title: row.get(1)?,
-                labels: serde_json::from_str(&labels).unwrap_or_default(),
-                schedule: ScheduleValue {
-                    due_ms: if kind == "none" { None } else { row.get(5)? },
-                    kind,
-                    rule: row.get(4)?,
-                    zone: row.get(6)?,
-                },
-                deleted: row.get::<_, Option<i64>>(7)?.is_some(),
-                created_ms: row.get(8)?,
-            })
+        let labels: String = row.get(2)?;
+        let kind: String = row.get(3)?;
+        Ok(PostValues {
+            media: media.clone(),
+            targets: targets.clone(),
+            body: row.get(0)?,
+            title: row.get(1)?,
+            labels: serde_json::from_str(&labels).unwrap_or_default(),
+            schedule: ScheduleValue {
+                due_ms: if kind == "none" { None } else { row.get(5)? },
+                kind,
+                rule: row.get(4)?,
+                zone: row.get(6)?,
+            },
+            deleted: row.get::<_, Option<i64>>(7)?.is_some(),
+            created_ms: row.get(8)?,
+        })
     })
     .optional()
 }
@@ -979,14 +982,7 @@ impl Tx<'_> {
                     let current = post_values(self, &op.post)
                         .map_err(|e| self.error(e))?
                         .map_or(Value::Null, |v| v.get(op.field));
-                    self.record_conflict(
-                        &op.post,
-                        op.field,
-                        "server",
-                        &current,
-                        lost,
-                        &stamp,
-                    )?;
+                    self.record_conflict(&op.post, op.field, "server", &current, lost, &stamp)?;
                     applied.conflicts += 1;
                 }
             }

@@ -410,8 +410,7 @@ impl Client {
             return Err(self.failed(status, self.problem(status, &text)?));
         }
         let started = std::time::Instant::now();
-        let value = serde_json::from_str(&text)
-            .map_err(|e| self.protocol(format!("{what}: {e}")));
+        let value = serde_json::from_str(&text).map_err(|e| self.protocol(format!("{what}: {e}")));
         self.count_json(started.elapsed());
         value
     }

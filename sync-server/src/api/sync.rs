@@ -53,7 +53,9 @@ pub struct Push {
 fn batch_ok(batch: &str) -> bool {
     !batch.is_empty()
         && batch.len() <= 64
-        && batch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && batch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// What a version writes to the posts table. Labels travel between devices in the
@@ -194,8 +196,15 @@ pub async fn push(
         match state.storage.add_version(&version, &writes).await? {
             AddVersion::Added { seq } => break (Some(version.id), Some(seq)),
             AddVersion::Duplicate { id, seq } => {
-                return retried(&state, &caller.workspace_id, &push.parent, &operations, id, seq)
-                    .await;
+                return retried(
+                    &state,
+                    &caller.workspace_id,
+                    &push.parent,
+                    &operations,
+                    id,
+                    seq,
+                )
+                .await;
             }
             AddVersion::Stale { latest } => {
                 return Err(Problem::version_conflict(latest.as_deref()));

@@ -38,7 +38,9 @@ fn batch(
         return Ok(None);
     };
     c.prepare_cached("SELECT id, seq FROM sync_versions WHERE workspace_id = ?1 AND batch_id = ?2")?
-        .query_row(params![workspace_id, batch_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![workspace_id, batch_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
 }
 
@@ -93,7 +95,8 @@ fn apply(
 ) -> rusqlite::Result<Result<(), String>> {
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
-        let inserted = run(tx, 
+        let inserted = run(
+            tx,
             "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
                  zone, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, NULL, '', 'draft', NULL, 'UTC', ?4, ?5)
@@ -116,7 +119,8 @@ fn apply(
         }
         return Ok(Ok(()));
     }
-    let newer = run(tx, 
+    let newer = run(
+        tx,
         "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (workspace_id, post_id, field) DO UPDATE
@@ -143,11 +147,13 @@ fn apply(
             write_targets(tx, ws, id, names, now)?;
             0
         }
-        PostWrite::Title(title) => run(tx, 
+        PostWrite::Title(title) => run(
+            tx,
             "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, title, now],
         )?,
-        PostWrite::Body(body) => run(tx, 
+        PostWrite::Body(body) => run(
+            tx,
             "UPDATE posts SET body = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, body, now],
         )?,
@@ -156,23 +162,30 @@ fn apply(
             scheduled_ms,
             zone,
         } => {
-            run(tx, 
+            run(
+                tx,
                 "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
                  WHERE id = ?1 AND workspace_id = ?2",
                 params![id, ws, state.as_str(), scheduled_ms, zone, now],
             )?;
             let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
-            run(tx, super::sql::SCHEDULE_SYNCED_TARGETS, params![id, due, now])?
+            run(
+                tx,
+                super::sql::SCHEDULE_SYNCED_TARGETS,
+                params![id, due, now],
+            )?
         }
         PostWrite::Deleted(true) => {
-            run(tx, 
+            run(
+                tx,
                 "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
                  WHERE id = ?1 AND workspace_id = ?2",
                 params![id, ws, now],
             )?;
             run(tx, &super::sql::cancel_synced_targets(), params![id, now])?
         }
-        PostWrite::Deleted(false) => run(tx, 
+        PostWrite::Deleted(false) => run(
+            tx,
             "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, now],
         )?,
@@ -211,7 +224,8 @@ fn write_targets(
         if !names.contains(name) && stored.is_editable() {
             run(tx, super::sql::CANCEL_TARGET, params![target, now])?;
         } else if names.contains(name) && stored == TargetState::Cancelled {
-            run(tx, 
+            run(
+                tx,
                 super::sql::REVIVE_TARGET,
                 params![target, state.as_str(), due, now],
             )?;
@@ -275,7 +289,8 @@ impl SqliteStorage {
         let (version, writes) = (version.clone(), writes.to_vec());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some((id, seq)) = batch(&tx, &version.workspace_id, version.batch_id.as_deref())? {
+            if let Some((id, seq)) = batch(&tx, &version.workspace_id, version.batch_id.as_deref())?
+            {
                 return Ok(AddVersion::Duplicate { id, seq });
             }
             let last = latest(&tx, &version.workspace_id)?;
