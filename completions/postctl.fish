@@ -301,7 +301,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand post" -l label -d 'A lab
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l thread -d 'Text longer than a network takes: split into a thread (auto, numbered) or refuse (never) [default: auto; with --release: the summary and a link where the notes do not fit]' -r -f -a "auto\t'Split into a thread where the network has threads'
 never\t'Refuse text that does not fit'
 numbered\t'Split, numbering the parts "1/3"'"
-complete -c postctl -n "__fish_postctl_using_subcommand post" -l wait -d 'Wait up to this many seconds for retries (rate limits, errors); later ones are left to the daemon or `postctl run-due`' -r
+complete -c postctl -n "__fish_postctl_using_subcommand post" -l wait -d 'Wait up to this many seconds for retries (rate limits, errors); later ones are left to the daemon or `postctl run-due`. On a linked database: for the server\'s result (0: return once the server has the post)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand post" -l dry-run -d 'Show exactly what each network would receive; send nothing'

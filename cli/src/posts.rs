@@ -11,10 +11,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use postctl_core::content::template::Template;
 use postctl_core::exchange::JsonArray;
-use postctl_core::model::{Account, Post, Schedule, TargetState};
+use postctl_core::model::{Account, Post, Schedule, Target, TargetState};
 use postctl_core::platforms::can_publish;
 use postctl_core::store::short_ids;
-use postctl_core::store::{ListFilter, Store};
+use postctl_core::store::{ListFilter, ServerTargetState, Store};
 use postctl_core::time::{Disambiguation, WeeklyRule, resolve_local};
 use serde::Serialize;
 
@@ -40,13 +40,24 @@ pub fn print_posts(
     let tz = ctx.zone(tz)?;
     let json = ctx.json;
     let store = ctx.store()?;
+    let linked = store.is_linked()?;
     let color = stdout_color();
     let mut shown = 0;
     let streamed = if json {
         let mut array = JsonArray::new(BufWriter::new(std::io::stdout().lock()));
         let listed = store.each_post(filter, limit, |post| {
             shown += 1;
-            array.push(&post).map_err(stdout_error)
+            if !linked {
+                return array.push(&post).map_err(stdout_error);
+            }
+            let (post, server_targets) = with_server_states(store, post, false)?;
+            array
+                .push(&LinkedPost {
+                    post: &post,
+                    published_by: "server",
+                    server_targets,
+                })
+                .map_err(stdout_error)
         });
         listed.and_then(|()| array.finish().map(drop).map_err(stdout_error))
     } else {
@@ -58,9 +69,17 @@ pub fn print_posts(
         let listed = store.each_post(filter, limit, |post| {
             shown += 1;
             let short = store.short_id(&post.id)?;
-            table
-                .push(post_row(&post, &short, tz, color))
-                .map_err(stdout_error)
+            if !linked {
+                return table
+                    .push(post_row(&post, &short, tz, color))
+                    .map_err(stdout_error);
+            }
+            let (post, server_targets) = with_server_states(store, post, true)?;
+            let mut row = post_row(&post, &short, tz, color);
+            if !server_targets.is_empty() {
+                row[1] = format!("{} {}", row[1], paint("(server)", "2", color));
+            }
+            table.push(row).map_err(stdout_error)
         });
         listed.and_then(|()| table.finish().map(drop).map_err(stdout_error))
     };
@@ -84,6 +103,59 @@ pub fn print_posts(
         });
     }
     note_more(store, filter, limit, shown)
+}
+
+/// A post of a linked database as `list --json` shows it: its targets as the server's
+/// publisher last reported them, and those reports.
+#[derive(Serialize)]
+struct LinkedPost<'a> {
+    #[serde(flatten)]
+    post: &'a Post,
+    published_by: &'static str,
+    server_targets: Vec<ServerTargetState>,
+}
+
+/// A linked database's post with the server's states in place of this device's (which
+/// never publishes it: its targets stay as they were made), and the server's reports.
+/// Targets the server has not reported on keep their state here. With `all`, the server's
+/// targets on accounts this device does not have (they do not travel) are added, without
+/// an id here, so a table row shows every account the server publishes to.
+fn with_server_states(
+    store: &Store,
+    mut post: Post,
+    all: bool,
+) -> postctl_core::Result<(Post, Vec<ServerTargetState>)> {
+    let on_server = store.server_targets(&post.id)?;
+    for reported in &on_server {
+        let Ok(state) = reported.state.parse::<TargetState>() else {
+            continue;
+        };
+        match post
+            .targets
+            .iter_mut()
+            .find(|t| t.account == reported.account)
+        {
+            Some(target) => {
+                target.state = state;
+                target.last_error = reported.last_error.clone();
+            }
+            None if all => {
+                let Ok(network) = reported.network.parse() else {
+                    continue;
+                };
+                post.targets.push(Target {
+                    id: String::new(),
+                    account: reported.account.clone(),
+                    network,
+                    state,
+                    due: reported.due,
+                    last_error: reported.last_error.clone(),
+                });
+            }
+            None => {}
+        }
+    }
+    Ok((post, on_server))
 }
 
 /// Under a listing cut at `limit`: how many more posts match, and how to see them.

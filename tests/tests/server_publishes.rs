@@ -139,19 +139,6 @@ fn a_post_scheduled_on_a_laptop_that_is_then_closed_is_published_by_the_server_o
     let (on_laptop, shown) = published_on(&laptop, &id);
     assert_eq!(on_laptop, url);
     assert!(shown.contains("published by the server"), "{shown}");
-
-    // `post` publishes from this device, which a linked database never does: it says how
-    // to have the server publish, and stores nothing.
-    let before = live(&laptop, &["--json", "list", "--all"]).json();
-    let refused = laptop.fails(&["post", "Right now", "--to", "masto"], 2);
-    assert!(
-        refused.stderr.contains("postctl schedule")
-            && refused.stderr.contains("nothing was stored"),
-        "{}",
-        refused.stderr
-    );
-    assert_eq!(live(&laptop, &["--json", "list", "--all"]).json(), before);
-    assert_eq!(mastodon.posts().len(), 1);
 }
 
 #[test]
@@ -192,4 +179,136 @@ fn a_post_to_an_account_the_server_lacks_waits_for_the_push_and_sync_status_says
         vec![("masto".to_string(), "cancelled".to_string())]
     );
     assert!(mastodon.posts().is_empty());
+}
+
+/// A synced post's pictures go out with it: the device uploads the file by hash, and the
+/// server publishes the post with it (and its alt text), not just the text.
+#[test]
+fn the_server_publishes_a_synced_posts_media() {
+    let mastodon = FakeMastodon::start();
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let laptop = device(&server, "alice");
+    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.ok(&["accounts", "push", "masto"]);
+    let png = laptop.file("shot.png", common::PNG_3X2);
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let scheduled = live(
+        &laptop,
+        &[
+            "--json",
+            "schedule",
+            "With a picture",
+            "--to",
+            "masto",
+            "--at",
+            &at,
+            "--media",
+            png.to_str().expect("utf-8 path"),
+            "--alt",
+            "a red square",
+        ],
+    )
+    .json();
+    assert!(scheduled.is_object(), "{scheduled}");
+    live(&laptop, &["sync"]);
+    let started = Instant::now();
+    while mastodon.posts().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not publish the synced post"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = &mastodon.posts()[0];
+    assert!(sent.text.contains("With a picture"), "{sent:?}");
+    assert_eq!(
+        sent.media.len(),
+        1,
+        "published without its picture: {sent:?}"
+    );
+    assert_eq!(sent.media[0].mime, "image/png", "{sent:?}");
+    assert_eq!(sent.media[0].alt.as_deref(), Some("a red square"));
+}
+
+/// The README's "Use a server" walkthrough, step by step: one server, two devices of the
+/// same user, a post scheduled on the laptop, edited on the desk, and published by the
+/// server with the edited text while neither device runs; both show the result once
+/// they sync again.
+#[test]
+fn the_use_a_server_walkthrough_a_post_scheduled_on_one_device_edited_on_another_published_while_both_are_offline()
+ {
+    let mastodon = FakeMastodon::start();
+    let server = Server::start();
+    server.add_user("alice", &[]);
+
+    // Both devices sign in. The laptop adds the account, sends it to the server,
+    // schedules the post and syncs.
+    let laptop = device(&server, "alice");
+    let desk = device(&server, "alice");
+    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.ok(&["accounts", "push", "masto"]);
+    let id = schedule(&laptop, "Launch day, first draft", "masto", 8);
+    live(&laptop, &["sync"]);
+
+    // The desk syncs, edits the text, syncs.
+    live(&desk, &["sync"]);
+    let on_desk = live(&desk, &["--json", "list", "--all"]).json();
+    assert_eq!(on_desk[0]["id"], id, "{on_desk}");
+    // The desk has no account of its own: the row shows the server's target.
+    let listing = live(&desk, &["list", "--all"]).stdout;
+    let row = listing
+        .lines()
+        .find(|l| l.contains("Launch day, first draft"))
+        .unwrap_or_else(|| panic!("the laptop's post on the desk: {listing}"));
+    assert!(
+        row.contains("scheduled (server)") && row.contains("masto"),
+        "{listing}"
+    );
+    live(
+        &desk,
+        &["draft", "edit", &id, "Launch day! Edited on the desk"],
+    );
+    live(&desk, &["sync"]);
+    let edited_at = Instant::now();
+    assert!(mastodon.posts().is_empty(), "published before the edit");
+
+    // Both devices are off now: only the server runs, and publishes the edited text once.
+    while mastodon.posts().is_empty() {
+        assert!(
+            edited_at.elapsed() < Duration::from_secs(40),
+            "the server did not publish the post"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = mastodon.posts();
+    assert_eq!(sent.len(), 1, "published more than once");
+    assert!(
+        sent[0].text.contains("Launch day! Edited on the desk"),
+        "not the edited text: {}",
+        sent[0].text
+    );
+
+    // Both come back and sync: each shows the post published by the server, with its URL.
+    let session = token(&laptop);
+    let settled = Instant::now();
+    while server_targets(&server, &session, &id)[0].1 != "published" {
+        assert!(settled.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    live(&laptop, &["sync"]);
+    live(&desk, &["sync"]);
+    let (url, shown) = published_on(&laptop, &id);
+    assert!(shown.contains(&url), "{shown}");
+    let (on_desk, shown) = published_on(&desk, &id);
+    assert_eq!(on_desk, url);
+    assert!(shown.contains(&url), "{shown}");
+    for env in [&laptop, &desk] {
+        let listing = live(env, &["list", "--all"]).stdout;
+        assert!(listing.contains("published (server)"), "{listing}");
+        let json = live(env, &["--json", "list", "--all"]).json();
+        assert_eq!(json[0]["server_targets"][0]["url"], url.as_str(), "{json}");
+        assert_eq!(json[0]["body"], "Launch day! Edited on the desk", "{json}");
+    }
 }

@@ -20,6 +20,14 @@ In CI, accounts can come from the environment, with no init and no database:
   (other fields: _HANDLE, _CHANNEL, _ROOM, _BASE_URL, _OWNER_ID, _USER_ID, _PAGE_ID)
   postctl post --file RELEASE.md --to masto,tg --json
 
+On a database linked to a server (`postctl login`), the server publishes: `post` sends the
+post with a sync and waits up to --wait seconds for the server's result (--wait 0: return
+once the server has it). An account the server lacks is refused (`postctl accounts push
+NAME` first); when the server cannot be reached the post waits here for the next sync
+(`postctl sync`, or the daemon's background sync), exit 3.
+  postctl accounts push masto && postctl post \"Shipped v1.2\" --to masto
+  postctl post \"Shipped v1.2\" --to masto --wait 0 && postctl status 01a2
+
 Exit codes: 0 every target published; 3 some did not (see the JSON or the messages);
 4 credentials missing or rejected; 1 error.";
 
@@ -63,7 +71,8 @@ pub struct PostArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Wait up to this many seconds for retries (rate limits, errors); later ones are left
-    /// to the daemon or `postctl run-due`
+    /// to the daemon or `postctl run-due`. On a linked database: for the server's result
+    /// (0: return once the server has the post)
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub wait: u64,
 }

@@ -23,6 +23,7 @@ mod login;
 mod mcp;
 mod media;
 mod post;
+mod post_linked;
 mod queue;
 mod report;
 mod schedule;

@@ -21,7 +21,7 @@ use crate::env_accounts::{self, is_env_account};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, stdout_color};
 
-fn thread_mode(arg: ThreadArg) -> ThreadMode {
+pub(super) fn thread_mode(arg: ThreadArg) -> ThreadMode {
     match arg {
         ThreadArg::Auto => ThreadMode::Auto,
         ThreadArg::Never => ThreadMode::Never,
@@ -183,66 +183,58 @@ fn release_batches(
     )?)
 }
 
-#[derive(Debug, Serialize)]
-struct PostResult<'a> {
-    /// The first post; a release fitted per network can make one post per distinct text.
-    post_id: &'a str,
-    post_ids: &'a [String],
-    targets: &'a [Outcome],
-}
-
-pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
-    let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
-    let (mut store, temporary) = publishing_store(ctx)?;
-    if let Some(link) = store.sync_link()? {
-        // The server publishes a linked database's posts; this command publishes from
-        // this device, so it would only store a post nothing here sends.
-        return Err(CliError::usage(format!(
-            "this database is linked to workspace {} on {}, whose server publishes its posts: \
-             schedule the post there instead, e.g. `postctl schedule \"TEXT\" --to ACCOUNT --at \"in 1m\"` \
-             then `postctl sync`; nothing was stored",
-            link.workspace, link.server
-        )));
-    }
-    let names = if args.content.to.is_empty() {
-        ctx.config.default_to.clone()
-    } else {
-        args.content.to.clone()
-    };
-    let accounts = destinations(&mut store, &names)?;
+/// The text for each group of accounts (one, or one per distinct release text), and how
+/// it fits each account: known offline and cheap, so what cannot go out is refused before
+/// anything is stored.
+pub(super) fn batches_and_previews(
+    store: &Store,
+    args: &PostArgs,
+    accounts: &[Account],
+    thread: ThreadMode,
+) -> CliResult<(Vec<Batch>, Vec<Preview>)> {
     let batches = match &args.release {
-        Some(path) => release_batches(&store, &args, path, accounts.clone())?,
+        Some(path) => release_batches(store, args, path, accounts.to_vec())?,
         None => vec![Batch {
             body: body(args.text.as_deref(), args.file.as_deref())?,
-            accounts: accounts.clone(),
+            accounts: accounts.to_vec(),
         }],
     };
-    // Known offline and cheap: what cannot go out is refused before anything is stored.
     let previews: Vec<Preview> = batches
         .iter()
         .flat_map(|b| {
             b.accounts
                 .iter()
-                .zip(preview::capabilities(Some(&store), &b.accounts))
+                .zip(preview::capabilities(Some(store), &b.accounts))
                 .map(|(a, caps)| preview(a, caps, &b.body, thread))
         })
         .collect();
-    crate::checks::refuse_media(ctx, &accounts, args.content.media.len())?;
-    if args.dry_run {
-        import_media(ctx, &args.content.media, &args.content.alt)?;
-        if ctx.json {
-            print_json(&previews)?;
-        } else {
-            note("dry run: nothing was sent");
-            print_previews(&previews, true)?;
-        }
-        return refuse_if_any_cannot(&previews, false);
+    Ok((batches, previews))
+}
+
+/// `--dry-run`: what each network would receive; nothing is sent or stored.
+pub(super) fn dry_run(ctx: &Context, args: &PostArgs, previews: &[Preview]) -> CliResult {
+    import_media(ctx, &args.content.media, &args.content.alt)?;
+    if ctx.json {
+        print_json(&previews)?;
+    } else {
+        note("dry run: nothing was sent");
+        print_previews(previews, true)?;
     }
-    refuse_if_any_cannot(&previews, true)?;
+    refuse_if_any_cannot(previews, false)
+}
+
+/// Stores each batch as a post due now on its accounts; their ids.
+pub(super) fn store_posts(
+    ctx: &Context,
+    store: &mut Store,
+    args: &PostArgs,
+    batches: &[Batch],
+    thread: ThreadMode,
+) -> CliResult<Vec<String>> {
     let now = ctx.clock.now();
     let tz = ctx.zone(None)?;
     let mut post_ids = Vec::with_capacity(batches.len());
-    for batch in &batches {
+    for batch in batches {
         let targets = batch
             .accounts
             .iter()
@@ -262,6 +254,38 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
         post.thread = thread;
         post_ids.push(store.create_post(&post)?);
     }
+    Ok(post_ids)
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct PostResult<'a> {
+    /// The first post; a release fitted per network can make one post per distinct text.
+    pub post_id: &'a str,
+    pub post_ids: &'a [String],
+    pub targets: &'a [Outcome],
+}
+
+pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
+    let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
+    // The server publishes a linked database's posts: the post goes to it.
+    if ctx.paths.db_file.exists() && ctx.store()?.is_linked()? {
+        return super::post_linked::run(ctx, args, thread);
+    }
+    let (mut store, temporary) = publishing_store(ctx)?;
+    let names = if args.content.to.is_empty() {
+        ctx.config.default_to.clone()
+    } else {
+        args.content.to.clone()
+    };
+    let accounts = destinations(&mut store, &names)?;
+    let (batches, previews) = batches_and_previews(&store, &args, &accounts, thread)?;
+    crate::checks::refuse_media(ctx, &accounts, args.content.media.len())?;
+    if args.dry_run {
+        return dry_run(ctx, &args, &previews);
+    }
+    refuse_if_any_cannot(&previews, true)?;
+    let post_ids = store_posts(ctx, &mut store, &args, &batches, thread)?;
+    let tz = ctx.zone(None)?;
     let engine = if temporary.is_some() || accounts.iter().any(is_env_account) {
         ci_engine(ctx, store)?
     } else {

@@ -560,6 +560,17 @@ impl Store {
         })
     }
 
+    /// The workspace's account names as the server listed them at the last sync.
+    pub fn server_account_names(&self) -> Result<Vec<String>> {
+        self.conn()
+            .prepare_cached("SELECT name FROM sync_server_accounts ORDER BY name")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| row.get(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(|e| self.error(e))
+    }
+
     /// The accounts live posts here go to (and have not been published to yet) that the
     /// server did not have at the last sync, each with how many posts wait for it: the
     /// server cannot publish those until `postctl accounts push NAME`.

@@ -1004,6 +1004,19 @@ impl Client {
         self.create(token, "webhooks", body).await
     }
 
+    /// The workspace's accounts as the server has them now (`GET /api/v1/accounts`): name
+    /// and network, never credentials.
+    pub async fn accounts(&self, token: &Secret) -> Result<Vec<ServerAccount>, SyncError> {
+        self.list(token, "accounts")
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item)
+                    .map_err(|e| self.protocol(format!("an account of the workspace: {e}")))
+            })
+            .collect()
+    }
+
     /// Adds an account to the session's workspace (`POST /api/v1/accounts`): `body` as the
     /// API takes it, credentials included; the answer never holds them.
     pub async fn add_account(&self, token: &Secret, body: &Value) -> Result<Value, SyncError> {
