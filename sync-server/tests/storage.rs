@@ -64,6 +64,7 @@ cases!(
     recovery_codes_work_once,
     login_failures_count_reset_and_clear,
     versions_chain_by_compare_and_set,
+    a_batch_pushed_again_is_answered_with_its_version,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
     versions_make_targets_on_the_accounts_they_name,
@@ -2328,6 +2329,7 @@ fn version(ws: &Workspace, author: &User, parent: Option<&str>, device: &str) ->
         author_id: author.id.clone(),
         created_ms: 7_000,
         payload: format!("[{device:?}]"),
+        batch_id: None,
     }
 }
 
@@ -3035,6 +3037,107 @@ async fn versions_chain_by_compare_and_set(target: Target) {
     assert_eq!(
         s.latest_version(&ws.id).await.expect("latest"),
         all.last().map(|v| v.id.clone())
+    );
+}
+
+/// A push retried after its sync was cut off carries the batch id of the first: the
+/// server answers with the version that batch made, whatever parent the retry names, and
+/// stores nothing (once also between concurrent pushes of one batch). Ids are per
+/// workspace, and pushes without one (older devices) are added as before.
+async fn a_batch_pushed_again_is_answered_with_its_version(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let other = workspace("other");
+    s.create_workspace(&other, &alice.id).await.expect("ws");
+    let batched = |ws: &Workspace, parent: Option<&str>, batch: &str| SyncVersion {
+        batch_id: Some(batch.into()),
+        ..version(ws, &alice, parent, "d1")
+    };
+    let writes = [
+        write("p1", 100, "d1", PostWrite::Create { created_ms: 100 }),
+        write("p1", 100, "d1", PostWrite::Body("once".into())),
+    ];
+    let first = batched(&ws, None, "b1");
+    assert_eq!(
+        s.add_version(&first, &writes).await.expect("add"),
+        AddVersion::Added { seq: 1 }
+    );
+    // Again after the first (the device heard nothing, pulled its own version, pushed
+    // again), and again with the parent it had then.
+    for parent in [Some(first.id.as_str()), None] {
+        assert_eq!(
+            s.add_version(&batched(&ws, parent, "b1"), &writes)
+                .await
+                .expect("add"),
+            AddVersion::Duplicate {
+                id: first.id.clone(),
+                seq: 1
+            },
+            "parent {parent:?}"
+        );
+    }
+    let all = s
+        .versions_after(&ws.id, None, 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(all, vec![first.clone()], "the batch is stored once");
+    // Another batch is a new version; the same batch id in another workspace is its own.
+    let second = batched(&ws, Some(&first.id), "b2");
+    assert_eq!(
+        s.add_version(&second, &[]).await.expect("add"),
+        AddVersion::Added { seq: 2 }
+    );
+    assert_eq!(
+        s.add_version(&batched(&other, None, "b1"), &[])
+            .await
+            .expect("add"),
+        AddVersion::Added { seq: 1 }
+    );
+    // Without batch ids nothing is recognised.
+    let plain = version(&ws, &alice, Some(&second.id), "d1");
+    assert_eq!(
+        s.add_version(&plain, &[]).await.expect("add"),
+        AddVersion::Added { seq: 3 }
+    );
+    let plain_again = version(&ws, &alice, Some(&plain.id), "d1");
+    assert_eq!(
+        s.add_version(&plain_again, &[]).await.expect("add"),
+        AddVersion::Added { seq: 4 }
+    );
+    // Concurrent pushes of one batch after the latest: one adds it, none adds it twice.
+    let racers: Vec<_> = (0..6)
+        .map(|_| {
+            let s = s.clone();
+            let v = batched(&ws, Some(&plain_again.id), "b3");
+            tokio::spawn(async move { s.add_version(&v, &[]).await.expect("add") })
+        })
+        .collect();
+    let mut added = Vec::new();
+    for racer in racers {
+        if let AddVersion::Added { seq } = racer.await.expect("join") {
+            added.push(seq);
+        }
+    }
+    assert_eq!(
+        added,
+        vec![5],
+        "one of the concurrent pushes adds the batch"
+    );
+    let all = s
+        .versions_after(&ws.id, None, 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all.iter()
+            .filter(|v| v.batch_id.as_deref() == Some("b3"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        s.post(&ws.id, "p1").await.expect("post").expect("p1").body,
+        "once"
     );
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,14 +27,46 @@ fn loaded_device(server: &Server) -> (Env, BTreeSet<String>) {
     (env, bodies)
 }
 
-/// The server's versions, and its live posts' bodies (each once, or the test fails).
-fn on_server(server: &Server) -> (i64, BTreeSet<String>) {
+fn server_db(server: &Server) -> rusqlite::Connection {
     let db = rusqlite::Connection::open_with_flags(
         server.data_dir().join("server.sqlite3"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .expect("the server's database");
     db.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    db
+}
+
+/// Each operation the server's versions hold (post, field, time, device), and how many
+/// versions hold it: a batch pushed again after the cut must not be stored twice.
+fn operations_stored(server: &Server) -> BTreeMap<(String, String, i64, String), usize> {
+    let db = server_db(server);
+    let mut stmt = db
+        .prepare("SELECT payload FROM sync_versions ORDER BY seq")
+        .expect("prepare");
+    let payloads: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .and_then(|rows| rows.collect())
+        .expect("versions");
+    let mut seen = BTreeMap::new();
+    for payload in payloads {
+        let ops: Vec<serde_json::Value> = serde_json::from_str(&payload).expect("a payload");
+        for op in ops {
+            let key = (
+                op["post"].as_str().expect("post").to_string(),
+                op["field"].as_str().expect("field").to_string(),
+                op["at_ms"].as_i64().expect("at_ms"),
+                op["device"].as_str().expect("device").to_string(),
+            );
+            *seen.entry(key).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+/// The server's versions, and its live posts' bodies (each once, or the test fails).
+fn on_server(server: &Server) -> (i64, BTreeSet<String>) {
+    let db = server_db(server);
     let versions: i64 = db
         .query_row("SELECT count(*) FROM sync_versions", [], |r| r.get(0))
         .unwrap_or(0);
@@ -50,7 +82,8 @@ fn on_server(server: &Server) -> (i64, BTreeSet<String>) {
     (versions, bodies)
 }
 
-/// Starts `postctl sync` and waits until the server has stored a version of it.
+/// Starts `postctl sync` and waits until the server has stored two versions of it: the
+/// device has had the answer to the first (and marked what it may) when it is cut off.
 fn sync_under_way(env: &Env, server: &Server) -> Child {
     let child = env
         .command(&["sync"], &[])
@@ -60,7 +93,7 @@ fn sync_under_way(env: &Env, server: &Server) -> Child {
         .spawn()
         .expect("postctl sync starts");
     let start = Instant::now();
-    while on_server(server).0 == 0 {
+    while on_server(server).0 < 2 {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "no version reached the server"
@@ -79,9 +112,47 @@ fn check_nothing_lost_or_doubled(server: &Server, env: &Env, bodies: &BTreeSet<S
     assert_eq!(status["pending"]["operations"], 0, "{status}");
     let (_, on_server) = on_server(server);
     assert_eq!(&on_server, bodies, "the server holds every post once");
+    let stored = operations_stored(server);
+    // Each post's creation and its seven fields.
+    assert_eq!(
+        stored.len(),
+        POSTS * 8,
+        "every operation reached the server"
+    );
+    let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} operations are stored in more than one version, e.g. {:?}",
+        twice.len(),
+        twice.first()
+    );
     let newcomer = device(server, "alice");
     let pulled = newcomer.json(&["sync"]);
     assert_eq!(pulled["pushed"], 0, "{pulled}");
+    assert!(
+        pulled["snapshot_pages"].as_u64().unwrap_or(0) > 1,
+        "a new device catches up from a snapshot of several pages: {pulled}"
+    );
+    // Every post applied once: one post row each, its creation received once, each of
+    // its fields written once.
+    let db = rusqlite::Connection::open(newcomer.db_path()).expect("the new device's db");
+    let most: i64 = db
+        .query_row(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM oplog
+             WHERE entity = 'post' GROUP BY entity_id, field)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("oplog");
+    assert_eq!(most, 1, "a post's field was applied more than once");
+    let received: i64 = db
+        .query_row(
+            "SELECT count(*) FROM oplog WHERE entity = 'post' AND field = 'received'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("oplog");
+    assert_eq!(received as usize, POSTS, "each post received once");
     let list = newcomer.json(&["list", "--all"]);
     let list: Vec<String> = list
         .as_array()

@@ -8,6 +8,9 @@
 //!   (`cargo xtask bench post` only its `postctl post` runs, to each network's fake).
 //! - `cargo xtask bench drain` measures 1 and 3 `postctl-server` processes on one
 //!   PostgreSQL draining 1,000 due targets against a 20 ms fake Mastodon.
+//! - `cargo xtask bench sync` measures sync with a local `postctl-server`: pushing and a
+//!   new device's first sync of 10,000 posts, a sync with nothing to do, and a change
+//!   carried between two `postctl daemon`s.
 //! - `cargo xtask bench analytics [--posts N]` collects from the fake networks and answers
 //!   from a simulated year of history (10,000 posts unless told).
 //! - `cargo xtask bench-tui` runs the dashboard on 10,000 and on 100,000 posts in a pseudo-terminal:
@@ -18,6 +21,7 @@ mod bench_analytics;
 mod bench_drain;
 mod bench_publish;
 mod bench_rss;
+mod bench_sync;
 mod bench_tui;
 mod docs;
 mod fixture;
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         ["bench", "drain"] => bench_drain::run(&docs::repo_root()),
+        ["bench", "sync"] => bench_sync::run(&docs::repo_root()),
         ["bench", "post"] => bench::run(&docs::repo_root(), &[], bench::Parts::Post),
         ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),
         ["bench", "cli"] => bench::run(&docs::repo_root(), &SIZES, bench::Parts::Cli),
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
         _ => Err(
-            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish|post|drain | cargo xtask bench analytics [--posts N] | cargo xtask bench-tui [--posts N]"
+            "usage: cargo xtask docs [--check] | cargo xtask bench [cli] [--posts N] | cargo xtask bench publish|post|drain|sync | cargo xtask bench analytics [--posts N] | cargo xtask bench-tui [--posts N]"
                 .into(),
         ),
     };

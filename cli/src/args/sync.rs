@@ -13,7 +13,9 @@ schedule, removal) to the server workspace linked with `postctl login`, and appl
 changes other devices pushed. Each field of a post keeps the last value written, by time
 and then device; a change made here that loses to a newer one from elsewhere is kept as a
 conflict, listed by `postctl sync status`. What publishing did here (target states,
-published parts, attempts) and accounts stay on this device.";
+published parts, attempts) and accounts stay on this device. With --json the answer
+also says where the sync spent its time (`timings`: requests to the server, their round
+trips, reading their JSON, applying what was pulled, the whole, in milliseconds).";
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]

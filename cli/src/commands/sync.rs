@@ -52,6 +52,8 @@ fn sync(ctx: &mut Context) -> CliResult {
                 "unavailable": totals.media_unavailable,
             },
             "version": version,
+            "snapshot_pages": totals.snapshot_pages,
+            "timings": timings(&totals.timings),
         }));
     }
     note(format!(
@@ -99,6 +101,21 @@ fn sync(ctx: &mut Context) -> CliResult {
         ));
     }
     Ok(())
+}
+
+/// Where the sync spent its time, in milliseconds: the requests to the server (how many,
+/// their round trips, reading their JSON), applying what was pulled, reading and marking
+/// what was pushed, and the whole.
+fn timings(t: &postctl_core::sync::run::Timings) -> serde_json::Value {
+    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+    json!({
+        "requests": t.client.requests,
+        "http_ms": ms(t.client.http),
+        "json_ms": ms(t.client.json),
+        "apply_ms": ms(t.apply),
+        "push_local_ms": ms(t.push_local),
+        "total_ms": ms(t.total),
+    })
 }
 
 /// How many conflicts `sync status` lists.

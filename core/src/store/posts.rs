@@ -848,7 +848,8 @@ impl Tx<'_> {
     }
 
     pub(super) fn set_media(&self, post_id: &str, media: &[MediaRef]) -> Result<()> {
-        self.execute("DELETE FROM post_media WHERE post_id = ?1", [post_id])
+        self.prepare_cached("DELETE FROM post_media WHERE post_id = ?1")
+            .and_then(|mut stmt| stmt.execute([post_id]))
             .map_err(|e| self.error(e))?;
         for (position, m) in media.iter().enumerate() {
             self.prepare_cached(

@@ -278,6 +278,21 @@ impl Store {
                 *at = (*at).max(at_ms);
             }
         }
+        // The posts other devices wrote to: only their fields can hold a newer value than
+        // ours (one scan, instead of a look at every pending field).
+        let touched: std::collections::BTreeSet<String> = if order.is_empty() {
+            Default::default()
+        } else {
+            self.conn()
+                .prepare_cached(
+                    "SELECT DISTINCT entity_id FROM oplog WHERE entity = 'post' AND device != ?1",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map([&self.device], |row| row.get(0))
+                        .and_then(|rows| rows.collect())
+                })
+                .map_err(|e| self.error(e))?
+        };
         let mut operations = Vec::new();
         let mut posts = 0;
         for post in order {
@@ -285,10 +300,15 @@ impl Store {
                 continue;
             };
             posts += 1;
+            let elsewhere = touched.contains(&post);
             for (field, at_ms) in &fields[&post] {
                 // A field whose local change already lost to a newer one pulled from the
                 // server (kept as a conflict) has nothing of ours left to push.
-                let latest = held(self.conn(), &post, *field).map_err(|e| self.error(e))?;
+                let latest = if elsewhere {
+                    held(self.conn(), &post, *field).map_err(|e| self.error(e))?
+                } else {
+                    None
+                };
                 let ours = Stamp {
                     at_ms: *at_ms,
                     device: self.device.clone(),
@@ -710,30 +730,29 @@ fn post_values(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Option
         })?
         .collect::<rusqlite::Result<_>>()?;
     let targets = target_names(conn, id)?;
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT body, title, labels, schedule, rule, due_ms, tz, deleted_ms, created_ms
          FROM posts WHERE id = ?1",
-        [id],
-        |row| {
-            let labels: String = row.get(2)?;
-            let kind: String = row.get(3)?;
-            Ok(PostValues {
-                media: media.clone(),
-                targets: targets.clone(),
-                body: row.get(0)?,
-                title: row.get(1)?,
-                labels: serde_json::from_str(&labels).unwrap_or_default(),
-                schedule: ScheduleValue {
-                    due_ms: if kind == "none" { None } else { row.get(5)? },
-                    kind,
-                    rule: row.get(4)?,
-                    zone: row.get(6)?,
-                },
-                deleted: row.get::<_, Option<i64>>(7)?.is_some(),
-                created_ms: row.get(8)?,
-            })
-        },
-    )
+    )?
+    .query_row([id], |row| {
+        let labels: String = row.get(2)?;
+        let kind: String = row.get(3)?;
+        Ok(PostValues {
+            media: media.clone(),
+            targets: targets.clone(),
+            body: row.get(0)?,
+            title: row.get(1)?,
+            labels: serde_json::from_str(&labels).unwrap_or_default(),
+            schedule: ScheduleValue {
+                due_ms: if kind == "none" { None } else { row.get(5)? },
+                kind,
+                rule: row.get(4)?,
+                zone: row.get(6)?,
+            },
+            deleted: row.get::<_, Option<i64>>(7)?.is_some(),
+            created_ms: row.get(8)?,
+        })
+    })
     .optional()
 }
 
@@ -820,14 +839,13 @@ impl Tx<'_> {
 
     /// Sets a post's `targets` field value (see [`target_names`]).
     pub(super) fn set_target_names(&self, id: &str, names: &[String]) -> Result<()> {
-        self.execute(
+        self.run(
             "UPDATE posts SET target_names = ?2 WHERE id = ?1",
             params![
                 id,
                 serde_json::to_string(names).unwrap_or_else(|_| "[]".into())
             ],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
     }
 
@@ -845,11 +863,8 @@ impl Tx<'_> {
             }
         }
         let (kind, due_ms): (String, Option<i64>) = self
-            .query_row(
-                "SELECT schedule, due_ms FROM posts WHERE id = ?1",
-                [post],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT schedule, due_ms FROM posts WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([post], |r| Ok((r.get(0)?, r.get(1)?))))
             .map_err(|e| self.error(e))?;
         let due = if kind == "none" {
             None
@@ -871,12 +886,8 @@ impl Tx<'_> {
                 continue;
             }
             let account: Option<String> = self
-                .query_row(
-                    "SELECT id FROM accounts WHERE name = ?1 AND deleted_ms IS NULL",
-                    [name],
-                    |r| r.get(0),
-                )
-                .optional()
+                .prepare_cached("SELECT id FROM accounts WHERE name = ?1 AND deleted_ms IS NULL")
+                .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
                 .map_err(|e| self.error(e))?;
             // No account of that name here: the name stays in `target_names` only.
             if let Some(account_id) = account {
@@ -884,12 +895,19 @@ impl Tx<'_> {
                 position += 1;
             }
         }
-        self.execute(
+        self.run(
             "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
             params![post, now],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
+    }
+
+    /// Runs one statement through the connection's cache of prepared statements: the
+    /// number of rows it changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        self.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params))
+            .map_err(|e| self.error(e))
     }
 
     /// Appends an oplog entry with the stamp it was written with on another device.
@@ -928,27 +946,31 @@ impl Tx<'_> {
         pushed: i64,
         applied: &mut Applied,
     ) -> Result<()> {
-        let exists = post_values(self, &op.post).map_err(|e| self.error(e))?;
+        // One cached statement each: a snapshot page or a page of versions applies
+        // thousands of operations in its one transaction.
+        let exists = self
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts WHERE id = ?1)")
+            .and_then(|mut stmt| stmt.query_row([&op.post], |r| r.get::<_, bool>(0)))
+            .map_err(|e| self.error(e))?;
         if let Edit::Created { created_ms } = edit {
-            if exists.is_none() {
-                self.execute(
+            if !exists {
+                self.run(
                     "INSERT INTO posts (id, body, title, labels, schedule, tz, created_ms, updated_ms)
                      VALUES (?1, '', NULL, '[]', 'none', 'UTC', ?2, ?3)",
                     params![op.post, created_ms, to_ms(self.now)],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 // Not `created`: that entry would stamp every field of the post.
                 self.record_stamped(&op.post, "received", &json!({}), &op.stamp())?;
                 applied.changed += 1;
             }
             return Ok(());
         }
-        let Some(current) = exists else {
+        if !exists {
             // A field of a post this device never received: its creation comes first in
             // every version that has it, so this is a damaged version. Skip it.
             applied.skipped += 1;
             return Ok(());
-        };
+        }
         let stamp = op.stamp();
         let held = self.held(&op.post, op.field, pushed)?;
         let resolution = resolve(
@@ -968,14 +990,10 @@ impl Tx<'_> {
             }
             Resolution::ApplyOverLocal => {
                 if let Some(lost) = &held_stamp {
-                    self.record_conflict(
-                        &op.post,
-                        op.field,
-                        "server",
-                        &current.get(op.field),
-                        lost,
-                        &stamp,
-                    )?;
+                    let current = post_values(self, &op.post)
+                        .map_err(|e| self.error(e))?
+                        .map_or(Value::Null, |v| v.get(op.field));
+                    self.record_conflict(&op.post, op.field, "server", &current, lost, &stamp)?;
                     applied.conflicts += 1;
                 }
             }
@@ -1106,32 +1124,32 @@ impl Tx<'_> {
     fn write_field(&self, post: &str, edit: &Edit) -> Result<()> {
         let now = to_ms(self.now);
         let run = |sql: &str, value: &dyn rusqlite::ToSql| {
-            self.execute(sql, params![post, value, now])
-                .map(|_| ())
-                .map_err(|e| self.error(e))
+            self.run(sql, params![post, value, now]).map(|_| ())
         };
         match edit {
             Edit::Created { .. } => Ok(()),
             Edit::Media(media) => {
                 self.set_media(post, media)?;
-                self.execute(
+                self.run(
                     "UPDATE posts SET updated_ms = ?2 WHERE id = ?1",
                     params![post, now],
                 )
                 .map(|_| ())
-                .map_err(|e| self.error(e))
             }
             Edit::Targets(names) => self.write_targets(post, names),
+            // Text, title, labels and removal are written only when they change: each
+            // write of them updates the search index (a new post's title and removal
+            // mostly do not change).
             Edit::Body(body) => run(
-                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET body = ?2, updated_ms = ?3 WHERE id = ?1 AND body IS NOT ?2",
                 body,
             ),
             Edit::Title(title) => run(
-                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET title = ?2, updated_ms = ?3 WHERE id = ?1 AND title IS NOT ?2",
                 title,
             ),
             Edit::Labels(labels) => run(
-                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1",
+                "UPDATE posts SET labels = ?2, updated_ms = ?3 WHERE id = ?1 AND labels IS NOT ?2",
                 &serde_json::to_string(labels).unwrap_or_else(|_| "[]".into()),
             ),
             Edit::Deleted(true) => {
@@ -1146,7 +1164,8 @@ impl Tx<'_> {
                 )
             }
             Edit::Deleted(false) => run(
-                "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+                "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3
+                 WHERE id = ?1 AND ?2 IS NOT NULL AND deleted_ms IS NOT NULL",
                 &now,
             ),
             Edit::Schedule(schedule) => {
@@ -1155,22 +1174,20 @@ impl Tx<'_> {
                 } else {
                     schedule.due_ms
                 };
-                self.execute(
+                self.run(
                     "UPDATE posts SET schedule = ?2, rule = ?3, due_ms = ?4, tz = ?5, updated_ms = ?6
                      WHERE id = ?1",
                     params![post, schedule.kind, schedule.rule, due, schedule.zone, now],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 // This device's own targets of the post follow the new time; what is
                 // publishing or done stays as it is.
-                self.execute(
+                self.run(
                     "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft'
                              WHEN state = 'draft' THEN 'scheduled' ELSE state END,
                          due_ms = ?2, updated_ms = ?3
                      WHERE post_id = ?1 AND state IN ('draft', 'scheduled', 'waiting_retry')",
                     params![post, due, now],
-                )
-                .map_err(|e| self.error(e))?;
+                )?;
                 Ok(())
             }
         }
@@ -1200,7 +1217,7 @@ impl Tx<'_> {
         reason: Option<&str>,
         draft: Option<&str>,
     ) -> Result<()> {
-        self.execute(
+        self.run(
             "INSERT INTO sync_conflicts (post_id, field, kept, lost_value, lost_device, lost_at_ms,
                  won_device, won_at_ms, recorded_ms, reason, draft_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -1217,8 +1234,7 @@ impl Tx<'_> {
                 reason,
                 draft
             ],
-        )
-        .map_err(|e| self.error(e))?;
+        )?;
         Ok(())
     }
 }

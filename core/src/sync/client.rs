@@ -103,9 +103,12 @@ pub struct WorkspaceInfo {
 pub enum Pushed {
     /// The server took the push: `version` is the version added (`None` when every
     /// operation was refused), and `rejected` the posts whose operations it left out.
+    /// `duplicate`: the server had this batch already (a push retried after a sync was
+    /// cut off) and added nothing; `version` is the one the batch made then.
     Added {
         version: Option<String>,
         rejected: Vec<Rejected>,
+        duplicate: bool,
     },
     /// The parent was not the latest version: pull the newer ones first.
     Stale { latest: Option<String> },
@@ -258,10 +261,50 @@ pub struct InboxPage {
     pub next_cursor: Option<String>,
 }
 
+/// Where a client's requests spent their time (see [`Client::spent`]): what `postctl
+/// sync --json` reports as its `timings`, and `cargo xtask bench sync` profiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spent {
+    /// Requests answered.
+    pub requests: u32,
+    /// From sending a request to the last byte of its answer.
+    pub http: Duration,
+    /// Reading answers' JSON.
+    pub json: Duration,
+}
+
+impl Spent {
+    /// What was spent since `earlier`, a reading of the same client.
+    pub fn since(self, earlier: Spent) -> Spent {
+        Spent {
+            requests: self.requests.saturating_sub(earlier.requests),
+            http: self.http.saturating_sub(earlier.http),
+            json: self.json.saturating_sub(earlier.json),
+        }
+    }
+}
+
+/// The id of a batch of operations as a push names it: derived from the device and the
+/// operations (SHA-256, 32 hex digits), so pushing the same batch again (a sync cut off
+/// before it marked the batch pushed) gives the same id, and the server answers with the
+/// version the batch made instead of adding it twice. A batch with anything changed is
+/// another batch.
+pub fn batch_id(device: &str, operations: &[Operation]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(device.as_bytes());
+    hash.update(b"\n");
+    hash.update(serde_json::to_vec(operations).unwrap_or_default());
+    let mut id = crate::media::hex(&hash.finalize());
+    id.truncate(32);
+    id
+}
+
 /// A client of one server.
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    spent: std::sync::Mutex<Spent>,
 }
 
 #[derive(Deserialize)]
@@ -297,11 +340,28 @@ impl Client {
                 server: base.clone(),
                 detail: e.to_string(),
             })?;
-        Ok(Client { base, http })
+        Ok(Client {
+            base,
+            http,
+            spent: std::sync::Mutex::new(Spent::default()),
+        })
     }
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The time this client's requests took so far.
+    pub fn spent(&self) -> Spent {
+        self.spent.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    fn count(&self, http: Duration, json: Duration) {
+        if let Ok(mut spent) = self.spent.lock() {
+            spent.requests += 1;
+            spent.http += http;
+            spent.json += json;
+        }
     }
 
     fn unreachable(&self, e: reqwest::Error) -> SyncError {
@@ -326,13 +386,65 @@ impl Client {
         }
     }
 
+    /// Sends `request`: the status and the answer's text, timed.
+    async fn fetch(&self, request: reqwest::RequestBuilder) -> Result<(u16, String), SyncError> {
+        let started = std::time::Instant::now();
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        self.count(started.elapsed(), Duration::ZERO);
+        Ok((status, text))
+    }
+
+    /// Sends `request` and reads a successful (`ok`) answer straight into `T`, without
+    /// an intermediate `Value` (pages of versions and snapshots are large); `what` names
+    /// it in a protocol error.
+    async fn send_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        ok: u16,
+        what: &str,
+    ) -> Result<T, SyncError> {
+        let (status, text) = self.fetch(request).await?;
+        if status != ok {
+            return Err(self.failed(status, self.problem(status, &text)?));
+        }
+        let started = std::time::Instant::now();
+        let value = serde_json::from_str(&text).map_err(|e| self.protocol(format!("{what}: {e}")));
+        self.count_json(started.elapsed());
+        value
+    }
+
+    fn count_json(&self, json: Duration) {
+        if let Ok(mut spent) = self.spent.lock() {
+            spent.json += json;
+        }
+    }
+
+    /// The problem body of a failed answer (empty when it has none).
+    fn problem(&self, status: u16, text: &str) -> Result<ProblemBody, SyncError> {
+        let empty = ProblemBody {
+            kind: String::new(),
+            detail: String::new(),
+            latest: None,
+        };
+        if text.trim().is_empty() {
+            return Ok(empty);
+        }
+        let value: Value = serde_json::from_str(text).map_err(|_| {
+            self.protocol(format!(
+                "answer {status} is not JSON; is this the right address?"
+            ))
+        })?;
+        Ok(serde_json::from_value(value).unwrap_or(empty))
+    }
+
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(u16, Value, ProblemBody), SyncError> {
-        let response = request.send().await.map_err(|e| self.unreachable(e))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        let (status, text) = self.fetch(request).await?;
+        let started = std::time::Instant::now();
         let value: Value = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -355,6 +467,7 @@ impl Client {
                 latest: None,
             }
         };
+        self.count_json(started.elapsed());
         Ok((status, value, problem))
     }
 
@@ -506,7 +619,12 @@ impl Client {
         device: &str,
         operations: &[Operation],
     ) -> Result<Pushed, SyncError> {
-        let body = json!({ "parent": parent, "device": device, "operations": operations });
+        let body = json!({
+            "parent": parent,
+            "device": device,
+            "batch": batch_id(device, operations),
+            "operations": operations,
+        });
         let (status, value, problem) = self
             .send(
                 self.http
@@ -526,7 +644,12 @@ impl Client {
                     Some(list) => serde_json::from_value(list.clone())
                         .map_err(|e| self.protocol(format!("the refused posts: {e}")))?,
                 };
-                Ok(Pushed::Added { version, rejected })
+                let duplicate = value.get("duplicate").and_then(Value::as_bool) == Some(true);
+                Ok(Pushed::Added {
+                    version,
+                    rejected,
+                    duplicate,
+                })
             }
             409 if problem.kind.ends_with(":version-conflict") => Ok(Pushed::Stale {
                 latest: problem.latest,
@@ -713,12 +836,8 @@ impl Client {
         if let Some(after) = after {
             request = request.query(&[("after", after)]);
         }
-        let (status, value, problem) = self.send(request).await?;
-        if status != 200 {
-            return Err(self.failed(status, problem));
-        }
-        serde_json::from_value(value)
-            .map_err(|e| self.protocol(format!("a page of the snapshot: {e}")))
+        self.send_typed(request, 200, "a page of the snapshot")
+            .await
     }
 
     /// The versions after `since` (from the first when `None`), one page.
@@ -736,11 +855,7 @@ impl Client {
         if let Some(since) = since {
             request = request.query(&[("since", since)]);
         }
-        let (status, value, problem) = self.send(request).await?;
-        if status != 200 {
-            return Err(self.failed(status, problem));
-        }
-        serde_json::from_value(value).map_err(|e| self.protocol(format!("a page of versions: {e}")))
+        self.send_typed(request, 200, "a page of versions").await
     }
 
     /// The URL of `segments` under the server, each segment percent-encoded (ids come from

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::client::{Client, Pushed, SyncError};
+use std::time::{Duration, Instant};
+
+use super::client::{Client, Pushed, Spent, SyncError};
 use super::{Field, Operation};
 use crate::error::Result;
 use crate::model::MediaRef;
@@ -49,6 +51,22 @@ pub struct Synced {
     pub held: usize,
     /// Pages of the workspace's snapshot read to catch up (0: versions were replayed).
     pub snapshot_pages: usize,
+    /// Where the sync spent its time.
+    pub timings: Timings,
+}
+
+/// Where a sync spent its time: `postctl sync --json` reports it, `cargo xtask bench
+/// sync` profiles with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// The requests to the server: how many, their round trips, reading their JSON.
+    pub client: Spent,
+    /// Applying pulled versions and snapshot pages to the database.
+    pub apply: Duration,
+    /// Reading the local changes to push, and recording what the server took.
+    pub push_local: Duration,
+    /// The whole sync.
+    pub total: Duration,
 }
 
 /// Splits operations into versions small enough for the server.
@@ -79,7 +97,22 @@ pub async fn sync(
     token: &Secret,
     media_dir: &Path,
 ) -> Result<Synced> {
+    let started = Instant::now();
+    let spent = client.spent();
     let mut totals = Synced::default();
+    let result = sync_timed(store, client, token, media_dir, &mut totals).await;
+    totals.timings.client = client.spent().since(spent);
+    totals.timings.total = started.elapsed();
+    result.map(|()| totals)
+}
+
+async fn sync_timed(
+    store: &mut Store,
+    client: &Client,
+    token: &Secret,
+    media_dir: &Path,
+    totals: &mut Synced,
+) -> Result<()> {
     let mut attempts = 0;
     'sync: loop {
         attempts += 1;
@@ -92,18 +125,20 @@ pub async fn sync(
             let targets_since = link.map_or(0, |l| l.targets_seen_ms);
             if may_catch_up && since.is_none() {
                 may_catch_up = false;
-                if catch_up(store, client, token, &mut totals).await? {
+                if catch_up(store, client, token, totals).await? {
                     continue;
                 }
             }
             let page = client.pull(token, since.as_deref(), targets_since).await?;
             if std::mem::take(&mut may_catch_up)
                 && page.more
-                && catch_up(store, client, token, &mut totals).await?
+                && catch_up(store, client, token, totals).await?
             {
                 continue;
             }
+            let applying = Instant::now();
             let applied = store.apply_versions(&page.versions)?;
+            totals.timings.apply += applying.elapsed();
             totals.pulled += applied.changed;
             totals.conflicts += applied.conflicts;
             if !page.more {
@@ -120,14 +155,16 @@ pub async fn sync(
                 break;
             }
         }
-        fetch_media(store, client, token, media_dir, &mut totals).await?;
+        fetch_media(store, client, token, media_dir, totals).await?;
+        let reading = Instant::now();
         let pending = store.pending_operations()?;
-        let (pending, held) = upload_media(client, token, media_dir, pending, &mut totals).await?;
+        totals.timings.push_local += reading.elapsed();
+        let (pending, held) = upload_media(client, token, media_dir, pending, totals).await?;
         totals.held = held.len();
         store.set_held_posts(&held)?;
         if pending.operations.is_empty() {
             store.mark_synced(pending.through_seq)?;
-            return Ok(totals);
+            return Ok(());
         }
         let device = store.device().to_string();
         let batches = batches(&pending.operations);
@@ -139,11 +176,21 @@ pub async fn sync(
                 .push(token, parent.as_deref(), &device, batch)
                 .await?
             {
-                Pushed::Added { version, rejected } => {
+                Pushed::Added {
+                    version,
+                    rejected,
+                    duplicate,
+                } => {
                     // The oplog is marked pushed with the last batch only: a sync cut off
-                    // between batches pushes them all again, which changes nothing.
+                    // between batches pushes them all again, and the server recognises
+                    // the batches it has (by their id) without adding them twice. The
+                    // version such a batch made is not the latest any more: the last
+                    // version seen stays.
                     let through = if i == last { pending.through_seq } else { 0 };
+                    let version = version.filter(|_| !duplicate);
+                    let settling = Instant::now();
                     let settled = store.settle_push(version.as_deref(), through, &rejected)?;
+                    totals.timings.push_local += settling.elapsed();
                     let refused: usize = batch
                         .iter()
                         .filter(|op| rejected.iter().any(|r| r.post == op.post))
@@ -167,7 +214,7 @@ pub async fn sync(
         }
         // Drafts that keep refused edits are new local posts: push them now.
         if !drafts_made || attempts >= ATTEMPTS {
-            return Ok(totals);
+            return Ok(());
         }
     }
 }
@@ -186,6 +233,7 @@ async fn catch_up(
     totals.pulled += caught.changed;
     totals.conflicts += caught.conflicts;
     totals.snapshot_pages += caught.pages;
+    totals.timings.apply += caught.apply;
     Ok(true)
 }
 

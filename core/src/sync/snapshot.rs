@@ -19,6 +19,8 @@ pub struct CaughtUp {
     /// Operations that changed a field here.
     pub changed: usize,
     pub conflicts: usize,
+    /// The time spent applying pages to the database.
+    pub apply: std::time::Duration,
 }
 
 /// Applies every page of the workspace's snapshot, then records its version as the last
@@ -44,7 +46,9 @@ pub async fn catch_up(
             version = page.version.clone();
         }
         caught.pages += 1;
+        let applying = std::time::Instant::now();
         let applied = store.apply_snapshot_page(&page.operations)?;
+        caught.apply += applying.elapsed();
         caught.changed += applied.changed;
         caught.conflicts += applied.conflicts;
         match page.next {

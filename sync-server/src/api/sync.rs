@@ -43,7 +43,21 @@ pub struct Push {
     parent: Option<String>,
     /// The pushing device's id; every operation carries it.
     device: String,
+    /// The id the device gives this batch of operations (it derives it from them), so a
+    /// push retried after a sync was cut off is answered with the version it made
+    /// instead of adding the same operations again. Optional: older devices send none.
+    #[serde(default)]
+    batch: Option<String>,
     operations: Vec<Operation>,
+}
+
+/// Whether `batch` is a batch id a device may give: 1 to 64 letters, digits and '-'.
+fn batch_ok(batch: &str) -> bool {
+    !batch.is_empty()
+        && batch.len() <= 64
+        && batch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// What a version writes to the posts table. Labels travel between devices in the
@@ -129,6 +143,11 @@ pub async fn push(
             "`device` must be the pushing device's id (1 to 64 characters)",
         ));
     }
+    if push.batch.as_deref().is_some_and(|b| !batch_ok(b)) {
+        return Err(Problem::invalid_field(
+            "`batch` must be 1 to 64 letters, digits and '-'",
+        ));
+    }
     if push.operations.is_empty() {
         return Err(Problem::invalid_field(
             "`operations` is empty: push only when there is something to push",
@@ -184,6 +203,7 @@ pub async fn push(
             author_id: caller.user_id.clone(),
             created_ms: now_ms(),
             payload,
+            batch_id: push.batch.clone(),
         };
         let added = match &approval {
             Some(ask) => {
@@ -200,6 +220,17 @@ pub async fn push(
                     state.outbox.wake();
                 }
                 break (Some(version.id), Some(seq));
+            }
+            AddVersion::Duplicate { id, seq } => {
+                return retried(
+                    &state,
+                    &caller.workspace_id,
+                    &push.parent,
+                    &operations,
+                    id,
+                    seq,
+                )
+                .await;
             }
             AddVersion::Stale { latest } => {
                 return Err(Problem::version_conflict(latest.as_deref()));
@@ -235,6 +266,48 @@ pub async fn push(
             "seq": seq,
             "operations": operations.len(),
             "rejected": rejected,
+        })),
+    ))
+}
+
+/// The answer to a push of a batch the workspace already has (the device did not hear
+/// the first answer, or its sync was cut off before marking it): that version, nothing
+/// added, and the posts of the batch the server has started publishing, as refused (the
+/// first push left them out of the version for that reason, and they stay started).
+async fn retried(
+    state: &AppState,
+    workspace_id: &str,
+    parent: &Option<String>,
+    operations: &[Operation],
+    id: String,
+    seq: i64,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let posts: BTreeSet<&str> = operations
+        .iter()
+        .filter(|op| op.field != postctl_core::sync::Field::Created)
+        .map(|op| op.post.as_str())
+        .collect();
+    let mut rejected = Vec::new();
+    let mut refused = 0;
+    for post in posts {
+        let targets = state.storage.targets(workspace_id, post).await?;
+        if targets
+            .iter()
+            .any(|t| crate::storage::STARTED.contains(&t.target.state))
+        {
+            refused += operations.iter().filter(|op| op.post == post).count();
+            rejected.push(refused_post(state, workspace_id, post).await?);
+        }
+    }
+    Ok((
+        StatusCode::OK,
+        Json(json!({
+            "id": id,
+            "parent": parent,
+            "seq": seq,
+            "operations": operations.len() - refused,
+            "rejected": rejected,
+            "duplicate": true,
         })),
     ))
 }

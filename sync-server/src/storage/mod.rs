@@ -800,6 +800,9 @@ pub struct SyncVersion {
     pub author_id: String,
     pub created_ms: i64,
     pub payload: String,
+    /// The id the pushing device gave the batch of operations (older devices give none):
+    /// unique in a workspace, so a batch pushed again is recognised.
+    pub batch_id: Option<String>,
 }
 
 /// A write a version makes to the workspace's `posts`: a field's new value, applied only
@@ -915,6 +918,10 @@ pub enum AddVersion {
     /// The version writes to posts the server has started publishing (a target in a
     /// [`STARTED`] state): nothing was stored.
     Started { posts: Vec<String> },
+    /// The workspace already has a version of this `batch_id` (a push retried after its
+    /// answer was lost or its sync was cut off): nothing was stored; `id` and `seq` are
+    /// that version's.
+    Duplicate { id: String, seq: i64 },
 }
 
 /// A workspace's template: a default body and per-network bodies, in core's template
@@ -1259,7 +1266,10 @@ pub trait Storage: Send + Sync + 'static {
     /// creating one (its id taken there) stores nothing and answers `ForeignPost`. A write
     /// other than `Create` to a post of which a target is in a [`STARTED`] state stores
     /// nothing and answers `Started` with every such post (checked in the transaction, so
-    /// a publisher that starts meanwhile is seen).
+    /// a publisher that starts meanwhile is seen). A `version.batch_id` the workspace's
+    /// chain already has is a retried push: checked first (whatever the parent), it stores
+    /// nothing and answers `Duplicate` with that version (also to the second of two
+    /// concurrent pushes of one batch).
     async fn add_version(&self, version: &SyncVersion, writes: &[FieldWrite])
     -> Result<AddVersion>;
     /// [`add_version`](Self::add_version) for a version pushed by someone whose posts need

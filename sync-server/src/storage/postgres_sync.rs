@@ -16,7 +16,8 @@ use super::{
     StampedField, SyncVersion, Target,
 };
 
-const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+const VERSION_COLUMNS: &str =
+    "id, workspace_id, parent_id, device, author_id, created_ms, payload, batch_id";
 
 fn version_row(r: &tokio_postgres::Row) -> SyncVersion {
     SyncVersion {
@@ -27,7 +28,25 @@ fn version_row(r: &tokio_postgres::Row) -> SyncVersion {
         author_id: r.get(4),
         created_ms: r.get(5),
         payload: r.get(6),
+        batch_id: r.get(7),
     }
+}
+
+/// The version of a workspace that pushed batch `batch_id`, if any.
+async fn batch(
+    c: &impl GenericClient,
+    workspace_id: &str,
+    batch_id: Option<&str>,
+) -> Result<Option<(String, i64)>, tokio_postgres::Error> {
+    let Some(batch_id) = batch_id else {
+        return Ok(None);
+    };
+    Ok(c.query_opt(
+        "SELECT id, seq FROM sync_versions WHERE workspace_id = $1 AND batch_id = $2",
+        &[&workspace_id, &batch_id],
+    )
+    .await?
+    .map(|r| (r.get(0), r.get(1))))
 }
 
 async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(String, i64)>> {
@@ -45,6 +64,8 @@ async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(St
 enum Refused {
     /// Recording the approval's events failed.
     Failed(super::StorageError),
+    /// The workspace has a version of its batch already: that version's id and seq.
+    Duplicate(String, i64),
     /// It creates a post whose id is another workspace's.
     Foreign(String),
     /// It writes to posts the server has started publishing.
@@ -405,6 +426,11 @@ impl PgStorage {
         let mut client = self.client().await?;
         let attempt: Result<Result<Option<i64>, Refused>, tokio_postgres::Error> = async {
             let tx = client.transaction().await?;
+            if let Some((id, seq)) =
+                batch(&tx, &version.workspace_id, version.batch_id.as_deref()).await?
+            {
+                return Ok(Err(Refused::Duplicate(id, seq)));
+            }
             let last = tx
                 .query_opt(
                     "SELECT id, seq FROM sync_versions WHERE workspace_id = $1
@@ -420,7 +446,7 @@ impl PgStorage {
             tx.execute(
                 &format!(
                     "INSERT INTO sync_versions ({VERSION_COLUMNS}, seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                 ),
                 &[
                     &version.id,
@@ -430,6 +456,7 @@ impl PgStorage {
                     &version.author_id,
                     &version.created_ms,
                     &version.payload,
+                    &version.batch_id,
                     &seq,
                 ],
             )
@@ -461,6 +488,7 @@ impl PgStorage {
         .await;
         match attempt {
             Ok(Err(Refused::Failed(e))) => Err(e),
+            Ok(Err(Refused::Duplicate(id, seq))) => Ok(AddVersion::Duplicate { id, seq }),
             Ok(Err(Refused::Foreign(post_id))) => Ok(AddVersion::ForeignPost { post_id }),
             Ok(Err(Refused::Started(posts))) => Ok(AddVersion::Started { posts }),
             Ok(Ok(Some(seq))) => Ok(AddVersion::Added { seq }),
@@ -469,6 +497,21 @@ impl PgStorage {
                     .await?
                     .map(|(id, _)| id),
             }),
+            // A concurrent push of the same batch was added first.
+            Err(e)
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                    && e.as_db_error()
+                        .and_then(|d| d.constraint())
+                        .is_some_and(|c| c == "sync_versions_batch") =>
+            {
+                match batch(&client, &version.workspace_id, version.batch_id.as_deref())
+                    .await
+                    .map_err(db_error)?
+                {
+                    Some((id, seq)) => Ok(AddVersion::Duplicate { id, seq }),
+                    None => Err(db_error(e)),
+                }
+            }
             // Another version took this position first.
             Err(e)
                 if e.code() == Some(&SqlState::UNIQUE_VIOLATION)

@@ -465,6 +465,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         counters TEXT NOT NULL,
         PRIMARY KEY (account_id, read_ms)
     );",
+    // 17: a retried push is recognised (issue 13): the id a device gives a batch of
+    // operations (derived from them), unique in a workspace, so the same batch pushed
+    // again after a sync was cut off is answered with the version it already made.
+    "ALTER TABLE sync_versions ADD COLUMN batch_id TEXT;
+    CREATE UNIQUE INDEX sync_versions_batch ON sync_versions (workspace_id, batch_id)
+        WHERE batch_id IS NOT NULL;",
 ];
 
 /// The schema version this binary writes.

@@ -120,6 +120,8 @@ impl SqliteStorage {
     fn open_once(path: &Path) -> Result<SqliteStorage> {
         let mut conn = Connection::open(path).map_err(db_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
+        // The many statements of the server's writes, each prepared once.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )

@@ -15,7 +15,8 @@ use super::{
     StampedField, SyncVersion, Target,
 };
 
-const VERSION_COLUMNS: &str = "id, workspace_id, parent_id, device, author_id, created_ms, payload";
+const VERSION_COLUMNS: &str =
+    "id, workspace_id, parent_id, device, author_id, created_ms, payload, batch_id";
 
 fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncVersion> {
     Ok(SyncVersion {
@@ -26,7 +27,24 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncVersion> {
         author_id: r.get(4)?,
         created_ms: r.get(5)?,
         payload: r.get(6)?,
+        batch_id: r.get(7)?,
     })
+}
+
+/// The version of a workspace that pushed batch `batch_id`, if any.
+fn batch(
+    c: &rusqlite::Connection,
+    workspace_id: &str,
+    batch_id: Option<&str>,
+) -> rusqlite::Result<Option<(String, i64)>> {
+    let Some(batch_id) = batch_id else {
+        return Ok(None);
+    };
+    c.prepare_cached("SELECT id, seq FROM sync_versions WHERE workspace_id = ?1 AND batch_id = ?2")?
+        .query_row(params![workspace_id, batch_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
 }
 
 fn latest(c: &rusqlite::Connection, workspace_id: &str) -> rusqlite::Result<Option<(String, i64)>> {
@@ -65,6 +83,12 @@ pub(super) fn started_posts(
     Ok(started)
 }
 
+/// Runs one statement through the connection's cache of prepared statements (a version
+/// applies thousands of writes in its one transaction): the rows it changed.
+fn run(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 /// Applies one write if its stamp is newer than the field's; `Err(id)` when it creates a
 /// post whose id another workspace has.
 fn apply(
@@ -74,7 +98,8 @@ fn apply(
 ) -> rusqlite::Result<Result<(), String>> {
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
-        let inserted = tx.execute(
+        let inserted = run(
+            tx,
             "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
                  zone, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, NULL, '', 'draft', NULL, 'UTC', ?4, ?5)
@@ -88,18 +113,17 @@ fn apply(
             ],
         )?;
         if inserted == 0 {
-            let owner: String = tx.query_row(
-                "SELECT workspace_id FROM posts WHERE id = ?1",
-                [&write.post_id],
-                |r| r.get(0),
-            )?;
+            let owner: String = tx
+                .prepare_cached("SELECT workspace_id FROM posts WHERE id = ?1")?
+                .query_row([&write.post_id], |r| r.get(0))?;
             if &owner != ws {
                 return Ok(Err(write.post_id.clone()));
             }
         }
         return Ok(Ok(()));
     }
-    let newer = tx.execute(
+    let newer = run(
+        tx,
         "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (workspace_id, post_id, field) DO UPDATE
@@ -126,11 +150,13 @@ fn apply(
             write_targets(tx, ws, id, names, now)?;
             0
         }
-        PostWrite::Title(title) => tx.execute(
+        PostWrite::Title(title) => run(
+            tx,
             "UPDATE posts SET title = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, title, now],
         )?,
-        PostWrite::Body(body) => tx.execute(
+        PostWrite::Body(body) => run(
+            tx,
             "UPDATE posts SET body = ?3, updated_ms = ?4 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, body, now],
         )?,
@@ -139,23 +165,30 @@ fn apply(
             scheduled_ms,
             zone,
         } => {
-            tx.execute(
+            run(
+                tx,
                 "UPDATE posts SET state = ?3, scheduled_ms = ?4, zone = ?5, updated_ms = ?6
                  WHERE id = ?1 AND workspace_id = ?2",
                 params![id, ws, state.as_str(), scheduled_ms, zone, now],
             )?;
             let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
-            tx.execute(super::sql::SCHEDULE_SYNCED_TARGETS, params![id, due, now])?
+            run(
+                tx,
+                super::sql::SCHEDULE_SYNCED_TARGETS,
+                params![id, due, now],
+            )?
         }
         PostWrite::Deleted(true) => {
-            tx.execute(
+            run(
+                tx,
                 "UPDATE posts SET deleted_ms = coalesce(deleted_ms, ?3), updated_ms = ?3
                  WHERE id = ?1 AND workspace_id = ?2",
                 params![id, ws, now],
             )?;
-            tx.execute(&super::sql::cancel_synced_targets(), params![id, now])?
+            run(tx, &super::sql::cancel_synced_targets(), params![id, now])?
         }
-        PostWrite::Deleted(false) => tx.execute(
+        PostWrite::Deleted(false) => run(
+            tx,
             "UPDATE posts SET deleted_ms = NULL, updated_ms = ?3 WHERE id = ?1 AND workspace_id = ?2",
             params![id, ws, now],
         )?,
@@ -166,11 +199,9 @@ fn apply(
 /// A post's time as a target made for it now takes it: scheduled at the post's time, or
 /// a draft.
 fn post_time(tx: &Transaction<'_>, post: &str) -> rusqlite::Result<(TargetState, Option<i64>)> {
-    let (state, scheduled_ms): (String, Option<i64>) = tx.query_row(
-        "SELECT state, scheduled_ms FROM posts WHERE id = ?1",
-        [post],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (state, scheduled_ms): (String, Option<i64>) = tx
+        .prepare_cached("SELECT state, scheduled_ms FROM posts WHERE id = ?1")?
+        .query_row([post], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(super::sql::synced_target_time(&state, scheduled_ms))
 }
 
@@ -196,9 +227,10 @@ fn write_targets(
         if !names.contains(name)
             && (stored.is_editable() || stored == TargetState::AwaitingApproval)
         {
-            tx.execute(super::sql::CANCEL_TARGET, params![target, now])?;
+            run(tx, super::sql::CANCEL_TARGET, params![target, now])?;
         } else if names.contains(name) && stored == TargetState::Cancelled {
-            tx.execute(
+            run(
+                tx,
                 super::sql::REVIVE_TARGET,
                 params![target, state.as_str(), due, now],
             )?;
@@ -209,12 +241,11 @@ fn write_targets(
             continue;
         }
         let account: Option<String> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT id FROM accounts WHERE workspace_id = ?1 AND name = ?2
                  AND deleted_ms IS NULL",
-                params![ws, name],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![ws, name], |r| r.get(0))
             .optional()?;
         if let Some(account) = account {
             let target = Target::synced(post, &account, ws, state, due, now);
@@ -313,6 +344,10 @@ impl SqliteStorage {
         let approval = approval.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some((id, seq)) = batch(&tx, &version.workspace_id, version.batch_id.as_deref())?
+            {
+                return Ok(AddVersion::Duplicate { id, seq });
+            }
             let last = latest(&tx, &version.workspace_id)?;
             if last.as_ref().map(|(id, _)| id) != version.parent_id.as_ref() {
                 return Ok(AddVersion::Stale {
@@ -327,7 +362,7 @@ impl SqliteStorage {
             tx.execute(
                 &format!(
                     "INSERT INTO sync_versions ({VERSION_COLUMNS}, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
                 params![
                     version.id,
@@ -337,6 +372,7 @@ impl SqliteStorage {
                     version.author_id,
                     version.created_ms,
                     version.payload,
+                    version.batch_id,
                     seq
                 ],
             )?;
