@@ -89,9 +89,12 @@ pub async fn deliver(
     }
 }
 
-/// The notice as an account posts it: the title, then the text, cut to [`ACCOUNT_MAX`].
+/// The notice as an account posts it: the title, then the text's details (its first
+/// line is the title's headline again), cut to [`ACCOUNT_MAX`].
 pub fn account_text(send: &NotificationSend) -> String {
-    let text = format!("{}\n\n{}", send.subject, send.text);
+    let details = send.text.split_once('\n').map_or("", |(_, rest)| rest);
+    let text = format!("{}\n{details}", send.subject);
+    let text = text.trim_end().to_string();
     if text.chars().count() <= ACCOUNT_MAX {
         return text;
     }
@@ -346,6 +349,19 @@ mod tests {
         );
         assert!(mail("nobody", "alice@example.org", &send()).is_err());
         assert!(mail("bot@example.org", "not an address", &send()).is_err());
+    }
+
+    #[test]
+    fn account_notices_say_the_headline_once_and_fit_discord() {
+        let text = account_text(&send());
+        assert_eq!(text, "[acme] Failed: “Launch”\nWhy: HTTP 500");
+        let long = NotificationSend {
+            text: format!("Failed\n{}", "x".repeat(5_000)),
+            ..send()
+        };
+        let cut = account_text(&long);
+        assert_eq!(cut.chars().count(), ACCOUNT_MAX);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]
