@@ -404,8 +404,7 @@ async fn preferences_choose_the_channels_of_each_event_type() {
                "default": true})
     );
     assert_eq!(
-        defaults["events"]["webhook.disabled"]["default"],
-        true,
+        defaults["events"]["webhook.disabled"]["default"], true,
         "{defaults}"
     );
     assert_eq!(
@@ -977,13 +976,17 @@ async fn failures_reach_slack_discord_and_matrix_through_the_workspaces_accounts
     t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id))
         .await;
 
-    eventually("the Slack and Discord notices", Duration::from_secs(20), || {
-        !slack.posts().is_empty() && !discord.posts().is_empty()
-    })
+    eventually(
+        "the Slack and Discord notices",
+        Duration::from_secs(20),
+        || !slack.posts().is_empty() && !discord.posts().is_empty(),
+    )
     .await;
-    eventually("a rate-limited Matrix answer", Duration::from_secs(20), || {
-        matrix.chaos().counts().rate_limited >= 1
-    })
+    eventually(
+        "a rate-limited Matrix answer",
+        Duration::from_secs(20),
+        || matrix.chaos().counts().rate_limited >= 1,
+    )
     .await;
     assert!(matrix.posts().is_empty());
     matrix.chaos().off();

@@ -836,7 +836,12 @@ impl Engine {
     /// notice, so networks that deduplicate do), and says what the network answered: the
     /// server's notifier retries what is [`PublishError::Retryable`]. An account the
     /// ledger cannot read is retryable too (the database may be back next time).
-    pub async fn send_notice(&self, account: &str, text: &str, key: &str) -> Result<(), PublishError> {
+    pub async fn send_notice(
+        &self,
+        account: &str,
+        text: &str,
+        key: &str,
+    ) -> Result<(), PublishError> {
         let account = self
             .ledger
             .account(account)

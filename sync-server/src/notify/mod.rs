@@ -468,7 +468,9 @@ mod tests {
         let none = NotificationSettings::default();
         assert_eq!(
             channels_for(&none, "post.failed"),
-            ["inapp", "email", "ntfy", "telegram", "slack", "discord", "matrix"]
+            [
+                "inapp", "email", "ntfy", "telegram", "slack", "discord", "matrix"
+            ]
         );
         assert_eq!(channels_for(&none, "account.needs_reauth").len(), 7);
         assert_eq!(channels_for(&none, "webhook.disabled").len(), 7);

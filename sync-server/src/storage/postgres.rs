@@ -1501,11 +1501,7 @@ impl Storage for PgStorage {
                 ..webhook
             };
             let reason = disable.as_deref().unwrap_or_default();
-            record_event(
-                &tx,
-                &crate::webhooks::disabled_event(&told, reason, now_ms),
-            )
-            .await?;
+            record_event(&tx, &crate::webhooks::disabled_event(&told, reason, now_ms)).await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(Finished::Recorded { disabled })

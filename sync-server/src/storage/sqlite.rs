@@ -1556,10 +1556,7 @@ impl Storage for SqliteStorage {
                     ..webhook
                 };
                 let reason = disable.as_deref().unwrap_or_default();
-                record_event(
-                    &tx,
-                    &crate::webhooks::disabled_event(&told, reason, now_ms),
-                )?;
+                record_event(&tx, &crate::webhooks::disabled_event(&told, reason, now_ms))?;
             }
             tx.commit()?;
             Ok(Finished::Recorded { disabled })
