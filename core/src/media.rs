@@ -66,6 +66,23 @@ pub fn stored_path(media_dir: &Path, media: &MediaRef) -> std::path::PathBuf {
     media_dir.join(format!("{}.{extension}", media.sha256))
 }
 
+/// The name a file with these bytes is stored under: `<sha256>.<extension of its kind>`
+/// (`bin` for a kind [`sniff`] does not know), where [`stored_path`] finds it again.
+pub fn stored_name(sha256: &str, bytes: &[u8]) -> String {
+    let extension = sniff(bytes).map_or("bin", |kind| kind.extension);
+    format!("{sha256}.{extension}")
+}
+
+/// The stored file of hash `sha256` in `media_dir`, whatever its kind.
+pub fn find_stored(media_dir: &Path, sha256: &str) -> Option<std::path::PathBuf> {
+    KINDS
+        .iter()
+        .map(|kind| kind.extension)
+        .chain(["bin"])
+        .map(|extension| media_dir.join(format!("{sha256}.{extension}")))
+        .find(|path| path.is_file())
+}
+
 /// Every kind `sniff` recognises.
 const KINDS: [Kind; 7] = [
     Kind {

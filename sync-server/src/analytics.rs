@@ -9,6 +9,10 @@
 //! read one target at once, and a process that dies leaves its targets to the next claim
 //! after the lease. Each reading is kept (`metric_readings`) with the time of the next
 //! ([`Storage::finish_metrics`]); `GET /api/v1/posts/{id}/metrics` shows them.
+//!
+//! Each account's figures (followers, members…) are read the same way, daily
+//! ([`Storage::claim_account_metrics`]), and `GET /api/v1/accounts/{id}/metrics` shows
+//! them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +24,7 @@ use postctl_core::platforms::metrics::BATCH;
 use postctl_core::platforms::{Metrics, PostReading, Published};
 use postctl_core::publish::Engine;
 
-use crate::storage::{MetricClaim, MetricDone, Storage};
+use crate::storage::{AccountMetricDone, MetricClaim, MetricDone, Storage};
 
 /// How often a process looks for counters that came due.
 const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -42,6 +46,10 @@ pub struct Tally {
     pub counted: usize,
     /// Targets not read this time (pending, gone, not provided, failed).
     pub not_read: usize,
+    /// Accounts claimed for their figures (followers, members…).
+    pub accounts_claimed: usize,
+    /// Accounts whose figures were read and kept.
+    pub accounts_counted: usize,
 }
 
 fn ms(at: DateTime<Utc>) -> i64 {
@@ -157,7 +165,57 @@ pub async fn collect_once(
             }
         }
     }
+    collect_accounts(storage, engine, owner, now, &mut tally).await?;
     Ok(tally)
+}
+
+/// Reads the figures of the accounts due at `now` (daily, core's
+/// [`schedule::ACCOUNT_EVERY`]): kept with the next time, a failure asked again in a few
+/// minutes, a network that gives none never asked again.
+async fn collect_accounts(
+    storage: &Arc<dyn Storage>,
+    engine: &Engine,
+    owner: &str,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> crate::storage::Result<()> {
+    let claims = storage
+        .claim_account_metrics(owner, ms(now), ms(now + LEASE), CLAIM)
+        .await?;
+    tally.accounts_claimed = claims.len();
+    for claim in claims {
+        let read = match engine.ledger().account(&claim.account_id).await {
+            Ok(account) => engine.read_account_metrics(&account).await,
+            Err(e) => Err(e.to_string()),
+        };
+        let (reading, next) = match read {
+            Ok(Metrics::Read(counters)) => {
+                tally.accounts_counted += 1;
+                let counters = serde_json::to_string(&counters).unwrap_or_else(|_| "{}".into());
+                (
+                    Some((ms(now), counters)),
+                    Some(ms(now + schedule::ACCOUNT_EVERY)),
+                )
+            }
+            Ok(Metrics::NotProvided(why)) => {
+                tracing::info!(account = %claim.account_id, "no account figures: {why}");
+                (None, None)
+            }
+            Err(e) => {
+                tracing::warn!(account = %claim.account_id, "reading account figures failed: {e}");
+                (None, Some(ms(now + AGAIN_AFTER)))
+            }
+        };
+        let done = AccountMetricDone {
+            account_id: claim.account_id.clone(),
+            reading,
+            next_ms: next,
+        };
+        if !storage.finish_account_metrics(owner, &done).await? {
+            tracing::warn!(account = %claim.account_id, "figures came after their lease ran out; not kept");
+        }
+    }
+    Ok(())
 }
 
 async fn finish(
@@ -192,25 +250,32 @@ async fn again(
     Ok(())
 }
 
+/// Told each collection's [`Tally`] (for `/metrics`).
+pub type TallyObserver = Arc<dyn Fn(&Tally) + Send + Sync>;
+
 /// The loop `serve` runs beside the publisher: a collection every second by the engine's
 /// clock, until `stop`.
 pub async fn run(
     storage: Arc<dyn Storage>,
     engine: Arc<Engine>,
     owner: String,
+    observer: TallyObserver,
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Ordering::SeqCst) {
         let now = engine.clock().now();
         let more = match collect_once(&storage, &engine, &owner, now).await {
-            Ok(tally) if tally.claimed > 0 => {
+            Ok(tally) if tally.claimed + tally.accounts_claimed > 0 => {
+                observer(&tally);
                 tracing::info!(
                     claimed = tally.claimed,
                     counted = tally.counted,
-                    "read the counters of {} published post(s)",
-                    tally.counted
+                    accounts = tally.accounts_counted,
+                    "read the counters of {} published post(s) and the figures of {} account(s)",
+                    tally.counted,
+                    tally.accounts_counted
                 );
-                tally.claimed == CLAIM as usize
+                tally.claimed == CLAIM as usize || tally.accounts_claimed == CLAIM as usize
             }
             Ok(_) => false,
             Err(e) => {

@@ -70,6 +70,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         storage.clone(),
         settings.retention_days,
     ));
+    let media_dir = settings.data_dir.join("media");
+    match api::media::adopt_old_layout(&media_dir) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            "moved {n} media file(s) to <sha256>.<extension> in {}",
+            media_dir.display()
+        ),
+        Err(e) => tracing::warn!("could not move media files stored by an earlier version: {e}"),
+    }
     let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
     if settings.database_url.is_some()
@@ -160,10 +169,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             );
             // Counters are read by the processes that publish, each target by one at once.
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let tally_metrics = metrics.clone();
             let collector = tokio::spawn(crate::analytics::run(
                 storage.clone(),
                 networks.clone(),
                 format!("analytics-{}", uuid::Uuid::now_v7()),
+                std::sync::Arc::new(move |tally: &crate::analytics::Tally| {
+                    tally_metrics.record_readings(tally);
+                }),
                 stop.clone(),
             ));
             Some((publisher, collector, stop))
@@ -199,7 +212,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics,
         outbox,
         edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
-        media_dir: std::sync::Arc::new(settings.data_dir.join("media")),
+        media_dir: std::sync::Arc::new(media_dir),
         networks,
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.

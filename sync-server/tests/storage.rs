@@ -15,7 +15,9 @@ use postctl_server::storage::{
     Role, Scope, SealedKind, Session, SnapshotPage, Storage, StorageError, SyncVersion,
     TargetChange, TargetState, User, Webhook, Workspace,
 };
-use postctl_server::storage::{AiSettings, ApprovalDecision, Decision, Unapproved};
+use postctl_server::storage::{
+    AccountMetricDone, AiSettings, ApprovalDecision, Decision, Unapproved,
+};
 use postctl_server::storage::{
     Channel, ChannelKind, DigestSchedule, InboxItem, InboxQuery, NotificationSend,
     NotificationSettings, Routed, SendEnd, SendState,
@@ -97,6 +99,7 @@ cases!(
     digests_are_claimed_when_due_and_moved_once,
     metrics_are_claimed_once_recorded_and_read_per_post,
     two_collectors_never_claim_one_target_twice,
+    account_figures_are_claimed_once_and_kept_per_account,
 );
 
 async fn run_all(mut fresh: impl FnMut() -> Target) {
@@ -4992,4 +4995,122 @@ async fn two_collectors_never_claim_one_target_twice(target: Target) {
     assert_eq!(all.len(), total, "a target was claimed twice");
     published.sort();
     assert_eq!(all, published, "every published target was claimed");
+}
+
+fn figures(
+    account_id: &str,
+    at_ms: i64,
+    followers: u64,
+    next_ms: Option<i64>,
+) -> AccountMetricDone {
+    AccountMetricDone {
+        account_id: account_id.to_string(),
+        reading: Some((at_ms, format!(r#"{{"followers":{followers}}}"#))),
+        next_ms,
+    }
+}
+
+async fn account_figures_are_claimed_once_and_kept_per_account(target: Target) {
+    let (s, _alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    let b = account(&ws, "b", "mastodon");
+    s.create_account(&a).await.expect("account");
+    s.create_account(&b).await.expect("account");
+    let got = s
+        .claim_account_metrics("m1", 10_000, 70_000, 1)
+        .await
+        .expect("claim");
+    assert_eq!(got.len(), 1, "at most the limit");
+    let first = got[0].account_id.clone();
+    assert_eq!(got[0].last_read_ms, None);
+    // The other one is still there for another collector; the first is held.
+    let other = s
+        .claim_account_metrics("m2", 10_001, 70_001, 10)
+        .await
+        .expect("claim");
+    assert_eq!(other.len(), 1);
+    assert_ne!(other[0].account_id, first);
+    assert!(
+        !s.finish_account_metrics("m2", &figures(&first, 10_000, 9, None))
+            .await
+            .expect("finish"),
+        "finished by one that does not hold it"
+    );
+    assert!(
+        s.finish_account_metrics("m1", &figures(&first, 10_000, 40, Some(86_410_000)))
+            .await
+            .expect("finish")
+    );
+    // Nothing read: no reading, and never again (`None`).
+    let none = AccountMetricDone {
+        account_id: other[0].account_id.clone(),
+        reading: None,
+        next_ms: None,
+    };
+    assert!(s.finish_account_metrics("m2", &none).await.expect("finish"));
+    assert!(
+        s.claim_account_metrics("m1", 20_000_000, 20_060_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "due again before its time"
+    );
+    let again = s
+        .claim_account_metrics("m1", 86_410_000, 86_470_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1, "the never-again one came back");
+    assert_eq!(
+        (again[0].account_id.as_str(), again[0].last_read_ms),
+        (first.as_str(), Some(10_000))
+    );
+    assert!(
+        s.finish_account_metrics("m1", &figures(&first, 86_410_000, 42, Some(172_810_000)))
+            .await
+            .expect("finish")
+    );
+    let seen: Vec<(i64, String)> = s
+        .account_readings(&ws.id, &first)
+        .await
+        .expect("readings")
+        .into_iter()
+        .map(|r| (r.read_ms, r.counters))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (10_000, r#"{"followers":40}"#.to_string()),
+            (86_410_000, r#"{"followers":42}"#.to_string())
+        ]
+    );
+    // Another workspace does not see them.
+    let mallory = user("mallory");
+    let theirs = workspace("mallory");
+    s.create_user(&mallory).await.expect("user");
+    s.create_workspace(&theirs, &mallory.id).await.expect("ws");
+    assert!(
+        s.account_readings(&theirs.id, &first)
+            .await
+            .expect("readings")
+            .is_empty()
+    );
+    // A deleted account, or one needing sign-in, is left alone.
+    let c = account(&ws, "c", "mastodon");
+    let d = account(&ws, "d", "mastodon");
+    s.create_account(&c).await.expect("account");
+    s.create_account(&d).await.expect("account");
+    s.mark_needs_sign_in(&c.id, "token revoked", &[])
+        .await
+        .expect("mark");
+    s.delete_account(&ws.id, &d.id, 200_000_000)
+        .await
+        .expect("delete");
+    assert!(
+        s.claim_account_metrics("m1", 200_000_000, 200_060_000, 10)
+            .await
+            .expect("claim")
+            .iter()
+            .all(|claim| claim.account_id == first),
+        "a deleted account or one needing sign-in was claimed"
+    );
 }

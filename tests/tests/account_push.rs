@@ -10,6 +10,7 @@ use common::Env;
 use common::server::{Server, device, token};
 use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
+use postctl_tests::fakes::x::FakeX;
 use serde_json::{Value, json};
 
 fn add_mastodon(env: &Env, fake: &FakeMastodon) {
@@ -146,4 +147,64 @@ fn accounts_that_cannot_go_are_refused_and_nothing_is_sent() {
     let (status, accounts) = server.get("/api/v1/accounts", &token(&laptop));
     assert_eq!(status, 200, "{accounts}");
     assert_eq!(accounts["items"], Value::Array(vec![]), "{accounts}");
+}
+
+/// An account that signed in through the browser (X's OAuth 2.0) goes with its client id
+/// and token set; the server renews the token that is about to expire and publishes.
+#[test]
+fn a_browser_signed_in_account_is_pushed_and_the_server_renews_its_tokens() {
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let laptop = device(&server, "alice");
+    let (fake, _) = common::x::signed_in_account(&laptop);
+    let tokens = common::x::stored_tokens(&laptop, "me-x");
+    let run = laptop.run(&["accounts", "push", "me-x"]);
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert!(
+        run.stderr.contains("renews me-x's tokens"),
+        "{}",
+        run.stderr
+    );
+    let session = token(&laptop);
+    let (status, accounts) = server.get("/api/v1/accounts", &session);
+    assert_eq!(status, 200, "{accounts}");
+    assert_eq!(
+        accounts["items"][0]["settings"]["client_id"],
+        json!(FakeX::CLIENT_ID),
+        "{accounts}"
+    );
+    let (status, post) = server.send(
+        "POST",
+        "/api/v1/posts",
+        &session,
+        &json!({
+            "body": "Published by the server with renewed tokens",
+            "accounts": ["me-x"],
+            "at": chrono::Utc::now().to_rfc3339(),
+        })
+        .to_string(),
+    );
+    assert_eq!(status, 201, "{post}");
+    let started = Instant::now();
+    while fake.posts().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not publish for the pushed X account"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The access token was a minute from expiry: the server renewed it first.
+    assert!(
+        fake.token_requests()
+            .iter()
+            .any(|(grant, granted)| grant == "refresh_token" && *granted),
+        "no refresh: {:?}",
+        fake.token_requests()
+    );
+    let bytes = std::fs::read(server.data_dir().join("server.sqlite3")).expect("the database");
+    for secret in [&tokens["access_token"], &tokens["refresh_token"]] {
+        let secret = secret.as_str().expect("a token");
+        assert!(!String::from_utf8_lossy(&bytes).contains(secret));
+        assert!(!run.all_output().contains(secret));
+    }
 }

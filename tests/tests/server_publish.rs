@@ -18,12 +18,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::anthropic::FakeAnthropic;
 use postctl_tests::fakes::llm::Reply;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::webhook::FakeWebhook;
 use postctl_tests::fakes::x::FakeX;
+use postctl_tests::fakes::{FakeServer, RateLimit};
 use serde_json::{Value, json};
 
 /// `postctl-server`, built beside `postctl` (`cargo build -p postctl-server`).
@@ -167,17 +167,33 @@ impl Setup {
 impl Server {
     /// A request with a bearer token and a JSON body: the status and the body as JSON.
     fn send(&self, method: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send_with(method, path, token, body, None)
+    }
+
+    /// [`Server::send`] with an `Idempotency-Key` when `idempotency` is given.
+    fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &Value,
+        idempotency: Option<&str>,
+    ) -> (u16, Value) {
         let body = if body.is_null() {
             String::new()
         } else {
             body.to_string()
         };
         let address = self.base.trim_start_matches("http://");
+        let idempotency = idempotency
+            .map(|k| format!("Idempotency-Key: {k}\r\n"))
+            .unwrap_or_default();
         let mut stream = TcpStream::connect(address).expect("connect to the server");
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             {idempotency}Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("send");
@@ -576,6 +592,38 @@ fn published_post(server: &Server, key: &str, mastodon: &FakeMastodon) -> (Strin
     (account, id)
 }
 
+/// A network that says "wait" (Mastodon's quota spent: 429 and `X-RateLimit-Reset`) holds
+/// the account, and `/metrics` shows the wait: one account, one target waiting.
+#[test]
+fn a_rate_limit_wait_shows_in_metrics() {
+    let setup = Setup::new(None);
+    let mastodon = FakeMastodon::start();
+    let server = setup.serve("one", &[]);
+    let key = setup.user_key();
+    let (account, _) = published_post(&server, &key, &mastodon);
+    let waits = |metrics: &str| {
+        [
+            "postctl_server_rate_limit_waiting_accounts 1",
+            "postctl_server_rate_limit_waiting_targets 1",
+        ]
+        .iter()
+        .all(|line| metrics.contains(line))
+    };
+    assert!(!waits(&server.text("/metrics")), "a wait before any 429");
+    // No request is let through for two minutes: the next post is told to wait.
+    mastodon.set_rate_limit(RateLimit::new(0, Duration::from_secs(120)));
+    server.ok(
+        "POST",
+        "/api/v1/posts",
+        &key,
+        json!({"body": "Told to wait", "accounts": [account], "at": chrono::Utc::now().to_rfc3339()}),
+    );
+    wait_for(Duration::from_secs(30), "the wait in /metrics", || {
+        waits(&server.text("/metrics"))
+    });
+    assert_eq!(mastodon.posts().len(), 1, "sent while told to wait");
+}
+
 /// `POST /api/v1/posts/{id}/unpublish` deletes the published status on the network through
 /// the adapter and cancels the target; a second one has nothing to delete.
 fn unpublishes_a_post(setup: &Setup) {
@@ -585,8 +633,16 @@ fn unpublishes_a_post(setup: &Setup) {
     let (_, id) = published_post(&server, &key, &mastodon);
     assert!(!mastodon.posts()[0].deleted);
     let path = format!("/api/v1/posts/{id}/unpublish");
-    let (status, answer) = server.send("POST", &path, &key, &Value::Null);
+    let (status, answer) = server.send_with("POST", &path, &key, &Value::Null, Some("gone-1"));
     assert_eq!(status, 200, "{answer}");
+    // A client that retries with the same Idempotency-Key gets the first answer again,
+    // not "already unpublished".
+    let replayed = server.send_with("POST", &path, &key, &Value::Null, Some("gone-1"));
+    assert_eq!(
+        replayed,
+        (200, answer.clone()),
+        "the first answer, replayed"
+    );
     assert_eq!(answer["complete"], true, "{answer}");
     assert_eq!(
         answer["unpublished"],
@@ -723,11 +779,23 @@ fn generate_asks_the_workspace_model_with_its_key() {
     );
     let long = "x".repeat(600);
     model.push(Reply::Text(format!("Version 2 is out!\n%%%\n{long}")));
-    let generated = server.ok(
-        "POST",
-        "/api/v1/generate",
-        &key,
-        json!({"brief": "announce v2", "accounts": ["masto"], "variants": 2}),
+    let ask = json!({"brief": "announce v2", "accounts": ["masto"], "variants": 2});
+    let (status, generated) =
+        server.send_with("POST", "/api/v1/generate", &key, &ask, Some("draft-1"));
+    assert_eq!(status, 200, "{generated}");
+    let asked_once = model.requests().len();
+    // A retry with the same Idempotency-Key is answered from the first: the model is not
+    // asked (or paid) twice.
+    let replayed = server.send_with("POST", "/api/v1/generate", &key, &ask, Some("draft-1"));
+    assert_eq!(
+        replayed,
+        (200, generated.clone()),
+        "the first drafts, replayed"
+    );
+    assert_eq!(
+        model.requests().len(),
+        asked_once,
+        "the model was asked again"
     );
     assert_eq!(generated["model"], FakeAnthropic::MODEL, "{generated}");
     let drafts = generated["drafts"].as_array().expect("drafts");
@@ -969,6 +1037,30 @@ fn collects_a_published_posts_counters(setup: &Setup) {
         "{shown}"
     );
     assert_eq!(target["readings"][0], target["latest"], "{shown}");
+    // The account's figures are read too (daily), shown to the same key.
+    let path = format!("/api/v1/accounts/{account}/metrics");
+    let mut figures = Value::Null;
+    wait_for(Duration::from_secs(30), "the account's figures", || {
+        figures = server.ok("GET", &path, &reader, Value::Null);
+        !figures["latest"].is_null()
+    });
+    assert_eq!(figures["account"], "masto", "{figures}");
+    assert!(
+        figures["latest"]["counters"]["followers"].is_u64(),
+        "{figures}"
+    );
+    let (status, _) = server.send("GET", &path, &key, &Value::Null);
+    assert_eq!(status, 403, "analytics:read is what it takes");
+    let metrics = server.text("/metrics");
+    for line in [
+        "postctl_server_analytics_readings_total{subject=\"post\",outcome=\"counted\"} 1",
+        "postctl_server_analytics_readings_total{subject=\"account\",outcome=\"counted\"} 1",
+    ] {
+        assert!(
+            metrics.contains(line),
+            "{line} is not in /metrics:\n{metrics}"
+        );
+    }
     // Read once: the next reading is an hour away.
     std::thread::sleep(Duration::from_secs(2));
     let status = mastodon.posts()[0].id.clone();

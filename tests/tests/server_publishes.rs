@@ -193,3 +193,53 @@ fn a_post_to_an_account_the_server_lacks_waits_for_the_push_and_sync_status_says
     );
     assert!(mastodon.posts().is_empty());
 }
+
+/// A synced post's pictures go out with it: the device uploads the file by hash, and the
+/// server publishes the post with it (and its alt text), not just the text.
+#[test]
+fn the_server_publishes_a_synced_posts_media() {
+    let mastodon = FakeMastodon::start();
+    let server = Server::start();
+    server.add_user("alice", &[]);
+    let laptop = device(&server, "alice");
+    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.ok(&["accounts", "push", "masto"]);
+    let png = laptop.file("shot.png", common::PNG_3X2);
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let scheduled = live(
+        &laptop,
+        &[
+            "--json",
+            "schedule",
+            "With a picture",
+            "--to",
+            "masto",
+            "--at",
+            &at,
+            "--media",
+            png.to_str().expect("utf-8 path"),
+            "--alt",
+            "a red square",
+        ],
+    )
+    .json();
+    assert!(scheduled.is_object(), "{scheduled}");
+    live(&laptop, &["sync"]);
+    let started = Instant::now();
+    while mastodon.posts().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not publish the synced post"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = &mastodon.posts()[0];
+    assert!(sent.text.contains("With a picture"), "{sent:?}");
+    assert_eq!(
+        sent.media.len(),
+        1,
+        "published without its picture: {sent:?}"
+    );
+    assert_eq!(sent.media[0].mime, "image/png", "{sent:?}");
+    assert_eq!(sent.media[0].alt.as_deref(), Some("a red square"));
+}

@@ -29,9 +29,11 @@ pub enum AccountsCommand {
 
 const ACCOUNTS_PUSH_HELP: &str = "\
 The only way credentials reach a server: sync never carries them. The server checks the
-account as `accounts add` does and keeps the secret sealed; nothing prints it. Accounts
-that signed in through a browser (X, VK, Instagram, Threads, Facebook) or with OAuth 1.0a
-keys cannot be pushed: add them on the server with a token.
+account as `accounts add` does and keeps the secret sealed; nothing prints it. An account
+that signed in through the browser goes with its client id and tokens, which the server
+renews from then on (on X, this device's copy goes stale after the server's first
+renewal). Accounts with OAuth 1.0a keys cannot be pushed: add them on the server with a
+token.
 
 Examples:
   postctl login https://postctl.example.com --user alice

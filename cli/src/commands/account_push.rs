@@ -4,9 +4,11 @@
 //!
 //! What is sent is what `postctl accounts add` was given: the network, `--base-url`,
 //! `--handle`, the network's own flags (the API's `settings`) and the secret (the API's
-//! `credentials.token`). The server checks them as `accounts add` does. An account whose
-//! stored settings hold more than those flags say (a sign-in's client id, OAuth 1.0a keys)
-//! is refused here, saying why, since the server would publish for it differently.
+//! `credentials.token`). The server checks them as `accounts add` does. An account that
+//! signed in through the browser (OAuth 2.0: X, Threads, Instagram…) goes with its
+//! `client_id` and its token set, which the server then refreshes itself. An account whose
+//! stored settings hold more than that (OAuth 1.0a keys) is refused here, saying why,
+//! since the server would publish for it differently.
 
 use postctl_core::model::Account;
 use postctl_core::network::{AccountFields, validate_account};
@@ -47,6 +49,12 @@ pub fn push(ctx: &mut Context, name: &str) -> CliResult {
         linked.link.server,
         made["id"].as_str().unwrap_or("ID"),
     ));
+    if settings.get("client_id").is_some() {
+        note(format!(
+            "The server renews {}'s tokens from now on. A network that replaces the refresh token on each renewal (X does) makes this device's copy stale after the server's first renewal: should you unlink, sign in again with `postctl accounts reauth {}`.",
+            account.name, account.name
+        ));
+    }
     Ok(())
 }
 
@@ -94,20 +102,24 @@ fn as_flags(account: &Account, fields: &AccountFields, secret: &str) -> CliResul
             account.name
         ))
     })?;
-    if again.settings != account.settings {
-        let extra: Vec<String> = account
-            .settings
-            .as_object()
-            .map(|stored| {
-                stored
-                    .keys()
-                    .filter(|k| again.settings.get(k.as_str()) != stored.get(k.as_str()))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+    // A browser sign-in's client id goes as the API's `settings.client_id`: with the token
+    // set as the secret, the server refreshes the tokens as this device would.
+    let client_id = account.settings.get("client_id").and_then(Value::as_str);
+    let extra: Vec<String> = account
+        .settings
+        .as_object()
+        .map(|stored| {
+            stored
+                .keys()
+                .filter(|k| k.as_str() != "client_id" || client_id.is_none())
+                .filter(|k| again.settings.get(k.as_str()) != stored.get(k.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if !extra.is_empty() {
         return Err(CliError::usage(format!(
-            "account {} keeps settings the server's accounts API does not take ({}): it signed in through a browser or with OAuth 1.0a keys, which the server cannot renew for it. Push accounts that use a token (Mastodon, Bluesky, Telegram, Discord, Slack, Matrix, webhooks, …), or add this one on the server with its token",
+            "account {} keeps settings the server's accounts API does not take ({}): it uses OAuth 1.0a keys, which the server's accounts API does not take. Push accounts that use a token or signed in through the browser, or add this one on the server with a token",
             account.name,
             extra.join(", ")
         )));
@@ -132,6 +144,9 @@ fn as_flags(account: &Account, fields: &AccountFields, secret: &str) -> CliResul
     }
     if !fields.relays.is_empty() {
         flags.insert("relays".into(), json!(fields.relays));
+    }
+    if let Some(client_id) = client_id {
+        flags.insert("client_id".into(), Value::String(client_id.to_string()));
     }
     Ok(Value::Object(flags))
 }

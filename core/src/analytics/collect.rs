@@ -12,7 +12,8 @@ use tokio::task::JoinSet;
 use super::{Collected, follow_names, schedule};
 use crate::error::Result;
 use crate::model::Account;
-use crate::platforms::{self, Metrics, PostReading, PublishError, Published, metrics::BATCH};
+use crate::platforms::metrics::{BATCH, Counters};
+use crate::platforms::{self, Metrics, PostReading, PublishError, Published};
 use crate::publish::Engine;
 use crate::store::MetricCandidate;
 
@@ -205,6 +206,25 @@ impl Engine {
         }
         let adapter = self.adapter(account).await.map_err(|e| e.to_string())?;
         match adapter.post_metrics(parts).await {
+            Ok(metrics) => Ok(metrics),
+            Err(e) => {
+                self.hold_if_asked(account, &e).await;
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Reads the account's figures (followers, members…), paced as
+    /// [`Engine::read_post_metrics`] is. For the server, which claims accounts itself.
+    pub async fn read_account_metrics(
+        &self,
+        account: &Account,
+    ) -> std::result::Result<Metrics<Counters>, String> {
+        if let Some(stop) = self.pace(account).await {
+            return Err(stop);
+        }
+        let adapter = self.adapter(account).await.map_err(|e| e.to_string())?;
+        match adapter.account_metrics().await {
             Ok(metrics) => Ok(metrics),
             Err(e) => {
                 self.hold_if_asked(account, &e).await;

@@ -225,6 +225,42 @@ pub async fn get(
     Ok(Json(view(&account)))
 }
 
+/// `GET /api/v1/accounts/{id}/metrics`: the account's figures (followers, members…) the
+/// server read, daily: the latest reading and every one, oldest first.
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let account = state
+        .storage
+        .account(&caller.workspace_id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let readings: Vec<Value> = state
+        .storage
+        .account_readings(&caller.workspace_id, &account.id)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "read_at": rfc3339(r.read_ms),
+                // Written by the collector from core's counters; an unreadable row shows
+                // as no counters rather than failing the answer.
+                "counters": serde_json::from_str::<Value>(&r.counters)
+                    .unwrap_or_else(|_| json!({})),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "account_id": account.id,
+        "account": account.name,
+        "network": account.network,
+        "latest": readings.last().cloned(),
+        "readings": readings,
+    })))
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -41,8 +41,49 @@ fn checked(sha256: &str) -> Result<&str, Problem> {
     }
 }
 
-fn file_path(state: &AppState, sha256: &str) -> std::path::PathBuf {
-    state.media_dir.join(&sha256[..2]).join(sha256)
+/// Files are stored as core keeps them (`<sha256>.<extension>`), so the publisher's engine
+/// finds them where a device's would.
+fn file_path(state: &AppState, sha256: &str, bytes: &[u8]) -> std::path::PathBuf {
+    state
+        .media_dir
+        .join(postctl_core::media::stored_name(sha256, bytes))
+}
+
+/// Moves files stored by an earlier server (`<media>/<first two hex digits>/<sha256>`) to
+/// where core looks for them (`<media>/<sha256>.<extension>`); run at start. Returns how
+/// many moved.
+pub fn adopt_old_layout(media_dir: &std::path::Path) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(media_dir) else {
+        return Ok(0);
+    };
+    let mut moved = 0;
+    for entry in entries {
+        let dir = entry?.path();
+        let old = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !old || !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir)? {
+            let path = file?.path();
+            let Some(sha256) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if checked(sha256).is_err() {
+                continue;
+            }
+            let mut head = [0u8; 64];
+            let n = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut head)?;
+            let name = postctl_core::media::stored_name(sha256, &head[..n]);
+            std::fs::rename(&path, media_dir.join(name))?;
+            moved += 1;
+        }
+        // Left only when something else is in it.
+        let _ = std::fs::remove_dir(&dir);
+    }
+    Ok(moved)
 }
 
 /// Stores a file under its hash: 201 when the workspace did not have it, 200 when it did.
@@ -73,7 +114,7 @@ pub async fn put(
              the way; upload it again"
         )));
     }
-    let path = file_path(&state, &sha256);
+    let path = file_path(&state, &sha256, &bytes);
     let size = bytes.len();
     tokio::task::spawn_blocking(move || store_file(&path, &bytes))
         .await
@@ -132,8 +173,15 @@ pub async fn get(
     if known.is_empty() {
         return Err(not_found());
     }
-    let path = file_path(&state, &sha256);
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path))
+    let dir = state.media_dir.clone();
+    let found = sha256.clone();
+    let read =
+        tokio::task::spawn_blocking(
+            move || match postctl_core::media::find_stored(&dir, &found) {
+                Some(path) => std::fs::read(path),
+                None => Err(std::io::ErrorKind::NotFound.into()),
+            },
+        )
         .await
         .map_err(|e| {
             tracing::error!("reading a media file stopped: {e}");
@@ -184,4 +232,33 @@ pub async fn missing(
         .await?;
     let missing: Vec<&String> = asked.iter().filter(|s| !known.contains(s)).collect();
     Ok(Json(json!({ "missing": missing })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+
+    #[test]
+    fn files_of_the_old_layout_move_where_core_finds_them() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let png = "ab".to_string() + &"0".repeat(62);
+        let other = "cd".to_string() + &"1".repeat(62);
+        for (sha, bytes) in [(&png, PNG), (&other, b"not a known kind".as_slice())] {
+            std::fs::create_dir_all(dir.path().join(&sha[..2])).expect("dir");
+            std::fs::write(dir.path().join(&sha[..2]).join(sha), bytes).expect("file");
+        }
+        assert_eq!(adopt_old_layout(dir.path()).expect("moved"), 2);
+        assert_eq!(
+            postctl_core::media::find_stored(dir.path(), &png),
+            Some(dir.path().join(format!("{png}.png")))
+        );
+        assert_eq!(
+            postctl_core::media::find_stored(dir.path(), &other),
+            Some(dir.path().join(format!("{other}.bin")))
+        );
+        assert!(!dir.path().join("ab").exists(), "the old dir is left");
+        assert_eq!(adopt_old_layout(dir.path()).expect("again"), 0);
+    }
 }

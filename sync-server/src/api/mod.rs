@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             get(accounts::get).delete(accounts::delete),
         )
         .route("/api/v1/accounts/{id}/check", post(accounts::check))
+        .route("/api/v1/accounts/{id}/metrics", get(accounts::metrics))
         .route("/api/v1/ai", get(generate::get).put(generate::put))
         .route("/api/v1/generate", post(generate::generate))
         .route("/api/v1/members", get(members::list))

@@ -68,6 +68,12 @@ struct RefreshLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReadingLabels {
+    subject: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -90,8 +96,11 @@ pub struct Metrics {
     publish_attempts: Family<PublishLabels, Counter>,
     publish_lag: Histogram,
     refresh_failures: Family<RefreshLabels, Counter>,
+    readings: Family<ReadingLabels, Counter>,
     queue_depth: Family<StateLabels, Gauge>,
     circuits_open: Family<CircuitLabels, Gauge>,
+    waiting_accounts: Gauge,
+    waiting_targets: Gauge,
     /// The SHA-256 of the bearer token `/metrics` asks for, if one is set.
     token_hash: Option<[u8; 32]>,
 }
@@ -168,6 +177,12 @@ impl Metrics {
             "OAuth token refreshes this process tried that failed, by network and reason (refused: the network refused the refresh token and the account needs signing in again; unreachable: tried again later; not_stored: new tokens that could not be stored)",
             refresh_failures.clone(),
         );
+        let readings = Family::<ReadingLabels, Counter>::default();
+        registry.register(
+            "analytics_readings",
+            "Counters this process collected, by subject (post: a published target's counters; account: its figures) and outcome (counted: a reading kept; not_read: pending on the network, gone, not provided, or failed and asked again later)",
+            readings.clone(),
+        );
         let queue_depth = Family::<StateLabels, Gauge>::default();
         registry.register(
             "targets",
@@ -180,11 +195,26 @@ impl Metrics {
             "Networks taken as down for everyone (1 while the circuit is open), by network and address",
             circuits_open.clone(),
         );
+        let waiting_accounts = Gauge::default();
+        registry.register(
+            "rate_limit_waiting_accounts",
+            "Accounts a network asked to wait (a 429's or 503's Retry-After, a quota's reset) that have targets waiting for it now",
+            waiting_accounts.clone(),
+        );
+        let waiting_targets = Gauge::default();
+        registry.register(
+            "rate_limit_waiting_targets",
+            "Targets waiting for their account's network to accept requests again",
+            waiting_targets.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            waiting_accounts,
+            waiting_targets,
             publish_attempts,
             publish_lag,
             refresh_failures,
+            readings,
             queue_depth,
             circuits_open,
             requests,
@@ -231,7 +261,26 @@ impl Metrics {
             .inc();
     }
 
-    /// Reads the queue's depth by state and the open circuits from the database.
+    /// Counts what one collection of counters did: the targets and accounts read and
+    /// kept, and those not read this time.
+    pub fn record_readings(&self, tally: &crate::analytics::Tally) {
+        let accounts_not_read = tally.accounts_claimed - tally.accounts_counted;
+        for (subject, outcome, n) in [
+            ("post", "counted", tally.counted),
+            ("post", "not_read", tally.not_read),
+            ("account", "counted", tally.accounts_counted),
+            ("account", "not_read", accounts_not_read),
+        ] {
+            if n > 0 {
+                self.readings
+                    .get_or_create(&ReadingLabels { subject, outcome })
+                    .inc_by(n as u64);
+            }
+        }
+    }
+
+    /// Reads the queue's depth by state, the open circuits and the rate-limit waits from
+    /// the database.
     async fn set_queue(&self, storage: &dyn crate::storage::Storage) {
         match storage.target_counts().await {
             Ok(counts) => {
@@ -262,6 +311,16 @@ impl Metrics {
                 }
             }
             Err(e) => tracing::warn!("could not read circuits for /metrics: {e}"),
+        }
+        match storage.held_accounts(super::now_ms()).await {
+            Ok(held) => {
+                let targets: u64 = held.iter().map(|h| u64::from(h.targets)).sum();
+                self.waiting_accounts
+                    .set(i64::try_from(held.len()).unwrap_or(i64::MAX));
+                self.waiting_targets
+                    .set(i64::try_from(targets).unwrap_or(i64::MAX));
+            }
+            Err(e) => tracing::warn!("could not read rate-limit waits for /metrics: {e}"),
         }
     }
 

@@ -188,6 +188,11 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/accounts/{id}", Action::ReadAccounts),
     ("DELETE", "/api/v1/accounts/{id}", Action::WriteAccounts),
     ("POST", "/api/v1/accounts/{id}/check", Action::WriteAccounts),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/metrics",
+        Action::ReadAnalytics,
+    ),
     ("GET", "/api/v1/ai", Action::ManageAi),
     ("PUT", "/api/v1/ai", Action::ManageAi),
     ("POST", "/api/v1/generate", Action::Generate),

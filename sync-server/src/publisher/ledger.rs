@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use postctl_core::Clock;
 use postctl_core::error::{Error, Result};
-use postctl_core::model::{Account, Finish, ThreadMode};
+use postctl_core::model::{Account, Finish, MediaRef, ThreadMode};
 use postctl_core::network::Network;
 use postctl_core::platforms::{Counters, PushedReactions, ServerLimits, UpdateInbox};
 use postctl_core::publish::circuit::{Circuit, CircuitEvent, CircuitRule, CircuitState, Outage};
@@ -64,6 +64,20 @@ impl std::fmt::Debug for ServerLedger {
 }
 
 impl ServerLedger {
+    /// The files a post attaches: its synced `media` field (devices upload each file to
+    /// the media store before the version that uses it), none for a post without one.
+    async fn media_of(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MediaRef>> {
+        let fields = self
+            .storage
+            .post_fields(workspace_id, post_id)
+            .await
+            .map_err(db)?;
+        Ok(fields
+            .iter()
+            .find(|f| f.field == "media")
+            .and_then(|f| serde_json::from_str(&f.value).ok())
+            .unwrap_or_default())
+    }
     pub fn new(storage: Arc<dyn Storage>) -> ServerLedger {
         ServerLedger {
             storage,
@@ -302,6 +316,7 @@ impl Ledger for ServerLedger {
         let mut claimed = Vec::with_capacity(outcome.claimed.len());
         for c in outcome.claimed {
             let account = self.core(&c.account)?;
+            let media = self.media_of(&c.target.workspace_id, &c.post.id).await?;
             let parts = parts_of(&c.target.parts);
             self.handed().insert(
                 c.target.id.clone(),
@@ -320,7 +335,7 @@ impl Ledger for ServerLedger {
                 post_id: c.post.id.clone(),
                 account,
                 body: c.post.body.clone(),
-                media: Vec::new(),
+                media,
                 thread: ThreadMode::default(),
                 parts,
                 attempt_count: c.target.attempt_count,

@@ -1848,6 +1848,27 @@ pub trait Storage: Send + Sync + 'static {
     async fn finish_metrics(&self, owner: &str, done: &MetricDone) -> Result<bool>;
     /// The readings of a post's targets in the workspace, by target then time.
     async fn post_readings(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MetricReading>>;
+    /// Claims up to `limit` accounts whose figures are due at `now_ms` (never read, or
+    /// `next_ms` passed), free of any unexpired lease, not deleted and not needing
+    /// sign-in, for `owner` until `lease_until_ms`, as [`Storage::claim_metrics`] does.
+    async fn claim_account_metrics(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AccountMetricClaim>>;
+    /// Ends `owner`'s reading of a claimed account: keeps the figures (if any), when it
+    /// is read next (`None`: never), and frees it. False (nothing written) when the lease
+    /// is no longer `owner`'s.
+    async fn finish_account_metrics(&self, owner: &str, done: &AccountMetricDone) -> Result<bool>;
+    /// An account's figures over time, oldest first (empty for an account of another
+    /// workspace).
+    async fn account_readings(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Vec<AccountReading>>;
 }
 
 /// Whether an endpoint receives events of `event_type`: it subscribed to it and is
@@ -1934,6 +1955,32 @@ pub struct MetricDone {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricReading {
     pub target_id: String,
+    pub read_ms: i64,
+    /// Core's `Counters` as JSON.
+    pub counters: String,
+}
+
+/// An account claimed for reading its figures ([`Storage::claim_account_metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountMetricClaim {
+    pub account_id: String,
+    /// When its figures were last read (ms), if ever.
+    pub last_read_ms: Option<i64>,
+}
+
+/// What one reading of a claimed account came to ([`Storage::finish_account_metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountMetricDone {
+    pub account_id: String,
+    /// The figures read (core's `Counters` as JSON) at `read_ms`; `None`: nothing read.
+    pub reading: Option<(i64, String)>,
+    /// When to read it next (ms); `None`: never again.
+    pub next_ms: Option<i64>,
+}
+
+/// One reading of an account's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountReading {
     pub read_ms: i64,
     /// Core's `Counters` as JSON.
     pub counters: String,

@@ -30,6 +30,9 @@ use super::{
     Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
     TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
+use super::{
+    AccountMetricClaim, AccountMetricDone, AccountReading, MetricClaim, MetricDone, MetricReading,
+};
 use super::{ApprovalDecision, ApprovalSettings, Decision, EventsOf, Unapproved};
 use super::{
     Channel, DigestSchedule, InboxItem, InboxQuery, NotificationEvent, NotificationSend,
@@ -37,7 +40,6 @@ use super::{
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
 use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
-use super::{MetricClaim, MetricDone, MetricReading};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -411,6 +413,29 @@ impl Storage for PgStorage {
 
     async fn post_readings(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MetricReading>> {
         self.post_readings_now(workspace_id, post_id).await
+    }
+
+    async fn claim_account_metrics(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AccountMetricClaim>> {
+        self.claim_account_metrics_now(owner, now_ms, lease_until_ms, limit)
+            .await
+    }
+
+    async fn finish_account_metrics(&self, owner: &str, done: &AccountMetricDone) -> Result<bool> {
+        self.finish_account_metrics_now(owner, done).await
+    }
+
+    async fn account_readings(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Vec<AccountReading>> {
+        self.account_readings_now(workspace_id, account_id).await
     }
 
     fn pool_status(&self) -> super::PoolStatus {

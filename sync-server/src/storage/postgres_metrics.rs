@@ -3,8 +3,15 @@
 //! claimers pass each other by, and the conditional upsert takes each one once.
 
 use super::postgres::{PgStorage, db_error};
-use super::sql::{ADD_READING, FINISH_METRICS, POST_READINGS, TAKE_METRICS, metrics_due_sql, pg};
-use super::{MetricClaim, MetricDone, MetricReading, Result};
+use super::sql::{
+    ACCOUNT_METRICS_DUE, ACCOUNT_READINGS, ADD_ACCOUNT_READING, ADD_READING,
+    FINISH_ACCOUNT_METRICS, FINISH_METRICS, POST_READINGS, TAKE_ACCOUNT_METRICS, TAKE_METRICS,
+    metrics_due_sql, pg,
+};
+use super::{
+    AccountMetricClaim, AccountMetricDone, AccountReading, MetricClaim, MetricDone, MetricReading,
+    Result,
+};
 
 impl PgStorage {
     pub(super) async fn claim_metrics_now(
@@ -97,6 +104,95 @@ impl PgStorage {
                 target_id: r.get(0),
                 read_ms: r.get(1),
                 counters: r.get(2),
+            })
+            .collect())
+    }
+
+    pub(super) async fn claim_account_metrics_now(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AccountMetricClaim>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let rows = tx
+            .query(
+                &pg(&format!(
+                    "{ACCOUNT_METRICS_DUE} FOR UPDATE OF a SKIP LOCKED"
+                )),
+                &[&now_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(db_error)?;
+        let take = tx
+            .prepare(&pg(TAKE_ACCOUNT_METRICS))
+            .await
+            .map_err(db_error)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in rows {
+            let claim = AccountMetricClaim {
+                account_id: r.get(0),
+                last_read_ms: r.get(1),
+            };
+            let taken = tx
+                .execute(
+                    &take,
+                    &[&claim.account_id, &now_ms, &owner, &lease_until_ms],
+                )
+                .await
+                .map_err(db_error)?;
+            if taken == 1 {
+                claimed.push(claim);
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(claimed)
+    }
+
+    pub(super) async fn finish_account_metrics_now(
+        &self,
+        owner: &str,
+        done: &AccountMetricDone,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let read_ms = done.reading.as_ref().map(|(at, _)| *at);
+        let n = tx
+            .execute(
+                &pg(FINISH_ACCOUNT_METRICS),
+                &[&done.account_id, &owner, &read_ms, &done.next_ms],
+            )
+            .await
+            .map_err(db_error)?;
+        if n != 1 {
+            return Ok(false);
+        }
+        if let Some((at, counters)) = &done.reading {
+            tx.execute(&pg(ADD_ACCOUNT_READING), &[&done.account_id, at, counters])
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    pub(super) async fn account_readings_now(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Vec<AccountReading>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&pg(ACCOUNT_READINGS), &[&workspace_id, &account_id])
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| AccountReading {
+                read_ms: r.get(0),
+                counters: r.get(1),
             })
             .collect())
     }

@@ -449,6 +449,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         counters TEXT NOT NULL,
         PRIMARY KEY (target_id, read_ms)
     );",
+    // 16: account figures on the server (issue 12): each account's followers (members…)
+    // read daily, with the lease of the process reading them, as metric_schedule does for
+    // posts (`next_ms` NULL: the network gives none, never asked again).
+    "CREATE TABLE account_metric_schedule (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        last_read_ms BIGINT,
+        next_ms BIGINT,
+        lease_owner TEXT,
+        lease_until_ms BIGINT
+    );
+    CREATE TABLE account_readings (
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        read_ms BIGINT NOT NULL,
+        counters TEXT NOT NULL,
+        PRIMARY KEY (account_id, read_ms)
+    );",
 ];
 
 /// The schema version this binary writes.

@@ -513,6 +513,45 @@ pub(crate) const POST_READINGS: &str = "SELECT t.id, r.read_ms, r.counters
     FROM targets t JOIN metric_readings r ON r.target_id = t.id
     WHERE t.workspace_id = ?1 AND t.post_id = ?2
     ORDER BY t.id, r.read_ms";
+
+/// Accounts whose figures are due at `?1` (never read, or `next_ms` passed) and free,
+/// at most `?2`: not deleted, not needing sign-in.
+pub(crate) const ACCOUNT_METRICS_DUE: &str = "SELECT a.id, m.last_read_ms
+    FROM accounts a LEFT JOIN account_metric_schedule m ON m.account_id = a.id
+    WHERE a.deleted_ms IS NULL AND a.needs_sign_in IS NULL
+      AND (m.account_id IS NULL
+           OR (m.next_ms IS NOT NULL AND m.next_ms <= ?1
+               AND (m.lease_until_ms IS NULL OR m.lease_until_ms <= ?1)))
+    ORDER BY coalesce(m.next_ms, 0), a.id LIMIT ?2";
+
+/// Takes account `?1`'s figures for `?3` until `?4` (claimed at `?2`) when still due and
+/// free: one row changed, or none when another took it.
+pub(crate) const TAKE_ACCOUNT_METRICS: &str = "INSERT INTO account_metric_schedule
+        (account_id, last_read_ms, next_ms, lease_owner, lease_until_ms)
+    VALUES (?1, NULL, ?2, ?3, ?4)
+    ON CONFLICT (account_id) DO UPDATE SET lease_owner = ?3, lease_until_ms = ?4
+    WHERE account_metric_schedule.next_ms IS NOT NULL
+      AND account_metric_schedule.next_ms <= ?2
+      AND (account_metric_schedule.lease_until_ms IS NULL
+           OR account_metric_schedule.lease_until_ms <= ?2)";
+
+/// Ends `?2`'s reading of account `?1`: read at `?3` (NULL: nothing read), next at `?4`
+/// (NULL: never again).
+pub(crate) const FINISH_ACCOUNT_METRICS: &str = "UPDATE account_metric_schedule SET
+        last_read_ms = coalesce(?3, last_read_ms), next_ms = ?4,
+        lease_owner = NULL, lease_until_ms = NULL
+    WHERE account_id = ?1 AND lease_owner = ?2";
+
+/// An account's reading: account `?1`, at `?2`, counters `?3`.
+pub(crate) const ADD_ACCOUNT_READING: &str = "INSERT INTO account_readings
+        (account_id, read_ms, counters)
+    VALUES (?1, ?2, ?3) ON CONFLICT (account_id, read_ms) DO NOTHING";
+
+/// The readings of account `?2` of workspace `?1`, oldest first.
+pub(crate) const ACCOUNT_READINGS: &str = "SELECT r.read_ms, r.counters
+    FROM accounts a JOIN account_readings r ON r.account_id = a.id
+    WHERE a.workspace_id = ?1 AND a.id = ?2
+    ORDER BY r.read_ms";
 // ---- Targets a synced post's fields make (`PostWrite::Targets`, issue 13).
 
 /// Moves a synced post's draft and scheduled targets to its new time (`?2`, null for a

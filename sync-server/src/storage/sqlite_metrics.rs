@@ -4,9 +4,16 @@
 
 use rusqlite::{TransactionBehavior, params};
 
-use super::sql::{ADD_READING, FINISH_METRICS, POST_READINGS, TAKE_METRICS, metrics_due_sql};
+use super::sql::{
+    ACCOUNT_METRICS_DUE, ACCOUNT_READINGS, ADD_ACCOUNT_READING, ADD_READING,
+    FINISH_ACCOUNT_METRICS, FINISH_METRICS, POST_READINGS, TAKE_ACCOUNT_METRICS, TAKE_METRICS,
+    metrics_due_sql,
+};
 use super::sqlite::SqliteStorage;
-use super::{MetricClaim, MetricDone, MetricReading, Result};
+use super::{
+    AccountMetricClaim, AccountMetricDone, AccountReading, MetricClaim, MetricDone, MetricReading,
+    Result,
+};
 
 impl SqliteStorage {
     pub(super) async fn claim_metrics_now(
@@ -86,6 +93,88 @@ impl SqliteStorage {
                     target_id: r.get(0)?,
                     read_ms: r.get(1)?,
                     counters: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn claim_account_metrics_now(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AccountMetricClaim>> {
+        let owner = owner.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let due: Vec<AccountMetricClaim> = {
+                let mut stmt = tx.prepare_cached(ACCOUNT_METRICS_DUE)?;
+                let rows = stmt.query_map(params![now_ms, i64::from(limit)], |r| {
+                    Ok(AccountMetricClaim {
+                        account_id: r.get(0)?,
+                        last_read_ms: r.get(1)?,
+                    })
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut claimed = Vec::with_capacity(due.len());
+            for claim in due {
+                let taken = tx.prepare_cached(TAKE_ACCOUNT_METRICS)?.execute(params![
+                    claim.account_id,
+                    now_ms,
+                    owner,
+                    lease_until_ms
+                ])?;
+                if taken == 1 {
+                    claimed.push(claim);
+                }
+            }
+            tx.commit()?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    pub(super) async fn finish_account_metrics_now(
+        &self,
+        owner: &str,
+        done: &AccountMetricDone,
+    ) -> Result<bool> {
+        let (owner, done) = (owner.to_string(), done.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let read_ms = done.reading.as_ref().map(|(at, _)| *at);
+            let n = tx.execute(
+                FINISH_ACCOUNT_METRICS,
+                params![done.account_id, owner, read_ms, done.next_ms],
+            )?;
+            if n != 1 {
+                return Ok(false);
+            }
+            if let Some((at, counters)) = &done.reading {
+                tx.execute(ADD_ACCOUNT_READING, params![done.account_id, at, counters])?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(super) async fn account_readings_now(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Vec<AccountReading>> {
+        let (workspace_id, account_id) = (workspace_id.to_string(), account_id.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(ACCOUNT_READINGS)?;
+            let rows = stmt.query_map(params![workspace_id, account_id], |r| {
+                Ok(AccountReading {
+                    read_ms: r.get(0)?,
+                    counters: r.get(1)?,
                 })
             })?;
             rows.collect()
