@@ -72,6 +72,7 @@ complete -c postctl -n "__fish_postctl_needs_command" -f -a "approvals" -d 'The 
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "approve" -d 'Approve a post waiting for approval on the linked server: it goes out at its time'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "reject" -d 'Reject a post waiting for approval on the linked server, saying why: it is a draft again'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "inbox" -d 'Your notifications from the linked server: list them, or mark them read'
+complete -c postctl -n "__fish_postctl_needs_command" -f -a "notifications" -d 'Your notification channels and preferences on the linked server'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c postctl -n "__fish_postctl_needs_command" -f -a "help" -d 'Help on a command or a topic (exit-codes, times)'
 complete -c postctl -n "__fish_postctl_using_subcommand init" -l tz -d 'Your time zone (IANA name, e.g. Europe/Berlin) [default: the system\'s]' -r
@@ -676,6 +677,24 @@ complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l all -d 'Every unread notification'
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand inbox; and __fish_seen_subcommand_from read" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -f -a "channels" -d 'Where your notifications go besides the inbox: add, list, remove'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and not __fish_seen_subcommand_from channels preferences" -f -a "preferences" -d 'Which event types reach which channels; `set` changes one'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -f -a "add" -d 'Add a channel: email, ntfy, telegram, or a Slack, Discord or Matrix account of the workspace'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -f -a "list" -d 'Your channels (never their tokens)'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from channels" -f -a "remove" -d 'Remove a channel'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from preferences" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from preferences" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from preferences" -l json -d 'Print data as JSON on stdout'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from preferences" -s h -l help -d 'Print help'
+complete -c postctl -n "__fish_postctl_using_subcommand notifications; and __fish_seen_subcommand_from preferences" -f -a "set" -d 'Turn one channel on or off for one event type (the others keep their choice)'
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand completions" -l json -d 'Print data as JSON on stdout'

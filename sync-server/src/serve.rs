@@ -189,12 +189,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             None
         }
     };
-    let notifier = std::sync::Arc::new(crate::notify::worker::Notifier::new(
-        storage.clone(),
-        settings.notify.clone(),
-        // The same key as the guard's, read again: a key is never copied in memory.
-        std::sync::Arc::new(crate::auth::sealed::ServerKey::load(&settings.data_dir)?),
-    ));
+    let notifier = std::sync::Arc::new(
+        crate::notify::worker::Notifier::new(
+            storage.clone(),
+            settings.notify.clone(),
+            // The same key as the guard's, read again: a key is never copied in memory.
+            std::sync::Arc::new(crate::auth::sealed::ServerKey::load(&settings.data_dir)?),
+        )
+        .with_networks(networks.clone()),
+    );
     let notifier_task = tokio::spawn(crate::notify::worker::run(
         notifier.clone(),
         crate::webhooks::worker::client(&crate::webhooks::Policy {

@@ -400,7 +400,12 @@ async fn preferences_choose_the_channels_of_each_event_type() {
     assert_eq!(status, StatusCode::OK, "{defaults}");
     assert_eq!(
         defaults["events"]["post.failed"],
-        json!({"channels": ["inapp", "email", "ntfy", "telegram"], "default": true})
+        json!({"channels": ["inapp", "email", "ntfy", "telegram", "slack", "discord", "matrix"],
+               "default": true})
+    );
+    assert_eq!(
+        defaults["events"]["webhook.disabled"]["default"], true,
+        "{defaults}"
     );
     assert_eq!(
         defaults["events"]["post.published"],
@@ -880,4 +885,131 @@ async fn the_digest_tells_the_day_at_the_time_chosen_in_the_users_zone() {
         .expect("inbox");
     let kinds: Vec<&str> = bobs.iter().map(|i| i.event_type.as_str()).collect();
     assert_eq!(kinds, ["post.failed"], "bob chose nothing: failures only");
+}
+
+/// Slack, Discord and Matrix channels post through the workspace's own accounts of those
+/// networks, on the fakes that speak their wire formats: a failure reaches each account
+/// once however many members chose it, a Matrix 429 is retried after its wait, a
+/// viewer may not choose an account, and an account of another network or workspace is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_reach_slack_discord_and_matrix_through_the_workspaces_accounts() {
+    use postctl_tests::fakes::{
+        ChaosConfig, Failure, FakeDiscord, FakeMatrix, FakeServer, FakeSlack,
+    };
+    let t = Setup::start();
+    let slack = FakeSlack::start();
+    let discord = FakeDiscord::start();
+    let matrix = FakeMatrix::start();
+    let admin = t
+        .server
+        .key("alice", "alice", "accounts:write,accounts:read", &[]);
+    for account in [
+        json!({"name": "slbot", "network": "slack", "base_url": format!("{}/api", slack.base_url()),
+               "settings": {"channel": FakeSlack::CHANNEL},
+               "credentials": {"token": FakeSlack::BOT_TOKEN}}),
+        json!({"name": "dchook", "network": "discord",
+               "credentials": {"token": discord.webhook_url()}}),
+        json!({"name": "mx", "network": "matrix", "base_url": matrix.base_url(),
+               "settings": {"room": FakeMatrix::ROOM},
+               "credentials": {"token": FakeMatrix::TOKEN}}),
+    ] {
+        let (status, made) = t
+            .call(Method::POST, "/api/v1/accounts", &admin, Some(account))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+    }
+    // bob (an editor) and alice (the owner) both choose the Slack account; bob the others.
+    for (kind, account) in [("slack", "slbot"), ("discord", "dchook"), ("matrix", "mx")] {
+        t.channel(&t.bob, json!({"kind": kind, "address": account}))
+            .await;
+    }
+    t.channel(&t.alice, json!({"kind": "slack", "address": "slbot"}))
+        .await;
+    for (key, body, status) in [
+        // A viewer does not post through the workspace's accounts.
+        (
+            &t.carol,
+            json!({"kind": "slack", "address": "slbot"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &t.bob,
+            json!({"kind": "slack", "address": "mx"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &t.bob,
+            json!({"kind": "matrix", "address": "nowhere"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &t.bob,
+            json!({"kind": "matrix", "address": "mx", "token": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (got, problem) = t
+            .call(
+                Method::POST,
+                "/api/v1/notifications/channels",
+                key,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(got, status, "{body}: {problem}");
+    }
+    // The homeserver asks to wait at first: the notice is retried after its wait.
+    matrix.chaos().set(ChaosConfig {
+        writes_only: true,
+        ..ChaosConfig::failing(1.0, &[Failure::RateLimited], 7)
+    });
+
+    let workspace = t.me(&t.alice).await["workspace"]["id"]
+        .as_str()
+        .expect("a workspace id")
+        .to_string();
+    let bob_id = t.me(&t.bob).await["user"]["id"]
+        .as_str()
+        .expect("bob's id")
+        .to_string();
+    t.emit(&workspace, EventType::PostFailed, failed_post(&bob_id))
+        .await;
+
+    eventually(
+        "the Slack and Discord notices",
+        Duration::from_secs(20),
+        || !slack.posts().is_empty() && !discord.posts().is_empty(),
+    )
+    .await;
+    eventually(
+        "a rate-limited Matrix answer",
+        Duration::from_secs(20),
+        || matrix.chaos().counts().rate_limited >= 1,
+    )
+    .await;
+    assert!(matrix.posts().is_empty());
+    matrix.chaos().off();
+    eventually("the Matrix notice", Duration::from_secs(20), || {
+        !matrix.posts().is_empty()
+    })
+    .await;
+    // Settle: nothing more arrives.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (slacked, discorded, matrixed) = (slack.posts(), discord.posts(), matrix.posts());
+    assert_eq!(slacked.len(), 1, "once per account: {slacked:?}");
+    assert_eq!(discorded.len(), 1, "{discorded:?}");
+    assert_eq!(matrixed.len(), 1, "{matrixed:?}");
+    assert_eq!(slacked[0].channel, FakeSlack::CHANNEL);
+    assert_eq!(matrixed[0].channel, FakeMatrix::ROOM);
+    for text in [&slacked[0].text, &discorded[0].text, &matrixed[0].text] {
+        assert!(text.contains("Failed on mastodon-main"), "{text}");
+        assert!(text.contains("HTTP 500 from the network"), "{text}");
+    }
+    let log = t.server.log();
+    assert!(
+        log.contains("a notification could not be sent, retrying"),
+        "the retry is logged: {log}"
+    );
+    assert!(!log.contains(FakeMatrix::TOKEN) && !log.contains(FakeDiscord::WEBHOOK_TOKEN));
 }

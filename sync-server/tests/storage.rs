@@ -2047,6 +2047,29 @@ async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
             .expect("claim")
             .is_empty()
     );
+    // The disabling recorded `webhook.disabled` in its transaction, for the notifier.
+    let told = s
+        .notification_events_between(&ws.id, 0, 20_000)
+        .await
+        .expect("events");
+    assert_eq!(
+        told.iter()
+            .map(|e| (e.event_type.as_str(), e.created_ms))
+            .collect::<Vec<_>>(),
+        [("webhook.disabled", 8_100)]
+    );
+    let body: serde_json::Value = serde_json::from_str(&told[0].payload).expect("JSON");
+    assert_eq!(body["data"]["webhook"]["id"], hook.id.as_str(), "{body}");
+    assert_eq!(body["data"]["webhook"]["created_by"], alice.id.as_str());
+    assert_eq!(
+        body["data"]["webhook"]["origin"],
+        "https://hooks.example.com"
+    );
+    assert_eq!(body["data"]["reason"], "2 deliveries in a row failed");
+    assert!(!told[0].payload.contains("/in"), "no path: {body}");
+    // Another endpoint may subscribe to it.
+    let watcher = webhook(&ws, &alice, &["webhook.disabled"]);
+    s.create_webhook(&watcher).await.expect("create");
     // 410 Gone disables at once.
     let enabled = Webhook {
         disabled_ms: None,
@@ -2074,6 +2097,24 @@ async fn attempts_are_recorded_and_failing_endpoints_disabled(target: Target) {
     assert_eq!(
         (off.disabled_ms, off.disabled_reason.as_deref()),
         (Some(10_100), Some("410"))
+    );
+    let watched = s
+        .claim_deliveries("w", 20_000, 1_000, 5)
+        .await
+        .expect("claim");
+    assert_eq!(
+        watched
+            .iter()
+            .map(|(d, h)| (d.event_type.as_str(), h.id.as_str()))
+            .collect::<Vec<_>>(),
+        [("webhook.disabled", watcher.id.as_str())]
+    );
+    assert_eq!(
+        s.notification_events_between(&ws.id, 10_000, 20_000)
+            .await
+            .expect("events")
+            .len(),
+        1
     );
 }
 

@@ -925,3 +925,95 @@ async fn two_processes_on_one_postgres_deliver_each_event_once() {
     drop(two);
     drop(pg);
 }
+
+/// An endpoint whose receiver answers 410 is disabled, and the disabling reaches its
+/// owners' and admins' inboxes (not an editor's) and the endpoints subscribed to
+/// `webhook.disabled`, signed like every event.
+async fn a_disabled_endpoint_is_told_to_the_owners(database_url: Option<String>) {
+    let api = Api::new(Server::start_with(database_url, &[ALLOW_PRIVATE]));
+    let owner = api.server.user_with_key("ana", None, ALL_SCOPES);
+    let admin = api
+        .server
+        .user_with_key("bo", Some(("ana", "admin")), ALL_SCOPES);
+    let editor = api
+        .server
+        .user_with_key("cy", Some(("ana", "editor")), "posts:read");
+    let watcher = Receiver::start().await;
+    let (_, watcher_secret) = api
+        .create(&owner, &watcher.url, &["webhook.disabled"])
+        .await;
+    let gone = Receiver::start().await;
+    gone.always(410);
+    // A path with a token in it, as many receivers' URLs have: never repeated.
+    let url = format!("{}?token=s3cr3t-in-the-url", gone.url);
+    let (gone_id, _) = api.create(&admin, &url, &["ping"]).await;
+    let delivery = api.ping(&owner, &gone_id).await;
+    let done = api
+        .finished(&owner, &gone_id, &delivery, Duration::from_secs(20))
+        .await;
+    assert_eq!(done["state"], "failed", "{done}");
+    assert_eq!(api.webhook(&owner, &gone_id).await["enabled"], false);
+
+    let told = watcher.wait_for(1, Duration::from_secs(20)).await;
+    verify(&watcher_secret, &told[0]).expect("signed");
+    let body = told[0].json();
+    assert_eq!(body["type"], "webhook.disabled", "{body}");
+    assert_eq!(body["data"]["webhook"]["id"], gone_id.as_str(), "{body}");
+    assert!(
+        body["data"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("410")),
+        "{body}"
+    );
+
+    let inbox = |key: String| {
+        let api = &api;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let (status, page) = api.call(Method::GET, "/api/v1/inbox", &key, None).await;
+                assert_eq!(status, StatusCode::OK, "{page}");
+                let items = page["items"].as_array().expect("items").clone();
+                if !items.is_empty() || Instant::now() >= deadline {
+                    return items;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    for key in [owner.clone(), admin.clone()] {
+        let items = inbox(key).await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        let item = &items[0];
+        assert_eq!(item["event_type"], "webhook.disabled", "{item}");
+        let title = item["title"].as_str().expect("a title");
+        assert!(
+            title.contains("Webhook endpoint disabled") && title.contains(&gone_id),
+            "{title}"
+        );
+        assert!(
+            item["body"].as_str().is_some_and(|b| b.contains("410")),
+            "{item}"
+        );
+        assert!(!item.to_string().contains("s3cr3t"), "{item}");
+    }
+    // The notifier has long routed the event: an editor is not told.
+    let (_, page) = api.call(Method::GET, "/api/v1/inbox", &editor, None).await;
+    assert_eq!(page["items"], json!([]), "{page}");
+    assert!(!api.server.log().contains("s3cr3t"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_endpoint_is_told_to_the_owners_on_sqlite() {
+    a_disabled_endpoint_is_told_to_the_owners(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_endpoint_is_told_to_the_owners_on_postgres() {
+    let Some(pg) =
+        common::pg::Postgres::start("a_disabled_endpoint_is_told_to_the_owners_on_postgres")
+    else {
+        return;
+    };
+    a_disabled_endpoint_is_told_to_the_owners(Some(pg.database())).await;
+}

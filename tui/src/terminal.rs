@@ -27,6 +27,9 @@ use crate::views;
 
 /// How often the database is checked for other processes' changes and the clock read.
 const POLL: Duration = Duration::from_millis(250);
+/// How often the inbox view asks the worker to read the server's inbox again while it is
+/// shown.
+const INBOX_REFRESH: Duration = Duration::from_secs(10);
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -162,6 +165,7 @@ pub fn run(session: &mut Session<'_>, state: &mut State, started: Instant) -> io
     session.terminal.draw(|frame| views::draw(frame, state))?;
     let mut frames = FrameTimes::default();
     let mut last_poll = Instant::now();
+    let mut inbox_read = Instant::now();
     loop {
         if state.quit {
             session.log.info(frames.summary());
@@ -198,6 +202,12 @@ pub fn run(session: &mut Session<'_>, state: &mut State, started: Instant) -> io
             }
             if now.minute() != state.now.minute() || (now - state.now).num_minutes().abs() >= 1 {
                 events.push(Event::Tick(now));
+            }
+            if state.view != crate::app::state::View::Inbox {
+                inbox_read = Instant::now();
+            } else if inbox_read.elapsed() >= INBOX_REFRESH {
+                inbox_read = Instant::now();
+                events.push(Event::InboxDue);
             }
         }
         events.extend(session.runtime.worker_events());

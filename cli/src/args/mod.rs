@@ -27,6 +27,7 @@ mod list;
 mod login;
 mod mcp;
 mod media;
+mod notifications;
 mod post;
 mod queue;
 mod report;
@@ -64,6 +65,7 @@ pub use list::*;
 pub use login::*;
 pub use mcp::*;
 pub use media::*;
+pub use notifications::*;
 pub use post::*;
 pub use queue::*;
 pub use report::*;
@@ -313,6 +315,9 @@ found in the data dir's media folder.")]
     /// Your notifications from the linked server: list them, or mark them read
     #[command(after_help = inbox::INBOX_HELP, args_conflicts_with_subcommands = true)]
     Inbox(InboxArgs),
+    /// Your notification channels and preferences on the linked server
+    #[command(subcommand, after_help = notifications::NOTIFICATIONS_HELP)]
+    Notifications(NotificationsCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  postctl completions bash > ~/.local/share/bash-completion/completions/postctl\n  postctl completions zsh > ~/.zfunc/_postctl\n  postctl completions fish > ~/.config/fish/completions/postctl.fish"

@@ -11,8 +11,9 @@ Examples:
   postctl webhooks add https://ci.example.org/hook --events post.scheduled --description \"CI\"
 
 Events: post.scheduled, post.published, post.failed, post.uncertain, post.missed,
-approval.requested, approval.decided, account.needs_reauth, analytics.report_ready (a
-`ping` reaches every endpoint). The answer shows the endpoint's `whsec_` signing secret
+approval.requested, approval.decided, account.needs_reauth, analytics.report_ready,
+webhook.disabled (another endpoint was disabled after failing; a `ping` reaches every
+endpoint). The answer shows the endpoint's `whsec_` signing secret
 once: keep it where the receiver reads it, and verify each delivery's `webhook-signature`
 with it (the README's \"Integrations\" section has a receiver). Needs an admin or owner.")]
     Add(WebhookAddArgs),

@@ -22,6 +22,7 @@ mod list;
 mod login;
 mod mcp;
 mod media;
+mod notifications;
 mod post;
 mod post_linked;
 mod queue;
@@ -96,6 +97,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Approve(args) => approvals::approve(&mut ctx, &args),
         Command::Reject(args) => approvals::reject(&mut ctx, &args),
         Command::Inbox(args) => inbox::run(&mut ctx, &args),
+        Command::Notifications(command) => notifications::run(&mut ctx, command),
         Command::Completions(_) | Command::Help(_) => Ok(()),
     }
 }

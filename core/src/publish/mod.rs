@@ -826,27 +826,44 @@ impl Engine {
     /// Sends `text` to an account as a plain message: how failures reach the user (config
     /// `notify`), through the same adapters as posts.
     pub async fn notify(&self, account_name: &str, text: &str) -> Result<(), String> {
+        self.send_notice(account_name, text, &crate::store::new_id())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends `text` to an account (named as the ledger names accounts) as a plain
+    /// message, with `key` as the part's idempotency key (the same on every retry of one
+    /// notice, so networks that deduplicate do), and says what the network answered: the
+    /// server's notifier retries what is [`PublishError::Retryable`]. An account the
+    /// ledger cannot read is retryable too (the database may be back next time).
+    pub async fn send_notice(
+        &self,
+        account: &str,
+        text: &str,
+        key: &str,
+    ) -> Result<(), PublishError> {
         let account = self
             .ledger
-            .account(account_name)
+            .account(account)
             .await
-            .map_err(|e| e.to_string())?;
-        let adapter = self.adapter(&account).await.map_err(|e| e.to_string())?;
+            .map_err(|e| PublishError::Retryable {
+                message: e.to_string(),
+                retry_after: None,
+                maybe_sent: false,
+                status: None,
+            })?;
+        let adapter = self.adapter(&account).await?;
         let caps = adapter.capabilities();
         let part = Part {
             index: 0,
             rendered: render(text, caps.format),
             media: Vec::new(),
-            idempotency_key: crate::store::new_id(),
+            idempotency_key: key.to_string(),
             stage: Default::default(),
             reply_to: None,
             root: None,
         };
-        adapter
-            .publish(&part)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        adapter.publish(&part).await.map(|_| ())
     }
 
     /// Deletes a post's published parts from their networks (last part first), target by

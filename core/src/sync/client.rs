@@ -987,6 +987,83 @@ impl Client {
             .ok_or_else(|| self.protocol("the answer has no `marked` count"))
     }
 
+    /// The session user's notification channels (never their tokens).
+    pub async fn notification_channels(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &["api", "v1", "notifications", "channels"],
+                token,
+                None,
+                200,
+            )
+            .await?;
+        self.items(value)
+    }
+
+    /// Adds a channel (`{"kind", "address", "token"?}`) for the session's user; the
+    /// answer says whether a token is set, never the token.
+    pub async fn add_notification_channel(
+        &self,
+        token: &Secret,
+        body: &Value,
+    ) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "notifications", "channels"],
+            token,
+            Some(body.clone()),
+            201,
+        )
+        .await
+    }
+
+    pub async fn remove_notification_channel(
+        &self,
+        token: &Secret,
+        id: &str,
+    ) -> Result<(), SyncError> {
+        self.call(
+            reqwest::Method::DELETE,
+            &["api", "v1", "notifications", "channels", id],
+            token,
+            None,
+            204,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The session user's preferences: per event type the channels it reaches and
+    /// whether that is the default, the channel names, and the digest.
+    pub async fn notification_preferences(&self, token: &Secret) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::GET,
+            &["api", "v1", "notifications", "preferences"],
+            token,
+            None,
+            200,
+        )
+        .await
+    }
+
+    /// Replaces the session user's preferences (`{"events": {TYPE: [CHANNEL…]},
+    /// "digest": {"at", "zone"}|null}`); the preferences as saved.
+    pub async fn set_notification_preferences(
+        &self,
+        token: &Secret,
+        body: &Value,
+    ) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::PUT,
+            &["api", "v1", "notifications", "preferences"],
+            token,
+            Some(body.clone()),
+            200,
+        )
+        .await
+    }
+
     /// The workspace's webhook endpoints (never their secrets).
     pub async fn webhooks(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
         self.list(token, "webhooks").await

@@ -1,5 +1,6 @@
 //! `/api/v1/notifications`: the caller's own channels (email, ntfy, Telegram; tokens are
-//! sealed, write-only and never shown) and preferences (which event types reach the inbox
+//! sealed, write-only and never shown; Slack, Discord and Matrix through one of the
+//! workspace's accounts of that network, which editors and above may choose) and preferences (which event types reach the inbox
 //! and which channels, and the daily digest's time and zone). Each user manages only
 //! their own.
 
@@ -15,7 +16,7 @@ use super::keys::time_text;
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::notify::{self, digest};
-use crate::storage::{Channel, ChannelKind, DigestSchedule, NotificationSettings};
+use crate::storage::{Channel, ChannelKind, DigestSchedule, NotificationSettings, Role};
 use crate::webhooks::{EventType, address};
 
 /// Channels one user may have.
@@ -24,9 +25,10 @@ const MAX_CHANNELS: usize = 20;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewChannel {
-    /// `email`, `ntfy` or `telegram`.
+    /// `email`, `ntfy`, `telegram`, `slack`, `discord` or `matrix`.
     kind: String,
-    /// The email address, the ntfy topic URL, or the Telegram chat id.
+    /// The email address, the ntfy topic URL, the Telegram chat id, or the name or id of
+    /// the workspace's Slack, Discord or Matrix account.
     address: String,
     /// The ntfy access token (optional) or the Telegram bot token (required).
     #[serde(default)]
@@ -120,6 +122,51 @@ fn bot_token(token: Option<String>) -> Result<String, Problem> {
     }
 }
 
+/// The id of the caller's workspace's account a Slack, Discord or Matrix channel posts
+/// through, named by its name or id; it must be of that network, and the caller an
+/// editor or above (who may publish through it anyway). Its credentials are the
+/// account's: the channel takes no token.
+async fn account_of(
+    state: &AppState,
+    caller: &Caller,
+    kind: ChannelKind,
+    new: &NewChannel,
+) -> Result<String, Problem> {
+    if caller.role < Role::Editor {
+        return Err(Problem::forbidden(format!(
+            "a {} channel posts through the workspace's account, which editors, admins and \
+             owners may do; ask one of them, or choose email, ntfy or telegram",
+            kind.as_str()
+        )));
+    }
+    if new.token.is_some() {
+        return Err(Problem::invalid_field(format!(
+            "`token`: a {} channel takes none; it posts with the account's own credentials",
+            kind.as_str()
+        )));
+    }
+    let wanted = new.address.trim();
+    let accounts = state.storage.accounts(&caller.workspace_id).await?;
+    let account = accounts
+        .iter()
+        .find(|a| a.id == wanted || a.name == wanted)
+        .ok_or_else(|| {
+            Problem::invalid_field(format!(
+                "`address`: the workspace has no account {wanted:?}; give the name or id of \
+                 one of its {} accounts (GET /api/v1/accounts)",
+                kind.as_str()
+            ))
+        })?;
+    if account.network != kind.as_str() {
+        return Err(Problem::invalid_field(format!(
+            "`address`: {wanted:?} is a {} account, not a {} one",
+            account.network,
+            kind.as_str()
+        )));
+    }
+    Ok(account.id.clone())
+}
+
 pub async fn create_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,7 +174,7 @@ pub async fn create_channel(
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let kind = ChannelKind::parse(new.kind.trim()).ok_or_else(|| {
         Problem::invalid_field(format!(
-            "`kind`: {:?} is not a channel; use email, ntfy or telegram",
+            "`kind`: {:?} is not a channel; use email, ntfy, telegram, slack, discord or matrix",
             new.kind
         ))
     })?;
@@ -163,6 +210,9 @@ pub async fn create_channel(
             (url.to_string(), token)
         }
         ChannelKind::Telegram => (chat_id(&new.address)?, Some(bot_token(new.token)?)),
+        ChannelKind::Slack | ChannelKind::Discord | ChannelKind::Matrix => {
+            (account_of(&state, &caller, kind, &new).await?, None)
+        }
     };
     if state.storage.channels(&caller.user_id).await?.len() >= MAX_CHANNELS {
         return Err(Problem::conflict(format!(

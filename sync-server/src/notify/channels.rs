@@ -1,6 +1,11 @@
 //! Sending one message to one channel: email through the SMTP relay (lettre: STARTTLS,
 //! AUTH, a text and an HTML part), ntfy (a POST of the text to the topic URL, with the
-//! title and the token in headers) and Telegram (the Bot API's `sendMessage`).
+//! title and the token in headers), Telegram (the Bot API's `sendMessage`), and Slack,
+//! Discord and Matrix through the workspace's own account of that network: core's
+//! adapter for the account posts the notice as it posts anything (Slack's
+//! `chat.postMessage` or incoming webhook, Discord's webhook or bot message, Matrix's
+//! `m.room.message` with the notice's id as the transaction id, so a retry is not a
+//! second message), with the account's sealed credentials.
 //!
 //! Errors never quote a channel's token: Telegram's is in its URL path, so transport
 //! errors are shown without the URL.
@@ -12,6 +17,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{Value, json};
+
+use postctl_core::platforms::PublishError;
+use postctl_core::publish::Engine;
 
 use super::{Settings, Smtp};
 use crate::storage::{Channel, ChannelKind, NotificationSend};
@@ -34,10 +42,16 @@ pub enum Outcome {
 /// The longest Telegram text, in code points.
 const TELEGRAM_MAX: usize = 4096;
 
-/// Sends `send` through `channel`; `token` is the channel's opened secret.
+/// The longest notice posted through an account: Discord's 2,000 code points, with
+/// room for the adapter's escaping.
+const ACCOUNT_MAX: usize = 1800;
+
+/// Sends `send` through `channel`; `token` is the channel's opened secret; `networks` is
+/// the engine the account channels post through (`None`: this process has none).
 pub async fn deliver(
     settings: &Settings,
     client: &reqwest::Client,
+    networks: Option<&Engine>,
     channel: &Channel,
     token: Option<&str>,
     send: &NotificationSend,
@@ -64,6 +78,50 @@ pub async fn deliver(
             }
             None => Outcome::Permanent("the Telegram channel has no bot token".into()),
         },
+        ChannelKind::Slack | ChannelKind::Discord | ChannelKind::Matrix => match networks {
+            Some(engine) => through_account(engine, &channel.address, send).await,
+            None => Outcome::Permanent(
+                "this process does not post to networks; a Slack, Discord or Matrix channel \
+                 needs the server's engine"
+                    .into(),
+            ),
+        },
+    }
+}
+
+/// The notice as an account posts it: the title, then the text's details (its first
+/// line is the title's headline again), cut to [`ACCOUNT_MAX`].
+pub fn account_text(send: &NotificationSend) -> String {
+    let details = send.text.split_once('\n').map_or("", |(_, rest)| rest);
+    let text = format!("{}\n{details}", send.subject);
+    let text = text.trim_end().to_string();
+    if text.chars().count() <= ACCOUNT_MAX {
+        return text;
+    }
+    let mut cut: String = text.chars().take(ACCOUNT_MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Posts the notice through the account `account_id` with core's adapter for it. What
+/// the network refuses for good (a revoked token, an unknown channel or room) is given
+/// up; what it asks to retry (429, 5xx, a lost connection) is retried, after the wait it
+/// named. The adapter's errors never quote the account's credentials.
+async fn through_account(engine: &Engine, account_id: &str, send: &NotificationSend) -> Outcome {
+    match engine
+        .send_notice(account_id, &account_text(send), &send.id)
+        .await
+    {
+        Ok(()) => Outcome::Sent,
+        Err(PublishError::Retryable {
+            message,
+            retry_after,
+            ..
+        }) => Outcome::Retry {
+            why: message,
+            after_ms: retry_after.map(|d| d.as_millis() as u64),
+        },
+        Err(e) => Outcome::Permanent(e.to_string()),
     }
 }
 
@@ -291,6 +349,19 @@ mod tests {
         );
         assert!(mail("nobody", "alice@example.org", &send()).is_err());
         assert!(mail("bot@example.org", "not an address", &send()).is_err());
+    }
+
+    #[test]
+    fn account_notices_say_the_headline_once_and_fit_discord() {
+        let text = account_text(&send());
+        assert_eq!(text, "[acme] Failed: “Launch”\nWhy: HTTP 500");
+        let long = NotificationSend {
+            text: format!("Failed\n{}", "x".repeat(5_000)),
+            ..send()
+        };
+        let cut = account_text(&long);
+        assert_eq!(cut.chars().count(), ACCOUNT_MAX);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Notifications: the events webhooks receive also reach people, in their in-app inbox and
-//! through their own channels (email over SMTP, ntfy, Telegram), as each chose per event
+//! through their own channels (email over SMTP, ntfy, Telegram, and Slack, Discord or
+//! Matrix through one of the workspace's accounts), as each chose per event
 //! type, and in a daily digest at a time they pick in their zone.
 //!
 //! Every event a storage records for webhooks is also kept in `notification_events` by the
@@ -31,7 +32,7 @@ pub fn event_types() -> impl Iterator<Item = EventType> {
 
 /// Whether an event type reaches the inbox and every channel when its receiver chose
 /// nothing: failures, missed and uncertain posts, accounts that need signing in again,
-/// and approvals asked for.
+/// approvals asked for, and webhook endpoints disabled.
 pub fn on_by_default(kind: EventType) -> bool {
     matches!(
         kind,
@@ -40,6 +41,7 @@ pub fn on_by_default(kind: EventType) -> bool {
             | EventType::PostUncertain
             | EventType::AccountNeedsReauth
             | EventType::ApprovalRequested
+            | EventType::WebhookDisabled
     )
 }
 
@@ -75,13 +77,14 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// Reads `data` of an event body (`data.post.author_id` or `data.author_id`,
-    /// `data.approvers`).
+    /// Reads `data` of an event body (`data.post.author_id`, `data.author_id` or the
+    /// endpoint's `data.webhook.created_by`, `data.approvers`).
     pub fn of(payload: &Value) -> Subject {
         let data = &payload["data"];
         let author_id = data["post"]["author_id"]
             .as_str()
             .or_else(|| data["author_id"].as_str())
+            .or_else(|| data["webhook"]["created_by"].as_str())
             .map(str::to_string);
         let approvers = data["approvers"]
             .as_array()
@@ -106,7 +109,8 @@ impl Subject {
 ///   admins when the author is not known);
 /// - an approval asked for: the named approvers, the owners and the admins, not the
 ///   author asking;
-/// - an account that needs signing in again, an analytics report: owners and admins.
+/// - an account that needs signing in again, an analytics report: owners and admins;
+/// - a webhook endpoint disabled: whoever made it, and the owners and admins.
 ///
 /// Only members receive anything: someone removed from the workspace hears no more of it.
 pub fn audience(kind: EventType, subject: &Subject, members: &[Member]) -> Vec<String> {
@@ -122,9 +126,10 @@ pub fn audience(kind: EventType, subject: &Subject, members: &[Member]) -> Vec<S
         .filter(|a| members.iter().any(|m| &m.user_id == *a))
         .cloned();
     let chosen: Vec<String> = match kind {
-        EventType::PostFailed | EventType::PostUncertain | EventType::PostMissed => {
-            author.chain(managers()).collect()
-        }
+        EventType::PostFailed
+        | EventType::PostUncertain
+        | EventType::PostMissed
+        | EventType::WebhookDisabled => author.chain(managers()).collect(),
         EventType::PostPublished | EventType::PostScheduled | EventType::ApprovalDecided => {
             let author: Vec<String> = author.collect();
             if author.is_empty() {
@@ -225,6 +230,15 @@ pub fn message(workspace: &str, payload: &Value) -> Message {
             account.unwrap_or("(unnamed)")
         ),
         Some(EventType::AnalyticsReportReady) => "Analytics report ready".to_string(),
+        Some(EventType::WebhookDisabled) => {
+            let hook = &data["webhook"];
+            let origin = hook["origin"].as_str().filter(|o| !o.is_empty());
+            format!(
+                "Webhook endpoint disabled: {} ({})",
+                origin.unwrap_or("(no origin)"),
+                hook["id"].as_str().unwrap_or("?")
+            )
+        }
         Some(EventType::Ping) | None => format!("Event {kind}"),
     };
     let title = format!("[{workspace}] {headline}");
@@ -241,6 +255,12 @@ pub fn message(workspace: &str, payload: &Value) -> Message {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             lines.push(format!("{label}: {value}"));
         }
+    }
+    if let Some(id) = data["webhook"]["id"].as_str() {
+        lines.push(format!(
+            "Endpoint: {id}; it receives nothing until enabled again \
+             (PATCH /api/v1/webhooks/{id} with {{\"enabled\": true}})"
+        ));
     }
     lines.push(format!("Workspace: {workspace}"));
     let text = lines.join("\n");
@@ -418,6 +438,12 @@ mod tests {
                 vec!["owner", "admin"],
             ),
             (EventType::Ping, by_editor.clone(), vec![]),
+            // Whoever made a disabled endpoint, then the owners and admins.
+            (
+                EventType::WebhookDisabled,
+                Subject::of(&json!({"data": {"webhook": {"created_by": "admin"}}})),
+                vec!["admin", "owner"],
+            ),
             // An author who left the workspace is not told.
             (
                 EventType::PostFailed,
@@ -442,9 +468,12 @@ mod tests {
         let none = NotificationSettings::default();
         assert_eq!(
             channels_for(&none, "post.failed"),
-            ["inapp", "email", "ntfy", "telegram"]
+            [
+                "inapp", "email", "ntfy", "telegram", "slack", "discord", "matrix"
+            ]
         );
-        assert_eq!(channels_for(&none, "account.needs_reauth").len(), 4);
+        assert_eq!(channels_for(&none, "account.needs_reauth").len(), 7);
+        assert_eq!(channels_for(&none, "webhook.disabled").len(), 7);
         assert!(channels_for(&none, "post.published").is_empty());
         assert!(channels_for(&none, "ping").is_empty());
         let chosen = NotificationSettings {
@@ -456,7 +485,7 @@ mod tests {
         };
         assert_eq!(channels_for(&chosen, "post.failed"), ["ntfy"]);
         assert_eq!(channels_for(&chosen, "post.published"), ["inapp"]);
-        assert_eq!(channels_for(&chosen, "post.missed").len(), 4);
+        assert_eq!(channels_for(&chosen, "post.missed").len(), 7);
     }
 
     #[test]
@@ -492,6 +521,17 @@ mod tests {
             m.html
         );
         assert!(!m.html.contains("<b>day"), "{}", m.html);
+
+        let off = json!({"type": "webhook.disabled", "data": {
+            "webhook": {"id": "w1", "origin": "https://hooks.example.org"},
+            "reason": "410 Gone"}});
+        let m = message("acme", &off);
+        assert_eq!(
+            m.title,
+            "[acme] Webhook endpoint disabled: https://hooks.example.org (w1)"
+        );
+        assert!(m.text.contains("Why: 410 Gone"), "{}", m.text);
+        assert!(m.text.contains("\"enabled\": true"), "{}", m.text);
     }
 
     #[test]

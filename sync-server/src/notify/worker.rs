@@ -19,6 +19,7 @@ use crate::storage::{
     Storage,
 };
 use crate::webhooks::EventType;
+use postctl_core::publish::Engine;
 
 /// Events, digests or messages one process takes at a time.
 const BATCH: u32 = 16;
@@ -31,6 +32,9 @@ pub struct Notifier {
     pub settings: Settings,
     /// The server key the channels' tokens are sealed with.
     pub key: Arc<ServerKey>,
+    /// The engine Slack, Discord and Matrix channels post through (the API's, which never
+    /// claims targets); without one, those messages are given up.
+    pub networks: Option<Arc<Engine>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -47,7 +51,14 @@ impl Notifier {
             storage,
             settings,
             key,
+            networks: None,
         }
+    }
+
+    /// The same, posting Slack, Discord and Matrix notices through `networks`.
+    pub fn with_networks(mut self, networks: Arc<Engine>) -> Notifier {
+        self.networks = Some(networks);
+        self
     }
 
     fn lease_ms(&self) -> i64 {
@@ -126,6 +137,7 @@ pub async fn route(notifier: &Notifier, event: &NotificationEvent, now_ms: i64) 
         .map(|w| w.name)
         .unwrap_or_else(|| event.workspace_id.clone());
     let text = message(&workspace, &body);
+    let mut accounts_told = std::collections::BTreeSet::new();
     for user_id in audience(kind, &subject, &members) {
         let settings = storage.notification_settings(&user_id).await?;
         let chosen = channels_for(&settings, &event.event_type);
@@ -142,6 +154,20 @@ pub async fn route(notifier: &Notifier, event: &NotificationEvent, now_ms: i64) 
             });
         }
         for channel in storage.channels(&user_id).await? {
+            if channel.kind.through_account() {
+                // A workspace's account carries only that workspace's notices, and each
+                // once, however many of its members chose it.
+                let ours = storage
+                    .account(&event.workspace_id, &channel.address)
+                    .await?
+                    .is_some();
+                if !ours || accounts_told.contains(&channel.address) {
+                    continue;
+                }
+                if chosen.iter().any(|c| c == channel.kind.as_str()) {
+                    accounts_told.insert(channel.address.clone());
+                }
+            }
             if chosen.iter().any(|c| c == channel.kind.as_str()) {
                 routed.sends.push(new_send(
                     &channel,
@@ -233,7 +259,12 @@ pub async fn digests_due(notifier: &Notifier, owner: &str, now_ms: i64) -> Resul
                     read_ms: None,
                 });
             }
+            // Not through a workspace's account: the digest covers all the user's
+            // workspaces, and the account's channel is read by one workspace's people.
             for channel in storage.channels(&schedule.user_id).await? {
+                if channel.kind.through_account() {
+                    continue;
+                }
                 routed.sends.push(new_send(
                     &channel,
                     "digest",
@@ -304,6 +335,7 @@ async fn attempt(
         channels::deliver(
             &notifier.settings,
             client,
+            notifier.networks.as_deref(),
             &channel,
             token.as_deref(),
             &send,

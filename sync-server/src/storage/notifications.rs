@@ -46,22 +46,48 @@ pub enum ChannelKind {
     Ntfy,
     /// A Telegram chat, through a bot's token.
     Telegram,
+    /// A Slack account of the workspace (its webhook or bot, and its channel).
+    Slack,
+    /// A Discord account of the workspace (its webhook, or its bot and channel).
+    Discord,
+    /// A Matrix account of the workspace (its room).
+    Matrix,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] =
-        [ChannelKind::Email, ChannelKind::Ntfy, ChannelKind::Telegram];
+    pub const ALL: [ChannelKind; 6] = [
+        ChannelKind::Email,
+        ChannelKind::Ntfy,
+        ChannelKind::Telegram,
+        ChannelKind::Slack,
+        ChannelKind::Discord,
+        ChannelKind::Matrix,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Email => "email",
             ChannelKind::Ntfy => "ntfy",
             ChannelKind::Telegram => "telegram",
+            ChannelKind::Slack => "slack",
+            ChannelKind::Discord => "discord",
+            ChannelKind::Matrix => "matrix",
         }
     }
 
     pub fn parse(s: &str) -> Option<ChannelKind> {
         ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the channel posts through one of its workspace's accounts (its address
+    /// is the account's id, and the account's own credentials and destination are used):
+    /// it carries only that workspace's notices, and no digest (which covers every
+    /// workspace of the user).
+    pub fn through_account(self) -> bool {
+        matches!(
+            self,
+            ChannelKind::Slack | ChannelKind::Discord | ChannelKind::Matrix
+        )
     }
 }
 
@@ -72,7 +98,8 @@ pub struct Channel {
     pub id: String,
     pub user_id: String,
     pub kind: ChannelKind,
-    /// The email address, the ntfy topic URL, or the Telegram chat id.
+    /// The email address, the ntfy topic URL, the Telegram chat id, or the id of the
+    /// workspace's account a Slack, Discord or Matrix channel posts through.
     pub address: String,
     pub secret: Option<String>,
     pub created_ms: i64,

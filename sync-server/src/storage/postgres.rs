@@ -1519,6 +1519,15 @@ impl Storage for PgStorage {
         )
         .await
         .map_err(db_error)?;
+        if disabled {
+            // The owners are told in the same transaction (the notifier routes it).
+            let told = Webhook {
+                failed_in_a_row: failed,
+                ..webhook
+            };
+            let reason = disable.as_deref().unwrap_or_default();
+            record_event(&tx, &crate::webhooks::disabled_event(&told, reason, now_ms)).await?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(Finished::Recorded { disabled })
     }

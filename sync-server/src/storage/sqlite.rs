@@ -1576,6 +1576,15 @@ impl Storage for SqliteStorage {
                  WHERE id = ?1",
                 params![webhook.id, i64::from(failed), disabled, now_ms, disable],
             )?;
+            if disabled {
+                // The owners are told in the same transaction (the notifier routes it).
+                let told = Webhook {
+                    failed_in_a_row: failed,
+                    ..webhook
+                };
+                let reason = disable.as_deref().unwrap_or_default();
+                record_event(&tx, &crate::webhooks::disabled_event(&told, reason, now_ms))?;
+            }
             tx.commit()?;
             Ok(Finished::Recorded { disabled })
         })

@@ -17,7 +17,7 @@ pub mod worker;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::storage::{AttemptEnd, Event, Result, Storage};
+use crate::storage::{AttemptEnd, Event, Result, Storage, Webhook};
 
 /// The kinds of event an endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +31,16 @@ pub enum EventType {
     ApprovalDecided,
     AccountNeedsReauth,
     AnalyticsReportReady,
+    /// An endpoint was disabled because its deliveries kept failing (or its receiver
+    /// answered 410). The endpoint itself no longer receives anything; the workspace's
+    /// other endpoints may subscribe to it, and its owners and admins are notified.
+    WebhookDisabled,
     /// A test delivery (`POST /api/v1/webhooks/{id}/ping`); every endpoint receives it.
     Ping,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::PostScheduled,
         EventType::PostPublished,
         EventType::PostFailed,
@@ -46,6 +50,7 @@ impl EventType {
         EventType::ApprovalDecided,
         EventType::AccountNeedsReauth,
         EventType::AnalyticsReportReady,
+        EventType::WebhookDisabled,
         EventType::Ping,
     ];
 
@@ -60,6 +65,7 @@ impl EventType {
             EventType::ApprovalDecided => "approval.decided",
             EventType::AccountNeedsReauth => "account.needs_reauth",
             EventType::AnalyticsReportReady => "analytics.report_ready",
+            EventType::WebhookDisabled => "webhook.disabled",
             EventType::Ping => "ping",
         }
     }
@@ -96,6 +102,32 @@ pub async fn emit(
     data: Value,
 ) -> Result<u32> {
     storage.emit_event(&event(workspace_id, kind, data)).await
+}
+
+/// The `webhook.disabled` event for an endpoint the storage disables at `now_ms` for
+/// `reason`, recorded in the transaction that disables it. It names the endpoint by id
+/// and origin only: a receiver's URL may carry a token in its path or query.
+pub fn disabled_event(webhook: &Webhook, reason: &str, now_ms: i64) -> Event {
+    let origin = reqwest::Url::parse(&webhook.url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let mut event = event(
+        &webhook.workspace_id,
+        EventType::WebhookDisabled,
+        json!({
+            "webhook": {
+                "id": webhook.id,
+                "origin": origin,
+                "description": webhook.description,
+                "events": webhook.events,
+                "created_by": webhook.created_by,
+            },
+            "reason": reason,
+            "failed_in_a_row": webhook.failed_in_a_row,
+        }),
+    );
+    event.created_ms = now_ms;
+    event
 }
 
 /// How deliveries are sent and retried, from the settings.

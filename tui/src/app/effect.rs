@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use postctl_core::model::{Account, MediaRef, Post};
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::{NewPost, Operation, PostChange, ScheduleChange, TargetStatus};
-use postctl_core::sync::client::{Awaiting, Decided, Verdict};
+use postctl_core::sync::client::{Awaiting, Decided, InboxItem, Verdict};
 
 use super::analytics::{PostCurve, Summary};
 use super::data::{Slice, Window};
@@ -56,6 +56,13 @@ pub enum Event {
     ApprovalsLoaded(Result<Vec<Awaiting>, String>),
     /// What an approval or a rejection did, or why the server refused it.
     Decided(Result<Decided, String>),
+    /// The signed-in user's notifications on the linked server (newest first), or why
+    /// they could not be read.
+    InboxLoaded(Result<Vec<InboxItem>, String>),
+    /// How many notifications a marking made read, or why the server refused it.
+    Marked(Result<u64, String>),
+    /// The inbox view has been shown a while: time to read the server's inbox again.
+    InboxDue,
     /// Where the database stands with its server, from the background sync.
     Sync(postctl_core::sync::background::Status),
     /// An effect failed before doing anything.
@@ -137,6 +144,10 @@ pub enum Effect {
     Verify(Vec<Account>),
     /// Read the posts awaiting approval on the linked server.
     LoadApprovals,
+    /// Read the signed-in user's notifications on the linked server.
+    LoadInbox,
+    /// Mark one notification read (`Some(id)`), or all of them.
+    MarkRead(Option<String>),
     /// Approve or reject a post awaiting approval on the linked server.
     Decide {
         post_id: String,

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use postctl_core::platforms::Capabilities;
 use postctl_core::store::TargetStatus;
-use postctl_core::sync::client::Awaiting;
+use postctl_core::sync::client::{Awaiting, InboxItem};
 
 use super::analytics::AnalyticsState;
 use super::compose::Compose;
@@ -24,16 +24,18 @@ pub enum View {
     Activity,
     Analytics,
     Approvals,
+    Inbox,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Calendar,
         View::Queue,
         View::Accounts,
         View::Activity,
         View::Analytics,
         View::Approvals,
+        View::Inbox,
     ];
 
     pub fn title(self) -> &'static str {
@@ -44,6 +46,7 @@ impl View {
             View::Activity => "Activity",
             View::Analytics => "Analytics",
             View::Approvals => "Approvals",
+            View::Inbox => "Inbox",
         }
     }
 }
@@ -174,6 +177,17 @@ pub struct ApprovalsState {
     pub busy: bool,
 }
 
+/// The signed-in user's notifications on the linked server, as last read: unread first,
+/// then newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboxState {
+    /// `None` until the first read; the error says why there is no list.
+    pub items: Option<Result<Vec<InboxItem>, String>>,
+    pub cursor: usize,
+    /// A read or a marking is on its way.
+    pub busy: bool,
+}
+
 /// How many activity lines are kept in memory.
 pub const ACTIVITY_KEPT: usize = 1_000;
 
@@ -240,6 +254,7 @@ pub struct State {
     pub activity: ActivityState,
     pub analytics: AnalyticsState,
     pub approvals: ApprovalsState,
+    pub inbox: InboxState,
     /// The help overlay, with its scroll offset.
     pub help: Option<usize>,
     pub prompt: Option<Prompt>,
@@ -302,6 +317,7 @@ impl State {
             activity: ActivityState::default(),
             analytics: AnalyticsState::default(),
             approvals: ApprovalsState::default(),
+            inbox: InboxState::default(),
             help: None,
             prompt: None,
             status: None,
@@ -335,6 +351,7 @@ impl State {
                 View::Activity => &[Context::Always, Context::Activity, Context::Global],
                 View::Analytics => &[Context::Always, Context::Analytics, Context::Global],
                 View::Approvals => &[Context::Always, Context::Approvals, Context::Global],
+                View::Inbox => &[Context::Always, Context::Inbox, Context::Global],
             }
         }
     }

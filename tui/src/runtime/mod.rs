@@ -168,6 +168,14 @@ impl Runtime {
                 Ok(()) => Vec::new(),
                 Err(e) => vec![Event::ApprovalsLoaded(Err(e))],
             },
+            Effect::LoadInbox => match self.worker().send(Request::Inbox) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::InboxLoaded(Err(e))],
+            },
+            Effect::MarkRead(id) => match self.worker().send(Request::MarkRead(id)) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Event::Marked(Err(e))],
+            },
             Effect::Decide {
                 post_id,
                 verdict,

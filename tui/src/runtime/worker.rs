@@ -1,6 +1,7 @@
 //! Work that talks to the networks, the linked server or the secret store runs on its own
 //! thread, so the dashboard keeps drawing: credential checks, each account's limits, and
-//! the approvals of the linked server (through the session `postctl login` stored).
+//! the approvals and the inbox of the linked server (through the session `postctl login`
+//! stored).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,10 @@ pub enum Request {
     Capabilities(Vec<Account>),
     /// The posts awaiting approval on the linked server.
     Approvals,
+    /// The signed-in user's notifications on the linked server.
+    Inbox,
+    /// Mark one of them read (`Some(id)`), or all.
+    MarkRead(Option<String>),
     /// Approve or reject one of them.
     Decide {
         post_id: String,
@@ -31,6 +36,9 @@ pub enum Request {
         comment: Option<String>,
     },
 }
+
+/// How many notifications the inbox view reads (the newest).
+const INBOX_READ: u32 = 200;
 
 /// What the worker needs to build the publish engine (for verify) and the adapters.
 #[derive(Debug, Clone)]
@@ -103,6 +111,30 @@ fn run(parts: &EngineParts, log: &Log, inbox: &Receiver<Request>, outbox: &Sende
                     log.error(format!("approvals: {e}"));
                 }
                 let _ = outbox.send(Event::ApprovalsLoaded(result));
+            }
+            Request::Inbox => {
+                let result = linked(parts).and_then(|(client, token)| {
+                    runtime
+                        .block_on(client.inbox(&token, false, None, INBOX_READ))
+                        .map(|page| page.items)
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(e) = &result {
+                    log.error(format!("inbox: {e}"));
+                }
+                let _ = outbox.send(Event::InboxLoaded(result));
+            }
+            Request::MarkRead(id) => {
+                let result = linked(parts).and_then(|(client, token)| {
+                    runtime
+                        .block_on(client.mark_read(&token, id.as_deref()))
+                        .map_err(|e| e.to_string())
+                });
+                log.info(format!(
+                    "marked {:?} read: {result:?}",
+                    id.as_deref().unwrap_or("all")
+                ));
+                let _ = outbox.send(Event::Marked(result));
             }
             Request::Decide {
                 post_id,

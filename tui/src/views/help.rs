@@ -22,6 +22,7 @@ fn order(state: &State) -> Vec<Context> {
             crate::app::state::View::Activity => Context::Activity,
             crate::app::state::View::Analytics => Context::Analytics,
             crate::app::state::View::Approvals => Context::Approvals,
+            crate::app::state::View::Inbox => Context::Inbox,
         }],
     };
     let mut all = behind;
@@ -36,6 +37,7 @@ fn order(state: &State) -> Vec<Context> {
         Context::Activity,
         Context::Analytics,
         Context::Approvals,
+        Context::Inbox,
         Context::Prompt,
         Context::Help,
     ] {

@@ -8,6 +8,7 @@ mod calendar;
 mod compose;
 mod detail;
 mod help;
+mod inbox;
 mod queue;
 pub mod theme;
 
@@ -48,6 +49,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             View::Activity => activity::draw(frame, areas.main, state, theme),
             View::Analytics => analytics::draw(frame, areas.main, state, theme),
             View::Approvals => approvals::draw(frame, areas.main, state, theme),
+            View::Inbox => inbox::draw(frame, areas.main, state, theme),
         }
     }
     if let Some(scroll) = state.help {

@@ -207,6 +207,36 @@ fn approvals_not_linked() {
 }
 
 #[test]
+fn inbox_unread_first() {
+    use postctl_core::sync::client::InboxItem;
+    let item = |id: &str, title: &str, read: bool| InboxItem {
+        id: id.into(),
+        event_type: "post.failed".into(),
+        title: title.into(),
+        body: format!("{title}\nWhy: HTTP 500\nWorkspace: acme"),
+        created_at: "2026-11-20T09:30:00Z".into(),
+        read,
+        read_at: None,
+    };
+    snapshot("inbox_unread_first", |state| {
+        press(state, &["7"]);
+        update(
+            state,
+            Event::InboxLoaded(Ok(vec![
+                item("3", "[acme] Failed on masto: “Read already”", true),
+                item("2", "[acme] Failed on masto: “Launch day”", false),
+                item(
+                    "1",
+                    "[acme] Webhook endpoint disabled: https://hooks.example.org (w1)",
+                    false,
+                ),
+            ])),
+        );
+        press(state, &["down"]);
+    });
+}
+
+#[test]
 fn help_overlay() {
     snapshot("help", |state| press(state, &["?"]));
 }

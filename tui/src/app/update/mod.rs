@@ -6,6 +6,7 @@ mod approvals;
 mod calendar;
 mod compose;
 mod detail;
+mod inbox;
 mod lists;
 mod prompt;
 mod queue;
@@ -115,6 +116,9 @@ fn handle(state: &mut State, event: Event) -> Vec<Effect> {
         Event::EditorClosed(result) => compose::editor_closed(state, result),
         Event::ApprovalsLoaded(items) => approvals::loaded(state, items),
         Event::Decided(result) => approvals::decided(state, result),
+        Event::InboxLoaded(items) => inbox::loaded(state, items),
+        Event::Marked(result) => inbox::marked(state, result),
+        Event::InboxDue => inbox::refresh(state),
         Event::Sync(status) => {
             state.sync = status.linked.then_some(status);
             Vec::new()
@@ -174,6 +178,7 @@ pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
         View::Activity => lists::activity(state, action),
         View::Analytics => analytics::act(state, action),
         View::Approvals => approvals::act(state, action),
+        View::Inbox => inbox::act(state, action),
     };
     handled.unwrap_or_else(|| global(state, action))
 }
@@ -209,6 +214,10 @@ fn global(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ShowApprovals => {
             show(state, View::Approvals);
             approvals::show(state)
+        }
+        Action::ShowInbox => {
+            show(state, View::Inbox);
+            inbox::show(state)
         }
         Action::NewPost => compose::open_new(state),
         Action::Undo => undo(state),
