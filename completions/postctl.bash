@@ -310,6 +310,12 @@ _postctl() {
             postctl__subcmd__webhooks,deliveries)
                 cmd="postctl__subcmd__webhooks__subcmd__deliveries"
                 ;;
+            postctl__subcmd__webhooks,disable)
+                cmd="postctl__subcmd__webhooks__subcmd__disable"
+                ;;
+            postctl__subcmd__webhooks,enable)
+                cmd="postctl__subcmd__webhooks__subcmd__enable"
+                ;;
             postctl__subcmd__webhooks,list)
                 cmd="postctl__subcmd__webhooks__subcmd__list"
                 ;;
@@ -3029,7 +3035,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__webhooks)
-            opts="-h --config --db --json --help add list remove deliveries redeliver ping"
+            opts="-h --config --db --json --help add list enable disable remove deliveries redeliver ping"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3091,6 +3097,50 @@ _postctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__webhooks__subcmd__disable)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        postctl__subcmd__webhooks__subcmd__enable)
+            opts="-h --config --db --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

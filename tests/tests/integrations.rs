@@ -124,6 +124,26 @@ fn webhooks_from_the_cli_reach_a_receiver_signed() {
     );
     assert!(run.stderr.contains("no delivery"), "{}", run.stderr);
 
+    // Disabled by hand, the endpoint gets no ping; enabled again, it is listed so.
+    let off = env.json(&["webhooks", "disable", &id, "--json"]);
+    assert_eq!(off["enabled"], false, "{off}");
+    let listed = env.ok(&["webhooks", "list"]);
+    assert!(listed.stdout.contains("disabled"), "{}", listed.stdout);
+    let run = env.run(&["webhooks", "ping", &id]);
+    assert_ne!(run.code, 0, "a ping to a disabled endpoint");
+    assert!(run.stderr.contains("disabled"), "{}", run.stderr);
+    let on = env.ok(&["webhooks", "enable", &id]);
+    assert!(on.stderr.contains("enabled again"), "{}", on.stderr);
+    assert_eq!(
+        env.json(&["webhooks", "list", "--json"])[0]["enabled"],
+        true
+    );
+    assert_eq!(
+        receiver.deliveries().len(),
+        2,
+        "nothing sent while disabled"
+    );
+
     // A trigger: a GitHub release becomes a post, whose post.scheduled reaches the receiver.
     let session = token(&env);
     let (status, account) = server.request(

@@ -20,6 +20,20 @@ with it (the README's \"Integrations\" section has a receiver). Needs an admin o
     /// The workspace's endpoints: events, and whether they are enabled
     #[command(after_help = "Examples:\n  postctl webhooks list\n  postctl webhooks list --json")]
     List,
+    /// Enable an endpoint again (after the server disabled it for failing), forgetting its failures
+    #[command(after_help = "\
+Examples:
+  postctl webhooks list
+  postctl webhooks enable 0193a1b2-…
+
+The server disables an endpoint that keeps failing (or answers 410 Gone) and tells the
+workspace's owners and admins (`webhook.disabled`). Fix the receiver, enable it, and test it
+with `postctl webhooks ping ID`. Deliveries made while it was disabled are not sent; send
+one again with `postctl webhooks redeliver`.")]
+    Enable(WebhookIdArgs),
+    /// Disable an endpoint: it gets no deliveries until enabled again
+    #[command(after_help = "Examples:\n  postctl webhooks disable 0193a1b2-…")]
+    Disable(WebhookIdArgs),
     /// Remove an endpoint and its delivery history
     #[command(after_help = "Examples:\n  postctl webhooks remove 0193a1b2-…")]
     Remove(WebhookIdArgs),

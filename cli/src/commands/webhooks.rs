@@ -144,6 +144,28 @@ pub fn run(ctx: &mut Context, command: WebhooksCommand) -> CliResult {
             ));
             Ok(())
         }
+        WebhooksCommand::Enable(args) => {
+            let hook = runtime
+                .block_on(client.set_webhook_enabled(token, &args.id, true))
+                .map_err(error)?;
+            toggled(
+                ctx.json,
+                &hook,
+                &args.id,
+                "is enabled again, its failures forgotten; test it with `postctl webhooks ping ID`",
+            )
+        }
+        WebhooksCommand::Disable(args) => {
+            let hook = runtime
+                .block_on(client.set_webhook_enabled(token, &args.id, false))
+                .map_err(error)?;
+            toggled(
+                ctx.json,
+                &hook,
+                &args.id,
+                "is disabled: it gets no deliveries until `postctl webhooks enable ID`",
+            )
+        }
         WebhooksCommand::Ping(args) => {
             let delivery = runtime
                 .block_on(client.ping_webhook(token, &args.id))
@@ -159,4 +181,13 @@ pub fn run(ctx: &mut Context, command: WebhooksCommand) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// What `webhooks enable|disable` says: the endpoint as JSON, or `what` happened to it.
+fn toggled(json: bool, hook: &Value, id: &str, what: &str) -> CliResult {
+    if json {
+        return print_json(hook);
+    }
+    note(format!("Webhook {id} {}.", what.replace("ID", id)));
+    Ok(())
 }

@@ -1104,6 +1104,24 @@ impl Client {
         self.remove(token, "webhooks", id).await
     }
 
+    /// Enables an endpoint (its failures forgotten) or disables it; the endpoint as it is
+    /// now.
+    pub async fn set_webhook_enabled(
+        &self,
+        token: &Secret,
+        id: &str,
+        enabled: bool,
+    ) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::PATCH,
+            &["api", "v1", "webhooks", id],
+            token,
+            Some(json!({ "enabled": enabled })),
+            200,
+        )
+        .await
+    }
+
     /// Queues a `ping` event for the endpoint; the pending delivery.
     pub async fn ping_webhook(&self, token: &Secret, id: &str) -> Result<Value, SyncError> {
         self.call(

@@ -312,7 +312,7 @@ pub async fn ping(
     let webhook = find(&state, &caller, &id).await?;
     if webhook.disabled_ms.is_some() {
         return Err(Problem::conflict(
-            "the endpoint is disabled; enable it first with PATCH {\"enabled\": true}",
+            "the endpoint is disabled; enable it first with `postctl webhooks enable ID` (PATCH {\"enabled\": true})",
         ));
     }
     let event = webhooks::event(
@@ -401,7 +401,7 @@ async fn send_again(
         })?;
     if webhook.disabled_ms.is_some() {
         return Err(Problem::conflict(
-            "the endpoint is disabled; enable it first with PATCH {\"enabled\": true}",
+            "the endpoint is disabled; enable it first with `postctl webhooks enable ID` (PATCH {\"enabled\": true})",
         ));
     }
     let now = now_ms();

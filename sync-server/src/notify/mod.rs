@@ -259,7 +259,8 @@ pub fn message(workspace: &str, payload: &Value) -> Message {
     if let Some(id) = data["webhook"]["id"].as_str() {
         lines.push(format!(
             "Endpoint: {id}; it receives nothing until enabled again \
-             (PATCH /api/v1/webhooks/{id} with {{\"enabled\": true}})"
+             (`postctl webhooks enable {id}`, or PATCH /api/v1/webhooks/{id} with \
+             {{\"enabled\": true}})"
         ));
     }
     lines.push(format!("Workspace: {workspace}"));
