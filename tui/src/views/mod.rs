@@ -60,14 +60,26 @@ pub fn draw(frame: &mut Frame, state: &State) {
 
 fn top_bar(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut spans = vec![Span::styled(" postctl ", theme.title())];
+    let tab = |i: usize, title: &str| format!(" {} {title} ", i + 1);
+    // Too narrow for every title (80 columns): the tabs not shown are cut to three letters.
+    let full: usize = View::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, view)| tab(i, view.title()).chars().count())
+        .sum();
+    let compact = 9 + full + " Compose ".len() + 6 > usize::from(area.width);
     for (i, view) in View::ALL.iter().enumerate() {
-        let text = format!(" {} {} ", i + 1, view.title());
-        let style = if *view == state.view && state.compose.is_none() && state.detail.is_none() {
+        let shown = *view == state.view && state.compose.is_none() && state.detail.is_none();
+        let title = match compact && !shown {
+            true => view.title().get(..3).unwrap_or(view.title()),
+            false => view.title(),
+        };
+        let style = if shown {
             theme.selected()
         } else {
             Style::new()
         };
-        spans.push(Span::styled(text, style));
+        spans.push(Span::styled(tab(i, title), style));
     }
     if state.compose.is_some() {
         spans.push(Span::styled(" Compose ", theme.selected()));
