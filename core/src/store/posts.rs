@@ -125,11 +125,20 @@ impl ListFilter {
             ListFilter::All => (live.into(), vec![]),
             // `pending` counts the post's targets in [`TargetState::PENDING`] (kept by
             // triggers): the upcoming posts are the `posts_upcoming` index.
-            ListFilter::Upcoming => (format!("{live} AND p.pending > 0"), vec![]),
+            // A linked database's posts are published by the server: one the server
+            // reports no longer on its way (published, failed…) is not upcoming, whatever
+            // its targets here say (this device never publishes it).
+            ListFilter::Upcoming => (
+                format!(
+                    "{live} AND p.pending > 0 AND (NOT EXISTS (SELECT 1 FROM server_targets s WHERE s.post_id = p.id) OR EXISTS (SELECT 1 FROM server_targets s WHERE s.post_id = p.id AND s.state IN {on_its_way}))",
+                    on_its_way = *states::SERVER_ON_ITS_WAY
+                ),
+                vec![],
+            ),
             ListFilter::Drafts => (format!("{live} AND p.schedule = 'none'"), vec![]),
             ListFilter::Failed => (
                 format!(
-                    "{live} AND p.id IN (SELECT post_id FROM targets WHERE state IN {needs_user})",
+                    "{live} AND (p.id IN (SELECT post_id FROM targets WHERE state IN {needs_user}) OR p.id IN (SELECT post_id FROM server_targets WHERE state IN {needs_user}))",
                     needs_user = *states::NEEDS_USER
                 ),
                 vec![],

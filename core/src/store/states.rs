@@ -22,6 +22,14 @@ pub(crate) static PENDING: LazyLock<String> =
 /// See [`TargetState::EDITABLE`].
 pub(crate) static EDITABLE: LazyLock<String> =
     LazyLock::new(|| TargetState::sql(TargetState::EDITABLE));
+/// What a linked database's server reports of a target still on its way: pending, or held
+/// for an approver.
+pub(crate) static SERVER_ON_ITS_WAY: LazyLock<String> = LazyLock::new(|| {
+    let mut states = TargetState::PENDING.to_vec();
+    states.push(TargetState::AwaitingApproval);
+    TargetState::sql(&states)
+});
+
 /// See [`TargetState::NEEDS_USER`].
 pub(crate) static NEEDS_USER: LazyLock<String> =
     LazyLock::new(|| TargetState::sql(TargetState::NEEDS_USER));

@@ -97,6 +97,55 @@ fn listings_put_scheduled_posts_by_time_and_drafts_last() {
     assert_eq!(post.targets[0].state, TargetState::Cancelled);
 }
 
+/// A linked database never publishes its posts: what the server reports decides whether
+/// one is still upcoming, or needs the user.
+#[test]
+fn the_servers_reports_decide_upcoming_and_failed_posts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+    let account = store
+        .add_account("masto", Network::Mastodon, &settings(), "env:A")
+        .expect("account");
+    let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+    let [published, failed, held, unreported] = [0, 1, 2, 3].map(|h| {
+        store
+            .create_post(&post_to(&[&account], Some(t0 + Duration::hours(h))))
+            .expect("post")
+    });
+    let report = |post: &str, state: &str| crate::sync::client::PublishedTarget {
+        post: post.to_string(),
+        account: "masto".into(),
+        network: "mastodon".into(),
+        state: state.into(),
+        due_ms: None,
+        url: None,
+        attempt_count: 1,
+        last_error: None,
+        updated_ms: 1,
+    };
+    store
+        .save_server_targets(
+            &[
+                report(&published, "published"),
+                report(&failed, "failed"),
+                report(&held, "awaiting_approval"),
+            ],
+            1,
+        )
+        .expect("save");
+    let ids = |filter| -> Vec<String> {
+        store
+            .posts(&filter)
+            .expect("list")
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    assert_eq!(ids(ListFilter::Upcoming), [held.as_str(), &unreported]);
+    assert_eq!(ids(ListFilter::Failed), [failed.as_str()]);
+    assert_eq!(store.count_posts(&ListFilter::Upcoming).expect("count"), 2);
+}
+
 #[test]
 fn a_database_from_a_newer_postctl_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
