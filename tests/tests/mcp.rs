@@ -1283,3 +1283,30 @@ fn print_config_gives_the_settings_that_start_this_server() {
         json!(["mcp", "--allow-publish"])
     );
 }
+
+/// A linked database's posts are published by its server, never here: `publish_now` says
+/// so and stores nothing, instead of waiting for a publisher that never comes.
+#[test]
+fn publish_now_on_a_linked_database_says_the_server_publishes() {
+    let server = common::server::Server::start();
+    server.add_user("alice", &[]);
+    let env = common::server::device(&server, "alice");
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "masto",
+            "--instance",
+            "https://social.example.test",
+            "--token-stdin",
+        ],
+        Some(b"a-token\n"),
+        &[],
+    );
+    let mut client = Client::connect(&env, &["--allow-publish"]);
+    let message = client.tool_error("publish_now", json!({"text": "hi", "to": ["masto"]}));
+    assert!(message.contains("linked to a server"), "{message}");
+    assert!(listed(&env).is_empty(), "a post was stored");
+}

@@ -1091,6 +1091,14 @@ impl Server {
 }
 
 fn publish_now(ctx: &mut Context, input: PublishNowInput) -> CliResult<Published> {
+    // This device never publishes a linked database's posts: its server does.
+    if ctx.store()?.is_linked()? {
+        return Err(CliError::usage(
+            "this database is linked to a server, which publishes its posts: use `schedule` \
+             (the post goes out at its time once it syncs), or `postctl post` in a terminal, \
+             which sends the post to the server and waits for the result; nothing was stored",
+        ));
+    }
     let text = input.text.trim().to_string();
     if text.is_empty() {
         return Err(CliError::usage("the text is empty; nothing to publish"));
