@@ -16,6 +16,18 @@ use super::{
 };
 
 impl SqliteStorage {
+    /// Whether `due_sql` (parameters: now, limit) finds anything, on a reading connection:
+    /// an idle collector then takes no write lock every second. The claim decides again
+    /// under the lock.
+    async fn any_due(&self, due_sql: String, now_ms: i64) -> Result<bool> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&due_sql)?;
+            let mut rows = stmt.query(params![now_ms, 1])?;
+            Ok(rows.next()?.is_some())
+        })
+        .await
+    }
+
     pub(super) async fn claim_metrics_now(
         &self,
         owner: &str,
@@ -23,6 +35,9 @@ impl SqliteStorage {
         lease_until_ms: i64,
         limit: u32,
     ) -> Result<Vec<MetricClaim>> {
+        if !self.any_due(metrics_due_sql(), now_ms).await? {
+            return Ok(Vec::new());
+        }
         let owner = owner.to_string();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -107,6 +122,12 @@ impl SqliteStorage {
         lease_until_ms: i64,
         limit: u32,
     ) -> Result<Vec<AccountMetricClaim>> {
+        if !self
+            .any_due(ACCOUNT_METRICS_DUE.to_string(), now_ms)
+            .await?
+        {
+            return Ok(Vec::new());
+        }
         let owner = owner.to_string();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
