@@ -66,21 +66,39 @@ impl PgStorage {
     }
 
     pub(super) async fn finish_metrics_now(&self, owner: &str, done: &MetricDone) -> Result<bool> {
+        self.finish_reading(
+            (FINISH_METRICS, ADD_READING),
+            &done.target_id,
+            owner,
+            done.reading.as_ref(),
+            done.next_ms,
+        )
+        .await
+    }
+
+    /// Ends `owner`'s lease on a target's or an account's reading (`sql`: the finish and
+    /// the reading's insert), keeping `reading` if any, in one transaction; false when the
+    /// lease is no longer `owner`'s.
+    async fn finish_reading(
+        &self,
+        sql: (&str, &str),
+        id: &str,
+        owner: &str,
+        reading: Option<&(i64, String)>,
+        next_ms: Option<i64>,
+    ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        let read_ms = done.reading.as_ref().map(|(at, _)| *at);
+        let read_ms = reading.map(|(at, _)| *at);
         let n = tx
-            .execute(
-                &pg(FINISH_METRICS),
-                &[&done.target_id, &owner, &read_ms, &done.next_ms],
-            )
+            .execute(&pg(sql.0), &[&id, &owner, &read_ms, &next_ms])
             .await
             .map_err(db_error)?;
         if n != 1 {
             return Ok(false);
         }
-        if let Some((at, counters)) = &done.reading {
-            tx.execute(&pg(ADD_READING), &[&done.target_id, at, counters])
+        if let Some((at, counters)) = reading {
+            tx.execute(&pg(sql.1), &[&id, at, counters])
                 .await
                 .map_err(db_error)?;
         }
@@ -156,26 +174,14 @@ impl PgStorage {
         owner: &str,
         done: &AccountMetricDone,
     ) -> Result<bool> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(db_error)?;
-        let read_ms = done.reading.as_ref().map(|(at, _)| *at);
-        let n = tx
-            .execute(
-                &pg(FINISH_ACCOUNT_METRICS),
-                &[&done.account_id, &owner, &read_ms, &done.next_ms],
-            )
-            .await
-            .map_err(db_error)?;
-        if n != 1 {
-            return Ok(false);
-        }
-        if let Some((at, counters)) = &done.reading {
-            tx.execute(&pg(ADD_ACCOUNT_READING), &[&done.account_id, at, counters])
-                .await
-                .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        self.finish_reading(
+            (FINISH_ACCOUNT_METRICS, ADD_ACCOUNT_READING),
+            &done.account_id,
+            owner,
+            done.reading.as_ref(),
+            done.next_ms,
+        )
+        .await
     }
 
     pub(super) async fn account_readings_now(

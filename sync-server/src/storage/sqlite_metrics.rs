@@ -75,19 +75,36 @@ impl SqliteStorage {
     }
 
     pub(super) async fn finish_metrics_now(&self, owner: &str, done: &MetricDone) -> Result<bool> {
-        let (owner, done) = (owner.to_string(), done.clone());
+        self.finish_reading(
+            (FINISH_METRICS, ADD_READING),
+            &done.target_id,
+            owner,
+            done.reading.clone(),
+            done.next_ms,
+        )
+        .await
+    }
+
+    /// Ends `owner`'s lease on a target's or an account's reading (`sql`: the finish and
+    /// the reading's insert), keeping `reading` if any, in one transaction; false when the
+    /// lease is no longer `owner`'s.
+    async fn finish_reading(
+        &self,
+        sql: (&'static str, &'static str),
+        id: &str,
+        owner: &str,
+        reading: Option<(i64, String)>,
+        next_ms: Option<i64>,
+    ) -> Result<bool> {
+        let (id, owner) = (id.to_string(), owner.to_string());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let read_ms = done.reading.as_ref().map(|(at, _)| *at);
-            let n = tx.execute(
-                FINISH_METRICS,
-                params![done.target_id, owner, read_ms, done.next_ms],
-            )?;
-            if n != 1 {
+            let read_ms = reading.as_ref().map(|(at, _)| *at);
+            if tx.execute(sql.0, params![id, owner, read_ms, next_ms])? != 1 {
                 return Ok(false);
             }
-            if let Some((at, counters)) = &done.reading {
-                tx.execute(ADD_READING, params![done.target_id, at, counters])?;
+            if let Some((at, counters)) = &reading {
+                tx.execute(sql.1, params![id, at, counters])?;
             }
             tx.commit()?;
             Ok(true)
@@ -164,23 +181,13 @@ impl SqliteStorage {
         owner: &str,
         done: &AccountMetricDone,
     ) -> Result<bool> {
-        let (owner, done) = (owner.to_string(), done.clone());
-        self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let read_ms = done.reading.as_ref().map(|(at, _)| *at);
-            let n = tx.execute(
-                FINISH_ACCOUNT_METRICS,
-                params![done.account_id, owner, read_ms, done.next_ms],
-            )?;
-            if n != 1 {
-                return Ok(false);
-            }
-            if let Some((at, counters)) = &done.reading {
-                tx.execute(ADD_ACCOUNT_READING, params![done.account_id, at, counters])?;
-            }
-            tx.commit()?;
-            Ok(true)
-        })
+        self.finish_reading(
+            (FINISH_ACCOUNT_METRICS, ADD_ACCOUNT_READING),
+            &done.account_id,
+            owner,
+            done.reading.clone(),
+            done.next_ms,
+        )
         .await
     }
 
