@@ -1975,7 +1975,7 @@ async fn posts_attach_uploaded_media(api: &Api) {
     let key = api.server.user_with_key(
         "pictures",
         None,
-        "posts:read,posts:write,accounts:read,accounts:write",
+        "posts:read,posts:write,publish,accounts:read,accounts:write",
     );
     add_account(api, &key, "masto", "mastodon").await;
     // Five different PNGs (a byte after the end), and a file that is no picture.
@@ -2102,6 +2102,60 @@ async fn posts_attach_uploaded_media(api: &Api) {
         .await;
     assert_eq!(shown.json["body"], "With pictures");
     assert_eq!(shown.json["media"].as_array().map(Vec::len), Some(4));
+
+    // The post's fields are stamped as a device's are: the workspace's snapshot (what a
+    // joining device catches up from) holds it whole, and the schedule route keeps its time.
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let a = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/schedule"),
+            Some(&key),
+            Some(json!({ "at": at })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    let snapshot = api
+        .call(Method::GET, "/api/v1/sync/snapshot", Some(&key), None)
+        .await;
+    assert_eq!(snapshot.status, StatusCode::OK, "{}", snapshot.json);
+    let fields: std::collections::HashMap<String, Value> = snapshot.json["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|op| op["post"] == json!(id))
+        .map(|op| {
+            (
+                op["field"].as_str().expect("field").to_string(),
+                op["value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(fields["body"], "With pictures", "{fields:?}");
+    assert_eq!(fields["targets"], json!(["masto"]), "{fields:?}");
+    assert_eq!(fields["schedule"]["kind"], "at", "{fields:?}");
+    assert_eq!(fields["media"], shown.json["media"], "{fields:?}");
+    assert_eq!(fields["media"].as_array().map(Vec::len), Some(4));
+    // Cancelled, it is a draft there too (and no later scenario's publisher claims it).
+    let a = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/cancel"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    let snapshot = api
+        .call(Method::GET, "/api/v1/sync/snapshot", Some(&key), None)
+        .await;
+    let schedule = snapshot.json["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .find(|op| op["post"] == json!(id) && op["field"] == "schedule")
+        .map(|op| op["value"]["kind"].clone());
+    assert_eq!(schedule, Some(json!("none")), "{}", snapshot.json);
 
     // A file postctl cannot attach is refused by what its bytes are.
     let text = b"just some notes, not a picture".to_vec();
