@@ -462,20 +462,17 @@ pub async fn patch(
         ),
         (None, false) => None,
     };
-    let targets = match &named {
-        Some(named) => Some(
-            named
-                .iter()
-                .map(|a| {
-                    awaiting(
-                        Target::new(&post, &a.id, post.updated_ms),
-                        approvers.is_some() && post.state == PostState::Scheduled,
-                    )
-                })
-                .collect::<Vec<_>>(),
-        ),
-        None => None,
-    };
+    let targets = named.as_ref().map(|named| {
+        named
+            .iter()
+            .map(|a| {
+                awaiting(
+                    Target::new(&post, &a.id, post.updated_ms),
+                    approvers.is_some() && post.state == PostState::Scheduled,
+                )
+            })
+            .collect::<Vec<_>>()
+    });
     // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
     let events = match &approvers {
         Some(approvers) if rescheduled || reapprove => vec![requested(
