@@ -5,7 +5,8 @@
 //!   once when the trigger is made). GitHub's call carries no API key: it is verified by
 //!   `X-Hub-Signature-256`, the HMAC-SHA256 of the raw body under the trigger's secret
 //!   (compared in constant time); a missing or wrong signature is 401. A `release` event
-//!   whose action is `published` becomes a post through the trigger's template, due now,
+//!   whose action is `published` becomes a post through the trigger's template, due now
+//!   (with `queue`, at the next free slot of its first account's queue: `api::queue`),
 //!   for the trigger's accounts (drafts never, prereleases only when the trigger says so);
 //!   `ping` is answered 200 and every other event is acknowledged and ignored.
 //! - A generic trigger (`POST /api/v1/triggers/{id}`, an API key with `posts:write`) renders
