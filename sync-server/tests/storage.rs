@@ -5517,7 +5517,7 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
         .await
         .expect("held");
     assert_eq!(
-        s.taken_slots(&ws.id, &[bsky.id.clone()], now)
+        s.taken_slots(&ws.id, std::slice::from_ref(&bsky.id), now)
             .await
             .expect("taken"),
         vec![fri_9]

@@ -201,13 +201,13 @@ fn queued_feed_items_and_releases_take_consecutive_free_slots() {
     feed.set_rss(&document);
     wait_until("three posts", || posts(&server, &session).len() == 4);
     let all = posts(&server, &session);
-    for n in 1..=3 {
+    for (n, at) in slot.iter().enumerate().skip(1) {
         let title = format!("New: Item {n}\n");
         let post = all
             .iter()
             .find(|p| p["body"].as_str().is_some_and(|b| b.starts_with(&title)))
             .unwrap_or_else(|| panic!("{title}: {all:#?}"));
-        assert_eq!(time(&post["scheduled_at"]), slot[n], "{title}: {post}");
+        assert_eq!(time(&post["scheduled_at"]), *at, "{title}: {post}");
     }
     assert_eq!(
         env.json(&["feeds", "list", "--json"])[0]["last_error"],

@@ -9,9 +9,9 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::postgres::{PgStorage, db_error};
-use super::queue::{SLOT_COLUMNS, pick, place, taken_sql};
+use super::queue::{Placed, SLOT_COLUMNS, pick, place, taken_sql};
 use super::sql::pg;
-use super::{Event, Post, QueueSlots, Queued, Result, StorageError, Target};
+use super::{Post, QueueSlots, Queued, Result, StorageError, Target};
 
 fn slots_row(r: &Row) -> QueueSlots {
     QueueSlots {
@@ -68,7 +68,7 @@ pub(super) async fn queue_in(
     post: &Post,
     targets: &[Target],
     queued: &Queued,
-) -> Result<(Post, Vec<Target>, Vec<Event>)> {
+) -> Result<Placed> {
     let accounts: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
     let Some(first) = accounts.first() else {
         return Err(StorageError::NoQueueSlot(

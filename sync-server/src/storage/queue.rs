@@ -115,13 +115,11 @@ pub fn pick(
         })
 }
 
+/// A queued post as it is stored: the post and its targets at their slot, with its events.
+pub(super) type Placed = (Post, Vec<Target>, Vec<Event>);
+
 /// `post` and `targets` due at `due_ms` (drafts stay drafts), with `queued`'s events.
-pub(super) fn place(
-    post: &Post,
-    targets: &[Target],
-    due_ms: i64,
-    queued: &Queued,
-) -> (Post, Vec<Target>, Vec<Event>) {
+pub(super) fn place(post: &Post, targets: &[Target], due_ms: i64, queued: &Queued) -> Placed {
     let mut post = post.clone();
     post.scheduled_ms = Some(due_ms);
     let targets = targets
@@ -159,9 +157,14 @@ mod tests {
         let fri_9 = 1_795_766_400_000; // 2026-11-27 08:00 UTC
         let fri_13 = fri_9 + 4 * 3_600_000;
         let s = slots("mon-fri 09:00,13:00");
-        assert_eq!(pick(Some(&s), "masto", &[], now).unwrap(), fri_9);
-        assert_eq!(pick(Some(&s), "masto", &[fri_9], now).unwrap(), fri_13);
-        let none = pick(None, "masto", &[], now).unwrap_err().to_string();
+        assert_eq!(pick(Some(&s), "masto", &[], now).expect("a slot"), fri_9);
+        assert_eq!(
+            pick(Some(&s), "masto", &[fri_9], now).expect("a slot"),
+            fri_13
+        );
+        let none = pick(None, "masto", &[], now)
+            .expect_err("no slots")
+            .to_string();
         assert!(none.contains("postctl queue slots set masto"), "{none}");
     }
 }

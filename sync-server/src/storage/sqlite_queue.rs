@@ -4,9 +4,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::queue::{SLOT_COLUMNS, pick, place, taken_sql};
+use super::queue::{Placed, SLOT_COLUMNS, pick, place, taken_sql};
 use super::sqlite::SqliteStorage;
-use super::{Event, Post, QueueSlots, Queued, Result, StorageError, Target};
+use super::{Post, QueueSlots, Queued, Result, StorageError, Target};
 
 fn slots_row(r: &Row) -> rusqlite::Result<QueueSlots> {
     Ok(QueueSlots {
@@ -55,7 +55,7 @@ pub(super) fn queue_in(
     post: &Post,
     targets: &[Target],
     queued: &Queued,
-) -> rusqlite::Result<Result<(Post, Vec<Target>, Vec<Event>)>> {
+) -> rusqlite::Result<Result<Placed>> {
     let accounts: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
     let Some(first) = accounts.first() else {
         return Ok(Err(StorageError::NoQueueSlot(
