@@ -5586,6 +5586,8 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
         Fired::Made
     );
     assert_eq!(due_of(&p1).await, (Some(fri_13), vec![Some(fri_13); 2]));
+    let stored = s.post(&ws.id, &p1.id).await.expect("read").expect("post");
+    assert_eq!(stored.zone, "Europe/Berlin", "the queue's zone");
     // The same event again is the first post, whatever the queue says.
     let (again, t_again) = made("v1 again", &[&masto, &bsky]);
     assert_eq!(

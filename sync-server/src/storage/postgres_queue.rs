@@ -91,7 +91,8 @@ pub(super) async fn queue_in(
     let slots = slots_of(c, ws, first).await?;
     let held = taken(c, ws, &accounts, queued.now_ms).await?;
     let due = pick(slots.as_ref(), &name, &held, queued.now_ms)?;
-    Ok(place(post, targets, due, queued))
+    let zone = slots.as_ref().map_or("UTC", |s| s.tz.as_str());
+    Ok(place(post, targets, due, zone, queued))
 }
 
 impl PgStorage {

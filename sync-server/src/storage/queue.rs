@@ -118,10 +118,18 @@ pub fn pick(
 /// A queued post as it is stored: the post and its targets at their slot, with its events.
 pub(super) type Placed = (Post, Vec<Target>, Vec<Event>);
 
-/// `post` and `targets` due at `due_ms` (drafts stay drafts), with `queued`'s events.
-pub(super) fn place(post: &Post, targets: &[Target], due_ms: i64, queued: &Queued) -> Placed {
+/// `post` and `targets` due at `due_ms` (drafts stay drafts), the post's time written in
+/// the queue's `zone`, with `queued`'s events.
+pub(super) fn place(
+    post: &Post,
+    targets: &[Target],
+    due_ms: i64,
+    zone: &str,
+    queued: &Queued,
+) -> Placed {
     let mut post = post.clone();
     post.scheduled_ms = Some(due_ms);
+    post.zone = zone.to_string();
     let targets = targets
         .iter()
         .map(|t| {

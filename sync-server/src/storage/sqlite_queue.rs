@@ -71,8 +71,12 @@ pub(super) fn queue_in(
         .unwrap_or_else(|| first.clone());
     let slots = slots_of(c, ws, first)?;
     let held = taken(c, ws, &accounts, queued.now_ms)?;
-    Ok(pick(slots.as_ref(), &name, &held, queued.now_ms)
-        .map(|due| place(post, targets, due, queued)))
+    Ok(
+        pick(slots.as_ref(), &name, &held, queued.now_ms).map(|due| {
+            let zone = slots.as_ref().map_or("UTC", |s| s.tz.as_str());
+            place(post, targets, due, zone, queued)
+        }),
+    )
 }
 
 impl SqliteStorage {
