@@ -8,6 +8,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod feeds;
+pub mod media_store;
 mod logging;
 pub mod notify;
 pub mod publisher;
