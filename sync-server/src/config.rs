@@ -986,6 +986,54 @@ mod tests {
     }
 
     #[test]
+    fn the_media_bucket_comes_from_its_section_with_the_secret_key_from_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        assert!(resolve(&given).expect("settings").media.is_none());
+        let key_file = dir.path().join("s3-secret");
+        std::fs::write(&key_file, "hunter2-s3-secret\n").expect("write");
+        let section = format!(
+            "[media]\nendpoint = \"http://minio:9000/\"\nbucket = \"pics\"\n\
+             region = \"us-east-1\"\naccess_key_id = \"AKID\"\nsecret_key_file = {:?}\n",
+            key_file.display().to_string()
+        );
+        std::fs::write(dir.path().join("server.toml"), &section).expect("write");
+        let settings = resolve(&given).expect("settings");
+        let media = settings.media.as_ref().expect("a bucket");
+        assert_eq!(media.endpoint, "http://minio:9000");
+        assert_eq!(media.bucket, "pics");
+        assert_eq!(media.prefix, DEFAULT_MEDIA_PREFIX);
+        assert_eq!(media.secret_key.expose(), "hunter2-s3-secret");
+        let shown = format!("{settings:?}");
+        assert!(shown.contains("pics") && !shown.contains("hunter2"), "{shown}");
+
+        for (bad, says) in [
+            (section.replace("region = \"us-east-1\"\n", ""), "region"),
+            (
+                section.replace("http://minio:9000/", "minio:9000"),
+                "not an http(s) URL",
+            ),
+            (
+                section.replace(&format!("secret_key_file = {:?}\n", key_file.display().to_string()), ""),
+                "POSTCTL_SERVER_MEDIA_SECRET_KEY",
+            ),
+            (
+                section.replace("s3-secret", "no-such-file"),
+                "could not read the media bucket's secret key file",
+            ),
+            (format!("{section}secret_key = \"x\"\n"), "secret_key"),
+        ] {
+            std::fs::write(dir.path().join("server.toml"), &bad).expect("write");
+            let err = format!("{:#}", resolve(&given).expect_err(&bad));
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
     fn unknown_settings_and_non_postgres_urls_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("server.toml"), "lisen = \"x\"\n").expect("write");
