@@ -1008,7 +1008,10 @@ mod tests {
         assert_eq!(media.prefix, DEFAULT_MEDIA_PREFIX);
         assert_eq!(media.secret_key.expose(), "hunter2-s3-secret");
         let shown = format!("{settings:?}");
-        assert!(shown.contains("pics") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("pics") && !shown.contains("hunter2"),
+            "{shown}"
+        );
 
         for (bad, says) in [
             (section.replace("region = \"us-east-1\"\n", ""), "region"),
@@ -1017,7 +1020,10 @@ mod tests {
                 "not an http(s) URL",
             ),
             (
-                section.replace(&format!("secret_key_file = {:?}\n", key_file.display().to_string()), ""),
+                section.replace(
+                    &format!("secret_key_file = {:?}\n", key_file.display().to_string()),
+                    "",
+                ),
                 "POSTCTL_SERVER_MEDIA_SECRET_KEY",
             ),
             (

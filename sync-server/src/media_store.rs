@@ -38,7 +38,7 @@ pub const NO_BUCKET: &str = "this server has no media bucket to give them a URL 
 pub enum MediaStore {
     /// `<dir>/<sha256>.<extension>`.
     Directory(PathBuf),
-    Bucket(Bucket),
+    Bucket(Box<Bucket>),
 }
 
 /// An S3-compatible bucket, with the local cache the publisher reads from.
@@ -64,10 +64,10 @@ impl MediaStore {
     pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<MediaStore> {
         match &settings.media {
             None => Ok(MediaStore::Directory(settings.data_dir.join("media"))),
-            Some(bucket) => Ok(MediaStore::Bucket(Bucket::new(
+            Some(bucket) => Ok(MediaStore::Bucket(Box::new(Bucket::new(
                 bucket,
                 settings.data_dir.join("media-cache"),
-            )?)),
+            )?))),
         }
     }
 
@@ -117,7 +117,12 @@ impl MediaStore {
                     .map_err(|e| format!("could not store media file {sha256}: {e}"))
             }
             MediaStore::Bucket(bucket) => {
-                if bucket.s3.exists(&object(sha256)).await.map_err(|e| e.to_string())? {
+                if bucket
+                    .s3
+                    .exists(&object(sha256))
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
                     return Ok(());
                 }
                 let mime = postctl_core::media::sniff(&bytes)
@@ -189,9 +194,13 @@ impl Bucket {
             prefix,
         };
         let secret = || Secret::new(config.secret_key.expose().to_string());
-        let s3 = S3Host::new(&with_prefix(config.prefix.clone()), &secret(), http("store")?)
-            .map_err(|e| anyhow::anyhow!(e.replace("[media.host]", "[media]")))?
-            .with_hint(HINT);
+        let s3 = S3Host::new(
+            &with_prefix(config.prefix.clone()),
+            &secret(),
+            http("store")?,
+        )
+        .map_err(|e| anyhow::anyhow!(e.replace("[media.host]", "[media]")))?
+        .with_hint(HINT);
         let host = S3Host::new(
             &with_prefix(format!("{}public/", config.prefix)),
             &secret(),

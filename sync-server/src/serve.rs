@@ -81,7 +81,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Err(e) => tracing::warn!("could not move media files stored by an earlier version: {e}"),
     }
     tracing::info!("media files are kept in {}", media.describe());
-    if settings.database_url.is_some() && matches!(*media, crate::media_store::MediaStore::Directory(_)) {
+    if settings.database_url.is_some()
+        && matches!(*media, crate::media_store::MediaStore::Directory(_))
+    {
         tracing::warn!(
             "media files are kept in {}, which other processes sharing this database do not \
              see: configure a bucket in [media] when several processes serve it",

@@ -31,7 +31,10 @@ fn bucket_env(s3: &FakeS3) -> Vec<(&'static str, String)> {
             "POSTCTL_SERVER_MEDIA_ACCESS_KEY_ID",
             FakeS3::ACCESS_KEY.to_string(),
         ),
-        ("POSTCTL_SERVER_MEDIA_SECRET_KEY", FakeS3::SECRET_KEY.to_string()),
+        (
+            "POSTCTL_SERVER_MEDIA_SECRET_KEY",
+            FakeS3::SECRET_KEY.to_string(),
+        ),
     ]
 }
 
@@ -144,7 +147,9 @@ fn fetch(server: &Server, path: &str, token: &str) -> (u16, Vec<u8>) {
         .and_then(|s| s.parse().ok())
         .expect("a status");
     assert!(
-        !head.to_ascii_lowercase().contains("transfer-encoding: chunked"),
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
         "{head}"
     );
     (status, answer[end + 4..].to_vec())
@@ -167,9 +172,9 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
 /// fetches it from the bucket into its cache and publishes the post with it.
 #[test]
 fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
-    let Some(pg) =
-        pg::Postgres::start("media_uploaded_to_one_process_is_published_by_another_from_the_bucket")
-    else {
+    let Some(pg) = pg::Postgres::start(
+        "media_uploaded_to_one_process_is_published_by_another_from_the_bucket",
+    ) else {
         return;
     };
     let url = pg.database();
@@ -204,8 +209,15 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
         !mastodon.posts().is_empty()
     });
     let sent = &mastodon.posts()[0];
-    assert!(sent.text.contains("Published by the other process"), "{sent:?}");
-    assert_eq!(sent.media.len(), 1, "published without its picture: {sent:?}");
+    assert!(
+        sent.text.contains("Published by the other process"),
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent.media.len(),
+        1,
+        "published without its picture: {sent:?}"
+    );
     assert_eq!(sent.media[0].size, common::PNG_3X2.len(), "{sent:?}");
     assert_eq!(sent.media[0].alt.as_deref(), Some("a red square"));
     // B read it from the bucket into its cache (A never publishes: publish = false).
@@ -232,7 +244,11 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
     live(&desk, &["sync"]);
     let (status, bytes) = fetch(&b, &format!("/api/v1/media/{sha}"), &token(&desk));
     assert_eq!(status, 200);
-    assert_eq!(bytes, common::PNG_3X2, "another device fetches the file from the bucket");
+    assert_eq!(
+        bytes,
+        common::PNG_3X2,
+        "another device fetches the file from the bucket"
+    );
     assert!(
         s3.log()
             .iter()
@@ -334,7 +350,10 @@ fn instagram_on_a_server_without_a_bucket_says_to_configure_media() {
         .clone();
     let (status, check) = server.send(
         "POST",
-        &format!("/api/v1/accounts/{}/check", account["id"].as_str().unwrap_or_default()),
+        &format!(
+            "/api/v1/accounts/{}/check",
+            account["id"].as_str().unwrap_or_default()
+        ),
         &session,
         "",
     );

@@ -215,19 +215,17 @@ impl S3Host {
                 response.headers(),
                 std::time::SystemTime::now(),
             );
-            let error = crate::platforms::http::classify(
-                status,
-                format!("HTTP {status}"),
-                retry_after,
-            );
+            let error =
+                crate::platforms::http::classify(status, format!("HTTP {status}"), retry_after);
             return Err(self.failed(&format!("did not give a file ({})", self.hint), error));
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.failed("broke off while giving a file", crate::platforms::http::transport_error(e)))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            self.failed(
+                "broke off while giving a file",
+                crate::platforms::http::transport_error(e),
+            )
+        })? {
             if bytes.len() + chunk.len() > limit {
                 return Err(self.failed(
                     "gave a file",

@@ -203,7 +203,11 @@ pub async fn missing(
     // A file recorded for the workspace but not in the store (a bucket configured after
     // it was uploaded, a directory emptied) is asked for again.
     let mut held: Vec<String> = Vec::new();
-    let recorded: Vec<String> = asked.iter().filter(|s| known.contains(s)).cloned().collect();
+    let recorded: Vec<String> = asked
+        .iter()
+        .filter(|s| known.contains(s))
+        .cloned()
+        .collect();
     for chunk in recorded.chunks(STORE_CHECKS_AT_ONCE) {
         let mut checks = tokio::task::JoinSet::new();
         for sha256 in chunk {
