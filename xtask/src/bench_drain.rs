@@ -1,6 +1,11 @@
 //! `cargo xtask bench drain`: how fast `postctl-server` processes sharing one PostgreSQL
-//! drain 1,000 due targets (10 Mastodon accounts on the `fake-networks` fake, answering in
-//! 20 ms), with 1 process and with 3.
+//! drain 1,000 due targets (Mastodon accounts on the `fake-networks` fake, answering in
+//! 20 ms), with 1 process and with 3, over 10 accounts and over 200.
+//!
+//! An account's targets go out one after another (in order, under its rate limits), so
+//! over 10 accounts no number of processes sends more than 10 at a time. Over 200, one
+//! process is held back by its own means (its pool of database connections, its share of
+//! the cores), which more processes add to.
 //!
 //! Each round gets a fresh database on a private PostgreSQL cluster: the accounts and the
 //! posts (all due at one time, [`LEAD`] ahead) are made through the API of a process that
@@ -25,7 +30,8 @@ use std::time::{Duration, Instant};
 use crate::bench_publish::{Fakes, build_fakes};
 
 const TARGETS: usize = 1_000;
-const ACCOUNTS: usize = 10;
+/// The account counts measured, each with 1 and with 3 processes.
+const ACCOUNT_COUNTS: [usize; 2] = [10, 200];
 /// Every process of one database seals with one key (32 bytes, base64).
 /// How far ahead the posts are due: time to make them all (the API takes no past time).
 const LEAD: Duration = Duration::from_secs(20);
@@ -38,63 +44,90 @@ pub fn run(root: &Path) -> Result<(), String> {
     let token = fakes.field("mastodon", "token")?;
     let pg = pg::Postgres::start("bench drain")
         .ok_or("PostgreSQL is needed (initdb and pg_ctl on PATH or in /usr/lib/postgresql)")?;
-    let mut report = format!(
-        "postctl-server drain: {TARGETS} due targets over {ACCOUNTS} Mastodon accounts, the fake answering in 20 ms, PostgreSQL\n"
-    );
-    let mut times = Vec::new();
-    for processes in [1usize, 3] {
-        let mut samples = Vec::new();
-        for round in 0..3 {
-            let work = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let database = pg.database();
-            // A whole second: the API reads the time to the second.
-            let due = std::time::UNIX_EPOCH
-                + Duration::from_secs(
-                    (std::time::SystemTime::now() + LEAD)
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or_default(),
-                );
-            prepare(
-                &server,
-                work.path(),
-                &database,
-                &base_url,
-                &token,
-                round,
-                due,
-            )?;
-            let servers: Vec<Server> = (0..processes)
-                .map(|n| Server::start(&server, &work.path().join(format!("p{n}")), &database, &[]))
-                .collect::<Result<_, _>>()?;
-            let wait = due
-                .duration_since(std::time::SystemTime::now())
-                .map_err(|_| format!("making the posts took longer than {LEAD:?}"))?;
-            std::thread::sleep(wait);
-            let started = Instant::now();
-            wait_published(&servers[0], Duration::from_secs(600))?;
-            samples.push(started.elapsed());
-            drop(servers);
+    let mastodon = Mastodon {
+        base_url: &base_url,
+        token: &token,
+    };
+    let mut report = String::new();
+    for accounts in ACCOUNT_COUNTS {
+        report.push_str(&format!(
+            "postctl-server drain: {TARGETS} due targets over {accounts} Mastodon accounts, the fake answering in 20 ms, PostgreSQL\n"
+        ));
+        let mut times = Vec::new();
+        for processes in [1usize, 3] {
+            let mut samples = Vec::new();
+            for round in 0..3 {
+                samples.push(drain_once(
+                    &server, &pg, &mastodon, accounts, processes, round,
+                )?);
+            }
+            samples.sort();
+            let median = samples[samples.len() / 2];
+            report.push_str(&format!(
+                "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s)\n",
+                median.as_secs_f64(),
+                samples.len(),
+                TARGETS as f64 / median.as_secs_f64()
+            ));
+            times.push(median);
         }
-        samples.sort();
-        let median = samples[samples.len() / 2];
-        report.push_str(&format!(
-            "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s)\n",
-            median.as_secs_f64(),
-            samples.len(),
-            TARGETS as f64 / median.as_secs_f64()
-        ));
-        times.push(median);
-    }
-    if let [one, three] = times[..] {
-        report.push_str(&format!(
-            "  3 processes take {:.0}% of the time 1 takes ({:.2}x as fast)\n",
-            100.0 * three.as_secs_f64() / one.as_secs_f64(),
-            one.as_secs_f64() / three.as_secs_f64()
-        ));
+        if let [one, three] = times[..] {
+            report.push_str(&format!(
+                "  3 processes take {:.0}% of the time 1 takes ({:.2}x as fast)\n",
+                100.0 * three.as_secs_f64() / one.as_secs_f64(),
+                one.as_secs_f64() / three.as_secs_f64()
+            ));
+        }
     }
     print!("{report}");
     Ok(())
+}
+
+/// Where the fake Mastodon listens, and the token it takes.
+struct Mastodon<'a> {
+    base_url: &'a str,
+    token: &'a str,
+}
+
+/// One round on a fresh database: the time from the due time until every target is
+/// published.
+fn drain_once(
+    server: &Path,
+    pg: &pg::Postgres,
+    mastodon: &Mastodon,
+    accounts: usize,
+    processes: usize,
+    round: usize,
+) -> Result<Duration, String> {
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let database = pg.database();
+    // A whole second: the API reads the time to the second.
+    let due = std::time::UNIX_EPOCH
+        + Duration::from_secs(
+            (std::time::SystemTime::now() + LEAD)
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        );
+    prepare(
+        server,
+        work.path(),
+        &database,
+        mastodon,
+        accounts,
+        round,
+        due,
+    )?;
+    let servers: Vec<Server> = (0..processes)
+        .map(|n| Server::start(server, &work.path().join(format!("p{n}")), &database, &[]))
+        .collect::<Result<_, _>>()?;
+    let wait = due
+        .duration_since(std::time::SystemTime::now())
+        .map_err(|_| format!("making the posts took longer than {LEAD:?}"))?;
+    std::thread::sleep(wait);
+    let started = Instant::now();
+    wait_published(&servers[0], Duration::from_secs(600))?;
+    Ok(started.elapsed())
 }
 
 fn server_binary(root: &Path) -> Result<PathBuf, String> {
@@ -118,8 +151,8 @@ fn prepare(
     binary: &Path,
     work: &Path,
     database: &str,
-    base_url: &str,
-    token: &str,
+    mastodon: &Mastodon,
+    account_count: usize,
     round: usize,
     due: std::time::SystemTime,
 ) -> Result<(), String> {
@@ -155,9 +188,10 @@ fn prepare(
     )?;
     let key = key.trim();
     let mut accounts = Vec::new();
-    for n in 0..ACCOUNTS {
+    for n in 0..account_count {
         let body = format!(
-            r#"{{"name":"acc{n}","network":"mastodon","base_url":"{base_url}","credentials":{{"token":"{token}"}}}}"#
+            r#"{{"name":"acc{n}","network":"mastodon","base_url":"{}","credentials":{{"token":"{}"}}}}"#,
+            mastodon.base_url, mastodon.token
         );
         let answer = setup.request("POST", "/api/v1/accounts", key, &body)?;
         let id = field(&answer, "id").ok_or_else(|| format!("no account id in {answer}"))?;
@@ -167,7 +201,7 @@ fn prepare(
     for i in 0..TARGETS {
         let body = format!(
             r#"{{"body":"Drain post {i} of round {round}: the weekly notes","accounts":["{}"],"at":"{due}"}}"#,
-            accounts[i % ACCOUNTS]
+            accounts[i % account_count]
         );
         setup.request("POST", "/api/v1/posts", key, &body)?;
     }

@@ -237,36 +237,39 @@ impl Store {
 
     /// Who last wrote each post field this device changed and did not push yet, as
     /// operations carrying the post's current values.
+    ///
+    /// The scan covers the oplog up to its last entry when it starts, and `through_seq` is
+    /// that entry: what other devices wrote (pulled values) is passed over once, not read
+    /// again by every later sync of a device that seldom pushes.
     pub fn pending_operations(&self) -> Result<Pending> {
         let pushed = self.sync_link()?.map_or(0, |l| l.pushed_seq);
+        let last_seq: i64 = self
+            .conn()
+            .query_row("SELECT coalesce(max(seq), 0) FROM oplog", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.error(e))?;
         let mut stmt = self
             .conn()
             .prepare_cached(
-                "SELECT entity_id, field, max(at_ms), max(seq), min(seq) FROM oplog
-                 WHERE seq > ?1 AND device = ?2 AND entity = 'post'
+                "SELECT entity_id, field, max(at_ms), min(seq) FROM oplog
+                 WHERE seq > ?1 AND seq <= ?3 AND device = ?2 AND entity = 'post'
                    AND field IN ('created', 'body', 'title', 'labels', 'schedule', 'deleted', 'media', 'targets')
                  GROUP BY entity_id, field ORDER BY min(seq)",
             )
             .map_err(|e| self.error(e))?;
-        let rows: Vec<(String, String, i64, i64, i64)> = stmt
-            .query_map(params![pushed, self.device], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                ))
+        let rows: Vec<(String, String, i64, i64)> = stmt
+            .query_map(params![pushed, self.device, last_seq], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
             })
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))?;
-        let mut through_seq = pushed;
+        let through_seq = pushed.max(last_seq);
         // Per post, in the order first changed: each field's latest local time.
         let mut order: Vec<String> = Vec::new();
         let mut fields: BTreeMap<String, BTreeMap<Field, i64>> = BTreeMap::new();
         let mut first_seq: BTreeMap<String, i64> = BTreeMap::new();
-        for (post, oplog_field, at_ms, seq, first) in rows {
-            through_seq = through_seq.max(seq);
+        for (post, oplog_field, at_ms, first) in rows {
             let at = first_seq.entry(post.clone()).or_insert(first);
             *at = (*at).min(first);
             if !fields.contains_key(&post) {

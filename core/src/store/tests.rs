@@ -689,3 +689,60 @@ fn a_started_clock_is_moved_on_to_the_last_recorded_change() {
     empty.set_clock(Clock::starting_at(start));
     assert!((empty.clock().now() - start).abs() < Duration::seconds(5));
 }
+
+#[test]
+fn a_sync_passes_over_what_other_devices_wrote_once() {
+    use crate::sync::{Field, Operation, Version};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("p.db")).expect("open");
+    let secret = crate::secrets::SecretRef::env("POSTCTL_TEST_DEVICE_KEY").expect("ref");
+    store
+        .link_sync("https://server.test", "ann", "w1", "team", &secret)
+        .expect("link");
+    let post = "0193a1b2-0000-7000-8000-000000000001";
+    let op = |field: Field, value: serde_json::Value| Operation {
+        post: post.into(),
+        field,
+        value,
+        at_ms: 1_700_000_000_000,
+        device: "the-desk".into(),
+    };
+    store
+        .apply_versions(&[Version {
+            id: "v1".into(),
+            parent: None,
+            device: "the-desk".into(),
+            created_ms: 1_700_000_000_000,
+            operations: vec![
+                op(
+                    Field::Created,
+                    serde_json::json!({"created_ms": 1_700_000_000_000_i64}),
+                ),
+                op(Field::Body, serde_json::json!("from the desk")),
+            ],
+        }])
+        .expect("pull");
+    let last_seq: i64 = store
+        .conn()
+        .query_row("SELECT max(seq) FROM oplog", [], |row| row.get(0))
+        .expect("seq");
+    let pending = store.pending_operations().expect("pending");
+    assert!(pending.operations.is_empty(), "{:?}", pending.operations);
+    // Nothing of ours to push, and the pulled entries are behind us: the next sync does
+    // not read them again.
+    assert_eq!(pending.through_seq, last_seq);
+    store.mark_synced(pending.through_seq).expect("synced");
+    assert_eq!(
+        store.sync_link().expect("link").expect("linked").pushed_seq,
+        last_seq
+    );
+    // A change made here afterwards is still found.
+    let mine = store.create_post(&post_to(&[], None)).expect("post");
+    let pending = store.pending_operations().expect("pending");
+    assert!(
+        pending.operations.iter().any(|op| op.post == mine),
+        "{:?}",
+        pending.operations
+    );
+    assert!(pending.operations.iter().all(|op| op.post != post));
+}
