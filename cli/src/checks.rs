@@ -61,7 +61,14 @@ pub fn refuse_media(
     accounts: &[postctl_core::model::Account],
     media: usize,
 ) -> CliResult {
-    let host = ctx.config.media.host.is_some() || ctx.store()?.is_linked()?;
+    // Asked only when it matters, and never of a database that does not exist (CI mode
+    // creates none).
+    let host = ctx.config.media.host.is_some()
+        || (accounts.iter().any(|a| {
+            postctl_core::platforms::media_refusal(a.network, media, false).is_some()
+                && postctl_core::platforms::media_refusal(a.network, media, true).is_none()
+        }) && ctx.paths.db_file.exists()
+            && ctx.store()?.is_linked()?);
     let refused: Vec<String> = accounts
         .iter()
         .filter_map(|a| {

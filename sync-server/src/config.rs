@@ -238,6 +238,9 @@ struct MediaFile {
     access_key_id: Option<String>,
     /// A file holding the secret access key (a Docker or systemd credential).
     secret_key_file: Option<PathBuf>,
+    /// Read only to be refused without being quoted (an unknown field's error would show
+    /// its line).
+    secret_key: Option<toml::Value>,
     prefix: Option<String>,
 }
 
@@ -589,6 +592,13 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
 fn media_bucket(file: Option<&MediaFile>) -> anyhow::Result<Option<MediaBucket>> {
     let empty = MediaFile::default();
     let file = file.unwrap_or(&empty);
+    if file.secret_key.is_some() {
+        bail!(
+            "the media bucket's secret access key does not go in server.toml: remove \
+             secret_key from [media], and set {ENV_MEDIA_SECRET_KEY} or point secret_key_file \
+             at a file holding it"
+        );
+    }
     let endpoint = text_from_env(ENV_MEDIA_ENDPOINT).or(file.endpoint.clone());
     let bucket = text_from_env(ENV_MEDIA_BUCKET).or(file.bucket.clone());
     if endpoint.is_none() && bucket.is_none() {
@@ -1030,7 +1040,10 @@ mod tests {
                 section.replace("s3-secret", "no-such-file"),
                 "could not read the media bucket's secret key file",
             ),
-            (format!("{section}secret_key = \"x\"\n"), "secret_key"),
+            (
+                format!("{section}secret_key = \"hunter2-in-toml\"\n"),
+                "does not go in server.toml",
+            ),
         ] {
             std::fs::write(dir.path().join("server.toml"), &bad).expect("write");
             let err = format!("{:#}", resolve(&given).expect_err(&bad));
