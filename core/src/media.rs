@@ -182,6 +182,55 @@ pub fn import(path: &Path, alt: Option<String>, media_dir: &Path) -> Result<Medi
     })
 }
 
+/// Describes a file already stored under its hash (`path`, found with [`find_stored`]) as
+/// [`import`] describes a file it stores: its type from its first bytes, its size, an
+/// image's dimensions; named `<sha256>.<extension>`. Refuses a kind postctl cannot attach
+/// and an image that cannot be read as one.
+pub fn describe_stored(
+    path: &Path,
+    sha256: &str,
+    alt: Option<String>,
+) -> std::result::Result<MediaRef, String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read it ({e})"))?
+        .len();
+    let mut head = Vec::with_capacity(64);
+    file.by_ref()
+        .take(64)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    let kind = sniff(&head).ok_or_else(|| {
+        "it is not a type postctl can attach: PNG, JPEG, GIF or WebP images, or MP4, MOV or WebM videos"
+            .to_string()
+    })?;
+    let (width, height) = if kind.mime.starts_with("image/") {
+        let dims = imagesize::size(path).map_err(|_| {
+            format!(
+                "it starts like a {} but cannot be read as one; is it damaged?",
+                kind.mime
+            )
+        })?;
+        (
+            u32::try_from(dims.width).ok(),
+            u32::try_from(dims.height).ok(),
+        )
+    } else {
+        (None, None)
+    };
+    Ok(MediaRef {
+        sha256: sha256.to_string(),
+        file_name: format!("{sha256}.{}", kind.extension),
+        mime: kind.mime.into(),
+        size,
+        width,
+        height,
+        alt: alt.filter(|a| !a.trim().is_empty()),
+    })
+}
+
 /// Makes an image fit a network's size limit: recompressed as JPEG, then scaled down step
 /// by step, and stored beside the original. Returns the new file and a sentence telling the
 /// user what was done. Animated GIFs and videos are not changed (an error says so).
@@ -363,5 +412,29 @@ mod tests {
             let err = import(&path, None, &media).expect_err("refused");
             assert!(err.to_string().contains(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn a_stored_file_is_described_by_its_bytes_not_its_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sha = "ab".repeat(32);
+        // Stored as `bin` by a server that did not recognise it: the bytes decide.
+        let png = dir.path().join(format!("{sha}.bin"));
+        std::fs::write(&png, PNG).expect("write");
+        let described = describe_stored(&png, &sha, Some("a dot".into())).expect("described");
+        assert_eq!(described.mime, "image/png");
+        assert_eq!(described.file_name, format!("{sha}.png"));
+        assert_eq!(described.size, PNG.len() as u64);
+        assert_eq!((described.width, described.height), (Some(1), Some(1)));
+        assert_eq!(described.alt.as_deref(), Some("a dot"));
+
+        let text = dir.path().join("notes.bin");
+        std::fs::write(&text, "not an image at all").expect("write");
+        let err = describe_stored(&text, &sha, None).expect_err("refused");
+        assert!(err.contains("not a type postctl can attach"), "{err}");
+        let broken = dir.path().join("broken.png");
+        std::fs::write(&broken, &PNG[..12]).expect("write");
+        let err = describe_stored(&broken, &sha, None).expect_err("refused");
+        assert!(err.contains("cannot be read as one"), "{err}");
     }
 }

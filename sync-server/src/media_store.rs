@@ -163,6 +163,35 @@ impl MediaStore {
         }
     }
 
+    /// A local file with the bytes of `sha256`, to read them from (core's
+    /// `media::describe_stored`): the directory's, or the bucket's cached copy (fetched,
+    /// checked against its hash, and kept); `None` when the store has no such file.
+    pub async fn local_copy(&self, sha256: &str) -> Result<Option<PathBuf>, String> {
+        let dir = self.engine_dir();
+        if let Some(path) = postctl_core::media::find_stored(&dir, sha256) {
+            return Ok(Some(path));
+        }
+        let MediaStore::Bucket(_) = self else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.get(sha256).await? else {
+            return Ok(None);
+        };
+        if sha256_hex(&bytes) != sha256 {
+            return Err(format!(
+                "the media bucket holds other bytes under {sha256}; delete the object there \
+                 and upload the file again"
+            ));
+        }
+        let path = dir.join(postctl_core::media::stored_name(sha256, &bytes));
+        let written = path.clone();
+        tokio::task::spawn_blocking(move || write_once(&written, &bytes))
+            .await
+            .map_err(|e| format!("caching a media file stopped: {e}"))?
+            .map_err(|e| format!("could not keep media file {sha256} in the cache: {e}"))?;
+        Ok(Some(path))
+    }
+
     /// Whether the store holds file `sha256`.
     pub async fn has(&self, sha256: &str) -> Result<bool, String> {
         match self {

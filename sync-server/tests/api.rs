@@ -176,6 +176,8 @@ async fn run_all(server: Server) {
     sync_versions_chain_and_apply_to_posts(&api).await;
     eprintln!("scenario: media");
     media_by_sha256_stays_in_its_workspace(&api).await;
+    eprintln!("scenario: post media");
+    posts_attach_uploaded_media(&api).await;
     eprintln!("scenario: secrets");
     secrets_stay_out_of_logs_and_the_database(&api).await;
     eprintln!("scenario: accounts");
@@ -1955,6 +1957,227 @@ async fn media_by_sha256_stays_in_its_workspace(api: &Api) {
         )
         .await;
     assert_eq!(asked.json["missing"], json!([sha]));
+}
+
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Posts attach files uploaded to the media store, described from the stored bytes and
+/// checked against each account's network; a file not uploaded is a 422 that says to
+/// upload it, with nothing stored.
+async fn posts_attach_uploaded_media(api: &Api) {
+    let key = api.server.user_with_key(
+        "pictures",
+        None,
+        "posts:read,posts:write,publish,accounts:read,accounts:write",
+    );
+    add_account(api, &key, "masto", "mastodon").await;
+    // Five different PNGs (a byte after the end), and a file that is no picture.
+    let files: Vec<Vec<u8>> = (0..5u8).map(|i| [PNG, &[i]].concat()).collect();
+    let shas: Vec<String> = files
+        .iter()
+        .map(|f| postctl_server::auth::sha256_hex(f))
+        .collect();
+    let picture = |i: usize| json!({ "sha256": shas[i], "alt": format!("dot {i}") });
+    let create =
+        |media: Value| json!({ "body": "With pictures", "accounts": ["masto"], "media": media });
+
+    // Not uploaded: 422 naming the file and the route to upload it; nothing stored.
+    let before = posts_of(api, &key).await.len();
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(create(json!([picture(0)]))),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "media-not-uploaded");
+    assert_eq!(a.json["missing"], json!([shas[0]]), "{}", a.json);
+    let detail = a.json["detail"].as_str().expect("detail");
+    assert!(detail.contains("PUT /api/v1/media/"), "{detail}");
+    assert_eq!(posts_of(api, &key).await.len(), before);
+
+    for (file, sha) in files.iter().zip(&shas) {
+        let (status, _) = media(api, Method::PUT, sha, &key, file).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    // The type, size and dimensions come from the stored file; the caller cannot say them.
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(create(json!([{ "sha256": shas[0], "mime": "video/mp4" }]))),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(create(json!([picture(0)]))),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+    let id = a.json["id"].as_str().expect("id").to_string();
+    let expected = json!([{
+        "sha256": shas[0], "file_name": format!("{}.png", shas[0]), "mime": "image/png",
+        "size": PNG.len() + 1, "width": 1, "height": 1, "alt": "dot 0",
+    }]);
+    assert_eq!(a.json["media"], expected, "{}", a.json);
+    let shown = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(shown.json["media"], expected, "{}", shown.json);
+
+    // Mastodon takes four files a post: five are refused, on create and on edit.
+    let five: Vec<Value> = (0..5).map(picture).collect();
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(create(json!(five))),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let detail = a.json["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("masto") && detail.contains("at most 4"),
+        "{detail}"
+    );
+    let a = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            Some(json!({ "media": five })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    assert_eq!(posts_of(api, &key).await.len(), before + 1);
+    // Four fit; a missing one in an edit changes nothing.
+    let four: Vec<Value> = (1..5).map(picture).collect();
+    let a = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            Some(json!({ "media": four })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    assert_eq!(a.json["media"].as_array().map(Vec::len), Some(4));
+    assert_eq!(a.json["media"][0]["sha256"], json!(shas[1]));
+    let gone = "e".repeat(64);
+    let a = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            Some(json!({ "body": "changed", "media": [{ "sha256": gone }] })),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "media-not-uploaded");
+    let shown = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/posts/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(shown.json["body"], "With pictures");
+    assert_eq!(shown.json["media"].as_array().map(Vec::len), Some(4));
+
+    // The post's fields are stamped as a device's are: the workspace's snapshot (what a
+    // joining device catches up from) holds it whole, and the schedule route keeps its time.
+    let at = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let a = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/schedule"),
+            Some(&key),
+            Some(json!({ "at": at })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    let snapshot = api
+        .call(Method::GET, "/api/v1/sync/snapshot", Some(&key), None)
+        .await;
+    assert_eq!(snapshot.status, StatusCode::OK, "{}", snapshot.json);
+    let fields: std::collections::HashMap<String, Value> = snapshot.json["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|op| op["post"] == json!(id))
+        .map(|op| {
+            (
+                op["field"].as_str().expect("field").to_string(),
+                op["value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(fields["body"], "With pictures", "{fields:?}");
+    assert_eq!(fields["targets"], json!(["masto"]), "{fields:?}");
+    assert_eq!(fields["schedule"]["kind"], "at", "{fields:?}");
+    assert_eq!(fields["media"], shown.json["media"], "{fields:?}");
+    assert_eq!(fields["media"].as_array().map(Vec::len), Some(4));
+    // Cancelled, it is a draft there too (and no later scenario's publisher claims it).
+    let a = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/cancel"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    let snapshot = api
+        .call(Method::GET, "/api/v1/sync/snapshot", Some(&key), None)
+        .await;
+    let schedule = snapshot.json["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .find(|op| op["post"] == json!(id) && op["field"] == "schedule")
+        .map(|op| op["value"]["kind"].clone());
+    assert_eq!(schedule, Some(json!("none")), "{}", snapshot.json);
+
+    // A file postctl cannot attach is refused by what its bytes are.
+    let text = b"just some notes, not a picture".to_vec();
+    let text_sha = postctl_server::auth::sha256_hex(&text);
+    let (status, _) = media(api, Method::PUT, &text_sha, &key, &text).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&key),
+            Some(create(json!([{ "sha256": text_sha }]))),
+        )
+        .await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    assert!(
+        a.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("not a type postctl can attach")),
+        "{}",
+        a.json
+    );
 }
 
 async fn sync_versions_chain_and_apply_to_posts(api: &Api) {

@@ -54,6 +54,15 @@ impl Api {
     }
 }
 
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
 fn states(post: &Value) -> Vec<String> {
     post["targets"]
         .as_array()
@@ -423,6 +432,69 @@ async fn run(server: Server) {
         .find(|d| d["event_type"] == "approval.decided")
         .expect("a decision");
     assert_eq!(decided["payload"]["data"]["decision"]["by"], "olive");
+
+    // New media on an approved post sends it back too: a picture added, then taken off.
+    let sha = postctl_server::auth::sha256_hex(PNG);
+    let uploaded = api
+        .http
+        .put(format!("{}/api/v1/media/{sha}", api.server.base))
+        .bearer_auth(&editor)
+        .header("content-type", "application/octet-stream")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .expect("the server answers");
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    let pictured = api
+        .ok(
+            Method::POST,
+            "/api/v1/posts",
+            &editor,
+            Some(json!({ "body": "With a picture", "accounts": ["masto"], "at": at })),
+        )
+        .await;
+    let pictured_id = pictured["id"].as_str().expect("id").to_string();
+    for media in [json!([{ "sha256": sha, "alt": "a dot" }]), json!([])] {
+        let approved = api
+            .ok(
+                Method::POST,
+                &format!("/api/v1/posts/{pictured_id}/approve"),
+                &owner,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(states(&approved), vec!["scheduled"]);
+        let edited = api
+            .ok(
+                Method::PATCH,
+                &format!("/api/v1/posts/{pictured_id}"),
+                &editor,
+                Some(json!({ "media": media })),
+            )
+            .await;
+        assert_eq!(
+            edited["media"].as_array().map(Vec::len),
+            media.as_array().map(Vec::len)
+        );
+        assert_eq!(states(&edited), vec!["awaiting_approval"], "{edited}");
+    }
+    // The same list again is no change: it stays approved.
+    api.ok(
+        Method::POST,
+        &format!("/api/v1/posts/{pictured_id}/approve"),
+        &owner,
+        Some(json!({})),
+    )
+    .await;
+    let same = api
+        .ok(
+            Method::PATCH,
+            &format!("/api/v1/posts/{pictured_id}"),
+            &editor,
+            Some(json!({ "media": [] })),
+        )
+        .await;
+    assert_eq!(states(&same), vec!["scheduled"], "{same}");
 
     // Without approval required, the editor's posts are scheduled at once.
     api.ok(

@@ -9,11 +9,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use postctl_server::storage::{
-    self, Account, AccountDeletion, AddVersion, ApiKey, Attempt, AttemptEnd, Claim, Delivery,
-    DeliveryState, Event, FieldWrite, Finish, Finished, IDEMPOTENCY_TTL_MS, IdempotencyBegin,
-    KeyMode, LoginFailures, Post, PostQuery, PostState, PostWrite, PublishAttempt, Purge, Purged,
-    Role, Scope, SealedKind, Session, SnapshotPage, Storage, StorageError, SyncVersion,
-    TargetChange, TargetState, User, Webhook, Workspace,
+    self, Account, AccountDeletion, AddVersion, ApiField, ApiKey, Attempt, AttemptEnd, Claim,
+    Delivery, DeliveryState, Event, FieldWrite, Finish, Finished, IDEMPOTENCY_TTL_MS,
+    IdempotencyBegin, KeyMode, LoginFailures, Post, PostQuery, PostState, PostWrite,
+    PublishAttempt, Purge, Purged, Role, Scope, SealedKind, Session, SnapshotPage, Storage,
+    StorageError, SyncVersion, TargetChange, TargetState, User, Webhook, Workspace,
 };
 use postctl_server::storage::{
     AccountMetricDone, AiSettings, ApprovalDecision, Decision, Unapproved,
@@ -77,6 +77,7 @@ cases!(
     accounts_stay_in_their_workspace_and_go_when_idle,
     targets_move_only_as_their_state_allows,
     claims_lease_record_parts_and_finish,
+    claims_carry_the_posts_media_and_api_writes_are_stamped,
     expired_leases_are_taken_over_or_made_uncertain,
     sealed_values_are_replaced_together_or_not_at_all,
     the_calendar_and_the_next_due_time,
@@ -1096,6 +1097,110 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
     assert_eq!(
         states(&s, &ws, &other).await,
         vec![("a".into(), TargetState::Cancelled)]
+    );
+}
+
+fn api_media(value: &str, at_ms: i64) -> ApiField {
+    ApiField {
+        field: "media",
+        value: value.into(),
+        at_ms,
+        device: "api".into(),
+    }
+}
+
+/// The claim hands out each target with its post's `media` field (one read, no lookup per
+/// target), and the API's writes are stamped in `post_field_stamps` as sync's are, each
+/// after the stamp it replaces.
+async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let a = account(&ws, "a", "mastodon");
+    s.create_account(&a).await.expect("account");
+    let picture = serde_json::json!([{
+        "sha256": "ab".repeat(32), "file_name": "dot.png", "mime": "image/png", "size": 68,
+        "width": 1, "height": 1, "alt": "a dot"
+    }])
+    .to_string();
+    let with = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(10_000),
+        ..post(&ws, &alice, "with a picture")
+    };
+    s.create_post_stamped(
+        &with,
+        &[storage::Target::new(&with, &a.id, 5_000)],
+        &[],
+        &[api_media(&picture, 5_000)],
+    )
+    .await
+    .expect("post with media");
+    let without = due_post(&s, &ws, &alice, 10_000, &[&a]).await;
+    let got = s.claim_due(&claim("p1", 15_000, 10)).await.expect("claim");
+    let media: Vec<(String, Option<String>)> = got
+        .claimed
+        .iter()
+        .map(|c| (c.post.id.clone(), c.media.clone()))
+        .collect();
+    assert_eq!(media.len(), 2, "{media:?}");
+    assert!(media.contains(&(with.id.clone(), Some(picture.clone()))));
+    assert!(media.contains(&(without.id.clone(), None)));
+
+    s.release_claims("p1", 15_000).await.expect("release");
+    // A device's newer stamp does not hide a later API edit: the API's is 1 ms after it.
+    let v1 = version(&ws, &alice, None, "zz");
+    let synced = FieldWrite {
+        value: "[]".into(),
+        ..write(&without.id, 20_000, "zz", PostWrite::Media)
+    };
+    s.add_version(&v1, &[synced]).await.expect("add");
+    let edited = Post {
+        updated_ms: 19_000,
+        ..without.clone()
+    };
+    s.update_post_stamped(
+        &edited,
+        None,
+        None,
+        false,
+        &[],
+        &[api_media(&picture, 19_000)],
+    )
+    .await
+    .expect("update")
+    .expect("the post");
+    let fields = s.post_fields(&ws.id, &without.id).await.expect("fields");
+    let field = fields.iter().find(|f| f.field == "media").expect("media");
+    assert_eq!(
+        (field.value.as_str(), field.at_ms, field.device.as_str()),
+        (picture.as_str(), 20_001, "api")
+    );
+    // A newer API edit keeps its own time.
+    s.update_post_stamped(&edited, None, None, false, &[], &[api_media("[]", 30_000)])
+        .await
+        .expect("update");
+    let fields = s.post_fields(&ws.id, &without.id).await.expect("fields");
+    let field = fields.iter().find(|f| f.field == "media").expect("media");
+    assert_eq!((field.value.as_str(), field.at_ms), ("[]", 30_000));
+    // No post, nothing stamped.
+    let ghost = post(&ws, &alice, "never stored");
+    assert!(
+        s.update_post_stamped(
+            &ghost,
+            None,
+            None,
+            false,
+            &[],
+            &[api_media(&picture, 40_000)]
+        )
+        .await
+        .expect("update")
+        .is_none()
+    );
+    assert!(
+        s.post_fields(&ws.id, &ghost.id)
+            .await
+            .expect("fields")
+            .is_empty()
     );
 }
 

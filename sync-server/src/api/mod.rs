@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod observe;
 pub mod openapi;
 pub mod paging;
+pub mod post_media;
 pub mod posts;
 pub mod problem;
 pub mod setup;

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
+use postctl_core::model::MediaRef;
 use postctl_core::time::{self, Disambiguation, ParseContext, TimeError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +18,7 @@ use super::access::Caller;
 use super::approvals::{approval_needed, approved_waiting, caller_name};
 use super::extract::{Body, Query};
 use super::paging;
+use super::post_media::{self, MediaIn, Written};
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::approvals::requested;
@@ -44,6 +46,9 @@ pub struct NewPost {
     /// The accounts (ids or names) to publish to: one target each.
     #[serde(default)]
     accounts: Vec<String>,
+    /// Files uploaded to the media store (`PUT /api/v1/media/{sha256}`), in order.
+    #[serde(default)]
+    media: Vec<MediaIn>,
 }
 
 /// A field that may be absent (unchanged), `null` (cleared) or a value.
@@ -69,6 +74,9 @@ pub struct PostChanges {
     /// target; targets of accounts left out are cancelled if they have not started.
     #[serde(default)]
     accounts: Option<Vec<String>>,
+    /// The files, replacing the list (`[]` removes them all).
+    #[serde(default)]
+    media: Option<Vec<MediaIn>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +115,13 @@ pub fn view(post: &Post) -> Value {
 pub fn view_with_targets(post: &Post, targets: &[TargetView]) -> Value {
     let mut value = view(post);
     value["targets"] = Value::Array(targets.iter().map(target_view).collect());
+    value
+}
+
+/// A post with its targets and its media, as `GET /api/v1/posts/{id}` shows it.
+fn view_full(post: &Post, targets: &[TargetView], media: &[MediaRef]) -> Value {
+    let mut value = view_with_targets(post, targets);
+    value["media"] = post_media::view(media);
     value
 }
 
@@ -236,6 +251,8 @@ pub async fn create(
     check_text(&new.body, new.title.as_deref())?;
     let tz = zone(new.zone.as_deref())?;
     let accounts = find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
+    let media = post_media::resolve(&state, &caller.workspace_id, &new.media).await?;
+    post_media::check_fit(&accounts, &media, state.media.host().is_ok())?;
     let now = Utc::now();
     let scheduled_ms = new
         .at
@@ -279,9 +296,18 @@ pub async fn create(
             )
         })
         .collect();
+    // Stamped as sync stamps a device's new post, so a device catching up sees it whole.
+    let written = Written {
+        body: true,
+        title: true,
+        schedule: true,
+        targets: Some(accounts.iter().map(|a| a.name.clone()).collect()),
+        media: Some(&media),
+    };
+    let fields = post_media::stamps(&post, &written, post.created_ms)?;
     state
         .storage
-        .create_post_with_targets(&post, &targets, &events)
+        .create_post_stamped(&post, &targets, &events, &fields)
         .await?;
     if !events.is_empty() {
         state.outbox.wake();
@@ -294,7 +320,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         headers,
-        Json(view_with_targets(&post, &views)),
+        Json(view_full(&post, &views, &media)),
     )
         .into_response())
 }
@@ -309,7 +335,12 @@ pub async fn get(
         .post_with_targets(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(view_with_targets(&post, &targets)))
+    let fields = state.storage.post_fields(&caller.workspace_id, &id).await?;
+    Ok(Json(view_full(
+        &post,
+        &targets,
+        &post_media::media_of(&fields),
+    )))
 }
 
 pub async fn list(
@@ -353,20 +384,28 @@ pub async fn patch(
         .post(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let before = (post.body.clone(), post.title.clone());
+    let fields = state.storage.post_fields(&caller.workspace_id, &id).await?;
+    let media_before = post_media::media_of(&fields);
+    let media = match &changes.media {
+        Some(wanted) => post_media::resolve(&state, &caller.workspace_id, wanted).await?,
+        None => media_before.clone(),
+    };
+    let (body_before, title_before) = (post.body.clone(), post.title.clone());
     if let Some(body) = changes.body {
         post.body = body;
     }
     if let Some(title) = changes.title {
         post.title = title;
     }
-    let content_changed = before != (post.body.clone(), post.title.clone());
+    let media_changed = media != media_before;
+    let content_changed = media_changed || body_before != post.body || title_before != post.title;
     let approvers = approval_needed(&state, &caller).await?;
     check_text(&post.body, post.title.as_deref())?;
     let tz = match changes.zone.as_deref() {
         Some(name) => zone(Some(name))?,
         None => zone(Some(&post.zone))?,
     };
+    let schedule_moved = changes.at.is_some() || post.zone != tz.name();
     post.zone = tz.name().to_string();
     let now = Utc::now();
     let rescheduled = matches!(changes.at, Some(Some(_)));
@@ -399,21 +438,41 @@ pub async fn patch(
         other => other,
     };
     post.updated_ms = now.timestamp_millis().max(post.updated_ms);
-    let targets = match &changes.accounts {
-        Some(refs) => Some(
-            find_accounts(&state, &caller.workspace_id, refs)
-                .await?
-                .iter()
-                .map(|a| {
-                    awaiting(
-                        Target::new(&post, &a.id, post.updated_ms),
-                        approvers.is_some() && post.state == PostState::Scheduled,
-                    )
-                })
-                .collect::<Vec<_>>(),
-        ),
+    let named = match &changes.accounts {
+        Some(refs) => Some(find_accounts(&state, &caller.workspace_id, refs).await?),
         None => None,
     };
+    // The accounts the post goes to after the change take its files.
+    if media_changed || named.is_some() {
+        let goes_to = match &named {
+            Some(named) => named.clone(),
+            None => live_accounts(&state, &caller.workspace_id, &id).await?,
+        };
+        post_media::check_fit(&goes_to, &media, state.media.host().is_ok())?;
+    }
+    let stamp_all = fields.is_empty();
+    let targets_names = match (&named, stamp_all) {
+        (Some(named), _) => Some(named.iter().map(|a| a.name.clone()).collect()),
+        (None, true) => Some(
+            live_accounts(&state, &caller.workspace_id, &id)
+                .await?
+                .into_iter()
+                .map(|a| a.name)
+                .collect(),
+        ),
+        (None, false) => None,
+    };
+    let targets = named.as_ref().map(|named| {
+        named
+            .iter()
+            .map(|a| {
+                awaiting(
+                    Target::new(&post, &a.id, post.updated_ms),
+                    approvers.is_some() && post.state == PostState::Scheduled,
+                )
+            })
+            .collect::<Vec<_>>()
+    });
     // Scheduling or moving the time is a `post.scheduled` event; other edits are not.
     let events = match &approvers {
         Some(approvers) if rescheduled || reapprove => vec![requested(
@@ -424,9 +483,26 @@ pub async fn patch(
         _ if rescheduled => scheduled_event(&post),
         _ => Vec::new(),
     };
+    // The fields it changed are stamped as a device's edits are; a post the API made before
+    // it stamped its writes gets every field, so a device catching up sees it whole.
+    let written = Written {
+        body: stamp_all || body_before != post.body,
+        title: stamp_all || title_before != post.title,
+        schedule: stamp_all || schedule_moved,
+        targets: targets_names,
+        media: (stamp_all || changes.media.is_some()).then_some(media.as_slice()),
+    };
+    let stamped = post_media::stamps(&post, &written, post.updated_ms)?;
     if state
         .storage
-        .update_post(&post, targets.as_deref(), change.as_ref(), false, &events)
+        .update_post_stamped(
+            &post,
+            targets.as_deref(),
+            change.as_ref(),
+            false,
+            &events,
+            &stamped,
+        )
         .await?
         .is_none()
     {
@@ -436,7 +512,25 @@ pub async fn patch(
         state.outbox.wake();
     }
     let views = state.storage.targets(&caller.workspace_id, &id).await?;
-    Ok(Json(view_with_targets(&post, &views)))
+    Ok(Json(view_full(&post, &views, &media)))
+}
+
+/// The accounts of the post's targets that still go out (not cancelled).
+async fn live_accounts(
+    state: &AppState,
+    workspace_id: &str,
+    post_id: &str,
+) -> Result<Vec<Account>, Problem> {
+    let targets = state.storage.targets(workspace_id, post_id).await?;
+    let accounts = state.storage.accounts(workspace_id).await?;
+    Ok(accounts
+        .into_iter()
+        .filter(|a| {
+            targets
+                .iter()
+                .any(|t| t.target.account_id == a.id && t.target.state != TargetState::Cancelled)
+        })
+        .collect())
 }
 
 pub async fn delete(

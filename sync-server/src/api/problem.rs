@@ -242,6 +242,23 @@ impl Problem {
             "wait for the first request with this Idempotency-Key to finish, then retry",
         )
     }
+    /// A post names media files the workspace's media store lacks (`missing`): upload each
+    /// with `PUT /api/v1/media/{sha256}` first.
+    pub fn media_not_uploaded(missing: &[String]) -> Self {
+        let mut problem = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "media-not-uploaded",
+            "A media file is not uploaded",
+            format!(
+                "this workspace has no media file {}: upload each file first with PUT \
+                 /api/v1/media/{{sha256}} (the body is the file's bytes), then send the post \
+                 again",
+                missing.join(", ")
+            ),
+        );
+        problem.members.push(("missing", json!(missing)));
+        problem
+    }
     pub fn too_large(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -15,6 +15,7 @@ use super::AppState;
 use super::access::Caller;
 use super::approvals::{approval_needed, caller_name};
 use super::extract::Body;
+use super::post_media::{self, Written};
 use super::posts::{
     find_accounts, not_found, rfc3339, schedule as read_time, scheduled_event, view_with_targets,
     zone,
@@ -78,9 +79,30 @@ async fn apply(
         }
         _ => Vec::new(),
     };
+    // A post whose fields are stamped (synced, or made through the API) keeps its stamped
+    // time true, so a device catching up from the snapshot sees it scheduled or not.
+    let moves_time = matches!(
+        change,
+        TargetChange::Schedule { .. } | TargetChange::AwaitApproval { .. } | TargetChange::Cancel
+    );
+    let stamped = if moves_time
+        && !state
+            .storage
+            .post_fields(&caller.workspace_id, &post.id)
+            .await?
+            .is_empty()
+    {
+        let written = Written {
+            schedule: true,
+            ..Written::default()
+        };
+        post_media::stamps(&post, &written, post.updated_ms)?
+    } else {
+        Vec::new()
+    };
     let outcome = state
         .storage
-        .update_post(&post, None, Some(&change), true, &events)
+        .update_post_stamped(&post, None, Some(&change), true, &events, &stamped)
         .await?
         .ok_or_else(|| not_found(&post.id))?;
     if outcome.changed.is_empty() {

@@ -31,6 +31,15 @@ use serde_json::{Value, json};
 use crate::storage::{self, Event, Storage, StorageError};
 use crate::webhooks::{self, EventType};
 
+/// The files a claimed target's post attaches: its `media` field as sync or the API
+/// stamped it (devices and the API put each file in the media store before the value that
+/// uses it), read in the claim; none for a post without one.
+fn media_of(field: Option<&str>) -> Vec<MediaRef> {
+    field
+        .and_then(|value| serde_json::from_str(value).ok())
+        .unwrap_or_default()
+}
+
 /// What the ledger remembers of a target it handed out, for the event its outcome emits.
 #[derive(Debug, Clone)]
 struct Handed {
@@ -64,20 +73,6 @@ impl std::fmt::Debug for ServerLedger {
 }
 
 impl ServerLedger {
-    /// The files a post attaches: its synced `media` field (devices upload each file to
-    /// the media store before the version that uses it), none for a post without one.
-    async fn media_of(&self, workspace_id: &str, post_id: &str) -> Result<Vec<MediaRef>> {
-        let fields = self
-            .storage
-            .post_fields(workspace_id, post_id)
-            .await
-            .map_err(db)?;
-        Ok(fields
-            .iter()
-            .find(|f| f.field == "media")
-            .and_then(|f| serde_json::from_str(&f.value).ok())
-            .unwrap_or_default())
-    }
     pub fn new(storage: Arc<dyn Storage>) -> ServerLedger {
         ServerLedger {
             storage,
@@ -316,7 +311,7 @@ impl Ledger for ServerLedger {
         let mut claimed = Vec::with_capacity(outcome.claimed.len());
         for c in outcome.claimed {
             let account = self.core(&c.account)?;
-            let media = self.media_of(&c.target.workspace_id, &c.post.id).await?;
+            let media = media_of(c.media.as_deref());
             let parts = parts_of(&c.target.parts);
             self.handed().insert(
                 c.target.id.clone(),

@@ -37,7 +37,7 @@ pub use postctl_core::publish::circuit::{
 };
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
 pub use sync_approval::SyncApproval;
-pub use targets::{Takeover, TargetChange, change_allows, takeover};
+pub use targets::{Takeover, TargetChange, change_allows, core_account, takeover};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -695,6 +695,9 @@ pub struct Claimed {
     pub first_attempt_ms: Option<i64>,
     /// What the adapter noted on the way to the part in flight ([`Storage::note_stage`]).
     pub stage: Option<String>,
+    /// The post's `media` field as sync and the API stamp it (a JSON array of core's
+    /// `MediaRef`), read in the claim; `None` for a post that never had one.
+    pub media: Option<String>,
     /// Claimed as the one probe of an open circuit.
     pub probe: bool,
 }
@@ -843,6 +846,21 @@ pub struct SnapshotPost {
 pub struct StampedField {
     pub field: String,
     /// The winning operation's value (JSON).
+    pub value: String,
+    pub at_ms: i64,
+    pub device: String,
+}
+
+/// A post field the API writes (`media`, and the text, time and accounts of a post that
+/// has a stamped field), kept in `post_field_stamps` as a device's synced write is, so a
+/// device catching up from the snapshot and the publisher's claim read one representation.
+/// Stamped with `at_ms` by `device` (`api`), or 1 ms after the stamp it replaces when that
+/// one is newer: a person's edit through the API is the field's latest value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiField {
+    /// Core's field name (`postctl_core::sync::Field::as_str`).
+    pub field: &'static str,
+    /// The value as an operation carries it (JSON).
     pub value: String,
     pub at_ms: i64,
     pub device: String,
@@ -1445,6 +1463,18 @@ pub trait Storage: Send + Sync + 'static {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+    ) -> Result<()> {
+        self.create_post_stamped(post, targets, events, &[]).await
+    }
+    /// [`create_post_with_targets`](Self::create_post_with_targets), with the post's
+    /// `fields` stamped in `post_field_stamps` in the same transaction, as a synced write
+    /// is (each the field's latest value: see [`ApiField`]).
+    async fn create_post_stamped(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        events: &[Event],
+        fields: &[ApiField],
     ) -> Result<()>;
     /// Writes a post (as [`save_post`](Self::save_post)) and, in the same transaction: with
     /// `accounts`, makes its targets those accounts' (new targets for new accounts; those
@@ -1461,6 +1491,20 @@ pub trait Storage: Send + Sync + 'static {
         change: Option<&TargetChange>,
         must_move: bool,
         events: &[Event],
+    ) -> Result<Option<TargetsChanged>> {
+        self.update_post_stamped(post, accounts, change, must_move, events, &[])
+            .await
+    }
+    /// [`update_post`](Self::update_post), with the post's `fields` stamped in
+    /// `post_field_stamps` in the same transaction (when it commits).
+    async fn update_post_stamped(
+        &self,
+        post: &Post,
+        accounts: Option<&[Target]>,
+        change: Option<&TargetChange>,
+        must_move: bool,
+        events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>>;
     /// A workspace's approval settings (no row: approval not required, no approvers).
     async fn approval_settings(&self, workspace_id: &str) -> Result<ApprovalSettings>;

@@ -20,15 +20,17 @@ use super::sql::{
     next_due_after_sql, next_due_sql, only_post_sql, pg, probe_target_sql, probe_time,
     probe_times_sql, sealed_update,
 };
-use super::sql::{APPROVE_TARGET, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql};
+use super::sql::{
+    API_STAMP, APPROVE_TARGET, MEDIA_JOIN, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql,
+};
 use super::targets::resolve_parts;
 use super::{
-    ATTEMPTS_KEPT, Account, AccountDeletion, ApiKey, Attempt, AttemptEnd, CalendarEntry, Claim,
-    ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished, IDEMPOTENCY_TTL_MS,
-    IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post, PostQuery, PostState,
-    PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role, Scope, SealedValue,
-    Session, Storage, StorageError, Takeover, Target, TargetChange, TargetState, TargetView,
-    TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
+    ATTEMPTS_KEPT, Account, AccountDeletion, ApiField, ApiKey, Attempt, AttemptEnd, CalendarEntry,
+    Claim, ClaimOutcome, Claimed, Delivery, DeliveryState, Event, Finish, Finished,
+    IDEMPOTENCY_TTL_MS, IdempotencyBegin, KeyListing, KeyMode, LoginFailures, Member, Post,
+    PostQuery, PostState, PublishAttempt, Purge, Purged, RATE_WINDOW_US, RateTaken, Result, Role,
+    Scope, SealedValue, Session, Storage, StorageError, Takeover, Target, TargetChange,
+    TargetState, TargetView, TargetsChanged, User, Webhook, Workspace, change_allows, takeover,
 };
 use super::{
     AccountMetricClaim, AccountMetricDone, AccountReading, MetricClaim, MetricDone, MetricReading,
@@ -1666,11 +1668,12 @@ impl Storage for PgStorage {
         Ok(true)
     }
 
-    async fn create_post_with_targets(
+    async fn create_post_stamped(
         &self,
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -1678,19 +1681,21 @@ impl Storage for PgStorage {
         for t in targets {
             insert_target(&tx, t, false).await?;
         }
+        stamp_api_fields(&tx, post, fields).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
         tx.commit().await.map_err(db_error)
     }
 
-    async fn update_post(
+    async fn update_post_stamped(
         &self,
         p: &Post,
         accounts: Option<&[Target]>,
         change: Option<&TargetChange>,
         must_move: bool,
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -1700,6 +1705,7 @@ impl Storage for PgStorage {
         if must_move && change.is_some() && outcome.changed.is_empty() {
             return Ok(Some(outcome));
         }
+        stamp_api_fields(&tx, p, fields).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
@@ -3491,6 +3497,34 @@ const SKIP_5: &str = "NOT (t.account_id = ANY(CAST(?5 AS TEXT[])))";
 const SKIP_3: &str = "NOT (t.account_id = ANY(CAST(?3 AS TEXT[])))";
 const SKIP_2: &str = "NOT (t.account_id = ANY(CAST(?2 AS TEXT[])))";
 
+/// Stamps the fields the API wrote to post `p` ([`ApiField`]).
+async fn stamp_api_fields(
+    tx: &deadpool_postgres::Transaction<'_>,
+    p: &Post,
+    fields: &[ApiField],
+) -> Result<()> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx.prepare_cached(&pg(API_STAMP)).await.map_err(db_error)?;
+    for f in fields {
+        tx.execute(
+            &stmt,
+            &[
+                &p.workspace_id,
+                &p.id,
+                &f.field,
+                &f.at_ms,
+                &f.device,
+                &f.value,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 /// Claims target `id` for the claimer if it is still due (conditional, so a concurrent
 /// claim cannot double up): true when it did. A target whose publisher stopped mid-send
 /// becomes `uncertain` instead where its network cannot be asked again safely
@@ -3507,9 +3541,9 @@ async fn take(
         .query_one(
             &format!(
                 "SELECT {TARGET_COLUMNS}, {ACCOUNT_COLUMNS}, {POST_JOIN_COLUMNS},
-                        t.first_attempt_ms, t.in_flight_stage
+                        t.first_attempt_ms, t.in_flight_stage, m.value
                  FROM targets t JOIN accounts a ON a.id = t.account_id
-                 JOIN posts p ON p.id = t.post_id WHERE t.id = $1"
+                 JOIN posts p ON p.id = t.post_id {MEDIA_JOIN} WHERE t.id = $1"
             ),
             &[&id],
         )
@@ -3521,6 +3555,7 @@ async fn take(
     let at = TARGET_WIDTH + ACCOUNT_WIDTH + POST_JOIN_WIDTH;
     let first: Option<i64> = r.get(at);
     let stage: Option<String> = r.get(at + 1);
+    let media: Option<String> = r.get(at + 2);
     let interrupted = target
         .in_flight
         .zip(target.in_flight_ms)
@@ -3579,6 +3614,7 @@ async fn take(
             taken_over,
             first_attempt_ms: Some(first.unwrap_or(now)),
             stage,
+            media,
             probe: false,
         });
     }

@@ -26,6 +26,24 @@ pub(crate) const POST_JOIN_WIDTH: usize = 10;
 pub(crate) const POST_JOIN_COLUMNS: &str = "p.id, p.workspace_id, p.author_id, p.title, p.body, \
      p.state, p.scheduled_ms, p.zone, p.created_ms, p.updated_ms";
 
+/// The post's `media` field (the value sync and the API stamp in `post_field_stamps`)
+/// joined to a target `t` as `m.value`, so the claim hands out a target with its files and
+/// publishing it needs no second read.
+pub(crate) const MEDIA_JOIN: &str = "LEFT JOIN post_field_stamps m
+     ON m.workspace_id = t.workspace_id AND m.post_id = t.post_id AND m.field = 'media'";
+
+/// A post field the API writes (`?1` workspace, `?2` post, `?3` field, `?4` time, `?5`
+/// device, `?6` the value as JSON), stamped as sync stamps a device's write: a person's
+/// edit through the API is the field's latest value, so its stamp is at least 1 ms after
+/// the one it replaces (as a device's local edit is, `Tx::record` in core).
+pub(crate) const API_STAMP: &str =
+    "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (workspace_id, post_id, field) DO UPDATE
+         SET at_ms = CASE WHEN excluded.at_ms > post_field_stamps.at_ms
+                          THEN excluded.at_ms ELSE post_field_stamps.at_ms + 1 END,
+             device = excluded.device, value = excluded.value";
+
 /// SQLite's `?N` parameters as PostgreSQL's `$N`. The shared statements hold no other `?`.
 pub(crate) fn pg(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());

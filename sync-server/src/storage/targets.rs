@@ -182,18 +182,8 @@ pub enum Takeover {
 /// account's settings, as for Discord bots and webhooks). A network postctl cannot publish
 /// to gives `Uncertain`.
 pub fn takeover(account: &Account, in_flight_ms: i64, now_ms: i64) -> Takeover {
-    let Ok(network) = account.network.parse::<Network>() else {
+    let Some(core_account) = core_account(account) else {
         return Takeover::Uncertain;
-    };
-    let core_account = postctl_core::model::Account {
-        id: account.id.clone(),
-        name: account.name.clone(),
-        network,
-        base_url: account.base_url.clone(),
-        handle: account.handle.clone(),
-        settings: serde_json::from_str(&account.settings).unwrap_or_default(),
-        secret_ref: String::new(),
-        created: chrono::DateTime::from_timestamp_millis(account.created_ms).unwrap_or_default(),
     };
     let Ok(capabilities) = postctl_core::platforms::capabilities(&core_account, None) else {
         return Takeover::Uncertain;
@@ -204,6 +194,22 @@ pub fn takeover(account: &Account, in_flight_ms: i64, now_ms: i64) -> Takeover {
         Some(until) if now <= until => Takeover::Resend,
         _ => Takeover::Uncertain,
     }
+}
+
+/// A server account as core's, for core's rules about its network (no secret); `None` for
+/// a network core does not know.
+pub fn core_account(account: &Account) -> Option<postctl_core::model::Account> {
+    let network = account.network.parse::<Network>().ok()?;
+    Some(postctl_core::model::Account {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        network,
+        base_url: account.base_url.clone(),
+        handle: account.handle.clone(),
+        settings: serde_json::from_str(&account.settings).unwrap_or_default(),
+        secret_ref: String::new(),
+        created: chrono::DateTime::from_timestamp_millis(account.created_ms).unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]

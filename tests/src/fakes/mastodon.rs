@@ -224,6 +224,15 @@ impl FakeMastodon {
             .collect()
     }
 
+    /// The bytes of every media upload, in order, attached or not.
+    pub fn media_bytes(&self) -> Vec<Vec<u8>> {
+        lock(&self.shared)
+            .media
+            .iter()
+            .map(|m| m.data.clone())
+            .collect()
+    }
+
     /// Every media upload, attached or not.
     pub fn media(&self) -> Vec<ReceivedMedia> {
         lock(&self.shared)
@@ -279,6 +288,8 @@ struct Media {
     description: Option<String>,
     file_name: Option<String>,
     dimensions: Option<(u64, u64)>,
+    /// The uploaded file's bytes.
+    data: Vec<u8>,
     /// 206 answers still to give before processing is done.
     polls_left: u32,
     /// A 200 was answered for it, so a client may attach it.
@@ -806,6 +817,7 @@ async fn upload_media(State(shared): Shared, headers: HeaderMap, body: Bytes) ->
         username,
         size: file.data.len(),
         dimensions: wire::image_size(&file.data),
+        data: file.data.to_vec(),
         mime,
         description,
         file_name: file.file_name.clone(),
