@@ -53,13 +53,22 @@ pub fn refuse_if_any_cannot(previews: &[Preview], publishing: bool) -> CliResult
 
 /// Refuses, before anything is stored, a post that cannot go to one of `accounts` because
 /// of its media, known offline: Instagram needs an image, and a media host to give it
-/// from (`[media.host]`). Exit 2, naming the setting to add.
+/// from (`[media.host]`). Exit 2, naming the setting to add. A database linked to a server
+/// is published by the server, whose own bucket gives the images (`[media]` in its
+/// server.toml; it says so when it has none), so no local host is asked for there.
 pub fn refuse_media(
-    ctx: &Context,
+    ctx: &mut Context,
     accounts: &[postctl_core::model::Account],
     media: usize,
 ) -> CliResult {
-    let host = ctx.config.media.host.is_some();
+    // Asked only when it matters, and never of a database that does not exist (CI mode
+    // creates none).
+    let host = ctx.config.media.host.is_some()
+        || (accounts.iter().any(|a| {
+            postctl_core::platforms::media_refusal(a.network, media, false).is_some()
+                && postctl_core::platforms::media_refusal(a.network, media, true).is_none()
+        }) && ctx.paths.db_file.exists()
+            && ctx.store()?.is_linked()?);
     let refused: Vec<String> = accounts
         .iter()
         .filter_map(|a| {

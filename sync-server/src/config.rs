@@ -64,6 +64,18 @@ pub const ENV_NOTIFY_FIRST_RETRY_SECONDS: &str = "POSTCTL_SERVER_NOTIFY_FIRST_RE
 pub const ENV_FEED_POLL_SECONDS: &str = "POSTCTL_SERVER_FEED_POLL_SECONDS";
 /// The default of [`ENV_FEED_POLL_SECONDS`]: a quarter of an hour.
 pub const DEFAULT_FEED_POLL_SECONDS: u64 = 900;
+/// The S3-compatible bucket media files are kept in (`[media]` in server.toml): its
+/// endpoint, name, region, access key id, object name prefix, and secret access key (from
+/// the environment or a file only, never server.toml or a flag).
+pub const ENV_MEDIA_ENDPOINT: &str = "POSTCTL_SERVER_MEDIA_ENDPOINT";
+pub const ENV_MEDIA_BUCKET: &str = "POSTCTL_SERVER_MEDIA_BUCKET";
+pub const ENV_MEDIA_REGION: &str = "POSTCTL_SERVER_MEDIA_REGION";
+pub const ENV_MEDIA_ACCESS_KEY_ID: &str = "POSTCTL_SERVER_MEDIA_ACCESS_KEY_ID";
+pub const ENV_MEDIA_SECRET_KEY: &str = "POSTCTL_SERVER_MEDIA_SECRET_KEY";
+pub const ENV_MEDIA_SECRET_KEY_FILE: &str = "POSTCTL_SERVER_MEDIA_SECRET_KEY_FILE";
+pub const ENV_MEDIA_PREFIX: &str = "POSTCTL_SERVER_MEDIA_PREFIX";
+/// The default of [`ENV_MEDIA_PREFIX`].
+pub const DEFAULT_MEDIA_PREFIX: &str = "postctl-server/";
 pub const ENV: &[&str] = &[
     ENV_DATA,
     ENV_DATABASE_URL,
@@ -97,6 +109,13 @@ pub const ENV: &[&str] = &[
     ENV_TELEGRAM_API_URL,
     ENV_NOTIFY_FIRST_RETRY_SECONDS,
     ENV_FEED_POLL_SECONDS,
+    ENV_MEDIA_ENDPOINT,
+    ENV_MEDIA_BUCKET,
+    ENV_MEDIA_REGION,
+    ENV_MEDIA_ACCESS_KEY_ID,
+    ENV_MEDIA_SECRET_KEY,
+    ENV_MEDIA_SECRET_KEY_FILE,
+    ENV_MEDIA_PREFIX,
 ];
 /// Those of [`ENV`] that no flag sets: secrets (flags show in `ps`) and rarely changed limits.
 pub const ENV_ONLY: &[&str] = &[
@@ -123,6 +142,13 @@ pub const ENV_ONLY: &[&str] = &[
     ENV_TELEGRAM_API_URL,
     ENV_NOTIFY_FIRST_RETRY_SECONDS,
     ENV_FEED_POLL_SECONDS,
+    ENV_MEDIA_ENDPOINT,
+    ENV_MEDIA_BUCKET,
+    ENV_MEDIA_REGION,
+    ENV_MEDIA_ACCESS_KEY_ID,
+    ENV_MEDIA_SECRET_KEY,
+    ENV_MEDIA_SECRET_KEY_FILE,
+    ENV_MEDIA_PREFIX,
 ];
 
 /// How the server writes its log on stderr.
@@ -199,6 +225,61 @@ struct File {
     telegram_api_url: Option<String>,
     notify_first_retry_seconds: Option<u64>,
     feed_poll_seconds: Option<u64>,
+    media: Option<MediaFile>,
+}
+
+/// `[media]` in server.toml: the bucket, without its secret key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaFile {
+    endpoint: Option<String>,
+    bucket: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    /// A file holding the secret access key (a Docker or systemd credential).
+    secret_key_file: Option<PathBuf>,
+    /// Read only to be refused without being quoted (an unknown field's error would show
+    /// its line).
+    secret_key: Option<toml::Value>,
+    prefix: Option<String>,
+}
+
+/// The S3-compatible bucket media files are kept in (`[media]`).
+pub struct MediaBucket {
+    /// `http(s)://host[:port]`, path-style URLs (`{endpoint}/{bucket}/{key}`).
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_key: postctl_core::secrets::Secret,
+    /// Object names start with this (default [`DEFAULT_MEDIA_PREFIX`]).
+    pub prefix: String,
+}
+
+impl Clone for MediaBucket {
+    fn clone(&self) -> Self {
+        MediaBucket {
+            endpoint: self.endpoint.clone(),
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_key: postctl_core::secrets::Secret::new(self.secret_key.expose().to_string()),
+            prefix: self.prefix.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for MediaBucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaBucket")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_key", &"(set)")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 /// The first lockout after repeated failed sign-ins, in seconds (it doubles after that).
@@ -252,6 +333,8 @@ pub struct Settings {
     pub notify: crate::notify::Settings,
     /// `feed_poll_seconds`: between two polls of one feed.
     pub feed_poll: std::time::Duration,
+    /// `[media]`: the bucket media files are kept in; `None` keeps them in `DATA/media`.
+    pub media: Option<MediaBucket>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -277,6 +360,7 @@ impl std::fmt::Debug for Settings {
             .field("webhooks", &self.webhooks)
             .field("notify", &self.notify)
             .field("feed_poll", &self.feed_poll)
+            .field("media", &self.media)
             .finish()
     }
 }
@@ -358,6 +442,7 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         );
     }
     let notify = notify_settings(&file)?;
+    let media = media_bucket(file.media.as_ref())?;
     let feed_poll_seconds: u64 = number_from_env(ENV_FEED_POLL_SECONDS)?
         .or(file.feed_poll_seconds)
         .unwrap_or(DEFAULT_FEED_POLL_SECONDS);
@@ -497,7 +582,105 @@ pub fn resolve(given: &Given) -> anyhow::Result<Settings> {
         publish_lease: std::time::Duration::from_secs(publish_lease_seconds),
         notify,
         feed_poll: std::time::Duration::from_secs(feed_poll_seconds),
+        media,
     })
+}
+
+/// `[media]`: environment, then server.toml. No bucket when neither names an endpoint or
+/// a bucket; else every part must be there, the secret key from
+/// [`ENV_MEDIA_SECRET_KEY`] or a file ([`ENV_MEDIA_SECRET_KEY_FILE`], `secret_key_file`).
+fn media_bucket(file: Option<&MediaFile>) -> anyhow::Result<Option<MediaBucket>> {
+    let empty = MediaFile::default();
+    let file = file.unwrap_or(&empty);
+    if file.secret_key.is_some() {
+        bail!(
+            "the media bucket's secret access key does not go in server.toml: remove \
+             secret_key from [media], and set {ENV_MEDIA_SECRET_KEY} or point secret_key_file \
+             at a file holding it"
+        );
+    }
+    let endpoint = text_from_env(ENV_MEDIA_ENDPOINT).or(file.endpoint.clone());
+    let bucket = text_from_env(ENV_MEDIA_BUCKET).or(file.bucket.clone());
+    if endpoint.is_none() && bucket.is_none() {
+        return Ok(None);
+    }
+    let needed = |value: Option<String>, key: &str, var: &str| {
+        value.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "[media] in server.toml names a bucket but not its {key}: set {key} there \
+                 (or {var})"
+            )
+        })
+    };
+    let endpoint = needed(endpoint, "endpoint", ENV_MEDIA_ENDPOINT)?;
+    let bucket = needed(bucket, "bucket", ENV_MEDIA_BUCKET)?;
+    let region = needed(
+        text_from_env(ENV_MEDIA_REGION).or(file.region.clone()),
+        "region",
+        ENV_MEDIA_REGION,
+    )?;
+    let access_key_id = needed(
+        text_from_env(ENV_MEDIA_ACCESS_KEY_ID).or(file.access_key_id.clone()),
+        "access_key_id",
+        ENV_MEDIA_ACCESS_KEY_ID,
+    )?;
+    let url = reqwest::Url::parse(endpoint.trim()).ok();
+    if !url
+        .as_ref()
+        .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+    {
+        bail!(
+            "the media endpoint {endpoint:?} is not an http(s) URL: write the bucket service's \
+             address, e.g. https://s3.eu-central-1.amazonaws.com, \
+             https://ACCOUNT.r2.cloudflarestorage.com or http://minio:9000"
+        );
+    }
+    let key_file = std::env::var_os(ENV_MEDIA_SECRET_KEY_FILE)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or(file.secret_key_file.clone());
+    let secret = match std::env::var(ENV_MEDIA_SECRET_KEY)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+    {
+        Some(key) => key.trim().to_string(),
+        None => match &key_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "could not read the media bucket's secret key file {}: {e}",
+                        path.display()
+                    )
+                })?
+                .trim()
+                .to_string(),
+            None => bail!(
+                "[media] names bucket {bucket:?} but not its secret access key: set \
+                 {ENV_MEDIA_SECRET_KEY}, or point {ENV_MEDIA_SECRET_KEY_FILE} (secret_key_file \
+                 in [media]) at a file holding it"
+            ),
+        },
+    };
+    if secret.is_empty() {
+        bail!(
+            "the media bucket's secret access key is empty: put the key in \
+             {ENV_MEDIA_SECRET_KEY} or the file {ENV_MEDIA_SECRET_KEY_FILE} names"
+        );
+    }
+    let prefix = text_from_env(ENV_MEDIA_PREFIX)
+        .or(file.prefix.clone())
+        .unwrap_or_else(|| DEFAULT_MEDIA_PREFIX.to_string());
+    if prefix.starts_with('/') || prefix.chars().any(char::is_control) {
+        bail!("the media prefix {prefix:?} must not start with / (e.g. {DEFAULT_MEDIA_PREFIX})");
+    }
+    Ok(Some(MediaBucket {
+        endpoint: endpoint.trim().trim_end_matches('/').to_string(),
+        bucket: bucket.trim().to_string(),
+        region: region.trim().to_string(),
+        access_key_id: access_key_id.trim().to_string(),
+        secret_key: postctl_core::secrets::Secret::new(secret),
+        prefix,
+    }))
 }
 
 fn text_from_env(name: &str) -> Option<String> {
@@ -809,6 +992,63 @@ mod tests {
             std::fs::write(dir.path().join("server.toml"), bad).expect("write");
             let err = resolve(&given).expect_err(bad);
             assert!(err.to_string().contains("webhook_"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_media_bucket_comes_from_its_section_with_the_secret_key_from_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let given = Given {
+            data: Some(dir.path().into()),
+            ..Given::default()
+        };
+        assert!(resolve(&given).expect("settings").media.is_none());
+        let key_file = dir.path().join("s3-secret");
+        std::fs::write(&key_file, "hunter2-s3-secret\n").expect("write");
+        let section = format!(
+            "[media]\nendpoint = \"http://minio:9000/\"\nbucket = \"pics\"\n\
+             region = \"us-east-1\"\naccess_key_id = \"AKID\"\nsecret_key_file = {:?}\n",
+            key_file.display().to_string()
+        );
+        std::fs::write(dir.path().join("server.toml"), &section).expect("write");
+        let settings = resolve(&given).expect("settings");
+        let media = settings.media.as_ref().expect("a bucket");
+        assert_eq!(media.endpoint, "http://minio:9000");
+        assert_eq!(media.bucket, "pics");
+        assert_eq!(media.prefix, DEFAULT_MEDIA_PREFIX);
+        assert_eq!(media.secret_key.expose(), "hunter2-s3-secret");
+        let shown = format!("{settings:?}");
+        assert!(
+            shown.contains("pics") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+
+        for (bad, says) in [
+            (section.replace("region = \"us-east-1\"\n", ""), "region"),
+            (
+                section.replace("http://minio:9000/", "minio:9000"),
+                "not an http(s) URL",
+            ),
+            (
+                section.replace(
+                    &format!("secret_key_file = {:?}\n", key_file.display().to_string()),
+                    "",
+                ),
+                "POSTCTL_SERVER_MEDIA_SECRET_KEY",
+            ),
+            (
+                section.replace("s3-secret", "no-such-file"),
+                "could not read the media bucket's secret key file",
+            ),
+            (
+                format!("{section}secret_key = \"hunter2-in-toml\"\n"),
+                "does not go in server.toml",
+            ),
+        ] {
+            std::fs::write(dir.path().join("server.toml"), &bad).expect("write");
+            let err = format!("{:#}", resolve(&given).expect_err(&bad));
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
         }
     }
 

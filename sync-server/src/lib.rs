@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod feeds;
 mod logging;
+pub mod media_store;
 pub mod notify;
 pub mod publisher;
 pub mod rekey;

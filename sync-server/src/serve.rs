@@ -70,6 +70,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         storage.clone(),
         settings.retention_days,
     ));
+    let media = std::sync::Arc::new(crate::media_store::MediaStore::from_settings(&settings)?);
     let media_dir = settings.data_dir.join("media");
     match api::media::adopt_old_layout(&media_dir) {
         Ok(0) => {}
@@ -78,6 +79,16 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             media_dir.display()
         ),
         Err(e) => tracing::warn!("could not move media files stored by an earlier version: {e}"),
+    }
+    tracing::info!("media files are kept in {}", media.describe());
+    if settings.database_url.is_some()
+        && matches!(*media, crate::media_store::MediaStore::Directory(_))
+    {
+        tracing::warn!(
+            "media files are kept in {}, which other processes sharing this database do not \
+             see: configure a bucket in [media] when several processes serve it",
+            media.describe()
+        );
     }
     let metrics = Metrics::new(settings.metrics_token.as_deref());
     let guard = crate::auth::Guard::from_settings(&settings)?;
@@ -122,10 +133,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         std::sync::Arc::new(move |network: &str, reason: &'static str| {
             failure_metrics.record_refresh_failure(network, reason);
         });
-    let networks = std::sync::Arc::new(crate::publisher::engine(
+    let networks = std::sync::Arc::new(crate::publisher::engine_with_media(
         storage.clone(),
         guard.clone(),
         &settings.data_dir,
+        &media,
         policy,
         None,
         Some(failures.clone()),
@@ -160,6 +172,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 storage.clone(),
                 guard.clone(),
                 &settings.data_dir,
+                &media,
                 policy,
                 observer,
                 failures,
@@ -212,7 +225,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics,
         outbox,
         edge: std::sync::Arc::new(api::Edge::from_settings(&settings)),
-        media_dir: std::sync::Arc::new(media_dir),
+        media,
         networks,
     });
     // The peer address feeds sign-in lockouts and keys' IP allowlists.

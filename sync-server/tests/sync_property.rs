@@ -66,7 +66,9 @@ async fn start_server() -> Server {
             settings.webhooks.clone(),
         )),
         edge: Arc::new(Edge::from_settings(&settings)),
-        media_dir: Arc::new(settings.data_dir.join("media")),
+        media: Arc::new(postctl_server::media_store::MediaStore::Directory(
+            settings.data_dir.join("media"),
+        )),
         networks: Arc::new(
             postctl_server::publisher::engine(
                 storage.clone(),

@@ -24,7 +24,7 @@ const REQUEST_VALID_FOR: Duration = Duration::from_secs(5 * 60);
 /// The secret store entry `postctl media host set --secret-stdin` writes.
 pub const SECRET_NAME: &str = "media/host";
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where a network fetches a post's media from.
 pub trait MediaHost: Send + Sync {
@@ -38,6 +38,18 @@ pub trait MediaHost: Send + Sync {
     fn url(&self, key: &str) -> String;
     /// Removes the object; one already gone counts as removed.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), PublishError>>;
+}
+
+/// Where an engine gets the media files of a post that are not in its media dir yet: the
+/// server's media store, for a process that never received the upload itself.
+pub trait MediaSource: Send + Sync {
+    /// Puts the file `media` at `path` (where the engine reads it), its bytes checked
+    /// against its SHA-256; a retryable error when the store cannot be reached.
+    fn fetch<'a>(
+        &'a self,
+        media: &'a crate::model::MediaRef,
+        path: &'a std::path::Path,
+    ) -> BoxFuture<'a, Result<(), PublishError>>;
 }
 
 /// `[media.host]` in config.toml: an S3-compatible bucket (AWS S3, Cloudflare R2,
@@ -86,6 +98,8 @@ pub struct S3Host {
     credentials: rusty_s3::Credentials,
     prefix: String,
     http: Http,
+    /// What to check when the bucket refuses a request (where its settings are).
+    hint: String,
 }
 
 impl std::fmt::Debug for S3Host {
@@ -125,7 +139,129 @@ impl S3Host {
             ),
             prefix: config.prefix.clone(),
             http,
+            hint: "check [media.host] and the secret key with `postctl media host show`".into(),
         })
+    }
+
+    /// The same host, naming `hint` (where its settings are) when the bucket refuses a
+    /// request: the server's bucket is set in server.toml, not config.toml.
+    pub fn with_hint(mut self, hint: &str) -> S3Host {
+        self.hint = hint.to_owned();
+        self
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        self.bucket.name()
+    }
+
+    /// Stores `bytes` under `key` with `content_type`; `name` names the file in errors.
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        name: &str,
+    ) -> Result<(), PublishError> {
+        use rusty_s3::S3Action;
+        let object = self.object(key);
+        let mut action = self.bucket.put_object(Some(&self.credentials), &object);
+        action
+            .headers_mut()
+            .insert("content-type", content_type.to_owned());
+        let url = action.sign(REQUEST_VALID_FOR);
+        let request = self
+            .http
+            .client()
+            .put(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        let answer = self
+            .http
+            .exchange("media host", request)
+            .await
+            .map_err(|e| self.failed(&format!("did not take {name}"), e))?;
+        if answer.is_success() {
+            return Ok(());
+        }
+        let error = crate::platforms::http::classify(
+            answer.status,
+            format!("HTTP {}{}", answer.status, answer.excerpt()),
+            answer.retry_after(),
+        );
+        Err(self.failed(&format!("refused {name} ({})", self.hint), error))
+    }
+
+    /// The bytes of the object `key`, `None` when the bucket has no such object; an object
+    /// larger than `limit` bytes is an error.
+    pub async fn get(&self, key: &str, limit: usize) -> Result<Option<Vec<u8>>, PublishError> {
+        use rusty_s3::S3Action;
+        let object = self.object(key);
+        let url = self
+            .bucket
+            .get_object(Some(&self.credentials), &object)
+            .sign(REQUEST_VALID_FOR);
+        let mut response = self
+            .http
+            .send("media host", self.http.client().get(url))
+            .await
+            .map_err(|e| self.failed("could not be reached to read a file", e))?;
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            let retry_after = crate::platforms::http::retry_after(
+                response.headers(),
+                std::time::SystemTime::now(),
+            );
+            let error =
+                crate::platforms::http::classify(status, format!("HTTP {status}"), retry_after);
+            return Err(self.failed(&format!("did not give a file ({})", self.hint), error));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            self.failed(
+                "broke off while giving a file",
+                crate::platforms::http::transport_error(e),
+            )
+        })? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(self.failed(
+                    "gave a file",
+                    PublishError::permanent(format!("larger than {limit} bytes")),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Whether the bucket holds the object `key` (a `HEAD` request).
+    pub async fn exists(&self, key: &str) -> Result<bool, PublishError> {
+        use rusty_s3::S3Action;
+        let object = self.object(key);
+        let url = self
+            .bucket
+            .head_object(Some(&self.credentials), &object)
+            .sign(REQUEST_VALID_FOR);
+        let answer = self
+            .http
+            .exchange("media host", self.http.client().head(url))
+            .await
+            .map_err(|e| self.failed("could not be reached to look for a file", e))?;
+        match answer.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            status => Err(self.failed(
+                &format!("did not say whether it has a file ({})", self.hint),
+                crate::platforms::http::classify(
+                    status,
+                    format!("HTTP {status}"),
+                    answer.retry_after(),
+                ),
+            )),
+        }
     }
 
     fn object(&self, key: &str) -> String {
@@ -165,40 +301,9 @@ impl MediaHost for S3Host {
         file: &'a MediaFile,
     ) -> BoxFuture<'a, Result<(), PublishError>> {
         Box::pin(async move {
-            use rusty_s3::S3Action;
-            let object = self.object(key);
-            let mut action = self.bucket.put_object(Some(&self.credentials), &object);
-            action
-                .headers_mut()
-                .insert("content-type", file.mime.clone());
-            let url = action.sign(REQUEST_VALID_FOR);
             let bytes = crate::platforms::http::read_media(file).await?;
-            let request = self
-                .http
-                .client()
-                .put(url)
-                .header(reqwest::header::CONTENT_TYPE, file.mime.clone())
-                .body(bytes);
-            let answer = self
-                .http
-                .exchange("media host", request)
+            self.put_bytes(key, bytes, &file.mime, &file.file_name)
                 .await
-                .map_err(|e| self.failed(&format!("did not take {}", file.file_name), e))?;
-            if answer.is_success() {
-                return Ok(());
-            }
-            let error = crate::platforms::http::classify(
-                answer.status,
-                format!("HTTP {}{}", answer.status, answer.excerpt()),
-                answer.retry_after(),
-            );
-            Err(self.failed(
-                &format!(
-                    "refused {} (check [media.host] and the secret key with `postctl media host show`)",
-                    file.file_name
-                ),
-                error,
-            ))
         })
     }
 

@@ -223,6 +223,9 @@ pub struct Engine {
     stopping: AtomicBool,
     /// `[media.host]`, or why there is none.
     media_host: Result<Arc<dyn crate::media::host::MediaHost>, String>,
+    /// Where media files missing from `media_dir` are fetched from before a post is sent
+    /// (the server's bucket), if anywhere.
+    media_source: Option<Arc<dyn crate::media::host::MediaSource>>,
     /// Where every "now" of the engine comes from: the store's clock, so claims, leases,
     /// waits and the times recorded agree with what the front end calls due.
     clock: Clock,
@@ -284,6 +287,7 @@ impl Engine {
             prepare_failures: Mutex::default(),
             stopping: AtomicBool::new(false),
             media_host: Err(crate::media::host::not_configured()),
+            media_source: None,
             clock,
             signed_out: Mutex::default(),
             circuit_events: Mutex::default(),
@@ -318,6 +322,23 @@ impl Engine {
             crate::media::host::S3Host::new(config, &secret, self.http.clone())
                 .map(|h| Arc::new(h) as Arc<dyn crate::media::host::MediaHost>)
         });
+        self
+    }
+
+    /// Publishes media that networks fetch from a URL through `host`; `Err` says why there
+    /// is none (the server's words, not config.toml's).
+    pub fn with_media_host_from(
+        mut self,
+        host: std::result::Result<Arc<dyn crate::media::host::MediaHost>, String>,
+    ) -> Engine {
+        self.media_host = host;
+        self
+    }
+
+    /// Fetches a post's media files missing from the media dir from `source` before the
+    /// post is sent (a server process that never received the upload).
+    pub fn with_media_source(mut self, source: Arc<dyn crate::media::host::MediaSource>) -> Engine {
+        self.media_source = Some(source);
         self
     }
 
@@ -1007,6 +1028,18 @@ impl Engine {
                     .await;
             }
         };
+        if let Err(error) = self.fetch_media(&target).await {
+            let now = self.clock.now();
+            let finish = decide::after_account_error(
+                &error,
+                1,
+                target.first_attempt.unwrap_or(now),
+                now,
+                self.policy.retry_limits(),
+                jitter(&target.target_id),
+            );
+            return self.finish(&target, finish, done, None, false).await;
+        }
         let (media, notes) = match self.media_files(&target, caps) {
             Ok(fitted) => fitted,
             Err(error) => {
@@ -1296,6 +1329,21 @@ impl Engine {
             },
             other => other,
         }
+    }
+
+    /// Fetches the post's media files that are not in the media dir from the media
+    /// source, when there is one.
+    async fn fetch_media(&self, target: &Claimed) -> std::result::Result<(), PublishError> {
+        let Some(source) = &self.media_source else {
+            return Ok(());
+        };
+        for media in &target.media {
+            let path = crate::media::stored_path(&self.media_dir, media);
+            if !path.exists() {
+                source.fetch(media, &path).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The post's media as files to upload, with a note for each image that had to be

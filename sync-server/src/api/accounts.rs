@@ -286,7 +286,9 @@ pub async fn delete(
 /// them marks the account as needing sign-in (its posts are held, and
 /// `account.needs_reauth` is emitted once); credentials that work again free a held
 /// account; a network that cannot be reached says so and changes nothing. Answers `ok`, the identity the network knows the account by, or
-/// the error, whether it was the credentials (`auth`), and `needs_reauth`.
+/// the error, whether it was the credentials (`auth`), and `needs_reauth`; for a network
+/// that fetches images from a URL (Instagram, Threads) on a server without a media
+/// bucket, a `warning` that says to configure `[media]`.
 pub async fn check(
     State(state): State<AppState>,
     caller: Caller,
@@ -340,6 +342,15 @@ pub async fn check(
                 }
             }
         }
+    }
+    // Instagram and Threads fetch a post's images from a URL, which only a bucket gives.
+    let needs_host = postctl_core::platforms::media_refusal(core.network, 1, true).is_none()
+        && postctl_core::platforms::media_refusal(core.network, 1, false).is_some();
+    if needs_host && let Err(why) = state.media.host() {
+        answer["warning"] = json!(format!(
+            "{} fetches images from a public URL, and {why}",
+            core.network.display_name()
+        ));
     }
     let waiting = state.storage.accounts_needing_sign_in().await?;
     answer["needs_reauth"] = json!(

@@ -3,10 +3,11 @@
 //! which ones the workspace lacks (`GET /api/v1/media?missing=SHA,SHA…`); another device
 //! fetches a file when it first needs it (`GET /api/v1/media/{sha256}`).
 //!
-//! Files live in `DATA/media/<first two hex digits>/<sha256>`, one copy whatever the number
-//! of workspaces holding it; the `media` table says which workspaces hold which file, so a
-//! workspace reads only files uploaded to it. The body is checked against the address's
-//! hash before anything is stored.
+//! Files live in the media store (`media_store.rs`: `DATA/media/<sha256>.<extension>`, or
+//! the S3-compatible bucket of `[media]`), one copy whatever the number of workspaces
+//! holding it; the `media` table says which workspaces hold which file, so a workspace
+//! reads only files uploaded to it, and a file counts as held only when the store has it
+//! too. The body is checked against the address's hash before anything is stored.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -22,10 +23,11 @@ use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::auth::sha256_hex;
 
-/// The largest media file the server takes (a short video).
-pub const MEDIA_MAX_BYTES: usize = 100 * 1024 * 1024;
+pub use crate::media_store::MEDIA_MAX_BYTES;
 /// The most hashes one `missing` question may name.
 const MISSING_MAX: usize = 1000;
+/// How many "is it there" questions go to the store at once.
+const STORE_CHECKS_AT_ONCE: usize = 16;
 
 fn checked(sha256: &str) -> Result<&str, Problem> {
     if sha256.len() == 64
@@ -39,14 +41,6 @@ fn checked(sha256: &str) -> Result<&str, Problem> {
             "{sha256:?} is not a SHA-256: write the file's hash as 64 lowercase hex digits"
         )))
     }
-}
-
-/// Files are stored as core keeps them (`<sha256>.<extension>`), so the publisher's engine
-/// finds them where a device's would.
-fn file_path(state: &AppState, sha256: &str, bytes: &[u8]) -> std::path::PathBuf {
-    state
-        .media_dir
-        .join(postctl_core::media::stored_name(sha256, bytes))
 }
 
 /// Moves files stored by an earlier server (`<media>/<first two hex digits>/<sha256>`) to
@@ -114,18 +108,12 @@ pub async fn put(
              the way; upload it again"
         )));
     }
-    let path = file_path(&state, &sha256, &bytes);
     let size = bytes.len();
-    tokio::task::spawn_blocking(move || store_file(&path, &bytes))
+    state
+        .media
+        .put(&sha256, bytes.to_vec())
         .await
-        .map_err(|e| {
-            tracing::error!("storing a media file stopped: {e}");
-            Problem::internal()
-        })?
-        .map_err(|e| {
-            tracing::error!("could not store media file {sha256}: {e}");
-            Problem::internal()
-        })?;
+        .map_err(|e| store_failed(&state, &e))?;
     let new = state
         .storage
         .add_media(&caller.workspace_id, &sha256, size as i64, now_ms())
@@ -138,19 +126,14 @@ pub async fn put(
     Ok((status, Json(json!({ "sha256": sha256, "size": size }))))
 }
 
-/// Writes the file beside its place and renames it there, so a reader never sees half a
-/// file; a file already there (same hash, so same bytes) is kept.
-fn store_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    let dir = path.parent().unwrap_or(path);
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut temp, bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// The store could not take or give a file: logged for the operator, 503 for the device
+/// (which tries again at its next sync).
+fn store_failed(state: &AppState, error: &str) -> Problem {
+    tracing::error!("media store ({}): {error}", state.media.describe());
+    Problem::unavailable(
+        "the server's media store cannot be reached just now; try again in a moment (the \
+         server's log says why)",
+    )
 }
 
 /// A file of the workspace.
@@ -173,30 +156,17 @@ pub async fn get(
     if known.is_empty() {
         return Err(not_found());
     }
-    let dir = state.media_dir.clone();
-    let found = sha256.clone();
-    let read =
-        tokio::task::spawn_blocking(
-            move || match postctl_core::media::find_stored(&dir, &found) {
-                Some(path) => std::fs::read(path),
-                None => Err(std::io::ErrorKind::NotFound.into()),
-            },
-        )
+    let Some(bytes) = state
+        .media
+        .get(&sha256)
         .await
-        .map_err(|e| {
-            tracing::error!("reading a media file stopped: {e}");
-            Problem::internal()
-        })?;
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!("media file {sha256} is recorded but missing from the media dir");
-            return Err(not_found());
-        }
-        Err(e) => {
-            tracing::error!("could not read media file {sha256}: {e}");
-            return Err(Problem::internal());
-        }
+        .map_err(|e| store_failed(&state, &e))?
+    else {
+        tracing::warn!(
+            "media file {sha256} is recorded but missing from {}",
+            state.media.describe()
+        );
+        return Err(not_found());
     };
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
@@ -230,7 +200,29 @@ pub async fn missing(
         .storage
         .known_media(&caller.workspace_id, &asked)
         .await?;
-    let missing: Vec<&String> = asked.iter().filter(|s| !known.contains(s)).collect();
+    // A file recorded for the workspace but not in the store (a bucket configured after
+    // it was uploaded, a directory emptied) is asked for again.
+    let mut held: Vec<String> = Vec::new();
+    let recorded: Vec<String> = asked
+        .iter()
+        .filter(|s| known.contains(s))
+        .cloned()
+        .collect();
+    for chunk in recorded.chunks(STORE_CHECKS_AT_ONCE) {
+        let mut checks = tokio::task::JoinSet::new();
+        for sha256 in chunk {
+            let store = std::sync::Arc::clone(&state.media);
+            let sha256 = sha256.clone();
+            checks.spawn(async move { store.has(&sha256).await.map(|has| has.then_some(sha256)) });
+        }
+        while let Some(checked) = checks.join_next().await {
+            let checked = checked.map_err(|e| store_failed(&state, &e.to_string()))?;
+            if let Some(sha256) = checked.map_err(|e| store_failed(&state, &e))? {
+                held.push(sha256);
+            }
+        }
+    }
+    let missing: Vec<&String> = asked.iter().filter(|s| !held.contains(s)).collect();
     Ok(Json(json!({ "missing": missing })))
 }
 

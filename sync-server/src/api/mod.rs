@@ -63,8 +63,9 @@ pub struct AppState {
     pub notifier: Arc<crate::notify::worker::Notifier>,
     /// Body limit, timeout and CORS.
     pub edge: Arc<Edge>,
-    /// Where media files are kept (`DATA/media`; see `media.rs`).
-    pub media_dir: Arc<std::path::PathBuf>,
+    /// Where media files are kept: `DATA/media`, or the bucket of `[media]`
+    /// (`media_store.rs`).
+    pub media: Arc<crate::media_store::MediaStore>,
     /// Core's engine on this storage for what the API asks of the networks (unpublish,
     /// account checks); it never claims targets (`publisher::engine`).
     pub networks: Arc<postctl_core::publish::Engine>,

@@ -85,13 +85,21 @@ pub async fn resolve(
     if !missing.is_empty() {
         return Err(Problem::media_not_uploaded(&missing));
     }
-    let dir = state.media_dir.clone();
-    let wanted = wanted.to_vec();
+    let mut located = Vec::with_capacity(wanted.len());
+    for m in wanted {
+        let path = state.media.local_copy(&m.sha256).await.map_err(|e| {
+            tracing::error!("media store ({}): {e}", state.media.describe());
+            Problem::unavailable(
+                "the server's media store cannot be reached just now; try again in a moment",
+            )
+        })?;
+        located.push((m.clone(), path));
+    }
     let described = tokio::task::spawn_blocking(move || {
-        wanted
+        located
             .into_iter()
-            .map(|m| {
-                let Some(path) = postctl_core::media::find_stored(&dir, &m.sha256) else {
+            .map(|(m, path)| {
+                let Some(path) = path else {
                     return Err(Err(m.sha256));
                 };
                 postctl_core::media::describe_stored(&path, &m.sha256, m.alt)
@@ -110,7 +118,10 @@ pub async fn resolve(
         // Recorded for the workspace but gone from the media dir: uploading it again
         // brings it back.
         Err(Err(sha256)) => {
-            tracing::warn!("media file {sha256} is recorded but missing from the media dir");
+            tracing::warn!(
+                "media file {sha256} is recorded but missing from {}",
+                state.media.describe()
+            );
             Err(Problem::media_not_uploaded(&[sha256]))
         }
     }
@@ -118,10 +129,10 @@ pub async fn resolve(
 
 /// Why `media` cannot go to `account`, by core's rules for its network: how many files a
 /// post takes there (none where postctl cannot send media yet), the networks that fetch
-/// files from a URL (no media host on the server), and images over its size limit that
+/// files from a URL (without the server's media bucket), and images over its size limit that
 /// postctl cannot shrink (only PNG, JPEG and WebP are). `None` when they fit, or when core
 /// cannot publish to the network at all (the publisher says so for text too).
-pub fn unfit(account: &Account, media: &[MediaRef]) -> Option<String> {
+pub fn unfit(account: &Account, media: &[MediaRef], host: bool) -> Option<String> {
     if media.is_empty() {
         return None;
     }
@@ -129,7 +140,15 @@ pub fn unfit(account: &Account, media: &[MediaRef]) -> Option<String> {
     let caps = platforms::capabilities(&core, None).ok()?;
     let network = core.network.display_name();
     let name = &account.name;
-    if let Some(refusal) = platforms::media_refusal(core.network, media.len(), false) {
+    if let Some(refusal) = platforms::media_refusal(core.network, media.len(), host) {
+        // Core names the device's setting; the server's is `[media]`.
+        let refusal = match platforms::media_refusal(core.network, media.len(), true) {
+            None => format!(
+                "{network} fetches images from a public URL, and {}",
+                crate::media_store::NO_BUCKET
+            ),
+            Some(_) => refusal,
+        };
         return Some(format!("account {name:?} ({network}): {refusal}"));
     }
     if caps.max_media == 0 {
@@ -167,9 +186,10 @@ pub fn unfit(account: &Account, media: &[MediaRef]) -> Option<String> {
         })
 }
 
-/// Checks `media` against every account of `accounts`: the first refusal as 422.
-pub fn check_fit(accounts: &[Account], media: &[MediaRef]) -> Result<(), Problem> {
-    match accounts.iter().find_map(|a| unfit(a, media)) {
+/// Checks `media` against every account of `accounts` (`host`: the server has a media
+/// bucket to give URLs from): the first refusal as 422.
+pub fn check_fit(accounts: &[Account], media: &[MediaRef], host: bool) -> Result<(), Problem> {
+    match accounts.iter().find_map(|a| unfit(a, media, host)) {
         Some(reason) => Err(Problem::invalid_field(format!("`media`: {reason}"))),
         None => Ok(()),
     }

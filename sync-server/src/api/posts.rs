@@ -252,7 +252,7 @@ pub async fn create(
     let tz = zone(new.zone.as_deref())?;
     let accounts = find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
     let media = post_media::resolve(&state, &caller.workspace_id, &new.media).await?;
-    post_media::check_fit(&accounts, &media)?;
+    post_media::check_fit(&accounts, &media, state.media.host().is_ok())?;
     let now = Utc::now();
     let scheduled_ms = new
         .at
@@ -448,7 +448,7 @@ pub async fn patch(
             Some(named) => named.clone(),
             None => live_accounts(&state, &caller.workspace_id, &id).await?,
         };
-        post_media::check_fit(&goes_to, &media)?;
+        post_media::check_fit(&goes_to, &media, state.media.host().is_ok())?;
     }
     let stamp_all = fields.is_empty();
     let targets_names = match (&named, stamp_all) {

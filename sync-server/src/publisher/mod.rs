@@ -26,6 +26,7 @@ use postctl_core::secrets::{Backend, Secret, SecretStore};
 use serde_json::Value;
 
 use crate::auth::Guard;
+use crate::media_store::MediaStore;
 use crate::storage::Storage;
 use ledger::ServerLedger;
 
@@ -117,7 +118,7 @@ impl TokenKeeper for SealedTokens {
 
 /// Core's engine on the server's storage, with the server key of `guard` opening the
 /// accounts' sealed credentials and sealing refreshed tokens: media files under
-/// `data_dir/media`, `observer` (if any) told each finished target's outcome and
+/// `data_dir/media` (no bucket), `observer` (if any) told each finished target's outcome and
 /// `failures` (if any) each failed token refresh. The
 /// publisher drains with one; the API's unpublish and account check use another (on an
 /// API-only node too), which never claims anything.
@@ -125,6 +126,23 @@ pub fn engine(
     storage: Arc<dyn Storage>,
     guard: Arc<Guard>,
     data_dir: &std::path::Path,
+    policy: Policy,
+    observer: Option<Observer>,
+    failures: Option<RefreshObserver>,
+) -> anyhow::Result<Engine> {
+    let media = Arc::new(MediaStore::Directory(data_dir.join("media")));
+    engine_with_media(storage, guard, data_dir, &media, policy, observer, failures)
+}
+
+/// [`engine`] with the media files in `media`: the engine reads them from its directory
+/// (or the bucket's cache, each file fetched from the bucket first), and networks that
+/// fetch images from a URL (Instagram, Threads) get one of the bucket, or are told that
+/// the server needs `[media]`.
+pub fn engine_with_media(
+    storage: Arc<dyn Storage>,
+    guard: Arc<Guard>,
+    data_dir: &std::path::Path,
+    media: &Arc<MediaStore>,
     policy: Policy,
     observer: Option<Observer>,
     failures: Option<RefreshObserver>,
@@ -160,28 +178,33 @@ pub fn engine(
         guard,
         failures,
     });
-    Ok(
-        Engine::on_ledger(ledger, secrets, secret_of, data_dir.join("media"), policy)?
-            .with_sessions_in_memory()
-            .with_token_keeper(keeper),
-    )
+    let mut engine = Engine::on_ledger(ledger, secrets, secret_of, media.engine_dir(), policy)?
+        .with_sessions_in_memory()
+        .with_token_keeper(keeper)
+        .with_media_host_from(media.host());
+    if let Some(source) = media.source() {
+        engine = engine.with_media_source(source);
+    }
+    Ok(engine)
 }
 
 impl Publisher {
-    /// Starts publishing from `storage`, with the server key of `guard`: media files under
-    /// `data_dir/media`, `observer` told each outcome, `failures` each failed refresh.
+    /// Starts publishing from `storage`, with the server key of `guard`: media files in
+    /// `media`, `observer` told each outcome, `failures` each failed refresh.
     pub fn start(
         storage: Arc<dyn Storage>,
         guard: Arc<Guard>,
         data_dir: &std::path::Path,
+        media: &Arc<MediaStore>,
         policy: Policy,
         observer: Observer,
         failures: RefreshObserver,
     ) -> anyhow::Result<Publisher> {
-        let engine = Arc::new(engine(
+        let engine = Arc::new(engine_with_media(
             storage,
             guard,
             data_dir,
+            media,
             policy,
             Some(observer),
             Some(failures),

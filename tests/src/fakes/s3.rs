@@ -1,5 +1,5 @@
-//! An S3-compatible object store with path-style URLs (`/{bucket}/{key}`): `PUT`, `GET`
-//! and `DELETE` of objects, each authorised by a presigned URL (AWS Signature Version 4 in
+//! An S3-compatible object store with path-style URLs (`/{bucket}/{key}`): `PUT`, `GET`,
+//! `HEAD` and `DELETE` of objects, each authorised by a presigned URL (AWS Signature Version 4 in
 //! the query: `X-Amz-Algorithm=AWS4-HMAC-SHA256`, `X-Amz-Credential=KEY/DATE/REGION/s3/
 //! aws4_request`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders`, `X-Amz-Signature`).
 //!
@@ -151,6 +151,18 @@ impl Store {
                     "NoSuchKey",
                     "The specified key does not exist.",
                 ),
+            },
+            // S3 answers HEAD with the object's headers and no body; 404 without one.
+            Method::HEAD => match self.objects.get(key) {
+                Some((mime, data)) => (
+                    StatusCode::OK,
+                    [
+                        ("content-type", mime.clone()),
+                        ("content-length", data.len().to_string()),
+                    ],
+                )
+                    .into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
             },
             Method::DELETE => {
                 self.objects.remove(key);

@@ -134,6 +134,8 @@ impl Server {
             .arg("--data")
             .arg(&self.dir)
             .env_remove("POSTCTL_SERVER_DATABASE_URL")
+            // The settings of its `serve` (a PostgreSQL URL, the key, a bucket).
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
