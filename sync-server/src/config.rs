@@ -410,10 +410,52 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 
 fn read_file(path: &Path, required: bool) -> anyhow::Result<File> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid server.toml", path.display())),
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a valid server.toml: {}",
+                path.display(),
+                toml_error(&text, &e)
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(File::default()),
         Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+/// What is wrong in server.toml, by line and key, without the file's text: a line of it
+/// may hold a secret (`smtp_password`, `metrics_token`), and the parser's own report
+/// shows the line and quotes the value it could not use.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let mut message = String::new();
+    let mut quoted = false;
+    for c in error.message().trim().chars() {
+        if c == '"' {
+            if !quoted {
+                message.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            message.push(c);
+        }
+    }
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let start = span.start.min(text.len());
+    let line = text.as_bytes()[..start]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1;
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty());
+    match key {
+        Some(key) => format!("line {line} (`{key}`): {message}"),
+        None => format!("line {line}: {message}"),
     }
 }
 
@@ -852,6 +894,44 @@ mod tests {
         );
         assert_eq!(redact("postgres://localhost/x"), "postgres://localhost/x");
         assert_eq!(redact("postgresql://u:pw@h/d"), "postgresql://u@h/d");
+    }
+
+    #[test]
+    fn a_bad_server_toml_is_reported_by_line_and_key_without_its_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (text, line, key) in [
+            // A misspelt key: the parser's own report shows the whole line.
+            (
+                "listen = \"127.0.0.1:9000\"\nsmtp_pasword = \"hunter2-secret\"\n",
+                2,
+                "smtp_pasword",
+            ),
+            // A value of the wrong type: the parser's message quotes it.
+            (
+                "smtp_password = \"ok\"\nsmtp_port = \"hunter2-secret\"\n",
+                2,
+                "smtp_port",
+            ),
+            (
+                "metrics_token = \"hunter2-secret\"\nrate_limit = \"hunter2-secret\"\n",
+                2,
+                "rate_limit",
+            ),
+        ] {
+            let path = dir.path().join("server.toml");
+            std::fs::write(&path, text).expect("write");
+            let error = format!(
+                "{:#}",
+                resolve(&Given {
+                    config: Some(path),
+                    data: Some(dir.path().into()),
+                    ..Given::default()
+                })
+                .expect_err("refused")
+            );
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(error.contains(&format!("line {line} (`{key}`)")), "{error}");
+        }
     }
 
     #[test]
