@@ -942,6 +942,12 @@ async fn accounts_stay_in_their_workspace_and_go_when_idle(target: Target) {
         .await
         .expect("cancel")
         .expect("post");
+    // A notification channel through the account goes with it; an email channel whose
+    // address happens to read the same stays.
+    let through = channel(&alice, ChannelKind::Slack, &masto.id, None);
+    let email = channel(&alice, ChannelKind::Email, &masto.id, None);
+    s.create_channel(&through).await.expect("slack channel");
+    s.create_channel(&email).await.expect("email channel");
     assert_eq!(
         s.delete_account(&ws.id, &masto.id, 7_000)
             .await
@@ -950,6 +956,14 @@ async fn accounts_stay_in_their_workspace_and_go_when_idle(target: Target) {
     );
     assert_eq!(s.account(&ws.id, &masto.id).await.expect("get"), None);
     assert!(s.accounts(&ws.id).await.expect("list").is_empty());
+    let left: Vec<String> = s
+        .channels(&alice.id)
+        .await
+        .expect("channels")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(left, vec![email.id.clone()]);
     // Its credentials are gone from the database, and its name is free.
     assert!(
         s.sealed_values()

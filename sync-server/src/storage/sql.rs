@@ -16,6 +16,10 @@ pub(crate) const TARGET_INSERT: &str = "id, post_id, account_id, workspace_id, s
      in_flight, in_flight_ms, last_error, created_ms, updated_ms";
 pub(crate) const TARGET_WIDTH: usize = 17;
 /// `accounts` columns in the order `account_row` reads them (prefix `a.`).
+/// The notification channels that post through a workspace's account, whose address is
+/// the account's id (`ChannelKind::through_account`).
+pub(crate) const ACCOUNT_CHANNEL_KINDS: &str = "('slack', 'discord', 'matrix')";
+
 pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.workspace_id, a.name, a.network, a.base_url, \
      a.handle, a.settings, a.credentials, a.created_ms";
 pub(crate) const ACCOUNT_INSERT: &str =

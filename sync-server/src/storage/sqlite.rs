@@ -17,6 +17,10 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 use super::schema::{MIGRATIONS, latest};
 use super::sql::{
+    ACCOUNT_CHANNEL_KINDS, API_STAMP, APPROVE_TARGET, MEDIA_JOIN, NOT_APPROVED, SCHEDULE_TARGET,
+    unapproved_due_sql,
+};
+use super::sql::{
     ACCOUNT_COLUMNS, ACCOUNT_INSERT, ACCOUNT_WIDTH, CIRCUIT_COLUMNS, CIRCUIT_UPSERT, CircuitRaw,
     DATA_VERSION, FinishColumns, POST_JOIN_COLUMNS, POST_JOIN_WIDTH, PROBE_READY,
     RELEASE_SIGN_IN_LOCK, SEALED_SELECTS, TAKE_SIGN_IN_LOCK, TARGET_COLUMNS, TARGET_INSERT,
@@ -24,9 +28,6 @@ use super::sql::{
     held_accounts_sql, interrupted_attempt, mark_missed_sql, mark_unpublished_sql,
     next_due_after_sql, next_due_sql, only_post_sql, probe_target_sql, probe_time, probe_times_sql,
     sealed_update,
-};
-use super::sql::{
-    API_STAMP, APPROVE_TARGET, MEDIA_JOIN, NOT_APPROVED, SCHEDULE_TARGET, unapproved_due_sql,
 };
 use super::targets::resolve_parts;
 use super::{
@@ -1731,6 +1732,21 @@ impl Storage for SqliteStorage {
                 params![id, format!("deleted-{id}"), now_ms],
             )?;
             tx.execute("DELETE FROM account_waits WHERE account_id = ?1", [&id])?;
+            // A notification channel through the account (Slack, Discord, Matrix) goes
+            // with it, with what it had still to send.
+            tx.execute(
+                &format!(
+                    "DELETE FROM notification_sends WHERE state = 'pending' AND channel_id IN
+                       (SELECT id FROM notification_channels WHERE kind IN {ACCOUNT_CHANNEL_KINDS} AND address = ?1)"
+                ),
+                [&id],
+            )?;
+            tx.execute(
+                &format!(
+                    "DELETE FROM notification_channels WHERE kind IN {ACCOUNT_CHANNEL_KINDS} AND address = ?1"
+                ),
+                [&id],
+            )?;
             tx.commit()?;
             Ok(AccountDeletion::Deleted)
         })
