@@ -1789,7 +1789,7 @@ impl Storage for SqliteStorage {
             for t in &targets {
                 insert_target(&tx, t, false)?;
             }
-            stamp_api_fields(&tx, &p, &fields)?;
+            stamp_api_fields(&tx, &p, &fields, true)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
@@ -1817,7 +1817,7 @@ impl Storage for SqliteStorage {
             if must_move && change.is_some() && outcome.changed.is_empty() {
                 return Ok(Some(outcome));
             }
-            stamp_api_fields(&tx, &p, &fields)?;
+            stamp_api_fields(&tx, &p, &fields, false)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
@@ -3420,23 +3420,39 @@ fn post_row_at(r: &Row, at: usize) -> rusqlite::Result<Post> {
     })
 }
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]).
+/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
+/// that carries them to the workspace's sync chain (with a `created` operation first when
+/// the API `created` the post), so devices pull the write as any device's.
 fn stamp_api_fields(
     tx: &rusqlite::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
+    created: bool,
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(API_STAMP)?;
-    for f in fields {
-        stmt.execute(params![
-            p.workspace_id,
-            p.id,
-            f.field,
-            f.at_ms,
-            f.device,
-            f.value
-        ])?;
+    if fields.is_empty() {
+        return Ok(());
     }
+    let mut stmt = tx.prepare_cached(API_STAMP)?;
+    let mut stamps = Vec::with_capacity(fields.len());
+    for f in fields {
+        stamps.push(stmt.query_row(
+            params![p.workspace_id, p.id, f.field, f.at_ms, f.device, f.value],
+            |r| r.get::<_, i64>(0),
+        )?);
+    }
+    let payload = super::sql::api_payload(p, created, fields, &stamps);
+    // The transaction is IMMEDIATE: no push can take the position meanwhile.
+    tx.prepare_cached(super::sql::API_VERSION)?.query_row(
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            p.workspace_id,
+            fields[0].device,
+            p.author_id,
+            p.updated_ms.max(p.created_ms),
+            payload
+        ],
+        |r| r.get::<_, i64>(0),
+    )?;
     Ok(())
 }
 
