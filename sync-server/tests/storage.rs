@@ -3286,6 +3286,43 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         .expect("update");
     assert_eq!(s.latest_version(&ws.id).await.expect("latest"), before);
 
+    // Deleting through the API carries `deleted`; deleting again adds nothing.
+    let gone = post(&ws, &alice, "deleted through the API");
+    s.create_post_stamped(&gone, &[], &[], &[api_media("[]", gone.created_ms)])
+        .await
+        .expect("create");
+    let deleted = ApiField {
+        field: "deleted",
+        value: "true".into(),
+        at_ms: gone.created_ms + 5,
+        device: "api".into(),
+    };
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    assert!(
+        s.delete_post_stamped(&gone, gone.created_ms + 5, std::slice::from_ref(&deleted))
+            .await
+            .expect("delete")
+    );
+    let last = s
+        .versions_after(&ws.id, head.as_deref(), 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    let ops: Vec<Operation> = serde_json::from_str(&last[0].payload).expect("operations");
+    assert_eq!(
+        ops.iter()
+            .map(|o| (o.field, o.value.clone()))
+            .collect::<Vec<_>>(),
+        [(Field::Deleted, serde_json::json!(true))]
+    );
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    assert!(
+        !s.delete_post_stamped(&gone, gone.created_ms + 6, &[deleted])
+            .await
+            .expect("delete")
+    );
+    assert_eq!(s.latest_version(&ws.id).await.expect("latest"), head);
+
     // Devices pushing (pull and push again when stale) while the API writes: one chain.
     let mut racers = Vec::new();
     for i in 0..4 {
@@ -3333,7 +3370,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         .expect("known");
     assert_eq!(
         chain.len(),
-        4 + 20 + 20,
+        6 + 20 + 20,
         "every push and API write is in the chain"
     );
     assert_eq!(chain[0].parent_id, None);

@@ -821,26 +821,23 @@ impl Storage for PgStorage {
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        let n = tx
-            .execute(
-                "UPDATE posts SET deleted_ms = $3
-                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
-                &[&workspace_id, &id, &now_ms],
-            )
-            .await
-            .map_err(db_error)?;
-        // What has not started publishing is cancelled; a claimed target finishes.
-        tx.execute(
-            &format!(
-                "UPDATE targets SET state = '{}', updated_ms = $2
-                 WHERE post_id = $1 AND state IN {}",
-                TargetState::Cancelled.as_str(),
-                TargetState::sql(TargetState::EDITABLE)
-            ),
-            &[&id, &now_ms],
-        )
-        .await
-        .map_err(db_error)?;
+        let n = soft_delete(&tx, workspace_id, id, now_ms).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_post_stamped(
+        &self,
+        post: &Post,
+        now_ms: i64,
+        fields: &[ApiField],
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = soft_delete(&tx, &post.workspace_id, &post.id, now_ms).await?;
+        if n == 1 {
+            stamp_api_fields(&tx, post, fields, false).await?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
@@ -3496,6 +3493,36 @@ fn post_row_at(r: &Row, at: usize) -> Post {
 const SKIP_5: &str = "NOT (t.account_id = ANY(CAST(?5 AS TEXT[])))";
 const SKIP_3: &str = "NOT (t.account_id = ANY(CAST(?3 AS TEXT[])))";
 const SKIP_2: &str = "NOT (t.account_id = ANY(CAST(?2 AS TEXT[])))";
+
+/// Soft-deletes post `id` of workspace `w` (how many posts it deleted) and cancels what
+/// has not started publishing; a claimed target finishes.
+async fn soft_delete(
+    tx: &deadpool_postgres::Transaction<'_>,
+    w: &str,
+    id: &str,
+    now_ms: i64,
+) -> Result<u64> {
+    let n = tx
+        .execute(
+            "UPDATE posts SET deleted_ms = $3
+             WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
+            &[&w, &id, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+    tx.execute(
+        &format!(
+            "UPDATE targets SET state = '{}', updated_ms = $2
+             WHERE post_id = $1 AND state IN {}",
+            TargetState::Cancelled.as_str(),
+            TargetState::sql(TargetState::EDITABLE)
+        ),
+        &[&id, &now_ms],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(n)
+}
 
 /// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
 /// that carries them to the workspace's sync chain (with a `created` operation first when

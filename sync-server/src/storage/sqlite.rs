@@ -912,21 +912,26 @@ impl Storage for SqliteStorage {
         let (w, id) = (workspace_id.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE posts SET deleted_ms = ?3
-                 WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
-                params![w, id, now_ms],
-            )?;
-            // What has not started publishing is cancelled; a claimed target finishes.
-            tx.execute(
-                &format!(
-                    "UPDATE targets SET state = '{}', updated_ms = ?2
-                     WHERE post_id = ?1 AND state IN {}",
-                    TargetState::Cancelled.as_str(),
-                    TargetState::sql(TargetState::EDITABLE)
-                ),
-                params![id, now_ms],
-            )?;
+            let n = soft_delete(&tx, &w, &id, now_ms)?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn delete_post_stamped(
+        &self,
+        post: &Post,
+        now_ms: i64,
+        fields: &[ApiField],
+    ) -> Result<bool> {
+        let (p, fields) = (post.clone(), fields.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = soft_delete(&tx, &p.workspace_id, &p.id, now_ms)?;
+            if n == 1 {
+                stamp_api_fields(&tx, &p, &fields, false)?;
+            }
             tx.commit()?;
             Ok(n == 1)
         })
@@ -3418,6 +3423,31 @@ fn post_row_at(r: &Row, at: usize) -> rusqlite::Result<Post> {
         created_ms: r.get(at + 8)?,
         updated_ms: r.get(at + 9)?,
     })
+}
+
+/// Soft-deletes post `id` of workspace `w` (how many posts it deleted) and cancels what
+/// has not started publishing; a claimed target finishes.
+fn soft_delete(
+    tx: &rusqlite::Transaction<'_>,
+    w: &str,
+    id: &str,
+    now_ms: i64,
+) -> rusqlite::Result<usize> {
+    let n = tx.execute(
+        "UPDATE posts SET deleted_ms = ?3
+         WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
+        params![w, id, now_ms],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE targets SET state = '{}', updated_ms = ?2
+             WHERE post_id = ?1 AND state IN {}",
+            TargetState::Cancelled.as_str(),
+            TargetState::sql(TargetState::EDITABLE)
+        ),
+        params![id, now_ms],
+    )?;
+    Ok(n)
 }
 
 /// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
