@@ -1153,12 +1153,17 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
 
     s.release_claims("p1", 15_000).await.expect("release");
     // A device's newer stamp does not hide a later API edit: the API's is 1 ms after it.
-    let v1 = version(&ws, &alice, None, "zz");
+    // (The API's post is the chain's first version.)
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    let v1 = version(&ws, &alice, head.as_deref(), "zz");
     let synced = FieldWrite {
         value: "[]".into(),
         ..write(&without.id, 20_000, "zz", PostWrite::Media)
     };
-    s.add_version(&v1, &[synced]).await.expect("add");
+    assert!(matches!(
+        s.add_version(&v1, &[synced]).await.expect("add"),
+        AddVersion::Added { seq: 2 }
+    ));
     let edited = Post {
         updated_ms: 19_000,
         ..without.clone()
