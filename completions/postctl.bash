@@ -1105,7 +1105,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__feeds__subcmd__add)
-            opts="-h --to --template --config --db --json --help"
+            opts="-h --to --template --queue --config --db --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2763,7 +2763,7 @@ _postctl() {
             return 0
             ;;
         postctl__subcmd__triggers__subcmd__add)
-            opts="-h --template --to --prereleases --description --config --db --json --help github generic"
+            opts="-h --template --to --prereleases --description --queue --config --db --json --help github generic"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -630,6 +630,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_see
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l prereleases -d 'GitHub: announce prereleases too'
+complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l queue -d 'Schedule each post at the next free slot of the first account\'s queue, not now'
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c postctl -n "__fish_postctl_using_subcommand triggers; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
@@ -651,6 +652,7 @@ complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_s
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l template -d 'The template each item is rendered through (the workspace\'s, on the server)' -r
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l db -d 'Database file [default: $POSTCTL_DB, else <data dir>/postctl.db; the data dir is $POSTCTL_DATA_DIR or $XDG_DATA_HOME/postctl]' -r -F
+complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l queue -d 'Schedule each new item at the next free slot of the first account\'s queue, not now'
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -l json -d 'Print data as JSON on stdout'
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c postctl -n "__fish_postctl_using_subcommand feeds; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $POSTCTL_CONFIG, else $XDG_CONFIG_HOME/postctl/config.toml]' -r -F

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use crate::api::posts::{rfc3339, view};
 use crate::storage::{
-    ApprovalDecision, ApprovalSettings, Event, Member, Post, Result, Storage, Target, TargetState,
-    Unapproved,
+    ApprovalDecision, ApprovalSettings, Event, Member, Post, PostEvents, Result, Storage, Target,
+    TargetState, Unapproved,
 };
 use crate::webhooks::{self, EventType};
 
@@ -53,19 +53,22 @@ pub fn made_post_waits(settings: &ApprovalSettings, members: &[Member], makers: 
 /// How a trigger or a feed makes `post` (scheduled) on `targets`: as they are, with
 /// `post.scheduled`; or, when it waits for approval ([`made_post_waits`]), with its
 /// targets awaiting approval and `approval.requested` naming the author and the approvers.
+/// The events are a function of the post, as a queued post's time is decided when it is
+/// stored (`storage::Queued`).
 pub async fn made_post(
     storage: &dyn Storage,
     post: &Post,
     targets: Vec<Target>,
     makers: &[&str],
-) -> Result<(Vec<Target>, Vec<Event>)> {
+) -> Result<(Vec<Target>, PostEvents)> {
+    let scheduled: PostEvents = Arc::new(|post: &Post| crate::api::posts::scheduled_event(post));
     let settings = storage.approval_settings(&post.workspace_id).await?;
     if !settings.require_approval {
-        return Ok((targets, crate::api::posts::scheduled_event(post)));
+        return Ok((targets, scheduled));
     }
     let members = storage.members(&post.workspace_id).await?;
     if !made_post_waits(&settings, &members, makers) {
-        return Ok((targets, crate::api::posts::scheduled_event(post)));
+        return Ok((targets, scheduled));
     }
     let author = members
         .iter()
@@ -82,7 +85,9 @@ pub async fn made_post(
             t
         })
         .collect();
-    Ok((targets, vec![requested(post, &author, &approvers)]))
+    let events: PostEvents =
+        Arc::new(move |post: &Post| vec![requested(post, &author, &approvers)]);
+    Ok((targets, events))
 }
 
 /// A decision as the API and the `approval.decided` event show it.

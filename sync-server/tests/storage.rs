@@ -24,6 +24,7 @@ use postctl_server::storage::{
 };
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
 use postctl_server::storage::{MetricClaim, MetricDone, SyncApproval};
+use postctl_server::storage::{PostEvents, QueueSlots, Queued};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -104,6 +105,7 @@ cases!(
     metrics_are_claimed_once_recorded_and_read_per_post,
     two_collectors_never_claim_one_target_twice,
     account_figures_are_claimed_once_and_kept_per_account,
+    queued_posts_take_the_next_free_slot_once,
 );
 
 /// Runs every case, or with `STORAGE_CASE` set only the cases whose names contain it.
@@ -3752,6 +3754,7 @@ async fn triggers_make_one_post_per_event(target: Target) {
         accounts: vec![a.id.clone()],
         secret: Some("v1.sealed-trigger-secret".into()),
         prereleases: false,
+        queue: false,
         description: Some("releases".into()),
         created_by: alice.id.clone(),
         created_ms: 1_000,
@@ -3786,7 +3789,7 @@ async fn triggers_make_one_post_per_event(target: Target) {
     };
     let (first, t1, e1) = due("v1.0 is out");
     assert_eq!(
-        s.fire_trigger(&trigger.id, "github-release:1", &first, &[t1], &[e1])
+        s.fire_trigger(&trigger.id, "github-release:1", &first, &[t1], &[e1], None)
             .await
             .expect("fire"),
         Fired::Made
@@ -3794,7 +3797,7 @@ async fn triggers_make_one_post_per_event(target: Target) {
     // The same event again: nothing is written, and the first post is named.
     let (second, t2, e2) = due("v1.0 is out (again)");
     assert_eq!(
-        s.fire_trigger(&trigger.id, "github-release:1", &second, &[t2], &[e2])
+        s.fire_trigger(&trigger.id, "github-release:1", &second, &[t2], &[e2], None)
             .await
             .expect("fire"),
         Fired::Already {
@@ -3825,8 +3828,8 @@ async fn triggers_make_one_post_per_event(target: Target) {
     let (p4, t4, e4) = due("v2.0");
     let (t3, e3, t4, e4) = ([t3], [e3], [t4], [e4]);
     let (r3, r4) = tokio::join!(
-        s.fire_trigger(&trigger.id, "github-release:2", &p3, &t3, &e3),
-        other.fire_trigger(&trigger.id, "github-release:2", &p4, &t4, &e4),
+        s.fire_trigger(&trigger.id, "github-release:2", &p3, &t3, &e3, None),
+        other.fire_trigger(&trigger.id, "github-release:2", &p4, &t4, &e4, None),
     );
     let results = [r3.expect("fire"), r4.expect("fire")];
     assert_eq!(
@@ -3877,6 +3880,7 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
         last_error: None,
         polled_ms: None,
         next_poll_ms: 1_000,
+        queue: false,
         created_by: alice.id.clone(),
         created_ms: 1_000,
     };
@@ -3998,7 +4002,8 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
             &keys(&["id:1b", "link:https://b.test/1"]),
             &p,
             &[t],
-            &[e]
+            &[e],
+            None
         )
         .await
         .expect("post")
@@ -4013,8 +4018,8 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
     let two = keys(&["id:2", "link:https://b.test/2"]);
     let (t2, e2, t3, e3) = ([t2], [e2], [t3], [e3]);
     let (r2, r3) = tokio::join!(
-        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2),
-        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3)
+        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2, None),
+        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3, None)
     );
     let made = [r2.expect("post"), r3.expect("post")];
     assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
@@ -5757,4 +5762,218 @@ async fn account_figures_are_claimed_once_and_kept_per_account(target: Target) {
             .all(|claim| claim.account_id == first),
         "a deleted account or one needing sign-in was claimed"
     );
+}
+
+/// `queue`: an account's slots, the times its live posts hold, and queued posts (a trigger's
+/// and a feed's) that take the first account's next slot none of their accounts holds,
+/// decided in the transaction that stores them, so two at once get two slots.
+async fn queued_posts_take_the_next_free_slot_once(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let masto = account(&ws, "masto", "mastodon");
+    let bsky = account(&ws, "bsky", "bluesky");
+    s.create_account(&masto).await.expect("account");
+    s.create_account(&bsky).await.expect("account");
+    let hour = 3_600_000;
+    // Thursday 2026-11-26 12:00 UTC, 13:00 in Berlin: today's 13:00 is not after now.
+    let now = 1_795_694_400_000_i64;
+    let fri_9 = 1_795_766_400_000_i64; // 09:00 Berlin
+    let fri_13 = fri_9 + 4 * hour;
+    let mon_9 = fri_9 + 72 * hour;
+    let slots = |a: &Account, rules: &str| QueueSlots {
+        account_id: a.id.clone(),
+        workspace_id: ws.id.clone(),
+        rules: rules.into(),
+        tz: "Europe/Berlin".into(),
+        updated_ms: 1_000,
+    };
+    // Another workspace's account is not this one's.
+    let stranger = QueueSlots {
+        workspace_id: "another-workspace".into(),
+        ..slots(&masto, "daily 09:00")
+    };
+    assert!(!s.set_queue_slots(&stranger).await.expect("set"));
+    assert!(
+        s.set_queue_slots(&slots(&masto, "daily 10:00"))
+            .await
+            .expect("set")
+    );
+    assert!(
+        s.set_queue_slots(&slots(&masto, "mon-fri 09:00,13:00"))
+            .await
+            .expect("replace")
+    );
+    assert_eq!(
+        s.queue_slots(&ws.id, &masto.id).await.expect("read"),
+        Some(slots(&masto, "mon-fri 09:00,13:00"))
+    );
+    assert_eq!(s.queue_slots(&ws.id, &bsky.id).await.expect("read"), None);
+    assert_eq!(s.all_queue_slots(&ws.id).await.expect("all").len(), 1);
+
+    // bsky holds Friday 09:00 with a post made by hand.
+    let held = Post {
+        state: PostState::Scheduled,
+        scheduled_ms: Some(fri_9),
+        ..post(&ws, &alice, "held by hand")
+    };
+    let held_target = storage::Target::new(&held, &bsky.id, now);
+    s.create_post_with_targets(&held, &[held_target], &[])
+        .await
+        .expect("held");
+    assert_eq!(
+        s.taken_slots(&ws.id, std::slice::from_ref(&bsky.id), now)
+            .await
+            .expect("taken"),
+        vec![fri_9]
+    );
+
+    let events: PostEvents = {
+        let ws = ws.clone();
+        Arc::new(move |p: &Post| vec![event(&ws, "post.scheduled", p.scheduled_ms.unwrap_or(0))])
+    };
+    let queued = Queued {
+        now_ms: now,
+        events: events.clone(),
+    };
+    let made = |body: &str, accounts: &[&Account]| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(now),
+            ..post(&ws, &alice, body)
+        };
+        let t: Vec<storage::Target> = accounts
+            .iter()
+            .map(|a| storage::Target::new(&p, &a.id, now))
+            .collect();
+        (p, t)
+    };
+    let due_of = |p: &Post| {
+        let s = s.clone();
+        let (ws, id) = (ws.id.clone(), p.id.clone());
+        async move {
+            let post = s.post(&ws, &id).await.expect("read").expect("stored");
+            let dues: Vec<Option<i64>> = s
+                .targets(&ws, &id)
+                .await
+                .expect("targets")
+                .iter()
+                .map(|t| t.target.due_ms)
+                .collect();
+            (post.scheduled_ms, dues)
+        }
+    };
+
+    // A trigger for masto and bsky: masto's slots, but Friday 09:00 is bsky's already.
+    let trigger = Trigger {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        kind: TriggerKind::Generic,
+        template: "release".into(),
+        accounts: vec![masto.id.clone(), bsky.id.clone()],
+        secret: None,
+        prereleases: false,
+        queue: true,
+        description: None,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_trigger(&trigger).await.expect("trigger");
+    assert_eq!(
+        s.trigger(&trigger.id).await.expect("read").map(|t| t.queue),
+        Some(true)
+    );
+    let (p1, t1) = made("v1", &[&masto, &bsky]);
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "k1", &p1, &t1, &[], Some(&queued))
+            .await
+            .expect("fire"),
+        Fired::Made
+    );
+    assert_eq!(due_of(&p1).await, (Some(fri_13), vec![Some(fri_13); 2]));
+    let stored = s.post(&ws.id, &p1.id).await.expect("read").expect("post");
+    assert_eq!(stored.zone, "Europe/Berlin", "the queue's zone");
+    // The same event again is the first post, whatever the queue says.
+    let (again, t_again) = made("v1 again", &[&masto, &bsky]);
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "k1", &again, &t_again, &[], Some(&queued))
+            .await
+            .expect("fire"),
+        Fired::Already {
+            post_id: p1.id.clone()
+        }
+    );
+    assert_eq!(
+        s.taken_slots(&ws.id, &[masto.id.clone(), bsky.id.clone()], now)
+            .await
+            .expect("taken"),
+        vec![fri_9, fri_13]
+    );
+
+    // Two feed items on two handles at once, for masto alone: Friday 09:00 (bsky's hold
+    // is not masto's) and Monday 09:00, one each.
+    let other = open(&target).await.expect("a second handle");
+    let feed = storage::Feed {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://blog.example.test/feed.xml".into(),
+        template: "blog".into(),
+        accounts: vec![masto.id.clone()],
+        etag: None,
+        last_modified: None,
+        last_error: None,
+        polled_ms: Some(1_000),
+        next_poll_ms: 1_000,
+        queue: true,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_feed(&feed).await.expect("feed");
+    let (p2, t2) = made("item 2", &[&masto]);
+    let (p3, t3) = made("item 3", &[&masto]);
+    let (k2, k3) = (vec!["id:2".to_string()], vec!["id:3".to_string()]);
+    let (r2, r3) = tokio::join!(
+        s.post_feed_item(&feed.id, &k2, &p2, &t2, &[], Some(&queued)),
+        other.post_feed_item(&feed.id, &k3, &p3, &t3, &[], Some(&queued)),
+    );
+    assert!(r2.expect("post") && r3.expect("post"));
+    let mut got = vec![due_of(&p2).await.0, due_of(&p3).await.0];
+    got.sort();
+    assert_eq!(got, vec![Some(fri_9), Some(mon_9)], "two slots, one each");
+    // An item seen before is not posted, queue or not.
+    let (p4, t4) = made("item 2 again", &[&masto]);
+    assert!(
+        !s.post_feed_item(&feed.id, &k2, &p4, &t4, &[], Some(&queued))
+            .await
+            .expect("post")
+    );
+
+    // bsky first: it has no slots; nothing is stored, and the error says what to run.
+    let (p5, t5) = made("v2", &[&bsky, &masto]);
+    let refused = s
+        .fire_trigger(&trigger.id, "k2", &p5, &t5, &[], Some(&queued))
+        .await
+        .expect_err("no slots");
+    assert!(
+        matches!(&refused, StorageError::NoQueueSlot(why)
+            if why.contains("postctl queue slots set bsky")),
+        "{refused:?}"
+    );
+    assert_eq!(s.post(&ws.id, &p5.id).await.expect("read"), None);
+    let (p6, t6) = made("item 6", &[&bsky]);
+    assert!(matches!(
+        s.post_feed_item(
+            &feed.id,
+            &["id:6".to_string()],
+            &p6,
+            &t6,
+            &[],
+            Some(&queued)
+        )
+        .await,
+        Err(StorageError::NoQueueSlot(_))
+    ));
+    assert_eq!(s.post(&ws.id, &p6.id).await.expect("read"), None);
+
+    assert!(s.clear_queue_slots(&ws.id, &masto.id).await.expect("clear"));
+    assert!(!s.clear_queue_slots(&ws.id, &masto.id).await.expect("clear"));
+    assert_eq!(s.queue_slots(&ws.id, &masto.id).await.expect("read"), None);
 }

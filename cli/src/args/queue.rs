@@ -19,18 +19,32 @@ pub enum QueueCommand {
 #[derive(Debug, Subcommand)]
 pub enum SlotsCommand {
     /// Set an account's weekly slots (rules separated by ;)
-    #[command(
-        after_help = "Examples:\n  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"\n  postctl queue slots set masto \"mon-fri 09:00; sat 11:00\" --tz Europe/Berlin"
-    )]
+    #[command(after_help = SET_HELP)]
     Set(SlotsSetArgs),
     /// List accounts' slots and their next free times
+    #[command(
+        after_help = "Examples:\n  postctl queue slots list\n  postctl queue slots list --json\n\nOn a linked database the server's accounts show the server's slots and next free\ntimes (which count the posts its feeds and triggers made); the others, this database's."
+    )]
     List,
     /// Remove an account's slots
+    #[command(
+        after_help = "Examples:\n  postctl queue slots clear masto\n\nOn a linked database, a server account's slots are removed on the server and here.\nPosts already queued keep their times."
+    )]
     Clear(SlotsClearArgs),
     /// Propose slots from the account's best times (`postctl insights`); --apply sets them
     #[command(after_help = SUGGEST_HELP)]
     Suggest(SlotsSuggestArgs),
 }
+
+pub const SET_HELP: &str = "\
+Examples:
+  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"
+  postctl queue slots set masto \"mon-fri 09:00; sat 11:00\" --tz Europe/Berlin
+
+On a database linked to a server (`postctl login`), an account the server's workspace
+has gets the slots on the server too: its feeds and triggers made with --queue
+(`postctl feeds add URL --to masto --template blog --queue`) post at the server's next
+free slot of the account. The slots are kept here as well, for `postctl queue add`.";
 
 pub const SUGGEST_HELP: &str = "\
 Examples:

@@ -10,6 +10,7 @@ Examples:
   postctl triggers add github --template release --to mastodon,bluesky
   postctl triggers add github --template announce --to mastodon --prereleases
   postctl triggers add generic --template deploy --to team-slack
+  postctl triggers add github --template release --to mastodon,bluesky --queue
 
 github: prints the payload URL and the secret (shown once). On GitHub, in the
 repository's Settings → Webhooks → Add webhook, paste the URL, choose content type
@@ -22,6 +23,12 @@ The template gets `release.name`, `release.tag`, `release.url`, `release.body`,
 
 generic: POST a JSON object to the URL with an API key that has posts:write; the
 object is the template's variables, and a `dedupe_key` field makes one post per key.
+
+With --queue each post is due at the next free slot of the first account's queue on the
+server (set with `postctl queue slots set ACCOUNT ...` on this linked database) instead of
+now: the first slot after now that none of the trigger's accounts holds already. The
+first account needs slots, or the trigger is refused (and a call while it has none is
+answered 422, storing nothing).
 
 The template is one of the workspace's on the server (PUT /api/v1/templates/NAME) or the
 built-in `release`. Needs an admin or owner.")]
@@ -60,6 +67,9 @@ pub struct TriggerAddArgs {
     /// What the trigger is for
     #[arg(long)]
     pub description: Option<String>,
+    /// Schedule each post at the next free slot of the first account's queue, not now
+    #[arg(long)]
+    pub queue: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub fn run(ctx: &mut Context, command: FeedsCommand) -> CliResult {
                 "url": args.url,
                 "template": args.template,
                 "accounts": args.to,
+                "queue": args.queue,
             });
             let made = runtime
                 .block_on(client.add_feed(token, body))
@@ -27,8 +28,13 @@ pub fn run(ctx: &mut Context, command: FeedsCommand) -> CliResult {
                 return print_json(&made);
             }
             print(&format!("{}\n", text(&made, "id")))?;
+            let when = if args.queue {
+                "at the next free slot of the first account's queue"
+            } else {
+                "now"
+            };
             note(format!(
-                "Watching {}: the items there now are history; each new one becomes a post to {}. \
+                "Watching {}: the items there now are history; each new one becomes a post to {}, due {when}. \
                  `postctl feeds list` shows the last poll and any error.",
                 text(&made, "url"),
                 names(&made, "accounts")

@@ -8,51 +8,143 @@ use postctl_core::queue::{HORIZON_WEEKS, free_slots, next_free_slot};
 use postctl_core::store::{NewTarget, Store};
 use postctl_core::time::{WeeklyRule, parse_weekly_rules, parse_zone};
 
-use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand, SlotsSuggestArgs};
+use crate::args::{QueueAddArgs, QueueCommand, SlotsCommand, SlotsSetArgs, SlotsSuggestArgs};
 use crate::content::{destinations, new_post, read_text};
 use crate::context::Context;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table, when};
 use crate::posts;
+use crate::server;
 
 pub fn run(ctx: &mut Context, command: QueueCommand) -> CliResult {
     match command {
-        QueueCommand::Slots(SlotsCommand::Set(args)) => {
-            let rules = parse_weekly_rules(&args.rules)?;
-            let tz = ctx.zone(args.tz.as_deref())?;
-            let canonical = rules
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            let slots = ctx
-                .store()?
-                .set_slots(&args.account, &canonical, tz.name())?;
-            if ctx.json {
-                return print_json(&slots);
-            }
-            note(format!(
-                "{}: slots {} ({})",
-                slots.account, slots.rules, slots.tz
-            ));
-            Ok(())
-        }
-        QueueCommand::Slots(SlotsCommand::Clear(args)) => {
-            let had = ctx.store()?.clear_slots(&args.account)?;
-            if ctx.json {
-                return print_json(&serde_json::json!({"account": args.account, "cleared": had}));
-            }
-            note(if had {
-                format!("{}: slots removed", args.account)
-            } else {
-                format!("{} had no slots", args.account)
-            });
-            Ok(())
-        }
+        QueueCommand::Slots(SlotsCommand::Set(args)) => set_slots(ctx, &args),
+        QueueCommand::Slots(SlotsCommand::Clear(args)) => clear_slots(ctx, &args.account),
         QueueCommand::Slots(SlotsCommand::List) => list_slots(ctx),
         QueueCommand::Slots(SlotsCommand::Suggest(args)) => suggest(ctx, &args),
         QueueCommand::Add(args) => add(ctx, args),
     }
+}
+
+/// On a linked database: the server session and the workspace's account names there.
+/// The slots of those accounts live on the server (its feeds and triggers with --queue
+/// read them), and are kept here too for `postctl queue add`.
+struct OnServer {
+    linked: server::Linked,
+    runtime: tokio::runtime::Runtime,
+    accounts: Vec<String>,
+}
+
+fn on_server(ctx: &mut Context) -> CliResult<Option<OnServer>> {
+    if !ctx.paths.db_file.exists() || !ctx.store()?.is_linked()? {
+        return Ok(None);
+    }
+    let linked = server::linked(ctx)?;
+    let runtime = crate::engine::runtime()?;
+    let accounts = runtime
+        .block_on(linked.client.accounts(&linked.token))
+        .map_err(server::error)?
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    Ok(Some(OnServer {
+        linked,
+        runtime,
+        accounts,
+    }))
+}
+
+fn is_local(ctx: &mut Context, account: &str) -> CliResult<bool> {
+    Ok(ctx.store()?.accounts()?.iter().any(|a| a.name == account))
+}
+
+fn set_slots(ctx: &mut Context, args: &SlotsSetArgs) -> CliResult {
+    // Read here first, so a rule or zone is refused with the same words either way.
+    let rules = parse_weekly_rules(&args.rules)?;
+    let tz = ctx.zone(args.tz.as_deref())?;
+    let canonical = rules
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    let server = on_server(ctx)?.filter(|s| s.accounts.contains(&args.account));
+    let remote = match &server {
+        Some(s) => Some(
+            s.runtime
+                .block_on(s.linked.client.set_queue_slots(
+                    &s.linked.token,
+                    &args.account,
+                    &canonical,
+                    tz.name(),
+                ))
+                .map_err(server::error)?,
+        ),
+        None => None,
+    };
+    let local = if remote.is_none() || is_local(ctx, &args.account)? {
+        Some(
+            ctx.store()?
+                .set_slots(&args.account, &canonical, tz.name())?,
+        )
+    } else {
+        None
+    };
+    if ctx.json {
+        return print_json(&serde_json::json!({
+            "account": args.account, "rules": canonical, "tz": tz.name(),
+            "server": remote, "local": local.is_some(),
+        }));
+    }
+    let place = match (&server, &local) {
+        (Some(s), Some(_)) => format!(" on the server {} and here", s.linked.link.server),
+        (Some(s), None) => format!(" on the server {}", s.linked.link.server),
+        _ => String::new(),
+    };
+    note(format!(
+        "{}: slots {canonical} ({}){place}",
+        args.account,
+        tz.name()
+    ));
+    if let Some(next) = remote
+        .as_ref()
+        .and_then(|r| r["next_free"].as_array())
+        .and_then(|n| n.first())
+        .and_then(|n| n.as_str())
+    {
+        note(format!(
+            "the server's next free slot: {next}; its feeds and triggers with --queue post there"
+        ));
+    }
+    Ok(())
+}
+
+fn clear_slots(ctx: &mut Context, account: &str) -> CliResult {
+    let server = on_server(ctx)?.filter(|s| s.accounts.iter().any(|a| a == account));
+    let remote = match &server {
+        Some(s) => Some(
+            s.runtime
+                .block_on(s.linked.client.clear_queue_slots(&s.linked.token, account))
+                .map_err(server::error)?,
+        ),
+        None => None,
+    };
+    let local = if remote.is_none() || is_local(ctx, account)? {
+        Some(ctx.store()?.clear_slots(account)?)
+    } else {
+        None
+    };
+    let had = remote.unwrap_or(false) || local.unwrap_or(false);
+    if ctx.json {
+        return print_json(&serde_json::json!({
+            "account": account, "cleared": had, "server": remote, "local": local,
+        }));
+    }
+    note(if had {
+        format!("{account}: slots removed")
+    } else {
+        format!("{account} had no slots")
+    });
+    Ok(())
 }
 
 /// An account's rules and zone, or an error that says how to set them.
@@ -66,13 +158,47 @@ fn account_slots(store: &Store, account: &str) -> CliResult<(Vec<WeeklyRule>, Tz
 }
 
 fn list_slots(ctx: &mut Context) -> CliResult {
+    let server = on_server(ctx)?;
     let now = ctx.now;
     let tz = ctx.zone(None)?;
     let json = ctx.json;
-    let store = ctx.store()?;
     let mut rows = Vec::new();
     let mut json_rows = Vec::new();
+    let mut shown: Vec<String> = Vec::new();
+    if let Some(s) = &server {
+        // The server's slots, with the times its posts (feeds' and triggers' too) hold.
+        let remote = s
+            .runtime
+            .block_on(s.linked.client.queue_slots(&s.linked.token))
+            .map_err(server::error)?;
+        for item in remote {
+            let account = server::text(&item, "account");
+            let next: Vec<chrono::DateTime<chrono::Utc>> = item["next_free"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str()?.parse().ok())
+                .collect();
+            rules_row(
+                &mut rows,
+                &account,
+                &server::text(&item, "rules"),
+                &server::text(&item, "tz"),
+                &next,
+                tz,
+            );
+            json_rows.push(serde_json::json!({
+                "account": account, "rules": item["rules"], "tz": item["tz"],
+                "next_free": next, "where": "server",
+            }));
+            shown.push(account);
+        }
+    }
+    let store = ctx.store()?;
     for slots in store.all_slots()? {
+        if shown.contains(&slots.account) {
+            continue;
+        }
         let (rules, slot_tz) = account_slots(store, &slots.account)?;
         let account = store.account(&slots.account)?;
         let taken = store.taken_times(&account.id, now)?;
@@ -90,6 +216,7 @@ fn list_slots(ctx: &mut Context) -> CliResult {
         );
         json_rows.push(serde_json::json!({
             "account": slots.account, "rules": slots.rules, "tz": slots.tz, "next_free": next,
+            "where": "local",
         }));
     }
     if json {

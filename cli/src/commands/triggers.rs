@@ -27,6 +27,7 @@ pub fn run(ctx: &mut Context, command: TriggersCommand) -> CliResult {
                 "accounts": args.to,
                 "prereleases": args.prereleases,
                 "description": args.description,
+                "queue": args.queue,
             });
             let mut made = runtime
                 .block_on(client.add_trigger(token, body))

@@ -1170,7 +1170,7 @@ impl Client {
         self.list(token, "triggers").await
     }
 
-    /// Makes a trigger (`{"kind", "template", "accounts", "prereleases"}`); a GitHub
+    /// Makes a trigger (`{"kind", "template", "accounts", "prereleases", "queue"}`); a GitHub
     /// trigger's answer holds its secret, shown once.
     pub async fn add_trigger(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
         self.create(token, "triggers", body).await
@@ -1185,12 +1185,59 @@ impl Client {
         self.list(token, "feeds").await
     }
 
-    /// Watches a feed (`{"url", "template", "accounts"}`).
+    /// Watches a feed (`{"url", "template", "accounts", "queue"}`).
     pub async fn add_feed(&self, token: &Secret, body: Value) -> Result<Value, SyncError> {
         self.create(token, "feeds", body).await
     }
 
     pub async fn remove_feed(&self, token: &Secret, id: &str) -> Result<(), SyncError> {
         self.remove(token, "feeds", id).await
+    }
+
+    /// The queue slots of the workspace's accounts that have some, each with its next free
+    /// times (`{"account", "rules", "tz", "next_free"}`).
+    pub async fn queue_slots(&self, token: &Secret) -> Result<Vec<Value>, SyncError> {
+        self.list(token, "queue").await
+    }
+
+    /// Sets a server account's weekly queue slots (`account`: its name or id); the slots
+    /// as the server keeps them.
+    pub async fn set_queue_slots(
+        &self,
+        token: &Secret,
+        account: &str,
+        rules: &str,
+        tz: &str,
+    ) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::PUT,
+            &["api", "v1", "accounts", account, "queue"],
+            token,
+            Some(serde_json::json!({ "rules": rules, "tz": tz })),
+            200,
+        )
+        .await
+    }
+
+    /// Removes a server account's queue slots; false if it had none.
+    pub async fn clear_queue_slots(
+        &self,
+        token: &Secret,
+        account: &str,
+    ) -> Result<bool, SyncError> {
+        let request = self
+            .http
+            .request(
+                reqwest::Method::DELETE,
+                self.url_of(&["api", "v1", "accounts", account, "queue"])?,
+            )
+            .bearer_auth(token.expose());
+        let (status, _, problem) = self.send(request).await?;
+        match status {
+            204 => Ok(true),
+            // The account exists (the caller listed it) and has no slots.
+            404 => Ok(false),
+            _ => Err(self.failed(status, problem)),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/feeds`: RSS and Atom feeds the workspace watches (`crate::feeds`). Each item
-//! that appears after the first poll becomes a post through the feed's template, due now,
+//! that appears after the first poll becomes a post through the feed's template, due now
+//! (or, with `queue`, at the next free slot of the first account's queue: `api::queue`),
 //! for the feed's accounts, once. Admins and owners make, list and delete feeds; a feed's
 //! `last_error` says why its last poll failed.
 
@@ -23,6 +24,10 @@ pub struct NewFeed {
     template: String,
     /// The accounts (ids or names) the posts go to.
     accounts: Vec<String>,
+    /// Whether each new item's post takes the next free slot of the first account's queue
+    /// instead of going out now.
+    #[serde(default)]
+    queue: bool,
 }
 
 /// A feed as the API shows it.
@@ -41,6 +46,7 @@ fn view(f: &Feed, account_names: &[(String, String)]) -> Value {
         "id": f.id,
         "url": f.url,
         "template": f.template,
+        "queue": f.queue,
         "accounts": accounts,
         "last_polled_at": f.polled_ms.map(time_text),
         "next_poll_at": time_text(f.next_poll_ms),
@@ -86,6 +92,9 @@ pub async fn create(
         ));
     }
     let accounts = super::posts::find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
+    if new.queue {
+        super::queue::require_slots(&state, &caller.workspace_id, &accounts[0]).await?;
+    }
     let now = now_ms();
     let feed = Feed {
         id: uuid::Uuid::now_v7().to_string(),
@@ -99,6 +108,7 @@ pub async fn create(
         polled_ms: None,
         // The first poll, at once, records what the feed holds already.
         next_poll_ms: now,
+        queue: new.queue,
         created_by: caller.user_id,
         created_ms: now,
     };

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod post_media;
 pub mod posts;
 pub mod problem;
+pub mod queue;
 pub mod setup;
 pub mod signin;
 pub mod snapshot;
@@ -128,6 +129,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/accounts/{id}/check", post(accounts::check))
         .route("/api/v1/accounts/{id}/metrics", get(accounts::metrics))
+        .route(
+            "/api/v1/accounts/{id}/queue",
+            get(queue::get).put(queue::put).delete(queue::delete),
+        )
+        .route("/api/v1/queue", get(queue::list))
         .route("/api/v1/ai", get(generate::get).put(generate::put))
         .route("/api/v1/generate", post(generate::generate))
         .route("/api/v1/members", get(members::list))

@@ -142,6 +142,16 @@ impl Problem {
             detail,
         )
     }
+    /// A queued post (`queue: true`) with no slot to take: the account has no queue slots
+    /// (or none free within the horizon); the detail says how to set them.
+    pub fn no_queue_slots(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no-queue-slots",
+            "The account has no free queue slot",
+            detail,
+        )
+    }
     /// A template that does not compile or render: `template` names it and `line` is the
     /// line of the template the error is on (`missing` lists variables not given).
     pub fn template(e: &postctl_core::content::template::TemplateError) -> Self {
@@ -310,6 +320,7 @@ impl From<StorageError> for Problem {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::Conflict(what) => Problem::conflict(format!("{what} already exists")),
+            StorageError::NoQueueSlot(why) => Problem::no_queue_slots(why),
             other => {
                 // The database's message goes to the log, not to the caller.
                 tracing::error!("storage error: {other}");

@@ -5,7 +5,8 @@
 //!   once when the trigger is made). GitHub's call carries no API key: it is verified by
 //!   `X-Hub-Signature-256`, the HMAC-SHA256 of the raw body under the trigger's secret
 //!   (compared in constant time); a missing or wrong signature is 401. A `release` event
-//!   whose action is `published` becomes a post through the trigger's template, due now,
+//!   whose action is `published` becomes a post through the trigger's template, due now
+//!   (with `queue`, at the next free slot of its first account's queue: `api::queue`),
 //!   for the trigger's accounts (drafts never, prereleases only when the trigger says so);
 //!   `ping` is answered 200 and every other event is acknowledged and ignored.
 //! - A generic trigger (`POST /api/v1/triggers/{id}`, an API key with `posts:write`) renders
@@ -32,7 +33,7 @@ use super::posts::{check_text, view_with_targets};
 use super::problem::Problem;
 use super::{AppState, now_ms, templates};
 use crate::approvals::made_post;
-use crate::storage::{Fired, Post, PostState, Target, Trigger, TriggerKind};
+use crate::storage::{Fired, Post, PostState, Queued, Target, Trigger, TriggerKind};
 
 const DESCRIPTION_MAX: usize = 500;
 /// Random base62 characters of a GitHub trigger's secret.
@@ -51,6 +52,10 @@ pub struct NewTrigger {
     prereleases: bool,
     #[serde(default)]
     description: Option<String>,
+    /// Whether each post takes the next free slot of the first account's queue instead of
+    /// going out now.
+    #[serde(default)]
+    queue: bool,
 }
 
 /// A trigger as the API shows it: never its secret.
@@ -75,6 +80,7 @@ fn view(t: &Trigger, account_names: &[(String, String)]) -> Value {
         "template": t.template,
         "accounts": accounts,
         "prereleases": t.prereleases,
+        "queue": t.queue,
         "description": t.description,
         "path": url,
         "created_at": time_text(t.created_ms),
@@ -135,6 +141,9 @@ pub async fn create(
         ));
     }
     let accounts = super::posts::find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
+    if new.queue {
+        super::queue::require_slots(&state, &caller.workspace_id, &accounts[0]).await?;
+    }
     let description = match new.description {
         Some(d) if d.chars().count() > DESCRIPTION_MAX => {
             return Err(Problem::invalid_field(format!(
@@ -168,6 +177,7 @@ pub async fn create(
         accounts: accounts.iter().map(|a| a.id.clone()).collect(),
         secret: sealed,
         prereleases: new.prereleases,
+        queue: new.queue,
         description,
         created_by: caller.user_id,
         created_ms: now_ms(),
@@ -437,13 +447,19 @@ async fn fire(
         })?;
     let text = templates::render(&template, vars)?;
     check_text(&text, None)?;
-    let accounts: Vec<String> = state
+    // In the trigger's order: a queued post takes the first account's queue.
+    let existing: Vec<String> = state
         .storage
         .accounts(ws)
         .await?
         .into_iter()
-        .filter(|a| trigger.accounts.contains(&a.id))
         .map(|a| a.id)
+        .collect();
+    let accounts: Vec<String> = trigger
+        .accounts
+        .iter()
+        .filter(|id| existing.contains(id))
+        .cloned()
         .collect();
     if accounts.is_empty() {
         return Err(Problem::conflict(
@@ -473,14 +489,27 @@ async fn fire(
     let makers: Vec<&str> = std::iter::once(trigger.created_by.as_str())
         .chain(fired_by)
         .collect();
-    let (targets, events) = made_post(state.storage.as_ref(), &post, targets, &makers).await?;
+    let (targets, events_of) = made_post(state.storage.as_ref(), &post, targets, &makers).await?;
+    let queued = trigger.queue.then(|| Queued {
+        now_ms: now,
+        events: events_of.clone(),
+    });
     match state
         .storage
-        .fire_trigger(&trigger.id, dedupe_key, &post, &targets, &events)
+        .fire_trigger(
+            &trigger.id,
+            dedupe_key,
+            &post,
+            &targets,
+            &events_of(&post),
+            queued.as_ref(),
+        )
         .await?
     {
         Fired::Made => {
             state.outbox.wake();
+            // A queued post's time was decided as it was stored.
+            let post = state.storage.post(ws, &post.id).await?.unwrap_or(post);
             let targets = state.storage.targets(ws, &post.id).await?;
             let mut body = view_with_targets(&post, &targets);
             body["duplicate"] = Value::Bool(false);

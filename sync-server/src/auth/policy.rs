@@ -188,6 +188,14 @@ pub const ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/accounts/{id}", Action::ReadAccounts),
     ("DELETE", "/api/v1/accounts/{id}", Action::WriteAccounts),
     ("POST", "/api/v1/accounts/{id}/check", Action::WriteAccounts),
+    ("GET", "/api/v1/accounts/{id}/queue", Action::ReadAccounts),
+    ("PUT", "/api/v1/accounts/{id}/queue", Action::WriteAccounts),
+    (
+        "DELETE",
+        "/api/v1/accounts/{id}/queue",
+        Action::WriteAccounts,
+    ),
+    ("GET", "/api/v1/queue", Action::ReadAccounts),
     (
         "GET",
         "/api/v1/accounts/{id}/metrics",

@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 
 use super::{Document, keys, parse, variables};
-use crate::storage::{Feed, Polled, Post, PostState, Target};
+use crate::storage::{Feed, Polled, Post, PostState, Queued, StorageError, Target};
 use crate::webhooks::address::check_literal;
 use crate::webhooks::worker::{Outbox, transport_error};
 
@@ -229,13 +229,19 @@ async fn post_new_items(
         })?,
         Err(e) => return Err(format!("could not read the template: {e}")),
     };
-    let accounts: Vec<String> = storage
+    let existing: Vec<String> = storage
         .accounts(ws)
         .await
         .map_err(|e| format!("could not read the accounts: {e}"))?
         .into_iter()
-        .filter(|a| feed.accounts.contains(&a.id))
         .map(|a| a.id)
+        .collect();
+    // In the feed's order: a queued post takes the first account's queue.
+    let accounts: Vec<String> = feed
+        .accounts
+        .iter()
+        .filter(|id| existing.contains(id))
+        .cloned()
         .collect();
     if accounts.is_empty() {
         return Err(
@@ -292,19 +298,35 @@ async fn post_new_items(
             &[feed.created_by.as_str()],
         )
         .await;
-        let (targets, events) = match shaped {
+        let (targets, events_of) = match shaped {
             Ok(shaped) => shaped,
             Err(e) => {
                 error = Some(format!("could not read the approval settings: {e}"));
                 break;
             }
         };
+        let queued = feed.queue.then(|| Queued {
+            now_ms: now,
+            events: events_of.clone(),
+        });
         match storage
-            .post_feed_item(&feed.id, keys, &post, &targets, &events)
+            .post_feed_item(
+                &feed.id,
+                keys,
+                &post,
+                &targets,
+                &events_of(&post),
+                queued.as_ref(),
+            )
             .await
         {
             Ok(true) => made += 1,
             Ok(false) => {}
+            Err(StorageError::NoQueueSlot(why)) => {
+                // Left unseen: it posts once the account has a free slot.
+                error = Some(why);
+                break;
+            }
             Err(e) => {
                 error = Some(format!(
                     "could not store the post for {:?}: {e}",

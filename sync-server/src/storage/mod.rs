@@ -14,14 +14,17 @@ pub mod postgres;
 mod postgres_feeds;
 mod postgres_metrics;
 mod postgres_notify;
+mod postgres_queue;
 mod postgres_sync;
 mod postgres_triggers;
+pub mod queue;
 mod schema;
 mod sql;
 pub mod sqlite;
 mod sqlite_feeds;
 mod sqlite_metrics;
 mod sqlite_notify;
+mod sqlite_queue;
 mod sqlite_sync;
 mod sqlite_triggers;
 mod sync_approval;
@@ -35,6 +38,7 @@ pub use postctl_core::model::{Finish, TargetState};
 pub use postctl_core::publish::circuit::{
     Circuit, CircuitEvent, CircuitRule, CircuitState, Outage,
 };
+pub use queue::{PostEvents, QueueSlots, Queued};
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
 pub use sync_approval::SyncApproval;
 pub use targets::{Takeover, TargetChange, change_allows, core_account, takeover};
@@ -54,6 +58,10 @@ pub enum StorageError {
          run the newer postctl-server, or restore a backup made by this version"
     )]
     NewerSchema { found: i64, known: i64 },
+    /// A queued post (`--queue`) found no slot: its first account has no queue slots, or
+    /// none free within core's horizon. The text says what to do.
+    #[error("{0}")]
+    NoQueueSlot(String),
     /// The database refused or could not be reached; the text never holds a password.
     #[error("database error: {0}")]
     Database(String),
@@ -1009,6 +1017,8 @@ pub struct Trigger {
     pub secret: Option<String>,
     /// Whether GitHub prereleases make posts too.
     pub prereleases: bool,
+    /// Whether its posts take the next free queue slot ([`Queued`]) instead of now.
+    pub queue: bool,
     pub description: Option<String>,
     pub created_by: String,
     pub created_ms: i64,
@@ -1036,6 +1046,8 @@ pub struct Feed {
     /// the items already there without posting them.
     pub polled_ms: Option<i64>,
     pub next_poll_ms: i64,
+    /// Whether its posts take the next free queue slot ([`Queued`]) instead of now.
+    pub queue: bool,
     pub created_by: String,
     pub created_ms: i64,
 }
@@ -1756,6 +1768,11 @@ pub trait Storage: Send + Sync + 'static {
     /// deliveries. If the key was recorded before (a redelivery, even one racing this call
     /// from another process: the unique key decides), writes nothing and answers the
     /// post the first call made.
+    ///
+    /// With `queue`, the post and its targets are due at the next free slot
+    /// ([`queue`](mod@queue)), picked in the same transaction with the accounts locked,
+    /// and its events are `queue.events` of the post at that time; no slot is
+    /// [`StorageError::NoQueueSlot`] and nothing is written.
     async fn fire_trigger(
         &self,
         trigger_id: &str,
@@ -1763,6 +1780,7 @@ pub trait Storage: Send + Sync + 'static {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<Fired>;
 
     // ---- Feeds (`crate::feeds`).
@@ -1794,6 +1812,7 @@ pub trait Storage: Send + Sync + 'static {
     /// the events' deliveries. If any key was recorded before (the item was seen, by any
     /// process, or it came back under a new id with its old link), writes nothing and
     /// answers false; a concurrent second insert waits for the first and then finds it.
+    /// `queue` as for [`Storage::fire_trigger`].
     async fn post_feed_item(
         &self,
         feed_id: &str,
@@ -1801,7 +1820,29 @@ pub trait Storage: Send + Sync + 'static {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<bool>;
+
+    // ---- The posting queue (`storage::queue`).
+
+    /// Sets an account's queue slots (replacing them); the account must be the
+    /// workspace's (else false, nothing written).
+    async fn set_queue_slots(&self, slots: &QueueSlots) -> Result<bool>;
+    /// An account's queue slots, if it has some.
+    async fn queue_slots(&self, workspace_id: &str, account_id: &str)
+    -> Result<Option<QueueSlots>>;
+    /// The workspace's accounts' queue slots, by account id.
+    async fn all_queue_slots(&self, workspace_id: &str) -> Result<Vec<QueueSlots>>;
+    /// Removes an account's queue slots; true if it had some.
+    async fn clear_queue_slots(&self, workspace_id: &str, account_id: &str) -> Result<bool>;
+    /// The due times at or after `from_ms` that the workspace's live targets on
+    /// `account_ids` hold ([`queue::HOLD_SLOT`]), ascending, each once.
+    async fn taken_slots(
+        &self,
+        workspace_id: &str,
+        account_ids: &[String],
+        from_ms: i64,
+    ) -> Result<Vec<i64>>;
 
     // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
     // `notification_events` by the same transaction (not `ping`).

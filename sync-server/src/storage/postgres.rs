@@ -2896,8 +2896,9 @@ impl Storage for PgStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&super::Queued>,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2936,8 +2937,34 @@ impl Storage for PgStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&super::Queued>,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue)
+            .await
+    }
+    async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {
+        self.set_queue_slots_now(slots).await
+    }
+    async fn queue_slots(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Option<super::QueueSlots>> {
+        self.queue_slots_now(workspace_id, account_id).await
+    }
+    async fn all_queue_slots(&self, workspace_id: &str) -> Result<Vec<super::QueueSlots>> {
+        self.all_queue_slots_now(workspace_id).await
+    }
+    async fn clear_queue_slots(&self, workspace_id: &str, account_id: &str) -> Result<bool> {
+        self.clear_queue_slots_now(workspace_id, account_id).await
+    }
+    async fn taken_slots(
+        &self,
+        workspace_id: &str,
+        account_ids: &[String],
+        from_ms: i64,
+    ) -> Result<Vec<i64>> {
+        self.taken_slots_now(workspace_id, account_ids, from_ms)
             .await
     }
 

@@ -7,10 +7,11 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::postgres::{PgStorage, db_error, insert_post, insert_target, record_event};
-use super::{Event, Feed, Polled, Post, Result, Target};
+use super::postgres_queue::queue_in;
+use super::{Event, Feed, Polled, Post, Queued, Result, Target};
 
 const FEED_COLUMNS: &str = "id, workspace_id, url, template, accounts, etag, last_modified, \
-     last_error, polled_ms, next_poll_ms, created_by, created_ms";
+     last_error, polled_ms, next_poll_ms, created_by, created_ms, queue";
 
 fn feed_row(r: &Row) -> Feed {
     let accounts: String = r.get(4);
@@ -27,6 +28,7 @@ fn feed_row(r: &Row) -> Feed {
         next_poll_ms: r.get(9),
         created_by: r.get(10),
         created_ms: r.get(11),
+        queue: r.get(12),
     }
 }
 
@@ -37,7 +39,7 @@ impl PgStorage {
             .execute(
                 &format!(
                     "INSERT INTO feeds ({FEED_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 ),
                 &[
                     &f.id,
@@ -52,6 +54,7 @@ impl PgStorage {
                     &f.next_poll_ms,
                     &f.created_by,
                     &f.created_ms,
+                    &f.queue,
                 ],
             )
             .await
@@ -179,9 +182,28 @@ impl PgStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
+        let placed;
+        let (post, targets, events) = match queue {
+            None => (post, targets, events),
+            Some(queued) => {
+                let seen = tx
+                    .query_opt(
+                        "SELECT 1 FROM feed_items WHERE feed_id = $1 AND item_key = ANY($2)",
+                        &[&feed_id, &keys],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if seen.is_some() {
+                    return Ok(false);
+                }
+                placed = queue_in(&tx, post, targets, queued).await?;
+                (&placed.0, placed.1.as_slice(), placed.2.as_slice())
+            }
+        };
         // The post goes first: the items' rows refer to it.
         insert_post(&tx, post).await?;
         for key in keys {

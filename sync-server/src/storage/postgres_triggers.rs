@@ -6,14 +6,15 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::postgres::{PgStorage, db_error, insert_post, insert_target, record_event};
+use super::postgres_queue::queue_in;
 use super::{
-    Event, Fired, Post, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
+    Event, Fired, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
 };
 
 const TEMPLATE_COLUMNS: &str = "workspace_id, name, body, variants, created_ms, updated_ms";
 const VOICE_COLUMNS: &str = "workspace_id, name, settings, created_ms, updated_ms";
 const TRIGGER_COLUMNS: &str = "id, workspace_id, kind, template, accounts, secret, prereleases, \
-     description, created_by, created_ms";
+     description, created_by, created_ms, queue";
 
 fn template_row(r: &Row) -> StoredTemplate {
     let variants: String = r.get(3);
@@ -51,6 +52,7 @@ fn trigger_row(r: &Row) -> Trigger {
         description: r.get(7),
         created_by: r.get(8),
         created_ms: r.get(9),
+        queue: r.get(10),
     }
 }
 
@@ -206,7 +208,7 @@ impl PgStorage {
             .execute(
                 &format!(
                     "INSERT INTO triggers ({TRIGGER_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
                 ),
                 &[
                     &t.id,
@@ -219,6 +221,7 @@ impl PgStorage {
                     &t.description,
                     &t.created_by,
                     &t.created_ms,
+                    &t.queue,
                 ],
             )
             .await
@@ -282,9 +285,30 @@ impl PgStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<Fired> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
+        let placed;
+        let (post, targets, events) = match queue {
+            None => (post, targets, events),
+            Some(queued) => {
+                let before = tx
+                    .query_opt(
+                        "SELECT post_id FROM trigger_firings WHERE trigger_id = $1 AND dedupe_key = $2",
+                        &[&trigger_id, &dedupe_key],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if let Some(row) = before {
+                    return Ok(Fired::Already {
+                        post_id: row.get(0),
+                    });
+                }
+                placed = queue_in(&tx, post, targets, queued).await?;
+                (&placed.0, placed.1.as_slice(), placed.2.as_slice())
+            }
+        };
         // The post goes first: the firing's row refers to it.
         insert_post(&tx, post).await?;
         let recorded = tx

@@ -471,6 +471,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE sync_versions ADD COLUMN batch_id TEXT;
     CREATE UNIQUE INDEX sync_versions_batch ON sync_versions (workspace_id, batch_id)
         WHERE batch_id IS NOT NULL;",
+    // 18: the posting queue (issue 14): an account's weekly slots in an IANA zone, as
+    // core's `parse_weekly_rules` reads them ("mon-fri 09:00,13:00; sat 11:00"), and
+    // whether a feed or a trigger puts its posts at the next free slot instead of now.
+    // A queued post locks its accounts' rows while it picks the slot (see `storage::queue`).
+    "CREATE TABLE queue_slots (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+        rules TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        updated_ms BIGINT NOT NULL
+    );
+    ALTER TABLE feeds ADD COLUMN queue BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE triggers ADD COLUMN queue BOOLEAN NOT NULL DEFAULT FALSE;",
 ];
 
 /// The schema version this binary writes.

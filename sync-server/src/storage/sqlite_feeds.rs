@@ -2,13 +2,14 @@
 //! neighbours). Each method is one statement or one IMMEDIATE transaction, so a claim and
 //! an item's post are decided under the write lock.
 
-use rusqlite::{Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event};
-use super::{Event, Feed, Polled, Post, Result, Target};
+use super::sqlite_queue::queue_in;
+use super::{Event, Feed, Polled, Post, Queued, Result, Target};
 
 const FEED_COLUMNS: &str = "id, workspace_id, url, template, accounts, etag, last_modified, \
-     last_error, polled_ms, next_poll_ms, created_by, created_ms";
+     last_error, polled_ms, next_poll_ms, created_by, created_ms, queue";
 
 fn feed_row(r: &Row) -> rusqlite::Result<Feed> {
     let accounts: String = r.get(4)?;
@@ -25,6 +26,7 @@ fn feed_row(r: &Row) -> rusqlite::Result<Feed> {
         next_poll_ms: r.get(9)?,
         created_by: r.get(10)?,
         created_ms: r.get(11)?,
+        queue: r.get(12)?,
     })
 }
 
@@ -35,7 +37,7 @@ impl SqliteStorage {
             c.execute(
                 &format!(
                     "INSERT INTO feeds ({FEED_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                 ),
                 params![
                     f.id,
@@ -49,7 +51,8 @@ impl SqliteStorage {
                     f.polled_ms,
                     f.next_poll_ms,
                     f.created_by,
-                    f.created_ms
+                    f.created_ms,
+                    f.queue
                 ],
             )
             .map(drop)
@@ -174,11 +177,34 @@ impl SqliteStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<bool> {
         let (id, keys) = (feed_id.to_string(), keys.to_vec());
         let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
+        let queue = queue.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (p, targets, events) = match &queue {
+                None => (p, targets, events),
+                Some(queued) => {
+                    for key in &keys {
+                        let seen: Option<i64> = tx
+                            .query_row(
+                                "SELECT 1 FROM feed_items WHERE feed_id = ?1 AND item_key = ?2",
+                                [&id, key],
+                                |r| r.get(0),
+                            )
+                            .optional()?;
+                        if seen.is_some() {
+                            return Ok(Ok(false));
+                        }
+                    }
+                    match queue_in(&tx, &p, &targets, queued)? {
+                        Ok(placed) => placed,
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+            };
             // The post goes first: the items' rows refer to it.
             insert_post(&tx, &p)?;
             for key in &keys {
@@ -189,7 +215,7 @@ impl SqliteStorage {
                 )?;
                 if recorded == 0 {
                     // Seen before: dropping the transaction rolls the post back.
-                    return Ok(false);
+                    return Ok(Ok(false));
                 }
             }
             for t in &targets {
@@ -199,8 +225,8 @@ impl SqliteStorage {
                 record_event(&tx, event)?;
             }
             tx.commit()?;
-            Ok(true)
+            Ok(Ok(true))
         })
-        .await
+        .await?
     }
 }

@@ -4,14 +4,15 @@
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event};
+use super::sqlite_queue::queue_in;
 use super::{
-    Event, Fired, Post, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
+    Event, Fired, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
 };
 
 const TEMPLATE_COLUMNS: &str = "workspace_id, name, body, variants, created_ms, updated_ms";
 const VOICE_COLUMNS: &str = "workspace_id, name, settings, created_ms, updated_ms";
 const TRIGGER_COLUMNS: &str = "id, workspace_id, kind, template, accounts, secret, prereleases, \
-     description, created_by, created_ms";
+     description, created_by, created_ms, queue";
 
 fn template_row(r: &Row) -> rusqlite::Result<StoredTemplate> {
     let variants: String = r.get(3)?;
@@ -49,6 +50,7 @@ fn trigger_row(r: &Row) -> rusqlite::Result<Trigger> {
         description: r.get(7)?,
         created_by: r.get(8)?,
         created_ms: r.get(9)?,
+        queue: r.get(10)?,
     })
 }
 
@@ -201,7 +203,7 @@ impl SqliteStorage {
             c.execute(
                 &format!(
                     "INSERT INTO triggers ({TRIGGER_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                 ),
                 params![
                     t.id,
@@ -213,7 +215,8 @@ impl SqliteStorage {
                     t.prereleases,
                     t.description,
                     t.created_by,
-                    t.created_ms
+                    t.created_ms,
+                    t.queue
                 ],
             )
             .map(drop)
@@ -271,11 +274,33 @@ impl SqliteStorage {
         post: &Post,
         targets: &[Target],
         events: &[Event],
+        queue: Option<&Queued>,
     ) -> Result<Fired> {
         let (trigger_id, key) = (trigger_id.to_string(), dedupe_key.to_string());
         let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
+        let queue = queue.cloned();
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (p, targets, events) = match &queue {
+                None => (p, targets, events),
+                Some(queued) => {
+                    let before: Option<String> = tx
+                        .query_row(
+                            "SELECT post_id FROM trigger_firings
+                             WHERE trigger_id = ?1 AND dedupe_key = ?2",
+                            [&trigger_id, &key],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(post_id) = before {
+                        return Ok(Ok(Fired::Already { post_id }));
+                    }
+                    match queue_in(&tx, &p, &targets, queued)? {
+                        Ok(placed) => placed,
+                        Err(e) => return Ok(Err(e)),
+                    }
+                }
+            };
             // The post goes first: the firing's row refers to it.
             insert_post(&tx, &p)?;
             let recorded = tx.execute(
@@ -290,7 +315,7 @@ impl SqliteStorage {
                     |r| r.get(0),
                 )?;
                 // Dropping the transaction rolls the post back.
-                return Ok(Fired::Already { post_id });
+                return Ok(Ok(Fired::Already { post_id }));
             }
             for t in &targets {
                 insert_target(&tx, t, false)?;
@@ -299,8 +324,8 @@ impl SqliteStorage {
                 record_event(&tx, event)?;
             }
             tx.commit()?;
-            Ok(Fired::Made)
+            Ok(Ok(Fired::Made))
         })
-        .await
+        .await?
     }
 }

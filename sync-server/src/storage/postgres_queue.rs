@@ -1,0 +1,174 @@
+//! The posting queue on PostgreSQL (`storage::queue`). A queued post picks its slot in
+//! the transaction that stores it, after locking its accounts' rows `FOR NO KEY UPDATE`
+//! in id order: a second process queueing for one of those accounts waits until the first
+//! commits, then (READ COMMITTED: each statement sees what committed before it) reads the
+//! slot the first took as held. `NO KEY UPDATE` leaves the `FOR KEY SHARE` locks of
+//! inserts that refer to the accounts unblocked.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use super::postgres::{PgStorage, db_error};
+use super::queue::{Placed, SLOT_COLUMNS, pick, place, taken_sql};
+use super::sql::pg;
+use super::{Post, QueueSlots, Queued, Result, StorageError, Target};
+
+fn slots_row(r: &Row) -> QueueSlots {
+    QueueSlots {
+        account_id: r.get(0),
+        workspace_id: r.get(1),
+        rules: r.get(2),
+        tz: r.get(3),
+        updated_ms: r.get(4),
+    }
+}
+
+async fn slots_of(
+    c: &impl GenericClient,
+    workspace_id: &str,
+    account_id: &str,
+) -> Result<Option<QueueSlots>> {
+    Ok(c.query_opt(
+        &format!(
+            "SELECT {SLOT_COLUMNS} FROM queue_slots WHERE workspace_id = $1 AND account_id = $2"
+        ),
+        &[&workspace_id, &account_id],
+    )
+    .await
+    .map_err(db_error)?
+    .map(|r| slots_row(&r)))
+}
+
+async fn taken(
+    c: &impl GenericClient,
+    workspace_id: &str,
+    account_ids: &[String],
+    from_ms: i64,
+) -> Result<Vec<i64>> {
+    let sql = pg(&taken_sql());
+    let mut all = Vec::new();
+    for account in account_ids {
+        for row in c
+            .query(&sql, &[&workspace_id, account, &from_ms])
+            .await
+            .map_err(db_error)?
+        {
+            all.push(row.get::<_, i64>(0));
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
+}
+
+/// Inside a transaction: locks the accounts of `targets`, then `post` and `targets` at
+/// their next free slot with their events, or [`StorageError::NoQueueSlot`].
+pub(super) async fn queue_in(
+    c: &impl GenericClient,
+    post: &Post,
+    targets: &[Target],
+    queued: &Queued,
+) -> Result<Placed> {
+    let accounts: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    let Some(first) = accounts.first() else {
+        return Err(StorageError::NoQueueSlot(
+            "a queued post needs an account".into(),
+        ));
+    };
+    let ws = &post.workspace_id;
+    let locked = c
+        .query(
+            "SELECT id, name FROM accounts WHERE workspace_id = $1 AND id = ANY($2)
+             ORDER BY id FOR NO KEY UPDATE",
+            &[ws, &accounts],
+        )
+        .await
+        .map_err(db_error)?;
+    let name = locked
+        .iter()
+        .find(|r| r.get::<_, String>(0) == *first)
+        .map_or_else(|| first.clone(), |r| r.get(1));
+    let slots = slots_of(c, ws, first).await?;
+    let held = taken(c, ws, &accounts, queued.now_ms).await?;
+    let due = pick(slots.as_ref(), &name, &held, queued.now_ms)?;
+    let zone = slots.as_ref().map_or("UTC", |s| s.tz.as_str());
+    Ok(place(post, targets, due, zone, queued))
+}
+
+impl PgStorage {
+    pub(super) async fn set_queue_slots_now(&self, s: &QueueSlots) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                &format!(
+                    "INSERT INTO queue_slots ({SLOT_COLUMNS})
+                     SELECT id, workspace_id, $3, $4, $5 FROM accounts
+                     WHERE id = $1 AND workspace_id = $2
+                     ON CONFLICT (account_id) DO UPDATE SET
+                         rules = excluded.rules, tz = excluded.tz, updated_ms = excluded.updated_ms"
+                ),
+                &[
+                    &s.account_id,
+                    &s.workspace_id,
+                    &s.rules,
+                    &s.tz,
+                    &s.updated_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    pub(super) async fn queue_slots_now(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<Option<QueueSlots>> {
+        slots_of(&self.client().await?, workspace_id, account_id).await
+    }
+
+    pub(super) async fn all_queue_slots_now(&self, workspace_id: &str) -> Result<Vec<QueueSlots>> {
+        Ok(self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {SLOT_COLUMNS} FROM queue_slots WHERE workspace_id = $1 ORDER BY account_id"
+                ),
+                &[&workspace_id],
+            )
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(slots_row)
+            .collect())
+    }
+
+    pub(super) async fn clear_queue_slots_now(
+        &self,
+        workspace_id: &str,
+        account_id: &str,
+    ) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "DELETE FROM queue_slots WHERE workspace_id = $1 AND account_id = $2",
+                &[&workspace_id, &account_id],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    pub(super) async fn taken_slots_now(
+        &self,
+        workspace_id: &str,
+        account_ids: &[String],
+        from_ms: i64,
+    ) -> Result<Vec<i64>> {
+        taken(&self.client().await?, workspace_id, account_ids, from_ms).await
+    }
+}
