@@ -65,6 +65,7 @@ cases!(
     recovery_codes_work_once,
     login_failures_count_reset_and_clear,
     versions_chain_by_compare_and_set,
+    api_writes_append_versions_to_the_chain,
     a_batch_pushed_again_is_answered_with_its_version,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
@@ -107,8 +108,13 @@ cases!(
     queued_posts_take_the_next_free_slot_once,
 );
 
+/// Runs every case, or with `STORAGE_CASE` set only the cases whose names contain it.
 async fn run_all(mut fresh: impl FnMut() -> Target) {
-    for (name, case) in CASES {
+    let only = std::env::var("STORAGE_CASE").unwrap_or_default();
+    for (name, case) in CASES
+        .iter()
+        .filter(|(name, _)| name.contains(only.as_str()))
+    {
         eprintln!("case {name}");
         case(fresh()).await;
     }
@@ -1163,12 +1169,17 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
 
     s.release_claims("p1", 15_000).await.expect("release");
     // A device's newer stamp does not hide a later API edit: the API's is 1 ms after it.
-    let v1 = version(&ws, &alice, None, "zz");
+    // (The API's post is the chain's first version.)
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    let v1 = version(&ws, &alice, head.as_deref(), "zz");
     let synced = FieldWrite {
         value: "[]".into(),
         ..write(&without.id, 20_000, "zz", PostWrite::Media)
     };
-    s.add_version(&v1, &[synced]).await.expect("add");
+    assert!(matches!(
+        s.add_version(&v1, &[synced]).await.expect("add"),
+        AddVersion::Added { seq: 2 }
+    ));
     let edited = Post {
         updated_ms: 19_000,
         ..without.clone()
@@ -3200,6 +3211,193 @@ async fn versions_chain_by_compare_and_set(target: Target) {
         s.latest_version(&ws.id).await.expect("latest"),
         all.last().map(|v| v.id.clone())
     );
+}
+
+/// An API write of a post's synced fields appends one version (device `api`, after the
+/// chain's head) whose operations are the stamps it wrote, in the write's transaction; a
+/// post made through the API starts with its `created` operation. Device pushes racing
+/// API writes still form one chain: each version's parent is the one before it.
+async fn api_writes_append_versions_to_the_chain(target: Target) {
+    use postctl_core::sync::{Field, Operation};
+    let (s, alice, ws) = with_owner(&target).await;
+    let first = version(&ws, &alice, None, "d1");
+    s.add_version(&first, &[]).await.expect("add");
+    let made = post(&ws, &alice, "made through the API");
+    let body = ApiField {
+        field: "body",
+        value: serde_json::json!(made.body).to_string(),
+        at_ms: made.created_ms,
+        device: "api".into(),
+    };
+    s.create_post_stamped(&made, &[], &[], &[body, api_media("[]", made.created_ms)])
+        .await
+        .expect("create");
+    let after = s
+        .versions_after(&ws.id, Some(&first.id), 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(after.len(), 1, "{after:?}");
+    let v = &after[0];
+    assert_eq!(
+        (
+            v.device.as_str(),
+            v.parent_id.as_deref(),
+            v.author_id.as_str()
+        ),
+        ("api", Some(first.id.as_str()), alice.id.as_str())
+    );
+    let ops: Vec<Operation> = serde_json::from_str(&v.payload).expect("operations");
+    assert_eq!(ops[0].field, Field::Created);
+    assert_eq!(ops[0].value["created_ms"], made.created_ms);
+    let fields = s.post_fields(&ws.id, &made.id).await.expect("fields");
+    let mut carried: Vec<(String, String, i64, String)> = ops[1..]
+        .iter()
+        .map(|o| {
+            (
+                o.field.as_str().to_string(),
+                o.value.to_string(),
+                o.at_ms,
+                o.device.clone(),
+            )
+        })
+        .collect();
+    carried.sort();
+    let stamped: Vec<(String, String, i64, String)> = fields
+        .iter()
+        .map(|f| (f.field.clone(), f.value.clone(), f.at_ms, f.device.clone()))
+        .collect();
+    assert_eq!(carried, stamped, "the version carries the stamps written");
+
+    // An edit behind a device's newer stamp is carried with the stamp it got (1 ms after).
+    let head = v.id.clone();
+    let synced = FieldWrite {
+        value: "[]".into(),
+        ..write(&made.id, made.created_ms + 50_000, "zz", PostWrite::Media)
+    };
+    let pushed = version(&ws, &alice, Some(&head), "zz");
+    s.add_version(&pushed, &[synced]).await.expect("push");
+    s.update_post_stamped(
+        &made,
+        None,
+        None,
+        false,
+        &[],
+        &[api_media("[]", made.created_ms + 1)],
+    )
+    .await
+    .expect("update")
+    .expect("the post");
+    let last = s
+        .versions_after(&ws.id, Some(&pushed.id), 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(last.len(), 1, "an edit adds one version, no `created`");
+    let ops: Vec<Operation> = serde_json::from_str(&last[0].payload).expect("operations");
+    assert_eq!(
+        ops.iter().map(|o| (o.field, o.at_ms)).collect::<Vec<_>>(),
+        [(Field::Media, made.created_ms + 50_001)]
+    );
+    assert_eq!(last[0].parent_id.as_deref(), Some(pushed.id.as_str()));
+    // A write that changes nothing synced adds nothing.
+    let before = s.latest_version(&ws.id).await.expect("latest");
+    s.update_post_stamped(&made, None, None, false, &[], &[])
+        .await
+        .expect("update");
+    assert_eq!(s.latest_version(&ws.id).await.expect("latest"), before);
+
+    // Deleting through the API carries `deleted`; deleting again adds nothing.
+    let gone = post(&ws, &alice, "deleted through the API");
+    s.create_post_stamped(&gone, &[], &[], &[api_media("[]", gone.created_ms)])
+        .await
+        .expect("create");
+    let deleted = ApiField {
+        field: "deleted",
+        value: "true".into(),
+        at_ms: gone.created_ms + 5,
+        device: "api".into(),
+    };
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    assert!(
+        s.delete_post_stamped(&gone, gone.created_ms + 5, std::slice::from_ref(&deleted))
+            .await
+            .expect("delete")
+    );
+    let last = s
+        .versions_after(&ws.id, head.as_deref(), 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    let ops: Vec<Operation> = serde_json::from_str(&last[0].payload).expect("operations");
+    assert_eq!(
+        ops.iter()
+            .map(|o| (o.field, o.value.clone()))
+            .collect::<Vec<_>>(),
+        [(Field::Deleted, serde_json::json!(true))]
+    );
+    let head = s.latest_version(&ws.id).await.expect("latest");
+    assert!(
+        !s.delete_post_stamped(&gone, gone.created_ms + 6, &[deleted])
+            .await
+            .expect("delete")
+    );
+    assert_eq!(s.latest_version(&ws.id).await.expect("latest"), head);
+
+    // Devices pushing (pull and push again when stale) while the API writes: one chain.
+    let mut racers = Vec::new();
+    for i in 0..4 {
+        let (s, ws, alice) = (s.clone(), ws.clone(), alice.clone());
+        racers.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                loop {
+                    let head = s.latest_version(&ws.id).await.expect("latest");
+                    let v = version(&ws, &alice, head.as_deref(), &format!("d{i}"));
+                    if matches!(
+                        s.add_version(&v, &[]).await.expect("add"),
+                        AddVersion::Added { .. }
+                    ) {
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    for i in 0..4 {
+        let (s, made) = (s.clone(), made.clone());
+        racers.push(tokio::spawn(async move {
+            for j in 0..5 {
+                s.update_post_stamped(
+                    &made,
+                    None,
+                    None,
+                    false,
+                    &[],
+                    &[api_media("[]", 100_000 + i * 10 + j)],
+                )
+                .await
+                .expect("update")
+                .expect("the post");
+            }
+        }));
+    }
+    for racer in racers {
+        racer.await.expect("join");
+    }
+    let chain = s
+        .versions_after(&ws.id, None, 1000)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(
+        chain.len(),
+        6 + 20 + 20,
+        "every push and API write is in the chain"
+    );
+    assert_eq!(chain[0].parent_id, None);
+    for pair in chain.windows(2) {
+        assert_eq!(pair[1].parent_id.as_deref(), Some(pair[0].id.as_str()));
+    }
 }
 
 /// A push retried after its sync was cut off carries the batch id of the first: the

@@ -1,6 +1,7 @@
 //! The sync protocol as a property, in the style of TaskChampion's: random creates, edits,
 //! schedules, deletes, syncs and server-side publishing across three devices (three real
-//! local databases) and one server (the real router and SQLite storage, in this process,
+//! local databases) and the API as a fourth writer (posts made and edited through
+//! `/api/v1/posts`, which travel to the devices as versions), and one server (the real router and SQLite storage, in this process,
 //! on a loopback port). After every device has synced, all of them hold the same posts as
 //! each other and as the server, and no edit vanished: each one either is the value every
 //! replica holds, was overwritten by a later edit, or is kept in a conflict record (the
@@ -142,6 +143,43 @@ enum Action {
         post: usize,
         state: usize,
     },
+    /// A post made through the API (`POST /api/v1/posts`), the fourth writer.
+    ApiCreate {
+        body: String,
+    },
+    /// A post's text edited through the API (`PATCH /api/v1/posts/{id}`).
+    ApiEdit {
+        post: usize,
+        body: String,
+    },
+}
+
+/// An API call with the key: the status and the answer's JSON.
+async fn call(base: &str, token: &str, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -158,6 +196,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (device.clone(), any::<usize>()).prop_map(|(device, post)| Action::Delete { device, post }),
         3 => device.prop_map(|device| Action::Sync { device }),
         1 => (any::<usize>(), 0..3usize).prop_map(|(post, state)| Action::Publish { post, state }),
+        1 => text.prop_map(|body| Action::ApiCreate { body }),
+        2 => (any::<usize>(), text).prop_map(|(post, body)| Action::ApiEdit { post, body }),
     ]
 }
 
@@ -217,6 +257,7 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
     )
     .await
     .expect("key");
+    let key = secret.clone();
     let token = Secret::new(secret);
     let client = Client::new(&server.base).expect("client");
     let mut devices: Vec<Device> = (0..3)
@@ -432,6 +473,55 @@ async fn run_case(server: &Server, case: usize, actions: Vec<Action>) -> Result<
                         ],
                     )
                     .expect("publishing starts");
+            }
+            Action::ApiCreate { body } => {
+                let (status, made) = call(
+                    &server.base,
+                    &key,
+                    "POST",
+                    "/api/v1/posts",
+                    &json!({ "body": body }),
+                )
+                .await;
+                prop_assert_eq!(status, 201, "{}", made);
+                edits.push(Edit {
+                    step,
+                    post: made["id"].as_str().expect("id").to_string(),
+                    field: "body",
+                    value: json!(body),
+                });
+            }
+            Action::ApiEdit { post, body } => {
+                // A live post the server has not started publishing (what it started is
+                // the publisher's: the property checks it is never edited after).
+                let posts: Vec<String> = server_db
+                    .prepare(
+                        "SELECT id FROM posts WHERE workspace_id = ?1 AND deleted_ms IS NULL
+                         ORDER BY id",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map([&workspace.id], |r| r.get(0))
+                            .and_then(|rows| rows.collect())
+                    })
+                    .expect("server posts");
+                let posts: Vec<String> = posts
+                    .into_iter()
+                    .filter(|id| !started.contains_key(id))
+                    .collect();
+                if posts.is_empty() {
+                    continue;
+                }
+                let id = &posts[post % posts.len()];
+                let path = format!("/api/v1/posts/{id}");
+                let (status, answer) =
+                    call(&server.base, &key, "PATCH", &path, &json!({ "body": body })).await;
+                prop_assert_eq!(status, 200, "{}", answer);
+                edits.push(Edit {
+                    step,
+                    post: id.clone(),
+                    field: "body",
+                    value: json!(body),
+                });
             }
         }
     }

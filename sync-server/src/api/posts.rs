@@ -303,6 +303,7 @@ pub async fn create(
         schedule: true,
         targets: Some(accounts.iter().map(|a| a.name.clone()).collect()),
         media: Some(&media),
+        deleted: false,
     };
     let fields = post_media::stamps(&post, &written, post.created_ms)?;
     state
@@ -491,6 +492,7 @@ pub async fn patch(
         schedule: stamp_all || schedule_moved,
         targets: targets_names,
         media: (stamp_all || changes.media.is_some()).then_some(media.as_slice()),
+        deleted: false,
     };
     let stamped = post_media::stamps(&post, &written, post.updated_ms)?;
     if state
@@ -538,9 +540,30 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
+    let Some(mut post) = state.storage.post(&caller.workspace_id, &id).await? else {
+        return Err(not_found(&id));
+    };
+    let now = now_ms();
+    post.updated_ms = now.max(post.updated_ms);
+    // A post whose fields are stamped (synced, or made through the API) is deleted as a
+    // device deletes one: its `deleted` field stamped and carried to the devices.
+    let stamped = if state
+        .storage
+        .post_fields(&caller.workspace_id, &id)
+        .await?
+        .is_empty()
+    {
+        Vec::new()
+    } else {
+        let written = Written {
+            deleted: true,
+            ..Written::default()
+        };
+        post_media::stamps(&post, &written, post.updated_ms)?
+    };
     if state
         .storage
-        .delete_post(&caller.workspace_id, &id, now_ms())
+        .delete_post_stamped(&post, now, &stamped)
         .await?
     {
         Ok(StatusCode::NO_CONTENT)

@@ -1225,6 +1225,16 @@ pub trait Storage: Send + Sync + 'static {
     async fn save_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<bool>;
     /// Soft-deletes a post; false if there was none to delete.
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool>;
+    /// [`delete_post`](Self::delete_post) of `post` through the API: when it deletes, its
+    /// `fields` (the `deleted` field) are stamped and carried by a version of the sync
+    /// chain in the same transaction, as [`update_post_stamped`](Self::update_post_stamped)
+    /// does.
+    async fn delete_post_stamped(
+        &self,
+        post: &Post,
+        now_ms: i64,
+        fields: &[ApiField],
+    ) -> Result<bool>;
 
     /// Reserves `key` in `scope` for a request whose hash is `request_hash`, or says what
     /// happened to the key before. Keys older than [`IDEMPOTENCY_TTL_MS`] are forgotten.

@@ -822,26 +822,23 @@ impl Storage for PgStorage {
     async fn delete_post(&self, workspace_id: &str, id: &str, now_ms: i64) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        let n = tx
-            .execute(
-                "UPDATE posts SET deleted_ms = $3
-                 WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
-                &[&workspace_id, &id, &now_ms],
-            )
-            .await
-            .map_err(db_error)?;
-        // What has not started publishing is cancelled; a claimed target finishes.
-        tx.execute(
-            &format!(
-                "UPDATE targets SET state = '{}', updated_ms = $2
-                 WHERE post_id = $1 AND state IN {}",
-                TargetState::Cancelled.as_str(),
-                TargetState::sql(TargetState::EDITABLE)
-            ),
-            &[&id, &now_ms],
-        )
-        .await
-        .map_err(db_error)?;
+        let n = soft_delete(&tx, workspace_id, id, now_ms).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n == 1)
+    }
+
+    async fn delete_post_stamped(
+        &self,
+        post: &Post,
+        now_ms: i64,
+        fields: &[ApiField],
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let n = soft_delete(&tx, &post.workspace_id, &post.id, now_ms).await?;
+        if n == 1 {
+            stamp_api_fields(&tx, post, fields, false).await?;
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(n == 1)
     }
@@ -1701,7 +1698,7 @@ impl Storage for PgStorage {
         for t in targets {
             insert_target(&tx, t, false).await?;
         }
-        stamp_api_fields(&tx, post, fields).await?;
+        stamp_api_fields(&tx, post, fields, true).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
@@ -1725,7 +1722,7 @@ impl Storage for PgStorage {
         if must_move && change.is_some() && outcome.changed.is_empty() {
             return Ok(Some(outcome));
         }
-        stamp_api_fields(&tx, p, fields).await?;
+        stamp_api_fields(&tx, p, fields, false).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
@@ -3544,32 +3541,100 @@ const SKIP_5: &str = "NOT (t.account_id = ANY(CAST(?5 AS TEXT[])))";
 const SKIP_3: &str = "NOT (t.account_id = ANY(CAST(?3 AS TEXT[])))";
 const SKIP_2: &str = "NOT (t.account_id = ANY(CAST(?2 AS TEXT[])))";
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]).
+/// Soft-deletes post `id` of workspace `w` (how many posts it deleted) and cancels what
+/// has not started publishing; a claimed target finishes.
+async fn soft_delete(
+    tx: &deadpool_postgres::Transaction<'_>,
+    w: &str,
+    id: &str,
+    now_ms: i64,
+) -> Result<u64> {
+    let n = tx
+        .execute(
+            "UPDATE posts SET deleted_ms = $3
+             WHERE workspace_id = $1 AND id = $2 AND deleted_ms IS NULL",
+            &[&w, &id, &now_ms],
+        )
+        .await
+        .map_err(db_error)?;
+    tx.execute(
+        &format!(
+            "UPDATE targets SET state = '{}', updated_ms = $2
+             WHERE post_id = $1 AND state IN {}",
+            TargetState::Cancelled.as_str(),
+            TargetState::sql(TargetState::EDITABLE)
+        ),
+        &[&id, &now_ms],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(n)
+}
+
+/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
+/// that carries them to the workspace's sync chain (with a `created` operation first when
+/// the API `created` the post), so devices pull the write as any device's.
 async fn stamp_api_fields(
     tx: &deadpool_postgres::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
+    created: bool,
 ) -> Result<()> {
     if fields.is_empty() {
         return Ok(());
     }
     let stmt = tx.prepare_cached(&pg(API_STAMP)).await.map_err(db_error)?;
+    let mut stamps = Vec::with_capacity(fields.len());
     for f in fields {
-        tx.execute(
-            &stmt,
-            &[
-                &p.workspace_id,
-                &p.id,
-                &f.field,
-                &f.at_ms,
-                &f.device,
-                &f.value,
-            ],
-        )
+        let row = tx
+            .query_one(
+                &stmt,
+                &[
+                    &p.workspace_id,
+                    &p.id,
+                    &f.field,
+                    &f.at_ms,
+                    &f.device,
+                    &f.value,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        stamps.push(row.get::<_, i64>(0));
+    }
+    let payload = super::sql::api_payload(p, created, fields, &stamps);
+    let append = tx
+        .prepare_cached(&pg(super::sql::API_VERSION))
         .await
         .map_err(db_error)?;
+    let at_ms = p.updated_ms.max(p.created_ms);
+    // A push racing this write takes the chain's next position under the same unique
+    // (workspace, seq) compare: whichever inserts second waits for the first, and then
+    // either is refused as stale (the push: its device pulls and pushes again) or finds
+    // the position taken (here: read the head again and append after it).
+    for _ in 0..1000 {
+        let id = uuid::Uuid::now_v7().to_string();
+        let added = tx
+            .query_opt(
+                &append,
+                &[
+                    &id,
+                    &p.workspace_id,
+                    &fields[0].device,
+                    &p.author_id,
+                    &at_ms,
+                    &payload,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        if added.is_some() {
+            return Ok(());
+        }
     }
-    Ok(())
+    Err(StorageError::Database(
+        "the sync chain kept moving while an API write was appended to it".into(),
+    ))
 }
 
 /// Claims target `id` for the claimer if it is still due (conditional, so a concurrent

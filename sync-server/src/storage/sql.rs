@@ -46,7 +46,61 @@ pub(crate) const API_STAMP: &str =
      ON CONFLICT (workspace_id, post_id, field) DO UPDATE
          SET at_ms = CASE WHEN excluded.at_ms > post_field_stamps.at_ms
                           THEN excluded.at_ms ELSE post_field_stamps.at_ms + 1 END,
-             device = excluded.device, value = excluded.value";
+             device = excluded.device, value = excluded.value
+     RETURNING at_ms";
+
+/// Appends the version that carries the API's write to a workspace's sync chain (`?1` id,
+/// `?2` workspace, `?3` device, `?4` author, `?5` time, `?6` payload) after its latest
+/// version, in one statement: parent and position are read together, and the position's
+/// uniqueness is the compare the push path relies on too. Returns the position, or nothing
+/// when a concurrent push took it first (PostgreSQL, read committed: read again and retry;
+/// the next statement sees that version).
+pub(crate) const API_VERSION: &str = "INSERT INTO sync_versions
+         (id, workspace_id, parent_id, device, author_id, created_ms, payload, batch_id, seq)
+     SELECT ?1, ?2,
+            (SELECT v.id FROM sync_versions v WHERE v.workspace_id = ?2
+             ORDER BY v.seq DESC LIMIT 1),
+            ?3, ?4, ?5, ?6, NULL,
+            COALESCE((SELECT MAX(v.seq) FROM sync_versions v WHERE v.workspace_id = ?2), 0) + 1
+     WHERE true
+     ON CONFLICT (workspace_id, seq) DO NOTHING
+     RETURNING seq";
+
+/// The payload of the version an API write appends: a `created` operation first when
+/// `created` (a post made through the API), then each stamped field with the stamp it
+/// got (`stamps`: the field's `post_field_stamps.at_ms` after the write), as a device's
+/// push carries them.
+pub(crate) fn api_payload(
+    p: &super::Post,
+    created: bool,
+    fields: &[super::ApiField],
+    stamps: &[i64],
+) -> String {
+    use postctl_core::sync::{Field, Operation};
+    let mut ops = Vec::with_capacity(fields.len() + 1);
+    if created {
+        ops.push(Operation {
+            post: p.id.clone(),
+            field: Field::Created,
+            value: serde_json::json!({ "created_ms": p.created_ms }),
+            at_ms: p.created_ms,
+            device: fields.first().map(|f| f.device.clone()).unwrap_or_default(),
+        });
+    }
+    for (f, at_ms) in fields.iter().zip(stamps) {
+        let Some(field) = Field::parse(f.field) else {
+            continue;
+        };
+        ops.push(Operation {
+            post: p.id.clone(),
+            field,
+            value: serde_json::from_str(&f.value).unwrap_or(serde_json::Value::Null),
+            at_ms: *at_ms,
+            device: f.device.clone(),
+        });
+    }
+    serde_json::to_string(&ops).unwrap_or_else(|_| "[]".to_string())
+}
 
 /// SQLite's `?N` parameters as PostgreSQL's `$N`. The shared statements hold no other `?`.
 pub(crate) fn pg(sql: &str) -> String {

@@ -913,21 +913,26 @@ impl Storage for SqliteStorage {
         let (w, id) = (workspace_id.to_string(), id.to_string());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE posts SET deleted_ms = ?3
-                 WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
-                params![w, id, now_ms],
-            )?;
-            // What has not started publishing is cancelled; a claimed target finishes.
-            tx.execute(
-                &format!(
-                    "UPDATE targets SET state = '{}', updated_ms = ?2
-                     WHERE post_id = ?1 AND state IN {}",
-                    TargetState::Cancelled.as_str(),
-                    TargetState::sql(TargetState::EDITABLE)
-                ),
-                params![id, now_ms],
-            )?;
+            let n = soft_delete(&tx, &w, &id, now_ms)?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn delete_post_stamped(
+        &self,
+        post: &Post,
+        now_ms: i64,
+        fields: &[ApiField],
+    ) -> Result<bool> {
+        let (p, fields) = (post.clone(), fields.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = soft_delete(&tx, &p.workspace_id, &p.id, now_ms)?;
+            if n == 1 {
+                stamp_api_fields(&tx, &p, &fields, false)?;
+            }
             tx.commit()?;
             Ok(n == 1)
         })
@@ -1805,7 +1810,7 @@ impl Storage for SqliteStorage {
             for t in &targets {
                 insert_target(&tx, t, false)?;
             }
-            stamp_api_fields(&tx, &p, &fields)?;
+            stamp_api_fields(&tx, &p, &fields, true)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
@@ -1833,7 +1838,7 @@ impl Storage for SqliteStorage {
             if must_move && change.is_some() && outcome.changed.is_empty() {
                 return Ok(Some(outcome));
             }
-            stamp_api_fields(&tx, &p, &fields)?;
+            stamp_api_fields(&tx, &p, &fields, false)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
@@ -3463,23 +3468,64 @@ fn post_row_at(r: &Row, at: usize) -> rusqlite::Result<Post> {
     })
 }
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]).
+/// Soft-deletes post `id` of workspace `w` (how many posts it deleted) and cancels what
+/// has not started publishing; a claimed target finishes.
+fn soft_delete(
+    tx: &rusqlite::Transaction<'_>,
+    w: &str,
+    id: &str,
+    now_ms: i64,
+) -> rusqlite::Result<usize> {
+    let n = tx.execute(
+        "UPDATE posts SET deleted_ms = ?3
+         WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL",
+        params![w, id, now_ms],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE targets SET state = '{}', updated_ms = ?2
+             WHERE post_id = ?1 AND state IN {}",
+            TargetState::Cancelled.as_str(),
+            TargetState::sql(TargetState::EDITABLE)
+        ),
+        params![id, now_ms],
+    )?;
+    Ok(n)
+}
+
+/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
+/// that carries them to the workspace's sync chain (with a `created` operation first when
+/// the API `created` the post), so devices pull the write as any device's.
 fn stamp_api_fields(
     tx: &rusqlite::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
+    created: bool,
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(API_STAMP)?;
-    for f in fields {
-        stmt.execute(params![
-            p.workspace_id,
-            p.id,
-            f.field,
-            f.at_ms,
-            f.device,
-            f.value
-        ])?;
+    if fields.is_empty() {
+        return Ok(());
     }
+    let mut stmt = tx.prepare_cached(API_STAMP)?;
+    let mut stamps = Vec::with_capacity(fields.len());
+    for f in fields {
+        stamps.push(stmt.query_row(
+            params![p.workspace_id, p.id, f.field, f.at_ms, f.device, f.value],
+            |r| r.get::<_, i64>(0),
+        )?);
+    }
+    let payload = super::sql::api_payload(p, created, fields, &stamps);
+    // The transaction is IMMEDIATE: no push can take the position meanwhile.
+    tx.prepare_cached(super::sql::API_VERSION)?.query_row(
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            p.workspace_id,
+            fields[0].device,
+            p.author_id,
+            p.updated_ms.max(p.created_ms),
+            payload
+        ],
+        |r| r.get::<_, i64>(0),
+    )?;
     Ok(())
 }
 
