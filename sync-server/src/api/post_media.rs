@@ -237,8 +237,9 @@ pub struct Written<'a> {
     /// The names of the accounts it goes to, when they changed.
     pub targets: Option<Vec<String>>,
     pub media: Option<&'a [MediaRef]>,
-    /// The post was deleted.
-    pub deleted: bool,
+    /// Whether the post is deleted, when that was written: `Some(false)` for a new post
+    /// (as a device's new post carries it), `Some(true)` for a deletion.
+    pub deleted: Option<bool>,
 }
 
 /// The stamped fields for what the API wrote to `post` at `now_ms`: the fields it changed.
@@ -282,8 +283,8 @@ pub fn stamps(post: &Post, written: &Written<'_>, now_ms: i64) -> Result<Vec<Api
     if let Some(media) = written.media {
         fields.push(field(post, Field::Media, view(media), now_ms)?);
     }
-    if written.deleted {
-        fields.push(field(post, Field::Deleted, Value::Bool(true), now_ms)?);
+    if let Some(deleted) = written.deleted {
+        fields.push(field(post, Field::Deleted, Value::Bool(deleted), now_ms)?);
     }
     Ok(fields)
 }

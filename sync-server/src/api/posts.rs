@@ -303,7 +303,7 @@ pub async fn create(
         schedule: true,
         targets: Some(accounts.iter().map(|a| a.name.clone()).collect()),
         media: Some(&media),
-        deleted: false,
+        deleted: Some(false),
     };
     let fields = post_media::stamps(&post, &written, post.created_ms)?;
     state
@@ -492,7 +492,7 @@ pub async fn patch(
         schedule: stamp_all || schedule_moved,
         targets: targets_names,
         media: (stamp_all || changes.media.is_some()).then_some(media.as_slice()),
-        deleted: false,
+        deleted: stamp_all.then_some(false),
     };
     let stamped = post_media::stamps(&post, &written, post.updated_ms)?;
     if state
@@ -556,7 +556,7 @@ pub async fn delete(
         Vec::new()
     } else {
         let written = Written {
-            deleted: true,
+            deleted: Some(true),
             ..Written::default()
         };
         post_media::stamps(&post, &written, post.updated_ms)?
