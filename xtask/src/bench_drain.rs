@@ -63,7 +63,7 @@ pub fn run(root: &Path) -> Result<(), String> {
                     &server, &pg, &mastodon, accounts, processes, round,
                 )?);
             }
-            samples.sort_by(|a, b| a.0.cmp(&b.0));
+            samples.sort_by_key(|s| s.0);
             let (median, busy) = samples[samples.len() / 2];
             report.push_str(&format!(
                 "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s), the cores {:.0}% busy\n",
