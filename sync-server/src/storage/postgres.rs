@@ -1843,6 +1843,7 @@ impl Storage for PgStorage {
         change: &TargetChange,
         decision: &ApprovalDecision,
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -1857,6 +1858,7 @@ impl Storage for PgStorage {
             return Ok(Some(outcome));
         }
         insert_decision(&tx, decision).await?;
+        stamp_api_fields(&tx, post, fields, false).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
@@ -2917,8 +2919,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, made)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2958,8 +2961,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events, queue)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, made)
             .await
     }
     async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {
@@ -3574,7 +3578,7 @@ async fn soft_delete(
 /// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
 /// that carries them to the workspace's sync chain (with a `created` operation first when
 /// the API `created` the post), so devices pull the write as any device's.
-async fn stamp_api_fields(
+pub(super) async fn stamp_api_fields(
     tx: &deadpool_postgres::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
@@ -3621,7 +3625,7 @@ async fn stamp_api_fields(
                     &id,
                     &p.workspace_id,
                     &fields[0].device,
-                    &p.author_id,
+                    &fields[0].by,
                     &at_ms,
                     &payload,
                 ],
