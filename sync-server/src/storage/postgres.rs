@@ -3575,9 +3575,11 @@ async fn soft_delete(
     Ok(n)
 }
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
-/// that carries them to the workspace's sync chain (with a `created` operation first when
-/// the API `created` the post), so devices pull the write as any device's.
+/// Stamps the fields the server wrote to post `p` ([`ApiField`]: through the API, or a
+/// feed's or trigger's new post) and appends the version that carries them to the
+/// workspace's sync chain (with a `created` operation first when the write `created` the
+/// post; its device and user those of the first field), so devices pull the write as any
+/// device's.
 pub(super) async fn stamp_api_fields(
     tx: &deadpool_postgres::Transaction<'_>,
     p: &Post,
