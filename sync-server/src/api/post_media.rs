@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::problem::Problem;
-use crate::storage::{Account, ApiField, Post, StampedField, Writer, core_account};
+use crate::storage::{self, Account, ApiField, Post, StampedField, Writer, core_account};
 
 pub use crate::storage::Written;
 pub use crate::storage::stamps::API_DEVICE;
@@ -197,11 +197,8 @@ pub fn check_fit(accounts: &[Account], media: &[MediaRef], host: bool) -> Result
 
 /// The post's media list as its stamped `media` field holds it (none when it has none).
 pub fn media_of(fields: &[StampedField]) -> Vec<MediaRef> {
-    fields
-        .iter()
-        .find(|f| f.field == Field::Media.as_str())
-        .and_then(|f| serde_json::from_str(&f.value).ok())
-        .unwrap_or_default()
+    let field = fields.iter().find(|f| f.field == Field::Media.as_str());
+    storage::media_list(field.map(|f| f.value.as_str()))
 }
 
 /// The media list as the API shows it.
@@ -222,5 +219,5 @@ pub fn stamps(
         device: API_DEVICE,
         user: by,
     };
-    crate::storage::stamps::stamps(post, written, now_ms, writer).map_err(Problem::invalid_field)
+    storage::stamps::stamps(post, written, now_ms, writer).map_err(Problem::invalid_field)
 }
