@@ -5789,7 +5789,7 @@ async fn reads_made_together_match_the_reads_apart(target: Target) {
         &without,
         &[],
         &[],
-        &[api_media(r#"[{"sha256":"ab"}]"#, 6_000)],
+        &[api_media(r#"[{"sha256":"ab"}]"#, 6_000, &alice)],
     )
     .await
     .expect("create");
