@@ -513,6 +513,83 @@ async fn run(server: Server) {
         )
         .await;
     assert_eq!(states(&free), vec!["scheduled"]);
+
+    // Who changed a post is the user of the version that carries it to the devices: the
+    // owner's edit of the editor's post is the owner's, the approver's rejection (the post
+    // a draft again, its `schedule` stamped) the approver's.
+    api.ok(
+        Method::PATCH,
+        &format!("/api/v1/posts/{id}"),
+        &owner,
+        Some(json!({ "body": "Launch day, said the owner" })),
+    )
+    .await;
+    let storage = postctl_server::storage::open(
+        api.server.database_url.as_deref(),
+        &api.server
+            .data
+            .path()
+            .join(postctl_server::config::DATABASE_FILE),
+    )
+    .await
+    .expect("the server's storage");
+    let user_id = |name: &'static str| {
+        let storage = storage.clone();
+        async move {
+            storage
+                .user_by_name(name)
+                .await
+                .expect("read")
+                .expect("a user")
+                .id
+        }
+    };
+    let (olive, april) = (user_id("olive").await, user_id("april").await);
+    let (workspace, _) = storage
+        .workspaces_of(&olive)
+        .await
+        .expect("workspaces")
+        .into_iter()
+        .next()
+        .expect("olive's workspace");
+    let chain = storage
+        .versions_after(&workspace.id, None, 1_000)
+        .await
+        .expect("versions")
+        .expect("the chain");
+    let carried = |v: &postctl_server::storage::SyncVersion| -> Vec<(String, String, Value)> {
+        let ops: Vec<Value> = serde_json::from_str(&v.payload).expect("operations");
+        ops.iter()
+            .map(|o| {
+                (
+                    o["post"].as_str().expect("post").to_string(),
+                    o["field"].as_str().expect("field").to_string(),
+                    o["value"].clone(),
+                )
+            })
+            .collect()
+    };
+    let last = chain.last().expect("a version");
+    assert_eq!((last.device.as_str(), &last.author_id), ("api", &olive));
+    assert_eq!(
+        carried(last),
+        vec![(
+            id.clone(),
+            "body".to_string(),
+            json!("Launch day, said the owner")
+        )]
+    );
+    let rejection = chain
+        .iter()
+        .find(|v| v.author_id == april)
+        .expect("the approver's version");
+    let ops = carried(rejection);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(
+        (ops[0].0.as_str(), ops[0].1.as_str()),
+        (id.as_str(), "schedule")
+    );
+    assert_eq!(ops[0].2["kind"], "none", "{ops:?}");
 }
 
 #[tokio::test]

@@ -23,8 +23,8 @@ use postctl_server::storage::{
     NotificationSettings, Routed, SendEnd, SendState,
 };
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
+use postctl_server::storage::{Made, PostEvents, QueueSlots, Queued};
 use postctl_server::storage::{MetricClaim, MetricDone, SyncApproval};
-use postctl_server::storage::{PostEvents, QueueSlots, Queued};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
 #[derive(Clone, Debug)]
@@ -66,6 +66,7 @@ cases!(
     login_failures_count_reset_and_clear,
     versions_chain_by_compare_and_set,
     api_writes_append_versions_to_the_chain,
+    made_posts_append_versions_to_the_chain,
     a_batch_pushed_again_is_answered_with_its_version,
     versions_apply_last_writer_wins,
     versions_leave_posts_that_started_publishing_alone,
@@ -1122,12 +1123,22 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
     );
 }
 
-fn api_media(value: &str, at_ms: i64) -> ApiField {
+/// How a feed's or a trigger's post is stamped in the cases that do not look at it.
+fn stamping(device: &'static str, by: &User) -> Made {
+    Made {
+        device,
+        user: by.id.clone(),
+        targets: Vec::new(),
+    }
+}
+
+fn api_media(value: &str, at_ms: i64, by: &User) -> ApiField {
     ApiField {
         field: "media",
         value: value.into(),
         at_ms,
         device: "api".into(),
+        by: by.id.clone(),
     }
 }
 
@@ -1152,7 +1163,7 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
         &with,
         &[storage::Target::new(&with, &a.id, 5_000)],
         &[],
-        &[api_media(&picture, 5_000)],
+        &[api_media(&picture, 5_000, &alice)],
     )
     .await
     .expect("post with media");
@@ -1190,7 +1201,7 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
         None,
         false,
         &[],
-        &[api_media(&picture, 19_000)],
+        &[api_media(&picture, 19_000, &alice)],
     )
     .await
     .expect("update")
@@ -1202,9 +1213,16 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
         (picture.as_str(), 20_001, "api")
     );
     // A newer API edit keeps its own time.
-    s.update_post_stamped(&edited, None, None, false, &[], &[api_media("[]", 30_000)])
-        .await
-        .expect("update");
+    s.update_post_stamped(
+        &edited,
+        None,
+        None,
+        false,
+        &[],
+        &[api_media("[]", 30_000, &alice)],
+    )
+    .await
+    .expect("update");
     let fields = s.post_fields(&ws.id, &without.id).await.expect("fields");
     let field = fields.iter().find(|f| f.field == "media").expect("media");
     assert_eq!((field.value.as_str(), field.at_ms), ("[]", 30_000));
@@ -1217,7 +1235,7 @@ async fn claims_carry_the_posts_media_and_api_writes_are_stamped(target: Target)
             None,
             false,
             &[],
-            &[api_media(&picture, 40_000)]
+            &[api_media(&picture, 40_000, &alice)]
         )
         .await
         .expect("update")
@@ -3005,10 +3023,16 @@ async fn synced_edits_by_an_editor_wait_for_approval(target: Target) {
         let s = s.clone();
         let d = decision(&ws, &p, &alice, Decision::Approved, at);
         async move {
-            s.decide_approval(&p, &TargetChange::Approve { late_before_ms: 0 }, &d, &[])
-                .await
-                .expect("decide")
-                .expect("post");
+            s.decide_approval(
+                &p,
+                &TargetChange::Approve { late_before_ms: 0 },
+                &d,
+                &[],
+                &[],
+            )
+            .await
+            .expect("decide")
+            .expect("post");
         }
     };
     let edits: [Vec<FieldWrite>; 3] = [
@@ -3228,10 +3252,16 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         value: serde_json::json!(made.body).to_string(),
         at_ms: made.created_ms,
         device: "api".into(),
+        by: alice.id.clone(),
     };
-    s.create_post_stamped(&made, &[], &[], &[body, api_media("[]", made.created_ms)])
-        .await
-        .expect("create");
+    s.create_post_stamped(
+        &made,
+        &[],
+        &[],
+        &[body, api_media("[]", made.created_ms, &alice)],
+    )
+    .await
+    .expect("create");
     let after = s
         .versions_after(&ws.id, Some(&first.id), 10)
         .await
@@ -3283,7 +3313,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         None,
         false,
         &[],
-        &[api_media("[]", made.created_ms + 1)],
+        &[api_media("[]", made.created_ms + 1, &alice)],
     )
     .await
     .expect("update")
@@ -3309,7 +3339,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
 
     // Deleting through the API carries `deleted`; deleting again adds nothing.
     let gone = post(&ws, &alice, "deleted through the API");
-    s.create_post_stamped(&gone, &[], &[], &[api_media("[]", gone.created_ms)])
+    s.create_post_stamped(&gone, &[], &[], &[api_media("[]", gone.created_ms, &alice)])
         .await
         .expect("create");
     let deleted = ApiField {
@@ -3317,6 +3347,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         value: "true".into(),
         at_ms: gone.created_ms + 5,
         device: "api".into(),
+        by: alice.id.clone(),
     };
     let head = s.latest_version(&ws.id).await.expect("latest");
     assert!(
@@ -3364,7 +3395,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
         }));
     }
     for i in 0..4 {
-        let (s, made) = (s.clone(), made.clone());
+        let (s, made, alice) = (s.clone(), made.clone(), alice.clone());
         racers.push(tokio::spawn(async move {
             for j in 0..5 {
                 s.update_post_stamped(
@@ -3373,7 +3404,7 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
                     None,
                     false,
                     &[],
-                    &[api_media("[]", 100_000 + i * 10 + j)],
+                    &[api_media("[]", 100_000 + i * 10 + j, &alice)],
                 )
                 .await
                 .expect("update")
@@ -3398,6 +3429,337 @@ async fn api_writes_append_versions_to_the_chain(target: Target) {
     for pair in chain.windows(2) {
         assert_eq!(pair[1].parent_id.as_deref(), Some(pair[0].id.as_str()));
     }
+}
+
+/// The one version appended after `head`: it follows `head`, and its operations.
+async fn one_version_after(
+    s: &Arc<dyn Storage>,
+    ws: &Workspace,
+    head: &str,
+) -> (SyncVersion, Vec<postctl_core::sync::Operation>) {
+    let after = s
+        .versions_after(&ws.id, Some(head), 10)
+        .await
+        .expect("pull")
+        .expect("known");
+    assert_eq!(after.len(), 1, "one version: {after:?}");
+    let v = after.into_iter().next().expect("a version");
+    assert_eq!(v.parent_id.as_deref(), Some(head), "after the chain's head");
+    let ops = serde_json::from_str(&v.payload).expect("operations");
+    (v, ops)
+}
+
+/// Asserts that `ops` make post `p` (`created` first) and carry every field it has stamped,
+/// with its stamp: what a device applies is the post as the server holds it.
+async fn carries_the_post(
+    s: &Arc<dyn Storage>,
+    ws: &Workspace,
+    p: &Post,
+    ops: &[postctl_core::sync::Operation],
+) {
+    use postctl_core::sync::Field;
+    assert_eq!(ops[0].field, Field::Created, "{ops:?}");
+    assert_eq!(ops[0].value["created_ms"], p.created_ms);
+    let mut carried: Vec<(String, String, i64, String)> = ops[1..]
+        .iter()
+        .map(|o| {
+            assert_eq!(o.post, p.id);
+            (
+                o.field.as_str().to_string(),
+                o.value.to_string(),
+                o.at_ms,
+                o.device.clone(),
+            )
+        })
+        .collect();
+    carried.sort();
+    let stamped: Vec<(String, String, i64, String)> = s
+        .post_fields(&ws.id, &p.id)
+        .await
+        .expect("fields")
+        .iter()
+        .map(|f| (f.field.clone(), f.value.clone(), f.at_ms, f.device.clone()))
+        .collect();
+    assert_eq!(carried, stamped, "the version carries the stamps written");
+    let fields: Vec<&str> = stamped.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["body", "deleted", "media", "schedule", "targets", "title"]
+    );
+}
+
+/// Posts the server makes by itself reach the devices as the API's writes do: a trigger
+/// firing and a feed item (queued or not, awaiting approval or not) store every field
+/// stamped by their device (`trigger`, `feed`) and append one version in the same
+/// transaction, with the maker as its user; a queued post's `schedule` carries the slot its
+/// transaction picked, and an event or item seen before adds nothing. A rejection stamps
+/// the post's `schedule` (a draft again) the same way, by the approver.
+async fn made_posts_append_versions_to_the_chain(target: Target) {
+    use postctl_core::sync::Field;
+    let (s, alice, ws) = with_owner(&target).await;
+    let bob = user("bob");
+    s.create_user(&bob).await.expect("user");
+    s.set_member(&ws.id, &bob.id, Role::Admin)
+        .await
+        .expect("member");
+    let masto = account(&ws, "masto", "mastodon");
+    s.create_account(&masto).await.expect("account");
+    let first = version(&ws, &alice, None, "d1");
+    s.add_version(&first, &[]).await.expect("add");
+    let maker = |device: &'static str, user: &User| Made {
+        device,
+        user: user.id.clone(),
+        targets: vec!["masto".into()],
+    };
+    let due = |body: &str, state: TargetState| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(6_000),
+            ..post(&ws, &alice, body)
+        };
+        let mut t = storage::Target::new(&p, &masto.id, 6_000);
+        t.state = state;
+        (p, [t])
+    };
+
+    // A generic trigger fired by bob (alice's trigger): device `trigger`, user bob.
+    let trigger = Trigger {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        kind: TriggerKind::Generic,
+        template: "release".into(),
+        accounts: vec![masto.id.clone()],
+        secret: None,
+        prereleases: false,
+        queue: false,
+        description: None,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_trigger(&trigger).await.expect("trigger");
+    let (fired, t) = due("v1.0 is out", TargetState::Scheduled);
+    let made = maker("trigger", &bob);
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "k1", &fired, &t, &[], None, &made)
+            .await
+            .expect("fire"),
+        Fired::Made
+    );
+    let (v, ops) = one_version_after(&s, &ws, &first.id).await;
+    assert_eq!(
+        (v.device.as_str(), v.author_id.as_str()),
+        ("trigger", bob.id.as_str())
+    );
+    carries_the_post(&s, &ws, &fired, &ops).await;
+    let value = |field: Field| {
+        ops.iter()
+            .find(|o| o.field == field)
+            .map(|o| o.value.clone())
+            .expect("the field")
+    };
+    assert_eq!(value(Field::Body), serde_json::json!("v1.0 is out"));
+    assert_eq!(value(Field::Targets), serde_json::json!(["masto"]));
+    assert_eq!(value(Field::Schedule)["kind"], "at");
+    assert_eq!(value(Field::Schedule)["due_ms"], 6_000);
+    assert_eq!(value(Field::Deleted), serde_json::json!(false));
+    // The same event again: no post, no version.
+    let head = v.id;
+    let (again, t) = due("v1.0 is out (again)", TargetState::Scheduled);
+    assert!(matches!(
+        s.fire_trigger(&trigger.id, "k1", &again, &t, &[], None, &made)
+            .await
+            .expect("fire"),
+        Fired::Already { .. }
+    ));
+    assert_eq!(
+        s.latest_version(&ws.id).await.expect("latest").as_deref(),
+        Some(head.as_str())
+    );
+
+    // A feed item awaiting approval: device `feed`, user alice (the feed's owner).
+    let feed = storage::Feed {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: ws.id.clone(),
+        url: "https://blog.example.test/feed.xml".into(),
+        template: "blog".into(),
+        accounts: vec![masto.id.clone()],
+        etag: None,
+        last_modified: None,
+        last_error: None,
+        polled_ms: Some(1_000),
+        next_poll_ms: 1_000,
+        queue: false,
+        created_by: alice.id.clone(),
+        created_ms: 1_000,
+    };
+    s.create_feed(&feed).await.expect("feed");
+    let (item, t) = due("New: a post", TargetState::AwaitingApproval);
+    let keys = vec!["id:1".to_string()];
+    assert!(
+        s.post_feed_item(
+            &feed.id,
+            &keys,
+            &item,
+            &t,
+            &[],
+            None,
+            &maker("feed", &alice)
+        )
+        .await
+        .expect("post")
+    );
+    let (v, ops) = one_version_after(&s, &ws, &head).await;
+    assert_eq!(
+        (v.device.as_str(), v.author_id.as_str()),
+        ("feed", alice.id.as_str())
+    );
+    carries_the_post(&s, &ws, &item, &ops).await;
+    assert_eq!(
+        s.targets(&ws.id, &item.id).await.expect("targets")[0]
+            .target
+            .state,
+        TargetState::AwaitingApproval
+    );
+    let head = v.id;
+    let (seen, t) = due("New: a post (seen)", TargetState::Scheduled);
+    assert!(
+        !s.post_feed_item(
+            &feed.id,
+            &keys,
+            &seen,
+            &t,
+            &[],
+            None,
+            &maker("feed", &alice)
+        )
+        .await
+        .expect("post")
+    );
+    assert_eq!(
+        s.latest_version(&ws.id).await.expect("latest").as_deref(),
+        Some(head.as_str())
+    );
+
+    // Queued: the version carries the slot the transaction picked, not the time asked.
+    // Thursday 2026-11-26 12:00 UTC; masto's next slot is Friday 09:00 in Berlin.
+    let now = 1_795_694_400_000_i64;
+    let fri_9 = 1_795_766_400_000_i64;
+    assert!(
+        s.set_queue_slots(&QueueSlots {
+            account_id: masto.id.clone(),
+            workspace_id: ws.id.clone(),
+            rules: "mon-fri 09:00".into(),
+            tz: "Europe/Berlin".into(),
+            updated_ms: 1_000,
+        })
+        .await
+        .expect("slots")
+    );
+    let queued = Queued {
+        now_ms: now,
+        events: Arc::new(|_: &Post| Vec::new()),
+    };
+    let asked = Post {
+        scheduled_ms: Some(now),
+        ..due("v2.0 is out", TargetState::Scheduled).0
+    };
+    let t = [storage::Target::new(&asked, &masto.id, now)];
+    assert_eq!(
+        s.fire_trigger(&trigger.id, "k2", &asked, &t, &[], Some(&queued), &made)
+            .await
+            .expect("fire"),
+        Fired::Made
+    );
+    let stored = s
+        .post(&ws.id, &asked.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.scheduled_ms, Some(fri_9));
+    let (v, ops) = one_version_after(&s, &ws, &head).await;
+    carries_the_post(&s, &ws, &stored, &ops).await;
+    let schedule = ops
+        .iter()
+        .find(|o| o.field == Field::Schedule)
+        .map(|o| o.value.clone())
+        .expect("schedule");
+    assert_eq!(schedule["due_ms"], fri_9, "{schedule}");
+    assert_eq!(schedule["zone"], "Europe/Berlin", "{schedule}");
+    let (item, t) = due("New: queued", TargetState::Scheduled);
+    let item = Post {
+        scheduled_ms: Some(now),
+        ..item
+    };
+    assert!(
+        s.post_feed_item(
+            &feed.id,
+            &["id:2".to_string()],
+            &item,
+            &t,
+            &[],
+            Some(&queued),
+            &maker("feed", &alice)
+        )
+        .await
+        .expect("post")
+    );
+    let (_, ops) = one_version_after(&s, &ws, &v.id).await;
+    let schedule = ops
+        .iter()
+        .find(|o| o.field == Field::Schedule)
+        .map(|o| o.value.clone())
+        .expect("schedule");
+    let stored = s
+        .post(&ws.id, &item.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_ne!(stored.scheduled_ms, Some(now), "queued");
+    assert_eq!(schedule["due_ms"], serde_json::json!(stored.scheduled_ms));
+
+    // Rejected by bob: its `schedule` (a draft now) travels as his version.
+    let (waits, t) = due("Waits for approval", TargetState::AwaitingApproval);
+    s.fire_trigger(&trigger.id, "k3", &waits, &t, &[], None, &made)
+        .await
+        .expect("fire");
+    let head = s
+        .latest_version(&ws.id)
+        .await
+        .expect("latest")
+        .expect("a version");
+    let rejected = Post {
+        state: PostState::Draft,
+        scheduled_ms: None,
+        updated_ms: 9_000,
+        ..waits
+    };
+    let unscheduled = ApiField {
+        field: "schedule",
+        value: r#"{"kind":"none","rule":null,"due_ms":null,"zone":"UTC"}"#.into(),
+        at_ms: 9_000,
+        device: "api".into(),
+        by: bob.id.clone(),
+    };
+    s.decide_approval(
+        &rejected,
+        &TargetChange::Reject,
+        &decision(&ws, &rejected, &bob, Decision::Rejected, 9_000),
+        &[],
+        &[unscheduled],
+    )
+    .await
+    .expect("reject")
+    .expect("post");
+    let (v, ops) = one_version_after(&s, &ws, &head).await;
+    assert_eq!(
+        (v.device.as_str(), v.author_id.as_str()),
+        ("api", bob.id.as_str())
+    );
+    assert_eq!(
+        ops.iter().map(|o| (o.field, o.at_ms)).collect::<Vec<_>>(),
+        [(Field::Schedule, 9_000)]
+    );
+    assert_eq!(ops[0].value["kind"], "none");
 }
 
 /// A push retried after its sync was cut off carries the batch id of the first: the
@@ -3803,17 +4165,33 @@ async fn triggers_make_one_post_per_event(target: Target) {
     };
     let (first, t1, e1) = due("v1.0 is out");
     assert_eq!(
-        s.fire_trigger(&trigger.id, "github-release:1", &first, &[t1], &[e1], None)
-            .await
-            .expect("fire"),
+        s.fire_trigger(
+            &trigger.id,
+            "github-release:1",
+            &first,
+            &[t1],
+            &[e1],
+            None,
+            &stamping("trigger", &alice)
+        )
+        .await
+        .expect("fire"),
         Fired::Made
     );
     // The same event again: nothing is written, and the first post is named.
     let (second, t2, e2) = due("v1.0 is out (again)");
     assert_eq!(
-        s.fire_trigger(&trigger.id, "github-release:1", &second, &[t2], &[e2], None)
-            .await
-            .expect("fire"),
+        s.fire_trigger(
+            &trigger.id,
+            "github-release:1",
+            &second,
+            &[t2],
+            &[e2],
+            None,
+            &stamping("trigger", &alice)
+        )
+        .await
+        .expect("fire"),
         Fired::Already {
             post_id: first.id.clone()
         }
@@ -3841,9 +4219,10 @@ async fn triggers_make_one_post_per_event(target: Target) {
     let (p3, t3, e3) = due("v2.0");
     let (p4, t4, e4) = due("v2.0");
     let (t3, e3, t4, e4) = ([t3], [e3], [t4], [e4]);
+    let made = stamping("trigger", &alice);
     let (r3, r4) = tokio::join!(
-        s.fire_trigger(&trigger.id, "github-release:2", &p3, &t3, &e3, None),
-        other.fire_trigger(&trigger.id, "github-release:2", &p4, &t4, &e4, None),
+        s.fire_trigger(&trigger.id, "github-release:2", &p3, &t3, &e3, None, &made),
+        other.fire_trigger(&trigger.id, "github-release:2", &p4, &t4, &e4, None, &made),
     );
     let results = [r3.expect("fire"), r4.expect("fire")];
     assert_eq!(
@@ -4017,7 +4396,8 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
             &p,
             &[t],
             &[e],
-            None
+            None,
+            &stamping("feed", &alice)
         )
         .await
         .expect("post")
@@ -4031,9 +4411,10 @@ async fn feeds_are_polled_by_one_claimer_and_post_each_item_once(target: Target)
     let (p3, t3, e3) = due("new");
     let two = keys(&["id:2", "link:https://b.test/2"]);
     let (t2, e2, t3, e3) = ([t2], [e2], [t3], [e3]);
+    let stamped = stamping("feed", &alice);
     let (r2, r3) = tokio::join!(
-        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2, None),
-        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3, None)
+        s.post_feed_item(&feed.id, &two, &p2, &t2, &e2, None, &stamped),
+        other.post_feed_item(&feed.id, &two, &p3, &t3, &e3, None, &stamped)
     );
     let made = [r2.expect("post"), r3.expect("post")];
     assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
@@ -4252,7 +4633,7 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
     };
     let no = decision(&ws, &p, &alice, Decision::Rejected, 7_000);
     let outcome = s
-        .decide_approval(&rejected, &TargetChange::Reject, &no, &[])
+        .decide_approval(&rejected, &TargetChange::Reject, &no, &[], &[])
         .await
         .expect("reject")
         .expect("post");
@@ -4270,6 +4651,7 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
             &TargetChange::Reject,
             &decision(&ws, &p, &alice, Decision::Rejected, 7_500),
             &[],
+            &[],
         )
         .await
         .expect("again")
@@ -4285,6 +4667,7 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
             late_before_ms: 150_000,
         },
         &yes,
+        &[],
         &[],
     )
     .await
@@ -4321,6 +4704,7 @@ async fn approvals_decide_are_recorded_and_never_claimed(target: Target) {
             late_before_ms: 300_000,
         },
         &late,
+        &[],
         &[],
     )
     .await
@@ -5405,7 +5789,7 @@ async fn reads_made_together_match_the_reads_apart(target: Target) {
         &without,
         &[],
         &[],
-        &[api_media(r#"[{"sha256":"ab"}]"#, 6_000)],
+        &[api_media(r#"[{"sha256":"ab"}]"#, 6_000, &alice)],
     )
     .await
     .expect("create");
@@ -5913,9 +6297,17 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
     );
     let (p1, t1) = made("v1", &[&masto, &bsky]);
     assert_eq!(
-        s.fire_trigger(&trigger.id, "k1", &p1, &t1, &[], Some(&queued))
-            .await
-            .expect("fire"),
+        s.fire_trigger(
+            &trigger.id,
+            "k1",
+            &p1,
+            &t1,
+            &[],
+            Some(&queued),
+            &stamping("trigger", &alice)
+        )
+        .await
+        .expect("fire"),
         Fired::Made
     );
     assert_eq!(due_of(&p1).await, (Some(fri_13), vec![Some(fri_13); 2]));
@@ -5924,9 +6316,17 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
     // The same event again is the first post, whatever the queue says.
     let (again, t_again) = made("v1 again", &[&masto, &bsky]);
     assert_eq!(
-        s.fire_trigger(&trigger.id, "k1", &again, &t_again, &[], Some(&queued))
-            .await
-            .expect("fire"),
+        s.fire_trigger(
+            &trigger.id,
+            "k1",
+            &again,
+            &t_again,
+            &[],
+            Some(&queued),
+            &stamping("trigger", &alice)
+        )
+        .await
+        .expect("fire"),
         Fired::Already {
             post_id: p1.id.clone()
         }
@@ -5960,9 +6360,10 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
     let (p2, t2) = made("item 2", &[&masto]);
     let (p3, t3) = made("item 3", &[&masto]);
     let (k2, k3) = (vec!["id:2".to_string()], vec!["id:3".to_string()]);
+    let stamped = stamping("feed", &alice);
     let (r2, r3) = tokio::join!(
-        s.post_feed_item(&feed.id, &k2, &p2, &t2, &[], Some(&queued)),
-        other.post_feed_item(&feed.id, &k3, &p3, &t3, &[], Some(&queued)),
+        s.post_feed_item(&feed.id, &k2, &p2, &t2, &[], Some(&queued), &stamped),
+        other.post_feed_item(&feed.id, &k3, &p3, &t3, &[], Some(&queued), &stamped),
     );
     assert!(r2.expect("post") && r3.expect("post"));
     let mut got = vec![due_of(&p2).await.0, due_of(&p3).await.0];
@@ -5971,15 +6372,31 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
     // An item seen before is not posted, queue or not.
     let (p4, t4) = made("item 2 again", &[&masto]);
     assert!(
-        !s.post_feed_item(&feed.id, &k2, &p4, &t4, &[], Some(&queued))
-            .await
-            .expect("post")
+        !s.post_feed_item(
+            &feed.id,
+            &k2,
+            &p4,
+            &t4,
+            &[],
+            Some(&queued),
+            &stamping("feed", &alice)
+        )
+        .await
+        .expect("post")
     );
 
     // bsky first: it has no slots; nothing is stored, and the error says what to run.
     let (p5, t5) = made("v2", &[&bsky, &masto]);
     let refused = s
-        .fire_trigger(&trigger.id, "k2", &p5, &t5, &[], Some(&queued))
+        .fire_trigger(
+            &trigger.id,
+            "k2",
+            &p5,
+            &t5,
+            &[],
+            Some(&queued),
+            &stamping("trigger", &alice),
+        )
         .await
         .expect_err("no slots");
     assert!(
@@ -5996,7 +6413,8 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
             &p6,
             &t6,
             &[],
-            Some(&queued)
+            Some(&queued),
+            &stamping("feed", &alice)
         )
         .await,
         Err(StorageError::NoQueueSlot(_))

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::access::Caller;
 use super::extract::{Body, Query};
 use super::paging;
+use super::post_media::{self, Written};
 use super::posts::{not_found, view_with_targets};
 use super::problem::Problem;
 use super::{AppState, now_ms};
@@ -242,9 +243,27 @@ async fn decide(
             events.extend(super::posts::scheduled_event(&post));
         }
     }
+    // A rejection makes the post a draft: a post whose fields are stamped (synced, made
+    // through the API, by a feed or a trigger) has its `schedule` stamped, so the devices
+    // see it unscheduled too.
+    let stamped = if decision != Decision::Approved
+        && !state
+            .storage
+            .post_fields(&caller.workspace_id, id)
+            .await?
+            .is_empty()
+    {
+        let written = Written {
+            schedule: true,
+            ..Written::default()
+        };
+        post_media::stamps(&post, &written, post.updated_ms, &caller.user_id)?
+    } else {
+        Vec::new()
+    };
     let outcome = state
         .storage
-        .decide_approval(&post, &change, &record, &events)
+        .decide_approval(&post, &change, &record, &events, &stamped)
         .await?
         .ok_or_else(|| not_found(id))?;
     if outcome.changed.is_empty() {

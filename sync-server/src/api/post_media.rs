@@ -11,16 +11,16 @@
 
 use postctl_core::model::MediaRef;
 use postctl_core::platforms;
-use postctl_core::sync::{Field, Operation, ScheduleValue, is_sha256};
+use postctl_core::sync::{Field, is_sha256};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
 use super::problem::Problem;
-use crate::storage::{self, Account, ApiField, Post, PostState, StampedField, core_account};
+use crate::storage::{self, Account, ApiField, Post, StampedField, Writer, core_account};
 
-/// The device name the API stamps its writes with.
-pub const API_DEVICE: &str = "api";
+pub use crate::storage::Written;
+pub use crate::storage::stamps::API_DEVICE;
 
 /// A file a post attaches, as the API takes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -206,82 +206,18 @@ pub fn view(media: &[MediaRef]) -> Value {
     serde_json::to_value(media).unwrap_or(Value::Array(Vec::new()))
 }
 
-/// A stamped write of `field` with `value`, checked as a device's operation is (core's
-/// `Operation::edit`), so every replica takes it.
-fn field(post: &Post, field: Field, value: Value, now_ms: i64) -> Result<ApiField, Problem> {
-    let op = Operation {
-        post: post.id.clone(),
-        field,
-        value,
-        at_ms: now_ms,
-        device: API_DEVICE.to_string(),
+/// The stamped fields for what the API wrote to `post` at `now_ms` for the user `by`
+/// (the key's or session's user): the fields it changed (`storage::stamps`), device
+/// [`API_DEVICE`].
+pub fn stamps(
+    post: &Post,
+    written: &Written<'_>,
+    now_ms: i64,
+    by: &str,
+) -> Result<Vec<ApiField>, Problem> {
+    let writer = Writer {
+        device: API_DEVICE,
+        user: by,
     };
-    op.edit().map_err(Problem::invalid_field)?;
-    Ok(ApiField {
-        field: field.as_str(),
-        value: op.value.to_string(),
-        at_ms: now_ms,
-        device: op.device,
-    })
-}
-
-/// What the API changed in a post, for [`stamps`].
-#[derive(Debug, Default)]
-pub struct Written<'a> {
-    pub body: bool,
-    pub title: bool,
-    pub schedule: bool,
-    /// The names of the accounts it goes to, when they changed.
-    pub targets: Option<Vec<String>>,
-    pub media: Option<&'a [MediaRef]>,
-    /// Whether the post is deleted, when that was written: `Some(false)` for a new post
-    /// (as a device's new post carries it), `Some(true)` for a deletion.
-    pub deleted: Option<bool>,
-}
-
-/// The stamped fields for what the API wrote to `post` at `now_ms`: the fields it changed.
-pub fn stamps(post: &Post, written: &Written<'_>, now_ms: i64) -> Result<Vec<ApiField>, Problem> {
-    let mut fields = Vec::new();
-    if written.body {
-        fields.push(field(
-            post,
-            Field::Body,
-            Value::String(post.body.clone()),
-            now_ms,
-        )?);
-    }
-    if written.title {
-        let title = post.title.clone().map_or(Value::Null, Value::String);
-        fields.push(field(post, Field::Title, title, now_ms)?);
-    }
-    if written.schedule {
-        let schedule = ScheduleValue {
-            kind: match post.state {
-                PostState::Scheduled => "at",
-                PostState::Draft => "none",
-            }
-            .to_string(),
-            rule: None,
-            due_ms: post
-                .scheduled_ms
-                .filter(|_| post.state == PostState::Scheduled),
-            zone: post.zone.clone(),
-        };
-        let value = serde_json::to_value(schedule).map_err(|e| {
-            tracing::error!("a schedule did not serialise: {e}");
-            Problem::internal()
-        })?;
-        fields.push(field(post, Field::Schedule, value, now_ms)?);
-    }
-    if let Some(names) = &written.targets {
-        let value = Value::Array(names.iter().cloned().map(Value::String).collect());
-        fields.push(field(post, Field::Targets, value, now_ms)?);
-    }
-    if let Some(media) = written.media {
-        fields.push(field(post, Field::Media, view(media), now_ms)?);
-    }
-    if let Some(deleted) = written.deleted {
-        fields.push(field(post, Field::Deleted, Value::Bool(deleted), now_ms)?);
-    }
-    Ok(fields)
+    storage::stamps::stamps(post, written, now_ms, writer).map_err(Problem::invalid_field)
 }

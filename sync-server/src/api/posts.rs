@@ -305,7 +305,7 @@ pub async fn create(
         media: Some(&media),
         deleted: Some(false),
     };
-    let fields = post_media::stamps(&post, &written, post.created_ms)?;
+    let fields = post_media::stamps(&post, &written, post.created_ms, &caller.user_id)?;
     state
         .storage
         .create_post_stamped(&post, &targets, &events, &fields)
@@ -490,7 +490,7 @@ pub async fn patch(
         media: (stamp_all || changes.media.is_some()).then_some(media.as_slice()),
         deleted: stamp_all.then_some(false),
     };
-    let stamped = post_media::stamps(&post, &written, post.updated_ms)?;
+    let stamped = post_media::stamps(&post, &written, post.updated_ms, &caller.user_id)?;
     if state
         .storage
         .update_post_stamped(
@@ -555,7 +555,7 @@ pub async fn delete(
             deleted: Some(true),
             ..Written::default()
         };
-        post_media::stamps(&post, &written, post.updated_ms)?
+        post_media::stamps(&post, &written, post.updated_ms, &caller.user_id)?
     };
     if state
         .storage

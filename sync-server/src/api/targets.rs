@@ -96,7 +96,7 @@ async fn apply(
             schedule: true,
             ..Written::default()
         };
-        post_media::stamps(&post, &written, post.updated_ms)?
+        post_media::stamps(&post, &written, post.updated_ms, &caller.user_id)?
     } else {
         Vec::new()
     };

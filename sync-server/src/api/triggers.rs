@@ -33,7 +33,8 @@ use super::posts::{check_text, view_with_targets};
 use super::problem::Problem;
 use super::{AppState, now_ms, templates};
 use crate::approvals::made_post;
-use crate::storage::{Fired, Post, PostState, Queued, Target, Trigger, TriggerKind};
+use crate::storage::stamps::TRIGGER_DEVICE;
+use crate::storage::{Fired, Made, Post, PostState, Queued, Target, Trigger, TriggerKind};
 
 const DESCRIPTION_MAX: usize = 500;
 /// Random base62 characters of a GitHub trigger's secret.
@@ -448,19 +449,13 @@ async fn fire(
     let text = templates::render(&template, vars)?;
     check_text(&text, None)?;
     // In the trigger's order: a queued post takes the first account's queue.
-    let existing: Vec<String> = state
-        .storage
-        .accounts(ws)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let accounts: Vec<String> = trigger
+    let existing = state.storage.accounts(ws).await?;
+    let (accounts, names): (Vec<String>, Vec<String>) = trigger
         .accounts
         .iter()
-        .filter(|id| existing.contains(id))
-        .cloned()
-        .collect();
+        .filter_map(|id| existing.iter().find(|a| &a.id == id))
+        .map(|a| (a.id.clone(), a.name.clone()))
+        .unzip();
     if accounts.is_empty() {
         return Err(Problem::conflict(
             "none of the trigger's accounts is left; make the trigger again with accounts \
@@ -480,6 +475,14 @@ async fn fire(
         created_ms: now,
         updated_ms: now,
     };
+    // Stamped and carried to the devices as a version, by whoever fired it (a generic
+    // trigger's caller; GitHub's call has none: the trigger's owner).
+    let made = Made {
+        device: TRIGGER_DEVICE,
+        user: fired_by.unwrap_or(&trigger.created_by).to_string(),
+        targets: names,
+    };
+    made.fields(&post).map_err(Problem::invalid_field)?;
     let targets: Vec<Target> = accounts
         .iter()
         .map(|a| Target::new(&post, a, now))
@@ -503,6 +506,7 @@ async fn fire(
             &targets,
             &events_of(&post),
             queued.as_ref(),
+            &made,
         )
         .await?
     {

@@ -15,7 +15,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 
 use super::{Document, keys, parse, variables};
-use crate::storage::{Feed, Polled, Post, PostState, Queued, StorageError, Target};
+use crate::storage::stamps::FEED_DEVICE;
+use crate::storage::{Feed, Made, Polled, Post, PostState, Queued, StorageError, Target};
 use crate::webhooks::address::check_literal;
 use crate::webhooks::worker::{Outbox, transport_error};
 
@@ -229,20 +230,23 @@ async fn post_new_items(
         })?,
         Err(e) => return Err(format!("could not read the template: {e}")),
     };
-    let existing: Vec<String> = storage
+    let existing = storage
         .accounts(ws)
         .await
-        .map_err(|e| format!("could not read the accounts: {e}"))?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+        .map_err(|e| format!("could not read the accounts: {e}"))?;
     // In the feed's order: a queued post takes the first account's queue.
-    let accounts: Vec<String> = feed
+    let (accounts, names): (Vec<String>, Vec<String>) = feed
         .accounts
         .iter()
-        .filter(|id| existing.contains(id))
-        .cloned()
-        .collect();
+        .filter_map(|id| existing.iter().find(|a| &a.id == id))
+        .map(|a| (a.id.clone(), a.name.clone()))
+        .unzip();
+    // Stamped and carried to the devices as a version, by the feed's owner.
+    let stamping = Made {
+        device: FEED_DEVICE,
+        user: feed.created_by.clone(),
+        targets: names,
+    };
     if accounts.is_empty() {
         return Err(
             "none of the feed's accounts is left; add the feed again with accounts this \
@@ -287,6 +291,10 @@ async fn post_new_items(
             created_ms: now,
             updated_ms: now,
         };
+        if let Err(e) = stamping.fields(&post) {
+            error = Some(format!("item {:?} cannot be synced: {e}", item.title));
+            continue;
+        }
         let targets: Vec<Target> = accounts
             .iter()
             .map(|a| Target::new(&post, a, now))
@@ -317,6 +325,7 @@ async fn post_new_items(
                 &targets,
                 &events_of(&post),
                 queued.as_ref(),
+                &stamping,
             )
             .await
         {

@@ -27,6 +27,7 @@ mod sqlite_notify;
 mod sqlite_queue;
 mod sqlite_sync;
 mod sqlite_triggers;
+pub mod stamps;
 mod sync_approval;
 mod targets;
 
@@ -40,6 +41,7 @@ pub use postctl_core::publish::circuit::{
 };
 pub use queue::{PostEvents, QueueSlots, Queued};
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
+pub use stamps::{Made, Writer, Written};
 pub use sync_approval::SyncApproval;
 pub use targets::{Takeover, TargetChange, change_allows, core_account, takeover};
 
@@ -878,11 +880,13 @@ pub struct StampedField {
     pub device: String,
 }
 
-/// A post field the API writes (`media`, and the text, time and accounts of a post that
-/// has a stamped field), kept in `post_field_stamps` as a device's synced write is, so a
-/// device catching up from the snapshot and the publisher's claim read one representation.
-/// Stamped with `at_ms` by `device` (`api`), or 1 ms after the stamp it replaces when that
-/// one is newer: a person's edit through the API is the field's latest value.
+/// A post field the server writes (through the API: `media`, and the text, time and
+/// accounts of a post that has a stamped field; every field of a post a feed or a trigger
+/// makes: [`stamps`](mod@stamps)), kept in `post_field_stamps` as a device's synced write
+/// is, so a device catching up from the snapshot and the publisher's claim read one
+/// representation. Stamped with `at_ms` by `device` (`api`, `feed`, `trigger`), or 1 ms
+/// after the stamp it replaces when that one is newer: a person's edit through the API is
+/// the field's latest value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiField {
     /// Core's field name (`postctl_core::sync::Field::as_str`).
@@ -891,6 +895,8 @@ pub struct ApiField {
     pub value: String,
     pub at_ms: i64,
     pub device: String,
+    /// The user who made the change: the author of the version that carries it.
+    pub by: String,
 }
 
 /// The target states that mean the server has started publishing a post: what a
@@ -1559,13 +1565,17 @@ pub trait Storage: Send + Sync + 'static {
     /// applies `change` (approve or reject) to the post's targets whose state allows it;
     /// when at least one moved, records `decision` in the post's history and the events'
     /// deliveries in the same transaction; otherwise writes nothing and returns the
-    /// targets it skipped. `None` if there is no such post.
+    /// targets it skipped. `None` if there is no such post. The post's `fields` (a
+    /// rejection's `schedule`, the post back to a draft) are stamped and carried by a
+    /// version in the same transaction, as [`update_post_stamped`](Self::update_post_stamped)
+    /// does.
     async fn decide_approval(
         &self,
         post: &Post,
         change: &TargetChange,
         decision: &ApprovalDecision,
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>>;
     /// A post's approval decisions, oldest first, with the deciders' names.
     async fn approval_history(
@@ -1789,6 +1799,11 @@ pub trait Storage: Send + Sync + 'static {
     /// ([`queue`](mod@queue)), picked in the same transaction with the accounts locked,
     /// and its events are `queue.events` of the post at that time; no slot is
     /// [`StorageError::NoQueueSlot`] and nothing is written.
+    ///
+    /// The post is stamped as it is stored (`made`'s fields of the post, at its slot when
+    /// queued) and one version carrying them is appended to the workspace's sync chain in
+    /// the same transaction, as [`create_post_stamped`](Self::create_post_stamped) does.
+    #[allow(clippy::too_many_arguments)]
     async fn fire_trigger(
         &self,
         trigger_id: &str,
@@ -1797,6 +1812,7 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
+        made: &Made,
     ) -> Result<Fired>;
 
     // ---- Feeds (`crate::feeds`).
@@ -1828,7 +1844,8 @@ pub trait Storage: Send + Sync + 'static {
     /// the events' deliveries. If any key was recorded before (the item was seen, by any
     /// process, or it came back under a new id with its old link), writes nothing and
     /// answers false; a concurrent second insert waits for the first and then finds it.
-    /// `queue` as for [`Storage::fire_trigger`].
+    /// `queue` and `made` (the stamps and the version) as for [`Storage::fire_trigger`].
+    #[allow(clippy::too_many_arguments)]
     async fn post_feed_item(
         &self,
         feed_id: &str,
@@ -1837,6 +1854,7 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
+        made: &Made,
     ) -> Result<bool>;
 
     // ---- The posting queue (`storage::queue`).

@@ -1846,6 +1846,7 @@ impl Storage for PgStorage {
         change: &TargetChange,
         decision: &ApprovalDecision,
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -1860,6 +1861,7 @@ impl Storage for PgStorage {
             return Ok(Some(outcome));
         }
         insert_decision(&tx, decision).await?;
+        stamp_api_fields(&tx, post, fields, false).await?;
         for event in events {
             record_event(&tx, event).await?;
         }
@@ -2920,8 +2922,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, made)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2961,8 +2964,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events, queue)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, made)
             .await
     }
     async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {
@@ -3574,10 +3578,12 @@ async fn soft_delete(
     Ok(n)
 }
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
-/// that carries them to the workspace's sync chain (with a `created` operation first when
-/// the API `created` the post), so devices pull the write as any device's.
-async fn stamp_api_fields(
+/// Stamps the fields the server wrote to post `p` ([`ApiField`]: through the API, or a
+/// feed's or trigger's new post) and appends the version that carries them to the
+/// workspace's sync chain (with a `created` operation first when the write `created` the
+/// post; its device and user those of the first field), so devices pull the write as any
+/// device's.
+pub(super) async fn stamp_api_fields(
     tx: &deadpool_postgres::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
@@ -3624,7 +3630,7 @@ async fn stamp_api_fields(
                     &id,
                     &p.workspace_id,
                     &fields[0].device,
-                    &p.author_id,
+                    &fields[0].by,
                     &at_ms,
                     &payload,
                 ],

@@ -6,9 +6,12 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::postgres::{PgStorage, db_error, insert_post, insert_target, record_event};
+use super::postgres::{
+    PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
+};
 use super::postgres_queue::queue_in;
-use super::{Event, Feed, Polled, Post, Queued, Result, Target};
+use super::stamps::made_error;
+use super::{Event, Feed, Made, Polled, Post, Queued, Result, Target};
 
 const FEED_COLUMNS: &str = "id, workspace_id, url, template, accounts, etag, last_modified, \
      last_error, polled_ms, next_poll_ms, created_by, created_ms, queue";
@@ -175,6 +178,7 @@ impl PgStorage {
         tx.commit().await.map_err(db_error)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn post_feed_item_now(
         &self,
         feed_id: &str,
@@ -183,6 +187,7 @@ impl PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
+        made: &Made,
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -223,6 +228,9 @@ impl PgStorage {
         for t in targets {
             insert_target(&tx, t, false).await?;
         }
+        // Stamped as it is stored (a queued post at its slot), with its version.
+        let fields = made.fields(post).map_err(|e| made_error(&e))?;
+        stamp_api_fields(&tx, post, &fields, true).await?;
         for event in events {
             record_event(&tx, event).await?;
         }

@@ -5,10 +5,14 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::postgres::{PgStorage, db_error, insert_post, insert_target, record_event};
+use super::postgres::{
+    PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
+};
 use super::postgres_queue::queue_in;
+use super::stamps::made_error;
 use super::{
-    Event, Fired, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
+    Event, Fired, Made, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
+    TriggerKind,
 };
 
 const TEMPLATE_COLUMNS: &str = "workspace_id, name, body, variants, created_ms, updated_ms";
@@ -278,6 +282,7 @@ impl PgStorage {
         Ok(n == 1)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn fire_trigger_now(
         &self,
         trigger_id: &str,
@@ -286,6 +291,7 @@ impl PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
+        made: &Made,
     ) -> Result<Fired> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -334,6 +340,9 @@ impl PgStorage {
         for t in targets {
             insert_target(&tx, t, false).await?;
         }
+        // Stamped as it is stored (a queued post at its slot), with its version.
+        let fields = made.fields(post).map_err(|e| made_error(&e))?;
+        stamp_api_fields(&tx, post, &fields, true).await?;
         for event in events {
             record_event(&tx, event).await?;
         }

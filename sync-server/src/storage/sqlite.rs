@@ -1960,9 +1960,10 @@ impl Storage for SqliteStorage {
         change: &TargetChange,
         decision: &ApprovalDecision,
         events: &[Event],
+        fields: &[ApiField],
     ) -> Result<Option<TargetsChanged>> {
         let (p, change, d) = (post.clone(), change.clone(), decision.clone());
-        let events = events.to_vec();
+        let (events, fields) = (events.to_vec(), fields.to_vec());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let Some(outcome) = change_post(&tx, &p, None, Some(&change))? else {
@@ -1972,6 +1973,7 @@ impl Storage for SqliteStorage {
                 return Ok(Some(outcome));
             }
             insert_decision(&tx, &d)?;
+            stamp_api_fields(&tx, &p, &fields, false)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
@@ -2867,8 +2869,9 @@ impl Storage for SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, made)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2908,8 +2911,9 @@ impl Storage for SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
+        made: &super::Made,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events, queue)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, made)
             .await
     }
     async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {
@@ -3495,10 +3499,12 @@ fn soft_delete(
     Ok(n)
 }
 
-/// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
-/// that carries them to the workspace's sync chain (with a `created` operation first when
-/// the API `created` the post), so devices pull the write as any device's.
-fn stamp_api_fields(
+/// Stamps the fields the server wrote to post `p` ([`ApiField`]: through the API, or a
+/// feed's or trigger's new post) and appends the version that carries them to the
+/// workspace's sync chain (with a `created` operation first when the write `created` the
+/// post; its device and user those of the first field), so devices pull the write as any
+/// device's.
+pub(super) fn stamp_api_fields(
     tx: &rusqlite::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
@@ -3522,7 +3528,7 @@ fn stamp_api_fields(
             uuid::Uuid::now_v7().to_string(),
             p.workspace_id,
             fields[0].device,
-            p.author_id,
+            fields[0].by,
             p.updated_ms.max(p.created_ms),
             payload
         ],

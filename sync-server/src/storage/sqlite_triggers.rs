@@ -3,10 +3,12 @@
 
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
-use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event};
+use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event, stamp_api_fields};
 use super::sqlite_queue::queue_in;
+use super::stamps::made_error;
 use super::{
-    Event, Fired, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger, TriggerKind,
+    Event, Fired, Made, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
+    TriggerKind,
 };
 
 const TEMPLATE_COLUMNS: &str = "workspace_id, name, body, variants, created_ms, updated_ms";
@@ -267,6 +269,7 @@ impl SqliteStorage {
         .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn fire_trigger_now(
         &self,
         trigger_id: &str,
@@ -275,10 +278,11 @@ impl SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
+        made: &Made,
     ) -> Result<Fired> {
         let (trigger_id, key) = (trigger_id.to_string(), dedupe_key.to_string());
         let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
-        let queue = queue.cloned();
+        let (queue, made) = (queue.cloned(), made.clone());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (p, targets, events) = match &queue {
@@ -320,6 +324,12 @@ impl SqliteStorage {
             for t in &targets {
                 insert_target(&tx, t, false)?;
             }
+            // Stamped as it is stored (a queued post at its slot), with its version.
+            let fields = match made.fields(&p) {
+                Ok(fields) => fields,
+                Err(e) => return Ok(Err(made_error(&e))),
+            };
+            stamp_api_fields(&tx, &p, &fields, true)?;
             for event in &events {
                 record_event(&tx, event)?;
             }
