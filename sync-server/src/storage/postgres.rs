@@ -2987,6 +2987,26 @@ impl Storage for PgStorage {
         self.taken_slots_now(workspace_id, account_ids, from_ms)
             .await
     }
+    async fn create_queued_post(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Post> {
+        self.create_queued_post_now(post, targets, queued, stamps)
+            .await
+    }
+    async fn schedule_queued(
+        &self,
+        post: &Post,
+        awaiting_approval: bool,
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Option<(Post, TargetsChanged)>> {
+        self.schedule_queued_now(post, awaiting_approval, queued, stamps)
+            .await
+    }
 
     async fn add_version(
         &self,
@@ -3273,7 +3293,7 @@ pub(super) async fn insert_target(
 }
 
 /// A post's targets: (id, account id, state), locked for the transaction.
-async fn post_targets(
+pub(super) async fn post_targets(
     c: &impl deadpool_postgres::GenericClient,
     post_id: &str,
 ) -> Result<Vec<(String, String, TargetState)>> {
@@ -3292,7 +3312,7 @@ async fn post_targets(
 
 /// Writes the post and applies `accounts` and `change` to its targets (see
 /// `Storage::update_post`); `None` if there is no such post. The caller commits.
-async fn change_post(
+pub(super) async fn change_post(
     tx: &impl deadpool_postgres::GenericClient,
     p: &Post,
     accounts: Option<&[Target]>,
@@ -3574,7 +3594,7 @@ async fn soft_delete(
 /// Stamps the fields the API wrote to post `p` ([`ApiField`]) and appends the version
 /// that carries them to the workspace's sync chain (with a `created` operation first when
 /// the API `created` the post), so devices pull the write as any device's.
-async fn stamp_api_fields(
+pub(super) async fn stamp_api_fields(
     tx: &deadpool_postgres::Transaction<'_>,
     p: &Post,
     fields: &[ApiField],
