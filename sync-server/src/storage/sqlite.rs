@@ -47,7 +47,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, PostRead, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -836,15 +836,11 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn post_with_targets(
-        &self,
-        workspace_id: &str,
-        id: &str,
-    ) -> Result<Option<(Post, Vec<TargetView>)>> {
+    async fn post_with_targets(&self, workspace_id: &str, id: &str) -> Result<Option<PostRead>> {
         let (w, id) = (workspace_id.to_string(), id.to_string());
         self.read_by_key(move |c| {
-            // One snapshot for both reads: a target is never shown beside another
-            // version of its post.
+            // One snapshot for the three reads: a target or a media list is never shown
+            // beside another version of its post.
             let tx = c.unchecked_transaction()?;
             let post = tx
                 .prepare_cached(&format!(
@@ -864,7 +860,16 @@ impl Storage for SqliteStorage {
             let targets = stmt
                 .query_map([&w, &id], |r| target_view(r, 0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some((post, targets)))
+            let media = tx
+                .prepare_cached(super::sql::POST_MEDIA)?
+                .query_row([&w, &id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten();
+            Ok(Some(PostRead {
+                post,
+                targets,
+                media,
+            }))
         })
         .await
     }
