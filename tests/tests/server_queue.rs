@@ -321,7 +321,7 @@ fn live(env: &Env, args: &[&str]) -> common::Run {
 #[test]
 fn queue_add_on_a_linked_database_takes_the_servers_next_free_slot() {
     let mastodon = FakeMastodon::start();
-    let server = Server::start_with(SETTINGS);
+    let mut server = Server::start_with(SETTINGS);
     server.add_user("alice", &[]);
     let env = device(&server, "alice");
     let session = token(&env);
@@ -414,4 +414,45 @@ fn queue_add_on_a_linked_database_takes_the_servers_next_free_slot() {
         assert_eq!(on_server["targets"][0]["state"], "scheduled");
         assert_eq!(time(&on_server["targets"][0]["due_at"]), want);
     }
+
+    // The server down: an account it does not have keeps this database's queue; for one
+    // it has, the command fails and stores nothing.
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "mine",
+            "--instance",
+            &mastodon.base_url(),
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
+        &[],
+    );
+    env.ok(&[
+        "queue",
+        "slots",
+        "set",
+        "mine",
+        "daily 12:00",
+        "--tz",
+        "UTC",
+    ]);
+    server.stop();
+    let offline = live(&env, &["--json", "queue", "add", "Offline", "--to", "mine"]);
+    assert_eq!(offline.code, 0, "{}", offline.all_output());
+    let due = time(&offline.json()["due"]);
+    assert_eq!(
+        due.format("%H:%M").to_string(),
+        "12:00",
+        "{}",
+        offline.stdout
+    );
+    let count = || env.json(&["list", "--all"]).as_array().map(Vec::len);
+    let before = count();
+    let refused = live(&env, &["queue", "add", "Needs the server", "--to", "masto"]);
+    assert_ne!(refused.code, 0, "{}", refused.all_output());
+    assert_eq!(count(), before, "nothing stored");
 }

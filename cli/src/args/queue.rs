@@ -45,7 +45,9 @@ account, the server's queue decides instead: the post is sent to the server (as
 `postctl post` sends one) and the server schedules it at the first account's next free
 slot that none of the post's accounts holds, as it stores it, so its feeds, triggers and
 other devices never take the same slot. One time for all the accounts; the first needs
-slots on the server (`postctl queue slots set`), else nothing is stored.";
+slots on the server (`postctl queue slots set`), else nothing is stored. While the server
+cannot be reached, an account it did not have at the last sync keeps this database's
+queue; for one it has, the command fails and stores nothing.";
 
 pub const SET_HELP: &str = "\
 Examples:

@@ -259,9 +259,23 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     if accounts.is_empty() {
         return Err(CliError::usage("say which account's queue: --to ACCOUNT"));
     }
-    // On a linked database whose first account is the server's, the server's queue decides.
-    if let Some(server) = on_server(ctx)?.filter(|s| s.accounts.contains(&accounts[0].name)) {
-        return add_on_server(ctx, server, body, args, &accounts);
+    // On a linked database whose first account is the server's, the server's queue
+    // decides. A server that cannot be asked leaves this database's queue to the accounts
+    // the server did not have at the last sync; for its own, the error stands.
+    match on_server(ctx) {
+        Ok(Some(server)) if server.accounts.contains(&accounts[0].name) => {
+            return add_on_server(ctx, server, body, args, &accounts);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            if ctx
+                .store()?
+                .server_account_names()?
+                .contains(&accounts[0].name)
+            {
+                return Err(e);
+            }
+        }
     }
     let now = ctx.now;
     let mut targets = Vec::new();
