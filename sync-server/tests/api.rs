@@ -192,6 +192,8 @@ async fn run_all(server: Server) {
     a_generic_trigger_posts_once_per_key(&api).await;
     eprintln!("scenario: trigger approvals");
     trigger_posts_wait_for_approval_as_their_makers_would(&api).await;
+    eprintln!("scenario: queued posts");
+    posts_take_the_next_free_queue_slot(&api).await;
 }
 
 /// The scenarios play the publisher themselves (through the storage), so the server's
@@ -2966,4 +2968,174 @@ async fn trigger_posts_wait_for_approval_as_their_makers_would(api: &Api) {
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.json);
     assert_eq!(post_states(api, &owner, &after).await, ["scheduled"]);
+}
+
+/// `"queue": true` on `POST /api/v1/posts` and `POST /api/v1/posts/{id}/schedule`: the
+/// post takes the next free slot of its first account's queue, decided as it is stored,
+/// with the stamped time (the snapshot's `schedule`) the one chosen; two queued posts get
+/// two slots, and on PostgreSQL twelve at once through two server processes get twelve.
+/// `at` with `queue` and `queue` without slots are 422, storing nothing; an editor's
+/// queued post waits for approval at its slot.
+async fn posts_take_the_next_free_queue_slot(api: &Api) {
+    let owner = api.server.user_with_key("qowner", None, ALL_SCOPES);
+    let editor = api
+        .server
+        .user_with_key("qeditor", Some(("qowner", "editor")), ALL_SCOPES);
+    add_account(api, &owner, "masto", "mastodon").await;
+    let create = async |key: &str, body: Value| {
+        api.call(Method::POST, "/api/v1/posts", Some(key), Some(body))
+            .await
+    };
+    let both = create(
+        &owner,
+        json!({ "body": "both", "accounts": ["masto"], "queue": true, "at": "in 2h" }),
+    )
+    .await;
+    assert_problem(&both, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let no_accounts = create(&owner, json!({ "body": "nowhere", "queue": true })).await;
+    assert_problem(
+        &no_accounts,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    );
+    let no_slots = create(
+        &owner,
+        json!({ "body": "no slots", "accounts": ["masto"], "queue": true }),
+    )
+    .await;
+    assert_problem(
+        &no_slots,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no-queue-slots",
+    );
+    assert!(
+        no_slots.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("postctl queue slots set masto")),
+        "{}",
+        no_slots.json
+    );
+    assert_eq!(posts_of(api, &owner).await, Vec::<Value>::new());
+
+    // Every hour on the hour, in UTC.
+    let hours: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
+    let set = api
+        .call(
+            Method::PUT,
+            "/api/v1/accounts/masto/queue",
+            Some(&owner),
+            Some(json!({ "rules": format!("daily {}", hours.join(",")), "tz": "UTC" })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+    let queued = json!({ "body": "queued", "accounts": ["masto"], "queue": true });
+    let first = create(&owner, queued.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    let second = create(&owner, queued.clone()).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.json);
+    let slot = |a: &Answer| a.json["scheduled_at"].as_str().expect("a time").to_string();
+    assert_ne!(slot(&first), slot(&second), "two queued posts, two slots");
+    for a in [&first, &second] {
+        assert_eq!(a.json["state"], "scheduled", "{}", a.json);
+        assert_eq!(a.json["targets"][0]["due_at"], a.json["scheduled_at"]);
+        assert_eq!(a.json["targets"][0]["state"], "scheduled");
+        let at = chrono::DateTime::parse_from_rfc3339(&slot(a)).expect("RFC 3339");
+        assert_eq!(at.timestamp() % 3600, 0, "on the hour: {}", slot(a));
+    }
+    // The stamped time (what devices sync) is the slot.
+    let snapshot = api
+        .call(Method::GET, "/api/v1/sync/snapshot", Some(&owner), None)
+        .await;
+    assert_eq!(snapshot.status, StatusCode::OK, "{}", snapshot.json);
+    for a in [&first, &second] {
+        let schedule = snapshot.json["operations"]
+            .as_array()
+            .expect("operations")
+            .iter()
+            .find(|op| op["post"] == a.json["id"] && op["field"] == "schedule")
+            .unwrap_or_else(|| panic!("no stamped schedule: {}", snapshot.json));
+        let due = schedule["value"]["due_ms"].as_i64().expect("due_ms");
+        let at = chrono::DateTime::parse_from_rfc3339(&slot(a)).expect("RFC 3339");
+        assert_eq!(due, at.timestamp_millis(), "{schedule}");
+        assert_eq!(schedule["value"]["kind"], "at");
+    }
+
+    // A draft scheduled by the queue: the next slot after both; `at` with `queue`, or
+    // neither, is refused.
+    let draft = create(&owner, json!({ "body": "a draft", "accounts": ["masto"] })).await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.json);
+    let id = draft.json["id"].as_str().expect("id").to_string();
+    let schedule = async |body: Value| {
+        api.call(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/schedule"),
+            Some(&owner),
+            Some(body),
+        )
+        .await
+    };
+    let refused = schedule(json!({ "at": "in 2h", "queue": true })).await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let neither = schedule(json!({})).await;
+    assert_problem(&neither, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    let scheduled = schedule(json!({ "queue": true })).await;
+    assert_eq!(scheduled.status, StatusCode::OK, "{}", scheduled.json);
+    assert_eq!(scheduled.json["changed"], json!(["masto"]));
+    let third = slot(&scheduled);
+    assert!(
+        third > slot(&first) && third > slot(&second),
+        "{third} after both"
+    );
+    assert_eq!(scheduled.json["targets"][0]["due_at"], json!(third));
+
+    // An editor's queued post waits for approval, at its slot.
+    let set = api
+        .call(
+            Method::PUT,
+            "/api/v1/approvals/settings",
+            Some(&owner),
+            Some(json!({ "require_approval": true })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+    let waiting = create(&editor, queued.clone()).await;
+    assert_eq!(waiting.status, StatusCode::CREATED, "{}", waiting.json);
+    assert_eq!(waiting.json["targets"][0]["state"], "awaiting_approval");
+    assert!(slot(&waiting) > third, "{}", waiting.json);
+    let set = api
+        .call(
+            Method::PUT,
+            "/api/v1/approvals/settings",
+            Some(&owner),
+            Some(json!({ "require_approval": false })),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.json);
+
+    // On PostgreSQL: twelve at once, through this server and a second process on the same
+    // database, never share a slot.
+    let Some(database) = api.server.database_url.clone() else {
+        return;
+    };
+    let other = Server::start_with(Some(database), NOT_PUBLISHING);
+    let bases = [api.server.base.clone(), other.base.clone()];
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let url = format!("{}/api/v1/posts", bases[n % 2]);
+        let request = api.http.post(url).bearer_auth(&owner).json(&json!({
+            "body": format!("at once {n}"), "accounts": ["masto"], "queue": true,
+        }));
+        calls.spawn(async move {
+            let response = request.send().await.expect("the server answers");
+            assert_eq!(response.status(), StatusCode::CREATED);
+            let made: Value = response.json().await.expect("JSON");
+            made["scheduled_at"].as_str().expect("a time").to_string()
+        });
+    }
+    let mut slots: Vec<String> = calls.join_all().await;
+    slots.extend([slot(&first), slot(&second), third, slot(&waiting)]);
+    let all = slots.len();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), all, "a slot given twice: {slots:?}");
 }

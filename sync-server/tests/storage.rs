@@ -23,7 +23,7 @@ use postctl_server::storage::{
     NotificationSettings, Routed, SendEnd, SendState,
 };
 use postctl_server::storage::{Fired, StoredTemplate, StoredVoice, Trigger, TriggerKind};
-use postctl_server::storage::{Made, PostEvents, QueueSlots, Queued};
+use postctl_server::storage::{Made, PostEvents, PostStamps, QueueSlots, Queued};
 use postctl_server::storage::{MetricClaim, MetricDone, SyncApproval};
 
 /// Where a fresh database is: a SQLite file or a PostgreSQL URL.
@@ -107,6 +107,7 @@ cases!(
     two_collectors_never_claim_one_target_twice,
     account_figures_are_claimed_once_and_kept_per_account,
     queued_posts_take_the_next_free_slot_once,
+    api_queued_posts_are_stamped_at_their_slot,
 );
 
 /// Runs every case, or with `STORAGE_CASE` set only the cases whose names contain it.
@@ -6424,4 +6425,205 @@ async fn queued_posts_take_the_next_free_slot_once(target: Target) {
     assert!(s.clear_queue_slots(&ws.id, &masto.id).await.expect("clear"));
     assert!(!s.clear_queue_slots(&ws.id, &masto.id).await.expect("clear"));
     assert_eq!(s.queue_slots(&ws.id, &masto.id).await.expect("read"), None);
+}
+
+/// `create_queued_post` and `schedule_queued`: the API's queued post takes its slot in the
+/// transaction that stores it, and the stamps and events are of the post at that slot (the
+/// stamped time is the one chosen); two at once on two handles get two slots; a post
+/// scheduled again by the queue keeps its own slot; no slots write nothing.
+async fn api_queued_posts_are_stamped_at_their_slot(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let masto = account(&ws, "masto", "mastodon");
+    let bsky = account(&ws, "bsky", "bluesky");
+    s.create_account(&masto).await.expect("account");
+    s.create_account(&bsky).await.expect("account");
+    let hour = 3_600_000;
+    // Thursday 2026-11-26 12:00 UTC, 13:00 in Berlin.
+    let now = 1_795_694_400_000_i64;
+    let fri_9 = 1_795_766_400_000_i64;
+    let fri_13 = fri_9 + 4 * hour;
+    let mon_9 = fri_9 + 72 * hour;
+    assert!(
+        s.set_queue_slots(&QueueSlots {
+            account_id: masto.id.clone(),
+            workspace_id: ws.id.clone(),
+            rules: "mon-fri 09:00,13:00".into(),
+            tz: "Europe/Berlin".into(),
+            updated_ms: 1_000,
+        })
+        .await
+        .expect("set")
+    );
+    let events: PostEvents = {
+        let ws = ws.clone();
+        Arc::new(move |p: &Post| vec![event(&ws, "post.scheduled", p.scheduled_ms.unwrap_or(0))])
+    };
+    let queued = Queued {
+        now_ms: now,
+        events,
+    };
+    // The stamp carries the post's time as the storage decided it.
+    let by = alice.id.clone();
+    let stamps: PostStamps = Arc::new(move |p: &Post| {
+        Ok(vec![ApiField {
+            field: "schedule",
+            value: serde_json::json!({ "due_ms": p.scheduled_ms, "zone": p.zone }).to_string(),
+            at_ms: p.updated_ms,
+            device: "api".into(),
+            by: by.clone(),
+        }])
+    });
+    let made = |body: &str, accounts: &[&Account]| {
+        let p = Post {
+            state: PostState::Scheduled,
+            scheduled_ms: Some(now),
+            created_ms: now,
+            updated_ms: now,
+            ..post(&ws, &alice, body)
+        };
+        let t: Vec<storage::Target> = accounts
+            .iter()
+            .map(|a| storage::Target::new(&p, &a.id, now))
+            .collect();
+        (p, t)
+    };
+    let stamped_due = |id: String| {
+        let (s, ws) = (s.clone(), ws.id.clone());
+        async move {
+            let fields = s.post_fields(&ws, &id).await.expect("fields");
+            let field = fields
+                .iter()
+                .find(|f| f.field == "schedule")
+                .expect("a stamped schedule");
+            let value: serde_json::Value = serde_json::from_str(&field.value).expect("json");
+            value["due_ms"].as_i64()
+        }
+    };
+
+    let other = open(&target).await.expect("a second handle");
+    let (p1, t1) = made("one", &[&masto]);
+    let (p2, t2) = made("two", &[&masto, &bsky]);
+    let before = s.latest_version(&ws.id).await.expect("latest");
+    let (r1, r2) = tokio::join!(
+        s.create_queued_post(&p1, &t1, &queued, &stamps),
+        other.create_queued_post(&p2, &t2, &queued, &stamps),
+    );
+    let (r1, r2) = (r1.expect("queued"), r2.expect("queued"));
+    let mut got = vec![r1.scheduled_ms, r2.scheduled_ms];
+    got.sort();
+    assert_eq!(got, vec![Some(fri_9), Some(fri_13)], "two slots, one each");
+    for placed in [&r1, &r2] {
+        let stored = s
+            .post(&ws.id, &placed.id)
+            .await
+            .expect("read")
+            .expect("post");
+        assert_eq!(stored.scheduled_ms, placed.scheduled_ms);
+        assert_eq!(stored.zone, "Europe/Berlin", "the queue's zone");
+        assert_eq!(stamped_due(placed.id.clone()).await, placed.scheduled_ms);
+        let dues: Vec<Option<i64>> = s
+            .targets(&ws.id, &placed.id)
+            .await
+            .expect("targets")
+            .iter()
+            .map(|t| t.target.due_ms)
+            .collect();
+        assert!(dues.iter().all(|d| *d == placed.scheduled_ms), "{dues:?}");
+    }
+    assert_ne!(
+        s.latest_version(&ws.id).await.expect("latest"),
+        before,
+        "the stamps went into the sync chain"
+    );
+
+    // A draft with a target on masto, scheduled by the queue: Monday 09:00, then again:
+    // its own slot is not held against it.
+    let draft = post(&ws, &alice, "draft");
+    s.create_post_with_targets(&draft, &[storage::Target::new(&draft, &masto.id, now)], &[])
+        .await
+        .expect("draft");
+    let (placed, outcome) = s
+        .schedule_queued(&draft, false, &queued, &stamps)
+        .await
+        .expect("schedule")
+        .expect("the post");
+    assert_eq!(placed.scheduled_ms, Some(mon_9));
+    assert_eq!(placed.state, PostState::Scheduled);
+    assert_eq!(outcome.changed, vec!["masto".to_string()]);
+    assert_eq!(stamped_due(draft.id.clone()).await, Some(mon_9));
+    assert_eq!(
+        states(&s, &ws, &draft).await,
+        vec![("masto".into(), TargetState::Scheduled)]
+    );
+    let (again, _) = s
+        .schedule_queued(&placed, true, &queued, &stamps)
+        .await
+        .expect("schedule")
+        .expect("the post");
+    assert_eq!(
+        again.scheduled_ms,
+        Some(mon_9),
+        "its own slot stays its own"
+    );
+    assert_eq!(
+        states(&s, &ws, &draft).await,
+        vec![("masto".into(), TargetState::AwaitingApproval)]
+    );
+
+    // A post without targets moves nothing and writes nothing; an unknown one is None.
+    let bare = post(&ws, &alice, "no accounts");
+    s.create_post_with_targets(&bare, &[], &[])
+        .await
+        .expect("bare");
+    let (_, nothing) = s
+        .schedule_queued(&bare, false, &queued, &stamps)
+        .await
+        .expect("schedule")
+        .expect("the post");
+    assert!(nothing.changed.is_empty() && nothing.skipped.is_empty());
+    assert_eq!(
+        s.post(&ws.id, &bare.id)
+            .await
+            .expect("read")
+            .expect("post")
+            .state,
+        PostState::Draft
+    );
+    let unknown = post(&ws, &alice, "never stored");
+    assert!(
+        s.schedule_queued(&unknown, false, &queued, &stamps)
+            .await
+            .expect("schedule")
+            .is_none()
+    );
+
+    // bsky first: it has no slots; nothing is stored.
+    let (p3, t3) = made("three", &[&bsky, &masto]);
+    let refused = s
+        .create_queued_post(&p3, &t3, &queued, &stamps)
+        .await
+        .expect_err("no slots");
+    assert!(
+        matches!(&refused, StorageError::NoQueueSlot(why)
+            if why.contains("postctl queue slots set bsky")),
+        "{refused:?}"
+    );
+    assert_eq!(s.post(&ws.id, &p3.id).await.expect("read"), None);
+    let bsky_draft = post(&ws, &alice, "bsky draft");
+    s.create_post_with_targets(
+        &bsky_draft,
+        &[storage::Target::new(&bsky_draft, &bsky.id, now)],
+        &[],
+    )
+    .await
+    .expect("draft");
+    assert!(matches!(
+        s.schedule_queued(&bsky_draft, false, &queued, &stamps)
+            .await,
+        Err(StorageError::NoQueueSlot(_))
+    ));
+    assert_eq!(
+        states(&s, &ws, &bsky_draft).await,
+        vec![("bsky".into(), TargetState::Draft)]
+    );
 }

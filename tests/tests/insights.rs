@@ -524,6 +524,39 @@ fn slot_suggestions_come_from_the_best_times_and_apply_says_what_changed() {
     assert_eq!(thin_json["applied"], false);
     assert_eq!(thin_json["rules"], Value::Null);
     assert_eq!(oplog(env), before);
+
+    // Linked to a server whose workspace has masto: --apply replaces the server's slots
+    // (it had none), and this database's, and says where. The times still come from this
+    // database's analytics, as `stats` reads them.
+    let server = common::server::Server::start_with(&[("POSTCTL_SERVER_PUBLISH", "false")]);
+    server.add_user("alice", &[]);
+    env.ok_full(
+        &["login", &server.base, "--user", "alice", "--password-stdin"],
+        Some(common::server::PASSWORD),
+        &[],
+    );
+    env.ok(&["accounts", "push", "masto"]);
+    let on_server = run_at(
+        env,
+        end(),
+        &["queue", "slots", "suggest", "masto", "--apply"],
+    );
+    assert_eq!(on_server.code, 0, "{}", on_server.all_output());
+    assert!(
+        on_server.stderr.contains(&format!(
+            "masto: slots were none, now \"tue 09:00\" (Europe/Berlin) on the server {} and here",
+            server.base
+        )),
+        "{}",
+        on_server.stderr
+    );
+    let session = common::server::token(env);
+    let (status, slots) = server.get("/api/v1/accounts/masto/queue", &session);
+    assert_eq!(status, 200, "{slots}");
+    assert_eq!(
+        (slots["rules"].as_str(), slots["tz"].as_str()),
+        (Some("tue 09:00"), Some("Europe/Berlin"))
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::Env;
 use common::server::{Server, device, token};
 use hmac::{KeyInit, Mac};
-use postctl_tests::fakes::{FakeFeed, FeedEntry};
+use postctl_tests::fakes::{FakeFeed, FakeMastodon, FakeServer, FeedEntry};
 use serde_json::{Value, json};
 
 /// Polls every second, and publishes nothing (the posts' times are what the tests read).
@@ -304,4 +304,155 @@ fn queued_feed_items_and_releases_take_consecutive_free_slots() {
         "{problem}"
     );
     assert_eq!(posts(&server, &session).len(), 5, "nothing stored");
+}
+
+/// A command on the real clock, as the server's.
+fn live(env: &Env, args: &[&str]) -> common::Run {
+    let now = Utc::now().to_rfc3339();
+    env.run_full(args, None, &[("POSTCTL_NOW", now.as_str())])
+}
+
+/// `postctl queue add` on a linked database, for an account of the server's workspace:
+/// the server's queue decides, not this database's. The slots here differ from the
+/// server's, and the server holds a slot this device never saw (a trigger's post, which
+/// reaches devices only through a snapshot): the post lands at the server's next free
+/// slot, shown here after the command's sync, and a second one at the slot after. No
+/// slots on the server: refused, nothing stored here or there.
+#[test]
+fn queue_add_on_a_linked_database_takes_the_servers_next_free_slot() {
+    let mastodon = FakeMastodon::start();
+    let mut server = Server::start_with(SETTINGS);
+    server.add_user("alice", &[]);
+    let env = device(&server, "alice");
+    let session = token(&env);
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "masto",
+            "--instance",
+            &mastodon.base_url(),
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
+        &[],
+    );
+    env.ok(&["accounts", "push", "masto"]);
+
+    // No slots on the server: refused before anything is stored, saying what to run.
+    let refused = env.fails(&["queue", "add", "Too early", "--to", "masto"], 2);
+    assert!(
+        refused
+            .stderr
+            .contains("postctl queue slots set masto \"mon-fri 09:00,13:00\""),
+        "{}",
+        refused.stderr
+    );
+    assert!(posts(&server, &session).is_empty());
+
+    // Slots set here and on the server; then the server's are changed behind this
+    // database's back, so the two queues disagree.
+    env.ok(&[
+        "queue",
+        "slots",
+        "set",
+        "masto",
+        "daily 00:00",
+        "--tz",
+        "UTC",
+    ]);
+    let (rules, slot) = slots_from_now();
+    let (status, set) = server.send(
+        "PUT",
+        "/api/v1/accounts/masto/queue",
+        &session,
+        &json!({ "rules": rules, "tz": "UTC" }).to_string(),
+    );
+    assert_eq!(status, 200, "{set}");
+    // A generic trigger's queued post takes the server's first slot.
+    let (status, template) = server.send(
+        "PUT",
+        "/api/v1/templates/blog",
+        &session,
+        &json!({ "body": "New: {{ title }}\n\n{{ link }}" }).to_string(),
+    );
+    assert!(status == 201 || status == 200, "{template}");
+    let trigger = env.json(&[
+        "triggers",
+        "add",
+        "generic",
+        "--template",
+        "blog",
+        "--to",
+        "masto",
+        "--queue",
+    ]);
+    let (status, fired) = server.send(
+        "POST",
+        &format!("/api/v1/triggers/{}", trigger["id"].as_str().expect("id")),
+        &session,
+        &json!({ "title": "Fired", "link": "https://x.test" }).to_string(),
+    );
+    assert_eq!(status, 201, "{fired}");
+    assert_eq!(time(&fired["scheduled_at"]), slot[0], "{fired}");
+
+    for (n, text) in ["Tip one", "Tip two"].iter().enumerate() {
+        let run = live(&env, &["--json", "queue", "add", text, "--to", "masto"]);
+        assert_eq!(run.code, 0, "{}", run.all_output());
+        let shown = run.json();
+        let id = shown["id"].as_str().expect("the post's id").to_string();
+        let want = slot[n + 1];
+        // Here, after the command's own sync: the server's time.
+        assert_eq!(time(&shown["due"]), want, "{shown}");
+        // On the server: the same post, at that slot, its target due then.
+        let (status, on_server) = server.get(&format!("/api/v1/posts/{id}"), &session);
+        assert_eq!(status, 200, "{on_server}");
+        assert_eq!(on_server["body"], *text);
+        assert_eq!(time(&on_server["scheduled_at"]), want, "{on_server}");
+        assert_eq!(on_server["targets"][0]["state"], "scheduled");
+        assert_eq!(time(&on_server["targets"][0]["due_at"]), want);
+    }
+
+    // The server down: an account it does not have keeps this database's queue; for one
+    // it has, the command fails and stores nothing.
+    env.ok_full(
+        &[
+            "accounts",
+            "add",
+            "mastodon",
+            "--name",
+            "mine",
+            "--instance",
+            &mastodon.base_url(),
+            "--token-stdin",
+        ],
+        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
+        &[],
+    );
+    env.ok(&[
+        "queue",
+        "slots",
+        "set",
+        "mine",
+        "daily 12:00",
+        "--tz",
+        "UTC",
+    ]);
+    server.stop();
+    let offline = live(&env, &["--json", "queue", "add", "Offline", "--to", "mine"]);
+    assert_eq!(offline.code, 0, "{}", offline.all_output());
+    let due = time(&offline.json()["due"]);
+    assert_eq!(
+        due.format("%H:%M").to_string(),
+        "12:00",
+        "{}",
+        offline.stdout
+    );
+    let count = || env.json(&["list", "--all"]).as_array().map(Vec::len);
+    let before = count();
+    let refused = live(&env, &["queue", "add", "Needs the server", "--to", "masto"]);
+    assert_ne!(refused.code, 0, "{}", refused.all_output());
+    assert_eq!(count(), before, "nothing stored");
 }

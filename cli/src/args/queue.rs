@@ -10,9 +10,7 @@ pub enum QueueCommand {
     #[command(subcommand)]
     Slots(SlotsCommand),
     /// Add a post at the next free slot of each account
-    #[command(
-        after_help = "Examples:\n  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"\n  postctl queue add \"Tip of the day\" --to masto"
-    )]
+    #[command(after_help = ADD_HELP)]
     Add(QueueAddArgs),
 }
 
@@ -36,6 +34,21 @@ pub enum SlotsCommand {
     Suggest(SlotsSuggestArgs),
 }
 
+pub const ADD_HELP: &str = "\
+Examples:
+  postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"
+  postctl queue add \"Tip of the day\" --to masto
+
+Here each account's post takes that account's next free slot of this database's queue.
+On a database linked to a server (`postctl login`) whose workspace has the first --to
+account, the server's queue decides instead: the post is sent to the server (as
+`postctl post` sends one) and the server schedules it at the first account's next free
+slot that none of the post's accounts holds, as it stores it, so its feeds, triggers and
+other devices never take the same slot. One time for all the accounts; the first needs
+slots on the server (`postctl queue slots set`), else nothing is stored. While the server
+cannot be reached, an account it did not have at the last sync keeps this database's
+queue; for one it has, the command fails and stores nothing.";
+
 pub const SET_HELP: &str = "\
 Examples:
   postctl queue slots set masto \"mon-fri 09:00,13:00,17:30\"
@@ -44,7 +57,8 @@ Examples:
 On a database linked to a server (`postctl login`), an account the server's workspace
 has gets the slots on the server too: its feeds and triggers made with --queue
 (`postctl feeds add URL --to masto --template blog --queue`) post at the server's next
-free slot of the account. The slots are kept here as well, for `postctl queue add`.";
+free slot of the account, and so does `postctl queue add` for it. When the account is
+also this database's, the slots are kept here as well.";
 
 pub const SUGGEST_HELP: &str = "\
 Examples:
@@ -59,7 +73,10 @@ needs 3 posts at that weekday and hour, and the account 10 posts at least 48 hou
 Without that it says \"not enough data yet\" and changes nothing. Times are on the hour,
 in the zone of the account's current slots, else yours. --apply replaces the account's
 slots and says which times were added and removed; posts already in the queue keep their
-times.";
+times. On a linked database, --apply on an account of the server's workspace replaces its
+slots on the server (and here, when this database has the account too), as `postctl queue
+slots set` does, and says where. The best times are read from this database's analytics,
+as `postctl stats` and `postctl insights` read them.";
 
 #[derive(Debug, Args)]
 pub struct SlotsSuggestArgs {

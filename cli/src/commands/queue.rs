@@ -259,6 +259,24 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     if accounts.is_empty() {
         return Err(CliError::usage("say which account's queue: --to ACCOUNT"));
     }
+    // On a linked database whose first account is the server's, the server's queue
+    // decides. A server that cannot be asked leaves this database's queue to the accounts
+    // the server did not have at the last sync; for its own, the error stands.
+    match on_server(ctx) {
+        Ok(Some(server)) if server.accounts.contains(&accounts[0].name) => {
+            return add_on_server(ctx, server, body, args, &accounts);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            if ctx
+                .store()?
+                .server_account_names()?
+                .contains(&accounts[0].name)
+            {
+                return Err(e);
+            }
+        }
+    }
     let now = ctx.now;
     let mut targets = Vec::new();
     let mut zone = None;
@@ -282,6 +300,96 @@ fn add(ctx: &mut Context, args: QueueAddArgs) -> CliResult {
     let post = new_post(ctx, body, args.content, tz, Schedule::Queue, targets)?;
     let id = ctx.store()?.create_post(&post)?;
     crate::posts::warn_not_publishable(&accounts);
+    posts::report_scheduled(ctx, &id, None)
+}
+
+/// `queue add` on a linked database whose first account is a server account: the post is
+/// stored here as a draft and pushed by a sync (as `postctl post` sends a post there), then
+/// the server schedules it at the next free slot of its queue for that account, decided as
+/// it writes the post, so its feeds, triggers and other devices never get the same slot
+/// (`POST /api/v1/posts/{id}/schedule` with `"queue": true`); a second sync brings the time
+/// back here. One time for all the accounts: the first account's slot none of them holds.
+fn add_on_server(
+    ctx: &mut Context,
+    server: OnServer,
+    body: String,
+    args: QueueAddArgs,
+    accounts: &[postctl_core::model::Account],
+) -> CliResult {
+    let OnServer {
+        linked,
+        runtime,
+        accounts: on_server,
+    } = server;
+    let address = linked.link.server.clone();
+    let missing: Vec<&str> = accounts
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|name| !on_server.iter().any(|s| s == name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::usage(format!(
+            "{} not on the server {address}, which publishes this workspace's posts: send the credentials with `postctl accounts push NAME`; nothing was stored",
+            missing.join(", ") + if missing.len() == 1 { " is" } else { " are" }
+        )));
+    }
+    // Refused before anything is stored when the first account has no slots there.
+    let first = &accounts[0].name;
+    let slots = runtime
+        .block_on(linked.client.queue_slots(&linked.token))
+        .map_err(server::error)?;
+    if !slots.iter().any(|s| server::text(s, "account") == *first) {
+        return Err(CliError::usage(format!(
+            "account {first} has no queue slots on the server {address}; set them with `postctl queue slots set {first} \"mon-fri 09:00,13:00\"`; nothing was stored"
+        )));
+    }
+    let targets = accounts
+        .iter()
+        .map(|a| NewTarget {
+            account_id: a.id.clone(),
+            due: None,
+        })
+        .collect();
+    let post = new_post(ctx, body, args.content, "UTC", Schedule::None, targets)?;
+    let id = ctx.store()?.create_post(&post)?;
+    let media_dir = ctx.paths.media_dir();
+    let kept = |why: String| CliError {
+        message: format!(
+            "{why}; post {id} is kept here as a draft: schedule it with `postctl schedule {id} --at WHEN`, or remove it with `postctl draft rm {id}`"
+        ),
+        code: crate::exit::ExitCode::Partial,
+    };
+    let sync = |store: &mut postctl_core::store::Store| {
+        runtime.block_on(postctl_core::sync::run::sync(
+            store,
+            &linked.client,
+            &linked.token,
+            &media_dir,
+        ))
+    };
+    if let Err(e) = sync(ctx.store()?) {
+        return Err(kept(format!(
+            "the post could not be sent to {address}: {e}"
+        )));
+    }
+    if let Some(held) = ctx.store()?.held_posts()?.iter().find(|h| h.post_id == id) {
+        return Err(kept(format!(
+            "the file {} could not be uploaded to {address} ({})",
+            held.file_name, held.reason
+        )));
+    }
+    if let Err(e) = runtime.block_on(linked.client.schedule_queued(&linked.token, &id)) {
+        let e = server::error(e);
+        return Err(kept(format!("the server did not queue it: {}", e.message)));
+    }
+    // The server's time comes back with its sync version; if this pull fails, the next
+    // sync brings it.
+    if let Err(e) = sync(ctx.store()?) {
+        note(format!(
+            "queued on the server {address}; its time reaches this database at the next sync ({e})"
+        ));
+    }
+    crate::posts::warn_not_publishable(accounts);
     posts::report_scheduled(ctx, &id, None)
 }
 
@@ -317,7 +425,27 @@ fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
     let times = &account.insights.best_times;
     let chosen = times.suggestions(args.count as usize);
     let zone = account.zone.clone();
-    let before = ctx.store()?.slots(&name)?;
+    // A server account of a linked workspace has its slots on the server: they are the
+    // ones replaced (and compared), as `slots set` does.
+    let server = if args.apply {
+        on_server(ctx)?.filter(|s| s.accounts.contains(&name))
+    } else {
+        None
+    };
+    let before = match &server {
+        Some(s) => s
+            .runtime
+            .block_on(s.linked.client.queue_slots(&s.linked.token))
+            .map_err(server::error)?
+            .iter()
+            .find(|item| server::text(item, "account") == name)
+            .map(|item| postctl_core::store::Slots {
+                account: name.clone(),
+                rules: server::text(item, "rules"),
+                tz: server::text(item, "tz"),
+            }),
+        None => ctx.store()?.slots(&name)?,
+    };
     let suggested: Vec<serde_json::Value> = chosen
         .iter()
         .map(|slot| {
@@ -349,6 +477,8 @@ fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
         .collect::<Vec<_>>()
         .join("; ");
     let mut changed = None;
+    let mut remote = None;
+    let mut local = false;
     if args.apply {
         let old_times = match &before {
             Some(slots) if slots.tz == zone => weekly_times(&parse_weekly_rules(&slots.rules)?),
@@ -361,7 +491,27 @@ fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
         changed = Some(if same {
             format!("{name}: the slots are already {canonical} ({zone}); nothing changed")
         } else {
-            ctx.store()?.set_slots(&name, &canonical, &zone)?;
+            if let Some(s) = &server {
+                remote = Some(
+                    s.runtime
+                        .block_on(s.linked.client.set_queue_slots(
+                            &s.linked.token,
+                            &name,
+                            &canonical,
+                            &zone,
+                        ))
+                        .map_err(server::error)?,
+                );
+            }
+            if server.is_none() || is_local(ctx, &name)? {
+                ctx.store()?.set_slots(&name, &canonical, &zone)?;
+                local = true;
+            }
+            let place = match &server {
+                Some(s) if local => format!(" on the server {} and here", s.linked.link.server),
+                Some(s) => format!(" on the server {}", s.linked.link.server),
+                None => String::new(),
+            };
             let added: Vec<String> = new_times
                 .difference(&old_times)
                 .map(weekly_time_label)
@@ -374,7 +524,7 @@ fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
                 Some(slots) => format!("\"{}\" ({})", slots.rules, slots.tz),
                 None => "none".into(),
             };
-            let mut said = format!("{name}: slots were {was}, now \"{canonical}\" ({zone})");
+            let mut said = format!("{name}: slots were {was}, now \"{canonical}\" ({zone}){place}");
             if !added.is_empty() {
                 said += &format!("; added {}", added.join(", "));
             }
@@ -388,7 +538,7 @@ fn suggest(ctx: &mut Context, args: &SlotsSuggestArgs) -> CliResult {
         return print_json(&serde_json::json!({
             "account": name, "zone": zone, "measure": measure, "statement": statement,
             "suggested": suggested, "rules": canonical, "applied": args.apply,
-            "before": before, "changed": changed,
+            "before": before, "changed": changed, "server": remote, "local": local,
         }));
     }
     let rows: Vec<Vec<String>> = chosen

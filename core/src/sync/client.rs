@@ -1219,6 +1219,20 @@ impl Client {
         .await
     }
 
+    /// Schedules a post the server has (pushed by a sync) at the next free slot of its
+    /// first account's queue, decided by the server as it writes the post (`POST
+    /// /api/v1/posts/{id}/schedule` with `"queue": true`); the post with its targets.
+    pub async fn schedule_queued(&self, token: &Secret, post_id: &str) -> Result<Value, SyncError> {
+        self.call(
+            reqwest::Method::POST,
+            &["api", "v1", "posts", post_id, "schedule"],
+            token,
+            Some(serde_json::json!({ "queue": true })),
+            200,
+        )
+        .await
+    }
+
     /// Removes a server account's queue slots; false if it had none.
     pub async fn clear_queue_slots(
         &self,

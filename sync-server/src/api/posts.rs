@@ -2,6 +2,11 @@
 //!
 //! Schedule times are read with postctl-core's time module, as the CLI reads `--at`:
 //! `"at": "tomorrow 9am"` with `"zone": "Europe/Berlin"`, or an RFC 3339 instant.
+//! `"queue": true` instead of `at` puts the post at the next free slot of its first
+//! account's queue (`storage::queue`), picked in the transaction that stores it, in the
+//! queue's zone.
+
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,7 +28,8 @@ use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::approvals::requested;
 use crate::storage::{
-    self, Account, Post, PostQuery, PostState, Target, TargetChange, TargetState, TargetView,
+    self, Account, Event, Post, PostEvents, PostQuery, PostStamps, PostState, Queued, StorageError,
+    Target, TargetChange, TargetState, TargetView,
 };
 use crate::webhooks::{self, EventType};
 
@@ -43,6 +49,9 @@ pub struct NewPost {
     /// The IANA zone `at` is written in (default UTC).
     #[serde(default)]
     zone: Option<String>,
+    /// Publish at the next free slot of the first account's queue (instead of `at`).
+    #[serde(default)]
+    queue: bool,
     /// The accounts (ids or names) to publish to: one target each.
     #[serde(default)]
     accounts: Vec<String>,
@@ -239,6 +248,71 @@ fn awaiting(mut target: Target, needs_approval: bool) -> Target {
     target
 }
 
+/// 422 unless at most one of `at` and `queue` was sent.
+pub(crate) fn at_or_queue(at: bool, queue: bool) -> Result<(), Problem> {
+    if at && queue {
+        return Err(Problem::invalid_field(
+            "send either `at` (a time) or `\"queue\": true` (the next free queue slot), not both",
+        ));
+    }
+    Ok(())
+}
+
+/// The events of a post once its time is decided: `approval.requested` when `approvers`
+/// must approve it (`author` asked), `post.scheduled` otherwise.
+pub(crate) fn events_of(approvers: Option<Vec<String>>, author: String) -> PostEvents {
+    Arc::new(move |post: &Post| -> Vec<Event> {
+        match &approvers {
+            Some(approvers) => vec![requested(post, &author, approvers)],
+            None => scheduled_event(post),
+        }
+    })
+}
+
+/// What the API stamps of a post whose time the queue decides.
+pub(crate) enum QueuedStamps {
+    /// A new post, whole (with the accounts' names and the files), stamped at its creation.
+    New {
+        targets: Vec<String>,
+        media: Vec<MediaRef>,
+    },
+    /// Its schedule, stamped at its update.
+    Schedule,
+    /// Nothing (a post made before the API stamped, never touched since).
+    Nothing,
+}
+
+/// The stamps of what user `by` wrote through the API, made of the post once the queue
+/// decided its time.
+pub(crate) fn stamps_of(what: QueuedStamps, by: &str) -> PostStamps {
+    let by = by.to_string();
+    Arc::new(move |post: &Post| {
+        let (written, at_ms) = match &what {
+            QueuedStamps::New { targets, media } => (
+                Written {
+                    body: true,
+                    title: true,
+                    schedule: true,
+                    targets: Some(targets.clone()),
+                    media: Some(media.as_slice()),
+                    deleted: Some(false),
+                },
+                post.created_ms,
+            ),
+            QueuedStamps::Schedule => (
+                Written {
+                    schedule: true,
+                    ..Written::default()
+                },
+                post.updated_ms,
+            ),
+            QueuedStamps::Nothing => return Ok(Vec::new()),
+        };
+        post_media::stamps(post, &written, at_ms, &by)
+            .map_err(|_| StorageError::Database("a stamped field did not serialise".into()))
+    })
+}
+
 pub(crate) fn not_found(id: &str) -> Problem {
     Problem::not_found(format!("there is no post {id} in this workspace"))
 }
@@ -249,16 +323,23 @@ pub async fn create(
     Body(new): Body<NewPost>,
 ) -> Result<Response, Problem> {
     check_text(&new.body, new.title.as_deref())?;
+    at_or_queue(new.at.is_some(), new.queue)?;
     let tz = zone(new.zone.as_deref())?;
     let accounts = find_accounts(&state, &caller.workspace_id, &new.accounts).await?;
+    if new.queue && accounts.is_empty() {
+        return Err(Problem::invalid_field(
+            "`queue` needs `accounts`: the post takes the next free slot of the first \
+             account's queue",
+        ));
+    }
     let media = post_media::resolve(&state, &caller.workspace_id, &new.media).await?;
     post_media::check_fit(&accounts, &media, state.media.host().is_ok())?;
     let now = Utc::now();
-    let scheduled_ms = new
-        .at
-        .as_deref()
-        .map(|at| schedule(at, tz, now))
-        .transpose()?;
+    // A queued post's time is decided as it is stored; until then it is now.
+    let scheduled_ms = match new.at.as_deref() {
+        Some(at) => Some(schedule(at, tz, now)?),
+        None => new.queue.then(|| now.timestamp_millis()),
+    };
     let post = Post {
         id: uuid::Uuid::now_v7().to_string(),
         workspace_id: caller.workspace_id.clone(),
@@ -297,20 +378,45 @@ pub async fn create(
         })
         .collect();
     // Stamped as sync stamps a device's new post, so a device catching up sees it whole.
-    let written = Written {
-        body: true,
-        title: true,
-        schedule: true,
-        targets: Some(accounts.iter().map(|a| a.name.clone()).collect()),
-        media: Some(&media),
-        deleted: Some(false),
+    let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
+    let post = if new.queue {
+        let author = match &approvers {
+            Some(_) => caller_name(&state, &caller).await?,
+            None => String::new(),
+        };
+        let queued = Queued {
+            now_ms: post.created_ms,
+            events: events_of(approvers, author),
+        };
+        let stamps = stamps_of(
+            QueuedStamps::New {
+                targets: names,
+                media: media.clone(),
+            },
+            &caller.user_id,
+        );
+        state
+            .storage
+            .create_queued_post(&post, &targets, &queued, &stamps)
+            .await?
+    } else {
+        let written = Written {
+            body: true,
+            title: true,
+            schedule: true,
+            targets: Some(names),
+            media: Some(&media),
+            deleted: Some(false),
+        };
+        let fields = post_media::stamps(&post, &written, post.created_ms, &caller.user_id)?;
+        state
+            .storage
+            .create_post_stamped(&post, &targets, &events, &fields)
+            .await?;
+        post
     };
-    let fields = post_media::stamps(&post, &written, post.created_ms, &caller.user_id)?;
-    state
-        .storage
-        .create_post_stamped(&post, &targets, &events, &fields)
-        .await?;
-    if !events.is_empty() {
+    let events = !events.is_empty();
+    if events {
         state.outbox.wake();
     }
     let views = state.storage.targets(&post.workspace_id, &post.id).await?;

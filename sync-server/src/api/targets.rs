@@ -17,18 +17,22 @@ use super::approvals::{approval_needed, caller_name};
 use super::extract::Body;
 use super::post_media::{self, Written};
 use super::posts::{
-    find_accounts, not_found, rfc3339, schedule as read_time, scheduled_event, view_with_targets,
-    zone,
+    QueuedStamps, at_or_queue, events_of, find_accounts, not_found, rfc3339, schedule as read_time,
+    scheduled_event, stamps_of, view_with_targets, zone,
 };
 use super::problem::Problem;
 use crate::approvals::requested;
-use crate::storage::{NOT_APPROVED_ERROR, Post, PostState, TargetChange, TargetsChanged};
+use crate::storage::{NOT_APPROVED_ERROR, Post, PostState, Queued, TargetChange, TargetsChanged};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     /// RFC 3339, or the CLI's time language ("tomorrow 9am", "in 2h", "mon 10:00").
-    at: String,
+    #[serde(default)]
+    at: Option<String>,
+    /// The next free slot of the queue of the post's first account (instead of `at`).
+    #[serde(default)]
+    queue: bool,
     /// The IANA zone `at` is read in (default: the post's zone).
     #[serde(default)]
     zone: Option<String>,
@@ -111,11 +115,21 @@ async fn apply(
     if !events.is_empty() {
         state.outbox.wake();
     }
+    answer(state, caller, &post, &outcome).await
+}
+
+/// The post with its targets and what a change did to them.
+async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    post: &Post,
+    outcome: &TargetsChanged,
+) -> Result<Json<Value>, Problem> {
     let targets = state
         .storage
         .targets(&caller.workspace_id, &post.id)
         .await?;
-    let mut answer = view_with_targets(&post, &targets);
+    let mut answer = view_with_targets(post, &targets);
     answer["changed"] = json!(outcome.changed);
     answer["skipped"] = json!(
         outcome
@@ -153,9 +167,18 @@ pub async fn schedule(
     Path(id): Path<String>,
     Body(body): Body<ScheduleBody>,
 ) -> Result<Json<Value>, Problem> {
+    at_or_queue(body.at.is_some(), body.queue)?;
     let mut post = the_post(&state, &caller, &id).await?;
+    let Some(at) = body.at else {
+        if !body.queue {
+            return Err(Problem::invalid_field(
+                "send `at` (a time) or `\"queue\": true` (the next free queue slot)",
+            ));
+        }
+        return queue(&state, &caller, post).await;
+    };
     let tz = zone(Some(body.zone.as_deref().unwrap_or(&post.zone)))?;
-    let due_ms = read_time(&body.at, tz, Utc::now())?;
+    let due_ms = read_time(&at, tz, Utc::now())?;
     post.state = PostState::Scheduled;
     post.scheduled_ms = Some(due_ms);
     post.zone = tz.name().to_string();
@@ -165,6 +188,49 @@ pub async fn schedule(
         TargetChange::Schedule { due_ms }
     };
     apply(&state, &caller, post, change, "schedule").await
+}
+
+/// Schedules `post` at the next free slot of its accounts' queue, decided in the
+/// transaction that writes it (`Storage::schedule_queued`).
+async fn queue(state: &AppState, caller: &Caller, mut post: Post) -> Result<Json<Value>, Problem> {
+    let now_ms = Utc::now().timestamp_millis();
+    post.updated_ms = now_ms.max(post.updated_ms);
+    let approvers = approval_needed(state, caller).await?;
+    let awaiting = approvers.is_some();
+    let author = match &approvers {
+        Some(_) => caller_name(state, caller).await?,
+        None => String::new(),
+    };
+    let queued = Queued {
+        now_ms,
+        events: events_of(approvers, author),
+    };
+    // A post whose fields are stamped keeps its stamped time true (as `apply` does).
+    let stamped = !state
+        .storage
+        .post_fields(&caller.workspace_id, &post.id)
+        .await?
+        .is_empty();
+    let stamps = stamps_of(
+        if stamped {
+            QueuedStamps::Schedule
+        } else {
+            QueuedStamps::Nothing
+        },
+        &caller.user_id,
+    );
+    let id = post.id.clone();
+    let (post, outcome) = state
+        .storage
+        .schedule_queued(&post, awaiting, &queued, &stamps)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    if outcome.changed.is_empty() {
+        let change = TargetChange::Schedule { due_ms: now_ms };
+        return Err(refused(&id, "schedule", &change, &outcome));
+    }
+    state.outbox.wake();
+    answer(state, caller, &post, &outcome).await
 }
 
 pub async fn cancel(

@@ -39,7 +39,7 @@ pub use postctl_core::model::{Finish, TargetState};
 pub use postctl_core::publish::circuit::{
     Circuit, CircuitEvent, CircuitRule, CircuitState, Outage,
 };
-pub use queue::{PostEvents, QueueSlots, Queued};
+pub use queue::{PostEvents, PostStamps, QueueSlots, Queued};
 pub(crate) use sql::NOT_APPROVED as NOT_APPROVED_ERROR;
 pub use stamps::{Made, Writer, Written};
 pub use sync_approval::SyncApproval;
@@ -1877,6 +1877,35 @@ pub trait Storage: Send + Sync + 'static {
         account_ids: &[String],
         from_ms: i64,
     ) -> Result<Vec<i64>>;
+    /// [`create_post_stamped`](Self::create_post_stamped) at the next free queue slot
+    /// after `queued.now_ms`: the slot picked as a trigger's queued post's is
+    /// ([`fire_trigger`](Self::fire_trigger)), in the same transaction with the accounts
+    /// locked; the post and its targets due then (in the queue's zone), `queued.events`
+    /// and `stamps` of the post at that time written with it. Answers the stored post;
+    /// no slot is [`StorageError::NoQueueSlot`] and nothing is written.
+    async fn create_queued_post(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        queued: &Queued,
+        stamps: &PostStamps,
+    ) -> Result<Post>;
+    /// Schedules an existing post at the next free queue slot after `queued.now_ms` of
+    /// the accounts of its targets that the change may move (the first of them, by
+    /// target id, gives the rules and zone; the post's own times do not count as held),
+    /// in one transaction with the accounts locked: the post written due then (`post`'s
+    /// other fields as given), the change [`TargetChange::Schedule`] (or
+    /// [`TargetChange::AwaitApproval`] with `awaiting_approval`) at that time, then
+    /// `stamps` and `queued.events` of the post. `None` if there is no such post; no
+    /// target the change may move writes nothing and answers the skipped targets (as
+    /// `update_post`'s `must_move`); no slot is [`StorageError::NoQueueSlot`].
+    async fn schedule_queued(
+        &self,
+        post: &Post,
+        awaiting_approval: bool,
+        queued: &Queued,
+        stamps: &PostStamps,
+    ) -> Result<Option<(Post, TargetsChanged)>>;
 
     // Notifications (`crate::notify`). Every event recorded for webhooks is also kept in
     // `notification_events` by the same transaction (not `ping`).

@@ -2994,6 +2994,26 @@ impl Storage for PgStorage {
         self.taken_slots_now(workspace_id, account_ids, from_ms)
             .await
     }
+    async fn create_queued_post(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Post> {
+        self.create_queued_post_now(post, targets, queued, stamps)
+            .await
+    }
+    async fn schedule_queued(
+        &self,
+        post: &Post,
+        awaiting_approval: bool,
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Option<(Post, TargetsChanged)>> {
+        self.schedule_queued_now(post, awaiting_approval, queued, stamps)
+            .await
+    }
 
     async fn add_version(
         &self,
@@ -3280,7 +3300,7 @@ pub(super) async fn insert_target(
 }
 
 /// A post's targets: (id, account id, state), locked for the transaction.
-async fn post_targets(
+pub(super) async fn post_targets(
     c: &impl deadpool_postgres::GenericClient,
     post_id: &str,
 ) -> Result<Vec<(String, String, TargetState)>> {
@@ -3299,7 +3319,7 @@ async fn post_targets(
 
 /// Writes the post and applies `accounts` and `change` to its targets (see
 /// `Storage::update_post`); `None` if there is no such post. The caller commits.
-async fn change_post(
+pub(super) async fn change_post(
     tx: &impl deadpool_postgres::GenericClient,
     p: &Post,
     accounts: Option<&[Target]>,

@@ -8,10 +8,16 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::postgres::{PgStorage, db_error};
-use super::queue::{Placed, SLOT_COLUMNS, pick, place, taken_sql};
+use super::postgres::{
+    PgStorage, change_post, db_error, insert_post, insert_target, post_targets, record_event,
+    stamp_api_fields,
+};
+use super::queue::{Placed, PostStamps, SLOT_COLUMNS, pick, place, taken_sql};
 use super::sql::pg;
-use super::{Post, QueueSlots, Queued, Result, StorageError, Target};
+use super::{
+    Post, PostState, QueueSlots, Queued, Result, StorageError, Target, TargetChange,
+    TargetsChanged, change_allows,
+};
 
 fn slots_row(r: &Row) -> QueueSlots {
     QueueSlots {
@@ -44,12 +50,13 @@ async fn taken(
     workspace_id: &str,
     account_ids: &[String],
     from_ms: i64,
+    except_post: &str,
 ) -> Result<Vec<i64>> {
     let sql = pg(&taken_sql());
     let mut all = Vec::new();
     for account in account_ids {
         for row in c
-            .query(&sql, &[&workspace_id, account, &from_ms])
+            .query(&sql, &[&workspace_id, account, &from_ms, &except_post])
             .await
             .map_err(db_error)?
         {
@@ -61,15 +68,15 @@ async fn taken(
     Ok(all)
 }
 
-/// Inside a transaction: locks the accounts of `targets`, then `post` and `targets` at
-/// their next free slot with their events, or [`StorageError::NoQueueSlot`].
-pub(super) async fn queue_in(
+/// Inside a transaction: locks `accounts`, then the next free slot of theirs (the first
+/// one's rules) after `now_ms` for `post`, with the queue's zone, or
+/// [`StorageError::NoQueueSlot`].
+async fn slot_in(
     c: &impl GenericClient,
     post: &Post,
-    targets: &[Target],
-    queued: &Queued,
-) -> Result<Placed> {
-    let accounts: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    accounts: &[String],
+    now_ms: i64,
+) -> Result<(i64, String)> {
     let Some(first) = accounts.first() else {
         return Err(StorageError::NoQueueSlot(
             "a queued post needs an account".into(),
@@ -89,10 +96,32 @@ pub(super) async fn queue_in(
         .find(|r| r.get::<_, String>(0) == *first)
         .map_or_else(|| first.clone(), |r| r.get(1));
     let slots = slots_of(c, ws, first).await?;
-    let held = taken(c, ws, &accounts, queued.now_ms).await?;
-    let due = pick(slots.as_ref(), &name, &held, queued.now_ms)?;
+    let held = taken(c, ws, accounts, now_ms, &post.id).await?;
+    let due = pick(slots.as_ref(), &name, &held, now_ms)?;
     let zone = slots.as_ref().map_or("UTC", |s| s.tz.as_str());
-    Ok(place(post, targets, due, zone, queued))
+    Ok((due, zone.to_string()))
+}
+
+/// Inside a transaction: locks the accounts of `targets`, then `post` and `targets` at
+/// their next free slot with their events, or [`StorageError::NoQueueSlot`].
+pub(super) async fn queue_in(
+    c: &impl GenericClient,
+    post: &Post,
+    targets: &[Target],
+    queued: &Queued,
+) -> Result<Placed> {
+    let accounts: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    let (due, zone) = slot_in(c, post, &accounts, queued.now_ms).await?;
+    Ok(place(post, targets, due, &zone, queued))
+}
+
+/// The change that schedules a queued post at `due_ms`.
+fn schedule_change(awaiting_approval: bool, due_ms: i64) -> TargetChange {
+    if awaiting_approval {
+        TargetChange::AwaitApproval { due_ms }
+    } else {
+        TargetChange::Schedule { due_ms }
+    }
 }
 
 impl PgStorage {
@@ -169,6 +198,76 @@ impl PgStorage {
         account_ids: &[String],
         from_ms: i64,
     ) -> Result<Vec<i64>> {
-        taken(&self.client().await?, workspace_id, account_ids, from_ms).await
+        taken(
+            &self.client().await?,
+            workspace_id,
+            account_ids,
+            from_ms,
+            "",
+        )
+        .await
+    }
+
+    pub(super) async fn create_queued_post_now(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        queued: &Queued,
+        stamps: &PostStamps,
+    ) -> Result<Post> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let (post, targets, events) = queue_in(&tx, post, targets, queued).await?;
+        let fields = stamps(&post)?;
+        insert_post(&tx, &post).await?;
+        for t in &targets {
+            insert_target(&tx, t, false).await?;
+        }
+        stamp_api_fields(&tx, &post, &fields, true).await?;
+        for event in &events {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(post)
+    }
+
+    pub(super) async fn schedule_queued_now(
+        &self,
+        post: &Post,
+        awaiting_approval: bool,
+        queued: &Queued,
+        stamps: &PostStamps,
+    ) -> Result<Option<(Post, TargetsChanged)>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        let probe = schedule_change(awaiting_approval, queued.now_ms);
+        // The post's targets are locked (`FOR UPDATE`) before its accounts.
+        let movable: Vec<String> = post_targets(&tx, &post.id)
+            .await?
+            .into_iter()
+            .filter(|(_, _, state)| change_allows(&probe, *state))
+            .map(|(_, account, _)| account)
+            .collect();
+        if movable.is_empty() {
+            // Nothing to move: the skipped targets (or no such post), rolled back.
+            let skipped = change_post(&tx, post, None, Some(&probe)).await?;
+            return Ok(skipped.map(|outcome| (post.clone(), outcome)));
+        }
+        let (due, zone) = slot_in(&tx, post, &movable, queued.now_ms).await?;
+        let mut post = post.clone();
+        post.state = PostState::Scheduled;
+        post.scheduled_ms = Some(due);
+        post.zone = zone;
+        let change = schedule_change(awaiting_approval, due);
+        let Some(outcome) = change_post(&tx, &post, None, Some(&change)).await? else {
+            return Ok(None);
+        };
+        let fields = stamps(&post)?;
+        stamp_api_fields(&tx, &post, &fields, false).await?;
+        for event in &(queued.events)(&post) {
+            record_event(&tx, event).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some((post, outcome)))
     }
 }

@@ -21,7 +21,7 @@ use postctl_core::queue::{HORIZON_WEEKS, next_free_slot};
 use postctl_core::time::{parse_weekly_rules, parse_zone};
 use serde::Serialize;
 
-use super::{Event, Post, StorageError, Target, TargetState};
+use super::{ApiField, Event, Post, StorageError, Target, TargetState};
 
 /// An account's weekly queue slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,6 +37,10 @@ pub struct QueueSlots {
 
 /// The events of a post once its time is decided (they carry the time).
 pub type PostEvents = Arc<dyn Fn(&Post) -> Vec<Event> + Send + Sync>;
+
+/// The fields the API stamps for a post once its time is decided (the stamped schedule
+/// is the slot's: `api::post_media::stamps` of the placed post).
+pub type PostStamps = Arc<dyn Fn(&Post) -> Result<Vec<ApiField>, StorageError> + Send + Sync>;
 
 /// A post that takes the next free queue slot after `now_ms`, with the events it makes
 /// there.
@@ -66,11 +70,13 @@ pub const HOLD_SLOT: &[TargetState] = &[
 ];
 
 /// The SQL both storages read an account's held times with (`?1` workspace, `?2`
-/// account, `?3` from).
+/// account, `?3` from, `?4` a post whose own times do not count: the one being queued,
+/// which may move within its own slot; `""` for none).
 pub(super) fn taken_sql() -> String {
     format!(
         "SELECT DISTINCT due_ms FROM targets
-         WHERE workspace_id = ?1 AND account_id = ?2 AND due_ms >= ?3 AND state IN {}",
+         WHERE workspace_id = ?1 AND account_id = ?2 AND due_ms >= ?3 AND post_id <> ?4
+           AND state IN {}",
         TargetState::sql(HOLD_SLOT)
     )
 }

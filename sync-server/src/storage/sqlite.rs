@@ -2941,6 +2941,26 @@ impl Storage for SqliteStorage {
         self.taken_slots_now(workspace_id, account_ids, from_ms)
             .await
     }
+    async fn create_queued_post(
+        &self,
+        post: &Post,
+        targets: &[Target],
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Post> {
+        self.create_queued_post_now(post, targets, queued, stamps)
+            .await
+    }
+    async fn schedule_queued(
+        &self,
+        post: &Post,
+        awaiting_approval: bool,
+        queued: &super::Queued,
+        stamps: &super::PostStamps,
+    ) -> Result<Option<(Post, TargetsChanged)>> {
+        self.schedule_queued_now(post, awaiting_approval, queued, stamps)
+            .await
+    }
 
     async fn add_version(
         &self,
@@ -3229,7 +3249,7 @@ pub(super) fn insert_target(
 }
 
 /// A post's targets: (id, account id, state).
-fn post_targets(
+pub(super) fn post_targets(
     c: &rusqlite::Connection,
     post_id: &str,
 ) -> rusqlite::Result<Vec<(String, String, TargetState)>> {
@@ -3245,7 +3265,7 @@ fn post_targets(
 
 /// Writes the post and applies `accounts` and `change` to its targets (see
 /// `Storage::update_post`); `None` if there is no such post. The caller commits.
-fn change_post(
+pub(super) fn change_post(
     tx: &rusqlite::Connection,
     p: &Post,
     accounts: Option<&[Target]>,
