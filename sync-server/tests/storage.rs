@@ -1125,12 +1125,13 @@ async fn targets_move_only_as_their_state_allows(target: Target) {
 }
 
 /// How a feed's or a trigger's post is stamped in the cases that do not look at it.
-fn stamping(device: &'static str, by: &User) -> Made {
+fn stamping(device: &'static str, by: &User) -> PostStamps {
     Made {
         device,
         user: by.id.clone(),
         targets: Vec::new(),
     }
+    .stamps()
 }
 
 fn api_media(value: &str, at_ms: i64, by: &User) -> ApiField {
@@ -3507,10 +3508,13 @@ async fn made_posts_append_versions_to_the_chain(target: Target) {
     s.create_account(&masto).await.expect("account");
     let first = version(&ws, &alice, None, "d1");
     s.add_version(&first, &[]).await.expect("add");
-    let maker = |device: &'static str, user: &User| Made {
-        device,
-        user: user.id.clone(),
-        targets: vec!["masto".into()],
+    let maker = |device: &'static str, user: &User| {
+        Made {
+            device,
+            user: user.id.clone(),
+            targets: vec!["masto".into()],
+        }
+        .stamps()
     };
     let due = |body: &str, state: TargetState| {
         let p = Post {

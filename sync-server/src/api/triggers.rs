@@ -483,6 +483,7 @@ async fn fire(
         targets: names,
     };
     made.fields(&post).map_err(Problem::invalid_field)?;
+    let stamps = made.stamps();
     let targets: Vec<Target> = accounts
         .iter()
         .map(|a| Target::new(&post, a, now))
@@ -506,7 +507,7 @@ async fn fire(
             &targets,
             &events_of(&post),
             queued.as_ref(),
-            &made,
+            &stamps,
         )
         .await?
     {

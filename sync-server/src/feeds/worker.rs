@@ -247,6 +247,7 @@ async fn post_new_items(
         user: feed.created_by.clone(),
         targets: names,
     };
+    let stamps = stamping.clone().stamps();
     if accounts.is_empty() {
         return Err(
             "none of the feed's accounts is left; add the feed again with accounts this \
@@ -325,7 +326,7 @@ async fn post_new_items(
                 &targets,
                 &events_of(&post),
                 queued.as_ref(),
-                &stamping,
+                &stamps,
             )
             .await
         {

@@ -1800,7 +1800,7 @@ pub trait Storage: Send + Sync + 'static {
     /// and its events are `queue.events` of the post at that time; no slot is
     /// [`StorageError::NoQueueSlot`] and nothing is written.
     ///
-    /// The post is stamped as it is stored (`made`'s fields of the post, at its slot when
+    /// The post is stamped as it is stored (`stamps` of the post, at its slot when
     /// queued) and one version carrying them is appended to the workspace's sync chain in
     /// the same transaction, as [`create_post_stamped`](Self::create_post_stamped) does.
     #[allow(clippy::too_many_arguments)]
@@ -1812,7 +1812,7 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<Fired>;
 
     // ---- Feeds (`crate::feeds`).
@@ -1844,7 +1844,7 @@ pub trait Storage: Send + Sync + 'static {
     /// the events' deliveries. If any key was recorded before (the item was seen, by any
     /// process, or it came back under a new id with its old link), writes nothing and
     /// answers false; a concurrent second insert waits for the first and then finds it.
-    /// `queue` and `made` (the stamps and the version) as for [`Storage::fire_trigger`].
+    /// `queue` and `stamps` (with the version) as for [`Storage::fire_trigger`].
     #[allow(clippy::too_many_arguments)]
     async fn post_feed_item(
         &self,
@@ -1854,7 +1854,7 @@ pub trait Storage: Send + Sync + 'static {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<bool>;
 
     // ---- The posting queue (`storage::queue`).

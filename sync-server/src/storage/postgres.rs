@@ -2922,9 +2922,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
-        made: &super::Made,
+        stamps: &super::PostStamps,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, made)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, stamps)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2964,9 +2964,9 @@ impl Storage for PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
-        made: &super::Made,
+        stamps: &super::PostStamps,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, made)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, stamps)
             .await
     }
     async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {

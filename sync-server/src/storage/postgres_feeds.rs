@@ -10,8 +10,7 @@ use super::postgres::{
     PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
 };
 use super::postgres_queue::queue_in;
-use super::stamps::made_error;
-use super::{Event, Feed, Made, Polled, Post, Queued, Result, Target};
+use super::{Event, Feed, Polled, Post, PostStamps, Queued, Result, Target};
 
 const FEED_COLUMNS: &str = "id, workspace_id, url, template, accounts, etag, last_modified, \
      last_error, polled_ms, next_poll_ms, created_by, created_ms, queue";
@@ -187,7 +186,7 @@ impl PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -229,7 +228,7 @@ impl PgStorage {
             insert_target(&tx, t, false).await?;
         }
         // Stamped as it is stored (a queued post at its slot), with its version.
-        let fields = made.fields(post).map_err(|e| made_error(&e))?;
+        let fields = stamps(post)?;
         stamp_api_fields(&tx, post, &fields, true).await?;
         for event in events {
             record_event(&tx, event).await?;

@@ -9,9 +9,8 @@ use super::postgres::{
     PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
 };
 use super::postgres_queue::queue_in;
-use super::stamps::made_error;
 use super::{
-    Event, Fired, Made, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
+    Event, Fired, Post, PostStamps, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
     TriggerKind,
 };
 
@@ -291,7 +290,7 @@ impl PgStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<Fired> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
@@ -341,7 +340,7 @@ impl PgStorage {
             insert_target(&tx, t, false).await?;
         }
         // Stamped as it is stored (a queued post at its slot), with its version.
-        let fields = made.fields(post).map_err(|e| made_error(&e))?;
+        let fields = stamps(post)?;
         stamp_api_fields(&tx, post, &fields, true).await?;
         for event in events {
             record_event(&tx, event).await?;

@@ -38,8 +38,9 @@ pub struct QueueSlots {
 /// The events of a post once its time is decided (they carry the time).
 pub type PostEvents = Arc<dyn Fn(&Post) -> Vec<Event> + Send + Sync>;
 
-/// The fields the API stamps for a post once its time is decided (the stamped schedule
-/// is the slot's: `api::post_media::stamps` of the placed post).
+/// The stamped fields of a post the server stores, made of the post as it is stored, so a
+/// queued post's stamped schedule is the slot its transaction chose: the API's
+/// (`api::posts::stamps_of`) and a feed's or a trigger's ([`Made::stamps`](super::Made::stamps)).
 pub type PostStamps = Arc<dyn Fn(&Post) -> Result<Vec<ApiField>, StorageError> + Send + Sync>;
 
 /// A post that takes the next free queue slot after `now_ms`, with the events it makes

@@ -2869,9 +2869,9 @@ impl Storage for SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
-        made: &super::Made,
+        stamps: &super::PostStamps,
     ) -> Result<Fired> {
-        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, made)
+        self.fire_trigger_now(trigger_id, dedupe_key, post, targets, events, queue, stamps)
             .await
     }
     async fn create_feed(&self, feed: &super::Feed) -> Result<()> {
@@ -2911,9 +2911,9 @@ impl Storage for SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&super::Queued>,
-        made: &super::Made,
+        stamps: &super::PostStamps,
     ) -> Result<bool> {
-        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, made)
+        self.post_feed_item_now(feed_id, keys, post, targets, events, queue, stamps)
             .await
     }
     async fn set_queue_slots(&self, slots: &super::QueueSlots) -> Result<bool> {

@@ -6,8 +6,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event, stamp_api_fields};
 use super::sqlite_queue::queue_in;
-use super::stamps::made_error;
-use super::{Event, Feed, Made, Polled, Post, Queued, Result, Target};
+use super::{Event, Feed, Polled, Post, PostStamps, Queued, Result, Target};
 
 const FEED_COLUMNS: &str = "id, workspace_id, url, template, accounts, etag, last_modified, \
      last_error, polled_ms, next_poll_ms, created_by, created_ms, queue";
@@ -180,11 +179,11 @@ impl SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<bool> {
         let (id, keys) = (feed_id.to_string(), keys.to_vec());
         let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
-        let (queue, made) = (queue.cloned(), made.clone());
+        let (queue, stamps) = (queue.cloned(), stamps.clone());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (p, targets, events) = match &queue {
@@ -225,9 +224,9 @@ impl SqliteStorage {
                 insert_target(&tx, t, false)?;
             }
             // Stamped as it is stored (a queued post at its slot), with its version.
-            let fields = match made.fields(&p) {
+            let fields = match stamps(&p) {
                 Ok(fields) => fields,
-                Err(e) => return Ok(Err(made_error(&e))),
+                Err(e) => return Ok(Err(e)),
             };
             stamp_api_fields(&tx, &p, &fields, true)?;
             for event in &events {

@@ -5,9 +5,8 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::sqlite::{SqliteStorage, insert_post, insert_target, record_event, stamp_api_fields};
 use super::sqlite_queue::queue_in;
-use super::stamps::made_error;
 use super::{
-    Event, Fired, Made, Post, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
+    Event, Fired, Post, PostStamps, Queued, Result, StoredTemplate, StoredVoice, Target, Trigger,
     TriggerKind,
 };
 
@@ -278,11 +277,11 @@ impl SqliteStorage {
         targets: &[Target],
         events: &[Event],
         queue: Option<&Queued>,
-        made: &Made,
+        stamps: &PostStamps,
     ) -> Result<Fired> {
         let (trigger_id, key) = (trigger_id.to_string(), dedupe_key.to_string());
         let (p, targets, events) = (post.clone(), targets.to_vec(), events.to_vec());
-        let (queue, made) = (queue.cloned(), made.clone());
+        let (queue, stamps) = (queue.cloned(), stamps.clone());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (p, targets, events) = match &queue {
@@ -325,9 +324,9 @@ impl SqliteStorage {
                 insert_target(&tx, t, false)?;
             }
             // Stamped as it is stored (a queued post at its slot), with its version.
-            let fields = match made.fields(&p) {
+            let fields = match stamps(&p) {
                 Ok(fields) => fields,
-                Err(e) => return Ok(Err(made_error(&e))),
+                Err(e) => return Ok(Err(e)),
             };
             stamp_api_fields(&tx, &p, &fields, true)?;
             for event in &events {

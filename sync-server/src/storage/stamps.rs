@@ -134,10 +134,17 @@ impl Made {
     }
 }
 
-/// A made post whose fields [`Made::fields`] refused as it was stored (its maker checks
-/// them first, so only a time the queue picked could).
-pub(super) fn made_error(e: &str) -> StorageError {
-    StorageError::Database(format!("the post's fields cannot be stamped: {e}"))
+impl Made {
+    /// [`Made::fields`] as the storage takes stamps: of the post as it is stored. A refusal
+    /// is a storage error: the maker checks the fields first, so only a time the queue
+    /// picked could be refused there.
+    pub fn stamps(self) -> super::PostStamps {
+        std::sync::Arc::new(move |post: &Post| {
+            self.fields(post).map_err(|e| {
+                StorageError::Database(format!("the post's fields cannot be stamped: {e}"))
+            })
+        })
+    }
 }
 
 #[cfg(test)]
