@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use crate::model::TargetState;
 
+pub(crate) const DRAFT: &str = TargetState::Draft.as_str();
 pub(crate) const SCHEDULED: &str = TargetState::Scheduled.as_str();
 pub(crate) const PUBLISHING: &str = TargetState::Publishing.as_str();
 pub(crate) const WAITING_RETRY: &str = TargetState::WaitingRetry.as_str();
@@ -51,8 +52,41 @@ pub(crate) static RELEASED: LazyLock<String> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::TargetState;
+
     #[test]
     fn sets_read_as_sql_lists() {
         assert_eq!(&*super::WAITING, "('scheduled', 'waiting_retry')");
+    }
+
+    /// The store's statements read state names from here: none spells one in quotes
+    /// (the migrations, which never change, and the tests may).
+    #[test]
+    fn no_statement_spells_a_state_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut spelled = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("core/src/store") {
+            let path = entry.expect("an entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !name.ends_with(".rs") || ["schema.rs", "states.rs", "tests.rs"].contains(&name) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                for state in TargetState::ALL {
+                    if line.contains(&format!("'{}'", state.as_str())) {
+                        spelled.push(format!("{name}:{}: {}", n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(
+            spelled.is_empty(),
+            "state names in statements: {spelled:#?}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::NewPost;
-use super::{Store, Tx, from_ms, to_ms};
+use super::{Store, Tx, from_ms, states, to_ms};
 use crate::error::{Error, Result};
 use crate::model::{TargetState, ThreadMode};
 use crate::secrets::SecretRef;
@@ -579,12 +579,12 @@ impl Store {
     /// server cannot publish those until `postctl accounts push NAME`.
     pub fn accounts_missing_on_server(&self) -> Result<Vec<(String, usize)>> {
         self.conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT name, count(DISTINCT post_id) FROM (
                      SELECT a.name AS name, t.post_id AS post_id FROM targets t
                      JOIN accounts a ON a.id = t.account_id
                      JOIN posts p ON p.id = t.post_id
-                     WHERE p.deleted_ms IS NULL AND t.state IN ('draft', 'scheduled', 'waiting_retry')
+                     WHERE p.deleted_ms IS NULL AND t.state IN {editable}
                      UNION ALL
                      SELECT j.value, p.id FROM posts p, json_each(p.target_names) j
                      WHERE p.deleted_ms IS NULL AND p.target_names IS NOT NULL
@@ -592,7 +592,8 @@ impl Store {
                  )
                  WHERE name NOT IN (SELECT name FROM sync_server_accounts)
                  GROUP BY name ORDER BY name",
-            )
+                editable = *states::EDITABLE
+            ))
             .and_then(|mut stmt| {
                 stmt.query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as usize)))
                     .and_then(|rows| rows.collect())
@@ -775,10 +776,11 @@ fn target_names(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<S
 
 /// The accounts' names of a post's targets here that are not cancelled, in order.
 fn targets_here(conn: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare_cached(
+    conn.prepare_cached(&format!(
         "SELECT a.name FROM targets t JOIN accounts a ON a.id = t.account_id
-         WHERE t.post_id = ?1 AND t.state != 'cancelled' ORDER BY t.position, t.id",
-    )?
+         WHERE t.post_id = ?1 AND t.state != '{CANCELLED}' ORDER BY t.position, t.id",
+        CANCELLED = states::CANCELLED
+    ))?
     .query_map([id], |row| row.get(0))?
     .collect()
 }
@@ -1185,10 +1187,15 @@ impl Tx<'_> {
                 // This device's own targets of the post follow the new time; what is
                 // publishing or done stays as it is.
                 self.run(
-                    "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN 'draft'
-                             WHEN state = 'draft' THEN 'scheduled' ELSE state END,
-                         due_ms = ?2, updated_ms = ?3
-                     WHERE post_id = ?1 AND state IN ('draft', 'scheduled', 'waiting_retry')",
+                    &format!(
+                        "UPDATE targets SET state = CASE WHEN ?2 IS NULL THEN '{DRAFT}'
+                                 WHEN state = '{DRAFT}' THEN '{SCHEDULED}' ELSE state END,
+                             due_ms = ?2, updated_ms = ?3
+                         WHERE post_id = ?1 AND state IN {editable}",
+                        DRAFT = states::DRAFT,
+                        SCHEDULED = states::SCHEDULED,
+                        editable = *states::EDITABLE
+                    ),
                     params![post, due, now],
                 )?;
                 Ok(())
