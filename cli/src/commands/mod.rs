@@ -1,6 +1,5 @@
 //! One module per command, each with one `run` entry point.
 
-mod account_push;
 mod accounts;
 mod ai;
 mod approvals;
@@ -24,7 +23,6 @@ mod mcp;
 mod media;
 mod notifications;
 mod post;
-mod post_linked;
 mod queue;
 mod report;
 mod schedule;

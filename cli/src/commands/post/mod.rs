@@ -21,6 +21,8 @@ use crate::env_accounts::{self, is_env_account};
 use crate::exit::{CliError, CliResult, ExitCode};
 use crate::output::{note, paint, print, print_json, stdout_color};
 
+mod linked;
+
 pub(super) fn thread_mode(arg: ThreadArg) -> ThreadMode {
     match arg {
         ThreadArg::Auto => ThreadMode::Auto,
@@ -269,7 +271,7 @@ pub fn run(ctx: &mut Context, args: PostArgs) -> CliResult {
     let thread = thread_mode(args.thread.unwrap_or(ThreadArg::Auto));
     // The server publishes a linked database's posts: the post goes to it.
     if ctx.paths.db_file.exists() && ctx.store()?.is_linked()? {
-        return super::post_linked::run(ctx, args, thread);
+        return linked::run(ctx, args, thread);
     }
     let (mut store, temporary) = publishing_store(ctx)?;
     let names = if args.content.to.is_empty() {

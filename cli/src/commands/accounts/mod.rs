@@ -10,6 +10,8 @@ use crate::exit::ExitCode;
 use crate::exit::{CliError, CliResult};
 use crate::output::{note, print, print_json, stdout_color, table};
 
+mod push;
+
 pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
     match command {
         AccountsCommand::Add(args) => add(ctx, &args),
@@ -17,7 +19,7 @@ pub fn run(ctx: &mut Context, command: AccountsCommand) -> CliResult {
         AccountsCommand::Check(args) => check(ctx, args.name.as_deref()),
         AccountsCommand::Reauth(args) => reauth(ctx, &args),
         AccountsCommand::Rm(args) => remove(ctx, &args),
-        AccountsCommand::Push(args) => super::account_push::push(ctx, &args.name),
+        AccountsCommand::Push(args) => push::push(ctx, &args.name),
     }
 }
 

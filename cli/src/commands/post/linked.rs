@@ -14,7 +14,7 @@ use postctl_core::publish::Outcome;
 use postctl_core::store::{ServerTargetState, Store};
 use postctl_core::sync::client::SyncError;
 
-use super::post::{PostResult, batches_and_previews, dry_run, store_posts};
+use super::{PostResult, batches_and_previews, dry_run, store_posts};
 use crate::args::PostArgs;
 use crate::checks::refuse_if_any_cannot;
 use crate::context::Context;
