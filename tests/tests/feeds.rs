@@ -10,41 +10,27 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use common::server::{Server, device, token};
+use common::server::{MAKER_SETTINGS, Server, device, token};
 use postctl_tests::fakes::{FakeFeed, FeedEntry};
 use serde_json::{Value, json};
 
-/// Polls every second, and publishes nothing (the posts are what the tests look at).
-const SETTINGS: &[(&str, &str)] = &[
-    ("POSTCTL_SERVER_FEED_POLL_SECONDS", "1"),
-    ("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true"),
-    ("POSTCTL_SERVER_PUBLISH", "false"),
-];
-
 /// A server with alice, her device, an account `masto` and a template `blog`.
 fn setup() -> (Server, Env, String) {
-    let server = Server::start_with(SETTINGS);
+    let server = Server::start_with(MAKER_SETTINGS);
     server.add_user("alice", &[]);
     let env = device(&server, "alice");
     let session = token(&env);
-    let (status, account) = server.send(
-        "POST",
-        "/api/v1/accounts",
+    server.add_mastodon(
         &session,
-        &json!({
-            "name": "masto", "network": "mastodon", "base_url": "https://social.example.test",
-            "credentials": { "token": "a-mastodon-token" },
-        })
-        .to_string(),
+        "masto",
+        "https://social.example.test",
+        "a-mastodon-token",
     );
-    assert_eq!(status, 201, "{account}");
-    let (status, template) = server.send(
-        "PUT",
-        "/api/v1/templates/blog",
+    server.put_template(
         &session,
-        &json!({ "body": "New: {{ title }} ({{ feed.title }})\n\n{{ link }}" }).to_string(),
+        "blog",
+        "New: {{ title }} ({{ feed.title }})\n\n{{ link }}",
     );
-    assert!(status == 201 || status == 200, "{template}");
     (server, env, session)
 }
 
@@ -239,7 +225,7 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
 #[test]
 fn two_processes_post_each_item_once() {
     let (server, env, session) = setup();
-    let second = server.another(SETTINGS);
+    let second = server.another(MAKER_SETTINGS);
     let feed = FakeFeed::start();
     let mut entries = vec![FeedEntry::new("0", "Item 0", "https://blog.example.test/0")];
     feed.set_rss(&entries);

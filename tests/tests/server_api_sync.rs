@@ -6,61 +6,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use common::Env;
-use common::server::{Server, device, token};
+use common::server::{PNG, Server, device, sha256_hex, token};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
-/// A 1x1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
-];
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// `PUT /api/v1/media/{sha256}` with the file's bytes: the status.
-fn upload(server: &Server, session: &str, bytes: &[u8]) -> u16 {
-    let address = server.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).expect("connect to the server");
-    write!(
-        stream,
-        "PUT /api/v1/media/{} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {session}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        sha256_hex(bytes),
-        bytes.len()
-    )
-    .expect("send");
-    stream.write_all(bytes).expect("send the file");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status")
-}
-
-fn ok(server: &Server, method: &str, path: &str, session: &str, body: Value) -> Value {
-    let (status, answer) = server.send(method, path, session, &body.to_string());
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    answer
-}
 
 /// The device's live post `id` as `postctl list --all --json` shows it.
 fn listed(env: &Env, id: &str) -> Option<Value> {
@@ -89,10 +37,9 @@ fn api_writes_reach_a_device_that_synced_already() {
     a.ok(&["draft", "new", "Written on A"]);
     a.ok(&["sync"]);
 
-    assert_eq!(upload(&server, &session, PNG), 201);
+    assert_eq!(server.upload(&session, PNG), 201);
     let sha = sha256_hex(PNG);
-    let created = ok(
-        &server,
+    let created = server.ok(
         "POST",
         "/api/v1/posts",
         &session,
@@ -131,8 +78,7 @@ fn api_writes_reach_a_device_that_synced_already() {
     );
 
     // An edit through the API reaches A.
-    ok(
-        &server,
+    server.ok(
         "PATCH",
         &format!("/api/v1/posts/{id}"),
         &session,

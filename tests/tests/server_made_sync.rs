@@ -6,31 +6,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::Env;
-use common::server::{Server, device, token};
+use common::server::{MAKER_SETTINGS, Server, device, token};
+use common::wait_for;
 use postctl_tests::fakes::{FakeFeed, FeedEntry};
 use serde_json::{Value, json};
-
-/// Polls feeds every second, and publishes nothing (the posts are what the test looks at).
-const SETTINGS: &[(&str, &str)] = &[
-    ("POSTCTL_SERVER_FEED_POLL_SECONDS", "1"),
-    ("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true"),
-    ("POSTCTL_SERVER_PUBLISH", "false"),
-];
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "waited for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// The workspace's posts on the server, newest first.
 fn server_posts(server: &Server, session: &str) -> Vec<Value> {
@@ -69,28 +52,17 @@ fn time(value: &Value) -> DateTime<Utc> {
 
 #[test]
 fn feed_items_and_trigger_firings_reach_a_device_that_synced_already() {
-    let server = Server::start_with(SETTINGS);
+    let server = Server::start_with(MAKER_SETTINGS);
     server.add_user("alice", &[]);
     let a = device(&server, "alice");
     let session = token(&a);
-    let (status, account) = server.send(
-        "POST",
-        "/api/v1/accounts",
+    server.add_mastodon(
         &session,
-        &json!({
-            "name": "masto", "network": "mastodon", "base_url": "https://social.example.test",
-            "credentials": { "token": "a-mastodon-token" },
-        })
-        .to_string(),
+        "masto",
+        "https://social.example.test",
+        "a-mastodon-token",
     );
-    assert_eq!(status, 201, "{account}");
-    let (status, template) = server.send(
-        "PUT",
-        "/api/v1/templates/blog",
-        &session,
-        &json!({ "body": "New: {{ title }}\n\n{{ link }}" }).to_string(),
-    );
-    assert!(status == 201 || status == 200, "{template}");
+    server.put_template(&session, "blog", "New: {{ title }}\n\n{{ link }}");
 
     // A has synced before the server makes anything: from now on it pulls versions.
     a.ok(&["draft", "new", "Written on A"]);
@@ -109,13 +81,13 @@ fn feed_items_and_trigger_firings_reach_a_device_that_synced_already() {
         "--template",
         "blog",
     ]);
-    wait_until("the feed's first read", || {
+    wait_for(Duration::from_secs(30), "the feed's first read", || {
         !a.json(&["feeds", "list", "--json"])[0]["last_polled_at"].is_null()
     });
     let fresh = FeedEntry::new("post-2", "Fresh news", "https://blog.example.test/2");
     feed.set_rss(&[fresh, old]);
     let mut from_feed = None;
-    wait_until("the feed item's post", || {
+    wait_for(Duration::from_secs(30), "the feed item's post", || {
         from_feed = server_posts(&server, &session)
             .into_iter()
             .find(|p| p["body"] == "New: Fresh news\n\nhttps://blog.example.test/2");

@@ -13,47 +13,24 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::Env;
-use common::server::{Server, device, token};
+use common::server::{MAKER_SETTINGS, Server, device, token};
 use hmac::{KeyInit, Mac};
 use postctl_tests::fakes::{FakeFeed, FakeMastodon, FakeServer, FeedEntry};
 use serde_json::{Value, json};
 
-/// Polls every second, and publishes nothing (the posts' times are what the tests read).
-const SETTINGS: &[(&str, &str)] = &[
-    ("POSTCTL_SERVER_FEED_POLL_SECONDS", "1"),
-    ("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true"),
-    ("POSTCTL_SERVER_PUBLISH", "false"),
-];
-
 /// A server with alice, her linked device, accounts `masto` and `fosstodon`, a template `blog`.
 fn setup() -> (Server, Env, String) {
-    let server = Server::start_with(SETTINGS);
+    let server = Server::start_with(MAKER_SETTINGS);
     server.add_user("alice", &[]);
     let env = device(&server, "alice");
     let session = token(&env);
-    for (name, network, base) in [
-        ("masto", "mastodon", "https://social.example.test"),
-        ("fosstodon", "mastodon", "https://fosstodon.example.test"),
+    for (name, base) in [
+        ("masto", "https://social.example.test"),
+        ("fosstodon", "https://fosstodon.example.test"),
     ] {
-        let (status, account) = server.send(
-            "POST",
-            "/api/v1/accounts",
-            &session,
-            &json!({
-                "name": name, "network": network, "base_url": base,
-                "credentials": { "token": "a-token" },
-            })
-            .to_string(),
-        );
-        assert_eq!(status, 201, "{account}");
+        server.add_mastodon(&session, name, base, "a-token");
     }
-    let (status, template) = server.send(
-        "PUT",
-        "/api/v1/templates/blog",
-        &session,
-        &json!({ "body": "New: {{ title }}\n\n{{ link }}" }).to_string(),
-    );
-    assert!(status == 201 || status == 200, "{template}");
+    server.put_template(&session, "blog", "New: {{ title }}\n\n{{ link }}");
     (server, env, session)
 }
 
@@ -321,7 +298,7 @@ fn live(env: &Env, args: &[&str]) -> common::Run {
 #[test]
 fn queue_add_on_a_linked_database_takes_the_servers_next_free_slot() {
     let mastodon = FakeMastodon::start();
-    let mut server = Server::start_with(SETTINGS);
+    let mut server = Server::start_with(MAKER_SETTINGS);
     server.add_user("alice", &[]);
     let env = device(&server, "alice");
     let session = token(&env);
@@ -372,13 +349,7 @@ fn queue_add_on_a_linked_database_takes_the_servers_next_free_slot() {
     );
     assert_eq!(status, 200, "{set}");
     // A generic trigger's queued post takes the server's first slot.
-    let (status, template) = server.send(
-        "PUT",
-        "/api/v1/templates/blog",
-        &session,
-        &json!({ "body": "New: {{ title }}\n\n{{ link }}" }).to_string(),
-    );
-    assert!(status == 201 || status == 200, "{template}");
+    server.put_template(&session, "blog", "New: {{ title }}\n\n{{ link }}");
     let trigger = env.json(&[
         "triggers",
         "add",

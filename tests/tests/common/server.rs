@@ -237,6 +237,30 @@ impl Server {
             .expect("a status")
     }
 
+    /// A Mastodon account `name` at `base_url` with `token` (`POST /api/v1/accounts`): its
+    /// JSON.
+    pub fn add_mastodon(&self, session: &str, name: &str, base_url: &str, token: &str) -> Value {
+        self.ok(
+            "POST",
+            "/api/v1/accounts",
+            session,
+            serde_json::json!({
+                "name": name, "network": "mastodon", "base_url": base_url,
+                "credentials": { "token": token },
+            }),
+        )
+    }
+
+    /// The workspace's template `name` (`PUT /api/v1/templates/{name}`).
+    pub fn put_template(&self, session: &str, name: &str, body: &str) {
+        self.ok(
+            "PUT",
+            &format!("/api/v1/templates/{name}"),
+            session,
+            serde_json::json!({ "body": body }),
+        );
+    }
+
     /// The server's data dir (its SQLite database is `server.sqlite3` there).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.dir
@@ -254,6 +278,14 @@ impl Drop for Server {
         self.stop();
     }
 }
+
+/// Settings for tests of the posts a server makes itself: feeds polled every second,
+/// webhooks to loopback allowed, and nothing published (the posts are what they look at).
+pub const MAKER_SETTINGS: &[(&str, &str)] = &[
+    ("POSTCTL_SERVER_FEED_POLL_SECONDS", "1"),
+    ("POSTCTL_SERVER_ALLOW_PRIVATE_WEBHOOKS", "true"),
+    ("POSTCTL_SERVER_PUBLISH", "false"),
+];
 
 /// A 1x1 PNG.
 pub const PNG: &[u8] = &[
