@@ -10,6 +10,13 @@ use crate::auth::{random_base62, sha256_hex};
 use crate::config::Settings;
 use crate::storage;
 
+/// How many due targets one process claims at once (at most 20 of one account: core's
+/// `Policy::per_account`); it claims again as each account's work ends. Processes sharing
+/// a database share a burst this way: with core's 1,000 the first to wake took a burst of
+/// 1,000 targets over 200 accounts alone while the others looked for work after every
+/// result.
+const CLAIM_BATCH: usize = 100;
+
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let traces = crate::logging::init(
         settings.log_format,
@@ -126,6 +133,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let policy = postctl_core::publish::Policy {
         lease: chrono::Duration::from_std(settings.publish_lease)
             .unwrap_or(chrono::Duration::minutes(2)),
+        batch: CLAIM_BATCH,
         ..postctl_core::publish::Policy::default()
     };
     let failure_metrics = metrics.clone();

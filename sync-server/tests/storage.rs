@@ -5401,28 +5401,44 @@ async fn reads_made_together_match_the_reads_apart(target: Target) {
         .await
         .expect("create");
     let without = post(&ws, &alice, "no targets");
-    s.create_post_with_targets(&without, &[], &[])
-        .await
-        .expect("create");
+    s.create_post_stamped(
+        &without,
+        &[],
+        &[],
+        &[api_media(r#"[{"sha256":"ab"}]"#, 6_000)],
+    )
+    .await
+    .expect("create");
     for p in [&with, &without] {
         let apart = (
             s.post(&ws.id, &p.id).await.expect("post").expect("there"),
             s.targets(&ws.id, &p.id).await.expect("targets"),
+            s.post_fields(&ws.id, &p.id).await.expect("fields"),
         );
         let together = s
             .post_with_targets(&ws.id, &p.id)
             .await
             .expect("read")
             .expect("there");
-        assert_eq!(together.0, apart.0);
-        assert_eq!(together.1, apart.1, "the targets, by account name");
+        assert_eq!(together.post, apart.0);
+        assert_eq!(together.targets, apart.1, "the targets, by account name");
+        let media = apart.2.into_iter().find(|f| f.field == "media");
+        assert_eq!(together.media, media.map(|f| f.value), "the media field");
     }
+    assert!(
+        s.post_with_targets(&ws.id, &without.id)
+            .await
+            .expect("read")
+            .and_then(|read| read.media)
+            .is_some_and(|m| m.contains("ab")),
+        "a post with media reads it"
+    );
     let names: Vec<_> = s
         .post_with_targets(&ws.id, &with.id)
         .await
         .expect("read")
         .expect("there")
-        .1
+        .targets
         .into_iter()
         .map(|t| t.account_name)
         .collect();

@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::Env;
 use common::server::{Server, device, token};
+use common::{Env, wait_for};
 use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use serde_json::{Value, json};
@@ -310,18 +310,6 @@ fn schedule_locally(env: &Env, text: &str, to: &str, seconds: i64) -> String {
         .to_string()
 }
 
-/// Waits up to `seconds` for `done`.
-fn wait_for(seconds: u64, what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(seconds),
-            "{what} did not happen in {seconds} s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// An owner with a Mastodon account pushed to the server, in a workspace that requires
 /// approval, and an editor whose device has an account of the same name.
 fn synced_team(mastodon: &FakeMastodon) -> (Server, Env, Env) {
@@ -354,17 +342,21 @@ fn an_editors_synced_posts_wait_for_approval_and_only_approved_ones_are_publishe
         assert_eq!(server_states(&server, &owner, id), ["awaiting_approval"]);
     }
     // The owner is asked (the notifier routes `approval.requested` to the inbox).
-    wait_for(20, "the approval requests in the owner's inbox", || {
-        let (status, inbox) = server.get("/api/v1/inbox", &token(&owner));
-        assert_eq!(status, 200, "{inbox}");
-        inbox["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .filter(|i| i["event_type"] == "approval.requested")
-            .count()
-            == 2
-    });
+    wait_for(
+        Duration::from_secs(20),
+        "the approval requests in the owner's inbox",
+        || {
+            let (status, inbox) = server.get("/api/v1/inbox", &token(&owner));
+            assert_eq!(status, 200, "{inbox}");
+            inbox["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter(|i| i["event_type"] == "approval.requested")
+                .count()
+                == 2
+        },
+    );
     let listed = owner.json(&["approvals", "--json"]);
     assert_eq!(listed.as_array().expect("a list").len(), 2, "{listed}");
     assert!(
@@ -391,15 +383,21 @@ fn an_editors_synced_posts_wait_for_approval_and_only_approved_ones_are_publishe
     // whose time comes first: it is missed.
     owner.ok(&["approve", &approved]);
     assert_eq!(server_states(&server, &owner, &approved), ["scheduled"]);
-    wait_for(30, "the approved post on the fake", || {
-        mastodon
-            .posts()
-            .iter()
-            .any(|p| p.text.contains("Approved in time"))
-    });
-    wait_for(20, "the unapproved post missed", || {
-        server_states(&server, &owner, &unapproved) == ["missed"]
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the approved post on the fake",
+        || {
+            mastodon
+                .posts()
+                .iter()
+                .any(|p| p.text.contains("Approved in time"))
+        },
+    );
+    wait_for(
+        Duration::from_secs(20),
+        "the unapproved post missed",
+        || server_states(&server, &owner, &unapproved) == ["missed"],
+    );
     assert_eq!(mastodon.posts().len(), 1, "published without approval");
     live(&editor, &["sync"]);
     let listing = live(&editor, &["list"]).stdout;

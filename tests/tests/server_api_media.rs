@@ -7,72 +7,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::server::{Server, device, token};
+use common::server::{PNG, Server, device, sha256_hex, token};
+use common::wait_for;
 use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
-/// A 1x1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
-];
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// `PUT /api/v1/media/{sha256}` with the file's bytes, as the README's curl does: the
-/// status.
-fn upload(server: &Server, session: &str, bytes: &[u8]) -> u16 {
-    let address = server.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).expect("connect to the server");
-    write!(
-        stream,
-        "PUT /api/v1/media/{} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {session}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        sha256_hex(bytes),
-        bytes.len()
-    )
-    .expect("send");
-    stream.write_all(bytes).expect("send the file");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status")
-}
-
-fn ok(server: &Server, method: &str, path: &str, session: &str, body: Value) -> Value {
-    let (status, answer) = server.send(method, path, session, &body.to_string());
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    answer
-}
-
-fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use serde_json::json;
 
 #[test]
 fn an_api_post_with_a_picture_is_published_and_synced_with_it() {
@@ -81,8 +22,7 @@ fn an_api_post_with_a_picture_is_published_and_synced_with_it() {
     server.add_user("ada", &["--admin"]);
     let laptop = device(&server, "ada");
     let session = token(&laptop);
-    ok(
-        &server,
+    server.ok(
         "POST",
         "/api/v1/accounts",
         &session,
@@ -113,8 +53,8 @@ fn an_api_post_with_a_picture_is_published_and_synced_with_it() {
     let (_, listed) = server.get("/api/v1/posts", &session);
     assert_eq!(listed["items"], json!([]), "{listed}");
 
-    assert_eq!(upload(&server, &session, PNG), 201);
-    let created = ok(&server, "POST", "/api/v1/posts", &session, post(soon()));
+    assert_eq!(server.upload(&session, PNG), 201);
+    let created = server.ok("POST", "/api/v1/posts", &session, post(soon()));
     let id = created["id"].as_str().expect("a post id").to_string();
     assert_eq!(created["media"][0]["mime"], "image/png", "{created}");
 

@@ -9,14 +9,14 @@ mod common;
 #[path = "../../sync-server/tests/common/pg.rs"]
 mod pg;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Env;
-use common::server::{Server, device, token};
+use common::server::{Server, device, sha256_hex, token};
+use common::wait_for;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::{FakeInstagram, FakeS3, FakeServer};
 use serde_json::Value;
-use sha2::Digest;
 
 /// 32 bytes, base64: every process of one database seals with one key.
 const KEY: &str = "cG9zdGN0bC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE=";
@@ -40,13 +40,6 @@ fn bucket_env(s3: &FakeS3) -> Vec<(&'static str, String)> {
 
 fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A command on the real clock, as the server's.
@@ -98,15 +91,6 @@ fn add_mastodon(env: &Env, fake: &FakeMastodon) {
         Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
         &[],
     );
-}
-
-/// Waits until `done`, or fails saying `what` after 30 seconds.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < Duration::from_secs(30), "{what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The server's targets of a post: (account, state, error).
@@ -195,7 +179,7 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
     let id = schedule_with_picture(&laptop, "Published by the other process", "masto", 2);
     live(&laptop, &["sync"]);
 
-    let sha = sha256(common::PNG_3X2);
+    let sha = sha256_hex(common::PNG_3X2);
     assert_eq!(
         s3.objects(),
         vec![format!("postctl-server/media/{sha}")],
@@ -205,9 +189,11 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
         files_in(&a.data_dir().join("media")).is_empty(),
         "A kept the file in its own data dir"
     );
-    wait_for("process B did not publish the post", || {
-        !mastodon.posts().is_empty()
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "process B did not publish the post",
+        || !mastodon.posts().is_empty(),
+    );
     let sent = &mastodon.posts()[0];
     assert!(
         sent.text.contains("Published by the other process"),
@@ -226,9 +212,11 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
         vec![format!("{sha}.png")]
     );
     let session = token(&laptop);
-    wait_for("the target did not settle as published", || {
-        targets(&a, &session, &id)[0].1 == "published"
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the target did not settle as published",
+        || targets(&a, &session, &id)[0].1 == "published",
+    );
     // The device's "do you have it" and the fetch of another device ask the bucket.
     let (status, answer) = a.get(&format!("/api/v1/media?missing={sha}"), &session);
     assert_eq!(status, 200, "{answer}");
@@ -271,7 +259,7 @@ fn the_missing_check_asks_the_bucket_not_only_the_database() {
     laptop.ok(&["accounts", "push", "masto"]);
     schedule_with_picture(&laptop, "Later", "masto", 3600);
     live(&laptop, &["sync"]);
-    let sha = sha256(common::PNG_3X2);
+    let sha = sha256_hex(common::PNG_3X2);
     assert_eq!(
         files_in(&server.data_dir().join("media")),
         vec![format!("{sha}.png")],
@@ -305,23 +293,27 @@ fn instagram_on_the_server_gets_its_images_from_the_bucket() {
     let id = schedule_with_picture(&laptop, "A chart", "insta", 2);
     live(&laptop, &["sync"]);
     let session = token(&laptop);
-    wait_for("the server did not publish to Instagram", || {
-        !instagram.media().is_empty()
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the server did not publish to Instagram",
+        || !instagram.media().is_empty(),
+    );
     let published = &instagram.media()[0];
     assert!(published.caption.contains("A chart"), "{published:?}");
     assert_eq!(published.images.len(), 1, "{published:?}");
     assert_eq!(published.images[0].0, common::PNG_3X2);
-    wait_for("the target did not settle as published", || {
-        targets(&server, &session, &id)[0].1 == "published"
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the target did not settle as published",
+        || targets(&server, &session, &id)[0].1 == "published",
+    );
     let log = s3.log();
     assert!(
         log.iter()
             .any(|r| r.method == "PUT" && r.key.starts_with("postctl-server/public/")),
         "{log:?}"
     );
-    let sha = sha256(common::PNG_3X2);
+    let sha = sha256_hex(common::PNG_3X2);
     assert_eq!(
         s3.objects(),
         vec![format!("postctl-server/media/{sha}")],
@@ -365,7 +357,7 @@ fn instagram_on_a_server_without_a_bucket_says_to_configure_media() {
 
     let id = schedule_with_picture(&laptop, "A chart", "insta", 1);
     live(&laptop, &["sync"]);
-    wait_for("the attempt did not fail", || {
+    wait_for(Duration::from_secs(30), "the attempt did not fail", || {
         targets(&server, &session, &id)[0].1 == "failed"
     });
     let error = &targets(&server, &session, &id)[0].2;

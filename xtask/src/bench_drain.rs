@@ -11,7 +11,9 @@
 //! posts (all due at one time, [`LEAD`] ahead) are made through the API of a process that
 //! does not publish (`POSTCTL_SERVER_PUBLISH=false`), which is then stopped; the publishing
 //! processes are started before the due time; the clock runs from the due time until
-//! `/metrics` counts 1,000 published targets. Prints the times; asserts nothing.
+//! `/metrics` counts 1,000 published targets. Prints the times, and how busy the machine's
+//! cores were meanwhile (from `/proc/stat`: at 100% more processes cannot go faster);
+//! asserts nothing.
 //!
 //! `POSTCTL_BENCH_SERVER` and `POSTCTL_BENCH_FAKES` name prebuilt binaries (a debug build,
 //! to check the benchmark runs); otherwise both are built in release mode.
@@ -61,13 +63,14 @@ pub fn run(root: &Path) -> Result<(), String> {
                     &server, &pg, &mastodon, accounts, processes, round,
                 )?);
             }
-            samples.sort();
-            let median = samples[samples.len() / 2];
+            samples.sort_by_key(|s| s.0);
+            let (median, busy) = samples[samples.len() / 2];
             report.push_str(&format!(
-                "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s)\n",
+                "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s), the cores {:.0}% busy\n",
                 median.as_secs_f64(),
                 samples.len(),
-                TARGETS as f64 / median.as_secs_f64()
+                TARGETS as f64 / median.as_secs_f64(),
+                busy * 100.0
             ));
             times.push(median);
         }
@@ -90,7 +93,7 @@ struct Mastodon<'a> {
 }
 
 /// One round on a fresh database: the time from the due time until every target is
-/// published.
+/// published, and the share of that time the machine's cores were busy.
 fn drain_once(
     server: &Path,
     pg: &pg::Postgres,
@@ -98,7 +101,7 @@ fn drain_once(
     accounts: usize,
     processes: usize,
     round: usize,
-) -> Result<Duration, String> {
+) -> Result<(Duration, f64), String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let database = pg.database();
     // A whole second: the API reads the time to the second.
@@ -125,9 +128,32 @@ fn drain_once(
         .duration_since(std::time::SystemTime::now())
         .map_err(|_| format!("making the posts took longer than {LEAD:?}"))?;
     std::thread::sleep(wait);
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_times());
     wait_published(&servers[0], Duration::from_secs(600))?;
-    Ok(started.elapsed())
+    let elapsed = started.elapsed();
+    let busy = match (cpu, cpu_times()) {
+        (Some((busy0, all0)), Some((busy1, all1))) if all1 > all0 => {
+            (busy1 - busy0) as f64 / (all1 - all0) as f64
+        }
+        _ => f64::NAN,
+    };
+    Ok((elapsed, busy))
+}
+
+/// The machine's CPU time so far, busy and in all, in clock ticks (the `cpu` line of
+/// `/proc/stat`: idle and iowait are the idle part); `None` where there is no such file.
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let all: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some((all - idle, all))
 }
 
 fn server_binary(root: &Path) -> Result<PathBuf, String> {

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::problem::Problem;
-use crate::storage::{Account, ApiField, Post, PostState, StampedField, core_account};
+use crate::storage::{self, Account, ApiField, Post, PostState, StampedField, core_account};
 
 /// The device name the API stamps its writes with.
 pub const API_DEVICE: &str = "api";
@@ -197,11 +197,8 @@ pub fn check_fit(accounts: &[Account], media: &[MediaRef], host: bool) -> Result
 
 /// The post's media list as its stamped `media` field holds it (none when it has none).
 pub fn media_of(fields: &[StampedField]) -> Vec<MediaRef> {
-    fields
-        .iter()
-        .find(|f| f.field == Field::Media.as_str())
-        .and_then(|f| serde_json::from_str(&f.value).ok())
-        .unwrap_or_default()
+    let field = fields.iter().find(|f| f.field == Field::Media.as_str());
+    storage::media_list(field.map(|f| f.value.as_str()))
 }
 
 /// The media list as the API shows it.

@@ -23,7 +23,7 @@ use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::approvals::requested;
 use crate::storage::{
-    Account, Post, PostQuery, PostState, Target, TargetChange, TargetState, TargetView,
+    self, Account, Post, PostQuery, PostState, Target, TargetChange, TargetState, TargetView,
 };
 use crate::webhooks::{self, EventType};
 
@@ -331,17 +331,13 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let (post, targets) = state
+    let read = state
         .storage
         .post_with_targets(&caller.workspace_id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let fields = state.storage.post_fields(&caller.workspace_id, &id).await?;
-    Ok(Json(view_full(
-        &post,
-        &targets,
-        &post_media::media_of(&fields),
-    )))
+    let media = storage::media_list(read.media.as_deref());
+    Ok(Json(view_full(&read.post, &read.targets, &media)))
 }
 
 pub async fn list(

@@ -280,11 +280,12 @@ pub async fn metrics(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let (_, targets) = state
+    let targets = state
         .storage
         .post_with_targets(&caller.workspace_id, &id)
         .await?
-        .ok_or_else(|| not_found(&id))?;
+        .ok_or_else(|| not_found(&id))?
+        .targets;
     let readings = state
         .storage
         .post_readings(&caller.workspace_id, &id)

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use postctl_core::Clock;
 use postctl_core::error::{Error, Result};
-use postctl_core::model::{Account, Finish, MediaRef, ThreadMode};
+use postctl_core::model::{Account, Finish, ThreadMode};
 use postctl_core::network::Network;
 use postctl_core::platforms::{Counters, PushedReactions, ServerLimits, UpdateInbox};
 use postctl_core::publish::circuit::{Circuit, CircuitEvent, CircuitRule, CircuitState, Outage};
@@ -30,15 +30,6 @@ use serde_json::{Value, json};
 
 use crate::storage::{self, Event, Storage, StorageError};
 use crate::webhooks::{self, EventType};
-
-/// The files a claimed target's post attaches: its `media` field as sync or the API
-/// stamped it (devices and the API put each file in the media store before the value that
-/// uses it), read in the claim; none for a post without one.
-fn media_of(field: Option<&str>) -> Vec<MediaRef> {
-    field
-        .and_then(|value| serde_json::from_str(value).ok())
-        .unwrap_or_default()
-}
 
 /// What the ledger remembers of a target it handed out, for the event its outcome emits.
 #[derive(Debug, Clone)]
@@ -311,7 +302,9 @@ impl Ledger for ServerLedger {
         let mut claimed = Vec::with_capacity(outcome.claimed.len());
         for c in outcome.claimed {
             let account = self.core(&c.account)?;
-            let media = media_of(c.media.as_deref());
+            // Devices and the API put each file in the media store before the value
+            // that uses it.
+            let media = storage::media_list(c.media.as_deref());
             let parts = parts_of(&c.target.parts);
             self.handed().insert(
                 c.target.id.clone(),

@@ -610,6 +610,25 @@ pub struct TargetView {
     pub network: String,
 }
 
+/// A post as one read gives it to the API ([`Storage::post_with_targets`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostRead {
+    pub post: Post,
+    /// Its targets, by account name.
+    pub targets: Vec<TargetView>,
+    /// Its `media` field as sync and the API stamp it (a JSON array of core's `MediaRef`);
+    /// `None` for a post that never had one.
+    pub media: Option<String>,
+}
+
+/// The files a stamped `media` field lists ([`PostRead::media`], [`Claimed::media`]): none
+/// for a post without one. Devices and the API check the value before they stamp it.
+pub fn media_list(field: Option<&str>) -> Vec<postctl_core::model::MediaRef> {
+    field
+        .and_then(|value| serde_json::from_str(value).ok())
+        .unwrap_or_default()
+}
+
 /// One try at one part of a target: the append-only attempt log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishAttempt {
@@ -1207,13 +1226,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn create_post_and_emit(&self, post: &Post, events: &[Event]) -> Result<()>;
     /// A post of this workspace that is not deleted.
     async fn post(&self, workspace_id: &str, id: &str) -> Result<Option<Post>>;
-    /// A post of this workspace that is not deleted, with its targets by account name: one
-    /// read where [`post`](Self::post) and [`targets`](Self::targets) are two.
-    async fn post_with_targets(
-        &self,
-        workspace_id: &str,
-        id: &str,
-    ) -> Result<Option<(Post, Vec<TargetView>)>>;
+    /// A post of this workspace that is not deleted, with its targets by account name and
+    /// its media: one read where [`post`](Self::post), [`targets`](Self::targets) and
+    /// [`post_fields`](Self::post_fields) are three.
+    async fn post_with_targets(&self, workspace_id: &str, id: &str) -> Result<Option<PostRead>>;
     async fn posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
     /// Writes the post's title, body, state, schedule, zone and updated time, if it
     /// exists in its workspace and is not deleted; false otherwise.

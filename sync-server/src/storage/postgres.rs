@@ -42,7 +42,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, PostRead, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 /// The advisory lock migrations hold ("postctl" in ASCII).
@@ -750,21 +750,20 @@ impl Storage for PgStorage {
         Ok(row.as_ref().map(post_row))
     }
 
-    async fn post_with_targets(
-        &self,
-        workspace_id: &str,
-        id: &str,
-    ) -> Result<Option<(Post, Vec<TargetView>)>> {
+    async fn post_with_targets(&self, workspace_id: &str, id: &str) -> Result<Option<PostRead>> {
         let client = self.client().await?;
         // One statement, so one snapshot and one round trip: the post's row joined with
-        // each target (or with none: the LEFT JOIN keeps a post without targets).
+        // each target (or with none: the LEFT JOIN keeps a post without targets), and its
+        // media field on every row.
         let stmt = client
             .prepare_cached(&format!(
-                "SELECT {POST_COLUMNS_P}, {TARGET_COLUMNS}, a.name, a.network FROM posts p
+                "SELECT {POST_COLUMNS_P}, {TARGET_COLUMNS}, a.name, a.network,
+                        ({}) FROM posts p
                  LEFT JOIN targets t ON t.workspace_id = p.workspace_id AND t.post_id = p.id
                  LEFT JOIN accounts a ON a.id = t.account_id
                  WHERE p.workspace_id = $1 AND p.id = $2 AND p.deleted_ms IS NULL
-                 ORDER BY a.name"
+                 ORDER BY a.name",
+                pg(super::sql::POST_MEDIA)
             ))
             .await
             .map_err(db_error)?;
@@ -780,7 +779,11 @@ impl Storage for PgStorage {
             .filter(|r| r.get::<_, Option<&str>>(POST_COLUMN_COUNT).is_some())
             .map(|r| target_view(r, POST_COLUMN_COUNT))
             .collect();
-        Ok(Some((post_row(first), targets)))
+        Ok(Some(PostRead {
+            post: post_row(first),
+            targets,
+            media: first.get::<_, Option<String>>(first.len() - 1),
+        }))
     }
 
     async fn posts(&self, q: &PostQuery) -> Result<Vec<Post>> {

@@ -36,6 +36,10 @@ pub(crate) const POST_JOIN_COLUMNS: &str = "p.id, p.workspace_id, p.author_id, p
 pub(crate) const MEDIA_JOIN: &str = "LEFT JOIN post_field_stamps m
      ON m.workspace_id = t.workspace_id AND m.post_id = t.post_id AND m.field = 'media'";
 
+/// The post's `media` field (`?1` workspace, `?2` post), as [`MEDIA_JOIN`] joins it.
+pub(crate) const POST_MEDIA: &str = "SELECT value FROM post_field_stamps
+     WHERE workspace_id = ?1 AND post_id = ?2 AND field = 'media'";
+
 /// A post field the API writes (`?1` workspace, `?2` post, `?3` field, `?4` time, `?5`
 /// device, `?6` the value as JSON), stamped as sync stamps a device's write: a person's
 /// edit through the API is the field's latest value, so its stamp is at least 1 ms after

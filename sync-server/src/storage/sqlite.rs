@@ -47,7 +47,7 @@ use super::{
     NotificationSettings, Routed, SendEnd,
 };
 use super::{Circuit, CircuitEvent, CircuitRule, CircuitState, HeldAccount, MissedTarget, Outage};
-use super::{Fired, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
+use super::{Fired, PostRead, SnapshotPage, StoredTemplate, StoredVoice, Trigger};
 use postctl_core::publish::circuit::{after_answer, after_outage};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -836,35 +836,37 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn post_with_targets(
-        &self,
-        workspace_id: &str,
-        id: &str,
-    ) -> Result<Option<(Post, Vec<TargetView>)>> {
+    async fn post_with_targets(&self, workspace_id: &str, id: &str) -> Result<Option<PostRead>> {
         let (w, id) = (workspace_id.to_string(), id.to_string());
         self.read_by_key(move |c| {
-            // One snapshot for both reads: a target is never shown beside another
-            // version of its post.
-            let tx = c.unchecked_transaction()?;
-            let post = tx
-                .prepare_cached(&format!(
-                    "SELECT {POST_COLUMNS} FROM posts
-                     WHERE workspace_id = ?1 AND id = ?2 AND deleted_ms IS NULL"
-                ))?
-                .query_row([&w, &id], post_row)
-                .optional()?;
-            let Some(post) = post else {
-                return Ok(None);
-            };
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {TARGET_COLUMNS}, a.name, a.network FROM targets t
-                 JOIN accounts a ON a.id = t.account_id
-                 WHERE t.workspace_id = ?1 AND t.post_id = ?2 ORDER BY a.name"
+            // One statement, so one snapshot without a transaction to begin and end: the
+            // post's row joined with each target (or with none: the LEFT JOIN keeps a
+            // post without targets), and its media field on every row.
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {POST_JOIN_COLUMNS}, {TARGET_COLUMNS}, a.name, a.network,
+                        ({POST_MEDIA}) FROM posts p
+                 LEFT JOIN targets t ON t.workspace_id = p.workspace_id AND t.post_id = p.id
+                 LEFT JOIN accounts a ON a.id = t.account_id
+                 WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_ms IS NULL
+                 ORDER BY a.name",
+                POST_MEDIA = super::sql::POST_MEDIA
             ))?;
-            let targets = stmt
-                .query_map([&w, &id], |r| target_view(r, 0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some((post, targets)))
+            let mut rows = stmt.query([&w, &id])?;
+            let mut read: Option<PostRead> = None;
+            while let Some(r) = rows.next()? {
+                let read = match &mut read {
+                    Some(read) => read,
+                    None => read.insert(PostRead {
+                        post: post_row_at(r, 0)?,
+                        targets: Vec::new(),
+                        media: r.get(POST_JOIN_WIDTH + TARGET_WIDTH + 2)?,
+                    }),
+                };
+                if r.get::<_, Option<String>>(POST_JOIN_WIDTH)?.is_some() {
+                    read.targets.push(target_view(r, POST_JOIN_WIDTH)?);
+                }
+            }
+            Ok(read)
         })
         .await
     }

@@ -21,6 +21,18 @@ use rusqlite::{Connection, OpenFlags, types::ValueRef};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// Waits until `done` holds, looking every 100 ms; fails naming `what` after `limit`.
+pub fn wait_for(limit: std::time::Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Where every command's clock starts (POSTCTL_NOW; it runs on from there): Friday
 /// 2026-11-20, 11:00 in Berlin (10:00 UTC).
 pub const NOW: &str = "2026-11-20T10:00:00Z";

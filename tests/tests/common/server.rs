@@ -203,6 +203,40 @@ impl Server {
         (status, json)
     }
 
+    /// [`send`](Self::send) that must succeed (a 2xx status): the body as JSON.
+    pub fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
+        let (status, answer) = self.send(method, path, token, &body.to_string());
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    /// `PUT /api/v1/media/{sha256}` with a file's bytes, as the README's curl does: the
+    /// status.
+    pub fn upload(&self, token: &str, bytes: &[u8]) -> u16 {
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect to the server");
+        write!(
+            stream,
+            "PUT /api/v1/media/{} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            sha256_hex(bytes),
+            bytes.len()
+        )
+        .expect("send");
+        stream.write_all(bytes).expect("send the file");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status")
+    }
+
     /// The server's data dir (its SQLite database is `server.sqlite3` there).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.dir
@@ -219,6 +253,24 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A 1x1 PNG.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// A file's SHA-256 in lowercase hex: its address in the media store.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A postctl data dir signed in to `server` as `user`.
