@@ -494,6 +494,7 @@ pub async fn patch(
         None => media_before.clone(),
     };
     let (body_before, title_before) = (post.body.clone(), post.title.clone());
+    let (body_written, title_written) = (changes.body.is_some(), changes.title.is_some());
     if let Some(body) = changes.body {
         post.body = body;
     }
@@ -508,7 +509,7 @@ pub async fn patch(
         Some(name) => zone(Some(name))?,
         None => zone(Some(&post.zone))?,
     };
-    let schedule_moved = changes.at.is_some() || post.zone != tz.name();
+    let schedule_moved = changes.at.is_some() || changes.zone.is_some() || post.zone != tz.name();
     post.zone = tz.name().to_string();
     let now = Utc::now();
     let rescheduled = matches!(changes.at, Some(Some(_)));
@@ -586,11 +587,14 @@ pub async fn patch(
         _ if rescheduled => scheduled_event(&post),
         _ => Vec::new(),
     };
-    // The fields it changed are stamped as a device's edits are; a post the API made before
-    // it stamped its writes gets every field, so a device catching up sees it whole.
+    // The fields it wrote are stamped as a device's edits are, changed or not: a write of
+    // the value the server holds is still the latest write of that field, and left
+    // unstamped it would lose to a device's older edit still on its way, with no conflict
+    // recorded anywhere. A post the API made before it stamped its writes gets every
+    // field, so a device catching up sees it whole.
     let written = Written {
-        body: stamp_all || body_before != post.body,
-        title: stamp_all || title_before != post.title,
+        body: stamp_all || body_written,
+        title: stamp_all || title_written,
         schedule: stamp_all || schedule_moved,
         targets: targets_names,
         media: (stamp_all || changes.media.is_some()).then_some(media.as_slice()),
