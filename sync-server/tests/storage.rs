@@ -85,6 +85,7 @@ cases!(
     sealed_values_are_replaced_together_or_not_at_all,
     the_calendar_and_the_next_due_time,
     two_claimers_never_claim_one_target_twice,
+    an_account_held_by_one_claimer_is_left_to_it,
     rate_tokens_are_shared_by_every_handle,
     purge_deletes_only_what_ended_before_the_cutoffs,
     webhooks_stay_in_their_workspace_and_rotate_their_secret,
@@ -1283,12 +1284,12 @@ async fn claims_lease_record_parts_and_finish(target: Target) {
     );
     assert!(!s.renew_lease(&id, "p2", 200_000).await.expect("renew"));
     assert!(s.renew_lease(&id, "p1", 200_000).await.expect("renew"));
-    // Past the first lease, but within the renewed one: p2 gets only the later target,
-    // and gives it back.
+    // Past the first lease, but within the renewed one: p2 gets nothing, not even the
+    // later target, which waits for the account's earlier one (in order, from one
+    // publisher at a time).
     let renewed = s.claim_due(&claim("p2", 100_000, 10)).await.expect("claim");
-    assert_eq!(renewed.claimed.len(), 1);
-    assert_eq!(renewed.claimed[0].post.id, later.id);
-    assert_eq!(s.release_claims("p2", 100_000).await.expect("release"), 1);
+    assert!(renewed.claimed.is_empty());
+    assert_eq!(s.release_claims("p2", 100_000).await.expect("release"), 0);
     assert!(
         !s.begin_part(&id, "p2", 0, 2, 200_000, 16_000)
             .await
@@ -1687,8 +1688,23 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
                 if got.claimed.is_empty() {
                     break mine;
                 }
+                // Each claim is published before the next, as the engine does, which
+                // frees its accounts for the other claimer.
                 for c in got.claimed {
                     assert_eq!(c.target.lease_owner.as_deref(), Some(owner));
+                    assert!(
+                        storage
+                            .finish_target(
+                                &c.target.id,
+                                owner,
+                                &Finish::Published,
+                                None,
+                                500_000,
+                                &[]
+                            )
+                            .await
+                            .expect("finish")
+                    );
                     mine.push(c.target.id);
                 }
                 tokio::task::yield_now().await;
@@ -1708,6 +1724,54 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
         one.len(),
         two.len()
     );
+}
+
+/// An account whose targets another claimer holds under a live lease is left to it, so its
+/// targets go out one after another, in their order, whatever the number of processes;
+/// once that lease runs out, another claimer takes the account over.
+async fn an_account_held_by_one_claimer_is_left_to_it(target: Target) {
+    let (s, alice, ws) = with_owner(&target).await;
+    let x = account(&ws, "x", "bluesky");
+    let y = account(&ws, "y", "bluesky");
+    for a in [&x, &y] {
+        s.create_account(a).await.expect("account");
+    }
+    for i in 0..6 {
+        due_post(&s, &ws, &alice, 10_000 + i, &[&x]).await;
+    }
+    due_post(&s, &ws, &alice, 10_000, &[&y]).await;
+    let three_of_each = |owner: &str, now_ms: i64| Claim {
+        per_account: 3,
+        ..claim(owner, now_ms, 10)
+    };
+    let one = s
+        .claim_due(&three_of_each("one", 500_000))
+        .await
+        .expect("claim");
+    assert_eq!(one.claimed.len(), 4, "x's first three and y's one");
+    let two = s
+        .claim_due(&three_of_each("two", 500_001))
+        .await
+        .expect("claim");
+    let taken: Vec<_> = two.claimed.iter().map(|c| c.account.name.clone()).collect();
+    assert!(
+        taken.is_empty(),
+        "two took targets of {taken:?}, which one is publishing for"
+    );
+    // One's leases end at 560,000: two takes x and y over, x's earliest first.
+    let later = s
+        .claim_due(&three_of_each("two", 560_001))
+        .await
+        .expect("claim");
+    let mut dues: Vec<_> = later
+        .claimed
+        .iter()
+        .filter(|c| c.account.id == x.id)
+        .map(|c| c.target.due_ms)
+        .collect();
+    dues.sort();
+    assert_eq!(dues, [Some(10_000), Some(10_001), Some(10_002)]);
+    assert_eq!(later.claimed.len(), 4);
 }
 
 fn webhook(ws: &Workspace, author: &User, events: &[&str]) -> Webhook {

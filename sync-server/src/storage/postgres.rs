@@ -21,8 +21,8 @@ use super::sql::{
     RELEASE_SIGN_IN_LOCK, SEALED_SELECTS, TAKE_SIGN_IN_LOCK, TARGET_COLUMNS, TARGET_INSERT,
     TARGET_WIDTH, account_ready_sql, add_part, circuit_state, circuit_values, due_sql,
     held_accounts_sql, interrupted_attempt, mark_missed_sql, mark_unpublished_sql,
-    next_due_after_sql, next_due_sql, only_post_sql, pg, probe_target_sql, probe_time,
-    probe_times_sql, sealed_update,
+    next_due_after_sql, next_due_sql, not_claimed_elsewhere_sql, only_post_sql, pg,
+    probe_target_sql, probe_time, probe_times_sql, sealed_update,
 };
 use super::targets::resolve_parts;
 use super::{
@@ -2149,7 +2149,7 @@ impl Storage for PgStorage {
                              SELECT t.id, row_number() OVER (PARTITION BY t.account_id
                                  ORDER BY t.due_ms, t.id) AS nth
                              FROM targets t WHERE {due} AND {ready} AND {only_post}
-                               AND {skip}) x
+                               AND {skip} AND {elsewhere}) x
                          WHERE nth <= ?3)
                      ORDER BY coalesce(t.next_attempt_ms, t.due_ms), t.id LIMIT ?2
                      FOR UPDATE OF t SKIP LOCKED",
@@ -2158,6 +2158,7 @@ impl Storage for PgStorage {
                     ready = account_ready_sql("?1"),
                     only_post = only_post_sql("?4"),
                     skip = SKIP_5,
+                    elsewhere = not_claimed_elsewhere_sql("?1", "?6"),
                 )),
                 &[
                     &now,
@@ -2165,6 +2166,7 @@ impl Storage for PgStorage {
                     &i64::from(claim.per_account),
                     &claim.only_post,
                     &claim.skip_accounts,
+                    &claim.owner,
                 ],
             )
             .await

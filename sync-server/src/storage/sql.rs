@@ -147,6 +147,19 @@ pub(crate) fn account_ready_sql(now: &str) -> String {
     )
 }
 
+/// The account of target `t` is not being published for by another claimer: no target of
+/// it is held under a live lease by an owner other than `owner`. So with several processes
+/// an account's targets still go out one after another, in their order; a claimer that
+/// stopped frees the account when its lease runs out.
+pub(crate) fn not_claimed_elsewhere_sql(now: &str, owner: &str) -> String {
+    format!(
+        "t.account_id NOT IN (SELECT o.account_id FROM targets o
+             WHERE o.state = '{publishing}' AND o.lease_expires_ms >= {now}
+               AND o.lease_owner <> {owner})",
+        publishing = TargetState::Publishing.as_str(),
+    )
+}
+
 /// Target `t` is of post `param` when that is not NULL.
 pub(crate) fn only_post_sql(param: &str) -> String {
     format!("(CAST({param} AS TEXT) IS NULL OR t.post_id = {param})")

@@ -26,8 +26,8 @@ use super::sql::{
     RELEASE_SIGN_IN_LOCK, SEALED_SELECTS, TAKE_SIGN_IN_LOCK, TARGET_COLUMNS, TARGET_INSERT,
     TARGET_WIDTH, account_ready_sql, add_part, circuit_state, circuit_values, due_sql,
     held_accounts_sql, interrupted_attempt, mark_missed_sql, mark_unpublished_sql,
-    next_due_after_sql, next_due_sql, only_post_sql, probe_target_sql, probe_time, probe_times_sql,
-    sealed_update,
+    next_due_after_sql, next_due_sql, not_claimed_elsewhere_sql, only_post_sql, probe_target_sql,
+    probe_time, probe_times_sql, sealed_update,
 };
 use super::targets::resolve_parts;
 use super::{
@@ -2239,16 +2239,24 @@ impl Storage for SqliteStorage {
                                row_number() OVER (PARTITION BY t.account_id
                                    ORDER BY t.due_ms, t.id) AS nth
                         FROM targets t WHERE {due} AND {ready} AND {only_post}
-                          AND {skip})
+                          AND {skip} AND {elsewhere})
                      WHERE nth <= ?3 ORDER BY at, id LIMIT ?2",
                     publishing = TargetState::Publishing.as_str(),
                     due = due_sql("?1"),
                     ready = account_ready_sql("?1"),
                     only_post = only_post_sql("?4"),
                     skip = SKIP_5,
+                    elsewhere = not_claimed_elsewhere_sql("?1", "?6"),
                 ))?;
                 let rows = stmt.query_map(
-                    params![now, claim.limit, claim.per_account, claim.only_post, skip],
+                    params![
+                        now,
+                        claim.limit,
+                        claim.per_account,
+                        claim.only_post,
+                        skip,
+                        claim.owner
+                    ],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 rows.collect::<rusqlite::Result<_>>()?
