@@ -415,8 +415,7 @@ pub async fn create(
             .await?;
         post
     };
-    let events = !events.is_empty();
-    if events {
+    if !events.is_empty() {
         state.outbox.wake();
     }
     let views = state.storage.targets(&post.workspace_id, &post.id).await?;
