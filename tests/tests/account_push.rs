@@ -13,30 +13,13 @@ use postctl_tests::fakes::mastodon::FakeMastodon;
 use postctl_tests::fakes::x::FakeX;
 use serde_json::{Value, json};
 
-fn add_mastodon(env: &Env, fake: &FakeMastodon) {
-    env.ok_full(
-        &[
-            "accounts",
-            "add",
-            "mastodon",
-            "--name",
-            "masto",
-            "--instance",
-            &fake.base_url(),
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
-        &[],
-    );
-}
-
 #[test]
 fn a_pushed_account_is_published_for_by_the_server_and_its_secret_stays_hidden() {
     let mastodon = FakeMastodon::start();
     let server = Server::start();
     server.add_user("alice", &[]);
     let laptop = device(&server, "alice");
-    add_mastodon(&laptop, &mastodon);
+    laptop.add_mastodon_on("masto", &mastodon);
 
     let pushed = laptop.json(&["accounts", "push", "masto"]);
     assert_eq!(pushed["name"], "masto", "{pushed}");
@@ -110,7 +93,7 @@ fn accounts_that_cannot_go_are_refused_and_nothing_is_sent() {
 
     // Not linked: say how to link, exit 2.
     let alone = Env::new();
-    add_mastodon(&alone, &mastodon);
+    alone.add_mastodon_on("masto", &mastodon);
     let run = alone.fails(&["accounts", "push", "masto"], 2);
     assert!(run.stderr.contains("postctl login"), "{}", run.stderr);
 

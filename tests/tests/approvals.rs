@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::server::{Server, device, token};
 use common::{Env, wait_for};
-use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use serde_json::{Value, json};
 
@@ -275,24 +274,6 @@ fn the_dashboard_lists_approves_and_rejects_through_the_server() {
     term.wait_for_exit(quick);
 }
 
-/// A local Mastodon account `name` on `fake`.
-fn add_mastodon(env: &Env, fake: &FakeMastodon, name: &str) {
-    env.ok_full(
-        &[
-            "accounts",
-            "add",
-            "mastodon",
-            "--name",
-            name,
-            "--instance",
-            &fake.base_url(),
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
-        &[],
-    );
-}
-
 /// A command on the real clock, as the server's.
 fn live(env: &Env, args: &[&str]) -> common::Run {
     let now = chrono::Utc::now().to_rfc3339();
@@ -318,7 +299,7 @@ fn synced_team(mastodon: &FakeMastodon) -> (Server, Env, Env) {
     server.add_user("eddie", &["--workspace", "olive", "--role", "editor"]);
     let owner = device(&server, "olive");
     let editor = device(&server, "eddie");
-    add_mastodon(&owner, mastodon, "masto");
+    owner.add_mastodon_on("masto", mastodon);
     owner.ok(&["accounts", "push", "masto"]);
     let (status, set) = server.send(
         "PUT",
@@ -327,7 +308,7 @@ fn synced_team(mastodon: &FakeMastodon) -> (Server, Env, Env) {
         r#"{"require_approval": true}"#,
     );
     assert_eq!(status, 200, "{set}");
-    add_mastodon(&editor, mastodon, "masto");
+    editor.add_mastodon_on("masto", mastodon);
     (server, owner, editor)
 }
 

@@ -7,10 +7,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::Env;
 use common::server::{MAKER_SETTINGS, Server, device, token};
+use common::{Env, wait_for};
 use postctl_tests::fakes::{FakeFeed, FeedEntry};
 use serde_json::{Value, json};
 
@@ -48,17 +48,6 @@ fn bodies(server: &Server, session: &str) -> Vec<String> {
     bodies
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "waited for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn feeds(env: &Env) -> Value {
     env.json(&["feeds", "list", "--json"])
 }
@@ -79,7 +68,7 @@ fn add(env: &Env, url: &str) -> String {
 
 /// Waits until the feed has been read once (its items then are history).
 fn wait_first_poll(env: &Env) {
-    wait_until("the first poll", || {
+    wait_for(Duration::from_secs(30), "the first poll", || {
         !feeds(env)[0]["last_polled_at"].is_null()
     });
 }
@@ -127,12 +116,14 @@ fn rss_items_become_one_post_each() {
     std::thread::sleep(Duration::from_millis(1_500));
     assert!(bodies(&server, &session).is_empty());
     // Unchanged: conditional GETs answered 304, still nothing.
-    wait_until("a 304", || feed.not_modified() >= 1);
+    wait_for(Duration::from_secs(30), "a 304", || {
+        feed.not_modified() >= 1
+    });
     assert!(feed.conditional() >= 1);
 
     let new = FeedEntry::new("post-2", "Fast & small", "https://blog.example.test/2");
     feed.set_rss(&[new.clone(), old.clone()]);
-    wait_until("the new item's post", || {
+    wait_for(Duration::from_secs(30), "the new item's post", || {
         !bodies(&server, &session).is_empty()
     });
     assert_eq!(
@@ -147,7 +138,9 @@ fn rss_items_become_one_post_each() {
     };
     feed.set_rss(&[renamed(&new), renamed(&old)]);
     let requests = feed.requests();
-    wait_until("two more polls", || feed.requests() >= requests + 2);
+    wait_for(Duration::from_secs(30), "two more polls", || {
+        feed.requests() >= requests + 2
+    });
     assert_eq!(
         bodies(&server, &session).len(),
         1,
@@ -155,11 +148,13 @@ fn rss_items_become_one_post_each() {
     );
     let third = FeedEntry::new("post-3", "Third", "https://blog.example.test/3");
     feed.set_rss(&[third, renamed(&new), renamed(&old)]);
-    wait_until("the third item's post", || {
+    wait_for(Duration::from_secs(30), "the third item's post", || {
         bodies(&server, &session).len() == 2
     });
     let requests = feed.requests();
-    wait_until("two more polls", || feed.requests() >= requests + 2);
+    wait_for(Duration::from_secs(30), "two more polls", || {
+        feed.requests() >= requests + 2
+    });
     assert_eq!(bodies(&server, &session).len(), 2);
 
     let human = env.ok(&["feeds", "list"]);
@@ -180,7 +175,9 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
     wait_first_poll(&env);
     let second = FeedEntry::new("urn:uuid:2", "v1.1", "https://example.test/v1.1");
     feed.set_atom(&[second.clone(), first.clone()]);
-    wait_until("the entry's post", || !bodies(&server, &session).is_empty());
+    wait_for(Duration::from_secs(30), "the entry's post", || {
+        !bodies(&server, &session).is_empty()
+    });
     assert_eq!(
         bodies(&server, &session),
         vec!["New: v1.1 (Octo releases)\n\nhttps://example.test/v1.1".to_string()]
@@ -191,7 +188,9 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
         "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>",
         "application/atom+xml",
     );
-    wait_until("the error", || !feeds(&env)[0]["last_error"].is_null());
+    wait_for(Duration::from_secs(30), "the error", || {
+        !feeds(&env)[0]["last_error"].is_null()
+    });
     let error = feeds(&env)[0]["last_error"]
         .as_str()
         .unwrap_or_default()
@@ -205,7 +204,7 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
     );
     // An HTML page is no feed either.
     feed.set("<html><body>Moved</body></html>", "text/html");
-    wait_until("the error", || {
+    wait_for(Duration::from_secs(30), "the error", || {
         feeds(&env)[0]["last_error"]
             .as_str()
             .is_some_and(|e| e.contains("<html>"))
@@ -213,10 +212,10 @@ fn atom_entries_become_posts_and_a_malformed_feed_is_its_last_error() {
     // Mended, with one more entry: the error goes, the entry posts, the old ones do not.
     let third = FeedEntry::new("urn:uuid:3", "v1.2", "https://example.test/v1.2");
     feed.set_atom(&[third, second, first]);
-    wait_until("the mended feed's post", || {
+    wait_for(Duration::from_secs(30), "the mended feed's post", || {
         bodies(&server, &session).len() == 2
     });
-    wait_until("the error to clear", || {
+    wait_for(Duration::from_secs(30), "the error to clear", || {
         feeds(&env)[0]["last_error"].is_null()
     });
     assert_eq!(bodies(&server, &session).len(), 2);
@@ -243,10 +242,14 @@ fn two_processes_post_each_item_once() {
         feed.set_rss(&entries);
         std::thread::sleep(Duration::from_millis(300));
     }
-    wait_until("ten posts", || bodies(&server, &session).len() >= 10);
+    wait_for(Duration::from_secs(30), "ten posts", || {
+        bodies(&server, &session).len() >= 10
+    });
     // More polls from both processes: still one post per item.
     let requests = feed.requests();
-    wait_until("more polls", || feed.requests() >= requests + 4);
+    wait_for(Duration::from_secs(30), "more polls", || {
+        feed.requests() >= requests + 4
+    });
     let made = bodies(&server, &session);
     assert_eq!(made.len(), 10, "{made:#?}");
     for n in 1..=10 {

@@ -9,8 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use common::server::{PASSWORD, Server, token};
-use hmac::{KeyInit, Mac};
+use common::server::{PASSWORD, Server, github_signature, token};
 use postctl_tests::fakes::{FakeWebhook, ReceivedWebhook};
 use serde_json::{Value, json};
 
@@ -33,19 +32,6 @@ fn wait_for(receiver: &FakeWebhook, n: usize) -> Vec<ReceivedWebhook> {
 
 fn body_of(delivery: &ReceivedWebhook) -> Value {
     serde_json::from_slice(&delivery.body).expect("a JSON body")
-}
-
-fn github_signature(secret: &str, body: &str) -> String {
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("a key");
-    mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
 }
 
 #[test]

@@ -15,7 +15,7 @@ use common::Env;
 use common::server::{Server, device, sha256_hex, token};
 use common::wait_for;
 use postctl_tests::fakes::mastodon::FakeMastodon;
-use postctl_tests::fakes::{FakeInstagram, FakeS3, FakeServer};
+use postctl_tests::fakes::{FakeInstagram, FakeS3};
 use serde_json::Value;
 
 /// 32 bytes, base64: every process of one database seals with one key.
@@ -74,23 +74,6 @@ fn schedule_with_picture(env: &Env, text: &str, to: &str, seconds: i64) -> Strin
         .or_else(|| out["id"].as_str())
         .unwrap_or_else(|| panic!("a post id in {out}"))
         .to_string()
-}
-
-fn add_mastodon(env: &Env, fake: &FakeMastodon) {
-    env.ok_full(
-        &[
-            "accounts",
-            "add",
-            "mastodon",
-            "--name",
-            "masto",
-            "--instance",
-            &fake.base_url(),
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
-        &[],
-    );
 }
 
 /// The server's targets of a post: (account, state, error).
@@ -174,7 +157,7 @@ fn media_uploaded_to_one_process_is_published_by_another_from_the_bucket() {
     a.add_user("alice", &[]);
 
     let laptop = device(&a, "alice");
-    add_mastodon(&laptop, &mastodon);
+    laptop.add_mastodon_on("masto", &mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
     let id = schedule_with_picture(&laptop, "Published by the other process", "masto", 2);
     live(&laptop, &["sync"]);
@@ -255,7 +238,7 @@ fn the_missing_check_asks_the_bucket_not_only_the_database() {
     server.add_user("alice", &[]);
     let laptop = device(&server, "alice");
     let mastodon = FakeMastodon::start();
-    add_mastodon(&laptop, &mastodon);
+    laptop.add_mastodon_on("masto", &mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
     schedule_with_picture(&laptop, "Later", "masto", 3600);
     live(&laptop, &["sync"]);

@@ -10,26 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::Env;
 use common::server::{Server, device};
-use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use serde_json::Value;
-
-fn add_mastodon(env: &Env, fake: &FakeMastodon, name: &str) {
-    env.ok_full(
-        &[
-            "accounts",
-            "add",
-            "mastodon",
-            "--name",
-            name,
-            "--instance",
-            &fake.base_url(),
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
-        &[],
-    );
-}
 
 /// A command on the real clock, as the server's.
 fn live(env: &Env, args: &[&str]) -> common::Run {
@@ -50,7 +32,7 @@ fn ok(run: common::Run) -> common::Run {
 fn laptop(server: &Server, mastodon: &FakeMastodon) -> Env {
     server.add_user("alice", &[]);
     let laptop = device(server, "alice");
-    add_mastodon(&laptop, mastodon, "masto");
+    laptop.add_mastodon_on("masto", mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
     laptop
 }
@@ -186,7 +168,7 @@ fn a_post_to_an_account_the_server_lacks_is_refused_and_nothing_is_stored() {
     let mastodon = FakeMastodon::start();
     let server = Server::start();
     let laptop = laptop(&server, &mastodon);
-    add_mastodon(&laptop, &mastodon, "other");
+    laptop.add_mastodon_on("other", &mastodon);
 
     let now = chrono::Utc::now().to_rfc3339();
     let refused = laptop.fails_full(

@@ -9,26 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::Env;
 use common::server::{Server, device, token};
-use postctl_tests::fakes::FakeServer;
 use postctl_tests::fakes::mastodon::FakeMastodon;
 use serde_json::Value;
-
-fn add_mastodon(env: &Env, fake: &FakeMastodon, name: &str) {
-    env.ok_full(
-        &[
-            "accounts",
-            "add",
-            "mastodon",
-            "--name",
-            name,
-            "--instance",
-            &fake.base_url(),
-            "--token-stdin",
-        ],
-        Some(format!("{}\n", FakeMastodon::TOKEN).as_bytes()),
-        &[],
-    );
-}
 
 /// A command on the real clock, as the server's (the tests' clock starts at
 /// `POSTCTL_NOW`, and every command starts it again: a later edit needs a later time).
@@ -88,7 +70,7 @@ fn a_post_scheduled_on_a_laptop_that_is_then_closed_is_published_by_the_server_o
     let server = Server::start();
     server.add_user("alice", &[]);
     let laptop = device(&server, "alice");
-    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.add_mastodon_on("masto", &mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
 
     let id = schedule(&laptop, "Published while the laptop sleeps", "masto", 3);
@@ -147,7 +129,7 @@ fn a_post_to_an_account_the_server_lacks_waits_for_the_push_and_sync_status_says
     let server = Server::start();
     server.add_user("alice", &[]);
     let laptop = device(&server, "alice");
-    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.add_mastodon_on("masto", &mastodon);
 
     let id = schedule(&laptop, "Waits for its account", "masto", 3600);
     let synced = live(&laptop, &["sync"]);
@@ -189,7 +171,7 @@ fn the_server_publishes_a_synced_posts_media() {
     let server = Server::start();
     server.add_user("alice", &[]);
     let laptop = device(&server, "alice");
-    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.add_mastodon_on("masto", &mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
     let png = laptop.file("shot.png", common::PNG_3X2);
     let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
@@ -246,7 +228,7 @@ fn the_use_a_server_walkthrough_a_post_scheduled_on_one_device_edited_on_another
     // schedules the post and syncs.
     let laptop = device(&server, "alice");
     let desk = device(&server, "alice");
-    add_mastodon(&laptop, &mastodon, "masto");
+    laptop.add_mastodon_on("masto", &mastodon);
     laptop.ok(&["accounts", "push", "masto"]);
     let id = schedule(&laptop, "Launch day, first draft", "masto", 8);
     live(&laptop, &["sync"]);

@@ -9,12 +9,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use common::Env;
-use common::server::{MAKER_SETTINGS, Server, device, token};
-use hmac::{KeyInit, Mac};
+use common::server::{MAKER_SETTINGS, Server, device, github_signature, token};
+use common::wait_for;
 use postctl_tests::fakes::{FakeFeed, FakeMastodon, FakeServer, FeedEntry};
 use serde_json::{Value, json};
 
@@ -63,30 +63,6 @@ fn posts(server: &Server, session: &str) -> Vec<Value> {
     let mut items = page["items"].as_array().expect("items").clone();
     items.reverse();
     items
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "waited for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn github_signature(secret: &str, body: &str) -> String {
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("a key");
-    mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
 }
 
 #[test]
@@ -161,7 +137,7 @@ fn queued_feed_items_and_releases_take_consecutive_free_slots() {
     // The feed with --queue: three new items, oldest first, at the next three free slots.
     let made = env.json(&strs(&add(&["--queue", "--json"])));
     assert_eq!(made["queue"], true, "{made}");
-    wait_until("the first poll", || {
+    wait_for(Duration::from_secs(30), "the first poll", || {
         !env.json(&["feeds", "list", "--json"])[0]["last_polled_at"].is_null()
     });
     let items: Vec<FeedEntry> = (1..=3)
@@ -176,7 +152,9 @@ fn queued_feed_items_and_releases_take_consecutive_free_slots() {
     let mut document: Vec<FeedEntry> = items.iter().rev().cloned().collect();
     document.push(old.clone());
     feed.set_rss(&document);
-    wait_until("three posts", || posts(&server, &session).len() == 4);
+    wait_for(Duration::from_secs(30), "three posts", || {
+        posts(&server, &session).len() == 4
+    });
     let all = posts(&server, &session);
     for (n, at) in slot.iter().enumerate().skip(1) {
         let title = format!("New: Item {n}\n");

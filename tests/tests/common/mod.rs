@@ -465,6 +465,29 @@ impl Env {
         )
     }
 
+    /// Adds a Mastodon account `name` on the fake Mastodon `fake`, with the token it takes.
+    pub fn add_mastodon_on(
+        &self,
+        name: &str,
+        fake: &postctl_tests::fakes::mastodon::FakeMastodon,
+    ) -> Run {
+        use postctl_tests::fakes::FakeServer as _;
+        self.ok_full(
+            &[
+                "accounts",
+                "add",
+                "mastodon",
+                "--name",
+                name,
+                "--instance",
+                &fake.base_url(),
+                "--token-stdin",
+            ],
+            Some(format!("{}\n", postctl_tests::fakes::mastodon::FakeMastodon::TOKEN).as_bytes()),
+            &[],
+        )
+    }
+
     /// Adds a Bluesky account `name` whose app password is `password`.
     pub fn add_bluesky(&self, name: &str, password: &str) -> Run {
         self.ok_full(

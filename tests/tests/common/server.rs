@@ -287,6 +287,22 @@ pub const MAKER_SETTINGS: &[(&str, &str)] = &[
     ("POSTCTL_SERVER_PUBLISH", "false"),
 ];
 
+/// GitHub's `X-Hub-Signature-256` of `body` under the webhook's `secret`: `sha256=` and
+/// the HMAC-SHA256 in hex.
+pub fn github_signature(secret: &str, body: &str) -> String {
+    use hmac::{KeyInit, Mac as _};
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("a key");
+    mac.update(body.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
 /// A 1x1 PNG.
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
