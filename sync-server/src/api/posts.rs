@@ -27,9 +27,10 @@ use super::post_media::{self, MediaIn, Written};
 use super::problem::Problem;
 use super::{AppState, now_ms};
 use crate::approvals::requested;
+use crate::storage::stamps::{API_DEVICE, Writer};
 use crate::storage::{
-    self, Account, Event, Post, PostEvents, PostQuery, PostStamps, PostState, Queued, StorageError,
-    Target, TargetChange, TargetState, TargetView,
+    self, Account, Event, Post, PostEvents, PostQuery, PostStamps, PostState, Queued, Target,
+    TargetChange, TargetState, TargetView,
 };
 use crate::webhooks::{self, EventType};
 
@@ -308,8 +309,12 @@ pub(crate) fn stamps_of(what: QueuedStamps, by: &str) -> PostStamps {
             ),
             QueuedStamps::Nothing => return Ok(Vec::new()),
         };
-        post_media::stamps(post, &written, at_ms, &by)
-            .map_err(|_| StorageError::Database("a stamped field did not serialise".into()))
+        let writer = Writer {
+            device: API_DEVICE,
+            user: &by,
+        };
+        storage::stamps::stamps(post, &written, at_ms, writer)
+            .map_err(|e| storage::stamps::refused(&e))
     })
 }
 

@@ -139,12 +139,13 @@ impl Made {
     /// is a storage error: the maker checks the fields first, so only a time the queue
     /// picked could be refused there.
     pub fn stamps(self) -> super::PostStamps {
-        std::sync::Arc::new(move |post: &Post| {
-            self.fields(post).map_err(|e| {
-                StorageError::Database(format!("the post's fields cannot be stamped: {e}"))
-            })
-        })
+        std::sync::Arc::new(move |post: &Post| self.fields(post).map_err(|e| refused(&e)))
     }
+}
+
+/// Fields that [`stamps`] refused as the post was stored, as the storage reports them.
+pub fn refused(reason: &str) -> StorageError {
+    StorageError::Database(format!("the post's fields cannot be stamped: {reason}"))
 }
 
 #[cfg(test)]
