@@ -10,6 +10,8 @@
 //!   due to be sent, so a slow answer cannot hide the requests queued behind it);
 //! - the server's resident memory idle, and with T scheduled targets (on 100 accounts).
 //!
+//! `--only create|list|get` runs that closed-loop scenario alone (to profile it).
+//!
 //! The load generator runs on the same machine as the server and shares its cores: the
 //! numbers are a floor.
 
@@ -30,6 +32,8 @@ struct Options {
     seconds: u64,
     rate: u32,
     targets: usize,
+    /// Only this closed-loop scenario (`--only create|list|get`): no mix, no memory.
+    only: Option<Scenario>,
 }
 
 fn options() -> Result<Options, String> {
@@ -38,6 +42,7 @@ fn options() -> Result<Options, String> {
         seconds: 5,
         rate: 1000,
         targets: 100_000,
+        only: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -58,6 +63,15 @@ fn options() -> Result<Options, String> {
             }
             "--targets" => {
                 options.targets = value()?.parse().map_err(|_| "--targets T")?;
+                i += 2;
+            }
+            "--only" => {
+                options.only = Some(match value()?.as_str() {
+                    "create" => Scenario::Create,
+                    "list" => Scenario::List,
+                    "get" => Scenario::Get,
+                    other => return Err(format!("--only create|list|get, not {other}")),
+                });
                 i += 2;
             }
             // cargo bench passes --bench to every bench target.
@@ -361,7 +375,11 @@ async fn run_on(label: &str, server: Server, options: &Options) {
         post_id = post["id"].as_str().expect("an id").to_string();
     }
     let idle_rss = server.resident_kib();
-    for scenario in [Scenario::Create, Scenario::List, Scenario::Get] {
+    let scenarios = match options.only {
+        Some(only) => vec![only],
+        None => vec![Scenario::Create, Scenario::List, Scenario::Get],
+    };
+    for scenario in scenarios {
         let outcome = measure(&server, &key, &post_id, scenario, options).await;
         println!(
             "{label:<10} {:<28} {:>4} clients  {:>8.0} req/s  p50 {:>9}  p99 {:>9}  ({} requests, {} errors)",
@@ -373,6 +391,9 @@ async fn run_on(label: &str, server: Server, options: &Options) {
             outcome.requests,
             outcome.errors,
         );
+    }
+    if options.only.is_some() {
+        return;
     }
     let accounts = add_accounts(&http, &server, &key, 100).await;
     let drafts = drafts(&http, &server, &key, &accounts[0], options).await;

@@ -11,9 +11,11 @@
 //! posts (all due at one time, [`LEAD`] ahead) are made through the API of a process that
 //! does not publish (`POSTCTL_SERVER_PUBLISH=false`), which is then stopped; the publishing
 //! processes are started before the due time; the clock runs from the due time until
-//! `/metrics` counts 1,000 published targets. Prints the times, and how busy the machine's
-//! cores were meanwhile (from `/proc/stat`: at 100% more processes cannot go faster);
-//! asserts nothing.
+//! `/metrics` counts 1,000 published targets. Prints the times, how busy the machine's
+//! cores were meanwhile (from `/proc/stat`: at 100% more processes cannot go faster), and
+//! the CPU time the servers, PostgreSQL and the fake spent (from `/proc/PID/stat`);
+//! asserts nothing. `--accounts 10,200 --processes 1,3 --rounds 3` (the defaults) choose
+//! what is measured.
 //!
 //! `POSTCTL_BENCH_SERVER` and `POSTCTL_BENCH_FAKES` name prebuilt binaries (a debug build,
 //! to check the benchmark runs); otherwise both are built in release mode.
@@ -32,14 +34,62 @@ use std::time::{Duration, Instant};
 use crate::bench_publish::{Fakes, build_fakes};
 
 const TARGETS: usize = 1_000;
-/// The account counts measured, each with 1 and with 3 processes.
-const ACCOUNT_COUNTS: [usize; 2] = [10, 200];
-/// Every process of one database seals with one key (32 bytes, base64).
 /// How far ahead the posts are due: time to make them all (the API takes no past time).
 const LEAD: Duration = Duration::from_secs(20);
+/// Every process of one database seals with one key (32 bytes, base64).
 const KEY: &str = "cG9zdGN0bC1iZW5jaC1rZXktMzItYnl0ZXMtbG9uZyE=";
 
-pub fn run(root: &Path) -> Result<(), String> {
+/// What is measured: each account count with each process count, so many rounds each.
+pub struct Shape {
+    accounts: Vec<usize>,
+    processes: Vec<usize>,
+    rounds: usize,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            accounts: vec![10, 200],
+            processes: vec![1, 3],
+            rounds: 3,
+        }
+    }
+}
+
+impl Shape {
+    /// `--accounts 10,200 --processes 1,3 --rounds 3`, each optional.
+    pub fn parse(args: &[&str]) -> Result<Shape, String> {
+        let mut shape = Shape::default();
+        let list = |value: &str| -> Result<Vec<usize>, String> {
+            value
+                .split(',')
+                .map(|n| match n.trim().parse() {
+                    Ok(n) if (1..=TARGETS).contains(&n) => Ok(n),
+                    _ => Err(format!(
+                        "expected numbers from 1 to {TARGETS}, got {value:?}"
+                    )),
+                })
+                .collect()
+        };
+        for pair in args.chunks(2) {
+            match pair {
+                ["--accounts", value] => shape.accounts = list(value)?,
+                ["--processes", value] => shape.processes = list(value)?,
+                ["--rounds", value] => {
+                    shape.rounds = *list(value)?.first().ok_or("--rounds N")?;
+                }
+                _ => {
+                    return Err(format!(
+                        "bench drain takes --accounts N,N --processes N,N --rounds N, not {pair:?}"
+                    ));
+                }
+            }
+        }
+        Ok(shape)
+    }
+}
+
+pub fn run(root: &Path, shape: &Shape) -> Result<(), String> {
     let server = server_binary(root)?;
     let fakes = Fakes::start(&build_fakes(root)?, 20, false)?;
     let base_url = fakes.field("mastodon", "base_url")?;
@@ -51,33 +101,36 @@ pub fn run(root: &Path) -> Result<(), String> {
         token: &token,
     };
     let mut report = String::new();
-    for accounts in ACCOUNT_COUNTS {
+    for &accounts in &shape.accounts {
         report.push_str(&format!(
             "postctl-server drain: {TARGETS} due targets over {accounts} Mastodon accounts, the fake answering in 20 ms, PostgreSQL\n"
         ));
         let mut times = Vec::new();
-        for processes in [1usize, 3] {
+        for &processes in &shape.processes {
             let mut samples = Vec::new();
-            for round in 0..3 {
+            for round in 0..shape.rounds {
                 samples.push(drain_once(
                     &server, &pg, &mastodon, accounts, processes, round,
                 )?);
             }
-            samples.sort_by_key(|s| s.0);
-            let (median, busy) = samples[samples.len() / 2];
+            samples.sort_by_key(|s| s.elapsed);
+            let median = &samples[samples.len() / 2];
             report.push_str(&format!(
-                "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s), the cores {:.0}% busy\n",
-                median.as_secs_f64(),
+                "  {processes} process(es): median {:.2} s of {} rounds ({:.0} targets/s), the cores {:.0}% busy; CPU {}\n",
+                median.elapsed.as_secs_f64(),
                 samples.len(),
-                TARGETS as f64 / median.as_secs_f64(),
-                busy * 100.0
+                TARGETS as f64 / median.elapsed.as_secs_f64(),
+                median.busy * 100.0,
+                median.cpu.describe(),
             ));
-            times.push(median);
+            times.push(median.elapsed);
         }
         if let [one, three] = times[..] {
             report.push_str(&format!(
-                "  3 processes take {:.0}% of the time 1 takes ({:.2}x as fast)\n",
+                "  {} processes take {:.0}% of the time {} takes ({:.2}x as fast)\n",
+                shape.processes[1],
                 100.0 * three.as_secs_f64() / one.as_secs_f64(),
+                shape.processes[0],
                 one.as_secs_f64() / three.as_secs_f64()
             ));
         }
@@ -92,8 +145,17 @@ struct Mastodon<'a> {
     token: &'a str,
 }
 
-/// One round on a fresh database: the time from the due time until every target is
-/// published, and the share of that time the machine's cores were busy.
+/// One round's figures.
+struct Sample {
+    /// From the due time until every target was published.
+    elapsed: Duration,
+    /// The share of that time the machine's cores were busy.
+    busy: f64,
+    /// Where their time went.
+    cpu: CpuByProgram,
+}
+
+/// One round on a fresh database.
 fn drain_once(
     server: &Path,
     pg: &pg::Postgres,
@@ -101,7 +163,7 @@ fn drain_once(
     accounts: usize,
     processes: usize,
     round: usize,
-) -> Result<(Duration, f64), String> {
+) -> Result<Sample, String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     let database = pg.database();
     // A whole second: the API reads the time to the second.
@@ -128,7 +190,7 @@ fn drain_once(
         .duration_since(std::time::SystemTime::now())
         .map_err(|_| format!("making the posts took longer than {LEAD:?}"))?;
     std::thread::sleep(wait);
-    let (started, cpu) = (Instant::now(), cpu_times());
+    let (started, cpu, programs) = (Instant::now(), cpu_times(), program_ticks());
     wait_published(&servers[0], Duration::from_secs(600))?;
     let elapsed = started.elapsed();
     let busy = match (cpu, cpu_times()) {
@@ -137,7 +199,11 @@ fn drain_once(
         }
         _ => f64::NAN,
     };
-    Ok((elapsed, busy))
+    Ok(Sample {
+        elapsed,
+        busy,
+        cpu: CpuByProgram::between(&programs, &program_ticks()),
+    })
 }
 
 /// The machine's CPU time so far, busy and in all, in clock ticks (the `cpu` line of
@@ -154,6 +220,84 @@ fn cpu_times() -> Option<(u64, u64)> {
     let all: u64 = ticks.iter().take(8).sum();
     let idle = ticks.get(3)? + ticks.get(4)?;
     Some((all - idle, all))
+}
+
+/// The programs whose CPU time a round reports; the rest is "other".
+const PROGRAMS: [&str; 3] = ["postctl-server", "postgres", "fake-networks"];
+
+/// Each running process's CPU time so far (user and system, in clock ticks), by pid, with
+/// its program's name (`/proc/PID/stat`; empty where there is no /proc).
+fn program_ticks() -> std::collections::HashMap<u32, (String, u64)> {
+    let mut ticks = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return ticks;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "PID (NAME) STATE ..." with utime and stime the 14th and 15th fields; the name
+        // may hold spaces, so the fields are counted after its closing parenthesis.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let time = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        if let (Some(user), Some(system)) = (time(11), time(12)) {
+            ticks.insert(pid, (name, user + system));
+        }
+    }
+    ticks
+}
+
+/// CPU seconds spent in a round by each of [`PROGRAMS`] and by the rest of the machine
+/// (processes that ended meanwhile are not counted).
+struct CpuByProgram {
+    seconds: Vec<(&'static str, f64)>,
+}
+
+impl CpuByProgram {
+    fn between(
+        before: &std::collections::HashMap<u32, (String, u64)>,
+        after: &std::collections::HashMap<u32, (String, u64)>,
+    ) -> CpuByProgram {
+        // Linux counts these in USER_HZ, 100 a second on every architecture it runs on.
+        const TICKS_PER_SECOND: f64 = 100.0;
+        let mut seconds: Vec<(&'static str, f64)> = PROGRAMS
+            .iter()
+            .map(|p| (*p, 0.0))
+            .chain([("other", 0.0)])
+            .collect();
+        for (pid, (name, now)) in after {
+            let then = before
+                .get(pid)
+                .filter(|(n, _)| n == name)
+                .map_or(0, |(_, t)| *t);
+            let spent = now.saturating_sub(then) as f64 / TICKS_PER_SECOND;
+            let slot = PROGRAMS
+                .iter()
+                .position(|p| p == name)
+                .unwrap_or(PROGRAMS.len());
+            seconds[slot].1 += spent;
+        }
+        CpuByProgram { seconds }
+    }
+
+    fn describe(&self) -> String {
+        self.seconds
+            .iter()
+            .map(|(program, s)| format!("{program} {s:.2} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn server_binary(root: &Path) -> Result<PathBuf, String> {

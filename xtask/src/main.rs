@@ -7,7 +7,8 @@
 //!   `cargo xtask bench cli` only the former, `cargo xtask bench publish` only the latter
 //!   (`cargo xtask bench post` only its `postctl post` runs, to each network's fake).
 //! - `cargo xtask bench drain` measures 1 and 3 `postctl-server` processes on one
-//!   PostgreSQL draining 1,000 due targets against a 20 ms fake Mastodon.
+//!   PostgreSQL draining 1,000 due targets against a 20 ms fake Mastodon
+//!   (`--accounts 10,200 --processes 1,3 --rounds 3` are the defaults).
 //! - `cargo xtask bench sync` measures sync with a local `postctl-server`: pushing and a
 //!   new device's first sync of 10,000 posts, a sync with nothing to do, and a change
 //!   carried between two `postctl daemon`s.
@@ -48,7 +49,9 @@ fn main() -> ExitCode {
             Ok(n) => analytics(n),
             Err(_) => Err(format!("--posts takes a number, got {n:?}")),
         },
-        ["bench", "drain"] => bench_drain::run(&docs::repo_root()),
+        ["bench", "drain"] => bench_drain::run(&docs::repo_root(), &bench_drain::Shape::default()),
+        ["bench", "drain", rest @ ..] => bench_drain::Shape::parse(rest)
+            .and_then(|shape| bench_drain::run(&docs::repo_root(), &shape)),
         ["bench", "sync"] => bench_sync::run(&docs::repo_root()),
         ["bench", "post"] => bench::run(&docs::repo_root(), &[], bench::Parts::Post),
         ["bench", "publish"] => bench::run(&docs::repo_root(), &[], bench::Parts::Publish),

@@ -90,6 +90,15 @@ fn constraint_subject(e: &rusqlite::Error) -> String {
         .unwrap_or_else(|| "the record".into())
 }
 
+/// What every connection of the server's is set to: wait out another's lock, keep each
+/// statement prepared once, and plan it once (`postctl_core::store::plan_once`: without it
+/// every read of the request path was parsed and planned again).
+fn settle(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    postctl_core::store::plan_once(conn).map_err(db_error)
+}
+
 impl SqliteStorage {
     /// Opens (creating, 0600) the database file and migrates it.
     pub async fn open(path: &Path) -> Result<SqliteStorage> {
@@ -122,9 +131,7 @@ impl SqliteStorage {
 
     fn open_once(path: &Path) -> Result<SqliteStorage> {
         let mut conn = Connection::open(path).map_err(db_error)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
-        // The many statements of the server's writes, each prepared once.
-        conn.set_prepared_statement_cache_capacity(128);
+        settle(&conn)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
@@ -133,8 +140,7 @@ impl SqliteStorage {
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open(path).map_err(db_error)?;
-            reader.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
-            reader.set_prepared_statement_cache_capacity(128);
+            settle(&reader)?;
             reader
                 .execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")
                 .map_err(db_error)?;
@@ -3699,4 +3705,33 @@ fn read_circuit(
     )
     .optional()?
     .and_then(circuit_state))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::config::DbConfig;
+
+    #[tokio::test]
+    async fn every_connection_plans_its_statements_once() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let storage = super::SqliteStorage::open(&dir.path().join("s.sqlite3"))
+            .await
+            .expect("opened");
+        let writer = storage.conn.lock().expect("the writer");
+        let mut connections = vec![&*writer];
+        let readers: Vec<_> = storage
+            .readers
+            .connections
+            .iter()
+            .map(|c| c.lock().expect("a reader"))
+            .collect();
+        connections.extend(readers.iter().map(|r| &**r));
+        assert_eq!(connections.len(), 1 + super::READERS);
+        for conn in connections {
+            assert!(
+                conn.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+                    .expect("read")
+            );
+        }
+    }
 }
