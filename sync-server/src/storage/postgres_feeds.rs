@@ -6,6 +6,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
+use super::postgres::Cached;
 use super::postgres::{
     PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
 };
@@ -38,7 +39,7 @@ impl PgStorage {
     pub(super) async fn create_feed_now(&self, f: &Feed) -> Result<()> {
         self.client()
             .await?
-            .execute(
+            .exec(
                 &format!(
                     "INSERT INTO feeds ({FEED_COLUMNS})
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -68,7 +69,7 @@ impl PgStorage {
         let rows = self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE workspace_id = $1 ORDER BY id"),
                 &[&workspace_id],
             )
@@ -80,7 +81,7 @@ impl PgStorage {
     pub(super) async fn delete_feed_now(&self, workspace_id: &str, id: &str) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        tx.execute(
+        tx.exec(
             "DELETE FROM feed_items WHERE feed_id IN
              (SELECT id FROM feeds WHERE workspace_id = $1 AND id = $2)",
             &[&workspace_id, &id],
@@ -88,7 +89,7 @@ impl PgStorage {
         .await
         .map_err(db_error)?;
         let n = tx
-            .execute(
+            .exec(
                 "DELETE FROM feeds WHERE workspace_id = $1 AND id = $2",
                 &[&workspace_id, &id],
             )
@@ -108,7 +109,7 @@ impl PgStorage {
         let rows = self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!(
                     "UPDATE feeds SET lease_owner = $1, lease_until_ms = $2 + $3
                      WHERE id IN (
@@ -137,7 +138,7 @@ impl PgStorage {
         let n = self
             .client()
             .await?
-            .execute(
+            .exec(
                 "UPDATE feeds SET etag = $3, last_modified = $4, last_error = $5,
                      polled_ms = COALESCE($6, polled_ms), next_poll_ms = $7,
                      lease_owner = NULL, lease_until_ms = NULL
@@ -166,7 +167,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         for key in keys {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO feed_items (feed_id, item_key, post_id, created_ms)
                  VALUES ($1, $2, NULL, $3) ON CONFLICT (feed_id, item_key) DO NOTHING",
                 &[&feed_id, key, &now_ms],
@@ -195,7 +196,7 @@ impl PgStorage {
             None => (post, targets, events),
             Some(queued) => {
                 let seen = tx
-                    .query_opt(
+                    .maybe_row(
                         "SELECT 1 FROM feed_items WHERE feed_id = $1 AND item_key = ANY($2)",
                         &[&feed_id, &keys],
                     )
@@ -212,7 +213,7 @@ impl PgStorage {
         insert_post(&tx, post).await?;
         for key in keys {
             let recorded = tx
-                .execute(
+                .exec(
                     "INSERT INTO feed_items (feed_id, item_key, post_id, created_ms)
                      VALUES ($1, $2, $3, $4) ON CONFLICT (feed_id, item_key) DO NOTHING",
                     &[&feed_id, key, &post.id, &post.created_ms],

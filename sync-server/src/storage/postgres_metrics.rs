@@ -2,6 +2,7 @@
 //! its neighbours): due targets are locked `FOR UPDATE SKIP LOCKED`, so concurrent
 //! claimers pass each other by, and the conditional upsert takes each one once.
 
+use super::postgres::Cached;
 use super::postgres::{PgStorage, db_error};
 use super::sql::{
     ACCOUNT_METRICS_DUE, ACCOUNT_READINGS, ADD_ACCOUNT_READING, ADD_READING,
@@ -24,7 +25,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let rows = tx
-            .query(
+            .rows(
                 &pg(&format!(
                     "{} FOR UPDATE OF t SKIP LOCKED",
                     metrics_due_sql()
@@ -91,14 +92,14 @@ impl PgStorage {
         let tx = client.transaction().await.map_err(db_error)?;
         let read_ms = reading.map(|(at, _)| *at);
         let n = tx
-            .execute(&pg(sql.0), &[&id, &owner, &read_ms, &next_ms])
+            .exec(&pg(sql.0), &[&id, &owner, &read_ms, &next_ms])
             .await
             .map_err(db_error)?;
         if n != 1 {
             return Ok(false);
         }
         if let Some((at, counters)) = reading {
-            tx.execute(&pg(sql.1), &[&id, at, counters])
+            tx.exec(&pg(sql.1), &[&id, at, counters])
                 .await
                 .map_err(db_error)?;
         }
@@ -113,7 +114,7 @@ impl PgStorage {
     ) -> Result<Vec<MetricReading>> {
         let client = self.client().await?;
         let rows = client
-            .query(&pg(POST_READINGS), &[&workspace_id, &post_id])
+            .rows(&pg(POST_READINGS), &[&workspace_id, &post_id])
             .await
             .map_err(db_error)?;
         Ok(rows
@@ -136,7 +137,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let rows = tx
-            .query(
+            .rows(
                 &pg(&format!(
                     "{ACCOUNT_METRICS_DUE} FOR UPDATE OF a SKIP LOCKED"
                 )),
@@ -191,7 +192,7 @@ impl PgStorage {
     ) -> Result<Vec<AccountReading>> {
         let client = self.client().await?;
         let rows = client
-            .query(&pg(ACCOUNT_READINGS), &[&workspace_id, &account_id])
+            .rows(&pg(ACCOUNT_READINGS), &[&workspace_id, &account_id])
             .await
             .map_err(db_error)?;
         Ok(rows

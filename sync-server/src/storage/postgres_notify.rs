@@ -6,6 +6,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::notifications::sql::*;
+use super::postgres::Cached;
 use super::postgres::{PgStorage, db_error};
 use super::sql::pg;
 use super::sqlite_notify::finish_columns;
@@ -82,7 +83,7 @@ pub(super) async fn queue_for_notifier(c: &impl GenericClient, event: &Event) ->
     if event.event_type == "ping" {
         return Ok(());
     }
-    c.execute(
+    c.exec(
         &pg(INSERT_EVENT),
         &[
             &uuid::Uuid::now_v7().to_string(),
@@ -99,7 +100,7 @@ pub(super) async fn queue_for_notifier(c: &impl GenericClient, event: &Event) ->
 
 async fn write_routed(c: &impl GenericClient, routed: &Routed) -> Result<()> {
     for i in &routed.inbox {
-        c.execute(
+        c.exec(
             &pg(INSERT_INBOX),
             &[
                 &i.id,
@@ -116,7 +117,7 @@ async fn write_routed(c: &impl GenericClient, routed: &Routed) -> Result<()> {
         .map_err(db_error)?;
     }
     for s in &routed.sends {
-        c.execute(
+        c.exec(
             &pg(INSERT_SEND),
             &[
                 &s.id,
@@ -149,7 +150,7 @@ impl PgStorage {
     ) -> Result<Vec<NotificationEvent>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 &format!(
                     "UPDATE notification_events SET lease_owner = $1, lease_until_ms = $2 + $3
                      WHERE id IN (
@@ -179,7 +180,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let n = tx
-            .execute(&pg(MARK_ROUTED), &[&event_id, &owner, &now_ms])
+            .exec(&pg(MARK_ROUTED), &[&event_id, &owner, &now_ms])
             .await
             .map_err(db_error)?;
         if n != 1 {
@@ -198,7 +199,7 @@ impl PgStorage {
     ) -> Result<Vec<NotificationEvent>> {
         let client = self.client().await?;
         let rows = client
-            .query(&pg(EVENTS_BETWEEN), &[&workspace_id, &from_ms, &until_ms])
+            .rows(&pg(EVENTS_BETWEEN), &[&workspace_id, &from_ms, &until_ms])
             .await
             .map_err(db_error)?;
         Ok(rows.iter().map(event_row).collect())
@@ -214,7 +215,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let rows = tx
-            .query(
+            .rows(
                 &format!(
                     "UPDATE notification_sends SET lease_owner = $1, lease_until_ms = $2 + $3
                      WHERE id IN (
@@ -234,7 +235,7 @@ impl PgStorage {
         for row in &rows {
             let send = send_row(row);
             let channel = tx
-                .query_one(
+                .row(
                     &format!("SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1"),
                     &[&send.channel_id],
                 )
@@ -257,7 +258,7 @@ impl PgStorage {
         let (state, next, error, finished) = finish_columns(end, now_ms);
         let client = self.client().await?;
         let n = client
-            .execute(
+            .exec(
                 &pg(FINISH_SEND),
                 &[&id, &owner, &state.as_str(), &next, &error, &finished],
             )
@@ -269,7 +270,7 @@ impl PgStorage {
     pub(super) async fn notification_send_now(&self, id: &str) -> Result<Option<NotificationSend>> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
+            .maybe_row(
                 &format!("SELECT {SEND_COLUMNS} FROM notification_sends WHERE id = $1"),
                 &[&id],
             )
@@ -285,7 +286,7 @@ impl PgStorage {
     ) -> Result<Vec<NotificationSend>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 &format!(
                     "SELECT {SEND_COLUMNS} FROM notification_sends WHERE user_id = $1
                      ORDER BY id DESC LIMIT $2"
@@ -300,7 +301,7 @@ impl PgStorage {
     pub(super) async fn inbox_now(&self, q: &InboxQuery) -> Result<Vec<InboxItem>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 &pg(INBOX_PAGE),
                 &[
                     &q.user_id,
@@ -324,7 +325,7 @@ impl PgStorage {
     ) -> Result<u64> {
         let client = self.client().await?;
         client
-            .execute(&pg(MARK_READ), &[&user_id, &workspace_id, &id, &now_ms])
+            .exec(&pg(MARK_READ), &[&user_id, &workspace_id, &id, &now_ms])
             .await
             .map_err(db_error)
     }
@@ -337,7 +338,7 @@ impl PgStorage {
     ) -> Result<bool> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
+            .maybe_row(
                 "SELECT 1 FROM inbox WHERE user_id = $1 AND workspace_id = $2 AND id = $3",
                 &[&user_id, &workspace_id, &id],
             )
@@ -349,7 +350,7 @@ impl PgStorage {
     pub(super) async fn create_channel_now(&self, ch: &Channel) -> Result<()> {
         let client = self.client().await?;
         client
-            .execute(
+            .exec(
                 &pg(INSERT_CHANNEL),
                 &[
                     &ch.id,
@@ -368,7 +369,7 @@ impl PgStorage {
     pub(super) async fn channels_now(&self, user_id: &str) -> Result<Vec<Channel>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 &format!(
                     "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE user_id = $1 ORDER BY id"
                 ),
@@ -383,14 +384,14 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let n = tx
-            .execute(
+            .exec(
                 "DELETE FROM notification_channels WHERE user_id = $1 AND id = $2",
                 &[&user_id, &id],
             )
             .await
             .map_err(db_error)?;
         if n == 1 {
-            tx.execute(
+            tx.exec(
                 "DELETE FROM notification_sends WHERE channel_id = $1 AND state = 'pending'",
                 &[&id],
             )
@@ -407,7 +408,7 @@ impl PgStorage {
     ) -> Result<NotificationSettings> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 "SELECT event_type, channels FROM notification_preferences
                  WHERE user_id = $1 ORDER BY event_type",
                 &[&user_id],
@@ -425,7 +426,7 @@ impl PgStorage {
             })
             .collect();
         let digest = client
-            .query_opt(
+            .maybe_row(
                 &format!("SELECT {DIGEST_COLUMNS} FROM notification_digests WHERE user_id = $1"),
                 &[&user_id],
             )
@@ -446,14 +447,14 @@ impl PgStorage {
     ) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        tx.execute(
+        tx.exec(
             "DELETE FROM notification_preferences WHERE user_id = $1",
             &[&user_id],
         )
         .await
         .map_err(db_error)?;
         for (event, channels) in &s.preferences {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO notification_preferences (user_id, event_type, channels)
                  VALUES ($1, $2, $3)",
                 &[&user_id, event, &channels.join(" ")],
@@ -461,14 +462,14 @@ impl PgStorage {
             .await
             .map_err(db_error)?;
         }
-        tx.execute(
+        tx.exec(
             "DELETE FROM notification_digests WHERE user_id = $1",
             &[&user_id],
         )
         .await
         .map_err(db_error)?;
         if let Some(d) = &s.digest {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO notification_digests (user_id, at_minute, zone, next_ms)
                  VALUES ($1, $2, $3, $4)",
                 &[&user_id, &i64::from(d.at_minute), &d.zone, &d.next_ms],
@@ -488,7 +489,7 @@ impl PgStorage {
     ) -> Result<Vec<DigestSchedule>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 &format!(
                     "UPDATE notification_digests SET lease_owner = $1, lease_until_ms = $2 + $3
                      WHERE user_id IN (
@@ -518,7 +519,7 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let n = tx
-            .execute(&pg(MOVE_DIGEST), &[&user_id, &owner, &due_ms, &next_ms])
+            .exec(&pg(MOVE_DIGEST), &[&user_id, &owner, &due_ms, &next_ms])
             .await
             .map_err(db_error)?;
         if n != 1 {

@@ -8,6 +8,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
+use super::postgres::Cached;
 use super::postgres::{
     PgStorage, change_post, db_error, insert_post, insert_target, post_targets, record_event,
     stamp_api_fields,
@@ -34,7 +35,7 @@ async fn slots_of(
     workspace_id: &str,
     account_id: &str,
 ) -> Result<Option<QueueSlots>> {
-    Ok(c.query_opt(
+    Ok(c.maybe_row(
         &format!(
             "SELECT {SLOT_COLUMNS} FROM queue_slots WHERE workspace_id = $1 AND account_id = $2"
         ),
@@ -56,7 +57,7 @@ async fn taken(
     let mut all = Vec::new();
     for account in account_ids {
         for row in c
-            .query(&sql, &[&workspace_id, account, &from_ms, &except_post])
+            .rows(&sql, &[&workspace_id, account, &from_ms, &except_post])
             .await
             .map_err(db_error)?
         {
@@ -84,7 +85,7 @@ async fn slot_in(
     };
     let ws = &post.workspace_id;
     let locked = c
-        .query(
+        .rows(
             "SELECT id, name FROM accounts WHERE workspace_id = $1 AND id = ANY($2)
              ORDER BY id FOR NO KEY UPDATE",
             &[ws, &accounts],
@@ -129,7 +130,7 @@ impl PgStorage {
         let n = self
             .client()
             .await?
-            .execute(
+            .exec(
                 &format!(
                     "INSERT INTO queue_slots ({SLOT_COLUMNS})
                      SELECT id, workspace_id, $3, $4, $5 FROM accounts
@@ -162,7 +163,7 @@ impl PgStorage {
         Ok(self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!(
                     "SELECT {SLOT_COLUMNS} FROM queue_slots WHERE workspace_id = $1 ORDER BY account_id"
                 ),
@@ -183,7 +184,7 @@ impl PgStorage {
         let n = self
             .client()
             .await?
-            .execute(
+            .exec(
                 "DELETE FROM queue_slots WHERE workspace_id = $1 AND account_id = $2",
                 &[&workspace_id, &account_id],
             )

@@ -8,6 +8,7 @@ use tokio_postgres::error::SqlState;
 
 use postctl_core::model::TargetState;
 
+use super::postgres::Cached;
 use super::postgres::{POST_COLUMNS, PgStorage, SESSION_COLUMNS, db_error, post_row, record_event};
 use super::sql::{TARGET_INSERT, pg};
 use super::sync_approval::{self as approval, SyncApproval};
@@ -41,7 +42,7 @@ async fn batch(
     let Some(batch_id) = batch_id else {
         return Ok(None);
     };
-    Ok(c.query_opt(
+    Ok(c.maybe_row(
         "SELECT id, seq FROM sync_versions WHERE workspace_id = $1 AND batch_id = $2",
         &[&workspace_id, &batch_id],
     )
@@ -51,7 +52,7 @@ async fn batch(
 
 async fn latest(c: &impl GenericClient, workspace_id: &str) -> Result<Option<(String, i64)>> {
     let row = c
-        .query_opt(
+        .maybe_row(
             "SELECT id, seq FROM sync_versions WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1",
             &[&workspace_id],
         )
@@ -91,7 +92,7 @@ async fn started_posts(
         return Ok(Vec::new());
     }
     let rows = tx
-        .query(
+        .rows(
             &format!(
                 "SELECT DISTINCT post_id FROM targets
                  WHERE workspace_id = $1 AND post_id = ANY($2) AND state IN {}
@@ -114,7 +115,7 @@ async fn apply(
     let ws = &version.workspace_id;
     if let PostWrite::Create { created_ms } = &write.change {
         let inserted = tx
-            .execute(
+            .exec(
                 "INSERT INTO posts (id, workspace_id, author_id, title, body, state, scheduled_ms,
                  zone, created_ms, updated_ms)
              VALUES ($1, $2, $3, NULL, '', 'draft', NULL, 'UTC', $4, $5)
@@ -130,7 +131,7 @@ async fn apply(
             .await?;
         if inserted == 0 {
             let owner: String = tx
-                .query_one(
+                .row(
                     "SELECT workspace_id FROM posts WHERE id = $1",
                     &[&write.post_id],
                 )
@@ -143,7 +144,7 @@ async fn apply(
         return Ok(Ok(()));
     }
     let newer = tx
-        .execute(
+        .exec(
             "INSERT INTO post_field_stamps (workspace_id, post_id, field, at_ms, device, value)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (workspace_id, post_id, field) DO UPDATE
@@ -173,14 +174,14 @@ async fn apply(
             0
         }
         PostWrite::Title(title) => {
-            tx.execute(
+            tx.exec(
                 "UPDATE posts SET title = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, title, &now],
             )
             .await?
         }
         PostWrite::Body(body) => {
-            tx.execute(
+            tx.exec(
                 "UPDATE posts SET body = $3, updated_ms = $4 WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, body, &now],
             )
@@ -191,28 +192,28 @@ async fn apply(
             scheduled_ms,
             zone,
         } => {
-            tx.execute(
+            tx.exec(
                 "UPDATE posts SET state = $3, scheduled_ms = $4, zone = $5, updated_ms = $6
                  WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, &state.as_str(), scheduled_ms, zone, &now],
             )
             .await?;
             let due = scheduled_ms.filter(|_| *state == super::PostState::Scheduled);
-            tx.execute(&pg(super::sql::SCHEDULE_SYNCED_TARGETS), &[id, &due, &now])
+            tx.exec(&pg(super::sql::SCHEDULE_SYNCED_TARGETS), &[id, &due, &now])
                 .await?
         }
         PostWrite::Deleted(true) => {
-            tx.execute(
+            tx.exec(
                 "UPDATE posts SET deleted_ms = coalesce(deleted_ms, $3), updated_ms = $3
                  WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, &now],
             )
             .await?;
-            tx.execute(&pg(&super::sql::cancel_synced_targets()), &[id, &now])
+            tx.exec(&pg(&super::sql::cancel_synced_targets()), &[id, &now])
                 .await?
         }
         PostWrite::Deleted(false) => {
-            tx.execute(
+            tx.exec(
                 "UPDATE posts SET deleted_ms = NULL, updated_ms = $3 WHERE id = $1 AND workspace_id = $2",
                 &[id, ws, &now],
             )
@@ -231,7 +232,7 @@ async fn insert_synced_target(
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    tx.execute(
+    tx.exec(
         &format!(
             "INSERT INTO targets ({TARGET_INSERT}) VALUES ({placeholders})
              ON CONFLICT (post_id, account_id) DO NOTHING"
@@ -270,7 +271,7 @@ async fn write_targets(
     now: i64,
 ) -> Result<(), tokio_postgres::Error> {
     let existing: Vec<(String, String, String)> = tx
-        .query(
+        .rows(
             "SELECT t.id, a.name, t.state FROM targets t JOIN accounts a ON a.id = t.account_id
              WHERE t.post_id = $1 FOR UPDATE OF t",
             &[&post],
@@ -280,7 +281,7 @@ async fn write_targets(
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     let row = tx
-        .query_one(
+        .row(
             "SELECT state, scheduled_ms FROM posts WHERE id = $1",
             &[&post],
         )
@@ -291,10 +292,10 @@ async fn write_targets(
         if !names.contains(name)
             && (stored.is_editable() || stored == TargetState::AwaitingApproval)
         {
-            tx.execute(&pg(super::sql::CANCEL_TARGET), &[target, &now])
+            tx.exec(&pg(super::sql::CANCEL_TARGET), &[target, &now])
                 .await?;
         } else if names.contains(name) && stored == TargetState::Cancelled {
-            tx.execute(
+            tx.exec(
                 &pg(super::sql::REVIVE_TARGET),
                 &[target, &state.as_str(), &due, &now],
             )
@@ -306,7 +307,7 @@ async fn write_targets(
             continue;
         }
         let account = tx
-            .query_opt(
+            .maybe_row(
                 "SELECT id FROM accounts WHERE workspace_id = $1 AND name = $2
                  AND deleted_ms IS NULL",
                 &[&ws, name],
@@ -330,7 +331,7 @@ async fn winning(
     let mut newer = Vec::with_capacity(writes.len());
     for w in writes {
         let row = tx
-            .query_one(
+            .row(
                 &sql,
                 &[&ws, &w.post_id, &w.change.field(), &w.at_ms, &w.device],
             )
@@ -350,7 +351,7 @@ async fn await_approval(
 ) -> Result<()> {
     for t in touched {
         let scheduled: Option<bool> = tx
-            .query_opt(&pg(approval::POST_LIVE_SCHEDULED), &[&t.post_id])
+            .maybe_row(&pg(approval::POST_LIVE_SCHEDULED), &[&t.post_id])
             .await
             .map_err(db_error)?
             .map(|r| r.get(0));
@@ -358,11 +359,11 @@ async fn await_approval(
             continue;
         }
         let moved = tx
-            .execute(&pg(&approval::await_waiting()), &[&t.post_id, &now])
+            .exec(&pg(&approval::await_waiting()), &[&t.post_id, &now])
             .await
             .map_err(db_error)?;
         let awaiting: i64 = tx
-            .query_one(&pg(approval::COUNT_AWAITING), &[&t.post_id])
+            .row(&pg(approval::COUNT_AWAITING), &[&t.post_id])
             .await
             .map_err(db_error)?
             .get(0);
@@ -370,7 +371,7 @@ async fn await_approval(
             continue;
         }
         let row = tx
-            .query_one(
+            .row(
                 &format!("SELECT {POST_COLUMNS} FROM posts WHERE id = $1"),
                 &[&t.post_id],
             )
@@ -394,7 +395,7 @@ pub(super) async fn adopt_account(
     now: i64,
 ) -> Result<(), tokio_postgres::Error> {
     let rows = tx
-        .query(
+        .rows(
             &pg(super::sql::POSTS_NAMING_ACCOUNT),
             &[&ws, &super::sql::like_json_string(name)],
         )
@@ -407,7 +408,7 @@ pub(super) async fn adopt_account(
         }
         let (state, due) = super::sql::synced_target_time(&r.get::<_, String>(2), r.get(3));
         let needs: bool = tx
-            .query_one(&pg(approval::AUTHOR_NEEDS_APPROVAL), &[&post])
+            .row(&pg(approval::AUTHOR_NEEDS_APPROVAL), &[&post])
             .await?
             .get(0);
         let state = approval::adopted_state(state, needs);
@@ -432,7 +433,7 @@ impl PgStorage {
                 return Ok(Err(Refused::Duplicate(id, seq)));
             }
             let last = tx
-                .query_opt(
+                .maybe_row(
                     "SELECT id, seq FROM sync_versions WHERE workspace_id = $1
                      ORDER BY seq DESC LIMIT 1",
                     &[&version.workspace_id],
@@ -443,7 +444,7 @@ impl PgStorage {
                 return Ok(Ok(None));
             }
             let seq = last.map_or(1, |(_, seq)| seq + 1);
-            tx.execute(
+            tx.exec(
                 &format!(
                     "INSERT INTO sync_versions ({VERSION_COLUMNS}, seq)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -540,7 +541,7 @@ impl PgStorage {
             None => 0,
             Some(id) => {
                 let row = client
-                    .query_opt(
+                    .maybe_row(
                         "SELECT seq FROM sync_versions WHERE id = $1 AND workspace_id = $2",
                         &[&id, &workspace_id],
                     )
@@ -553,7 +554,7 @@ impl PgStorage {
             }
         };
         let rows = client
-            .query(
+            .rows(
                 &format!(
                     "SELECT {VERSION_COLUMNS} FROM sync_versions
                      WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
@@ -572,7 +573,7 @@ impl PgStorage {
     ) -> Result<Vec<StampedField>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 "SELECT field, value, at_ms, device FROM post_field_stamps
                  WHERE workspace_id = $1 AND post_id = $2 AND value IS NOT NULL ORDER BY field",
                 &[&workspace_id, &post_id],
@@ -599,7 +600,7 @@ impl PgStorage {
     ) -> Result<bool> {
         let client = self.client().await?;
         let n = client
-            .execute(
+            .exec(
                 "INSERT INTO media (workspace_id, sha256, size, created_ms) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (workspace_id, sha256) DO NOTHING",
                 &[&workspace_id, &sha256, &size, &now_ms],
@@ -616,7 +617,7 @@ impl PgStorage {
     ) -> Result<Vec<String>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .rows(
                 "SELECT sha256 FROM media WHERE workspace_id = $1 AND sha256 = ANY($2)",
                 &[&workspace_id, &sha256s],
             )
@@ -644,14 +645,14 @@ impl PgStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
         let n = tx
-            .execute(
+            .exec(
                 "UPDATE sessions SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
                 &[&old_id, &now_ms],
             )
             .await
             .map_err(db_error)?;
         if n == 1 {
-            tx.execute(
+            tx.exec(
                 &format!(
                     "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                 ),
@@ -684,7 +685,7 @@ impl PgStorage {
         // The latest version first: the fields read after it are at least as new.
         let latest = latest(&client, workspace_id).await?.map(|(id, _)| id);
         let rows = client
-            .query(
+            .rows(
                 "SELECT p.id, p.created_ms FROM posts p
                  WHERE p.workspace_id = $1 AND p.id > $2 COLLATE \"C\"
                    AND EXISTS (SELECT 1 FROM post_field_stamps s
@@ -710,7 +711,7 @@ impl PgStorage {
             });
         };
         let rows = client
-            .query(
+            .rows(
                 "SELECT post_id, field, value, at_ms, device FROM post_field_stamps
                  WHERE workspace_id = $1 AND post_id > $2 COLLATE \"C\"
                    AND post_id <= $3 COLLATE \"C\"

@@ -5,6 +5,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
+use super::postgres::Cached;
 use super::postgres::{
     PgStorage, db_error, insert_post, insert_target, record_event, stamp_api_fields,
 };
@@ -65,7 +66,7 @@ impl PgStorage {
         let row = self
             .client()
             .await?
-            .query_one(
+            .row(
                 &format!(
                     "INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
                      ON CONFLICT (workspace_id, name) DO UPDATE
@@ -91,7 +92,7 @@ impl PgStorage {
         let rows = self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!(
                     "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE workspace_id = $1 ORDER BY name"
                 ),
@@ -110,7 +111,7 @@ impl PgStorage {
         let row = self
             .client()
             .await?
-            .query_opt(
+            .maybe_row(
                 &format!(
                     "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE workspace_id = $1 AND name = $2"
                 ),
@@ -125,7 +126,7 @@ impl PgStorage {
         let n = self
             .client()
             .await?
-            .execute(
+            .exec(
                 "DELETE FROM templates WHERE workspace_id = $1 AND name = $2",
                 &[&workspace_id, &name],
             )
@@ -138,7 +139,7 @@ impl PgStorage {
         let row = self
             .client()
             .await?
-            .query_one(
+            .row(
                 &format!(
                     "INSERT INTO voices ({VOICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (workspace_id, name) DO UPDATE
@@ -162,7 +163,7 @@ impl PgStorage {
         let rows = self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!(
                     "SELECT {VOICE_COLUMNS} FROM voices WHERE workspace_id = $1 ORDER BY name"
                 ),
@@ -181,7 +182,7 @@ impl PgStorage {
         let row = self
             .client()
             .await?
-            .query_opt(
+            .maybe_row(
                 &format!(
                     "SELECT {VOICE_COLUMNS} FROM voices WHERE workspace_id = $1 AND name = $2"
                 ),
@@ -196,7 +197,7 @@ impl PgStorage {
         let n = self
             .client()
             .await?
-            .execute(
+            .exec(
                 "DELETE FROM voices WHERE workspace_id = $1 AND name = $2",
                 &[&workspace_id, &name],
             )
@@ -208,7 +209,7 @@ impl PgStorage {
     pub(super) async fn create_trigger_now(&self, t: &Trigger) -> Result<()> {
         self.client()
             .await?
-            .execute(
+            .exec(
                 &format!(
                     "INSERT INTO triggers ({TRIGGER_COLUMNS})
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -236,7 +237,7 @@ impl PgStorage {
         let rows = self
             .client()
             .await?
-            .query(
+            .rows(
                 &format!(
                     "SELECT {TRIGGER_COLUMNS} FROM triggers WHERE workspace_id = $1 ORDER BY id"
                 ),
@@ -251,7 +252,7 @@ impl PgStorage {
         let row = self
             .client()
             .await?
-            .query_opt(
+            .maybe_row(
                 &format!("SELECT {TRIGGER_COLUMNS} FROM triggers WHERE id = $1"),
                 &[&id],
             )
@@ -263,7 +264,7 @@ impl PgStorage {
     pub(super) async fn delete_trigger_now(&self, workspace_id: &str, id: &str) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db_error)?;
-        tx.execute(
+        tx.exec(
             "DELETE FROM trigger_firings WHERE trigger_id IN
              (SELECT id FROM triggers WHERE workspace_id = $1 AND id = $2)",
             &[&workspace_id, &id],
@@ -271,7 +272,7 @@ impl PgStorage {
         .await
         .map_err(db_error)?;
         let n = tx
-            .execute(
+            .exec(
                 "DELETE FROM triggers WHERE workspace_id = $1 AND id = $2",
                 &[&workspace_id, &id],
             )
@@ -299,7 +300,7 @@ impl PgStorage {
             None => (post, targets, events),
             Some(queued) => {
                 let before = tx
-                    .query_opt(
+                    .maybe_row(
                         "SELECT post_id FROM trigger_firings WHERE trigger_id = $1 AND dedupe_key = $2",
                         &[&trigger_id, &dedupe_key],
                     )
@@ -317,7 +318,7 @@ impl PgStorage {
         // The post goes first: the firing's row refers to it.
         insert_post(&tx, post).await?;
         let recorded = tx
-            .execute(
+            .exec(
                 "INSERT INTO trigger_firings (trigger_id, dedupe_key, post_id, created_ms)
                  VALUES ($1, $2, $3, $4) ON CONFLICT (trigger_id, dedupe_key) DO NOTHING",
                 &[&trigger_id, &dedupe_key, &post.id, &post.created_ms],
@@ -326,7 +327,7 @@ impl PgStorage {
             .map_err(db_error)?;
         if recorded == 0 {
             let post_id: String = tx
-                .query_one(
+                .row(
                     "SELECT post_id FROM trigger_firings WHERE trigger_id = $1 AND dedupe_key = $2",
                     &[&trigger_id, &dedupe_key],
                 )
