@@ -1710,7 +1710,7 @@ impl Storage for PgStorage {
         let client = self.client().await?;
         let mut out = Vec::new();
         for (kind, sql) in SEALED_SELECTS {
-            for row in client.rows(*sql, &[]).await.map_err(db_error)? {
+            for row in client.rows(sql, &[]).await.map_err(db_error)? {
                 out.push(SealedValue {
                     kind: *kind,
                     owner: row.get(0),
