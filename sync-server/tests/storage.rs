@@ -1660,7 +1660,9 @@ async fn the_calendar_and_the_next_due_time(target: Target) {
 }
 
 /// Two claimers on two connections (pools) over 500 due targets of 5 accounts, claiming
-/// in small batches at once, until nothing is left: each target is claimed exactly once.
+/// in small batches at once, until nothing is left: each target is claimed exactly once,
+/// and an account's targets are never held by both at one time (claims racing each other
+/// included), so each account's targets go out in their order.
 async fn two_claimers_never_claim_one_target_twice(target: Target) {
     let (s, alice, ws) = with_owner(&target).await;
     let mut accounts = Vec::new();
@@ -1674,9 +1676,18 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
         due_post(&s, &ws, &alice, 10_000 + i, &refs).await;
     }
     let other = open(&target).await.expect("a second storage");
+    // Who holds each account's claimed targets, and how many of them: a target leaves it
+    // just before it is finished, so an account shows as held no longer than it is.
+    let held: Arc<std::sync::Mutex<std::collections::HashMap<String, (&'static str, usize)>>> =
+        Arc::default();
+    // How many targets both have finished: a claim can come back empty while the other's
+    // claim holds every account with due targets, so each goes on until all 500 are done.
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let claimer = |storage: Arc<dyn Storage>, owner: &'static str| {
+        let (held, finished) = (Arc::clone(&held), Arc::clone(&finished));
         tokio::spawn(async move {
             let mut mine = Vec::new();
+            let mut empty = 0;
             loop {
                 let got = storage
                     .claim_due(&Claim {
@@ -1686,12 +1697,36 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
                     .await
                     .expect("claim");
                 if got.claimed.is_empty() {
-                    break mine;
+                    empty += 1;
+                    if finished.load(std::sync::atomic::Ordering::SeqCst) >= 500 || empty > 10_000 {
+                        break mine;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    continue;
+                }
+                for c in &got.claimed {
+                    let mut held = held.lock().expect("the holders");
+                    let holder = held.entry(c.account.id.clone()).or_insert((owner, 0));
+                    assert_eq!(
+                        holder.0, owner,
+                        "account {} was held by two claimers at once",
+                        c.account.name
+                    );
+                    holder.1 += 1;
                 }
                 // Each claim is published before the next, as the engine does, which
                 // frees its accounts for the other claimer.
                 for c in got.claimed {
                     assert_eq!(c.target.lease_owner.as_deref(), Some(owner));
+                    {
+                        let mut held = held.lock().expect("the holders");
+                        if let Some(holder) = held.get_mut(&c.account.id) {
+                            holder.1 -= 1;
+                            if holder.1 == 0 {
+                                held.remove(&c.account.id);
+                            }
+                        }
+                    }
                     assert!(
                         storage
                             .finish_target(
@@ -1705,6 +1740,7 @@ async fn two_claimers_never_claim_one_target_twice(target: Target) {
                             .await
                             .expect("finish")
                     );
+                    finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     mine.push(c.target.id);
                 }
                 tokio::task::yield_now().await;

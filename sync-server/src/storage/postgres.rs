@@ -2187,39 +2187,66 @@ impl Storage for PgStorage {
                 })
                 .collect();
         }
-        // SKIP LOCKED: what another claimer is locking is left to it, not waited for; the
-        // conditional UPDATE in `take` is what guarantees a target is claimed once.
-        let ids = tx
+        // The accounts with due targets, locked first: of two claims racing each other,
+        // one takes an account and the other skips it, or finds the first one's leases
+        // (the statement after this one sees what was committed meanwhile). Without it,
+        // two claims at once could each take some of one account's targets and send them
+        // at the same time, out of their order.
+        let accounts: Vec<String> = tx
             .rows(
                 &pg(&format!(
-                    "SELECT t.id, t.state = '{publishing}' FROM targets t
-                     WHERE {due} AND t.id IN (
-                         SELECT id FROM (
-                             SELECT t.id, row_number() OVER (PARTITION BY t.account_id
-                                 ORDER BY t.due_ms, t.id) AS nth
-                             FROM targets t WHERE {due} AND {ready} AND {only_post}
-                               AND {skip} AND {elsewhere}) x
-                         WHERE nth <= ?3)
-                     ORDER BY coalesce(t.next_attempt_ms, t.due_ms), t.id LIMIT ?2
-                     FOR UPDATE OF t SKIP LOCKED",
-                    publishing = TargetState::Publishing.as_str(),
+                    "SELECT a.id FROM accounts a WHERE a.id IN (
+                         SELECT t.account_id FROM targets t
+                         WHERE {due} AND {ready} AND {only_post} AND {skip} AND {elsewhere})
+                     ORDER BY a.id FOR NO KEY UPDATE SKIP LOCKED",
                     due = due_sql("?1"),
                     ready = account_ready_sql("?1"),
-                    only_post = only_post_sql("?4"),
-                    skip = SKIP_5,
-                    elsewhere = not_claimed_elsewhere_sql("?1", "?6"),
+                    only_post = only_post_sql("?2"),
+                    skip = SKIP_3,
+                    elsewhere = not_claimed_elsewhere_sql("?1", "?4"),
                 )),
-                &[
-                    &now,
-                    &i64::from(claim.limit),
-                    &i64::from(claim.per_account),
-                    &claim.only_post,
-                    &claim.skip_accounts,
-                    &claim.owner,
-                ],
+                &[&now, &claim.only_post, &claim.skip_accounts, &claim.owner],
             )
             .await
-            .map_err(db_error)?;
+            .map_err(db_error)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        // SKIP LOCKED: what another claimer is locking is left to it, not waited for; the
+        // conditional UPDATE in `take` is what guarantees a target is claimed once.
+        let ids = match accounts.is_empty() {
+            true => Vec::new(),
+            false => tx
+                .rows(
+                    &pg(&format!(
+                        "SELECT t.id, t.state = '{publishing}' FROM targets t
+                         WHERE {due} AND t.id IN (
+                             SELECT id FROM (
+                                 SELECT t.id, row_number() OVER (PARTITION BY t.account_id
+                                     ORDER BY t.due_ms, t.id) AS nth
+                                 FROM targets t WHERE {due} AND {ready} AND {only_post}
+                                   AND t.account_id = ANY(?5) AND {elsewhere}) x
+                             WHERE nth <= ?3)
+                         ORDER BY coalesce(t.next_attempt_ms, t.due_ms), t.id LIMIT ?2
+                         FOR UPDATE OF t SKIP LOCKED",
+                        publishing = TargetState::Publishing.as_str(),
+                        due = due_sql("?1"),
+                        ready = account_ready_sql("?1"),
+                        only_post = only_post_sql("?4"),
+                        elsewhere = not_claimed_elsewhere_sql("?1", "?6"),
+                    )),
+                    &[
+                        &now,
+                        &i64::from(claim.limit),
+                        &i64::from(claim.per_account),
+                        &claim.only_post,
+                        &accounts,
+                        &claim.owner,
+                    ],
+                )
+                .await
+                .map_err(db_error)?,
+        };
         // Targets no claimer held before are taken together; one taken over from a claimer
         // whose lease ran out may have a part of unknown fate, and is taken on its own.
         let mut fresh = Vec::with_capacity(ids.len());
@@ -3607,7 +3634,6 @@ fn post_row_at(r: &Row, at: usize) -> Post {
 }
 
 /// The accounts to leave out, a text array in `?5` / `?3` / `?2`.
-const SKIP_5: &str = "NOT (t.account_id = ANY(CAST(?5 AS TEXT[])))";
 const SKIP_3: &str = "NOT (t.account_id = ANY(CAST(?3 AS TEXT[])))";
 const SKIP_2: &str = "NOT (t.account_id = ANY(CAST(?2 AS TEXT[])))";
 
