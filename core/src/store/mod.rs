@@ -333,7 +333,6 @@ impl std::ops::Deref for Tx<'_> {
     }
 }
 
-/// Maps SQLite's errors onto the ones a user can act on.
 /// Makes SQLite plan each statement once, for any values bound to it.
 ///
 /// SQLite plans some statements for the values bound to them (a LEFT JOIN's terms are
@@ -351,6 +350,7 @@ pub fn plan_once(conn: &Connection) -> rusqlite::Result<()> {
     .map(|_| ())
 }
 
+/// Maps SQLite's errors onto the ones a user can act on.
 fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
     let path = path.to_path_buf();
     match e.sqlite_error_code() {
